@@ -1,0 +1,177 @@
+/**
+ * @module orbit
+ * The engine core: one Orbit database over a row store (PGlite) and a storage adapter. Every
+ * statement goes through the SQL layer (PostgreSQL's parser and Orbit's classification) before it
+ * runs; plain PostgreSQL statements then run in PGlite unchanged, so results, errors and notices are
+ * PostgreSQL's. The in-process API is one session among the wire clients' sessions.
+ */
+import { OrbitError, toOrbitError } from './errors.js';
+import type { QueryResult, RowStore } from './rowstore/types.js';
+import { Backend, type BackendSession } from './session/backend.js';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
+import { settingsKey } from './session/settings.js';
+import { analyse } from './session/statement-cache.js';
+import type { ClassifiedStatement } from './sql/classify.js';
+import { loadParser } from './sql/parser.js';
+import { SqlState } from './sqlstate.js';
+import type { StorageAdapter } from './storage/types.js';
+
+export interface OrbitOptions {
+  readonly rowStore: RowStore;
+  readonly storage: StorageAdapter;
+  readonly session?: Partial<SessionOptions>;
+}
+
+/** The query surface shared by the database and a transaction. */
+export interface Queryable {
+  /** Runs one statement with optional `$n` parameters; rows are typed by PGlite's parsers. */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a string of statements without parameters; one result per statement. */
+  exec(sql: string): Promise<QueryResult[]>;
+}
+
+export type Transaction = Queryable;
+
+/** The in-process session: its settings survive other sessions' turns on the backend. */
+class EmbeddedSession implements BackendSession {
+  private static lastId = 0;
+  readonly id = -++EmbeddedSession.lastId;
+  settings = new Map<string, string>();
+  settingsKey = settingsKey(this.settings);
+  deliverNotification(): void {
+    // The in-process API has no LISTEN support yet; LISTEN is refused before it runs.
+  }
+}
+
+export class Orbit implements Queryable {
+  readonly backend: Backend;
+  readonly sessionOptions: SessionOptions;
+  private readonly embedded = new EmbeddedSession();
+  /** Orbit's own catalog lookups (e.g. passwords for authentication) run with default settings. */
+  private readonly system = new EmbeddedSession();
+  private closing = false;
+
+  private constructor(
+    readonly rowStore: RowStore,
+    readonly storage: StorageAdapter,
+    options: OrbitOptions,
+  ) {
+    this.backend = new Backend(rowStore);
+    this.sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...options.session };
+  }
+
+  static async create(options: OrbitOptions): Promise<Orbit> {
+    await loadParser();
+    return new Orbit(options.rowStore, options.storage, options);
+  }
+
+  get closed(): boolean {
+    return this.closing || this.rowStore.closed;
+  }
+
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    return this.withBackend(this.embedded, (run) => run.query<Row>(sql, params));
+  }
+
+  exec(sql: string): Promise<QueryResult[]> {
+    return this.withBackend(this.embedded, (run) => run.exec(sql));
+  }
+
+  /**
+   * Runs `fn` inside BEGIN … COMMIT, rolling back if it throws. Other sessions wait until it ends;
+   * the commit is made durable before this resolves.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.withBackend(this.embedded, async (run) => {
+      await run.exec('BEGIN');
+      try {
+        const result = await fn(run);
+        await run.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await this.rowStore.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /** A catalog query with default settings, for Orbit's own use. */
+  systemQuery<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    return this.withBackend(this.system, (run) => run.query<Row>(sql, params));
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.rowStore.close();
+    await this.storage.close();
+  }
+
+  /** Takes the backend for `session`, runs `fn` with statement-checked query functions, gives it back. */
+  private async withBackend<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
+    if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
+    await this.backend.acquire(session);
+    let settingsChanged = false;
+    const check = (sql: string): void => {
+      const analysis = analyse(sql);
+      if (!analysis.ok) return; // PostgreSQL raises the same syntax error itself
+      for (const s of analysis.statements) {
+        refuseInProcess(s);
+        if (s.changesSettings) settingsChanged = true;
+      }
+    };
+    const run: Queryable = {
+      query: async <Row>(sql: string, params?: unknown[]) => {
+        check(sql);
+        try {
+          return await this.rowStore.query<Row>(sql, params);
+        } catch (err) {
+          throw toOrbitError(err);
+        } finally {
+          this.backend.unnamedOwner = undefined;
+        }
+      },
+      exec: async (sql: string) => {
+        check(sql);
+        try {
+          return await this.rowStore.exec(sql);
+        } catch (err) {
+          throw toOrbitError(err);
+        } finally {
+          this.backend.unnamedOwner = undefined;
+        }
+      },
+    };
+    try {
+      return await fn(run);
+    } finally {
+      try {
+        if (settingsChanged) {
+          const snap = await this.backend.snapshot(session);
+          session.settings = snap.session;
+          session.settingsKey = settingsKey(snap.session);
+          this.backend.noteApplied(session);
+        }
+      } finally {
+        this.backend.release(session);
+      }
+    }
+  }
+}
+
+/** Statements the in-process API cannot run (they need a client connection or a private backend). */
+function refuseInProcess(s: ClassifiedStatement): void {
+  if (s.createsTempObject) {
+    throw new OrbitError(SqlState.feature_not_supported, 'temporary tables are not supported by Orbit', {
+      hint: 'All sessions share one PGlite backend, where temporary objects would be visible to every session; use an ordinary table.',
+    });
+  }
+  if (s.kind === 'copy' && s.copy?.stdio) {
+    throw new OrbitError(SqlState.feature_not_supported, 'COPY to or from STDIN/STDOUT is not supported in-process', {
+      hint: 'Use a client connection, or COPY with a file.',
+    });
+  }
+  if (s.kind === 'listen') {
+    throw new OrbitError(SqlState.feature_not_supported, 'LISTEN is not supported in-process', { hint: 'Use a client connection.' });
+  }
+}

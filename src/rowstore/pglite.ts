@@ -1,0 +1,61 @@
+/**
+ * @module rowstore/pglite
+ * The PGlite host: one PGlite instance (a single PostgreSQL backend in WASM) as Orbit's row store.
+ * Loaded only by runtime entries that have PGlite (Node, browser), never by the edge profile.
+ */
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import type { QueryResult, RowStore } from './types.js';
+
+export interface PGliteRowStoreOptions {
+  /** PGlite data directory: a path (Node files), `memory://`, `idb://name` or `opfs-ahp://name`. */
+  readonly dataDir: string;
+  /** A pre-initialised data directory tarball; skips initdb on first start. */
+  readonly loadDataDir?: Blob;
+  /** Extra PGlite options (wasm modules, fs bundle) supplied by the runtime. */
+  readonly pgliteOptions?: Partial<PGliteOptions>;
+}
+
+export class PGliteRowStore implements RowStore {
+  private constructor(readonly db: PGlite) {}
+
+  static async open(options: PGliteRowStoreOptions): Promise<PGliteRowStore> {
+    const db = await PGlite.create(options.dataDir, {
+      ...options.pgliteOptions,
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+    return new PGliteRowStore(db);
+  }
+
+  get closed(): boolean {
+    return this.db.closed;
+  }
+
+  execProtocolRaw(messages: Uint8Array): Promise<Uint8Array> {
+    // syncToFs after each call: an acknowledged COMMIT must be in the backing files before the
+    // client sees its ReadyForQuery (for Node files this is a no-op beyond PostgreSQL's own writes).
+    return this.db.execProtocolRaw(messages, { syncToFs: true });
+  }
+
+  async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    const r = await this.db.query<Row>(sql, params);
+    return { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
+  }
+
+  async exec(sql: string): Promise<QueryResult[]> {
+    const results = await this.db.exec(sql);
+    return results.map((r) => ({ rows: r.rows as Record<string, unknown>[], fields: r.fields, affectedRows: r.affectedRows }));
+  }
+
+  sync(): Promise<void> {
+    return this.db.syncToFs();
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.closed) await this.db.close();
+  }
+
+  /** The data directory as a tarball (used to ship pre-initialised clusters). */
+  dumpDataDir(): Promise<Blob> {
+    return this.db.dumpDataDir('none');
+  }
+}

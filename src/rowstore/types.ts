@@ -1,0 +1,36 @@
+/**
+ * @module rowstore/types
+ * The row store contract: exact PostgreSQL (PGlite) behind the protocol. The engine core only imports
+ * this type, so profiles without PGlite (the edge) never load it.
+ */
+
+/** One column of a result, as in RowDescription. */
+export interface FieldInfo {
+  readonly name: string;
+  readonly dataTypeID: number;
+}
+
+/** Result of one statement run through the typed API. */
+export interface QueryResult<Row = Record<string, unknown>> {
+  readonly rows: Row[];
+  readonly fields: FieldInfo[];
+  /** Rows affected by INSERT/UPDATE/DELETE/MERGE/COPY, when the command reports it. */
+  readonly affectedRows?: number;
+}
+
+export interface RowStore {
+  /**
+   * Runs frontend protocol messages and returns every backend message they produce. The caller
+   * serialises access (one logical session at a time); a response ends with ReadyForQuery only if
+   * the input contained Sync or Query.
+   */
+  execProtocolRaw(messages: Uint8Array): Promise<Uint8Array>;
+  /** Typed query with parameters (PGlite's own parsers and serializers). */
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a multi-statement string; one result per statement. */
+  exec(sql: string): Promise<QueryResult[]>;
+  /** Makes everything acknowledged so far durable in the backing store. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+  readonly closed: boolean;
+}

@@ -1,0 +1,108 @@
+/**
+ * @module runtime/node
+ * The Node.js runtime: Orbit on files (or memory) with PGlite, served over TCP and WebSocket.
+ * This file and the `*-node.ts` transports are the only places that choose Node-specific pieces.
+ */
+import { Orbit, type OrbitOptions } from '../orbit.js';
+import { PGliteRowStore } from '../rowstore/pglite.js';
+import type { SessionOptions } from '../session/session.js';
+import { MemoryStorage } from '../storage/memory.js';
+import { NodeFsStorage } from '../storage/node-fs.js';
+import type { StorageAdapter } from '../storage/types.js';
+import { AuthMethod, type SecretLookup } from '../wire/auth/index.js';
+import { ConnectionRegistry, type ConnectionContext } from '../wire/connection.js';
+import { listenTcp, type Listener } from '../wire/tcp-node.js';
+import { listenHttp } from '../wire/websocket-node.js';
+
+export { Orbit };
+export { startBridge } from '../wire/bridge-node.js';
+
+export interface OpenOptions {
+  /** A directory path, or `memory://` for an ephemeral database. */
+  readonly dataDir: string;
+  readonly session?: Partial<SessionOptions>;
+}
+
+/** Opens (creating if needed) an Orbit database in Node. */
+export async function openOrbit(options: OpenOptions): Promise<Orbit> {
+  const storage: StorageAdapter = options.dataDir === 'memory://' ? new MemoryStorage() : await NodeFsStorage.open(options.dataDir);
+  const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir! });
+  const opts: OrbitOptions = { rowStore, storage, session: options.session };
+  return Orbit.create(opts);
+}
+
+export interface ServeOptions extends OpenOptions {
+  /** PostgreSQL wire protocol over TCP; `null` disables it. */
+  readonly listen: { host: string; port: number } | null;
+  /** HTTP + PostgreSQL-over-WebSocket; `null` disables it. */
+  readonly http: { host: string; port: number } | null;
+  /** Authentication for loopback clients (default trust) and others (default scram-sha-256). */
+  readonly authLoopback?: AuthMethod;
+  readonly authRemote?: AuthMethod;
+  /** Users defined in configuration: name → password (plaintext or a SCRAM-SHA-256 verifier). */
+  readonly users?: Readonly<Record<string, string>>;
+}
+
+export interface RunningServer {
+  readonly orbit: Orbit;
+  readonly tcp: Listener | undefined;
+  readonly http: Listener | undefined;
+  readonly registry: ConnectionRegistry;
+  close(): Promise<void>;
+}
+
+/** Opens the database and starts the listeners; on any failure nothing is left running. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const orbit = await openOrbit(options);
+  const registry = new ConnectionRegistry();
+  const ctx: ConnectionContext = {
+    backend: orbit.backend,
+    registry,
+    session: orbit.sessionOptions,
+    database: 'postgres',
+    auth: {
+      loopback: options.authLoopback ?? AuthMethod.trust,
+      remote: options.authRemote ?? AuthMethod.scramSha256,
+      lookup: secretLookup(orbit, options.users ?? {}),
+    },
+  };
+  let tcp: Listener | undefined;
+  let http: Listener | undefined;
+  try {
+    if (options.listen) tcp = await listenTcp(ctx, options.listen.host, options.listen.port);
+    if (options.http) {
+      http = await listenHttp(ctx, options.http.host, options.http.port, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ server: 'orbit', websocket: 'PostgreSQL protocol in binary frames on any path' }));
+      });
+    }
+  } catch (err) {
+    await tcp?.close();
+    await orbit.close();
+    throw err;
+  }
+  return {
+    orbit,
+    tcp,
+    http,
+    registry,
+    close: async () => {
+      await tcp?.close();
+      await http?.close();
+      for (const s of registry.all()) await s.close();
+      await orbit.close();
+    },
+  };
+}
+
+/** Passwords come from configuration first, then from roles created with CREATE ROLE … PASSWORD. */
+function secretLookup(orbit: Orbit, users: Readonly<Record<string, string>>): SecretLookup {
+  return async (user) => {
+    if (Object.prototype.hasOwnProperty.call(users, user)) return users[user];
+    const r = await orbit.systemQuery<{ rolpassword: string | null }>(
+      'SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1 AND rolcanlogin AND (rolvaliduntil IS NULL OR rolvaliduntil > now())',
+      [user],
+    );
+    return r.rows[0]?.rolpassword ?? undefined;
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * @module runtime/workers
+ * Entry of the edge profile (Cloudflare Workers / workerd), published as `orbit/workers` and the only
+ * module `worker/` imports. PGlite is never imported here, directly or through what this re-exports:
+ * the edge profile runs Orbit's own SQL layer over libpg-query. workerd cannot compile wasm at run time,
+ * so the parser's wasm reaches it pre-compiled through the Worker build (worker/build.mjs).
+ */
+
+// SQL front end: PostgreSQL's parser (libpg-query) and statement classification.
+export { loadParser, parseSql, type ParsedStatement } from '../sql/parser.js';
+export { classify, StatementKind, type ClassifiedStatement } from '../sql/classify.js';
+
+// Errors: one error type carrying SQLSTATEs, for transports that map codes to their own status.
+export { OrbitError, toOrbitError } from '../errors.js';
+export { SqlState, type SqlStateCode } from '../sqlstate.js';

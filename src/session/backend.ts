@@ -1,0 +1,166 @@
+/**
+ * @module session/backend
+ * One PGlite backend shared by many sessions. A session owns the backend from the first message of
+ * a batch until a ReadyForQuery says idle, so one client's transaction or extended-query sequence
+ * never interleaves with another's. Ownership is handed over first-come first-served; on a hand-over
+ * the next session's settings are put in place.
+ */
+import { OrbitError } from '../errors.js';
+import type { RowStore } from '../rowstore/types.js';
+import { SqlState } from '../sqlstate.js';
+import { applySettingsSql, firstError, readSnapshot, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
+
+/** What the backend needs from a session. */
+export interface BackendSession {
+  readonly id: number;
+  /** Session-level settings to restore when this session takes the backend. */
+  readonly settingsKey: string;
+  readonly settings: ReadonlyMap<string, string>;
+  /** Called for every NOTIFY on a channel the session listens to. */
+  deliverNotification(processId: number, channel: string, payload: string): void;
+}
+
+interface Waiter {
+  readonly session: BackendSession;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class Backend {
+  private owner: BackendSession | undefined;
+  private readonly waiters: Waiter[] = [];
+  /** Settings key currently applied on the backend; '' is the boot state. */
+  private appliedKey = '';
+  /** The session whose Parse is the backend's unnamed statement (undefined: nobody's, or unknown). */
+  unnamedOwner: BackendSession | undefined;
+  /**
+   * Bumped whenever a DEALLOCATE ALL or DISCARD ALL drops every prepared statement on the backend;
+   * sessions re-parse their statements parsed in an earlier epoch before using them.
+   */
+  deallocEpoch = 0;
+  /** LISTEN registry: channel → listening sessions. The backend itself LISTENs while the set is non-empty. */
+  private readonly listeners = new Map<string, Set<BackendSession>>();
+
+  constructor(readonly rowStore: RowStore) {}
+
+  get ownerId(): number | undefined {
+    return this.owner?.id;
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** Takes the backend for `session` (immediately if it already holds it) and puts its settings in place. */
+  async acquire(session: BackendSession): Promise<void> {
+    if (this.owner === session) return;
+    if (this.owner !== undefined) {
+      await new Promise<void>((resolve, reject) => this.waiters.push({ session, resolve, reject }));
+    } else {
+      this.owner = session;
+    }
+    try {
+      await this.applySettings(session);
+    } catch (err) {
+      this.release(session);
+      throw err;
+    }
+  }
+
+  /** Gives the backend to the next waiting session. */
+  release(session: BackendSession): void {
+    if (this.owner !== session) return;
+    const next = this.waiters.shift();
+    this.owner = next?.session;
+    next?.resolve();
+  }
+
+  /** Removes a session from the queue (disconnect or cancel while waiting). Returns whether it was queued. */
+  abandon(session: BackendSession, reason: Error): boolean {
+    const i = this.waiters.findIndex((w) => w.session === session);
+    if (i < 0) return false;
+    const [w] = this.waiters.splice(i, 1);
+    w!.reject(reason);
+    return true;
+  }
+
+  holds(session: BackendSession): boolean {
+    return this.owner === session;
+  }
+
+  /** Runs raw protocol messages for the owning session. */
+  async run(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
+    if (this.owner !== session) {
+      throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
+    }
+    const out = await this.rowStore.execProtocolRaw(messages);
+    return out;
+  }
+
+  /** Runs a simple query of Orbit's own (output not for the client). Clears the unnamed statement, as PostgreSQL does. */
+  async runInternal(session: BackendSession, sql: string): Promise<Uint8Array> {
+    const out = await this.run(session, simpleQuery(sql));
+    this.unnamedOwner = undefined;
+    return out;
+  }
+
+  /** Reads the owning session's settings after it may have changed them. */
+  async snapshot(session: BackendSession): Promise<Snapshot> {
+    const out = await this.runInternal(session, SNAPSHOT_SQL);
+    return readSnapshot(out);
+  }
+
+  /** Records that the backend now carries `session`'s settings (after a snapshot). */
+  noteApplied(session: BackendSession): void {
+    if (this.owner === session) this.appliedKey = session.settingsKey;
+  }
+
+  private async applySettings(session: BackendSession): Promise<void> {
+    if (this.appliedKey === session.settingsKey) return;
+    const out = await this.runInternal(session, applySettingsSql(session.settings));
+    this.appliedKey = session.settingsKey;
+    const err = firstError(out);
+    if (err) {
+      // A setting that applied once cannot normally fail to re-apply; fall back to defaults.
+      await this.runInternal(session, 'RESET ALL');
+      this.appliedKey = '';
+    }
+  }
+
+  // ---- LISTEN / NOTIFY fan-out ------------------------------------------------------------------
+
+  /** Registers a listener; returns true if the backend itself must start listening. */
+  listen(session: BackendSession, channel: string): boolean {
+    let set = this.listeners.get(channel);
+    const first = !set || set.size === 0;
+    if (!set) this.listeners.set(channel, (set = new Set()));
+    set.add(session);
+    return first;
+  }
+
+  /** Removes listeners; returns the channels nobody listens to any more (the backend must UNLISTEN them). */
+  unlisten(session: BackendSession, channel: string | '*'): string[] {
+    const dropped: string[] = [];
+    for (const [ch, set] of this.listeners) {
+      if (channel !== '*' && ch !== channel) continue;
+      if (set.delete(session) && set.size === 0) {
+        this.listeners.delete(ch);
+        dropped.push(ch);
+      }
+    }
+    return dropped;
+  }
+
+  allChannels(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  channelsOf(session: BackendSession): string[] {
+    return [...this.listeners].filter(([, set]) => set.has(session)).map(([ch]) => ch);
+  }
+
+  /** Delivers a NotificationResponse PostgreSQL produced to every session listening on its channel. */
+  notify(processId: number, channel: string, payload: string): void {
+    for (const s of this.listeners.get(channel) ?? []) s.deliverNotification(processId, channel, payload);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * @module session/copy-in
+ * COPY ... FROM STDIN over one PGlite backend. PGlite runs a message batch synchronously and treats
+ * an empty input buffer as end of file, so COPY data cannot trickle in message by message. Orbit
+ * buffers the stream and hands it to PostgreSQL in pieces cut at row boundaries, each piece as one
+ * complete `COPY ... FROM STDIN` + CopyData + CopyDone batch, all inside one transaction. Memory stays
+ * bounded by the piece size, whatever the size of the stream.
+ */
+import { deparseSync } from 'pgsql-deparser';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { errorResponse, readErrorFields, readyForQuery, scanBackend, commandComplete } from '../wire/protocol/backend.js';
+import { copyData, copyFail } from '../wire/protocol/frontend.js';
+import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import { OrbitError } from '../errors.js';
+import { simpleQuery } from './settings.js';
+
+type Run = (messages: Uint8Array) => Promise<Uint8Array>;
+
+const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
+const NL = 0x0a;
+const BACKSLASH = 0x5c;
+
+interface CopyFormat {
+  readonly kind: 'text' | 'csv' | 'binary';
+  readonly quote: number;
+  readonly escape: number;
+  readonly header: boolean;
+}
+
+export class CopyIn {
+  private readonly format: CopyFormat;
+  /** The statement for pieces after the first (HEADER removed: only the first piece has one). */
+  private readonly laterSql: string;
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private pieces = 0;
+  private rows = 0;
+  /** Lines PostgreSQL has read in earlier pieces, to report error line numbers for the whole stream. */
+  private linesBefore = 0;
+  private error: Uint8Array | undefined;
+  private began = false;
+
+  constructor(
+    private readonly statement: ClassifiedStatement,
+    private readonly chunkBytes: number,
+    /** The client is inside a transaction block: no BEGIN/COMMIT of our own. */
+    private readonly inTransactionBlock: boolean,
+  ) {
+    this.format = readFormat(statement.node);
+    this.laterSql = this.format.header ? withoutHeader(statement.node) : statement.text;
+  }
+
+  /** The CopyInResponse sent to the client before any data. */
+  copyInResponse(): Uint8Array {
+    const binary = this.format.kind === 'binary' ? 1 : 0;
+    // Overall format, and zero column formats: clients do not rely on the column count here.
+    return new Uint8Array([BackendMessage.CopyInResponse, 0, 0, 0, 7, binary, 0, 0]);
+  }
+
+  async data(body: Uint8Array, run: Run): Promise<void> {
+    if (this.error) return; // discard until CopyDone, as PostgreSQL does after an error
+    // The body is a view into the socket's buffer; keep a copy.
+    this.chunks.push(body.slice());
+    this.buffered += body.length;
+    if (this.buffered < this.chunkBytes || this.format.kind === 'binary') return;
+    const all = this.take();
+    const { end: cut } = scanRows(all, this.format);
+    if (cut <= 0) {
+      this.chunks = [all];
+      this.buffered = all.length;
+      return;
+    }
+    if (cut < all.length) {
+      this.chunks = [all.subarray(cut)];
+      this.buffered = all.length - cut;
+    }
+    await this.runPiece(all.subarray(0, cut), run);
+  }
+
+  /** CopyDone (or CopyFail with its message): runs the rest and returns the client's answer. */
+  async finish(run: Run, failMessage?: string): Promise<Uint8Array> {
+    if (!this.error && failMessage === undefined) await this.runPiece(this.take(), run);
+    if (!this.error && failMessage !== undefined) {
+      await this.begin(run);
+      const out = await run(concat([simpleQuery(this.sqlForPiece()), copyFail(failMessage)]));
+      this.error = firstErrorFrame(out);
+    }
+    if (this.error) {
+      if (!this.inTransactionBlock && this.began) await run(simpleQuery('ROLLBACK'));
+      const status = this.inTransactionBlock ? TransactionStatus.Failed : TransactionStatus.Idle;
+      return concat([this.error, readyForQuery(status)]);
+    }
+    if (!this.inTransactionBlock) {
+      const out = await run(simpleQuery('COMMIT'));
+      const err = firstErrorFrame(out);
+      if (err) return concat([err, readyForQuery(TransactionStatus.Idle)]);
+    }
+    const status = this.inTransactionBlock ? TransactionStatus.InTransaction : TransactionStatus.Idle;
+    return concat([commandComplete(`COPY ${this.rows}`), readyForQuery(status)]);
+  }
+
+  private take(): Uint8Array {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
+  }
+
+  private sqlForPiece(): string {
+    return this.pieces === 0 ? this.statement.text : this.laterSql;
+  }
+
+  private async begin(run: Run): Promise<void> {
+    if (this.began || this.inTransactionBlock) return;
+    await run(simpleQuery('BEGIN'));
+    this.began = true;
+  }
+
+  private async runPiece(piece: Uint8Array, run: Run): Promise<void> {
+    await this.begin(run);
+    const parts = [simpleQuery(this.sqlForPiece())];
+    if (piece.length > 0) parts.push(copyData(piece));
+    parts.push(COPY_DONE);
+    const out = await run(concat(parts));
+    const err = firstErrorFrame(out, this.linesBefore);
+    if (err) {
+      this.error = err;
+      return;
+    }
+    for (const f of scanBackend(out)) {
+      if (f.type === BackendMessage.CommandComplete) {
+        const tag = new TextDecoder().decode(out.subarray(f.start + 5, f.end - 1));
+        this.rows += Number(tag.split(' ')[1] ?? 0);
+      }
+    }
+    // PostgreSQL numbers rows (the header row included) from 1 in each piece.
+    if (this.format.kind !== 'binary') this.linesBefore += scanRows(piece, this.format).rows;
+    this.pieces++;
+  }
+}
+
+function readFormat(node: Record<string, unknown>): CopyFormat {
+  let kind: CopyFormat['kind'] = 'text';
+  let quote = 0x22;
+  let escape = -1;
+  let header = false;
+  for (const o of (node.options as Array<{ DefElem: { defname: string; arg?: Record<string, { sval?: string; boolval?: boolean }> } }> | undefined) ?? []) {
+    const { defname, arg } = o.DefElem;
+    const value = arg?.String?.sval ?? (arg?.Boolean ? String(arg.Boolean.boolval === true) : undefined);
+    if (defname === 'format' && (value === 'csv' || value === 'binary' || value === 'text')) kind = value;
+    else if (defname === 'quote' && value) quote = value.charCodeAt(0);
+    else if (defname === 'escape' && value) escape = value.charCodeAt(0);
+    else if (defname === 'header') header = value === undefined || !['false', 'off', '0'].includes(value.toLowerCase());
+  }
+  return { kind, quote, escape: escape < 0 ? quote : escape, header };
+}
+
+function withoutHeader(node: Record<string, unknown>): string {
+  const options = (node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? [];
+  return deparseSync({ CopyStmt: { ...node, options: options.filter((o) => o.DefElem.defname !== 'header') } } as never);
+}
+
+/**
+ * Finds the complete rows at the start of `buf`: the end offset of the last one and how many there
+ * are. CSV rows may hold quoted newlines; in text format a backslash escapes the next byte.
+ */
+export function scanRows(buf: Uint8Array, format: Pick<CopyFormat, 'kind' | 'quote' | 'escape'>): { end: number; rows: number } {
+  let end = 0;
+  let rows = 0;
+  if (format.kind === 'csv') {
+    const { quote, escape } = format;
+    let inQuotes = false;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (inQuotes) {
+        if (c === escape && escape !== quote) {
+          i++; // the escaped byte is data whatever it is
+        } else if (c === quote) {
+          if (i + 1 >= buf.length) break; // a doubled quote may continue in the next message
+          if (escape === quote && buf[i + 1] === quote) i++;
+          else inQuotes = false;
+        }
+      } else if (c === quote) {
+        inQuotes = true;
+      } else if (c === NL) {
+        end = i + 1;
+        rows++;
+      }
+    }
+    return { end, rows };
+  }
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c === BACKSLASH) {
+      i++;
+    } else if (c === NL) {
+      end = i + 1;
+      rows++;
+    }
+  }
+  return { end, rows };
+}
+
+/** The first ErrorResponse of a backend stream, with its COPY line number moved by `lineOffset`. */
+function firstErrorFrame(out: Uint8Array, lineOffset = 0): Uint8Array | undefined {
+  for (const f of scanBackend(out)) {
+    if (f.type !== BackendMessage.ErrorResponse) continue;
+    const frame = out.subarray(f.start, f.end);
+    if (lineOffset === 0) return frame.slice();
+    const fields = readErrorFields(frame.subarray(5));
+    const where = fields.W?.replace(/^(COPY [^,]*, line )(\d+)/, (_m, head: string, n: string) => `${head}${Number(n) + lineOffset}`);
+    return errorResponse(
+      new OrbitError(fields.C ?? 'XX000', fields.M ?? '', {
+        severity: (fields.V ?? fields.S ?? 'ERROR') as 'ERROR',
+        detail: fields.D,
+        hint: fields.H,
+        where,
+        schema: fields.s,
+        table: fields.t,
+        column: fields.c,
+        dataType: fields.d,
+        constraint: fields.n,
+      }),
+    );
+  }
+  return undefined;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

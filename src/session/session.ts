@@ -1,0 +1,569 @@
+/**
+ * @module session/session
+ * One client session over the shared backend. It takes the backend at the first message of a batch
+ * and gives it back at a ReadyForQuery that says idle; in between it keeps its own settings,
+ * prepared statements (renamed per session), LISTEN channels and transaction, and cleans up after
+ * itself when the client goes away.
+ */
+import { OrbitError, orbitError, toOrbitError } from '../errors.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { SqlState } from '../sqlstate.js';
+import {
+  errorResponse,
+  lastReadyStatus,
+  notificationResponse,
+  parameterStatus,
+  readyForQuery,
+  scanBackend,
+} from '../wire/protocol/backend.js';
+import { readBind, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget, type ParseMessage } from '../wire/protocol/frontend.js';
+import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import { MessageReader, type Message } from '../wire/protocol/reader.js';
+import type { Backend, BackendSession } from './backend.js';
+import { CopyIn } from './copy-in.js';
+import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
+import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { analyse } from './statement-cache.js';
+
+export interface SessionOptions {
+  /** Ends a session that holds the backend inside a transaction and sends nothing for this long; 0 = never. */
+  readonly idleInTransactionTimeoutMs: number;
+  /** COPY FROM STDIN is handed to PostgreSQL in pieces of about this many bytes. */
+  readonly copyChunkBytes: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleInTransactionTimeoutMs: 60_000, copyChunkBytes: 4 << 20 };
+
+/** Where a session's backend messages go. */
+export interface SessionSink {
+  write(bytes: Uint8Array): void;
+  /** Ends the connection (after a FATAL error has been written). */
+  terminate(): void;
+}
+
+interface PreparedEntry {
+  readonly backendName: string;
+  readonly parse: ParseMessage;
+  readonly statement?: ClassifiedStatement;
+  /** Backend deallocation epoch when this statement was last parsed on the backend. */
+  epoch: number;
+}
+
+let lastSessionId = 0;
+/** Extended-protocol messages are handed to PGlite in runs of at most this many bytes. */
+const MAX_PENDING_BYTES = 1 << 20;
+/** A Parse that PostgreSQL rejects with a syntax error: used to put PostgreSQL into its error state. */
+const REJECTED_QUERY = 'ORBIT REJECTED';
+
+export class Session implements BackendSession {
+  readonly id = ++lastSessionId;
+  readonly processId: number;
+  readonly secretKey: number;
+  settings = new Map<string, string>();
+  settingsKey = settingsKey(this.settings);
+  /** Values of the reported parameters the client has been told. */
+  private readonly reported = new Map<string, string>();
+  private readonly statements = new Map<string, PreparedEntry>();
+  private unnamed: PreparedEntry | undefined;
+  private readonly portals = new Map<string, ClassifiedStatement | undefined>();
+  private status: TransactionStatus = TransactionStatus.Idle;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** PostgreSQL skips extended messages after an error until Sync; so do we. */
+  private errorSinceSync = false;
+  private settingsDirty = false;
+  private relisten = false;
+  /** Error to put in place of the next ErrorResponse PostgreSQL sends (see REJECTED_QUERY). */
+  private substitute: OrbitError | undefined;
+  private copy: CopyIn | undefined;
+  private readonly queuedNotifications: Uint8Array[] = [];
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private statementCounter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly sink: SessionSink,
+    private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS,
+  ) {
+    this.processId = 10_000 + this.id;
+    this.secretKey = (Math.random() * 0x7fffffff) | 0;
+  }
+
+  get transactionStatus(): TransactionStatus {
+    return this.status;
+  }
+
+  /**
+   * Applies the StartupMessage's settings and returns the ParameterStatus values to report.
+   * Throws the backend's error for an invalid setting (the connection then fails with FATAL).
+   */
+  async start(startupSettings: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    this.settings = new Map(startupSettings);
+    this.settingsKey = settingsKey(this.settings);
+    await this.backend.acquire(this);
+    try {
+      const snap = await this.backend.snapshot(this);
+      this.adopt(snap);
+      for (const [k, v] of snap.reported) this.reported.set(k, v);
+      return new Map(this.reported);
+    } finally {
+      this.backend.release(this);
+    }
+  }
+
+  /** Handles one frontend message after authentication. */
+  async handle(msg: Message): Promise<void> {
+    if (this.closed) return;
+    this.clearIdleTimer();
+    try {
+      if (this.copy) {
+        await this.handleCopyMessage(msg);
+        return;
+      }
+      switch (msg.type) {
+        case FrontendMessage.Query:
+          await this.flushPending();
+          await this.simpleQuery(readQuery(msg.body));
+          break;
+        case FrontendMessage.Parse:
+        case FrontendMessage.Bind:
+        case FrontendMessage.Describe:
+        case FrontendMessage.Close:
+        case FrontendMessage.Execute:
+        case FrontendMessage.FunctionCall:
+          await this.extended(msg);
+          break;
+        case FrontendMessage.Flush:
+          await this.ensureBackend();
+          await this.flushPending(msg.raw);
+          break;
+        case FrontendMessage.Sync:
+          await this.ensureBackend();
+          await this.flushPending(msg.raw);
+          this.errorSinceSync = false;
+          await this.endOfBatch();
+          break;
+        case FrontendMessage.CopyData:
+        case FrontendMessage.CopyDone:
+        case FrontendMessage.CopyFail:
+          // Outside COPY these are ignored, as PostgreSQL does (it discards them after a failed COPY).
+          break;
+        default:
+          throw orbitError('protocol_violation', `invalid frontend message type ${msg.type}`, { severity: 'FATAL' });
+      }
+    } catch (err) {
+      await this.fail(err);
+    } finally {
+      this.armIdleTimer();
+    }
+  }
+
+  // ---- simple query ---------------------------------------------------------------------------
+
+  private async simpleQuery(sql: string): Promise<void> {
+    await this.ensureBackend();
+    const plan = planSimpleQuery(sql, this);
+    if (plan.kind === 'reject') {
+      await this.reject(plan.error, true);
+    } else if (plan.kind === 'copy-in') {
+      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle);
+      this.sink.write(this.copy.copyInResponse());
+      return;
+    } else {
+      this.noteEffects(plan.statements);
+      const out = await this.backend.run(this, simpleQuery(plan.sql));
+      this.backend.unnamedOwner = undefined;
+      this.forward(out);
+    }
+    await this.endOfBatch();
+  }
+
+  /** Records what statements about to run do to session state. */
+  noteEffects(statements: readonly ClassifiedStatement[]): void {
+    for (const s of statements) {
+      if (s.changesSettings) this.settingsDirty = true;
+      if (s.kind === 'listen' && s.channel) this.backend.listen(this, s.channel);
+      if (s.kind === 'unlisten' && s.channel) {
+        this.backend.unlisten(this, s.channel);
+        this.relisten = true;
+      }
+      if (s.type === 'DiscardStmt' && (s.node.target as string | undefined) === 'DISCARD_ALL') {
+        this.backend.unlisten(this, '*');
+        this.relisten = true;
+        this.forgetStatements();
+      }
+      if (s.kind === 'deallocate') {
+        if (s.preparedName === undefined) this.forgetStatements();
+        else this.statements.delete(s.preparedName);
+      }
+    }
+  }
+
+  /** Maps a client's statement name to this session's backend name (creating one for PREPARE). */
+  backendStatementName(clientName: string, create: boolean, parse?: ParseMessage, statement?: ClassifiedStatement): string {
+    const known = this.statements.get(clientName);
+    if (known) return known.backendName;
+    if (!create) return clientName;
+    const backendName = `_orbit_${this.id}_${++this.statementCounter}`;
+    this.statements.set(clientName, {
+      backendName,
+      parse: parse ?? { name: backendName, query: '', paramTypes: [] },
+      statement,
+      epoch: this.backend.deallocEpoch,
+    });
+    return backendName;
+  }
+
+  private forgetStatements(): void {
+    this.statements.clear();
+    this.backend.deallocEpoch++;
+  }
+
+  // ---- extended query -------------------------------------------------------------------------
+
+  private async extended(msg: Message): Promise<void> {
+    await this.ensureBackend();
+    if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
+    await this.queueExtended(msg);
+    // Long pipelines (executemany) go to PGlite in runs, so memory stays bounded.
+    if (this.pendingBytes >= MAX_PENDING_BYTES) await this.flushPending();
+  }
+
+  private async queueExtended(msg: Message): Promise<void> {
+    switch (msg.type) {
+      case FrontendMessage.Parse: {
+        const parsed = readParse(msg.body);
+        const analysis = analyse(parsed.query);
+        const parse = analysis.ok ? { ...parsed, query: rewriteStatementNames(parsed.query, analysis.statements, this) } : parsed;
+        const stmt = analysis.ok ? analysis.statements[0] : undefined;
+        if (analysis.ok) {
+          const problem = analysis.statements.map((s) => this.unsupported(s, true)).find((e) => e !== undefined);
+          if (problem) return this.reject(problem, false);
+        }
+        if (parse.name === '') {
+          this.unnamed = { backendName: '', parse, statement: stmt, epoch: this.backend.deallocEpoch };
+          this.backend.unnamedOwner = this;
+          this.queue(parse === parsed ? msg.raw : writeParse(parse));
+        } else {
+          if (this.statements.has(parse.name)) {
+            // Let PostgreSQL raise 42P05 with the client's name: send the name as the client wrote it.
+            this.queue(msg.raw);
+            return;
+          }
+          const name = this.backendStatementName(parse.name, true, parse, stmt);
+          this.queue(writeParse({ ...parse, name }));
+        }
+        return;
+      }
+      case FrontendMessage.Bind: {
+        const bind = readBind(msg.body);
+        const statement = await this.prepareUse(bind.statement);
+        this.portals.set(bind.portal, statement?.statement);
+        this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
+        return;
+      }
+      case FrontendMessage.Describe:
+      case FrontendMessage.Close: {
+        const t = readTarget(msg.body);
+        if (t.target === 'P') {
+          if (msg.type === FrontendMessage.Close) this.portals.delete(t.name);
+          this.queue(msg.raw);
+          return;
+        }
+        const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.lookup(t.name);
+        if (msg.type === FrontendMessage.Close) {
+          if (t.name === '') this.unnamed = undefined;
+          else this.statements.delete(t.name);
+        }
+        this.queue(entry && t.name !== '' ? writeTarget(msg.type, { target: 'S', name: entry.backendName }) : msg.raw);
+        return;
+      }
+      case FrontendMessage.Execute: {
+        const { portal } = readExecute(msg.body);
+        const stmt = this.portals.get(portal);
+        if (stmt) this.noteEffects([stmt]);
+        this.queue(msg.raw);
+        return;
+      }
+      default:
+        this.queue(msg.raw);
+    }
+  }
+
+  private lookup(name: string): PreparedEntry | undefined {
+    return name === '' ? this.unnamed : this.statements.get(name);
+  }
+
+  /**
+   * Makes sure the statement a Bind/Describe names is this session's on the backend: another
+   * session may have replaced the unnamed statement, or a DEALLOCATE ALL / DISCARD ALL may have
+   * dropped named ones. Re-parses from the kept Parse message when needed.
+   */
+  private async prepareUse(name: string): Promise<PreparedEntry | undefined> {
+    const entry = this.lookup(name);
+    if (name === '') {
+      if (this.backend.unnamedOwner === this) return entry;
+      await this.flushPending();
+      // Either restore our unnamed statement or make sure nobody else's answers for it.
+      const out = await this.backend.run(this, entry ? writeParse(entry.parse) : writeTarget(FrontendMessage.Close, { target: 'S', name: '' }));
+      this.backend.unnamedOwner = this;
+      this.forwardErrorsOnly(out);
+      return entry;
+    }
+    if (entry && entry.epoch < this.backend.deallocEpoch) {
+      await this.flushPending();
+      const out = await this.backend.run(this, writeParse({ ...entry.parse, name: entry.backendName }));
+      entry.epoch = this.backend.deallocEpoch;
+      this.forwardErrorsOnly(out);
+    }
+    return entry;
+  }
+
+  private queue(raw: Uint8Array): void {
+    this.pending.push(raw);
+    this.pendingBytes += raw.length;
+  }
+
+  /** Sends the queued extended messages (plus `tail`) to the backend and their output to the client. */
+  private async flushPending(tail?: Uint8Array): Promise<void> {
+    if (tail) this.queue(tail);
+    if (this.pending.length === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const out = await this.backend.run(this, batch);
+    this.forward(out);
+  }
+
+  // ---- output ---------------------------------------------------------------------------------
+
+  /** Passes backend output to the client: notifications fan out, rejected statements get Orbit's error. */
+  forward(out: Uint8Array): void {
+    const frames = scanBackend(out);
+    let keepFrom = 0;
+    const parts: Uint8Array[] = [];
+    for (const f of frames) {
+      if (f.type === BackendMessage.NotificationResponse) {
+        parts.push(out.subarray(keepFrom, f.start));
+        keepFrom = f.end;
+        const r = new MessageReader(out.subarray(f.start + 5, f.end));
+        r.int32();
+        this.backend.notify(this.processId, r.cstring(), r.cstring());
+      } else if (f.type === BackendMessage.ErrorResponse) {
+        this.errorSinceSync = true;
+        if (this.substitute) {
+          parts.push(out.subarray(keepFrom, f.start), errorResponse(this.substitute));
+          keepFrom = f.end;
+          this.substitute = undefined;
+        }
+      }
+    }
+    parts.push(out.subarray(keepFrom));
+    const status = lastReadyStatus(out);
+    if (status !== undefined) this.status = status;
+    for (const p of parts) if (p.length > 0) this.sink.write(p);
+  }
+
+  /** Output of Orbit's own housekeeping messages: only errors concern the client. */
+  private forwardErrorsOnly(out: Uint8Array): void {
+    for (const f of scanBackend(out)) {
+      if (f.type === BackendMessage.ErrorResponse) {
+        this.errorSinceSync = true;
+        this.sink.write(out.subarray(f.start, f.end));
+      }
+    }
+  }
+
+  /**
+   * Answers a statement Orbit refuses with `err`, leaving PostgreSQL in exactly the state its own
+   * error would (transaction aborted, extended messages skipped until Sync): a statement that fails
+   * to parse is sent in its place and its error is replaced by ours.
+   */
+  private async reject(err: OrbitError, simple: boolean): Promise<void> {
+    await this.flushPending();
+    this.substitute = err;
+    const msg = simple ? simpleQuery(REJECTED_QUERY) : writeParse({ name: '', query: REJECTED_QUERY, paramTypes: [] });
+    const out = await this.backend.run(this, msg);
+    this.backend.unnamedOwner = undefined;
+    if (!simple) this.unnamed = undefined;
+    this.forward(out);
+    this.substitute = undefined;
+  }
+
+  /** Statements that cannot be kept apart per session over one backend; undefined when fine. */
+  unsupported(s: ClassifiedStatement, extended: boolean): OrbitError | undefined {
+    if (s.createsTempObject) {
+      return new OrbitError(SqlState.feature_not_supported, 'temporary tables are not supported by Orbit', {
+        hint: 'All sessions share one PGlite backend, where temporary objects would be visible to every session; use an ordinary table.',
+      });
+    }
+    if (s.kind === 'copy' && s.copy?.stdio && s.copy.from && extended) {
+      return new OrbitError(SqlState.feature_not_supported, 'COPY FROM STDIN through the extended query protocol is not supported by Orbit', {
+        hint: 'Send COPY ... FROM STDIN as a simple Query message.',
+      });
+    }
+    return undefined;
+  }
+
+  // ---- COPY FROM STDIN ------------------------------------------------------------------------
+
+  private async handleCopyMessage(msg: Message): Promise<void> {
+    const copy = this.copy!;
+    switch (msg.type) {
+      case FrontendMessage.CopyData:
+        await copy.data(msg.body, this.copyRunner);
+        return;
+      case FrontendMessage.CopyDone:
+      case FrontendMessage.CopyFail: {
+        this.copy = undefined;
+        const failMessage = msg.type === FrontendMessage.CopyFail ? new MessageReader(msg.body).cstring() : undefined;
+        const out = await copy.finish(this.copyRunner, failMessage);
+        this.forward(out);
+        await this.endOfBatch();
+        return;
+      }
+      case FrontendMessage.Flush:
+      case FrontendMessage.Sync:
+        return; // ignored during COPY, as PostgreSQL does
+      default:
+        this.copy = undefined;
+        await copy.finish(this.copyRunner, 'unexpected message type during COPY');
+        throw orbitError('protocol_violation', `unexpected message type 0x${msg.type.toString(16)} during COPY from stdin`, { severity: 'FATAL' });
+    }
+  }
+
+  private readonly copyRunner = (messages: Uint8Array): Promise<Uint8Array> => this.backend.run(this, messages);
+
+  // ---- batch boundaries -----------------------------------------------------------------------
+
+  private async ensureBackend(): Promise<void> {
+    if (!this.backend.holds(this)) await this.backend.acquire(this);
+  }
+
+  /** After a ReadyForQuery: report changed parameters, and give the backend back if idle. */
+  private async endOfBatch(): Promise<void> {
+    if (!this.backend.holds(this)) return;
+    if (this.status !== TransactionStatus.Idle) return;
+    if (this.relisten) {
+      this.relisten = false;
+      const channels = this.backend.allChannels();
+      if (channels.length > 0) await this.backend.runInternal(this, channels.map((c) => `LISTEN ${quoteIdent(c)}`).join('; '));
+    }
+    if (this.settingsDirty) {
+      this.settingsDirty = false;
+      const snap = await this.backend.snapshot(this);
+      this.adopt(snap);
+      this.reportChanges(snap);
+    }
+    this.backend.release(this);
+    for (const n of this.queuedNotifications.splice(0)) this.sink.write(n);
+  }
+
+  private adopt(snap: Snapshot): void {
+    this.settings = snap.session;
+    this.settingsKey = settingsKey(snap.session);
+    this.backend.noteApplied(this);
+  }
+
+  private reportChanges(snap: Snapshot): void {
+    // ParameterStatus goes before the ReadyForQuery already written; clients accept it anywhere.
+    for (const [name, value] of snap.reported) {
+      if (this.reported.get(name) !== value) {
+        this.reported.set(name, value);
+        this.sink.write(parameterStatus(name, value));
+      }
+    }
+  }
+
+  deliverNotification(processId: number, channel: string, payload: string): void {
+    const msg = notificationResponse(processId, channel, payload);
+    if (this.backend.holds(this) && this.status !== TransactionStatus.Idle) this.queuedNotifications.push(msg);
+    else this.sink.write(msg);
+  }
+
+  // ---- errors, timeouts, cancel, close --------------------------------------------------------
+
+  private async fail(err: unknown): Promise<void> {
+    const e = toOrbitError(err);
+    if (e.severity === 'FATAL' || e.severity === 'PANIC') {
+      this.sink.write(errorResponse(e));
+      await this.close();
+      this.sink.terminate();
+      return;
+    }
+    // An error raised before the backend ran anything (e.g. a cancelled wait): answer like PostgreSQL.
+    this.sink.write(errorResponse(e));
+    this.sink.write(readyForQuery(this.status));
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private armIdleTimer(): void {
+    const ms = this.options.idleInTransactionTimeoutMs;
+    if (this.closed || ms <= 0 || !this.backend.holds(this)) return;
+    this.idleTimer = setTimeout(() => void this.idleTimeout(), ms);
+    this.idleTimer.unref?.();
+  }
+
+  private async idleTimeout(): Promise<void> {
+    if (this.closed || !this.backend.holds(this)) return;
+    this.sink.write(
+      errorResponse(new OrbitError(SqlState.idle_in_transaction_session_timeout, 'terminating connection due to idle-in-transaction timeout', { severity: 'FATAL' })),
+    );
+    await this.close();
+    this.sink.terminate();
+  }
+
+  /** CancelRequest: a statement still waiting for the backend is cancelled; a running one finishes. */
+  cancel(): boolean {
+    return this.backend.abandon(this, new OrbitError(SqlState.query_canceled, 'canceling statement due to user request'));
+  }
+
+  /** Disconnect: roll back, drop this session's statements and channels, give the backend back. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearIdleTimer();
+    this.backend.abandon(this, new OrbitError(SqlState.admin_shutdown, 'session closed'));
+    const names = [...this.statements.values()].map((e) => e.backendName);
+    const dropped = this.backend.unlisten(this, '*');
+    const dirtyBackend = this.backend.holds(this) && (this.status !== TransactionStatus.Idle || this.pending.length > 0 || this.copy !== undefined);
+    if (!dirtyBackend && names.length === 0 && dropped.length === 0) {
+      this.backend.release(this);
+      return;
+    }
+    try {
+      await this.ensureBackend();
+      this.pending = [];
+      this.copy = undefined;
+      const sql = ['ROLLBACK', ...names.map((n) => `DEALLOCATE ${quoteIdent(n)}`), ...dropped.map((c) => `UNLISTEN ${quoteIdent(c)}`)];
+      // Sync first: ends an extended-query sequence the client left half-way.
+      await this.backend.run(this, SYNC);
+      await this.backend.runInternal(this, sql.join('; '));
+    } catch {
+      // The backend is going away or already clean; nothing more to undo.
+    } finally {
+      this.backend.release(this);
+    }
+  }
+}
+
+const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

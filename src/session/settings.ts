@@ -1,0 +1,85 @@
+/**
+ * @module session/settings
+ * Per-session settings over one shared backend. A session's state is the set of GUCs whose source is
+ * 'session'; switching the backend from one session to another resets everything and re-applies the
+ * next session's set (only when the two sets differ).
+ */
+import { readDataRow, readErrorFields, scanBackend } from '../wire/protocol/backend.js';
+import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
+import { MessageWriter } from '../wire/protocol/writer.js';
+
+/** Parameters PostgreSQL reports with ParameterStatus at startup and whenever they change. */
+export const REPORTED_PARAMETERS = [
+  'application_name',
+  'client_encoding',
+  'DateStyle',
+  'default_transaction_read_only',
+  'in_hot_standby',
+  'integer_datetimes',
+  'IntervalStyle',
+  'is_superuser',
+  'server_encoding',
+  'server_version',
+  'session_authorization',
+  'standard_conforming_strings',
+  'TimeZone',
+] as const;
+
+export type Settings = ReadonlyMap<string, string>;
+
+/** A stable key for a settings set: equal keys need no switch. */
+export function settingsKey(settings: Settings): string {
+  return JSON.stringify([...settings].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** SQL literal with standard_conforming_strings semantics (RESET ALL runs first, turning it on). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export function simpleQuery(sql: string): Uint8Array {
+  return new MessageWriter().begin(FrontendMessage.Query).cstring(sql).end().flush();
+}
+
+/** SQL that puts a session's settings on a backend that may carry another session's. */
+export function applySettingsSql(settings: Settings): string {
+  if (settings.size === 0) return 'RESET ALL';
+  const calls = [...settings].map(([n, v]) => `pg_catalog.set_config(${quoteLiteral(n)}, ${quoteLiteral(v)}, false)`);
+  return `RESET ALL; SELECT ${calls.join(', ')}`;
+}
+
+export const SNAPSHOT_SQL =
+  "SELECT name, setting, source = 'session' FROM pg_catalog.pg_settings WHERE source = 'session' OR name IN (" +
+  REPORTED_PARAMETERS.map(quoteLiteral).join(', ') +
+  ')';
+
+export interface Snapshot {
+  /** The session-level settings (to re-apply on a switch). */
+  readonly session: Map<string, string>;
+  /** Current values of the reported parameters. */
+  readonly reported: Map<string, string>;
+}
+
+/** Reads the result of SNAPSHOT_SQL. */
+export function readSnapshot(output: Uint8Array): Snapshot {
+  const session = new Map<string, string>();
+  const reported = new Map<string, string>();
+  const reportedNames = new Map<string, string>(REPORTED_PARAMETERS.map((n) => [n.toLowerCase(), n]));
+  for (const f of scanBackend(output)) {
+    if (f.type !== BackendMessage.DataRow) continue;
+    const [name, setting, isSession] = readDataRow(output.subarray(f.start + 5, f.end));
+    if (name == null) continue;
+    if (isSession === 't') session.set(name, setting ?? '');
+    const rn = reportedNames.get(name.toLowerCase());
+    if (rn) reported.set(rn, setting ?? '');
+  }
+  return { session, reported };
+}
+
+/** The first ErrorResponse of a backend stream, decoded, if there is one. */
+export function firstError(output: Uint8Array): Record<string, string> | undefined {
+  for (const f of scanBackend(output)) {
+    if (f.type === BackendMessage.ErrorResponse) return readErrorFields(output.subarray(f.start + 5, f.end));
+  }
+  return undefined;
+}

@@ -1,0 +1,66 @@
+/**
+ * @module session/simple-query
+ * Plans a simple Query message for a session: run as is, with the session's prepared-statement
+ * names put in, handled as COPY FROM STDIN, or refused.
+ */
+import type { OrbitError } from '../errors.js';
+import { OrbitError as Err } from '../errors.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { scanSql, spliceSql } from '../sql/parser.js';
+import { SqlState } from '../sqlstate.js';
+import { analyse } from './statement-cache.js';
+
+export type SimpleQueryPlan =
+  | { readonly kind: 'run'; readonly sql: string; readonly statements: readonly ClassifiedStatement[] }
+  | { readonly kind: 'copy-in'; readonly statement: ClassifiedStatement }
+  | { readonly kind: 'reject'; readonly error: OrbitError };
+
+/** What planning needs from the session. */
+export interface PlanningSession {
+  unsupported(s: ClassifiedStatement, extended: boolean): OrbitError | undefined;
+  backendStatementName(clientName: string, create: boolean): string;
+}
+
+export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQueryPlan {
+  const analysis = analyse(sql);
+  // Text PostgreSQL cannot parse goes to PostgreSQL unchanged, so the client gets its exact error.
+  if (!analysis.ok) return { kind: 'run', sql, statements: [] };
+  const statements = analysis.statements;
+  for (const s of statements) {
+    const problem = session.unsupported(s, false);
+    if (problem) return { kind: 'reject', error: problem };
+  }
+  const copyIn = statements.findIndex((s) => s.kind === 'copy' && s.copy?.from && s.copy.stdio);
+  if (copyIn >= 0) {
+    if (statements.length === 1) return { kind: 'copy-in', statement: statements[0]! };
+    return {
+      kind: 'reject',
+      error: new Err(SqlState.feature_not_supported, 'COPY FROM STDIN inside a multi-statement query string is not supported by Orbit', {
+        hint: 'Send the COPY statement on its own.',
+      }),
+    };
+  }
+  return { kind: 'run', sql: rewriteStatementNames(sql, statements, session), statements };
+}
+
+/**
+ * Puts the session's backend names in place of prepared-statement names in PREPARE, EXECUTE and
+ * DEALLOCATE, token-exactly (PostgreSQL's own lexer finds the name token).
+ */
+export function rewriteStatementNames(sql: string, statements: readonly ClassifiedStatement[], session: PlanningSession): string {
+  const named = statements.filter((s) => (s.kind === 'prepare' || s.kind === 'execute' || s.kind === 'deallocate') && s.preparedName !== undefined);
+  if (named.length === 0) return sql;
+  const tokens = scanSql(sql);
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  for (const s of named) {
+    let i = tokens.findIndex((t) => t.start >= s.byteOffset);
+    if (i < 0) continue;
+    i++; // past PREPARE / EXECUTE / DEALLOCATE
+    if (s.kind === 'deallocate' && tokens[i]?.text.toLowerCase() === 'prepare') i++;
+    const token = tokens[i];
+    if (!token) continue;
+    const name = session.backendStatementName(s.preparedName!, s.kind === 'prepare');
+    if (name !== s.preparedName) edits.push({ start: token.start, end: token.end, text: `"${name}"` });
+  }
+  return edits.length > 0 ? spliceSql(sql, edits) : sql;
+}

@@ -1,0 +1,35 @@
+/**
+ * @module sqlstate
+ * PostgreSQL error codes (Appendix A of the PostgreSQL manual), keyed by condition name.
+ * Every SQLSTATE Orbit raises comes from here; none is written inline elsewhere.
+ */
+export const SqlState = {
+  successful_completion: '00000',
+  warning: '01000',
+  connection_exception: '08000',
+  connection_failure: '08006',
+  protocol_violation: '08P01',
+  feature_not_supported: '0A000',
+  invalid_authorization_specification: '28000',
+  invalid_password: '28P01',
+  invalid_transaction_state: '25000',
+  idle_in_transaction_session_timeout: '25P03',
+  syntax_error: '42601',
+  undefined_object: '42704',
+  duplicate_object: '42710',
+  invalid_parameter_value: '22023',
+  invalid_text_representation: '22P02',
+  bad_copy_file_format: '22P04',
+  query_canceled: '57014',
+  admin_shutdown: '57P01',
+  cannot_connect_now: '57P03',
+  too_many_connections: '53300',
+  out_of_memory: '53200',
+  undefined_file: '58P01',
+  io_error: '58030',
+  internal_error: 'XX000',
+  invalid_sql_statement_name: '26000',
+} as const;
+
+export type SqlStateName = keyof typeof SqlState;
+export type SqlStateCode = (typeof SqlState)[SqlStateName];

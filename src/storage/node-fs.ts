@@ -1,0 +1,107 @@
+/**
+ * @module storage/node-fs
+ * Files on a local disk (Node). Layout under the data directory: `pgdata/` is PGlite's cluster,
+ * `objects/<key>` holds Orbit's own values. Writes go to a temporary file that is fsynced and renamed
+ * over the old one, so a crash leaves either the old or the new value, never a torn one.
+ */
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { checkKey, StorageKind, type StorageAdapter } from './types.js';
+
+export class NodeFsStorage implements StorageAdapter {
+  readonly kind = StorageKind.nodeFs;
+  readonly rowStoreDataDir: string;
+  private readonly objects: string;
+  private tmpCounter = 0;
+
+  private constructor(readonly dataDir: string) {
+    this.rowStoreDataDir = join(dataDir, 'pgdata');
+    this.objects = join(dataDir, 'objects');
+  }
+
+  /** Opens (creating if needed) a data directory; fails clearly if it cannot be used. */
+  static async open(dataDir: string): Promise<NodeFsStorage> {
+    await mkdir(join(dataDir, 'objects'), { recursive: true });
+    await mkdir(join(dataDir, 'pgdata'), { recursive: true });
+    const probe = join(dataDir, `.write-test-${process.pid}`);
+    const fh = await open(probe, 'w');
+    await fh.close();
+    await rm(probe);
+    return new NodeFsStorage(dataDir);
+  }
+
+  private path(key: string): string {
+    checkKey(key);
+    return join(this.objects, ...key.split('/'));
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.path(key)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}-${++this.tmpCounter}`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(value);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    await syncDir(dirname(path));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) await walk(p);
+        else if (!e.name.includes('.tmp-')) out.push(relative(this.objects, p).split(sep).join('/'));
+      }
+    };
+    await walk(this.objects);
+    return out.filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async close(): Promise<void> {}
+
+  /** True when the directory already holds a cluster. */
+  async hasCluster(): Promise<boolean> {
+    try {
+      await stat(join(this.rowStoreDataDir, 'PG_VERSION'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** fsync of a directory makes a rename durable (ext4/xfs semantics). */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

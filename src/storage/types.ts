@@ -1,0 +1,35 @@
+/**
+ * @module storage/types
+ * The storage adapter contract. Orbit keeps two kinds of data: the row store's data directory (owned
+ * by PGlite; the adapter says where it lives) and Orbit's own objects (column batches, write buffers,
+ * metadata), kept as binary values under string keys. A resolved `put` is durable.
+ */
+
+export const StorageKind = {
+  memory: 'memory',
+  nodeFs: 'node-fs',
+  opfs: 'opfs',
+  indexedDb: 'indexeddb',
+  durableObject: 'durable-object',
+} as const;
+export type StorageKind = (typeof StorageKind)[keyof typeof StorageKind];
+
+export interface StorageAdapter {
+  readonly kind: StorageKind;
+  /** PGlite's data directory for this store (`memory://`, a path, `opfs-ahp://…`), or undefined at the edge. */
+  readonly rowStoreDataDir: string | undefined;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Stores a value; durable once the promise resolves. */
+  put(key: string, value: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Keys starting with `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Keys are '/'-separated paths of [A-Za-z0-9._-] segments, so every backend can store them as is. */
+export function checkKey(key: string): void {
+  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new TypeError(`invalid storage key: ${JSON.stringify(key)}`);
+  }
+}

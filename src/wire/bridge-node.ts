@@ -1,0 +1,50 @@
+/**
+ * @module wire/bridge-node
+ * `orbit bridge`: a local TCP port whose every connection is relayed, byte for byte, to an Orbit
+ * PostgreSQL-over-WebSocket endpoint, so TCP-only clients (psql) reach Orbit in a browser or Worker.
+ */
+import { createServer, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import type { Listener } from './tcp-node.js';
+
+export function startBridge(wsUrl: string, host: string, port: number): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.pause();
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () => socket.resume());
+    socket.on('data', (chunk) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(chunk, { binary: true });
+    });
+    ws.on('message', (data) => {
+      if (!socket.destroyed) socket.write(data as Buffer);
+    });
+    const end = () => {
+      sockets.delete(socket);
+      socket.destroy();
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    };
+    ws.on('close', end);
+    ws.on('error', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve({
+        host,
+        port: typeof addr === 'object' && addr ? addr.port : port,
+        close: () =>
+          new Promise<void>((res) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}

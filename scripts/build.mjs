@@ -22,3 +22,15 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// A pre-initialised PostgreSQL cluster: new databases start from it instead of running initdb
+// (about 4.5 s of CPU here, 7–19 s in a browser tab).
+const template = 'dist/pgdata-template.tar.gz';
+if (!existsSync(template)) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { writeFile } = await import('node:fs/promises');
+  const db = await PGlite.create('memory://');
+  const blob = await db.dumpDataDir('gzip');
+  await db.close();
+  await writeFile(template, new Uint8Array(await blob.arrayBuffer()));
+}

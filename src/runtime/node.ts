@@ -3,6 +3,8 @@
  * The Node.js runtime: Orbit on files (or memory) with PGlite, served over TCP and WebSocket.
  * This file and the `*-node.ts` transports are the only places that choose Node-specific pieces.
  */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Orbit, type OrbitOptions } from '../orbit.js';
 import { PGliteRowStore } from '../rowstore/pglite.js';
 import type { SessionOptions } from '../session/session.js';
@@ -21,12 +23,16 @@ export interface OpenOptions {
   /** A directory path, or `memory://` for an ephemeral database. */
   readonly dataDir: string;
   readonly session?: Partial<SessionOptions>;
+  /** Pre-initialised cluster for new databases (default: the one `npm run build` puts next to this module). */
+  readonly templatePath?: string;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
 export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   const storage: StorageAdapter = options.dataDir === 'memory://' ? new MemoryStorage() : await NodeFsStorage.open(options.dataDir);
-  const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir! });
+  const fresh = !(storage instanceof NodeFsStorage) || !(await storage.hasCluster());
+  const loadDataDir = fresh ? await readTemplate(options.templatePath) : undefined;
+  const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir!, loadDataDir });
   const opts: OrbitOptions = { rowStore, storage, session: options.session };
   return Orbit.create(opts);
 }
@@ -93,6 +99,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       await orbit.close();
     },
   };
+}
+
+/** The shipped cluster template, or undefined (PGlite then runs initdb). */
+async function readTemplate(path?: string): Promise<Blob | undefined> {
+  try {
+    const data = await readFile(path ?? fileURLToPath(new URL('../pgdata-template.tar.gz', import.meta.url)));
+    return new Blob([data]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Passwords come from configuration first, then from roles created with CREATE ROLE … PASSWORD. */

@@ -55,7 +55,8 @@ export function classify(stmt: ParsedStatement): ClassifiedStatement {
   let callsSetConfig = false;
   let createsTemp = false;
   walk(node, (key, value) => {
-    if (key === 'RangeVar') {
+    // Target tables (INSERT, CREATE TABLE, COPY, LIKE) appear as bare `relation` objects, others as RangeVar nodes.
+    if (key === 'RangeVar' || key === 'relation') {
       const rv = value as { schemaname?: string; relname?: string; relpersistence?: string };
       if (rv.relname) relations.push({ schema: rv.schemaname, name: rv.relname });
     } else if (key === 'FuncCall') {

@@ -51,7 +51,7 @@ export function parseSql(sql: string): ParsedStatement[] {
   try {
     result = lib.parseSync(sql) as typeof result;
   } catch (err) {
-    throw parserError(err, sql);
+    throw parserError(err);
   }
   const stmts = result.stmts ?? [];
   // libpg-query reports byte offsets into the UTF-8 text; pure-ASCII text needs no re-encoding.
@@ -66,15 +66,13 @@ export function parseSql(sql: string): ParsedStatement[] {
   });
 }
 
-function parserError(err: unknown, sql: string): OrbitError {
+function parserError(err: unknown): OrbitError {
   const e = err as { message?: string; sqlDetails?: { message?: string; cursorPosition?: number } };
   const message = e.sqlDetails?.message ?? e.message ?? String(err);
   let position: number | undefined;
   const cursor = e.sqlDetails?.cursorPosition;
-  if (typeof cursor === 'number' && cursor >= 0) {
-    // cursorPosition is a 0-based byte offset; ErrorResponse 'P' is a 1-based character position.
-    position = decoder.decode(encoder.encode(sql).subarray(0, cursor)).length + 1;
-  }
+  // cursorPosition is 0-based and counts characters, like ErrorResponse's 1-based 'P' field.
+  if (typeof cursor === 'number' && cursor >= 0) position = cursor + 1;
   return new OrbitError(SqlState.syntax_error, message, { position, cause: err });
 }
 

@@ -16,6 +16,7 @@ import {
   timingSafeEqual,
   verifyScramPassword,
 } from './scram-verifier.js';
+import { scramPassword } from './saslprep.js';
 import { AuthenticationCode, asFatal, authenticationFailed, type AuthFlow, type SecretLookup } from './types.js';
 
 export interface PasswordOptions {
@@ -27,8 +28,6 @@ export interface PasswordOptions {
   /** Key for the fake salt used in that wasted work (see mockSalt); default random per process. */
   mockNonce?: Uint8Array;
 }
-
-const encoder = new TextEncoder();
 
 export class CleartextPasswordFlow implements AuthFlow {
   private secret?: Promise<StoredSecret>;
@@ -71,10 +70,12 @@ export class CleartextPasswordFlow implements AuthFlow {
         // missing role nor a plaintext secret.
         const salt = await mockSalt(this.user, this.options.mockNonce);
         await verifyScramPassword(password, mockScramSecret(salt, this.options.iterations ?? SCRAM_DEFAULT_ITERATIONS));
-        // Comparing digests keeps the time independent of where, and whether by length, they differ.
+        // SASLprep both sides, so a plaintext secret accepts exactly what the verifier PostgreSQL
+        // would have stored for it accepts (and what ScramSha256Flow accepts). Comparing digests keeps
+        // the time independent of where, and whether by length, they differ.
         return (
           stored.kind === 'plaintext' &&
-          timingSafeEqual(await sha256(password), await sha256(encoder.encode(stored.password)))
+          timingSafeEqual(await sha256(scramPassword(password)), await sha256(scramPassword(stored.password)))
         );
       }
     }

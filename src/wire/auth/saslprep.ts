@@ -7,9 +7,10 @@
  *
  * Limits: RFC 3454 tables A.1 (unassigned in Unicode 3.2) and D.2 (bidi class L) are large, so
  * they are approximated with Unicode property escapes: A.1 by \p{Cn} of the runtime's (newer)
- * Unicode, D.2 by \p{L}/\p{Mc}. Only non-ASCII passwords with characters assigned after Unicode
- * 3.2, or mixing right-to-left text with some marks or symbols, can be prepared differently from
- * PostgreSQL. ASCII passwords are never changed, exactly as in PostgreSQL.
+ * Unicode, D.2 by general categories (see LEFT_TO_RIGHT). Only passwords with characters assigned
+ * after Unicode 3.2, or mixing right-to-left letters with rare symbols whose bidi class the
+ * categories miss, can be prepared differently from PostgreSQL (and then fail to log in with a
+ * verifier PostgreSQL made). ASCII passwords are never changed, exactly as in PostgreSQL.
  */
 
 /** Inclusive code point ranges, [first, last, first, last, ...]. */
@@ -43,7 +44,13 @@ const RAND_AL_CAT: Ranges = [
 ];
 
 const UNASSIGNED = /^\p{Cn}$/u;
-const LEFT_TO_RIGHT = /^[\p{L}\p{Mc}]$/u;
+/**
+ * Approximates D.2 (bidi class L): letters, spacing marks, letter numbers, decimal digits other
+ * than the EN/AN ones (ASCII, Arabic-Indic, extended Arabic-Indic, fullwidth, mathematical) and the
+ * parenthesized/circled Latin letters, without the neutral modifier letters U+02B9-02BA, U+02C2-02CF.
+ */
+const LEFT_TO_RIGHT = /^[\p{L}\p{Mc}\p{Nl}\p{Nd}\u249c-\u24e9]$/u;
+const NOT_LEFT_TO_RIGHT = /^[0-9\u0660-\u0669\u06f0-\u06f9\uff10-\uff19\u{1d7ce}-\u{1d7ff}\u02b9\u02ba\u02c2-\u02cf]$/u;
 
 function inRanges(cp: number, ranges: Ranges): boolean {
   for (let i = 0; i < ranges.length; i += 2) {
@@ -58,7 +65,8 @@ function isProhibited(cp: number): boolean {
 }
 
 function isLCat(cp: number): boolean {
-  return !inRanges(cp, RAND_AL_CAT) && LEFT_TO_RIGHT.test(String.fromCodePoint(cp));
+  const ch = String.fromCodePoint(cp);
+  return !inRanges(cp, RAND_AL_CAT) && LEFT_TO_RIGHT.test(ch) && !NOT_LEFT_TO_RIGHT.test(ch);
 }
 
 /**

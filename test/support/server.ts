@@ -1,0 +1,83 @@
+/**
+ * Test servers: an in-process Orbit server on ephemeral ports, or a child `orbit serve` process
+ * (for crash tests and CLI behaviour).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, type RunningServer, type ServeOptions } from '../../src/runtime/node.js';
+
+export const TEMPLATE = 'dist/pgdata-template.tar.gz';
+
+export interface TestServer extends RunningServer {
+  readonly port: number;
+  readonly httpPort: number;
+  /** A connection string for libpq-style clients. */
+  readonly url: string;
+}
+
+export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<TestServer> {
+  const server = await serve({
+    dataDir: 'memory://',
+    listen: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    templatePath: TEMPLATE,
+    ...options,
+  });
+  const port = server.tcp?.port ?? 0;
+  return Object.assign(server, {
+    port,
+    httpPort: server.http?.port ?? 0,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+  });
+}
+
+export function tempDir(prefix = 'orbit-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface ChildServer {
+  readonly process: ChildProcess;
+  readonly port: number;
+  readonly httpPort: number;
+  /** Everything the process printed so far. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `node bin/orbit.js serve ...` and waits for its ready line. */
+export function startChildServer(args: string[], timeoutMs = 60_000): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['bin/orbit.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), timeoutMs);
+    const check = () => {
+      const ready = /orbit: ready \(([^)]*)\)/.exec(out);
+      if (ready) {
+        const tcp = /PostgreSQL on [^,]*:(\d+)/.exec(ready[1]!);
+        const http = /WebSocket on [^,]*:(\d+)/.exec(ready[1]!);
+        clearTimeout(timer);
+        resolve({
+          process: child,
+          port: Number(tcp?.[1] ?? 0),
+          httpPort: Number(http?.[1] ?? 0),
+          output: () => out,
+          stop: async (signal = 'SIGTERM') => {
+            if (child.exitCode === null) child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+}

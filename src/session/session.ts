@@ -361,7 +361,10 @@ export class Session implements BackendSession {
     }
     parts.push(out.subarray(keepFrom));
     const status = lastReadyStatus(out);
-    if (status !== undefined) this.status = status;
+    if (status !== undefined) {
+      this.status = status;
+      this.errorSinceSync = false; // ReadyForQuery: PostgreSQL no longer skips messages
+    }
     for (const p of parts) if (p.length > 0) this.sink.write(p);
   }
 

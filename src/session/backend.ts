@@ -8,7 +8,7 @@
 import { OrbitError } from '../errors.js';
 import type { RowStore } from '../rowstore/types.js';
 import { SqlState } from '../sqlstate.js';
-import { applySettingsSql, firstError, readSnapshot, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
+import { applySettingsSql, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
 /** What the backend needs from a session. */
 export interface BackendSession {
@@ -29,8 +29,8 @@ interface Waiter {
 export class Backend {
   private owner: BackendSession | undefined;
   private readonly waiters: Waiter[] = [];
-  /** Settings key currently applied on the backend; '' is the boot state. */
-  private appliedKey = '';
+  /** Settings key currently applied on the backend (initially the boot state: no session settings). */
+  private appliedKey = settingsKey(new Map());
   /** The session whose Parse is the backend's unnamed statement (undefined: nobody's, or unknown). */
   unnamedOwner: BackendSession | undefined;
   /**
@@ -118,13 +118,14 @@ export class Backend {
   private async applySettings(session: BackendSession): Promise<void> {
     if (this.appliedKey === session.settingsKey) return;
     const out = await this.runInternal(session, applySettingsSql(session.settings));
-    this.appliedKey = session.settingsKey;
     const err = firstError(out);
     if (err) {
-      // A setting that applied once cannot normally fail to re-apply; fall back to defaults.
+      // Only a session's startup settings can fail here (settings it SET itself applied once already).
       await this.runInternal(session, 'RESET ALL');
-      this.appliedKey = '';
+      this.appliedKey = settingsKey(new Map());
+      throw new OrbitError(err.C ?? SqlState.internal_error, err.M ?? 'invalid setting', { detail: err.D, hint: err.H });
     }
+    this.appliedKey = session.settingsKey;
   }
 
   // ---- LISTEN / NOTIFY fan-out ------------------------------------------------------------------

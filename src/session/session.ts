@@ -153,7 +153,7 @@ export class Session implements BackendSession {
           throw orbitError('protocol_violation', `invalid frontend message type ${msg.type}`, { severity: 'FATAL' });
       }
     } catch (err) {
-      await this.fail(err);
+      await this.fail(err, msg.type === FrontendMessage.Query);
     } finally {
       this.armIdleTimer();
     }
@@ -487,17 +487,28 @@ export class Session implements BackendSession {
 
   // ---- errors, timeouts, cancel, close --------------------------------------------------------
 
-  private async fail(err: unknown): Promise<void> {
-    const e = toOrbitError(err);
+  /**
+   * Answers an error raised by Orbit itself while handling a message. Unexpected exceptions (the
+   * backend failing) end the session; an Orbit error leaves PostgreSQL in the state its own error
+   * would (simple query: ErrorResponse + ReadyForQuery; extended: skip until Sync).
+   */
+  private async fail(err: unknown, simple: boolean): Promise<void> {
+    const e = err instanceof OrbitError ? err : new OrbitError(SqlState.internal_error, toOrbitError(err).message, { severity: 'FATAL', cause: err });
     if (e.severity === 'FATAL' || e.severity === 'PANIC') {
       this.sink.write(errorResponse(e));
       await this.close();
       this.sink.terminate();
       return;
     }
-    // An error raised before the backend ran anything (e.g. a cancelled wait): answer like PostgreSQL.
+    if (this.backend.holds(this)) {
+      await this.reject(e, simple);
+      if (simple) await this.endOfBatch();
+      return;
+    }
+    // Not holding the backend (e.g. cancelled while waiting for it): the backend state is untouched.
     this.sink.write(errorResponse(e));
-    this.sink.write(readyForQuery(this.status));
+    if (simple) this.sink.write(readyForQuery(this.status));
+    else this.errorSinceSync = true;
   }
 
   private clearIdleTimer(): void {

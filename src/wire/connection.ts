@@ -115,6 +115,7 @@ export class Connection {
         if (this.phase === Phase.closed) return;
         let msg: Message | undefined;
         try {
+          if (this.phase === Phase.ready || this.phase === Phase.auth) checkMessageType(this.framer.peekType());
           msg = this.framer.next(this.phase !== Phase.startup);
           if (msg && this.phase === Phase.startup && msg.raw.length > MAX_STARTUP_LENGTH) throw orbitError('protocol_violation', 'invalid length of startup packet', { severity: 'FATAL' });
         } catch (err) {
@@ -224,8 +225,18 @@ export class Connection {
 
   private fatal(err: OrbitError): void {
     if (this.phase === Phase.closed) return;
-    this.transport.write(errorResponse(err));
+    const fatal = err.severity === 'FATAL' ? err : new OrbitError(err.code, err.message, { severity: 'FATAL', detail: err.detail, hint: err.hint });
+    this.transport.write(errorResponse(fatal));
     this.terminate();
+  }
+}
+
+const FRONTEND_TYPES = new Set<number>(Object.values(FrontendMessage));
+
+/** PostgreSQL looks at the type byte before the length: garbage fails at once, not after 1 GB. */
+function checkMessageType(type: number | undefined): void {
+  if (type !== undefined && !FRONTEND_TYPES.has(type)) {
+    throw orbitError('protocol_violation', `invalid frontend message type ${type}`, { severity: 'FATAL' });
   }
 }
 

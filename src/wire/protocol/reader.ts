@@ -95,6 +95,11 @@ export class MessageFramer {
     return this.length;
   }
 
+  /** Type byte of the next message, once it has arrived. */
+  peekType(): number | undefined {
+    return this.length > 0 ? this.chunks[0]![0] : undefined;
+  }
+
   /** Next complete message, or undefined when more bytes are needed. */
   next(typed: boolean): Message | undefined {
     const header = typed ? 5 : 4;

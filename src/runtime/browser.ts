@@ -1,0 +1,117 @@
+/**
+ * @module runtime/browser
+ * The browser runtime: Orbit with PGlite inside a web page or, preferably, a dedicated module Worker
+ * (`browser-worker.ts` hosts it there and speaks the message protocol declared below). Nothing here is
+ * Node-specific: the only platform features used are `fetch` and `Blob`.
+ *
+ * Assets. A bundle of this module must be served with four files next to it:
+ * - `pglite.wasm`, `pglite.data` and `initdb.wasm` (from `@electric-sql/pglite/dist/`): PGlite fetches
+ *   them as `new URL('./…', import.meta.url)`, i.e. relative to whichever file holds PGlite's code
+ *   after bundling. `pglite.wasm` must be served as `application/wasm` (instantiateStreaming).
+ *   `initdb.wasm` is fetched even when a template makes initdb unnecessary.
+ * - `libpg-query.wasm` (from `libpg-query/wasm/`): its emscripten glue resolves it against the
+ *   *script* URL (`self.location` in a worker, the document's base URL on a page), not the module.
+ * Keeping every asset next to the worker bundle satisfies both rules.
+ *
+ * Storage. Only `memory://` for now; IndexedDB and OPFS adapters come later.
+ */
+import { OrbitError } from '../errors.js';
+import { Orbit, type OrbitOptions } from '../orbit.js';
+import { PGliteRowStore } from '../rowstore/pglite.js';
+import type { QueryResult } from '../rowstore/types.js';
+import type { SessionOptions } from '../session/session.js';
+import { SqlState } from '../sqlstate.js';
+import { MemoryStorage } from '../storage/memory.js';
+
+export { Orbit };
+export { OrbitError };
+
+export interface OpenOptions {
+  /** Only `memory://` (an ephemeral database) for now. */
+  readonly dataDir: string;
+  readonly session?: Partial<SessionOptions>;
+  /**
+   * A pre-initialised cluster (`dist/pgdata-template.tar.gz`, made by `npm run build`). Without one,
+   * PGlite runs initdb: 13–19 s of CPU in a browser tab, against about 1–2 s from the template.
+   */
+  readonly template?: Blob;
+  /**
+   * Where to fetch the template when `template` is not given; resolved against the global's location
+   * (the worker script's URL inside a worker). A failed fetch fails the open rather than silently
+   * falling back to initdb.
+   */
+  readonly templateUrl?: string;
+}
+
+/** Opens an Orbit database in a browser (page or worker). */
+export async function openOrbit(options: OpenOptions): Promise<Orbit> {
+  if (options.dataDir !== 'memory://') {
+    throw new OrbitError(SqlState.feature_not_supported, `data directory ${JSON.stringify(options.dataDir)} is not supported in browsers yet`, {
+      hint: 'Use memory://.',
+    });
+  }
+  const storage = new MemoryStorage();
+  const loadDataDir = options.template ?? (options.templateUrl === undefined ? undefined : await fetchTemplate(options.templateUrl));
+  const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir });
+  const opts: OrbitOptions = { rowStore, storage, session: options.session };
+  return Orbit.create(opts);
+}
+
+async function fetchTemplate(url: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new OrbitError(SqlState.io_error, `could not fetch the cluster template ${url}`, { cause: err });
+  }
+  if (!response.ok) {
+    throw new OrbitError(SqlState.undefined_file, `could not fetch the cluster template ${url}: HTTP ${response.status}`);
+  }
+  return response.blob();
+}
+
+// The worker protocol: what a page sends to `browser-worker.ts` and what it answers. Every message is
+// structured-cloneable, so rows keep their JS types (Date, Uint8Array, bigint, parsed jsonb).
+
+export const WorkerRequestType = {
+  open: 'open',
+  query: 'query',
+  exec: 'exec',
+  close: 'close',
+} as const;
+export type WorkerRequestType = (typeof WorkerRequestType)[keyof typeof WorkerRequestType];
+
+/** A request; the response carries the same `id`, so several may be in flight. */
+export type WorkerRequest =
+  /** Opens the worker's database; one per worker at a time (open again after close). */
+  | { readonly id: number; readonly type: typeof WorkerRequestType.open; readonly options: OpenOptions }
+  /** One statement with optional `$n` parameters. */
+  | { readonly id: number; readonly type: typeof WorkerRequestType.query; readonly sql: string; readonly params?: unknown[] }
+  /** Several statements without parameters; one result each. */
+  | { readonly id: number; readonly type: typeof WorkerRequestType.exec; readonly sql: string }
+  /** Closes the database; answered once PGlite has shut down. Closing a closed worker is not an error. */
+  | { readonly id: number; readonly type: typeof WorkerRequestType.close };
+
+/** What each request type answers with. */
+export interface WorkerResults {
+  readonly open: null;
+  readonly query: QueryResult;
+  readonly exec: QueryResult[];
+  readonly close: null;
+}
+
+/** An error as PostgreSQL's ErrorResponse would report it: the SQLSTATE `code` always, the rest when known. */
+export interface WorkerError {
+  readonly code: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  /** 1-based character position in the statement text. */
+  readonly position?: number;
+}
+
+export type WorkerResponse<T extends WorkerRequestType = WorkerRequestType> = {
+  [K in T]:
+    | { readonly id: number; readonly type: K; readonly ok: true; readonly result: WorkerResults[K] }
+    | { readonly id: number; readonly type: K; readonly ok: false; readonly error: WorkerError };
+}[T];

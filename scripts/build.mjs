@@ -5,6 +5,7 @@ const entryPoints = {
   index: 'src/index.ts',
   'runtime/node': 'src/runtime/node.ts',
   'runtime/browser': 'src/runtime/browser.ts',
+  'runtime/browser-worker': 'src/runtime/browser-worker.ts',
   'runtime/workers': 'src/runtime/workers.ts',
   'cli/main': 'src/cli/main.ts',
 };

@@ -76,6 +76,8 @@ export class Session implements BackendSession {
   /** Error to put in place of the next ErrorResponse PostgreSQL sends (see REJECTED_QUERY). */
   private substitute: OrbitError | undefined;
   private copy: CopyIn | undefined;
+  /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
+  private pendingReady: Uint8Array | undefined;
   private readonly queuedNotifications: Uint8Array[] = [];
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private statementCounter = 0;
@@ -359,11 +361,15 @@ export class Session implements BackendSession {
         }
       }
     }
-    parts.push(out.subarray(keepFrom));
     const status = lastReadyStatus(out);
     if (status !== undefined) {
       this.status = status;
       this.errorSinceSync = false; // ReadyForQuery: PostgreSQL no longer skips messages
+      // Held back: changed settings are reported with ParameterStatus before it (endOfBatch).
+      this.pendingReady = out.subarray(out.length - 6);
+      parts.push(out.subarray(keepFrom, out.length - 6));
+    } else {
+      parts.push(out.subarray(keepFrom));
     }
     for (const p of parts) if (p.length > 0) this.sink.write(p);
   }
@@ -444,23 +450,28 @@ export class Session implements BackendSession {
     if (!this.backend.holds(this)) await this.backend.acquire(this);
   }
 
-  /** After a ReadyForQuery: report changed parameters, and give the backend back if idle. */
+  /** After a ReadyForQuery: report changed parameters, send the ReadyForQuery, give the backend back if idle. */
   private async endOfBatch(): Promise<void> {
-    if (!this.backend.holds(this)) return;
-    if (this.status !== TransactionStatus.Idle) return;
-    if (this.relisten) {
+    const idle = this.backend.holds(this) && this.status === TransactionStatus.Idle;
+    if (idle && this.relisten) {
       this.relisten = false;
       const channels = this.backend.allChannels();
       if (channels.length > 0) await this.backend.runInternal(this, channels.map((c) => `LISTEN ${quoteIdent(c)}`).join('; '));
     }
-    if (this.settingsDirty) {
+    if (idle && this.settingsDirty) {
       this.settingsDirty = false;
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       this.reportChanges(snap);
     }
-    this.backend.release(this);
-    for (const n of this.queuedNotifications.splice(0)) this.sink.write(n);
+    if (this.pendingReady) {
+      this.sink.write(this.pendingReady);
+      this.pendingReady = undefined;
+    }
+    if (idle) {
+      this.backend.release(this);
+      for (const n of this.queuedNotifications.splice(0)) this.sink.write(n);
+    }
   }
 
   private adopt(snap: Snapshot): void {
@@ -470,7 +481,6 @@ export class Session implements BackendSession {
   }
 
   private reportChanges(snap: Snapshot): void {
-    // ParameterStatus goes before the ReadyForQuery already written; clients accept it anywhere.
     for (const [name, value] of snap.reported) {
       if (this.reported.get(name) !== value) {
         this.reported.set(name, value);

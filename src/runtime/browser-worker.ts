@@ -1,0 +1,95 @@
+/**
+ * @module runtime/browser-worker
+ * Entry of a dedicated module Worker that hosts one Orbit database and answers the protocol declared
+ * in `browser.ts` (`new Worker(url, { type: 'module' })`). A worker keeps PGlite's multi-second start
+ * and every query off the page's main thread, and is where PGlite's OPFS backend works
+ * (`createSyncAccessHandle` does not exist on the main thread).
+ */
+import { OrbitError, toOrbitError } from '../errors.js';
+import { SqlState } from '../sqlstate.js';
+import {
+  openOrbit,
+  type Orbit,
+  type WorkerError,
+  type WorkerRequest,
+  type WorkerRequestType,
+  type WorkerResponse,
+  type WorkerResults,
+} from './browser.js';
+
+// tsconfig loads the DOM and WebWorker libs together, where `self` is typed as a Window.
+const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
+
+/** The open (or opening) database; undefined before open and after close. */
+let database: Promise<Orbit> | undefined;
+
+type Handlers = {
+  [K in WorkerRequestType]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerResults[K]>;
+};
+
+const handlers: Handlers = {
+  open: async ({ options }) => {
+    if (database) {
+      throw new OrbitError(SqlState.protocol_violation, 'a database is already open in this worker', { hint: 'Send close first.' });
+    }
+    const opening = openOrbit(options);
+    database = opening;
+    try {
+      await opening;
+    } catch (err) {
+      if (database === opening) database = undefined;
+      throw err;
+    }
+    return null;
+  },
+  query: async ({ sql, params }) => (await opened()).query(sql, params),
+  exec: async ({ sql }) => (await opened()).exec(sql),
+  close: async () => {
+    const closing = database;
+    database = undefined;
+    const orbit = await closing?.catch(() => undefined);
+    await orbit?.close();
+    return null;
+  },
+};
+
+scope.addEventListener('message', (event: MessageEvent<WorkerRequest>) => {
+  void answer(event.data);
+});
+
+async function answer(request: WorkerRequest): Promise<void> {
+  const { id, type } = request;
+  let response: WorkerResponse;
+  try {
+    if (!Object.prototype.hasOwnProperty.call(handlers, type)) {
+      throw new OrbitError(SqlState.protocol_violation, `unknown request type ${JSON.stringify(type)}`);
+    }
+    const handle = handlers[type] as (r: WorkerRequest) => Promise<WorkerResults[WorkerRequestType]>;
+    response = { id, type, ok: true, result: await handle(request) } as WorkerResponse;
+  } catch (err) {
+    response = { id, type, ok: false, error: toWorkerError(err) };
+  }
+  try {
+    scope.postMessage(response);
+  } catch (err) {
+    // A value structured clone cannot copy (none of PGlite's parsed types, but a custom parser's might).
+    const error = toWorkerError(new OrbitError(SqlState.internal_error, 'the result cannot be sent to the page', { cause: err }));
+    scope.postMessage({ id, type, ok: false, error } satisfies WorkerResponse);
+  }
+}
+
+function opened(): Promise<Orbit> {
+  if (!database) throw new OrbitError(SqlState.connection_exception, 'no database is open in this worker', { hint: 'Send open first.' });
+  return database;
+}
+
+function toWorkerError(err: unknown): WorkerError {
+  const e = toOrbitError(err);
+  return {
+    code: e.code,
+    message: e.message,
+    ...(e.detail === undefined ? {} : { detail: e.detail }),
+    ...(e.hint === undefined ? {} : { hint: e.hint }),
+    ...(e.position === undefined ? {} : { position: e.position }),
+  };
+}

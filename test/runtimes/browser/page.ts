@@ -1,0 +1,110 @@
+/**
+ * Test page script: starts module workers and reports what they answer, as JSON, to the test through
+ * `window.orbitTest`. Bundled by smoke.test.ts.
+ */
+import type { WorkerRequest, WorkerResponse } from '../../../src/runtime/browser.js';
+import { toJson, type Json } from '../../support/smoke-suite.js';
+import type { SmokeRun, SmokeWorkerReply } from './smoke-worker.js';
+
+/** A request without its id; `type` is left open so that unknown types can be sent too. */
+type Outgoing = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+export interface ProtocolStep {
+  readonly label: string;
+  readonly response: Json;
+}
+
+export interface OrbitTestApi {
+  runSmoke(templateUrl: string): Promise<SmokeRun>;
+  workerProtocol(templateUrl: string): Promise<{ steps: ProtocolStep[]; concurrent: Json[]; openMs: number }>;
+}
+
+declare global {
+  interface Window {
+    orbitTest: OrbitTestApi;
+  }
+}
+
+function startWorker(url: string): Worker {
+  return new Worker(url, { type: 'module' });
+}
+
+/** Runs the smoke suite in its own worker and terminates the worker afterwards. */
+function runSmoke(templateUrl: string): Promise<SmokeRun> {
+  const worker = startWorker('/smoke-worker.js');
+  return new Promise<SmokeRun>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<SmokeWorkerReply>) => {
+      const reply = event.data;
+      if (reply.ok) resolve(reply.run);
+      else reject(new Error(reply.error));
+    };
+    worker.onerror = (event) => reject(new Error(`smoke worker failed: ${event.message}`));
+    worker.postMessage({ templateUrl });
+  }).finally(() => worker.terminate());
+}
+
+/** Sends requests to a `browser-worker` and matches responses by id. */
+class ProtocolClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, (response: WorkerResponse) => void>();
+
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
+      const settle = this.pending.get(event.data.id);
+      this.pending.delete(event.data.id);
+      settle?.(event.data);
+    };
+  }
+
+  send(request: Outgoing | { readonly type: string }): Promise<WorkerResponse> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+}
+
+/** Walks the worker protocol through every request type, its errors and a burst of concurrent queries. */
+async function workerProtocol(templateUrl: string): Promise<{ steps: ProtocolStep[]; concurrent: Json[]; openMs: number }> {
+  const worker = startWorker('/browser-worker.js');
+  const client = new ProtocolClient(worker);
+  const steps: ProtocolStep[] = [];
+  const step = async (label: string, request: Outgoing | { readonly type: string }) => {
+    steps.push({ label, response: toJson(await client.send(request)) });
+  };
+  try {
+    await step('query before open', { type: 'query', sql: 'SELECT 1' });
+    await step('open idb://', { type: 'open', options: { dataDir: 'idb://orbit' } });
+    await step('open with a missing template', { type: 'open', options: { dataDir: 'memory://', templateUrl: '/missing.tar.gz' } });
+    const t0 = performance.now();
+    await step('open', { type: 'open', options: { dataDir: 'memory://', templateUrl } });
+    const openMs = performance.now() - t0;
+    await step('open twice', { type: 'open', options: { dataDir: 'memory://', templateUrl } });
+    await step('query with params', {
+      type: 'query',
+      sql: 'SELECT $1::int + 1 AS n, $2::text AS t, $3::bytea AS b, $4::timestamptz AS ts, $5::int8 AS big',
+      params: [41, 'Grüße ✓', new Uint8Array([1, 2, 254]), new Date('2025-01-02T03:04:05.678Z'), 9007199254740993n],
+    });
+    await step('exec', {
+      type: 'exec',
+      sql: "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b'); SELECT * FROM t ORDER BY id",
+    });
+    const concurrent = await Promise.all(
+      [1, 2, 3, 4].map((i) => client.send({ type: 'query', sql: 'SELECT $1::int AS i, pg_sleep(0.01) IS NULL AS slept', params: [i] })),
+    );
+    await step('division by zero', { type: 'query', sql: 'SELECT 1 / 0' });
+    await step('syntax error', { type: 'query', sql: 'SELECT 1 +' });
+    await step('unique violation', { type: 'exec', sql: "INSERT INTO t VALUES (1, 'again')" });
+    await step('temporary table', { type: 'query', sql: 'CREATE TEMP TABLE scratch (a int)' });
+    await step('unknown request type', { type: 'prepare' });
+    await step('close', { type: 'close' });
+    await step('query after close', { type: 'query', sql: 'SELECT 1' });
+    await step('close again', { type: 'close' });
+    return { steps, concurrent: concurrent.map(toJson), openMs };
+  } finally {
+    worker.terminate();
+  }
+}
+
+window.orbitTest = { runSmoke, workerProtocol };

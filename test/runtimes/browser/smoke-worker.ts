@@ -1,0 +1,38 @@
+/**
+ * Test worker: runs the shared smoke suite (test/support/smoke-suite.ts) on the browser runtime inside a
+ * dedicated module worker and posts the JSON results to the page. Bundled by smoke.test.ts.
+ */
+import { openOrbit } from '../../../src/runtime/browser.js';
+import { runSmoke, type SmokeResult } from '../../support/smoke-suite.js';
+
+export interface SmokeRun {
+  readonly results: SmokeResult[];
+  /** Milliseconds to open the database (template fetch, PGlite start, parser load). */
+  readonly openMs: number;
+  /** Milliseconds for the whole suite. */
+  readonly smokeMs: number;
+}
+
+export type SmokeWorkerReply = { readonly ok: true; readonly run: SmokeRun } | { readonly ok: false; readonly error: string };
+
+const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
+
+scope.addEventListener(
+  'message',
+  async (event: MessageEvent<{ templateUrl: string }>) => {
+    let reply: SmokeWorkerReply;
+    try {
+      const t0 = performance.now();
+      const db = await openOrbit({ dataDir: 'memory://', templateUrl: event.data.templateUrl });
+      const t1 = performance.now();
+      const results = await runSmoke(db);
+      const t2 = performance.now();
+      await db.close();
+      reply = { ok: true, run: { results, openMs: t1 - t0, smokeMs: t2 - t1 } };
+    } catch (err) {
+      reply = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    }
+    scope.postMessage(reply);
+  },
+  { once: true },
+);

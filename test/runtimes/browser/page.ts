@@ -6,8 +6,9 @@ import type { WorkerRequest, WorkerResponse } from '../../../src/runtime/browser
 import { toJson, type Json } from '../../support/smoke-suite.js';
 import type { SmokeRun, SmokeWorkerReply } from './smoke-worker.js';
 
-/** A request without its id; `type` is left open so that unknown types can be sent too. */
-type Outgoing = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request without its id (the client numbers them). */
+type Outgoing = DistributiveOmit<WorkerRequest, 'id'>;
 
 export interface ProtocolStep {
   readonly label: string;
@@ -91,7 +92,7 @@ async function workerProtocol(templateUrl: string): Promise<{ steps: ProtocolSte
       sql: "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b'); SELECT * FROM t ORDER BY id",
     });
     const concurrent = await Promise.all(
-      [1, 2, 3, 4].map((i) => client.send({ type: 'query', sql: 'SELECT $1::int AS i, pg_sleep(0.01) IS NULL AS slept', params: [i] })),
+      [1, 2, 3, 4].map((i) => client.send({ type: 'query', sql: 'SELECT $1::int AS i', params: [i] })),
     );
     await step('division by zero', { type: 'query', sql: 'SELECT 1 / 0' });
     await step('syntax error', { type: 'query', sql: 'SELECT 1 +' });

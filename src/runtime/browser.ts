@@ -11,7 +11,9 @@
  *   `initdb.wasm` is fetched even when a template makes initdb unnecessary.
  * - `libpg-query.wasm` (from `libpg-query/wasm/`): its emscripten glue resolves it against the
  *   *script* URL (`self.location` in a worker, the document's base URL on a page), not the module.
- * Keeping every asset next to the worker bundle satisfies both rules.
+ * Keeping every asset next to the worker bundle satisfies both rules. Bundlers must leave `node:*`
+ * imports external (esbuild: `external: ['node:*']`): PGlite and libpg-query import `node:module`,
+ * `node:fs` and `node:crypto` behind their own "is this Node?" checks, which are false in a browser.
  *
  * Storage. Only `memory://` for now; IndexedDB and OPFS adapters come later.
  */

@@ -6,6 +6,8 @@ import { openOrbit } from '../../../src/runtime/browser.js';
 import { runSmoke, type SmokeResult } from '../../support/smoke-suite.js';
 
 export interface SmokeRun {
+  /** The global scope's class, to show the suite ran in a dedicated worker. */
+  readonly global: string;
   readonly results: SmokeResult[];
   /** Milliseconds to open the database (template fetch, PGlite start, parser load). */
   readonly openMs: number;
@@ -28,7 +30,7 @@ scope.addEventListener(
       const results = await runSmoke(db);
       const t2 = performance.now();
       await db.close();
-      reply = { ok: true, run: { results, openMs: t1 - t0, smokeMs: t2 - t1 } };
+      reply = { ok: true, run: { global: globalThis.constructor.name, results, openMs: t1 - t0, smokeMs: t2 - t1 } };
     } catch (err) {
       reply = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
     }

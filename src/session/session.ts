@@ -80,6 +80,7 @@ export class Session implements BackendSession {
   private pendingReady: Uint8Array | undefined;
   private readonly queuedNotifications: Uint8Array[] = [];
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastActivity = 0;
   private statementCounter = 0;
   private closed = false;
 
@@ -117,7 +118,7 @@ export class Session implements BackendSession {
   /** Handles one frontend message after authentication. */
   async handle(msg: Message): Promise<void> {
     if (this.closed) return;
-    this.clearIdleTimer();
+    this.lastActivity = Date.now();
     try {
       if (this.copy) {
         await this.handleCopyMessage(msg);
@@ -526,10 +527,19 @@ export class Session implements BackendSession {
     this.idleTimer = undefined;
   }
 
+  /** One timer per idle period, not per message (COPY sends a message per row). */
   private armIdleTimer(): void {
     const ms = this.options.idleInTransactionTimeoutMs;
-    if (this.closed || ms <= 0 || !this.backend.holds(this)) return;
-    this.idleTimer = setTimeout(() => void this.idleTimeout(), ms);
+    if (this.closed || ms <= 0 || this.idleTimer || !this.backend.holds(this)) return;
+    const check = () => {
+      this.idleTimer = undefined;
+      if (this.closed || !this.backend.holds(this)) return;
+      const idleFor = Date.now() - this.lastActivity;
+      if (idleFor >= ms) void this.idleTimeout();
+      else this.idleTimer = setTimeout(check, ms - idleFor);
+      this.idleTimer?.unref?.();
+    };
+    this.idleTimer = setTimeout(check, ms);
     this.idleTimer.unref?.();
   }
 

@@ -62,7 +62,7 @@ export function classify(stmt: ParsedStatement): ClassifiedStatement {
     } else if (key === 'FuncCall') {
       const names = (value as { funcname?: Array<{ String?: { sval?: string } }> }).funcname ?? [];
       if (names[names.length - 1]?.String?.sval?.toLowerCase() === 'set_config') callsSetConfig = true;
-    } else if (key === 'IntoClause') {
+    } else if (key === 'IntoClause' || key === 'intoClause' || key === 'into') {
       const rel = (value as { rel?: { relpersistence?: string } }).rel;
       if (rel?.relpersistence === 't') createsTemp = true;
     }

@@ -7,6 +7,7 @@ export const SqlState = {
   successful_completion: '00000',
   warning: '01000',
   connection_exception: '08000',
+  connection_does_not_exist: '08003',
   connection_failure: '08006',
   protocol_violation: '08P01',
   feature_not_supported: '0A000',

@@ -79,7 +79,7 @@ async function answer(request: WorkerRequest): Promise<void> {
 }
 
 function opened(): Promise<Orbit> {
-  if (!database) throw new OrbitError(SqlState.connection_exception, 'no database is open in this worker', { hint: 'Send open first.' });
+  if (!database) throw new OrbitError(SqlState.connection_does_not_exist, 'no database is open in this worker', { hint: 'Send open first.' });
   return database;
 }
 

@@ -110,7 +110,7 @@ describe('browser runtime in headless Chromium', () => {
     const byLabel = Object.fromEntries(steps.map((s) => [s.label, s.response]));
     const failure = (type: string, code: string) => ({ type, ok: false, error: expect.objectContaining({ code }) });
 
-    expect(byLabel['query before open']).toMatchObject(failure('query', '08000'));
+    expect(byLabel['query before open']).toMatchObject(failure('query', '08003'));
     expect(byLabel['open idb://']).toMatchObject(failure('open', '0A000'));
     expect(byLabel['open with a missing template']).toMatchObject(failure('open', '58P01'));
     expect(byLabel['open']).toEqual({ id: expect.any(Number), type: 'open', ok: true, result: null });
@@ -151,7 +151,7 @@ describe('browser runtime in headless Chromium', () => {
     expect(byLabel['temporary table']).toMatchObject({ ok: false, error: { code: '0A000', hint: expect.any(String) } });
     expect(byLabel['unknown request type']).toMatchObject(failure('prepare', '08P01'));
     expect(byLabel['close']).toMatchObject({ type: 'close', ok: true, result: null });
-    expect(byLabel['query after close']).toMatchObject(failure('query', '08000'));
+    expect(byLabel['query after close']).toMatchObject(failure('query', '08003'));
     expect(byLabel['close again']).toMatchObject({ type: 'close', ok: true, result: null });
     expect(pageErrors).toEqual([]);
   }, 240_000);

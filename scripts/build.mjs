@@ -8,6 +8,7 @@ const entryPoints = {
   'runtime/browser-worker': 'src/runtime/browser-worker.ts',
   'runtime/workers': 'src/runtime/workers.ts',
   'cli/main': 'src/cli/main.ts',
+  'pglite-node-worker-entry': 'src/rowstore/pglite-node-worker-entry.ts',
 };
 const { existsSync } = await import('node:fs');
 await build({

@@ -33,4 +33,19 @@ export interface RowStore {
   sync(): Promise<void>;
   close(): Promise<void>;
   readonly closed: boolean;
+  /** True when `interrupt` can stop a running statement. */
+  readonly interruptible?: boolean;
+  /**
+   * Stops the running statement by restarting the backend on the same data: requests in flight
+   * reject with RowStoreInterrupted, committed data stays, session state on the backend is gone.
+   */
+  interrupt?(): Promise<void>;
+}
+
+/** Rejects the requests that were running when the row store was interrupted. */
+export class RowStoreInterrupted extends Error {
+  constructor() {
+    super('the row store was interrupted');
+    this.name = 'RowStoreInterrupted';
+  }
 }

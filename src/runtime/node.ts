@@ -3,10 +3,13 @@
  * The Node.js runtime: Orbit on files (or memory) with PGlite, served over TCP and WebSocket.
  * This file and the `*-node.ts` transports are the only places that choose Node-specific pieces.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Orbit, type OrbitOptions } from '../orbit.js';
 import { PGliteRowStore } from '../rowstore/pglite.js';
+import { PGliteWorkerRowStore } from '../rowstore/pglite-node-worker.js';
+import type { RowStore } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { NodeFsStorage } from '../storage/node-fs.js';
@@ -25,14 +28,26 @@ export interface OpenOptions {
   readonly session?: Partial<SessionOptions>;
   /** Pre-initialised cluster for new databases (default: the one `npm run build` puts next to this module). */
   readonly templatePath?: string;
+  /**
+   * Run PGlite in a worker thread (what `serve` does): long statements no longer stop this thread,
+   * and a CancelRequest can stop a running statement (on files; not on `memory://`).
+   */
+  readonly thread?: boolean;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
 export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   const storage: StorageAdapter = options.dataDir === 'memory://' ? new MemoryStorage() : await NodeFsStorage.open(options.dataDir);
   const fresh = !(storage instanceof NodeFsStorage) || !(await storage.hasCluster());
-  const loadDataDir = fresh ? await readTemplate(options.templatePath) : undefined;
-  const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir!, loadDataDir });
+  const templatePath = options.templatePath ?? fileURLToPath(new URL('../pgdata-template.tar.gz', import.meta.url));
+  const dataDir = storage.rowStoreDataDir!;
+  let rowStore: RowStore;
+  if (options.thread) {
+    rowStore = await PGliteWorkerRowStore.open({ dataDir, templatePath: fresh && existsSync(templatePath) ? templatePath : undefined });
+  } else {
+    const loadDataDir = fresh ? await readTemplate(templatePath) : undefined;
+    rowStore = await PGliteRowStore.open({ dataDir, loadDataDir });
+  }
   const opts: OrbitOptions = { rowStore, storage, session: options.session };
   return Orbit.create(opts);
 }
@@ -59,7 +74,7 @@ export interface RunningServer {
 
 /** Opens the database and starts the listeners; on any failure nothing is left running. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const orbit = await openOrbit(options);
+  const orbit = await openOrbit({ thread: true, ...options });
   const registry = new ConnectionRegistry();
   const ctx: ConnectionContext = {
     backend: orbit.backend,
@@ -102,9 +117,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 }
 
 /** The shipped cluster template, or undefined (PGlite then runs initdb). */
-async function readTemplate(path?: string): Promise<Blob | undefined> {
+async function readTemplate(path: string): Promise<Blob | undefined> {
   try {
-    const data = await readFile(path ?? fileURLToPath(new URL('../pgdata-template.tar.gz', import.meta.url)));
+    const data = await readFile(path);
     return new Blob([data]);
   } catch {
     return undefined;

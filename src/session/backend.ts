@@ -6,7 +6,7 @@
  * the next session's settings are put in place.
  */
 import { OrbitError } from '../errors.js';
-import type { RowStore } from '../rowstore/types.js';
+import { RowStoreInterrupted, type RowStore } from '../rowstore/types.js';
 import { SqlState } from '../sqlstate.js';
 import { applySettingsSql, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
@@ -31,6 +31,9 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /** The session whose statement is executing in the row store right now. */
+  private running: BackendSession | undefined;
+  private restartedUnder: BackendSession | undefined;
   /** The session whose Parse is the backend's unnamed statement (undefined: nobody's, or unknown). */
   unnamedOwner: BackendSession | undefined;
   /**
@@ -93,8 +96,43 @@ export class Backend {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
-    const out = await this.rowStore.execProtocolRaw(messages);
-    return out;
+    this.running = session;
+    try {
+      return await this.rowStore.execProtocolRaw(messages);
+    } catch (err) {
+      if (err instanceof RowStoreInterrupted) {
+        this.restarted(session);
+        throw new OrbitError(SqlState.query_canceled, 'canceling statement due to user request');
+      }
+      throw err;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /**
+   * CancelRequest for a statement that is running: the row store restarts on the same data (when
+   * it can), which ends the statement. Returns whether a statement was stopped.
+   */
+  async interrupt(session: BackendSession): Promise<boolean> {
+    if (this.running !== session || !this.rowStore.interruptible || !this.rowStore.interrupt) return false;
+    await this.rowStore.interrupt();
+    return true;
+  }
+
+  /** The backend restarted under `session`: everything sessions left on it is gone. */
+  private restarted(session: BackendSession): void {
+    this.deallocEpoch++;
+    this.appliedKey = settingsKey(new Map());
+    this.unnamedOwner = undefined;
+    this.restartedUnder = session;
+  }
+
+  /** True once for the session whose statement was stopped by a restart (it restores channels). */
+  takeRestart(session: BackendSession): boolean {
+    if (this.restartedUnder !== session) return false;
+    this.restartedUnder = undefined;
+    return true;
   }
 
   /** Runs a simple query of Orbit's own (output not for the client). Clears the unnamed statement, as PostgreSQL does. */

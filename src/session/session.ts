@@ -512,8 +512,12 @@ export class Session implements BackendSession {
       return;
     }
     if (this.backend.holds(this)) {
-      await this.reject(e, simple);
-      if (simple) await this.endOfBatch();
+      if (this.backend.takeRestart(this)) await this.afterRestart();
+      await this.reject(e, simple || this.copy !== undefined);
+      if (simple || this.copy !== undefined) {
+        this.copy = undefined;
+        await this.endOfBatch();
+      }
       return;
     }
     // Not holding the backend (e.g. cancelled while waiting for it): the backend state is untouched.
@@ -552,9 +556,30 @@ export class Session implements BackendSession {
     this.sink.terminate();
   }
 
-  /** CancelRequest: a statement still waiting for the backend is cancelled; a running one finishes. */
-  cancel(): boolean {
-    return this.backend.abandon(this, new OrbitError(SqlState.query_canceled, 'canceling statement due to user request'));
+  /**
+   * The backend was restarted to stop this session's statement: restore the other sessions'
+   * channels, and if the client was inside a transaction block, leave it in an aborted one, as
+   * PostgreSQL does after a cancel.
+   */
+  private async afterRestart(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
+    const channels = this.backend.allChannels();
+    if (channels.length > 0) await this.backend.runInternal(this, channels.map((c) => `LISTEN ${quoteIdent(c)}`).join('; '));
+    if (this.status !== TransactionStatus.Idle) {
+      await this.backend.runInternal(this, 'BEGIN');
+      this.status = TransactionStatus.InTransaction;
+    }
+  }
+
+  /**
+   * CancelRequest: a statement waiting for the backend is dropped from the queue; a running one is
+   * stopped if the row store can restart (files), otherwise it runs to its end.
+   */
+  cancel(): void {
+    const canceled = new OrbitError(SqlState.query_canceled, 'canceling statement due to user request');
+    if (this.backend.abandon(this, canceled)) return;
+    void this.backend.interrupt(this);
   }
 
   /** Disconnect: roll back, drop this session's statements and channels, give the backend back. */

@@ -182,17 +182,13 @@ describe('workerd: SQL layer', () => {
     const sql = "SELECT 'Grüße aus Köln — 東京 🚀' AS greeting;\nSELEC 1;";
     const expected = errorInNode(sql);
     expect(expected.code).toBe(SqlState.syntax_error);
+    // PostgreSQL counts characters (code points), not bytes or UTF-16 units.
+    expect(expected.position).toBe([...sql.slice(0, sql.indexOf('SELEC 1'))].length + 1);
 
     const res = await post('/sql/classify', JSON.stringify({ sql }));
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: expected });
   }, 30_000);
-
-  // src/sql/parser.ts treats libpg-query's `cursorPosition` as a byte offset, but it is a 0-based count of
-  // characters (code points), so PostgreSQL's 1-based 'P' is simply cursorPosition + 1. For the SQL above
-  // Node and workerd both answer 34 where PostgreSQL answers 45 (code points: `[...sql.slice(0, index)].length + 1`;
-  // the UTF-16 index would give 46).
-  it.todo('parser.ts: position after multi-byte text should count characters (cursorPosition + 1)');
 
   it('rejects a body without a sql string as 400 with SQLSTATE 08P01', async () => {
     const res = await post('/sql/classify', JSON.stringify({ query: 'SELECT 1' }));

@@ -6,6 +6,7 @@
  * complete `COPY ... FROM STDIN` + CopyData + CopyDone batch, all inside one transaction. Memory stays
  * bounded by the piece size, whatever the size of the stream.
  */
+import { concatBytes } from '../bytes.js';
 import { deparseSync } from 'pgsql-deparser';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { errorResponse, readErrorFields, readyForQuery, scanBackend, commandComplete } from '../wire/protocol/backend.js';
@@ -82,25 +83,25 @@ export class CopyIn {
     if (!this.error && failMessage === undefined) await this.runPiece(this.take(), run);
     if (!this.error && failMessage !== undefined) {
       await this.begin(run);
-      const out = await run(concat([simpleQuery(this.sqlForPiece()), copyFail(failMessage)]));
+      const out = await run(concatBytes([simpleQuery(this.sqlForPiece()), copyFail(failMessage)]));
       this.error = firstErrorFrame(out);
     }
     if (this.error) {
       if (!this.inTransactionBlock && this.began) await run(simpleQuery('ROLLBACK'));
       const status = this.inTransactionBlock ? TransactionStatus.Failed : TransactionStatus.Idle;
-      return concat([this.error, readyForQuery(status)]);
+      return concatBytes([this.error, readyForQuery(status)]);
     }
     if (!this.inTransactionBlock) {
       const out = await run(simpleQuery('COMMIT'));
       const err = firstErrorFrame(out);
-      if (err) return concat([err, readyForQuery(TransactionStatus.Idle)]);
+      if (err) return concatBytes([err, readyForQuery(TransactionStatus.Idle)]);
     }
     const status = this.inTransactionBlock ? TransactionStatus.InTransaction : TransactionStatus.Idle;
-    return concat([commandComplete(`COPY ${this.rows}`), readyForQuery(status)]);
+    return concatBytes([commandComplete(`COPY ${this.rows}`), readyForQuery(status)]);
   }
 
   private take(): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concat(this.chunks);
+    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
     this.chunks = [];
     this.buffered = 0;
     return all;
@@ -121,7 +122,7 @@ export class CopyIn {
     const parts = [simpleQuery(this.sqlForPiece())];
     if (piece.length > 0) parts.push(copyData(piece));
     parts.push(COPY_DONE);
-    const out = await run(concat(parts));
+    const out = await run(concatBytes(parts));
     const err = firstErrorFrame(out, this.linesBefore);
     if (err) {
       this.error = err;
@@ -224,14 +225,4 @@ function firstErrorFrame(out: Uint8Array, lineOffset = 0): Uint8Array | undefine
     );
   }
   return undefined;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

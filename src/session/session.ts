@@ -5,6 +5,7 @@
  * prepared statements (renamed per session), LISTEN channels and transaction, and cleans up after
  * itself when the client goes away.
  */
+import { concatBytes } from '../bytes.js';
 import { OrbitError, orbitError, toOrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
@@ -332,7 +333,7 @@ export class Session implements BackendSession {
   private async flushPending(tail?: Uint8Array): Promise<void> {
     if (tail) this.queue(tail);
     if (this.pending.length === 0) return;
-    const batch = this.pending.length === 1 ? this.pending[0]! : concat(this.pending, this.pendingBytes);
+    const batch = this.pending.length === 1 ? this.pending[0]! : concatBytes(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
     const out = await this.backend.run(this, batch);
@@ -615,14 +616,4 @@ const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

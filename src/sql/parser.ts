@@ -3,6 +3,7 @@
  * Binding to PostgreSQL's own parser (libpg-query, PG 18, compiled to WASM). PGlite-free, so it loads
  * in Node, browsers and workerd alike. The WASM module is loaded once, lazily, by `loadParser()`.
  */
+import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
 
@@ -102,14 +103,4 @@ export function spliceSql(sql: string, edits: ReadonlyArray<{ start: number; end
   }
   parts.push(bytes.subarray(pos));
   return decoder.decode(concatBytes(parts));
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

@@ -10,8 +10,8 @@ import type { QueryResult, RowStore } from './rowstore/types.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
+import { refusal } from './session/refusals.js';
 import { analyse } from './session/statement-cache.js';
-import type { ClassifiedStatement } from './sql/classify.js';
 import { loadParser } from './sql/parser.js';
 import { SqlState } from './sqlstate.js';
 import type { StorageAdapter } from './storage/types.js';
@@ -116,7 +116,8 @@ export class Orbit implements Queryable {
       const analysis = analyse(sql);
       if (!analysis.ok) return; // PostgreSQL raises the same syntax error itself
       for (const s of analysis.statements) {
-        refuseInProcess(s);
+        const refused = refusal(s, 'in-process');
+        if (refused) throw refused;
         if (s.changesSettings) settingsChanged = true;
       }
     };
@@ -156,22 +157,5 @@ export class Orbit implements Queryable {
         this.backend.release(session);
       }
     }
-  }
-}
-
-/** Statements the in-process API cannot run (they need a client connection or a private backend). */
-function refuseInProcess(s: ClassifiedStatement): void {
-  if (s.createsTempObject) {
-    throw new OrbitError(SqlState.feature_not_supported, 'temporary tables are not supported by Orbit', {
-      hint: 'All sessions share one PGlite backend, where temporary objects would be visible to every session; use an ordinary table.',
-    });
-  }
-  if (s.kind === 'copy' && s.copy?.stdio) {
-    throw new OrbitError(SqlState.feature_not_supported, 'COPY to or from STDIN/STDOUT is not supported in-process', {
-      hint: 'Use a client connection, or COPY with a file.',
-    });
-  }
-  if (s.kind === 'listen') {
-    throw new OrbitError(SqlState.feature_not_supported, 'LISTEN is not supported in-process', { hint: 'Use a client connection.' });
   }
 }

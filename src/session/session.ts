@@ -17,7 +17,7 @@ import {
   readyForQuery,
   scanBackend,
 } from '../wire/protocol/backend.js';
-import { readBind, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget, type ParseMessage } from '../wire/protocol/frontend.js';
+import { readBind, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
@@ -25,6 +25,8 @@ import { CopyIn } from './copy-in.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { analyse } from './statement-cache.js';
+import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
+import { refusal } from './refusals.js';
 
 export interface SessionOptions {
   /** Ends a session that holds the backend inside a transaction and sends nothing for this long; 0 = never. */
@@ -42,14 +44,6 @@ export interface SessionSink {
   terminate(): void;
 }
 
-interface PreparedEntry {
-  readonly backendName: string;
-  readonly parse: ParseMessage;
-  readonly statement?: ClassifiedStatement;
-  /** Backend deallocation epoch when this statement was last parsed on the backend. */
-  epoch: number;
-}
-
 let lastSessionId = 0;
 /** Extended-protocol messages are handed to PGlite in runs of at most this many bytes. */
 const MAX_PENDING_BYTES = 1 << 20;
@@ -64,9 +58,7 @@ export class Session implements BackendSession {
   settingsKey = settingsKey(this.settings);
   /** Values of the reported parameters the client has been told. */
   private readonly reported = new Map<string, string>();
-  private readonly statements = new Map<string, PreparedEntry>();
-  private unnamed: PreparedEntry | undefined;
-  private readonly portals = new Map<string, ClassifiedStatement | undefined>();
+  private readonly prepared: PreparedStatements;
   private status: TransactionStatus = TransactionStatus.Idle;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
@@ -82,7 +74,6 @@ export class Session implements BackendSession {
   private readonly queuedNotifications: Uint8Array[] = [];
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastActivity = 0;
-  private statementCounter = 0;
   private closed = false;
 
   constructor(
@@ -91,6 +82,7 @@ export class Session implements BackendSession {
     private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS,
   ) {
     this.processId = 10_000 + this.id;
+    this.prepared = new PreparedStatements(this.id, backend);
     this.secretKey = (Math.random() * 0x7fffffff) | 0;
   }
 
@@ -195,33 +187,18 @@ export class Session implements BackendSession {
       if (s.type === 'DiscardStmt' && (s.node.target as string | undefined) === 'DISCARD_ALL') {
         this.backend.unlisten(this, '*');
         this.relisten = true;
-        this.forgetStatements();
+        this.prepared.forgetAll();
       }
       if (s.kind === 'deallocate') {
-        if (s.preparedName === undefined) this.forgetStatements();
-        else this.statements.delete(s.preparedName);
+        if (s.preparedName === undefined) this.prepared.forgetAll();
+        else this.prepared.delete(s.preparedName);
       }
     }
   }
 
   /** Maps a client's statement name to this session's backend name (creating one for PREPARE). */
-  backendStatementName(clientName: string, create: boolean, parse?: ParseMessage, statement?: ClassifiedStatement): string {
-    const known = this.statements.get(clientName);
-    if (known) return known.backendName;
-    if (!create) return clientName;
-    const backendName = `_orbit_${this.id}_${++this.statementCounter}`;
-    this.statements.set(clientName, {
-      backendName,
-      parse: parse ?? { name: backendName, query: '', paramTypes: [] },
-      statement,
-      epoch: this.backend.deallocEpoch,
-    });
-    return backendName;
-  }
-
-  private forgetStatements(): void {
-    this.statements.clear();
-    this.backend.deallocEpoch++;
+  backendStatementName(clientName: string, create: boolean): string {
+    return this.prepared.backendName(clientName, create);
   }
 
   // ---- extended query -------------------------------------------------------------------------
@@ -242,20 +219,20 @@ export class Session implements BackendSession {
         const parse = analysis.ok ? { ...parsed, query: rewriteStatementNames(parsed.query, analysis.statements, this) } : parsed;
         const stmt = analysis.ok ? analysis.statements[0] : undefined;
         if (analysis.ok) {
-          const problem = analysis.statements.map((s) => this.unsupported(s, true)).find((e) => e !== undefined);
+          const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.reject(problem, false);
         }
         if (parse.name === '') {
-          this.unnamed = { backendName: '', parse, statement: stmt, epoch: this.backend.deallocEpoch };
+          this.prepared.setUnnamed(parse, stmt);
           this.backend.unnamedOwner = this;
           this.queue(parse === parsed ? msg.raw : writeParse(parse));
         } else {
-          if (this.statements.has(parse.name)) {
+          if (this.prepared.has(parse.name)) {
             // Let PostgreSQL raise 42P05 with the client's name: send the name as the client wrote it.
             this.queue(msg.raw);
             return;
           }
-          const name = this.backendStatementName(parse.name, true, parse, stmt);
+          const name = this.prepared.backendName(parse.name, true, parse, stmt);
           this.queue(writeParse({ ...parse, name }));
         }
         return;
@@ -263,7 +240,7 @@ export class Session implements BackendSession {
       case FrontendMessage.Bind: {
         const bind = readBind(msg.body);
         const statement = await this.prepareUse(bind.statement);
-        this.portals.set(bind.portal, statement?.statement);
+        this.prepared.portals.set(bind.portal, statement?.statement);
         this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
         return;
       }
@@ -271,21 +248,18 @@ export class Session implements BackendSession {
       case FrontendMessage.Close: {
         const t = readTarget(msg.body);
         if (t.target === 'P') {
-          if (msg.type === FrontendMessage.Close) this.portals.delete(t.name);
+          if (msg.type === FrontendMessage.Close) this.prepared.portals.delete(t.name);
           this.queue(msg.raw);
           return;
         }
-        const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.lookup(t.name);
-        if (msg.type === FrontendMessage.Close) {
-          if (t.name === '') this.unnamed = undefined;
-          else this.statements.delete(t.name);
-        }
+        const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.prepared.lookup(t.name);
+        if (msg.type === FrontendMessage.Close) this.prepared.delete(t.name);
         this.queue(entry && t.name !== '' ? writeTarget(msg.type, { target: 'S', name: entry.backendName }) : msg.raw);
         return;
       }
       case FrontendMessage.Execute: {
         const { portal } = readExecute(msg.body);
-        const stmt = this.portals.get(portal);
+        const stmt = this.prepared.portals.get(portal);
         if (stmt) this.noteEffects([stmt]);
         this.queue(msg.raw);
         return;
@@ -295,17 +269,13 @@ export class Session implements BackendSession {
     }
   }
 
-  private lookup(name: string): PreparedEntry | undefined {
-    return name === '' ? this.unnamed : this.statements.get(name);
-  }
-
   /**
    * Makes sure the statement a Bind/Describe names is this session's on the backend: another
    * session may have replaced the unnamed statement, or a DEALLOCATE ALL / DISCARD ALL may have
    * dropped named ones. Re-parses from the kept Parse message when needed.
    */
   private async prepareUse(name: string): Promise<PreparedEntry | undefined> {
-    const entry = this.lookup(name);
+    const entry = this.prepared.lookup(name);
     if (name === '') {
       if (this.backend.unnamedOwner === this) return entry;
       await this.flushPending();
@@ -315,9 +285,9 @@ export class Session implements BackendSession {
       this.forwardErrorsOnly(out);
       return entry;
     }
-    if (entry && entry.epoch < this.backend.deallocEpoch) {
+    if (entry && this.prepared.stale(entry)) {
       await this.flushPending();
-      const out = await this.backend.run(this, writeParse({ ...entry.parse, name: entry.backendName }));
+      const out = await this.backend.run(this, writeParse(entry.parse));
       entry.epoch = this.backend.deallocEpoch;
       this.forwardErrorsOnly(out);
     }
@@ -397,24 +367,9 @@ export class Session implements BackendSession {
     const msg = simple ? simpleQuery(REJECTED_QUERY) : writeParse({ name: '', query: REJECTED_QUERY, paramTypes: [] });
     const out = await this.backend.run(this, msg);
     this.backend.unnamedOwner = undefined;
-    if (!simple) this.unnamed = undefined;
+    if (!simple) this.prepared.delete('');
     this.forward(out);
     this.substitute = undefined;
-  }
-
-  /** Statements that cannot be kept apart per session over one backend; undefined when fine. */
-  unsupported(s: ClassifiedStatement, extended: boolean): OrbitError | undefined {
-    if (s.createsTempObject) {
-      return new OrbitError(SqlState.feature_not_supported, 'temporary tables are not supported by Orbit', {
-        hint: 'All sessions share one PGlite backend, where temporary objects would be visible to every session; use an ordinary table.',
-      });
-    }
-    if (s.kind === 'copy' && s.copy?.stdio && s.copy.from && extended) {
-      return new OrbitError(SqlState.feature_not_supported, 'COPY FROM STDIN through the extended query protocol is not supported by Orbit', {
-        hint: 'Send COPY ... FROM STDIN as a simple Query message.',
-      });
-    }
-    return undefined;
   }
 
   // ---- COPY FROM STDIN ------------------------------------------------------------------------
@@ -589,7 +544,7 @@ export class Session implements BackendSession {
     this.closed = true;
     this.clearIdleTimer();
     this.backend.abandon(this, new OrbitError(SqlState.admin_shutdown, 'session closed'));
-    const names = [...this.statements.values()].map((e) => e.backendName);
+    const names = this.prepared.backendNames();
     const dropped = this.backend.unlisten(this, '*');
     const dirtyBackend = this.backend.holds(this) && (this.status !== TransactionStatus.Idle || this.pending.length > 0 || this.copy !== undefined);
     if (!dirtyBackend && names.length === 0 && dropped.length === 0) {

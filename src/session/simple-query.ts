@@ -8,6 +8,7 @@ import { OrbitError as Err } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { scanSql, spliceSql } from '../sql/parser.js';
 import { SqlState } from '../sqlstate.js';
+import { refusal } from './refusals.js';
 import { analyse } from './statement-cache.js';
 
 export type SimpleQueryPlan =
@@ -17,7 +18,6 @@ export type SimpleQueryPlan =
 
 /** What planning needs from the session. */
 export interface PlanningSession {
-  unsupported(s: ClassifiedStatement, extended: boolean): OrbitError | undefined;
   backendStatementName(clientName: string, create: boolean): string;
 }
 
@@ -27,7 +27,7 @@ export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQu
   if (!analysis.ok) return { kind: 'run', sql, statements: [] };
   const statements = analysis.statements;
   for (const s of statements) {
-    const problem = session.unsupported(s, false);
+    const problem = refusal(s, 'simple');
     if (problem) return { kind: 'reject', error: problem };
   }
   const copyIn = statements.findIndex((s) => s.kind === 'copy' && s.copy?.from && s.copy.stdio);

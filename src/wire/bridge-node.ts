@@ -5,7 +5,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import WebSocket from 'ws';
-import type { Listener } from './tcp-node.js';
+import { listenOn, type Listener } from './listen-node.js';
 
 export function startBridge(wsUrl: string, host: string, port: number): Promise<Listener> {
   const sockets = new Set<Socket>();
@@ -31,20 +31,7 @@ export function startBridge(wsUrl: string, host: string, port: number): Promise<
     socket.on('close', end);
     socket.on('error', end);
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address();
-      resolve({
-        host,
-        port: typeof addr === 'object' && addr ? addr.port : port,
-        close: () =>
-          new Promise<void>((res) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => res());
-          }),
-      });
-    });
+  return listenOn(server, host, port, () => {
+    for (const s of sockets) s.destroy();
   });
 }

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection, type ConnectionContext } from './connection.js';
-import { isLoopback, type Listener } from './tcp-node.js';
+import { isLoopback, listenOn, type Listener } from './listen-node.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -35,22 +35,9 @@ export function listenHttp(ctx: ConnectionContext, host: string, port: number, o
       void conn.closed();
     });
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address();
-      resolve({
-        host,
-        port: typeof addr === 'object' && addr ? addr.port : port,
-        close: () =>
-          new Promise<void>((res) => {
-            for (const ws of sockets) ws.terminate();
-            wss.close();
-            server.closeAllConnections();
-            server.close(() => res());
-          }),
-      });
-    });
+  return listenOn(server, host, port, () => {
+    for (const ws of sockets) ws.terminate();
+    wss.close();
+    server.closeAllConnections();
   });
 }

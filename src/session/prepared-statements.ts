@@ -1,0 +1,78 @@
+/**
+ * @module session/prepared-statements
+ * A session's prepared statements and portals, and their names on the shared backend: named
+ * statements become `_orbit_<session>_<n>` there, so two sessions can both use `q1`.
+ */
+import type { ClassifiedStatement } from '../sql/classify.js';
+import type { ParseMessage } from '../wire/protocol/frontend.js';
+import type { Backend } from './backend.js';
+
+export interface PreparedEntry {
+  readonly backendName: string;
+  /** The Parse that made it (empty query for SQL-level PREPARE, which cannot be replayed as a Parse). */
+  readonly parse: ParseMessage;
+  readonly statement?: ClassifiedStatement;
+  /** Backend deallocation epoch when this statement was last parsed on the backend. */
+  epoch: number;
+}
+
+export class PreparedStatements {
+  private readonly named = new Map<string, PreparedEntry>();
+  private counter = 0;
+  /** The session's last unnamed statement. */
+  unnamed: PreparedEntry | undefined;
+  /** Portal name → what its statement does (for effects at Execute). */
+  readonly portals = new Map<string, ClassifiedStatement | undefined>();
+
+  constructor(
+    private readonly sessionId: number,
+    private readonly backend: Backend,
+  ) {}
+
+  has(clientName: string): boolean {
+    return this.named.has(clientName);
+  }
+
+  lookup(clientName: string): PreparedEntry | undefined {
+    return clientName === '' ? this.unnamed : this.named.get(clientName);
+  }
+
+  /** The backend name for a client's statement name; with `create`, a new one for a new statement. */
+  backendName(clientName: string, create: boolean, parse?: ParseMessage, statement?: ClassifiedStatement): string {
+    const known = this.named.get(clientName);
+    if (known) return known.backendName;
+    if (!create) return clientName;
+    const backendName = `_orbit_${this.sessionId}_${++this.counter}`;
+    this.named.set(clientName, {
+      backendName,
+      parse: parse ? { ...parse, name: backendName } : { name: backendName, query: '', paramTypes: [] },
+      statement,
+      epoch: this.backend.deallocEpoch,
+    });
+    return backendName;
+  }
+
+  setUnnamed(parse: ParseMessage, statement: ClassifiedStatement | undefined): void {
+    this.unnamed = { backendName: '', parse, statement, epoch: this.backend.deallocEpoch };
+  }
+
+  delete(clientName: string): void {
+    if (clientName === '') this.unnamed = undefined;
+    else this.named.delete(clientName);
+  }
+
+  /** DEALLOCATE ALL / DISCARD ALL: every statement on the backend is gone, other sessions' too. */
+  forgetAll(): void {
+    this.named.clear();
+    this.backend.deallocEpoch++;
+  }
+
+  /** Whether a named statement was dropped from the backend since it was parsed, and can be re-parsed. */
+  stale(entry: PreparedEntry): boolean {
+    return entry.epoch < this.backend.deallocEpoch && entry.parse.query !== '';
+  }
+
+  backendNames(): string[] {
+    return [...this.named.values()].map((e) => e.backendName);
+  }
+}

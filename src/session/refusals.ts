@@ -1,0 +1,35 @@
+/**
+ * @module session/refusals
+ * Statements that cannot keep their PostgreSQL meaning when sessions share one backend, refused
+ * with SQLSTATE 0A000 before they run.
+ */
+import { OrbitError } from '../errors.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { SqlState } from '../sqlstate.js';
+
+/** How the statement arrived: a simple Query, a Parse, or the in-process API. */
+export type Arrival = 'simple' | 'extended' | 'in-process';
+
+export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | undefined {
+  if (s.createsTempObject) {
+    return new OrbitError(SqlState.feature_not_supported, 'temporary tables are not supported by Orbit', {
+      hint: 'All sessions share one PGlite backend, where temporary objects would be visible to every session; use an ordinary table.',
+    });
+  }
+  if (s.kind === 'copy' && s.copy?.stdio) {
+    if (via === 'in-process') {
+      return new OrbitError(SqlState.feature_not_supported, 'COPY to or from STDIN/STDOUT is not supported in-process', {
+        hint: 'Use a client connection, or COPY with a file.',
+      });
+    }
+    if (via === 'extended' && s.copy.from) {
+      return new OrbitError(SqlState.feature_not_supported, 'COPY FROM STDIN through the extended query protocol is not supported by Orbit', {
+        hint: 'Send COPY ... FROM STDIN as a simple Query message.',
+      });
+    }
+  }
+  if (s.kind === 'listen' && via === 'in-process') {
+    return new OrbitError(SqlState.feature_not_supported, 'LISTEN is not supported in-process', { hint: 'Use a client connection.' });
+  }
+  return undefined;
+}

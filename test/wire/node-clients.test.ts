@@ -51,6 +51,24 @@ describe('node-postgres', () => {
     }
   });
 
+  it('passes notices through with their SQLSTATE', async () => {
+    const c = pgClient();
+    await c.connect();
+    try {
+      const notices: Array<{ code?: string; message: string; severity?: string }> = [];
+      c.on('notice', (n) => notices.push({ code: n.code, message: n.message, severity: n.severity }));
+      await c.query("DO $$ BEGIN RAISE NOTICE 'hello %', 42; RAISE WARNING 'careful' USING ERRCODE = '01000'; END $$");
+      await c.query('DROP TABLE IF EXISTS never_existed');
+      expect(notices).toEqual([
+        { code: '00000', message: 'hello 42', severity: 'NOTICE' },
+        { code: '01000', message: 'careful', severity: 'WARNING' },
+        { code: '00000', message: 'table "never_existed" does not exist, skipping', severity: 'NOTICE' },
+      ]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('keeps named prepared statements per connection', async () => {
     const a = pgClient();
     const b = pgClient();

@@ -91,6 +91,10 @@ export class Backend {
     return this.owner === session;
   }
 
+  isRunning(session: BackendSession): boolean {
+    return this.running === session;
+  }
+
   /** Runs raw protocol messages for the owning session. */
   async run(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
     if (this.owner !== session) {

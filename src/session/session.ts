@@ -151,6 +151,8 @@ export class Session implements BackendSession {
     } catch (err) {
       await this.fail(err, msg.type === FrontendMessage.Query);
     } finally {
+      // Idle time counts from the end of the work a message caused, not from its arrival.
+      this.lastActivity = Date.now();
       this.armIdleTimer();
     }
   }
@@ -494,7 +496,8 @@ export class Session implements BackendSession {
     const check = () => {
       this.idleTimer = undefined;
       if (this.closed || !this.backend.holds(this)) return;
-      const idleFor = Date.now() - this.lastActivity;
+      // A statement still running (or waiting on its turn in the thread) is not idleness.
+      const idleFor = this.backend.isRunning(this) ? 0 : Date.now() - this.lastActivity;
       if (idleFor >= ms) void this.idleTimeout();
       else this.idleTimer = setTimeout(check, ms - idleFor);
       this.idleTimer?.unref?.();

@@ -56,7 +56,7 @@ describe('node-postgres', () => {
     await c.connect();
     try {
       const notices: Array<{ code?: string; message: string; severity?: string }> = [];
-      c.on('notice', (n) => notices.push({ code: n.code, message: n.message, severity: n.severity }));
+      c.on('notice', (n) => notices.push({ code: n.code, message: n.message ?? '', severity: n.severity }));
       await c.query("DO $$ BEGIN RAISE NOTICE 'hello %', 42; RAISE WARNING 'careful' USING ERRCODE = '01000'; END $$");
       await c.query('DROP TABLE IF EXISTS never_existed');
       expect(notices).toEqual([

@@ -47,6 +47,16 @@ describe('idle in transaction', () => {
     expect(await a.next()).toBeUndefined();
     await b.end();
   });
+
+  it('does not count a long statement as idle time', async () => {
+    const a = client();
+    await a.connect();
+    await a.query('BEGIN');
+    await a.query('SELECT pg_sleep(2)');
+    expect((await a.query('SELECT 1 AS still_here')).rows).toEqual([{ still_here: 1 }]);
+    await a.query('COMMIT');
+    await a.end();
+  });
 });
 
 describe('cancel', () => {

@@ -39,6 +39,8 @@ export class CopyIn {
   /** Lines PostgreSQL has read in earlier pieces, to report error line numbers for the whole stream. */
   private linesBefore = 0;
   private error: Uint8Array | undefined;
+  /** The binary COPY file header (signature, flags, extension), repeated for every later piece. */
+  private binaryHeader: Uint8Array | undefined;
   private began = false;
 
   constructor(
@@ -63,9 +65,9 @@ export class CopyIn {
     // The body is a view into the socket's buffer; keep a copy.
     this.chunks.push(body.slice());
     this.buffered += body.length;
-    if (this.buffered < this.chunkBytes || this.format.kind === 'binary') return;
+    if (this.buffered < this.chunkBytes) return;
     const all = this.take();
-    const { end: cut } = scanRows(all, this.format);
+    const { end: cut } = this.format.kind === 'binary' ? this.scanBinary(all) : scanRows(all, this.format);
     if (cut <= 0) {
       this.chunks = [all];
       this.buffered = all.length;
@@ -117,8 +119,24 @@ export class CopyIn {
     this.began = true;
   }
 
-  private async runPiece(piece: Uint8Array, run: Run): Promise<void> {
+  /** Complete tuples of a binary COPY stream; the first piece starts after the file header. */
+  private scanBinary(buf: Uint8Array): { end: number; rows: number } {
+    let start = 0;
+    if (this.pieces === 0) {
+      const headerLength = binaryHeaderLength(buf);
+      if (headerLength === undefined) return { end: 0, rows: 0 };
+      this.binaryHeader = buf.slice(0, headerLength);
+      start = headerLength;
+    }
+    const r = scanBinaryTuples(buf, start);
+    // A cut right after the header alone would send an empty piece: wait for a tuple.
+    return r.rows === 0 ? { end: 0, rows: 0 } : r;
+  }
+
+  private async runPiece(data: Uint8Array, run: Run): Promise<void> {
     await this.begin(run);
+    // Every piece of a binary COPY is a file of its own: it needs the header the client sent once.
+    const piece = this.format.kind === 'binary' && this.pieces > 0 && this.binaryHeader ? concatBytes([this.binaryHeader, data]) : data;
     const parts = [simpleQuery(this.sqlForPiece())];
     if (piece.length > 0) parts.push(copyData(piece));
     parts.push(COPY_DONE);
@@ -134,8 +152,8 @@ export class CopyIn {
         this.rows += Number(tag.split(' ')[1] ?? 0);
       }
     }
-    // PostgreSQL numbers rows (the header row included) from 1 in each piece.
-    if (this.format.kind !== 'binary') this.linesBefore += scanRows(piece, this.format).rows;
+    // PostgreSQL numbers rows (a text header row and binary tuples included) from 1 in each piece.
+    this.linesBefore += this.format.kind === 'binary' ? scanBinaryTuples(piece, this.binaryHeader?.length ?? 0).rows : scanRows(piece, this.format).rows;
     this.pieces++;
   }
 }
@@ -198,6 +216,51 @@ export function scanRows(buf: Uint8Array, format: Pick<CopyFormat, 'kind' | 'quo
       end = i + 1;
       rows++;
     }
+  }
+  return { end, rows };
+}
+
+const BINARY_SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"
+
+/** Length of a binary COPY file header (11-byte signature, int32 flags, int32 extension length + extension). */
+function binaryHeaderLength(buf: Uint8Array): number | undefined {
+  if (buf.length < 19) return undefined;
+  // A wrong signature is left for PostgreSQL to reject with its own error.
+  if (BINARY_SIGNATURE.some((b, i) => buf[i] !== b)) return 19;
+  const ext = new DataView(buf.buffer, buf.byteOffset + 15, 4).getInt32(0);
+  return ext < 0 || 19 + ext > buf.length ? undefined : 19 + ext;
+}
+
+/**
+ * Complete tuples of binary COPY data from `start`: each is an int16 field count then, per field,
+ * an int32 length (-1 for NULL) and the bytes. The trailer (field count -1) ends the data.
+ */
+export function scanBinaryTuples(buf: Uint8Array, start: number): { end: number; rows: number } {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = start;
+  let rows = 0;
+  let end = start;
+  while (pos + 2 <= buf.length) {
+    const fields = view.getInt16(pos);
+    if (fields < 0) return { end: pos + 2, rows };
+    let p = pos + 2;
+    let complete = true;
+    for (let f = 0; f < fields; f++) {
+      if (p + 4 > buf.length) {
+        complete = false;
+        break;
+      }
+      const len = view.getInt32(p);
+      p += 4 + Math.max(len, 0);
+      if (p > buf.length) {
+        complete = false;
+        break;
+      }
+    }
+    if (!complete) break;
+    pos = p;
+    end = p;
+    rows++;
   }
   return { end, rows };
 }

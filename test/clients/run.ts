@@ -45,7 +45,7 @@ export function libpqEnv(port: number, extra: Readonly<Record<string, string | u
     PGDATABASE: 'postgres',
     PGCONNECT_TIMEOUT: '20',
     // No password prompt from a client that unexpectedly meets an auth request.
-    PGPASSFILE: '/dev/null',
+    PGPASSFILE: '/nonexistent/orbit-test-pgpass',
     LC_ALL: 'C.UTF-8',
     ...extra,
   };

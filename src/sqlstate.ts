@@ -19,6 +19,8 @@ export const SqlState = {
   undefined_object: '42704',
   duplicate_object: '42710',
   invalid_parameter_value: '22023',
+  numeric_value_out_of_range: '22003',
+  datetime_field_overflow: '22008',
   invalid_text_representation: '22P02',
   bad_copy_file_format: '22P04',
   query_canceled: '57014',

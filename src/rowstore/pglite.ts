@@ -4,6 +4,7 @@
  * Loaded only by runtime entries that have PGlite (Node, browser), never by the edge profile.
  */
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { installExtensionFiles } from './extension-files.js';
 import type { QueryResult, RowStore } from './types.js';
 
 export interface PGliteRowStoreOptions {
@@ -23,6 +24,12 @@ export class PGliteRowStore implements RowStore {
       ...options.pgliteOptions,
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
+    try {
+      await installExtensionFiles(db);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
     return new PGliteRowStore(db);
   }
 

@@ -74,9 +74,35 @@ export interface RunningServer {
 
 /** Opens the database and starts the listeners; on any failure nothing is left running. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const orbit = await openOrbit({ thread: true, ...options });
+  // Listen first, so a taken port fails at once; clients that connect meanwhile wait for the database.
+  let ready!: (ctx: ConnectionContext) => void;
+  let failed!: (err: unknown) => void;
+  const context = new Promise<ConnectionContext>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  context.catch(() => undefined);
+  let tcp: Listener | undefined;
+  let http: Listener | undefined;
+  let orbit: Orbit | undefined;
   const registry = new ConnectionRegistry();
-  const ctx: ConnectionContext = {
+  try {
+    if (options.listen) tcp = await listenTcp(context, options.listen.host, options.listen.port);
+    if (options.http) {
+      http = await listenHttp(context, options.http.host, options.http.port, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ server: 'orbit', websocket: 'PostgreSQL protocol in binary frames on any path' }));
+      });
+    }
+    orbit = await openOrbit({ thread: true, ...options });
+  } catch (err) {
+    failed(err);
+    await tcp?.close();
+    await http?.close();
+    await orbit?.close();
+    throw err;
+  }
+  ready({
     backend: orbit.backend,
     registry,
     session: orbit.sessionOptions,
@@ -86,24 +112,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       remote: options.authRemote ?? AuthMethod.scramSha256,
       lookup: secretLookup(orbit, options.users ?? {}),
     },
-  };
-  let tcp: Listener | undefined;
-  let http: Listener | undefined;
-  try {
-    if (options.listen) tcp = await listenTcp(ctx, options.listen.host, options.listen.port);
-    if (options.http) {
-      http = await listenHttp(ctx, options.http.host, options.http.port, (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ server: 'orbit', websocket: 'PostgreSQL protocol in binary frames on any path' }));
-      });
-    }
-  } catch (err) {
-    await tcp?.close();
-    await orbit.close();
-    throw err;
-  }
+  });
+  const db = orbit;
   return {
-    orbit,
+    orbit: db,
     tcp,
     http,
     registry,
@@ -111,7 +123,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       await tcp?.close();
       await http?.close();
       for (const s of registry.all()) await s.close();
-      await orbit.close();
+      await db.close();
     },
   };
 }

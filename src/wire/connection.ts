@@ -79,10 +79,21 @@ export class Connection {
   private pumping = false;
   private paused = false;
 
+  private resolvedCtx: ConnectionContext | undefined;
+  private readonly ctxReady: Promise<ConnectionContext>;
+
+  /** `ctx` may still be opening (the server listens before the database is ready); input waits for it. */
   constructor(
-    private readonly ctx: ConnectionContext,
+    ctx: ConnectionContext | Promise<ConnectionContext>,
     private readonly transport: Transport,
-  ) {}
+  ) {
+    this.ctxReady = Promise.resolve(ctx);
+  }
+
+  /** Set before the first message is handled (see pump). */
+  private get ctx(): ConnectionContext {
+    return this.resolvedCtx!;
+  }
 
   /** Bytes from the client. */
   receive(chunk: Uint8Array): void {
@@ -102,7 +113,7 @@ export class Connection {
     const s = this.session;
     this.session = undefined;
     if (s) {
-      this.ctx.registry.remove(s);
+      this.resolvedCtx?.registry.remove(s);
       await s.close();
     }
   }
@@ -111,6 +122,7 @@ export class Connection {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      this.resolvedCtx ??= await this.ctxReady;
       for (;;) {
         if (this.phase === Phase.closed) return;
         let msg: Message | undefined;

@@ -9,7 +9,7 @@ import { isLoopback, listenOn, type Listener } from './listen-node.js';
 export type { Listener };
 
 /** Listens for PostgreSQL clients; resolves once listening, rejects (e.g. EADDRINUSE) otherwise. */
-export function listenTcp(ctx: ConnectionContext, host: string, port: number): Promise<Listener> {
+export function listenTcp(ctx: ConnectionContext | Promise<ConnectionContext>, host: string, port: number): Promise<Listener> {
   const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);

@@ -10,7 +10,7 @@ import { isLoopback, listenOn, type Listener } from './listen-node.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function listenHttp(ctx: ConnectionContext, host: string, port: number, onRequest: HttpHandler): Promise<Listener> {
+export function listenHttp(ctx: ConnectionContext | Promise<ConnectionContext>, host: string, port: number, onRequest: HttpHandler): Promise<Listener> {
   const server = createServer(onRequest);
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const sockets = new Set<WebSocket>();

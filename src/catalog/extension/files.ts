@@ -1,0 +1,39 @@
+/**
+ * @module catalog/extension/files
+ * The files PostgreSQL reads for `CREATE EXTENSION timescaledb`: the control file and the install
+ * script, generated from the per-area SQL modules next to this one. PostgreSQL runs the script in one
+ * transaction with `@extschema@` replaced by the target schema (default `public`); it must not
+ * contain BEGIN/COMMIT. Everything it creates belongs to the extension, so DROP EXTENSION removes it.
+ */
+import { controlFile } from './control.js';
+import { helpersSql } from './helpers.js';
+import { schemasSql } from './schemas.js';
+import { timeBucketSql } from './time-bucket.js';
+import { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
+
+export interface ExtensionFile {
+  /** Path relative to PostgreSQL's extension directory (`$SHAREDIR/extension`). */
+  readonly path: string;
+  readonly contents: string;
+}
+
+/** The install script of TIMESCALEDB_VERSION (no upgrade scripts yet: there is no older version). */
+export function installScript(): string {
+  return [
+    `-- Orbit's TimescaleDB ${TIMESCALEDB_VERSION} SQL API. Generated from src/catalog/extension/.`,
+    // As TimescaleDB's own scripts do: nothing in the script may resolve names through the caller's path.
+    'SET LOCAL search_path TO pg_catalog, pg_temp;',
+    schemasSql(),
+    helpersSql(),
+    timeBucketSql(),
+    `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
+    '',
+  ].join('\n');
+}
+
+export function timescaledbExtensionFiles(): ExtensionFile[] {
+  return [
+    { path: `${TIMESCALEDB_EXTENSION}.control`, contents: controlFile(TIMESCALEDB_VERSION) },
+    { path: `${TIMESCALEDB_EXTENSION}--${TIMESCALEDB_VERSION}.sql`, contents: installScript() },
+  ];
+}

@@ -101,8 +101,25 @@ export function fromLocal(zone: string, local: bigint): bigint {
   return beforeTime > afterTime ? beforeTime : afterTime;
 }
 
+/**
+ * Transitions found so far, per zone and offset pair: a binary search costs ~18 Intl calls, and
+ * bucketing a series of timestamps near one transition would otherwise repeat it for each.
+ */
+const transitions = new Map<string, bigint[]>();
+
 /** The first second in (lo, hi] whose offset differs from `offset` (a transition instant). */
 function firstChange(zone: string, lo: bigint, hi: bigint, offset: bigint): bigint {
+  const key = `${zone.toLowerCase()}|${offset}`;
+  const known = transitions.get(key);
+  const hit = known?.find((t) => t > lo && t <= hi);
+  if (hit !== undefined) return hit;
+  const found = searchChange(zone, lo, hi, offset);
+  if (!known) transitions.set(key, [found]);
+  else if (known.length < 1000) known.push(found);
+  return found;
+}
+
+function searchChange(zone: string, lo: bigint, hi: bigint, offset: bigint): bigint {
   let a = lo;
   let b = hi;
   while (b - a > USECS_PER_SEC) {

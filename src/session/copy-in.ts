@@ -141,7 +141,11 @@ export class CopyIn {
     if (piece.length > 0) parts.push(copyData(piece));
     parts.push(COPY_DONE);
     const out = await run(concatBytes(parts));
-    const err = firstErrorFrame(out, this.linesBefore);
+    // PostgreSQL cannot count CSV newlines inside a quoted field before it has seen the first line
+    // end (copyfromparse.c compares with the not-yet-known EOL type), so each later piece's first
+    // record loses its embedded newlines; a single stream would have counted them.
+    const lost = this.format.kind === 'csv' && this.pieces > 0 ? newlinesInFirstRecord(piece, this.format) : 0;
+    const err = firstErrorFrame(out, this.linesBefore + lost);
     if (err) {
       this.error = err;
       return;
@@ -152,8 +156,9 @@ export class CopyIn {
         this.rows += Number(tag.split(' ')[1] ?? 0);
       }
     }
-    // PostgreSQL numbers rows (a text header row and binary tuples included) from 1 in each piece.
-    this.linesBefore += this.format.kind === 'binary' ? scanBinaryTuples(piece, this.binaryHeader?.length ?? 0).rows : scanRows(piece, this.format).rows;
+    this.linesBefore += linesOf(piece, this.format, this.binaryHeader?.length ?? 0);
+    // ... and in the stream's first piece those lines are not counted by PostgreSQL either.
+    if (this.format.kind === 'csv' && this.pieces === 0) this.linesBefore -= newlinesInFirstRecord(piece, this.format);
     this.pieces++;
   }
 }
@@ -218,6 +223,45 @@ export function scanRows(buf: Uint8Array, format: Pick<CopyFormat, 'kind' | 'quo
     }
   }
   return { end, rows };
+}
+
+/**
+ * The lines PostgreSQL counts in a piece (its `cur_lineno`, which restarts at 1 in every piece):
+ * records in text format, tuples in binary, and in CSV physical lines, since PostgreSQL also counts
+ * newlines inside quoted fields (copyfromparse.c, CopyReadLineText).
+ */
+function linesOf(piece: Uint8Array, format: CopyFormat, binaryHeaderLength: number): number {
+  if (format.kind === 'binary') return scanBinaryTuples(piece, binaryHeaderLength).rows;
+  if (format.kind === 'text') return scanRows(piece, format).rows;
+  let n = 0;
+  for (let i = piece.indexOf(NL); i >= 0; i = piece.indexOf(NL, i + 1)) n++;
+  return n;
+}
+
+/** Newlines inside quoted fields of the first CSV record of `piece`. */
+function newlinesInFirstRecord(piece: Uint8Array, format: CopyFormat): number {
+  const end = firstRecordEnd(piece, format);
+  let n = 0;
+  for (let i = 0; i < end - 1; i++) if (piece[i] === NL) n++;
+  return n;
+}
+
+/** End offset of the first complete CSV record. */
+function firstRecordEnd(piece: Uint8Array, format: CopyFormat): number {
+  // scanRows over growing prefixes would be quadratic; one pass that stops at the first boundary.
+  let inQuotes = false;
+  for (let i = 0; i < piece.length; i++) {
+    const c = piece[i]!;
+    if (inQuotes) {
+      if (c === format.escape && format.escape !== format.quote) i++;
+      else if (c === format.quote) {
+        if (format.escape === format.quote && piece[i + 1] === format.quote) i++;
+        else inQuotes = false;
+      }
+    } else if (c === format.quote) inQuotes = true;
+    else if (c === NL) return i + 1;
+  }
+  return piece.length;
 }
 
 const BINARY_SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"

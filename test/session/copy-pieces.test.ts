@@ -107,3 +107,19 @@ describe('COPY in pieces', () => {
     expect(await scalar('SELECT count(*) FROM t')).toBe('0');
   });
 });
+
+describe('COPY error line numbers in CSV', () => {
+  // Expected numbers are what PostgreSQL 18 reports for the same data in one piece: it counts
+  // newlines inside quoted fields, except in the first record (before it knows the line ending).
+  it('counts newlines inside quoted fields, as PostgreSQL does', async () => {
+    await sql('TRUNCATE t');
+    const records = Array.from({ length: 80 }, (_, i) => `${i === 59 ? 'bad' : i},"two\nlines",`);
+    const reply = await copy('COPY t FROM STDIN WITH (FORMAT csv)', enc(records.join('\n') + '\n'), 64);
+    const e = readErrorFields(reply[0]!.body);
+    expect(e.C).toBe('22P02');
+    expect(e.W).toMatch(/^COPY t, line 119, column id: "bad"/);
+    records[0] = '0,one,';
+    const again = await copy('COPY t FROM STDIN WITH (FORMAT csv)', enc(records.join('\n') + '\n'), 64);
+    expect(readErrorFields(again[0]!.body).W).toMatch(/^COPY t, line 119, column id: "bad"/);
+  });
+});

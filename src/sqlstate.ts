@@ -32,6 +32,7 @@ export const SqlState = {
   io_error: '58030',
   internal_error: 'XX000',
   invalid_sql_statement_name: '26000',
+  duplicate_prepared_statement: '42P05',
 } as const;
 
 export type SqlStateName = keyof typeof SqlState;

@@ -50,6 +50,11 @@ export class Backend {
     return this.owner?.id;
   }
 
+  /** Some session holds the backend now. */
+  get busy(): boolean {
+    return this.owner !== undefined;
+  }
+
   get waiting(): number {
     return this.waiters.length;
   }

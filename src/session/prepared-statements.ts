@@ -14,6 +14,8 @@ export interface PreparedEntry {
   readonly statement?: ClassifiedStatement;
   /** Backend deallocation epoch when this statement was last parsed on the backend. */
   epoch: number;
+  /** False while a deferred Parse has not reached the backend yet. */
+  onBackend: boolean;
 }
 
 export class PreparedStatements {
@@ -38,7 +40,7 @@ export class PreparedStatements {
   }
 
   /** The backend name for a client's statement name; with `create`, a new one for a new statement. */
-  backendName(clientName: string, create: boolean, parse?: ParseMessage, statement?: ClassifiedStatement): string {
+  backendName(clientName: string, create: boolean, parse?: ParseMessage, statement?: ClassifiedStatement, onBackend = true): string {
     const known = this.named.get(clientName);
     if (known) return known.backendName;
     if (!create) return clientName;
@@ -48,12 +50,13 @@ export class PreparedStatements {
       parse: parse ? { ...parse, name: backendName } : { name: backendName, query: '', paramTypes: [] },
       statement,
       epoch: this.backend.deallocEpoch,
+      onBackend,
     });
     return backendName;
   }
 
   setUnnamed(parse: ParseMessage, statement: ClassifiedStatement | undefined): void {
-    this.unnamed = { backendName: '', parse, statement, epoch: this.backend.deallocEpoch };
+    this.unnamed = { backendName: '', parse, statement, epoch: this.backend.deallocEpoch, onBackend: true };
   }
 
   delete(clientName: string): void {
@@ -67,12 +70,13 @@ export class PreparedStatements {
     this.backend.deallocEpoch++;
   }
 
-  /** Whether a named statement was dropped from the backend since it was parsed, and can be re-parsed. */
+  /** Whether a named statement is not (or no longer) on the backend, and can be (re-)parsed there. */
   stale(entry: PreparedEntry): boolean {
-    return entry.epoch < this.backend.deallocEpoch && entry.parse.query !== '';
+    return (!entry.onBackend || entry.epoch < this.backend.deallocEpoch) && entry.parse.query !== '';
   }
 
+  /** Backend names of the statements that exist on the backend (for cleanup). */
   backendNames(): string[] {
-    return [...this.named.values()].map((e) => e.backendName);
+    return [...this.named.values()].filter((e) => e.onBackend).map((e) => e.backendName);
   }
 }

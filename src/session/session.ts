@@ -123,6 +123,9 @@ export class Session implements BackendSession {
           await this.simpleQuery(readQuery(msg.body));
           break;
         case FrontendMessage.Parse:
+          if (this.deferParse(msg)) break;
+          await this.extended(msg);
+          break;
         case FrontendMessage.Bind:
         case FrontendMessage.Describe:
         case FrontendMessage.Close:
@@ -135,6 +138,12 @@ export class Session implements BackendSession {
           await this.flushPending(msg.raw);
           break;
         case FrontendMessage.Sync:
+          if (!this.backend.holds(this) && this.pending.length === 0) {
+            // Nothing reached the backend since the last Sync (deferred Parses, skipped messages).
+            this.errorSinceSync = false;
+            this.sink.write(readyForQuery(this.status));
+            break;
+          }
           await this.ensureBackend();
           await this.flushPending(msg.raw);
           this.errorSinceSync = false;
@@ -205,6 +214,28 @@ export class Session implements BackendSession {
 
   // ---- extended query -------------------------------------------------------------------------
 
+  /**
+   * A named Parse that arrives while another session holds the backend in a transaction is
+   * acknowledged at once (after PostgreSQL's parser accepted the text) and sent to the backend when
+   * the statement is first used. libpq's PQprepare waits synchronously, so a client thread that
+   * prepares on one connection while its other connection is inside a transaction (pgbench
+   * -M prepared with several clients per thread) would otherwise wait for itself. Errors PostgreSQL
+   * finds only on the backend (unknown tables, types) are then reported at first use.
+   */
+  private deferParse(msg: Message): boolean {
+    if (this.backend.holds(this) || !this.backend.busy || this.status !== TransactionStatus.Idle || this.pending.length > 0 || this.errorSinceSync) {
+      return false;
+    }
+    const parsed = readParse(msg.body);
+    if (parsed.name === '' || this.prepared.has(parsed.name)) return false;
+    const analysis = analyse(parsed.query);
+    if (!analysis.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    const query = rewriteStatementNames(parsed.query, analysis.statements, this);
+    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
+    this.sink.write(PARSE_COMPLETE);
+    return true;
+  }
+
   private async extended(msg: Message): Promise<void> {
     await this.ensureBackend();
     if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
@@ -230,9 +261,7 @@ export class Session implements BackendSession {
           this.queue(parse === parsed ? msg.raw : writeParse(parse));
         } else {
           if (this.prepared.has(parse.name)) {
-            // Let PostgreSQL raise 42P05 with the client's name: send the name as the client wrote it.
-            this.queue(msg.raw);
-            return;
+            return this.reject(new OrbitError(SqlState.duplicate_prepared_statement, `prepared statement "${parse.name}" already exists`), false);
           }
           const name = this.prepared.backendName(parse.name, true, parse, stmt);
           this.queue(writeParse({ ...parse, name }));
@@ -291,6 +320,7 @@ export class Session implements BackendSession {
       await this.flushPending();
       const out = await this.backend.run(this, writeParse(entry.parse));
       entry.epoch = this.backend.deallocEpoch;
+      entry.onBackend = true;
       this.forwardErrorsOnly(out);
     }
     return entry;
@@ -571,6 +601,7 @@ export class Session implements BackendSession {
 }
 
 const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
+const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -113,6 +113,32 @@ describe('protocol', () => {
     c.close();
   });
 
+  it('acknowledges a named Parse+Sync while another session is in a transaction (libpq PQprepare)', async () => {
+    const holder = await RawClient.ready(server.port);
+    const other = await RawClient.ready(server.port);
+    holder.send(query('BEGIN'));
+    await holder.until('Z');
+    other.send(parse('s_ok', 'SELECT 40 + 2 AS n'));
+    other.send(parse('s_bad', 'SELECT * FROM no_such_table_here'));
+    other.send(sync());
+    expect(types(await other.until('Z', 1000))).toBe('11Z');
+    holder.send(query('COMMIT'));
+    await holder.until('Z');
+    other.send(bind('s_ok'));
+    other.send(execute());
+    other.send(sync());
+    const ok = await other.until('Z');
+    expect(types(ok)).toBe('2DCZ');
+    expect(new TextDecoder().decode(ok[1]!.body.subarray(6))).toBe('42');
+    // PostgreSQL would have said this at Parse; with the Parse deferred it comes at first use.
+    other.send(bind('s_bad'));
+    other.send(execute());
+    other.send(sync());
+    expect(errorCode((await other.until('Z')).find((m) => m.type === 'E'))).toBe('42P01');
+    holder.close();
+    other.close();
+  });
+
   it('never interleaves two sessions’ extended-query sequences', async () => {
     const a = await RawClient.ready(server.port);
     const b = await RawClient.ready(server.port);

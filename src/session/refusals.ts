@@ -10,7 +10,28 @@ import { SqlState } from '../sqlstate.js';
 /** How the statement arrived: a simple Query, a Parse, or the in-process API. */
 export type Arrival = 'simple' | 'extended' | 'in-process';
 
+/**
+ * Session-level advisory locks belong to the backend, which every session shares: one session could
+ * take a lock another holds. Transaction-level ones (pg_advisory_xact_lock…) are fine, since one
+ * transaction runs at a time; pg_advisory_unlock_all() stays allowed (pools send it on release),
+ * and releases nothing, since no session can hold a session-level lock.
+ */
+const SESSION_ADVISORY_LOCKS = new Set([
+  'pg_advisory_lock',
+  'pg_advisory_lock_shared',
+  'pg_try_advisory_lock',
+  'pg_try_advisory_lock_shared',
+  'pg_advisory_unlock',
+  'pg_advisory_unlock_shared',
+]);
+
 export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | undefined {
+  const lock = s.functions.find((f) => SESSION_ADVISORY_LOCKS.has(f));
+  if (lock) {
+    return new OrbitError(SqlState.feature_not_supported, `session-level advisory locks (${lock}) are not supported by Orbit`, {
+      hint: 'All sessions share one PGlite backend; use the transaction-level functions (pg_advisory_xact_lock, pg_try_advisory_xact_lock).',
+    });
+  }
   if (s.createsTempObject) {
     return new OrbitError(SqlState.feature_not_supported, 'temporary tables are not supported by Orbit', {
       hint: 'All sessions share one PGlite backend, where temporary objects would be visible to every session; use an ordinary table.',

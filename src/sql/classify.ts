@@ -39,6 +39,8 @@ export interface ClassifiedStatement {
   readonly channel?: string;
   /** For PREPARE/EXECUTE/DEALLOCATE: the statement name (undefined for DEALLOCATE ALL). */
   readonly preparedName?: string;
+  /** Functions the statement calls (unqualified, lower case), in order of appearance. */
+  readonly functions: ReadonlyArray<string>;
   /** Tables the statement names (schema may be undefined), in order of appearance. */
   readonly relations: ReadonlyArray<{ schema?: string; name: string }>;
   /** Byte offset of the statement in the UTF-8 text it was parsed from. */
@@ -52,7 +54,7 @@ const SESSION = new Set(['VariableSetStmt', 'DiscardStmt', 'ConstraintsSetStmt']
 export function classify(stmt: ParsedStatement): ClassifiedStatement {
   const { type, node, text } = stmt;
   const relations: Array<{ schema?: string; name: string }> = [];
-  let callsSetConfig = false;
+  const functions: string[] = [];
   let createsTemp = false;
   walk(node, (key, value) => {
     // Target tables (INSERT, CREATE TABLE, COPY, LIKE) appear as bare `relation` objects, others as RangeVar nodes.
@@ -61,7 +63,8 @@ export function classify(stmt: ParsedStatement): ClassifiedStatement {
       if (rv.relname) relations.push({ schema: rv.schemaname, name: rv.relname });
     } else if (key === 'FuncCall') {
       const names = (value as { funcname?: Array<{ String?: { sval?: string } }> }).funcname ?? [];
-      if (names[names.length - 1]?.String?.sval?.toLowerCase() === 'set_config') callsSetConfig = true;
+      const name = names[names.length - 1]?.String?.sval?.toLowerCase();
+      if (name) functions.push(name);
     } else if (key === 'IntoClause' || key === 'intoClause' || key === 'into') {
       const rel = (value as { rel?: { relpersistence?: string } }).rel;
       if (rel?.relpersistence === 't') createsTemp = true;
@@ -72,7 +75,8 @@ export function classify(stmt: ParsedStatement): ClassifiedStatement {
     if (rel?.relpersistence === 't') createsTemp = true;
   }
 
-  const base = { type, text, node, relations, createsTempObject: createsTemp, byteOffset: stmt.byteOffset };
+  const callsSetConfig = functions.includes('set_config');
+  const base = { type, text, node, relations, functions, createsTempObject: createsTemp, byteOffset: stmt.byteOffset };
   switch (type) {
     case 'TransactionStmt':
       return { ...base, kind: StatementKind.transaction, changesSettings: false };

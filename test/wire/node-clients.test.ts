@@ -171,6 +171,21 @@ describe('node-postgres', () => {
     }
   });
 
+  it('refuses session-level advisory locks and allows transaction-level ones', async () => {
+    const c = pgClient();
+    await c.connect();
+    try {
+      await expect(c.query('SELECT pg_advisory_lock(42)')).rejects.toMatchObject({ code: '0A000' });
+      await expect(c.query('SELECT pg_try_advisory_lock($1)', [42])).rejects.toMatchObject({ code: '0A000' });
+      await c.query('BEGIN');
+      expect((await c.query('SELECT pg_try_advisory_xact_lock(42) AS got')).rows).toEqual([{ got: true }]);
+      await c.query('COMMIT');
+      expect((await c.query('SELECT pg_advisory_unlock_all()')).rowCount).toBe(1);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('delivers LISTEN/NOTIFY to the listening connection only', async () => {
     const a = pgClient();
     const b = pgClient();

@@ -25,7 +25,17 @@ const SESSION_ADVISORY_LOCKS = new Set([
   'pg_advisory_unlock_shared',
 ]);
 
+/** DeclareCursorStmt option bit of WITH HOLD (CURSOR_OPT_HOLD in parsenodes.h). */
+const CURSOR_OPT_HOLD = 0x20;
+
 export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | undefined {
+  // A WITH HOLD cursor outlives its transaction, so it would stay on the shared backend where other
+  // sessions could FETCH from it or CLOSE ALL it; cursors without HOLD end with their transaction.
+  if (s.type === 'DeclareCursorStmt' && ((s.node.options as number | undefined) ?? 0) & CURSOR_OPT_HOLD) {
+    return new OrbitError(SqlState.feature_not_supported, 'cursors WITH HOLD are not supported by Orbit', {
+      hint: 'All sessions share one PGlite backend; declare the cursor WITHOUT HOLD inside a transaction.',
+    });
+  }
   const lock = s.functions.find((f) => SESSION_ADVISORY_LOCKS.has(f));
   if (lock) {
     return new OrbitError(SqlState.feature_not_supported, `session-level advisory locks (${lock}) are not supported by Orbit`, {

@@ -171,6 +171,21 @@ describe('node-postgres', () => {
     }
   });
 
+  it('refuses cursors WITH HOLD and runs ordinary cursors', async () => {
+    const c = pgClient();
+    await c.connect();
+    try {
+      await expect(c.query('DECLARE held CURSOR WITH HOLD FOR SELECT 1')).rejects.toMatchObject({ code: '0A000' });
+      await c.query('BEGIN');
+      await c.query('DECLARE cur CURSOR FOR SELECT g FROM generate_series(1, 5) g');
+      expect((await c.query('FETCH 2 FROM cur')).rows).toEqual([{ g: 1 }, { g: 2 }]);
+      await c.query('CLOSE ALL');
+      await c.query('COMMIT');
+    } finally {
+      await c.end();
+    }
+  });
+
   it('refuses session-level advisory locks and allows transaction-level ones', async () => {
     const c = pgClient();
     await c.connect();

@@ -13,6 +13,8 @@ export function controlFile(version: string = TIMESCALEDB_VERSION): string {
     `default_version = '${version}'`,
     // Not relocatable: objects live in several schemas, and the script names @extschema@.
     'relocatable = false',
+    // Since 2.1.1 (PR #2998, unconditional since #6856): a role with CREATE on the database may install it.
+    'trusted = true',
     '',
   ].join('\n');
 }

@@ -183,15 +183,21 @@ END`,
 
 /**
  * time_bucket(interval, timestamptz, timezone text, origin timestamptz = NULL, "offset" interval = NULL).
- * `orbit_time_bucket_local` buckets the instant's wall-clock time in `tz` and converts back. Where the
- * bucket start is ambiguous (DST fall-back) PostgreSQL picks the later instant, which can lie after the
- * input; whole periods are then subtracted until it does not (month widths excepted). The bucket
- * expression is repeated rather than passed to another function so that the whole body still inlines.
+ * `orbit_time_bucket_local` buckets the (finite) instant's wall-clock time in `tz` like the timestamp
+ * overloads do and converts back. Where the bucket start is ambiguous (DST fall-back) PostgreSQL
+ * picks the later instant, which can lie after the input; whole periods are then subtracted until it
+ * does not (month widths excepted). The bucket expression is repeated rather than passed to another
+ * function so that the whole body still inlines.
  */
 function timezoneBucket(): string {
-  const local = `${EXT}.time_bucket(bucket_width, ts AT TIME ZONE tz)`;
-  const localOrigin = `${EXT}.time_bucket(bucket_width, ts AT TIME ZONE tz, origin AT TIME ZONE tz)`;
-  const b = `((CASE WHEN origin IS NULL THEN ${local} ELSE ${localOrigin} END) AT TIME ZONE tz)`;
+  const local = '(ts AT TIME ZONE tz)';
+  const originLocal = (fallback: string) => `COALESCE(origin AT TIME ZONE tz, ${fallback})`;
+  const b = `((CASE
+      WHEN ${months('bucket_width')} <> 0 THEN ${F}.orbit_time_bucket_months(bucket_width, ${local}, ${originLocal(MONTH_ORIGIN)})
+      WHEN ${nonPositive('bucket_width')}
+        THEN ${raise(nonPositive('bucket_width'), SqlState.invalid_parameter_value, PERIOD_NOT_POSITIVE, local)}
+      ELSE date_bin(bucket_width, ${local}, ${originLocal(DEFAULT_ORIGIN)})
+    END) AT TIME ZONE tz)`;
   const helper = fn(
     `${F}.orbit_time_bucket_local(bucket_width interval, ts timestamptz, tz text, origin timestamptz)`,
     'timestamptz',
@@ -213,6 +219,7 @@ END`,
     `
 SELECT CASE
   WHEN bucket_width IS NULL OR ts IS NULL OR timezone IS NULL THEN NULL
+  WHEN NOT isfinite(ts) THEN ts
   WHEN "offset" IS NULL THEN ${F}.orbit_time_bucket_local(bucket_width, ts, timezone, origin)
   WHEN ${months('"offset"')} = 0 AND extract(day FROM "offset") = 0
     THEN ((${F}.orbit_time_bucket_local(bucket_width, ((ts AT TIME ZONE 'UTC') - "offset") AT TIME ZONE 'UTC', timezone, origin)

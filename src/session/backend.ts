@@ -31,6 +31,8 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /** The backend's pg_backend_pid(), learned from the first snapshot (every session starts with one). */
+  processId = 0;
   /** The session whose statement is executing in the row store right now. */
   private running: BackendSession | undefined;
   private restartedUnder: BackendSession | undefined;
@@ -154,7 +156,9 @@ export class Backend {
   /** Reads the owning session's settings after it may have changed them. */
   async snapshot(session: BackendSession): Promise<Snapshot> {
     const out = await this.runInternal(session, SNAPSHOT_SQL);
-    return readSnapshot(out);
+    const snap = readSnapshot(out);
+    if (snap.processId) this.processId = snap.processId;
+    return snap;
   }
 
   /** Records that the backend now carries `session`'s settings (after a snapshot). */

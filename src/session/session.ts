@@ -52,7 +52,6 @@ const REJECTED_QUERY = 'ORBIT REJECTED';
 
 export class Session implements BackendSession {
   readonly id = ++lastSessionId;
-  readonly processId: number;
   readonly secretKey: number;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
@@ -81,9 +80,16 @@ export class Session implements BackendSession {
     private readonly sink: SessionSink,
     private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS,
   ) {
-    this.processId = 10_000 + this.id;
     this.prepared = new PreparedStatements(this.id, backend);
-    this.secretKey = (Math.random() * 0x7fffffff) | 0;
+    this.secretKey = crypto.getRandomValues(new Int32Array(1))[0]!;
+  }
+
+  /**
+   * Every session reports the backend's own process id, so `pg_backend_pid()` agrees with
+   * BackendKeyData; the secret key alone tells sessions apart in a CancelRequest.
+   */
+  get processId(): number {
+    return this.backend.processId;
   }
 
   get transactionStatus(): TransactionStatus {

@@ -51,13 +51,15 @@ export function applySettingsSql(settings: Settings): string {
 export const SNAPSHOT_SQL =
   "SELECT name, setting, source = 'session' FROM pg_catalog.pg_settings WHERE source = 'session' OR name IN (" +
   REPORTED_PARAMETERS.map(quoteLiteral).join(', ') +
-  ')';
+  ") UNION ALL SELECT '', pg_catalog.pg_backend_pid()::text, false";
 
 export interface Snapshot {
   /** The session-level settings (to re-apply on a switch). */
   readonly session: Map<string, string>;
   /** Current values of the reported parameters. */
   readonly reported: Map<string, string>;
+  /** The backend's process id (pg_backend_pid()). */
+  readonly processId: number;
 }
 
 /** Reads the result of SNAPSHOT_SQL. */
@@ -65,15 +67,20 @@ export function readSnapshot(output: Uint8Array): Snapshot {
   const session = new Map<string, string>();
   const reported = new Map<string, string>();
   const reportedNames = new Map<string, string>(REPORTED_PARAMETERS.map((n) => [n.toLowerCase(), n]));
+  let processId = 0;
   for (const f of scanBackend(output)) {
     if (f.type !== BackendMessage.DataRow) continue;
     const [name, setting, isSession] = readDataRow(output.subarray(f.start + 5, f.end));
     if (name == null) continue;
+    if (name === '') {
+      processId = Number(setting);
+      continue;
+    }
     if (isSession === 't') session.set(name, setting ?? '');
     const rn = reportedNames.get(name.toLowerCase());
     if (rn) reported.set(rn, setting ?? '');
   }
-  return { session, reported };
+  return { session, reported, processId };
 }
 
 /** The first ErrorResponse of a backend stream, decoded, if there is one. */

@@ -7,6 +7,7 @@
 import { OrbitError, orbitError, toOrbitError } from '../errors.js';
 import { Session, type SessionOptions } from '../session/session.js';
 import type { Backend } from '../session/backend.js';
+import { SqlState } from '../sqlstate.js';
 import { createAuthFlow, type AuthFlow, type AuthMethod, type SecretLookup } from './auth/index.js';
 import { authentication, backendKeyData, errorResponse, parameterStatus, readyForQuery } from './protocol/backend.js';
 import { readStartup } from './protocol/frontend.js';
@@ -41,18 +42,20 @@ export interface ConnectionContext {
   readonly database: string;
 }
 
-/** Sessions by BackendKeyData, for CancelRequest. */
+/** Sessions by BackendKeyData secret (all share the backend's process id), for CancelRequest. */
 export class ConnectionRegistry {
   private readonly sessions = new Map<number, Session>();
   add(s: Session): void {
-    this.sessions.set(s.processId, s);
+    // Secret keys are random 32-bit values; a repeat among live sessions would make cancels ambiguous.
+    if (this.sessions.has(s.secretKey)) throw new OrbitError(SqlState.too_many_connections, 'could not assign a unique cancel key', { severity: 'FATAL' });
+    this.sessions.set(s.secretKey, s);
   }
   remove(s: Session): void {
-    this.sessions.delete(s.processId);
+    if (this.sessions.get(s.secretKey) === s) this.sessions.delete(s.secretKey);
   }
   cancel(processId: number, secretKey: number): void {
-    const s = this.sessions.get(processId);
-    if (s && s.secretKey === secretKey) s.cancel();
+    const s = this.sessions.get(secretKey);
+    if (s && s.processId === processId) s.cancel();
   }
   get size(): number {
     return this.sessions.size;

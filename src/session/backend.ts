@@ -20,6 +20,9 @@ export interface BackendSession {
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
 
+/** Process ids reported for notifications from other sessions start here (never the backend's own). */
+const NOTIFIER_PID_BASE = 1_000_000;
+
 interface Waiter {
   readonly session: BackendSession;
   readonly resolve: () => void;
@@ -211,8 +214,15 @@ export class Backend {
     return [...this.listeners].filter(([, set]) => set.has(session)).map(([ch]) => ch);
   }
 
-  /** Delivers a NotificationResponse PostgreSQL produced to every session listening on its channel. */
-  notify(processId: number, channel: string, payload: string): void {
-    for (const s of this.listeners.get(channel) ?? []) s.deliverNotification(processId, channel, payload);
+  /**
+   * Delivers a NotificationResponse PostgreSQL produced to every session listening on its channel.
+   * Its process id is the receiver's own (pg_backend_pid()) when the receiver sent it, and a
+   * per-session stand-in otherwise, so clients still tell their own notifications from others'.
+   */
+  notify(sender: BackendSession, channel: string, payload: string): void {
+    for (const s of this.listeners.get(channel) ?? []) {
+      const pid = s === sender ? this.processId : NOTIFIER_PID_BASE + Math.abs(sender.id);
+      s.deliverNotification(pid, channel, payload);
+    }
   }
 }

@@ -11,6 +11,8 @@ export interface PreparedEntry {
   readonly backendName: string;
   /** The Parse that made it (empty query for SQL-level PREPARE, which cannot be replayed as a Parse). */
   readonly parse: ParseMessage;
+  /** For SQL-level PREPARE: the statement (with the backend name) that re-creates it. */
+  readonly prepareSql?: string;
   readonly statement?: ClassifiedStatement;
   /** Backend deallocation epoch when this statement was last parsed on the backend. */
   epoch: number;
@@ -40,13 +42,21 @@ export class PreparedStatements {
   }
 
   /** The backend name for a client's statement name; with `create`, a new one for a new statement. */
-  backendName(clientName: string, create: boolean, parse?: ParseMessage, statement?: ClassifiedStatement, onBackend = true): string {
+  backendName(
+    clientName: string,
+    create: boolean,
+    parse?: ParseMessage,
+    statement?: ClassifiedStatement,
+    onBackend = true,
+    prepareSql?: (backendName: string) => string,
+  ): string {
     const known = this.named.get(clientName);
     if (known) return known.backendName;
     if (!create) return clientName;
     const backendName = `_orbit_${this.sessionId}_${++this.counter}`;
     this.named.set(clientName, {
       backendName,
+      prepareSql: prepareSql?.(backendName),
       parse: parse ? { ...parse, name: backendName } : { name: backendName, query: '', paramTypes: [] },
       statement,
       epoch: this.backend.deallocEpoch,
@@ -73,6 +83,14 @@ export class PreparedStatements {
   /** Whether a named statement is not (or no longer) on the backend, and can be (re-)parsed there. */
   stale(entry: PreparedEntry): boolean {
     return (!entry.onBackend || entry.epoch < this.backend.deallocEpoch) && entry.parse.query !== '';
+  }
+
+  /** The PREPARE that re-creates a SQL-level statement dropped from the backend (marks it restored). */
+  replayFor(clientName: string): string | undefined {
+    const entry = this.named.get(clientName);
+    if (!entry?.prepareSql || entry.epoch >= this.backend.deallocEpoch) return undefined;
+    entry.epoch = this.backend.deallocEpoch;
+    return entry.prepareSql;
   }
 
   /** Backend names of the statements that exist on the backend (for cleanup). */

@@ -136,8 +136,13 @@ export class Session implements BackendSession {
         case FrontendMessage.Describe:
         case FrontendMessage.Close:
         case FrontendMessage.Execute:
-        case FrontendMessage.FunctionCall:
           await this.extended(msg);
+          break;
+        case FrontendMessage.FunctionCall:
+          // Fast-path calls (large objects) are answered at once, with a ReadyForQuery, like a Query.
+          await this.ensureBackend();
+          await this.flushPending(msg.raw);
+          await this.endOfBatch();
           break;
         case FrontendMessage.Flush:
           await this.ensureBackend();
@@ -184,6 +189,7 @@ export class Session implements BackendSession {
       this.sink.write(this.copy.copyInResponse());
       return;
     } else {
+      for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
       this.noteEffects(plan.statements);
       const out = await this.backend.run(this, simpleQuery(plan.sql));
       this.backend.unnamedOwner = undefined;
@@ -214,8 +220,12 @@ export class Session implements BackendSession {
   }
 
   /** Maps a client's statement name to this session's backend name (creating one for PREPARE). */
-  backendStatementName(clientName: string, create: boolean): string {
-    return this.prepared.backendName(clientName, create);
+  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string): string {
+    return this.prepared.backendName(clientName, create, undefined, undefined, true, prepareSql);
+  }
+
+  replayFor(clientName: string): string | undefined {
+    return this.prepared.replayFor(clientName);
   }
 
   // ---- extended query -------------------------------------------------------------------------
@@ -322,6 +332,11 @@ export class Session implements BackendSession {
       this.forwardErrorsOnly(out);
       return entry;
     }
+    const replay = name === '' ? undefined : this.prepared.replayFor(name);
+    if (replay) {
+      await this.flushPending();
+      await this.backend.runInternal(this, replay);
+    }
     if (entry && this.prepared.stale(entry)) {
       await this.flushPending();
       const out = await this.backend.run(this, writeParse(entry.parse));
@@ -361,7 +376,7 @@ export class Session implements BackendSession {
         keepFrom = f.end;
         const r = new MessageReader(out.subarray(f.start + 5, f.end));
         r.int32();
-        this.backend.notify(this.processId, r.cstring(), r.cstring());
+        this.backend.notify(this, r.cstring(), r.cstring());
       } else if (f.type === BackendMessage.ErrorResponse) {
         this.errorSinceSync = true;
         if (this.substitute) {

@@ -51,7 +51,10 @@ export function applySettingsSql(settings: Settings): string {
 export const SNAPSHOT_SQL =
   "SELECT name, setting, source = 'session' FROM pg_catalog.pg_settings WHERE source = 'session' OR name IN (" +
   REPORTED_PARAMETERS.map(quoteLiteral).join(', ') +
-  ") UNION ALL SELECT '', pg_catalog.pg_backend_pid()::text, false";
+  ") UNION ALL SELECT 'is_superuser', pg_catalog.current_setting('is_superuser'), false" +
+  // pg_settings hides these two; PGlite leaves session_authorization empty: it is the session user.
+  " UNION ALL SELECT 'session_authorization', session_user::text, false" +
+  " UNION ALL SELECT '', pg_catalog.pg_backend_pid()::text, false";
 
 export interface Snapshot {
   /** The session-level settings (to re-apply on a switch). */

@@ -12,19 +12,28 @@ import { refusal } from './refusals.js';
 import { analyse } from './statement-cache.js';
 
 export type SimpleQueryPlan =
-  | { readonly kind: 'run'; readonly sql: string; readonly statements: readonly ClassifiedStatement[] }
+  | {
+      readonly kind: 'run';
+      readonly sql: string;
+      readonly statements: readonly ClassifiedStatement[];
+      /** SQL PREPAREs to replay first (another session's DEALLOCATE ALL dropped them). */
+      readonly prelude: readonly string[];
+    }
   | { readonly kind: 'copy-in'; readonly statement: ClassifiedStatement }
   | { readonly kind: 'reject'; readonly error: OrbitError };
 
 /** What planning needs from the session. */
 export interface PlanningSession {
-  backendStatementName(clientName: string, create: boolean): string;
+  /** The backend name of a statement; `prepareSql(backendName)` makes the PREPARE that creates it. */
+  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string): string;
+  /** The PREPARE to re-run before an EXECUTE of this statement, if it was dropped from the backend. */
+  replayFor(clientName: string): string | undefined;
 }
 
 export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQueryPlan {
   const analysis = analyse(sql);
   // Text PostgreSQL cannot parse goes to PostgreSQL unchanged, so the client gets its exact error.
-  if (!analysis.ok) return { kind: 'run', sql, statements: [] };
+  if (!analysis.ok) return { kind: 'run', sql, statements: [], prelude: [] };
   const statements = analysis.statements;
   for (const s of statements) {
     const problem = refusal(s, 'simple');
@@ -40,7 +49,8 @@ export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQu
       }),
     };
   }
-  return { kind: 'run', sql: rewriteStatementNames(sql, statements, session), statements };
+  const prelude = statements.filter((s) => s.kind === 'execute' && s.preparedName).map((s) => session.replayFor(s.preparedName!)).filter((x): x is string => x !== undefined);
+  return { kind: 'run', sql: rewriteStatementNames(sql, statements, session), statements, prelude };
 }
 
 /**
@@ -59,8 +69,14 @@ export function rewriteStatementNames(sql: string, statements: readonly Classifi
     if (s.kind === 'deallocate' && tokens[i]?.text.toLowerCase() === 'prepare') i++;
     const token = tokens[i];
     if (!token) continue;
-    const name = session.backendStatementName(s.preparedName!, s.kind === 'prepare');
+    const name = session.backendStatementName(s.preparedName!, s.kind === 'prepare', s.kind === 'prepare' ? (backend) => renamePrepare(s.text, backend) : undefined);
     if (name !== s.preparedName) edits.push({ start: token.start, end: token.end, text: `"${name}"` });
   }
   return edits.length > 0 ? spliceSql(sql, edits) : sql;
+}
+
+/** `PREPARE name …` with the backend name in place of the client's (for replays). */
+function renamePrepare(text: string, backendName: string): string {
+  const token = scanSql(text)[1];
+  return token ? spliceSql(text, [{ start: token.start, end: token.end, text: `"${backendName}"` }]) : text;
 }

@@ -105,8 +105,19 @@ describe('asyncpg', () => {
     expect(out.cached_statement).toEqual([[[1]], [[1, 'x']]]);
   });
 
-  it('keeps session advisory locks to the session that took them', () => {
-    expect(out.advisory).toEqual({ mine: true, other_try: false, other_unlock: false, mine_unlock: true });
+  it('refuses session-level advisory locks with 0A000 (docs/sessions.md); transaction-level ones and the pool reset statement work', () => {
+    const refused = { sqlstate: '0A000', class: 'FeatureNotSupportedError' };
+    expect(out.advisory).toEqual({
+      session_try: refused,
+      session_lock: refused,
+      session_unlock: refused,
+      unlock_all: { value: null },
+      xact_try: true,
+      xact_held: 1,
+      xact_after_commit: 0,
+    });
+    expect(out.reset_statement).toEqual({ value: 'RESET' });
+    expect(out.reset_statement_tz).toBe('UTC');
   });
 
   it('serves concurrent queries from a pool (min_size=2, max_size=5)', () => {
@@ -121,11 +132,7 @@ describe('asyncpg', () => {
     expect(out.pool_reset).toEqual({ before: ['Asia/Tokyo', 'pg_catalog'], after: ['UTC', 'public'] });
   });
 
-  it('a release reset (pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *) leaves other sessions\' locks, cursors and channels alone', () => {
-    expect(out.after_other_reset).toEqual({
-      lock_taken_elsewhere: false,
-      held_cursor: { value: [1, 2] },
-      notify: ['still listening'],
-    });
+  it('a release reset (pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL) leaves other sessions\' settings and channels alone', () => {
+    expect(out.after_other_reset).toEqual({ other_tz: 'America/Denver', notify: ['still listening'] });
   });
 });

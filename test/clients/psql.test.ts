@@ -4,7 +4,7 @@
  * COPY error line numbers, ON_ERROR_STOP exit codes, SCRAM logins, and per-session settings.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,9 @@ let server: TestServer;
 let dir: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // A short idle-in-transaction timeout: a client left waiting inside a transaction (see the large
+  // object test) fails in seconds rather than a minute. No script here idles that long.
+  server = await startTestServer({ session: { idleInTransactionTimeoutMs: 15_000 } });
   dir = mkdtempSync(join(tmpdir(), 'orbit-psql-'));
 });
 
@@ -270,7 +272,8 @@ describe('\\copy', () => {
 
   it('counts CSV lines (quoted newlines included) the way PostgreSQL does, across pieces', async () => {
     // PostgreSQL's COPY line counter counts physical lines: the header, and each newline inside
-    // quotes. Row k of this file (1-based) therefore starts on line 2k.
+    // quotes. Row k of this file (1-based) spans lines 2k and 2k+1, and an error in it is reported
+    // once the whole row is read: line 2k+1.
     await sql('CREATE TABLE c_csv_err (id int, v text)');
     let data = 'id,v\n';
     for (let i = 1; i <= 50_000; i++) data += `${i === 45_000 ? 'bad' : i},"first ${i}\nsecond ${'p'.repeat(90)}"\n`;
@@ -278,8 +281,14 @@ describe('\\copy', () => {
     const r = await psql(['-v', 'VERBOSITY=verbose', '-c', '\\copy c_csv_err from stdin with (format csv, header)'], data);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ERROR:  22P02: invalid input syntax for type integer: "bad"');
-    expect(r.stderr).toContain('CONTEXT:  COPY c_csv_err, line 90000, column id: "bad"');
+    expect(r.stderr).toContain('CONTEXT:  COPY c_csv_err, line 90001, column id: "bad"');
     expect(await sql('SELECT count(*) FROM c_csv_err')).toBe('0\n');
+  });
+
+  it('counts CSV lines the same way within the first piece', async () => {
+    const r = await psql(['-v', 'VERBOSITY=verbose', '-c', '\\copy c_csv_err from stdin with (format csv, header)'], 'id,v\n1,"a\nb"\nbad,"c\nd"\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('CONTEXT:  COPY c_csv_err, line 5, column id: "bad"');
   });
 
   it('loads 50,000 CSV rows with header and quoted newlines across pieces', async () => {
@@ -298,6 +307,71 @@ describe('\\copy', () => {
       `50000|1250025000|${md5(values.join('|'))}\n`,
     );
   });
+});
+
+describe('COPY inside transaction blocks, binary COPY, large objects', () => {
+  it('rolls back and commits multi-piece \\copy inside BEGIN, and aborts the block on a COPY error', async () => {
+    let rows = '';
+    for (let i = 1; i <= 60_000; i++) rows += `${i}\t${'z'.repeat(100)}\n`;
+    const file = join(dir, 'rows.txt');
+    writeFileSync(file, rows);
+    const script = join(dir, 'copy-tx.sql');
+    writeFileSync(script, [
+      'CREATE TABLE txc (id int, v text);',
+      'BEGIN;',
+      `\\copy txc from '${file}'`,
+      'SELECT count(*) FROM txc;',
+      'ROLLBACK;',
+      'SELECT count(*) FROM txc;',
+      'BEGIN;',
+      `\\copy txc from '${file}'`,
+      `\\copy txc from '${file}'`,
+      'COMMIT;',
+      'SELECT count(*), sum(id) FROM txc;',
+      'BEGIN;',
+      '\\copy txc from stdin',
+      '5\ta',
+      'x\tb',
+      '\\.',
+      'SELECT 2;',
+      'ROLLBACK;',
+      'SELECT count(*) FROM txc;',
+    ].join('\n') + '\n');
+    const r = await psql(['-At', '-v', 'VERBOSITY=verbose', '-f', script]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('CREATE TABLE\nBEGIN\nCOPY 60000\n60000\nROLLBACK\n0\nBEGIN\nCOPY 60000\nCOPY 60000\nCOMMIT\n120000|3600060000\nBEGIN\nROLLBACK\n120000\n');
+    expect(r.stderr).toContain('ERROR:  22P02: invalid input syntax for type integer: "x"');
+    expect(r.stderr).toContain('CONTEXT:  COPY txc, line 2, column id: "x"');
+    expect(r.stderr).toContain('ERROR:  25P02: current transaction is aborted');
+  });
+
+  it('round-trips 120,000 rows through binary \\copy (over 13 MB, several pieces)', async () => {
+    const bin = join(dir, 'txc.bin');
+    const r = await psql(['-At', '-v', 'ON_ERROR_STOP=1', '-f', '-'], [
+      `\\copy txc to '${bin}' with (format binary)`,
+      'CREATE TABLE txc2 (id int, v text);',
+      `\\copy txc2 from '${bin}' with (format binary)`,
+      "SELECT count(*), sum(id), (SELECT md5(string_agg(id || v, ',' ORDER BY id, v)) FROM txc) = md5(string_agg(id || v, ',' ORDER BY id, v)) FROM txc2;",
+    ].join('\n') + '\n');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('COPY 120000\nCREATE TABLE\nCOPY 120000\n120000|3600060000|t\n');
+  });
+
+  it('imports and exports a large object with \\lo_import / \\lo_export (fast-path FunctionCall)', async () => {
+    const blob = Buffer.alloc(300_000);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 7919) % 256;
+    const src = join(dir, 'blob.bin');
+    const dst = join(dir, 'blob.out');
+    writeFileSync(src, blob);
+    const imp = await psql(['-At', '-v', 'ON_ERROR_STOP=1', '-c', `\\lo_import '${src}'`]);
+    expect(imp.stderr).toBe('');
+    const oid = /^lo_import (\d+)$/m.exec(imp.stdout)?.[1];
+    expect(oid).toBeDefined();
+    const exp = await psql(['-At', '-v', 'ON_ERROR_STOP=1', '-c', `\\lo_export ${oid} '${dst}'`]);
+    expect(exp.stderr).toBe('');
+    expect(md5(readFileSync(dst).toString('latin1'))).toBe(md5(blob.toString('latin1')));
+    expect(await sql(`SELECT length(lo_get(${oid}))`)).toBe('300000\n');
+  }, 60_000);
 });
 
 describe('ON_ERROR_STOP and exit codes', () => {

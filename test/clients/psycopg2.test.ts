@@ -41,6 +41,10 @@ describe('psycopg2', () => {
     });
   });
 
+  it('answers pg_backend_pid() with the process id of BackendKeyData', () => {
+    expect(out.backend_pid_matches).toEqual([true, true]);
+  });
+
   it('round-trips client-interpolated values of every common type', () => {
     expect(out.status_after_commit).toBe(0);
     expect(out.returning_id).toBe(1);
@@ -112,9 +116,9 @@ describe('psycopg2', () => {
     expect(out.named_cursor).toEqual({ rows: 5500, sum: 5500 * 5501 });
   });
 
-  it('keeps a WITH HOLD cursor to its own session (34000 elsewhere) across commit', () => {
+  it('refuses a WITH HOLD cursor with 0A000 (docs/sessions.md), and no other session sees it', () => {
+    expect(out.held_cursor).toEqual({ pgcode: '0A000', class: 'FeatureNotSupported' });
     expect(out.other_session_fetch_held).toEqual({ pgcode: '34000', class: 'InvalidCursorName' });
-    expect(out.held_cursor).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('keeps SQL PREPARE names per session, and DEALLOCATE ALL to the session that sends it', () => {

@@ -6,8 +6,14 @@
  * contain BEGIN/COMMIT. Everything it creates belongs to the extension, so DROP EXTENSION removes it.
  */
 import { controlFile } from './control.js';
+import { chunksSql } from './chunks.js';
+import { createHypertableSql } from './create-hypertable.js';
 import { helpersSql } from './helpers.js';
+import { hypertableCatalogSql } from './hypertable-catalog.js';
+import { hypertableConvertSql } from './hypertable-convert.js';
+import { informationViewsSql } from './information-views.js';
 import { schemasSql } from './schemas.js';
+import { showDropChunksSql } from './show-drop-chunks.js';
 import { timeBucketSql } from './time-bucket.js';
 import { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
 
@@ -26,6 +32,12 @@ export function installScript(): string {
     schemasSql(),
     helpersSql(),
     timeBucketSql(),
+    hypertableCatalogSql(),
+    createHypertableSql(),
+    chunksSql(),
+    hypertableConvertSql(),
+    showDropChunksSql(),
+    informationViewsSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
     '',
   ].join('\n');

@@ -1,0 +1,139 @@
+/**
+ * @module catalog/extension/chunks
+ * Chunk creation (docs/design/hypertables-rowstore.md): a chunk is a partition
+ * `<associated_schema>.<prefix>_<chunk_id>_chunk` of the hypertable. Rows without a chunk land in the
+ * default partition; `route_default_rows` moves them into new chunks (the Orbit SQL layer calls it
+ * after every statement that adds rows to a hypertable), and `create_chunks_for_range` creates the
+ * chunks of a range ahead of a COPY.
+ *
+ * Ranges align as TimescaleDB's (`calculate_open_range_default`, src/dimension.c): multiples of the
+ * interval from internal time 0 (the Unix epoch), rounding toward -infinity, clamped at the bigint
+ * extremes; a range that would overlap an existing chunk (after `set_chunk_time_interval`) is cut to
+ * fit, as TimescaleDB resolves chunk collisions.
+ */
+const F = '_timescaledb_functions';
+const C = '_timescaledb_catalog';
+const EXT = '@extschema@';
+const PATH = 'SET search_path = pg_catalog, pg_temp';
+
+export function chunksSql(): string {
+  return `
+-- The aligned range of internal time v for interval iv (numeric arithmetic: no bigint overflow).
+CREATE FUNCTION ${F}.orbit_aligned_range(v bigint, iv bigint, OUT range_start bigint, OUT range_end bigint)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+  SELECT greatest(s, -9223372036854775808)::bigint, least(s + iv, 9223372036854775807)::bigint
+  FROM (SELECT floor(v::numeric / iv) * iv AS s) a
+$body$;
+
+-- The range of the chunk for internal time v in hypertable h: aligned, cut around existing chunks.
+CREATE FUNCTION ${F}.orbit_chunk_range(h integer, v bigint, OUT range_start bigint, OUT range_end bigint)
+LANGUAGE sql STABLE AS $body$
+  SELECT greatest(a.range_start, (SELECT max(c.range_end) FROM ${C}.chunk c WHERE c.hypertable_id = h AND c.range_end <= v)),
+         least(a.range_end, (SELECT min(c.range_start) FROM ${C}.chunk c WHERE c.hypertable_id = h AND c.range_start > v))
+  FROM ${F}.orbit_aligned_range(v, (SELECT d.interval_length FROM ${C}.dimension d
+                                    WHERE d.hypertable_id = h AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1)) a
+$body$;
+
+-- The range (internal time) of the chunk that holds value in hypertable hypertable_id.
+CREATE FUNCTION ${F}.chunk_range_for(hypertable_id integer, value anyelement, OUT range_start bigint, OUT range_end bigint)
+LANGUAGE sql STABLE AS $body$
+  SELECT r.range_start, r.range_end FROM ${F}.orbit_chunk_range(hypertable_id, ${F}.time_to_internal(value)) r
+$body$;
+
+-- Creates the chunk of hypertable h for internal time v: a table like the hypertable, filled with the
+-- default partition's rows of its range, then attached. Returns the number of rows moved.
+CREATE FUNCTION ${F}.orbit_create_chunk(h integer, v bigint) RETURNS bigint
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  ht record;
+  d record;
+  rng record;
+  chunk_id integer := nextval('${C}.chunk_id_seq');
+  chunk_name name;
+  chunk regclass;
+  lo text; hi text;
+  cond text;
+  cols text;
+  moved bigint;
+BEGIN
+  SELECT hy.*, format('%I.%I', hy.schema_name, hy.table_name)::regclass AS rel,
+         format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default')::regclass AS def
+    INTO ht FROM ${C}.hypertable hy WHERE hy.id = h;
+  SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
+  rng := ${F}.orbit_chunk_range(h, v);
+  lo := ${F}.orbit_bound(d.column_type, rng.range_start);
+  hi := ${F}.orbit_bound(d.column_type, rng.range_end);
+  chunk_name := ht.associated_table_prefix || '_' || chunk_id || '_chunk';
+  cond := concat_ws(' AND ',
+    CASE WHEN lo <> 'MINVALUE' THEN format('%I >= %s', d.column_name, lo) END,
+    CASE WHEN hi <> 'MAXVALUE' THEN format('%I < %s', d.column_name, hi) END);
+  EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
+                 ht.associated_schema_name, chunk_name, ht.rel);
+  chunk := format('%I.%I', ht.associated_schema_name, chunk_name)::regclass;
+  IF cond <> '' THEN
+    -- TimescaleDB's dimension constraint; it also spares ATTACH the scan of the chunk.
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', chunk,
+                   'constraint_' || nextval('${C}.chunk_constraint_name'), cond);
+  END IF;
+  cols := ${F}.orbit_insert_columns(chunk);
+  EXECUTE format('WITH m AS (DELETE FROM %s WHERE %s RETURNING %s) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM m',
+                 ht.def, coalesce(nullif(cond, ''), 'true'), cols, chunk, cols, cols);
+  GET DIAGNOSTICS moved = ROW_COUNT;
+  EXECUTE format('ALTER TABLE %s OWNER TO %I', chunk, (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ht.rel));
+  EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', ht.rel, chunk, lo, hi);
+  INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
+    VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, rng.range_start, rng.range_end);
+  RETURN moved;
+END
+$body$;
+
+-- Moves the rows of the default partition of hypertable (NULL: of every hypertable) into chunks,
+-- creating them; returns the number of rows moved. Called by Orbit after each INSERT/COPY/UPDATE/MERGE.
+CREATE FUNCTION ${F}.route_default_rows(hypertable regclass DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  ht record;
+  v bigint;
+  moved bigint := 0;
+BEGIN
+  FOR ht IN SELECT hy.id, format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default') AS def,
+                   (SELECT d.column_name FROM ${C}.dimension d WHERE d.hypertable_id = hy.id AND d.interval_length IS NOT NULL
+                    ORDER BY d.id LIMIT 1) AS col
+      FROM ${C}.hypertable hy
+      WHERE hypertable IS NULL OR hy.id = ${F}.orbit_hypertable_id(hypertable) ORDER BY hy.id LOOP
+    LOOP
+      EXECUTE format('SELECT ${F}.time_to_internal(%I) FROM %s LIMIT 1', ht.col, ht.def) INTO v;
+      EXIT WHEN v IS NULL;
+      moved := moved + ${F}.orbit_create_chunk(ht.id, v);
+    END LOOP;
+  END LOOP;
+  RETURN moved;
+END
+$body$;
+
+-- Creates every missing chunk of hypertable covering range_start..range_end (both included); returns
+-- how many it created. Orbit's COPY calls it with a piece's smallest and largest time.
+CREATE FUNCTION ${F}.create_chunks_for_range(hypertable regclass, range_start anyelement, range_end anyelement) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_require_hypertable(hypertable);
+  v bigint := ${F}.time_to_internal(range_start);
+  last bigint := ${F}.time_to_internal(range_end);
+  e bigint;
+  n integer := 0;
+BEGIN
+  WHILE v <= last LOOP
+    SELECT c.range_end INTO e FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+    IF NOT FOUND THEN
+      PERFORM ${F}.orbit_create_chunk(h, v);
+      n := n + 1;
+      SELECT c.range_end INTO e FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+    END IF;
+    EXIT WHEN e = 9223372036854775807;
+    v := e;
+  END LOOP;
+  RETURN n;
+END
+$body$;
+`;
+}

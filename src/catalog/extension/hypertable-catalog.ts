@@ -1,0 +1,185 @@
+/**
+ * @module catalog/extension/hypertable-catalog
+ * The hypertable catalog (schema `_timescaledb_catalog`, TimescaleDB's table and column names where
+ * Orbit has the same concept) and the internal time representation shared by the hypertable
+ * functions.
+ *
+ * Orbit's hypertable is a declaratively partitioned table (docs/design/hypertables-rowstore.md), so
+ * the catalog is smaller than TimescaleDB's: a chunk's range on its one open dimension is kept on the
+ * `chunk` row (`range_start`/`range_end`) instead of in `dimension_slice` + `chunk_constraint`.
+ *
+ * Internal time, as in TimescaleDB (`time_to_internal`): microseconds since the Unix epoch for
+ * timestamp, timestamptz and date (a timestamp without time zone counts as UTC), the value itself for
+ * smallint/integer/bigint. Unbounded slice ends are the bigint extremes, as TimescaleDB's
+ * DIMENSION_SLICE_MINVALUE/MAXVALUE.
+ */
+const F = '_timescaledb_functions';
+const C = '_timescaledb_catalog';
+const I = '_timescaledb_internal';
+
+/** Types a time-argument (`older_than`, `newer_than`, …) may have; each gets an implicit cast. */
+const TIME_ARG_TYPES = ['interval', 'timestamptz', 'timestamp', 'date', 'smallint', 'integer', 'bigint'] as const;
+
+export function hypertableCatalogSql(): string {
+  return `
+CREATE TABLE ${C}.hypertable (
+  id serial PRIMARY KEY,
+  schema_name name NOT NULL,
+  table_name name NOT NULL,
+  associated_schema_name name NOT NULL,
+  associated_table_prefix name NOT NULL,
+  num_dimensions smallint NOT NULL,
+  compression_state smallint NOT NULL DEFAULT 0,
+  status integer NOT NULL DEFAULT 0,
+  UNIQUE (schema_name, table_name)
+);
+
+CREATE TABLE ${C}.dimension (
+  id serial PRIMARY KEY,
+  hypertable_id integer NOT NULL REFERENCES ${C}.hypertable (id) ON DELETE CASCADE,
+  column_name name NOT NULL,
+  column_type regtype NOT NULL,
+  aligned boolean NOT NULL,
+  num_slices smallint,
+  partitioning_func_schema name,
+  partitioning_func name,
+  interval_length bigint,
+  compress_interval_length bigint,
+  integer_now_func_schema name,
+  integer_now_func name,
+  UNIQUE (hypertable_id, column_name)
+);
+
+CREATE TABLE ${C}.chunk (
+  id serial PRIMARY KEY,
+  hypertable_id integer NOT NULL REFERENCES ${C}.hypertable (id) ON DELETE CASCADE,
+  schema_name name NOT NULL,
+  table_name name NOT NULL,
+  compressed_chunk_id integer,
+  dropped boolean NOT NULL DEFAULT false,
+  status integer NOT NULL DEFAULT 0,
+  osm_chunk boolean NOT NULL DEFAULT false,
+  creation_time timestamptz NOT NULL DEFAULT now(),
+  -- Orbit: the chunk's slice of the open dimension, in internal time (TimescaleDB: dimension_slice).
+  range_start bigint NOT NULL,
+  range_end bigint NOT NULL,
+  UNIQUE (schema_name, table_name)
+);
+CREATE INDEX chunk_hypertable_id_idx ON ${C}.chunk (hypertable_id, range_start);
+
+-- Names of the chunks' dimension CHECK constraints (constraint_<n>), as TimescaleDB's.
+CREATE SEQUENCE ${C}.chunk_constraint_name;
+
+GRANT SELECT ON ALL TABLES IN SCHEMA ${C} TO PUBLIC;
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${C} TO PUBLIC;
+
+-- A dimension built by by_range/by_hash (TimescaleDB: an opaque type with the same name).
+CREATE TYPE ${I}.dimension_info AS (
+  column_name name,
+  is_open boolean,
+  interval_type regtype,
+  interval_value text,
+  number_partitions integer,
+  partition_func regproc
+);
+
+-- A value of a time argument of show_chunks/drop_chunks (TimescaleDB declares them "any", which SQL
+-- functions cannot): every accepted type converts implicitly, keeping its type and text.
+CREATE TYPE ${I}.orbit_time_arg AS (type regtype, value text);
+${TIME_ARG_TYPES.map(
+  (t) => `CREATE FUNCTION ${F}.orbit_time_arg(v ${t}) RETURNS ${I}.orbit_time_arg
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT ROW('${t}'::regtype, v::text)::${I}.orbit_time_arg $body$;
+CREATE CAST (${t} AS ${I}.orbit_time_arg) WITH FUNCTION ${F}.orbit_time_arg(${t}) AS IMPLICIT;`,
+).join('\n')}
+
+CREATE FUNCTION ${F}.orbit_us(v timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT (extract(epoch FROM v) * 1000000)::bigint $body$;
+CREATE FUNCTION ${F}.orbit_us(v timestamp) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT (extract(epoch FROM v) * 1000000)::bigint $body$;
+CREATE FUNCTION ${F}.orbit_us(v date) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT (v - DATE '1970-01-01')::bigint * 86400000000 $body$;
+
+-- An interval in microseconds as TimescaleDB counts it (a month is 30 days).
+CREATE FUNCTION ${F}.orbit_interval_us(i interval) RETURNS numeric
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+  SELECT (${F}.orbit_interval_months(i) * 30 + extract(day FROM i)) * 86400000000 + ${F}.orbit_interval_time_us(i)
+$body$;
+
+-- Internal time of a value given as its type and text.
+CREATE FUNCTION ${F}.orbit_internal(typ regtype, val text) RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $body$
+BEGIN
+  IF val IS NULL THEN RETURN NULL; END IF;
+  RETURN CASE typ
+    WHEN 'timestamptz'::regtype THEN ${F}.orbit_us(val::timestamptz)
+    WHEN 'timestamp'::regtype THEN ${F}.orbit_us(val::timestamp)
+    WHEN 'date'::regtype THEN ${F}.orbit_us(val::date)
+    ELSE val::bigint
+  END;
+END
+$body$;
+
+-- TimescaleDB's _timescaledb_functions.time_to_internal.
+CREATE FUNCTION ${F}.time_to_internal(time_val anyelement) RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE AS $body$ SELECT ${F}.orbit_internal(pg_typeof(time_val), time_val::text) $body$;
+
+-- A literal of the column type for internal time v (partition bounds): MINVALUE/MAXVALUE at the
+-- bigint extremes and where the type cannot hold the value.
+CREATE FUNCTION ${F}.orbit_bound(typ regtype, v bigint) RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $body$
+DECLARE
+  d bigint := div(v, 86400000000);
+  us bigint := v - d * 86400000000;
+  iv interval;
+BEGIN
+  IF v = -9223372036854775808 THEN RETURN 'MINVALUE'; END IF;
+  IF v = 9223372036854775807 THEN RETURN 'MAXVALUE'; END IF;
+  IF typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN RETURN v::text; END IF;
+  iv := make_interval(days => d::int) + us * INTERVAL '1 microsecond';
+  BEGIN
+    RETURN quote_literal(CASE typ
+      WHEN 'timestamptz'::regtype THEN (TIMESTAMPTZ 'epoch' + iv)::text
+      WHEN 'timestamp'::regtype THEN (TIMESTAMP 'epoch' + iv)::text
+      ELSE (DATE '1970-01-01' + d::int)::text
+    END);
+  EXCEPTION WHEN datetime_field_overflow OR numeric_value_out_of_range OR invalid_datetime_format THEN
+    RETURN CASE WHEN v < 0 THEN 'MINVALUE' ELSE 'MAXVALUE' END;
+  END;
+END
+$body$;
+
+-- The timestamptz of an internal time (for the information views; NULL at the extremes).
+CREATE FUNCTION ${F}.orbit_to_timestamptz(v bigint) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+  SELECT CASE WHEN v IN (-9223372036854775808, 9223372036854775807) THEN NULL
+    ELSE TIMESTAMPTZ 'epoch' + make_interval(days => div(v, 86400000000)::int)
+         + (v - div(v, 86400000000) * 86400000000) * INTERVAL '1 microsecond' END
+$body$;
+
+-- The catalog row of a hypertable, or NULL.
+CREATE FUNCTION ${F}.orbit_hypertable_id(rel regclass) RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE AS $body$
+  SELECT h.id FROM ${C}.hypertable h
+  JOIN pg_catalog.pg_class c ON c.relname = h.table_name
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = h.schema_name
+  WHERE c.oid = rel
+$body$;
+
+-- The hypertable's id, or TS001 "table "x" is not a hypertable".
+CREATE FUNCTION ${F}.orbit_require_hypertable(rel regclass) RETURNS integer
+LANGUAGE plpgsql STABLE AS $body$
+DECLARE h integer;
+BEGIN
+  IF rel IS NULL THEN
+    RAISE EXCEPTION 'hypertable cannot be NULL' USING ERRCODE = '22023';
+  END IF;
+  h := ${F}.orbit_hypertable_id(rel);
+  IF h IS NULL THEN
+    RAISE EXCEPTION 'table "%" is not a hypertable', (SELECT relname FROM pg_catalog.pg_class WHERE oid = rel)
+      USING ERRCODE = 'TS001';
+  END IF;
+  RETURN h;
+END
+$body$;
+`;
+}

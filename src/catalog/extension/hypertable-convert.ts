@@ -1,0 +1,219 @@
+/**
+ * @module catalog/extension/hypertable-convert
+ * The table conversion behind both forms of `create_hypertable` (docs/design/hypertables-rowstore.md),
+ * the public `create_hypertable` forms and `set_chunk_time_interval`. Validation helpers and the
+ * dimension builders are in create-hypertable.ts; chunk creation in chunks.ts.
+ */
+const F = '_timescaledb_functions';
+const C = '_timescaledb_catalog';
+const I = '_timescaledb_internal';
+const EXT = '@extschema@';
+
+/** Every function here runs with a fixed search_path, so catalog output (defs) is schema-qualified. */
+const PATH = 'SET search_path = pg_catalog, pg_temp';
+
+export function hypertableConvertSql(): string {
+  return `
+-- Rebuilds rel (a plain table) as a table of the same name partitioned by RANGE (col), with a default
+-- partition; returns the new table. Rows are left in the old table, returned as old_rel.
+CREATE FUNCTION ${F}.orbit_rebuild_partitioned(rel regclass, col name, default_schema name, default_name name, OUT new_rel regclass, OUT old_rel regclass)
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  nsp name; tbl name; owner name; acl aclitem[]; com text;
+  tmp name := '_orbit_old_' || rel::oid;
+  stmts text[];
+  s text;
+  r record;
+BEGIN
+  SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relacl, obj_description(c.oid, 'pg_class')
+    INTO nsp, tbl, owner, acl, com
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
+  -- Definitions, captured while they still print the original names.
+  stmts := ARRAY(
+    SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', nsp, tbl, conname, pg_get_constraintdef(oid))
+      FROM pg_constraint WHERE conrelid = rel AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', oid)
+    || ARRAY(SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x
+      WHERE x.indrelid = rel AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = rel)
+      ORDER BY x.indexrelid)
+    || ARRAY(SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = rel AND NOT tgisinternal ORDER BY oid);
+  -- Free the names: the old table and its indexes move aside.
+  FOR r IN SELECT x.indexrelid::regclass AS idx FROM pg_index x WHERE x.indrelid = rel LOOP
+    EXECUTE format('ALTER INDEX %s RENAME TO %I', r.idx, '_orbit_old_' || r.idx::oid);
+  END LOOP;
+  EXECUTE format('ALTER TABLE %I.%I RENAME TO %I', nsp, tbl, tmp);
+  old_rel := format('%I.%I', nsp, tmp)::regclass;
+  EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (%I)', nsp, tbl, old_rel, col);
+  new_rel := format('%I.%I', nsp, tbl)::regclass;
+  EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', new_rel, col);
+  FOREACH s IN ARRAY stmts LOOP
+    EXECUTE s;
+  END LOOP;
+  EXECUTE format('ALTER TABLE %s OWNER TO %I', new_rel, owner);
+  FOR r IN SELECT a.privilege_type, a.grantee FROM aclexplode(acl) a LOOP
+    EXECUTE format('GRANT %s ON %s TO %s', r.privilege_type, new_rel,
+      CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+  IF com IS NOT NULL THEN
+    EXECUTE format('COMMENT ON TABLE %s IS %L', new_rel, com);
+  END IF;
+  -- Serial sequences follow their column; identity sequences carry on where the old ones were.
+  FOR r IN SELECT d.objid::regclass AS seq, a.attname FROM pg_depend d
+      JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+      JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+      WHERE d.classid = 'pg_class'::regclass AND d.refobjid = old_rel AND d.deptype = 'a' LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', r.seq, new_rel, r.attname);
+  END LOOP;
+  FOR r IN SELECT a.attname, pg_get_serial_sequence(old_rel::text, a.attname) AS old_seq,
+                  pg_get_serial_sequence(new_rel::text, a.attname) AS new_seq
+      FROM pg_attribute a WHERE a.attrelid = old_rel AND a.attidentity <> '' LOOP
+    EXECUTE format('SELECT setval(%L, last_value, is_called) FROM %s', r.new_seq, r.old_seq);
+  END LOOP;
+  EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', default_schema, default_name, new_rel);
+  EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', default_schema, default_name, owner);
+END
+$body$;
+
+-- create_hypertable, both forms. Returns the hypertable id and whether it was created.
+CREATE FUNCTION ${F}.orbit_create_hypertable(relation regclass, dim ${I}.dimension_info, create_default_indexes boolean,
+  if_not_exists boolean, migrate_data boolean, associated_schema_name name, associated_table_prefix name,
+  OUT hypertable_id integer, OUT created boolean)
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  tbl name;
+  nsp name;
+  att record;
+  iv bigint;
+  conv record;
+  assoc_schema name := coalesce(associated_schema_name, '${I}');
+  prefix name;
+  cols text;
+  v bigint;
+BEGIN
+  IF relation IS NULL THEN
+    RAISE EXCEPTION 'relation cannot be NULL' USING ERRCODE = '22023';
+  END IF;
+  IF dim.column_name IS NULL THEN
+    RAISE EXCEPTION 'partition column cannot be NULL' USING ERRCODE = '22023';
+  END IF;
+  SELECT c.relname, n.nspname INTO tbl, nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = relation;
+  hypertable_id := ${F}.orbit_hypertable_id(relation);
+  IF hypertable_id IS NOT NULL THEN
+    IF if_not_exists THEN
+      RAISE NOTICE 'table "%" is already a hypertable, skipping', tbl;
+      created := false;
+      RETURN;
+    END IF;
+    RAISE EXCEPTION 'table "%" is already a hypertable', tbl USING ERRCODE = 'TS110';
+  END IF;
+  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = relation), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of hypertable "%"', tbl USING ERRCODE = '42501';
+  END IF;
+  IF NOT dim.is_open THEN
+    RAISE EXCEPTION 'cannot partition using a closed dimension on primary column'
+      USING ERRCODE = '42809', HINT = 'Use range partitioning on the primary column.';
+  END IF;
+  SELECT a.attnum, a.atttypid::regtype AS typ, a.attgenerated INTO att FROM pg_attribute a
+    WHERE a.attrelid = relation AND a.attname = dim.column_name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" does not exist', dim.column_name USING ERRCODE = '42703';
+  END IF;
+  IF dim.partition_func IS NOT NULL THEN
+    RAISE EXCEPTION 'partitioning functions are not supported by Orbit yet' USING ERRCODE = '0A000';
+  END IF;
+  IF att.typ NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'date'::regtype,
+                     'timestamp'::regtype, 'timestamptz'::regtype) THEN
+    RAISE EXCEPTION 'invalid type for dimension "%"', dim.column_name
+      USING ERRCODE = '42809', HINT = 'Use an integer, timestamp, or date type.';
+  END IF;
+  IF att.attgenerated <> '' THEN
+    RAISE EXCEPTION 'invalid partitioning column'
+      USING ERRCODE = '0A000', HINT = 'Generated columns cannot be used as partitioning dimensions.';
+  END IF;
+  iv := ${F}.orbit_interval_length(att.typ, dim.interval_type, dim.interval_value);
+  IF att.typ = 'timestamp'::regtype THEN
+    RAISE WARNING 'column type "timestamp without time zone" used for "%" does not follow best practices', dim.column_name
+      USING HINT = 'Use datatype TIMESTAMPTZ instead.';
+  END IF;
+  PERFORM ${F}.orbit_check_convertible(relation, dim.column_name, migrate_data);
+
+  hypertable_id := nextval('${C}.hypertable_id_seq');
+  prefix := coalesce(associated_table_prefix, '_hyper_' || hypertable_id);
+  conv := ${F}.orbit_rebuild_partitioned(relation, dim.column_name, assoc_schema, (prefix || '_default')::name);
+  INSERT INTO ${C}.hypertable (id, schema_name, table_name, associated_schema_name, associated_table_prefix, num_dimensions)
+    VALUES (hypertable_id, nsp, tbl, assoc_schema, prefix, 1);
+  INSERT INTO ${C}.dimension (hypertable_id, column_name, column_type, aligned, interval_length)
+    VALUES (hypertable_id, dim.column_name, att.typ, true, iv);
+  -- TimescaleDB's default index, unless an index on the time column alone exists.
+  IF create_default_indexes AND NOT EXISTS (
+      SELECT FROM pg_index x WHERE x.indrelid = conv.new_rel AND x.indnkeyatts = 1 AND x.indkey[0] = att.attnum) THEN
+    EXECUTE format('CREATE INDEX ON %s (%I DESC)', conv.new_rel, dim.column_name);
+  END IF;
+  -- Existing rows: their chunks first (empty, so attaching is free), then one routed INSERT.
+  FOR v IN EXECUTE format('SELECT DISTINCT ${F}.time_to_internal(%I) FROM %s WHERE %I IS NOT NULL',
+                          dim.column_name, conv.old_rel, dim.column_name) LOOP
+    IF NOT EXISTS (SELECT FROM ${C}.chunk c WHERE c.hypertable_id = orbit_create_hypertable.hypertable_id
+                   AND v >= c.range_start AND v < c.range_end) THEN
+      PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
+    END IF;
+  END LOOP;
+  cols := ${F}.orbit_insert_columns(conv.old_rel);
+  EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', conv.new_rel, cols, cols, conv.old_rel);
+  EXECUTE format('DROP TABLE %s', conv.old_rel);
+  created := true;
+END
+$body$;
+
+CREATE FUNCTION ${EXT}.create_hypertable(relation regclass, time_column_name name, partitioning_column name = NULL,
+  number_partitions integer = NULL, associated_schema_name name = NULL, associated_table_prefix name = NULL,
+  chunk_time_interval anyelement = NULL::bigint, create_default_indexes boolean = true, if_not_exists boolean = false,
+  partitioning_func regproc = NULL, migrate_data boolean = false, time_partitioning_func regproc = NULL)
+RETURNS TABLE(hypertable_id integer, schema_name name, table_name name, created boolean)
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE r record;
+BEGIN
+  IF partitioning_column IS NOT NULL OR number_partitions IS NOT NULL OR partitioning_func IS NOT NULL THEN
+    IF partitioning_column IS NOT NULL AND number_partitions IS NULL THEN
+      RAISE EXCEPTION 'invalid number of partitions for dimension "%"', partitioning_column USING ERRCODE = '22023',
+        HINT = 'A closed (space) dimension must specify between 1 and 32767 partitions.';
+    END IF;
+    RAISE EXCEPTION 'space dimensions are not supported by Orbit yet' USING ERRCODE = '0A000';
+  END IF;
+  r := ${F}.orbit_create_hypertable(relation,
+    ROW(time_column_name, true, pg_typeof(chunk_time_interval), chunk_time_interval::text, NULL, time_partitioning_func)::${I}.dimension_info,
+    create_default_indexes, if_not_exists, migrate_data, associated_schema_name, associated_table_prefix);
+  RETURN QUERY SELECT r.hypertable_id, h.schema_name, h.table_name, r.created
+    FROM ${C}.hypertable h WHERE h.id = r.hypertable_id;
+END
+$body$;
+
+CREATE FUNCTION ${EXT}.create_hypertable(relation regclass, dimension ${I}.dimension_info,
+  create_default_indexes boolean = true, if_not_exists boolean = false, migrate_data boolean = false)
+RETURNS TABLE(hypertable_id integer, created boolean)
+LANGUAGE sql ${PATH} AS $body$
+  SELECT * FROM ${F}.orbit_create_hypertable(relation, dimension, create_default_indexes, if_not_exists, migrate_data, NULL, NULL)
+$body$;
+
+CREATE FUNCTION ${EXT}.set_chunk_time_interval(hypertable regclass, chunk_time_interval anyelement, dimension_name name = NULL)
+RETURNS void LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_require_hypertable(hypertable);
+  d record;
+BEGIN
+  SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL
+    AND (dimension_name IS NULL OR column_name = dimension_name);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" is not a dimension', dimension_name USING ERRCODE = 'TS002';
+  END IF;
+  UPDATE ${C}.dimension SET interval_length =
+    ${F}.orbit_interval_length(d.column_type, pg_typeof(chunk_time_interval), chunk_time_interval::text)
+    WHERE id = d.id;
+END
+$body$;
+
+CREATE FUNCTION ${EXT}.set_partitioning_interval(hypertable regclass, partition_interval anyelement, dimension_name name = NULL)
+RETURNS void LANGUAGE sql AS $body$
+  SELECT ${EXT}.set_chunk_time_interval(hypertable, partition_interval, dimension_name)
+$body$;
+`;
+}

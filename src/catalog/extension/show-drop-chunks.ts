@@ -1,0 +1,126 @@
+/**
+ * @module catalog/extension/show-drop-chunks
+ * `show_chunks` and `drop_chunks` (timescale_api.md §1.1, errors §3.2). Only whole chunks are
+ * selected: `older_than` takes chunks whose range ends at or before the cut-off, `newer_than` those
+ * whose range starts at or after it; both together intersect.
+ *
+ * TimescaleDB declares the cut-offs `"any"`, which SQL functions cannot; Orbit declares them
+ * `_timescaledb_internal.orbit_time_arg`, to which interval, timestamptz, timestamp, date and the
+ * integer types convert implicitly (hypertable-catalog.ts). Deviation: an untyped literal
+ * (`older_than => '2020-01-01'`) is not accepted; write `TIMESTAMPTZ '2020-01-01'`.
+ */
+const F = '_timescaledb_functions';
+const C = '_timescaledb_catalog';
+const I = '_timescaledb_internal';
+const EXT = '@extschema@';
+const PATH = 'SET search_path = pg_catalog, pg_temp';
+const ARG = `${I}.orbit_time_arg`;
+
+export function showDropChunksSql(): string {
+  return `
+-- A cut-off in internal time of the hypertable's time column (TimescaleDB ts_time_value_from_arg).
+CREATE FUNCTION ${F}.orbit_cutoff(col regtype, arg ${ARG}) RETURNS bigint
+LANGUAGE plpgsql STABLE ${PATH} AS $body$
+DECLARE
+  is_int_col boolean := col IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+  t timestamptz;
+BEGIN
+  IF arg IS NULL OR arg.value IS NULL THEN RETURN NULL; END IF;
+  IF arg.type = 'interval'::regtype AND NOT is_int_col THEN
+    t := now() - arg.value::interval;
+    RETURN CASE col WHEN 'timestamptz'::regtype THEN ${F}.orbit_us(t)
+      WHEN 'timestamp'::regtype THEN ${F}.orbit_us(t::timestamp) ELSE ${F}.orbit_us(t::date) END;
+  END IF;
+  IF arg.type = col OR (is_int_col AND arg.type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)) THEN
+    RETURN ${F}.orbit_internal(col, arg.value);
+  END IF;
+  RAISE EXCEPTION 'invalid time argument type "%"', format_type(arg.type, NULL)
+    USING ERRCODE = '22023', HINT = format('Try casting the argument to "%s".', format_type(col, NULL));
+END
+$body$;
+
+-- The chunks of a hypertable selected by the show_chunks/drop_chunks arguments, oldest first.
+CREATE FUNCTION ${F}.orbit_select_chunks(relation regclass, older_than ${ARG}, newer_than ${ARG},
+  created_before ${ARG}, created_after ${ARG}, for_drop boolean)
+RETURNS SETOF ${C}.chunk LANGUAGE plpgsql STABLE ${PATH} AS $body$
+DECLARE
+  h integer;
+  col regtype;
+  older bigint; newer bigint;
+  cb timestamptz; ca timestamptz;
+  c_older bigint; c_newer bigint;
+BEGIN
+  IF relation IS NULL THEN
+    RAISE EXCEPTION 'invalid hypertable or continuous aggregate' USING ERRCODE = '22023';
+  END IF;
+  h := ${F}.orbit_hypertable_id(relation);
+  IF h IS NULL THEN
+    RAISE EXCEPTION '"%" is not a hypertable or a continuous aggregate', (SELECT relname FROM pg_class WHERE oid = relation)
+      USING ERRCODE = 'TS001';
+  END IF;
+  IF (older_than IS NOT NULL OR newer_than IS NOT NULL) AND (created_before IS NOT NULL OR created_after IS NOT NULL) THEN
+    RAISE EXCEPTION 'cannot specify "older_than" or "newer_than" together with "created_before" or "created_after"'
+      USING ERRCODE = '22023';
+  END IF;
+  IF for_drop AND older_than IS NULL AND newer_than IS NULL AND created_before IS NULL AND created_after IS NULL THEN
+    RAISE EXCEPTION 'invalid time range for dropping chunks' USING ERRCODE = '22023',
+      HINT = 'At least one of older_than/newer_than or created_before/created_after must be provided.';
+  END IF;
+  SELECT d.column_type INTO col FROM ${C}.dimension d WHERE d.hypertable_id = h AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1;
+  older := ${F}.orbit_cutoff(col, older_than);
+  newer := ${F}.orbit_cutoff(col, newer_than);
+  IF older IS NOT NULL AND newer IS NOT NULL AND older <= newer THEN
+    RAISE EXCEPTION 'invalid time range' USING ERRCODE = '22023',
+      HINT = 'The start of the time range must be before the end.';
+  END IF;
+  -- created_before/after: a time (interval = now() - interval) against the chunk's creation time, or
+  -- for integer hypertables an integer against the partition column.
+  IF col IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+    c_older := ${F}.orbit_cutoff(col, created_before);
+    c_newer := ${F}.orbit_cutoff(col, created_after);
+  ELSE
+    cb := CASE WHEN created_before.type = 'interval'::regtype THEN now() - created_before.value::interval
+               WHEN created_before.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN created_before.value::timestamptz END;
+    ca := CASE WHEN created_after.type = 'interval'::regtype THEN now() - created_after.value::interval
+               WHEN created_after.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN created_after.value::timestamptz END;
+    IF (created_before.value IS NOT NULL AND cb IS NULL) OR (created_after.value IS NOT NULL AND ca IS NULL) THEN
+      RAISE EXCEPTION 'invalid time argument type "%"', format_type(coalesce(created_before.type, created_after.type), NULL)
+        USING ERRCODE = '22023', HINT = 'Try casting the argument to "timestamp with time zone".';
+    END IF;
+  END IF;
+  RETURN QUERY SELECT c.* FROM ${C}.chunk c
+    WHERE c.hypertable_id = h AND NOT c.dropped
+      AND (older IS NULL OR c.range_end <= older) AND (newer IS NULL OR c.range_start >= newer)
+      AND (c_older IS NULL OR c.range_end <= c_older) AND (c_newer IS NULL OR c.range_start >= c_newer)
+      AND (cb IS NULL OR c.creation_time < cb) AND (ca IS NULL OR c.creation_time > ca)
+    ORDER BY c.range_start, c.id;
+END
+$body$;
+
+CREATE FUNCTION ${EXT}.show_chunks(relation regclass, older_than ${ARG} = NULL, newer_than ${ARG} = NULL,
+  created_before ${ARG} = NULL, created_after ${ARG} = NULL)
+RETURNS SETOF regclass LANGUAGE sql STABLE ${PATH} AS $body$
+  SELECT format('%I.%I', c.schema_name, c.table_name)::regclass
+  FROM ${F}.orbit_select_chunks(relation, older_than, newer_than, created_before, created_after, false) c
+$body$;
+
+CREATE FUNCTION ${EXT}.drop_chunks(relation regclass, older_than ${ARG} = NULL, newer_than ${ARG} = NULL,
+  verbose boolean = false, created_before ${ARG} = NULL, created_after ${ARG} = NULL)
+RETURNS SETOF text LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  c record;
+  name text;
+BEGIN
+  FOR c IN SELECT * FROM ${F}.orbit_select_chunks(relation, older_than, newer_than, created_before, created_after, true) LOOP
+    name := format('%I.%I', c.schema_name, c.table_name);
+    IF verbose THEN
+      RAISE INFO 'dropping chunk %', name;
+    END IF;
+    EXECUTE format('DROP TABLE %s', name);
+    DELETE FROM ${C}.chunk WHERE id = c.id;
+    RETURN NEXT name;
+  END LOOP;
+END
+$body$;
+`;
+}

@@ -14,6 +14,7 @@ import { refusal } from './session/refusals.js';
 import { analyse } from './session/statement-cache.js';
 import { loadParser } from './sql/parser.js';
 import { SqlState } from './sqlstate.js';
+import { TransactionStatus } from './wire/protocol/message-codes.js';
 import type { StorageAdapter } from './storage/types.js';
 
 export interface OrbitOptions {
@@ -38,6 +39,8 @@ class EmbeddedSession implements BackendSession {
   readonly id = -++EmbeddedSession.lastId;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
+  /** A BEGIN through query()/exec() left a transaction open. */
+  inTransaction = false;
   deliverNotification(): void {
     // The in-process API has no LISTEN support yet; LISTEN is refused before it runs.
   }
@@ -112,6 +115,8 @@ export class Orbit implements Queryable {
     if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
     await this.backend.acquire(session);
     let settingsChanged = false;
+    let transactionControl = false;
+    let writes = false;
     const check = (sql: string): void => {
       const analysis = analyse(sql);
       if (!analysis.ok) return; // PostgreSQL raises the same syntax error itself
@@ -119,7 +124,9 @@ export class Orbit implements Queryable {
         const refused = refusal(s, 'in-process');
         if (refused) throw refused;
         if (s.changesSettings) settingsChanged = true;
+        if (s.kind === 'transaction') transactionControl = true;
       }
+      if (this.backend.routing.writes(analysis.statements)) writes = true;
     };
     const run: Queryable = {
       query: async <Row>(sql: string, params?: unknown[]) => {
@@ -143,18 +150,26 @@ export class Orbit implements Queryable {
         }
       },
     };
+    let keep = false;
     try {
       return await fn(run);
     } finally {
       try {
-        if (settingsChanged) {
+        // A BEGIN through query()/exec() leaves a transaction open: keep the backend until it ends,
+        // so no other session runs inside it.
+        if (transactionControl || session.inTransaction) {
+          session.inTransaction = (await this.backend.transactionStatus(session)) !== TransactionStatus.Idle;
+        }
+        keep = session.inTransaction;
+        if (writes && !keep) await this.backend.routeDefaultRows(session);
+        if (settingsChanged && !keep) {
           const snap = await this.backend.snapshot(session);
           session.settings = snap.session;
           session.settingsKey = settingsKey(snap.session);
           this.backend.noteApplied(session);
         }
       } finally {
-        this.backend.release(session);
+        if (!keep) this.backend.release(session);
       }
     }
   }

@@ -8,6 +8,9 @@
 import { OrbitError } from '../errors.js';
 import { RowStoreInterrupted, type RowStore } from '../rowstore/types.js';
 import { SqlState } from '../sqlstate.js';
+import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
+import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { applySettingsSql, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
 /** What the backend needs from a session. */
@@ -34,6 +37,8 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /** Which tables are hypertables, for the chunk fix-up after writes. */
+  readonly routing = new HypertableRouting();
   /** The backend's pg_backend_pid(), learned from the first snapshot (every session starts with one). */
   processId = 0;
   /** The session whose statement is executing in the row store right now. */
@@ -137,6 +142,7 @@ export class Backend {
   /** The backend restarted under `session`: everything sessions left on it is gone. */
   private restarted(session: BackendSession): void {
     this.deallocEpoch++;
+    this.routing.invalidate();
     this.appliedKey = settingsKey(new Map());
     this.unnamedOwner = undefined;
     this.restartedUnder = session;
@@ -154,6 +160,38 @@ export class Backend {
     const out = await this.run(session, simpleQuery(sql));
     this.unnamedOwner = undefined;
     return out;
+  }
+
+  /**
+   * Gives rows that landed in hypertables' default partitions their chunks (after a batch that wrote
+   * to a hypertable). Safe to skip or fail: such rows stay visible through the hypertable.
+   */
+  async routeDefaultRows(session: BackendSession): Promise<void> {
+    if (this.routing.needsReload) {
+      const installed = await this.runInternal(session, INSTALLED_SQL);
+      if (!scanBackend(installed).some((f) => f.type === BackendMessage.DataRow)) {
+        this.routing.reload([]);
+        return;
+      }
+      const out = await this.runInternal(session, HYPERTABLES_SQL);
+      if (firstError(out)) {
+        this.routing.reload([]);
+        return;
+      }
+      this.routing.reload(
+        scanBackend(out)
+          .filter((f) => f.type === BackendMessage.DataRow)
+          .map((f) => readDataRow(out.subarray(f.start + 5, f.end))[0] ?? ''),
+      );
+    }
+    if (this.routing.empty) return;
+    await this.runInternal(session, ROUTE_SQL);
+  }
+
+  /** The backend's transaction status, asked with an empty query. */
+  async transactionStatus(session: BackendSession): Promise<TransactionStatus> {
+    const out = await this.run(session, simpleQuery(''));
+    return lastReadyStatus(out) ?? TransactionStatus.Idle;
   }
 
   /** Reads the owning session's settings after it may have changed them. */

@@ -64,6 +64,8 @@ export class Session implements BackendSession {
   /** PostgreSQL skips extended messages after an error until Sync; so do we. */
   private errorSinceSync = false;
   private settingsDirty = false;
+  /** A batch wrote to a hypertable: give rows in default partitions their chunks at its end. */
+  private routePending = false;
   private relisten = false;
   /** Error to put in place of the next ErrorResponse PostgreSQL sends (see REJECTED_QUERY). */
   private substitute: OrbitError | undefined;
@@ -185,6 +187,7 @@ export class Session implements BackendSession {
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
+      if (this.backend.routing.writes([plan.statement])) this.routePending = true;
       this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle);
       this.sink.write(this.copy.copyInResponse());
       return;
@@ -200,6 +203,7 @@ export class Session implements BackendSession {
 
   /** Records what statements about to run do to session state. */
   noteEffects(statements: readonly ClassifiedStatement[]): void {
+    if (this.backend.routing.writes(statements)) this.routePending = true;
     for (const s of statements) {
       if (s.changesSettings) this.settingsDirty = true;
       if (s.kind === 'listen' && s.channel) this.backend.listen(this, s.channel);
@@ -467,6 +471,10 @@ export class Session implements BackendSession {
       this.relisten = false;
       const channels = this.backend.allChannels();
       if (channels.length > 0) await this.backend.runInternal(this, channels.map((c) => `LISTEN ${quoteIdent(c)}`).join('; '));
+    }
+    if (idle && this.routePending) {
+      this.routePending = false;
+      await this.backend.routeDefaultRows(this);
     }
     if (idle && this.settingsDirty) {
       this.settingsDirty = false;

@@ -1,0 +1,55 @@
+/**
+ * @module session/hypertable-routing
+ * Rows written to a hypertable for which no chunk exists yet land in its default partition (see
+ * docs/design/hypertables-rowstore.md). After a batch that wrote to a hypertable, the session runs
+ * the extension's fix-up function, which creates the chunks and moves the rows into them. Until
+ * then the rows are still part of the hypertable (the default partition is one of its partitions),
+ * so nothing is ever missing; the fix-up only gives them their chunk.
+ */
+import type { ClassifiedStatement } from '../sql/classify.js';
+
+/** Statement types after which the set of hypertables may have changed. */
+const CATALOG_CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt']);
+
+export const ROUTE_SQL = 'SELECT _timescaledb_functions.route_default_rows()';
+export const HYPERTABLES_SQL =
+  "SELECT c.relname FROM pg_catalog.pg_extension e, _timescaledb_catalog.hypertable h JOIN pg_catalog.pg_class c ON c.relname = h.table_name WHERE e.extname = 'timescaledb'";
+export const INSTALLED_SQL = "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'timescaledb'";
+
+export class HypertableRouting {
+  /** Names of hypertables (unqualified: a same-named ordinary table only costs an idle fix-up). */
+  private names = new Set<string>();
+  /** The cache must be reloaded before it is trusted. */
+  private stale = true;
+
+  /** Whether the statements may have written rows to a hypertable (and so need the fix-up). */
+  writes(statements: readonly ClassifiedStatement[]): boolean {
+    let writes = false;
+    for (const s of statements) {
+      if (CATALOG_CHANGES.has(s.type) || s.functions.includes('create_hypertable')) this.stale = true;
+      const target = s.relations[0]?.name;
+      const writing = s.kind === 'dml' || (s.kind === 'copy' && s.copy?.from === true) || s.functions.includes('create_hypertable');
+      if (writing && target !== undefined && (this.stale || this.names.has(target))) writes = true;
+    }
+    return writes;
+  }
+
+  get needsReload(): boolean {
+    return this.stale;
+  }
+
+  get empty(): boolean {
+    return this.names.size === 0;
+  }
+
+  /** Replaces the cache with the hypertable names read by HYPERTABLES_SQL (none when not installed). */
+  reload(names: Iterable<string>): void {
+    this.names = new Set(names);
+    this.stale = false;
+  }
+
+  /** After a backend restart or an error reading the catalog. */
+  invalidate(): void {
+    this.stale = true;
+  }
+}

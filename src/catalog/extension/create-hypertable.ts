@@ -1,20 +1,16 @@
 /**
  * @module catalog/extension/create-hypertable
- * `create_hypertable` (both forms), `by_range`/`by_hash` and `set_chunk_time_interval`
- * (timescale_api.md §1.1, defaults §2, errors §3.1).
+ * The pieces `create_hypertable` checks with before it changes anything (timescale_api.md §1.1,
+ * defaults §2, errors §3.1): the dimension builders `by_range`/`by_hash`, the interval validation
+ * (`orbit_interval_length`, TimescaleDB's defaults and messages) and the pre-flight checks of the
+ * table (`orbit_check_convertible`). The conversion itself is in hypertable-convert.ts.
  *
- * The conversion follows docs/design/hypertables-rowstore.md: the table is rebuilt as
- * `PARTITION BY RANGE (time)` with the same name, columns, defaults, constraints, indexes, triggers,
- * foreign keys, grants, comment and owner; serial sequences are re-owned and identity sequences carry
- * on; a default partition `<associated_schema>.<prefix>_default` catches rows that have no chunk yet
- * and `route_default_rows` (chunks.ts) moves them into chunks. Objects Orbit cannot carry over fail
- * the call instead: views (0A000) and foreign keys referencing the table (42P16, as TimescaleDB).
- *
- * Deferred: space dimensions (`by_hash`, `partitioning_column`) and partitioning functions fail with
- * 0A000 "… not supported by Orbit yet".
+ * Objects the rebuild cannot carry over fail the call instead of being lost: views (0A000), foreign
+ * keys referencing the table (42P16, as TimescaleDB), row-level security (0A000).
  */
+import { ErrCode as E } from './errcodes.js';
+
 const F = '_timescaledb_functions';
-const C = '_timescaledb_catalog';
 const I = '_timescaledb_internal';
 const EXT = '@extschema@';
 
@@ -51,11 +47,11 @@ BEGIN
   IF is_int_col THEN
     IF NOT is_int_arg THEN
       RAISE EXCEPTION 'invalid interval type for % dimension', coltype
-        USING ERRCODE = '22023', HINT = 'Use an interval of type integer.';
+        USING ERRCODE = '${E.invalid_parameter_value}', HINT = 'Use an interval of type integer.';
     END IF;
     v := ival::numeric;
     IF v < 1 OR v > maxv THEN
-      RAISE EXCEPTION 'invalid interval: must be between 1 and %', maxv USING ERRCODE = '22023';
+      RAISE EXCEPTION 'invalid interval: must be between 1 and %', maxv USING ERRCODE = '${E.invalid_parameter_value}';
     END IF;
     RETURN v;
   END IF;
@@ -63,24 +59,24 @@ BEGIN
     v := ${F}.orbit_interval_us(ival::interval);
     IF v <= 0 THEN
       RAISE EXCEPTION 'invalid interval for % dimension', coltype
-        USING ERRCODE = '22023', HINT = 'Use a positive interval.';
+        USING ERRCODE = '${E.invalid_parameter_value}', HINT = 'Use a positive interval.';
     END IF;
   ELSIF is_int_arg THEN
     v := ival::numeric;
     IF v < 1 THEN
-      RAISE EXCEPTION 'invalid interval: must be between 1 and %', maxv USING ERRCODE = '22023';
+      RAISE EXCEPTION 'invalid interval: must be between 1 and %', maxv USING ERRCODE = '${E.invalid_parameter_value}';
     END IF;
     IF v < 1000000 THEN
       RAISE WARNING 'unexpected interval: smaller than one second'
-        USING ERRCODE = '42P08', HINT = 'The interval is specified in microseconds.';
+        USING ERRCODE = '${E.ambiguous_parameter}', HINT = 'The interval is specified in microseconds.';
     END IF;
   ELSE
     RAISE EXCEPTION 'invalid interval type for % dimension', coltype
-      USING ERRCODE = '22023', HINT = 'Use an interval of type integer or interval.';
+      USING ERRCODE = '${E.invalid_parameter_value}', HINT = 'Use an interval of type integer or interval.';
   END IF;
   IF col = 'date'::regtype AND v % ${DAY_US} <> 0 THEN
     RAISE EXCEPTION 'invalid interval for date dimension'
-      USING ERRCODE = '22023', HINT = 'Use an interval that is a multiple of one day.';
+      USING ERRCODE = '${E.invalid_parameter_value}', HINT = 'Use an interval that is a multiple of one day.';
   END IF;
   RETURN v;
 END
@@ -96,24 +92,28 @@ DECLARE
 BEGIN
   SELECT c.relkind, c.relpersistence, c.relhasrules INTO r FROM pg_catalog.pg_class c WHERE c.oid = rel;
   IF r.relpersistence = 't' THEN
-    RAISE EXCEPTION 'table "%" cannot be temporary', tbl USING ERRCODE = '0A000';
+    RAISE EXCEPTION 'table "%" cannot be temporary', tbl USING ERRCODE = '${E.feature_not_supported}';
   END IF;
   IF r.relkind = 'p' OR EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = rel OR inhparent = rel) THEN
-    RAISE EXCEPTION 'table "%" is already partitioned', tbl USING ERRCODE = '0A000';
+    RAISE EXCEPTION 'table "%" is already partitioned', tbl USING ERRCODE = '${E.feature_not_supported}';
   END IF;
   IF r.relkind <> 'r' THEN
-    RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809';
+    RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '${E.wrong_object_type}';
   END IF;
   IF EXISTS (SELECT FROM pg_catalog.pg_rewrite WHERE ev_class = rel) THEN
     RAISE EXCEPTION 'hypertables do not support rules'
-      USING ERRCODE = '0A000', HINT = 'Remove the rules before creating a hypertable.';
+      USING ERRCODE = '${E.feature_not_supported}', HINT = 'Remove the rules before creating a hypertable.';
+  END IF;
+  IF (SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = rel) OR EXISTS (SELECT FROM pg_catalog.pg_policy WHERE polrelid = rel) THEN
+    RAISE EXCEPTION 'row-level security on hypertables is not supported by Orbit yet' USING ERRCODE = '${E.feature_not_supported}',
+      DETAIL = format('Table "%s" has row-level security enabled or policies.', tbl);
   END IF;
   IF EXISTS (SELECT FROM pg_catalog.pg_publication_rel WHERE prrelid = rel) THEN
     RAISE EXCEPTION 'cannot create hypertable for table "%" because it is part of a publication', tbl
-      USING ERRCODE = 'TS101';
+      USING ERRCODE = '${E.ts_operation_not_supported}';
   END IF;
   IF EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE contype = 'f' AND confrelid = rel) THEN
-    RAISE EXCEPTION 'cannot have FOREIGN KEY constraints to hypertable "%"', tbl USING ERRCODE = '42P16',
+    RAISE EXCEPTION 'cannot have FOREIGN KEY constraints to hypertable "%"', tbl USING ERRCODE = '${E.invalid_table_definition}',
       HINT = format('Remove all FOREIGN KEY constraints to table "%s" before making it a hypertable.', tbl);
   END IF;
   FOR r IN SELECT DISTINCT v.oid::regclass AS view FROM pg_catalog.pg_depend d
@@ -121,7 +121,7 @@ BEGIN
       JOIN pg_catalog.pg_class v ON v.oid = w.ev_class
       WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = rel AND w.ev_class <> rel LOOP
     RAISE EXCEPTION 'cannot create hypertable for table "%": view % depends on it', tbl, r.view
-      USING ERRCODE = '0A000', DETAIL = 'Orbit rebuilds the table as a partitioned table.',
+      USING ERRCODE = '${E.feature_not_supported}', DETAIL = 'Orbit rebuilds the table as a partitioned table.',
       HINT = 'Drop the views, create the hypertable, then create the views again.';
   END LOOP;
   -- Unique indexes must contain the time column (TS103, as TimescaleDB).
@@ -129,11 +129,11 @@ BEGIN
              WHERE x.indrelid = rel AND x.indisunique
                AND NOT (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = rel AND attname = col) = ANY (x.indkey::int2[])) THEN
     RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', col
-      USING ERRCODE = 'TS103', HINT = 'If you''re creating a hypertable on a table with a primary key, ensure the partitioning column is part of the primary or composite key.';
+      USING ERRCODE = '${E.ts_bad_hypertable_index_definition}', HINT = 'If you''re creating a hypertable on a table with a primary key, ensure the partitioning column is part of the primary or composite key.';
   END IF;
   EXECUTE format('SELECT EXISTS (SELECT FROM %s)', rel) INTO has_rows;
   IF has_rows AND NOT migrate_data THEN
-    RAISE EXCEPTION 'table "%" is not empty', tbl USING ERRCODE = '0A000',
+    RAISE EXCEPTION 'table "%" is not empty', tbl USING ERRCODE = '${E.feature_not_supported}',
       HINT = 'You can migrate data by specifying ''migrate_data => true'' when calling this function.';
   END IF;
   IF has_rows THEN

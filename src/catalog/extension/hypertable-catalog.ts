@@ -13,6 +13,8 @@
  * smallint/integer/bigint. Unbounded slice ends are the bigint extremes, as TimescaleDB's
  * DIMENSION_SLICE_MINVALUE/MAXVALUE.
  */
+import { ErrCode as E } from './errcodes.js';
+
 const F = '_timescaledb_functions';
 const C = '_timescaledb_catalog';
 const I = '_timescaledb_internal';
@@ -31,6 +33,8 @@ CREATE TABLE ${C}.hypertable (
   num_dimensions smallint NOT NULL,
   compression_state smallint NOT NULL DEFAULT 0,
   status integer NOT NULL DEFAULT 0,
+  -- Orbit: the table itself, so that renames (ALTER TABLE … RENAME / SET SCHEMA) can be followed.
+  relid oid NOT NULL UNIQUE,
   UNIQUE (schema_name, table_name)
 );
 
@@ -92,12 +96,16 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT ROW('${t}'::regtype
 CREATE CAST (${t} AS ${I}.orbit_time_arg) WITH FUNCTION ${F}.orbit_time_arg(${t}) AS IMPLICIT;`,
 ).join('\n')}
 
-CREATE FUNCTION ${F}.orbit_us(v timestamptz) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT (extract(epoch FROM v) * 1000000)::bigint $body$;
-CREATE FUNCTION ${F}.orbit_us(v timestamp) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT (extract(epoch FROM v) * 1000000)::bigint $body$;
-CREATE FUNCTION ${F}.orbit_us(v date) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT (v - DATE '1970-01-01')::bigint * 86400000000 $body$;
+-- ±infinity map to the bigint extremes (TimescaleDB's TS_TIME_NOBEGIN / TS_TIME_NOEND).
+${['timestamptz', 'timestamp', 'date']
+  .map(
+    (t) => `CREATE FUNCTION ${F}.orbit_us(v ${t}) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+  SELECT CASE WHEN v = '-infinity' THEN -9223372036854775808 WHEN v = 'infinity' THEN 9223372036854775807
+    ELSE ${t === 'date' ? "(v - DATE '1970-01-01')::bigint * 86400000000" : '(extract(epoch FROM v) * 1000000)::bigint'} END
+$body$;`,
+  )
+  .join('\n')}
 
 -- An interval in microseconds as TimescaleDB counts it (a month is 30 days).
 CREATE FUNCTION ${F}.orbit_interval_us(i interval) RETURNS numeric
@@ -124,7 +132,9 @@ CREATE FUNCTION ${F}.time_to_internal(time_val anyelement) RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE AS $body$ SELECT ${F}.orbit_internal(pg_typeof(time_val), time_val::text) $body$;
 
 -- A literal of the column type for internal time v (partition bounds): MINVALUE/MAXVALUE at the
--- bigint extremes and where the type cannot hold the value.
+-- bigint extremes. Beyond the type's finite range, the bound is 'infinity' above (so the chunk of
+-- +infinity is ['infinity', MAXVALUE)) and the smallest finite value below (so the chunk of
+-- -infinity is [MINVALUE, 4714-11-24 BC)).
 CREATE FUNCTION ${F}.orbit_bound(typ regtype, v bigint) RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $body$
 DECLARE
@@ -143,26 +153,58 @@ BEGIN
       ELSE (DATE '1970-01-01' + d::int)::text
     END);
   EXCEPTION WHEN datetime_field_overflow OR numeric_value_out_of_range OR invalid_datetime_format THEN
-    RETURN CASE WHEN v < 0 THEN 'MINVALUE' ELSE 'MAXVALUE' END;
+    RETURN CASE WHEN v > 0 THEN quote_literal('infinity') WHEN typ = 'timestamptz'::regtype
+      THEN quote_literal('4714-11-24 00:00:00+00 BC') ELSE quote_literal('4714-11-24 BC') END;
   END;
 END
 $body$;
 
--- The timestamptz of an internal time (for the information views; NULL at the extremes).
+-- The timestamptz of an internal time (for the information views): ±infinity at the extremes,
+-- PostgreSQL's smallest timestamp (4714-11-24 BC, -210866803200000000 µs) for anything below it.
 CREATE FUNCTION ${F}.orbit_to_timestamptz(v bigint) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
-  SELECT CASE WHEN v IN (-9223372036854775808, 9223372036854775807) THEN NULL
-    ELSE TIMESTAMPTZ 'epoch' + make_interval(days => div(v, 86400000000)::int)
-         + (v - div(v, 86400000000) * 86400000000) * INTERVAL '1 microsecond' END
+  SELECT CASE WHEN v = -9223372036854775808 THEN '-infinity' WHEN v = 9223372036854775807 THEN 'infinity'
+    ELSE TIMESTAMPTZ 'epoch' + make_interval(days => div(greatest(v, -210866803200000000), 86400000000)::int)
+         + (greatest(v, -210866803200000000) - div(greatest(v, -210866803200000000), 86400000000) * 86400000000)
+           * INTERVAL '1 microsecond' END
 $body$;
 
--- The catalog row of a hypertable, or NULL.
+-- An interval length as an interval of days and time (TimescaleDB _timescaledb_functions.to_interval).
+CREATE FUNCTION ${F}.to_interval(unixtime_us bigint) RETURNS interval
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+  SELECT make_interval(days => (unixtime_us / 86400000000)::int) + (unixtime_us % 86400000000) * INTERVAL '1 microsecond'
+$body$;
+
+-- Dropping a hypertable or a chunk (DROP TABLE, DROP SCHEMA … CASCADE) removes its catalog rows, as
+-- TimescaleDB's sql_drop handling does.
+CREATE FUNCTION ${F}.orbit_on_sql_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+DECLARE o record;
+BEGIN
+  FOR o IN SELECT * FROM pg_event_trigger_dropped_objects() WHERE object_type = 'table' LOOP
+    DELETE FROM ${C}.hypertable WHERE relid = o.objid;
+    DELETE FROM ${C}.chunk WHERE schema_name = o.schema_name AND table_name = o.object_name;
+  END LOOP;
+END
+$body$;
+CREATE EVENT TRIGGER orbit_timescaledb_sql_drop ON sql_drop EXECUTE FUNCTION ${F}.orbit_on_sql_drop();
+
+-- ALTER TABLE … RENAME / SET SCHEMA and ALTER SCHEMA … RENAME keep the catalog's names current.
+CREATE FUNCTION ${F}.orbit_on_ddl_end() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+BEGIN
+  UPDATE ${C}.hypertable h SET schema_name = n.nspname, table_name = c.relname
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = h.relid AND (h.schema_name <> n.nspname OR h.table_name <> c.relname);
+END
+$body$;
+CREATE EVENT TRIGGER orbit_timescaledb_ddl_end ON ddl_command_end WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')
+  EXECUTE FUNCTION ${F}.orbit_on_ddl_end();
+
+-- The catalog id of a hypertable, or NULL.
 CREATE FUNCTION ${F}.orbit_hypertable_id(rel regclass) RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE AS $body$
-  SELECT h.id FROM ${C}.hypertable h
-  JOIN pg_catalog.pg_class c ON c.relname = h.table_name
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = h.schema_name
-  WHERE c.oid = rel
+  SELECT h.id FROM ${C}.hypertable h WHERE h.relid = rel
 $body$;
 
 -- The hypertable's id, or TS001 "table "x" is not a hypertable".
@@ -171,12 +213,12 @@ LANGUAGE plpgsql STABLE AS $body$
 DECLARE h integer;
 BEGIN
   IF rel IS NULL THEN
-    RAISE EXCEPTION 'hypertable cannot be NULL' USING ERRCODE = '22023';
+    RAISE EXCEPTION 'hypertable cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   h := ${F}.orbit_hypertable_id(rel);
   IF h IS NULL THEN
     RAISE EXCEPTION 'table "%" is not a hypertable', (SELECT relname FROM pg_catalog.pg_class WHERE oid = rel)
-      USING ERRCODE = 'TS001';
+      USING ERRCODE = '${E.ts_hypertable_not_exist}';
   END IF;
   RETURN h;
 END

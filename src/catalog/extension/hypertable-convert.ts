@@ -1,9 +1,19 @@
 /**
  * @module catalog/extension/hypertable-convert
- * The table conversion behind both forms of `create_hypertable` (docs/design/hypertables-rowstore.md),
- * the public `create_hypertable` forms and `set_chunk_time_interval`. Validation helpers and the
- * dimension builders are in create-hypertable.ts; chunk creation in chunks.ts.
+ * `create_hypertable` (both forms), `set_chunk_time_interval` and `set_partitioning_interval`.
+ *
+ * The conversion follows docs/design/hypertables-rowstore.md: the table is rebuilt as
+ * `PARTITION BY RANGE (time)` under the same name, with its columns, defaults, identity, generated
+ * columns, CHECK/NOT NULL constraints, primary key, unique and other indexes (same names), foreign
+ * keys to other tables, triggers, table and column grants, comments and owner; serial sequences are
+ * re-owned and identity sequences carry on. A default partition `<associated_schema>.<prefix>_default`
+ * catches rows without a chunk; chunks.ts moves them into chunks.
+ *
+ * Deferred: space dimensions (`partitioning_column` + `number_partitions`) and partitioning
+ * functions fail with 0A000 "… not supported by Orbit yet".
  */
+import { ErrCode as E } from './errcodes.js';
+
 const F = '_timescaledb_functions';
 const C = '_timescaledb_catalog';
 const I = '_timescaledb_internal';
@@ -15,8 +25,10 @@ const PATH = 'SET search_path = pg_catalog, pg_temp';
 export function hypertableConvertSql(): string {
   return `
 -- Rebuilds rel (a plain table) as a table of the same name partitioned by RANGE (col), with a default
--- partition; returns the new table. Rows are left in the old table, returned as old_rel.
-CREATE FUNCTION ${F}.orbit_rebuild_partitioned(rel regclass, col name, default_schema name, default_name name, OUT new_rel regclass, OUT old_rel regclass)
+-- partition; returns the new table. Rows are left in the old table, returned as old_rel; the trigger
+-- definitions come back as triggers, to be created once the rows have moved.
+CREATE FUNCTION ${F}.orbit_rebuild_partitioned(rel regclass, col name, default_schema name, default_name name,
+  OUT new_rel regclass, OUT old_rel regclass, OUT triggers text[])
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   nsp name; tbl name; owner name; acl aclitem[]; com text;
@@ -34,8 +46,8 @@ BEGIN
       FROM pg_constraint WHERE conrelid = rel AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', oid)
     || ARRAY(SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x
       WHERE x.indrelid = rel AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = rel)
-      ORDER BY x.indexrelid)
-    || ARRAY(SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = rel AND NOT tgisinternal ORDER BY oid);
+      ORDER BY x.indexrelid);
+  triggers := ARRAY(SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = rel AND NOT tgisinternal ORDER BY oid);
   -- Free the names: the old table and its indexes move aside.
   FOR r IN SELECT x.indexrelid::regclass AS idx FROM pg_index x WHERE x.indrelid = rel LOOP
     EXECUTE format('ALTER INDEX %s RENAME TO %I', r.idx, '_orbit_old_' || r.idx::oid);
@@ -51,6 +63,11 @@ BEGIN
   EXECUTE format('ALTER TABLE %s OWNER TO %I', new_rel, owner);
   FOR r IN SELECT a.privilege_type, a.grantee FROM aclexplode(acl) a LOOP
     EXECUTE format('GRANT %s ON %s TO %s', r.privilege_type, new_rel,
+      CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+  FOR r IN SELECT a.attname, x.privilege_type, x.grantee FROM pg_attribute a, aclexplode(a.attacl) x
+      WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped LOOP
+    EXECUTE format('GRANT %s (%I) ON %s TO %s', r.privilege_type, r.attname, new_rel,
       CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
   END LOOP;
   IF com IS NOT NULL THEN
@@ -88,12 +105,13 @@ DECLARE
   prefix name;
   cols text;
   v bigint;
+  s text;
 BEGIN
   IF relation IS NULL THEN
-    RAISE EXCEPTION 'relation cannot be NULL' USING ERRCODE = '22023';
+    RAISE EXCEPTION 'relation cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   IF dim.column_name IS NULL THEN
-    RAISE EXCEPTION 'partition column cannot be NULL' USING ERRCODE = '22023';
+    RAISE EXCEPTION 'partition column cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   SELECT c.relname, n.nspname INTO tbl, nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.oid = relation;
@@ -104,31 +122,31 @@ BEGIN
       created := false;
       RETURN;
     END IF;
-    RAISE EXCEPTION 'table "%" is already a hypertable', tbl USING ERRCODE = 'TS110';
+    RAISE EXCEPTION 'table "%" is already a hypertable', tbl USING ERRCODE = '${E.ts_hypertable_exists}';
   END IF;
   IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = relation), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', tbl USING ERRCODE = '42501';
+    RAISE EXCEPTION 'must be owner of hypertable "%"', tbl USING ERRCODE = '${E.insufficient_privilege}';
   END IF;
   IF NOT dim.is_open THEN
     RAISE EXCEPTION 'cannot partition using a closed dimension on primary column'
-      USING ERRCODE = '42809', HINT = 'Use range partitioning on the primary column.';
+      USING ERRCODE = '${E.wrong_object_type}', HINT = 'Use range partitioning on the primary column.';
   END IF;
   SELECT a.attnum, a.atttypid::regtype AS typ, a.attgenerated INTO att FROM pg_attribute a
     WHERE a.attrelid = relation AND a.attname = dim.column_name AND a.attnum > 0 AND NOT a.attisdropped;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'column "%" does not exist', dim.column_name USING ERRCODE = '42703';
+    RAISE EXCEPTION 'column "%" does not exist', dim.column_name USING ERRCODE = '${E.undefined_column}';
   END IF;
   IF dim.partition_func IS NOT NULL THEN
-    RAISE EXCEPTION 'partitioning functions are not supported by Orbit yet' USING ERRCODE = '0A000';
+    RAISE EXCEPTION 'partitioning functions are not supported by Orbit yet' USING ERRCODE = '${E.feature_not_supported}';
   END IF;
   IF att.typ NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'date'::regtype,
                      'timestamp'::regtype, 'timestamptz'::regtype) THEN
     RAISE EXCEPTION 'invalid type for dimension "%"', dim.column_name
-      USING ERRCODE = '42809', HINT = 'Use an integer, timestamp, or date type.';
+      USING ERRCODE = '${E.wrong_object_type}', HINT = 'Use an integer, timestamp, or date type.';
   END IF;
   IF att.attgenerated <> '' THEN
     RAISE EXCEPTION 'invalid partitioning column'
-      USING ERRCODE = '0A000', HINT = 'Generated columns cannot be used as partitioning dimensions.';
+      USING ERRCODE = '${E.feature_not_supported}', HINT = 'Generated columns cannot be used as partitioning dimensions.';
   END IF;
   iv := ${F}.orbit_interval_length(att.typ, dim.interval_type, dim.interval_value);
   IF att.typ = 'timestamp'::regtype THEN
@@ -140,8 +158,8 @@ BEGIN
   hypertable_id := nextval('${C}.hypertable_id_seq');
   prefix := coalesce(associated_table_prefix, '_hyper_' || hypertable_id);
   conv := ${F}.orbit_rebuild_partitioned(relation, dim.column_name, assoc_schema, (prefix || '_default')::name);
-  INSERT INTO ${C}.hypertable (id, schema_name, table_name, associated_schema_name, associated_table_prefix, num_dimensions)
-    VALUES (hypertable_id, nsp, tbl, assoc_schema, prefix, 1);
+  INSERT INTO ${C}.hypertable (id, schema_name, table_name, associated_schema_name, associated_table_prefix, num_dimensions, relid)
+    VALUES (hypertable_id, nsp, tbl, assoc_schema, prefix, 1, conv.new_rel);
   INSERT INTO ${C}.dimension (hypertable_id, column_name, column_type, aligned, interval_length)
     VALUES (hypertable_id, dim.column_name, att.typ, true, iv);
   -- TimescaleDB's default index, unless an index on the time column alone exists.
@@ -150,8 +168,8 @@ BEGIN
     EXECUTE format('CREATE INDEX ON %s (%I DESC)', conv.new_rel, dim.column_name);
   END IF;
   -- Existing rows: their chunks first (empty, so attaching is free), then one routed INSERT.
-  FOR v IN EXECUTE format('SELECT DISTINCT ${F}.time_to_internal(%I) FROM %s WHERE %I IS NOT NULL',
-                          dim.column_name, conv.old_rel, dim.column_name) LOOP
+  FOR v IN EXECUTE format('SELECT DISTINCT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start FROM %s ORDER BY 1',
+                          dim.column_name, iv, conv.old_rel) LOOP
     IF NOT EXISTS (SELECT FROM ${C}.chunk c WHERE c.hypertable_id = orbit_create_hypertable.hypertable_id
                    AND v >= c.range_start AND v < c.range_end) THEN
       PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
@@ -160,6 +178,9 @@ BEGIN
   cols := ${F}.orbit_insert_columns(conv.old_rel);
   EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', conv.new_rel, cols, cols, conv.old_rel);
   EXECUTE format('DROP TABLE %s', conv.old_rel);
+  FOREACH s IN ARRAY conv.triggers LOOP
+    EXECUTE s;
+  END LOOP;
   created := true;
 END
 $body$;
@@ -172,12 +193,12 @@ RETURNS TABLE(hypertable_id integer, schema_name name, table_name name, created 
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE r record;
 BEGIN
-  IF partitioning_column IS NOT NULL OR number_partitions IS NOT NULL OR partitioning_func IS NOT NULL THEN
-    IF partitioning_column IS NOT NULL AND number_partitions IS NULL THEN
-      RAISE EXCEPTION 'invalid number of partitions for dimension "%"', partitioning_column USING ERRCODE = '22023',
+  IF partitioning_column IS NOT NULL THEN
+    IF number_partitions IS NULL THEN
+      RAISE EXCEPTION 'invalid number of partitions for dimension "%"', partitioning_column USING ERRCODE = '${E.invalid_parameter_value}',
         HINT = 'A closed (space) dimension must specify between 1 and 32767 partitions.';
     END IF;
-    RAISE EXCEPTION 'space dimensions are not supported by Orbit yet' USING ERRCODE = '0A000';
+    RAISE EXCEPTION 'space dimensions are not supported by Orbit yet' USING ERRCODE = '${E.feature_not_supported}';
   END IF;
   r := ${F}.orbit_create_hypertable(relation,
     ROW(time_column_name, true, pg_typeof(chunk_time_interval), chunk_time_interval::text, NULL, time_partitioning_func)::${I}.dimension_info,
@@ -200,10 +221,14 @@ DECLARE
   h integer := ${F}.orbit_require_hypertable(hypertable);
   d record;
 BEGIN
+  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = hypertable), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of hypertable "%"', (SELECT relname FROM pg_class WHERE oid = hypertable)
+      USING ERRCODE = '${E.insufficient_privilege}';
+  END IF;
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL
     AND (dimension_name IS NULL OR column_name = dimension_name);
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'column "%" is not a dimension', dimension_name USING ERRCODE = 'TS002';
+    RAISE EXCEPTION 'column "%" is not a dimension', dimension_name USING ERRCODE = '${E.ts_dimension_not_exist}';
   END IF;
   UPDATE ${C}.dimension SET interval_length =
     ${F}.orbit_interval_length(d.column_type, pg_typeof(chunk_time_interval), chunk_time_interval::text)

@@ -18,8 +18,7 @@ SELECT h.schema_name AS hypertable_schema, h.table_name AS hypertable_name,
   h.compression_state = 1 AS compression_enabled, NULL::name[] AS tablespaces,
   d.column_name AS primary_dimension, d.column_type AS primary_dimension_type
 FROM ${C}.hypertable h
-JOIN pg_catalog.pg_namespace n ON n.nspname = h.schema_name
-JOIN pg_catalog.pg_class c ON c.relname = h.table_name AND c.relnamespace = n.oid
+JOIN pg_catalog.pg_class c ON c.oid = h.relid
 LEFT JOIN LATERAL (SELECT * FROM ${C}.dimension dd WHERE dd.hypertable_id = h.id ORDER BY dd.id LIMIT 1) d ON true;
 
 CREATE VIEW ${INFO}.dimensions AS
@@ -28,7 +27,7 @@ SELECT h.schema_name AS hypertable_schema, h.table_name AS hypertable_name,
   d.column_name, d.column_type,
   CASE WHEN d.interval_length IS NULL THEN 'Space' ELSE 'Time' END AS dimension_type,
   CASE WHEN d.interval_length IS NOT NULL AND d.column_type NOT IN ${INT_TYPES}
-    THEN d.interval_length * INTERVAL '1 microsecond' END AS time_interval,
+    THEN ${F}.to_interval(d.interval_length) END AS time_interval,
   CASE WHEN d.column_type IN ${INT_TYPES} THEN d.interval_length END AS integer_interval,
   d.integer_now_func, d.num_slices AS num_partitions
 FROM ${C}.hypertable h JOIN ${C}.dimension d ON d.hypertable_id = h.id;
@@ -82,8 +81,10 @@ $body$;
 
 CREATE FUNCTION ${EXT}.approximate_row_count(relation regclass) RETURNS bigint
 LANGUAGE sql STABLE AS $body$
-  SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint
-  FROM pg_catalog.pg_partition_tree(relation) t JOIN pg_catalog.pg_class c ON c.oid = t.relid
+  -- The leaves only: a partitioned table's own reltuples already counts its partitions' rows.
+  SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_catalog.pg_class c
+  WHERE c.relkind <> 'p'
+    AND (c.oid = relation OR c.oid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(relation) t WHERE t.isleaf))
 $body$;
 `;
 }

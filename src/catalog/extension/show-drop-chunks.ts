@@ -9,6 +9,8 @@
  * integer types convert implicitly (hypertable-catalog.ts). Deviation: an untyped literal
  * (`older_than => '2020-01-01'`) is not accepted; write `TIMESTAMPTZ '2020-01-01'`.
  */
+import { ErrCode as E } from './errcodes.js';
+
 const F = '_timescaledb_functions';
 const C = '_timescaledb_catalog';
 const I = '_timescaledb_internal';
@@ -24,6 +26,7 @@ LANGUAGE plpgsql STABLE ${PATH} AS $body$
 DECLARE
   is_int_col boolean := col IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
   t timestamptz;
+  t_text text;
 BEGIN
   IF arg IS NULL OR arg.value IS NULL THEN RETURN NULL; END IF;
   IF arg.type = 'interval'::regtype AND NOT is_int_col THEN
@@ -31,11 +34,17 @@ BEGIN
     RETURN CASE col WHEN 'timestamptz'::regtype THEN ${F}.orbit_us(t)
       WHEN 'timestamp'::regtype THEN ${F}.orbit_us(t::timestamp) ELSE ${F}.orbit_us(t::date) END;
   END IF;
-  IF arg.type = col OR (is_int_col AND arg.type IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)) THEN
+  IF arg.type = col THEN
     RETURN ${F}.orbit_internal(col, arg.value);
   END IF;
+  -- Other types only where PostgreSQL casts them implicitly (TimescaleDB: can_coerce_type IMPLICIT),
+  -- e.g. date or timestamp for a timestamptz column, smallint for an integer one.
+  IF EXISTS (SELECT FROM pg_cast WHERE castsource = arg.type AND casttarget = col AND castcontext = 'i') THEN
+    EXECUTE format('SELECT %L::%s::%s::text', arg.value, arg.type, col) INTO t_text;
+    RETURN ${F}.orbit_internal(col, t_text);
+  END IF;
   RAISE EXCEPTION 'invalid time argument type "%"', format_type(arg.type, NULL)
-    USING ERRCODE = '22023', HINT = format('Try casting the argument to "%s".', format_type(col, NULL));
+    USING ERRCODE = '${E.invalid_parameter_value}', HINT = format('Try casting the argument to "%s".', format_type(col, NULL));
 END
 $body$;
 
@@ -51,26 +60,26 @@ DECLARE
   c_older bigint; c_newer bigint;
 BEGIN
   IF relation IS NULL THEN
-    RAISE EXCEPTION 'invalid hypertable or continuous aggregate' USING ERRCODE = '22023';
+    RAISE EXCEPTION 'invalid hypertable or continuous aggregate' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   h := ${F}.orbit_hypertable_id(relation);
   IF h IS NULL THEN
     RAISE EXCEPTION '"%" is not a hypertable or a continuous aggregate', (SELECT relname FROM pg_class WHERE oid = relation)
-      USING ERRCODE = 'TS001';
+      USING ERRCODE = '${E.ts_hypertable_not_exist}';
   END IF;
   IF (older_than IS NOT NULL OR newer_than IS NOT NULL) AND (created_before IS NOT NULL OR created_after IS NOT NULL) THEN
     RAISE EXCEPTION 'cannot specify "older_than" or "newer_than" together with "created_before" or "created_after"'
-      USING ERRCODE = '22023';
+      USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   IF for_drop AND older_than IS NULL AND newer_than IS NULL AND created_before IS NULL AND created_after IS NULL THEN
-    RAISE EXCEPTION 'invalid time range for dropping chunks' USING ERRCODE = '22023',
+    RAISE EXCEPTION 'invalid time range for dropping chunks' USING ERRCODE = '${E.invalid_parameter_value}',
       HINT = 'At least one of older_than/newer_than or created_before/created_after must be provided.';
   END IF;
   SELECT d.column_type INTO col FROM ${C}.dimension d WHERE d.hypertable_id = h AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1;
   older := ${F}.orbit_cutoff(col, older_than);
   newer := ${F}.orbit_cutoff(col, newer_than);
   IF older IS NOT NULL AND newer IS NOT NULL AND older <= newer THEN
-    RAISE EXCEPTION 'invalid time range' USING ERRCODE = '22023',
+    RAISE EXCEPTION 'invalid time range' USING ERRCODE = '${E.invalid_parameter_value}',
       HINT = 'The start of the time range must be before the end.';
   END IF;
   -- created_before/after: a time (interval = now() - interval) against the chunk's creation time, or
@@ -85,7 +94,7 @@ BEGIN
                WHEN created_after.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN created_after.value::timestamptz END;
     IF (created_before.value IS NOT NULL AND cb IS NULL) OR (created_after.value IS NOT NULL AND ca IS NULL) THEN
       RAISE EXCEPTION 'invalid time argument type "%"', format_type(coalesce(created_before.type, created_after.type), NULL)
-        USING ERRCODE = '22023', HINT = 'Try casting the argument to "timestamp with time zone".';
+        USING ERRCODE = '${E.invalid_parameter_value}', HINT = 'Try casting the argument to "timestamp with time zone".';
     END IF;
   END IF;
   RETURN QUERY SELECT c.* FROM ${C}.chunk c
@@ -109,16 +118,16 @@ CREATE FUNCTION ${EXT}.drop_chunks(relation regclass, older_than ${ARG} = NULL, 
 RETURNS SETOF text LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   c record;
-  name text;
+  qualified text;
 BEGIN
   FOR c IN SELECT * FROM ${F}.orbit_select_chunks(relation, older_than, newer_than, created_before, created_after, true) LOOP
-    name := format('%I.%I', c.schema_name, c.table_name);
-    IF verbose THEN
-      RAISE INFO 'dropping chunk %', name;
+    qualified := format('%I.%I', c.schema_name, c.table_name);
+    IF $4 THEN
+      RAISE INFO 'dropping chunk %', qualified;
     END IF;
-    EXECUTE format('DROP TABLE %s', name);
+    EXECUTE format('DROP TABLE %s', qualified);
     DELETE FROM ${C}.chunk WHERE id = c.id;
-    RETURN NEXT name;
+    RETURN NEXT qualified;
   END LOOP;
 END
 $body$;

@@ -1,0 +1,58 @@
+// After a write to a hypertable, rows that landed in its default partition get their chunks at
+// the end of the batch (docs/design/hypertables-rowstore.md), whatever the client and statement.
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let c: pg.Client;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  c = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
+  await c.connect();
+  await c.query('CREATE EXTENSION timescaledb');
+  await c.query('CREATE TABLE cond (time timestamptz NOT NULL, device int, temp float8)');
+  await c.query("SELECT create_hypertable('cond', by_range('time', INTERVAL '1 day'))");
+});
+afterAll(async () => {
+  await c?.end();
+  await server?.close();
+});
+
+async function placement(): Promise<Array<{ part: string; n: number }>> {
+  const r = await c.query("SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM cond GROUP BY 1 ORDER BY 1");
+  return r.rows;
+}
+
+it('gives rows from INSERT their chunks, in and outside transactions', async () => {
+  await c.query("INSERT INTO cond VALUES ('2024-01-01 10:00+00', 1, 20), ('2024-01-02 10:00+00', 1, 21)");
+  await c.query('BEGIN');
+  await c.query("INSERT INTO cond VALUES ($1, 2, 22)", ['2024-01-03 10:00+00']);
+  await c.query('COMMIT');
+  const parts = await placement();
+  expect(parts.map((p) => p.n)).toEqual([1, 1, 1]);
+  expect(parts.every((p) => /^_timescaledb_internal\._hyper_\d+_\d+_chunk$/.test(p.part))).toBe(true);
+  expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('cond')")).rows).toEqual([{ n: 3 }]);
+});
+
+it('gives rows from the in-process API their chunks', async () => {
+  await server.orbit.query("INSERT INTO cond VALUES ('2024-01-04 10:00+00', 3, 23)");
+  const parts = await placement();
+  expect(parts).toHaveLength(4);
+  expect(parts.some((p) => p.part.endsWith('_default'))).toBe(false);
+});
+
+it('gives rows from COPY FROM STDIN their chunks', async () => {
+  const { execFile } = await import('node:child_process');
+  const csv = Array.from({ length: 48 }, (_, h) => `2024-02-0${1 + Math.floor(h / 24)} ${String(h % 24).padStart(2, '0')}:00+00,9,${h}`).join('\n') + '\n';
+  // Asynchronously: the server runs in this process.
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = execFile('psql', ['-X', '-h', '127.0.0.1', '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-c', '\\copy cond from stdin csv'], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin!.end(csv);
+  });
+  expect(out.trim()).toBe('COPY 48');
+  const r = await c.query("SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM cond WHERE device = 9 GROUP BY 1 ORDER BY 1");
+  expect(r.rows.map((x) => x.n)).toEqual([24, 24]);
+  expect(r.rows.some((x) => x.part.endsWith('_default'))).toBe(false);
+});

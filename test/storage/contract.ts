@@ -48,6 +48,7 @@ export function storageContract(name: string, open: () => Promise<StorageAdapter
       }
     });
 
+    // Skipped for adapters without a reopen (memory: nothing outlives the process, by design).
     it.skipIf(!reopen)('keeps values across a reopen', async () => {
       store = await open();
       await store.put('durable/x', new Uint8Array([5, 6]));

@@ -9,10 +9,9 @@
 import { concatBytes } from '../bytes.js';
 import { deparseSync } from 'pgsql-deparser';
 import type { ClassifiedStatement } from '../sql/classify.js';
-import { errorResponse, readErrorFields, readyForQuery, scanBackend, commandComplete } from '../wire/protocol/backend.js';
+import { commandComplete, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
 import { copyData, copyFail } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import { OrbitError } from '../errors.js';
 import { simpleQuery } from './settings.js';
 
 type Run = (messages: Uint8Array) => Promise<Uint8Array>;
@@ -315,21 +314,8 @@ function firstErrorFrame(out: Uint8Array, lineOffset = 0): Uint8Array | undefine
     if (f.type !== BackendMessage.ErrorResponse) continue;
     const frame = out.subarray(f.start, f.end);
     if (lineOffset === 0) return frame.slice();
-    const fields = readErrorFields(frame.subarray(5));
-    const where = fields.W?.replace(/^(COPY [^,]*, line )(\d+)/, (_m, head: string, n: string) => `${head}${Number(n) + lineOffset}`);
-    return errorResponse(
-      new OrbitError(fields.C ?? 'XX000', fields.M ?? '', {
-        severity: (fields.V ?? fields.S ?? 'ERROR') as 'ERROR',
-        detail: fields.D,
-        hint: fields.H,
-        where,
-        schema: fields.s,
-        table: fields.t,
-        column: fields.c,
-        dataType: fields.d,
-        constraint: fields.n,
-      }),
-    );
+    // Only the CONTEXT line number changes; every other field (LOCATION included) is kept as sent.
+    return rewriteErrorField(frame, 'W', (where) => where.replace(/^(COPY [^,]*, line )(\d+)/, (_m, head: string, n: string) => `${head}${Number(n) + lineOffset}`));
   }
   return undefined;
 }

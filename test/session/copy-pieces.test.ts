@@ -85,6 +85,9 @@ describe('COPY in pieces', () => {
     const e = readErrorFields(reply[0]!.body);
     expect(e.C).toBe('22P02');
     expect(e.W).toMatch(/^COPY t, line 84, column id: "oops"/);
+    // Fields other than the line number arrive as PostgreSQL sent them, LOCATION included.
+    expect(e.R).toBe('pg_strtoint32_safe');
+    expect(e.F).toBeTruthy();
     expect(await scalar('SELECT count(*) FROM t')).toBe('0');
   });
 

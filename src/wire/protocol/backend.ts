@@ -113,6 +113,19 @@ export function readErrorFields(body: Uint8Array): ErrorFields {
   return fields;
 }
 
+/** An ErrorResponse/NoticeResponse frame with one field's value changed, the others kept in order. */
+export function rewriteErrorField(frame: Uint8Array, field: string, change: (value: string) => string): Uint8Array {
+  const r = new MessageReader(frame.subarray(5));
+  const w = new MessageWriter(frame.length + 16).begin(frame[0]);
+  while (r.remaining > 0) {
+    const code = r.byte();
+    if (code === 0) break;
+    const value = r.cstring();
+    w.byte(code).cstring(String.fromCharCode(code) === field ? change(value) : value);
+  }
+  return w.byte(0).end().flush();
+}
+
 /** Decodes the text columns of a DataRow body (NULL as null). */
 export function readDataRow(body: Uint8Array): Array<string | null> {
   const r = new MessageReader(body);

@@ -26,6 +26,7 @@ import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { analyse } from './statement-cache.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
+import { IdleTimer } from './idle-timer.js';
 import { refusal } from './refusals.js';
 
 export interface SessionOptions {
@@ -73,8 +74,7 @@ export class Session implements BackendSession {
   /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
   private pendingReady: Uint8Array | undefined;
   private readonly queuedNotifications: Uint8Array[] = [];
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastActivity = 0;
+  private readonly idle: IdleTimer;
   private closed = false;
 
   constructor(
@@ -83,6 +83,11 @@ export class Session implements BackendSession {
     private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS,
   ) {
     this.prepared = new PreparedStatements(this.id, backend);
+    this.idle = new IdleTimer(options.idleInTransactionTimeoutMs, {
+      holding: () => !this.closed && this.backend.holds(this),
+      running: () => this.backend.isRunning(this),
+      expired: () => void this.idleTimeout(),
+    });
     this.secretKey = crypto.getRandomValues(new Int32Array(1))[0]!;
   }
 
@@ -119,7 +124,7 @@ export class Session implements BackendSession {
   /** Handles one frontend message after authentication. */
   async handle(msg: Message): Promise<void> {
     if (this.closed) return;
-    this.lastActivity = Date.now();
+    this.idle.touch();
     try {
       if (this.copy) {
         await this.handleCopyMessage(msg);
@@ -174,8 +179,8 @@ export class Session implements BackendSession {
       await this.fail(err, msg.type === FrontendMessage.Query);
     } finally {
       // Idle time counts from the end of the work a message caused, not from its arrival.
-      this.lastActivity = Date.now();
-      this.armIdleTimer();
+      this.idle.touch();
+      this.idle.arm();
     }
   }
 
@@ -543,28 +548,6 @@ export class Session implements BackendSession {
     else this.errorSinceSync = true;
   }
 
-  private clearIdleTimer(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
-  /** One timer per idle period, not per message (COPY sends a message per row). */
-  private armIdleTimer(): void {
-    const ms = this.options.idleInTransactionTimeoutMs;
-    if (this.closed || ms <= 0 || this.idleTimer || !this.backend.holds(this)) return;
-    const check = () => {
-      this.idleTimer = undefined;
-      if (this.closed || !this.backend.holds(this)) return;
-      // A statement still running (or waiting on its turn in the thread) is not idleness.
-      const idleFor = this.backend.isRunning(this) ? 0 : Date.now() - this.lastActivity;
-      if (idleFor >= ms) void this.idleTimeout();
-      else this.idleTimer = setTimeout(check, ms - idleFor);
-      this.idleTimer?.unref?.();
-    };
-    this.idleTimer = setTimeout(check, ms);
-    this.idleTimer.unref?.();
-  }
-
   private async idleTimeout(): Promise<void> {
     if (this.closed || !this.backend.holds(this)) return;
     this.sink.write(
@@ -604,7 +587,7 @@ export class Session implements BackendSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.clearIdleTimer();
+    this.idle.stop();
     this.backend.abandon(this, new OrbitError(SqlState.admin_shutdown, 'session closed'));
     const names = this.prepared.backendNames();
     const dropped = this.backend.unlisten(this, '*');

@@ -37,6 +37,8 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /** What each distinct set of startup settings became (settings and reported values), by key. */
+  readonly startups = new Map<string, Snapshot>();
   /** Which tables are hypertables, for the chunk fix-up after writes. */
   readonly routing = new HypertableRouting();
   /** The backend's pg_backend_pid(), learned from the first snapshot (every session starts with one). */

@@ -110,11 +110,22 @@ export class Session implements BackendSession {
   async start(startupSettings: ReadonlyMap<string, string>): Promise<Map<string, string>> {
     this.settings = new Map(startupSettings);
     this.settingsKey = settingsKey(this.settings);
+    // A client that starts exactly like an earlier one need not wait for a backend held by another
+    // session's transaction: those settings were applied and checked already.
+    const known = this.backend.startups.get(this.settingsKey);
+    if (known && this.backend.busy) {
+      this.settings = new Map(known.session);
+      this.settingsKey = settingsKey(known.session);
+      for (const [k, v] of known.reported) this.reported.set(k, v);
+      return new Map(this.reported);
+    }
+    const startupKey = this.settingsKey;
     await this.backend.acquire(this);
     try {
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       for (const [k, v] of snap.reported) this.reported.set(k, v);
+      this.backend.startups.set(startupKey, snap);
       return new Map(this.reported);
     } finally {
       this.backend.release(this);

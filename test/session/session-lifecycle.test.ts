@@ -59,6 +59,25 @@ describe('idle in transaction', () => {
   });
 });
 
+describe('startup', () => {
+  it('lets a client connect while another holds a transaction, if an identical client connected before', async () => {
+    const first = client();
+    await first.connect();
+    await first.end();
+    const holder = client();
+    await holder.connect();
+    await holder.query('BEGIN');
+    const started = Date.now();
+    const late = client();
+    await late.connect();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await holder.query('COMMIT');
+    expect((await late.query('SHOW TimeZone')).rows).toEqual([{ TimeZone: 'UTC' }]);
+    await late.end();
+    await holder.end();
+  });
+});
+
 describe('cancel', () => {
   it('cancels a statement waiting for the backend with 57014', async () => {
     const holder = await RawClient.ready(server.port);

@@ -144,9 +144,10 @@ function waitForSignal(): Promise<void> {
   });
 }
 
+/** The package's version: package.json sits two levels up from dist/cli/ and from src/cli/. */
 function readVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -34,6 +34,11 @@ describe('orbit command', () => {
     }
   });
 
+  it('prints its version', async () => {
+    const { version } = JSON.parse((await import('node:fs')).readFileSync('package.json', 'utf8')) as { version: string };
+    expect((await orbit(['--version'])).stdout).toBe(`orbit ${version}\n`);
+  });
+
   it('fails clearly, without a stack trace, when the port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

@@ -312,7 +312,7 @@ describe('ScramSha256Flow: malformed messages', () => {
     ['a channel-binding mismatch', (n: string) => `c=eSws,r=${n},${PROOF}`, 'unexpected SCRAM channel-binding attribute in client-final-message'],
     ['channel-binding data', (n: string) => `c=cD10bHM=,r=${n},${PROOF}`, 'unexpected SCRAM channel-binding attribute in client-final-message'],
     ['a missing channel binding', (n: string) => `r=${n},${PROOF}`, 'malformed SCRAM message'],
-    ['a wrong nonce', () => `c=biws,r=abcdefXXXX,${PROOF}`, 'invalid SCRAM response', 'Nonce does not match.'],
+    ['a wrong nonce', () => `c=biws,r=abcdefWRONGNONCE,${PROOF}`, 'invalid SCRAM response', 'Nonce does not match.'],
     ['a missing proof', (n: string) => `c=biws,r=${n}`, 'malformed SCRAM message', 'Attribute expected, but found end of string.'],
     ['a short proof', (n: string) => `c=biws,r=${n},p=AAAA`, 'malformed SCRAM message', 'Malformed proof in client-final-message.'],
     ['a non-base64 proof', (n: string) => `c=biws,r=${n},p=!!!!`, 'malformed SCRAM message', 'Malformed proof in client-final-message.'],

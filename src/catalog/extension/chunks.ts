@@ -11,10 +11,7 @@
  * extremes; a range that would overlap an existing chunk (after `set_chunk_time_interval`) is cut to
  * fit, as TimescaleDB resolves chunk collisions.
  */
-const F = '_timescaledb_functions';
-const C = '_timescaledb_catalog';
-const EXT = '@extschema@';
-const PATH = 'SET search_path = pg_catalog, pg_temp';
+import { CATALOG_SCHEMA as C, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F } from './schemas.js';
 
 export function chunksSql(): string {
   return `

@@ -9,10 +9,8 @@
  * keys referencing the table (42P16, as TimescaleDB), row-level security (0A000).
  */
 import { ErrCode as E } from './errcodes.js';
+import { EXTENSION_SCHEMA as EXT, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
 
-const F = '_timescaledb_functions';
-const I = '_timescaledb_internal';
-const EXT = '@extschema@';
 
 const DAY_US = '86400000000';
 

@@ -14,10 +14,8 @@
  * DIMENSION_SLICE_MINVALUE/MAXVALUE.
  */
 import { ErrCode as E } from './errcodes.js';
+import { CATALOG_SCHEMA as C, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
 
-const F = '_timescaledb_functions';
-const C = '_timescaledb_catalog';
-const I = '_timescaledb_internal';
 
 /** Types a time-argument (`older_than`, `newer_than`, …) may have; each gets an implicit cast. */
 const TIME_ARG_TYPES = ['interval', 'timestamptz', 'timestamp', 'date', 'smallint', 'integer', 'bigint'] as const;

@@ -13,14 +13,9 @@
  * functions fail with 0A000 "… not supported by Orbit yet".
  */
 import { ErrCode as E } from './errcodes.js';
+import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
 
-const F = '_timescaledb_functions';
-const C = '_timescaledb_catalog';
-const I = '_timescaledb_internal';
-const EXT = '@extschema@';
 
-/** Every function here runs with a fixed search_path, so catalog output (defs) is schema-qualified. */
-const PATH = 'SET search_path = pg_catalog, pg_temp';
 
 export function hypertableConvertSql(): string {
   return `

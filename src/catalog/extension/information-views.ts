@@ -3,9 +3,7 @@
  * `timescaledb_information.hypertables`, `.dimensions`, `.chunks` (exact columns of TimescaleDB 2.29
  * `sql/views.sql`, timescale_api.md §1.8) and the size functions of §1.7.
  */
-const F = '_timescaledb_functions';
-const C = '_timescaledb_catalog';
-const EXT = '@extschema@';
+import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FUNCTIONS_SCHEMA as F } from './schemas.js';
 const INFO = 'timescaledb_information';
 const INT_TYPES = "('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)";
 

@@ -10,12 +10,8 @@
  * (`older_than => '2020-01-01'`) is not accepted; write `TIMESTAMPTZ '2020-01-01'`.
  */
 import { ErrCode as E } from './errcodes.js';
+import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
 
-const F = '_timescaledb_functions';
-const C = '_timescaledb_catalog';
-const I = '_timescaledb_internal';
-const EXT = '@extschema@';
-const PATH = 'SET search_path = pg_catalog, pg_temp';
 const ARG = `${I}.orbit_time_arg`;
 
 export function showDropChunksSql(): string {

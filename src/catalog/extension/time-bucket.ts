@@ -19,9 +19,8 @@
  * `pg_proc.proisstrict` differs.
  */
 import { SqlState } from '../../sqlstate.js';
+import { EXTENSION_SCHEMA as EXT, FUNCTIONS_SCHEMA as F } from './schemas.js';
 
-const F = '_timescaledb_functions';
-const EXT = '@extschema@';
 
 /** PostgreSQL's epoch-relative default origins (TimescaleDB `DEFAULT_ORIGIN`, month origin). */
 const DEFAULT_ORIGIN = "TIMESTAMP '2000-01-03 00:00:00'";

@@ -14,7 +14,6 @@ import { refusal } from './session/refusals.js';
 import { analyse } from './session/statement-cache.js';
 import { loadParser } from './sql/parser.js';
 import { SqlState } from './sqlstate.js';
-import { TransactionStatus } from './wire/protocol/message-codes.js';
 import type { StorageAdapter } from './storage/types.js';
 
 export interface OrbitOptions {
@@ -158,7 +157,7 @@ export class Orbit implements Queryable {
         // A BEGIN through query()/exec() leaves a transaction open: keep the backend until it ends,
         // so no other session runs inside it.
         if (transactionControl || session.inTransaction) {
-          session.inTransaction = (await this.backend.transactionStatus(session)) !== TransactionStatus.Idle;
+          session.inTransaction = await this.backend.inTransaction(session);
         }
         keep = session.inTransaction;
         if (writes && !keep) await this.backend.routeDefaultRows(session);

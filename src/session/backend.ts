@@ -190,10 +190,10 @@ export class Backend {
     await this.runInternal(session, ROUTE_SQL);
   }
 
-  /** The backend's transaction status, asked with an empty query. */
-  async transactionStatus(session: BackendSession): Promise<TransactionStatus> {
+  /** Whether the backend is inside a transaction block (asked with an empty query). */
+  async inTransaction(session: BackendSession): Promise<boolean> {
     const out = await this.run(session, simpleQuery(''));
-    return lastReadyStatus(out) ?? TransactionStatus.Idle;
+    return (lastReadyStatus(out) ?? TransactionStatus.Idle) !== TransactionStatus.Idle;
   }
 
   /** Reads the owning session's settings after it may have changed them. */

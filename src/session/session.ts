@@ -203,8 +203,9 @@ export class Session implements BackendSession {
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
-      if (this.backend.routing.writes([plan.statement])) this.routePending = true;
-      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle);
+      const hypertable = this.backend.routing.writes([plan.statement]);
+      if (hypertable) this.routePending = true;
+      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);
       this.sink.write(this.copy.copyInResponse());
       return;
     } else {

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeCpuCsv } from './data/cpu-csv.js';
-import { orbitTcp } from './systems/orbit-tcp.js';
+import { orbitTcp, orbitTcpHypertable } from './systems/orbit-tcp.js';
 import { pgliteBlob } from './systems/pglite-blob.js';
 import type { CopyResult, CopySystem } from './systems/system.js';
 
-const SYSTEMS: Record<string, CopySystem> = { 'orbit-tcp': orbitTcp, 'pglite-blob': pgliteBlob };
+const SYSTEMS: Record<string, CopySystem> = { 'orbit-tcp': orbitTcp, 'orbit-tcp-ht': orbitTcpHypertable, 'pglite-blob': pgliteBlob };
 
 const { values } = parseArgs({
   options: {

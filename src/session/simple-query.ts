@@ -49,7 +49,10 @@ export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQu
       }),
     };
   }
-  const prelude = statements.filter((s) => s.kind === 'execute' && s.preparedName).map((s) => session.replayFor(s.preparedName!)).filter((x): x is string => x !== undefined);
+  const prelude = statements
+    .filter((s) => s.preparedName !== undefined && s.kind !== 'prepare' && s.kind !== 'deallocate')
+    .map((s) => session.replayFor(s.preparedName!))
+    .filter((x): x is string => x !== undefined);
   return { kind: 'run', sql: rewriteStatementNames(sql, statements, session), statements, prelude };
 }
 
@@ -58,14 +61,17 @@ export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQu
  * DEALLOCATE, token-exactly (PostgreSQL's own lexer finds the name token).
  */
 export function rewriteStatementNames(sql: string, statements: readonly ClassifiedStatement[], session: PlanningSession): string {
-  const named = statements.filter((s) => (s.kind === 'prepare' || s.kind === 'execute' || s.kind === 'deallocate') && s.preparedName !== undefined);
+  const named = statements.filter((s) => s.preparedName !== undefined);
   if (named.length === 0) return sql;
   const tokens = scanSql(sql);
   const edits: Array<{ start: number; end: number; text: string }> = [];
   for (const s of named) {
-    let i = tokens.findIndex((t) => t.start >= s.byteOffset);
+    // The name follows the statement's first token (PREPARE, EXECUTE, DEALLOCATE), or the EXECUTE
+    // keyword inside EXPLAIN EXECUTE / CREATE TABLE … AS EXECUTE.
+    const direct = s.kind === 'prepare' || s.kind === 'execute' || s.kind === 'deallocate';
+    let i = tokens.findIndex((t) => t.start >= s.byteOffset && (direct || t.text.toLowerCase() === 'execute'));
     if (i < 0) continue;
-    i++; // past PREPARE / EXECUTE / DEALLOCATE
+    i++;
     if (s.kind === 'deallocate' && tokens[i]?.text.toLowerCase() === 'prepare') i++;
     const token = tokens[i];
     if (!token) continue;

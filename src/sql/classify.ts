@@ -76,7 +76,18 @@ export function classify(stmt: ParsedStatement): ClassifiedStatement {
   }
 
   const callsSetConfig = functions.includes('set_config');
-  const base = { type, text, node, relations, functions, createsTempObject: createsTemp, byteOffset: stmt.byteOffset };
+  // EXPLAIN EXECUTE name and CREATE TABLE … AS EXECUTE name use a prepared statement too.
+  const nestedExecute = type === 'ExplainStmt' || type === 'CreateTableAsStmt' ? (node.query as { ExecuteStmt?: { name?: string } } | undefined)?.ExecuteStmt?.name : undefined;
+  const base = {
+    type,
+    text,
+    node,
+    relations,
+    functions,
+    createsTempObject: createsTemp,
+    byteOffset: stmt.byteOffset,
+    ...(nestedExecute !== undefined ? { preparedName: nestedExecute } : {}),
+  };
   switch (type) {
     case 'TransactionStmt':
       return { ...base, kind: StatementKind.transaction, changesSettings: false };

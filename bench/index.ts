@@ -7,11 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeCpuCsv } from './data/cpu-csv.js';
-import { orbitTcp, orbitTcpHypertable } from './systems/orbit-tcp.js';
-import { pgliteBlob } from './systems/pglite-blob.js';
+import { orbitTcp, orbitTcpHypertable, orbitTcpHypertableNoIndex } from './systems/orbit-tcp.js';
+import { pgliteBlob, pgliteBlobTimeIndex } from './systems/pglite-blob.js';
 import type { CopyResult, CopySystem } from './systems/system.js';
 
-const SYSTEMS: Record<string, CopySystem> = { 'orbit-tcp': orbitTcp, 'orbit-tcp-ht': orbitTcpHypertable, 'pglite-blob': pgliteBlob };
+const SYSTEMS: Record<string, CopySystem> = {
+  'orbit-tcp': orbitTcp,
+  'orbit-tcp-ht': orbitTcpHypertable,
+  'orbit-tcp-ht-noidx': orbitTcpHypertableNoIndex,
+  'pglite-blob': pgliteBlob,
+  'pglite-blob-idx': pgliteBlobTimeIndex,
+};
 
 const { values } = parseArgs({
   options: {

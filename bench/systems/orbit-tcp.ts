@@ -52,8 +52,15 @@ function orbitTcpSystem(name: string, setupSql: string): CopySystem {
 
 export const orbitTcp = orbitTcpSystem('orbit-tcp', '');
 
-/** The same load into a hypertable with 12-hour chunks (TSBS's default for this data set), no columnstore. */
+/**
+ * The same load into a hypertable with 12-hour chunks (TSBS's setting for this data set), no
+ * columnstore: with TimescaleDB's default time index, and without any index (routing cost alone).
+ */
 export const orbitTcpHypertable = orbitTcpSystem(
   'orbit-tcp-ht',
   "CREATE EXTENSION timescaledb; SELECT create_hypertable('cpu', by_range('time', INTERVAL '12 hours'));",
+);
+export const orbitTcpHypertableNoIndex = orbitTcpSystem(
+  'orbit-tcp-ht-noidx',
+  "CREATE EXTENSION timescaledb; SELECT create_hypertable('cpu', by_range('time', INTERVAL '12 hours'), create_default_indexes => false);",
 );

@@ -27,7 +27,22 @@ const { values } = parseArgs({
   },
 });
 
-if (values.suite !== 'copy') throw new Error(`unknown suite ${values.suite} (available: copy)`);
+if (values.suite === 'exclusion') {
+  const { runExclusion } = await import('./suites/exclusion.js');
+  const results = await runExclusion([10, 1000]);
+  for (const r of results) {
+    const base = results.find((x) => x.form === r.form)!;
+    console.log(
+      `${String(r.chunks).padStart(5)} chunks ${String(r.rows).padStart(8)} rows  ${r.form.padEnd(9)} one-hour query median ${r.medianMs.toFixed(2)} ms  p90 ${r.p90Ms.toFixed(2)} ms  ×${(r.medianMs / base.medianMs).toFixed(2)} of ${base.chunks} chunks`,
+    );
+  }
+  mkdirSync('bench/results', { recursive: true });
+  const file = join('bench/results', `exclusion-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ suite: 'exclusion', node: process.version, results }, null, 2));
+  console.log(`results: ${file}`);
+  process.exit(0);
+}
+if (values.suite !== 'copy') throw new Error(`unknown suite ${values.suite} (available: copy, exclusion)`);
 const results: CopyResult[] = [];
 for (const rows of values.rows!.split(',').map(Number)) {
   const csv = join(tmpdir(), `orbit-bench-cpu-${rows}.csv`);

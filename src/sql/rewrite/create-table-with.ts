@@ -8,12 +8,11 @@
  * `with_clause_parser.c`.
  */
 import { deparseSync } from 'pgsql-deparser';
+import { literal, parseOptions, qualifiedName, raiseSql, requireExtensionSql, splitOptions, dollarQuote, type DefElem, type OptionDefinition } from './timescaledb-options.js';
 import type { StatementRewrite } from './types.js';
 
-const NAMESPACES = ['timescaledb', 'tsdb'];
-
-/** TimescaleDB's options: canonical name (first) and aliases, and whether the value is boolean. */
-const OPTIONS = [
+/** TimescaleDB's CREATE TABLE options (create_table_with_clause.c). */
+const OPTIONS: readonly OptionDefinition[] = [
   { names: ['hypertable'], bool: true },
   { names: ['columnstore', 'enable_columnstore', 'compress'], bool: true },
   { names: ['partition_column', 'partitioning_column'], bool: false },
@@ -25,30 +24,14 @@ const OPTIONS = [
   { names: ['orderby', 'order_by', 'compress_orderby'], bool: false },
   { names: ['compress_index', 'compress_sparse_index', 'index', 'sparse_index'], bool: false },
   { names: ['chunk_origin', 'partition_origin', 'partitioning_origin', 'origin'], bool: false },
-] as const;
-
-type OptionName = (typeof OPTIONS)[number]['names'][0];
-
-interface DefElem {
-  defnamespace?: string;
-  defname: string;
-  arg?: Record<string, Record<string, unknown>>;
-}
-
-/** An error to raise from the generated block, with TimescaleDB's SQLSTATE and wording. */
-interface Failure {
-  readonly code: string;
-  readonly message: string;
-  readonly hint?: string;
-}
+];
 
 export function rewriteCreateTableWith(node: Record<string, unknown>): StatementRewrite | undefined {
   const all = ((node.options as Array<{ DefElem?: DefElem }> | undefined) ?? []).map((o) => o.DefElem).filter((d): d is DefElem => d !== undefined);
-  const ours = all.filter((d) => d.defnamespace !== undefined && NAMESPACES.includes(d.defnamespace.toLowerCase()));
+  const { ours, rest } = splitOptions(all);
   if (ours.length === 0) return undefined;
   const namespace = ours[0]!.defnamespace!;
-  const rest = all.filter((d) => !ours.includes(d));
-  const { values, failure } = parseOptions(ours);
+  const { values, failure } = parseOptions(ours, OPTIONS);
   const partitionSpec = node.partspec as { strategy?: string; partParams?: Array<{ PartitionElem?: { name?: string } }> } | undefined;
   let createNode: Record<string, unknown> = { ...node, options: rest.map((d) => ({ DefElem: d })) };
   if (rest.length === 0) delete createNode.options;
@@ -75,13 +58,12 @@ export function rewriteCreateTableWith(node: Record<string, unknown>): Statement
     problem = { code: '0A000', message: 'chunk origins are not supported by Orbit yet' };
   }
   const create = deparseSync({ CreateStmt: createNode } as never);
-  const relation = node.relation as { schemaname?: string; relname: string };
-  const name = relation.schemaname ? `${quoteIdent(relation.schemaname)}.${quoteIdent(relation.relname)}` : quoteIdent(relation.relname);
+  const name = qualifiedName(node.relation as { schemaname?: string; relname: string });
   const body = values.hypertable === 'false' && !problem
     ? // hypertable = false: an ordinary table (TimescaleDB ignores the other options then).
       `  EXECUTE ${literal(create)};`
     : problem
-      ? `  RAISE EXCEPTION USING ERRCODE = ${literal(problem.code)}, MESSAGE = ${literal(problem.message)}${problem.hint ? `, HINT = ${literal(problem.hint)}` : ''};`
+      ? `  ${raiseSql(problem)}`
       : hypertableBody(create, name, node.if_not_exists === true, partitionColumn, values);
   const sql = `DO ${dollarQuote(`
 DECLARE
@@ -89,17 +71,14 @@ DECLARE
   col pg_catalog.name := ${partitionColumn === undefined ? 'NULL' : literal(partitionColumn)};
   typ pg_catalog.regtype;
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'timescaledb') THEN
-    -- What PostgreSQL says about the options when the extension is not installed.
-    RAISE EXCEPTION 'unrecognized parameter namespace "%"', ${literal(namespace)} USING ERRCODE = '22023';
-  END IF;
+  ${requireExtensionSql(namespace)}
 ${body}
 END
 `)}`;
   return { sql, commandTag: 'CREATE TABLE' };
 }
 
-function hypertableBody(create: string, name: string, ifNotExists: boolean, partitionColumn: string | undefined, values: Partial<Record<OptionName, string>>): string {
+function hypertableBody(create: string, name: string, ifNotExists: boolean, partitionColumn: string | undefined, values: Record<string, string>): string {
   const lines: string[] = [];
   if (ifNotExists) {
     // PostgreSQL's own NOTICE for an existing relation, and nothing converted.
@@ -131,84 +110,6 @@ function hypertableBody(create: string, name: string, ifNotExists: boolean, part
   return lines.join('\n');
 }
 
-/** Values by canonical name (booleans normalised to 'true'/'false'), or TimescaleDB's error. */
-function parseOptions(defs: DefElem[]): { values: Partial<Record<OptionName, string>>; failure?: Failure } {
-  const values: Partial<Record<OptionName, string>> = {};
-  for (const d of defs) {
-    const option = OPTIONS.find((o) => (o.names as readonly string[]).includes(d.defname.toLowerCase()));
-    const qualified = `${d.defnamespace}.${d.defname}`;
-    if (!option) {
-      return {
-        values,
-        failure: { code: '22023', message: `unrecognized parameter "${qualified}"`, hint: `Valid timescaledb parameters are: ${OPTIONS.map((o) => o.names[0]).join(', ')}` },
-      };
-    }
-    const key = option.names[0];
-    if (values[key] !== undefined) return { values, failure: { code: '42P08', message: `duplicate parameter "${qualified}"` } };
-    const raw = argText(d);
-    if (raw === undefined) {
-      if (!option.bool) return { values, failure: { code: '22023', message: `parameter "${qualified}" must have a value` } };
-      values[key] = 'true';
-      continue;
-    }
-    if (option.bool) {
-      const b = parseBool(raw);
-      if (b === undefined) return { values, failure: { code: '22023', message: `invalid value for ${qualified} '${raw}'`, hint: `${qualified} must be a valid bool` } };
-      values[key] = b ? 'true' : 'false';
-    } else {
-      values[key] = raw;
-    }
-  }
-  return { values };
-}
-
-/** The option's value as PostgreSQL's defGetString gives it. */
-function argText(d: DefElem): string | undefined {
-  const arg = d.arg;
-  if (!arg) return undefined;
-  const [kind, v] = Object.entries(arg)[0] ?? [];
-  if (!v) return undefined;
-  switch (kind) {
-    case 'String':
-      return String(v.sval ?? '');
-    case 'Integer':
-      return String(v.ival ?? 0);
-    case 'Float':
-      return String(v.fval);
-    case 'Boolean':
-      return v.boolval === true ? 'true' : 'false';
-    case 'TypeName':
-      return ((v.names as Array<{ String: { sval: string } }>) ?? []).map((n) => n.String.sval).join('.');
-    default:
-      return undefined;
-  }
-}
-
-/** PostgreSQL's boolean input (boolin): prefixes of true/false/yes/no, on/of(f), 1/0, blanks trimmed. */
-function parseBool(text: string): boolean | undefined {
-  const v = text.trim().toLowerCase();
-  if (v.length === 0) return undefined;
-  if ('true'.startsWith(v) || 'yes'.startsWith(v) || v === 'on' || v === '1') return true;
-  if ('false'.startsWith(v) || 'no'.startsWith(v) || (v.length >= 2 && 'off'.startsWith(v)) || v === '0') return false;
-  return undefined;
-}
-
 function optionalName(value: string | undefined): string {
   return value === undefined ? 'NULL' : `${literal(value)}::pg_catalog.name`;
-}
-
-/** An escape-string literal: its meaning does not depend on standard_conforming_strings. */
-function literal(value: string): string {
-  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-/** A dollar-quoted string whose tag does not occur in `text`. */
-function dollarQuote(text: string): string {
-  let tag = 'orbit';
-  for (let n = 1; text.includes(`$${tag}$`); n++) tag = `orbit${n}`;
-  return `$${tag}$${text}$${tag}$`;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

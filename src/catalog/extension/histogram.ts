@@ -32,7 +32,8 @@ RETURNS integer[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
 DECLARE
   bucket integer;
 BEGIN
-  IF min > max THEN
+  -- C's comparison, which is false when either bound is NaN (width_bucket rejects NaN next).
+  IF min > max AND min <> 'NaN' AND max <> 'NaN' THEN
     RAISE EXCEPTION USING ERRCODE = '${E.internal_error}', MESSAGE = 'lower bound cannot exceed upper bound';
   END IF;
   IF cardinality(state) = 0 THEN

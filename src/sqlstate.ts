@@ -33,6 +33,10 @@ export const SqlState = {
   internal_error: 'XX000',
   invalid_sql_statement_name: '26000',
   duplicate_prepared_statement: '42P05',
+  undefined_column: '42703',
+  undefined_table: '42P01',
+  ambiguous_parameter: '42P08',
+  object_not_in_prerequisite_state: '55000',
 } as const;
 
 export type SqlStateName = keyof typeof SqlState;

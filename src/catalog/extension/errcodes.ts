@@ -10,6 +10,8 @@ export const ErrCode = {
   feature_not_supported: SqlState.feature_not_supported,
   invalid_parameter_value: SqlState.invalid_parameter_value,
   internal_error: SqlState.internal_error,
+  syntax_error: SqlState.syntax_error,
+  object_not_in_prerequisite_state: SqlState.object_not_in_prerequisite_state,
   // PostgreSQL Appendix A.
   insufficient_privilege: '42501',
   undefined_column: '42703',

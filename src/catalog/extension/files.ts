@@ -8,6 +8,7 @@
 import { bookendSql } from './bookend.js';
 import { controlFile } from './control.js';
 import { chunksSql } from './chunks.js';
+import { columnstoreSettingsSql } from './columnstore-settings.js';
 import { createHypertableSql } from './create-hypertable.js';
 import { helpersSql } from './helpers.js';
 import { histogramSql } from './histogram.js';
@@ -42,6 +43,7 @@ export function installScript(): string {
     hypertableConvertSql(),
     showDropChunksSql(),
     informationViewsSql(),
+    columnstoreSettingsSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
     '',
   ].join('\n');

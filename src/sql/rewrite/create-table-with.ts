@@ -9,6 +9,8 @@
  */
 import { deparseSync } from 'pgsql-deparser';
 import { literal, parseOptions, qualifiedName, raiseSql, requireExtensionSql, splitOptions, dollarQuote, type DefElem, type OptionDefinition } from './timescaledb-options.js';
+import { SqlState } from '../../sqlstate.js';
+import { alterTableSetSql, parseOrderBy, parseSegmentBy, type SettingsChange } from './alter-table-set.js';
 import type { StatementRewrite } from './types.js';
 
 /** TimescaleDB's CREATE TABLE options (create_table_with_clause.c). */
@@ -38,24 +40,31 @@ export function rewriteCreateTableWith(node: Record<string, unknown>): Statement
   let problem = failure;
   let partitionColumn = values.partition_column;
   if (!problem && values.hypertable === undefined) {
-    problem = { code: '22023', message: 'timescaledb options requires hypertable option' };
+    problem = { code: SqlState.invalid_parameter_value, message: 'timescaledb options requires hypertable option' };
   }
   if (!problem && values.hypertable === 'true' && partitionSpec) {
     // TimescaleDB accepts PARTITION BY RANGE on one column as another way to name the partition column.
     const column = partitionSpec.partParams?.length === 1 ? partitionSpec.partParams[0]?.PartitionElem?.name : undefined;
     if (partitionSpec.strategy !== 'PARTITION_STRATEGY_RANGE' || column === undefined) {
-      problem = { code: '0A000', message: 'hypertables support only single-column RANGE partitioning' };
+      problem = { code: SqlState.feature_not_supported, message: 'hypertables support only single-column RANGE partitioning' };
     } else {
       partitionColumn ??= column;
       createNode = { ...createNode };
       delete createNode.partspec;
     }
   }
-  if (!problem && values.hypertable === 'true' && (values.columnstore === 'true' || values.segmentby || values.orderby || values.compress_index)) {
-    problem = { code: '0A000', message: 'the columnstore is not supported by Orbit yet', hint: `Create the hypertable without "${namespace}.columnstore", "segmentby", "orderby" or "sparse_index".` };
+  // The columnstore is on by default, as in TimescaleDB; its settings are parsed as ALTER TABLE's.
+  let settings: SettingsChange | undefined;
+  if (!problem && values.hypertable === 'true' && values.columnstore !== 'false') {
+    const segmentby = values.segmentby === undefined ? undefined : parseSegmentBy(values.segmentby);
+    const orderby = values.orderby === undefined ? undefined : parseOrderBy(values.orderby);
+    if (segmentby && 'code' in segmentby) problem = segmentby;
+    else if (orderby && 'code' in orderby) problem = orderby;
+    else if (values.compress_index !== undefined) problem = { code: SqlState.feature_not_supported, message: 'sparse indexes are not supported by Orbit yet' };
+    else settings = { columnstore: 'true', ...(segmentby ? { segmentby } : {}), ...(orderby ? { orderby } : {}) };
   }
   if (!problem && values.chunk_origin !== undefined) {
-    problem = { code: '0A000', message: 'chunk origins are not supported by Orbit yet' };
+    problem = { code: SqlState.feature_not_supported, message: 'chunk origins are not supported by Orbit yet' };
   }
   const create = deparseSync({ CreateStmt: createNode } as never);
   const name = qualifiedName(node.relation as { schemaname?: string; relname: string });
@@ -64,7 +73,7 @@ export function rewriteCreateTableWith(node: Record<string, unknown>): Statement
       `  EXECUTE ${literal(create)};`
     : problem
       ? `  ${raiseSql(problem)}`
-      : hypertableBody(create, name, node.if_not_exists === true, partitionColumn, values);
+      : hypertableBody(create, name, node.if_not_exists === true, partitionColumn, values, settings);
   const sql = `DO ${dollarQuote(`
 DECLARE
   rel pg_catalog.regclass;
@@ -78,7 +87,14 @@ END
   return { sql, commandTag: 'CREATE TABLE' };
 }
 
-function hypertableBody(create: string, name: string, ifNotExists: boolean, partitionColumn: string | undefined, values: Record<string, string>): string {
+function hypertableBody(
+  create: string,
+  name: string,
+  ifNotExists: boolean,
+  partitionColumn: string | undefined,
+  values: Record<string, string>,
+  settings: SettingsChange | undefined,
+): string {
   const lines: string[] = [];
   if (ifNotExists) {
     // PostgreSQL's own NOTICE for an existing relation, and nothing converted.
@@ -91,7 +107,7 @@ function hypertableBody(create: string, name: string, ifNotExists: boolean, part
     WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
       AND a.atttypid IN ('pg_catalog.timestamptz'::pg_catalog.regtype, 'pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.date'::pg_catalog.regtype)
     ORDER BY a.attnum LIMIT 1;`,
-      `  IF col IS NULL THEN RAISE EXCEPTION 'partition column could not be determined' USING ERRCODE = '42703'; END IF;`,
+      `  IF col IS NULL THEN RAISE EXCEPTION 'partition column could not be determined' USING ERRCODE = '${SqlState.undefined_column}'; END IF;`,
       `  RAISE NOTICE 'using column "%" as partitioning column', col
     USING HINT = 'Use "timescaledb.partition_column" to specify a different column to use as partitioning column.';`,
     );
@@ -107,6 +123,8 @@ function hypertableBody(create: string, name: string, ifNotExists: boolean, part
   lines.push(`  PERFORM _timescaledb_functions.orbit_create_hypertable(rel,
     ROW(col, true, typ, ${interval === undefined ? 'NULL' : literal(interval)}, NULL, NULL)::_timescaledb_internal.dimension_info,
     ${values.create_default_indexes ?? 'true'}, false, false, ${optionalName(values.associated_schema)}, ${optionalName(values.associated_table_prefix)});`);
+  // The conversion rebuilt the table: look it up again.
+  if (settings) lines.push(`  rel := pg_catalog.to_regclass(${literal(name)});`, alterTableSetSql(settings));
   return lines.join('\n');
 }
 

@@ -5,6 +5,7 @@
  * per distinct text with its classification (session/statement-cache) and used by every path:
  * simple query, extended Parse and the in-process API.
  */
+import { rewriteAlterTableSet } from './alter-table-set.js';
 import { rewriteCreateTableWith } from './create-table-with.js';
 import type { StatementRewrite } from './types.js';
 
@@ -12,6 +13,7 @@ export type { StatementRewrite } from './types.js';
 
 export function rewriteStatement(type: string, node: Record<string, unknown>): StatementRewrite | undefined {
   if (type === 'CreateStmt' && node.options !== undefined) return rewriteCreateTableWith(node);
+  if (type === 'AlterTableStmt') return rewriteAlterTableSet(node);
   return undefined;
 }
 

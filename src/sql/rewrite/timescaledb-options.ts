@@ -4,6 +4,7 @@
  * them: names matched case-insensitively against a definition table with aliases, booleans with
  * PostgreSQL's boolean input, and its errors. Plus the quoting helpers the generated SQL needs.
  */
+import { SqlState } from '../../sqlstate.js';
 
 export const TIMESCALEDB_NAMESPACES = ['timescaledb', 'tsdb'];
 
@@ -43,21 +44,21 @@ export function parseOptions(defs: readonly DefElem[], definitions: readonly Opt
     const qualified = `${d.defnamespace}.${d.defname}`;
     if (!option) {
       const valid = definitions.map((o) => o.names[0]).join(', ');
-      return { values, failure: { code: '22023', message: `unrecognized parameter "${qualified}"`, hint: `Valid timescaledb parameters are: ${valid}` } };
+      return { values, failure: { code: SqlState.invalid_parameter_value, message: `unrecognized parameter "${qualified}"`, hint: `Valid timescaledb parameters are: ${valid}` } };
     }
     const key = option.names[0]!;
-    if (values[key] !== undefined) return { values, failure: { code: '42P08', message: `duplicate parameter "${qualified}"` } };
+    if (values[key] !== undefined) return { values, failure: { code: SqlState.ambiguous_parameter, message: `duplicate parameter "${qualified}"` } };
     if (reset) {
       values[key] = 'reset';
       continue;
     }
     const raw = argText(d);
     if (raw === undefined) {
-      if (!option.bool) return { values, failure: { code: '22023', message: `parameter "${qualified}" must have a value` } };
+      if (!option.bool) return { values, failure: { code: SqlState.invalid_parameter_value, message: `parameter "${qualified}" must have a value` } };
       values[key] = 'true';
     } else if (option.bool) {
       const b = parseBool(raw);
-      if (b === undefined) return { values, failure: { code: '22023', message: `invalid value for ${qualified} '${raw}'`, hint: `${qualified} must be a valid bool` } };
+      if (b === undefined) return { values, failure: { code: SqlState.invalid_parameter_value, message: `invalid value for ${qualified} '${raw}'`, hint: `${qualified} must be a valid bool` } };
       values[key] = b ? 'true' : 'false';
     } else {
       values[key] = raw;
@@ -103,7 +104,7 @@ export function raiseSql(f: Failure): string {
 /** The check every generated block starts with: without the extension, PostgreSQL's own error. */
 export function requireExtensionSql(namespace: string): string {
   return `IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'timescaledb') THEN
-    RAISE EXCEPTION 'unrecognized parameter namespace "%"', ${literal(namespace)} USING ERRCODE = '22023';
+    RAISE EXCEPTION 'unrecognized parameter namespace "%"', ${literal(namespace)} USING ERRCODE = '${SqlState.invalid_parameter_value}';
   END IF;`;
 }
 

@@ -57,5 +57,5 @@ CREATE TABLE e5 (time timestamptz) WITH (timescaledb.hypertable = maybe);
 CREATE TABLE e6 (time timestamptz) WITH (timescaledb.hypertable, timescaledb.partition_column = 'nope');
 CREATE TABLE e7 (time timestamptz) WITH (timescaledb.hypertable, timescaledb.chunk_interval = 'soon');
 SELECT count(*) FROM pg_class WHERE relname IN ('e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7');
--- The columnstore options wait for Orbit's columnstore (0A000).
+-- Columnstore options set the hypertable's columnstore settings (test/golden/columnstore/settings.sql).
 CREATE TABLE e8 (time timestamptz, device int) WITH (timescaledb.hypertable, timescaledb.segmentby = 'device');

@@ -11,7 +11,7 @@ import { Backend, type BackendSession } from './session/backend.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
-import { analyse } from './session/statement-cache.js';
+import { backendText } from './session/rewrite.js';
 import { loadParser } from './sql/parser.js';
 import { SqlState } from './sqlstate.js';
 import type { StorageAdapter } from './storage/types.js';
@@ -116,9 +116,12 @@ export class Orbit implements Queryable {
     let settingsChanged = false;
     let transactionControl = false;
     let writes = false;
-    const check = (sql: string): void => {
-      const analysis = analyse(sql);
-      if (!analysis.ok) return; // PostgreSQL raises the same syntax error itself
+    /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
+    const check = (original: string): string => {
+      const text = backendText(original);
+      if (!text.ok) throw text.error;
+      const { sql, analysis } = text;
+      if (!analysis.ok) return sql; // PostgreSQL raises the same syntax error itself
       for (const s of analysis.statements) {
         const refused = refusal(s, 'in-process');
         if (refused) throw refused;
@@ -126,10 +129,11 @@ export class Orbit implements Queryable {
         if (s.kind === 'transaction') transactionControl = true;
       }
       if (this.backend.routing.writes(analysis.statements)) writes = true;
+      return sql;
     };
     const run: Queryable = {
-      query: async <Row>(sql: string, params?: unknown[]) => {
-        check(sql);
+      query: async <Row>(original: string, params?: unknown[]) => {
+        const sql = check(original);
         try {
           return await this.rowStore.query<Row>(sql, params);
         } catch (err) {
@@ -138,8 +142,8 @@ export class Orbit implements Queryable {
           this.backend.unnamedOwner = undefined;
         }
       },
-      exec: async (sql: string) => {
-        check(sql);
+      exec: async (original: string) => {
+        const sql = check(original);
         try {
           return await this.rowStore.exec(sql);
         } catch (err) {

@@ -24,7 +24,7 @@ import type { Backend, BackendSession } from './backend.js';
 import { CopyIn } from './copy-in.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
-import { analyse } from './statement-cache.js';
+import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
 import { refusal } from './refusals.js';
@@ -264,9 +264,10 @@ export class Session implements BackendSession {
     }
     const parsed = readParse(msg.body);
     if (parsed.name === '' || this.prepared.has(parsed.name)) return false;
-    const analysis = analyse(parsed.query);
-    if (!analysis.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
-    const query = rewriteStatementNames(parsed.query, analysis.statements, this);
+    const text = backendText(parsed.query);
+    const analysis = text.ok ? text.analysis : undefined;
+    if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    const query = rewriteStatementNames(text.sql, analysis.statements, this);
     this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
     this.sink.write(PARSE_COMPLETE);
     return true;
@@ -284,8 +285,10 @@ export class Session implements BackendSession {
     switch (msg.type) {
       case FrontendMessage.Parse: {
         const parsed = readParse(msg.body);
-        const analysis = analyse(parsed.query);
-        const parse = analysis.ok ? { ...parsed, query: rewriteStatementNames(parsed.query, analysis.statements, this) } : parsed;
+        const text = backendText(parsed.query);
+        if (!text.ok) return this.reject(text.error, false);
+        const analysis = text.analysis;
+        const parse = analysis.ok ? { ...parsed, query: rewriteStatementNames(text.sql, analysis.statements, this) } : parsed;
         const stmt = analysis.ok ? analysis.statements[0] : undefined;
         if (analysis.ok) {
           const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);

@@ -8,6 +8,7 @@
 import { controlFile } from './control.js';
 import { chunksSql } from './chunks.js';
 import { createHypertableSql } from './create-hypertable.js';
+import { gapfillSql } from './gapfill.js';
 import { helpersSql } from './helpers.js';
 import { hypertableCatalogSql } from './hypertable-catalog.js';
 import { hypertableConvertSql } from './hypertable-convert.js';
@@ -32,6 +33,7 @@ export function installScript(): string {
     schemasSql(),
     helpersSql(),
     timeBucketSql(),
+    gapfillSql(),
     hypertableCatalogSql(),
     createHypertableSql(),
     chunksSql(),

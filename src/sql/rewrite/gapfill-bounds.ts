@@ -49,7 +49,7 @@ export function gapfillArgs(call: Fields): GapfillArgs {
     if (n) named.set(n.name.toLowerCase(), n.arg);
     else positional.push(arg);
   }
-  const zoned = named.has('timezone') || positional.length >= 5 || (positional.length >= 3 && textLike(positional[2]!, positional[0]!));
+  const zoned = named.has('timezone') || positional.length >= 5 || (positional.length >= 3 && textLike(positional[2]!, positional[0]!, positional.length));
   const names = zoned ? PARAM_NAMES : PARAM_NAMES.filter((n) => n !== 'timezone');
   const byName = new Map<string, Node>(named);
   positional.forEach((arg, i) => {
@@ -71,7 +71,14 @@ export function gapfillArgs(call: Fields): GapfillArgs {
 const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'char']);
 const TEXT_FUNCTIONS = new Set(['current_setting', 'concat', 'format', 'lower', 'upper', 'trim', 'btrim', 'replace', 'substr', 'substring']);
 
-function textLike(node: Node, width: Node): boolean {
+/** An interval width written as an untyped literal or cast to interval: the timezone variant is possible. */
+function intervalWidth(width: Node): boolean {
+  if (as<Fields>(width, 'A_Const')?.sval !== undefined) return true;
+  const cast = as<{ typeName: Fields }>(width, 'TypeCast');
+  return cast !== undefined && ((cast.typeName.names as Node[]) ?? []).some((n) => as<{ sval: string }>(n, 'String')?.sval === 'interval');
+}
+
+function textLike(node: Node, width: Node, count: number): boolean {
   const type = kind(node);
   if (type === 'A_Const') return as<Fields>(node, 'A_Const')!.sval !== undefined;
   if (type === 'TypeCast') {
@@ -79,13 +86,15 @@ function textLike(node: Node, width: Node): boolean {
     return TEXT_TYPES.has(names[names.length - 1] ?? '');
   }
   if (type === 'FuncCall') return TEXT_FUNCTIONS.has(funcName(node)!);
-  if (type === 'CoalesceExpr') return ((as<{ args: Node[] }>(node, 'CoalesceExpr')!.args) ?? []).some((a) => textLike(a, width));
+  if (type === 'CoalesceExpr') return ((as<{ args: Node[] }>(node, 'CoalesceExpr')!.args) ?? []).some((a) => textLike(a, width, count));
   if (type === 'CaseExpr') {
     const c = as<{ args: Node[]; defresult?: Node }>(node, 'CaseExpr')!;
-    return c.args.some((w) => textLike(as<{ result: Node }>(w, 'CaseWhen')!.result, width));
+    return c.args.some((w) => textLike(as<{ result: Node }>(w, 'CaseWhen')!.result, width, count));
   }
-  // An untyped parameter resolves like an untyped literal, unless the width shows an integer variant.
-  if (type === 'ParamRef') return kind(width) !== 'A_Const' || as<Fields>(width, 'A_Const')!.sval !== undefined;
+  // An untyped parameter resolves like an untyped literal; only an interval width allows the variant.
+  if (type === 'ParamRef') return intervalWidth(width);
+  // A column can only be a timezone (a start column is an error either way).
+  if (type === 'ColumnRef') return count === 3 && intervalWidth(width);
   return false;
 }
 

@@ -60,14 +60,22 @@ const isGroupingSet = (n: Node) => kind(n) === 'GroupingSet';
 
 function rewriteSelect(select: Fields): Fields {
   const targets = (select.targetList as Node[]).map((t) => as<{ name?: string; val: Node }>(t, 'ResTarget')!);
-  const calls = new Map<string, Node>();
+  // Every call in the target list counts; a window's ORDER BY naming the call again does not (in
+  // PostgreSQL it refers to the target list entry).
+  const calls: Node[] = [];
   for (const t of targets) {
     walk(t.val, (n, type) => {
-      if (type === 'FuncCall' && funcName(n) === 'time_bucket_gapfill') calls.set(fingerprint(n), n);
+      if (type === 'FuncCall' && funcName(n) === 'time_bucket_gapfill') calls.push(n);
+      if (type === 'FuncCall' && as<Fields>(n, 'FuncCall')!.over) {
+        walk(as<Fields>(n, 'FuncCall')!.args, (m, t2) => {
+          if (t2 === 'FuncCall' && funcName(m) === 'time_bucket_gapfill') calls.push(m);
+        });
+        return false;
+      }
     });
   }
-  if (calls.size > 1) throw new OrbitError(SqlState.feature_not_supported, 'multiple time_bucket_gapfill calls not allowed');
-  const call = [...calls.values()][0]!;
+  if (calls.length > 1) throw new OrbitError(SqlState.feature_not_supported, 'multiple time_bucket_gapfill calls not allowed');
+  const call = calls[0]!;
   const callKey = fingerprint(call);
 
   const groups = (select.groupClause as Node[]).map((g) => {

@@ -68,6 +68,7 @@ export function gapfillArgs(call: Fields): GapfillArgs {
   };
 }
 
+const DATETIME_LITERAL = /^\s*(\d|now\b|today\b|tomorrow\b|yesterday\b|epoch\b|-?infinity\b|allballs\b)/i;
 const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'char']);
 const TEXT_FUNCTIONS = new Set(['current_setting', 'concat', 'format', 'lower', 'upper', 'trim', 'btrim', 'replace', 'substr', 'substring']);
 
@@ -80,7 +81,13 @@ function intervalWidth(width: Node): boolean {
 
 function textLike(node: Node, width: Node, count: number): boolean {
   const type = kind(node);
-  if (type === 'A_Const') return as<Fields>(node, 'A_Const')!.sval !== undefined;
+  if (type === 'A_Const') {
+    const sval = as<{ sval?: { sval?: string } }>(node, 'A_Const')!.sval;
+    if (sval === undefined) return false;
+    // PostgreSQL takes an untyped literal here as a timezone when the column is timestamptz and as
+    // a start when it is a date or timestamp; which it is shows only in the literal.
+    return count >= 5 || !DATETIME_LITERAL.test(sval.sval ?? '');
+  }
   if (type === 'TypeCast') {
     const names = ((as<{ typeName: Fields }>(node, 'TypeCast')!.typeName.names as Node[]) ?? []).map((n) => as<{ sval: string }>(n, 'String')?.sval);
     return TEXT_TYPES.has(names[names.length - 1] ?? '');

@@ -11,7 +11,7 @@ import { Backend, type BackendSession } from './session/backend.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
-import { analyse } from './session/statement-cache.js';
+import { backendText } from './session/rewrite.js';
 import { loadParser, spliceSql } from './sql/parser.js';
 import { rewriteEdits } from './sql/rewrite/index.js';
 import { SqlState } from './sqlstate.js';
@@ -117,9 +117,11 @@ export class Orbit implements Queryable {
     let settingsChanged = false;
     let transactionControl = false;
     let writes = false;
-    /** Checks `sql` against Orbit's refusals and notes its effects; returns what PostgreSQL runs. */
-    const check = (sql: string): string => {
-      const analysis = analyse(sql);
+    /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
+    const check = (original: string): string => {
+      const text = backendText(original);
+      if (!text.ok) throw text.error;
+      const { sql, analysis } = text;
       if (!analysis.ok) return sql; // PostgreSQL raises the same syntax error itself
       for (const s of analysis.statements) {
         const refused = refusal(s, 'in-process');

@@ -17,6 +17,7 @@ export const SqlState = {
   idle_in_transaction_session_timeout: '25P03',
   syntax_error: '42601',
   undefined_object: '42704',
+  undefined_function: '42883',
   duplicate_object: '42710',
   invalid_parameter_value: '22023',
   numeric_value_out_of_range: '22003',

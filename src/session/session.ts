@@ -25,7 +25,7 @@ import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
-import { analyse } from './statement-cache.js';
+import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
 import { refusal } from './refusals.js';
@@ -268,9 +268,10 @@ export class Session implements BackendSession {
     }
     const parsed = readParse(msg.body);
     if (parsed.name === '' || this.prepared.has(parsed.name)) return false;
-    const analysis = analyse(parsed.query);
-    if (!analysis.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
-    const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(parsed.query, analysis.statements, this);
+    const text = backendText(parsed.query);
+    const analysis = text.ok ? text.analysis : undefined;
+    if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this);
     this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
     this.sink.write(PARSE_COMPLETE);
     return true;
@@ -288,10 +289,12 @@ export class Session implements BackendSession {
     switch (msg.type) {
       case FrontendMessage.Parse: {
         const parsed = readParse(msg.body);
-        const analysis = analyse(parsed.query);
-        // A rewritten statement (sql/rewrite) is one statement: its rewrite replaces the whole text.
+        const text = backendText(parsed.query);
+        if (!text.ok) return this.reject(text.error, false);
+        const analysis = text.analysis;
+        // A statement rewritten whole (sql/rewrite: CREATE TABLE … WITH, ALTER TABLE … SET) replaces the text.
         const rewritten = analysis.ok && analysis.statements.length === 1 ? analysis.statements[0]!.rewrite?.sql : undefined;
-        const parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(parsed.query, analysis.statements, this) } : parsed;
+        const parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, analysis.statements, this) } : parsed;
         const stmt = analysis.ok ? analysis.statements[0] : undefined;
         if (analysis.ok) {
           const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);

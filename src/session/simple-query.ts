@@ -1,7 +1,7 @@
 /**
  * @module session/simple-query
- * Plans a simple Query message for a session: run as is, with the session's prepared-statement
- * names put in, handled as COPY FROM STDIN, or refused.
+ * Plans a simple Query message for a session: run as is (after Orbit's rewrites, session/rewrite.ts),
+ * with the session's prepared-statement names put in, handled as COPY FROM STDIN, or refused.
  */
 import type { OrbitError } from '../errors.js';
 import { OrbitError as Err } from '../errors.js';
@@ -10,7 +10,7 @@ import { scanSql, spliceSql } from '../sql/parser.js';
 import { SqlState } from '../sqlstate.js';
 import { rewriteEdits } from '../sql/rewrite/index.js';
 import { refusal } from './refusals.js';
-import { analyse } from './statement-cache.js';
+import { backendText } from './rewrite.js';
 
 export type SimpleQueryPlan =
   | {
@@ -33,8 +33,10 @@ export interface PlanningSession {
   replayFor(clientName: string): string | undefined;
 }
 
-export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQueryPlan {
-  const analysis = analyse(sql);
+export function planSimpleQuery(original: string, session: PlanningSession): SimpleQueryPlan {
+  const text = backendText(original);
+  if (!text.ok) return { kind: 'reject', error: text.error };
+  const { sql, analysis } = text;
   // Text PostgreSQL cannot parse goes to PostgreSQL unchanged, so the client gets its exact error.
   if (!analysis.ok) return { kind: 'run', sql, statements: [], prelude: [] };
   const statements = analysis.statements;

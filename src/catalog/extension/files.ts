@@ -10,6 +10,7 @@ import { controlFile } from './control.js';
 import { chunksSql } from './chunks.js';
 import { columnstoreSettingsSql } from './columnstore-settings.js';
 import { createHypertableSql } from './create-hypertable.js';
+import { gapfillSql } from './gapfill.js';
 import { helpersSql } from './helpers.js';
 import { histogramSql } from './histogram.js';
 import { hypertableCatalogSql } from './hypertable-catalog.js';
@@ -37,6 +38,7 @@ export function installScript(): string {
     timeBucketSql(),
     bookendSql(),
     histogramSql(),
+    gapfillSql(),
     hypertableCatalogSql(),
     createHypertableSql(),
     chunksSql(),

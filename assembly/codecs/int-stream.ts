@@ -1,0 +1,292 @@
+/**
+ * @module int-stream
+ * Integer streams: one codec byte, then CONSTANT, PACK, RLE or DICT (format in
+ * docs/design/columnstore-codecs.md). Every integer-like column (timestamps, int64/32/16, booleans,
+ * dictionary ids, decimal mantissas) ends up here as i64 values.
+ *
+ * PACK = differencing of order 0 (frame of reference: v − min), 1 (delta) or 2 (delta-of-delta),
+ * zig-zag for orders 1–2, then bit-packing in 128-value blocks with one width byte per block.
+ * The encoder picks the order with the smallest size (ties go to the lower order).
+ * Arithmetic wraps modulo 2^64, so INT64_MIN/MAX and any delta round-trip exactly.
+ */
+import {
+  BLOCK, bitWidth, packBits, packedBytes, readVarint, unpackBits, unzigzag, varintEnd, varintLength,
+  writeVarint, zigzag,
+} from './bitpack';
+import { scratch1, scratch2, scratch3, table } from './memory';
+
+export const CODEC_CONSTANT: u8 = 1;
+export const CODEC_PACK: u8 = 2;
+export const CODEC_RLE: u8 = 3;
+export const CODEC_DICT: u8 = 4;
+
+/** DICT is tried only on streams of at least this many values with at most DICT_MAX distinct ones. */
+const DICT_MIN_VALUES: i32 = 16;
+const DICT_MAX: i32 = 256;
+const TABLE_BITS: u64 = 10;
+const TABLE_SLOTS: i32 = 1 << <i32>TABLE_BITS;
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): i64 {
+  return load<i64>(p + (<usize>i << 3));
+}
+
+/** The i-th residual of order `order` (i counts residuals, not values). */
+// @ts-ignore: decorator
+@inline function residual(src: usize, i: i32, order: i32, base: i64): u64 {
+  if (order == 0) return <u64>(at(src, i) - base);
+  if (order == 1) return zigzag(at(src, i + 1) - at(src, i));
+  return zigzag(at(src, i + 2) - 2 * at(src, i + 1) + at(src, i));
+}
+
+function minOf(src: usize, n: i32): i64 {
+  let m = at(src, 0);
+  for (let i = 1; i < n; i++) {
+    const v = at(src, i);
+    if (v < m) m = v;
+  }
+  return m;
+}
+
+function headerBytes(src: usize, n: i32, order: i32): i32 {
+  if (order < 2 || n < 2) return 1 + 8;
+  return 1 + 8 + varintLength(zigzag(at(src, 1) - at(src, 0)));
+}
+
+/** Size in bytes of PACK with the given order (without the codec byte). */
+function orderSize(src: usize, n: i32, order: i32, base: i64): i32 {
+  const count = n > order ? n - order : 0;
+  let size = headerBytes(src, n, order);
+  for (let b = 0; b < count; b += BLOCK) {
+    const end = min(b + BLOCK, count);
+    let bits: u64 = 0;
+    for (let i = b; i < end; i++) bits |= residual(src, i, order, base);
+    size += 1 + packedBytes(end - b, bitWidth(bits));
+  }
+  return size;
+}
+
+/** Order chosen by the last `packSize` call. */
+let bestOrder: i32 = 0;
+
+/** Smallest PACK size over orders 0–2 (sets `bestOrder`). */
+export function packSize(src: usize, n: i32): i32 {
+  const base = minOf(src, n);
+  let best = orderSize(src, n, 0, base);
+  bestOrder = 0;
+  for (let order = 1; order <= 2; order++) {
+    const size = orderSize(src, n, order, base);
+    if (size < best) {
+      best = size;
+      bestOrder = order;
+    }
+  }
+  return best;
+}
+
+/** Writes PACK (no codec byte) for n ≥ 1 values; returns the pointer after it. */
+export function packWrite(src: usize, n: i32, dst: usize): usize {
+  packSize(src, n);
+  const order = bestOrder;
+  const base = minOf(src, n);
+  store<u8>(dst++, <u8>order);
+  store<i64>(dst, order == 0 ? base : at(src, 0));
+  dst += 8;
+  if (order == 2 && n >= 2) dst = writeVarint(dst, zigzag(at(src, 1) - at(src, 0)));
+  const count = n > order ? n - order : 0;
+  const res = scratch1;
+  for (let i = 0; i < count; i++) store<u64>(res + (<usize>i << 3), residual(src, i, order, base));
+  for (let b = 0; b < count; b += BLOCK) {
+    const len = min(BLOCK, count - b);
+    const p = res + (<usize>b << 3);
+    let bits: u64 = 0;
+    for (let i = 0; i < len; i++) bits |= load<u64>(p + (<usize>i << 3));
+    const width = bitWidth(bits);
+    store<u8>(dst++, <u8>width);
+    dst = packBits(p, len, width, dst);
+  }
+  return dst;
+}
+
+/** Reads PACK (no codec byte) into n i64s at dst; returns the pointer after it, or 0 if malformed. */
+export function packRead(src: usize, n: i32, dst: usize): usize {
+  const order = <i32>load<u8>(src++);
+  if (order > 2) return 0;
+  const first = load<i64>(src);
+  src += 8;
+  let d1: i64 = 0;
+  if (order == 2 && n >= 2) {
+    d1 = unzigzag(readVarint(src));
+    src = varintEnd;
+  }
+  const count = n > order ? n - order : 0;
+  const out = dst + (<usize>order << 3);
+  for (let b = 0; b < count; b += BLOCK) {
+    const width = <i32>load<u8>(src++);
+    if (width > 64) return 0;
+    src = unpackBits(src, min(BLOCK, count - b), width, out + (<usize>b << 3));
+  }
+  if (order == 0) {
+    for (let i = 0; i < n; i++) store<i64>(dst + (<usize>i << 3), at(dst, i) + first);
+  } else if (order == 1) {
+    let prev = first;
+    store<i64>(dst, prev);
+    for (let i = 1; i < n; i++) {
+      prev += unzigzag(<u64>at(dst, i));
+      store<i64>(dst + (<usize>i << 3), prev);
+    }
+  } else {
+    let prev = first;
+    let delta = d1;
+    store<i64>(dst, prev);
+    if (n >= 2) store<i64>(dst + 8, prev += delta);
+    for (let i = 2; i < n; i++) {
+      delta += unzigzag(<u64>at(dst, i));
+      prev += delta;
+      store<i64>(dst + (<usize>i << 3), prev);
+    }
+  }
+  return src;
+}
+
+/** Splits into runs: values to `vals`, lengths − 1 to `lens`; returns the run count. */
+function runs(src: usize, n: i32, vals: usize, lens: usize): i32 {
+  let r = 0;
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i == n || at(src, i) != at(src, start)) {
+      store<i64>(vals + (<usize>r << 3), at(src, start));
+      store<i64>(lens + (<usize>r << 3), i - start - 1);
+      r++;
+      start = i;
+    }
+  }
+  return r;
+}
+
+function countRuns(src: usize, n: i32): i32 {
+  let r = 1;
+  for (let i = 1; i < n; i++) if (at(src, i) != at(src, i - 1)) r++;
+  return r;
+}
+
+/**
+ * Builds a dictionary in first-occurrence order: values to `vals`, ids to `ids`.
+ * Returns the number of distinct values, or −1 past DICT_MAX.
+ */
+function buildDict(src: usize, n: i32, vals: usize, ids: usize): i32 {
+  const keys = table;
+  const slots = table + (<usize>TABLE_SLOTS << 3);
+  memory.fill(slots, 0xff, <usize>TABLE_SLOTS << 2);
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const v = at(src, i);
+    let h = <i32>((<u64>v * 0x9e3779b97f4a7c15) >>> (64 - TABLE_BITS));
+    let id = -1;
+    while (true) {
+      const s = load<i32>(slots + (<usize>h << 2));
+      if (s < 0) break;
+      if (load<i64>(keys + (<usize>h << 3)) == v) {
+        id = s;
+        break;
+      }
+      h = (h + 1) & (TABLE_SLOTS - 1);
+    }
+    if (id < 0) {
+      if (d == DICT_MAX) return -1;
+      id = d++;
+      store<i32>(slots + (<usize>h << 2), id);
+      store<i64>(keys + (<usize>h << 3), v);
+      store<i64>(vals + (<usize>id << 3), v);
+    }
+    store<i64>(ids + (<usize>i << 3), id);
+  }
+  return d;
+}
+
+/** Encodes n ≥ 1 i64s at src as an integer stream (codec byte first); returns the pointer after it. */
+export function writeIntStream(src: usize, n: i32, dst: usize): usize {
+  const nRuns = countRuns(src, n);
+  if (nRuns == 1) {
+    store<u8>(dst, CODEC_CONSTANT);
+    return writeVarint(dst + 1, zigzag(at(src, 0)));
+  }
+  let codec = CODEC_PACK;
+  let best = packSize(src, n);
+  if (nRuns * 2 <= n) {
+    runs(src, n, scratch2, scratch3);
+    const size = varintLength(nRuns) + packSize(scratch2, nRuns) + packSize(scratch3, nRuns);
+    if (size < best) {
+      best = size;
+      codec = CODEC_RLE;
+    }
+  }
+  let d = -1;
+  if (n >= DICT_MIN_VALUES) {
+    d = buildDict(src, n, scratch2, scratch3);
+    if (d > 0) {
+      const size = varintLength(d) + packSize(scratch2, d) + packSize(scratch3, n);
+      if (size < best) {
+        best = size;
+        codec = CODEC_DICT;
+      }
+    }
+  }
+  store<u8>(dst++, codec);
+  if (codec == CODEC_PACK) return packWrite(src, n, dst);
+  if (codec == CODEC_RLE) {
+    runs(src, n, scratch2, scratch3);
+    dst = writeVarint(dst, nRuns);
+    dst = packWrite(scratch2, nRuns, dst);
+    return packWrite(scratch3, nRuns, dst);
+  }
+  // DICT: scratch2/scratch3 still hold the dictionary from buildDict (RLE was not chosen after it).
+  dst = writeVarint(dst, d);
+  dst = packWrite(scratch2, d, dst);
+  return packWrite(scratch3, n, dst);
+}
+
+/** Decodes an integer stream of n values into i64s at dst; returns the pointer after it, or 0 if malformed. */
+export function readIntStream(src: usize, n: i32, dst: usize): usize {
+  const codec = load<u8>(src++);
+  if (codec == CODEC_CONSTANT) {
+    const v = unzigzag(readVarint(src));
+    for (let i = 0; i < n; i++) store<i64>(dst + (<usize>i << 3), v);
+    return varintEnd;
+  }
+  if (codec == CODEC_PACK) return packRead(src, n, dst);
+  if (codec == CODEC_RLE) {
+    const r64 = readVarint(src);
+    if (r64 < 1 || r64 > <u64>n) return 0;
+    const r = <i32>r64;
+    src = packRead(varintEnd, r, scratch2);
+    if (src == 0) return 0;
+    src = packRead(src, r, scratch3);
+    if (src == 0) return 0;
+    let o = 0;
+    for (let j = 0; j < r; j++) {
+      const len = <u64>at(scratch3, j) + 1;
+      if (len > <u64>(n - o)) return 0;
+      const v = at(scratch2, j);
+      const end = o + <i32>len;
+      for (; o < end; o++) store<i64>(dst + (<usize>o << 3), v);
+    }
+    return o == n ? src : 0;
+  }
+  if (codec == CODEC_DICT) {
+    const d64 = readVarint(src);
+    if (d64 < 1 || d64 > <u64>DICT_MAX) return 0;
+    const d = <i32>d64;
+    src = packRead(varintEnd, d, scratch2);
+    if (src == 0) return 0;
+    src = packRead(src, n, dst);
+    if (src == 0) return 0;
+    for (let i = 0; i < n; i++) {
+      const id = <u64>at(dst, i);
+      if (id >= <u64>d) return 0;
+      store<i64>(dst + (<usize>i << 3), at(scratch2, <i32>id));
+    }
+    return src;
+  }
+  return 0;
+}

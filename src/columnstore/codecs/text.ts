@@ -5,14 +5,15 @@
  *
  * Body after the codec byte: flags u8, entries varint, raw length varint, [stored length varint
  * if deflated], dictionary bytes (per entry: UTF-8 length varint + UTF-8 bytes), ids stream.
- * The dictionary is deflated (fflate) when that saves ≥ 10% of at least 64 bytes: repetitive
- * high-cardinality strings (log lines, URLs) shrink a lot, short tag values never qualify.
+ * The dictionary is deflated (fflate) when that saves ≥ 10% of at least 256 bytes: repetitive
+ * high-cardinality strings (log lines, URLs) shrink a lot; small tag dictionaries would not repay
+ * the inflate call.
  */
 import { deflateSync, inflateSync } from 'fflate';
 import type { CodecBackend } from './backend.js';
 import { ByteReader, ByteWriter, Codec, TextFlag, corrupt } from './format.js';
 
-const DEFLATE_MIN_BYTES = 64;
+const DEFLATE_MIN_BYTES = 256;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -103,34 +103,6 @@ export function packBits(src: usize, n: i32, width: i32, dst: usize): usize {
   return out;
 }
 
-/** Unpacks `n` values of `width` bits from `src` to u64s at `dst`; returns the pointer after the input. */
-export function unpackBits(src: usize, n: i32, width: i32, dst: usize): usize {
-  if (width == 0) {
-    memory.fill(dst, 0, <usize>n << 3);
-    return src;
-  }
-  const mask = lowMask(width);
-  if (width <= 56) {
-    // One unaligned 8-byte load holds any value of ≤ 56 bits whatever its bit offset (≤ 7).
-    let bit: usize = 0;
-    for (let i = 0; i < n; i++) {
-      store<u64>(dst + (<usize>i << 3), (load<u64>(src + (bit >> 3)) >>> <u64>(bit & 7)) & mask);
-      bit += <usize>width;
-    }
-  } else {
-    let bit: usize = 0;
-    for (let i = 0; i < n; i++) {
-      const p = src + (bit >> 3);
-      const s = <u64>(bit & 7);
-      let v = load<u64>(p) >>> s;
-      if (s != 0) v |= <u64>load<u8>(p + 8) << (64 - s);
-      store<u64>(dst + (<usize>i << 3), v & mask);
-      bit += <usize>width;
-    }
-  }
-  return src + <usize>packedBytes(n, width);
-}
-
 // Bit writer state (module globals: one writer at a time, no allocation).
 let wAcc: u64 = 0;
 let wUsed: i32 = 0;

@@ -13,7 +13,7 @@
  */
 import { readVarint, varintEnd, writeVarint } from './bitpack';
 import { gorillaRead, gorillaWrite } from './gorilla';
-import { CODEC_CONSTANT, readIntStream, writeIntStream } from './int-stream';
+import { CODEC_CONSTANT, OUT_F32, OUT_F64, readIntStream, writeIntStream } from './int-stream';
 import { exceptions, mantissas } from './memory';
 
 export const CODEC_DECIMAL: u8 = 5;
@@ -166,15 +166,8 @@ export function readFloatStream(src: usize, n: i32, is32: bool, dst: usize): usi
     readVarint(src);
     src = varintEnd + (is32 ? 4 : 8);
   }
-  src = readIntStream(src, n, dst);
+  src = readIntStream(src, n, dst, is32 ? OUT_F32 : OUT_F64, pow10(k));
   if (src == 0) return 0;
-  const p = pow10(k);
-  // In place: slot i (8 bytes) is read before slot i is written, and f32 slots never overtake.
-  if (is32) {
-    for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), <f32>(<f64>load<i64>(dst + (<usize>i << 3)) / p));
-  } else {
-    for (let i = 0; i < n; i++) store<f64>(dst + (<usize>i << 3), <f64>load<i64>(dst + (<usize>i << 3)) / p);
-  }
   let q = list;
   let i = -1;
   for (let j = 0; j < e; j++) {

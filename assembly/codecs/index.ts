@@ -62,6 +62,7 @@ export function widen(n: i32, type: i32): i32 {
 
 /** Converts n i64 slots to `type` in place (forwards: narrower elements never overtake their source). */
 export function narrow(n: i32, type: i32): void {
+  if (type == I64) return;
   for (let i = 0; i < n; i++) {
     const v = load<i64>(values + (<usize>i << 3));
     if (type == F64) store<f64>(values + (<usize>i << 3), <f64>v);

@@ -10,8 +10,8 @@
  * Arithmetic wraps modulo 2^64, so INT64_MIN/MAX and any delta round-trip exactly.
  */
 import {
-  BLOCK, bitWidth, packBits, packedBytes, readVarint, unpackBits, unzigzag, varintEnd, varintLength,
-  writeVarint, zigzag,
+  BLOCK, bitWidth, packBits, packedBytes, readBits, readVarint, unzigzag, varintEnd, varintLength, writeVarint,
+  zigzag,
 } from './bitpack';
 import { scratch1, scratch2, scratch3, table } from './memory';
 
@@ -84,10 +84,15 @@ export function packSize(src: usize, n: i32): i32 {
   return best;
 }
 
-/** Writes PACK (no codec byte) for n ≥ 1 values; returns the pointer after it. */
-export function packWrite(src: usize, n: i32, dst: usize): usize {
-  packSize(src, n);
-  const order = bestOrder;
+/**
+ * Writes PACK (no codec byte) for n ≥ 1 values; returns the pointer after it. `order` is the one
+ * `packSize` chose for these values, or −1 to choose it here.
+ */
+export function packWrite(src: usize, n: i32, dst: usize, order: i32 = -1): usize {
+  if (order < 0) {
+    packSize(src, n);
+    order = bestOrder;
+  }
   const base = minOf(src, n);
   store<u8>(dst++, <u8>order);
   store<i64>(dst, order == 0 ? base : at(src, 0));
@@ -108,43 +113,82 @@ export function packWrite(src: usize, n: i32, dst: usize): usize {
   return dst;
 }
 
-/** Reads PACK (no codec byte) into n i64s at dst; returns the pointer after it, or 0 if malformed. */
-export function packRead(src: usize, n: i32, dst: usize): usize {
+/** Output of the readers: i64 slots, or m / scale as f64 slots or f32 slots (decimal floats). */
+export const OUT_I64: i32 = 0;
+export const OUT_F64: i32 = 1;
+export const OUT_F32: i32 = 2;
+
+// @ts-ignore: decorator
+@inline function emit(dst: usize, i: i32, v: i64, mode: i32, scale: f64): void {
+  if (mode == OUT_I64) store<i64>(dst + (<usize>i << 3), v);
+  else if (mode == OUT_F64) store<f64>(dst + (<usize>i << 3), <f64>v / scale);
+  else store<f32>(dst + (<usize>i << 2), <f32>(<f64>v / scale));
+}
+
+/** Converts n i64 slots in place per `mode` (f32 slots never overtake the i64 slot being read). */
+export function convert(dst: usize, n: i32, mode: i32, scale: f64): void {
+  if (mode == OUT_I64) return;
+  for (let i = 0; i < n; i++) emit(dst, i, load<i64>(dst + (<usize>i << 3)), mode, scale);
+}
+
+/**
+ * Reads PACK (no codec byte) into n values at dst; returns the pointer after it, or 0 if malformed.
+ * One pass per block: unpack, undo the differencing and convert without intermediate stores.
+ */
+export function packRead(src: usize, n: i32, dst: usize, mode: i32 = OUT_I64, scale: f64 = 1): usize {
   const order = <i32>load<u8>(src++);
   if (order > 2) return 0;
   const first = load<i64>(src);
   src += 8;
-  let d1: i64 = 0;
+  let prev = first;
+  let delta: i64 = 0;
   if (order == 2 && n >= 2) {
-    d1 = unzigzag(readVarint(src));
+    delta = unzigzag(readVarint(src));
     src = varintEnd;
   }
+  if (order >= 1 && n >= 1) emit(dst, 0, prev, mode, scale);
+  if (order == 2 && n >= 2) emit(dst, 1, (prev += delta), mode, scale);
   const count = n > order ? n - order : 0;
-  const out = dst + (<usize>order << 3);
   for (let b = 0; b < count; b += BLOCK) {
     const width = <i32>load<u8>(src++);
     if (width > 64) return 0;
-    src = unpackBits(src, min(BLOCK, count - b), width, out + (<usize>b << 3));
-  }
-  if (order == 0) {
-    for (let i = 0; i < n; i++) store<i64>(dst + (<usize>i << 3), at(dst, i) + first);
-  } else if (order == 1) {
-    let prev = first;
-    store<i64>(dst, prev);
-    for (let i = 1; i < n; i++) {
-      prev += unzigzag(<u64>at(dst, i));
-      store<i64>(dst + (<usize>i << 3), prev);
+    const len = min(BLOCK, count - b);
+    const mask = width >= 64 ? <u64>-1 : ((<u64>1 << <u64>width) - 1);
+    let bit: usize = 0;
+    let i = b + order;
+    const end = i + len;
+    if (width > 56) {
+      for (; i < end; i++) {
+        const r = readBits(src, bit, width);
+        bit += <usize>width;
+        if (order == 0) emit(dst, i, first + <i64>r, mode, scale);
+        else {
+          if (order == 2) delta += unzigzag(r);
+          else delta = unzigzag(r);
+          emit(dst, i, (prev += delta), mode, scale);
+        }
+      }
+    } else if (order == 0) {
+      for (; i < end; i++) {
+        const r = (load<u64>(src + (bit >> 3)) >>> <u64>(bit & 7)) & mask;
+        bit += <usize>width;
+        emit(dst, i, first + <i64>r, mode, scale);
+      }
+    } else if (order == 1) {
+      for (; i < end; i++) {
+        const r = (load<u64>(src + (bit >> 3)) >>> <u64>(bit & 7)) & mask;
+        bit += <usize>width;
+        emit(dst, i, (prev += unzigzag(r)), mode, scale);
+      }
+    } else {
+      for (; i < end; i++) {
+        const r = (load<u64>(src + (bit >> 3)) >>> <u64>(bit & 7)) & mask;
+        bit += <usize>width;
+        delta += unzigzag(r);
+        emit(dst, i, (prev += delta), mode, scale);
+      }
     }
-  } else {
-    let prev = first;
-    let delta = d1;
-    store<i64>(dst, prev);
-    if (n >= 2) store<i64>(dst + 8, prev += delta);
-    for (let i = 2; i < n; i++) {
-      delta += unzigzag(<u64>at(dst, i));
-      prev += delta;
-      store<i64>(dst + (<usize>i << 3), prev);
-    }
+    src += <usize>packedBytes(len, width);
   }
   return src;
 }
@@ -213,6 +257,7 @@ export function writeIntStream(src: usize, n: i32, dst: usize): usize {
   }
   let codec = CODEC_PACK;
   let best = packSize(src, n);
+  const order = bestOrder;
   if (nRuns * 2 <= n) {
     runs(src, n, scratch2, scratch3);
     const size = varintLength(nRuns) + packSize(scratch2, nRuns) + packSize(scratch3, nRuns);
@@ -233,7 +278,7 @@ export function writeIntStream(src: usize, n: i32, dst: usize): usize {
     }
   }
   store<u8>(dst++, codec);
-  if (codec == CODEC_PACK) return packWrite(src, n, dst);
+  if (codec == CODEC_PACK) return packWrite(src, n, dst, order);
   if (codec == CODEC_RLE) {
     runs(src, n, scratch2, scratch3);
     dst = writeVarint(dst, nRuns);
@@ -247,14 +292,21 @@ export function writeIntStream(src: usize, n: i32, dst: usize): usize {
 }
 
 /** Decodes an integer stream of n values into i64s at dst; returns the pointer after it, or 0 if malformed. */
-export function readIntStream(src: usize, n: i32, dst: usize): usize {
+export function readIntStream(src: usize, n: i32, dst: usize, mode: i32 = OUT_I64, scale: f64 = 1): usize {
   const codec = load<u8>(src++);
+  if (codec == CODEC_PACK) return packRead(src, n, dst, mode, scale);
+  const end = readRepeated(codec, src, n, dst);
+  if (end != 0) convert(dst, n, mode, scale);
+  return end;
+}
+
+/** CONSTANT, RLE and DICT streams (after the codec byte), as i64 slots. */
+function readRepeated(codec: u8, src: usize, n: i32, dst: usize): usize {
   if (codec == CODEC_CONSTANT) {
     const v = unzigzag(readVarint(src));
     for (let i = 0; i < n; i++) store<i64>(dst + (<usize>i << 3), v);
     return varintEnd;
   }
-  if (codec == CODEC_PACK) return packRead(src, n, dst);
   if (codec == CODEC_RLE) {
     const r64 = readVarint(src);
     if (r64 < 1 || r64 > <u64>n) return 0;

@@ -4,7 +4,9 @@
  * integer stream (so runs become RLE and a single string becomes CONSTANT).
  *
  * Body after the codec byte: flags u8, entries varint, raw length varint, [stored length varint
- * if deflated], dictionary bytes (per entry: UTF-8 length varint + UTF-8 bytes), ids stream.
+ * if deflated], dictionary bytes (every entry's UTF-8 length as a varint, then all the UTF-8 bytes,
+ * so an ASCII dictionary is encoded and decoded with one TextEncoder/TextDecoder call), ids stream.
+ * Strings round-trip exactly unless they hold lone surrogates (not valid UTF-8, nor PostgreSQL text).
  * The dictionary is deflated (fflate) when that saves ≥ 10% of at least 256 bytes: repetitive
  * high-cardinality strings (log lines, URLs) shrink a lot; small tag dictionaries would not repay
  * the inflate call.
@@ -24,27 +26,67 @@ export interface TextColumn {
   readonly ids: Uint32Array;
 }
 
+/** Dictionary bytes: lengths, then the UTF-8 of every entry. */
+function dictionaryBytes(strings: readonly string[]): Uint8Array {
+  const joined = strings.join('');
+  let utf8: Uint8Array = encoder.encode(joined);
+  let lengths: number[];
+  if (utf8.length === joined.length) {
+    lengths = strings.map((s) => s.length); // ASCII: one byte per UTF-16 unit
+  } else {
+    // Per entry: joining could pair one entry's trailing lone surrogate with the next one's.
+    const parts = strings.map((s) => encoder.encode(s));
+    lengths = parts.map((p) => p.length);
+    const all = new ByteWriter(utf8.length);
+    parts.forEach((p) => all.bytes(p));
+    utf8 = all.finish();
+  }
+  const out = new ByteWriter(utf8.length + strings.length * 2);
+  lengths.forEach((len) => out.varint(len));
+  return out.bytes(utf8).finish();
+}
+
 export function writeTextStream(backend: CodecBackend, values: readonly string[], out: ByteWriter): void {
   const index = new Map<string, number>();
   const ids = new Int32Array(values.length);
-  const dict = new ByteWriter();
   for (let i = 0; i < values.length; i++) {
     let id = index.get(values[i]!);
     if (id === undefined) {
       id = index.size;
       index.set(values[i]!, id);
-      const utf8 = encoder.encode(values[i]!);
-      dict.varint(utf8.length).bytes(utf8);
     }
     ids[i] = id;
   }
-  const raw = dict.finish();
+  const raw = dictionaryBytes([...index.keys()]);
   const packed = raw.length >= DEFLATE_MIN_BYTES ? deflateSync(raw, { level: 6 }) : null;
   const deflate = packed !== null && packed.length * 10 <= raw.length * 9;
   out.byte(Codec.textDict).byte(deflate ? TextFlag.deflated : 0).varint(index.size).varint(raw.length);
   if (deflate) out.varint(packed.length).bytes(packed);
   else out.bytes(raw);
   out.bytes(backend.encodeInts(ids));
+}
+
+function utf8(bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw corrupt(`dictionary is not UTF-8 (${String(cause)})`);
+  }
+}
+
+function readDictionary(raw: Uint8Array, entries: number): string[] {
+  const d = new ByteReader(raw);
+  const lengths = Array.from({ length: entries }, () => d.varint());
+  const blob = d.bytes(raw.length - d.pos);
+  if (lengths.reduce((a, b) => a + b, 0) !== blob.length) throw corrupt('dictionary lengths');
+  const all = utf8(blob);
+  const ascii = all.length === blob.length;
+  let at = 0;
+  return lengths.map((len) => {
+    const s = ascii ? all.slice(at, at + len) : utf8(blob.subarray(at, at + len));
+    at += len;
+    return s;
+  });
 }
 
 /** Reads a text stream (after its codec byte) of `n` values; returns the dictionary and ids. */
@@ -65,15 +107,7 @@ export function readTextStream(backend: CodecBackend, r: ByteReader, n: number):
   } else {
     raw = r.bytes(rawLength);
   }
-  const d = new ByteReader(raw);
-  const dictionary = new Array<string>(entries);
-  for (let i = 0; i < entries; i++) {
-    try {
-      dictionary[i] = decoder.decode(d.bytes(d.varint()));
-    } catch (cause) {
-      throw corrupt(`dictionary entry ${i} is not UTF-8 (${String(cause)})`);
-    }
-  }
+  const dictionary = readDictionary(raw, entries);
   const ids = new Int32Array(n);
   r.pos += backend.decodeInts(r.buf, r.pos, ids);
   for (let i = 0; i < n; i++) if (ids[i]! < 0 || ids[i]! >= entries) throw corrupt(`text id ${ids[i]}`);

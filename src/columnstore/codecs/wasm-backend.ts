@@ -42,6 +42,11 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/** A trap inside a decoder (a malformed stream read past memory): data_corrupted. */
+function trapped(cause: unknown): unknown {
+  return cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+}
+
 /** Smallest arena: one 1000-row batch plus room, so ordinary batches never grow memory. */
 const MIN_CAPACITY = 1024;
 
@@ -88,13 +93,8 @@ export class WasmBackend implements CodecBackend {
     return len;
   }
 
-  private run(call: () => number, available: number): number {
-    let used: number;
-    try {
-      used = call();
-    } catch (cause) {
-      throw corrupt(`decoder trapped (${String(cause)})`);
-    }
+  /** Checks a decoder's result: bytes read, or −1 for a malformed stream. */
+  private checked(used: number, available: number): number {
     if (used < 0 || used > available) throw corrupt('stream is malformed or truncated');
     return used;
   }
@@ -112,7 +112,12 @@ export class WasmBackend implements CodecBackend {
   decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number {
     const n = out.length;
     const available = this.loadBytes(bytes, offset, n);
-    const used = this.run(() => this.x.decodeInts(n), available);
+    let used: number;
+    try {
+      used = this.checked(this.x.decodeInts(n), available);
+    } catch (cause) {
+      throw trapped(cause);
+    }
     this.x.narrow(n, elementType(out));
     bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + out.byteLength));
     return used;
@@ -129,7 +134,12 @@ export class WasmBackend implements CodecBackend {
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number {
     const n = out.length;
     const available = this.loadBytes(bytes, offset, n);
-    const used = this.run(() => this.x.decodeFloats(n, out instanceof Float32Array ? 1 : 0), available);
+    let used: number;
+    try {
+      used = this.checked(this.x.decodeFloats(n, out instanceof Float32Array ? 1 : 0), available);
+    } catch (cause) {
+      throw trapped(cause);
+    }
     bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + out.byteLength));
     return used;
   }

@@ -70,7 +70,8 @@ function measure(name: string, batches: ColumnInput[], wasm: CodecBackend, refer
   const bytes = encoded.reduce((s, e) => s + e.length, 0);
   const codecs = [...new Set(encoded.map((e) => CODEC_NAMES[readColumnHeader(e).codec]))].join('+');
   const encodeSeconds = bestOf(trials, () => batches.forEach((b) => encodeColumn(wasm, b)));
-  const decodeSeconds = bestOf(trials, () => encoded.forEach((e) => decodeColumn(wasm, e)));
+  const int64As = batches[0]!.values instanceof Float64Array ? 'number' : 'bigint';
+  const decodeSeconds = bestOf(trials, () => encoded.forEach((e) => decodeColumn(wasm, e, { int64As })));
   const streamSeconds = bestOf(trials, streamDecoder(wasm, batches[0]!, encoded));
   const sample = encoded.slice(0, 3);
   const referenceSeconds = bestOf(1, () => sample.forEach((e) => decodeColumn(reference, e)), 0);

@@ -74,19 +74,30 @@ function utf8(bytes: Uint8Array): string {
   }
 }
 
+/** ASCII bytes as a string without TextDecoder, whose per-call cost dominates small dictionaries. */
+function ascii(bytes: Uint8Array): string | null {
+  if (bytes.length > 8192) return null;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return null;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 function readDictionary(raw: Uint8Array, entries: number): string[] {
   const d = new ByteReader(raw);
-  const lengths = Array.from({ length: entries }, () => d.varint());
+  const lengths = new Array<number>(entries);
+  let total = 0;
+  for (let i = 0; i < entries; i++) total += lengths[i] = d.varint();
   const blob = d.bytes(raw.length - d.pos);
-  if (lengths.reduce((a, b) => a + b, 0) !== blob.length) throw corrupt('dictionary lengths');
-  const all = utf8(blob);
-  const ascii = all.length === blob.length;
-  let at = 0;
-  return lengths.map((len) => {
-    const s = ascii ? all.slice(at, at + len) : utf8(blob.subarray(at, at + len));
-    at += len;
-    return s;
-  });
+  if (total !== blob.length) throw corrupt('dictionary lengths');
+  let all = ascii(blob);
+  if (all === null) {
+    all = utf8(blob);
+    if (all.length !== blob.length) all = null;
+  }
+  const out = new Array<string>(entries);
+  for (let i = 0, at = 0; i < entries; at += lengths[i++]!) {
+    out[i] = all !== null ? all.slice(at, at + lengths[i]!) : utf8(blob.subarray(at, at + lengths[i]!));
+  }
+  return out;
 }
 
 /** Reads a text stream (after its codec byte) of `n` values; returns the dictionary and ids. */
@@ -110,6 +121,8 @@ export function readTextStream(backend: CodecBackend, r: ByteReader, n: number):
   const dictionary = readDictionary(raw, entries);
   const ids = new Int32Array(n);
   r.pos += backend.decodeInts(r.buf, r.pos, ids);
-  for (let i = 0; i < n; i++) if (ids[i]! < 0 || ids[i]! >= entries) throw corrupt(`text id ${ids[i]}`);
+  let bad = 0;
+  for (let i = 0; i < n; i++) bad |= +(ids[i]! < 0 || ids[i]! >= entries);
+  if (bad) throw corrupt('text id beyond the dictionary');
   return { dictionary, ids: new Uint32Array(ids.buffer) };
 }

@@ -80,27 +80,9 @@ export function varintLength(v: u64): i32 {
 export function packBits(src: usize, n: i32, width: i32, dst: usize): usize {
   if (width == 0) return dst;
   const mask = lowMask(width);
-  let acc: u64 = 0;
-  let used: i32 = 0;
-  let out = dst;
-  for (let i = 0; i < n; i++) {
-    const v = load<u64>(src + (<usize>i << 3)) & mask;
-    acc |= v << <u64>used;
-    used += width;
-    if (used >= 64) {
-      store<u64>(out, acc);
-      out += 8;
-      used -= 64;
-      // The bits of v that did not fit start the next word.
-      acc = used != 0 ? v >>> <u64>(width - used) : 0;
-    }
-  }
-  while (used > 0) {
-    store<u8>(out++, <u8>acc);
-    acc >>>= 8;
-    used -= 8;
-  }
-  return out;
+  bitWriterStart(dst);
+  for (let i = 0; i < n; i++) writeBits(load<u64>(src + (<usize>i << 3)) & mask, width);
+  return bitWriterEnd();
 }
 
 // Bit writer state (module globals: one writer at a time, no allocation).

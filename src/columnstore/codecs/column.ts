@@ -35,16 +35,8 @@ export type ColumnInput = {
   [K in ColumnKind]: { kind: K; values: ColumnValues[K]; nulls?: Uint8Array | null };
 }[ColumnKind];
 
-export interface DecodedValues {
-  int64: BigInt64Array | Float64Array;
-  timestamp: BigInt64Array | Float64Array;
-  int32: Int32Array;
-  int16: Int16Array;
-  float64: Float64Array;
-  float32: Float32Array;
-  boolean: Uint8Array;
-  text: TextColumn;
-}
+/** Decoded values per kind: as given to the encoder, except text (a dictionary and ids). */
+export type DecodedValues = Omit<ColumnValues, 'text'> & { text: TextColumn };
 
 /** A decoded column. NULL slots hold 0 (id 0 for text); `nulls` is null when there are none. */
 export type DecodedColumn = {

@@ -50,32 +50,31 @@ function create<T extends FixedArray>(like: T, length: number): T {
   return new (like.constructor as new (n: number) => T)(length);
 }
 
-/** The non-NULL values of the first `count` entries, in order. */
-export function gather<T extends FixedArray>(values: T, nulls: Uint8Array, count: number, nonNull: number): T {
-  const out = create(values, nonNull);
-  const src = lanesOf(values);
-  const dst = lanesOf(out);
-  const lanes = src.lanes;
+/** Copies the non-NULL entries between a full-length array and a compact one, either way. */
+function copyNonNull(full: FixedArray, compact: FixedArray, nulls: Uint8Array, count: number, toCompact: boolean): void {
+  const f = lanesOf(full).view;
+  const c = lanesOf(compact).view;
+  const lanes = lanesOf(full).lanes;
+  const [src, dst] = toCompact ? [f, c] : [c, f];
   let j = 0;
   for (let i = 0; i < count; i++) {
     if (isNull(nulls, i)) continue;
-    for (let l = 0; l < lanes; l++) dst.view[j * lanes + l] = src.view[i * lanes + l]!;
+    const [from, to] = toCompact ? [i * lanes, j * lanes] : [j * lanes, i * lanes];
+    for (let l = 0; l < lanes; l++) dst[to + l] = src[from + l]!;
     j++;
   }
+}
+
+/** The non-NULL values of the first `count` entries, in order. */
+export function gather<T extends FixedArray>(values: T, nulls: Uint8Array, count: number, nonNull: number): T {
+  const out = create(values, nonNull);
+  copyNonNull(values, out, nulls, count, true);
   return out;
 }
 
 /** Spreads compact values over the non-NULL slots of a new array of `count` entries (NULL slots are 0). */
 export function scatter<T extends FixedArray>(compact: T, nulls: Uint8Array, count: number): T {
   const out = create(compact, count);
-  const src = lanesOf(compact);
-  const dst = lanesOf(out);
-  const lanes = src.lanes;
-  let j = 0;
-  for (let i = 0; i < count; i++) {
-    if (isNull(nulls, i)) continue;
-    for (let l = 0; l < lanes; l++) dst.view[i * lanes + l] = src.view[j * lanes + l]!;
-    j++;
-  }
+  copyNonNull(out, compact, nulls, count, false);
   return out;
 }

@@ -42,11 +42,6 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** A trap inside a decoder (a malformed stream read past memory): data_corrupted. */
-function trapped(cause: unknown): unknown {
-  return cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
-}
-
 /** Smallest arena: one 1000-row batch plus room, so ordinary batches never grow memory. */
 const MIN_CAPACITY = 1024;
 
@@ -93,9 +88,20 @@ export class WasmBackend implements CodecBackend {
     return len;
   }
 
-  /** Checks a decoder's result: bytes read, or −1 for a malformed stream. */
-  private checked(used: number, available: number): number {
+  /**
+   * Runs a decoder export over the encoded input and copies `out.byteLength` bytes of values out.
+   * Returns bytes read; a malformed stream (−1, overlong, or a trap) is data_corrupted.
+   */
+  private decode(bytes: Uint8Array, offset: number, out: ArrayBufferView, n: number, call: () => number): number {
+    const available = this.loadBytes(bytes, offset, n);
+    let used: number;
+    try {
+      used = call();
+    } catch (cause) {
+      throw cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+    }
     if (used < 0 || used > available) throw corrupt('stream is malformed or truncated');
+    bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + out.byteLength));
     return used;
   }
 
@@ -111,16 +117,11 @@ export class WasmBackend implements CodecBackend {
 
   decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number {
     const n = out.length;
-    const available = this.loadBytes(bytes, offset, n);
-    let used: number;
-    try {
-      used = this.checked(this.x.decodeInts(n), available);
-    } catch (cause) {
-      throw trapped(cause);
-    }
-    this.x.narrow(n, elementType(out));
-    bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + out.byteLength));
-    return used;
+    return this.decode(bytes, offset, out, n, () => {
+      const used = this.x.decodeInts(n);
+      if (used >= 0) this.x.narrow(n, elementType(out));
+      return used;
+    });
   }
 
   encodeFloats(values: FloatValues): Uint8Array {
@@ -133,14 +134,6 @@ export class WasmBackend implements CodecBackend {
 
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number {
     const n = out.length;
-    const available = this.loadBytes(bytes, offset, n);
-    let used: number;
-    try {
-      used = this.checked(this.x.decodeFloats(n, out instanceof Float32Array ? 1 : 0), available);
-    } catch (cause) {
-      throw trapped(cause);
-    }
-    bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + out.byteLength));
-    return used;
+    return this.decode(bytes, offset, out, n, () => this.x.decodeFloats(n, out instanceof Float32Array ? 1 : 0));
   }
 }

@@ -101,6 +101,7 @@ export function readColumnHeader(bytes: Uint8Array): ColumnHeader {
   const kind = KIND_BY_ID.get(r.byte());
   if (!kind) throw corrupt(`column kind ${bytes[1]}`);
   const flags = r.byte();
+  if (flags & ~Flag.nulls) throw corrupt(`reserved header flags ${flags}`);
   const count = r.varint();
   if (count > MAX_VALUES) throw corrupt(`count ${count}`);
   let nullCount = 0;

@@ -17,6 +17,7 @@ export function cpuColumns(hosts: number, rowsPerHost: number, batch: number, se
     'usage_user (6 decimals)': [],
     'usage_user (integers)': [],
     'usage_user (full precision)': [],
+    'usage_guest (always 0)': [],
     'hostname (segment)': [],
     'hostname (100 hosts mixed)': [],
     'state int32 (runs)': [],
@@ -41,6 +42,7 @@ export function cpuColumns(hosts: number, rowsPerHost: number, batch: number, se
       out['usage_user (6 decimals)']!.push({ kind: 'float64', values: raw.map((v) => Math.round(v * 1e6) / 1e6) });
       out['usage_user (integers)']!.push({ kind: 'float64', values: raw.map(Math.round) });
       out['usage_user (full precision)']!.push({ kind: 'float64', values: raw });
+      out['usage_guest (always 0)']!.push({ kind: 'float64', values: new Float64Array(n) });
       out['hostname (segment)']!.push({ kind: 'text', values: new Array<string>(n).fill(`host_${h}`) });
       out['hostname (100 hosts mixed)']!.push({ kind: 'text', values: Array.from({ length: n }, (_, i) => `host_${(b0 + i) % 100}`) });
       out['state int32 (runs)']!.push({

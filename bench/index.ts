@@ -1,17 +1,21 @@
 /**
+ * @module bench
  * Orbit's benchmark tool: `npm run bench -- --suite <name> [suite options]`.
- *   copy    COPY into each system (`--rows 250000,1000000 --system orbit-tcp,pglite-blob`)
- *   codecs  columnstore codecs: bytes/value, encode and decode M values/s (`--hosts 100 --rows 2000`)
- * Results go to bench/results/<suite>-<time>.json.
+ *   copy       COPY into each system (`--rows 250000,1000000 --system orbit-tcp,pglite-blob,…`)
+ *   exclusion  a one-hour query on 10 vs 1,000 chunks
+ *   codecs     columnstore codecs: bytes/value, encode and decode M values/s (`--hosts 100 --rows 2000`)
+ * Every system runs on the same generated data in the same run; results go to
+ * bench/results/<suite>-<time>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecsSuite } from './suites/codecs.js';
 import { copySuite } from './suites/copy.js';
+import { exclusionSuite } from './suites/exclusion-suite.js';
 import type { Suite } from './suites/suite.js';
 
-const SUITES: Record<string, Suite> = { copy: copySuite, codecs: codecsSuite };
+const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite };
 
 const { values: first } = parseArgs({ options: { suite: { type: 'string', default: 'copy' } }, strict: false });
 const suite = SUITES[String(first.suite)];
@@ -22,3 +26,5 @@ mkdirSync('bench/results', { recursive: true });
 const file = join('bench/results', `${suite.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ suite: suite.name, node: process.version, results }, null, 2));
 console.log(`results: ${file}`);
+// Suites may leave handles open (servers, PGlite workers) after reporting.
+process.exit(0);

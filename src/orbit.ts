@@ -12,7 +12,8 @@ import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
 import { analyse } from './session/statement-cache.js';
-import { loadParser } from './sql/parser.js';
+import { loadParser, spliceSql } from './sql/parser.js';
+import { rewriteEdits } from './sql/rewrite/index.js';
 import { SqlState } from './sqlstate.js';
 import type { StorageAdapter } from './storage/types.js';
 
@@ -116,9 +117,10 @@ export class Orbit implements Queryable {
     let settingsChanged = false;
     let transactionControl = false;
     let writes = false;
-    const check = (sql: string): void => {
+    /** Checks `sql` against Orbit's refusals and notes its effects; returns what PostgreSQL runs. */
+    const check = (sql: string): string => {
       const analysis = analyse(sql);
-      if (!analysis.ok) return; // PostgreSQL raises the same syntax error itself
+      if (!analysis.ok) return sql; // PostgreSQL raises the same syntax error itself
       for (const s of analysis.statements) {
         const refused = refusal(s, 'in-process');
         if (refused) throw refused;
@@ -126,12 +128,14 @@ export class Orbit implements Queryable {
         if (s.kind === 'transaction') transactionControl = true;
       }
       if (this.backend.routing.writes(analysis.statements)) writes = true;
+      const edits = rewriteEdits(analysis.statements);
+      return edits.length > 0 ? spliceSql(sql, edits) : sql;
     };
     const run: Queryable = {
       query: async <Row>(sql: string, params?: unknown[]) => {
-        check(sql);
+        const text = check(sql);
         try {
-          return await this.rowStore.query<Row>(sql, params);
+          return await this.rowStore.query<Row>(text, params);
         } catch (err) {
           throw toOrbitError(err);
         } finally {
@@ -139,9 +143,9 @@ export class Orbit implements Queryable {
         }
       },
       exec: async (sql: string) => {
-        check(sql);
+        const text = check(sql);
         try {
-          return await this.rowStore.exec(sql);
+          return await this.rowStore.exec(text);
         } catch (err) {
           throw toOrbitError(err);
         } finally {

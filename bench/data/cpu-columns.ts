@@ -1,4 +1,5 @@
 /**
+ * @module bench/data/cpu-columns
  * Seeded TSBS-like cpu columns, already cut into batches of one host each (hostname is the
  * segmentby column): 10 s timestamps, clamped random-walk metrics with 6 decimals, the same walk as
  * integer-valued floats and at full precision, hostnames, and a few columns that exercise the

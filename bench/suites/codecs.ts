@@ -1,4 +1,5 @@
 /**
+ * @module bench/suites/codecs
  * `--suite codecs [--hosts 100] [--rows 2000] [--trials 5]`: the columnstore codecs on TSBS-like cpu
  * columns, one 1000-row batch per host and column (as direct compress will write them). Prints, per
  * column, the codecs chosen, bytes/value, and encode/decode M values/s through the public column API

@@ -1,4 +1,5 @@
 /**
+ * @module bench/suites/copy
  * `--suite copy [--rows 250000,1000000] [--system orbit-tcp,pglite-blob]`: COPY of the generated cpu
  * CSV into each system, same data in the same run.
  */
@@ -6,12 +7,18 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCpuCsv } from '../data/cpu-csv.js';
-import { orbitTcp } from '../systems/orbit-tcp.js';
-import { pgliteBlob } from '../systems/pglite-blob.js';
+import { orbitTcp, orbitTcpHypertable, orbitTcpHypertableNoIndex } from '../systems/orbit-tcp.js';
+import { pgliteBlob, pgliteBlobTimeIndex } from '../systems/pglite-blob.js';
 import type { CopyResult, CopySystem } from '../systems/system.js';
 import type { Suite } from './suite.js';
 
-const SYSTEMS: Record<string, CopySystem> = { 'orbit-tcp': orbitTcp, 'pglite-blob': pgliteBlob };
+const SYSTEMS: Record<string, CopySystem> = {
+  'orbit-tcp': orbitTcp,
+  'orbit-tcp-ht': orbitTcpHypertable,
+  'orbit-tcp-ht-noidx': orbitTcpHypertableNoIndex,
+  'pglite-blob': pgliteBlob,
+  'pglite-blob-idx': pgliteBlobTimeIndex,
+};
 
 export const copySuite: Suite = {
   name: 'copy',

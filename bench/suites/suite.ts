@@ -1,4 +1,7 @@
-/** A benchmark suite: its own command-line options, a run that prints a table and returns JSON-able results. */
+/**
+ * @module bench/suites/suite
+ * A benchmark suite: its own command-line options, a run that prints a table and returns JSON-able results.
+ */
 import type { ParseArgsConfig } from 'node:util';
 
 export interface Suite {

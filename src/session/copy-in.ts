@@ -12,6 +12,7 @@ import type { ClassifiedStatement } from '../sql/classify.js';
 import { commandComplete, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
 import { copyData, copyFail } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import { CopyChunks } from './copy-chunks.js';
 import { simpleQuery } from './settings.js';
 
 type Run = (messages: Uint8Array) => Promise<Uint8Array>;
@@ -20,11 +21,15 @@ const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 const NL = 0x0a;
 const BACKSLASH = 0x5c;
 
-interface CopyFormat {
+export interface CopyFormat {
   readonly kind: 'text' | 'csv' | 'binary';
   readonly quote: number;
   readonly escape: number;
   readonly header: boolean;
+  /** Field separator: tab in text format, comma in CSV unless DELIMITER says otherwise. */
+  readonly delimiter: number;
+  /** The NULL marker: \N in text format, an unquoted empty field in CSV unless NULL says otherwise. */
+  readonly nullString: string;
 }
 
 export class CopyIn {
@@ -41,14 +46,18 @@ export class CopyIn {
   /** The binary COPY file header (signature, flags, extension), repeated for every later piece. */
   private binaryHeader: Uint8Array | undefined;
   private began = false;
+  private readonly chunkMaker: CopyChunks | undefined;
 
   constructor(
     private readonly statement: ClassifiedStatement,
     private readonly chunkBytes: number,
     /** The client is inside a transaction block: no BEGIN/COMMIT of our own. */
     private readonly inTransactionBlock: boolean,
+    /** The target may be a hypertable: create the chunks of each piece before sending it. */
+    hypertable = false,
   ) {
     this.format = readFormat(statement.node);
+    this.chunkMaker = hypertable ? new CopyChunks(statement.node, this.format) : undefined;
     this.laterSql = this.format.header ? withoutHeader(statement.node) : statement.text;
   }
 
@@ -134,6 +143,7 @@ export class CopyIn {
 
   private async runPiece(data: Uint8Array, run: Run): Promise<void> {
     await this.begin(run);
+    if (this.chunkMaker && data.length > 0) await this.chunkMaker.beforePiece(data, this.pieces === 0, run);
     // Every piece of a binary COPY is a file of its own: it needs the header the client sent once.
     const piece = this.format.kind === 'binary' && this.pieces > 0 && this.binaryHeader ? concatBytes([this.binaryHeader, data]) : data;
     const parts = [simpleQuery(this.sqlForPiece())];
@@ -167,6 +177,8 @@ function readFormat(node: Record<string, unknown>): CopyFormat {
   let quote = 0x22;
   let escape = -1;
   let header = false;
+  let delimiter: number | undefined;
+  let nullString: string | undefined;
   for (const o of (node.options as Array<{ DefElem: { defname: string; arg?: Record<string, { sval?: string; boolval?: boolean }> } }> | undefined) ?? []) {
     const { defname, arg } = o.DefElem;
     const value = arg?.String?.sval ?? (arg?.Boolean ? String(arg.Boolean.boolval === true) : undefined);
@@ -174,8 +186,17 @@ function readFormat(node: Record<string, unknown>): CopyFormat {
     else if (defname === 'quote' && value) quote = value.charCodeAt(0);
     else if (defname === 'escape' && value) escape = value.charCodeAt(0);
     else if (defname === 'header') header = value === undefined || !['false', 'off', '0'].includes(value.toLowerCase());
+    else if (defname === 'delimiter' && value) delimiter = value.charCodeAt(0);
+    else if (defname === 'null' && value !== undefined) nullString = value;
   }
-  return { kind, quote, escape: escape < 0 ? quote : escape, header };
+  return {
+    kind,
+    quote,
+    escape: escape < 0 ? quote : escape,
+    header,
+    delimiter: delimiter ?? (kind === 'csv' ? 0x2c : 0x09),
+    nullString: nullString ?? (kind === 'csv' ? '' : '\\N'),
+  };
 }
 
 function withoutHeader(node: Record<string, unknown>): string {

@@ -21,6 +21,7 @@ import { readBind, readExecute, readParse, readQuery, readTarget, writeBind, wri
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
+import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
@@ -62,6 +63,8 @@ export class Session implements BackendSession {
   private status: TransactionStatus = TransactionStatus.Idle;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** Command tags to restore in the output of the queued batch (statements Orbit rewrote). */
+  private readonly pendingTags = new PendingCommandTags();
   /** PostgreSQL skips extended messages after an error until Sync; so do we. */
   private errorSinceSync = false;
   private settingsDirty = false;
@@ -203,8 +206,9 @@ export class Session implements BackendSession {
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
-      if (this.backend.routing.writes([plan.statement])) this.routePending = true;
-      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle);
+      const hypertable = this.backend.routing.writes([plan.statement]);
+      if (hypertable) this.routePending = true;
+      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);
       this.sink.write(this.copy.copyInResponse());
       return;
     } else {
@@ -212,7 +216,7 @@ export class Session implements BackendSession {
       this.noteEffects(plan.statements);
       const out = await this.backend.run(this, simpleQuery(plan.sql));
       this.backend.unnamedOwner = undefined;
-      this.forward(out);
+      this.forward(retagCommands(out, plan.tags));
     }
     await this.endOfBatch();
   }
@@ -266,7 +270,7 @@ export class Session implements BackendSession {
     if (parsed.name === '' || this.prepared.has(parsed.name)) return false;
     const analysis = analyse(parsed.query);
     if (!analysis.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
-    const query = rewriteStatementNames(parsed.query, analysis.statements, this);
+    const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(parsed.query, analysis.statements, this);
     this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
     this.sink.write(PARSE_COMPLETE);
     return true;
@@ -285,7 +289,9 @@ export class Session implements BackendSession {
       case FrontendMessage.Parse: {
         const parsed = readParse(msg.body);
         const analysis = analyse(parsed.query);
-        const parse = analysis.ok ? { ...parsed, query: rewriteStatementNames(parsed.query, analysis.statements, this) } : parsed;
+        // A rewritten statement (sql/rewrite) is one statement: its rewrite replaces the whole text.
+        const rewritten = analysis.ok && analysis.statements.length === 1 ? analysis.statements[0]!.rewrite?.sql : undefined;
+        const parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(parsed.query, analysis.statements, this) } : parsed;
         const stmt = analysis.ok ? analysis.statements[0] : undefined;
         if (analysis.ok) {
           const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
@@ -328,6 +334,7 @@ export class Session implements BackendSession {
         const { portal } = readExecute(msg.body);
         const stmt = this.prepared.portals.get(portal);
         if (stmt) this.noteEffects([stmt]);
+        this.pendingTags.note(stmt?.rewrite?.commandTag);
         this.queue(msg.raw);
         return;
       }
@@ -380,7 +387,7 @@ export class Session implements BackendSession {
     this.pending = [];
     this.pendingBytes = 0;
     const out = await this.backend.run(this, batch);
-    this.forward(out);
+    this.forward(retagCommands(out, this.pendingTags.take()));
   }
 
   // ---- output ---------------------------------------------------------------------------------
@@ -576,6 +583,7 @@ export class Session implements BackendSession {
   private async afterRestart(): Promise<void> {
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingTags.take();
     const channels = this.backend.allChannels();
     if (channels.length > 0) await this.backend.runInternal(this, channels.map((c) => `LISTEN ${quoteIdent(c)}`).join('; '));
     if (this.status !== TransactionStatus.Idle) {

@@ -8,6 +8,7 @@ import { OrbitError as Err } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { scanSql, spliceSql } from '../sql/parser.js';
 import { SqlState } from '../sqlstate.js';
+import { rewriteEdits } from '../sql/rewrite/index.js';
 import { refusal } from './refusals.js';
 import { analyse } from './statement-cache.js';
 
@@ -18,6 +19,8 @@ export type SimpleQueryPlan =
       readonly statements: readonly ClassifiedStatement[];
       /** SQL PREPAREs to replay first (another session's DEALLOCATE ALL dropped them). */
       readonly prelude: readonly string[];
+      /** Command tags to restore, by statement index, for statements Orbit rewrote. */
+      readonly tags?: ReadonlyMap<number, string>;
     }
   | { readonly kind: 'copy-in'; readonly statement: ClassifiedStatement }
   | { readonly kind: 'reject'; readonly error: OrbitError };
@@ -49,8 +52,13 @@ export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQu
       }),
     };
   }
-  const prelude = statements.filter((s) => s.kind === 'execute' && s.preparedName).map((s) => session.replayFor(s.preparedName!)).filter((x): x is string => x !== undefined);
-  return { kind: 'run', sql: rewriteStatementNames(sql, statements, session), statements, prelude };
+  const prelude = statements
+    .filter((s) => s.preparedName !== undefined && s.kind !== 'prepare' && s.kind !== 'deallocate')
+    .map((s) => session.replayFor(s.preparedName!))
+    .filter((x): x is string => x !== undefined);
+  const edits = [...statementNameEdits(sql, statements, session), ...rewriteEdits(statements)];
+  const tags = new Map(statements.flatMap((s, i) => (s.rewrite?.commandTag ? [[i, s.rewrite.commandTag] as const] : [])));
+  return { kind: 'run', sql: edits.length > 0 ? spliceSql(sql, edits) : sql, statements, prelude, ...(tags.size > 0 ? { tags } : {}) };
 }
 
 /**
@@ -58,21 +66,31 @@ export function planSimpleQuery(sql: string, session: PlanningSession): SimpleQu
  * DEALLOCATE, token-exactly (PostgreSQL's own lexer finds the name token).
  */
 export function rewriteStatementNames(sql: string, statements: readonly ClassifiedStatement[], session: PlanningSession): string {
-  const named = statements.filter((s) => (s.kind === 'prepare' || s.kind === 'execute' || s.kind === 'deallocate') && s.preparedName !== undefined);
-  if (named.length === 0) return sql;
+  const edits = statementNameEdits(sql, statements, session);
+  return edits.length > 0 ? spliceSql(sql, edits) : sql;
+}
+
+type Edit = { start: number; end: number; text: string };
+
+function statementNameEdits(sql: string, statements: readonly ClassifiedStatement[], session: PlanningSession): Edit[] {
+  const named = statements.filter((s) => s.preparedName !== undefined);
+  if (named.length === 0) return [];
   const tokens = scanSql(sql);
-  const edits: Array<{ start: number; end: number; text: string }> = [];
+  const edits: Edit[] = [];
   for (const s of named) {
-    let i = tokens.findIndex((t) => t.start >= s.byteOffset);
+    // The name follows the statement's first token (PREPARE, EXECUTE, DEALLOCATE), or the EXECUTE
+    // keyword inside EXPLAIN EXECUTE / CREATE TABLE … AS EXECUTE.
+    const direct = s.kind === 'prepare' || s.kind === 'execute' || s.kind === 'deallocate';
+    let i = tokens.findIndex((t) => t.start >= s.byteOffset && (direct || t.text.toLowerCase() === 'execute'));
     if (i < 0) continue;
-    i++; // past PREPARE / EXECUTE / DEALLOCATE
+    i++;
     if (s.kind === 'deallocate' && tokens[i]?.text.toLowerCase() === 'prepare') i++;
     const token = tokens[i];
     if (!token) continue;
     const name = session.backendStatementName(s.preparedName!, s.kind === 'prepare', s.kind === 'prepare' ? (backend) => renamePrepare(s.text, backend) : undefined);
     if (name !== s.preparedName) edits.push({ start: token.start, end: token.end, text: `"${name}"` });
   }
-  return edits.length > 0 ? spliceSql(sql, edits) : sql;
+  return edits;
 }
 
 /** `PREPARE name …` with the backend name in place of the client's (for replays). */

@@ -4,6 +4,7 @@
  * layer uses it to keep many clients' sessions apart over one backend; later TimescaleDB features
  * use `kind` and `relations` to decide which statements they intercept.
  */
+import { rewriteStatement, type StatementRewrite } from './rewrite/index.js';
 import type { ParsedStatement } from './parser.js';
 
 export const StatementKind = {
@@ -45,6 +46,10 @@ export interface ClassifiedStatement {
   readonly relations: ReadonlyArray<{ schema?: string; name: string }>;
   /** Byte offset of the statement in the UTF-8 text it was parsed from. */
   readonly byteOffset: number;
+  /** Its length in bytes there (see ParsedStatement). */
+  readonly byteLength: number;
+  /** What PostgreSQL runs instead, for TimescaleDB syntax it does not know (sql/rewrite). */
+  readonly rewrite?: StatementRewrite;
 }
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
@@ -76,7 +81,21 @@ export function classify(stmt: ParsedStatement): ClassifiedStatement {
   }
 
   const callsSetConfig = functions.includes('set_config');
-  const base = { type, text, node, relations, functions, createsTempObject: createsTemp, byteOffset: stmt.byteOffset };
+  const rewrite = rewriteStatement(type, node);
+  // EXPLAIN EXECUTE name and CREATE TABLE … AS EXECUTE name use a prepared statement too.
+  const nestedExecute = type === 'ExplainStmt' || type === 'CreateTableAsStmt' ? (node.query as { ExecuteStmt?: { name?: string } } | undefined)?.ExecuteStmt?.name : undefined;
+  const base = {
+    type,
+    text,
+    node,
+    relations,
+    functions,
+    createsTempObject: createsTemp,
+    byteOffset: stmt.byteOffset,
+    byteLength: stmt.byteLength,
+    ...(rewrite ? { rewrite } : {}),
+    ...(nestedExecute !== undefined ? { preparedName: nestedExecute } : {}),
+  };
   switch (type) {
     case 'TransactionStmt':
       return { ...base, kind: StatementKind.transaction, changesSettings: false };

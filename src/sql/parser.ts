@@ -19,6 +19,8 @@ export interface ParsedStatement {
   readonly text: string;
   /** Byte offset of the statement in the UTF-8 encoding of the original string. */
   readonly byteOffset: number;
+  /** Bytes from byteOffset to the statement's end (leading blanks and comments included, `;` not). */
+  readonly byteLength: number;
 }
 
 let lib: LibPgQuery | undefined;
@@ -63,7 +65,7 @@ export function parseSql(sql: string): ParsedStatement[] {
     const end = stmt_len === undefined || stmt_len === 0 ? total : stmt_location + stmt_len;
     const text = ascii ? sql.slice(stmt_location, end) : decoder.decode(bytes!.subarray(stmt_location, end));
     const type = Object.keys(stmt)[0] ?? 'Unknown';
-    return { type, node: stmt[type] as Record<string, unknown>, text: text.trim(), byteOffset: stmt_location };
+    return { type, node: stmt[type] as Record<string, unknown>, text: text.trim(), byteOffset: stmt_location, byteLength: end - stmt_location };
   });
 }
 

@@ -159,5 +159,46 @@ BEGIN
   RETURN n;
 END
 $body$;
+
+-- Creates the missing chunks for a set of time values given as text (a COPY piece's time column, read
+-- by Orbit before the piece is sent so that its rows go straight into chunks); returns how many it
+-- created. The values are cast with the session's own settings (DateStyle, TimeZone), exactly as COPY
+-- will cast them. A value that does not cast creates nothing and is no error here: the COPY itself
+-- then reports it, with its line number; this function must never abort the COPY's transaction.
+CREATE FUNCTION ${F}.create_chunks_for_values(hypertable regclass, time_values text[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_hypertable_id(hypertable);
+  d record;
+  v bigint;
+  covered_start bigint;
+  covered_end bigint;
+  n integer := 0;
+BEGIN
+  IF h IS NULL THEN
+    RETURN 0;
+  END IF;
+  SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
+  BEGIN
+    FOR v IN EXECUTE format('SELECT DISTINCT ${F}.time_to_internal(x::%s) FROM unnest($1) x WHERE x IS NOT NULL ORDER BY 1', d.column_type)
+             USING time_values LOOP
+      CONTINUE WHEN v >= covered_start AND v < covered_end;
+      SELECT c.range_start, c.range_end INTO covered_start, covered_end
+        FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+      IF NOT FOUND THEN
+        PERFORM ${F}.orbit_create_chunk(h, v);
+        n := n + 1;
+        SELECT c.range_start, c.range_end INTO covered_start, covered_end
+          FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+      END IF;
+    END LOOP;
+  EXCEPTION WHEN data_exception OR syntax_error_or_access_rule_violation THEN
+    -- A value COPY will reject (22xxx), or a column type without a text cast: leave it to the COPY
+    -- and the default-partition fix-up.
+    RETURN 0;
+  END;
+  RETURN n;
+END
+$body$;
 `;
 }

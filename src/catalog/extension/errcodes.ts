@@ -9,6 +9,7 @@ import { SqlState } from '../../sqlstate.js';
 export const ErrCode = {
   feature_not_supported: SqlState.feature_not_supported,
   invalid_parameter_value: SqlState.invalid_parameter_value,
+  internal_error: SqlState.internal_error,
   // PostgreSQL Appendix A.
   insufficient_privilege: '42501',
   undefined_column: '42703',

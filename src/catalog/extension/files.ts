@@ -5,10 +5,12 @@
  * transaction with `@extschema@` replaced by the target schema (default `public`); it must not
  * contain BEGIN/COMMIT. Everything it creates belongs to the extension, so DROP EXTENSION removes it.
  */
+import { bookendSql } from './bookend.js';
 import { controlFile } from './control.js';
 import { chunksSql } from './chunks.js';
 import { createHypertableSql } from './create-hypertable.js';
 import { helpersSql } from './helpers.js';
+import { histogramSql } from './histogram.js';
 import { hypertableCatalogSql } from './hypertable-catalog.js';
 import { hypertableConvertSql } from './hypertable-convert.js';
 import { informationViewsSql } from './information-views.js';
@@ -32,6 +34,8 @@ export function installScript(): string {
     schemasSql(),
     helpersSql(),
     timeBucketSql(),
+    bookendSql(),
+    histogramSql(),
     hypertableCatalogSql(),
     createHypertableSql(),
     chunksSql(),

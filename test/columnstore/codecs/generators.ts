@@ -1,4 +1,5 @@
 /**
+ * @module test/columnstore/codecs/generators
  * Seeded column generators for the codec property tests: random and adversarial values per kind
  * (extremes, NaN payloads, -0.0, subnormals, 2^53 boundaries, runs, low cardinality, …) under
  * several NULL patterns.

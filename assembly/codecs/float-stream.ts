@@ -9,12 +9,13 @@
  * |m| ≥ 2^53 never pass; up to n/16 such values are kept as exceptions (position + raw bits, the
  * mantissa slot repeating its neighbour), more send the batch to Gorilla.
  * k is picked on a sample of ≤ ~64 values: the smallest k at which ≥ 15/16 of them pass, if ≥ 7/8
- * of them pass at some k ≤ 18.
+ * of them pass at some k ≤ 18. A DECIMAL stream above 4 B/value is compared with Gorilla and the
+ * smaller one kept (full-precision values below ~90 fit 2^53 at k = 14 and pack worse than XOR).
  */
 import { readVarint, varintEnd, writeVarint } from './bitpack';
 import { gorillaRead, gorillaWrite } from './gorilla';
 import { CODEC_CONSTANT, OUT_F32, OUT_F64, readIntStream, writeIntStream } from './int-stream';
-import { exceptions, mantissas } from './memory';
+import { exceptions, mantissas, scratch1 } from './memory';
 
 export const CODEC_DECIMAL: u8 = 5;
 export const CODEC_GORILLA: u8 = 6;
@@ -131,6 +132,17 @@ export function writeFloatStream(src: usize, n: i32, is32: bool, dst: usize): us
   if (k >= 0) {
     const end = decimalWrite(src, n, is32, k, dst + 1);
     if (end != 0) {
+      // Above 4 B/value the digits are probably noise (full-precision values that happen to fit
+      // 2^53 at a large k): keep whichever of DECIMAL and Gorilla is smaller. Gorilla goes to the
+      // scratch regions (16n contiguous bytes ≥ its worst case) so the DECIMAL bytes survive.
+      if (end - dst > <usize>n * 4) {
+        const gorillaLength = gorillaWrite(src, n, is32, scratch1) - scratch1;
+        if (gorillaLength < end - dst - 1) {
+          store<u8>(dst, CODEC_GORILLA);
+          memory.copy(dst + 1, scratch1, gorillaLength);
+          return dst + 1 + gorillaLength;
+        }
+      }
       store<u8>(dst, CODEC_DECIMAL);
       return end;
     }

@@ -11,7 +11,7 @@ export let capacity: i32 = 0;
 export let bytes: usize = 0;
 /** Values, one 8-byte slot each (narrower kinds are packed at the start). */
 export let values: usize = 0;
-/** Residuals while packing. */
+/** Residuals while packing; with scratch2 after it, 16n contiguous bytes for a trial Gorilla stream. */
 export let scratch1: usize = 0;
 /** RLE run values / dictionary values. */
 export let scratch2: usize = 0;

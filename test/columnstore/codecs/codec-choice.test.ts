@@ -56,6 +56,13 @@ describe.each(['wasm', 'reference'])('%s backend', (name) => {
     expect(codecOf(enc({ kind: 'float64', values: uniform }))).toBe(Codec.gorilla);
   });
 
+  it('prefers Gorilla when a large k fits 2^53 but packs worse (full-precision values below 90)', () => {
+    const full = sixDecimals.map((v, i) => Math.min(89, v) + Math.sin(i) * 1e-3);
+    const bytes = enc({ kind: 'float64', values: full });
+    expect(codecOf(bytes)).toBe(Codec.gorilla);
+    expect(bytes.length / N).toBeLessThan(7);
+  });
+
   it('keeps a few NaN/-0.0 as exceptions, and gives up on many', () => {
     const few = sixDecimals.slice();
     few[10] = NaN;

@@ -5,7 +5,7 @@
  * integer views, never through JS numbers, so NaN payloads survive.
  */
 import type { FloatValues } from '../backend.js';
-import { Codec, corrupt, type ByteReader, type ByteWriter } from '../format.js';
+import { ByteWriter, Codec, corrupt, type ByteReader } from '../format.js';
 import { gorillaRead, gorillaWrite } from './gorilla.js';
 import { readIntStream, writeIntStream } from './int-stream.js';
 
@@ -121,7 +121,17 @@ export function writeFloatStream(values: FloatValues, out: ByteWriter): void {
   if (k >= 0) {
     // DECIMAL may give up part-way (too many exceptions): rewind and write Gorilla instead.
     const mark = out.length;
-    if (decimalWrite(values, patterns, is32, k, out)) return;
+    if (decimalWrite(values, patterns, is32, k, out)) {
+      const decimalLength = out.length - mark;
+      if (decimalLength <= values.length * 4) return;
+      // Above 4 B/value keep whichever of DECIMAL and Gorilla is smaller (ties: DECIMAL).
+      const trial = new ByteWriter();
+      gorillaWrite(patterns, is32, trial);
+      if (trial.length >= decimalLength - 1) return;
+      out.length = mark;
+      out.byte(Codec.gorilla).bytes(trial.finish());
+      return;
+    }
     out.length = mark;
   }
   out.byte(Codec.gorilla);

@@ -291,7 +291,10 @@ export function writeIntStream(src: usize, n: i32, dst: usize): usize {
   return packWrite(scratch3, n, dst);
 }
 
-/** Decodes an integer stream of n values into i64s at dst; returns the pointer after it, or 0 if malformed. */
+/**
+ * Decodes an integer stream of n values to dst (i64 slots, or scaled floats per `mode`); returns the
+ * pointer after it, or 0 if malformed.
+ */
 export function readIntStream(src: usize, n: i32, dst: usize, mode: i32 = OUT_I64, scale: f64 = 1): usize {
   const codec = load<u8>(src++);
   if (codec == CODEC_PACK) return packRead(src, n, dst, mode, scale);

@@ -1,62 +1,30 @@
 /**
- * Orbit's benchmark tool: `npm run bench -- --suite copy [--rows 250000,1000000] [--system orbit-tcp,pglite-blob]`.
- * Every system runs on the same generated data in the same run; results go to bench/results/*.json.
+ * @module bench
+ * Orbit's benchmark tool: `npm run bench -- --suite <name> [suite options]`.
+ *   copy       COPY into each system (`--rows 250000,1000000 --system orbit-tcp,pglite-blob,…`)
+ *   exclusion  a one-hour query on 10 vs 1,000 chunks
+ *   codecs     columnstore codecs: bytes/value, encode and decode M values/s (`--hosts 100 --rows 2000`)
+ * Every system runs on the same generated data in the same run; results go to
+ * bench/results/<suite>-<time>.json.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeCpuCsv } from './data/cpu-csv.js';
-import { orbitTcp, orbitTcpHypertable, orbitTcpHypertableNoIndex } from './systems/orbit-tcp.js';
-import { pgliteBlob, pgliteBlobTimeIndex } from './systems/pglite-blob.js';
-import type { CopyResult, CopySystem } from './systems/system.js';
+import { codecsSuite } from './suites/codecs.js';
+import { copySuite } from './suites/copy.js';
+import { exclusionSuite } from './suites/exclusion-suite.js';
+import type { Suite } from './suites/suite.js';
 
-const SYSTEMS: Record<string, CopySystem> = {
-  'orbit-tcp': orbitTcp,
-  'orbit-tcp-ht': orbitTcpHypertable,
-  'orbit-tcp-ht-noidx': orbitTcpHypertableNoIndex,
-  'pglite-blob': pgliteBlob,
-  'pglite-blob-idx': pgliteBlobTimeIndex,
-};
+const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite };
 
-const { values } = parseArgs({
-  options: {
-    suite: { type: 'string', default: 'copy' },
-    rows: { type: 'string', default: '250000,1000000' },
-    system: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
-  },
-});
-
-if (values.suite === 'exclusion') {
-  const { runExclusion } = await import('./suites/exclusion.js');
-  const results = await runExclusion([10, 1000]);
-  for (const r of results) {
-    const base = results.find((x) => x.form === r.form)!;
-    console.log(
-      `${String(r.chunks).padStart(5)} chunks ${String(r.rows).padStart(8)} rows  ${r.form.padEnd(9)} one-hour query median ${r.medianMs.toFixed(2)} ms  p90 ${r.p90Ms.toFixed(2)} ms  ×${(r.medianMs / base.medianMs).toFixed(2)} of ${base.chunks} chunks`,
-    );
-  }
-  mkdirSync('bench/results', { recursive: true });
-  const file = join('bench/results', `exclusion-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ suite: 'exclusion', node: process.version, results }, null, 2));
-  console.log(`results: ${file}`);
-  process.exit(0);
-}
-if (values.suite !== 'copy') throw new Error(`unknown suite ${values.suite} (available: copy, exclusion)`);
-const results: CopyResult[] = [];
-for (const rows of values.rows!.split(',').map(Number)) {
-  const csv = join(tmpdir(), `orbit-bench-cpu-${rows}.csv`);
-  const bytes = await writeCpuCsv(csv, rows);
-  for (const name of values.system!.split(',')) {
-    const system = SYSTEMS[name];
-    if (!system) throw new Error(`unknown system ${name}`);
-    const r = await system.copy(csv, rows, bytes);
-    results.push(r);
-    console.log(`${r.system.padEnd(12)} ${String(rows).padStart(8)} rows ${(bytes / 1e6).toFixed(0).padStart(5)} MB  ${r.ms.toFixed(0).padStart(7)} ms  ${r.rowsPerSecond.toFixed(0).padStart(7)} rows/s  peak RSS ${r.peakRssMb.toFixed(0)} MB`);
-  }
-  rmSync(csv, { force: true });
-}
+const { values: first } = parseArgs({ options: { suite: { type: 'string', default: 'copy' } }, strict: false });
+const suite = SUITES[String(first.suite)];
+if (!suite) throw new Error(`unknown suite ${first.suite} (available: ${Object.keys(SUITES).join(', ')})`);
+const { values } = parseArgs({ options: { suite: { type: 'string' }, ...suite.options } });
+const results = await suite.run(values);
 mkdirSync('bench/results', { recursive: true });
-const file = join('bench/results', `copy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ suite: 'copy', node: process.version, results }, null, 2));
+const file = join('bench/results', `${suite.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ suite: suite.name, node: process.version, results }, null, 2));
 console.log(`results: ${file}`);
+// Suites may leave handles open (servers, PGlite workers) after reporting.
+process.exit(0);

@@ -32,6 +32,8 @@ export const SqlState = {
   undefined_file: '58P01',
   io_error: '58030',
   internal_error: 'XX000',
+  data_corrupted: 'XX001',
+  program_limit_exceeded: '54000',
   invalid_sql_statement_name: '26000',
   duplicate_prepared_statement: '42P05',
   undefined_column: '42703',

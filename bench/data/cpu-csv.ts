@@ -16,7 +16,7 @@ const REGIONS = ['us-east-1', 'us-west-1', 'eu-west-1', 'eu-central-1', 'ap-nort
 const OS = ['Ubuntu16.04LTS', 'Ubuntu15.10', 'Ubuntu16.10'];
 const ARCH = ['x64', 'x86'];
 
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;

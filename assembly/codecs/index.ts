@@ -1,0 +1,95 @@
+/**
+ * @module codecs
+ * Entry point of codecs.wasm. Every export takes and returns i32/usize only (i64 parameters would
+ * become BigInt at the JS boundary); values travel through the arena laid out by `layout`.
+ *
+ * Protocol: call `layout(maxValues)`, read `bytesPtr()`/`valuesPtr()` (they change only when
+ * `layout` grows the arena), put the input there, call an encode/decode export.
+ */
+import { readFloatStream, writeFloatStream } from './float-stream';
+import { readIntStream, writeIntStream } from './int-stream';
+import { bytes, bytesCapacity, capacity, layout as layoutArena, values } from './memory';
+
+export function layout(n: i32): i32 {
+  layoutArena(n);
+  return capacity;
+}
+
+export function bytesPtr(): usize {
+  return bytes;
+}
+
+export function valuesPtr(): usize {
+  return values;
+}
+
+/** Size of the bytes region, which ends with read slack for the decoders' 8-byte loads. */
+export function bytesSize(): i32 {
+  return <i32>bytesCapacity(capacity);
+}
+
+/** Element types of the values region, for `widen` and `narrow`. */
+const I64: i32 = 0;
+const F64: i32 = 1;
+const I32: i32 = 2;
+const I16: i32 = 3;
+const U8: i32 = 4;
+
+/**
+ * Converts n elements of `type` packed at the start of the values region to i64 slots, in place
+ * (backwards, since slots are at least as wide). Returns −1, or the index of the first float64
+ * that is not an integer in [−2^63, 2^63).
+ */
+export function widen(n: i32, type: i32): i32 {
+  if (type == F64) {
+    for (let i = 0; i < n; i++) {
+      const v = load<f64>(values + (<usize>i << 3));
+      if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0 && trunc<f64>(v) == v)) return i;
+      store<i64>(values + (<usize>i << 3), <i64>v);
+    }
+    return -1;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let v: i64 = 0;
+    if (type == I32) v = <i64>load<i32>(values + (<usize>i << 2));
+    else if (type == I16) v = <i64>load<i16>(values + (<usize>i << 1));
+    else if (type == U8) v = <i64>load<u8>(values + <usize>i);
+    else return -1;
+    store<i64>(values + (<usize>i << 3), v);
+  }
+  return -1;
+}
+
+/** Converts n i64 slots to `type` in place (forwards: narrower elements never overtake their source). */
+export function narrow(n: i32, type: i32): void {
+  if (type == I64) return;
+  for (let i = 0; i < n; i++) {
+    const v = load<i64>(values + (<usize>i << 3));
+    if (type == F64) store<f64>(values + (<usize>i << 3), <f64>v);
+    else if (type == I32) store<i32>(values + (<usize>i << 2), <i32>v);
+    else if (type == I16) store<i16>(values + (<usize>i << 1), <i16>v);
+    else if (type == U8) store<u8>(values + <usize>i, <u8>v);
+  }
+}
+
+/** Encodes n ≥ 1 i64 slots as an integer stream into the bytes region; returns its length. */
+export function encodeInts(n: i32): i32 {
+  return <i32>(writeIntStream(values, n, bytes) - bytes);
+}
+
+/** Decodes an integer stream of n values from the bytes region; returns bytes read, or −1 if malformed. */
+export function decodeInts(n: i32): i32 {
+  const end = readIntStream(bytes, n, values);
+  return end == 0 ? -1 : <i32>(end - bytes);
+}
+
+/** Encodes n ≥ 1 floats (f64, or f32 when is32 ≠ 0) as a float stream; returns its length. */
+export function encodeFloats(n: i32, is32: i32): i32 {
+  return <i32>(writeFloatStream(values, n, is32 != 0, bytes) - bytes);
+}
+
+/** Decodes a float stream of n values; returns bytes read, or −1 if malformed. */
+export function decodeFloats(n: i32, is32: i32): i32 {
+  const end = readFloatStream(bytes, n, is32 != 0, values);
+  return end == 0 ? -1 : <i32>(end - bytes);
+}

@@ -1,0 +1,25 @@
+/**
+ * @module columnstore/codecs/backend
+ * The value-stream codecs behind the column format, as one interface with two implementations:
+ * WebAssembly (`wasm-backend.ts`, the fast path) and plain TypeScript (`reference/`, the cross-check
+ * in tests and the fallback where WebAssembly is unavailable). Both must produce identical bytes.
+ */
+
+/**
+ * Integer-like values. Float64Array holds integers (timestamps in µs); Uint8Array holds booleans
+ * as 0/1.
+ */
+export type IntValues = BigInt64Array | Float64Array | Int32Array | Int16Array | Uint8Array;
+export type FloatValues = Float64Array | Float32Array;
+
+export interface CodecBackend {
+  readonly name: string;
+  /** Encodes ≥ 1 values as an integer stream (codec byte first). Throws on a non-integral float. */
+  encodeInts(values: IntValues): Uint8Array;
+  /** Decodes `out.length` values from the integer stream at `bytes[offset]`; returns bytes read. */
+  decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number;
+  /** Encodes ≥ 1 floats as a float stream (codec byte first), bit-exactly. */
+  encodeFloats(values: FloatValues): Uint8Array;
+  /** Decodes `out.length` floats from the float stream at `bytes[offset]`; returns bytes read. */
+  decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number;
+}

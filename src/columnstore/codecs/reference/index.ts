@@ -1,0 +1,58 @@
+/**
+ * @module columnstore/codecs/reference
+ * The plain-TypeScript codec backend: BigInt arithmetic, byte-identical output to codecs.wasm.
+ * Tests cross-check the WebAssembly against it; it is also the fallback where WebAssembly cannot
+ * be instantiated (about 100× slower).
+ */
+import type { CodecBackend, FloatValues, IntValues } from '../backend.js';
+import { ByteReader, ByteWriter } from '../format.js';
+import { readFloatStream, writeFloatStream } from './float-stream.js';
+import { readIntStream, writeIntStream } from './int-stream.js';
+import { notInteger } from '../values.js';
+
+function toBigInts(values: IntValues): bigint[] {
+  if (values instanceof BigInt64Array) return Array.from(values);
+  const out = new Array<bigint>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (values instanceof Float64Array && !(Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63)) throw notInteger(i, v);
+    out[i] = BigInt(v);
+  }
+  return out;
+}
+
+function store(v: readonly bigint[], out: IntValues): void {
+  if (out instanceof BigInt64Array) out.set(v);
+  else if (out instanceof Float64Array) v.forEach((x, i) => (out[i] = Number(x)));
+  else if (out instanceof Int32Array) v.forEach((x, i) => (out[i] = Number(BigInt.asIntN(32, x))));
+  else if (out instanceof Int16Array) v.forEach((x, i) => (out[i] = Number(BigInt.asIntN(16, x))));
+  else v.forEach((x, i) => (out[i] = Number(BigInt.asUintN(8, x))));
+}
+
+export class ReferenceBackend implements CodecBackend {
+  readonly name = 'reference';
+
+  encodeInts(values: IntValues): Uint8Array {
+    const out = new ByteWriter();
+    writeIntStream(toBigInts(values), out);
+    return out.finish();
+  }
+
+  decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number {
+    const r = new ByteReader(bytes, offset);
+    store(readIntStream(r, out.length), out);
+    return r.pos - offset;
+  }
+
+  encodeFloats(values: FloatValues): Uint8Array {
+    const out = new ByteWriter();
+    writeFloatStream(values, out);
+    return out.finish();
+  }
+
+  decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number {
+    const r = new ByteReader(bytes, offset);
+    readFloatStream(r, out);
+    return r.pos - offset;
+  }
+}

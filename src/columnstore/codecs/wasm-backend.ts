@@ -1,0 +1,139 @@
+/**
+ * @module columnstore/codecs/wasm-backend
+ * The codec backend over codecs.wasm (built from assembly/codecs/ by scripts/build.mjs). The
+ * module is passed in, compiled or as bytes, so this file runs unchanged in Node, browsers and
+ * Workers (which accept only precompiled modules); `load-node.ts` reads the file for Node.
+ *
+ * Each call copies its input into the module's arena and its output back out: one memcpy each
+ * way, into arrays the caller owns. Views are re-created whenever memory.buffer changes (growing
+ * memory detaches them).
+ */
+import { orbitError } from '../../errors.js';
+import type { CodecBackend, FloatValues, IntValues } from './backend.js';
+import { corrupt } from './format.js';
+import { notInteger } from './values.js';
+
+interface CodecsExports {
+  readonly memory: WebAssembly.Memory;
+  layout(n: number): number;
+  bytesPtr(): number;
+  valuesPtr(): number;
+  bytesSize(): number;
+  widen(n: number, type: number): number;
+  narrow(n: number, type: number): void;
+  encodeInts(n: number): number;
+  decodeInts(n: number): number;
+  encodeFloats(n: number, is32: number): number;
+  decodeFloats(n: number, is32: number): number;
+}
+
+/** Element types understood by `widen`/`narrow` (assembly/codecs/index.ts). */
+const ElementType = { i64: 0, f64: 1, i32: 2, i16: 3, u8: 4 } as const;
+
+function elementType(values: IntValues): number {
+  if (values instanceof BigInt64Array) return ElementType.i64;
+  if (values instanceof Float64Array) return ElementType.f64;
+  if (values instanceof Int32Array) return ElementType.i32;
+  if (values instanceof Int16Array) return ElementType.i16;
+  return ElementType.u8;
+}
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Smallest arena: one 1000-row batch plus room, so ordinary batches never grow memory. */
+const MIN_CAPACITY = 1024;
+
+export class WasmBackend implements CodecBackend {
+  readonly name = 'wasm';
+  private readonly x: CodecsExports;
+  private capacity = 0;
+  private heap = new Uint8Array(0);
+  private bytesPtr = 0;
+  private valuesPtr = 0;
+  private bytesRoom = 0;
+
+  constructor(instance: WebAssembly.Instance) {
+    this.x = instance.exports as unknown as CodecsExports;
+  }
+
+  /** Instantiates codecs.wasm from a compiled module (Workers) or its bytes. */
+  static async create(source: WebAssembly.Module | BufferSource): Promise<WasmBackend> {
+    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    return new WasmBackend(await WebAssembly.instantiate(module, {}));
+  }
+
+  /** Makes room for n values and refreshes the views. */
+  private arena(n: number): Uint8Array {
+    if (n > this.capacity) {
+      try {
+        this.capacity = this.x.layout(Math.max(n, MIN_CAPACITY));
+      } catch (cause) {
+        throw orbitError('out_of_memory', `cannot grow codec memory for ${n} values`, { cause });
+      }
+      this.bytesPtr = this.x.bytesPtr();
+      this.valuesPtr = this.x.valuesPtr();
+      this.bytesRoom = this.x.bytesSize() - 16;
+    }
+    if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
+    return this.heap;
+  }
+
+  /** Copies the encoded input in (at most what a stream of n values can use); returns its length. */
+  private loadBytes(bytes: Uint8Array, offset: number, n: number): number {
+    const heap = this.arena(n);
+    const len = Math.min(bytes.length - offset, this.bytesRoom);
+    heap.set(bytes.subarray(offset, offset + len), this.bytesPtr);
+    return len;
+  }
+
+  /**
+   * Runs a decoder export over the encoded input and copies `out.byteLength` bytes of values out.
+   * Returns bytes read; a malformed stream (−1, overlong, or a trap) is data_corrupted.
+   */
+  private decode(bytes: Uint8Array, offset: number, out: ArrayBufferView, n: number, call: () => number): number {
+    const available = this.loadBytes(bytes, offset, n);
+    let used: number;
+    try {
+      used = call();
+    } catch (cause) {
+      throw cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+    }
+    if (used < 0 || used > available) throw corrupt('stream is malformed or truncated');
+    bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + out.byteLength));
+    return used;
+  }
+
+  encodeInts(values: IntValues): Uint8Array {
+    const n = values.length;
+    const heap = this.arena(n);
+    heap.set(bytesOf(values), this.valuesPtr);
+    const bad = this.x.widen(n, elementType(values));
+    if (bad >= 0) throw notInteger(bad, values[bad] as number);
+    const len = this.x.encodeInts(n);
+    return heap.slice(this.bytesPtr, this.bytesPtr + len);
+  }
+
+  decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number {
+    const n = out.length;
+    return this.decode(bytes, offset, out, n, () => {
+      const used = this.x.decodeInts(n);
+      if (used >= 0) this.x.narrow(n, elementType(out));
+      return used;
+    });
+  }
+
+  encodeFloats(values: FloatValues): Uint8Array {
+    const n = values.length;
+    const heap = this.arena(n);
+    heap.set(bytesOf(values), this.valuesPtr);
+    const len = this.x.encodeFloats(n, values instanceof Float32Array ? 1 : 0);
+    return heap.slice(this.bytesPtr, this.bytesPtr + len);
+  }
+
+  decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number {
+    const n = out.length;
+    return this.decode(bytes, offset, out, n, () => this.x.decodeFloats(n, out instanceof Float32Array ? 1 : 0));
+  }
+}

@@ -187,7 +187,8 @@ export class Backend {
       );
     }
     if (this.routing.empty) return;
-    await this.runInternal(session, ROUTE_SQL);
+    const truncated = this.routing.takeTruncated();
+    await this.runInternal(session, truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL);
   }
 
   /** Whether the backend is inside a transaction block (asked with an empty query). */

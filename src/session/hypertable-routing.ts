@@ -7,6 +7,7 @@
  * so nothing is ever missing; the fix-up only gives them their chunk.
  */
 import type { ClassifiedStatement } from '../sql/classify.js';
+import { literal, quoteIdent } from '../sql/rewrite/timescaledb-options.js';
 
 /** Statement types after which the set of hypertables may have changed. */
 const CATALOG_CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt']);
@@ -22,11 +23,22 @@ export class HypertableRouting {
   /** The cache must be reloaded before it is trusted. */
   private stale = true;
 
+  /** Hypertables truncated since the last fix-up (qualified as written, for to_regclass). */
+  private truncated = new Set<string>();
+
   /** Whether the statements may have written rows to a hypertable (and so need the fix-up). */
   writes(statements: readonly ClassifiedStatement[]): boolean {
     let writes = false;
     for (const s of statements) {
       if (CATALOG_CHANGES.has(s.type) || s.functions.includes('create_hypertable')) this.stale = true;
+      if (s.type === 'TruncateStmt') {
+        // TimescaleDB drops a truncated hypertable's chunks; the fix-up does it (catalog/extension/truncate.ts).
+        for (const r of s.relations) {
+          if (!this.stale && !this.names.has(r.name)) continue;
+          this.truncated.add(r.schema ? `${quoteIdent(r.schema)}.${quoteIdent(r.name)}` : quoteIdent(r.name));
+          writes = true;
+        }
+      }
       const target = s.relations[0]?.name;
       const writing = s.kind === 'dml' || (s.kind === 'copy' && s.copy?.from === true) || s.functions.includes('create_hypertable');
       if (writing && target !== undefined && (this.stale || this.names.has(target))) writes = true;
@@ -46,6 +58,14 @@ export class HypertableRouting {
   reload(names: Iterable<string>): void {
     this.names = new Set(names);
     this.stale = false;
+  }
+
+  /** The SQL that drops the chunks of hypertables truncated since the last call, if any. */
+  takeTruncated(): string | undefined {
+    if (this.truncated.size === 0) return undefined;
+    const calls = [...this.truncated].map((name) => `_timescaledb_functions.orbit_drop_empty_chunks(pg_catalog.to_regclass(${literal(name)}))`);
+    this.truncated.clear();
+    return `SELECT ${calls.join(', ')}`;
   }
 
   /** After a backend restart or an error reading the catalog. */

@@ -56,3 +56,28 @@ it('gives rows from COPY FROM STDIN their chunks', async () => {
   expect(r.rows.map((x) => x.n)).toEqual([24, 24]);
   expect(r.rows.some((x) => x.part.endsWith('_default'))).toBe(false);
 });
+
+it('drops the chunks of a truncated hypertable, as TimescaleDB does', async () => {
+  await c.query('CREATE TABLE trunc (time timestamptz NOT NULL, v int)');
+  await c.query("SELECT create_hypertable('trunc', by_range('time', INTERVAL '1 day'))");
+  await c.query("INSERT INTO trunc VALUES ('2024-01-01', 1), ('2024-01-02', 2), ('2024-01-03', 3)");
+  const chunks = async () => (await c.query("SELECT count(*)::int AS n FROM show_chunks('trunc')")).rows[0].n;
+  expect(await chunks()).toBe(3);
+  await c.query('TRUNCATE trunc');
+  expect(await chunks()).toBe(0);
+  expect((await c.query("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE '\\_hyper\\_%\\_chunk' AND relnamespace = '_timescaledb_internal'::regnamespace AND oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'trunc'::regclass)")).rows[0].n).toBe(0);
+  // Rolled back: the rows and their chunks stay.
+  await c.query("INSERT INTO trunc VALUES ('2024-01-01', 1), ('2024-01-02', 2)");
+  await c.query('BEGIN');
+  await c.query('TRUNCATE trunc');
+  await c.query('ROLLBACK');
+  expect(await chunks()).toBe(2);
+  // Rows written after the TRUNCATE in the same transaction keep their chunk; the others go.
+  await c.query("BEGIN; TRUNCATE trunc; INSERT INTO trunc VALUES ('2024-01-02', 5); COMMIT");
+  expect(await chunks()).toBe(1);
+  expect((await c.query('SELECT v FROM trunc')).rows).toEqual([{ v: 5 }]);
+  // A chunk truncated on its own stays, empty (TimescaleDB's behaviour too).
+  const [{ chunk }] = (await c.query("SELECT c::text AS chunk FROM show_chunks('trunc') c")).rows;
+  await c.query(`TRUNCATE ${chunk}`);
+  expect(await chunks()).toBe(1);
+});

@@ -19,6 +19,7 @@ import { informationViewsSql } from './information-views.js';
 import { schemasSql } from './schemas.js';
 import { showDropChunksSql } from './show-drop-chunks.js';
 import { timeBucketSql } from './time-bucket.js';
+import { truncateSql } from './truncate.js';
 import { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
 
 export interface ExtensionFile {
@@ -44,6 +45,7 @@ export function installScript(): string {
     chunksSql(),
     hypertableConvertSql(),
     showDropChunksSql(),
+    truncateSql(),
     informationViewsSql(),
     columnstoreSettingsSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,

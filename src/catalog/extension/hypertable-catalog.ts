@@ -4,9 +4,10 @@
  * Orbit has the same concept) and the internal time representation shared by the hypertable
  * functions.
  *
- * Orbit's hypertable is a declaratively partitioned table (docs/design/hypertables-rowstore.md), so
- * the catalog is smaller than TimescaleDB's: a chunk's range on its one open dimension is kept on the
- * `chunk` row (`range_start`/`range_end`) instead of in `dimension_slice` + `chunk_constraint`.
+ * Orbit's hypertable is a declaratively partitioned table (docs/design/hypertables-rowstore.md). A
+ * chunk's extent is in `dimension_slice` + `chunk_constraint`, as TimescaleDB's; its range on the open
+ * dimension is also kept on the `chunk` row (`range_start`/`range_end`), which the time-based
+ * functions read.
  *
  * Internal time, as in TimescaleDB (`time_to_internal`): microseconds since the Unix epoch for
  * timestamp, timestamptz and date (a timestamp without time zone counts as UTC), the value itself for
@@ -89,7 +90,8 @@ CREATE TABLE ${C}.chunk_constraint (
 );
 CREATE INDEX chunk_constraint_dimension_slice_id_idx ON ${C}.chunk_constraint (dimension_slice_id);
 
--- Names of the chunks' dimension CHECK constraints (constraint_<n>), as TimescaleDB's.
+-- TimescaleDB's sequence for names of constraints chunks inherit; dimension CHECK constraints are
+-- named after their slices (constraint_<dimension_slice id>).
 CREATE SEQUENCE ${C}.chunk_constraint_name;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA ${C} TO PUBLIC;

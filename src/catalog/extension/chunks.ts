@@ -22,13 +22,14 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
   FROM (SELECT floor(v::numeric / iv) * iv AS s) a
 $body$;
 
--- The range of the chunk for internal time v in hypertable h: aligned, cut around existing chunks.
+-- The range of the chunk for internal time v in hypertable h: aligned, cut around existing time slices.
 CREATE FUNCTION ${F}.orbit_chunk_range(h integer, v bigint, OUT range_start bigint, OUT range_end bigint)
 LANGUAGE sql STABLE AS $body$
-  SELECT greatest(a.range_start, (SELECT max(c.range_end) FROM ${C}.chunk c WHERE c.hypertable_id = h AND c.range_end <= v)),
-         least(a.range_end, (SELECT min(c.range_start) FROM ${C}.chunk c WHERE c.hypertable_id = h AND c.range_start > v))
-  FROM ${F}.orbit_aligned_range(v, (SELECT d.interval_length FROM ${C}.dimension d
-                                    WHERE d.hypertable_id = h AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1)) a
+  SELECT greatest(a.range_start, (SELECT max(s.range_end) FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND s.range_end <= v)),
+         least(a.range_end, (SELECT min(s.range_start) FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND s.range_start > v))
+  FROM (SELECT dd.id, dd.interval_length FROM ${C}.dimension dd
+        WHERE dd.hypertable_id = h AND dd.interval_length IS NOT NULL ORDER BY dd.id LIMIT 1) d,
+       ${F}.orbit_aligned_range(v, d.interval_length) a
 $body$;
 
 -- The range (internal time) of the chunk that holds value in hypertable hypertable_id.
@@ -37,19 +38,28 @@ LANGUAGE sql STABLE AS $body$
   SELECT r.range_start, r.range_end FROM ${F}.orbit_chunk_range(hypertable_id, ${F}.time_to_internal(value)) r
 $body$;
 
--- Creates the chunk of hypertable h for internal time v: a table like the hypertable, filled with the
--- default partition's rows of its range, then attached. Returns the number of rows moved.
-CREATE FUNCTION ${F}.orbit_create_chunk(h integer, v bigint) RETURNS bigint
+-- Creates the chunk of hypertable h for internal time v (and, with a space dimension, hash value hv):
+-- a table like the hypertable, filled with its default partition's rows of its range, then attached.
+-- With a space dimension and no hv, creates the time slice's slice table instead
+-- (space-dimensions.ts). Returns the number of rows moved into chunks.
+CREATE FUNCTION ${F}.orbit_create_chunk(h integer, v bigint, hv integer DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   ht record;
   d record;
+  sd record;
+  ts record;
+  hs record;
+  hs_id integer;
   rng record;
-  chunk_id integer := nextval('${C}.chunk_id_seq');
+  chunk_id integer;
   chunk_name name;
   chunk regclass;
+  parent regclass;
+  def regclass;
   lo text; hi text;
   cond text;
+  checks text[];
   cols text;
   moved bigint;
   replica boolean;
@@ -60,33 +70,71 @@ BEGIN
          format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default')::regclass AS def
     INTO ht FROM ${C}.hypertable hy WHERE hy.id = h;
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
-  rng := ${F}.orbit_chunk_range(h, v);
-  lo := ${F}.orbit_bound(d.column_type, rng.range_start);
-  hi := ${F}.orbit_bound(d.column_type, rng.range_end);
-  chunk_name := ht.associated_table_prefix || '_' || chunk_id || '_chunk';
+  SELECT * INTO sd FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NULL ORDER BY id LIMIT 1;
+  SELECT * INTO ts FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND v >= s.range_start AND v < s.range_end;
+  IF NOT FOUND THEN
+    rng := ${F}.orbit_chunk_range(h, v);
+    INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end)
+      VALUES (d.id, rng.range_start, rng.range_end) RETURNING * INTO ts;
+    IF sd.id IS NOT NULL THEN
+      -- The slice table creates the chunks its rows need (calling back here with their hv).
+      moved := ${F}.orbit_create_slice_table(h, ts.id);
+      IF hv IS NULL OR ${F}.orbit_space_chunk(ts.id, hv) IS NOT NULL THEN
+        RETURN moved;
+      END IF;
+    END IF;
+  ELSIF sd.id IS NULL OR hv IS NULL OR to_regclass(${F}.orbit_slice_table_name(ts.id)) IS NULL THEN
+    -- A chunk (made before the space dimension was added) already covers the whole slice.
+    RETURN 0;
+  END IF;
+  lo := ${F}.orbit_bound(d.column_type, ts.range_start);
+  hi := ${F}.orbit_bound(d.column_type, ts.range_end);
   cond := concat_ws(' AND ',
     CASE WHEN lo <> 'MINVALUE' THEN format('%I >= %s', d.column_name, lo) END,
     CASE WHEN hi <> 'MAXVALUE' THEN format('%I < %s', d.column_name, hi) END);
-  EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %s)', ht.def, coalesce(nullif(cond, ''), 'true')) INTO has_rows;
+  checks := ARRAY[cond];
+  parent := ht.rel;
+  def := ht.def;
+  IF sd.id IS NOT NULL THEN
+    -- A leaf of the slice table: its bounds and the rows it takes are those of its hash range.
+    rng := ${F}.orbit_hash_range(ts.id, sd.num_slices, hv);
+    INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end) VALUES (sd.id, rng.range_start, rng.range_end)
+      ON CONFLICT (dimension_id, range_start, range_end) DO UPDATE SET range_start = excluded.range_start RETURNING * INTO hs;
+    hs_id := hs.id;
+    parent := ${F}.orbit_slice_table_name(ts.id)::regclass;
+    def := (${F}.orbit_slice_table_name(ts.id) || '_default')::regclass;
+    lo := ${F}.orbit_bound('integer', hs.range_start);
+    hi := ${F}.orbit_bound('integer', hs.range_end);
+    cond := concat_ws(' AND ',
+      CASE WHEN lo <> 'MINVALUE' THEN format('%I.%I(%I) >= %s', sd.partitioning_func_schema, sd.partitioning_func, sd.column_name, lo) END,
+      CASE WHEN hi <> 'MAXVALUE' THEN format('%I.%I(%I) < %s', sd.partitioning_func_schema, sd.partitioning_func, sd.column_name, hi) END);
+    checks := checks || cond;
+  END IF;
+  chunk_id := nextval('${C}.chunk_id_seq');
+  chunk_name := ht.associated_table_prefix || '_' || chunk_id || '_chunk';
+  EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %s)', def, coalesce(nullif(cond, ''), 'true')) INTO has_rows;
   IF NOT has_rows THEN
     -- Nothing to move (create_chunks_for_range, migrate_data): a plain new partition, 7x cheaper.
     EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s)',
-                   ht.associated_schema_name, chunk_name, ht.rel, lo, hi);
-    chunk := format('%I.%I', ht.associated_schema_name, chunk_name)::regclass;
+                   ht.associated_schema_name, chunk_name, parent, lo, hi);
   ELSE
     EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
                    ht.associated_schema_name, chunk_name, ht.rel);
-    chunk := format('%I.%I', ht.associated_schema_name, chunk_name)::regclass;
   END IF;
-  IF cond <> '' THEN
-    -- TimescaleDB's dimension constraint; it also spares ATTACH the scan of the chunk.
-    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', chunk,
-                   'constraint_' || nextval('${C}.chunk_constraint_name'), cond);
-  END IF;
+  chunk := format('%I.%I', ht.associated_schema_name, chunk_name)::regclass;
+  INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
+    VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, ts.range_start, ts.range_end);
+  -- TimescaleDB's dimension constraints, named after their slices; they also spare ATTACH its scan.
+  INSERT INTO ${C}.chunk_constraint (chunk_id, dimension_slice_id, constraint_name)
+    SELECT chunk_id, s, 'constraint_' || s FROM unnest(ARRAY[ts.id, hs_id]) s WHERE s IS NOT NULL;
+  FOR i IN 1 .. array_length(checks, 1) LOOP
+    IF checks[i] <> '' THEN
+      EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', chunk,
+                     'constraint_' || (ARRAY[ts.id, hs_id])[i], checks[i]);
+    END IF;
+  END LOOP;
   EXECUTE format('ALTER TABLE %s OWNER TO %I', chunk, (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ht.rel));
   IF NOT has_rows THEN
-    INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
-      VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, rng.range_start, rng.range_end);
     RETURN 0;
   END IF;
   cols := ${F}.orbit_insert_columns(chunk);
@@ -99,25 +147,27 @@ BEGIN
     PERFORM set_config('session_replication_role', 'replica', true);
   END IF;
   EXECUTE format('WITH m AS (DELETE FROM %s WHERE %s RETURNING %s) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM m',
-                 ht.def, coalesce(nullif(cond, ''), 'true'), cols, chunk, cols, cols);
+                 def, coalesce(nullif(cond, ''), 'true'), cols, chunk, cols, cols);
   GET DIAGNOSTICS moved = ROW_COUNT;
   IF replica THEN
     PERFORM set_config('session_replication_role', role, true);
   END IF;
-  EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', ht.rel, chunk, lo, hi);
-  INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
-    VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, rng.range_start, rng.range_end);
+  EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', parent, chunk, lo, hi);
   RETURN moved;
 END
 $body$;
 
 -- Moves the rows of the default partition of hypertable (NULL: of every hypertable) into chunks,
 -- creating them; returns the number of rows moved. Called by Orbit after each INSERT/COPY/UPDATE/MERGE.
+-- With a space dimension, rows may also wait in a slice table's default partition; its trigger noted
+-- the slice in orbit_pending_slice, so only those are looked at.
 CREATE FUNCTION ${F}.route_default_rows(hypertable regclass DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
   ht record;
+  s record;
   v bigint;
+  hv integer;
   moved bigint := 0;
 BEGIN
   FOR ht IN SELECT hy.id, format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default') AS def,
@@ -130,28 +180,49 @@ BEGIN
       EXIT WHEN v IS NULL;
       moved := moved + ${F}.orbit_create_chunk(ht.id, v);
     END LOOP;
+    FOR s IN SELECT p.slice_id, to_regclass(${F}.orbit_slice_table_name(p.slice_id) || '_default') AS def, sd.column_name,
+                    format('%I.%I', sd.partitioning_func_schema, sd.partitioning_func) AS func
+        FROM ${C}.orbit_pending_slice p
+        JOIN ${C}.dimension_slice ds ON ds.id = p.slice_id
+        JOIN ${C}.dimension sd ON sd.hypertable_id = ht.id AND sd.interval_length IS NULL
+        WHERE ds.dimension_id IN (SELECT d.id FROM ${C}.dimension d WHERE d.hypertable_id = ht.id) LOOP
+      LOOP
+        EXIT WHEN s.def IS NULL;
+        EXECUTE format('SELECT ${F}.time_to_internal(%I), %s(%I) FROM %s LIMIT 1', ht.col, s.func, s.column_name, s.def) INTO v, hv;
+        EXIT WHEN v IS NULL;
+        moved := moved + ${F}.orbit_create_chunk(ht.id, v, hv);
+      END LOOP;
+      DELETE FROM ${C}.orbit_pending_slice WHERE slice_id = s.slice_id;
+      PERFORM set_config('orbit.pending_slice_' || s.slice_id, '', true);
+    END LOOP;
   END LOOP;
+  IF hypertable IS NULL THEN
+    DELETE FROM ${C}.orbit_pending_slice p WHERE NOT EXISTS (SELECT FROM ${C}.dimension_slice ds WHERE ds.id = p.slice_id);
+  END IF;
   RETURN moved;
 END
 $body$;
 
 -- Creates every missing chunk of hypertable covering range_start..range_end (both included); returns
--- how many it created. Orbit's COPY calls it with a piece's smallest and largest time.
+-- how many it created. Orbit's COPY calls it with a piece's smallest and largest time. With a space
+-- dimension a chunk needs a hash value too: the time slices' slice tables are created, and 0 returned.
 CREATE FUNCTION ${F}.create_chunks_for_range(hypertable regclass, range_start anyelement, range_end anyelement) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
   h integer := ${F}.orbit_require_hypertable(hypertable);
+  d integer := (SELECT dd.id FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NOT NULL ORDER BY dd.id LIMIT 1);
+  space boolean := EXISTS (SELECT FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NULL);
   v bigint := ${F}.time_to_internal(range_start);
   last bigint := ${F}.time_to_internal(range_end);
   e bigint;
   n integer := 0;
 BEGIN
   WHILE v <= last LOOP
-    SELECT c.range_end INTO e FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+    SELECT s.range_end INTO e FROM ${C}.dimension_slice s WHERE s.dimension_id = d AND v >= s.range_start AND v < s.range_end;
     IF NOT FOUND THEN
       PERFORM ${F}.orbit_create_chunk(h, v);
-      n := n + 1;
-      SELECT c.range_end INTO e FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+      n := n + CASE WHEN space THEN 0 ELSE 1 END;
+      SELECT s.range_end INTO e FROM ${C}.dimension_slice s WHERE s.dimension_id = d AND v >= s.range_start AND v < s.range_end;
     END IF;
     EXIT WHEN e = 9223372036854775807;
     v := e;
@@ -175,7 +246,8 @@ DECLARE
   covered_end bigint;
   n integer := 0;
 BEGIN
-  IF h IS NULL THEN
+  -- With a space dimension a chunk needs more than the time (session/copy-chunks.ts skips them too).
+  IF h IS NULL OR EXISTS (SELECT FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NULL) THEN
     RETURN 0;
   END IF;
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;

@@ -14,6 +14,9 @@ export const ErrCode = {
   object_not_in_prerequisite_state: SqlState.object_not_in_prerequisite_state,
   // PostgreSQL Appendix A.
   insufficient_privilege: '42501',
+  duplicate_object: '42710',
+  invalid_function_definition: '42P13',
+  internal_error: 'XX000',
   undefined_column: '42703',
   wrong_object_type: '42809',
   ambiguous_parameter: '42P08',
@@ -24,6 +27,7 @@ export const ErrCode = {
   ts_operation_not_supported: 'TS101',
   ts_bad_hypertable_index_definition: 'TS103',
   ts_hypertable_exists: 'TS110',
+  ts_duplicate_dimension: 'TS160',
 } as const;
 
 export type ErrCode = (typeof ErrCode)[keyof typeof ErrCode];

@@ -18,6 +18,8 @@ import { hypertableConvertSql } from './hypertable-convert.js';
 import { informationViewsSql } from './information-views.js';
 import { schemasSql } from './schemas.js';
 import { showDropChunksSql } from './show-drop-chunks.js';
+import { spaceDimensionsSql } from './space-dimensions.js';
+import { integerNowSql } from './integer-now.js';
 import { timeBucketSql } from './time-bucket.js';
 import { truncateSql } from './truncate.js';
 import { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
@@ -43,6 +45,8 @@ export function installScript(): string {
     hypertableCatalogSql(),
     createHypertableSql(),
     chunksSql(),
+    spaceDimensionsSql(),
+    integerNowSql(),
     hypertableConvertSql(),
     showDropChunksSql(),
     truncateSql(),

@@ -4,9 +4,10 @@
  * Orbit has the same concept) and the internal time representation shared by the hypertable
  * functions.
  *
- * Orbit's hypertable is a declaratively partitioned table (docs/design/hypertables-rowstore.md), so
- * the catalog is smaller than TimescaleDB's: a chunk's range on its one open dimension is kept on the
- * `chunk` row (`range_start`/`range_end`) instead of in `dimension_slice` + `chunk_constraint`.
+ * Orbit's hypertable is a declaratively partitioned table (docs/design/hypertables-rowstore.md). A
+ * chunk's extent is in `dimension_slice` + `chunk_constraint`, as TimescaleDB's; its range on the open
+ * dimension is also kept on the `chunk` row (`range_start`/`range_end`), which the time-based
+ * functions read.
  *
  * Internal time, as in TimescaleDB (`time_to_internal`): microseconds since the Unix epoch for
  * timestamp, timestamptz and date (a timestamp without time zone counts as UTC), the value itself for
@@ -69,7 +70,28 @@ CREATE TABLE ${C}.chunk (
 );
 CREATE INDEX chunk_hypertable_id_idx ON ${C}.chunk (hypertable_id, range_start);
 
--- Names of the chunks' dimension CHECK constraints (constraint_<n>), as TimescaleDB's.
+-- A chunk's extent in each dimension, as TimescaleDB's (the open dimension's slice is also on the
+-- chunk row). Ends are internal time or hash values; unbounded ends are the bigint extremes. A time
+-- slice exists while a partition of the hypertable (a chunk, or a space dimension's slice table) does.
+CREATE TABLE ${C}.dimension_slice (
+  id serial PRIMARY KEY,
+  dimension_id integer NOT NULL REFERENCES ${C}.dimension (id) ON DELETE CASCADE,
+  range_start bigint NOT NULL,
+  range_end bigint NOT NULL,
+  UNIQUE (dimension_id, range_start, range_end)
+);
+
+CREATE TABLE ${C}.chunk_constraint (
+  chunk_id integer NOT NULL REFERENCES ${C}.chunk (id) ON DELETE CASCADE,
+  dimension_slice_id integer REFERENCES ${C}.dimension_slice (id) ON DELETE CASCADE,
+  constraint_name name NOT NULL,
+  hypertable_constraint_name name,
+  UNIQUE (chunk_id, constraint_name)
+);
+CREATE INDEX chunk_constraint_dimension_slice_id_idx ON ${C}.chunk_constraint (dimension_slice_id);
+
+-- TimescaleDB's sequence for names of constraints chunks inherit; dimension CHECK constraints are
+-- named after their slices (constraint_<dimension_slice id>).
 CREATE SEQUENCE ${C}.chunk_constraint_name;
 
 GRANT SELECT ON ALL TABLES IN SCHEMA ${C} TO PUBLIC;
@@ -173,6 +195,22 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
   SELECT make_interval(days => (unixtime_us / 86400000000)::int) + (unixtime_us % 86400000000) * INTERVAL '1 microsecond'
 $body$;
 
+-- The slice table of time slice s of a hypertable with a space dimension (space-dimensions.ts).
+CREATE FUNCTION ${F}.orbit_slice_table_name(s integer) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $body$
+  SELECT format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_' || s || '_slice')
+  FROM ${C}.dimension_slice ds JOIN ${C}.dimension d ON d.id = ds.dimension_id JOIN ${C}.hypertable hy ON hy.id = d.hypertable_id
+  WHERE ds.id = s
+$body$;
+
+-- Forgets the slices no chunk uses any more, unless a slice table still stands for them.
+CREATE FUNCTION ${F}.orbit_forget_slices() RETURNS void
+LANGUAGE sql AS $body$
+  DELETE FROM ${C}.dimension_slice s
+  WHERE NOT EXISTS (SELECT FROM ${C}.chunk_constraint cc WHERE cc.dimension_slice_id = s.id)
+    AND to_regclass(${F}.orbit_slice_table_name(s.id)) IS NULL
+$body$;
+
 -- Dropping a hypertable or a chunk (DROP TABLE, DROP SCHEMA … CASCADE) removes its catalog rows, as
 -- TimescaleDB's sql_drop handling does.
 CREATE FUNCTION ${F}.orbit_on_sql_drop() RETURNS event_trigger
@@ -183,6 +221,7 @@ BEGIN
     DELETE FROM ${C}.hypertable WHERE relid = o.objid;
     DELETE FROM ${C}.chunk WHERE schema_name = o.schema_name AND table_name = o.object_name;
   END LOOP;
+  PERFORM ${F}.orbit_forget_slices();
 END
 $body$;
 CREATE EVENT TRIGGER orbit_timescaledb_sql_drop ON sql_drop EXECUTE FUNCTION ${F}.orbit_on_sql_drop();

@@ -9,8 +9,9 @@
  * re-owned and identity sequences carry on. A default partition `<associated_schema>.<prefix>_default`
  * catches rows without a chunk; chunks.ts moves them into chunks.
  *
- * Deferred: space dimensions (`partitioning_column` + `number_partitions`) and partitioning
- * functions fail with 0A000 "… not supported by Orbit yet".
+ * A space column (`partitioning_column` + `number_partitions`) is added with space-dimensions.ts's
+ * `orbit_add_dimension` before existing rows move, so they land in chunks of both dimensions. Time
+ * partitioning functions fail with 0A000 "… not supported by Orbit yet".
  */
 import { ErrCode as E } from './errcodes.js';
 import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
@@ -88,7 +89,7 @@ $body$;
 -- create_hypertable, both forms. Returns the hypertable id and whether it was created.
 CREATE FUNCTION ${F}.orbit_create_hypertable(relation regclass, dim ${I}.dimension_info, create_default_indexes boolean,
   if_not_exists boolean, migrate_data boolean, associated_schema_name name, associated_table_prefix name,
-  OUT hypertable_id integer, OUT created boolean)
+  space ${I}.dimension_info DEFAULT NULL, OUT hypertable_id integer, OUT created boolean)
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   tbl name;
@@ -101,6 +102,7 @@ DECLARE
   cols text;
   v bigint;
   s text;
+  r record;
 BEGIN
   IF relation IS NULL THEN
     RAISE EXCEPTION 'relation cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
@@ -144,6 +146,9 @@ BEGIN
       USING ERRCODE = '${E.feature_not_supported}', HINT = 'Generated columns cannot be used as partitioning dimensions.';
   END IF;
   iv := ${F}.orbit_interval_length(att.typ, dim.interval_type, dim.interval_value);
+  IF space.column_name IS NOT NULL THEN
+    PERFORM ${F}.orbit_validate_closed(relation, space);
+  END IF;
   IF att.typ = 'timestamp'::regtype THEN
     RAISE WARNING 'column type "timestamp without time zone" used for "%" does not follow best practices', dim.column_name
       USING HINT = 'Use datatype TIMESTAMPTZ instead.';
@@ -157,19 +162,39 @@ BEGIN
     VALUES (hypertable_id, nsp, tbl, assoc_schema, prefix, 1, conv.new_rel);
   INSERT INTO ${C}.dimension (hypertable_id, column_name, column_type, aligned, interval_length)
     VALUES (hypertable_id, dim.column_name, att.typ, true, iv);
-  -- TimescaleDB's default index, unless an index on the time column alone exists.
+  IF space.column_name IS NOT NULL THEN
+    PERFORM ${F}.orbit_add_dimension(conv.new_rel, space, false);
+  END IF;
+  -- TimescaleDB's default indexes, unless an index on the time column alone (and one on the space
+  -- column then the time column) exists.
   IF create_default_indexes AND NOT EXISTS (
       SELECT FROM pg_index x WHERE x.indrelid = conv.new_rel AND x.indnkeyatts = 1 AND x.indkey[0] = att.attnum) THEN
     EXECUTE format('CREATE INDEX ON %s (%I DESC)', conv.new_rel, dim.column_name);
   END IF;
+  IF create_default_indexes AND space.column_name IS NOT NULL AND NOT EXISTS (
+      SELECT FROM pg_index x WHERE x.indrelid = conv.new_rel AND x.indnkeyatts >= 2 AND x.indkey[1] = att.attnum
+        AND x.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = conv.new_rel AND attname = space.column_name)) THEN
+    EXECUTE format('CREATE INDEX ON %s (%I, %I DESC)', conv.new_rel, space.column_name, dim.column_name);
+  END IF;
   -- Existing rows: their chunks first (empty, so attaching is free), then one routed INSERT.
-  FOR v IN EXECUTE format('SELECT DISTINCT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start FROM %s ORDER BY 1',
-                          dim.column_name, iv, conv.old_rel) LOOP
-    IF NOT EXISTS (SELECT FROM ${C}.chunk c WHERE c.hypertable_id = orbit_create_hypertable.hypertable_id
-                   AND v >= c.range_start AND v < c.range_end) THEN
-      PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
-    END IF;
-  END LOOP;
+  IF space.column_name IS NULL THEN
+    FOR v IN EXECUTE format('SELECT DISTINCT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start FROM %s ORDER BY 1',
+                            dim.column_name, iv, conv.old_rel) LOOP
+      IF NOT EXISTS (SELECT FROM ${C}.chunk c WHERE c.hypertable_id = orbit_create_hypertable.hypertable_id
+                     AND v >= c.range_start AND v < c.range_end) THEN
+        PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
+      END IF;
+    END LOOP;
+  ELSE
+    FOR r IN EXECUTE format('SELECT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start AS v, %s(%I) AS hv FROM %s GROUP BY 1, 2 ORDER BY min(ctid)',
+                            dim.column_name, iv, coalesce(space.partition_func, '${F}.get_partition_hash'::regproc), space.column_name, conv.old_rel) LOOP
+      IF ${F}.orbit_space_chunk((SELECT ds.id FROM ${C}.dimension_slice ds JOIN ${C}.dimension dd ON dd.id = ds.dimension_id
+                                  AND dd.hypertable_id = orbit_create_hypertable.hypertable_id AND dd.interval_length IS NOT NULL
+                                 WHERE r.v >= ds.range_start AND r.v < ds.range_end), r.hv) IS NULL THEN
+        PERFORM ${F}.orbit_create_chunk(hypertable_id, r.v, r.hv);
+      END IF;
+    END LOOP;
+  END IF;
   cols := ${F}.orbit_insert_columns(conv.old_rel);
   EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', conv.new_rel, cols, cols, conv.old_rel);
   EXECUTE format('DROP TABLE %s', conv.old_rel);
@@ -193,11 +218,12 @@ BEGIN
       RAISE EXCEPTION 'invalid number of partitions for dimension "%"', partitioning_column USING ERRCODE = '${E.invalid_parameter_value}',
         HINT = 'A closed (space) dimension must specify between 1 and 32767 partitions.';
     END IF;
-    RAISE EXCEPTION 'space dimensions are not supported by Orbit yet' USING ERRCODE = '${E.feature_not_supported}';
   END IF;
   r := ${F}.orbit_create_hypertable(relation,
     ROW(time_column_name, true, pg_typeof(chunk_time_interval), chunk_time_interval::text, NULL, time_partitioning_func)::${I}.dimension_info,
-    create_default_indexes, if_not_exists, migrate_data, associated_schema_name, associated_table_prefix);
+    create_default_indexes, if_not_exists, migrate_data, associated_schema_name, associated_table_prefix,
+    CASE WHEN partitioning_column IS NOT NULL
+      THEN ROW(partitioning_column, false, NULL, NULL, number_partitions, partitioning_func)::${I}.dimension_info END);
   RETURN QUERY SELECT r.hypertable_id, h.schema_name, h.table_name, r.created
     FROM ${C}.hypertable h WHERE h.id = r.hypertable_id;
 END
@@ -207,7 +233,7 @@ CREATE FUNCTION ${EXT}.create_hypertable(relation regclass, dimension ${I}.dimen
   create_default_indexes boolean = true, if_not_exists boolean = false, migrate_data boolean = false)
 RETURNS TABLE(hypertable_id integer, created boolean)
 LANGUAGE sql ${PATH} AS $body$
-  SELECT * FROM ${F}.orbit_create_hypertable(relation, dimension, create_default_indexes, if_not_exists, migrate_data, NULL, NULL)
+  SELECT * FROM ${F}.orbit_create_hypertable(relation, dimension, create_default_indexes, if_not_exists, migrate_data, NULL, NULL, NULL)
 $body$;
 
 CREATE FUNCTION ${EXT}.set_chunk_time_interval(hypertable regclass, chunk_time_interval anyelement, dimension_name name = NULL)

@@ -125,6 +125,8 @@ BEGIN
     DELETE FROM ${C}.chunk WHERE id = c.id;
     RETURN NEXT qualified;
   END LOOP;
+  -- Slice tables left empty go too (and with them, time slices no chunk uses).
+  PERFORM ${F}.orbit_drop_empty_slices(${F}.orbit_hypertable_id(relation));
 END
 $body$;
 `;

@@ -28,6 +28,8 @@ BEGIN
     DELETE FROM ${C}.chunk WHERE id = c.id;
     n := n + 1;
   END LOOP;
+  -- With a space dimension, time-slice tables left without chunks go too (as in drop_chunks).
+  PERFORM ${F}.orbit_drop_empty_slices(h);
   RETURN n;
 END
 $body$;

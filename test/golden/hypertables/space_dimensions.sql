@@ -187,3 +187,12 @@ SELECT * FROM show_chunks('ticks', older_than => INTERVAL '1 day');
 DROP TABLE cond;
 SELECT count(*) FROM _timescaledb_catalog.dimension_slice s JOIN _timescaledb_catalog.dimension d ON d.id = s.dimension_id
 WHERE d.hypertable_id = 1;
+
+-- TRUNCATE drops the chunks and the time slices of a space-partitioned hypertable too.
+CREATE TABLE trunc_space (time timestamptz NOT NULL, device int);
+SELECT create_hypertable('trunc_space', 'time', 'device', 2, chunk_time_interval => INTERVAL '1 day');
+INSERT INTO trunc_space SELECT TIMESTAMPTZ '2024-01-01' + i * INTERVAL '12 hours', i FROM generate_series(0, 5) i;
+SELECT count(*) > 2 AS several FROM show_chunks('trunc_space');
+TRUNCATE trunc_space;
+SELECT count(*) FROM show_chunks('trunc_space');
+SELECT count(*) FROM pg_inherits WHERE inhparent = 'trunc_space'::regclass AND inhrelid::regclass::text NOT LIKE '%default';

@@ -12,6 +12,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { spliceSql } from '../sql/parser.js';
+import { rewriteChunkCutoffs } from '../sql/rewrite/chunk-cutoffs.js';
 import { rewriteGapfill } from '../sql/rewrite/gapfill.js';
 import { analyse, type Analysis } from './statement-cache.js';
 
@@ -34,7 +35,8 @@ export function backendText(sql: string): BackendText {
     const bytes = encoder.encode(sql);
     const edits = analysis.statements.flatMap((s) => {
       if (!needsRewrite(s)) return [];
-      const node = rewriteGapfill(s.type, s.node);
+      const gapfilled = s.functions.includes('time_bucket_gapfill') ? rewriteGapfill(s.type, s.node) : undefined;
+      const node = rewriteChunkCutoffs(gapfilled ?? { [s.type]: s.node }) ?? gapfilled;
       return node ? [{ ...statementRange(bytes, s), text: deparseSync(node as never, { pretty: false }) }] : [];
     });
     const text = edits.length > 0 ? spliceSql(sql, edits) : sql;
@@ -49,7 +51,7 @@ export function backendText(sql: string): BackendText {
 }
 
 function needsRewrite(s: ClassifiedStatement): boolean {
-  return s.functions.includes('time_bucket_gapfill');
+  return s.functions.includes('time_bucket_gapfill') || s.functions.includes('show_chunks') || s.functions.includes('drop_chunks');
 }
 
 /** Byte range of a statement's text (the parser's offset may include the whitespace before it). */

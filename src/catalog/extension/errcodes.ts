@@ -14,9 +14,8 @@ export const ErrCode = {
   object_not_in_prerequisite_state: SqlState.object_not_in_prerequisite_state,
   // PostgreSQL Appendix A.
   insufficient_privilege: '42501',
-  duplicate_object: '42710',
+  duplicate_object: SqlState.duplicate_object,
   invalid_function_definition: '42P13',
-  internal_error: 'XX000',
   undefined_column: '42703',
   wrong_object_type: '42809',
   ambiguous_parameter: '42P08',

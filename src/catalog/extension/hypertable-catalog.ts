@@ -115,6 +115,11 @@ ${TIME_ARG_TYPES.map(
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT ROW('${t}'::regtype, v::text)::${I}.orbit_time_arg $body$;
 CREATE CAST (${t} AS ${I}.orbit_time_arg) WITH FUNCTION ${F}.orbit_time_arg(${t}) AS IMPLICIT;`,
 ).join('\n')}
+-- An untyped literal (Orbit's SQL layer marks it ::text, sql/rewrite/chunk-cutoffs.ts): type unknown,
+-- read as the time column's type, as TimescaleDB reads an unknown-typed "any" argument.
+CREATE FUNCTION ${F}.orbit_time_arg(v text) RETURNS ${I}.orbit_time_arg
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$ SELECT ROW('unknown'::regtype, v)::${I}.orbit_time_arg $body$;
+CREATE CAST (text AS ${I}.orbit_time_arg) WITH FUNCTION ${F}.orbit_time_arg(text) AS IMPLICIT;
 
 -- ±infinity map to the bigint extremes (TimescaleDB's TS_TIME_NOBEGIN / TS_TIME_NOEND).
 ${['timestamptz', 'timestamp', 'date']

@@ -30,7 +30,7 @@ BEGIN
     RETURN CASE col WHEN 'timestamptz'::regtype THEN ${F}.orbit_us(t)
       WHEN 'timestamp'::regtype THEN ${F}.orbit_us(t::timestamp) ELSE ${F}.orbit_us(t::date) END;
   END IF;
-  IF arg.type = col THEN
+  IF arg.type = col OR arg.type = 'unknown'::regtype THEN
     RETURN ${F}.orbit_internal(col, arg.value);
   END IF;
   -- Other types only where PostgreSQL casts them implicitly (TimescaleDB: can_coerce_type IMPLICIT),
@@ -85,9 +85,9 @@ BEGIN
     c_newer := ${F}.orbit_cutoff(col, created_after);
   ELSE
     cb := CASE WHEN created_before.type = 'interval'::regtype THEN now() - created_before.value::interval
-               WHEN created_before.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN created_before.value::timestamptz END;
+               WHEN created_before.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype, 'unknown'::regtype) THEN created_before.value::timestamptz END;
     ca := CASE WHEN created_after.type = 'interval'::regtype THEN now() - created_after.value::interval
-               WHEN created_after.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype) THEN created_after.value::timestamptz END;
+               WHEN created_after.type IN ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype, 'unknown'::regtype) THEN created_after.value::timestamptz END;
     IF (created_before.value IS NOT NULL AND cb IS NULL) OR (created_after.value IS NOT NULL AND ca IS NULL) THEN
       RAISE EXCEPTION 'invalid time argument type "%"', format_type(coalesce(created_before.type, created_after.type), NULL)
         USING ERRCODE = '${E.invalid_parameter_value}', HINT = 'Try casting the argument to "timestamp with time zone".';

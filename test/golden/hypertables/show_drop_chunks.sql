@@ -77,3 +77,22 @@ SELECT show_chunks('daily', older_than => DATE '2024-01-05');
 SELECT drop_chunks('daily', older_than => DATE '2024-01-05');
 SELECT day FROM daily;
 SELECT show_chunks('daily', older_than => TIMESTAMPTZ '2024-01-05');
+
+-- Untyped literals as cut-offs are read as the time column's type, as in TimescaleDB (Orbit's SQL layer
+-- marks them; the functions themselves take only typed values).
+CREATE TABLE lit (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('lit', by_range('time', INTERVAL '1 day'));
+INSERT INTO lit VALUES ('2024-01-01 12:00', 1), ('2024-01-02 12:00', 2), ('2024-01-03 12:00', 3);
+SELECT count(*) FROM show_chunks('lit', older_than => '2024-01-02');
+SELECT count(*) FROM show_chunks('lit', '2024-01-03', '2024-01-02');
+SELECT count(*) FROM show_chunks('lit', created_before => '2000-01-01');
+-- Not a time of the column's type: its input error (22007).
+SELECT count(*) FROM show_chunks('lit', older_than => '3 days');
+SELECT count(*) FROM drop_chunks('lit', older_than => '2024-01-02');
+SELECT count(*) FROM show_chunks('lit');
+CREATE TABLE lit_int (t bigint NOT NULL, v int);
+SELECT create_hypertable('lit_int', by_range('t', 10));
+INSERT INTO lit_int VALUES (5, 1), (15, 2), (25, 3);
+SELECT count(*) FROM show_chunks('lit_int', older_than => '20');
+SELECT count(*) FROM drop_chunks('lit_int', newer_than => '10');
+SELECT count(*) FROM show_chunks('lit_int');

@@ -14,6 +14,7 @@ import { refusal } from './session/refusals.js';
 import { backendText } from './session/rewrite.js';
 import { loadParser, spliceSql } from './sql/parser.js';
 import { rewriteEdits } from './sql/rewrite/index.js';
+import { findStableBounds } from './sql/rewrite/stable-bounds.js';
 import { SqlState } from './sqlstate.js';
 import type { StorageAdapter } from './storage/types.js';
 
@@ -118,7 +119,7 @@ export class Orbit implements Queryable {
     let transactionControl = false;
     let writes = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
-    const check = (original: string): string => {
+    const check = async (original: string): Promise<string> => {
       const text = backendText(original);
       if (!text.ok) throw text.error;
       const { sql, analysis } = text;
@@ -131,11 +132,15 @@ export class Orbit implements Queryable {
       }
       if (this.backend.routing.writes(analysis.statements)) writes = true;
       const edits = rewriteEdits(analysis.statements);
-      return edits.length > 0 ? spliceSql(sql, edits) : sql;
+      if (edits.length > 0) return spliceSql(sql, edits);
+      // A lone SELECT outside a transaction: now()-style bounds made constant (sql/rewrite/stable-bounds).
+      const only = analysis.statements.length === 1 ? analysis.statements[0]! : undefined;
+      const bounds = only && !session.inTransaction && !transactionControl ? findStableBounds(only.type, only.node) : undefined;
+      return bounds ? this.backend.withStableBounds(session, sql, analysis.statements, bounds) : sql;
     };
     const run: Queryable = {
       query: async <Row>(sql: string, params?: unknown[]) => {
-        const text = check(sql);
+        const text = await check(sql);
         try {
           return await this.rowStore.query<Row>(text, params);
         } catch (err) {
@@ -145,7 +150,7 @@ export class Orbit implements Queryable {
         }
       },
       exec: async (sql: string) => {
-        const text = check(sql);
+        const text = await check(sql);
         try {
           return await this.rowStore.exec(text);
         } catch (err) {

@@ -11,9 +11,10 @@ export interface ExclusionResult {
   /**
    * `constant`: bounds written in the query; `parameters`: bounds bound as $1 and $2; `stable`: a
    * bound PostgreSQL can only evaluate when the query starts (`$1 + INTERVAL '1 hour'`, like
-   * `now() - INTERVAL …`), so partitions are pruned at executor start-up, after planning them all.
+   * `now() - INTERVAL …`), so partitions are pruned at executor start-up, after planning them all;
+   * `now`: `time > now() - INTERVAL '2 hours'`, which Orbit makes constant (sql/rewrite/stable-bounds.ts).
    */
-  readonly form: 'constant' | 'parameters' | 'stable';
+  readonly form: 'constant' | 'parameters' | 'stable' | 'now';
   readonly medianMs: number;
   readonly p90Ms: number;
 }
@@ -28,21 +29,26 @@ export async function runExclusion(chunkCounts: number[], runs = 200): Promise<E
       await db.exec(`CREATE EXTENSION timescaledb;
         CREATE TABLE m (time timestamptz NOT NULL, device int, value float8);
         SELECT create_hypertable('m', by_range('time', INTERVAL '1 hour'));`);
+      // Data ending at the start of the current hour, so that now()-relative queries find some.
+      const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+      const base = new Date(end.getTime() - chunks * 3_600_000);
+      const at = (hours: number) => new Date(base.getTime() + hours * 3_600_000).toISOString();
       // Chunks first (cheap when empty), then one INSERT that PostgreSQL routes.
-      await db.query("SELECT _timescaledb_functions.create_chunks_for_range('m', TIMESTAMPTZ '2024-01-01', TIMESTAMPTZ '2024-01-01' + $1 * INTERVAL '1 hour' - INTERVAL '1 second')", [chunks]);
+      await db.query("SELECT _timescaledb_functions.create_chunks_for_range('m', $1::timestamptz, $2::timestamptz - INTERVAL '1 second')", [at(0), at(chunks)]);
       await db.query(
-        `INSERT INTO m SELECT TIMESTAMPTZ '2024-01-01' + i * INTERVAL '10 seconds', i % 10, i % 97
-         FROM generate_series(0, $1 - 1) i`,
-        [chunks * ROWS_PER_CHUNK],
+        `INSERT INTO m SELECT $1::timestamptz + i * INTERVAL '10 seconds', i % 10, i % 97
+         FROM generate_series(0, $2 - 1) i`,
+        [at(0), chunks * ROWS_PER_CHUNK],
       );
       await db.exec('ANALYZE m');
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM show_chunks($1)', ['m']);
       if (rows[0]!.n !== chunks) throw new Error(`expected ${chunks} chunks, found ${rows[0]!.n}`);
       // The same hour in the middle of each data set.
       const queries = [
-        { form: 'constant' as const, sql: "SELECT count(*), avg(value) FROM m WHERE time >= TIMESTAMPTZ '2024-01-01 05:00' AND time < TIMESTAMPTZ '2024-01-01 06:00'", params: [] },
-        { form: 'parameters' as const, sql: 'SELECT count(*), avg(value) FROM m WHERE time >= $1 AND time < $2', params: ['2024-01-01 05:00+00', '2024-01-01 06:00+00'] },
-        { form: 'stable' as const, sql: "SELECT count(*), avg(value) FROM m WHERE time >= $1 AND time < $1::timestamptz + INTERVAL '1 hour'", params: ['2024-01-01 05:00+00'] },
+        { form: 'constant' as const, sql: `SELECT count(*), avg(value) FROM m WHERE time >= '${at(5)}' AND time < '${at(6)}'`, params: [], rows: ROWS_PER_CHUNK },
+        { form: 'parameters' as const, sql: 'SELECT count(*), avg(value) FROM m WHERE time >= $1 AND time < $2', params: [at(5), at(6)], rows: ROWS_PER_CHUNK },
+        { form: 'stable' as const, sql: "SELECT count(*), avg(value) FROM m WHERE time >= $1 AND time < $1::timestamptz + INTERVAL '1 hour'", params: [at(5)], rows: ROWS_PER_CHUNK },
+        { form: 'now' as const, sql: "SELECT count(*), avg(value) FROM m WHERE time > now() - INTERVAL '2 hours'", params: [], rows: undefined },
       ];
       for (const q of queries) {
         for (let i = 0; i < 20; i++) await db.query(q.sql, q.params);
@@ -51,7 +57,8 @@ export async function runExclusion(chunkCounts: number[], runs = 200): Promise<E
           const t0 = performance.now();
           const r = await db.query<{ count: string }>(q.sql, q.params);
           times.push(performance.now() - t0);
-          if (Number(r.rows[0]!.count) !== ROWS_PER_CHUNK) throw new Error(`expected ${ROWS_PER_CHUNK} rows in the hour`);
+          const n = Number(r.rows[0]!.count);
+          if (q.rows === undefined ? n === 0 : n !== q.rows) throw new Error(`unexpected row count ${n} for the ${q.form} query`);
         }
         times.sort((a, b) => a - b);
         results.push({ chunks, rows: chunks * ROWS_PER_CHUNK, form: q.form, medianMs: times[Math.floor(runs / 2)]!, p90Ms: times[Math.floor(runs * 0.9)]! });

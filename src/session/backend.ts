@@ -7,6 +7,9 @@
  */
 import { OrbitError } from '../errors.js';
 import { RowStoreInterrupted, type RowStore } from '../rowstore/types.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { spliceSql } from '../sql/parser.js';
+import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
@@ -169,6 +172,14 @@ export class Backend {
    * to a hypertable). Safe to skip or fail: such rows stay visible through the hypertable.
    */
   async routeDefaultRows(session: BackendSession): Promise<void> {
+    await this.loadRouting(session);
+    if (this.routing.empty) return;
+    const truncated = this.routing.takeTruncated();
+    await this.runInternal(session, truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL);
+  }
+
+  /** Reads the hypertable names when the cache is stale (outside a transaction block, or harmless in one). */
+  async loadRouting(session: BackendSession): Promise<void> {
     if (this.routing.needsReload) {
       const installed = await this.runInternal(session, INSTALLED_SQL);
       if (!scanBackend(installed).some((f) => f.type === BackendMessage.DataRow)) {
@@ -186,9 +197,21 @@ export class Backend {
           .map((f) => readDataRow(out.subarray(f.start + 5, f.end))[0] ?? ''),
       );
     }
-    if (this.routing.empty) return;
-    const truncated = this.routing.takeTruncated();
-    await this.runInternal(session, truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL);
+  }
+
+  /**
+   * `sql` (one SELECT) with its now()-style lower bounds made constant (sql/rewrite/stable-bounds.ts)
+   * when it reads a hypertable; `sql` itself otherwise. Only for a session outside a transaction
+   * block: the probe is a statement of its own, and a failing one must not abort the client's block.
+   */
+  async withStableBounds(session: BackendSession, sql: string, statements: readonly ClassifiedStatement[], bounds: StableBounds): Promise<string> {
+    await this.loadRouting(session);
+    if (!this.routing.reads(statements)) return sql;
+    const out = await this.runInternal(session, bounds.probeSql);
+    const row = scanBackend(out).find((f) => f.type === BackendMessage.DataRow);
+    if (!row || firstError(out)) return sql;
+    const edits = bounds.edits(readDataRow(out.subarray(row.start + 5, row.end)));
+    return edits.length > 0 ? spliceSql(sql, edits) : sql;
   }
 
   /** Whether the backend is inside a transaction block (asked with an empty query). */

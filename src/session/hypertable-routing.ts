@@ -46,6 +46,11 @@ export class HypertableRouting {
     return writes;
   }
 
+  /** Whether the statements name a known hypertable (false while the cache is stale). */
+  reads(statements: readonly ClassifiedStatement[]): boolean {
+    return !this.stale && statements.some((s) => s.relations.some((r) => this.names.has(r.name)));
+  }
+
   get needsReload(): boolean {
     return this.stale;
   }

@@ -214,7 +214,8 @@ export class Session implements BackendSession {
     } else {
       for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
       this.noteEffects(plan.statements);
-      const out = await this.backend.run(this, simpleQuery(plan.sql));
+      const sql = plan.bounds && this.status === TransactionStatus.Idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
+      const out = await this.backend.run(this, simpleQuery(sql));
       this.backend.unnamedOwner = undefined;
       this.forward(retagCommands(out, plan.tags));
     }

@@ -9,6 +9,7 @@ import type { ClassifiedStatement } from '../sql/classify.js';
 import { scanSql, spliceSql } from '../sql/parser.js';
 import { SqlState } from '../sqlstate.js';
 import { rewriteEdits } from '../sql/rewrite/index.js';
+import { findStableBounds, type StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
 
@@ -21,6 +22,8 @@ export type SimpleQueryPlan =
       readonly prelude: readonly string[];
       /** Command tags to restore, by statement index, for statements Orbit rewrote. */
       readonly tags?: ReadonlyMap<number, string>;
+      /** A single SELECT with now()-style lower bounds Orbit can make constant (sql/rewrite/stable-bounds). */
+      readonly bounds?: StableBounds;
     }
   | { readonly kind: 'copy-in'; readonly statement: ClassifiedStatement }
   | { readonly kind: 'reject'; readonly error: OrbitError };
@@ -60,7 +63,16 @@ export function planSimpleQuery(original: string, session: PlanningSession): Sim
     .filter((x): x is string => x !== undefined);
   const edits = [...statementNameEdits(sql, statements, session), ...rewriteEdits(statements)];
   const tags = new Map(statements.flatMap((s, i) => (s.rewrite?.commandTag ? [[i, s.rewrite.commandTag] as const] : [])));
-  return { kind: 'run', sql: edits.length > 0 ? spliceSql(sql, edits) : sql, statements, prelude, ...(tags.size > 0 ? { tags } : {}) };
+  // Byte offsets of the bounds are the analysed text's: only when nothing else edited it.
+  const bounds = edits.length === 0 && statements.length === 1 ? findStableBounds(statements[0]!.type, statements[0]!.node) : undefined;
+  return {
+    kind: 'run',
+    sql: edits.length > 0 ? spliceSql(sql, edits) : sql,
+    statements,
+    prelude,
+    ...(tags.size > 0 ? { tags } : {}),
+    ...(bounds ? { bounds } : {}),
+  };
 }
 
 /**

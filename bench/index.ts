@@ -13,9 +13,10 @@ import { parseArgs } from 'node:util';
 import { codecsSuite } from './suites/codecs.js';
 import { copySuite } from './suites/copy.js';
 import { exclusionSuite } from './suites/exclusion-suite.js';
+import { tsbsSuite } from './suites/tsbs.js';
 import type { Suite } from './suites/suite.js';
 
-const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite };
+const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite, tsbs: tsbsSuite };
 
 const { values: first } = parseArgs({ options: { suite: { type: 'string', default: 'copy' } }, strict: false });
 const suite = SUITES[String(first.suite)];

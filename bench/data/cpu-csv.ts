@@ -26,8 +26,14 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** Writes `rows` rows to `path`; returns the byte size. */
-export async function writeCpuCsv(path: string, rows: number, seed = 42): Promise<number> {
+/** The first row's time: every variant and system uses the same instant. */
+export const CPU_START = Date.UTC(2024, 0, 1);
+
+/**
+ * Writes `rows` rows to `path`; returns the byte size. `ints`: metrics are whole numbers, as TSBS
+ * writes them (stored as double precision either way).
+ */
+export async function writeCpuCsv(path: string, rows: number, seed = 42, options: { ints?: boolean } = {}): Promise<number> {
   const rand = rng(seed);
   const hosts = 100;
   const tags = Array.from({ length: hosts }, (_, h) => {
@@ -35,13 +41,13 @@ export async function writeCpuCsv(path: string, rows: number, seed = 42): Promis
     return [`host_${h}`, region, `${region}${'abc'[h % 3]}`, String(h % 100), OS[h % 3], ARCH[h % 2], `team_${h % 7}`, String(h % 20), String(h % 2)].join(',');
   });
   const out = createWriteStream(path);
-  const start = Date.UTC(2024, 0, 1);
+  const start = CPU_START;
   let bytes = 0;
   let buf = '';
   for (let i = 0; i < rows; i++) {
     const h = i % hosts;
     const t = new Date(start + Math.floor(i / hosts) * 10_000).toISOString();
-    const metrics = Array.from({ length: 10 }, () => (rand() * 100).toFixed(6)).join(',');
+    const metrics = Array.from({ length: 10 }, () => (options.ints ? String(Math.floor(rand() * 100)) : (rand() * 100).toFixed(6))).join(',');
     buf += `${t},${tags[h]},${metrics}\n`;
     if (buf.length > 1 << 20) {
       bytes += buf.length;

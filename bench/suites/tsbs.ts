@@ -1,0 +1,149 @@
+/**
+ * @module bench/suites/tsbs
+ * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,pglite,duckdb-wasm]
+ * [--runs 5] [--pg postgres://…]`: the columnar fast-path issue's comparison tool. Generates the
+ * TSBS-style cpu data (100 hosts × hours × 10 s; 6-decimal and integer-valued variants), loads it
+ * into every engine (a progress bar on stderr), runs the nine TSBS query types (bench/tsbs/queries.ts)
+ * in turn on every engine (1 warm-up, then the median of `runs`), checks that all engines return the
+ * same rows, and prints load rows/s and query ms with ratios against DuckDB-WASM and plain PGlite.
+ */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeCpuCsv } from '../data/cpu-csv.js';
+import { firstDifference, normalise } from '../tsbs/compare.js';
+import { tsbsQueries } from '../tsbs/queries.js';
+import { startDuckdbWasm, startOrbit, startPglite, startPostgresUrl, type Progress, type TsbsEngine } from '../tsbs/systems.js';
+import type { Suite } from './suite.js';
+
+interface QueryResult {
+  readonly query: string;
+  readonly rows: number;
+  /** Median ms per engine. */
+  readonly ms: Record<string, number>;
+  /** Engines whose rows differ from the first engine's, with the first difference. */
+  readonly mismatches: Record<string, string>;
+}
+
+export const tsbsSuite: Suite = {
+  name: 'tsbs',
+  options: {
+    hours: { type: 'string', default: '72' },
+    variant: { type: 'string', default: 'decimal' },
+    system: { type: 'string', default: 'orbit,orbit-tcp,pglite,duckdb-wasm' },
+    runs: { type: 'string', default: '5' },
+    pg: { type: 'string' },
+  },
+  async run(args) {
+    const hours = Number(args.hours);
+    const rows = hours * 360 * 100;
+    const runs = Number(args.runs);
+    const wanted = new Set(String(args.system).split(','));
+    const all: unknown[] = [];
+    for (const variant of String(args.variant).split(',')) {
+      const csv = join(tmpdir(), `orbit-tsbs-${variant}-${hours}h.csv`);
+      process.stderr.write(`generating ${rows} rows (${variant}) … `);
+      const bytes = await writeCpuCsv(csv, rows, 42, { ints: variant === 'ints' });
+      process.stderr.write(`${(bytes / 1e6).toFixed(0)} MB\n`);
+      const progress = progressBar();
+      const engines: TsbsEngine[] = [];
+      const loads: Array<{ system: string; ms: number; rows: number }> = [];
+      const closers: Array<() => Promise<void>> = [];
+      try {
+        if (wanted.has('orbit') || wanted.has('orbit-tcp')) {
+          const o = await startOrbit(csv, rows, progress);
+          engines.push(...o.engines.filter((e) => wanted.has(e.name)));
+          loads.push(o.load);
+          closers.push(o.close);
+        }
+        for (const [name, start] of [
+          ['pglite', startPglite],
+          ['duckdb-wasm', startDuckdbWasm],
+        ] as const) {
+          if (!wanted.has(name)) continue;
+          const s = await start(csv, rows, progress);
+          engines.push(s.engine);
+          loads.push(s.load);
+          closers.push(s.engine.close);
+        }
+        if (typeof args.pg === 'string') {
+          const s = await startPostgresUrl(args.pg, csv, rows, progress);
+          engines.push(s.engine);
+          loads.push(s.load);
+          closers.push(s.engine.close);
+        }
+        process.stderr.write('\n');
+        const results: QueryResult[] = [];
+        for (const q of tsbsQueries(hours)) {
+          const ms: Record<string, number> = {};
+          const answers: Record<string, string[]> = {};
+          for (const e of engines) {
+            const sql = q.sql[e.dialect];
+            const first = await e.query(sql); // warm-up; also the rows compared
+            answers[e.name] = normalise(first.rows, first.columns, q.unordered === true);
+            const times: number[] = [];
+            for (let i = 0; i < runs; i++) {
+              const t0 = performance.now();
+              await e.query(sql);
+              times.push(performance.now() - t0);
+            }
+            times.sort((a, b) => a - b);
+            ms[e.name] = times[Math.floor(times.length / 2)]!;
+          }
+          const reference = answers[engines[0]!.name]!;
+          const mismatches: Record<string, string> = {};
+          for (const e of engines.slice(1)) {
+            const d = firstDifference(answers[e.name]!, reference);
+            if (d) mismatches[e.name] = d;
+          }
+          results.push({ query: q.name, rows: reference.length, ms, mismatches });
+          process.stderr.write(`${q.name} done\n`);
+        }
+        print(variant, rows, bytes, loads, results, engines.map((e) => e.name));
+        all.push({ variant, rows, bytes, loads, results });
+      } finally {
+        for (const close of closers) await close();
+        rmSync(csv, { force: true });
+      }
+    }
+    return all;
+  },
+};
+
+function print(variant: string, rows: number, bytes: number, loads: Array<{ system: string; ms: number; rows: number }>, results: QueryResult[], names: string[]): void {
+  console.log(`\nTSBS cpu, ${variant} metrics: ${rows} rows, ${(bytes / 1e6).toFixed(0)} MB CSV`);
+  console.log('\nload:');
+  for (const l of loads) console.log(`  ${l.system.padEnd(12)} ${(l.rows / (l.ms / 1000)).toFixed(0).padStart(9)} rows/s  ${(l.ms / 1000).toFixed(1)} s`);
+  const ratioTo = (base: string) => names.filter((n) => n !== base && n !== 'pglite' && n !== 'duckdb-wasm').map((n) => `${n}÷${base}`);
+  const cols = [...names, ...(names.includes('duckdb-wasm') ? ratioTo('duckdb-wasm') : []), ...(names.includes('pglite') ? ratioTo('pglite') : [])];
+  console.log(`\n${'query'.padEnd(24)}${'rows'.padStart(7)}${cols.map((c) => c.padStart(22)).join('')}`);
+  for (const r of results) {
+    const cells = cols.map((c) => {
+      const [a, b] = c.split('÷');
+      if (b) return `${(r.ms[a!]! / r.ms[b]!).toFixed(2)}×`.padStart(22);
+      return `${r.ms[c]!.toFixed(1)} ms`.padStart(22);
+    });
+    console.log(`${r.query.padEnd(24)}${String(r.rows).padStart(7)}${cells.join('')}`);
+    for (const [engine, d] of Object.entries(r.mismatches)) console.log(`  !! ${engine} differs from ${names[0]}: ${d}`);
+  }
+  const geo = (name: string, base: string) => Math.exp(results.reduce((s, r) => s + Math.log(r.ms[name]! / r.ms[base]!), 0) / results.length);
+  for (const c of cols.filter((x) => x.includes('÷'))) {
+    const [a, b] = c.split('÷');
+    console.log(`geometric mean ${c}: ${geo(a!, b!).toFixed(2)}×`);
+  }
+}
+
+/** A one-line progress bar per loading system, on stderr. */
+function progressBar(): Progress {
+  let last = '';
+  let lastAt = 0;
+  return (system, done, total) => {
+    const now = performance.now();
+    if (done < total && now - lastAt < 200 && system === last) return;
+    lastAt = now;
+    last = system;
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    process.stderr.write(`\r  loading ${system.padEnd(12)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${((done / total) * 100).toFixed(0).padStart(3)}%${done >= total ? '\n' : ''}`);
+  };
+}

@@ -1,5 +1,6 @@
 /**
- * Orbit's benchmark tool: `npm run bench -- --suite copy [--rows 250000,1000000] [--system orbit-tcp,pglite-blob]`.
+ * Orbit's benchmark tool: `npm run bench -- --suite copy [--rows 250000,1000000] [--system orbit-tcp,pglite-blob]`,
+ * `--suite exclusion`, or `--suite time-functions [--rows 2592000] [--runs 9] [--warmup 2]`.
  * Every system runs on the same generated data in the same run; results go to bench/results/*.json.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,9 @@ const SYSTEMS: Record<string, CopySystem> = {
 const { values } = parseArgs({
   options: {
     suite: { type: 'string', default: 'copy' },
-    rows: { type: 'string', default: '250000,1000000' },
+    rows: { type: 'string' },
+    runs: { type: 'string', default: '9' },
+    warmup: { type: 'string', default: '2' },
     system: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
   },
 });
@@ -42,9 +45,26 @@ if (values.suite === 'exclusion') {
   console.log(`results: ${file}`);
   process.exit(0);
 }
-if (values.suite !== 'copy') throw new Error(`unknown suite ${values.suite} (available: copy, exclusion)`);
+if (values.suite === 'time-functions') {
+  const { runTimeFunctions, formatRow, TABLE_HEADER } = await import('./suites/time-functions.js');
+  const result = await runTimeFunctions({
+    rows: Number(values.rows ?? 2_592_000),
+    runs: Number(values.runs),
+    warmup: Number(values.warmup),
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(`\n${result.storedRows} rows, window ${result.window.start} .. ${result.window.end}, median of ${result.runs} runs after ${result.warmup} warm-ups, load average ${result.loadAverage.afterLoad.toFixed(1)} → ${result.loadAverage.atEnd.toFixed(1)}`);
+  console.log(TABLE_HEADER);
+  for (const q of result.queries) for (const line of formatRow(q)) console.log(line);
+  mkdirSync('bench/results', { recursive: true });
+  const file = join('bench/results', `time-functions-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ suite: 'time-functions', node: process.version, ...result }, null, 2));
+  console.log(`results: ${file}`);
+  process.exit(0);
+}
+if (values.suite !== 'copy') throw new Error(`unknown suite ${values.suite} (available: copy, exclusion, time-functions)`);
 const results: CopyResult[] = [];
-for (const rows of values.rows!.split(',').map(Number)) {
+for (const rows of (values.rows ?? '250000,1000000').split(',').map(Number)) {
   const csv = join(tmpdir(), `orbit-bench-cpu-${rows}.csv`);
   const bytes = await writeCpuCsv(csv, rows);
   for (const name of values.system!.split(',')) {

@@ -4,6 +4,8 @@
  *   copy       COPY into each system (`--rows 250000,1000000 --system orbit-tcp,pglite-blob,…`)
  *   exclusion  a one-hour query on 10 vs 1,000 chunks
  *   codecs     columnstore codecs: bytes/value, encode and decode M values/s (`--hosts 100 --rows 2000`)
+ *   time-functions  time_bucket, gapfill, first/last, histogram vs plain SQL (`--rows 2592000 --runs 9`)
+ *   tsbs       the nine TSBS query types on Orbit, plain PGlite, DuckDB-WASM (`--hours 72 --variant decimal,ints`)
  * Every system runs on the same generated data in the same run; results go to
  * bench/results/<suite>-<time>.json.
  */
@@ -13,10 +15,17 @@ import { parseArgs } from 'node:util';
 import { codecsSuite } from './suites/codecs.js';
 import { copySuite } from './suites/copy.js';
 import { exclusionSuite } from './suites/exclusion-suite.js';
+import { timeFunctionsSuite } from './suites/time-functions-suite.js';
 import { tsbsSuite } from './suites/tsbs.js';
 import type { Suite } from './suites/suite.js';
 
-const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite, tsbs: tsbsSuite };
+const SUITES: Record<string, Suite> = {
+  copy: copySuite,
+  exclusion: exclusionSuite,
+  codecs: codecsSuite,
+  'time-functions': timeFunctionsSuite,
+  tsbs: tsbsSuite,
+};
 
 const { values: first } = parseArgs({ options: { suite: { type: 'string', default: 'copy' } }, strict: false });
 const suite = SUITES[String(first.suite)];

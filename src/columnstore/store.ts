@@ -74,11 +74,13 @@ export class ColumnStore {
     return { bytes: this.cache.bytes, entries: this.cache.size, hits: this.cache.hits, misses: this.cache.misses };
   }
 
-  private async nextVersion(hypertableId: number, chunkId: number): Promise<number> {
+  /** Picks a version above every stored and pending one and marks it pending (no await in between). */
+  private async reserveVersion(hypertableId: number, chunkId: number): Promise<number> {
     const chunk = `${ROOT}${id(hypertableId, 'hypertable id')}/${id(chunkId, 'chunk id')}/`;
     let max = 0;
     for (const key of await this.storage.list(chunk)) max = Math.max(max, Number(key.slice(chunk.length).split('/')[0]));
     for (const p of this.pending) if (p.startsWith(chunk)) max = Math.max(max, Number(p.slice(chunk.length, -1)));
+    this.pending.add(versionPrefix(hypertableId, chunkId, max + 1));
     return max + 1;
   }
 
@@ -89,9 +91,8 @@ export class ColumnStore {
   async writeChunk(hypertableId: number, chunkId: number, rows: Rows, settings: CompressionSettings): Promise<Manifest> {
     checkRows(rows);
     const planned = planBatches(rows, settings);
-    const version = await this.nextVersion(hypertableId, chunkId);
+    const version = await this.reserveVersion(hypertableId, chunkId);
     const prefix = versionPrefix(hypertableId, chunkId, version);
-    this.pending.add(prefix);
     try {
       const head = { hypertableId, chunkId, version };
       const objects = planned.map((b) => encodeBatch(this.backend, b.columns));

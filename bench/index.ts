@@ -4,6 +4,7 @@
  *   copy       COPY into each system (`--rows 250000,1000000 --system orbit-tcp,pglite-blob,…`)
  *   exclusion  a one-hour query on 10 vs 1,000 chunks
  *   codecs     columnstore codecs: bytes/value, encode and decode M values/s (`--hosts 100 --rows 2000`)
+ *   columnstore  whole cpu chunks through the batch store: bytes/row, write and decode rows/s (`--hosts 100 --rows 8640`)
  * Every system runs on the same generated data in the same run; results go to
  * bench/results/<suite>-<time>.json.
  */
@@ -11,11 +12,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecsSuite } from './suites/codecs.js';
+import { columnstoreSuite } from './suites/columnstore.js';
 import { copySuite } from './suites/copy.js';
 import { exclusionSuite } from './suites/exclusion-suite.js';
 import type { Suite } from './suites/suite.js';
 
-const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite };
+const SUITES: Record<string, Suite> = { copy: copySuite, exclusion: exclusionSuite, codecs: codecsSuite, columnstore: columnstoreSuite };
 
 const { values: first } = parseArgs({ options: { suite: { type: 'string', default: 'copy' } }, strict: false });
 const suite = SUITES[String(first.suite)];

@@ -67,50 +67,119 @@ function columnIndex(rows: Rows, name: string, role: string): number {
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Min/max per PostgreSQL's min()/max() (float: NaN is the largest), sum of integers. */
 export function columnStats(column: Column, rows: number): { nullCount: number; min: Scalar; max: Scalar; sum: bigint | null } {
+  const nulls = column.nulls;
   let nullCount = 0;
   let min: Scalar = null;
   let max: Scalar = null;
-  const nulls = column.nulls;
+  let sum: bigint | null = null;
+  switch (column.type) {
+    case 'int2':
+    case 'int4':
+    case 'date':
+    case 'float4':
+    case 'float8': {
+      // Plain comparisons; NaN (floats only) is tracked apart: it is the max once seen, the min only if alone.
+      const v = column.values;
+      let lo = Infinity;
+      let hi = -Infinity;
+      let total = 0;
+      let nan = false;
+      let seen = 0;
+      for (let i = 0; i < rows; i++) {
+        if (nulls && isNull(nulls, i)) continue;
+        const x = v[i]!;
+        seen++;
+        if (x !== x) nan = true;
+        else {
+          if (x < lo || (seen === 1 && x === lo)) lo = x;
+          if (x > hi || (seen === 1 && x === hi)) hi = x;
+        }
+        total += x;
+      }
+      nullCount = rows - seen;
+      if (seen) {
+        const numbers = lo <= hi;
+        min = numbers ? lo : NaN;
+        max = nan ? NaN : hi;
+        // int2/int4 sums of ≤ 2^24 values stay below 2^53: exact as numbers.
+        if (hasSum(column.type)) sum = BigInt(total);
+      }
+      return { nullCount, min, max, sum };
+    }
+    case 'timestamptz':
+    case 'timestamp':
+    case 'int8': {
+      // Min/max by row index over (signed high, unsigned low) 32-bit lanes: no BigInt per row.
+      const v = column.values;
+      const lanes = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      const hiLane = LITTLE_ENDIAN ? 1 : 0;
+      let lo = -1;
+      let hi = -1;
+      const key = (i: number): number => lanes[i * 2 + hiLane]! * 4294967296 + (lanes[i * 2 + 1 - hiLane]! >>> 0);
+      let loKey = 0;
+      let hiKey = 0;
+      let total = 0n;
+      for (let i = 0; i < rows; i++) {
+        if (nulls && isNull(nulls, i)) {
+          nullCount++;
+          continue;
+        }
+        // The double key rounds above 2^53; ties are settled exactly below.
+        const k = key(i);
+        if (lo < 0 || k < loKey || (k === loKey && v[i]! < v[lo]!)) (lo = i), (loKey = k);
+        if (hi < 0 || k > hiKey || (k === hiKey && v[i]! > v[hi]!)) (hi = i), (hiKey = k);
+        if (column.type === 'int8') total += v[i]!;
+      }
+      if (lo >= 0) {
+        min = v[lo]!;
+        max = v[hi]!;
+        if (column.type === 'int8' && total >= INT64_MIN && total <= INT64_MAX) sum = total;
+      }
+      return { nullCount, min, max, sum };
+    }
+    default:
+  }
   const ordered = hasMinMax(column.type);
-  const typed = column.type === 'int2' || column.type === 'int4' || column.type === 'date' || column.type === 'float4' || column.type === 'float8';
-  let sum: bigint | number = hasSum(column.type) ? (column.type === 'int8' ? 0n : 0) : 0;
+  let last: Scalar = null;
   for (let i = 0; i < rows; i++) {
     if (nulls && isNull(nulls, i)) {
       nullCount++;
       continue;
     }
-    if (typed) {
-      const v = (column.values as Int32Array | Float64Array)[i]!;
-      if (typeof sum === 'number') sum += v;
-      if (min === null) min = max = v;
-      else if (column.type === 'float4' || column.type === 'float8') {
-        if (compareValues('float8', v, min) < 0) min = v;
-        if (compareValues('float8', v, max) > 0) max = v;
-      } else {
-        if (v < (min as number)) min = v;
-        if (v > (max as number)) max = v;
-      }
-      continue;
-    }
-    if (column.type === 'int8') sum = (sum as bigint) + column.values[i]!;
     if (!ordered) continue;
     const v = scalarAt(column, i);
+    // Repeated values (tags, constant runs) skip the comparisons.
+    if (v === last && typeof v === 'string') continue;
+    last = v;
     if (min === null) min = max = v;
     else {
       if (compareValues(column.type, v, min) < 0) min = v;
       if (compareValues(column.type, v, max) > 0) max = v;
     }
   }
-  let exactSum: bigint | null = null;
-  if (hasSum(column.type) && nullCount < rows) {
-    // int2/int4 sums of ≤ 2^24 values stay below 2^53: exact as numbers.
-    exactSum = typeof sum === 'bigint' ? sum : BigInt(sum);
-    if (exactSum < INT64_MIN || exactSum > INT64_MAX) exactSum = null;
+  return { nullCount, min, max, sum };
+}
+
+/**
+ * Sorts row indices; Array.prototype.sort is stable, so ties keep the input order. Rows usually
+ * arrive in time order, so an input already in order is kept and one in strictly reverse order
+ * (time DESC over rows inserted in time order) is reversed, each in one pass.
+ */
+function sortSegment(segment: number[], cmp: (i: number, j: number) => number): void {
+  let ascending = true;
+  let strictlyDescending = true;
+  for (let k = 1; k < segment.length && (ascending || strictlyDescending); k++) {
+    const c = cmp(segment[k - 1]!, segment[k]!);
+    if (c > 0) ascending = false;
+    if (c <= 0) strictlyDescending = false;
   }
-  return { nullCount, min, max, sum: exactSum };
+  if (ascending) return;
+  if (strictlyDescending) segment.reverse();
+  else segment.sort(cmp);
 }
 
 /** Groups rows by segment, orders each segment, cuts batches; batches come segment by segment. */
@@ -126,11 +195,20 @@ export function planBatches(rows: Rows, settings: CompressionSettings): PlannedB
   }));
   columnIndex(rows, settings.timeColumn, 'time');
 
-  const groups = new Map<string, number[]>();
+  const groups = new Map<string | null, number[]>();
   if (segCols.length === 0 && n > 0) groups.set('', Array.from({ length: n }, (_, i) => i));
   else {
+    // One text segment column (the usual tag): its strings are the keys, NULL is null.
+    const only = segCols.length === 1 ? segCols[0]! : undefined;
+    const plain = only && (only.type === 'text' || only.type === 'varchar' || only.type === 'name' || only.type === 'bpchar') ? only : undefined;
     for (let i = 0; i < n; i++) {
-      const key = segCols.length === 1 ? equalityKey(segCols[0]!, i) : segCols.map((c) => equalityKey(c, i)).join('');
+      const key = plain
+        ? plain.nulls && isNull(plain.nulls, i)
+          ? null
+          : (plain.values as string[])[i]!
+        : only
+          ? equalityKey(only, i)
+          : segCols.map((c) => equalityKey(c, i)).join('');
       let g = groups.get(key);
       if (!g) groups.set(key, (g = []));
       g.push(i);
@@ -156,8 +234,7 @@ export function planBatches(rows: Rows, settings: CompressionSettings): PlannedB
 
   const out: PlannedBatch[] = [];
   for (const segment of segments) {
-    // Array.prototype.sort is stable: ties keep the input order.
-    if (order.length) segment.sort(byOrder);
+    if (order.length) sortSegment(segment, byOrder);
     const values = segCols.map((c) => scalarAt(c, segment[0]!));
     for (let at = 0; at < segment.length; at += limit) {
       const indices = segment.slice(at, at + limit);

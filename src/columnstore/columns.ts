@@ -193,10 +193,26 @@ export function takeRows(column: Column, indices: ArrayLike<number>): Column {
     for (let i = 0; i < n; i++) out[i] = src[indices[i]!];
     return { type: column.type, values: out, nulls } as Column;
   }
-  const typed = src as BigInt64Array | Int32Array;
-  const out = new (typed.constructor as new (n: number) => BigInt64Array | Int32Array)(n);
-  for (let i = 0; i < n; i++) out[i] = typed[indices[i]!]!;
+  // Through unsigned lanes: no BigInt per int64, one monomorphic loop per element size.
+  const typed = src as unknown as ArrayBufferView & { BYTES_PER_ELEMENT: number; constructor: new (n: number) => ArrayBufferView };
+  const out = new typed.constructor(n);
+  const size = typed.BYTES_PER_ELEMENT;
+  if (size === 8) takeLanes(new Uint32Array(typed.buffer, typed.byteOffset, typed.byteLength >> 2), new Uint32Array(out.buffer), indices, 2);
+  else if (size === 4) takeLanes(new Uint32Array(typed.buffer, typed.byteOffset, typed.byteLength >> 2), new Uint32Array(out.buffer), indices, 1);
+  else if (size === 2) takeLanes(new Uint16Array(typed.buffer, typed.byteOffset, typed.byteLength >> 1), new Uint16Array(out.buffer), indices, 1);
+  else takeLanes(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), new Uint8Array(out.buffer), indices, 1);
   return { type: column.type, values: out, nulls } as Column;
+}
+
+function takeLanes<T extends Uint32Array | Uint16Array | Uint8Array>(src: T, dst: T, indices: ArrayLike<number>, lanes: 1 | 2): void {
+  const n = indices.length;
+  if (lanes === 1) for (let i = 0; i < n; i++) dst[i] = src[indices[i]!]!;
+  else
+    for (let i = 0; i < n; i++) {
+      const k = indices[i]! * 2;
+      dst[i * 2] = src[k]!;
+      dst[i * 2 + 1] = src[k + 1]!;
+    }
 }
 
 /** The value of one row as a Scalar (NULL as null). */

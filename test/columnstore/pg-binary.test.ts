@@ -65,7 +65,7 @@ async function copyOut(sql: string): Promise<Uint8Array> {
 }
 
 async function copyIn(table: string, bytes: Uint8Array): Promise<void> {
-  await store.db.query(`COPY ${table} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([bytes]) });
+  await store.db.query(`COPY ${table} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) });
 }
 
 /** Rows of a table as PostgreSQL prints them, sorted by id. */

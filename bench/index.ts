@@ -6,6 +6,7 @@
  *   codecs     columnstore codecs: bytes/value, encode and decode M values/s (`--hosts 100 --rows 2000`)
  *   time-functions  time_bucket, gapfill, first/last, histogram vs plain SQL (`--rows 2592000 --runs 9`)
  *   tsbs       the nine TSBS query types on Orbit, plain PGlite, DuckDB-WASM (`--hours 72 --variant decimal,ints`)
+ *   columnstore  whole cpu chunks through the batch store: bytes/row, write and decode rows/s (`--hosts 100 --rows 8640`)
  * Every system runs on the same generated data in the same run; results go to
  * bench/results/<suite>-<time>.json.
  */
@@ -13,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecsSuite } from './suites/codecs.js';
+import { columnstoreSuite } from './suites/columnstore.js';
 import { copySuite } from './suites/copy.js';
 import { exclusionSuite } from './suites/exclusion-suite.js';
 import { timeFunctionsSuite } from './suites/time-functions-suite.js';
@@ -24,6 +26,7 @@ const SUITES: Record<string, Suite> = {
   exclusion: exclusionSuite,
   codecs: codecsSuite,
   'time-functions': timeFunctionsSuite,
+  columnstore: columnstoreSuite,
   tsbs: tsbsSuite,
 };
 

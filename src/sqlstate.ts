@@ -24,6 +24,7 @@ export const SqlState = {
   datetime_field_overflow: '22008',
   invalid_text_representation: '22P02',
   bad_copy_file_format: '22P04',
+  invalid_binary_representation: '22P03',
   query_canceled: '57014',
   admin_shutdown: '57P01',
   cannot_connect_now: '57P03',

@@ -1,0 +1,231 @@
+/**
+ * @module columnstore/manifest
+ * The manifest of a compressed chunk (docs/design/columnstore.md, "Manifest object"): the chunk's
+ * columns and compression settings, and per batch its row count, object size, segment values,
+ * NULL counts, min/max and integer sums. The planner reads it alone to skip batches
+ * (`batchesMatching`) and to answer count/min/max without decoding.
+ *
+ *   u8[2] "OM" | u8 version (1) | varint JSON length | JSON header (UTF-8)
+ *   the statistics table: a batch object (batch-format.ts) with one row per batch
+ *
+ * The statistics are stored as a table of columns, encoded by the same codecs as the data: per-batch
+ * minima and maxima of a metric are a slowly changing series, which DECIMAL/PACK encode in a few
+ * bytes each. Its columns, in order: rows int4, bytes int4, one per segmentby column (its type),
+ * then per data column: NULL count int4, min and max (its type; if `hasMinMax`), sum int8 (if `hasSum`).
+ */
+import { orbitError } from '../errors.js';
+import { compareValues } from './compare.js';
+import { allocColumn, type Column, type PgType, type Scalar } from './columns.js';
+import { decodeBatch, encodeBatch } from './batch-format.js';
+import { hasMinMax, hasSum, type BatchStats, type CompressionSettings } from './batch.js';
+import type { CodecBackend } from './codecs/index.js';
+import { ByteReader, ByteWriter } from './codecs/format.js';
+
+const MAGIC = [0x4f, 0x4d];
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export interface ManifestColumn {
+  readonly name: string;
+  readonly type: PgType;
+}
+
+export interface Manifest {
+  /** Storage key of this manifest (what the catalog points at). */
+  readonly key: string;
+  readonly hypertableId: number;
+  readonly chunkId: number;
+  readonly version: number;
+  readonly columns: readonly ManifestColumn[];
+  readonly settings: CompressionSettings;
+  readonly rowCount: number;
+  /** Index = batch number. */
+  readonly batches: readonly BatchStats[];
+}
+
+interface Header {
+  hypertableId: number;
+  chunkId: number;
+  version: number;
+  columns: ManifestColumn[];
+  settings: CompressionSettings;
+  batchCount: number;
+}
+
+function corruptManifest(why: string): Error {
+  return orbitError('data_corrupted', `columnstore manifest is malformed: ${why}`);
+}
+
+/** A column of `type` holding `values` (null = NULL). */
+function columnOf(type: PgType, values: readonly Scalar[]): Column {
+  const n = values.length;
+  const c = allocColumn(type, n);
+  let nulls: Uint8Array | null = null;
+  values.forEach((v, i) => {
+    if (v === null) {
+      (nulls ??= new Uint8Array((n + 7) >> 3))[i >> 3]! |= 1 << (i & 7);
+      return;
+    }
+    if (c.type === 'uuid') c.values.set(v as Uint8Array, i * 16);
+    else if (c.type === 'bool') c.values[i] = v ? 1 : 0;
+    else (c.values as unknown as Scalar[])[i] = v;
+  });
+  return { ...c, nulls } as Column;
+}
+
+function valuesOf(c: Column, n: number): Scalar[] {
+  const out = new Array<Scalar>(n);
+  for (let i = 0; i < n; i++) {
+    if (c.nulls && (c.nulls[i >> 3]! & (1 << (i & 7))) !== 0) out[i] = null;
+    else if (c.type === 'uuid') out[i] = c.values.slice(i * 16, i * 16 + 16);
+    else if (c.type === 'bool') out[i] = c.values[i] !== 0;
+    else out[i] = (c.values as ArrayLike<Scalar>)[i]!;
+  }
+  return out;
+}
+
+function statsLayout(h: Header): PgType[] {
+  const types: PgType[] = ['int4', 'int4'];
+  for (const s of h.settings.segmentBy) types.push(h.columns.find((c) => c.name === s)!.type);
+  for (const c of h.columns) {
+    types.push('int4');
+    if (hasMinMax(c.type)) types.push(c.type, c.type);
+    if (hasSum(c.type)) types.push('int8');
+  }
+  return types;
+}
+
+export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 'rowCount'>): Uint8Array {
+  const header: Header = {
+    hypertableId: m.hypertableId,
+    chunkId: m.chunkId,
+    version: m.version,
+    columns: [...m.columns],
+    settings: m.settings,
+    batchCount: m.batches.length,
+  };
+  const types = statsLayout(header);
+  const cols: Scalar[][] = types.map(() => []);
+  for (const b of m.batches) {
+    let k = 0;
+    cols[k++]!.push(b.rows);
+    cols[k++]!.push(b.bytes);
+    for (const v of b.segment) cols[k++]!.push(v);
+    m.columns.forEach((c, i) => {
+      cols[k++]!.push(b.nullCount[i]!);
+      if (hasMinMax(c.type)) {
+        cols[k++]!.push(b.min[i]!);
+        cols[k++]!.push(b.max[i]!);
+      }
+      if (hasSum(c.type)) cols[k++]!.push(b.sum[i]!);
+    });
+  }
+  const table = encodeBatch(backend, types.map((t, i) => columnOf(t, cols[i]!)));
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  return new ByteWriter(json.length + table.length + 16)
+    .bytes(Uint8Array.from(MAGIC))
+    .byte(MANIFEST_FORMAT_VERSION)
+    .varint(json.length)
+    .bytes(json)
+    .bytes(table)
+    .finish();
+}
+
+export function decodeManifest(backend: CodecBackend, bytes: Uint8Array, key: string): Manifest {
+  const r = new ByteReader(bytes);
+  if (r.byte() !== MAGIC[0] || r.byte() !== MAGIC[1]) throw corruptManifest('bad magic');
+  const version = r.byte();
+  if (version !== MANIFEST_FORMAT_VERSION) throw corruptManifest(`format version ${version}`);
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(r.varint()))) as Header;
+  } catch (cause) {
+    throw orbitError('data_corrupted', 'columnstore manifest is malformed: header', { cause });
+  }
+  const types = statsLayout(header);
+  const table = decodeBatch(backend, bytes.subarray(r.pos), types.map(String), types);
+  const n = header.batchCount;
+  const cols = table.columns.map((c) => valuesOf(c, n));
+  const batches: BatchStats[] = [];
+  let rowCount = 0;
+  for (let b = 0; b < n; b++) {
+    let k = 0;
+    const rows = cols[k++]![b] as number;
+    const bytesOf = cols[k++]![b] as number;
+    const segment = header.settings.segmentBy.map(() => cols[k++]![b]!);
+    const nullCount: number[] = [];
+    const min: Scalar[] = [];
+    const max: Scalar[] = [];
+    const sum: (bigint | null)[] = [];
+    for (const c of header.columns) {
+      nullCount.push(cols[k++]![b] as number);
+      min.push(hasMinMax(c.type) ? cols[k++]![b]! : null);
+      max.push(hasMinMax(c.type) ? cols[k++]![b]! : null);
+      sum.push(hasSum(c.type) ? (cols[k++]![b] as bigint | null) : null);
+    }
+    rowCount += rows;
+    batches.push({ rows, bytes: bytesOf, segment, nullCount, min, max, sum });
+  }
+  return { key, hypertableId: header.hypertableId, chunkId: header.chunkId, version: header.version, columns: header.columns, settings: header.settings, rowCount, batches };
+}
+
+/** A predicate the manifest can test: a comparison with a constant, or a NULL test. */
+export type Predicate =
+  | { readonly column: string; readonly op: '=' | '<' | '<=' | '>' | '>='; readonly value: Exclude<Scalar, null> }
+  | { readonly column: string; readonly op: 'is null' | 'is not null' };
+
+/** Types whose stored order is byte order, not the column's collation: only `=` may exclude. */
+const COLLATED: ReadonlySet<PgType> = new Set(['text', 'varchar', 'bpchar', 'name']);
+
+function mayHold(op: Predicate['op'], min: Scalar, max: Scalar, type: PgType, value: Scalar): boolean {
+  if (min === null || max === null) return true;
+  const lo = compareValues(type, min, value);
+  const hi = compareValues(type, max, value);
+  switch (op) {
+    case '=':
+      return lo <= 0 && hi >= 0;
+    case '<':
+      return lo < 0;
+    case '<=':
+      return lo <= 0;
+    case '>':
+      return hi > 0;
+    default:
+      return hi >= 0;
+  }
+}
+
+/**
+ * Batch numbers that may hold rows satisfying every predicate (AND), from the manifest alone.
+ * Exact on segment columns; min/max ranges on the others. Comparisons never match NULL.
+ * Range predicates on text-like columns never exclude (the batch order is byte order, see
+ * compare.ts); nor do comparisons on json, jsonb and opaque columns (only their NULL tests).
+ */
+export function batchesMatching(m: Manifest, predicates: readonly Predicate[]): number[] {
+  const tests = predicates.map((p) => {
+    const col = m.columns.findIndex((c) => c.name === p.column);
+    if (col < 0) throw orbitError('undefined_column', `column "${p.column}" does not exist`);
+    return { p, col, type: m.columns[col]!.type, seg: m.settings.segmentBy.indexOf(p.column) };
+  });
+  const out: number[] = [];
+  m.batches.forEach((b, no) => {
+    for (const { p, col, type, seg } of tests) {
+      const nulls = b.nullCount[col]!;
+      if (p.op === 'is null') {
+        if (nulls === 0) return;
+        continue;
+      }
+      if (p.op === 'is not null') {
+        if (nulls === b.rows) return;
+        continue;
+      }
+      if (nulls === b.rows) return;
+      if ((p.op !== '=' && COLLATED.has(type)) || !hasMinMax(type)) continue;
+      const value = (p as { value: Scalar }).value;
+      if (seg >= 0) {
+        if (!mayHold(p.op, b.segment[seg]!, b.segment[seg]!, type, value)) return;
+      } else if (!mayHold(p.op, b.min[col]!, b.max[col]!, type, value)) return;
+    }
+    out.push(no);
+  });
+  return out;
+}

@@ -1,0 +1,261 @@
+/**
+ * @module columnstore/pg-binary
+ * Rows in PostgreSQL's binary COPY format (PostgreSQL manual, COPY, "Binary Format"), read into
+ * typed columns and written back from them: `COPY (SELECT …) TO STDOUT (FORMAT binary)` is how a
+ * chunk's rows reach the columnstore, `COPY tmp FROM STDIN (FORMAT binary)` how decoded batches go
+ * back to PostgreSQL.
+ *
+ *   header:  "PGCOPY\n\377\r\n\0", int32 flags (bit 16 = OIDs, refused), int32 extension length + bytes
+ *   tuple:   int16 field count, then per field int32 length (−1 = NULL) and the type's send bytes
+ *   trailer: int16 −1
+ *
+ * All integers are big-endian. Binary COPY carries no type information, so the caller passes the
+ * column types (from the catalog). Text values assume the server encoding is UTF8 (PGlite's).
+ */
+import { orbitError } from '../errors.js';
+import { allocColumn, columnLength, type Column, type PgType } from './columns.js';
+import { isNull } from './codecs/values.js';
+import { numericBinaryToText, numericTextToBinary } from './numeric-text.js';
+
+const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00];
+const HAS_OIDS = 1 << 16;
+/** jsonb's binary format version (jsonb_send). */
+const JSONB_VERSION = 1;
+
+/** Fixed send sizes; 0 = variable length. */
+const FIXED_SIZE: Record<PgType, number> = {
+  timestamptz: 8,
+  timestamp: 8,
+  date: 4,
+  int2: 2,
+  int4: 4,
+  int8: 8,
+  float4: 4,
+  float8: 8,
+  bool: 1,
+  uuid: 16,
+  text: 0,
+  varchar: 0,
+  bpchar: 0,
+  name: 0,
+  numeric: 0,
+  jsonb: 0,
+  json: 0,
+  opaque: 0,
+};
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+function bad(why: string): Error {
+  return orbitError('bad_copy_file_format', `invalid binary COPY data: ${why}`);
+}
+
+function utf8(bytes: Uint8Array, start: number, end: number): string {
+  // Short ASCII (tags, hostnames) without a TextDecoder call, whose fixed cost dominates them.
+  if (end - start <= 64) {
+    let ascii = true;
+    for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
+  try {
+    return decoder.decode(bytes.subarray(start, end));
+  } catch (cause) {
+    throw orbitError('bad_copy_file_format', 'invalid binary COPY data: text is not UTF-8', { cause });
+  }
+}
+
+/** Offset of the first tuple, after the header. */
+function skipHeader(bytes: Uint8Array, view: DataView): number {
+  if (bytes.length < 19 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw bad('missing PGCOPY signature');
+  const flags = view.getUint32(11);
+  if (flags & HAS_OIDS) throw bad('OIDs are not supported');
+  const ext = view.getUint32(15);
+  if (19 + ext > bytes.length) throw bad('truncated header extension');
+  return 19 + ext;
+}
+
+/** Counts tuples and checks their framing, so the second pass can fill fixed-size arrays. */
+function countTuples(bytes: Uint8Array, view: DataView, start: number, fields: number): number {
+  let pos = start;
+  let rows = 0;
+  for (;;) {
+    if (pos + 2 > bytes.length) throw bad('missing trailer');
+    const n = view.getInt16(pos);
+    pos += 2;
+    if (n === -1) break;
+    if (n !== fields) throw bad(`tuple ${rows + 1} has ${n} fields, expected ${fields}`);
+    for (let f = 0; f < n; f++) {
+      if (pos + 4 > bytes.length) throw bad('truncated tuple');
+      const len = view.getInt32(pos);
+      pos += 4;
+      if (len < -1 || pos + Math.max(len, 0) > bytes.length) throw bad('truncated field');
+      if (len > 0) pos += len;
+    }
+    rows++;
+  }
+  if (pos !== bytes.length) throw bad('data after the trailer');
+  return rows;
+}
+
+/**
+ * Copies `size` big-endian bytes between a COPY buffer and slot `row` of a typed array's bytes,
+ * byte by byte: no BigInt per int64, and float bit patterns (NaN payloads) never pass through a JS
+ * number.
+ */
+function swap(from: Uint8Array, fromPos: number, to: Uint8Array, toPos: number, size: number): void {
+  if (LITTLE_ENDIAN) for (let i = 0; i < size; i++) to[toPos + i] = from[fromPos + size - 1 - i]!;
+  else to.set(from.subarray(fromPos, fromPos + size), toPos);
+}
+
+function bytesOf(values: ArrayBufferView): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/**
+ * Reads binary COPY bytes into one column per entry of `types` (in the order of the COPY's columns).
+ * Throws 22P04 (bad_copy_file_format) on malformed framing or a field of the wrong size.
+ */
+export function readCopyBinary(bytes: Uint8Array, types: readonly PgType[]): Column[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const start = skipHeader(bytes, view);
+  const rows = countTuples(bytes, view, start, types.length);
+  const columns = types.map((t) => allocColumn(t, rows));
+  const nulls = types.map(() => null as Uint8Array | null);
+  const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null));
+  let pos = start;
+  for (let row = 0; row < rows; row++) {
+    pos += 2;
+    for (let f = 0; f < types.length; f++) {
+      const len = view.getInt32(pos);
+      pos += 4;
+      if (len === -1) {
+        (nulls[f] ??= new Uint8Array((rows + 7) >> 3))[row >> 3]! |= 1 << (row & 7);
+        continue;
+      }
+      const c = columns[f]!;
+      const fixed = FIXED_SIZE[c.type];
+      if (fixed && len !== fixed) throw bad(`a ${c.type} value of ${len} bytes in column ${f + 1}`);
+      switch (c.type) {
+        case 'timestamptz':
+        case 'timestamp':
+        case 'int8':
+        case 'date':
+        case 'int4':
+        case 'int2':
+        case 'float4':
+        case 'float8':
+          swap(bytes, pos, raw[f]!, row * fixed, fixed);
+          break;
+        case 'bool':
+          c.values[row] = bytes[pos]!;
+          break;
+        case 'uuid':
+          c.values.set(bytes.subarray(pos, pos + 16), row * 16);
+          break;
+        case 'numeric':
+          c.values[row] = numericBinaryToText(view, pos, len);
+          break;
+        case 'jsonb':
+          if (len < 1 || bytes[pos] !== JSONB_VERSION) throw bad(`unsupported jsonb version in column ${f + 1}`);
+          c.values[row] = utf8(bytes, pos + 1, pos + len);
+          break;
+        case 'opaque':
+          c.values[row] = bytes.slice(pos, pos + len);
+          break;
+        default:
+          c.values[row] = utf8(bytes, pos, pos + len);
+      }
+      pos += len;
+    }
+  }
+  return columns.map((c, f) => ({ ...c, nulls: nulls[f]! }) as Column);
+}
+
+/** Growable big-endian byte buffer. */
+class CopyWriter {
+  buf = new Uint8Array(1 << 16);
+  view = new DataView(this.buf.buffer);
+  pos = 0;
+
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  /** A field of variable length: its int32 length and bytes. */
+  field(bytes: Uint8Array): void {
+    this.reserve(4 + bytes.length);
+    this.view.setInt32(this.pos, bytes.length);
+    this.buf.set(bytes, this.pos + 4);
+    this.pos += 4 + bytes.length;
+  }
+
+  /** A text field, UTF-8 encoded straight into the buffer. */
+  text(s: string, prefix?: number): void {
+    const extra = prefix === undefined ? 0 : 1;
+    this.reserve(4 + extra + s.length * 3);
+    let at = this.pos + 4;
+    if (prefix !== undefined) this.buf[at++] = prefix;
+    const { written } = encoder.encodeInto(s, this.buf.subarray(at));
+    this.view.setInt32(this.pos, written + extra);
+    this.pos = at + written;
+  }
+}
+
+/** Writes columns (all of the same length) as binary COPY bytes, header and trailer included. */
+export function writeCopyBinary(columns: readonly Column[]): Uint8Array {
+  const rows = columns.length ? columnLength(columns[0]!) : 0;
+  if (columns.length > 0x7fff) throw orbitError('program_limit_exceeded', 'binary COPY holds at most 32767 columns');
+  if (columns.some((c) => columnLength(c) !== rows)) throw orbitError('invalid_parameter_value', 'columns differ in length');
+  const raw = new Map(columns.map((c) => [c, ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null]));
+  const w = new CopyWriter();
+  w.reserve(19);
+  w.buf.set(SIGNATURE, 0);
+  w.pos = 19; // flags 0, no header extension
+  for (let row = 0; row < rows; row++) {
+    w.reserve(2);
+    w.view.setInt16(w.pos, columns.length);
+    w.pos += 2;
+    for (const c of columns) {
+      if (c.nulls && isNull(c.nulls, row)) {
+        w.reserve(4);
+        w.view.setInt32(w.pos, -1);
+        w.pos += 4;
+        continue;
+      }
+      const fixed = FIXED_SIZE[c.type];
+      if (fixed) {
+        w.reserve(4 + fixed);
+        w.view.setInt32(w.pos, fixed);
+        const at = w.pos + 4;
+        w.pos = at + fixed;
+        if (c.type === 'uuid') w.buf.set(c.values.subarray(row * 16, row * 16 + 16), at);
+        else if (c.type === 'bool') w.buf[at] = c.values[row]!;
+        else swap(raw.get(c)!, row * fixed, w.buf, at, fixed);
+        continue;
+      }
+      switch (c.type) {
+        case 'numeric':
+          w.field(numericTextToBinary(c.values[row]!));
+          break;
+        case 'jsonb':
+          w.text(c.values[row]!, JSONB_VERSION);
+          break;
+        case 'opaque':
+          w.field(c.values[row]!);
+          break;
+        default:
+          w.text((c.values as string[])[row]!);
+      }
+    }
+  }
+  w.reserve(2);
+  w.view.setInt16(w.pos, -1);
+  w.pos += 2;
+  return w.buf.slice(0, w.pos);
+}

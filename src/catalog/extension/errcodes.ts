@@ -16,7 +16,6 @@ export const ErrCode = {
   insufficient_privilege: '42501',
   duplicate_object: '42710',
   invalid_function_definition: '42P13',
-  internal_error: 'XX000',
   undefined_column: '42703',
   wrong_object_type: '42809',
   ambiguous_parameter: '42P08',

@@ -62,25 +62,28 @@ LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
   d record;
   eq regoperator;
+  intype regtype;
   base text := 'orbit_dim_' || dimension_id;
 BEGIN
   SELECT * INTO d FROM ${C}.dimension WHERE id = dimension_id;
-  -- The type's equality from its default hash operator class (varchar uses text's).
-  SELECT o.amopopr::regoperator INTO eq FROM pg_opclass c
+  -- The type's equality from its default hash operator class, and that class's input type (text for
+  -- varchar: the operator family must hold an equality operator on the class's type).
+  SELECT o.amopopr::regoperator, c.opcintype::regtype INTO eq, intype FROM pg_opclass c
     JOIN pg_amop o ON o.amopfamily = c.opcfamily AND o.amopstrategy = 1 AND o.amoplefttype = c.opcintype AND o.amoprighttype = c.opcintype
     WHERE c.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hash') AND c.opcdefault
       AND (c.opcintype = d.column_type OR EXISTS (SELECT FROM pg_cast k WHERE k.castsource = d.column_type
                                                     AND k.casttarget = c.opcintype AND k.castmethod = 'b'))
-    ORDER BY c.opcintype = d.column_type DESC LIMIT 1;
+    -- As GetDefaultOpClass: an exact match, else the binary-coercible class of the preferred type.
+    ORDER BY c.opcintype = d.column_type DESC, (SELECT t.typispreferred FROM pg_type t WHERE t.oid = c.opcintype) DESC LIMIT 1;
   IF eq IS NULL THEN
     RAISE EXCEPTION 'could not find hash function for type %', format_type(d.column_type, NULL) USING ERRCODE = '${E.internal_error}';
   END IF;
   EXECUTE format('CREATE FUNCTION ${F}.%I(v %s) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
-                 base || '_hash', d.column_type, format('SELECT %s(v)', func));
+                 base || '_hash', intype, format('SELECT %s(v::%s)', func, d.column_type));
   EXECUTE format('CREATE FUNCTION ${F}.%I(v %s, seed bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
-                 base || '_hash_extended', d.column_type, format('SELECT %s(v)::bigint', func));
+                 base || '_hash_extended', intype, format('SELECT %s(v::%s)::bigint', func, d.column_type));
   EXECUTE format('CREATE OPERATOR CLASS ${F}.%I FOR TYPE %s USING hash AS OPERATOR 1 %s, FUNCTION 1 ${F}.%I(%s), FUNCTION 2 ${F}.%I(%s, bigint)',
-                 base || '_ops', d.column_type, eq, base || '_hash', d.column_type, base || '_hash_extended', d.column_type);
+                 base || '_ops', intype, eq, base || '_hash', intype, base || '_hash_extended', intype);
 END
 $body$;
 

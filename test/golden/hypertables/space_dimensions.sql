@@ -145,6 +145,16 @@ SELECT create_hypertable('m5', 'time', 'device', 3, partitioning_func => 'dev_pa
 INSERT INTO m5 SELECT '2024-01-01', d FROM generate_series(0, 39) d;
 SELECT count(DISTINCT tableoid) AS chunks, min(device) / 10 AS dev_part FROM m5 GROUP BY device / 10 ORDER BY 2;
 DROP TABLE m5;
+-- A polymorphic function on a varchar column; pruning still applies.
+CREATE FUNCTION name_part(v anyelement) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT length(v::text)';
+CREATE TABLE m6 (time timestamptz NOT NULL, name varchar(10), PRIMARY KEY (name, time));
+SELECT create_hypertable('m6', by_range('time', INTERVAL '1 day'));
+SELECT * FROM add_dimension('m6', by_hash('name', 2, partition_func => 'name_part'));
+INSERT INTO m6 VALUES ('2024-01-01', 'ab'), ('2024-01-01', 'cd'), ('2024-01-01', 'abc') ON CONFLICT DO NOTHING;
+SELECT length(name), count(*), count(DISTINCT tableoid) AS chunks FROM m6 GROUP BY 1 ORDER BY 1;
+EXPLAIN (COSTS OFF) SELECT * FROM m6 WHERE name = 'ab';
+SELECT tableoid::regclass AS chunk, name FROM m6 WHERE name = 'ab';
+SELECT pg_get_partkeydef(inhparent) FROM pg_inherits WHERE inhrelid = (SELECT tableoid FROM m6 WHERE name = 'ab');
 SELECT opcname FROM pg_opclass WHERE opcname LIKE 'orbit\_dim\_%';
 
 -- create_hypertable errors with a space column.

@@ -6,7 +6,8 @@
  * piece (text, CSV or binary), and the extension's `create_chunks_for_values` casts the distinct
  * values with the session's own settings, exactly as the COPY will, and creates the missing chunks.
  * Anything this reader cannot read plainly (escapes, non-ASCII bytes, unusual types) is skipped:
- * the default-partition fix-up stays the safety net, so a skip costs speed, never correctness.
+ * the default-partition fix-up stays the safety net, so a skip costs speed, never correctness. Only the
+ * time column matters, also with a space dimension: a new time slice is created with all its chunks.
  */
 import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
@@ -60,7 +61,7 @@ export class CopyChunks {
            WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')`;
     const sql = `SELECT h.relid::pg_catalog.oid::pg_catalog.text, pg_catalog.array_position(${columns}, d.column_name), d.column_type::pg_catalog.oid::pg_catalog.text
       FROM _timescaledb_catalog.hypertable h JOIN _timescaledb_catalog.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NOT NULL
-      WHERE h.relid = pg_catalog.to_regclass(${stringLiteral(name)}) AND h.num_dimensions = 1`;
+      WHERE h.relid = pg_catalog.to_regclass(${stringLiteral(name)})`;
     const out = await guarded(run, sql);
     const row = out && scanBackend(out).find((f) => f.type === BackendMessage.DataRow);
     if (!row) return null;

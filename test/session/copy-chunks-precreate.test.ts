@@ -82,3 +82,20 @@ it('reads the time column of binary COPY data', async () => {
   expect(await hits()).toBe(0);
   expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('readings2')")).rows[0].n).toBe(10);
 });
+
+it('pre-creates whole time slices of a space-partitioned hypertable from the time column alone', async () => {
+  await c.query('CREATE TABLE readings3 (device int, time timestamptz NOT NULL, value float8, PRIMARY KEY (device, time))');
+  await c.query("SELECT create_hypertable('readings3', 'time', 'device', 3, chunk_time_interval => INTERVAL '1 hour')");
+  await c.query('CREATE TRIGGER hits AFTER INSERT ON _timescaledb_internal._hyper_3_default FOR EACH ROW EXECUTE FUNCTION count_hit()');
+  const before = await hits();
+  const rows = [4, 0, 2, 1, 3].flatMap((h) => Array.from({ length: 12 }, (_, d) => `${d},2024-03-03 ${String(h).padStart(2, '0')}:${String(d).padStart(2, '0')}:00+00,${d}`));
+  expect((await copy('\\copy readings3 from stdin csv', rows.join('\n') + '\n')).trim()).toBe('COPY 60');
+  expect(await hits()).toBe(before);
+  // Five time slices of three hash chunks each; every row in a chunk, none in the default partition.
+  expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('readings3')")).rows[0].n).toBe(15);
+  const parts = await c.query('SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM readings3 GROUP BY 1');
+  expect(parts.rows.some((p) => p.part.endsWith('_default'))).toBe(false);
+  expect(parts.rows.reduce((s, p) => s + p.n, 0)).toBe(60);
+  // The primary key holds across chunks.
+  await expect(copy('\\copy readings3 from stdin csv', '3,2024-03-03 00:03:00+00,0\n')).rejects.toThrow(/duplicate key/);
+});

@@ -38,28 +38,22 @@ LANGUAGE sql STABLE AS $body$
   SELECT r.range_start, r.range_end FROM ${F}.orbit_chunk_range(hypertable_id, ${F}.time_to_internal(value)) r
 $body$;
 
--- Creates the chunk of hypertable h for internal time v (and, with a space dimension, hash value hv):
--- a table like the hypertable, filled with its default partition's rows of its range, then attached.
--- With a space dimension and no hv, creates the time slice's slice table instead
--- (space-dimensions.ts). Returns the number of rows moved into chunks.
-CREATE FUNCTION ${F}.orbit_create_chunk(h integer, v bigint, hv integer DEFAULT NULL) RETURNS bigint
+-- Creates the chunk of hypertable h for internal time v: a table like the hypertable, filled with its
+-- default partition's rows of its range, then attached. With a space dimension, creates the time
+-- slice's slice table with all its chunks instead (space-dimensions.ts). Nothing when the time slice
+-- exists. Returns the number of rows moved into chunks.
+CREATE FUNCTION ${F}.orbit_create_chunk(h integer, v bigint) RETURNS bigint
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   ht record;
   d record;
-  sd record;
   ts record;
-  hs record;
-  hs_id integer;
   rng record;
   chunk_id integer;
   chunk_name name;
   chunk regclass;
-  parent regclass;
-  def regclass;
   lo text; hi text;
   cond text;
-  checks text[];
   cols text;
   moved bigint;
   replica boolean;
@@ -70,53 +64,27 @@ BEGIN
          format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default')::regclass AS def
     INTO ht FROM ${C}.hypertable hy WHERE hy.id = h;
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
-  SELECT * INTO sd FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NULL ORDER BY id LIMIT 1;
-  SELECT * INTO ts FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND v >= s.range_start AND v < s.range_end;
-  IF NOT FOUND THEN
-    rng := ${F}.orbit_chunk_range(h, v);
-    INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end)
-      VALUES (d.id, rng.range_start, rng.range_end) RETURNING * INTO ts;
-    IF sd.id IS NOT NULL THEN
-      -- The slice table creates the chunks its rows need (calling back here with their hv).
-      moved := ${F}.orbit_create_slice_table(h, ts.id);
-      IF hv IS NULL OR ${F}.orbit_space_chunk(ts.id, hv) IS NOT NULL THEN
-        RETURN moved;
-      END IF;
-    END IF;
-  ELSIF sd.id IS NULL OR hv IS NULL OR to_regclass(${F}.orbit_slice_table_name(ts.id)) IS NULL THEN
-    -- A chunk (made before the space dimension was added) already covers the whole slice.
+  IF EXISTS (SELECT FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND v >= s.range_start AND v < s.range_end) THEN
     RETURN 0;
+  END IF;
+  rng := ${F}.orbit_chunk_range(h, v);
+  INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end)
+    VALUES (d.id, rng.range_start, rng.range_end) RETURNING * INTO ts;
+  IF EXISTS (SELECT FROM ${C}.dimension sd WHERE sd.hypertable_id = h AND sd.interval_length IS NULL) THEN
+    RETURN ${F}.orbit_create_slice_table(h, ts.id);
   END IF;
   lo := ${F}.orbit_bound(d.column_type, ts.range_start);
   hi := ${F}.orbit_bound(d.column_type, ts.range_end);
   cond := concat_ws(' AND ',
     CASE WHEN lo <> 'MINVALUE' THEN format('%I >= %s', d.column_name, lo) END,
     CASE WHEN hi <> 'MAXVALUE' THEN format('%I < %s', d.column_name, hi) END);
-  checks := ARRAY[cond];
-  parent := ht.rel;
-  def := ht.def;
-  IF sd.id IS NOT NULL THEN
-    -- A leaf of the slice table: its bounds and the rows it takes are those of its hash range.
-    rng := ${F}.orbit_hash_range(ts.id, sd.num_slices, hv);
-    INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end) VALUES (sd.id, rng.range_start, rng.range_end)
-      ON CONFLICT (dimension_id, range_start, range_end) DO UPDATE SET range_start = excluded.range_start RETURNING * INTO hs;
-    hs_id := hs.id;
-    parent := ${F}.orbit_slice_table_name(ts.id)::regclass;
-    def := (${F}.orbit_slice_table_name(ts.id) || '_default')::regclass;
-    lo := ${F}.orbit_bound('integer', hs.range_start);
-    hi := ${F}.orbit_bound('integer', hs.range_end);
-    cond := concat_ws(' AND ',
-      CASE WHEN lo <> 'MINVALUE' THEN format('%I.%I(%I) >= %s', sd.partitioning_func_schema, sd.partitioning_func, sd.column_name, lo) END,
-      CASE WHEN hi <> 'MAXVALUE' THEN format('%I.%I(%I) < %s', sd.partitioning_func_schema, sd.partitioning_func, sd.column_name, hi) END);
-    checks := checks || cond;
-  END IF;
   chunk_id := nextval('${C}.chunk_id_seq');
   chunk_name := ht.associated_table_prefix || '_' || chunk_id || '_chunk';
-  EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %s)', def, coalesce(nullif(cond, ''), 'true')) INTO has_rows;
+  EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %s)', ht.def, coalesce(nullif(cond, ''), 'true')) INTO has_rows;
   IF NOT has_rows THEN
     -- Nothing to move (create_chunks_for_range, migrate_data): a plain new partition, 7x cheaper.
     EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s)',
-                   ht.associated_schema_name, chunk_name, parent, lo, hi);
+                   ht.associated_schema_name, chunk_name, ht.rel, lo, hi);
   ELSE
     EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)',
                    ht.associated_schema_name, chunk_name, ht.rel);
@@ -124,15 +92,11 @@ BEGIN
   chunk := format('%I.%I', ht.associated_schema_name, chunk_name)::regclass;
   INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
     VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, ts.range_start, ts.range_end);
-  -- TimescaleDB's dimension constraints, named after their slices; they also spare ATTACH its scan.
-  INSERT INTO ${C}.chunk_constraint (chunk_id, dimension_slice_id, constraint_name)
-    SELECT chunk_id, s, 'constraint_' || s FROM unnest(ARRAY[ts.id, hs_id]) s WHERE s IS NOT NULL;
-  FOR i IN 1 .. array_length(checks, 1) LOOP
-    IF checks[i] <> '' THEN
-      EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', chunk,
-                     'constraint_' || (ARRAY[ts.id, hs_id])[i], checks[i]);
-    END IF;
-  END LOOP;
+  -- TimescaleDB's dimension constraint, named after its slice; it also spares ATTACH its scan.
+  INSERT INTO ${C}.chunk_constraint (chunk_id, dimension_slice_id, constraint_name) VALUES (chunk_id, ts.id, 'constraint_' || ts.id);
+  IF cond <> '' THEN
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', chunk, 'constraint_' || ts.id, cond);
+  END IF;
   EXECUTE format('ALTER TABLE %s OWNER TO %I', chunk, (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ht.rel));
   IF NOT has_rows THEN
     RETURN 0;
@@ -147,27 +111,23 @@ BEGIN
     PERFORM set_config('session_replication_role', 'replica', true);
   END IF;
   EXECUTE format('WITH m AS (DELETE FROM %s WHERE %s RETURNING %s) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM m',
-                 def, coalesce(nullif(cond, ''), 'true'), cols, chunk, cols, cols);
+                 ht.def, coalesce(nullif(cond, ''), 'true'), cols, chunk, cols, cols);
   GET DIAGNOSTICS moved = ROW_COUNT;
   IF replica THEN
     PERFORM set_config('session_replication_role', role, true);
   END IF;
-  EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', parent, chunk, lo, hi);
+  EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', ht.rel, chunk, lo, hi);
   RETURN moved;
 END
 $body$;
 
 -- Moves the rows of the default partition of hypertable (NULL: of every hypertable) into chunks,
 -- creating them; returns the number of rows moved. Called by Orbit after each INSERT/COPY/UPDATE/MERGE.
--- With a space dimension, rows may also wait in a slice table's default partition; its trigger noted
--- the slice in orbit_pending_slice, so only those are looked at.
 CREATE FUNCTION ${F}.route_default_rows(hypertable regclass DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
   ht record;
-  s record;
   v bigint;
-  hv integer;
   moved bigint := 0;
 BEGIN
   FOR ht IN SELECT hy.id, format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default') AS def,
@@ -180,54 +140,34 @@ BEGIN
       EXIT WHEN v IS NULL;
       moved := moved + ${F}.orbit_create_chunk(ht.id, v);
     END LOOP;
-    FOR s IN SELECT p.slice_id, to_regclass(${F}.orbit_slice_table_name(p.slice_id) || '_default') AS def, sd.column_name,
-                    format('%I.%I', sd.partitioning_func_schema, sd.partitioning_func) AS func
-        FROM ${C}.orbit_pending_slice p
-        JOIN ${C}.dimension_slice ds ON ds.id = p.slice_id
-        JOIN ${C}.dimension sd ON sd.hypertable_id = ht.id AND sd.interval_length IS NULL
-        WHERE ds.dimension_id IN (SELECT d.id FROM ${C}.dimension d WHERE d.hypertable_id = ht.id) LOOP
-      LOOP
-        EXIT WHEN s.def IS NULL;
-        EXECUTE format('SELECT ${F}.time_to_internal(%I), %s(%I) FROM %s LIMIT 1', ht.col, s.func, s.column_name, s.def) INTO v, hv;
-        EXIT WHEN v IS NULL;
-        moved := moved + ${F}.orbit_create_chunk(ht.id, v, hv);
-      END LOOP;
-      DELETE FROM ${C}.orbit_pending_slice WHERE slice_id = s.slice_id;
-      PERFORM set_config('orbit.pending_slice_' || s.slice_id, '', true);
-    END LOOP;
   END LOOP;
-  IF hypertable IS NULL THEN
-    DELETE FROM ${C}.orbit_pending_slice p WHERE NOT EXISTS (SELECT FROM ${C}.dimension_slice ds WHERE ds.id = p.slice_id);
-  END IF;
   RETURN moved;
 END
 $body$;
 
 -- Creates every missing chunk of hypertable covering range_start..range_end (both included); returns
--- how many it created. Orbit's COPY calls it with a piece's smallest and largest time. With a space
--- dimension a chunk needs a hash value too: the time slices' slice tables are created, and 0 returned.
+-- how many it created (with a space dimension, every chunk of each new time slice). Orbit's COPY
+-- calls it with a piece's smallest and largest time.
 CREATE FUNCTION ${F}.create_chunks_for_range(hypertable regclass, range_start anyelement, range_end anyelement) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
   h integer := ${F}.orbit_require_hypertable(hypertable);
   d integer := (SELECT dd.id FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NOT NULL ORDER BY dd.id LIMIT 1);
-  space boolean := EXISTS (SELECT FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NULL);
+  before bigint := (SELECT count(*) FROM ${C}.chunk c WHERE c.hypertable_id = h);
   v bigint := ${F}.time_to_internal(range_start);
   last bigint := ${F}.time_to_internal(range_end);
   e bigint;
-  n integer := 0;
 BEGIN
   WHILE v <= last LOOP
     SELECT s.range_end INTO e FROM ${C}.dimension_slice s WHERE s.dimension_id = d AND v >= s.range_start AND v < s.range_end;
     IF NOT FOUND THEN
       PERFORM ${F}.orbit_create_chunk(h, v);
-      n := n + CASE WHEN space THEN 0 ELSE 1 END;
       SELECT s.range_end INTO e FROM ${C}.dimension_slice s WHERE s.dimension_id = d AND v >= s.range_start AND v < s.range_end;
     END IF;
     EXIT WHEN e = 9223372036854775807;
     v := e;
   END LOOP;
-  RETURN n;
+  RETURN (SELECT count(*) FROM ${C}.chunk c WHERE c.hypertable_id = h) - before;
 END
 $body$;
 
@@ -236,6 +176,7 @@ $body$;
 -- created. The values are cast with the session's own settings (DateStyle, TimeZone), exactly as COPY
 -- will cast them. A value that does not cast creates nothing and is no error here: the COPY itself
 -- then reports it, with its line number; this function must never abort the COPY's transaction.
+-- With a space dimension the time alone suffices: a new time slice comes with all its chunks.
 CREATE FUNCTION ${F}.create_chunks_for_values(hypertable regclass, time_values text[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
@@ -244,24 +185,23 @@ DECLARE
   v bigint;
   covered_start bigint;
   covered_end bigint;
-  n integer := 0;
+  before bigint;
 BEGIN
-  -- With a space dimension a chunk needs more than the time (session/copy-chunks.ts skips them too).
-  IF h IS NULL OR EXISTS (SELECT FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NULL) THEN
+  IF h IS NULL THEN
     RETURN 0;
   END IF;
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
+  before := (SELECT count(*) FROM ${C}.chunk c WHERE c.hypertable_id = h);
   BEGIN
     FOR v IN EXECUTE format('SELECT DISTINCT ${F}.time_to_internal(x::%s) FROM unnest($1) x WHERE x IS NOT NULL ORDER BY 1', d.column_type)
              USING time_values LOOP
       CONTINUE WHEN v >= covered_start AND v < covered_end;
-      SELECT c.range_start, c.range_end INTO covered_start, covered_end
-        FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+      SELECT s.range_start, s.range_end INTO covered_start, covered_end
+        FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND v >= s.range_start AND v < s.range_end;
       IF NOT FOUND THEN
         PERFORM ${F}.orbit_create_chunk(h, v);
-        n := n + 1;
-        SELECT c.range_start, c.range_end INTO covered_start, covered_end
-          FROM ${C}.chunk c WHERE c.hypertable_id = h AND v >= c.range_start AND v < c.range_end;
+        SELECT s.range_start, s.range_end INTO covered_start, covered_end
+          FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND v >= s.range_start AND v < s.range_end;
       END IF;
     END LOOP;
   EXCEPTION WHEN data_exception OR syntax_error_or_access_rule_violation THEN
@@ -269,7 +209,7 @@ BEGIN
     -- and the default-partition fix-up.
     RETURN 0;
   END;
-  RETURN n;
+  RETURN (SELECT count(*) FROM ${C}.chunk c WHERE c.hypertable_id = h) - before;
 END
 $body$;
 `;

@@ -71,8 +71,9 @@ CREATE TABLE ${C}.chunk (
 CREATE INDEX chunk_hypertable_id_idx ON ${C}.chunk (hypertable_id, range_start);
 
 -- A chunk's extent in each dimension, as TimescaleDB's (the open dimension's slice is also on the
--- chunk row). Ends are internal time or hash values; unbounded ends are the bigint extremes. A time
--- slice exists while a partition of the hypertable (a chunk, or a space dimension's slice table) does.
+-- chunk row). Ends are internal time or, for a space dimension, TimescaleDB's hash range of the
+-- chunk's hash partition remainder (space-dimensions.ts); unbounded ends are the bigint extremes. A
+-- time slice exists while a partition of the hypertable (a chunk, or a space dimension's slice table) does.
 CREATE TABLE ${C}.dimension_slice (
   id serial PRIMARY KEY,
   dimension_id integer NOT NULL REFERENCES ${C}.dimension (id) ON DELETE CASCADE,
@@ -220,13 +221,20 @@ $body$;
 -- TimescaleDB's sql_drop handling does.
 CREATE FUNCTION ${F}.orbit_on_sql_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
-DECLARE o record;
+DECLARE
+  o record;
+  hypertables boolean := false;
 BEGIN
   FOR o IN SELECT * FROM pg_event_trigger_dropped_objects() WHERE object_type = 'table' LOOP
     DELETE FROM ${C}.hypertable WHERE relid = o.objid;
+    hypertables := hypertables OR FOUND;
     DELETE FROM ${C}.chunk WHERE schema_name = o.schema_name AND table_name = o.object_name;
   END LOOP;
   PERFORM ${F}.orbit_forget_slices();
+  IF hypertables THEN
+    -- Custom partitioning functions' operator classes (space-dimensions.ts) go with their dimension.
+    PERFORM ${F}.orbit_drop_hash_opclasses();
+  END IF;
 END
 $body$;
 CREATE EVENT TRIGGER orbit_timescaledb_sql_drop ON sql_drop EXECUTE FUNCTION ${F}.orbit_on_sql_drop();

@@ -102,7 +102,6 @@ DECLARE
   cols text;
   v bigint;
   s text;
-  r record;
 BEGIN
   IF relation IS NULL THEN
     RAISE EXCEPTION 'relation cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
@@ -176,25 +175,12 @@ BEGIN
         AND x.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = conv.new_rel AND attname = space.column_name)) THEN
     EXECUTE format('CREATE INDEX ON %s (%I, %I DESC)', conv.new_rel, space.column_name, dim.column_name);
   END IF;
-  -- Existing rows: their chunks first (empty, so attaching is free), then one routed INSERT.
-  IF space.column_name IS NULL THEN
-    FOR v IN EXECUTE format('SELECT DISTINCT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start FROM %s ORDER BY 1',
-                            dim.column_name, iv, conv.old_rel) LOOP
-      IF NOT EXISTS (SELECT FROM ${C}.chunk c WHERE c.hypertable_id = orbit_create_hypertable.hypertable_id
-                     AND v >= c.range_start AND v < c.range_end) THEN
-        PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
-      END IF;
-    END LOOP;
-  ELSE
-    FOR r IN EXECUTE format('SELECT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start AS v, %s(%I) AS hv FROM %s GROUP BY 1, 2 ORDER BY min(ctid)',
-                            dim.column_name, iv, coalesce(space.partition_func, '${F}.get_partition_hash'::regproc), space.column_name, conv.old_rel) LOOP
-      IF ${F}.orbit_space_chunk((SELECT ds.id FROM ${C}.dimension_slice ds JOIN ${C}.dimension dd ON dd.id = ds.dimension_id
-                                  AND dd.hypertable_id = orbit_create_hypertable.hypertable_id AND dd.interval_length IS NOT NULL
-                                 WHERE r.v >= ds.range_start AND r.v < ds.range_end), r.hv) IS NULL THEN
-        PERFORM ${F}.orbit_create_chunk(hypertable_id, r.v, r.hv);
-      END IF;
-    END LOOP;
-  END IF;
+  -- Existing rows: their chunks first (empty, so attaching is free; with a space dimension, every
+  -- chunk of each time slice), then one routed INSERT.
+  FOR v IN EXECUTE format('SELECT DISTINCT (${F}.orbit_aligned_range(${F}.time_to_internal(%I), %s)).range_start FROM %s ORDER BY 1',
+                          dim.column_name, iv, conv.old_rel) LOOP
+    PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
+  END LOOP;
   cols := ${F}.orbit_insert_columns(conv.old_rel);
   EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', conv.new_rel, cols, cols, conv.old_rel);
   EXECUTE format('DROP TABLE %s', conv.old_rel);

@@ -4,21 +4,17 @@
  * forms), `set_number_partitions`, and the second partitioning level they need
  * (docs/design/hypertables-rowstore.md "Space dimensions").
  *
- * A hypertable with a space dimension stays `PARTITION BY RANGE (time)`; each time slice with data is
- * a slice table `<prefix>_<slice id>_slice`, itself `PARTITION BY RANGE (get_partition_hash(col))`,
- * whose leaves are the chunks (one per hypercube with data) plus a default partition
- * `<prefix>_<slice id>_slice_default` for rows whose hash range has no chunk yet. An AFTER INSERT
- * trigger on that default notes the slice in `orbit_pending_slice`, so that `route_default_rows`
- * looks only at slices that received such rows instead of probing every slice after each statement.
+ * A hypertable with a space dimension stays `PARTITION BY RANGE (time)`; each time slice is a slice
+ * table `<prefix>_<slice id>_slice`, itself natively `PARTITION BY HASH (col)`, whose N leaves are the
+ * chunks (`FOR VALUES WITH (MODULUS N, REMAINDER i)`). Native hash partitioning is what lets
+ * PostgreSQL prune on `col = …` / `IN` / parameters and build unique indexes containing the column.
+ * A hash-partitioned table has no default partition, so a time slice is created with all N chunks.
  *
- * Hash slices are TimescaleDB's (`calculate_closed_range_default`, src/dimension.c): [0, 2^31 - 1)
- * cut into N ranges of (2^31 - 1) / N, the first starting at -infinity and the last ending at
- * +infinity; a range that would overlap a chunk of the same time slice (after set_number_partitions)
- * is cut to fit, as TimescaleDB resolves chunk collisions.
+ * Placement is PostgreSQL's (the type's extended hash, modulo N), not TimescaleDB's
+ * `get_partition_hash` ranges; `dimension_slice` still shows TimescaleDB's range for each remainder.
+ * A custom partitioning function becomes a hash operator class whose extended hash is the function.
  *
- * Limits (0A000): one space dimension and one time dimension per hypertable; no unique index or
- * primary key on a hypertable with a space dimension, because PostgreSQL cannot build unique indexes
- * on a table partitioned by an expression.
+ * Limits (0A000): one space dimension and one time dimension per hypertable.
  */
 import { ErrCode as E } from './errcodes.js';
 import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
@@ -37,61 +33,80 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $body$
   SELECT ((pg_catalog.hash_array(ARRAY[val])::bigint - 31) & 2147483647)::integer
 $body$;
 
--- Slices whose default partition received rows (see the module comment). Any role may note one.
-CREATE TABLE ${C}.orbit_pending_slice (slice_id integer PRIMARY KEY);
-GRANT SELECT, INSERT ON ${C}.orbit_pending_slice TO PUBLIC;
+-- The catalog range of hash partition (modulus n, remainder i): TimescaleDB's hash slice number i of n
+-- (calculate_closed_range_default: [i * iv, (i + 1) * iv) with iv = (2^31 - 1) / n, the first from
+-- -infinity, the last to +infinity), so dimension_slice reads as TimescaleDB's. It only names the
+-- partition: membership is PostgreSQL's hash partitioning, not get_partition_hash in the range.
+-- Distinct for every (n, i) with n <= ${MAX_PARTITIONS}.
+CREATE FUNCTION ${F}.orbit_hash_slice(n integer, i integer, OUT range_start bigint, OUT range_end bigint)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+  SELECT CASE WHEN i = 0 THEN -9223372036854775808 ELSE i * iv END,
+         CASE WHEN i = n - 1 THEN 9223372036854775807 ELSE (i + 1) * iv END
+  FROM (SELECT 2147483647::bigint / n AS iv) x
+$body$;
 
--- Not SECURITY DEFINER and without a SET clause: a SET clause would undo set_config on return. The
--- transaction-local setting keeps this to one INSERT per slice and transaction.
-CREATE FUNCTION ${F}.orbit_note_default_rows() RETURNS trigger
-LANGUAGE plpgsql AS $body$
+-- The hash operator class of a dimension with a custom partitioning function (created by
+-- orbit_create_hash_opclass), or NULL for the type's default hash partitioning.
+CREATE FUNCTION ${F}.orbit_hash_opclass(dimension_id integer) RETURNS text
+LANGUAGE sql STABLE AS $body$
+  SELECT format('%I.%I', '${F}', 'orbit_dim_' || d.id || '_ops') FROM ${C}.dimension d
+  WHERE d.id = dimension_id AND (d.partitioning_func_schema, d.partitioning_func) <> ('${F}', 'get_partition_hash')
+$body$;
+
+-- PostgreSQL hash-partitions by an operator class, not by a function: for a custom partitioning
+-- function f, an operator class with the type's equality and FUNCTION 2 (the extended hash) =
+-- f(v)::bigint. Same f value, same partition; partition pruning on col = … works as for the default.
+-- SECURITY DEFINER: creating an operator class needs a superuser; the caller owns the hypertable.
+CREATE FUNCTION ${F}.orbit_create_hash_opclass(dimension_id integer, func regproc) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  d record;
+  eq regoperator;
+  intype regtype;
+  base text := 'orbit_dim_' || dimension_id;
 BEGIN
-  IF pg_catalog.current_setting('orbit.pending_slice_' || TG_ARGV[0], true) IS DISTINCT FROM 'on' THEN
-    INSERT INTO ${C}.orbit_pending_slice VALUES (TG_ARGV[0]::integer) ON CONFLICT DO NOTHING;
-    PERFORM pg_catalog.set_config('orbit.pending_slice_' || TG_ARGV[0], 'on', true);
+  SELECT * INTO d FROM ${C}.dimension WHERE id = dimension_id;
+  -- The type's equality from its default hash operator class, and that class's input type (text for
+  -- varchar: the operator family must hold an equality operator on the class's type).
+  SELECT o.amopopr::regoperator, c.opcintype::regtype INTO eq, intype FROM pg_opclass c
+    JOIN pg_amop o ON o.amopfamily = c.opcfamily AND o.amopstrategy = 1 AND o.amoplefttype = c.opcintype AND o.amoprighttype = c.opcintype
+    WHERE c.opcmethod = (SELECT oid FROM pg_am WHERE amname = 'hash') AND c.opcdefault
+      AND (c.opcintype = d.column_type OR EXISTS (SELECT FROM pg_cast k WHERE k.castsource = d.column_type
+                                                    AND k.casttarget = c.opcintype AND k.castmethod = 'b'))
+    -- As GetDefaultOpClass: an exact match, else the binary-coercible class of the preferred type.
+    ORDER BY c.opcintype = d.column_type DESC, (SELECT t.typispreferred FROM pg_type t WHERE t.oid = c.opcintype) DESC LIMIT 1;
+  IF eq IS NULL THEN
+    RAISE EXCEPTION 'could not find hash function for type %', format_type(d.column_type, NULL) USING ERRCODE = '${E.internal_error}';
   END IF;
-  RETURN NULL;
+  EXECUTE format('CREATE FUNCTION ${F}.%I(v %s) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+                 base || '_hash', intype, format('SELECT %s(v::%s)', func, d.column_type));
+  EXECUTE format('CREATE FUNCTION ${F}.%I(v %s, seed bigint) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+                 base || '_hash_extended', intype, format('SELECT %s(v::%s)::bigint', func, d.column_type));
+  EXECUTE format('CREATE OPERATOR CLASS ${F}.%I FOR TYPE %s USING hash AS OPERATOR 1 %s, FUNCTION 1 ${F}.%I(%s), FUNCTION 2 ${F}.%I(%s, bigint)',
+                 base || '_ops', intype, eq, base || '_hash', intype, base || '_hash_extended', intype);
 END
 $body$;
 
--- TimescaleDB's calculate_closed_range_default for hash value v and n slices.
-CREATE FUNCTION ${F}.orbit_closed_range(v bigint, n integer, OUT range_start bigint, OUT range_end bigint)
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
-  SELECT CASE WHEN st = 0 THEN -9223372036854775808 ELSE st END, en
-  FROM (SELECT CASE WHEN greatest(v, 0) >= i * (n - 1) THEN i * (n - 1) ELSE greatest(v, 0) / i * i END AS st,
-               CASE WHEN greatest(v, 0) >= i * (n - 1) THEN 9223372036854775807 ELSE greatest(v, 0) / i * i + i END AS en
-        FROM (SELECT 2147483647::bigint / n AS i) x) y
+-- Drops the operator classes (and their functions) of dimensions that no longer exist.
+CREATE FUNCTION ${F}.orbit_drop_hash_opclasses() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  f record;
+BEGIN
+  FOR f IN SELECT opf.opfname FROM pg_opfamily opf
+      WHERE opf.opfnamespace = '${F}'::regnamespace AND opf.opfname ~ '^orbit_dim_[0-9]+_ops$'
+        AND NOT EXISTS (SELECT FROM ${C}.dimension d WHERE 'orbit_dim_' || d.id || '_ops' = opf.opfname) LOOP
+    EXECUTE format('DROP OPERATOR FAMILY ${F}.%I USING hash', f.opfname);
+    EXECUTE format('DROP FUNCTION ${F}.%I, ${F}.%I', replace(f.opfname, '_ops', '_hash'), replace(f.opfname, '_ops', '_hash_extended'));
+  END LOOP;
+END
 $body$;
 
--- The space slices of the chunks of time slice ts, with their chunks.
-CREATE FUNCTION ${F}.orbit_space_slices(ts integer)
-RETURNS TABLE(chunk_id integer, range_start bigint, range_end bigint)
-LANGUAGE sql STABLE AS $body$
-  SELECT cs.chunk_id, s.range_start, s.range_end
-  FROM ${C}.chunk_constraint ct
-  JOIN ${C}.chunk_constraint cs ON cs.chunk_id = ct.chunk_id
-  JOIN ${C}.dimension_slice s ON s.id = cs.dimension_slice_id
-  JOIN ${C}.dimension d ON d.id = s.dimension_id AND d.interval_length IS NULL
-  WHERE ct.dimension_slice_id = ts
-$body$;
-
--- The chunk of time slice ts holding hash value hv, or NULL.
-CREATE FUNCTION ${F}.orbit_space_chunk(ts integer, hv bigint) RETURNS integer
-LANGUAGE sql STABLE AS $body$
-  SELECT s.chunk_id FROM ${F}.orbit_space_slices(ts) s WHERE hv >= s.range_start AND hv < s.range_end LIMIT 1
-$body$;
-
--- The hash range of a new chunk for hv in time slice ts: aligned, cut around the slice's chunks.
-CREATE FUNCTION ${F}.orbit_hash_range(ts integer, n integer, hv bigint, OUT range_start bigint, OUT range_end bigint)
-LANGUAGE sql STABLE AS $body$
-  SELECT greatest(a.range_start, (SELECT max(s.range_end) FROM ${F}.orbit_space_slices(ts) s WHERE s.range_end <= hv)),
-         least(a.range_end, (SELECT min(s.range_start) FROM ${F}.orbit_space_slices(ts) s WHERE s.range_start > hv))
-  FROM ${F}.orbit_closed_range(hv, n) a
-$body$;
-
--- Creates the slice table of time slice ts of hypertable h. Rows of the hypertable's default
--- partition in its range get their chunks first, then move (routed straight into them), and the
--- slice table is attached. Returns the number of rows moved.
+-- Creates time slice ts of hypertable h: the slice table, PARTITION BY HASH on the space column,
+-- with all its chunks at once (a hash-partitioned table has no default partition: every remainder
+-- needs its chunk before any row arrives). Rows of the hypertable's default partition in its range
+-- then move, routed straight into the chunks, and the slice table is attached. Returns the number of
+-- rows moved.
 CREATE FUNCTION ${F}.orbit_create_slice_table(h integer, ts integer) RETURNS bigint
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
@@ -102,11 +117,15 @@ DECLARE
   tbl name;
   slice regclass;
   owner name;
-  func text;
+  key text;
+  n integer;
+  rng record;
+  hs integer;
+  chunk_id integer;
+  chunk_name name;
   lo text; hi text;
   cond text;
   has_rows boolean;
-  x record;
   cols text;
   moved bigint;
   replica boolean;
@@ -120,7 +139,8 @@ BEGIN
   SELECT * INTO sl FROM ${C}.dimension_slice WHERE id = ts;
   tbl := ht.associated_table_prefix || '_' || ts || '_slice';
   owner := (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ht.rel);
-  func := format('%I.%I', sd.partitioning_func_schema, sd.partitioning_func);
+  key := concat_ws(' ', quote_ident(sd.column_name), ${F}.orbit_hash_opclass(sd.id));
+  n := sd.num_slices;
   lo := ${F}.orbit_bound(d.column_type, sl.range_start);
   hi := ${F}.orbit_bound(d.column_type, sl.range_end);
   cond := coalesce(nullif(concat_ws(' AND ',
@@ -128,29 +148,34 @@ BEGIN
     CASE WHEN hi <> 'MAXVALUE' THEN format('%I < %s', d.column_name, hi) END), ''), 'true');
   EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %s)', ht.def, cond) INTO has_rows;
   IF has_rows THEN
-    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY RANGE (%s(%I))',
-                   ht.associated_schema_name, tbl, ht.rel, func, sd.column_name);
+    EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION) PARTITION BY HASH (%s)',
+                   ht.associated_schema_name, tbl, ht.rel, key);
   ELSE
-    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s) PARTITION BY RANGE (%s(%I))',
-                   ht.associated_schema_name, tbl, ht.rel, lo, hi, func, sd.column_name);
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%s) TO (%s) PARTITION BY HASH (%s)',
+                   ht.associated_schema_name, tbl, ht.rel, lo, hi, key);
   END IF;
   slice := format('%I.%I', ht.associated_schema_name, tbl)::regclass;
   EXECUTE format('ALTER TABLE %s OWNER TO %I', slice, owner);
-  EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', ht.associated_schema_name, tbl || '_default', slice);
-  EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', ht.associated_schema_name, tbl || '_default', owner);
-  EXECUTE format('CREATE TRIGGER orbit_default_rows AFTER INSERT ON %I.%I FOR EACH ROW EXECUTE FUNCTION ${F}.orbit_note_default_rows(%L)',
-                 ht.associated_schema_name, tbl || '_default', ts);
-  -- ALWAYS: the row moves of route_default_rows run with session_replication_role = replica.
-  EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER orbit_default_rows', ht.associated_schema_name, tbl || '_default');
+  FOR i IN 0 .. n - 1 LOOP
+    rng := ${F}.orbit_hash_slice(n, i);
+    INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end) VALUES (sd.id, rng.range_start, rng.range_end)
+      ON CONFLICT (dimension_id, range_start, range_end) DO UPDATE SET range_start = excluded.range_start RETURNING id INTO hs;
+    chunk_id := nextval('${C}.chunk_id_seq');
+    chunk_name := ht.associated_table_prefix || '_' || chunk_id || '_chunk';
+    -- The time CHECK (TimescaleDB's constraint_<time slice>) also spares ATTACH its scan; the space
+    -- slice needs none: the partition constraint (satisfies_hash_partition) enforces it.
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s %s FOR VALUES WITH (MODULUS %s, REMAINDER %s)',
+                   ht.associated_schema_name, chunk_name, slice,
+                   CASE WHEN cond <> 'true' THEN format('(CONSTRAINT %I CHECK (%s))', 'constraint_' || ts, cond) ELSE '' END, n, i);
+    EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', ht.associated_schema_name, chunk_name, owner);
+    INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
+      VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, sl.range_start, sl.range_end);
+    INSERT INTO ${C}.chunk_constraint (chunk_id, dimension_slice_id, constraint_name)
+      VALUES (chunk_id, ts, 'constraint_' || ts), (chunk_id, hs, 'constraint_' || hs);
+  END LOOP;
   IF NOT has_rows THEN
     RETURN 0;
   END IF;
-  -- Chunks in the order their first rows arrived, as TimescaleDB creates them row by row.
-  FOR x IN EXECUTE format('SELECT %s(%I) AS hv FROM %s WHERE %s GROUP BY 1 ORDER BY min(ctid)', func, sd.column_name, ht.def, cond) LOOP
-    IF ${F}.orbit_space_chunk(ts, x.hv) IS NULL THEN
-      PERFORM ${F}.orbit_create_chunk(h, sl.range_start, x.hv);
-    END IF;
-  END LOOP;
   cols := ${F}.orbit_insert_columns(ht.rel);
   replica := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   IF replica THEN
@@ -168,22 +193,17 @@ BEGIN
 END
 $body$;
 
--- After drop_chunks: slice tables left without chunks (and without waiting rows) go, then the
--- slices no chunk uses.
+-- After drop_chunks/TRUNCATE: slice tables left without chunks go, then the slices no chunk uses.
 CREATE FUNCTION ${F}.orbit_drop_empty_slices(h integer) RETURNS void
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   s record;
-  has_rows boolean;
 BEGIN
-  FOR s IN SELECT ds.id, to_regclass(${F}.orbit_slice_table_name(ds.id)) AS tbl FROM ${C}.dimension_slice ds
+  FOR s IN SELECT to_regclass(${F}.orbit_slice_table_name(ds.id)) AS tbl FROM ${C}.dimension_slice ds
       JOIN ${C}.dimension d ON d.id = ds.dimension_id AND d.hypertable_id = h AND d.interval_length IS NOT NULL
       WHERE NOT EXISTS (SELECT FROM ${C}.chunk_constraint cc WHERE cc.dimension_slice_id = ds.id) LOOP
-    CONTINUE WHEN s.tbl IS NULL;
-    EXECUTE format('SELECT EXISTS (SELECT FROM %s)', s.tbl) INTO has_rows;
-    IF NOT has_rows THEN
-      EXECUTE format('DROP TABLE %s', s.tbl);
-    END IF;
+    CONTINUE WHEN s.tbl IS NULL OR EXISTS (SELECT FROM pg_inherits i WHERE i.inhparent = s.tbl);
+    EXECUTE format('DROP TABLE %s', s.tbl);
   END LOOP;
   PERFORM ${F}.orbit_forget_slices();
 END
@@ -268,22 +288,19 @@ BEGIN
   IF EXISTS (SELECT FROM ${C}.dimension d WHERE d.hypertable_id = h AND d.interval_length IS NULL) THEN
     RAISE EXCEPTION 'more than one space dimension is not supported by Orbit yet' USING ERRCODE = '${E.feature_not_supported}';
   END IF;
-  -- Unique indexes must contain every partitioning column (TS103, as TimescaleDB); PostgreSQL then
-  -- refuses them under an expression partition key, so any is refused (0A000).
+  -- Unique indexes must contain every partitioning column (TS103, as TimescaleDB).
   IF EXISTS (SELECT FROM pg_index x WHERE x.indrelid = rel AND x.indisunique
              AND NOT (SELECT attnum FROM pg_attribute WHERE attrelid = rel AND attname = dim.column_name) = ANY (x.indkey::int2[])) THEN
     RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', dim.column_name
       USING ERRCODE = '${E.ts_bad_hypertable_index_definition}', HINT = 'If you''re creating a hypertable on a table with a primary key, ensure the partitioning column is part of the primary or composite key.';
   END IF;
-  IF EXISTS (SELECT FROM pg_index x WHERE x.indrelid = rel AND x.indisunique) THEN
-    RAISE EXCEPTION 'unique indexes on hypertables with a space dimension are not supported by Orbit yet'
-      USING ERRCODE = '${E.feature_not_supported}', DETAIL = 'PostgreSQL cannot enforce a unique index under a hash partition key.',
-      HINT = 'Drop the primary key and unique indexes, or do without the space dimension.';
-  END IF;
   INSERT INTO ${C}.dimension (hypertable_id, column_name, column_type, aligned, num_slices, partitioning_func_schema, partitioning_func)
     SELECT h, dim.column_name, typ, false, dim.number_partitions, n.nspname, p.proname
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = func
     RETURNING id INTO dimension_id;
+  IF func::oid <> '${F}.get_partition_hash(anyelement)'::regprocedure::oid THEN
+    PERFORM ${F}.orbit_create_hash_opclass(dimension_id, func);
+  END IF;
   UPDATE ${C}.hypertable SET num_dimensions = num_dimensions + 1 WHERE id = h;
   -- Existing chunks span the whole new dimension (TimescaleDB 2.8+: an unbounded slice, no CHECK).
   IF EXISTS (SELECT FROM ${C}.chunk WHERE hypertable_id = h) THEN
@@ -353,14 +370,22 @@ BEGIN
 END
 $body$;
 
--- A unique index added later would fail at the first new slice table: refuse it at once.
+-- TimescaleDB's rule for a unique index created later: it must contain the space column too (TS103).
+-- Once a slice table exists PostgreSQL refuses such an index first (0A000, as for the time column);
+-- before that it would be accepted on the hypertable and fail at the first new time slice.
 CREATE FUNCTION ${F}.orbit_on_ddl_end_space() RETURNS event_trigger
 LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  col name;
 BEGIN
-  IF EXISTS (SELECT FROM ${C}.hypertable h JOIN pg_index x ON x.indrelid = h.relid AND x.indisunique
-             WHERE EXISTS (SELECT FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NULL)) THEN
-    RAISE EXCEPTION 'unique indexes on hypertables with a space dimension are not supported by Orbit yet'
-      USING ERRCODE = '${E.feature_not_supported}', DETAIL = 'PostgreSQL cannot enforce a unique index under a hash partition key.';
+  SELECT d.column_name INTO col FROM ${C}.hypertable h
+    JOIN ${C}.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NULL
+    JOIN pg_index x ON x.indrelid = h.relid AND x.indisunique
+    WHERE NOT (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = h.relid AND a.attname = d.column_name) = ANY (x.indkey::int2[])
+    LIMIT 1;
+  IF col IS NOT NULL THEN
+    RAISE EXCEPTION 'cannot create a unique index without the column "%" (used in partitioning)', col
+      USING ERRCODE = '${E.ts_bad_hypertable_index_definition}';
   END IF;
 END
 $body$;

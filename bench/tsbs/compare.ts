@@ -2,8 +2,8 @@
  * @module bench/tsbs/compare
  * Whether two engines returned the same rows. Engines differ in representation (Date objects, epoch
  * milliseconds from DuckDB's Arrow TIMESTAMPs, strings, BigInts) and in the last bits of float
- * aggregates (summation order), so values are normalised: times to ISO instants, numbers to 9
- * significant digits, and unordered results sorted.
+ * aggregates (summation order), so values are normalised (times to ISO instants, numbers to their
+ * shortest text), unordered results sorted, and numbers compared with a relative tolerance of 1e-9.
  */
 import type { Row } from './systems.js';
 
@@ -21,7 +21,7 @@ function value(v: unknown, time: boolean): string {
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') {
     if (time) return new Date(v).toISOString();
-    return Number.isInteger(v) ? String(v) : Number(v.toPrecision(9)).toString();
+    return String(v);
   }
   if (typeof v === 'string') {
     // Timestamps as text (pg's text mode) and numerics as text.
@@ -29,10 +29,7 @@ function value(v: unknown, time: boolean): string {
       const d = new Date(/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? v : `${v}Z`);
       if (!Number.isNaN(d.getTime())) return d.toISOString();
     }
-    if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v)) {
-      const n = Number(v);
-      return Number.isInteger(n) ? String(n) : Number(n.toPrecision(9)).toString();
-    }
+    if (/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v)) return String(Number(v));
     return v;
   }
   return String(v);
@@ -41,6 +38,19 @@ function value(v: unknown, time: boolean): string {
 /** The first difference between two normalised results, or undefined when they are equal. */
 export function firstDifference(a: readonly string[], b: readonly string[]): string | undefined {
   if (a.length !== b.length) return `${a.length} rows against ${b.length}`;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `row ${i + 1}: ${a[i]} against ${b[i]}`;
+  for (let i = 0; i < a.length; i++) if (!sameRow(a[i]!, b[i]!)) return `row ${i + 1}: ${a[i]} against ${b[i]}`;
   return undefined;
+}
+
+function sameRow(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = a.split('|');
+  const y = b.split('|');
+  return x.length === y.length && x.every((v, i) => v === y[i] || closeNumbers(v, y[i]!));
+}
+
+function closeNumbers(a: string, b: string): boolean {
+  const x = Number(a);
+  const y = Number(b);
+  return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
 }

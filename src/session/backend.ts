@@ -171,11 +171,20 @@ export class Backend {
    * Gives rows that landed in hypertables' default partitions their chunks (after a batch that wrote
    * to a hypertable). Safe to skip or fail: such rows stay visible through the hypertable.
    */
-  async routeDefaultRows(session: BackendSession): Promise<void> {
+  async routeDefaultRows(session: BackendSession): Promise<OrbitError | undefined> {
     await this.loadRouting(session);
-    if (this.routing.empty) return;
+    if (this.routing.empty) return undefined;
     const truncated = this.routing.takeTruncated();
-    await this.runInternal(session, truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL);
+    const out = await this.runInternal(session, truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL);
+    const error = firstError(out);
+    // The rows stay visible in the default partition, so the statement stands; but say why they
+    // did not get their chunks.
+    return error
+      ? new OrbitError(error.C ?? SqlState.internal_error, `rows were left in the default partition: ${error.M ?? 'unknown error'}`, {
+          severity: 'WARNING',
+          hint: 'They stay visible through the hypertable; the next write retries moving them into chunks.',
+        })
+      : undefined;
   }
 
   /** Reads the hypertable names when the cache is stale (outside a transaction block, or harmless in one). */

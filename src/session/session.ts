@@ -501,7 +501,8 @@ export class Session implements BackendSession {
     }
     if (idle && this.routePending) {
       this.routePending = false;
-      await this.backend.routeDefaultRows(this);
+      const warning = await this.backend.routeDefaultRows(this);
+      if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
     }
     if (idle && this.settingsDirty) {
       this.settingsDirty = false;

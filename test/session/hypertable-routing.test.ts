@@ -81,3 +81,24 @@ it('drops the chunks of a truncated hypertable, as TimescaleDB does', async () =
   await c.query(`TRUNCATE ${chunk}`);
   expect(await chunks()).toBe(1);
 });
+
+it('warns when rows could not be given their chunks, and keeps them visible', async () => {
+  await c.query('CREATE TABLE warn_ht (time timestamptz NOT NULL, v int)');
+  await c.query("SELECT create_hypertable('warn_ht', by_range('time', INTERVAL '1 day'))");
+  const [{ def }] = (await c.query("SELECT format('%I.%I', associated_schema_name, associated_table_prefix || '_default') AS def FROM _timescaledb_catalog.hypertable WHERE table_name = 'warn_ht'")).rows;
+  // A default partition the fix-up cannot find makes it fail.
+  await c.query(`ALTER TABLE ${def} RENAME TO warn_ht_moved_default`);
+  const notices: Array<{ severity?: string; message?: string; code?: string }> = [];
+  const onNotice = (n: { severity?: string; message?: string; code?: string }) => notices.push(n);
+  c.on('notice', onNotice);
+  try {
+    await c.query("INSERT INTO warn_ht VALUES ('2024-06-01', 1)");
+  } finally {
+    c.off('notice', onNotice);
+  }
+  expect(notices.some((n) => n.severity === 'WARNING' && /rows were left in the default partition/.test(n.message ?? ''))).toBe(true);
+  expect((await c.query('SELECT count(*)::int AS n FROM warn_ht')).rows[0].n).toBe(1);
+  await c.query(`ALTER TABLE _timescaledb_internal.warn_ht_moved_default RENAME TO ${def.split('.')[1]}`);
+  await c.query("INSERT INTO warn_ht VALUES ('2024-06-02', 2)");
+  expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('warn_ht')")).rows[0].n).toBe(2);
+});

@@ -1,0 +1,46 @@
+/**
+ * @module storage/database-lock
+ * One owner per browser database, across tabs and workers of an origin, through the Web Locks API.
+ * OPFS sync access handles are exclusive per file, so a second PGlite on the same directory would
+ * fail halfway through opening (or, with other backends, write over the first one's files); taking
+ * a named lock first turns that into one clear error before anything is touched. The lock is
+ * released by `release()` or, if the tab or worker dies, by the browser.
+ */
+import { OrbitError } from '../errors.js';
+import { SqlState } from '../sqlstate.js';
+
+export interface DatabaseLock {
+  /** Gives the lock back; safe to call twice. */
+  release(): void;
+}
+
+/**
+ * Takes the exclusive lock `orbit:<database>`. Waits up to `waitMs` (a reloaded page may start
+ * before the old page's worker has let go), then fails with SQLSTATE 55006 object_in_use.
+ * Browsers without Web Locks get a no-op lock: OPFS's own exclusivity still refuses a second owner.
+ */
+export async function lockDatabase(database: string, waitMs: number): Promise<DatabaseLock> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return { release() {} };
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const granted = await new Promise<boolean>((resolve, reject) => {
+    const options: LockOptions = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
+    locks
+      .request(`orbit:${database}`, options, async (lock) => {
+        resolve(lock !== null);
+        if (lock) await held;
+      })
+      .catch((err: unknown) => {
+        const name = (err as { name?: string } | null)?.name;
+        if (name === 'TimeoutError' || name === 'AbortError') resolve(false);
+        else reject(err);
+      });
+  });
+  if (!granted) {
+    throw new OrbitError(SqlState.object_in_use, `database "${database}" is in use by another tab or worker`, {
+      hint: 'Close the other tab, or send this tab\'s queries to the tab that opened the database first.',
+    });
+  }
+  return { release };
+}

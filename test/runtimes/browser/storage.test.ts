@@ -1,0 +1,93 @@
+/**
+ * Browser storage and durability in headless Chromium, started as our own process on a persistent
+ * profile (so OPFS and IndexedDB outlive a page, a tab and a SIGKILLed browser):
+ * - the storage contract (test/storage/contract-cases.ts) on OPFS and IndexedDB, in a worker and on
+ *   the page's main thread;
+ * - `openOrbit({ dataDir: 'opfs-ahp://…' })` in a dedicated worker, started from the template;
+ * - acknowledged writes (autocommit, BEGIN…COMMIT, `transaction()`, Orbit objects) surviving a reload,
+ *   a closed tab and a killed browser;
+ * - a second tab on an open database getting SQLSTATE 55006.
+ * Each test run serves from a new port, i.e. a new origin, so it starts from empty storage.
+ */
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, TEMPLATE } from '../../support/server.js';
+import { bundleForBrowser, OUT_DIR, runtimeAssets, startOwnChromium, startStaticServer, type OwnChromium, type StaticServer } from './harness.js';
+import type { Backend, CaseResult, StorageCommand, StorageReply } from './storage-shared.js';
+
+const HERE = 'test/runtimes/browser';
+const ENTRIES = { 'storage-page': `${HERE}/storage-page.ts`, 'storage-worker': `${HERE}/storage-worker.ts` };
+const INDEX_HTML = '<!doctype html><meta charset="utf-8"><title>orbit storage tests</title><script type="module" src="/storage-page.js"></script>';
+
+describe('browser storage in headless Chromium', () => {
+  let server: StaticServer | undefined;
+  let chrome: OwnChromium | undefined;
+  const profile = tempDir('orbit-chromium-');
+  const pageErrors: string[] = [];
+  let templateUrl = '';
+
+  async function newPage(): Promise<Page> {
+    const page = await chrome!.browser.contexts()[0]!.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') console.log(`[chromium ${msg.type()}] ${msg.text()}`);
+    });
+    await page.goto(`${server!.origin}/`);
+    await page.waitForFunction(() => 'orbitStorage' in window);
+    return page;
+  }
+
+  /** A worker on `page` and a function sending it commands. */
+  async function worker(page: Page): Promise<(command: StorageCommand) => Promise<StorageReply>> {
+    const n = await page.evaluate(() => window.orbitStorage.startWorker());
+    return (command) => page.evaluate(([i, c]) => window.orbitStorage.send(i, c), [n, command] as const);
+  }
+
+  const ok = (reply: StorageReply): unknown => {
+    if (!reply.ok) throw new Error(`worker error ${reply.error.code ?? reply.error.name}: ${reply.error.message}`);
+    return reply.result;
+  };
+
+  beforeAll(async () => {
+    await bundleForBrowser(ENTRIES);
+    const bundles = Object.fromEntries(
+      Object.keys(ENTRIES).flatMap((name) => [
+        [`/${name}.js`, join(OUT_DIR, `${name}.js`)],
+        [`/${name}.js.map`, join(OUT_DIR, `${name}.js.map`)],
+      ]),
+    );
+    server = await startStaticServer({
+      '/': { html: INDEX_HTML },
+      ...bundles,
+      ...runtimeAssets(),
+      '/pgdata-template.tar.gz': TEMPLATE,
+      '/favicon.ico': { html: '' },
+    });
+    templateUrl = `${server.origin}/pgdata-template.tar.gz`;
+    chrome = await startOwnChromium(profile.path);
+  }, 120_000);
+
+  afterAll(async () => {
+    await chrome?.browser.close().catch(() => undefined);
+    await chrome?.kill().catch(() => undefined);
+    await server?.close();
+    profile.remove();
+  });
+
+  it('passes the storage contract on OPFS and IndexedDB, in a worker and on the main thread', async () => {
+    const page = await newPage();
+    const send = await worker(page);
+    const runs: Record<string, CaseResult[]> = {};
+    for (const backend of ['opfs', 'indexeddb'] as Backend[]) {
+      runs[`${backend} in a worker`] = ok(await send({ op: 'contract', backend, prefix: `contract-worker-${backend}` })) as CaseResult[];
+      runs[`${backend} on the page`] = await page.evaluate(([b, p]) => window.orbitStorage.contractOnPage(b, p), [backend, `contract-page-${backend}`] as const);
+    }
+    for (const [label, results] of Object.entries(runs)) {
+      expect(results.filter((r) => r.outcome !== 'passed'), label).toEqual([]);
+      expect(results, label).toHaveLength(4);
+    }
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});

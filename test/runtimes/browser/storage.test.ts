@@ -90,4 +90,53 @@ describe('browser storage in headless Chromium', () => {
     await page.close();
     expect(pageErrors).toEqual([]);
   }, 120_000);
+  it('opens opfs-ahp:// in a worker from the template, and keeps acknowledged writes across a reload, a closed tab and a killed browser', async () => {
+    const options = { dataDir: 'opfs-ahp://durable', templateUrl, lockWaitMs: 10_000 };
+    const count = async (send: (c: StorageCommand) => Promise<StorageReply>) =>
+      ok(await send({ op: 'exec', sql: 'SELECT (SELECT count(*) FROM t)::int AS t, (SELECT count(*) FROM tx)::int AS tx' })) as unknown[][];
+    const logStart = server!.log.length;
+
+    // First open: the template is copied into OPFS (no initdb).
+    let page = await newPage();
+    let send = await worker(page);
+    const cold = ok(await send({ op: 'open', options })) as { openMs: number };
+    expect(server!.log.slice(logStart)).toContain('200 /pgdata-template.tar.gz');
+    ok(await send({ op: 'exec', sql: 'CREATE TABLE t (id int, v text); CREATE TABLE tx (id int)' }));
+    ok(await send({ op: 'exec', sql: "INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 1000) g" }));
+    ok(await send({ op: 'put', key: 'chunks/1/batch-0', bytes: [1, 2, 3] }));
+
+    // A reload: the worker dies with the page, no close.
+    await page.reload();
+    await page.waitForFunction(() => 'orbitStorage' in window);
+    send = await worker(page);
+    const warm = ok(await send({ op: 'open', options })) as { openMs: number };
+    expect(await count(send)).toEqual([[{ t: 1000, tx: 0 }]]);
+    ok(await send({ op: 'exec', sql: 'BEGIN; INSERT INTO t SELECT g, NULL FROM generate_series(1001, 2000) g; COMMIT' }));
+
+    // A closed tab.
+    await page.close();
+    page = await newPage();
+    send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    expect(await count(send)).toEqual([[{ t: 2000, tx: 0 }]]);
+    ok(await send({ op: 'transaction', sqls: ['INSERT INTO tx SELECT generate_series(1, 500)', 'INSERT INTO tx VALUES (501)'] }));
+    ok(await send({ op: 'put', key: 'chunks/1/batch-1', bytes: [4, 5] }));
+
+    // A killed browser, right after the acknowledged transaction() and put: no close, no shutdown.
+    await chrome!.kill();
+    chrome = await startOwnChromium(profile.path);
+    const logBefore = server!.log.length;
+    page = await newPage();
+    send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    expect(await count(send)).toEqual([[{ t: 2000, tx: 501 }]]);
+    expect(ok(await send({ op: 'get', key: 'chunks/1/batch-0' }))).toEqual([1, 2, 3]);
+    expect(ok(await send({ op: 'get', key: 'chunks/1/batch-1' }))).toEqual([4, 5]);
+    // An existing database does not fetch the template again.
+    expect(server!.log.slice(logBefore)).not.toContain('200 /pgdata-template.tar.gz');
+    ok(await send({ op: 'close' }));
+    await page.close();
+    console.log(`opfs-ahp: first open (template into OPFS) ${Math.round(cold.openMs)} ms, reopen ${Math.round(warm.openMs)} ms`);
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
 });

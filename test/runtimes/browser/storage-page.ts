@@ -3,6 +3,8 @@
  * storage contract on the page's main thread (no sync access handles there). Exposed to the test as
  * `window.orbitStorage`. Bundled by the storage tests.
  */
+import { openOrbit, type OpenOptions } from '../../../src/runtime/browser.js';
+import { OpfsStorage } from '../../../src/storage/opfs.js';
 import { runContract, type Backend, type CaseResult, type StorageCommand, type StorageReply } from './storage-shared.js';
 
 export interface OrbitStorageApi {
@@ -12,6 +14,12 @@ export interface OrbitStorageApi {
   send(n: number, command: StorageCommand): Promise<StorageReply>;
   terminate(n: number): void;
   contractOnPage(backend: Backend, prefix: string): Promise<CaseResult[]>;
+  /** openOrbit on the page's main thread; the reply of a worker would carry the same fields. */
+  openOnPage(options: OpenOptions): Promise<StorageReply>;
+  /** Opens the OPFS store `fillQuota` writes to (before the test lowers the quota). */
+  openQuotaStore(): Promise<void>;
+  /** Puts one value of `size` bytes into that store, then closes it. */
+  fillQuota(size: number): Promise<StorageReply>;
 }
 
 declare global {
@@ -22,6 +30,7 @@ declare global {
 
 const workers: Worker[] = [];
 let nextId = 1;
+let quotaStore: OpfsStorage | undefined;
 
 window.orbitStorage = {
   startWorker() {
@@ -45,4 +54,25 @@ window.orbitStorage = {
     workers[n]?.terminate();
   },
   contractOnPage: runContract,
+  openOnPage: (options) => reply(async () => (await openOrbit(options)).close()),
+  async openQuotaStore() {
+    quotaStore = await OpfsStorage.open('quota');
+  },
+  async fillQuota(size) {
+    try {
+      return await reply(() => quotaStore!.put('big', new Uint8Array(size).fill(1)));
+    } finally {
+      await quotaStore?.close();
+    }
+  },
 };
+
+async function reply(fn: () => Promise<unknown>): Promise<StorageReply> {
+  try {
+    await fn();
+    return { id: 0, ok: true, result: null };
+  } catch (err) {
+    const e = err as { code?: string; message: string; hint?: string; name?: string };
+    return { id: 0, ok: false, error: { code: e.code, name: e.name, message: e.message, hint: e.hint } };
+  }
+}

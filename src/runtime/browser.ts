@@ -16,7 +16,8 @@
  * `node:fs` and `node:crypto` behind their own "is this Node?" checks, which are false in a browser.
  *
  * Storage. `opfs-ahp://<name>` keeps PGlite's data directory and Orbit's own objects in OPFS
- * (storage/opfs); `memory://` keeps everything in memory. See docs/runtimes/browser.md.
+ * (storage/opfs); `idb://<name>` keeps both in IndexedDB (storage/indexeddb-pgdata, storage/indexeddb);
+ * `memory://` keeps everything in memory. See docs/runtimes/browser.md.
  */
 import { OrbitError } from '../errors.js';
 import { Orbit } from '../orbit.js';
@@ -25,6 +26,8 @@ import type { QueryResult } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { SqlState } from '../sqlstate.js';
 import { browserStorageError } from '../storage/browser-errors.js';
+import { IndexedDbStorage } from '../storage/indexeddb.js';
+import { IndexedDbPgdataBackend } from '../storage/indexeddb-pgdata.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { OpfsStorage } from '../storage/opfs.js';
 
@@ -33,9 +36,11 @@ export { OrbitError };
 
 export interface OpenOptions {
   /**
-   * `memory://` (an ephemeral database) or `opfs-ahp://<name>`: a durable database in the Origin
+   * `memory://` (an ephemeral database); `opfs-ahp://<name>`: a durable database in the Origin
    * Private File System, which needs a dedicated worker (PGlite's OPFS backend uses sync access
-   * handles). `<name>` is one segment of [A-Za-z0-9._-]; one tab or worker at a time may open it.
+   * handles); `idb://<name>`: a durable database in IndexedDB (any context; the row store is held in
+   * memory and written back block by block). `<name>` is one segment of [A-Za-z0-9._-]; one tab or
+   * worker at a time may open a database.
    */
   readonly dataDir: string;
   readonly session?: Partial<SessionOptions>;
@@ -51,7 +56,7 @@ export interface OpenOptions {
    */
   readonly templateUrl?: string;
   /**
-   * How long an `opfs-ahp://` open waits for another tab or worker to let go of the database before
+   * How long an `opfs-ahp://` or `idb://` open waits for another tab or worker to let go of the database before
    * failing with SQLSTATE 55006 object_in_use (default 2000 ms: a reloaded page can start before the
    * old page's worker is gone).
    */
@@ -59,6 +64,7 @@ export interface OpenOptions {
 }
 
 const OPFS_PREFIX = 'opfs-ahp://';
+const IDB_PREFIX = 'idb://';
 
 /** Opens an Orbit database in a browser (page or worker; `opfs-ahp://` only in a dedicated worker). */
 export async function openOrbit(options: OpenOptions): Promise<Orbit> {
@@ -68,8 +74,9 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
     return Orbit.create({ rowStore, storage, session: options.session });
   }
   if (options.dataDir.startsWith(OPFS_PREFIX)) return openOpfs(options.dataDir.slice(OPFS_PREFIX.length), options);
+  if (options.dataDir.startsWith(IDB_PREFIX)) return openIndexedDb(options.dataDir.slice(IDB_PREFIX.length), options);
   throw new OrbitError(SqlState.feature_not_supported, `data directory ${JSON.stringify(options.dataDir)} is not supported in browsers`, {
-    hint: 'Use opfs-ahp://<name> (in a dedicated worker) or memory://.',
+    hint: 'Use opfs-ahp://<name> (in a dedicated worker), idb://<name> or memory://.',
   });
 }
 
@@ -100,6 +107,35 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
     return await Orbit.create({ rowStore, storage, session: options.session });
   } catch (err) {
     await rowStore?.close().catch(() => undefined);
+    await storage.close();
+    throw err;
+  }
+}
+
+/**
+ * A database in IndexedDB, for browsers without OPFS sync access handles (and for pages that cannot
+ * use a worker). Not PGlite's stock `idb://`: PostgreSQL runs on PGlite's MemfsFrontendFS, and
+ * storage/indexeddb-pgdata stores only the changed 8 KiB blocks, one atomic transaction per query.
+ * A new database is the template loaded into memory and stored by the first flush.
+ */
+async function openIndexedDb(name: string, options: OpenOptions): Promise<Orbit> {
+  const storage = await IndexedDbStorage.open(name, { lockWaitMs: options.lockWaitMs });
+  const backend = new IndexedDbPgdataBackend(name);
+  let rowStore: PGliteRowStore | undefined;
+  try {
+    const fresh = !(await backend.hasCluster());
+    const loadDataDir = fresh ? await template(options) : undefined;
+    const { MemfsFrontendFS } = await import('@electric-sql/pglite/memfs-frontend');
+    rowStore = await PGliteRowStore.open({ dataDir: `${IDB_PREFIX}${name}`, loadDataDir, pgliteOptions: { fs: new MemfsFrontendFS(backend) } }).catch(
+      (err: unknown) => {
+        throw browserStorageError(err, `could not open database "${name}"`);
+      },
+    );
+    if (fresh) await rowStore.sync();
+    return await Orbit.create({ rowStore, storage, session: options.session });
+  } catch (err) {
+    await rowStore?.close().catch(() => undefined);
+    await backend.close();
     await storage.close();
     throw err;
   }

@@ -9,17 +9,20 @@
 import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
 
+/** A reloaded page can start before the old page's worker is gone: wait this long by default. */
+export const DEFAULT_LOCK_WAIT_MS = 2000;
+
 export interface DatabaseLock {
   /** Gives the lock back; safe to call twice. */
   release(): void;
 }
 
 /**
- * Takes the exclusive lock `orbit:<database>`. Waits up to `waitMs` (a reloaded page may start
+ * Takes the exclusive lock `orbit:<backend>:<database>`. Waits up to `waitMs` (a reloaded page may start
  * before the old page's worker has let go), then fails with SQLSTATE 55006 object_in_use.
  * Browsers without Web Locks get a no-op lock: OPFS's own exclusivity still refuses a second owner.
  */
-export async function lockDatabase(database: string, waitMs: number): Promise<DatabaseLock> {
+export async function lockDatabase(backend: 'opfs' | 'indexeddb', database: string, waitMs: number): Promise<DatabaseLock> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   if (!locks) return { release() {} };
   let release!: () => void;
@@ -27,7 +30,7 @@ export async function lockDatabase(database: string, waitMs: number): Promise<Da
   const granted = await new Promise<boolean>((resolve, reject) => {
     const options: LockOptions = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
     locks
-      .request(`orbit:${database}`, options, async (lock) => {
+      .request(`orbit:${backend}:${database}`, options, async (lock) => {
         resolve(lock !== null);
         if (lock) await held;
       })

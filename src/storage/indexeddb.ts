@@ -7,6 +7,8 @@
  * Raw IndexedDB: the adapter needs four requests, not a wrapper library.
  */
 import { browserStorageError } from './browser-errors.js';
+import { DEFAULT_LOCK_WAIT_MS, lockDatabase, type DatabaseLock } from './database-lock.js';
+import { completion, settle } from './idb-request.js';
 import { checkKey, StorageKind, type StorageAdapter } from './types.js';
 
 const STORE = 'objects';
@@ -14,24 +16,31 @@ const VERSION = 1;
 
 export class IndexedDbStorage implements StorageAdapter {
   readonly kind = StorageKind.indexedDb;
-  /** PGlite's data directory is not kept here: the row store needs OPFS (or memory). */
+  /** PGlite's data directory is kept by storage/indexeddb-pgdata, which the runtime plugs into PGlite. */
   readonly rowStoreDataDir = undefined;
+  private closed = false;
 
   private constructor(
     readonly name: string,
     private readonly db: IDBDatabase,
+    private readonly lock: DatabaseLock,
   ) {}
 
-  /** Opens (creating if needed) the IndexedDB database `orbit:<name>`. */
-  static async open(name: string): Promise<IndexedDbStorage> {
+  /**
+   * Opens (creating if needed) the IndexedDB database `orbit:<name>`, holding the database lock
+   * (storage/database-lock) until close; `lockWaitMs` as in storage/opfs.
+   */
+  static async open(name: string, options: { readonly lockWaitMs?: number } = {}): Promise<IndexedDbStorage> {
+    const lock = await lockDatabase('indexeddb', name, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     const request = indexedDB.open(`orbit:${name}`, VERSION);
     request.onupgradeneeded = () => {
       if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE);
     };
     try {
       const db = await settle(request);
-      return new IndexedDbStorage(name, db);
+      return new IndexedDbStorage(name, db, lock);
     } catch (err) {
+      lock.release();
       throw browserStorageError(err, `could not open IndexedDB database "orbit:${name}"`);
     }
   }
@@ -70,28 +79,21 @@ export class IndexedDbStorage implements StorageAdapter {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.db.close();
+    this.lock.release();
   }
 
   /** Runs one write in its own strict-durability transaction; resolves on `complete`, not on the request. */
   private async write(what: string, op: (store: IDBObjectStore) => IDBRequest): Promise<void> {
     try {
       const tx = this.db.transaction(STORE, 'readwrite', { durability: 'strict' });
+      const done = completion(tx);
       op(tx.objectStore(STORE));
-      await new Promise<void>((resolve, reject) => {
-        tx.oncomplete = () => resolve();
-        // A quota failure surfaces as the transaction's error (QuotaExceededError) on abort.
-        tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
-      });
+      await done;
     } catch (err) {
       throw browserStorageError(err, what);
     }
   }
-}
-
-function settle<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
 }

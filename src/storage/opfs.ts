@@ -15,7 +15,7 @@
  *
  * The database lock (storage/database-lock) is held from open to close.
  */
-import { lockDatabase, type DatabaseLock } from './database-lock.js';
+import { DEFAULT_LOCK_WAIT_MS, lockDatabase, type DatabaseLock } from './database-lock.js';
 import { browserStorageError, isNotFound } from './browser-errors.js';
 import { checkKey, StorageKind, type StorageAdapter } from './types.js';
 
@@ -56,7 +56,7 @@ export class OpfsStorage implements StorageAdapter {
   /** Opens (creating if needed) database `name`: one segment of [A-Za-z0-9._-]. */
   static async open(name: string, options: OpfsOptions = {}): Promise<OpfsStorage> {
     checkDatabaseName(name);
-    const lock = await lockDatabase(name, options.lockWaitMs ?? 2000);
+    const lock = await lockDatabase('opfs', name, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
     try {
       const opfs = await navigator.storage.getDirectory();
       const root = await opfs.getDirectoryHandle(name, { create: true });

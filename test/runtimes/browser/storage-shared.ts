@@ -17,6 +17,8 @@ export type StorageCommand =
   | { readonly op: 'put'; readonly key: string; readonly bytes: number[] }
   | { readonly op: 'get'; readonly key: string }
   | { readonly op: 'close' }
+  /** The IndexedDB row store's write counters (idb:// only). */
+  | { readonly op: 'pgdataStats' }
   | { readonly op: 'contract'; readonly backend: Backend; readonly prefix: string };
 
 export interface ErrorInfo {

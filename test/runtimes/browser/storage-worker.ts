@@ -4,6 +4,8 @@
  * storage contract cases with sync access handles available. Bundled by the storage tests.
  */
 import { openOrbit, type Orbit } from '../../../src/runtime/browser.js';
+import type { PGliteRowStore } from '../../../src/rowstore/pglite.js';
+import type { IndexedDbPgdataBackend } from '../../../src/storage/indexeddb-pgdata.js';
 import { runContract, type StorageCommand, type StorageReply } from './storage-shared.js';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
@@ -34,6 +36,11 @@ async function handle(command: StorageCommand): Promise<unknown> {
       await orbit?.close();
       orbit = undefined;
       return null;
+    case 'pgdataStats': {
+      // Test-only reach into PGlite: its MemfsFrontendFS holds our backend.
+      const fs = ((db().rowStore as PGliteRowStore).db as unknown as { fs: { backend: IndexedDbPgdataBackend } }).fs;
+      return { ...fs.backend.stats };
+    }
     case 'contract':
       return runContract(command.backend, command.prefix);
   }

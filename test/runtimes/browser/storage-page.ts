@@ -5,6 +5,7 @@
  */
 import { openOrbit, type OpenOptions } from '../../../src/runtime/browser.js';
 import { OpfsStorage } from '../../../src/storage/opfs.js';
+import { runPgdataBackendCases } from './pgdata-backend-cases.js';
 import { runContract, type Backend, type CaseResult, type StorageCommand, type StorageReply } from './storage-shared.js';
 
 export interface OrbitStorageApi {
@@ -16,6 +17,8 @@ export interface OrbitStorageApi {
   contractOnPage(backend: Backend, prefix: string): Promise<CaseResult[]>;
   /** openOrbit on the page's main thread; the reply of a worker would carry the same fields. */
   openOnPage(options: OpenOptions): Promise<StorageReply>;
+  /** The IndexedDB row store backend's cases (pgdata-backend-cases.ts). */
+  pgdataBackendCases(prefix: string): Promise<CaseResult[]>;
   /** Opens the OPFS store `fillQuota` writes to (before the test lowers the quota). */
   openQuotaStore(): Promise<void>;
   /** Puts one value of `size` bytes into that store, then closes it. */
@@ -54,6 +57,7 @@ window.orbitStorage = {
     workers[n]?.terminate();
   },
   contractOnPage: runContract,
+  pgdataBackendCases: runPgdataBackendCases,
   openOnPage: (options) => reply(async () => (await openOrbit(options)).close()),
   async openQuotaStore() {
     quotaStore = await OpfsStorage.open('quota');

@@ -139,6 +139,14 @@ describe('browser storage in headless Chromium', () => {
     console.log(`${dataDir}: first open (from the template) ${Math.round(cold.openMs)} ms, reopen ${Math.round(warm.openMs)} ms`);
     expect(pageErrors).toEqual([]);
   }, 300_000);
+  it('stores and reloads a row store directory block by block in IndexedDB', async () => {
+    const page = await newPage();
+    const results = await page.evaluate(() => window.orbitStorage.pgdataBackendCases('pgdata-cases'));
+    expect(results.filter((r) => r.outcome !== 'passed')).toEqual([]);
+    expect(results.length).toBeGreaterThan(5);
+    await page.close();
+  }, 60_000);
+
   it('writes only changed blocks of the row store to IndexedDB', async () => {
     const page = await newPage();
     const send = await worker(page);

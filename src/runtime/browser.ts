@@ -26,6 +26,7 @@ import type { QueryResult } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { SqlState } from '../sqlstate.js';
 import { browserStorageError } from '../storage/browser-errors.js';
+import { databaseLockName } from '../storage/database-lock.js';
 import { IndexedDbStorage } from '../storage/indexeddb.js';
 import { IndexedDbPgdataBackend } from '../storage/indexeddb-pgdata.js';
 import { MemoryStorage } from '../storage/memory.js';
@@ -61,6 +62,19 @@ export interface OpenOptions {
    * old page's worker is gone).
    */
   readonly lockWaitMs?: number;
+  /**
+   * What the worker entry (browser-worker) does when the database is owned by another tab's worker:
+   * `proxy` (the default) sends this worker's queries to the owner, in a session of their own;
+   * `error` fails the open with SQLSTATE 55006 object_in_use. `openOrbit` itself always fails.
+   */
+  readonly secondTab?: 'proxy' | 'error';
+}
+
+/** The database lock an open of `dataDir` takes, or undefined for ephemeral databases. */
+export function databaseLock(dataDir: string): string | undefined {
+  if (dataDir.startsWith(OPFS_PREFIX)) return databaseLockName('opfs', dataDir.slice(OPFS_PREFIX.length));
+  if (dataDir.startsWith(IDB_PREFIX)) return databaseLockName('indexeddb', dataDir.slice(IDB_PREFIX.length));
+  return undefined;
 }
 
 const OPFS_PREFIX = 'opfs-ahp://';
@@ -182,7 +196,8 @@ export type WorkerRequest =
 
 /** What each request type answers with. */
 export interface WorkerResults {
-  readonly open: null;
+  /** `proxy`: another tab's worker owns the database and runs this worker's queries (see `secondTab`). */
+  readonly open: { readonly proxy: boolean };
   readonly query: QueryResult;
   readonly exec: QueryResult[];
   readonly close: null;

@@ -12,6 +12,28 @@ import { SqlState } from '../sqlstate.js';
 /** A reloaded page can start before the old page's worker is gone: wait this long by default. */
 export const DEFAULT_LOCK_WAIT_MS = 2000;
 
+export type DatabaseBackend = 'opfs' | 'indexeddb';
+
+/** The Web Lock a database's owner holds while it has the database open. */
+export function databaseLockName(backend: DatabaseBackend, database: string): string {
+  return `orbit:${backend}:${database}`;
+}
+
+/** Takes an uncontended lock (a fresh name) and holds it until `release`; no-op without Web Locks. */
+export async function holdLock(name: string): Promise<DatabaseLock> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks) return { release() {} };
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await new Promise<void>((granted) => {
+    void locks.request(name, async () => {
+      granted();
+      await held;
+    });
+  });
+  return { release };
+}
+
 export interface DatabaseLock {
   /** Gives the lock back; safe to call twice. */
   release(): void;
@@ -22,7 +44,7 @@ export interface DatabaseLock {
  * before the old page's worker has let go), then fails with SQLSTATE 55006 object_in_use.
  * Browsers without Web Locks get a no-op lock: OPFS's own exclusivity still refuses a second owner.
  */
-export async function lockDatabase(backend: 'opfs' | 'indexeddb', database: string, waitMs: number): Promise<DatabaseLock> {
+export async function lockDatabase(backend: DatabaseBackend, database: string, waitMs: number): Promise<DatabaseLock> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
   if (!locks) return { release() {} };
   let release!: () => void;
@@ -30,7 +52,7 @@ export async function lockDatabase(backend: 'opfs' | 'indexeddb', database: stri
   const granted = await new Promise<boolean>((resolve, reject) => {
     const options: LockOptions = waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true };
     locks
-      .request(`orbit:${backend}:${database}`, options, async (lock) => {
+      .request(databaseLockName(backend, database), options, async (lock) => {
         resolve(lock !== null);
         if (lock) await held;
       })

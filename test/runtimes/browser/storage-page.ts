@@ -9,8 +9,10 @@ import { runPgdataBackendCases } from './pgdata-backend-cases.js';
 import { runContract, type Backend, type CaseResult, type StorageCommand, type StorageReply } from './storage-shared.js';
 
 export interface OrbitStorageApi {
-  /** Starts a worker; returns its number. */
-  startWorker(): number;
+  /** Starts a worker (default the storage test worker); returns its number. */
+  startWorker(url?: string): number;
+  /** Posts `body` plus a fresh `id` to worker `n`; resolves with the reply carrying that id. */
+  request(n: number, body: object): Promise<unknown>;
   /** Sends one command to worker `n`; resolves with its reply (errors are replies too). */
   send(n: number, command: StorageCommand): Promise<StorageReply>;
   terminate(n: number): void;
@@ -36,22 +38,25 @@ let nextId = 1;
 let quotaStore: OpfsStorage | undefined;
 
 window.orbitStorage = {
-  startWorker() {
-    workers.push(new Worker('/storage-worker.js', { type: 'module' }));
+  startWorker(url = '/storage-worker.js') {
+    workers.push(new Worker(url, { type: 'module' }));
     return workers.length - 1;
   },
-  send(n, command) {
+  request(n, body) {
     const worker = workers[n]!;
     const id = nextId++;
-    return new Promise<StorageReply>((resolve) => {
-      const listener = (event: MessageEvent<StorageReply>) => {
+    return new Promise((resolve) => {
+      const listener = (event: MessageEvent<{ id: number }>) => {
         if (event.data.id !== id) return;
         worker.removeEventListener('message', listener);
         resolve(event.data);
       };
       worker.addEventListener('message', listener);
-      worker.postMessage({ id, command });
+      worker.postMessage({ ...body, id });
     });
+  },
+  send(n, command) {
+    return window.orbitStorage.request(n, { command }) as Promise<StorageReply>;
   },
   terminate(n) {
     workers[n]?.terminate();

@@ -17,7 +17,11 @@ import { bundleForBrowser, OUT_DIR, runtimeAssets, startOwnChromium, startStatic
 import type { Backend, CaseResult, StorageCommand, StorageReply } from './storage-shared.js';
 
 const HERE = 'test/runtimes/browser';
-const ENTRIES = { 'storage-page': `${HERE}/storage-page.ts`, 'storage-worker': `${HERE}/storage-worker.ts` };
+const ENTRIES = {
+  'storage-page': `${HERE}/storage-page.ts`,
+  'storage-worker': `${HERE}/storage-worker.ts`,
+  'browser-worker': 'src/runtime/browser-worker.ts',
+};
 const INDEX_HTML = '<!doctype html><meta charset="utf-8"><title>orbit storage tests</title><script type="module" src="/storage-page.js"></script>';
 
 describe('browser storage in headless Chromium', () => {
@@ -42,6 +46,12 @@ describe('browser storage in headless Chromium', () => {
   async function worker(page: Page): Promise<(command: StorageCommand) => Promise<StorageReply>> {
     const n = await page.evaluate(() => window.orbitStorage.startWorker());
     return (command) => page.evaluate(([i, c]) => window.orbitStorage.send(i, c), [n, command] as const);
+  }
+
+  /** A worker running the engine's own worker entry, and a function sending it protocol requests. */
+  async function protocolWorker(page: Page): Promise<(request: Record<string, unknown>) => Promise<Record<string, unknown>>> {
+    const n = await page.evaluate(() => window.orbitStorage.startWorker('/browser-worker.js'));
+    return (request) => page.evaluate(([i, r]) => window.orbitStorage.request(i, r), [n, request] as const) as Promise<Record<string, unknown>>;
   }
 
   const ok = (reply: StorageReply): unknown => {
@@ -194,6 +204,55 @@ describe('browser storage in headless Chromium', () => {
     ok(await sendSecond({ op: 'close' }));
     await first.close();
     await second.close();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
+  it('proxies a second tab to the owner: own session, errors with SQLSTATEs, rollback when a proxy dies, 57P01 when the owner closes, 08006 when its tab dies', async () => {
+    const open = { type: 'open', options: { dataDir: 'opfs-ahp://proxied', templateUrl, lockWaitMs: 0 } };
+    const rows = (reply: Record<string, unknown>) => (reply as { result: { rows: unknown[] } }).result.rows;
+    const owner = await newPage();
+    const a = await protocolWorker(owner);
+    expect(await a(open)).toMatchObject({ ok: true, result: { proxy: false } });
+    expect(await a({ type: 'exec', sql: 'CREATE TABLE p (id int); INSERT INTO p VALUES (1)' })).toMatchObject({ ok: true });
+
+    const other = await newPage();
+    const b = await protocolWorker(other);
+    expect(await b(open)).toMatchObject({ ok: true, result: { proxy: true } });
+    expect(rows(await b({ type: 'query', sql: 'INSERT INTO p VALUES ($1) RETURNING id', params: [2] }))).toEqual([{ id: 2 }]);
+    expect(rows(await a({ type: 'query', sql: 'SELECT count(*)::int AS n FROM p' }))).toEqual([{ n: 2 }]);
+    // The proxy's settings are its own session's.
+    await b({ type: 'query', sql: "SET application_name = 'second tab'" });
+    expect(rows(await b({ type: 'query', sql: 'SHOW application_name' }))).toEqual([{ application_name: 'second tab' }]);
+    expect(rows(await a({ type: 'query', sql: 'SHOW application_name' }))).not.toEqual([{ application_name: 'second tab' }]);
+    expect(await b({ type: 'query', sql: 'SELECT 1 / 0' })).toMatchObject({ ok: false, error: { code: '22012' } });
+
+    // A proxy whose tab dies inside a transaction: the owner rolls it back and is free again.
+    const doomed = await newPage();
+    const d = await protocolWorker(doomed);
+    expect(await d(open)).toMatchObject({ ok: true, result: { proxy: true } });
+    expect(await d({ type: 'exec', sql: 'BEGIN; INSERT INTO p VALUES (99)' })).toMatchObject({ ok: true });
+    await doomed.close();
+    expect(rows(await a({ type: 'query', sql: 'SELECT count(*)::int AS n FROM p' }))).toEqual([{ n: 2 }]);
+
+    // The owner closes: the proxy is told, and can then open the database itself.
+    expect(await a({ type: 'close' })).toMatchObject({ ok: true });
+    expect(await b({ type: 'query', sql: 'SELECT 1' })).toMatchObject({ ok: false, error: { code: '57P01' } });
+    expect(await b({ type: 'close' })).toMatchObject({ ok: true });
+    expect(await b(open)).toMatchObject({ ok: true, result: { proxy: false } });
+
+    // Now `other` owns it; a third tab proxies, and learns when the owner's tab dies.
+    const third = await newPage();
+    const c = await protocolWorker(third);
+    expect(await c(open)).toMatchObject({ ok: true, result: { proxy: true } });
+    expect(rows(await c({ type: 'query', sql: 'SELECT count(*)::int AS n FROM p' }))).toEqual([{ n: 2 }]);
+    await other.close();
+    await expect.poll(async () => ((await c({ type: 'query', sql: 'SELECT 1' })) as { error?: { code: string } }).error?.code, { timeout: 30_000 }).toBe('08006');
+    expect(await c({ type: 'close' })).toMatchObject({ ok: true });
+    expect(await c({ ...open, options: { ...open.options, lockWaitMs: 10_000 } })).toMatchObject({ ok: true, result: { proxy: false } });
+    expect(rows(await c({ type: 'query', sql: 'SELECT count(*)::int AS n FROM p' }))).toEqual([{ n: 2 }]);
+    expect(await c({ type: 'close' })).toMatchObject({ ok: true });
+    await owner.close();
+    await third.close();
     expect(pageErrors).toEqual([]);
   }, 180_000);
 

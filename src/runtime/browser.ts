@@ -30,7 +30,7 @@ import { databaseLockName } from '../storage/database-lock.js';
 import { IndexedDbStorage } from '../storage/indexeddb.js';
 import { IndexedDbPgdataBackend } from '../storage/indexeddb-pgdata.js';
 import { MemoryStorage } from '../storage/memory.js';
-import { OpfsStorage } from '../storage/opfs.js';
+import { hasSyncAccessHandles, OpfsStorage } from '../storage/opfs.js';
 
 export { Orbit };
 export { OrbitError };
@@ -100,7 +100,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
  * and marked ready; a first open that dies halfway is started over on the next open.
  */
 async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
-  if (typeof FileSystemFileHandle === 'undefined' || typeof FileSystemFileHandle.prototype.createSyncAccessHandle !== 'function') {
+  if (!hasSyncAccessHandles()) {
     throw new OrbitError(SqlState.feature_not_supported, 'opfs-ahp:// needs OPFS sync access handles, which exist only in a dedicated worker', {
       hint: 'Open the database inside a dedicated Worker (orbit/browser-worker), or use memory://.',
     });

@@ -199,8 +199,8 @@ async function putAtomically(dir: FileSystemDirectoryHandle, file: string, value
   }
 }
 
-/** Sync access handles exist only in dedicated workers. */
-function hasSyncAccessHandles(): boolean {
+/** Sync access handles exist only in dedicated workers (PGlite's `opfs-ahp://` needs them). */
+export function hasSyncAccessHandles(): boolean {
   return typeof FileSystemFileHandle !== 'undefined' && typeof FileSystemFileHandle.prototype.createSyncAccessHandle === 'function';
 }
 

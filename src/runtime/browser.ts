@@ -111,7 +111,10 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
     const fresh = !(await storage.hasCluster());
     if (fresh) await storage.resetCluster();
     const loadDataDir = fresh ? await template(options) : undefined;
-    rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir }).catch((err: unknown) => {
+    // Loaded on demand: pages that never open OPFS databases do not evaluate PGlite's OPFS code.
+    const { QuotaAwareOpfsAhpFS } = await import('../storage/opfs-pgdata.js');
+    const fs = new QuotaAwareOpfsAhpFS(storage.rowStoreDataDir.slice(OPFS_PREFIX.length));
+    rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir, pgliteOptions: { fs } }).catch((err: unknown) => {
       throw browserStorageError(err, `could not open database "${name}"`);
     });
     if (fresh) {

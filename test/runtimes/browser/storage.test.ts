@@ -264,6 +264,33 @@ describe('browser storage in headless Chromium', () => {
     expect(opened).toMatchObject({ ok: true });
     await page.close();
   }, 60_000);
+  it('reports a full quota inside PostgreSQL\'s files on opfs-ahp:// as 53100, and carries on', async () => {
+    const page = await newPage();
+    const send = await worker(page);
+    ok(await send({ op: 'open', options: { dataDir: 'opfs-ahp://full', templateUrl } }));
+    ok(await send({ op: 'exec', sql: 'CREATE TABLE big (id int, pad text)' }));
+    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server!.origin, quotaSize: usage + 4 * 1024 * 1024 });
+    const replies: StorageReply[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const reply = await send({ op: 'exec', sql: "INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 2000) g" });
+        replies.push(reply);
+        if (!reply.ok) break;
+      }
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server!.origin });
+    }
+    // PostgreSQL's own disk-full error; the statement is rolled back and the database keeps working.
+    expect(replies.find((r) => !r.ok)).toMatchObject({ ok: false, error: { code: '53100', message: expect.stringContaining('No space left') } });
+    const committed = replies.filter((r) => r.ok).length * 2000;
+    expect(ok(await send({ op: 'exec', sql: 'SELECT count(*)::int AS n FROM big' }))).toEqual([[{ n: committed }]]);
+    ok(await send({ op: 'exec', sql: 'DROP TABLE big' }));
+    ok(await send({ op: 'close' }));
+    await page.close();
+  }, 120_000);
+
   // IndexedDB is left out: Chromium 156 did not apply the CDP quota override to it (32 MB went into
   // a 2 MB quota); its mapping is unit-tested in test/storage/browser-errors.test.ts.
   it('reports a full OPFS quota as SQLSTATE 53100', async () => {

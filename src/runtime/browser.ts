@@ -110,6 +110,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
   try {
     const fresh = !(await storage.hasCluster());
     if (fresh) await storage.resetCluster();
+    else await storage.checkCluster();
     const loadDataDir = fresh ? await template(options) : undefined;
     // Loaded on demand: pages that never open OPFS databases do not evaluate PGlite's OPFS code.
     const { QuotaAwareOpfsAhpFS } = await import('../storage/opfs-pgdata.js');

@@ -15,6 +15,8 @@
  *
  * The database lock (storage/database-lock) is held from open to close.
  */
+import { OrbitError } from '../errors.js';
+import { SqlState } from '../sqlstate.js';
 import { DEFAULT_LOCK_WAIT_MS, lockDatabase, type DatabaseLock } from './database-lock.js';
 import { browserStorageError, isNotFound } from './browser-errors.js';
 import { checkKey, StorageKind, type StorageAdapter } from './types.js';
@@ -24,6 +26,8 @@ const TMP_MARK = '~';
 const OBJECTS = 'objects';
 const PGDATA = 'pgdata';
 const CLUSTER_READY = 'cluster-ready';
+/** PGlite's OpfsAhpFS map of the directory tree (first line JSON, then journal lines). */
+const STATE_FILE = 'state.txt';
 
 export interface OpfsOptions {
   /** How long to wait for another tab or worker to let go of the database (default 2 s). */
@@ -137,6 +141,29 @@ export class OpfsStorage implements StorageAdapter {
     } catch (err) {
       if (isNotFound(err)) return false;
       throw browserStorageError(err, `could not open database "${this.name}"`);
+    }
+  }
+
+  /**
+   * Checks, for a database marked ready, that PGlite's `state.txt` (the map of its OPFS directory)
+   * still names a cluster. PGlite rewrites that file in place (truncate, then write) at checkpoints;
+   * if it were lost, PGlite would find no PG_VERSION and silently run initdb: an empty database
+   * instead of the user's. Fails with XX001 data_corrupted instead.
+   */
+  async checkCluster(): Promise<void> {
+    let text = '';
+    try {
+      const pgdata = await this.root.getDirectoryHandle(PGDATA);
+      text = await (await (await pgdata.getFileHandle(STATE_FILE)).getFile()).text();
+    } catch (err) {
+      if (!isNotFound(err)) throw browserStorageError(err, `could not open database "${this.name}"`);
+    }
+    // The base map (first line) has a "PG_VERSION" key once PGlite has checkpointed it, which the
+    // sync at the end of a database's first open does.
+    if (!text.includes('"PG_VERSION"')) {
+      throw new OrbitError(SqlState.data_corrupted, `database "${this.name}" is damaged: its row store directory map (${PGDATA}/${STATE_FILE}) lists no cluster`, {
+        hint: 'Restore the database from a dump, or delete it (its OPFS directory) to start over.',
+      });
     }
   }
 

@@ -21,6 +21,8 @@ export interface OrbitStorageApi {
   openOnPage(options: OpenOptions): Promise<StorageReply>;
   /** The IndexedDB row store backend's cases (pgdata-backend-cases.ts). */
   pgdataBackendCases(prefix: string): Promise<CaseResult[]>;
+  /** Empties PGlite's `state.txt` of OPFS database `name` (closed), as a torn checkpoint would. */
+  damageRowStoreMap(name: string): Promise<void>;
   /** Opens the OPFS store `fillQuota` writes to (before the test lowers the quota). */
   openQuotaStore(): Promise<void>;
   /** Puts one value of `size` bytes into that store, then closes it. */
@@ -64,6 +66,11 @@ window.orbitStorage = {
   contractOnPage: runContract,
   pgdataBackendCases: runPgdataBackendCases,
   openOnPage: (options) => reply(async () => (await openOrbit(options)).close()),
+  async damageRowStoreMap(name) {
+    const pgdata = await (await (await navigator.storage.getDirectory()).getDirectoryHandle(name)).getDirectoryHandle('pgdata');
+    const writable = await (await pgdata.getFileHandle('state.txt')).createWritable();
+    await writable.close();
+  },
   async openQuotaStore() {
     quotaStore = await OpfsStorage.open('quota');
   },

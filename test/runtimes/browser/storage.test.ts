@@ -184,6 +184,18 @@ describe('browser storage in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 180_000);
 
+  it('refuses an OPFS database whose row store map was lost (XX001) rather than starting an empty one', async () => {
+    const page = await newPage();
+    const send = await worker(page);
+    const options = { dataDir: 'opfs-ahp://damaged', templateUrl };
+    ok(await send({ op: 'open', options }));
+    ok(await send({ op: 'exec', sql: 'CREATE TABLE precious (id int)' }));
+    ok(await send({ op: 'close' }));
+    await page.evaluate(() => window.orbitStorage.damageRowStoreMap('damaged'));
+    expect(await send({ op: 'open', options })).toMatchObject({ ok: false, error: { code: 'XX001', message: expect.stringContaining('"damaged"') } });
+    await page.close();
+  }, 120_000);
+
   it('answers a second tab on an open database with SQLSTATE 55006, and lets it in once the first closes', async () => {
     const options = { dataDir: 'opfs-ahp://shared', templateUrl, lockWaitMs: 0 };
     const first = await newPage();

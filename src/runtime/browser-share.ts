@@ -44,6 +44,7 @@ function clientLock(client: string): string {
 export function shareDatabase(orbit: Orbit, dataDir: string, toError: (err: unknown) => WorkerError): () => Promise<void> {
   const channel = new BroadcastChannel(channelName(dataDir));
   const sessions = new Map<string, Queryable & { close(): Promise<void> }>();
+  const stopWatching = new AbortController();
   channel.onmessage = async (event: MessageEvent<Message>) => {
     const message = event.data;
     if (message.kind === 'hello') {
@@ -51,10 +52,12 @@ export function shareDatabase(orbit: Orbit, dataDir: string, toError: (err: unkn
       sessions.set(client, orbit.session());
       // A proxy holds its own lock while it lives: granted to us means its tab died without a bye,
       // so its session (maybe inside a transaction, holding the backend) is rolled back here.
-      void navigator.locks?.request(clientLock(client), async () => {
-        await sessions.get(client)?.close();
-        sessions.delete(client);
-      });
+      navigator.locks
+        ?.request(clientLock(client), { signal: stopWatching.signal }, async () => {
+          await sessions.get(client)?.close();
+          sessions.delete(client);
+        })
+        .catch(() => undefined);
       channel.postMessage({ kind: 'welcome', client } satisfies Message);
     } else if (message.kind === 'bye') {
       await sessions.get(message.client)?.close();
@@ -70,11 +73,18 @@ export function shareDatabase(orbit: Orbit, dataDir: string, toError: (err: unkn
       } catch (err) {
         answer = { kind: 'answer', client, id, ok: false, error: toError(err) };
       }
-      channel.postMessage(answer);
+      try {
+        channel.postMessage(answer);
+      } catch (err) {
+        // A value structured clone cannot copy (as in the worker protocol).
+        const error = toError(new OrbitError(SqlState.internal_error, 'the result cannot be sent to the other tab', { cause: err }));
+        channel.postMessage({ kind: 'answer', client, id, ok: false, error } satisfies Message);
+      }
     }
   };
   return async () => {
     channel.onmessage = null;
+    stopWatching.abort();
     await Promise.all([...sessions.values()].map((s) => s.close()));
     channel.postMessage({ kind: 'closed' } satisfies Message);
     channel.close();

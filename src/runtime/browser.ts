@@ -57,9 +57,9 @@ export interface OpenOptions {
    */
   readonly templateUrl?: string;
   /**
-   * How long an `opfs-ahp://` or `idb://` open waits for another tab or worker to let go of the database before
-   * failing with SQLSTATE 55006 object_in_use (default 2000 ms: a reloaded page can start before the
-   * old page's worker is gone).
+   * How long an `opfs-ahp://` or `idb://` open waits for another tab or worker to let go of the
+   * database before failing with SQLSTATE 55006 object_in_use (default 2000 ms: a reloaded page can
+   * start before the old page's worker is gone).
    */
   readonly lockWaitMs?: number;
   /**
@@ -70,15 +70,15 @@ export interface OpenOptions {
   readonly secondTab?: 'proxy' | 'error';
 }
 
+const OPFS_PREFIX = 'opfs-ahp://';
+const IDB_PREFIX = 'idb://';
+
 /** The database lock an open of `dataDir` takes, or undefined for ephemeral databases. */
 export function databaseLock(dataDir: string): string | undefined {
   if (dataDir.startsWith(OPFS_PREFIX)) return databaseLockName('opfs', dataDir.slice(OPFS_PREFIX.length));
   if (dataDir.startsWith(IDB_PREFIX)) return databaseLockName('indexeddb', dataDir.slice(IDB_PREFIX.length));
   return undefined;
 }
-
-const OPFS_PREFIX = 'opfs-ahp://';
-const IDB_PREFIX = 'idb://';
 
 /** Opens an Orbit database in a browser (page or worker; `opfs-ahp://` only in a dedicated worker). */
 export async function openOrbit(options: OpenOptions): Promise<Orbit> {
@@ -102,7 +102,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
 async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
   if (!hasSyncAccessHandles()) {
     throw new OrbitError(SqlState.feature_not_supported, 'opfs-ahp:// needs OPFS sync access handles, which exist only in a dedicated worker', {
-      hint: 'Open the database inside a dedicated Worker (orbit/browser-worker), or use memory://.',
+      hint: 'Open the database inside a dedicated Worker (orbit/browser-worker), or use idb://<name>.',
     });
   }
   const storage = await OpfsStorage.open(name, { lockWaitMs: options.lockWaitMs });

@@ -99,6 +99,21 @@ export class Orbit implements Queryable {
     });
   }
 
+  /**
+   * Another in-process session with its own settings and transaction state (e.g. for a second tab's
+   * queries, proxied by the browser worker). `close` rolls back a transaction it left open.
+   */
+  session(): Queryable & { close(): Promise<void> } {
+    const session = new EmbeddedSession();
+    return {
+      query: <Row>(sql: string, params?: unknown[]) => this.withBackend(session, (run) => run.query<Row>(sql, params)),
+      exec: (sql: string) => this.withBackend(session, (run) => run.exec(sql)),
+      close: async () => {
+        if (session.inTransaction && !this.closing) await this.withBackend(session, (run) => run.exec('ROLLBACK')).catch(() => undefined);
+      },
+    };
+  }
+
   /** A catalog query with default settings, for Orbit's own use. */
   systemQuery<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
     return this.withBackend(this.system, (run) => run.query<Row>(sql, params));

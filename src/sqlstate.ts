@@ -41,6 +41,8 @@ export const SqlState = {
   undefined_table: '42P01',
   ambiguous_parameter: '42P08',
   object_not_in_prerequisite_state: '55000',
+  object_in_use: '55006',
+  disk_full: '53100',
 } as const;
 
 export type SqlStateName = keyof typeof SqlState;

@@ -3,11 +3,16 @@
  * Entry of a dedicated module Worker that hosts one Orbit database and answers the protocol declared
  * in `browser.ts` (`new Worker(url, { type: 'module' })`). A worker keeps PGlite's multi-second start
  * and every query off the page's main thread, and is where PGlite's OPFS backend works
- * (`createSyncAccessHandle` does not exist on the main thread).
+ * (`createSyncAccessHandle` does not exist on the main thread). The worker that opens a durable
+ * database answers other tabs' workers on it; a worker that finds it owned proxies to the owner
+ * (runtime/browser-share).
  */
 import { OrbitError, toOrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
+import type { Queryable } from '../orbit.js';
+import { connectToOwner, shareDatabase } from './browser-share.js';
 import {
+  databaseLock,
   openOrbit,
   type Orbit,
   type WorkerError,
@@ -20,8 +25,16 @@ import {
 // tsconfig loads the DOM and WebWorker libs together, where `self` is typed as a Window.
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
 
+/** What a worker has open: its own database, or a proxy to another tab's (runtime/browser-share). */
+type Database = Queryable & { close(): Promise<void> };
+
 /** The open (or opening) database; undefined before open and after close. */
-let database: Promise<Orbit> | undefined;
+let database: Promise<Database> | undefined;
+/** Stops answering other tabs; set while this worker owns a durable database. */
+let stopSharing: (() => Promise<void>) | undefined;
+
+/** How long a second tab waits for the owner to greet it before reporting the lock error. */
+const OWNER_WAIT_MS = 3000;
 
 type Handlers = {
   [K in WorkerRequestType]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerResults[K]>;
@@ -32,21 +45,34 @@ const handlers: Handlers = {
     if (database) {
       throw new OrbitError(SqlState.protocol_violation, 'a database is already open in this worker', { hint: 'Send close first.' });
     }
-    const opening = openOrbit(options);
-    database = opening;
+    const lock = databaseLock(options.dataDir);
+    const opening = openOrbit(options).then(
+      (orbit) => ({ orbit, proxy: false }) as const,
+      async (err: unknown) => {
+        if (!(err instanceof OrbitError && err.code === SqlState.object_in_use && lock && options.secondTab !== 'error')) throw err;
+        return { orbit: await connectToOwner(options.dataDir, lock, OWNER_WAIT_MS, err), proxy: true } as const;
+      },
+    );
+    const current = opening.then((o) => o.orbit);
+    // Queries sent meanwhile wait on `current`; a failed open is reported by this request only.
+    current.catch(() => undefined);
+    database = current;
     try {
-      await opening;
+      const { orbit, proxy } = await opening;
+      if (!proxy && lock) stopSharing = shareDatabase(orbit as Orbit, options.dataDir, toWorkerError);
+      return { proxy };
     } catch (err) {
-      if (database === opening) database = undefined;
+      if (database === current) database = undefined;
       throw err;
     }
-    return null;
   },
   query: async ({ sql, params }) => (await opened()).query(sql, params),
   exec: async ({ sql }) => (await opened()).exec(sql),
   close: async () => {
     const closing = database;
     database = undefined;
+    await stopSharing?.();
+    stopSharing = undefined;
     const orbit = await closing?.catch(() => undefined);
     await orbit?.close();
     return null;
@@ -78,7 +104,7 @@ async function answer(request: WorkerRequest): Promise<void> {
   }
 }
 
-function opened(): Promise<Orbit> {
+function opened(): Promise<Database> {
   if (!database) throw new OrbitError(SqlState.connection_does_not_exist, 'no database is open in this worker', { hint: 'Send open first.' });
   return database;
 }

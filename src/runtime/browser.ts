@@ -15,48 +15,152 @@
  * imports external (esbuild: `external: ['node:*']`): PGlite and libpg-query import `node:module`,
  * `node:fs` and `node:crypto` behind their own "is this Node?" checks, which are false in a browser.
  *
- * Storage. Only `memory://` for now; IndexedDB and OPFS adapters come later.
+ * Storage. `opfs-ahp://<name>` keeps PGlite's data directory and Orbit's own objects in OPFS
+ * (storage/opfs); `idb://<name>` keeps both in IndexedDB (storage/indexeddb-pgdata, storage/indexeddb);
+ * `memory://` keeps everything in memory. See docs/runtimes/browser.md.
  */
 import { OrbitError } from '../errors.js';
-import { Orbit, type OrbitOptions } from '../orbit.js';
+import { Orbit } from '../orbit.js';
 import { PGliteRowStore } from '../rowstore/pglite.js';
 import type { QueryResult } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { SqlState } from '../sqlstate.js';
+import { browserStorageError } from '../storage/browser-errors.js';
+import { databaseLockName } from '../storage/database-lock.js';
+import { IndexedDbStorage } from '../storage/indexeddb.js';
+import { IndexedDbPgdataBackend } from '../storage/indexeddb-pgdata.js';
 import { MemoryStorage } from '../storage/memory.js';
+import { hasSyncAccessHandles, OpfsStorage } from '../storage/opfs.js';
 
 export { Orbit };
 export { OrbitError };
 
 export interface OpenOptions {
-  /** Only `memory://` (an ephemeral database) for now. */
+  /**
+   * `memory://` (an ephemeral database); `opfs-ahp://<name>`: a durable database in the Origin
+   * Private File System, which needs a dedicated worker (PGlite's OPFS backend uses sync access
+   * handles); `idb://<name>`: a durable database in IndexedDB (any context; the row store is held in
+   * memory and written back block by block). `<name>` is one segment of [A-Za-z0-9._-]; one tab or
+   * worker at a time may open a database.
+   */
   readonly dataDir: string;
   readonly session?: Partial<SessionOptions>;
   /**
-   * A pre-initialised cluster (`dist/pgdata-template.tar.gz`, made by `npm run build`). Without one,
-   * PGlite runs initdb: 13–19 s of CPU in a browser tab, against about 1–2 s from the template.
+   * A pre-initialised cluster (`dist/pgdata-template.tar.gz`, made by `npm run build`), used when the
+   * database is new. Without one, PGlite runs initdb: 13–19 s of CPU in a browser tab.
    */
   readonly template?: Blob;
   /**
    * Where to fetch the template when `template` is not given; resolved against the global's location
-   * (the worker script's URL inside a worker). A failed fetch fails the open rather than silently
-   * falling back to initdb.
+   * (the worker script's URL inside a worker). Fetched only for a new database. A failed fetch fails
+   * the open rather than silently falling back to initdb.
    */
   readonly templateUrl?: string;
+  /**
+   * How long an `opfs-ahp://` or `idb://` open waits for another tab or worker to let go of the
+   * database before failing with SQLSTATE 55006 object_in_use (default 2000 ms: a reloaded page can
+   * start before the old page's worker is gone).
+   */
+  readonly lockWaitMs?: number;
+  /**
+   * What the worker entry (browser-worker) does when the database is owned by another tab's worker:
+   * `proxy` (the default) sends this worker's queries to the owner, in a session of their own;
+   * `error` fails the open with SQLSTATE 55006 object_in_use. `openOrbit` itself always fails.
+   */
+  readonly secondTab?: 'proxy' | 'error';
 }
 
-/** Opens an Orbit database in a browser (page or worker). */
+const OPFS_PREFIX = 'opfs-ahp://';
+const IDB_PREFIX = 'idb://';
+
+/** The database lock an open of `dataDir` takes, or undefined for ephemeral databases. */
+export function databaseLock(dataDir: string): string | undefined {
+  if (dataDir.startsWith(OPFS_PREFIX)) return databaseLockName('opfs', dataDir.slice(OPFS_PREFIX.length));
+  if (dataDir.startsWith(IDB_PREFIX)) return databaseLockName('indexeddb', dataDir.slice(IDB_PREFIX.length));
+  return undefined;
+}
+
+/** Opens an Orbit database in a browser (page or worker; `opfs-ahp://` only in a dedicated worker). */
 export async function openOrbit(options: OpenOptions): Promise<Orbit> {
-  if (options.dataDir !== 'memory://') {
-    throw new OrbitError(SqlState.feature_not_supported, `data directory ${JSON.stringify(options.dataDir)} is not supported in browsers yet`, {
-      hint: 'Use memory://.',
+  if (options.dataDir === 'memory://') {
+    const storage = new MemoryStorage();
+    const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir: await template(options) });
+    return Orbit.create({ rowStore, storage, session: options.session });
+  }
+  if (options.dataDir.startsWith(OPFS_PREFIX)) return openOpfs(options.dataDir.slice(OPFS_PREFIX.length), options);
+  if (options.dataDir.startsWith(IDB_PREFIX)) return openIndexedDb(options.dataDir.slice(IDB_PREFIX.length), options);
+  throw new OrbitError(SqlState.feature_not_supported, `data directory ${JSON.stringify(options.dataDir)} is not supported in browsers`, {
+    hint: 'Use opfs-ahp://<name> (in a dedicated worker), idb://<name> or memory://.',
+  });
+}
+
+/**
+ * A database in OPFS. A new one is the template's files copied into PGlite's OPFS directory by
+ * PGlite's own `loadDataDir` (it untars through the file system, which opfs-ahp backs), then synced
+ * and marked ready; a first open that dies halfway is started over on the next open.
+ */
+async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
+  if (!hasSyncAccessHandles()) {
+    throw new OrbitError(SqlState.feature_not_supported, 'opfs-ahp:// needs OPFS sync access handles, which exist only in a dedicated worker', {
+      hint: 'Open the database inside a dedicated Worker (orbit/browser-worker), or use idb://<name>.',
     });
   }
-  const storage = new MemoryStorage();
-  const loadDataDir = options.template ?? (options.templateUrl === undefined ? undefined : await fetchTemplate(options.templateUrl));
-  const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir });
-  const opts: OrbitOptions = { rowStore, storage, session: options.session };
-  return Orbit.create(opts);
+  const storage = await OpfsStorage.open(name, { lockWaitMs: options.lockWaitMs });
+  let rowStore: PGliteRowStore | undefined;
+  try {
+    const fresh = !(await storage.hasCluster());
+    if (fresh) await storage.resetCluster();
+    else await storage.checkCluster();
+    const loadDataDir = fresh ? await template(options) : undefined;
+    // Loaded on demand: pages that never open OPFS databases do not evaluate PGlite's OPFS code.
+    const { QuotaAwareOpfsAhpFS } = await import('../storage/opfs-pgdata.js');
+    const fs = new QuotaAwareOpfsAhpFS(storage.rowStoreDataDir.slice(OPFS_PREFIX.length));
+    rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir, pgliteOptions: { fs } }).catch((err: unknown) => {
+      throw browserStorageError(err, `could not open database "${name}"`);
+    });
+    if (fresh) {
+      await rowStore.sync();
+      await storage.markClusterReady();
+    }
+    return await Orbit.create({ rowStore, storage, session: options.session });
+  } catch (err) {
+    await rowStore?.close().catch(() => undefined);
+    await storage.close();
+    throw err;
+  }
+}
+
+/**
+ * A database in IndexedDB, for browsers without OPFS sync access handles (and for pages that cannot
+ * use a worker). Not PGlite's stock `idb://`: PostgreSQL runs on PGlite's MemfsFrontendFS, and
+ * storage/indexeddb-pgdata stores only the changed 8 KiB blocks, one atomic transaction per query.
+ * A new database is the template loaded into memory and stored by the first flush.
+ */
+async function openIndexedDb(name: string, options: OpenOptions): Promise<Orbit> {
+  const storage = await IndexedDbStorage.open(name, { lockWaitMs: options.lockWaitMs });
+  const backend = new IndexedDbPgdataBackend(name);
+  let rowStore: PGliteRowStore | undefined;
+  try {
+    const fresh = !(await backend.hasCluster());
+    const loadDataDir = fresh ? await template(options) : undefined;
+    const { MemfsFrontendFS } = await import('@electric-sql/pglite/memfs-frontend');
+    rowStore = await PGliteRowStore.open({ dataDir: `${IDB_PREFIX}${name}`, loadDataDir, pgliteOptions: { fs: new MemfsFrontendFS(backend) } }).catch(
+      (err: unknown) => {
+        throw browserStorageError(err, `could not open database "${name}"`);
+      },
+    );
+    if (fresh) await rowStore.sync();
+    return await Orbit.create({ rowStore, storage, session: options.session });
+  } catch (err) {
+    await rowStore?.close().catch(() => undefined);
+    await backend.close();
+    await storage.close();
+    throw err;
+  }
+}
+
+async function template(options: OpenOptions): Promise<Blob | undefined> {
+  return options.template ?? (options.templateUrl === undefined ? undefined : await fetchTemplate(options.templateUrl));
 }
 
 async function fetchTemplate(url: string): Promise<Blob> {
@@ -96,7 +200,8 @@ export type WorkerRequest =
 
 /** What each request type answers with. */
 export interface WorkerResults {
-  readonly open: null;
+  /** `proxy`: another tab's worker owns the database and runs this worker's queries (see `secondTab`). */
+  readonly open: { readonly proxy: boolean };
   readonly query: QueryResult;
   readonly exec: QueryResult[];
   readonly close: null;

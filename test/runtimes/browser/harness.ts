@@ -4,8 +4,9 @@
  * Everything is local: Playwright cannot download browsers here and the machine has no network.
  */
 import { build, type Metafile } from 'esbuild';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -126,6 +127,45 @@ export async function startStaticServer(routes: Record<string, string | { html: 
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+export interface OwnChromium {
+  readonly browser: Browser;
+  readonly process: ChildProcess;
+  /** SIGKILLs the browser's whole process group (no shutdown, no flush) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts Chromium as our own child process on a persistent profile (`userDataDir`, where OPFS and
+ * IndexedDB live) and attaches over CDP, so a test can SIGKILL it and start it again on the same
+ * profile. Chromium picks a free debugging port and writes it to `<userDataDir>/DevToolsActivePort`.
+ */
+export async function startOwnChromium(userDataDir: string): Promise<OwnChromium> {
+  const portFile = join(userDataDir, 'DevToolsActivePort');
+  await rm(portFile, { force: true });
+  const child = spawn(CHROMIUM, [...CHROMIUM_ARGS, '--remote-debugging-port=0', '--remote-debugging-address=127.0.0.1', `--user-data-dir=${userDataDir}`, 'about:blank'], {
+    stdio: 'ignore',
+    // Its own process group, so a kill reaches the renderers and the GPU/utility processes too.
+    detached: true,
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let port: string | undefined;
+  for (let waited = 0; port === undefined; waited += 100) {
+    if (child.exitCode !== null) throw new Error(`chromium exited with ${child.exitCode}`);
+    if (waited > 60_000) throw new Error('chromium did not open its debugging port');
+    port = await readFile(portFile, 'utf8').then((text) => text.split('\n')[0] || undefined, () => undefined);
+    if (port === undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, { timeout: 60_000 });
+  return {
+    browser,
+    process: child,
+    kill: async () => {
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /** Sources in `metafile` under `src/` that import a Node built-in (the browser runtime must have none). */

@@ -76,7 +76,7 @@ async function workerProtocol(templateUrl: string): Promise<{ steps: ProtocolSte
   };
   try {
     await step('query before open', { type: 'query', sql: 'SELECT 1' });
-    await step('open idb://', { type: 'open', options: { dataDir: 'idb://orbit' } });
+    await step('open an unsupported dataDir', { type: 'open', options: { dataDir: 'memfs2opfs://orbit' } });
     await step('open with a missing template', { type: 'open', options: { dataDir: 'memory://', templateUrl: '/missing.tar.gz' } });
     const t0 = performance.now();
     await step('open', { type: 'open', options: { dataDir: 'memory://', templateUrl } });

@@ -111,9 +111,9 @@ describe('browser runtime in headless Chromium', () => {
     const failure = (type: string, code: string) => ({ type, ok: false, error: expect.objectContaining({ code }) });
 
     expect(byLabel['query before open']).toMatchObject(failure('query', '08003'));
-    expect(byLabel['open idb://']).toMatchObject(failure('open', '0A000'));
+    expect(byLabel['open an unsupported dataDir']).toMatchObject(failure('open', '0A000'));
     expect(byLabel['open with a missing template']).toMatchObject(failure('open', '58P01'));
-    expect(byLabel['open']).toEqual({ id: expect.any(Number), type: 'open', ok: true, result: null });
+    expect(byLabel['open']).toEqual({ id: expect.any(Number), type: 'open', ok: true, result: { proxy: false } });
     expect(byLabel['open twice']).toMatchObject(failure('open', '08P01'));
     expect(byLabel['query with params']).toEqual({
       id: expect.any(Number),

@@ -1,0 +1,112 @@
+/**
+ * The storage adapter contract as plain async cases, free of any test framework, so the same cases
+ * run under vitest (contract.ts) and inside Chromium (test/runtimes/browser/storage-contract.test.ts).
+ * Each case throws on the first mismatch.
+ */
+import type { StorageAdapter } from '../../src/storage/types.js';
+
+export interface ContractContext {
+  /** A fresh, empty store. */
+  open(): Promise<StorageAdapter>;
+  /** Closes `old` and opens the same store again; absent for stores that cannot outlive a close. */
+  reopen?(old: StorageAdapter): Promise<StorageAdapter>;
+}
+
+export interface ContractCase {
+  readonly name: string;
+  /** Why the case does not apply to a context, or undefined when it does. */
+  skip?(ctx: ContractContext): string | undefined;
+  /** Returns the store it ended with, for the runner to close. */
+  run(ctx: ContractContext): Promise<StorageAdapter>;
+}
+
+const bytes = (...v: number[]) => new Uint8Array(v);
+
+export const STORAGE_CONTRACT: readonly ContractCase[] = [
+  {
+    name: 'stores, reads, lists and deletes values',
+    async run({ open }) {
+      const store = await open();
+      same(await store.get('a/b'), undefined, 'absent key');
+      await store.put('chunks/1/batch-0', bytes(1, 2, 3));
+      await store.put('chunks/1/batch-1', bytes());
+      await store.put('chunks/2/batch-0', bytes(9));
+      await store.put('meta', new Uint8Array(100_000).fill(7));
+      same(await store.get('chunks/1/batch-0'), bytes(1, 2, 3), 'value');
+      same(await store.get('chunks/1/batch-1'), bytes(), 'empty value');
+      same((await store.get('meta'))?.length, 100_000, 'large value length');
+      same(await store.list('chunks/1/'), ['chunks/1/batch-0', 'chunks/1/batch-1'], 'list by prefix');
+      same(await store.list(''), ['chunks/1/batch-0', 'chunks/1/batch-1', 'chunks/2/batch-0', 'meta'], 'list all');
+      same(await store.list('chunks/1/batch-1'), ['chunks/1/batch-1'], 'list by a whole key');
+      await store.put('chunks/1/batch-0', bytes(4));
+      same(await store.get('chunks/1/batch-0'), bytes(4), 'overwritten value');
+      await store.delete('chunks/1/batch-0');
+      await store.delete('never-there');
+      same(await store.get('chunks/1/batch-0'), undefined, 'deleted key');
+      same(await store.list('chunks/'), ['chunks/1/batch-1', 'chunks/2/batch-0'], 'list after delete');
+      return store;
+    },
+  },
+  {
+    name: 'does not share buffers with callers',
+    async run({ open }) {
+      const store = await open();
+      const v = bytes(1, 2);
+      await store.put('k', v);
+      v[0] = 9;
+      const got = await store.get('k');
+      same(got, bytes(1, 2), 'value after the caller changed its buffer');
+      got![1] = 9;
+      same(await store.get('k'), bytes(1, 2), 'value after the caller changed the result');
+      // A view into a larger buffer stores only the view.
+      await store.put('view', new Uint8Array([0, 1, 2, 3]).subarray(1, 3));
+      same(await store.get('view'), bytes(1, 2), 'value of a subarray');
+      return store;
+    },
+  },
+  {
+    name: 'refuses keys that are not plain paths',
+    async run({ open }) {
+      const store = await open();
+      for (const key of ['', '../x', 'a/../b', '/abs', 'a//b', 'sp ace', 'a~1']) {
+        let thrown: unknown;
+        try {
+          await store.put(key, bytes());
+        } catch (err) {
+          thrown = err;
+        }
+        if (!(thrown instanceof TypeError)) throw new Error(`put(${JSON.stringify(key)}) should throw a TypeError, got ${String(thrown)}`);
+      }
+      return store;
+    },
+  },
+  {
+    name: 'keeps values across a reopen',
+    // Memory stores: nothing outlives the process, by design.
+    skip: (ctx) => (ctx.reopen ? undefined : 'the store cannot be reopened'),
+    async run({ open, reopen }) {
+      let store = await open();
+      await store.put('durable/x', bytes(5, 6));
+      store = await reopen!(store);
+      same(await store.get('durable/x'), bytes(5, 6), 'value after reopen');
+      same(await store.list(''), ['durable/x'], 'keys after reopen');
+      return store;
+    },
+  },
+];
+
+/** Deep equality for the values the cases compare: undefined, numbers, byte arrays, string arrays. */
+function same(actual: unknown, expected: unknown, what: string): void {
+  if (!equal(actual, expected)) throw new Error(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]));
+  return Object.is(a, b);
+}
+
+function show(v: unknown): string {
+  if (v instanceof Uint8Array) return `Uint8Array[${v.length > 8 ? `${v.length} bytes` : [...v].join(',')}]`;
+  return JSON.stringify(v) ?? String(v);
+}

@@ -4,6 +4,7 @@
  * Loaded only by runtime entries that have PGlite (Node, browser), never by the edge profile.
  */
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { installExtensionFiles } from './extension-files.js';
 import type { QueryResult, RowStore } from './types.js';
 
@@ -22,6 +23,7 @@ export class PGliteRowStore implements RowStore {
   static async open(options: PGliteRowStoreOptions): Promise<PGliteRowStore> {
     const db = await PGlite.create(options.dataDir, {
       ...options.pgliteOptions,
+      startParams: [...(options.pgliteOptions?.startParams ?? PGlite.defaultStartParams), ...timescaledbStartParams()],
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
     try {

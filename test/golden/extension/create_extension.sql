@@ -75,3 +75,14 @@ SET ROLE tsdb_owner;
 CREATE EXTENSION timescaledb;
 RESET ROLE;
 SELECT extname, extowner::regrole AS owner FROM pg_extension WHERE extname = 'timescaledb';
+
+-- TimescaleDB's settings exist in every session with their defaults (as when its library is
+-- preloaded), whether or not the extension is installed; SET and RESET work as for any setting.
+SHOW timescaledb.max_background_workers;
+SHOW timescaledb.telemetry_level;
+SELECT current_setting('timescaledb.enable_chunk_skipping') AS enable_chunk_skipping,
+       current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction') AS max_tuples;
+SET timescaledb.enable_chunk_skipping = on;
+SHOW timescaledb.enable_chunk_skipping;
+RESET timescaledb.enable_chunk_skipping;
+SHOW timescaledb.enable_chunk_skipping;

@@ -1,0 +1,36 @@
+/**
+ * @module catalog/extension/settings
+ * TimescaleDB's `timescaledb.*` settings with their defaults (src/guc.c; timescale_api.md §2 and
+ * perf_anchors.md), given to PostgreSQL at start-up as `-c` options: TimescaleDB defines them when its
+ * library loads (shared_preload_libraries), before any CREATE EXTENSION, and a SQL-only extension
+ * cannot define settings. As start-up options they exist in every session, SHOW prints the default,
+ * and SET / RESET behave as for TimescaleDB's (RESET returns to the default). They are recorded, not
+ * acted on, except where Orbit says otherwise (docs/reference/functions.md).
+ */
+export const TIMESCALEDB_SETTINGS: Readonly<Record<string, string>> = {
+  'timescaledb.bgw_log_level': 'warning',
+  'timescaledb.enable_cagg_window_functions': 'off',
+  'timescaledb.enable_chunk_append': 'on',
+  'timescaledb.enable_chunk_auto_publication': 'off',
+  'timescaledb.enable_chunk_skipping': 'off',
+  'timescaledb.enable_constraint_exclusion': 'on',
+  'timescaledb.enable_deprecation_warnings': 'on',
+  'timescaledb.enable_direct_compress_copy': 'off',
+  'timescaledb.enable_direct_compress_insert': 'off',
+  'timescaledb.enable_dml_decompression': 'on',
+  'timescaledb.enable_job_execution_logging': 'off',
+  'timescaledb.enable_optimizations': 'on',
+  'timescaledb.enable_ordered_append': 'on',
+  'timescaledb.enable_runtime_exclusion': 'on',
+  'timescaledb.license': 'timescale',
+  'timescaledb.max_background_workers': '16',
+  'timescaledb.max_tuples_decompressed_per_dml_transaction': '100000',
+  'timescaledb.restoring': 'off',
+  'timescaledb.skip_cagg_invalidation': 'off',
+  'timescaledb.telemetry_level': 'basic',
+};
+
+/** The settings as PostgreSQL start-up arguments. */
+export function timescaledbStartParams(): string[] {
+  return Object.entries(TIMESCALEDB_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+}

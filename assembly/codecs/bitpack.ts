@@ -10,18 +10,15 @@
 /** Values per bit-packed block: 128 measured best for both timestamps and floats (codec_anchors.md §1). */
 export const BLOCK: i32 = 128;
 
-// @ts-ignore: decorator
 @inline export function zigzag(v: i64): u64 {
   return <u64>((v << 1) ^ (v >> 63));
 }
 
-// @ts-ignore: decorator
 @inline export function unzigzag(u: u64): i64 {
   return <i64>(u >>> 1) ^ -(<i64>(u & 1));
 }
 
 /** Bits needed for `x` (0 for 0, 64 for values with the top bit set). */
-// @ts-ignore: decorator
 @inline export function bitWidth(x: u64): i32 {
   return 64 - <i32>clz<u64>(x);
 }
@@ -62,13 +59,11 @@ export function varintLength(v: u64): i32 {
   return n;
 }
 
-// @ts-ignore: decorator
 @inline function lowMask(width: i32): u64 {
   return width >= 64 ? <u64>-1 : ((<u64>1 << <u64>width) - 1);
 }
 
 /** Packed size in bytes of `n` values of `width` bits. */
-// @ts-ignore: decorator
 @inline export function packedBytes(n: i32, width: i32): i32 {
   return (n * width + 7) >> 3;
 }
@@ -97,7 +92,6 @@ export function bitWriterStart(dst: usize): void {
 }
 
 /** Appends the low `width` (1..64) bits of `v`; bits above `width` must be zero. */
-// @ts-ignore: decorator
 @inline export function writeBits(v: u64, width: i32): void {
   wAcc |= v << <u64>wUsed;
   wUsed += width;
@@ -120,7 +114,6 @@ export function bitWriterEnd(): usize {
 }
 
 /** Reads `width` (1..64) bits at bit offset `bit` from `base`. */
-// @ts-ignore: decorator
 @inline export function readBits(base: usize, bit: usize, width: i32): u64 {
   const p = base + (bit >> 3);
   const s = <u64>(bit & 7);

@@ -26,23 +26,19 @@ const POW10 = memory.data<f64>([
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
 ]);
 
-// @ts-ignore: decorator
 @inline function pow10(k: i32): f64 {
   return load<f64>(POW10 + (<usize>k << 3));
 }
 
-// @ts-ignore: decorator
 @inline function bitsAt(src: usize, i: i32, is32: bool): u64 {
   return is32 ? <u64>load<u32>(src + (<usize>i << 2)) : load<u64>(src + (<usize>i << 3));
 }
 
-// @ts-ignore: decorator
 @inline function valueAt(src: usize, i: i32, is32: bool): f64 {
   return is32 ? <f64>load<f32>(src + (<usize>i << 2)) : load<f64>(src + (<usize>i << 3));
 }
 
 /** m / 10^k in the column's precision, as a bit pattern. */
-// @ts-ignore: decorator
 @inline function scaledBits(m: i64, p: f64, is32: bool): u64 {
   const x = <f64>m / p;
   return is32 ? <u64>reinterpret<u32>(<f32>x) : reinterpret<u64>(x);
@@ -50,7 +46,6 @@ const POW10 = memory.data<f64>([
 
 /** Mantissa of value i at scale p if it round-trips bit-exactly, else `NONE`. */
 const NONE: i64 = i64.MIN_VALUE;
-// @ts-ignore: decorator
 @inline function mantissa(src: usize, i: i32, p: f64, is32: bool): i64 {
   const m = nearest<f64>(valueAt(src, i, is32) * p);
   if (!(abs<f64>(m) < TWO_53)) return NONE;

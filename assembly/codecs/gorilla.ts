@@ -12,7 +12,6 @@
  */
 import { bitWriterEnd, bitWriterStart, readBits, writeBits } from './bitpack';
 
-// @ts-ignore: decorator
 @inline function pattern(src: usize, i: i32, is32: bool): u64 {
   return is32 ? <u64>load<u32>(src + (<usize>i << 2)) : load<u64>(src + (<usize>i << 3));
 }

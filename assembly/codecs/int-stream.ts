@@ -26,13 +26,11 @@ const DICT_MAX: i32 = 256;
 const TABLE_BITS: u64 = 10;
 const TABLE_SLOTS: i32 = 1 << <i32>TABLE_BITS;
 
-// @ts-ignore: decorator
 @inline function at(p: usize, i: i32): i64 {
   return load<i64>(p + (<usize>i << 3));
 }
 
 /** The i-th residual of order `order` (i counts residuals, not values). */
-// @ts-ignore: decorator
 @inline function residual(src: usize, i: i32, order: i32, base: i64): u64 {
   if (order == 0) return <u64>(at(src, i) - base);
   if (order == 1) return zigzag(at(src, i + 1) - at(src, i));
@@ -118,7 +116,6 @@ export const OUT_I64: i32 = 0;
 export const OUT_F64: i32 = 1;
 export const OUT_F32: i32 = 2;
 
-// @ts-ignore: decorator
 @inline function emit(dst: usize, i: i32, v: i64, mode: i32, scale: f64): void {
   if (mode == OUT_I64) store<i64>(dst + (<usize>i << 3), v);
   else if (mode == OUT_F64) store<f64>(dst + (<usize>i << 3), <f64>v / scale);

@@ -24,7 +24,6 @@ export let exceptions: usize = 0;
 /** Dictionary hash table: 1024 i64 keys, then 1024 i32 ids. */
 export let table: usize = 0;
 
-// @ts-ignore: decorator
 @inline function align(p: usize): usize {
   return (p + 15) & ~15;
 }

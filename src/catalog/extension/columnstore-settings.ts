@@ -74,26 +74,8 @@ BEGIN
       HINT = 'Enable columnstore using ALTER TABLE/MATERIALIZED VIEW with the timescaledb.enable_columnstore option.';
   END IF;
   -- Columns must exist (names as the table spells them) and be distinct, and not both segment and order.
-  FOR col IN SELECT unnest(orbit_alter_table_set.segmentby) LOOP
-    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = rel AND attname = col AND attnum > 0 AND NOT attisdropped) THEN
-      RAISE EXCEPTION 'column "%" does not exist', col USING ERRCODE = '${E.syntax_error}',
-        HINT = 'The timescaledb.compress_segmentby option must reference a valid column.';
-    END IF;
-  END LOOP;
-  IF (SELECT count(*) <> count(DISTINCT x) FROM unnest(orbit_alter_table_set.segmentby) x) THEN
-    RAISE EXCEPTION 'duplicate column name "%"', (SELECT x FROM unnest(orbit_alter_table_set.segmentby) x GROUP BY x HAVING count(*) > 1 LIMIT 1)
-      USING ERRCODE = '${E.syntax_error}', HINT = 'The timescaledb.compress_segmentby option must reference distinct column.';
-  END IF;
-  FOR col IN SELECT unnest(orbit_alter_table_set.orderby) LOOP
-    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = rel AND attname = col AND attnum > 0 AND NOT attisdropped) THEN
-      RAISE EXCEPTION 'column "%" does not exist', col USING ERRCODE = '${E.syntax_error}',
-        HINT = 'The timescaledb.compress_orderby option must reference a valid column.';
-    END IF;
-  END LOOP;
-  IF (SELECT count(*) <> count(DISTINCT x) FROM unnest(orbit_alter_table_set.orderby) x) THEN
-    RAISE EXCEPTION 'duplicate column name "%"', (SELECT x FROM unnest(orbit_alter_table_set.orderby) x GROUP BY x HAVING count(*) > 1 LIMIT 1)
-      USING ERRCODE = '${E.syntax_error}', HINT = 'The timescaledb.compress_orderby option must reference distinct column.';
-  END IF;
+${checkColumnList('segmentby', 'compress_segmentby')}
+${checkColumnList('orderby', 'compress_orderby')}
   INSERT INTO ${C}.compression_settings (relid, hypertable_id, segmentby, orderby, orderby_desc, orderby_nullsfirst)
     SELECT rel, h, NULL, ARRAY[dd.column_name::text], ARRAY[true], ARRAY[true]
     FROM ${C}.dimension dd WHERE dd.hypertable_id = h AND dd.interval_length IS NOT NULL ORDER BY dd.id LIMIT 1
@@ -209,4 +191,19 @@ BEGIN
 END
 $body$;
 `;
+}
+
+/** PL/pgSQL checking one column list argument of orbit_alter_table_set: every column exists, none twice. */
+function checkColumnList(argument: 'segmentby' | 'orderby', option: string): string {
+  const list = `orbit_alter_table_set.${argument}`;
+  return `  FOR col IN SELECT unnest(${list}) LOOP
+    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = rel AND attname = col AND attnum > 0 AND NOT attisdropped) THEN
+      RAISE EXCEPTION 'column "%" does not exist', col USING ERRCODE = '${E.syntax_error}',
+        HINT = 'The timescaledb.${option} option must reference a valid column.';
+    END IF;
+  END LOOP;
+  IF (SELECT count(*) <> count(DISTINCT x) FROM unnest(${list}) x) THEN
+    RAISE EXCEPTION 'duplicate column name "%"', (SELECT x FROM unnest(${list}) x GROUP BY x HAVING count(*) > 1 LIMIT 1)
+      USING ERRCODE = '${E.syntax_error}', HINT = 'The timescaledb.${option} option must reference distinct column.';
+  END IF;`;
 }

@@ -7,6 +7,10 @@
  */
 import { OrbitError, toOrbitError } from './errors.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
+import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
+import { ReferenceBackend, type CodecBackend } from './columnstore/codecs/index.js';
+import { Columnstore } from './session/columnstore.js';
+import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
@@ -22,6 +26,9 @@ export interface OrbitOptions {
   readonly rowStore: RowStore;
   readonly storage: StorageAdapter;
   readonly session?: Partial<SessionOptions>;
+  /** Codecs of the columnstore: the WASM build where it can be loaded, else the TypeScript reference. */
+  readonly codecs?: CodecBackend;
+  readonly columnstore?: ColumnStoreOptions;
 }
 
 /** The query surface shared by the database and a transaction. */
@@ -60,7 +67,7 @@ export class Orbit implements Queryable {
     readonly storage: StorageAdapter,
     options: OrbitOptions,
   ) {
-    this.backend = new Backend(rowStore);
+    this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore)));
     this.sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...options.session };
   }
 
@@ -134,11 +141,17 @@ export class Orbit implements Queryable {
     let transactionControl = false;
     let writes = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
+    let ran: ClassifiedStatement[] = [];
     const check = async (original: string): Promise<string> => {
+      const text = await backendSql(original);
+      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl);
+    };
+    const backendSql = async (original: string): Promise<string> => {
       const text = backendText(original);
       if (!text.ok) throw text.error;
       const { sql, analysis } = text;
       if (!analysis.ok) return sql; // PostgreSQL raises the same syntax error itself
+      ran = analysis.statements;
       for (const s of analysis.statements) {
         const refused = refusal(s, 'in-process');
         if (refused) throw refused;
@@ -162,6 +175,7 @@ export class Orbit implements Queryable {
           throw toOrbitError(err);
         } finally {
           this.backend.unnamedOwner = undefined;
+          this.backend.noteColumnstore(ran);
         }
       },
       exec: async (sql: string) => {
@@ -172,6 +186,7 @@ export class Orbit implements Queryable {
           throw toOrbitError(err);
         } finally {
           this.backend.unnamedOwner = undefined;
+          this.backend.noteColumnstore(ran);
         }
       },
     };
@@ -187,6 +202,10 @@ export class Orbit implements Queryable {
         }
         keep = session.inTransaction;
         if (writes && !keep) await this.backend.routeDefaultRows(session);
+        if (!keep) {
+          const [error] = await this.backend.processColumnstoreRequests(session);
+          if (error) throw error;
+        }
         if (settingsChanged && !keep) {
           const snap = await this.backend.snapshot(session);
           session.settings = snap.session;

@@ -11,6 +11,7 @@ import { PGliteRowStore } from '../rowstore/pglite.js';
 import { PGliteWorkerRowStore } from '../rowstore/pglite-node-worker.js';
 import type { RowStore } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
+import { loadCodecsNode } from '../columnstore/codecs/load-node.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { NodeFsStorage } from '../storage/node-fs.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -48,7 +49,9 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
     const loadDataDir = fresh ? await readTemplate(templatePath) : undefined;
     rowStore = await PGliteRowStore.open({ dataDir, loadDataDir });
   }
-  const opts: OrbitOptions = { rowStore, storage, session: options.session };
+  // The WASM codecs when built (npm run build); the TypeScript reference writes the same bytes.
+  const codecs = await loadCodecsNode().catch(() => undefined);
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, ...(codecs ? { codecs } : {}) };
   return Orbit.create(opts);
 }
 

@@ -13,7 +13,10 @@ import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import type { Columnstore, InternalRunner } from './columnstore.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
+import { statementRange } from './rewrite.js';
+import { analyse } from './statement-cache.js';
 import { applySettingsSql, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
 /** What the backend needs from a session. */
@@ -59,7 +62,65 @@ export class Backend {
   /** LISTEN registry: channel → listening sessions. The backend itself LISTENs while the set is non-empty. */
   private readonly listeners = new Map<string, Set<BackendSession>>();
 
-  constructor(readonly rowStore: RowStore) {}
+  constructor(
+    readonly rowStore: RowStore,
+    /** Compressed chunks (undefined: a row store without Orbit's columnstore, e.g. in tests). */
+    readonly columnstore?: Columnstore,
+  ) {}
+
+  /** Orbit's own SQL for `session`, as the columnstore runs it. */
+  internalRunner(session: BackendSession): InternalRunner {
+    return { sql: (sql) => this.runInternal(session, sql), raw: (messages) => this.run(session, messages) };
+  }
+
+  /**
+   * Gets \`sql\` ready to run for the columnstore: reads of hypertables with the columnstore enabled
+   * rewritten to include the compressed chunks' rows (decoded into temporary tables first), and the
+   * compressed chunks of hypertables it updates or deletes from decompressed. \`idle\`: the session is
+   * outside a transaction block (the preparation then runs in a transaction of its own).
+   * Returns the text to run.
+   */
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean): Promise<string> {
+    const cs = this.columnstore;
+    if (!cs) return sql;
+    const analysis = analyse(sql);
+    if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
+    const run = this.internalRunner(session);
+    await cs.load(run);
+    if (!cs.mayConcern(analysis.statements)) return sql;
+    const plans = analysis.statements.map((s) => cs.plan(s));
+    const reads = plans.flatMap((p) => p.reads);
+    const writes = plans.flatMap((p) => p.writes);
+    if (reads.length > 0 || writes.length > 0) {
+      if (idle) await this.runInternal(session, 'BEGIN');
+      try {
+        await cs.decompressForWrite(run, writes);
+        if (writes.length > 0) await cs.load(run);
+        await cs.prepareReads(run, reads, idle);
+        if (idle) await this.runInternal(session, 'COMMIT');
+      } catch (err) {
+        if (idle) await this.runInternal(session, 'ROLLBACK');
+        throw err;
+      }
+    }
+    const bytes = new TextEncoder().encode(sql);
+    const edits = analysis.statements.flatMap((s, i) => {
+      const text = plans[i]!.sql;
+      return text === undefined ? [] : [{ ...statementRange(bytes, s), text }];
+    });
+    return edits.length > 0 ? spliceSql(sql, edits) : sql;
+  }
+
+  /** After statements ran: what they changed for the columnstore. */
+  noteColumnstore(statements: readonly ClassifiedStatement[]): void {
+    this.columnstore?.note(statements);
+  }
+
+  /** Carries out compress_chunk/decompress_chunk requests (the session is outside a transaction block). */
+  async processColumnstoreRequests(session: BackendSession): Promise<OrbitError[]> {
+    if (!this.columnstore?.hasRequests) return [];
+    return this.columnstore.processRequests(this.internalRunner(session));
+  }
 
   get ownerId(): number | undefined {
     return this.owner?.id;
@@ -146,6 +207,7 @@ export class Backend {
 
   /** The backend restarted under `session`: everything sessions left on it is gone. */
   private restarted(session: BackendSession): void {
+    this.columnstore?.invalidate();
     this.deallocEpoch++;
     this.routing.invalidate();
     this.appliedKey = settingsKey(new Map());

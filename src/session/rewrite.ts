@@ -55,7 +55,7 @@ function needsRewrite(s: ClassifiedStatement): boolean {
 }
 
 /** Byte range of a statement's text (the parser's offset may include the whitespace before it). */
-function statementRange(bytes: Uint8Array, s: ClassifiedStatement): { start: number; end: number } {
+export function statementRange(bytes: Uint8Array, s: ClassifiedStatement): { start: number; end: number } {
   let start = s.byteOffset;
   while (start < bytes.length && (bytes[start] === 0x20 || (bytes[start]! >= 0x09 && bytes[start]! <= 0x0d))) start++;
   return { start, end: start + encoder.encode(s.text).length };

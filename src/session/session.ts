@@ -214,9 +214,12 @@ export class Session implements BackendSession {
     } else {
       for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
       this.noteEffects(plan.statements);
-      const sql = plan.bounds && this.status === TransactionStatus.Idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
+      const idle = this.status === TransactionStatus.Idle;
+      const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
+      const sql = await this.backend.prepareColumnstore(this, bounded, idle);
       const out = await this.backend.run(this, simpleQuery(sql));
       this.backend.unnamedOwner = undefined;
+      this.backend.noteColumnstore(plan.statements);
       this.forward(retagCommands(out, plan.tags));
     }
     await this.endOfBatch();
@@ -272,6 +275,8 @@ export class Session implements BackendSession {
     const text = backendText(parsed.query);
     const analysis = text.ok ? text.analysis : undefined;
     if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    // Statements the columnstore rewrites are parsed when the backend is free.
+    if (this.backend.columnstore?.mayConcern(analysis.statements)) return false;
     const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this);
     this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
     this.sink.write(PARSE_COMPLETE);
@@ -295,11 +300,15 @@ export class Session implements BackendSession {
         const analysis = text.analysis;
         // A statement rewritten whole (sql/rewrite: CREATE TABLE … WITH, ALTER TABLE … SET) replaces the text.
         const rewritten = analysis.ok && analysis.statements.length === 1 ? analysis.statements[0]!.rewrite?.sql : undefined;
-        const parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, analysis.statements, this) } : parsed;
+        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, analysis.statements, this) } : parsed;
         const stmt = analysis.ok ? analysis.statements[0] : undefined;
         if (analysis.ok) {
           const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.reject(problem, false);
+          if (this.backend.columnstore?.mayConcern(analysis.statements)) {
+            await this.flushPending();
+            parse = { ...parse, query: await this.backend.prepareColumnstore(this, parse.query, this.status === TransactionStatus.Idle) };
+          }
         }
         if (parse.name === '') {
           this.prepared.setUnnamed(parse, stmt);
@@ -316,6 +325,7 @@ export class Session implements BackendSession {
       }
       case FrontendMessage.Bind: {
         const bind = readBind(msg.body);
+        await this.prepareColumnstoreUse(bind.statement);
         const statement = await this.prepareUse(bind.statement);
         this.prepared.portals.set(bind.portal, statement?.statement);
         this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
@@ -337,7 +347,10 @@ export class Session implements BackendSession {
       case FrontendMessage.Execute: {
         const { portal } = readExecute(msg.body);
         const stmt = this.prepared.portals.get(portal);
-        if (stmt) this.noteEffects([stmt]);
+        if (stmt) {
+          this.noteEffects([stmt]);
+          this.backend.noteColumnstore([stmt]);
+        }
         this.pendingTags.note(stmt?.rewrite?.commandTag);
         this.queue(msg.raw);
         return;
@@ -345,6 +358,17 @@ export class Session implements BackendSession {
       default:
         this.queue(msg.raw);
     }
+  }
+
+  /**
+   * Before a Bind: the columnstore's cache tables and decompression for the statement, which may
+   * have changed since it was parsed (chunks compressed or decompressed in between).
+   */
+  private async prepareColumnstoreUse(name: string): Promise<void> {
+    const entry = this.prepared.lookup(name);
+    if (!entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return;
+    await this.flushPending();
+    await this.backend.prepareColumnstore(this, entry.parse.query, this.status === TransactionStatus.Idle);
   }
 
   /**
@@ -503,6 +527,9 @@ export class Session implements BackendSession {
       this.routePending = false;
       const warning = await this.backend.routeDefaultRows(this);
       if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
+    }
+    if (idle) {
+      for (const error of await this.backend.processColumnstoreRequests(this)) this.sink.write(errorResponse(error));
     }
     if (idle && this.settingsDirty) {
       this.settingsDirty = false;

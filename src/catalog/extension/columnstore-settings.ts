@@ -3,8 +3,7 @@
  * Columnstore (compression) settings of hypertables: `_timescaledb_catalog.compression_settings`
  * (TimescaleDB 2.15+ shape), what `ALTER TABLE … SET (timescaledb.compress, …)` does
  * (`orbit_alter_table_set`, called by Orbit's statement rewrite, sql/rewrite/alter-table-set.ts),
- * the settings views, and `compress_chunk` / `decompress_chunk`, which Orbit answers with 0A000
- * until its columnstore stores batches (docs/design/columnstore.md).
+ * and the settings views. Converting chunks is columnstore-chunks.ts.
  *
  * Defaults as TimescaleDB's for a table without extra indexes: no segmentby, orderby the time
  * column DESC (NULLS FIRST). TimescaleDB also derives segmentby/orderby from unique indexes and
@@ -143,53 +142,6 @@ CROSS JOIN LATERAL (
 ) c;
 GRANT SELECT ON ${INFO}.hypertable_compression_settings, ${INFO}.hypertable_columnstore_settings, ${INFO}.compression_settings TO PUBLIC;
 
--- Compressing needs Orbit's batch store (docs/design/columnstore.md): until then a clear refusal,
--- after TimescaleDB's own checks.
-CREATE FUNCTION ${F}.orbit_columnstore_chunk(chunk regclass) RETURNS void
-LANGUAGE plpgsql ${PATH} AS $body$
-DECLARE
-  h integer := (SELECT c.hypertable_id FROM ${C}.chunk c
-                WHERE format('%I.%I', c.schema_name, c.table_name)::regclass = chunk AND NOT c.dropped);
-BEGIN
-  IF h IS NULL THEN
-    RAISE EXCEPTION 'chunk not found' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-  IF NOT (SELECT compression_state = 1 FROM ${C}.hypertable WHERE id = h) THEN
-    RAISE EXCEPTION 'columnstore not enabled on "%"', (SELECT table_name FROM ${C}.hypertable WHERE id = h)
-      USING ERRCODE = '${E.feature_not_supported}',
-      HINT = 'Enable columnstore using ALTER TABLE/MATERIALIZED VIEW with the timescaledb.enable_columnstore option.';
-  END IF;
-  RAISE EXCEPTION 'converting chunks to the columnstore is not supported by Orbit yet' USING ERRCODE = '${E.feature_not_supported}';
-END
-$body$;
-CREATE FUNCTION ${EXT}.compress_chunk(uncompressed_chunk regclass, if_not_compressed boolean = true, recompress boolean = false)
-RETURNS regclass LANGUAGE plpgsql ${PATH} AS $body$
-BEGIN
-  PERFORM ${F}.orbit_columnstore_chunk(uncompressed_chunk);
-  RETURN uncompressed_chunk;
-END
-$body$;
-CREATE FUNCTION ${EXT}.decompress_chunk(uncompressed_chunk regclass, if_compressed boolean = true)
-RETURNS regclass LANGUAGE plpgsql STRICT ${PATH} AS $body$
-BEGIN
-  -- No chunk is ever in the columnstore yet: TimescaleDB's answer for an uncompressed chunk.
-  PERFORM ${F}.orbit_columnstore_chunk_exists(uncompressed_chunk);
-  IF if_compressed THEN
-    RAISE NOTICE 'chunk "%" is not converted to columnstore', (SELECT relname FROM pg_class WHERE oid = uncompressed_chunk);
-    RETURN NULL;
-  END IF;
-  RAISE EXCEPTION 'chunk "%" is not converted to columnstore', (SELECT relname FROM pg_class WHERE oid = uncompressed_chunk)
-    USING ERRCODE = '${E.object_not_in_prerequisite_state}';
-END
-$body$;
-CREATE FUNCTION ${F}.orbit_columnstore_chunk_exists(chunk regclass) RETURNS void
-LANGUAGE plpgsql ${PATH} AS $body$
-BEGIN
-  IF NOT EXISTS (SELECT FROM ${C}.chunk c WHERE format('%I.%I', c.schema_name, c.table_name)::regclass = chunk AND NOT c.dropped) THEN
-    RAISE EXCEPTION 'chunk not found' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-END
-$body$;
 `;
 }
 

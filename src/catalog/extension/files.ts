@@ -8,6 +8,7 @@
 import { bookendSql } from './bookend.js';
 import { controlFile } from './control.js';
 import { chunksSql } from './chunks.js';
+import { columnstoreChunksSql } from './columnstore-chunks.js';
 import { columnstoreSettingsSql } from './columnstore-settings.js';
 import { createHypertableSql } from './create-hypertable.js';
 import { gapfillSql } from './gapfill.js';
@@ -52,6 +53,7 @@ export function installScript(): string {
     truncateSql(),
     informationViewsSql(),
     columnstoreSettingsSql(),
+    columnstoreChunksSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
     '',
   ].join('\n');

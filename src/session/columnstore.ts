@@ -1,0 +1,445 @@
+/**
+ * @module session/columnstore
+ * The columnstore as the session layer runs it (docs/design/columnstore.md):
+ *
+ * - Conversions. `compress_chunk` / `decompress_chunk` record requests (catalog/extension/
+ *   columnstore-chunks.ts); once the requesting transaction has committed, `processRequests` carries
+ *   them out: compressing reads the chunk's rows with binary COPY, writes batches and a manifest to
+ *   the storage adapter (durable first), then in one transaction empties the chunk table and points
+ *   the chunk at the manifest; decompressing COPYs the batches back and clears the pointer. Objects
+ *   no catalog row points at are swept afterwards.
+ * - Reads. Statements that read a hypertable with the columnstore enabled are rewritten to read a
+ *   temporary table too (sql/rewrite/columnstore-reads.ts); `prepareReads` makes sure that table
+ *   holds exactly the rows of the compressed chunks, one inheriting child per chunk version.
+ * - Writes. UPDATE, DELETE, MERGE and INSERT … ON CONFLICT on such a hypertable first decompress its
+ *   compressed chunks (TimescaleDB decompresses the affected batches; Orbit whole chunks), within
+ *   `timescaledb.max_tuples_decompressed_per_dml_transaction`.
+ */
+import { concatBytes } from '../bytes.js';
+import { OrbitError } from '../errors.js';
+import type { ColumnStore } from '../columnstore/store.js';
+import type { CompressionSettings } from '../columnstore/batch.js';
+import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
+import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
+import { SqlState } from '../sqlstate.js';
+import { copyData } from '../wire/protocol/frontend.js';
+import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
+import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
+import { firstError, quoteLiteral, simpleQuery } from './settings.js';
+
+/** What the columnstore needs from the backend. */
+export interface InternalRunner {
+  /** Runs Orbit's own SQL (simple query) and returns the raw backend output. */
+  sql(sql: string): Promise<Uint8Array>;
+  /** Runs raw frontend messages. */
+  raw(messages: Uint8Array): Promise<Uint8Array>;
+}
+
+const F = '_timescaledb_functions';
+const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
+/** Batches COPYed back per round trip to PGlite. */
+const BATCHES_PER_RUN = 64;
+
+/** Statement types after which the set of columnstore hypertables, compressed chunks or views may differ. */
+const CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt', 'AlterTableStmt', 'ViewStmt', 'CreateTableAsStmt', 'TruncateStmt', 'DiscardStmt', 'DoStmt']);
+/** Functions whose calls change them. */
+const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval'];
+/** Calls that queue conversions. */
+const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore'];
+
+interface Request {
+  request_id: number;
+  op: 'compress' | 'decompress';
+  hypertable_id: number;
+  chunk_id: number;
+  chunk: string;
+  manifest: string | null;
+  segmentby: string[] | null;
+  orderby: string[] | null;
+  orderby_desc: boolean[] | null;
+  orderby_nullsfirst: boolean[] | null;
+  time_column: string;
+}
+
+interface ChunkColumn {
+  readonly name: string;
+  readonly type: PgType;
+  readonly generated: boolean;
+}
+
+interface Metadata {
+  tables: Array<ColumnstoreTable & { compressed: boolean }>;
+  chunks: string[];
+  views: string[];
+}
+
+export class Columnstore {
+  private stale = true;
+  private tables = new Map<string, Array<ColumnstoreTable & { compressed: boolean }>>();
+  /** Names of compressed chunk tables (read by name: refused). */
+  private compressedChunks = new Set<string>();
+  /** Views (and materialized views) over hypertables with compressed chunks. */
+  private views = new Set<string>();
+  /** Hypertables whose cache tables are known to match the catalog. */
+  private readonly verified = new Set<number>();
+  /** Requests may be waiting (a statement called compress_chunk & co.). */
+  private requestsPending = true;
+
+  constructor(readonly store: ColumnStore) {}
+
+  /** Records what statements about to run may change. */
+  note(statements: readonly ClassifiedStatement[]): void {
+    for (const s of statements) {
+      if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f))) this.invalidate();
+      if (CONVERTING.some((f) => s.functions.includes(f)) || (s.type === 'CallStmt' && CONVERTING.some((f) => s.text.toLowerCase().includes(f)))) {
+        this.requestsPending = true;
+      }
+    }
+  }
+
+  /** After a backend restart, DISCARD, or anything that may have dropped temporary tables. */
+  invalidate(): void {
+    this.stale = true;
+    this.verified.clear();
+  }
+
+  get hasRequests(): boolean {
+    return this.requestsPending;
+  }
+
+  /** Loads which hypertables have the columnstore enabled (when stale). */
+  async load(run: InternalRunner): Promise<void> {
+    if (!this.stale) return;
+    const out = await run.sql(METADATA_SQL);
+    const error = firstError(out);
+    const json = error ? undefined : jsonRows<Metadata>(out)[0];
+    this.tables = new Map();
+    this.compressedChunks = new Set(json?.chunks ?? []);
+    this.views = new Set(json?.views ?? []);
+    for (const t of json?.tables ?? []) {
+      const list = this.tables.get(t.name) ?? [];
+      list.push(t);
+      this.tables.set(t.name, list);
+    }
+    // Without the extension (or before CREATE EXTENSION) there is nothing to rewrite; a failed
+    // lookup (aborted transaction) is retried at the next statement.
+    this.stale = error !== undefined && !/does not exist/.test(error.M ?? '');
+  }
+
+  /** Whether any statement may touch the columnstore (cheap test before loading). */
+  mayConcern(statements: readonly ClassifiedStatement[]): boolean {
+    if (this.stale) return statements.some((s) => s.relations.length > 0 || s.type === 'ExecuteStmt');
+    return statements.some(
+      (s) =>
+        (s.type === 'ExecuteStmt' && this.tables.size > 0) ||
+        s.relations.some((r) => this.tables.has(r.name) || this.views.has(r.name) || this.compressedChunks.has(r.name)),
+    );
+  }
+
+  private lookup = (schema: string | undefined, name: string): ColumnstoreTable | undefined =>
+    this.tables.get(name)?.find((t) => schema === undefined || t.schema === schema);
+
+  /**
+   * What a statement needs before it runs: its rewritten text (undefined: run as is), the
+   * hypertables whose cache tables it reads, and those whose compressed chunks it writes.
+   * Throws 0A000 for reads Orbit cannot make see compressed rows.
+   */
+  plan(statement: ClassifiedStatement): { sql?: string; reads: ColumnstoreTable[]; writes: ColumnstoreTable[] } {
+    for (const r of statement.relations) {
+      if (this.views.has(r.name) && statement.type !== 'DropStmt') {
+        throw new OrbitError(SqlState.feature_not_supported, `reading view "${r.name}" over a hypertable with chunks in the columnstore is not supported by Orbit`, {
+          hint: 'Query the hypertable directly, or convert its chunks back to the rowstore (decompress_chunk).',
+        });
+      }
+      if (this.compressedChunks.has(r.name) && isRead(statement)) {
+        throw new OrbitError(SqlState.feature_not_supported, `reading chunk "${r.name}" by name while it is in the columnstore is not supported by Orbit`, {
+          hint: 'Query the hypertable, or convert the chunk back to the rowstore (decompress_chunk).',
+        });
+      }
+    }
+    const writes: ColumnstoreTable[] = [];
+    const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
+    const writing =
+      statement.type === 'UpdateStmt' ||
+      statement.type === 'DeleteStmt' ||
+      statement.type === 'MergeStmt' ||
+      (statement.type === 'InsertStmt' && statement.node.onConflictClause !== undefined);
+    if (writing && target?.relname) {
+      const t = this.tables.get(target.relname)?.find((x) => (target.schemaname === undefined || x.schema === target.schemaname) && x.compressed);
+      if (t) writes.push(t);
+    }
+    if (statement.type === 'AlterTableStmt' || statement.type === 'RenameStmt') {
+      const rel = statement.relations[0];
+      const t = rel ? this.lookup(rel.schema, rel.name) : undefined;
+      if (t && this.tables.get(t.name)?.find((x) => x.id === t.id)?.compressed && changesColumns(statement)) {
+        throw new OrbitError(SqlState.feature_not_supported, `renaming or changing the type of columns of hypertable "${t.name}" while it has chunks in the columnstore is not supported by Orbit`, {
+          hint: 'Convert its chunks back to the rowstore (decompress_chunk) first.',
+        });
+      }
+    }
+    // EXECUTE of a statement PREPAREd (and rewritten) earlier: its cache tables may be stale.
+    if (statement.type === 'ExecuteStmt') return { reads: [...this.tables.values()].flat(), writes };
+    const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
+    return { ...(rewritten ? { sql: rewritten.sql } : {}), reads: [...(rewritten?.tables ?? [])], writes };
+  }
+
+  // ---- conversions ----------------------------------------------------------------------------
+
+  /** Carries out the queued conversions (outside any transaction block). Returns the errors met. */
+  async processRequests(run: InternalRunner): Promise<OrbitError[]> {
+    this.requestsPending = false;
+    const out = await run.sql(`SELECT to_json(r) FROM ${F}.orbit_columnstore_requests() r`);
+    if (firstError(out)) return []; // no extension (or an older one): nothing to do
+    const requests = jsonRows<Request>(out);
+    if (requests.length === 0) return [];
+    const errors: OrbitError[] = [];
+    for (const r of requests) {
+      try {
+        await must(run, 'BEGIN');
+        if (r.op === 'compress') await this.compress(run, r);
+        else await this.decompress(run, r);
+        await must(run, 'COMMIT');
+      } catch (err) {
+        await run.sql('ROLLBACK');
+        await run.sql(`SELECT ${F}.orbit_drop_columnstore_request(${r.request_id})`);
+        errors.push(err instanceof OrbitError ? err : new OrbitError(SqlState.internal_error, String(err)));
+      }
+    }
+    this.invalidate();
+    await this.sweep(run);
+    return errors;
+  }
+
+  /** Deletes batch objects no compressed chunk points at (crash orphans, replaced versions). */
+  async sweep(run: InternalRunner): Promise<void> {
+    const out = await run.sql(`SELECT manifest FROM _timescaledb_catalog.orbit_columnstore_chunk`);
+    if (firstError(out)) return;
+    await this.store.sweep(new Set(textRows(out).map((r) => r[0]!)));
+  }
+
+  private async compress(run: InternalRunner, r: Request): Promise<void> {
+    // A chunk already in the columnstore is recompressed with the rows inserted since.
+    if (r.manifest) await this.copyBatchesInto(run, r.chunk, r.manifest);
+    const columns = await chunkColumns(run, r.chunk);
+    const sizeOut = await must(run, `SELECT to_json(s) FROM ${F}.orbit_relation_size(${quoteLiteral(r.chunk)}::regclass) s`);
+    const before = jsonRows<{ table_bytes: number; index_bytes: number; toast_bytes: number; total_bytes: number }>(sizeOut)[0]!;
+    const list = columns.map((c) => quoteIdent(c.name)).join(', ');
+    const out = await must(run, `COPY (SELECT ${list} FROM ONLY ${r.chunk}) TO STDOUT (FORMAT binary)`);
+    const bytes = concatBytes(
+      scanBackend(out)
+        .filter((f) => f.type === BackendMessage.CopyData)
+        .map((f) => out.subarray(f.start + 5, f.end)),
+    );
+    const rows: Rows = { names: columns.map((c) => c.name), columns: readCopyBinary(bytes, columns.map((c) => c.type)) };
+    const manifest = await this.store.writeChunk(r.hypertable_id, r.chunk_id, rows, settingsOf(r));
+    const manifestBytes = (await this.store.storage.get(manifest.key))?.length ?? 0;
+    const after = manifest.batches.reduce((s, b) => s + b.bytes, manifestBytes);
+    await must(run, `TRUNCATE ONLY ${r.chunk}`);
+    await must(
+      run,
+      `SELECT ${F}.orbit_set_columnstore_chunk(${r.chunk_id}, ${quoteLiteral(manifest.key)}, ${manifest.rowCount}, ${manifest.batches.length}, ` +
+        `${before.table_bytes}, ${before.index_bytes}, ${before.toast_bytes}, ${before.total_bytes}, ${after})`,
+    );
+  }
+
+  private async decompress(run: InternalRunner, r: Request): Promise<void> {
+    if (r.manifest) await this.copyBatchesInto(run, r.chunk, r.manifest);
+    await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${r.chunk_id})`);
+  }
+
+  /**
+   * Decodes every batch of a manifest into `table` with binary COPY (columns matched by name; a
+   * column added since compression gets its default). User triggers do not fire, as TimescaleDB's
+   * decompression does not fire them (superusers only; others fire them).
+   */
+  private async copyBatchesInto(run: InternalRunner, table: string, manifestKey: string, columnsOf = table): Promise<number> {
+    const manifest = await this.store.readManifest(manifestKey);
+    const present = new Set(manifest.columns.map((c) => c.name));
+    const names = (await chunkColumns(run, columnsOf)).filter((c) => !c.generated && present.has(c.name)).map((c) => c.name);
+    await must(run, `SELECT CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`);
+    const copy = simpleQuery(`COPY ${table} (${names.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`);
+    for (let first = 0; first < manifest.batches.length; first += BATCHES_PER_RUN) {
+      const parts: Uint8Array[] = [];
+      for (let i = first; i < Math.min(first + BATCHES_PER_RUN, manifest.batches.length); i++) {
+        const rows = await this.store.readBatch(manifest, i, names);
+        parts.push(copy, copyData(writeCopyBinary(rows.columns)), COPY_DONE);
+      }
+      const out = await run.raw(concatBytes(parts));
+      throwIfError(out);
+    }
+    await must(run, `SELECT set_config('session_replication_role', 'origin', true) WHERE current_setting('is_superuser') = 'on'`);
+    return manifest.rowCount;
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  /**
+   * Decompresses the compressed chunks of hypertables a statement writes, in the current
+   * transaction, within TimescaleDB's per-transaction limit.
+   */
+  async decompressForWrite(run: InternalRunner, tables: readonly ColumnstoreTable[]): Promise<void> {
+    if (tables.length === 0) return;
+    const ids = tables.map((t) => t.id).join(', ');
+    const out = await must(
+      run,
+      `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
+         FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
+         WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
+       'limit', current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true),
+       'enabled', current_setting('timescaledb.enable_dml_decompression', true))`,
+    );
+    const info = jsonRows<{ chunks: Array<{ id: number; chunk: string; manifest: string; rows: number }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
+    const chunks = info.chunks ?? [];
+    if (chunks.length === 0) return;
+    if (info.enabled === 'off' || info.enabled === 'false') {
+      throw new OrbitError(SqlState.feature_not_supported, 'UPDATE/DELETE is disabled on compressed chunks', {
+        hint: 'Set timescaledb.enable_dml_decompression to TRUE.',
+      });
+    }
+    const limit = Number(info.limit ?? '100000');
+    const total = chunks.reduce((s, c) => s + Number(c.rows), 0);
+    if (limit > 0 && total > limit) {
+      throw new OrbitError('53400', 'tuple decompression limit exceeded by operation', {
+        detail: `current limit: ${limit}, tuples decompressed: ${total}`,
+        hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
+      });
+    }
+    for (const c of chunks) {
+      await this.copyBatchesInto(run, c.chunk, c.manifest);
+      await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${c.id})`);
+    }
+    this.invalidate();
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /**
+   * Makes the cache tables of `tables` hold exactly the rows of their compressed chunks: creates
+   * the parent (like the hypertable), drops children of versions no longer current, and creates and
+   * fills the missing ones. `durable` says the work will outlive the current transaction (false
+   * inside a transaction block, whose rollback would undo it).
+   */
+  async prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean): Promise<void> {
+    const todo = tables.filter((t) => !this.verified.has(t.id));
+    if (todo.length === 0) return;
+    const ids = todo.map((t) => t.id).join(', ');
+    const out = await must(run, stateSql(ids));
+    const state = jsonRows<CacheState>(out)[0]!;
+    const have = new Set(state.have ?? []);
+    for (const t of todo) {
+      const parent = cacheParentName(t.id);
+      const sig = state.signatures?.find((s) => s.id === t.id);
+      if (!have.has(parent) || !sig || sig.table !== sig.cache) {
+        await must(run, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
+        await must(run, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS)`);
+        for (const name of [...have]) if (name.startsWith(`${parent}_`)) have.delete(name);
+      }
+      const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
+      const names = new Set(wanted.map((c) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`));
+      for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(run, `DROP TABLE IF EXISTS pg_temp.${name}`);
+      for (const c of wanted) {
+        const name = `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`;
+        if (have.has(name)) continue;
+        const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
+        await must(run, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
+        await this.copyBatchesInto(run, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
+        await must(run, `ANALYZE pg_temp.${name}`);
+      }
+      if (durable) this.verified.add(t.id);
+    }
+  }
+}
+
+interface CacheState {
+  chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null }> | null;
+  have: string[] | null;
+  signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
+}
+
+/** The compressed chunks of hypertables `ids`, the cache tables that exist, and column signatures. */
+function stateSql(ids: string): string {
+  const sig = (rel: string) =>
+    `(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
+  return `SELECT json_build_object(
+  'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'manifest', cc.manifest,
+      'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
+    FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
+    WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
+  'have', (SELECT json_agg(c.relname) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
+  'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
+      'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
+    FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;
+}
+
+const METADATA_SQL = `SELECT json_build_object(
+  'tables', (SELECT json_agg(json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
+      'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped)))
+    FROM _timescaledb_catalog.hypertable h WHERE h.compression_state = 1),
+  'chunks', (SELECT json_agg(ch.table_name) FROM _timescaledb_catalog.chunk ch WHERE ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
+  'views', (WITH RECURSIVE deps(oid) AS (
+      SELECT h.relid FROM _timescaledb_catalog.hypertable h
+        WHERE EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped)
+      UNION
+      SELECT r.ev_class FROM deps JOIN pg_depend d ON d.refobjid = deps.oid AND d.classid = 'pg_rewrite'::regclass
+        JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> deps.oid)
+    SELECT json_agg(c.relname) FROM pg_class c WHERE c.oid IN (SELECT oid FROM deps) AND c.relkind IN ('v', 'm')))`;
+
+function isRead(s: ClassifiedStatement): boolean {
+  return !['DropStmt', 'TruncateStmt', 'AlterTableStmt', 'RenameStmt', 'IndexStmt', 'CommentStmt', 'GrantStmt', 'VacuumStmt', 'LockStmt'].includes(s.type);
+}
+
+/** ALTER TABLE … ALTER COLUMN … TYPE, or RENAME COLUMN. */
+function changesColumns(s: ClassifiedStatement): boolean {
+  if (s.type === 'RenameStmt') return s.node.renameType === 'OBJECT_COLUMN';
+  const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string } }> | undefined) ?? [];
+  return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_AlterColumnType');
+}
+
+function settingsOf(r: Request): CompressionSettings {
+  const orderBy = (r.orderby ?? [r.time_column]).map((column, i) => ({
+    column,
+    desc: r.orderby_desc?.[i] ?? true,
+    nullsFirst: r.orderby_nullsfirst?.[i] ?? true,
+  }));
+  return { segmentBy: r.segmentby ?? [], orderBy, timeColumn: r.time_column };
+}
+
+async function chunkColumns(run: InternalRunner, table: string): Promise<ChunkColumn[]> {
+  const out = await must(
+    run,
+    `SELECT a.attname, t.typname, a.attgenerated <> '' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+     WHERE a.attrelid = ${quoteLiteral(table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+  );
+  return textRows(out).map(([name, typname, generated]) => ({ name: name!, type: pgTypeOf(typname!), generated: generated === 't' }));
+}
+
+function versionOf(manifestKey: string): string {
+  return manifestKey.split('/')[3] ?? '0';
+}
+
+async function must(run: InternalRunner, sql: string): Promise<Uint8Array> {
+  const out = await run.sql(sql);
+  throwIfError(out);
+  return out;
+}
+
+function throwIfError(out: Uint8Array): void {
+  const error = firstError(out);
+  if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'columnstore operation failed', error.D ? { detail: error.D } : {});
+}
+
+function textRows(out: Uint8Array): Array<Array<string | null>> {
+  return scanBackend(out)
+    .filter((f) => f.type === BackendMessage.DataRow)
+    .map((f) => readDataRow(out.subarray(f.start + 5, f.end)));
+}
+
+function jsonRows<T>(out: Uint8Array): T[] {
+  return textRows(out).map((r) => JSON.parse(r[0] ?? 'null') as T);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,134 @@
+/**
+ * @module sql/rewrite/columnstore-reads
+ * Makes reads of hypertables with the columnstore enabled see the rows of their compressed chunks
+ * (docs/design/columnstore.md, "Reading"). Those rows are not in the chunk tables but in Orbit's
+ * batches; the session layer decodes them into temporary tables that inherit from one temporary
+ * parent per hypertable (session/columnstore.ts), and every reference to the hypertable that reads
+ * it becomes
+ *
+ *     (SELECT * FROM hypertable UNION ALL SELECT * FROM pg_temp.orbit_cs_<id>) AS <alias or name>
+ *
+ * PostgreSQL flattens the UNION ALL into one append of the chunks and the temporary tables, so the
+ * query's predicates still prune chunks (partition bounds) and temporary tables (their CHECK
+ * constraint copies the chunk's partition constraint). Targets of INSERT/UPDATE/DELETE/MERGE are
+ * not rewritten (the session decompresses what DML touches); `COPY hypertable TO` becomes
+ * `COPY (SELECT …) TO`.
+ */
+import { deparseSync } from 'pgsql-deparser';
+import { parseSql } from '../parser.js';
+import { clone, kind, type Fields, type Node } from './ast.js';
+
+/** A hypertable whose reads are rewritten. */
+export interface ColumnstoreTable {
+  readonly id: number;
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** The temporary parent table holding the decoded rows of a hypertable's compressed chunks. */
+export function cacheParentName(hypertableId: number): string {
+  return `orbit_cs_${hypertableId}`;
+}
+
+/** Statement types whose reads are rewritten (others name tables without reading them). */
+const READING = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'ExplainStmt', 'CreateTableAsStmt', 'DeclareCursorStmt', 'PrepareStmt', 'CopyStmt']);
+
+export interface ColumnstoreRewrite {
+  /** The statement as PostgreSQL should run it. */
+  readonly sql: string;
+  /** The hypertables whose cache tables it reads. */
+  readonly tables: readonly ColumnstoreTable[];
+}
+
+/**
+ * Rewrites one statement (`type`/`node` from the parser) when it reads one of `tables` (found by
+ * `lookup(schema, name)`); undefined when it reads none.
+ */
+export function rewriteColumnstoreReads(
+  type: string,
+  node: Fields,
+  lookup: (schema: string | undefined, name: string) => ColumnstoreTable | undefined,
+): ColumnstoreRewrite | undefined {
+  if (!READING.has(type)) return undefined;
+  const ctes = new Set<string>();
+  collectCteNames(node, ctes);
+  const used = new Map<number, ColumnstoreTable>();
+  const find = (rv: Fields): ColumnstoreTable | undefined => {
+    const schema = rv.schemaname as string | undefined;
+    const name = rv.relname as string | undefined;
+    if (!name || (schema === undefined && ctes.has(name))) return undefined;
+    return lookup(schema, name);
+  };
+  const replace = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(replace);
+    if (value === null || typeof value !== 'object') return value;
+    const t = kind(value);
+    if (t === 'RangeVar') {
+      const rv = (value as Node).RangeVar as Fields;
+      const table = find(rv);
+      if (!table) return value;
+      used.set(table.id, table);
+      return { RangeSubselect: { subquery: unionWithCache(table), alias: rv.alias ?? { aliasname: rv.relname } } };
+    }
+    const out: Fields = {};
+    for (const [key, v] of Object.entries(value as Fields)) out[key] = replace(v);
+    return out;
+  };
+  let root: Fields;
+  if (type === 'CopyStmt') {
+    const rv = node.relation as Fields | undefined;
+    const table = rv && !node.is_from ? find(rv) : undefined;
+    if (!table) return undefined;
+    used.set(table.id, table);
+    // COPY hypertable [(columns)] TO …  →  COPY (SELECT columns FROM (…) AS hypertable) TO …
+    const copy = clone(node);
+    const columns = (copy.attlist as Node[] | undefined) ?? [];
+    delete copy.relation;
+    delete copy.attlist;
+    copy.query = {
+      SelectStmt: {
+        targetList: columns.length
+          ? columns.map((c) => ({ ResTarget: { val: { ColumnRef: { fields: [clone(c)] } } } }))
+          : [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }],
+        fromClause: [{ RangeSubselect: { subquery: unionWithCache(table), alias: { aliasname: rv!.relname } } }],
+        op: 'SETOP_NONE',
+      },
+    };
+    root = { CopyStmt: copy };
+  } else {
+    root = { [type]: replaceInside(type, node, replace) };
+  }
+  if (used.size === 0) return undefined;
+  return { sql: deparseSync(root as never, { pretty: false }), tables: [...used.values()] };
+}
+
+/** Copies a statement replacing its read references; DML targets (bare `relation` fields) stay. */
+function replaceInside(type: string, node: Fields, replace: (v: unknown) => unknown): Fields {
+  const out: Fields = {};
+  for (const [key, v] of Object.entries(node)) {
+    const target = key === 'relation' && (type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt');
+    out[key] = target ? clone(v) : replace(v);
+  }
+  return out;
+}
+
+function collectCteNames(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectCteNames(v, into);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const cte = (value as Node).CommonTableExpr as Fields | undefined;
+  if (cte?.ctename) into.add(cte.ctename as string);
+  for (const v of Object.values(value as Fields)) collectCteNames(v, into);
+}
+
+/** `SELECT * FROM schema.table UNION ALL SELECT * FROM pg_temp.orbit_cs_<id>`, parsed. */
+function unionWithCache(table: ColumnstoreTable): Node {
+  const sql = `SELECT * FROM ${quote(table.schema)}.${quote(table.name)} UNION ALL SELECT * FROM pg_temp.${cacheParentName(table.id)}`;
+  return { SelectStmt: parseSql(sql)[0]!.node };
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

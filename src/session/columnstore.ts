@@ -27,6 +27,7 @@ import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
+import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, quoteLiteral, simpleQuery } from './settings.js';
 
 /** What the columnstore needs from the backend. */
@@ -112,6 +113,15 @@ export class Columnstore {
   /** Loads which hypertables have the columnstore enabled (when stale). */
   async load(run: InternalRunner): Promise<void> {
     if (!this.stale) return;
+    // A failing lookup would abort the client's transaction block: ask only once the extension is there.
+    const installed = await run.sql(INSTALLED_SQL);
+    if (textRows(installed).length === 0) {
+      this.tables = new Map();
+      this.compressedChunks = new Set();
+      this.views = new Set();
+      this.stale = firstError(installed) !== undefined;
+      return;
+    }
     const out = await run.sql(METADATA_SQL);
     const error = firstError(out);
     const json = error ? undefined : jsonRows<Metadata>(out)[0];
@@ -123,9 +133,8 @@ export class Columnstore {
       list.push(t);
       this.tables.set(t.name, list);
     }
-    // Without the extension (or before CREATE EXTENSION) there is nothing to rewrite; a failed
-    // lookup (aborted transaction) is retried at the next statement.
-    this.stale = error !== undefined && !/does not exist/.test(error.M ?? '');
+    // A failed lookup (aborted transaction) is retried at the next statement.
+    this.stale = error !== undefined;
   }
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */

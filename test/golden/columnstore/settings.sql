@@ -1,6 +1,6 @@
 -- Columnstore settings (timescale_api.md §1.3, errors §3.4): ALTER TABLE … SET/RESET with TimescaleDB's
--- option names and aliases, the settings views, and what compress_chunk / decompress_chunk answer
--- while Orbit's batch store is not there yet (0A000 after TimescaleDB's own checks).
+-- option names and aliases, the settings views, and the errors tied to settings (compression itself:
+-- compression.sql).
 CREATE EXTENSION timescaledb;
 CREATE TABLE m (time timestamptz NOT NULL, device int, site text, v float8);
 SELECT create_hypertable('m', 'time');
@@ -45,12 +45,15 @@ SELECT segmentby, orderby FROM timescaledb_information.hypertable_compression_se
 ALTER TABLE m SET (timescaledb.chunk_interval = '1 day');
 SELECT time_interval FROM timescaledb_information.dimensions WHERE hypertable_name = 'm';
 
--- compress_chunk: refused with 0A000 (Orbit's batch store is not there yet); decompress_chunk of an
--- uncompressed chunk: NOTICE and NULL, or 55000 with if_compressed => false.
+-- decompress_chunk of an uncompressed chunk: NOTICE and NULL, or 55000 with if_compressed => false.
 INSERT INTO m VALUES ('2024-01-01', 1, 'a', 1);
-SELECT compress_chunk(c) FROM show_chunks('m') c;
 SELECT decompress_chunk(c) FROM show_chunks('m') c;
 SELECT decompress_chunk(c, if_compressed => false) FROM show_chunks('m') c;
+-- With a chunk in the columnstore the columnstore cannot be disabled (0A000), and nothing changed.
+SELECT compress_chunk(c) FROM show_chunks('m') c;
+ALTER TABLE m SET (timescaledb.compress = false);
+SELECT compression_enabled FROM timescaledb_information.hypertables;
+SELECT decompress_chunk(c) FROM show_chunks('m') c;
 
 -- Disable: settings gone; compress_chunk then says the columnstore is not enabled.
 ALTER TABLE m SET (timescaledb.compress = false);

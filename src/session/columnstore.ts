@@ -87,6 +87,7 @@ export class Columnstore {
   private readonly verified = new Set<number>();
   /** Requests may be waiting (a statement called compress_chunk & co.). */
   private requestsPending = true;
+  private swept = false;
 
   constructor(readonly store: ColumnStore) {}
 
@@ -202,7 +203,11 @@ export class Columnstore {
     const out = await run.sql(`SELECT to_json(r) FROM ${F}.orbit_columnstore_requests() r`);
     if (firstError(out)) return []; // no extension (or an older one): nothing to do
     const requests = jsonRows<Request>(out);
-    if (requests.length === 0) return [];
+    if (requests.length === 0) {
+      // First look after start-up: objects of compressions a crash interrupted are removed.
+      if (!this.swept) await this.sweep(run);
+      return [];
+    }
     const errors: OrbitError[] = [];
     for (const r of requests) {
       try {
@@ -223,6 +228,7 @@ export class Columnstore {
 
   /** Deletes batch objects no compressed chunk points at (crash orphans, replaced versions). */
   async sweep(run: InternalRunner): Promise<void> {
+    this.swept = true;
     const out = await run.sql(`SELECT manifest FROM _timescaledb_catalog.orbit_columnstore_chunk`);
     if (firstError(out)) return;
     await this.store.sweep(new Set(textRows(out).map((r) => r[0]!)));

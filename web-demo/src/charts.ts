@@ -87,8 +87,8 @@ export class GapfillChart extends Chart {
       axes: [{}, { label: '°C', size: 50 }],
       series: [
         {},
-        { label: 'locf', stroke: '#f3a712', width: 1.5, dash: [6, 4], value: celsius, ...(stepped ? { paths: stepped } : {}) },
-        { label: 'interpolate', stroke: '#2e86ab', width: 1.5, dash: [2, 3], value: celsius },
+        { label: 'locf', stroke: '#f3a712', width: 1.5, dash: [6, 4], points: { show: false }, value: celsius, ...(stepped ? { paths: stepped } : {}) },
+        { label: 'interpolate', stroke: '#2e86ab', width: 1.5, dash: [2, 3], points: { show: false }, value: celsius },
         { label: 'avg', stroke: '#e4572e', width: 2.5, points: { show: true, size: 4 }, value: celsius },
       ],
     };

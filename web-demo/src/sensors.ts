@@ -51,14 +51,15 @@ function reading(sensor: Sensor, atMs: number, random: () => number): number {
 /** When the backfilled history has `greenhouse` offline, relative to its end. */
 export const HISTORY_GAP = { fromMs: 150 * 60_000, toMs: 75 * 60_000 } as const;
 
-/** One reading per sensor per `stepMs` over the `spanMs` before `endMs`, minus the offline window. */
+/** One reading per sensor per `stepMs` over the `spanMs` up to `endMs`, minus the offline window. */
 export function history(endMs: number, spanMs: number, stepMs: number, seed: number): Readings {
   const random = prng(seed);
   const out: Readings = { time: [], sensor: [], value: [] };
-  const first = Math.floor((endMs - spanMs) / stepMs) * stepMs;
-  for (let t = first; t <= endMs; t += stepMs) {
+  // Whole steps, so a day of minutes is always 1441 readings per sensor, less 74 offline.
+  const last = Math.floor(endMs / stepMs) * stepMs;
+  for (let t = last - spanMs; t <= last; t += stepMs) {
     for (const sensor of SENSORS) {
-      const offline = sensor.name === 'greenhouse' && t > endMs - HISTORY_GAP.fromMs && t < endMs - HISTORY_GAP.toMs;
+      const offline = sensor.name === 'greenhouse' && t > last - HISTORY_GAP.fromMs && t < last - HISTORY_GAP.toMs;
       if (offline) continue;
       out.time.push(new Date(t));
       out.sensor.push(sensor.name);

@@ -44,8 +44,9 @@ async function openDatabase(): Promise<{ dataDir: string; proxy: boolean }> {
   for (const [i, dataDir] of candidates.entries()) {
     try {
       // templateUrl is resolved against the worker's URL and fetched only for a new database.
-      // lockWaitMs: after a reload the old page's worker may still hold the database for a moment.
-      const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 10_000 });
+      // lockWaitMs: after a reload the old page's worker may hold the database for a moment; a second
+      // tab waits this long before it proxies to the owner, so it is kept short.
+      const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 4000 });
       return { dataDir, proxy };
     } catch (err) {
       const unsupported = err instanceof OrbitClientError && err.code === '0A000';

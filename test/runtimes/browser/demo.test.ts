@@ -248,4 +248,26 @@ describe('web demo in headless Chromium', () => {
     await page.waitForFunction((n) => document.getElementById('stat-rows')?.dataset.value === String(n), before + 250, { timeout: 30_000 });
     expect(pageErrors).toEqual([]);
   }, 300_000);
+
+  it('shares the database with a second tab, through the tab that owns it', async () => {
+    const owner = await rowCount(page);
+    const second = await openDemo();
+    expect(second.newDatabase).toBe(false);
+    expect(await second.page.locator('#stat-storage').textContent()).toContain('through the tab that owns it');
+    expect(await rowCount(second.page)).toBe(owner);
+    await second.page.close();
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('runs on IndexedDB as well (storage=idb), from the template too', async () => {
+    const idb = await chrome!.browser.contexts()[0]!.newPage();
+    idb.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
+    await idb.goto(`${server!.origin}${DEMO_PATH}&storage=idb`);
+    const ready = await waitReady(idb);
+    console.log(`demo on IndexedDB, new database from the template: ready ${Math.round(ready.readyMs)} ms after navigation (open ${Math.round(ready.openMs)} ms)`);
+    expect(ready).toMatchObject({ newDatabase: true, dataDir: 'idb://orbit-demo' });
+    expect(await rowCount(idb)).toBe(4 * 1441 - 74);
+    await idb.close();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 });

@@ -98,7 +98,13 @@ export async function serveDemo(dir: string, options: { host?: string; port?: nu
     };
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, path, 'method not allowed');
-    const file = resolve(root, `.${decodeURIComponent(path === '/' ? '/index.html' : path)}`);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path === '/' ? '/index.html' : path);
+    } catch {
+      return reply(400, path, 'bad request');
+    }
+    const file = resolve(root, `.${decoded}`);
     if (!file.startsWith(root + sep)) return reply(404, path, 'not found');
     stat(file).then(
       (s) => {

@@ -130,7 +130,9 @@ function setUpCsvImport(refresh: () => void): void {
   const input = byId<HTMLInputElement>('csv-file');
   const out = byId('csv-status');
   const sample = byId<HTMLAnchorElement>('csv-sample');
+  // Made on click, so its times end now; the link follows the new href (activation reads it after the handler).
   sample.addEventListener('click', () => {
+    if (sample.href.startsWith('blob:')) URL.revokeObjectURL(sample.href);
     sample.href = URL.createObjectURL(new Blob([sampleCsv()], { type: 'text/csv' }));
   });
   input.addEventListener('change', async () => {

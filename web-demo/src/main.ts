@@ -37,23 +37,44 @@ function setStatus(state: 'opening' | 'ready' | 'error', text: string): void {
  * OPFS first (random-access, the data need not fit in memory), IndexedDB where the worker has no
  * OPFS sync access handles: browser.ts answers 0A000 (feature_not_supported) for that.
  */
-async function openDatabase(): Promise<{ dataDir: string; proxy: boolean }> {
+async function openDatabase(): Promise<{ dataDir: string; proxy: boolean; attempts: number }> {
   const choice = params.get('storage');
   const candidates =
     choice === 'idb' ? [`idb://${DB_NAME}`] : choice === 'memory' ? ['memory://'] : [`opfs-ahp://${DB_NAME}`, `idb://${DB_NAME}`];
   for (const [i, dataDir] of candidates.entries()) {
     try {
-      // templateUrl is resolved against the worker's URL and fetched only for a new database.
-      // lockWaitMs: after a reload the old page's worker may hold the database for a moment; a second
-      // tab waits this long before it proxies to the owner, so it is kept short.
-      const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 4000 });
-      return { dataDir, proxy };
+      return await openWithRetry(dataDir);
     } catch (err) {
       const unsupported = err instanceof OrbitClientError && err.code === '0A000';
       if (!unsupported || i === candidates.length - 1) throw err;
     }
   }
   throw new Error('no storage to open');
+}
+
+/**
+ * After a reload, Chromium can grant the new worker the database lock while the old page's worker
+ * still holds OPFS access handles on some of PGlite's files for a moment (seen in the demo test:
+ * NoModificationAllowedError in PGlite's init, which it logs and skips, then the open fails with
+ * 58030). A fresh worker a moment later opens cleanly; the failed one is ended first so it holds no
+ * handles of its own.
+ */
+async function openWithRetry(dataDir: string): Promise<{ dataDir: string; proxy: boolean; attempts: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // templateUrl is resolved against the worker's URL and fetched only for a new database.
+      // lockWaitMs: after a reload the old page's worker may hold the database for a moment; a second
+      // tab waits this long before it proxies to the owner, so it is kept short.
+      const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 4000 });
+      return { dataDir, proxy, attempts: attempt };
+    } catch (err) {
+      const busy = err instanceof OrbitClientError && err.code === '58030' && dataDir.startsWith('opfs-ahp://');
+      if (!busy || attempt === 3) throw err;
+      setStatus('opening', `Waiting for the previous page to let go of the database (attempt ${attempt + 1})…`);
+      db.restart();
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
 }
 
 function insertReadings(r: Readings): Promise<unknown> {
@@ -230,12 +251,12 @@ class Refresher {
 async function boot(): Promise<void> {
   setStatus('opening', 'Opening the database in a worker…');
   const t0 = performance.now();
-  const { dataDir, proxy } = await openDatabase();
+  const { dataDir, proxy, attempts } = await openDatabase();
   const openMs = performance.now() - t0;
   const created = await prepareSchema();
   // From navigation start: page, worker and WASM loads, template copy (new databases), schema, history.
   const readyMs = performance.now();
-  Object.assign(status.dataset, { openMs: openMs.toFixed(0), readyMs: readyMs.toFixed(0), newDatabase: String(created), dataDir });
+  Object.assign(status.dataset, { openMs: openMs.toFixed(0), readyMs: readyMs.toFixed(0), newDatabase: String(created), dataDir, attempts: String(attempts) });
   byId('stat-storage').textContent = `${dataDir}${proxy ? ' (through the tab that owns it)' : ''}`;
   byId('stat-start').textContent = `${(readyMs / 1000).toFixed(1)} s (open ${(openMs / 1000).toFixed(1)} s${created ? ', new database from the shipped template' : ''})`;
 

@@ -31,23 +31,39 @@ export class OrbitClientError extends Error {
 }
 
 export class OrbitClient {
-  private readonly worker: Worker;
+  private worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, (response: WorkerResponse) => void>();
 
-  constructor(workerUrl: string) {
-    this.worker = new Worker(workerUrl, { type: 'module' });
-    this.worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
+  constructor(private readonly workerUrl: string) {
+    this.worker = this.start();
+  }
+
+  /**
+   * Ends the worker (and whatever its database held: PGlite's OPFS access handles, the lock) and
+   * starts a new one; requests still pending fail with 57P01 (admin_shutdown).
+   */
+  restart(): void {
+    this.worker.terminate();
+    this.failPending('57P01', 'the database worker was restarted');
+    this.worker = this.start();
+  }
+
+  private start(): Worker {
+    const worker = new Worker(this.workerUrl, { type: 'module' });
+    worker.onmessage = (event: MessageEvent<WorkerResponse>) => {
       const settle = this.pending.get(event.data.id);
       this.pending.delete(event.data.id);
       settle?.(event.data);
     };
     // A worker that fails to load (a missing bundle) never answers: fail every pending request.
-    this.worker.onerror = (event) => {
-      const response = { ok: false, error: { code: 'XX000', message: `the database worker failed: ${event.message}` } } as const;
-      for (const [id, settle] of this.pending) settle({ id, type: 'query', ...response });
-      this.pending.clear();
-    };
+    worker.onerror = (event) => this.failPending('XX000', `the database worker failed: ${event.message}`);
+    return worker;
+  }
+
+  private failPending(code: string, message: string): void {
+    for (const [id, settle] of this.pending) settle({ id, type: 'query', ok: false, error: { code, message } });
+    this.pending.clear();
   }
 
   open(options: OpenOptions): Promise<WorkerResults['open']> {

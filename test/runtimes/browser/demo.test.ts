@@ -26,6 +26,8 @@ interface Ready {
   readonly openMs: number;
   readonly newDatabase: boolean;
   readonly dataDir: string;
+  /** Opens it took (main.ts retries while a reloaded page's old worker still holds OPFS handles). */
+  readonly attempts: number;
 }
 
 interface ConsoleAnswer {
@@ -71,6 +73,7 @@ describe('web demo in headless Chromium', () => {
       openMs: Number(status.openMs),
       newDatabase: status.newDatabase === 'true',
       dataDir: status.dataDir ?? '',
+      attempts: Number(status.attempts),
     };
   }
 
@@ -228,7 +231,7 @@ describe('web demo in headless Chromium', () => {
     // A reload: the worker dies with the page, without a close.
     await page.reload();
     let ready = await waitReady(page);
-    console.log(`demo after a reload: ready ${Math.round(ready.readyMs)} ms after navigation (open ${Math.round(ready.openMs)} ms)`);
+    console.log(`demo after a reload: ready ${Math.round(ready.readyMs)} ms after navigation (open ${Math.round(ready.openMs)} ms, ${ready.attempts} attempt(s))`);
     expect(ready.newDatabase).toBe(false);
     expect(await rowCount(page)).toBe(before);
 
@@ -240,7 +243,7 @@ describe('web demo in headless Chromium', () => {
     const logBefore = server!.log.length;
     ready = await openDemo();
     page = ready.page;
-    console.log(`demo after a killed browser: ready ${Math.round(ready.readyMs)} ms after navigation (open ${Math.round(ready.openMs)} ms)`);
+    console.log(`demo after a killed browser: ready ${Math.round(ready.readyMs)} ms after navigation (open ${Math.round(ready.openMs)} ms, ${ready.attempts} attempt(s))`);
     expect(ready.newDatabase).toBe(false);
     expect(await rowCount(page)).toBe(before + 250);
     // The stored database was reopened, not recreated from the template.

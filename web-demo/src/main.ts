@@ -69,7 +69,8 @@ async function openWithRetry(dataDir: string): Promise<{ dataDir: string; proxy:
       return { dataDir, proxy, attempts: attempt };
     } catch (err) {
       const busy = err instanceof OrbitClientError && err.code === '58030' && dataDir.startsWith('opfs-ahp://');
-      if (!busy || attempt === 3) throw err;
+      // Five attempts, 1 + 2 + 3 + 4 s apart: the ended worker's handles are released asynchronously too.
+      if (!busy || attempt === 5) throw err;
       setStatus('opening', `Waiting for the previous page to let go of the database (attempt ${attempt + 1})…`);
       db.restart();
       await new Promise((r) => setTimeout(r, 1000 * attempt));

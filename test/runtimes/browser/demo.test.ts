@@ -252,6 +252,43 @@ describe('web demo in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 300_000);
 
+  it('opens again in a fresh worker when PGlite finds one of its files still held (as after some reloads)', async () => {
+    const before = await rowCount(page);
+    await page.close();
+    // Another page of the origin holds pg_control's OPFS file with a writable stream, which blocks
+    // sync access handles exactly as a dying worker's handle does; aborting it leaves the file as it was.
+    const holder = await chrome!.browser.contexts()[0]!.newPage();
+    await holder.goto(`${server!.origin}/style.css`);
+    await holder.evaluate(async () => {
+      const pgdata = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('orbit-demo')).getDirectoryHandle('pgdata');
+      const state = JSON.parse((await (await (await pgdata.getFileHandle('state.txt')).getFile()).text()).split('\n')[0]!);
+      const file = await (await pgdata.getDirectoryHandle('data')).getFileHandle(state.root.children.global.children.pg_control.backingFilename);
+      // The closed page's worker may itself still hold the file for a moment.
+      for (let waited = 0; ; waited += 100) {
+        try {
+          (window as unknown as { held: FileSystemWritableFileStream }).held = await file.createWritable({ keepExistingData: true });
+          return;
+        } catch (err) {
+          if (waited > 10_000) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    });
+    const demo = await chrome!.browser.contexts()[0]!.newPage();
+    demo.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
+    await demo.goto(`${server!.origin}${DEMO_PATH}`);
+    await demo.waitForFunction(() => document.getElementById('status')?.textContent?.includes('attempt 2'), null, { timeout: 120_000 });
+    await holder.evaluate(() => (window as unknown as { held: FileSystemWritableFileStream }).held.abort());
+    await holder.close();
+    const ready = await waitReady(demo);
+    console.log(`demo with a held file: ready after ${ready.attempts} attempts, ${Math.round(ready.readyMs)} ms after navigation`);
+    expect(ready.attempts).toBeGreaterThanOrEqual(2);
+    expect(ready.newDatabase).toBe(false);
+    page = demo;
+    expect(await rowCount(page)).toBe(before);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
   it('shares the database with a second tab, through the tab that owns it', async () => {
     const owner = await rowCount(page);
     const second = await openDemo();

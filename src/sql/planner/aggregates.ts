@@ -1,0 +1,430 @@
+/**
+ * @module sql/planner/aggregates
+ * Aggregate pushdown for hypertables with chunks in the columnstore (ARCHITECTURE.md, "Planner").
+ *
+ * A SELECT that aggregates one hypertable by `time_bucket(fixed width, time)` and segmentby columns,
+ * filtered by comparisons on the time column and `=`/`IN` on segmentby columns, is split in two:
+ * the compressed chunks' partial aggregates are computed by the kernels over the batches
+ * (columnstore/kernels), the rowstore rows' partials by PostgreSQL with the same GROUP BY, and the
+ * query itself then runs in PostgreSQL over the union of both partial sets:
+ *
+ *     SELECT <targets, aggregates replaced by merges> FROM (
+ *         SELECT <group exprs> AS g1…, <partials> AS a1… FROM <hypertable> WHERE <where> GROUP BY 1…
+ *       UNION ALL
+ *         VALUES (<kernel partials>), …
+ *     ) AS __orbit_partials GROUP BY g1… HAVING … ORDER BY … LIMIT …
+ *
+ * so projection, HAVING, ORDER BY, LIMIT, result types and output formats are PostgreSQL's own.
+ * Merges are exact for counts, integer sums, min/max and first/last; float sums add in a different
+ * order than a scan would (as PostgreSQL's own parallel plans do). Anything else: undefined, and the
+ * statement takes the general path (session/columnstore.ts).
+ */
+import { deparseSync } from 'pgsql-deparser';
+import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';
+import { parseSql } from '../parser.js';
+import { clone, colNames, fingerprint, funcName, kind, type Fields, type Node } from '../rewrite/ast.js';
+
+/** A column of the hypertable: its name, `format_type` spelling and pg_type name. */
+export interface PlannerColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly typname: string;
+}
+
+/** What the planner knows of a hypertable with chunks in the columnstore. */
+export interface PlannerTable {
+  readonly id: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly timeColumn: string;
+  readonly segmentBy: readonly string[];
+  readonly columns: readonly PlannerColumn[];
+}
+
+/** A comparison constant, evaluated by PostgreSQL before the kernels run (session's settings apply). */
+export type ConstantFilter =
+  | { readonly column: string; readonly op: '<' | '<=' | '>' | '>=' | '='; readonly sql: string }
+  | { readonly column: string; readonly op: 'in'; readonly sql: readonly string[] };
+
+export interface AggregatePlan {
+  readonly table: PlannerTable;
+  /** time_bucket's width (SQL of an interval), when grouping by a bucket. */
+  readonly bucketWidthSql?: string;
+  /** GROUP BY items in order: the bucket or a segmentby column. */
+  readonly groups: ReadonlyArray<{ readonly kind: 'bucket' } | { readonly kind: 'column'; readonly column: PlannerColumn }>;
+  readonly filters: readonly ConstantFilter[];
+  readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
+  /**
+   * The statement to run, given the kernels' partial rows as SQL row constructors (`(v1, v2, …)`,
+   * values cast to `partialTypes`, in the order g1…, then each aggregate's partial columns).
+   */
+  finalSql(kernelRows: readonly string[]): string;
+}
+
+const SUMMABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8']);
+const ORDERABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
+const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']);
+const COMPARISONS: Record<string, { op: '<' | '<=' | '>' | '>=' | '='; flipped: '<' | '<=' | '>' | '>=' | '=' }> = {
+  '<': { op: '<', flipped: '>' },
+  '<=': { op: '<=', flipped: '>=' },
+  '>': { op: '>', flipped: '<' },
+  '>=': { op: '>=', flipped: '<=' },
+  '=': { op: '=', flipped: '=' },
+};
+
+const deparse = (node: Node): string => deparseSync(node as never, { pretty: false });
+
+/** The plan for a statement, or undefined when it is not an aggregate the kernels can take. */
+export function planAggregate(type: string, node: Fields, lookup: (schema: string | undefined, name: string) => PlannerTable | undefined): AggregatePlan | undefined {
+  if (type !== 'SelectStmt') return undefined;
+  const s = node;
+  if ((s.op && s.op !== 'SETOP_NONE') || s.withClause || s.distinctClause || s.windowClause || s.lockingClause || s.intoClause || s.valuesLists) return undefined;
+  const from = s.fromClause as Node[] | undefined;
+  if (from?.length !== 1 || kind(from[0]) !== 'RangeVar') return undefined;
+  const rv = from[0]!.RangeVar as Fields;
+  if (rv.inh === false) return undefined;
+  const table = lookup(rv.schemaname as string | undefined, rv.relname as string);
+  if (!table) return undefined;
+  const alias = ((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? table.name;
+  if ((rv.alias as Fields | undefined)?.colnames) return undefined;
+  const columnOf = (n: unknown): PlannerColumn | undefined => {
+    const names = colNames(n);
+    if (!names || names.length > 2 || (names.length === 2 && names[0] !== alias)) return undefined;
+    return table.columns.find((c) => c.name === names[names.length - 1]);
+  };
+
+  // WHERE: ANDed comparisons of the time column with constants, = / IN on segmentby columns.
+  const filters: ConstantFilter[] = [];
+  for (const conjunct of conjuncts(s.whereClause as Node | undefined)) {
+    const f = filterOf(conjunct, columnOf, table);
+    if (!f) return undefined;
+    filters.push(...f);
+  }
+
+  // GROUP BY: ordinals and output names resolve to the target list, as PostgreSQL resolves them.
+  const targets = (s.targetList as Node[]).map((t) => t.ResTarget as Fields);
+  if (targets.some((t) => kind(t.val) === 'ColumnRef' && (t.val as Node).ColumnRef && (((t.val as Node).ColumnRef as Fields).fields as Node[]).some((f) => kind(f) === 'A_Star'))) return undefined;
+  const groupExprs: Node[] = [];
+  for (const g of (s.groupClause as Node[] | undefined) ?? []) {
+    const ordinal = (g as Node).A_Const ? Number(((g.A_Const as Fields).ival as Fields | undefined)?.ival ?? NaN) : NaN;
+    if (!Number.isNaN(ordinal)) {
+      const t = targets[ordinal - 1];
+      if (!t) return undefined;
+      groupExprs.push(t.val as Node);
+      continue;
+    }
+    const names = colNames(g);
+    if (names?.length === 1 && !table.columns.some((c) => c.name === names[0])) {
+      const t = targets.find((x) => x.name === names[0]);
+      if (!t) return undefined;
+      groupExprs.push(t.val as Node);
+      continue;
+    }
+    groupExprs.push(g);
+  }
+  let bucketWidthSql: string | undefined;
+  const groups: Array<{ kind: 'bucket' } | { kind: 'column'; column: PlannerColumn }> = [];
+  for (const g of groupExprs) {
+    const column = columnOf(g);
+    if (column && table.segmentBy.includes(column.name)) {
+      groups.push({ kind: 'column', column });
+      continue;
+    }
+    if (funcName(g) === 'time_bucket' && bucketWidthSql === undefined) {
+      const call = g.FuncCall as Fields;
+      const args = call.args as Node[];
+      if (args.length !== 2 || call.agg_star || call.agg_distinct || columnOf(args[1])?.name !== table.timeColumn || !isConstant(args[0]!)) return undefined;
+      bucketWidthSql = deparseExpr(args[0]!);
+      groups.push({ kind: 'bucket' });
+      continue;
+    }
+    return undefined;
+  }
+  if (new Set(groupExprs.map(fingerprint)).size !== groupExprs.length) return undefined;
+
+  // Aggregates in the target list, HAVING and ORDER BY.
+  const aggregates: Array<AggregateCall & { resultType: string; partialTypes: string[]; node: Node }> = [];
+  const timeType = table.columns.find((c) => c.name === table.timeColumn)!.type;
+  const findAggregates = (n: unknown): boolean => {
+    let ok = true;
+    visit(n, (x) => {
+      if (kind(x) === 'SubLink' || kind(x) === 'WindowDef') ok = false;
+      const name = funcName(x);
+      if (!name || !AGGREGATES.has(name)) return true;
+      const call = x.FuncCall as Fields;
+      if (call.over || call.agg_distinct || call.agg_filter || call.agg_order || call.agg_within_group || (call.funcname as Node[]).length > 1) {
+        ok = false;
+        return false;
+      }
+      const a = aggregateOf(name as AggregateFn, call, columnOf, table, timeType);
+      if (!a) ok = false;
+      else if (!aggregates.some((y) => fingerprint(y.node) === fingerprint(x))) aggregates.push({ ...a, node: x });
+      return false;
+    });
+    return ok;
+  };
+  const sortBy = (s.sortClause as Node[] | undefined) ?? [];
+  if (!targets.every((t) => findAggregates(t.val)) || !findAggregates(s.havingClause) || !sortBy.every((o) => findAggregates(o))) return undefined;
+  if (aggregates.length === 0 && groups.length === 0) return undefined;
+
+  // The final statement over the partials: group expressions and aggregates replaced.
+  const groupFps = groupExprs.map(fingerprint);
+  const aggFps = aggregates.map((a) => fingerprint(a.node));
+  const aggColumns = aggregates.map((_, i) => partialNames(aggregates[i]!.fn, i));
+  let leftover = false;
+  const replace = (n: unknown): unknown =>
+    rewriteNode(n, (x) => {
+      const g = groupFps.indexOf(fingerprint(x));
+      if (g >= 0) return colRef(`g${g + 1}`);
+      const a = aggFps.indexOf(fingerprint(x));
+      if (a >= 0) return mergeExpr(aggregates[a]!, aggColumns[a]!);
+      if (kind(x) === 'ColumnRef') {
+        // An output name in ORDER BY stays; a column that is not grouped would be an error in PostgreSQL.
+        leftover = true;
+      }
+      return undefined;
+    });
+  const finalTargets = targets.map((t) => ({ ResTarget: { ...t, name: t.name ?? outputName(t.val as Node), val: replace(t.val) } }));
+  if (leftover) return undefined;
+  const finalSort = sortBy.map((o) => {
+    const by = (o.SortBy as Fields).node as Node;
+    const names = colNames(by);
+    // ORDER BY an output name or ordinal refers to the final target list: keep it.
+    if ((names?.length === 1 && targets.some((t) => (t.name ?? outputName(t.val as Node)) === names[0]) && !table.columns.some((c) => c.name === names[0])) || kind(by) === 'A_Const') {
+      return clone(o);
+    }
+    return { SortBy: { ...(o.SortBy as Fields), node: replace(by) } };
+  });
+  const finalHaving = s.havingClause ? replace(s.havingClause) : undefined;
+  if (leftover) return undefined;
+
+  const partialTypes = [
+    ...groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)),
+    ...aggregates.flatMap((a) => a.partialTypes),
+  ];
+  const partialColumnNames = [...groups.map((_, i) => `g${i + 1}`), ...aggColumns.flat()];
+  const rowstoreTargets = [
+    ...groupExprs.map((g, i) => `${deparseExpr(g)} AS g${i + 1}`),
+    ...aggregates.flatMap((a, i) => partialSql(a, aggColumns[i]!, alias)),
+  ];
+  const whereSql = s.whereClause ? ` WHERE ${deparseExpr(s.whereClause as Node)}` : '';
+  const groupBySql = groups.length > 0 ? ` GROUP BY ${groups.map((_, i) => i + 1).join(', ')}` : '';
+  const rowstore = `SELECT ${rowstoreTargets.join(', ')} FROM ${quote(table.schema)}.${quote(table.name)} AS ${quote(alias)}${whereSql}${groupBySql}`;
+
+  return {
+    table,
+    ...(bucketWidthSql !== undefined ? { bucketWidthSql } : {}),
+    groups,
+    filters,
+    aggregates: aggregates.map(({ node: _node, ...a }) => a),
+    finalSql(kernelRows) {
+      const union = kernelRows.length > 0 ? `${rowstore} UNION ALL VALUES ${kernelRows.join(', ')}` : rowstore;
+      const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
+      const final: Fields = {
+        ...template,
+        targetList: finalTargets,
+        ...(groups.length > 0 ? { groupClause: groups.map((_, i) => colRef(`g${i + 1}`)) } : {}),
+        ...(finalHaving ? { havingClause: finalHaving } : {}),
+        ...(finalSort.length > 0 ? { sortClause: finalSort } : {}),
+        ...(s.limitCount ? { limitCount: clone(s.limitCount), limitOption: s.limitOption } : {}),
+        ...(s.limitOffset ? { limitOffset: clone(s.limitOffset) } : {}),
+      };
+      return deparse({ SelectStmt: final });
+    },
+  };
+}
+
+function conjuncts(n: Node | undefined): Node[] {
+  if (!n) return [];
+  const b = n.BoolExpr as Fields | undefined;
+  if (b?.boolop === 'AND_EXPR') return (b.args as Node[]).flatMap(conjuncts);
+  return [n];
+}
+
+function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined, table: PlannerTable): ConstantFilter[] | undefined {
+  const e = n.A_Expr as Fields | undefined;
+  if (!e) return undefined;
+  const name = ((e.name as Node[] | undefined)?.[0]?.String as Fields | undefined)?.sval as string | undefined;
+  const left = e.lexpr as Node;
+  const right = e.rexpr as Node;
+  if (e.kind === 'AEXPR_OP' && name && COMPARISONS[name]) {
+    let column = columnOf(left);
+    let other = right;
+    let op = COMPARISONS[name]!.op;
+    if (!column) {
+      column = columnOf(right);
+      other = left;
+      op = COMPARISONS[name]!.flipped;
+    }
+    if (!column || !isConstant(other)) return undefined;
+    if (column.name === table.timeColumn) return [{ column: column.name, op, sql: deparseExpr(other) }];
+    if (op === '=' && table.segmentBy.includes(column.name)) return [{ column: column.name, op, sql: deparseExpr(other) }];
+    return undefined;
+  }
+  if (e.kind === 'AEXPR_IN' && name === '=') {
+    const column = columnOf(left);
+    const list = right as unknown as Node[];
+    if (!column || !table.segmentBy.includes(column.name) || !Array.isArray(list) || !list.every(isConstant)) return undefined;
+    return [{ column: column.name, op: 'in', sql: list.map(deparseExpr) }];
+  }
+  if (e.kind === 'AEXPR_BETWEEN') {
+    const column = columnOf(left);
+    const [lo, hi] = right as unknown as Node[];
+    if (!column || column.name !== table.timeColumn || !lo || !hi || !isConstant(lo) || !isConstant(hi)) return undefined;
+    return [
+      { column: column.name, op: '>=', sql: deparseExpr(lo) },
+      { column: column.name, op: '<=', sql: deparseExpr(hi) },
+    ];
+  }
+  return undefined;
+}
+
+function aggregateOf(
+  fn: AggregateFn,
+  call: Fields,
+  columnOf: (n: unknown) => PlannerColumn | undefined,
+  table: PlannerTable,
+  timeType: string,
+): (AggregateCall & { resultType: string; partialTypes: string[] }) | undefined {
+  const args = (call.args as Node[] | undefined) ?? [];
+  if (call.agg_star) return fn === 'count' && args.length === 0 ? { fn, resultType: 'int8', partialTypes: ['int8'] } : undefined;
+  const column = args[0] ? columnOf(args[0]) : undefined;
+  if (!column) return undefined;
+  const t = column.typname;
+  switch (fn) {
+    case 'count':
+      return args.length === 1 ? { fn, column: column.name, resultType: 'int8', partialTypes: ['int8'] } : undefined;
+    case 'sum': {
+      if (args.length !== 1 || !SUMMABLE.has(t)) return undefined;
+      const type = t === 'int2' || t === 'int4' ? 'int8' : t === 'int8' ? 'numeric' : t;
+      return { fn, column: column.name, resultType: type, partialTypes: [type] };
+    }
+    case 'avg': {
+      if (args.length !== 1 || !SUMMABLE.has(t)) return undefined;
+      const sum = t === 'int2' || t === 'int4' ? 'int8' : t === 'int8' ? 'numeric' : 'float8';
+      return { fn, column: column.name, resultType: t.startsWith('float') ? 'float8' : 'numeric', partialTypes: [sum, 'int8'] };
+    }
+    case 'min':
+    case 'max':
+      return args.length === 1 && ORDERABLE.has(t) ? { fn, column: column.name, resultType: column.type, partialTypes: [column.type] } : undefined;
+    case 'first':
+    case 'last': {
+      const by = args[1] ? columnOf(args[1]) : undefined;
+      if (args.length !== 2 || !by || by.name !== table.timeColumn) return undefined;
+      return { fn, column: column.name, by: by.name, resultType: column.type, partialTypes: [column.type, timeType] };
+    }
+  }
+}
+
+function partialNames(fn: AggregateFn, i: number): string[] {
+  return fn === 'avg' ? [`a${i + 1}_s`, `a${i + 1}_c`] : fn === 'first' || fn === 'last' ? [`a${i + 1}_v`, `a${i + 1}_t`] : [`a${i + 1}`];
+}
+
+/** The rowstore side's partial columns of one aggregate. */
+function partialSql(a: AggregateCall, names: string[], alias: string): string[] {
+  const col = a.column ? `${quote(alias)}.${quote(a.column)}` : '';
+  switch (a.fn) {
+    case 'count':
+      return [`count(${col || '*'}) AS ${names[0]}`];
+    case 'sum':
+    case 'min':
+    case 'max':
+      return [`${a.fn}(${col}) AS ${names[0]}`];
+    case 'avg':
+      return [`sum(${col}) AS ${names[0]}`, `count(${col}) AS ${names[1]}`];
+    case 'first':
+    case 'last': {
+      const by = `${quote(alias)}.${quote(a.by!)}`;
+      return [`${a.fn}(${col}, ${by}) AS ${names[0]}`, `${a.fn === 'first' ? 'min' : 'max'}(${by}) AS ${names[1]}`];
+    }
+  }
+}
+
+/** What replaces an aggregate call in the final statement. */
+function mergeExpr(a: AggregateCall & { resultType: string }, names: string[]): Node {
+  const [x, y] = names.map(quote);
+  const sql = (() => {
+    switch (a.fn) {
+      case 'count':
+        return `coalesce(sum(${x}), 0)::int8`;
+      case 'sum':
+        return `sum(${x})::${a.resultType}`;
+      case 'min':
+      case 'max':
+        return `${a.fn}(${x})`;
+      case 'avg':
+        return a.resultType === 'float8' ? `sum(${x}) / nullif(sum(${y}), 0)::float8` : `sum(${x})::numeric / nullif(sum(${y}), 0)::numeric`;
+      case 'first':
+      case 'last':
+        return `${a.fn}(${x}, ${y})`;
+    }
+  })();
+  return ((parseSql(`SELECT ${sql}`)[0]!.node.targetList as Node[])[0]!.ResTarget as Fields).val as Node;
+}
+
+/** PostgreSQL's name for an unnamed output column (FigureColname), for the expressions kept. */
+function outputName(val: Node): string {
+  const call = funcName(val);
+  if (call) return call;
+  const names = colNames(val);
+  if (names) return names[names.length - 1]!;
+  const cast = val.TypeCast as Fields | undefined;
+  if (cast) {
+    const inner = outputName(cast.arg as Node);
+    if (inner !== '?column?') return inner;
+    const typeNames = ((cast.typeName as Fields).names as Node[]).map((n) => (n.String as Fields).sval as string);
+    return typeNames[typeNames.length - 1]!;
+  }
+  return '?column?';
+}
+
+/** No column references, subqueries, aggregates or parameters: PostgreSQL can evaluate it up front. */
+function isConstant(n: Node): boolean {
+  let ok = true;
+  visit(n, (x) => {
+    const k = kind(x);
+    if (k === 'ColumnRef' || k === 'SubLink' || k === 'ParamRef' || (k === 'FuncCall' && AGGREGATES.has(funcName(x) ?? ''))) ok = false;
+    return ok;
+  });
+  return ok;
+}
+
+function deparseExpr(n: Node): string {
+  const select = deparse({ SelectStmt: { targetList: [{ ResTarget: { val: clone(n) } }], op: 'SETOP_NONE' } });
+  return select.replace(/^SELECT /, '');
+}
+
+function colRef(name: string): Node {
+  return { ColumnRef: { fields: [{ String: { sval: name } }] } };
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Visits nodes (including inside SubLinks); `fn` returning false stops below that node. */
+function visit(n: unknown, fn: (x: Node) => boolean | void): void {
+  if (Array.isArray(n)) {
+    for (const x of n) visit(x, fn);
+    return;
+  }
+  if (n === null || typeof n !== 'object') return;
+  const k = kind(n);
+  if (k !== undefined && fn(n as Node) === false) return;
+  for (const v of Object.values(k !== undefined ? ((n as Node)[k] as Fields) : (n as Fields))) visit(v, fn);
+}
+
+/** Copies `n`, replacing nodes for which `fn` returns a value. */
+function rewriteNode(n: unknown, fn: (x: Node) => unknown): unknown {
+  if (Array.isArray(n)) return n.map((x) => rewriteNode(x, fn));
+  if (n === null || typeof n !== 'object') return n;
+  const k = kind(n);
+  if (k !== undefined) {
+    const r = fn(n as Node);
+    if (r !== undefined) return r;
+    return { [k]: rewriteNode((n as Node)[k], fn) };
+  }
+  const out: Fields = {};
+  for (const [key, v] of Object.entries(n as Fields)) out[key] = rewriteNode(v, fn);
+  return out;
+}

@@ -67,10 +67,22 @@ export function bucketize(n: i32, hasSelection: bool, hasBucket: bool): i32 {
   let next = 0;
   let lastBucket: i64 = 0;
   let lastSlot = -1;
+  let lastFinite = false;
   for (let i = 0; i < n; i++) {
     const t = load<i64>(times + (<usize>i << 3));
     if (t < lo || t > hi || (hasSelection && !bit(selection, i))) {
       store<i32>(slots + (<usize>i << 2), -1);
+      continue;
+    }
+    // Sorted batches put runs of rows in one bucket: a row within [lastBucket, lastBucket + width)
+    // of a finite last bucket is in it (unsigned difference: no overflow), without a division.
+    if (
+      lastFinite && t >= lastBucket && <u64>(t - lastBucket) < <u64>width && t != INT64_MAX &&
+      !(shift < 0 && t > INT64_MAX + shift)
+    ) {
+      store<i32>(slots + (<usize>i << 2), lastSlot);
+      const p = slotRows + (<usize>lastSlot << 2);
+      store<i32>(p, load<i32>(p) + 1);
       continue;
     }
     let b: i64 = 0;
@@ -87,6 +99,7 @@ export function bucketize(n: i32, hasSelection: bool, hasBucket: bool): i32 {
       if (s == next) next++;
       lastBucket = b;
       lastSlot = s;
+      lastFinite = hasBucket && b != INT64_MIN && b != INT64_MAX;
     }
     store<i32>(slots + (<usize>i << 2), s);
     const p = slotRows + (<usize>s << 2);

@@ -22,7 +22,7 @@ import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
 import type { KernelBackend, KernelValues, SlotTable, ValueAggregates, FirstLast } from './backend.js';
 import { bucketOf } from './reference.js';
-import { emptyPartials, groupOf, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
+import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
 import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
 
 const INT64_MIN = -(1n << 63n);
@@ -132,9 +132,9 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, store: ColumnStore,
       perColumn.set(a.column, kernels.aggregate(kernelValues(c), c.nulls));
     }
   }
-  const types = r.groupBy.map((g) => g.type);
+  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
   for (let s = 0; s < table.slots; s++) {
-    const g = groupOf(p, types, key, r.bucket ? table.buckets[s]! : null);
+    const g = groupOf(p, prefix, key, r.bucket ? table.buckets[s]! : null);
     aggs.forEach((a, i) => {
       const by = a.by ? (column(a.by).values as BigInt64Array) : undefined;
       const value = a.fn === 'first' || a.fn === 'last' ? column(a.column!) : undefined;
@@ -181,7 +181,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
       const first = r.bucket ? bucketOf(tmin, r.bucket.width, shift) : null;
       const states = first === null || bucketOf(tmax, r.bucket!.width, shift) === first ? r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!)) : null;
       if (states && states.every((s) => s !== null)) {
-        const g = groupOf(p, types, key, first);
+        const g = groupOf(p, keyPrefix(types, key), key, first);
         states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
         p.stats.fromManifest++;
         continue;

@@ -46,7 +46,7 @@ export interface PartialStats {
   decoded: number;
 }
 
-/** Partial results of one or more chunks, keyed by group (see `groupKey`). */
+/** Partial results of one or more chunks, keyed by group (`keyPrefix` of the groupBy values, then `@bucket`). */
 export interface Partials {
   readonly aggregates: readonly ResolvedAggregate[];
   readonly groupBy: readonly string[];
@@ -114,13 +114,14 @@ export function scalarKey(type: PgType, v: Scalar): string {
   return `${s.length}:${s}`;
 }
 
-export function groupKey(types: readonly PgType[], key: readonly Scalar[], bucket: bigint | null): string {
-  return key.map((v, i) => scalarKey(types[i]!, v)).join('') + (bucket === null ? '' : `@${bucket}`);
+/** The part of a group's map key made of its groupBy values (PostgreSQL equality). */
+export function keyPrefix(types: readonly PgType[], key: readonly Scalar[]): string {
+  return key.map((v, i) => scalarKey(types[i]!, v)).join('');
 }
 
-/** The group of `key`/`bucket`, created empty if new. */
-export function groupOf(p: Partials, types: readonly PgType[], key: readonly Scalar[], bucket: bigint | null): GroupPartial {
-  const k = groupKey(types, key, bucket);
+/** The group of `key`/`bucket` (`prefix` = keyPrefix(key)), created empty if new. */
+export function groupOf(p: Partials, prefix: string, key: readonly Scalar[], bucket: bigint | null): GroupPartial {
+  const k = bucket === null ? prefix : `${prefix}@${bucket}`;
   let g = p.groups.get(k);
   if (!g) p.groups.set(k, (g = { key, bucket, states: p.aggregates.map(emptyState) }));
   return g;

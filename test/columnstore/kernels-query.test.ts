@@ -164,6 +164,23 @@ describe('aggregateChunk', () => {
     expect(numericDivide(10n ** 20n + 1n, 3n)).toBe('33333333333333333334');
   });
 
+  it('reports a missing or damaged batch as XX001', async () => {
+    const rows = kernelRows(new Prng(13), 2000, { awkward: false, distinctTimes: true, dyadic: true });
+    const storage = new MemoryStorage();
+    const store = new ColumnStore(storage, codecs);
+    const m = await store.writeChunk(1, 1, rows, { segmentBy: [], orderBy: [{ column: 'time' }], timeColumn: 'time' });
+    const spec: AggregateSpec = { aggregates: [{ fn: 'sum', column: 'f8' }] };
+    const key = 'cs/1/1/1/1';
+    const bytes = (await storage.get(key))!;
+    // Same size, its row count (varint at byte 3) damaged: it no longer matches the manifest.
+    const damaged = bytes.slice();
+    damaged[4] ^= 0x7f;
+    await storage.put(key, damaged);
+    await expect(aggregateChunk(new ColumnStore(storage, codecs), m, spec, wasm)).rejects.toMatchObject({ code: 'XX001' });
+    await storage.delete(key);
+    await expect(aggregateChunk(new ColumnStore(storage, codecs), m, spec, wasm)).rejects.toMatchObject({ code: 'XX001' });
+  });
+
   it('refuses what it cannot answer with 0A000, before reading batches', async () => {
     const rows = kernelRows(new Prng(9), 20, { awkward: false, distinctTimes: true, dyadic: true });
     const { store, manifest } = await compressed(rows, { segmentBy: ['host'], orderBy: [{ column: 'time' }], timeColumn: 'time' });

@@ -16,11 +16,12 @@ import { orbitError } from '../../errors.js';
 import { readBatchHeader } from '../batch-format.js';
 import { readColumnHeader } from '../codecs/index.js';
 import { ByteReader } from '../codecs/format.js';
-import { scalarAt, type Column, type PgType, type Rows, type Scalar } from '../columns.js';
+import { scalarAt, type Column, type PgType, type Scalar } from '../columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../manifest.js';
 import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
 import type { KernelBackend, KernelValues, SlotTable, ValueAggregates, FirstLast } from './backend.js';
+import { BatchColumns } from './batch-columns.js';
 import { bucketOf } from './reference.js';
 import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
 import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
@@ -97,7 +98,7 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg: Value
   return state;
 }
 
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend): Promise<void> {
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend): Promise<void> {
   const aggs = r.aggregates;
   const names = new Set<string>([r.timeColumn]);
   const nullOnly = new Set<string>();
@@ -107,8 +108,8 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, store: ColumnStore,
     if (a.fn === 'count' && !KERNEL_TYPES.has(a.type!)) nullOnly.add(a.column);
     else names.add(a.column);
   }
-  const rows: Rows = await store.readBatch(m, batchNo, [...names]);
-  const column = (name: string): Column => rows.columns[rows.names.indexOf(name)]!;
+  const decoded = await reader.read(batchNo, [...names]);
+  const column = (name: string): Column => decoded.get(name)!;
   const times = column(r.timeColumn).values as BigInt64Array;
   const table = kernels.bucketize(times, r.range, r.bucket, null);
   if (table.slots === 0) return;
@@ -163,6 +164,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const types = r.groupBy.map((g) => g.type);
   const segTypes = manifest.settings.segmentBy.map((name) => manifest.columns.find((c) => c.name === name)!.type);
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
+  const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
 
   for (const batchNo of candidates) {
     const stats = manifest.batches[batchNo]!;
@@ -187,7 +189,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         continue;
       }
     }
-    await decodeBatchInto(p, r, store, manifest, batchNo, key, kernels);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

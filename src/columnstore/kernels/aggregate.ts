@@ -22,7 +22,7 @@ import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
 import type { KernelBackend, KernelValues, SlotTable, ValueAggregates, FirstLast } from './backend.js';
 import { BatchColumns } from './batch-columns.js';
-import { bucketOf } from './reference.js';
+import { bucketOf } from './bucket.js';
 import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
 import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
 

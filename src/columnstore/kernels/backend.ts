@@ -8,7 +8,6 @@
  * A backend is stateful per batch: `bucketize` assigns the batch's kept rows to slots (one per
  * distinct time_bucket value), and the `aggregate`/`firstLast` calls after it work on those slots.
  */
-import { orbitError } from '../../errors.js';
 
 /** Value columns the kernels aggregate (float4/float8/int2/int4/int8 and timestamps). */
 export type KernelValues = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array;
@@ -67,7 +66,3 @@ export interface KernelBackend {
   firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast;
 }
 
-/** time_bucket's range errors, as TimescaleDB raises them (`TIME_BUCKET_TS`, checkTimestampRange). */
-export function bucketOutOfRange(shift: boolean): Error {
-  return orbitError(shift ? 'numeric_value_out_of_range' : 'datetime_field_overflow', 'timestamp out of range');
-}

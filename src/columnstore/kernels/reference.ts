@@ -5,23 +5,11 @@
  * where WebAssembly cannot be instantiated.
  */
 import { isNull } from '../codecs/values.js';
-import { bucketOutOfRange, type BucketParams, type FirstLast, type KernelBackend, type KernelValues, type SlotTable, type TimeRange, type ValueAggregates } from './backend.js';
+import { bucketOf } from './bucket.js';
+import type { BucketParams, FirstLast, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
-const MIN_TIMESTAMP = -211_813_488_000_000_000n;
-const END_TIMESTAMP = 9_223_371_331_200_000_000n;
-
-/** TimescaleDB's TIME_BUCKET_TS for a fixed width; ±infinity unchanged. */
-export function bucketOf(t: bigint, width: bigint, shift: bigint): bigint {
-  if (t === INT64_MIN || t === INT64_MAX) return t;
-  if ((shift > 0n && t < INT64_MIN + shift) || (shift < 0n && t > INT64_MAX + shift)) throw bucketOutOfRange(true);
-  const u = t - shift;
-  const q = (u / width) * width;
-  const b = (u - q < 0n ? q - width : q) + shift;
-  if (b < MIN_TIMESTAMP || b >= END_TIMESTAMP) throw bucketOutOfRange(false);
-  return b;
-}
 
 function bitSet(bits: Uint8Array, i: number): boolean {
   return (bits[i >> 3]! & (1 << (i & 7))) !== 0;

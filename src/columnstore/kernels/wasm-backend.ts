@@ -10,7 +10,7 @@
  */
 import { orbitError } from '../../errors.js';
 import type { BucketParams, FirstLast, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
-import { bucketOutOfRange } from './backend.js';
+import { bucketOutOfRange } from './bucket.js';
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;

@@ -28,6 +28,8 @@ import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, t
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
+/** Keeps every row: batches known to lie wholly inside the query's range. */
+const ALL_TIME = { lo: -(1n << 63n), hi: (1n << 63n) - 1n };
 const KERNEL_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
 
 /** Whether the manifest's statistics answer `a` for a whole batch. */
@@ -98,9 +100,13 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg: Value
   return state;
 }
 
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend): Promise<void> {
+/**
+ * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
+ * one bucket (null = no bucketing): the time column is then not decoded, only counted.
+ */
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined): Promise<void> {
   const aggs = r.aggregates;
-  const names = new Set<string>([r.timeColumn]);
+  const names = new Set<string>(uniform === undefined ? [r.timeColumn] : []);
   const nullOnly = new Set<string>();
   for (const a of aggs) {
     if (a.by) names.add(a.by);
@@ -110,8 +116,8 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   }
   const decoded = await reader.read(batchNo, [...names]);
   const column = (name: string): Column => decoded.get(name)!;
-  const times = column(r.timeColumn).values as BigInt64Array;
-  const table = kernels.bucketize(times, r.range, r.bucket, null);
+  const rows = m.batches[batchNo]!.rows;
+  const table = uniform === undefined ? kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
   if (table.slots === 0) return;
 
   const perColumn = new Map<string, ValueAggregates>();
@@ -125,7 +131,7 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
     if (a.column === null || a.fn === 'first' || a.fn === 'last' || perColumn.has(a.column)) continue;
     if (nullOnly.has(a.column)) {
       // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
-      zeros ??= new Int16Array(times.length);
+      zeros ??= new Int16Array(rows);
       const nulls = await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === a.column));
       perColumn.set(a.column, kernels.aggregate(zeros, nulls));
     } else {
@@ -135,7 +141,7 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   }
   const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
   for (let s = 0; s < table.slots; s++) {
-    const g = groupOf(p, prefix, key, r.bucket ? table.buckets[s]! : null);
+    const g = groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null);
     aggs.forEach((a, i) => {
       const by = a.by ? (column(a.by).values as BigInt64Array) : undefined;
       const value = a.fn === 'first' || a.fn === 'last' ? column(a.column!) : undefined;
@@ -179,17 +185,21 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
     const key = r.groupBy.map((g) => stats.segment[g.segment]!);
     const tmin = stats.min[timeCol] as bigint;
     const tmax = stats.max[timeCol] as bigint;
+    let uniform: bigint | null | undefined;
     if (tmin >= lo && tmax <= hi) {
       const first = r.bucket ? bucketOf(tmin, r.bucket.width, shift) : null;
-      const states = first === null || bucketOf(tmax, r.bucket!.width, shift) === first ? r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!)) : null;
-      if (states && states.every((s) => s !== null)) {
-        const g = groupOf(p, keyPrefix(types, key), key, first);
-        states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
-        p.stats.fromManifest++;
-        continue;
+      if (first === null || bucketOf(tmax, r.bucket!.width, shift) === first) {
+        uniform = first;
+        const states = r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
+        if (states.every((s) => s !== null)) {
+          const g = groupOf(p, keyPrefix(types, key), key, first);
+          states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
+          p.stats.fromManifest++;
+          continue;
+        }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

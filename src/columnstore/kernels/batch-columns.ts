@@ -34,6 +34,7 @@ function alloc(type: PgType, n: number): KernelValues {
 
 export class BatchColumns {
   private readonly scratch = new Map<string, Scratch>();
+  private zeroTimes = new BigInt64Array(0);
 
   constructor(
     private readonly store: ColumnStore,
@@ -57,6 +58,12 @@ export class BatchColumns {
       out.set(name, this.numeric.has(type) ? this.decodeNumeric(bytes, header, index, name, type, rows) : decodeSection(this.store.backend, bytes, header, index));
     }
     return out;
+  }
+
+  /** n zero times: slots for a batch whose rows are all kept in one bucket, without decoding time. */
+  zeros(n: number): BigInt64Array {
+    if (this.zeroTimes.length < n) this.zeroTimes = new BigInt64Array(Math.max(n, 1024));
+    return this.zeroTimes.subarray(0, n);
   }
 
   private buffer(name: string, type: PgType, n: number): KernelValues {

@@ -7,14 +7,15 @@
  * (index on hostname, time DESC, as TSBS creates it), in the same run. time_bucket is written
  * `date_bin(…, '2000-01-03')` for PGlite, which has no TimescaleDB. Each result is checked equal
  * (max exactly, averages within 1e-9 relative). Prints ms (best of `--trials`), rows/s and values/s
- * (rows in range × aggregated columns, per second), and how batches were answered.
+ * (rows in range × aggregated columns, per second), and how batches were answered. `--reference`
+ * also times the TypeScript reference backend (one run).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { CompressionSettings } from '../../src/columnstore/batch.js';
 import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import type { Column, Rows } from '../../src/columnstore/columns.js';
-import { aggregateChunks, finalize, type AggregateSpec, type KernelBackend } from '../../src/columnstore/kernels/index.js';
+import { aggregateChunks, finalize, ReferenceKernels, type AggregateSpec, type KernelBackend } from '../../src/columnstore/kernels/index.js';
 import { loadKernelsNode } from '../../src/columnstore/kernels/load-node.js';
 import type { Manifest } from '../../src/columnstore/manifest.js';
 import { writeCopyBinary } from '../../src/columnstore/pg-binary.js';
@@ -127,6 +128,8 @@ export const kernelsSuite: Suite = {
     rows: { type: 'string', default: '8640' },
     'chunk-hours': { type: 'string', default: '12' },
     trials: { type: 'string', default: '3' },
+    /** Also time the TypeScript reference backend (BigInt per row: slow). */
+    reference: { type: 'boolean', default: false },
   },
   async run(args) {
     const trials = Number(args.trials);
@@ -167,6 +170,7 @@ export const kernelsSuite: Suite = {
         stats = p.stats;
         ours = finalize(p).map((r) => [...r.key, ...(r.bucket === null ? [] : [r.bucket]), ...r.values]);
       };
+      const referenceMs = args.reference ? await best(1, () => run(new ReferenceKernels())) : undefined;
       const kernelMs = await best(trials, () => run(kernels));
       let theirs: unknown[][] = [];
       const pgMs = await best(trials, async () => {
@@ -177,7 +181,9 @@ export const kernelsSuite: Suite = {
       const b = canonical(theirs, keys);
       const equal = equalWithin(a, b);
       if (!equal) throw new Error(`${q.name}: kernels and PGlite disagree (${a.length} vs ${b.length} rows; first ${JSON.stringify(a[0])} vs ${JSON.stringify(b[0])})`);
-      for (const [system, ms] of [['kernels', kernelMs], ['pglite', pgMs]] as const) {
+      const systems: [string, number][] = [['kernels', kernelMs], ['pglite', pgMs]];
+      if (referenceMs !== undefined) systems.push(['ref-ts', referenceMs]);
+      for (const [system, ms] of systems) {
         const r = { query: q.name, system, ms, rows: inRange, rowsPerSecond: inRange / (ms / 1000), valuesPerSecond: (inRange * q.columns) / (ms / 1000), resultRows: a.length, equal, batches: system === 'kernels' ? stats : undefined };
         results.push(r);
         console.log(

@@ -164,6 +164,19 @@ describe('aggregateChunk', () => {
     expect(numericDivide(10n ** 20n + 1n, 3n)).toBe('33333333333333333334');
   });
 
+  it('gives the same answers to concurrent queries sharing one backend', async () => {
+    const p = new Prng(17);
+    const rows = kernelRows(p, 3000, { awkward: true, distinctTimes: false, dyadic: false });
+    const { store, manifest } = await compressed(rows, { segmentBy: ['host'], orderBy: [{ column: 'time', desc: true }], timeColumn: 'time', batchRows: 200 });
+    const specs = Array.from({ length: 8 }, () => randomSpec(p, rows, ['host']));
+    specs.push({ bucket: { widthUs: HOUR }, aggregates: [{ fn: 'count', column: 'note' }, { fn: 'max', column: 'f8' }] });
+    const alone: string[][] = [];
+    for (const spec of specs) alone.push(describe_(await aggregateChunk(new ColumnStore(store.storage, codecs), manifest, spec, wasm)));
+    // Fresh stores: every batch read is a storage await, so the queries interleave.
+    const together = await Promise.all(specs.map((spec) => aggregateChunk(new ColumnStore(store.storage, codecs), manifest, spec, wasm)));
+    expect(together.map(describe_)).toEqual(alone);
+  });
+
   it('reports a missing or damaged batch as XX001', async () => {
     const rows = kernelRows(new Prng(13), 2000, { awkward: false, distinctTimes: true, dyadic: true });
     const storage = new MemoryStorage();

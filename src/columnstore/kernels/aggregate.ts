@@ -115,8 +115,11 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
     else names.add(a.column);
   }
   const decoded = await reader.read(batchNo, [...names]);
+  const bitmaps = new Map<string, Uint8Array | null>();
+  for (const name of nullOnly) bitmaps.set(name, await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
   const column = (name: string): Column => decoded.get(name)!;
   const rows = m.batches[batchNo]!.rows;
+  // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
   const table = uniform === undefined ? kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
   if (table.slots === 0) return;
 
@@ -132,8 +135,7 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
     if (nullOnly.has(a.column)) {
       // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
       zeros ??= new Int16Array(rows);
-      const nulls = await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === a.column));
-      perColumn.set(a.column, kernels.aggregate(zeros, nulls));
+      perColumn.set(a.column, kernels.aggregate(zeros, bitmaps.get(a.column)!));
     } else {
       const c = column(a.column);
       perColumn.set(a.column, kernels.aggregate(kernelValues(c), c.nulls));

@@ -8,7 +8,8 @@
  * `date_bin(…, '2000-01-03')` for PGlite, which has no TimescaleDB. Each result is checked equal
  * (max exactly, averages within 1e-9 relative). Prints ms (best of `--trials`), rows/s and values/s
  * (rows in range × aggregated columns, per second), and how batches were answered. `--reference`
- * also times the TypeScript reference backend (one run).
+ * also times the TypeScript reference backend (one run). A last line times the kernels alone over
+ * columns already decoded (bucketize by hour + one aggregate pass per batch).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -192,6 +193,21 @@ export const kernelsSuite: Suite = {
       }
     }
     await db.close();
+
+    // The kernels alone, on columns already decoded: bucketize (1 hour) + one aggregate pass.
+    const decoded: Rows[] = [];
+    for (const m of manifests) for (let b = 0; b < m.batches.length; b++) decoded.push(await store.readBatch(m, b, ['time', 'usage_user']));
+    for (const [system, k] of [['kernels', kernels], ['ref-ts', new ReferenceKernels()]] as const) {
+      const ms = await best(system === 'kernels' ? trials : 1, async () => {
+        for (const batch of decoded) {
+          k.bucketize(batch.columns[0]!.values as BigInt64Array, { lo: -(1n << 63n), hi: (1n << 63n) - 1n }, { width: HOUR, origin: 2n * 24n * HOUR }, null);
+          k.aggregate(batch.columns[1]!.values as Float64Array, null);
+        }
+      });
+      const r = { query: 'kernel only: bucket + aggregate', system, ms, rows: n, rowsPerSecond: n / (ms / 1000), valuesPerSecond: n / (ms / 1000) };
+      results.push(r);
+      console.log(`${'kernel only (decoded)'.padEnd(26)} ${system.padEnd(8)} ${ms.toFixed(1).padStart(9)} ${(r.rowsPerSecond / 1e6).toFixed(2).padStart(9)} ${(r.valuesPerSecond / 1e6).toFixed(2).padStart(11)}`);
+    }
     return results;
   },
 };

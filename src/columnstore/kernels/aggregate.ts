@@ -74,7 +74,7 @@ function kernelValues(c: Column): KernelValues {
 }
 
 /** The state of aggregate `a` in slot `s` of a decoded batch. */
-function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg: ValueAggregates | undefined, fl: FirstLast | undefined, value: Column | undefined, by: BigInt64Array | undefined): AggState {
+function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: ValueAggregates, fl?: FirstLast, value?: Column, by?: BigInt64Array): AggState {
   const state: AggState = { count: 0, sum: 0n, nonFinite: false, value: null, time: null };
   if (a.fn === 'first' || a.fn === 'last') {
     const row = (a.fn === 'first' ? fl!.first : fl!.last)[s]!;
@@ -123,33 +123,35 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   const table = uniform === undefined ? kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
   if (table.slots === 0) return;
 
-  const perColumn = new Map<string, ValueAggregates>();
-  const perBy = new Map<string, FirstLast>();
+  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
+  const groups = Array.from({ length: table.slots }, (_, s) => groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null));
+  const fold = (i: number, state: (s: number) => AggState): void => {
+    for (let s = 0; s < table.slots; s++) mergeState(aggs[i]!.fn, groups[s]!.states[i]!, state(s));
+  };
+  // Each kernel result is folded in before the next call of that kernel (backends reuse arrays).
+  aggs.forEach((a, i) => a.column === null && fold(i, (s) => slotState(a, s, table)));
+  const done = new Set<string>();
   let zeros: Int16Array | undefined;
   for (const a of aggs) {
-    if (a.by && !perBy.has(a.by)) {
-      const c = column(a.by);
-      perBy.set(a.by, kernels.firstLast(c.values as BigInt64Array, c.nulls));
-    }
-    if (a.column === null || a.fn === 'first' || a.fn === 'last' || perColumn.has(a.column)) continue;
+    if (a.column === null || a.fn === 'first' || a.fn === 'last' || done.has(a.column)) continue;
+    done.add(a.column);
+    let agg: ValueAggregates;
     if (nullOnly.has(a.column)) {
       // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
       zeros ??= new Int16Array(rows);
-      perColumn.set(a.column, kernels.aggregate(zeros, bitmaps.get(a.column)!));
+      agg = kernels.aggregate(zeros, bitmaps.get(a.column)!);
     } else {
       const c = column(a.column);
-      perColumn.set(a.column, kernels.aggregate(kernelValues(c), c.nulls));
+      agg = kernels.aggregate(kernelValues(c), c.nulls);
     }
+    aggs.forEach((b, i) => b.column === a.column && b.fn !== 'first' && b.fn !== 'last' && fold(i, (s) => slotState(b, s, table, agg)));
   }
-  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
-  for (let s = 0; s < table.slots; s++) {
-    const g = groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null);
-    aggs.forEach((a, i) => {
-      const by = a.by ? (column(a.by).values as BigInt64Array) : undefined;
-      const value = a.fn === 'first' || a.fn === 'last' ? column(a.column!) : undefined;
-      const state = slotState(a, s, table, a.column === null ? undefined : perColumn.get(a.column), a.by ? perBy.get(a.by) : undefined, value, by);
-      mergeState(a.fn, g.states[i]!, state);
-    });
+  for (const a of aggs) {
+    if (!a.by || done.has(`by:${a.by}`)) continue;
+    done.add(`by:${a.by}`);
+    const by = column(a.by);
+    const fl = kernels.firstLast(by.values as BigInt64Array, by.nulls);
+    aggs.forEach((b, i) => b.by === a.by && fold(i, (s) => slotState(b, s, table, undefined, fl, column(b.column!), by.values as BigInt64Array)));
   }
 }
 

@@ -7,7 +7,8 @@
  *
  * A backend is stateful per batch: `bucketize` assigns the batch's kept rows to slots (one per
  * distinct time_bucket value), and the `aggregate`/`firstLast` calls after it work on those slots.
- * Callers sharing a backend must make one batch's calls without awaiting in between.
+ * Callers sharing a backend must make one batch's calls without awaiting in between, and read each
+ * result before calling the same method again (the WebAssembly backend reuses its result arrays).
  */
 
 /** Value columns the kernels aggregate (float4/float8/int2/int4/int8 and timestamps). */

@@ -5,7 +5,8 @@
  * Workers; `load-node.ts` reads the file for Node.
  *
  * Columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column) and the
- * per-slot results copied out into arrays the caller owns. Views are re-created whenever
+ * per-slot results copied out into arrays reused from call to call: a result is valid until the
+ * next call of the same method. Views are re-created whenever
  * memory.buffer changes (growing memory detaches them).
  */
 import { orbitError } from '../../errors.js';
@@ -52,6 +53,8 @@ export class WasmKernels implements KernelBackend {
   private readonly at = new Array<number>(18).fill(0);
   private rows = 0;
   private slots = 0;
+  /** Reused result arrays, one per output (see `take`). */
+  private readonly outputs: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as KernelExports;
@@ -81,11 +84,15 @@ export class WasmKernels implements KernelBackend {
     this.heap.set(bytesOf(data), this.at[region]!);
   }
 
-  /** Copies `n` elements of a slot region out into a new array of `Type`. */
-  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, Type: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }, n: number): T {
-    const start = this.at[region]!;
-    const copy = this.heap.slice(start, start + n * Type.BYTES_PER_ELEMENT);
-    return new Type(copy.buffer, 0, n);
+  /**
+   * Copies `n` elements of a slot region into the reused output array `slot` (allocated per
+   * capacity, not per call: new ArrayBuffers cost more than the kernels at 1,000 rows).
+   */
+  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, slot: number, Type: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T }, n: number): T {
+    let out = this.outputs[slot] as T | undefined;
+    if (!out || out.length < this.capacity) this.outputs[slot] = out = new Type(this.capacity);
+    out.set(new Type(this.heap.buffer, this.at[region]!, n) as never);
+    return out.subarray(0, n) as T;
   }
 
   private putBits(region: Region, bits: Uint8Array, n: number): void {
@@ -106,7 +113,7 @@ export class WasmKernels implements KernelBackend {
     if (slots < 0) throw bucketOutOfRange(slots === -1);
     this.rows = n;
     this.slots = slots;
-    return { slots, buckets: this.take(Region.slotBucket, BigInt64Array, slots), rows: this.take(Region.slotRows, Int32Array, slots) };
+    return { slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, slots), rows: this.take(Region.slotRows, 1, Int32Array, slots) };
   }
 
   aggregate(values: KernelValues, nulls: Uint8Array | null): ValueAggregates {
@@ -118,22 +125,25 @@ export class WasmKernels implements KernelBackend {
     if (nulls) this.putBits(Region.nulls, nulls, n);
     const type = elementType(values);
     this.x.aggregate(n, k, type, nulls ? 1 : 0);
-    const count = this.take(Region.count, Int32Array, k);
+    const count = this.take(Region.count, 2, Int32Array, k);
     if (type <= 1) {
-      const flags = this.take(Region.flags, Int32Array, k);
+      const flags = this.take(Region.flags, 3, Int32Array, k);
+      let nonFinite = this.outputs[4] as Uint8Array | undefined;
+      if (!nonFinite || nonFinite.length < this.capacity) this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+      for (let s = 0; s < k; s++) nonFinite[s] = flags[s]!;
       return {
         count,
-        sumFloat: this.take(Region.sumA, Float64Array, k),
-        nonFinite: Uint8Array.from(flags),
+        sumFloat: this.take(Region.sumA, 5, Float64Array, k),
+        nonFinite: nonFinite.subarray(0, k),
         sumInt: null,
-        min: this.take(Region.minima, Float64Array, k),
-        max: this.take(Region.maxima, Float64Array, k),
+        min: this.take(Region.minima, 6, Float64Array, k),
+        max: this.take(Region.maxima, 7, Float64Array, k),
       };
     }
-    const lo = this.take(Region.sumA, BigInt64Array, k);
-    const hi = this.take(Region.sumB, BigInt64Array, k);
+    const lo = this.take(Region.sumA, 8, BigInt64Array, k);
+    const hi = this.take(Region.sumB, 9, BigInt64Array, k);
     const sumInt = Array.from(lo, (l, s) => (hi[s]! << 64n) + BigInt.asUintN(64, l));
-    return { count, sumFloat: null, nonFinite: null, sumInt, min: this.take(Region.minima, BigInt64Array, k), max: this.take(Region.maxima, BigInt64Array, k) };
+    return { count, sumFloat: null, nonFinite: null, sumInt, min: this.take(Region.minima, 10, BigInt64Array, k), max: this.take(Region.maxima, 11, BigInt64Array, k) };
   }
 
   firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast {
@@ -143,6 +153,6 @@ export class WasmKernels implements KernelBackend {
     this.put(Region.by, by);
     if (nulls) this.putBits(Region.byNulls, nulls, n);
     this.x.firstLast(n, this.slots, nulls ? 1 : 0);
-    return { first: this.take(Region.firsts, Int32Array, this.slots), last: this.take(Region.lasts, Int32Array, this.slots) };
+    return { first: this.take(Region.firsts, 12, Int32Array, this.slots), last: this.take(Region.lasts, 13, Int32Array, this.slots) };
   }
 }

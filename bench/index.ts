@@ -7,6 +7,7 @@
  *   time-functions  time_bucket, gapfill, first/last, histogram vs plain SQL (`--rows 2592000 --runs 9`)
  *   tsbs       the nine TSBS query types on Orbit, plain PGlite, DuckDB-WASM (`--hours 72 --variant decimal,ints`)
  *   columnstore  whole cpu chunks through the batch store: bytes/row, write and decode rows/s (`--hosts 100 --rows 8640`)
+ *   kernels    aggregates over compressed cpu chunks by the kernels vs the same SQL in plain PGlite (`--hosts 100 --rows 8640`)
  * Every system runs on the same generated data in the same run; results go to
  * bench/results/<suite>-<time>.json.
  */
@@ -17,6 +18,7 @@ import { codecsSuite } from './suites/codecs.js';
 import { columnstoreSuite } from './suites/columnstore.js';
 import { copySuite } from './suites/copy.js';
 import { exclusionSuite } from './suites/exclusion-suite.js';
+import { kernelsSuite } from './suites/kernels.js';
 import { timeFunctionsSuite } from './suites/time-functions-suite.js';
 import { tsbsSuite } from './suites/tsbs.js';
 import type { Suite } from './suites/suite.js';
@@ -27,6 +29,7 @@ const SUITES: Record<string, Suite> = {
   codecs: codecsSuite,
   'time-functions': timeFunctionsSuite,
   columnstore: columnstoreSuite,
+  kernels: kernelsSuite,
   tsbs: tsbsSuite,
 };
 

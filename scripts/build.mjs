@@ -25,18 +25,21 @@ await build({
   logLevel: 'warning',
 });
 
-// codecs.wasm from assembly/codecs/ (scalar only: no v128 code yet, so no SIMD variant to choose
-// between). Rebuilt only when a source is newer than the output: asc takes ~5 s of CPU.
+// codecs.wasm from assembly/codecs/ and kernels.wasm from assembly/kernels/ (scalar only: no v128
+// code yet, so no SIMD variant to choose between). Two modules rather than one: each has its own
+// arena, and a runtime that only reads (or only writes) loads one. Each is rebuilt only when one of
+// its sources is newer than its output: asc takes ~5 s of CPU.
 {
   const { readdirSync, statSync, mkdirSync } = await import('node:fs');
-  const out = 'dist/wasm/codecs.wasm';
-  const sources = readdirSync('assembly/codecs').map((f) => `assembly/codecs/${f}`);
-  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
-  if (!existsSync(out) || statSync(out).mtimeMs < newest) {
+  for (const name of ['codecs', 'kernels']) {
+    const out = `dist/wasm/${name}.wasm`;
+    const sources = readdirSync(`assembly/${name}`).map((f) => `assembly/${name}/${f}`);
+    const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+    if (existsSync(out) && statSync(out).mtimeMs >= newest) continue;
     mkdirSync('dist/wasm', { recursive: true });
     const asc = await import('assemblyscript/asc');
     const { error, stderr } = await asc.main(
-      ['assembly/codecs/index.ts', '-O3', '--runtime', 'stub', '--noAssert', '--outFile', out],
+      [`assembly/${name}/index.ts`, '-O3', '--runtime', 'stub', '--noAssert', '--outFile', out],
       {},
     );
     if (error) {

@@ -1,0 +1,103 @@
+/**
+ * @module kernels/aggregate
+ * One fused pass per value column: per slot, the count of non-NULL kept values, their sum, min and
+ * max; and one pass per ordering column for first/last (row index of the smallest and largest
+ * ordering value per slot).
+ *
+ * Semantics (PostgreSQL's min/max/sum, TimescaleDB's first/last):
+ * - floats: NaN is greater than every other value; min/max keep the first of equal values (-0 and
+ *   0 compare equal), like the manifest's statistics. Sums add in row order from -0.0, which is
+ *   what PostgreSQL's strict transition (first value becomes the state) gives, -0 included; a
+ *   flag records non-finite inputs so the host can tell overflow from infinite inputs.
+ * - integers: sums are exact in 128 bits (low word wraps, carries go to the high word).
+ * - first/last: strict comparisons, so the first occurrence wins ties (TimescaleDB's bookend).
+ */
+import { by, byNulls, count, firsts, flags, lasts, maxima, minima, nulls, slots, sumA, sumB, values } from './memory';
+
+/** Element types of the values region. */
+export const F64: i32 = 0;
+export const F32: i32 = 1;
+export const I64: i32 = 2;
+export const I32: i32 = 3;
+export const I16: i32 = 4;
+
+@inline function isNull(base: usize, i: i32): bool {
+  return ((load<u8>(base + (<usize>i >> 3)) >> <u8>(i & 7)) & 1) != 0;
+}
+
+function floats<T>(n: i32, nslots: i32, hasNulls: bool): void {
+  for (let s = 0; s < nslots; s++) {
+    store<i32>(count + (<usize>s << 2), 0);
+    store<f64>(sumA + (<usize>s << 3), -0.0);
+    store<f64>(minima + (<usize>s << 3), NaN);
+    store<f64>(maxima + (<usize>s << 3), -Infinity);
+    store<i32>(flags + (<usize>s << 2), 0);
+  }
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(slots + (<usize>i << 2));
+    if (s < 0 || (hasNulls && isNull(nulls, i))) continue;
+    const v = <f64>load<T>(values + (<usize>i * sizeof<T>()));
+    const o8 = <usize>s << 3;
+    const o4 = <usize>s << 2;
+    store<i32>(count + o4, load<i32>(count + o4) + 1);
+    store<f64>(sumA + o8, load<f64>(sumA + o8) + v);
+    // v − v is 0 for finite v, NaN for ±Infinity and NaN.
+    if (v - v != 0) store<i32>(flags + o4, 1);
+    const lo = load<f64>(minima + o8);
+    if (v < lo || (lo != lo && v == v)) store<f64>(minima + o8, v);
+    const hi = load<f64>(maxima + o8);
+    if (v > hi || (v != v && hi == hi)) store<f64>(maxima + o8, v);
+  }
+}
+
+function integers<T>(n: i32, nslots: i32, hasNulls: bool): void {
+  for (let s = 0; s < nslots; s++) {
+    store<i32>(count + (<usize>s << 2), 0);
+    store<i64>(sumA + (<usize>s << 3), 0);
+    store<i64>(sumB + (<usize>s << 3), 0);
+    store<i64>(minima + (<usize>s << 3), i64.MAX_VALUE);
+    store<i64>(maxima + (<usize>s << 3), i64.MIN_VALUE);
+  }
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(slots + (<usize>i << 2));
+    if (s < 0 || (hasNulls && isNull(nulls, i))) continue;
+    const v = <i64>load<T>(values + (<usize>i * sizeof<T>()));
+    const o8 = <usize>s << 3;
+    const o4 = <usize>s << 2;
+    store<i32>(count + o4, load<i32>(count + o4) + 1);
+    const lo = <u64>load<i64>(sumA + o8);
+    const sum = lo + <u64>v;
+    // Adding v < 0 as unsigned adds 2^64 too much: one less in the high word.
+    store<i64>(sumB + o8, load<i64>(sumB + o8) + <i64>(sum < lo) - <i64>(v < 0));
+    store<i64>(sumA + o8, <i64>sum);
+    if (v < load<i64>(minima + o8)) store<i64>(minima + o8, v);
+    if (v > load<i64>(maxima + o8)) store<i64>(maxima + o8, v);
+  }
+}
+
+/** count/sum/min/max per slot of the n values in `values` (type: F64…I16), NULLs per `nulls`. */
+export function aggregate(n: i32, nslots: i32, type: i32, hasNulls: bool): void {
+  if (type == F64) floats<f64>(n, nslots, hasNulls);
+  else if (type == F32) floats<f32>(n, nslots, hasNulls);
+  else if (type == I64) integers<i64>(n, nslots, hasNulls);
+  else if (type == I32) integers<i32>(n, nslots, hasNulls);
+  else integers<i16>(n, nslots, hasNulls);
+}
+
+/** Per slot, the row of the smallest (firsts) and largest (lasts) non-NULL `by` value; −1 if none. */
+export function firstLast(n: i32, nslots: i32, hasNulls: bool): void {
+  for (let s = 0; s < nslots; s++) {
+    store<i32>(firsts + (<usize>s << 2), -1);
+    store<i32>(lasts + (<usize>s << 2), -1);
+  }
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(slots + (<usize>i << 2));
+    if (s < 0 || (hasNulls && isNull(byNulls, i))) continue;
+    const t = load<i64>(by + (<usize>i << 3));
+    const o4 = <usize>s << 2;
+    const f = load<i32>(firsts + o4);
+    if (f < 0 || t < load<i64>(by + (<usize>f << 3))) store<i32>(firsts + o4, i);
+    const l = load<i32>(lasts + o4);
+    if (l < 0 || t > load<i64>(by + (<usize>l << 3))) store<i32>(lasts + o4, i);
+  }
+}

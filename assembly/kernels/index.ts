@@ -1,0 +1,58 @@
+/**
+ * @module kernels
+ * Entry point of kernels.wasm: aggregation over one decoded batch at a time. Exports take and
+ * return i32 only; columns and i64 parameters travel through the arena (memory.ts).
+ *
+ * Protocol per batch: `layout(rows)` (then refresh views if it grew), write the time column to
+ * `times` and the range/bucket to `params`, call `bucketize`; then, for each value column, write
+ * it to `values`/`nulls` and call `aggregate`, reading the slot regions; for first/last write the
+ * ordering column to `by`/`byNulls` and call `firstLast`.
+ */
+import { aggregate as aggregateColumn, firstLast as firstLastColumn } from './aggregate';
+import { bucketize as bucketizeRows } from './bucketize';
+import * as arena from './memory';
+
+export function layout(n: i32): i32 {
+  arena.layout(n);
+  return arena.capacity;
+}
+
+/**
+ * Addresses of the arena's regions, in this order: params, times, by, values, nulls, byNulls,
+ * selection, slots, slotBucket, slotRows, count, sumA, sumB, minima, maxima, flags, firsts, lasts.
+ */
+export function region(i: i32): usize {
+  switch (i) {
+    case 0: return arena.params;
+    case 1: return arena.times;
+    case 2: return arena.by;
+    case 3: return arena.values;
+    case 4: return arena.nulls;
+    case 5: return arena.byNulls;
+    case 6: return arena.selection;
+    case 7: return arena.slots;
+    case 8: return arena.slotBucket;
+    case 9: return arena.slotRows;
+    case 10: return arena.count;
+    case 11: return arena.sumA;
+    case 12: return arena.sumB;
+    case 13: return arena.minima;
+    case 14: return arena.maxima;
+    case 15: return arena.flags;
+    case 16: return arena.firsts;
+    case 17: return arena.lasts;
+    default: return 0;
+  }
+}
+
+export function bucketize(n: i32, hasSelection: i32, hasBucket: i32): i32 {
+  return bucketizeRows(n, hasSelection != 0, hasBucket != 0);
+}
+
+export function aggregate(n: i32, nslots: i32, type: i32, hasNulls: i32): void {
+  aggregateColumn(n, nslots, type, hasNulls != 0);
+}
+
+export function firstLast(n: i32, nslots: i32, hasNulls: i32): void {
+  firstLastColumn(n, nslots, hasNulls != 0);
+}

@@ -1,0 +1,222 @@
+/**
+ * @module columnstore/kernels/aggregate
+ * Aggregate queries over compressed chunks (docs/design/columnstore.md, "Kernels"): per batch,
+ * either the manifest's statistics alone or the kernels over the few columns the query reads.
+ *
+ * 1. Batches are skipped by their segment values and time min/max (`batchesMatching`, and = / IN
+ *    on segmentby columns).
+ * 2. A batch entirely inside the time range and within one bucket, whose aggregates the manifest
+ *    holds (count(*), count(col), min/max, integer sum/avg), is answered from the manifest: no read.
+ * 3. Otherwise only the time column, the aggregated columns and the first/last ordering columns are
+ *    decoded; count(col) of other types reads only the column's NULL bitmap.
+ * Segmentby columns are constant within a batch, so a batch's groups are its time buckets: the
+ * kernels' slots.
+ */
+import { orbitError } from '../../errors.js';
+import { readBatchHeader } from '../batch-format.js';
+import { readColumnHeader } from '../codecs/index.js';
+import { ByteReader } from '../codecs/format.js';
+import { scalarAt, type Column, type PgType, type Scalar } from '../columns.js';
+import { batchesMatching, type Manifest, type Predicate } from '../manifest.js';
+import type { ColumnStore } from '../store.js';
+import type { BatchStats } from '../batch.js';
+import type { KernelBackend, KernelValues, SlotTable, ValueAggregates, FirstLast } from './backend.js';
+import { BatchColumns } from './batch-columns.js';
+import { bucketOf } from './bucket.js';
+import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
+import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+/** Keeps every row: batches known to lie wholly inside the query's range. */
+const ALL_TIME = { lo: -(1n << 63n), hi: (1n << 63n) - 1n };
+const KERNEL_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
+
+/** Whether the manifest's statistics answer `a` for a whole batch. */
+function fromStats(a: ResolvedAggregate, stats: BatchStats, col: number): AggState | null {
+  const nonNull = col < 0 ? stats.rows : stats.rows - stats.nullCount[col]!;
+  const state: AggState = { count: nonNull, sum: 0n, nonFinite: false, value: null, time: null };
+  switch (a.fn) {
+    case 'count':
+      return state;
+    case 'min':
+    case 'max':
+      state.value = nonNull ? (a.fn === 'min' ? stats.min[col]! : stats.max[col]!) : null;
+      return state;
+    case 'sum':
+    case 'avg': {
+      if (a.type === 'float4' || a.type === 'float8') return null;
+      const sum = stats.sum[col];
+      if (nonNull && (sum === null || sum === undefined)) return null;
+      state.sum = sum ?? 0n;
+      return state;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The NULL bitmap of one column of a batch, read from its header without decoding values. */
+async function nullsOf(store: ColumnStore, m: Manifest, batchNo: number, col: number): Promise<Uint8Array | null> {
+  const bytes = await store.batchObject(m, batchNo);
+  const { offset, length, type } = readBatchHeader(bytes).columns[col]!;
+  let section = bytes.subarray(offset, offset + length);
+  if (type === 'uuid' || type === 'opaque') {
+    const r = new ByteReader(section);
+    section = r.bytes(r.varint());
+  }
+  return readColumnHeader(section).nulls;
+}
+
+function kernelValues(c: Column): KernelValues {
+  if (!KERNEL_TYPES.has(c.type)) throw orbitError('internal_error', `no kernel for ${c.type}`);
+  return c.values as KernelValues;
+}
+
+/** The state of aggregate `a` in slot `s` of a decoded batch. */
+function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: ValueAggregates, fl?: FirstLast, value?: Column, by?: BigInt64Array): AggState {
+  const state: AggState = { count: 0, sum: 0n, nonFinite: false, value: null, time: null };
+  if (a.fn === 'first' || a.fn === 'last') {
+    const row = (a.fn === 'first' ? fl!.first : fl!.last)[s]!;
+    if (row >= 0) {
+      state.time = by![row]!;
+      state.value = scalarAt(value!, row);
+    }
+    return state;
+  }
+  if (a.column === null) {
+    state.count = table.rows[s]!;
+    return state;
+  }
+  state.count = agg!.count[s]!;
+  if (a.fn === 'sum' || a.fn === 'avg') {
+    state.sum = agg!.sumFloat ? agg!.sumFloat[s]! : agg!.sumInt![s]!;
+    state.nonFinite = agg!.nonFinite ? agg!.nonFinite[s] === 1 : false;
+  } else if (a.fn === 'min' || a.fn === 'max') {
+    const v = (a.fn === 'min' ? agg!.min : agg!.max)[s]!;
+    // int2/int4/date are numbers elsewhere (manifest, decoded rows); the kernel widened them.
+    state.value = typeof v === 'bigint' && a.type !== 'int8' && a.type !== 'timestamptz' && a.type !== 'timestamp' ? Number(v) : v;
+  }
+  return state;
+}
+
+/**
+ * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
+ * one bucket (null = no bucketing): the time column is then not decoded, only counted.
+ */
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined): Promise<void> {
+  const aggs = r.aggregates;
+  const names = new Set<string>(uniform === undefined ? [r.timeColumn] : []);
+  const nullOnly = new Set<string>();
+  for (const a of aggs) {
+    if (a.by) names.add(a.by);
+    if (a.column === null) continue;
+    if (a.fn === 'count' && !KERNEL_TYPES.has(a.type!)) nullOnly.add(a.column);
+    else names.add(a.column);
+  }
+  const decoded = await reader.read(batchNo, [...names]);
+  const bitmaps = new Map<string, Uint8Array | null>();
+  for (const name of nullOnly) bitmaps.set(name, await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
+  const column = (name: string): Column => decoded.get(name)!;
+  const rows = m.batches[batchNo]!.rows;
+  // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
+  const table = uniform === undefined ? kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
+  if (table.slots === 0) return;
+
+  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
+  const groups = Array.from({ length: table.slots }, (_, s) => groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null));
+  const fold = (i: number, state: (s: number) => AggState): void => {
+    for (let s = 0; s < table.slots; s++) mergeState(aggs[i]!.fn, groups[s]!.states[i]!, state(s));
+  };
+  // Each kernel result is folded in before the next call of that kernel (backends reuse arrays).
+  aggs.forEach((a, i) => a.column === null && fold(i, (s) => slotState(a, s, table)));
+  const done = new Set<string>();
+  let zeros: Int16Array | undefined;
+  for (const a of aggs) {
+    if (a.column === null || a.fn === 'first' || a.fn === 'last' || done.has(a.column)) continue;
+    done.add(a.column);
+    let agg: ValueAggregates;
+    if (nullOnly.has(a.column)) {
+      // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
+      zeros ??= new Int16Array(rows);
+      agg = kernels.aggregate(zeros, bitmaps.get(a.column)!);
+    } else {
+      const c = column(a.column);
+      agg = kernels.aggregate(kernelValues(c), c.nulls);
+    }
+    aggs.forEach((b, i) => b.column === a.column && b.fn !== 'first' && b.fn !== 'last' && fold(i, (s) => slotState(b, s, table, agg)));
+  }
+  for (const a of aggs) {
+    if (!a.by || done.has(`by:${a.by}`)) continue;
+    done.add(`by:${a.by}`);
+    const by = column(a.by);
+    const fl = kernels.firstLast(by.values as BigInt64Array, by.nulls);
+    aggs.forEach((b, i) => b.by === a.by && fold(i, (s) => slotState(b, s, table, undefined, fl, column(b.column!), by.values as BigInt64Array)));
+  }
+}
+
+/**
+ * Partial aggregates of one compressed chunk. Throws 0A000 for what the kernels do not support (see
+ * `resolveSpec`), so the caller can run the query through PostgreSQL instead; time_bucket's range
+ * errors (22003, 22008) and corrupt batches (XX001) as PostgreSQL and the store raise them.
+ */
+export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spec: AggregateSpec, kernels: KernelBackend): Promise<Partials> {
+  const r = resolveSpec(manifest, spec);
+  const p = emptyPartials(r.aggregates, r.groupBy.map((g) => g.name), r.bucket !== null);
+  const { lo, hi } = r.range;
+  const timeCol = manifest.columns.findIndex((c) => c.name === r.timeColumn);
+  const cols = r.aggregates.map((a) => (a.column === null ? -1 : manifest.columns.findIndex((c) => c.name === a.column)));
+  p.stats.batches = manifest.batches.length;
+  const predicates: Predicate[] = [];
+  if (lo > INT64_MIN) predicates.push({ column: r.timeColumn, op: '>=', value: lo });
+  if (hi < INT64_MAX) predicates.push({ column: r.timeColumn, op: '<=', value: hi });
+  const candidates = lo > hi ? [] : batchesMatching(manifest, predicates);
+  const types = r.groupBy.map((g) => g.type);
+  const segTypes = manifest.settings.segmentBy.map((name) => manifest.columns.find((c) => c.name === name)!.type);
+  const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
+  const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
+
+  for (const batchNo of candidates) {
+    const stats = manifest.batches[batchNo]!;
+    const segmentOk = [...r.segmentFilters].every(([seg, values]) => {
+      const v = stats.segment[seg]!;
+      return v !== null && values.some((x) => equalValues(segTypes[seg]!, v, x));
+    });
+    if (!segmentOk || stats.rows === 0) continue;
+    if (stats.nullCount[timeCol]! > 0) {
+      throw orbitError('feature_not_supported', `columnstore kernels do not support NULLs in the time column "${r.timeColumn}"`);
+    }
+    const key = r.groupBy.map((g) => stats.segment[g.segment]!);
+    const tmin = stats.min[timeCol] as bigint;
+    const tmax = stats.max[timeCol] as bigint;
+    let uniform: bigint | null | undefined;
+    if (tmin >= lo && tmax <= hi) {
+      const first = r.bucket ? bucketOf(tmin, r.bucket.width, shift) : null;
+      if (first === null || bucketOf(tmax, r.bucket!.width, shift) === first) {
+        uniform = first;
+        const states = r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
+        if (states.every((s) => s !== null)) {
+          const g = groupOf(p, keyPrefix(types, key), key, first);
+          states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
+          p.stats.fromManifest++;
+          continue;
+        }
+      }
+    }
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform);
+    p.stats.decoded++;
+  }
+  p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;
+  return p;
+}
+
+/** Partial aggregates of several chunks (of one hypertable), merged in the order given. */
+export async function aggregateChunks(store: ColumnStore, manifests: readonly Manifest[], spec: AggregateSpec, kernels: KernelBackend): Promise<Partials | null> {
+  let out: Partials | null = null;
+  for (const m of manifests) {
+    const p = await aggregateChunk(store, m, spec, kernels);
+    out = out ? mergePartials(out, p) : p;
+  }
+  return out;
+}
+

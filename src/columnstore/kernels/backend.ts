@@ -1,0 +1,70 @@
+/**
+ * @module columnstore/kernels/backend
+ * The aggregation kernels over one decoded batch, as one interface with two implementations:
+ * WebAssembly (`wasm-backend.ts`, the fast path) and plain TypeScript (`reference.ts`, the
+ * cross-check in tests and the fallback where WebAssembly is unavailable). Both must return
+ * identical results, bit for bit.
+ *
+ * A backend is stateful per batch: `bucketize` assigns the batch's kept rows to slots (one per
+ * distinct time_bucket value), and the `aggregate`/`firstLast` calls after it work on those slots.
+ * Callers sharing a backend must make one batch's calls without awaiting in between, and read each
+ * result before calling the same method again (the WebAssembly backend reuses its result arrays).
+ */
+
+/** Value columns the kernels aggregate (float4/float8/int2/int4/int8 and timestamps). */
+export type KernelValues = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array;
+
+/** Kept rows: lo ≤ time ≤ hi (inclusive bounds; exclusive ones are converted by the caller). */
+export interface TimeRange {
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+
+/** A fixed-width time_bucket: width > 0 µs, buckets aligned so that one starts at origin. */
+export interface BucketParams {
+  readonly width: bigint;
+  readonly origin: bigint;
+}
+
+export interface SlotTable {
+  /** Number of slots; slot s covers the kept rows whose bucket is `buckets[s]` (0 without bucketing). */
+  readonly slots: number;
+  readonly buckets: BigInt64Array;
+  /** Kept rows per slot: count(*). */
+  readonly rows: Int32Array;
+}
+
+/** Per slot results of one value column (arrays of `slots` entries). */
+export interface ValueAggregates {
+  /** Non-NULL kept values. */
+  readonly count: Int32Array;
+  /** Floats: the sum in row order from -0.0; integers: null. */
+  readonly sumFloat: Float64Array | null;
+  /** Floats: 1 if some value was ±Infinity or NaN. */
+  readonly nonFinite: Uint8Array | null;
+  /** Integers: the exact sum; floats: null. */
+  readonly sumInt: readonly bigint[] | null;
+  /** Meaningful where count > 0. Floats: NaN greatest, first of equal values kept. */
+  readonly min: Float64Array | BigInt64Array;
+  readonly max: Float64Array | BigInt64Array;
+}
+
+export interface FirstLast {
+  /** Per slot, the row with the smallest / largest ordering value (first occurrence on ties); −1 if none. */
+  readonly first: Int32Array;
+  readonly last: Int32Array;
+}
+
+export interface KernelBackend {
+  readonly name: string;
+  /**
+   * Slots for the rows of one batch. `selection` (bit i set = row i may be kept, LSB-first) narrows
+   * the rows further. Throws time_bucket's range errors (22003, 22008) for kept rows.
+   */
+  bucketize(times: BigInt64Array, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable;
+  /** count/sum/min/max per slot of the last `bucketize`; `nulls` bit i set = row i is NULL. */
+  aggregate(values: KernelValues, nulls: Uint8Array | null): ValueAggregates;
+  /** first/last rows per slot, ordered by `by` (rows where `by` is NULL are ignored). */
+  firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast;
+}
+

@@ -1,0 +1,158 @@
+/**
+ * @module columnstore/kernels/wasm-backend
+ * The kernel backend over kernels.wasm (built from assembly/kernels/ by scripts/build.mjs). The
+ * module is passed in, compiled or as bytes, so this file runs unchanged in Node, browsers and
+ * Workers; `load-node.ts` reads the file for Node.
+ *
+ * Columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column) and the
+ * per-slot results copied out into arrays reused from call to call: a result is valid until the
+ * next call of the same method. Views are re-created whenever
+ * memory.buffer changes (growing memory detaches them).
+ */
+import { orbitError } from '../../errors.js';
+import type { BucketParams, FirstLast, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
+import { bucketOutOfRange } from './bucket.js';
+
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  layout(n: number): number;
+  region(i: number): number;
+  bucketize(n: number, hasSelection: number, hasBucket: number): number;
+  aggregate(n: number, slots: number, type: number, hasNulls: number): void;
+  firstLast(n: number, slots: number, hasNulls: number): void;
+}
+
+/** Region numbers of `region` (assembly/kernels/index.ts). */
+const Region = {
+  params: 0, times: 1, by: 2, values: 3, nulls: 4, byNulls: 5, selection: 6, slots: 7, slotBucket: 8, slotRows: 9,
+  count: 10, sumA: 11, sumB: 12, minima: 13, maxima: 14, flags: 15, firsts: 16, lasts: 17,
+} as const;
+type Region = (typeof Region)[keyof typeof Region];
+
+/** Element types of `aggregate` (assembly/kernels/aggregate.ts). */
+function elementType(values: KernelValues): number {
+  if (values instanceof Float64Array) return 0;
+  if (values instanceof Float32Array) return 1;
+  if (values instanceof BigInt64Array) return 2;
+  if (values instanceof Int32Array) return 3;
+  return 4;
+}
+
+/** Smallest arena: one 1,000-row batch plus room, so ordinary batches never grow memory. */
+const MIN_CAPACITY = 1024;
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+export class WasmKernels implements KernelBackend {
+  readonly name = 'wasm';
+  private readonly x: KernelExports;
+  private capacity = 0;
+  private heap = new Uint8Array(0);
+  private readonly at = new Array<number>(18).fill(0);
+  private rows = 0;
+  private slots = 0;
+  /** Reused result arrays, one per output (see `take`). */
+  private readonly outputs: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
+
+  constructor(instance: WebAssembly.Instance) {
+    this.x = instance.exports as unknown as KernelExports;
+  }
+
+  /** Instantiates kernels.wasm from a compiled module (Workers) or its bytes. */
+  static async create(source: WebAssembly.Module | BufferSource): Promise<WasmKernels> {
+    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    return new WasmKernels(await WebAssembly.instantiate(module, {}));
+  }
+
+  /** Makes room for n rows and refreshes the views. */
+  private arena(n: number): Uint8Array {
+    if (n > this.capacity) {
+      try {
+        this.capacity = this.x.layout(Math.max(n, MIN_CAPACITY));
+      } catch (cause) {
+        throw orbitError('out_of_memory', `cannot grow kernel memory for ${n} rows`, { cause });
+      }
+      for (let r = 0; r < this.at.length; r++) this.at[r] = this.x.region(r);
+    }
+    if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
+    return this.heap;
+  }
+
+  private put(region: Region, data: ArrayBufferView): void {
+    this.heap.set(bytesOf(data), this.at[region]!);
+  }
+
+  /**
+   * Copies `n` elements of a slot region into the reused output array `slot` (allocated per
+   * capacity, not per call: new ArrayBuffers cost more than the kernels at 1,000 rows).
+   */
+  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, slot: number, Type: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T }, n: number): T {
+    let out = this.outputs[slot] as T | undefined;
+    if (!out || out.length < this.capacity) this.outputs[slot] = out = new Type(this.capacity);
+    out.set(new Type(this.heap.buffer, this.at[region]!, n) as never);
+    return out.subarray(0, n) as T;
+  }
+
+  private putBits(region: Region, bits: Uint8Array, n: number): void {
+    this.heap.set(bits.subarray(0, (n + 7) >> 3), this.at[region]!);
+  }
+
+  bucketize(times: BigInt64Array, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable {
+    const n = times.length;
+    const heap = this.arena(n);
+    const params = new BigInt64Array(heap.buffer, this.at[Region.params]!, 4);
+    params[0] = range.lo;
+    params[1] = range.hi;
+    params[2] = bucket?.width ?? 1n;
+    params[3] = bucket?.origin ?? 0n;
+    this.put(Region.times, times);
+    if (selection) this.putBits(Region.selection, selection, n);
+    const slots = this.x.bucketize(n, selection ? 1 : 0, bucket ? 1 : 0);
+    if (slots < 0) throw bucketOutOfRange(slots === -1);
+    this.rows = n;
+    this.slots = slots;
+    return { slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, slots), rows: this.take(Region.slotRows, 1, Int32Array, slots) };
+  }
+
+  aggregate(values: KernelValues, nulls: Uint8Array | null): ValueAggregates {
+    const n = this.rows;
+    const k = this.slots;
+    if (values.length !== n) throw orbitError('internal_error', `a column of ${values.length} rows after bucketize of ${n}`);
+    this.arena(n);
+    this.put(Region.values, values);
+    if (nulls) this.putBits(Region.nulls, nulls, n);
+    const type = elementType(values);
+    this.x.aggregate(n, k, type, nulls ? 1 : 0);
+    const count = this.take(Region.count, 2, Int32Array, k);
+    if (type <= 1) {
+      const flags = this.take(Region.flags, 3, Int32Array, k);
+      let nonFinite = this.outputs[4] as Uint8Array | undefined;
+      if (!nonFinite || nonFinite.length < this.capacity) this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+      for (let s = 0; s < k; s++) nonFinite[s] = flags[s]!;
+      return {
+        count,
+        sumFloat: this.take(Region.sumA, 5, Float64Array, k),
+        nonFinite: nonFinite.subarray(0, k),
+        sumInt: null,
+        min: this.take(Region.minima, 6, Float64Array, k),
+        max: this.take(Region.maxima, 7, Float64Array, k),
+      };
+    }
+    const lo = this.take(Region.sumA, 8, BigInt64Array, k);
+    const hi = this.take(Region.sumB, 9, BigInt64Array, k);
+    const sumInt = Array.from(lo, (l, s) => (hi[s]! << 64n) + BigInt.asUintN(64, l));
+    return { count, sumFloat: null, nonFinite: null, sumInt, min: this.take(Region.minima, 10, BigInt64Array, k), max: this.take(Region.maxima, 11, BigInt64Array, k) };
+  }
+
+  firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast {
+    const n = this.rows;
+    if (by.length !== n) throw orbitError('internal_error', `a column of ${by.length} rows after bucketize of ${n}`);
+    this.arena(n);
+    this.put(Region.by, by);
+    if (nulls) this.putBits(Region.byNulls, nulls, n);
+    this.x.firstLast(n, this.slots, nulls ? 1 : 0);
+    return { first: this.take(Region.firsts, 12, Int32Array, this.slots), last: this.take(Region.lasts, 13, Int32Array, this.slots) };
+  }
+}

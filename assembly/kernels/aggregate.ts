@@ -25,6 +25,12 @@ export const I16: i32 = 4;
   return ((load<u8>(base + (<usize>i >> 3)) >> <u8>(i & 7)) & 1) != 0;
 }
 
+/*
+ * Consecutive rows of one slot (the usual case: batches are sorted by time) accumulate in locals,
+ * loaded from the slot when its run starts and stored when it ends, so the result is the same
+ * sequence of operations as updating the slot row by row.
+ */
+
 function floats<T>(n: i32, nslots: i32, hasNulls: bool): void {
   for (let s = 0; s < nslots; s++) {
     store<i32>(count + (<usize>s << 2), 0);
@@ -33,20 +39,44 @@ function floats<T>(n: i32, nslots: i32, hasNulls: bool): void {
     store<f64>(maxima + (<usize>s << 3), -Infinity);
     store<i32>(flags + (<usize>s << 2), 0);
   }
+  let cur = -1;
+  let c = 0;
+  let sum = 0.0;
+  let lo = 0.0;
+  let hi = 0.0;
+  let nonFinite = 0;
   for (let i = 0; i < n; i++) {
     const s = load<i32>(slots + (<usize>i << 2));
     if (s < 0 || (hasNulls && isNull(nulls, i))) continue;
+    if (s != cur) {
+      if (cur >= 0) {
+        store<i32>(count + (<usize>cur << 2), c);
+        store<f64>(sumA + (<usize>cur << 3), sum);
+        store<f64>(minima + (<usize>cur << 3), lo);
+        store<f64>(maxima + (<usize>cur << 3), hi);
+        store<i32>(flags + (<usize>cur << 2), nonFinite);
+      }
+      cur = s;
+      c = load<i32>(count + (<usize>s << 2));
+      sum = load<f64>(sumA + (<usize>s << 3));
+      lo = load<f64>(minima + (<usize>s << 3));
+      hi = load<f64>(maxima + (<usize>s << 3));
+      nonFinite = load<i32>(flags + (<usize>s << 2));
+    }
     const v = <f64>load<T>(values + (<usize>i * sizeof<T>()));
-    const o8 = <usize>s << 3;
-    const o4 = <usize>s << 2;
-    store<i32>(count + o4, load<i32>(count + o4) + 1);
-    store<f64>(sumA + o8, load<f64>(sumA + o8) + v);
+    c++;
+    sum += v;
     // v − v is 0 for finite v, NaN for ±Infinity and NaN.
-    if (v - v != 0) store<i32>(flags + o4, 1);
-    const lo = load<f64>(minima + o8);
-    if (v < lo || (lo != lo && v == v)) store<f64>(minima + o8, v);
-    const hi = load<f64>(maxima + o8);
-    if (v > hi || (v != v && hi == hi)) store<f64>(maxima + o8, v);
+    nonFinite |= <i32>(v - v != 0);
+    if (v < lo || (lo != lo && v == v)) lo = v;
+    if (v > hi || (v != v && hi == hi)) hi = v;
+  }
+  if (cur >= 0) {
+    store<i32>(count + (<usize>cur << 2), c);
+    store<f64>(sumA + (<usize>cur << 3), sum);
+    store<f64>(minima + (<usize>cur << 3), lo);
+    store<f64>(maxima + (<usize>cur << 3), hi);
+    store<i32>(flags + (<usize>cur << 2), nonFinite);
   }
 }
 
@@ -58,20 +88,45 @@ function integers<T>(n: i32, nslots: i32, hasNulls: bool): void {
     store<i64>(minima + (<usize>s << 3), i64.MAX_VALUE);
     store<i64>(maxima + (<usize>s << 3), i64.MIN_VALUE);
   }
+  let cur = -1;
+  let c = 0;
+  let low: u64 = 0;
+  let high: i64 = 0;
+  let lo: i64 = 0;
+  let hi: i64 = 0;
   for (let i = 0; i < n; i++) {
     const s = load<i32>(slots + (<usize>i << 2));
     if (s < 0 || (hasNulls && isNull(nulls, i))) continue;
+    if (s != cur) {
+      if (cur >= 0) {
+        store<i32>(count + (<usize>cur << 2), c);
+        store<i64>(sumA + (<usize>cur << 3), <i64>low);
+        store<i64>(sumB + (<usize>cur << 3), high);
+        store<i64>(minima + (<usize>cur << 3), lo);
+        store<i64>(maxima + (<usize>cur << 3), hi);
+      }
+      cur = s;
+      c = load<i32>(count + (<usize>s << 2));
+      low = <u64>load<i64>(sumA + (<usize>s << 3));
+      high = load<i64>(sumB + (<usize>s << 3));
+      lo = load<i64>(minima + (<usize>s << 3));
+      hi = load<i64>(maxima + (<usize>s << 3));
+    }
     const v = <i64>load<T>(values + (<usize>i * sizeof<T>()));
-    const o8 = <usize>s << 3;
-    const o4 = <usize>s << 2;
-    store<i32>(count + o4, load<i32>(count + o4) + 1);
-    const lo = <u64>load<i64>(sumA + o8);
-    const sum = lo + <u64>v;
+    c++;
+    const next = low + <u64>v;
     // Adding v < 0 as unsigned adds 2^64 too much: one less in the high word.
-    store<i64>(sumB + o8, load<i64>(sumB + o8) + <i64>(sum < lo) - <i64>(v < 0));
-    store<i64>(sumA + o8, <i64>sum);
-    if (v < load<i64>(minima + o8)) store<i64>(minima + o8, v);
-    if (v > load<i64>(maxima + o8)) store<i64>(maxima + o8, v);
+    high += <i64>(next < low) - <i64>(v < 0);
+    low = next;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (cur >= 0) {
+    store<i32>(count + (<usize>cur << 2), c);
+    store<i64>(sumA + (<usize>cur << 3), <i64>low);
+    store<i64>(sumB + (<usize>cur << 3), high);
+    store<i64>(minima + (<usize>cur << 3), lo);
+    store<i64>(maxima + (<usize>cur << 3), hi);
   }
 }
 

@@ -63,7 +63,13 @@ export function bucketize(n: i32, hasSelection: bool, hasBucket: bool): i32 {
   const hi = load<i64>(params, 8);
   const width = load<i64>(params, 16);
   const shift = hasBucket ? load<i64>(params, 24) % width : 0;
+  // Stamps of an older generation mark free entries; after 2^32 batches the counter comes back to
+  // 0, the value of never-used entries, so the table is cleared then.
   generation++;
+  if (generation == 0) {
+    memory.fill(tableStamps, 0, (<usize>1 << tableBits) << 2);
+    generation = 1;
+  }
   let next = 0;
   let lastBucket: i64 = 0;
   let lastSlot = -1;

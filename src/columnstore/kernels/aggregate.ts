@@ -8,7 +8,7 @@
  * 2. A batch entirely inside the time range and within one bucket, whose aggregates the manifest
  *    holds (count(*), count(col), min/max, integer sum/avg), is answered from the manifest: no read.
  * 3. Otherwise only the time column, the aggregated columns and the first/last ordering columns are
- *    decoded; count(col) of other types reads only the column's NULL bitmap.
+ *    decoded; count(col) reads only the column's NULL bitmap unless the column is decoded anyway.
  * Segmentby columns are constant within a batch, so a batch's groups are its time buckets: the
  * kernels' slots.
  */
@@ -107,17 +107,18 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: Valu
 async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined): Promise<void> {
   const aggs = r.aggregates;
   const names = new Set<string>(uniform === undefined ? [r.timeColumn] : []);
-  const nullOnly = new Set<string>();
   for (const a of aggs) {
     if (a.by) names.add(a.by);
-    if (a.column === null) continue;
-    if (a.fn === 'count' && !KERNEL_TYPES.has(a.type!)) nullOnly.add(a.column);
-    else names.add(a.column);
+    if (a.column !== null && a.fn !== 'count') names.add(a.column);
   }
+  // count(col) needs only NULLs: a column's bitmap, read from its header unless it is decoded
+  // anyway; counted by the kernels over zeros unless the column is decoded for its own kernel.
+  const nullOnly = new Set<string>();
+  for (const a of aggs) if (a.fn === 'count' && a.column !== null && !(names.has(a.column) && KERNEL_TYPES.has(a.type!))) nullOnly.add(a.column);
   const decoded = await reader.read(batchNo, [...names]);
-  const bitmaps = new Map<string, Uint8Array | null>();
-  for (const name of nullOnly) bitmaps.set(name, await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
   const column = (name: string): Column => decoded.get(name)!;
+  const bitmaps = new Map<string, Uint8Array | null>();
+  for (const name of nullOnly) bitmaps.set(name, names.has(name) ? column(name).nulls : await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
   const rows = m.batches[batchNo]!.rows;
   // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
   const table = uniform === undefined ? kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);

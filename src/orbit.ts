@@ -9,6 +9,7 @@ import { OrbitError, toOrbitError } from './errors.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
 import { ReferenceBackend, type CodecBackend } from './columnstore/codecs/index.js';
+import { ReferenceKernels, type KernelBackend } from './columnstore/kernels/index.js';
 import { Columnstore } from './session/columnstore.js';
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
@@ -29,6 +30,8 @@ export interface OrbitOptions {
   /** Codecs of the columnstore: the WASM build where it can be loaded, else the TypeScript reference. */
   readonly codecs?: CodecBackend;
   readonly columnstore?: ColumnStoreOptions;
+  /** Aggregation kernels: the WASM build where it can be loaded, else the TypeScript reference. */
+  readonly kernels?: KernelBackend;
 }
 
 /** The query surface shared by the database and a transaction. */
@@ -67,7 +70,7 @@ export class Orbit implements Queryable {
     readonly storage: StorageAdapter,
     options: OrbitOptions,
   ) {
-    this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore)));
+    this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore), options.kernels ?? new ReferenceKernels()));
     this.sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...options.session };
   }
 

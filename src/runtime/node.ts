@@ -12,6 +12,7 @@ import { PGliteWorkerRowStore } from '../rowstore/pglite-node-worker.js';
 import type { RowStore } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { loadCodecsNode } from '../columnstore/codecs/load-node.js';
+import { loadKernelsNode } from '../columnstore/kernels/load-node.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { NodeFsStorage } from '../storage/node-fs.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -51,7 +52,8 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   }
   // The WASM codecs when built (npm run build); the TypeScript reference writes the same bytes.
   const codecs = await loadCodecsNode().catch(() => undefined);
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, ...(codecs ? { codecs } : {}) };
+  const kernels = await loadKernelsNode().catch(() => undefined);
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
   return Orbit.create(opts);
 }
 

@@ -13,7 +13,7 @@ import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import type { Columnstore, InternalRunner } from './columnstore.js';
+import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
@@ -80,7 +80,7 @@ export class Backend {
    * outside a transaction block (the preparation then runs in a transaction of its own).
    * Returns the text to run.
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
     const analysis = analyse(sql);
@@ -88,27 +88,66 @@ export class Backend {
     const run = this.internalRunner(session);
     await cs.load(run);
     if (!cs.mayConcern(analysis.statements)) return sql;
-    const plans = analysis.statements.map((s) => cs.plan(s));
-    const reads = plans.flatMap((p) => p.reads);
-    const writes = plans.flatMap((p) => p.writes);
-    if (reads.length > 0 || writes.length > 0) {
-      if (idle) await this.runInternal(session, 'BEGIN');
-      try {
-        await cs.decompressForWrite(run, writes);
-        if (writes.length > 0) await cs.load(run);
-        await cs.prepareReads(run, reads, idle);
-        if (idle) await this.runInternal(session, 'COMMIT');
-      } catch (err) {
-        if (idle) await this.runInternal(session, 'ROLLBACK');
-        throw err;
+    const texts: Array<string | undefined> = [];
+    const plans: ColumnstorePlan[] = [];
+    for (const s of analysis.statements) {
+      let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
+      let text = plan.sql;
+      if (plan.aggregate) {
+        text = await this.inSavepoint(session, idle, () => cs.runAggregate(run, plan.aggregate!));
+        if (text === undefined) plan = cs.plan(s, false);
+        text ??= plan.sql;
       }
+      texts.push(text);
+      plans.push(plan);
     }
+    await this.prepareReadsAndWrites(session, plans, idle);
     const bytes = new TextEncoder().encode(sql);
     const edits = analysis.statements.flatMap((s, i) => {
-      const text = plans[i]!.sql;
+      const text = texts[i];
       return text === undefined ? [] : [{ ...statementRange(bytes, s), text }];
     });
     return edits.length > 0 ? spliceSql(sql, edits) : sql;
+  }
+
+  /**
+   * Before a prepared statement runs again: its cache tables and DML decompression (the statement's
+   * text was rewritten when it was parsed; aggregates computed then are not recomputed).
+   */
+  async prepareColumnstoreStatement(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<void> {
+    const cs = this.columnstore;
+    if (!cs?.mayConcern([statement])) return;
+    await cs.load(this.internalRunner(session));
+    await this.prepareReadsAndWrites(session, [cs.plan(statement)], idle);
+  }
+
+  private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean): Promise<void> {
+    const cs = this.columnstore!;
+    const run = this.internalRunner(session);
+    const reads = plans.flatMap((p) => p.reads);
+    const writes = plans.flatMap((p) => p.writes);
+    if (reads.length === 0 && writes.length === 0) return;
+    if (idle) await this.runInternal(session, 'BEGIN');
+    try {
+      await cs.decompressForWrite(run, writes);
+      if (writes.length > 0) await cs.load(run);
+      await cs.prepareReads(run, reads, idle);
+      if (idle) await this.runInternal(session, 'COMMIT');
+    } catch (err) {
+      if (idle) await this.runInternal(session, 'ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Runs Orbit's own work so that its errors cannot abort the session's transaction block. */
+  private async inSavepoint<T>(session: BackendSession, idle: boolean, fn: () => Promise<T>): Promise<T> {
+    if (idle) return fn();
+    await this.runInternal(session, 'SAVEPOINT orbit_internal');
+    try {
+      return await fn();
+    } finally {
+      await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
+    }
   }
 
   /** After statements ran: what they changed for the columnstore. */

@@ -21,7 +21,10 @@ import type { ColumnStore } from '../columnstore/store.js';
 import type { CompressionSettings } from '../columnstore/batch.js';
 import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
+import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
+import type { Scalar } from '../columnstore/columns.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
+import { planAggregate, type AggregatePlan, type PlannerTable } from '../sql/planner/aggregates.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
@@ -70,15 +73,17 @@ interface ChunkColumn {
   readonly generated: boolean;
 }
 
+type TableInfo = PlannerTable & { compressed: boolean };
+
 interface Metadata {
-  tables: Array<ColumnstoreTable & { compressed: boolean }>;
+  tables: TableInfo[];
   chunks: string[];
   views: string[];
 }
 
 export class Columnstore {
   private stale = true;
-  private tables = new Map<string, Array<ColumnstoreTable & { compressed: boolean }>>();
+  private tables = new Map<string, TableInfo[]>();
   /** Names of compressed chunk tables (read by name: refused). */
   private compressedChunks = new Set<string>();
   /** Views (and materialized views) over hypertables with compressed chunks. */
@@ -89,7 +94,10 @@ export class Columnstore {
   private requestsPending = true;
   private swept = false;
 
-  constructor(readonly store: ColumnStore) {}
+  constructor(
+    readonly store: ColumnStore,
+    private readonly kernels: KernelBackend,
+  ) {}
 
   /** Records what statements about to run may change. */
   note(statements: readonly ClassifiedStatement[]): void {
@@ -156,7 +164,7 @@ export class Columnstore {
    * hypertables whose cache tables it reads, and those whose compressed chunks it writes.
    * Throws 0A000 for reads Orbit cannot make see compressed rows.
    */
-  plan(statement: ClassifiedStatement): { sql?: string; reads: ColumnstoreTable[]; writes: ColumnstoreTable[] } {
+  plan(statement: ClassifiedStatement, fastPath = false): ColumnstorePlan {
     for (const r of statement.relations) {
       if (this.views.has(r.name) && statement.type !== 'DropStmt') {
         throw new OrbitError(SqlState.feature_not_supported, `reading view "${r.name}" over a hypertable with chunks in the columnstore is not supported by Orbit`, {
@@ -191,6 +199,12 @@ export class Columnstore {
     }
     // EXECUTE of a statement PREPAREd (and rewritten) earlier: its cache tables may be stale.
     if (statement.type === 'ExecuteStmt') return { reads: [...this.tables.values()].flat(), writes };
+    if (fastPath) {
+      const aggregate = planAggregate(statement.type, statement.node, (schema, name) =>
+        this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed),
+      );
+      if (aggregate) return { reads: [], writes, aggregate };
+    }
     const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
     return { ...(rewritten ? { sql: rewritten.sql } : {}), reads: [...(rewritten?.tables ?? [])], writes };
   }
@@ -328,6 +342,100 @@ export class Columnstore {
     this.invalidate();
   }
 
+  // ---- aggregates in the kernels -------------------------------------------------------------
+
+  /**
+   * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
+   * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
+   */
+  async runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
+    const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
+    const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
+    const exprs: string[] = [
+      `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
+    ];
+    if (plan.bucketWidthSql !== undefined) {
+      const w = `(${plan.bucketWidthSql})::interval`;
+      exprs.push(`(EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text`, `(EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int`);
+    }
+    for (const f of plan.filters) {
+      const column = plan.table.columns.find((c) => c.name === f.column)!;
+      if (f.column === plan.table.timeColumn && f.op !== 'in') exprs.push(micros(f.sql));
+      else {
+        const values = f.op === 'in' ? f.sql : [f.sql];
+        exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
+      }
+    }
+    // Evaluated by PostgreSQL with the session's settings; a failure (infinity, bad input) falls back.
+    const out = await run.sql(`SELECT json_build_array(${exprs.join(', ')})`);
+    if (firstError(out)) return undefined;
+    const values = jsonRows<unknown[]>(out)[0]!;
+    const manifestKeys = (values[0] as string[] | null) ?? [];
+    let i = 1;
+    const spec: { bucket?: TimeBucketSpec; groupBy: string[]; filters: Filter[]; aggregates: AggregateCall[] } = {
+      groupBy: plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : [])),
+      filters: [],
+      aggregates: plan.aggregates.map(({ fn, column, by }) => ({ fn, ...(column ? { column } : {}), ...(by ? { by } : {}) })),
+    };
+    if (plan.bucketWidthSql !== undefined) {
+      spec.bucket = { widthUs: BigInt(values[i] as string), months: values[i + 1] as number };
+      i += 2;
+    }
+    for (const f of plan.filters) {
+      const column = plan.table.columns.find((c) => c.name === f.column)!;
+      if (f.column === plan.table.timeColumn && f.op !== 'in') {
+        spec.filters.push({ column: f.column, op: f.op, value: BigInt(values[i++] as string) });
+      } else {
+        const scalars = (values[i++] as Array<string | null>).map((v) => scalarOf(v, column.typname));
+        if (scalars.some((v) => v === undefined)) return undefined;
+        spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
+      }
+    }
+    let partials: Partials | null;
+    try {
+      const manifests = await Promise.all(manifestKeys.map((k) => this.store.readManifest(k)));
+      partials = await aggregateChunks(this.store, manifests, spec, this.kernels);
+    } catch (err) {
+      if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
+      throw err;
+    }
+    const rows: string[] = [];
+    for (const g of partials?.groups.values() ?? []) {
+      const cells: string[] = [];
+      let k = 0;
+      for (const group of plan.groups) {
+        if (group.kind === 'bucket') cells.push(literal(g.bucket, timeType, plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname));
+        else cells.push(literal(g.key[k++] ?? null, group.column.type, group.column.typname));
+      }
+      plan.aggregates.forEach((a, j) => {
+        const st = g.states[j]!;
+        const [t1, t2] = a.partialTypes;
+        const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
+        switch (a.fn) {
+          case 'count':
+            cells.push(`${st.count}::int8`);
+            break;
+          case 'sum':
+            cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname));
+            break;
+          case 'avg':
+            cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname), `${st.count}::int8`);
+            break;
+          case 'min':
+          case 'max':
+            cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.value, t1!, typname));
+            break;
+          case 'first':
+          case 'last':
+            cells.push(st.time === null ? `NULL::${t1}` : literal(st.value, t1!, typname), st.time === null ? `NULL::${t2}` : literal(st.time, t2!, timeTypname(plan)));
+            break;
+        }
+      });
+      rows.push(`(${cells.join(', ')})`);
+    }
+    return plan.finalSql(rows);
+  }
+
   // ---- reads ----------------------------------------------------------------------------------
 
   /**
@@ -367,6 +475,67 @@ export class Columnstore {
   }
 }
 
+export interface ColumnstorePlan {
+  /** The statement rewritten for the cache tables (undefined: as it is). */
+  readonly sql?: string;
+  readonly reads: readonly ColumnstoreTable[];
+  readonly writes: readonly ColumnstoreTable[];
+  /** An aggregate the kernels take (then reads/writes are empty). */
+  readonly aggregate?: AggregatePlan;
+}
+
+function timeTypname(plan: AggregatePlan): string {
+  return plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
+}
+
+/** A value PostgreSQL printed as text, as the kernels hold it (undefined: a type they do not take). */
+function scalarOf(text: string | null, typname: string): Scalar | undefined {
+  if (text === null) return null;
+  switch (typname) {
+    case 'int2':
+    case 'int4':
+      return Number(text);
+    case 'int8':
+      return BigInt(text);
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name':
+      return text;
+    case 'bool':
+      return text === 'true';
+    default:
+      return undefined;
+  }
+}
+
+const PG_EPOCH_MS = 946_684_800_000n;
+
+/** A kernel value as a SQL literal of `type` (its `format_type`), by the column's pg_type name. */
+function literal(v: Scalar | number | bigint, type: string, typname: string): string {
+  if (v === null) return `NULL::${type}`;
+  if (typname === 'timestamptz' || typname === 'timestamp') {
+    const us = v as bigint;
+    const ms = us >= 0n ? us / 1000n : -((-us + 999n) / 1000n);
+    const rest = Number(us - ms * 1000n);
+    const iso = new Date(Number(ms + PG_EPOCH_MS)).toISOString();
+    if (!/^\d{4}-/.test(iso)) throw new OrbitError(SqlState.feature_not_supported, 'timestamp outside years 0000-9999 in a kernel result');
+    return `'${iso.slice(0, 23)}${String(rest).padStart(3, '0')}${typname === 'timestamptz' ? '+00' : ''}'::${type}`;
+  }
+  if (typname === 'date') {
+    const iso = new Date(Number(PG_EPOCH_MS) + Number(v) * 86_400_000).toISOString();
+    return `'${iso.slice(0, 10)}'::${type}`;
+  }
+  if (typeof v === 'number') {
+    const text = Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
+    return `'${text}'::${type}`;
+  }
+  if (typeof v === 'bigint') return `'${v}'::${type}`;
+  if (typeof v === 'boolean') return `${v}::${type}`;
+  if (typeof v === 'string') return `${quoteLiteral(v)}::${type}`;
+  throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
+}
+
 interface CacheState {
   chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null }> | null;
   have: string[] | null;
@@ -390,7 +559,11 @@ function stateSql(ids: string): string {
 
 const METADATA_SQL = `SELECT json_build_object(
   'tables', (SELECT json_agg(json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
-      'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped)))
+      'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
+      'timeColumn', (SELECT d.column_name FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
+      'segmentBy', coalesce((SELECT s.segmentby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
+      'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname) ORDER BY a.attnum)
+        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped)))
     FROM _timescaledb_catalog.hypertable h WHERE h.compression_state = 1),
   'chunks', (SELECT json_agg(ch.table_name) FROM _timescaledb_catalog.chunk ch WHERE ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
   'views', (WITH RECURSIVE deps(oid) AS (

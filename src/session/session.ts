@@ -307,7 +307,8 @@ export class Session implements BackendSession {
           if (problem) return this.reject(problem, false);
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
-            parse = { ...parse, query: await this.backend.prepareColumnstore(this, parse.query, this.status === TransactionStatus.Idle) };
+            // Aggregates computed now are only right for a statement run now: the unnamed one.
+            parse = { ...parse, query: await this.backend.prepareColumnstore(this, parse.query, this.status === TransactionStatus.Idle, parse.name === '') };
           }
         }
         if (parse.name === '') {
@@ -368,7 +369,7 @@ export class Session implements BackendSession {
     const entry = this.prepared.lookup(name);
     if (!entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return;
     await this.flushPending();
-    await this.backend.prepareColumnstore(this, entry.parse.query, this.status === TransactionStatus.Idle);
+    await this.backend.prepareColumnstoreStatement(this, entry.statement, this.status === TransactionStatus.Idle);
   }
 
   /**

@@ -241,6 +241,13 @@ function conjuncts(n: Node | undefined): Node[] {
   return [n];
 }
 
+/** The items of an IN list or BETWEEN bounds (a List node, or a bare array in older parse trees). */
+function listItems(n: unknown): Node[] | undefined {
+  if (Array.isArray(n)) return n as Node[];
+  const items = ((n as Node | undefined)?.List as Fields | undefined)?.items;
+  return Array.isArray(items) ? (items as Node[]) : undefined;
+}
+
 function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined, table: PlannerTable): ConstantFilter[] | undefined {
   const e = n.A_Expr as Fields | undefined;
   if (!e) return undefined;
@@ -263,13 +270,13 @@ function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined, 
   }
   if (e.kind === 'AEXPR_IN' && name === '=') {
     const column = columnOf(left);
-    const list = right as unknown as Node[];
-    if (!column || !table.segmentBy.includes(column.name) || !Array.isArray(list) || !list.every(isConstant)) return undefined;
+    const list = listItems(right);
+    if (!column || !table.segmentBy.includes(column.name) || !list || !list.every(isConstant)) return undefined;
     return [{ column: column.name, op: 'in', sql: list.map(deparseExpr) }];
   }
   if (e.kind === 'AEXPR_BETWEEN') {
     const column = columnOf(left);
-    const [lo, hi] = right as unknown as Node[];
+    const [lo, hi] = listItems(right) ?? [];
     if (!column || column.name !== table.timeColumn || !lo || !hi || !isConstant(lo) || !isConstant(hi)) return undefined;
     return [
       { column: column.name, op: '>=', sql: deparseExpr(lo) },

@@ -33,6 +33,8 @@ export const tsbsSuite: Suite = {
     system: { type: 'string', default: 'orbit,orbit-tcp,pglite,duckdb-wasm' },
     runs: { type: 'string', default: '5' },
     pg: { type: 'string' },
+    /** Convert Orbit's chunks to the columnstore after loading (compress_chunk), as TimescaleDB users do. */
+    compress: { type: 'boolean', default: false },
   },
   async run(args) {
     const hours = Number(args.hours);
@@ -51,9 +53,9 @@ export const tsbsSuite: Suite = {
       const closers: Array<() => Promise<void>> = [];
       try {
         if (wanted.has('orbit') || wanted.has('orbit-tcp')) {
-          const o = await startOrbit(csv, rows, progress);
+          const o = await startOrbit(csv, rows, progress, args.compress === true);
           engines.push(...o.engines.filter((e) => wanted.has(e.name)));
-          loads.push(o.load);
+          loads.push(...o.loads);
           closers.push(o.close);
         }
         for (const [name, start] of [

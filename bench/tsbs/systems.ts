@@ -67,7 +67,12 @@ async function copyOverWire(url: { host: string; port: number; user: string; dat
   }
 }
 
-export async function startOrbit(csv: string, rows: number, progress: Progress): Promise<{ engines: TsbsEngine[]; load: { system: string; ms: number; rows: number }; close(): Promise<void> }> {
+export async function startOrbit(
+  csv: string,
+  rows: number,
+  progress: Progress,
+  compress = false,
+): Promise<{ engines: TsbsEngine[]; loads: Array<{ system: string; ms: number; rows: number }>; close(): Promise<void> }> {
   const { serve } = await import('../../src/runtime/node.js');
   const dir = mkdtempSync(join(tmpdir(), 'orbit-tsbs-'));
   const server = await serve({ dataDir: dir, listen: { host: '127.0.0.1', port: 0 }, http: null, templatePath: 'dist/pgdata-template.tar.gz' });
@@ -78,6 +83,14 @@ export async function startOrbit(csv: string, rows: number, progress: Progress):
   await copyOverWire({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, csv, 'orbit', progress);
   const ms = performance.now() - t0;
   await server.orbit.exec('ANALYZE cpu');
+  const loads = [{ system: 'orbit', ms, rows }];
+  if (compress) {
+    // Every chunk to the columnstore (segmentby hostname, orderby time DESC), timed as a load step.
+    const c0 = performance.now();
+    await server.orbit.exec(`ALTER TABLE cpu SET (timescaledb.compress, timescaledb.compress_segmentby = 'hostname');
+      SELECT compress_chunk(c) FROM show_chunks('cpu') c`);
+    loads.push({ system: 'orbit compress_chunk', ms: performance.now() - c0, rows });
+  }
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
   await client.connect();
   await client.query("SET TIME ZONE 'UTC'");
@@ -101,7 +114,7 @@ export async function startOrbit(csv: string, rows: number, progress: Progress):
   };
   return {
     engines: [inProcess, tcp],
-    load: { system: 'orbit', ms, rows },
+    loads,
     close: async () => {
       await client.end();
       await server.close();

@@ -93,8 +93,9 @@ export class Backend {
     for (const s of analysis.statements) {
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       let text = plan.sql;
-      if (plan.aggregate) {
-        text = await this.inSavepoint(session, idle, () => cs.runAggregate(run, plan.aggregate!));
+      if (plan.aggregate || plan.lastPoint) {
+        const fast = plan;
+        text = await this.inSavepoint(session, idle, () => (fast.aggregate ? cs.runAggregate(run, fast.aggregate) : cs.runLastPoint(run, fast.lastPoint!)));
         if (text === undefined) plan = cs.plan(s, false);
         text ??= plan.sql;
       }

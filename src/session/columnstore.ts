@@ -22,9 +22,11 @@ import type { CompressionSettings } from '../columnstore/batch.js';
 import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
 import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
-import type { Scalar } from '../columnstore/columns.js';
+import { scalarAt, type Scalar } from '../columnstore/columns.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { planAggregate, type AggregatePlan, type PlannerTable } from '../sql/planner/aggregates.js';
+import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
+import type { Manifest } from '../columnstore/manifest.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
@@ -204,6 +206,10 @@ export class Columnstore {
         this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed),
       );
       if (aggregate) return { reads: [], writes, aggregate };
+      const lastPoint = planLastPoint(statement.type, statement.node, (schema, name) =>
+        this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed),
+      );
+      if (lastPoint) return { reads: [], writes, lastPoint };
     }
     const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
     return { ...(rewritten ? { sql: rewritten.sql } : {}), reads: [...(rewritten?.tables ?? [])], writes };
@@ -396,7 +402,8 @@ export class Columnstore {
       const manifests = await Promise.all(manifestKeys.map((k) => this.store.readManifest(k)));
       partials = await aggregateChunks(this.store, manifests, spec, this.kernels);
     } catch (err) {
-      if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
+      // Not for the kernels, or a column added after these chunks were compressed: PostgreSQL answers.
+      if (err instanceof OrbitError && (err.code === SqlState.feature_not_supported || err.code === '42703')) return undefined;
       throw err;
     }
     const rows: string[] = [];
@@ -434,6 +441,65 @@ export class Columnstore {
       rows.push(`(${cells.join(', ')})`);
     }
     return plan.finalSql(rows);
+  }
+
+  /**
+   * The last point per segment: the batches holding each segment's newest time (from the manifests)
+   * are decoded and their newest rows handed to PostgreSQL with the rowstore's; undefined when the
+   * chunks' layout does not allow it (the caller falls back).
+   */
+  async runLastPoint(run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
+    const out = await run.sql(
+      `SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,
+    );
+    if (firstError(out)) return undefined;
+    const keys = jsonRows<string[] | null>(out)[0] ?? [];
+    const manifests = await Promise.all(keys.map((k) => this.store.readManifest(k)));
+    const names = plan.table.columns.map((c) => c.name);
+    // Newest time per segment value, and the batches that reach it.
+    const newest = new Map<string, { time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>();
+    for (const m of manifests) {
+      const seg = m.settings.segmentBy.indexOf(plan.segment);
+      const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
+      if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
+      m.batches.forEach((b, i) => {
+        const max = b.max[time];
+        if (typeof max !== 'bigint') return;
+        const key = segmentKey(b.segment[seg] ?? null);
+        const best = newest.get(key);
+        if (!best || max > best.time) newest.set(key, { time: max, batches: [{ manifest: m, batch: i }] });
+        else if (max === best.time) best.batches.push({ manifest: m, batch: i });
+      });
+    }
+    const timeIndex = names.indexOf(plan.table.timeColumn);
+    const rows: string[] = [];
+    try {
+      await this.newestRows(newest.values(), timeIndex, plan, rows);
+    } catch (err) {
+      // A column type without a SQL literal here (uuid, arrays, …): PostgreSQL answers.
+      if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
+      throw err;
+    }
+    return plan.finalSql(rows);
+  }
+
+  private async newestRows(
+    candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
+    timeIndex: number,
+    plan: LastPointPlan,
+    rows: string[],
+  ): Promise<void> {
+    for (const { time, batches } of candidates) {
+      for (const { manifest, batch } of batches) {
+        const decoded = await this.store.readBatch(manifest, batch);
+        const times = decoded.columns[timeIndex]!;
+        for (let r = 0; r < decoded.columns[timeIndex]!.values.length; r++) {
+          if (scalarAt(times, r) !== time) continue;
+          const cells = plan.table.columns.map((c, i) => literal(scalarAt(decoded.columns[i]!, r), c.type, c.typname));
+          rows.push(`(${cells.join(', ')})`);
+        }
+      }
+    }
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -482,6 +548,13 @@ export interface ColumnstorePlan {
   readonly writes: readonly ColumnstoreTable[];
   /** An aggregate the kernels take (then reads/writes are empty). */
   readonly aggregate?: AggregatePlan;
+  /** A last-point query answered from the newest batches. */
+  readonly lastPoint?: LastPointPlan;
+}
+
+/** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */
+function segmentKey(v: Scalar): string {
+  return v === null ? 'null' : typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `b${[...v].join(',')}` : `${typeof v}:${String(v)}`;
 }
 
 function timeTypname(plan: AggregatePlan): string {

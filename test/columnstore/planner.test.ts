@@ -105,6 +105,18 @@ describe('columnstore planner', () => {
     expect(checked).toBe(queries.length);
   });
 
+  it('answers last-point queries from the newest batches', async () => {
+    for (const q of [
+      'SELECT DISTINCT ON (host) * FROM m ORDER BY host, time DESC',
+      'SELECT DISTINCT ON (host) host, time, v FROM m ORDER BY host, time DESC',
+      'SELECT DISTINCT ON (x.host) x.time, x.n FROM m AS x ORDER BY x.host, x.time DESC LIMIT 3',
+    ]) {
+      const answer = (sql: string) => db.query(sql).then((r) => normalise(r));
+      expect(await answer(q), q).toEqual(await answer(q.replace(' FROM m', ' FROM ref')));
+      expect(await cacheTables(db), `fell back: ${q}`).toBe(0);
+    }
+  });
+
   it('falls back for shapes the kernels do not take, with the same answers', async () => {
     const q = "SELECT host, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS p FROM m WHERE time < '2024-03-31' GROUP BY host ORDER BY host NULLS FIRST";
     const r = await db.query(q);

@@ -1,0 +1,82 @@
+/**
+ * @module sql/planner/last-point
+ * The last point per segment (`SELECT DISTINCT ON (device) … FROM hypertable ORDER BY device, time
+ * DESC`), the query TimescaleDB answers with SkipScan. Over compressed chunks the candidates are
+ * known from the manifests alone: for each segment, the batch(es) with the greatest time maximum.
+ * Only those batches are decoded; their newest rows, plus the rowstore rows' own last points, are
+ * handed to PostgreSQL, which runs the original statement over them:
+ *
+ *     SELECT DISTINCT ON (device) … FROM (
+ *         SELECT DISTINCT ON (device) * FROM hypertable ORDER BY device, time DESC   -- rowstore rows
+ *       UNION ALL VALUES (<candidate rows from the batches>), …
+ *     ) AS hypertable (col1, …) ORDER BY device, time DESC
+ */
+import { deparseSync } from 'pgsql-deparser';
+import { parseSql } from '../parser.js';
+import { colNames, kind, type Fields, type Node } from '../rewrite/ast.js';
+import type { PlannerTable } from './aggregates.js';
+
+export interface LastPointPlan {
+  readonly table: PlannerTable;
+  /** The segmentby column whose last points are asked for. */
+  readonly segment: string;
+  /** The statement to run, given the candidate rows as SQL row constructors of every column. */
+  finalSql(candidateRows: readonly string[]): string;
+}
+
+export function planLastPoint(type: string, node: Fields, lookup: (schema: string | undefined, name: string) => PlannerTable | undefined): LastPointPlan | undefined {
+  if (type !== 'SelectStmt') return undefined;
+  const s = node;
+  if ((s.op && s.op !== 'SETOP_NONE') || s.withClause || s.whereClause || s.groupClause || s.havingClause || s.windowClause || s.lockingClause || s.intoClause) return undefined;
+  const from = s.fromClause as Node[] | undefined;
+  if (from?.length !== 1 || kind(from[0]) !== 'RangeVar') return undefined;
+  const rv = from[0]!.RangeVar as Fields;
+  const alias = rv.alias as Fields | undefined;
+  if (rv.inh === false || alias?.colnames) return undefined;
+  const table = lookup(rv.schemaname as string | undefined, rv.relname as string);
+  if (!table) return undefined;
+  const name = (alias?.aliasname as string | undefined) ?? table.name;
+  const columnOf = (n: unknown): string | undefined => {
+    const names = colNames(n);
+    if (!names || names.length > 2 || (names.length === 2 && names[0] !== name)) return undefined;
+    return table.columns.some((c) => c.name === names[names.length - 1]) ? names[names.length - 1] : undefined;
+  };
+  // DISTINCT ON (segment) … ORDER BY segment [ASC], time DESC
+  const distinct = s.distinctClause as Node[] | undefined;
+  const sort = s.sortClause as Node[] | undefined;
+  if (distinct?.length !== 1 || sort?.length !== 2) return undefined;
+  const segment = columnOf(distinct[0]);
+  if (!segment || !table.segmentBy.includes(segment)) return undefined;
+  const [bySegment, byTime] = sort.map((o) => o.SortBy as Fields);
+  if (columnOf(bySegment!.node) !== segment || (bySegment!.sortby_dir !== 'SORTBY_DEFAULT' && bySegment!.sortby_dir !== 'SORTBY_ASC')) return undefined;
+  if (bySegment!.sortby_nulls !== 'SORTBY_NULLS_DEFAULT' || byTime!.sortby_nulls !== 'SORTBY_NULLS_DEFAULT') return undefined;
+  if (columnOf(byTime!.node) !== table.timeColumn || byTime!.sortby_dir !== 'SORTBY_DESC') return undefined;
+  // The target list may only read columns (no functions that could fail on rows never reached).
+  let plain = true;
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(visit);
+    if (n === null || typeof n !== 'object') return;
+    const k = kind(n);
+    if (k === 'FuncCall' || k === 'SubLink' || k === 'A_Expr') plain = false;
+    for (const v of Object.values(k ? ((n as Node)[k] as Fields) : (n as Fields))) visit(v);
+  };
+  visit(s.targetList);
+  if (!plain) return undefined;
+
+  const columns = table.columns.map((c) => quote(c.name));
+  const q = `${quote(table.schema)}.${quote(table.name)}`;
+  const rowstore = `SELECT DISTINCT ON (${quote(segment)}) ${columns.join(', ')} FROM ${q} ORDER BY ${quote(segment)}, ${quote(table.timeColumn)} DESC`;
+  return {
+    table,
+    segment,
+    finalSql(rows) {
+      const union = rows.length > 0 ? `(${rowstore}) UNION ALL VALUES ${rows.join(', ')}` : rowstore;
+      const sub = parseSql(`SELECT * FROM (${union}) AS ${quote(name)} (${columns.join(', ')})`)[0]!.node;
+      return deparseSync({ SelectStmt: { ...s, fromClause: sub.fromClause } } as never, { pretty: false });
+    },
+  };
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -59,6 +59,7 @@ const UNIX_TO_PG_US = 946_684_800_000_000n;
 const SCHEMA = [
   // Sequences as PostgreSQL's: ids are never reused, even after the newest row is deleted.
   'CREATE TABLE IF NOT EXISTS orbit_sequence (name TEXT PRIMARY KEY, last_value INTEGER NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS orbit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS orbit_table (table_name TEXT PRIMARY KEY, columns TEXT NOT NULL)',
   `CREATE TABLE IF NOT EXISTS hypertable (id INTEGER PRIMARY KEY, schema_name TEXT NOT NULL, table_name TEXT NOT NULL UNIQUE,
      associated_schema_name TEXT NOT NULL, associated_table_prefix TEXT NOT NULL, num_dimensions INTEGER NOT NULL)`,
@@ -106,6 +107,15 @@ export class EdgeCatalog {
 
   private rows(query: string, ...args: unknown[]): Record<string, unknown>[] {
     return this.sql.exec(query, ...args).toArray();
+  }
+
+  meta(key: string): string | undefined {
+    const r = this.rows('SELECT value FROM orbit_meta WHERE key = ?', key)[0];
+    return r ? String(r.value) : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec('INSERT INTO orbit_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', key, value);
   }
 
   // ---- tables -----------------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+/**
+ * @module edge/database
+ * One edge database, as a Durable Object hosts it: the engine over the object's storage, the
+ * RowStore in front of it, one session Backend shared by every client, and the two ways in — the
+ * HTTP JSON endpoint (`{sql, params}` → `{fields, rows, command}`) and PostgreSQL-over-WebSocket
+ * connections (the wire layer, unchanged). Runtime-neutral: the Durable Object class in worker/
+ * passes in its storage, the compiled codec module and the transport.
+ */
+import { WasmBackend } from '../columnstore/codecs/wasm-backend.js';
+import { orbitError, toOrbitError } from '../errors.js';
+import { Backend, type BackendSession } from '../session/backend.js';
+import { DEFAULT_SESSION_OPTIONS } from '../session/session.js';
+import { settingsKey } from '../session/settings.js';
+import type { DurableObjectStorageLike } from '../storage/durable-object.js';
+import { AuthMethod, type SecretLookup } from '../wire/auth/index.js';
+import { Connection, ConnectionRegistry, type ConnectionContext, type Transport } from '../wire/connection.js';
+import type { AggregateEngine } from './aggregates.js';
+import { EdgeEngine } from './engine.js';
+import { EdgeRowStore, textResult, type TextResult } from './row-store.js';
+
+export interface EdgeDatabaseOptions {
+  readonly storage: DurableObjectStorageLike;
+  /** codecs.wasm, compiled (Workers accept only modules compiled at upload). */
+  readonly codecsModule: WebAssembly.Module | BufferSource;
+  readonly aggregates?: AggregateEngine;
+  readonly sealRows?: number;
+  /**
+   * Password for WebSocket clients (SCRAM-SHA-256 and cleartext both work with it); without one,
+   * every client is trusted, as for local development.
+   */
+  readonly password?: string;
+}
+
+/** The HTTP endpoint's answer for one request: the last statement's result. */
+export type HttpAnswer = TextResult | { error: { code: string; message: string; position?: number; detail?: string; hint?: string } };
+
+let httpSessions = 0;
+
+export class EdgeDatabase {
+  readonly backend: Backend;
+  private readonly ctx: ConnectionContext;
+
+  private constructor(
+    readonly engine: EdgeEngine,
+    readonly rowStore: EdgeRowStore,
+    password: string | undefined,
+  ) {
+    this.backend = new Backend(rowStore);
+    const lookup: SecretLookup = async () => password;
+    const method = password === undefined ? AuthMethod.trust : AuthMethod.scramSha256;
+    this.ctx = {
+      backend: this.backend,
+      auth: { loopback: method, remote: method, lookup },
+      session: DEFAULT_SESSION_OPTIONS,
+      registry: new ConnectionRegistry(),
+      database: 'postgres',
+    };
+  }
+
+  static async open(options: EdgeDatabaseOptions): Promise<EdgeDatabase> {
+    const codecs = await WasmBackend.create(options.codecsModule);
+    const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates: options.aggregates, sealRows: options.sealRows });
+    const rowStore = new EdgeRowStore(engine, async () => options.storage.sync?.());
+    return new EdgeDatabase(engine, rowStore, options.password);
+  }
+
+  /** A PostgreSQL connection over `transport` (raw protocol bytes both ways, as over WebSocket). */
+  connect(transport: Transport): Connection {
+    return new Connection(this.ctx, transport);
+  }
+
+  /**
+   * Runs `{sql, params}` with default settings, taking the backend like a session does (so it never
+   * runs inside another client's statement). Every statement runs; the answer is the last one's.
+   */
+  async http(body: unknown): Promise<HttpAnswer> {
+    const session: BackendSession = { id: -++httpSessions, settingsKey: settingsKey(new Map()), settings: new Map(), deliverNotification: () => undefined };
+    try {
+      const req = body as { sql?: unknown; params?: unknown };
+      if (typeof req?.sql !== 'string') throw orbitError('protocol_violation', 'request body must be JSON of the form {"sql": "...", "params": [...]}');
+      if (req.params !== undefined && !Array.isArray(req.params)) throw orbitError('protocol_violation', '"params" must be an array');
+      const params = ((req.params as unknown[] | undefined) ?? []).map(paramText);
+      await this.backend.acquire(session);
+      try {
+        const results = await this.engine.execute(req.sql, params);
+        await this.rowStore.sync();
+        const last = results[results.length - 1];
+        return last ? textResult(last, this.engine.settings.timeZone) : { command: '', fields: [], rows: [] };
+      } finally {
+        // HTTP requests are stateless: a SET in one must not outlive it.
+        this.engine.settings.resetAll();
+        this.backend.release(session);
+      }
+    } catch (err) {
+      const e = toOrbitError(err);
+      return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint } };
+    }
+  }
+}
+
+/** JSON parameters as PostgreSQL text input (their type comes from the statement, as with untyped wire parameters). */
+function paramText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  throw orbitError('invalid_parameter_value', `parameter ${JSON.stringify(v)} must be a string, number, boolean or null`);
+}

@@ -6,10 +6,12 @@
  *   `{error: {code, message, position}}` with an HTTP status from the SQLSTATE;
  * - a WebSocket upgrade on any path → the PostgreSQL protocol over binary frames (what
  *   `@neondatabase/serverless` and `orbit bridge` speak);
+ * - `GET /stats` → rows in sealed batches and in the write buffer per chunk, cache and wasm memory;
  * - `POST /sql/classify` `{sql}` → how Orbit's SQL layer classifies each statement.
  * Built by worker/build.mjs (`npm run build:worker`), never run from source, because libpg-query's
  * glue has to be swapped for workerd.
  */
+/// <reference path="./wasm.d.ts" />
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 // worker/build.mjs resolves this to ./codecs.wasm beside worker.js (a compiled module in workerd).
@@ -104,6 +106,12 @@ app.post('/sql', async (c) => {
   return c.json(answer, 'error' in answer ? statusOf(answer.error.code) : 200);
 });
 
+/** `GET /stats` → where the database's rows are (batches vs write buffer) and its memory figures. */
+app.get('/stats', async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() === 'websocket') return databaseObject(c.env, c.req.url).fetch(c.req.raw);
+  return c.json(await (await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/stats'))).json());
+});
+
 /** PostgreSQL over WebSocket, on any path. */
 app.get('*', async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return c.text('Orbit edge: POST /sql or connect a PostgreSQL client over WebSocket\n', 404);
@@ -143,6 +151,7 @@ export class OrbitDatabase {
       server.addEventListener('error', () => void conn.closed());
       return new Response(null, { status: 101, webSocket: client } as ResponseInit);
     }
+    if (new URL(request.url).pathname === '/stats') return Response.json(db.stats());
     const body = await request.json().catch(() => undefined);
     return Response.json(await db.http(body));
   }

@@ -34,6 +34,12 @@ export interface EdgeDatabaseOptions {
 /** The HTTP endpoint's answer for one request: the last statement's result. */
 export type HttpAnswer = TextResult | { error: { code: string; message: string; position?: number; detail?: string; hint?: string } };
 
+export interface EdgeStats {
+  readonly hypertables: Array<{ name: string; chunks: Array<{ name: string; batchRows: number; bufferedRows: number }> }>;
+  readonly cache: { bytes: number; entries: number; hits: number; misses: number };
+  readonly codecsMemoryBytes: number;
+}
+
 let httpSessions = 0;
 
 export class EdgeDatabase {
@@ -43,6 +49,7 @@ export class EdgeDatabase {
   private constructor(
     readonly engine: EdgeEngine,
     readonly rowStore: EdgeRowStore,
+    private readonly codecs: WasmBackend,
     password: string | undefined,
   ) {
     this.backend = new Backend(rowStore);
@@ -61,12 +68,29 @@ export class EdgeDatabase {
     const codecs = await WasmBackend.create(options.codecsModule);
     const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates: options.aggregates, sealRows: options.sealRows });
     const rowStore = new EdgeRowStore(engine, async () => options.storage.sync?.());
-    return new EdgeDatabase(engine, rowStore, options.password);
+    return new EdgeDatabase(engine, rowStore, codecs, options.password);
   }
 
   /** A PostgreSQL connection over `transport` (raw protocol bytes both ways, as over WebSocket). */
   connect(transport: Transport): Connection {
     return new Connection(this.ctx, transport);
+  }
+
+  /** Where the rows are (sealed batches vs write buffer, per chunk) and what the object holds in memory. */
+  stats(): EdgeStats {
+    const c = this.engine.catalog;
+    const hypertables = c.hypertableNames().map((name) => {
+      const h = c.hypertable(name)!;
+      return {
+        name,
+        chunks: c.chunks(h.id).map((ch) => ({
+          name: ch.tableName,
+          batchRows: c.manifests(ch.id).reduce((n, m) => n + m.rows, 0),
+          bufferedRows: c.bufferedCount(ch.id),
+        })),
+      };
+    });
+    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes };
   }
 
   /**

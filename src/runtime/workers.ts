@@ -15,5 +15,5 @@ export { OrbitError, toOrbitError } from '../errors.js';
 export { SqlState, type SqlStateCode } from '../sqlstate.js';
 
 // The edge database a Durable Object hosts: engine, RowStore, sessions, HTTP and WebSocket entry points.
-export { EdgeDatabase, type EdgeDatabaseOptions, type HttpAnswer } from '../edge/database.js';
+export { EdgeDatabase, type EdgeDatabaseOptions, type EdgeStats, type HttpAnswer } from '../edge/database.js';
 export { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';

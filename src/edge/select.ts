@@ -24,6 +24,7 @@ import {
   type Node,
   type Scope,
 } from './expr.js';
+import { fillColumn, fillMarker, gapfillKey } from './gapfill.js';
 import type { EdgeType, Value } from './values.js';
 
 export interface ResultField {
@@ -185,7 +186,12 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
       const ref = outputRef(g, true);
       return ref === undefined ? g : targets[ref]!.node;
     });
-    const keyExprs = keyNodes.map((k) => compile(k, rowScope));
+    const gapfillAt = keyNodes.findIndex((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill');
+    if (keyNodes.filter((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill').length > 1) {
+      throw orbitError('feature_not_supported', 'multiple time_bucket_gapfill calls not allowed');
+    }
+    const gapfill = gapfillAt >= 0 ? gapfillKey(keyNodes[gapfillAt]!.FuncCall as Node, rowScope, timeColumn, bounds) : undefined;
+    const keyExprs = keyNodes.map((k, i) => (i === gapfillAt ? gapfill!.bucket : compile(k, rowScope)));
     const keyPrints = keyNodes.map(fingerprint);
     const groupIndex = new Map<string, number>();
     const groupOf = new Int32Array(selected.length);
@@ -203,6 +209,7 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
     });
     // Without GROUP BY an aggregate query has exactly one group, even over no rows.
     const groupCount = keyNodes.length === 0 ? 1 : groupIndex.size;
+    let allGroups = groupCount;
 
     const aggNodes: Node[] = [];
     const aggPrints: string[] = [];
@@ -226,25 +233,71 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
     });
     const aggTypes = aggNodes.map((n) => aggregateSpec(n, rowScope).resultType);
     const keyTypes = keyExprs.map((e) => e.type);
+    // Gapfill: a group (aggregates NULL) for every missing bucket of every series, then rows in (series, bucket) order.
+    let groupOrder: number[] | undefined;
+    const seriesOf: string[] = [];
+    if (gapfill) {
+      const seriesKey = (g: number) => keyCols.map((c, j) => (j === gapfillAt ? '' : valueKey(c[g]!))).join('\u0000');
+      const series = new Map<string, number>();
+      for (let g = 0; g < groupCount; g++) if (!series.has(seriesKey(g))) series.set(seriesKey(g), g);
+      if (series.size === 0 && keyNodes.length === 1) series.set('', -1);
+      for (const [, first] of series) {
+        for (const b of gapfill.buckets) {
+          const values = keyCols.map((c, j) => (j === gapfillAt ? b : c[first]!));
+          const key = values.map(valueKey).join('\u0000');
+          if (groupIndex.has(key)) continue;
+          groupIndex.set(key, allGroups++);
+          values.forEach((v, j) => keyCols[j]!.push(v));
+          for (const a of aggCols) a.push(null);
+        }
+      }
+      const order = new Map([...series.keys()].map((k, i) => [k, i]));
+      groupOrder = Array.from({ length: allGroups }, (_, g) => g).sort((a, b) => {
+        const s = order.get(seriesKey(a))! - order.get(seriesKey(b))!;
+        return s !== 0 ? s : compareValues(keyCols[gapfillAt]![a]!, keyCols[gapfillAt]![b]!);
+      });
+      for (let g = 0; g < allGroups; g++) seriesOf.push(seriesKey(g));
+    }
     outCols = [...keyCols, ...aggCols];
+    // locf()/interpolate() at the top of a select-list item: computed per series over the ordered groups.
+    const fillPrints: string[] = [];
+    const fillTypes: EdgeType[] = [];
+    const markerScope = (): Scope => ({ ...base, substitute: (node) => substituteBase(node), column: () => { throw notAtEdge('locf/interpolate over plain columns'); } });
+    const substituteBase = (node: Node): { index: number; type: EdgeType } | undefined => {
+      const p = fingerprint(node);
+      const k = keyPrints.indexOf(p);
+      if (k >= 0) return { index: k, type: keyTypes[k]! };
+      if (node.FuncCall) {
+        const a = aggPrints.indexOf(fingerprint(node.FuncCall));
+        if (a >= 0) return { index: keyNodes.length + a, type: aggTypes[a]! };
+        const f = fillPrints.indexOf(p);
+        if (f >= 0) return { index: keyNodes.length + aggNodes.length + f, type: fillTypes[f]! };
+      }
+      return undefined;
+    };
+    for (const t of targets) {
+      const marker = fillMarker(t.node);
+      if (!marker) continue;
+      if (!gapfill || !groupOrder) throw notAtEdge(`${marker.kind}() outside a time_bucket_gapfill query`);
+      const e = compile(marker.value, markerScope());
+      const ordered = groupOrder.map((g) => e.eval(outCols, g));
+      const times = groupOrder.map((g) => Number(keyCols[gapfillAt]![g]));
+      const filled = fillColumn(marker.kind, e.type, ordered, groupOrder.map((g) => seriesOf[g]!), times);
+      const col: Value[] = new Array(allGroups);
+      groupOrder.forEach((g, k) => (col[g] = filled[k]!));
+      (outCols as Value[][]).push(col);
+      fillPrints.push(fingerprint(t.node));
+      fillTypes.push(e.type);
+    }
     outScope = {
       ...base,
-      substitute(node) {
-        const p = fingerprint(node);
-        const k = keyPrints.indexOf(p);
-        if (k >= 0) return { index: k, type: keyTypes[k]! };
-        if (node.FuncCall) {
-          const a = aggPrints.indexOf(fingerprint(node.FuncCall));
-          if (a >= 0) return { index: keyNodes.length + a, type: aggTypes[a]! };
-        }
-        return undefined;
-      },
+      substitute: substituteBase,
       column(name, node) {
         if (!columnIndex.has(name)) throw undefinedColumn(name, node, alias);
         throw orbitError('grouping_error', `column "${alias}.${name}" must appear in the GROUP BY clause or be used in an aggregate function`);
       },
     };
-    outRows = Array.from({ length: groupCount }, (_, g) => g);
+    outRows = groupOrder ?? Array.from({ length: allGroups }, (_, g) => g);
     if (stmt.havingClause) {
       const having = compile(stmt.havingClause as Node, outScope);
       outRows = outRows.filter((g) => having.eval(outCols, g) === true);

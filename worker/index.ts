@@ -39,7 +39,7 @@ interface DurableObjectNamespace {
   get(id: unknown): DurableObjectStub;
 }
 interface DurableObjectState {
-  readonly storage: DurableObjectStorageLike;
+  readonly storage: DurableObjectStorageLike & { setAlarm(scheduledTime: number): Promise<void> };
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
 }
 interface WorkerSocket {
@@ -131,7 +131,14 @@ export class OrbitDatabase {
 
   constructor(ctx: DurableObjectState, env: Env) {
     // Requests wait until the database is open (catalog created, orphaned batches swept).
-    this.db = ctx.blockConcurrencyWhile(() => EdgeDatabase.open({ storage: ctx.storage, codecsModule, password: env.ORBIT_PASSWORD }));
+    this.db = ctx.blockConcurrencyWhile(() =>
+      EdgeDatabase.open({ storage: ctx.storage, codecsModule, password: env.ORBIT_PASSWORD, setAlarm: (ms) => ctx.storage.setAlarm(ms) }),
+    );
+  }
+
+  /** Retention policies run here (Durable Object alarms survive restarts, as TimescaleDB's jobs do). */
+  async alarm(): Promise<void> {
+    await (await this.db).alarm();
   }
 
   async fetch(request: Request): Promise<Response> {

@@ -303,6 +303,10 @@ export class EdgeCatalog {
     return rs.map((r) => ({ id: Number(r.id), procName: String(r.proc_name), hypertableId: Number(r.hypertable_id), config: JSON.parse(String(r.config)) }));
   }
 
+  setJobConfig(id: number, config: Record<string, unknown>): void {
+    this.sql.exec('UPDATE bgw_job SET config = ? WHERE id = ?', JSON.stringify(config), id);
+  }
+
   removeJobs(procName: string, hypertableId: number): number {
     const n = this.jobs(procName).filter((j) => j.hypertableId === hypertableId).length;
     this.sql.exec('DELETE FROM bgw_job WHERE proc_name = ? AND hypertable_id = ?', procName, hypertableId);

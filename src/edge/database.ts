@@ -29,6 +29,11 @@ export interface EdgeDatabaseOptions {
    * every client is trusted, as for local development.
    */
   readonly password?: string;
+  /**
+   * Wakes the database at `ms` (ms since the Unix epoch) to run due jobs (retention policies): the
+   * Durable Object's `storage.setAlarm`. Without it, jobs run only through `CALL run_job(id)`.
+   */
+  readonly setAlarm?: (ms: number) => Promise<void>;
 }
 
 /** The HTTP endpoint's answer for one request: the last statement's result. */
@@ -67,8 +72,32 @@ export class EdgeDatabase {
   static async open(options: EdgeDatabaseOptions): Promise<EdgeDatabase> {
     const codecs = await WasmBackend.create(options.codecsModule);
     const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates: options.aggregates, sealRows: options.sealRows });
-    const rowStore = new EdgeRowStore(engine, async () => options.storage.sync?.());
-    return new EdgeDatabase(engine, rowStore, codecs, options.password);
+    let scheduled: number | undefined;
+    // After every acknowledged statement: durable, and the alarm set for the next job (if that changed).
+    const flush = async () => {
+      await options.storage.sync?.();
+      const next = engine.nextJobAt();
+      if (options.setAlarm && next !== undefined && next !== scheduled) {
+        scheduled = next;
+        await options.setAlarm(next);
+      }
+    };
+    const rowStore = new EdgeRowStore(engine, flush);
+    const db = new EdgeDatabase(engine, rowStore, codecs, options.password);
+    await flush();
+    return db;
+  }
+
+  /** The Durable Object's alarm: runs the due jobs under the backend (like a session), then re-arms. */
+  async alarm(): Promise<void> {
+    const session: BackendSession = { id: -++httpSessions, settingsKey: settingsKey(new Map()), settings: new Map(), deliverNotification: () => undefined };
+    await this.backend.acquire(session);
+    try {
+      await this.engine.runDueJobs();
+      await this.rowStore.sync();
+    } finally {
+      this.backend.release(session);
+    }
   }
 
   /** A PostgreSQL connection over `transport` (raw protocol bytes both ways, as over WebSocket). */

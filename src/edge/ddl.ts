@@ -303,6 +303,36 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       await engine.seal(table, engine.catalog.requireTable(table.tableName), chunk.id);
       return one('regclass', chunkName(chunk));
     }
+    case 'add_retention_policy': {
+      const h = hypertableOf(engine, text(arg(0, 'relation')));
+      const dropAfter = arg(1, 'drop_after');
+      if (!dropAfter) throw orbitError('invalid_parameter_value', 'drop_after cannot be NULL');
+      for (const k of ['initial_start', 'timezone', 'drop_created_before']) if (named.get(k)) throw notAtEdge(`add_retention_policy(${k} => ...)`);
+      // Integer time needs an integer_now function, which the edge does not have.
+      if (INTEGER_TYPES.has(h.timeType)) throw notAtEdge('retention policies on integer time columns');
+      const after = coerce(compile(dropAfter, scope), 'interval', scope).eval([], 0) as Interval;
+      const scheduleNode = named.get('schedule_interval') ?? positional[3];
+      const schedule = scheduleNode ? (coerce(compile(scheduleNode, scope), 'interval', scope).eval([], 0) as Interval) : { months: 0, days: 1, micros: 0n };
+      const existing = engine.catalog.jobs(RETENTION_PROC).find((j) => j.hypertableId === h.id);
+      if (existing) {
+        if (!bool(arg(2, 'if_not_exists'), false)) throw orbitError('duplicate_object', `retention policy already exists for hypertable "${h.tableName}"`);
+        return one('int4', existing.id);
+      }
+      const config: RetentionConfig = {
+        drop_after: intervalJson(after),
+        schedule_interval_us: String(schedule.micros + BigInt(schedule.days) * 86_400_000_000n + BigInt(schedule.months) * 30n * 86_400_000_000n),
+        // The first run is due at once, as TimescaleDB schedules a new retention job.
+        next_start_ms: Date.now(),
+      };
+      return one('int4', engine.catalog.addJob(RETENTION_PROC, h.id, config as unknown as Record<string, unknown>));
+    }
+    case 'remove_retention_policy': {
+      const h = hypertableOf(engine, text(arg(0, 'relation')));
+      if (engine.catalog.removeJobs(RETENTION_PROC, h.id) === 0 && !bool(arg(1, 'if_exists'), false)) {
+        throw orbitError('undefined_object', `retention policy not found for hypertable "${h.tableName}"`);
+      }
+      return one('unknown', '');
+    }
     case 'set_config': {
       const n = text(arg(0, 'setting_name'));
       const v = text(arg(1, 'new_value'));
@@ -322,6 +352,53 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
     default:
       throw notAtEdge(`${name}()`);
   }
+}
+
+/** TimescaleDB's name for the retention job's procedure (`_timescaledb_functions.policy_retention`). */
+export const RETENTION_PROC = 'policy_retention';
+
+export interface RetentionConfig {
+  /** An interval as {months, days, micros} (micros as a decimal string: JSON has no bigint). */
+  readonly drop_after: { months: number; days: number; micros: string };
+  readonly schedule_interval_us: string;
+  next_start_ms: number;
+}
+
+function intervalJson(i: Interval): { months: number; days: number; micros: string } {
+  return { months: i.months, days: i.days, micros: String(i.micros) };
+}
+
+/**
+ * Runs the retention jobs due at `nowMs` (or the one job `onlyId`, whenever due): drops the chunks
+ * entirely older than now - drop_after, then schedules the next run. Returns the next due time.
+ */
+export async function runRetentionJobs(engine: EdgeEngine, nowMs: number, onlyId?: number): Promise<number | undefined> {
+  const jobs = engine.catalog.jobs(RETENTION_PROC);
+  if (onlyId !== undefined && !jobs.some((j) => j.id === onlyId)) throw orbitError('invalid_parameter_value', `job ${onlyId} not found`);
+  for (const job of jobs) {
+    const config = job.config as unknown as RetentionConfig;
+    if (onlyId !== undefined ? job.id !== onlyId : config.next_start_ms > nowMs) continue;
+    const h = engine.catalog.hypertableNames().map((n) => engine.catalog.hypertable(n)!).find((x) => x.id === job.hypertableId);
+    if (h) {
+      const scope = engine.constantScope([]);
+      const d = config.drop_after;
+      const t = timestamptzPlusInterval(scope.now, { months: -d.months, days: -d.days, micros: -BigInt(d.micros) }, scope.zone);
+      const local = h.timeType === 'timestamptz' ? t : coerce({ type: 'timestamptz', constant: true, eval: () => t }, h.timeType, scope).eval([], 0);
+      const cut = toInternal(h.timeType, local as bigint | number);
+      const old = engine.catalog.chunks(h.id).filter((c) => c.rangeEnd <= cut);
+      engine.catalog.atomically(() => old.forEach((c) => engine.catalog.dropChunk(c.id)));
+      await engine.columnstore.sweep(engine.catalog.allManifestKeys());
+    }
+    config.next_start_ms = nowMs + Number(BigInt(config.schedule_interval_us) / 1000n);
+    engine.catalog.setJobConfig(job.id, config as unknown as Record<string, unknown>);
+  }
+  return nextJobAt(engine);
+}
+
+/** When the next job is due (ms since the Unix epoch), if any job exists. */
+export function nextJobAt(engine: EdgeEngine): number | undefined {
+  const times = engine.catalog.jobs().map((j) => (j.config as unknown as RetentionConfig).next_start_ms);
+  return times.length ? Math.min(...times) : undefined;
 }
 
 function relation(name: string | null): string {

@@ -22,7 +22,7 @@ import { loadParser, parseSql } from '../sql/parser.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
 import { EdgeCatalog, toInternal, type Hypertable, type TableDef } from './catalog.js';
-import { runDdl } from './ddl.js';
+import { nextJobAt, runDdl, runRetentionJobs } from './ddl.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
 import { runInsert } from './insert.js';
 import { executeSelect, type ResultField, type TimeBound } from './select.js';
@@ -141,12 +141,35 @@ export class EdgeEngine {
       case 'VariableSetStmt':
       case 'VariableShowStmt':
         return this.settings.run(type, node, this.constantScope(params));
+      case 'CallStmt':
+        return this.call(node, params);
       default: {
         const ddl = await runDdl(this, type, node, params);
         if (ddl) return ddl;
         throw notAtEdge(COMMAND_NAMES[type] ?? type.replace(/Stmt$/, ''));
       }
     }
+  }
+
+  /** CALL run_job(id): runs a job now, as TimescaleDB's run_job does. */
+  private async call(node: Node, params: readonly (string | null)[]): Promise<StatementResult> {
+    const call = node.funccall as Node;
+    if (funcNameOf(call) !== 'run_job') throw notAtEdge(`CALL ${funcNameOf(call)}()`);
+    const args = (call.args as Node[] | undefined) ?? [];
+    const id = args[0] ? compile(args[0], this.constantScope(params)).eval([], 0) : null;
+    if (id === null) throw orbitError('invalid_parameter_value', 'job ID cannot be NULL');
+    await runRetentionJobs(this, Date.now(), Number(id));
+    return { command: 'CALL', rows: [] };
+  }
+
+  /** Runs the jobs due now (the Durable Object's alarm); returns when the next one is due. */
+  runDueJobs(nowMs = Date.now()): Promise<number | undefined> {
+    return runRetentionJobs(this, nowMs);
+  }
+
+  /** When the next job is due (ms since the Unix epoch), for the Durable Object's alarm. */
+  nextJobAt(): number | undefined {
+    return nextJobAt(this);
   }
 
   private async select(node: Node, params: readonly (string | null)[]): Promise<StatementResult> {

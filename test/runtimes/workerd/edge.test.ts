@@ -165,6 +165,26 @@ describe('workerd: edge profile', () => {
     expect(after.rows![0]![0]).toBe('3000');
   }, 120_000);
 
+  it('runs a retention policy from the Durable Object alarm', async () => {
+    await ok([...EDGE_SCHEMA, ...edgeDataSql(2, 400)].join(';\n'), [], 'retention');
+    expect((await ok('SELECT count(*) FROM cpu', [], 'retention')).rows).toEqual([['800']]);
+    // The rows are from 2024: every chunk ends more than 30 days ago, so the first run drops them all.
+    const add = await ok("SELECT add_retention_policy('cpu', drop_after => INTERVAL '30 days')", [], 'retention');
+    expect(add.fields).toEqual([{ name: 'add_retention_policy', dataTypeID: 23 }]);
+    expect(add.rows).toEqual([['1000']]);
+    let count = '800';
+    for (let i = 0; i < 100 && count !== '0'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      count = (await ok('SELECT count(*) FROM cpu', [], 'retention')).rows![0]![0]!;
+    }
+    expect(count).toBe('0');
+    expect((await ok("SELECT show_chunks('cpu')", [], 'retention')).rows).toEqual([]);
+    expect((await sql("SELECT add_retention_policy('cpu', INTERVAL '30 days')", [], 'retention')).error?.code).toBe('42710');
+    expect((await ok("SELECT add_retention_policy('cpu', INTERVAL '30 days', if_not_exists => true)", [], 'retention')).rows).toEqual([['1000']]);
+    await ok("SELECT remove_retention_policy('cpu')", [], 'retention');
+    expect((await sql("SELECT remove_retention_policy('cpu')", [], 'retention')).error?.code).toBe('42704');
+  }, 60_000);
+
   describe('same answers as the Node engine', () => {
     let node: TestServer;
     let client: pg.Client;

@@ -40,6 +40,11 @@ export interface EdgeEngineOptions {
   readonly sealRows?: number;
   /** Bytes of encoded batches cached in memory (default 16 MiB: the isolate has 128 MB in all). */
   readonly cacheBytes?: number;
+  /**
+   * Decoded values one SELECT may hold (rows × columns read; default 2,000,000, about 40–60 MB of JS
+   * values). A scan past it fails with 54000 rather than running the isolate out of its 128 MB.
+   */
+  readonly maxScanValues?: number;
 }
 
 /** One statement's result, before text formatting. */
@@ -91,12 +96,14 @@ export class EdgeEngine {
   readonly settings = new EdgeSettings();
   private readonly aggregates: AggregateEngine;
   private readonly sealRows: number;
+  private readonly maxScanValues: number;
 
   private constructor(options: EdgeEngineOptions) {
     this.catalog = new EdgeCatalog(options.storage);
     this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 16 << 20 });
     this.aggregates = options.aggregates ?? new JsAggregates();
     this.sealRows = options.sealRows ?? 1000;
+    this.maxScanValues = options.maxScanValues ?? 2_000_000;
   }
 
   static async open(options: EdgeEngineOptions): Promise<EdgeEngine> {
@@ -254,6 +261,13 @@ export class EdgeEngine {
     }
     const positions = columns.map((name) => table.columns.findIndex((c) => c.name === name));
     let length = 0;
+    const budget = () => {
+      if (length * Math.max(1, columns.length) > this.maxScanValues) {
+        throw orbitError('program_limit_exceeded', `the query reads more than ${this.maxScanValues} values, more than an edge object holds in memory`, {
+          hint: 'Narrow the time range or the columns read.',
+        });
+      }
+    };
     for (const chunk of this.catalog.chunksOverlapping(h.id, lo, hi)) {
       for (const { key } of this.catalog.manifests(chunk.id)) {
         const m = await this.columnstore.readManifest(key);
@@ -265,6 +279,7 @@ export class EdgeEngine {
             for (let i = 0; i < n; i++) out.push(columnValue(col, i));
           });
           length += n;
+          budget();
         }
       }
       for (const r of this.catalog.buffered(chunk.id).rows) {
@@ -272,6 +287,7 @@ export class EdgeEngine {
         positions.forEach((p, j) => cols[j]!.push(row[p]!));
         length++;
       }
+      budget();
     }
     return { cols, length };
   }

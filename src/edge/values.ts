@@ -423,6 +423,9 @@ export function formatFloat(v: number, type: 'float4' | 'float8' = 'float8'): st
     exp = Number(v.toPrecision(p)).toExponential();
   } else {
     exp = v.toExponential();
+    // V8 accepts a shortest candidate that lies exactly half an ulp away (round-half-even reads it
+    // back); PostgreSQL's Ryu does not, and prints the next closest candidate with more digits.
+    for (let p = exp.replace(/^-|e.*$|\./g, '').length + 1; p <= 17 && (onBoundary(v, exp) || Number(exp) !== v); p++) exp = Number(v.toPrecision(p)).toExponential(p - 1);
   }
   const [mant, e] = exp.split('e');
   const x = Number(e);
@@ -441,6 +444,31 @@ export function formatFloat(v: number, type: 'float4' | 'float8' = 'float8'): st
     out = `${digits.slice(0, x + 1)}.${digits.slice(x + 1)}`;
   }
   return neg ? `-${out}` : out;
+}
+
+/** Whether the decimal `exp` (toExponential form) is exactly half an ulp from the double `v`. */
+function onBoundary(v: number, exp: string): boolean {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, Math.abs(v));
+  const hi = bits.getUint32(0);
+  const E = (hi >>> 20) & 0x7ff;
+  const F = (BigInt(hi & 0xfffff) << 32n) | BigInt(bits.getUint32(4));
+  const m = E === 0 ? F : F | (1n << 52n);
+  const e = E === 0 ? -1074 : E - 1075;
+  const [mant, x] = exp.replace('-', '').split('e');
+  const digits = mant!.replace('.', '');
+  const q = Number(x) - (digits.length - 1);
+  // Scale so that D = d·10^q, v = m·2^e and the half-ulps 2^(e-1), 2^(e-2) are all integers.
+  const s2 = Math.max(0, 2 - e);
+  const s10 = Math.max(0, -q);
+  const pow2 = (k: number) => 2n ** BigInt(k);
+  const pow10 = (k: number) => 10n ** BigInt(k);
+  const d = BigInt(digits) * pow10(q + s10) * pow2(s2);
+  const w = m * pow2(e + s2) * pow10(s10);
+  const halfUp = pow2(e - 1 + s2) * pow10(s10);
+  // Below a power of two the next smaller double is half as far away.
+  const halfDown = F === 0n && E > 1 ? pow2(e - 2 + s2) * pow10(s10) : halfUp;
+  return d - w === halfUp || w - d === halfDown;
 }
 
 /** PostgreSQL's text output of `v` of type `t` (null stays null: a NULL column value). */

@@ -129,19 +129,21 @@ export class EdgeDatabase {
   async http(body: unknown): Promise<HttpAnswer> {
     const session: BackendSession = { id: -++httpSessions, settingsKey: settingsKey(new Map()), settings: new Map(), deliverNotification: () => undefined };
     try {
-      const req = body as { sql?: unknown; params?: unknown };
+      const req = body as { sql?: unknown; params?: unknown; stdin?: unknown };
       if (typeof req?.sql !== 'string') throw orbitError('protocol_violation', 'request body must be JSON of the form {"sql": "...", "params": [...]}');
       if (req.params !== undefined && !Array.isArray(req.params)) throw orbitError('protocol_violation', '"params" must be an array');
       const params = ((req.params as unknown[] | undefined) ?? []).map(paramText);
       await this.backend.acquire(session);
       try {
-        const results = await this.engine.execute(req.sql, params);
+        if (req.stdin !== undefined && typeof req.stdin !== 'string') throw orbitError('protocol_violation', '"stdin" must be a string (the data of COPY ... FROM STDIN)');
+        const results = await this.engine.execute(req.sql, params, req.stdin as string | undefined);
         await this.rowStore.sync();
         const last = results[results.length - 1];
         return last ? textResult(last, this.engine.settings.timeZone) : { command: '', fields: [], rows: [] };
       } finally {
-        // HTTP requests are stateless: a SET in one must not outlive it.
+        // HTTP requests are stateless: neither a SET nor an unfinished BEGIN outlives one.
         this.engine.settings.resetAll();
+        this.engine.abortTransaction();
         this.backend.release(session);
       }
     } catch (err) {

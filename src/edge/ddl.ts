@@ -192,6 +192,23 @@ const API = new Set([
   'add_compression_policy', 'add_columnstore_policy', 'decompress_chunk', 'convert_to_rowstore', 'version',
 ]);
 
+/** API functions that only read. */
+const READ_ONLY_API = new Set(['show_chunks', 'current_setting', 'version', 'route_default_rows']);
+
+/** Whether a SELECT calls an API function that changes the catalog (refused inside transaction blocks). */
+export function changesCatalog(stmt: Node): boolean {
+  let found = false;
+  const visit = (n: unknown): void => {
+    if (found || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const call = (n as Node).FuncCall as Node | undefined;
+    if (call && API.has(funcName(call)) && !READ_ONLY_API.has(funcName(call))) found = true;
+    Object.values(n as Node).forEach(visit);
+  };
+  visit(stmt);
+  return found;
+}
+
 /** A call to the API, alone in a FROM-less select list or as `SELECT * FROM show_chunks(…)`; undefined otherwise. */
 async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<StatementResult | undefined> {
   const targets = (stmt.targetList as Node[] | undefined) ?? [];

@@ -22,8 +22,9 @@ import { loadParser, parseSql } from '../sql/parser.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
 import { EdgeCatalog, toInternal, type Hypertable, type TableDef } from './catalog.js';
-import { nextJobAt, runDdl, runRetentionJobs } from './ddl.js';
+import { changesCatalog, nextJobAt, runDdl, runRetentionJobs } from './ddl.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
+import { copyRows, planCopy, type CopyPlan } from './copy.js';
 import { runInsert } from './insert.js';
 import { executeSelect, type ResultField, type TimeBound } from './select.js';
 import { EdgeSettings } from './settings.js';
@@ -58,6 +59,12 @@ export interface StatementResult {
 
 /** Statement node types → the command PostgreSQL names them by, for the 0A000 message. */
 const COMMAND_NAMES: Record<string, string> = {
+  CreateStmt: 'CREATE TABLE',
+  DropStmt: 'DROP',
+  AlterTableStmt: 'ALTER TABLE',
+  CreateExtensionStmt: 'CREATE EXTENSION',
+  VariableSetStmt: 'SET',
+  SelectStmt: 'a TimescaleDB function that changes the catalog',
   UpdateStmt: 'UPDATE',
   DeleteStmt: 'DELETE',
   MergeStmt: 'MERGE',
@@ -90,6 +97,21 @@ const PG_TYPES: Partial<Record<EdgeType, PgType>> = {
   text: 'text', varchar: 'varchar', timestamptz: 'timestamptz', timestamp: 'timestamp', date: 'date',
 };
 
+/**
+ * A transaction block: INSERT and COPY rows are staged in memory and buffered in one SQLite
+ * transaction at COMMIT (ROLLBACK and ROLLBACK TO SAVEPOINT drop them). Other writes (DDL, API
+ * functions that change the catalog) and reads of a table with staged rows are 0A000 inside a block,
+ * so no statement ever sees a state PostgreSQL would not show it.
+ */
+interface Transaction {
+  readonly staged: Array<{ table: TableDef; rows: Value[][] }>;
+  readonly savepoints: Array<{ name: string; at: number }>;
+  failed: boolean;
+}
+
+/** Statements a transaction block may contain. */
+const IN_BLOCK = new Set(['SelectStmt', 'InsertStmt', 'CopyStmt', 'TransactionStmt', 'VariableShowStmt']);
+
 export class EdgeEngine {
   readonly catalog: EdgeCatalog;
   readonly columnstore: ColumnStore;
@@ -97,6 +119,7 @@ export class EdgeEngine {
   private readonly aggregates: AggregateEngine;
   private readonly sealRows: number;
   private readonly maxScanValues: number;
+  private txn: Transaction | undefined;
 
   private constructor(options: EdgeEngineOptions) {
     this.catalog = new EdgeCatalog(options.storage);
@@ -115,11 +138,12 @@ export class EdgeEngine {
   }
 
   /** Runs every statement of `sql` in order; stops at the first error (earlier statements stay done). */
-  async execute(sql: string, params: readonly (string | null)[] = []): Promise<StatementResult[]> {
+  /** Runs every statement of `sql` in order; `stdin` is the data of a `COPY … FROM STDIN` among them. */
+  async execute(sql: string, params: readonly (string | null)[] = [], stdin?: string): Promise<StatementResult[]> {
     const stmts = parseSql(sql);
     if (params.length > 0 && stmts.length > 1) throw orbitError('syntax_error', 'cannot insert multiple commands into a prepared statement');
     const out: StatementResult[] = [];
-    for (const s of stmts) out.push(await this.statement(s.type, s.node, params));
+    for (const s of stmts) out.push(await this.statement(s.type, s.node, params, stdin));
     return out;
   }
 
@@ -139,7 +163,102 @@ export class EdgeEngine {
     return BigInt(Date.now()) * 1000n - 946_684_800_000_000n;
   }
 
-  async statement(type: string, node: Node, params: readonly (string | null)[]): Promise<StatementResult> {
+  /** ReadyForQuery's status: idle, in a transaction block, or in a failed one. */
+  get transactionStatus(): 'I' | 'T' | 'E' {
+    return this.txn === undefined ? 'I' : this.txn.failed ? 'E' : 'T';
+  }
+
+  /** Marks an open transaction block failed (a COPY the client cancelled). */
+  failTransaction(): void {
+    if (this.txn) this.txn.failed = true;
+  }
+
+  /** Ends any open transaction block without applying it (a stateless HTTP request, a lost client). */
+  abortTransaction(): void {
+    this.txn = undefined;
+  }
+
+  async statement(type: string, node: Node, params: readonly (string | null)[], stdin?: string): Promise<StatementResult> {
+    if (type === 'TransactionStmt') return this.transaction(node);
+    const txn = this.txn;
+    if (txn?.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+    if (txn && (!IN_BLOCK.has(type) || (type === 'SelectStmt' && changesCatalog(node)))) {
+      txn.failed = true;
+      throw notAtEdge(`${COMMAND_NAMES[type] ?? type.replace(/Stmt$/, '')} inside a transaction block`);
+    }
+    try {
+      return await this.dispatch(type, node, params, stdin);
+    } catch (err) {
+      if (txn) txn.failed = true;
+      throw err;
+    }
+  }
+
+  private async transaction(node: Node): Promise<StatementResult> {
+    const kind = String(node.kind);
+    const txn = this.txn;
+    switch (kind) {
+      case 'TRANS_STMT_BEGIN':
+      case 'TRANS_STMT_START':
+        if (node.options) throw notAtEdge('transaction modes');
+        // PostgreSQL only warns about a BEGIN inside a block.
+        this.txn ??= { staged: [], savepoints: [], failed: false };
+        return { command: 'BEGIN', rows: [] };
+      case 'TRANS_STMT_COMMIT': {
+        this.txn = undefined;
+        if (!txn) return { command: 'COMMIT', rows: [] };
+        if (txn.failed) return { command: 'ROLLBACK', rows: [] };
+        await this.writeNow(txn.staged);
+        return { command: 'COMMIT', rows: [] };
+      }
+      case 'TRANS_STMT_ROLLBACK':
+        this.txn = undefined;
+        return { command: 'ROLLBACK', rows: [] };
+      case 'TRANS_STMT_SAVEPOINT':
+      case 'TRANS_STMT_RELEASE':
+      case 'TRANS_STMT_ROLLBACK_TO': {
+        const name = String(node.savepoint_name);
+        const verb = kind === 'TRANS_STMT_SAVEPOINT' ? 'SAVEPOINT' : kind === 'TRANS_STMT_RELEASE' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT';
+        if (!txn) throw orbitError('no_active_sql_transaction', `${verb} can only be used in transaction blocks`);
+        if (kind === 'TRANS_STMT_SAVEPOINT') {
+          if (txn.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+          txn.savepoints.push({ name, at: txn.staged.length });
+          return { command: 'SAVEPOINT', rows: [] };
+        }
+        let i = txn.savepoints.length - 1;
+        while (i >= 0 && txn.savepoints[i]!.name !== name) i--;
+        if (i < 0) {
+          txn.failed = true;
+          throw orbitError('invalid_savepoint_specification', `savepoint "${name}" does not exist`);
+        }
+        if (kind === 'TRANS_STMT_RELEASE') {
+          if (txn.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+          txn.savepoints.length = i;
+          return { command: 'RELEASE', rows: [] };
+        }
+        txn.staged.length = txn.savepoints[i]!.at;
+        txn.savepoints.length = i + 1;
+        txn.failed = false;
+        return { command: 'ROLLBACK', rows: [] };
+      }
+      default:
+        throw notAtEdge(kind.replace('TRANS_STMT_', '').replace(/_/g, ' '));
+    }
+  }
+
+  /** The table and format of a `COPY … FROM STDIN` (checked before the client sends data). */
+  planCopy(node: Node): CopyPlan {
+    return planCopy(node, (name) => this.catalog.requireTable(name));
+  }
+
+  /** Writes COPY data (text or CSV) as one statement; returns the row count. */
+  async copy(plan: CopyPlan, data: string): Promise<number> {
+    const rows = copyRows(plan, data, this.settings.timeZone);
+    await this.write(plan.table, rows);
+    return rows.length;
+  }
+
+  private async dispatch(type: string, node: Node, params: readonly (string | null)[], stdin: string | undefined): Promise<StatementResult> {
     switch (type) {
       case 'SelectStmt':
         return this.select(node, params);
@@ -150,6 +269,11 @@ export class EdgeEngine {
         return this.settings.run(type, node, this.constantScope(params));
       case 'CallStmt':
         return this.call(node, params);
+      case 'CopyStmt': {
+        const plan = this.planCopy(node);
+        if (stdin === undefined) throw notAtEdge('COPY FROM STDIN without its data (send it in the request\'s "stdin")');
+        return { command: `COPY ${await this.copy(plan, stdin)}`, rows: [] };
+      }
       default: {
         const ddl = await runDdl(this, type, node, params);
         if (ddl) return ddl;
@@ -182,6 +306,11 @@ export class EdgeEngine {
   private async select(node: Node, params: readonly (string | null)[]): Promise<StatementResult> {
     const api = await runDdl(this, 'SelectStmt', node, params);
     if (api) return api;
+    const staged = this.txn?.staged ?? [];
+    const from = ((node.fromClause as Node[] | undefined) ?? [])[0]?.RangeVar as Node | undefined;
+    if (from && staged.some((s) => s.table.name === from.relname)) {
+      throw notAtEdge(`reading "${String(from.relname)}" after writing it in the same transaction block`);
+    }
     const result = await executeSelect(node, {
       zone: this.settings.timeZone,
       now: this.now(),
@@ -204,25 +333,38 @@ export class EdgeEngine {
 
   // ---- writes -----------------------------------------------------------------------------------
 
-  /** Buffers rows (already typed, in table column order) in one transaction; seals full chunks after. */
+  /** Writes rows (typed, in table column order): staged inside a transaction block, else buffered now. */
   async write(table: TableDef, rows: Value[][]): Promise<void> {
+    if (!this.catalog.hypertable(table.name)) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
+    if (this.txn) this.txn.staged.push({ table, rows });
+    else await this.writeNow([{ table, rows }]);
+  }
+
+  /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
+  private async writeNow(writes: ReadonlyArray<{ table: TableDef; rows: Value[][] }>): Promise<void> {
+    const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    this.catalog.atomically(() => {
+      for (const { table, rows } of writes) this.bufferRows(table, rows, touched);
+    });
+    for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+  }
+
+  private bufferRows(table: TableDef, rows: Value[][], touched: Map<number, { h: Hypertable; table: TableDef }>): void {
     const h = this.catalog.hypertable(table.name);
     if (!h) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
     const timeAt = table.columns.findIndex((c) => c.name === h.timeColumn);
-    const touched = new Set<number>();
-    this.catalog.atomically(() => {
+    {
       const buffered = rows.map((row) => {
         const t = row[timeAt];
         if (t === null || t === undefined) {
           throw orbitError('not_null_violation', `null value in column "${h.timeColumn}" of relation "${table.name}" violates not-null constraint`);
         }
         const chunk = this.catalog.chunkFor(h, toInternal(h.timeType, t as bigint | number));
-        touched.add(chunk.id);
+        touched.set(chunk.id, { h, table });
         return { chunkId: chunk.id, row: encodeRow(row) };
       });
       this.catalog.buffer(buffered);
-    });
-    for (const id of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+    }
   }
 
   /** Seals a chunk's buffered rows into column batches (compress_chunk at the edge). */

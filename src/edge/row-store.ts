@@ -65,6 +65,8 @@ export class EdgeRowStore implements RowStore {
   private readonly statements = new Map<string, Prepared>();
   private readonly portals = new Map<string, Portal>();
   private skipToSync = false;
+  /** A COPY FROM STDIN waiting for its CopyData/CopyDone (the Query's ReadyForQuery comes after them). */
+  private copy: { node: Record<string, unknown>; parts: Uint8Array[] } | undefined;
   closed = false;
 
   constructor(
@@ -78,16 +80,20 @@ export class EdgeRowStore implements RowStore {
     framer.push(messages);
     const out: Uint8Array[] = [];
     for (let msg = framer.next(true); msg; msg = framer.next(true)) {
+      if (this.copy) {
+        await this.copyMessage(msg.type, msg.body, out);
+        continue;
+      }
       if (msg.type === FrontendMessage.Sync) {
         this.skipToSync = false;
         this.portals.delete('');
-        out.push(readyForQuery(TransactionStatus.Idle));
+        out.push(readyForQuery(this.status()));
         continue;
       }
       if (msg.type === FrontendMessage.Query) {
         this.skipToSync = false;
         await this.simpleQuery(readQuery(msg.body), out);
-        out.push(readyForQuery(TransactionStatus.Idle));
+        if (!this.copy) out.push(readyForQuery(this.status()));
         continue;
       }
       if (this.skipToSync) continue;
@@ -99,6 +105,39 @@ export class EdgeRowStore implements RowStore {
       }
     }
     return concatBytes(out);
+  }
+
+  private status(): TransactionStatus {
+    const s = this.engine.transactionStatus;
+    return s === 'I' ? TransactionStatus.Idle : s === 'T' ? TransactionStatus.InTransaction : TransactionStatus.Failed;
+  }
+
+  /** CopyData is collected; CopyDone writes the rows as one statement; CopyFail cancels (57014). */
+  private async copyMessage(type: number, body: Uint8Array, out: Uint8Array[]): Promise<void> {
+    const copy = this.copy!;
+    if (type === FrontendMessage.CopyData) {
+      copy.parts.push(body.slice());
+      return;
+    }
+    // PostgreSQL ignores Flush and Sync during COPY IN.
+    if (type === FrontendMessage.Flush || type === FrontendMessage.Sync) return;
+    this.copy = undefined;
+    try {
+      if (type === FrontendMessage.CopyDone) {
+        const data = new TextDecoder().decode(concatBytes(copy.parts));
+        this.writeResult(await this.engine.statement('CopyStmt', copy.node, [], data), out, true);
+        await this.flush();
+      } else if (type === FrontendMessage.CopyFail) {
+        this.engine.failTransaction();
+        out.push(errorResponse(orbitError('query_canceled', `COPY from stdin failed: ${new MessageReader(body).cstring()}`)));
+      } else {
+        this.engine.failTransaction();
+        out.push(errorResponse(orbitError('protocol_violation', `unexpected message type 0x${type.toString(16)} during COPY from stdin`)));
+      }
+    } catch (err) {
+      out.push(errorResponse(toOrbitError(err)));
+    }
+    out.push(readyForQuery(this.status()));
   }
 
   private async simpleQuery(sql: string, out: Uint8Array[]): Promise<void> {
@@ -118,7 +157,18 @@ export class EdgeRowStore implements RowStore {
         out.push(emptyMessage(BackendMessage.EmptyQueryResponse));
         return;
       }
-      for (const s of stmts) this.writeResult(await this.engine.statement(s.type, s.node, []), out, true);
+      for (const [i, s] of stmts.entries()) {
+        if (s.type === 'CopyStmt' && s.node.is_from && !s.node.filename) {
+          if (i !== stmts.length - 1) throw orbitError('feature_not_supported', 'COPY FROM STDIN followed by other statements in one query is not supported at the edge');
+          const plan = this.engine.planCopy(s.node);
+          const w = new MessageWriter().begin(BackendMessage.CopyInResponse).byte(0).int16(plan.positions.length);
+          for (let k = 0; k < plan.positions.length; k++) w.int16(0);
+          out.push(w.end().flush());
+          this.copy = { node: s.node, parts: [] };
+          break;
+        }
+        this.writeResult(await this.engine.statement(s.type, s.node, []), out, true);
+      }
       await this.flush();
     } catch (err) {
       out.push(errorResponse(toOrbitError(err)));

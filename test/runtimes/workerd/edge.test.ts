@@ -16,9 +16,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ws from 'ws';
 import type { EdgeStats } from '../../../src/edge/database.js';
+import { startBridge } from '../../../src/wire/bridge-node.js';
 import { STORAGE_CONTRACT } from '../../storage/contract-cases.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { EDGE_QUERIES, edgeDataSql, EDGE_SCHEMA } from './edge-data.js';
@@ -112,12 +114,14 @@ describe('workerd: edge profile', () => {
       ['DELETE FROM cpu', /^DELETE is not supported at the edge$/],
       ['SELECT * FROM cpu a JOIN cpu b ON a.time = b.time', /joins is not supported at the edge/],
       ['CREATE VIEW v AS SELECT 1', /^CREATE VIEW is not supported at the edge$/],
-      ['BEGIN', /^transaction control is not supported at the edge$/],
+      ['BEGIN; CREATE TABLE t2 (time timestamptz); COMMIT', /^CREATE TABLE inside a transaction block is not supported at the edge$/],
+      ['PREPARE TRANSACTION \'x\'', /^PREPARE is not supported at the edge$/],
       ['SELECT count(*) FROM cpu UNION SELECT 1', /UNION is not supported at the edge/],
       ['SELECT lower(host) FROM cpu', /^function lower\(\) is not supported at the edge$/],
     ];
+    await ok(EDGE_SCHEMA.join(';\n'), [], 'unsupported');
     for (const [text, message] of cases) {
-      const a = await sql(text);
+      const a = await sql(text, [], 'unsupported');
       expect(a.status, text).toBe(501);
       expect(a.error?.code, text).toBe('0A000');
       expect(a.error?.message, text).toMatch(message);
@@ -125,8 +129,9 @@ describe('workerd: edge profile', () => {
   }, 60_000);
 
   it('serves PostgreSQL over WebSocket to @neondatabase/serverless', async () => {
+    await ok([...EDGE_SCHEMA, "INSERT INTO cpu VALUES ('2024-01-01 00:00:00+00', 'host_a', 1.5, 1), ('2024-01-01 01:00:00+00', 'host_b', 2.25, 2)"].join(';\n'), [], 'ws');
     neonConfig.webSocketConstructor = ws;
-    neonConfig.wsProxy = () => `${base.host}/v2?db=test`;
+    neonConfig.wsProxy = () => `${base.host}/v2?db=ws`;
     neonConfig.useSecureWebSocket = false;
     neonConfig.pipelineTLS = false;
     neonConfig.pipelineConnect = false;
@@ -143,6 +148,46 @@ describe('workerd: edge profile', () => {
       expect(after.rows).toEqual([{ n: 2 }]);
     } finally {
       await client.end();
+    }
+  }, 60_000);
+
+  it('takes COPY over HTTP (stdin) and, through orbit bridge, transaction blocks and COPY from postgres.js', async () => {
+    await ok(EDGE_SCHEMA.join(';\n'), [], 'copy');
+    const res = await fetch(new URL('/sql?db=copy', base), {
+      method: 'POST',
+      body: JSON.stringify({ sql: 'COPY cpu (time, host, usage, n) FROM STDIN (FORMAT csv, HEADER true)', stdin: 'time,host,usage,n\n2024-01-01 00:00:00+00,"host, a",1.5,1\n2024-01-01 00:10:00+00,host_b,,2\n' }),
+    });
+    expect(await res.json()).toEqual({ command: 'COPY 2', fields: [], rows: [] });
+
+    const bridge = await startBridge(`ws://${base.host}/?db=copy`, '127.0.0.1', 0);
+    const pgjs = postgres({ host: '127.0.0.1', port: bridge.port, user: 'postgres', database: 'postgres', max: 1, fetch_types: false });
+    try {
+      // A rolled-back block leaves nothing; a committed one writes every staged row at once.
+      await pgjs`BEGIN`;
+      await pgjs`INSERT INTO cpu VALUES ('2024-01-01 00:20:00+00', 'host_c', 3, 3)`;
+      await expect(pgjs`SELECT count(*) FROM cpu`).rejects.toMatchObject({ code: '0A000' });
+      await pgjs`ROLLBACK`;
+      await pgjs.begin(async (tx) => {
+        await tx`INSERT INTO cpu VALUES ('2024-01-01 00:30:00+00', 'host_c', 4, 4)`;
+        await tx`INSERT INTO cpu VALUES (${'2024-01-01 00:40:00+00'}, ${'host_c'}, ${4.5}, ${5})`;
+      });
+      const stream = await pgjs`COPY cpu FROM STDIN`.writable();
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        stream.on('finish', resolve);
+        stream.write('2024-01-01 00:50:00+00\thost_d\t5.25\t6\n');
+        stream.end('2024-01-01 01:00:00+00\thost_d\t\\N\t7\n');
+      });
+      const rows = await pgjs`SELECT host, count(*)::int AS n, sum(n)::int AS s FROM cpu GROUP BY host ORDER BY host`;
+      expect(rows.map((r) => ({ ...r }))).toEqual([
+        { host: 'host, a', n: 1, s: 1 },
+        { host: 'host_b', n: 1, s: 2 },
+        { host: 'host_c', n: 2, s: 9 },
+        { host: 'host_d', n: 2, s: 13 },
+      ]);
+    } finally {
+      await pgjs.end();
+      await bridge.close();
     }
   }, 60_000);
 

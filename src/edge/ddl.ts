@@ -16,6 +16,7 @@ import { callArgs, coerce, compile, funcName, notAtEdge, unwrap, type Node } fro
 import { INTEGER_TYPES, TIME_TYPES, typeNamed, type EdgeType, type Value } from './values.js';
 import type { Interval } from '../functions/calendar.js';
 import { timestamptzPlusInterval } from '../functions/time-zone.js';
+import { intervalJson, RETENTION_PROC, type RetentionConfig } from './retention.js';
 
 /** TimescaleDB's default chunk interval for time types: 7 days, in µs. */
 const DEFAULT_INTERVAL_US = 7 * 86_400_000_000;
@@ -369,53 +370,6 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
     default:
       throw notAtEdge(`${name}()`);
   }
-}
-
-/** TimescaleDB's name for the retention job's procedure (`_timescaledb_functions.policy_retention`). */
-export const RETENTION_PROC = 'policy_retention';
-
-export interface RetentionConfig {
-  /** An interval as {months, days, micros} (micros as a decimal string: JSON has no bigint). */
-  readonly drop_after: { months: number; days: number; micros: string };
-  readonly schedule_interval_us: string;
-  next_start_ms: number;
-}
-
-function intervalJson(i: Interval): { months: number; days: number; micros: string } {
-  return { months: i.months, days: i.days, micros: String(i.micros) };
-}
-
-/**
- * Runs the retention jobs due at `nowMs` (or the one job `onlyId`, whenever due): drops the chunks
- * entirely older than now - drop_after, then schedules the next run. Returns the next due time.
- */
-export async function runRetentionJobs(engine: EdgeEngine, nowMs: number, onlyId?: number): Promise<number | undefined> {
-  const jobs = engine.catalog.jobs(RETENTION_PROC);
-  if (onlyId !== undefined && !jobs.some((j) => j.id === onlyId)) throw orbitError('invalid_parameter_value', `job ${onlyId} not found`);
-  for (const job of jobs) {
-    const config = job.config as unknown as RetentionConfig;
-    if (onlyId !== undefined ? job.id !== onlyId : config.next_start_ms > nowMs) continue;
-    const h = engine.catalog.hypertableNames().map((n) => engine.catalog.hypertable(n)!).find((x) => x.id === job.hypertableId);
-    if (h) {
-      const scope = engine.constantScope([]);
-      const d = config.drop_after;
-      const t = timestamptzPlusInterval(scope.now, { months: -d.months, days: -d.days, micros: -BigInt(d.micros) }, scope.zone);
-      const local = h.timeType === 'timestamptz' ? t : coerce({ type: 'timestamptz', constant: true, eval: () => t }, h.timeType, scope).eval([], 0);
-      const cut = toInternal(h.timeType, local as bigint | number);
-      const old = engine.catalog.chunks(h.id).filter((c) => c.rangeEnd <= cut);
-      engine.catalog.atomically(() => old.forEach((c) => engine.catalog.dropChunk(c.id)));
-      await engine.columnstore.sweep(engine.catalog.allManifestKeys());
-    }
-    config.next_start_ms = nowMs + Number(BigInt(config.schedule_interval_us) / 1000n);
-    engine.catalog.setJobConfig(job.id, config as unknown as Record<string, unknown>);
-  }
-  return nextJobAt(engine);
-}
-
-/** When the next job is due (ms since the Unix epoch), if any job exists. */
-export function nextJobAt(engine: EdgeEngine): number | undefined {
-  const times = engine.catalog.jobs().map((j) => (j.config as unknown as RetentionConfig).next_start_ms);
-  return times.length ? Math.min(...times) : undefined;
 }
 
 function relation(name: string | null): string {

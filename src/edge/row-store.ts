@@ -10,8 +10,8 @@
  * queries the edge engine does not plan, so they are recognised by their exact text (the session
  * layer's own constants) and answered from the engine's settings and catalog.
  *
- * There are no transaction blocks at the edge: every statement commits on its own, status is
- * always idle, and BEGIN is answered with 0A000.
+ * Transaction blocks are the engine's (writes staged until COMMIT); ReadyForQuery reports its
+ * status. COPY FROM STDIN collects CopyData until CopyDone and writes the rows as one statement.
  */
 import { concatBytes } from '../bytes.js';
 import { orbitError, toOrbitError } from '../errors.js';

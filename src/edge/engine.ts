@@ -40,11 +40,15 @@ export interface EdgeEngineOptions {
   readonly aggregates?: AggregateEngine;
   /** Buffered rows of one chunk that trigger a seal into batches (default 1,000, one batch). */
   readonly sealRows?: number;
-  /** Bytes of encoded batches cached in memory (default 16 MiB: the isolate has 128 MB in all). */
+  /**
+   * Bytes of encoded batches cached in memory (default 8 MiB: the isolate has 128 MB in all, the
+   * parser takes 34–41 MiB, and DO SQLite reads batches at 100+ MB/s, edge_probe.md §3).
+   */
   readonly cacheBytes?: number;
   /**
-   * Decoded values one SELECT may hold (rows × columns read; default 2,000,000, about 40–60 MB of JS
-   * values). A scan past it fails with 54000 rather than running the isolate out of its 128 MB.
+   * Decoded values one SELECT may hold (rows × columns read; default 1,000,000, about 20–30 MB of JS
+   * values: doubles 8 B, bigints and strings 20–40 B). A scan past it fails with 54000 rather than
+   * running the isolate out of its 128 MB.
    */
   readonly maxScanValues?: number;
 }
@@ -124,10 +128,10 @@ export class EdgeEngine {
 
   private constructor(options: EdgeEngineOptions) {
     this.catalog = new EdgeCatalog(options.storage);
-    this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 16 << 20 });
+    this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 8 << 20 });
     this.aggregates = options.aggregates ?? new JsAggregates();
     this.sealRows = options.sealRows ?? 1000;
-    this.maxScanValues = options.maxScanValues ?? 2_000_000;
+    this.maxScanValues = options.maxScanValues ?? 1_000_000;
   }
 
   static async open(options: EdgeEngineOptions): Promise<EdgeEngine> {

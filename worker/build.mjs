@@ -186,6 +186,10 @@ export function patchMemoryMinimum(bytes, pages) {
   return { bytes: out, before: info, after: inspectMemory(out) };
 }
 
+/** Orbit's codec module (built by `npm run build` into dist/wasm/), shipped next to worker.js as a compiled module. */
+const CODECS_FILE = 'codecs.wasm';
+const codecsWasm = join(workerDir, '..', 'dist', 'wasm', CODECS_FILE);
+
 /** esbuild plugin: libpg-query's glue → shim, the shim's wasm → `./libpg-query.wasm`, `node:*` left alone. */
 const libpgQueryForWorkerd = {
   name: 'libpg-query-for-workerd',
@@ -194,24 +198,30 @@ const libpgQueryForWorkerd = {
       dirname(args.importer) === libpgQueryWasmDir ? { path: glueShim } : undefined,
     );
     b.onResolve({ filter: /^orbit:libpg-query\.wasm$/ }, () => ({ path: `./${WASM_FILE}`, external: true }));
+    b.onResolve({ filter: /^orbit:codecs\.wasm$/ }, () => ({ path: `./${CODECS_FILE}`, external: true }));
     // The glue's Node branch `require("node:fs")` becomes a `__require` that workerd never reaches.
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
-/** Builds worker/dist/; returns sizes and the memory patch it applied. */
-export async function buildWorker() {
+/**
+ * Builds worker/dist/ (or `outDir` from `entry`: the workerd tests build a fixture Worker that adds test-only
+ * Durable Objects); returns sizes and the memory patch it applied.
+ */
+export async function buildWorker({ entry = join(workerDir, 'index.ts'), outDir = distDir } = {}) {
   const started = performance.now();
-  await mkdir(distDir, { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  // Needs `npm run build` first (asc compiles assembly/codecs/).
+  await writeFile(join(outDir, CODECS_FILE), await readFile(codecsWasm));
   const original = await readFile(join(libpgQueryWasmDir, WASM_FILE));
   const patched = patchMemoryMinimum(original, PARSER_MIN_PAGES);
   // Compiling proves the edit kept the binary valid before anything else runs it.
   await WebAssembly.compile(patched.bytes);
-  await writeFile(join(distDir, WASM_FILE), patched.bytes);
+  await writeFile(join(outDir, WASM_FILE), patched.bytes);
 
   const result = await build({
-    entryPoints: [join(workerDir, 'index.ts')],
-    outfile: join(distDir, 'worker.js'),
+    entryPoints: [entry],
+    outfile: join(outDir, 'worker.js'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -223,11 +233,11 @@ export async function buildWorker() {
   });
   const shimUsed = Object.keys(result.metafile.inputs).some((p) => p.endsWith('shims/libpg-query-glue.js'));
   if (!shimUsed) throw new Error('build: libpg-query glue was not swapped (did libpg-query move wasm/libpg-query.js?)');
-  const worker = join(distDir, 'worker.js');
+  const worker = join(outDir, 'worker.js');
   return {
     worker,
     workerBytes: (await stat(worker)).size,
-    wasm: join(distDir, WASM_FILE),
+    wasm: join(outDir, WASM_FILE),
     wasmBytes: patched.bytes.length,
     memory: {
       sectionMinOffset: patched.before.minOffset,
@@ -241,7 +251,11 @@ export async function buildWorker() {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const summary = await buildWorker();
+  const arg = (name) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const summary = await buildWorker({ entry: arg('--entry'), outDir: arg('--outdir') });
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {

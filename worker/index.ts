@@ -1,28 +1,74 @@
 /**
  * @module worker
- * Orbit's Cloudflare Worker: HTTP endpoints of the edge profile. For now it only classifies SQL; it will
- * grow into the edge query endpoint. Built by worker/build.mjs (`npm run build:worker`), never run from
- * source, because libpg-query's glue has to be swapped for workerd.
+ * Orbit's Cloudflare Worker (the edge profile). Routes, all keyed by a database name (`?db=`,
+ * default `default`) that picks the Durable Object holding that database:
+ * - `POST /sql` `{sql, params}` → `{command, fields, rows}` (rows as PostgreSQL text), or
+ *   `{error: {code, message, position}}` with an HTTP status from the SQLSTATE;
+ * - a WebSocket upgrade on any path → the PostgreSQL protocol over binary frames (what
+ *   `@neondatabase/serverless` and `orbit bridge` speak);
+ * - `GET /stats` → rows in sealed batches and in the write buffer per chunk, cache and wasm memory;
+ * - `POST /sql/classify` `{sql}` → how Orbit's SQL layer classifies each statement.
+ * Built by worker/build.mjs (`npm run build:worker`), never run from source, because libpg-query's
+ * glue has to be swapped for workerd.
  */
+/// <reference path="./wasm.d.ts" />
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+// worker/build.mjs resolves this to ./codecs.wasm beside worker.js (a compiled module in workerd).
+import codecsModule from 'orbit:codecs.wasm';
 import {
   classify,
+  EdgeDatabase,
   loadParser,
   OrbitError,
   parseSql,
   SqlState,
   toOrbitError,
   type ClassifiedStatement,
+  type DurableObjectStorageLike,
+  type HttpAnswer,
   type SqlStateCode,
 } from '../src/runtime/workers.js';
 
-/** HTTP status per SQLSTATE; anything not listed is a server error (500). */
-const httpStatus: Partial<Record<SqlStateCode, ContentfulStatusCode>> = {
+/** The parts of the Workers runtime this file uses (structural, so no platform type package is needed). */
+interface DurableObjectStub {
+  fetch(request: Request): Promise<Response>;
+}
+interface DurableObjectNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): DurableObjectStub;
+}
+interface DurableObjectState {
+  readonly storage: DurableObjectStorageLike & { setAlarm(scheduledTime: number): Promise<void> };
+  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+}
+interface WorkerSocket {
+  accept(): void;
+  send(data: ArrayBuffer | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'message', fn: (e: { data: ArrayBuffer | string }) => void): void;
+  addEventListener(type: 'close' | 'error', fn: () => void): void;
+}
+declare const WebSocketPair: { new (): { 0: WorkerSocket; 1: WorkerSocket } };
+
+export interface Env {
+  readonly ORBIT: DurableObjectNamespace;
+  /** Password for PostgreSQL-over-WebSocket clients (a Worker secret); unset = trust. */
+  readonly ORBIT_PASSWORD?: string;
+}
+
+/** HTTP status per SQLSTATE class or code; anything not listed is a server error (500). */
+const httpStatus: Partial<Record<string, ContentfulStatusCode>> = {
   [SqlState.syntax_error]: 400,
   [SqlState.protocol_violation]: 400,
   [SqlState.feature_not_supported]: 501,
+  [SqlState.undefined_table]: 404,
 };
+
+/** Client errors (classes 22, 23, 42 and TimescaleDB's TS) are 400; the rest keep the table's answer or 500. */
+function statusOf(code: string): ContentfulStatusCode {
+  return httpStatus[code] ?? (/^(22|23|42|TS)/.test(code) ? 400 : 500);
+}
 
 /** A classified statement as sent over HTTP (the AST stays in the Worker). */
 type StatementJson = Pick<
@@ -35,7 +81,12 @@ function toJson(s: ClassifiedStatement): StatementJson {
   return { type, kind, text, changesSettings, createsTempObject, copy, channel, preparedName, relations };
 }
 
-const app = new Hono();
+const app = new Hono<{ Bindings: Env }>();
+
+function databaseObject(env: Env, url: string): DurableObjectStub {
+  const name = new URL(url).searchParams.get('db') || 'default';
+  return env.ORBIT.get(env.ORBIT.idFromName(name));
+}
 
 /** `POST /sql/classify` `{ sql }` → `{ statements }`; errors → `{ error: { code, message, position } }`. */
 app.post('/sql/classify', async (c) => {
@@ -48,10 +99,67 @@ app.post('/sql/classify', async (c) => {
   return c.json({ statements: parseSql(body.sql).map((stmt) => toJson(classify(stmt))) });
 });
 
+/** `POST /sql` → the database's Durable Object. */
+app.post('/sql', async (c) => {
+  const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/sql', { method: 'POST', body: await c.req.text() }));
+  const answer = (await res.json()) as HttpAnswer;
+  return c.json(answer, 'error' in answer ? statusOf(answer.error.code) : 200);
+});
+
+/** `GET /stats` → where the database's rows are (batches vs write buffer) and its memory figures. */
+app.get('/stats', async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() === 'websocket') return databaseObject(c.env, c.req.url).fetch(c.req.raw);
+  return c.json(await (await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/stats'))).json());
+});
+
+/** PostgreSQL over WebSocket, on any path. */
+app.get('*', async (c) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return c.text('Orbit edge: POST /sql or connect a PostgreSQL client over WebSocket\n', 404);
+  return databaseObject(c.env, c.req.url).fetch(c.req.raw);
+});
+
 app.onError((err, c) => {
   const e = toOrbitError(err);
-  const status = httpStatus[e.code as SqlStateCode] ?? 500;
-  return c.json({ error: { code: e.code, message: e.message, position: e.position } }, status);
+  return c.json({ error: { code: e.code, message: e.message, position: e.position } }, statusOf(e.code as SqlStateCode));
 });
 
 export default app;
+
+/** One Orbit database per object: its catalog, write buffer and batches live in the object's SQLite. */
+export class OrbitDatabase {
+  private readonly db: Promise<EdgeDatabase>;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    // Requests wait until the database is open (catalog created, orphaned batches swept).
+    this.db = ctx.blockConcurrencyWhile(() =>
+      EdgeDatabase.open({ storage: ctx.storage, codecsModule, password: env.ORBIT_PASSWORD, setAlarm: (ms) => ctx.storage.setAlarm(ms) }),
+    );
+  }
+
+  /** Retention policies run here (Durable Object alarms survive restarts, as TimescaleDB's jobs do). */
+  async alarm(): Promise<void> {
+    await (await this.db).alarm();
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const db = await this.db;
+    if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+      const pair = new WebSocketPair();
+      const client = pair[0];
+      const server = pair[1];
+      server.accept();
+      const conn = db.connect({
+        loopback: false,
+        write: (bytes) => server.send(bytes),
+        close: () => server.close(1000, 'connection closed'),
+      });
+      server.addEventListener('message', (e) => conn.receive(typeof e.data === 'string' ? new TextEncoder().encode(e.data) : new Uint8Array(e.data)));
+      server.addEventListener('close', () => void conn.closed());
+      server.addEventListener('error', () => void conn.closed());
+      return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+    }
+    if (new URL(request.url).pathname === '/stats') return Response.json(db.stats());
+    const body = await request.json().catch(() => undefined);
+    return Response.json(await db.http(body));
+  }
+}

@@ -13,3 +13,7 @@ export { classify, StatementKind, type ClassifiedStatement } from '../sql/classi
 // Errors: one error type carrying SQLSTATEs, for transports that map codes to their own status.
 export { OrbitError, toOrbitError } from '../errors.js';
 export { SqlState, type SqlStateCode } from '../sqlstate.js';
+
+// The edge database a Durable Object hosts: engine, RowStore, sessions, HTTP and WebSocket entry points.
+export { EdgeDatabase, type EdgeDatabaseOptions, type EdgeStats, type HttpAnswer } from '../edge/database.js';
+export { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';

@@ -58,6 +58,11 @@ export class WasmBackend implements CodecBackend {
     this.x = instance.exports as unknown as CodecsExports;
   }
 
+  /** Bytes of the module's linear memory (it counts toward a Worker isolate's 128 MB). */
+  get memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
+  }
+
   /** Instantiates codecs.wasm from a compiled module (Workers) or its bytes. */
   static async create(source: WebAssembly.Module | BufferSource): Promise<WasmBackend> {
     const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);

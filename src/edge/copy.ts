@@ -1,0 +1,147 @@
+/**
+ * @module edge/copy
+ * `COPY table [(columns)] FROM STDIN` at the edge, in PostgreSQL's text and CSV formats (DELIMITER,
+ * NULL, HEADER, QUOTE, ESCAPE). Every field is read with its column's text input, as COPY does, and
+ * the rows are written like one INSERT. Binary COPY, COPY TO and files are 0A000.
+ */
+import { orbitError } from '../errors.js';
+import type { TableDef } from './catalog.js';
+import { notAtEdge, type Node } from './expr.js';
+import { parseText, type Value } from './values.js';
+
+export interface CopyPlan {
+  readonly table: TableDef;
+  /** Table column index of each field. */
+  readonly positions: readonly number[];
+  readonly csv: boolean;
+  readonly delimiter: string;
+  readonly nullString: string;
+  readonly header: boolean;
+  readonly quote: string;
+  readonly escape: string;
+}
+
+export function planCopy(node: Node, table: (name: string) => TableDef): CopyPlan {
+  if (!node.is_from) throw notAtEdge('COPY TO');
+  if (node.filename || node.is_program) throw notAtEdge('COPY from a file or program');
+  if (node.query) throw notAtEdge('COPY (query)');
+  if (node.whereClause) throw notAtEdge('COPY ... WHERE');
+  const rel = node.relation as Node;
+  if (rel.schemaname && rel.schemaname !== 'public') throw notAtEdge(`tables outside schema public ("${String(rel.schemaname)}.${String(rel.relname)}")`);
+  const t = table(String(rel.relname));
+  const opts = new Map<string, string>();
+  for (const o of (node.options as Node[] | undefined) ?? []) {
+    const d = o.DefElem as Node;
+    const arg = d.arg as Node | undefined;
+    opts.set(String(d.defname), arg?.String ? String((arg.String as Node).sval) : arg?.Boolean ? String(Boolean((arg.Boolean as Node).boolval)) : arg?.Integer ? String((arg.Integer as Node).ival ?? 0) : 'true');
+  }
+  const format = (opts.get('format') ?? 'text').toLowerCase();
+  if (format === 'binary') throw notAtEdge('binary COPY');
+  if (format !== 'text' && format !== 'csv') throw orbitError('invalid_parameter_value', `COPY format "${format}" not recognized`);
+  for (const k of opts.keys()) if (!['format', 'delimiter', 'null', 'header', 'quote', 'escape'].includes(k)) throw notAtEdge(`COPY option ${k}`);
+  const csv = format === 'csv';
+  const names = ((node.attlist as Node[] | undefined) ?? []).map((a) => String((a.String as Node).sval));
+  const positions = (names.length ? names : t.columns.map((c) => c.name)).map((n) => {
+    const i = t.columns.findIndex((c) => c.name === n);
+    if (i < 0) throw orbitError('undefined_column', `column "${n}" of relation "${t.name}" does not exist`);
+    return i;
+  });
+  const header = opts.get('header')?.toLowerCase();
+  if (header === 'match') throw notAtEdge('COPY ... HEADER MATCH');
+  return {
+    table: t,
+    positions,
+    csv,
+    delimiter: opts.get('delimiter') ?? (csv ? ',' : '\t'),
+    nullString: opts.get('null') ?? (csv ? '' : '\\N'),
+    header: header !== undefined && ['true', 'on', '1'].includes(header),
+    quote: opts.get('quote') ?? '"',
+    escape: opts.get('escape') ?? opts.get('quote') ?? '"',
+  };
+}
+
+/** Parses COPY data into typed rows (table column order, absent columns NULL). */
+export function copyRows(plan: CopyPlan, data: string, zone: string): Value[][] {
+  const records = plan.csv ? csvRecords(data, plan) : textRecords(data, plan);
+  if (plan.header) records.shift();
+  return records.map((fields, line) => {
+    if (fields.length !== plan.positions.length) {
+      throw orbitError('bad_copy_file_format', fields.length < plan.positions.length ? `missing data for column "${plan.table.columns[plan.positions[fields.length]!]!.name}"` : 'extra data after last expected column', {
+        where: `COPY ${plan.table.name}, line ${line + 1 + (plan.header ? 1 : 0)}`,
+      });
+    }
+    const row: Value[] = plan.table.columns.map(() => null);
+    fields.forEach((f, k) => {
+      const col = plan.table.columns[plan.positions[k]!]!;
+      row[plan.positions[k]!] = f === null ? null : parseText(col.type, f, zone);
+    });
+    plan.table.columns.forEach((c, j) => {
+      if (c.notNull && row[j] === null) throw orbitError('not_null_violation', `null value in column "${c.name}" of relation "${plan.table.name}" violates not-null constraint`);
+    });
+    return row;
+  });
+}
+
+/** Text format: one line per row, backslash escapes, the NULL string compared before unescaping. */
+function textRecords(data: string, plan: CopyPlan): Array<Array<string | null>> {
+  const lines = data.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const out: Array<Array<string | null>> = [];
+  for (let line of lines) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line === '\\.') break;
+    out.push(line.split(plan.delimiter).map((f) => (f === plan.nullString ? null : unescapeText(f))));
+  }
+  return out;
+}
+
+const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+function unescapeText(f: string): string {
+  if (!f.includes('\\')) return f;
+  return f.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    return ESCAPES[e] ?? e;
+  });
+}
+
+/** CSV: quoted fields may hold delimiters and newlines; an unquoted field equal to NULL is NULL. */
+function csvRecords(data: string, plan: CopyPlan): Array<Array<string | null>> {
+  const out: Array<Array<string | null>> = [];
+  let fields: Array<string | null> = [];
+  let i = 0;
+  const n = data.length;
+  while (i < n) {
+    let value = '';
+    let quoted = false;
+    if (data[i] === plan.quote) {
+      quoted = true;
+      i++;
+      for (;;) {
+        if (i >= n) throw orbitError('bad_copy_file_format', 'unterminated CSV quoted field');
+        const ch = data[i]!;
+        if (ch === plan.escape && data[i + 1] === plan.quote) {
+          value += plan.quote;
+          i += 2;
+          continue;
+        }
+        if (ch === plan.quote) {
+          i++;
+          break;
+        }
+        value += ch;
+        i++;
+      }
+    }
+    while (i < n && data[i] !== plan.delimiter && data[i] !== '\n' && data[i] !== '\r') value += data[i++];
+    fields.push(!quoted && value === plan.nullString ? null : value);
+    if (i >= n || data[i] === '\n' || data[i] === '\r') {
+      if (data[i] === '\r' && data[i + 1] === '\n') i++;
+      i++;
+      if (!(fields.length === 1 && fields[0] === '\\.')) out.push(fields);
+      fields = [];
+    } else i++;
+  }
+  return out;
+}

@@ -1,0 +1,486 @@
+/**
+ * @module edge/engine
+ * The edge profile's engine: PostgreSQL's parser (libpg-query), Orbit's catalog and write buffer in
+ * Durable Object SQLite, and the columnstore for sealed batches, without PGlite. It runs the
+ * statements edge users need (CREATE TABLE, the hypertable/columnstore API, INSERT, time-series
+ * SELECTs, show_chunks/drop_chunks, SET/SHOW) and answers every other statement with SQLSTATE
+ * 0A000 naming it.
+ *
+ * Durability: an INSERT is acknowledged once its rows are committed to the DO SQLite write buffer
+ * (one transaction per statement). A chunk's buffer is sealed into column batches (ColumnStore)
+ * when it reaches `sealRows`; the batches are written first and the catalog then points at them
+ * and drops the sealed rows in one transaction, so a crash in between leaves only orphan objects,
+ * which `open` sweeps.
+ */
+import { ColumnStore } from '../columnstore/store.js';
+import { allocColumn, type Column, type PgType, type Rows } from '../columnstore/columns.js';
+import type { CodecBackend } from '../columnstore/codecs/index.js';
+import type { Predicate } from '../columnstore/manifest.js';
+import { batchesMatching } from '../columnstore/manifest.js';
+import { orbitError } from '../errors.js';
+import { loadParser, parseSql } from '../sql/parser.js';
+import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
+import { JsAggregates, type AggregateEngine } from './aggregates.js';
+import { EdgeCatalog, toInternal, type Hypertable, type TableDef } from './catalog.js';
+import { changesCatalog, runDdl } from './ddl.js';
+import { nextJobAt, runRetentionJobs } from './retention.js';
+import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
+import { copyRows, planCopy, type CopyPlan } from './copy.js';
+import { runInsert } from './insert.js';
+import { executeSelect, type ResultField, type TimeBound } from './select.js';
+import { EdgeSettings } from './settings.js';
+import { typeLabel, type EdgeType, type Value } from './values.js';
+
+export interface EdgeEngineOptions {
+  /** The Durable Object's storage (`ctx.storage`). */
+  readonly storage: DurableObjectStorageLike;
+  /** Codecs for the column batches (WasmBackend from the Worker's compiled codecs.wasm). */
+  readonly codecs: CodecBackend;
+  /** Aggregate computation; defaults to the TypeScript implementation. */
+  readonly aggregates?: AggregateEngine;
+  /** Buffered rows of one chunk that trigger a seal into batches (default 1,000, one batch). */
+  readonly sealRows?: number;
+  /**
+   * Bytes of encoded batches cached in memory (default 8 MiB: the isolate has 128 MB in all, the
+   * parser takes 34–41 MiB, and DO SQLite reads batches at 100+ MB/s, edge_probe.md §3).
+   */
+  readonly cacheBytes?: number;
+  /**
+   * Decoded values one SELECT may hold (rows × columns read; default 1,000,000, about 20–30 MB of JS
+   * values: doubles 8 B, bigints and strings 20–40 B). A scan past it fails with 54000 rather than
+   * running the isolate out of its 128 MB.
+   */
+  readonly maxScanValues?: number;
+}
+
+/** One statement's result, before text formatting. */
+export interface StatementResult {
+  /** The CommandComplete tag, e.g. `SELECT 3`, `INSERT 0 2`. */
+  readonly command: string;
+  /** Absent for statements that return no rows (NoData). */
+  readonly fields?: ResultField[];
+  readonly rows: Value[][];
+}
+
+/** Statement node types → the command PostgreSQL names them by, for the 0A000 message. */
+const COMMAND_NAMES: Record<string, string> = {
+  CreateStmt: 'CREATE TABLE',
+  DropStmt: 'DROP',
+  AlterTableStmt: 'ALTER TABLE',
+  CreateExtensionStmt: 'CREATE EXTENSION',
+  VariableSetStmt: 'SET',
+  SelectStmt: 'a TimescaleDB function that changes the catalog',
+  UpdateStmt: 'UPDATE',
+  DeleteStmt: 'DELETE',
+  MergeStmt: 'MERGE',
+  CopyStmt: 'COPY',
+  CreateTableAsStmt: 'CREATE TABLE AS / CREATE MATERIALIZED VIEW',
+  ViewStmt: 'CREATE VIEW',
+  IndexStmt: 'CREATE INDEX',
+  TransactionStmt: 'transaction control',
+  TruncateStmt: 'TRUNCATE',
+  CreateFunctionStmt: 'CREATE FUNCTION',
+  CreateSchemaStmt: 'CREATE SCHEMA',
+  PrepareStmt: 'PREPARE',
+  ExecuteStmt: 'EXECUTE',
+  DeallocateStmt: 'DEALLOCATE',
+  ListenStmt: 'LISTEN',
+  NotifyStmt: 'NOTIFY',
+  UnlistenStmt: 'UNLISTEN',
+  DoStmt: 'DO',
+  CallStmt: 'CALL',
+  ExplainStmt: 'EXPLAIN',
+  VacuumStmt: 'VACUUM',
+  GrantStmt: 'GRANT',
+  CreateRoleStmt: 'CREATE ROLE',
+  CreateSeqStmt: 'CREATE SEQUENCE',
+  RefreshMatViewStmt: 'REFRESH MATERIALIZED VIEW',
+};
+
+const PG_TYPES: Partial<Record<EdgeType, PgType>> = {
+  bool: 'bool', int2: 'int2', int4: 'int4', int8: 'int8', float4: 'float4', float8: 'float8', numeric: 'numeric',
+  text: 'text', varchar: 'varchar', timestamptz: 'timestamptz', timestamp: 'timestamp', date: 'date',
+};
+
+/**
+ * A transaction block: INSERT and COPY rows are staged in memory and buffered in one SQLite
+ * transaction at COMMIT (ROLLBACK and ROLLBACK TO SAVEPOINT drop them). Other writes (DDL, API
+ * functions that change the catalog) and reads of a table with staged rows are 0A000 inside a block,
+ * so no statement ever sees a state PostgreSQL would not show it.
+ */
+interface Transaction {
+  readonly staged: Array<{ table: TableDef; rows: Value[][] }>;
+  readonly savepoints: Array<{ name: string; at: number }>;
+  failed: boolean;
+}
+
+/** Statements a transaction block may contain. */
+const IN_BLOCK = new Set(['SelectStmt', 'InsertStmt', 'CopyStmt', 'TransactionStmt', 'VariableShowStmt']);
+
+export class EdgeEngine {
+  readonly catalog: EdgeCatalog;
+  readonly columnstore: ColumnStore;
+  readonly settings = new EdgeSettings();
+  private readonly aggregates: AggregateEngine;
+  private readonly sealRows: number;
+  private readonly maxScanValues: number;
+  private txn: Transaction | undefined;
+
+  private constructor(options: EdgeEngineOptions) {
+    this.catalog = new EdgeCatalog(options.storage);
+    this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 8 << 20 });
+    this.aggregates = options.aggregates ?? new JsAggregates();
+    this.sealRows = options.sealRows ?? 1000;
+    this.maxScanValues = options.maxScanValues ?? 1_000_000;
+  }
+
+  static async open(options: EdgeEngineOptions): Promise<EdgeEngine> {
+    await loadParser();
+    const engine = new EdgeEngine(options);
+    // Objects of seals that crashed before their catalog commit.
+    await engine.columnstore.sweep(engine.catalog.allManifestKeys());
+    return engine;
+  }
+
+  /** Runs every statement of `sql` in order; stops at the first error (earlier statements stay done). */
+  /** Runs every statement of `sql` in order; `stdin` is the data of a `COPY … FROM STDIN` among them. */
+  async execute(sql: string, params: readonly (string | null)[] = [], stdin?: string): Promise<StatementResult[]> {
+    const stmts = parseSql(sql);
+    if (params.length > 0 && stmts.length > 1) throw orbitError('syntax_error', 'cannot insert multiple commands into a prepared statement');
+    const out: StatementResult[] = [];
+    for (const s of stmts) out.push(await this.statement(s.type, s.node, params, stdin));
+    return out;
+  }
+
+  /** A scope with no columns (constants, parameters, now()). */
+  constantScope(params: readonly (string | null)[]): Scope {
+    return {
+      zone: this.settings.timeZone,
+      now: this.now(),
+      params,
+      column: (name) => {
+        throw orbitError('undefined_column', `column "${name}" does not exist`);
+      },
+    };
+  }
+
+  private now(): bigint {
+    return BigInt(Date.now()) * 1000n - 946_684_800_000_000n;
+  }
+
+  /** ReadyForQuery's status: idle, in a transaction block, or in a failed one. */
+  get transactionStatus(): 'I' | 'T' | 'E' {
+    return this.txn === undefined ? 'I' : this.txn.failed ? 'E' : 'T';
+  }
+
+  /** Marks an open transaction block failed (a COPY the client cancelled). */
+  failTransaction(): void {
+    if (this.txn) this.txn.failed = true;
+  }
+
+  /** Ends any open transaction block without applying it (a stateless HTTP request, a lost client). */
+  abortTransaction(): void {
+    this.txn = undefined;
+  }
+
+  async statement(type: string, node: Node, params: readonly (string | null)[], stdin?: string): Promise<StatementResult> {
+    if (type === 'TransactionStmt') return this.transaction(node);
+    const txn = this.txn;
+    if (txn?.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+    if (txn && (!IN_BLOCK.has(type) || (type === 'SelectStmt' && changesCatalog(node)))) {
+      txn.failed = true;
+      throw notAtEdge(`${COMMAND_NAMES[type] ?? type.replace(/Stmt$/, '')} inside a transaction block`);
+    }
+    try {
+      return await this.dispatch(type, node, params, stdin);
+    } catch (err) {
+      if (txn) txn.failed = true;
+      throw err;
+    }
+  }
+
+  private async transaction(node: Node): Promise<StatementResult> {
+    const kind = String(node.kind);
+    const txn = this.txn;
+    switch (kind) {
+      case 'TRANS_STMT_BEGIN':
+      case 'TRANS_STMT_START':
+        if (node.options) throw notAtEdge('transaction modes');
+        // PostgreSQL only warns about a BEGIN inside a block.
+        this.txn ??= { staged: [], savepoints: [], failed: false };
+        return { command: 'BEGIN', rows: [] };
+      case 'TRANS_STMT_COMMIT': {
+        this.txn = undefined;
+        if (!txn) return { command: 'COMMIT', rows: [] };
+        if (txn.failed) return { command: 'ROLLBACK', rows: [] };
+        await this.writeNow(txn.staged);
+        return { command: 'COMMIT', rows: [] };
+      }
+      case 'TRANS_STMT_ROLLBACK':
+        this.txn = undefined;
+        return { command: 'ROLLBACK', rows: [] };
+      case 'TRANS_STMT_SAVEPOINT':
+      case 'TRANS_STMT_RELEASE':
+      case 'TRANS_STMT_ROLLBACK_TO': {
+        const name = String(node.savepoint_name);
+        const verb = kind === 'TRANS_STMT_SAVEPOINT' ? 'SAVEPOINT' : kind === 'TRANS_STMT_RELEASE' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT';
+        if (!txn) throw orbitError('no_active_sql_transaction', `${verb} can only be used in transaction blocks`);
+        if (kind === 'TRANS_STMT_SAVEPOINT') {
+          if (txn.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+          txn.savepoints.push({ name, at: txn.staged.length });
+          return { command: 'SAVEPOINT', rows: [] };
+        }
+        let i = txn.savepoints.length - 1;
+        while (i >= 0 && txn.savepoints[i]!.name !== name) i--;
+        if (i < 0) {
+          txn.failed = true;
+          throw orbitError('invalid_savepoint_specification', `savepoint "${name}" does not exist`);
+        }
+        if (kind === 'TRANS_STMT_RELEASE') {
+          if (txn.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+          txn.savepoints.length = i;
+          return { command: 'RELEASE', rows: [] };
+        }
+        txn.staged.length = txn.savepoints[i]!.at;
+        txn.savepoints.length = i + 1;
+        txn.failed = false;
+        return { command: 'ROLLBACK', rows: [] };
+      }
+      default:
+        throw notAtEdge(kind.replace('TRANS_STMT_', '').replace(/_/g, ' '));
+    }
+  }
+
+  /** The table and format of a `COPY … FROM STDIN` (checked before the client sends data). */
+  planCopy(node: Node): CopyPlan {
+    return planCopy(node, (name) => this.catalog.requireTable(name));
+  }
+
+  /** Writes COPY data (text or CSV) as one statement; returns the row count. */
+  async copy(plan: CopyPlan, data: string): Promise<number> {
+    const rows = copyRows(plan, data, this.settings.timeZone);
+    await this.write(plan.table, rows);
+    return rows.length;
+  }
+
+  private async dispatch(type: string, node: Node, params: readonly (string | null)[], stdin: string | undefined): Promise<StatementResult> {
+    switch (type) {
+      case 'SelectStmt':
+        return this.select(node, params);
+      case 'InsertStmt':
+        return runInsert(this, node, params);
+      case 'VariableSetStmt':
+      case 'VariableShowStmt':
+        return this.settings.run(type, node, this.constantScope(params));
+      case 'CallStmt':
+        return this.call(node, params);
+      case 'CopyStmt': {
+        const plan = this.planCopy(node);
+        if (stdin === undefined) throw notAtEdge('COPY FROM STDIN without its data (send it in the request\'s "stdin")');
+        return { command: `COPY ${await this.copy(plan, stdin)}`, rows: [] };
+      }
+      default: {
+        const ddl = await runDdl(this, type, node, params);
+        if (ddl) return ddl;
+        throw notAtEdge(COMMAND_NAMES[type] ?? type.replace(/Stmt$/, ''));
+      }
+    }
+  }
+
+  /** CALL run_job(id): runs a job now, as TimescaleDB's run_job does. */
+  private async call(node: Node, params: readonly (string | null)[]): Promise<StatementResult> {
+    const call = node.funccall as Node;
+    if (funcNameOf(call) !== 'run_job') throw notAtEdge(`CALL ${funcNameOf(call)}()`);
+    const args = (call.args as Node[] | undefined) ?? [];
+    const id = args[0] ? compile(args[0], this.constantScope(params)).eval([], 0) : null;
+    if (id === null) throw orbitError('invalid_parameter_value', 'job ID cannot be NULL');
+    await runRetentionJobs(this, Date.now(), Number(id));
+    return { command: 'CALL', rows: [] };
+  }
+
+  /** Runs the jobs due now (the Durable Object's alarm); returns when the next one is due. */
+  runDueJobs(nowMs = Date.now()): Promise<number | undefined> {
+    return runRetentionJobs(this, nowMs);
+  }
+
+  /** When the next job is due (ms since the Unix epoch), for the Durable Object's alarm. */
+  nextJobAt(): number | undefined {
+    return nextJobAt(this);
+  }
+
+  private async select(node: Node, params: readonly (string | null)[]): Promise<StatementResult> {
+    const api = await runDdl(this, 'SelectStmt', node, params);
+    if (api) return api;
+    const staged = this.txn?.staged ?? [];
+    const from = ((node.fromClause as Node[] | undefined) ?? [])[0]?.RangeVar as Node | undefined;
+    if (from && staged.some((s) => s.table.name === from.relname)) {
+      throw notAtEdge(`reading "${String(from.relname)}" after writing it in the same transaction block`);
+    }
+    const result = await executeSelect(node, {
+      zone: this.settings.timeZone,
+      now: this.now(),
+      params,
+      aggregates: this.aggregates,
+      table: (name) => this.catalog.requireTable(name),
+      timeColumn: (name) => this.catalog.hypertable(name)?.timeColumn,
+      scan: (table, columns, bounds, equalities) => this.scan(table, columns, bounds, equalities),
+    });
+    return { command: `SELECT ${result.rows.length}`, fields: result.fields, rows: result.rows };
+  }
+
+  /** The result columns of a SELECT without running API functions (Describe of a prepared statement). */
+  async describeSelect(node: Node, params: readonly (string | null)[]): Promise<ResultField[] | undefined> {
+    const targets = (node.targetList as Node[] | undefined) ?? [];
+    const calls = targets.map((t) => ((t.ResTarget as Node).val as Node).FuncCall as Node | undefined);
+    if (!node.fromClause || calls.some((c) => c !== undefined && /^(drop_chunks|compress_chunk|convert_to_columnstore|create_hypertable|set_config|set_chunk_time_interval)$/.test(funcNameOf(c)))) return undefined;
+    return (await this.select(node, params)).fields;
+  }
+
+  // ---- writes -----------------------------------------------------------------------------------
+
+  /** Writes rows (typed, in table column order): staged inside a transaction block, else buffered now. */
+  async write(table: TableDef, rows: Value[][]): Promise<void> {
+    if (!this.catalog.hypertable(table.name)) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
+    if (this.txn) this.txn.staged.push({ table, rows });
+    else await this.writeNow([{ table, rows }]);
+  }
+
+  /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
+  private async writeNow(writes: ReadonlyArray<{ table: TableDef; rows: Value[][] }>): Promise<void> {
+    const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    this.catalog.atomically(() => {
+      for (const { table, rows } of writes) this.bufferRows(table, rows, touched);
+    });
+    for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+  }
+
+  private bufferRows(table: TableDef, rows: Value[][], touched: Map<number, { h: Hypertable; table: TableDef }>): void {
+    const h = this.catalog.hypertable(table.name);
+    if (!h) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
+    const timeAt = table.columns.findIndex((c) => c.name === h.timeColumn);
+    {
+      const buffered = rows.map((row) => {
+        const t = row[timeAt];
+        if (t === null || t === undefined) {
+          throw orbitError('not_null_violation', `null value in column "${h.timeColumn}" of relation "${table.name}" violates not-null constraint`);
+        }
+        const chunk = this.catalog.chunkFor(h, toInternal(h.timeType, t as bigint | number));
+        touched.set(chunk.id, { h, table });
+        return { chunkId: chunk.id, row: encodeRow(row) };
+      });
+      this.catalog.buffer(buffered);
+    }
+  }
+
+  /** Seals a chunk's buffered rows into column batches (compress_chunk at the edge). */
+  async seal(h: Hypertable, table: TableDef, chunkId: number): Promise<void> {
+    const { rows, lastSeq } = this.catalog.buffered(chunkId);
+    if (rows.length === 0) return;
+    const decoded = rows.map((r) => decodeRow(r, table));
+    const columns: Column[] = table.columns.map((c, j) => toColumn(c.type, decoded.map((r) => r[j]!)));
+    const batchRows: Rows = { names: table.columns.map((c) => c.name), columns };
+    const segmentBy = h.compression?.segmentBy ?? [];
+    const orderBy = h.compression?.orderBy.length ? h.compression.orderBy : [{ column: h.timeColumn, desc: true, nullsFirst: true }];
+    const manifest = await this.columnstore.writeChunk(h.id, chunkId, batchRows, { segmentBy, orderBy, timeColumn: h.timeColumn });
+    this.catalog.commitSeal(chunkId, manifest.key, manifest.rowCount, lastSeq);
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  /** Decoded columns of `table` for the chunks and batches the bounds and equalities may match. */
+  private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
+    const cols: Value[][] = columns.map(() => []);
+    const h = this.catalog.hypertable(table.name);
+    if (!h) return { cols, length: 0 };
+    let lo: number | undefined;
+    let hi: number | undefined;
+    for (const b of bounds) {
+      const t = toInternal(h.timeType, b.value as bigint | number);
+      if (b.op === '>' || b.op === '>=' || b.op === '=') lo = lo === undefined ? t : Math.max(lo, t);
+      if (b.op === '<' || b.op === '<=' || b.op === '=') hi = hi === undefined ? t + 1 : Math.min(hi, t + 1);
+    }
+    const predicates: Predicate[] = bounds.map((b) => ({ column: h.timeColumn, op: b.op, value: b.value }));
+    for (const [column, value] of equalities) {
+      const c = table.columns.find((x) => x.name === column);
+      if (c && (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')) {
+        predicates.push({ column, op: '=', value: c.type === 'bool' ? value : value });
+      }
+    }
+    const positions = columns.map((name) => table.columns.findIndex((c) => c.name === name));
+    let length = 0;
+    const budget = () => {
+      if (length * Math.max(1, columns.length) > this.maxScanValues) {
+        throw orbitError('program_limit_exceeded', `the query reads more than ${this.maxScanValues} values, more than an edge object holds in memory`, {
+          hint: 'Narrow the time range or the columns read.',
+        });
+      }
+    };
+    for (const chunk of this.catalog.chunksOverlapping(h.id, lo, hi)) {
+      for (const { key } of this.catalog.manifests(chunk.id)) {
+        const m = await this.columnstore.readManifest(key);
+        for (const b of batchesMatching(m, predicates)) {
+          const batch = await this.columnstore.readBatch(m, b, columns);
+          const n = m.batches[b]!.rows;
+          batch.columns.forEach((col, j) => {
+            const out = cols[j]!;
+            for (let i = 0; i < n; i++) out.push(columnValue(col, i));
+          });
+          length += n;
+          budget();
+        }
+      }
+      for (const r of this.catalog.buffered(chunk.id).rows) {
+        const row = decodeRow(r, table);
+        positions.forEach((p, j) => cols[j]!.push(row[p]!));
+        length++;
+      }
+      budget();
+    }
+    return { cols, length };
+  }
+}
+
+/** Buffer rows as JSON arrays; bigints (timestamps, int8) as strings, restored by column type. */
+export function encodeRow(row: readonly Value[]): string {
+  return JSON.stringify(row.map((v) => (typeof v === 'bigint' ? v.toString() : v)));
+}
+
+function decodeRow(text: string, table: TableDef): Value[] {
+  const raw = JSON.parse(text) as Value[];
+  return table.columns.map((c, j) => {
+    const v = raw[j] ?? null;
+    if (v === null) return null;
+    return c.type === 'timestamptz' || c.type === 'timestamp' || c.type === 'int8' ? BigInt(v as string) : v;
+  });
+}
+
+function toColumn(type: EdgeType, values: readonly Value[]): Column {
+  const pg = PG_TYPES[type];
+  if (!pg) throw notAtEdge(`columns of type ${typeLabel(type)}`);
+  const col = allocColumn(pg, values.length) as Column & { nulls: Uint8Array | null };
+  let nulls: Uint8Array | null = null;
+  values.forEach((v, i) => {
+    if (v === null) {
+      nulls ??= new Uint8Array((values.length + 7) >> 3);
+      nulls[i >> 3]! |= 1 << (i & 7);
+      return;
+    }
+    const arr = col.values as unknown as Array<unknown> & { [k: number]: unknown };
+    arr[i] = type === 'bool' ? (v ? 1 : 0) : v;
+  });
+  return { ...col, nulls } as Column;
+}
+
+function columnValue(col: Column, i: number): Value {
+  if (col.nulls && (col.nulls[i >> 3]! >> (i & 7)) & 1) return null;
+  const v = (col.values as ArrayLike<unknown>)[i];
+  if (col.type === 'bool') return v === 1;
+  return v as Value;
+}
+
+/** Compiles a constant expression (INSERT values, API arguments) in the engine's constant scope. */
+export function constantValue(engine: EdgeEngine, node: Node, params: readonly (string | null)[]) {
+  return compile(node, engine.constantScope(params));
+}
+
+export { unwrap };

@@ -171,10 +171,10 @@ BEGIN
   IF v = -9223372036854775808 THEN RETURN 'MINVALUE'; END IF;
   IF v = 9223372036854775807 THEN RETURN 'MAXVALUE'; END IF;
   IF typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN RETURN v::text; END IF;
-  -- Whole hours and seconds, no days: adding days to a timestamptz counts them in the session's
-  -- time zone, which would move the bound by an hour across a DST change.
-  iv := make_interval(hours => div(v, 3600000000)::int, secs => (v - div(v, 3600000000) * 3600000000) / 1000000.0);
   BEGIN
+    -- Whole hours and seconds, no days: adding days to a timestamptz counts them in the session's
+    -- time zone, which would move the bound by an hour across a DST change.
+    iv := make_interval(hours => div(v, 3600000000)::int, secs => (v - div(v, 3600000000) * 3600000000) / 1000000.0);
     RETURN quote_literal(CASE typ
       WHEN 'timestamptz'::regtype THEN (TIMESTAMPTZ 'epoch' + iv)::text
       WHEN 'timestamp'::regtype THEN (TIMESTAMP 'epoch' + iv)::text

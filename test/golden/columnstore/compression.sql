@@ -68,6 +68,12 @@ DROP VIEW cpu_view;
 -- Renaming or retyping columns while chunks are compressed: refused (0A000).
 ALTER TABLE cpu RENAME COLUMN n TO m;
 ALTER TABLE cpu ALTER COLUMN n TYPE bigint;
+-- Columns added or dropped after compression: compressed rows show the new column's default.
+ALTER TABLE cpu ADD COLUMN extra int DEFAULT 7;
+SELECT count(*), sum(extra), min(extra) FROM cpu;
+SELECT extra, count(*) FROM cpu WHERE time < '2024-03-09' GROUP BY extra;
+ALTER TABLE cpu DROP COLUMN extra;
+SELECT count(*), sum(n) FROM cpu;
 -- A unique index keeps chunks in the rowstore (0A000).
 CREATE TABLE u (time timestamptz NOT NULL, id int, PRIMARY KEY (id, time));
 SELECT create_hypertable('u', 'time');

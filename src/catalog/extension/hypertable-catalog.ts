@@ -172,11 +172,11 @@ BEGIN
   IF v = 9223372036854775807 THEN RETURN 'MAXVALUE'; END IF;
   IF typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN RETURN v::text; END IF;
   BEGIN
-    -- Whole hours and seconds, no days: adding days to a timestamptz counts them in the session's
-    -- time zone, which would move the bound by an hour across a DST change.
-    iv := make_interval(hours => div(v, 3600000000)::int, secs => (v - div(v, 3600000000) * 3600000000) / 1000000.0);
+    iv := make_interval(days => d::int) + us * INTERVAL '1 microsecond';
+    -- Days are added to a timestamp and only then read as UTC: added to a timestamptz they would
+    -- count in the session's time zone and move the bound by an hour across a DST change.
     RETURN quote_literal(CASE typ
-      WHEN 'timestamptz'::regtype THEN (TIMESTAMPTZ 'epoch' + iv)::text
+      WHEN 'timestamptz'::regtype THEN ((TIMESTAMP 'epoch' + iv) AT TIME ZONE 'UTC')::text
       WHEN 'timestamp'::regtype THEN (TIMESTAMP 'epoch' + iv)::text
       ELSE (DATE '1970-01-01' + d::int)::text
     END);
@@ -192,8 +192,9 @@ $body$;
 CREATE FUNCTION ${F}.orbit_to_timestamptz(v bigint) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $body$
   SELECT CASE WHEN v = -9223372036854775808 THEN '-infinity' WHEN v = 9223372036854775807 THEN 'infinity'
-    ELSE TIMESTAMPTZ 'epoch' + make_interval(hours => div(greatest(v, -210866803200000000), 3600000000)::int,
-           secs => (greatest(v, -210866803200000000) - div(greatest(v, -210866803200000000), 3600000000) * 3600000000) / 1000000.0) END
+    ELSE (TIMESTAMP 'epoch' + make_interval(days => div(greatest(v, -210866803200000000), 86400000000)::int)
+         + (greatest(v, -210866803200000000) - div(greatest(v, -210866803200000000), 86400000000) * 86400000000)
+           * INTERVAL '1 microsecond') AT TIME ZONE 'UTC' END
 $body$;
 
 -- An interval length as an interval of days and time (TimescaleDB _timescaledb_functions.to_interval).

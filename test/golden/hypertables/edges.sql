@@ -58,3 +58,15 @@ DROP EXTENSION timescaledb;
 DROP TABLE big;
 DROP EXTENSION timescaledb;
 SELECT count(*) FROM pg_namespace WHERE nspname = '_timescaledb_catalog';
+
+-- Chunk bounds do not depend on the session's time zone: rows across a DST change all get chunks
+-- (bounds counted in days in Europe/Berlin once missed an hour in summer time).
+CREATE EXTENSION timescaledb;
+SET timezone TO 'Europe/Berlin';
+CREATE TABLE dst (time timestamptz NOT NULL, v int);
+SELECT create_hypertable('dst', 'time', chunk_time_interval => INTERVAL '1 day');
+INSERT INTO dst SELECT '2024-03-30 00:00+00'::timestamptz + i * INTERVAL '7 minutes', i FROM generate_series(0, 700) i;
+SELECT count(*) FROM _timescaledb_internal._hyper_1_default;
+SELECT chunk_name, range_start, range_end FROM timescaledb_information.chunks WHERE hypertable_name = 'dst' ORDER BY range_start;
+SELECT count(*), min(time), max(time) FROM dst;
+RESET timezone;

@@ -21,27 +21,21 @@ import type { ColumnStore } from '../columnstore/store.js';
 import type { CompressionSettings } from '../columnstore/batch.js';
 import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
-import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
-import { scalarAt, type Scalar } from '../columnstore/columns.js';
+import type { KernelBackend } from '../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { planAggregate, type AggregatePlan, type PlannerTable } from '../sql/planner/aggregates.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
-import type { Manifest } from '../columnstore/manifest.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
-import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
+import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
+import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
-import { firstError, quoteLiteral, simpleQuery } from './settings.js';
+import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
+import { quoteLiteral, simpleQuery } from './settings.js';
 
-/** What the columnstore needs from the backend. */
-export interface InternalRunner {
-  /** Runs Orbit's own SQL (simple query) and returns the raw backend output. */
-  sql(sql: string): Promise<Uint8Array>;
-  /** Runs raw frontend messages. */
-  raw(messages: Uint8Array): Promise<Uint8Array>;
-}
+export type { InternalRunner };
 
 const F = '_timescaledb_functions';
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
@@ -348,158 +342,14 @@ export class Columnstore {
     this.invalidate();
   }
 
-  // ---- aggregates in the kernels -------------------------------------------------------------
-
-  /**
-   * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
-   * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
-   */
-  async runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
-    const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
-    const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
-    const exprs: string[] = [
-      `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
-    ];
-    if (plan.bucketWidthSql !== undefined) {
-      const w = `(${plan.bucketWidthSql})::interval`;
-      exprs.push(`(EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text`, `(EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int`);
-    }
-    for (const f of plan.filters) {
-      const column = plan.table.columns.find((c) => c.name === f.column)!;
-      if (f.column === plan.table.timeColumn && f.op !== 'in') exprs.push(micros(f.sql));
-      else {
-        const values = f.op === 'in' ? f.sql : [f.sql];
-        exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
-      }
-    }
-    // Evaluated by PostgreSQL with the session's settings; a failure (infinity, bad input) falls back.
-    const out = await run.sql(`SELECT json_build_array(${exprs.join(', ')})`);
-    if (firstError(out)) return undefined;
-    const values = jsonRows<unknown[]>(out)[0]!;
-    const manifestKeys = (values[0] as string[] | null) ?? [];
-    let i = 1;
-    const spec: { bucket?: TimeBucketSpec; groupBy: string[]; filters: Filter[]; aggregates: AggregateCall[] } = {
-      groupBy: plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : [])),
-      filters: [],
-      aggregates: plan.aggregates.map(({ fn, column, by }) => ({ fn, ...(column ? { column } : {}), ...(by ? { by } : {}) })),
-    };
-    if (plan.bucketWidthSql !== undefined) {
-      spec.bucket = { widthUs: BigInt(values[i] as string), months: values[i + 1] as number };
-      i += 2;
-    }
-    for (const f of plan.filters) {
-      const column = plan.table.columns.find((c) => c.name === f.column)!;
-      if (f.column === plan.table.timeColumn && f.op !== 'in') {
-        spec.filters.push({ column: f.column, op: f.op, value: BigInt(values[i++] as string) });
-      } else {
-        const scalars = (values[i++] as Array<string | null>).map((v) => scalarOf(v, column.typname));
-        if (scalars.some((v) => v === undefined)) return undefined;
-        spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
-      }
-    }
-    let partials: Partials | null;
-    try {
-      const manifests = await Promise.all(manifestKeys.map((k) => this.store.readManifest(k)));
-      partials = await aggregateChunks(this.store, manifests, spec, this.kernels);
-    } catch (err) {
-      // Not for the kernels, or a column added after these chunks were compressed: PostgreSQL answers.
-      if (err instanceof OrbitError && (err.code === SqlState.feature_not_supported || err.code === '42703')) return undefined;
-      throw err;
-    }
-    const rows: string[] = [];
-    for (const g of partials?.groups.values() ?? []) {
-      const cells: string[] = [];
-      let k = 0;
-      for (const group of plan.groups) {
-        if (group.kind === 'bucket') cells.push(literal(g.bucket, timeType, plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname));
-        else cells.push(literal(g.key[k++] ?? null, group.column.type, group.column.typname));
-      }
-      plan.aggregates.forEach((a, j) => {
-        const st = g.states[j]!;
-        const [t1, t2] = a.partialTypes;
-        const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
-        switch (a.fn) {
-          case 'count':
-            cells.push(`${st.count}::int8`);
-            break;
-          case 'sum':
-            cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname));
-            break;
-          case 'avg':
-            cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname), `${st.count}::int8`);
-            break;
-          case 'min':
-          case 'max':
-            cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.value, t1!, typname));
-            break;
-          case 'first':
-          case 'last':
-            cells.push(st.time === null ? `NULL::${t1}` : literal(st.value, t1!, typname), st.time === null ? `NULL::${t2}` : literal(st.time, t2!, timeTypname(plan)));
-            break;
-        }
-      });
-      rows.push(`(${cells.join(', ')})`);
-    }
-    return plan.finalSql(rows);
+  /** Aggregates in the kernels (session/columnstore-fast-path.ts). */
+  runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
+    return runAggregate(this.store, this.kernels, run, plan);
   }
 
-  /**
-   * The last point per segment: the batches holding each segment's newest time (from the manifests)
-   * are decoded and their newest rows handed to PostgreSQL with the rowstore's; undefined when the
-   * chunks' layout does not allow it (the caller falls back).
-   */
-  async runLastPoint(run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
-    const out = await run.sql(
-      `SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,
-    );
-    if (firstError(out)) return undefined;
-    const keys = jsonRows<string[] | null>(out)[0] ?? [];
-    const manifests = await Promise.all(keys.map((k) => this.store.readManifest(k)));
-    const names = plan.table.columns.map((c) => c.name);
-    // Newest time per segment value, and the batches that reach it.
-    const newest = new Map<string, { time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>();
-    for (const m of manifests) {
-      const seg = m.settings.segmentBy.indexOf(plan.segment);
-      const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
-      if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
-      m.batches.forEach((b, i) => {
-        const max = b.max[time];
-        if (typeof max !== 'bigint') return;
-        const key = segmentKey(b.segment[seg] ?? null);
-        const best = newest.get(key);
-        if (!best || max > best.time) newest.set(key, { time: max, batches: [{ manifest: m, batch: i }] });
-        else if (max === best.time) best.batches.push({ manifest: m, batch: i });
-      });
-    }
-    const timeIndex = names.indexOf(plan.table.timeColumn);
-    const rows: string[] = [];
-    try {
-      await this.newestRows(newest.values(), timeIndex, plan, rows);
-    } catch (err) {
-      // A column type without a SQL literal here (uuid, arrays, …): PostgreSQL answers.
-      if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
-      throw err;
-    }
-    return plan.finalSql(rows);
-  }
-
-  private async newestRows(
-    candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
-    timeIndex: number,
-    plan: LastPointPlan,
-    rows: string[],
-  ): Promise<void> {
-    for (const { time, batches } of candidates) {
-      for (const { manifest, batch } of batches) {
-        const decoded = await this.store.readBatch(manifest, batch);
-        const times = decoded.columns[timeIndex]!;
-        for (let r = 0; r < decoded.columns[timeIndex]!.values.length; r++) {
-          if (scalarAt(times, r) !== time) continue;
-          const cells = plan.table.columns.map((c, i) => literal(scalarAt(decoded.columns[i]!, r), c.type, c.typname));
-          rows.push(`(${cells.join(', ')})`);
-        }
-      }
-    }
+  /** The last point per segment from the newest batches (session/columnstore-fast-path.ts). */
+  runLastPoint(run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
+    return runLastPoint(this.store, run, plan);
   }
 
   // ---- reads ----------------------------------------------------------------------------------
@@ -550,63 +400,6 @@ export interface ColumnstorePlan {
   readonly aggregate?: AggregatePlan;
   /** A last-point query answered from the newest batches. */
   readonly lastPoint?: LastPointPlan;
-}
-
-/** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */
-function segmentKey(v: Scalar): string {
-  return v === null ? 'null' : typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `b${[...v].join(',')}` : `${typeof v}:${String(v)}`;
-}
-
-function timeTypname(plan: AggregatePlan): string {
-  return plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
-}
-
-/** A value PostgreSQL printed as text, as the kernels hold it (undefined: a type they do not take). */
-function scalarOf(text: string | null, typname: string): Scalar | undefined {
-  if (text === null) return null;
-  switch (typname) {
-    case 'int2':
-    case 'int4':
-      return Number(text);
-    case 'int8':
-      return BigInt(text);
-    case 'text':
-    case 'varchar':
-    case 'bpchar':
-    case 'name':
-      return text;
-    case 'bool':
-      return text === 'true';
-    default:
-      return undefined;
-  }
-}
-
-const PG_EPOCH_MS = 946_684_800_000n;
-
-/** A kernel value as a SQL literal of `type` (its `format_type`), by the column's pg_type name. */
-function literal(v: Scalar | number | bigint, type: string, typname: string): string {
-  if (v === null) return `NULL::${type}`;
-  if (typname === 'timestamptz' || typname === 'timestamp') {
-    const us = v as bigint;
-    const ms = us >= 0n ? us / 1000n : -((-us + 999n) / 1000n);
-    const rest = Number(us - ms * 1000n);
-    const iso = new Date(Number(ms + PG_EPOCH_MS)).toISOString();
-    if (!/^\d{4}-/.test(iso)) throw new OrbitError(SqlState.feature_not_supported, 'timestamp outside years 0000-9999 in a kernel result');
-    return `'${iso.slice(0, 23)}${String(rest).padStart(3, '0')}${typname === 'timestamptz' ? '+00' : ''}'::${type}`;
-  }
-  if (typname === 'date') {
-    const iso = new Date(Number(PG_EPOCH_MS) + Number(v) * 86_400_000).toISOString();
-    return `'${iso.slice(0, 10)}'::${type}`;
-  }
-  if (typeof v === 'number') {
-    const text = Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
-    return `'${text}'::${type}`;
-  }
-  if (typeof v === 'bigint') return `'${v}'::${type}`;
-  if (typeof v === 'boolean') return `${v}::${type}`;
-  if (typeof v === 'string') return `${quoteLiteral(v)}::${type}`;
-  throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
 }
 
 interface CacheState {
@@ -678,29 +471,4 @@ async function chunkColumns(run: InternalRunner, table: string): Promise<ChunkCo
 
 function versionOf(manifestKey: string): string {
   return manifestKey.split('/')[3] ?? '0';
-}
-
-async function must(run: InternalRunner, sql: string): Promise<Uint8Array> {
-  const out = await run.sql(sql);
-  throwIfError(out);
-  return out;
-}
-
-function throwIfError(out: Uint8Array): void {
-  const error = firstError(out);
-  if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'columnstore operation failed', error.D ? { detail: error.D } : {});
-}
-
-function textRows(out: Uint8Array): Array<Array<string | null>> {
-  return scanBackend(out)
-    .filter((f) => f.type === BackendMessage.DataRow)
-    .map((f) => readDataRow(out.subarray(f.start + 5, f.end)));
-}
-
-function jsonRows<T>(out: Uint8Array): T[] {
-  return textRows(out).map((r) => JSON.parse(r[0] ?? 'null') as T);
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -1,0 +1,227 @@
+/**
+ * @module session/columnstore-fast-path
+ * The planner's shapes run over compressed chunks (src/sql/planner/): aggregates in the kernels and
+ * the last point per segment from the newest batches. Each returns the statement that PostgreSQL
+ * finishes, or undefined when the chunks or values do not allow it (the caller falls back to the
+ * cache tables).
+ */
+import { OrbitError } from '../errors.js';
+import { scalarAt, type Scalar } from '../columnstore/columns.js';
+import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
+import type { Manifest } from '../columnstore/manifest.js';
+import type { ColumnStore } from '../columnstore/store.js';
+import type { AggregatePlan } from '../sql/planner/aggregates.js';
+import type { LastPointPlan } from '../sql/planner/last-point.js';
+import { SqlState } from '../sqlstate.js';
+import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+import { quoteLiteral } from './settings.js';
+
+/**
+ * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
+ * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
+ */
+export async function runAggregate(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
+  const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
+  const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
+  const exprs: string[] = [
+    `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
+  ];
+  if (plan.bucketWidthSql !== undefined) {
+    const w = `(${plan.bucketWidthSql})::interval`;
+    exprs.push(`(EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text`, `(EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int`);
+  }
+  for (const f of plan.filters) {
+    const column = plan.table.columns.find((c) => c.name === f.column)!;
+    if (f.column === plan.table.timeColumn && f.op !== 'in') exprs.push(micros(f.sql));
+    else {
+      const values = f.op === 'in' ? f.sql : [f.sql];
+      exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
+    }
+  }
+  // Evaluated by PostgreSQL with the session's settings; a failure (infinity, bad input) falls back.
+  const out = await run.sql(`SELECT json_build_array(${exprs.join(', ')})`);
+  if (firstError(out)) return undefined;
+  const values = jsonRows<unknown[]>(out)[0]!;
+  const manifestKeys = (values[0] as string[] | null) ?? [];
+  let i = 1;
+  const spec: { bucket?: TimeBucketSpec; groupBy: string[]; filters: Filter[]; aggregates: AggregateCall[] } = {
+    groupBy: plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : [])),
+    filters: [],
+    aggregates: plan.aggregates.map(({ fn, column, by }) => ({ fn, ...(column ? { column } : {}), ...(by ? { by } : {}) })),
+  };
+  if (plan.bucketWidthSql !== undefined) {
+    spec.bucket = { widthUs: BigInt(values[i] as string), months: values[i + 1] as number };
+    i += 2;
+  }
+  for (const f of plan.filters) {
+    const column = plan.table.columns.find((c) => c.name === f.column)!;
+    if (f.column === plan.table.timeColumn && f.op !== 'in') {
+      spec.filters.push({ column: f.column, op: f.op, value: BigInt(values[i++] as string) });
+    } else {
+      const scalars = (values[i++] as Array<string | null>).map((v) => scalarOf(v, column.typname));
+      if (scalars.some((v) => v === undefined)) return undefined;
+      spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
+    }
+  }
+  let partials: Partials | null;
+  try {
+    const manifests = await Promise.all(manifestKeys.map((k) => store.readManifest(k)));
+    partials = await aggregateChunks(store, manifests, spec, kernels);
+  } catch (err) {
+    // Not for the kernels, or a column added after these chunks were compressed: PostgreSQL answers.
+    if (err instanceof OrbitError && (err.code === SqlState.feature_not_supported || err.code === '42703')) return undefined;
+    throw err;
+  }
+  const rows: string[] = [];
+  for (const g of partials?.groups.values() ?? []) {
+    const cells: string[] = [];
+    let k = 0;
+    for (const group of plan.groups) {
+      if (group.kind === 'bucket') cells.push(literal(g.bucket, timeType, plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname));
+      else cells.push(literal(g.key[k++] ?? null, group.column.type, group.column.typname));
+    }
+    plan.aggregates.forEach((a, j) => {
+      const st = g.states[j]!;
+      const [t1, t2] = a.partialTypes;
+      const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
+      switch (a.fn) {
+        case 'count':
+          cells.push(`${st.count}::int8`);
+          break;
+        case 'sum':
+          cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname));
+          break;
+        case 'avg':
+          cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname), `${st.count}::int8`);
+          break;
+        case 'min':
+        case 'max':
+          cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.value, t1!, typname));
+          break;
+        case 'first':
+        case 'last':
+          cells.push(st.time === null ? `NULL::${t1}` : literal(st.value, t1!, typname), st.time === null ? `NULL::${t2}` : literal(st.time, t2!, timeTypname(plan)));
+          break;
+      }
+    });
+    rows.push(`(${cells.join(', ')})`);
+  }
+  return plan.finalSql(rows);
+}
+
+/**
+ * The last point per segment: the batches holding each segment's newest time (from the manifests)
+ * are decoded and their newest rows handed to PostgreSQL with the rowstore's; undefined when the
+ * chunks' layout does not allow it (the caller falls back).
+ */
+export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
+  const out = await run.sql(
+    `SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,
+  );
+  if (firstError(out)) return undefined;
+  const keys = jsonRows<string[] | null>(out)[0] ?? [];
+  const manifests = await Promise.all(keys.map((k) => store.readManifest(k)));
+  const names = plan.table.columns.map((c) => c.name);
+  // Newest time per segment value, and the batches that reach it.
+  const newest = new Map<string, { time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>();
+  for (const m of manifests) {
+    const seg = m.settings.segmentBy.indexOf(plan.segment);
+    const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
+    if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
+    m.batches.forEach((b, i) => {
+      const max = b.max[time];
+      if (typeof max !== 'bigint') return;
+      const key = segmentKey(b.segment[seg] ?? null);
+      const best = newest.get(key);
+      if (!best || max > best.time) newest.set(key, { time: max, batches: [{ manifest: m, batch: i }] });
+      else if (max === best.time) best.batches.push({ manifest: m, batch: i });
+    });
+  }
+  const timeIndex = names.indexOf(plan.table.timeColumn);
+  const rows: string[] = [];
+  try {
+    await newestRows(store, newest.values(), timeIndex, plan, rows);
+  } catch (err) {
+    // A column type without a SQL literal here (uuid, arrays, …): PostgreSQL answers.
+    if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
+    throw err;
+  }
+  return plan.finalSql(rows);
+}
+
+async function newestRows(
+  store: ColumnStore,
+  candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
+  timeIndex: number,
+  plan: LastPointPlan,
+  rows: string[],
+): Promise<void> {
+  for (const { time, batches } of candidates) {
+    for (const { manifest, batch } of batches) {
+      const decoded = await store.readBatch(manifest, batch);
+      const times = decoded.columns[timeIndex]!;
+      for (let r = 0; r < decoded.columns[timeIndex]!.values.length; r++) {
+        if (scalarAt(times, r) !== time) continue;
+        const cells = plan.table.columns.map((c, i) => literal(scalarAt(decoded.columns[i]!, r), c.type, c.typname));
+        rows.push(`(${cells.join(', ')})`);
+      }
+    }
+  }
+}
+
+/** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */
+function segmentKey(v: Scalar): string {
+  return v === null ? 'null' : typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `b${[...v].join(',')}` : `${typeof v}:${String(v)}`;
+}
+
+function timeTypname(plan: AggregatePlan): string {
+  return plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
+}
+
+/** A value PostgreSQL printed as text, as the kernels hold it (undefined: a type they do not take). */
+function scalarOf(text: string | null, typname: string): Scalar | undefined {
+  if (text === null) return null;
+  switch (typname) {
+    case 'int2':
+    case 'int4':
+      return Number(text);
+    case 'int8':
+      return BigInt(text);
+    case 'text':
+    case 'varchar':
+    case 'bpchar':
+    case 'name':
+      return text;
+    case 'bool':
+      return text === 'true';
+    default:
+      return undefined;
+  }
+}
+
+const PG_EPOCH_MS = 946_684_800_000n;
+
+/** A kernel value as a SQL literal of `type` (its `format_type`), by the column's pg_type name. */
+function literal(v: Scalar | number | bigint, type: string, typname: string): string {
+  if (v === null) return `NULL::${type}`;
+  if (typname === 'timestamptz' || typname === 'timestamp') {
+    const us = v as bigint;
+    const ms = us >= 0n ? us / 1000n : -((-us + 999n) / 1000n);
+    const rest = Number(us - ms * 1000n);
+    const iso = new Date(Number(ms + PG_EPOCH_MS)).toISOString();
+    if (!/^\d{4}-/.test(iso)) throw new OrbitError(SqlState.feature_not_supported, 'timestamp outside years 0000-9999 in a kernel result');
+    return `'${iso.slice(0, 23)}${String(rest).padStart(3, '0')}${typname === 'timestamptz' ? '+00' : ''}'::${type}`;
+  }
+  if (typname === 'date') {
+    const iso = new Date(Number(PG_EPOCH_MS) + Number(v) * 86_400_000).toISOString();
+    return `'${iso.slice(0, 10)}'::${type}`;
+  }
+  if (typeof v === 'number') {
+    const text = Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
+    return `'${text}'::${type}`;
+  }
+  if (typeof v === 'bigint') return `'${v}'::${type}`;
+  if (typeof v === 'boolean') return `${v}::${type}`;
+  if (typeof v === 'string') return `${quoteLiteral(v)}::${type}`;
+  throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
+}

@@ -1,0 +1,46 @@
+/**
+ * @module session/internal-sql
+ * Orbit's own SQL on the backend (catalog lookups, COPY, conversions): how it is run and how its
+ * raw protocol output is read.
+ */
+import { OrbitError } from '../errors.js';
+import { SqlState } from '../sqlstate.js';
+import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
+import { BackendMessage } from '../wire/protocol/message-codes.js';
+import { firstError } from './settings.js';
+
+export { firstError };
+
+/** What the columnstore needs from the backend. */
+export interface InternalRunner {
+  /** Runs Orbit's own SQL (simple query) and returns the raw backend output. */
+  sql(sql: string): Promise<Uint8Array>;
+  /** Runs raw frontend messages. */
+  raw(messages: Uint8Array): Promise<Uint8Array>;
+}
+
+
+export async function must(run: InternalRunner, sql: string): Promise<Uint8Array> {
+  const out = await run.sql(sql);
+  throwIfError(out);
+  return out;
+}
+
+export function throwIfError(out: Uint8Array): void {
+  const error = firstError(out);
+  if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'columnstore operation failed', error.D ? { detail: error.D } : {});
+}
+
+export function textRows(out: Uint8Array): Array<Array<string | null>> {
+  return scanBackend(out)
+    .filter((f) => f.type === BackendMessage.DataRow)
+    .map((f) => readDataRow(out.subarray(f.start + 5, f.end)));
+}
+
+export function jsonRows<T>(out: Uint8Array): T[] {
+  return textRows(out).map((r) => JSON.parse(r[0] ?? 'null') as T);
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -132,7 +132,10 @@ export class Backend {
     try {
       await cs.decompressForWrite(run, writes);
       if (writes.length > 0) await cs.load(run);
-      await cs.prepareReads(run, reads, idle);
+      // A statement's time bounds limit the chunks decoded only when no other statement reads the table.
+      const readers = (id: number) => plans.filter((p) => p.reads.some((t) => t.id === id)).length;
+      const ranges = new Map(plans.flatMap((p) => [...(p.ranges ?? [])]).filter(([id]) => readers(id) === 1));
+      await cs.prepareReads(run, reads, idle, ranges);
       if (idle) await this.runInternal(session, 'COMMIT');
     } catch (err) {
       if (idle) await this.runInternal(session, 'ROLLBACK');

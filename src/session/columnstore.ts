@@ -23,7 +23,7 @@ import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
 import type { KernelBackend } from '../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
-import { planAggregate, type AggregatePlan, type PlannerTable } from '../sql/planner/aggregates.js';
+import { planAggregate, timeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
@@ -206,7 +206,16 @@ export class Columnstore {
       if (lastPoint) return { reads: [], writes, lastPoint };
     }
     const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
-    return { ...(rewritten ? { sql: rewritten.sql } : {}), reads: [...(rewritten?.tables ?? [])], writes };
+    const reads = [...(rewritten?.tables ?? [])];
+    // A lone SELECT of one hypertable with time bounds only needs the compressed chunks they reach.
+    const only = reads.length === 1 ? this.tables.get(reads[0]!.name)?.find((t) => t.id === reads[0]!.id) : undefined;
+    const filters = only && statement.relations.filter((r) => r.name === only.name).length === 1 ? timeFilters(statement.type, statement.node, only) : undefined;
+    return {
+      ...(rewritten ? { sql: rewritten.sql } : {}),
+      reads,
+      writes,
+      ...(filters && only ? { ranges: new Map([[only.id, { table: only, filters }]]) } : {}),
+    };
   }
 
   // ---- conversions ----------------------------------------------------------------------------
@@ -360,13 +369,15 @@ export class Columnstore {
    * fills the missing ones. `durable` says the work will outlive the current transaction (false
    * inside a transaction block, whose rollback would undo it).
    */
-  async prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean): Promise<void> {
+  async prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges']): Promise<void> {
     const todo = tables.filter((t) => !this.verified.has(t.id));
     if (todo.length === 0) return;
     const ids = todo.map((t) => t.id).join(', ');
     const out = await must(run, stateSql(ids));
     const state = jsonRows<CacheState>(out)[0]!;
     const have = new Set(state.have ?? []);
+    // Bounds are evaluated only outside a transaction block: a failing one must not abort the client's.
+    const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
     for (const t of todo) {
       const parent = cacheParentName(t.id);
       const sig = state.signatures?.find((s) => s.id === t.id);
@@ -378,17 +389,46 @@ export class Columnstore {
       const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
       const names = new Set(wanted.map((c) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`));
       for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(run, `DROP TABLE IF EXISTS pg_temp.${name}`);
+      const limits = bounds.get(t.id);
+      // A chunk holds internal times range_start ≤ t < range_end.
+      const reached = (c: { range_start: string; range_end: string }) => {
+        const lo = BigInt(c.range_start);
+        const hi = BigInt(c.range_end);
+        return (limits ?? []).every(({ op, v }) =>
+          op === '<' ? lo < v : op === '<=' ? lo <= v : op === '>' ? hi - 1n > v : op === '>=' ? hi > v : lo <= v && v < hi,
+        );
+      };
       for (const c of wanted) {
         const name = `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`;
-        if (have.has(name)) continue;
+        if (have.has(name) || !reached(c)) continue;
         const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
         await must(run, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
         await this.copyBatchesInto(run, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
         await must(run, `ANALYZE pg_temp.${name}`);
       }
-      if (durable) this.verified.add(t.id);
+      if (durable && wanted.every(reached)) this.verified.add(t.id);
     }
   }
+}
+
+/** Internal time (µs since 1970, integer time as is) of each time bound; none for a table whose bounds fail. */
+async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['ranges']): Promise<Map<number, Array<{ op: string; v: bigint }>>> {
+  const result = new Map<number, Array<{ op: string; v: bigint }>>();
+  for (const [id, { table, filters }] of ranges ?? []) {
+    const column = table.columns.find((c) => c.name === table.timeColumn)!;
+    const integer = ['int2', 'int4', 'int8'].includes(column.typname);
+    const exprs = filters.flatMap((f) =>
+      f.op === 'in' ? [] : [integer ? `((${f.sql})::${column.type})::int8::text` : `(EXTRACT(EPOCH FROM (${f.sql})::${column.type}) * 1000000)::int8::text`],
+    );
+    const out = await run.sql(`SELECT json_build_array(${exprs.join(', ')})`);
+    if (firstError(out)) continue;
+    const values = jsonRows<string[]>(out)[0]!;
+    result.set(
+      id,
+      filters.flatMap((f) => (f.op === 'in' ? [] : [f.op])).map((op, i) => ({ op, v: BigInt(values[i]!) })),
+    );
+  }
+  return result;
 }
 
 export interface ColumnstorePlan {
@@ -400,10 +440,12 @@ export interface ColumnstorePlan {
   readonly aggregate?: AggregatePlan;
   /** A last-point query answered from the newest batches. */
   readonly lastPoint?: LastPointPlan;
+  /** Per hypertable read: the time bounds of the rows the statement can see. */
+  readonly ranges?: ReadonlyMap<number, { readonly table: PlannerTable; readonly filters: readonly ConstantFilter[] }>;
 }
 
 interface CacheState {
-  chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null }> | null;
+  chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
   have: string[] | null;
   signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
 }
@@ -414,6 +456,7 @@ function stateSql(ids: string): string {
     `(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
   return `SELECT json_build_object(
   'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'manifest', cc.manifest,
+      'range_start', ch.range_start::text, 'range_end', ch.range_end::text,
       'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
     FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
     WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),

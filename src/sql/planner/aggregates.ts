@@ -234,6 +234,27 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   };
 }
 
+/**
+ * The comparisons of the time column with constants among the top-level AND conjuncts of a SELECT
+ * reading only `table` (once): what bounds the rows it can see. Undefined when there are none or the
+ * statement has another shape (then nothing can be excluded).
+ */
+export function timeFilters(type: string, node: Fields, table: PlannerTable): ConstantFilter[] | undefined {
+  if (type !== 'SelectStmt' || (node.op && node.op !== 'SETOP_NONE') || node.withClause) return undefined;
+  const from = node.fromClause as Node[] | undefined;
+  if (from?.length !== 1 || kind(from[0]) !== 'RangeVar') return undefined;
+  const rv = from[0]!.RangeVar as Fields;
+  if (rv.relname !== table.name || (rv.schemaname !== undefined && rv.schemaname !== table.schema)) return undefined;
+  const alias = ((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? table.name;
+  const columnOf = (n: unknown): PlannerColumn | undefined => {
+    const names = colNames(n);
+    if (!names || names.length > 2 || (names.length === 2 && names[0] !== alias)) return undefined;
+    return table.columns.find((c) => c.name === names[names.length - 1]);
+  };
+  const out = conjuncts(node.whereClause as Node | undefined).flatMap((c) => (filterOf(c, columnOf, table) ?? []).filter((f) => f.column === table.timeColumn));
+  return out.length > 0 ? out : undefined;
+}
+
 function conjuncts(n: Node | undefined): Node[] {
   if (!n) return [];
   const b = n.BoolExpr as Fields | undefined;

@@ -80,7 +80,7 @@ export class Backend {
    * outside a transaction block (the preparation then runs in a transaction of its own).
    * Returns the text to run.
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
     const analysis = analyse(sql);
@@ -102,7 +102,7 @@ export class Backend {
       texts.push(text);
       plans.push(plan);
     }
-    await this.prepareReadsAndWrites(session, plans, idle);
+    await this.prepareReadsAndWrites(session, plans, idle, fill);
     const bytes = new TextEncoder().encode(sql);
     const edits = analysis.statements.flatMap((s, i) => {
       const text = texts[i];
@@ -122,7 +122,21 @@ export class Backend {
     await this.prepareReadsAndWrites(session, [cs.plan(statement)], idle);
   }
 
-  private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean): Promise<void> {
+  /**
+   * For a prepared statement about to run: the statement to run instead when the planner's fast path
+   * takes it (kernels, last point), computed now; undefined otherwise.
+   */
+  async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<string | undefined> {
+    const cs = this.columnstore;
+    if (!cs?.mayConcern([statement])) return undefined;
+    const run = this.internalRunner(session);
+    await cs.load(run);
+    const plan = cs.plan(statement, true);
+    if (!plan.aggregate && !plan.lastPoint) return undefined;
+    return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate) : cs.runLastPoint(run, plan.lastPoint!)));
+  }
+
+  private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, fill = true): Promise<void> {
     const cs = this.columnstore!;
     const run = this.internalRunner(session);
     const reads = plans.flatMap((p) => p.reads);
@@ -135,7 +149,7 @@ export class Backend {
       // A statement's time bounds limit the chunks decoded only when no other statement reads the table.
       const readers = (id: number) => plans.filter((p) => p.reads.some((t) => t.id === id)).length;
       const ranges = new Map(plans.flatMap((p) => [...(p.ranges ?? [])]).filter(([id]) => readers(id) === 1));
-      await cs.prepareReads(run, reads, idle, ranges);
+      await cs.prepareReads(run, reads, idle, ranges, fill);
       if (idle) await this.runInternal(session, 'COMMIT');
     } catch (err) {
       if (idle) await this.runInternal(session, 'ROLLBACK');

@@ -367,9 +367,9 @@ export class Columnstore {
    * Makes the cache tables of `tables` hold exactly the rows of their compressed chunks: creates
    * the parent (like the hypertable), drops children of versions no longer current, and creates and
    * fills the missing ones. `durable` says the work will outlive the current transaction (false
-   * inside a transaction block, whose rollback would undo it).
+   * inside a transaction block, whose rollback would undo it). Without `fill`, only the parent.
    */
-  async prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges']): Promise<void> {
+  async prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges'], fill = true): Promise<void> {
     const todo = tables.filter((t) => !this.verified.has(t.id));
     if (todo.length === 0) return;
     const ids = todo.map((t) => t.id).join(', ');
@@ -386,6 +386,8 @@ export class Columnstore {
         await must(run, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS)`);
         for (const name of [...have]) if (name.startsWith(`${parent}_`)) have.delete(name);
       }
+      // Parsing a statement only needs the parent; its children are filled when it runs.
+      if (!fill) continue;
       const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
       const names = new Set(wanted.map((c) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`));
       for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(run, `DROP TABLE IF EXISTS pg_temp.${name}`);

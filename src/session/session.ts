@@ -79,6 +79,9 @@ export class Session implements BackendSession {
   private readonly queuedNotifications: Uint8Array[] = [];
   private readonly idle: IdleTimer;
   private closed = false;
+  /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
+  private readonly fastPathName = `orbit_fast_path_${this.id}`;
+  private fastPathUsed = false;
 
   constructor(
     private readonly backend: Backend,
@@ -307,8 +310,10 @@ export class Session implements BackendSession {
           if (problem) return this.reject(problem, false);
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
-            // Aggregates computed now are only right for a statement run now: the unnamed one.
-            parse = { ...parse, query: await this.backend.prepareColumnstore(this, parse.query, this.status === TransactionStatus.Idle, parse.name === '') };
+            // Aggregates computed now are only right for a statement run now: the unnamed one. A named
+            // one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
+            const unnamed = parse.name === '';
+            parse = { ...parse, query: await this.backend.prepareColumnstore(this, parse.query, this.status === TransactionStatus.Idle, unnamed, unnamed) };
           }
         }
         if (parse.name === '') {
@@ -326,7 +331,12 @@ export class Session implements BackendSession {
       }
       case FrontendMessage.Bind: {
         const bind = readBind(msg.body);
-        await this.prepareColumnstoreUse(bind.statement);
+        const fast = await this.prepareColumnstoreUse(bind.statement);
+        if (fast) {
+          this.prepared.portals.set(bind.portal, fast.statement);
+          this.queue(writeBind({ ...bind, statement: fast.backendName }));
+          return;
+        }
         const statement = await this.prepareUse(bind.statement);
         this.prepared.portals.set(bind.portal, statement?.statement);
         this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
@@ -362,14 +372,27 @@ export class Session implements BackendSession {
   }
 
   /**
-   * Before a Bind: the columnstore's cache tables and decompression for the statement, which may
-   * have changed since it was parsed (chunks compressed or decompressed in between).
+   * Before a Bind of a named statement over a hypertable with the columnstore enabled: a statement
+   * the planner's fast path takes is computed now and parsed under this session's fast-path name
+   * (the Bind then goes there); otherwise its cache tables or DML decompression are brought up to
+   * date, since chunks may have changed since it was parsed. The unnamed statement was prepared by
+   * its own Parse.
    */
-  private async prepareColumnstoreUse(name: string): Promise<void> {
+  private async prepareColumnstoreUse(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
     const entry = this.prepared.lookup(name);
-    if (!entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return;
+    if (name === '' || !entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
     await this.flushPending();
-    await this.backend.prepareColumnstoreStatement(this, entry.statement, this.status === TransactionStatus.Idle);
+    const idle = this.status === TransactionStatus.Idle;
+    const sql = await this.backend.fastPathSql(this, entry.statement, idle);
+    if (sql !== undefined) {
+      const backendName = this.fastPathName;
+      this.fastPathUsed = true;
+      const out = await this.backend.run(this, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
+      this.forwardErrorsOnly(out);
+      return { backendName, statement: entry.statement };
+    }
+    await this.backend.prepareColumnstoreStatement(this, entry.statement, idle);
+    return undefined;
   }
 
   /**
@@ -641,7 +664,7 @@ export class Session implements BackendSession {
     this.closed = true;
     this.idle.stop();
     this.backend.abandon(this, new OrbitError(SqlState.admin_shutdown, 'session closed'));
-    const names = this.prepared.backendNames();
+    const names = [...this.prepared.backendNames(), ...(this.fastPathUsed ? [this.fastPathName] : [])];
     const dropped = this.backend.unlisten(this, '*');
     const dirtyBackend = this.backend.holds(this) && (this.status !== TransactionStatus.Idle || this.pending.length > 0 || this.copy !== undefined);
     if (!dirtyBackend && names.length === 0 && dropped.length === 0) {

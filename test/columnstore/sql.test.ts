@@ -44,6 +44,26 @@ describe('columnstore over the wire', () => {
     expect(compressed.rowCount).toBe(11);
     expect((await client.query('SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed')).rows[0].n).toBe(11);
 
+    // Named statements without parameters (postgres.js prepares every query) take the kernels,
+    // computed afresh at each execution: no chunk is decoded into cache tables.
+    const caches = "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'orbit\\_cs\\_%\\_v%' AND relpersistence = 't'";
+    const hourly = { name: 'hourly', text: 'SELECT time_bucket(\'1 hour\', time) AS h, dev, max(v) AS mx, count(*)::int AS n FROM m GROUP BY h, dev ORDER BY h, dev' };
+    const hourlyBefore = (await client.query(hourly.text)).rows;
+    expect((await client.query(hourly)).rows).toEqual(hourlyBefore);
+    const js = postgres(server.url, { max: 1 });
+    try {
+      expect((await js.unsafe(hourly.text)).map((r) => ({ ...r }))).toEqual(hourlyBefore);
+      await client.query('INSERT INTO m VALUES ($1, 1, 1000)', ['2024-01-01T00:00:30Z']);
+      const late = (await client.query(hourly)).rows;
+      expect(late.find((r) => r.dev === 1 && r.h.getTime() === Date.parse('2024-01-01T00:00:00Z'))!.mx).toBe(1000);
+      expect((await js.unsafe(hourly.text)).map((r) => ({ ...r }))).toEqual(late);
+      await client.query("DELETE FROM m WHERE time = '2024-01-01T00:00:30Z'");
+      await client.query("SELECT compress_chunk(c) FROM show_chunks('m') c");
+    } finally {
+      await js.end();
+    }
+    expect((await client.query(caches)).rows[0].n).toBe(0);
+
     // The named statement was parsed before the chunks moved: it must still see every row.
     expect((await client.query({ ...byDevice, values: args })).rows).toEqual(before);
     expect((await client.query(byDevice.text, args)).rows).toEqual(before);

@@ -72,41 +72,41 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     if (err instanceof OrbitError && (err.code === SqlState.feature_not_supported || err.code === '42703')) return undefined;
     throw err;
   }
-  const rows: string[] = [];
+  // One array per partial column, unnested into rows: PostgreSQL parses one constant per column.
+  const timeTypname = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
+  const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
+  const columns: Array<Array<string | null>> = types.map(() => []);
   for (const g of partials?.groups.values() ?? []) {
-    const cells: string[] = [];
+    const cells: Array<string | null> = [];
     let k = 0;
-    for (const group of plan.groups) {
-      if (group.kind === 'bucket') cells.push(literal(g.bucket, timeType, plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname));
-      else cells.push(literal(g.key[k++] ?? null, group.column.type, group.column.typname));
-    }
+    for (const group of plan.groups) cells.push(group.kind === 'bucket' ? valueText(g.bucket, timeTypname) : valueText(g.key[k++] ?? null, group.column.typname));
     plan.aggregates.forEach((a, j) => {
       const st = g.states[j]!;
-      const [t1, t2] = a.partialTypes;
       const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
+      const some = st.count > 0;
       switch (a.fn) {
         case 'count':
-          cells.push(`${st.count}::int8`);
+          cells.push(String(st.count));
           break;
         case 'sum':
-          cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname));
-          break;
         case 'avg':
-          cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.sum, t1!, typname), `${st.count}::int8`);
+          cells.push(some ? valueText(st.sum, typname) : null);
+          if (a.fn === 'avg') cells.push(String(st.count));
           break;
         case 'min':
         case 'max':
-          cells.push(st.count === 0 ? `NULL::${t1}` : literal(st.value, t1!, typname));
+          cells.push(some ? valueText(st.value, typname) : null);
           break;
         case 'first':
         case 'last':
-          cells.push(st.time === null ? `NULL::${t1}` : literal(st.value, t1!, typname), st.time === null ? `NULL::${t2}` : literal(st.time, t2!, timeTypname(plan)));
+          cells.push(st.time === null ? null : valueText(st.value, typname), st.time === null ? null : valueText(st.time, timeTypname));
           break;
       }
     });
-    rows.push(`(${cells.join(', ')})`);
+    cells.forEach((c, i) => columns[i]!.push(c));
   }
-  return plan.finalSql(rows);
+  const rows = columns[0]!.length;
+  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined);
 }
 
 /**
@@ -174,9 +174,6 @@ function segmentKey(v: Scalar): string {
   return v === null ? 'null' : typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `b${[...v].join(',')}` : `${typeof v}:${String(v)}`;
 }
 
-function timeTypname(plan: AggregatePlan): string {
-  return plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
-}
 
 /** A value PostgreSQL printed as text, as the kernels hold it (undefined: a type they do not take). */
 function scalarOf(text: string | null, typname: string): Scalar | undefined {
@@ -201,27 +198,31 @@ function scalarOf(text: string | null, typname: string): Scalar | undefined {
 
 const PG_EPOCH_MS = 946_684_800_000n;
 
-/** A kernel value as a SQL literal of `type` (its `format_type`), by the column's pg_type name. */
-function literal(v: Scalar | number | bigint, type: string, typname: string): string {
-  if (v === null) return `NULL::${type}`;
+/** A kernel value as PostgreSQL's input text for a column of pg_type `typname`; null for NULL. */
+function valueText(v: Scalar | number | bigint, typname: string): string | null {
+  if (v === null) return null;
   if (typname === 'timestamptz' || typname === 'timestamp') {
     const us = v as bigint;
     const ms = us >= 0n ? us / 1000n : -((-us + 999n) / 1000n);
     const rest = Number(us - ms * 1000n);
     const iso = new Date(Number(ms + PG_EPOCH_MS)).toISOString();
     if (!/^\d{4}-/.test(iso)) throw new OrbitError(SqlState.feature_not_supported, 'timestamp outside years 0000-9999 in a kernel result');
-    return `'${iso.slice(0, 23)}${String(rest).padStart(3, '0')}${typname === 'timestamptz' ? '+00' : ''}'::${type}`;
+    return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}${typname === 'timestamptz' ? '+00' : ''}`;
   }
-  if (typname === 'date') {
-    const iso = new Date(Number(PG_EPOCH_MS) + Number(v) * 86_400_000).toISOString();
-    return `'${iso.slice(0, 10)}'::${type}`;
-  }
-  if (typeof v === 'number') {
-    const text = Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
-    return `'${text}'::${type}`;
-  }
-  if (typeof v === 'bigint') return `'${v}'::${type}`;
-  if (typeof v === 'boolean') return `${v}::${type}`;
-  if (typeof v === 'string') return `${quoteLiteral(v)}::${type}`;
+  if (typname === 'date') return new Date(Number(PG_EPOCH_MS) + Number(v) * 86_400_000).toISOString().slice(0, 10);
+  if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'string') return String(v);
   throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
+}
+
+/** A kernel value as a SQL literal of `type` (its `format_type`). */
+function literal(v: Scalar | number | bigint, type: string, typname: string): string {
+  const text = valueText(v, typname);
+  return text === null ? `NULL::${type}` : `${quoteLiteral(text)}::${type}`;
+}
+
+/** One array constant of `type[]` (parsed once by array_in, not as one expression per value). */
+function arrayLiteral(values: readonly (string | null)[], type: string): string {
+  const items = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
+  return `${quoteLiteral(`{${items.join(',')}}`)}::${type}[]`;
 }

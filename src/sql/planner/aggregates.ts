@@ -11,7 +11,7 @@
  *     SELECT <targets, aggregates replaced by merges> FROM (
  *         SELECT <group exprs> AS g1…, <partials> AS a1… FROM <hypertable> WHERE <where> GROUP BY 1…
  *       UNION ALL
- *         VALUES (<kernel partials>), …
+ *         SELECT * FROM unnest('{<kernel partials of g1>}'::type[], …)
  *     ) AS __orbit_partials GROUP BY g1… HAVING … ORDER BY … LIMIT …
  *
  * so projection, HAVING, ORDER BY, LIMIT, result types and output formats are PostgreSQL's own.
@@ -55,10 +55,10 @@ export interface AggregatePlan {
   readonly filters: readonly ConstantFilter[];
   readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
   /**
-   * The statement to run, given the kernels' partial rows as SQL row constructors (`(v1, v2, …)`,
-   * values cast to `partialTypes`, in the order g1…, then each aggregate's partial columns).
+   * The statement to run, given a query yielding the kernels' partial rows (columns g1…, then each
+   * aggregate's partial columns, of the types `partialTypes`), undefined when there are none.
    */
-  finalSql(kernelRows: readonly string[]): string;
+  finalSql(kernelRows: string | undefined): string;
 }
 
 const SUMMABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8']);
@@ -218,7 +218,7 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     filters,
     aggregates: aggregates.map(({ node: _node, ...a }) => a),
     finalSql(kernelRows) {
-      const union = kernelRows.length > 0 ? `${rowstore} UNION ALL VALUES ${kernelRows.join(', ')}` : rowstore;
+      const union = kernelRows !== undefined ? `${rowstore} UNION ALL ${kernelRows}` : rowstore;
       const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
       const final: Fields = {
         ...template,

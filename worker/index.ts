@@ -16,6 +16,8 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 // worker/build.mjs resolves this to ./codecs.wasm beside worker.js (a compiled module in workerd).
 import codecsModule from 'orbit:codecs.wasm';
+// The aggregation kernels (assembly/kernels), likewise a compiled module beside worker.js.
+import kernelsModule from 'orbit:kernels.wasm';
 import {
   classify,
   EdgeDatabase,
@@ -132,7 +134,7 @@ export class OrbitDatabase {
   constructor(ctx: DurableObjectState, env: Env) {
     // Requests wait until the database is open (catalog created, orphaned batches swept).
     this.db = ctx.blockConcurrencyWhile(() =>
-      EdgeDatabase.open({ storage: ctx.storage, codecsModule, password: env.ORBIT_PASSWORD, setAlarm: (ms) => ctx.storage.setAlarm(ms) }),
+      EdgeDatabase.open({ storage: ctx.storage, codecsModule, kernelsModule, password: env.ORBIT_PASSWORD, setAlarm: (ms) => ctx.storage.setAlarm(ms) }),
     );
   }
 

@@ -3,3 +3,7 @@ declare module 'orbit:codecs.wasm' {
   const module: WebAssembly.Module;
   export default module;
 }
+declare module 'orbit:kernels.wasm' {
+  const module: WebAssembly.Module;
+  export default module;
+}

@@ -16,12 +16,20 @@ import { AuthMethod, type SecretLookup } from '../wire/auth/index.js';
 import { Connection, ConnectionRegistry, type ConnectionContext, type Transport } from '../wire/connection.js';
 import type { AggregateEngine } from './aggregates.js';
 import { EdgeEngine } from './engine.js';
+import { KernelAggregates, type KernelStats } from './kernel-aggregates.js';
+import { ReferenceKernels, WasmKernels, type KernelBackend } from '../columnstore/kernels/index.js';
 import { EdgeRowStore, textResult, type TextResult } from './row-store.js';
 
 export interface EdgeDatabaseOptions {
   readonly storage: DurableObjectStorageLike;
   /** codecs.wasm, compiled (Workers accept only modules compiled at upload). */
   readonly codecsModule: WebAssembly.Module | BufferSource;
+  /**
+   * kernels.wasm, compiled: aggregates over sealed batches run in it. Without it (or if it fails to
+   * instantiate) the same kernel path runs on ReferenceKernels, in TypeScript.
+   */
+  readonly kernelsModule?: WebAssembly.Module | BufferSource;
+  /** Overrides the kernel engine (tests: JsAggregates for the row path alone). */
   readonly aggregates?: AggregateEngine;
   readonly sealRows?: number;
   /**
@@ -43,6 +51,8 @@ export interface EdgeStats {
   readonly hypertables: Array<{ name: string; chunks: Array<{ name: string; batchRows: number; bufferedRows: number }> }>;
   readonly cache: { bytes: number; entries: number; hits: number; misses: number };
   readonly codecsMemoryBytes: number;
+  /** The kernel path: its backend (wasm | reference) and the batches it decoded, answered from manifests or skipped. */
+  readonly kernels?: KernelStats;
 }
 
 let httpSessions = 0;
@@ -71,7 +81,8 @@ export class EdgeDatabase {
 
   static async open(options: EdgeDatabaseOptions): Promise<EdgeDatabase> {
     const codecs = await WasmBackend.create(options.codecsModule);
-    const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates: options.aggregates, sealRows: options.sealRows });
+    const aggregates = options.aggregates ?? new KernelAggregates(await kernelBackend(options.kernelsModule));
+    const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates, sealRows: options.sealRows });
     let scheduled: number | undefined;
     // After every acknowledged statement: durable, and the alarm set for the next job (if that changed).
     const flush = async () => {
@@ -119,7 +130,8 @@ export class EdgeDatabase {
         })),
       };
     });
-    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes };
+    const kernels = this.engine.aggregates instanceof KernelAggregates ? { ...this.engine.aggregates.stats } : undefined;
+    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes, kernels };
   }
 
   /**
@@ -150,6 +162,17 @@ export class EdgeDatabase {
       const e = toOrbitError(err);
       return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint } };
     }
+  }
+}
+
+/** WASM kernels from the compiled module; ReferenceKernels (same results, in TypeScript) without one. */
+async function kernelBackend(module: WebAssembly.Module | BufferSource | undefined): Promise<KernelBackend> {
+  if (module === undefined) return new ReferenceKernels();
+  try {
+    return await WasmKernels.create(module);
+  } catch {
+    // An embedder that refuses the module (e.g. no WebAssembly) still gets correct answers, slower.
+    return new ReferenceKernels();
   }
 }
 

@@ -17,7 +17,7 @@ import { allocColumn, type Column, type PgType, type Rows } from '../columnstore
 import type { CodecBackend } from '../columnstore/codecs/index.js';
 import type { Predicate } from '../columnstore/manifest.js';
 import { batchesMatching } from '../columnstore/manifest.js';
-import { orbitError } from '../errors.js';
+import { orbitError, OrbitError } from '../errors.js';
 import { loadParser, parseSql } from '../sql/parser.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
@@ -27,7 +27,11 @@ import { nextJobAt, runRetentionJobs } from './retention.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
 import { copyRows, planCopy, type CopyPlan } from './copy.js';
 import { runInsert } from './insert.js';
-import { executeSelect, type ResultField, type TimeBound } from './select.js';
+import { executeSelect, type PushedGroups, type ResultField, type TimeBound } from './select.js';
+import { emptyPartials } from '../columnstore/kernels/partials.js';
+import { aggregateChunk, mergePartials, type AggregateSpec as KernelSpec, type Partials } from '../columnstore/kernels/index.js';
+import { bufferedPartials, groupColumns, KernelAggregates, resolveForTable } from './kernel-aggregates.js';
+import type { PushdownPlan } from './pushdown.js';
 import { EdgeSettings } from './settings.js';
 import { typeLabel, type EdgeType, type Value } from './values.js';
 
@@ -121,7 +125,7 @@ export class EdgeEngine {
   readonly catalog: EdgeCatalog;
   readonly columnstore: ColumnStore;
   readonly settings = new EdgeSettings();
-  private readonly aggregates: AggregateEngine;
+  readonly aggregates: AggregateEngine;
   private readonly sealRows: number;
   private readonly maxScanValues: number;
   private txn: Transaction | undefined;
@@ -324,6 +328,8 @@ export class EdgeEngine {
       table: (name) => this.catalog.requireTable(name),
       timeColumn: (name) => this.catalog.hypertable(name)?.timeColumn,
       scan: (table, columns, bounds, equalities) => this.scan(table, columns, bounds, equalities),
+      segmentBy: (name) => this.catalog.hypertable(name)?.compression?.segmentBy ?? [],
+      pushdown: this.aggregates instanceof KernelAggregates ? (table, plan) => this.pushdown(table, plan) : undefined,
     });
     return { command: `SELECT ${result.rows.length}`, fields: result.fields, rows: result.rows };
   }
@@ -386,6 +392,49 @@ export class EdgeEngine {
   }
 
   // ---- reads ------------------------------------------------------------------------------------
+
+  /** An aggregate through the kernels (src/edge/pushdown.ts); undefined sends the executor down the row path. */
+  private async pushdown(table: TableDef, plan: PushdownPlan): Promise<PushedGroups | undefined> {
+    const p = await this.partials(table.name, plan.spec, plan.lo, plan.hi);
+    return p ? groupColumns(plan, p) : undefined;
+  }
+
+  /**
+   * Partial aggregates of `table`'s chunks overlapping [lo, hi] (µs, inclusive): sealed batches one
+   * by one through the kernels, then each chunk's write buffer. Undefined when the kernels refuse the
+   * spec (0A000), so the caller can fall back to rows. Shard objects answer the coordinator with this.
+   */
+  async partials(tableName: string, spec: KernelSpec, lo?: bigint, hi?: bigint): Promise<Partials | undefined> {
+    const k = this.aggregates;
+    const table = this.catalog.table(tableName);
+    const h = this.catalog.hypertable(tableName);
+    if (!(k instanceof KernelAggregates) || !table || !h) return undefined;
+    try {
+      const r = resolveForTable(table, h, spec);
+      const out = emptyPartials(r.aggregates, r.groupBy.map((g) => g.name), r.bucket !== null);
+      const segmentBy = h.compression?.segmentBy ?? [];
+      const lo_ = lo === undefined ? undefined : toInternal(h.timeType, lo);
+      const hi_ = hi === undefined ? undefined : toInternal(h.timeType, hi) + 1;
+      k.stats.queries++;
+      for (const chunk of this.catalog.chunksOverlapping(h.id, lo_, hi_)) {
+        for (const { key } of this.catalog.manifests(chunk.id)) {
+          const p = await aggregateChunk(this.columnstore, await this.columnstore.readManifest(key), spec, k.kernels);
+          k.record(p, 0);
+          mergePartials(out, p);
+        }
+        const rows = this.catalog.buffered(chunk.id).rows.map((row) => decodeRow(row, table));
+        if (rows.length > 0) {
+          const b = bufferedPartials(table, segmentBy, r, rows);
+          k.record(b, rows.length);
+          mergePartials(out, b);
+        }
+      }
+      return out;
+    } catch (err) {
+      if (err instanceof OrbitError && err.code === '0A000') return undefined;
+      throw err;
+    }
+  }
 
   /** Decoded columns of `table` for the chunks and batches the bounds and equalities may match. */
   private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {

@@ -277,6 +277,13 @@ describe('workerd: edge profile', () => {
         compared++;
       }
       console.log(`[workerd-edge] ${compared} queries answered alike by the edge and Node engines`);
+      // The aggregates above ran in the WASM kernels over sealed batches, not over decoded rows.
+      const stats = (await (await fetch(new URL('/stats?db=differential', base))).json()) as EdgeStats;
+      expect(stats.kernels?.backend).toBe('wasm');
+      expect(stats.kernels!.queries).toBeGreaterThan(5);
+      expect(stats.kernels!.batchesDecoded).toBeGreaterThan(0);
+      expect(stats.kernels!.bufferedRows).toBeGreaterThan(0);
+      console.log(`[workerd-edge] kernels: ${JSON.stringify(stats.kernels)}`);
     }, 300_000);
   });
 });

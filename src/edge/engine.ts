@@ -32,6 +32,7 @@ import { emptyPartials } from '../columnstore/kernels/partials.js';
 import { aggregateChunk, mergePartials, type AggregateSpec as KernelSpec, type Partials } from '../columnstore/kernels/index.js';
 import { bufferedPartials, groupColumns, KernelAggregates, resolveForTable } from './kernel-aggregates.js';
 import type { PushdownPlan } from './pushdown.js';
+import { MAX_SHARDS, shardKey, type ShardRouter, type ShardTable } from './shards.js';
 import { EdgeSettings } from './settings.js';
 import { typeLabel, type EdgeType, type Value } from './values.js';
 
@@ -55,6 +56,11 @@ export interface EdgeEngineOptions {
    * running the isolate out of its 128 MB.
    */
   readonly maxScanValues?: number;
+  /**
+   * Shard objects for hypertables set to `orbit.shards` (docs/runtimes/workers.md, "Scale-out"):
+   * the router, and this object's unique prefix for its shards' keys.
+   */
+  readonly shards?: { readonly router: ShardRouter; readonly prefix: string };
 }
 
 /** One statement's result, before text formatting. */
@@ -129,8 +135,10 @@ export class EdgeEngine {
   private readonly sealRows: number;
   private readonly maxScanValues: number;
   private txn: Transaction | undefined;
+  private readonly shards: EdgeEngineOptions['shards'];
 
   private constructor(options: EdgeEngineOptions) {
+    this.shards = options.shards;
     this.catalog = new EdgeCatalog(options.storage);
     this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 8 << 20 });
     this.aggregates = options.aggregates ?? new JsAggregates();
@@ -354,10 +362,66 @@ export class EdgeEngine {
   /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
   private async writeNow(writes: ReadonlyArray<{ table: TableDef; rows: Value[][] }>): Promise<void> {
     const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    const remote = new Map<string, { def: ShardTable; rows: Value[][] }>();
+    // The chunk→shard map is committed with the chunks, before any row leaves for a shard.
     this.catalog.atomically(() => {
-      for (const { table, rows } of writes) this.bufferRows(table, rows, touched);
+      for (const { table, rows } of writes) {
+        if (this.shardCount(table.name) > 0) this.routeRows(table, rows, remote);
+        else this.bufferRows(table, rows, touched);
+      }
     });
+    // Acknowledged only when every shard has committed its rows (each syncs before it answers).
+    await Promise.all([...remote].map(([shard, { def, rows }]) => this.shards!.router.write(shard, def, rows)));
     for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+  }
+
+  /** Shard objects the hypertable's new chunks spread over (0: kept in this object). */
+  shardCount(table: string): number {
+    return Number(this.catalog.meta(`shards:${table}`) ?? 0);
+  }
+
+  /** ALTER TABLE … SET (orbit.shards = n): chunks created from now on go to n shard objects. */
+  setShardCount(table: string, n: number): void {
+    if (!this.catalog.hypertable(table)) throw orbitError('feature_not_supported', `"${table}" is not a hypertable`, { detail: 'Only hypertables spread over shard objects.' });
+    if (!Number.isInteger(n) || n < 0 || n > MAX_SHARDS) throw orbitError('invalid_parameter_value', `orbit.shards must be an integer from 0 to ${MAX_SHARDS}`);
+    if (n > 0 && !this.shards) throw notAtEdge('orbit.shards without shard objects (the Worker binds them as ORBIT_SHARD)');
+    this.catalog.setMeta(`shards:${table}`, String(n));
+  }
+
+  /** The shard object holding a chunk, if it is not in this object. */
+  chunkShard(chunkId: number): string | undefined {
+    return this.catalog.meta(`chunk_shard:${chunkId}`);
+  }
+
+  private routeRows(table: TableDef, rows: Value[][], remote: Map<string, { def: ShardTable; rows: Value[][] }>): void {
+    const h = this.catalog.hypertable(table.name)!;
+    const timeAt = table.columns.findIndex((c) => c.name === h.timeColumn);
+    const def: ShardTable = { table, timeColumn: h.timeColumn, timeType: h.timeType, interval: h.interval, compression: h.compression };
+    for (const row of rows) {
+      const t = row[timeAt];
+      if (t === null || t === undefined) {
+        throw orbitError('not_null_violation', `null value in column "${h.timeColumn}" of relation "${table.name}" violates not-null constraint`);
+      }
+      const chunk = this.catalog.chunkFor(h, toInternal(h.timeType, t as bigint | number));
+      let shard = this.chunkShard(chunk.id);
+      if (shard === undefined) {
+        shard = shardKey(this.shards!.prefix, table.name, chunk.rangeStart, h.interval, this.shardCount(table.name));
+        this.catalog.setMeta(`chunk_shard:${chunk.id}`, shard);
+      }
+      let batch = remote.get(shard);
+      if (!batch) remote.set(shard, (batch = { def, rows: [] }));
+      batch.rows.push(row);
+    }
+  }
+
+  /** Distinct shard objects holding chunks of `h` that overlap [lo, hi) (internal time), in key order. */
+  private shardsOverlapping(h: Hypertable, lo: number | undefined, hi: number | undefined): string[] {
+    const keys = new Set<string>();
+    for (const c of this.catalog.chunksOverlapping(h.id, lo, hi)) {
+      const k = this.chunkShard(c.id);
+      if (k !== undefined) keys.add(k);
+    }
+    return [...keys].sort();
   }
 
   private bufferRows(table: TableDef, rows: Value[][], touched: Map<number, { h: Hypertable; table: TableDef }>): void {
@@ -429,6 +493,13 @@ export class EdgeEngine {
           mergePartials(out, b);
         }
       }
+      // Sharded chunks: every shard holding a matching chunk computes its partials in its own kernels, at once.
+      const shards = this.shardsOverlapping(h, lo_, hi_);
+      if (shards.length > 0) {
+        const parts = await Promise.all(shards.map((key) => this.shards!.router.partials(key, tableName, spec, lo, hi)));
+        if (parts.some((p) => p === undefined)) return undefined;
+        for (const p of parts) mergePartials(out, p!);
+      }
       return out;
     } catch (err) {
       if (err instanceof OrbitError && err.code === '0A000') return undefined;
@@ -436,8 +507,29 @@ export class EdgeEngine {
     }
   }
 
-  /** Decoded columns of `table` for the chunks and batches the bounds and equalities may match. */
+  /** Decoded columns of `table`: this object's chunks, then those of every shard holding a matching chunk. */
   private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
+    const local = await this.scanRows(table, columns, bounds, equalities);
+    const h = this.catalog.hypertable(table.name);
+    if (!h || !this.shards) return local;
+    const { lo, hi } = internalRange(h, bounds);
+    const shards = this.shardsOverlapping(h, lo, hi);
+    if (shards.length === 0) return local;
+    const parts = await Promise.all(shards.map((key) => this.shards!.router.scan(key, table.name, columns, bounds, equalities)));
+    let length = local.length;
+    for (const p of parts) {
+      p.cols.forEach((col, j) => {
+        const out = local.cols[j]!;
+        for (const v of col) out.push(v);
+      });
+      length += p.length;
+      if (length * Math.max(1, columns.length) > this.maxScanValues) throw scanLimit(this.maxScanValues);
+    }
+    return { cols: local.cols, length };
+  }
+
+  /** Decoded columns of `table` for this object's chunks and batches the bounds and equalities may match. */
+  async scanRows(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
     const cols: Value[][] = columns.map(() => []);
     const h = this.catalog.hypertable(table.name);
     if (!h) return { cols, length: 0 };
@@ -458,11 +550,7 @@ export class EdgeEngine {
     const positions = columns.map((name) => table.columns.findIndex((c) => c.name === name));
     let length = 0;
     const budget = () => {
-      if (length * Math.max(1, columns.length) > this.maxScanValues) {
-        throw orbitError('program_limit_exceeded', `the query reads more than ${this.maxScanValues} values, more than an edge object holds in memory`, {
-          hint: 'Narrow the time range or the columns read.',
-        });
-      }
+      if (length * Math.max(1, columns.length) > this.maxScanValues) throw scanLimit(this.maxScanValues);
     };
     for (const chunk of this.catalog.chunksOverlapping(h.id, lo, hi)) {
       for (const { key } of this.catalog.manifests(chunk.id)) {
@@ -487,6 +575,24 @@ export class EdgeEngine {
     }
     return { cols, length };
   }
+}
+
+function scanLimit(max: number): Error {
+  return orbitError('program_limit_exceeded', `the query reads more than ${max} values, more than an edge object holds in memory`, {
+    hint: 'Narrow the time range or the columns read.',
+  });
+}
+
+/** The internal time range [lo, hi) of a scan's bounds, as chunk exclusion uses it. */
+function internalRange(h: Hypertable, bounds: readonly TimeBound[]): { lo: number | undefined; hi: number | undefined } {
+  let lo: number | undefined;
+  let hi: number | undefined;
+  for (const b of bounds) {
+    const t = toInternal(h.timeType, b.value as bigint | number);
+    if (b.op === '>' || b.op === '>=' || b.op === '=') lo = lo === undefined ? t : Math.max(lo, t);
+    if (b.op === '<' || b.op === '<=' || b.op === '=') hi = hi === undefined ? t + 1 : Math.min(hi, t + 1);
+  }
+  return { lo, hi };
 }
 
 /** Buffer rows as JSON arrays; bigints (timestamps, int8) as strings, restored by column type. */

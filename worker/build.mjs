@@ -10,8 +10,8 @@
  *   copy with a smaller minimum to worker/dist/ (node_modules is never touched). The module still grows
  *   its memory on demand up to its declared maximum.
  *
- * Output: worker/dist/worker.js (imports `./libpg-query.wasm`, which wrangler's default CompiledWasm
- * rule turns into a `WebAssembly.Module`) and worker/dist/libpg-query.wasm.
+ * Output: worker/dist/worker.js (imports `./libpg-query.wasm`, `./codecs.wasm` and `./kernels.wasm`, which
+ * wrangler's default CompiledWasm rule turns into `WebAssembly.Module`s) and those three .wasm files.
  *
  * Run with `npm run build:worker`; `node worker/build.mjs --json` prints the summary as JSON.
  */
@@ -189,6 +189,9 @@ export function patchMemoryMinimum(bytes, pages) {
 /** Orbit's codec module (built by `npm run build` into dist/wasm/), shipped next to worker.js as a compiled module. */
 const CODECS_FILE = 'codecs.wasm';
 const codecsWasm = join(workerDir, '..', 'dist', 'wasm', CODECS_FILE);
+/** The aggregation kernels (assembly/kernels), shipped the same way. */
+const KERNELS_FILE = 'kernels.wasm';
+const kernelsWasm = join(workerDir, '..', 'dist', 'wasm', KERNELS_FILE);
 
 /** esbuild plugin: libpg-query's glue → shim, the shim's wasm → `./libpg-query.wasm`, `node:*` left alone. */
 const libpgQueryForWorkerd = {
@@ -199,6 +202,9 @@ const libpgQueryForWorkerd = {
     );
     b.onResolve({ filter: /^orbit:libpg-query\.wasm$/ }, () => ({ path: `./${WASM_FILE}`, external: true }));
     b.onResolve({ filter: /^orbit:codecs\.wasm$/ }, () => ({ path: `./${CODECS_FILE}`, external: true }));
+    b.onResolve({ filter: /^orbit:kernels\.wasm$/ }, () => ({ path: `./${KERNELS_FILE}`, external: true }));
+    // Durable Object RPC base classes (the shard objects extend DurableObject).
+    b.onResolve({ filter: /^cloudflare:/ }, (args) => ({ path: args.path, external: true }));
     // The glue's Node branch `require("node:fs")` becomes a `__require` that workerd never reaches.
     b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, external: true }));
   },
@@ -213,6 +219,7 @@ export async function buildWorker({ entry = join(workerDir, 'index.ts'), outDir 
   await mkdir(outDir, { recursive: true });
   // Needs `npm run build` first (asc compiles assembly/codecs/).
   await writeFile(join(outDir, CODECS_FILE), await readFile(codecsWasm));
+  await writeFile(join(outDir, KERNELS_FILE), await readFile(kernelsWasm));
   const original = await readFile(join(libpgQueryWasmDir, WASM_FILE));
   const patched = patchMemoryMinimum(original, PARSER_MIN_PAGES);
   // Compiling proves the edit kept the binary valid before anything else runs it.

@@ -16,9 +16,15 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 // worker/build.mjs resolves this to ./codecs.wasm beside worker.js (a compiled module in workerd).
 import codecsModule from 'orbit:codecs.wasm';
+// The aggregation kernels (assembly/kernels), likewise a compiled module beside worker.js.
+import kernelsModule from 'orbit:kernels.wasm';
+import { DurableObject } from 'cloudflare:workers';
 import {
   classify,
   EdgeDatabase,
+  openShard,
+  type EdgeShard,
+  type ShardRouter,
   loadParser,
   OrbitError,
   parseSql,
@@ -39,6 +45,7 @@ interface DurableObjectNamespace {
   get(id: unknown): DurableObjectStub;
 }
 interface DurableObjectState {
+  readonly id: { toString(): string };
   readonly storage: DurableObjectStorageLike & { setAlarm(scheduledTime: number): Promise<void> };
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -53,6 +60,8 @@ declare const WebSocketPair: { new (): { 0: WorkerSocket; 1: WorkerSocket } };
 
 export interface Env {
   readonly ORBIT: DurableObjectNamespace;
+  /** Shard objects of hypertables set to `orbit.shards` (optional: without it, every chunk stays in ORBIT). */
+  readonly ORBIT_SHARD?: DurableObjectNamespace;
   /** Password for PostgreSQL-over-WebSocket clients (a Worker secret); unset = trust. */
   readonly ORBIT_PASSWORD?: string;
 }
@@ -131,8 +140,9 @@ export class OrbitDatabase {
 
   constructor(ctx: DurableObjectState, env: Env) {
     // Requests wait until the database is open (catalog created, orphaned batches swept).
+    const shards = env.ORBIT_SHARD ? { router: shardRouter(env.ORBIT_SHARD), prefix: ctx.id.toString() } : undefined;
     this.db = ctx.blockConcurrencyWhile(() =>
-      EdgeDatabase.open({ storage: ctx.storage, codecsModule, password: env.ORBIT_PASSWORD, setAlarm: (ms) => ctx.storage.setAlarm(ms) }),
+      EdgeDatabase.open({ storage: ctx.storage, codecsModule, kernelsModule, shards, password: env.ORBIT_PASSWORD, setAlarm: (ms) => ctx.storage.setAlarm(ms) }),
     );
   }
 
@@ -161,5 +171,43 @@ export class OrbitDatabase {
     if (new URL(request.url).pathname === '/stats') return Response.json(db.stats());
     const body = await request.json().catch(() => undefined);
     return Response.json(await db.http(body));
+  }
+}
+
+/** The RPC surface of an OrbitShard stub (Durable Object RPC: arguments and results are structured clones). */
+type ShardStub = Pick<OrbitShard, 'write' | 'partials' | 'scan'>;
+
+/** Routes the coordinator's shard calls to OrbitShard objects by key; a fresh stub per call survives a shard's restart. */
+function shardRouter(ns: DurableObjectNamespace): ShardRouter {
+  const stub = (key: string) => ns.get(ns.idFromName(key)) as unknown as ShardStub;
+  return {
+    write: (key, def, rows) => stub(key).write(def, rows),
+    partials: (key, table, spec, lo, hi) => stub(key).partials(table, spec, lo, hi),
+    scan: (key, table, columns, bounds, equalities) => stub(key).scan(table, columns, bounds, equalities),
+  };
+}
+
+/**
+ * One shard of sharded hypertables: the chunks the coordinator (an OrbitDatabase) routed here, in this
+ * object's SQLite, answering the coordinator over RPC. Its key is `<coordinator id>/<table>/<slot>`.
+ */
+export class OrbitShard extends DurableObject<Env> {
+  private readonly shard: Promise<EdgeShard>;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.shard = ctx.blockConcurrencyWhile(() => openShard({ storage: ctx.storage, codecsModule, kernelsModule }));
+  }
+
+  async write(...args: Parameters<EdgeShard['write']>): ReturnType<EdgeShard['write']> {
+    return (await this.shard).write(...args);
+  }
+
+  async partials(...args: Parameters<EdgeShard['partials']>): ReturnType<EdgeShard['partials']> {
+    return (await this.shard).partials(...args);
+  }
+
+  async scan(...args: Parameters<EdgeShard['scan']>): ReturnType<EdgeShard['scan']> {
+    return (await this.shard).scan(...args);
   }
 }

@@ -15,13 +15,24 @@ import type { DurableObjectStorageLike } from '../storage/durable-object.js';
 import { AuthMethod, type SecretLookup } from '../wire/auth/index.js';
 import { Connection, ConnectionRegistry, type ConnectionContext, type Transport } from '../wire/connection.js';
 import type { AggregateEngine } from './aggregates.js';
-import { EdgeEngine } from './engine.js';
+import { EdgeEngine, type EdgeEngineOptions } from './engine.js';
+import { EdgeShard } from './shards.js';
+import { KernelAggregates, type KernelStats } from './kernel-aggregates.js';
+import { ReferenceKernels, WasmKernels, type KernelBackend } from '../columnstore/kernels/index.js';
 import { EdgeRowStore, textResult, type TextResult } from './row-store.js';
 
 export interface EdgeDatabaseOptions {
   readonly storage: DurableObjectStorageLike;
   /** codecs.wasm, compiled (Workers accept only modules compiled at upload). */
   readonly codecsModule: WebAssembly.Module | BufferSource;
+  /**
+   * kernels.wasm, compiled: aggregates over sealed batches run in it. Without it (or if it fails to
+   * instantiate) the same kernel path runs on ReferenceKernels, in TypeScript.
+   */
+  readonly kernelsModule?: WebAssembly.Module | BufferSource;
+  /** Shard objects for hypertables set to `orbit.shards` (src/edge/shards.ts). */
+  readonly shards?: EdgeEngineOptions['shards'];
+  /** Overrides the kernel engine (tests: JsAggregates for the row path alone). */
   readonly aggregates?: AggregateEngine;
   readonly sealRows?: number;
   /**
@@ -40,9 +51,12 @@ export interface EdgeDatabaseOptions {
 export type HttpAnswer = TextResult | { error: { code: string; message: string; position?: number; detail?: string; hint?: string } };
 
 export interface EdgeStats {
-  readonly hypertables: Array<{ name: string; chunks: Array<{ name: string; batchRows: number; bufferedRows: number }> }>;
+  /** Per chunk: rows here in batches and in the write buffer, or the shard object holding it. */
+  readonly hypertables: Array<{ name: string; shards: number; chunks: Array<{ name: string; batchRows: number; bufferedRows: number; shard?: string }> }>;
   readonly cache: { bytes: number; entries: number; hits: number; misses: number };
   readonly codecsMemoryBytes: number;
+  /** The kernel path: its backend (wasm | reference) and the batches it decoded, answered from manifests or skipped. */
+  readonly kernels?: KernelStats;
 }
 
 let httpSessions = 0;
@@ -71,7 +85,8 @@ export class EdgeDatabase {
 
   static async open(options: EdgeDatabaseOptions): Promise<EdgeDatabase> {
     const codecs = await WasmBackend.create(options.codecsModule);
-    const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates: options.aggregates, sealRows: options.sealRows });
+    const aggregates = options.aggregates ?? new KernelAggregates(await kernelBackend(options.kernelsModule));
+    const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates, sealRows: options.sealRows, shards: options.shards });
     let scheduled: number | undefined;
     // After every acknowledged statement: durable, and the alarm set for the next job (if that changed).
     const flush = async () => {
@@ -112,14 +127,17 @@ export class EdgeDatabase {
       const h = c.hypertable(name)!;
       return {
         name,
+        shards: this.engine.shardCount(name),
         chunks: c.chunks(h.id).map((ch) => ({
           name: ch.tableName,
           batchRows: c.manifests(ch.id).reduce((n, m) => n + m.rows, 0),
           bufferedRows: c.bufferedCount(ch.id),
+          shard: this.engine.chunkShard(ch.id),
         })),
       };
     });
-    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes };
+    const kernels = this.engine.aggregates instanceof KernelAggregates ? { ...this.engine.aggregates.stats } : undefined;
+    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes, kernels };
   }
 
   /**
@@ -150,6 +168,27 @@ export class EdgeDatabase {
       const e = toOrbitError(err);
       return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint } };
     }
+  }
+}
+
+/** A shard object's engine: the same edge engine and kernels over the shard's own storage. */
+export async function openShard(options: Pick<EdgeDatabaseOptions, 'storage' | 'codecsModule' | 'kernelsModule' | 'sealRows'>): Promise<EdgeShard> {
+  const codecs = await WasmBackend.create(options.codecsModule);
+  const aggregates = new KernelAggregates(await kernelBackend(options.kernelsModule));
+  const engine = await EdgeEngine.open({ storage: options.storage, codecs, aggregates, sealRows: options.sealRows });
+  return new EdgeShard(engine, async () => {
+    await options.storage.sync?.();
+  });
+}
+
+/** WASM kernels from the compiled module; ReferenceKernels (same results, in TypeScript) without one. */
+async function kernelBackend(module: WebAssembly.Module | BufferSource | undefined): Promise<KernelBackend> {
+  if (module === undefined) return new ReferenceKernels();
+  try {
+    return await WasmKernels.create(module);
+  } catch {
+    // An embedder that refuses the module (e.g. no WebAssembly) still gets correct answers, slower.
+    return new ReferenceKernels();
   }
 }
 

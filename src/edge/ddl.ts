@@ -120,8 +120,18 @@ function alterTable(engine: EdgeEngine, node: Node): StatementResult {
     if (c.subtype !== 'AT_SetRelOptions') throw notAtEdge(`ALTER TABLE ${String(c.subtype).replace('AT_', '')}`);
     defs.push(...(((c.def as Node).List as Node).items as Node[]));
   }
-  if (defs.some((d) => (d.DefElem as Node).defnamespace !== 'timescaledb')) throw notAtEdge('ALTER TABLE SET of storage parameters');
-  engine.catalog.atomically(() => applyCompression(engine, name, tsOptions(defs), true));
+  // orbit.shards = n: spread the hypertable's new chunks over n shard objects (docs/runtimes/workers.md, "Scale-out").
+  const orbit = defs.filter((d) => (d.DefElem as Node).defnamespace === 'orbit');
+  for (const d of orbit) {
+    const e = d.DefElem as Node;
+    if (e.defname !== 'shards') throw notAtEdge(`storage parameter "orbit.${String(e.defname)}"`);
+    const arg = e.arg as Node | undefined;
+    const n = arg?.Integer ? Number((arg.Integer as Node).ival ?? 0) : NaN;
+    engine.setShardCount(name, n);
+  }
+  const rest = defs.filter((d) => (d.DefElem as Node).defnamespace !== 'orbit');
+  if (rest.some((d) => (d.DefElem as Node).defnamespace !== 'timescaledb')) throw notAtEdge('ALTER TABLE SET of storage parameters');
+  if (rest.length > 0) engine.catalog.atomically(() => applyCompression(engine, name, tsOptions(rest), true));
   return { command: 'ALTER TABLE', rows: [] };
 }
 
@@ -305,6 +315,7 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       for (const k of ['created_before', 'created_after']) if (named.get(k)) throw notAtEdge(`${name}(${k} => ...)`);
       const chunks = engine.catalog.chunks(h.id).filter((c) => (older === undefined || c.rangeEnd <= older) && (newer === undefined || c.rangeStart >= newer));
       if (name === 'drop_chunks') {
+        if (chunks.some((c) => engine.chunkShard(c.id) !== undefined)) throw notAtEdge('drop_chunks on chunks held by shard objects');
         engine.catalog.atomically(() => chunks.forEach((c) => engine.catalog.dropChunk(c.id)));
         await engine.columnstore.sweep(engine.catalog.allManifestKeys());
       }
@@ -318,11 +329,13 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       const table = engine.catalog.hypertableNames().map((n) => engine.catalog.hypertable(n)!).find((h) => engine.catalog.chunks(h.id).some((c) => c.tableName === short));
       if (!table) throw orbitError('undefined_table', `relation "${chunkText}" does not exist`);
       const chunk = engine.catalog.chunks(table.id).find((c) => c.tableName === short)!;
+      if (engine.chunkShard(chunk.id) !== undefined) throw notAtEdge(`${name} on a chunk held by a shard object`);
       await engine.seal(table, engine.catalog.requireTable(table.tableName), chunk.id);
       return one('regclass', chunkName(chunk));
     }
     case 'add_retention_policy': {
       const h = hypertableOf(engine, text(arg(0, 'relation')));
+      if (engine.shardCount(h.tableName) > 0) throw notAtEdge('add_retention_policy on a hypertable spread over shard objects');
       const dropAfter = arg(1, 'drop_after');
       if (!dropAfter) throw orbitError('invalid_parameter_value', 'drop_after cannot be NULL');
       for (const k of ['initial_start', 'timezone', 'drop_created_before']) if (named.get(k)) throw notAtEdge(`add_retention_policy(${k} => ...)`);

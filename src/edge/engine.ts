@@ -17,7 +17,7 @@ import { allocColumn, type Column, type PgType, type Rows } from '../columnstore
 import type { CodecBackend } from '../columnstore/codecs/index.js';
 import type { Predicate } from '../columnstore/manifest.js';
 import { batchesMatching } from '../columnstore/manifest.js';
-import { orbitError } from '../errors.js';
+import { orbitError, OrbitError } from '../errors.js';
 import { loadParser, parseSql } from '../sql/parser.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
@@ -27,7 +27,12 @@ import { nextJobAt, runRetentionJobs } from './retention.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
 import { copyRows, planCopy, type CopyPlan } from './copy.js';
 import { runInsert } from './insert.js';
-import { executeSelect, type ResultField, type TimeBound } from './select.js';
+import { executeSelect, type PushedGroups, type ResultField, type TimeBound } from './select.js';
+import { emptyPartials } from '../columnstore/kernels/partials.js';
+import { aggregateChunk, mergePartials, type AggregateSpec as KernelSpec, type Partials } from '../columnstore/kernels/index.js';
+import { bufferedPartials, groupColumns, KernelAggregates, resolveForTable } from './kernel-aggregates.js';
+import type { PushdownPlan } from './pushdown.js';
+import { MAX_SHARDS, shardKey, type ShardRouter, type ShardTable } from './shards.js';
 import { EdgeSettings } from './settings.js';
 import { typeLabel, type EdgeType, type Value } from './values.js';
 
@@ -51,6 +56,11 @@ export interface EdgeEngineOptions {
    * running the isolate out of its 128 MB.
    */
   readonly maxScanValues?: number;
+  /**
+   * Shard objects for hypertables set to `orbit.shards` (docs/runtimes/workers.md, "Scale-out"):
+   * the router, and this object's unique prefix for its shards' keys.
+   */
+  readonly shards?: { readonly router: ShardRouter; readonly prefix: string };
 }
 
 /** One statement's result, before text formatting. */
@@ -121,12 +131,14 @@ export class EdgeEngine {
   readonly catalog: EdgeCatalog;
   readonly columnstore: ColumnStore;
   readonly settings = new EdgeSettings();
-  private readonly aggregates: AggregateEngine;
+  readonly aggregates: AggregateEngine;
   private readonly sealRows: number;
   private readonly maxScanValues: number;
   private txn: Transaction | undefined;
+  private readonly shards: EdgeEngineOptions['shards'];
 
   private constructor(options: EdgeEngineOptions) {
+    this.shards = options.shards;
     this.catalog = new EdgeCatalog(options.storage);
     this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 8 << 20 });
     this.aggregates = options.aggregates ?? new JsAggregates();
@@ -324,6 +336,8 @@ export class EdgeEngine {
       table: (name) => this.catalog.requireTable(name),
       timeColumn: (name) => this.catalog.hypertable(name)?.timeColumn,
       scan: (table, columns, bounds, equalities) => this.scan(table, columns, bounds, equalities),
+      segmentBy: (name) => this.catalog.hypertable(name)?.compression?.segmentBy ?? [],
+      pushdown: this.aggregates instanceof KernelAggregates ? (table, plan) => this.pushdown(table, plan) : undefined,
     });
     return { command: `SELECT ${result.rows.length}`, fields: result.fields, rows: result.rows };
   }
@@ -348,10 +362,66 @@ export class EdgeEngine {
   /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
   private async writeNow(writes: ReadonlyArray<{ table: TableDef; rows: Value[][] }>): Promise<void> {
     const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    const remote = new Map<string, { def: ShardTable; rows: Value[][] }>();
+    // The chunk→shard map is committed with the chunks, before any row leaves for a shard.
     this.catalog.atomically(() => {
-      for (const { table, rows } of writes) this.bufferRows(table, rows, touched);
+      for (const { table, rows } of writes) {
+        if (this.shardCount(table.name) > 0) this.routeRows(table, rows, remote);
+        else this.bufferRows(table, rows, touched);
+      }
     });
+    // Acknowledged only when every shard has committed its rows (each syncs before it answers).
+    await Promise.all([...remote].map(([shard, { def, rows }]) => this.shards!.router.write(shard, def, rows)));
     for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+  }
+
+  /** Shard objects the hypertable's new chunks spread over (0: kept in this object). */
+  shardCount(table: string): number {
+    return Number(this.catalog.meta(`shards:${table}`) ?? 0);
+  }
+
+  /** ALTER TABLE … SET (orbit.shards = n): chunks created from now on go to n shard objects. */
+  setShardCount(table: string, n: number): void {
+    if (!this.catalog.hypertable(table)) throw orbitError('feature_not_supported', `"${table}" is not a hypertable`, { detail: 'Only hypertables spread over shard objects.' });
+    if (!Number.isInteger(n) || n < 0 || n > MAX_SHARDS) throw orbitError('invalid_parameter_value', `orbit.shards must be an integer from 0 to ${MAX_SHARDS}`);
+    if (n > 0 && !this.shards) throw notAtEdge('orbit.shards without shard objects (the Worker binds them as ORBIT_SHARD)');
+    this.catalog.setMeta(`shards:${table}`, String(n));
+  }
+
+  /** The shard object holding a chunk, if it is not in this object. */
+  chunkShard(chunkId: number): string | undefined {
+    return this.catalog.meta(`chunk_shard:${chunkId}`);
+  }
+
+  private routeRows(table: TableDef, rows: Value[][], remote: Map<string, { def: ShardTable; rows: Value[][] }>): void {
+    const h = this.catalog.hypertable(table.name)!;
+    const timeAt = table.columns.findIndex((c) => c.name === h.timeColumn);
+    const def: ShardTable = { table, timeColumn: h.timeColumn, timeType: h.timeType, interval: h.interval, compression: h.compression };
+    for (const row of rows) {
+      const t = row[timeAt];
+      if (t === null || t === undefined) {
+        throw orbitError('not_null_violation', `null value in column "${h.timeColumn}" of relation "${table.name}" violates not-null constraint`);
+      }
+      const chunk = this.catalog.chunkFor(h, toInternal(h.timeType, t as bigint | number));
+      let shard = this.chunkShard(chunk.id);
+      if (shard === undefined) {
+        shard = shardKey(this.shards!.prefix, table.name, chunk.rangeStart, h.interval, this.shardCount(table.name));
+        this.catalog.setMeta(`chunk_shard:${chunk.id}`, shard);
+      }
+      let batch = remote.get(shard);
+      if (!batch) remote.set(shard, (batch = { def, rows: [] }));
+      batch.rows.push(row);
+    }
+  }
+
+  /** Distinct shard objects holding chunks of `h` that overlap [lo, hi) (internal time), in key order. */
+  private shardsOverlapping(h: Hypertable, lo: number | undefined, hi: number | undefined): string[] {
+    const keys = new Set<string>();
+    for (const c of this.catalog.chunksOverlapping(h.id, lo, hi)) {
+      const k = this.chunkShard(c.id);
+      if (k !== undefined) keys.add(k);
+    }
+    return [...keys].sort();
   }
 
   private bufferRows(table: TableDef, rows: Value[][], touched: Map<number, { h: Hypertable; table: TableDef }>): void {
@@ -387,8 +457,79 @@ export class EdgeEngine {
 
   // ---- reads ------------------------------------------------------------------------------------
 
-  /** Decoded columns of `table` for the chunks and batches the bounds and equalities may match. */
+  /** An aggregate through the kernels (src/edge/pushdown.ts); undefined sends the executor down the row path. */
+  private async pushdown(table: TableDef, plan: PushdownPlan): Promise<PushedGroups | undefined> {
+    const p = await this.partials(table.name, plan.spec, plan.lo, plan.hi);
+    return p ? groupColumns(plan, p) : undefined;
+  }
+
+  /**
+   * Partial aggregates of `table`'s chunks overlapping [lo, hi] (µs, inclusive): sealed batches one
+   * by one through the kernels, then each chunk's write buffer. Undefined when the kernels refuse the
+   * spec (0A000), so the caller can fall back to rows. Shard objects answer the coordinator with this.
+   */
+  async partials(tableName: string, spec: KernelSpec, lo?: bigint, hi?: bigint): Promise<Partials | undefined> {
+    const k = this.aggregates;
+    const table = this.catalog.table(tableName);
+    const h = this.catalog.hypertable(tableName);
+    if (!(k instanceof KernelAggregates) || !table || !h) return undefined;
+    try {
+      const r = resolveForTable(table, h, spec);
+      const out = emptyPartials(r.aggregates, r.groupBy.map((g) => g.name), r.bucket !== null);
+      const segmentBy = h.compression?.segmentBy ?? [];
+      const lo_ = lo === undefined ? undefined : toInternal(h.timeType, lo);
+      const hi_ = hi === undefined ? undefined : toInternal(h.timeType, hi) + 1;
+      k.stats.queries++;
+      for (const chunk of this.catalog.chunksOverlapping(h.id, lo_, hi_)) {
+        for (const { key } of this.catalog.manifests(chunk.id)) {
+          const p = await aggregateChunk(this.columnstore, await this.columnstore.readManifest(key), spec, k.kernels);
+          k.record(p, 0);
+          mergePartials(out, p);
+        }
+        const rows = this.catalog.buffered(chunk.id).rows.map((row) => decodeRow(row, table));
+        if (rows.length > 0) {
+          const b = bufferedPartials(table, segmentBy, r, rows);
+          k.record(b, rows.length);
+          mergePartials(out, b);
+        }
+      }
+      // Sharded chunks: every shard holding a matching chunk computes its partials in its own kernels, at once.
+      const shards = this.shardsOverlapping(h, lo_, hi_);
+      if (shards.length > 0) {
+        const parts = await Promise.all(shards.map((key) => this.shards!.router.partials(key, tableName, spec, lo, hi)));
+        if (parts.some((p) => p === undefined)) return undefined;
+        for (const p of parts) mergePartials(out, p!);
+      }
+      return out;
+    } catch (err) {
+      if (err instanceof OrbitError && err.code === '0A000') return undefined;
+      throw err;
+    }
+  }
+
+  /** Decoded columns of `table`: this object's chunks, then those of every shard holding a matching chunk. */
   private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
+    const local = await this.scanRows(table, columns, bounds, equalities);
+    const h = this.catalog.hypertable(table.name);
+    if (!h || !this.shards) return local;
+    const { lo, hi } = internalRange(h, bounds);
+    const shards = this.shardsOverlapping(h, lo, hi);
+    if (shards.length === 0) return local;
+    const parts = await Promise.all(shards.map((key) => this.shards!.router.scan(key, table.name, columns, bounds, equalities)));
+    let length = local.length;
+    for (const p of parts) {
+      p.cols.forEach((col, j) => {
+        const out = local.cols[j]!;
+        for (const v of col) out.push(v);
+      });
+      length += p.length;
+      if (length * Math.max(1, columns.length) > this.maxScanValues) throw scanLimit(this.maxScanValues);
+    }
+    return { cols: local.cols, length };
+  }
+
+  /** Decoded columns of `table` for this object's chunks and batches the bounds and equalities may match. */
+  async scanRows(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
     const cols: Value[][] = columns.map(() => []);
     const h = this.catalog.hypertable(table.name);
     if (!h) return { cols, length: 0 };
@@ -409,11 +550,7 @@ export class EdgeEngine {
     const positions = columns.map((name) => table.columns.findIndex((c) => c.name === name));
     let length = 0;
     const budget = () => {
-      if (length * Math.max(1, columns.length) > this.maxScanValues) {
-        throw orbitError('program_limit_exceeded', `the query reads more than ${this.maxScanValues} values, more than an edge object holds in memory`, {
-          hint: 'Narrow the time range or the columns read.',
-        });
-      }
+      if (length * Math.max(1, columns.length) > this.maxScanValues) throw scanLimit(this.maxScanValues);
     };
     for (const chunk of this.catalog.chunksOverlapping(h.id, lo, hi)) {
       for (const { key } of this.catalog.manifests(chunk.id)) {
@@ -438,6 +575,24 @@ export class EdgeEngine {
     }
     return { cols, length };
   }
+}
+
+function scanLimit(max: number): Error {
+  return orbitError('program_limit_exceeded', `the query reads more than ${max} values, more than an edge object holds in memory`, {
+    hint: 'Narrow the time range or the columns read.',
+  });
+}
+
+/** The internal time range [lo, hi) of a scan's bounds, as chunk exclusion uses it. */
+function internalRange(h: Hypertable, bounds: readonly TimeBound[]): { lo: number | undefined; hi: number | undefined } {
+  let lo: number | undefined;
+  let hi: number | undefined;
+  for (const b of bounds) {
+    const t = toInternal(h.timeType, b.value as bigint | number);
+    if (b.op === '>' || b.op === '>=' || b.op === '=') lo = lo === undefined ? t : Math.max(lo, t);
+    if (b.op === '<' || b.op === '<=' || b.op === '=') hi = hi === undefined ? t + 1 : Math.min(hi, t + 1);
+  }
+  return { lo, hi };
 }
 
 /** Buffer rows as JSON arrays; bigints (timestamps, int8) as strings, restored by column type. */

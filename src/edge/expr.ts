@@ -37,6 +37,18 @@ export interface Expr {
   readonly constant: boolean;
   /** The text of an untyped literal or parameter (type `unknown`), for resolution by context. */
   readonly text?: string;
+  /** Set on a time_bucket over a timestamp: its constant arguments, so the planner can push it to the kernels. */
+  readonly bucket?: BucketCall;
+}
+
+/** The arguments of a time_bucket(interval, timestamp[tz] …) call (constants, already coerced). */
+export interface BucketCall {
+  readonly width: Interval;
+  readonly origin?: bigint;
+  readonly offset?: Interval;
+  readonly zone?: string;
+  /** The bucketed expression's parse node. */
+  readonly timeNode: Node;
 }
 
 export interface Scope {
@@ -470,7 +482,9 @@ export function timeBucket(n: Node, scope: Scope, ts?: Expr): Expr {
       : tsType === 'timestamp'
         ? (v: Value) => timeBucketTimestamp(w, v as bigint, { origin: originV as bigint | undefined, offset: offsetV })
         : (v: Value) => timeBucketTimestamptz(w, v as bigint, { origin: originV as bigint | undefined, offset: offsetV, timezone: zoneV, sessionTimeZone: scope.zone });
-  return { type: tsType, constant: false, eval: (c, i) => {
+  const info: BucketCall | undefined =
+    tsType === 'date' ? undefined : { width: w, origin: originV as bigint | undefined, offset: offsetV, zone: zoneV, timeNode: positional[1]! };
+  return { type: tsType, constant: false, bucket: info, eval: (c, i) => {
     const v = t.eval(c, i);
     return v === null ? null : bucket(v);
   } };

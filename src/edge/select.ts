@@ -25,6 +25,7 @@ import {
   type Scope,
 } from './expr.js';
 import { fillColumn, fillMarker, gapfillKey } from './gapfill.js';
+import { planPushdown, type PushdownPlan } from './pushdown.js';
 import type { EdgeType, Value } from './values.js';
 
 export interface ResultField {
@@ -55,6 +56,20 @@ export interface SelectContext {
   /** The time column of a hypertable, for exclusion. */
   timeColumn(table: string): string | undefined;
   readonly scan: ScanFn;
+  /** The hypertable's segmentby columns (the kernels group and filter by them per batch). */
+  segmentBy(table: string): readonly string[];
+  /**
+   * Runs an aggregate in the kernels over the table's chunks: the groups' key and aggregate columns,
+   * or undefined to take the row path (no kernels, or the kernels refuse the query with 0A000).
+   */
+  readonly pushdown?: (table: TableDef, plan: PushdownPlan) => Promise<PushedGroups | undefined>;
+}
+
+/** Groups computed outside the executor: per GROUP BY key and per aggregate, one value per group. */
+export interface PushedGroups {
+  readonly keyCols: Value[][];
+  readonly aggCols: Value[][];
+  readonly groups: number;
 }
 
 const UNSUPPORTED_CLAUSES: Record<string, string> = {
@@ -147,16 +162,6 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
   const equalities = new Map<string, Value>();
   if (where && table) collectBounds(where, rowScope, timeColumn, bounds, equalities);
 
-  let cols: Value[][] = [];
-  let length = 1;
-  if (table) ({ cols, length } = await ctx.scan(table, needed, bounds, equalities));
-  let selected: number[] = Array.from({ length }, (_, i) => i);
-  if (where) {
-    if (hasAggregate(where)) throw orbitError('grouping_error', 'aggregate functions are not allowed in WHERE');
-    const cond = compile(where, rowScope);
-    selected = selected.filter((i) => cond.eval(cols, i) === true);
-  }
-
   const groupClause = (stmt.groupClause as Node[] | undefined) ?? [];
   const sortClause = ((stmt.sortClause as Node[] | undefined) ?? []).map((s) => s.SortBy as Node);
   const aggregated = groupClause.length > 0 || targets.some((t) => hasAggregate(t.node)) || (stmt.havingClause !== undefined);
@@ -178,41 +183,14 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
     return i < 0 ? undefined : i;
   };
 
-  let outScope: Scope;
-  let outCols: Columns;
-  let outRows: number[];
+  if (where && hasAggregate(where)) throw orbitError('grouping_error', 'aggregate functions are not allowed in WHERE');
+  const keyNodes = groupClause.map((g) => {
+    const ref = outputRef(g, true);
+    return ref === undefined ? g : targets[ref]!.node;
+  });
+  const aggNodes: Node[] = [];
+  const aggPrints: string[] = [];
   if (aggregated) {
-    const keyNodes = groupClause.map((g) => {
-      const ref = outputRef(g, true);
-      return ref === undefined ? g : targets[ref]!.node;
-    });
-    const gapfillAt = keyNodes.findIndex((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill');
-    if (keyNodes.filter((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill').length > 1) {
-      throw orbitError('feature_not_supported', 'multiple time_bucket_gapfill calls not allowed');
-    }
-    const gapfill = gapfillAt >= 0 ? gapfillKey(keyNodes[gapfillAt]!.FuncCall as Node, rowScope, timeColumn, bounds) : undefined;
-    const keyExprs = keyNodes.map((k, i) => (i === gapfillAt ? gapfill!.bucket : compile(k, rowScope)));
-    const keyPrints = keyNodes.map(fingerprint);
-    const groupIndex = new Map<string, number>();
-    const groupOf = new Int32Array(selected.length);
-    const keyCols: Value[][] = keyExprs.map(() => []);
-    selected.forEach((row, k) => {
-      const values = keyExprs.map((e) => e.eval(cols, row));
-      const key = values.map(valueKey).join('\u0000');
-      let g = groupIndex.get(key);
-      if (g === undefined) {
-        g = groupIndex.size;
-        groupIndex.set(key, g);
-        values.forEach((v, j) => keyCols[j]!.push(v));
-      }
-      groupOf[k] = g;
-    });
-    // Without GROUP BY an aggregate query has exactly one group, even over no rows.
-    const groupCount = keyNodes.length === 0 ? 1 : groupIndex.size;
-    let allGroups = groupCount;
-
-    const aggNodes: Node[] = [];
-    const aggPrints: string[] = [];
     const collect = (node: unknown) =>
       walk(node, (kind, n) => {
         if (kind === 'FuncCall' && AGGREGATES.has(funcName(n))) {
@@ -227,11 +205,56 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
     collect(targets.map((t) => t.node));
     collect(stmt.havingClause);
     collect(sortClause.map((s) => s.node));
-    const aggCols = aggNodes.map((n) => {
-      const spec = aggregateSpec(n, rowScope);
-      return ctx.aggregates.compute(spec, cols, selected, groupOf, groupCount).map((v) => v) as Value[];
+  }
+  const aggSpecs = aggNodes.map((n) => aggregateSpec(n, rowScope));
+
+  // Aggregates the kernels take run over the sealed batches without decoding rows (src/edge/pushdown.ts).
+  let pushed: PushedGroups | undefined;
+  if (table && aggregated && timeColumn && ctx.pushdown && !keyNodes.some((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill')) {
+    const plan = planPushdown({ table, timeColumn, segmentBy: ctx.segmentBy(table.name), keyNodes, aggNodes, aggTypes: aggSpecs.map((a) => a.resultType), where, scope: rowScope });
+    if (plan) pushed = await ctx.pushdown(table, plan);
+  }
+
+  let cols: Value[][] = [];
+  let length = 1;
+  if (table && !pushed) ({ cols, length } = await ctx.scan(table, needed, bounds, equalities));
+  let selected: number[] = Array.from({ length: pushed ? 0 : length }, (_, i) => i);
+  if (where && !pushed) {
+    const cond = compile(where, rowScope);
+    selected = selected.filter((i) => cond.eval(cols, i) === true);
+  }
+
+  let outScope: Scope;
+  let outCols: Columns;
+  let outRows: number[];
+  if (aggregated) {
+    const gapfillAt = keyNodes.findIndex((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill');
+    if (keyNodes.filter((k) => k.FuncCall !== undefined && funcName(k.FuncCall as Node) === 'time_bucket_gapfill').length > 1) {
+      throw orbitError('feature_not_supported', 'multiple time_bucket_gapfill calls not allowed');
+    }
+    const gapfill = gapfillAt >= 0 ? gapfillKey(keyNodes[gapfillAt]!.FuncCall as Node, rowScope, timeColumn, bounds) : undefined;
+    const keyExprs = keyNodes.map((k, i) => (i === gapfillAt ? gapfill!.bucket : compile(k, rowScope)));
+    const keyPrints = keyNodes.map(fingerprint);
+    const groupIndex = new Map<string, number>();
+    const groupOf = new Int32Array(selected.length);
+    const keyCols: Value[][] = pushed ? pushed.keyCols : keyExprs.map(() => []);
+    selected.forEach((row, k) => {
+      const values = keyExprs.map((e) => e.eval(cols, row));
+      const key = values.map(valueKey).join('\u0000');
+      let g = groupIndex.get(key);
+      if (g === undefined) {
+        g = groupIndex.size;
+        groupIndex.set(key, g);
+        values.forEach((v, j) => keyCols[j]!.push(v));
+      }
+      groupOf[k] = g;
     });
-    const aggTypes = aggNodes.map((n) => aggregateSpec(n, rowScope).resultType);
+    // Without GROUP BY an aggregate query has exactly one group, even over no rows.
+    const groupCount = pushed ? pushed.groups : keyNodes.length === 0 ? 1 : groupIndex.size;
+    let allGroups = groupCount;
+
+    const aggCols = pushed ? pushed.aggCols : aggSpecs.map((spec) => ctx.aggregates.compute(spec, cols, selected, groupOf, groupCount));
+    const aggTypes = aggSpecs.map((a) => a.resultType);
     const keyTypes = keyExprs.map((e) => e.type);
     // Gapfill: a group (aggregates NULL) for every missing bucket of every series, then rows in (series, bucket) order.
     let groupOrder: number[] | undefined;

@@ -15,5 +15,6 @@ export { OrbitError, toOrbitError } from '../errors.js';
 export { SqlState, type SqlStateCode } from '../sqlstate.js';
 
 // The edge database a Durable Object hosts: engine, RowStore, sessions, HTTP and WebSocket entry points.
-export { EdgeDatabase, type EdgeDatabaseOptions, type EdgeStats, type HttpAnswer } from '../edge/database.js';
+export { EdgeDatabase, openShard, type EdgeDatabaseOptions, type EdgeStats, type HttpAnswer } from '../edge/database.js';
+export type { EdgeShard, ScanResult, ShardRouter, ShardTable } from '../edge/shards.js';
 export { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';

@@ -51,6 +51,13 @@ export const EDGE_QUERIES = [
   "SELECT time_bucket_gapfill(INTERVAL '30 minutes', time, TIMESTAMPTZ '2024-01-01 00:00:00+00', TIMESTAMPTZ '2024-01-01 04:00:00+00') AS b, count(*), max(n) FROM cpu WHERE host = 'host_0' AND time < '2024-01-01 03:00:00+00' AND n > 50 GROUP BY b ORDER BY b",
   "SELECT time_bucket_gapfill('1 hour', time) AS b, sum(n) FROM cpu WHERE time > '2024-01-03 00:00:00+00' AND time <= '2024-01-03 05:00:00+00' AND n < 10 GROUP BY b ORDER BY b DESC",
   "SELECT time_bucket_gapfill('1 hour', time) AS b, count(*) FROM cpu WHERE time >= '2024-01-03 00:00:00+00' GROUP BY b",
+  // Shapes the columnstore kernels take (src/edge/pushdown.ts): sealed batches and buffered rows merged.
+  "SELECT host, time_bucket('1 hour', time) AS b, count(*), count(usage), sum(usage), min(n), max(usage), first(usage, time), last(n, time) FROM cpu WHERE host IN ('host_0', 'host_2') AND time >= '2024-01-02 00:00:00+00' AND time < '2024-01-04 00:00:00+00' GROUP BY host, b ORDER BY host, b",
+  "SELECT time_bucket('3 hours', time, INTERVAL '30 minutes') AS b, avg(n), sum(n), min(time), max(time) FROM cpu WHERE time > '2024-01-05 07:00:00+00' GROUP BY b ORDER BY b",
+  "SELECT count(*), min(time), max(time), avg(usage), sum(usage) FROM cpu WHERE time BETWEEN '2024-01-01 12:00:00+00' AND '2024-01-09 00:00:00+00'",
+  "SELECT host, count(*), avg(usage) FROM cpu WHERE host = 'host_1' GROUP BY host HAVING count(*) > 10 ORDER BY 2 DESC, 1",
+  "SELECT time_bucket('1 day', time, origin => '2024-01-01 06:00:00+00'::timestamptz) AS d, host, last(usage, time), first(host, time) FROM cpu GROUP BY d, host ORDER BY d DESC, host LIMIT 7",
+  "SELECT time_bucket('2 hours', time) AS b, max(n) - min(n) AS spread, count(n) FROM cpu WHERE time < '2024-01-01 06:00:00+00' GROUP BY b ORDER BY b",
   "SELECT show_chunks('cpu')",
   "SELECT * FROM show_chunks('cpu', older_than => '2024-01-08 00:00:00+00'::timestamptz)",
   'SELECT nope FROM cpu',

@@ -1,0 +1,97 @@
+/**
+ * @module edge/shards
+ * Scale-out at the edge (docs/runtimes/workers.md, "Scale-out"): a sharded hypertable's chunks live
+ * in shard objects; the database object (the coordinator) keeps the catalog and the chunk→shard map,
+ * routes writes and fans reads out. Runtime-neutral: the Worker supplies a `ShardRouter` over Durable
+ * Object RPC stubs, and each shard object hosts an `EdgeShard` over its own storage. Everything that
+ * crosses the RPC boundary (rows, bounds, kernel specs, partial aggregates) is structured-clonable.
+ */
+import type { AggregateSpec as KernelSpec, Partials } from '../columnstore/kernels/index.js';
+import type { EdgeEngine } from './engine.js';
+import type { OrderByDef, TableDef } from './catalog.js';
+import type { TimeBound } from './select.js';
+import type { EdgeType, Value } from './values.js';
+
+/** What a shard needs to recreate the hypertable exactly as the coordinator has it (same chunk ranges). */
+export interface ShardTable {
+  readonly table: TableDef;
+  readonly timeColumn: string;
+  readonly timeType: EdgeType;
+  readonly interval: number;
+  readonly compression: { readonly segmentBy: readonly string[]; readonly orderBy: readonly OrderByDef[] } | null;
+}
+
+export interface ScanResult {
+  readonly cols: Value[][];
+  readonly length: number;
+}
+
+/** The coordinator's view of its shard objects, by key (one RPC per call). */
+export interface ShardRouter {
+  /** Commits `rows` (typed, table column order) in the shard; resolves once they are durable there. */
+  write(shard: string, def: ShardTable, rows: Value[][]): Promise<number>;
+  /** The shard's partial aggregates over its chunks in [lo, hi]; undefined when its kernels refuse the spec. */
+  partials(shard: string, table: string, spec: KernelSpec, lo: bigint | undefined, hi: bigint | undefined): Promise<Partials | undefined>;
+  scan(shard: string, table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<ScanResult>;
+}
+
+/** Most shards one hypertable may spread over (each is one object; fan-out cost grows with it). */
+export const MAX_SHARDS = 64;
+
+/**
+ * The shard a new chunk goes to: consecutive chunks round-robin over `count` objects, so a time-range
+ * query reads from several objects at once. Fixed at chunk creation and recorded by the coordinator.
+ */
+export function shardKey(prefix: string, table: string, rangeStart: number, interval: number, count: number): string {
+  const slot = (((Math.floor(rangeStart / interval) % count) + count) % count).toString();
+  return `${prefix}/${table}/${slot}`;
+}
+
+/**
+ * One shard object's side: an edge engine over the object's storage holding the chunks routed to it.
+ * Calls are serialised (one at a time), as the database object serialises its sessions.
+ */
+export class EdgeShard {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly engine: EdgeEngine,
+    /** Makes committed writes durable before the call returns (DO storage `sync`). */
+    private readonly sync: () => Promise<void>,
+  ) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  write(def: ShardTable, rows: Value[][]): Promise<number> {
+    return this.serial(async () => {
+      const c = this.engine.catalog;
+      if (!c.hypertable(def.table.name)) {
+        c.atomically(() => {
+          if (!c.table(def.table.name)) c.createTable(def.table);
+          const id = c.createHypertable(def.table.name, def.timeColumn, def.timeType, def.interval);
+          if (def.compression) c.setCompression(id, def.compression.segmentBy, def.compression.orderBy);
+        });
+      }
+      await this.engine.write(c.requireTable(def.table.name), rows);
+      // The coordinator acknowledges only after this returns: the rows are committed and durable here.
+      await this.sync();
+      return rows.length;
+    });
+  }
+
+  partials(table: string, spec: KernelSpec, lo: bigint | undefined, hi: bigint | undefined): Promise<Partials | undefined> {
+    return this.serial(() => this.engine.partials(table, spec, lo, hi));
+  }
+
+  scan(table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<ScanResult> {
+    return this.serial(async () => {
+      const def = this.engine.catalog.table(table);
+      // A shard that has not received rows yet holds nothing.
+      return def ? this.engine.scanRows(def, columns, bounds, equalities) : { cols: columns.map(() => []), length: 0 };
+    });
+  }
+}

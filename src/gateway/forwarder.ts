@@ -404,7 +404,7 @@ export class Forwarder {
       if (state.pending_batch !== null) {
         const first = Number(state.pending_first);
         const last = Number(state.pending_last);
-        const rows = await this.readRows(r, `${r.seq} BETWEEN $1 AND $2`, [first, last]);
+        const rows = await this.readRows(r, `src.${r.seq} BETWEEN $1 AND $2`, [first, last]);
         batch = await toBatch(Number(state.pending_batch), rows, r.columns.length);
         if (!batch || batch.firstSeq !== first || batch.lastSeq !== last || batch.rows !== state.pending_rows || batch.checksum !== state.pending_checksum) {
           // Rows of a batch that may already be on the remote changed (deleted, updated, dropped with
@@ -412,7 +412,7 @@ export class Forwarder {
           throw this.halt(orbitError('object_not_in_prerequisite_state', `rows ${first}..${last} of ${r.source} changed while batch ${state.pending_batch} was in flight`));
         }
       } else {
-        const rows = await this.readRows(r, `${r.seq} > $1`, [Number(state.acked_seq)], this.batchSize);
+        const rows = await this.readRows(r, `src.${r.seq} > $1`, [Number(state.acked_seq)], this.batchSize);
         batch = await toBatch(Number(state.acked_batch) + 1, rows, r.columns.length);
         if (batch) {
           await local.query(
@@ -432,8 +432,9 @@ export class Forwarder {
   }
 
   private async readRows(r: Resolved, where: string, params: unknown[], limit?: number): Promise<Record<string, string | null>[]> {
-    const cols = r.columns.map((c, i) => `${quoteIdent(c.name)}::text AS c${i}`).join(', ');
-    const sql = `SELECT ${r.seq}::text AS seq, ${cols} FROM ${r.source} WHERE ${where} ORDER BY ${r.seq}${limit ? ` LIMIT ${limit}` : ''}`;
+    // Every reference qualified: an unqualified ORDER BY name would match the text output column.
+    const cols = r.columns.map((c, i) => `src.${quoteIdent(c.name)}::text AS c${i}`).join(', ');
+    const sql = `SELECT src.${r.seq}::text AS seq, ${cols} FROM ${r.source} AS src WHERE ${where} ORDER BY src.${r.seq}${limit ? ` LIMIT ${limit}` : ''}`;
     const { rows } = await this.options.local.query<Record<string, string | null>>(sql, params);
     return rows;
   }

@@ -211,9 +211,7 @@ export class Forwarder {
    * batch in flight for the next call.
    */
   forwardBatch(): Promise<BatchResult | undefined> {
-    const run = this.queue.then(() => this.forwardOne());
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.exclusive(() => this.forwardOne());
   }
 
   /**
@@ -259,13 +257,25 @@ export class Forwarder {
   }
 
   /** Rows not yet acknowledged by the remote (reads the hypertable). */
-  async backlog(): Promise<number> {
-    const r = await this.prepare();
-    const { rows } = await this.options.local.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${r.source} WHERE ${r.seq} > (SELECT acked_seq FROM orbit_gateway.streams WHERE stream = $1)`,
-      [this.stream],
-    );
-    return Number(rows[0]?.n ?? 0);
+  backlog(): Promise<number> {
+    return this.exclusive(async () => {
+      const r = await this.prepare();
+      const { rows } = await this.options.local.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${r.source} WHERE ${r.seq} > (SELECT acked_seq FROM orbit_gateway.streams WHERE stream = $1)`,
+        [this.stream],
+      );
+      return Number(rows[0]?.n ?? 0);
+    });
+  }
+
+  /**
+   * Runs `fn` after everything queued before it: the local session may be inside one of the
+   * forwarder's transactions, and a statement slipped in between would run inside it.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async run(): Promise<void> {

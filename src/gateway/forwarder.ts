@@ -309,6 +309,8 @@ export class Forwarder {
       return { batchId: batch.batchId, firstSeq: batch.firstSeq, lastSeq: batch.lastSeq, rows: batch.rows, duplicate };
     } catch (err) {
       const fatal = this.fatal.has(err as object);
+      // The remote may have been replaced or restored meanwhile: check its tables again next time.
+      this.remoteSql = undefined;
       const e = err as { message?: unknown; code?: unknown };
       this.update({
         state: fatal ? ForwarderState.failed : ForwarderState.backoff,

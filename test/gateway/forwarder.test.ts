@@ -208,6 +208,20 @@ describe('failures', () => {
     }
   });
 
+  it('stops when rows of the batch in flight change before it is resent', async () => {
+    await ingest(db, 1, 1200);
+    const fwd = forwarder();
+    expect(await fwd.forwardBatch()).toMatchObject({ batchId: 1, duplicate: false });
+    proxy.dropNextCommitAck();
+    await expect(fwd.forwardBatch()).rejects.toThrow();
+    // Batch 2 is on the remote but not acknowledged; deleting one of its rows locally means the
+    // device can no longer resend what it sent.
+    await db.query('DELETE FROM readings WHERE seq = 650');
+    await expect(fwd.forwardBatch()).rejects.toMatchObject({ code: '55000' });
+    expect(fwd.status()).toMatchObject({ state: ForwarderState.failed, ackedSeq: 500, pending: { batchId: 2 } });
+    expect((await remoteDigest()).rows).toBe(1000);
+  });
+
   it('refuses a source without a sequence column, with the fix in the hint', async () => {
     await db.exec(`CREATE TABLE plain (time timestamptz NOT NULL, v int)`);
     const fwd = forwarder({ source: 'plain' });

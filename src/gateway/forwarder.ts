@@ -17,6 +17,8 @@
  */
 import { orbitError } from '../errors.js';
 import type { Queryable } from '../orbit.js';
+import { STATE_DDL, STREAM_COLUMNS, type StreamRow } from './outbox.js';
+import { quoteIdent, TEXT_SETTINGS, toBatch, type Batch } from './batch.js';
 import type { Remote, RemoteTransaction } from './remote.js';
 
 export interface RetryOptions {
@@ -102,63 +104,11 @@ export interface BatchResult {
   readonly duplicate: boolean;
 }
 
-interface Batch {
-  readonly batchId: number;
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-  readonly rows: number;
-  readonly checksum: string;
-  /** One array per forwarded column: PostgreSQL text forms, null for NULL. */
-  readonly values: (string | null)[][];
-}
-
 interface Resolved {
   readonly source: string;
   readonly seq: string;
   readonly columns: readonly { readonly name: string; readonly type: string }[];
 }
-
-interface StreamRow {
-  device: string;
-  acked_seq: string;
-  acked_batch: string;
-  forwarded_rows: string;
-  forwarded_batches: string;
-  pending_batch: string | null;
-  pending_first: string | null;
-  pending_last: string | null;
-  pending_rows: number | null;
-  pending_checksum: string | null;
-}
-
-const STATE_DDL = `CREATE SCHEMA IF NOT EXISTS orbit_gateway;
-CREATE TABLE IF NOT EXISTS orbit_gateway.streams (
-  stream text PRIMARY KEY,
-  device text NOT NULL,
-  source text NOT NULL,
-  acked_seq bigint NOT NULL DEFAULT 0,
-  acked_batch bigint NOT NULL DEFAULT 0,
-  forwarded_rows bigint NOT NULL DEFAULT 0,
-  forwarded_batches bigint NOT NULL DEFAULT 0,
-  pending_batch bigint,
-  pending_first bigint,
-  pending_last bigint,
-  pending_rows integer,
-  pending_checksum text,
-  updated_at timestamptz NOT NULL DEFAULT now()
-)`;
-
-// Output forms that every PostgreSQL parses back to the same value, whatever the session's settings
-// (DateStyle 'SQL, DMY' or extra_float_digits = 0 would not round-trip).
-const TEXT_SETTINGS = [
-  `SET LOCAL DateStyle = 'ISO, YMD'`,
-  `SET LOCAL IntervalStyle = 'postgres'`,
-  `SET LOCAL extra_float_digits = 1`,
-  `SET LOCAL bytea_output = 'hex'`,
-];
-
-const STREAM_COLUMNS = `device, acked_seq::text, acked_batch::text, forwarded_rows::text, forwarded_batches::text,
-  pending_batch::text, pending_first::text, pending_last::text, pending_rows, pending_checksum`;
 
 /**
  * Forwards one local table to one remote table. Use `drain()` to catch up once, or `start()` for a
@@ -549,28 +499,3 @@ export class Forwarder {
     });
   }
 }
-
-/** Turns rows read in sequence order into a batch; undefined when there are none. */
-async function toBatch(batchId: number, rows: Record<string, string | null>[], width: number): Promise<Batch | undefined> {
-  if (rows.length === 0) return undefined;
-  const values: (string | null)[][] = Array.from({ length: width }, () => new Array<string | null>(rows.length));
-  // Length-prefixed fields, so no value can imitate a separator or a NULL.
-  const parts: string[] = [];
-  rows.forEach((row, i) => {
-    parts.push(`${row.seq}`);
-    for (let c = 0; c < width; c++) {
-      const v = row[`c${c}`] ?? null;
-      values[c]![i] = v;
-      parts.push(v === null ? 'N' : `${v.length}:${v}`);
-    }
-    parts.push('\n');
-  });
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(parts.join('|')));
-  const checksum = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-  return { batchId, firstSeq: Number(rows[0]!.seq), lastSeq: Number(rows[rows.length - 1]!.seq), rows: rows.length, checksum, values };
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-

@@ -16,3 +16,6 @@ export { MemoryStorage } from './storage/memory.js';
 // The SQL layer
 export { loadParser, parseSql, type ParsedStatement } from './sql/parser.js';
 export { classify, StatementKind, type ClassifiedStatement } from './sql/classify.js';
+// The offline-first gateway: forwarding a local hypertable to a remote PostgreSQL exactly once
+export { Forwarder, ForwarderState, type ForwarderOptions, type ForwarderStatus, type BatchResult, type RetryOptions } from './gateway/forwarder.js';
+export { clientRemote, RemoteTimeout, type Remote, type RemoteTransaction, type PgLikeClient, type ClientRemoteOptions } from './gateway/remote.js';

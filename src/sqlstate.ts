@@ -39,6 +39,7 @@ export const SqlState = {
   datatype_mismatch: '42804',
   duplicate_table: '42P07',
   not_null_violation: '23502',
+  unique_violation: '23505',
   invalid_table_definition: '42P16',
   invalid_column_reference: '42P10',
   invalid_text_representation: '22P02',

@@ -23,6 +23,8 @@ import { listenHttp } from '../wire/websocket-node.js';
 
 export { Orbit };
 export { startBridge } from '../wire/bridge-node.js';
+export { Forwarder, ForwarderState, type ForwarderOptions, type ForwarderStatus } from '../gateway/forwarder.js';
+export { pgRemote } from '../gateway/remote-pg-node.js';
 
 export interface OpenOptions {
   /** A directory path, or `memory://` for an ephemeral database. */

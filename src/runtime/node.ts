@@ -12,6 +12,7 @@ import { PGliteWorkerRowStore } from '../rowstore/pglite-node-worker.js';
 import type { RowStore } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { loadCodecsNode } from '../columnstore/codecs/load-node.js';
+import type { ColumnStoreOptions } from '../columnstore/store.js';
 import { loadKernelsNode } from '../columnstore/kernels/load-node.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { NodeFsStorage } from '../storage/node-fs.js';
@@ -37,6 +38,8 @@ export interface OpenOptions {
    * and a CancelRequest can stop a running statement (on files; not on `memory://`).
    */
   readonly thread?: boolean;
+  /** The columnstore's batch cache and write concurrency. */
+  readonly columnstore?: ColumnStoreOptions;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
@@ -55,7 +58,10 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   // The WASM codecs when built (npm run build); the TypeScript reference writes the same bytes.
   const codecs = await loadCodecsNode().catch(() => undefined);
   const kernels = await loadKernelsNode().catch(() => undefined);
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
+  // Compressed batches kept in memory: 256 MiB in Node (~8 M TSBS rows), where memory is not the
+  // browser's or an isolate's; the engine's default is 64 MiB.
+  const columnstore = { cacheBytes: 256 << 20, ...options.columnstore };
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
   return Orbit.create(opts);
 }
 

@@ -23,7 +23,8 @@ import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
 import type { KernelBackend } from '../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
-import { planAggregate, timeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
+import { deparseExpr, isConstantExpr, planAggregate, timeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
+import type { Fields, Node } from '../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
@@ -69,7 +70,7 @@ interface ChunkColumn {
   readonly generated: boolean;
 }
 
-type TableInfo = PlannerTable & { compressed: boolean };
+type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
 
 interface Metadata {
   tables: TableInfo[];
@@ -173,16 +174,17 @@ export class Columnstore {
         });
       }
     }
-    const writes: ColumnstoreTable[] = [];
+    const writes: WriteTarget[] = [];
     const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
-    const writing =
-      statement.type === 'UpdateStmt' ||
-      statement.type === 'DeleteStmt' ||
-      statement.type === 'MergeStmt' ||
-      (statement.type === 'InsertStmt' && statement.node.onConflictClause !== undefined);
-    if (writing && target?.relname) {
-      const t = this.tables.get(target.relname)?.find((x) => (target.schemaname === undefined || x.schema === target.schemaname) && x.compressed);
-      if (t) writes.push(t);
+    const t = target?.relname ? this.tables.get(target.relname)?.find((x) => (target.schemaname === undefined || x.schema === target.schemaname) && x.compressed) : undefined;
+    if (t && (statement.type === 'UpdateStmt' || statement.type === 'DeleteStmt' || statement.type === 'MergeStmt')) writes.push(t);
+    // Rows inserted where compressed rows may conflict with them (a unique index, ON CONFLICT): the
+    // compressed chunks their times fall in are decompressed first, or all of them when the times
+    // are not constants Orbit can read off the statement (INSERT … SELECT, COPY).
+    const inserting = (statement.type === 'InsertStmt' && (t?.unique || statement.node.onConflictClause !== undefined)) || (statement.type === 'CopyStmt' && statement.node.is_from && t?.unique);
+    if (t && inserting) {
+      const times = statement.type === 'InsertStmt' ? insertedTimes(statement.node, t) : undefined;
+      writes.push(times ? { ...t, times } : t);
     }
     if (statement.type === 'AlterTableStmt' || statement.type === 'RenameStmt') {
       const rel = statement.relations[0];
@@ -317,14 +319,24 @@ export class Columnstore {
    * Decompresses the compressed chunks of hypertables a statement writes, in the current
    * transaction, within TimescaleDB's per-transaction limit.
    */
-  async decompressForWrite(run: InternalRunner, tables: readonly ColumnstoreTable[]): Promise<void> {
+  async decompressForWrite(run: InternalRunner, tables: readonly WriteTarget[]): Promise<void> {
     if (tables.length === 0) return;
     const ids = tables.map((t) => t.id).join(', ');
+    // Inserts with known times: only the chunks holding those times (internal time, by the chunk's range).
+    const all = tables.filter((t) => !t.times).map((t) => t.id);
+    const timed = tables.filter((t) => t.times);
+    const hit = timed.map((t) => {
+      const column = t.columns.find((c) => c.name === t.timeColumn)!;
+      const integer = ['int2', 'int4', 'int8'].includes(column.typname);
+      const values = t.times!.map((sql) => (integer ? `((${sql})::${column.type})::int8` : `(EXTRACT(EPOCH FROM (${sql})::${column.type}) * 1000000)::int8`));
+      return `(ch.hypertable_id = ${t.id} AND EXISTS (SELECT FROM unnest(ARRAY[${values.join(', ')}]::int8[]) v WHERE v >= ch.range_start AND v < ch.range_end))`;
+    });
+    const which = [...(all.length > 0 ? [`ch.hypertable_id IN (${all.join(', ')})`] : []), ...hit].join(' OR ');
     const out = await must(
       run,
       `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
          FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
-         WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
+         WHERE ch.hypertable_id IN (${ids}) AND (${which}) AND NOT ch.dropped),
        'limit', current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true),
        'enabled', current_setting('timescaledb.enable_dml_decompression', true))`,
     );
@@ -433,11 +445,34 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
   return result;
 }
 
+/** A hypertable a statement writes; `times`: SQL of the inserted rows' times when known. */
+export type WriteTarget = TableInfo & { readonly times?: readonly string[] };
+
+/**
+ * The time of every row of an `INSERT … VALUES` as SQL constants, or undefined when one is not a
+ * constant Orbit can read off the statement (then every compressed chunk may be hit).
+ */
+function insertedTimes(node: Fields, table: TableInfo): string[] | undefined {
+  const select = (node.selectStmt as Node | undefined)?.SelectStmt as Fields | undefined;
+  const lists = select?.valuesLists as Node[] | undefined;
+  if (!lists || select!.withClause) return undefined;
+  const cols = (node.cols as Node[] | undefined)?.map((c) => (c.ResTarget as Fields).name as string);
+  const index = cols ? cols.indexOf(table.timeColumn) : table.columns.findIndex((c) => c.name === table.timeColumn);
+  if (index < 0) return undefined;
+  const out: string[] = [];
+  for (const row of lists) {
+    const expr = ((row.List as Fields | undefined)?.items as Node[] | undefined)?.[index];
+    if (!expr || !isConstantExpr(expr)) return undefined;
+    out.push(deparseExpr(expr));
+  }
+  return out;
+}
+
 export interface ColumnstorePlan {
   /** The statement rewritten for the cache tables (undefined: as it is). */
   readonly sql?: string;
   readonly reads: readonly ColumnstoreTable[];
-  readonly writes: readonly ColumnstoreTable[];
+  readonly writes: readonly WriteTarget[];
   /** An aggregate the kernels take (then reads/writes are empty). */
   readonly aggregate?: AggregatePlan;
   /** A last-point query answered from the newest batches. */
@@ -473,6 +508,7 @@ const METADATA_SQL = `SELECT json_build_object(
       'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
       'timeColumn', (SELECT d.column_name FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
       'segmentBy', coalesce((SELECT s.segmentby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
+      'unique', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique),
       'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname) ORDER BY a.attnum)
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped)))
     FROM _timescaledb_catalog.hypertable h WHERE h.compression_state = 1),

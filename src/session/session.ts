@@ -209,6 +209,8 @@ export class Session implements BackendSession {
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
+      // Into a hypertable with a unique index and compressed chunks: those are decompressed first.
+      await this.backend.prepareColumnstoreStatement(this, plan.statement, this.status === TransactionStatus.Idle);
       const hypertable = this.backend.routing.writes([plan.statement]);
       if (hypertable) this.routePending = true;
       this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);

@@ -3,6 +3,8 @@
 // (batches survive, orphans of an interrupted compression are swept).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +88,21 @@ describe('columnstore over the wire', () => {
     await client.query("SELECT decompress_chunk(c) FROM show_chunks('m') c");
     expect((await client.query('SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed')).rows[0].n).toBe(0);
     expect((await client.query(SUMMARY)).rows[0]).toEqual(after);
+  });
+
+  it('decompresses before a COPY into a hypertable with a unique index, so its rows are checked against every row', async () => {
+    await client.query(`CREATE TABLE k (time timestamptz NOT NULL, id int, PRIMARY KEY (id, time));
+      SELECT create_hypertable('k', 'time'); ALTER TABLE k SET (timescaledb.compress);
+      INSERT INTO k VALUES ('2024-01-01', 1), ('2024-01-02', 2); SELECT compress_chunk(c) FROM show_chunks('k') c`);
+    const sql = postgres(server.url, { max: 1 });
+    try {
+      await pipeline(Readable.from(['2024-01-03 00:00:00+00\t3\n']), await sql`COPY k FROM STDIN`.writable());
+    } finally {
+      await sql.end();
+    }
+    expect((await client.query('SELECT count(*)::int AS n, sum(id)::int AS s FROM k')).rows[0]).toEqual({ n: 3, s: 6 });
+    expect((await client.query("SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'k' AND is_compressed")).rows[0].n).toBe(0);
+    await expect(client.query("INSERT INTO k VALUES ('2024-01-01', 1)")).rejects.toMatchObject({ code: '23505' });
   });
 
   it('reports a failed conversion as an error and leaves the chunk as it was', async () => {

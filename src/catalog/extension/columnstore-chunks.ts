@@ -97,11 +97,11 @@ BEGIN
     RAISE EXCEPTION 'columnstore not enabled on "%"', ht.table_name USING ERRCODE = '${E.feature_not_supported}',
       HINT = 'Enable columnstore using ALTER TABLE/MATERIALIZED VIEW with the timescaledb.enable_columnstore option.';
   END IF;
-  -- Orbit checks unique constraints against rows in the rowstore only, so a hypertable with one
-  -- keeps its chunks there rather than accept duplicates later.
-  IF EXISTS (SELECT FROM pg_index i WHERE i.indrelid = ht.relid AND (i.indisunique OR i.indisexclusion)) THEN
-    RAISE EXCEPTION 'converting chunks of a hypertable with unique or exclusion constraints to the columnstore is not supported by Orbit'
-      USING ERRCODE = '${E.feature_not_supported}', DETAIL = format('Hypertable "%s" has a unique or exclusion index.', ht.table_name);
+  -- As TimescaleDB: exclusion constraints cannot be checked against compressed rows. (Unique ones
+  -- are: Orbit decompresses the chunks inserted rows fall in before they are inserted.)
+  IF EXISTS (SELECT FROM pg_index i WHERE i.indrelid = ht.relid AND i.indisexclusion) THEN
+    RAISE EXCEPTION 'converting chunks of a hypertable with exclusion constraints to the columnstore is not supported'
+      USING ERRCODE = '${E.feature_not_supported}', DETAIL = format('Hypertable "%s" has an exclusion constraint.', ht.table_name);
   END IF;
   EXECUTE format('SELECT EXISTS (SELECT FROM ONLY %s)', uncompressed_chunk) INTO partial;
   IF ${F}.orbit_chunk_in_columnstore(c) AND NOT recompress AND NOT (c.compressed_chunk_id IS NOT NULL AND partial) THEN

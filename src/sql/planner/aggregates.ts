@@ -407,6 +407,10 @@ function outputName(val: Node): string {
 }
 
 /** No column references, subqueries, aggregates or parameters: PostgreSQL can evaluate it up front. */
+export function isConstantExpr(n: Node): boolean {
+  return isConstant(n);
+}
+
 function isConstant(n: Node): boolean {
   let ok = true;
   visit(n, (x) => {
@@ -417,7 +421,7 @@ function isConstant(n: Node): boolean {
   return ok;
 }
 
-function deparseExpr(n: Node): string {
+export function deparseExpr(n: Node): string {
   const select = deparse({ SelectStmt: { targetList: [{ ResTarget: { val: clone(n) } }], op: 'SETOP_NONE' } });
   return select.replace(/^SELECT /, '');
 }

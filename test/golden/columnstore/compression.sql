@@ -74,12 +74,23 @@ SELECT count(*), sum(extra), min(extra) FROM cpu;
 SELECT extra, count(*) FROM cpu WHERE time < '2024-03-09' GROUP BY extra;
 ALTER TABLE cpu DROP COLUMN extra;
 SELECT count(*), sum(n) FROM cpu;
--- A unique index keeps chunks in the rowstore (0A000).
-CREATE TABLE u (time timestamptz NOT NULL, id int, PRIMARY KEY (id, time));
-SELECT create_hypertable('u', 'time');
-ALTER TABLE u SET (timescaledb.compress);
-INSERT INTO u VALUES ('2024-01-01', 1);
-SELECT compress_chunk(c) FROM show_chunks('u') c;
+-- A unique index: a row conflicting with a compressed one fails (23505) and ON CONFLICT sees the
+-- compressed rows (the chunk the inserted times fall in is decompressed first); a row elsewhere in
+-- time leaves the compressed chunks alone; COPY decompresses them all.
+CREATE TABLE u (time timestamptz NOT NULL, id int, v int, PRIMARY KEY (id, time));
+SELECT create_hypertable('u', 'time', chunk_time_interval => INTERVAL '1 day');
+ALTER TABLE u SET (timescaledb.compress, timescaledb.compress_segmentby = 'id');
+INSERT INTO u VALUES ('2024-01-01', 1, 10), ('2024-01-01', 2, 20), ('2024-01-05', 1, 50);
+SELECT count(compress_chunk(c)) FROM show_chunks('u') c;
+INSERT INTO u VALUES ('2024-01-01', 1, 11);
+INSERT INTO u VALUES ('2024-01-01', 1, 12), ('2024-01-01', 3, 30) ON CONFLICT (id, time) DO UPDATE SET v = excluded.v;
+SELECT * FROM u ORDER BY time, id;
+SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'u' ORDER BY range_start;
+INSERT INTO u VALUES ('2024-02-01', 1, 1);
+SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'u' ORDER BY range_start;
+INSERT INTO u SELECT '2024-01-05', 1, 0 ON CONFLICT DO NOTHING;
+SELECT * FROM u ORDER BY time, id;
+SELECT chunk_name, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'u' ORDER BY range_start;
 
 -- UPDATE and DELETE decompress the compressed chunks they write, within the limit (53400).
 SET timescaledb.max_tuples_decompressed_per_dml_transaction = 100;

@@ -388,8 +388,9 @@ export class Session implements BackendSession {
     const sql = await this.backend.fastPathSql(this, entry.statement, idle);
     if (sql !== undefined) {
       const backendName = this.fastPathName;
-      this.fastPathUsed = true;
       const out = await this.backend.run(this, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
+      // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
+      this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
       this.forwardErrorsOnly(out);
       return { backendName, statement: entry.statement };
     }

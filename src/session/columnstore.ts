@@ -23,7 +23,7 @@ import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
 import type { KernelBackend } from '../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
-import { deparseExpr, isConstantExpr, planAggregate, timeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
+import { deparseExpr, isConstant, planAggregate, timeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
 import type { Fields, Node } from '../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
@@ -462,7 +462,7 @@ function insertedTimes(node: Fields, table: TableInfo): string[] | undefined {
   const out: string[] = [];
   for (const row of lists) {
     const expr = ((row.List as Fields | undefined)?.items as Node[] | undefined)?.[index];
-    if (!expr || !isConstantExpr(expr)) return undefined;
+    if (!expr || !isConstant(expr)) return undefined;
     out.push(deparseExpr(expr));
   }
   return out;

@@ -407,11 +407,7 @@ function outputName(val: Node): string {
 }
 
 /** No column references, subqueries, aggregates or parameters: PostgreSQL can evaluate it up front. */
-export function isConstantExpr(n: Node): boolean {
-  return isConstant(n);
-}
-
-function isConstant(n: Node): boolean {
+export function isConstant(n: Node): boolean {
   let ok = true;
   visit(n, (x) => {
     const k = kind(x);

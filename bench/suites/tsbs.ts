@@ -35,6 +35,8 @@ export const tsbsSuite: Suite = {
     pg: { type: 'string' },
     /** Convert Orbit's chunks to the columnstore after loading (compress_chunk), as TimescaleDB users do. */
     compress: { type: 'boolean', default: false },
+    /** Load Orbit by direct-to-columnstore COPY (a table created WITH (timescaledb.hypertable …)). */
+    direct: { type: 'boolean', default: false },
   },
   async run(args) {
     const hours = Number(args.hours);
@@ -53,7 +55,7 @@ export const tsbsSuite: Suite = {
       const closers: Array<() => Promise<void>> = [];
       try {
         if (wanted.has('orbit') || wanted.has('orbit-tcp')) {
-          const o = await startOrbit(csv, rows, progress, args.compress === true);
+          const o = await startOrbit(csv, rows, progress, args.compress === true, args.direct === true);
           engines.push(...o.engines.filter((e) => wanted.has(e.name)));
           loads.push(...o.loads);
           closers.push(o.close);

@@ -43,6 +43,12 @@ export interface BatchStats {
   readonly max: readonly Scalar[];
   /** Per integer column (int2/int4/int8): the exact sum of non-NULL values, null if all NULL, other types or outside int64. */
   readonly sum: readonly (bigint | null)[];
+  /**
+   * Where the batch object lives when it belongs to an earlier version of the chunk (appends by
+   * direct ingest reuse the batches already written); undefined: this manifest's version, object
+   * number = batch number.
+   */
+  readonly source?: { readonly version: number; readonly no: number };
 }
 
 export interface PlannedBatch {

@@ -227,3 +227,33 @@ export function scalarAt(column: Column, row: number): Scalar {
       return (column.values as ArrayLike<Scalar>)[row]!;
   }
 }
+
+/** One column holding the rows of `parts` (all of the same type), in order. */
+export function concatColumns(parts: readonly Column[]): Column {
+  if (parts.length === 1) return parts[0]!;
+  const type = parts[0]!.type;
+  const lengths = parts.map(columnLength);
+  const n = lengths.reduce((s, l) => s + l, 0);
+  let nulls: Uint8Array | null = null;
+  if (parts.some((p) => p.nulls)) {
+    nulls = new Uint8Array((n + 7) >> 3);
+    let at = 0;
+    parts.forEach((p, k) => {
+      if (p.nulls) for (let i = 0; i < lengths[k]!; i++) if (isNull(p.nulls, i)) nulls![(at + i) >> 3]! |= 1 << ((at + i) & 7);
+      at += lengths[k]!;
+    });
+  }
+  const first = parts[0]!.values;
+  if (Array.isArray(first)) {
+    const values = ([] as unknown[]).concat(...parts.map((p) => p.values as unknown[]));
+    return { type, values, nulls } as Column;
+  }
+  const typed = first as unknown as { constructor: new (n: number) => { set(a: ArrayLike<unknown>, at: number): void } };
+  const out = new typed.constructor(type === 'uuid' ? n * 16 : n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.values as unknown as ArrayLike<unknown>, at);
+    at += (p.values as unknown as ArrayLike<unknown>).length;
+  }
+  return { type, values: out, nulls } as unknown as Column;
+}

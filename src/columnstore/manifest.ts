@@ -11,7 +11,8 @@
  * The statistics are stored as a table of columns, encoded by the same codecs as the data: per-batch
  * minima and maxima of a metric are a slowly changing series, which DECIMAL/PACK encode in a few
  * bytes each. Its columns, in order: rows int4, bytes int4, one per segmentby column (its type),
- * then per data column: NULL count int4, min and max (its type; if `hasMinMax`), sum int8 (if `hasSum`).
+ * then per data column: NULL count int4, min and max (its type; if `hasMinMax`), sum int8 (if `hasSum`),
+ * and (format 2) the version and object number of the batch object, int4 each.
  */
 import { orbitError } from '../errors.js';
 import { compareValues } from './compare.js';
@@ -22,7 +23,8 @@ import type { CodecBackend } from './codecs/index.js';
 import { ByteReader, ByteWriter } from './codecs/format.js';
 
 const MAGIC = [0x4f, 0x4d];
-export const MANIFEST_FORMAT_VERSION = 1;
+/** 2 added per-batch object locations (version, object number); version 1 manifests still decode. */
+export const MANIFEST_FORMAT_VERSION = 2;
 
 export interface ManifestColumn {
   readonly name: string;
@@ -83,7 +85,7 @@ function valuesOf(c: Column, n: number): Scalar[] {
   return out;
 }
 
-function statsLayout(h: Header): PgType[] {
+function statsLayout(h: Header, format = MANIFEST_FORMAT_VERSION): PgType[] {
   const types: PgType[] = ['int4', 'int4'];
   for (const s of h.settings.segmentBy) types.push(h.columns.find((c) => c.name === s)!.type);
   for (const c of h.columns) {
@@ -91,6 +93,7 @@ function statsLayout(h: Header): PgType[] {
     if (hasMinMax(c.type)) types.push(c.type, c.type);
     if (hasSum(c.type)) types.push('int8');
   }
+  if (format >= 2) types.push('int4', 'int4');
   return types;
 }
 
@@ -105,7 +108,7 @@ export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 
   };
   const types = statsLayout(header);
   const cols: Scalar[][] = types.map(() => []);
-  for (const b of m.batches) {
+  for (const [no, b] of m.batches.entries()) {
     let k = 0;
     cols[k++]!.push(b.rows);
     cols[k++]!.push(b.bytes);
@@ -118,6 +121,8 @@ export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 
       }
       if (hasSum(c.type)) cols[k++]!.push(b.sum[i]!);
     });
+    cols[k++]!.push(b.source?.version ?? m.version);
+    cols[k++]!.push(b.source?.no ?? no);
   }
   const table = encodeBatch(backend, types.map((t, i) => columnOf(t, cols[i]!)));
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -134,14 +139,14 @@ export function decodeManifest(backend: CodecBackend, bytes: Uint8Array, key: st
   const r = new ByteReader(bytes);
   if (r.byte() !== MAGIC[0] || r.byte() !== MAGIC[1]) throw corruptManifest('bad magic');
   const version = r.byte();
-  if (version !== MANIFEST_FORMAT_VERSION) throw corruptManifest(`format version ${version}`);
+  if (version !== 1 && version !== MANIFEST_FORMAT_VERSION) throw corruptManifest(`format version ${version}`);
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(r.varint()))) as Header;
   } catch (cause) {
     throw orbitError('data_corrupted', 'columnstore manifest is malformed: header', { cause });
   }
-  const types = statsLayout(header);
+  const types = statsLayout(header, version);
   const table = decodeBatch(backend, bytes.subarray(r.pos), types.map(String), types);
   const n = header.batchCount;
   const cols = table.columns.map((c) => valuesOf(c, n));
@@ -163,7 +168,10 @@ export function decodeManifest(backend: CodecBackend, bytes: Uint8Array, key: st
       sum.push(hasSum(c.type) ? (cols[k++]![b] as bigint | null) : null);
     }
     rowCount += rows;
-    batches.push({ rows, bytes: bytesOf, segment, nullCount, min, max, sum });
+    const objectVersion = version >= 2 ? (cols[k++]![b] as number) : header.version;
+    const objectNo = version >= 2 ? (cols[k++]![b] as number) : b;
+    const own = objectVersion === header.version && objectNo === b;
+    batches.push({ rows, bytes: bytesOf, segment, nullCount, min, max, sum, ...(own ? {} : { source: { version: objectVersion, no: objectNo } }) });
   }
   return { key, hypertableId: header.hypertableId, chunkId: header.chunkId, version: header.version, columns: header.columns, settings: header.settings, rowCount, batches };
 }

@@ -11,10 +11,10 @@
 import { orbitError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { decodeBatch, encodeBatch } from './batch-format.js';
-import { planBatches, type CompressionSettings } from './batch.js';
+import { planBatches, type BatchStats, type CompressionSettings } from './batch.js';
 import type { CodecBackend } from './codecs/index.js';
 import { checkRows, type Rows } from './columns.js';
-import { decodeManifest, encodeManifest, type Manifest } from './manifest.js';
+import { decodeManifest, encodeManifest, type Manifest, type ManifestColumn } from './manifest.js';
 import { LruCache } from './lru-cache.js';
 
 const ROOT = 'cs/';
@@ -44,8 +44,23 @@ export function manifestKey(hypertableId: number, chunkId: number, version: numb
   return versionPrefix(hypertableId, chunkId, version) + MANIFEST;
 }
 
-export function batchKey(m: Pick<Manifest, 'hypertableId' | 'chunkId' | 'version'>, batchNo: number): string {
-  return versionPrefix(m.hypertableId, m.chunkId, m.version) + id(batchNo, 'batch number');
+export function batchKey(m: Pick<Manifest, 'hypertableId' | 'chunkId' | 'version'> & { readonly batches?: Manifest['batches'] }, batchNo: number): string {
+  const source = m.batches?.[batchNo]?.source;
+  return versionPrefix(m.hypertableId, m.chunkId, source?.version ?? m.version) + id(source?.no ?? batchNo, 'batch number');
+}
+
+/**
+ * An append to a chunk in progress (direct ingest): batch objects written under a reserved version,
+ * made visible by `commitAppend`'s manifest, which also lists the batches of the version it extends.
+ */
+export interface ChunkAppend {
+  readonly hypertableId: number;
+  readonly chunkId: number;
+  readonly version: number;
+  readonly settings: CompressionSettings;
+  readonly columns: readonly ManifestColumn[];
+  /** Stats of the batches written so far (object number = index). */
+  readonly written: BatchStats[];
 }
 
 /** The version directory (`cs/h/c/v/`) of any key under it, or undefined for foreign keys. */
@@ -123,6 +138,72 @@ export class ColumnStore {
     }
   }
 
+  /** Starts an append to a chunk: reserves a version that `sweep` leaves alone until commit or abort. */
+  async beginAppend(hypertableId: number, chunkId: number, columns: readonly ManifestColumn[], settings: CompressionSettings): Promise<ChunkAppend> {
+    const version = await this.reserveVersion(hypertableId, chunkId);
+    return { hypertableId, chunkId, version, settings, columns, written: [] };
+  }
+
+  /** Cuts `rows` (the append's columns, in order) into batches and writes them durably. */
+  async appendRows(append: ChunkAppend, rows: Rows): Promise<void> {
+    checkRows(rows);
+    const planned = planBatches(rows, append.settings);
+    const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
+    planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
+    const first = append.written.length;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < objects.length) {
+        const i = next++;
+        await this.storage.put(batchKey(append, first + i), objects[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, objects.length) }, worker));
+    for (const b of planned) append.written.push(b.stats);
+  }
+
+  /**
+   * Writes the manifest of the append: the batches of \`previous\` (the version the catalog points at
+   * now, if any; they stay where they are) followed by the new ones. The caller then points the
+   * catalog at the returned manifest's key.
+   */
+  async commitAppend(append: ChunkAppend, previous: Manifest | undefined): Promise<Manifest> {
+    const prefix = versionPrefix(append.hypertableId, append.chunkId, append.version);
+    try {
+      if (previous && !sameColumns(previous.columns, append.columns)) {
+        throw orbitError('object_not_in_prerequisite_state', `columnstore chunk ${previous.key} has other columns than the rows appended`);
+      }
+      const kept = (previous?.batches ?? []).map((b, no) => ({ ...b, source: b.source ?? { version: previous!.version, no } }));
+      const head = { hypertableId: append.hypertableId, chunkId: append.chunkId, version: append.version };
+      const batches = [...kept, ...append.written.map((b, no) => ({ ...b, source: { version: append.version, no } }))];
+      const manifest: Manifest = {
+        ...head,
+        key: prefix + MANIFEST,
+        columns: append.columns,
+        settings: previous?.settings ?? append.settings,
+        rowCount: batches.reduce((s, b) => s + b.rows, 0),
+        batches,
+      };
+      const bytes = encodeManifest(this.backend, manifest);
+      await this.storage.put(manifest.key, bytes);
+      this.cache.set(manifest.key, manifest, bytes.length);
+      return manifest;
+    } finally {
+      this.pending.delete(prefix);
+    }
+  }
+
+  /** Gives an append up: its objects are deleted. */
+  async abortAppend(append: ChunkAppend): Promise<void> {
+    const prefix = versionPrefix(append.hypertableId, append.chunkId, append.version);
+    try {
+      for (const key of await this.storage.list(prefix)) await this.storage.delete(key);
+      this.cache.deletePrefix(prefix);
+    } finally {
+      this.pending.delete(prefix);
+    }
+  }
+
   /** Reads a manifest the catalog points at; a missing one is data corruption (XX001). */
   async readManifest(key: string): Promise<Manifest> {
     const cached = this.cache.get(key);
@@ -174,10 +255,19 @@ export class ColumnStore {
    * Returns the deleted keys.
    */
   async sweep(keep: ReadonlySet<string>): Promise<string[]> {
+    // Versions whose batches a kept manifest still lists (appends reuse earlier versions' objects).
+    const referenced = new Set<string>();
+    for (const key of keep) {
+      const v = versionOf(key);
+      if (!v) continue;
+      referenced.add(v);
+      const manifest = await this.readManifest(key).catch(() => undefined);
+      for (const b of manifest?.batches ?? []) if (b.source) referenced.add(versionPrefix(manifest!.hypertableId, manifest!.chunkId, b.source.version));
+    }
     const byVersion = new Map<string, string[]>();
     for (const key of await this.storage.list(ROOT)) {
       const v = versionOf(key);
-      if (!v || keep.has(v + MANIFEST) || this.pending.has(v)) continue;
+      if (!v || referenced.has(v) || this.pending.has(v)) continue;
       let keys = byVersion.get(v);
       if (!keys) byVersion.set(v, (keys = []));
       keys.push(key);
@@ -193,4 +283,8 @@ export class ColumnStore {
     }
     return deleted;
   }
+}
+
+function sameColumns(a: readonly ManifestColumn[], b: readonly ManifestColumn[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type);
 }

@@ -14,6 +14,7 @@ import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
+import { DirectCopy, directCopyTarget } from './direct-ingest.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
@@ -166,6 +167,20 @@ export class Backend {
     } finally {
       await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
     }
+  }
+
+  /**
+   * The direct-to-columnstore COPY for a \`COPY … FROM STDIN\` into a hypertable that takes it
+   * (session/direct-ingest.ts), or undefined for the row store path.
+   */
+  async directCopy(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean): Promise<DirectCopy | undefined> {
+    const cs = this.columnstore;
+    if (!cs || !this.routing.writes([statement])) return undefined;
+    const run = this.internalRunner(session);
+    const target = await directCopyTarget(run, statement);
+    if (!target) return undefined;
+    cs.noteDirectWrite(inTransactionBlock);
+    return new DirectCopy(statement, target, cs.store, run, inTransactionBlock);
   }
 
   /** After statements ran: what they changed for the columnstore. */

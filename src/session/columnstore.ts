@@ -96,9 +96,22 @@ export class Columnstore {
     private readonly kernels: KernelBackend,
   ) {}
 
+  /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
+  private stalesAtTransactionEnd = false;
+
+  /** A direct COPY (session/direct-ingest.ts) is about to write to the columnstore. */
+  noteDirectWrite(inTransactionBlock: boolean): void {
+    this.invalidate();
+    if (inTransactionBlock) this.stalesAtTransactionEnd = true;
+  }
+
   /** Records what statements about to run may change. */
   note(statements: readonly ClassifiedStatement[]): void {
     for (const s of statements) {
+      if (this.stalesAtTransactionEnd && s.type === 'TransactionStmt') {
+        this.stalesAtTransactionEnd = false;
+        this.invalidate();
+      }
       if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f))) this.invalidate();
       if (CONVERTING.some((f) => s.functions.includes(f)) || (s.type === 'CallStmt' && CONVERTING.some((f) => s.text.toLowerCase().includes(f)))) {
         this.requestsPending = true;

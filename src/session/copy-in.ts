@@ -56,7 +56,7 @@ export class CopyIn {
     /** The target may be a hypertable: create the chunks of each piece before sending it. */
     hypertable = false,
   ) {
-    this.format = readFormat(statement.node);
+    this.format = readCopyFormat(statement.node);
     this.chunkMaker = hypertable ? new CopyChunks(statement.node, this.format) : undefined;
     this.laterSql = this.format.header ? withoutHeader(statement.node) : statement.text;
   }
@@ -172,7 +172,7 @@ export class CopyIn {
   }
 }
 
-function readFormat(node: Record<string, unknown>): CopyFormat {
+export function readCopyFormat(node: Record<string, unknown>): CopyFormat {
   let kind: CopyFormat['kind'] = 'text';
   let quote = 0x22;
   let escape = -1;

@@ -23,6 +23,7 @@ import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
+import type { DirectCopy } from './direct-ingest.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
@@ -73,7 +74,7 @@ export class Session implements BackendSession {
   private relisten = false;
   /** Error to put in place of the next ErrorResponse PostgreSQL sends (see REJECTED_QUERY). */
   private substitute: OrbitError | undefined;
-  private copy: CopyIn | undefined;
+  private copy: CopyIn | DirectCopy | undefined;
   /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
   private pendingReady: Uint8Array | undefined;
   private readonly queuedNotifications: Uint8Array[] = [];
@@ -209,6 +210,12 @@ export class Session implements BackendSession {
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
+      const direct = await this.backend.directCopy(this, plan.statement, this.status !== TransactionStatus.Idle);
+      if (direct) {
+        this.copy = direct;
+        this.sink.write(direct.copyInResponse());
+        return;
+      }
       // Into a hypertable with a unique index and compressed chunks: those are decompressed first.
       await this.backend.prepareColumnstoreStatement(this, plan.statement, this.status === TransactionStatus.Idle);
       const hypertable = this.backend.routing.writes([plan.statement]);

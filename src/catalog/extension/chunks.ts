@@ -212,5 +212,25 @@ BEGIN
   RETURN (SELECT count(*) FROM ${C}.chunk c WHERE c.hypertable_id = h) - before;
 END
 $body$;
+
+-- The chunks of hypertable h holding internal times \`times\` (created where missing), for direct
+-- ingest, which routes rows itself: id, qualified name and range of each.
+CREATE FUNCTION ${F}.orbit_chunks_for_internal(h integer, times bigint[])
+RETURNS TABLE(chunk_id integer, chunk regclass, range_start bigint, range_end bigint)
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  d record;
+  v bigint;
+BEGIN
+  SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
+  FOR v IN SELECT DISTINCT x FROM unnest(times) x WHERE x IS NOT NULL ORDER BY 1 LOOP
+    IF NOT EXISTS (SELECT FROM ${C}.dimension_slice s WHERE s.dimension_id = d.id AND v >= s.range_start AND v < s.range_end) THEN
+      PERFORM ${F}.orbit_create_chunk(h, v);
+    END IF;
+  END LOOP;
+  RETURN QUERY SELECT c.id, format('%I.%I', c.schema_name, c.table_name)::regclass, c.range_start, c.range_end
+    FROM ${C}.chunk c WHERE c.hypertable_id = h AND NOT c.dropped ORDER BY c.range_start;
+END
+$body$;
 `;
 }

@@ -16,6 +16,8 @@ import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH
 
 /** TimescaleDB's chunk status bits (src/ts_catalog/catalog.h). */
 export const CHUNK_STATUS_COMPRESSED = 1;
+/** Batches not in compress_orderby order across the chunk (direct ingest appends them). */
+export const CHUNK_STATUS_COMPRESSED_UNORDERED = 2;
 
 const STATS_COLUMNS = `before_compression_table_bytes bigint, before_compression_index_bytes bigint,
   before_compression_toast_bytes bigint, before_compression_total_bytes bigint, after_compression_table_bytes bigint,
@@ -31,10 +33,11 @@ CREATE TABLE ${C}.orbit_columnstore_chunk (
   manifest text NOT NULL,
   row_count bigint NOT NULL,
   batch_count integer NOT NULL,
-  before_table_bytes bigint NOT NULL,
-  before_index_bytes bigint NOT NULL,
-  before_toast_bytes bigint NOT NULL,
-  before_total_bytes bigint NOT NULL,
+  -- NULL when the rows never were in the chunk table (direct ingest), as TimescaleDB reports them.
+  before_table_bytes bigint,
+  before_index_bytes bigint,
+  before_toast_bytes bigint,
+  before_total_bytes bigint,
   -- Bytes of the batch and manifest objects.
   after_bytes bigint NOT NULL
 );
@@ -227,6 +230,42 @@ BEGIN
   UPDATE ${C}.chunk SET compressed_chunk_id = NULL, status = status & ~${CHUNK_STATUS_COMPRESSED} WHERE id = cid;
   DELETE FROM ${C}.orbit_columnstore_chunk WHERE chunk_id = cid;
   DELETE FROM ${C}.orbit_columnstore_request WHERE chunk_id = cid;
+END
+$body$;
+
+-- Direct ingest (session/direct-ingest.ts) appended batches to a chunk: points it at the manifest
+-- listing the old and new batches, in the ingesting transaction. The chunk table keeps its rows.
+CREATE FUNCTION ${F}.orbit_append_columnstore_chunk(cid integer, manifest text, row_count bigint, batch_count integer, after_bytes bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  cc integer;
+BEGIN
+  UPDATE ${C}.orbit_columnstore_chunk o SET manifest = orbit_append_columnstore_chunk.manifest,
+      row_count = orbit_append_columnstore_chunk.row_count, batch_count = orbit_append_columnstore_chunk.batch_count,
+      after_bytes = orbit_append_columnstore_chunk.after_bytes
+    WHERE o.chunk_id = cid RETURNING o.id INTO cc;
+  IF cc IS NULL THEN
+    INSERT INTO ${C}.orbit_columnstore_chunk (chunk_id, manifest, row_count, batch_count, after_bytes)
+      VALUES (cid, manifest, row_count, batch_count, after_bytes) RETURNING id INTO cc;
+  END IF;
+  UPDATE ${C}.chunk SET compressed_chunk_id = cc, status = status | ${CHUNK_STATUS_COMPRESSED} | ${CHUNK_STATUS_COMPRESSED_UNORDERED} WHERE id = cid;
+END
+$body$;
+
+-- Hypertables whose COPY writes column batches directly (TimescaleDB 2.29's timescaledb.direct_compress
+-- table option; on by default in Orbit for tables created WITH (timescaledb.hypertable)).
+CREATE TABLE ${C}.orbit_direct_compress (
+  hypertable_id integer PRIMARY KEY REFERENCES ${C}.hypertable (id) ON DELETE CASCADE,
+  enabled boolean NOT NULL
+);
+GRANT SELECT ON ${C}.orbit_direct_compress TO PUBLIC;
+
+CREATE FUNCTION ${F}.orbit_set_direct_compress(rel regclass, enabled boolean) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_hypertable_id(rel);
+BEGIN
+  INSERT INTO ${C}.orbit_direct_compress VALUES (h, enabled) ON CONFLICT (hypertable_id) DO UPDATE SET enabled = excluded.enabled;
 END
 $body$;
 

@@ -32,6 +32,7 @@ const OPTIONS: readonly OptionDefinition[] = [
   { names: ['compress_orderby', 'orderby', 'order_by'], bool: false },
   { names: ['compress_chunk_interval', 'compress_chunk_time_interval'], bool: false },
   { names: ['compress_index', 'compress_sparse_index', 'index', 'sparse_index'], bool: false },
+  { names: ['direct_compress'], bool: true },
 ];
 
 interface AlterTableCmd {
@@ -102,6 +103,7 @@ export function rewriteAlterTableSet(node: Record<string, unknown>): StatementRe
           compressInterval: values.compress_chunk_interval,
           resetSegmentby: resets.includes('compress_segmentby'),
           resetOrderby: resets.includes('compress_orderby'),
+          directCompress: values.direct_compress,
         }),
       ].join('\n');
   const sql = `DO ${dollarQuote(`
@@ -125,6 +127,8 @@ export interface SettingsChange {
   readonly compressInterval?: string;
   readonly resetSegmentby?: boolean;
   readonly resetOrderby?: boolean;
+  /** 'true' / 'false': COPY into the hypertable writes column batches directly (session/direct-ingest.ts). */
+  readonly directCompress?: string;
 }
 
 /** The PL/pgSQL statement applying `change` to the hypertable in variable `rel`. */
@@ -137,7 +141,9 @@ export function alterTableSetSql(change: SettingsChange): string {
     chunk_interval => ${text(change.chunkInterval)}, columnstore => ${change.columnstore ?? 'NULL'}, segmentby => ${textArray(change.segmentby)},
     orderby => ${textArray(o?.columns)}, orderby_desc => ${boolArray(o?.desc)}, orderby_nullsfirst => ${boolArray(o?.nullsFirst)},
     compress_interval => ${change.compressInterval === undefined ? 'NULL' : `${literal(change.compressInterval)}::pg_catalog.interval`},
-    reset_segmentby => ${change.resetSegmentby === true}, reset_orderby => ${change.resetOrderby === true});`;
+    reset_segmentby => ${change.resetSegmentby === true}, reset_orderby => ${change.resetOrderby === true});${
+    change.directCompress === undefined ? '' : `\n  PERFORM _timescaledb_functions.orbit_set_direct_compress(rel, ${change.directCompress});`
+  }`;
 }
 
 export interface OrderBy {

@@ -26,6 +26,7 @@ const OPTIONS: readonly OptionDefinition[] = [
   { names: ['orderby', 'order_by', 'compress_orderby'], bool: false },
   { names: ['compress_index', 'compress_sparse_index', 'index', 'sparse_index'], bool: false },
   { names: ['chunk_origin', 'partition_origin', 'partitioning_origin', 'origin'], bool: false },
+  { names: ['direct_compress'], bool: true },
 ];
 
 export function rewriteCreateTableWith(node: Record<string, unknown>): StatementRewrite | undefined {
@@ -61,7 +62,8 @@ export function rewriteCreateTableWith(node: Record<string, unknown>): Statement
     if (segmentby && 'code' in segmentby) problem = segmentby;
     else if (orderby && 'code' in orderby) problem = orderby;
     else if (values.compress_index !== undefined) problem = { code: SqlState.feature_not_supported, message: 'sparse indexes are not supported by Orbit yet' };
-    else settings = { columnstore: 'true', ...(segmentby ? { segmentby } : {}), ...(orderby ? { orderby } : {}) };
+    // Direct ingest is on unless switched off (TimescaleDB's default is off: a documented difference).
+    else settings = { columnstore: 'true', ...(segmentby ? { segmentby } : {}), ...(orderby ? { orderby } : {}), directCompress: values.direct_compress ?? 'true' };
   }
   if (!problem && values.chunk_origin !== undefined) {
     problem = { code: SqlState.feature_not_supported, message: 'chunk origins are not supported by Orbit yet' };

@@ -1,0 +1,638 @@
+/**
+ * @module session/direct-ingest
+ * Direct-to-columnstore COPY (TimescaleDB's "direct compress"; docs/design/columnstore.md, "Direct
+ * ingest"): rows of `COPY hypertable FROM STDIN` are read by Orbit, routed to their chunks and
+ * written as column batches, never inserted row by row into PGlite.
+ *
+ * - Reading. Text and CSV rows in the canonical forms (columnstore/text-input.ts) are parsed here.
+ *   A piece with anything else (escapes, other spellings, NULL in a NOT NULL column, wrong field
+ *   counts, binary format) is COPYed by PostgreSQL into a temporary table shaped like the hypertable
+ *   and read back with binary COPY: PostgreSQL's own input functions, defaults and constraints, and
+ *   its error with the line number in the whole stream.
+ * - Writing. Rows are buffered per chunk and cut into batches (segmentby, orderby) every
+ *   `FLUSH_ROWS`; the batch objects are durable when written. At CopyDone each chunk gets a new
+ *   manifest listing its earlier batches and the new ones, and the chunk is pointed at it in the
+ *   COPY's transaction: the COPY is acknowledged only after that commits, and a failed or rolled
+ *   back COPY leaves objects no catalog row points at, which are deleted (or swept at start-up).
+ * - Which tables. Hypertables with the columnstore enabled and direct compress on (by default for
+ *   tables created WITH (timescaledb.hypertable); `timescaledb.enable_direct_compress_copy` set in
+ *   the session overrides), one (time) dimension, and nothing PostgreSQL would have to check per row
+ *   against other rows or tables: no unique index, user trigger, foreign key, CHECK constraint,
+ *   generated or identity column, row security. Other COPYs take the row store path (session/copy-in.ts).
+ */
+import { concatBytes } from '../bytes.js';
+import { OrbitError } from '../errors.js';
+import type { CompressionSettings } from '../columnstore/batch.js';
+import { allocColumn, concatColumns, pgTypeOf, takeRows, type Column, type PgType, type Rows } from '../columnstore/columns.js';
+import { readCopyBinary } from '../columnstore/pg-binary.js';
+import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
+import { fieldParser, type FieldParser } from '../columnstore/text-input.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { SqlState } from '../sqlstate.js';
+import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
+import { copyData } from '../wire/protocol/frontend.js';
+import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import { readCopyFormat, scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
+import { firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
+import { quoteLiteral, simpleQuery } from './settings.js';
+
+const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
+const NL = 0x0a;
+/** Bytes of COPY data read per piece. */
+const PIECE_BYTES = 4 << 20;
+/** Rows buffered per chunk before they are cut into batches (1,000 per segment with 100 segments). */
+const FLUSH_ROWS = 100_000;
+/** Rows buffered over all chunks at most. */
+const MAX_BUFFERED_ROWS = 400_000;
+/** µs between 1970-01-01 (TimescaleDB's internal time) and 2000-01-01 (PostgreSQL's epoch). */
+const EPOCH_SHIFT = 946_684_800_000_000n;
+const STAGING = 'orbit_direct_copy';
+/** COPY options the fast reader understands; any other keeps the row store path. */
+const OPTIONS = new Set(['format', 'delimiter', 'null', 'header', 'quote', 'escape']);
+const UTC_NAMES = new Set(['utc', 'etc/utc', 'gmt', 'etc/gmt', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal', 'greenwich', 'etc/greenwich', 'gmt0', 'etc/gmt0']);
+
+interface TargetColumn {
+  readonly name: string;
+  readonly type: PgType;
+  /** format_type: carries typmods (varchar(10), numeric(6,2), timestamptz(3)). */
+  readonly formatted: string;
+  readonly notNull: boolean;
+  readonly hasDefault: boolean;
+}
+
+/** A hypertable COPY can write to directly. */
+export interface DirectTarget {
+  readonly hypertableId: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly columns: readonly TargetColumn[];
+  readonly timeColumn: string;
+  /** The time dimension's interval (internal units), to ask for one new chunk per interval. */
+  readonly interval: bigint;
+  readonly settings: CompressionSettings;
+  readonly utc: boolean;
+  readonly utf8: boolean;
+}
+
+interface TargetInfo {
+  id: number;
+  schema: string;
+  name: string;
+  direct: boolean | null;
+  guc: string | null;
+  gucSource: string | null;
+  dimensions: number;
+  blocked: boolean;
+  timeColumn: string;
+  interval: string | null;
+  segmentby: string[] | null;
+  orderby: string[] | null;
+  orderby_desc: boolean[] | null;
+  orderby_nullsfirst: boolean[] | null;
+  columns: Array<{ name: string; typname: string; formatted: string; notnull: boolean; hasdefault: boolean }>;
+  timezone: string;
+  encoding: string;
+}
+
+/** Sources of a setting the session (or role/database) chose, rather than Orbit's start-up default. */
+const CHOSEN = new Set(['session', 'user', 'database', 'client', 'global', 'override']);
+
+/**
+ * The hypertable `statement` (a COPY FROM STDIN) can write directly, or undefined for the row store
+ * path. Runs inside the session's current transaction state (a lookup error leaves it untouched:
+ * the caller runs it only when the extension is installed).
+ */
+export async function directCopyTarget(run: InternalRunner, statement: ClassifiedStatement): Promise<DirectTarget | undefined> {
+  const node = statement.node;
+  const relation = node.relation as { schemaname?: string; relname?: string } | undefined;
+  if (!relation?.relname || node.query || node.whereClause || node.filename || node.is_program || !node.is_from) return undefined;
+  for (const o of (node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? []) if (!OPTIONS.has(o.DefElem.defname)) return undefined;
+  const name = relation.schemaname ? `${quoteIdent(relation.schemaname)}.${quoteIdent(relation.relname)}` : quoteIdent(relation.relname);
+  // An extension installed by an older Orbit has no direct-compress catalog: the lookup would fail
+  // (and abort the client's transaction block).
+  const installed = await run.sql(`SELECT to_regclass('_timescaledb_catalog.orbit_direct_compress') IS NOT NULL`);
+  if (firstError(installed) || textRows(installed)[0]?.[0] !== 't') return undefined;
+  const out = await run.sql(targetSql(name));
+  if (firstError(out)) return undefined;
+  const info = jsonRows<TargetInfo | null>(out)[0];
+  if (!info) return undefined;
+  const chosen = info.gucSource !== null && CHOSEN.has(info.gucSource);
+  const enabled = chosen ? info.guc === 'on' : info.direct === true;
+  if (!enabled || info.blocked || info.dimensions !== 1) return undefined;
+  const orderBy = (info.orderby ?? [info.timeColumn]).map((column, i) => ({
+    column,
+    desc: info.orderby_desc?.[i] ?? true,
+    nullsFirst: info.orderby_nullsfirst?.[i] ?? true,
+  }));
+  return {
+    hypertableId: info.id,
+    schema: info.schema,
+    name: info.name,
+    columns: info.columns.map((c) => ({ name: c.name, type: pgTypeOf(c.typname), formatted: c.formatted, notNull: c.notnull, hasDefault: c.hasdefault })),
+    timeColumn: info.timeColumn,
+    interval: BigInt(info.interval ?? '1'),
+    settings: { segmentBy: info.segmentby ?? [], orderBy, timeColumn: info.timeColumn },
+    utc: UTC_NAMES.has(info.timezone.toLowerCase()),
+    utf8: info.encoding.toUpperCase() === 'UTF8',
+  };
+}
+
+function targetSql(name: string): string {
+  const C = '_timescaledb_catalog';
+  return `SELECT (SELECT json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
+    'direct', (SELECT dc.enabled FROM ${C}.orbit_direct_compress dc WHERE dc.hypertable_id = h.id),
+    'guc', s.setting, 'gucSource', s.source,
+    'dimensions', (SELECT count(*) FROM ${C}.dimension d WHERE d.hypertable_id = h.id),
+    'blocked', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique)
+      OR EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = h.relid AND NOT t.tgisinternal)
+      OR EXISTS (SELECT FROM pg_constraint k WHERE k.conrelid = h.relid AND k.contype IN ('c', 'f', 'x'))
+      OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped AND (a.attgenerated <> '' OR a.attidentity <> ''))
+      OR (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = h.relid),
+    'timeColumn', (SELECT d.column_name FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
+    'interval', (SELECT d.interval_length::text FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
+    'segmentby', cs.segmentby, 'orderby', cs.orderby, 'orderby_desc', cs.orderby_desc, 'orderby_nullsfirst', cs.orderby_nullsfirst,
+    'columns', (SELECT json_agg(json_build_object('name', a.attname, 'typname', t.typname, 'formatted', format_type(a.atttypid, a.atttypmod),
+        'notnull', a.attnotnull, 'hasdefault', a.atthasdef) ORDER BY a.attnum)
+      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped),
+    'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'))
+  FROM ${C}.hypertable h LEFT JOIN ${C}.compression_settings cs ON cs.hypertable_id = h.id
+    LEFT JOIN pg_settings s ON s.name = 'timescaledb.enable_direct_compress_copy'
+  WHERE h.relid = to_regclass(${quoteLiteral(name)}) AND h.compression_state = 1)`;
+}
+
+interface ChunkRange {
+  readonly id: number;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+interface ChunkBuffer {
+  parts: Rows[];
+  rows: number;
+  append?: ChunkAppend;
+}
+
+/** The COPY sub-protocol of one direct COPY (the session's counterpart of CopyIn). */
+export class DirectCopy {
+  private readonly format: CopyFormat;
+  /** Table column index of each COPY field. */
+  private readonly fields: number[];
+  private readonly parsers: Array<FieldParser | undefined>;
+  private readonly timeIndex: number;
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private pieces = 0;
+  private linesBefore = 0;
+  private rows = 0;
+  private error: Uint8Array | undefined;
+  private began = false;
+  private staging = false;
+  private ranges: ChunkRange[] = [];
+  private readonly buffers = new Map<number, ChunkBuffer>();
+  private bufferedRows = 0;
+  private binaryHeader: Uint8Array | undefined;
+
+  constructor(
+    private readonly statement: ClassifiedStatement,
+    private readonly target: DirectTarget,
+    private readonly store: ColumnStore,
+    private readonly run: InternalRunner,
+    /** The client is inside a transaction block: no BEGIN/COMMIT of our own. */
+    private readonly inTransactionBlock: boolean,
+  ) {
+    this.format = readCopyFormat(statement.node);
+    const names = target.columns.map((c) => c.name);
+    const attlist = (statement.node.attlist as Array<{ String: { sval: string } }> | undefined)?.map((a) => a.String.sval);
+    this.fields = (attlist ?? names).map((n) => names.indexOf(n));
+    this.timeIndex = names.indexOf(target.timeColumn);
+    const listed = new Set(this.fields);
+    // Orbit reads a piece itself only when it parses every listed column exactly (no typmods to
+    // apply) and every column left out of the COPY has no default or NOT NULL (PostgreSQL's job).
+    const parsers = target.columns.map((c) => (/\(/.test(c.formatted) ? undefined : fieldParser(c.type, { utc: target.utc })));
+    const readable =
+      !this.fields.includes(-1) && target.utf8 && this.format.kind !== 'binary' &&
+      target.columns.every((c, i) => (listed.has(i) ? parsers[i] !== undefined : !c.hasDefault && !c.notNull));
+    this.parsers = readable ? parsers : parsers.map(() => undefined);
+  }
+
+  copyInResponse(): Uint8Array {
+    const binary = this.format.kind === 'binary' ? 1 : 0;
+    return new Uint8Array([BackendMessage.CopyInResponse, 0, 0, 0, 7, binary, 0, 0]);
+  }
+
+  async data(body: Uint8Array, _run?: unknown): Promise<void> {
+    if (this.error) return;
+    this.chunks.push(body.slice());
+    this.buffered += body.length;
+    if (this.buffered < PIECE_BYTES) return;
+    const all = this.take();
+    const cut = this.format.kind === 'binary' ? this.cutBinary(all) : scanRows(all, this.format).end;
+    if (cut <= 0) {
+      this.chunks = [all];
+      this.buffered = all.length;
+      return;
+    }
+    if (cut < all.length) {
+      this.chunks = [all.subarray(cut)];
+      this.buffered = all.length - cut;
+    }
+    await this.guard(() => this.piece(all.subarray(0, cut)));
+  }
+
+  /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */
+  async finish(_run: unknown, failMessage?: string): Promise<Uint8Array> {
+    if (failMessage !== undefined && !this.error) {
+      this.error = errorResponse(new OrbitError(SqlState.query_canceled, `COPY from stdin failed: ${failMessage}`));
+    }
+    if (!this.error) {
+      const rest = this.take();
+      await this.guard(async () => {
+        if (rest.length > 0 || this.pieces === 0) await this.piece(rest);
+        await this.commit();
+      });
+    }
+    if (this.error) {
+      await this.abort();
+      const status = this.inTransactionBlock ? TransactionStatus.Failed : TransactionStatus.Idle;
+      return concatBytes([this.error, readyForQuery(status)]);
+    }
+    const status = this.inTransactionBlock ? TransactionStatus.InTransaction : TransactionStatus.Idle;
+    return concatBytes([commandComplete(`COPY ${this.rows}`), readyForQuery(status)]);
+  }
+
+  /** Runs `fn`; an exception becomes the COPY's error. */
+  private async guard(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      const e = err instanceof OrbitError ? err : new OrbitError(SqlState.internal_error, String((err as Error)?.message ?? err));
+      this.error ??= errorResponse(e);
+    }
+  }
+
+  private take(): Uint8Array {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
+  }
+
+  private cutBinary(buf: Uint8Array): number {
+    let start = 0;
+    if (this.pieces === 0) {
+      if (buf.length < 19) return 0;
+      const ext = new DataView(buf.buffer, buf.byteOffset + 15, 4).getInt32(0);
+      if (ext < 0 || 19 + ext > buf.length) return 0;
+      start = 19 + ext;
+    }
+    const r = scanBinaryTuples(buf, start);
+    return r.rows === 0 ? 0 : r.end;
+  }
+
+  private async begin(): Promise<void> {
+    if (this.began || this.inTransactionBlock) return;
+    await must(this.run, 'BEGIN');
+    this.began = true;
+  }
+
+  /** Reads one piece (complete rows) and buffers its rows by chunk. */
+  private async piece(data: Uint8Array): Promise<void> {
+    await this.begin();
+    const first = this.pieces === 0;
+    const rows = this.parse(data, first) ?? (await this.parseInPostgres(data, first));
+    this.pieces++;
+    if (!rows) return;
+    this.linesBefore += linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
+    await this.route(rows);
+  }
+
+  private binaryHeaderLength(data: Uint8Array): number {
+    if (data.length < 19) return 0;
+    const len = 19 + new DataView(data.buffer, data.byteOffset + 15, 4).getInt32(0);
+    this.binaryHeader = data.slice(0, len);
+    return len;
+  }
+
+  /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
+  private parse(data: Uint8Array, first: boolean): Rows | undefined {
+    if (this.parsers.every((p) => p === undefined)) return undefined;
+    let text: string;
+    try {
+      text = decoder.decode(data);
+    } catch {
+      return undefined;
+    }
+    if (text.includes('\r')) return undefined;
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    const skip = first && this.format.header ? 1 : 0;
+    const n = lines.length - skip;
+    if (n < 0) return undefined;
+    const columns = this.target.columns.map((c) => allocColumn(c.type, n));
+    const nulls = columns.map(() => undefined as Uint8Array | undefined);
+    const delimiter = String.fromCharCode(this.format.delimiter);
+    const quote = String.fromCharCode(this.format.quote);
+    const csv = this.format.kind === 'csv';
+    const width = this.fields.length;
+    for (let r = 0; r < n; r++) {
+      const line = lines[r + skip]!;
+      const quoted = csv && line.includes(quote) ? splitCsv(line, this.format) : undefined;
+      if (csv && line.includes(quote) && !quoted) return undefined;
+      const values = quoted ? quoted.values : line.split(delimiter);
+      if (values.length !== width) return undefined;
+      for (let f = 0; f < width; f++) {
+        const col = this.fields[f]!;
+        const value = values[f]!;
+        if (value === this.format.nullString && !quoted?.quoted[f]) {
+          if (this.target.columns[col]!.notNull) return undefined;
+          (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+          continue;
+        }
+        if (!csv && value.includes('\\')) return undefined;
+        if (!this.parsers[col]!(columns[col]!, r, value)) return undefined;
+      }
+    }
+    // Columns left out of the COPY are NULL (they have no default: see the constructor).
+    const listed = new Set(this.fields);
+    const full = columns.map((c, i) => {
+      if (!listed.has(i) && n > 0) return { ...c, nulls: new Uint8Array((n + 7) >> 3).fill(0xff) } as Column;
+      return nulls[i] ? ({ ...c, nulls: nulls[i]! } as Column) : c;
+    });
+    return { names: this.target.columns.map((c) => c.name), columns: full };
+  }
+
+  /**
+   * PostgreSQL reads the piece: COPY into a temporary table like the hypertable (its defaults and
+   * NOT NULLs), then out again in binary. Its error, if any, becomes the COPY's, with the line
+   * number counted over the whole stream and the hypertable's name.
+   */
+  private async parseInPostgres(data: Uint8Array, first: boolean): Promise<Rows | undefined> {
+    const t = this.target;
+    if (!this.staging) {
+      await must(this.run, `CREATE TEMP TABLE ${STAGING} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS) ON COMMIT DROP`);
+      this.staging = true;
+    }
+    const node = { ...this.statement.node, relation: { relname: STAGING, inh: true, relpersistence: 'p' } } as Record<string, unknown>;
+    if (!first) node.options = ((node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? []).filter((o) => o.DefElem.defname !== 'header');
+    const { deparseSync } = await import('pgsql-deparser');
+    const sql = deparseSync({ CopyStmt: node } as never);
+    const piece = this.format.kind === 'binary' && !first && this.binaryHeader ? concatBytes([this.binaryHeader, data]) : data;
+    const parts = [simpleQuery(sql)];
+    if (piece.length > 0) parts.push(copyData(piece));
+    parts.push(COPY_DONE);
+    const out = await this.run.raw(concatBytes(parts));
+    const err = errorFrame(out, this.linesBefore, t.name);
+    if (err) {
+      this.error = err;
+      return undefined;
+    }
+    const list = t.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const copied = await must(this.run, `COPY (SELECT ${list} FROM ${STAGING}) TO STDOUT (FORMAT binary)`);
+    const bytes = concatBytes(
+      scanBackend(copied)
+        .filter((f) => f.type === BackendMessage.CopyData)
+        .map((f) => copied.subarray(f.start + 5, f.end)),
+    );
+    await must(this.run, `TRUNCATE ${STAGING}`);
+    return { names: t.columns.map((c) => c.name), columns: readCopyBinary(bytes, t.columns.map((c) => c.type)) };
+  }
+
+  /** Buffers each row in its chunk's buffer (creating chunks as needed); flushes full buffers. */
+  private async route(rows: Rows): Promise<void> {
+    const time = rows.columns[this.timeIndex]!;
+    const n = time.type === 'uuid' ? 0 : (time.values as ArrayLike<unknown>).length;
+    if (n === 0) return;
+    const internal = internalTimes(time);
+    // One time per chunk to create; chunks may be aligned otherwise than on multiples of the
+    // interval (month intervals, origins), so a few rounds may be needed.
+    for (let round = 0; ; round++) {
+      const missing = findMissing(this.ranges, internal, this.target.interval);
+      if (missing.length === 0 && this.ranges.length > 0) break;
+      if (round === 8) throw new OrbitError(SqlState.internal_error, `no chunk holds internal time ${missing[0]}`);
+      const out = await must(
+        this.run,
+        `SELECT json_build_object('chunk_id', c.chunk_id, 'range_start', c.range_start::text, 'range_end', c.range_end::text) FROM _timescaledb_functions.orbit_chunks_for_internal(${this.target.hypertableId}, '{${missing.join(',')}}'::bigint[]) c`,
+      );
+      this.ranges = jsonRows<{ chunk_id: number; range_start: number | string; range_end: number | string }>(out).map((c) => ({
+        id: c.chunk_id,
+        start: BigInt(c.range_start),
+        end: BigInt(c.range_end),
+      }));
+    }
+    const byChunk = new Map<number, number[]>();
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const v = internal[i]!;
+      let c = this.ranges[k]!;
+      if (!(v >= c.start && v < c.end)) {
+        k = rangeIndex(this.ranges, v);
+        c = this.ranges[k]!;
+      }
+      let list = byChunk.get(c.id);
+      if (!list) byChunk.set(c.id, (list = []));
+      list.push(i);
+    }
+    for (const [id, indices] of byChunk) {
+      const part = indices.length === n ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
+      let b = this.buffers.get(id);
+      if (!b) this.buffers.set(id, (b = { parts: [], rows: 0 }));
+      b.parts.push(part);
+      b.rows += indices.length;
+      this.bufferedRows += indices.length;
+      this.rows += indices.length;
+      if (b.rows >= FLUSH_ROWS) await this.flush(id, b);
+    }
+    while (this.bufferedRows > MAX_BUFFERED_ROWS) {
+      const [id, b] = [...this.buffers].sort((a, z) => z[1].rows - a[1].rows)[0]!;
+      await this.flush(id, b);
+    }
+  }
+
+  /** Cuts a chunk's buffered rows into batches and writes them. */
+  private async flush(chunkId: number, b: ChunkBuffer): Promise<void> {
+    if (b.rows === 0) return;
+    const t = this.target;
+    b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type })), t.settings);
+    const rows: Rows = { names: b.parts[0]!.names, columns: b.parts[0]!.columns.map((_, i) => concatColumns(b.parts.map((p) => p.columns[i]!))) };
+    this.bufferedRows -= b.rows;
+    b.parts = [];
+    b.rows = 0;
+    await this.store.appendRows(b.append, rows);
+  }
+
+  /** Flushes every buffer, writes the manifests, points the chunks at them and commits. */
+  private async commit(): Promise<void> {
+    for (const [id, b] of this.buffers) await this.flush(id, b);
+    const appends = [...this.buffers.entries()].filter(([, b]) => b.append && b.append.written.length > 0);
+    if (appends.length > 0) {
+      const out = await must(
+        this.run,
+        `SELECT json_object_agg(ch.id, cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
+         WHERE ch.id IN (${appends.map(([id]) => id).join(', ')})`,
+      );
+      const current = jsonRows<Record<string, string> | null>(out)[0] ?? {};
+      for (const [id, b] of appends) {
+        const key = current[String(id)];
+        const previous = key ? await this.store.readManifest(key) : undefined;
+        const manifest = await this.store.commitAppend(b.append!, previous);
+        delete b.append;
+        this.committed.push(manifest.key);
+        const bytes = manifest.batches.reduce((s, x) => s + x.bytes, 0);
+        await must(this.run, `SELECT _timescaledb_functions.orbit_append_columnstore_chunk(${id}, ${quoteLiteral(manifest.key)}, ${manifest.rowCount}, ${manifest.batches.length}, ${bytes})`);
+      }
+    }
+    if (this.began) {
+      const out = await this.run.sql('COMMIT');
+      this.began = false;
+      const e = firstError(out);
+      if (e) throw new OrbitError(e.C ?? SqlState.internal_error, e.M ?? 'COMMIT failed');
+    }
+  }
+
+  /** Manifests written by this COPY (deleted again if it fails after writing them). */
+  private readonly committed: string[] = [];
+
+  /** After an error: objects written are deleted, the transaction rolled back (or marked failed). */
+  private async abort(): Promise<void> {
+    for (const b of this.buffers.values()) if (b.append) await this.store.abortAppend(b.append).catch(() => undefined);
+    this.buffers.clear();
+    if (this.began) await this.run.sql('ROLLBACK');
+    else if (this.inTransactionBlock) {
+      // The error did not come from PostgreSQL: fail the client's transaction block as it would have.
+      await this.run.sql(`DO $$BEGIN RAISE EXCEPTION 'direct COPY failed'; END$$`);
+    }
+    this.began = false;
+  }
+
+  /** Whether the COPY wrote to the columnstore (the session's metadata is then stale). */
+  get wroteBatches(): boolean {
+    return this.committed.length > 0;
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A CSV line with quotes: its fields and which were quoted; undefined if a quote stays open. */
+function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted: boolean[] } | undefined {
+  const q = format.quote;
+  const e = format.escape;
+  const d = format.delimiter;
+  const values: string[] = [];
+  const quoted: boolean[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    let value = '';
+    let wasQuoted = false;
+    while (i < n && line.charCodeAt(i) !== d) {
+      if (line.charCodeAt(i) === q) {
+        wasQuoted = true;
+        i++;
+        for (;;) {
+          if (i >= n) return undefined;
+          const c = line.charCodeAt(i);
+          if (c === e && e !== q && i + 1 < n && (line.charCodeAt(i + 1) === q || line.charCodeAt(i + 1) === e)) {
+            value += line[i + 1];
+            i += 2;
+          } else if (c === q) {
+            if (e === q && line.charCodeAt(i + 1) === q) {
+              value += line[i];
+              i += 2;
+            } else {
+              i++;
+              break;
+            }
+          } else {
+            value += line[i];
+            i++;
+          }
+        }
+      } else {
+        value += line[i];
+        i++;
+      }
+    }
+    values.push(value);
+    quoted.push(wasQuoted);
+    if (i >= n) break;
+    i++; // delimiter
+  }
+  return { values, quoted };
+}
+
+/** TimescaleDB's internal time (µs since 1970, or the integer) of every row of the time column. */
+function internalTimes(column: Column): bigint[] {
+  const n = (column.values as ArrayLike<unknown>).length;
+  const out = new Array<bigint>(n);
+  switch (column.type) {
+    case 'timestamptz':
+    case 'timestamp':
+      for (let i = 0; i < n; i++) out[i] = column.values[i]! + EPOCH_SHIFT;
+      break;
+    case 'date':
+      for (let i = 0; i < n; i++) out[i] = BigInt(column.values[i]!) * 86_400_000_000n + EPOCH_SHIFT;
+      break;
+    case 'int2':
+    case 'int4':
+      for (let i = 0; i < n; i++) out[i] = BigInt(column.values[i]!);
+      break;
+    case 'int8':
+      for (let i = 0; i < n; i++) out[i] = column.values[i]!;
+      break;
+    default:
+      throw new OrbitError(SqlState.feature_not_supported, `direct ingest does not support time columns of type ${column.type}`);
+  }
+  return out;
+}
+
+function rangeIndex(ranges: readonly ChunkRange[], v: bigint): number {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (v < r.start) hi = mid - 1;
+    else if (v >= r.end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Times no known chunk holds, one per interval-sized bucket. */
+function findMissing(ranges: readonly ChunkRange[], times: readonly bigint[], interval: bigint): bigint[] {
+  const out = new Map<bigint, bigint>();
+  let last: ChunkRange | undefined;
+  for (const v of times) {
+    if (last && v >= last.start && v < last.end) continue;
+    const k = rangeIndex(ranges, v);
+    if (k >= 0) last = ranges[k];
+    else {
+      const bucket = interval > 0n ? v / interval : v;
+      if (!out.has(bucket)) out.set(bucket, v);
+    }
+  }
+  return [...out.values()];
+}
+
+/** Lines PostgreSQL counts in a piece: records (text), physical lines (CSV), tuples (binary). */
+function linesIn(piece: Uint8Array, format: CopyFormat, binaryHeaderLength: number): number {
+  if (format.kind === 'binary') return scanBinaryTuples(piece, binaryHeaderLength).rows;
+  if (format.kind === 'text') return scanRows(piece, format).rows + (piece.length > 0 && piece[piece.length - 1] !== NL ? 1 : 0);
+  let n = 0;
+  for (let i = piece.indexOf(NL); i >= 0; i = piece.indexOf(NL, i + 1)) n++;
+  return n + (piece.length > 0 && piece[piece.length - 1] !== NL ? 1 : 0);
+}
+
+/** PostgreSQL's error for a staged piece, as the COPY into the hypertable would have reported it. */
+function errorFrame(out: Uint8Array, lineOffset: number, table: string): Uint8Array | undefined {
+  for (const f of scanBackend(out)) {
+    if (f.type !== BackendMessage.ErrorResponse) continue;
+    let frame: Uint8Array = out.subarray(f.start, f.end).slice();
+    const rename = (s: string) => s.split(`"${STAGING}"`).join(`"${table}"`).split(`COPY ${STAGING},`).join(`COPY ${table},`);
+    frame = rewriteErrorField(frame, 'W', (where) => rename(where).replace(/^(COPY [^,]*, line )(\d+)/, (_m, head: string, n: string) => `${head}${Number(n) + lineOffset}`));
+    frame = rewriteErrorField(frame, 'M', rename);
+    frame = rewriteErrorField(frame, 't', (t) => (t === STAGING ? table : t));
+    return frame;
+  }
+  return undefined;
+}

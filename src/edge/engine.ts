@@ -12,8 +12,10 @@
  * and drops the sealed rows in one transaction, so a crash in between leaves only orphan objects,
  * which `open` sweeps.
  */
-import { ColumnStore } from '../columnstore/store.js';
-import { allocColumn, type Column, type PgType, type Rows } from '../columnstore/columns.js';
+import { batchKey, ColumnStore, manifestKey } from '../columnstore/store.js';
+import { decodeManifest, encodeManifest } from '../columnstore/manifest.js';
+import type { ChunkTransfer } from './chunk-transfer.js';
+import { allocColumn, type Column, type PgType } from '../columnstore/columns.js';
 import type { CodecBackend } from '../columnstore/codecs/index.js';
 import type { Predicate } from '../columnstore/manifest.js';
 import { batchesMatching } from '../columnstore/manifest.js';
@@ -21,7 +23,7 @@ import { orbitError, OrbitError } from '../errors.js';
 import { loadParser, parseSql } from '../sql/parser.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
-import { EdgeCatalog, toInternal, type Hypertable, type TableDef } from './catalog.js';
+import { EdgeCatalog, toInternal, type Chunk, type Hypertable, type TableDef } from './catalog.js';
 import { changesCatalog, runDdl } from './ddl.js';
 import { nextJobAt, runRetentionJobs } from './retention.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
@@ -30,9 +32,10 @@ import { runInsert } from './insert.js';
 import { executeSelect, type PushedGroups, type ResultField, type TimeBound } from './select.js';
 import { emptyPartials } from '../columnstore/kernels/partials.js';
 import { aggregateChunk, mergePartials, type AggregateSpec as KernelSpec, type Partials } from '../columnstore/kernels/index.js';
+import { concatColumns, mergeCandidates } from './compaction.js';
 import { bufferedPartials, groupColumns, KernelAggregates, resolveForTable } from './kernel-aggregates.js';
 import type { PushdownPlan } from './pushdown.js';
-import { MAX_SHARDS, shardKey, type ShardRouter, type ShardTable } from './shards.js';
+import { MAX_SHARDS, shardKey, type ShardChunk, type ShardRouter, type ShardRows, type ShardTable } from './shards.js';
 import { EdgeSettings } from './settings.js';
 import { typeLabel, type EdgeType, type Value } from './values.js';
 
@@ -362,7 +365,7 @@ export class EdgeEngine {
   /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
   private async writeNow(writes: ReadonlyArray<{ table: TableDef; rows: Value[][] }>): Promise<void> {
     const touched = new Map<number, { h: Hypertable; table: TableDef }>();
-    const remote = new Map<string, { def: ShardTable; rows: Value[][] }>();
+    const remote = new Map<string, { def: ShardTable; chunks: Map<number, ShardRows> }>();
     // The chunk→shard map is committed with the chunks, before any row leaves for a shard.
     this.catalog.atomically(() => {
       for (const { table, rows } of writes) {
@@ -371,8 +374,97 @@ export class EdgeEngine {
       }
     });
     // Acknowledged only when every shard has committed its rows (each syncs before it answers).
-    await Promise.all([...remote].map(([shard, { def, rows }]) => this.shards!.router.write(shard, def, rows)));
+    await Promise.all([...remote].map(([shard, { def, chunks }]) => this.shards!.router.write(shard, def, [...chunks.values()])));
+    await this.sealFull(touched);
+  }
+
+  private async sealFull(touched: ReadonlyMap<number, { h: Hypertable; table: TableDef }>): Promise<void> {
     for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+  }
+
+  /**
+   * A shard object's write: each group's rows into the chunk covering exactly its range (the
+   * coordinator's chunk), in one SQLite transaction, then seals full chunks. Returns the rows written.
+   */
+  async writeChunks(table: TableDef, groups: readonly ShardRows[]): Promise<number> {
+    const h = this.catalog.hypertable(table.name);
+    if (!h) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
+    const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    let n = 0;
+    this.catalog.atomically(() => {
+      for (const g of groups) {
+        const chunk = this.catalog.chunkWithRange(h, g.rangeStart, g.rangeEnd);
+        touched.set(chunk.id, { h, table });
+        this.catalog.buffer(g.rows.map((row) => ({ chunkId: chunk.id, row: encodeRow(row) })));
+        n += g.rows.length;
+      }
+    });
+    await this.sealFull(touched);
+    return n;
+  }
+
+  /**
+   * Drops chunks of `h` (drop_chunks, retention): those held by shard objects in their shards first,
+   * all shards at once, then the catalog entries here. A failed shard call fails the statement with
+   * the chunks still listed here, so a retry drops what is left (dropping is idempotent per range).
+   */
+  async dropChunks(h: Hypertable, chunks: readonly Chunk[]): Promise<void> {
+    const remote = new Map<string, ShardChunk[]>();
+    for (const c of chunks) {
+      const shard = this.chunkShard(c.id);
+      if (shard === undefined) continue;
+      let list = remote.get(shard);
+      if (!list) remote.set(shard, (list = []));
+      list.push({ rangeStart: c.rangeStart, rangeEnd: c.rangeEnd });
+    }
+    await Promise.all([...remote].map(([shard, list]) => this.shards!.router.dropChunks(shard, h.tableName, list)));
+    this.catalog.atomically(() => chunks.forEach((c) => this.catalog.dropChunk(c.id)));
+    // The batch objects go after the catalog no longer points at them.
+    await this.columnstore.sweep(this.catalog.allManifestKeys());
+  }
+
+  /** compress_chunk: seals the chunk's write buffer here or in the shard object holding it. */
+  async compressChunk(h: Hypertable, chunk: Chunk): Promise<void> {
+    const shard = this.chunkShard(chunk.id);
+    if (shard === undefined) await this.seal(h, this.catalog.requireTable(h.tableName), chunk.id);
+    else await this.shards!.router.compressChunk(shard, h.tableName, { rangeStart: chunk.rangeStart, rangeEnd: chunk.rangeEnd });
+  }
+
+  /** DROP TABLE of a sharded hypertable: every shard holding its chunks drops its copy first. */
+  async dropShardedTable(name: string): Promise<void> {
+    const h = this.catalog.hypertable(name);
+    if (!h || !this.shards) return;
+    const shards = new Set<string>();
+    for (const c of this.catalog.chunks(h.id)) {
+      const k = this.chunkShard(c.id);
+      if (k !== undefined) shards.add(k);
+    }
+    await Promise.all([...shards].map((k) => this.shards!.router.dropTable(k, name)));
+  }
+
+  /** A shard object's side of drop_chunks: its chunks inside the given ranges. Returns how many. */
+  async dropChunkRanges(tableName: string, ranges: readonly ShardChunk[]): Promise<number> {
+    const h = this.catalog.hypertable(tableName);
+    if (!h) return 0;
+    const chunks = this.catalog.chunks(h.id).filter((c) => ranges.some((r) => c.rangeStart >= r.rangeStart && c.rangeEnd <= r.rangeEnd));
+    await this.dropChunks(h, chunks);
+    return chunks.length;
+  }
+
+  /** A shard object's side of compress_chunk. */
+  async sealRange(tableName: string, range: ShardChunk): Promise<void> {
+    const h = this.catalog.hypertable(tableName);
+    if (!h) return;
+    const chunk = this.catalog.chunks(h.id).find((c) => c.rangeStart === range.rangeStart && c.rangeEnd === range.rangeEnd);
+    if (chunk) await this.seal(h, this.catalog.requireTable(tableName), chunk.id);
+  }
+
+  /** A shard object's side of DROP TABLE. */
+  async dropLocalTable(tableName: string): Promise<void> {
+    this.catalog.atomically(() => {
+      if (this.catalog.table(tableName)) this.catalog.dropTable(tableName);
+    });
+    await this.columnstore.sweep(this.catalog.allManifestKeys());
   }
 
   /** Shard objects the hypertable's new chunks spread over (0: kept in this object). */
@@ -393,7 +485,7 @@ export class EdgeEngine {
     return this.catalog.meta(`chunk_shard:${chunkId}`);
   }
 
-  private routeRows(table: TableDef, rows: Value[][], remote: Map<string, { def: ShardTable; rows: Value[][] }>): void {
+  private routeRows(table: TableDef, rows: Value[][], remote: Map<string, { def: ShardTable; chunks: Map<number, ShardRows> }>): void {
     const h = this.catalog.hypertable(table.name)!;
     const timeAt = table.columns.findIndex((c) => c.name === h.timeColumn);
     const def: ShardTable = { table, timeColumn: h.timeColumn, timeType: h.timeType, interval: h.interval, compression: h.compression };
@@ -409,8 +501,10 @@ export class EdgeEngine {
         this.catalog.setMeta(`chunk_shard:${chunk.id}`, shard);
       }
       let batch = remote.get(shard);
-      if (!batch) remote.set(shard, (batch = { def, rows: [] }));
-      batch.rows.push(row);
+      if (!batch) remote.set(shard, (batch = { def, chunks: new Map() }));
+      let group = batch.chunks.get(chunk.id);
+      if (!group) batch.chunks.set(chunk.id, (group = { rangeStart: chunk.rangeStart, rangeEnd: chunk.rangeEnd, rows: [] }));
+      group.rows.push(row);
     }
   }
 
@@ -442,17 +536,83 @@ export class EdgeEngine {
     }
   }
 
-  /** Seals a chunk's buffered rows into column batches (compress_chunk at the edge). */
+  /**
+   * Seals a chunk's buffered rows into column batches (compress_chunk at the edge), merged with the
+   * chunk's smaller batch sets (src/edge/compaction.ts) so a chunk keeps few, full batches.
+   */
   async seal(h: Hypertable, table: TableDef, chunkId: number): Promise<void> {
     const { rows, lastSeq } = this.catalog.buffered(chunkId);
     if (rows.length === 0) return;
     const decoded = rows.map((r) => decodeRow(r, table));
-    const columns: Column[] = table.columns.map((c, j) => toColumn(c.type, decoded.map((r) => r[j]!)));
-    const batchRows: Rows = { names: table.columns.map((c) => c.name), columns };
+    const names = table.columns.map((c) => c.name);
+    const parts: Column[][] = [table.columns.map((c, j) => toColumn(c.type, decoded.map((r) => r[j]!)))];
+    const maxRows = Math.floor(this.maxScanValues / Math.max(1, names.length));
+    const merged: string[] = [];
+    for (const { key } of mergeCandidates(this.catalog.manifests(chunkId), rows.length, maxRows)) {
+      const m = await this.columnstore.readManifest(key);
+      // Batch sets of another column layout (none today) are left as they are.
+      if (m.columns.length !== names.length || m.columns.some((c, j) => c.name !== names[j] || c.type !== PG_TYPES[table.columns[j]!.type])) continue;
+      for (let b = 0; b < m.batches.length; b++) parts.push([...(await this.columnstore.readBatch(m, b, names)).columns]);
+      merged.push(key);
+    }
+    const columns = names.map((_, j) => concatColumns(parts.map((p) => p[j]!)));
     const segmentBy = h.compression?.segmentBy ?? [];
     const orderBy = h.compression?.orderBy.length ? h.compression.orderBy : [{ column: h.timeColumn, desc: true, nullsFirst: true }];
-    const manifest = await this.columnstore.writeChunk(h.id, chunkId, batchRows, { segmentBy, orderBy, timeColumn: h.timeColumn });
-    this.catalog.commitSeal(chunkId, manifest.key, manifest.rowCount, lastSeq);
+    const manifest = await this.columnstore.writeChunk(h.id, chunkId, { names, columns }, { segmentBy, orderBy, timeColumn: h.timeColumn });
+    this.catalog.commitSeal(chunkId, manifest.key, manifest.rowCount, lastSeq, merged);
+    // The merged sets' objects are unreferenced now; a crash before this leaves them to the next open's sweep.
+    if (merged.length > 0) await this.columnstore.sweep(this.catalog.allManifestKeys());
+  }
+
+  /**
+   * Imports a compressed chunk handed over by another Orbit (src/edge/chunk-transfer.ts): checks the
+   * manifest against the hypertable, stores the batches as they are under a new version of the
+   * chunk covering exactly the given range (created if missing), then commits the manifest to the
+   * catalog with the source recorded, in one transaction. Returns the rows imported.
+   */
+  async importChunk(t: ChunkTransfer): Promise<number> {
+    const { header } = t;
+    const table = this.catalog.requireTable(header.table);
+    const h = this.catalog.hypertable(header.table);
+    if (!h) throw orbitError('invalid_parameter_value', `"${header.table}" is not a hypertable`);
+    const importKey = `import:${header.source}`;
+    if (this.catalog.meta(importKey) !== undefined) throw orbitError('duplicate_object', `chunk ${header.source} was already imported into "${header.table}"`);
+    const m = decodeManifest(this.columnstore.backend, t.manifest, 'import');
+    // The batches are read by column name with the edge's types, so the layouts must agree exactly.
+    const mismatch = table.columns.find((c) => m.columns.find((x) => x.name === c.name)?.type !== PG_TYPES[c.type]);
+    if (mismatch || m.columns.length !== table.columns.length) {
+      throw orbitError('datatype_mismatch', `the chunk's columns do not match "${header.table}"`, { detail: `chunk: ${m.columns.map((c) => `${c.name} ${c.type}`).join(', ')}` });
+    }
+    if (m.settings.timeColumn !== h.timeColumn) throw orbitError('datatype_mismatch', `the chunk is partitioned by "${m.settings.timeColumn}", "${header.table}" by "${h.timeColumn}"`);
+    if (t.batches.length !== m.batches.length || t.batches.some((b, i) => b.length !== m.batches[i]!.bytes)) {
+      throw orbitError('invalid_parameter_value', 'malformed chunk transfer: the batches do not match the manifest');
+    }
+    const timeAt = m.columns.findIndex((c) => c.name === h.timeColumn);
+    for (const b of m.batches) {
+      if (b.rows === 0) continue;
+      const lo = b.min[timeAt];
+      const hi = b.max[timeAt];
+      if (b.nullCount[timeAt]! > 0 || lo == null || hi == null) throw orbitError('not_null_violation', `the chunk has NULLs in "${h.timeColumn}"`);
+      if (toInternal(h.timeType, lo as bigint | number) < header.rangeStart || toInternal(h.timeType, hi as bigint | number) >= header.rangeEnd) {
+        throw orbitError('invalid_parameter_value', 'the chunk holds rows outside its range');
+      }
+    }
+    const chunk = this.catalog.atomically(() => {
+      const same = this.catalog.chunksOverlapping(h.id, header.rangeStart, header.rangeEnd);
+      const other = same.find((c) => c.rangeStart !== header.rangeStart || c.rangeEnd !== header.rangeEnd);
+      if (other) throw notAtEdge(`importing a chunk whose range overlaps chunk ${other.tableName} with another range`);
+      return this.catalog.chunkWithRange(h, header.rangeStart, header.rangeEnd);
+    });
+    // A version above every stored one (this object runs one statement at a time).
+    const dir = `cs/${h.id}/${chunk.id}/`;
+    let version = 0;
+    for (const key of await this.columnstore.storage.list(dir)) version = Math.max(version, Number(key.slice(dir.length).split('/')[0]));
+    const head = { hypertableId: h.id, chunkId: chunk.id, version: version + 1 };
+    for (let i = 0; i < t.batches.length; i++) await this.columnstore.storage.put(batchKey(head, i), t.batches[i]!);
+    const key = manifestKey(head.hypertableId, head.chunkId, head.version);
+    await this.columnstore.storage.put(key, encodeManifest(this.columnstore.backend, { ...m, ...head }));
+    this.catalog.commitImport(chunk.id, key, m.rowCount, importKey);
+    return m.rowCount;
   }
 
   // ---- reads ------------------------------------------------------------------------------------

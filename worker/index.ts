@@ -211,7 +211,7 @@ function shardRouter(ns: DurableObjectNamespace): ShardRouter {
   return {
     write: (key, def, chunks) => stub(key).write(def, chunks),
     partials: (key, table, spec, lo, hi) => stub(key).partials(table, spec, lo, hi),
-    scan: (key, table, columns, bounds, equalities) => stub(key).scan(table, columns, bounds, equalities),
+    scan: (key, table, columns, bounds, equalities, latestPer) => stub(key).scan(table, columns, bounds, equalities, latestPer),
     dropChunks: (key, table, chunks) => stub(key).dropChunks(table, chunks),
     compressChunk: (key, table, chunk) => stub(key).compressChunk(table, chunk),
     dropTable: (key, table) => stub(key).dropTable(table),

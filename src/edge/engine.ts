@@ -13,7 +13,7 @@
  * which `open` sweeps.
  */
 import { batchKey, ColumnStore, manifestKey } from '../columnstore/store.js';
-import { decodeManifest, encodeManifest } from '../columnstore/manifest.js';
+import { decodeManifest, encodeManifest, type Manifest } from '../columnstore/manifest.js';
 import type { ChunkTransfer } from './chunk-transfer.js';
 import { allocColumn, type Column, type PgType } from '../columnstore/columns.js';
 import type { CodecBackend } from '../columnstore/codecs/index.js';
@@ -338,7 +338,7 @@ export class EdgeEngine {
       aggregates: this.aggregates,
       table: (name) => this.catalog.requireTable(name),
       timeColumn: (name) => this.catalog.hypertable(name)?.timeColumn,
-      scan: (table, columns, bounds, equalities) => this.scan(table, columns, bounds, equalities),
+      scan: (table, columns, bounds, equalities, latestPer) => this.scan(table, columns, bounds, equalities, latestPer),
       segmentBy: (name) => this.catalog.hypertable(name)?.compression?.segmentBy ?? [],
       pushdown: this.aggregates instanceof KernelAggregates ? (table, plan) => this.pushdown(table, plan) : undefined,
     });
@@ -668,14 +668,15 @@ export class EdgeEngine {
   }
 
   /** Decoded columns of `table`: this object's chunks, then those of every shard holding a matching chunk. */
-  private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
-    const local = await this.scanRows(table, columns, bounds, equalities);
+  private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<{ cols: Value[][]; length: number }> {
+    const local = await this.scanRows(table, columns, bounds, equalities, latestPer);
     const h = this.catalog.hypertable(table.name);
     if (!h || !this.shards) return local;
     const { lo, hi } = internalRange(h, bounds);
     const shards = this.shardsOverlapping(h, lo, hi);
     if (shards.length === 0) return local;
-    const parts = await Promise.all(shards.map((key) => this.shards!.router.scan(key, table.name, columns, bounds, equalities)));
+    // Each shard keeps its own latest rows per value; their union holds the latest overall.
+    const parts = await Promise.all(shards.map((key) => this.shards!.router.scan(key, table.name, columns, bounds, equalities, latestPer)));
     let length = local.length;
     for (const p of parts) {
       p.cols.forEach((col, j) => {
@@ -688,8 +689,41 @@ export class EdgeEngine {
     return { cols: local.cols, length };
   }
 
+  /**
+   * For a last-point scan (select.ts, `latestPer`): which sealed batches may hold a latest row of
+   * their `column` value. Per value, the latest time is the largest batch maximum over the manifests
+   * segmented by `column`; a batch whose maximum is below it cannot hold that value's latest rows.
+   * Manifests not segmented by `column` (other settings, imports) are read whole.
+   */
+  private async latestBatches(h: Hypertable, chunks: readonly Chunk[], column: string): Promise<(m: Manifest, b: number) => boolean> {
+    const latest = new Map<string, bigint | number>();
+    const timeAt = (m: Manifest) => m.columns.findIndex((c) => c.name === h.timeColumn);
+    for (const chunk of chunks) {
+      for (const { key } of this.catalog.manifests(chunk.id)) {
+        const m = await this.columnstore.readManifest(key);
+        const seg = m.settings.segmentBy.indexOf(column);
+        if (seg < 0) continue;
+        const t = timeAt(m);
+        for (const b of m.batches) {
+          const max = b.max[t] as bigint | number | null;
+          if (b.rows === 0 || max === null) continue;
+          const k = segmentKey(b.segment[seg]);
+          const cur = latest.get(k);
+          if (cur === undefined || max > cur) latest.set(k, max);
+        }
+      }
+    }
+    return (m, b) => {
+      const seg = m.settings.segmentBy.indexOf(column);
+      if (seg < 0) return true;
+      const stats = m.batches[b]!;
+      const max = stats.max[timeAt(m)] as bigint | number | null;
+      return max === null || max >= latest.get(segmentKey(stats.segment[seg]))!;
+    };
+  }
+
   /** Decoded columns of `table` for this object's chunks and batches the bounds and equalities may match. */
-  async scanRows(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
+  async scanRows(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<{ cols: Value[][]; length: number }> {
     const cols: Value[][] = columns.map(() => []);
     const h = this.catalog.hypertable(table.name);
     if (!h) return { cols, length: 0 };
@@ -712,10 +746,13 @@ export class EdgeEngine {
     const budget = () => {
       if (length * Math.max(1, columns.length) > this.maxScanValues) throw scanLimit(this.maxScanValues);
     };
-    for (const chunk of this.catalog.chunksOverlapping(h.id, lo, hi)) {
+    const chunks = this.catalog.chunksOverlapping(h.id, lo, hi);
+    const keep = latestPer === undefined ? undefined : await this.latestBatches(h, chunks, latestPer);
+    for (const chunk of chunks) {
       for (const { key } of this.catalog.manifests(chunk.id)) {
         const m = await this.columnstore.readManifest(key);
         for (const b of batchesMatching(m, predicates)) {
+          if (keep && !keep(m, b)) continue;
           const batch = await this.columnstore.readBatch(m, b, columns);
           const n = m.batches[b]!.rows;
           batch.columns.forEach((col, j) => {
@@ -735,6 +772,11 @@ export class EdgeEngine {
     }
     return { cols, length };
   }
+}
+
+/** Segment values as map keys (text, numbers, booleans, NULL). */
+function segmentKey(v: unknown): string {
+  return v === null ? 'null' : `${typeof v}:${String(v)}`;
 }
 
 function scanLimit(max: number): Error {

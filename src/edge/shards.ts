@@ -43,7 +43,8 @@ export interface ShardRouter {
   write(shard: string, def: ShardTable, chunks: ShardRows[]): Promise<number>;
   /** The shard's partial aggregates over its chunks in [lo, hi]; undefined when its kernels refuse the spec. */
   partials(shard: string, table: string, spec: KernelSpec, lo: bigint | undefined, hi: bigint | undefined): Promise<Partials | undefined>;
-  scan(shard: string, table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<ScanResult>;
+  /** Decoded columns of the shard's matching rows (`latestPer`: see select.ts ScanFn). */
+  scan(shard: string, table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<ScanResult>;
   /** Drops the shard's chunks for these ranges (rows, batches and buffer), durably; returns how many it held. */
   dropChunks(shard: string, table: string, chunks: ShardChunk[]): Promise<number>;
   /** Seals the chunk's write buffer into batches (compress_chunk), durably. */
@@ -129,11 +130,11 @@ export class EdgeShard {
     return this.serial(() => this.engine.partials(table, spec, lo, hi));
   }
 
-  scan(table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<ScanResult> {
+  scan(table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<ScanResult> {
     return this.serial(async () => {
       const def = this.engine.catalog.table(table);
       // A shard that has not received rows yet holds nothing.
-      return def ? this.engine.scanRows(def, columns, bounds, equalities) : { cols: columns.map(() => []), length: 0 };
+      return def ? this.engine.scanRows(def, columns, bounds, equalities, latestPer) : { cols: columns.map(() => []), length: 0 };
     });
   }
 }

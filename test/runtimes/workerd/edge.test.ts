@@ -240,6 +240,19 @@ describe('workerd: edge profile', () => {
     expect((await sql("SELECT remove_retention_policy('cpu')", [], 'retention')).error?.code).toBe('42704');
   }, 60_000);
 
+  it('refuses a row-path scan past its 250,000-value budget with 54000, and runs it over a narrower range', async () => {
+    await ok(EDGE_SCHEMA.join(';\n'), [], 'budget');
+    const start = Date.UTC(2024, 0, 1);
+    const lines = Array.from({ length: 63_000 }, (_, i) => `${new Date(start + i * 1000).toISOString()},host_${i % 10},${(i % 400) / 4},${i % 100}`);
+    const res = await fetch(new URL('/sql?db=budget', base), { method: 'POST', body: JSON.stringify({ sql: 'COPY cpu FROM STDIN (FORMAT csv)', stdin: lines.join('\n') + '\n' }) });
+    expect(await res.json()).toMatchObject({ command: 'COPY 63000' });
+    // 63,000 rows × 4 columns read: more than one object holds as JS values.
+    const all = await sql('SELECT time, host, usage, n FROM cpu ORDER BY n DESC, time LIMIT 1', [], 'budget');
+    expect(all.error?.code).toBe('54000');
+    const some = await ok("SELECT time, host, usage, n FROM cpu WHERE time < '2024-01-01 08:00:00+00' ORDER BY n DESC, time LIMIT 1", [], 'budget');
+    expect(some.rows).toEqual([['2024-01-01 00:01:39+00', 'host_9', '24.75', '99']]);
+  }, 120_000);
+
   describe('same answers as the Node engine', () => {
     let node: TestServer;
     let client: pg.Client;

@@ -64,6 +64,8 @@ export interface Env {
   readonly ORBIT_SHARD?: DurableObjectNamespace;
   /** Password for PostgreSQL-over-WebSocket clients (a Worker secret); unset = trust. */
   readonly ORBIT_PASSWORD?: string;
+  /** Bearer token for `POST /import` (a Worker secret); unset = the endpoint refuses every request. */
+  readonly ORBIT_IMPORT_TOKEN?: string;
 }
 
 /** HTTP status per SQLSTATE class or code; anything not listed is a server error (500). */
@@ -111,6 +113,31 @@ app.post('/sql/classify', async (c) => {
 /** `POST /sql` → the database's Durable Object. */
 app.post('/sql', async (c) => {
   const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/sql', { method: 'POST', body: await c.req.text() }));
+  const answer = (await res.json()) as HttpAnswer;
+  return c.json(answer, 'error' in answer ? statusOf(answer.error.code) : 200);
+});
+
+/** Equal strings, compared in time independent of where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * `POST /import?db=…` (body: a chunk transfer, src/edge/chunk-transfer.ts) with `Authorization:
+ * Bearer <ORBIT_IMPORT_TOKEN>` → imports a compressed chunk from a Node or browser Orbit.
+ */
+app.post('/import', async (c) => {
+  const token = c.env.ORBIT_IMPORT_TOKEN;
+  if (!token) return c.json({ error: { code: SqlState.feature_not_supported, message: 'chunk import is disabled: set the ORBIT_IMPORT_TOKEN secret' } }, 403);
+  const auth = c.req.header('authorization') ?? '';
+  if (!auth.startsWith('Bearer ') || !sameSecret(auth.slice(7), token)) {
+    return c.json({ error: { code: SqlState.invalid_authorization_specification, message: 'chunk import needs Authorization: Bearer <ORBIT_IMPORT_TOKEN>' } }, 401);
+  }
+  const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/import', { method: 'POST', body: await c.req.arrayBuffer() }));
   const answer = (await res.json()) as HttpAnswer;
   return c.json(answer, 'error' in answer ? statusOf(answer.error.code) : 200);
 });
@@ -169,21 +196,25 @@ export class OrbitDatabase {
       return new Response(null, { status: 101, webSocket: client } as ResponseInit);
     }
     if (new URL(request.url).pathname === '/stats') return Response.json(db.stats());
+    if (new URL(request.url).pathname === '/import') return Response.json(await db.importChunk(new Uint8Array(await request.arrayBuffer())));
     const body = await request.json().catch(() => undefined);
     return Response.json(await db.http(body));
   }
 }
 
 /** The RPC surface of an OrbitShard stub (Durable Object RPC: arguments and results are structured clones). */
-type ShardStub = Pick<OrbitShard, 'write' | 'partials' | 'scan'>;
+type ShardStub = Pick<OrbitShard, 'write' | 'partials' | 'scan' | 'dropChunks' | 'compressChunk' | 'dropTable'>;
 
 /** Routes the coordinator's shard calls to OrbitShard objects by key; a fresh stub per call survives a shard's restart. */
 function shardRouter(ns: DurableObjectNamespace): ShardRouter {
   const stub = (key: string) => ns.get(ns.idFromName(key)) as unknown as ShardStub;
   return {
-    write: (key, def, rows) => stub(key).write(def, rows),
+    write: (key, def, chunks) => stub(key).write(def, chunks),
     partials: (key, table, spec, lo, hi) => stub(key).partials(table, spec, lo, hi),
-    scan: (key, table, columns, bounds, equalities) => stub(key).scan(table, columns, bounds, equalities),
+    scan: (key, table, columns, bounds, equalities, latestPer) => stub(key).scan(table, columns, bounds, equalities, latestPer),
+    dropChunks: (key, table, chunks) => stub(key).dropChunks(table, chunks),
+    compressChunk: (key, table, chunk) => stub(key).compressChunk(table, chunk),
+    dropTable: (key, table) => stub(key).dropTable(table),
   };
 }
 
@@ -209,5 +240,17 @@ export class OrbitShard extends DurableObject<Env> {
 
   async scan(...args: Parameters<EdgeShard['scan']>): ReturnType<EdgeShard['scan']> {
     return (await this.shard).scan(...args);
+  }
+
+  async dropChunks(...args: Parameters<EdgeShard['dropChunks']>): ReturnType<EdgeShard['dropChunks']> {
+    return (await this.shard).dropChunks(...args);
+  }
+
+  async compressChunk(...args: Parameters<EdgeShard['compressChunk']>): ReturnType<EdgeShard['compressChunk']> {
+    return (await this.shard).compressChunk(...args);
+  }
+
+  async dropTable(...args: Parameters<EdgeShard['dropTable']>): ReturnType<EdgeShard['dropTable']> {
+    return (await this.shard).dropTable(...args);
   }
 }

@@ -148,6 +148,8 @@ export class EdgeCatalog {
       this.sql.exec('DELETE FROM hypertable WHERE id = ?', h.id);
     }
     this.sql.exec('DELETE FROM orbit_table WHERE table_name = ?', name);
+    // A table created again under the name starts unsharded.
+    this.sql.exec('DELETE FROM orbit_meta WHERE key = ?', `shards:${name}`);
     return keys;
   }
 
@@ -245,9 +247,23 @@ export class EdgeCatalog {
     return { id, hypertableId: h.id, tableName: name, rangeStart: start, rangeEnd: end };
   }
 
-  /** Removes a chunk and its buffered rows; returns its manifest keys (the caller deletes the objects). */
+  /**
+   * The chunk covering exactly [start, end) (internal time), created when missing: a shard object's
+   * chunks are the coordinator's, range for range, so drop_chunks and compress_chunk can name them.
+   */
+  chunkWithRange(h: Hypertable, start: number, end: number): Chunk {
+    const found = this.rows('SELECT * FROM chunk WHERE hypertable_id = ? AND range_start = ? AND range_end = ?', h.id, start, end)[0];
+    if (found) return toChunk(found);
+    const id = this.nextId('chunk');
+    const name = `_hyper_${h.id}_${id}_chunk`;
+    this.sql.exec('INSERT INTO chunk (id, hypertable_id, schema_name, table_name, range_start, range_end) VALUES (?, ?, ?, ?, ?, ?)', id, h.id, CHUNK_SCHEMA, name, start, end);
+    return { id, hypertableId: h.id, tableName: name, rangeStart: start, rangeEnd: end };
+  }
+
+  /** Removes a chunk, its buffered rows and its shard mapping; returns its manifest keys (the caller deletes the objects). */
   dropChunk(chunkId: number): string[] {
     const keys = this.manifests(chunkId).map((m) => m.key);
+    this.sql.exec('DELETE FROM orbit_meta WHERE key = ?', `chunk_shard:${chunkId}`);
     this.sql.exec('DELETE FROM chunk_batches WHERE chunk_id = ?', chunkId);
     this.sql.exec('DELETE FROM write_buffer WHERE chunk_id = ?', chunkId);
     this.sql.exec('DELETE FROM chunk WHERE id = ?', chunkId);
@@ -282,11 +298,23 @@ export class EdgeCatalog {
     return { rows: rs.map((r) => String(r.row)), lastSeq: rs.length ? Number(rs[rs.length - 1]!.seq) : 0 };
   }
 
-  /** Points the chunk at a sealed manifest and drops the buffered rows it holds, in one transaction. */
-  commitSeal(chunkId: number, manifestKey: string, rowCount: number, lastSeq: number): void {
+  /**
+   * Points the chunk at a sealed manifest, and away from the manifests it `replaces` (merged into it),
+   * and drops the buffered rows it holds, in one transaction.
+   */
+  commitSeal(chunkId: number, manifestKey: string, rowCount: number, lastSeq: number, replaces: readonly string[] = []): void {
     this.atomically(() => {
+      for (const key of replaces) this.sql.exec('DELETE FROM chunk_batches WHERE chunk_id = ? AND manifest_key = ?', chunkId, key);
       this.sql.exec('INSERT INTO chunk_batches (chunk_id, manifest_key, row_count) VALUES (?, ?, ?)', chunkId, manifestKey, rowCount);
       this.sql.exec('DELETE FROM write_buffer WHERE chunk_id = ? AND seq <= ?', chunkId, lastSeq);
+    });
+  }
+
+  /** Points the chunk at an imported manifest and records its source, in one transaction. */
+  commitImport(chunkId: number, manifestKey: string, rowCount: number, importKey: string): void {
+    this.atomically(() => {
+      this.sql.exec('INSERT INTO chunk_batches (chunk_id, manifest_key, row_count) VALUES (?, ?, ?)', chunkId, manifestKey, rowCount);
+      this.setMeta(importKey, manifestKey);
     });
   }
 

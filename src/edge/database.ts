@@ -20,6 +20,7 @@ import { EdgeShard } from './shards.js';
 import { KernelAggregates, type KernelStats } from './kernel-aggregates.js';
 import { ReferenceKernels, WasmKernels, type KernelBackend } from '../columnstore/kernels/index.js';
 import { EdgeRowStore, textResult, type TextResult } from './row-store.js';
+import { decodeTransfer } from './chunk-transfer.js';
 
 export interface EdgeDatabaseOptions {
   readonly storage: DurableObjectStorageLike;
@@ -138,6 +139,28 @@ export class EdgeDatabase {
     });
     const kernels = this.engine.aggregates instanceof KernelAggregates ? { ...this.engine.aggregates.stats } : undefined;
     return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes, kernels };
+  }
+
+  /**
+   * Imports a compressed chunk sent by another Orbit (src/edge/chunk-transfer.ts) under the backend,
+   * like a statement; durable before it answers. `{command: 'IMPORT <rows>'}` or the error.
+   */
+  async importChunk(bytes: Uint8Array): Promise<HttpAnswer> {
+    const session: BackendSession = { id: -++httpSessions, settingsKey: settingsKey(new Map()), settings: new Map(), deliverNotification: () => undefined };
+    try {
+      const transfer = decodeTransfer(bytes);
+      await this.backend.acquire(session);
+      try {
+        const rows = await this.engine.importChunk(transfer);
+        await this.rowStore.sync();
+        return { command: `IMPORT ${rows}`, fields: [], rows: [] };
+      } finally {
+        this.backend.release(session);
+      }
+    } catch (err) {
+      const e = toOrbitError(err);
+      return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint } };
+    }
   }
 
   /**

@@ -103,6 +103,8 @@ async function dropTable(engine: EdgeEngine, node: Node): Promise<StatementResul
     return items[items.length - 1]!;
   });
   for (const n of names) if (!engine.catalog.table(n) && !node.missing_ok) throw orbitError('undefined_table', `table "${n}" does not exist`);
+  // Shard objects first: a failed call leaves the table here, and DROP TABLE can be retried.
+  for (const n of names) await engine.dropShardedTable(n);
   engine.catalog.atomically(() => {
     for (const n of names) if (engine.catalog.table(n)) engine.catalog.dropTable(n);
   });
@@ -314,11 +316,7 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       const newer = cutoff(engine, h, arg(2, 'newer_than'), params);
       for (const k of ['created_before', 'created_after']) if (named.get(k)) throw notAtEdge(`${name}(${k} => ...)`);
       const chunks = engine.catalog.chunks(h.id).filter((c) => (older === undefined || c.rangeEnd <= older) && (newer === undefined || c.rangeStart >= newer));
-      if (name === 'drop_chunks') {
-        if (chunks.some((c) => engine.chunkShard(c.id) !== undefined)) throw notAtEdge('drop_chunks on chunks held by shard objects');
-        engine.catalog.atomically(() => chunks.forEach((c) => engine.catalog.dropChunk(c.id)));
-        await engine.columnstore.sweep(engine.catalog.allManifestKeys());
-      }
+      if (name === 'drop_chunks') await engine.dropChunks(h, chunks);
       const type: EdgeType = name === 'show_chunks' ? 'regclass' : 'text';
       return { command: `SELECT ${chunks.length}`, fields: [{ name: label ?? name, type }], rows: chunks.map((c) => [chunkName(c)]) };
     }
@@ -329,13 +327,11 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       const table = engine.catalog.hypertableNames().map((n) => engine.catalog.hypertable(n)!).find((h) => engine.catalog.chunks(h.id).some((c) => c.tableName === short));
       if (!table) throw orbitError('undefined_table', `relation "${chunkText}" does not exist`);
       const chunk = engine.catalog.chunks(table.id).find((c) => c.tableName === short)!;
-      if (engine.chunkShard(chunk.id) !== undefined) throw notAtEdge(`${name} on a chunk held by a shard object`);
-      await engine.seal(table, engine.catalog.requireTable(table.tableName), chunk.id);
+      await engine.compressChunk(table, chunk);
       return one('regclass', chunkName(chunk));
     }
     case 'add_retention_policy': {
       const h = hypertableOf(engine, text(arg(0, 'relation')));
-      if (engine.shardCount(h.tableName) > 0) throw notAtEdge('add_retention_policy on a hypertable spread over shard objects');
       const dropAfter = arg(1, 'drop_after');
       if (!dropAfter) throw orbitError('invalid_parameter_value', 'drop_after cannot be NULL');
       for (const k of ['initial_start', 'timezone', 'drop_created_before']) if (named.get(k)) throw notAtEdge(`add_retention_policy(${k} => ...)`);

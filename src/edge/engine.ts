@@ -12,8 +12,10 @@
  * and drops the sealed rows in one transaction, so a crash in between leaves only orphan objects,
  * which `open` sweeps.
  */
-import { ColumnStore } from '../columnstore/store.js';
-import { allocColumn, type Column, type PgType, type Rows } from '../columnstore/columns.js';
+import { batchKey, ColumnStore, manifestKey } from '../columnstore/store.js';
+import { decodeManifest, encodeManifest, type Manifest } from '../columnstore/manifest.js';
+import type { ChunkTransfer } from './chunk-transfer.js';
+import { allocColumn, type Column, type PgType } from '../columnstore/columns.js';
 import type { CodecBackend } from '../columnstore/codecs/index.js';
 import type { Predicate } from '../columnstore/manifest.js';
 import { batchesMatching } from '../columnstore/manifest.js';
@@ -21,7 +23,7 @@ import { orbitError, OrbitError } from '../errors.js';
 import { loadParser, parseSql } from '../sql/parser.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
-import { EdgeCatalog, toInternal, type Hypertable, type TableDef } from './catalog.js';
+import { EdgeCatalog, toInternal, type Chunk, type Hypertable, type TableDef } from './catalog.js';
 import { changesCatalog, runDdl } from './ddl.js';
 import { nextJobAt, runRetentionJobs } from './retention.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
@@ -30,9 +32,10 @@ import { runInsert } from './insert.js';
 import { executeSelect, type PushedGroups, type ResultField, type TimeBound } from './select.js';
 import { emptyPartials } from '../columnstore/kernels/partials.js';
 import { aggregateChunk, mergePartials, type AggregateSpec as KernelSpec, type Partials } from '../columnstore/kernels/index.js';
+import { concatColumns, mergeCandidates } from './compaction.js';
 import { bufferedPartials, groupColumns, KernelAggregates, resolveForTable } from './kernel-aggregates.js';
 import type { PushdownPlan } from './pushdown.js';
-import { MAX_SHARDS, shardKey, type ShardRouter, type ShardTable } from './shards.js';
+import { MAX_SHARDS, shardKey, type ShardChunk, type ShardRouter, type ShardRows, type ShardTable } from './shards.js';
 import { EdgeSettings } from './settings.js';
 import { typeLabel, type EdgeType, type Value } from './values.js';
 
@@ -51,9 +54,11 @@ export interface EdgeEngineOptions {
    */
   readonly cacheBytes?: number;
   /**
-   * Decoded values one SELECT may hold (rows × columns read; default 1,000,000, about 20–30 MB of JS
-   * values: doubles 8 B, bigints and strings 20–40 B). A scan past it fails with 54000 rather than
-   * running the isolate out of its 128 MB.
+   * Decoded values one SELECT's row path may hold (rows × columns read; default 250,000). Measured in
+   * workerd: a row-path query over 648,000 values (216,000 rows × 3 columns, sorted) took the JS heap
+   * to ~100 MiB used, about 150 B per value with the executor's copies, beside the parser's 34–41
+   * MiB of WASM memory. So a scan past the budget fails with 54000 rather than running the isolate
+   * out of its 128 MB.
    */
   readonly maxScanValues?: number;
   /**
@@ -62,6 +67,12 @@ export interface EdgeEngineOptions {
    */
   readonly shards?: { readonly router: ShardRouter; readonly prefix: string };
 }
+
+/**
+ * Values a seal merge decodes at most (rows × columns): merged rows are typed arrays (8 B a number,
+ * one reference a string), ~8–10 MB at this size, so a 20-column chunk merges up to 50,000 rows.
+ */
+const MERGE_VALUES = 1_000_000;
 
 /** One statement's result, before text formatting. */
 export interface StatementResult {
@@ -143,7 +154,7 @@ export class EdgeEngine {
     this.columnstore = new ColumnStore(new DurableObjectStorage(options.storage), options.codecs, { cacheBytes: options.cacheBytes ?? 8 << 20 });
     this.aggregates = options.aggregates ?? new JsAggregates();
     this.sealRows = options.sealRows ?? 1000;
-    this.maxScanValues = options.maxScanValues ?? 1_000_000;
+    this.maxScanValues = options.maxScanValues ?? 250_000;
   }
 
   static async open(options: EdgeEngineOptions): Promise<EdgeEngine> {
@@ -335,7 +346,7 @@ export class EdgeEngine {
       aggregates: this.aggregates,
       table: (name) => this.catalog.requireTable(name),
       timeColumn: (name) => this.catalog.hypertable(name)?.timeColumn,
-      scan: (table, columns, bounds, equalities) => this.scan(table, columns, bounds, equalities),
+      scan: (table, columns, bounds, equalities, latestPer) => this.scan(table, columns, bounds, equalities, latestPer),
       segmentBy: (name) => this.catalog.hypertable(name)?.compression?.segmentBy ?? [],
       pushdown: this.aggregates instanceof KernelAggregates ? (table, plan) => this.pushdown(table, plan) : undefined,
     });
@@ -362,7 +373,7 @@ export class EdgeEngine {
   /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
   private async writeNow(writes: ReadonlyArray<{ table: TableDef; rows: Value[][] }>): Promise<void> {
     const touched = new Map<number, { h: Hypertable; table: TableDef }>();
-    const remote = new Map<string, { def: ShardTable; rows: Value[][] }>();
+    const remote = new Map<string, { def: ShardTable; chunks: Map<number, ShardRows> }>();
     // The chunk→shard map is committed with the chunks, before any row leaves for a shard.
     this.catalog.atomically(() => {
       for (const { table, rows } of writes) {
@@ -371,8 +382,97 @@ export class EdgeEngine {
       }
     });
     // Acknowledged only when every shard has committed its rows (each syncs before it answers).
-    await Promise.all([...remote].map(([shard, { def, rows }]) => this.shards!.router.write(shard, def, rows)));
+    await Promise.all([...remote].map(([shard, { def, chunks }]) => this.shards!.router.write(shard, def, [...chunks.values()])));
+    await this.sealFull(touched);
+  }
+
+  private async sealFull(touched: ReadonlyMap<number, { h: Hypertable; table: TableDef }>): Promise<void> {
     for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
+  }
+
+  /**
+   * A shard object's write: each group's rows into the chunk covering exactly its range (the
+   * coordinator's chunk), in one SQLite transaction, then seals full chunks. Returns the rows written.
+   */
+  async writeChunks(table: TableDef, groups: readonly ShardRows[]): Promise<number> {
+    const h = this.catalog.hypertable(table.name);
+    if (!h) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
+    const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    let n = 0;
+    this.catalog.atomically(() => {
+      for (const g of groups) {
+        const chunk = this.catalog.chunkWithRange(h, g.rangeStart, g.rangeEnd);
+        touched.set(chunk.id, { h, table });
+        this.catalog.buffer(g.rows.map((row) => ({ chunkId: chunk.id, row: encodeRow(row) })));
+        n += g.rows.length;
+      }
+    });
+    await this.sealFull(touched);
+    return n;
+  }
+
+  /**
+   * Drops chunks of `h` (drop_chunks, retention): those held by shard objects in their shards first,
+   * all shards at once, then the catalog entries here. A failed shard call fails the statement with
+   * the chunks still listed here, so a retry drops what is left (dropping is idempotent per range).
+   */
+  async dropChunks(h: Hypertable, chunks: readonly Chunk[]): Promise<void> {
+    const remote = new Map<string, ShardChunk[]>();
+    for (const c of chunks) {
+      const shard = this.chunkShard(c.id);
+      if (shard === undefined) continue;
+      let list = remote.get(shard);
+      if (!list) remote.set(shard, (list = []));
+      list.push({ rangeStart: c.rangeStart, rangeEnd: c.rangeEnd });
+    }
+    await Promise.all([...remote].map(([shard, list]) => this.shards!.router.dropChunks(shard, h.tableName, list)));
+    this.catalog.atomically(() => chunks.forEach((c) => this.catalog.dropChunk(c.id)));
+    // The batch objects go after the catalog no longer points at them.
+    await this.columnstore.sweep(this.catalog.allManifestKeys());
+  }
+
+  /** compress_chunk: seals the chunk's write buffer here or in the shard object holding it. */
+  async compressChunk(h: Hypertable, chunk: Chunk): Promise<void> {
+    const shard = this.chunkShard(chunk.id);
+    if (shard === undefined) await this.seal(h, this.catalog.requireTable(h.tableName), chunk.id);
+    else await this.shards!.router.compressChunk(shard, h.tableName, { rangeStart: chunk.rangeStart, rangeEnd: chunk.rangeEnd });
+  }
+
+  /** DROP TABLE of a sharded hypertable: every shard holding its chunks drops its copy first. */
+  async dropShardedTable(name: string): Promise<void> {
+    const h = this.catalog.hypertable(name);
+    if (!h || !this.shards) return;
+    const shards = new Set<string>();
+    for (const c of this.catalog.chunks(h.id)) {
+      const k = this.chunkShard(c.id);
+      if (k !== undefined) shards.add(k);
+    }
+    await Promise.all([...shards].map((k) => this.shards!.router.dropTable(k, name)));
+  }
+
+  /** A shard object's side of drop_chunks: its chunks inside the given ranges. Returns how many. */
+  async dropChunkRanges(tableName: string, ranges: readonly ShardChunk[]): Promise<number> {
+    const h = this.catalog.hypertable(tableName);
+    if (!h) return 0;
+    const chunks = this.catalog.chunks(h.id).filter((c) => ranges.some((r) => c.rangeStart >= r.rangeStart && c.rangeEnd <= r.rangeEnd));
+    await this.dropChunks(h, chunks);
+    return chunks.length;
+  }
+
+  /** A shard object's side of compress_chunk. */
+  async sealRange(tableName: string, range: ShardChunk): Promise<void> {
+    const h = this.catalog.hypertable(tableName);
+    if (!h) return;
+    const chunk = this.catalog.chunks(h.id).find((c) => c.rangeStart === range.rangeStart && c.rangeEnd === range.rangeEnd);
+    if (chunk) await this.seal(h, this.catalog.requireTable(tableName), chunk.id);
+  }
+
+  /** A shard object's side of DROP TABLE. */
+  async dropLocalTable(tableName: string): Promise<void> {
+    this.catalog.atomically(() => {
+      if (this.catalog.table(tableName)) this.catalog.dropTable(tableName);
+    });
+    await this.columnstore.sweep(this.catalog.allManifestKeys());
   }
 
   /** Shard objects the hypertable's new chunks spread over (0: kept in this object). */
@@ -393,7 +493,7 @@ export class EdgeEngine {
     return this.catalog.meta(`chunk_shard:${chunkId}`);
   }
 
-  private routeRows(table: TableDef, rows: Value[][], remote: Map<string, { def: ShardTable; rows: Value[][] }>): void {
+  private routeRows(table: TableDef, rows: Value[][], remote: Map<string, { def: ShardTable; chunks: Map<number, ShardRows> }>): void {
     const h = this.catalog.hypertable(table.name)!;
     const timeAt = table.columns.findIndex((c) => c.name === h.timeColumn);
     const def: ShardTable = { table, timeColumn: h.timeColumn, timeType: h.timeType, interval: h.interval, compression: h.compression };
@@ -409,8 +509,10 @@ export class EdgeEngine {
         this.catalog.setMeta(`chunk_shard:${chunk.id}`, shard);
       }
       let batch = remote.get(shard);
-      if (!batch) remote.set(shard, (batch = { def, rows: [] }));
-      batch.rows.push(row);
+      if (!batch) remote.set(shard, (batch = { def, chunks: new Map() }));
+      let group = batch.chunks.get(chunk.id);
+      if (!group) batch.chunks.set(chunk.id, (group = { rangeStart: chunk.rangeStart, rangeEnd: chunk.rangeEnd, rows: [] }));
+      group.rows.push(row);
     }
   }
 
@@ -442,17 +544,83 @@ export class EdgeEngine {
     }
   }
 
-  /** Seals a chunk's buffered rows into column batches (compress_chunk at the edge). */
+  /**
+   * Seals a chunk's buffered rows into column batches (compress_chunk at the edge), merged with the
+   * chunk's smaller batch sets (src/edge/compaction.ts) so a chunk keeps few, full batches.
+   */
   async seal(h: Hypertable, table: TableDef, chunkId: number): Promise<void> {
     const { rows, lastSeq } = this.catalog.buffered(chunkId);
     if (rows.length === 0) return;
     const decoded = rows.map((r) => decodeRow(r, table));
-    const columns: Column[] = table.columns.map((c, j) => toColumn(c.type, decoded.map((r) => r[j]!)));
-    const batchRows: Rows = { names: table.columns.map((c) => c.name), columns };
+    const names = table.columns.map((c) => c.name);
+    const parts: Column[][] = [table.columns.map((c, j) => toColumn(c.type, decoded.map((r) => r[j]!)))];
+    const maxRows = Math.floor(MERGE_VALUES / Math.max(1, names.length));
+    const merged: string[] = [];
+    for (const { key } of mergeCandidates(this.catalog.manifests(chunkId), rows.length, maxRows)) {
+      const m = await this.columnstore.readManifest(key);
+      // Batch sets of another column layout (none today) are left as they are.
+      if (m.columns.length !== names.length || m.columns.some((c, j) => c.name !== names[j] || c.type !== PG_TYPES[table.columns[j]!.type])) continue;
+      for (let b = 0; b < m.batches.length; b++) parts.push([...(await this.columnstore.readBatch(m, b, names)).columns]);
+      merged.push(key);
+    }
+    const columns = names.map((_, j) => concatColumns(parts.map((p) => p[j]!)));
     const segmentBy = h.compression?.segmentBy ?? [];
     const orderBy = h.compression?.orderBy.length ? h.compression.orderBy : [{ column: h.timeColumn, desc: true, nullsFirst: true }];
-    const manifest = await this.columnstore.writeChunk(h.id, chunkId, batchRows, { segmentBy, orderBy, timeColumn: h.timeColumn });
-    this.catalog.commitSeal(chunkId, manifest.key, manifest.rowCount, lastSeq);
+    const manifest = await this.columnstore.writeChunk(h.id, chunkId, { names, columns }, { segmentBy, orderBy, timeColumn: h.timeColumn });
+    this.catalog.commitSeal(chunkId, manifest.key, manifest.rowCount, lastSeq, merged);
+    // The merged sets' objects are unreferenced now; a crash before this leaves them to the next open's sweep.
+    if (merged.length > 0) await this.columnstore.sweep(this.catalog.allManifestKeys());
+  }
+
+  /**
+   * Imports a compressed chunk handed over by another Orbit (src/edge/chunk-transfer.ts): checks the
+   * manifest against the hypertable, stores the batches as they are under a new version of the
+   * chunk covering exactly the given range (created if missing), then commits the manifest to the
+   * catalog with the source recorded, in one transaction. Returns the rows imported.
+   */
+  async importChunk(t: ChunkTransfer): Promise<number> {
+    const { header } = t;
+    const table = this.catalog.requireTable(header.table);
+    const h = this.catalog.hypertable(header.table);
+    if (!h) throw orbitError('invalid_parameter_value', `"${header.table}" is not a hypertable`);
+    const importKey = `import:${header.source}`;
+    if (this.catalog.meta(importKey) !== undefined) throw orbitError('duplicate_object', `chunk ${header.source} was already imported into "${header.table}"`);
+    const m = decodeManifest(this.columnstore.backend, t.manifest, 'import');
+    // The batches are read by column name with the edge's types, so the layouts must agree exactly.
+    const mismatch = table.columns.find((c) => m.columns.find((x) => x.name === c.name)?.type !== PG_TYPES[c.type]);
+    if (mismatch || m.columns.length !== table.columns.length) {
+      throw orbitError('datatype_mismatch', `the chunk's columns do not match "${header.table}"`, { detail: `chunk: ${m.columns.map((c) => `${c.name} ${c.type}`).join(', ')}` });
+    }
+    if (m.settings.timeColumn !== h.timeColumn) throw orbitError('datatype_mismatch', `the chunk is partitioned by "${m.settings.timeColumn}", "${header.table}" by "${h.timeColumn}"`);
+    if (t.batches.length !== m.batches.length || t.batches.some((b, i) => b.length !== m.batches[i]!.bytes)) {
+      throw orbitError('invalid_parameter_value', 'malformed chunk transfer: the batches do not match the manifest');
+    }
+    const timeAt = m.columns.findIndex((c) => c.name === h.timeColumn);
+    for (const b of m.batches) {
+      if (b.rows === 0) continue;
+      const lo = b.min[timeAt];
+      const hi = b.max[timeAt];
+      if (b.nullCount[timeAt]! > 0 || lo == null || hi == null) throw orbitError('not_null_violation', `the chunk has NULLs in "${h.timeColumn}"`);
+      if (toInternal(h.timeType, lo as bigint | number) < header.rangeStart || toInternal(h.timeType, hi as bigint | number) >= header.rangeEnd) {
+        throw orbitError('invalid_parameter_value', 'the chunk holds rows outside its range');
+      }
+    }
+    const chunk = this.catalog.atomically(() => {
+      const same = this.catalog.chunksOverlapping(h.id, header.rangeStart, header.rangeEnd);
+      const other = same.find((c) => c.rangeStart !== header.rangeStart || c.rangeEnd !== header.rangeEnd);
+      if (other) throw notAtEdge(`importing a chunk whose range overlaps chunk ${other.tableName} with another range`);
+      return this.catalog.chunkWithRange(h, header.rangeStart, header.rangeEnd);
+    });
+    // A version above every stored one (this object runs one statement at a time).
+    const dir = `cs/${h.id}/${chunk.id}/`;
+    let version = 0;
+    for (const key of await this.columnstore.storage.list(dir)) version = Math.max(version, Number(key.slice(dir.length).split('/')[0]));
+    const head = { hypertableId: h.id, chunkId: chunk.id, version: version + 1 };
+    for (let i = 0; i < t.batches.length; i++) await this.columnstore.storage.put(batchKey(head, i), t.batches[i]!);
+    const key = manifestKey(head.hypertableId, head.chunkId, head.version);
+    await this.columnstore.storage.put(key, encodeManifest(this.columnstore.backend, { ...m, ...head }));
+    this.catalog.commitImport(chunk.id, key, m.rowCount, importKey);
+    return m.rowCount;
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -508,14 +676,15 @@ export class EdgeEngine {
   }
 
   /** Decoded columns of `table`: this object's chunks, then those of every shard holding a matching chunk. */
-  private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
-    const local = await this.scanRows(table, columns, bounds, equalities);
+  private async scan(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<{ cols: Value[][]; length: number }> {
+    const local = await this.scanRows(table, columns, bounds, equalities, latestPer);
     const h = this.catalog.hypertable(table.name);
     if (!h || !this.shards) return local;
     const { lo, hi } = internalRange(h, bounds);
     const shards = this.shardsOverlapping(h, lo, hi);
     if (shards.length === 0) return local;
-    const parts = await Promise.all(shards.map((key) => this.shards!.router.scan(key, table.name, columns, bounds, equalities)));
+    // Each shard keeps its own latest rows per value; their union holds the latest overall.
+    const parts = await Promise.all(shards.map((key) => this.shards!.router.scan(key, table.name, columns, bounds, equalities, latestPer)));
     let length = local.length;
     for (const p of parts) {
       p.cols.forEach((col, j) => {
@@ -528,8 +697,41 @@ export class EdgeEngine {
     return { cols: local.cols, length };
   }
 
+  /**
+   * For a last-point scan (select.ts, `latestPer`): which sealed batches may hold a latest row of
+   * their `column` value. Per value, the latest time is the largest batch maximum over the manifests
+   * segmented by `column`; a batch whose maximum is below it cannot hold that value's latest rows.
+   * Manifests not segmented by `column` (other settings, imports) are read whole.
+   */
+  private async latestBatches(h: Hypertable, chunks: readonly Chunk[], column: string): Promise<(m: Manifest, b: number) => boolean> {
+    const latest = new Map<string, bigint | number>();
+    const timeAt = (m: Manifest) => m.columns.findIndex((c) => c.name === h.timeColumn);
+    for (const chunk of chunks) {
+      for (const { key } of this.catalog.manifests(chunk.id)) {
+        const m = await this.columnstore.readManifest(key);
+        const seg = m.settings.segmentBy.indexOf(column);
+        if (seg < 0) continue;
+        const t = timeAt(m);
+        for (const b of m.batches) {
+          const max = b.max[t] as bigint | number | null;
+          if (b.rows === 0 || max === null) continue;
+          const k = segmentKey(b.segment[seg]);
+          const cur = latest.get(k);
+          if (cur === undefined || max > cur) latest.set(k, max);
+        }
+      }
+    }
+    return (m, b) => {
+      const seg = m.settings.segmentBy.indexOf(column);
+      if (seg < 0) return true;
+      const stats = m.batches[b]!;
+      const max = stats.max[timeAt(m)] as bigint | number | null;
+      return max === null || max >= latest.get(segmentKey(stats.segment[seg]))!;
+    };
+  }
+
   /** Decoded columns of `table` for this object's chunks and batches the bounds and equalities may match. */
-  async scanRows(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<{ cols: Value[][]; length: number }> {
+  async scanRows(table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<{ cols: Value[][]; length: number }> {
     const cols: Value[][] = columns.map(() => []);
     const h = this.catalog.hypertable(table.name);
     if (!h) return { cols, length: 0 };
@@ -552,10 +754,13 @@ export class EdgeEngine {
     const budget = () => {
       if (length * Math.max(1, columns.length) > this.maxScanValues) throw scanLimit(this.maxScanValues);
     };
-    for (const chunk of this.catalog.chunksOverlapping(h.id, lo, hi)) {
+    const chunks = this.catalog.chunksOverlapping(h.id, lo, hi);
+    const keep = latestPer === undefined ? undefined : await this.latestBatches(h, chunks, latestPer);
+    for (const chunk of chunks) {
       for (const { key } of this.catalog.manifests(chunk.id)) {
         const m = await this.columnstore.readManifest(key);
         for (const b of batchesMatching(m, predicates)) {
+          if (keep && !keep(m, b)) continue;
           const batch = await this.columnstore.readBatch(m, b, columns);
           const n = m.batches[b]!.rows;
           batch.columns.forEach((col, j) => {
@@ -575,6 +780,11 @@ export class EdgeEngine {
     }
     return { cols, length };
   }
+}
+
+/** Segment values as map keys (text, numbers, booleans, NULL). */
+function segmentKey(v: unknown): string {
+  return v === null ? 'null' : `${typeof v}:${String(v)}`;
 }
 
 function scanLimit(max: number): Error {

@@ -44,8 +44,7 @@ export async function runRetentionJobs(engine: EdgeEngine, nowMs: number, onlyId
       const local = h.timeType === 'timestamptz' ? t : coerce({ type: 'timestamptz', constant: true, eval: () => t }, h.timeType, scope).eval([], 0);
       const cut = toInternal(h.timeType, local as bigint | number);
       const old = engine.catalog.chunks(h.id).filter((c) => c.rangeEnd <= cut);
-      engine.catalog.atomically(() => old.forEach((c) => engine.catalog.dropChunk(c.id)));
-      await engine.columnstore.sweep(engine.catalog.allManifestKeys());
+      await engine.dropChunks(h, old);
     }
     config.next_start_ms = nowMs + Number(BigInt(config.schedule_interval_us) / 1000n);
     engine.catalog.setJobConfig(job.id, config as unknown as Record<string, unknown>);

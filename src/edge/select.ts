@@ -45,7 +45,12 @@ export interface TimeBound {
 }
 
 /** What the executor asks of the storage: the listed columns of `table`, restricted by `bounds` where possible. */
-export type ScanFn = (table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>) => Promise<{ cols: Value[][]; length: number }>;
+/**
+ * Decoded columns of the table's rows the bounds and equalities may match. `latestPer` (a segmentby
+ * column) says only each of its values' latest rows by time are needed (DISTINCT ON (it) … ORDER BY
+ * it, time DESC with no WHERE): the scan may skip batches that cannot hold them.
+ */
+export type ScanFn = (table: TableDef, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string) => Promise<{ cols: Value[][]; length: number }>;
 
 export interface SelectContext {
   readonly zone: string;
@@ -217,7 +222,7 @@ export async function executeSelect(stmt: Node, ctx: SelectContext): Promise<Sel
 
   let cols: Value[][] = [];
   let length = 1;
-  if (table && !pushed) ({ cols, length } = await ctx.scan(table, needed, bounds, equalities));
+  if (table && !pushed) ({ cols, length } = await ctx.scan(table, needed, bounds, equalities, !where && !aggregated && timeColumn ? lastPointColumn(stmt, sortClause, timeColumn, ctx.segmentBy(table.name), tableColumn, targets) : undefined));
   let selected: number[] = Array.from({ length: pushed ? 0 : length }, (_, i) => i);
   if (where && !pushed) {
     const cond = compile(where, rowScope);
@@ -514,4 +519,27 @@ function coerceConst(other: Expr, col: Expr, scope: Scope): Value | undefined {
   if (other.text === undefined) return undefined;
   // An untyped literal compared with a column is read as the column's type.
   return compile({ TypeCast: { arg: { A_Const: { sval: { sval: other.text } } }, typeName: { names: [{ String: { sval: col.type } }] } } }, scope).eval([], 0);
+}
+
+/**
+ * The segmentby column of a last-point query, `DISTINCT ON (s) … ORDER BY s, <time> DESC`: only the
+ * rows at each s value's latest time can be in its answer. Undefined for any other shape.
+ */
+function lastPointColumn(
+  stmt: Node,
+  sortClause: readonly Node[],
+  timeColumn: string,
+  segmentBy: readonly string[],
+  column: (n: Node) => string | undefined,
+  targets: ReadonlyArray<{ name: string; node: Node }>,
+): string | undefined {
+  const on = stmt.distinctClause as Node[] | undefined;
+  if (!on || on.length !== 1 || !on[0] || sortClause.length < 2) return undefined;
+  const s = column(on[0]);
+  if (s === undefined || !segmentBy.includes(s)) return undefined;
+  // An output column named like s or the time column would be what DISTINCT ON / ORDER BY mean.
+  if (targets.some((x) => (x.name === s || x.name === timeColumn) && column(x.node) !== x.name)) return undefined;
+  if (column(sortClause[0]!.node as Node) !== s) return undefined;
+  const t = sortClause[1]!;
+  return column(t.node as Node) === timeColumn && t.sortby_dir === 'SORTBY_DESC' && t.sortby_nulls !== 'SORTBY_NULLS_LAST' ? s : undefined;
 }

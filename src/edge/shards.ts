@@ -26,13 +26,31 @@ export interface ScanResult {
   readonly length: number;
 }
 
+/** A coordinator chunk's range (internal time); the shard's chunk covers exactly this range. */
+export interface ShardChunk {
+  readonly rangeStart: number;
+  readonly rangeEnd: number;
+}
+
+/** Rows (typed, table column order) of one coordinator chunk. */
+export interface ShardRows extends ShardChunk {
+  readonly rows: Value[][];
+}
+
 /** The coordinator's view of its shard objects, by key (one RPC per call). */
 export interface ShardRouter {
-  /** Commits `rows` (typed, table column order) in the shard; resolves once they are durable there. */
-  write(shard: string, def: ShardTable, rows: Value[][]): Promise<number>;
+  /** Commits the rows of each chunk in the shard; resolves once they are durable there. */
+  write(shard: string, def: ShardTable, chunks: ShardRows[]): Promise<number>;
   /** The shard's partial aggregates over its chunks in [lo, hi]; undefined when its kernels refuse the spec. */
   partials(shard: string, table: string, spec: KernelSpec, lo: bigint | undefined, hi: bigint | undefined): Promise<Partials | undefined>;
-  scan(shard: string, table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<ScanResult>;
+  /** Decoded columns of the shard's matching rows (`latestPer`: see select.ts ScanFn). */
+  scan(shard: string, table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<ScanResult>;
+  /** Drops the shard's chunks for these ranges (rows, batches and buffer), durably; returns how many it held. */
+  dropChunks(shard: string, table: string, chunks: ShardChunk[]): Promise<number>;
+  /** Seals the chunk's write buffer into batches (compress_chunk), durably. */
+  compressChunk(shard: string, table: string, chunk: ShardChunk): Promise<void>;
+  /** Drops the table and everything the shard holds of it (DROP TABLE on the coordinator). */
+  dropTable(shard: string, table: string): Promise<void>;
 }
 
 /** Most shards one hypertable may spread over (each is one object; fan-out cost grows with it). */
@@ -66,20 +84,45 @@ export class EdgeShard {
     return run;
   }
 
-  write(def: ShardTable, rows: Value[][]): Promise<number> {
+  write(def: ShardTable, chunks: ShardRows[]): Promise<number> {
     return this.serial(async () => {
       const c = this.engine.catalog;
-      if (!c.hypertable(def.table.name)) {
-        c.atomically(() => {
+      c.atomically(() => {
+        let h = c.hypertable(def.table.name);
+        if (!h) {
           if (!c.table(def.table.name)) c.createTable(def.table);
-          const id = c.createHypertable(def.table.name, def.timeColumn, def.timeType, def.interval);
-          if (def.compression) c.setCompression(id, def.compression.segmentBy, def.compression.orderBy);
-        });
-      }
-      await this.engine.write(c.requireTable(def.table.name), rows);
+          c.createHypertable(def.table.name, def.timeColumn, def.timeType, def.interval);
+          h = c.hypertable(def.table.name)!;
+        }
+        // Settings follow the coordinator's (segmentby/orderby changed after the first rows apply to later seals).
+        if (def.compression && JSON.stringify(def.compression) !== JSON.stringify(h.compression)) c.setCompression(h.id, def.compression.segmentBy, def.compression.orderBy);
+      });
+      const n = await this.engine.writeChunks(c.requireTable(def.table.name), chunks);
       // The coordinator acknowledges only after this returns: the rows are committed and durable here.
       await this.sync();
-      return rows.length;
+      return n;
+    });
+  }
+
+  dropChunks(table: string, chunks: ShardChunk[]): Promise<number> {
+    return this.serial(async () => {
+      const n = await this.engine.dropChunkRanges(table, chunks);
+      await this.sync();
+      return n;
+    });
+  }
+
+  compressChunk(table: string, chunk: ShardChunk): Promise<void> {
+    return this.serial(async () => {
+      await this.engine.sealRange(table, chunk);
+      await this.sync();
+    });
+  }
+
+  dropTable(table: string): Promise<void> {
+    return this.serial(async () => {
+      await this.engine.dropLocalTable(table);
+      await this.sync();
     });
   }
 
@@ -87,11 +130,11 @@ export class EdgeShard {
     return this.serial(() => this.engine.partials(table, spec, lo, hi));
   }
 
-  scan(table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>): Promise<ScanResult> {
+  scan(table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<ScanResult> {
     return this.serial(async () => {
       const def = this.engine.catalog.table(table);
       // A shard that has not received rows yet holds nothing.
-      return def ? this.engine.scanRows(def, columns, bounds, equalities) : { cols: columns.map(() => []), length: 0 };
+      return def ? this.engine.scanRows(def, columns, bounds, equalities, latestPer) : { cols: columns.map(() => []), length: 0 };
     });
   }
 }

@@ -26,6 +26,7 @@ export { Orbit };
 export { startBridge } from '../wire/bridge-node.js';
 export { Forwarder, ForwarderState, type ForwarderOptions, type ForwarderStatus } from '../gateway/forwarder.js';
 export { pgRemote } from '../gateway/remote-pg-node.js';
+export { pushChunkToEdge, type EdgeTarget, type PushResult } from './edge-push.js';
 
 export interface OpenOptions {
   /** A directory path, or `memory://` for an ephemeral database. */

@@ -62,13 +62,14 @@ export class DurableObjectStorage implements StorageAdapter {
         this.sql.exec(`INSERT INTO ${TABLE} (key, part, value) VALUES (?, ?, ?)`, key, part, copyBuffer(value.subarray(at, at + PART_BYTES)));
       }
     });
-    await this.storage.sync?.();
+    // No sync per object: the output gate holds every reply until the object's writes are durable,
+    // and one SQLite database commits in order, so a crash keeps a prefix of the puts; callers that
+    // acknowledge something (a statement, a shard write) sync once before they answer.
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key);
     this.sql.exec(`DELETE FROM ${TABLE} WHERE key = ?`, key);
-    await this.storage.sync?.();
   }
 
   async list(prefix: string): Promise<string[]> {

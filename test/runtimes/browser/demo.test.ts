@@ -144,6 +144,8 @@ describe('web demo in headless Chromium', () => {
     expect(ready.newDatabase).toBe(true);
     expect(ready.dataDir).toBe('opfs-ahp://orbit-demo');
     expect(server!.log).toContain('200 /pgdata-template.tar.gz');
+    // The worker loaded the columnstore's WASM codecs and kernels from next to itself.
+    expect(server!.log).toEqual(expect.arrayContaining(['200 /codecs.wasm', '200 /kernels.wasm']));
     // Everything came from our server; nothing was missing.
     expect(server!.log.filter((line) => !line.startsWith('200 '))).toEqual([]);
 

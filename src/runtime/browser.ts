@@ -71,6 +71,12 @@ export interface OpenOptions {
    */
   readonly lockWaitMs?: number;
   /**
+   * How long an `opfs-ahp://` open waits, once it has the lock, for files another worker still holds
+   * (default 10000 ms: after a reload, the old page's worker lets go of its OPFS handles a moment
+   * after its lock), before failing with SQLSTATE 55006.
+   */
+  readonly handleWaitMs?: number;
+  /**
    * What the worker entry (browser-worker) does when the database is owned by another tab's worker:
    * `proxy` (the default) sends this worker's queries to the owner, in a session of their own;
    * `error` fails the open with SQLSTATE 55006 object_in_use. `openOrbit` itself always fails.
@@ -147,7 +153,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
     const loadDataDir = fresh ? await template(options) : undefined;
     // Loaded on demand: pages that never open OPFS databases do not evaluate PGlite's OPFS code.
     const { QuotaAwareOpfsAhpFS } = await import('../storage/opfs-pgdata.js');
-    const fs = new QuotaAwareOpfsAhpFS(storage.rowStoreDataDir.slice(OPFS_PREFIX.length));
+    const fs = new QuotaAwareOpfsAhpFS(storage.rowStoreDataDir.slice(OPFS_PREFIX.length), options.handleWaitMs, `"${name}"`);
     rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir, pgliteOptions: { fs } }).catch((err: unknown) => {
       throw browserStorageError(err, `could not open database "${name}"`);
     });

@@ -19,6 +19,8 @@ export type StorageCommand =
   | { readonly op: 'close' }
   /** The IndexedDB row store's write counters (idb:// only). */
   | { readonly op: 'pgdataStats' }
+  /** How many OPFS files the open had to wait for (opfs-ahp:// only). */
+  | { readonly op: 'handleWaits' }
   | { readonly op: 'contract'; readonly backend: Backend; readonly prefix: string };
 
 export interface ErrorInfo {

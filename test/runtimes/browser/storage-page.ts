@@ -30,6 +30,8 @@ export interface OrbitStorageApi {
   holdRowStoreFiles(name: string): Promise<number>;
   /** Lets go of them (abort: the files stay as they were). */
   releaseRowStoreFiles(): Promise<void>;
+  /** Files and bytes under OPFS database `name`'s `objects/` directory (Orbit's objects). */
+  opfsObjects(name: string): Promise<{ files: number; bytes: number }>;
   /** Opens the OPFS store `fillQuota` writes to (before the test lowers the quota). */
   openQuotaStore(): Promise<void>;
   /** Puts one value of `size` bytes into that store, then closes it. */
@@ -93,6 +95,20 @@ window.orbitStorage = {
   },
   async releaseRowStoreFiles() {
     await Promise.all(held.splice(0).map((w) => w.abort()));
+  },
+  async opfsObjects(name) {
+    const total = { files: 0, bytes: 0 };
+    const walk = async (dir: FileSystemDirectoryHandle): Promise<void> => {
+      for await (const entry of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+        if (entry.kind === 'directory') await walk(entry as FileSystemDirectoryHandle);
+        else {
+          total.files++;
+          total.bytes += (await (entry as FileSystemFileHandle).getFile()).size;
+        }
+      }
+    };
+    await walk(await (await (await navigator.storage.getDirectory()).getDirectoryHandle(name)).getDirectoryHandle('objects'));
+    return total;
   },
   async openQuotaStore() {
     quotaStore = await OpfsStorage.open('quota');

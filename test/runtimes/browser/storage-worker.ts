@@ -33,6 +33,8 @@ async function handle(command: StorageCommand): Promise<unknown> {
       const value = await db().storage.get(command.key);
       return value === undefined ? null : [...value];
     }
+    case 'list':
+      return db().storage.list(command.prefix);
     case 'close':
       await orbit?.close();
       orbit = undefined;

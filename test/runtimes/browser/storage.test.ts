@@ -218,6 +218,50 @@ describe('browser storage in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 180_000);
 
+  it.each(['opfs-ahp://compressed', 'idb://compressed'])('keeps compressed chunks of %s in the same store: batches survive a reload and answer the same', async (dataDir) => {
+    const options = { dataDir, templateUrl, lockWaitMs: 10_000 };
+    const aggregate = "SELECT device, count(*)::int AS n, sum(v)::float8 AS s, min(time) AS first, max(v) AS top FROM m WHERE time >= '2026-01-01' GROUP BY device ORDER BY device";
+    const compressed = "SELECT count(*) FILTER (WHERE is_compressed)::int AS compressed, count(*)::int AS chunks FROM timescaledb_information.chunks WHERE hypertable_name = 'm'";
+    const page = await newPage();
+    let send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    expect(ok(await send({ op: 'list', prefix: '' }))).toEqual([]);
+    for (const sql of [
+      'CREATE EXTENSION IF NOT EXISTS timescaledb',
+      'CREATE TABLE m (time timestamptz NOT NULL, device text NOT NULL, v float8)',
+      "SELECT create_hypertable('m', by_range('time', INTERVAL '1 day'))",
+      "ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device', timescaledb.compress_orderby = 'time DESC')",
+      "INSERT INTO m SELECT '2026-01-01'::timestamptz + g * INTERVAL '1 minute', 'd' || (g % 4), g * 0.5 FROM generate_series(0, 3 * 1440 - 1) g",
+    ]) {
+      ok(await send({ op: 'exec', sql }));
+    }
+    const rowAnswer = ok(await send({ op: 'exec', sql: aggregate }));
+    ok(await send({ op: 'exec', sql: "SELECT count(compress_chunk(c)) FROM show_chunks('m') c" }));
+    expect(ok(await send({ op: 'exec', sql: compressed }))).toEqual([[{ compressed: 3, chunks: 3 }]]);
+    // The compressed answer equals the row store's; the batches are Orbit objects in this database's store.
+    expect(ok(await send({ op: 'exec', sql: aggregate }))).toEqual(rowAnswer);
+    const keys = ok(await send({ op: 'list', prefix: '' })) as string[];
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    const onDisk = dataDir.startsWith('opfs') ? await page.evaluate(() => window.orbitStorage.opfsObjects('compressed')) : undefined;
+    if (onDisk) expect(onDisk.files).toBeGreaterThanOrEqual(keys.length);
+
+    // A reload (no close): the new worker reads the batches back from the store (its cache is empty).
+    await page.reload();
+    await page.waitForFunction(() => 'orbitStorage' in window);
+    send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    expect(ok(await send({ op: 'list', prefix: '' }))).toEqual(keys);
+    expect(ok(await send({ op: 'exec', sql: compressed }))).toEqual([[{ compressed: 3, chunks: 3 }]]);
+    expect(ok(await send({ op: 'exec', sql: aggregate }))).toEqual(rowAnswer);
+    expect(ok(await send({ op: 'exec', sql: "SELECT count(*)::int AS n FROM m WHERE device = 'd1' AND v BETWEEN 100 AND 200" }))).toEqual([[{ n: 50 }]]);
+    console.log(
+      `${dataDir}: 3 compressed chunks as ${keys.length} objects` + (onDisk ? ` (${onDisk.files} OPFS files, ${(onDisk.bytes / 1024).toFixed(0)} KiB)` : '') + ', same answers after a reload',
+    );
+    ok(await send({ op: 'close' }));
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
   it('stores and reloads a row store directory block by block in IndexedDB', async () => {
     const page = await newPage();
     const results = await page.evaluate(() => window.orbitStorage.pgdataBackendCases('pgdata-cases'));

@@ -6,7 +6,9 @@
  * - Chromium: the engine's worker entry in a dedicated module worker of headless /usr/bin/chromium, on
  *   OPFS by default (bench/systems/chromium-worker.ts), timed inside the page around each round trip;
  * - workerd: Orbit's Worker under `wrangler dev`, through `POST /sql` (the edge profile);
- * with each runtime's ratio to Node per step, and the Worker's upload size from `wrangler deploy --dry-run`.
+ * then `compress_chunk` on every chunk and the same queries on compressed chunks (the columnstore
+ * codecs and kernels); each runtime's ratio to Node per step, and the Worker's upload size from
+ * `wrangler deploy --dry-run`.
  *
  * Every runtime gets the identical multi-row INSERT statements. workerd times include the local HTTP
  * round trip (a few ms), Chromium's a postMessage round trip, so ratios for millisecond queries
@@ -85,13 +87,23 @@ interface Step {
   ms: Partial<Record<Runtime, number>>;
 }
 
-/** What one runtime measured: the ingest total and each query's median and row count. */
+/** What one runtime measured: the ingest total, compress_chunk of every chunk, each query's median and row count. */
 interface Measured {
   ingestMs: number;
+  /** Undefined when the runtime refused to compress (the reason is in `compressError`). */
+  compressMs?: number;
+  compressError?: string;
   queries: Map<string, { ms: number; rows: number }>;
 }
 
-/** Runs the schema, the timed ingest and the timed queries through one runtime's functions. */
+/** Every chunk is converted to the columnstore by name (the edge takes no function in FROM), then the queries run again. */
+const CHUNKS_SQL = "SELECT show_chunks('cpu')::text AS c";
+const COMPRESSED = ' (compressed)';
+
+/**
+ * Runs the schema, the timed ingest and the timed queries through one runtime's functions, then
+ * compresses every chunk and times the queries again (columnstore codecs and kernels).
+ */
 async function measure(
   statements: readonly string[],
   qs: ReadonlyArray<{ name: string; sql: string }>,
@@ -101,17 +113,31 @@ async function measure(
     ingest(statements: readonly string[]): Promise<number>;
     /** `runs` timed runs of `sql`: their times and the row count. */
     query(sql: string, runs: number): Promise<{ times: number[]; rows: number }>;
+    /** The rows of `sql` (untimed). */
+    rows(sql: string): Promise<Record<string, unknown>[]>;
   },
 ): Promise<Measured> {
   await run.schema(SCHEMA.join(';\n'));
   const ingestMs = await run.ingest(statements);
   const queries = new Map<string, { ms: number; rows: number }>();
-  for (const q of qs) {
-    // The first run warms caches and plans; the median of the others counts.
-    const { times, rows } = await run.query(q.sql, reps + 1);
-    queries.set(q.name, { ms: median(times.slice(1)), rows });
+  const timeQueries = async (suffix: string) => {
+    for (const q of qs) {
+      // The first run warms caches and plans; the median of the others counts.
+      const { times, rows } = await run.query(q.sql, reps + 1);
+      queries.set(q.name + suffix, { ms: median(times.slice(1)), rows });
+    }
+  };
+  await timeQueries('');
+  const measured: Measured = { ingestMs, queries };
+  try {
+    const chunks = (await run.rows(CHUNKS_SQL)).map((r) => String(r.c));
+    measured.compressMs = await run.ingest(chunks.map((c) => `SELECT compress_chunk('${c.replace(/'/g, "''")}')`));
+  } catch (err) {
+    measured.compressError = err instanceof Error ? err.message : String(err);
+    return measured;
   }
-  return { ingestMs, queries };
+  await timeQueries(COMPRESSED);
+  return measured;
 }
 
 async function timedLoop(runs: number, fn: () => Promise<number>): Promise<{ times: number[]; rows: number }> {
@@ -169,6 +195,7 @@ export const runtimesSuite: Suite = {
           return performance.now() - t;
         },
         query: (sql, runs) => timedLoop(runs, async () => (await orbit.query(sql)).rows.length),
+        rows: async (sql) => (await orbit.query(sql)).rows,
       }));
     } finally {
       await orbit.close();
@@ -184,6 +211,7 @@ export const runtimesSuite: Suite = {
           schema: (sql) => chromium.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;\n${sql}`),
           ingest: (sqls) => chromium.execTimed(sqls),
           query: (sql, runs) => chromium.queryTimed(sql, runs),
+          rows: (sql) => chromium.rows(sql),
         }));
       } finally {
         await chromium.close();
@@ -214,6 +242,7 @@ export const runtimesSuite: Suite = {
             return performance.now() - t;
           },
           query: (text, runs) => timedLoop(runs, async () => (await sql(text)).length),
+          rows: async (text) => (await sql(text)) as Record<string, unknown>[],
         }));
       } finally {
         await worker.dispose();
@@ -224,26 +253,34 @@ export const runtimesSuite: Suite = {
 
     const node = measured.get('node')!;
     const others = runtimes.filter((r) => r !== 'node' && measured.has(r));
-    const steps: Step[] = [{ name: `ingest ${rows} rows (INSERT × ${statements.length})`, rows, ms: Object.fromEntries([...measured].map(([r, m]) => [r, m.ingestMs])) }];
-    for (const q of qs) {
-      const expected = node.queries.get(q.name)!.rows;
+    const all = (pick: (m: Measured) => number | undefined): Partial<Record<Runtime, number>> =>
+      Object.fromEntries([...measured].flatMap(([r, m]) => (pick(m) === undefined ? [] : [[r, pick(m)!]])));
+    const steps: Step[] = [{ name: `ingest ${rows} rows (INSERT × ${statements.length})`, rows, ms: all((m) => m.ingestMs) }];
+    const names = [...qs.map((q) => q.name)];
+    if (node.compressMs !== undefined) {
+      steps.push({ name: 'compress_chunk (every chunk)', rows: 0, ms: all((m) => m.compressMs) });
+      names.push(...qs.map((q) => q.name + COMPRESSED));
+    }
+    for (const [r, m] of measured) if (m.compressError) notes.push(`${r}: compress_chunk failed (${m.compressError}); no compressed queries`);
+    for (const name of names) {
+      const expected = node.queries.get(name)!.rows;
       for (const r of others) {
-        const got = measured.get(r)!.queries.get(q.name)!.rows;
-        if (got !== expected) throw new Error(`${q.name}: Node returned ${expected} rows, ${r} ${got}`);
+        const got = measured.get(r)!.queries.get(name)?.rows;
+        if (got !== undefined && got !== expected) throw new Error(`${name}: Node returned ${expected} rows, ${r} ${got}`);
       }
-      steps.push({ name: q.name, rows: expected, ms: Object.fromEntries([...measured].map(([r, m]) => [r, m.queries.get(q.name)!.ms])) });
+      steps.push({ name, rows: expected, ms: all((m) => m.queries.get(name)?.ms) });
     }
 
     for (const s of steps) {
       const cells = [`node ${s.ms.node!.toFixed(1).padStart(9)} ms`];
-      for (const r of others) cells.push(`${r} ${s.ms[r]!.toFixed(1).padStart(9)} ms (×${(s.ms[r]! / s.ms.node!).toFixed(2)})`);
-      console.log(`${s.name.padEnd(40)} ${cells.join('  ')}  (${s.rows} rows)`);
+      for (const r of others) cells.push(s.ms[r] === undefined ? `${r} n/a` : `${r} ${s.ms[r]!.toFixed(1).padStart(9)} ms (×${(s.ms[r]! / s.ms.node!).toFixed(2)})`);
+      console.log(`${s.name.padEnd(42)} ${cells.join('  ')}  (${s.rows} rows)`);
     }
     const geomean: Partial<Record<Runtime, number>> = {};
     for (const r of others) {
-      const q = steps.slice(1);
+      const q = steps.filter((s) => names.includes(s.name) && s.ms[r] !== undefined);
       geomean[r] = Math.exp(q.reduce((a, s) => a + Math.log(s.ms[r]! / s.ms.node!), 0) / q.length);
-      console.log(`queries: geometric mean ${r} ÷ Node ${geomean[r]!.toFixed(2)}; ingest ${r} ÷ Node ${(steps[0]!.ms[r]! / steps[0]!.ms.node!).toFixed(2)}`);
+      console.log(`${r} ÷ Node: queries geometric mean ${geomean[r]!.toFixed(2)} (${q.length} queries); ingest ${(steps[0]!.ms[r]! / steps[0]!.ms.node!).toFixed(2)}`);
     }
     for (const n of notes) console.log(n);
     if (bundle) console.log(`Worker upload (wrangler deploy --dry-run): ${bundle.kib} KiB, gzip ${bundle.gzipKib} KiB`);

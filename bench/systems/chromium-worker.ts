@@ -29,6 +29,7 @@ const must = async (request) => {
 window.bench = {
   open: async (options) => { const t = performance.now(); await must({ type: 'open', options }); return { ms: performance.now() - t, stats: await must({ type: 'stats' }) }; },
   exec: (sql) => must({ type: 'exec', sql }).then(() => null),
+  rows: (sql) => must({ type: 'query', sql }).then((r) => r.rows),
   execTimed: async (sqls) => { const t = performance.now(); for (const sql of sqls) await must({ type: 'exec', sql }); return performance.now() - t; },
   queryTimed: async (sql, runs) => {
     const times = []; let rows = 0;
@@ -86,6 +87,10 @@ export class ChromiumOrbit {
 
   exec(sql: string): Promise<void> {
     return this.page.evaluate((s) => (window as unknown as { bench: { exec(s: string): Promise<void> } }).bench.exec(s), sql);
+  }
+
+  rows(sql: string): Promise<Record<string, unknown>[]> {
+    return this.page.evaluate((s) => (window as unknown as { bench: { rows(s: string): Promise<Record<string, unknown>[]> } }).bench.rows(s), sql);
   }
 
   /** Runs the statements one after another; the page's time for all of them (sent in slices of ~4 MB). */

@@ -8,7 +8,7 @@
  *   tsbs       the nine TSBS query types on Orbit, plain PGlite, DuckDB-WASM (`--hours 72 --variant decimal,ints`)
  *   columnstore  whole cpu chunks through the batch store: bytes/row, write and decode rows/s (`--hosts 100 --rows 8640`)
  *   kernels    aggregates over compressed cpu chunks by the kernels vs the same SQL in plain PGlite (`--hosts 100 --rows 8640`)
- *   runtimes   the same ingest and queries in Node (in-process) and workerd (the Worker over HTTP), ratios and bundle size (`--hours 6`)
+ *   runtimes   the same ingest and queries in Node (in-process), Chromium (a worker on OPFS) and workerd (the Worker over HTTP), ratios to Node and bundle size (`--hours 6 --runtimes node,chromium,workerd`)
  * Every system runs on the same generated data in the same run; results go to
  * bench/results/<suite>-<time>.json.
  */

@@ -58,6 +58,9 @@ export async function buildDemo(outDir: string = DEMO_OUT_DIR): Promise<void> {
     'pglite.data': join(pgliteDist, 'pglite.data'),
     'initdb.wasm': join(pgliteDist, 'initdb.wasm'),
     'libpg-query.wasm': require.resolve('libpg-query/wasm/libpg-query.wasm'),
+    // The columnstore's codecs and kernels: without them the worker runs the slower reference backends.
+    'codecs.wasm': join(ROOT, 'dist/wasm/codecs.wasm'),
+    'kernels.wasm': join(ROOT, 'dist/wasm/kernels.wasm'),
     'pgdata-template.tar.gz': TEMPLATE,
   };
   await Promise.all(Object.entries(assets).map(([name, from]) => copyFile(from, join(outDir, name))));

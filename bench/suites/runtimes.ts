@@ -1,12 +1,18 @@
 /**
  * @module bench/suites/runtimes
- * `--suite runtimes [--hours 6] [--batch 1000] [--reps 5]`: the same TSBS-style ingest (bench/data/cpu-csv.ts,
- * 100 hosts every 10 s) and queries in Node (openOrbit in-process, PGlite + columnstore) and in workerd
- * (Orbit's Worker under `wrangler dev`, through `POST /sql`, the edge profile), with the ratio
- * workerd ÷ Node per step, and the Worker's upload size from `wrangler deploy --dry-run`.
+ * `--suite runtimes [--hours 6] [--batch 1000] [--reps 5] [--runtimes node,chromium,workerd] [--browser-dir opfs-ahp://bench]`:
+ * the same TSBS-style ingest (bench/data/cpu-csv.ts, 100 hosts every 10 s) and queries in
+ * - Node: openOrbit in-process on memory storage (PGlite + columnstore, WASM codecs and kernels), the baseline;
+ * - Chromium: the engine's worker entry in a dedicated module worker of headless /usr/bin/chromium, on
+ *   OPFS by default (bench/systems/chromium-worker.ts), timed inside the page around each round trip;
+ * - workerd: Orbit's Worker under `wrangler dev`, through `POST /sql` (the edge profile);
+ * then `compress_chunk` on every chunk and the same queries on compressed chunks (the columnstore
+ * codecs and kernels); each runtime's ratio to Node per step, and the Worker's upload size from
+ * `wrangler deploy --dry-run`.
  *
- * Both sides get the identical multi-row INSERT statements. workerd times include the local HTTP round
- * trip (a few ms), so ratios for millisecond queries overstate the engine's share.
+ * Every runtime gets the identical multi-row INSERT statements. workerd times include the local HTTP
+ * round trip (a few ms), Chromium's a postMessage round trip, so ratios for millisecond queries
+ * overstate the engine's share.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openOrbit } from '../../src/runtime/node.js';
 import { CPU_START, CPU_TABLE_SQL, writeCpuCsv } from '../data/cpu-csv.js';
+import { ChromiumOrbit } from '../systems/chromium-worker.js';
 import type { Suite } from './suite.js';
 
 const run = promisify(execFile);
@@ -70,12 +77,78 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+const RUNTIMES = ['node', 'chromium', 'workerd'] as const;
+type Runtime = (typeof RUNTIMES)[number];
+
 interface Step {
   name: string;
-  nodeMs: number;
-  workerdMs: number;
-  ratio: number;
   rows: number;
+  /** Milliseconds per runtime (ingest: total; queries: median of the timed runs). */
+  ms: Partial<Record<Runtime, number>>;
+}
+
+/** What one runtime measured: the ingest total, compress_chunk of every chunk, each query's median and row count. */
+interface Measured {
+  ingestMs: number;
+  /** Undefined when the runtime refused to compress (the reason is in `compressError`). */
+  compressMs?: number;
+  compressError?: string;
+  queries: Map<string, { ms: number; rows: number }>;
+}
+
+/** Every chunk is converted to the columnstore by name (the edge takes no function in FROM), then the queries run again. */
+const CHUNKS_SQL = "SELECT show_chunks('cpu')::text AS c";
+const COMPRESSED = ' (compressed)';
+
+/**
+ * Runs the schema, the timed ingest and the timed queries through one runtime's functions, then
+ * compresses every chunk and times the queries again (columnstore codecs and kernels).
+ */
+async function measure(
+  statements: readonly string[],
+  qs: ReadonlyArray<{ name: string; sql: string }>,
+  reps: number,
+  run: {
+    schema(sql: string): Promise<void>;
+    ingest(statements: readonly string[]): Promise<number>;
+    /** `runs` timed runs of `sql`: their times and the row count. */
+    query(sql: string, runs: number): Promise<{ times: number[]; rows: number }>;
+    /** The rows of `sql` (untimed). */
+    rows(sql: string): Promise<Record<string, unknown>[]>;
+  },
+): Promise<Measured> {
+  await run.schema(SCHEMA.join(';\n'));
+  const ingestMs = await run.ingest(statements);
+  const queries = new Map<string, { ms: number; rows: number }>();
+  const timeQueries = async (suffix: string) => {
+    for (const q of qs) {
+      // The first run warms caches and plans; the median of the others counts.
+      const { times, rows } = await run.query(q.sql, reps + 1);
+      queries.set(q.name + suffix, { ms: median(times.slice(1)), rows });
+    }
+  };
+  await timeQueries('');
+  const measured: Measured = { ingestMs, queries };
+  try {
+    const chunks = (await run.rows(CHUNKS_SQL)).map((r) => String(r.c));
+    measured.compressMs = await run.ingest(chunks.map((c) => `SELECT compress_chunk('${c.replace(/'/g, "''")}')`));
+  } catch (err) {
+    measured.compressError = err instanceof Error ? err.message : String(err);
+    return measured;
+  }
+  await timeQueries(COMPRESSED);
+  return measured;
+}
+
+async function timedLoop(runs: number, fn: () => Promise<number>): Promise<{ times: number[]; rows: number }> {
+  const times: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    rows = await fn();
+    times.push(performance.now() - t);
+  }
+  return { times, rows };
 }
 
 /** The Worker's upload size as wrangler reports it (KiB raw and gzip). */
@@ -96,80 +169,121 @@ export const runtimesSuite: Suite = {
     hours: { type: 'string', default: '6' },
     batch: { type: 'string', default: '1000' },
     reps: { type: 'string', default: '5' },
+    runtimes: { type: 'string', default: 'node,chromium,workerd' },
+    'browser-dir': { type: 'string', default: 'opfs-ahp://bench' },
   },
   async run(args) {
     const hours = Number(args.hours);
     const reps = Number(args.reps);
     const rows = HOSTS * hours * 360;
+    const runtimes = String(args.runtimes).split(',') as Runtime[];
+    for (const r of runtimes) if (!RUNTIMES.includes(r)) throw new Error(`unknown runtime ${r} (node, chromium, workerd)`);
+    if (!runtimes.includes('node')) throw new Error('--runtimes must include node: the others are reported as ratios to it');
     const statements = await inserts(rows, Number(args.batch));
     const qs = queries(hours);
-    const steps: Step[] = [];
+    const measured = new Map<Runtime, Measured>();
+    const notes: string[] = [];
 
     // Node: Orbit in-process on memory storage.
     const orbit = await openOrbit({ dataDir: 'memory://' });
-    await orbit.exec(['CREATE EXTENSION IF NOT EXISTS timescaledb', ...SCHEMA].join(';\n'));
-    let t = performance.now();
-    for (const s of statements) await orbit.exec(s);
-    const nodeIngest = performance.now() - t;
-    const nodeQ = new Map<string, { ms: number; rows: number }>();
-    for (const q of qs) {
-      const times: number[] = [];
-      let n = 0;
-      for (let i = 0; i <= reps; i++) {
-        t = performance.now();
-        const r = await orbit.query(q.sql);
-        if (i > 0) times.push(performance.now() - t);
-        n = r.rows.length;
-      }
-      nodeQ.set(q.name, { ms: median(times), rows: n });
+    try {
+      measured.set('node', await measure(statements, qs, reps, {
+        schema: async (sql) => void (await orbit.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;\n${sql}`)),
+        ingest: async (sqls) => {
+          const t = performance.now();
+          for (const s of sqls) await orbit.exec(s);
+          return performance.now() - t;
+        },
+        query: (sql, runs) => timedLoop(runs, async () => (await orbit.query(sql)).rows.length),
+        rows: async (sql) => (await orbit.query(sql)).rows,
+      }));
+    } finally {
+      await orbit.close();
     }
-    await orbit.close();
+
+    // Chromium: the engine in a dedicated worker, on OPFS unless --browser-dir says otherwise.
+    if (runtimes.includes('chromium')) {
+      const browserDir = String(args['browser-dir']);
+      const chromium = await ChromiumOrbit.open(browserDir);
+      try {
+        notes.push(`chromium: ${browserDir}, codecs ${chromium.stats.codecs}, kernels ${chromium.stats.kernels}${chromium.stats.fallbacks.length ? ` (${chromium.stats.fallbacks.join('; ')})` : ''}, open ${chromium.openMs.toFixed(0)} ms`);
+        measured.set('chromium', await measure(statements, qs, reps, {
+          schema: (sql) => chromium.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;\n${sql}`),
+          ingest: (sqls) => chromium.execTimed(sqls),
+          query: (sql, runs) => chromium.queryTimed(sql, runs),
+          rows: (sql) => chromium.rows(sql),
+        }));
+      } finally {
+        await chromium.close();
+      }
+    }
 
     // workerd: the production Worker (wrangler.toml, worker/dist) under wrangler dev.
-    await run(process.execPath, ['worker/build.mjs']);
-    const persist = mkdtempSync(join(tmpdir(), 'orbit-bench-workerd-'));
-    const { unstable_startWorker } = await import('wrangler');
-    const worker = await unstable_startWorker({ config: 'wrangler.toml', dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, persist, logLevel: 'warn' } });
-    try {
-      await worker.ready;
-      const base = await worker.url;
-      const sql = async (text: string) => {
-        const res = await fetch(new URL('/sql?db=bench', base), { method: 'POST', body: JSON.stringify({ sql: text }) });
-        const a = (await res.json()) as { rows?: unknown[]; error?: { code: string; message: string } };
-        if (a.error) throw new Error(`workerd: ${a.error.code} ${a.error.message} in ${text.slice(0, 120)}`);
-        return a.rows ?? [];
-      };
-      await sql(SCHEMA.join(';\n'));
-      t = performance.now();
-      for (const s of statements) await sql(s);
-      const edgeIngest = performance.now() - t;
-      steps.push({ name: `ingest ${rows} rows (INSERT × ${statements.length})`, nodeMs: nodeIngest, workerdMs: edgeIngest, ratio: edgeIngest / nodeIngest, rows });
-      for (const q of qs) {
-        const times: number[] = [];
-        let n = 0;
-        for (let i = 0; i <= reps; i++) {
-          t = performance.now();
-          n = (await sql(q.sql)).length;
-          if (i > 0) times.push(performance.now() - t);
-        }
-        const node = nodeQ.get(q.name)!;
-        if (node.rows !== n) throw new Error(`${q.name}: Node returned ${node.rows} rows, workerd ${n}`);
-        const ms = median(times);
-        steps.push({ name: q.name, nodeMs: node.ms, workerdMs: ms, ratio: ms / node.ms, rows: n });
+    let bundle: { kib: number; gzipKib: number } | undefined;
+    if (runtimes.includes('workerd')) {
+      await run(process.execPath, ['worker/build.mjs']);
+      const persist = mkdtempSync(join(tmpdir(), 'orbit-bench-workerd-'));
+      const { unstable_startWorker } = await import('wrangler');
+      const worker = await unstable_startWorker({ config: 'wrangler.toml', dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, watch: false, persist, logLevel: 'warn' } });
+      try {
+        await worker.ready;
+        const base = await worker.url;
+        const sql = async (text: string) => {
+          const res = await fetch(new URL('/sql?db=bench', base), { method: 'POST', body: JSON.stringify({ sql: text }) });
+          const a = (await res.json()) as { rows?: unknown[]; error?: { code: string; message: string } };
+          if (a.error) throw new Error(`workerd: ${a.error.code} ${a.error.message} in ${text.slice(0, 120)}`);
+          return a.rows ?? [];
+        };
+        measured.set('workerd', await measure(statements, qs, reps, {
+          schema: async (text) => void (await sql(text)),
+          ingest: async (sqls) => {
+            const t = performance.now();
+            for (const s of sqls) await sql(s);
+            return performance.now() - t;
+          },
+          query: (text, runs) => timedLoop(runs, async () => (await sql(text)).length),
+          rows: async (text) => (await sql(text)) as Record<string, unknown>[],
+        }));
+      } finally {
+        await worker.dispose();
+        rmSync(persist, { recursive: true, force: true });
       }
-    } finally {
-      await worker.dispose();
-      rmSync(persist, { recursive: true, force: true });
+      bundle = await bundleSize();
     }
-    const bundle = await bundleSize();
+
+    const node = measured.get('node')!;
+    const others = runtimes.filter((r) => r !== 'node' && measured.has(r));
+    const all = (pick: (m: Measured) => number | undefined): Partial<Record<Runtime, number>> =>
+      Object.fromEntries([...measured].flatMap(([r, m]) => (pick(m) === undefined ? [] : [[r, pick(m)!]])));
+    const steps: Step[] = [{ name: `ingest ${rows} rows (INSERT × ${statements.length})`, rows, ms: all((m) => m.ingestMs) }];
+    const names = [...qs.map((q) => q.name)];
+    if (node.compressMs !== undefined) {
+      steps.push({ name: 'compress_chunk (every chunk)', rows: 0, ms: all((m) => m.compressMs) });
+      names.push(...qs.map((q) => q.name + COMPRESSED));
+    }
+    for (const [r, m] of measured) if (m.compressError) notes.push(`${r}: compress_chunk failed (${m.compressError}); no compressed queries`);
+    for (const name of names) {
+      const expected = node.queries.get(name)!.rows;
+      for (const r of others) {
+        const got = measured.get(r)!.queries.get(name)?.rows;
+        if (got !== undefined && got !== expected) throw new Error(`${name}: Node returned ${expected} rows, ${r} ${got}`);
+      }
+      steps.push({ name, rows: expected, ms: all((m) => m.queries.get(name)?.ms) });
+    }
 
     for (const s of steps) {
-      console.log(`${s.name.padEnd(40)} node ${s.nodeMs.toFixed(1).padStart(9)} ms  workerd ${s.workerdMs.toFixed(1).padStart(9)} ms  ratio ${s.ratio.toFixed(2).padStart(6)}  (${s.rows} rows)`);
+      const cells = [`node ${s.ms.node!.toFixed(1).padStart(9)} ms`];
+      for (const r of others) cells.push(s.ms[r] === undefined ? `${r} n/a` : `${r} ${s.ms[r]!.toFixed(1).padStart(9)} ms (×${(s.ms[r]! / s.ms.node!).toFixed(2)})`);
+      console.log(`${s.name.padEnd(42)} ${cells.join('  ')}  (${s.rows} rows)`);
     }
-    const queriesOnly = steps.slice(1);
-    const geo = Math.exp(queriesOnly.reduce((a, s) => a + Math.log(s.ratio), 0) / queriesOnly.length);
-    console.log(`queries: geometric mean workerd ÷ Node ${geo.toFixed(2)}`);
+    const geomean: Partial<Record<Runtime, number>> = {};
+    for (const r of others) {
+      const q = steps.filter((s) => names.includes(s.name) && s.ms[r] !== undefined);
+      geomean[r] = Math.exp(q.reduce((a, s) => a + Math.log(s.ms[r]! / s.ms.node!), 0) / q.length);
+      console.log(`${r} ÷ Node: queries geometric mean ${geomean[r]!.toFixed(2)} (${q.length} queries); ingest ${(steps[0]!.ms[r]! / steps[0]!.ms.node!).toFixed(2)}`);
+    }
+    for (const n of notes) console.log(n);
     if (bundle) console.log(`Worker upload (wrangler deploy --dry-run): ${bundle.kib} KiB, gzip ${bundle.gzipKib} KiB`);
-    return { hours, rows, reps, steps, queryGeomeanRatio: geo, bundle };
+    return { hours, rows, reps, runtimes, steps, queryGeomeanRatio: geomean, notes, bundle };
   },
 };

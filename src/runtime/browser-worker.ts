@@ -20,6 +20,8 @@ import {
   type WorkerRequestType,
   type WorkerResponse,
   type WorkerResults,
+  type WorkerStats,
+  wasmBackendsOf,
 } from './browser.js';
 
 // tsconfig loads the DOM and WebWorker libs together, where `self` is typed as a Window.
@@ -30,6 +32,8 @@ type Database = Queryable & { close(): Promise<void> };
 
 /** The open (or opening) database; undefined before open and after close. */
 let database: Promise<Database> | undefined;
+/** What `stats` answers, per opened database. */
+const statsOf = new WeakMap<Database, WorkerStats>();
 /** Stops answering other tabs; set while this worker owns a durable database. */
 let stopSharing: (() => Promise<void>) | undefined;
 
@@ -53,7 +57,11 @@ const handlers: Handlers = {
         return { orbit: await connectToOwner(options.dataDir, lock, OWNER_WAIT_MS, err), proxy: true } as const;
       },
     );
-    const current = opening.then((o) => o.orbit);
+    const current = opening.then(({ orbit, proxy }) => {
+      const backends = proxy ? undefined : wasmBackendsOf(orbit as Orbit);
+      statsOf.set(orbit, { dataDir: options.dataDir, proxy, codecs: backends?.codecs ?? null, kernels: backends?.kernels ?? null, fallbacks: backends?.fallbacks ?? [] });
+      return orbit;
+    });
     // Queries sent meanwhile wait on `current`; a failed open is reported by this request only.
     current.catch(() => undefined);
     database = current;
@@ -68,6 +76,7 @@ const handlers: Handlers = {
   },
   query: async ({ sql, params }) => (await opened()).query(sql, params),
   exec: async ({ sql }) => (await opened()).exec(sql),
+  stats: async () => statsOf.get(await opened())!,
   close: async () => {
     const closing = database;
     database = undefined;

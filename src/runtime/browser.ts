@@ -11,7 +11,11 @@
  *   `initdb.wasm` is fetched even when a template makes initdb unnecessary.
  * - `libpg-query.wasm` (from `libpg-query/wasm/`): its emscripten glue resolves it against the
  *   *script* URL (`self.location` in a worker, the document's base URL on a page), not the module.
- * Keeping every asset next to the worker bundle satisfies both rules. Bundlers must leave `node:*`
+ * - `codecs.wasm` and `kernels.wasm` (from `dist/wasm/`, made by `npm run build`): the columnstore's
+ *   codecs and aggregation kernels, fetched like the parser's (against the script URL; options
+ *   `codecsUrl`, `kernelsUrl`). Without them the TypeScript reference backends run: same bytes and
+ *   results, slower; the reason is logged and reported by the worker's `stats` request.
+ * Keeping every asset next to the worker bundle satisfies all three rules. Bundlers must leave `node:*`
  * imports external (esbuild: `external: ['node:*']`): PGlite and libpg-query import `node:module`,
  * `node:fs` and `node:crypto` behind their own "is this Node?" checks, which are false in a browser.
  *
@@ -19,8 +23,12 @@
  * (storage/opfs); `idb://<name>` keeps both in IndexedDB (storage/indexeddb-pgdata, storage/indexeddb);
  * `memory://` keeps everything in memory. See docs/runtimes/browser.md.
  */
+import type { CodecBackend } from '../columnstore/codecs/backend.js';
+import { WasmBackend } from '../columnstore/codecs/wasm-backend.js';
+import type { KernelBackend } from '../columnstore/kernels/backend.js';
+import { WasmKernels } from '../columnstore/kernels/wasm-backend.js';
 import { OrbitError } from '../errors.js';
-import { Orbit } from '../orbit.js';
+import { Orbit, type OrbitOptions } from '../orbit.js';
 import { PGliteRowStore } from '../rowstore/pglite.js';
 import type { QueryResult } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
@@ -63,11 +71,40 @@ export interface OpenOptions {
    */
   readonly lockWaitMs?: number;
   /**
+   * How long an `opfs-ahp://` open waits, once it has the lock, for files another worker still holds
+   * (default 10000 ms: after a reload, the old page's worker lets go of its OPFS handles a moment
+   * after its lock), before failing with SQLSTATE 55006.
+   */
+  readonly handleWaitMs?: number;
+  /**
    * What the worker entry (browser-worker) does when the database is owned by another tab's worker:
    * `proxy` (the default) sends this worker's queries to the owner, in a session of their own;
    * `error` fails the open with SQLSTATE 55006 object_in_use. `openOrbit` itself always fails.
    */
   readonly secondTab?: 'proxy' | 'error';
+  /**
+   * Where to fetch codecs.wasm and kernels.wasm (default `codecs.wasm`, `kernels.wasm`, resolved like
+   * `templateUrl`); `null` runs the TypeScript reference backend instead. A failed fetch or compile
+   * falls back to the reference backend (identical results) with a logged reason.
+   */
+  readonly codecsUrl?: string | null;
+  readonly kernelsUrl?: string | null;
+}
+
+/** Which columnstore backends an open database uses, and why a reference backend was chosen. */
+export interface WasmBackends {
+  /** `wasm` or `reference`. */
+  readonly codecs: string;
+  readonly kernels: string;
+  /** One line per backend that fell back to the reference, with the reason. */
+  readonly fallbacks: readonly string[];
+}
+
+const backendsByOrbit = new WeakMap<Orbit, WasmBackends>();
+
+/** The backends of a database opened by `openOrbit` here (undefined for other databases). */
+export function wasmBackendsOf(orbit: Orbit): WasmBackends | undefined {
+  return backendsByOrbit.get(orbit);
 }
 
 const OPFS_PREFIX = 'opfs-ahp://';
@@ -83,9 +120,10 @@ export function databaseLock(dataDir: string): string | undefined {
 /** Opens an Orbit database in a browser (page or worker; `opfs-ahp://` only in a dedicated worker). */
 export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   if (options.dataDir === 'memory://') {
+    const wasm = loadWasmBackends(options);
     const storage = new MemoryStorage();
     const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir: await template(options) });
-    return Orbit.create({ rowStore, storage, session: options.session });
+    return createOrbit({ rowStore, storage, session: options.session }, wasm);
   }
   if (options.dataDir.startsWith(OPFS_PREFIX)) return openOpfs(options.dataDir.slice(OPFS_PREFIX.length), options);
   if (options.dataDir.startsWith(IDB_PREFIX)) return openIndexedDb(options.dataDir.slice(IDB_PREFIX.length), options);
@@ -106,6 +144,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
     });
   }
   const storage = await OpfsStorage.open(name, { lockWaitMs: options.lockWaitMs });
+  const wasm = loadWasmBackends(options);
   let rowStore: PGliteRowStore | undefined;
   try {
     const fresh = !(await storage.hasCluster());
@@ -114,7 +153,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
     const loadDataDir = fresh ? await template(options) : undefined;
     // Loaded on demand: pages that never open OPFS databases do not evaluate PGlite's OPFS code.
     const { QuotaAwareOpfsAhpFS } = await import('../storage/opfs-pgdata.js');
-    const fs = new QuotaAwareOpfsAhpFS(storage.rowStoreDataDir.slice(OPFS_PREFIX.length));
+    const fs = new QuotaAwareOpfsAhpFS(storage.rowStoreDataDir.slice(OPFS_PREFIX.length), options.handleWaitMs, `"${name}"`);
     rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir, pgliteOptions: { fs } }).catch((err: unknown) => {
       throw browserStorageError(err, `could not open database "${name}"`);
     });
@@ -122,7 +161,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
       await rowStore.sync();
       await storage.markClusterReady();
     }
-    return await Orbit.create({ rowStore, storage, session: options.session });
+    return await createOrbit({ rowStore, storage, session: options.session }, wasm);
   } catch (err) {
     await rowStore?.close().catch(() => undefined);
     await storage.close();
@@ -139,6 +178,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
 async function openIndexedDb(name: string, options: OpenOptions): Promise<Orbit> {
   const storage = await IndexedDbStorage.open(name, { lockWaitMs: options.lockWaitMs });
   const backend = new IndexedDbPgdataBackend(name);
+  const wasm = loadWasmBackends(options);
   let rowStore: PGliteRowStore | undefined;
   try {
     const fresh = !(await backend.hasCluster());
@@ -150,13 +190,68 @@ async function openIndexedDb(name: string, options: OpenOptions): Promise<Orbit>
       },
     );
     if (fresh) await rowStore.sync();
-    return await Orbit.create({ rowStore, storage, session: options.session });
+    return await createOrbit({ rowStore, storage, session: options.session }, wasm);
   } catch (err) {
     await rowStore?.close().catch(() => undefined);
     await backend.close();
     await storage.close();
     throw err;
   }
+}
+
+interface LoadedBackends {
+  readonly codecs?: CodecBackend;
+  readonly kernels?: KernelBackend;
+  readonly fallbacks: string[];
+}
+
+/** Orbit over the given stores with whichever WASM backends loaded; records which for `stats`. */
+async function createOrbit(base: Pick<OrbitOptions, 'rowStore' | 'storage' | 'session'>, loading: Promise<LoadedBackends>): Promise<Orbit> {
+  const { codecs, kernels, fallbacks } = await loading;
+  const orbit = await Orbit.create({ ...base, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) });
+  backendsByOrbit.set(orbit, { codecs: codecs?.name ?? 'reference', kernels: kernels?.name ?? 'reference', fallbacks });
+  return orbit;
+}
+
+/**
+ * Fetches and instantiates codecs.wasm and kernels.wasm, in parallel with PGlite's start. Never
+ * fails: a module that cannot be loaded leaves its reference backend in place, with a logged reason
+ * (the results are identical, only slower).
+ */
+async function loadWasmBackends(options: OpenOptions): Promise<LoadedBackends> {
+  const load = async <T>(what: string, url: string | null | undefined, create: (m: WebAssembly.Module) => Promise<T>): Promise<T | string> => {
+    if (url === null) return `${what}: disabled (${what}Url: null)`;
+    const href = resolveUrl(url ?? `${what}.wasm`);
+    try {
+      return await create(await compileWasm(href));
+    } catch (err) {
+      const reason = `${what}: ${href} could not be loaded (${err instanceof Error ? err.message : String(err)})`;
+      console.warn(`orbit: using the TypeScript reference ${what} backend; ${reason}`);
+      return reason;
+    }
+  };
+  const [codecs, kernels] = await Promise.all([
+    load('codecs', options.codecsUrl, (m) => WasmBackend.create(m)),
+    load('kernels', options.kernelsUrl, (m) => WasmKernels.create(m)),
+  ]);
+  return {
+    ...(typeof codecs === 'string' ? {} : { codecs }),
+    ...(typeof kernels === 'string' ? {} : { kernels }),
+    fallbacks: [codecs, kernels].filter((r): r is string => typeof r === 'string'),
+  };
+}
+
+function resolveUrl(url: string): string {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  return base === undefined ? url : new URL(url, base).href;
+}
+
+/** Streams the compile when served as application/wasm (compileStreaming insists), else compiles the bytes. */
+async function compileWasm(href: string): Promise<WebAssembly.Module> {
+  const response = await fetch(href);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  if (response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/wasm') return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 async function template(options: OpenOptions): Promise<Blob | undefined> {
@@ -183,6 +278,7 @@ export const WorkerRequestType = {
   open: 'open',
   query: 'query',
   exec: 'exec',
+  stats: 'stats',
   close: 'close',
 } as const;
 export type WorkerRequestType = (typeof WorkerRequestType)[keyof typeof WorkerRequestType];
@@ -195,6 +291,8 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: typeof WorkerRequestType.query; readonly sql: string; readonly params?: unknown[] }
   /** Several statements without parameters; one result each. */
   | { readonly id: number; readonly type: typeof WorkerRequestType.exec; readonly sql: string }
+  /** What the worker has open and which columnstore backends run its queries. */
+  | { readonly id: number; readonly type: typeof WorkerRequestType.stats }
   /** Closes the database; answered once PGlite has shut down. Closing a closed worker is not an error. */
   | { readonly id: number; readonly type: typeof WorkerRequestType.close };
 
@@ -204,7 +302,18 @@ export interface WorkerResults {
   readonly open: { readonly proxy: boolean };
   readonly query: QueryResult;
   readonly exec: QueryResult[];
+  readonly stats: WorkerStats;
   readonly close: null;
+}
+
+export interface WorkerStats {
+  readonly dataDir: string;
+  readonly proxy: boolean;
+  /** This worker's codecs and kernels (`wasm` or `reference`); null for a proxy, whose queries run in the owner's worker. */
+  readonly codecs: string | null;
+  readonly kernels: string | null;
+  /** Why a reference backend runs instead of WASM (empty when both are WASM). */
+  readonly fallbacks: readonly string[];
 }
 
 /** An error as PostgreSQL's ErrorResponse would report it: the SQLSTATE `code` always, the rest when known. */

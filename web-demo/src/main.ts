@@ -53,11 +53,10 @@ async function openDatabase(): Promise<{ dataDir: string; proxy: boolean; attemp
 }
 
 /**
- * After a reload, Chromium can grant the new worker the database lock while the old page's worker
- * still holds OPFS access handles on some of PGlite's files for a moment (seen in the demo test:
- * NoModificationAllowedError in PGlite's init, which it logs and skips, then the open fails with
- * 58030). A fresh worker a moment later opens cleanly; the failed one is ended first so it holds no
- * handles of its own.
+ * After a reload the old page's worker can still hold OPFS handles on some of PGlite's files for a
+ * moment; the open waits for them itself (up to `handleWaitMs`, 10 s by default). If they stay held
+ * longer it fails with 55006, and a fresh worker tries again a little later (the failed one is ended
+ * first, although it has already let go of every handle it took).
  */
 async function openWithRetry(dataDir: string): Promise<{ dataDir: string; proxy: boolean; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
@@ -68,10 +67,9 @@ async function openWithRetry(dataDir: string): Promise<{ dataDir: string; proxy:
       const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 4000 });
       return { dataDir, proxy, attempts: attempt };
     } catch (err) {
-      const busy = err instanceof OrbitClientError && err.code === '58030' && dataDir.startsWith('opfs-ahp://');
-      // Five attempts, 1 + 2 + 3 + 4 s apart: the ended worker's handles are released asynchronously too.
-      if (!busy || attempt === 5) throw err;
-      setStatus('opening', `Waiting for the previous page to let go of the database (attempt ${attempt + 1})…`);
+      const busy = err instanceof OrbitClientError && err.code === '55006' && dataDir.startsWith('opfs-ahp://');
+      if (!busy || attempt === 3) throw err;
+      setStatus('opening', `Waiting for another page to let go of the database (attempt ${attempt + 1})…`);
       db.restart();
       await new Promise((r) => setTimeout(r, 1000 * attempt));
     }

@@ -60,6 +60,9 @@ export function runtimeAssets(): Record<string, string> {
     '/pglite.data': join(pgliteDist, 'pglite.data'),
     '/initdb.wasm': join(pgliteDist, 'initdb.wasm'),
     '/libpg-query.wasm': parserWasm,
+    // The columnstore's codecs and kernels (npm run build).
+    '/codecs.wasm': 'dist/wasm/codecs.wasm',
+    '/kernels.wasm': 'dist/wasm/kernels.wasm',
   };
 }
 

@@ -82,6 +82,7 @@ async function workerProtocol(templateUrl: string): Promise<{ steps: ProtocolSte
     await step('open', { type: 'open', options: { dataDir: 'memory://', templateUrl } });
     const openMs = performance.now() - t0;
     await step('open twice', { type: 'open', options: { dataDir: 'memory://', templateUrl } });
+    await step('stats', { type: 'stats' });
     await step('query with params', {
       type: 'query',
       sql: 'SELECT $1::int + 1 AS n, $2::text AS t, $3::bytea AS b, $4::timestamptz AS ts, $5::int8 AS big',
@@ -102,6 +103,10 @@ async function workerProtocol(templateUrl: string): Promise<{ steps: ProtocolSte
     await step('close', { type: 'close' });
     await step('query after close', { type: 'query', sql: 'SELECT 1' });
     await step('close again', { type: 'close' });
+    // Without the WASM modules the reference backends run, and stats says why.
+    await step('open without the WASM modules', { type: 'open', options: { dataDir: 'memory://', templateUrl, codecsUrl: '/missing-codecs.wasm', kernelsUrl: null } });
+    await step('stats of the reference backends', { type: 'stats' });
+    await step('close the second open', { type: 'close' });
     return { steps, concurrent: concurrent.map(toJson), openMs };
   } finally {
     worker.terminate();

@@ -98,8 +98,9 @@ describe('browser runtime in headless Chromium', () => {
     expect(run.results).toEqual(nodeResults);
     // PGlite started from the served template (no initdb) and found every asset on this server.
     expect(requests).toEqual(
-      expect.arrayContaining(['200 /pgdata-template.tar.gz', '200 /pglite.wasm', '200 /pglite.data', '200 /libpg-query.wasm']),
+      expect.arrayContaining(['200 /pgdata-template.tar.gz', '200 /pglite.wasm', '200 /pglite.data', '200 /libpg-query.wasm', '200 /codecs.wasm', '200 /kernels.wasm']),
     );
+    expect(run.backends).toEqual({ codecs: 'wasm', kernels: 'wasm', fallbacks: [] });
     expect(requests.filter((line) => !line.startsWith('200 '))).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 240_000);
@@ -115,6 +116,8 @@ describe('browser runtime in headless Chromium', () => {
     expect(byLabel['open with a missing template']).toMatchObject(failure('open', '58P01'));
     expect(byLabel['open']).toEqual({ id: expect.any(Number), type: 'open', ok: true, result: { proxy: false } });
     expect(byLabel['open twice']).toMatchObject(failure('open', '08P01'));
+    // The columnstore's codecs and kernels are the WASM modules, fetched next to the worker.
+    expect(byLabel['stats']).toMatchObject({ type: 'stats', ok: true, result: { dataDir: 'memory://', proxy: false, codecs: 'wasm', kernels: 'wasm', fallbacks: [] } });
     expect(byLabel['query with params']).toEqual({
       id: expect.any(Number),
       type: 'query',
@@ -153,6 +156,15 @@ describe('browser runtime in headless Chromium', () => {
     expect(byLabel['close']).toMatchObject({ type: 'close', ok: true, result: null });
     expect(byLabel['query after close']).toMatchObject(failure('query', '08003'));
     expect(byLabel['close again']).toMatchObject({ type: 'close', ok: true, result: null });
+    expect(byLabel['open without the WASM modules']).toMatchObject({ type: 'open', ok: true });
+    expect(byLabel['stats of the reference backends']).toMatchObject({
+      ok: true,
+      result: {
+        codecs: 'reference',
+        kernels: 'reference',
+        fallbacks: [expect.stringMatching(/^codecs: .*missing-codecs\.wasm could not be loaded \(HTTP 404\)/), 'kernels: disabled (kernelsUrl: null)'],
+      },
+    });
     expect(pageErrors).toEqual([]);
   }, 240_000);
 });

@@ -23,6 +23,15 @@ export interface OrbitStorageApi {
   pgdataBackendCases(prefix: string): Promise<CaseResult[]>;
   /** Empties PGlite's `state.txt` of OPFS database `name` (closed), as a torn checkpoint would. */
   damageRowStoreMap(name: string): Promise<void>;
+  /**
+   * Holds files of OPFS database `name`'s row store (state.txt, pg_control, one pool file) with
+   * writable streams, which block sync access handles as a dying worker's handles do.
+   */
+  holdRowStoreFiles(name: string): Promise<number>;
+  /** Lets go of them (abort: the files stay as they were). */
+  releaseRowStoreFiles(): Promise<void>;
+  /** Files and bytes under OPFS database `name`'s `objects/` directory (Orbit's objects). */
+  opfsObjects(name: string): Promise<{ files: number; bytes: number }>;
   /** Opens the OPFS store `fillQuota` writes to (before the test lowers the quota). */
   openQuotaStore(): Promise<void>;
   /** Puts one value of `size` bytes into that store, then closes it. */
@@ -38,6 +47,7 @@ declare global {
 const workers: Worker[] = [];
 let nextId = 1;
 let quotaStore: OpfsStorage | undefined;
+let held: FileSystemWritableFileStream[] = [];
 
 window.orbitStorage = {
   startWorker(url = '/storage-worker.js') {
@@ -70,6 +80,35 @@ window.orbitStorage = {
     const pgdata = await (await (await navigator.storage.getDirectory()).getDirectoryHandle(name)).getDirectoryHandle('pgdata');
     const writable = await (await pgdata.getFileHandle('state.txt')).createWritable();
     await writable.close();
+  },
+  async holdRowStoreFiles(name) {
+    const pgdata = await (await (await navigator.storage.getDirectory()).getDirectoryHandle(name)).getDirectoryHandle('pgdata');
+    const stateFile = await pgdata.getFileHandle('state.txt');
+    const state = JSON.parse((await (await stateFile.getFile()).text()).split('\n')[0]!) as {
+      root: { children: { global: { children: { pg_control: { backingFilename: string } } } } };
+      pool: string[];
+    };
+    const data = await pgdata.getDirectoryHandle('data');
+    const files = [stateFile, await data.getFileHandle(state.root.children.global.children.pg_control.backingFilename), await data.getFileHandle(state.pool.at(-1)!)];
+    held = await Promise.all(files.map((f) => f.createWritable({ keepExistingData: true })));
+    return held.length;
+  },
+  async releaseRowStoreFiles() {
+    await Promise.all(held.splice(0).map((w) => w.abort()));
+  },
+  async opfsObjects(name) {
+    const total = { files: 0, bytes: 0 };
+    const walk = async (dir: FileSystemDirectoryHandle): Promise<void> => {
+      for await (const entry of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+        if (entry.kind === 'directory') await walk(entry as FileSystemDirectoryHandle);
+        else {
+          total.files++;
+          total.bytes += (await (entry as FileSystemFileHandle).getFile()).size;
+        }
+      }
+    };
+    await walk(await (await (await navigator.storage.getDirectory()).getDirectoryHandle(name)).getDirectoryHandle('objects'));
+    return total;
   },
   async openQuotaStore() {
     quotaStore = await OpfsStorage.open('quota');

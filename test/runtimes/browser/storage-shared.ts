@@ -16,9 +16,13 @@ export type StorageCommand =
   | { readonly op: 'transaction'; readonly sqls: string[] }
   | { readonly op: 'put'; readonly key: string; readonly bytes: number[] }
   | { readonly op: 'get'; readonly key: string }
+  /** The keys of Orbit's objects under `prefix`. */
+  | { readonly op: 'list'; readonly prefix: string }
   | { readonly op: 'close' }
   /** The IndexedDB row store's write counters (idb:// only). */
   | { readonly op: 'pgdataStats' }
+  /** How many OPFS files the open had to wait for (opfs-ahp:// only). */
+  | { readonly op: 'handleWaits' }
   | { readonly op: 'contract'; readonly backend: Backend; readonly prefix: string };
 
 export interface ErrorInfo {

@@ -6,6 +6,7 @@
 import { openOrbit, type Orbit } from '../../../src/runtime/browser.js';
 import type { PGliteRowStore } from '../../../src/rowstore/pglite.js';
 import type { IndexedDbPgdataBackend } from '../../../src/storage/indexeddb-pgdata.js';
+import type { QuotaAwareOpfsAhpFS } from '../../../src/storage/opfs-pgdata.js';
 import { runContract, type StorageCommand, type StorageReply } from './storage-shared.js';
 
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
@@ -32,6 +33,8 @@ async function handle(command: StorageCommand): Promise<unknown> {
       const value = await db().storage.get(command.key);
       return value === undefined ? null : [...value];
     }
+    case 'list':
+      return db().storage.list(command.prefix);
     case 'close':
       await orbit?.close();
       orbit = undefined;
@@ -40,6 +43,11 @@ async function handle(command: StorageCommand): Promise<unknown> {
       // Test-only reach into PGlite: its MemfsFrontendFS holds our backend.
       const fs = ((db().rowStore as PGliteRowStore).db as unknown as { fs: { backend: IndexedDbPgdataBackend } }).fs;
       return { ...fs.backend.stats };
+    }
+    case 'handleWaits': {
+      // Test-only reach into PGlite: its file system is ours (storage/opfs-pgdata).
+      const fs = ((db().rowStore as PGliteRowStore).db as unknown as { fs: QuotaAwareOpfsAhpFS }).fs;
+      return { ...fs.handleWaits };
     }
     case 'contract':
       return runContract(command.backend, command.prefix);

@@ -149,6 +149,119 @@ describe('browser storage in headless Chromium', () => {
     console.log(`${dataDir}: first open (from the template) ${Math.round(cold.openMs)} ms, reopen ${Math.round(warm.openMs)} ms`);
     expect(pageErrors).toEqual([]);
   }, 300_000);
+  it('reopens opfs-ahp:// right after each of many reloads, in the same worker, without an error', async () => {
+    const options = { dataDir: 'opfs-ahp://reloads', templateUrl, lockWaitMs: 10_000 };
+    const page = await newPage();
+    let send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    ok(await send({ op: 'exec', sql: 'CREATE TABLE r (i int); CREATE TABLE scratch (i int)' }));
+    const RELOADS = 8;
+    const waits: { files: number; longestMs: number }[] = [];
+    const opens: number[] = [];
+    for (let i = 1; i <= RELOADS; i++) {
+      ok(await send({ op: 'exec', sql: `INSERT INTO r VALUES (${i})` }));
+      // The worker dies with the page, its database open and a statement running (never acknowledged,
+      // so rolled back): the next page's worker races its handles.
+      const inFlight = send({ op: 'exec', sql: 'INSERT INTO scratch SELECT generate_series(1, 300000)' }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100 + 40 * i));
+      await page.reload();
+      await inFlight;
+      await page.waitForFunction(() => 'orbitStorage' in window);
+      send = await worker(page);
+      const t0 = Date.now();
+      const reply = await send({ op: 'open', options });
+      opens.push(Date.now() - t0);
+      expect(reply, `open after reload ${i}`).toMatchObject({ ok: true });
+      waits.push(ok(await send({ op: 'handleWaits' })) as { files: number; longestMs: number });
+    }
+    expect(ok(await send({ op: 'exec', sql: 'SELECT count(*)::int AS n, sum(i)::int AS s FROM r' }))).toEqual([[{ n: RELOADS, s: (RELOADS * (RELOADS + 1)) / 2 }]]);
+    const waited = waits.filter((w) => w.files > 0);
+    console.log(
+      `opfs-ahp:// ${RELOADS} reloads: opens ${opens.join(', ')} ms; ${waited.length} open(s) waited for files the old worker still held ` +
+        `(${waited.map((w) => `${w.files} file(s), ${w.longestMs} ms`).join('; ') || 'none'})`,
+    );
+    ok(await send({ op: 'close' }));
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('waits for row store files another context still holds, and fails with 55006 when they stay held', async () => {
+    const options = { dataDir: 'opfs-ahp://held', templateUrl, lockWaitMs: 10_000 };
+    const page = await newPage();
+    const send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    ok(await send({ op: 'exec', sql: 'CREATE TABLE h (i int); INSERT INTO h VALUES (1), (2)' }));
+    ok(await send({ op: 'close' }));
+
+    // Held for 1.5 s (state.txt, pg_control, a pool file): the open waits, then opens normally.
+    expect(await page.evaluate(() => window.orbitStorage.holdRowStoreFiles('held'))).toBe(3);
+    const opening = send({ op: 'open', options });
+    await new Promise((r) => setTimeout(r, 1500));
+    await page.evaluate(() => window.orbitStorage.releaseRowStoreFiles());
+    expect(await opening).toMatchObject({ ok: true });
+    const waits = ok(await send({ op: 'handleWaits' })) as { files: number; longestMs: number };
+    expect(waits.files).toBeGreaterThanOrEqual(1);
+    expect(waits.longestMs).toBeGreaterThanOrEqual(1000);
+    expect(ok(await send({ op: 'exec', sql: 'SELECT count(*)::int AS n FROM h' }))).toEqual([[{ n: 2 }]]);
+    ok(await send({ op: 'close' }));
+
+    // Held past handleWaitMs: a clear 55006, and the failed open let go of every handle it took,
+    // so the same worker opens the database once the files are free.
+    await page.evaluate(() => window.orbitStorage.holdRowStoreFiles('held'));
+    const refused = await send({ op: 'open', options: { ...options, handleWaitMs: 500 } });
+    expect(refused).toMatchObject({ ok: false, error: { code: '55006', message: expect.stringContaining('"held"'), hint: expect.any(String) } });
+    await page.evaluate(() => window.orbitStorage.releaseRowStoreFiles());
+    ok(await send({ op: 'open', options: { ...options, handleWaitMs: 500 } }));
+    expect(ok(await send({ op: 'exec', sql: 'SELECT count(*)::int AS n FROM h' }))).toEqual([[{ n: 2 }]]);
+    ok(await send({ op: 'close' }));
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
+  it.each(['opfs-ahp://compressed', 'idb://compressed'])('keeps compressed chunks of %s in the same store: batches survive a reload and answer the same', async (dataDir) => {
+    const options = { dataDir, templateUrl, lockWaitMs: 10_000 };
+    const aggregate = "SELECT device, count(*)::int AS n, sum(v)::float8 AS s, min(time) AS first, max(v) AS top FROM m WHERE time >= '2026-01-01' GROUP BY device ORDER BY device";
+    const compressed = "SELECT count(*) FILTER (WHERE is_compressed)::int AS compressed, count(*)::int AS chunks FROM timescaledb_information.chunks WHERE hypertable_name = 'm'";
+    const page = await newPage();
+    let send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    expect(ok(await send({ op: 'list', prefix: '' }))).toEqual([]);
+    for (const sql of [
+      'CREATE EXTENSION IF NOT EXISTS timescaledb',
+      'CREATE TABLE m (time timestamptz NOT NULL, device text NOT NULL, v float8)',
+      "SELECT create_hypertable('m', by_range('time', INTERVAL '1 day'))",
+      "ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device', timescaledb.compress_orderby = 'time DESC')",
+      "INSERT INTO m SELECT '2026-01-01'::timestamptz + g * INTERVAL '1 minute', 'd' || (g % 4), g * 0.5 FROM generate_series(0, 3 * 1440 - 1) g",
+    ]) {
+      ok(await send({ op: 'exec', sql }));
+    }
+    const rowAnswer = ok(await send({ op: 'exec', sql: aggregate }));
+    ok(await send({ op: 'exec', sql: "SELECT count(compress_chunk(c)) FROM show_chunks('m') c" }));
+    expect(ok(await send({ op: 'exec', sql: compressed }))).toEqual([[{ compressed: 3, chunks: 3 }]]);
+    // The compressed answer equals the row store's; the batches are Orbit objects in this database's store.
+    expect(ok(await send({ op: 'exec', sql: aggregate }))).toEqual(rowAnswer);
+    const keys = ok(await send({ op: 'list', prefix: '' })) as string[];
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    const onDisk = dataDir.startsWith('opfs') ? await page.evaluate(() => window.orbitStorage.opfsObjects('compressed')) : undefined;
+    if (onDisk) expect(onDisk.files).toBeGreaterThanOrEqual(keys.length);
+
+    // A reload (no close): the new worker reads the batches back from the store (its cache is empty).
+    await page.reload();
+    await page.waitForFunction(() => 'orbitStorage' in window);
+    send = await worker(page);
+    ok(await send({ op: 'open', options }));
+    expect(ok(await send({ op: 'list', prefix: '' }))).toEqual(keys);
+    expect(ok(await send({ op: 'exec', sql: compressed }))).toEqual([[{ compressed: 3, chunks: 3 }]]);
+    expect(ok(await send({ op: 'exec', sql: aggregate }))).toEqual(rowAnswer);
+    expect(ok(await send({ op: 'exec', sql: "SELECT count(*)::int AS n FROM m WHERE device = 'd1' AND v BETWEEN 100 AND 200" }))).toEqual([[{ n: 50 }]]);
+    console.log(
+      `${dataDir}: 3 compressed chunks as ${keys.length} objects` + (onDisk ? ` (${onDisk.files} OPFS files, ${(onDisk.bytes / 1024).toFixed(0)} KiB)` : '') + ', same answers after a reload',
+    );
+    ok(await send({ op: 'close' }));
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
   it('stores and reloads a row store directory block by block in IndexedDB', async () => {
     const page = await newPage();
     const results = await page.evaluate(() => window.orbitStorage.pgdataBackendCases('pgdata-cases'));

@@ -113,45 +113,24 @@ function integerParser(type: 'int2' | 'int4' | 'int8'): FieldParser {
 export function parseFloat8(text: string): number | undefined {
   const n = text.length;
   if (n === 0 || n > 64) return undefined;
-  let i = 0;
-  let c = text.charCodeAt(0);
-  if (c === 45 || c === 43) c = text.charCodeAt(++i);
-  let digits = 0;
-  let nonZero = false;
-  while (c >= 48 && c <= 57) {
-    digits++;
-    if (c !== 48) nonZero = true;
-    c = text.charCodeAt(++i);
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(n - 1);
+  // JavaScript's Number() reads a superset of that grammar (surrounding spaces, 0x/0b/0o prefixes,
+  // "Infinity"): excluded by the first and last characters and the prefix test below.
+  const digitFirst = (first >= 48 && first <= 57) || first === 46;
+  if (!digitFirst && first !== 45 && first !== 43) {
+    return text === 'NaN' ? NaN : text === 'Infinity' ? Infinity : undefined;
   }
-  if (c === 46 /* . */) {
-    c = text.charCodeAt(++i);
-    while (c >= 48 && c <= 57) {
-      digits++;
-      if (c !== 48) nonZero = true;
-      c = text.charCodeAt(++i);
-    }
+  if (!((last >= 48 && last <= 57) || last === 46)) return text === '-Infinity' ? -Infinity : undefined;
+  if (n > 1 && (first === 48 || ((first === 45 || first === 43) && text.charCodeAt(1) === 48))) {
+    const c = text.charCodeAt(first === 48 ? 1 : 2) | 0x20;
+    if (c === 0x78 || c === 0x62 || c === 0x6f) return undefined; // x b o
   }
-  if (digits === 0) {
-    if (text === 'NaN') return NaN;
-    if (text === 'Infinity') return Infinity;
-    if (text === '-Infinity') return -Infinity;
-    return undefined;
-  }
-  if (c === 101 || c === 69 /* e E */) {
-    c = text.charCodeAt(++i);
-    if (c === 45 || c === 43) c = text.charCodeAt(++i);
-    let exp = 0;
-    while (c >= 48 && c <= 57) {
-      exp++;
-      c = text.charCodeAt(++i);
-    }
-    if (exp === 0) return undefined;
-  }
-  if (i !== n) return undefined;
-  // JavaScript's conversion is correctly rounded, like strtod; overflow and underflow to zero are
-  // errors in PostgreSQL (denormals are accepted by both).
   const v = Number(text);
-  if (!Number.isFinite(v) || (v === 0 && nonZero)) return undefined;
+  // Correctly rounded like strtod; overflow and underflow to zero are errors in PostgreSQL
+  // (denormals are accepted by both).
+  if (v !== v || v === Infinity || v === -Infinity) return undefined;
+  if (v === 0 && /[1-9]/.test(text.replace(/[eE].*$/, ''))) return undefined;
   return v;
 }
 

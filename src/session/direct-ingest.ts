@@ -226,7 +226,7 @@ export class DirectCopy {
     this.buffered += body.length;
     if (this.buffered < PIECE_BYTES) return;
     const all = this.take();
-    const cut = this.format.kind === 'binary' ? this.cutBinary(all) : scanRows(all, this.format).end;
+    const cut = this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format);
     if (cut <= 0) {
       this.chunks = [all];
       this.buffered = all.length;
@@ -558,6 +558,13 @@ function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted:
     i++; // delimiter
   }
   return { values, quoted };
+}
+
+/** End of the last complete row of text/CSV data (after its newline); 0 if none. */
+function lastRowEnd(buf: Uint8Array, format: CopyFormat): number {
+  // Without quotes (CSV) or backslashes (text) every newline ends a row: no need to scan it all.
+  if (buf.indexOf(format.kind === 'csv' ? format.quote : 0x5c) < 0) return buf.lastIndexOf(NL) + 1;
+  return scanRows(buf, format).end;
 }
 
 /** TimescaleDB's internal time (µs since 1970, or the integer) of every row of the time column. */

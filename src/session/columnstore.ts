@@ -18,12 +18,13 @@
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import type { ColumnStore } from '../columnstore/store.js';
+import type { Manifest } from '../columnstore/manifest.js';
 import type { CompressionSettings } from '../columnstore/batch.js';
 import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
 import type { KernelBackend } from '../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
-import { deparseExpr, isConstant, planAggregate, timeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
+import { deparseExpr, isConstant, planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
 import type { Fields, Node } from '../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
@@ -32,6 +33,7 @@ import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
+import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -190,14 +192,19 @@ export class Columnstore {
     const writes: WriteTarget[] = [];
     const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
     const t = target?.relname ? this.tables.get(target.relname)?.find((x) => (target.schemaname === undefined || x.schema === target.schemaname) && x.compressed) : undefined;
-    if (t && (statement.type === 'UpdateStmt' || statement.type === 'DeleteStmt' || statement.type === 'MergeStmt')) writes.push(t);
+    if (t && (statement.type === 'UpdateStmt' || statement.type === 'DeleteStmt' || statement.type === 'MergeStmt')) {
+      // With a unique index, an UPDATE's or MERGE's new rows could conflict with rows of any batch.
+      const functions = new Set<string>();
+      const filters = t.unique && statement.type !== 'DeleteStmt' ? undefined : writeFilters(statement.type, statement.node, t, functions);
+      writes.push(filters ? { ...t, filters, functions } : t);
+    }
     // Rows inserted where compressed rows may conflict with them (a unique index, ON CONFLICT): the
     // compressed chunks their times fall in are decompressed first, or all of them when the times
     // are not constants Orbit can read off the statement (INSERT … SELECT, COPY).
     const inserting = (statement.type === 'InsertStmt' && (t?.unique || statement.node.onConflictClause !== undefined)) || (statement.type === 'CopyStmt' && statement.node.is_from && t?.unique);
     if (t && inserting) {
       const times = statement.type === 'InsertStmt' ? insertedTimes(statement.node, t) : undefined;
-      writes.push(times ? { ...t, times } : t);
+      writes.push(times ? { ...t, times, inserting: true } : { ...t, inserting: true });
     }
     if (statement.type === 'AlterTableStmt' || statement.type === 'RenameStmt') {
       const rel = statement.relations[0];
@@ -307,15 +314,16 @@ export class Columnstore {
    * column added since compression gets its default). User triggers do not fire, as TimescaleDB's
    * decompression does not fire them (superusers only; others fire them).
    */
-  private async copyBatchesInto(run: InternalRunner, table: string, manifestKey: string, columnsOf = table): Promise<number> {
+  private async copyBatchesInto(run: InternalRunner, table: string, manifestKey: string, columnsOf = table, only?: readonly number[]): Promise<number> {
     const manifest = await this.store.readManifest(manifestKey);
     const present = new Set(manifest.columns.map((c) => c.name));
     const names = (await chunkColumns(run, columnsOf)).filter((c) => !c.generated && present.has(c.name)).map((c) => c.name);
     await must(run, `SELECT CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`);
     const copy = simpleQuery(`COPY ${table} (${names.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`);
-    for (let first = 0; first < manifest.batches.length; first += BATCHES_PER_RUN) {
+    const numbers = only ?? manifest.batches.map((_, i) => i);
+    for (let first = 0; first < numbers.length; first += BATCHES_PER_RUN) {
       const parts: Uint8Array[] = [];
-      for (let i = first; i < Math.min(first + BATCHES_PER_RUN, manifest.batches.length); i++) {
+      for (const i of numbers.slice(first, first + BATCHES_PER_RUN)) {
         const rows = await this.store.readBatch(manifest, i, names);
         parts.push(copy, copyData(writeCopyBinary(rows.columns)), COPY_DONE);
       }
@@ -347,31 +355,60 @@ export class Columnstore {
     const which = [...(all.length > 0 ? [`ch.hypertable_id IN (${all.join(', ')})`] : []), ...hit].join(' OR ');
     const out = await must(
       run,
-      `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
+      `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'hypertable', ch.hypertable_id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
          FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
          WHERE ch.hypertable_id IN (${ids}) AND (${which}) AND NOT ch.dropped),
        'limit', current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true),
        'enabled', current_setting('timescaledb.enable_dml_decompression', true))`,
     );
-    const info = jsonRows<{ chunks: Array<{ id: number; chunk: string; manifest: string; rows: number }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
+    const info = jsonRows<{ chunks: Array<{ id: number; hypertable: number; chunk: string; manifest: string; rows: number }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
     const chunks = info.chunks ?? [];
     if (chunks.length === 0) return;
+    // The batches each chunk must give back: those the statement's predicates on segmentby and time
+    // columns may reach, or all of them when they cannot be read.
+    const predicates = new Map<number, WritePredicates | undefined>();
+    for (const t of tables) {
+      if (predicates.has(t.id)) continue;
+      predicates.set(t.id, t.filters || t.times ? await evaluatePredicates(run, t, t.filters, t.times, t.functions ?? new Set()) : undefined);
+    }
+    const work: Array<{ id: number; chunk: string; manifest: Manifest; batches: number[] }> = [];
+    for (const c of chunks) {
+      const manifest = await this.store.readManifest(c.manifest);
+      const p = predicates.get(c.hypertable);
+      const table = tables.find((t) => t.id === c.hypertable)!;
+      const batches = p ? matching(manifest, p, table.timeColumn) : manifest.batches.map((_, i) => i);
+      if (batches.length > 0) work.push({ id: c.id, chunk: c.chunk, manifest, batches });
+    }
+    if (work.length === 0) return;
     if (info.enabled === 'off' || info.enabled === 'false') {
-      throw new OrbitError(SqlState.feature_not_supported, 'UPDATE/DELETE is disabled on compressed chunks', {
+      const inserting = tables.every((t) => t.inserting);
+      throw new OrbitError(SqlState.feature_not_supported, inserting ? 'inserting into compressed chunk with unique constraints disabled' : 'UPDATE/DELETE is disabled on compressed chunks', {
         hint: 'Set timescaledb.enable_dml_decompression to TRUE.',
       });
     }
     const limit = Number(info.limit ?? '100000');
-    const total = chunks.reduce((s, c) => s + Number(c.rows), 0);
+    const total = work.reduce((s, w) => s + w.batches.reduce((n, b) => n + w.manifest.batches[b]!.rows, 0), 0);
     if (limit > 0 && total > limit) {
       throw new OrbitError('53400', 'tuple decompression limit exceeded by operation', {
         detail: `current limit: ${limit}, tuples decompressed: ${total}`,
         hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
       });
     }
-    for (const c of chunks) {
-      await this.copyBatchesInto(run, c.chunk, c.manifest);
-      await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${c.id})`);
+    for (const w of work) {
+      await this.copyBatchesInto(run, w.chunk, w.manifest.key, w.chunk, w.batches);
+      const taken = new Set(w.batches);
+      const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
+      if (kept.length === 0) {
+        await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${w.id})`);
+        continue;
+      }
+      // A new manifest version listing the batches that stay (their objects are not rewritten); the
+      // catalog points at it in this transaction, so a rollback returns to the old one.
+      const append = await this.store.beginAppend(w.manifest.hypertableId, w.manifest.chunkId, w.manifest.columns, w.manifest.settings);
+      const next = await this.store.commitAppend(append, { ...w.manifest, batches: kept });
+      const manifestBytes = (await this.store.storage.get(next.key))?.length ?? 0;
+      const bytes = next.batches.reduce((s, b) => s + b.bytes, manifestBytes);
+      await must(run, `SELECT ${F}.orbit_append_columnstore_chunk(${w.id}, ${quoteLiteral(next.key)}, ${next.rowCount}, ${next.batches.length}, ${bytes})`);
     }
     this.invalidate();
   }
@@ -459,7 +496,13 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
 }
 
 /** A hypertable a statement writes; `times`: SQL of the inserted rows' times when known. */
-export type WriteTarget = TableInfo & { readonly times?: readonly string[] };
+export type WriteTarget = TableInfo & {
+  readonly times?: readonly string[];
+  /** UPDATE/DELETE/MERGE: comparisons bounding the rows it touches, and the functions they call. */
+  readonly filters?: readonly ConstantFilter[];
+  readonly functions?: ReadonlySet<string>;
+  readonly inserting?: boolean;
+};
 
 /**
  * The time of every row of an `INSERT … VALUES` as SQL constants, or undefined when one is not a

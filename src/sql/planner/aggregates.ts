@@ -255,6 +255,39 @@ export function timeFilters(type: string, node: Fields, table: PlannerTable): Co
   return out.length > 0 ? out : undefined;
 }
 
+/**
+ * The comparisons of the time and segmentby columns of the target of an UPDATE, DELETE or MERGE with
+ * constants among the top-level AND conjuncts of its WHERE (MERGE: its join condition): rows outside
+ * them cannot be touched. Undefined for shapes where that does not hold (a WITH clause, MERGE's
+ * WHEN NOT MATCHED BY SOURCE) or when there are none. `functions` receives the names of the
+ * functions the constants call (the caller refuses volatile ones).
+ */
+export function writeFilters(type: string, node: Fields, table: PlannerTable, functions: Set<string>): ConstantFilter[] | undefined {
+  if (type !== 'UpdateStmt' && type !== 'DeleteStmt' && type !== 'MergeStmt') return undefined;
+  if (node.withClause) return undefined;
+  if (type === 'MergeStmt' && ((node.mergeWhenClauses as Node[] | undefined) ?? []).some((w) => ((w.MergeWhenClause as Fields).matchKind as string) === 'MERGE_WHEN_NOT_MATCHED_BY_SOURCE')) return undefined;
+  const rv = node.relation as Fields | undefined;
+  if (!rv) return undefined;
+  const alias = ((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? table.name;
+  const columnOf = (n: unknown): PlannerColumn | undefined => {
+    const names = colNames(n);
+    if (!names || names.length > 2 || (names.length === 2 && names[0] !== alias)) return undefined;
+    // MERGE: an unqualified name may be the source's column.
+    if (type === 'MergeStmt' && names.length === 1) return undefined;
+    return table.columns.find((c) => c.name === names[names.length - 1]);
+  };
+  const where = (type === 'MergeStmt' ? node.joinCondition : node.whereClause) as Node | undefined;
+  const out = conjuncts(where).flatMap((c) => filterOf(c, columnOf, table) ?? []);
+  if (out.length === 0) return undefined;
+  for (const c of conjuncts(where)) {
+    visit(c, (x) => {
+      const name = kind(x) === 'FuncCall' ? funcName(x) : undefined;
+      if (name) functions.add(name);
+    });
+  }
+  return out;
+}
+
 function conjuncts(n: Node | undefined): Node[] {
   if (!n) return [];
   const b = n.BoolExpr as Fields | undefined;

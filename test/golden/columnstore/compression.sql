@@ -117,6 +117,34 @@ COMMIT;
 SELECT count(*) FILTER (WHERE is_compressed) FROM timescaledb_information.chunks;
 SELECT count(*), sum(n) FROM cpu;
 
+-- UPDATE, DELETE and MERGE decompress only the batches their conditions on segmentby and time
+-- columns can reach: the chunks stay in the columnstore, the limit counts only those batches' rows.
+SET timescaledb.max_tuples_decompressed_per_dml_transaction = 110;
+SELECT sum(row_count), sum(batch_count) FROM _timescaledb_catalog.orbit_columnstore_chunk;
+DELETE FROM cpu WHERE host = 'h1' AND time >= '2024-03-09' AND time < '2024-03-10';
+SELECT sum(row_count), sum(batch_count) FROM _timescaledb_catalog.orbit_columnstore_chunk;
+UPDATE cpu SET usage = -1 WHERE host IN ('h2', 'h3') AND time BETWEEN '2024-03-10 00:00' AND '2024-03-10 06:00';
+SELECT sum(row_count), sum(batch_count) FROM _timescaledb_catalog.orbit_columnstore_chunk;
+UPDATE cpu SET usage = -2 WHERE host IN ('h2', 'h3') AND time >= '2024-03-10 00:00' AND time < '2024-03-11 12:00';
+UPDATE cpu SET usage = -2 WHERE n = 700;
+UPDATE cpu SET usage = -2 WHERE host = 'h0' AND time < '2024-03-08' + random() * INTERVAL '1 day';
+DELETE FROM cpu WHERE host = NULL;
+MERGE INTO cpu c USING (VALUES ('2024-03-11 00:20+00'::timestamptz, 7)) s(t, x) ON c.time = s.t AND c.host = 'h0'
+  AND c.time >= '2024-03-11' AND c.time < '2024-03-12'
+  WHEN MATCHED THEN UPDATE SET usage = s.x;
+SELECT sum(row_count), sum(batch_count) FROM _timescaledb_catalog.orbit_columnstore_chunk;
+SELECT host, count(*), sum(n), count(*) FILTER (WHERE usage = -2) AS updated, count(*) FILTER (WHERE usage = 7 AND n = 620) AS merged FROM cpu GROUP BY host ORDER BY host;
+SELECT * FROM cpu WHERE time BETWEEN '2024-03-10 05:00' AND '2024-03-10 06:10' ORDER BY time;
+SELECT count(*) FILTER (WHERE is_compressed) FROM timescaledb_information.chunks;
+-- A rollback points the chunk back at its previous batches.
+BEGIN;
+DELETE FROM cpu WHERE host = 'h0' AND time < '2024-03-09';
+SELECT count(*) FROM cpu WHERE host = 'h0';
+ROLLBACK;
+SELECT count(*) FROM cpu WHERE host = 'h0';
+SELECT sum(row_count), sum(batch_count) FROM _timescaledb_catalog.orbit_columnstore_chunk;
+RESET timescaledb.max_tuples_decompressed_per_dml_transaction;
+
 -- The procedures; decompress_chunk back to the rowstore gives the same rows.
 CALL convert_to_rowstore('_timescaledb_internal._hyper_1_4_chunk');
 CALL convert_to_rowstore('_timescaledb_internal._hyper_1_4_chunk');

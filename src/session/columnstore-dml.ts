@@ -69,35 +69,43 @@ export async function evaluatePredicates(
 ): Promise<WritePredicates | undefined> {
   const time = table.columns.find((c) => c.name === table.timeColumn)!;
   const exprs: string[] = [];
+  const exact: string[] = [];
   const used: Array<{ column: string; op: Predicate['op'] | 'in' | 'time'; typname: string }> = [];
   for (const f of filters ?? []) {
     const column = table.columns.find((c) => c.name === f.column)!;
     const values = f.op === 'in' ? f.sql : [f.sql];
     const sql = values.map((v) => (f.column === table.timeColumn ? timeSql(v, column.type, column.typname) : `((${v})::${column.type})::text`));
     if (sql.some((s) => s === undefined) || scalarOf('0', column.typname) === undefined) continue;
+    // A constant the column's type cannot hold exactly (dev > 1.5 on an integer) would move the bound: such a filter is dropped.
+    exact.push(`(${values.map((v) => `((${v})::${column.type} = (${v}))`).join(' AND ')}) IS TRUE`);
     exprs.push(`ARRAY[${sql.join(', ')}]::text[]`);
     used.push({ column: f.column, op: f.op, typname: column.typname });
   }
   if (times) {
     const sql = times.map((v) => timeSql(v, time.type, time.typname));
     if (sql.some((s) => s === undefined)) return undefined;
+    exact.push(`(${times.map((v) => `((${v})::${time.type} = (${v}))`).join(' AND ')}) IS TRUE`);
     exprs.push(`ARRAY[${sql.join(', ')}]::text[]`);
     used.push({ column: time.name, op: 'time', typname: time.typname });
   }
   if (exprs.length === 0) return undefined;
   const volatile = functions.size > 0 ? `, (SELECT coalesce(bool_or(provolatile = 'v'), false) FROM pg_proc WHERE proname = ANY(ARRAY[${[...functions].map((f) => `'${f.replace(/'/g, "''")}'`).join(', ')}]::text[]))` : '';
-  const out = await run.sql(`SAVEPOINT orbit_dml_filters; SELECT json_build_array(json_build_array(${exprs.join(', ')})${volatile})`);
+  const out = await run.sql(`SAVEPOINT orbit_dml_filters; SELECT json_build_array(json_build_array(${exprs.join(', ')}), json_build_array(${exact.join(', ')})${volatile})`);
   if (firstError(out)) {
     await run.sql('ROLLBACK TO SAVEPOINT orbit_dml_filters; RELEASE SAVEPOINT orbit_dml_filters');
     return undefined;
   }
   await run.sql('RELEASE SAVEPOINT orbit_dml_filters');
-  const [values, isVolatile] = jsonRows<[Array<Array<string | null>>, boolean?]>(out)[0]!;
+  const [values, exactly, isVolatile] = jsonRows<[Array<Array<string | null>>, boolean[], boolean?]>(out)[0]!;
   if (isVolatile) return undefined;
   const all: Predicate[] = [];
   let anyTime: Scalar[] | undefined;
   for (let i = 0; i < used.length; i++) {
     const u = used[i]!;
+    if (!exactly[i]) {
+      if (u.op === 'time') return undefined;
+      continue;
+    }
     const scalars = values[i]!.map((v) => scalarOf(v, u.typname)) as Scalar[];
     if (u.op === 'time') anyTime = scalars;
     else if (u.op === 'in') {

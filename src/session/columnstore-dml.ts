@@ -77,14 +77,14 @@ export async function evaluatePredicates(
     const sql = values.map((v) => (f.column === table.timeColumn ? timeSql(v, column.type, column.typname) : `((${v})::${column.type})::text`));
     if (sql.some((s) => s === undefined) || scalarOf('0', column.typname) === undefined) continue;
     // A constant the column's type cannot hold exactly (dev > 1.5 on an integer) would move the bound: such a filter is dropped.
-    exact.push(`(${values.map((v) => `((${v})::${column.type} = (${v}))`).join(' AND ')}) IS TRUE`);
+    exact.push(`(${values.map((v) => `((${v})::${column.type} = (${v}))`).join(' AND ')}) IS NOT FALSE`);
     exprs.push(`ARRAY[${sql.join(', ')}]::text[]`);
     used.push({ column: f.column, op: f.op, typname: column.typname });
   }
   if (times) {
     const sql = times.map((v) => timeSql(v, time.type, time.typname));
     if (sql.some((s) => s === undefined)) return undefined;
-    exact.push(`(${times.map((v) => `((${v})::${time.type} = (${v}))`).join(' AND ')}) IS TRUE`);
+    exact.push(`(${times.map((v) => `((${v})::${time.type} = (${v}))`).join(' AND ')}) IS NOT FALSE`);
     exprs.push(`ARRAY[${sql.join(', ')}]::text[]`);
     used.push({ column: time.name, op: 'time', typname: time.typname });
   }

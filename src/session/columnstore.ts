@@ -11,9 +11,9 @@
  * - Reads. Statements that read a hypertable with the columnstore enabled are rewritten to read a
  *   temporary table too (sql/rewrite/columnstore-reads.ts); `prepareReads` makes sure that table
  *   holds exactly the rows of the compressed chunks, one inheriting child per chunk version.
- * - Writes. UPDATE, DELETE, MERGE and INSERT … ON CONFLICT on such a hypertable first decompress its
- *   compressed chunks (TimescaleDB decompresses the affected batches; Orbit whole chunks), within
- *   `timescaledb.max_tuples_decompressed_per_dml_transaction`.
+ * - Writes. UPDATE, DELETE, MERGE and INSERT … ON CONFLICT on such a hypertable first decompress the
+ *   batches their segmentby/time conditions can reach (session/columnstore-dml.ts; all of them when
+ *   those cannot be read), within `timescaledb.max_tuples_decompressed_per_dml_transaction`.
  */
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';

@@ -6,6 +6,8 @@
  * (bucket) results; a batch of n rows has at most n slots.
  */
 
+import * as codecs from '../codecs/memory';
+
 export let capacity: i32 = 0;
 /** i64 parameters of `bucketize` (lo, hi, width, origin): i64 cannot cross the JS boundary as a number. */
 export let params: usize = 0;
@@ -38,13 +40,17 @@ export let tableBits: i32 = 0;
   return (p + 15) & ~15;
 }
 
-/** Lays out the arena for batches of up to n rows, growing memory if needed. */
+/**
+ * Lays out the arena for batches of up to n rows, growing memory if needed: first the codecs'
+ * arena (the decoders are compiled into this module, see decode.ts), then the kernels' regions.
+ */
 export function layout(n: i32): void {
   if (n <= capacity) return;
+  codecs.layout(n);
   const rows8 = <usize>n << 3;
   const rows4 = <usize>n << 2;
   const bits = (<usize>(n + 7) >> 3) + 8;
-  params = align(__heap_base);
+  params = align(codecs.end);
   times = align(params + 64);
   by = align(times + rows8);
   values = align(by + rows8);
@@ -70,8 +76,8 @@ export function layout(n: i32): void {
   tableKeys = align(lasts + rows4);
   tableSlots = align(tableKeys + (size << 3));
   tableStamps = align(tableSlots + (size << 2));
-  const end = tableStamps + (size << 2) + 64;
-  const pages = <i32>((end + 0xffff) >> 16);
+  const top = tableStamps + (size << 2) + 64;
+  const pages = <i32>((top + 0xffff) >> 16);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) unreachable();
   // Fresh pages are zero, so generation 0 never matches a stamp once `generation` starts at 1.

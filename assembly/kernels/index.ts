@@ -10,7 +10,7 @@
  * Fused alternative for encoded columns: write the stream to `bytesPtr()` and call `decodeTimes`
  * (before `bucketize`) or `decodeValues` (before `aggregate`), which fill `times` / `values`.
  */
-import { aggregate as aggregateColumn, firstLast as firstLastColumn } from './aggregate';
+import { aggregate as aggregateColumn, firstLast as firstLastColumn, uniformSlots as uniformSlotsOf } from './aggregate';
 import { bucketize as bucketizeRows } from './bucketize';
 import { decodeTimes as decodeTimesStream, decodeValues as decodeValuesStream } from './decode';
 import * as codecsArena from '../codecs/memory';
@@ -77,4 +77,9 @@ export function decodeTimes(n: i32): i32 {
 
 export function decodeValues(rows: i32, nonNull: i32, kind: i32, hasNulls: i32): i32 {
   return decodeValuesStream(rows, nonNull, kind, hasNulls != 0);
+}
+
+/** Instead of `bucketize` when every row is kept in one slot (bucket 0); returns the slot count. */
+export function uniformSlots(n: i32): i32 {
+  return uniformSlotsOf(n);
 }

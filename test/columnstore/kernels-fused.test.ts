@@ -81,6 +81,12 @@ describe('fused decode + aggregate (kernels.wasm) vs reference codecs + referenc
       }
     }
     expect(checked).toBeGreaterThan(cases.length);
+    // Every row in one slot, without times: as bucketize over zero times.
+    for (const rows of [0, 1, 1000]) {
+      const rt = ref.bucketize(new BigInt64Array(rows), { lo: INT64_MIN, hi: INT64_MAX }, null, null);
+      const wt = wasm.bucketizeUniform(rows);
+      expect([wt.slots, [...wt.buckets], [...wt.rows]]).toEqual([rt.slots, [...rt.buckets], [...rt.rows]]);
+    }
   });
 
   it('raises data_corrupted for truncated or overlong streams', () => {

@@ -132,7 +132,7 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   const rows = m.batches[batchNo]!.rows;
   // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
   let table: SlotTable;
-  if (uniform !== undefined) table = kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
+  if (uniform !== undefined) table = fused ? fused.bucketizeUniform(rows) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
   else if (fused) table = fused.bucketizeEncoded(encoded.get(r.timeColumn)!, r.range, r.bucket);
   else table = kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null);
   if (table.slots === 0) return;

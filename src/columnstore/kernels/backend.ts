@@ -90,6 +90,8 @@ export interface EncodedColumn {
  */
 export interface FusedKernels extends KernelBackend {
   bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null): SlotTable;
+  /** What `bucketize` gives for `rows` zero times over the full range without bucketing: every row in one slot. */
+  bucketizeUniform(rows: number): SlotTable;
   aggregateEncoded(values: EncodedColumn): ValueAggregates;
 }
 

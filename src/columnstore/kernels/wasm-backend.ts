@@ -24,6 +24,7 @@ interface KernelExports {
   bytesPtr(): number;
   bytesRoom(): number;
   decodeTimes(n: number): number;
+  uniformSlots(n: number): number;
   decodeValues(rows: number, nonNull: number, kind: number, hasNulls: number): number;
 }
 
@@ -137,6 +138,13 @@ export class WasmKernels implements FusedKernels {
     this.rows = n;
     this.decodeStream(times.stream, () => this.x.decodeTimes(n));
     return this.bucketizeLoaded(n, range, bucket, null);
+  }
+
+  bucketizeUniform(rows: number): SlotTable {
+    this.arena(rows);
+    this.rows = rows;
+    this.slots = this.x.uniformSlots(rows);
+    return { slots: this.slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, this.slots), rows: this.take(Region.slotRows, 1, Int32Array, this.slots) };
   }
 
   aggregateEncoded(values: EncodedColumn): ValueAggregates {

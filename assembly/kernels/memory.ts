@@ -1,6 +1,7 @@
 /**
  * @module kernels/memory
- * The kernels' arena (kernels.wasm has its own memory, separate from codecs.wasm): laid out once per
+ * The kernels' arena (kernels.wasm has its own memory, separate from codecs.wasm; the codecs'
+ * arena is compiled in for the fused decoders and laid out first, below this one): laid out once per
  * capacity and reused by every batch, growing only in `layout`, so the host refreshes its views
  * only after calling it. Row regions hold one batch's decoded columns, slot regions the per-slot
  * (bucket) results; a batch of n rows has at most n slots.

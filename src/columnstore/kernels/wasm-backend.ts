@@ -4,8 +4,9 @@
  * module is passed in, compiled or as bytes, so this file runs unchanged in Node, browsers and
  * Workers; `load-node.ts` reads the file for Node.
  *
- * Columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column) and the
- * per-slot results copied out into arrays reused from call to call: a result is valid until the
+ * Decoded columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column),
+ * or, on the fused path (`bucketizeEncoded` / `aggregateEncoded`), only their encoded streams, which
+ * the module decodes in place with the codecs' readers compiled in; the per-slot results are copied out into arrays reused from call to call: a result is valid until the
  * next call of the same method. Views are re-created whenever
  * memory.buffer changes (growing memory detaches them).
  */

@@ -100,13 +100,19 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: Valu
   return state;
 }
 
-/**
- * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
- * one bucket (null = no bucketing): the time column is then not decoded, only counted.
- */
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined): Promise<void> {
+/** Which columns a batch's kernels read, and how: the same for every batch of a chunk with the same `timed`. */
+interface ColumnPlan {
+  readonly names: ReadonlySet<string>;
+  readonly nullOnly: ReadonlySet<string>;
+  readonly encodedNames: ReadonlySet<string>;
+  readonly encodedList: readonly string[];
+  readonly decodedNames: readonly string[];
+}
+
+/** `timed`: the time column is read (the batch is not wholly inside the range and one bucket). */
+function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): ColumnPlan {
   const aggs = r.aggregates;
-  const names = new Set<string>(uniform === undefined ? [r.timeColumn] : []);
+  const names = new Set<string>(timed ? [r.timeColumn] : []);
   for (const a of aggs) {
     if (a.by) names.add(a.by);
     if (a.column !== null && a.fn !== 'count') names.add(a.column);
@@ -117,14 +123,27 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   for (const a of aggs) if (a.fn === 'count' && a.column !== null && !(names.has(a.column) && KERNEL_TYPES.has(a.type!))) nullOnly.add(a.column);
   // A fused backend decodes the time column and the aggregated value columns itself, from their
   // encoded streams; first/last columns (whose values come back as rows) are decoded here.
-  const fused = isFused(kernels) ? kernels : null;
   const encodedNames = new Set<string>();
-  if (fused) {
-    if (uniform === undefined) encodedNames.add(r.timeColumn);
+  if (isFused(kernels)) {
+    if (timed) encodedNames.add(r.timeColumn);
     for (const a of aggs) if (a.column !== null && a.fn !== 'first' && a.fn !== 'last' && names.has(a.column) && KERNEL_TYPES.has(a.type!)) encodedNames.add(a.column);
   }
   const decodedNames = [...names].filter((n) => !encodedNames.has(n) || aggs.some((a) => a.by === n || ((a.fn === 'first' || a.fn === 'last') && a.column === n)));
-  const encoded = encodedNames.size ? await reader.encoded(batchNo, [...encodedNames]) : new Map<string, EncodedColumn>();
+  return { names, nullOnly, encodedNames, encodedList: [...encodedNames], decodedNames };
+}
+
+/**
+ * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
+ * one bucket (null = no bucketing): the time column is then not decoded, only counted.
+ */
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
+  const aggs = r.aggregates;
+  const timed = uniform === undefined;
+  let plan = plans.get(timed);
+  if (!plan) plans.set(timed, (plan = columnPlan(r, kernels, timed)));
+  const { names, nullOnly, encodedNames, encodedList, decodedNames } = plan;
+  const fused = isFused(kernels) ? kernels : null;
+  const encoded = encodedList.length ? await reader.encoded(batchNo, encodedList) : new Map<string, EncodedColumn>();
   const decoded = decodedNames.length ? await reader.read(batchNo, decodedNames) : new Map<string, Column>();
   const column = (name: string): Column => decoded.get(name)!;
   const bitmaps = new Map<string, Uint8Array | null>();
@@ -191,6 +210,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const segTypes = manifest.settings.segmentBy.map((name) => manifest.columns.find((c) => c.name === name)!.type);
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
   const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
+  const plans = new Map<boolean, ColumnPlan>();
 
   for (const batchNo of candidates) {
     const stats = manifest.batches[batchNo]!;
@@ -219,7 +239,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform, plans);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

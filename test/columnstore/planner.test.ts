@@ -88,6 +88,8 @@ describe('columnstore planner', () => {
         `SELECT ${select.join(', ')} FROM m${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${groups.length ? ` GROUP BY ${groups.map((_, j) => `g${j}`).join(', ')}` : ''}${order}${limit}`,
       );
     }
+    // The text standing for the kernels' rows while the final statement is deparsed, as a constant.
+    queries.push("SELECT host, count(*) AS n, max(v) AS v FROM m WHERE host IN ('a', 'SELECT * FROM __orbit_kernel_rows') GROUP BY host ORDER BY host");
     await db.exec(`ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
       SELECT compress_chunk(c) FROM show_chunks('m', older_than => '2024-04-01 00:00+00'::timestamptz) c`);
     // Late rows into compressed chunks: those chunks are then part columnstore, part rowstore.

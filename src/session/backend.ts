@@ -15,6 +15,7 @@ import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/back
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
 import { DirectCopy, directCopyTarget } from './direct-ingest.js';
+import { directInsert } from './direct-insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
@@ -181,6 +182,18 @@ export class Backend {
     if (!target) return undefined;
     cs.noteDirectWrite(inTransactionBlock);
     return new DirectCopy(statement, target, cs.store, run, inTransactionBlock);
+  }
+
+  /**
+   * Runs an INSERT … VALUES directly into the columnstore when it qualifies (session/direct-insert.ts):
+   * the client's answer, or undefined to run it as usual.
+   */
+  async directInsert(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean): Promise<Uint8Array | undefined> {
+    const cs = this.columnstore;
+    if (!cs || !this.routing.writes([statement])) return undefined;
+    const out = await directInsert(this.internalRunner(session), cs.store, statement, inTransactionBlock);
+    if (out) cs.noteDirectWrite(inTransactionBlock);
+    return out;
   }
 
   /** After statements ran: what they changed for the columnstore. */

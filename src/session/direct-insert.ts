@@ -31,7 +31,7 @@ export async function directInsert(
   inTransactionBlock: boolean,
 ): Promise<Uint8Array | undefined> {
   const node = statement.node;
-  if (statement.type !== 'InsertStmt' || node.returningList || node.onConflictClause || node.withClause || node.override) return undefined;
+  if (statement.type !== 'InsertStmt' || node.returningList || node.onConflictClause || node.withClause || (node.override && node.override !== 'OVERRIDING_NOT_SET')) return undefined;
   const select = (node.selectStmt as Node | undefined)?.SelectStmt as Fields | undefined;
   const lists = select?.valuesLists as Node[] | undefined;
   if (!lists || lists.length < MIN_ROWS || select!.withClause || select!.sortClause || select!.limitCount) return undefined;

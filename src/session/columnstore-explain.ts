@@ -7,6 +7,7 @@ import type { ColumnStore } from '../columnstore/store.js';
 import type { AggregatePlan } from '../sql/planner/aggregates.js';
 import type { ScanPlan } from '../sql/planner/scan.js';
 import type { ScanStats } from './columnstore-scan.js';
+import type { BucketBound } from './columnstore-bucket-limit.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 
 export function scanLines(plan: ScanPlan, s: ScanStats, temp: string, timing: boolean): string[] {
@@ -21,10 +22,13 @@ export function scanLines(plan: ScanPlan, s: ScanStats, temp: string, timing: bo
   return lines;
 }
 
-export async function aggregateLines(store: ColumnStore, run: InternalRunner, plan: AggregatePlan): Promise<string[]> {
+export async function aggregateLines(store: ColumnStore, run: InternalRunner, plan: AggregatePlan, limited?: BucketBound): Promise<string[]> {
   const lines = [`Orbit Columnstore Aggregate on ${plan.table.name}`, '  Path: partial aggregates of the compressed chunks by Orbit\'s kernels, merged with the rowstore\'s by PostgreSQL'];
   if (plan.filters.length > 0) {
     lines.push(`  Orbit Filter: ${plan.filters.map((f) => `(${f.column} ${f.op === 'in' ? `IN (${f.sql.join(', ')})` : `${f.op} ${f.sql}`})`).join(' AND ')}`);
+  }
+  if (limited?.bound) {
+    lines.push(`  Ordered Append: buckets ${plan.bucketOrder!.desc ? 'newest' : 'oldest'} first, kernels limited to (${limited.bound}) (${limited.batchesRead} batches' times read to find it)`);
   }
   const out = await run.sql(
     `SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,

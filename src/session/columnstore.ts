@@ -36,6 +36,7 @@ import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.
 import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan } from './columnstore-scan.js';
+import { boundBucketLimit } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -273,8 +274,10 @@ export class Columnstore {
           lines = scanLines(plan.scan, stats, temp, plan.explain?.timing ?? false);
         }
       } else if (plan.aggregate) {
-        sql = await runAggregate(this.store, this.kernels, run, plan.aggregate);
-        if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate);
+        // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, run, plan.aggregate) : undefined;
+        sql = await runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
+        if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
         if (sql !== undefined && plan.explain) lines = [`Orbit Columnstore Last Point on ${plan.lastPoint.table.name}`, `  Path: the newest batch(es) of each ${plan.lastPoint.segment} by the manifests' time maxima, plus the rowstore's last points`];

@@ -105,6 +105,25 @@ describe('columnstore planner', () => {
     expect(checked).toBe(queries.length);
   });
 
+  it('limits the kernels to the first buckets for ORDER BY bucket LIMIT n', async () => {
+    const answer = (sql: string) => db.query(sql).then((r) => normalise(r), (e: { code?: string }) => `ERROR ${e.code}`);
+    let bounded = 0;
+    for (let i = 0; i < 40; i++) {
+      const bucket = `time_bucket('${pick(BUCKETS)}', time)`;
+      const where: string[] = [];
+      if (rand() < 0.5) where.push(`time < '2024-03-${28 + Math.floor(rand() * 4)} ${String(Math.floor(rand() * 24)).padStart(2, '0')}:00'`);
+      if (rand() < 0.3) where.push(`time >= '2024-03-30 ${String(Math.floor(rand() * 24)).padStart(2, '0')}:00'`);
+      if (rand() < 0.3) where.push(pick([`host = 'b'`, `host IN ('a', 'd')`, 'host IS NULL']));
+      const key = pick(['1', 'bk', bucket]);
+      const q = `SELECT ${bucket} AS bk, ${pick(AGGREGATES)} AS a, count(*) AS c FROM m${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY bk ORDER BY ${key} ${pick(['DESC', 'ASC', ''])} LIMIT ${1 + Math.floor(rand() * 8)}${rand() < 0.2 ? ' OFFSET 2' : ''}`;
+      expect(await answer(q), q).toEqual(await answer(q.replace(' FROM m', ' FROM ref')));
+      expect(await cacheTables(db), `fell back: ${q}`).toBe(0);
+      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${q}`)).rows.map((r) => r['QUERY PLAN']);
+      if (plan.some((l) => l.includes('Ordered Append: buckets'))) bounded++;
+    }
+    expect(bounded).toBeGreaterThan(20);
+  });
+
   it('answers last-point queries from the newest batches', async () => {
     for (const q of [
       'SELECT DISTINCT ON (host) * FROM m ORDER BY host, time DESC',

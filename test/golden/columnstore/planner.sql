@@ -40,6 +40,10 @@ EXPLAIN (COSTS OFF) SELECT * FROM m WHERE usage > 99.8 AND time < '2024-05-02';
 EXPLAIN (COSTS OFF) SELECT time, usage FROM m WHERE host = 'h1' ORDER BY time DESC LIMIT 2;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) SELECT count(*) FROM m WHERE n < 10 AND (usage > 5 OR ok);
 EXPLAIN (COSTS OFF) SELECT host, max(usage) FROM m WHERE time >= '2024-05-02' GROUP BY host;
+-- Aggregates ORDER BY the bucket LIMIT n: the kernels get only the first n non-empty buckets.
+SELECT time_bucket('1 hour', time) AS hour, max(usage), count(*) FROM m WHERE time < '2024-05-02 06:00' GROUP BY hour ORDER BY hour DESC LIMIT 3;
+SELECT time_bucket('1 hour', time) AS hour, min(n), count(*) FROM m WHERE host = 'h1' GROUP BY hour ORDER BY 1 LIMIT 2 OFFSET 11;
+EXPLAIN (COSTS OFF) SELECT time_bucket('1 hour', time) AS hour, max(usage) FROM m WHERE time < '2024-05-02 06:00' GROUP BY hour ORDER BY hour DESC LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT DISTINCT ON (host) host, time FROM m ORDER BY host, time DESC;
 -- Statements with nothing to prune by keep the general path and PostgreSQL's own EXPLAIN.
 EXPLAIN (COSTS OFF) SELECT count(*) FROM (SELECT * FROM m a JOIN m b USING (time, host)) x;

@@ -7,7 +7,7 @@
  * ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
 import { concatBytes } from '../bytes.js';
-import { takeRows, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
 import { writeCopyBinary } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
@@ -253,13 +253,19 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     if (limit === 0 || rows.length === 0) continue;
     const present = new Set(item.m.columns.map((c) => c.name));
     const names = wanted.filter((n) => present.has(n));
-    const missing = names.filter((n) => !item.decoded.has(n));
+    // Columns the manifest shows to hold one value (or only NULLs) in this batch need no decoding.
+    const constant = new Map<string, Column>();
+    for (const n of names) {
+      const c = item.decoded.has(n) ? undefined : constantColumn(item.m, item.batch, n, rows.length);
+      if (c) constant.set(n, c);
+    }
+    const missing = names.filter((n) => !item.decoded.has(n) && !constant.has(n));
     if (missing.length > 0) {
       const rest = await store.readBatch(item.m, item.batch, missing);
       rest.names.forEach((n, i) => item.decoded.set(n, rest.columns[i]!));
     }
     const all = rows.length === item.m.batches[item.batch]!.rows;
-    const bytes = writeCopyBinary(names.map((n) => (all ? item.decoded.get(n)! : takeRows(item.decoded.get(n)!, rows))));
+    const bytes = writeCopyBinary(names.map((n) => constant.get(n) ?? (all ? item.decoded.get(n)! : takeRows(item.decoded.get(n)!, rows))));
     const key = names.map(quoteIdent).join(', ');
     let list = parts.get(key);
     if (!list) parts.set(key, (list = []));
@@ -307,6 +313,30 @@ function batchesOf(m: Manifest, evaluated: readonly Evaluated[]): number[] {
     out = new Set([...out].filter((b) => any.has(b)));
   }
   return [...out].sort((a, b) => a - b);
+}
+
+/** Types whose equal min and max (by the manifest's order) mean byte-identical values. */
+const EXACT_MIN_MAX: ReadonlySet<PgType> = new Set(['text', 'varchar', 'bpchar', 'name', 'int2', 'int4', 'int8', 'timestamptz', 'timestamp', 'date', 'bool']);
+
+/**
+ * `n` rows of column `name` of a batch whose manifest entry shows a single value and no NULLs, or
+ * only NULLs; undefined otherwise (the column must be decoded).
+ */
+function constantColumn(m: Manifest, batch: number, name: string, n: number): Column | undefined {
+  const i = m.columns.findIndex((c) => c.name === name);
+  const type = m.columns[i]!.type;
+  const b = m.batches[batch]!;
+  if (b.nullCount[i] === b.rows) {
+    const c = allocColumn(type, n);
+    return { ...c, nulls: new Uint8Array((n + 7) >> 3).fill(0xff) } as Column;
+  }
+  const min = b.min[i];
+  const max = b.max[i];
+  if (b.nullCount[i] !== 0 || !EXACT_MIN_MAX.has(type) || min === null || min === undefined || min !== max) return undefined;
+  const c = allocColumn(type, n);
+  if (c.type === 'bool') c.values.fill(min ? 1 : 0);
+  else (c.values as { fill(v: unknown): unknown }).fill(min);
+  return c;
 }
 
 function pgTypeOfColumn(c: PlannerColumn): PgType | undefined {

@@ -241,8 +241,10 @@ export class Columnstore {
     const lastPoint = planLastPoint(statement.type, statement.node, compressed);
     if (lastPoint) return { lastPoint };
     const scan = planScan(statement.type, statement.node, compressed);
-    // The hypertable named once: the statement reads nothing else of it (subqueries, joins).
-    if (scan && statement.relations.filter((r) => r.name === scan.table.name).length === 1) return { scan };
+    // The hypertable named once (nothing else of the statement reads it), and no other hypertable
+    // with compressed chunks in subqueries (only the general path shows those their rows).
+    const others = statement.relations.filter((r) => r.name !== scan?.table.name);
+    if (scan && statement.relations.length - others.length === 1 && !others.some((r) => this.tables.get(r.name)?.some((t) => t.compressed))) return { scan };
     return undefined;
   }
 

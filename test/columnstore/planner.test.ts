@@ -268,6 +268,18 @@ describe('columnstore planner: scans', () => {
     expect(JSON.stringify(json.rows[0])).not.toContain('Orbit');
   });
 
+  it('leaves statements reading another compressed hypertable in a subquery to the general path', async () => {
+    await db.exec(`CREATE TABLE o (time timestamptz NOT NULL, host text);
+      SELECT create_hypertable('o', 'time');
+      INSERT INTO o VALUES ('2024-01-01', 'a'), ('2024-01-02', 'b');
+      ALTER TABLE o SET (timescaledb.compress);`);
+    await db.exec("SELECT compress_chunk(c) FROM show_chunks('o') c");
+    const q = 'SELECT count(*)::int AS n FROM s WHERE v > 10 AND host IN (SELECT host FROM o)';
+    const expected = await db.query("SELECT count(*)::int AS n FROM sref WHERE v > 10 AND host IN ('a', 'b')");
+    expect((await db.query(q)).rows).toEqual(expected.rows);
+    expect(expected.rows[0]).not.toEqual({ n: 0 });
+  });
+
   it('keeps PostgreSQL\'s answers inside transaction blocks and for errors', async () => {
     await db.exec('BEGIN');
     const q = "SELECT count(*)::int AS n FROM s WHERE v > 20 AND n < 0";

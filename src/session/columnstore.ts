@@ -264,13 +264,14 @@ export class Columnstore {
       if (plan.scan) {
         const id = plan.scan.table.id;
         const temp = `pg_temp.orbit_scan_${id}`;
-        if (idle && this.scanTables.has(id)) await must(run, `TRUNCATE ${temp}`);
-        else {
-          const t = plan.scan.table;
-          await must(run, `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS INCLUDING GENERATED)`);
-          if (idle) created = id;
-        }
-        const stats = await runScan(this.store, run, plan.scan, temp);
+        const t = plan.scan.table;
+        const reuse = idle && this.scanTables.has(id);
+        const ready = await run.sql(
+          reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS INCLUDING GENERATED)`,
+        );
+        if (!reuse && idle) created = id;
+        // No temporary table (no TEMP privilege, …): the general path.
+        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp);
         if (stats) {
           sql = plan.scan.finalSql(temp);
           lines = scanLines(plan.scan, stats, temp, plan.explain?.timing ?? false);

@@ -177,15 +177,18 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
 
   const manifests = await Promise.all((info.manifests ?? []).map((key) => store.readManifest(key)));
   const generated = new Set(info.generated ?? []);
-  const wanted = table.columns.filter((c) => !generated.has(c.name)).map((c) => c.name);
+  // Only the columns the statement names (generated columns are computed from others: then all),
+  // at least one so that COPY carries the rows.
+  const named = generated.size === 0 ? plan.columns : undefined;
+  const wanted = table.columns.filter((c) => !generated.has(c.name) && (!named || named.has(c.name) || c.name === table.timeColumn)).map((c) => c.name);
   // Candidate batches, per manifest, by its statistics.
   const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
   let batches = 0;
   let chunksSkipped = 0;
   for (const m of manifests) {
     const names = new Set(m.columns.map((c) => c.name));
-    // A column added since the chunk was compressed holds its default: PostgreSQL must see those rows whole.
-    if (evaluated.some((e) => !names.has(e.source.column.name)) || !names.has(table.timeColumn)) return undefined;
+    // A column added since the chunk was compressed holds its default: the general path fills it.
+    if (evaluated.some((e) => !names.has(e.source.column.name)) || wanted.some((n) => !names.has(n)) || !names.has(table.timeColumn)) return undefined;
     batches += m.batches.length;
     const matching = batchesOf(m, evaluated);
     if (matching.length === 0) chunksSkipped++;

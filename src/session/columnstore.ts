@@ -267,7 +267,9 @@ export class Columnstore {
         const t = plan.scan.table;
         const reuse = idle && this.scanTables.has(id);
         const ready = await run.sql(
-          reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS INCLUDING GENERATED)`,
+          reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
+                // Columns the statement does not name are left NULL.
+                `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}`,
         );
         if (!reuse && idle) created = id;
         // No temporary table (no TEMP privilege, …): the general path.

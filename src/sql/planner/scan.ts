@@ -34,6 +34,8 @@ export interface ScanPlan {
   readonly predicates: readonly ScanPredicate[];
   /** Conjuncts of the WHERE clause that are not predicates (PostgreSQL alone evaluates them). */
   readonly residual: number;
+  /** The columns the statement names (undefined: all); the others reach PostgreSQL as NULLs. */
+  readonly columns?: ReadonlySet<string>;
   /** `ORDER BY time … LIMIT n [OFFSET m]` over plain rows: only the newest (oldest) batches are needed. */
   readonly order?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string };
   /** The statement to run, reading the rowstore plus the temporary table `temp` (`pg_temp.<name>`). */
@@ -101,6 +103,23 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
     else residual++;
   }
   const order = orderedAppend(s, table, columnOf);
+  // The columns the statement names: only those need decoding (`*` or a whole-row reference: all).
+  let columns: Set<string> | undefined = new Set<string>();
+  walk(
+    s,
+    (n, t) => {
+      if (t !== 'ColumnRef' || !columns) return;
+      const names = colNames(n)!;
+      const last = names[names.length - 1]!;
+      if (last === '*' || (names.length === 1 && !table.columns.some((c) => c.name === last))) {
+        // A star, or a name that is no column (an output name, a whole-row reference): be safe.
+        if (last === '*' || last === alias || last === table.name) columns = undefined;
+        return;
+      }
+      columns.add(last);
+    },
+    true,
+  );
   // Nothing to prune by: the reusable cache tables serve such statements better.
   if (predicates.length === 0 && !order) return undefined;
   const quoted = `${quote(table.schema)}.${quote(table.name)}`;
@@ -109,6 +128,7 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
     predicates,
     residual,
     ...(order ? { order } : {}),
+    ...(columns ? { columns } : {}),
     finalSql(temp) {
       const union = parseSql(`SELECT * FROM ${quoted} UNION ALL SELECT * FROM ${temp}`)[0]!.node;
       const out = clone(s);

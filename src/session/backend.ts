@@ -95,9 +95,9 @@ export class Backend {
     for (const s of analysis.statements) {
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       let text = plan.sql;
-      if (plan.aggregate || plan.lastPoint) {
+      if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
-        text = await this.inSavepoint(session, idle, () => (fast.aggregate ? cs.runAggregate(run, fast.aggregate) : cs.runLastPoint(run, fast.lastPoint!)));
+        text = await cs.runPlanned(run, fast, idle);
         if (text === undefined) plan = cs.plan(s, false);
         text ??= plan.sql;
       }
@@ -134,7 +134,8 @@ export class Backend {
     const run = this.internalRunner(session);
     await cs.load(run);
     const plan = cs.plan(statement, true);
-    if (!plan.aggregate && !plan.lastPoint) return undefined;
+    // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
+    if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate) : cs.runLastPoint(run, plan.lastPoint!)));
   }
 

@@ -26,14 +26,17 @@ await build({
 });
 
 // codecs.wasm from assembly/codecs/ and kernels.wasm from assembly/kernels/ (scalar only: no v128
-// code yet, so no SIMD variant to choose between). Two modules rather than one: each has its own
-// arena, and a runtime that only reads (or only writes) loads one. Each is rebuilt only when one of
+// code yet, so no SIMD variant to choose between). Two modules rather than one: a runtime that only
+// writes loads codecs.wasm alone; kernels.wasm also holds the decoders, so a query's columns are
+// decoded and aggregated in one module. Each is rebuilt only when one of
 // its sources is newer than its output: asc takes ~5 s of CPU.
 {
   const { readdirSync, statSync, mkdirSync } = await import('node:fs');
   for (const name of ['codecs', 'kernels']) {
     const out = `dist/wasm/${name}.wasm`;
-    const sources = readdirSync(`assembly/${name}`).map((f) => `assembly/${name}/${f}`);
+    // kernels.wasm compiles the codecs' decoders in (fused decode + aggregate), so it depends on both.
+    const dirs = name === 'kernels' ? ['kernels', 'codecs'] : [name];
+    const sources = dirs.flatMap((d) => readdirSync(`assembly/${d}`).map((f) => `assembly/${d}/${f}`));
     const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
     if (existsSync(out) && statSync(out).mtimeMs >= newest) continue;
     mkdirSync('dist/wasm', { recursive: true });

@@ -23,6 +23,8 @@ export let mantissas: usize = 0;
 export let exceptions: usize = 0;
 /** Dictionary hash table: 1024 i64 keys, then 1024 i32 ids. */
 export let table: usize = 0;
+/** First address past the arena (kernels.wasm, which compiles the decoders in, lays its own arena out from here). */
+export let end: usize = 0;
 
 @inline function align(p: usize): usize {
   return (p + 15) & ~15;
@@ -44,7 +46,7 @@ export function layout(n: i32): void {
   mantissas = align(scratch3 + slots);
   exceptions = align(mantissas + slots);
   table = align(exceptions + (<usize>n << 2));
-  const end = table + 1024 * 12 + 64;
+  end = table + 1024 * 12 + 64;
   const pages = <i32>((end + 0xffff) >> 16);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) unreachable();

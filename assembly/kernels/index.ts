@@ -7,9 +7,13 @@
  * `times` and the range/bucket to `params`, call `bucketize`; then, for each value column, write
  * it to `values`/`nulls` and call `aggregate`, reading the slot regions; for first/last write the
  * ordering column to `by`/`byNulls` and call `firstLast`.
+ * Fused alternative for encoded columns: write the stream to `bytesPtr()` and call `decodeTimes`
+ * (before `bucketize`) or `decodeValues` (before `aggregate`), which fill `times` / `values`.
  */
-import { aggregate as aggregateColumn, firstLast as firstLastColumn } from './aggregate';
+import { aggregate as aggregateColumn, firstLast as firstLastColumn, uniformSlots as uniformSlotsOf } from './aggregate';
 import { bucketize as bucketizeRows } from './bucketize';
+import { decodeTimes as decodeTimesStream, decodeValues as decodeValuesStream } from './decode';
+import * as codecsArena from '../codecs/memory';
 import * as arena from './memory';
 
 export function layout(n: i32): i32 {
@@ -55,4 +59,27 @@ export function aggregate(n: i32, nslots: i32, type: i32, hasNulls: i32): void {
 
 export function firstLast(n: i32, nslots: i32, hasNulls: i32): void {
   firstLastColumn(n, nslots, hasNulls != 0);
+}
+
+/** Where the host writes an encoded stream for `decodeTimes` / `decodeValues` (changes only in `layout`). */
+export function bytesPtr(): usize {
+  return codecsArena.bytes;
+}
+
+/** Room in the bytes region for a stream (the rest is the decoders' read slack). */
+export function bytesRoom(): i32 {
+  return <i32>codecsArena.bytesCapacity(arena.capacity) - 16;
+}
+
+export function decodeTimes(n: i32): i32 {
+  return decodeTimesStream(n);
+}
+
+export function decodeValues(rows: i32, nonNull: i32, kind: i32, hasNulls: i32): i32 {
+  return decodeValuesStream(rows, nonNull, kind, hasNulls != 0);
+}
+
+/** Instead of `bucketize` when every row is kept in one slot (bucket 0); returns the slot count. */
+export function uniformSlots(n: i32): i32 {
+  return uniformSlotsOf(n);
 }

@@ -1,10 +1,13 @@
 /**
  * @module kernels/memory
- * The kernels' arena (kernels.wasm has its own memory, separate from codecs.wasm): laid out once per
+ * The kernels' arena (kernels.wasm has its own memory, separate from codecs.wasm; the codecs'
+ * arena is compiled in for the fused decoders and laid out first, below this one): laid out once per
  * capacity and reused by every batch, growing only in `layout`, so the host refreshes its views
  * only after calling it. Row regions hold one batch's decoded columns, slot regions the per-slot
  * (bucket) results; a batch of n rows has at most n slots.
  */
+
+import * as codecs from '../codecs/memory';
 
 export let capacity: i32 = 0;
 /** i64 parameters of `bucketize` (lo, hi, width, origin): i64 cannot cross the JS boundary as a number. */
@@ -38,13 +41,17 @@ export let tableBits: i32 = 0;
   return (p + 15) & ~15;
 }
 
-/** Lays out the arena for batches of up to n rows, growing memory if needed. */
+/**
+ * Lays out the arena for batches of up to n rows, growing memory if needed: first the codecs'
+ * arena (the decoders are compiled into this module, see decode.ts), then the kernels' regions.
+ */
 export function layout(n: i32): void {
   if (n <= capacity) return;
+  codecs.layout(n);
   const rows8 = <usize>n << 3;
   const rows4 = <usize>n << 2;
   const bits = (<usize>(n + 7) >> 3) + 8;
-  params = align(__heap_base);
+  params = align(codecs.end);
   times = align(params + 64);
   by = align(times + rows8);
   values = align(by + rows8);
@@ -70,8 +77,8 @@ export function layout(n: i32): void {
   tableKeys = align(lasts + rows4);
   tableSlots = align(tableKeys + (size << 3));
   tableStamps = align(tableSlots + (size << 2));
-  const end = tableStamps + (size << 2) + 64;
-  const pages = <i32>((end + 0xffff) >> 16);
+  const top = tableStamps + (size << 2) + 64;
+  const pages = <i32>((top + 0xffff) >> 16);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) unreachable();
   // Fresh pages are zero, so generation 0 never matches a stamp once `generation` starts at 1.

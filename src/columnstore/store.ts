@@ -129,13 +129,18 @@ export class ColumnStore {
         rowCount: planned.reduce((s, b) => s + b.stats.rows, 0),
         batches: planned.map((b) => b.stats),
       };
-      const bytes = encodeManifest(this.backend, manifest);
-      await this.storage.put(manifest.key, bytes);
-      this.cache.set(manifest.key, manifest, bytes.length);
-      return manifest;
+      return await this.putManifest(manifest);
     } finally {
       this.pending.delete(prefix);
     }
+  }
+
+  /** Writes a manifest durably (last, after its batches) and caches it. */
+  private async putManifest(manifest: Manifest): Promise<Manifest> {
+    const bytes = encodeManifest(this.backend, manifest);
+    await this.storage.put(manifest.key, bytes);
+    this.cache.set(manifest.key, manifest, bytes.length);
+    return manifest;
   }
 
   /** Starts an append to a chunk: reserves a version that `sweep` leaves alone until commit or abort. */
@@ -184,10 +189,7 @@ export class ColumnStore {
         rowCount: batches.reduce((s, b) => s + b.rows, 0),
         batches,
       };
-      const bytes = encodeManifest(this.backend, manifest);
-      await this.storage.put(manifest.key, bytes);
-      this.cache.set(manifest.key, manifest, bytes.length);
-      return manifest;
+      return await this.putManifest(manifest);
     } finally {
       this.pending.delete(prefix);
     }

@@ -237,7 +237,8 @@ export function parseTimestamp(text: string, withZone: boolean, utcSession: bool
       offsetSeconds = (hh * 3600 + mm * 60) * (c === 45 ? -1 : 1);
     } else return undefined;
   }
-  return BigInt(days) * USECS_PER_DAY + BigInt(micros - offsetSeconds * 1e6);
+  // One BigInt per value: within ±100,000 days of 2000 every partial sum is exact as a double.
+  return days > -100_000 && days < 100_000 ? BigInt(days * 86_400_000_000 + micros - offsetSeconds * 1e6) : BigInt(days) * USECS_PER_DAY + BigInt(micros - offsetSeconds * 1e6);
 }
 
 /** The canonical 8-4-4-4-12 hexadecimal form (either case). */

@@ -8,6 +8,15 @@ import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { installExtensionFiles } from './extension-files.js';
 import type { QueryResult, RowStore } from './types.js';
 
+/**
+ * Orbit's own defaults. temp_buffers: the columnstore's read paths hand rows to PostgreSQL in
+ * temporary tables (docs/design/columnstore.md, "Reading"); PostgreSQL's 8 MB made them spill to
+ * the file system, which in a browser is OPFS (measured: a threshold scan over compressed chunks
+ * 1,366 ms with 8 MB against 81 ms with 256 MB; docs/benchmarks.md). Buffers are allocated only as
+ * temporary tables need them.
+ */
+const ORBIT_START_PARAMS = ['-c', 'temp_buffers=128MB'];
+
 export interface PGliteRowStoreOptions {
   /** PGlite data directory: a path (Node files), `memory://`, `idb://name` or `opfs-ahp://name`. */
   readonly dataDir: string;
@@ -23,7 +32,7 @@ export class PGliteRowStore implements RowStore {
   static async open(options: PGliteRowStoreOptions): Promise<PGliteRowStore> {
     const db = await PGlite.create(options.dataDir, {
       ...options.pgliteOptions,
-      startParams: [...(options.pgliteOptions?.startParams ?? PGlite.defaultStartParams), ...timescaledbStartParams()],
+      startParams: [...(options.pgliteOptions?.startParams ?? PGlite.defaultStartParams), ...timescaledbStartParams(), ...ORBIT_START_PARAMS],
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
     try {

@@ -15,6 +15,7 @@ import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/back
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
 import { DirectCopy, directCopyTarget } from './direct-ingest.js';
+import { directInsert } from './direct-insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
@@ -94,9 +95,9 @@ export class Backend {
     for (const s of analysis.statements) {
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       let text = plan.sql;
-      if (plan.aggregate || plan.lastPoint) {
+      if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
-        text = await this.inSavepoint(session, idle, () => (fast.aggregate ? cs.runAggregate(run, fast.aggregate) : cs.runLastPoint(run, fast.lastPoint!)));
+        text = await cs.runPlanned(run, fast, idle);
         if (text === undefined) plan = cs.plan(s, false);
         text ??= plan.sql;
       }
@@ -133,7 +134,8 @@ export class Backend {
     const run = this.internalRunner(session);
     await cs.load(run);
     const plan = cs.plan(statement, true);
-    if (!plan.aggregate && !plan.lastPoint) return undefined;
+    // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
+    if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate) : cs.runLastPoint(run, plan.lastPoint!)));
   }
 
@@ -181,6 +183,18 @@ export class Backend {
     if (!target) return undefined;
     cs.noteDirectWrite(inTransactionBlock);
     return new DirectCopy(statement, target, cs.store, run, inTransactionBlock);
+  }
+
+  /**
+   * Runs an INSERT … VALUES directly into the columnstore when it qualifies (session/direct-insert.ts):
+   * the client's answer, or undefined to run it as usual.
+   */
+  async directInsert(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean): Promise<Uint8Array | undefined> {
+    const cs = this.columnstore;
+    if (!cs || !this.routing.writes([statement])) return undefined;
+    const out = await directInsert(this.internalRunner(session), cs.store, statement, inTransactionBlock);
+    if (out) cs.noteDirectWrite(inTransactionBlock);
+    return out;
   }
 
   /** After statements ran: what they changed for the columnstore. */

@@ -221,8 +221,12 @@ function literal(v: Scalar | number | bigint, type: string, typname: string): st
   return text === null ? `NULL::${type}` : `${quoteLiteral(text)}::${type}`;
 }
 
+/** Array elements array_in reads as they are: no delimiter, quote, backslash or space, not NULL. */
+const BARE_ELEMENT = /^[0-9A-Za-z_.:+-]+$/;
+
 /** One array constant of `type[]` (parsed once by array_in, not as one expression per value). */
 function arrayLiteral(values: readonly (string | null)[], type: string): string {
-  const items = values.map((v) => (v === null ? 'NULL' : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
+  // Numbers and timestamps (most of the text at many groups) go unquoted.
+  const items = values.map((v) => (v === null ? 'NULL' : BARE_ELEMENT.test(v) && !/^null$/i.test(v) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
   return `${quoteLiteral(`{${items.join(',')}}`)}::${type}[]`;
 }

@@ -27,6 +27,8 @@ import type { ClassifiedStatement } from '../sql/classify.js';
 import { deparseExpr, isConstant, planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
 import type { Fields, Node } from '../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
+import { explainOptions, explainResultSql, type ExplainOptions } from '../sql/planner/explain.js';
+import { planScan, type ScanPlan } from '../sql/planner/scan.js';
 import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
@@ -34,6 +36,9 @@ import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
+import { aggregateLines, scanLines } from './columnstore-explain.js';
+import { runScan } from './columnstore-scan.js';
+import { boundBucketLimit } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -92,6 +97,8 @@ export class Columnstore {
   /** Requests may be waiting (a statement called compress_chunk & co.). */
   private requestsPending = true;
   private swept = false;
+  /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
+  private readonly scanTables = new Set<number>();
 
   constructor(
     readonly store: ColumnStore,
@@ -125,6 +132,7 @@ export class Columnstore {
   invalidate(): void {
     this.stale = true;
     this.verified.clear();
+    this.scanTables.clear();
   }
 
   get hasRequests(): boolean {
@@ -218,14 +226,8 @@ export class Columnstore {
     // EXECUTE of a statement PREPAREd (and rewritten) earlier: its cache tables may be stale.
     if (statement.type === 'ExecuteStmt') return { reads: [...this.tables.values()].flat(), writes };
     if (fastPath) {
-      const aggregate = planAggregate(statement.type, statement.node, (schema, name) =>
-        this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed),
-      );
-      if (aggregate) return { reads: [], writes, aggregate };
-      const lastPoint = planLastPoint(statement.type, statement.node, (schema, name) =>
-        this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed),
-      );
-      if (lastPoint) return { reads: [], writes, lastPoint };
+      const fast = this.planFast(statement);
+      if (fast) return { reads: [], writes, ...fast };
     }
     const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
     const reads = [...(rewritten?.tables ?? [])];
@@ -238,6 +240,86 @@ export class Columnstore {
       writes,
       ...(filters && only ? { ranges: new Map([[only.id, { table: only, filters }]]) } : {}),
     };
+  }
+
+  /**
+   * The planner's shapes over compressed chunks (statements run at once only): aggregates in the
+   * kernels, last points, scans of the batches a WHERE can match; and EXPLAIN of those.
+   */
+  private planFast(statement: ClassifiedStatement): Pick<ColumnstorePlan, 'aggregate' | 'lastPoint' | 'scan' | 'explain'> | undefined {
+    const compressed = (schema: string | undefined, name: string) => this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed);
+    if (statement.type === 'ExplainStmt') {
+      const explain = explainOptions(statement.node);
+      const query = statement.node.query as Node | undefined;
+      const type = query ? Object.keys(query)[0] : undefined;
+      if (!explain || !type) return undefined;
+      const inner = this.planFast({ ...statement, type, node: query![type] as Fields });
+      return inner && !inner.explain ? { ...inner, explain } : undefined;
+    }
+    const aggregate = planAggregate(statement.type, statement.node, compressed);
+    if (aggregate) return { aggregate };
+    const lastPoint = planLastPoint(statement.type, statement.node, compressed);
+    if (lastPoint) return { lastPoint };
+    const scan = planScan(statement.type, statement.node, compressed);
+    // The hypertable named once (nothing else of the statement reads it), and no other hypertable
+    // with compressed chunks in subqueries (only the general path shows those their rows).
+    const others = statement.relations.filter((r) => r.name !== scan?.table.name);
+    if (scan && statement.relations.length - others.length === 1 && !others.some((r) => this.tables.get(r.name)?.some((t) => t.compressed))) return { scan };
+    return undefined;
+  }
+
+  /**
+   * Runs a plan's fast path (aggregate, last point, scan, EXPLAIN of them) and returns the statement
+   * PostgreSQL runs instead; undefined when the chunks do not allow it after all (the caller takes
+   * the general path). Outside a transaction block the work is one transaction; inside one, a
+   * savepoint, released when the statement needs what it filled (the scan's temporary table).
+   */
+  async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean): Promise<string | undefined> {
+    await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
+    let keep = false;
+    let created: number | undefined;
+    try {
+      let sql: string | undefined;
+      let lines: string[] = [];
+      if (plan.scan) {
+        const id = plan.scan.table.id;
+        const temp = `pg_temp.orbit_scan_${id}`;
+        const t = plan.scan.table;
+        const reuse = idle && this.scanTables.has(id);
+        const ready = await run.sql(
+          reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
+                // Columns the statement does not name are left NULL.
+                `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}`,
+        );
+        if (!reuse && idle) created = id;
+        // No temporary table (no TEMP privilege, …): the general path.
+        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp);
+        if (stats) {
+          sql = plan.scan.finalSql(temp);
+          lines = scanLines(plan.scan, stats, temp, plan.explain?.timing ?? false);
+        }
+      } else if (plan.aggregate) {
+        // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, run, plan.aggregate) : undefined;
+        sql = await runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
+        if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
+      } else if (plan.lastPoint) {
+        sql = await runLastPoint(this.store, run, plan.lastPoint);
+        if (sql !== undefined && plan.explain) lines = [`Orbit Columnstore Last Point on ${plan.lastPoint.table.name}`, `  Path: the newest batch(es) of each ${plan.lastPoint.segment} by the manifests' time maxima, plus the rowstore's last points`];
+      }
+      if (sql !== undefined && plan.explain) {
+        const out = await run.sql(`EXPLAIN ${plan.explain.sql} ${sql}`);
+        // PostgreSQL's own error (of the statement it would run) comes from the general path.
+        sql = firstError(out) ? undefined : explainResultSql(lines, textRows(out).map((r) => r[0] ?? ''), quoteLiteral);
+      }
+      keep = sql !== undefined && plan.scan !== undefined && plan.explain === undefined;
+      return sql;
+    } finally {
+      if (idle) {
+        await run.sql(keep ? 'COMMIT' : 'ROLLBACK');
+        if (keep && created !== undefined) this.scanTables.add(created);
+      } else await run.sql(keep ? 'RELEASE SAVEPOINT orbit_internal' : 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
+    }
   }
 
   // ---- conversions ----------------------------------------------------------------------------
@@ -533,6 +615,10 @@ export interface ColumnstorePlan {
   readonly aggregate?: AggregatePlan;
   /** A last-point query answered from the newest batches. */
   readonly lastPoint?: LastPointPlan;
+  /** A row-returning read of the batches its WHERE can match. */
+  readonly scan?: ScanPlan;
+  /** EXPLAIN of the statement that `aggregate`, `lastPoint` or `scan` plans. */
+  readonly explain?: ExplainOptions;
   /** Per hypertable read: the time bounds of the rows the statement can see. */
   readonly ranges?: ReadonlyMap<number, { readonly table: PlannerTable; readonly filters: readonly ConstantFilter[] }>;
 }

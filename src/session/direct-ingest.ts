@@ -104,15 +104,20 @@ const CHOSEN = new Set(['session', 'user', 'database', 'client', 'global', 'over
  */
 export async function directCopyTarget(run: InternalRunner, statement: ClassifiedStatement): Promise<DirectTarget | undefined> {
   const node = statement.node;
-  const relation = node.relation as { schemaname?: string; relname?: string } | undefined;
-  if (!relation?.relname || node.query || node.whereClause || node.filename || node.is_program || !node.is_from) return undefined;
+  if (node.query || node.whereClause || node.filename || node.is_program || !node.is_from) return undefined;
   for (const o of (node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? []) if (!OPTIONS.has(o.DefElem.defname)) return undefined;
+  return directTarget(run, node.relation as { schemaname?: string; relname?: string } | undefined, 'timescaledb.enable_direct_compress_copy');
+}
+
+/** The hypertable `relation` when writes into it go directly to the columnstore under setting `guc`. */
+export async function directTarget(run: InternalRunner, relation: { schemaname?: string; relname?: string } | undefined, guc: string): Promise<DirectTarget | undefined> {
+  if (!relation?.relname) return undefined;
   const name = relation.schemaname ? `${quoteIdent(relation.schemaname)}.${quoteIdent(relation.relname)}` : quoteIdent(relation.relname);
   // An extension installed by an older Orbit has no direct-compress catalog: the lookup would fail
   // (and abort the client's transaction block).
   const installed = await run.sql(`SELECT to_regclass('_timescaledb_catalog.orbit_direct_compress') IS NOT NULL`);
   if (firstError(installed) || textRows(installed)[0]?.[0] !== 't') return undefined;
-  const out = await run.sql(targetSql(name));
+  const out = await run.sql(targetSql(name, guc));
   if (firstError(out)) return undefined;
   const info = jsonRows<TargetInfo | null>(out)[0];
   if (!info) return undefined;
@@ -137,7 +142,7 @@ export async function directCopyTarget(run: InternalRunner, statement: Classifie
   };
 }
 
-function targetSql(name: string): string {
+function targetSql(name: string, guc: string): string {
   const C = '_timescaledb_catalog';
   return `SELECT (SELECT json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
     'direct', (SELECT dc.enabled FROM ${C}.orbit_direct_compress dc WHERE dc.hypertable_id = h.id),
@@ -156,7 +161,7 @@ function targetSql(name: string): string {
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped),
     'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'))
   FROM ${C}.hypertable h LEFT JOIN ${C}.compression_settings cs ON cs.hypertable_id = h.id
-    LEFT JOIN pg_settings s ON s.name = 'timescaledb.enable_direct_compress_copy'
+    LEFT JOIN pg_settings s ON s.name = ${quoteLiteral(guc)}
   WHERE h.relid = to_regclass(${quoteLiteral(name)}) AND h.compression_state = 1)`;
 }
 
@@ -258,6 +263,27 @@ export class DirectCopy {
     }
     const status = this.inTransactionBlock ? TransactionStatus.InTransaction : TransactionStatus.Idle;
     return concatBytes([commandComplete(`COPY ${this.rows}`), readyForQuery(status)]);
+  }
+
+  /**
+   * The rows of an INSERT … VALUES as text-format COPY data (session/direct-insert.ts): written like
+   * a COPY when Orbit reads every value; undefined (nothing done) otherwise.
+   */
+  async insert(data: Uint8Array): Promise<Uint8Array | undefined> {
+    const rows = this.parse(data, false);
+    if (!rows) return undefined;
+    await this.guard(async () => {
+      await this.begin();
+      this.pieces++;
+      await this.route(rows);
+      await this.commit();
+    });
+    if (this.error) {
+      await this.abort();
+      return concatBytes([this.error, readyForQuery(this.inTransactionBlock ? TransactionStatus.Failed : TransactionStatus.Idle)]);
+    }
+    const status = this.inTransactionBlock ? TransactionStatus.InTransaction : TransactionStatus.Idle;
+    return concatBytes([commandComplete(`INSERT 0 ${this.rows}`), readyForQuery(status)]);
   }
 
   /** Runs `fn`; an exception becomes the COPY's error. */

@@ -224,6 +224,13 @@ export class Session implements BackendSession {
       this.sink.write(this.copy.copyInResponse());
       return;
     } else {
+      const only = plan.statements.length === 1 && plan.prelude.length === 0 ? plan.statements[0]! : undefined;
+      const direct = only?.type === 'InsertStmt' ? await this.backend.directInsert(this, only, this.status !== TransactionStatus.Idle) : undefined;
+      if (direct) {
+        this.forward(direct);
+        await this.endOfBatch();
+        return;
+      }
       for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
       this.noteEffects(plan.statements);
       const idle = this.status === TransactionStatus.Idle;

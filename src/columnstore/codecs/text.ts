@@ -49,13 +49,22 @@ function dictionaryBytes(strings: readonly string[]): Uint8Array {
 export function writeTextStream(backend: CodecBackend, values: readonly string[], out: ByteWriter): void {
   const index = new Map<string, number>();
   const ids = new Int32Array(values.length);
+  // Runs of one value (tags within a segment) skip the hash lookup: comparing short strings is cheaper.
+  let previous: string | undefined;
+  let previousId = 0;
   for (let i = 0; i < values.length; i++) {
-    let id = index.get(values[i]!);
+    const v = values[i]!;
+    if (v === previous) {
+      ids[i] = previousId;
+      continue;
+    }
+    let id = index.get(v);
     if (id === undefined) {
       id = index.size;
-      index.set(values[i]!, id);
+      index.set(v, id);
     }
-    ids[i] = id;
+    ids[i] = previousId = id;
+    previous = v;
   }
   const raw = dictionaryBytes([...index.keys()]);
   const packed = raw.length >= DEFLATE_MIN_BYTES ? deflateSync(raw, { level: 6 }) : null;

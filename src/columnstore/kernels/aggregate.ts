@@ -20,7 +20,7 @@ import { scalarAt, type Column, type PgType, type Scalar } from '../columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../manifest.js';
 import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
-import type { KernelBackend, KernelValues, SlotTable, ValueAggregates, FirstLast } from './backend.js';
+import { isFused, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
 import { BatchColumns } from './batch-columns.js';
 import { bucketOf } from './bucket.js';
 import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
@@ -100,13 +100,19 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: Valu
   return state;
 }
 
-/**
- * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
- * one bucket (null = no bucketing): the time column is then not decoded, only counted.
- */
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined): Promise<void> {
+/** Which columns a batch's kernels read, and how: the same for every batch of a chunk with the same `timed`. */
+interface ColumnPlan {
+  readonly names: ReadonlySet<string>;
+  readonly nullOnly: ReadonlySet<string>;
+  readonly encodedNames: ReadonlySet<string>;
+  readonly encodedList: readonly string[];
+  readonly decodedNames: readonly string[];
+}
+
+/** `timed`: the time column is read (the batch is not wholly inside the range and one bucket). */
+function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): ColumnPlan {
   const aggs = r.aggregates;
-  const names = new Set<string>(uniform === undefined ? [r.timeColumn] : []);
+  const names = new Set<string>(timed ? [r.timeColumn] : []);
   for (const a of aggs) {
     if (a.by) names.add(a.by);
     if (a.column !== null && a.fn !== 'count') names.add(a.column);
@@ -115,13 +121,39 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   // anyway; counted by the kernels over zeros unless the column is decoded for its own kernel.
   const nullOnly = new Set<string>();
   for (const a of aggs) if (a.fn === 'count' && a.column !== null && !(names.has(a.column) && KERNEL_TYPES.has(a.type!))) nullOnly.add(a.column);
-  const decoded = await reader.read(batchNo, [...names]);
+  // A fused backend decodes the time column and the aggregated value columns itself, from their
+  // encoded streams; first/last columns (whose values come back as rows) are decoded here.
+  const encodedNames = new Set<string>();
+  if (isFused(kernels)) {
+    if (timed) encodedNames.add(r.timeColumn);
+    for (const a of aggs) if (a.column !== null && a.fn !== 'first' && a.fn !== 'last' && names.has(a.column) && KERNEL_TYPES.has(a.type!)) encodedNames.add(a.column);
+  }
+  const decodedNames = [...names].filter((n) => !encodedNames.has(n) || aggs.some((a) => a.by === n || ((a.fn === 'first' || a.fn === 'last') && a.column === n)));
+  return { names, nullOnly, encodedNames, encodedList: [...encodedNames], decodedNames };
+}
+
+/**
+ * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
+ * one bucket (null = no bucketing): the time column is then not decoded, only counted.
+ */
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
+  const aggs = r.aggregates;
+  const timed = uniform === undefined;
+  let plan = plans.get(timed);
+  if (!plan) plans.set(timed, (plan = columnPlan(r, kernels, timed)));
+  const { names, nullOnly, encodedNames, encodedList, decodedNames } = plan;
+  const fused = isFused(kernels) ? kernels : null;
+  const encoded = encodedList.length ? await reader.encoded(batchNo, encodedList) : new Map<string, EncodedColumn>();
+  const decoded = decodedNames.length ? await reader.read(batchNo, decodedNames) : new Map<string, Column>();
   const column = (name: string): Column => decoded.get(name)!;
   const bitmaps = new Map<string, Uint8Array | null>();
   for (const name of nullOnly) bitmaps.set(name, names.has(name) ? column(name).nulls : await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
   const rows = m.batches[batchNo]!.rows;
   // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
-  const table = uniform === undefined ? kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
+  let table: SlotTable;
+  if (uniform !== undefined) table = fused ? fused.bucketizeUniform(rows) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
+  else if (fused) table = fused.bucketizeEncoded(encoded.get(r.timeColumn)!, r.range, r.bucket);
+  else table = kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null);
   if (table.slots === 0) return;
 
   const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
@@ -141,6 +173,8 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
       // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
       zeros ??= new Int16Array(rows);
       agg = kernels.aggregate(zeros, bitmaps.get(a.column)!);
+    } else if (encodedNames.has(a.column)) {
+      agg = fused!.aggregateEncoded(encoded.get(a.column)!);
     } else {
       const c = column(a.column);
       agg = kernels.aggregate(kernelValues(c), c.nulls);
@@ -176,6 +210,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const segTypes = manifest.settings.segmentBy.map((name) => manifest.columns.find((c) => c.name === name)!.type);
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
   const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
+  const plans = new Map<boolean, ColumnPlan>();
 
   for (const batchNo of candidates) {
     const stats = manifest.batches[batchNo]!;
@@ -204,7 +239,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform, plans);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

@@ -11,6 +11,8 @@
  * result before calling the same method again (the WebAssembly backend reuses its result arrays).
  */
 
+import type { PgType } from '../columns.js';
+
 /** Value columns the kernels aggregate (float4/float8/int2/int4/int8 and timestamps). */
 export type KernelValues = Float64Array | Float32Array | BigInt64Array | Int32Array | Int16Array;
 
@@ -68,3 +70,31 @@ export interface KernelBackend {
   firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast;
 }
 
+
+/**
+ * One column of a batch still encoded: its value stream as stored (codec byte first, only the
+ * non-NULL values) and its NULL bitmap. `type` is one of the kernels' types.
+ */
+export interface EncodedColumn {
+  readonly type: PgType;
+  readonly stream: Uint8Array;
+  readonly rows: number;
+  readonly nonNull: number;
+  readonly nulls: Uint8Array | null;
+}
+
+/**
+ * A backend that decodes value streams itself (kernels.wasm holds the codecs' decoders): the same
+ * results as decoding with the codecs and calling `bucketize` / `aggregate`, without decoded values
+ * crossing into JavaScript. Malformed streams raise data_corrupted (XX001).
+ */
+export interface FusedKernels extends KernelBackend {
+  bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null): SlotTable;
+  /** What `bucketize` gives for `rows` zero times over the full range without bucketing: every row in one slot. */
+  bucketizeUniform(rows: number): SlotTable;
+  aggregateEncoded(values: EncodedColumn): ValueAggregates;
+}
+
+export function isFused(k: KernelBackend): k is FusedKernels {
+  return typeof (k as Partial<FusedKernels>).aggregateEncoded === 'function';
+}

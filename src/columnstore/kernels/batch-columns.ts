@@ -12,7 +12,7 @@ import { scatter } from '../codecs/values.js';
 import type { Column, PgType } from '../columns.js';
 import type { Manifest } from '../manifest.js';
 import type { ColumnStore } from '../store.js';
-import type { KernelValues } from './backend.js';
+import type { EncodedColumn, KernelValues } from './backend.js';
 
 type Scratch = { type: PgType; values: KernelValues };
 
@@ -56,6 +56,33 @@ export class BatchColumns {
       const type = m.columns[index]!.type;
       if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
       out.set(name, this.numeric.has(type) ? this.decodeNumeric(bytes, header, index, name, type, rows) : decodeSection(this.store.backend, bytes, header, index));
+    }
+    return out;
+  }
+
+  /**
+   * The named numeric columns of batch `batchNo` still encoded (value stream and NULL bitmap), for
+   * a backend that decodes them itself; the same checks as `read`.
+   */
+  async encoded(batchNo: number, names: readonly string[]): Promise<Map<string, EncodedColumn>> {
+    const m = this.manifest;
+    const bytes = await this.store.batchObject(m, batchNo);
+    const header = readBatchHeader(bytes);
+    const rows = m.batches[batchNo]!.rows;
+    if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+    const out = new Map<string, EncodedColumn>();
+    for (const name of names) {
+      const index = m.columns.findIndex((c) => c.name === name);
+      const type = m.columns[index]!.type;
+      const { offset, length, type: stored } = header.columns[index]!;
+      if (stored !== type) throw corruptBatch('column types differ from the manifest');
+      const section = bytes.subarray(offset, offset + length);
+      const h = readColumnHeader(section);
+      if (h.count !== rows) throw corruptBatch(`a column of ${h.count} values in a batch of ${rows} rows`);
+      const nonNull = h.count - h.nullCount;
+      // An all-NULL column ends at its codec byte; otherwise the stream runs to the section's end.
+      if (nonNull === 0 && h.bodyOffset + 1 !== section.length) throw corruptBatch(`${section.length - h.bodyOffset - 1} trailing bytes`);
+      out.set(name, { type, stream: section.subarray(h.bodyOffset), rows, nonNull, nulls: h.nulls });
     }
     return out;
   }

@@ -4,13 +4,15 @@
  * module is passed in, compiled or as bytes, so this file runs unchanged in Node, browsers and
  * Workers; `load-node.ts` reads the file for Node.
  *
- * Columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column) and the
- * per-slot results copied out into arrays reused from call to call: a result is valid until the
+ * Decoded columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column),
+ * or, on the fused path (`bucketizeEncoded` / `aggregateEncoded`), only their encoded streams, which
+ * the module decodes in place with the codecs' readers compiled in; the per-slot results are copied out into arrays reused from call to call: a result is valid until the
  * next call of the same method. Views are re-created whenever
  * memory.buffer changes (growing memory detaches them).
  */
 import { orbitError } from '../../errors.js';
-import type { BucketParams, FirstLast, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
+import { corrupt } from '../codecs/format.js';
+import type { BucketParams, EncodedColumn, FirstLast, FusedKernels, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
 import { bucketOutOfRange } from './bucket.js';
 
 interface KernelExports {
@@ -20,6 +22,11 @@ interface KernelExports {
   bucketize(n: number, hasSelection: number, hasBucket: number): number;
   aggregate(n: number, slots: number, type: number, hasNulls: number): void;
   firstLast(n: number, slots: number, hasNulls: number): void;
+  bytesPtr(): number;
+  bytesRoom(): number;
+  decodeTimes(n: number): number;
+  uniformSlots(n: number): number;
+  decodeValues(rows: number, nonNull: number, kind: number, hasNulls: number): number;
 }
 
 /** Region numbers of `region` (assembly/kernels/index.ts). */
@@ -45,7 +52,12 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-export class WasmKernels implements KernelBackend {
+/** Stream kinds of `decodeValues` (assembly/kernels/decode.ts), which are also `aggregate` types 0–2. */
+function streamKind(type: EncodedColumn['type']): number {
+  return type === 'float8' ? 0 : type === 'float4' ? 1 : 2;
+}
+
+export class WasmKernels implements FusedKernels {
   readonly name = 'wasm';
   private readonly x: KernelExports;
   private capacity = 0;
@@ -53,6 +65,8 @@ export class WasmKernels implements KernelBackend {
   private readonly at = new Array<number>(18).fill(0);
   private rows = 0;
   private slots = 0;
+  private bytesPtr = 0;
+  private bytesRoom = 0;
   /** Reused result arrays, one per output (see `take`). */
   private readonly outputs: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
 
@@ -75,6 +89,8 @@ export class WasmKernels implements KernelBackend {
         throw orbitError('out_of_memory', `cannot grow kernel memory for ${n} rows`, { cause });
       }
       for (let r = 0; r < this.at.length; r++) this.at[r] = this.x.region(r);
+      this.bytesPtr = this.x.bytesPtr();
+      this.bytesRoom = this.x.bytesRoom();
     }
     if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
     return this.heap;
@@ -99,16 +115,66 @@ export class WasmKernels implements KernelBackend {
     this.heap.set(bits.subarray(0, (n + 7) >> 3), this.at[region]!);
   }
 
+  /**
+   * Copies an encoded stream into the module and runs a decoder over it; a malformed stream (−1, a
+   * length other than the stream's, or a trap) is data_corrupted, as in the codecs.
+   */
+  private decodeStream(stream: Uint8Array, call: () => number): void {
+    if (stream.length > this.bytesRoom) throw corrupt(`a stream of ${stream.length} bytes for ${this.rows} values`);
+    this.heap.set(stream, this.bytesPtr);
+    let used: number;
+    try {
+      used = call();
+    } catch (cause) {
+      throw cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+    }
+    if (used < 0) throw corrupt('stream is malformed or truncated');
+    if (used !== stream.length) throw corrupt(`${stream.length - used} trailing bytes`);
+  }
+
+  bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null): SlotTable {
+    const n = times.rows;
+    if (times.nonNull !== n) throw orbitError('internal_error', 'NULLs in the time column reached the kernels');
+    this.arena(n);
+    this.rows = n;
+    this.decodeStream(times.stream, () => this.x.decodeTimes(n));
+    return this.bucketizeLoaded(n, range, bucket, null);
+  }
+
+  bucketizeUniform(rows: number): SlotTable {
+    this.arena(rows);
+    this.rows = rows;
+    this.slots = this.x.uniformSlots(rows);
+    return { slots: this.slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, this.slots), rows: this.take(Region.slotRows, 1, Int32Array, this.slots) };
+  }
+
+  aggregateEncoded(values: EncodedColumn): ValueAggregates {
+    const n = this.rows;
+    if (values.rows !== n) throw orbitError('internal_error', `a column of ${values.rows} rows after bucketize of ${n}`);
+    const heap = this.arena(n);
+    const kind = streamKind(values.type);
+    if (values.nulls) this.putBits(Region.nulls, values.nulls, n);
+    if (values.nonNull === 0) heap.fill(0, this.at[Region.values]!, this.at[Region.values]! + n * 8);
+    else this.decodeStream(values.stream, () => this.x.decodeValues(n, values.nonNull, kind, values.nulls ? 1 : 0));
+    return this.aggregateLoaded(kind, values.nulls !== null);
+  }
+
   bucketize(times: BigInt64Array, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable {
     const n = times.length;
-    const heap = this.arena(n);
+    this.arena(n);
+    this.put(Region.times, times);
+    if (selection) this.putBits(Region.selection, selection, n);
+    return this.bucketizeLoaded(n, range, bucket, selection);
+  }
+
+  /** bucketize over the times already in the arena. */
+  private bucketizeLoaded(n: number, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable {
+    const heap = this.heap;
     const params = new BigInt64Array(heap.buffer, this.at[Region.params]!, 4);
     params[0] = range.lo;
     params[1] = range.hi;
     params[2] = bucket?.width ?? 1n;
     params[3] = bucket?.origin ?? 0n;
-    this.put(Region.times, times);
-    if (selection) this.putBits(Region.selection, selection, n);
     const slots = this.x.bucketize(n, selection ? 1 : 0, bucket ? 1 : 0);
     if (slots < 0) throw bucketOutOfRange(slots === -1);
     this.rows = n;
@@ -123,8 +189,14 @@ export class WasmKernels implements KernelBackend {
     this.arena(n);
     this.put(Region.values, values);
     if (nulls) this.putBits(Region.nulls, nulls, n);
-    const type = elementType(values);
-    this.x.aggregate(n, k, type, nulls ? 1 : 0);
+    return this.aggregateLoaded(elementType(values), nulls !== null);
+  }
+
+  /** aggregate over the values already in the arena, of `aggregate` element type `type`. */
+  private aggregateLoaded(type: number, hasNulls: boolean): ValueAggregates {
+    const n = this.rows;
+    const k = this.slots;
+    this.x.aggregate(n, k, type, hasNulls ? 1 : 0);
     const count = this.take(Region.count, 2, Int32Array, k);
     if (type <= 1) {
       const flags = this.take(Region.flags, 3, Int32Array, k);

@@ -1,0 +1,121 @@
+/**
+ * @module columnstore/row-filter
+ * Comparisons of decoded columns with constants, with PostgreSQL's semantics, for the scan path
+ * (sql/planner/scan.ts): a comparison with NULL (either side) is never true; floats order NaN above
+ * everything and equal to itself, -0 equal to 0 (float8_cmp); integers, dates and timestamps compare
+ * as signed integers (±infinity are the extremes); text only by equality (byte equality, which is
+ * the column's equality under a deterministic collation); bool by equality.
+ * The result is a selection vector (row numbers kept, ascending), TypeScript rather than a kernel:
+ * it runs once per decoded batch over at most a batch's rows.
+ */
+import { compareFloat } from './compare.js';
+import type { Column } from './columns.js';
+import { isNull } from './codecs/values.js';
+
+export type FilterOp = '<' | '<=' | '>' | '>=' | '=' | '<>';
+
+/** A predicate on one decoded column; constants in the column's representation (see columns.ts). */
+export type RowPredicate =
+  | { readonly op: FilterOp | 'in'; readonly values: ReadonlyArray<number | bigint | string | boolean | null> }
+  | { readonly op: 'is null' | 'is not null' };
+
+function test(op: FilterOp, c: number): boolean {
+  switch (op) {
+    case '<':
+      return c < 0;
+    case '<=':
+      return c <= 0;
+    case '>':
+      return c > 0;
+    case '>=':
+      return c >= 0;
+    case '=':
+      return c === 0;
+    default:
+      return c !== 0;
+  }
+}
+
+/** A comparator of row `i`'s value with constant `v` (−1/0/1), for non-NULL rows. */
+function comparator(column: Column, v: number | bigint | string | boolean): ((i: number) => number) | undefined {
+  switch (column.type) {
+    case 'float4':
+    case 'float8': {
+      const values = column.values;
+      const x = Number(v);
+      return (i) => compareFloat(values[i]!, x);
+    }
+    case 'int2':
+    case 'int4':
+    case 'date': {
+      const values = column.values;
+      // Beyond these types' range a bigint constant compares the same as its rounded number.
+      const x = Number(v);
+      return (i) => (values[i]! < x ? -1 : values[i]! > x ? 1 : 0);
+    }
+    case 'int8':
+    case 'timestamp':
+    case 'timestamptz': {
+      const values = column.values;
+      const x = BigInt(v as bigint);
+      return (i) => (values[i]! < x ? -1 : values[i]! > x ? 1 : 0);
+    }
+    case 'bool': {
+      const values = column.values;
+      const x = v ? 1 : 0;
+      return (i) => values[i]! - x;
+    }
+    case 'text':
+    case 'varchar': {
+      const values = column.values;
+      // Only equality is meaningful: any difference is "not equal".
+      return (i) => (values[i] === v ? 0 : 1);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Whether `filterRows` can evaluate `p` on a column of this type. */
+export function canFilter(column: Column['type'], p: RowPredicate): boolean {
+  if (p.op === 'is null' || p.op === 'is not null') return true;
+  if (column === 'text' || column === 'varchar' || column === 'bool') return p.op === '=' || p.op === '<>' || p.op === 'in';
+  return ['float4', 'float8', 'int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz'].includes(column);
+}
+
+/**
+ * Narrows `selection` (row numbers, ascending; undefined = all `rows`) to the rows of `column`
+ * satisfying `p`. Throws for a predicate `canFilter` refuses.
+ */
+export function filterRows(column: Column, rows: number, p: RowPredicate, selection?: Uint32Array): Uint32Array {
+  const out = new Uint32Array(selection ? selection.length : rows);
+  let n = 0;
+  const nulls = column.nulls;
+  const count = selection ? selection.length : rows;
+  if (p.op === 'is null' || p.op === 'is not null') {
+    const want = p.op === 'is null';
+    for (let k = 0; k < count; k++) {
+      const i = selection ? selection[k]! : k;
+      if ((nulls !== null && isNull(nulls, i)) === want) out[n++] = i;
+    }
+    return out.subarray(0, n);
+  }
+  if (!canFilter(column.type, p)) throw new Error(`no row filter for ${column.type} ${p.op}`);
+  const all = (p as Extract<RowPredicate, { values: unknown }>).values;
+  const constants = all.filter((v): v is number | bigint | string | boolean => v !== null);
+  // Any comparison with NULL is NULL (not true); IN is true when one item is equal.
+  if (constants.length < all.length && p.op !== 'in') return out.subarray(0, 0);
+  const compares = constants.map((v) => comparator(column, v)!);
+  const op: FilterOp = p.op === 'in' ? '=' : p.op;
+  for (let k = 0; k < count; k++) {
+    const i = selection ? selection[k]! : k;
+    if (nulls !== null && isNull(nulls, i)) continue;
+    for (const cmp of compares) {
+      if (test(op, cmp(i))) {
+        out[n++] = i;
+        break;
+      }
+    }
+  }
+  return out.subarray(0, n);
+}

@@ -1,0 +1,146 @@
+/**
+ * @module session/columnstore-bucket-limit
+ * Ordered append for `… GROUP BY time_bucket(w, time) ORDER BY bucket DESC LIMIT n` (the TSBS
+ * groupby-orderby-limit shape). The kernels need only the rows of the result's buckets: Orbit finds
+ * n non-empty buckets (the rowstore's newest n, by PostgreSQL, and the buckets of the rows of the
+ * newest compressed batches, by their time column alone), and the n-th newest of them, B, bounds
+ * the kernels' input to `time >= B`. Every bucket from B on is then complete and at least n exist,
+ * so the buckets before B, which only the rowstore partials still reach, fall after the LIMIT.
+ * (ASC mirrors it: `time < B + w`.) Returns the aggregate plan with that filter added, or as it
+ * was when the bound cannot be had (month widths, infinite times, fewer than n buckets).
+ */
+import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
+import type { Scalar } from '../columnstore/columns.js';
+import type { ColumnStore } from '../columnstore/store.js';
+import type { AggregatePlan, ConstantFilter } from '../sql/planner/aggregates.js';
+import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+
+/** time_bucket's default origin, 2000-01-03, in µs since 2000-01-01. */
+const ORIGIN = 172_800_000_000n;
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+export interface BucketBound {
+  readonly plan: AggregatePlan;
+  /** Batches whose rows' times were read to find the bound (for EXPLAIN). */
+  readonly batchesRead: number;
+  readonly bound?: string;
+}
+
+export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
+  const order = plan.bucketOrder;
+  const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
+  const unchanged = { plan, batchesRead: 0 };
+  if (!order || plan.bucketWidthSql === undefined || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return unchanged;
+  const micros = (sql: string) => `${time.typname}_send((${sql})::${time.type})`;
+  const w = `(${plan.bucketWidthSql})::interval`;
+  const segments = plan.filters.filter((f) => f.column !== time.name);
+  const times = plan.filters.filter((f): f is Extract<ConstantFilter, { op: '<' | '<=' | '>' | '>=' | '=' }> => f.column === time.name && f.op !== 'in');
+  const segmentTypes = segments.map((f) => plan.table.columns.find((c) => c.name === f.column)!);
+  if (segmentTypes.some((c) => !['text', 'varchar', 'int2', 'int4', 'int8', 'bool'].includes(c.typname))) return unchanged;
+  const out = await run.sql(
+    `SELECT json_build_array(
+      (SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped),
+      (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
+      (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,
+      (${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0),
+      json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
+      json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}))`,
+  );
+  if (firstError(out)) return unchanged;
+  const [keys, widthText, months, limitValue, timeValues, segmentValues] = jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>]>(out)[0]!;
+  const width = BigInt(widthText);
+  if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return unchanged;
+  const limit = Number(limitValue);
+  const bounds = times.map((f, i) => ({ op: f.op, v: int64(timeValues[i]!) }));
+  if (bounds.some((b) => b.v === undefined)) return unchanged;
+  const passes = (t: bigint) =>
+    bounds.every(({ op, v }) => (op === '<' ? t < v! : op === '<=' ? t <= v! : op === '>' ? t > v! : op === '>=' ? t >= v! : t === v));
+  const bucketOf = (t: bigint) => {
+    const offset = ORIGIN % width;
+    const d = t - offset;
+    const q = d / width - (d % width < 0n ? 1n : 0n);
+    return q * width + offset;
+  };
+
+  // The rowstore's first n buckets (PostgreSQL's time_bucket over the rows the WHERE keeps).
+  const rows = await run.sql(`SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limit)}) AS rowstore_buckets`);
+  if (firstError(rows)) return unchanged;
+  const found = new Set<bigint>();
+  for (const b of jsonRows<string[] | null>(rows)[0] ?? []) {
+    const v = int64(b);
+    if (v === undefined || v === INT64_MAX || v === INT64_MIN) return unchanged;
+    found.add(v);
+  }
+
+  // Compressed batches that may hold rows the WHERE keeps, newest (oldest) first.
+  const manifests = await Promise.all((keys ?? []).map((k) => store.readManifest(k)));
+  const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
+  for (const m of manifests) {
+    const t = m.columns.findIndex((c) => c.name === time.name);
+    if (t < 0) return unchanged;
+    const preds: Predicate[] = bounds.map(({ op, v }) => ({ column: time.name, op, value: v! }));
+    let matching = new Set(batchesMatching(m, preds));
+    for (const [i, f] of segments.entries()) {
+      const items = segmentValues[i]!.map((v) => scalarOf(v, segmentTypes[i]!.typname));
+      const any = new Set(items.flatMap((value) => (value === null ? [] : batchesMatching(m, [{ column: f.column, op: '=', value }]))));
+      matching = new Set([...matching].filter((b) => any.has(b)));
+    }
+    for (const b of matching) {
+      const { min, max } = m.batches[b]!;
+      if (typeof min[t] !== 'bigint' || typeof max[t] !== 'bigint') return unchanged;
+      candidates.push({ m, batch: b, first: min[t] as bigint, last: max[t] as bigint });
+    }
+  }
+  candidates.sort((a, b) => (order.desc ? cmp(b.last, a.last) : cmp(a.first, b.first)));
+  const kth = (): bigint | undefined => {
+    if (found.size < limit) return undefined;
+    return [...found].sort((a, b) => (order.desc ? cmp(b, a) : cmp(a, b)))[limit - 1];
+  };
+  let read = 0;
+  let bound = kth();
+  for (const c of candidates) {
+    // A batch wholly before the n-th bucket cannot add a bucket among the first n.
+    if (bound !== undefined && (order.desc ? c.last < bound : bucketOf(c.first) > bound)) break;
+    const decoded = await store.readBatch(c.m, c.batch, [time.name]);
+    read++;
+    const values = decoded.columns[0]!.values as BigInt64Array;
+    for (const t of values) {
+      if (t === INT64_MAX || t === INT64_MIN) return unchanged;
+      if (passes(t)) found.add(bucketOf(t));
+    }
+    bound = kth();
+  }
+  const literal = bound === undefined ? undefined : timestampLiteral(order.desc ? bound : bound + width, time.typname === 'timestamptz');
+  if (literal === undefined) return { plan, batchesRead: read };
+  const filter: ConstantFilter = { column: time.name, op: order.desc ? '>=' : '<', sql: `${literal}::${time.type}` };
+  return { plan: { ...plan, filters: [...plan.filters, filter] }, batchesRead: read, bound: `${time.name} ${filter.op} ${filter.sql}` };
+}
+
+/** µs since 2000-01-01 as a SQL timestamp literal (UTC for timestamptz); undefined outside years 1-9999. */
+function timestampLiteral(us: bigint, tz: boolean): string | undefined {
+  const ms = us / 1000n - (us % 1000n < 0n ? 1n : 0n);
+  const rest = us - ms * 1000n;
+  const date = new Date(Number(ms) + 946_684_800_000);
+  const iso = date.toISOString();
+  if (!/^\d{4}-/.test(iso) || date.getUTCFullYear() < 1) return undefined;
+  return `'${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(rest).padStart(3, '0')}${tz ? '+00' : ''}'`;
+}
+
+/** A `*_send` value (json bytea "\\x…", 8 bytes big-endian) as an int64; undefined for NULL. */
+function int64(hex: string | null): bigint | undefined {
+  if (hex === null) return undefined;
+  return BigInt.asIntN(64, BigInt(`0x${hex.slice(2)}`));
+}
+
+function scalarOf(text: string | null, typname: string): Scalar {
+  if (text === null) return null;
+  if (typname === 'int8') return BigInt(text);
+  if (typname === 'int2' || typname === 'int4') return Number(text);
+  if (typname === 'bool') return text === 'true';
+  return text;
+}
+
+function cmp(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

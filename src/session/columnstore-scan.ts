@@ -1,0 +1,358 @@
+/**
+ * @module session/columnstore-scan
+ * Runs a scan plan (sql/planner/scan.ts): the predicates' constants are evaluated by PostgreSQL
+ * with the session's settings, the manifests exclude batches, the remaining batches are decoded
+ * (predicate columns first, the others only for batches with rows left), their rows filtered
+ * (columnstore/row-filter.ts) and COPYed in binary into the statement's temporary table. With an
+ * ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
+ */
+import { concatBytes } from '../bytes.js';
+import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
+import { writeCopyBinary } from '../columnstore/pg-binary.js';
+import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
+import type { ColumnStore } from '../columnstore/store.js';
+import type { PlannerColumn } from '../sql/planner/aggregates.js';
+import type { ScanPlan, ScanPredicate } from '../sql/planner/scan.js';
+import { copyData } from '../wire/protocol/frontend.js';
+import { FrontendMessage } from '../wire/protocol/message-codes.js';
+import { firstError, jsonRows, quoteIdent, throwIfError, type InternalRunner } from './internal-sql.js';
+import { quoteLiteral, simpleQuery } from './settings.js';
+
+const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
+/** Binary COPY framing: signature, flags and header extension length before the tuples; -1 after. */
+const COPY_HEADER = 19;
+const COPY_TRAILER = 2;
+
+/** What a scan did, for EXPLAIN. */
+export interface ScanStats {
+  readonly chunks: number;
+  readonly chunksSkipped: number;
+  readonly batches: number;
+  readonly batchesSkipped: number;
+  readonly batchesDecoded: number;
+  /** Batches an ordered append did not need. */
+  readonly batchesNotNeeded: number;
+  readonly rowsDecoded: number;
+  readonly rowsPassed: number;
+  /** Conjuncts Orbit evaluated (as written); the others only PostgreSQL does. */
+  readonly pushed: readonly string[];
+  readonly orderedAppend: boolean;
+  readonly ms: number;
+}
+
+/** Which column types take which constant types without changing PostgreSQL's comparison. */
+function accepts(column: PlannerColumn, constantType: string): boolean {
+  if (constantType === 'unknown') return true;
+  switch (column.typname) {
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return ['smallint', 'integer', 'bigint'].includes(constantType);
+    case 'float8':
+      return ['smallint', 'integer', 'bigint', 'real', 'double precision', 'numeric'].includes(constantType);
+    case 'float4':
+      return ['real', 'double precision'].includes(constantType);
+    case 'timestamptz':
+      return ['timestamp with time zone', 'timestamp without time zone', 'date'].includes(constantType);
+    case 'timestamp':
+      return ['timestamp without time zone', 'date'].includes(constantType);
+    case 'date':
+      return constantType === 'date';
+    case 'bool':
+      return constantType === 'boolean';
+    case 'text':
+    case 'varchar':
+      return ['text', 'character varying'].includes(constantType);
+    default:
+      return false;
+  }
+}
+
+/** SQL giving constant `c` in the column's stored representation (binary send form or text). */
+function valueSql(column: PlannerColumn, c: string): string {
+  switch (column.typname) {
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return `int8send((${c})::int8)`;
+    case 'float8':
+      return `float8send((${c})::float8)`;
+    case 'float4':
+      return `float8send((${c})::float4::float8)`;
+    case 'timestamptz':
+      return `timestamptz_send((${c})::timestamptz)`;
+    case 'timestamp':
+      return `timestamp_send((${c})::timestamp)`;
+    case 'date':
+      return `date_send((${c})::date)`;
+    case 'bool':
+      return `(${c})::bool`;
+    default:
+      return `(${c})::text`;
+  }
+}
+
+/** A value read back from `valueSql` (json: bytea as "\\x…" hex). */
+function valueOf(column: PlannerColumn, v: unknown): number | bigint | string | boolean | null {
+  if (v === null) return null;
+  if (typeof v === 'boolean') return v;
+  const s = String(v);
+  const binary = (): DataView => {
+    const hex = s.slice(2);
+    const bytes = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    return new DataView(bytes.buffer);
+  };
+  switch (column.typname) {
+    case 'int2':
+    case 'int4':
+      return Number(binary().getBigInt64(0));
+    case 'int8':
+    case 'timestamptz':
+    case 'timestamp':
+      return binary().getBigInt64(0);
+    case 'float8':
+    case 'float4':
+      return binary().getFloat64(0);
+    case 'date':
+      return binary().getInt32(0);
+    default:
+      return s;
+  }
+}
+
+interface Evaluated {
+  readonly source: ScanPredicate;
+  readonly row: RowPredicate;
+}
+
+/**
+ * Runs the scan: fills `temp` (already empty, with the hypertable's columns) with the compressed
+ * rows the statement may need. Undefined when the chunks do not allow it (a column the batches do
+ * not have, a constant PostgreSQL cannot evaluate): the caller takes the general path.
+ */
+export async function runScan(store: ColumnStore, run: InternalRunner, plan: ScanPlan, temp: string): Promise<ScanStats | undefined> {
+  const started = performance.now();
+  const table = plan.table;
+  const rel = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+  const constants = plan.predicates.flatMap((p) => p.sql);
+  const out = await run.sql(
+    `SELECT json_build_object(
+      'manifests', (SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${table.id} AND NOT ch.dropped),
+      'generated', (SELECT json_agg(a.attname) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(rel)}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''),
+      'nondeterministic', (SELECT json_agg(a.attname) FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation WHERE a.attrelid = ${quoteLiteral(rel)}::regclass AND a.attnum > 0 AND NOT co.collisdeterministic),
+      'types', json_build_array(${constants.map((c) => `pg_typeof(${c})::text`).join(', ')}),
+      'limit', ${plan.order ? `(${plan.order.limitSql})::int8 + coalesce((${plan.order.offsetSql ?? '0'})::int8, 0)` : 'NULL'})`,
+  );
+  if (firstError(out)) return undefined;
+  const info = jsonRows<{ manifests: string[] | null; generated: string[] | null; nondeterministic: string[] | null; types: string[]; limit: number | null }>(out)[0]!;
+  const nondeterministic = new Set(info.nondeterministic ?? []);
+  // Which predicates keep PostgreSQL's comparison when evaluated on the stored values.
+  let k = 0;
+  const usable = plan.predicates.filter((p) => {
+    const types = info.types.slice(k, (k += p.sql.length));
+    if (nondeterministic.has(p.column.name)) return false;
+    return types.every((t) => accepts(p.column, t));
+  });
+  const valueExprs = usable.flatMap((p) => p.sql.map((c) => valueSql(p.column, c)));
+  let values: unknown[] = [];
+  if (valueExprs.length > 0) {
+    const v = await run.sql(`SELECT json_build_array(${valueExprs.join(', ')})`);
+    if (firstError(v)) return undefined;
+    values = jsonRows<unknown[]>(v)[0]!;
+  }
+  k = 0;
+  const evaluated: Evaluated[] = [];
+  for (const p of usable) {
+    const vs = p.sql.map(() => valueOf(p.column, values[k++]));
+    const row: RowPredicate = p.op === 'is null' || p.op === 'is not null' ? { op: p.op } : { op: p.op, values: vs };
+    const type = pgTypeOfColumn(p.column);
+    if (row.op === 'is null' || row.op === 'is not null' || (type && canFilter(type, row))) evaluated.push({ source: p, row });
+  }
+  const exact = plan.residual === 0 && evaluated.length === plan.predicates.length;
+  const timeType = table.columns.find((c) => c.name === table.timeColumn)?.typname;
+  const ordered = plan.order && exact && info.limit !== null && ['timestamptz', 'timestamp', 'date', 'int2', 'int4', 'int8'].includes(timeType ?? '');
+  const limit = ordered ? Number(info.limit) : undefined;
+
+  const manifests = await Promise.all((info.manifests ?? []).map((key) => store.readManifest(key)));
+  const generated = new Set(info.generated ?? []);
+  // Only the columns the statement names (generated columns are computed from others: then all),
+  // at least one so that COPY carries the rows.
+  const named = generated.size === 0 ? plan.columns : undefined;
+  const wanted = table.columns.filter((c) => !generated.has(c.name) && (!named || named.has(c.name) || c.name === table.timeColumn)).map((c) => c.name);
+  // Candidate batches, per manifest, by its statistics.
+  const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
+  let batches = 0;
+  let chunksSkipped = 0;
+  for (const m of manifests) {
+    const names = new Set(m.columns.map((c) => c.name));
+    // A column added since the chunk was compressed holds its default: the general path fills it.
+    if (evaluated.some((e) => !names.has(e.source.column.name)) || wanted.some((n) => !names.has(n)) || !names.has(table.timeColumn)) return undefined;
+    batches += m.batches.length;
+    const matching = batchesOf(m, evaluated);
+    if (matching.length === 0) chunksSkipped++;
+    const t = m.columns.findIndex((c) => c.name === table.timeColumn);
+    for (const b of matching) {
+      const { min, max } = m.batches[b]!;
+      // The time column is NOT NULL: a batch without statistics for it is read unconditionally.
+      const first = typeof min[t] === 'bigint' || typeof min[t] === 'number' ? BigInt(min[t] as bigint) : undefined;
+      const last = typeof max[t] === 'bigint' || typeof max[t] === 'number' ? BigInt(max[t] as bigint) : undefined;
+      candidates.push({ m, batch: b, first: first ?? -(2n ** 63n), last: last ?? 2n ** 63n });
+    }
+  }
+  const desc = plan.order?.desc ?? false;
+  if (limit !== undefined) candidates.sort((a, b) => (desc ? cmp(b.last, a.last) : cmp(a.first, b.first)));
+
+  // Decode, filter; with a limit, stop once the next batch cannot hold rows among the first `limit`.
+  const kept: Array<{ m: Manifest; batch: number; rows: Uint32Array; times: BigInt64Array | undefined; decoded: Map<string, Column> }> = [];
+  let times: bigint[] = [];
+  let decodedBatches = 0;
+  let rowsDecoded = 0;
+  let threshold: bigint | undefined;
+  for (const c of candidates) {
+    if (limit !== undefined && threshold !== undefined && (desc ? c.last < threshold : c.first > threshold)) break;
+    decodedBatches++;
+    const rowsInBatch = c.m.batches[c.batch]!.rows;
+    rowsDecoded += rowsInBatch;
+    const filterColumns = [...new Set([...evaluated.map((e) => e.source.column.name), ...(limit !== undefined ? [table.timeColumn] : [])])];
+    const decoded = new Map<string, Column>();
+    if (filterColumns.length > 0) {
+      const part = await store.readBatch(c.m, c.batch, filterColumns);
+      part.names.forEach((n, i) => decoded.set(n, part.columns[i]!));
+    }
+    let selection: Uint32Array | undefined;
+    for (const e of evaluated) selection = filterRows(decoded.get(e.source.column.name)!, rowsInBatch, e.row, selection);
+    selection ??= identity(rowsInBatch);
+    if (selection.length === 0) continue;
+    let batchTimes: BigInt64Array | undefined;
+    if (limit !== undefined) {
+      const tv = decoded.get(table.timeColumn)!.values as ArrayLike<bigint | number>;
+      batchTimes = new BigInt64Array(selection.length);
+      for (let i = 0; i < selection.length; i++) batchTimes[i] = BigInt(tv[selection[i]!]!);
+      for (const t of batchTimes) times.push(t);
+      if (times.length >= limit && limit > 0) {
+        times.sort((a, b) => (desc ? cmp(b, a) : cmp(a, b)));
+        times = times.slice(0, limit);
+        threshold = times[limit - 1];
+      }
+    }
+    kept.push({ m: c.m, batch: c.batch, rows: selection, times: batchTimes, decoded });
+    if (limit === 0) break;
+  }
+
+  // Rows past the threshold cannot be among the first `limit`: not handed over.
+  const parts = new Map<string, Uint8Array[]>();
+  let rowsPassed = 0;
+  for (const item of kept) {
+    let rows = item.rows;
+    if (limit !== undefined && item.times && threshold !== undefined) {
+      const keep: number[] = [];
+      item.times.forEach((t, i) => {
+        if (desc ? t >= threshold! : t <= threshold!) keep.push(rows[i]!);
+      });
+      rows = Uint32Array.from(keep);
+    }
+    if (limit === 0 || rows.length === 0) continue;
+    const present = new Set(item.m.columns.map((c) => c.name));
+    const names = wanted.filter((n) => present.has(n));
+    // Columns the manifest shows to hold one value (or only NULLs) in this batch need no decoding.
+    const constant = new Map<string, Column>();
+    for (const n of names) {
+      const c = item.decoded.has(n) ? undefined : constantColumn(item.m, item.batch, n, rows.length);
+      if (c) constant.set(n, c);
+    }
+    const missing = names.filter((n) => !item.decoded.has(n) && !constant.has(n));
+    if (missing.length > 0) {
+      const rest = await store.readBatch(item.m, item.batch, missing);
+      rest.names.forEach((n, i) => item.decoded.set(n, rest.columns[i]!));
+    }
+    const all = rows.length === item.m.batches[item.batch]!.rows;
+    const bytes = writeCopyBinary(names.map((n) => constant.get(n) ?? (all ? item.decoded.get(n)! : takeRows(item.decoded.get(n)!, rows))));
+    const key = names.map(quoteIdent).join(', ');
+    let list = parts.get(key);
+    if (!list) parts.set(key, (list = []));
+    list.push(bytes);
+    rowsPassed += rows.length;
+  }
+  for (const [columns, list] of parts) {
+    // One COPY per column set: the tuples of every batch between one header and one trailer.
+    const body = concatBytes([list[0]!.subarray(0, COPY_HEADER), ...list.map((b) => b.subarray(COPY_HEADER, b.length - COPY_TRAILER)), list[0]!.subarray(list[0]!.length - COPY_TRAILER)]);
+    throwIfError(await run.raw(concatBytes([simpleQuery(`COPY ${temp} (${columns}) FROM STDIN (FORMAT binary)`), copyData(body), COPY_DONE])));
+  }
+  return {
+    chunks: manifests.length,
+    chunksSkipped,
+    batches,
+    batchesSkipped: batches - candidates.length,
+    batchesDecoded: decodedBatches,
+    batchesNotNeeded: candidates.length - decodedBatches,
+    rowsDecoded,
+    rowsPassed,
+    pushed: [...new Set(evaluated.map((e) => e.source.text))],
+    orderedAppend: limit !== undefined,
+    ms: performance.now() - started,
+  };
+}
+
+/** Batches of `m` that may hold rows satisfying every predicate, by the manifest's statistics. */
+function batchesOf(m: Manifest, evaluated: readonly Evaluated[]): number[] {
+  const simple: Predicate[] = [];
+  const lists: Predicate[][] = [];
+  for (const { source, row } of evaluated) {
+    const column = source.column.name;
+    if (!('values' in row)) simple.push({ column, op: row.op });
+    else if (row.op === 'in') lists.push(row.values.filter((v) => v !== null).map((value) => ({ column, op: '=', value: value as Exclude<Scalar, null> })));
+    else if (row.op !== '<>') {
+      const value = row.values[0];
+      // A comparison with NULL holds for no row.
+      if (value === null || value === undefined) return [];
+      simple.push({ column, op: row.op, value });
+    }
+  }
+  let out = new Set(batchesMatching(m, simple));
+  for (const items of lists) {
+    const any = new Set(items.flatMap((p) => batchesMatching(m, [p])));
+    out = new Set([...out].filter((b) => any.has(b)));
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Types whose equal min and max (by the manifest's order) mean byte-identical values. */
+const EXACT_MIN_MAX: ReadonlySet<PgType> = new Set(['text', 'varchar', 'bpchar', 'name', 'int2', 'int4', 'int8', 'timestamptz', 'timestamp', 'date', 'bool']);
+
+/**
+ * `n` rows of column `name` of a batch whose manifest entry shows a single value and no NULLs, or
+ * only NULLs; undefined otherwise (the column must be decoded).
+ */
+function constantColumn(m: Manifest, batch: number, name: string, n: number): Column | undefined {
+  const i = m.columns.findIndex((c) => c.name === name);
+  const type = m.columns[i]!.type;
+  const b = m.batches[batch]!;
+  if (b.nullCount[i] === b.rows) {
+    const c = allocColumn(type, n);
+    return { ...c, nulls: new Uint8Array((n + 7) >> 3).fill(0xff) } as Column;
+  }
+  const min = b.min[i];
+  const max = b.max[i];
+  if (b.nullCount[i] !== 0 || !EXACT_MIN_MAX.has(type) || min === null || min === undefined || min !== max) return undefined;
+  const c = allocColumn(type, n);
+  if (c.type === 'bool') c.values.fill(min ? 1 : 0);
+  else (c.values as { fill(v: unknown): unknown }).fill(min);
+  return c;
+}
+
+function pgTypeOfColumn(c: PlannerColumn): PgType | undefined {
+  const known: readonly string[] = ['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date', 'bool', 'text', 'varchar'];
+  return known.includes(c.typname) ? (c.typname as PgType) : undefined;
+}
+
+function identity(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}
+
+function cmp(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,246 @@
+/**
+ * @module sql/planner/scan
+ * Row-returning reads of one hypertable with compressed chunks (docs/guides/planner.md). Orbit
+ * decodes only the batches the WHERE clause can match, keeps only the rows its pushed-down
+ * comparisons accept, and hands those rows to PostgreSQL in a per-statement temporary table; the
+ * statement itself runs unchanged over
+ *
+ *     (SELECT * FROM hypertable UNION ALL SELECT * FROM pg_temp.orbit_scan_<id>) AS <alias>
+ *
+ * so PostgreSQL applies the whole WHERE again and computes everything else. Pushed predicates only
+ * have to keep every row PostgreSQL would keep; they are exact (same semantics as PostgreSQL's
+ * comparison) so that `ORDER BY time LIMIT n` can stop reading batches once n rows are certain
+ * (ordered append) when every conjunct of the WHERE clause was pushed down.
+ */
+import { deparseSync } from 'pgsql-deparser';
+import { parseSql } from '../parser.js';
+import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { deparseExpr, type PlannerColumn, type PlannerTable } from './aggregates.js';
+
+export type ScanOp = '<' | '<=' | '>' | '>=' | '=' | '<>' | 'in' | 'is null' | 'is not null';
+
+/** A top-level conjunct of the WHERE clause Orbit may evaluate itself. */
+export interface ScanPredicate {
+  readonly column: PlannerColumn;
+  readonly op: ScanOp;
+  /** The constants (SQL), evaluated by PostgreSQL before the scan; none for NULL tests. */
+  readonly sql: readonly string[];
+  /** The conjunct as written (for EXPLAIN). */
+  readonly text: string;
+}
+
+export interface ScanPlan {
+  readonly table: PlannerTable;
+  readonly predicates: readonly ScanPredicate[];
+  /** Conjuncts of the WHERE clause that are not predicates (PostgreSQL alone evaluates them). */
+  readonly residual: number;
+  /** The columns the statement names (undefined: all); the others reach PostgreSQL as NULLs. */
+  readonly columns?: ReadonlySet<string>;
+  /** `ORDER BY time … LIMIT n [OFFSET m]` over plain rows: only the newest (oldest) batches are needed. */
+  readonly order?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string };
+  /** The statement to run, reading the rowstore plus the temporary table `temp` (`pg_temp.<name>`). */
+  finalSql(temp: string): string;
+}
+
+const OPS: Record<string, { op: ScanOp; flipped: ScanOp }> = {
+  '<': { op: '<', flipped: '>' },
+  '<=': { op: '<=', flipped: '>=' },
+  '>': { op: '>', flipped: '<' },
+  '>=': { op: '>=', flipped: '<=' },
+  '=': { op: '=', flipped: '=' },
+  '<>': { op: '<>', flipped: '<>' },
+};
+
+/**
+ * Functions a constant may call: immutable or stable ones only, so that evaluating the constant
+ * once before the scan gives what PostgreSQL would compute for every row.
+ */
+const STABLE_FUNCTIONS = new Set(['now', 'to_timestamp', 'date_trunc', 'time_bucket', 'make_timestamptz', 'make_timestamp', 'make_date', 'make_interval', 'abs', 'round', 'trunc', 'floor', 'ceil', 'lower', 'upper', 'coalesce', 'timezone']);
+
+/** Target-list functions that return one value per row (ordered append may then cut rows). */
+const SCALAR_FUNCTIONS = new Set([...STABLE_FUNCTIONS, 'time_bucket', 'date_part', 'extract', 'concat', 'length', 'greatest', 'least', 'nullif', 'to_char', 'format']);
+
+/**
+ * The scan plan of a lone SELECT reading `table` once (the caller checks that the statement names
+ * the hypertable only once), or undefined for any other statement.
+ */
+export function planScan(type: string, node: Fields, lookup: (schema: string | undefined, name: string) => PlannerTable | undefined): ScanPlan | undefined {
+  if (type !== 'SelectStmt') return undefined;
+  const s = node;
+  if ((s.op && s.op !== 'SETOP_NONE') || s.withClause || s.lockingClause || s.intoClause || s.valuesLists) return undefined;
+  const from = s.fromClause as Node[] | undefined;
+  if (from?.length !== 1 || kind(from[0]) !== 'RangeVar') return undefined;
+  const rv = from[0]!.RangeVar as Fields;
+  if (rv.inh === false) return undefined;
+  const table = lookup(rv.schemaname as string | undefined, rv.relname as string);
+  if (!table) return undefined;
+  const aliasNode = rv.alias as Fields | undefined;
+  if (aliasNode?.colnames) return undefined;
+  const alias = (aliasNode?.aliasname as string | undefined) ?? table.name;
+  // Parameters (re-planned at each execution) and schema-qualified column references (which the
+  // subquery replacing the table cannot answer) keep the general path.
+  let unsupported = false;
+  walk(
+    s,
+    (n, t) => {
+      if (t === 'ParamRef' || (t === 'ColumnRef' && (colNames(n)?.length ?? 0) > 2)) unsupported = true;
+      return !unsupported;
+    },
+    true,
+  );
+  if (unsupported) return undefined;
+  const columnOf = (n: unknown): PlannerColumn | undefined => {
+    const names = colNames(n);
+    if (!names || names.length > 2 || (names.length === 2 && names[0] !== alias)) return undefined;
+    return table.columns.find((c) => c.name === names[names.length - 1]);
+  };
+
+  const predicates: ScanPredicate[] = [];
+  let residual = 0;
+  for (const conjunct of conjuncts(s.whereClause as Node | undefined)) {
+    const p = predicateOf(conjunct, columnOf);
+    if (p) predicates.push(...p);
+    else residual++;
+  }
+  const order = orderedAppend(s, table, columnOf);
+  // The columns the statement names: only those need decoding (`*` or a whole-row reference: all).
+  let columns: Set<string> | undefined = new Set<string>();
+  walk(
+    s,
+    (n, t) => {
+      if (t !== 'ColumnRef' || !columns) return;
+      const names = colNames(n)!;
+      const last = names[names.length - 1]!;
+      if (last === '*' || (names.length === 1 && !table.columns.some((c) => c.name === last))) {
+        // A star, or a name that is no column (an output name, a whole-row reference): be safe.
+        if (last === '*' || last === alias || last === table.name) columns = undefined;
+        return;
+      }
+      columns.add(last);
+    },
+    true,
+  );
+  // Nothing to prune by: the reusable cache tables serve such statements better.
+  if (predicates.length === 0 && !order) return undefined;
+  const quoted = `${quote(table.schema)}.${quote(table.name)}`;
+  return {
+    table,
+    predicates,
+    residual,
+    ...(order ? { order } : {}),
+    ...(columns ? { columns } : {}),
+    finalSql(temp) {
+      const union = parseSql(`SELECT * FROM ${quoted} UNION ALL SELECT * FROM ${temp}`)[0]!.node;
+      const out = clone(s);
+      out.fromClause = [{ RangeSubselect: { subquery: { SelectStmt: union }, alias: aliasNode ? clone(aliasNode) : { aliasname: table.name } } }];
+      return deparseSync({ SelectStmt: out } as never, { pretty: false });
+    },
+  };
+}
+
+/** `ORDER BY time [ASC|DESC][, …] LIMIT n [OFFSET m]` over rows the LIMIT counts one by one. */
+function orderedAppend(s: Fields, table: PlannerTable, columnOf: (n: unknown) => PlannerColumn | undefined): ScanPlan['order'] | undefined {
+  const sort = s.sortClause as Node[] | undefined;
+  if (!sort?.length || !s.limitCount || (s.limitOption && s.limitOption !== 'LIMIT_OPTION_COUNT' && s.limitOption !== 'LIMIT_OPTION_DEFAULT')) return undefined;
+  if (s.groupClause || s.havingClause || s.distinctClause || s.windowClause) return undefined;
+  const first = sort[0]!.SortBy as Fields;
+  if (columnOf(first.node)?.name !== table.timeColumn || first.sortby_dir === 'SORTBY_USING') return undefined;
+  const targets = (s.targetList as Node[]).map((t) => t.ResTarget as Fields);
+  // An output column named like the time column would be what ORDER BY means.
+  if (targets.some((t) => t.name === table.timeColumn && columnOf(t.val)?.name !== table.timeColumn)) return undefined;
+  // Each input row must give exactly one output row: no aggregates, window or set-returning functions.
+  let plain = true;
+  walk(
+    targets.map((t) => t.val),
+    (n, t) => {
+      if (t === 'SubLink' || (t === 'FuncCall' && (!SCALAR_FUNCTIONS.has(funcName(n) ?? '') || (n.FuncCall as Fields).over))) plain = false;
+      return plain;
+    },
+  );
+  if (!plain || !isSafeConstant(s.limitCount as Node) || (s.limitOffset && !isSafeConstant(s.limitOffset as Node))) return undefined;
+  return {
+    desc: first.sortby_dir === 'SORTBY_DESC',
+    limitSql: deparseExpr(s.limitCount as Node),
+    ...(s.limitOffset ? { offsetSql: deparseExpr(s.limitOffset as Node) } : {}),
+  };
+}
+
+function conjuncts(n: Node | undefined): Node[] {
+  if (!n) return [];
+  const b = n.BoolExpr as Fields | undefined;
+  if (b?.boolop === 'AND_EXPR') return (b.args as Node[]).flatMap(conjuncts);
+  return [n];
+}
+
+function listItems(n: unknown): Node[] | undefined {
+  if (Array.isArray(n)) return n as Node[];
+  const items = ((n as Node | undefined)?.List as Fields | undefined)?.items;
+  return Array.isArray(items) ? (items as Node[]) : undefined;
+}
+
+function predicateOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined): ScanPredicate[] | undefined {
+  const text = deparseExpr(n);
+  const test = n.NullTest as Fields | undefined;
+  if (test) {
+    const column = columnOf(test.arg);
+    if (!column || test.argisrow) return undefined;
+    return [{ column, op: test.nulltesttype === 'IS_NULL' ? 'is null' : 'is not null', sql: [], text }];
+  }
+  const e = n.A_Expr as Fields | undefined;
+  if (!e) return undefined;
+  const name = ((e.name as Node[] | undefined)?.[0]?.String as Fields | undefined)?.sval as string | undefined;
+  if ((e.name as Node[] | undefined)?.length !== 1) return undefined;
+  if (e.kind === 'AEXPR_OP' && name && OPS[name]) {
+    let column = columnOf(e.lexpr);
+    let other = e.rexpr as Node;
+    let op = OPS[name]!.op;
+    if (!column) {
+      column = columnOf(e.rexpr);
+      other = e.lexpr as Node;
+      op = OPS[name]!.flipped;
+    }
+    if (!column || !isSafeConstant(other)) return undefined;
+    return [{ column, op, sql: [deparseExpr(other)], text }];
+  }
+  if (e.kind === 'AEXPR_IN' && name === '=') {
+    const column = columnOf(e.lexpr);
+    const list = listItems(e.rexpr);
+    if (!column || !list || !list.every(isSafeConstant)) return undefined;
+    return [{ column, op: 'in', sql: list.map(deparseExpr), text }];
+  }
+  if (e.kind === 'AEXPR_BETWEEN') {
+    const column = columnOf(e.lexpr);
+    const [lo, hi] = listItems(e.rexpr) ?? [];
+    if (!column || !lo || !hi || !isSafeConstant(lo) || !isSafeConstant(hi)) return undefined;
+    return [
+      { column, op: '>=', sql: [deparseExpr(lo)], text },
+      { column, op: '<=', sql: [deparseExpr(hi)], text },
+    ];
+  }
+  return undefined;
+}
+
+/**
+ * An expression PostgreSQL evaluates to the same value for every row: constants, casts, operators,
+ * CURRENT_TIMESTAMP and the like, and stable functions. No explicit COLLATE (it would change what
+ * text equality means).
+ */
+export function isSafeConstant(n: Node): boolean {
+  let ok = true;
+  walk(
+    n,
+    (x, t) => {
+      if (t === 'FuncCall') {
+        const call = x.FuncCall as Fields;
+        if (!STABLE_FUNCTIONS.has(funcName(x) ?? '') || (call.funcname as Node[]).length > 1 || call.agg_star || call.over) ok = false;
+      } else if (!['A_Const', 'TypeCast', 'TypeName', 'A_Expr', 'SQLValueFunction', 'String', 'Integer', 'Float', 'List', 'A_ArrayExpr'].includes(t)) ok = false;
+      return ok;
+    },
+    true,
+  );
+  return ok;
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

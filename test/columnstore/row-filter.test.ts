@@ -1,0 +1,47 @@
+// Row filters of the scan path against PostgreSQL's comparison semantics (the differential test in
+// planner.test.ts checks them against PostgreSQL itself; these pin the edge cases).
+import { describe, expect, it } from 'vitest';
+import type { Column } from '../../src/columnstore/columns.js';
+import { canFilter, filterRows } from '../../src/columnstore/row-filter.js';
+
+const floats = (xs: Array<number | null>): Column => {
+  const nulls = new Uint8Array((xs.length + 7) >> 3);
+  xs.forEach((x, i) => x === null && (nulls[i >> 3]! |= 1 << (i & 7)));
+  return { type: 'float8', values: Float64Array.from(xs.map((x) => x ?? 0)), nulls };
+};
+const rows = (c: Column, n: number, p: Parameters<typeof filterRows>[2]) => [...filterRows(c, n, p)];
+
+describe('row filters', () => {
+  const v = floats([1, NaN, -0, 0, Infinity, -Infinity, null]);
+  it('orders floats as PostgreSQL: NaN above everything and equal to itself, -0 = 0, NULL never', () => {
+    expect(rows(v, 7, { op: '>', values: [1e308] })).toEqual([1, 4]);
+    expect(rows(v, 7, { op: '=', values: [NaN] })).toEqual([1]);
+    expect(rows(v, 7, { op: '<', values: [NaN] })).toEqual([0, 2, 3, 4, 5]);
+    expect(rows(v, 7, { op: '=', values: [0] })).toEqual([2, 3]);
+    expect(rows(v, 7, { op: '<>', values: [0] })).toEqual([0, 1, 4, 5]);
+    expect(rows(v, 7, { op: '>=', values: [-Infinity] })).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(rows(v, 7, { op: 'is null' })).toEqual([6]);
+    expect(rows(v, 7, { op: 'is not null' })).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+  it('never holds a comparison with NULL; IN ignores NULL items', () => {
+    expect(rows(v, 7, { op: '<', values: [null] })).toEqual([]);
+    expect(rows(v, 7, { op: 'in', values: [null, 1, NaN] })).toEqual([0, 1]);
+  });
+  it('compares integers with bigint constants beyond their range, and narrows a selection', () => {
+    const n: Column = { type: 'int4', values: Int32Array.from([-5, 0, 7, 2147483647]), nulls: null };
+    expect(rows(n, 4, { op: '<', values: [2n ** 40n] })).toEqual([0, 1, 2, 3]);
+    expect(rows(n, 4, { op: '>', values: [-(2n ** 63n)] })).toEqual([0, 1, 2, 3]);
+    expect([...filterRows(n, 4, { op: '>=', values: [0n] }, Uint32Array.from([0, 2, 3]))]).toEqual([2, 3]);
+    const t: Column = { type: 'timestamptz', values: BigInt64Array.from([-(2n ** 63n), 0n, 2n ** 63n - 1n]), nulls: null };
+    expect(rows(t, 3, { op: '<', values: [2n ** 63n - 1n] })).toEqual([0, 1]);
+  });
+  it('compares text by equality only', () => {
+    const s: Column = { type: 'text', values: ['a', 'A', 'é', ''], nulls: null };
+    expect(rows(s, 4, { op: '=', values: ['a'] })).toEqual([0]);
+    expect(rows(s, 4, { op: '<>', values: ['a'] })).toEqual([1, 2, 3]);
+    expect(rows(s, 4, { op: 'in', values: ['é', ''] })).toEqual([2, 3]);
+    expect(canFilter('text', { op: '<', values: ['a'] })).toBe(false);
+    expect(canFilter('numeric', { op: '=', values: ['1'] })).toBe(false);
+    expect(canFilter('numeric', { op: 'is null' })).toBe(true);
+  });
+});

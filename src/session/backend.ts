@@ -86,6 +86,7 @@ export class Backend {
     const cs = this.columnstore;
     if (!cs) return sql;
     const analysis = analyse(sql);
+    if (analysis.ok) for (const s of analysis.statements) if (s.type === 'PrepareStmt') cs.notePreparedWrite(s.node);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
     const run = this.internalRunner(session);
     await cs.load(run);

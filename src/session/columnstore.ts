@@ -224,7 +224,15 @@ export class Columnstore {
       }
     }
     // EXECUTE of a statement PREPAREd (and rewritten) earlier: its cache tables may be stale.
-    if (statement.type === 'ExecuteStmt') return { reads: [...this.tables.values()].flat(), writes };
+    if (statement.type === 'ExecuteStmt') {
+      // A prepared UPDATE/DELETE/MERGE (or conflicting INSERT) writes the compressed chunks of its
+      // target: they are decompressed whole (its parameters are unknown here).
+      const w = this.preparedWrites.get(String(statement.node.name));
+      const targets = w
+        ? (this.tables.get(w.name) ?? []).filter((t) => (w.schema === undefined || t.schema === w.schema) && t.compressed && (!w.insert || t.unique || w.onConflict))
+        : [];
+      return { reads: [...this.tables.values()].flat(), writes: [...writes, ...targets] };
+    }
     if (fastPath) {
       const fast = this.planFast(statement);
       if (fast) return { reads: [], writes, ...fast };
@@ -320,6 +328,25 @@ export class Columnstore {
         if (keep && created !== undefined) this.scanTables.add(created);
       } else await run.sql(keep ? 'RELEASE SAVEPOINT orbit_internal' : 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
     }
+  }
+
+  /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */
+  private readonly preparedWrites = new Map<string, { schema?: string; name: string; insert: boolean; onConflict: boolean }>();
+
+  /** Records a SQL PREPARE whose statement writes a table (its EXECUTE then decompresses first). */
+  notePreparedWrite(node: Fields): void {
+    const query = node.query as Record<string, Fields> | undefined;
+    const type = query ? Object.keys(query)[0] : undefined;
+    if (!type || !['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(type)) return;
+    const inner = query![type]!;
+    const rel = inner.relation as { schemaname?: string; relname?: string } | undefined;
+    if (!rel?.relname) return;
+    this.preparedWrites.set(String(node.name), {
+      ...(rel.schemaname ? { schema: rel.schemaname } : {}),
+      name: rel.relname,
+      insert: type === 'InsertStmt',
+      onConflict: inner.onConflictClause !== undefined,
+    });
   }
 
   // ---- conversions ----------------------------------------------------------------------------

@@ -156,6 +156,13 @@ SELECT host, count(*), sum(temp), max(usage), min(usage) FROM cpu GROUP BY host 
 SELECT * FROM cpu WHERE time BETWEEN '2024-03-09 10:00' AND '2024-03-09 11:00' ORDER BY time;
 SELECT count(*) FROM _timescaledb_internal._hyper_1_2_chunk;
 
+-- SQL PREPARE/EXECUTE of a DELETE writes compressed rows too (prepared before and after compression).
+PREPARE del_host(text) AS DELETE FROM cpu WHERE host = $1 AND time < '2024-03-09';
+SELECT count(compress_chunk(c)) FROM show_chunks('cpu') c;
+EXECUTE del_host('h1');
+SELECT host, count(*) FROM cpu WHERE time < '2024-03-09' GROUP BY host ORDER BY host;
+DEALLOCATE del_host;
+
 -- drop_chunks of compressed chunks, and disabling once nothing is compressed.
 SELECT compress_chunk(c) FROM show_chunks('cpu') c;
 SELECT count(*) FROM drop_chunks('cpu', older_than => '2024-03-09'::timestamptz);

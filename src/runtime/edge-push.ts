@@ -57,7 +57,9 @@ export async function pushChunkToEdge(orbit: Orbit, chunk: string, target: EdgeT
       rangeStart: Number(row.range_start),
       rangeEnd: Number(row.range_end),
     },
-    encodeManifest(store.backend, manifest),
+    // The batches travel in manifest order: at the edge batch i is object i, wherever it lived here
+    // (appends by direct ingest reference earlier versions' objects).
+    encodeManifest(store.backend, { ...manifest, batches: manifest.batches.map(({ source: _source, ...b }) => b) }),
     batches,
   );
   const url = new URL('/import', target.url);

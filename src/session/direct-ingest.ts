@@ -15,8 +15,8 @@
  *   COPY's transaction: the COPY is acknowledged only after that commits, and a failed or rolled
  *   back COPY leaves objects no catalog row points at, which are deleted (or swept at start-up).
  * - Which tables. Hypertables with the columnstore enabled and direct compress on (by default for
- *   tables created WITH (timescaledb.hypertable); `timescaledb.enable_direct_compress_copy` set in
- *   the session overrides), one (time) dimension, and nothing PostgreSQL would have to check per row
+ *   tables created WITH (timescaledb.hypertable); `timescaledb.enable_direct_compress_copy = on`
+ *   enables it for any columnstore hypertable), one (time) dimension, and nothing PostgreSQL would have to check per row
  *   against other rows or tables: no unique index, user trigger, foreign key, CHECK constraint,
  *   generated or identity column, row security. Other COPYs take the row store path (session/copy-in.ts).
  */
@@ -80,7 +80,6 @@ interface TargetInfo {
   name: string;
   direct: boolean | null;
   guc: string | null;
-  gucSource: string | null;
   dimensions: number;
   blocked: boolean;
   timeColumn: string;
@@ -93,9 +92,6 @@ interface TargetInfo {
   timezone: string;
   encoding: string;
 }
-
-/** Sources of a setting the session (or role/database) chose, rather than Orbit's start-up default. */
-const CHOSEN = new Set(['session', 'user', 'database', 'client', 'global', 'override']);
 
 /**
  * The hypertable `statement` (a COPY FROM STDIN) can write directly, or undefined for the row store
@@ -121,8 +117,10 @@ export async function directTarget(run: InternalRunner, relation: { schemaname?:
   if (firstError(out)) return undefined;
   const info = jsonRows<TargetInfo | null>(out)[0];
   if (!info) return undefined;
-  const chosen = info.gucSource !== null && CHOSEN.has(info.gucSource);
-  const enabled = chosen ? info.guc === 'on' : info.direct === true;
+  // The settings are placeholders PostgreSQL does not list with their source, so a SET to 'off'
+  // cannot be told from the default: 'on' enables direct writes for any columnstore hypertable,
+  // otherwise the table option decides.
+  const enabled = info.guc === 'on' || info.guc === 'true' || info.direct === true;
   if (!enabled || info.blocked || info.dimensions !== 1) return undefined;
   const orderBy = (info.orderby ?? [info.timeColumn]).map((column, i) => ({
     column,
@@ -146,7 +144,7 @@ function targetSql(name: string, guc: string): string {
   const C = '_timescaledb_catalog';
   return `SELECT (SELECT json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
     'direct', (SELECT dc.enabled FROM ${C}.orbit_direct_compress dc WHERE dc.hypertable_id = h.id),
-    'guc', s.setting, 'gucSource', s.source,
+    'guc', current_setting(${quoteLiteral(guc)}, true),
     'dimensions', (SELECT count(*) FROM ${C}.dimension d WHERE d.hypertable_id = h.id),
     'blocked', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique)
       OR EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = h.relid AND NOT t.tgisinternal)
@@ -161,7 +159,6 @@ function targetSql(name: string, guc: string): string {
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped),
     'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'))
   FROM ${C}.hypertable h LEFT JOIN ${C}.compression_settings cs ON cs.hypertable_id = h.id
-    LEFT JOIN pg_settings s ON s.name = ${quoteLiteral(guc)}
   WHERE h.relid = to_regclass(${quoteLiteral(name)}) AND h.compression_state = 1)`;
 }
 

@@ -1,0 +1,156 @@
+// Direct-to-columnstore INSERT … VALUES (session/direct-insert.ts) over the simple query protocol:
+// the same rows as a plain table receiving the same statements, rows in batches rather than chunk
+// tables, and the ordinary INSERT (with PostgreSQL's errors) whenever Orbit is not sure.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const COLUMNS = '(time timestamptz NOT NULL, host text, v float8, n numeric, i int8, b bool, note text)';
+
+/** A seeded generator, so a failure is reproducible. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** One row of literals; `odd` adds spellings Orbit leaves to PostgreSQL (the INSERT then runs as usual). */
+function literal(r: () => number, k: number, odd = false): string {
+  const t = new Date(Date.UTC(2024, 2, 30) + Math.floor(r() * 4 * 86_400_000)).toISOString();
+  const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+  const v = pick(['NULL', '0', '-0', '1.5', '-2.25e3', (r() * 1000).toFixed(6), `'NaN'`, `'Infinity'`, `'-Infinity'`, '123456789012345678']);
+  const n = pick(['NULL', '0.50', '-0.00', '007.10', '12', '-3.14159', ...(odd ? [`'1e3'`, `' 5 '`] : [])]);
+  const i = pick(['NULL', '0', '-9223372036854775808', '9223372036854775807', String(k)]);
+  const b = pick(['NULL', 'true', 'false', `'t'`, `'f'`]);
+  const note = pick(['NULL', `''`, `'plain'`, `'it''s'`, `'naïve ü'`, `'a,b;c'`]);
+  // Times with offsets, as ISO with T and Z, and in the session's zone (no offset).
+  const time = pick([`'${t}'`, `'${t.replace('T', ' ').replace('Z', '+02:00')}'`, ...(odd ? [`'${t.slice(0, 19)}'`] : [])]);
+  return `(${time}, 'h${k % 5}', ${v}, ${n}, ${i}, ${b}, ${note})`;
+}
+
+describe('direct-to-columnstore INSERT', () => {
+  let server: TestServer;
+  let client: pg.Client;
+  const q = async (sql: string) => (await client.query(sql)).rows;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+      CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+        timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day');
+      CREATE TABLE p ${COLUMNS};`);
+  });
+  afterAll(async () => {
+    await client?.end();
+    await server?.close();
+  });
+
+  const compare = async () => {
+    const order = 'ORDER BY time, host, v NULLS FIRST, n NULLS FIRST, i NULLS FIRST, b NULLS FIRST, note NULLS FIRST';
+    expect(await q(`SELECT * FROM d ${order}`)).toEqual(await q(`SELECT * FROM p ${order}`));
+    const agg = 'SELECT host, count(*), count(v), sum(n), min(i), max(i), bool_or(b), string_agg(note, \'|\' ORDER BY note) FROM TBL GROUP BY host ORDER BY host';
+    expect(await q(agg.replace('TBL', 'd'))).toEqual(await q(agg.replace('TBL', 'p')));
+  };
+
+  it('writes batches holding exactly the rows a plain table gets', async () => {
+    const r = random(7);
+    for (let s = 0; s < 4; s++) {
+      const rows = Array.from({ length: 150 + Math.floor(r() * 200) }, (_, k) => literal(r, k)).join(', ');
+      const a = await client.query(`INSERT INTO d VALUES ${rows}`);
+      const b = await client.query(`INSERT INTO p VALUES ${rows}`);
+      expect(a.command).toBe('INSERT');
+      expect(a.rowCount).toBe(b.rowCount);
+    }
+    await compare();
+    // The rows are in the columnstore: every chunk compressed, chunk tables empty.
+    const chunks = await q(`SELECT is_compressed, pg_relation_size(format('%I.%I', chunk_schema, chunk_name)::regclass)::int AS heap
+      FROM timescaledb_information.chunks WHERE hypertable_name = 'd'`);
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.every((c) => c.is_compressed && c.heap === 0)).toBe(true);
+    const stats = await q(`SELECT before_compression_total_bytes, after_compression_total_bytes FROM chunk_compression_stats('d')`);
+    expect(stats.every((s) => s.before_compression_total_bytes === null && Number(s.after_compression_total_bytes) > 0)).toBe(true);
+  });
+
+  it('gives spellings it does not read itself to PostgreSQL, in any session time zone', async () => {
+    const r = random(9);
+    for (const zone of ['Europe/Berlin', 'UTC']) {
+      await client.query(`SET TIME ZONE '${zone}'`);
+      for (let s = 0; s < 3; s++) {
+        const rows = Array.from({ length: 100 + Math.floor(r() * 100) }, (_, k) => literal(r, k, true)).join(', ');
+        await client.query(`INSERT INTO d VALUES ${rows}`);
+        await client.query(`INSERT INTO p VALUES ${rows}`);
+      }
+    }
+    await compare();
+  });
+
+  it('keeps the ordinary INSERT for what it does not read itself, with PostgreSQL errors and nothing left behind', async () => {
+    const r = random(11);
+    const rows = Array.from({ length: 120 }, (_, k) => literal(r, k));
+    const before = await q('SELECT count(*)::int AS n FROM d');
+    // A bad value: PostgreSQL's own error (22P02), and no row of the statement stays.
+    const bad = [...rows];
+    bad[60] = `('2024-03-30 10:00:00+00', 'h1', 'abc', 1, 1, true, 'x')`;
+    await expect(client.query(`INSERT INTO d VALUES ${bad.join(', ')}`)).rejects.toMatchObject({ code: '22P02', message: 'invalid input syntax for type double precision: "abc"' });
+    // Out of range for int8 and a NULL time: 22003 and 23502 as PostgreSQL reports them.
+    const big = [...rows];
+    big[3] = `('2024-03-30 10:00:00+00', 'h1', 1, 1, 9223372036854775808, true, 'x')`;
+    await expect(client.query(`INSERT INTO d VALUES ${big.join(', ')}`)).rejects.toMatchObject({ code: '22003' });
+    const nulltime = [...rows];
+    nulltime[5] = `(NULL, 'h1', 1, 1, 1, true, 'x')`;
+    await expect(client.query(`INSERT INTO d VALUES ${nulltime.join(', ')}`)).rejects.toMatchObject({ code: '23502' });
+    expect(await q('SELECT count(*)::int AS n FROM d')).toEqual(before);
+    // TRUE into a text column is 'true' in PostgreSQL, an expression is evaluated by it, RETURNING answers.
+    const special = Array.from({ length: 100 }, (_, k) => `('2024-03-31 0${k % 10}:00:00+00', 'h9', ${k} * 2, 1, ${k}, true, ${k % 2 ? 'true' : "'x'"})`).join(', ');
+    for (const t of ['d', 'p']) await client.query(`INSERT INTO ${t} VALUES ${special.replace(/'x'/g, 'true')}`);
+    const returning = await client.query(`INSERT INTO d VALUES ${rows.join(', ')} RETURNING host`);
+    await client.query(`INSERT INTO p VALUES ${rows.join(', ')}`);
+    expect(returning.rowCount).toBe(120);
+    await compare();
+  });
+
+  it('follows the transaction block, and small INSERTs stay in the row store', async () => {
+    const r = random(13);
+    const rows = Array.from({ length: 150 }, (_, k) => literal(r, k)).join(', ');
+    const before = await q('SELECT count(*)::int AS n FROM d');
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO d VALUES ${rows}`);
+    expect((await q('SELECT count(*)::int AS n FROM d'))[0].n).toBe(before[0].n + 150);
+    await client.query('ROLLBACK');
+    expect(await q('SELECT count(*)::int AS n FROM d')).toEqual(before);
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO d VALUES ${rows}`);
+    await client.query(`INSERT INTO p VALUES ${rows}`);
+    await client.query('COMMIT');
+    await compare();
+    // Under 100 rows: the ordinary path (rows in the chunk table of a new chunk).
+    await client.query(`INSERT INTO d VALUES ('2024-05-01 00:00:00+00', 'h1', 1, 1, 1, true, 'small'), ('2024-05-01 00:00:10+00', 'h2', 2, 2, 2, false, 'small')`);
+    const small = await q(`SELECT is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'd' AND range_start <= '2024-05-01' AND range_end > '2024-05-01'`);
+    expect(small).toEqual([{ is_compressed: false }]);
+    // Switched off for the table: the ordinary path too.
+    await client.query('ALTER TABLE d SET (timescaledb.direct_compress = false)');
+    await client.query(`INSERT INTO d VALUES ${Array.from({ length: 100 }, (_, k) => `('2024-05-03 00:${String(k % 60).padStart(2, '0')}:00+00', 'h1', ${k}, 1, 1, true, 'off')`).join(', ')}`);
+    const off = await q(`SELECT is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'd' AND range_start <= '2024-05-03' AND range_end > '2024-05-03'`);
+    expect(off).toEqual([{ is_compressed: false }]);
+    // A hypertable made by create_hypertable writes batches directly only when the session asks.
+    await client.query(`CREATE TABLE e ${COLUMNS}; SELECT create_hypertable('e', by_range('time', INTERVAL '1 day'));
+      ALTER TABLE e SET (timescaledb.compress, timescaledb.compress_segmentby = 'host')`);
+    const hundred = Array.from({ length: 100 }, (_, k) => `('2024-06-0${1 + (k % 2)} 00:00:${String(k % 60).padStart(2, '0')}+00', 'h1', ${k}, 1, 1, true, 'e')`).join(', ');
+    await client.query(`INSERT INTO e VALUES ${hundred}`);
+    await client.query('SET timescaledb.enable_direct_compress_insert = on');
+    await client.query(`INSERT INTO e VALUES ${hundred.replace(/2024-06-0/g, '2024-07-0')}`);
+    await client.query('RESET timescaledb.enable_direct_compress_insert');
+    const e = await q(`SELECT to_char(range_start, 'MM') AS m, is_compressed FROM timescaledb_information.chunks WHERE hypertable_name = 'e' ORDER BY range_start`);
+    expect(e).toEqual([
+      { m: '06', is_compressed: false },
+      { m: '06', is_compressed: false },
+      { m: '07', is_compressed: true },
+      { m: '07', is_compressed: true },
+    ]);
+    expect(await q('SELECT count(*)::int AS n, sum(v)::int AS s FROM e')).toEqual([{ n: 200, s: 9900 }]);
+  });
+});

@@ -30,7 +30,8 @@ export class HypertableRouting {
   writes(statements: readonly ClassifiedStatement[]): boolean {
     let writes = false;
     for (const s of statements) {
-      if (CATALOG_CHANGES.has(s.type) || s.functions.includes('create_hypertable')) this.stale = true;
+      // CREATE TABLE … WITH (timescaledb.hypertable) runs as a rewritten DO block.
+      if (CATALOG_CHANGES.has(s.type) || s.functions.includes('create_hypertable') || (s.type === 'CreateStmt' && s.rewrite !== undefined)) this.stale = true;
       if (s.type === 'TruncateStmt') {
         // TimescaleDB drops a truncated hypertable's chunks; the fix-up does it (catalog/extension/truncate.ts).
         for (const r of s.relations) {

@@ -36,8 +36,7 @@ export class CopyIn {
   private readonly format: CopyFormat;
   /** The statement for pieces after the first (HEADER removed: only the first piece has one). */
   private readonly laterSql: string;
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  private readonly buffer: CopyBuffer;
   private pieces = 0;
   private rows = 0;
   /** Lines PostgreSQL has read in earlier pieces, to report error line numbers for the whole stream. */
@@ -59,6 +58,7 @@ export class CopyIn {
     this.format = readCopyFormat(statement.node);
     this.chunkMaker = hypertable ? new CopyChunks(statement.node, this.format) : undefined;
     this.laterSql = this.format.header ? withoutHeader(statement.node) : statement.text;
+    this.buffer = new CopyBuffer(chunkBytes, (all) => (this.format.kind === 'binary' ? this.scanBinary(all) : scanRows(all, this.format)).end);
   }
 
   /** The CopyInResponse sent to the client before any data. */
@@ -70,27 +70,13 @@ export class CopyIn {
 
   async data(body: Uint8Array, run: Run): Promise<void> {
     if (this.error) return; // discard until CopyDone, as PostgreSQL does after an error
-    // The body is a view into the socket's buffer; keep a copy.
-    this.chunks.push(body.slice());
-    this.buffered += body.length;
-    if (this.buffered < this.chunkBytes) return;
-    const all = this.take();
-    const { end: cut } = this.format.kind === 'binary' ? this.scanBinary(all) : scanRows(all, this.format);
-    if (cut <= 0) {
-      this.chunks = [all];
-      this.buffered = all.length;
-      return;
-    }
-    if (cut < all.length) {
-      this.chunks = [all.subarray(cut)];
-      this.buffered = all.length - cut;
-    }
-    await this.runPiece(all.subarray(0, cut), run);
+    const piece = this.buffer.push(body);
+    if (piece) await this.runPiece(piece, run);
   }
 
   /** CopyDone (or CopyFail with its message): runs the rest and returns the client's answer. */
   async finish(run: Run, failMessage?: string): Promise<Uint8Array> {
-    if (!this.error && failMessage === undefined) await this.runPiece(this.take(), run);
+    if (!this.error && failMessage === undefined) await this.runPiece(this.buffer.take(), run);
     if (!this.error && failMessage !== undefined) {
       await this.begin(run);
       const out = await run(concatBytes([simpleQuery(this.sqlForPiece()), copyFail(failMessage)]));
@@ -108,13 +94,6 @@ export class CopyIn {
     }
     const status = this.inTransactionBlock ? TransactionStatus.InTransaction : TransactionStatus.Idle;
     return concatBytes([commandComplete(`COPY ${this.rows}`), readyForQuery(status)]);
-  }
-
-  private take(): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
-    this.chunks = [];
-    this.buffered = 0;
-    return all;
   }
 
   private sqlForPiece(): string {
@@ -169,6 +148,48 @@ export class CopyIn {
     // ... and in the stream's first piece those lines are not counted by PostgreSQL either.
     if (this.format.kind === 'csv' && this.pieces === 0) this.linesBefore -= newlinesInFirstRecord(piece, this.format);
     this.pieces++;
+  }
+}
+
+/**
+ * COPY data gathered until a piece of at least `bytes` is there, handed out cut after its last
+ * complete row (`cut`: the offset after it, 0 if none yet); the rest waits for more data.
+ */
+export class CopyBuffer {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+
+  constructor(
+    private readonly bytes: number,
+    private readonly cut: (all: Uint8Array) => number,
+  ) {}
+
+  /** Adds a CopyData body; returns the complete rows of a full piece, if there is one. */
+  push(body: Uint8Array): Uint8Array | undefined {
+    // The body is a view into the socket's buffer; keep a copy.
+    this.chunks.push(body.slice());
+    this.buffered += body.length;
+    if (this.buffered < this.bytes) return undefined;
+    const all = this.take();
+    const cut = this.cut(all);
+    if (cut <= 0) {
+      this.chunks = [all];
+      this.buffered = all.length;
+      return undefined;
+    }
+    if (cut < all.length) {
+      this.chunks = [all.subarray(cut)];
+      this.buffered = all.length - cut;
+    }
+    return all.subarray(0, cut);
+  }
+
+  /** Everything buffered (at CopyDone). */
+  take(): Uint8Array {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return all;
   }
 }
 

@@ -32,7 +32,7 @@ import { SqlState } from '../sqlstate.js';
 import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import { readCopyFormat, scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
+import { CopyBuffer, readCopyFormat, scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
 
@@ -181,8 +181,7 @@ export class DirectCopy {
   private readonly fields: number[];
   private readonly parsers: Array<FieldParser | undefined>;
   private readonly timeIndex: number;
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  private readonly buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)));
   private pieces = 0;
   private linesBefore = 0;
   private rows = 0;
@@ -224,21 +223,8 @@ export class DirectCopy {
 
   async data(body: Uint8Array, _run?: unknown): Promise<void> {
     if (this.error) return;
-    this.chunks.push(body.slice());
-    this.buffered += body.length;
-    if (this.buffered < PIECE_BYTES) return;
-    const all = this.take();
-    const cut = this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format);
-    if (cut <= 0) {
-      this.chunks = [all];
-      this.buffered = all.length;
-      return;
-    }
-    if (cut < all.length) {
-      this.chunks = [all.subarray(cut)];
-      this.buffered = all.length - cut;
-    }
-    await this.guard(() => this.piece(all.subarray(0, cut)));
+    const piece = this.buffer.push(body);
+    if (piece) await this.guard(() => this.piece(piece));
   }
 
   /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */
@@ -247,7 +233,7 @@ export class DirectCopy {
       this.error = errorResponse(new OrbitError(SqlState.query_canceled, `COPY from stdin failed: ${failMessage}`));
     }
     if (!this.error) {
-      const rest = this.take();
+      const rest = this.buffer.take();
       await this.guard(async () => {
         if (rest.length > 0 || this.pieces === 0) await this.piece(rest);
         await this.commit();
@@ -291,13 +277,6 @@ export class DirectCopy {
       const e = err instanceof OrbitError ? err : new OrbitError(SqlState.internal_error, String((err as Error)?.message ?? err));
       this.error ??= errorResponse(e);
     }
-  }
-
-  private take(): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
-    this.chunks = [];
-    this.buffered = 0;
-    return all;
   }
 
   private cutBinary(buf: Uint8Array): number {

@@ -333,7 +333,8 @@ export function writeFilters(type: string, node: Fields, table: PlannerTable, fu
   return out;
 }
 
-function conjuncts(n: Node | undefined): Node[] {
+/** The operands of a chain of ANDs. */
+export function conjuncts(n: Node | undefined): Node[] {
   if (!n) return [];
   const b = n.BoolExpr as Fields | undefined;
   if (b?.boolop === 'AND_EXPR') return (b.args as Node[]).flatMap(conjuncts);
@@ -341,7 +342,7 @@ function conjuncts(n: Node | undefined): Node[] {
 }
 
 /** The items of an IN list or BETWEEN bounds (a List node, or a bare array in older parse trees). */
-function listItems(n: unknown): Node[] | undefined {
+export function listItems(n: unknown): Node[] | undefined {
   if (Array.isArray(n)) return n as Node[];
   const items = ((n as Node | undefined)?.List as Fields | undefined)?.items;
   return Array.isArray(items) ? (items as Node[]) : undefined;

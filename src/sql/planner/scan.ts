@@ -15,7 +15,7 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { deparseExpr, type PlannerColumn, type PlannerTable } from './aggregates.js';
+import { conjuncts, deparseExpr, listItems, type PlannerColumn, type PlannerTable } from './aggregates.js';
 
 export type ScanOp = '<' | '<=' | '>' | '>=' | '=' | '<>' | 'in' | 'is null' | 'is not null';
 
@@ -163,19 +163,6 @@ function orderedAppend(s: Fields, table: PlannerTable, columnOf: (n: unknown) =>
     limitSql: deparseExpr(s.limitCount as Node),
     ...(s.limitOffset ? { offsetSql: deparseExpr(s.limitOffset as Node) } : {}),
   };
-}
-
-function conjuncts(n: Node | undefined): Node[] {
-  if (!n) return [];
-  const b = n.BoolExpr as Fields | undefined;
-  if (b?.boolop === 'AND_EXPR') return (b.args as Node[]).flatMap(conjuncts);
-  return [n];
-}
-
-function listItems(n: unknown): Node[] | undefined {
-  if (Array.isArray(n)) return n as Node[];
-  const items = ((n as Node | undefined)?.List as Fields | undefined)?.items;
-  return Array.isArray(items) ? (items as Node[]) : undefined;
 }
 
 function predicateOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined): ScanPredicate[] | undefined {

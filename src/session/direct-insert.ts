@@ -14,7 +14,8 @@
 import type { ColumnStore } from '../columnstore/store.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import type { Fields, Node } from '../sql/rewrite/ast.js';
-import { DirectCopy, directTarget } from './direct-ingest.js';
+import { DirectCopy } from './direct-ingest.js';
+import { directTarget } from './direct-target.js';
 import type { InternalRunner } from './internal-sql.js';
 
 /** INSERTs with fewer rows go to the row store. */

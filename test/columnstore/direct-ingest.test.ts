@@ -279,6 +279,16 @@ describe('direct-to-columnstore COPY', { timeout: 240_000 }, () => {
     expect(await heapRows('t1')).toBe(0);
   });
 
+  it('reads two COPYs that PostgreSQL must parse within one transaction block', async () => {
+    await client.query(direct('t2'));
+    // Text format with escapes: each COPY goes through the staging table, created anew per COPY.
+    const data = (k: number) => `2024-03-08 00:00:0${k}+00\t1\ttab\\there\t1.5\tt\n`;
+    await sql.begin(async (tx) => {
+      for (const k of [1, 2]) await pipeline(Readable.from([data(k)]), await tx.unsafe('COPY t2 (time, dev, tag, v, b) FROM STDIN').writable());
+    });
+    expect((await client.query('SELECT count(*)::int AS n, min(tag) AS tag FROM t2')).rows).toEqual([{ n: 2, tag: 'tab\there' }]);
+  });
+
   it('keeps the row store path where PostgreSQL must check rows, and the settings choose', async () => {
     const data = csv(randomRows(500, 10, true));
     const path = async (table: string, setup: string, session?: string): Promise<'direct' | 'rowstore'> => {

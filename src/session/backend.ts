@@ -16,7 +16,7 @@ import { BackendMessage, TransactionStatus } from '../wire/protocol/message-code
 import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
 import { DirectCopy } from './direct-ingest.js';
 import { directCopyTarget } from './direct-target.js';
-import { directInsert } from './direct-insert.js';
+import { directInsert, type InsertParams } from './direct-insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
@@ -191,10 +191,10 @@ export class Backend {
    * Runs an INSERT … VALUES directly into the columnstore when it qualifies (session/direct-insert.ts):
    * the client's answer, or undefined to run it as usual.
    */
-  async directInsert(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean): Promise<Uint8Array | undefined> {
+  async directInsert(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean, params?: InsertParams): Promise<Uint8Array | undefined> {
     const cs = this.columnstore;
     if (!cs || !this.routing.writes([statement])) return undefined;
-    const out = await directInsert(this.internalRunner(session), cs.store, statement, inTransactionBlock);
+    const out = await directInsert(this.internalRunner(session), cs.store, statement, inTransactionBlock, params);
     if (out) cs.noteDirectWrite(inTransactionBlock);
     return out;
   }

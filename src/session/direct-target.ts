@@ -16,6 +16,8 @@ const UTC_NAMES = new Set(['utc', 'etc/utc', 'gmt', 'etc/gmt', 'uct', 'etc/uct',
 export interface TargetColumn {
   readonly name: string;
   readonly type: PgType;
+  /** pg_type OID (a Bind parameter declared with another type is not read as this column's input). */
+  readonly typeOid: number;
   /** format_type: carries typmods (varchar(10), numeric(6,2), timestamptz(3)). */
   readonly formatted: string;
   readonly notNull: boolean;
@@ -50,7 +52,7 @@ interface TargetInfo {
   orderby: string[] | null;
   orderby_desc: boolean[] | null;
   orderby_nullsfirst: boolean[] | null;
-  columns: Array<{ name: string; typname: string; formatted: string; notnull: boolean; hasdefault: boolean }>;
+  columns: Array<{ name: string; typname: string; oid: string; formatted: string; notnull: boolean; hasdefault: boolean }>;
   timezone: string;
   encoding: string;
 }
@@ -93,7 +95,7 @@ export async function directTarget(run: InternalRunner, relation: { schemaname?:
     hypertableId: info.id,
     schema: info.schema,
     name: info.name,
-    columns: info.columns.map((c) => ({ name: c.name, type: pgTypeOf(c.typname), formatted: c.formatted, notNull: c.notnull, hasDefault: c.hasdefault })),
+    columns: info.columns.map((c) => ({ name: c.name, type: pgTypeOf(c.typname), typeOid: Number(c.oid), formatted: c.formatted, notNull: c.notnull, hasDefault: c.hasdefault })),
     timeColumn: info.timeColumn,
     interval: BigInt(info.interval ?? '1'),
     settings: { segmentBy: info.segmentby ?? [], orderBy, timeColumn: info.timeColumn },
@@ -116,7 +118,7 @@ function targetSql(name: string, guc: string): string {
     'timeColumn', (SELECT d.column_name FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
     'interval', (SELECT d.interval_length::text FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
     'segmentby', cs.segmentby, 'orderby', cs.orderby, 'orderby_desc', cs.orderby_desc, 'orderby_nullsfirst', cs.orderby_nullsfirst,
-    'columns', (SELECT json_agg(json_build_object('name', a.attname, 'typname', t.typname, 'formatted', format_type(a.atttypid, a.atttypmod),
+    'columns', (SELECT json_agg(json_build_object('name', a.attname, 'typname', t.typname, 'oid', a.atttypid, 'formatted', format_type(a.atttypid, a.atttypmod),
         'notnull', a.attnotnull, 'hasdefault', a.atthasdef) ORDER BY a.attnum)
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped),
     'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'))

@@ -17,13 +17,14 @@ import {
   readyForQuery,
   scanBackend,
 } from '../wire/protocol/backend.js';
-import { readBind, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
+import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import type { DirectCopy } from './direct-ingest.js';
+import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
@@ -77,6 +78,10 @@ export class Session implements BackendSession {
   private copy: CopyIn | DirectCopy | undefined;
   /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
   private pendingReady: Uint8Array | undefined;
+  /** A Bind that may be a direct insert, with the Describe/Execute of its portal, held until Sync. */
+  private held: HeldInsert | undefined;
+  /** A Bind or Execute was queued since the last Sync (a later INSERT would share its implicit transaction). */
+  private boundSinceSync = false;
   private readonly queuedNotifications: Uint8Array[] = [];
   private readonly idle: IdleTimer;
   private closed = false;
@@ -148,6 +153,14 @@ export class Session implements BackendSession {
         await this.handleCopyMessage(msg);
         return;
       }
+      if (this.held) {
+        if (this.holdAlso(msg)) return;
+        if (msg.type === FrontendMessage.Sync && this.held.executed) {
+          await this.syncHeld(msg);
+          return;
+        }
+        await this.releaseHeld();
+      }
       switch (msg.type) {
         case FrontendMessage.Query:
           await this.flushPending();
@@ -177,12 +190,14 @@ export class Session implements BackendSession {
           if (!this.backend.holds(this) && this.pending.length === 0) {
             // Nothing reached the backend since the last Sync (deferred Parses, skipped messages).
             this.errorSinceSync = false;
+            this.boundSinceSync = false;
             this.sink.write(readyForQuery(this.status));
             break;
           }
           await this.ensureBackend();
           await this.flushPending(msg.raw);
           this.errorSinceSync = false;
+          this.boundSinceSync = false;
           await this.endOfBatch();
           break;
         case FrontendMessage.CopyData:
@@ -302,15 +317,15 @@ export class Session implements BackendSession {
     return true;
   }
 
-  private async extended(msg: Message): Promise<void> {
+  private async extended(msg: Message, mayHold = true): Promise<void> {
     await this.ensureBackend();
     if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
-    await this.queueExtended(msg);
+    await this.queueExtended(msg, mayHold);
     // Long pipelines (executemany) go to PGlite in runs, so memory stays bounded.
     if (this.pendingBytes >= MAX_PENDING_BYTES) await this.flushPending();
   }
 
-  private async queueExtended(msg: Message): Promise<void> {
+  private async queueExtended(msg: Message, mayHold: boolean): Promise<void> {
     switch (msg.type) {
       case FrontendMessage.Parse: {
         const parsed = readParse(msg.body);
@@ -347,6 +362,8 @@ export class Session implements BackendSession {
       }
       case FrontendMessage.Bind: {
         const bind = readBind(msg.body);
+        if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
+        this.boundSinceSync = true;
         const fast = await this.prepareColumnstoreUse(bind.statement);
         if (fast) {
           this.prepared.portals.set(bind.portal, fast.statement);
@@ -373,6 +390,7 @@ export class Session implements BackendSession {
       }
       case FrontendMessage.Execute: {
         const { portal } = readExecute(msg.body);
+        this.boundSinceSync = true;
         const stmt = this.prepared.portals.get(portal);
         if (stmt) {
           this.noteEffects([stmt]);
@@ -385,6 +403,88 @@ export class Session implements BackendSession {
       default:
         this.queue(msg.raw);
     }
+  }
+
+  // ---- direct INSERT over the extended protocol --------------------------------------------------
+
+  /**
+   * Holds a Bind of a multi-row INSERT … VALUES with text parameters into a hypertable
+   * (session/direct-insert.ts) instead of sending it on. It runs directly only if it runs alone
+   * before Sync: nothing bound or executed before it since the last Sync (that would share its
+   * implicit transaction) and only Describe/Execute of its portal after it.
+   */
+  private holdInsert(msg: Message, portal: string, statementName: string, rest: Uint8Array): boolean {
+    if (this.boundSinceSync || this.status === TransactionStatus.Failed || !this.backend.columnstore) return false;
+    const entry = this.prepared.lookup(statementName);
+    const statement = entry?.statement;
+    if (!entry || statement?.type !== 'InsertStmt' || !this.backend.routing.writes([statement])) return false;
+    const bound = readBindParams(rest);
+    if (!bound) return false;
+    const params: InsertParams = { values: bound.values, types: entry.parse.paramTypes };
+    if (!mayInsertDirectly(statement, params, bound.formats)) return false;
+    this.held = { messages: [msg], portal, statement, params, described: false, executed: false };
+    return true;
+  }
+
+  /** Keeps a Describe or the Execute of the held portal with it. */
+  private holdAlso(msg: Message): boolean {
+    const held = this.held!;
+    if (held.executed) return false;
+    if (msg.type === FrontendMessage.Describe) {
+      const t = readTarget(msg.body);
+      if (t.target !== 'P' || t.name !== held.portal) return false;
+      held.described = true;
+    } else if (msg.type === FrontendMessage.Execute) {
+      if (readExecute(msg.body).portal !== held.portal) return false;
+      held.executed = true;
+    } else {
+      return false;
+    }
+    held.messages.push(msg);
+    return true;
+  }
+
+  /** The held messages go the ordinary way, in order. */
+  private async releaseHeld(): Promise<void> {
+    const held = this.held!;
+    this.held = undefined;
+    for (const m of held.messages) await this.extended(m, false);
+  }
+
+  /**
+   * Sync after a held Bind and Execute: what was queued before them (Parse, Describe of the
+   * statement) runs with its own Sync, whose ReadyForQuery is kept back, then the INSERT runs
+   * directly and answers BindComplete, NoData if described, and its CommandComplete or error.
+   */
+  private async syncHeld(sync: Message): Promise<void> {
+    const held = this.held!;
+    await this.ensureBackend();
+    if (this.pending.length > 0) {
+      const out = await this.backend.run(this, concatBytes([...this.pending, sync.raw]));
+      this.pending = [];
+      this.pendingBytes = 0;
+      if (scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse)) {
+        // PostgreSQL skips the Bind and Execute after an error.
+        this.held = undefined;
+        this.forward(retagCommands(out, this.pendingTags.take()));
+        this.boundSinceSync = false;
+        await this.endOfBatch();
+        return;
+      }
+      this.forward(out.subarray(0, out.length - 6));
+    }
+    this.held = undefined;
+    const out = await this.backend.directInsert(this, held.statement, this.status !== TransactionStatus.Idle, held.params);
+    if (!out) {
+      for (const m of held.messages) await this.extended(m, false);
+      await this.flushPending(sync.raw);
+      this.errorSinceSync = false;
+    } else {
+      this.sink.write(held.described ? BIND_COMPLETE_NO_DATA : BIND_COMPLETE);
+      this.forward(out);
+    }
+    this.boundSinceSync = false;
+    await this.endOfBatch();
   }
 
   /**
@@ -706,6 +806,17 @@ export class Session implements BackendSession {
 
 const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
+const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
+const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);
+
+interface HeldInsert {
+  readonly messages: Message[];
+  readonly portal: string;
+  readonly statement: ClassifiedStatement;
+  readonly params: InsertParams;
+  described: boolean;
+  executed: boolean;
+}
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -1,7 +1,8 @@
-// Direct-to-columnstore INSERT … VALUES (session/direct-insert.ts) over the simple query protocol:
+// Direct-to-columnstore INSERT … VALUES (session/direct-insert.ts) over the simple and extended protocols:
 // the same rows as a plain table receiving the same statements, rows in batches rather than chunk
 // tables, and the ordinary INSERT (with PostgreSQL's errors) whenever Orbit is not sure.
 import pg from 'pg';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -152,5 +153,111 @@ describe('direct-to-columnstore INSERT', () => {
       { m: '07', is_compressed: true },
     ]);
     expect(await q('SELECT count(*)::int AS n, sum(v)::int AS s FROM e')).toEqual([{ n: 200, s: 9900 }]);
+  });
+});
+
+/** One row of values for `$n` parameters: what node-postgres and postgres.js send as text. */
+type Value = string | number | boolean | Date | null;
+
+function paramRow(r: () => number, k: number): Value[] {
+  const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+  const t = new Date(Date.UTC(2024, 2, 30) + Math.floor(r() * 4 * 86_400_000));
+  return [
+    pick([t, t.toISOString(), t.toISOString().replace('T', ' ').replace('Z', '+02:00')]),
+    `h${k % 5}`,
+    pick<Value>([null, 0, 1.5, -2250, Number((r() * 1000).toFixed(6)), 'NaN', 'Infinity', '-0']),
+    pick([null, '0.50', '-3.14159', '12']),
+    pick([null, '-9223372036854775808', String(k)]),
+    pick<Value>([null, true, false, 't']),
+    pick([null, '', 'plain', "it's", 'tab\there', 'back\\slash', 'quo"te', 'a,b', '\\N', 'naïve ü']),
+  ];
+}
+
+describe('direct-to-columnstore INSERT over the extended protocol', () => {
+  let server: TestServer;
+  let client: pg.Client;
+  let sql: postgres.Sql;
+  const q = async (text: string) => (await client.query(text)).rows;
+  const insert = (table: string, rows: Value[][]) =>
+    client.query(`INSERT INTO ${table} VALUES ${rows.map((row, i) => `(${row.map((_, j) => `$${i * row.length + j + 1}`).join(', ')})`).join(', ')}`, rows.flat());
+  const heaps = async () =>
+    q(`SELECT bool_and(is_compressed) AS compressed, sum(pg_relation_size(format('%I.%I', chunk_schema, chunk_name)::regclass))::int AS heap
+      FROM timescaledb_information.chunks WHERE hypertable_name = 'd'`);
+  const compare = async () => {
+    const order = 'ORDER BY time, host, v NULLS FIRST, n NULLS FIRST, i NULLS FIRST, b NULLS FIRST, note NULLS FIRST';
+    expect(await q(`SELECT * FROM d ${order}`)).toEqual(await q(`SELECT * FROM p ${order}`));
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+      CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+        timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day');
+      CREATE TABLE p ${COLUMNS};`);
+    sql = postgres(server.url, { max: 1, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await client?.end();
+    await server?.close();
+  });
+
+  it('writes the bound rows of node-postgres and postgres.js INSERTs as batches', async () => {
+    const r = random(21);
+    for (let s = 0; s < 3; s++) {
+      const rows = Array.from({ length: 120 + Math.floor(r() * 150) }, (_, k) => paramRow(r, k));
+      const a = await insert('d', rows);
+      await insert('p', rows);
+      expect(a.command).toBe('INSERT');
+      expect(a.rowCount).toBe(rows.length);
+    }
+    // postgres.js declares Date parameters as timestamptz (the column's type) and the rest unspecified.
+    const objects = Array.from({ length: 150 }, (_, k) => {
+      const [time, host, v, n, i, b, note] = paramRow(r, k);
+      return { time: time instanceof Date ? time : new Date(String(time)), host, v, n, i, b, note };
+    });
+    const result = await sql`INSERT INTO d ${sql(objects)}`;
+    await sql`INSERT INTO p ${sql(objects)}`;
+    expect(result.count).toBe(150);
+    await compare();
+    expect(await heaps()).toEqual([{ compressed: true, heap: 0 }]);
+  });
+
+  it('leaves typed parameters, bad values and errors to PostgreSQL, with nothing left behind', async () => {
+    const r = random(23);
+    const before = await q('SELECT count(*)::int AS n FROM d');
+    const rows = Array.from({ length: 110 }, (_, k) => paramRow(r, k));
+    const bad = rows.map((row) => [...row]);
+    bad[70]![2] = 'abc';
+    await expect(insert('d', bad)).rejects.toMatchObject({ code: '22P02', message: 'invalid input syntax for type double precision: "abc"' });
+    const nulltime = rows.map((row) => [...row]);
+    nulltime[3]![0] = null;
+    await expect(insert('d', nulltime)).rejects.toMatchObject({ code: '23502' });
+    // An unknown column fails at Parse; the held Bind is skipped as PostgreSQL skips it.
+    await expect(client.query(`INSERT INTO d (time, nope) VALUES ${rows.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`, rows.flatMap((row) => [row[0], 1]))).rejects.toMatchObject({ code: '42703' });
+    expect(await q('SELECT count(*)::int AS n FROM d')).toEqual(before);
+    // The connection answers normally afterwards, and a transaction block's ROLLBACK takes the rows back.
+    await client.query('BEGIN');
+    await insert('d', rows);
+    expect((await q('SELECT count(*)::int AS n FROM d'))[0].n).toBe(before[0].n + 110);
+    await client.query('ROLLBACK');
+    expect(await q('SELECT count(*)::int AS n FROM d')).toEqual(before);
+    // postgres.js declares a Date as timestamptz and a boolean as bool: into a text column PostgreSQL
+    // casts them (its own output format, not the text sent).
+    const declared = rows.map(([time, host, v], k) => ({ time: time instanceof Date ? time : new Date(String(time)), host, v, note: k % 2 ? new Date(Date.UTC(2024, 0, 1, 0, k)) : k % 3 === 0 }));
+    await sql`INSERT INTO d ${sql(declared)}`;
+    await sql`INSERT INTO p ${sql(declared)}`;
+    expect(await q(`SELECT count(*)::int AS n FROM d WHERE note LIKE '2024-01-01 %' OR note IN ('true', 'false')`)).toEqual([{ n: 110 }]);
+    // A newline inside a value: the ordinary INSERT (rows are split at newlines before parsing).
+    const multiline = rows.map((row) => [row[0], row[1], 'line\none']);
+    await client.query(`INSERT INTO d (time, host, note) VALUES ${multiline.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ')}`, multiline.flat());
+    await client.query(`INSERT INTO p (time, host, note) VALUES ${multiline.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ')}`, multiline.flat());
+    await sql.begin(async (tx) => {
+      await tx`INSERT INTO d ${tx(rows.map(([time, host, v]) => ({ time: time instanceof Date ? time : new Date(String(time)), host, v })))}`;
+      await tx`INSERT INTO p ${tx(rows.map(([time, host, v]) => ({ time: time instanceof Date ? time : new Date(String(time)), host, v })))}`;
+    });
+    await compare();
   });
 });

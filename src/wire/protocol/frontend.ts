@@ -44,6 +44,33 @@ export function readBind(body: Uint8Array): BindHead {
   return { portal, statement, rest: r.rest() };
 }
 
+/** A Bind's parameter values (NULL as null) and their format codes, one per value (0 text, 1 binary). */
+export interface BindParams {
+  readonly formats: number[];
+  readonly values: (Uint8Array | null)[];
+}
+
+/** Decodes the parameters of a Bind's `rest`, or undefined if it is malformed (PostgreSQL then reports it). */
+export function readBindParams(rest: Uint8Array): BindParams | undefined {
+  try {
+    const r = new MessageReader(rest);
+    const codes: number[] = [];
+    for (let i = r.int16(); i > 0; i--) codes.push(r.int16());
+    const n = r.int16();
+    // One code applies to every parameter; none means text.
+    if (codes.length > 1 && codes.length !== n) return undefined;
+    const values: (Uint8Array | null)[] = [];
+    for (let i = 0; i < n; i++) {
+      const len = r.int32();
+      values.push(len < 0 ? null : r.bytes(len));
+    }
+    const formats = values.map((_, i) => (codes.length === 0 ? 0 : (codes[codes.length === 1 ? 0 : i] ?? 0)));
+    return { formats, values };
+  } catch {
+    return undefined;
+  }
+}
+
 export function writeBind(m: BindHead): Uint8Array {
   return new MessageWriter(m.rest.length + 32).begin(FrontendMessage.Bind).cstring(m.portal).cstring(m.statement).bytes(m.rest).end().flush();
 }

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { msg, RawClient, types } from '../support/raw-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const COLUMNS = '(time timestamptz NOT NULL, host text, v float8, n numeric, i int8, b bool, note text)';
@@ -259,5 +260,44 @@ describe('direct-to-columnstore INSERT over the extended protocol', () => {
       await tx`INSERT INTO p ${tx(rows.map(([time, host, v]) => ({ time: time instanceof Date ? time : new Date(String(time)), host, v })))}`;
     });
     await compare();
+  });
+
+  it('runs directly only alone before Sync: a pipeline sharing its implicit transaction goes the ordinary way', async () => {
+    const raw = await RawClient.ready(server.port);
+    const n = 120;
+    const text = `INSERT INTO d (time, host, v) VALUES ${Array.from({ length: n }, (_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ')}`;
+    const values = Array.from({ length: n }, (_, i) => [`2024-04-20 00:00:${String(i % 60).padStart(2, '0')}+00`, `p${i % 3}`, String(i)]).flat();
+    const enc = new TextEncoder();
+    const parse = (sql: string) => msg('P', (w) => w.cstring('').cstring(sql).int16(0));
+    const bind = (params: string[]) =>
+      msg('B', (w) => {
+        w.cstring('').cstring('').int16(0).int16(params.length);
+        for (const p of params) w.int32(enc.encode(p).length).bytes(enc.encode(p));
+        w.int16(0);
+      });
+    const describe = msg('D', (w) => w.byte(0x50).cstring(''));
+    const execute = msg('E', (w) => w.cstring('').int32(0));
+    const count = async () => (await q(`SELECT count(*)::int AS n FROM d WHERE time >= '2024-04-20' AND time < '2024-04-21'`))[0].n;
+    try {
+      // Alone: ParseComplete, BindComplete, NoData, CommandComplete, ReadyForQuery, rows in batches.
+      raw.send(new Uint8Array([...parse(text), ...bind(values), ...describe, ...execute, ...msg('S')]));
+      const alone = await raw.until('Z');
+      expect(types(alone)).toBe('12nCZ');
+      expect(new TextDecoder().decode(alone[3]!.body)).toBe(`INSERT 0 ${n}\0`);
+      expect(await count()).toBe(n);
+      expect(await q(`SELECT is_compressed, pg_relation_size(format('%I.%I', chunk_schema, chunk_name)::regclass)::int AS heap
+        FROM timescaledb_information.chunks WHERE hypertable_name = 'd' AND range_start <= '2024-04-20' AND range_end > '2024-04-20'`)).toEqual([{ is_compressed: true, heap: 0 }]);
+      // Followed by a failing statement before Sync: PostgreSQL rolls both back.
+      raw.send(new Uint8Array([...parse(text), ...bind(values), ...execute, ...parse('SELECT 1/0'), ...bind([]), ...execute, ...msg('S')]));
+      expect(types(await raw.until('Z'))).toBe('12C1EZ'); // 1/0 fails when planned, at Bind
+      expect(await count()).toBe(n);
+      // A bad value: PostgreSQL's error from Bind, where it reads parameters; nothing written.
+      raw.send(new Uint8Array([...parse(text), ...bind(values.map((v, i) => (i === 5 ? 'x' : v))), ...execute, ...msg('S')]));
+      const bad = await raw.until('Z');
+      expect(types(bad)).toBe('1EZ');
+      expect(await count()).toBe(n);
+    } finally {
+      raw.close();
+    }
   });
 });

@@ -10,8 +10,9 @@
  *
  * Anything else runs as the INSERT it is, through PostgreSQL: RETURNING, ON CONFLICT, WITH,
  * INSERT … SELECT, DEFAULT, expressions, binary or typed parameters, and any value Orbit's parsers are not sure of
- * (PostgreSQL then gives its own error for a bad one). Smaller INSERTs stay in the row store too:
- * batches of a few rows would cost more than they save; compress_chunk merges those rows later.
+ * (PostgreSQL then gives its own error for a bad one). Smaller INSERTs, and INSERTs spread thinly
+ * over many segments, stay in the row store too: batches of a few rows would cost more than they
+ * save; compress_chunk merges those rows later.
  */
 import type { ColumnStore } from '../columnstore/store.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -22,6 +23,11 @@ import type { InternalRunner } from './internal-sql.js';
 
 /** INSERTs with fewer rows go to the row store. */
 export const MIN_ROWS = 100;
+/**
+ * Nor do INSERTs averaging fewer rows per segment (segmentby value): each segment becomes at least
+ * one batch, and batches of a few rows cost more to write and read than rows compressed later.
+ */
+export const MIN_SEGMENT_ROWS = 20;
 
 /**
  * The values of a Bind for the extended protocol's INSERT … VALUES ($1, $2, …): text format only
@@ -85,6 +91,8 @@ export async function directInsert(
   // Without a column list the values fill the leading columns in order.
   const columns = names ? names.map((n) => target.columns.find((c) => c.name === n)) : target.columns.slice(0, width);
   if (columns.length !== width || columns.some((c) => c === undefined)) return undefined;
+  const segmentFields = target.settings.segmentBy.map((name) => columns.findIndex((c) => c!.name === name));
+  const segments = new Set<string>();
   const lines: string[] = [];
   for (const row of lists) {
     const items = (row.List as Fields).items as Node[];
@@ -97,7 +105,9 @@ export async function directInsert(
       fields.push(csvField(value));
     }
     lines.push(fields.join(','));
+    if (segmentFields.length > 0) segments.add(segmentFields.map((f) => (f < 0 ? '' : fields[f])).join(','));
   }
+  if (lines.length < segments.size * MIN_SEGMENT_ROWS) return undefined;
   const attlist = columns.map((c) => ({ String: { sval: c!.name } }));
   const options = [{ DefElem: { defname: 'format', arg: { String: { sval: 'csv' } } } }];
   const copy: ClassifiedStatement = { ...statement, type: 'CopyStmt', node: { relation, attlist, is_from: true, options } };

@@ -222,6 +222,10 @@ describe('direct-to-columnstore INSERT over the extended protocol', () => {
     const result = await sql`INSERT INTO d ${sql(objects)}`;
     await sql`INSERT INTO p ${sql(objects)}`;
     expect(result.count).toBe(150);
+    // More than 32,767 parameters (PostgreSQL counts them unsigned, up to 65,535).
+    const many = Array.from({ length: 5000 }, (_, k) => ({ ...objects[k % 150]!, host: `m${k % 10}` }));
+    expect((await sql`INSERT INTO d ${sql(many)}`).count).toBe(5000);
+    await sql`INSERT INTO p ${sql(many)}`;
     await compare();
     expect(await heaps()).toEqual([{ compressed: true, heap: 0 }]);
   });

@@ -17,8 +17,7 @@ export function readParse(body: Uint8Array): ParseMessage {
   const r = new MessageReader(body);
   const name = r.cstring();
   const query = r.cstring();
-  const n = r.int16();
-  if (n < 0) throw malformed('negative parameter count');
+  const n = r.uint16();
   const paramTypes: number[] = [];
   for (let i = 0; i < n; i++) paramTypes.push(r.int32() >>> 0);
   return { name, query, paramTypes };
@@ -55,8 +54,8 @@ export function readBindParams(rest: Uint8Array): BindParams | undefined {
   try {
     const r = new MessageReader(rest);
     const codes: number[] = [];
-    for (let i = r.int16(); i > 0; i--) codes.push(r.int16());
-    const n = r.int16();
+    for (let i = r.uint16(); i > 0; i--) codes.push(r.int16());
+    const n = r.uint16();
     // One code applies to every parameter; none means text.
     if (codes.length > 1 && codes.length !== n) return undefined;
     const values: (Uint8Array | null)[] = [];

@@ -31,6 +31,14 @@ export class MessageReader {
     return v;
   }
 
+  /** Counts (parameters, format codes), which PostgreSQL reads unsigned: up to 65,535. */
+  uint16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
   int32(): number {
     this.need(4);
     const v = this.view.getInt32(this.pos);

@@ -140,7 +140,9 @@ export class Connection {
         if (!msg) break;
         await this.dispatch(msg);
       }
-      if (this.paused && this.framer.buffered < HIGH_WATER / 2) {
+      // Every complete message is handled: what is left is the start of one still arriving (maybe
+      // larger than HIGH_WATER, e.g. one big CopyData), which needs more bytes whatever its size.
+      if (this.paused) {
         this.paused = false;
         this.transport.resume?.();
       }

@@ -32,19 +32,25 @@ function literal(r: () => number, k: number, odd = false): string {
   return `(${time}, 'h${k % 5}', ${v}, ${n}, ${i}, ${b}, ${note})`;
 }
 
+/** A server with hypertable `d` (direct compress, segmentby host) and plain table `p` of the same columns. */
+async function startWithTables(): Promise<{ server: TestServer; client: pg.Client }> {
+  const server = await startTestServer();
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+    CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+      timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day');
+    CREATE TABLE p ${COLUMNS};`);
+  return { server, client };
+}
+
 describe('direct-to-columnstore INSERT', () => {
   let server: TestServer;
   let client: pg.Client;
   const q = async (sql: string) => (await client.query(sql)).rows;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb;
-      CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
-        timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day');
-      CREATE TABLE p ${COLUMNS};`);
+    ({ server, client } = await startWithTables());
   });
   afterAll(async () => {
     await client?.end();
@@ -190,13 +196,7 @@ describe('direct-to-columnstore INSERT over the extended protocol', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
-    client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb;
-      CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
-        timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day');
-      CREATE TABLE p ${COLUMNS};`);
+    ({ server, client } = await startWithTables());
     sql = postgres(server.url, { max: 1, onnotice: () => {} });
   });
   afterAll(async () => {

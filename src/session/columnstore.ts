@@ -130,6 +130,12 @@ export class Columnstore {
     }
   }
 
+  /** A statement is about to run whose effects cannot be read from its text (a job's). */
+  expectChanges(): void {
+    this.invalidate();
+    this.requestsPending = true;
+  }
+
   /** After a backend restart, DISCARD, or anything that may have dropped temporary tables. */
   invalidate(): void {
     this.stale = true;

@@ -5,8 +5,9 @@
  * `delete_job` / `run_job`, and the `jobs`, `job_stats`, `job_errors`, `job_history` views.
  *
  * PostgreSQL has no background workers here: Orbit's scheduler (session/job-scheduler.ts) asks
- * `orbit_job_due()` which job is next, marks it started, runs `CALL run_job(id)` on a session of its
- * own and records the outcome with `orbit_job_finish`, which also computes the next start. All of it
+ * `orbit_job_due()` which job is next, marks it started, runs the job's statement
+ * (`orbit_job_command`) on a session of its own and records the outcome with `orbit_job_finish`,
+ * which also computes the next start. All of it
  * is catalog state, so a restart picks up where the last run left off. `CALL run_job(id)` by a user
  * runs the job without touching its statistics, as TimescaleDB's does.
  *
@@ -337,21 +338,26 @@ $body$;
 CREATE FUNCTION ${EXT}.delete_job(job_id integer) RETURNS void
 LANGUAGE sql STRICT ${PATH} AS $body$ SELECT ${F}.orbit_job_delete(job_id) $body$;
 
--- Runs a job now in the calling session. No SET clause: a job procedure may COMMIT, which a
--- procedure with one cannot.
-CREATE PROCEDURE ${EXT}.run_job(job_id integer)
-LANGUAGE plpgsql AS $body$
+-- The statement that runs a job: CALL for a procedure, SELECT for a function.
+CREATE FUNCTION ${F}.orbit_job_command(job_id integer) RETURNS text
+LANGUAGE plpgsql STABLE ${PATH} AS $body$
 DECLARE
   j ${JOB} := ${F}.orbit_job_get(job_id);
-  p regprocedure;
+  p regprocedure := ${F}.orbit_job_proc(j.proc_schema, j.proc_name);
 BEGIN
-  PERFORM ${F}.orbit_job_require_owner(j, 'run');
-  p := ${F}.orbit_job_proc(j.proc_schema, j.proc_name);
-  IF (SELECT prokind FROM pg_catalog.pg_proc WHERE oid = p) = 'p' THEN
-    EXECUTE pg_catalog.format('CALL %I.%I(%s, %L::pg_catalog.jsonb)', j.proc_schema, j.proc_name, j.id, j.config);
-  ELSE
-    EXECUTE pg_catalog.format('SELECT %I.%I(%s, %L::pg_catalog.jsonb)', j.proc_schema, j.proc_name, j.id, j.config);
-  END IF;
+  RETURN format(CASE WHEN (SELECT prokind FROM pg_proc WHERE oid = p) = 'p' THEN 'CALL %I.%I(%s, %L::pg_catalog.jsonb)'
+    ELSE 'SELECT %I.%I(%s, %L::pg_catalog.jsonb)' END, j.proc_schema, j.proc_name, j.id, j.config);
+END
+$body$;
+
+-- Runs a job now in the calling session. PL/pgSQL runs a dynamic CALL atomically, so a job
+-- procedure that COMMITs fails here with PostgreSQL's "invalid transaction termination"; the
+-- scheduler runs the same statement at top level, where it may.
+CREATE PROCEDURE ${EXT}.run_job(job_id integer)
+LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  PERFORM ${F}.orbit_job_require_owner(${F}.orbit_job_get(job_id), 'run');
+  EXECUTE ${F}.orbit_job_command(job_id);
 END
 $body$;
 

@@ -159,7 +159,7 @@ CREATE FUNCTION ${F}.orbit_job_insert(name text, named boolean, schedule_interva
   check_name name, timezone text) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
-  id integer := nextval('${CFG}.bgw_job_id_seq');
+  id integer;
   start timestamptz;
 BEGIN
   IF octet_length(name) >= 64 THEN
@@ -172,6 +172,8 @@ BEGIN
   -- A fixed schedule counts from now when no start is given.
   IF fixed_schedule AND initial_start IS NULL THEN initial_start := now(); END IF;
   start := coalesce(initial_start, now());
+  -- Taken once the arguments are valid, so that a refused job uses no id.
+  id := nextval('${CFG}.bgw_job_id_seq');
   INSERT INTO ${JOB} (id, application_name, schedule_interval, max_runtime, max_retries, retry_period, proc_schema,
       proc_name, owner, scheduled, fixed_schedule, initial_start, hypertable_id, config, check_schema, check_name, timezone)
     VALUES (id, CASE WHEN named THEN name ELSE format('%s [%s]', name, id) END, schedule_interval, max_runtime,
@@ -336,7 +338,11 @@ END
 $body$;
 
 CREATE FUNCTION ${EXT}.delete_job(job_id integer) RETURNS void
-LANGUAGE sql STRICT ${PATH} AS $body$ SELECT ${F}.orbit_job_delete(job_id) $body$;
+LANGUAGE plpgsql STRICT ${PATH} AS $body$
+BEGIN
+  PERFORM ${F}.orbit_job_delete(job_id);
+END
+$body$;
 
 -- The statement that runs a job: CALL for a procedure, SELECT for a function.
 CREATE FUNCTION ${F}.orbit_job_command(job_id integer) RETURNS text
@@ -350,11 +356,11 @@ BEGIN
 END
 $body$;
 
--- Runs a job now in the calling session. PL/pgSQL runs a dynamic CALL atomically, so a job
--- procedure that COMMITs fails here with PostgreSQL's "invalid transaction termination"; the
--- scheduler runs the same statement at top level, where it may.
+-- Runs a job now in the calling session, with its search_path (no SET clause). PL/pgSQL runs a
+-- dynamic CALL atomically, so a job procedure that COMMITs fails here with PostgreSQL's "invalid
+-- transaction termination"; the scheduler runs the same statement at top level, where it may.
 CREATE PROCEDURE ${EXT}.run_job(job_id integer)
-LANGUAGE plpgsql ${PATH} AS $body$
+LANGUAGE plpgsql AS $body$
 BEGIN
   PERFORM ${F}.orbit_job_require_owner(${F}.orbit_job_get(job_id), 'run');
   EXECUTE ${F}.orbit_job_command(job_id);

@@ -426,7 +426,7 @@ BEGIN
     VALUES (j.id, pg_backend_pid(), s.last_start, finish, false, jsonb_build_object(
       'job', jsonb_build_object('proc_schema', j.proc_schema, 'proc_name', j.proc_name, 'config', j.config),
       'error_data', jsonb_strip_nulls(jsonb_build_object('sqlerrcode', sqlerrcode, 'message', message, 'detail', detail, 'hint', hint))));
-  IF j.max_retries >= 0 AND s.consecutive_failures + 1 > j.max_retries THEN
+  IF j.max_retries >= 0 AND s.consecutive_failures + 1 >= j.max_retries THEN
     UPDATE ${JOB} b SET scheduled = false WHERE b.id = j.id;
     RAISE WARNING 'job % reached max_retries after % consecutive failures', j.id, s.consecutive_failures + 1
       USING HINT = format('Use alter_job(%s, scheduled => TRUE) SQL function to reschedule.', j.id);

@@ -10,6 +10,9 @@
  * (or got rows since), through compress_chunk: Orbit's session layer converts them once the run has
  * committed (session/columnstore.ts), as it does for any compress_chunk call.
  *
+ * As in TimescaleDB, a policy has a fixed schedule only when it is given an initial_start; otherwise
+ * each run is due schedule_interval after the previous one ended.
+ *
  * The cut-off arguments are `"any"` in TimescaleDB; here they are `orbit_time_arg` as for drop_chunks
  * (show-drop-chunks.ts), untyped literals included (sql/rewrite/chunk-cutoffs.ts).
  */
@@ -204,8 +207,8 @@ BEGIN
     ELSE jsonb_build_object('drop_created_before', drop_created_before) END;
   IF ${F}.orbit_policy_exists('policy_retention', h, config, if_not_exists, 'retention policy', NULL) THEN RETURN -1; END IF;
   RETURN ${F}.orbit_job_insert('Retention Policy', false, coalesce(schedule_interval, INTERVAL '1 day'), INTERVAL '5 minutes', -1,
-    INTERVAL '5 minutes', '${F}', 'policy_retention', (SELECT relowner FROM pg_class WHERE oid = h.relid)::regrole, true, true,
-    initial_start, h.id, config, '${F}', 'policy_retention_check', timezone);
+    INTERVAL '5 minutes', '${F}', 'policy_retention', (SELECT relowner FROM pg_class WHERE oid = h.relid)::regrole, true,
+    initial_start IS NOT NULL, initial_start, h.id, config, '${F}', 'policy_retention_check', timezone);
 END
 $body$;
 
@@ -258,8 +261,8 @@ BEGIN
   sched := coalesce(schedule_interval, CASE WHEN d.column_type IN ${INT_TYPES} THEN INTERVAL '1 day'
     ELSE least(${F}.to_interval(d.interval_length / 2), INTERVAL '12 hours') END);
   RETURN ${F}.orbit_job_insert('Columnstore Policy', false, sched, INTERVAL '0', -1, INTERVAL '1 hour', '${F}', 'policy_compression',
-    (SELECT relowner FROM pg_class WHERE oid = h.relid)::regrole, true, true, initial_start, h.id, config, '${F}',
-    'policy_compression_check', timezone);
+    (SELECT relowner FROM pg_class WHERE oid = h.relid)::regrole, true, initial_start IS NOT NULL, initial_start, h.id, config,
+    '${F}', 'policy_compression_check', timezone);
 END
 $body$;
 

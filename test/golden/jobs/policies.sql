@@ -37,7 +37,7 @@ CALL add_columnstore_policy('m', after => INTERVAL '1 day', if_not_exists => tru
 CALL add_columnstore_policy('m', after => INTERVAL '1 day');
 -- Schedule: half the chunk interval (at most 12 h); retries every hour.
 SELECT job_id, application_name, schedule_interval, max_runtime, max_retries, retry_period, proc_name, config,
-  hypertable_name, check_name, next_start <= now() AS due_now FROM timescaledb_information.jobs ORDER BY job_id;
+  hypertable_name, check_name, fixed_schedule, next_start <= now() AS due_now FROM timescaledb_information.jobs ORDER BY job_id;
 
 -- A columnstore run converts the chunks that ended a day ago or more; 2099 stays in the row store.
 CALL run_job(1002);

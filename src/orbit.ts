@@ -162,7 +162,8 @@ export class Orbit implements Queryable {
 
   /** Takes the backend for `session`, runs `fn` with statement-checked query functions, gives it back. */
   private async withBackend<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
-    if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
+    // While closing, only a job in progress may finish (close() waits for it).
+    if (this.closing && !(session === this.jobSession && this.scheduler?.busy)) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
     await this.backend.acquire(session);
     let settingsChanged = false;
     let transactionControl = false;

@@ -55,6 +55,8 @@ export interface JobSession {
 export class JobScheduler {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
+  /** The job being run (its statement and the record of its outcome). */
+  private job: Promise<void> | undefined;
   private again = false;
   private stopped = false;
   private recovered = false;
@@ -76,12 +78,16 @@ export class JobScheduler {
     else this.wake(0);
   }
 
-  /** Stops the timer; resolves once a run in progress has ended. */
+  /**
+   * Stops the timer; resolves once a job in progress has ended and its outcome is recorded. A look at
+   * the catalog that is still waiting for the backend (behind a session's open transaction) is not
+   * waited for: it fails once the database is closed.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running;
+    await this.job;
   }
 
   private wake(ms: number): void {
@@ -117,7 +123,13 @@ export class JobScheduler {
         this.wake(Math.ceil(due.wait_ms));
         return;
       }
-      await this.run(due.job_id);
+      if (this.stopped) return;
+      this.job = this.run(due.job_id);
+      try {
+        await this.job;
+      } finally {
+        this.job = undefined;
+      }
       if (this.stopped) return;
       // The next due job gets its own turn: other sessions' statements may run in between.
       this.wake(0);
@@ -127,8 +139,15 @@ export class JobScheduler {
     }
   }
 
+  /** A job is being started or run (its statements may still run while the database closes). */
+  get busy(): boolean {
+    return this.job !== undefined;
+  }
+
+  /** Marks a due job started, runs it and records how it ended. */
   private async run(id: number): Promise<void> {
     const started = await this.session.query<{ ok: boolean }>(`SELECT ${F}.orbit_job_start($1) AS ok`, [id]);
+    // Not started: deleted, paused or rescheduled since it was read.
     if (!started.rows[0]?.ok) return;
     let failure: { code: string; message: string; detail?: string; hint?: string } | undefined;
     try {

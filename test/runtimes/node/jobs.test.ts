@@ -112,6 +112,9 @@ describe('job scheduler', () => {
         const d = await openDb(dir.path, false);
         const n = await count(d, 1000);
         const runs = (await d.query<{ runs: number }>('SELECT total_runs::int AS runs FROM timescaledb_information.job_stats WHERE job_id = 1000')).rows[0]!.runs;
+        // A run that never finished (as after a crash): marked started, then the database goes away.
+        await d.exec(`SELECT add_job('tick', '1 hour', initial_start => '2000-01-01 00:00+00');
+          SELECT _timescaledb_functions.orbit_job_start(1002);`);
         await d.close();
         return { n, runs };
       })();
@@ -126,6 +129,10 @@ describe('job scheduler', () => {
       expect(stats.rows[0]!.runs).toBeGreaterThan(before.runs);
       expect(stats.rows[0]!.ok).toBe(stats.rows[0]!.runs);
       expect(stats.rows[1]).toEqual({ job_id: 1001, runs: 1, ok: 1 });
+      // The interrupted run counts as a crash, and the job is run again at once.
+      await waitFor('the interrupted job to run again', () => count(db, 1002), (n) => n === 1);
+      const crash = await db.query('SELECT job_id, proc_name, sqlerrcode, err_message FROM timescaledb_information.job_errors');
+      expect(crash.rows).toEqual([{ job_id: 1002, proc_name: 'tick', sqlerrcode: null, err_message: 'job crash detected, see server logs' }]);
     } finally {
       for (const db of open.splice(0)) await db.close();
       dir.remove();

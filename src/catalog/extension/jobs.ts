@@ -371,7 +371,7 @@ $body$;
 
 -- The scheduled job due first, with how long until it is due (0 when overdue).
 CREATE FUNCTION ${F}.orbit_job_due(OUT job_id integer, OUT wait_ms float8)
-LANGUAGE sql STABLE ${PATH} AS $body$
+LANGUAGE sql VOLATILE ${PATH} AS $body$
   SELECT j.id, greatest(0, extract(epoch FROM s.next_start - clock_timestamp()) * 1000)::float8
   FROM ${JOB} j JOIN ${STAT} s ON s.job_id = j.id
   WHERE j.scheduled AND s.next_start < 'infinity'

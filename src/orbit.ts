@@ -13,6 +13,7 @@ import { ReferenceKernels, type KernelBackend } from './columnstore/kernels/inde
 import { Columnstore } from './session/columnstore.js';
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
+import { JobScheduler, mayScheduleJobs } from './session/job-scheduler.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
@@ -32,6 +33,11 @@ export interface OrbitOptions {
   readonly columnstore?: ColumnStoreOptions;
   /** Aggregation kernels: the WASM build where it can be loaded, else the TypeScript reference. */
   readonly kernels?: KernelBackend;
+  /**
+   * Run jobs and policies when they are due (default true). Off, jobs run only through
+   * `CALL run_job(id)`, as in TimescaleDB with `timescaledb.max_background_workers = 0`.
+   */
+  readonly jobScheduler?: boolean;
 }
 
 /** The query surface shared by the database and a transaction. */
@@ -63,6 +69,9 @@ export class Orbit implements Queryable {
   private readonly embedded = new EmbeddedSession();
   /** Orbit's own catalog lookups (e.g. passwords for authentication) run with default settings. */
   private readonly system = new EmbeddedSession();
+  /** The job scheduler's session (session/job-scheduler.ts), with default settings like a new connection's. */
+  private readonly jobSession = new EmbeddedSession();
+  private readonly scheduler: JobScheduler | undefined;
   private closing = false;
 
   private constructor(
@@ -72,11 +81,24 @@ export class Orbit implements Queryable {
   ) {
     this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore), options.kernels ?? new ReferenceKernels()));
     this.sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...options.session };
+    if (options.jobScheduler !== false) {
+      const scheduler = new JobScheduler({
+        query: (sql, params) => this.withBackend(this.jobSession, (run) => run.query(sql, params)),
+        beforeJob: () => this.backend.columnstore?.expectChanges(),
+      });
+      this.scheduler = scheduler;
+      // Statements of every session (wire clients included) that may add or reschedule a job wake it.
+      this.backend.onStatements = (statements) => {
+        if (mayScheduleJobs(statements)) scheduler.poke();
+      };
+    }
   }
 
   static async create(options: OrbitOptions): Promise<Orbit> {
     await loadParser();
-    return new Orbit(options.rowStore, options.storage, options);
+    const orbit = new Orbit(options.rowStore, options.storage, options);
+    orbit.scheduler?.start();
+    return orbit;
   }
 
   get closed(): boolean {
@@ -132,13 +154,16 @@ export class Orbit implements Queryable {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    // A job in progress finishes (and records its outcome) first.
+    await this.scheduler?.stop();
     await this.rowStore.close();
     await this.storage.close();
   }
 
   /** Takes the backend for `session`, runs `fn` with statement-checked query functions, gives it back. */
   private async withBackend<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
-    if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
+    // While closing, only a job in progress may finish (close() waits for it).
+    if (this.closing && !(session === this.jobSession && this.scheduler?.busy)) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
     await this.backend.acquire(session);
     let settingsChanged = false;
     let transactionControl = false;

@@ -24,10 +24,11 @@ serve options:
   --auth-local METHOD   authentication for loopback clients: trust (default), scram-sha-256, password
   --user NAME:PASSWORD  a login user (repeatable); roles made with CREATE ROLE ... PASSWORD also work
   --config FILE         JSON file with any of: dataDir, listen, http, auth, authLocal, users {name: password},
-                        idleInTransactionTimeout (ms)
+                        idleInTransactionTimeout (ms), jobScheduler (false: as --no-job-scheduler)
   --idle-in-transaction-timeout MS
                         end sessions idle inside a transaction that long (default 60000; 0 = never);
                         other sessions wait while one holds a transaction open
+  --no-job-scheduler    do not run jobs and policies when due (CALL run_job(id) still runs one)
 
 bridge options:
   --ws URL              the WebSocket endpoint, e.g. ws://127.0.0.1:8080/
@@ -62,6 +63,7 @@ async function runServe(args: string[]): Promise<number> {
       user: { type: 'string', multiple: true },
       config: { type: 'string' },
       'idle-in-transaction-timeout': { type: 'string' },
+      'no-job-scheduler': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -86,6 +88,7 @@ async function runServe(args: string[]): Promise<number> {
     authLoopback: authMethod(values['auth-local'] ?? (config.authLocal as string | undefined) ?? AuthMethod.trust),
     users,
     session: timeout === undefined ? undefined : { idleInTransactionTimeoutMs: Number(timeout) },
+    jobScheduler: !(values['no-job-scheduler'] ?? config.jobScheduler === false),
   };
   let server;
   try {

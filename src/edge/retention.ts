@@ -32,7 +32,7 @@ export function intervalJson(i: Interval): { months: number; days: number; micro
  */
 export async function runRetentionJobs(engine: EdgeEngine, nowMs: number, onlyId?: number): Promise<number | undefined> {
   const jobs = engine.catalog.jobs(RETENTION_PROC);
-  if (onlyId !== undefined && !jobs.some((j) => j.id === onlyId)) throw orbitError('invalid_parameter_value', `job ${onlyId} not found`);
+  if (onlyId !== undefined && !jobs.some((j) => j.id === onlyId)) throw orbitError('undefined_object', `job ${onlyId} not found`);
   for (const job of jobs) {
     const config = job.config as unknown as RetentionConfig;
     if (onlyId !== undefined ? job.id !== onlyId : config.next_start_ms > nowMs) continue;

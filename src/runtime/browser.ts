@@ -53,6 +53,8 @@ export interface OpenOptions {
    */
   readonly dataDir: string;
   readonly session?: Partial<SessionOptions>;
+  /** Run jobs and policies when due (default true); off, only `CALL run_job(id)` runs them. */
+  readonly jobScheduler?: boolean;
   /**
    * A pre-initialised cluster (`dist/pgdata-template.tar.gz`, made by `npm run build`), used when the
    * database is new. Without one, PGlite runs initdb: 13–19 s of CPU in a browser tab.
@@ -123,7 +125,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
     const wasm = loadWasmBackends(options);
     const storage = new MemoryStorage();
     const rowStore = await PGliteRowStore.open({ dataDir: storage.rowStoreDataDir, loadDataDir: await template(options) });
-    return createOrbit({ rowStore, storage, session: options.session }, wasm);
+    return createOrbit({ rowStore, storage, session: options.session, jobScheduler: options.jobScheduler !== false }, wasm);
   }
   if (options.dataDir.startsWith(OPFS_PREFIX)) return openOpfs(options.dataDir.slice(OPFS_PREFIX.length), options);
   if (options.dataDir.startsWith(IDB_PREFIX)) return openIndexedDb(options.dataDir.slice(IDB_PREFIX.length), options);
@@ -161,7 +163,7 @@ async function openOpfs(name: string, options: OpenOptions): Promise<Orbit> {
       await rowStore.sync();
       await storage.markClusterReady();
     }
-    return await createOrbit({ rowStore, storage, session: options.session }, wasm);
+    return await createOrbit({ rowStore, storage, session: options.session, jobScheduler: options.jobScheduler !== false }, wasm);
   } catch (err) {
     await rowStore?.close().catch(() => undefined);
     await storage.close();
@@ -190,7 +192,7 @@ async function openIndexedDb(name: string, options: OpenOptions): Promise<Orbit>
       },
     );
     if (fresh) await rowStore.sync();
-    return await createOrbit({ rowStore, storage, session: options.session }, wasm);
+    return await createOrbit({ rowStore, storage, session: options.session, jobScheduler: options.jobScheduler !== false }, wasm);
   } catch (err) {
     await rowStore?.close().catch(() => undefined);
     await backend.close();
@@ -206,7 +208,7 @@ interface LoadedBackends {
 }
 
 /** Orbit over the given stores with whichever WASM backends loaded; records which for `stats`. */
-async function createOrbit(base: Pick<OrbitOptions, 'rowStore' | 'storage' | 'session'>, loading: Promise<LoadedBackends>): Promise<Orbit> {
+async function createOrbit(base: Pick<OrbitOptions, 'rowStore' | 'storage' | 'session' | 'jobScheduler'>, loading: Promise<LoadedBackends>): Promise<Orbit> {
   const { codecs, kernels, fallbacks } = await loading;
   const orbit = await Orbit.create({ ...base, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) });
   backendsByOrbit.set(orbit, { codecs: codecs?.name ?? 'reference', kernels: kernels?.name ?? 'reference', fallbacks });

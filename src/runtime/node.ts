@@ -41,6 +41,8 @@ export interface OpenOptions {
   readonly thread?: boolean;
   /** The columnstore's batch cache and write concurrency. */
   readonly columnstore?: ColumnStoreOptions;
+  /** Run jobs and policies when due (default true); off, only `CALL run_job(id)` runs them. */
+  readonly jobScheduler?: boolean;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
@@ -62,7 +64,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   // Compressed batches kept in memory: 256 MiB in Node (~8 M TSBS rows), where memory is not the
   // browser's or an isolate's; the engine's default is 64 MiB.
   const columnstore = { cacheBytes: 256 << 20, ...options.columnstore };
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
   return Orbit.create(opts);
 }
 

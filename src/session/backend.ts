@@ -199,9 +199,13 @@ export class Backend {
     return out;
   }
 
-  /** After statements ran: what they changed for the columnstore. */
+  /** Told of every statement run (the job scheduler listens for job changes). */
+  onStatements: ((statements: readonly ClassifiedStatement[]) => void) | undefined;
+
+  /** After statements ran: what they changed for the columnstore (and for the job scheduler). */
   noteColumnstore(statements: readonly ClassifiedStatement[]): void {
     this.columnstore?.note(statements);
+    this.onStatements?.(statements);
   }
 
   /** Carries out compress_chunk/decompress_chunk requests (the session is outside a transaction block). */

@@ -53,9 +53,9 @@ const BATCHES_PER_RUN = 64;
 /** Statement types after which the set of columnstore hypertables, compressed chunks or views may differ. */
 const CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt', 'AlterTableStmt', 'ViewStmt', 'CreateTableAsStmt', 'TruncateStmt', 'DiscardStmt', 'DoStmt']);
 /** Functions whose calls change them. */
-const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval'];
+const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job'];
 /** Calls that queue conversions. */
-const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore'];
+const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'run_job'];
 
 interface Request {
   request_id: number;
@@ -121,11 +121,19 @@ export class Columnstore {
         this.stalesAtTransactionEnd = false;
         this.invalidate();
       }
-      if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f))) this.invalidate();
-      if (CONVERTING.some((f) => s.functions.includes(f)) || (s.type === 'CallStmt' && CONVERTING.some((f) => s.text.toLowerCase().includes(f)))) {
+      // A CALL's procedure is not among s.functions (run_job may drop chunks or queue conversions).
+      const called = s.type === 'CallStmt' ? s.text.toLowerCase() : '';
+      if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f) || called.includes(f))) this.invalidate();
+      if (CONVERTING.some((f) => s.functions.includes(f)) || CONVERTING.some((f) => called.includes(f))) {
         this.requestsPending = true;
       }
     }
+  }
+
+  /** A statement is about to run whose effects cannot be read from its text (a job's). */
+  expectChanges(): void {
+    this.invalidate();
+    this.requestsPending = true;
   }
 
   /** After a backend restart, DISCARD, or anything that may have dropped temporary tables. */

@@ -12,7 +12,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { spliceSql } from '../sql/parser.js';
-import { rewriteChunkCutoffs } from '../sql/rewrite/chunk-cutoffs.js';
+import { callsChunkCutoffs, rewriteChunkCutoffs } from '../sql/rewrite/chunk-cutoffs.js';
 import { rewriteGapfill } from '../sql/rewrite/gapfill.js';
 import { analyse, type Analysis } from './statement-cache.js';
 
@@ -51,7 +51,7 @@ export function backendText(sql: string): BackendText {
 }
 
 function needsRewrite(s: ClassifiedStatement): boolean {
-  return s.functions.includes('time_bucket_gapfill') || s.functions.includes('show_chunks') || s.functions.includes('drop_chunks');
+  return s.functions.includes('time_bucket_gapfill') || callsChunkCutoffs(s.functions, s.type, s.text);
 }
 
 /** Byte range of a statement's text (the parser's offset may include the whitespace before it). */

@@ -7,6 +7,7 @@
 import { readDataRow, readErrorFields, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import { MessageWriter } from '../wire/protocol/writer.js';
+import { TIMESCALEDB_SETTINGS } from '../catalog/extension/settings.js';
 
 /** Parameters PostgreSQL reports with ParameterStatus at startup and whenever they change. */
 export const REPORTED_PARAMETERS = [
@@ -54,7 +55,12 @@ export const SNAPSHOT_SQL =
   ") UNION ALL SELECT 'is_superuser', pg_catalog.current_setting('is_superuser'), false" +
   // pg_settings hides these two; PGlite leaves session_authorization empty: it is the session user.
   " UNION ALL SELECT 'session_authorization', session_user::text, false" +
-  " UNION ALL SELECT '', pg_catalog.pg_backend_pid()::text, false";
+  " UNION ALL SELECT '', pg_catalog.pg_backend_pid()::text, false" +
+  // pg_settings hides custom (placeholder) settings such as TimescaleDB's: those a session changed
+  // from their start-up value must move with the session too.
+  ` UNION ALL SELECT s.name, s.value, true FROM (VALUES ${Object.entries(TIMESCALEDB_SETTINGS)
+    .map(([n, v]) => `(${quoteLiteral(n)}, pg_catalog.current_setting(${quoteLiteral(n)}, true), ${quoteLiteral(v)})`)
+    .join(', ')}) s (name, value, boot) WHERE s.value IS DISTINCT FROM s.boot`;
 
 export interface Snapshot {
   /** The session-level settings (to re-apply on a switch). */

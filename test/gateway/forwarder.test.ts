@@ -35,13 +35,15 @@ afterAll(async () => {
 /** Each test forwards as its own device, so the remote's rows are told apart by device. */
 let deviceNumber = 0;
 let device: string;
+// The scheduler stays off: the device tables (created WITH (tsdb.hypertable)) get TimescaleDB 2.23's
+// columnstore policy, which would compress chunks at a time of its own; these tests compress them.
 let db: Orbit;
 let remote: Remote;
 const forwarders: Forwarder[] = [];
 
 beforeEach(async () => {
   device = `device-${++deviceNumber}`;
-  db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
+  db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
   await db.exec(DEVICE_SCHEMA);
   remote = pgRemote(proxy.url, { timeoutMs: 5000 });
   proxy.up();
@@ -194,7 +196,7 @@ describe('failures', () => {
     await ingest(db, 1, 600);
     expect(await forwarder().drain()).toBe(600);
     // A device reset to an empty database under the same name: its batch 1 holds other rows.
-    const other = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
+    const other = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
     try {
       await other.exec(DEVICE_SCHEMA);
       await ingest(other, 5000, 5100);
@@ -259,7 +261,7 @@ describe('a device process killed mid-forward', () => {
     const dir = tempDir('orbit-gateway-');
     try {
       // The device's data: ingested and partly compressed before any forwarding.
-      const local = await openOrbit({ dataDir: dir.path, templatePath: TEMPLATE });
+      const local = await openOrbit({ dataDir: dir.path, templatePath: TEMPLATE, jobScheduler: false });
       await local.exec(DEVICE_SCHEMA);
       await ingest(local, 1, 3000);
       const compressed = await local.query(`SELECT compress_chunk(c) FROM show_chunks('readings', older_than => timestamptz '2024-01-01 04:00+00') c`);

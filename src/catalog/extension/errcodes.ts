@@ -15,6 +15,9 @@ export const ErrCode = {
   // PostgreSQL Appendix A.
   insufficient_privilege: '42501',
   duplicate_object: SqlState.duplicate_object,
+  undefined_object: '42704',
+  undefined_function: '42883',
+  name_too_long: '42622',
   invalid_function_definition: '42P13',
   undefined_column: '42703',
   wrong_object_type: '42809',
@@ -27,6 +30,8 @@ export const ErrCode = {
   ts_bad_hypertable_index_definition: 'TS103',
   ts_hypertable_exists: 'TS110',
   ts_duplicate_dimension: 'TS160',
+  // Raised when an integer policy runs without an integer_now function.
+  ts_internal_error: 'TS501',
 } as const;
 
 export type ErrCode = (typeof ErrCode)[keyof typeof ErrCode];

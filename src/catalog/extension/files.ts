@@ -21,6 +21,8 @@ import { schemasSql } from './schemas.js';
 import { showDropChunksSql } from './show-drop-chunks.js';
 import { spaceDimensionsSql } from './space-dimensions.js';
 import { integerNowSql } from './integer-now.js';
+import { jobsSql } from './jobs.js';
+import { policiesSql } from './policies.js';
 import { timeBucketSql } from './time-bucket.js';
 import { truncateSql } from './truncate.js';
 import { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
@@ -54,6 +56,8 @@ export function installScript(): string {
     informationViewsSql(),
     columnstoreSettingsSql(),
     columnstoreChunksSql(),
+    jobsSql(),
+    policiesSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
     '',
   ].join('\n');

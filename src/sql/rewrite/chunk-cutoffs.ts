@@ -15,7 +15,17 @@ const CUTOFFS: Record<string, { positional: readonly number[]; named: readonly s
   show_chunks: { positional: [1, 2, 3, 4], named: ['older_than', 'newer_than', 'created_before', 'created_after'] },
   // drop_chunks(relation, older_than, newer_than, verbose, created_before, created_after)
   drop_chunks: { positional: [1, 2, 4, 5], named: ['older_than', 'newer_than', 'created_before', 'created_after'] },
+  // The policies' lags (catalog/extension/policies.ts), after the relation.
+  add_retention_policy: { positional: [1], named: ['drop_after'] },
+  add_compression_policy: { positional: [1], named: ['compress_after'] },
+  add_columnstore_policy: { positional: [1], named: ['after'] },
 };
+
+/** Whether a statement calls one of the functions whose cut-offs this rewrites (CALL included). */
+export function callsChunkCutoffs(functions: readonly string[], type: string, text: string): boolean {
+  if (Object.keys(CUTOFFS).some((f) => functions.includes(f))) return true;
+  return type === 'CallStmt' && /add_columnstore_policy/i.test(text);
+}
 
 /** `root` with untyped string cut-offs of show_chunks/drop_chunks cast to text, or undefined. */
 export function rewriteChunkCutoffs(root: Node): Node | undefined {
@@ -26,7 +36,10 @@ export function rewriteChunkCutoffs(root: Node): Node | undefined {
     const t = kind(value);
     const fields = (t ? (value as Node)[t] : value) as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [key, child] of Object.entries(fields)) out[key] = visit(child);
+    for (const [key, child] of Object.entries(fields)) {
+      // CALL's procedure is a bare FuncCall (no node wrapper).
+      out[key] = key === 'funccall' && t === 'CallStmt' ? (visit({ FuncCall: child }) as Node).FuncCall : visit(child);
+    }
     const name = t === 'FuncCall' ? funcName(value) : undefined;
     const spec = name ? CUTOFFS[name] : undefined;
     if (spec && Array.isArray(out.args)) {

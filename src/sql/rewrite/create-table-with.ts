@@ -126,7 +126,11 @@ function hypertableBody(
     ROW(col, true, typ, ${interval === undefined ? 'NULL' : literal(interval)}, NULL, NULL)::_timescaledb_internal.dimension_info,
     ${values.create_default_indexes ?? 'true'}, false, false, ${optionalName(values.associated_schema)}, ${optionalName(values.associated_table_prefix)});`);
   // The conversion rebuilt the table: look it up again.
-  if (settings) lines.push(`  rel := pg_catalog.to_regclass(${literal(name)});`, alterTableSetSql(settings));
+  if (settings) {
+    lines.push(`  rel := pg_catalog.to_regclass(${literal(name)});`, alterTableSetSql(settings));
+    // TimescaleDB 2.23+: the columnstore enabled this way comes with a columnstore policy.
+    lines.push('  PERFORM _timescaledb_functions.orbit_add_default_columnstore_policy(rel);');
+  }
   return lines.join('\n');
 }
 

@@ -15,6 +15,8 @@ export interface SmokeRun {
   readonly smokeMs: number;
   /** The columnstore backends the suite ran on. */
   readonly backends: WasmBackends | undefined;
+  /** Runs of a 1-second job the scheduler made on its own timer in this worker. */
+  readonly jobRuns: { logged: number; recorded: number };
 }
 
 export type SmokeWorkerReply = { readonly ok: true; readonly run: SmokeRun } | { readonly ok: false; readonly error: string };
@@ -32,8 +34,9 @@ scope.addEventListener(
       const results = await runSmoke(db);
       const t2 = performance.now();
       const backends = wasmBackendsOf(db);
+      const jobRuns = await scheduledJobRuns(db);
       await db.close();
-      reply = { ok: true, run: { global: globalThis.constructor.name, results, openMs: t1 - t0, smokeMs: t2 - t1, backends } };
+      reply = { ok: true, run: { global: globalThis.constructor.name, results, openMs: t1 - t0, smokeMs: t2 - t1, backends, jobRuns } };
     } catch (err) {
       reply = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
     }
@@ -41,3 +44,20 @@ scope.addEventListener(
   },
   { once: true },
 );
+
+/** Adds a job due every second and waits (up to 15 s) for the worker's scheduler to run it twice. */
+async function scheduledJobRuns(db: Awaited<ReturnType<typeof openOrbit>>): Promise<{ logged: number; recorded: number }> {
+  await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+    CREATE TABLE job_log (job_id int);
+    CREATE FUNCTION job_tick(job_id int, config jsonb) RETURNS void LANGUAGE sql AS $$ INSERT INTO job_log VALUES (job_id) $$;
+    SELECT add_job('job_tick', '1 second');`);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const r = await db.query<{ logged: number; recorded: number }>(
+      'SELECT (SELECT count(*)::int FROM job_log) AS logged, (SELECT coalesce(sum(total_successes), 0)::int FROM timescaledb_information.job_stats) AS recorded',
+    );
+    const runs = r.rows[0]!;
+    if (runs.recorded >= 2 || Date.now() > deadline) return runs;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -101,6 +101,9 @@ describe('browser runtime in headless Chromium', () => {
       expect.arrayContaining(['200 /pgdata-template.tar.gz', '200 /pglite.wasm', '200 /pglite.data', '200 /libpg-query.wasm', '200 /codecs.wasm', '200 /kernels.wasm']),
     );
     expect(run.backends).toEqual({ codecs: 'wasm', kernels: 'wasm', fallbacks: [] });
+    // The job scheduler runs on the worker's timers as on Node's.
+    expect(run.jobRuns.recorded).toBeGreaterThanOrEqual(2);
+    expect(run.jobRuns.logged).toBeGreaterThanOrEqual(run.jobRuns.recorded);
     expect(requests.filter((line) => !line.startsWith('200 '))).toEqual([]);
     expect(pageErrors).toEqual([]);
   }, 240_000);

@@ -1,0 +1,161 @@
+/**
+ * The job scheduler on Node (session/job-scheduler.ts): policies compress and drop chunks on their
+ * own, failing jobs are retried and then paused, jobs and their statistics survive a restart on a
+ * file data directory, and with the scheduler off only CALL run_job runs a job. SQL-level behaviour
+ * of every job function is in test/golden/jobs/.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openOrbit, type Orbit } from '../../../src/runtime/node.js';
+import { TEMPLATE, tempDir } from '../../support/server.js';
+
+/** Polls `check` until it holds (the scheduler works on timers). */
+async function waitFor<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const open: Orbit[] = [];
+async function openDb(dataDir: string, jobScheduler?: boolean): Promise<Orbit> {
+  const db = await openOrbit({ dataDir, templatePath: TEMPLATE, ...(jobScheduler === undefined ? {} : { jobScheduler }) });
+  open.push(db);
+  return db;
+}
+
+afterEach(async () => {
+  for (const db of open.splice(0)) await db.close();
+});
+
+describe('job scheduler', () => {
+  it('runs columnstore and retention policies on their own, and retries a failing job until max_retries', async () => {
+    const db = await openDb('memory://');
+    await db.exec(`CREATE EXTENSION timescaledb;
+      CREATE TABLE m (time timestamptz NOT NULL, device int, v float8);
+      SELECT create_hypertable('m', by_range('time', INTERVAL '1 day'));
+      ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'device');
+      INSERT INTO m VALUES (now() - INTERVAL '5 days', 1, 1), (now() - INTERVAL '2 days', 1, 2), (now(), 2, 3);`);
+    const chunks = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM timescaledb_information.chunks');
+    expect(chunks.rows[0]!.n).toBe(3);
+    await db.exec(`SELECT add_compression_policy('m', INTERVAL '1 day', schedule_interval => INTERVAL '1 second');
+      SELECT add_retention_policy('m', INTERVAL '3 days', schedule_interval => INTERVAL '1 second');`);
+
+    // The chunk of 5 days ago is dropped, the one of 2 days ago goes to the columnstore, today's stays.
+    const state = () =>
+      db
+        .query<{ total: number; compressed: number; rows: number; sum: number }>(
+          `SELECT (SELECT count(*)::int FROM timescaledb_information.chunks) AS total,
+             (SELECT count(*)::int FROM timescaledb_information.chunks WHERE is_compressed) AS compressed,
+             (SELECT count(*)::int FROM m) AS rows, (SELECT sum(v)::int FROM m) AS sum`,
+        )
+        .then((r) => r.rows[0]!);
+    expect(await waitFor('the policies to run', state, (s) => s.total === 2 && s.compressed === 1)).toEqual({ total: 2, compressed: 1, rows: 2, sum: 5 });
+    // Every second, again and again, and each run recorded.
+    const stats = () =>
+      db
+        .query<{ job_id: number; runs: number; ok: number; failed: number; status: string }>(
+          `SELECT job_id, total_runs::int AS runs, total_successes::int AS ok, total_failures::int AS failed, last_run_status AS status
+           FROM timescaledb_information.job_stats ORDER BY job_id`,
+        )
+        .then((r) => r.rows);
+    // (A run may be in progress while the statistics are read: its last_run_status is NULL then.)
+    const ran = await waitFor('repeated runs', stats, (rows) => rows.length === 2 && rows.every((r) => r.ok >= 2 && r.status === 'Success'));
+    expect(ran.map((r) => [r.job_id, r.failed])).toEqual([
+      [1000, 0],
+      [1001, 0],
+    ]);
+
+    // A failing job: retried after retry_period, paused after max_retries consecutive failures.
+    await db.exec(`CREATE FUNCTION boom(job_id int, config jsonb) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'boom %', config->>'n' USING ERRCODE = '22012'; END $$;`);
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => warnings.push(args);
+    try {
+      await db.query(`SELECT * FROM alter_job(add_job('boom', '1 hour', '{"n": 7}'), max_retries => 2, retry_period => '1 second')`);
+      const paused = await waitFor(
+        'the failing job to be paused',
+        () => db.query<{ status: string; runs: number; failed: number }>(`SELECT job_status AS status, total_runs::int AS runs, total_failures::int AS failed FROM timescaledb_information.job_stats WHERE job_id = 1002`).then((r) => r.rows[0]!),
+        (s) => s.status === 'Paused',
+      );
+      expect(paused).toEqual({ status: 'Paused', runs: 2, failed: 2 });
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings.length).toBe(2);
+    const errors = await db.query(`SELECT job_id, proc_name, sqlerrcode, err_message FROM timescaledb_information.job_errors ORDER BY start_time`);
+    expect(errors.rows).toEqual([
+      { job_id: 1002, proc_name: 'boom', sqlerrcode: '22012', err_message: 'boom 7' },
+      { job_id: 1002, proc_name: 'boom', sqlerrcode: '22012', err_message: 'boom 7' },
+    ]);
+    const scheduled = await db.query<{ scheduled: boolean }>('SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = 1002');
+    expect(scheduled.rows[0]!.scheduled).toBe(false);
+  });
+
+  it('keeps jobs and their statistics across a restart on a file data directory', async () => {
+    const dir = tempDir('orbit-jobs-');
+    try {
+      let db = await openDb(dir.path);
+      // A procedure that COMMITs: the scheduler runs it at top level.
+      await db.exec(`CREATE EXTENSION timescaledb;
+        CREATE TABLE log (job_id int, at timestamptz DEFAULT clock_timestamp());
+        CREATE PROCEDURE tick(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log (job_id) VALUES (job_id); COMMIT; END $$;
+        SELECT add_job('tick', '1 second');`);
+      const count = (d: Orbit, id: number) => d.query<{ n: number }>(`SELECT count(*)::int AS n FROM log WHERE job_id = ${id}`).then((r) => r.rows[0]!.n);
+      await waitFor('the job to run', () => count(db, 1000), (n) => n >= 1);
+      // Due in a few seconds, i.e. after the restart.
+      await db.query(`SELECT add_job('tick', '1 hour', initial_start => now() + INTERVAL '3 seconds')`);
+      await db.close();
+      const before = await (async () => {
+        const d = await openDb(dir.path, false);
+        const n = await count(d, 1000);
+        const runs = (await d.query<{ runs: number }>('SELECT total_runs::int AS runs FROM timescaledb_information.job_stats WHERE job_id = 1000')).rows[0]!.runs;
+        // A run that never finished (as after a crash): marked started, then the database goes away.
+        await d.exec(`SELECT add_job('tick', '1 hour', initial_start => '2000-01-01 00:00+00');
+          SELECT _timescaledb_functions.orbit_job_start(1002);`);
+        await d.close();
+        return { n, runs };
+      })();
+      expect(before.runs).toBe(before.n);
+
+      db = await openDb(dir.path);
+      await waitFor('the job to run again after the restart', () => count(db, 1000), (n) => n > before.n);
+      const stats = () =>
+        db
+          .query<{ job_id: number; runs: number; ok: number }>(
+            'SELECT job_id, total_runs::int AS runs, total_successes::int AS ok FROM timescaledb_information.job_stats ORDER BY job_id',
+          )
+          .then((r) => r.rows);
+      // Statistics go on from where they were; every run finished (but one may be in progress now).
+      const after = await waitFor('the job added before the restart to run when due', stats, (rows) => rows[1]?.ok === 1);
+      expect(after[0]!.runs).toBeGreaterThan(before.runs);
+      expect(after[0]!.ok).toBeGreaterThanOrEqual(after[0]!.runs - 1);
+      expect(after[1]).toEqual({ job_id: 1001, runs: 1, ok: 1 });
+      expect(await count(db, 1001)).toBe(1);
+      // The interrupted run counts as a crash, and the job is run again at once.
+      await waitFor('the interrupted job to run again', () => count(db, 1002), (n) => n === 1);
+      const crash = await db.query('SELECT job_id, proc_name, sqlerrcode, err_message FROM timescaledb_information.job_errors');
+      expect(crash.rows).toEqual([{ job_id: 1002, proc_name: 'tick', sqlerrcode: null, err_message: 'job crash detected, see server logs' }]);
+    } finally {
+      for (const db of open.splice(0)) await db.close();
+      dir.remove();
+    }
+  });
+
+  it('with the scheduler off, runs a job only through CALL run_job', async () => {
+    const db = await openDb('memory://', false);
+    await db.exec(`CREATE EXTENSION timescaledb;
+      CREATE TABLE log (job_id int);
+      CREATE FUNCTION tick(job_id int, config jsonb) RETURNS void LANGUAGE sql AS $$ INSERT INTO log VALUES (job_id) $$;
+      SELECT add_job('tick', '1 second');`);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).rows[0]!.n).toBe(0);
+    await db.exec('CALL run_job(1000)');
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).rows[0]!.n).toBe(1);
+    // run_job leaves the statistics to the scheduler, as TimescaleDB's does.
+    expect((await db.query<{ runs: number }>('SELECT total_runs::int AS runs FROM timescaledb_information.job_stats')).rows[0]!.runs).toBe(0);
+  });
+});

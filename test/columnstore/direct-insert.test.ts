@@ -304,4 +304,36 @@ describe('direct-to-columnstore INSERT over the extended protocol', () => {
       raw.close();
     }
   });
+
+  it('leaves unordered chunks that a compaction policy rewrites as one sorted set of batches', async () => {
+    await client.query(`CREATE TABLE k ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+      timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day'); CREATE TABLE kp ${COLUMNS}`);
+    const chunks = () =>
+      q(`SELECT to_char(c.range_start, 'DD') AS day, ch.status, o.batch_count FROM _timescaledb_catalog.chunk ch
+        JOIN _timescaledb_catalog.orbit_columnstore_chunk o ON o.chunk_id = ch.id
+        JOIN timescaledb_information.chunks c ON c.chunk_name = ch.table_name WHERE c.hypertable_name = 'k' ORDER BY 1`);
+    // Three INSERTs into the same three days: each chunk gets three batch sets overlapping in time.
+    for (let s = 0; s < 3; s++) {
+      const rows: Value[][] = Array.from({ length: 240 }, (_, k) => [new Date(Date.UTC(2024, 4, 10 + (k % 3), 0, k, s)), `c${k % 4}`, k, null, null, null, null]);
+      for (const t of ['k', 'kp']) await insert(t, rows);
+    }
+    // A few rows through the row store into the third day's chunk: a partial chunk, the columnstore policy's work.
+    await client.query(`INSERT INTO k (time, host, v) VALUES ('2024-05-12 12:00:00+00', 'late', 1), ('2024-05-12 13:00:00+00', 'late', 2)`);
+    await client.query(`INSERT INTO kp (time, host, v) VALUES ('2024-05-12 12:00:00+00', 'late', 1), ('2024-05-12 13:00:00+00', 'late', 2)`);
+    const before = await chunks();
+    // COMPRESSED | UNORDERED (1 | 2).
+    expect(before.map((c) => c.status)).toEqual([3, 3, 3]);
+    const [{ id }] = await q(`SELECT add_compaction_policy('k', max_chunks => 1) AS id`);
+    await client.query(`CALL run_job(${id})`);
+    expect((await chunks()).map((c) => c.status)).toEqual([1, 3, 3]);
+    await client.query(`SELECT alter_job(${id}, config => jsonb_build_object('hypertable_id', (config->>'hypertable_id')::int)) FROM timescaledb_information.jobs WHERE job_id = ${id}`);
+    await client.query(`CALL run_job(${id})`);
+    const after = await chunks();
+    expect(after.map((c) => c.status)).toEqual([1, 1, 3]);
+    // One sorted set: a batch per segment (60 rows each), where there were three.
+    expect(before.map((c) => c.batch_count)).toEqual([12, 12, 12]);
+    expect(after.map((c) => c.batch_count)).toEqual([4, 4, 12]);
+    const order = 'ORDER BY time, host, v';
+    expect(await q(`SELECT time, host, v FROM k ${order}`)).toEqual(await q(`SELECT time, host, v FROM kp ${order}`));
+  });
 });

@@ -17,9 +17,15 @@ export interface TestServer extends RunningServer {
   readonly url: string;
 }
 
+/**
+ * Without the job scheduler unless asked for: tables created WITH (timescaledb.hypertable) get a
+ * columnstore policy due at once, whose background runs would compress test data at random moments
+ * (TimescaleDB's own regression tests stop background workers likewise).
+ */
 export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<TestServer> {
   const server = await serve({
     dataDir: 'memory://',
+    jobScheduler: false,
     listen: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     templatePath: TEMPLATE,
@@ -47,9 +53,9 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `node bin/orbit.js serve ...` and waits for its ready line. */
+/** Starts `node bin/orbit.js serve --no-job-scheduler ...` (see startTestServer) and waits for its ready line. */
 export function startChildServer(args: string[], timeoutMs = 60_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['bin/orbit.js', 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/orbit.js', 'serve', '--no-job-scheduler', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

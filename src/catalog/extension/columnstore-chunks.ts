@@ -218,7 +218,8 @@ BEGIN
       before_index_bytes, before_toast_bytes, before_total_bytes, after_bytes)
     VALUES (cid, manifest, row_count, batch_count, before_table, before_index, before_toast, before_total, after_bytes)
     RETURNING id INTO cc;
-  UPDATE ${C}.chunk SET compressed_chunk_id = cc, status = status | ${CHUNK_STATUS_COMPRESSED} WHERE id = cid;
+  -- One sorted set of batches: no longer unordered.
+  UPDATE ${C}.chunk SET compressed_chunk_id = cc, status = (status | ${CHUNK_STATUS_COMPRESSED}) & ~${CHUNK_STATUS_COMPRESSED_UNORDERED} WHERE id = cid;
   DELETE FROM ${C}.orbit_columnstore_request WHERE chunk_id = cid;
 END
 $body$;

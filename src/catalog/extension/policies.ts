@@ -10,12 +10,18 @@
  * (or got rows since), through compress_chunk: Orbit's session layer converts them once the run has
  * committed (session/columnstore.ts), as it does for any compress_chunk call.
  *
+ * A compaction run (TimescaleDB 2.29's `policy_compaction`) rewrites chunks that are wholly in the
+ * columnstore and marked unordered — direct ingest appends batch sets that overlap in time — as one
+ * sorted set of full batches (compress_chunk(…, recompress => true)), oldest chunk first, within
+ * max_chunks and max_batches. Partial chunks are the columnstore policy's.
+ *
  * As in TimescaleDB, a policy has a fixed schedule only when it is given an initial_start; otherwise
  * each run is due schedule_interval after the previous one ended.
  *
  * The cut-off arguments are `"any"` in TimescaleDB; here they are `orbit_time_arg` as for drop_chunks
  * (show-drop-chunks.ts), untyped literals included (sql/rewrite/chunk-cutoffs.ts).
  */
+import { CHUNK_STATUS_COMPRESSED_UNORDERED as UNORDERED } from './columnstore-chunks.js';
 import { ErrCode as E } from './errcodes.js';
 import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
 
@@ -298,6 +304,90 @@ CREATE PROCEDURE ${EXT}.remove_columnstore_policy(hypertable regclass, if_exists
 LANGUAGE plpgsql ${PATH} AS $body$
 BEGIN
   PERFORM ${EXT}.remove_compression_policy(hypertable, if_exists);
+END
+$body$;
+
+CREATE PROCEDURE ${F}.policy_compaction(job_id integer, config jsonb)
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  t record := ${F}.orbit_policy_target(config);
+  c record;
+  pending boolean;
+  n integer := 0;
+  batches bigint := 0;
+  max_chunks integer := (config->>'max_chunks')::integer;
+  max_batches integer := (config->>'max_batches')::integer;
+BEGIN
+  FOR c IN SELECT ch.schema_name, ch.table_name, o.batch_count FROM ${C}.chunk ch
+      JOIN ${C}.orbit_columnstore_chunk o ON o.chunk_id = ch.id
+      WHERE ch.hypertable_id = (t.h).id AND NOT ch.dropped AND ch.status & ${UNORDERED} <> 0
+        AND NOT EXISTS (SELECT FROM ${C}.orbit_columnstore_request r WHERE r.chunk_id = ch.id)
+      ORDER BY ch.id LOOP
+    EXECUTE format('SELECT EXISTS (SELECT FROM ONLY %I.%I)', c.schema_name, c.table_name) INTO pending;
+    CONTINUE WHEN pending;
+    EXIT WHEN max_chunks > 0 AND n >= max_chunks;
+    EXIT WHEN max_batches > 0 AND n > 0 AND batches + c.batch_count > max_batches;
+    PERFORM ${EXT}.compress_chunk(format('%I.%I', c.schema_name, c.table_name)::regclass, true, recompress => true);
+    n := n + 1;
+    batches := batches + c.batch_count;
+  END LOOP;
+END
+$body$;
+
+CREATE FUNCTION ${F}.policy_compaction_check(config jsonb) RETURNS void
+LANGUAGE plpgsql STABLE ${PATH} AS $body$
+BEGIN
+  IF config IS NULL THEN
+    RAISE EXCEPTION 'config must not be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
+  END IF;
+  PERFORM ${F}.orbit_policy_target(config);
+END
+$body$;
+
+CREATE FUNCTION ${EXT}.add_compaction_policy(hypertable regclass, if_not_exists boolean = false, schedule_interval interval = NULL,
+  initial_start timestamptz = NULL, timezone text = NULL, max_chunks integer = NULL, max_batches integer = NULL,
+  inactive_for interval = NULL)
+RETURNS integer LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  h ${C}.hypertable;
+  config jsonb;
+BEGIN
+  SELECT * INTO h FROM ${C}.hypertable x WHERE x.id = ${F}.orbit_require_hypertable(hypertable);
+  IF h.compression_state <> 1 THEN
+    RAISE EXCEPTION 'columnstore not enabled on hypertable "%"', h.table_name USING ERRCODE = '${E.feature_not_supported}',
+      HINT = 'Enable columnstore before adding a compaction policy.';
+  END IF;
+  -- Orbit keeps no time of a chunk's last write to tell chunks still being written to.
+  IF inactive_for IS NOT NULL THEN
+    RAISE EXCEPTION 'inactive_for is not supported by Orbit' USING ERRCODE = '${E.feature_not_supported}';
+  END IF;
+  IF max_chunks < 0 OR max_batches < 0 THEN
+    RAISE EXCEPTION 'max_chunks and max_batches must not be negative' USING ERRCODE = '${E.invalid_parameter_value}';
+  END IF;
+  config := jsonb_strip_nulls(jsonb_build_object('hypertable_id', h.id, 'max_chunks', max_chunks, 'max_batches', max_batches));
+  IF ${F}.orbit_policy_exists('policy_compaction', h, config, if_not_exists, 'compaction policy', NULL) THEN RETURN -1; END IF;
+  RETURN ${F}.orbit_job_insert('Compaction Policy', false, coalesce(schedule_interval, INTERVAL '5 minutes'), INTERVAL '0', -1,
+    INTERVAL '5 minutes', '${F}', 'policy_compaction', (SELECT relowner FROM pg_class WHERE oid = h.relid)::regrole, true,
+    initial_start IS NOT NULL, initial_start, h.id, config, '${F}', 'policy_compaction_check', timezone);
+END
+$body$;
+
+CREATE FUNCTION ${EXT}.remove_compaction_policy(hypertable regclass, if_exists boolean = false)
+RETURNS void LANGUAGE plpgsql STRICT ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_require_hypertable(hypertable);
+  tbl name := (SELECT table_name FROM ${C}.hypertable WHERE id = h);
+  id integer;
+BEGIN
+  SELECT j.id INTO id FROM ${JOB} j WHERE j.proc_schema = '${F}' AND j.proc_name = 'policy_compaction' AND j.hypertable_id = h;
+  IF id IS NULL THEN
+    IF if_exists THEN
+      RAISE NOTICE 'compaction policy not found for hypertable "%", skipping', tbl;
+      RETURN;
+    END IF;
+    RAISE EXCEPTION 'compaction policy not found for hypertable "%"', tbl USING ERRCODE = '${E.undefined_object}';
+  END IF;
+  PERFORM ${F}.orbit_job_delete(id);
 END
 $body$;
 

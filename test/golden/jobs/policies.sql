@@ -102,6 +102,23 @@ CREATE TABLE w (time timestamptz NOT NULL, v float8) WITH (timescaledb.hypertabl
 CREATE TABLE w2 (time timestamptz NOT NULL, v float8) WITH (timescaledb.hypertable, timescaledb.columnstore = false);
 SELECT application_name, schedule_interval, config, hypertable_name FROM timescaledb_information.jobs WHERE hypertable_name LIKE 'w%';
 
+-- Compaction policies (TimescaleDB 2.29): every 5 minutes by default; the columnstore must be on.
+SELECT add_compaction_policy('w2');
+SELECT add_compaction_policy('w', inactive_for => INTERVAL '30 minutes');
+SELECT add_compaction_policy('w', max_chunks => -1);
+SELECT add_compaction_policy('w', max_chunks => 10, max_batches => 500);
+SELECT add_compaction_policy('w');
+SELECT add_compaction_policy('w', if_not_exists => true);
+SELECT add_compaction_policy('w', max_chunks => 10, max_batches => 500, if_not_exists => true);
+SELECT application_name, schedule_interval, max_runtime, max_retries, retry_period, proc_schema, proc_name, config, check_name
+  FROM timescaledb_information.jobs WHERE proc_name = 'policy_compaction';
+CALL run_job(1007);
+SELECT _timescaledb_functions.policy_compaction_check(NULL);
+SELECT remove_compaction_policy('w');
+SELECT remove_compaction_policy('w');
+SELECT remove_compaction_policy('w', if_exists => true);
+SELECT add_compaction_policy('w', schedule_interval => INTERVAL '15 minutes');
+
 -- DROP TABLE removes the hypertable's policies.
 DROP TABLE w;
 DROP TABLE ticks;

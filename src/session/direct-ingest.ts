@@ -23,10 +23,10 @@
 import { deparseSync } from 'pgsql-deparser';
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
-import { allocColumn, concatColumns, takeRows, type Column, type Rows } from '../columnstore/columns.js';
+import { allocColumn, columnLength, concatColumns, takeRows, type Column, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary } from '../columnstore/pg-binary.js';
 import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
-import { fieldParser, type FieldParser } from '../columnstore/text-input.js';
+import { byteFieldParser, decodeField, fieldParser, type ByteFieldParser, type FieldParser } from '../columnstore/text-input.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
@@ -39,6 +39,10 @@ import { quoteLiteral, simpleQuery } from './settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 const NL = 0x0a;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
+/** Bytes the byte parsers read inside a value (digits, signs, point, time separators). */
+const NUMBER_BYTES = [...'0123456789.-+: TZ'].map((c) => c.charCodeAt(0));
 /** Bytes of COPY data read per piece. */
 const PIECE_BYTES = 4 << 20;
 /** Rows buffered per chunk before they are cut into batches (1,000 per segment with 100 segments). */
@@ -67,6 +71,11 @@ export class DirectCopy {
   /** Table column index of each COPY field. */
   private readonly fields: number[];
   private readonly parsers: Array<FieldParser | undefined>;
+  /** Per column, the parser reading fields straight from the bytes (the common spellings). */
+  private readonly byteParsers: Array<ByteFieldParser | undefined>;
+  /** CSV's quote or the text format's backslash. */
+  private readonly special: number;
+  private readonly nullBytes: Uint8Array;
   private readonly timeIndex: number;
   private readonly buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)));
   private pieces = 0;
@@ -101,6 +110,15 @@ export class DirectCopy {
       !this.fields.includes(-1) && target.utf8 && this.format.kind !== 'binary' &&
       target.columns.every((c, i) => (listed.has(i) ? parsers[i] !== undefined : !c.hasDefault && !c.notNull));
     this.parsers = readable ? parsers : parsers.map(() => undefined);
+    this.special = this.format.kind === 'csv' ? this.format.quote : BACKSLASH;
+    this.nullBytes = new TextEncoder().encode(this.format.nullString);
+    // Byte parsers stop at the first byte they do not read; that must not be able to be the
+    // delimiter or quote, and no value they read may be the NULL string ('' or text's \N are not).
+    const syntax = { delimiter: this.format.delimiter, special: this.special };
+    const bytewise =
+      !NUMBER_BYTES.includes(this.format.delimiter) && !NUMBER_BYTES.includes(this.special) &&
+      (this.nullBytes.length === 0 || this.nullBytes[0] === this.special);
+    this.byteParsers = this.parsers.map((p, i) => (p && bytewise ? byteFieldParser(target.columns[i]!.type, { utc: target.utc }, syntax) : undefined));
   }
 
   copyInResponse(): Uint8Array {
@@ -205,40 +223,65 @@ export class DirectCopy {
   /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
   private parse(data: Uint8Array, first: boolean): Rows | undefined {
     if (this.parsers.every((p) => p === undefined)) return undefined;
-    let text: string;
-    try {
-      text = decoder.decode(data);
-    } catch {
-      return undefined;
+    const len = data.length;
+    let pos = 0;
+    if (first && this.format.header) {
+      if (len === 0) return undefined;
+      // The header line is skipped, but like every other byte it must be UTF-8 without CR.
+      const nl = data.indexOf(NL);
+      const end = nl < 0 ? len : nl;
+      if (decodeField(data, 0, end) === undefined || data.subarray(0, end).includes(CR)) return undefined;
+      pos = nl < 0 ? len : nl + 1;
     }
-    if (text.includes('\r')) return undefined;
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const skip = first && this.format.header ? 1 : 0;
-    const n = lines.length - skip;
-    if (n < 0) return undefined;
+    let n = 0;
+    for (let i = data.indexOf(NL, pos); i >= 0; i = data.indexOf(NL, i + 1)) n++;
+    if (len > pos && data[len - 1] !== NL) n++;
     const columns = this.target.columns.map((c) => allocColumn(c.type, n));
     const nulls = columns.map(() => undefined as Uint8Array | undefined);
-    const delimiter = String.fromCharCode(this.format.delimiter);
-    const quote = String.fromCharCode(this.format.quote);
-    const csv = this.format.kind === 'csv';
-    const width = this.fields.length;
+    const fields = this.fields;
+    const fast = this.byteParsers;
+    const delimiter = this.format.delimiter;
+    const last = fields.length - 1;
     for (let r = 0; r < n; r++) {
-      const line = lines[r + skip]!;
-      const quoted = csv && line.includes(quote) ? splitCsv(line, this.format) : undefined;
-      if (csv && line.includes(quote) && !quoted) return undefined;
-      const values = quoted ? quoted.values : line.split(delimiter);
-      if (values.length !== width) return undefined;
-      for (let f = 0; f < width; f++) {
-        const col = this.fields[f]!;
-        const value = values[f]!;
-        if (value === this.format.nullString && !quoted?.quoted[f]) {
+      const lineStart = pos;
+      for (let f = 0; f <= last; f++) {
+        const col = fields[f]!;
+        const column = columns[col]!;
+        const parse = fast[col];
+        if (parse !== undefined) {
+          const e = parse(column, r, data, pos, len);
+          if (e >= 0 && (e === len ? f === last : data[e] === (f === last ? NL : delimiter))) {
+            pos = e + 1;
+            continue;
+          }
+        }
+        // The field as a string, for the FieldParser; a CSV quote: the whole line as a string.
+        let e = pos;
+        let backslash = false;
+        for (; e < len; e++) {
+          const b = data[e]!;
+          if (b === delimiter || b === NL) break;
+          if (b === CR) return undefined;
+          if (b === this.special) {
+            if (this.format.kind === 'csv') break;
+            backslash = true;
+          }
+        }
+        if (e < len && data[e] === this.special && this.format.kind === 'csv') {
+          pos = this.parseCsvLine(data, lineStart, r, columns, nulls);
+          if (pos < 0) return undefined;
+          break;
+        }
+        if (e === len || data[e] === NL ? f !== last : f === last) return undefined;
+        if (this.isNull(data, pos, e)) {
           if (this.target.columns[col]!.notNull) return undefined;
           (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
-          continue;
+        } else {
+          if (backslash) return undefined;
+          const value = decodeField(data, pos, e);
+          if (value === undefined || !this.parsers[col]!(column, r, value)) return undefined;
         }
-        if (!csv && value.includes('\\')) return undefined;
-        if (!this.parsers[col]!(columns[col]!, r, value)) return undefined;
+        pos = e + 1;
       }
     }
     // Columns left out of the COPY are NULL (they have no default: see the constructor).
@@ -248,6 +291,35 @@ export class DirectCopy {
       return nulls[i] ? ({ ...c, nulls: nulls[i]! } as Column) : c;
     });
     return { names: this.target.columns.map((c) => c.name), columns: full };
+  }
+
+  private isNull(data: Uint8Array, start: number, end: number): boolean {
+    const nb = this.nullBytes;
+    if (end - start !== nb.length) return false;
+    for (let k = 0; k < nb.length; k++) if (data[start + k] !== nb[k]) return false;
+    return true;
+  }
+
+  /** Row `r` of CSV data with quotes, from `start`: its fields stored; the next row's start, or -1. */
+  private parseCsvLine(data: Uint8Array, start: number, r: number, columns: Column[], nulls: Array<Uint8Array | undefined>): number {
+    const nl = data.indexOf(NL, start);
+    const end = nl < 0 ? data.length : nl;
+    const line = decodeField(data, start, end);
+    if (line === undefined || line.includes('\r')) return -1;
+    const split = splitCsv(line, this.format);
+    if (!split || split.values.length !== this.fields.length) return -1;
+    for (let f = 0; f < this.fields.length; f++) {
+      const col = this.fields[f]!;
+      const value = split.values[f]!;
+      if (value === this.format.nullString && !split.quoted[f]) {
+        if (this.target.columns[col]!.notNull) return -1;
+        const n = columnLength(columns[col]!);
+        (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+        continue;
+      }
+      if (!this.parsers[col]!(columns[col]!, r, value)) return -1;
+    }
+    return end + 1;
   }
 
   /**
@@ -398,8 +470,6 @@ export class DirectCopy {
     return this.committed.length > 0;
   }
 }
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A CSV line with quotes: its fields and which were quoted; undefined if a quote stays open. */
 function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted: boolean[] } | undefined {

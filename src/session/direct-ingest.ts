@@ -23,8 +23,9 @@
 import { deparseSync } from 'pgsql-deparser';
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
-import { allocColumn, columnLength, concatColumns, takeRows, type Column, type Rows } from '../columnstore/columns.js';
+import { allocColumn, columnLength, concatColumns, rowCount, takeRows, type Column, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary } from '../columnstore/pg-binary.js';
+import { exactDoubles } from '../columnstore/compare.js';
 import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
 import { byteFieldParser, decodeField, fieldParser, type ByteFieldParser, type FieldParser } from '../columnstore/text-input.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -52,11 +53,16 @@ const MAX_BUFFERED_ROWS = 400_000;
 /** µs between 1970-01-01 (TimescaleDB's internal time) and 2000-01-01 (PostgreSQL's epoch). */
 const EPOCH_SHIFT = 946_684_800_000_000n;
 const STAGING = 'orbit_direct_copy';
+/** Flushes whose batch writes may still be running while more rows are read. */
+const WRITES_IN_FLIGHT = 2;
 
 interface ChunkRange {
   readonly id: number;
   readonly start: bigint;
   readonly end: bigint;
+  /** start and end as doubles: exact comparisons with any |v| < 2^53 (bounds beyond round beyond). */
+  readonly lo: number;
+  readonly hi: number;
 }
 
 interface ChunkBuffer {
@@ -86,6 +92,8 @@ export class DirectCopy {
   private staging = false;
   private ranges: ChunkRange[] = [];
   private readonly buffers = new Map<number, ChunkBuffer>();
+  /** Batch writes of flushes still running, oldest first. */
+  private writes: Array<Promise<void>> = [];
   private bufferedRows = 0;
   private binaryHeader: Uint8Array | undefined;
 
@@ -206,10 +214,14 @@ export class DirectCopy {
   private async piece(data: Uint8Array): Promise<void> {
     await this.begin();
     const first = this.pieces === 0;
-    const rows = this.parse(data, first) ?? (await this.parseInPostgres(data, first));
+    const parsed = this.parse(data, first);
+    const rows = parsed ?? (await this.parseInPostgres(data, first));
     this.pieces++;
     if (!rows) return;
-    this.linesBefore += linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
+    // A piece Orbit read has one line per row (no quoted or escaped newlines), plus the header.
+    this.linesBefore += parsed
+      ? rowCount(parsed) + (first && this.format.header ? 1 : 0)
+      : linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
     await this.route(rows);
   }
 
@@ -363,7 +375,8 @@ export class DirectCopy {
     const time = rows.columns[this.timeIndex]!;
     const n = time.type === 'uuid' ? 0 : (time.values as ArrayLike<unknown>).length;
     if (n === 0) return;
-    const internal = internalTimes(time);
+    // Doubles when every internal time is exact as one (no BigInt per row), else BigInts.
+    const internal: Float64Array | bigint[] = internalDoubles(time) ?? internalTimes(time);
     // One time per chunk to create; chunks may be aligned otherwise than on multiples of the
     // interval (month intervals, origins), so a few rounds may be needed.
     for (let round = 0; ; round++) {
@@ -374,25 +387,34 @@ export class DirectCopy {
         this.run,
         `SELECT json_build_object('chunk_id', c.chunk_id, 'range_start', c.range_start::text, 'range_end', c.range_end::text) FROM _timescaledb_functions.orbit_chunks_for_internal(${this.target.hypertableId}, '{${missing.join(',')}}'::bigint[]) c`,
       );
-      this.ranges = jsonRows<{ chunk_id: number; range_start: number | string; range_end: number | string }>(out).map((c) => ({
-        id: c.chunk_id,
-        start: BigInt(c.range_start),
-        end: BigInt(c.range_end),
-      }));
+      this.ranges = jsonRows<{ chunk_id: number; range_start: number | string; range_end: number | string }>(out).map((c) => {
+        const start = BigInt(c.range_start);
+        const end = BigInt(c.range_end);
+        return { id: c.chunk_id, start, end, lo: Number(start), hi: Number(end) };
+      });
     }
-    const byChunk = new Map<number, number[]>();
+    // Usually every row of a piece falls in one chunk: no index lists then.
+    const chunkOf = new Int32Array(n);
     let k = 0;
+    let mixed = false;
     for (let i = 0; i < n; i++) {
       const v = internal[i]!;
-      let c = this.ranges[k]!;
-      if (!(v >= c.start && v < c.end)) {
+      const c = this.ranges[k]!;
+      if (typeof v === 'number' ? !(v >= c.lo && v < c.hi) : !(v >= c.start && v < c.end)) {
         k = rangeIndex(this.ranges, v);
-        c = this.ranges[k]!;
+        mixed = true;
       }
-      let list = byChunk.get(c.id);
-      if (!list) byChunk.set(c.id, (list = []));
-      list.push(i);
+      chunkOf[i] = k;
     }
+    const byChunk = new Map<number, number[]>();
+    if (!mixed || chunkOf.every((c) => c === chunkOf[0])) byChunk.set(this.ranges[chunkOf[0]!]!.id, Array.from({ length: n }, (_, i) => i));
+    else
+      for (let i = 0; i < n; i++) {
+        const id = this.ranges[chunkOf[i]!]!.id;
+        let list = byChunk.get(id);
+        if (!list) byChunk.set(id, (list = []));
+        list.push(i);
+      }
     for (const [id, indices] of byChunk) {
       const part = indices.length === n ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
       let b = this.buffers.get(id);
@@ -418,12 +440,26 @@ export class DirectCopy {
     this.bufferedRows -= b.rows;
     b.parts = [];
     b.rows = 0;
-    await this.store.appendRows(b.append, rows);
+    // The batches are cut and encoded now; their writes go on while the next rows are parsed
+    // (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited before the manifests.
+    const write = this.store.appendRows(b.append, rows);
+    write.catch(() => undefined); // handled when awaited, in order or by settleWrites
+    this.writes.push(write);
+    while (this.writes.length > WRITES_IN_FLIGHT) await this.writes.shift();
+  }
+
+  /** Waits for every batch write; the first failure is thrown. */
+  private async settleWrites(): Promise<void> {
+    const writes = this.writes.splice(0);
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   /** Flushes every buffer, writes the manifests, points the chunks at them and commits. */
   private async commit(): Promise<void> {
     for (const [id, b] of this.buffers) await this.flush(id, b);
+    await this.settleWrites();
     const appends = [...this.buffers.entries()].filter(([, b]) => b.append && b.append.written.length > 0);
     if (appends.length > 0) {
       const out = await must(
@@ -455,6 +491,8 @@ export class DirectCopy {
 
   /** After an error: objects written are deleted, the transaction rolled back (or marked failed). */
   private async abort(): Promise<void> {
+    // Writes still running would land after their objects are deleted.
+    await this.settleWrites().catch(() => undefined);
     for (const b of this.buffers.values()) if (b.append) await this.store.abortAppend(b.append).catch(() => undefined);
     this.buffers.clear();
     if (this.began) await this.run.sql('ROLLBACK');
@@ -551,28 +589,61 @@ function internalTimes(column: Column): bigint[] {
   return out;
 }
 
-function rangeIndex(ranges: readonly ChunkRange[], v: bigint): number {
+/** internalTimes as doubles when all are exact (|v| < 2^53); undefined otherwise. */
+function internalDoubles(column: Column): Float64Array | undefined {
+  let d: Float64Array | undefined;
+  let shift = 0;
+  switch (column.type) {
+    case 'timestamptz':
+    case 'timestamp':
+      d = exactDoubles(column.values);
+      shift = Number(EPOCH_SHIFT);
+      break;
+    case 'int8':
+      d = exactDoubles(column.values);
+      break;
+    case 'date':
+      d = Float64Array.from(column.values, (x) => x * 86_400_000_000);
+      shift = Number(EPOCH_SHIFT);
+      break;
+    case 'int2':
+    case 'int4':
+      return Float64Array.from(column.values);
+    default:
+      return undefined;
+  }
+  if (!d) return undefined;
+  for (let i = 0; i < d.length; i++) {
+    const v = (d[i] = d[i]! + shift);
+    if (!(v < 9007199254740992 && v > -9007199254740992)) return undefined;
+  }
+  return d;
+}
+
+function rangeIndex(ranges: readonly ChunkRange[], v: bigint | number): number {
   let lo = 0;
   let hi = ranges.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const r = ranges[mid]!;
-    if (v < r.start) hi = mid - 1;
-    else if (v >= r.end) lo = mid + 1;
+    if (typeof v === 'number' ? v < r.lo : v < r.start) hi = mid - 1;
+    else if (typeof v === 'number' ? v >= r.hi : v >= r.end) lo = mid + 1;
     else return mid;
   }
   return -1;
 }
 
 /** Times no known chunk holds, one per interval-sized bucket. */
-function findMissing(ranges: readonly ChunkRange[], times: readonly bigint[], interval: bigint): bigint[] {
+function findMissing(ranges: readonly ChunkRange[], times: Float64Array | readonly bigint[], interval: bigint): bigint[] {
   const out = new Map<bigint, bigint>();
   let last: ChunkRange | undefined;
-  for (const v of times) {
-    if (last && v >= last.start && v < last.end) continue;
-    const k = rangeIndex(ranges, v);
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
+    if (last && (typeof t === 'number' ? t >= last.lo && t < last.hi : t >= last.start && t < last.end)) continue;
+    const k = rangeIndex(ranges, t);
     if (k >= 0) last = ranges[k];
     else {
+      const v = BigInt(t);
       const bucket = interval > 0n ? v / interval : v;
       if (!out.has(bucket)) out.set(bucket, v);
     }

@@ -297,18 +297,25 @@ function timestampBytes(withZone: boolean, utcSession: boolean): ByteFieldParser
  * byte, CR and NUL go to the FieldParser.
  */
 function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser {
-  const delimiter = syntax.delimiter;
-  const special = syntax.special;
+  // Per byte: 0 inside a field, 1 ends it, 2 leaves it to the FieldParser.
+  const stop = new Uint8Array(256);
+  stop[syntax.delimiter] = 1;
+  stop[10] = 1;
+  stop[syntax.special] = 2;
+  stop[13] = 2;
+  stop[0] = 2;
   return (c, row, buf, start, end) => {
-    let h = 0x811c9dc5 | 0;
     let i = start;
-    for (; i < end; i++) {
-      const b = buf[i]!;
-      if (b === delimiter || b === 10) break;
-      if (b === special || b === 13 || b === 0) return -1;
-      h = Math.imul(h ^ b, 0x01000193);
-    }
-    if (i === start) return -1;
+    let k = 0;
+    while (i < end && (k = stop[buf[i]!]!) === 0) i++;
+    const len = i - start;
+    if (k === 2 || len === 0) return -1;
+    // A hash of the length and the first and last four bytes is enough to find the candidate; the
+    // interner compares every byte.
+    const a = buf[start]! | (buf[start + (len > 1 ? 1 : 0)]! << 8) | (buf[start + (len > 2 ? 2 : 0)]! << 16) | (buf[start + (len > 3 ? 3 : 0)]! << 24);
+    const b = len > 4 ? buf[i - 4]! | (buf[i - 3]! << 8) | (buf[i - 2]! << 16) | (buf[i - 1]! << 24) : 0;
+    let h = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ len, 0x9e3779b1);
+    h ^= h >>> 15;
     const s = interner.get(buf, start, i, h);
     if (s === undefined) return -1;
     (c.values as string[])[row] = s;
@@ -319,8 +326,8 @@ function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Strings by their UTF-8 bytes: an open-addressing table over FNV-1a hashes of the bytes, the bytes
- * kept in one arena for the equality check. Bounded: past `MAX_ENTRIES` (high-cardinality text)
+ * Strings by their UTF-8 bytes: an open-addressing table over hashes of the bytes (the caller's),
+ * the bytes kept in one arena for the equality check. Bounded: past `MAX_ENTRIES` (high-cardinality text)
  * new values are decoded without being kept.
  */
 export class TextInterner {

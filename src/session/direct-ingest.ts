@@ -245,16 +245,23 @@ export class DirectCopy {
       if (decodeField(data, 0, end) === undefined || data.subarray(0, end).includes(CR)) return undefined;
       pos = nl < 0 ? len : nl + 1;
     }
-    let n = 0;
-    for (let i = data.indexOf(NL, pos); i >= 0; i = data.indexOf(NL, i + 1)) n++;
-    if (len > pos && data[len - 1] !== NL) n++;
-    const columns = this.target.columns.map((c) => allocColumn(c.type, n));
-    const nulls = columns.map(() => undefined as Uint8Array | undefined);
+    // Room for the rows guessed from the first row's length (no pass just to count them), grown
+    // when short and trimmed at the end.
+    const firstEnd = data.indexOf(NL, pos);
+    let cap = firstEnd < 0 ? 1 : Math.min(1 << 16, Math.ceil(((len - pos) / (firstEnd - pos + 1)) * 1.25) + 16);
+    let columns = this.target.columns.map((c) => allocColumn(c.type, cap));
+    let nulls = columns.map(() => undefined as Uint8Array | undefined);
     const fields = this.fields;
     const fast = this.byteParsers;
     const delimiter = this.format.delimiter;
     const last = fields.length - 1;
-    for (let r = 0; r < n; r++) {
+    let r = 0;
+    for (; pos < len; r++) {
+      if (r === cap) {
+        cap *= 2;
+        columns = columns.map((c) => resizeColumn(c, cap));
+        nulls = nulls.map((b) => (b ? resizeBitmap(b, cap) : b));
+      }
       const lineStart = pos;
       for (let f = 0; f <= last; f++) {
         const col = fields[f]!;
@@ -287,7 +294,7 @@ export class DirectCopy {
         if (e === len || data[e] === NL ? f !== last : f === last) return undefined;
         if (this.isNull(data, pos, e)) {
           if (this.target.columns[col]!.notNull) return undefined;
-          (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+          (nulls[col] ??= new Uint8Array((cap + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
         } else {
           if (backslash) return undefined;
           const value = decodeField(data, pos, e);
@@ -296,6 +303,9 @@ export class DirectCopy {
         pos = e + 1;
       }
     }
+    const n = r;
+    columns = columns.map((c) => resizeColumn(c, n));
+    nulls = nulls.map((b) => (b ? resizeBitmap(b, n) : b));
     // Columns left out of the COPY are NULL (they have no default: see the constructor).
     const listed = new Set(this.fields);
     const full = columns.map((c, i) => {
@@ -406,8 +416,9 @@ export class DirectCopy {
       }
       chunkOf[i] = k;
     }
-    const byChunk = new Map<number, number[]>();
-    if (!mixed || chunkOf.every((c) => c === chunkOf[0])) byChunk.set(this.ranges[chunkOf[0]!]!.id, Array.from({ length: n }, (_, i) => i));
+    // undefined: all n rows.
+    const byChunk = new Map<number, number[] | undefined>();
+    if (!mixed || chunkOf.every((c) => c === chunkOf[0])) byChunk.set(this.ranges[chunkOf[0]!]!.id, undefined);
     else
       for (let i = 0; i < n; i++) {
         const id = this.ranges[chunkOf[i]!]!.id;
@@ -416,13 +427,14 @@ export class DirectCopy {
         list.push(i);
       }
     for (const [id, indices] of byChunk) {
-      const part = indices.length === n ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
+      const part = indices === undefined ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
+      const count = indices?.length ?? n;
       let b = this.buffers.get(id);
       if (!b) this.buffers.set(id, (b = { parts: [], rows: 0 }));
       b.parts.push(part);
-      b.rows += indices.length;
-      this.bufferedRows += indices.length;
-      this.rows += indices.length;
+      b.rows += count;
+      this.bufferedRows += count;
+      this.rows += count;
       if (b.rows >= FLUSH_ROWS) await this.flush(id, b);
     }
     while (this.bufferedRows > MAX_BUFFERED_ROWS) {
@@ -507,6 +519,33 @@ export class DirectCopy {
   get wroteBatches(): boolean {
     return this.committed.length > 0;
   }
+}
+
+/** `column` with room for `n` rows: the first rows kept (a view or a truncation when shrinking). */
+function resizeColumn(column: Column, n: number): Column {
+  const have = columnLength(column);
+  if (n === have) return column;
+  const v = column.values;
+  if (Array.isArray(v)) {
+    if (n < have) v.length = n;
+    else for (let i = have; i < n; i++) (v as unknown[]).push(column.type === 'opaque' ? new Uint8Array(0) : '');
+    return column;
+  }
+  const width = column.type === 'uuid' ? 16 : 1;
+  const typed = v as unknown as Uint8Array;
+  if (n < have) return { ...column, values: typed.subarray(0, n * width) } as Column;
+  const grown = allocColumn(column.type, n);
+  (grown.values as unknown as Uint8Array).set(typed);
+  return grown;
+}
+
+/** A NULL bitmap for `n` rows with the first rows' bits of `bits`. */
+function resizeBitmap(bits: Uint8Array, n: number): Uint8Array {
+  const bytes = (n + 7) >> 3;
+  if (bytes <= bits.length) return bits.subarray(0, bytes);
+  const out = new Uint8Array(bytes);
+  out.set(bits);
+  return out;
 }
 
 /** A CSV line with quotes: its fields and which were quoted; undefined if a quote stays open. */

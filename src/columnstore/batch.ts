@@ -238,13 +238,24 @@ export function planBatches(rows: Rows, settings: CompressionSettings): PlannedB
     return 0;
   };
 
+  // Columns without NULLs are gathered once in the final row order and each batch is a view (or
+  // slice) of that: one pass per column instead of one copy per batch and column.
+  for (const segment of segments) if (order.length) sortSegment(segment, byOrder);
+  const all = new Int32Array(n);
+  let k = 0;
+  for (const segment of segments) for (const i of segment) all[k++] = i;
+  const gathered = rows.columns.map((c) => (c.nulls ? undefined : takeRows(c, all)));
   const out: PlannedBatch[] = [];
+  let base = 0;
   for (const segment of segments) {
-    if (order.length) sortSegment(segment, byOrder);
     const values = segCols.map((c) => scalarAt(c, segment[0]!));
     for (let at = 0; at < segment.length; at += limit) {
       const indices = segment.slice(at, at + limit);
-      const columns = rows.columns.map((c) => takeRows(c, indices));
+      const from = base + at;
+      const columns = rows.columns.map((c, i) => {
+        const g = gathered[i];
+        return g ? rowRange(g, from, from + indices.length) : takeRows(c, indices);
+      });
       const stats = columns.map((c) => columnStats(c, indices.length));
       out.push({
         columns,
@@ -259,6 +270,15 @@ export function planBatches(rows: Rows, settings: CompressionSettings): PlannedB
         },
       });
     }
+    base += segment.length;
   }
   return out;
+}
+
+/** Rows [from, to) of a column without NULLs: a view of typed values, a slice of arrays. */
+function rowRange(column: Column, from: number, to: number): Column {
+  const v = column.values;
+  if (Array.isArray(v)) return { type: column.type, values: v.slice(from, to), nulls: null } as Column;
+  const width = column.type === 'uuid' ? 16 : 1;
+  return { type: column.type, values: (v as Uint8Array).subarray(from * width, to * width), nulls: null } as Column;
 }

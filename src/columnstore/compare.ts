@@ -112,6 +112,32 @@ export function rowComparator({ column, desc, nullsFirst }: SortKey): (i: number
   };
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The int64 values as doubles when every one is exact (|v| < 2^53), read through 32-bit lanes (no
+ * BigInt per element); undefined otherwise.
+ */
+export function exactDoubles(v: BigInt64Array): Float64Array | undefined {
+  const n = v.length;
+  const d = new Float64Array(n);
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < n; i++) {
+      const x = v[i]!;
+      if (x >= 9007199254740992n || x < -9007199254740992n) return undefined;
+      d[i] = Number(x);
+    }
+    return d;
+  }
+  const lanes = new Int32Array(v.buffer, v.byteOffset, n * 2);
+  for (let i = 0; i < n; i++) {
+    const hi = lanes[i * 2 + 1]!;
+    if (hi >= 0x200000 || hi < -0x200000) return undefined;
+    d[i] = hi * 4294967296 + (lanes[i * 2]! >>> 0);
+  }
+  return d;
+}
+
 /** Comparator of two non-NULL rows' values. */
 function valueComparator(column: Column): (i: number, j: number) => number {
   switch (column.type) {
@@ -125,12 +151,8 @@ function valueComparator(column: Column): (i: number, j: number) => number {
     case 'int8': {
       // Reading a BigInt64Array allocates a BigInt per element: sort on doubles when exact (|v| ≤ 2^53).
       const v = column.values;
-      let exact = true;
-      for (let i = 0; i < v.length && exact; i++) exact = v[i]! <= 9007199254740992n && v[i]! >= -9007199254740992n;
-      if (exact) {
-        const d = Float64Array.from(v, Number);
-        return (i, j) => d[i]! - d[j]!;
-      }
+      const d = exactDoubles(v);
+      if (d) return (i, j) => d[i]! - d[j]!;
       return (i, j) => (v[i]! < v[j]! ? -1 : v[i]! > v[j]! ? 1 : 0);
     }
     case 'date':

@@ -149,13 +149,19 @@ export class ColumnStore {
     return { hypertableId, chunkId, version, settings, columns, written: [] };
   }
 
-  /** Cuts `rows` (the append's columns, in order) into batches and writes them durably. */
+  /**
+   * Cuts `rows` (the append's columns, in order) into batches and writes them durably. The cutting
+   * and encoding happen before the returned promise is first suspended, and the batch numbers are
+   * taken then, so a caller may go on (even append again) while the writes run; it must await every
+   * append before commitAppend.
+   */
   async appendRows(append: ChunkAppend, rows: Rows): Promise<void> {
     checkRows(rows);
     const planned = planBatches(rows, append.settings);
     const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
     planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
     const first = append.written.length;
+    for (const b of planned) append.written.push(b.stats);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < objects.length) {
@@ -164,7 +170,6 @@ export class ColumnStore {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, objects.length) }, worker));
-    for (const b of planned) append.written.push(b.stats);
   }
 
   /**

@@ -23,10 +23,11 @@
 import { deparseSync } from 'pgsql-deparser';
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
-import { allocColumn, concatColumns, takeRows, type Column, type Rows } from '../columnstore/columns.js';
+import { allocColumn, columnLength, concatColumns, rowCount, takeRows, type Column, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary } from '../columnstore/pg-binary.js';
+import { exactDoubles } from '../columnstore/compare.js';
 import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
-import { fieldParser, type FieldParser } from '../columnstore/text-input.js';
+import { byteFieldParser, decodeField, fieldParser, type ByteFieldParser, type FieldParser } from '../columnstore/text-input.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
@@ -39,6 +40,10 @@ import { quoteLiteral, simpleQuery } from './settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 const NL = 0x0a;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
+/** Bytes the byte parsers read inside a value (digits, signs, point, time separators). */
+const NUMBER_BYTES = [...'0123456789.-+: TZ'].map((c) => c.charCodeAt(0));
 /** Bytes of COPY data read per piece. */
 const PIECE_BYTES = 4 << 20;
 /** Rows buffered per chunk before they are cut into batches (1,000 per segment with 100 segments). */
@@ -48,11 +53,16 @@ const MAX_BUFFERED_ROWS = 400_000;
 /** µs between 1970-01-01 (TimescaleDB's internal time) and 2000-01-01 (PostgreSQL's epoch). */
 const EPOCH_SHIFT = 946_684_800_000_000n;
 const STAGING = 'orbit_direct_copy';
+/** Flushes whose batch writes may still be running while more rows are read. */
+const WRITES_IN_FLIGHT = 2;
 
 interface ChunkRange {
   readonly id: number;
   readonly start: bigint;
   readonly end: bigint;
+  /** start and end as doubles: exact comparisons with any |v| < 2^53 (bounds beyond round beyond). */
+  readonly lo: number;
+  readonly hi: number;
 }
 
 interface ChunkBuffer {
@@ -67,6 +77,11 @@ export class DirectCopy {
   /** Table column index of each COPY field. */
   private readonly fields: number[];
   private readonly parsers: Array<FieldParser | undefined>;
+  /** Per column, the parser reading fields straight from the bytes (the common spellings). */
+  private readonly byteParsers: Array<ByteFieldParser | undefined>;
+  /** CSV's quote or the text format's backslash. */
+  private readonly special: number;
+  private readonly nullBytes: Uint8Array;
   private readonly timeIndex: number;
   private readonly buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)));
   private pieces = 0;
@@ -77,6 +92,8 @@ export class DirectCopy {
   private staging = false;
   private ranges: ChunkRange[] = [];
   private readonly buffers = new Map<number, ChunkBuffer>();
+  /** Batch writes of flushes still running, oldest first. */
+  private writes: Array<Promise<void>> = [];
   private bufferedRows = 0;
   private binaryHeader: Uint8Array | undefined;
 
@@ -101,6 +118,15 @@ export class DirectCopy {
       !this.fields.includes(-1) && target.utf8 && this.format.kind !== 'binary' &&
       target.columns.every((c, i) => (listed.has(i) ? parsers[i] !== undefined : !c.hasDefault && !c.notNull));
     this.parsers = readable ? parsers : parsers.map(() => undefined);
+    this.special = this.format.kind === 'csv' ? this.format.quote : BACKSLASH;
+    this.nullBytes = new TextEncoder().encode(this.format.nullString);
+    // Byte parsers stop at the first byte they do not read; that must not be able to be the
+    // delimiter or quote, and no value they read may be the NULL string ('' or text's \N are not).
+    const syntax = { delimiter: this.format.delimiter, special: this.special };
+    const bytewise =
+      !NUMBER_BYTES.includes(this.format.delimiter) && !NUMBER_BYTES.includes(this.special) &&
+      (this.nullBytes.length === 0 || this.nullBytes[0] === this.special);
+    this.byteParsers = this.parsers.map((p, i) => (p && bytewise ? byteFieldParser(target.columns[i]!.type, { utc: target.utc }, syntax) : undefined));
   }
 
   copyInResponse(): Uint8Array {
@@ -188,10 +214,14 @@ export class DirectCopy {
   private async piece(data: Uint8Array): Promise<void> {
     await this.begin();
     const first = this.pieces === 0;
-    const rows = this.parse(data, first) ?? (await this.parseInPostgres(data, first));
+    const parsed = this.parse(data, first);
+    const rows = parsed ?? (await this.parseInPostgres(data, first));
     this.pieces++;
     if (!rows) return;
-    this.linesBefore += linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
+    // A piece Orbit read has one line per row (no quoted or escaped newlines), plus the header.
+    this.linesBefore += parsed
+      ? rowCount(parsed) + (first && this.format.header ? 1 : 0)
+      : linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
     await this.route(rows);
   }
 
@@ -205,42 +235,77 @@ export class DirectCopy {
   /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
   private parse(data: Uint8Array, first: boolean): Rows | undefined {
     if (this.parsers.every((p) => p === undefined)) return undefined;
-    let text: string;
-    try {
-      text = decoder.decode(data);
-    } catch {
-      return undefined;
+    const len = data.length;
+    let pos = 0;
+    if (first && this.format.header) {
+      if (len === 0) return undefined;
+      // The header line is skipped, but like every other byte it must be UTF-8 without CR.
+      const nl = data.indexOf(NL);
+      const end = nl < 0 ? len : nl;
+      if (decodeField(data, 0, end) === undefined || data.subarray(0, end).includes(CR)) return undefined;
+      pos = nl < 0 ? len : nl + 1;
     }
-    if (text.includes('\r')) return undefined;
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const skip = first && this.format.header ? 1 : 0;
-    const n = lines.length - skip;
-    if (n < 0) return undefined;
-    const columns = this.target.columns.map((c) => allocColumn(c.type, n));
-    const nulls = columns.map(() => undefined as Uint8Array | undefined);
-    const delimiter = String.fromCharCode(this.format.delimiter);
-    const quote = String.fromCharCode(this.format.quote);
-    const csv = this.format.kind === 'csv';
-    const width = this.fields.length;
-    for (let r = 0; r < n; r++) {
-      const line = lines[r + skip]!;
-      const quoted = csv && line.includes(quote) ? splitCsv(line, this.format) : undefined;
-      if (csv && line.includes(quote) && !quoted) return undefined;
-      const values = quoted ? quoted.values : line.split(delimiter);
-      if (values.length !== width) return undefined;
-      for (let f = 0; f < width; f++) {
-        const col = this.fields[f]!;
-        const value = values[f]!;
-        if (value === this.format.nullString && !quoted?.quoted[f]) {
-          if (this.target.columns[col]!.notNull) return undefined;
-          (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
-          continue;
+    // Room for the rows guessed from the first row's length (no pass just to count them), grown
+    // when short and trimmed at the end.
+    const firstEnd = data.indexOf(NL, pos);
+    let cap = firstEnd < 0 ? 1 : Math.min(1 << 16, Math.ceil(((len - pos) / (firstEnd - pos + 1)) * 1.25) + 16);
+    let columns = this.target.columns.map((c) => allocColumn(c.type, cap));
+    let nulls = columns.map(() => undefined as Uint8Array | undefined);
+    const fields = this.fields;
+    const fast = this.byteParsers;
+    const delimiter = this.format.delimiter;
+    const last = fields.length - 1;
+    let r = 0;
+    for (; pos < len; r++) {
+      if (r === cap) {
+        cap *= 2;
+        columns = columns.map((c) => resizeColumn(c, cap));
+        nulls = nulls.map((b) => (b ? resizeBitmap(b, cap) : b));
+      }
+      const lineStart = pos;
+      for (let f = 0; f <= last; f++) {
+        const col = fields[f]!;
+        const column = columns[col]!;
+        const parse = fast[col];
+        if (parse !== undefined) {
+          const e = parse(column, r, data, pos, len);
+          if (e >= 0 && (e === len ? f === last : data[e] === (f === last ? NL : delimiter))) {
+            pos = e + 1;
+            continue;
+          }
         }
-        if (!csv && value.includes('\\')) return undefined;
-        if (!this.parsers[col]!(columns[col]!, r, value)) return undefined;
+        // The field as a string, for the FieldParser; a CSV quote: the whole line as a string.
+        let e = pos;
+        let backslash = false;
+        for (; e < len; e++) {
+          const b = data[e]!;
+          if (b === delimiter || b === NL) break;
+          if (b === CR) return undefined;
+          if (b === this.special) {
+            if (this.format.kind === 'csv') break;
+            backslash = true;
+          }
+        }
+        if (e < len && data[e] === this.special && this.format.kind === 'csv') {
+          pos = this.parseCsvLine(data, lineStart, r, columns, nulls);
+          if (pos < 0) return undefined;
+          break;
+        }
+        if (e === len || data[e] === NL ? f !== last : f === last) return undefined;
+        if (this.isNull(data, pos, e)) {
+          if (this.target.columns[col]!.notNull) return undefined;
+          (nulls[col] ??= new Uint8Array((cap + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+        } else {
+          if (backslash) return undefined;
+          const value = decodeField(data, pos, e);
+          if (value === undefined || !this.parsers[col]!(column, r, value)) return undefined;
+        }
+        pos = e + 1;
       }
     }
+    const n = r;
+    columns = columns.map((c) => resizeColumn(c, n));
+    nulls = nulls.map((b) => (b ? resizeBitmap(b, n) : b));
     // Columns left out of the COPY are NULL (they have no default: see the constructor).
     const listed = new Set(this.fields);
     const full = columns.map((c, i) => {
@@ -248,6 +313,35 @@ export class DirectCopy {
       return nulls[i] ? ({ ...c, nulls: nulls[i]! } as Column) : c;
     });
     return { names: this.target.columns.map((c) => c.name), columns: full };
+  }
+
+  private isNull(data: Uint8Array, start: number, end: number): boolean {
+    const nb = this.nullBytes;
+    if (end - start !== nb.length) return false;
+    for (let k = 0; k < nb.length; k++) if (data[start + k] !== nb[k]) return false;
+    return true;
+  }
+
+  /** Row `r` of CSV data with quotes, from `start`: its fields stored; the next row's start, or -1. */
+  private parseCsvLine(data: Uint8Array, start: number, r: number, columns: Column[], nulls: Array<Uint8Array | undefined>): number {
+    const nl = data.indexOf(NL, start);
+    const end = nl < 0 ? data.length : nl;
+    const line = decodeField(data, start, end);
+    if (line === undefined || line.includes('\r')) return -1;
+    const split = splitCsv(line, this.format);
+    if (!split || split.values.length !== this.fields.length) return -1;
+    for (let f = 0; f < this.fields.length; f++) {
+      const col = this.fields[f]!;
+      const value = split.values[f]!;
+      if (value === this.format.nullString && !split.quoted[f]) {
+        if (this.target.columns[col]!.notNull) return -1;
+        const n = columnLength(columns[col]!);
+        (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+        continue;
+      }
+      if (!this.parsers[col]!(columns[col]!, r, value)) return -1;
+    }
+    return end + 1;
   }
 
   /**
@@ -291,7 +385,8 @@ export class DirectCopy {
     const time = rows.columns[this.timeIndex]!;
     const n = time.type === 'uuid' ? 0 : (time.values as ArrayLike<unknown>).length;
     if (n === 0) return;
-    const internal = internalTimes(time);
+    // Doubles when every internal time is exact as one (no BigInt per row), else BigInts.
+    const internal: Float64Array | bigint[] = internalDoubles(time) ?? internalTimes(time);
     // One time per chunk to create; chunks may be aligned otherwise than on multiples of the
     // interval (month intervals, origins), so a few rounds may be needed.
     for (let round = 0; ; round++) {
@@ -302,33 +397,44 @@ export class DirectCopy {
         this.run,
         `SELECT json_build_object('chunk_id', c.chunk_id, 'range_start', c.range_start::text, 'range_end', c.range_end::text) FROM _timescaledb_functions.orbit_chunks_for_internal(${this.target.hypertableId}, '{${missing.join(',')}}'::bigint[]) c`,
       );
-      this.ranges = jsonRows<{ chunk_id: number; range_start: number | string; range_end: number | string }>(out).map((c) => ({
-        id: c.chunk_id,
-        start: BigInt(c.range_start),
-        end: BigInt(c.range_end),
-      }));
+      this.ranges = jsonRows<{ chunk_id: number; range_start: number | string; range_end: number | string }>(out).map((c) => {
+        const start = BigInt(c.range_start);
+        const end = BigInt(c.range_end);
+        return { id: c.chunk_id, start, end, lo: Number(start), hi: Number(end) };
+      });
     }
-    const byChunk = new Map<number, number[]>();
+    // Usually every row of a piece falls in one chunk: no index lists then.
+    const chunkOf = new Int32Array(n);
     let k = 0;
+    let mixed = false;
     for (let i = 0; i < n; i++) {
       const v = internal[i]!;
-      let c = this.ranges[k]!;
-      if (!(v >= c.start && v < c.end)) {
+      const c = this.ranges[k]!;
+      if (typeof v === 'number' ? !(v >= c.lo && v < c.hi) : !(v >= c.start && v < c.end)) {
         k = rangeIndex(this.ranges, v);
-        c = this.ranges[k]!;
+        mixed = true;
       }
-      let list = byChunk.get(c.id);
-      if (!list) byChunk.set(c.id, (list = []));
-      list.push(i);
+      chunkOf[i] = k;
     }
+    // undefined: all n rows.
+    const byChunk = new Map<number, number[] | undefined>();
+    if (!mixed || chunkOf.every((c) => c === chunkOf[0])) byChunk.set(this.ranges[chunkOf[0]!]!.id, undefined);
+    else
+      for (let i = 0; i < n; i++) {
+        const id = this.ranges[chunkOf[i]!]!.id;
+        let list = byChunk.get(id);
+        if (!list) byChunk.set(id, (list = []));
+        list.push(i);
+      }
     for (const [id, indices] of byChunk) {
-      const part = indices.length === n ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
+      const part = indices === undefined ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
+      const count = indices?.length ?? n;
       let b = this.buffers.get(id);
       if (!b) this.buffers.set(id, (b = { parts: [], rows: 0 }));
       b.parts.push(part);
-      b.rows += indices.length;
-      this.bufferedRows += indices.length;
-      this.rows += indices.length;
+      b.rows += count;
+      this.bufferedRows += count;
+      this.rows += count;
       if (b.rows >= FLUSH_ROWS) await this.flush(id, b);
     }
     while (this.bufferedRows > MAX_BUFFERED_ROWS) {
@@ -346,12 +452,26 @@ export class DirectCopy {
     this.bufferedRows -= b.rows;
     b.parts = [];
     b.rows = 0;
-    await this.store.appendRows(b.append, rows);
+    // The batches are cut and encoded now; their writes go on while the next rows are parsed
+    // (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited before the manifests.
+    const write = this.store.appendRows(b.append, rows);
+    write.catch(() => undefined); // handled when awaited, in order or by settleWrites
+    this.writes.push(write);
+    while (this.writes.length > WRITES_IN_FLIGHT) await this.writes.shift();
+  }
+
+  /** Waits for every batch write; the first failure is thrown. */
+  private async settleWrites(): Promise<void> {
+    const writes = this.writes.splice(0);
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   /** Flushes every buffer, writes the manifests, points the chunks at them and commits. */
   private async commit(): Promise<void> {
     for (const [id, b] of this.buffers) await this.flush(id, b);
+    await this.settleWrites();
     const appends = [...this.buffers.entries()].filter(([, b]) => b.append && b.append.written.length > 0);
     if (appends.length > 0) {
       const out = await must(
@@ -383,6 +503,8 @@ export class DirectCopy {
 
   /** After an error: objects written are deleted, the transaction rolled back (or marked failed). */
   private async abort(): Promise<void> {
+    // Writes still running would land after their objects are deleted.
+    await this.settleWrites().catch(() => undefined);
     for (const b of this.buffers.values()) if (b.append) await this.store.abortAppend(b.append).catch(() => undefined);
     this.buffers.clear();
     if (this.began) await this.run.sql('ROLLBACK');
@@ -399,7 +521,32 @@ export class DirectCopy {
   }
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** `column` with room for `n` rows: the first rows kept (a view or a truncation when shrinking). */
+function resizeColumn(column: Column, n: number): Column {
+  const have = columnLength(column);
+  if (n === have) return column;
+  const v = column.values;
+  if (Array.isArray(v)) {
+    if (n < have) v.length = n;
+    else for (let i = have; i < n; i++) (v as unknown[]).push(column.type === 'opaque' ? new Uint8Array(0) : '');
+    return column;
+  }
+  const width = column.type === 'uuid' ? 16 : 1;
+  const typed = v as unknown as Uint8Array;
+  if (n < have) return { ...column, values: typed.subarray(0, n * width) } as Column;
+  const grown = allocColumn(column.type, n);
+  (grown.values as unknown as Uint8Array).set(typed);
+  return grown;
+}
+
+/** A NULL bitmap for `n` rows with the first rows' bits of `bits`. */
+function resizeBitmap(bits: Uint8Array, n: number): Uint8Array {
+  const bytes = (n + 7) >> 3;
+  if (bytes <= bits.length) return bits.subarray(0, bytes);
+  const out = new Uint8Array(bytes);
+  out.set(bits);
+  return out;
+}
 
 /** A CSV line with quotes: its fields and which were quoted; undefined if a quote stays open. */
 function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted: boolean[] } | undefined {
@@ -481,28 +628,61 @@ function internalTimes(column: Column): bigint[] {
   return out;
 }
 
-function rangeIndex(ranges: readonly ChunkRange[], v: bigint): number {
+/** internalTimes as doubles when all are exact (|v| < 2^53); undefined otherwise. */
+function internalDoubles(column: Column): Float64Array | undefined {
+  let d: Float64Array | undefined;
+  let shift = 0;
+  switch (column.type) {
+    case 'timestamptz':
+    case 'timestamp':
+      d = exactDoubles(column.values);
+      shift = Number(EPOCH_SHIFT);
+      break;
+    case 'int8':
+      d = exactDoubles(column.values);
+      break;
+    case 'date':
+      d = Float64Array.from(column.values, (x) => x * 86_400_000_000);
+      shift = Number(EPOCH_SHIFT);
+      break;
+    case 'int2':
+    case 'int4':
+      return Float64Array.from(column.values);
+    default:
+      return undefined;
+  }
+  if (!d) return undefined;
+  for (let i = 0; i < d.length; i++) {
+    const v = (d[i] = d[i]! + shift);
+    if (!(v < 9007199254740992 && v > -9007199254740992)) return undefined;
+  }
+  return d;
+}
+
+function rangeIndex(ranges: readonly ChunkRange[], v: bigint | number): number {
   let lo = 0;
   let hi = ranges.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const r = ranges[mid]!;
-    if (v < r.start) hi = mid - 1;
-    else if (v >= r.end) lo = mid + 1;
+    if (typeof v === 'number' ? v < r.lo : v < r.start) hi = mid - 1;
+    else if (typeof v === 'number' ? v >= r.hi : v >= r.end) lo = mid + 1;
     else return mid;
   }
   return -1;
 }
 
 /** Times no known chunk holds, one per interval-sized bucket. */
-function findMissing(ranges: readonly ChunkRange[], times: readonly bigint[], interval: bigint): bigint[] {
+function findMissing(ranges: readonly ChunkRange[], times: Float64Array | readonly bigint[], interval: bigint): bigint[] {
   const out = new Map<bigint, bigint>();
   let last: ChunkRange | undefined;
-  for (const v of times) {
-    if (last && v >= last.start && v < last.end) continue;
-    const k = rangeIndex(ranges, v);
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
+    if (last && (typeof t === 'number' ? t >= last.lo && t < last.hi : t >= last.start && t < last.end)) continue;
+    const k = rangeIndex(ranges, t);
     if (k >= 0) last = ranges[k];
     else {
+      const v = BigInt(t);
       const bucket = interval > 0n ? v / interval : v;
       if (!out.has(bucket)) out.set(bucket, v);
     }

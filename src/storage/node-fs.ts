@@ -27,6 +27,7 @@ export class NodeFsStorage implements StorageAdapter {
     const fh = await open(probe, 'w');
     await fh.close();
     await rm(probe);
+    await removeTemporaries(join(dataDir, 'objects'));
     return new NodeFsStorage(dataDir);
   }
 
@@ -93,6 +94,36 @@ export class NodeFsStorage implements StorageAdapter {
     } catch {
       return false;
     }
+  }
+}
+
+/**
+ * Deletes the temporary files (`<key>.tmp-<pid>-<n>`) of writes a crash interrupted: their values
+ * were never renamed into place, so no reader can see them. Files of a live process (another one
+ * with the directory open) are left alone.
+ */
+async function removeTemporaries(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await removeTemporaries(p);
+    else if (e.name.includes('.tmp-') && !alive(Number(e.name.split('.tmp-')[1]!.split('-')[0]))) await rm(p, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,8 +2,8 @@
 // spelling a parser accepts must give exactly PostgreSQL's value, and nothing PostgreSQL rejects may
 // be accepted (such rows go to PostgreSQL, which raises the error).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocColumn, type PgType } from '../../src/columnstore/columns.js';
-import { fieldParser } from '../../src/columnstore/text-input.js';
+import { allocColumn, type Column, type PgType } from '../../src/columnstore/columns.js';
+import { byteFieldParser, fieldParser } from '../../src/columnstore/text-input.js';
 import type { PGliteRowStore } from '../../src/rowstore/pglite.js';
 import { openTestRowStore, random } from '../support/row-store.js';
 
@@ -41,7 +41,27 @@ function ourValue(type: PgType, text: string): string | undefined {
   const parse = fieldParser(type, { utc: true })!;
   const c = allocColumn(type, 1);
   if (!parse(c, 0, text)) return undefined;
-  const v = (c.values as ArrayLike<unknown>)[0];
+  return shown(type, c, 0);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The byte parser's value of `text` as a CSV field followed by `after` (',' or '\n'; '' = the end of
+ * the data), read at an offset into the buffer; undefined when it leaves the field to the text parser.
+ */
+function ourByteValue(type: PgType, text: string, after: string): string | undefined {
+  const parse = byteFieldParser(type, { utc: true }, { delimiter: 0x2c, special: 0x22 });
+  if (!parse) return undefined;
+  const bytes = encoder.encode(`x,${text}${after}`);
+  const c = allocColumn(type, 2);
+  const end = parse(c, 1, bytes, 2, bytes.length);
+  if (end !== bytes.length - after.length) return undefined;
+  return shown(type, c, 1);
+}
+
+function shown(type: PgType, c: Column, row: number): string {
+  const v = (c.values as ArrayLike<unknown>)[row];
   switch (type) {
     case 'float8': {
       const b = new DataView(new ArrayBuffer(8));
@@ -49,7 +69,7 @@ function ourValue(type: PgType, text: string): string | undefined {
       return [...new Uint8Array(b.buffer)].map((x) => x.toString(16).padStart(2, '0')).join('');
     }
     case 'uuid':
-      return [...(c.values as Uint8Array).subarray(0, 16)].map((x) => x.toString(16).padStart(2, '0')).join('');
+      return [...(c.values as Uint8Array).subarray(row * 16, row * 16 + 16)].map((x) => x.toString(16).padStart(2, '0')).join('');
     default:
       return String(v);
   }
@@ -113,6 +133,26 @@ function randomStrings(type: string, n: number, seed: number): string[] {
   return out;
 }
 
+/** Short decimals and ISO times: the spellings the byte parsers read themselves. */
+function commonStrings(type: string, n: number, seed: number): string[] {
+  const r = random(seed);
+  const digits = (k: number) => Array.from({ length: k }, () => Math.floor(r() * 10)).join('');
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const sign = r() < 0.3 ? '-' : r() < 0.1 ? '+' : '';
+    if (type === 'float8') out.push(`${sign}${digits(Math.floor(r() * 9))}${r() < 0.8 ? '.' : ''}${digits(Math.floor(r() * 10))}`);
+    else if (type.startsWith('int')) out.push(`${sign}${digits(1 + Math.floor(r() * (type === 'int2' ? 5 : type === 'int4' ? 10 : 16)))}`);
+    else if (type === 'text') out.push(`tag_${digits(Math.floor(r() * 3))}${r() < 0.1 ? 'ü' : ''}`);
+    else {
+      const ms = Date.UTC(1900, 0, 1) + Math.floor(r() * 300 * 365.25 * 86_400_000);
+      const iso = new Date(ms).toISOString();
+      const s = [iso, iso.slice(0, 19), iso.slice(0, 10), iso.replace('T', ' ').replace('Z', '+05:30'), `${iso.slice(0, 23)}${digits(3)}-0800`, iso.slice(0, 21)][Math.floor(r() * 6)]!;
+      out.push(type === 'date' ? s.slice(0, 10) : s);
+    }
+  }
+  return out;
+}
+
 describe('text input parsers', () => {
   for (const type of Object.keys(CASES)) {
     it(`${type}: every accepted spelling has PostgreSQL's value`, async () => {
@@ -126,6 +166,28 @@ describe('text input parsers', () => {
       }
       // The parsers are not vacuous: the canonical spellings are read by Orbit.
       expect(accepted).toBeGreaterThanOrEqual(type === 'text' ? 4 : 2);
+    });
+  }
+
+  for (const type of ['int2', 'int4', 'int8', 'float8', 'date', 'timestamp', 'timestamptz', 'text']) {
+    it(`${type}: the byte parser reads only what the text parser reads, to the same value`, async () => {
+      const strings = [...CASES[type]!, ...randomStrings(type, 300, type.length * 7919), ...commonStrings(type, 3000, type.length * 31)];
+      let read = 0;
+      for (const s of strings) {
+        const text = ourValue(type as PgType, s);
+        for (const after of [',', '\n', '']) {
+          const bytes = ourByteValue(type as PgType, s, after);
+          if (bytes === undefined) continue;
+          read++;
+          expect({ s, v: bytes }).toEqual({ s, v: text });
+        }
+      }
+      // The canonical spellings are read from the bytes, and match PostgreSQL.
+      expect(read).toBeGreaterThan(3000);
+      for (const s of commonStrings(type, 50, 5)) {
+        const bytes = ourByteValue(type as PgType, s, ',');
+        if (bytes !== undefined) expect({ s, v: bytes }).toEqual({ s, v: await postgresValue(type as PgType, s) });
+      }
     });
   }
 });

@@ -1,4 +1,6 @@
-import { afterAll } from 'vitest';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NodeFsStorage } from '../../src/storage/node-fs.js';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import { tempDir } from '../support/server.js';
@@ -19,3 +21,23 @@ storageContract(
     return NodeFsStorage.open((old as NodeFsStorage).dataDir);
   },
 );
+
+describe('node-fs temporary files', () => {
+  it('removes at open the temporary files of writes a dead process left, not those of a live one', async () => {
+    const d = tempDir('orbit-storage-');
+    dirs.push(d);
+    const s = await NodeFsStorage.open(d.path);
+    await s.put('cs/1/2/3/0', new Uint8Array([1]));
+    const at = join(d.path, 'objects', 'cs', '1', '2', '3');
+    // A pid above the kernel's maximum (2^22) belongs to no process.
+    const dead = join(at, `1.tmp-${(1 << 22) + 7}-1`);
+    const live = join(at, `2.tmp-${process.pid}-1`);
+    writeFileSync(dead, 'x');
+    writeFileSync(live, 'y');
+    await s.close();
+    const again = await NodeFsStorage.open(d.path);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(await again.list('cs/')).toEqual(['cs/1/2/3/0']);
+  });
+});

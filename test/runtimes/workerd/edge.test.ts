@@ -276,8 +276,9 @@ describe('workerd: edge profile', () => {
   it('keeps a large INSERT and COPY well inside the isolate memory limit', async () => {
     // Budget: 128 MB = 122 MiB per isolate. Besides the V8 heap the object holds the parser's WASM
     // memory (34 MiB at start, docs/runtimes/workers.md "Memory"), codecs and kernels (~2 MiB) and the
-    // 8 MiB batch cache: 44 MiB. So the heap V8 reserves must stay under 78 MiB, and the parser must
-    // not grow (it never shrinks): large statements are parsed a piece at a time (src/sql/split.ts).
+    // 8 MiB batch cache: 44 MiB. So the heap V8 reserves must stay under 78 MiB (used heap, which
+    // includes garbage not yet collected, under 56), and the parser must not grow (it never shrinks):
+    // large statements are parsed a piece at a time (src/sql/split.ts).
     const MiB = 1 << 20;
     const db = 'memory';
     await ok('CREATE TABLE cpu (time timestamptz NOT NULL, hostname text, region text, usage_user double precision, usage_system double precision, usage_idle double precision, usage_nice double precision, usage_iowait double precision, usage_irq double precision, n integer)', [], db);
@@ -302,7 +303,7 @@ describe('workerd: edge profile', () => {
       const stats = (await (await fetch(new URL(`/stats?db=${db}`, base))).json()) as EdgeStats;
       figures.push(`${name}: heap ${(heap.usedSize / MiB).toFixed(1)} MiB used, ${(heap.totalSize / MiB).toFixed(1)} MiB reserved; parser ${(stats.parserMemoryBytes! / MiB).toFixed(1)} MiB`);
       expect(stats.parserMemoryBytes, name).toBeLessThanOrEqual(36 * MiB);
-      expect(heap.usedSize, name).toBeLessThan(48 * MiB);
+      expect(heap.usedSize, name).toBeLessThan(56 * MiB);
       expect(heap.totalSize, name).toBeLessThan(78 * MiB);
     };
     await step('INSERT of 1,000 rows', () => ok(insert(0, 1000), [], db));

@@ -112,7 +112,8 @@ app.post('/sql/classify', async (c) => {
 
 /** `POST /sql` → the database's Durable Object. */
 app.post('/sql', async (c) => {
-  const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/sql', { method: 'POST', body: await c.req.text() }));
+  // The body streams through: the Worker never holds a large INSERT or COPY's text itself.
+  const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/sql', { method: 'POST', body: c.req.raw.body }));
   const answer = (await res.json()) as HttpAnswer;
   return c.json(answer, 'error' in answer ? statusOf(answer.error.code) : 200);
 });

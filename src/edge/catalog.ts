@@ -292,9 +292,9 @@ export class EdgeCatalog {
     return Number(this.rows('SELECT count(*) AS n FROM write_buffer WHERE chunk_id = ?', chunkId)[0]!.n);
   }
 
-  /** Buffered rows of a chunk in arrival order, with the last sequence number read. */
-  buffered(chunkId: number): { rows: string[]; lastSeq: number } {
-    const rs = this.rows('SELECT seq, row FROM write_buffer WHERE chunk_id = ? ORDER BY seq', chunkId);
+  /** Buffered rows of a chunk in arrival order (the first `limit`), with the last sequence number read. */
+  buffered(chunkId: number, limit = -1): { rows: string[]; lastSeq: number } {
+    const rs = this.rows('SELECT seq, row FROM write_buffer WHERE chunk_id = ? ORDER BY seq LIMIT ?', chunkId, limit);
     return { rows: rs.map((r) => String(r.row)), lastSeq: rs.length ? Number(rs[rs.length - 1]!.seq) : 0 };
   }
 

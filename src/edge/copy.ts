@@ -60,14 +60,19 @@ export function planCopy(node: Node, table: (name: string) => TableDef): CopyPla
   };
 }
 
-/** Parses COPY data into typed rows (table column order, absent columns NULL). */
-export function copyRows(plan: CopyPlan, data: string, zone: string): Value[][] {
-  const records = plan.csv ? csvRecords(data, plan) : textRecords(data, plan);
-  if (plan.header) records.shift();
-  return records.map((fields, line) => {
+/** Rows per piece of COPY data converted at once (engine.writePieces buffers one piece at a time). */
+export const COPY_PIECE_ROWS = 2000;
+
+/** COPY data as typed rows (table column order, absent columns NULL), in pieces of at most `pieceRows`, read from `data` as they are needed. */
+export function* copyPieces(plan: CopyPlan, data: string, zone: string, pieceRows = COPY_PIECE_ROWS): Generator<Value[][]> {
+  let line = 0;
+  let piece: Value[][] = [];
+  for (const fields of plan.csv ? csvRecords(data, plan) : textRecords(data, plan)) {
+    line++;
+    if (line === 1 && plan.header) continue;
     if (fields.length !== plan.positions.length) {
       throw orbitError('bad_copy_file_format', fields.length < plan.positions.length ? `missing data for column "${plan.table.columns[plan.positions[fields.length]!]!.name}"` : 'extra data after last expected column', {
-        where: `COPY ${plan.table.name}, line ${line + 1 + (plan.header ? 1 : 0)}`,
+        where: `COPY ${plan.table.name}, line ${line}`,
       });
     }
     const row: Value[] = plan.table.columns.map(() => null);
@@ -78,21 +83,25 @@ export function copyRows(plan: CopyPlan, data: string, zone: string): Value[][] 
     plan.table.columns.forEach((c, j) => {
       if (c.notNull && row[j] === null) throw orbitError('not_null_violation', `null value in column "${c.name}" of relation "${plan.table.name}" violates not-null constraint`);
     });
-    return row;
-  });
+    piece.push(row);
+    if (piece.length >= pieceRows) {
+      yield piece;
+      piece = [];
+    }
+  }
+  if (piece.length > 0) yield piece;
 }
 
 /** Text format: one line per row, backslash escapes, the NULL string compared before unescaping. */
-function textRecords(data: string, plan: CopyPlan): Array<Array<string | null>> {
-  const lines = data.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const out: Array<Array<string | null>> = [];
-  for (let line of lines) {
+function* textRecords(data: string, plan: CopyPlan): Generator<Array<string | null>> {
+  for (let at = 0; at < data.length; ) {
+    const nl = data.indexOf('\n', at);
+    let line = data.slice(at, nl < 0 ? data.length : nl);
+    at = nl < 0 ? data.length : nl + 1;
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line === '\\.') break;
-    out.push(line.split(plan.delimiter).map((f) => (f === plan.nullString ? null : unescapeText(f))));
+    if (line === '\\.') return;
+    yield line.split(plan.delimiter).map((f) => (f === plan.nullString ? null : unescapeText(f)));
   }
-  return out;
 }
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
@@ -107,8 +116,7 @@ function unescapeText(f: string): string {
 }
 
 /** CSV: quoted fields may hold delimiters and newlines; an unquoted field equal to NULL is NULL. */
-function csvRecords(data: string, plan: CopyPlan): Array<Array<string | null>> {
-  const out: Array<Array<string | null>> = [];
+function* csvRecords(data: string, plan: CopyPlan): Generator<Array<string | null>> {
   let fields: Array<string | null> = [];
   let i = 0;
   const n = data.length;
@@ -134,14 +142,16 @@ function csvRecords(data: string, plan: CopyPlan): Array<Array<string | null>> {
         i++;
       }
     }
-    while (i < n && data[i] !== plan.delimiter && data[i] !== '\n' && data[i] !== '\r') value += data[i++];
+    // Sliced, not added a character at a time: one flat string per field.
+    const from = i;
+    while (i < n && data[i] !== plan.delimiter && data[i] !== '\n' && data[i] !== '\r') i++;
+    value = quoted ? value + data.slice(from, i) : data.slice(from, i);
     fields.push(!quoted && value === plan.nullString ? null : value);
     if (i >= n || data[i] === '\n' || data[i] === '\r') {
       if (data[i] === '\r' && data[i + 1] === '\n') i++;
       i++;
-      if (!(fields.length === 1 && fields[0] === '\\.')) out.push(fields);
+      if (!(fields.length === 1 && fields[0] === '\\.')) yield fields;
       fields = [];
     } else i++;
   }
-  return out;
 }

@@ -8,6 +8,7 @@
  */
 import { WasmBackend } from '../columnstore/codecs/wasm-backend.js';
 import { orbitError, toOrbitError } from '../errors.js';
+import { parserMemoryBytes } from '../sql/parser.js';
 import { Backend, type BackendSession } from '../session/backend.js';
 import { DEFAULT_SESSION_OPTIONS } from '../session/session.js';
 import { settingsKey } from '../session/settings.js';
@@ -56,6 +57,8 @@ export interface EdgeStats {
   readonly hypertables: Array<{ name: string; shards: number; chunks: Array<{ name: string; batchRows: number; bufferedRows: number; shard?: string }> }>;
   readonly cache: { bytes: number; entries: number; hits: number; misses: number };
   readonly codecsMemoryBytes: number;
+  /** The parser's WASM memory (grows with the largest piece parsed, never shrinks); absent outside workerd. */
+  readonly parserMemoryBytes?: number;
   /** The kernel path: its backend (wasm | reference) and the batches it decoded, answered from manifests or skipped. */
   readonly kernels?: KernelStats;
 }
@@ -138,7 +141,7 @@ export class EdgeDatabase {
       };
     });
     const kernels = this.engine.aggregates instanceof KernelAggregates ? { ...this.engine.aggregates.stats } : undefined;
-    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes, kernels };
+    return { hypertables, cache: this.engine.columnstore.cacheStats(), codecsMemoryBytes: this.codecs.memoryBytes, parserMemoryBytes: parserMemoryBytes(), kernels };
   }
 
   /**

@@ -20,14 +20,15 @@ import type { CodecBackend } from '../columnstore/codecs/index.js';
 import type { Predicate } from '../columnstore/manifest.js';
 import { batchesMatching } from '../columnstore/manifest.js';
 import { orbitError, OrbitError } from '../errors.js';
-import { loadParser, parseSql } from '../sql/parser.js';
+import { loadParser } from '../sql/parser.js';
+import { edgeStatements, SplitMismatch, type EdgeStatement } from './statements.js';
 import { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';
 import { JsAggregates, type AggregateEngine } from './aggregates.js';
 import { EdgeCatalog, toInternal, type Chunk, type Hypertable, type TableDef } from './catalog.js';
 import { changesCatalog, runDdl } from './ddl.js';
 import { nextJobAt, runRetentionJobs } from './retention.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
-import { copyRows, planCopy, type CopyPlan } from './copy.js';
+import { copyPieces, planCopy, type CopyPlan } from './copy.js';
 import { runInsert } from './insert.js';
 import { executeSelect, type PushedGroups, type ResultField, type TimeBound } from './select.js';
 import { emptyPartials } from '../columnstore/kernels/partials.js';
@@ -73,6 +74,8 @@ export interface EdgeEngineOptions {
  * one reference a string), ~8–10 MB at this size, so a 20-column chunk merges up to 50,000 rows.
  */
 const MERGE_VALUES = 1_000_000;
+/** Buffered values sealed in one pass (the rest in further passes). */
+const SEAL_VALUES = 250_000;
 
 /** One statement's result, before text formatting. */
 export interface StatementResult {
@@ -168,11 +171,22 @@ export class EdgeEngine {
   /** Runs every statement of `sql` in order; stops at the first error (earlier statements stay done). */
   /** Runs every statement of `sql` in order; `stdin` is the data of a `COPY … FROM STDIN` among them. */
   async execute(sql: string, params: readonly (string | null)[] = [], stdin?: string): Promise<StatementResult[]> {
-    const stmts = parseSql(sql);
-    if (params.length > 0 && stmts.length > 1) throw orbitError('syntax_error', 'cannot insert multiple commands into a prepared statement');
+    const { count, statements } = edgeStatements(sql);
+    if (params.length > 0 && count > 1) throw orbitError('syntax_error', 'cannot insert multiple commands into a prepared statement');
     const out: StatementResult[] = [];
-    for (const s of stmts) out.push(await this.statement(s.type, s.node, params, stdin));
+    for (const s of statements) out.push(await this.run(s, params, stdin));
     return out;
+  }
+
+  /** Runs one statement of edgeStatements(); a split INSERT whose groups do not parse as expected runs parsed whole. */
+  async run(s: EdgeStatement, params: readonly (string | null)[], stdin?: string): Promise<StatementResult> {
+    try {
+      return await this.statement(s.type, s.node, params, stdin, s.valueGroups);
+    } catch (err) {
+      if (!(err instanceof SplitMismatch) || !s.whole) throw err;
+      const w = s.whole();
+      return this.statement(w.type, w.node, params, stdin);
+    }
   }
 
   /** A scope with no columns (constants, parameters, now()). */
@@ -206,7 +220,7 @@ export class EdgeEngine {
     this.txn = undefined;
   }
 
-  async statement(type: string, node: Node, params: readonly (string | null)[], stdin?: string): Promise<StatementResult> {
+  async statement(type: string, node: Node, params: readonly (string | null)[], stdin?: string, valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
     if (type === 'TransactionStmt') return this.transaction(node);
     const txn = this.txn;
     if (txn?.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
@@ -215,9 +229,10 @@ export class EdgeEngine {
       throw notAtEdge(`${COMMAND_NAMES[type] ?? type.replace(/Stmt$/, '')} inside a transaction block`);
     }
     try {
-      return await this.dispatch(type, node, params, stdin);
+      return await this.dispatch(type, node, params, stdin, valueGroups);
     } catch (err) {
-      if (txn) txn.failed = true;
+      // A split that did not match wrote nothing: the caller runs the statement again, parsed whole.
+      if (txn && !(err instanceof SplitMismatch)) txn.failed = true;
       throw err;
     }
   }
@@ -281,17 +296,15 @@ export class EdgeEngine {
 
   /** Writes COPY data (text or CSV) as one statement; returns the row count. */
   async copy(plan: CopyPlan, data: string): Promise<number> {
-    const rows = copyRows(plan, data, this.settings.timeZone);
-    await this.write(plan.table, rows);
-    return rows.length;
+    return this.writePieces(plan.table, copyPieces(plan, data, this.settings.timeZone));
   }
 
-  private async dispatch(type: string, node: Node, params: readonly (string | null)[], stdin: string | undefined): Promise<StatementResult> {
+  private async dispatch(type: string, node: Node, params: readonly (string | null)[], stdin: string | undefined, valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
     switch (type) {
       case 'SelectStmt':
         return this.select(node, params);
       case 'InsertStmt':
-        return runInsert(this, node, params);
+        return runInsert(this, node, params, valueGroups);
       case 'VariableSetStmt':
       case 'VariableShowStmt':
         return this.settings.run(type, node, this.constantScope(params));
@@ -368,6 +381,32 @@ export class EdgeEngine {
     if (!this.catalog.hypertable(table.name)) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
     if (this.txn) this.txn.staged.push({ table, rows });
     else await this.writeNow([{ table, rows }]);
+  }
+
+  /**
+   * Writes one statement's rows arriving in pieces (a split INSERT's groups, COPY data): on this
+   * object outside a transaction block each piece is converted and buffered in turn inside one
+   * SQLite transaction, so only one piece is in memory at a time and an error leaves nothing; else
+   * the pieces are gathered and written as `write` does. Returns the rows written.
+   */
+  async writePieces(table: TableDef, pieces: Iterable<Value[][]>): Promise<number> {
+    if (!this.catalog.hypertable(table.name)) throw notAtEdge(`writing to "${table.name}", which is not a hypertable,`);
+    if (this.txn || this.shardCount(table.name) > 0) {
+      const rows: Value[][] = [];
+      for (const p of pieces) for (const r of p) rows.push(r);
+      await this.write(table, rows);
+      return rows.length;
+    }
+    const touched = new Map<number, { h: Hypertable; table: TableDef }>();
+    let n = 0;
+    this.catalog.atomically(() => {
+      for (const p of pieces) {
+        this.bufferRows(table, p, touched);
+        n += p.length;
+      }
+    });
+    await this.sealFull(touched);
+    return n;
   }
 
   /** Buffers every write in one SQLite transaction (acknowledged = committed), then seals full chunks. */
@@ -549,14 +588,23 @@ export class EdgeEngine {
    * chunk's smaller batch sets (src/edge/compaction.ts) so a chunk keeps few, full batches.
    */
   async seal(h: Hypertable, table: TableDef, chunkId: number): Promise<void> {
-    const { rows, lastSeq } = this.catalog.buffered(chunkId);
-    if (rows.length === 0) return;
-    const decoded = rows.map((r) => decodeRow(r, table));
+    // At most SEAL_VALUES buffered values a pass, so a large write seals in bounded memory.
+    const limit = Math.max(1, Math.floor(SEAL_VALUES / Math.max(1, table.columns.length)));
+    for (;;) {
+      const { rows, lastSeq } = this.catalog.buffered(chunkId, limit);
+      if (rows.length === 0) return;
+      await this.sealPass(h, table, chunkId, rows, lastSeq);
+      if (rows.length < limit) return;
+    }
+  }
+
+  private async sealPass(h: Hypertable, table: TableDef, chunkId: number, rows: string[], lastSeq: number): Promise<void> {
     const names = table.columns.map((c) => c.name);
-    const parts: Column[][] = [table.columns.map((c, j) => toColumn(c.type, decoded.map((r) => r[j]!)))];
+    const parts: Column[][] = [rowsToColumns(table, rows)];
+    rows.length = 0;
     const maxRows = Math.floor(MERGE_VALUES / Math.max(1, names.length));
     const merged: string[] = [];
-    for (const { key } of mergeCandidates(this.catalog.manifests(chunkId), rows.length, maxRows)) {
+    for (const { key } of mergeCandidates(this.catalog.manifests(chunkId), parts[0]![0]?.values.length ?? 0, maxRows)) {
       const m = await this.columnstore.readManifest(key);
       // Batch sets of another column layout (none today) are left as they are.
       if (m.columns.length !== names.length || m.columns.some((c, j) => c.name !== names[j] || c.type !== PG_TYPES[table.columns[j]!.type])) continue;
@@ -819,21 +867,30 @@ function decodeRow(text: string, table: TableDef): Value[] {
   });
 }
 
-function toColumn(type: EdgeType, values: readonly Value[]): Column {
-  const pg = PG_TYPES[type];
-  if (!pg) throw notAtEdge(`columns of type ${typeLabel(type)}`);
-  const col = allocColumn(pg, values.length) as Column & { nulls: Uint8Array | null };
-  let nulls: Uint8Array | null = null;
-  values.forEach((v, i) => {
-    if (v === null) {
-      nulls ??= new Uint8Array((values.length + 7) >> 3);
-      nulls[i >> 3]! |= 1 << (i & 7);
-      return;
-    }
-    const arr = col.values as unknown as Array<unknown> & { [k: number]: unknown };
-    arr[i] = type === 'bool' ? (v ? 1 : 0) : v;
+/** Buffered rows (encodeRow's JSON) straight into columns, one row decoded at a time. */
+function rowsToColumns(table: TableDef, rows: readonly string[]): Column[] {
+  const n = rows.length;
+  const cols = table.columns.map((c) => {
+    const pg = PG_TYPES[c.type];
+    if (!pg) throw notAtEdge(`columns of type ${typeLabel(c.type)}`);
+    return allocColumn(pg, n) as Column & { nulls: Uint8Array | null };
   });
-  return { ...col, nulls } as Column;
+  const big = table.columns.map((c) => c.type === 'timestamptz' || c.type === 'timestamp' || c.type === 'int8');
+  const bool = table.columns.map((c) => c.type === 'bool');
+  for (let i = 0; i < n; i++) {
+    const raw = JSON.parse(rows[i]!) as Value[];
+    for (let j = 0; j < cols.length; j++) {
+      const v = raw[j] ?? null;
+      const col = cols[j]!;
+      if (v === null) {
+        col.nulls ??= new Uint8Array((n + 7) >> 3);
+        col.nulls[i >> 3]! |= 1 << (i & 7);
+        continue;
+      }
+      (col.values as unknown as { [k: number]: unknown })[i] = big[j] ? BigInt(v as string) : bool[j] ? (v ? 1 : 0) : v;
+    }
+  }
+  return cols;
 }
 
 function columnValue(col: Column, i: number): Value {

@@ -10,7 +10,7 @@ import type { EdgeEngine, StatementResult } from './engine.js';
 import { coerce, compile, notAtEdge, type Node } from './expr.js';
 import type { Value } from './values.js';
 
-export async function runInsert(engine: EdgeEngine, stmt: Node, params: readonly (string | null)[]): Promise<StatementResult> {
+export async function runInsert(engine: EdgeEngine, stmt: Node, params: readonly (string | null)[], valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
   if (stmt.onConflictClause) throw notAtEdge('INSERT ... ON CONFLICT');
   if (stmt.returningList) throw notAtEdge('INSERT ... RETURNING');
   if (stmt.withClause) throw notAtEdge('WITH queries');
@@ -19,6 +19,7 @@ export async function runInsert(engine: EdgeEngine, stmt: Node, params: readonly
   const table = engine.catalog.requireTable(String(rel.relname));
   const select = (stmt.selectStmt as Node | undefined)?.SelectStmt as Node | undefined;
   if (!select?.valuesLists) throw notAtEdge(select ? 'INSERT ... SELECT' : 'INSERT ... DEFAULT VALUES');
+  if (select.sortClause || select.limitCount || select.limitOffset) throw notAtEdge('INSERT ... VALUES with ORDER BY, LIMIT or OFFSET');
   const names = ((stmt.cols as Node[] | undefined) ?? []).map((c) => String((c.ResTarget as Node).name));
   const targets = names.length > 0 ? names : table.columns.map((c) => c.name);
   const positions = targets.map((n) => {
@@ -27,23 +28,30 @@ export async function runInsert(engine: EdgeEngine, stmt: Node, params: readonly
     return i;
   });
   const scope = engine.constantScope(params);
-  const rows: Value[][] = (select.valuesLists as Node[]).map((list) => {
-    const items = (list.List as Node).items as Node[];
-    if (items.length > targets.length) throw orbitError('syntax_error', 'INSERT has more expressions than target columns');
-    const row: Value[] = table.columns.map(() => null);
-    items.forEach((item, k) => {
-      if (item.SetToDefault) return;
-      const col = table.columns[positions[k]!]!;
-      const e = coerce(compile(item, scope), col.type, scope);
-      row[positions[k]!] = e.eval([], 0);
+  const toRows = (lists: readonly Node[]): Value[][] =>
+    lists.map((list) => {
+      const items = (list.List as Node).items as Node[];
+      if (items.length > targets.length) throw orbitError('syntax_error', 'INSERT has more expressions than target columns');
+      const row: Value[] = table.columns.map(() => null);
+      items.forEach((item, k) => {
+        if (item.SetToDefault) return;
+        const col = table.columns[positions[k]!]!;
+        const e = coerce(compile(item, scope), col.type, scope);
+        row[positions[k]!] = e.eval([], 0);
+      });
+      table.columns.forEach((c, j) => {
+        if (c.notNull && row[j] === null) {
+          throw orbitError('not_null_violation', `null value in column "${c.name}" of relation "${table.name}" violates not-null constraint`);
+        }
+      });
+      return row;
     });
-    table.columns.forEach((c, j) => {
-      if (c.notNull && row[j] === null) {
-        throw orbitError('not_null_violation', `null value in column "${c.name}" of relation "${table.name}" violates not-null constraint`);
-      }
-    });
-    return row;
-  });
-  await engine.write(table, rows);
-  return { command: `INSERT 0 ${rows.length}`, rows: [] };
+  // A split INSERT's groups are parsed and converted one at a time, inside the write's transaction.
+  const pieces = valueGroups ? mapIterable(valueGroups(), toRows) : [toRows(select.valuesLists as Node[])];
+  const n = await engine.writePieces(table, pieces);
+  return { command: `INSERT 0 ${n}`, rows: [] };
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
 }

@@ -17,6 +17,7 @@ import { concatBytes } from '../bytes.js';
 import { orbitError, toOrbitError } from '../errors.js';
 import type { QueryResult, RowStore } from '../rowstore/types.js';
 import { parseSql, scanSql } from '../sql/parser.js';
+import { edgeStatements } from './statements.js';
 import { HYPERTABLES_SQL, INSTALLED_SQL } from '../session/hypertable-routing.js';
 import { SNAPSHOT_SQL } from '../session/settings.js';
 import { commandComplete, emptyMessage, errorResponse, readyForQuery } from '../wire/protocol/backend.js';
@@ -152,14 +153,16 @@ export class EdgeRowStore implements RowStore {
         return;
       }
       // Statements run one by one so a failure still reports the results before it.
-      const stmts = parseSql(sql);
-      if (stmts.length === 0) {
+      const { count, statements } = edgeStatements(sql);
+      if (count === 0) {
         out.push(emptyMessage(BackendMessage.EmptyQueryResponse));
         return;
       }
-      for (const [i, s] of stmts.entries()) {
+      let i = -1;
+      for (const s of statements) {
+        i++;
         if (s.type === 'CopyStmt' && s.node.is_from && !s.node.filename) {
-          if (i !== stmts.length - 1) throw orbitError('feature_not_supported', 'COPY FROM STDIN followed by other statements in one query is not supported at the edge');
+          if (i !== count - 1) throw orbitError('feature_not_supported', 'COPY FROM STDIN followed by other statements in one query is not supported at the edge');
           const plan = this.engine.planCopy(s.node);
           const w = new MessageWriter().begin(BackendMessage.CopyInResponse).byte(0).int16(plan.positions.length);
           for (let k = 0; k < plan.positions.length; k++) w.int16(0);
@@ -167,7 +170,7 @@ export class EdgeRowStore implements RowStore {
           this.copy = { node: s.node, parts: [] };
           break;
         }
-        this.writeResult(await this.engine.statement(s.type, s.node, []), out, true);
+        this.writeResult(await this.engine.run(s, []), out, true);
       }
       await this.flush();
     } catch (err) {

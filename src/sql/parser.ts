@@ -37,6 +37,16 @@ export async function loadParser(): Promise<void> {
   await loading;
 }
 
+/**
+ * Bytes of the parser's WASM memory, where the runtime's glue exposes it (the Worker bundle's shim,
+ * worker/shims/libpg-query-glue.js); undefined elsewhere. It grows with the largest text parsed and
+ * never shrinks.
+ */
+export function parserMemoryBytes(): number | undefined {
+  const memory = (globalThis as Record<symbol, unknown>)[Symbol.for('orbit.parserMemory')] as { buffer: ArrayBuffer } | undefined;
+  return memory?.buffer.byteLength;
+}
+
 export function parserLoaded(): boolean {
   return lib !== undefined;
 }

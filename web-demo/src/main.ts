@@ -6,7 +6,8 @@
  * main thread.
  *
  * URL parameters: `storage=opfs|idb|memory` (default: OPFS, falling back to IndexedDB where a worker
- * has no OPFS sync access handles), `stream=off` (start with the live stream paused).
+ * has no OPFS sync access handles), `stream=off` (start with the live stream paused), `wasm=off` (the
+ * TypeScript codecs and kernels instead of codecs.wasm and kernels.wasm).
  */
 import { BucketChart, GapfillChart, type BucketRow, type GapfillRow } from './charts.js';
 import { readingsFromCsv } from './csv.js';
@@ -64,7 +65,9 @@ async function openWithRetry(dataDir: string): Promise<{ dataDir: string; proxy:
       // templateUrl is resolved against the worker's URL and fetched only for a new database.
       // lockWaitMs: after a reload the old page's worker may hold the database for a moment; a second
       // tab waits this long before it proxies to the owner, so it is kept short.
-      const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 4000 });
+      // wasm=off: the TypeScript codecs and kernels (same results, slower), to see the fallback.
+      const wasm = params.get('wasm') === 'off' ? { codecsUrl: null, kernelsUrl: null } : {};
+      const { proxy } = await db.open({ dataDir, templateUrl: './pgdata-template.tar.gz', lockWaitMs: 4000, ...wasm });
       return { dataDir, proxy, attempts: attempt };
     } catch (err) {
       const busy = err instanceof OrbitClientError && err.code === '55006' && dataDir.startsWith('opfs-ahp://');
@@ -247,6 +250,23 @@ class Refresher {
   }
 }
 
+function storageName(dataDir: string): string {
+  return dataDir.startsWith('opfs-ahp://') ? 'OPFS' : dataDir.startsWith('idb://') ? 'IndexedDB' : 'memory';
+}
+
+/** The worker's `stats`: WASM codecs and kernels, or the TypeScript fallback and why. */
+async function showBackend(): Promise<void> {
+  const s = await db.stats();
+  const el = byId('stat-backend');
+  Object.assign(el.dataset, { codecs: s.codecs ?? 'owner', kernels: s.kernels ?? 'owner' });
+  if (s.codecs === null) el.textContent = 'in the tab that owns the database';
+  else {
+    const name = (b: string | null) => (b === 'wasm' ? 'WASM' : 'TypeScript fallback');
+    el.textContent = s.codecs === s.kernels ? `${name(s.codecs)} codecs and kernels` : `codecs: ${name(s.codecs)}, kernels: ${name(s.kernels)}`;
+    if (s.fallbacks.length > 0) el.title = s.fallbacks.join('\n');
+  }
+}
+
 async function boot(): Promise<void> {
   setStatus('opening', 'Opening the database in a worker…');
   const t0 = performance.now();
@@ -256,7 +276,8 @@ async function boot(): Promise<void> {
   // From navigation start: page, worker and WASM loads, template copy (new databases), schema, history.
   const readyMs = performance.now();
   Object.assign(status.dataset, { openMs: openMs.toFixed(0), readyMs: readyMs.toFixed(0), newDatabase: String(created), dataDir, attempts: String(attempts) });
-  byId('stat-storage').textContent = `${dataDir}${proxy ? ' (through the tab that owns it)' : ''}`;
+  byId('stat-storage').textContent = `${storageName(dataDir)}: ${dataDir}${proxy ? ' (through the tab that owns it)' : ''}`;
+  await showBackend();
   byId('stat-start').textContent = `${(readyMs / 1000).toFixed(1)} s (open ${(openMs / 1000).toFixed(1)} s${created ? ', new database from the shipped template' : ''})`;
 
   const features = await probeFeatures(db);

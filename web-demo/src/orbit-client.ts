@@ -79,6 +79,11 @@ export class OrbitClient {
     return this.request({ type: 'exec', sql });
   }
 
+  /** Which storage and columnstore backends (WASM or the TypeScript fallback) the worker runs. */
+  stats(): Promise<WorkerResults['stats']> {
+    return this.request({ type: 'stats' });
+  }
+
   close(): Promise<null> {
     return this.request({ type: 'close' });
   }

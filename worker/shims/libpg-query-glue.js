@@ -32,7 +32,12 @@ export default function createPgQueryModuleForWorkerd(options = {}) {
       ...options,
       instantiateWasm(imports, receiveInstance) {
         // `instantiate(Module)` resolves to an Instance (not `{ module, instance }` as for bytes).
-        WebAssembly.instantiate(pgQueryWasm, imports).then(receiveInstance, failInstantiate);
+        WebAssembly.instantiate(pgQueryWasm, imports).then((instance) => {
+          // The parser's memory only grows; src/sql/parser.ts parserMemoryBytes() reports it for /stats.
+          // (emscripten minifies export names: find the memory by kind, not by name).
+          globalThis[Symbol.for('orbit.parserMemory')] = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
+          receiveInstance(instance);
+        }, failInstantiate);
         return {}; // emscripten's "instantiation is async" answer
       },
     });

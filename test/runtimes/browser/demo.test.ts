@@ -144,8 +144,11 @@ describe('web demo in headless Chromium', () => {
     expect(ready.newDatabase).toBe(true);
     expect(ready.dataDir).toBe('opfs-ahp://orbit-demo');
     expect(server!.log).toContain('200 /pgdata-template.tar.gz');
-    // The worker loaded the columnstore's WASM codecs and kernels from next to itself.
+    // The worker loaded the columnstore's WASM codecs and kernels from next to itself, and the page says so.
     expect(server!.log).toEqual(expect.arrayContaining(['200 /codecs.wasm', '200 /kernels.wasm']));
+    expect(await page.locator('#stat-backend').textContent()).toBe('WASM codecs and kernels');
+    expect(await page.locator('#stat-backend').evaluate((e) => ({ ...e.dataset }))).toEqual({ codecs: 'wasm', kernels: 'wasm' });
+    expect(await page.locator('#stat-storage').textContent()).toBe('OPFS: opfs-ahp://orbit-demo');
     // Everything came from our server; nothing was missing.
     expect(server!.log.filter((line) => !line.startsWith('200 '))).toEqual([]);
 
@@ -301,11 +304,14 @@ describe('web demo in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
-  it('runs on IndexedDB as well (storage=idb), from the template too', async () => {
+  it('runs on IndexedDB as well (storage=idb), from the template too, and shows the TypeScript fallback (wasm=off)', async () => {
     const idb = await chrome!.browser.contexts()[0]!.newPage();
     idb.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message));
-    await idb.goto(`${server!.origin}${DEMO_PATH}&storage=idb`);
+    await idb.goto(`${server!.origin}${DEMO_PATH}&storage=idb&wasm=off`);
     const ready = await waitReady(idb);
+    expect(await idb.locator('#stat-storage').textContent()).toBe('IndexedDB: idb://orbit-demo');
+    expect(await idb.locator('#stat-backend').textContent()).toBe('TypeScript fallback codecs and kernels');
+    expect(await idb.locator('#stat-backend').getAttribute('title')).toBe('codecs: disabled (codecsUrl: null)\nkernels: disabled (kernelsUrl: null)');
     console.log(`demo on IndexedDB, new database from the template: ready ${Math.round(ready.readyMs)} ms after navigation (open ${Math.round(ready.openMs)} ms)`);
     expect(ready).toMatchObject({ newDatabase: true, dataDir: 'idb://orbit-demo' });
     expect(await rowCount(idb)).toBe(4 * 1441 - 74);

@@ -7,6 +7,7 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { concatBytes } from '../bytes.js';
 import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { installExtensionFiles } from './extension-files.js';
+import { readTypedResult, typedQueryMessages } from './typed-query.js';
 import type { QueryResult, RowStore } from './types.js';
 
 /**
@@ -67,6 +68,7 @@ export class PGliteRowStore implements RowStore {
   }
 
   async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    if (!params?.length) return readTypedResult<Row>(await this.execProtocolRaw(typedQueryMessages(sql)), this.db.parsers);
     const r = await this.db.query<Row>(sql, params);
     return { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
   }

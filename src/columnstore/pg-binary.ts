@@ -175,9 +175,14 @@ export function readCopyBinary(bytes: Uint8Array, types: readonly PgType[]): Col
 
 /** Growable big-endian byte buffer. */
 class CopyWriter {
-  buf = new Uint8Array(1 << 16);
-  view = new DataView(this.buf.buffer);
+  buf: Uint8Array;
+  view: DataView;
   pos = 0;
+
+  constructor(size = 1 << 16) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -207,55 +212,103 @@ class CopyWriter {
   }
 }
 
-/** Writes columns (all of the same length) as binary COPY bytes, header and trailer included. */
-export function writeCopyBinary(columns: readonly Column[]): Uint8Array {
-  const rows = columns.length ? columnLength(columns[0]!) : 0;
-  if (columns.length > 0x7fff) throw orbitError('program_limit_exceeded', 'binary COPY holds at most 32767 columns');
-  if (columns.some((c) => columnLength(c) !== rows)) throw orbitError('invalid_parameter_value', 'columns differ in length');
-  const raw = new Map(columns.map((c) => [c, ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null]));
-  const w = new CopyWriter();
-  w.reserve(19);
-  w.buf.set(SIGNATURE, 0);
-  w.pos = 19; // flags 0, no header extension
-  for (let row = 0; row < rows; row++) {
-    w.reserve(2);
-    w.view.setInt16(w.pos, columns.length);
-    w.pos += 2;
-    for (const c of columns) {
-      if (c.nulls && isNull(c.nulls, row)) {
-        w.reserve(4);
-        w.view.setInt32(w.pos, -1);
-        w.pos += 4;
-        continue;
-      }
-      const fixed = FIXED_SIZE[c.type];
-      if (fixed) {
-        w.reserve(4 + fixed);
-        w.view.setInt32(w.pos, fixed);
-        const at = w.pos + 4;
-        w.pos = at + fixed;
-        if (c.type === 'uuid') w.buf.set(c.values.subarray(row * 16, row * 16 + 16), at);
-        else if (c.type === 'bool') w.buf[at] = c.values[row]!;
-        else swap(raw.get(c)!, row * fixed, w.buf, at, fixed);
-        continue;
-      }
-      switch (c.type) {
-        case 'numeric':
-          w.field(numericTextToBinary(c.values[row]!));
-          break;
-        case 'jsonb':
-          w.text(c.values[row]!, JSONB_VERSION);
-          break;
-        case 'opaque':
-          w.field(c.values[row]!);
-          break;
-        default:
-          w.text((c.values as string[])[row]!);
+/**
+ * Binary COPY bytes built from several sets of columns (e.g. one per batch) of the same types, with
+ * one header and one trailer: the scan path hands all its batches to PostgreSQL in one COPY.
+ */
+export class CopyBinaryWriter {
+  private readonly w: CopyWriter;
+  private done = false;
+
+  constructor(sizeHint = 1 << 16) {
+    this.w = new CopyWriter(Math.max(64, sizeHint));
+    this.w.buf.set(SIGNATURE, 0);
+    this.w.pos = 19; // flags 0, no header extension
+  }
+
+  /** Appends the rows of `columns` (all of the same length). */
+  append(columns: readonly Column[]): void {
+    if (this.done) throw new Error('CopyBinaryWriter: append after finish');
+    const rows = columns.length ? columnLength(columns[0]!) : 0;
+    if (columns.length > 0x7fff) throw orbitError('program_limit_exceeded', 'binary COPY holds at most 32767 columns');
+    if (columns.some((c) => columnLength(c) !== rows)) throw orbitError('invalid_parameter_value', 'columns differ in length');
+    const w = this.w;
+    const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null));
+    const fixedSize = columns.map((c) => FIXED_SIZE[c.type]);
+    // The last text value of each column and its UTF-8 bytes: repeated values (tags, dictionary
+    // entries, a batch's constant columns) are copied instead of encoded again.
+    // (Where those bytes are in the buffer: offsets stay valid when it grows.)
+    const lastText: Array<string | undefined> = columns.map(() => undefined);
+    const lastAt = new Int32Array(columns.length);
+    const lastLen = new Int32Array(columns.length);
+    // At least the fixed-size part of every row at once.
+    w.reserve(rows * (2 + fixedSize.reduce((a, f) => a + 4 + f, 0)));
+    for (let row = 0; row < rows; row++) {
+      w.reserve(2);
+      w.view.setInt16(w.pos, columns.length);
+      w.pos += 2;
+      for (let f = 0; f < columns.length; f++) {
+        const c = columns[f]!;
+        if (c.nulls && isNull(c.nulls, row)) {
+          w.reserve(4);
+          w.view.setInt32(w.pos, -1);
+          w.pos += 4;
+          continue;
+        }
+        const fixed = fixedSize[f]!;
+        if (fixed) {
+          w.reserve(4 + fixed);
+          w.view.setInt32(w.pos, fixed);
+          const at = w.pos + 4;
+          w.pos = at + fixed;
+          if (c.type === 'uuid') w.buf.set(c.values.subarray(row * 16, row * 16 + 16), at);
+          else if (c.type === 'bool') w.buf[at] = c.values[row]!;
+          else swap(raw[f]!, row * fixed, w.buf, at, fixed);
+          continue;
+        }
+        switch (c.type) {
+          case 'numeric':
+            w.field(numericTextToBinary(c.values[row]!));
+            break;
+          case 'jsonb':
+            w.text(c.values[row]!, JSONB_VERSION);
+            break;
+          case 'opaque':
+            w.field(c.values[row]!);
+            break;
+          default: {
+            const s = (c.values as string[])[row]!;
+            if (s === lastText[f]) {
+              const len = lastLen[f]!;
+              w.reserve(4 + len);
+              w.view.setInt32(w.pos, len);
+              w.buf.copyWithin(w.pos + 4, lastAt[f]!, lastAt[f]! + len);
+              w.pos += 4 + len;
+            } else {
+              lastAt[f] = w.pos + 4;
+              w.text(s);
+              lastText[f] = s;
+              lastLen[f] = w.pos - lastAt[f]!;
+            }
+          }
+        }
       }
     }
   }
-  w.reserve(2);
-  w.view.setInt16(w.pos, -1);
-  w.pos += 2;
-  return w.buf.slice(0, w.pos);
+
+  /** The bytes, trailer included; the writer takes no more rows. */
+  finish(): Uint8Array {
+    this.done = true;
+    this.w.reserve(2);
+    this.w.view.setInt16(this.w.pos, -1);
+    this.w.pos += 2;
+    return this.w.buf.subarray(0, this.w.pos);
+  }
+}
+
+/** Writes columns (all of the same length) as binary COPY bytes, header and trailer included. */
+export function writeCopyBinary(columns: readonly Column[]): Uint8Array {
+  const w = new CopyBinaryWriter();
+  w.append(columns);
+  return w.finish().slice();
 }

@@ -33,22 +33,29 @@ export function typedQueryMessages(sql: string): Uint8Array {
 }
 
 const decoder = new TextDecoder();
+/**
+ * One character per byte (WHATWG "latin1" is windows-1252: still one code unit per byte), so the
+ * offsets of a decoded output are its byte offsets, and an ASCII field is a substring of it.
+ */
+const bytewise = ((): TextDecoder | undefined => {
+  try {
+    return new TextDecoder('latin1');
+  } catch {
+    return undefined;
+  }
+})();
 
 /**
- * A field's text. Most fields of a result are short ASCII (numbers, times, names): building those
- * from their bytes avoids a TextDecoder call per field, which dominates for short strings.
+ * A field's text. Most fields of a result are short ASCII (numbers, times, names): a substring of
+ * the whole output decoded once byte for byte is far cheaper than a TextDecoder call per field
+ * (measured: about half the time of building each string from its bytes).
  */
-function text(b: Uint8Array, start: number, end: number): string {
-  if (end - start <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return decoder.decode(b.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return decoder.decode(b.subarray(start, end));
+function text(b: Uint8Array, all: string | undefined, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return decoder.decode(b.subarray(start, end));
+  if (all !== undefined) return all.substring(start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+  return s;
 }
 
 /**
@@ -61,12 +68,14 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
   let parse: Array<(x: string) => unknown> = [];
   const rows: Row[] = [];
   let affectedRows: number | undefined;
+  let all: string | undefined;
   let pos = 0;
   while (pos + 5 <= out.length) {
     const type = out[pos]!;
     const end = pos + 1 + view.getInt32(pos + 1);
     const body = pos + 5;
     if (type === BackendMessage.DataRow) {
+      all ??= bytewise?.decode(out);
       const n = view.getInt16(body);
       const row: Record<string, unknown> = {};
       let p = body + 2;
@@ -75,7 +84,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
         p += 4;
         if (len < 0) row[fields[i]!.name] = null;
         else {
-          row[fields[i]!.name] = parse[i]!(text(out, p, p + len));
+          row[fields[i]!.name] = parse[i]!(text(out, all, p, p + len));
           p += len;
         }
       }

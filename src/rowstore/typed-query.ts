@@ -66,6 +66,10 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let fields: FieldInfo[] = [];
   let parse: Array<(x: string) => unknown> = [];
+  // Rows are copies of an object JSON.parse made with the column names: such objects keep V8's fast
+  // properties, where adding 20 names one by one to {} gives dictionary-mode objects, slower to
+  // build and to read (measured: Object.values over 43 K rows several times slower).
+  let template: Record<string, unknown> = {};
   const rows: Row[] = [];
   let affectedRows: number | undefined;
   let all: string | undefined;
@@ -77,7 +81,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
     if (type === BackendMessage.DataRow) {
       all ??= bytewise?.decode(out);
       const n = view.getInt16(body);
-      const row: Record<string, unknown> = {};
+      const row: Record<string, unknown> = { ...template };
       let p = body + 2;
       for (let i = 0; i < n; i++) {
         const len = view.getInt32(p);
@@ -91,6 +95,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
       rows.push(row as Row);
     } else if (type === BackendMessage.RowDescription) {
       fields = readRowDescription(out.subarray(body, end));
+      template = JSON.parse(JSON.stringify(Object.fromEntries(fields.map((f) => [f.name, null])))) as Record<string, unknown>;
       parse = fields.map((f) => {
         // PGlite calls a parser with the value and its type oid (array parsers use the oid).
         const parser = (parsers[f.dataTypeID] ?? types.parsers[f.dataTypeID]) as ((x: string, typeId: number) => unknown) | undefined;

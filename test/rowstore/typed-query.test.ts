@@ -44,6 +44,9 @@ describe('RowStore.query without parameters', () => {
   it('returns the values of PGlite’s query for every type, NULLs and non-ASCII text included', async () => {
     await both('SELECT * FROM t ORDER BY i4 NULLS LAST');
     await both('SELECT i4 AS x, s AS x, 1 AS "ünïcode", NULL AS n FROM t ORDER BY 1');
+    await both('SELECT 1 AS "__proto__", 2 AS "1", 3 AS "constructor", 4 AS "a""b", 5 AS "1"');
+    const wide = Array.from({ length: 40 }, (_, i) => `i2::int8 + ${i} AS c${i}`).join(', ');
+    await both(`SELECT ${wide} FROM t ORDER BY i4`);
     await both("SELECT '' AS empty, E'tab\\there' AS t, 'NaN'::float8 > 1e308 AS nan_greater");
     await both('SELECT generate_series(1, 5000) AS g, md5(random()::text) IS NOT NULL AS h');
   });

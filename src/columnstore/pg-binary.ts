@@ -226,29 +226,42 @@ export class CopyBinaryWriter {
     this.w.pos = 19; // flags 0, no header extension
   }
 
-  /** Appends the rows of `columns` (all of the same length). */
-  append(columns: readonly Column[]): void {
+  /**
+   * Appends rows. Without `selection`, every row of `columns` (all of the same length). With it,
+   * the rows it lists (ascending indices into a batch): each column then holds either one value
+   * per row of the batch, read at the listed indices, or exactly one per listed row (a constant
+   * column made for them), read in order. The scan path appends only the rows its filters accept
+   * without first copying them out of the decoded columns.
+   */
+  append(columns: readonly Column[], selection?: Uint32Array): void {
     if (this.done) throw new Error('CopyBinaryWriter: append after finish');
-    const rows = columns.length ? columnLength(columns[0]!) : 0;
     if (columns.length > 0x7fff) throw orbitError('program_limit_exceeded', 'binary COPY holds at most 32767 columns');
-    if (columns.some((c) => columnLength(c) !== rows)) throw orbitError('invalid_parameter_value', 'columns differ in length');
+    const rows = selection ? selection.length : columns.length ? columnLength(columns[0]!) : 0;
+    const lengths = columns.map(columnLength);
+    const batch = selection ? lengths.find((n) => n !== rows) ?? rows : rows;
+    if (lengths.some((n) => n !== rows && n !== batch)) throw orbitError('invalid_parameter_value', 'columns differ in length');
+    if (selection && selection.length > 0 && selection[selection.length - 1]! >= batch) throw orbitError('invalid_parameter_value', 'selection past the batch');
+    // Per column: whether it is read at the selection's indices (else at the row's position).
+    const indexed = lengths.map((n) => selection !== undefined && n !== rows);
     const w = this.w;
     const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null));
     const fixedSize = columns.map((c) => FIXED_SIZE[c.type]);
-    // The last text value of each column and its UTF-8 bytes: repeated values (tags, dictionary
-    // entries, a batch's constant columns) are copied instead of encoded again.
-    // (Where those bytes are in the buffer: offsets stay valid when it grows.)
+    // The last text value of each column and where its UTF-8 bytes are in the buffer (offsets stay
+    // valid when it grows): repeated values (tags, dictionary entries, a batch's constant columns)
+    // are copied instead of encoded again.
     const lastText: Array<string | undefined> = columns.map(() => undefined);
     const lastAt = new Int32Array(columns.length);
     const lastLen = new Int32Array(columns.length);
-    // At least the fixed-size part of every row at once.
-    w.reserve(rows * (2 + fixedSize.reduce((a, f) => a + 4 + f, 0)));
-    for (let row = 0; row < rows; row++) {
-      w.reserve(2);
+    // The fixed-size part of every row at once.
+    const fixedRow = 2 + fixedSize.reduce((a, f) => a + 4 + f, 0);
+    w.reserve(rows * fixedRow);
+    for (let k = 0; k < rows; k++) {
+      w.reserve(fixedRow);
       w.view.setInt16(w.pos, columns.length);
       w.pos += 2;
       for (let f = 0; f < columns.length; f++) {
         const c = columns[f]!;
+        const row = indexed[f] ? selection![k]! : k;
         if (c.nulls && isNull(c.nulls, row)) {
           w.reserve(4);
           w.view.setInt32(w.pos, -1);
@@ -257,7 +270,6 @@ export class CopyBinaryWriter {
         }
         const fixed = fixedSize[f]!;
         if (fixed) {
-          w.reserve(4 + fixed);
           w.view.setInt32(w.pos, fixed);
           const at = w.pos + 4;
           w.pos = at + fixed;
@@ -292,6 +304,8 @@ export class CopyBinaryWriter {
             }
           }
         }
+        // Room for the rest of the row's fixed-size fields again (a variable field may have used it).
+        w.reserve(fixedRow);
       }
     }
   }

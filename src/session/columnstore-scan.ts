@@ -7,7 +7,7 @@
  * ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
 import { concatBytes } from '../bytes.js';
-import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { allocColumn, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
 import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
@@ -269,7 +269,11 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     const key = names.map(quoteIdent).join(', ');
     let writer = parts.get(key);
     if (!writer) parts.set(key, (writer = new CopyBinaryWriter(1 << 20)));
-    writer.append(names.map((n) => constant.get(n) ?? (all ? item.decoded.get(n)! : takeRows(item.decoded.get(n)!, rows))));
+    // Decoded columns are read at the selected rows; constant ones hold one value per such row.
+    writer.append(
+      names.map((n) => constant.get(n) ?? item.decoded.get(n)!),
+      all ? undefined : rows,
+    );
     rowsPassed += rows.length;
   }
   for (const [columns, writer] of parts) {

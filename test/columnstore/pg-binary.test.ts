@@ -9,7 +9,7 @@ import { planBatches } from '../../src/columnstore/batch.js';
 import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import type { CodecBackend } from '../../src/columnstore/codecs/index.js';
 import { rowComparator } from '../../src/columnstore/compare.js';
-import { pgTypeOf, type Column, type PgType } from '../../src/columnstore/columns.js';
+import { pgTypeOf, takeRows, type Column, type PgType } from '../../src/columnstore/columns.js';
 import { CopyBinaryWriter, readCopyBinary, writeCopyBinary } from '../../src/columnstore/pg-binary.js';
 import type { PGliteRowStore } from '../../src/rowstore/pglite.js';
 import { openTestRowStore } from '../support/row-store.js';
@@ -126,6 +126,23 @@ describe('binary COPY', () => {
     await copyIn('once', writer.finish());
     expect(await text('once')).toEqual(await text('src'));
     expect(() => writer.append(columns)).toThrow();
+  });
+
+  it('appends the selected rows of a batch, with constant columns of one value per selected row', async () => {
+    const columns = readCopyBinary(await copyOut(`SELECT ${list} FROM src`), types());
+    const n = columns[0]!.values.length;
+    const selection = Uint32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 1);
+    const tag: Column = { type: 'text', values: Array.from(selection, () => 'same tag'), nulls: null } as Column;
+    const picked = new CopyBinaryWriter(64);
+    picked.append([...columns, tag], selection);
+    const expected = writeCopyBinary([...columns.map((c) => takeRows(c, selection)), tag]);
+    expect(picked.finish()).toEqual(expected);
+    // Every row selected: as without a selection.
+    const every = new CopyBinaryWriter();
+    every.append(columns, Uint32Array.from({ length: n }, (_, i) => i));
+    expect(every.finish()).toEqual(writeCopyBinary(columns));
+    expect(() => new CopyBinaryWriter().append(columns, Uint32Array.of(0, n))).toThrow();
+    expect(() => new CopyBinaryWriter().append([columns[0]!, tag], Uint32Array.of(0))).toThrow();
   });
 
   it('prints numeric exactly as PostgreSQL does', async () => {

@@ -48,16 +48,21 @@ const bytewise = ((): TextDecoder | undefined => {
 /**
  * A field's text. Most fields of a result are short ASCII (numbers, times, names): a substring of
  * the whole output decoded once byte for byte is far cheaper than a TextDecoder call per field
- * (measured: about half the time of building each string from its bytes). V8 copies substrings
- * shorter than 13 characters; a longer one kept by the caller keeps the decoded output alive with it.
+ * (measured: about half the time of building each string from its bytes). A longer substring
+ * would keep the whole decoded output alive while the caller keeps it (V8 copies those under 13
+ * characters), so `all` is passed only for columns whose parser turns the text into something else.
  */
 function text(b: Uint8Array, all: string | undefined, start: number, end: number): string {
   for (let i = start; i < end; i++) if (b[i]! >= 0x80) return decoder.decode(b.subarray(start, end));
   if (all !== undefined) return all.substring(start, end);
+  if (end - start >= 13) return decoder.decode(b.subarray(start, end));
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
   return s;
 }
+
+/** Types whose PGlite parser makes a number, boolean, Date or JSON value of the text (none keeps it). */
+const CONSUMED = new Set<number>([types.INT2, types.INT4, types.OID, types.FLOAT4, types.FLOAT8, types.INT8, types.BOOL, types.JSON, types.JSONB, types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ]);
 
 /**
  * The result of `typedQueryMessages`' output as PGlite's `query` gives it (rows keyed by column
@@ -67,6 +72,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let fields: FieldInfo[] = [];
   let parse: Array<(x: string) => unknown> = [];
+  let consumed: boolean[] = [];
   // Rows are copies of an object JSON.parse made with the column names: such objects keep V8's fast
   // properties, where adding 20 names one by one to {} gives dictionary-mode objects, slower to
   // build and to read (measured: Object.values over 43 K rows several times slower).
@@ -89,7 +95,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
         p += 4;
         if (len < 0) row[fields[i]!.name] = null;
         else {
-          row[fields[i]!.name] = parse[i]!(text(out, all, p, p + len));
+          row[fields[i]!.name] = parse[i]!(text(out, consumed[i] ? all : undefined, p, p + len));
           p += len;
         }
       }
@@ -97,6 +103,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
     } else if (type === BackendMessage.RowDescription) {
       fields = readRowDescription(out.subarray(body, end));
       template = JSON.parse(JSON.stringify(Object.fromEntries(fields.map((f) => [f.name, null])))) as Record<string, unknown>;
+      consumed = fields.map((f) => CONSUMED.has(f.dataTypeID) && parsers[f.dataTypeID] === types.parsers[f.dataTypeID]);
       parse = fields.map((f) => {
         // PGlite calls a parser with the value and its type oid (array parsers use the oid).
         const parser = (parsers[f.dataTypeID] ?? types.parsers[f.dataTypeID]) as ((x: string, typeId: number) => unknown) | undefined;

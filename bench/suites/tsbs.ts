@@ -1,7 +1,7 @@
 /**
  * @module bench/suites/tsbs
  * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,pglite,duckdb-wasm]
- * [--runs 5] [--pg postgres://…]`: the columnar fast-path issue's comparison tool. Generates the
+ * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress]`: the columnar fast-path issue's comparison tool. Generates the
  * TSBS-style cpu data (100 hosts × hours × 10 s; 6-decimal and integer-valued variants), loads it
  * into every engine (a progress bar on stderr), runs the nine TSBS query types (bench/tsbs/queries.ts)
  * in turn on every engine (1 warm-up, then the median of `runs`), checks that all engines return the
@@ -37,6 +37,8 @@ export const tsbsSuite: Suite = {
     compress: { type: 'boolean', default: false },
     /** Load Orbit by direct-to-columnstore COPY (a table created WITH (timescaledb.hypertable …)). */
     direct: { type: 'boolean', default: false },
+    /** Comma-separated query names (bench/tsbs/queries.ts) to run; all when absent. */
+    queries: { type: 'string' },
   },
   async run(args) {
     const hours = Number(args.hours);
@@ -78,7 +80,10 @@ export const tsbsSuite: Suite = {
         }
         process.stderr.write('\n');
         const results: QueryResult[] = [];
-        for (const q of tsbsQueries(hours)) {
+        const only = typeof args.queries === 'string' ? new Set(args.queries.split(',')) : undefined;
+        const chosen = tsbsQueries(hours).filter((q) => !only || only.has(q.name));
+        if (chosen.length === 0) throw new Error(`--queries: none of ${String(args.queries)} is a TSBS query`);
+        for (const q of chosen) {
           const ms: Record<string, number> = {};
           const answers: Record<string, string[]> = {};
           for (const e of engines) {

@@ -175,9 +175,14 @@ export function readCopyBinary(bytes: Uint8Array, types: readonly PgType[]): Col
 
 /** Growable big-endian byte buffer. */
 class CopyWriter {
-  buf = new Uint8Array(1 << 16);
-  view = new DataView(this.buf.buffer);
+  buf: Uint8Array;
+  view: DataView;
   pos = 0;
+
+  constructor(size = 1 << 16) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
 
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -207,55 +212,117 @@ class CopyWriter {
   }
 }
 
-/** Writes columns (all of the same length) as binary COPY bytes, header and trailer included. */
-export function writeCopyBinary(columns: readonly Column[]): Uint8Array {
-  const rows = columns.length ? columnLength(columns[0]!) : 0;
-  if (columns.length > 0x7fff) throw orbitError('program_limit_exceeded', 'binary COPY holds at most 32767 columns');
-  if (columns.some((c) => columnLength(c) !== rows)) throw orbitError('invalid_parameter_value', 'columns differ in length');
-  const raw = new Map(columns.map((c) => [c, ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null]));
-  const w = new CopyWriter();
-  w.reserve(19);
-  w.buf.set(SIGNATURE, 0);
-  w.pos = 19; // flags 0, no header extension
-  for (let row = 0; row < rows; row++) {
-    w.reserve(2);
-    w.view.setInt16(w.pos, columns.length);
-    w.pos += 2;
-    for (const c of columns) {
-      if (c.nulls && isNull(c.nulls, row)) {
-        w.reserve(4);
-        w.view.setInt32(w.pos, -1);
-        w.pos += 4;
-        continue;
-      }
-      const fixed = FIXED_SIZE[c.type];
-      if (fixed) {
-        w.reserve(4 + fixed);
-        w.view.setInt32(w.pos, fixed);
-        const at = w.pos + 4;
-        w.pos = at + fixed;
-        if (c.type === 'uuid') w.buf.set(c.values.subarray(row * 16, row * 16 + 16), at);
-        else if (c.type === 'bool') w.buf[at] = c.values[row]!;
-        else swap(raw.get(c)!, row * fixed, w.buf, at, fixed);
-        continue;
-      }
-      switch (c.type) {
-        case 'numeric':
-          w.field(numericTextToBinary(c.values[row]!));
-          break;
-        case 'jsonb':
-          w.text(c.values[row]!, JSONB_VERSION);
-          break;
-        case 'opaque':
-          w.field(c.values[row]!);
-          break;
-        default:
-          w.text((c.values as string[])[row]!);
+/**
+ * Binary COPY bytes built from several sets of columns (e.g. one per batch) of the same types, with
+ * one header and one trailer: the scan path hands all its batches to PostgreSQL in one COPY.
+ */
+export class CopyBinaryWriter {
+  private readonly w: CopyWriter;
+  private done = false;
+
+  constructor(sizeHint = 1 << 16) {
+    this.w = new CopyWriter(Math.max(64, sizeHint));
+    this.w.buf.set(SIGNATURE, 0);
+    this.w.pos = 19; // flags 0, no header extension
+  }
+
+  /**
+   * Appends rows. Without `selection`, every row of `columns` (all of the same length). With it,
+   * the rows it lists (ascending indices into a batch): each column then holds either one value
+   * per row of the batch, read at the listed indices, or exactly one per listed row (a constant
+   * column made for them), read in order. The scan path appends only the rows its filters accept
+   * without first copying them out of the decoded columns.
+   */
+  append(columns: readonly Column[], selection?: Uint32Array): void {
+    if (this.done) throw new Error('CopyBinaryWriter: append after finish');
+    if (columns.length > 0x7fff) throw orbitError('program_limit_exceeded', 'binary COPY holds at most 32767 columns');
+    const rows = selection ? selection.length : columns.length ? columnLength(columns[0]!) : 0;
+    const lengths = columns.map(columnLength);
+    const batch = selection ? lengths.find((n) => n !== rows) ?? rows : rows;
+    if (lengths.some((n) => n !== rows && n !== batch)) throw orbitError('invalid_parameter_value', 'columns differ in length');
+    if (selection && selection.length > 0 && selection[selection.length - 1]! >= batch) throw orbitError('invalid_parameter_value', 'selection past the batch');
+    // Per column: whether it is read at the selection's indices (else at the row's position).
+    const indexed = lengths.map((n) => selection !== undefined && n !== rows);
+    const w = this.w;
+    const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null));
+    const fixedSize = columns.map((c) => FIXED_SIZE[c.type]);
+    // The last text value of each column and where its UTF-8 bytes are in the buffer (offsets stay
+    // valid when it grows): repeated values (tags, dictionary entries, a batch's constant columns)
+    // are copied instead of encoded again.
+    const lastText: Array<string | undefined> = columns.map(() => undefined);
+    const lastAt = new Int32Array(columns.length);
+    const lastLen = new Int32Array(columns.length);
+    // The fixed-size part of every row at once.
+    const fixedRow = 2 + fixedSize.reduce((a, f) => a + 4 + f, 0);
+    w.reserve(rows * fixedRow);
+    for (let k = 0; k < rows; k++) {
+      w.reserve(fixedRow);
+      w.view.setInt16(w.pos, columns.length);
+      w.pos += 2;
+      for (let f = 0; f < columns.length; f++) {
+        const c = columns[f]!;
+        const row = indexed[f] ? selection![k]! : k;
+        if (c.nulls && isNull(c.nulls, row)) {
+          w.reserve(4);
+          w.view.setInt32(w.pos, -1);
+          w.pos += 4;
+          continue;
+        }
+        const fixed = fixedSize[f]!;
+        if (fixed) {
+          w.view.setInt32(w.pos, fixed);
+          const at = w.pos + 4;
+          w.pos = at + fixed;
+          if (c.type === 'uuid') w.buf.set(c.values.subarray(row * 16, row * 16 + 16), at);
+          else if (c.type === 'bool') w.buf[at] = c.values[row]!;
+          else swap(raw[f]!, row * fixed, w.buf, at, fixed);
+          continue;
+        }
+        switch (c.type) {
+          case 'numeric':
+            w.field(numericTextToBinary(c.values[row]!));
+            break;
+          case 'jsonb':
+            w.text(c.values[row]!, JSONB_VERSION);
+            break;
+          case 'opaque':
+            w.field(c.values[row]!);
+            break;
+          default: {
+            const s = (c.values as string[])[row]!;
+            if (s === lastText[f]) {
+              const len = lastLen[f]!;
+              w.reserve(4 + len);
+              w.view.setInt32(w.pos, len);
+              w.buf.copyWithin(w.pos + 4, lastAt[f]!, lastAt[f]! + len);
+              w.pos += 4 + len;
+            } else {
+              lastAt[f] = w.pos + 4;
+              w.text(s);
+              lastText[f] = s;
+              lastLen[f] = w.pos - lastAt[f]!;
+            }
+          }
+        }
+        // Room for the rest of the row's fixed-size fields again (a variable field may have used it).
+        w.reserve(fixedRow);
       }
     }
   }
-  w.reserve(2);
-  w.view.setInt16(w.pos, -1);
-  w.pos += 2;
-  return w.buf.slice(0, w.pos);
+
+  /** The bytes, trailer included; the writer takes no more rows. */
+  finish(): Uint8Array {
+    this.done = true;
+    this.w.reserve(2);
+    this.w.view.setInt16(this.w.pos, -1);
+    this.w.pos += 2;
+    return this.w.buf.subarray(0, this.w.pos);
+  }
+}
+
+/** Writes columns (all of the same length) as binary COPY bytes, header and trailer included. */
+export function writeCopyBinary(columns: readonly Column[]): Uint8Array {
+  const w = new CopyBinaryWriter();
+  w.append(columns);
+  return w.finish().slice();
 }

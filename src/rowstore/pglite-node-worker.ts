@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
+import { readTypedResult, typedQueryMessages } from './typed-query.js';
 import { RowStoreInterrupted, type QueryResult, type RowStore } from './types.js';
 import type { RowStoreReady, RowStoreRequest, RowStoreResponse, RowStoreResults, RowStoreWorkerData } from './worker-protocol.js';
 
@@ -95,7 +96,10 @@ export class PGliteWorkerRowStore implements RowStore {
     return this.request<'execProtocolRaw'>({ op: 'execProtocolRaw', data: messages });
   }
 
-  query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+  async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    // Read in this thread from the raw bytes (transferred): cheaper than PGlite's parse in the
+    // worker plus a structured clone of every row object (rowstore/typed-query.ts).
+    if (!params?.length) return readTypedResult<Row>(await this.execProtocolRaw(typedQueryMessages(sql)));
     return this.request<'query'>({ op: 'query', sql, params }) as Promise<QueryResult<Row>>;
   }
 

@@ -7,9 +7,9 @@
  * ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
 import { concatBytes } from '../bytes.js';
-import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { allocColumn, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
-import { writeCopyBinary } from '../columnstore/pg-binary.js';
+import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { PlannerColumn } from '../sql/planner/aggregates.js';
@@ -20,9 +20,6 @@ import { firstError, jsonRows, quoteIdent, throwIfError, type InternalRunner } f
 import { quoteLiteral, simpleQuery } from './settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
-/** Binary COPY framing: signature, flags and header extension length before the tuples; -1 after. */
-const COPY_HEADER = 19;
-const COPY_TRAILER = 2;
 
 /** What a scan did, for EXPLAIN. */
 export interface ScanStats {
@@ -242,7 +239,8 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   }
 
   // Rows past the threshold cannot be among the first `limit`: not handed over.
-  const parts = new Map<string, Uint8Array[]>();
+  // One binary COPY per column set: the tuples of every batch between one header and one trailer.
+  const parts = new Map<string, CopyBinaryWriter>();
   let rowsPassed = 0;
   for (const item of kept) {
     let rows = item.rows;
@@ -268,17 +266,18 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
       rest.names.forEach((n, i) => item.decoded.set(n, rest.columns[i]!));
     }
     const all = rows.length === item.m.batches[item.batch]!.rows;
-    const bytes = writeCopyBinary(names.map((n) => constant.get(n) ?? (all ? item.decoded.get(n)! : takeRows(item.decoded.get(n)!, rows))));
     const key = names.map(quoteIdent).join(', ');
-    let list = parts.get(key);
-    if (!list) parts.set(key, (list = []));
-    list.push(bytes);
+    let writer = parts.get(key);
+    if (!writer) parts.set(key, (writer = new CopyBinaryWriter(1 << 20)));
+    // Decoded columns are read at the selected rows; constant ones hold one value per such row.
+    writer.append(
+      names.map((n) => constant.get(n) ?? item.decoded.get(n)!),
+      all ? undefined : rows,
+    );
     rowsPassed += rows.length;
   }
-  for (const [columns, list] of parts) {
-    // One COPY per column set: the tuples of every batch between one header and one trailer.
-    const body = concatBytes([list[0]!.subarray(0, COPY_HEADER), ...list.map((b) => b.subarray(COPY_HEADER, b.length - COPY_TRAILER)), list[0]!.subarray(list[0]!.length - COPY_TRAILER)]);
-    throwIfError(await run.raw(concatBytes([simpleQuery(`COPY ${temp} (${columns}) FROM STDIN (FORMAT binary)`), copyData(body), COPY_DONE])));
+  for (const [columns, writer] of parts) {
+    throwIfError(await run.raw(concatBytes([simpleQuery(`COPY ${temp} (${columns}) FROM STDIN (FORMAT binary)`), copyData(writer.finish()), COPY_DONE])));
   }
   return {
     chunks: manifests.length,

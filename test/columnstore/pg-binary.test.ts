@@ -9,8 +9,8 @@ import { planBatches } from '../../src/columnstore/batch.js';
 import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import type { CodecBackend } from '../../src/columnstore/codecs/index.js';
 import { rowComparator } from '../../src/columnstore/compare.js';
-import { pgTypeOf, type Column, type PgType } from '../../src/columnstore/columns.js';
-import { readCopyBinary, writeCopyBinary } from '../../src/columnstore/pg-binary.js';
+import { pgTypeOf, takeRows, type Column, type PgType } from '../../src/columnstore/columns.js';
+import { CopyBinaryWriter, readCopyBinary, writeCopyBinary } from '../../src/columnstore/pg-binary.js';
 import type { PGliteRowStore } from '../../src/rowstore/pglite.js';
 import { openTestRowStore } from '../support/row-store.js';
 import { rowStrings } from './rows.js';
@@ -110,6 +110,41 @@ describe('binary COPY', () => {
     expect(await text('again')).toEqual(await text('src'));
   });
 
+  it('writes several column sets under one header, repeated text values copied, as one COPY', async () => {
+    const columns = readCopyBinary(await copyOut(`SELECT ${list} FROM src`), types());
+    const names = COLUMNS.map(([n]) => n);
+    const planned = planBatches({ names, columns }, { segmentBy: ['i2'], orderBy: [{ column: 'ts', desc: true }], timeColumn: 'ts', batchRows: 2 });
+    // A tiny first buffer: the repeated values' offsets must survive its growth.
+    const writer = new CopyBinaryWriter(64);
+    for (const b of planned) writer.append(decodeBatch(wasm, encodeBatch(wasm, b.columns), names, types()).columns);
+    // Text columns with runs of equal values (a constant tag) and alternating ones.
+    const textColumn = (vs: Array<string | null>): Column => ({ type: 'text', values: vs.map((v) => v ?? ''), nulls: nullsOf(vs) }) as Column;
+    const runs = readCopyBinary(writeCopyBinary([textColumn(['a', 'a', 'é☃', 'é☃', 'é☃', null, 'é☃', '', '', 'a'])]), ['text']);
+    expect(runs[0]!.values).toEqual(['a', 'a', 'é☃', 'é☃', 'é☃', '', 'é☃', '', '', 'a']);
+    expect(runs[0]!.nulls).toEqual(nullsOf(['a', 'a', 'é☃', 'é☃', 'é☃', null, 'é☃', '', '', 'a']));
+    await store.db.exec('CREATE TABLE once (LIKE src)');
+    await copyIn('once', writer.finish());
+    expect(await text('once')).toEqual(await text('src'));
+    expect(() => writer.append(columns)).toThrow();
+  });
+
+  it('appends the selected rows of a batch, with constant columns of one value per selected row', async () => {
+    const columns = readCopyBinary(await copyOut(`SELECT ${list} FROM src`), types());
+    const n = columns[0]!.values.length;
+    const selection = Uint32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 !== 1);
+    const tag: Column = { type: 'text', values: Array.from(selection, () => 'same tag'), nulls: null } as Column;
+    const picked = new CopyBinaryWriter(64);
+    picked.append([...columns, tag], selection);
+    const expected = writeCopyBinary([...columns.map((c) => takeRows(c, selection)), tag]);
+    expect(picked.finish()).toEqual(expected);
+    // Every row selected: as without a selection.
+    const every = new CopyBinaryWriter();
+    every.append(columns, Uint32Array.from({ length: n }, (_, i) => i));
+    expect(every.finish()).toEqual(writeCopyBinary(columns));
+    expect(() => new CopyBinaryWriter().append(columns, Uint32Array.of(0, n))).toThrow();
+    expect(() => new CopyBinaryWriter().append([columns[0]!, tag], Uint32Array.of(0))).toThrow();
+  });
+
   it('prints numeric exactly as PostgreSQL does', async () => {
     const values = ['0', '0.000', '-0.0', '1', '10000', '9999.9999', '0.0001', '0.00001', '-123.456', '1e20', '1.5e-7', '100000000.00000001', 'NaN', 'Infinity', '-Infinity', '12345678901234567890.123456789012345678901234567890'];
     await store.db.exec(`CREATE TABLE nums (i int, n numeric); INSERT INTO nums VALUES ${values.map((v, i) => `(${i}, '${v}')`).join(', ')}`);
@@ -155,3 +190,12 @@ describe('binary COPY', () => {
     expect(() => readCopyBinary(ok, ['int4', 'int4'])).toThrow(expect.objectContaining({ code: '22P04' }));
   });
 });
+
+function nullsOf(vs: Array<string | null>): Uint8Array | undefined {
+  if (!vs.includes(null)) return undefined;
+  const out = new Uint8Array((vs.length + 7) >> 3);
+  vs.forEach((v, i) => {
+    if (v === null) out[i >> 3]! |= 1 << (i & 7);
+  });
+  return out;
+}

@@ -97,6 +97,8 @@ export class Columnstore {
   /** Requests may be waiting (a statement called compress_chunk & co.). */
   private requestsPending = true;
   private swept = false;
+  /** Aggregate and last-point plans by parse tree, valid while `tables` is the map they were made from. */
+  private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
   private readonly scanTables = new Set<number>();
 
@@ -264,10 +266,17 @@ export class Columnstore {
       const inner = this.planFast({ ...statement, type, node: query![type] as Fields });
       return inner && !inner.explain ? { ...inner, explain } : undefined;
     }
-    const aggregate = planAggregate(statement.type, statement.node, compressed);
-    if (aggregate) return { aggregate };
-    const lastPoint = planLastPoint(statement.type, statement.node, compressed);
-    if (lastPoint) return { lastPoint };
+    // Parsed statements are shared by text (session/statement-cache.ts), so a plan is kept with its
+    // parse tree for as long as the hypertables' metadata it was made from (`load` replaces it).
+    let cached = this.plans.get(statement.node);
+    if (cached?.tables !== this.tables) {
+      const aggregate = planAggregate(statement.type, statement.node, compressed);
+      const lastPoint = aggregate ? undefined : planLastPoint(statement.type, statement.node, compressed);
+      cached = { tables: this.tables, ...(aggregate ? { aggregate } : {}), ...(lastPoint ? { lastPoint } : {}) };
+      this.plans.set(statement.node, cached);
+    }
+    if (cached.aggregate) return { aggregate: cached.aggregate };
+    if (cached.lastPoint) return { lastPoint: cached.lastPoint };
     const scan = planScan(statement.type, statement.node, compressed);
     // The hypertable named once (nothing else of the statement reads it), and no other hypertable
     // with compressed chunks in subqueries (only the general path shows those their rows).
@@ -283,6 +292,16 @@ export class Columnstore {
    * savepoint, released when the statement needs what it filled (the scan's temporary table).
    */
   async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean): Promise<string | undefined> {
+    // Outside a transaction block, an aggregate or last point only reads (the catalog and constants,
+    // one statement each): a failure aborts nothing and there is nothing to undo, so the BEGIN and
+    // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
+    if (idle && !plan.scan && !plan.explain) {
+      if (plan.aggregate) {
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, run, plan.aggregate) : undefined;
+        return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
+      }
+      if (plan.lastPoint) return runLastPoint(this.store, run, plan.lastPoint);
+    }
     await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
     let keep = false;
     let created: number | undefined;

@@ -10,8 +10,10 @@
  * was when the bound cannot be had (month widths, infinite times, fewer than n buckets).
  */
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
-import type { Scalar } from '../columnstore/columns.js';
+import type { PgType, Scalar } from '../columnstore/columns.js';
 import type { ColumnStore } from '../columnstore/store.js';
+import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
+import { isFused, type KernelBackend, type SlotTable } from '../columnstore/kernels/index.js';
 import type { AggregatePlan, ConstantFilter } from '../sql/planner/aggregates.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 
@@ -27,7 +29,7 @@ export interface BucketBound {
   readonly bound?: string;
 }
 
-export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
+export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
   const order = plan.bucketOrder;
   const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
   const unchanged = { plan, batchesRead: 0 };
@@ -54,8 +56,6 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
   const limit = Number(limitValue);
   const bounds = times.map((f, i) => ({ op: f.op, v: int64(timeValues[i]!) }));
   if (bounds.some((b) => b.v === undefined)) return unchanged;
-  const passes = (t: bigint) =>
-    bounds.every(({ op, v }) => (op === '<' ? t < v! : op === '<=' ? t <= v! : op === '>' ? t > v! : op === '>=' ? t >= v! : t === v));
   const bucketOf = (t: bigint) => {
     const offset = ORIGIN % width;
     const d = t - offset;
@@ -99,16 +99,31 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
   };
   let read = 0;
   let bound = kth();
+  const readers = new Map<Manifest, BatchColumns>();
+  const lo = bounds.reduce((x, { op, v }) => (op === '>=' || op === '=' ? max(x, v!) : op === '>' ? max(x, v! + 1n) : x), INT64_MIN);
+  const hi = bounds.reduce((x, { op, v }) => (op === '<=' || op === '=' ? min(x, v!) : op === '<' ? min(x, v! - 1n) : x), INT64_MAX);
   for (const c of candidates) {
     // A batch wholly before the n-th bucket cannot add a bucket among the first n.
     if (bound !== undefined && (order.desc ? c.last < bound : bucketOf(c.first) > bound)) break;
-    const decoded = await store.readBatch(c.m, c.batch, [time.name]);
-    read++;
-    const values = decoded.columns[0]!.values as BigInt64Array;
-    for (const t of values) {
-      if (t === INT64_MAX || t === INT64_MIN) return unchanged;
-      if (passes(t)) found.add(bucketOf(t));
+    // Infinite times (the manifest's extremes) have no bucket the kernels could give.
+    if (c.first === INT64_MIN || c.last === INT64_MAX) return unchanged;
+    if (lo > hi) break;
+    let reader = readers.get(c.m);
+    if (!reader) readers.set(c.m, (reader = new BatchColumns(store, c.m, TIME_TYPES)));
+    // Only rows whose bucket can still be among the first n: from the n-th bucket on (DESC), up to its end (ASC).
+    const range = { lo: order.desc && bound !== undefined ? max(lo, bound) : lo, hi: !order.desc && bound !== undefined ? min(hi, bound + width - 1n) : hi };
+    const bucket = { width, origin: ORIGIN };
+    // The batch's distinct buckets, by the kernels; no await between bucketize and reading its slots.
+    let table: SlotTable;
+    if (isFused(kernels)) {
+      const encoded = (await reader.encoded(c.batch, [time.name])).get(time.name)!;
+      table = kernels.bucketizeEncoded(encoded, range, bucket);
+    } else {
+      const values = (await reader.read(c.batch, [time.name])).get(time.name)!.values as BigInt64Array;
+      table = kernels.bucketize(values, range, bucket, null);
     }
+    read++;
+    for (let slot = 0; slot < table.slots; slot++) found.add(table.buckets[slot]!);
     bound = kth();
   }
   const literal = bound === undefined ? undefined : timestampLiteral(order.desc ? bound : bound + width, time.typname === 'timestamptz');
@@ -140,6 +155,17 @@ function scalarOf(text: string | null, typname: string): Scalar {
   if (typname === 'bool') return text === 'true';
   return text;
 }
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** Time types the batch reader decodes into reused arrays. */
+const TIME_TYPES: ReadonlySet<PgType> = new Set(['timestamptz', 'timestamp']);
 
 function cmp(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -297,7 +297,7 @@ export class Columnstore {
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
     if (idle && !plan.scan && !plan.explain) {
       if (plan.aggregate) {
-        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, run, plan.aggregate) : undefined;
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
         return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
       }
       if (plan.lastPoint) return runLastPoint(this.store, run, plan.lastPoint);
@@ -327,7 +327,7 @@ export class Columnstore {
         }
       } else if (plan.aggregate) {
         // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
-        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, run, plan.aggregate) : undefined;
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
         sql = await runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {

@@ -15,6 +15,7 @@ import type { ColumnStore } from '../columnstore/store.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { isFused, type KernelBackend, type SlotTable } from '../columnstore/kernels/index.js';
 import type { AggregatePlan, ConstantFilter } from '../sql/planner/aggregates.js';
+import { aggregateInputsSql, type EvaluatedInputs } from './columnstore-fast-path.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 
 /** time_bucket's default origin, 2000-01-03, in µs since 2000-01-01. */
@@ -27,6 +28,11 @@ export interface BucketBound {
   /** Batches whose rows' times were read to find the bound (for EXPLAIN). */
   readonly batchesRead: number;
   readonly bound?: string;
+  /**
+   * The inputs of the original plan's kernels, evaluated with the bound's own query, and the bound as
+   * a kernel filter: `runAggregate(…, original plan, evaluated)` needs no round trip of its own.
+   */
+  readonly evaluated?: EvaluatedInputs;
 }
 
 export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
@@ -40,22 +46,30 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
   const times = plan.filters.filter((f): f is Extract<ConstantFilter, { op: '<' | '<=' | '>' | '>=' | '=' }> => f.column === time.name && f.op !== 'in');
   const segmentTypes = segments.map((f) => plan.table.columns.find((c) => c.name === f.column)!);
   if (segmentTypes.some((c) => !['text', 'varchar', 'int2', 'int4', 'int8', 'bool'].includes(c.typname))) return unchanged;
+  // The first n buckets among the rowstore rows (PostgreSQL's time_bucket over the rows the WHERE
+  // keeps) and the aggregate's inputs come in the same statement.
+  const limitSql = `((${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0))`;
   const out = await run.sql(
     `SELECT json_build_array(
       (SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped),
       (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
       (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,
-      (${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0),
+      ${limitSql},
       json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
-      json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}))`,
+      json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}),
+      (SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limitSql)}) AS rowstore_buckets),
+      ${aggregateInputsSql(plan)})`,
   );
   if (firstError(out)) return unchanged;
-  const [keys, widthText, months, limitValue, timeValues, segmentValues] = jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>]>(out)[0]!;
+  const [keys, widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] =
+    jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;
+  // From here on the kernels' inputs are known (one round trip for both), with or without a bound.
+  const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [] } };
   const width = BigInt(widthText);
-  if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return unchanged;
+  if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return plain;
   const limit = Number(limitValue);
   const bounds = times.map((f, i) => ({ op: f.op, v: int64(timeValues[i]!) }));
-  if (bounds.some((b) => b.v === undefined)) return unchanged;
+  if (bounds.some((b) => b.v === undefined)) return plain;
   const bucketOf = (t: bigint) => {
     const offset = ORIGIN % width;
     const d = t - offset;
@@ -63,13 +77,10 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     return q * width + offset;
   };
 
-  // The rowstore's first n buckets (PostgreSQL's time_bucket over the rows the WHERE keeps).
-  const rows = await run.sql(`SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limit)}) AS rowstore_buckets`);
-  if (firstError(rows)) return unchanged;
   const found = new Set<bigint>();
-  for (const b of jsonRows<string[] | null>(rows)[0] ?? []) {
+  for (const b of rowstoreBuckets ?? []) {
     const v = int64(b);
-    if (v === undefined || v === INT64_MAX || v === INT64_MIN) return unchanged;
+    if (v === undefined || v === INT64_MAX || v === INT64_MIN) return plain;
     found.add(v);
   }
 
@@ -78,7 +89,7 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
   const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
   for (const m of manifests) {
     const t = m.columns.findIndex((c) => c.name === time.name);
-    if (t < 0) return unchanged;
+    if (t < 0) return plain;
     const preds: Predicate[] = bounds.map(({ op, v }) => ({ column: time.name, op, value: v! }));
     let matching = new Set(batchesMatching(m, preds));
     for (const [i, f] of segments.entries()) {
@@ -88,7 +99,7 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     }
     for (const b of matching) {
       const { min, max } = m.batches[b]!;
-      if (typeof min[t] !== 'bigint' || typeof max[t] !== 'bigint') return unchanged;
+      if (typeof min[t] !== 'bigint' || typeof max[t] !== 'bigint') return plain;
       candidates.push({ m, batch: b, first: min[t] as bigint, last: max[t] as bigint });
     }
   }
@@ -106,7 +117,7 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     // A batch wholly before the n-th bucket cannot add a bucket among the first n.
     if (bound !== undefined && (order.desc ? c.last < bound : bucketOf(c.first) > bound)) break;
     // Infinite times (the manifest's extremes) have no bucket the kernels could give.
-    if (c.first === INT64_MIN || c.last === INT64_MAX) return unchanged;
+    if (c.first === INT64_MIN || c.last === INT64_MAX) return plain;
     if (lo > hi) break;
     let reader = readers.get(c.m);
     if (!reader) readers.set(c.m, (reader = new BatchColumns(store, c.m, TIME_TYPES)));
@@ -127,9 +138,14 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     bound = kth();
   }
   const literal = bound === undefined ? undefined : timestampLiteral(order.desc ? bound : bound + width, time.typname === 'timestamptz');
-  if (literal === undefined) return { plan, batchesRead: read };
+  if (literal === undefined) return { ...plain, batchesRead: read };
   const filter: ConstantFilter = { column: time.name, op: order.desc ? '>=' : '<', sql: `${literal}::${time.type}` };
-  return { plan: { ...plan, filters: [...plan.filters, filter] }, batchesRead: read, bound: `${time.name} ${filter.op} ${filter.sql}` };
+  return {
+    plan: { ...plan, filters: [...plan.filters, filter] },
+    batchesRead: read,
+    bound: `${time.name} ${filter.op} ${filter.sql}`,
+    evaluated: { values: inputs, filters: [{ column: time.name, op: filter.op as '>=' | '<', value: order.desc ? bound! : bound! + width }] },
+  };
 }
 
 /** µs since 2000-01-01 as a SQL timestamp literal (UTC for timestamptz); undefined outside years 1-9999. */

@@ -38,7 +38,7 @@ import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan } from './columnstore-scan.js';
-import { boundBucketLimit } from './columnstore-bucket-limit.js';
+import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -297,8 +297,7 @@ export class Columnstore {
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
     if (idle && !plan.scan && !plan.explain) {
       if (plan.aggregate) {
-        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
-        return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
+        return this.aggregate(run, plan.aggregate);
       }
       if (plan.lastPoint) return runLastPoint(this.store, run, plan.lastPoint);
     }
@@ -328,7 +327,7 @@ export class Columnstore {
       } else if (plan.aggregate) {
         // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
         const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
-        sql = await runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
+        sql = await this.aggregate(run, plan.aggregate, limited);
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
@@ -347,6 +346,16 @@ export class Columnstore {
         if (keep && created !== undefined) this.scanTables.add(created);
       } else await run.sql(keep ? 'RELEASE SAVEPOINT orbit_internal' : 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
     }
+  }
+
+  /**
+   * An aggregate in the kernels; ORDER BY the bucket LIMIT n first bounds the buckets they read
+   * (session/columnstore-bucket-limit.ts), whose query also evaluates the kernels' inputs.
+   */
+  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound): Promise<string | undefined> {
+    limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan) : undefined;
+    if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated);
+    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan);
   }
 
   /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */

@@ -57,7 +57,7 @@ export interface AggregatePlan {
    * GROUP BY only the bucket, ORDER BY it, LIMIT n: the direction, the limit (and offset), and a
    * query of the first n bucket starts among the rowstore rows the WHERE keeps (column `b`).
    */
-  readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(n: number): string };
+  readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(limitSql: string): string };
   readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
   /**
    * The statement to run, given a query yielding the kernels' partial rows (columns g1…, then each

@@ -186,8 +186,10 @@ const COLLATED: ReadonlySet<PgType> = new Set(['text', 'varchar', 'bpchar', 'nam
 
 function mayHold(op: Predicate['op'], min: Scalar, max: Scalar, type: PgType, value: Scalar): boolean {
   if (min === null || max === null) return true;
-  const lo = compareValues(type, min, value);
-  const hi = compareValues(type, max, value);
+  // Integer times against an integer (most tests): compareValues' order, without its dispatch.
+  const ints = typeof min === 'bigint' && typeof max === 'bigint' && typeof value === 'bigint';
+  const lo = ints ? (min < value ? -1 : min > value ? 1 : 0) : compareValues(type, min, value);
+  const hi = ints ? (max < value ? -1 : max > value ? 1 : 0) : compareValues(type, max, value);
   switch (op) {
     case '=':
       return lo <= 0 && hi >= 0;
@@ -208,14 +210,22 @@ function mayHold(op: Predicate['op'], min: Scalar, max: Scalar, type: PgType, va
  * Range predicates on text-like columns never exclude (the batch order is byte order, see
  * compare.ts); nor do comparisons on json, jsonb and opaque columns (only their NULL tests).
  */
-export function batchesMatching(m: Manifest, predicates: readonly Predicate[]): number[] {
+export function batchesMatching(m: Manifest, predicates: readonly Predicate[], only?: readonly number[]): number[] {
   const tests = predicates.map((p) => {
     const col = m.columns.findIndex((c) => c.name === p.column);
     if (col < 0) throw orbitError('undefined_column', `column "${p.column}" does not exist`);
     return { p, col, type: m.columns[col]!.type, seg: m.settings.segmentBy.indexOf(p.column) };
   });
+  // An equality on a segmentby column picks its batches from the manifest's index; the tests below
+  // still run on them.
+  let numbers = only;
+  for (const { p, seg } of tests) {
+    const hit = seg >= 0 && p.op === '=' ? batchesWithSegment(m, seg, [p.value]) : undefined;
+    if (hit) numbers = numbers ? intersect(numbers, hit) : hit;
+  }
   const out: number[] = [];
-  m.batches.forEach((b, no) => {
+  const check = (no: number): void => {
+    const b = m.batches[no]!;
     for (const { p, col, type, seg } of tests) {
       const nulls = b.nullCount[col]!;
       if (p.op === 'is null') {
@@ -234,6 +244,61 @@ export function batchesMatching(m: Manifest, predicates: readonly Predicate[]): 
       } else if (!mayHold(p.op, b.min[col]!, b.max[col]!, type, value)) return;
     }
     out.push(no);
-  });
+  };
+  if (numbers) for (const no of numbers) check(no);
+  else for (let no = 0; no < m.batches.length; no++) check(no);
   return out;
+}
+
+/** Types whose equality (compare.ts) is JavaScript's on the values held: string, number or bigint. */
+const INDEXED: ReadonlyMap<PgType, string> = new Map([
+  ['text', 'string'],
+  ['varchar', 'string'],
+  ['bpchar', 'string'],
+  ['name', 'string'],
+  ['int2', 'number'],
+  ['int4', 'number'],
+  ['date', 'number'],
+  ['int8', 'bigint'],
+  ['timestamp', 'bigint'],
+  ['timestamptz', 'bigint'],
+]);
+
+/** Per manifest (immutable once written; cached by its versioned key) and segmentby column: batch numbers by value. */
+const segmentIndexes = new WeakMap<Manifest, Array<Map<Scalar, number[]> | undefined>>();
+
+/**
+ * The batches (ascending) whose segment value `seg` equals one of `values`, from an index built
+ * once per manifest; undefined when the column's type or a value's representation is not indexed
+ * (the caller tests every batch).
+ */
+export function batchesWithSegment(m: Manifest, seg: number, values: readonly Scalar[]): number[] | undefined {
+  const name = m.settings.segmentBy[seg];
+  const type = m.columns.find((c) => c.name === name)?.type;
+  const js = type ? INDEXED.get(type) : undefined;
+  if (!js || values.some((v) => v !== null && typeof v !== js)) return undefined;
+  let perColumn = segmentIndexes.get(m);
+  if (!perColumn) segmentIndexes.set(m, (perColumn = []));
+  let index = perColumn[seg];
+  if (!index) {
+    index = new Map();
+    for (let no = 0; no < m.batches.length; no++) {
+      const v = m.batches[no]!.segment[seg]!;
+      // A value of another representation (never written for these types): no index.
+      if (v !== null && typeof v !== js) return undefined;
+      let list = index.get(v);
+      if (!list) index.set(v, (list = []));
+      list.push(no);
+    }
+    perColumn[seg] = index;
+  }
+  const lists = [...new Set(values)].flatMap((v) => (v === null ? [] : [index.get(v) ?? []]));
+  if (lists.length === 1) return lists[0]!.slice();
+  return lists.flat().sort((a, b) => a - b);
+}
+
+/** The numbers of `a` also in `b`, in `a`'s order. */
+export function intersect(a: readonly number[], b: readonly number[]): number[] {
+  const keep = new Set(b);
+  return a.filter((n) => keep.has(n));
 }

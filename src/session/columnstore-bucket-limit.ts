@@ -10,9 +10,12 @@
  * was when the bound cannot be had (month widths, infinite times, fewer than n buckets).
  */
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
-import type { Scalar } from '../columnstore/columns.js';
+import type { PgType, Scalar } from '../columnstore/columns.js';
 import type { ColumnStore } from '../columnstore/store.js';
+import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
+import { isFused, type KernelBackend, type SlotTable } from '../columnstore/kernels/index.js';
 import type { AggregatePlan, ConstantFilter } from '../sql/planner/aggregates.js';
+import { aggregateInputsSql, type EvaluatedInputs } from './columnstore-fast-path.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 
 /** time_bucket's default origin, 2000-01-03, in µs since 2000-01-01. */
@@ -25,9 +28,14 @@ export interface BucketBound {
   /** Batches whose rows' times were read to find the bound (for EXPLAIN). */
   readonly batchesRead: number;
   readonly bound?: string;
+  /**
+   * The inputs of the original plan's kernels, evaluated with the bound's own query, and the bound as
+   * a kernel filter: `runAggregate(…, original plan, evaluated)` needs no round trip of its own.
+   */
+  readonly evaluated?: EvaluatedInputs;
 }
 
-export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
+export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
   const order = plan.bucketOrder;
   const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
   const unchanged = { plan, batchesRead: 0 };
@@ -38,24 +46,30 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
   const times = plan.filters.filter((f): f is Extract<ConstantFilter, { op: '<' | '<=' | '>' | '>=' | '=' }> => f.column === time.name && f.op !== 'in');
   const segmentTypes = segments.map((f) => plan.table.columns.find((c) => c.name === f.column)!);
   if (segmentTypes.some((c) => !['text', 'varchar', 'int2', 'int4', 'int8', 'bool'].includes(c.typname))) return unchanged;
+  // The first n buckets among the rowstore rows (PostgreSQL's time_bucket over the rows the WHERE
+  // keeps) and the aggregate's inputs come in the same statement.
+  const limitSql = `((${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0))`;
   const out = await run.sql(
     `SELECT json_build_array(
       (SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped),
       (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
       (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,
-      (${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0),
+      ${limitSql},
       json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
-      json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}))`,
+      json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}),
+      (SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limitSql)}) AS rowstore_buckets),
+      ${aggregateInputsSql(plan)})`,
   );
   if (firstError(out)) return unchanged;
-  const [keys, widthText, months, limitValue, timeValues, segmentValues] = jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>]>(out)[0]!;
+  const [keys, widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] =
+    jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;
+  // From here on the kernels' inputs are known (one round trip for both), with or without a bound.
+  const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [] } };
   const width = BigInt(widthText);
-  if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return unchanged;
+  if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return plain;
   const limit = Number(limitValue);
   const bounds = times.map((f, i) => ({ op: f.op, v: int64(timeValues[i]!) }));
-  if (bounds.some((b) => b.v === undefined)) return unchanged;
-  const passes = (t: bigint) =>
-    bounds.every(({ op, v }) => (op === '<' ? t < v! : op === '<=' ? t <= v! : op === '>' ? t > v! : op === '>=' ? t >= v! : t === v));
+  if (bounds.some((b) => b.v === undefined)) return plain;
   const bucketOf = (t: bigint) => {
     const offset = ORIGIN % width;
     const d = t - offset;
@@ -63,13 +77,10 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
     return q * width + offset;
   };
 
-  // The rowstore's first n buckets (PostgreSQL's time_bucket over the rows the WHERE keeps).
-  const rows = await run.sql(`SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limit)}) AS rowstore_buckets`);
-  if (firstError(rows)) return unchanged;
   const found = new Set<bigint>();
-  for (const b of jsonRows<string[] | null>(rows)[0] ?? []) {
+  for (const b of rowstoreBuckets ?? []) {
     const v = int64(b);
-    if (v === undefined || v === INT64_MAX || v === INT64_MIN) return unchanged;
+    if (v === undefined || v === INT64_MAX || v === INT64_MIN) return plain;
     found.add(v);
   }
 
@@ -78,7 +89,7 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
   const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
   for (const m of manifests) {
     const t = m.columns.findIndex((c) => c.name === time.name);
-    if (t < 0) return unchanged;
+    if (t < 0) return plain;
     const preds: Predicate[] = bounds.map(({ op, v }) => ({ column: time.name, op, value: v! }));
     let matching = new Set(batchesMatching(m, preds));
     for (const [i, f] of segments.entries()) {
@@ -88,7 +99,7 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
     }
     for (const b of matching) {
       const { min, max } = m.batches[b]!;
-      if (typeof min[t] !== 'bigint' || typeof max[t] !== 'bigint') return unchanged;
+      if (typeof min[t] !== 'bigint' || typeof max[t] !== 'bigint') return plain;
       candidates.push({ m, batch: b, first: min[t] as bigint, last: max[t] as bigint });
     }
   }
@@ -99,22 +110,42 @@ export async function boundBucketLimit(store: ColumnStore, run: InternalRunner, 
   };
   let read = 0;
   let bound = kth();
+  const readers = new Map<Manifest, BatchColumns>();
+  const lo = bounds.reduce((x, { op, v }) => (op === '>=' || op === '=' ? max(x, v!) : op === '>' ? max(x, v! + 1n) : x), INT64_MIN);
+  const hi = bounds.reduce((x, { op, v }) => (op === '<=' || op === '=' ? min(x, v!) : op === '<' ? min(x, v! - 1n) : x), INT64_MAX);
   for (const c of candidates) {
     // A batch wholly before the n-th bucket cannot add a bucket among the first n.
     if (bound !== undefined && (order.desc ? c.last < bound : bucketOf(c.first) > bound)) break;
-    const decoded = await store.readBatch(c.m, c.batch, [time.name]);
-    read++;
-    const values = decoded.columns[0]!.values as BigInt64Array;
-    for (const t of values) {
-      if (t === INT64_MAX || t === INT64_MIN) return unchanged;
-      if (passes(t)) found.add(bucketOf(t));
+    // Infinite times (the manifest's extremes) have no bucket the kernels could give.
+    if (c.first === INT64_MIN || c.last === INT64_MAX) return plain;
+    if (lo > hi) break;
+    let reader = readers.get(c.m);
+    if (!reader) readers.set(c.m, (reader = new BatchColumns(store, c.m, TIME_TYPES)));
+    // Only rows whose bucket can still be among the first n: from the n-th bucket on (DESC), up to its end (ASC).
+    const range = { lo: order.desc && bound !== undefined ? max(lo, bound) : lo, hi: !order.desc && bound !== undefined ? min(hi, bound + width - 1n) : hi };
+    const bucket = { width, origin: ORIGIN };
+    // The batch's distinct buckets, by the kernels; no await between bucketize and reading its slots.
+    let table: SlotTable;
+    if (isFused(kernels)) {
+      const encoded = (await reader.encoded(c.batch, [time.name])).get(time.name)!;
+      table = kernels.bucketizeEncoded(encoded, range, bucket);
+    } else {
+      const values = (await reader.read(c.batch, [time.name])).get(time.name)!.values as BigInt64Array;
+      table = kernels.bucketize(values, range, bucket, null);
     }
+    read++;
+    for (let slot = 0; slot < table.slots; slot++) found.add(table.buckets[slot]!);
     bound = kth();
   }
   const literal = bound === undefined ? undefined : timestampLiteral(order.desc ? bound : bound + width, time.typname === 'timestamptz');
-  if (literal === undefined) return { plan, batchesRead: read };
+  if (literal === undefined) return { ...plain, batchesRead: read };
   const filter: ConstantFilter = { column: time.name, op: order.desc ? '>=' : '<', sql: `${literal}::${time.type}` };
-  return { plan: { ...plan, filters: [...plan.filters, filter] }, batchesRead: read, bound: `${time.name} ${filter.op} ${filter.sql}` };
+  return {
+    plan: { ...plan, filters: [...plan.filters, filter] },
+    batchesRead: read,
+    bound: `${time.name} ${filter.op} ${filter.sql}`,
+    evaluated: { values: inputs, filters: [{ column: time.name, op: filter.op as '>=' | '<', value: order.desc ? bound! : bound! + width }] },
+  };
 }
 
 /** µs since 2000-01-01 as a SQL timestamp literal (UTC for timestamptz); undefined outside years 1-9999. */
@@ -140,6 +171,17 @@ function scalarOf(text: string | null, typname: string): Scalar {
   if (typname === 'bool') return text === 'true';
   return text;
 }
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** Time types the batch reader decodes into reused arrays. */
+const TIME_TYPES: ReadonlySet<PgType> = new Set(['timestamptz', 'timestamp']);
 
 function cmp(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;

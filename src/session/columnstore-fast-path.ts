@@ -17,10 +17,10 @@ import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
 /**
- * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
- * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
+ * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
+ * `json_build_array(…)`: the chunks' manifest keys, the bucket width, the filters' constants.
  */
-export async function runAggregate(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
+export function aggregateInputsSql(plan: AggregatePlan): string {
   const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
   const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
   const exprs: string[] = [
@@ -38,10 +38,27 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
       exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
     }
   }
-  // Evaluated by PostgreSQL with the session's settings; a failure (infinity, bad input) falls back.
-  const out = await run.sql(`SELECT json_build_array(${exprs.join(', ')})`);
-  if (firstError(out)) return undefined;
-  const values = jsonRows<unknown[]>(out)[0]!;
+  return `json_build_array(${exprs.join(', ')})`;
+}
+
+/** Inputs evaluated already (`aggregateInputsSql`'s array, fetched with other work), and filters to add. */
+export interface EvaluatedInputs {
+  readonly values: unknown[];
+  readonly filters: readonly Filter[];
+}
+
+/**
+ * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
+ * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
+ */
+export async function runAggregate(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan, evaluated?: EvaluatedInputs): Promise<string | undefined> {
+  let values = evaluated?.values;
+  if (!values) {
+    // A failure (infinity, bad input) falls back.
+    const out = await run.sql(`SELECT ${aggregateInputsSql(plan)}`);
+    if (firstError(out)) return undefined;
+    values = jsonRows<unknown[]>(out)[0]!;
+  }
   const manifestKeys = (values[0] as string[] | null) ?? [];
   let i = 1;
   const spec: { bucket?: TimeBucketSpec; groupBy: string[]; filters: Filter[]; aggregates: AggregateCall[] } = {
@@ -63,6 +80,7 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
       spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
     }
   }
+  spec.filters.push(...(evaluated?.filters ?? []));
   let partials: Partials | null;
   try {
     const manifests = await Promise.all(manifestKeys.map((k) => store.readManifest(k)));
@@ -73,7 +91,9 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     throw err;
   }
   // One array per partial column, unnested into rows: PostgreSQL parses one constant per column.
-  const timeTypname = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
+  const timeColumn = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
+  const timeType = timeColumn.type;
+  const timeTypname = timeColumn.typname;
   const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   const columns: Array<Array<string | null>> = types.map(() => []);
   for (const g of partials?.groups.values() ?? []) {

@@ -38,7 +38,7 @@ import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan } from './columnstore-scan.js';
-import { boundBucketLimit } from './columnstore-bucket-limit.js';
+import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -97,6 +97,8 @@ export class Columnstore {
   /** Requests may be waiting (a statement called compress_chunk & co.). */
   private requestsPending = true;
   private swept = false;
+  /** Aggregate and last-point plans by parse tree, valid while `tables` is the map they were made from. */
+  private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
   private readonly scanTables = new Set<number>();
 
@@ -272,10 +274,17 @@ export class Columnstore {
       const inner = this.planFast({ ...statement, type, node: query![type] as Fields });
       return inner && !inner.explain ? { ...inner, explain } : undefined;
     }
-    const aggregate = planAggregate(statement.type, statement.node, compressed);
-    if (aggregate) return { aggregate };
-    const lastPoint = planLastPoint(statement.type, statement.node, compressed);
-    if (lastPoint) return { lastPoint };
+    // Parsed statements are shared by text (session/statement-cache.ts), so a plan is kept with its
+    // parse tree for as long as the hypertables' metadata it was made from (`load` replaces it).
+    let cached = this.plans.get(statement.node);
+    if (cached?.tables !== this.tables) {
+      const aggregate = planAggregate(statement.type, statement.node, compressed);
+      const lastPoint = aggregate ? undefined : planLastPoint(statement.type, statement.node, compressed);
+      cached = { tables: this.tables, ...(aggregate ? { aggregate } : {}), ...(lastPoint ? { lastPoint } : {}) };
+      this.plans.set(statement.node, cached);
+    }
+    if (cached.aggregate) return { aggregate: cached.aggregate };
+    if (cached.lastPoint) return { lastPoint: cached.lastPoint };
     const scan = planScan(statement.type, statement.node, compressed);
     // The hypertable named once (nothing else of the statement reads it), and no other hypertable
     // with compressed chunks in subqueries (only the general path shows those their rows).
@@ -291,6 +300,15 @@ export class Columnstore {
    * savepoint, released when the statement needs what it filled (the scan's temporary table).
    */
   async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean): Promise<string | undefined> {
+    // Outside a transaction block, an aggregate or last point only reads (the catalog and constants,
+    // one statement each): a failure aborts nothing and there is nothing to undo, so the BEGIN and
+    // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
+    if (idle && !plan.scan && !plan.explain) {
+      if (plan.aggregate) {
+        return this.aggregate(run, plan.aggregate);
+      }
+      if (plan.lastPoint) return runLastPoint(this.store, run, plan.lastPoint);
+    }
     await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
     let keep = false;
     let created: number | undefined;
@@ -316,8 +334,8 @@ export class Columnstore {
         }
       } else if (plan.aggregate) {
         // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
-        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, run, plan.aggregate) : undefined;
-        sql = await runAggregate(this.store, this.kernels, run, limited?.plan ?? plan.aggregate);
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
+        sql = await this.aggregate(run, plan.aggregate, limited);
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
@@ -336,6 +354,16 @@ export class Columnstore {
         if (keep && created !== undefined) this.scanTables.add(created);
       } else await run.sql(keep ? 'RELEASE SAVEPOINT orbit_internal' : 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
     }
+  }
+
+  /**
+   * An aggregate in the kernels; ORDER BY the bucket LIMIT n first bounds the buckets they read
+   * (session/columnstore-bucket-limit.ts), whose query also evaluates the kernels' inputs.
+   */
+  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound): Promise<string | undefined> {
+    limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan) : undefined;
+    if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated);
+    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan);
   }
 
   /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */

@@ -8,7 +8,8 @@ import type { CompressionSettings } from '../../src/columnstore/batch.js';
 import type { CodecBackend } from '../../src/columnstore/codecs/index.js';
 import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import { allocColumn, type Column, type Rows } from '../../src/columnstore/columns.js';
-import { batchesMatching } from '../../src/columnstore/manifest.js';
+import { batchesMatching, batchesWithSegment } from '../../src/columnstore/manifest.js';
+import { compareValues } from '../../src/columnstore/compare.js';
 import { ColumnStore, batchKey, manifestKey } from '../../src/columnstore/store.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { NodeFsStorage } from '../../src/storage/node-fs.js';
@@ -109,6 +110,37 @@ describe.each(adapters)('batch store on %s', (_, open) => {
       const all: string[] = [];
       for (let b = 0; b < m.batches.length; b++) all.push(...rowStrings(await cs.readBatch(m, b)));
       expect(sorted(all)).toEqual(sorted(rowStrings(rows)));
+    }
+    await storage.close();
+  });
+
+  it('finds the batches of a segment value through the manifest index as a scan of every batch does', async () => {
+    const storage = await open();
+    const cs = new ColumnStore(storage, wasm);
+    const p = new Prng(77);
+    const rows = randomRows(p, 3000, ALL_TYPES, 0.2, 4);
+    for (const [i, type] of ALL_TYPES.entries()) {
+      if (type === 'json' || type === 'jsonb' || type === 'opaque' || type === 'uuid') continue;
+      const name = rows.names[i]!;
+      const m = await cs.writeChunk(2, i, rows, { segmentBy: [name], orderBy: [{ column: rows.names[0]! }], timeColumn: rows.names[0]! });
+      const values = [...new Set(m.batches.map((b) => b.segment[0]!))];
+      for (const v of values) {
+        if (v === null) continue;
+        const scan = m.batches.flatMap((b, no) => (b.segment[0] !== null && compareValues(type, b.segment[0]!, v) === 0 ? [no] : []));
+        expect(batchesMatching(m, [{ column: name, op: '=', value: v }]), `${type} ${String(v)}`).toEqual(scan);
+        const indexed = batchesWithSegment(m, 0, [v, null]);
+        if (['text', 'int4', 'int8', 'timestamptz'].includes(type)) expect(indexed, type).toBeDefined();
+        if (indexed) expect(indexed, `${type} ${String(v)}`).toEqual(scan);
+      }
+      // Several values: ascending, each batch once.
+      const some = values.filter((v) => v !== null).slice(0, 3);
+      const indexed = batchesWithSegment(m, 0, [...some, ...some]);
+      if (indexed) expect(indexed).toEqual(m.batches.flatMap((b, no) => (some.some((v) => b.segment[0] !== null && compareValues(type, b.segment[0]!, v!) === 0) ? [no] : [])));
+      // A value held otherwise than the column's values (a number for an int8): no index, the scan answers.
+      if (type === 'int8' && some.length > 0) {
+        expect(batchesWithSegment(m, 0, [Number(some[0])])).toBeUndefined();
+        expect(batchesMatching(m, [{ column: name, op: '=', value: Number(some[0]) }])).toEqual(batchesMatching(m, [{ column: name, op: '=', value: some[0]! }]));
+      }
     }
     await storage.close();
   });

@@ -17,7 +17,7 @@ import { readBatchHeader } from '../batch-format.js';
 import { readColumnHeader } from '../codecs/index.js';
 import { ByteReader } from '../codecs/format.js';
 import { scalarAt, type Column, type PgType, type Scalar } from '../columns.js';
-import { batchesMatching, type Manifest, type Predicate } from '../manifest.js';
+import { batchesMatching, batchesWithSegment, intersect, type Manifest, type Predicate } from '../manifest.js';
 import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
 import { isFused, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
@@ -205,7 +205,13 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const predicates: Predicate[] = [];
   if (lo > INT64_MIN) predicates.push({ column: r.timeColumn, op: '>=', value: lo });
   if (hi < INT64_MAX) predicates.push({ column: r.timeColumn, op: '<=', value: hi });
-  const candidates = lo > hi ? [] : batchesMatching(manifest, predicates);
+  // Segmentby filters pick their batches from the manifest's index (the per-batch test below stays).
+  let only: number[] | undefined;
+  for (const [seg, values] of r.segmentFilters) {
+    const hit = batchesWithSegment(manifest, seg, values);
+    if (hit) only = only ? intersect(only, hit) : hit;
+  }
+  const candidates = lo > hi ? [] : batchesMatching(manifest, predicates, only);
   const types = r.groupBy.map((g) => g.type);
   const segTypes = manifest.settings.segmentBy.map((name) => manifest.columns.find((c) => c.name === name)!.type);
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;

@@ -57,7 +57,7 @@ export interface AggregatePlan {
    * GROUP BY only the bucket, ORDER BY it, LIMIT n: the direction, the limit (and offset), and a
    * query of the first n bucket starts among the rowstore rows the WHERE keeps (column `b`).
    */
-  readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(n: number): string };
+  readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(limitSql: string): string };
   readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
   /**
    * The statement to run, given a query yielding the kernels' partial rows (columns g1…, then each
@@ -244,6 +244,22 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     }
   }
 
+  const build = (rows: string | undefined): string => {
+    const union = rows !== undefined ? `${rowstore} UNION ALL ${rows}` : rowstore;
+    const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
+    const final: Fields = {
+      ...template,
+      targetList: finalTargets,
+      ...(groups.length > 0 ? { groupClause: groups.map((_, i) => colRef(`g${i + 1}`)) } : {}),
+      ...(finalHaving ? { havingClause: finalHaving } : {}),
+      ...(finalSort.length > 0 ? { sortClause: finalSort } : {}),
+      ...(s.limitCount ? { limitCount: clone(s.limitCount), limitOption: s.limitOption } : {}),
+      ...(s.limitOffset ? { limitOffset: clone(s.limitOffset) } : {}),
+    };
+    return deparse({ SelectStmt: final });
+  };
+  let template: string | undefined;
+  let withoutRows: string | undefined;
   return {
     table,
     ...(bucketOrder ? { bucketOrder } : {}),
@@ -252,29 +268,16 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     filters,
     aggregates: aggregates.map(({ node: _node, ...a }) => a),
     finalSql(kernelRows) {
-      const build = (rows: string | undefined): string => {
-        const union = rows !== undefined ? `${rowstore} UNION ALL ${rows}` : rowstore;
-        const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
-        const final: Fields = {
-          ...template,
-          targetList: finalTargets,
-          ...(groups.length > 0 ? { groupClause: groups.map((_, i) => colRef(`g${i + 1}`)) } : {}),
-          ...(finalHaving ? { havingClause: finalHaving } : {}),
-          ...(finalSort.length > 0 ? { sortClause: finalSort } : {}),
-          ...(s.limitCount ? { limitCount: clone(s.limitCount), limitOption: s.limitOption } : {}),
-          ...(s.limitOffset ? { limitOffset: clone(s.limitOffset) } : {}),
-        };
-        return deparse({ SelectStmt: final });
-      };
-      if (kernelRows === undefined) return build(undefined);
+      // The statement around the kernels' rows is the same at every run of a (cached) plan.
+      if (kernelRows === undefined) return (withoutRows ??= build(undefined));
+      const marker = `SELECT * FROM ${KERNEL_ROWS}`;
+      template ??= build(marker);
+      const at = template.indexOf(marker);
       // The kernels' rows (array constants, ~300 KB for 1,200 groups) are spliced in after
       // deparsing: parsing and deparsing them took longer than PostgreSQL's work on them.
-      const marker = `SELECT * FROM ${KERNEL_ROWS}`;
-      const text = build(marker);
-      const at = text.indexOf(marker);
       // The marker's text elsewhere in the statement (a string constant): the slow way.
-      if (at < 0 || text.includes(marker, at + 1)) return build(kernelRows);
-      return `${text.slice(0, at)}${kernelRows}${text.slice(at + marker.length)}`;
+      if (at < 0 || template.includes(marker, at + 1)) return build(kernelRows);
+      return `${template.slice(0, at)}${kernelRows}${template.slice(at + marker.length)}`;
     },
   };
 }

@@ -119,31 +119,25 @@ BEGIN
 END
 $body$;
 
-CREATE FUNCTION ${F}.policy_retention_check(config jsonb) RETURNS void
+-- A policy config: not NULL, naming a hypertable, and (with lag keys) exactly one of the two lags.
+CREATE FUNCTION ${F}.orbit_policy_check(config jsonb, after_key text, created_key text) RETURNS void
 LANGUAGE plpgsql STABLE ${PATH} AS $body$
 BEGIN
   IF config IS NULL THEN
     RAISE EXCEPTION 'config must not be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   PERFORM ${F}.orbit_policy_target(config);
-  IF (config ? 'drop_after') = (config ? 'drop_created_before') THEN
-    RAISE EXCEPTION 'need to specify one of "drop_after" or "drop_created_before"' USING ERRCODE = '${E.invalid_parameter_value}';
+  IF after_key IS NOT NULL AND (config ? after_key) = (config ? created_key) THEN
+    RAISE EXCEPTION 'need to specify one of "%" or "%"', after_key, created_key USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
 END
 $body$;
 
+CREATE FUNCTION ${F}.policy_retention_check(config jsonb) RETURNS void
+LANGUAGE sql STABLE ${PATH} AS $body$ SELECT ${F}.orbit_policy_check(config, 'drop_after', 'drop_created_before') $body$;
+
 CREATE FUNCTION ${F}.policy_compression_check(config jsonb) RETURNS void
-LANGUAGE plpgsql STABLE ${PATH} AS $body$
-BEGIN
-  IF config IS NULL THEN
-    RAISE EXCEPTION 'config must not be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-  PERFORM ${F}.orbit_policy_target(config);
-  IF (config ? 'compress_after') = (config ? 'compress_created_before') THEN
-    RAISE EXCEPTION 'need to specify one of "compress_after" or "compress_created_before"' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-END
-$body$;
+LANGUAGE sql STABLE ${PATH} AS $body$ SELECT ${F}.orbit_policy_check(config, 'compress_after', 'compress_created_before') $body$;
 
 -- The lag of a policy as config JSON: an interval for time columns, an integer (with an integer_now
 -- function) for integer ones; NULL when the argument is absent. Raises TimescaleDB's errors.
@@ -194,6 +188,28 @@ BEGIN
 END
 $body$;
 
+-- Deletes the policy job of kind proc on a hypertable: false, with a NOTICE, when there is none and
+-- if_exists is set; an error (42704) otherwise.
+CREATE FUNCTION ${F}.orbit_policy_remove(proc name, rel regclass, if_exists boolean, what text)
+RETURNS boolean LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_require_hypertable(rel);
+  tbl name := (SELECT table_name FROM ${C}.hypertable WHERE id = h);
+  id integer;
+BEGIN
+  SELECT j.id INTO id FROM ${JOB} j WHERE j.proc_schema = '${F}' AND j.proc_name = proc AND j.hypertable_id = h;
+  IF id IS NULL THEN
+    IF if_exists THEN
+      RAISE NOTICE '% not found for hypertable "%", skipping', what, tbl;
+      RETURN false;
+    END IF;
+    RAISE EXCEPTION '% not found for hypertable "%"', what, tbl USING ERRCODE = '${E.undefined_object}';
+  END IF;
+  PERFORM ${F}.orbit_job_delete(id);
+  RETURN true;
+END
+$body$;
+
 CREATE FUNCTION ${EXT}.add_retention_policy(relation regclass, drop_after ${ARG} = NULL, if_not_exists boolean = false,
   schedule_interval interval = NULL, initial_start timestamptz = NULL, timezone text = NULL, drop_created_before interval = NULL)
 RETURNS integer LANGUAGE plpgsql ${PATH} AS $body$
@@ -220,20 +236,8 @@ $body$;
 
 CREATE FUNCTION ${EXT}.remove_retention_policy(relation regclass, if_exists boolean = false)
 RETURNS void LANGUAGE plpgsql STRICT ${PATH} AS $body$
-DECLARE
-  h integer := ${F}.orbit_require_hypertable(relation);
-  tbl name := (SELECT table_name FROM ${C}.hypertable WHERE id = h);
-  id integer;
 BEGIN
-  SELECT j.id INTO id FROM ${JOB} j WHERE j.proc_schema = '${F}' AND j.proc_name = 'policy_retention' AND j.hypertable_id = h;
-  IF id IS NULL THEN
-    IF if_exists THEN
-      RAISE NOTICE 'retention policy not found for hypertable "%", skipping', tbl;
-      RETURN;
-    END IF;
-    RAISE EXCEPTION 'retention policy not found for hypertable "%"', tbl USING ERRCODE = '${E.undefined_object}';
-  END IF;
-  PERFORM ${F}.orbit_job_delete(id);
+  PERFORM ${F}.orbit_policy_remove('policy_retention', relation, if_exists, 'retention policy');
 END
 $body$;
 
@@ -273,24 +277,7 @@ END
 $body$;
 
 CREATE FUNCTION ${EXT}.remove_compression_policy(hypertable regclass, if_exists boolean = false)
-RETURNS boolean LANGUAGE plpgsql STRICT ${PATH} AS $body$
-DECLARE
-  h integer := ${F}.orbit_require_hypertable(hypertable);
-  tbl name := (SELECT table_name FROM ${C}.hypertable WHERE id = h);
-  id integer;
-BEGIN
-  SELECT j.id INTO id FROM ${JOB} j WHERE j.proc_schema = '${F}' AND j.proc_name = 'policy_compression' AND j.hypertable_id = h;
-  IF id IS NULL THEN
-    IF if_exists THEN
-      RAISE NOTICE 'columnstore policy not found for hypertable "%", skipping', tbl;
-      RETURN false;
-    END IF;
-    RAISE EXCEPTION 'columnstore policy not found for hypertable "%"', tbl USING ERRCODE = '${E.undefined_object}';
-  END IF;
-  PERFORM ${F}.orbit_job_delete(id);
-  RETURN true;
-END
-$body$;
+RETURNS boolean LANGUAGE sql STRICT ${PATH} AS $body$ SELECT ${F}.orbit_policy_remove('policy_compression', hypertable, if_exists, 'columnstore policy') $body$;
 
 CREATE PROCEDURE ${EXT}.add_columnstore_policy(hypertable regclass, after ${ARG} = NULL, if_not_exists boolean = false,
   schedule_interval interval = NULL, initial_start timestamptz = NULL, timezone text = NULL, created_before interval = NULL)
@@ -335,14 +322,7 @@ END
 $body$;
 
 CREATE FUNCTION ${F}.policy_compaction_check(config jsonb) RETURNS void
-LANGUAGE plpgsql STABLE ${PATH} AS $body$
-BEGIN
-  IF config IS NULL THEN
-    RAISE EXCEPTION 'config must not be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-  PERFORM ${F}.orbit_policy_target(config);
-END
-$body$;
+LANGUAGE sql STABLE ${PATH} AS $body$ SELECT ${F}.orbit_policy_check(config, NULL, NULL) $body$;
 
 CREATE FUNCTION ${EXT}.add_compaction_policy(hypertable regclass, if_not_exists boolean = false, schedule_interval interval = NULL,
   initial_start timestamptz = NULL, timezone text = NULL, max_chunks integer = NULL, max_batches integer = NULL,
@@ -374,20 +354,8 @@ $body$;
 
 CREATE FUNCTION ${EXT}.remove_compaction_policy(hypertable regclass, if_exists boolean = false)
 RETURNS void LANGUAGE plpgsql STRICT ${PATH} AS $body$
-DECLARE
-  h integer := ${F}.orbit_require_hypertable(hypertable);
-  tbl name := (SELECT table_name FROM ${C}.hypertable WHERE id = h);
-  id integer;
 BEGIN
-  SELECT j.id INTO id FROM ${JOB} j WHERE j.proc_schema = '${F}' AND j.proc_name = 'policy_compaction' AND j.hypertable_id = h;
-  IF id IS NULL THEN
-    IF if_exists THEN
-      RAISE NOTICE 'compaction policy not found for hypertable "%", skipping', tbl;
-      RETURN;
-    END IF;
-    RAISE EXCEPTION 'compaction policy not found for hypertable "%"', tbl USING ERRCODE = '${E.undefined_object}';
-  END IF;
-  PERFORM ${F}.orbit_job_delete(id);
+  PERFORM ${F}.orbit_policy_remove('policy_compaction', hypertable, if_exists, 'compaction policy');
 END
 $body$;
 

@@ -343,7 +343,8 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       const existing = engine.catalog.jobs(RETENTION_PROC).find((j) => j.hypertableId === h.id);
       if (existing) {
         if (!bool(arg(2, 'if_not_exists'), false)) throw orbitError('duplicate_object', `retention policy already exists for hypertable "${h.tableName}"`);
-        return one('int4', existing.id);
+        // TimescaleDB (and the Node profile) answer -1 for a policy that already exists.
+        return one('int4', -1);
       }
       const config: RetentionConfig = {
         drop_after: intervalJson(after),

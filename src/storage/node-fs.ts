@@ -66,21 +66,9 @@ export class NodeFsStorage implements StorageAdapter {
 
   async list(prefix: string): Promise<string[]> {
     const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      for (const e of entries) {
-        const p = join(dir, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (!e.name.includes('.tmp-')) out.push(relative(this.objects, p).split(sep).join('/'));
-      }
-    };
-    await walk(this.objects);
+    await walkFiles(this.objects, async (p, name) => {
+      if (!name.includes('.tmp-')) out.push(relative(this.objects, p).split(sep).join('/'));
+    });
     return out.filter((k) => k.startsWith(prefix)).sort();
   }
 
@@ -103,6 +91,13 @@ export class NodeFsStorage implements StorageAdapter {
  * with the directory open) are left alone.
  */
 async function removeTemporaries(dir: string): Promise<void> {
+  await walkFiles(dir, async (p, name) => {
+    if (name.includes('.tmp-') && !alive(Number(name.split('.tmp-')[1]!.split('-')[0]))) await rm(p, { force: true });
+  });
+}
+
+/** Calls `visit` for every file under `dir` (none if it does not exist). */
+async function walkFiles(dir: string, visit: (path: string, name: string) => Promise<void>): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -112,8 +107,8 @@ async function removeTemporaries(dir: string): Promise<void> {
   }
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await removeTemporaries(p);
-    else if (e.name.includes('.tmp-') && !alive(Number(e.name.split('.tmp-')[1]!.split('-')[0]))) await rm(p, { force: true });
+    if (e.isDirectory()) await walkFiles(p, visit);
+    else await visit(p, e.name);
   }
 }
 

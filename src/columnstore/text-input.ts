@@ -156,32 +156,38 @@ function integerBytes(type: 'int2' | 'int4'): ByteFieldParser {
   const min = Number(lo);
   const max = Number(hi);
   return (c, row, buf, start, end) => {
-    let i = start;
-    const sign = i < end ? buf[i]! : 0;
-    if (sign === 45 || sign === 43) i++;
-    const first = i;
-    let v = 0;
-    for (let d: number; i < end && (d = buf[i]! - 48) >= 0 && d <= 9; i++) v = v * 10 + d;
-    // Up to 15 digits are exact as a double; longer ones go to the FieldParser.
-    if (i === first || i - first > 15) return -1;
-    if (sign === 45) v = -v;
-    if (v < min || v > max) return -1;
-    (c.values as Int32Array | Int16Array)[row] = v;
+    const i = signedDigits(buf, start, end);
+    if (i < 0 || scanned < min || scanned > max) return -1;
+    (c.values as Int32Array | Int16Array)[row] = scanned;
     return i;
   };
+}
+
+/** The value read by the last signedDigits call. */
+let scanned = 0;
+
+/**
+ * `[+-]digits` at `start`: the end offset (value in `scanned`), or -1 without digits or with more
+ * than 15 (exact as a double up to there; longer ones go to the FieldParser).
+ */
+function signedDigits(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  const sign = i < end ? buf[i]! : 0;
+  if (sign === 45 || sign === 43) i++;
+  const first = i;
+  let v = 0;
+  for (let d: number; i < end && (d = buf[i]! - 48) >= 0 && d <= 9; i++) v = v * 10 + d;
+  if (i === first || i - first > 15) return -1;
+  scanned = sign === 45 ? -v : v;
+  return i;
 }
 
 function int8Bytes(): ByteFieldParser {
   const setInt64 = int64Writer();
   return (c, row, buf, start, end) => {
-    let i = start;
-    const sign = i < end ? buf[i]! : 0;
-    if (sign === 45 || sign === 43) i++;
-    const first = i;
-    let v = 0;
-    for (let d: number; i < end && (d = buf[i]! - 48) >= 0 && d <= 9; i++) v = v * 10 + d;
-    if (i === first || i - first > 15) return -1;
-    setInt64(c.values as BigInt64Array, row, sign === 45 ? -v : v);
+    const i = signedDigits(buf, start, end);
+    if (i < 0) return -1;
+    setInt64(c.values as BigInt64Array, row, scanned);
     return i;
   };
 }

@@ -25,6 +25,7 @@ import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import type { DirectCopy } from './direct-ingest.js';
 import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
+import { HeldInsert } from './held-insert.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
@@ -154,7 +155,7 @@ export class Session implements BackendSession {
         return;
       }
       if (this.held) {
-        if (this.holdAlso(msg)) return;
+        if (this.held.keep(msg)) return;
         if (msg.type === FrontendMessage.Sync && this.held.executed) {
           await this.syncHeld(msg);
           return;
@@ -422,25 +423,7 @@ export class Session implements BackendSession {
     if (!bound) return false;
     const params: InsertParams = { values: bound.values, types: entry.parse.paramTypes };
     if (!mayInsertDirectly(statement, params, bound.formats)) return false;
-    this.held = { messages: [msg], portal, statement, params, described: false, executed: false };
-    return true;
-  }
-
-  /** Keeps a Describe or the Execute of the held portal with it. */
-  private holdAlso(msg: Message): boolean {
-    const held = this.held!;
-    if (held.executed) return false;
-    if (msg.type === FrontendMessage.Describe) {
-      const t = readTarget(msg.body);
-      if (t.target !== 'P' || t.name !== held.portal) return false;
-      held.described = true;
-    } else if (msg.type === FrontendMessage.Execute) {
-      if (readExecute(msg.body).portal !== held.portal) return false;
-      held.executed = true;
-    } else {
-      return false;
-    }
-    held.messages.push(msg);
+    this.held = new HeldInsert(msg, portal, statement, params);
     return true;
   }
 
@@ -808,15 +791,6 @@ const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);
-
-interface HeldInsert {
-  readonly messages: Message[];
-  readonly portal: string;
-  readonly statement: ClassifiedStatement;
-  readonly params: InsertParams;
-  described: boolean;
-  executed: boolean;
-}
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

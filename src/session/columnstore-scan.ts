@@ -317,7 +317,7 @@ interface Kept {
 }
 
 /** Types the streaming scan decodes into arrays reused from batch to batch. */
-const REUSED_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
+export const REUSED_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
 
 /**
  * Whether the manifest shows every row of the batch to meet a range comparison with an int64

@@ -228,6 +228,42 @@ function timestampBytes(withZone: boolean, utcSession: boolean): ByteFieldParser
  * byte, CR and NUL go to the FieldParser.
  */
 function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser {
+  const scan = textScanner(syntax);
+  return (c, row, buf, start, end) => {
+    const i = scan(buf, start, end);
+    if (i < 0) return -1;
+    const s = interner.get(buf, start, i, scannedHash);
+    if (s === undefined) return -1;
+    (c.values as string[])[row] = s;
+    return i;
+  };
+}
+
+/**
+ * textBytes storing the interner's entry number + 1 in an Int32Array column instead of the string
+ * (a parser on another thread sends numbers, not strings: session/direct-read.ts); -1 where textBytes
+ * would go to the FieldParser, or once the interner is full.
+ */
+export function textIdBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser {
+  const scan = textScanner(syntax);
+  return (c, row, buf, start, end) => {
+    const i = scan(buf, start, end);
+    if (i < 0) return -1;
+    const e = interner.id(buf, start, i, scannedHash);
+    if (e < 0) return -1;
+    (c.values as Int32Array)[row] = e + 1;
+    return i;
+  };
+}
+
+/** The hash of the field the last textScanner call read. */
+let scannedHash = 0;
+
+/**
+ * Text fields up to the delimiter or newline: the end offset (hash in `scannedHash`), or -1 for what
+ * goes to the FieldParser (empty fields, which may be NULL; the special byte, CR, NUL).
+ */
+function textScanner(syntax: ByteSyntax): (buf: Uint8Array, start: number, end: number) => number {
   // Per byte: 0 inside a field, 1 ends it, 2 leaves it to the FieldParser.
   const stop = new Uint8Array(256);
   stop[syntax.delimiter] = 1;
@@ -235,7 +271,7 @@ function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser 
   stop[syntax.special] = 2;
   stop[13] = 2;
   stop[0] = 2;
-  return (c, row, buf, start, end) => {
+  return (buf, start, end) => {
     let i = start;
     let k = 0;
     while (i < end && (k = stop[buf[i]!]!) === 0) i++;
@@ -247,9 +283,7 @@ function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser 
     const b = len > 4 ? buf[i - 4]! | (buf[i - 3]! << 8) | (buf[i - 2]! << 16) | (buf[i - 1]! << 24) : 0;
     let h = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ len, 0x9e3779b1);
     h ^= h >>> 15;
-    const s = interner.get(buf, start, i, h);
-    if (s === undefined) return -1;
-    (c.values as string[])[row] = s;
+    scannedHash = h;
     return i;
   };
 }
@@ -272,16 +306,48 @@ export class TextInterner {
 
   /** The string of `buf[start..end)` (hash `h` of those bytes); undefined if not valid UTF-8. */
   get(buf: Uint8Array, start: number, end: number, h: number): string | undefined {
+    const e = this.find(buf, start, end, h);
+    if (e >= 0) return this.strings[e];
+    const str = decodeField(buf, start, end);
+    if (str !== undefined && this.hasRoom(end - start)) this.add(buf, start, end - start, h, str);
+    return str;
+  }
+
+  /**
+   * The entry number of `buf[start..end)` (hash `h`), added if new: numbers count up from 0 in the
+   * order values are first seen (`strings(from)`). -1 if not valid UTF-8 or the interner is full.
+   */
+  id(buf: Uint8Array, start: number, end: number, h: number): number {
+    const e = this.find(buf, start, end, h);
+    if (e >= 0) return e;
+    if (!this.hasRoom(end - start)) return -1;
+    const str = decodeField(buf, start, end);
+    if (str === undefined) return -1;
+    this.add(buf, start, end - start, h, str);
+    return this.strings.length - 1;
+  }
+
+  /** Entries `from` and later, in number order. */
+  stringsFrom(from: number): string[] {
+    return this.strings.slice(from);
+  }
+
+  get size(): number {
+    return this.strings.length;
+  }
+
+  private find(buf: Uint8Array, start: number, end: number, h: number): number {
     const mask = this.slots.length - 1;
     const len = end - start;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const e = this.slots[s]!;
-      if (e === -1) break;
-      if (this.hashes[e] === h && this.lengths[e] === len && this.same(e, buf, start, len)) return this.strings[e];
+      if (e === -1) return -1;
+      if (this.hashes[e] === h && this.lengths[e] === len && this.same(e, buf, start, len)) return e;
     }
-    const str = decodeField(buf, start, end);
-    if (str !== undefined && this.strings.length < TextInterner.MAX_ENTRIES && this.used + len <= TextInterner.MAX_ARENA) this.add(buf, start, len, h, str);
-    return str;
+  }
+
+  private hasRoom(len: number): boolean {
+    return this.strings.length < TextInterner.MAX_ENTRIES && this.used + len <= TextInterner.MAX_ARENA;
   }
 
   private same(e: number, buf: Uint8Array, start: number, len: number): boolean {

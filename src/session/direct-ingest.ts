@@ -33,7 +33,7 @@ import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanB
 import { copyData } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from './copy-in.js';
-import { lastRowEnd, linesIn, PieceReader } from './direct-read.js';
+import { lastRowEnd, linesIn, PieceReader, ThreadDictionaries, type ReaderThread, type ThreadPiece, type ThreadReader } from './direct-read.js';
 import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './direct-route.js';
 import type { DirectTarget } from './direct-target.js';
 import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from './internal-sql.js';
@@ -49,6 +49,8 @@ const MAX_BUFFERED_ROWS = 400_000;
 const STAGING = 'orbit_direct_copy';
 /** Flushes whose batch writes may still be running while more rows are read. */
 const WRITES_IN_FLIGHT = 2;
+/** Pieces the reader thread may hold (being read or read) while this thread works on earlier ones. */
+const READS_IN_FLIGHT = 2;
 
 interface ChunkBuffer {
   parts: Rows[];
@@ -62,6 +64,14 @@ export class DirectCopy {
   /** Table column index of each COPY field. */
   private readonly fields: number[];
   private readonly reader: PieceReader;
+  /** The reader thread's reader for this COPY (Node, text/CSV that Orbit reads), with its strings. */
+  private readonly thread: ThreadReader | undefined;
+  private readonly dictionaries: ThreadDictionaries | undefined;
+  private threadFailed = false;
+  /** Pieces sent to the thread, oldest first. */
+  private reads: Array<{ data: Uint8Array; first: boolean; piece: Promise<ThreadPiece> }> = [];
+  /** Pieces read or sent so far. */
+  private submitted = 0;
   private readonly timeIndex: number;
   private readonly buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)));
   private pieces = 0;
@@ -84,6 +94,8 @@ export class DirectCopy {
     private readonly run: InternalRunner,
     /** The client is inside a transaction block: no BEGIN/COMMIT of our own. */
     private readonly inTransactionBlock: boolean,
+    /** Where pieces are read off the main thread (Node); absent, they are read here. */
+    readerThread?: ReaderThread,
   ) {
     this.format = readCopyFormat(statement.node);
     const names = target.columns.map((c) => c.name);
@@ -91,6 +103,10 @@ export class DirectCopy {
     this.fields = (attlist ?? names).map((n) => names.indexOf(n));
     this.timeIndex = names.indexOf(target.timeColumn);
     this.reader = new PieceReader(this.format, this.fields, target);
+    if (readerThread && this.reader.readable) {
+      this.thread = readerThread.open(this.format, this.fields, target);
+      this.dictionaries = new ThreadDictionaries(target);
+    }
   }
 
   copyInResponse(): Uint8Array {
@@ -101,7 +117,31 @@ export class DirectCopy {
   async data(body: Uint8Array, _run?: unknown): Promise<void> {
     if (this.error) return;
     const piece = this.buffer.push(body);
-    if (piece) await this.guard(() => this.piece(piece));
+    if (piece) await this.guard(() => this.submit(piece));
+  }
+
+  /**
+   * A full piece: read here, or sent to the reader thread while the pieces before it (at most
+   * READS_IN_FLIGHT) are routed and written here in order.
+   */
+  private async submit(data: Uint8Array): Promise<void> {
+    const first = this.submitted++ === 0;
+    // Until the thread has started (and once it failed), pieces are read here, in order.
+    if (!this.thread || (this.reads.length === 0 && (this.threadFailed || !this.thread.ready))) return this.piece(data, first, this.reader.parse(data, first));
+    const piece = this.thread.read(data, first);
+    piece.catch(() => undefined); // handled when consumed, or dropped after an error
+    this.reads.push({ data, first, piece });
+    while (this.reads.length > READS_IN_FLIGHT && !this.error) await this.consume();
+  }
+
+  /** Routes the oldest piece read on the thread (the main thread reads it if the thread could not). */
+  private async consume(): Promise<void> {
+    const { data, first, piece } = this.reads.shift()!;
+    // A thread that failed (or died) leaves the piece to this thread's reader, as the dictionaries
+    // then missed its strings: none of its later pieces are used either.
+    const read = this.threadFailed ? undefined : await piece.catch(() => void (this.threadFailed = true));
+    const rows = read && !this.threadFailed ? this.dictionaries!.rows(read) : undefined;
+    await this.piece(data, first, rows ?? this.reader.parse(data, first));
   }
 
   /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */
@@ -112,10 +152,17 @@ export class DirectCopy {
     if (!this.error) {
       const rest = this.buffer.take();
       await this.guard(async () => {
-        if (rest.length > 0 || this.pieces === 0) await this.piece(rest);
-        await this.commit();
+        while (this.reads.length > 0 && !this.error) await this.consume();
+        if (rest.length > 0 || this.submitted === 0) {
+          const first = this.submitted++ === 0;
+          await this.piece(rest, first, this.reader.parse(rest, first));
+        }
+        // A piece PostgreSQL read may have failed (its error is the COPY's): nothing to commit.
+        if (!this.error) await this.commit();
       });
     }
+    this.thread?.close();
+    this.reads = [];
     if (this.error) {
       await this.abort();
       const status = this.inTransactionBlock ? TransactionStatus.Failed : TransactionStatus.Idle;
@@ -135,6 +182,7 @@ export class DirectCopy {
     await this.guard(async () => {
       await this.begin();
       this.pieces++;
+      this.submitted++;
       await this.route(rows);
       await this.commit();
     });
@@ -174,11 +222,11 @@ export class DirectCopy {
     this.began = true;
   }
 
-  /** Reads one piece (complete rows) and buffers its rows by chunk. */
-  private async piece(data: Uint8Array): Promise<void> {
+  /** Buffers the rows of one piece (complete rows) by chunk: `parsed`, or as PostgreSQL reads them. */
+  private async piece(data: Uint8Array, first: boolean, parsed: Rows | undefined): Promise<void> {
+    // After the first error (PostgreSQL's, for a piece it read) nothing more is read.
+    if (this.error) return;
     await this.begin();
-    const first = this.pieces === 0;
-    const parsed = this.reader.parse(data, first);
     const rows = parsed ?? (await this.parseInPostgres(data, first));
     this.pieces++;
     if (!rows) return;

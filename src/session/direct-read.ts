@@ -7,7 +7,7 @@
  * lets PostgreSQL read the piece.
  */
 import { allocColumn, columnLength, type Column, type Rows } from '../columnstore/columns.js';
-import { byteFieldParser, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
+import { byteFieldParser, textIdBytes, TextInterner, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
 import { decodeField, fieldParser, type FieldParser } from '../columnstore/text-input.js';
 import { scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
 import type { DirectTarget } from './direct-target.js';
@@ -26,12 +26,21 @@ export class PieceReader {
   /** CSV's quote or the text format's backslash. */
   private readonly special: number;
   private readonly nullBytes: Uint8Array;
+  /** Id mode: per text column, the interner whose entry numbers the column holds. */
+  private readonly interners: Array<TextInterner | undefined>;
+  /** Per text column, the interner's size when the last piece was sent (id mode). */
+  private readonly sent: number[];
 
   constructor(
     private readonly format: CopyFormat,
     /** Table column index of each COPY field (-1: no such column). */
     private readonly fields: readonly number[],
     private readonly target: DirectTarget,
+    /**
+     * Id mode (`readIds`, a reader on another thread): text columns hold interner entry numbers,
+     * and a text field the byte parser does not read fails the piece (the main thread reads it).
+     */
+    textIds = false,
   ) {
     const listed = new Set(this.fields);
     // Orbit reads a piece itself only when it parses every listed column exactly (no typmods to
@@ -50,6 +59,33 @@ export class PieceReader {
       !NUMBER_BYTES.includes(this.format.delimiter) && !NUMBER_BYTES.includes(this.special) &&
       (this.nullBytes.length === 0 || this.nullBytes[0] === this.special);
     this.byteParsers = this.parsers.map((p, i) => (p && bytewise ? byteFieldParser(target.columns[i]!.type, { utc: target.utc }, syntax) : undefined));
+    this.interners = target.columns.map((c, i) => (textIds && this.parsers[i] && isText(c.type) ? new TextInterner() : undefined));
+    this.sent = this.interners.map(() => 0);
+    this.interners.forEach((interner, i) => {
+      if (!interner) return;
+      this.byteParsers[i] = bytewise ? textIdBytes(syntax, interner) : undefined;
+      this.parsers[i] = () => false;
+    });
+  }
+
+  /** Whether any piece can be read by Orbit (else every piece goes to PostgreSQL). */
+  get readable(): boolean {
+    return this.parsers.some((p) => p !== undefined);
+  }
+
+  /**
+   * Id mode: a piece's columns for another thread (text as entry numbers + 1, 0 for NULL) and the
+   * strings the interners added; no columns when the main thread must read the piece.
+   */
+  readIds(data: Uint8Array, first: boolean): ThreadPiece {
+    const rows = this.parse(data, first);
+    const added = this.interners.map((interner, i) => {
+      if (!interner || interner.size === this.sent[i]) return undefined;
+      const strings = interner.stringsFrom(this.sent[i]!);
+      this.sent[i] = interner.size;
+      return strings;
+    });
+    return { columns: rows?.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls ?? null })), added };
   }
 
   /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
@@ -69,7 +105,7 @@ export class PieceReader {
     // when short and trimmed at the end.
     const firstEnd = data.indexOf(NL, pos);
     let cap = firstEnd < 0 ? 1 : Math.min(1 << 16, Math.ceil(((len - pos) / (firstEnd - pos + 1)) * 1.25) + 16);
-    let columns = this.target.columns.map((c) => allocColumn(c.type, cap));
+    let columns = this.target.columns.map((c, i) => allocColumn(this.interners[i] ? 'int4' : c.type, cap));
     let nulls = columns.map(() => undefined as Uint8Array | undefined);
     const fields = this.fields;
     const fast = this.byteParsers;
@@ -164,6 +200,67 @@ export class PieceReader {
     return end + 1;
   }
 
+}
+
+/** Reader threads (Node: session/direct-read-node.ts); absent, the main thread reads every piece. */
+export interface ReaderThread {
+  /** A reader in id mode for one COPY on the thread. */
+  open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader;
+  /** Stops the thread (the database closes). */
+  close(): Promise<void>;
+}
+
+/** One COPY's reader on a thread: replies come in the order of the reads. */
+export interface ThreadReader {
+  /** The thread has started (until then the main thread reads pieces itself). */
+  readonly ready: boolean;
+  read(piece: Uint8Array, first: boolean): Promise<ThreadPiece>;
+  close(): void;
+}
+
+/** Column values as sent between threads (text: entry numbers). */
+type ThreadValues = Int32Array | Int16Array | Float64Array | Float32Array | BigInt64Array | Uint8Array | string[];
+
+/** A piece read on another thread (PieceReader.readIds). */
+export interface ThreadPiece {
+  readonly columns?: ReadonlyArray<{ readonly values: ThreadValues; readonly nulls: Uint8Array | null }>;
+  /** Per column, the strings its interner added since the previous piece. */
+  readonly added: ReadonlyArray<string[] | undefined>;
+}
+
+/**
+ * The main thread's side of id mode: the interners' strings, in entry order, per text column; makes
+ * the rows of each piece in arrival order.
+ */
+export class ThreadDictionaries {
+  private readonly strings: string[][];
+
+  constructor(private readonly target: DirectTarget) {
+    // Entry number + 1: 0 (NULL, or a text column Orbit does not read) is ''.
+    this.strings = target.columns.map(() => ['']);
+  }
+
+  /** The rows of a piece (undefined: the main thread reads it); every piece must pass through here. */
+  rows(piece: ThreadPiece): Rows | undefined {
+    piece.added.forEach((added, i) => {
+      if (added) for (const s of added) this.strings[i]!.push(s);
+    });
+    if (!piece.columns) return undefined;
+    const columns = this.target.columns.map((c, i): Column => {
+      const { values, nulls } = piece.columns![i]!;
+      if (!isText(c.type)) return { type: c.type, values, nulls } as Column;
+      const ids = values as Int32Array;
+      const dict = this.strings[i]!;
+      const out = new Array<string>(ids.length);
+      for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
+      return { type: c.type, values: out, nulls } as Column;
+    });
+    return { names: this.target.columns.map((c) => c.name), columns };
+  }
+}
+
+function isText(type: string): boolean {
+  return type === 'text' || type === 'varchar';
 }
 
 /** `column` with room for `n` rows: the first rows kept (a view or a truncation when shrinking). */

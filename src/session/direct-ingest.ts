@@ -50,7 +50,7 @@ const STAGING = 'orbit_direct_copy';
 /** Flushes whose batch writes may still be running while more rows are read. */
 const WRITES_IN_FLIGHT = 2;
 /** Pieces the reader thread may hold (being read or read) while this thread works on earlier ones. */
-const READS_IN_FLIGHT = 2;
+const READS_IN_FLIGHT = 4;
 
 interface ChunkBuffer {
   parts: Rows[];

@@ -6,6 +6,7 @@
  * (columnstore/text-input.ts). It answers undefined for anything it is not sure of; the caller then
  * lets PostgreSQL read the piece.
  */
+import { indexOfByte } from '../bytes.js';
 import { allocColumn, columnLength, type Column, type Rows } from '../columnstore/columns.js';
 import { byteFieldParser, textIdBytes, TextInterner, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
 import { decodeField, fieldParser, type FieldParser } from '../columnstore/text-input.js';
@@ -341,7 +342,7 @@ function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted:
 /** End of the last complete row of text/CSV data (after its newline); 0 if none. */
 export function lastRowEnd(buf: Uint8Array, format: CopyFormat): number {
   // Without quotes (CSV) or backslashes (text) every newline ends a row: no need to scan it all.
-  if (buf.indexOf(format.kind === 'csv' ? format.quote : 0x5c) < 0) return buf.lastIndexOf(NL) + 1;
+  if (indexOfByte(buf, format.kind === 'csv' ? format.quote : 0x5c) < 0) return buf.lastIndexOf(NL) + 1;
   return scanRows(buf, format).end;
 }
 

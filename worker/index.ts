@@ -190,10 +190,23 @@ export class OrbitDatabase {
       const client = pair[0];
       const server = pair[1];
       server.accept();
+      // A client that went away mid-answer makes send/close throw; its close event ends the connection.
       const conn = db.connect({
         loopback: false,
-        write: (bytes) => server.send(bytes),
-        close: () => server.close(1000, 'connection closed'),
+        write: (bytes) => {
+          try {
+            server.send(bytes);
+          } catch {
+            // the client is gone
+          }
+        },
+        close: () => {
+          try {
+            server.close(1000, 'connection closed');
+          } catch {
+            // already closed by the client
+          }
+        },
       });
       server.addEventListener('message', (e) => conn.receive(typeof e.data === 'string' ? new TextEncoder().encode(e.data) : new Uint8Array(e.data)));
       server.addEventListener('close', () => void conn.closed());

@@ -39,7 +39,6 @@ export class EdgeCopyIn {
   /** Slot indexes ordered by range start, for the lookup. */
   private readonly byStart: number[] = [];
   private lastSlot = -1;
-  private done = false;
 
   constructor(
     private readonly engine: EdgeEngine,
@@ -69,7 +68,6 @@ export class EdgeCopyIn {
   async finish(): Promise<number> {
     try {
       for (const piece of this.reader.end()) this.add(piece);
-      this.done = true;
       if (this.gathered) {
         await this.engine.write(this.plan.table, this.gathered);
         return this.gathered.length;
@@ -89,10 +87,8 @@ export class EdgeCopyIn {
     }
   }
 
-  /** Drops what this COPY staged (CopyFail, an error, a lost client). */
+  /** Drops what this COPY staged (CopyFail, an error, a lost client); nothing once it has ended. */
   abort(): void {
-    if (this.done && !this.gathered) return;
-    this.done = true;
     if (!this.gathered) this.engine.catalog.clearStaged();
   }
 

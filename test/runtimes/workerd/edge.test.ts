@@ -370,7 +370,7 @@ describe('workerd: edge profile', () => {
     const csv = new TextEncoder().encode(streamCsv(0, STREAM_ROWS));
     const small = 50_000;
     const count = async (db: string) => (await ok('SELECT count(*) FROM metrics', [], db)).rows;
-    for (const db of ['stream-http', 'stream-json', 'stream-ws', 'stream-text']) await ok(STREAM_SCHEMA.join(';\n'), [], db);
+    for (const db of ['stream-http', 'stream-json', 'stream-ws', 'stream-text', 'stream-block']) await ok(STREAM_SCHEMA.join(';\n'), [], db);
 
     // HTTP, streaming form: the JSON header line, then the data (sent in 64 KiB chunks).
     await measured(`HTTP COPY of ${STREAM_ROWS} rows (${(csv.length / MiB).toFixed(1)} MiB)`, 'stream-http', async () => {
@@ -424,6 +424,31 @@ describe('workerd: edge profile', () => {
       raw.close();
       await bridge.close();
     }
+    // Inside a transaction block a COPY's rows wait for COMMIT, like the block's INSERTs.
+    const blockBridge = await startBridge(`ws://${base.host}/?db=stream-block`, '127.0.0.1', 0);
+    const block = await RawClient.ready(blockBridge.port);
+    try {
+      const rows = new TextEncoder().encode(streamCsv(0, 3000));
+      for (const end of ['ROLLBACK', 'COMMIT']) {
+        block.send(msg('Q', (w) => w.cstring('BEGIN')));
+        await block.until('Z');
+        block.send(msg('Q', (w) => w.cstring(STREAM_COPY)));
+        expect((await block.next())?.type).toBe('G');
+        block.send(msg('d', (w) => w.bytes(rows)));
+        block.send(msg('c'));
+        const done = await block.until('Z');
+        expect(types(done)).toBe('CZ');
+        expect(done[1]!.body[0]).toBe('T'.charCodeAt(0));
+        block.send(msg('Q', (w) => w.cstring(end)));
+        await block.until('Z');
+        expect(await count('stream-block')).toEqual([[end === 'COMMIT' ? '3000' : '0']]);
+      }
+    } finally {
+      block.send(msg('X'));
+      block.close();
+      await blockBridge.close();
+    }
+
     // The same bad row over HTTP: the error with its line.
     expect(await copyOverHttp('stream-http', STREAM_COPY, later)).toMatchObject({
       status: 400,

@@ -23,6 +23,7 @@ import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
+import { CopyThrough } from './copy-through.js';
 import type { DirectCopy } from './direct-ingest.js';
 import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { HeldInsert } from './held-insert.js';
@@ -76,7 +77,7 @@ export class Session implements BackendSession {
   private relisten = false;
   /** Error to put in place of the next ErrorResponse PostgreSQL sends (see REJECTED_QUERY). */
   private substitute: OrbitError | undefined;
-  private copy: CopyIn | DirectCopy | undefined;
+  private copy: CopyIn | DirectCopy | CopyThrough | undefined;
   /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
   private pendingReady: Uint8Array | undefined;
   /** A Bind that may be a direct insert, with the Describe/Execute of its portal, held until Sync. */
@@ -222,10 +223,15 @@ export class Session implements BackendSession {
 
   private async simpleQuery(sql: string): Promise<void> {
     await this.ensureBackend();
+    const store = this.backend.rowStore;
+    // A row store that parses large texts a piece at a time (the edge) gets them unparsed: a whole
+    // parse tree is what it must not hold.
+    if (store.unparsedQueryChars !== undefined && sql.length > store.unparsedQueryChars) return this.runUnplanned(sql);
     const plan = planSimpleQuery(sql, this);
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
+      if (store.streamsCopyIn) return this.runUnplanned(sql);
       const direct = await this.backend.directCopy(this, plan.statement, this.status !== TransactionStatus.Idle);
       if (direct) {
         this.copy = direct;
@@ -236,8 +242,9 @@ export class Session implements BackendSession {
       await this.backend.prepareColumnstoreStatement(this, plan.statement, this.status === TransactionStatus.Idle);
       const hypertable = this.backend.routing.writes([plan.statement]);
       if (hypertable) this.routePending = true;
-      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);
-      this.sink.write(this.copy.copyInResponse());
+      const copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);
+      this.copy = copy;
+      this.sink.write(copy.copyInResponse());
       return;
     } else {
       const only = plan.statements.length === 1 && plan.prelude.length === 0 ? plan.statements[0]! : undefined;
@@ -258,6 +265,19 @@ export class Session implements BackendSession {
       this.forward(retagCommands(out, plan.tags));
     }
     await this.endOfBatch();
+  }
+
+  /**
+   * Runs a simple query the row store plans itself (large texts at the edge, COPY FROM STDIN into a
+   * row store that reads the stream); a COPY it starts passes through (session/copy-through.ts).
+   */
+  private async runUnplanned(sql: string): Promise<void> {
+    // Whatever the text did to settings is read back at the end of the batch.
+    this.settingsDirty = true;
+    const out = await this.backend.run(this, simpleQuery(sql));
+    this.forward(out);
+    this.copy = CopyThrough.startedBy(out);
+    if (!this.copy) await this.endOfBatch();
   }
 
   /** Records what statements about to run do to session state. */
@@ -774,7 +794,10 @@ export class Session implements BackendSession {
     try {
       await this.ensureBackend();
       this.pending = [];
+      const copy = this.copy;
       this.copy = undefined;
+      // A COPY the row store is reading is cancelled there (it ignores a Sync until the COPY ends).
+      if (copy instanceof CopyThrough) await copy.finish(this.copyRunner, 'session closed');
       const sql = ['ROLLBACK', ...names.map((n) => `DEALLOCATE ${quoteIdent(n)}`), ...dropped.map((c) => `UNLISTEN ${quoteIdent(c)}`)];
       // Sync first: ends an extended-query sequence the client left half-way.
       await this.backend.run(this, SYNC);

@@ -86,6 +86,21 @@ async function heapUsage(): Promise<{ usedSize: number; totalSize: number }> {
   }
 }
 
+const MiB = 1 << 20;
+
+/**
+ * Records the isolate's heap and the parser's WASM memory after `name` in `figures` and checks them
+ * against the memory budget (reasoned in the first memory test below).
+ */
+async function expectWithinBudget(name: string, db: string, figures: string[]): Promise<void> {
+  const heap = await heapUsage();
+  const stats = (await (await fetch(new URL(`/stats?db=${db}`, base))).json()) as EdgeStats;
+  figures.push(`${name}: heap ${(heap.usedSize / MiB).toFixed(1)} MiB used, ${(heap.totalSize / MiB).toFixed(1)} MiB reserved; parser ${(stats.parserMemoryBytes! / MiB).toFixed(1)} MiB`);
+  expect(stats.parserMemoryBytes, name).toBeLessThanOrEqual(36 * MiB);
+  expect(heap.usedSize, name).toBeLessThan(56 * MiB);
+  expect(heap.totalSize, name).toBeLessThan(78 * MiB);
+}
+
 async function sql(text: string, params: unknown[] = [], db = 'test', stdin?: string): Promise<Answer & { status: number }> {
   const res = await fetch(new URL(`/sql?db=${db}`, base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: text, params, stdin }) });
   return { status: res.status, ...((await res.json()) as Answer) };
@@ -308,7 +323,6 @@ describe('workerd: edge profile', () => {
     // 8 MiB batch cache: 44 MiB. So the heap V8 reserves must stay under 78 MiB (used heap, which
     // includes garbage not yet collected, under 56), and the parser must not grow (it never shrinks):
     // large statements are parsed a piece at a time (src/sql/split.ts).
-    const MiB = 1 << 20;
     const db = 'memory';
     await ok('CREATE TABLE cpu (time timestamptz NOT NULL, hostname text, region text, usage_user double precision, usage_system double precision, usage_idle double precision, usage_nice double precision, usage_iowait double precision, usage_irq double precision, n integer)', [], db);
     await ok("SELECT create_hypertable('cpu', by_range('time', INTERVAL '1 hour'))", [], db);
@@ -328,12 +342,7 @@ describe('workerd: edge profile', () => {
     const figures: string[] = [];
     const step = async (name: string, run: () => Promise<unknown>) => {
       await run();
-      const heap = await heapUsage();
-      const stats = (await (await fetch(new URL(`/stats?db=${db}`, base))).json()) as EdgeStats;
-      figures.push(`${name}: heap ${(heap.usedSize / MiB).toFixed(1)} MiB used, ${(heap.totalSize / MiB).toFixed(1)} MiB reserved; parser ${(stats.parserMemoryBytes! / MiB).toFixed(1)} MiB`);
-      expect(stats.parserMemoryBytes, name).toBeLessThanOrEqual(36 * MiB);
-      expect(heap.usedSize, name).toBeLessThan(56 * MiB);
-      expect(heap.totalSize, name).toBeLessThan(78 * MiB);
+      await expectWithinBudget(name, db, figures);
     };
     await step('INSERT of 1,000 rows', () => ok(insert(0, 1000), [], db));
     await step('INSERT of 10,000 rows', () => ok(insert(1000, 10_000), [], db));
@@ -354,18 +363,12 @@ describe('workerd: edge profile', () => {
     // earlier tests) do not count. Streamed, a COPY's memory does not grow with its size; gathered
     // whole (every row held until its end, as before), 50,000 such rows took 62 MiB reserved in a
     // fresh isolate (98 MiB after other work), so the streamed COPYs here are three times that.
-    const MiB = 1 << 20;
     const figures: string[] = [];
     const measured = async (name: string, db: string, transfer: () => Promise<void>) => {
       await worker!.dispose();
       await start();
       await transfer();
-      const heap = await heapUsage();
-      const stats = (await (await fetch(new URL(`/stats?db=${db}`, base))).json()) as EdgeStats;
-      figures.push(`${name}: heap ${(heap.usedSize / MiB).toFixed(1)} MiB used, ${(heap.totalSize / MiB).toFixed(1)} MiB reserved; parser ${(stats.parserMemoryBytes! / MiB).toFixed(1)} MiB`);
-      expect(stats.parserMemoryBytes, name).toBeLessThanOrEqual(36 * MiB);
-      expect(heap.usedSize, name).toBeLessThan(56 * MiB);
-      expect(heap.totalSize, name).toBeLessThan(78 * MiB);
+      await expectWithinBudget(name, db, figures);
     };
     const csv = new TextEncoder().encode(streamCsv(0, STREAM_ROWS));
     const small = 50_000;

@@ -69,6 +69,11 @@ export class WasmKernels implements FusedKernels {
   private bytesRoom = 0;
   /** Reused result arrays, one per output (see `take`). */
   private readonly outputs: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
+  /** Per output: its words (for copying bit patterns) and its last `subarray(0, n)`, reused while n repeats. */
+  private readonly outputWords: (Int32Array | undefined)[] = [];
+  private readonly sized: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
+  /** The module's memory as 32-bit words (regions are 16-byte aligned). */
+  private words = new Int32Array(0);
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as KernelExports;
@@ -92,7 +97,10 @@ export class WasmKernels implements FusedKernels {
       this.bytesPtr = this.x.bytesPtr();
       this.bytesRoom = this.x.bytesRoom();
     }
-    if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
+    if (this.heap.buffer !== this.x.memory.buffer) {
+      this.heap = new Uint8Array(this.x.memory.buffer);
+      this.words = new Int32Array(this.x.memory.buffer);
+    }
     return this.heap;
   }
 
@@ -102,13 +110,25 @@ export class WasmKernels implements FusedKernels {
 
   /**
    * Copies `n` elements of a slot region into the reused output array `slot` (allocated per
-   * capacity, not per call: new ArrayBuffers cost more than the kernels at 1,000 rows).
+   * capacity, not per call: new ArrayBuffers cost more than the kernels at 1,000 rows). The copy
+   * goes word by word (exact bit patterns, NaN payloads included) and allocates nothing: a batch
+   * has a few slots, and views over the module's memory per call cost more than the copy.
    */
-  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, slot: number, Type: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T }, n: number): T {
+  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, slot: number, Type: { new (n: number): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
     let out = this.outputs[slot] as T | undefined;
-    if (!out || out.length < this.capacity) this.outputs[slot] = out = new Type(this.capacity);
-    out.set(new Type(this.heap.buffer, this.at[region]!, n) as never);
-    return out.subarray(0, n) as T;
+    if (!out || out.length < this.capacity) {
+      this.outputs[slot] = out = new Type(this.capacity);
+      this.outputWords[slot] = new Int32Array(out.buffer);
+      this.sized[slot] = undefined;
+    }
+    const to = this.outputWords[slot]!;
+    const from = this.words;
+    const base = this.at[region]! >> 2;
+    const count = n * (Type.BYTES_PER_ELEMENT >> 2);
+    for (let i = 0; i < count; i++) to[i] = from[base + i]!;
+    let sized = this.sized[slot] as T | undefined;
+    if (!sized || sized.length !== n) this.sized[slot] = sized = out.subarray(0, n) as T;
+    return sized;
   }
 
   private putBits(region: Region, bits: Uint8Array, n: number): void {
@@ -201,12 +221,17 @@ export class WasmKernels implements FusedKernels {
     if (type <= 1) {
       const flags = this.take(Region.flags, 3, Int32Array, k);
       let nonFinite = this.outputs[4] as Uint8Array | undefined;
-      if (!nonFinite || nonFinite.length < this.capacity) this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+      if (!nonFinite || nonFinite.length < this.capacity) {
+        this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+        this.sized[4] = undefined;
+      }
       for (let s = 0; s < k; s++) nonFinite[s] = flags[s]!;
+      let nonFiniteSized = this.sized[4] as Uint8Array | undefined;
+      if (!nonFiniteSized || nonFiniteSized.length !== k) this.sized[4] = nonFiniteSized = nonFinite.subarray(0, k);
       return {
         count,
         sumFloat: this.take(Region.sumA, 5, Float64Array, k),
-        nonFinite: nonFinite.subarray(0, k),
+        nonFinite: nonFiniteSized,
         sumInt: null,
         min: this.take(Region.minima, 6, Float64Array, k),
         max: this.take(Region.maxima, 7, Float64Array, k),

@@ -27,6 +27,7 @@ interface KernelExports {
   decodeTimes(n: number): number;
   uniformSlots(n: number): number;
   decodeValues(rows: number, nonNull: number, kind: number, hasNulls: number): number;
+  decodeAggregateUniform(n: number, kind: number): number;
 }
 
 /** Region numbers of `region` (assembly/kernels/index.ts). */
@@ -65,6 +66,8 @@ export class WasmKernels implements FusedKernels {
   private readonly at = new Array<number>(18).fill(0);
   private rows = 0;
   private slots = 0;
+  /** Every row of the batch is kept, in slot 0 (the one-pass decode + aggregate applies). */
+  private uniform = false;
   private bytesPtr = 0;
   private bytesRoom = 0;
   /** Reused result arrays, one per output (see `take`). */
@@ -165,6 +168,7 @@ export class WasmKernels implements FusedKernels {
     this.arena(rows);
     this.rows = rows;
     this.slots = this.x.uniformSlots(rows);
+    this.uniform = this.slots === 1;
     return { slots: this.slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, this.slots), rows: this.take(Region.slotRows, 1, Int32Array, this.slots) };
   }
 
@@ -173,6 +177,15 @@ export class WasmKernels implements FusedKernels {
     if (values.rows !== n) throw orbitError('internal_error', `a column of ${values.rows} rows after bucketize of ${n}`);
     const heap = this.arena(n);
     const kind = streamKind(values.type);
+    if (this.uniform && !values.nulls && values.nonNull === n && kind <= 1 && values.stream.length <= this.bytesRoom) {
+      // One pass for DECIMAL floats (−2: another codec; the two passes below then decode it).
+      heap.set(values.stream, this.bytesPtr);
+      const used = this.x.decodeAggregateUniform(n, kind);
+      if (used >= 0) {
+        if (used !== values.stream.length) throw corrupt(`${values.stream.length - used} trailing bytes`);
+        return this.results(kind);
+      }
+    }
     if (values.nulls) this.putBits(Region.nulls, values.nulls, n);
     if (values.nonNull === 0) heap.fill(0, this.at[Region.values]!, this.at[Region.values]! + n * 8);
     else this.decodeStream(values.stream, () => this.x.decodeValues(n, values.nonNull, kind, values.nulls ? 1 : 0));
@@ -199,7 +212,9 @@ export class WasmKernels implements FusedKernels {
     if (slots < 0) throw bucketOutOfRange(slots === -1);
     this.rows = n;
     this.slots = slots;
-    return { slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, slots), rows: this.take(Region.slotRows, 1, Int32Array, slots) };
+    const rows = this.take(Region.slotRows, 1, Int32Array, slots);
+    this.uniform = slots === 1 && rows[0] === n;
+    return { slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, slots), rows };
   }
 
   aggregate(values: KernelValues, nulls: Uint8Array | null): ValueAggregates {
@@ -214,9 +229,13 @@ export class WasmKernels implements FusedKernels {
 
   /** aggregate over the values already in the arena, of `aggregate` element type `type`. */
   private aggregateLoaded(type: number, hasNulls: boolean): ValueAggregates {
-    const n = this.rows;
+    this.x.aggregate(this.rows, this.slots, type, hasNulls ? 1 : 0);
+    return this.results(type);
+  }
+
+  /** The slot regions `aggregate` (or `decodeAggregateUniform`) filled, for element type `type`. */
+  private results(type: number): ValueAggregates {
     const k = this.slots;
-    this.x.aggregate(n, k, type, hasNulls ? 1 : 0);
     const count = this.take(Region.count, 2, Int32Array, k);
     if (type <= 1) {
       const flags = this.take(Region.flags, 3, Int32Array, k);

@@ -96,10 +96,17 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
   const timeTypname = timeColumn.typname;
   const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   const columns: Array<Array<string | null>> = types.map(() => []);
+  // Buckets repeat across groups (one per segment value): each is printed once.
+  const bucketTexts = new Map<bigint | null, string | null>();
+  const bucketText = (b: bigint | null): string | null => {
+    let text = bucketTexts.get(b);
+    if (text === undefined) bucketTexts.set(b, (text = valueText(b, timeTypname)));
+    return text;
+  };
   for (const g of partials?.groups.values() ?? []) {
     const cells: Array<string | null> = [];
     let k = 0;
-    for (const group of plan.groups) cells.push(group.kind === 'bucket' ? valueText(g.bucket, timeTypname) : valueText(g.key[k++] ?? null, group.column.typname));
+    for (const group of plan.groups) cells.push(group.kind === 'bucket' ? bucketText(g.bucket) : valueText(g.key[k++] ?? null, group.column.typname));
     plan.aggregates.forEach((a, j) => {
       const st = g.states[j]!;
       const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
@@ -244,9 +251,13 @@ function literal(v: Scalar | number | bigint, type: string, typname: string): st
 /** Array elements array_in reads as they are: no delimiter, quote, backslash or space, not NULL. */
 const BARE_ELEMENT = /^[0-9A-Za-z_.:+-]+$/;
 
+/** Types whose kernel values always print as bare array elements (valueText: digits, signs, '.', 'e', 'T', ':', NaN, Infinity). */
+const BARE_TYPES = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'timestamptz', 'timestamp', 'date', 'bigint', 'integer', 'smallint', 'real', 'double precision', 'timestamp with time zone', 'timestamp without time zone']);
+
 /** One array constant of `type[]` (parsed once by array_in, not as one expression per value). */
 function arrayLiteral(values: readonly (string | null)[], type: string): string {
-  // Numbers and timestamps (most of the text at many groups) go unquoted.
-  const items = values.map((v) => (v === null ? 'NULL' : BARE_ELEMENT.test(v) && !/^null$/i.test(v) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
+  // Numbers and timestamps (most of the text at many groups) go unquoted, without a test per value.
+  const bare = BARE_TYPES.has(type);
+  const items = values.map((v) => (v === null ? 'NULL' : bare || (BARE_ELEMENT.test(v) && !/^null$/i.test(v)) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
   return `${quoteLiteral(`{${items.join(',')}}`)}::${type}[]`;
 }

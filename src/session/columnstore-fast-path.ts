@@ -38,6 +38,8 @@ export function aggregateInputsSql(plan: AggregatePlan): string {
       exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
     }
   }
+  // Last: whether the rowstore has rows for the statement (without, the final statement reads only the kernels' partials).
+  exprs.push(plan.rowstoreExistsSql);
   return `json_build_array(${exprs.join(', ')})`;
 }
 
@@ -80,6 +82,8 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
       spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
     }
   }
+  // Nothing runs in between on this backend (the session holds it), so the answer still holds when the final statement runs.
+  const rowstore = values[i] !== false;
   spec.filters.push(...(evaluated?.filters ?? []));
   let partials: Partials | null;
   try {
@@ -133,7 +137,7 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     cells.forEach((c, i) => columns[i]!.push(c));
   }
   const rows = columns[0]!.length;
-  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined);
+  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined, rowstore);
 }
 
 /**

@@ -10,10 +10,10 @@ import { scalarAt, type Scalar } from '../columnstore/columns.js';
 import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
 import type { Manifest } from '../columnstore/manifest.js';
 import type { ColumnStore } from '../columnstore/store.js';
-import type { AggregatePlan } from '../sql/planner/aggregates.js';
+import type { AggregatePlan, FinalMode } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
-import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
 /**
@@ -38,10 +38,24 @@ export function aggregateInputsSql(plan: AggregatePlan): string {
       exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
     }
   }
-  // Last: whether the rowstore has rows for the statement (without, the final statement reads only the kernels' partials).
+  // Last: whether the rowstore has rows for the statement (without, the final statement reads only
+  // the kernels' partials), and whether the group columns of collatable types have the database's
+  // default collation: the kernels' group keys travel as text[] of that collation, so grouping
+  // and ordering them is PostgreSQL's grouping and ordering of the column only then.
   exprs.push(plan.rowstoreExistsSql);
+  const collatable = plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : []));
+  exprs.push(
+    collatable.length === 0
+      ? 'true'
+      : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
+  );
   return `json_build_array(${exprs.join(', ')})`;
 }
+
+/** Group column types whose kernel keys (partials.ts scalarKey) are equal exactly when PostgreSQL's `=` holds. */
+const EXACT_KEYS = new Set(['int2', 'int4', 'int8', 'bool', 'date', 'timestamp', 'timestamptz']);
+/** … and text types (under the default collation, which is deterministic). */
+const TEXT_KEYS = new Set(['text', 'varchar']);
 
 /** Inputs evaluated already (`aggregateInputsSql`'s array, fetched with other work), and filters to add. */
 export interface EvaluatedInputs {
@@ -84,6 +98,11 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
   }
   // Nothing runs in between on this backend (the session holds it), so the answer still holds when the final statement runs.
   const rowstore = values[i] !== false;
+  // Another collation (C, ICU, nondeterministic): the rowstore's partials stay in the statement
+  // (their column carries the collation into the UNION, as before this shortcut existed).
+  const defaultCollation = values[i + 1] === true;
+  const exactKeys = plan.groups.every((g) => g.kind === 'bucket' || EXACT_KEYS.has(g.column.typname) || TEXT_KEYS.has(g.column.typname));
+  const mode: FinalMode = rowstore || !defaultCollation ? 'union' : exactKeys ? 'rowwise' : 'kernels';
   spec.filters.push(...(evaluated?.filters ?? []));
   let partials: Partials | null;
   try {
@@ -137,7 +156,7 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     cells.forEach((c, i) => columns[i]!.push(c));
   }
   const rows = columns[0]!.length;
-  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined, rowstore);
+  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined, mode);
 }
 
 /**

@@ -156,7 +156,29 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     cells.forEach((c, i) => columns[i]!.push(c));
   }
   const rows = columns[0]!.length;
-  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined, mode);
+  return plan.finalSql(rows > 0 ? kernelRowsSql(columns, types) : undefined, mode);
+}
+
+/**
+ * The kernels' partial rows as one array constant per distinct partial column, unnested: columns
+ * equal to an earlier one of the same type (the counts of averages over NULL-free columns, all
+ * alike) are read again from it rather than sent and parsed once more.
+ */
+function kernelRowsSql(columns: ReadonlyArray<ReadonlyArray<string | null>>, types: readonly string[]): string {
+  const arrays: string[] = [];
+  const firstOf = new Map<string, number>();
+  const pick = columns.map((c, i) => {
+    const literal = arrayLiteral(c, types[i]!);
+    let at = firstOf.get(literal);
+    if (at === undefined) {
+      at = arrays.push(literal) - 1;
+      firstOf.set(literal, at);
+    }
+    return at;
+  });
+  if (arrays.length === columns.length) return `SELECT * FROM unnest(${arrays.join(', ')})`;
+  // Aliased as the function itself, so EXPLAIN still shows `Function Scan on unnest`.
+  return `SELECT ${pick.map((at) => `u${at}`).join(', ')} FROM unnest(${arrays.join(', ')}) AS unnest(${arrays.map((_, at) => `u${at}`).join(', ')})`;
 }
 
 /**

@@ -368,6 +368,14 @@ describe('columnstore planner: aggregates over compressed chunks alone', () => {
     }
   });
 
+  it('send equal partial columns once (the counts of two averages over the same rows)', async () => {
+    const q = "SELECT time_bucket('1 hour', time) AS hour, host, avg(v) AS av, avg(f) AS af FROM w WHERE host IN ('a', 'b') GROUP BY hour, host ORDER BY hour, host";
+    expect(await answer(q), q).toEqual(await answer(q.replace(' FROM w', ' FROM wref')));
+    const verbose = (await db.query<Record<string, string>>(`EXPLAIN (VERBOSE, COSTS OFF) ${q}`)).rows.map((r) => Object.values(r)[0]!).join('\n');
+    // Six partial columns (hour, host, two sums, two counts): five arrays.
+    expect(verbose.match(/unnest\('/g)?.length, verbose).toBe(5);
+  });
+
   it('keep the rowstore in the statement for group columns of another collation (a nondeterministic one here)', async () => {
     await db.exec(`CREATE COLLATION ci (provider = icu, locale = '@colStrength=secondary', deterministic = false);
       CREATE TABLE wc (time timestamptz NOT NULL, host text COLLATE ci, v float8);

@@ -8,6 +8,7 @@
  *   tsbs       the nine TSBS query types on Orbit, plain PGlite, DuckDB-WASM (`--hours 72 --variant decimal,ints`)
  *   columnstore  whole cpu chunks through the batch store: bytes/row, write and decode rows/s (`--hosts 100 --rows 8640`)
  *   kernels    aggregates over compressed cpu chunks by the kernels vs the same SQL in plain PGlite (`--hosts 100 --rows 8640`)
+ *   memory     a direct COPY many times larger than PGlite's memory into `orbit serve`, then the TSBS queries: peak RSS vs data size (`--hours 240 --cache-mb 64`)
  *   runtimes   the same ingest and queries in Node (in-process), Chromium (a worker on OPFS) and workerd (the Worker over HTTP), ratios to Node and bundle size (`--hours 6 --runtimes node,chromium,workerd`)
  * Every system runs on the same generated data in the same run; results go to
  * bench/results/<suite>-<time>.json.
@@ -20,6 +21,7 @@ import { columnstoreSuite } from './suites/columnstore.js';
 import { copySuite } from './suites/copy.js';
 import { exclusionSuite } from './suites/exclusion-suite.js';
 import { kernelsSuite } from './suites/kernels.js';
+import { memorySuite } from './suites/memory.js';
 import { timeFunctionsSuite } from './suites/time-functions-suite.js';
 import { runtimesSuite } from './suites/runtimes.js';
 import { tsbsSuite } from './suites/tsbs.js';
@@ -34,6 +36,7 @@ const SUITES: Record<string, Suite> = {
   kernels: kernelsSuite,
   tsbs: tsbsSuite,
   runtimes: runtimesSuite,
+  memory: memorySuite,
 };
 
 const { values: first } = parseArgs({ options: { suite: { type: 'string', default: 'copy' } }, strict: false });

@@ -5,6 +5,7 @@
  * runs; plain PostgreSQL statements then run in PGlite unchanged, so results, errors and notices are
  * PostgreSQL's. The in-process API is one session among the wire clients' sessions.
  */
+import type { ReaderThread } from './session/direct-read.js';
 import { OrbitError, toOrbitError } from './errors.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
@@ -38,6 +39,8 @@ export interface OrbitOptions {
    * `CALL run_job(id)`, as in TimescaleDB with `timescaledb.max_background_workers = 0`.
    */
   readonly jobScheduler?: boolean;
+  /** Where direct-to-columnstore COPYs read their pieces besides this thread (Node: a worker thread). */
+  readonly readerThread?: ReaderThread;
 }
 
 /** The query surface shared by the database and a transaction. */
@@ -74,12 +77,15 @@ export class Orbit implements Queryable {
   private readonly scheduler: JobScheduler | undefined;
   private closing = false;
 
+  private readonly readerThread: ReaderThread | undefined;
+
   private constructor(
     readonly rowStore: RowStore,
     readonly storage: StorageAdapter,
     options: OrbitOptions,
   ) {
-    this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore), options.kernels ?? new ReferenceKernels()));
+    this.readerThread = options.readerThread;
+    this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore), options.kernels ?? new ReferenceKernels()), options.readerThread);
     this.sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...options.session };
     if (options.jobScheduler !== false) {
       const scheduler = new JobScheduler({
@@ -156,6 +162,7 @@ export class Orbit implements Queryable {
     this.closing = true;
     // A job in progress finishes (and records its outcome) first.
     await this.scheduler?.stop();
+    await this.readerThread?.close();
     await this.rowStore.close();
     await this.storage.close();
   }

@@ -3,7 +3,9 @@
  * Orbit's Cloudflare Worker (the edge profile). Routes, all keyed by a database name (`?db=`,
  * default `default`) that picks the Durable Object holding that database:
  * - `POST /sql` `{sql, params}` → `{command, fields, rows}` (rows as PostgreSQL text), or
- *   `{error: {code, message, position}}` with an HTTP status from the SQLSTATE;
+ *   `{error: {code, message, position}}` with an HTTP status from the SQLSTATE; with `Content-Type:
+ *   application/vnd.orbit.sql-stdin` the body is that JSON on one line, then a COPY's data, which the
+ *   object reads as it arrives (src/edge/http-body.ts);
  * - a WebSocket upgrade on any path → the PostgreSQL protocol over binary frames (what
  *   `@neondatabase/serverless` and `orbit bridge` speak);
  * - `GET /stats` → rows in sealed batches and in the write buffer per chunk, cache and wasm memory;
@@ -22,6 +24,7 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   classify,
   EdgeDatabase,
+  isStdinForm,
   openShard,
   type EdgeShard,
   type ShardRouter,
@@ -113,7 +116,8 @@ app.post('/sql/classify', async (c) => {
 /** `POST /sql` → the database's Durable Object. */
 app.post('/sql', async (c) => {
   // The body streams through: the Worker never holds a large INSERT or COPY's text itself.
-  const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/sql', { method: 'POST', body: c.req.raw.body }));
+  const headers = { 'content-type': c.req.header('content-type') ?? 'application/json' };
+  const res = await databaseObject(c.env, c.req.url).fetch(new Request('https://orbit/sql', { method: 'POST', headers, body: c.req.raw.body }));
   const answer = (await res.json()) as HttpAnswer;
   return c.json(answer, 'error' in answer ? statusOf(answer.error.code) : 200);
 });
@@ -186,10 +190,23 @@ export class OrbitDatabase {
       const client = pair[0];
       const server = pair[1];
       server.accept();
+      // A client that went away mid-answer makes send/close throw; its close event ends the connection.
       const conn = db.connect({
         loopback: false,
-        write: (bytes) => server.send(bytes),
-        close: () => server.close(1000, 'connection closed'),
+        write: (bytes) => {
+          try {
+            server.send(bytes);
+          } catch {
+            // the client is gone
+          }
+        },
+        close: () => {
+          try {
+            server.close(1000, 'connection closed');
+          } catch {
+            // already closed by the client
+          }
+        },
       });
       server.addEventListener('message', (e) => conn.receive(typeof e.data === 'string' ? new TextEncoder().encode(e.data) : new Uint8Array(e.data)));
       server.addEventListener('close', () => void conn.closed());
@@ -198,6 +215,7 @@ export class OrbitDatabase {
     }
     if (new URL(request.url).pathname === '/stats') return Response.json(db.stats());
     if (new URL(request.url).pathname === '/import') return Response.json(await db.importChunk(new Uint8Array(await request.arrayBuffer())));
+    if (isStdinForm(request.headers.get('content-type'))) return Response.json(await db.httpStream(request.body));
     const body = await request.json().catch(() => undefined);
     return Response.json(await db.http(body));
   }

@@ -30,33 +30,39 @@ export function rng(seed: number): () => number {
 export const CPU_START = Date.UTC(2024, 0, 1);
 
 /**
- * Writes `rows` rows to `path`; returns the byte size. `ints`: metrics are whole numbers, as TSBS
+ * The CSV text of `rows` rows, in pieces of about 1 MiB. `ints`: metrics are whole numbers, as TSBS
  * writes them (stored as double precision either way).
  */
-export async function writeCpuCsv(path: string, rows: number, seed = 42, options: { ints?: boolean } = {}): Promise<number> {
+export function* cpuCsvPieces(rows: number, seed = 42, options: { ints?: boolean } = {}): Generator<string> {
   const rand = rng(seed);
   const hosts = 100;
   const tags = Array.from({ length: hosts }, (_, h) => {
     const region = REGIONS[h % REGIONS.length]!;
     return [`host_${h}`, region, `${region}${'abc'[h % 3]}`, String(h % 100), OS[h % 3], ARCH[h % 2], `team_${h % 7}`, String(h % 20), String(h % 2)].join(',');
   });
-  const out = createWriteStream(path);
-  const start = CPU_START;
-  let bytes = 0;
   let buf = '';
   for (let i = 0; i < rows; i++) {
     const h = i % hosts;
-    const t = new Date(start + Math.floor(i / hosts) * 10_000).toISOString();
+    const t = new Date(CPU_START + Math.floor(i / hosts) * 10_000).toISOString();
     const metrics = Array.from({ length: 10 }, () => (options.ints ? String(Math.floor(rand() * 100)) : (rand() * 100).toFixed(6))).join(',');
     buf += `${t},${tags[h]},${metrics}\n`;
     if (buf.length > 1 << 20) {
-      bytes += buf.length;
-      if (!out.write(buf)) await once(out, 'drain');
+      yield buf;
       buf = '';
     }
   }
-  bytes += buf.length;
-  out.end(buf);
+  if (buf.length > 0) yield buf;
+}
+
+/** Writes `rows` rows (cpuCsvPieces) to `path`; returns the byte size. */
+export async function writeCpuCsv(path: string, rows: number, seed = 42, options: { ints?: boolean } = {}): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  for (const piece of cpuCsvPieces(rows, seed, options)) {
+    bytes += piece.length;
+    if (!out.write(piece)) await once(out, 'drain');
+  }
+  out.end();
   await once(out, 'finish');
   return bytes;
 }

@@ -67,6 +67,18 @@ async function copyOverWire(url: { host: string; port: number; user: string; dat
   }
 }
 
+/**
+ * The cpu hypertable with 12-hour chunks (TSBS's setting for this data set); `direct`: created WITH
+ * (timescaledb.hypertable …), so COPY writes columnstore batches (segmentby hostname).
+ */
+export function orbitCpuTableSql(direct: boolean): string {
+  return direct
+    ? `SET TIME ZONE 'UTC'; CREATE EXTENSION timescaledb; ${CPU_TABLE_SQL} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+          timescaledb.segmentby = 'hostname', timescaledb.chunk_interval = '12 hours'); ${INDEX_SQL}`
+    : `SET TIME ZONE 'UTC'; CREATE EXTENSION timescaledb; ${CPU_TABLE_SQL};
+    SELECT create_hypertable('cpu', by_range('time', INTERVAL '12 hours')); ${INDEX_SQL}`;
+}
+
 export async function startOrbit(
   csv: string,
   rows: number,
@@ -79,13 +91,7 @@ export async function startOrbit(
   const dir = mkdtempSync(join(tmpdir(), 'orbit-tsbs-'));
   const server = await serve({ dataDir: dir, listen: { host: '127.0.0.1', port: 0 }, http: null, templatePath: 'dist/pgdata-template.tar.gz' });
   const port = server.tcp!.port;
-  await server.orbit.exec(
-    direct
-      ? `SET TIME ZONE 'UTC'; CREATE EXTENSION timescaledb; ${CPU_TABLE_SQL} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
-          timescaledb.segmentby = 'hostname', timescaledb.chunk_interval = '12 hours'); ${INDEX_SQL}`
-      : `SET TIME ZONE 'UTC'; CREATE EXTENSION timescaledb; ${CPU_TABLE_SQL};
-    SELECT create_hypertable('cpu', by_range('time', INTERVAL '12 hours')); ${INDEX_SQL}`,
-  );
+  await server.orbit.exec(orbitCpuTableSql(direct));
   const t0 = performance.now();
   await copyOverWire({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, csv, 'orbit', progress);
   const ms = performance.now() - t0;

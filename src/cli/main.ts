@@ -24,11 +24,13 @@ serve options:
   --auth-local METHOD   authentication for loopback clients: trust (default), scram-sha-256, password
   --user NAME:PASSWORD  a login user (repeatable); roles made with CREATE ROLE ... PASSWORD also work
   --config FILE         JSON file with any of: dataDir, listen, http, auth, authLocal, users {name: password},
-                        idleInTransactionTimeout (ms), jobScheduler (false: as --no-job-scheduler)
+                        idleInTransactionTimeout (ms), jobScheduler (false: as --no-job-scheduler),
+                        batchCacheMb
   --idle-in-transaction-timeout MS
                         end sessions idle inside a transaction that long (default 60000; 0 = never);
                         other sessions wait while one holds a transaction open
   --no-job-scheduler    do not run jobs and policies when due (CALL run_job(id) still runs one)
+  --batch-cache-mb MB   memory for compressed batches read from storage (default 256)
 
 bridge options:
   --ws URL              the WebSocket endpoint, e.g. ws://127.0.0.1:8080/
@@ -64,6 +66,7 @@ async function runServe(args: string[]): Promise<number> {
       config: { type: 'string' },
       'idle-in-transaction-timeout': { type: 'string' },
       'no-job-scheduler': { type: 'boolean' },
+      'batch-cache-mb': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -80,6 +83,8 @@ async function runServe(args: string[]): Promise<number> {
     users[u.slice(0, i)] = u.slice(i + 1);
   }
   const timeout = values['idle-in-transaction-timeout'] ?? (config.idleInTransactionTimeout as string | number | undefined);
+  const cacheMb = values['batch-cache-mb'] ?? (config.batchCacheMb as string | number | undefined);
+  if (cacheMb !== undefined && !(Number(cacheMb) > 0)) throw new Error(`--batch-cache-mb takes a number of MiB, got "${cacheMb}"`);
   const options: ServeOptions = {
     dataDir: values['data-dir'] ?? (config.dataDir as string | undefined) ?? './orbit-data',
     listen: parseAddress(values.listen ?? (config.listen as string | undefined) ?? '127.0.0.1:5432', '--listen'),
@@ -89,6 +94,7 @@ async function runServe(args: string[]): Promise<number> {
     users,
     session: timeout === undefined ? undefined : { idleInTransactionTimeoutMs: Number(timeout) },
     jobScheduler: !(values['no-job-scheduler'] ?? config.jobScheduler === false),
+    ...(cacheMb === undefined ? {} : { columnstore: { cacheBytes: Math.round(Number(cacheMb) * 1024 * 1024) } }),
   };
   let server;
   try {

@@ -218,6 +218,12 @@ export function batchesMatching(m: Manifest, predicates: readonly Predicate[], o
   });
   // An equality on a segmentby column picks its batches from the manifest's index; the tests below
   // still run on them.
+  // A comparison no batch's range can meet, by the range of the whole chunk: nothing to test.
+  for (const { p, col, type, seg } of tests) {
+    if (seg >= 0 || !('value' in p) || typeof p.value !== 'bigint' || COLLATED.has(type) || !hasMinMax(type)) continue;
+    const range = columnRange(m, col);
+    if (range && !mayHold(p.op, range.lo, range.hi, type, p.value)) return [];
+  }
   let numbers = only;
   for (const { p, seg } of tests) {
     const hit = seg >= 0 && p.op === '=' ? batchesWithSegment(m, seg, [p.value]) : undefined;
@@ -248,6 +254,39 @@ export function batchesMatching(m: Manifest, predicates: readonly Predicate[], o
   if (numbers) for (const no of numbers) check(no);
   else for (let no = 0; no < m.batches.length; no++) check(no);
   return out;
+}
+
+/** Per manifest (immutable once written; cached by its versioned key) and column: see columnRange. */
+const columnRanges = new WeakMap<Manifest, Array<{ lo: bigint; hi: bigint } | null | undefined>>();
+
+/**
+ * The least minimum and greatest maximum of an int64-held column (int8, timestamps) over the
+ * manifest's batches that hold a non-NULL value; null when a batch's statistics are not int64 or
+ * no batch has a value. Every batch's min/max lie inside it, so a comparison it cannot meet no
+ * batch meets: a chunk wholly outside a time range costs one test, not one per batch.
+ */
+export function columnRange(m: Manifest, col: number): { lo: bigint; hi: bigint } | null {
+  let ranges = columnRanges.get(m);
+  if (!ranges) columnRanges.set(m, (ranges = []));
+  let range = ranges[col];
+  if (range === undefined) {
+    let lo: bigint | undefined;
+    let hi: bigint | undefined;
+    let ok = true;
+    for (const b of m.batches) {
+      if (b.nullCount[col] === b.rows) continue;
+      const min = b.min[col];
+      const max = b.max[col];
+      if (typeof min !== 'bigint' || typeof max !== 'bigint') {
+        ok = false;
+        break;
+      }
+      if (lo === undefined || min < lo) lo = min;
+      if (hi === undefined || max > hi) hi = max;
+    }
+    range = ranges[col] = ok && lo !== undefined && hi !== undefined ? { lo, hi } : null;
+  }
+  return range;
 }
 
 /** Types whose equality (compare.ts) is JavaScript's on the values held: string, number or bigint. */

@@ -105,6 +105,12 @@ export function filterRows(column: Column, rows: number, p: RowPredicate, select
   const constants = all.filter((v): v is number | bigint | string | boolean => v !== null);
   // Any comparison with NULL is NULL (not true); IN is true when one item is equal.
   if (constants.length < all.length && p.op !== 'in') return out.subarray(0, 0);
+  if ((column.type === 'float8' || column.type === 'float4') && constants.length === 1 && p.op !== 'in' && p.op !== '=' && p.op !== '<>') {
+    const x = Number(constants[0]);
+    // A range against a number: JavaScript's comparison is PostgreSQL's (-0 = 0) but for NaN
+    // values, which PostgreSQL orders above everything. One tight loop instead of a comparator call per row.
+    if (!Number.isNaN(x)) return floatRange(column.values, nulls, selection, count, p.op, x, out);
+  }
   const compares = constants.map((v) => comparator(column, v)!);
   const op: FilterOp = p.op === 'in' ? '=' : p.op;
   for (let k = 0; k < count; k++) {
@@ -116,6 +122,20 @@ export function filterRows(column: Column, rows: number, p: RowPredicate, select
         break;
       }
     }
+  }
+  return out.subarray(0, n);
+}
+
+/** `filterRows` of a float column against a non-NaN number with `<`, `<=`, `>` or `>=`. */
+function floatRange(values: Float64Array | Float32Array, nulls: Uint8Array | null, selection: Uint32Array | undefined, count: number, op: '<' | '<=' | '>' | '>=', x: number, out: Uint32Array): Uint32Array {
+  let n = 0;
+  for (let k = 0; k < count; k++) {
+    const i = selection ? selection[k]! : k;
+    if (nulls !== null && isNull(nulls, i)) continue;
+    const v = values[i]!;
+    // NaN (v !== v) is greater than x.
+    const keep = op === '>' ? v > x || v !== v : op === '>=' ? v >= x || v !== v : op === '<' ? v < x : v <= x;
+    if (keep) out[n++] = i;
   }
   return out.subarray(0, n);
 }

@@ -162,6 +162,8 @@ export class ColumnStore {
     planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
     const first = append.written.length;
     for (const b of planned) append.written.push(b.stats);
+    // The append's version is unreferenced until commitAppend: its objects may be stored together.
+    if (this.storage.putNew) return this.storage.putNew(objects.map((o, i) => [batchKey(append, first + i), o] as const));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < objects.length) {

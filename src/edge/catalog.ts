@@ -77,6 +77,10 @@ const SCHEMA = [
   'CREATE INDEX IF NOT EXISTS write_buffer_chunk ON write_buffer (chunk_id, seq)',
   `CREATE TABLE IF NOT EXISTS bgw_job (id INTEGER PRIMARY KEY, proc_name TEXT NOT NULL, hypertable_id INTEGER NOT NULL,
      config TEXT NOT NULL)`,
+  // Rows of the COPY in progress (one at a time: it holds the backend), staged as they arrive and
+  // moved into write_buffer when it ends; `slot` indexes the COPY's list of chunks (copy_slot).
+  'CREATE TABLE IF NOT EXISTS copy_staging (seq INTEGER PRIMARY KEY, slot INTEGER NOT NULL, row TEXT NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS copy_slot (slot INTEGER PRIMARY KEY, chunk_id INTEGER NOT NULL)',
 ];
 
 /** Job ids start at 1000, as TimescaleDB's user jobs do. */
@@ -232,19 +236,34 @@ export class EdgeCatalog {
 
   /** The chunk holding internal time `t`, created (aligned to the interval, as TimescaleDB) when missing. */
   chunkFor(h: Hypertable, t: number): Chunk {
+    const found = this.chunkAt(h, t);
+    if (found) return found;
+    const { start, end } = this.newChunkRange(h, t);
+    return this.chunkWithRange(h, start, end);
+  }
+
+  /** The existing chunk holding internal time `t`. */
+  chunkAt(h: Hypertable, t: number): Chunk | undefined {
     const found = this.rows('SELECT * FROM chunk WHERE hypertable_id = ? AND range_start <= ? AND range_end > ?', h.id, t, t)[0];
-    if (found) return toChunk(found);
+    return found ? toChunk(found) : undefined;
+  }
+
+  /**
+   * The range a new chunk for `t` gets: the interval's, cut so it overlaps no existing chunk (a
+   * changed interval) nor any of `planned` (chunks a COPY will create when it ends).
+   */
+  newChunkRange(h: Hypertable, t: number, planned: ReadonlyArray<{ readonly start: number; readonly end: number }> = []): { start: number; end: number } {
     let start = Math.floor(t / h.interval) * h.interval;
     let end = start + h.interval;
-    // A changed interval must not overlap chunks created with the old one.
     const before = this.rows('SELECT max(range_end) AS e FROM chunk WHERE hypertable_id = ? AND range_end <= ?', h.id, t)[0]?.e;
     const after = this.rows('SELECT min(range_start) AS s FROM chunk WHERE hypertable_id = ? AND range_start > ?', h.id, t)[0]?.s;
     if (before != null) start = Math.max(start, Number(before));
     if (after != null) end = Math.min(end, Number(after));
-    const id = this.nextId('chunk');
-    const name = `_hyper_${h.id}_${id}_chunk`;
-    this.sql.exec('INSERT INTO chunk (id, hypertable_id, schema_name, table_name, range_start, range_end) VALUES (?, ?, ?, ?, ?, ?)', id, h.id, CHUNK_SCHEMA, name, start, end);
-    return { id, hypertableId: h.id, tableName: name, rangeStart: start, rangeEnd: end };
+    for (const p of planned) {
+      if (p.end <= t) start = Math.max(start, p.end);
+      else if (p.start > t) end = Math.min(end, p.start);
+    }
+    return { start, end };
   }
 
   /**
@@ -286,6 +305,29 @@ export class EdgeCatalog {
 
   buffer(rows: ReadonlyArray<{ chunkId: number; row: string }>): void {
     for (const r of rows) this.sql.exec('INSERT INTO write_buffer (chunk_id, row) VALUES (?, ?)', r.chunkId, r.row);
+  }
+
+  /** Stages rows of the COPY in progress (one SQLite transaction per call). */
+  stage(rows: ReadonlyArray<{ slot: number; row: string }>): void {
+    this.atomically(() => {
+      for (const r of rows) this.sql.exec('INSERT INTO copy_staging (slot, row) VALUES (?, ?)', r.slot, r.row);
+    });
+  }
+
+  /** Drops staged COPY rows (a failed COPY, or one a restart interrupted). */
+  clearStaged(): void {
+    this.atomically(() => {
+      this.sql.exec('DELETE FROM copy_staging');
+      this.sql.exec('DELETE FROM copy_slot');
+    });
+  }
+
+  /** Moves the staged rows into the write buffer, in arrival order, slot i into chunk `chunkIds[i]` (call inside `atomically`). */
+  unstage(chunkIds: readonly number[]): void {
+    chunkIds.forEach((id, slot) => this.sql.exec('INSERT INTO copy_slot (slot, chunk_id) VALUES (?, ?)', slot, id));
+    this.sql.exec('INSERT INTO write_buffer (chunk_id, row) SELECT m.chunk_id, s.row FROM copy_staging s JOIN copy_slot m ON m.slot = s.slot ORDER BY s.seq');
+    this.sql.exec('DELETE FROM copy_staging');
+    this.sql.exec('DELETE FROM copy_slot');
   }
 
   bufferedCount(chunkId: number): number {

@@ -4,7 +4,7 @@
  * NULL, HEADER, QUOTE, ESCAPE). Every field is read with its column's text input, as COPY does, and
  * the rows are written like one INSERT. Binary COPY, COPY TO and files are 0A000.
  */
-import { orbitError } from '../errors.js';
+import { orbitError, OrbitError } from '../errors.js';
 import type { TableDef } from './catalog.js';
 import { notAtEdge, type Node } from './expr.js';
 import { parseText, type Value } from './values.js';
@@ -60,48 +60,116 @@ export function planCopy(node: Node, table: (name: string) => TableDef): CopyPla
   };
 }
 
-/** Rows per piece of COPY data converted at once (engine.writePieces buffers one piece at a time). */
+/** Rows per piece of COPY data converted at once (the engine stages one piece at a time). */
 export const COPY_PIECE_ROWS = 2000;
 
-/** COPY data as typed rows (table column order, absent columns NULL), in pieces of at most `pieceRows`, read from `data` as they are needed. */
-export function* copyPieces(plan: CopyPlan, data: string, zone: string, pieceRows = COPY_PIECE_ROWS): Generator<Value[][]> {
-  let line = 0;
-  let piece: Value[][] = [];
-  for (const fields of plan.csv ? csvRecords(data, plan) : textRecords(data, plan)) {
-    line++;
-    if (line === 1 && plan.header) continue;
+type Fields = Array<string | null>;
+/** A record reader over buffered text: yields complete records, returns where the unread rest starts (-1: end marker seen). */
+type Records = Generator<Fields, number>;
+
+/**
+ * COPY data arriving in chunks (CopyData messages, an HTTP body stream, or one string) read into
+ * typed rows (table column order, absent columns NULL), handed out in pieces of at most `pieceRows`
+ * rows. Only the unread end of the last chunk (a record cut by a chunk boundary) and the current
+ * piece are held, so memory does not grow with the size of the COPY.
+ */
+export class CopyReader {
+  private readonly decoder = new TextDecoder();
+  /** Text not yet read: the start of a record the next chunk completes. */
+  private rest = '';
+  private line = 0;
+  private ended = false;
+  private piece: Value[][] = [];
+  rows = 0;
+
+  constructor(
+    private readonly plan: CopyPlan,
+    private readonly zone: string,
+    private readonly pieceRows = COPY_PIECE_ROWS,
+  ) {}
+
+  /** Reads a chunk; yields every piece it fills. */
+  *push(chunk: Uint8Array | string): Generator<Value[][]> {
+    if (this.ended) return;
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    yield* this.read(this.rest.length > 0 ? this.rest + text : text, false);
+  }
+
+  /** The end of the data: yields the last piece. */
+  *end(): Generator<Value[][]> {
+    if (!this.ended) yield* this.read(this.rest + this.decoder.decode(), true);
+    this.ended = true;
+    if (this.piece.length > 0) yield this.take();
+  }
+
+  private *read(data: string, final: boolean): Generator<Value[][]> {
+    const records = this.plan.csv ? csvRecords(data, this.plan, final) : textRecords(data, this.plan, final);
+    for (let r = records.next(); ; r = records.next()) {
+      if (r.done) {
+        if (r.value < 0) this.ended = true;
+        // Sliced off, so the rest does not keep the whole chunk alive.
+        this.rest = r.value < 0 ? '' : r.value === 0 ? data : (' ' + data.slice(r.value)).slice(1);
+        return;
+      }
+      this.record(r.value);
+      if (this.piece.length >= this.pieceRows) yield this.take();
+    }
+  }
+
+  private take(): Value[][] {
+    const p = this.piece;
+    this.piece = [];
+    this.rows += p.length;
+    return p;
+  }
+
+  private record(fields: Fields): void {
+    const { plan } = this;
+    this.line++;
+    if (this.line === 1 && plan.header) return;
+    const where = `COPY ${plan.table.name}, line ${this.line}`;
     if (fields.length !== plan.positions.length) {
-      throw orbitError('bad_copy_file_format', fields.length < plan.positions.length ? `missing data for column "${plan.table.columns[plan.positions[fields.length]!]!.name}"` : 'extra data after last expected column', {
-        where: `COPY ${plan.table.name}, line ${line}`,
-      });
+      throw orbitError('bad_copy_file_format', fields.length < plan.positions.length ? `missing data for column "${plan.table.columns[plan.positions[fields.length]!]!.name}"` : 'extra data after last expected column', { where });
     }
     const row: Value[] = plan.table.columns.map(() => null);
     fields.forEach((f, k) => {
       const col = plan.table.columns[plan.positions[k]!]!;
-      row[plan.positions[k]!] = f === null ? null : parseText(col.type, f, zone);
+      if (f === null) return;
+      try {
+        row[plan.positions[k]!] = parseText(col.type, f, this.zone);
+      } catch (err) {
+        // PostgreSQL's context names the line, the column and the value.
+        if (err instanceof OrbitError && err.where === undefined) throw new OrbitError(err.code, err.message, { detail: err.detail, hint: err.hint, where: `${where}, column ${col.name}: "${f}"`, cause: err });
+        throw err;
+      }
     });
     plan.table.columns.forEach((c, j) => {
-      if (c.notNull && row[j] === null) throw orbitError('not_null_violation', `null value in column "${c.name}" of relation "${plan.table.name}" violates not-null constraint`);
+      if (c.notNull && row[j] === null) throw orbitError('not_null_violation', `null value in column "${c.name}" of relation "${plan.table.name}" violates not-null constraint`, { where });
     });
-    piece.push(row);
-    if (piece.length >= pieceRows) {
-      yield piece;
-      piece = [];
-    }
+    this.piece.push(row);
   }
-  if (piece.length > 0) yield piece;
+}
+
+/** COPY data held whole (a string), in pieces: the reader over one chunk. */
+export function* copyPieces(plan: CopyPlan, data: string, zone: string, pieceRows = COPY_PIECE_ROWS): Generator<Value[][]> {
+  const reader = new CopyReader(plan, zone, pieceRows);
+  yield* reader.push(data);
+  yield* reader.end();
 }
 
 /** Text format: one line per row, backslash escapes, the NULL string compared before unescaping. */
-function* textRecords(data: string, plan: CopyPlan): Generator<Array<string | null>> {
-  for (let at = 0; at < data.length; ) {
+function* textRecords(data: string, plan: CopyPlan, final: boolean): Records {
+  let at = 0;
+  while (at < data.length) {
     const nl = data.indexOf('\n', at);
+    if (nl < 0 && !final) return at;
     let line = data.slice(at, nl < 0 ? data.length : nl);
     at = nl < 0 ? data.length : nl + 1;
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line === '\\.') return;
+    if (line === '\\.') return -1;
     yield line.split(plan.delimiter).map((f) => (f === plan.nullString ? null : unescapeText(f)));
   }
+  return at;
 }
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
@@ -115,10 +183,14 @@ function unescapeText(f: string): string {
   });
 }
 
-/** CSV: quoted fields may hold delimiters and newlines; an unquoted field equal to NULL is NULL. */
-function* csvRecords(data: string, plan: CopyPlan): Generator<Array<string | null>> {
-  let fields: Array<string | null> = [];
+/**
+ * CSV: quoted fields may hold delimiters and newlines; an unquoted field equal to NULL is NULL. A
+ * record the data ends inside is left unread unless `final` (the next chunk completes it).
+ */
+function* csvRecords(data: string, plan: CopyPlan, final: boolean): Records {
+  let fields: Fields = [];
   let i = 0;
+  let recordStart = 0;
   const n = data.length;
   while (i < n) {
     let value = '';
@@ -127,7 +199,10 @@ function* csvRecords(data: string, plan: CopyPlan): Generator<Array<string | nul
       quoted = true;
       i++;
       for (;;) {
-        if (i >= n) throw orbitError('bad_copy_file_format', 'unterminated CSV quoted field');
+        if (i >= n) {
+          if (!final) return recordStart;
+          throw orbitError('bad_copy_file_format', 'unterminated CSV quoted field');
+        }
         const ch = data[i]!;
         if (ch === plan.escape && data[i + 1] === plan.quote) {
           value += plan.quote;
@@ -145,13 +220,26 @@ function* csvRecords(data: string, plan: CopyPlan): Generator<Array<string | nul
     // Sliced, not added a character at a time: one flat string per field.
     const from = i;
     while (i < n && data[i] !== plan.delimiter && data[i] !== '\n' && data[i] !== '\r') i++;
+    // An unterminated record (or a CR that may be the start of CRLF) waits for the next chunk.
+    if (!final && (i >= n || (data[i] === '\r' && i + 1 >= n))) return recordStart;
     value = quoted ? value + data.slice(from, i) : data.slice(from, i);
     fields.push(!quoted && value === plan.nullString ? null : value);
     if (i >= n || data[i] === '\n' || data[i] === '\r') {
       if (data[i] === '\r' && data[i + 1] === '\n') i++;
       i++;
+      recordStart = i;
       if (!(fields.length === 1 && fields[0] === '\\.')) yield fields;
       fields = [];
-    } else i++;
+    } else {
+      i++;
+      // A delimiter ending the data: the last field is empty.
+      if (i >= n && final) {
+        fields.push(plan.nullString === '' ? null : '');
+        yield fields;
+        fields = [];
+        recordStart = i;
+      }
+    }
   }
+  return recordStart;
 }

@@ -22,6 +22,7 @@ import { KernelAggregates, type KernelStats } from './kernel-aggregates.js';
 import { ReferenceKernels, WasmKernels, type KernelBackend } from '../columnstore/kernels/index.js';
 import { EdgeRowStore, textResult, type TextResult } from './row-store.js';
 import { decodeTransfer } from './chunk-transfer.js';
+import { readStdinBody } from './http-body.js';
 
 export interface EdgeDatabaseOptions {
   readonly storage: DurableObjectStorageLike;
@@ -50,7 +51,7 @@ export interface EdgeDatabaseOptions {
 }
 
 /** The HTTP endpoint's answer for one request: the last statement's result. */
-export type HttpAnswer = TextResult | { error: { code: string; message: string; position?: number; detail?: string; hint?: string } };
+export type HttpAnswer = TextResult | { error: { code: string; message: string; position?: number; detail?: string; hint?: string; where?: string } };
 
 export interface EdgeStats {
   /** Per chunk: rows here in batches and in the write buffer, or the shard object holding it. */
@@ -161,16 +162,36 @@ export class EdgeDatabase {
         this.backend.release(session);
       }
     } catch (err) {
-      const e = toOrbitError(err);
-      return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint } };
+      return errorAnswer(err);
+    }
+  }
+
+  /**
+   * `POST /sql` in the streaming form (src/edge/http-body.ts): the JSON header line, then the COPY
+   * data, read from `body` as the COPY takes it.
+   */
+  async httpStream(body: ReadableStream<Uint8Array> | null): Promise<HttpAnswer> {
+    let request: Awaited<ReturnType<typeof readStdinBody>>;
+    try {
+      request = await readStdinBody(body);
+    } catch (err) {
+      return errorAnswer(err);
+    }
+    try {
+      const header = request.header as { stdin?: unknown } | undefined;
+      if (header?.stdin !== undefined) return errorAnswer(orbitError('protocol_violation', 'the streaming form takes the COPY data after the header line, not in "stdin"'));
+      return await this.http(header, request.stdin);
+    } finally {
+      await request.discard();
     }
   }
 
   /**
    * Runs `{sql, params}` with default settings, taking the backend like a session does (so it never
    * runs inside another client's statement). Every statement runs; the answer is the last one's.
+   * `stream`: the data of a COPY FROM STDIN, read as it arrives (the streaming form).
    */
-  async http(body: unknown): Promise<HttpAnswer> {
+  async http(body: unknown, stream?: AsyncIterable<Uint8Array>): Promise<HttpAnswer> {
     const session: BackendSession = { id: -++httpSessions, settingsKey: settingsKey(new Map()), settings: new Map(), deliverNotification: () => undefined };
     try {
       const req = body as { sql?: unknown; params?: unknown; stdin?: unknown };
@@ -180,7 +201,7 @@ export class EdgeDatabase {
       await this.backend.acquire(session);
       try {
         if (req.stdin !== undefined && typeof req.stdin !== 'string') throw orbitError('protocol_violation', '"stdin" must be a string (the data of COPY ... FROM STDIN)');
-        const results = await this.engine.execute(req.sql, params, req.stdin as string | undefined);
+        const results = await this.engine.execute(req.sql, params, stream ?? (req.stdin as string | undefined));
         await this.rowStore.sync();
         const last = results[results.length - 1];
         return last ? textResult(last, this.engine.settings.timeZone) : { command: '', fields: [], rows: [] };
@@ -191,10 +212,15 @@ export class EdgeDatabase {
         this.backend.release(session);
       }
     } catch (err) {
-      const e = toOrbitError(err);
-      return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint } };
+      return errorAnswer(err);
     }
   }
+}
+
+/** An error as the HTTP endpoint answers it (with PostgreSQL's context, e.g. a COPY's line). */
+function errorAnswer(err: unknown): HttpAnswer {
+  const e = toOrbitError(err);
+  return { error: { code: e.code, message: e.message, position: e.position, detail: e.detail, hint: e.hint, where: e.where } };
 }
 
 /** A shard object's engine: the same edge engine and kernels over the shard's own storage. */

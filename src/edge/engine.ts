@@ -28,7 +28,8 @@ import { EdgeCatalog, toInternal, type Chunk, type Hypertable, type TableDef } f
 import { changesCatalog, runDdl } from './ddl.js';
 import { nextJobAt, runRetentionJobs } from './retention.js';
 import { compile, funcName as funcNameOf, notAtEdge, unwrap, type Node, type Scope } from './expr.js';
-import { copyPieces, planCopy, type CopyPlan } from './copy.js';
+import { planCopy, type CopyPlan } from './copy.js';
+import { EdgeCopyIn } from './copy-in.js';
 import { runInsert } from './insert.js';
 import { executeSelect, type PushedGroups, type ResultField, type TimeBound } from './select.js';
 import { emptyPartials } from '../columnstore/kernels/partials.js';
@@ -76,6 +77,9 @@ export interface EdgeEngineOptions {
 const MERGE_VALUES = 1_000_000;
 /** Buffered values sealed in one pass (the rest in further passes). */
 const SEAL_VALUES = 250_000;
+
+/** The data of a `COPY … FROM STDIN`: whole, or chunks read as they arrive. */
+export type CopyData = string | AsyncIterable<Uint8Array>;
 
 /** One statement's result, before text formatting. */
 export interface StatementResult {
@@ -163,14 +167,17 @@ export class EdgeEngine {
   static async open(options: EdgeEngineOptions): Promise<EdgeEngine> {
     await loadParser();
     const engine = new EdgeEngine(options);
-    // Objects of seals that crashed before their catalog commit.
+    // Objects of seals that crashed before their catalog commit, and rows of a COPY a restart cut short.
     await engine.columnstore.sweep(engine.catalog.allManifestKeys());
+    engine.catalog.clearStaged();
     return engine;
   }
 
-  /** Runs every statement of `sql` in order; stops at the first error (earlier statements stay done). */
-  /** Runs every statement of `sql` in order; `stdin` is the data of a `COPY … FROM STDIN` among them. */
-  async execute(sql: string, params: readonly (string | null)[] = [], stdin?: string): Promise<StatementResult[]> {
+  /**
+   * Runs every statement of `sql` in order; stops at the first error (earlier statements stay done).
+   * `stdin` is the data of a `COPY … FROM STDIN` among them: whole, or a stream read as it arrives.
+   */
+  async execute(sql: string, params: readonly (string | null)[] = [], stdin?: CopyData): Promise<StatementResult[]> {
     const { count, statements } = edgeStatements(sql);
     if (params.length > 0 && count > 1) throw orbitError('syntax_error', 'cannot insert multiple commands into a prepared statement');
     const out: StatementResult[] = [];
@@ -179,7 +186,7 @@ export class EdgeEngine {
   }
 
   /** Runs one statement of edgeStatements(); a split INSERT whose groups do not parse as expected runs parsed whole. */
-  async run(s: EdgeStatement, params: readonly (string | null)[], stdin?: string): Promise<StatementResult> {
+  async run(s: EdgeStatement, params: readonly (string | null)[], stdin?: CopyData): Promise<StatementResult> {
     try {
       return await this.statement(s.type, s.node, params, stdin, s.valueGroups);
     } catch (err) {
@@ -220,7 +227,7 @@ export class EdgeEngine {
     this.txn = undefined;
   }
 
-  async statement(type: string, node: Node, params: readonly (string | null)[], stdin?: string, valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
+  async statement(type: string, node: Node, params: readonly (string | null)[], stdin?: CopyData, valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
     if (type === 'TransactionStmt') return this.transaction(node);
     const txn = this.txn;
     if (txn?.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
@@ -294,12 +301,41 @@ export class EdgeEngine {
     return planCopy(node, (name) => this.catalog.requireTable(name));
   }
 
-  /** Writes COPY data (text or CSV) as one statement; returns the row count. */
-  async copy(plan: CopyPlan, data: string): Promise<number> {
-    return this.writePieces(plan.table, copyPieces(plan, data, this.settings.timeZone));
+  /**
+   * Starts a COPY FROM STDIN whose data the caller pushes as it arrives (src/edge/copy-in.ts): staged
+   * in SQLite, or gathered in memory inside a transaction block or for a sharded hypertable.
+   */
+  beginCopy(node: Node): EdgeCopyIn {
+    const plan = this.planCopy(node);
+    return new EdgeCopyIn(this, plan, this.txn !== undefined || this.shardCount(plan.table.name) > 0);
   }
 
-  private async dispatch(type: string, node: Node, params: readonly (string | null)[], stdin: string | undefined, valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
+  /** beginCopy for a COPY sent as a statement of its own (the wire), under the transaction block's rules. */
+  startCopy(node: Node): EdgeCopyIn {
+    if (this.txn?.failed) throw orbitError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+    try {
+      return this.beginCopy(node);
+    } catch (err) {
+      this.failTransaction();
+      throw err;
+    }
+  }
+
+  /** A COPY with its data given whole or as a stream: rows are staged a piece at a time either way. */
+  private async copy(node: Node, stdin: CopyData): Promise<number> {
+    const copy = this.beginCopy(node);
+    try {
+      if (typeof stdin === 'string') copy.push(stdin);
+      else for await (const chunk of stdin) copy.push(chunk);
+      return await copy.finish();
+    } catch (err) {
+      // A stream that failed (the client went away) leaves nothing either.
+      copy.abort();
+      throw err;
+    }
+  }
+
+  private async dispatch(type: string, node: Node, params: readonly (string | null)[], stdin: CopyData | undefined, valueGroups?: () => Iterable<Node[]>): Promise<StatementResult> {
     switch (type) {
       case 'SelectStmt':
         return this.select(node, params);
@@ -311,9 +347,9 @@ export class EdgeEngine {
       case 'CallStmt':
         return this.call(node, params);
       case 'CopyStmt': {
-        const plan = this.planCopy(node);
+        this.planCopy(node);
         if (stdin === undefined) throw notAtEdge('COPY FROM STDIN without its data (send it in the request\'s "stdin")');
-        return { command: `COPY ${await this.copy(plan, stdin)}`, rows: [] };
+        return { command: `COPY ${await this.copy(node, stdin)}`, rows: [] };
       }
       default: {
         const ddl = await runDdl(this, type, node, params);
@@ -425,7 +461,8 @@ export class EdgeEngine {
     await this.sealFull(touched);
   }
 
-  private async sealFull(touched: ReadonlyMap<number, { h: Hypertable; table: TableDef }>): Promise<void> {
+  /** Seals the chunks among `touched` whose write buffer is full. */
+  async sealFull(touched: ReadonlyMap<number, { h: Hypertable; table: TableDef }>): Promise<void> {
     for (const [id, { h, table }] of touched) if (this.catalog.bufferedCount(id) >= this.sealRows) await this.seal(h, table, id);
   }
 

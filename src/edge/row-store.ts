@@ -11,13 +11,16 @@
  * layer's own constants) and answered from the engine's settings and catalog.
  *
  * Transaction blocks are the engine's (writes staged until COMMIT); ReadyForQuery reports its
- * status. COPY FROM STDIN collects CopyData until CopyDone and writes the rows as one statement.
+ * status. COPY FROM STDIN reads each CopyData as it arrives (src/edge/copy-in.ts stages the rows) and
+ * writes them as one statement at CopyDone; an error is answered at CopyDone (or CopyFail), as the
+ * session layer's COPY does, and the data after it is discarded.
  */
 import { concatBytes } from '../bytes.js';
+import type { EdgeCopyIn } from './copy-in.js';
 import { orbitError, toOrbitError } from '../errors.js';
 import type { QueryResult, RowStore } from '../rowstore/types.js';
 import { parseSql, scanSql } from '../sql/parser.js';
-import { edgeStatements } from './statements.js';
+import { edgeStatements, SPLIT_CHARS } from './statements.js';
 import { HYPERTABLES_SQL, INSTALLED_SQL } from '../session/hypertable-routing.js';
 import { SNAPSHOT_SQL } from '../session/settings.js';
 import { commandComplete, emptyMessage, errorResponse, readyForQuery } from '../wire/protocol/backend.js';
@@ -63,11 +66,15 @@ export function textResult(r: StatementResult, zone: string): TextResult {
 }
 
 export class EdgeRowStore implements RowStore {
+  /** COPY data is read as each CopyData arrives (the session passes them through). */
+  readonly streamsCopyIn = true;
+  /** Large texts are parsed a piece at a time here (edgeStatements), so the session must not parse them whole. */
+  readonly unparsedQueryChars = SPLIT_CHARS;
   private readonly statements = new Map<string, Prepared>();
   private readonly portals = new Map<string, Portal>();
   private skipToSync = false;
-  /** A COPY FROM STDIN waiting for its CopyData/CopyDone (the Query's ReadyForQuery comes after them). */
-  private copy: { node: Record<string, unknown>; parts: Uint8Array[] } | undefined;
+  /** A COPY FROM STDIN taking its CopyData until CopyDone (the Query's ReadyForQuery comes after them); `error` ends it. */
+  private copy: { copy: EdgeCopyIn; error?: unknown } | undefined;
   closed = false;
 
   constructor(
@@ -113,29 +120,35 @@ export class EdgeRowStore implements RowStore {
     return s === 'I' ? TransactionStatus.Idle : s === 'T' ? TransactionStatus.InTransaction : TransactionStatus.Failed;
   }
 
-  /** CopyData is collected; CopyDone writes the rows as one statement; CopyFail cancels (57014). */
+  /** CopyData is read as it arrives; CopyDone writes the rows as one statement; CopyFail cancels (57014). */
   private async copyMessage(type: number, body: Uint8Array, out: Uint8Array[]): Promise<void> {
-    const copy = this.copy!;
+    const state = this.copy!;
     if (type === FrontendMessage.CopyData) {
-      copy.parts.push(body.slice());
+      if (state.error !== undefined) return; // discarded after an error, until CopyDone
+      try {
+        state.copy.push(body);
+      } catch (err) {
+        state.error = err;
+      }
       return;
     }
     // PostgreSQL ignores Flush and Sync during COPY IN.
     if (type === FrontendMessage.Flush || type === FrontendMessage.Sync) return;
     this.copy = undefined;
     try {
-      if (type === FrontendMessage.CopyDone) {
-        const data = new TextDecoder().decode(concatBytes(copy.parts));
-        this.writeResult(await this.engine.statement('CopyStmt', copy.node, [], data), out, true);
+      if (type === FrontendMessage.CopyDone && state.error === undefined) {
+        this.writeResult({ command: `COPY ${await state.copy.finish()}`, rows: [] }, out, true);
         await this.flush();
-      } else if (type === FrontendMessage.CopyFail) {
-        this.engine.failTransaction();
-        out.push(errorResponse(orbitError('query_canceled', `COPY from stdin failed: ${new MessageReader(body).cstring()}`)));
-      } else {
-        this.engine.failTransaction();
-        out.push(errorResponse(orbitError('protocol_violation', `unexpected message type 0x${type.toString(16)} during COPY from stdin`)));
+        out.push(readyForQuery(this.status()));
+        return;
       }
+      state.copy.abort();
+      this.engine.failTransaction();
+      if (state.error !== undefined) throw state.error;
+      if (type === FrontendMessage.CopyFail) throw orbitError('query_canceled', `COPY from stdin failed: ${new MessageReader(body).cstring()}`);
+      throw orbitError('protocol_violation', `unexpected message type 0x${type.toString(16)} during COPY from stdin`);
     } catch (err) {
+      this.engine.failTransaction();
       out.push(errorResponse(toOrbitError(err)));
     }
     out.push(readyForQuery(this.status()));
@@ -163,11 +176,11 @@ export class EdgeRowStore implements RowStore {
         i++;
         if (s.type === 'CopyStmt' && s.node.is_from && !s.node.filename) {
           if (i !== count - 1) throw orbitError('feature_not_supported', 'COPY FROM STDIN followed by other statements in one query is not supported at the edge');
-          const plan = this.engine.planCopy(s.node);
-          const w = new MessageWriter().begin(BackendMessage.CopyInResponse).byte(0).int16(plan.positions.length);
-          for (let k = 0; k < plan.positions.length; k++) w.int16(0);
+          const copy = this.engine.startCopy(s.node);
+          const w = new MessageWriter().begin(BackendMessage.CopyInResponse).byte(0).int16(copy.plan.positions.length);
+          for (let k = 0; k < copy.plan.positions.length; k++) w.int16(0);
           out.push(w.end().flush());
-          this.copy = { node: s.node, parts: [] };
+          this.copy = { copy };
           break;
         }
         this.writeResult(await this.engine.run(s, []), out, true);

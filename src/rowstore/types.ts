@@ -40,6 +40,17 @@ export interface RowStore {
    * reject with RowStoreInterrupted, committed data stays, session state on the backend is gone.
    */
   interrupt?(): Promise<void>;
+  /**
+   * The row store reads COPY FROM STDIN data message by message itself (the edge engine): the
+   * session passes the COPY's messages through as they arrive instead of cutting the stream into
+   * pieces of its own (session/copy-through.ts).
+   */
+  readonly streamsCopyIn?: boolean;
+  /**
+   * Simple-query texts longer than this are given to the row store without the session parsing
+   * them: it parses large texts a piece at a time itself (the edge engine, src/edge/statements.ts).
+   */
+  readonly unparsedQueryChars?: number;
 }
 
 /** Rejects the requests that were running when the row store was interrupted. */

@@ -12,6 +12,7 @@ import { PGliteWorkerRowStore } from '../rowstore/pglite-node-worker.js';
 import type { RowStore } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { loadCodecsNode } from '../columnstore/codecs/load-node.js';
+import { NodeReaderThread } from '../session/direct-read-node.js';
 import type { ColumnStoreOptions } from '../columnstore/store.js';
 import { loadKernelsNode } from '../columnstore/kernels/load-node.js';
 import { MemoryStorage } from '../storage/memory.js';
@@ -43,6 +44,11 @@ export interface OpenOptions {
   readonly columnstore?: ColumnStoreOptions;
   /** Run jobs and policies when due (default true); off, only `CALL run_job(id)` runs them. */
   readonly jobScheduler?: boolean;
+  /**
+   * Read the pieces of direct-to-columnstore COPYs in a worker thread (default true), while this
+   * thread routes, encodes and writes the ones before; off, this thread reads them too.
+   */
+  readonly copyReaderThread?: boolean;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
@@ -64,7 +70,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   // Compressed batches kept in memory: 256 MiB in Node (~8 M TSBS rows), where memory is not the
   // browser's or an isolate's; the engine's default is 64 MiB.
   const columnstore = { cacheBytes: 256 << 20, ...options.columnstore };
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(options.copyReaderThread !== false ? { readerThread: new NodeReaderThread() } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
   return Orbit.create(opts);
 }
 

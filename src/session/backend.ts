@@ -15,6 +15,7 @@ import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/back
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
 import { DirectCopy } from './direct-ingest.js';
+import type { ReaderThread } from './direct-read.js';
 import { directCopyTarget } from './direct-target.js';
 import { directInsert, type InsertParams } from './direct-insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
@@ -69,6 +70,8 @@ export class Backend {
     readonly rowStore: RowStore,
     /** Compressed chunks (undefined: a row store without Orbit's columnstore, e.g. in tests). */
     readonly columnstore?: Columnstore,
+    /** Where direct COPYs read pieces off this thread (Node), if anywhere. */
+    private readonly readerThread?: ReaderThread,
   ) {}
 
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
@@ -184,7 +187,7 @@ export class Backend {
     const target = await directCopyTarget(run, statement);
     if (!target) return undefined;
     cs.noteDirectWrite(inTransactionBlock);
-    return new DirectCopy(statement, target, cs.store, run, inTransactionBlock);
+    return new DirectCopy(statement, target, cs.store, run, inTransactionBlock, this.readerThread);
   }
 
   /**

@@ -9,7 +9,7 @@
  * (ASC mirrors it: `time < B + w`.) Returns the aggregate plan with that filter added, or as it
  * was when the bound cannot be had (month widths, infinite times, fewer than n buckets).
  */
-import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
+import { batchesMatching, columnRange, type Manifest, type Predicate } from '../columnstore/manifest.js';
 import type { PgType, Scalar } from '../columnstore/columns.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
@@ -84,12 +84,43 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     found.add(v);
   }
 
-  // Compressed batches that may hold rows the WHERE keeps, newest (oldest) first.
+  // Chunks newest (oldest) first by their time range, and in each the batches that may hold rows
+  // the WHERE keeps, newest (oldest) first: once the n-th bucket is known, the older chunks are not
+  // looked at, so the cost does not grow with the data before them.
   const manifests = await Promise.all((keys ?? []).map((k) => store.readManifest(k)));
-  const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
+  const chunks: Array<{ m: Manifest; t: number; range: { lo: bigint; hi: bigint } }> = [];
   for (const m of manifests) {
     const t = m.columns.findIndex((c) => c.name === time.name);
     if (t < 0) return plain;
+    if (m.batches.length === 0) continue;
+    const range = columnRange(m, t);
+    // The time column is NOT NULL: a chunk without int64 time statistics is not taken.
+    if (!range) return plain;
+    chunks.push({ m, t, range });
+  }
+  chunks.sort((a, b) => (order.desc ? cmp(b.range.hi, a.range.hi) : cmp(a.range.lo, b.range.lo)));
+  // The first n buckets found (newest first for DESC) and the n-th of them, the bound.
+  let top: bigint[] = [];
+  const kth = (): bigint | undefined => {
+    if (found.size < limit) return undefined;
+    top = [...found].sort((a, b) => (order.desc ? cmp(b, a) : cmp(a, b))).slice(0, limit);
+    return top[limit - 1];
+  };
+  let read = 0;
+  let bound = kth();
+  const lo = bounds.reduce((x, { op, v }) => (op === '>=' || op === '=' ? max(x, v!) : op === '>' ? max(x, v! + 1n) : x), INT64_MIN);
+  const hi = bounds.reduce((x, { op, v }) => (op === '<=' || op === '=' ? min(x, v!) : op === '<' ? min(x, v! - 1n) : x), INT64_MAX);
+  // A batch (or chunk) wholly before the n-th bucket cannot add a bucket among the first n; nor can
+  // one whose buckets from the bound on are all among them already (the first n found being n
+  // consecutive buckets, and the batch's reaching no further than the first). Candidates come in
+  // that order, so the first such batch ends the search.
+  const past = (first: bigint, last: bigint) => {
+    if (bound === undefined) return false;
+    const closed = (order.desc ? top[0]! - bound : bound - top[0]!) === BigInt(limit - 1) * width;
+    return order.desc ? last < bound || (closed && bucketOf(min(last, hi)) <= top[0]!) : bucketOf(first) > bound || (closed && bucketOf(max(first, lo)) >= top[0]!);
+  };
+  for (const { m, t, range } of chunks) {
+    if (past(range.lo, range.hi) || lo > hi) break;
     const preds: Predicate[] = bounds.map(({ op, v }) => ({ column: time.name, op, value: v! }));
     let matching = new Set(batchesMatching(m, preds));
     for (const [i, f] of segments.entries()) {
@@ -97,45 +128,34 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
       const any = new Set(items.flatMap((value) => (value === null ? [] : batchesMatching(m, [{ column: f.column, op: '=', value }]))));
       matching = new Set([...matching].filter((b) => any.has(b)));
     }
+    const candidates: Array<{ batch: number; first: bigint; last: bigint }> = [];
     for (const b of matching) {
       const { min, max } = m.batches[b]!;
       if (typeof min[t] !== 'bigint' || typeof max[t] !== 'bigint') return plain;
-      candidates.push({ m, batch: b, first: min[t] as bigint, last: max[t] as bigint });
+      candidates.push({ batch: b, first: min[t] as bigint, last: max[t] as bigint });
     }
-  }
-  candidates.sort((a, b) => (order.desc ? cmp(b.last, a.last) : cmp(a.first, b.first)));
-  const kth = (): bigint | undefined => {
-    if (found.size < limit) return undefined;
-    return [...found].sort((a, b) => (order.desc ? cmp(b, a) : cmp(a, b)))[limit - 1];
-  };
-  let read = 0;
-  let bound = kth();
-  const readers = new Map<Manifest, BatchColumns>();
-  const lo = bounds.reduce((x, { op, v }) => (op === '>=' || op === '=' ? max(x, v!) : op === '>' ? max(x, v! + 1n) : x), INT64_MIN);
-  const hi = bounds.reduce((x, { op, v }) => (op === '<=' || op === '=' ? min(x, v!) : op === '<' ? min(x, v! - 1n) : x), INT64_MAX);
-  for (const c of candidates) {
-    // A batch wholly before the n-th bucket cannot add a bucket among the first n.
-    if (bound !== undefined && (order.desc ? c.last < bound : bucketOf(c.first) > bound)) break;
-    // Infinite times (the manifest's extremes) have no bucket the kernels could give.
-    if (c.first === INT64_MIN || c.last === INT64_MAX) return plain;
-    if (lo > hi) break;
-    let reader = readers.get(c.m);
-    if (!reader) readers.set(c.m, (reader = new BatchColumns(store, c.m, TIME_TYPES)));
-    // Only rows whose bucket can still be among the first n: from the n-th bucket on (DESC), up to its end (ASC).
-    const range = { lo: order.desc && bound !== undefined ? max(lo, bound) : lo, hi: !order.desc && bound !== undefined ? min(hi, bound + width - 1n) : hi };
-    const bucket = { width, origin: ORIGIN };
-    // The batch's distinct buckets, by the kernels; no await between bucketize and reading its slots.
-    let table: SlotTable;
-    if (isFused(kernels)) {
-      const encoded = (await reader.encoded(c.batch, [time.name])).get(time.name)!;
-      table = kernels.bucketizeEncoded(encoded, range, bucket);
-    } else {
-      const values = (await reader.read(c.batch, [time.name])).get(time.name)!.values as BigInt64Array;
-      table = kernels.bucketize(values, range, bucket, null);
+    candidates.sort((a, b) => (order.desc ? cmp(b.last, a.last) : cmp(a.first, b.first)));
+    const reader = new BatchColumns(store, m, TIME_TYPES);
+    for (const c of candidates) {
+      if (past(c.first, c.last)) break;
+      // Infinite times (the manifest's extremes) have no bucket the kernels could give.
+      if (c.first === INT64_MIN || c.last === INT64_MAX) return plain;
+      // Only rows whose bucket can still be among the first n: from the n-th bucket on (DESC), up to its end (ASC).
+      const range = { lo: order.desc && bound !== undefined ? max(lo, bound) : lo, hi: !order.desc && bound !== undefined ? min(hi, bound + width - 1n) : hi };
+      const bucket = { width, origin: ORIGIN };
+      // The batch's distinct buckets, by the kernels; no await between bucketize and reading its slots.
+      let table: SlotTable;
+      if (isFused(kernels)) {
+        const encoded = (await reader.encoded(c.batch, [time.name])).get(time.name)!;
+        table = kernels.bucketizeEncoded(encoded, range, bucket);
+      } else {
+        const values = (await reader.read(c.batch, [time.name])).get(time.name)!.values as BigInt64Array;
+        table = kernels.bucketize(values, range, bucket, null);
+      }
+      read++;
+      for (let slot = 0; slot < table.slots; slot++) found.add(table.buckets[slot]!);
+      bound = kth();
     }
-    read++;
-    for (let slot = 0; slot < table.slots; slot++) found.add(table.buckets[slot]!);
-    bound = kth();
   }
   const literal = bound === undefined ? undefined : timestampLiteral(order.desc ? bound : bound + width, time.typname === 'timestamptz');
   if (literal === undefined) return { ...plain, batchesRead: read };

@@ -28,7 +28,7 @@ export async function aggregateLines(store: ColumnStore, run: InternalRunner, pl
     lines.push(`  Orbit Filter: ${plan.filters.map((f) => `(${f.column} ${f.op === 'in' ? `IN (${f.sql.join(', ')})` : `${f.op} ${f.sql}`})`).join(' AND ')}`);
   }
   if (limited?.bound) {
-    lines.push(`  Ordered Append: buckets ${plan.bucketOrder!.desc ? 'newest' : 'oldest'} first, kernels limited to (${limited.bound}) (${limited.batchesRead} batches' times read to find it)`);
+    lines.push(`  Ordered Append: buckets ${plan.bucketOrder!.desc ? 'newest' : 'oldest'} first, kernels limited to (${limited.bound}) (${limited.batchesRead} ${limited.batchesRead === 1 ? "batch's" : "batches'"} times read to find it)`);
   }
   const out = await run.sql(
     `SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,

@@ -6,13 +6,15 @@
  * cache tables).
  */
 import { OrbitError } from '../errors.js';
-import { scalarAt, type Scalar } from '../columnstore/columns.js';
+import { scalarAt, type Column, type Scalar } from '../columnstore/columns.js';
 import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
 import type { Manifest } from '../columnstore/manifest.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { AggregatePlan, FinalMode } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
+import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
+import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
@@ -200,45 +202,88 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
     const seg = m.settings.segmentBy.indexOf(plan.segment);
     const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
     if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
+    for (const [key, own] of newestOf(m, seg, time)) {
+      const best = newest.get(key);
+      if (!best || own.time > best.time) newest.set(key, { time: own.time, batches: own.batches.map((batch) => ({ manifest: m, batch })) });
+      else if (own.time === best.time) best.batches.push(...own.batches.map((batch) => ({ manifest: m, batch })));
+    }
+  }
+  const columns = plan.table.columns.map((): Array<string | null> => []);
+  try {
+    await newestRows(store, newest.values(), plan, columns);
+  } catch (err) {
+    // A column type without a text form here (uuid, arrays, …): PostgreSQL answers.
+    if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
+    throw err;
+  }
+  // One array per column (parsed once by array_in) rather than a VALUES row of casts per value:
+  // parsing the statement was a good part of the query's time.
+  return plan.finalSql(columns[0]!.length > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, plan.table.columns[i]!.type)).join(', ')})` : undefined);
+}
+
+/**
+ * Appends to `columns` (one per table column, as text) the rows of each candidate batch at its
+ * segment's newest time. The time column is decoded first; of the others only those the manifest
+ * does not show to hold one value in the batch.
+ */
+async function newestRows(
+  store: ColumnStore,
+  candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
+  plan: LastPointPlan,
+  columns: Array<Array<string | null>>,
+): Promise<void> {
+  const time = plan.table.timeColumn;
+  const names = plan.table.columns.map((c) => c.name);
+  // Numeric columns decoded into arrays reused from batch to batch (read before the next batch).
+  const readers = new Map<Manifest, BatchColumns>();
+  for (const { time: newest, batches } of candidates) {
+    for (const { manifest, batch } of batches) {
+      let reader = readers.get(manifest);
+      if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
+      const times = (await reader.read(batch, [time])).get(time)!;
+      const rows: number[] = [];
+      for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === newest) rows.push(r);
+      if (rows.length === 0) continue;
+      const decoded = new Map<string, Column>([[time, times]]);
+      const constant = new Map<string, Column>();
+      for (const n of names) {
+        const c = n === time ? undefined : constantColumn(manifest, batch, n, 1);
+        if (c) constant.set(n, c);
+      }
+      const missing = names.filter((n) => !decoded.has(n) && !constant.has(n));
+      if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
+      for (const r of rows) {
+        plan.table.columns.forEach((c, i) => {
+          const k = constant.get(c.name);
+          columns[i]!.push(valueText(k ? scalarAt(k, 0) : scalarAt(decoded.get(c.name)!, r), c.typname));
+        });
+      }
+    }
+  }
+}
+
+/** Per manifest (immutable once written), segmentby and time column: see newestOf. */
+const newestCache = new WeakMap<Manifest, Map<string, ReadonlyMap<string, { time: bigint; batches: number[] }>>>();
+
+/** Per segment value of a manifest, its newest time maximum and the batches that reach it (computed once per manifest). */
+function newestOf(m: Manifest, seg: number, time: number): ReadonlyMap<string, { time: bigint; batches: number[] }> {
+  let byColumns = newestCache.get(m);
+  if (!byColumns) newestCache.set(m, (byColumns = new Map()));
+  const id = `${seg}/${time}`;
+  let out = byColumns.get(id);
+  if (!out) {
+    const map = new Map<string, { time: bigint; batches: number[] }>();
     m.batches.forEach((b, i) => {
       const max = b.max[time];
       if (typeof max !== 'bigint') return;
       const key = segmentKey(b.segment[seg] ?? null);
-      const best = newest.get(key);
-      if (!best || max > best.time) newest.set(key, { time: max, batches: [{ manifest: m, batch: i }] });
-      else if (max === best.time) best.batches.push({ manifest: m, batch: i });
+      const best = map.get(key);
+      if (!best || max > best.time) map.set(key, { time: max, batches: [i] });
+      else if (max === best.time) best.batches.push(i);
     });
+    byColumns.set(id, (out = map));
   }
-  const timeIndex = names.indexOf(plan.table.timeColumn);
-  const rows: string[] = [];
-  try {
-    await newestRows(store, newest.values(), timeIndex, plan, rows);
-  } catch (err) {
-    // A column type without a SQL literal here (uuid, arrays, …): PostgreSQL answers.
-    if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
-    throw err;
-  }
-  return plan.finalSql(rows);
-}
-
-async function newestRows(
-  store: ColumnStore,
-  candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
-  timeIndex: number,
-  plan: LastPointPlan,
-  rows: string[],
-): Promise<void> {
-  for (const { time, batches } of candidates) {
-    for (const { manifest, batch } of batches) {
-      const decoded = await store.readBatch(manifest, batch);
-      const times = decoded.columns[timeIndex]!;
-      for (let r = 0; r < decoded.columns[timeIndex]!.values.length; r++) {
-        if (scalarAt(times, r) !== time) continue;
-        const cells = plan.table.columns.map((c, i) => literal(scalarAt(decoded.columns[i]!, r), c.type, c.typname));
-        rows.push(`(${cells.join(', ')})`);
-      }
-    }
-  }
+  return out;
 }
 
 /** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */
@@ -285,12 +330,6 @@ function valueText(v: Scalar | number | bigint, typname: string): string | null 
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
   if (typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'string') return String(v);
   throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
-}
-
-/** A kernel value as a SQL literal of `type` (its `format_type`). */
-function literal(v: Scalar | number | bigint, type: string, typname: string): string {
-  const text = valueText(v, typname);
-  return text === null ? `NULL::${type}` : `${quoteLiteral(text)}::${type}`;
 }
 
 /** Array elements array_in reads as they are: no delimiter, quote, backslash or space, not NULL. */

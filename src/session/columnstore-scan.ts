@@ -9,6 +9,7 @@
 import { concatBytes } from '../bytes.js';
 import { allocColumn, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
+import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
 import type { ColumnStore } from '../columnstore/store.js';
@@ -201,8 +202,59 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   const desc = plan.order?.desc ?? false;
   if (limit !== undefined) candidates.sort((a, b) => (desc ? cmp(b.last, a.last) : cmp(a.first, b.first)));
 
+  // Without a limit each batch is decoded, filtered and written before the next, into arrays
+  // reused from batch to batch (fresh arrays per batch and column cost about as much as decoding,
+  // and as much again in garbage collection); with one, the batches read are kept until the
+  // threshold is known.
+  const streaming = limit === undefined;
+  const readers = new Map<Manifest, BatchColumns>();
+  const decode = async (m: Manifest, batch: number, names: readonly string[]): Promise<Map<string, Column>> => {
+    if (streaming) {
+      let reader = readers.get(m);
+      if (!reader) readers.set(m, (reader = new BatchColumns(store, m, REUSED_TYPES)));
+      return reader.read(batch, names);
+    }
+    const part = await store.readBatch(m, batch, names);
+    return new Map(part.names.map((n, i) => [n, part.columns[i]!]));
+  };
+  // One binary COPY per column set: the tuples of every batch between one header and one trailer.
+  const parts = new Map<string, CopyBinaryWriter>();
+  let rowsPassed = 0;
+  const emit = async (item: Kept): Promise<void> => {
+    let rows = item.rows;
+    // Rows past the threshold cannot be among the first `limit`: not handed over.
+    if (limit !== undefined && item.times && threshold !== undefined) {
+      const keep: number[] = [];
+      item.times.forEach((t, i) => {
+        if (desc ? t >= threshold! : t <= threshold!) keep.push(rows[i]!);
+      });
+      rows = Uint32Array.from(keep);
+    }
+    if (limit === 0 || rows.length === 0) return;
+    const present = new Set(item.m.columns.map((c) => c.name));
+    const names = wanted.filter((n) => present.has(n));
+    // Columns the manifest shows to hold one value (or only NULLs) in this batch need no decoding.
+    const constant = new Map<string, Column>();
+    for (const n of names) {
+      const c = item.decoded.has(n) ? undefined : constantColumn(item.m, item.batch, n, rows.length);
+      if (c) constant.set(n, c);
+    }
+    const missing = names.filter((n) => !item.decoded.has(n) && !constant.has(n));
+    if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
+    const all = rows.length === item.m.batches[item.batch]!.rows;
+    const key = names.map(quoteIdent).join(', ');
+    let writer = parts.get(key);
+    if (!writer) parts.set(key, (writer = new CopyBinaryWriter(1 << 20)));
+    // Decoded columns are read at the selected rows; constant ones hold one value per such row.
+    writer.append(
+      names.map((n) => constant.get(n) ?? item.decoded.get(n)!),
+      all ? undefined : rows,
+    );
+    rowsPassed += rows.length;
+  };
+
   // Decode, filter; with a limit, stop once the next batch cannot hold rows among the first `limit`.
-  const kept: Array<{ m: Manifest; batch: number; rows: Uint32Array; times: BigInt64Array | undefined; decoded: Map<string, Column> }> = [];
+  const kept: Kept[] = [];
   let times: bigint[] = [];
   let decodedBatches = 0;
   let rowsDecoded = 0;
@@ -212,14 +264,12 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     decodedBatches++;
     const rowsInBatch = c.m.batches[c.batch]!.rows;
     rowsDecoded += rowsInBatch;
-    const filterColumns = [...new Set([...evaluated.map((e) => e.source.column.name), ...(limit !== undefined ? [table.timeColumn] : [])])];
-    const decoded = new Map<string, Column>();
-    if (filterColumns.length > 0) {
-      const part = await store.readBatch(c.m, c.batch, filterColumns);
-      part.names.forEach((n, i) => decoded.set(n, part.columns[i]!));
-    }
+    // Comparisons the batch's statistics show every row to meet are not evaluated row by row.
+    const tests = evaluated.filter((e) => !holdsForAll(c.m, c.batch, e));
+    const filterColumns = [...new Set([...tests.map((e) => e.source.column.name), ...(limit !== undefined ? [table.timeColumn] : [])])];
+    const decoded = filterColumns.length > 0 ? await decode(c.m, c.batch, filterColumns) : new Map<string, Column>();
     let selection: Uint32Array | undefined;
-    for (const e of evaluated) selection = filterRows(decoded.get(e.source.column.name)!, rowsInBatch, e.row, selection);
+    for (const e of tests) selection = filterRows(decoded.get(e.source.column.name)!, rowsInBatch, e.row, selection);
     selection ??= identity(rowsInBatch);
     if (selection.length === 0) continue;
     let batchTimes: BigInt64Array | undefined;
@@ -234,48 +284,12 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
         threshold = times[limit - 1];
       }
     }
-    kept.push({ m: c.m, batch: c.batch, rows: selection, times: batchTimes, decoded });
+    const item: Kept = { m: c.m, batch: c.batch, rows: selection, times: batchTimes, decoded };
+    if (streaming) await emit(item);
+    else kept.push(item);
     if (limit === 0) break;
   }
-
-  // Rows past the threshold cannot be among the first `limit`: not handed over.
-  // One binary COPY per column set: the tuples of every batch between one header and one trailer.
-  const parts = new Map<string, CopyBinaryWriter>();
-  let rowsPassed = 0;
-  for (const item of kept) {
-    let rows = item.rows;
-    if (limit !== undefined && item.times && threshold !== undefined) {
-      const keep: number[] = [];
-      item.times.forEach((t, i) => {
-        if (desc ? t >= threshold! : t <= threshold!) keep.push(rows[i]!);
-      });
-      rows = Uint32Array.from(keep);
-    }
-    if (limit === 0 || rows.length === 0) continue;
-    const present = new Set(item.m.columns.map((c) => c.name));
-    const names = wanted.filter((n) => present.has(n));
-    // Columns the manifest shows to hold one value (or only NULLs) in this batch need no decoding.
-    const constant = new Map<string, Column>();
-    for (const n of names) {
-      const c = item.decoded.has(n) ? undefined : constantColumn(item.m, item.batch, n, rows.length);
-      if (c) constant.set(n, c);
-    }
-    const missing = names.filter((n) => !item.decoded.has(n) && !constant.has(n));
-    if (missing.length > 0) {
-      const rest = await store.readBatch(item.m, item.batch, missing);
-      rest.names.forEach((n, i) => item.decoded.set(n, rest.columns[i]!));
-    }
-    const all = rows.length === item.m.batches[item.batch]!.rows;
-    const key = names.map(quoteIdent).join(', ');
-    let writer = parts.get(key);
-    if (!writer) parts.set(key, (writer = new CopyBinaryWriter(1 << 20)));
-    // Decoded columns are read at the selected rows; constant ones hold one value per such row.
-    writer.append(
-      names.map((n) => constant.get(n) ?? item.decoded.get(n)!),
-      all ? undefined : rows,
-    );
-    rowsPassed += rows.length;
-  }
+  for (const item of kept) await emit(item);
   for (const [columns, writer] of parts) {
     throwIfError(await run.raw(concatBytes([simpleQuery(`COPY ${temp} (${columns}) FROM STDIN (FORMAT binary)`), copyData(writer.finish()), COPY_DONE])));
   }
@@ -292,6 +306,44 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     orderedAppend: limit !== undefined,
     ms: performance.now() - started,
   };
+}
+
+interface Kept {
+  readonly m: Manifest;
+  readonly batch: number;
+  readonly rows: Uint32Array;
+  readonly times: BigInt64Array | undefined;
+  readonly decoded: Map<string, Column>;
+}
+
+/** Types the streaming scan decodes into arrays reused from batch to batch. */
+export const REUSED_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
+
+/**
+ * Whether the manifest shows every row of the batch to meet a range comparison with an int64
+ * constant (times, bigint): no NULLs, and min and max both inside.
+ */
+function holdsForAll(m: Manifest, batch: number, e: Evaluated): boolean {
+  const { row } = e;
+  if (!('values' in row) || row.values.length !== 1 || typeof row.values[0] !== 'bigint') return false;
+  const v = row.values[0];
+  const col = m.columns.findIndex((c) => c.name === e.source.column.name);
+  const b = m.batches[batch]!;
+  const min = b.min[col];
+  const max = b.max[col];
+  if (col < 0 || b.nullCount[col] !== 0 || typeof min !== 'bigint' || typeof max !== 'bigint') return false;
+  switch (row.op) {
+    case '<':
+      return max < v;
+    case '<=':
+      return max <= v;
+    case '>':
+      return min > v;
+    case '>=':
+      return min >= v;
+    default:
+      return false;
+  }
 }
 
 /** Batches of `m` that may hold rows satisfying every predicate, by the manifest's statistics. */
@@ -324,7 +376,7 @@ const EXACT_MIN_MAX: ReadonlySet<PgType> = new Set(['text', 'varchar', 'bpchar',
  * `n` rows of column `name` of a batch whose manifest entry shows a single value and no NULLs, or
  * only NULLs; undefined otherwise (the column must be decoded).
  */
-function constantColumn(m: Manifest, batch: number, name: string, n: number): Column | undefined {
+export function constantColumn(m: Manifest, batch: number, name: string, n: number): Column | undefined {
   const i = m.columns.findIndex((c) => c.name === name);
   const type = m.columns[i]!.type;
   const b = m.batches[batch]!;

@@ -4,7 +4,8 @@
  * ingest"): rows of `COPY hypertable FROM STDIN` are read by Orbit, routed to their chunks and
  * written as column batches, never inserted row by row into PGlite.
  *
- * - Reading. Text and CSV rows in the canonical forms (columnstore/text-input.ts) are parsed here.
+ * - Reading. Text and CSV rows in the canonical forms (columnstore/text-input.ts) are parsed by
+ *   Orbit (session/direct-read.ts); rows are routed to chunks by session/direct-route.ts.
  *   A piece with anything else (escapes, other spellings, NULL in a NOT NULL column, wrong field
  *   counts, binary format) is COPYed by PostgreSQL into a temporary table shaped like the hypertable
  *   and read back with binary COPY: PostgreSQL's own input functions, defaults and constraints, and
@@ -23,47 +24,33 @@
 import { deparseSync } from 'pgsql-deparser';
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
-import { allocColumn, columnLength, concatColumns, rowCount, takeRows, type Column, type Rows } from '../columnstore/columns.js';
+import { concatColumns, rowCount, takeRows, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary } from '../columnstore/pg-binary.js';
-import { exactDoubles } from '../columnstore/compare.js';
 import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
-import { byteFieldParser, decodeField, fieldParser, type ByteFieldParser, type FieldParser } from '../columnstore/text-input.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import { CopyBuffer, readCopyFormat, scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
+import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from './copy-in.js';
+import { lastRowEnd, linesIn, PieceReader, ThreadDictionaries, type ReaderThread, type ThreadPiece, type ThreadReader } from './direct-read.js';
+import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './direct-route.js';
 import type { DirectTarget } from './direct-target.js';
 import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
-const NL = 0x0a;
-const CR = 0x0d;
-const BACKSLASH = 0x5c;
-/** Bytes the byte parsers read inside a value (digits, signs, point, time separators). */
-const NUMBER_BYTES = [...'0123456789.-+: TZ'].map((c) => c.charCodeAt(0));
 /** Bytes of COPY data read per piece. */
 const PIECE_BYTES = 4 << 20;
 /** Rows buffered per chunk before they are cut into batches (1,000 per segment with 100 segments). */
 const FLUSH_ROWS = 100_000;
 /** Rows buffered over all chunks at most. */
 const MAX_BUFFERED_ROWS = 400_000;
-/** µs between 1970-01-01 (TimescaleDB's internal time) and 2000-01-01 (PostgreSQL's epoch). */
-const EPOCH_SHIFT = 946_684_800_000_000n;
 const STAGING = 'orbit_direct_copy';
 /** Flushes whose batch writes may still be running while more rows are read. */
 const WRITES_IN_FLIGHT = 2;
-
-interface ChunkRange {
-  readonly id: number;
-  readonly start: bigint;
-  readonly end: bigint;
-  /** start and end as doubles: exact comparisons with any |v| < 2^53 (bounds beyond round beyond). */
-  readonly lo: number;
-  readonly hi: number;
-}
+/** Pieces the reader thread may hold (being read or read) while this thread works on earlier ones. */
+const READS_IN_FLIGHT = 4;
 
 interface ChunkBuffer {
   parts: Rows[];
@@ -76,12 +63,15 @@ export class DirectCopy {
   private readonly format: CopyFormat;
   /** Table column index of each COPY field. */
   private readonly fields: number[];
-  private readonly parsers: Array<FieldParser | undefined>;
-  /** Per column, the parser reading fields straight from the bytes (the common spellings). */
-  private readonly byteParsers: Array<ByteFieldParser | undefined>;
-  /** CSV's quote or the text format's backslash. */
-  private readonly special: number;
-  private readonly nullBytes: Uint8Array;
+  private readonly reader: PieceReader;
+  /** The reader thread's reader for this COPY (Node, text/CSV that Orbit reads), with its strings. */
+  private readonly thread: ThreadReader | undefined;
+  private readonly dictionaries: ThreadDictionaries | undefined;
+  private threadFailed = false;
+  /** Pieces sent to the thread, oldest first. */
+  private reads: Array<{ data: Uint8Array; first: boolean; piece: Promise<ThreadPiece> }> = [];
+  /** Pieces read or sent so far. */
+  private submitted = 0;
   private readonly timeIndex: number;
   private readonly buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)));
   private pieces = 0;
@@ -104,29 +94,19 @@ export class DirectCopy {
     private readonly run: InternalRunner,
     /** The client is inside a transaction block: no BEGIN/COMMIT of our own. */
     private readonly inTransactionBlock: boolean,
+    /** Where pieces are read off the main thread (Node); absent, they are read here. */
+    readerThread?: ReaderThread,
   ) {
     this.format = readCopyFormat(statement.node);
     const names = target.columns.map((c) => c.name);
     const attlist = (statement.node.attlist as Array<{ String: { sval: string } }> | undefined)?.map((a) => a.String.sval);
     this.fields = (attlist ?? names).map((n) => names.indexOf(n));
     this.timeIndex = names.indexOf(target.timeColumn);
-    const listed = new Set(this.fields);
-    // Orbit reads a piece itself only when it parses every listed column exactly (no typmods to
-    // apply) and every column left out of the COPY has no default or NOT NULL (PostgreSQL's job).
-    const parsers = target.columns.map((c) => (/\(/.test(c.formatted) ? undefined : fieldParser(c.type, { utc: target.utc })));
-    const readable =
-      !this.fields.includes(-1) && target.utf8 && this.format.kind !== 'binary' &&
-      target.columns.every((c, i) => (listed.has(i) ? parsers[i] !== undefined : !c.hasDefault && !c.notNull));
-    this.parsers = readable ? parsers : parsers.map(() => undefined);
-    this.special = this.format.kind === 'csv' ? this.format.quote : BACKSLASH;
-    this.nullBytes = new TextEncoder().encode(this.format.nullString);
-    // Byte parsers stop at the first byte they do not read; that must not be able to be the
-    // delimiter or quote, and no value they read may be the NULL string ('' or text's \N are not).
-    const syntax = { delimiter: this.format.delimiter, special: this.special };
-    const bytewise =
-      !NUMBER_BYTES.includes(this.format.delimiter) && !NUMBER_BYTES.includes(this.special) &&
-      (this.nullBytes.length === 0 || this.nullBytes[0] === this.special);
-    this.byteParsers = this.parsers.map((p, i) => (p && bytewise ? byteFieldParser(target.columns[i]!.type, { utc: target.utc }, syntax) : undefined));
+    this.reader = new PieceReader(this.format, this.fields, target);
+    if (readerThread && this.reader.readable) {
+      this.thread = readerThread.open(this.format, this.fields, target);
+      this.dictionaries = new ThreadDictionaries(target);
+    }
   }
 
   copyInResponse(): Uint8Array {
@@ -137,7 +117,31 @@ export class DirectCopy {
   async data(body: Uint8Array, _run?: unknown): Promise<void> {
     if (this.error) return;
     const piece = this.buffer.push(body);
-    if (piece) await this.guard(() => this.piece(piece));
+    if (piece) await this.guard(() => this.submit(piece));
+  }
+
+  /**
+   * A full piece: read here, or sent to the reader thread while the pieces before it (at most
+   * READS_IN_FLIGHT) are routed and written here in order.
+   */
+  private async submit(data: Uint8Array): Promise<void> {
+    const first = this.submitted++ === 0;
+    // Until the thread has started (and once it failed), pieces are read here, in order.
+    if (!this.thread || (this.reads.length === 0 && (this.threadFailed || !this.thread.ready))) return this.piece(data, first, this.reader.parse(data, first));
+    const piece = this.thread.read(data, first);
+    piece.catch(() => undefined); // handled when consumed, or dropped after an error
+    this.reads.push({ data, first, piece });
+    while (this.reads.length > READS_IN_FLIGHT && !this.error) await this.consume();
+  }
+
+  /** Routes the oldest piece read on the thread (the main thread reads it if the thread could not). */
+  private async consume(): Promise<void> {
+    const { data, first, piece } = this.reads.shift()!;
+    // A thread that failed (or died) leaves the piece to this thread's reader, as the dictionaries
+    // then missed its strings: none of its later pieces are used either.
+    const read = this.threadFailed ? undefined : await piece.catch(() => void (this.threadFailed = true));
+    const rows = read && !this.threadFailed ? this.dictionaries!.rows(read) : undefined;
+    await this.piece(data, first, rows ?? this.reader.parse(data, first));
   }
 
   /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */
@@ -148,10 +152,17 @@ export class DirectCopy {
     if (!this.error) {
       const rest = this.buffer.take();
       await this.guard(async () => {
-        if (rest.length > 0 || this.pieces === 0) await this.piece(rest);
-        await this.commit();
+        while (this.reads.length > 0 && !this.error) await this.consume();
+        if (rest.length > 0 || this.submitted === 0) {
+          const first = this.submitted++ === 0;
+          await this.piece(rest, first, this.reader.parse(rest, first));
+        }
+        // A piece PostgreSQL read may have failed (its error is the COPY's): nothing to commit.
+        if (!this.error) await this.commit();
       });
     }
+    this.thread?.close();
+    this.reads = [];
     if (this.error) {
       await this.abort();
       const status = this.inTransactionBlock ? TransactionStatus.Failed : TransactionStatus.Idle;
@@ -166,11 +177,12 @@ export class DirectCopy {
    * a COPY when Orbit reads every value; undefined (nothing done) otherwise.
    */
   async insert(data: Uint8Array): Promise<Uint8Array | undefined> {
-    const rows = this.parse(data, false);
+    const rows = this.reader.parse(data, false);
     if (!rows) return undefined;
     await this.guard(async () => {
       await this.begin();
       this.pieces++;
+      this.submitted++;
       await this.route(rows);
       await this.commit();
     });
@@ -210,11 +222,11 @@ export class DirectCopy {
     this.began = true;
   }
 
-  /** Reads one piece (complete rows) and buffers its rows by chunk. */
-  private async piece(data: Uint8Array): Promise<void> {
+  /** Buffers the rows of one piece (complete rows) by chunk: `parsed`, or as PostgreSQL reads them. */
+  private async piece(data: Uint8Array, first: boolean, parsed: Rows | undefined): Promise<void> {
+    // After the first error (PostgreSQL's, for a piece it read) nothing more is read.
+    if (this.error) return;
     await this.begin();
-    const first = this.pieces === 0;
-    const parsed = this.parse(data, first);
     const rows = parsed ?? (await this.parseInPostgres(data, first));
     this.pieces++;
     if (!rows) return;
@@ -230,118 +242,6 @@ export class DirectCopy {
     const len = 19 + new DataView(data.buffer, data.byteOffset + 15, 4).getInt32(0);
     this.binaryHeader = data.slice(0, len);
     return len;
-  }
-
-  /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
-  private parse(data: Uint8Array, first: boolean): Rows | undefined {
-    if (this.parsers.every((p) => p === undefined)) return undefined;
-    const len = data.length;
-    let pos = 0;
-    if (first && this.format.header) {
-      if (len === 0) return undefined;
-      // The header line is skipped, but like every other byte it must be UTF-8 without CR.
-      const nl = data.indexOf(NL);
-      const end = nl < 0 ? len : nl;
-      if (decodeField(data, 0, end) === undefined || data.subarray(0, end).includes(CR)) return undefined;
-      pos = nl < 0 ? len : nl + 1;
-    }
-    // Room for the rows guessed from the first row's length (no pass just to count them), grown
-    // when short and trimmed at the end.
-    const firstEnd = data.indexOf(NL, pos);
-    let cap = firstEnd < 0 ? 1 : Math.min(1 << 16, Math.ceil(((len - pos) / (firstEnd - pos + 1)) * 1.25) + 16);
-    let columns = this.target.columns.map((c) => allocColumn(c.type, cap));
-    let nulls = columns.map(() => undefined as Uint8Array | undefined);
-    const fields = this.fields;
-    const fast = this.byteParsers;
-    const delimiter = this.format.delimiter;
-    const last = fields.length - 1;
-    let r = 0;
-    for (; pos < len; r++) {
-      if (r === cap) {
-        cap *= 2;
-        columns = columns.map((c) => resizeColumn(c, cap));
-        nulls = nulls.map((b) => (b ? resizeBitmap(b, cap) : b));
-      }
-      const lineStart = pos;
-      for (let f = 0; f <= last; f++) {
-        const col = fields[f]!;
-        const column = columns[col]!;
-        const parse = fast[col];
-        if (parse !== undefined) {
-          const e = parse(column, r, data, pos, len);
-          if (e >= 0 && (e === len ? f === last : data[e] === (f === last ? NL : delimiter))) {
-            pos = e + 1;
-            continue;
-          }
-        }
-        // The field as a string, for the FieldParser; a CSV quote: the whole line as a string.
-        let e = pos;
-        let backslash = false;
-        for (; e < len; e++) {
-          const b = data[e]!;
-          if (b === delimiter || b === NL) break;
-          if (b === CR) return undefined;
-          if (b === this.special) {
-            if (this.format.kind === 'csv') break;
-            backslash = true;
-          }
-        }
-        if (e < len && data[e] === this.special && this.format.kind === 'csv') {
-          pos = this.parseCsvLine(data, lineStart, r, columns, nulls);
-          if (pos < 0) return undefined;
-          break;
-        }
-        if (e === len || data[e] === NL ? f !== last : f === last) return undefined;
-        if (this.isNull(data, pos, e)) {
-          if (this.target.columns[col]!.notNull) return undefined;
-          (nulls[col] ??= new Uint8Array((cap + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
-        } else {
-          if (backslash) return undefined;
-          const value = decodeField(data, pos, e);
-          if (value === undefined || !this.parsers[col]!(column, r, value)) return undefined;
-        }
-        pos = e + 1;
-      }
-    }
-    const n = r;
-    columns = columns.map((c) => resizeColumn(c, n));
-    nulls = nulls.map((b) => (b ? resizeBitmap(b, n) : b));
-    // Columns left out of the COPY are NULL (they have no default: see the constructor).
-    const listed = new Set(this.fields);
-    const full = columns.map((c, i) => {
-      if (!listed.has(i) && n > 0) return { ...c, nulls: new Uint8Array((n + 7) >> 3).fill(0xff) } as Column;
-      return nulls[i] ? ({ ...c, nulls: nulls[i]! } as Column) : c;
-    });
-    return { names: this.target.columns.map((c) => c.name), columns: full };
-  }
-
-  private isNull(data: Uint8Array, start: number, end: number): boolean {
-    const nb = this.nullBytes;
-    if (end - start !== nb.length) return false;
-    for (let k = 0; k < nb.length; k++) if (data[start + k] !== nb[k]) return false;
-    return true;
-  }
-
-  /** Row `r` of CSV data with quotes, from `start`: its fields stored; the next row's start, or -1. */
-  private parseCsvLine(data: Uint8Array, start: number, r: number, columns: Column[], nulls: Array<Uint8Array | undefined>): number {
-    const nl = data.indexOf(NL, start);
-    const end = nl < 0 ? data.length : nl;
-    const line = decodeField(data, start, end);
-    if (line === undefined || line.includes('\r')) return -1;
-    const split = splitCsv(line, this.format);
-    if (!split || split.values.length !== this.fields.length) return -1;
-    for (let f = 0; f < this.fields.length; f++) {
-      const col = this.fields[f]!;
-      const value = split.values[f]!;
-      if (value === this.format.nullString && !split.quoted[f]) {
-        if (this.target.columns[col]!.notNull) return -1;
-        const n = columnLength(columns[col]!);
-        (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
-        continue;
-      }
-      if (!this.parsers[col]!(columns[col]!, r, value)) return -1;
-    }
-    return end + 1;
   }
 
   /**
@@ -519,184 +419,6 @@ export class DirectCopy {
   get wroteBatches(): boolean {
     return this.committed.length > 0;
   }
-}
-
-/** `column` with room for `n` rows: the first rows kept (a view or a truncation when shrinking). */
-function resizeColumn(column: Column, n: number): Column {
-  const have = columnLength(column);
-  if (n === have) return column;
-  const v = column.values;
-  if (Array.isArray(v)) {
-    if (n < have) v.length = n;
-    else for (let i = have; i < n; i++) (v as unknown[]).push(column.type === 'opaque' ? new Uint8Array(0) : '');
-    return column;
-  }
-  const width = column.type === 'uuid' ? 16 : 1;
-  const typed = v as unknown as Uint8Array;
-  if (n < have) return { ...column, values: typed.subarray(0, n * width) } as Column;
-  const grown = allocColumn(column.type, n);
-  (grown.values as unknown as Uint8Array).set(typed);
-  return grown;
-}
-
-/** A NULL bitmap for `n` rows with the first rows' bits of `bits`. */
-function resizeBitmap(bits: Uint8Array, n: number): Uint8Array {
-  const bytes = (n + 7) >> 3;
-  if (bytes <= bits.length) return bits.subarray(0, bytes);
-  const out = new Uint8Array(bytes);
-  out.set(bits);
-  return out;
-}
-
-/** A CSV line with quotes: its fields and which were quoted; undefined if a quote stays open. */
-function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted: boolean[] } | undefined {
-  const q = format.quote;
-  const e = format.escape;
-  const d = format.delimiter;
-  const values: string[] = [];
-  const quoted: boolean[] = [];
-  let i = 0;
-  const n = line.length;
-  for (;;) {
-    let value = '';
-    let wasQuoted = false;
-    while (i < n && line.charCodeAt(i) !== d) {
-      if (line.charCodeAt(i) === q) {
-        wasQuoted = true;
-        i++;
-        for (;;) {
-          if (i >= n) return undefined;
-          const c = line.charCodeAt(i);
-          if (c === e && e !== q && i + 1 < n && (line.charCodeAt(i + 1) === q || line.charCodeAt(i + 1) === e)) {
-            value += line[i + 1];
-            i += 2;
-          } else if (c === q) {
-            if (e === q && line.charCodeAt(i + 1) === q) {
-              value += line[i];
-              i += 2;
-            } else {
-              i++;
-              break;
-            }
-          } else {
-            value += line[i];
-            i++;
-          }
-        }
-      } else {
-        value += line[i];
-        i++;
-      }
-    }
-    values.push(value);
-    quoted.push(wasQuoted);
-    if (i >= n) break;
-    i++; // delimiter
-  }
-  return { values, quoted };
-}
-
-/** End of the last complete row of text/CSV data (after its newline); 0 if none. */
-function lastRowEnd(buf: Uint8Array, format: CopyFormat): number {
-  // Without quotes (CSV) or backslashes (text) every newline ends a row: no need to scan it all.
-  if (buf.indexOf(format.kind === 'csv' ? format.quote : 0x5c) < 0) return buf.lastIndexOf(NL) + 1;
-  return scanRows(buf, format).end;
-}
-
-/** TimescaleDB's internal time (µs since 1970, or the integer) of every row of the time column. */
-function internalTimes(column: Column): bigint[] {
-  const n = (column.values as ArrayLike<unknown>).length;
-  const out = new Array<bigint>(n);
-  switch (column.type) {
-    case 'timestamptz':
-    case 'timestamp':
-      for (let i = 0; i < n; i++) out[i] = column.values[i]! + EPOCH_SHIFT;
-      break;
-    case 'date':
-      for (let i = 0; i < n; i++) out[i] = BigInt(column.values[i]!) * 86_400_000_000n + EPOCH_SHIFT;
-      break;
-    case 'int2':
-    case 'int4':
-      for (let i = 0; i < n; i++) out[i] = BigInt(column.values[i]!);
-      break;
-    case 'int8':
-      for (let i = 0; i < n; i++) out[i] = column.values[i]!;
-      break;
-    default:
-      throw new OrbitError(SqlState.feature_not_supported, `direct ingest does not support time columns of type ${column.type}`);
-  }
-  return out;
-}
-
-/** internalTimes as doubles when all are exact (|v| < 2^53); undefined otherwise. */
-function internalDoubles(column: Column): Float64Array | undefined {
-  let d: Float64Array | undefined;
-  let shift = 0;
-  switch (column.type) {
-    case 'timestamptz':
-    case 'timestamp':
-      d = exactDoubles(column.values);
-      shift = Number(EPOCH_SHIFT);
-      break;
-    case 'int8':
-      d = exactDoubles(column.values);
-      break;
-    case 'date':
-      d = Float64Array.from(column.values, (x) => x * 86_400_000_000);
-      shift = Number(EPOCH_SHIFT);
-      break;
-    case 'int2':
-    case 'int4':
-      return Float64Array.from(column.values);
-    default:
-      return undefined;
-  }
-  if (!d) return undefined;
-  for (let i = 0; i < d.length; i++) {
-    const v = (d[i] = d[i]! + shift);
-    if (!(v < 9007199254740992 && v > -9007199254740992)) return undefined;
-  }
-  return d;
-}
-
-function rangeIndex(ranges: readonly ChunkRange[], v: bigint | number): number {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const r = ranges[mid]!;
-    if (typeof v === 'number' ? v < r.lo : v < r.start) hi = mid - 1;
-    else if (typeof v === 'number' ? v >= r.hi : v >= r.end) lo = mid + 1;
-    else return mid;
-  }
-  return -1;
-}
-
-/** Times no known chunk holds, one per interval-sized bucket. */
-function findMissing(ranges: readonly ChunkRange[], times: Float64Array | readonly bigint[], interval: bigint): bigint[] {
-  const out = new Map<bigint, bigint>();
-  let last: ChunkRange | undefined;
-  for (let i = 0; i < times.length; i++) {
-    const t = times[i]!;
-    if (last && (typeof t === 'number' ? t >= last.lo && t < last.hi : t >= last.start && t < last.end)) continue;
-    const k = rangeIndex(ranges, t);
-    if (k >= 0) last = ranges[k];
-    else {
-      const v = BigInt(t);
-      const bucket = interval > 0n ? v / interval : v;
-      if (!out.has(bucket)) out.set(bucket, v);
-    }
-  }
-  return [...out.values()];
-}
-
-/** Lines PostgreSQL counts in a piece: records (text), physical lines (CSV), tuples (binary). */
-function linesIn(piece: Uint8Array, format: CopyFormat, binaryHeaderLength: number): number {
-  if (format.kind === 'binary') return scanBinaryTuples(piece, binaryHeaderLength).rows;
-  if (format.kind === 'text') return scanRows(piece, format).rows + (piece.length > 0 && piece[piece.length - 1] !== NL ? 1 : 0);
-  let n = 0;
-  for (let i = piece.indexOf(NL); i >= 0; i = piece.indexOf(NL, i + 1)) n++;
-  return n + (piece.length > 0 && piece[piece.length - 1] !== NL ? 1 : 0);
 }
 
 /** PostgreSQL's error for a staged piece, as the COPY into the hypertable would have reported it. */

@@ -23,8 +23,10 @@ import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
+import { CopyThrough } from './copy-through.js';
 import type { DirectCopy } from './direct-ingest.js';
 import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
+import { HeldInsert } from './held-insert.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
@@ -75,7 +77,7 @@ export class Session implements BackendSession {
   private relisten = false;
   /** Error to put in place of the next ErrorResponse PostgreSQL sends (see REJECTED_QUERY). */
   private substitute: OrbitError | undefined;
-  private copy: CopyIn | DirectCopy | undefined;
+  private copy: CopyIn | DirectCopy | CopyThrough | undefined;
   /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
   private pendingReady: Uint8Array | undefined;
   /** A Bind that may be a direct insert, with the Describe/Execute of its portal, held until Sync. */
@@ -154,7 +156,7 @@ export class Session implements BackendSession {
         return;
       }
       if (this.held) {
-        if (this.holdAlso(msg)) return;
+        if (this.held.keep(msg)) return;
         if (msg.type === FrontendMessage.Sync && this.held.executed) {
           await this.syncHeld(msg);
           return;
@@ -221,10 +223,15 @@ export class Session implements BackendSession {
 
   private async simpleQuery(sql: string): Promise<void> {
     await this.ensureBackend();
+    const store = this.backend.rowStore;
+    // A row store that parses large texts a piece at a time (the edge) gets them unparsed: a whole
+    // parse tree is what it must not hold.
+    if (store.unparsedQueryChars !== undefined && sql.length > store.unparsedQueryChars) return this.runUnplanned(sql);
     const plan = planSimpleQuery(sql, this);
     if (plan.kind === 'reject') {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
+      if (store.streamsCopyIn) return this.runUnplanned(sql);
       const direct = await this.backend.directCopy(this, plan.statement, this.status !== TransactionStatus.Idle);
       if (direct) {
         this.copy = direct;
@@ -235,8 +242,9 @@ export class Session implements BackendSession {
       await this.backend.prepareColumnstoreStatement(this, plan.statement, this.status === TransactionStatus.Idle);
       const hypertable = this.backend.routing.writes([plan.statement]);
       if (hypertable) this.routePending = true;
-      this.copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);
-      this.sink.write(this.copy.copyInResponse());
+      const copy = new CopyIn(plan.statement, this.options.copyChunkBytes, this.status !== TransactionStatus.Idle, hypertable);
+      this.copy = copy;
+      this.sink.write(copy.copyInResponse());
       return;
     } else {
       const only = plan.statements.length === 1 && plan.prelude.length === 0 ? plan.statements[0]! : undefined;
@@ -257,6 +265,19 @@ export class Session implements BackendSession {
       this.forward(retagCommands(out, plan.tags));
     }
     await this.endOfBatch();
+  }
+
+  /**
+   * Runs a simple query the row store plans itself (large texts at the edge, COPY FROM STDIN into a
+   * row store that reads the stream); a COPY it starts passes through (session/copy-through.ts).
+   */
+  private async runUnplanned(sql: string): Promise<void> {
+    // Whatever the text did to settings is read back at the end of the batch.
+    this.settingsDirty = true;
+    const out = await this.backend.run(this, simpleQuery(sql));
+    this.forward(out);
+    this.copy = CopyThrough.startedBy(out);
+    if (!this.copy) await this.endOfBatch();
   }
 
   /** Records what statements about to run do to session state. */
@@ -422,25 +443,7 @@ export class Session implements BackendSession {
     if (!bound) return false;
     const params: InsertParams = { values: bound.values, types: entry.parse.paramTypes };
     if (!mayInsertDirectly(statement, params, bound.formats)) return false;
-    this.held = { messages: [msg], portal, statement, params, described: false, executed: false };
-    return true;
-  }
-
-  /** Keeps a Describe or the Execute of the held portal with it. */
-  private holdAlso(msg: Message): boolean {
-    const held = this.held!;
-    if (held.executed) return false;
-    if (msg.type === FrontendMessage.Describe) {
-      const t = readTarget(msg.body);
-      if (t.target !== 'P' || t.name !== held.portal) return false;
-      held.described = true;
-    } else if (msg.type === FrontendMessage.Execute) {
-      if (readExecute(msg.body).portal !== held.portal) return false;
-      held.executed = true;
-    } else {
-      return false;
-    }
-    held.messages.push(msg);
+    this.held = new HeldInsert(msg, portal, statement, params);
     return true;
   }
 
@@ -791,7 +794,10 @@ export class Session implements BackendSession {
     try {
       await this.ensureBackend();
       this.pending = [];
+      const copy = this.copy;
       this.copy = undefined;
+      // A COPY the row store is reading is cancelled there (it ignores a Sync until the COPY ends).
+      if (copy instanceof CopyThrough) await copy.finish(this.copyRunner, 'session closed');
       const sql = ['ROLLBACK', ...names.map((n) => `DEALLOCATE ${quoteIdent(n)}`), ...dropped.map((c) => `UNLISTEN ${quoteIdent(c)}`)];
       // Sync first: ends an extended-query sequence the client left half-way.
       await this.backend.run(this, SYNC);
@@ -808,15 +814,6 @@ const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);
-
-interface HeldInsert {
-  readonly messages: Message[];
-  readonly portal: string;
-  readonly statement: ClassifiedStatement;
-  readonly params: InsertParams;
-  described: boolean;
-  executed: boolean;
-}
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -21,6 +21,13 @@ export interface StorageAdapter {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Stores a value; durable once the promise resolves. */
   put(key: string, value: Uint8Array): Promise<void>;
+  /**
+   * Stores values under new keys no reader follows yet (the batch objects of a columnstore version
+   * whose manifest is not written): all durable once the promise resolves. Unlike `put`, a crash
+   * before that may leave any of them partly written (the start-up sweep removes such versions),
+   * which lets a backend make them durable together. Absent: `put` each.
+   */
+  putNew?(entries: ReadonlyArray<readonly [key: string, value: Uint8Array]>): Promise<void>;
   delete(key: string): Promise<void>;
   /** Keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;

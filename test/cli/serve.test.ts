@@ -29,9 +29,15 @@ describe('orbit command', () => {
   it('documents every flag in --help', async () => {
     const r = await orbit(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['serve', 'bridge', '--data-dir', '--listen', '--http', '--auth', '--auth-local', '--user', '--config', '--idle-in-transaction-timeout', '--ws']) {
+    for (const flag of ['serve', 'bridge', '--data-dir', '--listen', '--http', '--auth', '--auth-local', '--user', '--config', '--idle-in-transaction-timeout', '--no-job-scheduler', '--batch-cache-mb', '--ws']) {
       expect(r.stdout).toContain(flag);
     }
+  });
+
+  it('rejects a batch cache size that is not a positive number of MiB', async () => {
+    const r = await orbit(['serve', '--data-dir', 'memory://', '--listen', '127.0.0.1:0', '--http', 'off', '--batch-cache-mb', 'lots']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('orbit: --batch-cache-mb takes a number of MiB, got "lots"\n');
   });
 
   it('prints its version', async () => {

@@ -154,6 +154,52 @@ describe('columnstore planner', () => {
   });
 });
 
+// Last points of every column type the path hands over as text, values that need quoting in an
+// array constant, and batch-constant columns taken from the manifest, under another DateStyle.
+describe('columnstore planner: last point values', () => {
+  let db: Orbit;
+  beforeAll(async () => {
+    db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
+    await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+      SET timezone TO 'Australia/Lord_Howe'; SET DateStyle TO 'SQL, DMY';
+      CREATE TABLE lp (time timestamptz NOT NULL, host text, tag text, v float8, r real, n numeric(10,3), d date, ts timestamp, ok bool, vc varchar(6), i int2, b bigint);
+      SELECT create_hypertable('lp', 'time', chunk_time_interval => INTERVAL '1 day');`);
+    const tags = [`a,"b"\\c`, 'NULL', '', null, ' sp ', '{x}'];
+    const floats = ["'NaN'", "'Infinity'", "'-Infinity'", "'-0'", '1.5e300', '0.1', 'NULL'];
+    const values: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const host = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', null][i % 7];
+      const q = (x: string | null) => (x === null ? 'NULL' : `'${x.replace(/'/g, "''")}'`);
+      const k = (i * 31) % 97;
+      values.push(`('2024-04-06 00:00:00+00'::timestamptz + ${(i * 7919) % (3 * 86400)} * INTERVAL '1 second', ${q(host)}, ${q(tags[(i % 7) % tags.length]!)},
+        ${floats[k % floats.length]}, ${k % 5 === 0 ? "'NaN'" : `${k}.25`}, ${k % 3 === 0 ? 'NULL' : `${k}.125`}, '2024-01-01'::date + ${k}, '2024-04-06 02:30'::timestamp + ${k} * INTERVAL '1 minute',
+        ${k % 4 === 0 ? 'NULL' : k % 2 === 0}, ${q(['x"y', 'NULL', 'ab,c', null][k % 4]!)}, ${k - 40}, ${k * 1e15})`);
+    }
+    await db.exec(`INSERT INTO lp VALUES ${values.join(', ')}`);
+    await db.exec('CREATE TABLE lpref AS SELECT * FROM lp');
+    await db.exec(`ALTER TABLE lp SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
+      SELECT compress_chunk(c) FROM show_chunks('lp') c`);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("returns PostgreSQL's last points", async () => {
+    const text = async (sql: string) => (await db.query(`SELECT row_to_json(x)::text AS j FROM (${sql}) x`)).rows.map((r) => (r as { j: string }).j);
+    for (const q of ['SELECT DISTINCT ON (host) * FROM lp ORDER BY host, time DESC', 'SELECT DISTINCT ON (host) tag, v, vc, host FROM lp ORDER BY host, time DESC']) {
+      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${q}`)).rows.map((r) => r['QUERY PLAN']);
+      expect(plan[0], q).toContain('Last Point');
+      const got = (await db.query(q)).rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+      const want = (await db.query(q.replace(' FROM lp', ' FROM lpref'))).rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+      expect(got, q).toEqual(want);
+      expect(got.length).toBe(7);
+    }
+    // The text PostgreSQL prints, compared as such (float output, -0, DateStyle, time zone).
+    const all = 'SELECT DISTINCT ON (host) * FROM lp ORDER BY host, time DESC';
+    expect(await text(all)).toEqual(await text(all.replace(' FROM lp', ' FROM lpref')));
+  });
+});
+
 /** Scan-path tables of this session (one per hypertable scanned). */
 async function scanTables(db: Orbit): Promise<number> {
   const r = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'orbit\\_scan\\_%' AND relpersistence = 't'");

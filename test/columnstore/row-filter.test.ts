@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Column } from '../../src/columnstore/columns.js';
 import { canFilter, filterRows } from '../../src/columnstore/row-filter.js';
+import { compareFloat } from '../../src/columnstore/compare.js';
 
 const floats = (xs: Array<number | null>): Column => {
   const nulls = new Uint8Array((xs.length + 7) >> 3);
@@ -22,6 +23,26 @@ describe('row filters', () => {
     expect(rows(v, 7, { op: '>=', values: [-Infinity] })).toEqual([0, 1, 2, 3, 4, 5]);
     expect(rows(v, 7, { op: 'is null' })).toEqual([6]);
     expect(rows(v, 7, { op: 'is not null' })).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+  it('ranges against a number keep the rows float8_cmp keeps, NaN greatest, on float8 and float4, with a selection', () => {
+    const xs = [1, NaN, -0, 0, Infinity, -Infinity, null, 1e308, -1e-300, 0.1, 3.4e38];
+    const edges = [0, -0, 1, 0.1, -1e-300, Infinity, -Infinity, 1e308, 3.4e38];
+    for (const type of ['float8', 'float4'] as const) {
+      const c = floats(xs);
+      const col: Column = type === 'float8' ? c : { type, values: Float32Array.from(c.values as Float64Array), nulls: c.nulls };
+      for (const x of edges) {
+        for (const op of ['<', '<=', '>', '>='] as const) {
+          const want = xs.flatMap((_, i) => {
+            if (xs[i] === null) return [];
+            const r = compareFloat(col.values[i] as number, x);
+            return (op === '<' ? r < 0 : op === '<=' ? r <= 0 : op === '>' ? r > 0 : r >= 0) ? [i] : [];
+          });
+          expect(rows(col, xs.length, { op, values: [x] }), `${type} ${op} ${x}`).toEqual(want);
+          const sel = Uint32Array.from([1, 2, 6, 7]);
+          expect([...filterRows(col, xs.length, { op, values: [x] }, sel)], `${type} ${op} ${x} selected`).toEqual(want.filter((i) => sel.includes(i)));
+        }
+      }
+    }
   });
   it('never holds a comparison with NULL; IN ignores NULL items', () => {
     expect(rows(v, 7, { op: '<', values: [null] })).toEqual([]);

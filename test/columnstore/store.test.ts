@@ -168,6 +168,33 @@ describe.each(adapters)('batch store on %s', (_, open) => {
     await storage.close();
   });
 
+  it('excludes a whole chunk by its int64 columns range as batch by batch', async () => {
+    const storage = await open();
+    const cs = new ColumnStore(storage, wasm);
+    const p = new Prng(91);
+    const rows = randomRows(p, 2500, ALL_TYPES, 0.3, 6);
+    for (const [i, type] of ALL_TYPES.entries()) {
+      if (type !== 'int8' && type !== 'timestamptz' && type !== 'timestamp') continue;
+      const name = rows.names[i]!;
+      const m = await cs.readManifest((await cs.writeChunk(3, i, rows, { segmentBy: [rows.names[ALL_TYPES.indexOf('text')]!], orderBy: [{ column: name }], timeColumn: rows.names[0]! })).key);
+      const held = m.batches.flatMap((b) => (b.nullCount[i] === b.rows ? [] : [b.min[i] as bigint, b.max[i] as bigint]));
+      const lo = held.reduce((a, b) => (b < a ? b : a));
+      const hi = held.reduce((a, b) => (b > a ? b : a));
+      for (const value of [lo - 1n, lo, lo + 1n, hi - 1n, hi, hi + 1n, held[3]!]) {
+        for (const op of ['<', '<=', '>', '>=', '='] as const) {
+          const want = m.batches.flatMap((b, no) => {
+            if (b.nullCount[i] === b.rows) return [];
+            const [mn, mx] = [b.min[i] as bigint, b.max[i] as bigint];
+            const ok = op === '<' ? mn < value : op === '<=' ? mn <= value : op === '>' ? mx > value : op === '>=' ? mx >= value : mn <= value && mx >= value;
+            return ok ? [no] : [];
+          });
+          expect(batchesMatching(m, [{ column: name, op, value }]), `${type} ${op} ${value}`).toEqual(want);
+        }
+      }
+    }
+    await storage.close();
+  });
+
   it('bounds the cache by bytes, least recently used first', async () => {
     const storage = await open();
     const writer = new ColumnStore(storage, wasm);

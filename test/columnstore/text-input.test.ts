@@ -3,7 +3,8 @@
 // be accepted (such rows go to PostgreSQL, which raises the error).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocColumn, type Column, type PgType } from '../../src/columnstore/columns.js';
-import { byteFieldParser, fieldParser } from '../../src/columnstore/text-input.js';
+import { byteFieldParser } from '../../src/columnstore/text-input-bytes.js';
+import { fieldParser } from '../../src/columnstore/text-input.js';
 import type { PGliteRowStore } from '../../src/rowstore/pglite.js';
 import { openTestRowStore, random } from '../support/row-store.js';
 

@@ -41,3 +41,18 @@ describe('node-fs temporary files', () => {
     expect(await again.list('cs/')).toEqual(['cs/1/2/3/0']);
   });
 });
+
+describe('node-fs putNew', () => {
+  it('stores new objects in several directories, readable after reopening, with no temporaries left', async () => {
+    const d = tempDir('orbit-storage-');
+    dirs.push(d);
+    const s = await NodeFsStorage.open(d.path);
+    const entries = Array.from({ length: 20 }, (_, i) => [`cs/1/${i % 3}/1/${i}`, new Uint8Array([i, i + 1, 255])] as const);
+    await s.putNew(entries);
+    await s.close();
+    const again = await NodeFsStorage.open(d.path);
+    for (const [key, value] of entries) expect(await again.get(key)).toEqual(value);
+    expect(await again.list('cs/')).toEqual(entries.map(([k]) => k).sort());
+    expect(await again.list('')).toHaveLength(20);
+  });
+});

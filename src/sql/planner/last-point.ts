@@ -8,7 +8,7 @@
  *
  *     SELECT DISTINCT ON (device) … FROM (
  *         SELECT DISTINCT ON (device) * FROM hypertable ORDER BY device, time DESC   -- rowstore rows
- *       UNION ALL VALUES (<candidate rows from the batches>), …
+ *       UNION ALL SELECT * FROM unnest(<one array per column of the batches' candidate rows>)
  *     ) AS hypertable (col1, …) ORDER BY device, time DESC
  */
 import { deparseSync } from 'pgsql-deparser';
@@ -20,8 +20,11 @@ export interface LastPointPlan {
   readonly table: PlannerTable;
   /** The segmentby column whose last points are asked for. */
   readonly segment: string;
-  /** The statement to run, given the candidate rows as SQL row constructors of every column. */
-  finalSql(candidateRows: readonly string[]): string;
+  /**
+   * The statement to run, given the candidate rows as a query of every column in table order
+   * (`SELECT * FROM unnest(…)`), or none.
+   */
+  finalSql(candidates: string | undefined): string;
 }
 
 export function planLastPoint(type: string, node: Fields, lookup: (schema: string | undefined, name: string) => PlannerTable | undefined): LastPointPlan | undefined {
@@ -69,8 +72,8 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
   return {
     table,
     segment,
-    finalSql(rows) {
-      const union = rows.length > 0 ? `(${rowstore}) UNION ALL VALUES ${rows.join(', ')}` : rowstore;
+    finalSql(candidates) {
+      const union = candidates !== undefined ? `(${rowstore}) UNION ALL ${candidates}` : rowstore;
       const sub = parseSql(`SELECT * FROM (${union}) AS ${quote(name)} (${columns.join(', ')})`)[0]!.node;
       return deparseSync({ SelectStmt: { ...s, fromClause: sub.fromClause } } as never, { pretty: false });
     },

@@ -66,3 +66,54 @@ export const EDGE_QUERIES = [
   'SELECT count(*), min(time), max(time) FROM cpu',
   "SELECT show_chunks('cpu')",
 ];
+
+/**
+ * The streaming COPY tests' table: TSBS-like, 10 columns. Rows are 3 s apart, so every one-hour
+ * chunk gets 1,200 rows (sealed once, the rest buffered); 150,000 rows (11 MiB of CSV) make 125
+ * chunks. Floats are multiples of 0.25, so sums are exact in any order.
+ */
+export const STREAM_SCHEMA = [
+  'CREATE TABLE metrics (time timestamptz NOT NULL, hostname text, region text, usage_user double precision, usage_system double precision, usage_idle double precision, usage_nice double precision, usage_iowait double precision, usage_irq double precision, n integer)',
+  "SELECT create_hypertable('metrics', by_range('time', INTERVAL '1 hour'))",
+];
+export const STREAM_ROWS = 150_000;
+export const STREAM_HOURS = Math.ceil((STREAM_ROWS * 3) / 3600);
+export const STREAM_COPY = 'COPY metrics FROM STDIN (FORMAT csv)';
+
+function streamFields(i: number): string[] {
+  return [
+    new Date(START + i * 3000).toISOString(),
+    `host_${i % 100}`,
+    // A quoted field with the delimiter, now and then (the reader must keep it whole across chunks).
+    i % 7 === 0 ? `"region, ${i % 5}"` : `region_${i % 5}`,
+    ...Array.from({ length: 6 }, (_, k) => (((i * 31 + k * 17) % 400) / 4).toString()),
+    i % 97 === 3 ? '' : String(i % 1000),
+  ];
+}
+
+/** CSV rows `from` … `from + n - 1` (an empty n is NULL). */
+export function streamCsv(from: number, n: number): string {
+  let out = '';
+  for (let i = from; i < from + n; i++) out += streamFields(i).join(',') + '\n';
+  return out;
+}
+
+/** The same rows as one multi-row INSERT. */
+export function streamInsert(from: number, n: number): string {
+  const rows: string[] = [];
+  for (let i = from; i < from + n; i++) {
+    const f = streamFields(i);
+    rows.push(`('${f[0]}', '${f[1]}', '${f[2]!.replace(/"/g, '')}', ${f.slice(3, 9).join(', ')}, ${f[9] === '' ? 'NULL' : f[9]})`);
+  }
+  return `INSERT INTO metrics VALUES ${rows.join(', ')}`;
+}
+
+/** Queries over the streamed table whose answers must be Node's. */
+export const STREAM_QUERIES = [
+  'SELECT count(*), count(n), sum(n), min(usage_user), max(usage_idle), sum(usage_system), avg(usage_irq) FROM metrics',
+  "SELECT time_bucket('6 hours', time) AS b, region, count(*), sum(usage_user), max(n) FROM metrics WHERE time < '2024-01-02' GROUP BY b, region ORDER BY b, region",
+  "SELECT time_bucket('1 day', time) AS d, count(*), sum(usage_user), max(n), min(usage_irq) FROM metrics GROUP BY d ORDER BY d",
+  "SELECT hostname, first(usage_nice, time), last(usage_iowait, time), count(*) FROM metrics WHERE time < '2024-01-02' GROUP BY hostname ORDER BY hostname LIMIT 10",
+  "SELECT time, hostname, region, usage_user, n FROM metrics WHERE time >= '2024-01-06 04:00:00+00' ORDER BY time DESC, hostname LIMIT 5",
+  "SELECT count(*), sum(usage_user) FROM metrics WHERE time < '2024-01-03' AND (n IS NULL OR region = 'region, 0')",
+];

@@ -1,0 +1,356 @@
+/**
+ * @module session/direct-read
+ * The piece reader of direct ingest (session/direct-ingest.ts): a text or CSV piece of COPY data
+ * (complete rows) read straight into per-column typed arrays by the byte parsers
+ * (columnstore/text-input-bytes.ts), fields they do not read going to the strict string parsers
+ * (columnstore/text-input.ts). It answers undefined for anything it is not sure of; the caller then
+ * lets PostgreSQL read the piece.
+ */
+import { indexOfByte } from '../bytes.js';
+import { allocColumn, columnLength, type Column, type Rows } from '../columnstore/columns.js';
+import { byteFieldParser, textIdBytes, TextInterner, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
+import { decodeField, fieldParser, type FieldParser } from '../columnstore/text-input.js';
+import { scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
+import type { DirectTarget } from './direct-target.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
+/** Bytes the byte parsers read inside a value (digits, signs, point, time separators). */
+const NUMBER_BYTES = [...'0123456789.-+: TZ'].map((c) => c.charCodeAt(0));
+
+/** Reads the text/CSV pieces of one COPY into the target's columns. */
+export class PieceReader {
+  private readonly parsers: Array<FieldParser | undefined>;
+  /** Per column, the parser reading fields straight from the bytes (the common spellings). */
+  private readonly byteParsers: Array<ByteFieldParser | undefined>;
+  /** CSV's quote or the text format's backslash. */
+  private readonly special: number;
+  private readonly nullBytes: Uint8Array;
+  /** Id mode: per text column, the interner whose entry numbers the column holds. */
+  private readonly interners: Array<TextInterner | undefined>;
+  /** Per text column, the interner's size when the last piece was sent (id mode). */
+  private readonly sent: number[];
+
+  constructor(
+    private readonly format: CopyFormat,
+    /** Table column index of each COPY field (-1: no such column). */
+    private readonly fields: readonly number[],
+    private readonly target: DirectTarget,
+    /**
+     * Id mode (`readIds`, a reader on another thread): text columns hold interner entry numbers,
+     * and a text field the byte parser does not read fails the piece (the main thread reads it).
+     */
+    textIds = false,
+  ) {
+    const listed = new Set(this.fields);
+    // Orbit reads a piece itself only when it parses every listed column exactly (no typmods to
+    // apply) and every column left out of the COPY has no default or NOT NULL (PostgreSQL's job).
+    const parsers = target.columns.map((c) => (/\(/.test(c.formatted) ? undefined : fieldParser(c.type, { utc: target.utc })));
+    const readable =
+      !this.fields.includes(-1) && target.utf8 && this.format.kind !== 'binary' &&
+      target.columns.every((c, i) => (listed.has(i) ? parsers[i] !== undefined : !c.hasDefault && !c.notNull));
+    this.parsers = readable ? parsers : parsers.map(() => undefined);
+    this.special = this.format.kind === 'csv' ? this.format.quote : BACKSLASH;
+    this.nullBytes = new TextEncoder().encode(this.format.nullString);
+    // Byte parsers stop at the first byte they do not read; that must not be able to be the
+    // delimiter or quote, and no value they read may be the NULL string ('' or text's \N are not).
+    const syntax = { delimiter: this.format.delimiter, special: this.special };
+    const bytewise =
+      !NUMBER_BYTES.includes(this.format.delimiter) && !NUMBER_BYTES.includes(this.special) &&
+      (this.nullBytes.length === 0 || this.nullBytes[0] === this.special);
+    this.byteParsers = this.parsers.map((p, i) => (p && bytewise ? byteFieldParser(target.columns[i]!.type, { utc: target.utc }, syntax) : undefined));
+    this.interners = target.columns.map((c, i) => (textIds && this.parsers[i] && isText(c.type) ? new TextInterner() : undefined));
+    this.sent = this.interners.map(() => 0);
+    this.interners.forEach((interner, i) => {
+      if (!interner) return;
+      this.byteParsers[i] = bytewise ? textIdBytes(syntax, interner) : undefined;
+      this.parsers[i] = () => false;
+    });
+  }
+
+  /** Whether any piece can be read by Orbit (else every piece goes to PostgreSQL). */
+  get readable(): boolean {
+    return this.parsers.some((p) => p !== undefined);
+  }
+
+  /**
+   * Id mode: a piece's columns for another thread (text as entry numbers + 1, 0 for NULL) and the
+   * strings the interners added; no columns when the main thread must read the piece.
+   */
+  readIds(data: Uint8Array, first: boolean): ThreadPiece {
+    const rows = this.parse(data, first);
+    const added = this.interners.map((interner, i) => {
+      if (!interner || interner.size === this.sent[i]) return undefined;
+      const strings = interner.stringsFrom(this.sent[i]!);
+      this.sent[i] = interner.size;
+      return strings;
+    });
+    return { columns: rows?.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls ?? null })), added };
+  }
+
+  /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
+  parse(data: Uint8Array, first: boolean): Rows | undefined {
+    if (this.parsers.every((p) => p === undefined)) return undefined;
+    const len = data.length;
+    let pos = 0;
+    if (first && this.format.header) {
+      if (len === 0) return undefined;
+      // The header line is skipped, but like every other byte it must be UTF-8 without CR.
+      const nl = data.indexOf(NL);
+      const end = nl < 0 ? len : nl;
+      if (decodeField(data, 0, end) === undefined || data.subarray(0, end).includes(CR)) return undefined;
+      pos = nl < 0 ? len : nl + 1;
+    }
+    // Room for the rows guessed from the first row's length (no pass just to count them), grown
+    // when short and trimmed at the end.
+    const firstEnd = data.indexOf(NL, pos);
+    let cap = firstEnd < 0 ? 1 : Math.min(1 << 16, Math.ceil(((len - pos) / (firstEnd - pos + 1)) * 1.25) + 16);
+    let columns = this.target.columns.map((c, i) => allocColumn(this.interners[i] ? 'int4' : c.type, cap));
+    let nulls = columns.map(() => undefined as Uint8Array | undefined);
+    const fields = this.fields;
+    const fast = this.byteParsers;
+    const delimiter = this.format.delimiter;
+    const last = fields.length - 1;
+    let r = 0;
+    for (; pos < len; r++) {
+      if (r === cap) {
+        cap *= 2;
+        columns = columns.map((c) => resizeColumn(c, cap));
+        nulls = nulls.map((b) => (b ? resizeBitmap(b, cap) : b));
+      }
+      const lineStart = pos;
+      for (let f = 0; f <= last; f++) {
+        const col = fields[f]!;
+        const column = columns[col]!;
+        const parse = fast[col];
+        if (parse !== undefined) {
+          const e = parse(column, r, data, pos, len);
+          if (e >= 0 && (e === len ? f === last : data[e] === (f === last ? NL : delimiter))) {
+            pos = e + 1;
+            continue;
+          }
+        }
+        // The field as a string, for the FieldParser; a CSV quote: the whole line as a string.
+        let e = pos;
+        let backslash = false;
+        for (; e < len; e++) {
+          const b = data[e]!;
+          if (b === delimiter || b === NL) break;
+          if (b === CR) return undefined;
+          if (b === this.special) {
+            if (this.format.kind === 'csv') break;
+            backslash = true;
+          }
+        }
+        if (e < len && data[e] === this.special && this.format.kind === 'csv') {
+          pos = this.parseCsvLine(data, lineStart, r, columns, nulls);
+          if (pos < 0) return undefined;
+          break;
+        }
+        if (e === len || data[e] === NL ? f !== last : f === last) return undefined;
+        if (this.isNull(data, pos, e)) {
+          if (this.target.columns[col]!.notNull) return undefined;
+          (nulls[col] ??= new Uint8Array((cap + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+        } else {
+          if (backslash) return undefined;
+          const value = decodeField(data, pos, e);
+          if (value === undefined || !this.parsers[col]!(column, r, value)) return undefined;
+        }
+        pos = e + 1;
+      }
+    }
+    const n = r;
+    columns = columns.map((c) => resizeColumn(c, n));
+    nulls = nulls.map((b) => (b ? resizeBitmap(b, n) : b));
+    // Columns left out of the COPY are NULL (they have no default: see the constructor).
+    const listed = new Set(this.fields);
+    const full = columns.map((c, i) => {
+      if (!listed.has(i) && n > 0) return { ...c, nulls: new Uint8Array((n + 7) >> 3).fill(0xff) } as Column;
+      return nulls[i] ? ({ ...c, nulls: nulls[i]! } as Column) : c;
+    });
+    return { names: this.target.columns.map((c) => c.name), columns: full };
+  }
+
+  private isNull(data: Uint8Array, start: number, end: number): boolean {
+    const nb = this.nullBytes;
+    if (end - start !== nb.length) return false;
+    for (let k = 0; k < nb.length; k++) if (data[start + k] !== nb[k]) return false;
+    return true;
+  }
+
+  /** Row `r` of CSV data with quotes, from `start`: its fields stored; the next row's start, or -1. */
+  private parseCsvLine(data: Uint8Array, start: number, r: number, columns: Column[], nulls: Array<Uint8Array | undefined>): number {
+    const nl = data.indexOf(NL, start);
+    const end = nl < 0 ? data.length : nl;
+    const line = decodeField(data, start, end);
+    if (line === undefined || line.includes('\r')) return -1;
+    const split = splitCsv(line, this.format);
+    if (!split || split.values.length !== this.fields.length) return -1;
+    for (let f = 0; f < this.fields.length; f++) {
+      const col = this.fields[f]!;
+      const value = split.values[f]!;
+      if (value === this.format.nullString && !split.quoted[f]) {
+        if (this.target.columns[col]!.notNull) return -1;
+        const n = columnLength(columns[col]!);
+        (nulls[col] ??= new Uint8Array((n + 7) >> 3))[r >> 3]! |= 1 << (r & 7);
+        continue;
+      }
+      if (!this.parsers[col]!(columns[col]!, r, value)) return -1;
+    }
+    return end + 1;
+  }
+
+}
+
+/** Reader threads (Node: session/direct-read-node.ts); absent, the main thread reads every piece. */
+export interface ReaderThread {
+  /** A reader in id mode for one COPY on the thread. */
+  open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader;
+  /** Stops the thread (the database closes). */
+  close(): Promise<void>;
+}
+
+/** One COPY's reader on a thread: replies come in the order of the reads. */
+export interface ThreadReader {
+  /** The thread has started (until then the main thread reads pieces itself). */
+  readonly ready: boolean;
+  read(piece: Uint8Array, first: boolean): Promise<ThreadPiece>;
+  close(): void;
+}
+
+/** Column values as sent between threads (text: entry numbers). */
+type ThreadValues = Int32Array | Int16Array | Float64Array | Float32Array | BigInt64Array | Uint8Array | string[];
+
+/** A piece read on another thread (PieceReader.readIds). */
+export interface ThreadPiece {
+  readonly columns?: ReadonlyArray<{ readonly values: ThreadValues; readonly nulls: Uint8Array | null }>;
+  /** Per column, the strings its interner added since the previous piece. */
+  readonly added: ReadonlyArray<string[] | undefined>;
+}
+
+/**
+ * The main thread's side of id mode: the interners' strings, in entry order, per text column; makes
+ * the rows of each piece in arrival order.
+ */
+export class ThreadDictionaries {
+  private readonly strings: string[][];
+
+  constructor(private readonly target: DirectTarget) {
+    // Entry number + 1: 0 (NULL, or a text column Orbit does not read) is ''.
+    this.strings = target.columns.map(() => ['']);
+  }
+
+  /** The rows of a piece (undefined: the main thread reads it); every piece must pass through here. */
+  rows(piece: ThreadPiece): Rows | undefined {
+    piece.added.forEach((added, i) => {
+      if (added) for (const s of added) this.strings[i]!.push(s);
+    });
+    if (!piece.columns) return undefined;
+    const columns = this.target.columns.map((c, i): Column => {
+      const { values, nulls } = piece.columns![i]!;
+      if (!isText(c.type)) return { type: c.type, values, nulls } as Column;
+      const ids = values as Int32Array;
+      const dict = this.strings[i]!;
+      const out = new Array<string>(ids.length);
+      for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
+      return { type: c.type, values: out, nulls } as Column;
+    });
+    return { names: this.target.columns.map((c) => c.name), columns };
+  }
+}
+
+function isText(type: string): boolean {
+  return type === 'text' || type === 'varchar';
+}
+
+/** `column` with room for `n` rows: the first rows kept (a view or a truncation when shrinking). */
+function resizeColumn(column: Column, n: number): Column {
+  const have = columnLength(column);
+  if (n === have) return column;
+  const v = column.values;
+  if (Array.isArray(v)) {
+    if (n < have) v.length = n;
+    else for (let i = have; i < n; i++) (v as unknown[]).push(column.type === 'opaque' ? new Uint8Array(0) : '');
+    return column;
+  }
+  const width = column.type === 'uuid' ? 16 : 1;
+  const typed = v as unknown as Uint8Array;
+  if (n < have) return { ...column, values: typed.subarray(0, n * width) } as Column;
+  const grown = allocColumn(column.type, n);
+  (grown.values as unknown as Uint8Array).set(typed);
+  return grown;
+}
+
+/** A NULL bitmap for `n` rows with the first rows' bits of `bits`. */
+function resizeBitmap(bits: Uint8Array, n: number): Uint8Array {
+  const bytes = (n + 7) >> 3;
+  if (bytes <= bits.length) return bits.subarray(0, bytes);
+  const out = new Uint8Array(bytes);
+  out.set(bits);
+  return out;
+}
+
+/** A CSV line with quotes: its fields and which were quoted; undefined if a quote stays open. */
+function splitCsv(line: string, format: CopyFormat): { values: string[]; quoted: boolean[] } | undefined {
+  const q = format.quote;
+  const e = format.escape;
+  const d = format.delimiter;
+  const values: string[] = [];
+  const quoted: boolean[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    let value = '';
+    let wasQuoted = false;
+    while (i < n && line.charCodeAt(i) !== d) {
+      if (line.charCodeAt(i) === q) {
+        wasQuoted = true;
+        i++;
+        for (;;) {
+          if (i >= n) return undefined;
+          const c = line.charCodeAt(i);
+          if (c === e && e !== q && i + 1 < n && (line.charCodeAt(i + 1) === q || line.charCodeAt(i + 1) === e)) {
+            value += line[i + 1];
+            i += 2;
+          } else if (c === q) {
+            if (e === q && line.charCodeAt(i + 1) === q) {
+              value += line[i];
+              i += 2;
+            } else {
+              i++;
+              break;
+            }
+          } else {
+            value += line[i];
+            i++;
+          }
+        }
+      } else {
+        value += line[i];
+        i++;
+      }
+    }
+    values.push(value);
+    quoted.push(wasQuoted);
+    if (i >= n) break;
+    i++; // delimiter
+  }
+  return { values, quoted };
+}
+
+/** End of the last complete row of text/CSV data (after its newline); 0 if none. */
+export function lastRowEnd(buf: Uint8Array, format: CopyFormat): number {
+  // Without quotes (CSV) or backslashes (text) every newline ends a row: no need to scan it all.
+  if (indexOfByte(buf, format.kind === 'csv' ? format.quote : 0x5c) < 0) return buf.lastIndexOf(NL) + 1;
+  return scanRows(buf, format).end;
+}
+
+/** Lines PostgreSQL counts in a piece: records (text), physical lines (CSV), tuples (binary). */
+export function linesIn(piece: Uint8Array, format: CopyFormat, binaryHeaderLength: number): number {
+  if (format.kind === 'binary') return scanBinaryTuples(piece, binaryHeaderLength).rows;
+  if (format.kind === 'text') return scanRows(piece, format).rows + (piece.length > 0 && piece[piece.length - 1] !== NL ? 1 : 0);
+  let n = 0;
+  for (let i = piece.indexOf(NL); i >= 0; i = piece.indexOf(NL, i + 1)) n++;
+  return n + (piece.length > 0 && piece[piece.length - 1] !== NL ? 1 : 0);
+}

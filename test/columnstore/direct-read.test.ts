@@ -1,0 +1,91 @@
+/**
+ * The reader thread's id mode (session/direct-read.ts): pieces read as interner entry numbers and
+ * turned back into rows on the main thread give exactly the rows the main thread's reader gives, and
+ * what id mode cannot read goes back to the main thread; the Node reader thread does the same.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Rows } from '../../src/columnstore/columns.js';
+import type { CopyFormat } from '../../src/session/copy-in.js';
+import { NodeReaderThread } from '../../src/session/direct-read-node.js';
+import { PieceReader, ThreadDictionaries } from '../../src/session/direct-read.js';
+import type { DirectTarget } from '../../src/session/direct-target.js';
+
+const column = (name: string, type: string, notNull = false) => ({ name, type, typeOid: 0, formatted: type, notNull, hasDefault: false }) as DirectTarget['columns'][number];
+const target: DirectTarget = {
+  hypertableId: 1,
+  schema: 'public',
+  name: 't',
+  columns: [column('time', 'timestamptz', true), column('host', 'text'), column('v', 'float8'), column('region', 'varchar')],
+  timeColumn: 'time',
+  interval: 1n,
+  settings: { segmentBy: ['host'], orderBy: [{ column: 'time', desc: true }], timeColumn: 'time' },
+  utc: true,
+  utf8: true,
+};
+const csv: CopyFormat = { kind: 'csv', quote: 0x22, escape: 0x22, header: false, delimiter: 0x2c, nullString: '' };
+const text: CopyFormat = { kind: 'text', quote: 0x22, escape: -1, header: false, delimiter: 0x09, nullString: '\\N' };
+const bytes = (s: string) => new TextEncoder().encode(s);
+const plain = (rows: Rows | undefined) => rows && rows.columns.map((c) => ({ values: Array.from(c.values as ArrayLike<unknown>), nulls: c.nulls ? Array.from(c.nulls) : null }));
+
+/** The same pieces through the main thread's reader and through id mode + dictionaries. */
+function both(format: CopyFormat, pieces: string[]) {
+  const main = new PieceReader(format, [0, 1, 2, 3], target);
+  const ids = new PieceReader(format, [0, 1, 2, 3], target, true);
+  const dicts = new ThreadDictionaries(target);
+  return pieces.map((p, i) => {
+    const expected = main.parse(bytes(p), i === 0);
+    const piece = ids.readIds(bytes(p), i === 0);
+    const got = dicts.rows(piece);
+    return { expected, got, fellBack: piece.columns === undefined };
+  });
+}
+
+describe('direct COPY id mode', () => {
+  it('gives the rows the main reader gives: repeated and new tags, NULLs, non-ASCII, over several pieces', () => {
+    const results = both(csv, [
+      '2024-01-01T00:00:00Z,host_1,1.5,eu\n2024-01-01T00:00:10Z,host_2,,\n2024-01-01T00:00:20Z,,2.25,eu\n',
+      '2024-01-01T00:00:30Z,host_2,-0.5,eu\n2024-01-01T00:00:40Z,hôst_ü,NaN,us-east-1\n2024-01-01T00:00:50Z,host_1,Infinity,eu\n',
+    ]);
+    for (const r of results) {
+      expect(r.fellBack).toBe(false);
+      expect(r.expected).toBeDefined();
+      expect(plain(r.got)).toEqual(plain(r.expected));
+    }
+    expect((results[1]!.got!.columns[1]!.values as string[])[1]).toBe('hôst_ü');
+  });
+
+  it('leaves to the main thread what only the string parsers read, and keeps later pieces right', () => {
+    const results = both(csv, [
+      '2024-01-01T00:00:00Z,host_1,1,eu\n',
+      '2024-01-01T00:00:10Z,"host,quoted",2,eu\n2024-01-01T00:00:20Z,host_3,3,ap\n',
+      '2024-01-01T00:00:30Z,"",4,ap\n',
+      '2024-01-01T00:00:40Z,host_3,5,ap\n2024-01-01T00:00:50Z,host_4,6,eu\n',
+    ]);
+    expect(results.map((r) => r.fellBack)).toEqual([false, true, true, false]);
+    // The main thread reads the pieces id mode gave back; the dictionaries still hold every string.
+    expect(results[1]!.expected).toBeDefined();
+    expect(plain(results[3]!.got)).toEqual(plain(results[3]!.expected));
+  });
+
+  it('reads text format with \\N, and falls back on escapes', () => {
+    const results = both(text, ['2024-01-01 00:00:00+00\th\t1\t\\N\n', '2024-01-01 00:00:01+00\ta\\tb\t2\tx\n']);
+    expect(results[0]!.fellBack).toBe(false);
+    expect(plain(results[0]!.got)).toEqual(plain(results[0]!.expected));
+    expect(results[1]!.fellBack).toBe(true);
+  });
+
+  const thread = new NodeReaderThread();
+  afterAll(() => thread.close());
+
+  it('the Node reader thread answers in order with the same rows', async () => {
+    const pieces = Array.from({ length: 6 }, (_, p) =>
+      Array.from({ length: 500 }, (_, i) => `2024-01-0${1 + (p % 3)}T00:00:${String(i % 60).padStart(2, '0')}Z,host_${(i * 7 + p) % 50},${i / 8},${i % 5 ? 'eu' : ''}\n`).join(''),
+    );
+    const reader = thread.open(csv, [0, 1, 2, 3], target);
+    const main = new PieceReader(csv, [0, 1, 2, 3], target);
+    const dicts = new ThreadDictionaries(target);
+    const replies = await Promise.all(pieces.map((p, i) => reader.read(bytes(p), i === 0)));
+    replies.forEach((piece, i) => expect(plain(dicts.rows(piece))).toEqual(plain(main.parse(bytes(pieces[i]!), i === 0))));
+    reader.close();
+  });
+});

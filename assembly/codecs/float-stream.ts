@@ -20,13 +20,14 @@ import { exceptions, mantissas, scratch1 } from './memory';
 export const CODEC_DECIMAL: u8 = 5;
 export const CODEC_GORILLA: u8 = 6;
 
-const MAX_K: i32 = 18;
+export const MAX_K: i32 = 18;
 const TWO_53: f64 = 9007199254740992.0;
 const POW10 = memory.data<f64>([
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
 ]);
 
-@inline function pow10(k: i32): f64 {
+/** 10^k for 0 ≤ k ≤ MAX_K (exact in f64). */
+@inline export function pow10(k: i32): f64 {
   return load<f64>(POW10 + (<usize>k << 3));
 }
 

@@ -13,6 +13,7 @@
 import { aggregate as aggregateColumn, firstLast as firstLastColumn, uniformSlots as uniformSlotsOf } from './aggregate';
 import { bucketize as bucketizeRows } from './bucketize';
 import { decodeTimes as decodeTimesStream, decodeValues as decodeValuesStream } from './decode';
+import { decodeAggregateUniform as decodeAggregateUniformStream } from './decode-aggregate';
 import * as codecsArena from '../codecs/memory';
 import * as arena from './memory';
 
@@ -82,4 +83,12 @@ export function decodeValues(rows: i32, nonNull: i32, kind: i32, hasNulls: i32):
 /** Instead of `bucketize` when every row is kept in one slot (bucket 0); returns the slot count. */
 export function uniformSlots(n: i32): i32 {
   return uniformSlotsOf(n);
+}
+
+/**
+ * Instead of `decodeValues` + `aggregate` for a NULL-free float column (kind 0 or 1) whose rows are
+ * all in slot 0: one pass; −2 when the stream is not DECIMAL over PACK without exceptions.
+ */
+export function decodeAggregateUniform(n: i32, kind: i32): i32 {
+  return decodeAggregateUniformStream(n, kind == 1);
 }

@@ -10,12 +10,12 @@ import { scalarAt, type Column, type Scalar } from '../columnstore/columns.js';
 import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
 import type { Manifest } from '../columnstore/manifest.js';
 import type { ColumnStore } from '../columnstore/store.js';
-import type { AggregatePlan } from '../sql/planner/aggregates.js';
+import type { AggregatePlan, FinalMode } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
-import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
 /**
@@ -40,8 +40,24 @@ export function aggregateInputsSql(plan: AggregatePlan): string {
       exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
     }
   }
+  // Last: whether the rowstore has rows for the statement (without, the final statement reads only
+  // the kernels' partials), and whether the group columns of collatable types have the database's
+  // default collation: the kernels' group keys travel as text[] of that collation, so grouping
+  // and ordering them is PostgreSQL's grouping and ordering of the column only then.
+  exprs.push(plan.rowstoreExistsSql);
+  const collatable = plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : []));
+  exprs.push(
+    collatable.length === 0
+      ? 'true'
+      : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
+  );
   return `json_build_array(${exprs.join(', ')})`;
 }
+
+/** Group column types whose kernel keys (partials.ts scalarKey) are equal exactly when PostgreSQL's `=` holds. */
+const EXACT_KEYS = new Set(['int2', 'int4', 'int8', 'bool', 'date', 'timestamp', 'timestamptz']);
+/** … and text types (under the default collation, which is deterministic). */
+const TEXT_KEYS = new Set(['text', 'varchar']);
 
 /** Inputs evaluated already (`aggregateInputsSql`'s array, fetched with other work), and filters to add. */
 export interface EvaluatedInputs {
@@ -82,6 +98,13 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
       spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
     }
   }
+  // Nothing runs in between on this backend (the session holds it), so the answer still holds when the final statement runs.
+  const rowstore = values[i] !== false;
+  // Another collation (C, ICU, nondeterministic): the rowstore's partials stay in the statement
+  // (their column carries the collation into the UNION, as before this shortcut existed).
+  const defaultCollation = values[i + 1] === true;
+  const exactKeys = plan.groups.every((g) => g.kind === 'bucket' || EXACT_KEYS.has(g.column.typname) || TEXT_KEYS.has(g.column.typname));
+  const mode: FinalMode = rowstore || !defaultCollation ? 'union' : exactKeys ? 'rowwise' : 'kernels';
   spec.filters.push(...(evaluated?.filters ?? []));
   let partials: Partials | null;
   try {
@@ -98,10 +121,17 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
   const timeTypname = timeColumn.typname;
   const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   const columns: Array<Array<string | null>> = types.map(() => []);
+  // Buckets repeat across groups (one per segment value): each is printed once.
+  const bucketTexts = new Map<bigint | null, string | null>();
+  const bucketText = (b: bigint | null): string | null => {
+    let text = bucketTexts.get(b);
+    if (text === undefined) bucketTexts.set(b, (text = valueText(b, timeTypname)));
+    return text;
+  };
   for (const g of partials?.groups.values() ?? []) {
     const cells: Array<string | null> = [];
     let k = 0;
-    for (const group of plan.groups) cells.push(group.kind === 'bucket' ? valueText(g.bucket, timeTypname) : valueText(g.key[k++] ?? null, group.column.typname));
+    for (const group of plan.groups) cells.push(group.kind === 'bucket' ? bucketText(g.bucket) : valueText(g.key[k++] ?? null, group.column.typname));
     plan.aggregates.forEach((a, j) => {
       const st = g.states[j]!;
       const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
@@ -128,7 +158,29 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     cells.forEach((c, i) => columns[i]!.push(c));
   }
   const rows = columns[0]!.length;
-  return plan.finalSql(rows > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, types[i]!)).join(', ')})` : undefined);
+  return plan.finalSql(rows > 0 ? kernelRowsSql(columns, types) : undefined, mode);
+}
+
+/**
+ * The kernels' partial rows as one array constant per distinct partial column, unnested: columns
+ * equal to an earlier one of the same type (the counts of averages over NULL-free columns, all
+ * alike) are read again from it rather than sent and parsed once more.
+ */
+function kernelRowsSql(columns: ReadonlyArray<ReadonlyArray<string | null>>, types: readonly string[]): string {
+  const arrays: string[] = [];
+  const firstOf = new Map<string, number>();
+  const pick = columns.map((c, i) => {
+    const literal = arrayLiteral(c, types[i]!);
+    let at = firstOf.get(literal);
+    if (at === undefined) {
+      at = arrays.push(literal) - 1;
+      firstOf.set(literal, at);
+    }
+    return at;
+  });
+  if (arrays.length === columns.length) return `SELECT * FROM unnest(${arrays.join(', ')})`;
+  // Aliased as the function itself, so EXPLAIN still shows `Function Scan on unnest`.
+  return `SELECT ${pick.map((at) => `u${at}`).join(', ')} FROM unnest(${arrays.join(', ')}) AS unnest(${arrays.map((_, at) => `u${at}`).join(', ')})`;
 }
 
 /**
@@ -283,9 +335,13 @@ function valueText(v: Scalar | number | bigint, typname: string): string | null 
 /** Array elements array_in reads as they are: no delimiter, quote, backslash or space, not NULL. */
 const BARE_ELEMENT = /^[0-9A-Za-z_.:+-]+$/;
 
+/** Types whose kernel values always print as bare array elements (valueText: digits, signs, '.', 'e', 'T', ':', NaN, Infinity). */
+const BARE_TYPES = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'timestamptz', 'timestamp', 'date', 'bigint', 'integer', 'smallint', 'real', 'double precision', 'timestamp with time zone', 'timestamp without time zone']);
+
 /** One array constant of `type[]` (parsed once by array_in, not as one expression per value). */
 function arrayLiteral(values: readonly (string | null)[], type: string): string {
-  // Numbers and timestamps (most of the text at many groups) go unquoted.
-  const items = values.map((v) => (v === null ? 'NULL' : BARE_ELEMENT.test(v) && !/^null$/i.test(v) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
+  // Numbers and timestamps (most of the text at many groups) go unquoted, without a test per value.
+  const bare = BARE_TYPES.has(type);
+  const items = values.map((v) => (v === null ? 'NULL' : bare || (BARE_ELEMENT.test(v) && !/^null$/i.test(v)) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
   return `${quoteLiteral(`{${items.join(',')}}`)}::${type}[]`;
 }

@@ -113,3 +113,113 @@ describe('fused decode + aggregate (kernels.wasm) vs reference codecs + referenc
     expect(wasm.aggregateEncoded(v.column).count[0]).toBe(300);
   });
 });
+
+describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggregateUniform)', () => {
+  /** A WasmKernels whose one-pass export is counted: how many columns it answered (≥ 0) or passed on (−2). */
+  async function counted(): Promise<{ kernels: WasmKernels; answered: () => number; passed: () => number }> {
+    const inner = (wasm as unknown as { x: Record<string, unknown> }).x;
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(await (await import('node:fs/promises')).readFile((await import('../../src/columnstore/kernels/load-node.js')).kernelsWasmPath())), {});
+    const exports = instance.exports as Record<string, unknown>;
+    let answered = 0;
+    let passed = 0;
+    const one = exports.decodeAggregateUniform as (n: number, kind: number) => number;
+    const wrapped = {
+      ...exports,
+      decodeAggregateUniform: (n: number, kind: number) => {
+        const r = one(n, kind);
+        if (r >= 0) answered++;
+        else passed++;
+        return r;
+      },
+    };
+    expect(typeof inner.decodeAggregateUniform).toBe('function');
+    return { kernels: new WasmKernels({ exports: wrapped } as unknown as WebAssembly.Instance), answered: () => answered, passed: () => passed };
+  }
+
+  it('gives the two-pass results bit for bit, float8 and float4, every PACK order and width', async () => {
+    const { kernels, answered, passed } = await counted();
+    const p = new Prng(17);
+    const columns: Array<{ name: string; kind: 'float64' | 'float32'; values: number[] }> = [];
+    for (const kind of ['float64', 'float32'] as const) {
+      const round = (x: number, k: number) => Number(x.toFixed(k));
+      const f = kind === 'float32' ? Math.fround : (x: number) => x;
+      columns.push(
+        { name: 'random 6 decimals (order 0)', kind, values: Array.from({ length: 1000 }, () => f(round(p.next() * 100, 6))) },
+        { name: 'a slow ramp (order 1/2)', kind, values: Array.from({ length: 1000 }, (_, i) => f(round(20 + i * 0.25, 2))) },
+        { name: 'steady steps (order 2)', kind, values: Array.from({ length: 777 }, (_, i) => f(round(i * 1.5 - 300, 1))) },
+        { name: 'negative and zero', kind, values: Array.from({ length: 300 }, (_, i) => f(round((i % 7) * -1.25, 2))) },
+        { name: 'one value', kind, values: [f(3.5)] },
+        { name: 'two values', kind, values: [f(3.5), f(-2.25)] },
+      );
+    }
+    // A random walk (order 1), mantissas near 2^53 (widths above 56 bits), integers with large spreads.
+    let walk = 5000;
+    columns.push({ name: 'random walk', kind: 'float64', values: Array.from({ length: 1000 }, () => (walk += p.int(2001) - 1000) / 100) });
+    columns.push({ name: 'wide mantissas', kind: 'float64', values: Array.from({ length: 500 }, (_, i) => (i % 2 ? 1 : -1) * (2 ** 52 + p.int(1_000_000)) / 10) });
+    columns.push({ name: 'large integers', kind: 'float64', values: Array.from({ length: 400 }, () => p.int(2 ** 30) * 2 ** 20) });
+    let oneShape = 0;
+    const orders = new Set<number>();
+    for (const c of columns) {
+      const type: PgType = c.kind === 'float64' ? 'float8' : 'float4';
+      const values = c.kind === 'float64' ? Float64Array.from(c.values) : Float32Array.from(c.values);
+      const v = encoded({ kind: c.kind, values } as ColumnInput, type);
+      const decoded = decodeColumn(codecs, v.bytes);
+      ref.bucketize(new BigInt64Array(values.length), { lo: INT64_MIN, hi: INT64_MAX }, null, null);
+      const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
+      // Through bucketizeUniform, and through bucketize keeping every row in one slot.
+      kernels.bucketizeUniform(values.length);
+      const wa = kernels.aggregateEncoded(v.column);
+      // DECIMAL (5), no exceptions, mantissas in PACK (2): the shape the one pass takes.
+      const st = v.column.stream;
+      if (st[0] === 5 && st[2] === 0 && st[3] === 2) {
+        oneShape++;
+        orders.add(st[4]!);
+      }
+      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${c.kind} ${c.name} ${key}`).toBe(true);
+      kernels.bucketize(new BigInt64Array(values.length), { lo: INT64_MIN, hi: INT64_MAX }, { width: HOUR, origin: 0n }, null);
+      const wb = kernels.aggregateEncoded(v.column);
+      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wb[key]!), `${c.kind} ${c.name} ${key} (bucketize)`).toBe(true);
+    }
+    // The columns of that shape, every PACK order among them, were answered in one pass, twice.
+    expect(oneShape).toBeGreaterThanOrEqual(6);
+    expect([...orders].sort()).toEqual([0, 1, 2]);
+    expect(answered()).toBe(oneShape * 2);
+  });
+
+  it('passes other streams on to the two passes: exceptions (NaN, -0, ±Infinity), Gorilla, constants, NULLs, several slots', async () => {
+    const { kernels, answered, passed } = await counted();
+    const base = Array.from({ length: 400 }, (_, i) => Number(((i * 37) % 101 / 7).toFixed(3)));
+    const cases: Array<{ name: string; values: Float64Array; nulls?: boolean }> = [
+      { name: 'a NaN', values: Float64Array.from(base.map((x, i) => (i === 17 ? NaN : x))) },
+      { name: '-0 and +0', values: Float64Array.from(base.map((x, i) => (i === 3 ? -0 : i === 9 ? 0 : x))) },
+      { name: '±Infinity', values: Float64Array.from(base.map((x, i) => (i === 5 ? Infinity : i === 6 ? -Infinity : x))) },
+      { name: 'full precision (Gorilla)', values: Float64Array.from(base.map((_, i) => Math.sin(i) * Math.PI)) },
+      { name: 'constant', values: new Float64Array(400).fill(2.5) },
+    ];
+    for (const c of cases) {
+      const v = encoded({ kind: 'float64', values: c.values }, 'float8');
+      const decoded = decodeColumn(codecs, v.bytes);
+      ref.bucketize(new BigInt64Array(c.values.length), { lo: INT64_MIN, hi: INT64_MAX }, null, null);
+      const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
+      kernels.bucketizeUniform(c.values.length);
+      const wa = kernels.aggregateEncoded(v.column);
+      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${c.name} ${key}`).toBe(true);
+    }
+    const oneShot = answered();
+    // NULLs, or rows in two slots: the one-pass export is not even called.
+    const withNulls = encoded({ kind: 'float64', values: Float64Array.from(base), nulls: Uint8Array.from({ length: (base.length + 7) >> 3 }, () => 0b100001) } as ColumnInput, 'float8');
+    const times = BigInt64Array.from(base, (_, i) => BigInt(i) * 60_000_000n);
+    for (const [name, column] of [['NULLs', withNulls], ['two slots', encoded({ kind: 'float64', values: Float64Array.from(base) }, 'float8')]] as const) {
+      const decoded = decodeColumn(codecs, column.bytes);
+      const bucket = name === 'two slots' ? { width: HOUR, origin: 0n } : null;
+      const bt = name === 'two slots' ? times : new BigInt64Array(base.length);
+      ref.bucketize(bt, { lo: INT64_MIN, hi: INT64_MAX }, bucket, null);
+      kernels.bucketize(bt, { lo: INT64_MIN, hi: INT64_MAX }, bucket, null);
+      const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
+      const wa = kernels.aggregateEncoded(column.column);
+      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${name} ${key}`).toBe(true);
+    }
+    expect(answered()).toBe(oneShot);
+    expect(passed()).toBeGreaterThanOrEqual(cases.length - 1);
+  });
+});

@@ -93,11 +93,48 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: Valu
     state.sum = agg!.sumFloat ? agg!.sumFloat[s]! : agg!.sumInt![s]!;
     state.nonFinite = agg!.nonFinite ? agg!.nonFinite[s] === 1 : false;
   } else if (a.fn === 'min' || a.fn === 'max') {
-    const v = (a.fn === 'min' ? agg!.min : agg!.max)[s]!;
-    // int2/int4/date are numbers elsewhere (manifest, decoded rows); the kernel widened them.
-    state.value = typeof v === 'bigint' && a.type !== 'int8' && a.type !== 'timestamptz' && a.type !== 'timestamp' ? Number(v) : v;
+    state.value = extremeOf(a, agg!, s);
   }
   return state;
+}
+
+/** min or max (per `a.fn`) of slot `s`, as the column's values are held elsewhere. */
+function extremeOf(a: ResolvedAggregate, agg: ValueAggregates, s: number): number | bigint {
+  const v = (a.fn === 'min' ? agg.min : agg.max)[s]!;
+  // int2/int4/date are numbers elsewhere (manifest, decoded rows); the kernel widened them.
+  return typeof v === 'bigint' && a.type !== 'int8' && a.type !== 'timestamptz' && a.type !== 'timestamp' ? Number(v) : v;
+}
+
+/**
+ * Folds slot `s` of a value column's kernel results into `into`: mergeState(fn, into, slotState(…))
+ * without the intermediate state (one per slot and aggregate per batch adds up over a scan).
+ */
+function foldSlot(a: ResolvedAggregate, into: AggState, agg: ValueAggregates, s: number): void {
+  const count = agg.count[s]!;
+  switch (a.fn) {
+    case 'count':
+      into.count += count;
+      return;
+    case 'sum':
+    case 'avg':
+      into.count += count;
+      into.sum = agg.sumFloat ? (into.sum as number) + agg.sumFloat[s]! : (into.sum as bigint) + agg.sumInt![s]!;
+      if (agg.nonFinite && agg.nonFinite[s] === 1) into.nonFinite = true;
+      return;
+    case 'min':
+    case 'max': {
+      if (count === 0) return;
+      const from = extremeOf(a, agg, s);
+      const to = into.value as number | bigint;
+      // PostgreSQL's float order (NaN above everything), as mergeState's less/greater.
+      const better = a.fn === 'min' ? from < to || (to !== to && from === from) : from > to || (from !== from && to === to);
+      if (into.count === 0 || better) into.value = from;
+      into.count += count;
+      return;
+    }
+    default:
+      throw orbitError('internal_error', `${a.fn} is not a value column's kernel aggregate`);
+  }
 }
 
 /** Which columns a batch's kernels read, and how: the same for every batch of a chunk with the same `timed`. */
@@ -179,7 +216,11 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
       const c = column(a.column);
       agg = kernels.aggregate(kernelValues(c), c.nulls);
     }
-    aggs.forEach((b, i) => b.column === a.column && b.fn !== 'first' && b.fn !== 'last' && fold(i, (s) => slotState(b, s, table, agg)));
+    for (let i = 0; i < aggs.length; i++) {
+      const b = aggs[i]!;
+      if (b.column !== a.column || b.fn === 'first' || b.fn === 'last') continue;
+      for (let s = 0; s < table.slots; s++) foldSlot(b, groups[s]!.states[i]!, agg, s);
+    }
   }
   for (const a of aggs) {
     if (!a.by || done.has(`by:${a.by}`)) continue;

@@ -16,6 +16,13 @@ import type { EncodedColumn, KernelValues } from './backend.js';
 
 type Scratch = { type: PgType; values: KernelValues };
 
+/**
+ * Encoded columns already located in a batch object, by column index: a repeated query (the batch
+ * cache keeps the objects) parses neither the batch header nor the column headers again. Entries
+ * go with their batch object.
+ */
+const located = new WeakMap<Uint8Array, Array<EncodedColumn | undefined>>();
+
 function alloc(type: PgType, n: number): KernelValues {
   switch (type) {
     case 'float8':
@@ -67,13 +74,24 @@ export class BatchColumns {
   async encoded(batchNo: number, names: readonly string[]): Promise<Map<string, EncodedColumn>> {
     const m = this.manifest;
     const bytes = await this.store.batchObject(m, batchNo);
-    const header = readBatchHeader(bytes);
     const rows = m.batches[batchNo]!.rows;
-    if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+    let known = located.get(bytes);
+    if (!known) located.set(bytes, (known = []));
     const out = new Map<string, EncodedColumn>();
+    let header: BatchHeader | undefined;
     for (const name of names) {
-      const index = m.columns.findIndex((c) => c.name === name);
+      const index = this.indexOf(name);
       const type = m.columns[index]!.type;
+      const seen = known[index];
+      // Located before, with the same row count and type: the checks below passed then.
+      if (seen && seen.rows === rows && seen.type === type) {
+        out.set(name, seen);
+        continue;
+      }
+      if (!header) {
+        header = readBatchHeader(bytes);
+        if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+      }
       const { offset, length, type: stored } = header.columns[index]!;
       if (stored !== type) throw corruptBatch('column types differ from the manifest');
       const section = bytes.subarray(offset, offset + length);
@@ -82,9 +100,20 @@ export class BatchColumns {
       const nonNull = h.count - h.nullCount;
       // An all-NULL column ends at its codec byte; otherwise the stream runs to the section's end.
       if (nonNull === 0 && h.bodyOffset + 1 !== section.length) throw corruptBatch(`${section.length - h.bodyOffset - 1} trailing bytes`);
-      out.set(name, { type, stream: section.subarray(h.bodyOffset), rows, nonNull, nulls: h.nulls });
+      const column: EncodedColumn = { type, stream: section.subarray(h.bodyOffset), rows, nonNull, nulls: h.nulls };
+      known[index] = column;
+      out.set(name, column);
     }
     return out;
+  }
+
+  private readonly indexes = new Map<string, number>();
+
+  /** The manifest's index of column `name`. */
+  private indexOf(name: string): number {
+    let index = this.indexes.get(name);
+    if (index === undefined) this.indexes.set(name, (index = this.manifest.columns.findIndex((c) => c.name === name)));
+    return index;
   }
 
   /** n zero times: slots for a batch whose rows are all kept in one bucket, without decoding time. */

@@ -27,6 +27,7 @@ interface KernelExports {
   decodeTimes(n: number): number;
   uniformSlots(n: number): number;
   decodeValues(rows: number, nonNull: number, kind: number, hasNulls: number): number;
+  decodeAggregateUniform(n: number, kind: number): number;
 }
 
 /** Region numbers of `region` (assembly/kernels/index.ts). */
@@ -65,10 +66,17 @@ export class WasmKernels implements FusedKernels {
   private readonly at = new Array<number>(18).fill(0);
   private rows = 0;
   private slots = 0;
+  /** Every row of the batch is kept, in slot 0 (the one-pass decode + aggregate applies). */
+  private uniform = false;
   private bytesPtr = 0;
   private bytesRoom = 0;
   /** Reused result arrays, one per output (see `take`). */
   private readonly outputs: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
+  /** Per output: its words (for copying bit patterns) and its last `subarray(0, n)`, reused while n repeats. */
+  private readonly outputWords: (Int32Array | undefined)[] = [];
+  private readonly sized: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
+  /** The module's memory as 32-bit words (regions are 16-byte aligned). */
+  private words = new Int32Array(0);
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as KernelExports;
@@ -92,7 +100,10 @@ export class WasmKernels implements FusedKernels {
       this.bytesPtr = this.x.bytesPtr();
       this.bytesRoom = this.x.bytesRoom();
     }
-    if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
+    if (this.heap.buffer !== this.x.memory.buffer) {
+      this.heap = new Uint8Array(this.x.memory.buffer);
+      this.words = new Int32Array(this.x.memory.buffer);
+    }
     return this.heap;
   }
 
@@ -102,13 +113,25 @@ export class WasmKernels implements FusedKernels {
 
   /**
    * Copies `n` elements of a slot region into the reused output array `slot` (allocated per
-   * capacity, not per call: new ArrayBuffers cost more than the kernels at 1,000 rows).
+   * capacity, not per call: new ArrayBuffers cost more than the kernels at 1,000 rows). The copy
+   * goes word by word (exact bit patterns, NaN payloads included) and allocates nothing: a batch
+   * has a few slots, and views over the module's memory per call cost more than the copy.
    */
-  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, slot: number, Type: { new (b: ArrayBufferLike, o: number, n: number): T; new (n: number): T }, n: number): T {
+  private take<T extends Int32Array | Float64Array | BigInt64Array>(region: Region, slot: number, Type: { new (n: number): T; readonly BYTES_PER_ELEMENT: number }, n: number): T {
     let out = this.outputs[slot] as T | undefined;
-    if (!out || out.length < this.capacity) this.outputs[slot] = out = new Type(this.capacity);
-    out.set(new Type(this.heap.buffer, this.at[region]!, n) as never);
-    return out.subarray(0, n) as T;
+    if (!out || out.length < this.capacity) {
+      this.outputs[slot] = out = new Type(this.capacity);
+      this.outputWords[slot] = new Int32Array(out.buffer);
+      this.sized[slot] = undefined;
+    }
+    const to = this.outputWords[slot]!;
+    const from = this.words;
+    const base = this.at[region]! >> 2;
+    const count = n * (Type.BYTES_PER_ELEMENT >> 2);
+    for (let i = 0; i < count; i++) to[i] = from[base + i]!;
+    let sized = this.sized[slot] as T | undefined;
+    if (!sized || sized.length !== n) this.sized[slot] = sized = out.subarray(0, n) as T;
+    return sized;
   }
 
   private putBits(region: Region, bits: Uint8Array, n: number): void {
@@ -145,6 +168,7 @@ export class WasmKernels implements FusedKernels {
     this.arena(rows);
     this.rows = rows;
     this.slots = this.x.uniformSlots(rows);
+    this.uniform = this.slots === 1;
     return { slots: this.slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, this.slots), rows: this.take(Region.slotRows, 1, Int32Array, this.slots) };
   }
 
@@ -153,6 +177,15 @@ export class WasmKernels implements FusedKernels {
     if (values.rows !== n) throw orbitError('internal_error', `a column of ${values.rows} rows after bucketize of ${n}`);
     const heap = this.arena(n);
     const kind = streamKind(values.type);
+    if (this.uniform && !values.nulls && values.nonNull === n && kind <= 1 && values.stream.length <= this.bytesRoom) {
+      // One pass for DECIMAL floats (−2: another codec; the two passes below then decode it).
+      heap.set(values.stream, this.bytesPtr);
+      const used = this.x.decodeAggregateUniform(n, kind);
+      if (used >= 0) {
+        if (used !== values.stream.length) throw corrupt(`${values.stream.length - used} trailing bytes`);
+        return this.results(kind);
+      }
+    }
     if (values.nulls) this.putBits(Region.nulls, values.nulls, n);
     if (values.nonNull === 0) heap.fill(0, this.at[Region.values]!, this.at[Region.values]! + n * 8);
     else this.decodeStream(values.stream, () => this.x.decodeValues(n, values.nonNull, kind, values.nulls ? 1 : 0));
@@ -179,7 +212,9 @@ export class WasmKernels implements FusedKernels {
     if (slots < 0) throw bucketOutOfRange(slots === -1);
     this.rows = n;
     this.slots = slots;
-    return { slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, slots), rows: this.take(Region.slotRows, 1, Int32Array, slots) };
+    const rows = this.take(Region.slotRows, 1, Int32Array, slots);
+    this.uniform = slots === 1 && rows[0] === n;
+    return { slots, buckets: this.take(Region.slotBucket, 0, BigInt64Array, slots), rows };
   }
 
   aggregate(values: KernelValues, nulls: Uint8Array | null): ValueAggregates {
@@ -194,19 +229,28 @@ export class WasmKernels implements FusedKernels {
 
   /** aggregate over the values already in the arena, of `aggregate` element type `type`. */
   private aggregateLoaded(type: number, hasNulls: boolean): ValueAggregates {
-    const n = this.rows;
+    this.x.aggregate(this.rows, this.slots, type, hasNulls ? 1 : 0);
+    return this.results(type);
+  }
+
+  /** The slot regions `aggregate` (or `decodeAggregateUniform`) filled, for element type `type`. */
+  private results(type: number): ValueAggregates {
     const k = this.slots;
-    this.x.aggregate(n, k, type, hasNulls ? 1 : 0);
     const count = this.take(Region.count, 2, Int32Array, k);
     if (type <= 1) {
       const flags = this.take(Region.flags, 3, Int32Array, k);
       let nonFinite = this.outputs[4] as Uint8Array | undefined;
-      if (!nonFinite || nonFinite.length < this.capacity) this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+      if (!nonFinite || nonFinite.length < this.capacity) {
+        this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+        this.sized[4] = undefined;
+      }
       for (let s = 0; s < k; s++) nonFinite[s] = flags[s]!;
+      let nonFiniteSized = this.sized[4] as Uint8Array | undefined;
+      if (!nonFiniteSized || nonFiniteSized.length !== k) this.sized[4] = nonFiniteSized = nonFinite.subarray(0, k);
       return {
         count,
         sumFloat: this.take(Region.sumA, 5, Float64Array, k),
-        nonFinite: nonFinite.subarray(0, k),
+        nonFinite: nonFiniteSized,
         sumInt: null,
         min: this.take(Region.minima, 6, Float64Array, k),
         max: this.take(Region.maxima, 7, Float64Array, k),

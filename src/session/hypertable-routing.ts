@@ -12,6 +12,14 @@ import { literal, quoteIdent } from '../sql/rewrite/timescaledb-options.js';
 /** Statement types after which the set of hypertables may have changed. */
 const CATALOG_CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt']);
 
+/** Functions and views that see chunks (and so not rows still waiting for theirs). */
+const CHUNK_FUNCTIONS = new Set([
+  'show_chunks', 'drop_chunks', 'compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'recompress_chunk',
+  'chunk_compression_stats', 'chunk_columnstore_stats', 'chunks_detailed_size', 'hypertable_compression_stats', 'hypertable_columnstore_stats',
+  'move_chunk', 'reorder_chunk', 'run_job', 'policy_compression', 'policy_retention', 'policy_compaction',
+]);
+const CHUNK_RELATIONS = new Set(['chunks', 'chunk', 'chunk_compression_settings', 'chunk_columnstore_settings']);
+
 export const ROUTE_SQL = 'SELECT _timescaledb_functions.route_default_rows()';
 export const HYPERTABLES_SQL =
   "SELECT c.relname FROM pg_catalog.pg_extension e, _timescaledb_catalog.hypertable h JOIN pg_catalog.pg_class c ON c.relname = h.table_name WHERE e.extname = 'timescaledb'";
@@ -45,6 +53,22 @@ export class HypertableRouting {
       if (writing && target !== undefined && (this.stale || this.names.has(target))) writes = true;
     }
     return writes;
+  }
+
+  /**
+   * A statement of a multi-statement text that works on chunks after a statement of the same text
+   * wrote rows to a hypertable: those rows get their chunks only after the whole text (the fix-up),
+   * so the later statement would not see them (compress_chunk would skip them). Its index, if any.
+   */
+  chunkUseAfterWrite(statements: readonly ClassifiedStatement[]): number | undefined {
+    let wrote = false;
+    for (const [i, s] of statements.entries()) {
+      if (wrote && (s.functions.some((f) => CHUNK_FUNCTIONS.has(f)) || s.relations.some((r) => CHUNK_RELATIONS.has(r.name)))) return i;
+      const target = s.relations[0]?.name;
+      const writing = s.kind === 'dml' || (s.kind === 'copy' && s.copy?.from === true);
+      if (writing && target !== undefined && (this.stale || this.names.has(target))) wrote = true;
+    }
+    return undefined;
   }
 
   /** Whether the statements name a known hypertable (false while the cache is stale). */

@@ -254,6 +254,21 @@ export class Session implements BackendSession {
         await this.endOfBatch();
         return;
       }
+      if (plan.statements.length > 1) {
+        await this.backend.loadRouting(this);
+        const late = this.backend.routing.chunkUseAfterWrite(plan.statements);
+        if (late !== undefined) {
+          await this.reject(
+            new OrbitError(SqlState.feature_not_supported, 'a statement working on chunks cannot follow a write to a hypertable in the same query string in Orbit', {
+              detail: `Rows written to a hypertable get their chunks at the end of the query string, so statement ${late + 1} would not see them.`,
+              hint: 'Send the statements separately.',
+            }),
+            true,
+          );
+          await this.endOfBatch();
+          return;
+        }
+      }
       for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
       this.noteEffects(plan.statements);
       const idle = this.status === TransactionStatus.Idle;

@@ -102,3 +102,20 @@ it('warns when rows could not be given their chunks, and keeps them visible', as
   await c.query("INSERT INTO warn_ht VALUES ('2024-06-02', 2)");
   expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('warn_ht')")).rows[0].n).toBe(2);
 });
+
+it('refuses a statement on chunks after a write to a hypertable in the same query string, running neither', async () => {
+  // The written rows would get their chunks only after the whole string: compress_chunk or
+  // show_chunks later in it would not see them. TimescaleDB would; Orbit says so instead (0A000).
+  const before = (await c.query('SELECT count(*)::int AS n FROM cond')).rows[0].n as number;
+  for (const later of ["SELECT show_chunks('cond')", "SELECT compress_chunk(c) FROM show_chunks('cond') c", 'SELECT count(*) FROM timescaledb_information.chunks']) {
+    const err = await c.query(`INSERT INTO cond VALUES ('2024-02-01 10:00+00', 9, 1); ${later}`).catch((e: unknown) => e as { code: string; detail: string });
+    expect(err).toMatchObject({ code: '0A000', detail: expect.stringContaining('statement 2') });
+  }
+  expect((await c.query('SELECT count(*)::int AS n FROM cond')).rows[0].n).toBe(before);
+  // Reads of the rows themselves, and chunk statements before the write, are fine.
+  const [, count] = (await c.query("INSERT INTO cond VALUES ('2024-02-01 10:00+00', 9, 1); SELECT count(*)::int AS n FROM cond")) as unknown as pg.QueryResult[];
+  expect(count!.rows).toEqual([{ n: before + 1 }]);
+  const [chunks] = (await c.query("SELECT count(*)::int AS n FROM show_chunks('cond'); INSERT INTO cond VALUES ('2031-05-05 10:00+00', 9, 1)")) as unknown as pg.QueryResult[];
+  expect(chunks!.rows[0].n).toBeGreaterThan(0);
+  expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('cond', newer_than => '2031-05-05'::timestamptz)")).rows).toEqual([{ n: 1 }]);
+});

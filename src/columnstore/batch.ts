@@ -188,8 +188,13 @@ function sortSegment(segment: number[], cmp: (i: number, j: number) => number): 
   else segment.sort(cmp);
 }
 
-/** Groups rows by segment, orders each segment, cuts batches; batches come segment by segment. */
-export function planBatches(rows: Rows, settings: CompressionSettings): PlannedBatch[] {
+/**
+ * Groups rows by segment, orders each segment, cuts batches; batches come segment by segment.
+ * `groups`, when the caller already knows them (direct ingest groups by text ids), are the row
+ * indices of each segment in input order, one group per distinct segmentby value: the same
+ * batches result, without a string key per row (the groups are sorted in place).
+ */
+export function planBatches(rows: Rows, settings: CompressionSettings, groups?: number[][]): PlannedBatch[] {
   const n = checkRows(rows);
   const limit = settings.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isInteger(limit) || limit < 1) throw orbitError('invalid_parameter_value', `batch size must be a positive integer, got ${limit}`);
@@ -201,28 +206,10 @@ export function planBatches(rows: Rows, settings: CompressionSettings): PlannedB
   }));
   columnIndex(rows, settings.timeColumn, 'time');
 
-  const groups = new Map<string | null, number[]>();
-  if (segCols.length === 0 && n > 0) groups.set('', Array.from({ length: n }, (_, i) => i));
-  else {
-    // One text segment column (the usual tag): its strings are the keys, NULL is null.
-    const only = segCols.length === 1 ? segCols[0]! : undefined;
-    const plain = only && (only.type === 'text' || only.type === 'varchar' || only.type === 'name' || only.type === 'bpchar') ? only : undefined;
-    for (let i = 0; i < n; i++) {
-      const key = plain
-        ? plain.nulls && isNull(plain.nulls, i)
-          ? null
-          : (plain.values as string[])[i]!
-        : only
-          ? equalityKey(only, i)
-          : segCols.map((c) => equalityKey(c, i)).join('');
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = []));
-      g.push(i);
-    }
-  }
+  const grouped = groups ?? groupRows(segCols, n);
   // Segments in ascending order of their values (NULLS LAST), so the layout is deterministic.
   const segOrder = segCols.map((column) => rowComparator({ column, desc: false, nullsFirst: false }));
-  const segments = [...groups.values()].sort((a, b) => {
+  const segments = [...grouped].sort((a, b) => {
     for (const cmp of segOrder) {
       const c = cmp(a[0]!, b[0]!);
       if (c) return c;
@@ -273,6 +260,28 @@ export function planBatches(rows: Rows, settings: CompressionSettings): PlannedB
     base += segment.length;
   }
   return out;
+}
+
+/** Row indices per segment (equal segmentby values, NULLs together), in order of first appearance. */
+function groupRows(segCols: readonly Column[], n: number): number[][] {
+  if (segCols.length === 0) return n > 0 ? [Array.from({ length: n }, (_, i) => i)] : [];
+  const groups = new Map<string | null, number[]>();
+  // One text segment column (the usual tag): its strings are the keys, NULL is null.
+  const only = segCols.length === 1 ? segCols[0]! : undefined;
+  const plain = only && (only.type === 'text' || only.type === 'varchar' || only.type === 'name' || only.type === 'bpchar') ? only : undefined;
+  for (let i = 0; i < n; i++) {
+    const key = plain
+      ? plain.nulls && isNull(plain.nulls, i)
+        ? null
+        : (plain.values as string[])[i]!
+      : only
+        ? equalityKey(only, i)
+        : segCols.map((c) => equalityKey(c, i)).join('');
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(i);
+  }
+  return [...groups.values()];
 }
 
 /** Rows [from, to) of a column without NULLs: a view of typed values, a slice of arrays. */

@@ -155,9 +155,9 @@ export class ColumnStore {
    * taken then, so a caller may go on (even append again) while the writes run; it must await every
    * append before commitAppend.
    */
-  async appendRows(append: ChunkAppend, rows: Rows): Promise<void> {
+  async appendRows(append: ChunkAppend, rows: Rows, groups?: number[][]): Promise<void> {
     checkRows(rows);
-    const planned = planBatches(rows, append.settings);
+    const planned = planBatches(rows, append.settings, groups);
     const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
     planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
     const first = append.written.length;

@@ -24,7 +24,7 @@
 import { deparseSync } from 'pgsql-deparser';
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
-import { concatColumns, rowCount, takeRows, type Rows } from '../columnstore/columns.js';
+import { rowCount, takeRows, type Rows } from '../columnstore/columns.js';
 import { readCopyBinary } from '../columnstore/pg-binary.js';
 import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -33,7 +33,7 @@ import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanB
 import { copyData } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from './copy-in.js';
-import { lastRowEnd, linesIn, PieceReader, ThreadDictionaries, type ReaderThread, type ThreadPiece, type ThreadReader } from './direct-read.js';
+import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, ThreadDictionaries, type ReaderThread, type ThreadPiece, type ThreadReader } from './direct-read.js';
 import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './direct-route.js';
 import type { DirectTarget } from './direct-target.js';
 import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from './internal-sql.js';
@@ -53,7 +53,7 @@ const WRITES_IN_FLIGHT = 2;
 const READS_IN_FLIGHT = 4;
 
 interface ChunkBuffer {
-  parts: Rows[];
+  parts: BufferedPart[];
   rows: number;
   append?: ChunkAppend;
 }
@@ -140,8 +140,9 @@ export class DirectCopy {
     // A thread that failed (or died) leaves the piece to this thread's reader, as the dictionaries
     // then missed its strings: none of its later pieces are used either.
     const read = this.threadFailed ? undefined : await piece.catch(() => void (this.threadFailed = true));
-    const rows = read && !this.threadFailed ? this.dictionaries!.rows(read) : undefined;
-    await this.piece(data, first, rows ?? this.reader.parse(data, first));
+    const ids = read && !this.threadFailed ? this.dictionaries!.idRows(read) : undefined;
+    if (ids) await this.piece(data, first, ids, true);
+    else await this.piece(data, first, this.reader.parse(data, first));
   }
 
   /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */
@@ -223,7 +224,7 @@ export class DirectCopy {
   }
 
   /** Buffers the rows of one piece (complete rows) by chunk: `parsed`, or as PostgreSQL reads them. */
-  private async piece(data: Uint8Array, first: boolean, parsed: Rows | undefined): Promise<void> {
+  private async piece(data: Uint8Array, first: boolean, parsed: Rows | undefined, ids = false): Promise<void> {
     // After the first error (PostgreSQL's, for a piece it read) nothing more is read.
     if (this.error) return;
     await this.begin();
@@ -234,7 +235,7 @@ export class DirectCopy {
     this.linesBefore += parsed
       ? rowCount(parsed) + (first && this.format.header ? 1 : 0)
       : linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
-    await this.route(rows);
+    await this.route(rows, ids);
   }
 
   private binaryHeaderLength(data: Uint8Array): number {
@@ -281,7 +282,7 @@ export class DirectCopy {
   }
 
   /** Buffers each row in its chunk's buffer (creating chunks as needed); flushes full buffers. */
-  private async route(rows: Rows): Promise<void> {
+  private async route(rows: Rows, ids = false): Promise<void> {
     const time = rows.columns[this.timeIndex]!;
     const n = time.type === 'uuid' ? 0 : (time.values as ArrayLike<unknown>).length;
     if (n === 0) return;
@@ -331,7 +332,7 @@ export class DirectCopy {
       const count = indices?.length ?? n;
       let b = this.buffers.get(id);
       if (!b) this.buffers.set(id, (b = { parts: [], rows: 0 }));
-      b.parts.push(part);
+      b.parts.push({ rows: part, ids });
       b.rows += count;
       this.bufferedRows += count;
       this.rows += count;
@@ -348,13 +349,13 @@ export class DirectCopy {
     if (b.rows === 0) return;
     const t = this.target;
     b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type })), t.settings);
-    const rows: Rows = { names: b.parts[0]!.names, columns: b.parts[0]!.columns.map((_, i) => concatColumns(b.parts.map((p) => p.columns[i]!))) };
+    const { rows, groups } = joinParts(b.parts, this.dictionaries, this.target.settings.segmentBy);
     this.bufferedRows -= b.rows;
     b.parts = [];
     b.rows = 0;
     // The batches are cut and encoded now; their writes go on while the next rows are parsed
     // (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited before the manifests.
-    const write = this.store.appendRows(b.append, rows);
+    const write = this.store.appendRows(b.append, rows, groups);
     write.catch(() => undefined); // handled when awaited, in order or by settleWrites
     this.writes.push(write);
     while (this.writes.length > WRITES_IN_FLIGHT) await this.writes.shift();

@@ -7,7 +7,8 @@
  * lets PostgreSQL read the piece.
  */
 import { indexOfByte } from '../bytes.js';
-import { allocColumn, columnLength, type Column, type Rows } from '../columnstore/columns.js';
+import { allocColumn, columnLength, concatColumns, type Column, type Rows } from '../columnstore/columns.js';
+import { isNull } from '../columnstore/codecs/values.js';
 import { byteFieldParser, textIdBytes, TextInterner, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
 import { decodeField, fieldParser, type FieldParser } from '../columnstore/text-input.js';
 import { scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
@@ -243,21 +244,105 @@ export class ThreadDictionaries {
 
   /** The rows of a piece (undefined: the main thread reads it); every piece must pass through here. */
   rows(piece: ThreadPiece): Rows | undefined {
+    const ids = this.idRows(piece);
+    return ids && this.toStrings(ids);
+  }
+
+  /**
+   * The rows of a piece with its text columns still entry numbers (int4 columns; see `textColumn`),
+   * so routing and buffering move 4-byte ids rather than strings; every piece must pass through
+   * here or `rows`.
+   */
+  idRows(piece: ThreadPiece): Rows | undefined {
     piece.added.forEach((added, i) => {
       if (added) for (const s of added) this.strings[i]!.push(s);
     });
     if (!piece.columns) return undefined;
     const columns = this.target.columns.map((c, i): Column => {
       const { values, nulls } = piece.columns![i]!;
-      if (!isText(c.type)) return { type: c.type, values, nulls } as Column;
-      const ids = values as Int32Array;
-      const dict = this.strings[i]!;
-      const out = new Array<string>(ids.length);
-      for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
-      return { type: c.type, values: out, nulls } as Column;
+      return { type: isText(c.type) ? 'int4' : c.type, values, nulls } as Column;
     });
     return { names: this.target.columns.map((c) => c.name), columns };
   }
+
+  /** Whether column `i` of `idRows` holds entry numbers. */
+  isIds(i: number): boolean {
+    return isText(this.target.columns[i]!.type);
+  }
+
+  /** The strings of column `i`, by entry number + 1 ('' at 0); grows as pieces arrive. */
+  dictionary(i: number): readonly string[] {
+    return this.strings[i]!;
+  }
+
+  /**
+   * Row indices per distinct string of a text column held as entry numbers (NULLs together), in
+   * order of first appearance: planBatches' segments, found by number instead of by string.
+   */
+  segmentGroups(rows: Rows, col: number): number[][] {
+    const column = rows.columns[col]!;
+    const dict = this.strings[col]!;
+    const ids = column.values as Int32Array;
+    const nulls = column.nulls;
+    const byId: Array<number[] | undefined> = [];
+    const byString = new Map<string | null, number[]>();
+    const groups: number[][] = [];
+    let last = -2;
+    let g: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = nulls && isNull(nulls, i) ? -1 : ids[i]!;
+      if (id !== last) {
+        let found = byId[id + 1];
+        if (!found) {
+          // Distinct entries hold distinct strings, but a string is the key that decides.
+          const key = id < 0 ? null : dict[id]!;
+          found = byString.get(key);
+          if (!found) {
+            byString.set(key, (found = []));
+            groups.push(found);
+          }
+          byId[id + 1] = found;
+        }
+        g = found;
+        last = id;
+      }
+      g.push(i);
+    }
+    return groups;
+  }
+
+  /** Rows of `idRows` (or concatenations of them) with their text columns as strings. */
+  toStrings(rows: Rows): Rows {
+    const columns = rows.columns.map((col, i): Column => {
+      if (!this.isIds(i)) return col;
+      const ids = col.values as Int32Array;
+      const dict = this.strings[i]!;
+      const out = new Array<string>(ids.length);
+      for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
+      return { type: this.target.columns[i]!.type, values: out, nulls: col.nulls } as Column;
+    });
+    return { names: rows.names, columns };
+  }
+}
+
+/** Rows of one piece as buffered for a chunk; `ids`: text columns as entry numbers (ThreadDictionaries.idRows). */
+export interface BufferedPart {
+  readonly rows: Rows;
+  readonly ids: boolean;
+}
+
+/**
+ * A chunk's buffered parts as one set of rows with text as strings, and its segments when known.
+ * When every part holds entry numbers, a single text segmentby column is grouped by number (no
+ * string key per row) and strings are made once for the whole flush.
+ */
+export function joinParts(parts: readonly BufferedPart[], dicts: ThreadDictionaries | undefined, segmentBy: readonly string[]): { rows: Rows; groups?: number[][] } {
+  const concat = (list: Rows[]): Rows => ({ names: list[0]!.names, columns: list[0]!.columns.map((_, i) => concatColumns(list.map((p) => p.columns[i]!))) });
+  if (!dicts || !parts.every((p) => p.ids)) return { rows: concat(parts.map((p) => (p.ids ? dicts!.toStrings(p.rows) : p.rows))) };
+  const ids = concat(parts.map((p) => p.rows));
+  const s = segmentBy.length === 1 ? ids.names.indexOf(segmentBy[0]!) : -1;
+  const groups = s >= 0 && dicts.isIds(s) ? dicts.segmentGroups(ids, s) : undefined;
+  return { rows: dicts.toStrings(ids), groups };
 }
 
 function isText(type: string): boolean {

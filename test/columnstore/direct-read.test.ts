@@ -7,7 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Rows } from '../../src/columnstore/columns.js';
 import type { CopyFormat } from '../../src/session/copy-in.js';
 import { NodeReaderThread } from '../../src/session/direct-read-node.js';
-import { PieceReader, ThreadDictionaries } from '../../src/session/direct-read.js';
+import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart } from '../../src/session/direct-read.js';
+import { planBatches } from '../../src/columnstore/batch.js';
+import { encodeBatch } from '../../src/columnstore/batch-format.js';
+import { ReferenceBackend } from '../../src/columnstore/codecs/index.js';
 import type { DirectTarget } from '../../src/session/direct-target.js';
 
 const column = (name: string, type: string, notNull = false) => ({ name, type, typeOid: 0, formatted: type, notNull, hasDefault: false }) as DirectTarget['columns'][number];
@@ -87,5 +90,41 @@ describe('direct COPY id mode', () => {
     const replies = await Promise.all(pieces.map((p, i) => reader.read(bytes(p), i === 0)));
     replies.forEach((piece, i) => expect(plain(dicts.rows(piece))).toEqual(plain(main.parse(bytes(pieces[i]!), i === 0))));
     reader.close();
+  });
+});
+
+describe('direct COPY flush from entry numbers', () => {
+  const backend = new ReferenceBackend();
+  const settings = target.settings;
+  /** Encoded batches and their stats for the parts of one chunk, as a flush cuts them. */
+  const batches = (parts: BufferedPart[], dicts: ThreadDictionaries | undefined) => {
+    const { rows, groups } = joinParts(parts, dicts, settings.segmentBy);
+    return planBatches(rows, settings, groups).map((b) => ({ stats: b.stats, bytes: Array.from(encodeBatch(backend, b.columns)) }));
+  };
+
+  it('cuts byte-identical batches from ids (grouped by number) and from strings, mixed pieces too', () => {
+    // Hosts out of order and in several collation-relevant spellings, NULL hosts, times out of
+    // order within a segment, enough rows per host for more than one 1,000-row batch.
+    const hosts = ['b', 'B', 'a', 'ü', 'host_10', 'host_9', 'Z'];
+    const line = (p: number, i: number) => {
+      const h = (i * 5 + p) % (hosts.length + 1);
+      const host = h === hosts.length ? '\\N' : hosts[h]!;
+      const t = new Date(Date.UTC(2024, 0, 1) + ((i * 7919) % 9000) * 1000 + p).toISOString();
+      return `${t}\t${host}\t${i % 13 ? i / 4 : 'NaN'}\t${i % 3 ? 'eu' : '\\N'}\n`;
+    };
+    const pieces = Array.from({ length: 5 }, (_, p) => Array.from({ length: 2500 }, (_, i) => line(p, i)).join(''));
+    const main = new PieceReader(text, [0, 1, 2, 3], target);
+    const ids = new PieceReader(text, [0, 1, 2, 3], target, true);
+    const dicts = new ThreadDictionaries(target);
+    const strings = pieces.map((p, i) => ({ rows: main.parse(bytes(p), i === 0)!, ids: false }));
+    const numbers = pieces.map((p, i) => ({ rows: dicts.idRows(ids.readIds(bytes(p), i === 0))!, ids: true }));
+    expect(numbers.map((p) => p.rows === undefined ? "none" : p.rows.columns[1]!.values.constructor.name)).toEqual(numbers.map(() => "Int32Array"));
+    expect(joinParts(numbers, dicts, settings.segmentBy).groups).toHaveLength(hosts.length + 1);
+    const expected = batches(strings, undefined);
+    expect(expected.length).toBeGreaterThan(hosts.length + 1);
+    expect(batches(numbers, dicts)).toEqual(expected);
+    // Parts read on the main thread (before the thread started) buffered with parts from the thread.
+    expect(batches([strings[0]!, ...numbers.slice(1)], dicts)).toEqual(expected);
+    expect(batches([numbers[0]!, strings[1]!, ...numbers.slice(2)], dicts)).toEqual(expected);
   });
 });

@@ -10,7 +10,8 @@ import type { QueryResult, RowStore } from './rowstore/types.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
 import { ReferenceBackend, type CodecBackend } from './columnstore/codecs/index.js';
 import { ReferenceKernels, type KernelBackend } from './columnstore/kernels/index.js';
-import { Columnstore } from './session/columnstore.js';
+import { Columnstore, type DirectRows } from './session/columnstore.js';
+import { appendRows } from './session/columnstore-scan.js';
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { JobScheduler, mayScheduleJobs } from './session/job-scheduler.js';
@@ -170,9 +171,9 @@ export class Orbit implements Queryable {
     let writes = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
     let ran: ClassifiedStatement[] = [];
-    const check = async (original: string): Promise<string> => {
+    const check = async (original: string, onRows?: (rows: DirectRows) => void): Promise<string> => {
       const text = await backendSql(original);
-      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl);
+      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl, true, true, onRows);
     };
     const backendSql = async (original: string): Promise<string> => {
       const text = backendText(original);
@@ -196,8 +197,16 @@ export class Orbit implements Queryable {
     };
     const run: Queryable = {
       query: async <Row>(sql: string, params?: unknown[]) => {
-        const text = await check(sql);
+        // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
+        let printed: DirectRows | undefined;
+        const text = await check(sql, params?.length || !this.rowStore.queryEdited ? undefined : (rows) => (printed = rows));
         try {
+          if (printed) {
+            const rows = printed;
+            const merged = await this.rowStore.queryEdited!<Row>(text, (out) => appendRows(out, rows));
+            // A result shaped otherwise than planned: the general path.
+            return merged ?? (await this.rowStore.query<Row>(await check(sql), params));
+          }
           return await this.rowStore.query<Row>(text, params);
         } catch (err) {
           throw toOrbitError(err);

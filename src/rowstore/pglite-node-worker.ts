@@ -96,6 +96,11 @@ export class PGliteWorkerRowStore implements RowStore {
     return this.request<'execProtocolRaw'>({ op: 'execProtocolRaw', data: messages });
   }
 
+  async queryEdited<Row>(sql: string, edit: (out: Uint8Array) => Uint8Array | undefined): Promise<QueryResult<Row> | undefined> {
+    const out = edit(await this.execProtocolRaw(typedQueryMessages(sql)));
+    return out && readTypedResult<Row>(out);
+  }
+
   async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
     // Read in this thread from the raw bytes (transferred): cheaper than PGlite's parse in the
     // worker plus a structured clone of every row object (rowstore/typed-query.ts).

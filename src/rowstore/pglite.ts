@@ -73,6 +73,11 @@ export class PGliteRowStore implements RowStore {
     return { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
   }
 
+  async queryEdited<Row>(sql: string, edit: (out: Uint8Array) => Uint8Array | undefined): Promise<QueryResult<Row> | undefined> {
+    const out = edit(await this.execProtocolRaw(typedQueryMessages(sql)));
+    return out && readTypedResult<Row>(out, this.db.parsers);
+  }
+
   async exec(sql: string): Promise<QueryResult[]> {
     const results = await this.db.exec(sql);
     return results.map((r) => ({ rows: r.rows as Record<string, unknown>[], fields: r.fields, affectedRows: r.affectedRows }));

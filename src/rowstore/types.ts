@@ -25,6 +25,11 @@ export interface RowStore {
    * the input contained Sync or Query.
    */
   execProtocolRaw(messages: Uint8Array): Promise<Uint8Array>;
+  /**
+   * `query` without parameters whose backend messages `edit` may change before they are read
+   * (undefined from `edit`: undefined, nothing read).
+   */
+  queryEdited?<Row = Record<string, unknown>>(sql: string, edit: (out: Uint8Array) => Uint8Array | undefined): Promise<QueryResult<Row> | undefined>;
   /** Typed query with parameters (PGlite's own parsers and serializers). */
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Runs a multi-statement string; one result per statement. */

@@ -49,12 +49,40 @@ function special(v: number): string | undefined {
 
 /** float8out with extra_float_digits > 0. */
 export function float8Text(v: number): string {
+  const a = v < 0 ? -v : v;
+  // Where both print fixed notation (JavaScript from 1e-7 to 1e21), JavaScript's shortest
+  // round-trip text is PostgreSQL's.
+  if (a >= 1e-4 && a < 1e15) return String(v);
   const s = special(v);
   if (s !== undefined) return s;
   const negative = v < 0;
   // toExponential() without an argument gives as many digits as needed to tell the value apart.
-  const [digits, x] = split((negative ? -v : v).toExponential());
-  return layout(negative, digits, x, 15);
+  let exp = a.toExponential();
+  // JavaScript accepts a decimal exactly halfway to a neighbour that rounds (half to even) back to
+  // the value; PostgreSQL's shortest output does not, and takes more digits. Halfway points of
+  // doubles have at most 17 digits only from 2^54 on (they are integers there).
+  if (a >= 2 ** 54 && a !== Infinity) for (let p = split(exp)[0].length; halfway(exp, a, 52) && p < 17; p++) exp = a.toExponential(p);
+  const [digits, x] = split(exp);
+  return layout(negative, digits.replace(/0+$/, '') || '0', x, 15);
+}
+
+/**
+ * Whether the integer decimal `exp` lies exactly halfway between `a` (≥ 2^(bits + 2), a float
+ * with `bits` stored mantissa bits) and a neighbour.
+ */
+function halfway(exp: string, a: number, bits: number): boolean {
+  const [digits, x] = split(exp);
+  const shift = x - (digits.length - 1);
+  if (shift < 0) return false;
+  const candidate = BigInt(digits) * 10n ** BigInt(shift);
+  const value = BigInt(a);
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  const ulp = 2n ** BigInt(e - bits);
+  const diff = candidate > value ? candidate - value : value - candidate;
+  // Below a power of two the neighbour is half as far.
+  return diff * 2n === ulp || (candidate < value && a === 2 ** e && diff * 4n === ulp);
 }
 
 /** float4out with extra_float_digits > 0: the fewest digits that read back as the same float4. */
@@ -66,7 +94,8 @@ export function float4Text(v: number): string {
   let exp = a.toExponential(8);
   for (let p = 0; p < 8; p++) {
     const candidate = a.toExponential(p);
-    if (Math.fround(Number(candidate)) === a) {
+    // A decimal halfway to a neighbour is not taken (see float8Text); possible from 2^26 on.
+    if (Math.fround(Number(candidate)) === a && !(a >= 2 ** 26 && a !== Infinity && halfway(candidate, a, 23))) {
       exp = candidate;
       break;
     }

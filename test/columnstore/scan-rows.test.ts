@@ -27,7 +27,8 @@ function setupSql(random: Prng): string[] {
     const d = pick(["'0001-01-01 BC'", "'5874897-12-31'", "'2024-02-29'", "'-infinity'", 'NULL', "'1970-01-01'", "'10000-01-01'"]);
     const host = pick(["'a'", "'b'", "'é日本'", 'NULL']);
     const tag = pick(["'x'", "'y z'", 'NULL', "''"]);
-    const v = rand() < 0.3 ? pick(FLOATS) : (rand() * 200 - 50).toFixed(Math.floor(rand() * 8));
+    // Specials, full-precision values of every magnitude, short decimals.
+    const v = rand() < 0.3 ? pick(FLOATS) : rand() < 0.4 ? String((rand() - 0.5) * 10 ** Math.floor(rand() * 50 - 25)) : (rand() * 200 - 50).toFixed(Math.floor(rand() * 8));
     const f = rand() < 0.3 ? pick(FLOAT4S) : String(Math.fround(rand() * 1000 - 100));
     const n = rand() < 0.05 ? 'NULL' : pick(['2147483647', '-2147483648', String(Math.floor(rand() * 200 - 100))]);
     const s = rand() < 0.05 ? 'NULL' : pick(['32767', '-32768', String(Math.floor(rand() * 200 - 100))]);

@@ -205,6 +205,46 @@ export function formatterOf(type: PgType): Formatter | undefined {
   }
 }
 
+/**
+ * How an in-process result turns a column's text into a JS value: 'number' (the parser gives the
+ * stored number itself: int2/int4/float8 under PGlite's default parsers), a parser of the text, or
+ * undefined (the text itself).
+ */
+export type ValueOf = 'number' | ((text: string) => unknown) | undefined;
+
+/**
+ * Row objects as PostgreSQL's text output read by the type parsers would give them, built from
+ * decoded columns (skipping the text where the parser would give back the stored number).
+ */
+export class ObjectRows {
+  readonly rows: Array<Record<string, unknown>> = [];
+  /** Copies of one object made by JSON.parse keep V8's fast properties (see rowstore/typed-query.ts). */
+  private readonly template: Record<string, unknown>;
+
+  constructor(private readonly names: readonly string[]) {
+    this.template = JSON.parse(JSON.stringify(Object.fromEntries(names.map((n) => [n, null])))) as Record<string, unknown>;
+  }
+
+  /** As DataRowWriter.append, converting each value by `values`. */
+  append(columns: readonly Column[], formats: readonly Formatter[], values: readonly ValueOf[], rows: Uint32Array | undefined, count: number, positional: readonly boolean[]): void {
+    const n = columns.length;
+    for (let k = 0; k < count; k++) {
+      const selected = rows ? rows[k]! : k;
+      const row: Record<string, unknown> = { ...this.template };
+      for (let j = 0; j < n; j++) {
+        const c = columns[j]!;
+        const i = positional[j] ? k : selected;
+        if (c.nulls !== null && isNull(c.nulls, i)) row[this.names[j]!] = null;
+        else {
+          const v = values[j];
+          row[this.names[j]!] = v === 'number' ? c.values[i] : v === undefined ? formats[j]!(c, i) : v(formats[j]!(c, i));
+        }
+      }
+      this.rows.push(row);
+    }
+  }
+}
+
 const encoder = new TextEncoder();
 
 /**

@@ -7,7 +7,8 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { concatBytes } from '../bytes.js';
 import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { installExtensionFiles } from './extension-files.js';
-import { readTypedResult, typedQueryMessages } from './typed-query.js';
+import { readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import type { QueryResult, RowStore } from './types.js';
 
 /**
@@ -73,9 +74,8 @@ export class PGliteRowStore implements RowStore {
     return { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
   }
 
-  async queryEdited<Row>(sql: string, edit: (out: Uint8Array) => Uint8Array | undefined): Promise<QueryResult<Row> | undefined> {
-    const out = edit(await this.execProtocolRaw(typedQueryMessages(sql)));
-    return out && readTypedResult<Row>(out, this.db.parsers);
+  valueReader(oid: number): ValueOf {
+    return valueOfType(oid, this.db.parsers);
   }
 
   async exec(sql: string): Promise<QueryResult[]> {

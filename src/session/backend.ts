@@ -14,6 +14,7 @@ import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Columnstore, ColumnstorePlan, DirectRows, InternalRunner } from './columnstore.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import { DirectCopy } from './direct-ingest.js';
 import { directCopyTarget } from './direct-target.js';
 import { directInsert, type InsertParams } from './direct-insert.js';
@@ -85,7 +86,7 @@ export class Backend {
    * RowDescription, text format): a scan may then hand over its compressed rows printed, and the
    * statement runs as written over the rowstore alone.
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
     const analysis = analyse(sql);
@@ -101,7 +102,7 @@ export class Backend {
       let text = plan.sql;
       if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
-        const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined);
+        const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values);
         if (out === null) {
           // Printed rows handed over: the statement reads the rowstore as written.
           texts.push(undefined);

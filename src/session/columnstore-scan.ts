@@ -12,7 +12,7 @@ import { batchesMatching, type Manifest, type Predicate } from '../columnstore/m
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
-import { DataRowWriter, formatterOf, TEXT_OUTPUT_TYPES, type Formatter } from '../columnstore/pg-text.js';
+import { DataRowWriter, formatterOf, ObjectRows, TEXT_OUTPUT_TYPES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { PlannerColumn } from '../sql/planner/aggregates.js';
 import type { ScanPlan, ScanPredicate } from '../sql/planner/scan.js';
@@ -49,6 +49,8 @@ export interface ScanStats {
 /** Printed compressed rows and the RowDescription they fit (names and type oids, text format). */
 export interface PrintedRows {
   readonly messages: Uint8Array;
+  /** Instead of `messages`, when the caller asked for JS values: the rows as objects. */
+  readonly objects?: ReadonlyArray<Record<string, unknown>>;
   readonly count: number;
   readonly names: readonly string[];
   readonly types: readonly number[];
@@ -202,7 +204,7 @@ interface Evaluated {
  * rows the statement may need. Undefined when the chunks do not allow it (a column the batches do
  * not have, a constant PostgreSQL cannot evaluate): the caller takes the general path.
  */
-export async function runScan(store: ColumnStore, run: InternalRunner, plan: ScanPlan, temp: string, direct = false): Promise<ScanStats | undefined> {
+export async function runScan(store: ColumnStore, run: InternalRunner, plan: ScanPlan, temp: string, direct: false | true | ((oid: number) => ValueOf) = false): Promise<ScanStats | undefined> {
   const started = performance.now();
   const table = plan.table;
   const rel = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
@@ -294,6 +296,8 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   // One binary COPY per column set: the tuples of every batch between one header and one trailer.
   const parts = new Map<string, CopyBinaryWriter>();
   const printed = new Map<string, DataRowWriter>();
+  const objects = new Map<string, ObjectRows>();
+  const converters = typeof direct === 'function' && formats ? plan.output!.map((c) => direct(TYPE_OIDS[c.typname]!)) : undefined;
   let rowsPassed = 0;
   const emit = async (item: Kept): Promise<void> => {
     let rows = item.rows;
@@ -318,6 +322,20 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
     const key = names.map(quoteIdent).join(', ');
+    if (formats && converters) {
+      let rowsOut = objects.get(key);
+      if (!rowsOut) objects.set(key, (rowsOut = new ObjectRows(plan.outputNames!)));
+      rowsOut.append(
+        plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!),
+        formats,
+        converters,
+        all ? undefined : rows,
+        rows.length,
+        plan.output!.map((c) => constant.has(c.name)),
+      );
+      rowsPassed += rows.length;
+      return;
+    }
     if (formats) {
       // The rows the temporary table would hold, printed as the statement would output them.
       let rowsOut = printed.get(key);
@@ -388,7 +406,8 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
       ? {
           rows: {
             messages: concatBytes(printedRows.map((w) => w.bytes())),
-            count: printedRows.reduce((n, w) => n + w.rows, 0),
+            ...(converters ? { objects: [...objects.values()].flatMap((o) => o.rows) } : {}),
+            count: converters ? rowsPassed : printedRows.reduce((n, w) => n + w.rows, 0),
             names: plan.outputNames!,
             types: plan.output!.map((c) => TYPE_OIDS[c.typname]!),
           },

@@ -38,6 +38,7 @@ import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan, type PrintedRows } from './columnstore-scan.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
@@ -299,7 +300,7 @@ export class Columnstore {
    * the general path). Outside a transaction block the work is one transaction; inside one, a
    * savepoint, released when the statement needs what it filled (the scan's temporary table).
    */
-  async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean, onRows?: (rows: DirectRows) => void): Promise<string | null | undefined> {
+  async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf): Promise<string | null | undefined> {
     // Outside a transaction block, an aggregate or last point only reads (the catalog and constants,
     // one statement each): a failure aborts nothing and there is nothing to undo, so the BEGIN and
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
@@ -328,7 +329,7 @@ export class Columnstore {
         if (!reuse && idle) created = id;
         // No temporary table (no TEMP privilege, …): the general path.
         const direct = onRows !== undefined && plan.explain === undefined;
-        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp, direct);
+        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp, direct && (values ?? true));
         if (stats?.rows && direct) {
           // The statement runs as written (it then reads the rowstore's rows only); the caller
           // appends the compressed rows to its result.

@@ -11,7 +11,7 @@ import type { QueryResult, RowStore } from './rowstore/types.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
 import { ReferenceBackend, type CodecBackend } from './columnstore/codecs/index.js';
 import { ReferenceKernels, type KernelBackend } from './columnstore/kernels/index.js';
-import { Columnstore } from './session/columnstore.js';
+import { Columnstore, type DirectRows } from './session/columnstore.js';
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { JobScheduler, mayScheduleJobs } from './session/job-scheduler.js';
@@ -177,9 +177,10 @@ export class Orbit implements Queryable {
     let writes = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
     let ran: ClassifiedStatement[] = [];
-    const check = async (original: string): Promise<string> => {
+    const check = async (original: string, onRows?: (rows: DirectRows) => void): Promise<string> => {
       const text = await backendSql(original);
-      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl);
+      const values = onRows && this.rowStore.valueReader ? (oid: number) => this.rowStore.valueReader!(oid) : undefined;
+      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl, true, true, onRows, values);
     };
     const backendSql = async (original: string): Promise<string> => {
       const text = backendText(original);
@@ -203,8 +204,19 @@ export class Orbit implements Queryable {
     };
     const run: Queryable = {
       query: async <Row>(sql: string, params?: unknown[]) => {
-        const text = await check(sql);
+        // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
+        let printed: DirectRows | undefined;
+        const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows));
         try {
+          if (printed) {
+            const objects = (printed as DirectRows).objects;
+            // The statement as written gave the rowstore's rows: the compressed ones follow.
+            const r = await this.rowStore.query<Row>(text);
+            const fits = objects && r.fields.length === printed.names.length && r.fields.every((f, i) => f.name === printed!.names[i] && f.dataTypeID === printed!.types[i]);
+            if (fits) return { ...r, rows: r.rows.concat(objects as Row[]) };
+            // A result shaped otherwise than planned: the general path.
+            return await this.rowStore.query<Row>(await check(sql), params);
+          }
           return await this.rowStore.query<Row>(text, params);
         } catch (err) {
           throw toOrbitError(err);

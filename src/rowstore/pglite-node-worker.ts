@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
-import { readTypedResult, typedQueryMessages } from './typed-query.js';
+import { readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import { RowStoreInterrupted, type QueryResult, type RowStore } from './types.js';
 import type { RowStoreReady, RowStoreRequest, RowStoreResponse, RowStoreResults, RowStoreWorkerData } from './worker-protocol.js';
 
@@ -94,6 +95,10 @@ export class PGliteWorkerRowStore implements RowStore {
 
   execProtocolRaw(messages: Uint8Array): Promise<Uint8Array> {
     return this.request<'execProtocolRaw'>({ op: 'execProtocolRaw', data: messages });
+  }
+
+  valueReader(oid: number): ValueOf {
+    return valueOfType(oid);
   }
 
   async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {

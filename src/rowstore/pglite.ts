@@ -7,7 +7,8 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { concatBytes } from '../bytes.js';
 import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { installExtensionFiles } from './extension-files.js';
-import { readTypedResult, typedQueryMessages } from './typed-query.js';
+import { readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import type { QueryResult, RowStore } from './types.js';
 
 /**
@@ -71,6 +72,10 @@ export class PGliteRowStore implements RowStore {
     if (!params?.length) return readTypedResult<Row>(await this.execProtocolRaw(typedQueryMessages(sql)), this.db.parsers);
     const r = await this.db.query<Row>(sql, params);
     return { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
+  }
+
+  valueReader(oid: number): ValueOf {
+    return valueOfType(oid, this.db.parsers);
   }
 
   async exec(sql: string): Promise<QueryResult[]> {

@@ -122,6 +122,14 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
   return { rows, fields, affectedRows };
 }
 
+/** RowStore.valueReader for these parsers. */
+export function valueOfType(oid: number, parsers: ParserOptions = types.parsers): 'number' | ((text: string) => unknown) | undefined {
+  const parser = (parsers[oid] ?? types.parsers[oid]) as ((x: string, typeId: number) => unknown) | undefined;
+  // PGlite's own parsers of these types read the text as a JS number: the stored value itself.
+  if ((oid === types.INT2 || oid === types.INT4 || oid === types.FLOAT8) && parser === types.parsers[oid]) return 'number';
+  return parser ? (x: string) => parser(x, oid) : undefined;
+}
+
 function readRowDescription(body: Uint8Array): FieldInfo[] {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const n = view.getInt16(0);

@@ -25,6 +25,12 @@ export interface RowStore {
    * the input contained Sync or Query.
    */
   execProtocolRaw(messages: Uint8Array): Promise<Uint8Array>;
+  /**
+   * How `query` turns the text of a value of type `oid` into a JS value: 'number' when it gives the
+   * number the text spells (PGlite's default parsers of int2, int4, float8), else the parser, or
+   * undefined (the text itself).
+   */
+  valueReader?(oid: number): 'number' | ((text: string) => unknown) | undefined;
   /** Typed query with parameters (PGlite's own parsers and serializers). */
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Runs a multi-statement string; one result per statement. */

@@ -13,7 +13,8 @@ import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import type { Columnstore, ColumnstorePlan, InternalRunner } from './columnstore.js';
+import type { Columnstore, ColumnstorePlan, DirectRows, InternalRunner } from './columnstore.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import { DirectCopy } from './direct-ingest.js';
 import type { ReaderThread } from './direct-read.js';
 import { directCopyTarget } from './direct-target.js';
@@ -84,9 +85,11 @@ export class Backend {
    * rewritten to include the compressed chunks' rows (decoded into temporary tables first), and the
    * compressed chunks of hypertables it updates or deletes from decompressed. \`idle\`: the session is
    * outside a transaction block (the preparation then runs in a transaction of its own).
-   * Returns the text to run.
+   * Returns the text to run. `onRows`: the caller can append rows to a lone SELECT's result (its
+   * RowDescription, text format): a scan may then hand over its compressed rows printed, and the
+   * statement runs as written over the rowstore alone.
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
     const analysis = analyse(sql);
@@ -102,7 +105,14 @@ export class Backend {
       let text = plan.sql;
       if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
-        text = await cs.runPlanned(run, fast, idle);
+        const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values);
+        if (out === null) {
+          // Printed rows handed over: the statement reads the rowstore as written.
+          texts.push(undefined);
+          plans.push({ reads: [], writes: plan.writes });
+          continue;
+        }
+        text = out;
         if (text === undefined) plan = cs.plan(s, false);
         text ??= plan.sql;
       }

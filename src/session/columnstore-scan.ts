@@ -12,11 +12,12 @@ import { batchesMatching, type Manifest, type Predicate } from '../columnstore/m
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
+import { DataRowWriter, formatterOf, ObjectRows, TEXT_OUTPUT_TYPES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { PlannerColumn } from '../sql/planner/aggregates.js';
 import type { ScanPlan, ScanPredicate } from '../sql/planner/scan.js';
 import { copyData } from '../wire/protocol/frontend.js';
-import { FrontendMessage } from '../wire/protocol/message-codes.js';
+import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import { firstError, jsonRows, quoteIdent, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
 
@@ -37,7 +38,80 @@ export interface ScanStats {
   readonly pushed: readonly string[];
   readonly orderedAppend: boolean;
   readonly ms: number;
+  /**
+   * The compressed rows as DataRow messages (text format, in the order the temporary table would
+   * have given them) when the caller asked for them and they could be printed exactly; the
+   * temporary table is then left empty.
+   */
+  readonly rows?: PrintedRows;
 }
+
+/** Printed compressed rows and the RowDescription they fit (names and type oids, text format). */
+export interface PrintedRows {
+  readonly messages: Uint8Array;
+  /** Instead of `messages`, when the caller asked for JS values: the rows as objects. */
+  readonly objects?: ReadonlyArray<Record<string, unknown>>;
+  readonly count: number;
+  readonly names: readonly string[];
+  readonly types: readonly number[];
+}
+
+const TYPE_OIDS: Record<string, number> = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float4: 700, float8: 701, varchar: 1043, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 };
+
+/**
+ * `out` (the backend's messages for a lone SELECT run as written) with the printed rows added after
+ * its own (the order of the general path's rowstore-then-temporary-table scan) and its command tag
+ * counting them; `out` unchanged when it holds an error; undefined when its RowDescription is not
+ * the one the rows were printed for (the caller then takes the general path).
+ */
+export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | undefined {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let described = false;
+  let complete = -1;
+  let completeEnd = -1;
+  for (let pos = 0; pos + 5 <= out.length; ) {
+    const type = out[pos]!;
+    const end = pos + 1 + view.getInt32(pos + 1);
+    if (type === BackendMessage.ErrorResponse) return out;
+    if (type === BackendMessage.RowDescription) {
+      if (described || !describes(out.subarray(pos + 5, end), rows)) return undefined;
+      described = true;
+    } else if (type === BackendMessage.CommandComplete) {
+      if (complete >= 0) return undefined;
+      complete = pos;
+      completeEnd = end;
+    }
+    pos = end;
+  }
+  if (!described || complete < 0) return undefined;
+  const tag = new TextDecoder().decode(out.subarray(complete + 5, completeEnd - 1));
+  const m = /^SELECT (\d+)$/.exec(tag);
+  if (!m) return undefined;
+  const newTag = new TextEncoder().encode(`SELECT ${Number(m[1]) + rows.count}\0`);
+  const tagMessage = new Uint8Array(5 + newTag.length);
+  tagMessage[0] = BackendMessage.CommandComplete;
+  new DataView(tagMessage.buffer).setInt32(1, 4 + newTag.length);
+  tagMessage.set(newTag, 5);
+  return concatBytes([out.subarray(0, complete), rows.messages, tagMessage, out.subarray(completeEnd)]);
+}
+
+function describes(body: Uint8Array, rows: PrintedRows): boolean {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const n = view.getInt16(0);
+  if (n !== rows.names.length) return false;
+  let p = 2;
+  for (let i = 0; i < n; i++) {
+    const zero = body.indexOf(0, p);
+    const name = new TextDecoder().decode(body.subarray(p, zero));
+    // Table oid (4), column number (2), type oid (4), type size (2), modifier (4), format (2).
+    if (name !== rows.names[i] || view.getInt32(zero + 7) !== rows.types[i] || view.getInt16(zero + 17) !== 0) return false;
+    p = zero + 19;
+  }
+  return true;
+}
+
+/** TimeZone settings in which timestamptz prints as UTC (`+00`). */
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
 
 /** Which column types take which constant types without changing PostgreSQL's comparison. */
 function accepts(column: PlannerColumn, constantType: string): boolean {
@@ -130,7 +204,7 @@ interface Evaluated {
  * rows the statement may need. Undefined when the chunks do not allow it (a column the batches do
  * not have, a constant PostgreSQL cannot evaluate): the caller takes the general path.
  */
-export async function runScan(store: ColumnStore, run: InternalRunner, plan: ScanPlan, temp: string): Promise<ScanStats | undefined> {
+export async function runScan(store: ColumnStore, run: InternalRunner, plan: ScanPlan, temp: string, direct: false | true | ((oid: number) => ValueOf) = false): Promise<ScanStats | undefined> {
   const started = performance.now();
   const table = plan.table;
   const rel = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
@@ -141,10 +215,11 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
       'generated', (SELECT json_agg(a.attname) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(rel)}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated <> ''),
       'nondeterministic', (SELECT json_agg(a.attname) FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation WHERE a.attrelid = ${quoteLiteral(rel)}::regclass AND a.attnum > 0 AND NOT co.collisdeterministic),
       'types', json_build_array(${constants.map((c) => `pg_typeof(${c})::text`).join(', ')}),
+      'settings', json_build_array(current_setting('extra_float_digits'), current_setting('DateStyle'), current_setting('TimeZone'), current_setting('client_encoding')),
       'limit', ${plan.order ? `(${plan.order.limitSql})::int8 + coalesce((${plan.order.offsetSql ?? '0'})::int8, 0)` : 'NULL'})`,
   );
   if (firstError(out)) return undefined;
-  const info = jsonRows<{ manifests: string[] | null; generated: string[] | null; nondeterministic: string[] | null; types: string[]; limit: number | null }>(out)[0]!;
+  const info = jsonRows<{ manifests: string[] | null; generated: string[] | null; nondeterministic: string[] | null; types: string[]; limit: number | null; settings: string[] }>(out)[0]!;
   const nondeterministic = new Set(info.nondeterministic ?? []);
   // Which predicates keep PostgreSQL's comparison when evaluated on the stored values.
   let k = 0;
@@ -179,6 +254,7 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   // at least one so that COPY carries the rows.
   const named = generated.size === 0 ? plan.columns : undefined;
   const wanted = table.columns.filter((c) => !generated.has(c.name) && (!named || named.has(c.name) || c.name === table.timeColumn)).map((c) => c.name);
+  const formats = direct && limit === undefined && exact ? directFormats(plan, info.settings, generated, manifests) : undefined;
   // Candidate batches, per manifest, by its statistics.
   const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
   let batches = 0;
@@ -219,6 +295,9 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   };
   // One binary COPY per column set: the tuples of every batch between one header and one trailer.
   const parts = new Map<string, CopyBinaryWriter>();
+  const printed = new Map<string, DataRowWriter>();
+  const objects = new Map<string, ObjectRows>();
+  const converters = typeof direct === 'function' && formats ? plan.output!.map((c) => direct(TYPE_OIDS[c.typname]!)) : undefined;
   let rowsPassed = 0;
   const emit = async (item: Kept): Promise<void> => {
     let rows = item.rows;
@@ -243,6 +322,34 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
     const key = names.map(quoteIdent).join(', ');
+    if (formats && converters) {
+      let rowsOut = objects.get(key);
+      if (!rowsOut) objects.set(key, (rowsOut = new ObjectRows(plan.outputNames!)));
+      rowsOut.append(
+        plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!),
+        formats,
+        converters,
+        all ? undefined : rows,
+        rows.length,
+        plan.output!.map((c) => constant.has(c.name)),
+      );
+      rowsPassed += rows.length;
+      return;
+    }
+    if (formats) {
+      // The rows the temporary table would hold, printed as the statement would output them.
+      let rowsOut = printed.get(key);
+      if (!rowsOut) printed.set(key, (rowsOut = new DataRowWriter(1 << 20)));
+      rowsOut.append(
+        plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!),
+        formats,
+        all ? undefined : rows,
+        rows.length,
+        plan.output!.map((c) => constant.has(c.name)),
+      );
+      rowsPassed += rows.length;
+      return;
+    }
     let writer = parts.get(key);
     if (!writer) parts.set(key, (writer = new CopyBinaryWriter(1 << 20)));
     // Decoded columns are read at the selected rows; constant ones hold one value per such row.
@@ -293,7 +400,19 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   for (const [columns, writer] of parts) {
     throwIfError(await run.raw(concatBytes([simpleQuery(`COPY ${temp} (${columns}) FROM STDIN (FORMAT binary)`), copyData(writer.finish()), COPY_DONE])));
   }
+  const printedRows = [...printed.values()];
   return {
+    ...(formats
+      ? {
+          rows: {
+            messages: concatBytes(printedRows.map((w) => w.bytes())),
+            ...(converters ? { objects: [...objects.values()].flatMap((o) => o.rows) } : {}),
+            count: converters ? rowsPassed : printedRows.reduce((n, w) => n + w.rows, 0),
+            names: plan.outputNames!,
+            types: plan.output!.map((c) => TYPE_OIDS[c.typname]!),
+          },
+        }
+      : {}),
     chunks: manifests.length,
     chunksSkipped,
     batches,
@@ -306,6 +425,25 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     orderedAppend: limit !== undefined,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * The formatters of the statement's output columns when every value can be printed as PostgreSQL
+ * would under the session's settings; undefined otherwise (the rows then go through PostgreSQL).
+ */
+function directFormats(plan: ScanPlan, settings: readonly string[], generated: ReadonlySet<string>, manifests: readonly Manifest[]): Formatter[] | undefined {
+  const [extraFloatDigits, dateStyle, timeZone, clientEncoding] = settings;
+  if (!plan.output || Number(extraFloatDigits) <= 0 || !/^ISO\b/.test(dateStyle ?? '') || clientEncoding !== 'UTF8') return undefined;
+  const out: Formatter[] = [];
+  for (const c of plan.output) {
+    const type = c.typname as PgType;
+    if (!TEXT_OUTPUT_TYPES.has(type) || generated.has(c.name)) return undefined;
+    if (type === 'timestamptz' && !UTC_ZONES.has(timeZone ?? '')) return undefined;
+    // The batches must hold the column as that type (not, say, as opaque bytes).
+    if (manifests.some((m) => m.columns.find((x) => x.name === c.name)?.type !== type)) return undefined;
+    out.push(formatterOf(type)!);
+  }
+  return out;
 }
 
 interface Kept {

@@ -37,7 +37,8 @@ import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.
 import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
-import { runScan } from './columnstore-scan.js';
+import { runScan, type PrintedRows } from './columnstore-scan.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
@@ -299,7 +300,7 @@ export class Columnstore {
    * the general path). Outside a transaction block the work is one transaction; inside one, a
    * savepoint, released when the statement needs what it filled (the scan's temporary table).
    */
-  async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean): Promise<string | undefined> {
+  async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf): Promise<string | null | undefined> {
     // Outside a transaction block, an aggregate or last point only reads (the catalog and constants,
     // one statement each): a failure aborts nothing and there is nothing to undo, so the BEGIN and
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
@@ -313,7 +314,7 @@ export class Columnstore {
     let keep = false;
     let created: number | undefined;
     try {
-      let sql: string | undefined;
+      let sql: string | null | undefined;
       let lines: string[] = [];
       if (plan.scan) {
         const id = plan.scan.table.id;
@@ -327,8 +328,14 @@ export class Columnstore {
         );
         if (!reuse && idle) created = id;
         // No temporary table (no TEMP privilege, …): the general path.
-        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp);
-        if (stats) {
+        const direct = onRows !== undefined && plan.explain === undefined;
+        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp, direct && (values ?? true));
+        if (stats?.rows && direct) {
+          // The statement runs as written (it then reads the rowstore's rows only); the caller
+          // appends the compressed rows to its result.
+          onRows(stats.rows);
+          sql = null;
+        } else if (stats) {
           sql = plan.scan.finalSql(temp);
           lines = scanLines(plan.scan, stats, temp, plan.explain?.timing ?? false);
         }
@@ -341,7 +348,7 @@ export class Columnstore {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
         if (sql !== undefined && plan.explain) lines = [`Orbit Columnstore Last Point on ${plan.lastPoint.table.name}`, `  Path: the newest batch(es) of each ${plan.lastPoint.segment} by the manifests' time maxima, plus the rowstore's last points`];
       }
-      if (sql !== undefined && plan.explain) {
+      if (typeof sql === 'string' && plan.explain) {
         const out = await run.sql(`EXPLAIN ${plan.explain.sql} ${sql}`);
         // PostgreSQL's own error (of the statement it would run) comes from the general path.
         sql = firstError(out) ? undefined : explainResultSql(lines, textRows(out).map((r) => r[0] ?? ''), quoteLiteral);
@@ -668,6 +675,9 @@ function insertedTimes(node: Fields, table: TableInfo): string[] | undefined {
   }
   return out;
 }
+
+/** Compressed rows of a scan as DataRow messages (text format), for the caller to add to the result. */
+export type DirectRows = PrintedRows;
 
 export interface ColumnstorePlan {
   /** The statement rewritten for the cache tables (undefined: as it is). */

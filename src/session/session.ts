@@ -21,6 +21,8 @@ import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
+import { appendRows } from './columnstore-scan.js';
+import type { DirectRows } from './columnstore.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import { CopyThrough } from './copy-through.js';
@@ -273,8 +275,15 @@ export class Session implements BackendSession {
       this.noteEffects(plan.statements);
       const idle = this.status === TransactionStatus.Idle;
       const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
-      const sql = await this.backend.prepareColumnstore(this, bounded, idle);
-      const out = await this.backend.run(this, simpleQuery(sql));
+      // A scan may print its compressed rows itself (appended to the rowstore's, below).
+      let printed: DirectRows | undefined;
+      const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows));
+      let out = await this.backend.run(this, simpleQuery(sql));
+      if (printed) {
+        const merged = appendRows(out, printed);
+        // A result shaped otherwise than planned (a domain type, …): the general path instead.
+        out = merged ?? (await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle))));
+      }
       this.backend.unnamedOwner = undefined;
       this.backend.noteColumnstore(plan.statements);
       this.forward(retagCommands(out, plan.tags));

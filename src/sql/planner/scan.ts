@@ -38,6 +38,14 @@ export interface ScanPlan {
   readonly columns?: ReadonlySet<string>;
   /** `ORDER BY time … LIMIT n [OFFSET m]` over plain rows: only the newest (oldest) batches are needed. */
   readonly order?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string };
+  /**
+   * The output columns when the statement only lists columns of the table (or `*`), with no ORDER
+   * BY, LIMIT, OFFSET, grouping, DISTINCT or window: its compressed rows are then the stored values
+   * themselves, which the scan may print without PostgreSQL (session/columnstore-scan.ts).
+   */
+  readonly output?: readonly PlannerColumn[];
+  /** The name PostgreSQL gives each output column (its alias, else the column's name). */
+  readonly outputNames?: readonly string[];
   /** The statement to run, reading the rowstore plus the temporary table `temp` (`pg_temp.<name>`). */
   finalSql(temp: string): string;
 }
@@ -123,11 +131,14 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
   // Nothing to prune by: the reusable cache tables serve such statements better.
   if (predicates.length === 0 && !order) return undefined;
   const quoted = `${quote(table.schema)}.${quote(table.name)}`;
+  const output = plainOutput(s, table, alias, columnOf);
+  const outputNames = output?.map((o) => o.name);
   return {
     table,
     predicates,
     residual,
     ...(order ? { order } : {}),
+    ...(output ? { output: output.map((o) => o.column), outputNames } : {}),
     ...(columns ? { columns } : {}),
     finalSql(temp) {
       const union = parseSql(`SELECT * FROM ${quoted} UNION ALL SELECT * FROM ${temp}`)[0]!.node;
@@ -136,6 +147,27 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
       return deparseSync({ SelectStmt: out } as never, { pretty: false });
     },
   };
+}
+
+/** The columns a SELECT lists when it lists nothing but columns of the table (see ScanPlan.output). */
+function plainOutput(s: Fields, table: PlannerTable, alias: string, columnOf: (n: unknown) => PlannerColumn | undefined): Array<{ column: PlannerColumn; name: string }> | undefined {
+  if (s.sortClause || s.limitCount || s.limitOffset || s.groupClause || s.havingClause || s.distinctClause || s.windowClause) return undefined;
+  const out: Array<{ column: PlannerColumn; name: string }> = [];
+  for (const t of (s.targetList as Node[] | undefined) ?? []) {
+    const target = t.ResTarget as Fields;
+    if (target.indirection) return undefined;
+    const names = colNames(target.val);
+    if (!names) return undefined;
+    if (names[names.length - 1] === '*') {
+      if (names.length > 2 || (names.length === 2 && names[0] !== alias)) return undefined;
+      out.push(...table.columns.map((column) => ({ column, name: column.name })));
+      continue;
+    }
+    const column = columnOf(target.val);
+    if (!column) return undefined;
+    out.push({ column, name: (target.name as string | undefined) ?? column.name });
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /** `ORDER BY time [ASC|DESC][, …] LIMIT n [OFFSET m]` over rows the LIMIT counts one by one. */

@@ -101,6 +101,16 @@ async function expectWithinBudget(name: string, db: string, figures: string[]): 
   expect(heap.totalSize, name).toBeLessThan(78 * MiB);
 }
 
+/** @neondatabase/serverless's Client, over plain WebSocket to this Worker's database `db`. */
+function neonClient(db: string): NeonClient {
+  neonConfig.webSocketConstructor = ws;
+  neonConfig.wsProxy = () => `${base.host}/v2?db=${db}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  return new NeonClient({ connectionString: 'postgres://postgres:x@orbit.local/postgres', ssl: false });
+}
+
 async function sql(text: string, params: unknown[] = [], db = 'test', stdin?: string): Promise<Answer & { status: number }> {
   const res = await fetch(new URL(`/sql?db=${db}`, base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: text, params, stdin }) });
   return { status: res.status, ...((await res.json()) as Answer) };
@@ -199,12 +209,7 @@ describe('workerd: edge profile', () => {
 
   it('serves PostgreSQL over WebSocket to @neondatabase/serverless', async () => {
     await ok([...EDGE_SCHEMA, "INSERT INTO cpu VALUES ('2024-01-01 00:00:00+00', 'host_a', 1.5, 1), ('2024-01-01 01:00:00+00', 'host_b', 2.25, 2)"].join(';\n'), [], 'ws');
-    neonConfig.webSocketConstructor = ws;
-    neonConfig.wsProxy = () => `${base.host}/v2?db=ws`;
-    neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineTLS = false;
-    neonConfig.pipelineConnect = false;
-    const client = new NeonClient({ connectionString: 'postgres://postgres:x@orbit.local/postgres', ssl: false });
+    const client = neonClient('ws');
     await client.connect();
     try {
       const r = await client.query("SELECT host, n, usage, time FROM cpu WHERE time >= $1 ORDER BY time", ['2024-01-01 00:30:00+00']);
@@ -465,12 +470,7 @@ describe('workerd: edge profile', () => {
 
     // A large multi-statement text over WebSocket (simple query): parsed a piece at a time at the edge.
     await measured('WebSocket text of 2 INSERTs × 10,000 rows', 'stream-text', async () => {
-      neonConfig.webSocketConstructor = ws;
-      neonConfig.wsProxy = () => `${base.host}/v2?db=stream-text`;
-      neonConfig.useSecureWebSocket = false;
-      neonConfig.pipelineTLS = false;
-      neonConfig.pipelineConnect = false;
-      const client = new NeonClient({ connectionString: 'postgres://postgres:x@orbit.local/postgres', ssl: false });
+      const client = neonClient('stream-text');
       await client.connect();
       try {
         const text = [streamInsert(0, 10_000), streamInsert(10_000, 10_000), "SET TimeZone = 'Asia/Kolkata'", 'SELECT count(*)::int AS n FROM metrics'].join(';\n');

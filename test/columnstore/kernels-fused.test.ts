@@ -223,3 +223,75 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
     expect(passed()).toBeGreaterThanOrEqual(cases.length - 1);
   });
 });
+
+describe('one-pass decode + aggregate of DECIMAL floats over several slots (decodeAggregateRuns)', () => {
+  it('gives the two-pass results bit for bit: every PACK order, float4, runs cut at row 1 and at block edges, rows out of range, slots that recur', async () => {
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(await (await import('node:fs/promises')).readFile((await import('../../src/columnstore/kernels/load-node.js')).kernelsWasmPath())), {});
+    const exports = instance.exports as Record<string, unknown>;
+    const runs = exports.decodeAggregateRuns as (n: number, slots: number, kind: number) => number;
+    let answered = 0;
+    const kernels = new WasmKernels({
+      exports: {
+        ...exports,
+        decodeAggregateRuns: (n: number, slots: number, kind: number) => {
+          const r = runs(n, slots, kind);
+          if (r >= 0) answered++;
+          return r;
+        },
+      },
+    } as unknown as WebAssembly.Instance);
+    const p = new Prng(23);
+    const round = (x: number, k: number) => Number(x.toFixed(k));
+    let walk = 5000;
+    const series: Array<{ name: string; values: number[] }> = [
+      { name: 'random 6 decimals (order 0)', values: Array.from({ length: 1000 }, () => round(p.next() * 100, 6)) },
+      { name: 'a slow ramp (order 1/2)', values: Array.from({ length: 1000 }, (_, i) => round(20 + i * 0.25, 2)) },
+      { name: 'steady steps (order 2)', values: Array.from({ length: 777 }, (_, i) => round(i * 1.5 - 300, 1)) },
+      { name: 'random walk', values: Array.from({ length: 1000 }, () => (walk += p.int(2001) - 1000) / 100) },
+      { name: 'wide mantissas', values: Array.from({ length: 500 }, (_, i) => ((i % 2 ? 1 : -1) * (2 ** 52 + p.int(1_000_000))) / 10) },
+      { name: 'two values', values: [3.5, -2.25] },
+    ];
+    const MIN = 60_000_000n;
+    // Row i's time (µs) per layout; buckets of one minute.
+    const layouts: Array<{ name: string; time: (i: number, n: number) => bigint; range?: TimeRange }> = [
+      { name: 'runs of 130 rows (cut inside and at block edges)', time: (i) => BigInt(Math.floor(i / 130)) * MIN },
+      { name: 'row 0 alone, then the rest', time: (i) => (i === 0 ? 0n : MIN) },
+      { name: 'a new slot every row', time: (i) => BigInt(i) * MIN },
+      { name: 'runs of 128 after the header rows', time: (i) => BigInt(Math.floor((i + 126) / 128)) * MIN },
+      { name: 'alternating slots (recurring)', time: (i) => BigInt(i % 3) * MIN },
+      { name: 'descending', time: (i, n) => BigInt(Math.floor((n - i) / 100)) * MIN },
+      { name: 'rows out of range at both ends', time: (i) => BigInt(Math.floor(i / 50)) * MIN, range: { lo: 2n * MIN, hi: 8n * MIN - 1n } },
+    ];
+    let tried = 0;
+    const orders = new Set<number>();
+    for (const kind of ['float64', 'float32'] as const) {
+      for (const s of series) {
+        if (kind === 'float32' && s.name === 'wide mantissas') continue;
+        const values = kind === 'float64' ? Float64Array.from(s.values) : Float32Array.from(s.values.map((x) => Math.fround(x)));
+        const type: PgType = kind === 'float64' ? 'float8' : 'float4';
+        const v = encoded({ kind, values } as ColumnInput, type);
+        const st = v.column.stream;
+        if (!(st[0] === 5 && st[2] === 0 && st[3] === 2)) continue;
+        orders.add(st[4]!);
+        const decoded = decodeColumn(codecs, v.bytes);
+        for (const l of layouts) {
+          const n = values.length;
+          const times = BigInt64Array.from({ length: n }, (_, i) => l.time(i, n));
+          const range = l.range ?? { lo: INT64_MIN, hi: INT64_MAX };
+          const rt = ref.bucketize(times, range, { width: MIN, origin: 0n }, null);
+          const kt = kernels.bucketize(times, range, { width: MIN, origin: 0n }, null);
+          if (rt.slots === 0) continue;
+          expect(kt.slots).toBe(rt.slots);
+          const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
+          const before = answered;
+          const wa = kernels.aggregateEncoded(v.column);
+          if (kt.slots > 1 || kt.rows[0] !== n) expect(answered, `${kind} ${s.name} ${l.name} in one pass`).toBe(before + 1);
+          tried++;
+          for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${kind} ${s.name} ${l.name} ${key}`).toBe(true);
+        }
+      }
+    }
+    expect([...orders].sort()).toEqual([0, 1, 2]);
+    expect(tried).toBeGreaterThanOrEqual(40);
+  });
+});

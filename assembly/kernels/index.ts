@@ -13,7 +13,7 @@
 import { aggregate as aggregateColumn, firstLast as firstLastColumn, uniformSlots as uniformSlotsOf } from './aggregate';
 import { bucketize as bucketizeRows } from './bucketize';
 import { decodeTimes as decodeTimesStream, decodeValues as decodeValuesStream } from './decode';
-import { decodeAggregateRuns as decodeAggregateRunsStream, decodeAggregateUniform as decodeAggregateUniformStream } from './decode-aggregate';
+import { decodeAggregateUniform as decodeAggregateUniformStream } from './decode-aggregate';
 import * as codecsArena from '../codecs/memory';
 import * as arena from './memory';
 
@@ -91,12 +91,4 @@ export function uniformSlots(n: i32): i32 {
  */
 export function decodeAggregateUniform(n: i32, kind: i32): i32 {
   return decodeAggregateUniformStream(n, kind == 1);
-}
-
-/**
- * The same one pass for a batch over several slots, after `bucketize` (or `decodeTimes` +
- * `bucketize`) filled `slots`; −2 as above.
- */
-export function decodeAggregateRuns(n: i32, nslots: i32, kind: i32): i32 {
-  return decodeAggregateRunsStream(n, nslots, kind == 1);
 }

@@ -128,37 +128,34 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     if (text === undefined) bucketTexts.set(b, (text = valueText(b, timeTypname)));
     return text;
   };
-  // Each aggregate's column type, looked up once (not per group).
-  const typnames = plan.aggregates.map((a) => (a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8'));
   for (const g of partials?.groups.values() ?? []) {
-    let c = 0;
+    const cells: Array<string | null> = [];
     let k = 0;
-    for (const group of plan.groups) columns[c++]!.push(group.kind === 'bucket' ? bucketText(g.bucket) : valueText(g.key[k++] ?? null, group.column.typname));
-    for (let j = 0; j < plan.aggregates.length; j++) {
-      const a = plan.aggregates[j]!;
+    for (const group of plan.groups) cells.push(group.kind === 'bucket' ? bucketText(g.bucket) : valueText(g.key[k++] ?? null, group.column.typname));
+    plan.aggregates.forEach((a, j) => {
       const st = g.states[j]!;
-      const typname = typnames[j]!;
+      const typname = a.column ? plan.table.columns.find((c) => c.name === a.column)!.typname : 'int8';
       const some = st.count > 0;
       switch (a.fn) {
         case 'count':
-          columns[c++]!.push(String(st.count));
+          cells.push(String(st.count));
           break;
         case 'sum':
         case 'avg':
-          columns[c++]!.push(some ? valueText(st.sum, typname) : null);
-          if (a.fn === 'avg') columns[c++]!.push(String(st.count));
+          cells.push(some ? valueText(st.sum, typname) : null);
+          if (a.fn === 'avg') cells.push(String(st.count));
           break;
         case 'min':
         case 'max':
-          columns[c++]!.push(some ? valueText(st.value, typname) : null);
+          cells.push(some ? valueText(st.value, typname) : null);
           break;
         case 'first':
         case 'last':
-          columns[c++]!.push(st.time === null ? null : valueText(st.value, typname));
-          columns[c++]!.push(st.time === null ? null : valueText(st.time, timeTypname));
+          cells.push(st.time === null ? null : valueText(st.value, typname), st.time === null ? null : valueText(st.time, timeTypname));
           break;
       }
-    }
+    });
+    cells.forEach((c, i) => columns[i]!.push(c));
   }
   const rows = columns[0]!.length;
   return plan.finalSql(rows > 0 ? kernelRowsSql(columns, types) : undefined, mode);

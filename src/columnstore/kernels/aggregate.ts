@@ -23,7 +23,7 @@ import type { BatchStats } from '../batch.js';
 import { isFused, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
 import { BatchColumns } from './batch-columns.js';
 import { bucketOf } from './bucket.js';
-import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type GroupPartial, type Partials } from './partials.js';
+import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
 import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
 
 const INT64_MIN = -(1n << 63n);
@@ -144,24 +144,6 @@ interface ColumnPlan {
   readonly encodedNames: ReadonlySet<string>;
   readonly encodedList: readonly string[];
   readonly decodedNames: readonly string[];
-  /** Each value column with a kernel (count(col), sum, avg, min, max), once, with the aggregates reading it. */
-  readonly valueColumns: ReadonlyArray<{ readonly column: string; readonly aggregates: readonly number[] }>;
-}
-
-/**
- * The groups of one segment key's buckets within a chunk: batches of a segment come one after
- * another, so a batch's slots find their groups by bucket without building the groups' string keys.
- */
-interface SegmentGroups {
-  key: readonly Scalar[] | null;
-  prefix: string;
-  readonly byBucket: Map<bigint | null, GroupPartial>;
-}
-
-function groupIn(p: Partials, cache: SegmentGroups, bucket: bigint | null): GroupPartial {
-  let g = cache.byBucket.get(bucket);
-  if (!g) cache.byBucket.set(bucket, (g = groupOf(p, cache.prefix, cache.key!, bucket)));
-  return g;
 }
 
 /** `timed`: the time column is read (the batch is not wholly inside the range and one bucket). */
@@ -184,26 +166,19 @@ function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): Co
     for (const a of aggs) if (a.column !== null && a.fn !== 'first' && a.fn !== 'last' && names.has(a.column) && KERNEL_TYPES.has(a.type!)) encodedNames.add(a.column);
   }
   const decodedNames = [...names].filter((n) => !encodedNames.has(n) || aggs.some((a) => a.by === n || ((a.fn === 'first' || a.fn === 'last') && a.column === n)));
-  const valueColumns: Array<{ column: string; aggregates: number[] }> = [];
-  aggs.forEach((a, i) => {
-    if (a.column === null || a.fn === 'first' || a.fn === 'last') return;
-    const entry = valueColumns.find((v) => v.column === a.column);
-    if (entry) entry.aggregates.push(i);
-    else valueColumns.push({ column: a.column, aggregates: [i] });
-  });
-  return { names, nullOnly, encodedNames, encodedList: [...encodedNames], decodedNames, valueColumns };
+  return { names, nullOnly, encodedNames, encodedList: [...encodedNames], decodedNames };
 }
 
 /**
  * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
  * one bucket (null = no bucketing): the time column is then not decoded, only counted.
  */
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, segment: SegmentGroups, kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>, groups: GroupPartial[]): Promise<void> {
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
   const aggs = r.aggregates;
   const timed = uniform === undefined;
   let plan = plans.get(timed);
   if (!plan) plans.set(timed, (plan = columnPlan(r, kernels, timed)));
-  const { names, nullOnly, encodedNames, encodedList, decodedNames, valueColumns } = plan;
+  const { names, nullOnly, encodedNames, encodedList, decodedNames } = plan;
   const fused = isFused(kernels) ? kernels : null;
   const encoded = encodedList.length ? await reader.encoded(batchNo, encodedList) : new Map<string, EncodedColumn>();
   const decoded = decodedNames.length ? await reader.read(batchNo, decodedNames) : new Map<string, Column>();
@@ -218,32 +193,35 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   else table = kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null);
   if (table.slots === 0) return;
 
-  // `groups` is the caller's array, reused from batch to batch; its first table.slots entries are this batch's.
-  for (let s = 0; s < table.slots; s++) groups[s] = groupIn(p, segment, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null);
+  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
+  const groups = Array.from({ length: table.slots }, (_, s) => groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null));
   const fold = (i: number, state: (s: number) => AggState): void => {
     for (let s = 0; s < table.slots; s++) mergeState(aggs[i]!.fn, groups[s]!.states[i]!, state(s));
   };
   // Each kernel result is folded in before the next call of that kernel (backends reuse arrays).
   aggs.forEach((a, i) => a.column === null && fold(i, (s) => slotState(a, s, table)));
+  const done = new Set<string>();
   let zeros: Int16Array | undefined;
-  for (const { column: name, aggregates: readers } of valueColumns) {
+  for (const a of aggs) {
+    if (a.column === null || a.fn === 'first' || a.fn === 'last' || done.has(a.column)) continue;
+    done.add(a.column);
     let agg: ValueAggregates;
-    if (nullOnly.has(name)) {
+    if (nullOnly.has(a.column)) {
       // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
       zeros ??= new Int16Array(rows);
-      agg = kernels.aggregate(zeros, bitmaps.get(name)!);
-    } else if (encodedNames.has(name)) {
-      agg = fused!.aggregateEncoded(encoded.get(name)!);
+      agg = kernels.aggregate(zeros, bitmaps.get(a.column)!);
+    } else if (encodedNames.has(a.column)) {
+      agg = fused!.aggregateEncoded(encoded.get(a.column)!);
     } else {
-      const c = column(name);
+      const c = column(a.column);
       agg = kernels.aggregate(kernelValues(c), c.nulls);
     }
-    for (const i of readers) {
+    for (let i = 0; i < aggs.length; i++) {
       const b = aggs[i]!;
+      if (b.column !== a.column || b.fn === 'first' || b.fn === 'last') continue;
       for (let s = 0; s < table.slots; s++) foldSlot(b, groups[s]!.states[i]!, agg, s);
     }
   }
-  const done = new Set<string>();
   for (const a of aggs) {
     if (!a.by || done.has(`by:${a.by}`)) continue;
     done.add(`by:${a.by}`);
@@ -280,8 +258,6 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
   const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
   const plans = new Map<boolean, ColumnPlan>();
-  const segment: SegmentGroups = { key: null, prefix: '', byBucket: new Map() };
-  const groups: GroupPartial[] = [];
 
   for (const batchNo of candidates) {
     const stats = manifest.batches[batchNo]!;
@@ -294,12 +270,6 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
       throw orbitError('feature_not_supported', `columnstore kernels do not support NULLs in the time column "${r.timeColumn}"`);
     }
     const key = r.groupBy.map((g) => stats.segment[g.segment]!);
-    const prefix = keyPrefix(types, key);
-    if (segment.key === null || prefix !== segment.prefix) {
-      segment.key = key;
-      segment.prefix = prefix;
-      segment.byBucket.clear();
-    }
     const tmin = stats.min[timeCol] as bigint;
     const tmax = stats.max[timeCol] as bigint;
     let uniform: bigint | null | undefined;
@@ -309,14 +279,14 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         uniform = first;
         const states = r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
         if (states.every((s) => s !== null)) {
-          const g = groupIn(p, segment, first);
+          const g = groupOf(p, keyPrefix(types, key), key, first);
           states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
           p.stats.fromManifest++;
           continue;
         }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, segment, kernels, uniform, plans, groups);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform, plans);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

@@ -28,7 +28,6 @@ interface KernelExports {
   uniformSlots(n: number): number;
   decodeValues(rows: number, nonNull: number, kind: number, hasNulls: number): number;
   decodeAggregateUniform(n: number, kind: number): number;
-  decodeAggregateRuns(n: number, slots: number, kind: number): number;
 }
 
 /** Region numbers of `region` (assembly/kernels/index.ts). */
@@ -178,11 +177,10 @@ export class WasmKernels implements FusedKernels {
     if (values.rows !== n) throw orbitError('internal_error', `a column of ${values.rows} rows after bucketize of ${n}`);
     const heap = this.arena(n);
     const kind = streamKind(values.type);
-    if (!values.nulls && values.nonNull === n && kind <= 1 && values.stream.length <= this.bytesRoom) {
-      // One pass for DECIMAL floats (−2: another codec; the two passes below then decode it): in
-      // one slot, or in runs of the slots bucketize left (a batch over several buckets).
+    if (this.uniform && !values.nulls && values.nonNull === n && kind <= 1 && values.stream.length <= this.bytesRoom) {
+      // One pass for DECIMAL floats (−2: another codec; the two passes below then decode it).
       heap.set(values.stream, this.bytesPtr);
-      const used = this.uniform ? this.x.decodeAggregateUniform(n, kind) : this.x.decodeAggregateRuns(n, this.slots, kind);
+      const used = this.x.decodeAggregateUniform(n, kind);
       if (used >= 0) {
         if (used !== values.stream.length) throw corrupt(`${values.stream.length - used} trailing bytes`);
         return this.results(kind);

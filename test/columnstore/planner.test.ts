@@ -154,6 +154,17 @@ describe('columnstore planner', () => {
   });
 });
 
+/**
+ * Inserts `values` into hypertable `table`, copies them to the plain table `<table>ref` (the
+ * reference answers), then compresses every chunk of `table` segmented by host.
+ */
+async function loadCompressed(db: Orbit, table: string, values: readonly string[]): Promise<void> {
+  await db.exec(`INSERT INTO ${table} VALUES ${values.join(', ')}`);
+  await db.exec(`CREATE TABLE ${table}ref AS SELECT * FROM ${table}`);
+  await db.exec(`ALTER TABLE ${table} SET (timescaledb.compress, timescaledb.compress_segmentby = 'host')`);
+  await db.exec(`SELECT compress_chunk(c) FROM show_chunks('${table}') c`);
+}
+
 // Last points of every column type the path hands over as text, values that need quoting in an
 // array constant, and batch-constant columns taken from the manifest, under another DateStyle.
 describe('columnstore planner: last point values', () => {
@@ -175,10 +186,7 @@ describe('columnstore planner: last point values', () => {
         ${floats[k % floats.length]}, ${k % 5 === 0 ? "'NaN'" : `${k}.25`}, ${k % 3 === 0 ? 'NULL' : `${k}.125`}, '2024-01-01'::date + ${k}, '2024-04-06 02:30'::timestamp + ${k} * INTERVAL '1 minute',
         ${k % 4 === 0 ? 'NULL' : k % 2 === 0}, ${q(['x"y', 'NULL', 'ab,c', null][k % 4]!)}, ${k - 40}, ${k * 1e15})`);
     }
-    await db.exec(`INSERT INTO lp VALUES ${values.join(', ')}`);
-    await db.exec('CREATE TABLE lpref AS SELECT * FROM lp');
-    await db.exec(`ALTER TABLE lp SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
-      SELECT compress_chunk(c) FROM show_chunks('lp') c`);
+    await loadCompressed(db, 'lp', values);
   });
   afterAll(async () => {
     await db?.close();
@@ -380,10 +388,7 @@ describe('columnstore planner: aggregates over compressed chunks alone', () => {
       const v = odd ? special[Math.floor(random.next() * special.length)]! : (random.next() * 100).toFixed(3);
       values.push(`('2024-06-01 00:00+00'::timestamptz + ${i * 60} * INTERVAL '1 second', ${host === null ? 'NULL' : `'${host}'`}, ${v}, ${(random.next() * 10).toFixed(2)}, ${Math.floor(random.next() * 100)})`);
     }
-    await db.exec(`INSERT INTO w VALUES ${values.join(', ')}`);
-    await db.exec('CREATE TABLE wref AS SELECT * FROM w');
-    await db.exec(`ALTER TABLE w SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
-      SELECT compress_chunk(c) FROM show_chunks('w') c`);
+    await loadCompressed(db, 'w', values);
   });
   afterAll(async () => {
     await db?.close();

@@ -514,20 +514,24 @@ describe('workerd: edge profile', () => {
       }
     }
 
+    /** Runs `queries` in Node and at the edge database `db`, expecting equal answers; returns how many. */
+    async function expectLikeNode(db: string, queries: readonly string[]): Promise<number> {
+      for (const q of queries) {
+        const expected = await inNode(q);
+        const edge = await sql(q, [], db);
+        const got: Answer = edge.error ? { error: { code: edge.error.code, message: '' } } : { fields: edge.fields, rows: edge.rows };
+        expect(got, q).toEqual(expected);
+      }
+      return queries.length;
+    }
+
     it('on the same data and queries', async () => {
       const setup = ['CREATE EXTENSION IF NOT EXISTS timescaledb', ...EDGE_SCHEMA, ...edgeDataSql(3, 1500)];
       for (const s of setup) {
         await client.query(s);
         await ok(s, [], 'differential');
       }
-      let compared = 0;
-      for (const q of EDGE_QUERIES) {
-        const expected = await inNode(q);
-        const edge = await sql(q, [], 'differential');
-        const got: Answer = edge.error ? { error: { code: edge.error.code, message: '' } } : { fields: edge.fields, rows: edge.rows };
-        expect(got, q).toEqual(expected);
-        compared++;
-      }
+      const compared = await expectLikeNode('differential', EDGE_QUERIES);
       console.log(`[workerd-edge] ${compared} queries answered alike by the edge and Node engines`);
       // The aggregates above ran in the WASM kernels over sealed batches, not over decoded rows.
       const stats = (await (await fetch(new URL('/stats?db=differential', base))).json()) as EdgeStats;
@@ -591,14 +595,7 @@ describe('workerd: edge profile', () => {
       expect(all.chunks).toBeGreaterThanOrEqual(10);
       console.log(`[workerd-edge] sharded: ${all.chunks} chunks over ${all.shards.length} shard objects`);
 
-      let compared = 0;
-      for (const q of EDGE_QUERIES.filter((x) => !/show_chunks|drop_chunks/.test(x))) {
-        const expected = await inNode(q);
-        const edge = await sql(q, [], db);
-        const got: Answer = edge.error ? { error: { code: edge.error.code, message: '' } } : { fields: edge.fields, rows: edge.rows };
-        expect(got, q).toEqual(expected);
-        compared++;
-      }
+      const compared = await expectLikeNode(db, EDGE_QUERIES.filter((x) => !/show_chunks|drop_chunks/.test(x)));
       console.log(`[workerd-edge] ${compared} queries answered alike by four shard objects and Node`);
 
       // compress_chunk seals a chunk in the shard object holding it; the answers stay the same.
@@ -675,13 +672,7 @@ describe('workerd: edge profile', () => {
       let rows = 0;
       for (const c of chunks) rows += (await pushChunkToEdge(node.orbit, c, { url: base, db, token: IMPORT_TOKEN, origin: 'direct' })).rows;
       expect(rows).toBe(4500);
-      let compared = 0;
-      for (const q of EDGE_QUERIES.filter((x) => !/show_chunks|drop_chunks/.test(x))) {
-        const expected = await inNode(q);
-        const edge = await sql(q, [], db);
-        expect(edge.error ? { error: { code: edge.error.code, message: '' } } : { fields: edge.fields, rows: edge.rows }, q).toEqual(expected);
-        compared++;
-      }
+      const compared = await expectLikeNode(db, EDGE_QUERIES.filter((x) => !/show_chunks|drop_chunks/.test(x)));
       console.log(`[workerd-edge] direct-ingest chunks: ${chunks.length} pushed from Node (${rows} rows, format-2 manifests); ${compared} queries answered alike`);
     }, 300_000);
 
@@ -711,13 +702,7 @@ describe('workerd: edge profile', () => {
       const late = "INSERT INTO cpu VALUES ('2024-01-02 00:05:00+00', 'host_1', 50.25, 7), ('2024-01-09 13:00:00+00', 'host_9', NULL, 3)";
       await client.query(late);
       await ok(late, [], db);
-      let compared = 0;
-      for (const q of EDGE_QUERIES.filter((x) => !/show_chunks|drop_chunks/.test(x))) {
-        const expected = await inNode(q);
-        const edge = await sql(q, [], db);
-        expect(edge.error ? { error: { code: edge.error.code, message: '' } } : { fields: edge.fields, rows: edge.rows }, q).toEqual(expected);
-        compared++;
-      }
+      const compared = await expectLikeNode(db, EDGE_QUERIES.filter((x) => !/show_chunks|drop_chunks/.test(x)));
       console.log(`[workerd-edge] cold chunks: ${chunks.length} pushed from Node (${rows} rows); ${compared} queries answered alike`);
     }, 300_000);
   });

@@ -322,31 +322,21 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
     const key = names.map(quoteIdent).join(', ');
-    if (formats && converters) {
-      let rowsOut = objects.get(key);
-      if (!rowsOut) objects.set(key, (rowsOut = new ObjectRows(plan.outputNames!)));
-      rowsOut.append(
-        plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!),
-        formats,
-        converters,
-        all ? undefined : rows,
-        rows.length,
-        plan.output!.map((c) => constant.has(c.name)),
-      );
-      rowsPassed += rows.length;
-      return;
-    }
     if (formats) {
-      // The rows the temporary table would hold, printed as the statement would output them.
-      let rowsOut = printed.get(key);
-      if (!rowsOut) printed.set(key, (rowsOut = new DataRowWriter(1 << 20)));
-      rowsOut.append(
-        plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!),
-        formats,
-        all ? undefined : rows,
-        rows.length,
-        plan.output!.map((c) => constant.has(c.name)),
-      );
+      // The rows the temporary table would hold, as JS values (in-process) or printed as the
+      // statement would output them (the wire).
+      const columns = plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!);
+      const constants = plan.output!.map((c) => constant.has(c.name));
+      const selected = all ? undefined : rows;
+      if (converters) {
+        let rowsOut = objects.get(key);
+        if (!rowsOut) objects.set(key, (rowsOut = new ObjectRows(plan.outputNames!)));
+        rowsOut.append(columns, formats, converters, selected, rows.length, constants);
+      } else {
+        let rowsOut = printed.get(key);
+        if (!rowsOut) printed.set(key, (rowsOut = new DataRowWriter(1 << 20)));
+        rowsOut.append(columns, formats, selected, rows.length, constants);
+      }
       rowsPassed += rows.length;
       return;
     }

@@ -29,7 +29,8 @@ import { CopyThrough } from './copy-through.js';
 import type { DirectCopy } from './direct-ingest.js';
 import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { HeldInsert } from './held-insert.js';
-import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
+import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
+import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
 import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
@@ -256,37 +257,76 @@ export class Session implements BackendSession {
         await this.endOfBatch();
         return;
       }
-      if (plan.statements.length > 1) {
+      // Rows written earlier in the string (or the open transaction) get their chunks before a
+      // statement that works on chunks.
+      const wroteBefore = this.routePending && this.status === TransactionStatus.InTransaction;
+      if (plan.statements.length > 1 || wroteBefore) {
         await this.backend.loadRouting(this);
-        const late = this.backend.routing.chunkUseAfterWrite(plan.statements);
-        if (late !== undefined) {
-          await this.reject(
-            new OrbitError(SqlState.feature_not_supported, 'a statement working on chunks cannot follow a write to a hypertable in the same query string in Orbit', {
-              detail: `Rows written to a hypertable get their chunks at the end of the query string, so statement ${late + 1} would not see them.`,
-              hint: 'Send the statements separately.',
-            }),
-            true,
-          );
-          await this.endOfBatch();
-          return;
-        }
+        const points = this.backend.routing.fixUpPoints(plan.statements, wroteBefore);
+        if (points.length > 0) return this.runInParts(sql, plan.statements, points);
       }
-      for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
-      this.noteEffects(plan.statements);
-      const idle = this.status === TransactionStatus.Idle;
-      const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
-      // A scan may print its compressed rows itself (appended to the rowstore's, below).
-      let printed: DirectRows | undefined;
-      const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows));
-      let out = await this.backend.run(this, simpleQuery(sql));
-      if (printed) {
-        const merged = appendRows(out, printed);
-        // A result shaped otherwise than planned (a domain type, …): the general path instead.
-        out = merged ?? (await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle))));
+      this.forward(await this.runPlan(plan));
+    }
+    await this.endOfBatch();
+  }
+
+  /** Runs a planned simple query; its output, command tags restored. */
+  private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>): Promise<Uint8Array> {
+    for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
+    this.noteEffects(plan.statements);
+    const idle = this.status === TransactionStatus.Idle;
+    const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
+    // A scan may print its compressed rows itself (appended to the rowstore's, below).
+    let printed: DirectRows | undefined;
+    const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows));
+    let out = await this.backend.run(this, simpleQuery(sql));
+    if (printed) {
+      const merged = appendRows(out, printed);
+      // A result shaped otherwise than planned (a domain type, …): the general path instead.
+      out = merged ?? (await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle))));
+    }
+    this.backend.unnamedOwner = undefined;
+    this.backend.noteColumnstore(plan.statements);
+    return retagCommands(out, plan.tags);
+  }
+
+  /**
+   * Runs a query string in parts with the hypertable fix-up between them (session/fix-up-parts.ts).
+   * Outside a transaction block the parts share one transaction Orbit opens and ends, so an error
+   * in any part leaves nothing of the string, as PostgreSQL's implicit transaction would.
+   */
+  private async runInParts(original: string, statements: readonly ClassifiedStatement[], points: number[]): Promise<void> {
+    const parsed = backendText(original);
+    const parts = parsed.ok ? fixUpParts(parsed.sql, statements, points) : parsed.error;
+    if (parts instanceof OrbitError) {
+      await this.reject(parts, true);
+      return this.endOfBatch();
+    }
+    const wrap = this.status === TransactionStatus.Idle;
+    if (wrap) await this.backend.runInternal(this, 'BEGIN');
+    let failed = false;
+    for (const part of parts) {
+      if (part.fixUpFirst) {
+        const warning = await this.backend.routeDefaultRows(this, true);
+        if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
       }
-      this.backend.unnamedOwner = undefined;
-      this.backend.noteColumnstore(plan.statements);
-      this.forward(retagCommands(out, plan.tags));
+      const plan = planSimpleQuery(part.sql, this);
+      if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
+      const out = await this.runPlan(plan);
+      const error = scanBackend(out).find((f) => f.type === BackendMessage.ErrorResponse);
+      if (!error) {
+        this.forward(out);
+        continue;
+      }
+      this.forward(concatBytes([out.subarray(0, error.start), wholeStringPosition(out.subarray(error.start, error.end), part), out.subarray(error.end)]));
+      failed = true;
+      break;
+    }
+    if (wrap) {
+      const end = await this.backend.runInternal(this, failed ? 'ROLLBACK' : 'COMMIT');
+      this.forwardErrorsOnly(end);
+      this.status = TransactionStatus.Idle;
+      this.pendingReady = readyForQuery(TransactionStatus.Idle);
     }
     await this.endOfBatch();
   }

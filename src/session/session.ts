@@ -270,6 +270,23 @@ export class Session implements BackendSession {
     await this.endOfBatch();
   }
 
+  /**
+   * Inside a transaction block after a write to a hypertable, a statement that works on chunks
+   * gets the fix-up first (in a savepoint), so it sees the written rows' chunks. (In a pipeline
+   * without BEGIN the write's implicit transaction is still open: no savepoint there, so not then.)
+   */
+  private async fixUpBefore(statement: ClassifiedStatement | undefined): Promise<void> {
+    if (!statement || !this.routePending || this.status !== TransactionStatus.InTransaction || !this.backend.routing.usesChunks(statement)) return;
+    await this.flushPending();
+    await this.routeInBlock();
+  }
+
+  /** The fix-up inside the open transaction; a failure is the client's warning. */
+  private async routeInBlock(): Promise<void> {
+    const warning = await this.backend.routeDefaultRows(this, true);
+    if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
+  }
+
   /** Runs a planned simple query; its output, command tags restored. */
   private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>): Promise<Uint8Array> {
     for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
@@ -306,10 +323,7 @@ export class Session implements BackendSession {
     if (wrap) await this.backend.runInternal(this, 'BEGIN');
     let failed = false;
     for (const part of parts) {
-      if (part.fixUpFirst) {
-        const warning = await this.backend.routeDefaultRows(this, true);
-        if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
-      }
+      if (part.fixUpFirst) await this.routeInBlock();
       const plan = planSimpleQuery(part.sql, this);
       if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
       const out = await this.runPlan(plan);
@@ -449,6 +463,7 @@ export class Session implements BackendSession {
         const bind = readBind(msg.body);
         if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
         this.boundSinceSync = true;
+        await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
         const fast = await this.prepareColumnstoreUse(bind.statement);
         if (fast) {
           this.prepared.portals.set(bind.portal, fast.statement);

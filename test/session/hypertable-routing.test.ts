@@ -160,6 +160,19 @@ describe('statements on chunks after a write, in one query string or one transac
     expect((await c.query("SELECT count(*)::int AS n FROM qs WHERE time >= '2025-03-03'")).rows).toEqual([{ n: 1 }]);
   });
 
+  it('runs it before a prepared statement on chunks inside a transaction (extended protocol)', async () => {
+    const before = await chunkCount(c, 'qs');
+    await c.query('BEGIN');
+    await c.query('INSERT INTO qs VALUES ($1, 1, 1)', ['2025-03-10 10:00+00']);
+    const shown = await c.query({ text: 'SELECT count(*)::int AS n FROM show_chunks($1::regclass)', values: ['qs'] });
+    expect(shown.rows).toEqual([{ n: before + 1 }]);
+    await c.query({ name: 'chunks_of', text: 'SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = $1', values: ['qs'] });
+    await c.query('INSERT INTO qs VALUES ($1, 1, 1)', ['2025-03-11 10:00+00']);
+    expect((await c.query({ name: 'chunks_of', text: 'SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = $1', values: ['qs'] })).rows).toEqual([{ n: before + 2 }]);
+    await c.query('ROLLBACK');
+    expect(await chunkCount(c, 'qs')).toBe(before);
+  });
+
   it('refuses such a string when it has its own transaction control, running none of it', async () => {
     const before = await chunkCount(c, 'qs');
     const err = await c

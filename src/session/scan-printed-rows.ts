@@ -8,7 +8,9 @@
 import { concatBytes } from '../bytes.js';
 import type { Column, PgType } from '../columnstore/columns.js';
 import type { Manifest } from '../columnstore/manifest.js';
-import { DataRowWriter, formatterOf, ObjectRows, TEXT_OUTPUT_TYPES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import { DataRowWriter } from '../columnstore/data-rows.js';
+import { formatterOf, TEXT_OUTPUT_TYPES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import { ObjectRows } from '../columnstore/row-objects.js';
 import type { ScanPlan } from '../sql/planner/scan.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
 
@@ -89,7 +91,7 @@ export class PrintedRowsSink {
     const printed = [...this.printed.values()];
     return {
       messages: concatBytes(printed.map((w) => w.bytes())),
-      ...(this.converters ? { objects: [...this.objects.values()].flatMap((o) => o.rows) } : {}),
+      ...(this.converters ? { objects: this.objects.size === 1 ? [...this.objects.values()][0]!.rows : [...this.objects.values()].flatMap((o) => o.rows) } : {}),
       count: this.converters ? this.passed : printed.reduce((n, w) => n + w.rows, 0),
       names: this.plan.outputNames!,
       types: this.plan.output!.map((c) => TYPE_OIDS[c.typname]!),

@@ -32,20 +32,39 @@ const SAFE_HI = 2 ** 21;
 const Op = { Block: 0, Float8: 1, Int: 2, Int8: 3, Time: 4, Text: 5 } as const;
 type Op = (typeof Op)[keyof typeof Op];
 
-interface Step {
-  readonly op: Op;
-  readonly column: number;
-  readonly block?: Uint8Array;
-  /** The int64 values as int32 pairs (Int8, Time). */
-  readonly words?: Int32Array;
-  /** '+00' or '' (Time). */
-  readonly zone?: string;
+/** Upper bounds of a field's bytes (length word included): float8 written as digits, int2/int4/int8 within 2^53, times. */
+const MAX_DIGITS_FIELD = 4 + 1 + 15 + 1 + 10;
+const MAX_TIME_FIELD = 4 + 10 + 9 + 7 + 3;
+
+/** How one column (or a run of constant ones) of a batch is written. */
+class Step {
+  constructor(
+    readonly op: Op,
+    readonly column: number,
+    readonly values: Column['values'] | undefined,
+    readonly nulls: Uint8Array | null,
+    /** Constant fields (Block). */
+    readonly block: Uint8Array | undefined,
+    /** The int64 values as int32 pairs (Int8, Time). */
+    readonly words: Int32Array | undefined,
+    /** '+00' or '' (Time). */
+    readonly zone: string,
+  ) {}
+}
+
+/** Digits of 0 ≤ n < 10^8. */
+function digitCount(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : n < 1_000_000 ? 6 : n < 10_000_000 ? 7 : 8;
 }
 
 export class DataRowWriter {
   private buf: Uint8Array;
   private view: DataView;
   private pos = 0;
+  /** Where the row being written starts in `buf`. */
+  private rowStart = 0;
+  /** Full buffers, in order: rows are never split between two. */
+  private readonly done: Uint8Array[] = [];
   rows = 0;
   /** The date part of the last time written, and its day. */
   private lastDay = NaN;
@@ -58,12 +77,16 @@ export class DataRowWriter {
 
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
+    // A new buffer (not a bigger copy of this one: 40 K rows are megabytes): the row being written
+    // moves over to it.
+    const partial = this.buf.subarray(this.rowStart, this.pos);
+    if (this.rowStart > 0) this.done.push(this.buf.subarray(0, this.rowStart));
+    const next = new Uint8Array(Math.max(this.buf.length, 2 * (partial.length + n)));
+    next.set(partial);
     this.buf = next;
     this.view = new DataView(next.buffer);
+    this.pos = partial.length;
+    this.rowStart = 0;
   }
 
   /**
@@ -74,24 +97,28 @@ export class DataRowWriter {
     if (count === 0) return;
     const n = columns.length;
     const steps = this.plan(columns, formats, constant);
+    // Room for every field but printed text, reserved once per row.
+    let fixed = 7;
+    for (const step of steps) fixed += step.op === Op.Block ? step.block!.length : step.op === Op.Time ? MAX_TIME_FIELD : step.op === Op.Text ? 0 : MAX_DIGITS_FIELD;
     // Consecutive rows often repeat a value (times shared by many series): printed once.
     const last: Array<string | undefined> = new Array<string | undefined>(n);
     const lastKey: unknown[] = new Array<unknown>(n);
     for (let x = 0; x < count; x++) {
       const i = rows === undefined ? x : rows[x]!;
-      this.reserve(7);
-      const start = this.pos;
+      this.rowStart = this.pos;
+      this.reserve(fixed);
       this.buf[this.pos] = 0x44; // 'D'
       this.pos += 5;
       this.view.setInt16(this.pos, n);
       this.pos += 2;
-      for (const step of steps) {
+      for (let t = 0; t < steps.length; t++) {
+        const step = steps[t]!;
         if (step.op === Op.Block) {
           this.copy(step.block!);
           continue;
         }
-        const c = columns[step.column]!;
-        if (c.nulls !== null && isNull(c.nulls, i)) {
+        const nulls = step.nulls;
+        if (nulls !== null && (nulls[i >> 3]! & (1 << (i & 7))) !== 0) {
           this.reserve(4);
           this.view.setInt32(this.pos, -1);
           this.pos += 4;
@@ -99,12 +126,12 @@ export class DataRowWriter {
         }
         switch (step.op) {
           case Op.Float8: {
-            const v = c.values[i] as number;
-            if (!this.float8(v)) this.text(formats[step.column]!(c, i));
+            const v = step.values![i] as number;
+            if (!this.float8(v)) this.text(formats[step.column]!(columns[step.column]!, i));
             break;
           }
           case Op.Int: {
-            const v = c.values[i] as number;
+            const v = step.values![i] as number;
             this.decimal(v < 0, v < 0 ? -v : v, 0);
             break;
           }
@@ -114,18 +141,19 @@ export class DataRowWriter {
             if (hi < SAFE_HI && hi >= -SAFE_HI) {
               const v = hi * 4_294_967_296 + (w[2 * i]! >>> 0);
               this.decimal(v < 0, v < 0 ? -v : v, 0);
-            } else this.text(formats[step.column]!(c, i));
+            } else this.text(formats[step.column]!(columns[step.column]!, i));
             break;
           }
           case Op.Time: {
             const w = step.words!;
             const hi = w[2 * i + 1]!;
-            if (hi < SAFE_HI && hi >= -SAFE_HI) this.time(hi * 4_294_967_296 + (w[2 * i]! >>> 0), step.zone!);
-            else this.text(formats[step.column]!(c, i));
+            if (hi < SAFE_HI && hi >= -SAFE_HI) this.time(hi * 4_294_967_296 + (w[2 * i]! >>> 0), step.zone);
+            else this.text(formats[step.column]!(columns[step.column]!, i));
             break;
           }
           default: {
             const j = step.column;
+            const c = columns[j]!;
             const key = c.values[i];
             let s: string;
             if (key === lastKey[j] && last[j] !== undefined && typeof key !== 'number') s = last[j]!;
@@ -138,7 +166,7 @@ export class DataRowWriter {
           }
         }
       }
-      this.view.setInt32(start + 1, this.pos - start - 1);
+      this.view.setInt32(this.rowStart + 1, this.pos - this.rowStart - 1);
       this.rows++;
     }
   }
@@ -146,30 +174,34 @@ export class DataRowWriter {
   /** How each column of a batch is written. */
   private plan(columns: readonly Column[], formats: readonly Formatter[], constant: readonly boolean[]): Step[] {
     const steps: Step[] = [];
-    let block: number[] | undefined;
-    const flush = () => {
-      if (block) steps.push({ op: Op.Block, column: -1, block: Uint8Array.from(block) });
+    // Runs of constant columns: their fields (length word and text) as one block.
+    let block: Array<string | null> | undefined;
+    const flush = (): void => {
+      if (!block) return;
+      const texts = block.map((t) => (t === null ? null : encoder.encode(t)));
+      const bytes = new Uint8Array(texts.reduce((n, t) => n + 4 + (t?.length ?? 0), 0));
+      const view = new DataView(bytes.buffer);
+      let p = 0;
+      for (const t of texts) {
+        view.setInt32(p, t === null ? -1 : t.length);
+        if (t) bytes.set(t, p + 4);
+        p += 4 + (t?.length ?? 0);
+      }
+      steps.push(new Step(Op.Block, -1, undefined, null, bytes, undefined, ''));
       block = undefined;
     };
     for (let j = 0; j < columns.length; j++) {
       const c = columns[j]!;
       if (constant[j]) {
-        block ??= [];
-        if (c.nulls !== null && isNull(c.nulls, 0)) block.push(0xff, 0xff, 0xff, 0xff);
-        else {
-          const bytes = encoder.encode(formats[j]!(c, 0));
-          const n = bytes.length;
-          block.push((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff, ...bytes);
-        }
+        (block ??= []).push(c.nulls !== null && isNull(c.nulls, 0) ? null : formats[j]!(c, 0));
         continue;
       }
       flush();
-      const words = (v: BigInt64Array): Int32Array => new Int32Array(v.buffer, v.byteOffset, v.length * 2);
-      if (c.type === 'float8') steps.push({ op: Op.Float8, column: j });
-      else if (c.type === 'int2' || c.type === 'int4') steps.push({ op: Op.Int, column: j });
-      else if (c.type === 'int8' && LITTLE_ENDIAN) steps.push({ op: Op.Int8, column: j, words: words(c.values) });
-      else if ((c.type === 'timestamptz' || c.type === 'timestamp') && LITTLE_ENDIAN) steps.push({ op: Op.Time, column: j, words: words(c.values), zone: c.type === 'timestamptz' ? '+00' : '' });
-      else steps.push({ op: Op.Text, column: j });
+      const t = c.type;
+      const op = t === 'float8' ? Op.Float8 : t === 'int2' || t === 'int4' ? Op.Int : !LITTLE_ENDIAN ? Op.Text : t === 'int8' ? Op.Int8 : t === 'timestamptz' || t === 'timestamp' ? Op.Time : Op.Text;
+      const int64 = c.values as BigInt64Array;
+      const words = op === Op.Int8 || op === Op.Time ? new Int32Array(int64.buffer, int64.byteOffset, int64.length * 2) : undefined;
+      steps.push(new Step(op, j, c.values, c.nulls, undefined, words, t === 'timestamptz' ? '+00' : ''));
     }
     flush();
     return steps;
@@ -177,7 +209,6 @@ export class DataRowWriter {
 
   private copy(block: Uint8Array): void {
     const n = block.length;
-    this.reserve(n);
     if (n >= 32) this.buf.set(block, this.pos);
     else for (let b = 0; b < n; b++) this.buf[this.pos + b] = block[b]!;
     this.pos += n;
@@ -209,15 +240,12 @@ export class DataRowWriter {
 
   /** Writes the integer m < 10^15 with a point before its last k digits (and a 0 before the point). */
   private decimal(negative: boolean, m: number, k: number): void {
-    const lo = m % 1e8;
-    let high = (m - lo) / 1e8;
-    let low = lo;
-    let digits = 1;
-    for (let t = high > 0 ? high : lo; t >= 10; t = Math.floor(t / 10)) digits++;
-    if (high > 0) digits += 8;
+    // Two int32 halves of at most 8 and 7 digits: integer arithmetic, no floating-point remainders.
+    let high = Math.floor(m / 1e8) | 0;
+    let low = (m - high * 1e8) | 0;
+    const digits = high > 0 ? 8 + digitCount(high) : digitCount(low);
     const width = digits > k ? digits : k + 1;
     const len = (negative ? 1 : 0) + width + (k > 0 ? 1 : 0);
-    this.reserve(4 + len);
     this.view.setInt32(this.pos, len);
     const buf = this.buf;
     let q = this.pos + 4 + len;
@@ -226,10 +254,10 @@ export class DataRowWriter {
       let digit: number;
       if (d < 8) {
         digit = low % 10;
-        low = (low - digit) / 10;
+        low = (low / 10) | 0;
       } else {
         digit = high % 10;
-        high = (high - digit) / 10;
+        high = (high / 10) | 0;
       }
       buf[--q] = 0x30 + digit;
     }
@@ -239,48 +267,54 @@ export class DataRowWriter {
 
   /** Writes a time of |us| < 2^53 (µs from 2000-01-01) as `YYYY-MM-DD HH:MM:SS[.ffffff]` and `zone`. */
   private time(us: number, zone: string): void {
-    let rest = us % US_PER_DAY;
-    if (rest < 0) rest += US_PER_DAY;
-    const day = (us - rest) / US_PER_DAY;
+    // The quotient may round across a day boundary: the remainder (exact) sets it right.
+    let day = Math.floor(us / US_PER_DAY);
+    let rest = us - day * US_PER_DAY;
+    if (rest < 0) {
+      day--;
+      rest += US_PER_DAY;
+    } else if (rest >= US_PER_DAY) {
+      day++;
+      rest -= US_PER_DAY;
+    }
     if (day !== this.lastDay) {
       this.lastDate = encoder.encode(dateText(day));
       this.lastDay = day;
     }
-    const frac = rest % 1_000_000;
-    const secs = (rest - frac) / 1_000_000;
+    // rest < 8.64e10: its quotient by 10^6 is far from rounding up to the next integer.
+    const secs = Math.floor(rest / 1_000_000) | 0;
+    let f = (rest - secs * 1_000_000) | 0;
     let fracDigits = 0;
-    let f = frac;
-    if (frac !== 0) {
+    if (f !== 0) {
       fracDigits = 6;
       while (f % 10 === 0) {
-        f /= 10;
+        f = (f / 10) | 0;
         fracDigits--;
       }
     }
     const date = this.lastDate;
     const len = date.length + 9 + (fracDigits > 0 ? 1 + fracDigits : 0) + zone.length;
-    this.reserve(4 + len);
     this.view.setInt32(this.pos, len);
     const buf = this.buf;
     let p = this.pos + 4;
     for (let b = 0; b < date.length; b++) buf[p++] = date[b]!;
-    const h = Math.floor(secs / 3600);
-    const mi = Math.floor(secs / 60) % 60;
+    const h = (secs / 3600) | 0;
+    const mi = ((secs / 60) | 0) % 60;
     const s = secs % 60;
     buf[p++] = 0x20;
-    buf[p++] = 0x30 + Math.floor(h / 10);
+    buf[p++] = 0x30 + ((h / 10) | 0);
     buf[p++] = 0x30 + (h % 10);
     buf[p++] = 0x3a;
-    buf[p++] = 0x30 + Math.floor(mi / 10);
+    buf[p++] = 0x30 + ((mi / 10) | 0);
     buf[p++] = 0x30 + (mi % 10);
     buf[p++] = 0x3a;
-    buf[p++] = 0x30 + Math.floor(s / 10);
+    buf[p++] = 0x30 + ((s / 10) | 0);
     buf[p++] = 0x30 + (s % 10);
     if (fracDigits > 0) {
       buf[p++] = 0x2e;
       for (let d = fracDigits - 1; d >= 0; d--) {
         buf[p + d] = 0x30 + (f % 10);
-        f = Math.floor(f / 10);
+        f = (f / 10) | 0;
       }
       p += fracDigits;
     }
@@ -288,6 +322,7 @@ export class DataRowWriter {
     this.pos = p;
   }
 
+  /** Writes a printed value (reserving its room). */
   private text(s: string): void {
     const len = s.length;
     this.reserve(4 + len);
@@ -309,7 +344,7 @@ export class DataRowWriter {
   }
 
   /** The messages written so far. */
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+  bytes(): Uint8Array[] {
+    return [...this.done, this.buf.subarray(0, this.pos)];
   }
 }

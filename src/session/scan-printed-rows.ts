@@ -16,7 +16,8 @@ import { BackendMessage } from '../wire/protocol/message-codes.js';
 
 /** Printed compressed rows and the RowDescription they fit (names and type oids, text format). */
 export interface PrintedRows {
-  readonly messages: Uint8Array;
+  /** DataRow messages, in pieces (concatenated once, with the rest of the result). */
+  readonly messages: readonly Uint8Array[];
   /** Instead of `messages`, when the caller asked for JS values: the rows as objects. */
   readonly objects?: ReadonlyArray<Record<string, unknown>>;
   readonly count: number;
@@ -90,7 +91,7 @@ export class PrintedRowsSink {
   finish(): PrintedRows {
     const printed = [...this.printed.values()];
     return {
-      messages: concatBytes(printed.map((w) => w.bytes())),
+      messages: printed.flatMap((w) => w.bytes()),
       ...(this.converters ? { objects: this.objects.size === 1 ? [...this.objects.values()][0]!.rows : [...this.objects.values()].flatMap((o) => o.rows) } : {}),
       count: this.converters ? this.passed : printed.reduce((n, w) => n + w.rows, 0),
       names: this.plan.outputNames!,
@@ -133,7 +134,7 @@ export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | und
   tagMessage[0] = BackendMessage.CommandComplete;
   new DataView(tagMessage.buffer).setInt32(1, 4 + newTag.length);
   tagMessage.set(newTag, 5);
-  return concatBytes([out.subarray(0, complete), rows.messages, tagMessage, out.subarray(completeEnd)]);
+  return concatBytes([out.subarray(0, complete), ...rows.messages, tagMessage, out.subarray(completeEnd)]);
 }
 
 function describes(body: Uint8Array, rows: PrintedRows): boolean {

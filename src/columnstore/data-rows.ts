@@ -38,6 +38,9 @@ const MAX_TIME_FIELD = 4 + 10 + 9 + 7 + 3;
 
 /** How one column (or a run of constant ones) of a batch is written. */
 class Step {
+  /** Float8: the decimal scale the last value was written at. */
+  scale = 0;
+
   constructor(
     readonly op: Op,
     readonly column: number,
@@ -51,6 +54,8 @@ class Step {
     readonly zone: string,
   ) {}
 }
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /** Digits of 0 ≤ n < 10^8. */
 function digitCount(n: number): number {
@@ -127,7 +132,7 @@ export class DataRowWriter {
         switch (step.op) {
           case Op.Float8: {
             const v = step.values![i] as number;
-            if (!this.float8(v)) this.text(formats[step.column]!(columns[step.column]!, i));
+            if (!this.float8(v, step)) this.text(formats[step.column]!(columns[step.column]!, i));
             break;
           }
           case Op.Int: {
@@ -218,24 +223,28 @@ export class DataRowWriter {
    * Writes a float8 of at most 15 significant digits from 1e-4 to 1e15 (see the module comment);
    * false for any other value.
    */
-  private float8(v: number): boolean {
+  private float8(v: number, step: Step): boolean {
     const a = v < 0 ? -v : v;
     if (!(a >= 1e-4 && a < 1e15)) return false;
-    let p = 1;
-    for (let k = 0; k <= 9; k++, p *= 10) {
-      let m = Math.round(a * p);
-      if (m >= 1e15) return false;
-      if (m / p === a) {
-        let scale = k;
-        while (scale > 0 && m % 10 === 0) {
-          m /= 10;
-          scale--;
-        }
-        this.decimal(v < 0, m, scale);
-        return true;
+    // Any scale at which the value is m / 10^k (m < 10^15) gives the same decimal once trailing
+    // zeros go: the column's last scale first (one try for data of fixed decimals), then 0 … 9.
+    let k = step.scale;
+    let m = Math.round(a * POW10[k]!);
+    if (!(m < 1e15 && m / POW10[k]! === a)) {
+      for (k = 0; k <= 9; k++) {
+        m = Math.round(a * POW10[k]!);
+        if (m >= 1e15) return false;
+        if (m / POW10[k]! === a) break;
       }
+      if (k > 9) return false;
+      step.scale = k;
     }
-    return false;
+    while (k > 0 && m - Math.floor(m / 10) * 10 === 0) {
+      m /= 10;
+      k--;
+    }
+    this.decimal(v < 0, m, k);
+    return true;
   }
 
   /** Writes the integer m < 10^15 with a point before its last k digits (and a 0 before the point). */

@@ -184,11 +184,22 @@ export class ObjectRows {
       const format = formats[j]!;
       const s: Slow =
         v === 'number' ? (col, i) => col.values[i] : v === undefined ? format : typeof v === 'function' ? (col, i) => v(format(col, i)) : (col, i) => v.date(format(col, i));
+      const value = constant[j] ? (c.nulls !== null && isNull(c.nulls, 0) ? null : s(c, 0)) : undefined;
+      if (constant[j] && typeof value === 'object' && value !== null) {
+        // An object (a Date, a parsed array) is made for every row, as the parser would: rows do
+        // not share it. The column holds no NULL (an all-NULL one gives null above).
+        slow.push((col) => s(col, 0));
+        nulls.push(null);
+        access.push('text');
+        a.push(undefined);
+        k.push(undefined);
+        continue;
+      }
       slow.push(s);
       nulls.push(c.nulls);
       if (constant[j]) {
         access.push('constant');
-        k.push(c.nulls !== null && isNull(c.nulls, 0) ? null : s(c, 0));
+        k.push(value);
         a.push(undefined);
       } else if (v === 'number') {
         access.push('stored');

@@ -149,6 +149,9 @@ describe('ObjectRows', () => {
         const out = new ObjectRows(names);
         out.append(columns, columns.map((c) => formatterOf(c.type)!), values, rows, count, constant);
         expect(out.rows.length).toBe(count);
+        // Every Date is the row's own (a constant column's too), as the parser makes them.
+        const dates = out.rows.flatMap((row) => Object.values(row).filter((v) => v instanceof Date));
+        expect(new Set(dates).size).toBe(dates.length);
         for (let x = 0; x < count; x++) {
           const i = rows ? rows[x]! : x;
           const want: Record<string, unknown> = {};

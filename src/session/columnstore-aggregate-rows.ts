@@ -76,22 +76,32 @@ export function directRows(plan: AggregatePlan, partials: Partials | null, setti
   }
   if (outputs.some((o) => o.type === 'timestamptz') && !UTC_ZONES.has(String(timeZone))) return undefined;
 
-  const groups = [...(partials?.groups.values() ?? [])];
+  let groups = [...(partials?.groups.values() ?? [])];
   if (shape.order) {
-    const order = shape.order.map((o) => ({ ...o, compare: compareOf(typeOf(o.group)) }));
-    groups.sort((a, b) => {
-      for (const o of order) {
-        const x = keyOf(a, o.group);
-        const y = keyOf(b, o.group);
-        if (x === null || y === null) {
-          if (x === y) continue;
-          return (x === null) === o.nullsFirst ? -1 : 1;
-        }
-        const c = o.compare(x, y);
-        if (c !== 0) return o.desc ? -c : c;
+    // Each key's values ranked once (few distinct values: buckets, hosts), then the groups sorted
+    // by the ranks: comparing BigInts and strings in the sort took longer than the rest.
+    const ranks = shape.order.map((o) => {
+      const compare = compareOf(typeOf(o.group));
+      const distinct = [...new Set(groups.map((gp) => keyOf(gp, o.group)).filter((v) => v !== null))].sort(compare);
+      const rankOf = new Map<unknown, number>(distinct.map((v, r) => [v, r]));
+      // NULL first or last whatever the direction (a descending key's ranks are negated below).
+      const nullRank = o.nullsFirst !== o.desc ? -1 : distinct.length;
+      const sign = o.desc ? -1 : 1;
+      return Float64Array.from(groups, (gp) => {
+        const v = keyOf(gp, o.group);
+        return sign * (v === null ? nullRank : rankOf.get(v)!);
+      });
+    });
+    const index = Array.from(groups, (_, i) => i);
+    index.sort((a, b) => {
+      for (const r of ranks) {
+        const c = r[a]! - r[b]!;
+        if (c !== 0) return c;
       }
       return 0;
     });
+    const sorted = groups;
+    groups = index.map((i) => sorted[i]!);
   }
   let columns: Column[];
   try {

@@ -29,7 +29,7 @@ export async function aggregateLines(store: ColumnStore, run: InternalRunner, pl
   }
   if (plan.direct) {
     // Decided when the statement runs (rowstore rows, settings): see docs/guides/planner.md.
-    lines.push('  Direct Output: when run, the rows are made from the partials by Orbit if no rowstore row matches and the settings allow; PostgreSQL then runs the statement as written, over the rowstore');
+    lines.push('  Direct Output: when run, the rows are made from the partials by Orbit if no rowstore row matches and the settings allow (PostgreSQL then runs the statement below over no partial rows, for its RowDescription)');
   }
   if (limited?.bound) {
     lines.push(`  Ordered Append: buckets ${plan.bucketOrder!.desc ? 'newest' : 'oldest'} first, kernels limited to (${limited.bound}) (${limited.batchesRead} ${limited.batchesRead === 1 ? "batch's" : "batches'"} times read to find it)`);

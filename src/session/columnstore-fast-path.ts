@@ -80,8 +80,9 @@ export interface DirectRowsTarget {
  * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
  * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
  * With `direct`, when the result rows can be made from the kernels' partials alone
- * (columnstore-aggregate-rows.ts), they are handed to `direct.onRows` and null is returned: the
- * statement then runs as written, over the rowstore, which holds none of its rows.
+ * (columnstore-aggregate-rows.ts), they are handed to `direct.onRows`, and the statement returned
+ * is the final statement over no partial rows: it describes the result, and the caller appends the
+ * rows to its (empty) output.
  */
 export async function runAggregate(
   store: ColumnStore,
@@ -90,7 +91,7 @@ export async function runAggregate(
   plan: AggregatePlan,
   evaluated?: EvaluatedInputs,
   direct?: DirectRowsTarget,
-): Promise<string | null | undefined> {
+): Promise<string | undefined> {
   let values = evaluated?.values;
   if (!values) {
     // A failure (infinity, bad input) falls back.
@@ -127,6 +128,11 @@ export async function runAggregate(
   const exactKeys = plan.groups.every((g) => g.kind === 'bucket' || EXACT_KEYS.has(g.column.typname) || TEXT_KEYS.has(g.column.typname));
   const mode: FinalMode = rowstore || !defaultCollation ? 'union' : exactKeys ? 'rowwise' : 'kernels';
   const settings = plan.direct ? (values[i + 2] as unknown[]) : undefined;
+  const timeColumn = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
+  const timeType = timeColumn.type;
+  const timeTypname = timeColumn.typname;
+  // The partial columns' types, in order.
+  const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   spec.filters.push(...(evaluated?.filters ?? []));
   let partials: Partials | null;
   try {
@@ -141,14 +147,11 @@ export async function runAggregate(
     const rows = directRows(plan, partials, settings, direct.values);
     if (rows) {
       direct.onRows(rows);
-      return null;
+      // The final statement over no partial rows: no rows, and the RowDescription it would send.
+      return plan.finalSql(kernelRowsSql(types.map(() => []), types), 'rowwise');
     }
   }
   // One array per partial column, unnested into rows: PostgreSQL parses one constant per column.
-  const timeColumn = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
-  const timeType = timeColumn.type;
-  const timeTypname = timeColumn.typname;
-  const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   const columns: Array<Array<string | null>> = types.map(() => []);
   // Buckets repeat across groups (one per segment value): each is printed once.
   const bucketTexts = new Map<bigint | null, string | null>();

@@ -367,7 +367,7 @@ export class Columnstore {
    * An aggregate in the kernels; ORDER BY the bucket LIMIT n first bounds the buckets they read
    * (session/columnstore-bucket-limit.ts), whose query also evaluates the kernels' inputs.
    */
-  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget): Promise<string | null | undefined> {
+  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget): Promise<string | undefined> {
     limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan) : undefined;
     if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated, direct);
     return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct);
@@ -566,9 +566,8 @@ export class Columnstore {
   }
 
   /** Aggregates in the kernels (session/columnstore-fast-path.ts). */
-  async runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
-    // Without a target for printed rows, never null.
-    return (await runAggregate(this.store, this.kernels, run, plan)) ?? undefined;
+  runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
+    return runAggregate(this.store, this.kernels, run, plan);
   }
 
   /** The last point per segment from the newest batches (session/columnstore-fast-path.ts). */

@@ -27,6 +27,10 @@ export async function aggregateLines(store: ColumnStore, run: InternalRunner, pl
   if (plan.filters.length > 0) {
     lines.push(`  Orbit Filter: ${plan.filters.map((f) => `(${f.column} ${f.op === 'in' ? `IN (${f.sql.join(', ')})` : `${f.op} ${f.sql}`})`).join(' AND ')}`);
   }
+  if (plan.direct) {
+    // Decided when the statement runs (rowstore rows, settings): see docs/guides/planner.md.
+    lines.push('  Direct Output: when run, the rows are made from the partials by Orbit if no rowstore row matches and the settings allow (PostgreSQL then runs the statement below over no partial rows, for its RowDescription)');
+  }
   if (limited?.bound) {
     lines.push(`  Ordered Append: buckets ${plan.bucketOrder!.desc ? 'newest' : 'oldest'} first, kernels limited to (${limited.bound}) (${limited.batchesRead} ${limited.batchesRead === 1 ? "batch's" : "batches'"} times read to find it)`);
   }

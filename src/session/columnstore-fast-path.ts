@@ -13,6 +13,9 @@ import type { ColumnStore } from '../columnstore/store.js';
 import type { AggregatePlan, FinalMode } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
+import { dateText, timestampText, type ValueOf } from '../columnstore/pg-text.js';
+import { DIRECT_SETTINGS_SQL, directRows } from './columnstore-aggregate-rows.js';
+import type { PrintedRows } from './columnstore-scan.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
@@ -51,6 +54,8 @@ export function aggregateInputsSql(plan: AggregatePlan): string {
       ? 'true'
       : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
   );
+  // Last of all, when the rows could be made without a final statement: the settings that decide it.
+  if (plan.direct) exprs.push(DIRECT_SETTINGS_SQL);
   return `json_build_array(${exprs.join(', ')})`;
 }
 
@@ -65,11 +70,28 @@ export interface EvaluatedInputs {
   readonly filters: readonly Filter[];
 }
 
+/** Where result rows made without a final statement go (see runAggregate), and the in-process value readers. */
+export interface DirectRowsTarget {
+  readonly onRows: (rows: PrintedRows) => void;
+  readonly values?: (oid: number) => ValueOf;
+}
+
 /**
  * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
  * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
+ * With `direct`, when the result rows can be made from the kernels' partials alone
+ * (columnstore-aggregate-rows.ts), they are handed to `direct.onRows`, and the statement returned
+ * is the final statement over no partial rows: it describes the result, and the caller appends the
+ * rows to its (empty) output.
  */
-export async function runAggregate(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan, evaluated?: EvaluatedInputs): Promise<string | undefined> {
+export async function runAggregate(
+  store: ColumnStore,
+  kernels: KernelBackend,
+  run: InternalRunner,
+  plan: AggregatePlan,
+  evaluated?: EvaluatedInputs,
+  direct?: DirectRowsTarget,
+): Promise<string | undefined> {
   let values = evaluated?.values;
   if (!values) {
     // A failure (infinity, bad input) falls back.
@@ -105,6 +127,12 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
   const defaultCollation = values[i + 1] === true;
   const exactKeys = plan.groups.every((g) => g.kind === 'bucket' || EXACT_KEYS.has(g.column.typname) || TEXT_KEYS.has(g.column.typname));
   const mode: FinalMode = rowstore || !defaultCollation ? 'union' : exactKeys ? 'rowwise' : 'kernels';
+  const settings = plan.direct ? (values[i + 2] as unknown[]) : undefined;
+  const timeColumn = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
+  const timeType = timeColumn.type;
+  const timeTypname = timeColumn.typname;
+  // The partial columns' types, in order.
+  const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   spec.filters.push(...(evaluated?.filters ?? []));
   let partials: Partials | null;
   try {
@@ -115,11 +143,15 @@ export async function runAggregate(store: ColumnStore, kernels: KernelBackend, r
     if (err instanceof OrbitError && (err.code === SqlState.feature_not_supported || err.code === '42703')) return undefined;
     throw err;
   }
+  if (direct && settings && mode === 'rowwise') {
+    const rows = directRows(plan, partials, settings, direct.values);
+    if (rows) {
+      direct.onRows(rows);
+      // The final statement over no partial rows: no rows, and the RowDescription it would send.
+      return plan.finalSql(kernelRowsSql(types.map(() => []), types), 'rowwise');
+    }
+  }
   // One array per partial column, unnested into rows: PostgreSQL parses one constant per column.
-  const timeColumn = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
-  const timeType = timeColumn.type;
-  const timeTypname = timeColumn.typname;
-  const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   const columns: Array<Array<string | null>> = types.map(() => []);
   // Buckets repeat across groups (one per segment value): each is printed once.
   const bucketTexts = new Map<bigint | null, string | null>();
@@ -313,20 +345,12 @@ function scalarOf(text: string | null, typname: string): Scalar | undefined {
   }
 }
 
-const PG_EPOCH_MS = 946_684_800_000n;
-
 /** A kernel value as PostgreSQL's input text for a column of pg_type `typname`; null for NULL. */
 function valueText(v: Scalar | number | bigint, typname: string): string | null {
   if (v === null) return null;
-  if (typname === 'timestamptz' || typname === 'timestamp') {
-    const us = v as bigint;
-    const ms = us >= 0n ? us / 1000n : -((-us + 999n) / 1000n);
-    const rest = Number(us - ms * 1000n);
-    const iso = new Date(Number(ms + PG_EPOCH_MS)).toISOString();
-    if (!/^\d{4}-/.test(iso)) throw new OrbitError(SqlState.feature_not_supported, 'timestamp outside years 0000-9999 in a kernel result');
-    return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}${typname === 'timestamptz' ? '+00' : ''}`;
-  }
-  if (typname === 'date') return new Date(Number(PG_EPOCH_MS) + Number(v) * 86_400_000).toISOString().slice(0, 10);
+  // PostgreSQL's own output (years past 9999, BC, infinity), which its input reads in any DateStyle.
+  if (typname === 'timestamptz' || typname === 'timestamp') return timestampText(v as bigint, typname === 'timestamptz' ? '+00' : '');
+  if (typname === 'date') return dateText(Number(v));
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : Object.is(v, -0) ? '-0' : String(v);
   if (typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'string') return String(v);
   throw new OrbitError(SqlState.feature_not_supported, `a ${typname} value in a kernel result`);
@@ -335,7 +359,7 @@ function valueText(v: Scalar | number | bigint, typname: string): string | null 
 /** Array elements array_in reads as they are: no delimiter, quote, backslash or space, not NULL. */
 const BARE_ELEMENT = /^[0-9A-Za-z_.:+-]+$/;
 
-/** Types whose kernel values always print as bare array elements (valueText: digits, signs, '.', 'e', 'T', ':', NaN, Infinity). */
+/** Types whose kernel values always print as bare array elements (valueText: digits, signs, '.', 'e', ':', spaces inside, BC, NaN, infinity; array_in keeps inner spaces). */
 const BARE_TYPES = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'timestamptz', 'timestamp', 'date', 'bigint', 'integer', 'smallint', 'real', 'double precision', 'timestamp with time zone', 'timestamp without time zone']);
 
 /** One array constant of `type[]` (parsed once by array_in, not as one expression per value). */

@@ -34,7 +34,7 @@ import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { runAggregate, runLastPoint } from './columnstore-fast-path.js';
+import { runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan, type PrintedRows } from './columnstore-scan.js';
@@ -307,7 +307,7 @@ export class Columnstore {
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
     if (idle && !plan.scan && !plan.explain) {
       if (plan.aggregate) {
-        return this.aggregate(run, plan.aggregate);
+        return this.aggregate(run, plan.aggregate, undefined, onRows && { onRows, ...(values ? { values } : {}) });
       }
       if (plan.lastPoint) return runLastPoint(this.store, run, plan.lastPoint);
     }
@@ -343,7 +343,7 @@ export class Columnstore {
       } else if (plan.aggregate) {
         // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
         const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
-        sql = await this.aggregate(run, plan.aggregate, limited);
+        sql = await this.aggregate(run, plan.aggregate, limited, onRows && !plan.explain ? { onRows, ...(values ? { values } : {}) } : undefined);
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
@@ -368,10 +368,10 @@ export class Columnstore {
    * An aggregate in the kernels; ORDER BY the bucket LIMIT n first bounds the buckets they read
    * (session/columnstore-bucket-limit.ts), whose query also evaluates the kernels' inputs.
    */
-  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound): Promise<string | undefined> {
+  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget): Promise<string | undefined> {
     limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan) : undefined;
-    if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated);
-    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan);
+    if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated, direct);
+    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct);
   }
 
   /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */

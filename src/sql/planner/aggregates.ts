@@ -59,6 +59,12 @@ export interface AggregatePlan {
    */
   readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(limitSql: string): string };
   readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
+  /**
+   * When the result is nothing but group keys and aggregates (no HAVING, LIMIT or OFFSET), ordered
+   * by all the group keys or not at all: its columns and order, so that the rows can be made from
+   * the kernels' partials without a final statement (session/columnstore-aggregate-rows.ts).
+   */
+  readonly direct?: DirectShape;
   /** A boolean expression: whether the rowstore holds rows the WHERE keeps (else finalSql can leave it out). */
   readonly rowstoreExistsSql: string;
   /**
@@ -67,6 +73,14 @@ export interface AggregatePlan {
    * Mode (see FinalMode) `union` (default): merged with the rowstore's partials.
    */
   finalSql(kernelRows: string | undefined, mode?: FinalMode): string;
+}
+
+/** See AggregatePlan.direct. */
+export interface DirectShape {
+  /** Per output column, its name and what it is: a group (index into `groups`) or an aggregate (index into `aggregates`). */
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly group: number } | { readonly name: string; readonly aggregate: number }>;
+  /** ORDER BY, as group indexes (every group among them: the order is total); undefined without ORDER BY. */
+  readonly order?: ReadonlyArray<{ readonly group: number; readonly desc: boolean; readonly nullsFirst: boolean }>;
 }
 
 /**
@@ -280,12 +294,14 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     };
     return deparse({ SelectStmt: final });
   };
+  const direct = directShape(s, targets, groupFps, aggFps);
   const templates = new Map<FinalMode, string>();
   let withoutRows: string | undefined;
   return {
     table,
     rowstoreExistsSql: `EXISTS (SELECT 1 FROM ${quote(table.schema)}.${quote(table.name)} AS ${quote(alias)}${whereSql})`,
     ...(bucketOrder ? { bucketOrder } : {}),
+    ...(direct ? { direct } : {}),
     ...(bucketWidthSql !== undefined ? { bucketWidthSql } : {}),
     groups,
     filters,
@@ -304,6 +320,45 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
       return `${template.slice(0, at)}${kernelRows}${template.slice(at + marker.length)}`;
     },
   };
+}
+
+/**
+ * The statement's output as group keys and aggregates in a total order of the keys (or none), when
+ * it is only that; see AggregatePlan.direct.
+ */
+function directShape(s: Fields, targets: readonly Fields[], groupFps: readonly string[], aggFps: readonly string[]): DirectShape | undefined {
+  if (s.havingClause || s.limitCount || s.limitOffset || groupFps.length === 0) return undefined;
+  const columns: Array<{ name: string; group: number } | { name: string; aggregate: number }> = [];
+  for (const t of targets) {
+    const fp = fingerprint(t.val);
+    const name = (t.name as string | undefined) ?? outputName(t.val as Node);
+    const group = groupFps.indexOf(fp);
+    const aggregate = aggFps.indexOf(fp);
+    if (group >= 0) columns.push({ name, group });
+    else if (aggregate >= 0) columns.push({ name, aggregate });
+    else return undefined;
+  }
+  const sortBy = (s.sortClause as Node[] | undefined) ?? [];
+  if (sortBy.length === 0) return { columns };
+  const order: Array<{ group: number; desc: boolean; nullsFirst: boolean }> = [];
+  for (const o of sortBy) {
+    const by = o.SortBy as Fields;
+    if (by.sortby_dir === 'SORTBY_USING') return undefined;
+    const node = by.node as Node;
+    // As PostgreSQL resolves ORDER BY items: an ordinal, else an output column's name, else an expression.
+    const ordinal = node.A_Const ? Number(((node.A_Const as Fields).ival as Fields | undefined)?.ival ?? NaN) : NaN;
+    const names = colNames(node);
+    const named = names?.length === 1 ? targets.filter((t) => ((t.name as string | undefined) ?? outputName(t.val as Node)) === names[0]) : [];
+    if (new Set(named.map((t) => fingerprint(t.val))).size > 1) return undefined;
+    const expr = !Number.isNaN(ordinal) ? (targets[ordinal - 1]?.val as Node | undefined) : named.length > 0 ? (named[0]!.val as Node) : node;
+    const group = expr ? groupFps.indexOf(fingerprint(expr)) : -1;
+    if (group < 0) return undefined;
+    const desc = by.sortby_dir === 'SORTBY_DESC';
+    order.push({ group, desc, nullsFirst: by.sortby_nulls === 'SORTBY_NULLS_FIRST' || (by.sortby_nulls !== 'SORTBY_NULLS_LAST' && desc) });
+  }
+  // Rows equal in the keys ordered by would come in PostgreSQL's order of the unsorted rows.
+  if (!groupFps.every((_, g) => order.some((o) => o.group === g))) return undefined;
+  return { columns, order };
 }
 
 /**
@@ -495,7 +550,7 @@ function mergeExpr(a: AggregateCall & { resultType: string }, names: string[], r
       case 'max':
         return `${a.fn}(${x})`;
       case 'avg':
-        return a.resultType === 'float8' ? `sum(${x}) / nullif(sum(${y}), 0)` : `sum(${x})::numeric / nullif(sum(${y}), 0)::numeric`;
+        return a.resultType === 'float8' ? floatAvg(`sum(${y})`, `sum(${x})`) : `sum(${x})::numeric / nullif(sum(${y}), 0)::numeric`;
       case 'first':
       case 'last':
         return `${a.fn}(${x}, ${y})`;
@@ -515,11 +570,20 @@ function rowExpr(a: AggregateCall & { resultType: string }, x: string, y: string
     case 'max':
       return `(${x})`;
     case 'avg':
-      return a.resultType === 'float8' ? `${x} / nullif(${y}, 0)` : `${x}::numeric / nullif(${y}, 0)::numeric`;
+      return a.resultType === 'float8' ? floatAvg(y!, x) : `${x}::numeric / nullif(${y}, 0)::numeric`;
     case 'first':
     case 'last':
       return `(${x})`;
   }
+}
+
+/**
+ * A float average from its count and sum, as avg() finishes it (float8_avg: NULL for no rows, else
+ * the sum divided by the count without the `/` operator's underflow check). The sum is NULL only
+ * when the count is 0 (float8_avg refuses NULL elements).
+ */
+function floatAvg(count: string, sum: string): string {
+  return `float8_avg(ARRAY[${count}, coalesce(${sum}, 0), 0])`;
 }
 
 /** PostgreSQL's name for an unnamed output column (FigureColname), for the expressions kept. */

@@ -17,6 +17,12 @@
 import type { Column, PgType } from './columns.js';
 
 /** Types `TextRows` can print. */
+/** Type oids of the types printed here. */
+export const TYPE_OIDS: Record<string, number> = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float4: 700, float8: 701, varchar: 1043, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 };
+
+/** TimeZone settings in which timestamptz prints as UTC (`+00`). */
+export const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
+
 export const TEXT_OUTPUT_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'text', 'varchar', 'numeric', 'timestamptz', 'timestamp', 'date']);
 
 /** Lays out shortest round-trip digits `digits` (no point) with decimal exponent `x` as PostgreSQL does. */

@@ -10,7 +10,9 @@
  * order other than the bytes', a value PostgreSQL would refuse): the caller runs the statement.
  */
 import type { Column, PgType } from '../columnstore/columns.js';
-import { DataRowWriter, formatterOf, ObjectRows, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import { DataRowWriter } from '../columnstore/data-rows.js';
+import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import { ObjectRows } from '../columnstore/row-objects.js';
 import type { AggState, GroupPartial, Partials } from '../columnstore/kernels/partials.js';
 import type { AggregatePlan } from '../sql/planner/aggregates.js';
 import type { PrintedRows } from './columnstore-scan.js';
@@ -23,9 +25,6 @@ export const DIRECT_SETTINGS_SQL =
   "json_build_array(current_setting('extra_float_digits'), current_setting('DateStyle'), current_setting('TimeZone'), current_setting('client_encoding'), " +
   "(SELECT datlocprovider = 'c' AND datcollate IN ('C', 'POSIX') FROM pg_database WHERE datname = current_database()))";
 
-/** TimeZone settings in which timestamptz prints as UTC (`+00`). */
-const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
-const TYPE_OIDS: Record<string, number> = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float4: 700, float8: 701, varchar: 1043, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 };
 /** Group key types (kernel keys: number, bigint, boolean, string) this module orders and prints. */
 const KEY_TYPES = new Set<string>(['int2', 'int4', 'int8', 'bool', 'date', 'timestamp', 'timestamptz', 'text', 'varchar']);
 /** Value types of min/max and first/last results printed here. */
@@ -119,7 +118,7 @@ export function directRows(plan: AggregatePlan, partials: Partials | null, setti
     if (new Set(names).size !== names.length) return undefined;
     const objects = new ObjectRows(names);
     objects.append(columns, formats as Formatter[], types.map(values), undefined, groups.length, positional);
-    return { messages: new Uint8Array(0), objects: objects.rows, count: groups.length, names, types };
+    return { messages: [], objects: objects.rows, count: groups.length, names, types };
   }
   const writer = new DataRowWriter(Math.max(1 << 12, groups.length * outputs.length * 12));
   writer.append(columns, formats as Formatter[], undefined, groups.length, positional);

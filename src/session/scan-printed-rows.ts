@@ -9,7 +9,7 @@ import { concatBytes } from '../bytes.js';
 import type { Column, PgType } from '../columnstore/columns.js';
 import type { Manifest } from '../columnstore/manifest.js';
 import { DataRowWriter } from '../columnstore/data-rows.js';
-import { formatterOf, TEXT_OUTPUT_TYPES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import { formatterOf, TEXT_OUTPUT_TYPES, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
 import { ObjectRows } from '../columnstore/row-objects.js';
 import type { ScanPlan } from '../sql/planner/scan.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
@@ -25,10 +25,6 @@ export interface PrintedRows {
   readonly types: readonly number[];
 }
 
-const TYPE_OIDS: Record<string, number> = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float4: 700, float8: 701, varchar: 1043, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 };
-
-/** TimeZone settings in which timestamptz prints as UTC (`+00`). */
-const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
 
 /**
  * The formatters of the statement's output columns when every value can be printed as PostgreSQL

@@ -34,12 +34,12 @@ import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { lastPointCandidates, lastPointKeys, runAggregate, runLastPoint } from './columnstore-fast-path.js';
+import { aggregateInputsSql, lastPointCandidates, lastPointKeys, runAggregate, runLastPoint } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan, type PrintedRows } from './columnstore-scan.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
-import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
+import { boundBucketLimit, bucketLimitSql, type BucketBound } from './columnstore-bucket-limit.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -104,9 +104,11 @@ export class Columnstore {
   private readonly scanTables = new Set<number>();
   /**
    * Per hypertable, what `pg_temp.orbit_last_<id>` holds, committed: the last-point candidate rows
-   * of the manifests (immutable, by versioned key) and columns of `lastPointKey`.
+   * of these manifests (immutable, by versioned key, while `store.generation` holds) and columns.
    */
   private readonly lastPointTables = new Map<number, string>();
+  /** Per aggregate plan, its last final statement and the inputs it was made from (memoAggregate). */
+  private readonly aggregateSql = new WeakMap<AggregatePlan, { answer: string; generation: number; sql: string }>();
   /** A last-point plan's statement over its candidates table (the same text each time). */
   private readonly lastPointSql = new WeakMap<LastPointPlan, string>();
 
@@ -315,9 +317,7 @@ export class Columnstore {
     // one statement each): a failure aborts nothing and there is nothing to undo, so the BEGIN and
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
     if (idle && !plan.scan && !plan.explain) {
-      if (plan.aggregate) {
-        return this.aggregate(run, plan.aggregate);
-      }
+      if (plan.aggregate) return this.memoAggregate(run, plan.aggregate);
       if (plan.lastPoint) return this.lastPoint(run, plan.lastPoint);
     }
     await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
@@ -351,8 +351,8 @@ export class Columnstore {
         }
       } else if (plan.aggregate) {
         // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
-        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
-        sql = await this.aggregate(run, plan.aggregate, limited);
+        const limited = plan.explain && plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
+        sql = plan.explain ? await this.aggregate(run, plan.aggregate, limited) : await this.memoAggregate(run, plan.aggregate);
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
@@ -393,7 +393,7 @@ export class Columnstore {
     const keys = await lastPointKeys(run, plan);
     if (!keys) return undefined;
     const id = plan.table.id;
-    const key = [plan.segment, ...plan.table.columns.map((c) => `${c.name} ${c.type}`), ...keys].join('\n');
+    const key = [this.store.generation, plan.segment, ...plan.table.columns.map((c) => `${c.name} ${c.type}`), ...keys].join('\n');
     if (this.lastPointTables.get(id) !== key) {
       const candidates = await lastPointCandidates(this.store, plan, keys);
       if (candidates === undefined) return undefined;
@@ -408,6 +408,31 @@ export class Columnstore {
     }
     let sql = this.lastPointSql.get(plan);
     if (sql === undefined) this.lastPointSql.set(plan, (sql = plan.finalSql(`SELECT * FROM pg_temp.orbit_last_${id}`)));
+    return sql;
+  }
+
+  /**
+   * An aggregate whose final statement is reused while its inputs are: the internal statement's
+   * answer (manifest keys, constants, rowstore rows and buckets) with the objects those keys name
+   * (`store.generation`) determine it, so the kernels run only when the answer changes.
+   */
+  private async memoAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
+    const bounded = plan.bucketOrder ? bucketLimitSql(plan) : undefined;
+    const out = await run.sql(bounded ?? `SELECT ${aggregateInputsSql(plan)}`);
+    const generation = this.store.generation;
+    const answer = firstError(out) ? undefined : (textRows(out)[0]?.[0] ?? undefined);
+    const memo = this.aggregateSql.get(plan);
+    if (answer !== undefined && memo?.answer === answer && memo.generation === generation) return memo.sql;
+    let sql: string | undefined;
+    if (bounded !== undefined) {
+      const limited = await boundBucketLimit(this.store, this.kernels, run, plan, out);
+      sql = limited.evaluated ? await runAggregate(this.store, this.kernels, run, plan, limited.evaluated) : await runAggregate(this.store, this.kernels, run, limited.plan);
+    } else {
+      // A failure (infinity, bad input) falls back.
+      if (answer === undefined) return undefined;
+      sql = await runAggregate(this.store, this.kernels, run, plan, { values: JSON.parse(answer) as unknown[], filters: [] });
+    }
+    if (sql !== undefined && answer !== undefined && this.store.generation === generation) this.aggregateSql.set(plan, { answer, generation, sql });
     return sql;
   }
 

@@ -177,10 +177,10 @@ export class Orbit implements Queryable {
     let writes = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
     let ran: ClassifiedStatement[] = [];
-    const check = async (original: string, onRows?: (rows: DirectRows) => void): Promise<string> => {
+    const check = async (original: string, onRows?: (rows: DirectRows) => void, guarded = false): Promise<string> => {
       const text = await backendSql(original);
       const values = onRows && this.rowStore.valueReader ? (oid: number) => this.rowStore.valueReader!(oid) : undefined;
-      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl, true, true, onRows, values);
+      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl, true, true, onRows, values, guarded);
     };
     const backendSql = async (original: string): Promise<string> => {
       const text = backendText(original);
@@ -206,7 +206,7 @@ export class Orbit implements Queryable {
       query: async <Row>(sql: string, params?: unknown[]) => {
         // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
         let printed: DirectRows | undefined;
-        const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows));
+        const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows), !params?.length);
         try {
           if (printed) {
             const objects = (printed as DirectRows).objects;
@@ -217,7 +217,13 @@ export class Orbit implements Queryable {
             // A result shaped otherwise than planned: the general path.
             return await this.rowStore.query<Row>(await check(sql), params);
           }
-          return await this.rowStore.query<Row>(text, params);
+          try {
+            return await this.rowStore.query<Row>(text, params);
+          } catch (err) {
+            // A reused fast-path statement whose inputs changed: planned again and run (once).
+            if (!this.backend.retryStale(() => (err instanceof Error ? err.message : String(err)))) throw err;
+            return await this.rowStore.query<Row>(await check(sql), params);
+          }
         } catch (err) {
           throw toOrbitError(err);
         } finally {

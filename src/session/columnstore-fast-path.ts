@@ -15,7 +15,7 @@ import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { SqlState } from '../sqlstate.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
-import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
 /**
@@ -189,18 +189,21 @@ function kernelRowsSql(columns: ReadonlyArray<ReadonlyArray<string | null>>, typ
  * chunks' layout does not allow it (the caller falls back).
  */
 export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
-  const keys = await lastPointKeys(run, plan);
-  const candidates = keys && (await lastPointCandidates(store, plan, keys));
+  const found = await lastPointKeys(run, plan);
+  const candidates = found && (await lastPointCandidates(store, plan, found.keys));
   return candidates === undefined ? undefined : plan.finalSql(candidates ?? undefined);
 }
 
-/** The manifest keys of the hypertable's compressed chunks (undefined: the lookup failed). */
-export async function lastPointKeys(run: InternalRunner, plan: LastPointPlan): Promise<string[] | undefined> {
-  const out = await run.sql(
-    `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,
-  );
+/** The statement listing the manifest keys of the hypertable's compressed chunks (as one json array). */
+export function lastPointKeysSql(plan: LastPointPlan): string {
+  return `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`;
+}
+
+/** The manifest keys and PostgreSQL's text of them (undefined: the lookup failed). */
+export async function lastPointKeys(run: InternalRunner, plan: LastPointPlan): Promise<{ keys: string[]; text: string | null } | undefined> {
+  const out = await run.sql(lastPointKeysSql(plan));
   if (firstError(out)) return undefined;
-  return jsonRows<string[] | null>(out)[0] ?? [];
+  return { keys: jsonRows<string[] | null>(out)[0] ?? [], text: textRows(out)[0]?.[0] ?? null };
 }
 
 /**

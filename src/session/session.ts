@@ -30,7 +30,7 @@ import type { DirectCopy } from './direct-ingest.js';
 import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { HeldInsert } from './held-insert.js';
 import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
-import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
@@ -277,8 +277,10 @@ export class Session implements BackendSession {
       const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
       // A scan may print its compressed rows itself (appended to the rowstore's, below).
       let printed: DirectRows | undefined;
-      const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows));
+      const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows), undefined, true);
       let out = await this.backend.run(this, simpleQuery(sql));
+      // A reused fast-path statement whose inputs changed: planned again and run (once).
+      if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
       if (printed) {
         const merged = appendRows(out, printed);
         // A result shaped otherwise than planned (a domain type, …): the general path instead.

@@ -220,7 +220,7 @@ export class Orbit implements Queryable {
           try {
             return await this.rowStore.query<Row>(text, params);
           } catch (err) {
-            // A reused fast-path statement whose inputs changed: planned again and run (once).
+            // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
             if (!this.backend.retryStale(() => (err instanceof Error ? err.message : String(err)))) throw err;
             return await this.rowStore.query<Row>(await check(sql), params);
           }

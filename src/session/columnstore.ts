@@ -427,7 +427,7 @@ export class Columnstore {
    * A statement reused without asking for its inputs first (one round trip instead of two): it runs
    * only if the internal statement `inputsSql` still answers `answer` when it runs (same snapshot),
    * and fails otherwise with an error naming STALE_FAST_PATH, on which the caller plans it again
-   * (`retryStale`). Only for statements run at once outside a transaction block, whose failure
+   * (`retryStale`; it does so on any failure). Only for statements run at once outside a transaction block, whose failure
    * aborts nothing. PostgreSQL evaluates the uncorrelated condition once, before any row.
    */
   private guard(plan: object, sql: string, inputsSql: string, answer: string): string {
@@ -437,14 +437,17 @@ export class Columnstore {
   }
 
   /**
-   * After a statement from `runPlanned(…, guarded)` failed: whether it failed on its guard (then
-   * the caller plans and runs it again, unguarded; that plan is not guarded again).
+   * After a statement from `runPlanned(…, guarded)` ran: whether it failed (`message`: its error,
+   * if any), on its guard or otherwise. The caller then plans and runs it again, unguarded, so any
+   * error is the one the unguarded path gives (a changed constant may fail the internal statement,
+   * which the unguarded path answers by falling back); a plan whose guard failed is not guarded again.
    */
   retryStale(message: () => string | undefined): boolean {
     const plan = this.guardedPlan;
     this.guardedPlan = undefined;
-    if (!plan || !message()?.includes(STALE_FAST_PATH)) return false;
-    this.unguarded.add(plan);
+    const error = plan ? message() : undefined;
+    if (!plan || error === undefined) return false;
+    if (error.includes(STALE_FAST_PATH)) this.unguarded.add(plan);
     return true;
   }
 

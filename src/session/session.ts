@@ -279,7 +279,7 @@ export class Session implements BackendSession {
       let printed: DirectRows | undefined;
       const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows), undefined, true);
       let out = await this.backend.run(this, simpleQuery(sql));
-      // A reused fast-path statement whose inputs changed: planned again and run (once).
+      // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
       if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
       if (printed) {
         const merged = appendRows(out, printed);

@@ -19,6 +19,7 @@ import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
 import { backendText } from './session/rewrite.js';
+import { fixUpParts, type QueryPart } from './session/fix-up-parts.js';
 import { loadParser, spliceSql } from './sql/parser.js';
 import { rewriteEdits } from './sql/rewrite/index.js';
 import { findStableBounds } from './sql/rewrite/stable-bounds.js';
@@ -61,6 +62,8 @@ class EmbeddedSession implements BackendSession {
   settingsKey = settingsKey(this.settings);
   /** A BEGIN through query()/exec() left a transaction open. */
   inTransaction = false;
+  /** Statements wrote to a hypertable: give rows in default partitions their chunks when the transaction ends. */
+  routePending = false;
   deliverNotification(): void {
     // The in-process API has no LISTEN support yet; LISTEN is refused before it runs.
   }
@@ -167,6 +170,16 @@ export class Orbit implements Queryable {
     await this.storage.close();
   }
 
+  /** The fix-up inside the open transaction (a savepoint: a failure leaves the transaction as it was). */
+  private async routeInBlock(session: EmbeddedSession): Promise<void> {
+    this.warn(await this.backend.routeDefaultRows(session, true));
+  }
+
+  /** A warning a wire client would get as a notice (the in-process API has no notice channel). */
+  private warn(warning: OrbitError | undefined): void {
+    if (warning) console.warn(`orbit: WARNING: ${warning.message}`);
+  }
+
   /** Takes the backend for `session`, runs `fn` with statement-checked query functions, gives it back. */
   private async withBackend<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
     // While closing, only a job in progress may finish (close() waits for it).
@@ -174,7 +187,6 @@ export class Orbit implements Queryable {
     await this.backend.acquire(session);
     let settingsChanged = false;
     let transactionControl = false;
-    let writes = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
     let ran: ClassifiedStatement[] = [];
     const check = async (original: string, onRows?: (rows: DirectRows) => void, guarded = false): Promise<string> => {
@@ -194,7 +206,7 @@ export class Orbit implements Queryable {
         if (s.changesSettings) settingsChanged = true;
         if (s.kind === 'transaction') transactionControl = true;
       }
-      if (this.backend.routing.writes(analysis.statements)) writes = true;
+      if (this.backend.routing.writes(analysis.statements)) session.routePending = true;
       const edits = rewriteEdits(analysis.statements);
       if (edits.length > 0) return spliceSql(sql, edits);
       // A lone SELECT outside a transaction: now()-style bounds made constant (sql/rewrite/stable-bounds).
@@ -202,8 +214,41 @@ export class Orbit implements Queryable {
       const bounds = only && !session.inTransaction && !transactionControl ? findStableBounds(only.type, only.node) : undefined;
       return bounds ? this.backend.withStableBounds(session, sql, analysis.statements, bounds) : sql;
     };
+    /**
+     * Where the hypertable fix-up must run in `sql` (session/fix-up-parts.ts): before its statements
+     * that work on chunks after a write earlier in it or in the open transaction. Undefined: nowhere.
+     */
+    const fixUps = async (sql: string): Promise<{ parts: QueryPart[]; wrap: boolean } | undefined> => {
+      const text = backendText(sql);
+      if (!text.ok || !text.analysis.ok) return undefined;
+      const statements = text.analysis.statements;
+      if (statements.length < 2 && !session.routePending) return undefined;
+      await this.backend.loadRouting(session);
+      let points = this.backend.routing.fixUpPoints(statements, session.routePending);
+      if (points.length === 0) return undefined;
+      // (A write earlier in this call is pending only inside a transaction block: asked only now.)
+      const inBlock = await this.backend.inTransaction(session);
+      if (!inBlock) points = this.backend.routing.fixUpPoints(statements);
+      if (points.length === 0) return undefined;
+      const parts = fixUpParts(text.sql, statements, points);
+      if (parts instanceof OrbitError) throw parts;
+      return { parts, wrap: !inBlock };
+    };
+    const execText = async (sql: string): Promise<QueryResult[]> => {
+      const text = await check(sql);
+      try {
+        return await this.rowStore.exec(text);
+      } catch (err) {
+        throw toOrbitError(err);
+      } finally {
+        this.backend.unnamedOwner = undefined;
+        this.backend.noteColumnstore(ran);
+      }
+    };
     const run: Queryable = {
       query: async <Row>(sql: string, params?: unknown[]) => {
+        // One statement: at most a fix-up before it.
+        if ((await fixUps(sql))?.parts[0]?.fixUpFirst) await this.routeInBlock(session);
         // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
         let printed: DirectRows | undefined;
         const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows), !params?.length);
@@ -232,14 +277,20 @@ export class Orbit implements Queryable {
         }
       },
       exec: async (sql: string) => {
-        const text = await check(sql);
+        const split = await fixUps(sql);
+        if (!split) return execText(sql);
+        if (split.wrap) await this.rowStore.exec('BEGIN');
         try {
-          return await this.rowStore.exec(text);
+          const results: QueryResult[] = [];
+          for (const part of split.parts) {
+            if (part.fixUpFirst) await this.routeInBlock(session);
+            results.push(...(await execText(part.sql)));
+          }
+          if (split.wrap) await this.rowStore.exec('COMMIT');
+          return results;
         } catch (err) {
-          throw toOrbitError(err);
-        } finally {
-          this.backend.unnamedOwner = undefined;
-          this.backend.noteColumnstore(ran);
+          if (split.wrap) await this.rowStore.exec('ROLLBACK').catch(() => undefined);
+          throw err;
         }
       },
     };
@@ -254,7 +305,10 @@ export class Orbit implements Queryable {
           session.inTransaction = await this.backend.inTransaction(session);
         }
         keep = session.inTransaction;
-        if (writes && !keep) await this.backend.routeDefaultRows(session);
+        if (session.routePending && !keep) {
+          session.routePending = false;
+          this.warn(await this.backend.routeDefaultRows(session));
+        }
         if (!keep) {
           const [error] = await this.backend.processColumnstoreRequests(session);
           if (error) throw error;

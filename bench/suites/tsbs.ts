@@ -47,7 +47,8 @@ export const tsbsSuite: Suite = {
     const wanted = new Set(String(args.system).split(','));
     const all: unknown[] = [];
     for (const variant of String(args.variant).split(',')) {
-      const csv = join(tmpdir(), `orbit-tsbs-${variant}-${hours}h.csv`);
+      // Per process: concurrent runs on one machine would otherwise rewrite and delete each other's file.
+      const csv = join(tmpdir(), `orbit-tsbs-${variant}-${hours}h-${process.pid}.csv`);
       process.stderr.write(`generating ${rows} rows (${variant}) … `);
       const bytes = await writeCpuCsv(csv, rows, 42, { ints: variant === 'ints' });
       process.stderr.write(`${(bytes / 1e6).toFixed(0)} MB\n`);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { serve, startBridge, type ServeOptions } from '../runtime/node.js';
 import { AuthMethod } from '../wire/auth/index.js';
+import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { formatStartupError, parseAddress } from './options.js';
 
 const HELP = `Orbit: TimescaleDB for the browser and the edge.
@@ -25,7 +26,8 @@ serve options:
   --user NAME:PASSWORD  a login user (repeatable); roles made with CREATE ROLE ... PASSWORD also work
   --config FILE         JSON file with any of: dataDir, listen, http, auth, authLocal, users {name: password},
                         idleInTransactionTimeout (ms), jobScheduler (false: as --no-job-scheduler),
-                        batchCacheMb
+                        batchCacheMb, settings {name: value} (timescaledb.* settings of
+                        postgresql.conf, e.g. timescaledb.enable_job_execution_logging)
   --idle-in-transaction-timeout MS
                         end sessions idle inside a transaction that long (default 60000; 0 = never);
                         other sessions wait while one holds a transaction open
@@ -95,6 +97,7 @@ async function runServe(args: string[]): Promise<number> {
     session: timeout === undefined ? undefined : { idleInTransactionTimeoutMs: Number(timeout) },
     jobScheduler: !(values['no-job-scheduler'] ?? config.jobScheduler === false),
     ...(cacheMb === undefined ? {} : { columnstore: { cacheBytes: Math.round(Number(cacheMb) * 1024 * 1024) } }),
+    ...(config.settings ? { settings: configSettings(config.settings) } : {}),
   };
   let server;
   try {
@@ -111,6 +114,14 @@ async function runServe(args: string[]): Promise<number> {
   process.stdout.write('orbit: shutting down\n');
   await server.close();
   return 0;
+}
+
+/** The config file's `settings`: setting names to values (strings, numbers or booleans). */
+function configSettings(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('"settings" in the config file must be an object of setting names to values');
+  const settings = Object.fromEntries(Object.entries(value).map(([name, v]) => [name, typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)]));
+  timescaledbStartParams(settings); // unknown names fail here, before anything starts
+  return settings;
 }
 
 async function runBridge(args: string[]): Promise<number> {

@@ -15,7 +15,6 @@
  * digits (Number.prototype.toExponential) are the digits, only the layout is PostgreSQL's.
  */
 import type { Column, PgType } from './columns.js';
-import { isNull } from './codecs/values.js';
 
 /** Types `TextRows` can print. */
 export const TEXT_OUTPUT_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'text', 'varchar', 'numeric', 'timestamptz', 'timestamp', 'date']);
@@ -207,134 +206,8 @@ export function formatterOf(type: PgType): Formatter | undefined {
 
 /**
  * How an in-process result turns a column's text into a JS value: 'number' (the parser gives the
- * stored number itself: int2/int4/float8 under PGlite's default parsers), a parser of the text, or
- * undefined (the text itself).
+ * stored number itself: int2/int4/float8 under PGlite's default parsers), `date` (PGlite's default
+ * timestamptz/date parser: a Date of the text, ±Infinity for ±infinity; `date` is that parser), a
+ * parser of the text, or undefined (the text itself).
  */
-export type ValueOf = 'number' | ((text: string) => unknown) | undefined;
-
-/**
- * Row objects as PostgreSQL's text output read by the type parsers would give them, built from
- * decoded columns (skipping the text where the parser would give back the stored number).
- */
-export class ObjectRows {
-  readonly rows: Array<Record<string, unknown>> = [];
-  /** Copies of one object made by JSON.parse keep V8's fast properties (see rowstore/typed-query.ts). */
-  private readonly template: Record<string, unknown>;
-
-  constructor(private readonly names: readonly string[]) {
-    this.template = JSON.parse(JSON.stringify(Object.fromEntries(names.map((n) => [n, null])))) as Record<string, unknown>;
-  }
-
-  /** As DataRowWriter.append, converting each value by `values`. */
-  append(columns: readonly Column[], formats: readonly Formatter[], values: readonly ValueOf[], rows: Uint32Array | undefined, count: number, positional: readonly boolean[]): void {
-    const n = columns.length;
-    for (let k = 0; k < count; k++) {
-      const selected = rows ? rows[k]! : k;
-      const row: Record<string, unknown> = { ...this.template };
-      for (let j = 0; j < n; j++) {
-        const c = columns[j]!;
-        const i = positional[j] ? k : selected;
-        if (c.nulls !== null && isNull(c.nulls, i)) row[this.names[j]!] = null;
-        else {
-          const v = values[j];
-          row[this.names[j]!] = v === 'number' ? c.values[i] : v === undefined ? formats[j]!(c, i) : v(formats[j]!(c, i));
-        }
-      }
-      this.rows.push(row);
-    }
-  }
-}
-
-const encoder = new TextEncoder();
-
-/**
- * DataRow messages (text format) built from decoded columns: one growing buffer, ASCII written
- * byte by byte (most values), anything else through TextEncoder.
- */
-export class DataRowWriter {
-  private buf: Uint8Array;
-  private view: DataView;
-  private pos = 0;
-  rows = 0;
-
-  constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  private reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  /**
-   * Appends the rows `rows` (undefined: all `count`) of `columns`, printed by `formats`; columns
-   * marked `positional` hold one value per appended row instead (read at 0 … count − 1).
-   */
-  append(columns: readonly Column[], formats: readonly Formatter[], rows: Uint32Array | undefined, count: number, positional: readonly boolean[]): void {
-    const n = columns.length;
-    // Consecutive rows often repeat a value (times shared by many series): printed once.
-    const last: Array<string | undefined> = new Array<string | undefined>(n);
-    const lastKey: unknown[] = new Array<unknown>(n);
-    for (let k = 0; k < count; k++) {
-      const selected = rows ? rows[k]! : k;
-      this.reserve(7);
-      const start = this.pos;
-      this.buf[this.pos] = 0x44; // 'D'
-      this.pos += 5;
-      this.view.setInt16(this.pos, n);
-      this.pos += 2;
-      for (let j = 0; j < n; j++) {
-        const c = columns[j]!;
-        const i = positional[j] ? k : selected;
-        if (c.nulls !== null && isNull(c.nulls, i)) {
-          this.reserve(4);
-          this.view.setInt32(this.pos, -1);
-          this.pos += 4;
-          continue;
-        }
-        const key = c.values[i];
-        let s: string;
-        if (key === lastKey[j] && last[j] !== undefined && typeof key !== 'number') s = last[j]!;
-        else {
-          s = formats[j]!(c, i);
-          last[j] = s;
-          lastKey[j] = key;
-        }
-        this.writeField(s);
-      }
-      this.view.setInt32(start + 1, this.pos - start - 1);
-      this.rows++;
-    }
-  }
-
-  private writeField(s: string): void {
-    const len = s.length;
-    this.reserve(4 + len);
-    let p = this.pos + 4;
-    let i = 0;
-    for (; i < len; i++) {
-      const ch = s.charCodeAt(i);
-      if (ch >= 0x80) break;
-      this.buf[p++] = ch;
-    }
-    if (i < len) {
-      const bytes = encoder.encode(s);
-      this.reserve(4 + bytes.length);
-      this.buf.set(bytes, this.pos + 4);
-      p = this.pos + 4 + bytes.length;
-    }
-    this.view.setInt32(this.pos, p - this.pos - 4);
-    this.pos = p;
-  }
-
-  /** The messages written so far. */
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
-  }
-}
+export type ValueOf = 'number' | { readonly date: (text: string) => unknown } | ((text: string) => unknown) | undefined;

@@ -18,7 +18,7 @@ function wireError(err: unknown): WireError {
 
 async function open(): Promise<PGliteRowStore> {
   const loadDataDir = data.templatePath ? new Blob([await readFile(data.templatePath)]) : undefined;
-  return PGliteRowStore.open({ dataDir: data.dataDir, loadDataDir });
+  return PGliteRowStore.open({ dataDir: data.dataDir, loadDataDir, settings: data.settings });
 }
 
 try {

@@ -27,6 +27,8 @@ export interface PGliteRowStoreOptions {
   readonly loadDataDir?: Blob;
   /** Extra PGlite options (wasm modules, fs bundle) supplied by the runtime. */
   readonly pgliteOptions?: Partial<PGliteOptions>;
+  /** `timescaledb.*` settings of the server's configuration (catalog/extension/settings.ts). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 export class PGliteRowStore implements RowStore {
@@ -35,7 +37,7 @@ export class PGliteRowStore implements RowStore {
   static async open(options: PGliteRowStoreOptions): Promise<PGliteRowStore> {
     const db = await PGlite.create(options.dataDir, {
       ...options.pgliteOptions,
-      startParams: [...(options.pgliteOptions?.startParams ?? PGlite.defaultStartParams), ...timescaledbStartParams(), ...ORBIT_START_PARAMS],
+      startParams: [...(options.pgliteOptions?.startParams ?? PGlite.defaultStartParams), ...timescaledbStartParams(options.settings), ...ORBIT_START_PARAMS],
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
     try {

@@ -19,6 +19,7 @@ import { simpleMessage, writeBind, writeParse, writeTarget } from '../wire/proto
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import { MessageWriter } from '../wire/protocol/writer.js';
 import type { FieldInfo, QueryResult } from './types.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 
 /** Parse, Bind (no parameters, text results), Describe portal, Execute (all rows), Sync. */
 export function typedQueryMessages(sql: string): Uint8Array {
@@ -123,10 +124,12 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
 }
 
 /** RowStore.valueReader for these parsers. */
-export function valueOfType(oid: number, parsers: ParserOptions = types.parsers): 'number' | ((text: string) => unknown) | undefined {
+export function valueOfType(oid: number, parsers: ParserOptions = types.parsers): ValueOf {
   const parser = (parsers[oid] ?? types.parsers[oid]) as ((x: string, typeId: number) => unknown) | undefined;
   // PGlite's own parsers of these types read the text as a JS number: the stored value itself.
   if ((oid === types.INT2 || oid === types.INT4 || oid === types.FLOAT8) && parser === types.parsers[oid]) return 'number';
+  // Its own date parser makes a Date of the text (or ±Infinity): one may be built from the value.
+  if ((oid === types.TIMESTAMPTZ || oid === types.DATE) && parser === types.parsers[oid]) return { date: (x: string) => parser(x, oid) };
   return parser ? (x: string) => parser(x, oid) : undefined;
 }
 

@@ -3,6 +3,7 @@
  * The row store contract: exact PostgreSQL (PGlite) behind the protocol. The engine core only imports
  * this type, so profiles without PGlite (the edge) never load it.
  */
+import type { ValueOf } from '../columnstore/pg-text.js';
 
 /** One column of a result, as in RowDescription. */
 export interface FieldInfo {
@@ -27,10 +28,11 @@ export interface RowStore {
   execProtocolRaw(messages: Uint8Array): Promise<Uint8Array>;
   /**
    * How `query` turns the text of a value of type `oid` into a JS value: 'number' when it gives the
-   * number the text spells (PGlite's default parsers of int2, int4, float8), else the parser, or
-   * undefined (the text itself).
+   * number the text spells (PGlite's default parsers of int2, int4, float8), `{ date }` for PGlite's
+   * default parsers of timestamptz and date (a Date of the text), else the parser, or undefined
+   * (the text itself).
    */
-  valueReader?(oid: number): 'number' | ((text: string) => unknown) | undefined;
+  valueReader?(oid: number): ValueOf;
   /** Typed query with parameters (PGlite's own parsers and serializers). */
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Runs a multi-statement string; one result per statement. */

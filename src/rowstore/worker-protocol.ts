@@ -46,4 +46,6 @@ export interface RowStoreWorkerData {
   readonly dataDir: string;
   /** Path of a cluster tarball to start a new data directory from. */
   readonly templatePath?: string;
+  /** `timescaledb.*` settings of the server's configuration. */
+  readonly settings?: Readonly<Record<string, string>>;
 }

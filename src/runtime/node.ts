@@ -49,6 +49,11 @@ export interface OpenOptions {
    * thread routes, encodes and writes the ones before; off, this thread reads them too.
    */
   readonly copyReaderThread?: boolean;
+  /**
+   * `timescaledb.*` settings of the server's configuration, e.g.
+   * `{ 'timescaledb.enable_job_execution_logging': 'on' }` (TimescaleDB's postgresql.conf).
+   */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
@@ -59,10 +64,10 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   const dataDir = storage.rowStoreDataDir!;
   let rowStore: RowStore;
   if (options.thread) {
-    rowStore = await PGliteWorkerRowStore.open({ dataDir, templatePath: fresh && existsSync(templatePath) ? templatePath : undefined });
+    rowStore = await PGliteWorkerRowStore.open({ dataDir, templatePath: fresh && existsSync(templatePath) ? templatePath : undefined, settings: options.settings });
   } else {
     const loadDataDir = fresh ? await readTemplate(templatePath) : undefined;
-    rowStore = await PGliteRowStore.open({ dataDir, loadDataDir });
+    rowStore = await PGliteRowStore.open({ dataDir, loadDataDir, settings: options.settings });
   }
   // The WASM codecs when built (npm run build); the TypeScript reference writes the same bytes.
   const codecs = await loadCodecsNode().catch(() => undefined);

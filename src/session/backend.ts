@@ -132,8 +132,8 @@ export class Backend {
   }
 
   /**
-   * After a statement prepared with `guarded` failed with `message`: whether it failed because the
-   * inputs of a reused fast-path statement changed (prepare it again, unguarded, and run that).
+   * After a statement prepared with `guarded` ran (`message`: its error, if any): whether it was a
+   * reused fast-path statement that failed (prepare it again, unguarded, and run that).
    */
   retryStale(message: () => string | undefined): boolean {
     return this.columnstore?.retryStale(message) ?? false;
@@ -347,14 +347,18 @@ export class Backend {
 
   /**
    * Gives rows that landed in hypertables' default partitions their chunks (after a batch that wrote
-   * to a hypertable). Safe to skip or fail: such rows stay visible through the hypertable.
+   * to a hypertable, or inside a transaction block before a statement that works on chunks). Safe
+   * to skip or fail: such rows stay visible through the hypertable. Inside a transaction block it
+   * runs in a savepoint, so a failure leaves the client's transaction as it was.
    */
-  async routeDefaultRows(session: BackendSession): Promise<OrbitError | undefined> {
+  async routeDefaultRows(session: BackendSession, inBlock = false): Promise<OrbitError | undefined> {
     await this.loadRouting(session);
     if (this.routing.empty) return undefined;
     const truncated = this.routing.takeTruncated();
-    const out = await this.runInternal(session, truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL);
+    const fixUp = truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL;
+    const out = await this.runInternal(session, inBlock ? `SAVEPOINT orbit_route; ${fixUp}; RELEASE SAVEPOINT orbit_route` : fixUp);
     const error = firstError(out);
+    if (error && inBlock) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_route; RELEASE SAVEPOINT orbit_route');
     // The rows stay visible in the default partition, so the statement stands; but say why they
     // did not get their chunks.
     return error

@@ -3,25 +3,25 @@
  * Runs a scan plan (sql/planner/scan.ts): the predicates' constants are evaluated by PostgreSQL
  * with the session's settings, the manifests exclude batches, the remaining batches are decoded
  * (predicate columns first, the others only for batches with rows left), their rows filtered
- * (columnstore/row-filter.ts) and COPYed in binary into the statement's temporary table. With an
- * ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
+ * (columnstore/row-filter.ts) and handed to one of two outputs: COPYed in binary into the
+ * statement's temporary table (scan-temp-table.ts), or, where Orbit can give them exactly as
+ * PostgreSQL would, printed rows appended to the statement's own result (scan-printed-rows.ts).
+ * With an ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
-import { concatBytes } from '../bytes.js';
 import { allocColumn, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
-import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
 import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
-import { DataRowWriter, formatterOf, ObjectRows, TEXT_OUTPUT_TYPES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import type { ValueOf } from '../columnstore/pg-text.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { PlannerColumn } from '../sql/planner/aggregates.js';
 import type { ScanPlan, ScanPredicate } from '../sql/planner/scan.js';
-import { copyData } from '../wire/protocol/frontend.js';
-import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { firstError, jsonRows, quoteIdent, throwIfError, type InternalRunner } from './internal-sql.js';
-import { quoteLiteral, simpleQuery } from './settings.js';
+import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed-rows.js';
+import { TempTableSink } from './scan-temp-table.js';
+import { quoteLiteral } from './settings.js';
 
-const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
+export { appendRows, type PrintedRows } from './scan-printed-rows.js';
 
 /** What a scan did, for EXPLAIN. */
 export interface ScanStats {
@@ -45,73 +45,6 @@ export interface ScanStats {
    */
   readonly rows?: PrintedRows;
 }
-
-/** Printed compressed rows and the RowDescription they fit (names and type oids, text format). */
-export interface PrintedRows {
-  readonly messages: Uint8Array;
-  /** Instead of `messages`, when the caller asked for JS values: the rows as objects. */
-  readonly objects?: ReadonlyArray<Record<string, unknown>>;
-  readonly count: number;
-  readonly names: readonly string[];
-  readonly types: readonly number[];
-}
-
-const TYPE_OIDS: Record<string, number> = { bool: 16, int8: 20, int2: 21, int4: 23, text: 25, float4: 700, float8: 701, varchar: 1043, date: 1082, timestamp: 1114, timestamptz: 1184, numeric: 1700 };
-
-/**
- * `out` (the backend's messages for a lone SELECT run as written) with the printed rows added after
- * its own (the order of the general path's rowstore-then-temporary-table scan) and its command tag
- * counting them; `out` unchanged when it holds an error; undefined when its RowDescription is not
- * the one the rows were printed for (the caller then takes the general path).
- */
-export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | undefined {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  let described = false;
-  let complete = -1;
-  let completeEnd = -1;
-  for (let pos = 0; pos + 5 <= out.length; ) {
-    const type = out[pos]!;
-    const end = pos + 1 + view.getInt32(pos + 1);
-    if (type === BackendMessage.ErrorResponse) return out;
-    if (type === BackendMessage.RowDescription) {
-      if (described || !describes(out.subarray(pos + 5, end), rows)) return undefined;
-      described = true;
-    } else if (type === BackendMessage.CommandComplete) {
-      if (complete >= 0) return undefined;
-      complete = pos;
-      completeEnd = end;
-    }
-    pos = end;
-  }
-  if (!described || complete < 0) return undefined;
-  const tag = new TextDecoder().decode(out.subarray(complete + 5, completeEnd - 1));
-  const m = /^SELECT (\d+)$/.exec(tag);
-  if (!m) return undefined;
-  const newTag = new TextEncoder().encode(`SELECT ${Number(m[1]) + rows.count}\0`);
-  const tagMessage = new Uint8Array(5 + newTag.length);
-  tagMessage[0] = BackendMessage.CommandComplete;
-  new DataView(tagMessage.buffer).setInt32(1, 4 + newTag.length);
-  tagMessage.set(newTag, 5);
-  return concatBytes([out.subarray(0, complete), rows.messages, tagMessage, out.subarray(completeEnd)]);
-}
-
-function describes(body: Uint8Array, rows: PrintedRows): boolean {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const n = view.getInt16(0);
-  if (n !== rows.names.length) return false;
-  let p = 2;
-  for (let i = 0; i < n; i++) {
-    const zero = body.indexOf(0, p);
-    const name = new TextDecoder().decode(body.subarray(p, zero));
-    // Table oid (4), column number (2), type oid (4), type size (2), modifier (4), format (2).
-    if (name !== rows.names[i] || view.getInt32(zero + 7) !== rows.types[i] || view.getInt16(zero + 17) !== 0) return false;
-    p = zero + 19;
-  }
-  return true;
-}
-
-/** TimeZone settings in which timestamptz prints as UTC (`+00`). */
-const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
 
 /** Which column types take which constant types without changing PostgreSQL's comparison. */
 function accepts(column: PlannerColumn, constantType: string): boolean {
@@ -293,11 +226,8 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     const part = await store.readBatch(m, batch, names);
     return new Map(part.names.map((n, i) => [n, part.columns[i]!]));
   };
-  // One binary COPY per column set: the tuples of every batch between one header and one trailer.
-  const parts = new Map<string, CopyBinaryWriter>();
-  const printed = new Map<string, DataRowWriter>();
-  const objects = new Map<string, ObjectRows>();
-  const converters = typeof direct === 'function' && formats ? plan.output!.map((c) => direct(TYPE_OIDS[c.typname]!)) : undefined;
+  const tempTable = new TempTableSink(temp);
+  const printed = formats ? new PrintedRowsSink(plan, formats, typeof direct === 'function' ? direct : undefined) : undefined;
   let rowsPassed = 0;
   const emit = async (item: Kept): Promise<void> => {
     let rows = item.rows;
@@ -322,31 +252,12 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
     const key = names.map(quoteIdent).join(', ');
-    if (formats) {
-      // The rows the temporary table would hold, as JS values (in-process) or printed as the
-      // statement would output them (the wire).
-      const columns = plan.output!.map((c) => constant.get(c.name) ?? item.decoded.get(c.name)!);
-      const constants = plan.output!.map((c) => constant.has(c.name));
-      const selected = all ? undefined : rows;
-      if (converters) {
-        let rowsOut = objects.get(key);
-        if (!rowsOut) objects.set(key, (rowsOut = new ObjectRows(plan.outputNames!)));
-        rowsOut.append(columns, formats, converters, selected, rows.length, constants);
-      } else {
-        let rowsOut = printed.get(key);
-        if (!rowsOut) printed.set(key, (rowsOut = new DataRowWriter(1 << 20)));
-        rowsOut.append(columns, formats, selected, rows.length, constants);
-      }
-      rowsPassed += rows.length;
-      return;
-    }
-    let writer = parts.get(key);
-    if (!writer) parts.set(key, (writer = new CopyBinaryWriter(1 << 20)));
     // Decoded columns are read at the selected rows; constant ones hold one value per such row.
-    writer.append(
-      names.map((n) => constant.get(n) ?? item.decoded.get(n)!),
-      all ? undefined : rows,
-    );
+    const column = (n: string): Column => constant.get(n) ?? item.decoded.get(n)!;
+    // The rows the temporary table would hold, as JS values (in-process) or printed as the
+    // statement would output them (the wire); or COPYed into the temporary table.
+    if (printed) printed.append(key, column, (n) => constant.has(n), all ? undefined : rows, rows.length);
+    else tempTable.append(key, names.map(column), all ? undefined : rows);
     rowsPassed += rows.length;
   };
 
@@ -387,22 +298,9 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     if (limit === 0) break;
   }
   for (const item of kept) await emit(item);
-  for (const [columns, writer] of parts) {
-    throwIfError(await run.raw(concatBytes([simpleQuery(`COPY ${temp} (${columns}) FROM STDIN (FORMAT binary)`), copyData(writer.finish()), COPY_DONE])));
-  }
-  const printedRows = [...printed.values()];
+  await tempTable.finish(run);
   return {
-    ...(formats
-      ? {
-          rows: {
-            messages: concatBytes(printedRows.map((w) => w.bytes())),
-            ...(converters ? { objects: [...objects.values()].flatMap((o) => o.rows) } : {}),
-            count: converters ? rowsPassed : printedRows.reduce((n, w) => n + w.rows, 0),
-            names: plan.outputNames!,
-            types: plan.output!.map((c) => TYPE_OIDS[c.typname]!),
-          },
-        }
-      : {}),
+    ...(printed ? { rows: printed.finish() } : {}),
     chunks: manifests.length,
     chunksSkipped,
     batches,
@@ -415,25 +313,6 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     orderedAppend: limit !== undefined,
     ms: performance.now() - started,
   };
-}
-
-/**
- * The formatters of the statement's output columns when every value can be printed as PostgreSQL
- * would under the session's settings; undefined otherwise (the rows then go through PostgreSQL).
- */
-function directFormats(plan: ScanPlan, settings: readonly string[], generated: ReadonlySet<string>, manifests: readonly Manifest[]): Formatter[] | undefined {
-  const [extraFloatDigits, dateStyle, timeZone, clientEncoding] = settings;
-  if (!plan.output || Number(extraFloatDigits) <= 0 || !/^ISO\b/.test(dateStyle ?? '') || clientEncoding !== 'UTF8') return undefined;
-  const out: Formatter[] = [];
-  for (const c of plan.output) {
-    const type = c.typname as PgType;
-    if (!TEXT_OUTPUT_TYPES.has(type) || generated.has(c.name)) return undefined;
-    if (type === 'timestamptz' && !UTC_ZONES.has(timeZone ?? '')) return undefined;
-    // The batches must hold the column as that type (not, say, as opaque bytes).
-    if (manifests.some((m) => m.columns.find((x) => x.name === c.name)?.type !== type)) return undefined;
-    out.push(formatterOf(type)!);
-  }
-  return out;
 }
 
 interface Kept {

@@ -29,7 +29,7 @@ import type { Fields, Node } from '../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
 import { explainOptions, explainResultSql, type ExplainOptions } from '../sql/planner/explain.js';
 import { planScan, type ScanPlan } from '../sql/planner/scan.js';
-import { cacheParentName, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
+import { cacheParentName, namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
@@ -285,6 +285,7 @@ export class Columnstore {
    */
   private planFast(statement: ClassifiedStatement): Pick<ColumnstorePlan, 'aggregate' | 'lastPoint' | 'scan' | 'explain'> | undefined {
     const compressed = (schema: string | undefined, name: string) => this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed);
+    if (readsOnly(statement.node, compressed) || namesSystemColumn(statement.node)) return undefined;
     if (statement.type === 'ExplainStmt') {
       const explain = explainOptions(statement.node);
       const query = statement.node.query as Node | undefined;

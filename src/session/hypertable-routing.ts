@@ -55,20 +55,36 @@ export class HypertableRouting {
     return writes;
   }
 
+  /** Whether a statement works on chunks (and so must not run before written rows have theirs). */
+  usesChunks(s: ClassifiedStatement): boolean {
+    return s.functions.some((f) => CHUNK_FUNCTIONS.has(f)) || s.relations.some((r) => CHUNK_RELATIONS.has(r.name));
+  }
+
   /**
-   * A statement of a multi-statement text that works on chunks after a statement of the same text
-   * wrote rows to a hypertable: those rows get their chunks only after the whole text (the fix-up),
-   * so the later statement would not see them (compress_chunk would skip them). Its index, if any.
+   * The statements of a text before which the fix-up must run: each statement that works on chunks
+   * after a write to a hypertable (earlier in the text, or before it when `wroteBefore`: a write
+   * earlier in the open transaction). Rows written get their chunks only from the fix-up, so
+   * show_chunks or compress_chunk would not see them otherwise.
    */
-  chunkUseAfterWrite(statements: readonly ClassifiedStatement[]): number | undefined {
-    let wrote = false;
+  fixUpPoints(statements: readonly ClassifiedStatement[], wroteBefore = false): number[] {
+    const points: number[] = [];
+    let wrote = wroteBefore;
     for (const [i, s] of statements.entries()) {
-      if (wrote && (s.functions.some((f) => CHUNK_FUNCTIONS.has(f)) || s.relations.some((r) => CHUNK_RELATIONS.has(r.name)))) return i;
-      const target = s.relations[0]?.name;
-      const writing = s.kind === 'dml' || (s.kind === 'copy' && s.copy?.from === true);
-      if (writing && target !== undefined && (this.stale || this.names.has(target))) wrote = true;
+      if (wrote && this.usesChunks(s)) {
+        points.push(i);
+        wrote = false;
+      }
+      if (this.changesChunks(s)) wrote = true;
     }
-    return undefined;
+    return points;
+  }
+
+  /** Whether a statement may leave rows or chunks for the fix-up: a write or TRUNCATE of a hypertable, create_hypertable. */
+  private changesChunks(s: ClassifiedStatement): boolean {
+    if (s.functions.includes('create_hypertable')) return true;
+    const known = (name: string | undefined) => name !== undefined && (this.stale || this.names.has(name));
+    if (s.type === 'TruncateStmt') return s.relations.some((r) => known(r.name));
+    return (s.kind === 'dml' || (s.kind === 'copy' && s.copy?.from === true)) && known(s.relations[0]?.name);
   }
 
   /** Whether the statements name a known hypertable (false while the cache is stale). */

@@ -6,6 +6,7 @@
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
+import { SERVER_ONLY_SETTINGS } from '../catalog/extension/settings.js';
 
 /** How the statement arrived: a simple Query, a Parse, or the in-process API. */
 export type Arrival = 'simple' | 'extended' | 'in-process';
@@ -59,8 +60,26 @@ export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | unde
       });
     }
   }
+  const server = serverOnlySetting(s);
+  if (server) return server;
   if (s.kind === 'listen' && via === 'in-process') {
     return new OrbitError(SqlState.feature_not_supported, 'LISTEN is not supported in-process', { hint: 'Use a client connection.' });
   }
   return undefined;
+}
+
+/**
+ * Settings TimescaleDB reads from the server's configuration only: SET and RESET fail as they do
+ * there (55P02); ALTER SYSTEM would write a file Orbit never reads (its start-up settings win), so
+ * it is refused and points at where Orbit takes them.
+ */
+function serverOnlySetting(s: ClassifiedStatement): OrbitError | undefined {
+  const alterSystem = s.type === 'AlterSystemStmt';
+  const set = (alterSystem ? s.node.setstmt : s.type === 'VariableSetStmt' ? s.node : undefined) as { name?: string } | undefined;
+  const name = set?.name;
+  if (name === undefined || !SERVER_ONLY_SETTINGS.has(name)) return undefined;
+  if (!alterSystem) return new OrbitError(SqlState.cant_change_runtime_param, `parameter "${name}" cannot be changed now`);
+  return new OrbitError(SqlState.feature_not_supported, `ALTER SYSTEM is not supported for "${name}" by Orbit`, {
+    hint: 'Give it when the database opens: "settings" in the orbit serve config file, or the settings option of openOrbit().',
+  });
 }

@@ -29,7 +29,8 @@ import { CopyThrough } from './copy-through.js';
 import type { DirectCopy } from './direct-ingest.js';
 import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { HeldInsert } from './held-insert.js';
-import { planSimpleQuery, rewriteStatementNames } from './simple-query.js';
+import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
+import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
 import { firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
@@ -256,39 +257,96 @@ export class Session implements BackendSession {
         await this.endOfBatch();
         return;
       }
-      if (plan.statements.length > 1) {
+      // Rows written earlier in the string (or the open transaction) get their chunks before a
+      // statement that works on chunks.
+      const wroteBefore = this.routePending && this.status === TransactionStatus.InTransaction;
+      if (plan.statements.length > 1 || wroteBefore) {
         await this.backend.loadRouting(this);
-        const late = this.backend.routing.chunkUseAfterWrite(plan.statements);
-        if (late !== undefined) {
-          await this.reject(
-            new OrbitError(SqlState.feature_not_supported, 'a statement working on chunks cannot follow a write to a hypertable in the same query string in Orbit', {
-              detail: `Rows written to a hypertable get their chunks at the end of the query string, so statement ${late + 1} would not see them.`,
-              hint: 'Send the statements separately.',
-            }),
-            true,
-          );
-          await this.endOfBatch();
-          return;
-        }
+        const points = this.backend.routing.fixUpPoints(plan.statements, wroteBefore);
+        if (points.length > 0) return this.runInParts(sql, plan.statements, points);
       }
-      for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
-      this.noteEffects(plan.statements);
-      const idle = this.status === TransactionStatus.Idle;
-      const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
-      // A scan may print its compressed rows itself (appended to the rowstore's, below).
-      let printed: DirectRows | undefined;
-      const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows), undefined, true);
-      let out = await this.backend.run(this, simpleQuery(sql));
-      // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
-      if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
-      if (printed) {
-        const merged = appendRows(out, printed);
-        // A result shaped otherwise than planned (a domain type, …): the general path instead.
-        out = merged ?? (await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle))));
+      this.forward(await this.runPlan(plan, true));
+    }
+    await this.endOfBatch();
+  }
+
+  /**
+   * Inside a transaction block after a write to a hypertable, a statement that works on chunks
+   * gets the fix-up first (in a savepoint), so it sees the written rows' chunks. (In a pipeline
+   * without BEGIN the write's implicit transaction is still open: no savepoint there, so not then.)
+   */
+  private async fixUpBefore(statement: ClassifiedStatement | undefined): Promise<void> {
+    if (!statement || !this.routePending || this.status !== TransactionStatus.InTransaction || !this.backend.routing.usesChunks(statement)) return;
+    await this.flushPending();
+    await this.routeInBlock();
+  }
+
+  /** The fix-up inside the open transaction; a failure is the client's warning. */
+  private async routeInBlock(): Promise<void> {
+    const warning = await this.backend.routeDefaultRows(this, true);
+    if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
+  }
+
+  /**
+   * Runs a planned simple query; its output, command tags restored. `guarded`: a query string run
+   * whole (not a part inside the transaction Orbit opens for parts), so a reused fast-path statement
+   * may run guarded and, when it fails, be planned and run again.
+   */
+  private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>, guarded = false): Promise<Uint8Array> {
+    for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
+    this.noteEffects(plan.statements);
+    const idle = this.status === TransactionStatus.Idle;
+    const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
+    // A scan may print its compressed rows itself (appended to the rowstore's, below).
+    let printed: DirectRows | undefined;
+    const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows), undefined, guarded);
+    let out = await this.backend.run(this, simpleQuery(sql));
+    // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
+    if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
+    if (printed) {
+      const merged = appendRows(out, printed);
+      // A result shaped otherwise than planned (a domain type, …): the general path instead.
+      out = merged ?? (await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle))));
+    }
+    this.backend.unnamedOwner = undefined;
+    this.backend.noteColumnstore(plan.statements);
+    return retagCommands(out, plan.tags);
+  }
+
+  /**
+   * Runs a query string in parts with the hypertable fix-up between them (session/fix-up-parts.ts).
+   * Outside a transaction block the parts share one transaction Orbit opens and ends, so an error
+   * in any part leaves nothing of the string, as PostgreSQL's implicit transaction would.
+   */
+  private async runInParts(original: string, statements: readonly ClassifiedStatement[], points: number[]): Promise<void> {
+    const parsed = backendText(original);
+    const parts = parsed.ok ? fixUpParts(parsed.sql, statements, points) : parsed.error;
+    if (parts instanceof OrbitError) {
+      await this.reject(parts, true);
+      return this.endOfBatch();
+    }
+    const wrap = this.status === TransactionStatus.Idle;
+    if (wrap) await this.backend.runInternal(this, 'BEGIN');
+    let failed = false;
+    for (const part of parts) {
+      if (part.fixUpFirst) await this.routeInBlock();
+      const plan = planSimpleQuery(part.sql, this);
+      if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
+      const out = await this.runPlan(plan);
+      const error = scanBackend(out).find((f) => f.type === BackendMessage.ErrorResponse);
+      if (!error) {
+        this.forward(out);
+        continue;
       }
-      this.backend.unnamedOwner = undefined;
-      this.backend.noteColumnstore(plan.statements);
-      this.forward(retagCommands(out, plan.tags));
+      this.forward(concatBytes([out.subarray(0, error.start), wholeStringPosition(out.subarray(error.start, error.end), part), out.subarray(error.end)]));
+      failed = true;
+      break;
+    }
+    if (wrap) {
+      const end = await this.backend.runInternal(this, failed ? 'ROLLBACK' : 'COMMIT');
+      this.forwardErrorsOnly(end);
+      this.status = TransactionStatus.Idle;
+      this.pendingReady = readyForQuery(TransactionStatus.Idle);
     }
     await this.endOfBatch();
   }
@@ -411,6 +469,7 @@ export class Session implements BackendSession {
         const bind = readBind(msg.body);
         if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
         this.boundSinceSync = true;
+        await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
         const fast = await this.prepareColumnstoreUse(bind.statement);
         if (fast) {
           this.prepared.portals.set(bind.portal, fast.statement);

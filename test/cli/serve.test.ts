@@ -25,6 +25,13 @@ async function orbit(args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
+/** A config file with `settings` (server settings), in the test's directory. */
+function settingsConfig(settings: Record<string, unknown>): string {
+  const path = join(dir.path, `config-${Object.keys(settings).join('-')}.json`);
+  writeFileSync(path, JSON.stringify({ settings }));
+  return path;
+}
+
 describe('orbit command', () => {
   it('documents every flag in --help', async () => {
     const r = await orbit(['--help']);
@@ -38,6 +45,12 @@ describe('orbit command', () => {
     const r = await orbit(['serve', '--data-dir', 'memory://', '--listen', '127.0.0.1:0', '--http', 'off', '--batch-cache-mb', 'lots']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('orbit: --batch-cache-mb takes a number of MiB, got "lots"\n');
+  });
+
+  it('rejects server settings it does not know', async () => {
+    const r = await orbit(['serve', '--data-dir', 'memory://', '--listen', '127.0.0.1:0', '--http', 'off', '--config', settingsConfig({ 'timescaledb.no_such_setting': 1 })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown setting "timescaledb.no_such_setting"');
   });
 
   it('prints its version', async () => {
@@ -99,6 +112,7 @@ describe('authentication and the bridge', () => {
       '--auth-local', 'scram-sha-256',
       '--user', 'postgres:admin-secret',
       '--user', 'alice:wonderland',
+      '--config', settingsConfig({ 'timescaledb.enable_job_execution_logging': true }),
     ]);
   });
   afterAll(async () => {
@@ -115,6 +129,8 @@ describe('authentication and the bridge', () => {
     const ok = connect('alice', 'wonderland');
     await ok.connect();
     expect((await ok.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    // (The config file's server settings are in effect.)
+    expect((await ok.query('SHOW timescaledb.enable_job_execution_logging')).rows).toEqual([{ 'timescaledb.enable_job_execution_logging': 'on' }]);
     await ok.end();
     await expect(connect('alice', 'wrong').connect()).rejects.toMatchObject({ code: '28P01' });
     await expect(connect('nobody', 'x').connect()).rejects.toMatchObject({ code: '28P01' });

@@ -1,7 +1,7 @@
 // After a write to a hypertable, rows that landed in its default partition get their chunks at
 // the end of the batch (docs/design/hypertables-rowstore.md), whatever the client and statement.
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -103,19 +103,106 @@ it('warns when rows could not be given their chunks, and keeps them visible', as
   expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('warn_ht')")).rows[0].n).toBe(2);
 });
 
-it('refuses a statement on chunks after a write to a hypertable in the same query string, running neither', async () => {
-  // The written rows would get their chunks only after the whole string: compress_chunk or
-  // show_chunks later in it would not see them. TimescaleDB would; Orbit says so instead (0A000).
-  const before = (await c.query('SELECT count(*)::int AS n FROM cond')).rows[0].n as number;
-  for (const later of ["SELECT show_chunks('cond')", "SELECT compress_chunk(c) FROM show_chunks('cond') c", 'SELECT count(*) FROM timescaledb_information.chunks']) {
-    const err = await c.query(`INSERT INTO cond VALUES ('2024-02-01 10:00+00', 9, 1); ${later}`).catch((e: unknown) => e as { code: string; detail: string });
-    expect(err).toMatchObject({ code: '0A000', detail: expect.stringContaining('statement 2') });
-  }
-  expect((await c.query('SELECT count(*)::int AS n FROM cond')).rows[0].n).toBe(before);
-  // Reads of the rows themselves, and chunk statements before the write, are fine.
-  const [, count] = (await c.query("INSERT INTO cond VALUES ('2024-02-01 10:00+00', 9, 1); SELECT count(*)::int AS n FROM cond")) as unknown as pg.QueryResult[];
-  expect(count!.rows).toEqual([{ n: before + 1 }]);
-  const [chunks] = (await c.query("SELECT count(*)::int AS n FROM show_chunks('cond'); INSERT INTO cond VALUES ('2031-05-05 10:00+00', 9, 1)")) as unknown as pg.QueryResult[];
-  expect(chunks!.rows[0].n).toBeGreaterThan(0);
-  expect((await c.query("SELECT count(*)::int AS n FROM show_chunks('cond', newer_than => '2031-05-05'::timestamptz)")).rows).toEqual([{ n: 1 }]);
+describe('statements on chunks after a write, in one query string or one transaction', () => {
+  // TimescaleDB gives each row its chunk as it is written; Orbit's fix-up runs before the statement
+  // that works on chunks (show_chunks, compress_chunk, the chunk views), so it sees the new ones.
+  const chunkCount = async (q: pg.Client | { query: (sql: string) => Promise<{ rows: Array<Record<string, unknown>> }> }, ht: string) =>
+    Number((await q.query(`SELECT count(*)::int AS n FROM show_chunks('${ht}')`)).rows[0]!.n);
+
+  beforeAll(async () => {
+    await c.query('CREATE TABLE qs (time timestamptz NOT NULL, device int, v float8)');
+    await c.query("SELECT create_hypertable('qs', by_range('time', INTERVAL '1 day'))");
+    await c.query("ALTER TABLE qs SET (timescaledb.compress, timescaledb.compress_segmentby = 'device')");
+  });
+
+  it('sees the chunks of rows written earlier in the string and compresses them', async () => {
+    const results = (await c.query(
+      "INSERT INTO qs VALUES ('2025-01-01 10:00+00', 1, 1); SELECT count(*)::int AS n FROM show_chunks('qs'); " +
+        "INSERT INTO qs VALUES ('2025-01-02 10:00+00', 1, 2), ('2025-01-03 10:00+00', 2, 3); SELECT count(compress_chunk(c))::int AS n FROM show_chunks('qs') c",
+    )) as unknown as pg.QueryResult[];
+    expect(results.map((r) => r.command)).toEqual(['INSERT', 'SELECT', 'INSERT', 'SELECT']);
+    expect(results.map((r) => r.rows[0]?.n)).toEqual([undefined, 1, undefined, 3]);
+    const compressed = await c.query("SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'qs' AND is_compressed");
+    expect(compressed.rows).toEqual([{ n: 3 }]);
+    expect((await c.query('SELECT sum(v)::int AS s FROM qs')).rows).toEqual([{ s: 6 }]);
+  });
+
+  it('keeps the string atomic: an error in a later part leaves nothing of it, at the position in the whole string', async () => {
+    const before = await chunkCount(c, 'qs');
+    const sql = "INSERT INTO qs VALUES ('2025-02-01 10:00+00', 1, 1); SELECT show_chunks('qs'); SELECT no_such_column FROM qs";
+    const err = await c.query(sql).catch((e: unknown) => e as { code: string; position: string });
+    expect(err).toMatchObject({ code: '42703', position: String(sql.indexOf('no_such_column') + 1) });
+    expect(await chunkCount(c, 'qs')).toBe(before);
+    expect((await c.query("SELECT count(*)::int AS n FROM qs WHERE time >= '2025-02-01'")).rows).toEqual([{ n: 0 }]);
+    // The session is usable and outside any transaction afterwards.
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await expect(c.query('COMMIT')).resolves.toBeDefined();
+  });
+
+  it('runs the fix-up inside an open transaction, and ROLLBACK takes the rows and chunks away', async () => {
+    const before = await chunkCount(c, 'qs');
+    await c.query('BEGIN');
+    await c.query("INSERT INTO qs VALUES ('2025-03-01 10:00+00', 1, 1)");
+    expect(await chunkCount(c, 'qs')).toBe(before + 1);
+    await c.query("INSERT INTO qs VALUES ('2025-03-02 10:00+00', 1, 1); SELECT show_chunks('qs')");
+    expect(await chunkCount(c, 'qs')).toBe(before + 2);
+    await c.query('ROLLBACK');
+    expect(await chunkCount(c, 'qs')).toBe(before);
+    // A user savepoint rolled back over the fix-up: the rows it moved are back where they were, and
+    // still get their chunk at COMMIT.
+    await c.query('BEGIN');
+    await c.query("INSERT INTO qs VALUES ('2025-03-03 10:00+00', 1, 1)");
+    await c.query('SAVEPOINT a');
+    expect(await chunkCount(c, 'qs')).toBe(before + 1);
+    await c.query('ROLLBACK TO SAVEPOINT a');
+    await c.query('COMMIT');
+    expect(await chunkCount(c, 'qs')).toBe(before + 1);
+    expect((await c.query("SELECT count(*)::int AS n FROM qs WHERE time >= '2025-03-03'")).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('runs it before a prepared statement on chunks inside a transaction (extended protocol)', async () => {
+    const before = await chunkCount(c, 'qs');
+    await c.query('BEGIN');
+    await c.query('INSERT INTO qs VALUES ($1, 1, 1)', ['2025-03-10 10:00+00']);
+    const shown = await c.query({ text: 'SELECT count(*)::int AS n FROM show_chunks($1::regclass)', values: ['qs'] });
+    expect(shown.rows).toEqual([{ n: before + 1 }]);
+    await c.query({ name: 'chunks_of', text: 'SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = $1', values: ['qs'] });
+    await c.query('INSERT INTO qs VALUES ($1, 1, 1)', ['2025-03-11 10:00+00']);
+    expect((await c.query({ name: 'chunks_of', text: 'SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = $1', values: ['qs'] })).rows).toEqual([{ n: before + 2 }]);
+    await c.query('ROLLBACK');
+    expect(await chunkCount(c, 'qs')).toBe(before);
+  });
+
+  it('refuses such a string when it has its own transaction control, running none of it', async () => {
+    const before = await chunkCount(c, 'qs');
+    const err = await c
+      .query("BEGIN; INSERT INTO qs VALUES ('2025-04-01 10:00+00', 9, 1); SELECT show_chunks('qs'); COMMIT")
+      .catch((e: unknown) => e as { code: string });
+    expect(err).toMatchObject({ code: '0A000' });
+    expect(await chunkCount(c, 'qs')).toBe(before);
+    // Reads of the rows themselves, and chunk statements before the write, run as one string.
+    const [, count] = (await c.query("INSERT INTO qs VALUES ('2025-04-02 10:00+00', 9, 1); SELECT count(*)::int AS n FROM qs WHERE device = 9")) as unknown as pg.QueryResult[];
+    expect(count!.rows).toEqual([{ n: 1 }]);
+  });
+
+  it('does the same for the in-process API: query() inside a transaction, exec() strings, transaction()', async () => {
+    const db = server.orbit;
+    const before = await chunkCount(c, 'qs');
+    await db.query('BEGIN');
+    await db.query("INSERT INTO qs VALUES ('2025-05-01 10:00+00', 1, 1)");
+    expect(await chunkCount(db, 'qs')).toBe(before + 1);
+    await db.query('COMMIT');
+    // After COMMIT the rows have their chunk (they stayed in the default partition before).
+    const [{ def }] = (await c.query("SELECT format('%I.%I', associated_schema_name, associated_table_prefix || '_default') AS def FROM _timescaledb_catalog.hypertable WHERE table_name = 'qs'")).rows;
+    expect((await c.query(`SELECT count(*)::int AS n FROM ${def}`)).rows).toEqual([{ n: 0 }]);
+    const [, shown] = await db.exec("INSERT INTO qs VALUES ('2025-05-02 10:00+00', 1, 1); SELECT count(*)::int AS n FROM show_chunks('qs')");
+    expect(shown!.rows).toEqual([{ n: before + 2 }]);
+    await expect(db.exec("INSERT INTO qs VALUES ('2025-05-03 10:00+00', 1, 1); SELECT show_chunks('qs'); SELECT 1/0")).rejects.toMatchObject({ code: '22012' });
+    expect(await chunkCount(db, 'qs')).toBe(before + 2);
+    const inside = await db.transaction(async (tx) => {
+      await tx.query("INSERT INTO qs VALUES ('2025-05-04 10:00+00', 1, 1)");
+      return chunkCount(tx, 'qs');
+    });
+    expect(inside).toBe(before + 3);
+  });
 });

@@ -410,6 +410,12 @@ BEGIN
         total_successes = t.total_successes + 1, total_duration = t.total_duration + (finish - s.last_start),
         consecutive_failures = 0, consecutive_crashes = 0
       WHERE t.job_id = j.id;
+    -- Successful runs are history too when the server's configuration asks for it.
+    IF current_setting('timescaledb.enable_job_execution_logging', true)::boolean THEN
+      INSERT INTO ${HISTORY} (job_id, pid, execution_start, execution_finish, succeeded, data)
+        VALUES (j.id, pg_backend_pid(), s.last_start, finish, true,
+          jsonb_build_object('job', jsonb_build_object('proc_schema', j.proc_schema, 'proc_name', j.proc_name, 'config', j.config)));
+    END IF;
     RETURN;
   END IF;
   backoff := least(j.retry_period * power(2, least(s.consecutive_failures, 30))::float8, j.schedule_interval * 5);

@@ -30,7 +30,19 @@ export const TIMESCALEDB_SETTINGS: Readonly<Record<string, string>> = {
   'timescaledb.telemetry_level': 'basic',
 };
 
-/** The settings as PostgreSQL start-up arguments. */
-export function timescaledbStartParams(): string[] {
-  return Object.entries(TIMESCALEDB_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+/**
+ * Settings TimescaleDB reads from the server's configuration only (PGC_SIGHUP: postgresql.conf or
+ * ALTER SYSTEM, then a reload); in Orbit they are given when the database opens (`settings`).
+ */
+export const SERVER_ONLY_SETTINGS: ReadonlySet<string> = new Set(['timescaledb.enable_job_execution_logging']);
+
+/**
+ * The settings as PostgreSQL start-up arguments, with `overrides` (the server's configuration) in
+ * place of the defaults. Only `timescaledb.*` settings Orbit knows can be given.
+ */
+export function timescaledbStartParams(overrides: Readonly<Record<string, string>> = {}): string[] {
+  for (const name of Object.keys(overrides)) {
+    if (!(name in TIMESCALEDB_SETTINGS)) throw new Error(`unknown setting "${name}": only timescaledb.* settings can be given at start`);
+  }
+  return Object.entries({ ...TIMESCALEDB_SETTINGS, ...overrides }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 }

@@ -15,6 +15,8 @@
  * `COPY (SELECT …) TO`.
  */
 import { deparseSync } from 'pgsql-deparser';
+import { OrbitError } from '../../errors.js';
+import { SqlState } from '../../sqlstate.js';
 import { parseSql } from '../parser.js';
 import { clone, kind, type Fields, type Node } from './ast.js';
 
@@ -23,6 +25,8 @@ export interface ColumnstoreTable {
   readonly id: number;
   readonly schema: string;
   readonly name: string;
+  /** false: none of its chunks is in the columnstore now (its cache table is empty). */
+  readonly compressed?: boolean;
 }
 
 /** The temporary parent table holding the decoded rows of a hypertable's compressed chunks. */
@@ -53,6 +57,8 @@ export function rewriteColumnstoreReads(
   const ctes = new Set<string>();
   collectCteNames(node, ctes);
   const used = new Map<number, ColumnstoreTable>();
+  /** Names (aliases) the rewritten references go by. */
+  const readNames = new Set<string>();
   const find = (rv: Fields): ColumnstoreTable | undefined => {
     const schema = rv.schemaname as string | undefined;
     const name = rv.relname as string | undefined;
@@ -65,9 +71,11 @@ export function rewriteColumnstoreReads(
     const t = kind(value);
     if (t === 'RangeVar') {
       const rv = (value as Node).RangeVar as Fields;
-      const table = find(rv);
+      // FROM ONLY hypertable reads the parent alone, which holds no rows (as in TimescaleDB).
+      const table = rv.inh === true ? find(rv) : undefined;
       if (!table) return value;
       used.set(table.id, table);
+      readNames.add(((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? (rv.relname as string));
       return { RangeSubselect: { subquery: unionWithCache(table), alias: rv.alias ?? { aliasname: rv.relname } } };
     }
     const out: Fields = {};
@@ -99,7 +107,60 @@ export function rewriteColumnstoreReads(
     root = { [type]: replaceInside(type, node, replace) };
   }
   if (used.size === 0) return undefined;
+  const system = systemColumnRead(node, (qualifier) => (qualifier === undefined ? !DML.has(type) : readNames.has(qualifier)));
+  if (system) {
+    // With no compressed chunks the hypertable alone has every row, system columns included.
+    if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    throw new OrbitError(SqlState.feature_not_supported, `system column "${system}" is not supported on hypertables with compressed chunks in Orbit`, {
+      hint: 'Name the chunk with show_chunks() or timescaledb_information.chunks instead.',
+    });
+  }
   return { sql: deparseSync(root as never, { pretty: false }), tables: [...used.values()] };
+}
+
+const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+const SYSTEM_COLUMNS = new Set(['tableoid', 'ctid', 'xmin', 'xmax', 'cmin', 'cmax']);
+
+/**
+ * A system column the statement reads with a qualifier (table name or alias; undefined: none)
+ * `counts` accepts. The rows of compressed chunks come through a subquery, which has no system
+ * columns, so PostgreSQL would answer "column does not exist".
+ */
+function systemColumnRead(value: unknown, counts: (qualifier: string | undefined) => boolean): string | undefined {
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const found = systemColumnRead(v, counts);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  const ref = (value as Node).ColumnRef as Fields | undefined;
+  if (ref) {
+    const fields = (ref.fields as Node[]).map((f) => ((f as Fields).String as Fields | undefined)?.sval as string | undefined);
+    const column = fields.at(-1);
+    if (column === undefined || !SYSTEM_COLUMNS.has(column)) return undefined;
+    return counts(fields.length === 1 ? undefined : fields.at(-2)) ? column : undefined;
+  }
+  for (const v of Object.values(value as Fields)) {
+    const found = systemColumnRead(v, counts);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Whether the statement names a system column anywhere (the planner leaves those to the general path, which decides). */
+export function namesSystemColumn(node: unknown): boolean {
+  return systemColumnRead(node, () => true) !== undefined;
+}
+
+/** Whether the statement names one of the tables `lookup` finds with FROM ONLY (the planner leaves those to PostgreSQL). */
+export function readsOnly(node: unknown, lookup: (schema: string | undefined, name: string) => unknown): boolean {
+  if (Array.isArray(node)) return node.some((v) => readsOnly(v, lookup));
+  if (node === null || typeof node !== 'object') return false;
+  const rv = (node as Node).RangeVar as Fields | undefined;
+  if (rv) return rv.inh !== true && rv.relname !== undefined && lookup(rv.schemaname as string | undefined, rv.relname as string) !== undefined;
+  return Object.values(node as Fields).some((v) => readsOnly(v, lookup));
 }
 
 /** Copies a statement replacing its read references; DML targets (bare `relation` fields) stay. */

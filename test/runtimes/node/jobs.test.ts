@@ -93,6 +93,32 @@ describe('job scheduler', () => {
     ]);
     const scheduled = await db.query<{ scheduled: boolean }>('SELECT scheduled FROM timescaledb_information.jobs WHERE job_id = 1002');
     expect(scheduled.rows[0]!.scheduled).toBe(false);
+    // Successful runs are not history by default (timescaledb.enable_job_execution_logging off).
+    expect((await db.query('SELECT count(*)::int AS n FROM timescaledb_information.job_history WHERE succeeded')).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('logs successful runs too when the server is configured with timescaledb.enable_job_execution_logging', async () => {
+    const db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, settings: { 'timescaledb.enable_job_execution_logging': 'on' } });
+    open.push(db);
+    expect((await db.query('SHOW timescaledb.enable_job_execution_logging')).rows).toEqual([{ 'timescaledb.enable_job_execution_logging': 'on' }]);
+    await db.exec(`CREATE EXTENSION timescaledb;
+      CREATE FUNCTION ok(job_id int, config jsonb) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;
+      SELECT add_job('ok', '1 second', '{"k": 1}');`);
+    const history = await waitFor(
+      'two successful runs in the history',
+      () => db.query<{ job_id: number; succeeded: boolean; proc_name: string; config: unknown; sqlerrcode: null; err_message: null; ended: boolean }>(
+        `SELECT job_id, succeeded, proc_name, config, sqlerrcode, err_message, finish_time >= start_time AS ended FROM timescaledb_information.job_history ORDER BY id`,
+      ).then((r) => r.rows),
+      (rows) => rows.length >= 2,
+    );
+    expect(history[0]).toEqual({ job_id: 1000, succeeded: true, proc_name: 'ok', config: { k: 1 }, sqlerrcode: null, err_message: null, ended: true });
+    expect((await db.query('SELECT count(*)::int AS n FROM timescaledb_information.job_errors')).rows).toEqual([{ n: 0 }]);
+    // A server setting, as in TimescaleDB: sessions cannot change it, and ALTER SYSTEM says where it goes.
+    await expect(db.query('SET timescaledb.enable_job_execution_logging = off')).rejects.toMatchObject({ code: '55P02' });
+    await expect(db.query('RESET timescaledb.enable_job_execution_logging')).rejects.toMatchObject({ code: '55P02' });
+    await expect(db.query('ALTER SYSTEM SET timescaledb.enable_job_execution_logging = off')).rejects.toMatchObject({ code: '0A000', hint: expect.stringContaining('settings') });
+    // Only settings Orbit knows can be given.
+    await expect(openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, settings: { 'timescaledb.no_such': 'on' } })).rejects.toThrow(/unknown setting "timescaledb.no_such"/);
   });
 
   it('keeps jobs and their statistics across a restart on a file data directory', async () => {

@@ -189,10 +189,10 @@ export class Orbit implements Queryable {
     let transactionControl = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
     let ran: ClassifiedStatement[] = [];
-    const check = async (original: string, onRows?: (rows: DirectRows) => void): Promise<string> => {
+    const check = async (original: string, onRows?: (rows: DirectRows) => void, guarded = false): Promise<string> => {
       const text = await backendSql(original);
       const values = onRows && this.rowStore.valueReader ? (oid: number) => this.rowStore.valueReader!(oid) : undefined;
-      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl, true, true, onRows, values);
+      return this.backend.prepareColumnstore(session, text, !session.inTransaction && !transactionControl, true, true, onRows, values, guarded);
     };
     const backendSql = async (original: string): Promise<string> => {
       const text = backendText(original);
@@ -251,7 +251,7 @@ export class Orbit implements Queryable {
         if ((await fixUps(sql))?.parts[0]?.fixUpFirst) await this.routeInBlock(session);
         // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
         let printed: DirectRows | undefined;
-        const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows));
+        const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows), !params?.length);
         try {
           if (printed) {
             const objects = (printed as DirectRows).objects;
@@ -262,7 +262,13 @@ export class Orbit implements Queryable {
             // A result shaped otherwise than planned: the general path.
             return await this.rowStore.query<Row>(await check(sql), params);
           }
-          return await this.rowStore.query<Row>(text, params);
+          try {
+            return await this.rowStore.query<Row>(text, params);
+          } catch (err) {
+            // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
+            if (!this.backend.retryStale(() => (err instanceof Error ? err.message : String(err)))) throw err;
+            return await this.rowStore.query<Row>(await check(sql), params);
+          }
         } catch (err) {
           throw toOrbitError(err);
         } finally {

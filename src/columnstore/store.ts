@@ -74,6 +74,16 @@ export class ColumnStore {
   private readonly concurrency: number;
   /** Version directories being written: never chosen twice, never swept. */
   private readonly pending = new Set<string>();
+  /**
+   * Bumped whenever objects are deleted: a version's key names the same content only until then
+   * (a later write may reuse a deleted version), so what callers derive from keys is valid while
+   * this stays the same.
+   */
+  private deletions = 0;
+
+  get generation(): number {
+    return this.deletions;
+  }
 
   constructor(
     readonly storage: StorageAdapter,
@@ -206,6 +216,7 @@ export class ColumnStore {
   async abortAppend(append: ChunkAppend): Promise<void> {
     const prefix = versionPrefix(append.hypertableId, append.chunkId, append.version);
     try {
+      this.deletions++;
       for (const key of await this.storage.list(prefix)) await this.storage.delete(key);
       this.cache.deletePrefix(prefix);
     } finally {
@@ -282,6 +293,7 @@ export class ColumnStore {
       keys.push(key);
     }
     const deleted: string[] = [];
+    if (byVersion.size > 0) this.deletions++;
     for (const [v, keys] of byVersion) {
       keys.sort((a, b) => Number(b.endsWith(MANIFEST)) - Number(a.endsWith(MANIFEST)));
       for (const key of keys) {

@@ -87,11 +87,14 @@ export class Backend {
    * outside a transaction block (the preparation then runs in a transaction of its own).
    * Returns the text to run. `onRows`: the caller can append rows to a lone SELECT's result (its
    * RowDescription, text format): a scan may then hand over its compressed rows printed, and the
-   * statement runs as written over the rowstore alone.
+   * statement runs as written over the rowstore alone. `guarded`: the caller runs the text at once
+   * and, when it fails, asks `retryStale` whether to prepare and run it again (unguarded): a fast
+   * path may then reuse its last statement without asking for its inputs first.
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
+    cs.retryStale(() => undefined);
     const analysis = analyse(sql);
     if (analysis.ok) for (const s of analysis.statements) if (s.type === 'PrepareStmt') cs.notePreparedWrite(s.node);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
@@ -105,7 +108,7 @@ export class Backend {
       let text = plan.sql;
       if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
-        const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values);
+        const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values, guarded && idle && analysis.statements.length === 1);
         if (out === null) {
           // Printed rows handed over: the statement reads the rowstore as written.
           texts.push(undefined);
@@ -126,6 +129,14 @@ export class Backend {
       return text === undefined ? [] : [{ ...statementRange(bytes, s), text }];
     });
     return edits.length > 0 ? spliceSql(sql, edits) : sql;
+  }
+
+  /**
+   * After a statement prepared with `guarded` ran (`message`: its error, if any): whether it was a
+   * reused fast-path statement that failed (prepare it again, unguarded, and run that).
+   */
+  retryStale(message: () => string | undefined): boolean {
+    return this.columnstore?.retryStale(message) ?? false;
   }
 
   /**

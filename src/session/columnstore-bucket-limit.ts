@@ -35,22 +35,31 @@ export interface BucketBound {
   readonly evaluated?: EvaluatedInputs;
 }
 
-export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan): Promise<BucketBound> {
+/** The plan's filters and column types as the bound needs them (undefined: no bound can be had). */
+function shape(plan: AggregatePlan) {
   const order = plan.bucketOrder;
   const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
-  const unchanged = { plan, batchesRead: 0 };
-  if (!order || plan.bucketWidthSql === undefined || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return unchanged;
-  const micros = (sql: string) => `${time.typname}_send((${sql})::${time.type})`;
-  const w = `(${plan.bucketWidthSql})::interval`;
+  if (!order || plan.bucketWidthSql === undefined || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return undefined;
   const segments = plan.filters.filter((f) => f.column !== time.name);
   const times = plan.filters.filter((f): f is Extract<ConstantFilter, { op: '<' | '<=' | '>' | '>=' | '=' }> => f.column === time.name && f.op !== 'in');
   const segmentTypes = segments.map((f) => plan.table.columns.find((c) => c.name === f.column)!);
-  if (segmentTypes.some((c) => !['text', 'varchar', 'int2', 'int4', 'int8', 'bool'].includes(c.typname))) return unchanged;
-  // The first n buckets among the rowstore rows (PostgreSQL's time_bucket over the rows the WHERE
-  // keeps) and the aggregate's inputs come in the same statement.
+  if (segmentTypes.some((c) => !['text', 'varchar', 'int2', 'int4', 'int8', 'bool'].includes(c.typname))) return undefined;
+  return { order, time, segments, times, segmentTypes };
+}
+
+/**
+ * The one internal statement of the bound: the first n buckets among the rowstore rows (PostgreSQL's
+ * time_bucket over the rows the WHERE keeps) and the aggregate's inputs. Undefined when no bound
+ * can be had (the plan runs unchanged).
+ */
+export function bucketLimitSql(plan: AggregatePlan): string | undefined {
+  const s = shape(plan);
+  if (!s) return undefined;
+  const { order, time, segments, times, segmentTypes } = s;
+  const micros = (sql: string) => `${time.typname}_send((${sql})::${time.type})`;
+  const w = `(${plan.bucketWidthSql})::interval`;
   const limitSql = `((${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0))`;
-  const out = await run.sql(
-    `SELECT json_build_array(
+  return `SELECT json_build_array(
       (SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped),
       (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
       (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,
@@ -58,8 +67,19 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
       json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
       json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}),
       (SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limitSql)}) AS rowstore_buckets),
-      ${aggregateInputsSql(plan)})`,
-  );
+      ${aggregateInputsSql(plan)})`;
+}
+
+/**
+ * Finds the bound; `answer`: the output of `bucketLimitSql(plan)` when the caller ran it already.
+ */
+export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan, answer?: Uint8Array): Promise<BucketBound> {
+  const unchanged = { plan, batchesRead: 0 };
+  const s = shape(plan);
+  const sql = bucketLimitSql(plan);
+  if (!s || sql === undefined) return unchanged;
+  const { order, time, segments, times, segmentTypes } = s;
+  const out = answer ?? (await run.sql(sql));
   if (firstError(out)) return unchanged;
   const [keys, widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] =
     jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;

@@ -18,7 +18,7 @@ import { DIRECT_SETTINGS_SQL, directRows } from './columnstore-aggregate-rows.js
 import type { PrintedRows } from './columnstore-scan.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
-import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
 
 /**
@@ -221,11 +221,28 @@ function kernelRowsSql(columns: ReadonlyArray<ReadonlyArray<string | null>>, typ
  * chunks' layout does not allow it (the caller falls back).
  */
 export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
-  const out = await run.sql(
-    `SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`,
-  );
+  const found = await lastPointKeys(run, plan);
+  const candidates = found && (await lastPointCandidates(store, plan, found.keys));
+  return candidates === undefined ? undefined : plan.finalSql(candidates ?? undefined);
+}
+
+/** The statement listing the manifest keys of the hypertable's compressed chunks (as one json array). */
+export function lastPointKeysSql(plan: LastPointPlan): string {
+  return `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`;
+}
+
+/** The manifest keys and PostgreSQL's text of them (undefined: the lookup failed). */
+export async function lastPointKeys(run: InternalRunner, plan: LastPointPlan): Promise<{ keys: string[]; text: string | null } | undefined> {
+  const out = await run.sql(lastPointKeysSql(plan));
   if (firstError(out)) return undefined;
-  const keys = jsonRows<string[] | null>(out)[0] ?? [];
+  return { keys: jsonRows<string[] | null>(out)[0] ?? [], text: textRows(out)[0]?.[0] ?? null };
+}
+
+/**
+ * The candidate rows of the chunks `keys` as a query of every column in table order (`SELECT * FROM
+ * unnest(…)`); null when there are none, undefined when the chunks' layout does not allow it.
+ */
+export async function lastPointCandidates(store: ColumnStore, plan: LastPointPlan, keys: readonly string[]): Promise<string | null | undefined> {
   const manifests = await Promise.all(keys.map((k) => store.readManifest(k)));
   const names = plan.table.columns.map((c) => c.name);
   // Newest time per segment value, and the batches that reach it.
@@ -250,7 +267,7 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
   }
   // One array per column (parsed once by array_in) rather than a VALUES row of casts per value:
   // parsing the statement was a good part of the query's time.
-  return plan.finalSql(columns[0]!.length > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, plan.table.columns[i]!.type)).join(', ')})` : undefined);
+  return columns[0]!.length > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, plan.table.columns[i]!.type)).join(', ')})` : null;
 }
 
 /**

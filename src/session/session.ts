@@ -31,7 +31,7 @@ import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { HeldInsert } from './held-insert.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
-import { settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
@@ -265,7 +265,7 @@ export class Session implements BackendSession {
         const points = this.backend.routing.fixUpPoints(plan.statements, wroteBefore);
         if (points.length > 0) return this.runInParts(sql, plan.statements, points);
       }
-      this.forward(await this.runPlan(plan));
+      this.forward(await this.runPlan(plan, true));
     }
     await this.endOfBatch();
   }
@@ -287,16 +287,22 @@ export class Session implements BackendSession {
     if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
   }
 
-  /** Runs a planned simple query; its output, command tags restored. */
-  private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>): Promise<Uint8Array> {
+  /**
+   * Runs a planned simple query; its output, command tags restored. `guarded`: a query string run
+   * whole (not a part inside the transaction Orbit opens for parts), so a reused fast-path statement
+   * may run guarded and, when it fails, be planned and run again.
+   */
+  private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>, guarded = false): Promise<Uint8Array> {
     for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
     this.noteEffects(plan.statements);
     const idle = this.status === TransactionStatus.Idle;
     const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
     // A scan may print its compressed rows itself (appended to the rowstore's, below).
     let printed: DirectRows | undefined;
-    const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows));
+    const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows), undefined, guarded);
     let out = await this.backend.run(this, simpleQuery(sql));
+    // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
+    if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
     if (printed) {
       const merged = appendRows(out, printed);
       // A result shaped otherwise than planned (a domain type, …): the general path instead.

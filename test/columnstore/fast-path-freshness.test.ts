@@ -101,6 +101,50 @@ describe('columnstore fast path freshness', () => {
     }
   });
 
+  it('reads the last points kept in a temporary table only while it holds those of the current manifests', async () => {
+    await check();
+    const kept = async () => (await db.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'orbit\\_last\\_%'")).rows.map((r) => r.relname);
+    const [name] = await kept();
+    expect(name).toMatch(/^orbit_last_\d+$/);
+    // Its rows changed, dropped, or every temporary table discarded: refilled.
+    await db.exec(`DELETE FROM pg_temp.${name}`);
+    await check();
+    await db.exec(`UPDATE pg_temp.${name} SET v = v + 1000`);
+    await check();
+    await db.exec(`DROP TABLE pg_temp.${name}`);
+    await check();
+    expect(await kept()).toEqual([name]);
+    await db.exec('DISCARD TEMP');
+    await check();
+    // Another session (the same backend) reads it too; a write seen by the manifests refills it.
+    const s = db.session();
+    try {
+      await check(s);
+      await both(s, (x) => `INSERT INTO ${x} VALUES ('2024-01-03 23:59:59.5+00', 'b', 77)`);
+      await s.exec("SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('t') c");
+      await check(s);
+      await check();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('sees a chunk compressed again under the same manifest key after its rows changed', async () => {
+    const manifests = async () => (await db.query<{ m: string }>('SELECT manifest AS m FROM _timescaledb_catalog.orbit_columnstore_chunk ORDER BY manifest')).rows.map((r) => r.m);
+    // Decompressed (its objects swept), changed, compressed again: the version number comes back.
+    const again = async (change: string) => {
+      await db.exec("SELECT decompress_chunk(c) FROM show_chunks('t') c ORDER BY c DESC LIMIT 1");
+      await both(db, (x) => `UPDATE ${x} SET v = ${change} WHERE time >= '2024-01-03'`);
+      await db.exec("SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('t') c");
+    };
+    await again('v + 1');
+    await check();
+    const before = await manifests();
+    await again('v * 3');
+    expect(await manifests()).toEqual(before);
+    await check();
+  });
+
   it('sees decompress_chunk, compress_chunk, drop_chunks and added columns', async () => {
     await db.exec("SELECT decompress_chunk(c) FROM show_chunks('t') c ORDER BY c LIMIT 1");
     await check();

@@ -191,6 +191,42 @@ describe('columnstore over the wire', () => {
     expect(again.rowCount).toBe(1);
     await expect(client.query("SELECT compress_chunk(c, if_not_compressed => false) FROM show_chunks('m') c LIMIT 1")).rejects.toMatchObject({ code: '42710' });
   });
+
+  it('answers simple queries reusing fast-path statements as PostgreSQL, whatever changed in between', async () => {
+    await client.query(`CREATE TABLE g (time timestamptz NOT NULL, dev int, v float8);
+      SELECT create_hypertable('g', 'time', chunk_time_interval => INTERVAL '1 day');
+      INSERT INTO g SELECT '2024-01-01'::timestamptz + i * INTERVAL '5 minutes', i % 5, i / 4.0 FROM generate_series(0, 2999) i;
+      ALTER TABLE g SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+      CREATE TABLE g_ref AS SELECT * FROM g`);
+    await client.query("SELECT compress_chunk(c) FROM show_chunks('g') c");
+    const queries = (x: string) => [
+      `SELECT dev, count(*)::int AS n, max(v) AS mx FROM ${x} WHERE time < '2024-01-05' GROUP BY dev ORDER BY dev`,
+      `SELECT time_bucket('1 hour', time) AS h, max(v) AS mx FROM ${x} WHERE dev IN (1, 2) GROUP BY h ORDER BY h DESC LIMIT 3`,
+      `SELECT DISTINCT ON (dev) dev, time, v FROM ${x} ORDER BY dev, time DESC`,
+    ];
+    const same = async () => {
+      for (const [i, q] of queries('g').entries()) expect((await client.query(q)).rows, q).toEqual((await client.query(queries('g_ref')[i]!)).rows);
+    };
+    const both = async (sql: (x: string) => string) => {
+      await client.query(sql('g'));
+      await client.query(sql('g_ref'));
+    };
+    await same();
+    await same();
+    // Rows reaching the rowstore (no plan is remade): the statements reused are planned again.
+    await both((x) => `INSERT INTO ${x} VALUES ('2024-01-04 23:59:00+00', 1, 5000), ('2024-01-11 10:00+00', 2, -1)`);
+    await same();
+    await same();
+    // Inside a transaction block, and after its ROLLBACK.
+    await client.query('BEGIN');
+    await both((x) => `DELETE FROM ${x} WHERE dev = 1 AND time > '2024-01-04'`);
+    await same();
+    await client.query('ROLLBACK');
+    await same();
+    await both((x) => `UPDATE ${x} SET v = v + 1 WHERE dev = 2`);
+    await same();
+  });
+
 });
 
 describe('columnstore durability', () => {
@@ -226,4 +262,5 @@ describe('columnstore durability', () => {
       await server.stop();
     }
   });
+
 });

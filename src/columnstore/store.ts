@@ -69,6 +69,15 @@ function versionOf(key: string): string | undefined {
   return m?.[0];
 }
 
+/** The batches of `rows` (planBatches) and their objects (encodeBatch), each stats' `bytes` set. */
+export function encodeBatches(backend: CodecBackend, rows: Rows, settings: CompressionSettings, groups?: number[][]): { stats: BatchStats[]; objects: Uint8Array[] } {
+  checkRows(rows);
+  const planned = planBatches(rows, settings, groups);
+  const objects = planned.map((b) => encodeBatch(backend, b.columns));
+  planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
+  return { stats: planned.map((b) => b.stats), objects };
+}
+
 export class ColumnStore {
   private readonly cache: LruCache<Uint8Array | Manifest>;
   private readonly concurrency: number;
@@ -156,12 +165,17 @@ export class ColumnStore {
    * append before commitAppend.
    */
   async appendRows(append: ChunkAppend, rows: Rows, groups?: number[][]): Promise<void> {
-    checkRows(rows);
-    const planned = planBatches(rows, append.settings, groups);
-    const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
-    planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
+    const { stats, objects } = encodeBatches(this.backend, rows, append.settings, groups);
+    return this.appendEncoded(append, stats, objects);
+  }
+
+  /**
+   * Writes batches encoded elsewhere (`encodeBatches`, e.g. on another thread) as appendRows does:
+   * their batch numbers are taken before the returned promise is first suspended.
+   */
+  async appendEncoded(append: ChunkAppend, stats: readonly BatchStats[], objects: readonly Uint8Array[]): Promise<void> {
     const first = append.written.length;
-    for (const b of planned) append.written.push(b.stats);
+    for (const s of stats) append.written.push(s);
     // The append's version is unreferenced until commitAppend: its objects may be stored together.
     if (this.storage.putNew) return this.storage.putNew(objects.map((o, i) => [batchKey(append, first + i), o] as const));
     let next = 0;

@@ -33,7 +33,8 @@ import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanB
 import { copyData } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from './copy-in.js';
-import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, ThreadDictionaries, type ReaderThread, type ThreadPiece, type ThreadReader } from './direct-read.js';
+import { requestBuffers } from './direct-encode.js';
+import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, type EncodeRequest, ThreadDictionaries, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './direct-read.js';
 import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './direct-route.js';
 import type { DirectTarget } from './direct-target.js';
 import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from './internal-sql.js';
@@ -67,6 +68,8 @@ export class DirectCopy {
   /** The reader thread's reader for this COPY (Node, text/CSV that Orbit reads), with its strings. */
   private readonly thread: ThreadReader | undefined;
   private readonly dictionaries: ThreadDictionaries | undefined;
+  /** Where batches of rows read on the reader thread are cut and encoded (Node); absent, here. */
+  private readonly encoder: ThreadEncoder | undefined;
   private threadFailed = false;
   /** Pieces sent to the thread, oldest first. */
   private reads: Array<{ data: Uint8Array; first: boolean; piece: Promise<ThreadPiece> }> = [];
@@ -106,6 +109,7 @@ export class DirectCopy {
     if (readerThread && this.reader.readable) {
       this.thread = readerThread.open(this.format, this.fields, target);
       this.dictionaries = new ThreadDictionaries(target);
+      this.encoder = readerThread.encoder?.(target);
     }
   }
 
@@ -163,6 +167,7 @@ export class DirectCopy {
       });
     }
     this.thread?.close();
+    this.encoder?.close();
     this.reads = [];
     if (this.error) {
       await this.abort();
@@ -349,13 +354,23 @@ export class DirectCopy {
     if (b.rows === 0) return;
     const t = this.target;
     b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type })), t.settings);
-    const { rows, groups } = joinParts(b.parts, this.dictionaries, this.target.settings.segmentBy);
+    const parts = b.parts;
     this.bufferedRows -= b.rows;
     b.parts = [];
     b.rows = 0;
-    // The batches are cut and encoded now; their writes go on while the next rows are parsed
-    // (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited before the manifests.
-    const write = this.store.appendRows(b.append, rows, groups);
+    // The batches are cut and encoded now (here or on the encoder thread); their writes go on while
+    // the next rows are parsed (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited
+    // before the manifests.
+    let write: Promise<void>;
+    if (this.encoder?.ready && parts.every((p) => p.ids)) {
+      // Every part holds entry numbers: the thread gets them with the strings it has not seen.
+      const request: EncodeRequest = { parts: parts.map((p) => p.rows.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls }))), added: this.dictionaries!.takeNew() };
+      const append = b.append;
+      write = this.encoder.encode(request, requestBuffers(request)).then((flush) => this.store.appendEncoded(append, flush.stats, flush.objects));
+    } else {
+      const { rows, groups } = joinParts(parts, this.dictionaries, this.target.settings.segmentBy);
+      write = this.store.appendRows(b.append, rows, groups);
+    }
     write.catch(() => undefined); // handled when awaited, in order or by settleWrites
     this.writes.push(write);
     while (this.writes.length > WRITES_IN_FLIGHT) await this.writes.shift();

@@ -153,11 +153,14 @@ export class CopyIn {
 
 /**
  * COPY data gathered until a piece of at least `bytes` is there, handed out cut after its last
- * complete row (`cut`: the offset after it, 0 if none yet); the rest waits for more data.
+ * complete row (`cut`: the offset after it, 0 if none yet); the rest waits for more data. Each
+ * CopyData body is copied once, into the buffer of the piece being gathered; a piece handed out is
+ * the only view of its buffer (the rest after the cut is copied to the next one), so it may be
+ * moved to another thread without a copy.
  */
 export class CopyBuffer {
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  private buf = new Uint8Array(0);
+  private length = 0;
 
   constructor(
     private readonly bytes: number,
@@ -166,29 +169,33 @@ export class CopyBuffer {
 
   /** Adds a CopyData body; returns the complete rows of a full piece, if there is one. */
   push(body: Uint8Array): Uint8Array | undefined {
-    // The body is a view into the socket's buffer; keep a copy.
-    this.chunks.push(body.slice());
-    this.buffered += body.length;
-    if (this.buffered < this.bytes) return undefined;
-    const all = this.take();
+    // The body is a view into the socket's buffer: copied in.
+    if (this.length + body.length > this.buf.length) {
+      // A small COPY gets a small buffer; past that, room for a piece and the message that ends
+      // it (more only when no row ends within).
+      const need = this.length + body.length;
+      const grown = new Uint8Array(this.buf.length === 0 && need <= 1 << 16 ? 1 << 16 : Math.max(this.bytes + (this.bytes >> 3), need * 2));
+      grown.set(this.buf.subarray(0, this.length));
+      this.buf = grown;
+    }
+    this.buf.set(body, this.length);
+    this.length += body.length;
+    if (this.length < this.bytes) return undefined;
+    const all = this.buf.subarray(0, this.length);
     const cut = this.cut(all);
-    if (cut <= 0) {
-      this.chunks = [all];
-      this.buffered = all.length;
-      return undefined;
-    }
-    if (cut < all.length) {
-      this.chunks = [all.subarray(cut)];
-      this.buffered = all.length - cut;
-    }
+    if (cut <= 0) return undefined;
+    const rest = all.subarray(cut);
+    this.buf = new Uint8Array(Math.max(this.bytes + (this.bytes >> 3), rest.length * 2));
+    this.buf.set(rest);
+    this.length = rest.length;
     return all.subarray(0, cut);
   }
 
-  /** Everything buffered (at CopyDone). */
+  /** Everything buffered (at CopyDone); the only view of its buffer. */
   take(): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
-    this.chunks = [];
-    this.buffered = 0;
+    const all = this.buf.subarray(0, this.length);
+    this.buf = new Uint8Array(0);
+    this.length = 0;
     return all;
   }
 }

@@ -5,17 +5,24 @@
  * thread routes the pieces and writes the batches. A thread is used for one of the two roles.
  */
 import { parentPort } from 'node:worker_threads';
-import { ReferenceBackend, type CodecBackend } from '../columnstore/codecs/index.js';
-import { loadCodecsNode } from '../columnstore/codecs/load-node.js';
-import { FlushEncoder } from './direct-encode.js';
+import type { CodecBackend } from '../columnstore/codecs/index.js';
+import type { FlushEncoder } from './direct-encode.js';
 import { PieceReader, type ThreadPiece } from './direct-read.js';
 import type { ReaderRequest, ReaderResponse } from './direct-read-node.js';
 
 const port = parentPort!;
 const readers = new Map<number, PieceReader>();
 const encoders = new Map<number, FlushEncoder>();
-/** The codecs, loaded with the first encoder: the WASM ones when built, as on the main thread. */
-let codecs: Promise<CodecBackend> | undefined;
+/**
+ * The encoding code and codecs, loaded with the first encoder (a reader thread never needs them, and
+ * starts sooner without): the WASM codecs when built, as on the main thread.
+ */
+let encodingCode: Promise<{ codecs: CodecBackend; FlushEncoder: typeof FlushEncoder }> | undefined;
+async function loadEncoding(): Promise<{ codecs: CodecBackend; FlushEncoder: typeof FlushEncoder }> {
+  const [{ FlushEncoder }, { ReferenceBackend }, { loadCodecsNode }] = await Promise.all([import('./direct-encode.js'), import('../columnstore/codecs/index.js'), import('../columnstore/codecs/load-node.js')]);
+  const codecs = await loadCodecsNode().catch((): CodecBackend => new ReferenceBackend());
+  return { codecs, FlushEncoder };
+}
 /** Encode requests run one after another, in arrival order (their strings are deltas). */
 let encoding: Promise<void> = Promise.resolve();
 
@@ -30,10 +37,12 @@ port.on('message', (req: ReaderRequest) => {
     case 'close':
       readers.delete(req.reader);
       return;
-    case 'encoder':
-      codecs ??= loadCodecsNode().catch((): CodecBackend => new ReferenceBackend());
-      encoders.set(req.encoder, new FlushEncoder(req.target));
+    case 'encoder': {
+      encodingCode ??= loadEncoding();
+      const { encoder, target } = req;
+      encoding = encoding.then(async () => void encoders.set(encoder, new (await encodingCode!).FlushEncoder(target))).catch(() => undefined);
       return;
+    }
     case 'closeEncoder':
       encoding = encoding.then(() => void encoders.delete(req.encoder));
       return;
@@ -42,7 +51,7 @@ port.on('message', (req: ReaderRequest) => {
         try {
           const encoder = encoders.get(req.encoder);
           if (!encoder) throw new Error(`no direct COPY encoder ${req.encoder}`);
-          const flush = encoder.encode(await codecs!, req.request);
+          const flush = encoder.encode((await encodingCode!).codecs, req.request);
           // Each object is a buffer of its own (ByteWriter.finish copies): moved, not copied.
           port.postMessage({ seq: req.seq, flush } satisfies ReaderResponse, flush.objects.map((o) => o.buffer as ArrayBuffer));
         } catch (err) {

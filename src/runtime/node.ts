@@ -45,8 +45,9 @@ export interface OpenOptions {
   /** Run jobs and policies when due (default true); off, only `CALL run_job(id)` runs them. */
   readonly jobScheduler?: boolean;
   /**
-   * Read the pieces of direct-to-columnstore COPYs in a worker thread (default true), while this
-   * thread routes, encodes and writes the ones before; off, this thread reads them too.
+   * Read the pieces of direct-to-columnstore COPYs in a worker thread and cut and encode their
+   * batches in another (default true), while this thread routes the rows and writes the batches;
+   * off, this thread does all of it.
    */
   readonly copyReaderThread?: boolean;
 }

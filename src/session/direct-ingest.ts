@@ -11,7 +11,8 @@
  *   and read back with binary COPY: PostgreSQL's own input functions, defaults and constraints, and
  *   its error with the line number in the whole stream.
  * - Writing. Rows are buffered per chunk and cut into batches (segmentby, orderby) every
- *   `FLUSH_ROWS`; the batch objects are durable when written. At CopyDone each chunk gets a new
+ *   `FLUSH_ROWS` — on Node's encoder thread for rows the reader thread read (direct-encode.ts), else
+ *   here; the batch objects are durable when written. At CopyDone each chunk gets a new
  *   manifest listing its earlier batches and the new ones, and the chunk is pointed at it in the
  *   COPY's transaction: the COPY is acknowledged only after that commits, and a failed or rolled
  *   back COPY leaves objects no catalog row points at, which are deleted (or swept at start-up).

@@ -156,11 +156,13 @@ export class CopyIn {
  * complete row (`cut`: the offset after it, 0 if none yet); the rest waits for more data. Each
  * CopyData body is copied once, into the buffer of the piece being gathered; a piece handed out is
  * the only view of its buffer (the rest after the cut is copied to the next one), so it may be
- * moved to another thread without a copy.
+ * moved to another thread without a copy, and its buffer given back (`recycle`) once read.
  */
 export class CopyBuffer {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private length = 0;
+  /** Buffers of pieces already read, for the next pieces (fewer large allocations to collect). */
+  private spare: ArrayBuffer[] = [];
 
   constructor(
     private readonly bytes: number,
@@ -174,7 +176,7 @@ export class CopyBuffer {
       // A small COPY gets a small buffer; past that, room for a piece and the message that ends
       // it (more only when no row ends within).
       const need = this.length + body.length;
-      const grown = new Uint8Array(this.buf.length === 0 && need <= 1 << 16 ? 1 << 16 : Math.max(this.bytes + (this.bytes >> 3), need * 2));
+      const grown = this.buf.length === 0 && need <= 1 << 16 ? new Uint8Array(1 << 16) : this.alloc(Math.max(this.bytes + (this.bytes >> 3), need * 2));
       grown.set(this.buf.subarray(0, this.length));
       this.buf = grown;
     }
@@ -185,10 +187,21 @@ export class CopyBuffer {
     const cut = this.cut(all);
     if (cut <= 0) return undefined;
     const rest = all.subarray(cut);
-    this.buf = new Uint8Array(Math.max(this.bytes + (this.bytes >> 3), rest.length * 2));
+    this.buf = this.alloc(Math.max(this.bytes + (this.bytes >> 3), rest.length * 2));
     this.buf.set(rest);
     this.length = rest.length;
     return all.subarray(0, cut);
+  }
+
+  /** Gives back the buffer of a piece handed out and no longer used; kept if large enough for one. */
+  recycle(buffer: ArrayBufferLike): void {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength >= this.bytes + (this.bytes >> 3) && this.spare.length < 4) this.spare.push(buffer);
+  }
+
+  /** A buffer of at least `size` bytes: a spare one, or new. */
+  private alloc(size: number): Uint8Array<ArrayBuffer> {
+    const i = this.spare.findIndex((b) => b.byteLength >= size);
+    return i < 0 ? new Uint8Array(size) : new Uint8Array(this.spare.splice(i, 1)[0]!);
   }
 
   /** Everything buffered (at CopyDone); the only view of its buffer. */

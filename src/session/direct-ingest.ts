@@ -73,7 +73,7 @@ export class DirectCopy {
   private readonly encoder: ThreadEncoder | undefined;
   private threadFailed = false;
   /** Pieces sent to the thread, oldest first. */
-  private reads: Array<{ data: Uint8Array; first: boolean; piece: Promise<ThreadPiece> }> = [];
+  private reads: Array<{ length: number; first: boolean; piece: Promise<ThreadPiece> }> = [];
   /** Pieces read or sent so far. */
   private submitted = 0;
   private readonly timeIndex: number;
@@ -132,22 +132,33 @@ export class DirectCopy {
   private async submit(data: Uint8Array): Promise<void> {
     const first = this.submitted++ === 0;
     // Until the thread has started (and once it failed), pieces are read here, in order.
-    if (!this.thread || (this.reads.length === 0 && (this.threadFailed || !this.thread.ready))) return this.piece(data, first, this.reader.parse(data, first));
+    if (!this.thread || (this.reads.length === 0 && (this.threadFailed || !this.thread.ready))) {
+      await this.piece(data, first, this.reader.parse(data, first));
+      this.buffer.recycle(data.buffer);
+      return;
+    }
+    // The piece's buffer moves to the thread and comes back with the reply.
+    const length = data.length;
     const piece = this.thread.read(data, first);
     piece.catch(() => undefined); // handled when consumed, or dropped after an error
-    this.reads.push({ data, first, piece });
+    this.reads.push({ length, first, piece });
     while (this.reads.length > READS_IN_FLIGHT && !this.error) await this.consume();
   }
 
   /** Routes the oldest piece read on the thread (the main thread reads it if the thread could not). */
   private async consume(): Promise<void> {
-    const { data, first, piece } = this.reads.shift()!;
-    // A thread that failed (or died) leaves the piece to this thread's reader, as the dictionaries
-    // then missed its strings: none of its later pieces are used either.
-    const read = this.threadFailed ? undefined : await piece.catch(() => void (this.threadFailed = true));
-    const ids = read && !this.threadFailed ? this.dictionaries!.idRows(read) : undefined;
+    const { length, first, piece } = this.reads.shift()!;
+    let failure: unknown;
+    const read = this.threadFailed ? undefined : await piece.catch((err: unknown) => void ((this.threadFailed = true), (failure = err)));
+    // A thread that failed (or died) took the pieces it held with it: the COPY fails. The pieces
+    // after them are read here (the dictionaries missed the thread's strings from then on).
+    if (!read?.data) throw new OrbitError(SqlState.internal_error, `direct COPY reader thread failed: ${String((failure as Error)?.message ?? failure ?? 'no reply')}`);
+    const data = read.data;
+    if (data.length !== length) throw new OrbitError(SqlState.internal_error, 'direct COPY reader thread gave back a different piece');
+    const ids = this.dictionaries!.idRows(read);
     if (ids) await this.piece(data, first, ids, true);
     else await this.piece(data, first, this.reader.parse(data, first));
+    this.buffer.recycle(data.buffer);
   }
 
   /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */

@@ -108,9 +108,8 @@ export class NodeReaderThread implements ReaderThread {
         return threads.readyFor(worker);
       },
       read: async (piece, first) => {
-        // A copy of its own, moved to the thread (the piece may view a larger buffer).
-        const own = piece.slice();
-        const res = await threads.request(worker, (seq) => ({ op: 'read', reader, seq, piece: own, first }), [own.buffer]);
+        // The piece's buffer moves to the thread, which gives it back with the reply.
+        const res = await threads.request(worker, (seq) => ({ op: 'read', reader, seq, piece, first }), [piece.buffer as ArrayBuffer]);
         return (res as { piece: ThreadPiece }).piece;
       },
       close: () => threads.post(worker, { op: 'close', reader }),

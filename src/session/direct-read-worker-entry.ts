@@ -64,14 +64,15 @@ port.on('message', (req: ReaderRequest) => {
       try {
         const reader = readers.get(req.reader);
         if (!reader) throw new Error(`no direct COPY reader ${req.reader}`);
-        piece = reader.readIds(req.piece, req.first);
+        piece = { ...reader.readIds(req.piece, req.first), data: req.piece };
       } catch (err) {
         fail(req.seq, err);
         return;
       }
-      // The columns were made for this piece alone: their buffers move to the main thread.
+      // The columns were made for this piece alone: their buffers move to the main thread, and so
+      // does the piece's own (to be read there if it was not here, and to be reused).
       const transfer = (piece.columns ?? []).flatMap((c) => [c.values, c.nulls]).filter((v): v is Exclude<typeof v, string[] | null> => v !== null && !Array.isArray(v));
-      port.postMessage({ seq: req.seq, piece } satisfies ReaderResponse, [...new Set(transfer.map((v) => v.buffer as ArrayBuffer))]);
+      port.postMessage({ seq: req.seq, piece } satisfies ReaderResponse, [...new Set([...transfer.map((v) => v.buffer as ArrayBuffer), req.piece.buffer as ArrayBuffer])]);
     }
   }
 });

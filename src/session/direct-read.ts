@@ -219,6 +219,10 @@ export interface ReaderThread {
 export interface ThreadReader {
   /** The thread has started (until then the main thread reads pieces itself). */
   readonly ready: boolean;
+  /**
+   * Reads `piece` there. Its buffer moves to the thread (the caller holds no other view of it) and
+   * comes back as the reply's `data`; if the thread fails, the piece is lost with it.
+   */
   read(piece: Uint8Array, first: boolean): Promise<ThreadPiece>;
   close(): void;
 }
@@ -255,6 +259,8 @@ export interface ThreadPiece {
   readonly columns?: ReadonlyArray<{ readonly values: ThreadValues; readonly nulls: Uint8Array | null }>;
   /** Per column, the strings its interner added since the previous piece. */
   readonly added: ReadonlyArray<string[] | undefined>;
+  /** The piece's bytes, given back by a thread (ThreadReader.read). */
+  readonly data?: Uint8Array;
 }
 
 /**

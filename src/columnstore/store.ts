@@ -11,7 +11,7 @@
 import { orbitError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { decodeBatch, encodeBatch } from './batch-format.js';
-import { planBatches, type BatchStats, type CompressionSettings } from './batch.js';
+import { planBatches, type BatchStats, type CompressionSettings, type TextDictionary } from './batch.js';
 import type { CodecBackend } from './codecs/index.js';
 import { checkRows, type Rows } from './columns.js';
 import { decodeManifest, encodeManifest, type Manifest, type ManifestColumn } from './manifest.js';
@@ -69,10 +69,13 @@ function versionOf(key: string): string | undefined {
   return m?.[0];
 }
 
-/** The batches of `rows` (planBatches) and their objects (encodeBatch), each stats' `bytes` set. */
-export function encodeBatches(backend: CodecBackend, rows: Rows, settings: CompressionSettings, groups?: number[][]): { stats: BatchStats[]; objects: Uint8Array[] } {
+/**
+ * The batches of `rows` (planBatches; `dictionaries`: text columns held as numbers) and their
+ * objects (encodeBatch), each stats' `bytes` set.
+ */
+export function encodeBatches(backend: CodecBackend, rows: Rows, settings: CompressionSettings, groups?: number[][], dictionaries?: ReadonlyArray<TextDictionary | undefined>): { stats: BatchStats[]; objects: Uint8Array[] } {
   checkRows(rows);
-  const planned = planBatches(rows, settings, groups);
+  const planned = planBatches(rows, settings, groups, dictionaries);
   const objects = planned.map((b) => encodeBatch(backend, b.columns));
   planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
   return { stats: planned.map((b) => b.stats), objects };

@@ -7,7 +7,9 @@
  */
 import type { CodecBackend } from '../columnstore/codecs/index.js';
 import { encodeBatches } from '../columnstore/store.js';
-import { joinParts, ThreadDictionaries, type BufferedPart, type EncodedFlush, type EncodeRequest } from './direct-read.js';
+import type { TextDictionary } from '../columnstore/batch.js';
+import { concatColumns, type Rows } from '../columnstore/columns.js';
+import { ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './direct-read.js';
 import type { DirectTarget } from './direct-target.js';
 
 /** One COPY's encoder: its copy of the strings behind the entry numbers, and the target's settings. */
@@ -24,9 +26,20 @@ export class FlushEncoder {
       this.dicts.idRows({ added: request.added });
       return { stats: [], objects: [] };
     }
-    const parts = request.parts.map((columns, k): BufferedPart => ({ rows: this.dicts.idRows({ columns, added: k === 0 ? request.added : [] })!, ids: true }));
-    const { rows, groups } = joinParts(parts, this.dicts, this.target.settings.segmentBy);
-    return encodeBatches(backend, rows, this.target.settings, groups);
+    const parts = request.parts.map((columns, k) => this.dicts.idRows({ columns, added: k === 0 ? request.added : [] })!);
+    const ids: Rows = { names: parts[0]!.names, columns: parts[0]!.columns.map((_, i) => concatColumns(parts.map((p) => p.columns[i]!))) };
+    const settings = this.target.settings;
+    const s = settings.segmentBy.length === 1 ? ids.names.indexOf(settings.segmentBy[0]!) : -1;
+    const groups = s >= 0 && this.dicts.isIds(s) ? this.dicts.segmentGroups(ids, s) : undefined;
+    // Text columns the cutting compares (segmentby, orderby) become strings now; the others are
+    // gathered as numbers and made strings batch by batch (planBatches): the same batches.
+    const compared = new Set([...settings.segmentBy, ...settings.orderBy.map((o) => o.column)]);
+    const dictionaries = ids.columns.map((_, i): TextDictionary | undefined => {
+      if (!this.dicts.isIds(i) || compared.has(ids.names[i]!)) return undefined;
+      return { type: this.target.columns[i]!.type as TextDictionary['type'], strings: this.dicts.dictionary(i) };
+    });
+    const rows: Rows = { names: ids.names, columns: ids.columns.map((c, i) => (this.dicts.isIds(i) && !dictionaries[i] ? this.dicts.textColumn(c, i) : c)) };
+    return encodeBatches(backend, rows, settings, groups, dictionaries);
   }
 }
 

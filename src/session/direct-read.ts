@@ -360,15 +360,16 @@ export class ThreadDictionaries {
 
   /** Rows of `idRows` (or concatenations of them) with their text columns as strings. */
   toStrings(rows: Rows): Rows {
-    const columns = rows.columns.map((col, i): Column => {
-      if (!this.isIds(i)) return col;
-      const ids = col.values as Int32Array;
-      const dict = this.strings[i]!;
-      const out = new Array<string>(ids.length);
-      for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
-      return { type: this.target.columns[i]!.type, values: out, nulls: col.nulls } as Column;
-    });
-    return { names: rows.names, columns };
+    return { names: rows.names, columns: rows.columns.map((col, i) => (this.isIds(i) ? this.textColumn(col, i) : col)) };
+  }
+
+  /** Column `i` of `idRows` (entry numbers) as strings. */
+  textColumn(col: Column, i: number): Column {
+    const ids = col.values as Int32Array;
+    const dict = this.strings[i]!;
+    const out = new Array<string>(ids.length);
+    for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
+    return { type: this.target.columns[i]!.type, values: out, nulls: col.nulls } as Column;
   }
 }
 

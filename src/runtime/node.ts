@@ -50,6 +50,8 @@ export interface OpenOptions {
    * off, this thread does all of it.
    */
   readonly copyReaderThread?: boolean;
+  /** With the reader thread: cut and encode the batches on a thread of their own (default true); off, this thread does. */
+  readonly copyEncoderThread?: boolean;
 }
 
 /** Opens (creating if needed) an Orbit database in Node. */
@@ -71,7 +73,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   // Compressed batches kept in memory: 256 MiB in Node (~8 M TSBS rows), where memory is not the
   // browser's or an isolate's; the engine's default is 64 MiB.
   const columnstore = { cacheBytes: 256 << 20, ...options.columnstore };
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(options.copyReaderThread !== false ? { readerThread: new NodeReaderThread() } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(options.copyReaderThread !== false ? { readerThread: new NodeReaderThread({ encoder: options.copyEncoderThread !== false }) } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
   return Orbit.create(opts);
 }
 

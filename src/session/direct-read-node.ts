@@ -97,6 +97,12 @@ export class NodeReaderThread implements ReaderThread {
   private readonly reading = new EntryWorker();
   private readonly encoding = new EntryWorker();
   private ids = 0;
+  /** Absent (`encoder: false`): batches are cut and encoded on the main thread. */
+  readonly encoder?: (target: DirectTarget) => ThreadEncoder;
+
+  constructor(options: { encoder?: boolean } = {}) {
+    if (options.encoder !== false) this.encoder = (target) => this.openEncoder(target);
+  }
 
   open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader {
     const threads = this.reading;
@@ -116,7 +122,7 @@ export class NodeReaderThread implements ReaderThread {
     };
   }
 
-  encoder(target: DirectTarget): ThreadEncoder {
+  private openEncoder(target: DirectTarget): ThreadEncoder {
     const threads = this.encoding;
     const worker = threads.get();
     const encoder = ++this.ids;

@@ -150,7 +150,7 @@ describe('direct COPY flush on the encoder thread', () => {
     const ids = new PieceReader(text, [0, 1, 2, 3], target, true);
     const dicts = new ThreadDictionaries(target);
     const backend = new ReferenceBackend();
-    const encoder = thread.encoder(target);
+    const encoder = thread.encoder!(target);
     await vi.waitFor(() => expect(encoder.ready).toBe(true), { timeout: 30_000 });
     // Flushes of one, two and three pieces; the expected batches from the main thread's strings.
     const flushes = [[0], [1, 2], [3, 4, 5]];
@@ -172,11 +172,17 @@ describe('direct COPY flush on the encoder thread', () => {
   });
 
   it('fails the request, not the thread, on an encoder it does not know', async () => {
-    const encoder = thread.encoder(target);
+    const encoder = thread.encoder!(target);
     encoder.close();
     await expect(encoder.encode({ parts: [], added: [] }, [])).rejects.toThrow(/no direct COPY encoder/);
-    const again = thread.encoder(target);
+    const again = thread.encoder!(target);
     await expect(again.encode({ parts: [], added: [] }, [])).resolves.toEqual({ stats: [], objects: [] });
     again.close();
+  });
+
+  it('has no encoder when asked for none (the main thread encodes)', async () => {
+    const none = new NodeReaderThread({ encoder: false });
+    expect(none.encoder).toBeUndefined();
+    await none.close();
   });
 });

@@ -171,6 +171,24 @@ export function columnStats(column: Column, rows: number): { nullCount: number; 
 }
 
 /**
+ * A text column held as numbers into `strings` (an int4 column; direct ingest's entry numbers): it
+ * is gathered as numbers and made strings one batch at a time, so the batch is what the strings
+ * would have given. It must not be a segmentby or orderby column (those are compared).
+ */
+export interface TextDictionary {
+  readonly type: 'text' | 'varchar';
+  readonly strings: readonly string[];
+}
+
+function textOf(column: Column, dict: TextDictionary): Column {
+  const ids = column.values as Int32Array;
+  const strings = dict.strings;
+  const values = new Array<string>(ids.length);
+  for (let k = 0; k < ids.length; k++) values[k] = strings[ids[k]!]!;
+  return { type: dict.type, values, nulls: column.nulls };
+}
+
+/**
  * Sorts row indices; Array.prototype.sort is stable, so ties keep the input order. Rows usually
  * arrive in time order, so an input already in order is kept and one in strictly reverse order
  * (time DESC over rows inserted in time order) is reversed, each in one pass.
@@ -194,11 +212,14 @@ function sortSegment(segment: number[], cmp: (i: number, j: number) => number): 
  * indices of each segment in input order, one group per distinct segmentby value: the same
  * batches result, without a string key per row (the groups are sorted in place).
  */
-export function planBatches(rows: Rows, settings: CompressionSettings, groups?: number[][]): PlannedBatch[] {
+export function planBatches(rows: Rows, settings: CompressionSettings, groups?: number[][], dictionaries?: ReadonlyArray<TextDictionary | undefined>): PlannedBatch[] {
   const n = checkRows(rows);
   const limit = settings.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isInteger(limit) || limit < 1) throw orbitError('invalid_parameter_value', `batch size must be a positive integer, got ${limit}`);
   const segCols = settings.segmentBy.map((s) => rows.columns[columnIndex(rows, s, 'segmentby')]!);
+  for (const name of [...settings.segmentBy, ...settings.orderBy.map((o) => o.column)]) {
+    if (dictionaries?.[rows.names.indexOf(name)]) throw orbitError('internal_error', `column "${name}" is compared and must be given as strings`);
+  }
   const keys: SortKey[] = settings.orderBy.map((o) => ({
     column: rows.columns[columnIndex(rows, o.column, 'orderby')]!,
     desc: o.desc ?? false,
@@ -241,7 +262,9 @@ export function planBatches(rows: Rows, settings: CompressionSettings, groups?: 
       const from = base + at;
       const columns = rows.columns.map((c, i) => {
         const g = gathered[i];
-        return g ? rowRange(g, from, from + indices.length) : takeRows(c, indices);
+        const column = g ? rowRange(g, from, from + indices.length) : takeRows(c, indices);
+        const dict = dictionaries?.[i];
+        return dict ? textOf(column, dict) : column;
       });
       const stats = columns.map((c) => columnStats(c, indices.length));
       out.push({

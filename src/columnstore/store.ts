@@ -11,7 +11,7 @@
 import { orbitError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { decodeBatch, encodeBatch } from './batch-format.js';
-import { planBatches, type BatchStats, type CompressionSettings } from './batch.js';
+import { planBatches, type BatchStats, type CompressionSettings, type TextDictionary } from './batch.js';
 import type { CodecBackend } from './codecs/index.js';
 import { checkRows, type Rows } from './columns.js';
 import { decodeManifest, encodeManifest, type Manifest, type ManifestColumn } from './manifest.js';
@@ -67,6 +67,18 @@ export interface ChunkAppend {
 function versionOf(key: string): string | undefined {
   const m = /^cs\/\d+\/\d+\/\d+\//.exec(key);
   return m?.[0];
+}
+
+/**
+ * The batches of `rows` (planBatches; `dictionaries`: text columns held as numbers) and their
+ * objects (encodeBatch), each stats' `bytes` set.
+ */
+export function encodeBatches(backend: CodecBackend, rows: Rows, settings: CompressionSettings, groups?: number[][], dictionaries?: ReadonlyArray<TextDictionary | undefined>): { stats: BatchStats[]; objects: Uint8Array[] } {
+  checkRows(rows);
+  const planned = planBatches(rows, settings, groups, dictionaries);
+  const objects = planned.map((b) => encodeBatch(backend, b.columns));
+  planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
+  return { stats: planned.map((b) => b.stats), objects };
 }
 
 export class ColumnStore {
@@ -166,12 +178,17 @@ export class ColumnStore {
    * append before commitAppend.
    */
   async appendRows(append: ChunkAppend, rows: Rows, groups?: number[][]): Promise<void> {
-    checkRows(rows);
-    const planned = planBatches(rows, append.settings, groups);
-    const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
-    planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
+    const { stats, objects } = encodeBatches(this.backend, rows, append.settings, groups);
+    return this.appendEncoded(append, stats, objects);
+  }
+
+  /**
+   * Writes batches encoded elsewhere (`encodeBatches`, e.g. on another thread) as appendRows does:
+   * their batch numbers are taken before the returned promise is first suspended.
+   */
+  async appendEncoded(append: ChunkAppend, stats: readonly BatchStats[], objects: readonly Uint8Array[]): Promise<void> {
     const first = append.written.length;
-    for (const b of planned) append.written.push(b.stats);
+    for (const s of stats) append.written.push(s);
     // The append's version is unreferenced until commitAppend: its objects may be stored together.
     if (this.storage.putNew) return this.storage.putNew(objects.map((o, i) => [batchKey(append, first + i), o] as const));
     let next = 0;

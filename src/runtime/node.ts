@@ -45,10 +45,13 @@ export interface OpenOptions {
   /** Run jobs and policies when due (default true); off, only `CALL run_job(id)` runs them. */
   readonly jobScheduler?: boolean;
   /**
-   * Read the pieces of direct-to-columnstore COPYs in a worker thread (default true), while this
-   * thread routes, encodes and writes the ones before; off, this thread reads them too.
+   * Read the pieces of direct-to-columnstore COPYs in a worker thread and cut and encode their
+   * batches in another (default true), while this thread routes the rows and writes the batches;
+   * off, this thread does all of it.
    */
   readonly copyReaderThread?: boolean;
+  /** With the reader thread: cut and encode the batches on a thread of their own (default true); off, this thread does. */
+  readonly copyEncoderThread?: boolean;
   /**
    * `timescaledb.*` settings of the server's configuration, e.g.
    * `{ 'timescaledb.enable_job_execution_logging': 'on' }` (TimescaleDB's postgresql.conf).
@@ -75,7 +78,7 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   // Compressed batches kept in memory: 256 MiB in Node (~8 M TSBS rows), where memory is not the
   // browser's or an isolate's; the engine's default is 64 MiB.
   const columnstore = { cacheBytes: 256 << 20, ...options.columnstore };
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(options.copyReaderThread !== false ? { readerThread: new NodeReaderThread() } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(options.copyReaderThread !== false ? { readerThread: new NodeReaderThread({ encoder: options.copyEncoderThread !== false }) } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
   return Orbit.create(opts);
 }
 

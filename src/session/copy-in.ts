@@ -153,11 +153,16 @@ export class CopyIn {
 
 /**
  * COPY data gathered until a piece of at least `bytes` is there, handed out cut after its last
- * complete row (`cut`: the offset after it, 0 if none yet); the rest waits for more data.
+ * complete row (`cut`: the offset after it, 0 if none yet); the rest waits for more data. Each
+ * CopyData body is copied once, into the buffer of the piece being gathered; a piece handed out is
+ * the only view of its buffer (the rest after the cut is copied to the next one), so it may be
+ * moved to another thread without a copy, and its buffer given back (`recycle`) once read.
  */
 export class CopyBuffer {
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+  private length = 0;
+  /** Buffers of pieces already read, for the next pieces (fewer large allocations to collect). */
+  private spare: ArrayBuffer[] = [];
 
   constructor(
     private readonly bytes: number,
@@ -166,29 +171,44 @@ export class CopyBuffer {
 
   /** Adds a CopyData body; returns the complete rows of a full piece, if there is one. */
   push(body: Uint8Array): Uint8Array | undefined {
-    // The body is a view into the socket's buffer; keep a copy.
-    this.chunks.push(body.slice());
-    this.buffered += body.length;
-    if (this.buffered < this.bytes) return undefined;
-    const all = this.take();
+    // The body is a view into the socket's buffer: copied in.
+    if (this.length + body.length > this.buf.length) {
+      // A small COPY gets a small buffer; past that, room for a piece and the message that ends
+      // it (more only when no row ends within).
+      const need = this.length + body.length;
+      const grown = this.buf.length === 0 && need <= 1 << 16 ? new Uint8Array(1 << 16) : this.alloc(Math.max(this.bytes + (this.bytes >> 3), need * 2));
+      grown.set(this.buf.subarray(0, this.length));
+      this.buf = grown;
+    }
+    this.buf.set(body, this.length);
+    this.length += body.length;
+    if (this.length < this.bytes) return undefined;
+    const all = this.buf.subarray(0, this.length);
     const cut = this.cut(all);
-    if (cut <= 0) {
-      this.chunks = [all];
-      this.buffered = all.length;
-      return undefined;
-    }
-    if (cut < all.length) {
-      this.chunks = [all.subarray(cut)];
-      this.buffered = all.length - cut;
-    }
+    if (cut <= 0) return undefined;
+    const rest = all.subarray(cut);
+    this.buf = this.alloc(Math.max(this.bytes + (this.bytes >> 3), rest.length * 2));
+    this.buf.set(rest);
+    this.length = rest.length;
     return all.subarray(0, cut);
   }
 
-  /** Everything buffered (at CopyDone). */
+  /** Gives back the buffer of a piece handed out and no longer used; kept if large enough for one. */
+  recycle(buffer: ArrayBufferLike): void {
+    if (buffer instanceof ArrayBuffer && buffer.byteLength >= this.bytes + (this.bytes >> 3) && this.spare.length < 4) this.spare.push(buffer);
+  }
+
+  /** A buffer of at least `size` bytes: a spare one, or new. */
+  private alloc(size: number): Uint8Array<ArrayBuffer> {
+    const i = this.spare.findIndex((b) => b.byteLength >= size);
+    return i < 0 ? new Uint8Array(size) : new Uint8Array(this.spare.splice(i, 1)[0]!);
+  }
+
+  /** Everything buffered (at CopyDone); the only view of its buffer. */
   take(): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(this.chunks);
-    this.chunks = [];
-    this.buffered = 0;
+    const all = this.buf.subarray(0, this.length);
+    this.buf = new Uint8Array(0);
+    this.length = 0;
     return all;
   }
 }

@@ -11,7 +11,8 @@
  *   and read back with binary COPY: PostgreSQL's own input functions, defaults and constraints, and
  *   its error with the line number in the whole stream.
  * - Writing. Rows are buffered per chunk and cut into batches (segmentby, orderby) every
- *   `FLUSH_ROWS`; the batch objects are durable when written. At CopyDone each chunk gets a new
+ *   `FLUSH_ROWS` — on Node's encoder thread for rows the reader thread read (direct-encode.ts), else
+ *   here; the batch objects are durable when written. At CopyDone each chunk gets a new
  *   manifest listing its earlier batches and the new ones, and the chunk is pointed at it in the
  *   COPY's transaction: the COPY is acknowledged only after that commits, and a failed or rolled
  *   back COPY leaves objects no catalog row points at, which are deleted (or swept at start-up).
@@ -33,7 +34,8 @@ import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanB
 import { copyData } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from './copy-in.js';
-import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, ThreadDictionaries, type ReaderThread, type ThreadPiece, type ThreadReader } from './direct-read.js';
+import { requestBuffers } from './direct-encode.js';
+import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, type EncodeRequest, ThreadDictionaries, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './direct-read.js';
 import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './direct-route.js';
 import type { DirectTarget } from './direct-target.js';
 import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from './internal-sql.js';
@@ -67,9 +69,11 @@ export class DirectCopy {
   /** The reader thread's reader for this COPY (Node, text/CSV that Orbit reads), with its strings. */
   private readonly thread: ThreadReader | undefined;
   private readonly dictionaries: ThreadDictionaries | undefined;
+  /** Where batches of rows read on the reader thread are cut and encoded (Node); absent, here. */
+  private readonly encoder: ThreadEncoder | undefined;
   private threadFailed = false;
   /** Pieces sent to the thread, oldest first. */
-  private reads: Array<{ data: Uint8Array; first: boolean; piece: Promise<ThreadPiece> }> = [];
+  private reads: Array<{ length: number; first: boolean; piece: Promise<ThreadPiece> }> = [];
   /** Pieces read or sent so far. */
   private submitted = 0;
   private readonly timeIndex: number;
@@ -106,6 +110,7 @@ export class DirectCopy {
     if (readerThread && this.reader.readable) {
       this.thread = readerThread.open(this.format, this.fields, target);
       this.dictionaries = new ThreadDictionaries(target);
+      this.encoder = readerThread.encoder?.(target);
     }
   }
 
@@ -127,22 +132,33 @@ export class DirectCopy {
   private async submit(data: Uint8Array): Promise<void> {
     const first = this.submitted++ === 0;
     // Until the thread has started (and once it failed), pieces are read here, in order.
-    if (!this.thread || (this.reads.length === 0 && (this.threadFailed || !this.thread.ready))) return this.piece(data, first, this.reader.parse(data, first));
+    if (!this.thread || (this.reads.length === 0 && (this.threadFailed || !this.thread.ready))) {
+      await this.piece(data, first, this.reader.parse(data, first));
+      this.buffer.recycle(data.buffer);
+      return;
+    }
+    // The piece's buffer moves to the thread and comes back with the reply.
+    const length = data.length;
     const piece = this.thread.read(data, first);
     piece.catch(() => undefined); // handled when consumed, or dropped after an error
-    this.reads.push({ data, first, piece });
+    this.reads.push({ length, first, piece });
     while (this.reads.length > READS_IN_FLIGHT && !this.error) await this.consume();
   }
 
   /** Routes the oldest piece read on the thread (the main thread reads it if the thread could not). */
   private async consume(): Promise<void> {
-    const { data, first, piece } = this.reads.shift()!;
-    // A thread that failed (or died) leaves the piece to this thread's reader, as the dictionaries
-    // then missed its strings: none of its later pieces are used either.
-    const read = this.threadFailed ? undefined : await piece.catch(() => void (this.threadFailed = true));
-    const ids = read && !this.threadFailed ? this.dictionaries!.idRows(read) : undefined;
+    const { length, first, piece } = this.reads.shift()!;
+    let failure: unknown;
+    const read = this.threadFailed ? undefined : await piece.catch((err: unknown) => void ((this.threadFailed = true), (failure = err)));
+    // A thread that failed (or died) took the pieces it held with it: the COPY fails. The pieces
+    // after them are read here (the dictionaries missed the thread's strings from then on).
+    if (!read?.data) throw new OrbitError(SqlState.internal_error, `direct COPY reader thread failed: ${String((failure as Error)?.message ?? failure ?? 'no reply')}`);
+    const data = read.data;
+    if (data.length !== length) throw new OrbitError(SqlState.internal_error, 'direct COPY reader thread gave back a different piece');
+    const ids = this.dictionaries!.idRows(read);
     if (ids) await this.piece(data, first, ids, true);
     else await this.piece(data, first, this.reader.parse(data, first));
+    this.buffer.recycle(data.buffer);
   }
 
   /** CopyDone or CopyFail: the rest, the manifests and the commit; returns the client's answer. */
@@ -163,6 +179,7 @@ export class DirectCopy {
       });
     }
     this.thread?.close();
+    this.encoder?.close();
     this.reads = [];
     if (this.error) {
       await this.abort();
@@ -349,13 +366,23 @@ export class DirectCopy {
     if (b.rows === 0) return;
     const t = this.target;
     b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type })), t.settings);
-    const { rows, groups } = joinParts(b.parts, this.dictionaries, this.target.settings.segmentBy);
+    const parts = b.parts;
     this.bufferedRows -= b.rows;
     b.parts = [];
     b.rows = 0;
-    // The batches are cut and encoded now; their writes go on while the next rows are parsed
-    // (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited before the manifests.
-    const write = this.store.appendRows(b.append, rows, groups);
+    // The batches are cut and encoded now (here or on the encoder thread); their writes go on while
+    // the next rows are parsed (at most WRITES_IN_FLIGHT flushes' worth), and all are awaited
+    // before the manifests.
+    let write: Promise<void>;
+    if (this.encoder?.ready && parts.every((p) => p.ids)) {
+      // Every part holds entry numbers: the thread gets them with the strings it has not seen.
+      const request: EncodeRequest = { parts: parts.map((p) => p.rows.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls }))), added: this.dictionaries!.takeNew() };
+      const append = b.append;
+      write = this.encoder.encode(request, requestBuffers(request)).then((flush) => this.store.appendEncoded(append, flush.stats, flush.objects));
+    } else {
+      const { rows, groups } = joinParts(parts, this.dictionaries, this.target.settings.segmentBy);
+      write = this.store.appendRows(b.append, rows, groups);
+    }
     write.catch(() => undefined); // handled when awaited, in order or by settleWrites
     this.writes.push(write);
     while (this.writes.length > WRITES_IN_FLIGHT) await this.writes.shift();

@@ -1,54 +1,57 @@
 /**
  * @module session/direct-read-node
- * Node's reader thread for direct COPY (session/direct-ingest.ts): one worker thread, started at the
- * first direct COPY and kept (unref'd) for later ones, reads pieces in id mode (direct-read.ts) while
- * the main thread routes, encodes and writes the pieces before them. Browsers and Workers have no
- * such thread: there the main thread reads every piece.
+ * Node's threads for direct COPY (session/direct-ingest.ts), started at the first direct COPY and
+ * kept (unref'd) for later ones: a reader thread reads pieces in id mode (direct-read.ts), and an
+ * encoder thread cuts a chunk's buffered rows into batches and encodes them (direct-encode.ts),
+ * while the main thread routes the pieces and writes the batches. Browsers and Workers have no such
+ * threads: there the main thread does all of it.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CopyFormat } from './copy-in.js';
-import type { ReaderThread, ThreadPiece, ThreadReader } from './direct-read.js';
+import type { EncodedFlush, EncodeRequest, ReaderThread, ThreadEncoder, ThreadPiece, ThreadReader } from './direct-read.js';
 import type { DirectTarget } from './direct-target.js';
 
 export type ReaderRequest =
   | { op: 'open'; reader: number; format: CopyFormat; fields: readonly number[]; target: DirectTarget }
   | { op: 'read'; reader: number; seq: number; piece: Uint8Array; first: boolean }
-  | { op: 'close'; reader: number };
+  | { op: 'close'; reader: number }
+  | { op: 'encoder'; encoder: number; target: DirectTarget }
+  | { op: 'encode'; encoder: number; seq: number; request: EncodeRequest }
+  | { op: 'closeEncoder'; encoder: number };
 
-export type ReaderResponse = { seq: number; piece: ThreadPiece } | { seq: number; error: string };
+export type ReaderResponse = { seq: number; piece: ThreadPiece } | { seq: number; flush: EncodedFlush } | { seq: number; error: string };
 
-export class NodeReaderThread implements ReaderThread {
+/** One worker running direct-read-worker-entry, with its replies matched to requests. */
+class EntryWorker {
   private worker: Worker | undefined;
   /** The worker has loaded its code (a thread is not worth waiting for at the start of a COPY). */
-  private ready = false;
-  private readers = 0;
+  private started = false;
   private seq = 0;
-  private readonly pending = new Map<number, { resolve: (p: ThreadPiece) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: ReaderResponse) => void; reject: (e: Error) => void }>();
 
-  open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader {
-    const worker = this.start();
-    const reader = ++this.readers;
-    worker.postMessage({ op: 'open', reader, format, fields, target } satisfies ReaderRequest);
-    const self = this;
-    return {
-      get ready() {
-        return self.ready && self.worker === worker;
-      },
-      read: (piece, first) =>
-        new Promise<ThreadPiece>((resolve, reject) => {
-          const seq = ++this.seq;
-          this.pending.set(seq, { resolve, reject });
-          // A copy of its own, moved to the thread (the piece may view a larger buffer).
-          const own = piece.slice();
-          worker.postMessage({ op: 'read', reader, seq, piece: own, first } satisfies ReaderRequest, [own.buffer]);
-        }),
-      close: () => {
-        if (this.worker === worker) worker.postMessage({ op: 'close', reader } satisfies ReaderRequest);
-      },
-    };
+  /** The running worker (started if need be). */
+  get(): Worker {
+    return this.worker ?? this.start();
+  }
+
+  /** Whether `worker` is the current one and has started. */
+  readyFor(worker: Worker): boolean {
+    return this.started && this.worker === worker;
+  }
+
+  request(worker: Worker, message: (seq: number) => ReaderRequest, transfer: ArrayBuffer[]): Promise<ReaderResponse> {
+    return new Promise<ReaderResponse>((resolve, reject) => {
+      const seq = ++this.seq;
+      this.pending.set(seq, { resolve, reject });
+      worker.postMessage(message(seq), transfer);
+    });
+  }
+
+  post(worker: Worker, message: ReaderRequest): void {
+    if (this.worker === worker) worker.postMessage(message);
   }
 
   async close(): Promise<void> {
@@ -63,21 +66,20 @@ export class NodeReaderThread implements ReaderThread {
   }
 
   private start(): Worker {
-    if (this.worker) return this.worker;
     const worker = spawnEntry();
     // Kept between COPYs, but never what keeps the process alive.
     worker.unref();
-    this.ready = false;
+    this.started = false;
     worker.on('message', (res: ReaderResponse | 'ready') => {
       if (res === 'ready') {
-        if (this.worker === worker) this.ready = true;
+        if (this.worker === worker) this.started = true;
         return;
       }
       const p = this.pending.get(res.seq);
       if (!p) return;
       this.pending.delete(res.seq);
       if ('error' in res) p.reject(new Error(res.error));
-      else p.resolve(res.piece);
+      else p.resolve(res);
     });
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = undefined;
@@ -85,9 +87,60 @@ export class NodeReaderThread implements ReaderThread {
       this.pending.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`direct COPY reader thread exited with code ${code}`)));
+    worker.on('exit', (code) => fail(new Error(`direct COPY thread exited with code ${code}`)));
     this.worker = worker;
     return worker;
+  }
+}
+
+export class NodeReaderThread implements ReaderThread {
+  private readonly reading = new EntryWorker();
+  private readonly encoding = new EntryWorker();
+  private ids = 0;
+  /** Absent (`encoder: false`): batches are cut and encoded on the main thread. */
+  readonly encoder?: (target: DirectTarget) => ThreadEncoder;
+
+  constructor(options: { encoder?: boolean } = {}) {
+    if (options.encoder !== false) this.encoder = (target) => this.openEncoder(target);
+  }
+
+  open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader {
+    const threads = this.reading;
+    const worker = threads.get();
+    const reader = ++this.ids;
+    worker.postMessage({ op: 'open', reader, format, fields, target } satisfies ReaderRequest);
+    return {
+      get ready() {
+        return threads.readyFor(worker);
+      },
+      read: async (piece, first) => {
+        // The piece's buffer moves to the thread, which gives it back with the reply.
+        const res = await threads.request(worker, (seq) => ({ op: 'read', reader, seq, piece, first }), [piece.buffer as ArrayBuffer]);
+        return (res as { piece: ThreadPiece }).piece;
+      },
+      close: () => threads.post(worker, { op: 'close', reader }),
+    };
+  }
+
+  private openEncoder(target: DirectTarget): ThreadEncoder {
+    const threads = this.encoding;
+    const worker = threads.get();
+    const encoder = ++this.ids;
+    worker.postMessage({ op: 'encoder', encoder, target } satisfies ReaderRequest);
+    return {
+      get ready() {
+        return threads.readyFor(worker);
+      },
+      encode: async (request, transfer) => {
+        const res = await threads.request(worker, (seq) => ({ op: 'encode', encoder, seq, request }), transfer);
+        return (res as { flush: EncodedFlush }).flush;
+      },
+      close: () => threads.post(worker, { op: 'closeEncoder', encoder }),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.reading.close(), this.encoding.close()]);
   }
 }
 

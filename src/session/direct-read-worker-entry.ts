@@ -1,31 +1,78 @@
 /**
  * @module session/direct-read-worker-entry
  * Runs in a Node worker thread (session/direct-read-node.ts): PieceReaders in id mode, reading the
- * pieces of direct COPYs while the main thread routes, encodes and writes the ones before.
+ * pieces of direct COPYs, and FlushEncoders, cutting and encoding their batches, while the main
+ * thread routes the pieces and writes the batches. A thread is used for one of the two roles.
  */
 import { parentPort } from 'node:worker_threads';
+import type { CodecBackend } from '../columnstore/codecs/index.js';
+import type { FlushEncoder } from './direct-encode.js';
 import { PieceReader, type ThreadPiece } from './direct-read.js';
 import type { ReaderRequest, ReaderResponse } from './direct-read-node.js';
 
 const port = parentPort!;
 const readers = new Map<number, PieceReader>();
+const encoders = new Map<number, FlushEncoder>();
+/**
+ * The encoding code and codecs, loaded with the first encoder (a reader thread never needs them, and
+ * starts sooner without): the WASM codecs when built, as on the main thread.
+ */
+let encodingCode: Promise<{ codecs: CodecBackend; FlushEncoder: typeof FlushEncoder }> | undefined;
+async function loadEncoding(): Promise<{ codecs: CodecBackend; FlushEncoder: typeof FlushEncoder }> {
+  const [{ FlushEncoder }, { ReferenceBackend }, { loadCodecsNode }] = await Promise.all([import('./direct-encode.js'), import('../columnstore/codecs/index.js'), import('../columnstore/codecs/load-node.js')]);
+  const codecs = await loadCodecsNode().catch((): CodecBackend => new ReferenceBackend());
+  return { codecs, FlushEncoder };
+}
+/** Encode requests run one after another, in arrival order (their strings are deltas). */
+let encoding: Promise<void> = Promise.resolve();
+
+const fail = (seq: number, err: unknown) => port.postMessage({ seq, error: String((err as Error)?.message ?? err) } satisfies ReaderResponse);
 
 port.postMessage('ready');
 port.on('message', (req: ReaderRequest) => {
-  if (req.op === 'open') readers.set(req.reader, new PieceReader(req.format, req.fields, req.target, true));
-  else if (req.op === 'close') readers.delete(req.reader);
-  else {
-    let piece: ThreadPiece;
-    try {
-      const reader = readers.get(req.reader);
-      if (!reader) throw new Error(`no direct COPY reader ${req.reader}`);
-      piece = reader.readIds(req.piece, req.first);
-    } catch (err) {
-      port.postMessage({ seq: req.seq, error: String((err as Error)?.message ?? err) } satisfies ReaderResponse);
+  switch (req.op) {
+    case 'open':
+      readers.set(req.reader, new PieceReader(req.format, req.fields, req.target, true));
+      return;
+    case 'close':
+      readers.delete(req.reader);
+      return;
+    case 'encoder': {
+      encodingCode ??= loadEncoding();
+      const { encoder, target } = req;
+      encoding = encoding.then(async () => void encoders.set(encoder, new (await encodingCode!).FlushEncoder(target))).catch(() => undefined);
       return;
     }
-    // The columns were made for this piece alone: their buffers move to the main thread.
-    const transfer = (piece.columns ?? []).flatMap((c) => [c.values, c.nulls]).filter((v): v is Exclude<typeof v, string[] | null> => v !== null && !Array.isArray(v));
-    port.postMessage({ seq: req.seq, piece } satisfies ReaderResponse, [...new Set(transfer.map((v) => v.buffer as ArrayBuffer))]);
+    case 'closeEncoder':
+      encoding = encoding.then(() => void encoders.delete(req.encoder));
+      return;
+    case 'encode':
+      encoding = encoding.then(async () => {
+        try {
+          const encoder = encoders.get(req.encoder);
+          if (!encoder) throw new Error(`no direct COPY encoder ${req.encoder}`);
+          const flush = encoder.encode((await encodingCode!).codecs, req.request);
+          // Each object is a buffer of its own (ByteWriter.finish copies): moved, not copied.
+          port.postMessage({ seq: req.seq, flush } satisfies ReaderResponse, flush.objects.map((o) => o.buffer as ArrayBuffer));
+        } catch (err) {
+          fail(req.seq, err);
+        }
+      });
+      return;
+    case 'read': {
+      let piece: ThreadPiece;
+      try {
+        const reader = readers.get(req.reader);
+        if (!reader) throw new Error(`no direct COPY reader ${req.reader}`);
+        piece = { ...reader.readIds(req.piece, req.first), data: req.piece };
+      } catch (err) {
+        fail(req.seq, err);
+        return;
+      }
+      // The columns were made for this piece alone: their buffers move to the main thread, and so
+      // does the piece's own (to be read there if it was not here, and to be reused).
+      const transfer = (piece.columns ?? []).flatMap((c) => [c.values, c.nulls]).filter((v): v is Exclude<typeof v, string[] | null> => v !== null && !Array.isArray(v));
+      port.postMessage({ seq: req.seq, piece } satisfies ReaderResponse, [...new Set([...transfer.map((v) => v.buffer as ArrayBuffer), req.piece.buffer as ArrayBuffer])]);
+    }
   }
 });

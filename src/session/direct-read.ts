@@ -7,6 +7,7 @@
  * lets PostgreSQL read the piece.
  */
 import { indexOfByte } from '../bytes.js';
+import type { BatchStats } from '../columnstore/batch.js';
 import { allocColumn, columnLength, concatColumns, type Column, type Rows } from '../columnstore/columns.js';
 import { isNull } from '../columnstore/codecs/values.js';
 import { byteFieldParser, textIdBytes, TextInterner, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
@@ -208,6 +209,8 @@ export class PieceReader {
 export interface ReaderThread {
   /** A reader in id mode for one COPY on the thread. */
   open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader;
+  /** An encoder for one COPY on a thread of its own; absent, this thread cuts and encodes batches. */
+  encoder?(target: DirectTarget): ThreadEncoder;
   /** Stops the thread (the database closes). */
   close(): Promise<void>;
 }
@@ -216,18 +219,48 @@ export interface ReaderThread {
 export interface ThreadReader {
   /** The thread has started (until then the main thread reads pieces itself). */
   readonly ready: boolean;
+  /**
+   * Reads `piece` there. Its buffer moves to the thread (the caller holds no other view of it) and
+   * comes back as the reply's `data`; if the thread fails, the piece is lost with it.
+   */
   read(piece: Uint8Array, first: boolean): Promise<ThreadPiece>;
   close(): void;
 }
 
+/**
+ * One COPY's batch encoder on another thread (session/direct-encode.ts): a chunk's buffered parts,
+ * text as entry numbers, cut into batches and encoded there; the replies come in request order.
+ */
+export interface ThreadEncoder {
+  /** The thread has started (until then this thread encodes). */
+  readonly ready: boolean;
+  /** The parts' buffers in `transfer` move to the thread. */
+  encode(request: EncodeRequest, transfer: ArrayBuffer[]): Promise<EncodedFlush>;
+  close(): void;
+}
+
+/** A chunk's buffered parts (id rows' columns, in order) and the strings added since the last request. */
+export interface EncodeRequest {
+  readonly parts: ReadonlyArray<ReadonlyArray<{ readonly values: ThreadValues; readonly nulls: Uint8Array | null }>>;
+  readonly added: ReadonlyArray<string[] | undefined>;
+}
+
+/** The batches of one flush: stats (bytes set) and objects, in batch order. */
+export interface EncodedFlush {
+  readonly stats: BatchStats[];
+  readonly objects: Uint8Array[];
+}
+
 /** Column values as sent between threads (text: entry numbers). */
-type ThreadValues = Int32Array | Int16Array | Float64Array | Float32Array | BigInt64Array | Uint8Array | string[];
+export type ThreadValues = Int32Array | Int16Array | Float64Array | Float32Array | BigInt64Array | Uint8Array | string[];
 
 /** A piece read on another thread (PieceReader.readIds). */
 export interface ThreadPiece {
   readonly columns?: ReadonlyArray<{ readonly values: ThreadValues; readonly nulls: Uint8Array | null }>;
   /** Per column, the strings its interner added since the previous piece. */
   readonly added: ReadonlyArray<string[] | undefined>;
+  /** The piece's bytes, given back by a thread (ThreadReader.read). */
+  readonly data?: Uint8Array;
 }
 
 /**
@@ -237,9 +270,23 @@ export interface ThreadPiece {
 export class ThreadDictionaries {
   private readonly strings: string[][];
 
+  /** Per column, how many strings `takeNew` has handed out. */
+  private readonly taken: number[];
+
   constructor(private readonly target: DirectTarget) {
     // Entry number + 1: 0 (NULL, or a text column Orbit does not read) is ''.
     this.strings = target.columns.map(() => ['']);
+    this.taken = target.columns.map(() => 1);
+  }
+
+  /** Per column, the strings added since the last call: what an encoder thread has not been sent yet. */
+  takeNew(): Array<string[] | undefined> {
+    return this.strings.map((list, i) => {
+      const from = this.taken[i]!;
+      if (from === list.length) return undefined;
+      this.taken[i] = list.length;
+      return list.slice(from);
+    });
   }
 
   /** The rows of a piece (undefined: the main thread reads it); every piece must pass through here. */
@@ -313,15 +360,16 @@ export class ThreadDictionaries {
 
   /** Rows of `idRows` (or concatenations of them) with their text columns as strings. */
   toStrings(rows: Rows): Rows {
-    const columns = rows.columns.map((col, i): Column => {
-      if (!this.isIds(i)) return col;
-      const ids = col.values as Int32Array;
-      const dict = this.strings[i]!;
-      const out = new Array<string>(ids.length);
-      for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
-      return { type: this.target.columns[i]!.type, values: out, nulls: col.nulls } as Column;
-    });
-    return { names: rows.names, columns };
+    return { names: rows.names, columns: rows.columns.map((col, i) => (this.isIds(i) ? this.textColumn(col, i) : col)) };
+  }
+
+  /** Column `i` of `idRows` (entry numbers) as strings. */
+  textColumn(col: Column, i: number): Column {
+    const ids = col.values as Int32Array;
+    const dict = this.strings[i]!;
+    const out = new Array<string>(ids.length);
+    for (let k = 0; k < ids.length; k++) out[k] = dict[ids[k]!]!;
+    return { type: this.target.columns[i]!.type, values: out, nulls: col.nulls } as Column;
   }
 }
 

@@ -153,3 +153,29 @@ describe('batches', () => {
     expect(() => decodeBatch(wasm, bytes.subarray(0, bytes.length - 1), rows.names, types)).toThrow(expect.objectContaining({ code: 'XX001' }));
   });
 });
+
+describe('planBatches with text columns held as numbers', () => {
+  it('cuts the batches (columns and stats) the strings give, NULLs and repeated values too', () => {
+    const strings = ['', 'zeta', 'alpha', 'Beta', 'ünï', 'alpha2'];
+    const n = 5000; // 1,250 rows per host: two batches each
+    const prng = new Prng(7);
+    const ids = new Int32Array(n);
+    const nulls = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) {
+      ids[i] = 1 + prng.int(strings.length - 1);
+      if (prng.int(9) === 0) (ids[i] = 0), (nulls[i >> 3]! |= 1 << (i & 7));
+    }
+    const host = { type: 'text', values: Array.from({ length: n }, (_, i) => `h${i % 4}`), nulls: null } as Column;
+    const time = { type: 'int8', values: BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7919) % 5000)), nulls: null } as Column;
+    const asStrings = { type: 'varchar', values: Array.from(ids, (id) => strings[id]!), nulls } as Column;
+    const asIds = { type: 'int4', values: ids, nulls } as Column;
+    const settings: CompressionSettings = { segmentBy: ['host'], orderBy: [{ column: 't', desc: true }], timeColumn: 't' };
+    const names = ['host', 't', 'tag'];
+    const expected = planBatches({ names, columns: [host, time, asStrings] }, settings);
+    const got = planBatches({ names, columns: [host, time, asIds] }, settings, undefined, [undefined, undefined, { type: 'varchar', strings }]);
+    expect(expected.length).toBeGreaterThan(4);
+    expect(got).toEqual(expected);
+    // A compared column cannot be given as numbers.
+    expect(() => planBatches({ names, columns: [asIds, time, asStrings] }, settings, undefined, [{ type: 'text', strings }])).toThrow(/compared/);
+  });
+});

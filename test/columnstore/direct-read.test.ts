@@ -3,11 +3,13 @@
  * turned back into rows on the main thread give exactly the rows the main thread's reader gives, and
  * what id mode cannot read goes back to the main thread; the Node reader thread does the same.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Rows } from '../../src/columnstore/columns.js';
 import type { CopyFormat } from '../../src/session/copy-in.js';
 import { NodeReaderThread } from '../../src/session/direct-read-node.js';
-import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart } from '../../src/session/direct-read.js';
+import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart, type EncodedFlush, type EncodeRequest, type ThreadValues } from '../../src/session/direct-read.js';
+import { requestBuffers } from '../../src/session/direct-encode.js';
+import { encodeBatches } from '../../src/columnstore/store.js';
 import { planBatches } from '../../src/columnstore/batch.js';
 import { encodeBatch } from '../../src/columnstore/batch-format.js';
 import { ReferenceBackend } from '../../src/columnstore/codecs/index.js';
@@ -126,5 +128,61 @@ describe('direct COPY flush from entry numbers', () => {
     // Parts read on the main thread (before the thread started) buffered with parts from the thread.
     expect(batches([strings[0]!, ...numbers.slice(1)], dicts)).toEqual(expected);
     expect(batches([numbers[0]!, strings[1]!, ...numbers.slice(2)], dicts)).toEqual(expected);
+  });
+});
+
+describe('direct COPY flush on the encoder thread', () => {
+  const thread = new NodeReaderThread();
+  afterAll(() => thread.close());
+  const settings = target.settings;
+
+  it('gives the batches (stats and bytes) the main thread cuts, flush after flush as strings arrive', async () => {
+    // New hosts and regions keep appearing, so each request carries strings the thread has not
+    // seen; NULL hosts, NaN and out-of-order times as in the flush test above.
+    const line = (p: number, i: number) => {
+      const h = (i * 3 + p * 11) % (8 + p * 4);
+      const host = h === 0 ? '\\N' : `hôst_${h}`;
+      const t = new Date(Date.UTC(2024, 0, 1) + ((i * 7919) % 9000) * 1000 + p).toISOString();
+      return `${t}\t${host}\t${i % 13 ? i / 4 : 'NaN'}\t${i % 3 ? `r${(i + p) % (2 + p)}` : '\\N'}\n`;
+    };
+    const pieces = Array.from({ length: 6 }, (_, p) => Array.from({ length: 1500 + p * 300 }, (_, i) => line(p, i)).join(''));
+    const main = new PieceReader(text, [0, 1, 2, 3], target);
+    const ids = new PieceReader(text, [0, 1, 2, 3], target, true);
+    const dicts = new ThreadDictionaries(target);
+    const backend = new ReferenceBackend();
+    const encoder = thread.encoder!(target);
+    await vi.waitFor(() => expect(encoder.ready).toBe(true), { timeout: 30_000 });
+    // Flushes of one, two and three pieces; the expected batches from the main thread's strings.
+    const flushes = [[0], [1, 2], [3, 4, 5]];
+    const replies: Array<Promise<EncodedFlush>> = [];
+    const expected: EncodedFlush[] = [];
+    for (const f of flushes) {
+      const parts = f.map((p) => dicts.idRows(ids.readIds(bytes(pieces[p]!), p === 0))!);
+      expected.push(encodeBatches(backend, joinParts(f.map((p) => ({ rows: main.parse(bytes(pieces[p]!), p === 0)!, ids: false })), undefined, settings.segmentBy).rows, settings));
+      const request: EncodeRequest = { parts: parts.map((r) => r.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls }))), added: dicts.takeNew() };
+      replies.push(encoder.encode(request, requestBuffers(request)));
+    }
+    const got = await Promise.all(replies);
+    got.forEach((flush, i) => {
+      expect(flush.objects.length).toBeGreaterThanOrEqual(8);
+      expect(flush.stats).toEqual(expected[i]!.stats);
+      expect(flush.objects.map((o) => Array.from(o))).toEqual(expected[i]!.objects.map((o) => Array.from(o)));
+    });
+    encoder.close();
+  });
+
+  it('fails the request, not the thread, on an encoder it does not know', async () => {
+    const encoder = thread.encoder!(target);
+    encoder.close();
+    await expect(encoder.encode({ parts: [], added: [] }, [])).rejects.toThrow(/no direct COPY encoder/);
+    const again = thread.encoder!(target);
+    await expect(again.encode({ parts: [], added: [] }, [])).resolves.toEqual({ stats: [], objects: [] });
+    again.close();
+  });
+
+  it('has no encoder when asked for none (the main thread encodes)', async () => {
+    const none = new NodeReaderThread({ encoder: false });
+    expect(none.encoder).toBeUndefined();
+    await none.close();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * @module bench/suites/tsbs
  * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,pglite,duckdb-wasm]
- * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress]`: the columnar fast-path issue's comparison tool. Generates the
+ * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress] [--fresh]`: the columnar fast-path issue's comparison tool. Generates the
  * TSBS-style cpu data (100 hosts × hours × 10 s; 6-decimal and integer-valued variants), loads it
  * into every engine (a progress bar on stderr), runs the nine TSBS query types (bench/tsbs/queries.ts)
  * in turn on every engine (1 warm-up, then the median of `runs`), checks that all engines return the
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCpuCsv } from '../data/cpu-csv.js';
 import { firstDifference, normalise } from '../tsbs/compare.js';
-import { tsbsQueries } from '../tsbs/queries.js';
+import { TSBS_QUERY_SEED, tsbsQueries } from '../tsbs/queries.js';
 import { startDuckdbWasm, startOrbit, startPglite, startPostgresUrl, type Progress, type TsbsEngine } from '../tsbs/systems.js';
 import type { Suite } from './suite.js';
 
@@ -37,6 +37,11 @@ export const tsbsSuite: Suite = {
     compress: { type: 'boolean', default: false },
     /** Load Orbit by direct-to-columnstore COPY (a table created WITH (timescaledb.hypertable …)). */
     direct: { type: 'boolean', default: false },
+    /**
+     * Every timed run sends a new instance of each query (other windows and hosts, the same for every
+     * engine; rows compared for each), as TSBS does: no engine answers a query it has seen.
+     */
+    fresh: { type: 'boolean', default: false },
     /** Comma-separated query names (bench/tsbs/queries.ts) to run; all when absent. */
     queries: { type: 'string' },
   },
@@ -83,19 +88,26 @@ export const tsbsSuite: Suite = {
         const results: QueryResult[] = [];
         const only = typeof args.queries === 'string' ? new Set(args.queries.split(',')) : undefined;
         const chosen = tsbsQueries(hours).filter((q) => !only || only.has(q.name));
+        // Instance r of each query for timed run r (--fresh), else the same query again.
+        const instances = Array.from({ length: runs }, (_, r) => (args.fresh === true ? tsbsQueries(hours, TSBS_QUERY_SEED + 1 + r) : tsbsQueries(hours)));
+        const instance = (r: number, name: string) => instances[r]!.find((x) => x.name === name)!;
         if (chosen.length === 0) throw new Error(`--queries: none of ${String(args.queries)} is a TSBS query`);
         for (const q of chosen) {
           const ms: Record<string, number> = {};
           const answers: Record<string, string[]> = {};
+          /** Per engine, the rows of each fresh instance (compared like the warm-up's). */
+          const freshAnswers: Record<string, string[][]> = {};
           for (const e of engines) {
-            const sql = q.sql[e.dialect];
-            const first = await e.query(sql); // warm-up; also the rows compared
+            const first = await e.query(q.sql[e.dialect]); // warm-up; also the rows compared
             answers[e.name] = normalise(first.rows, first.columns, q.unordered === true);
+            freshAnswers[e.name] = [];
             const times: number[] = [];
             for (let i = 0; i < runs; i++) {
+              const sql = instance(i, q.name).sql[e.dialect];
               const t0 = performance.now();
-              await e.query(sql);
+              const r = await e.query(sql);
               times.push(performance.now() - t0);
+              if (args.fresh === true) freshAnswers[e.name]!.push(normalise(r.rows, r.columns, q.unordered === true));
             }
             times.sort((a, b) => a - b);
             ms[e.name] = times[Math.floor(times.length / 2)]!;
@@ -103,7 +115,9 @@ export const tsbsSuite: Suite = {
           const reference = answers[engines[0]!.name]!;
           const mismatches: Record<string, string> = {};
           for (const e of engines.slice(1)) {
-            const d = firstDifference(answers[e.name]!, reference);
+            const d =
+              firstDifference(answers[e.name]!, reference) ??
+              freshAnswers[e.name]!.map((rows, i) => firstDifference(rows, freshAnswers[engines[0]!.name]![i]!)).find((x) => x !== undefined);
             if (d) mismatches[e.name] = d;
           }
           results.push({ query: q.name, rows: reference.length, ms, mismatches });

@@ -86,10 +86,12 @@ export async function startOrbit(
   compress = false,
   /** Direct-to-columnstore ingest: the table is created WITH (timescaledb.hypertable …) and COPY writes batches. */
   direct = false,
+  /** Reuse of aggregate statements and last-point candidates across repeated queries (ColumnStoreOptions.reuseResults). */
+  reuseResults = true,
 ): Promise<{ engines: TsbsEngine[]; loads: Array<{ system: string; ms: number; rows: number }>; close(): Promise<void> }> {
   const { serve } = await import('../../src/runtime/node.js');
   const dir = mkdtempSync(join(tmpdir(), 'orbit-tsbs-'));
-  const server = await serve({ dataDir: dir, listen: { host: '127.0.0.1', port: 0 }, http: null, templatePath: 'dist/pgdata-template.tar.gz' });
+  const server = await serve({ dataDir: dir, listen: { host: '127.0.0.1', port: 0 }, http: null, templatePath: 'dist/pgdata-template.tar.gz', columnstore: { reuseResults } });
   const port = server.tcp!.port;
   await server.orbit.exec(orbitCpuTableSql(direct));
   const t0 = performance.now();

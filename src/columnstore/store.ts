@@ -29,6 +29,12 @@ export interface ColumnStoreOptions {
   readonly cacheBytes?: number;
   /** Objects written concurrently by `writeChunk` (default 8). */
   readonly writeConcurrency?: number;
+  /**
+   * Keep an aggregate's final statement and a last point's candidate rows, reused while the batches
+   * and constants they came from are the same (default true). Off, every query computes them from
+   * the batches again (what a benchmark of first answers wants).
+   */
+  readonly reuseResults?: boolean;
 }
 
 function id(n: number, what: string): string {
@@ -104,7 +110,11 @@ export class ColumnStore {
   ) {
     this.cache = new LruCache(options.cacheBytes ?? 64 << 20);
     this.concurrency = Math.max(1, options.writeConcurrency ?? 8);
+    this.reuseResults = options.reuseResults !== false;
   }
+
+  /** See ColumnStoreOptions.reuseResults. */
+  readonly reuseResults: boolean;
 
   /** Cache occupancy and hit counts. */
   cacheStats(): { bytes: number; entries: number; hits: number; misses: number } {

@@ -410,14 +410,15 @@ export class Columnstore {
       if (sql === undefined) this.lastPointSql.set(plan, (sql = plan.finalSql(`SELECT * FROM pg_temp.orbit_last_${id}`)));
       return sql;
     };
-    const kept = this.lastPointTables.get(id);
+    const reuse = this.store.reuseResults;
+    const kept = reuse ? this.lastPointTables.get(id) : undefined;
     if (guarded && kept?.shape === shape && !this.unguarded.has(plan)) return this.guard(plan, final(), lastPointKeysSql(plan), kept.keys);
     const found = await lastPointKeys(run, plan);
     if (!found) return undefined;
     if (found.text === null || kept?.shape !== shape || kept.keys !== found.text) {
       const candidates = await lastPointCandidates(this.store, plan, found.keys);
       if (candidates === undefined) return undefined;
-      if (candidates === null || found.text === null) return plan.finalSql(candidates ?? undefined);
+      if (!reuse || candidates === null || found.text === null) return plan.finalSql(candidates ?? undefined);
       this.lastPointTables.delete(id);
       const columns = plan.table.columns.map((c) => quoteIdent(c.name)).join(', ');
       // One implicit transaction, committed at once (the session is outside a transaction block).
@@ -466,7 +467,7 @@ export class Columnstore {
     const bounded = plan.bucketOrder ? bucketLimitSql(plan) : undefined;
     const inputsSql = bounded ?? `SELECT ${aggregateInputsSql(plan)}`;
     const generation = this.store.generation;
-    const memo = this.aggregateSql.get(plan);
+    const memo = this.store.reuseResults ? this.aggregateSql.get(plan) : undefined;
     if (guarded && memo?.generation === generation && !this.unguarded.has(plan)) return this.guard(plan, memo.sql, inputsSql, memo.answer);
     const out = await run.sql(inputsSql);
     const answer = firstError(out) ? undefined : (textRows(out)[0]?.[0] ?? undefined);
@@ -480,7 +481,7 @@ export class Columnstore {
       if (answer === undefined) return undefined;
       sql = await runAggregate(this.store, this.kernels, run, plan, { values: JSON.parse(answer) as unknown[], filters: [] });
     }
-    if (sql !== undefined && answer !== undefined && this.store.generation === generation) this.aggregateSql.set(plan, { answer, generation, sql });
+    if (sql !== undefined && answer !== undefined && this.store.generation === generation && this.store.reuseResults) this.aggregateSql.set(plan, { answer, generation, sql });
     return sql;
   }
 

@@ -189,3 +189,25 @@ describe('columnstore fast path freshness', () => {
     await check();
   });
 });
+
+describe('without reuse of results (ColumnStoreOptions.reuseResults false)', () => {
+  it('answers every shape from the batches again, keeping no last points', async () => {
+    const db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, columnstore: { reuseResults: false } });
+    try {
+      await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb; SET timezone TO 'UTC';
+        CREATE TABLE t (time timestamptz NOT NULL, host text, v float8);
+        SELECT create_hypertable('t', 'time', chunk_time_interval => INTERVAL '1 day');
+        ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
+        INSERT INTO t SELECT '2024-01-01 00:00+00'::timestamptz + i * INTERVAL '1 minute', (ARRAY['a', 'b', 'c'])[1 + i % 3], i FROM generate_series(0, 2 * 1440 - 1) i;
+        CREATE TABLE r AS SELECT * FROM t;`);
+      await db.exec("SELECT compress_chunk(c) FROM show_chunks('t') c");
+      for (let round = 0; round < 2; round++) {
+        for (const q of QUERIES) expect(text((await db.query<Record<string, unknown>>(q('t'))).rows), q('t')).toEqual(text((await db.query<Record<string, unknown>>(q('r'))).rows));
+      }
+      const kept = await db.query("SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'orbit\\_last\\_%'");
+      expect(kept.rows).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -9,8 +9,9 @@ import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
 import * as aggregateRows from '../../src/session/columnstore-aggregate-rows.js';
 import { compareCodePoints } from '../../src/session/columnstore-aggregate-rows.js';
-import { RawClient, msg, type BackendMsg } from '../support/raw-client.js';
-import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
+import type { BackendMsg } from '../support/raw-client.js';
+import { startRawSession, type RawSession } from '../support/raw-session.js';
+import { TEMPLATE } from '../support/server.js';
 import { Prng } from '../support/prng.js';
 
 const HOSTS = ["'host_a'", "'Host_a'", "'host_A'", "'host-b'", "'host_b'", "'a b'", "''", "'é'", "'z'", "'\uFB01'", "'\u{1F600}'", "'_x'", 'NULL'];
@@ -92,26 +93,15 @@ function tracker() {
 }
 
 describe('aggregate: rows made from the partials, on the wire', () => {
-  let server: TestServer;
-  let c: RawClient;
+  let session: RawSession;
   beforeAll(async () => {
-    server = await startTestServer();
-    c = await RawClient.ready(server.port);
-    for (const sql of setupSql(new Prng(2611))) {
-      c.send(msg('Q', (w) => w.cstring(sql)));
-      const out = await c.until('Z', 60_000);
-      expect(out.filter((m) => m.type === 'E')).toEqual([]);
-    }
+    session = await startRawSession(setupSql(new Prng(2611)));
   }, 120_000);
   afterAll(async () => {
-    c?.close();
-    await server?.close();
+    await session?.close();
   });
 
-  const run = async (sql: string): Promise<BackendMsg[]> => {
-    c.send(msg('Q', (w) => w.cstring(sql)));
-    return c.until('Z', 30_000);
-  };
+  const run = (sql: string): Promise<BackendMsg[]> => session.run(sql);
   /** Every field's bytes, the description (name, type, size, modifier, format), the tag, errors. */
   const shape = (ms: BackendMsg[], drop: number) =>
     ms.map((m) => {

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
 import { float4Text, float8Text, timestampText } from '../../src/columnstore/pg-text.js';
-import { RawClient, msg, type BackendMsg } from '../support/raw-client.js';
-import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
+import type { BackendMsg } from '../support/raw-client.js';
+import { startRawSession, type RawSession } from '../support/raw-session.js';
+import { TEMPLATE } from '../support/server.js';
 import { Prng } from '../support/prng.js';
 
 const COLUMNS = 'time, tz2, ts, d, host, tag, v, f, n, s, b, ok, num';
@@ -83,26 +84,15 @@ function queries(random: Prng, count: number): string[] {
 const general = (q: string) => q.replace(' FROM r', ', NULL::int AS orbit_zz FROM r');
 
 describe('scan: printed rows on the wire', () => {
-  let server: TestServer;
-  let c: RawClient;
+  let session: RawSession;
   beforeAll(async () => {
-    server = await startTestServer();
-    c = await RawClient.ready(server.port);
-    for (const sql of setupSql(new Prng(1126))) {
-      c.send(msg('Q', (w) => w.cstring(sql)));
-      const out = await c.until('Z', 60_000);
-      expect(out.filter((m) => m.type === 'E')).toEqual([]);
-    }
+    session = await startRawSession(setupSql(new Prng(1126)));
   }, 120_000);
   afterAll(async () => {
-    c?.close();
-    await server?.close();
+    await session?.close();
   });
 
-  const run = async (sql: string): Promise<BackendMsg[]> => {
-    c.send(msg('Q', (w) => w.cstring(sql)));
-    return c.until('Z', 30_000);
-  };
+  const run = (sql: string): Promise<BackendMsg[]> => session.run(sql);
   /** Every field's bytes (latin1: one character per byte), the description without table/column, the tag. */
   const shape = (ms: BackendMsg[], drop: number) => {
     const fields = (body: Uint8Array): Array<string | null> => {

@@ -34,12 +34,13 @@ import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { aggregateInputsSql, lastPointCandidates, lastPointKeys, lastPointKeysSql, runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
+import { runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan, type PrintedRows } from './columnstore-scan.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
-import { boundBucketLimit, bucketLimitSql, type BucketBound } from './columnstore-bucket-limit.js';
+import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
+import { ResultReuse } from './columnstore-reuse.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
@@ -47,8 +48,6 @@ import { quoteLiteral, simpleQuery } from './settings.js';
 export type { InternalRunner };
 
 const F = '_timescaledb_functions';
-/** Named in the error of a reused fast-path statement whose inputs changed (Columnstore.guard). */
-export const STALE_FAST_PATH = 'orbit_fast_path_inputs_changed';
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 /** Batches COPYed back per round trip to PGlite. */
 const BATCHES_PER_RUN = 64;
@@ -104,24 +103,15 @@ export class Columnstore {
   private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
   private readonly scanTables = new Set<number>();
-  /**
-   * Per hypertable, what `pg_temp.orbit_last_<id>` holds, committed: the last-point candidate rows
-   * of these manifests (immutable, by versioned key, while `store.generation` holds) and columns.
-   */
-  private readonly lastPointTables = new Map<number, { shape: string; keys: string }>();
-  /** Plans whose reused statement was found stale once (guarded runs are not tried again for them). */
-  private readonly unguarded = new WeakSet<object>();
-  /** The plan whose statement the last `runPlanned` returned guarded (see `guard`). */
-  private guardedPlan: object | undefined;
-  /** Per aggregate plan, its last final statement and the inputs it was made from (memoAggregate). */
-  private readonly aggregateSql = new WeakMap<AggregatePlan, { answer: string; generation: number; sql: string }>();
-  /** A last-point plan's statement over its candidates table (the same text each time). */
-  private readonly lastPointSql = new WeakMap<LastPointPlan, string>();
+  /** Reuse of results across repeated statements (session/columnstore-reuse.ts). */
+  private readonly reuse: ResultReuse;
 
   constructor(
     readonly store: ColumnStore,
     private readonly kernels: KernelBackend,
-  ) {}
+  ) {
+    this.reuse = new ResultReuse(store, kernels);
+  }
 
   /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
   private stalesAtTransactionEnd = false;
@@ -143,7 +133,7 @@ export class Columnstore {
       const called = s.type === 'CallStmt' ? s.text.toLowerCase() : '';
       if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f) || called.includes(f))) this.invalidate();
       // A statement naming a last-point candidates table may have changed its rows.
-      if (s.relations.some((r) => r.name.startsWith('orbit_last_'))) this.lastPointTables.clear();
+      if (s.relations.some((r) => r.name.startsWith('orbit_last_'))) this.reuse.forgetLastPoints();
       if (CONVERTING.some((f) => s.functions.includes(f)) || CONVERTING.some((f) => called.includes(f))) {
         this.requestsPending = true;
       }
@@ -161,7 +151,7 @@ export class Columnstore {
     this.stale = true;
     this.verified.clear();
     this.scanTables.clear();
-    this.lastPointTables.clear();
+    this.reuse.forgetLastPoints();
   }
 
   get hasRequests(): boolean {
@@ -320,7 +310,7 @@ export class Columnstore {
    * savepoint, released when the statement needs what it filled (the scan's temporary table).
    */
   async runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string | null | undefined> {
-    this.guardedPlan = undefined;
+    this.reuse.unguard();
     // Outside a transaction block, an aggregate or last point only reads (the catalog and constants,
     // one statement each): a failure aborts nothing and there is nothing to undo, so the BEGIN and
     // ROLLBACK round trips are skipped. No other session can run in between (this one holds the backend).
@@ -329,9 +319,9 @@ export class Columnstore {
         // Rows Orbit makes from the partials (no final statement); otherwise the final statement,
         // reused while its inputs are.
         if (onRows && plan.aggregate.direct) return this.aggregate(run, plan.aggregate, undefined, { onRows, ...(values ? { values } : {}) });
-        return this.memoAggregate(run, plan.aggregate, guarded);
+        return this.reuse.aggregate(run, plan.aggregate, guarded);
       }
-      if (plan.lastPoint) return this.lastPoint(run, plan.lastPoint, guarded);
+      if (plan.lastPoint) return this.reuse.lastPoint(run, plan.lastPoint, guarded);
     }
     await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
     let keep = false;
@@ -396,93 +386,9 @@ export class Columnstore {
     return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct);
   }
 
-  /**
-   * The last point outside a transaction block. The candidate rows depend only on the manifests
-   * (immutable, by versioned key), so they are kept in `pg_temp.orbit_last_<id>` and read from there
-   * while the catalog lists the same manifests: PostgreSQL parsing them from array constants was
-   * most of the query's time (2,000 values for 100 segments: ~3 ms), decoding them most of the rest.
-   */
-  private async lastPoint(run: InternalRunner, plan: LastPointPlan, guarded: boolean): Promise<string | undefined> {
-    const id = plan.table.id;
-    const shape = [this.store.generation, plan.segment, ...plan.table.columns.map((c) => `${c.name} ${c.type}`)].join('\n');
-    const final = () => {
-      let sql = this.lastPointSql.get(plan);
-      if (sql === undefined) this.lastPointSql.set(plan, (sql = plan.finalSql(`SELECT * FROM pg_temp.orbit_last_${id}`)));
-      return sql;
-    };
-    const reuse = this.store.reuseResults;
-    const kept = reuse ? this.lastPointTables.get(id) : undefined;
-    if (guarded && kept?.shape === shape && !this.unguarded.has(plan)) return this.guard(plan, final(), lastPointKeysSql(plan), kept.keys);
-    const found = await lastPointKeys(run, plan);
-    if (!found) return undefined;
-    if (found.text === null || kept?.shape !== shape || kept.keys !== found.text) {
-      const candidates = await lastPointCandidates(this.store, plan, found.keys);
-      if (candidates === undefined) return undefined;
-      if (!reuse || candidates === null || found.text === null) return plan.finalSql(candidates ?? undefined);
-      this.lastPointTables.delete(id);
-      const columns = plan.table.columns.map((c) => quoteIdent(c.name)).join(', ');
-      // One implicit transaction, committed at once (the session is outside a transaction block).
-      const out = await run.sql(`DROP TABLE IF EXISTS pg_temp.orbit_last_${id}; CREATE TEMP TABLE orbit_last_${id} AS SELECT * FROM (${candidates}) AS c (${columns})`);
-      // No temporary table (no TEMP privilege, …): the candidates go in the statement.
-      if (firstError(out)) return plan.finalSql(candidates);
-      this.lastPointTables.set(id, { shape, keys: found.text });
-    }
-    return final();
-  }
-
-  /**
-   * A statement reused without asking for its inputs first (one round trip instead of two): it runs
-   * only if the internal statement `inputsSql` still answers `answer` when it runs (same snapshot),
-   * and fails otherwise with an error naming STALE_FAST_PATH, on which the caller plans it again
-   * (`retryStale`; it does so on any failure). Only for statements run at once outside a transaction block, whose failure
-   * aborts nothing. PostgreSQL evaluates the uncorrelated condition once, before any row.
-   */
-  private guard(plan: object, sql: string, inputsSql: string, answer: string): string {
-    this.guardedPlan = plan;
-    // The ELSE text is not a constant (pg_backend_pid() is not immutable), so it is not cast while planning.
-    return `SELECT * FROM (${sql}) AS orbit_guarded WHERE CASE WHEN (${inputsSql})::text = ${quoteLiteral(answer)} THEN true ELSE ('${STALE_FAST_PATH} ' || pg_backend_pid())::bool END`;
-  }
-
-  /**
-   * After a statement from `runPlanned(…, guarded)` ran: whether it failed (`message`: its error,
-   * if any), on its guard or otherwise. The caller then plans and runs it again, unguarded, so any
-   * error is the one the unguarded path gives (a changed constant may fail the internal statement,
-   * which the unguarded path answers by falling back); a plan whose guard failed is not guarded again.
-   */
+  /** See ResultReuse.retryStale. */
   retryStale(message: () => string | undefined): boolean {
-    const plan = this.guardedPlan;
-    this.guardedPlan = undefined;
-    const error = plan ? message() : undefined;
-    if (!plan || error === undefined) return false;
-    if (error.includes(STALE_FAST_PATH)) this.unguarded.add(plan);
-    return true;
-  }
-
-  /**
-   * An aggregate whose final statement is reused while its inputs are: the internal statement's
-   * answer (manifest keys, constants, rowstore rows and buckets) with the objects those keys name
-   * (`store.generation`) determine it, so the kernels run only when the answer changes.
-   */
-  private async memoAggregate(run: InternalRunner, plan: AggregatePlan, guarded: boolean): Promise<string | undefined> {
-    const bounded = plan.bucketOrder ? bucketLimitSql(plan) : undefined;
-    const inputsSql = bounded ?? `SELECT ${aggregateInputsSql(plan)}`;
-    const generation = this.store.generation;
-    const memo = this.store.reuseResults ? this.aggregateSql.get(plan) : undefined;
-    if (guarded && memo?.generation === generation && !this.unguarded.has(plan)) return this.guard(plan, memo.sql, inputsSql, memo.answer);
-    const out = await run.sql(inputsSql);
-    const answer = firstError(out) ? undefined : (textRows(out)[0]?.[0] ?? undefined);
-    if (answer !== undefined && memo?.answer === answer && memo.generation === generation) return memo.sql;
-    let sql: string | undefined;
-    if (bounded !== undefined) {
-      const limited = await boundBucketLimit(this.store, this.kernels, run, plan, out);
-      sql = limited.evaluated ? await runAggregate(this.store, this.kernels, run, plan, limited.evaluated) : await runAggregate(this.store, this.kernels, run, limited.plan);
-    } else {
-      // A failure (infinity, bad input) falls back.
-      if (answer === undefined) return undefined;
-      sql = await runAggregate(this.store, this.kernels, run, plan, { values: JSON.parse(answer) as unknown[], filters: [] });
-    }
-    if (sql !== undefined && answer !== undefined && this.store.generation === generation && this.store.reuseResults) this.aggregateSql.set(plan, { answer, generation, sql });
-    return sql;
+    return this.reuse.retryStale(message);
   }
 
   /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */

@@ -55,16 +55,50 @@ interface Answer {
   error?: { code: string; message: string };
 }
 
+/** `promise`, or an error naming `what` after `ms`: a stuck step fails the test where it is stuck. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts workerd on the persisted state. A start that never gets ready (seen once in many runs on a
+ * loaded machine, inside wrangler) is disposed of and tried once more, so it cannot hang the file;
+ * Orbit's own state is the same either way (nothing reached it).
+ */
 async function start(): Promise<void> {
   const { unstable_startWorker } = await import('wrangler');
-  worker = await unstable_startWorker({
-    config,
-    sendMetrics: false,
-    // The inspector: the memory test reads the isolate's heap through it.
-    dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: { port: 0 }, watch: false, persist: persistDir, logLevel: 'warn' },
-  });
-  await worker.ready;
-  base = await worker.url;
+  for (let attempt = 1; ; attempt++) {
+    const started = await unstable_startWorker({
+      config,
+      sendMetrics: false,
+      // The inspector: the memory test reads the isolate's heap through it.
+      dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: { port: 0 }, watch: false, persist: persistDir, logLevel: 'warn' },
+    });
+    try {
+      await within(started.ready, 120_000, 'workerd start');
+      base = await within(started.url, 10_000, 'workerd url');
+      worker = started;
+      return;
+    } catch (error) {
+      await within(started.dispose(), 30_000, 'workerd dispose').catch(() => undefined);
+      if (attempt === 2) throw error;
+      console.warn(`[workerd-edge] ${(error as Error).message}; starting again`);
+    }
+  }
+}
+
+async function stop(): Promise<void> {
+  const running = worker;
+  worker = undefined;
+  if (running) await within(running.dispose(), 60_000, 'workerd dispose');
 }
 
 /** The isolate's V8 heap (used, reserved) through the inspector's Runtime.getHeapUsage. */
@@ -72,15 +106,18 @@ async function heapUsage(): Promise<{ usedSize: number; totalSize: number }> {
   const url = String(await worker!.inspectorUrl).replace(/^http/, 'ws').replace(/\/?$/, '/ws');
   const socket = new ws(url);
   try {
-    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    const answer = new Promise<{ usedSize: number; totalSize: number }>((resolve) =>
+    await within(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 30_000, 'inspector connection');
+    const answer = new Promise<{ usedSize: number; totalSize: number }>((resolve, reject) => {
       socket.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { id?: number; result?: { usedSize: number; totalSize: number } };
-        if (m.id === 1 && m.result) resolve(m.result);
-      }),
-    );
+        const m = JSON.parse(String(d)) as { id?: number; result?: { usedSize: number; totalSize: number }; error?: { message: string } };
+        if (m.id !== 1) return;
+        if (m.result) resolve(m.result);
+        else reject(new Error(`Runtime.getHeapUsage: ${m.error?.message ?? 'no result'}`));
+      });
+      socket.once('close', () => reject(new Error('inspector closed before answering')));
+    });
     socket.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }));
-    return await answer;
+    return await within(answer, 30_000, 'Runtime.getHeapUsage');
   } finally {
     socket.close();
   }
@@ -158,7 +195,7 @@ describe('workerd: edge profile', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await worker?.dispose();
+    await stop();
     rmSync(persistDir, { recursive: true, force: true });
   }, 30_000);
 
@@ -282,7 +319,7 @@ describe('workerd: edge profile', () => {
     expect(buffered).toBeGreaterThan(0);
     expect(sealed + buffered).toBe(3000);
     console.log(`[workerd-edge] restart: ${sealed} rows in batches, ${buffered} buffered, ${chunks.length} chunks; codecs wasm ${stats.codecsMemoryBytes} B, batch cache ${stats.cache.bytes} B`);
-    await worker!.dispose();
+    await stop();
     await start();
     const after = await ok('SELECT count(*), sum(n), max(usage) FROM cpu', [], 'restart');
     expect(after.rows).toEqual(before.rows);
@@ -370,9 +407,9 @@ describe('workerd: edge profile', () => {
     // fresh isolate (98 MiB after other work), so the streamed COPYs here are three times that.
     const figures: string[] = [];
     const measured = async (name: string, db: string, transfer: () => Promise<void>) => {
-      await worker!.dispose();
+      await stop();
       await start();
-      await transfer();
+      await within(transfer(), 150_000, name);
       await expectWithinBudget(name, db, figures);
     };
     const csv = new TextEncoder().encode(streamCsv(0, STREAM_ROWS));

@@ -456,6 +456,58 @@ BEGIN
 END
 $body$;
 
+-- ---- Built-in job 3: pruning the history --------------------------------------------------------
+
+-- TimescaleDB's "Job History Log Retention Policy [3]": every 6 hours, the history loses runs that
+-- started before drop_after ago, and each job keeps only its newest max_successes_per_job successes
+-- and max_failures_per_job failures, so a job failing every few minutes cannot fill the database.
+CREATE FUNCTION ${F}.policy_job_stat_history_retention(job_id integer, config jsonb) RETURNS void
+LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  DELETE FROM ${HISTORY} h WHERE h.execution_start < now() - (config->>'drop_after')::interval;
+  DELETE FROM ${HISTORY} h
+    USING (SELECT r.id, r.succeeded, row_number() OVER (PARTITION BY r.job_id, r.succeeded ORDER BY r.execution_start DESC, r.id DESC) AS newer
+           FROM ${HISTORY} r) ranked
+    WHERE h.id = ranked.id
+      AND ranked.newer > (config->>CASE WHEN ranked.succeeded THEN 'max_successes_per_job' ELSE 'max_failures_per_job' END)::integer;
+END
+$body$;
+
+-- Its check function (alter_job runs it on a new config), with TimescaleDB's messages.
+CREATE FUNCTION ${F}.policy_job_stat_history_retention_check(config jsonb) RETURNS void
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  k text;
+BEGIN
+  IF config IS NULL THEN
+    RAISE EXCEPTION 'config cannot be NULL, and must contain drop_after';
+  END IF;
+  IF NOT config ? 'drop_after' THEN
+    RAISE EXCEPTION 'drop_after interval not provided';
+  END IF;
+  FOREACH k IN ARRAY ARRAY['max_successes_per_job', 'max_failures_per_job'] LOOP
+    IF NOT config ? k THEN
+      RAISE EXCEPTION '% not provided', k;
+    END IF;
+  END LOOP;
+  FOREACH k IN ARRAY ARRAY['max_successes_per_job', 'max_failures_per_job'] LOOP
+    IF (config->>k)::integer < 10 THEN
+      RAISE EXCEPTION '% has to be at least 10', k;
+    END IF;
+  END LOOP;
+END
+$body$;
+
+-- Installed with the extension, owned by its installer, due at once (TimescaleDB's scheduler runs it
+-- when it first starts too); after a run its next start is the next 6-hour slot from 2000-01-01.
+INSERT INTO ${JOB} (id, application_name, schedule_interval, max_runtime, max_retries, retry_period, proc_schema,
+    proc_name, owner, scheduled, fixed_schedule, initial_start, config, check_schema, check_name)
+  VALUES (3, 'Job History Log Retention Policy [3]', '6 hours', '1 hour', -1, '1 hour', '${F}',
+    'policy_job_stat_history_retention', current_user::regrole, true, true, '2000-01-01 00:00:00+00',
+    '{"drop_after": "1 month", "max_successes_per_job": 1000, "max_failures_per_job": 1000}', '${F}',
+    'policy_job_stat_history_retention_check');
+INSERT INTO ${STAT} (job_id, next_start) VALUES (3, '2000-01-01 00:00:00+00');
+
 -- ---- Views (timescale_api.md §1.8) ------------------------------------------------------------------
 
 CREATE VIEW ${INFO}.jobs AS

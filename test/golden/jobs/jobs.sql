@@ -87,3 +87,16 @@ SELECT _timescaledb_functions.orbit_job_next_slot('2030-01-01 00:00+00', '1 hour
 SELECT delete_job(1000);
 SELECT count(*) FROM timescaledb_information.job_history;
 SELECT count(*) FROM _timescaledb_internal.bgw_job_stat;
+
+-- The built-in job 3 keeps the history bounded (test/runtimes/node/jobs.test.ts runs it on its
+-- schedule): runs older than drop_after go, each job keeps its newest successes and failures.
+INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, execution_start, succeeded, data)
+  VALUES (1001, now() - INTERVAL '2 months', false, '{}');
+SELECT count(*) FROM timescaledb_information.job_history;
+CALL run_job(3);
+SELECT count(*) FROM timescaledb_information.job_history;
+-- Its check function refuses a config it could not work with.
+SELECT * FROM alter_job(3, config => '{}');
+SELECT * FROM alter_job(3, config => '{"drop_after": "1 day"}');
+SELECT * FROM alter_job(3, config_merge => '{"max_successes_per_job": 9}');
+SELECT job_id, config FROM alter_job(3, config_merge => '{"drop_after": "1 week"}');

@@ -54,7 +54,7 @@ async function scheduledJobRuns(db: Awaited<ReturnType<typeof openOrbit>>): Prom
   const deadline = Date.now() + 15_000;
   for (;;) {
     const r = await db.query<{ logged: number; recorded: number }>(
-      'SELECT (SELECT count(*)::int FROM job_log) AS logged, (SELECT coalesce(sum(total_successes), 0)::int FROM timescaledb_information.job_stats) AS recorded',
+      'SELECT (SELECT count(*)::int FROM job_log) AS logged, (SELECT coalesce(sum(total_successes), 0)::int FROM timescaledb_information.job_stats WHERE job_id >= 1000) AS recorded',
     );
     const runs = r.rows[0]!;
     if (runs.recorded >= 2 || Date.now() > deadline) return runs;

@@ -58,7 +58,7 @@ describe('job scheduler', () => {
       db
         .query<{ job_id: number; runs: number; ok: number; failed: number; status: string }>(
           `SELECT job_id, total_runs::int AS runs, total_successes::int AS ok, total_failures::int AS failed, last_run_status AS status
-           FROM timescaledb_information.job_stats ORDER BY job_id`,
+           FROM timescaledb_information.job_stats WHERE job_id >= 1000 ORDER BY job_id`,
         )
         .then((r) => r.rows);
     // (A run may be in progress while the statistics are read: its last_run_status is NULL then.)
@@ -107,12 +107,16 @@ describe('job scheduler', () => {
     const history = await waitFor(
       'two successful runs in the history',
       () => db.query<{ job_id: number; succeeded: boolean; proc_name: string; config: unknown; sqlerrcode: null; err_message: null; ended: boolean }>(
-        `SELECT job_id, succeeded, proc_name, config, sqlerrcode, err_message, finish_time >= start_time AS ended FROM timescaledb_information.job_history ORDER BY id`,
+        `SELECT job_id, succeeded, proc_name, config, sqlerrcode, err_message, finish_time >= start_time AS ended FROM timescaledb_information.job_history WHERE job_id >= 1000 ORDER BY id`,
       ).then((r) => r.rows),
       (rows) => rows.length >= 2,
     );
     expect(history[0]).toEqual({ job_id: 1000, succeeded: true, proc_name: 'ok', config: { k: 1 }, sqlerrcode: null, err_message: null, ended: true });
     expect((await db.query('SELECT count(*)::int AS n FROM timescaledb_information.job_errors')).rows).toEqual([{ n: 0 }]);
+    // The built-in job 3 ran when the extension was created, and its success is history too.
+    expect((await db.query('SELECT succeeded, proc_name FROM timescaledb_information.job_history WHERE job_id = 3')).rows).toEqual([
+      { succeeded: true, proc_name: 'policy_job_stat_history_retention' },
+    ]);
     // A server setting, as in TimescaleDB: sessions cannot change it, and ALTER SYSTEM says where it goes.
     await expect(db.query('SET timescaledb.enable_job_execution_logging = off')).rejects.toMatchObject({ code: '55P02' });
     await expect(db.query('RESET timescaledb.enable_job_execution_logging')).rejects.toMatchObject({ code: '55P02' });
@@ -152,7 +156,7 @@ describe('job scheduler', () => {
       const stats = () =>
         db
           .query<{ job_id: number; runs: number; ok: number }>(
-            'SELECT job_id, total_runs::int AS runs, total_successes::int AS ok FROM timescaledb_information.job_stats ORDER BY job_id',
+            'SELECT job_id, total_runs::int AS runs, total_successes::int AS ok FROM timescaledb_information.job_stats WHERE job_id >= 1000 ORDER BY job_id',
           )
           .then((r) => r.rows);
       // Statistics go on from where they were; every run finished (but one may be in progress now).
@@ -171,6 +175,42 @@ describe('job scheduler', () => {
     }
   });
 
+  it('prunes the job history with the built-in job 3 (Job History Log Retention Policy)', async () => {
+    const db = await openDb('memory://');
+    await db.exec('CREATE EXTENSION timescaledb');
+    const job3 = () =>
+      db.query<{ ok: number; status: string }>('SELECT total_successes::int AS ok, last_run_status AS status FROM timescaledb_information.job_stats WHERE job_id = 3').then((r) => r.rows[0]!);
+    // Due from the start, as in TimescaleDB; then every 6 hours.
+    await waitFor('job 3 to run on its own', job3, (s) => s.ok === 1);
+    const next = await db.query<{ ahead: boolean }>(`SELECT next_start > now() AND next_start <= now() + INTERVAL '6 hours' AS ahead FROM timescaledb_information.job_stats WHERE job_id = 3`);
+    expect(next.rows).toEqual([{ ahead: true }]);
+    // History as a month of failing and succeeding runs would leave it: old runs, and more runs of
+    // one job than it keeps.
+    await db.exec(`INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, execution_start, execution_finish, succeeded, data)
+        SELECT 1000, now() - INTERVAL '40 days', now() - INTERVAL '40 days', false, '{}' FROM generate_series(1, 5);
+      INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, execution_start, execution_finish, succeeded, data)
+        SELECT 2000, now() - i * INTERVAL '1 minute', now() - i * INTERVAL '1 minute', i % 100 <> 0, '{}' FROM generate_series(1, 1200) i;`);
+    await db.query(`SELECT * FROM alter_job(3, config_merge => '{"max_successes_per_job": 50}', next_start => now())`);
+    await waitFor('job 3 to run again', job3, (s) => s.ok === 2 && s.status === 'Success');
+    const kept = await db.query(
+      `SELECT job_id, succeeded, count(*)::int AS n, max(execution_start) > now() - INTERVAL '2 minutes' AS newest_kept
+       FROM _timescaledb_internal.bgw_job_stat_history WHERE job_id <> 3 GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    // Older than a month: gone. Of job 2000's 1,188 successes the newest 50, and all 12 failures.
+    expect(kept.rows).toEqual([
+      { job_id: 2000, succeeded: false, n: 12, newest_kept: false },
+      { job_id: 2000, succeeded: true, n: 50, newest_kept: true },
+    ]);
+    // Its check function refuses a config it could not work with (TimescaleDB's messages).
+    await expect(db.query(`SELECT * FROM alter_job(3, config_merge => '{"max_failures_per_job": 5}')`)).rejects.toMatchObject({
+      code: 'P0001',
+      message: 'max_failures_per_job has to be at least 10',
+    });
+    await expect(db.query(`SELECT * FROM alter_job(3, config => '{"max_successes_per_job": 20, "max_failures_per_job": 20}')`)).rejects.toMatchObject({
+      message: 'drop_after interval not provided',
+    });
+  });
+
   it('with the scheduler off, runs a job only through CALL run_job', async () => {
     const db = await openDb('memory://', false);
     await db.exec(`CREATE EXTENSION timescaledb;
@@ -182,6 +222,6 @@ describe('job scheduler', () => {
     await db.exec('CALL run_job(1000)');
     expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).rows[0]!.n).toBe(1);
     // run_job leaves the statistics to the scheduler, as TimescaleDB's does.
-    expect((await db.query<{ runs: number }>('SELECT total_runs::int AS runs FROM timescaledb_information.job_stats')).rows[0]!.runs).toBe(0);
+    expect((await db.query<{ runs: number }>('SELECT total_runs::int AS runs FROM timescaledb_information.job_stats WHERE job_id = 1000')).rows[0]!.runs).toBe(0);
   });
 });

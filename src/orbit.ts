@@ -15,6 +15,7 @@ import { Columnstore, type DirectRows } from './session/columnstore.js';
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { JobScheduler, mayScheduleJobs } from './session/job-scheduler.js';
+import { copyFromSource, type CopySource } from './session/embedded-copy.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
@@ -120,6 +121,24 @@ export class Orbit implements Queryable {
 
   exec(sql: string): Promise<QueryResult[]> {
     return this.withBackend(this.embedded, (run) => run.exec(sql));
+  }
+
+  /**
+   * Runs `sql`, one `COPY table [(columns)] FROM STDIN [WITH (…)]`, reading its data from `data`:
+   * a string, bytes, a Blob (a browser File), a ReadableStream or an (async) iterable of pieces (a
+   * Node file stream). The same COPY as a client's over the wire (session/embedded-copy.ts): direct
+   * to the columnstore for hypertables that take it, all or nothing, durable when it resolves with
+   * `affectedRows`. It runs with this session's settings, in a transaction of its own.
+   */
+  async copyFrom(sql: string, data: CopySource): Promise<QueryResult<never>> {
+    if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
+    // Its session would wait for this one's transaction to end, which waits for the COPY.
+    if (this.embedded.inTransaction) {
+      throw new OrbitError(SqlState.feature_not_supported, 'copyFrom() inside a transaction block is not supported', {
+        hint: "End the transaction begun with query('BEGIN') first; the COPY runs in a transaction of its own.",
+      });
+    }
+    return copyFromSource(this.backend, this.sessionOptions, this.embedded.settings, sql, data);
   }
 
   /**

@@ -115,7 +115,7 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
       const count = parseInt(tag[tag.length - 1]!, 10);
       affectedRows = ['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(tag[0]!) ? count : 0;
     } else if (type === BackendMessage.ErrorResponse) {
-      throw errorOf(readErrorFields(out.subarray(body, end)));
+      throw errorFromFields(readErrorFields(out.subarray(body, end)));
     }
     pos = end;
   }
@@ -149,7 +149,8 @@ function readRowDescription(body: Uint8Array): FieldInfo[] {
   return out;
 }
 
-function errorOf(e: Record<string, string>): OrbitError {
+/** The OrbitError of an ErrorResponse's fields (wire/protocol/backend.ts readErrorFields). */
+export function errorFromFields(e: Record<string, string>): OrbitError {
   return new OrbitError(e.C ?? SqlState.internal_error, e.M ?? 'statement failed', {
     severity: (e.S as Severity | undefined) ?? 'ERROR',
     detail: e.D,

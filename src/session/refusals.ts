@@ -50,8 +50,8 @@ export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | unde
   }
   if (s.kind === 'copy' && s.copy?.stdio) {
     if (via === 'in-process') {
-      return new OrbitError(SqlState.feature_not_supported, 'COPY to or from STDIN/STDOUT is not supported in-process', {
-        hint: 'Use a client connection, or COPY with a file.',
+      return new OrbitError(SqlState.feature_not_supported, 'COPY to or from STDIN/STDOUT is not supported by query() and exec()', {
+        hint: s.copy.from ? 'Use copyFrom(sql, data), a client connection, or COPY with a file.' : 'Use a client connection, or COPY with a file.',
       });
     }
     if (via === 'extended' && s.copy.from) {

@@ -1,7 +1,7 @@
 /**
  * @module bench/suites/tsbs
  * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,pglite,duckdb-wasm]
- * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress] [--fresh] [--no-reuse]`: the columnar fast-path issue's comparison tool. Generates the
+ * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress] [--fresh] [--no-reuse] [--load tcp|in-process]`: the columnar fast-path issue's comparison tool. Generates the
  * TSBS-style cpu data (100 hosts × hours × 10 s; 6-decimal and integer-valued variants), loads it
  * into every engine (a progress bar on stderr), runs the nine TSBS query types (bench/tsbs/queries.ts)
  * in turn on every engine (1 warm-up, then the median of `runs`), checks that all engines return the
@@ -44,6 +44,8 @@ export const tsbsSuite: Suite = {
     fresh: { type: 'boolean', default: false },
     /** Orbit recomputes every answer from the batches (no reuse of results across repeated queries). */
     'no-reuse': { type: 'boolean', default: false },
+    /** How Orbit is loaded: a client's COPY over TCP, or Orbit.copyFrom in-process (bench/tsbs/systems.ts). */
+    load: { type: 'string', default: 'tcp' },
     /** Comma-separated query names (bench/tsbs/queries.ts) to run; all when absent. */
     queries: { type: 'string' },
   },
@@ -65,7 +67,8 @@ export const tsbsSuite: Suite = {
       const closers: Array<() => Promise<void>> = [];
       try {
         if (wanted.has('orbit') || wanted.has('orbit-tcp')) {
-          const o = await startOrbit(csv, rows, progress, args.compress === true, args.direct === true, args['no-reuse'] !== true);
+          if (args.load !== 'tcp' && args.load !== 'in-process') throw new Error(`--load takes tcp or in-process, not ${String(args.load)}`);
+          const o = await startOrbit(csv, rows, progress, { compress: args.compress === true, direct: args.direct === true, reuseResults: args['no-reuse'] !== true, load: args.load });
           engines.push(...o.engines.filter((e) => wanted.has(e.name)));
           loads.push(...o.loads);
           closers.push(o.close);

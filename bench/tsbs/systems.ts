@@ -47,21 +47,26 @@ export type Progress = (system: string, done: number, total: number) => void;
 
 const INDEX_SQL = 'CREATE INDEX cpu_hostname_time_idx ON cpu (hostname, time DESC)';
 
+/** The file's bytes as they are read, reporting progress. */
+function counted(csv: string, system: string, progress: Progress): Transform {
+  const total = statSync(csv).size;
+  let done = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      progress(system, done, total);
+      cb(null, chunk);
+    },
+  });
+  return createReadStream(csv, { highWaterMark: 1 << 20 }).pipe(counter);
+}
+
 /** Streams a file through a COPY FROM STDIN writable of postgres.js, reporting progress. */
 async function copyOverWire(url: { host: string; port: number; user: string; database: string; password?: string }, csv: string, system: string, progress: Progress): Promise<void> {
   const sql = postgres({ ...url, max: 1, onnotice: () => undefined });
   try {
-    const total = statSync(csv).size;
-    let done = 0;
     const writable = await sql`COPY cpu FROM STDIN (FORMAT csv)`.writable();
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        done += chunk.length;
-        progress(system, done, total);
-        cb(null, chunk);
-      },
-    });
-    await pipeline(createReadStream(csv, { highWaterMark: 1 << 20 }), counter, writable);
+    await pipeline(counted(csv, system, progress), writable);
   } finally {
     await sql.end();
   }
@@ -79,15 +84,26 @@ export function orbitCpuTableSql(direct: boolean): string {
     SELECT create_hypertable('cpu', by_range('time', INTERVAL '12 hours')); ${INDEX_SQL}`;
 }
 
+export interface OrbitLoadOptions {
+  /** Convert every chunk to the columnstore after loading (compress_chunk), as TimescaleDB users do. */
+  readonly compress?: boolean;
+  /** Direct-to-columnstore ingest: the table is created WITH (timescaledb.hypertable …) and COPY writes batches. */
+  readonly direct?: boolean;
+  /** Reuse of aggregate statements and last-point candidates across repeated queries (ColumnStoreOptions.reuseResults). */
+  readonly reuseResults?: boolean;
+  /**
+   * How the CSV reaches Orbit: `tcp`, a postgres.js client's COPY over a TCP connection (client and
+   * server in this process); `in-process`, Orbit.copyFrom on a file stream, as DuckDB-WASM's COPY
+   * reads its file in-process.
+   */
+  readonly load?: 'tcp' | 'in-process';
+}
+
 export async function startOrbit(
   csv: string,
   rows: number,
   progress: Progress,
-  compress = false,
-  /** Direct-to-columnstore ingest: the table is created WITH (timescaledb.hypertable …) and COPY writes batches. */
-  direct = false,
-  /** Reuse of aggregate statements and last-point candidates across repeated queries (ColumnStoreOptions.reuseResults). */
-  reuseResults = true,
+  { compress = false, direct = false, reuseResults = true, load = 'tcp' }: OrbitLoadOptions = {},
 ): Promise<{ engines: TsbsEngine[]; loads: Array<{ system: string; ms: number; rows: number }>; close(): Promise<void> }> {
   const { serve } = await import('../../src/runtime/node.js');
   const dir = mkdtempSync(join(tmpdir(), 'orbit-tsbs-'));
@@ -95,10 +111,11 @@ export async function startOrbit(
   const port = server.tcp!.port;
   await server.orbit.exec(orbitCpuTableSql(direct));
   const t0 = performance.now();
-  await copyOverWire({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, csv, 'orbit', progress);
+  if (load === 'in-process') await server.orbit.copyFrom('COPY cpu FROM STDIN (FORMAT csv)', counted(csv, 'orbit', progress));
+  else await copyOverWire({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, csv, 'orbit', progress);
   const ms = performance.now() - t0;
   await server.orbit.exec('ANALYZE cpu');
-  const loads = [{ system: direct ? 'orbit (direct to columnstore)' : 'orbit', ms, rows }];
+  const loads = [{ system: `orbit${load === 'in-process' ? ' in-process' : ''}${direct ? ' (direct to columnstore)' : ''}`, ms, rows }];
   if (compress && !direct) {
     // Every chunk to the columnstore (segmentby hostname, orderby time DESC), timed as a load step.
     const c0 = performance.now();

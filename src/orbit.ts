@@ -55,6 +55,14 @@ export interface Queryable {
 
 export type Transaction = Queryable;
 
+/** Another in-process session (`Orbit.session()`). */
+export interface OrbitSession extends Queryable {
+  /** `Orbit.copyFrom` with this session's settings. */
+  copyFrom(sql: string, data: CopySource): Promise<QueryResult<never>>;
+  /** Rolls back a transaction the session left open. */
+  close(): Promise<void>;
+}
+
 /** The in-process session: its settings survive other sessions' turns on the backend. */
 class EmbeddedSession implements BackendSession {
   private static lastId = 0;
@@ -130,15 +138,8 @@ export class Orbit implements Queryable {
    * to the columnstore for hypertables that take it, all or nothing, durable when it resolves with
    * `affectedRows`. It runs with this session's settings, in a transaction of its own.
    */
-  async copyFrom(sql: string, data: CopySource): Promise<QueryResult<never>> {
-    if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
-    // Its session would wait for this one's transaction to end, which waits for the COPY.
-    if (this.embedded.inTransaction) {
-      throw new OrbitError(SqlState.feature_not_supported, 'copyFrom() inside a transaction block is not supported', {
-        hint: "End the transaction begun with query('BEGIN') first; the COPY runs in a transaction of its own.",
-      });
-    }
-    return copyFromSource(this.backend, this.sessionOptions, this.embedded.settings, sql, data);
+  copyFrom(sql: string, data: CopySource): Promise<QueryResult<never>> {
+    return this.copyIn(this.embedded, sql, data);
   }
 
   /**
@@ -163,11 +164,12 @@ export class Orbit implements Queryable {
    * Another in-process session with its own settings and transaction state (e.g. for a second tab's
    * queries, proxied by the browser worker). `close` rolls back a transaction it left open.
    */
-  session(): Queryable & { close(): Promise<void> } {
+  session(): OrbitSession {
     const session = new EmbeddedSession();
     return {
       query: <Row>(sql: string, params?: unknown[]) => this.withBackend(session, (run) => run.query<Row>(sql, params)),
       exec: (sql: string) => this.withBackend(session, (run) => run.exec(sql)),
+      copyFrom: (sql: string, data: CopySource) => this.copyIn(session, sql, data),
       close: async () => {
         if (session.inTransaction && !this.closing) await this.withBackend(session, (run) => run.exec('ROLLBACK')).catch(() => undefined);
       },
@@ -187,6 +189,18 @@ export class Orbit implements Queryable {
     await this.readerThread?.close();
     await this.rowStore.close();
     await this.storage.close();
+  }
+
+  /** COPY FROM STDIN with `session`'s settings, through a protocol session of its own. */
+  private async copyIn(session: EmbeddedSession, sql: string, data: CopySource): Promise<QueryResult<never>> {
+    if (this.closing) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
+    // Its session would wait for this one's transaction to end, which waits for the COPY.
+    if (session.inTransaction) {
+      throw new OrbitError(SqlState.feature_not_supported, 'copyFrom() inside a transaction block is not supported', {
+        hint: "End the transaction begun with query('BEGIN') first; the COPY runs in a transaction of its own.",
+      });
+    }
+    return copyFromSource(this.backend, this.sessionOptions, session.settings, sql, data);
   }
 
   /** The fix-up inside the open transaction (a savepoint: a failure leaves the transaction as it was). */

@@ -12,7 +12,7 @@
  * open the database again, and this time it owns it.
  */
 import { OrbitError } from '../errors.js';
-import type { Orbit, Queryable } from '../orbit.js';
+import type { Orbit, OrbitSession } from '../orbit.js';
 import type { QueryResult } from '../rowstore/types.js';
 import { SqlState } from '../sqlstate.js';
 import { holdLock } from '../storage/database-lock.js';
@@ -21,6 +21,7 @@ import type { WorkerError } from './browser.js';
 type Request = { readonly client: string; readonly id: number } & (
   | { readonly kind: 'query'; readonly sql: string; readonly params?: unknown[] }
   | { readonly kind: 'exec'; readonly sql: string }
+  | { readonly kind: 'copyFrom'; readonly sql: string; readonly data: Blob | Uint8Array | string }
 );
 
 type Message =
@@ -31,6 +32,8 @@ type Message =
   | Request
   | { readonly kind: 'answer'; readonly client: string; readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly kind: 'answer'; readonly client: string; readonly id: number; readonly ok: false; readonly error: WorkerError };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function channelName(dataDir: string): string {
   return `orbit:share:${dataDir}`;
@@ -43,7 +46,7 @@ function clientLock(client: string): string {
 /** Owner side: answers other tabs' queries until the returned function is called (before close). */
 export function shareDatabase(orbit: Orbit, dataDir: string, toError: (err: unknown) => WorkerError): () => Promise<void> {
   const channel = new BroadcastChannel(channelName(dataDir));
-  const sessions = new Map<string, Queryable & { close(): Promise<void> }>();
+  const sessions = new Map<string, OrbitSession>();
   const stopWatching = new AbortController();
   channel.onmessage = async (event: MessageEvent<Message>) => {
     const message = event.data;
@@ -62,13 +65,18 @@ export function shareDatabase(orbit: Orbit, dataDir: string, toError: (err: unkn
     } else if (message.kind === 'bye') {
       await sessions.get(message.client)?.close();
       sessions.delete(message.client);
-    } else if (message.kind === 'query' || message.kind === 'exec') {
+    } else if (message.kind === 'query' || message.kind === 'exec' || message.kind === 'copyFrom') {
       const { client, id } = message;
       const session = sessions.get(client);
       let answer: Message;
       try {
         if (!session) throw new OrbitError(SqlState.connection_does_not_exist, 'this tab is not connected to the database owner');
-        const result = message.kind === 'query' ? await session.query(message.sql, message.params) : await session.exec(message.sql);
+        const result =
+          message.kind === 'query'
+            ? await session.query(message.sql, message.params)
+            : message.kind === 'exec'
+              ? await session.exec(message.sql)
+              : await session.copyFrom(message.sql, message.data);
         answer = { kind: 'answer', client, id, ok: true, result };
       } catch (err) {
         answer = { kind: 'answer', client, id, ok: false, error: toError(err) };
@@ -91,10 +99,8 @@ export function shareDatabase(orbit: Orbit, dataDir: string, toError: (err: unkn
   };
 }
 
-/** A second tab's handle on a database another tab owns. */
-export interface RemoteDatabase extends Queryable {
-  close(): Promise<void>;
-}
+/** A second tab's handle on a database another tab owns: its session there. */
+export type RemoteDatabase = OrbitSession;
 
 /**
  * Connects to the owner of `dataDir` (`lock` names the database lock the owner holds). Fails with
@@ -142,7 +148,7 @@ export async function connectToOwner(dataDir: string, lock: string, waitMs: numb
       fail(new OrbitError(SqlState.connection_failure, `the tab that owned database ${JSON.stringify(dataDir)} went away`, { hint: 'Open the database again.' }));
     })
     .catch(() => undefined);
-  const send = <T>(request: { kind: 'query'; sql: string; params?: unknown[] } | { kind: 'exec'; sql: string }): Promise<T> => {
+  const send = <T>(request: DistributiveOmit<Request, 'client' | 'id'>): Promise<T> => {
     if (gone) return Promise.reject(gone);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -153,6 +159,7 @@ export async function connectToOwner(dataDir: string, lock: string, waitMs: numb
   return {
     query: <Row>(sql: string, params?: unknown[]) => send<QueryResult<Row>>({ kind: 'query', sql, params }),
     exec: (sql: string) => send<QueryResult[]>({ kind: 'exec', sql }),
+    copyFrom: (sql: string, data: Blob | Uint8Array | string) => send<QueryResult<never>>({ kind: 'copyFrom', sql, data }),
     close: async () => {
       stopWatching.abort();
       if (!gone) {

@@ -9,7 +9,7 @@
  */
 import { OrbitError, toOrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
-import type { Queryable } from '../orbit.js';
+import type { OrbitSession } from '../orbit.js';
 import { connectToOwner, shareDatabase } from './browser-share.js';
 import {
   databaseLock,
@@ -28,7 +28,7 @@ import {
 const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
 
 /** What a worker has open: its own database, or a proxy to another tab's (runtime/browser-share). */
-type Database = Queryable & { close(): Promise<void> };
+type Database = Pick<OrbitSession, 'query' | 'exec' | 'copyFrom' | 'close'>;
 
 /** The open (or opening) database; undefined before open and after close. */
 let database: Promise<Database> | undefined;
@@ -76,6 +76,7 @@ const handlers: Handlers = {
   },
   query: async ({ sql, params }) => (await opened()).query(sql, params),
   exec: async ({ sql }) => (await opened()).exec(sql),
+  copyFrom: async ({ sql, data }) => (await opened()).copyFrom(sql, data),
   stats: async () => statsOf.get(await opened())!,
   close: async () => {
     const closing = database;

@@ -280,6 +280,7 @@ export const WorkerRequestType = {
   open: 'open',
   query: 'query',
   exec: 'exec',
+  copyFrom: 'copyFrom',
   stats: 'stats',
   close: 'close',
 } as const;
@@ -293,6 +294,8 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: typeof WorkerRequestType.query; readonly sql: string; readonly params?: unknown[] }
   /** Several statements without parameters; one result each. */
   | { readonly id: number; readonly type: typeof WorkerRequestType.exec; readonly sql: string }
+  /** One `COPY … FROM STDIN` and its data (`Orbit.copyFrom`; a File is a Blob). */
+  | { readonly id: number; readonly type: typeof WorkerRequestType.copyFrom; readonly sql: string; readonly data: Blob | Uint8Array | string }
   /** What the worker has open and which columnstore backends run its queries. */
   | { readonly id: number; readonly type: typeof WorkerRequestType.stats }
   /** Closes the database; answered once PGlite has shut down. Closing a closed worker is not an error. */
@@ -304,6 +307,7 @@ export interface WorkerResults {
   readonly open: { readonly proxy: boolean };
   readonly query: QueryResult;
   readonly exec: QueryResult[];
+  readonly copyFrom: QueryResult;
   readonly stats: WorkerStats;
   readonly close: null;
 }

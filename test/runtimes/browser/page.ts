@@ -92,6 +92,21 @@ async function workerProtocol(templateUrl: string): Promise<{ steps: ProtocolSte
       type: 'exec',
       sql: "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b'); SELECT * FROM t ORDER BY id",
     });
+    // COPY FROM STDIN from a Blob (what a file input gives), straight to the columnstore.
+    await step('exec a hypertable', {
+      type: 'exec',
+      sql: `CREATE EXTENSION IF NOT EXISTS timescaledb;
+        CREATE TABLE m (time timestamptz NOT NULL, device text, value float8) WITH (timescaledb.hypertable,
+          timescaledb.partition_column = 'time', timescaledb.segmentby = 'device', timescaledb.chunk_interval = '1 day')`,
+    });
+    const csv = Array.from({ length: 3000 }, (_, i) => `${new Date(Date.UTC(2024, 0, 1) + i * 90_000).toISOString()},d${i % 3},${i}\n`).join('');
+    await step('copyFrom a Blob', { type: 'copyFrom', sql: 'COPY m FROM STDIN (FORMAT csv)', data: new Blob([csv], { type: 'text/csv' }) });
+    await step('copyFrom a bad row', { type: 'copyFrom', sql: 'COPY m FROM STDIN (FORMAT csv)', data: '2024-02-01T00:00:00Z,d1,1\n2024-02-01T00:01:00Z,d1,x\n' });
+    await step('what copyFrom wrote', {
+      type: 'query',
+      sql: `SELECT count(*)::int AS n, sum(value)::int AS total, count(DISTINCT device)::int AS devices,
+        (SELECT count(*)::int FROM timescaledb_information.chunks WHERE is_compressed) AS compressed FROM m`,
+    });
     const concurrent = await Promise.all(
       [1, 2, 3, 4].map((i) => client.send({ type: 'query', sql: 'SELECT $1::int AS i', params: [i] })),
     );

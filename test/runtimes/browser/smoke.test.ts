@@ -108,7 +108,7 @@ describe('browser runtime in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 240_000);
 
-  it('answers the worker protocol: open, query, exec, close, with SQLSTATEs for errors', async () => {
+  it('answers the worker protocol: open, query, exec, copyFrom, close, with SQLSTATEs for errors', async () => {
     const { steps, concurrent, openMs } = await page.evaluate((url) => window.orbitTest.workerProtocol(url), templateUrl);
     console.log(`protocol: browser-worker open ${Math.round(openMs)} ms`);
     const byLabel = Object.fromEntries(steps.map((s) => [s.label, s.response]));
@@ -146,6 +146,10 @@ describe('browser runtime in headless Chromium', () => {
         { rows: [{ id: 1, v: 'a' }, { id: 2, v: 'b' }], fields: [{ name: 'id', dataTypeID: 23 }, { name: 'v', dataTypeID: 25 }] },
       ],
     });
+    expect(byLabel['copyFrom a Blob']).toEqual({ id: expect.any(Number), type: 'copyFrom', ok: true, result: { rows: [], fields: [], affectedRows: 3000 } });
+    expect(byLabel['copyFrom a bad row']).toMatchObject({ type: 'copyFrom', ok: false, error: { code: '22P02', message: 'invalid input syntax for type double precision: "x"' } });
+    // 3000 rows 90 s apart: 3.1 days, four chunks, all written as batches; nothing of the failed COPY.
+    expect(byLabel['what copyFrom wrote']).toMatchObject({ ok: true, result: { rows: [{ n: 3000, total: (2999 * 3000) / 2, devices: 3, compressed: 4 }] } });
     expect(concurrent.map((r) => (r as { result: { rows: unknown } }).result.rows)).toEqual([[{ i: 1 }], [{ i: 2 }], [{ i: 3 }], [{ i: 4 }]]);
     expect(byLabel['division by zero']).toMatchObject({
       type: 'query',

@@ -375,7 +375,7 @@ describe('browser storage in headless Chromium', () => {
     const owner = await newPage();
     const a = await protocolWorker(owner);
     expect(await a(open)).toMatchObject({ ok: true, result: { proxy: false } });
-    expect(await a({ type: 'exec', sql: 'CREATE TABLE p (id int); INSERT INTO p VALUES (1)' })).toMatchObject({ ok: true });
+    expect(await a({ type: 'exec', sql: 'CREATE TABLE p (id int); INSERT INTO p VALUES (1); CREATE TABLE q (d date)' })).toMatchObject({ ok: true });
 
     const other = await newPage();
     const b = await protocolWorker(other);
@@ -387,6 +387,10 @@ describe('browser storage in headless Chromium', () => {
     expect(rows(await b({ type: 'query', sql: 'SHOW application_name' }))).toEqual([{ application_name: 'second tab' }]);
     expect(rows(await a({ type: 'query', sql: 'SHOW application_name' }))).not.toEqual([{ application_name: 'second tab' }]);
     expect(await b({ type: 'query', sql: 'SELECT 1 / 0' })).toMatchObject({ ok: false, error: { code: '22012' } });
+    // A proxy's COPY FROM STDIN runs in the owner's worker, with the proxy's settings (day first here).
+    await b({ type: 'query', sql: "SET DateStyle = 'SQL, DMY'" });
+    expect(await b({ type: 'copyFrom', sql: 'COPY q FROM STDIN', data: '02/03/2024\n' })).toMatchObject({ ok: true, result: { affectedRows: 1 } });
+    expect(rows(await a({ type: 'query', sql: "SELECT to_char(d, 'YYYY-MM-DD') AS d FROM q" }))).toEqual([{ d: '2024-03-02' }]);
 
     // A proxy whose tab dies inside a transaction: the owner rolls it back and is free again.
     const doomed = await newPage();

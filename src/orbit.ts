@@ -20,6 +20,7 @@ import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
 import { backendText } from './session/rewrite.js';
+import { readTypedResult } from './rowstore/typed-query.js';
 import { fixUpParts, type QueryPart } from './session/fix-up-parts.js';
 import { loadParser, spliceSql } from './sql/parser.js';
 import { rewriteEdits } from './sql/rewrite/index.js';
@@ -203,6 +204,19 @@ export class Orbit implements Queryable {
     return copyFromSource(this.backend, this.sessionOptions, session.settings, sql, data);
   }
 
+  /**
+   * `sql` as a direct insert into a hypertable that takes it (session/direct-insert.ts: at least 100
+   * rows of constants), or undefined to run it as usual.
+   */
+  private async directInsert(session: EmbeddedSession, sql: string): Promise<QueryResult<never> | undefined> {
+    const text = backendText(sql);
+    if (!text.ok || !text.analysis.ok || text.analysis.statements.length !== 1) return undefined;
+    const statement = text.analysis.statements[0]!;
+    if (statement.type !== 'InsertStmt' || refusal(statement, 'in-process')) return undefined;
+    const out = await this.backend.directInsert(session, statement, false);
+    return out && readTypedResult<never>(out);
+  }
+
   /** The fix-up inside the open transaction (a savepoint: a failure leaves the transaction as it was). */
   private async routeInBlock(session: EmbeddedSession): Promise<void> {
     this.warn(await this.backend.routeDefaultRows(session, true));
@@ -282,6 +296,11 @@ export class Orbit implements Queryable {
       query: async <Row>(sql: string, params?: unknown[]) => {
         // One statement: at most a fix-up before it.
         if ((await fixUps(sql))?.parts[0]?.fixUpFirst) await this.routeInBlock(session);
+        // A multi-row INSERT of constants outside a transaction block: to the columnstore, as a client's.
+        if (!params?.length && !session.inTransaction && !transactionControl) {
+          const direct = await this.directInsert(session, sql);
+          if (direct) return direct as QueryResult<Row>;
+        }
         // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
         let printed: DirectRows | undefined;
         const text = await check(sql, params?.length || !this.rowStore.valueReader ? undefined : (rows) => (printed = rows), !params?.length);
@@ -311,7 +330,11 @@ export class Orbit implements Queryable {
       },
       exec: async (sql: string) => {
         const split = await fixUps(sql);
-        if (!split) return execText(sql);
+        if (!split) {
+          // One INSERT of constants, as query() does.
+          const direct = !session.inTransaction && !transactionControl ? await this.directInsert(session, sql) : undefined;
+          return direct ? [direct] : execText(sql);
+        }
         if (split.wrap) await this.rowStore.exec('BEGIN');
         try {
           const results: QueryResult[] = [];

@@ -149,8 +149,7 @@ function readRowDescription(body: Uint8Array): FieldInfo[] {
   return out;
 }
 
-/** The OrbitError of an ErrorResponse's fields (wire/protocol/backend.ts readErrorFields). */
-export function errorFromFields(e: Record<string, string>): OrbitError {
+function errorFromFields(e: Record<string, string>): OrbitError {
   return new OrbitError(e.C ?? SqlState.internal_error, e.M ?? 'statement failed', {
     severity: (e.S as Severity | undefined) ?? 'ERROR',
     detail: e.D,

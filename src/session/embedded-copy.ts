@@ -9,10 +9,11 @@
  * (DateStyle, TimeZone… decide how values are read) and ends with the COPY.
  */
 import { OrbitError } from '../errors.js';
-import { errorFromFields } from '../rowstore/typed-query.js';
+import { concatBytes } from '../bytes.js';
+import { readTypedResult } from '../rowstore/typed-query.js';
 import type { QueryResult } from '../rowstore/types.js';
 import { SqlState } from '../sqlstate.js';
-import { readErrorFields, scanBackend } from '../wire/protocol/backend.js';
+import { scanBackend } from '../wire/protocol/backend.js';
 import { copyData, copyFail, simpleMessage } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import type { Message } from '../wire/protocol/reader.js';
@@ -97,20 +98,7 @@ function answered(out: readonly Uint8Array[], type: number): boolean {
 
 /** The COPY's row count, or its error as PostgreSQL reported it. */
 function result(out: readonly Uint8Array[]): QueryResult<never> {
-  const decoder = new TextDecoder();
-  let affectedRows: number | undefined;
-  for (const bytes of out) {
-    for (const f of scanBackend(bytes)) {
-      const body = bytes.subarray(f.start + 5, f.end);
-      if (f.type === BackendMessage.ErrorResponse) throw errorFromFields(readErrorFields(body));
-      if (f.type === BackendMessage.CommandComplete) {
-        const tag = decoder.decode(body.subarray(0, body.length - 1)).split(' ');
-        affectedRows = Number(tag[tag.length - 1]);
-      }
-    }
-  }
-  if (affectedRows === undefined) throw new OrbitError(SqlState.internal_error, 'COPY ended without a result');
-  return { rows: [], fields: [], affectedRows };
+  return readTypedResult<never>(concatBytes([...out]));
 }
 
 /** The source as byte pieces of at most PIECE_BYTES. */

@@ -5,7 +5,8 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msg, RawClient, types } from '../support/raw-client.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { openOrbit, type Orbit } from '../../src/runtime/node.js';
+import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
 
 const COLUMNS = '(time timestamptz NOT NULL, host text, v float8, n numeric, i int8, b bool, note text)';
 
@@ -179,6 +180,55 @@ function paramRow(r: () => number, k: number): Value[] {
     pick([null, '', 'plain', "it's", 'tab\there', 'back\\slash', 'quo"te', 'a,b', '\\N', 'naïve ü']),
   ];
 }
+
+describe('direct-to-columnstore INSERT in-process', () => {
+  let db: Orbit;
+  const q = async (sql: string) => (await db.query<Record<string, number>>(sql)).rows;
+  /** Heap pages of d's chunk tables (0: every row is in batches). */
+  const heap = async () => (await q(`SELECT coalesce(sum(pg_relation_size(format('%I.%I', chunk_schema, chunk_name)::regclass)), 0)::int AS heap FROM timescaledb_information.chunks WHERE hypertable_name = 'd'`))[0]!.heap;
+
+  beforeAll(async () => {
+    db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
+    await db.exec(`CREATE EXTENSION timescaledb;
+      CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+        timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day');
+      CREATE TABLE p ${COLUMNS};`);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('writes query() and exec() INSERTs of constants as batches, with PostgreSQL errors and nothing left by a bad one', async () => {
+    const r = random(17);
+    for (let s = 0; s < 3; s++) {
+      const rows = Array.from({ length: 150 + Math.floor(r() * 100) }, (_, k) => literal(r, k)).join(', ');
+      const a = s === 2 ? (await db.exec(`INSERT INTO d VALUES ${rows}`))[0] : await db.query(`INSERT INTO d VALUES ${rows}`);
+      const b = await db.query(`INSERT INTO p VALUES ${rows}`);
+      expect(a).toEqual({ rows: [], fields: [], affectedRows: b.affectedRows });
+    }
+    expect(await heap()).toBe(0);
+    const order = 'ORDER BY time, host, v NULLS FIRST, n NULLS FIRST, i NULLS FIRST, b NULLS FIRST, note NULLS FIRST';
+    expect(await q(`SELECT * FROM d ${order}`)).toEqual(await q(`SELECT * FROM p ${order}`));
+    const before = await q('SELECT count(*)::int AS n FROM d');
+    const bad = Array.from({ length: 120 }, (_, k) => literal(r, k));
+    bad[70] = `('2024-03-30 10:00:00+00', 'h1', 'abc', 1, 1, true, 'x')`;
+    await expect(db.query(`INSERT INTO d VALUES ${bad.join(', ')}`)).rejects.toMatchObject({ code: '22P02', message: 'invalid input syntax for type double precision: "abc"' });
+    expect(await q('SELECT count(*)::int AS n FROM d')).toEqual(before);
+  });
+
+  it('leaves INSERTs with parameters and inside a transaction to PostgreSQL', async () => {
+    const r = random(19);
+    const rows = Array.from({ length: 150 }, (_, k) => literal(r, k)).join(', ');
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO d VALUES ${rows}`);
+    });
+    const inBlock = await heap();
+    expect(inBlock).toBeGreaterThan(0);
+    const values = Array.from({ length: 120 }, (_, k) => `('2024-04-01 00:00:00+00', 'h${k % 3}', $1, 1, ${k}, true, 'x')`).join(', ');
+    expect((await db.query(`INSERT INTO d VALUES ${values}`, [1.5])).affectedRows).toBe(120);
+    expect(await heap()).toBeGreaterThan(inBlock);
+  });
+});
 
 describe('direct-to-columnstore INSERT over the extended protocol', () => {
   let server: TestServer;

@@ -55,6 +55,9 @@ class Step {
   ) {}
 }
 
+/** Blocks of constant fields kept per writer (a statement's distinct series, bounded). */
+const MAX_BLOCKS = 4096;
+
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /** Digits of 0 ≤ n < 10^8. */
@@ -74,6 +77,8 @@ export class DataRowWriter {
   /** The date part of the last time written, and its day. */
   private lastDay = NaN;
   private lastDate = new Uint8Array(0);
+  /** Blocks of constant fields by their texts (only read, never written to: shared by batches). */
+  private readonly blocks = new Map<string, Uint8Array>();
 
   constructor(capacity = 1 << 16) {
     this.buf = new Uint8Array(capacity);
@@ -183,6 +188,15 @@ export class DataRowWriter {
     let block: Array<string | null> | undefined;
     const flush = (): void => {
       if (!block) return;
+      // The same constants recur batch after batch (a series' tags): their block is made once.
+      // The key separates fields by NUL, which no text value holds, and marks NULLs apart.
+      const cacheKey = block.map((t) => (t === null ? '\u0001' : `\u0002${t}`)).join('\u0000');
+      const cached = this.blocks.get(cacheKey);
+      if (cached) {
+        steps.push(new Step(Op.Block, -1, undefined, null, cached, undefined, ''));
+        block = undefined;
+        return;
+      }
       const texts = block.map((t) => (t === null ? null : encoder.encode(t)));
       const bytes = new Uint8Array(texts.reduce((n, t) => n + 4 + (t?.length ?? 0), 0));
       const view = new DataView(bytes.buffer);
@@ -192,6 +206,8 @@ export class DataRowWriter {
         if (t) bytes.set(t, p + 4);
         p += 4 + (t?.length ?? 0);
       }
+      if (this.blocks.size >= MAX_BLOCKS) this.blocks.clear();
+      this.blocks.set(cacheKey, bytes);
       steps.push(new Step(Op.Block, -1, undefined, null, bytes, undefined, ''));
       block = undefined;
     };

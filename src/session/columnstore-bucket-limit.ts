@@ -59,15 +59,19 @@ export function bucketLimitSql(plan: AggregatePlan): string | undefined {
   const micros = (sql: string) => `${time.typname}_send((${sql})::${time.type})`;
   const w = `(${plan.bucketWidthSql})::interval`;
   const limitSql = `((${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0))`;
-  return `SELECT json_build_array(
-      (SELECT json_agg(cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped),
+  // Whether the rowstore holds rows the WHERE keeps is whether it has a bucket among the first n
+  // (same WHERE), when n > 0: PostgreSQL then plans one scan of the hypertable, not two (the CASE
+  // is folded while planning, before its subqueries are planned, when n is a constant). The
+  // manifest keys are the inputs' first value.
+  const inputs = aggregateInputsSql({ ...plan, rowstoreExistsSql: `CASE WHEN ${limitSql} > 0 THEN EXISTS (SELECT 1 FROM rowstore_buckets) ELSE ${plan.rowstoreExistsSql} END` });
+  return `WITH rowstore_buckets AS (${order.rowstoreSql(limitSql)}) SELECT json_build_array(
       (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
       (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,
       ${limitSql},
       json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
       json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}),
-      (SELECT json_agg(${time.typname}_send(b)) FROM (${order.rowstoreSql(limitSql)}) AS rowstore_buckets),
-      ${aggregateInputsSql(plan)})`;
+      (SELECT json_agg(${time.typname}_send(b)) FROM rowstore_buckets),
+      ${inputs})`;
 }
 
 /**
@@ -81,8 +85,9 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
   const { order, time, segments, times, segmentTypes } = s;
   const out = answer ?? (await run.sql(sql));
   if (firstError(out)) return unchanged;
-  const [keys, widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] =
-    jsonRows<[string[] | null, string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;
+  const [widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] =
+    jsonRows<[string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;
+  const keys = inputs[0] as string[] | null;
   // From here on the kernels' inputs are known (one round trip for both), with or without a bound.
   const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [] } };
   const width = BigInt(widthText);

@@ -137,7 +137,19 @@ interface Evaluated {
  * rows the statement may need. Undefined when the chunks do not allow it (a column the batches do
  * not have, a constant PostgreSQL cannot evaluate): the caller takes the general path.
  */
-export async function runScan(store: ColumnStore, run: InternalRunner, plan: ScanPlan, temp: string, direct: false | true | ((oid: number) => ValueOf) = false): Promise<ScanStats | undefined> {
+export async function runScan(
+  store: ColumnStore,
+  run: InternalRunner,
+  plan: ScanPlan,
+  temp: string,
+  direct: false | true | ((oid: number) => ValueOf) = false,
+  /**
+   * Makes the temporary table ready (empty) when the rows are to go there; false: it cannot be had
+   * (the caller takes the general path). Not given: the caller made it ready already. Printed rows
+   * need no table, so a caller that can skip its transaction for them passes this.
+   */
+  openTemp?: () => Promise<boolean>,
+): Promise<ScanStats | undefined> {
   const started = performance.now();
   const table = plan.table;
   const rel = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
@@ -188,6 +200,7 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   const named = generated.size === 0 ? plan.columns : undefined;
   const wanted = table.columns.filter((c) => !generated.has(c.name) && (!named || named.has(c.name) || c.name === table.timeColumn)).map((c) => c.name);
   const formats = direct && limit === undefined && exact ? directFormats(plan, info.settings, generated, manifests) : undefined;
+  if (!formats && openTemp && !(await openTemp())) return undefined;
   // Candidate batches, per manifest, by its statistics.
   const candidates: Array<{ m: Manifest; batch: number; first: bigint; last: bigint }> = [];
   let batches = 0;
@@ -226,6 +239,35 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     const part = await store.readBatch(m, batch, names);
     return new Map(part.names.map((n, i) => [n, part.columns[i]!]));
   };
+  // Per chunk, what every batch of it shares: column positions, the output columns it holds and
+  // their COPY list; and the 1-row columns of constant values (printed rows read a constant
+  // column's first row only), shared by the batches holding the same value.
+  const facts = new Map<Manifest, ChunkFacts>();
+  const factsOf = (m: Manifest): ChunkFacts => {
+    let f = facts.get(m);
+    if (!f) {
+      const index = new Map(m.columns.map((c, i) => [c.name, i] as const));
+      const names = wanted.filter((n) => index.has(n));
+      f = { index, names, key: names.map(quoteIdent).join(', '), tested: evaluated.map((e) => index.get(e.source.column.name) ?? -1) };
+      facts.set(m, f);
+    }
+    return f;
+  };
+  const oneRow = new Map<string, Map<Scalar, Column>>();
+  const constantOf = (m: Manifest, batch: number, name: string, n: number): Column | undefined => {
+    if (!printed) return constantColumn(m, batch, name, n);
+    const i = factsOf(m).index.get(name)!;
+    const b = m.batches[batch]!;
+    const type = m.columns[i]!.type;
+    // Keyed by the value (null: all NULL), as constantColumn decides it; others are decoded.
+    const value = b.nullCount[i] === b.rows ? null : b.nullCount[i] === 0 && EXACT_MIN_MAX.has(type) && b.min[i] === b.max[i] && b.min[i] !== null && b.min[i] !== undefined ? b.min[i]! : undefined;
+    if (value === undefined) return undefined;
+    let byValue = oneRow.get(`${type} ${name}`);
+    if (!byValue) oneRow.set(`${type} ${name}`, (byValue = new Map()));
+    let c = byValue.get(value);
+    if (!c) byValue.set(value, (c = constantColumn(m, batch, name, 1)!));
+    return c;
+  };
   const tempTable = new TempTableSink(temp);
   const printed = formats ? new PrintedRowsSink(plan, formats, typeof direct === 'function' ? direct : undefined) : undefined;
   let rowsPassed = 0;
@@ -240,18 +282,18 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
       rows = Uint32Array.from(keep);
     }
     if (limit === 0 || rows.length === 0) return;
-    const present = new Set(item.m.columns.map((c) => c.name));
-    const names = wanted.filter((n) => present.has(n));
+    const { names, key } = factsOf(item.m);
     // Columns the manifest shows to hold one value (or only NULLs) in this batch need no decoding.
     const constant = new Map<string, Column>();
+    const missing: string[] = [];
     for (const n of names) {
-      const c = item.decoded.has(n) ? undefined : constantColumn(item.m, item.batch, n, rows.length);
+      if (item.decoded.has(n)) continue;
+      const c = constantOf(item.m, item.batch, n, rows.length);
       if (c) constant.set(n, c);
+      else missing.push(n);
     }
-    const missing = names.filter((n) => !item.decoded.has(n) && !constant.has(n));
     if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
-    const key = names.map(quoteIdent).join(', ');
     // Decoded columns are read at the selected rows; constant ones hold one value per such row.
     const column = (n: string): Column => constant.get(n) ?? item.decoded.get(n)!;
     // The rows the temporary table would hold, as JS values (in-process) or printed as the
@@ -273,8 +315,9 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
     const rowsInBatch = c.m.batches[c.batch]!.rows;
     rowsDecoded += rowsInBatch;
     // Comparisons the batch's statistics show every row to meet are not evaluated row by row.
-    const tests = evaluated.filter((e) => !holdsForAll(c.m, c.batch, e));
-    const filterColumns = [...new Set([...tests.map((e) => e.source.column.name), ...(limit !== undefined ? [table.timeColumn] : [])])];
+    const { tested } = factsOf(c.m);
+    const tests = evaluated.filter((e, k) => !holdsForAll(c.m, c.batch, tested[k]!, e));
+    const filterColumns = tests.length === 1 && limit === undefined ? [tests[0]!.source.column.name] : [...new Set([...tests.map((e) => e.source.column.name), ...(limit !== undefined ? [table.timeColumn] : [])])];
     const decoded = filterColumns.length > 0 ? await decode(c.m, c.batch, filterColumns) : new Map<string, Column>();
     let selection: Uint32Array | undefined;
     for (const e of tests) selection = filterRows(decoded.get(e.source.column.name)!, rowsInBatch, e.row, selection);
@@ -315,6 +358,17 @@ export async function runScan(store: ColumnStore, run: InternalRunner, plan: Sca
   };
 }
 
+/** What the batches of one chunk share (see runScan). */
+interface ChunkFacts {
+  /** Column positions by name. */
+  readonly index: ReadonlyMap<string, number>;
+  /** The wanted columns the chunk holds, in the hypertable's order, and their quoted list. */
+  readonly names: readonly string[];
+  readonly key: string;
+  /** Per evaluated predicate, its column's position (−1: absent). */
+  readonly tested: readonly number[];
+}
+
 interface Kept {
   readonly m: Manifest;
   readonly batch: number;
@@ -330,15 +384,15 @@ export const REUSED_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8'
  * Whether the manifest shows every row of the batch to meet a range comparison with an int64
  * constant (times, bigint): no NULLs, and min and max both inside.
  */
-function holdsForAll(m: Manifest, batch: number, e: Evaluated): boolean {
+function holdsForAll(m: Manifest, batch: number, col: number, e: Evaluated): boolean {
   const { row } = e;
   if (!('values' in row) || row.values.length !== 1 || typeof row.values[0] !== 'bigint') return false;
   const v = row.values[0];
-  const col = m.columns.findIndex((c) => c.name === e.source.column.name);
+  if (col < 0) return false;
   const b = m.batches[batch]!;
   const min = b.min[col];
   const max = b.max[col];
-  if (col < 0 || b.nullCount[col] !== 0 || typeof min !== 'bigint' || typeof max !== 'bigint') return false;
+  if ( b.nullCount[col] !== 0 || typeof min !== 'bigint' || typeof max !== 'bigint') return false;
   switch (row.op) {
     case '<':
       return max < v;

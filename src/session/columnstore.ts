@@ -323,7 +323,12 @@ export class Columnstore {
       }
       if (plan.lastPoint) return this.reuse.lastPoint(run, plan.lastPoint, guarded);
     }
-    await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
+    // A scan whose rows may be printed (outside a transaction block) reads only, until it needs its
+    // temporary table: the transaction (BEGIN, TRUNCATE, COMMIT: three round trips) is opened then,
+    // and not at all for printed rows.
+    const lazy = idle && plan.scan !== undefined && onRows !== undefined && plan.explain === undefined;
+    let opened = !lazy;
+    if (opened) await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
     let keep = false;
     let created: number | undefined;
     try {
@@ -333,16 +338,23 @@ export class Columnstore {
         const id = plan.scan.table.id;
         const temp = `pg_temp.orbit_scan_${id}`;
         const t = plan.scan.table;
-        const reuse = idle && this.scanTables.has(id);
-        const ready = await run.sql(
-          reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
-                // Columns the statement does not name are left NULL.
-                `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}`,
-        );
-        if (!reuse && idle) created = id;
-        // No temporary table (no TEMP privilege, …): the general path.
+        const prepareTemp = async (): Promise<boolean> => {
+          if (!opened) {
+            await must(run, 'BEGIN');
+            opened = true;
+          }
+          const reuse = idle && this.scanTables.has(id);
+          const ready = await run.sql(
+            reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
+                  // Columns the statement does not name are left NULL.
+                  `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}`,
+          );
+          if (!reuse && idle) created = id;
+          // No temporary table (no TEMP privilege, …): the general path.
+          return !firstError(ready);
+        };
         const direct = onRows !== undefined && plan.explain === undefined;
-        const stats = firstError(ready) ? undefined : await runScan(this.store, run, plan.scan, temp, direct && (values ?? true));
+        const stats = lazy ? await runScan(this.store, run, plan.scan, temp, direct && (values ?? true), prepareTemp) : (await prepareTemp()) ? await runScan(this.store, run, plan.scan, temp, direct && (values ?? true)) : undefined;
         if (stats?.rows && direct) {
           // The statement runs as written (it then reads the rowstore's rows only); the caller
           // appends the compressed rows to its result.
@@ -369,7 +381,9 @@ export class Columnstore {
       keep = sql !== undefined && plan.scan !== undefined && plan.explain === undefined;
       return sql;
     } finally {
-      if (idle) {
+      if (!opened) {
+        // Nothing was written: no transaction to end.
+      } else if (idle) {
         await run.sql(keep ? 'COMMIT' : 'ROLLBACK');
         if (keep && created !== undefined) this.scanTables.add(created);
       } else await run.sql(keep ? 'RELEASE SAVEPOINT orbit_internal' : 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');

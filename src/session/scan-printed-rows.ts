@@ -66,7 +66,7 @@ export class PrintedRowsSink {
 
   /**
    * Appends `count` rows of a batch: `rows` (undefined: all) of its decoded columns; constant
-   * columns (one value per appended row) are read at 0 … count − 1.
+   * columns are read at row 0 only (one row is enough).
    */
   append(key: string, column: (name: string) => Column, constant: (name: string) => boolean, rows: Uint32Array | undefined, count: number): void {
     const output = this.plan.output!;

@@ -124,6 +124,14 @@ describe('columnstore planner', () => {
       if (plan.some((l) => l.includes('Ordered Append: buckets'))) bounded++;
     }
     expect(bounded).toBeGreaterThan(20);
+    // Limits that give no bucket count to bound by (the rowstore's rows are then asked for apart)
+    // or none at all; the rowstore holds rows the WHERE keeps (late rows, uncompressed chunks).
+    for (const limit of ['0', 'NULL', 'ALL', '0 OFFSET 1', '(SELECT 2)', '3 OFFSET 0']) {
+      for (const where of ['', " WHERE time < '2024-03-31 12:00'", " WHERE time >= '2024-03-31 00:00'"]) {
+        const q = `SELECT time_bucket('1 hour', time) AS bk, max(v) AS a, count(*) AS c FROM m${where} GROUP BY bk ORDER BY bk DESC LIMIT ${limit}`;
+        expect(await answer(q), q).toEqual(await answer(q.replace(' FROM m', ' FROM ref')));
+      }
+    }
   });
 
   it('answers last-point queries from the newest batches', async () => {

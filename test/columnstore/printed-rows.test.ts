@@ -136,6 +136,28 @@ describe('DataRowWriter', () => {
   });
 });
 
+describe('DataRowWriter across batches', () => {
+  it('writes each batch’s own constant fields when one writer takes batches whose constants recur', () => {
+    // Each batch comes twice; the constant text column is NULL in odd seeds' batches and the same
+    // text in the others, so blocks differ by a NULL alone as well as by a value.
+    const seeds = [1, 2, 3, 4, 5, 6, 2, 1, 4, 3, 6, 5];
+    const w = new DataRowWriter(64);
+    const want: Array<Array<string | null>> = [];
+    for (const seed of seeds) {
+      const { columns, constant, rows, count } = batch(seed);
+      if (seed % 2 === 1) columns[1] = { ...columns[1]!, nulls: new Uint8Array((N + 7) >> 3).fill(0xff) } as Column;
+      w.append(columns, columns.map((c) => formatterOf(c.type)!), rows, count, constant);
+      for (let x = 0; x < count; x++) {
+        const i = rows ? rows[x]! : x;
+        want.push(columns.map((c, j) => expectedText(c, constant[j] ? 0 : i)).map((s) => (s === null ? null : Buffer.from(s, 'utf8').toString('latin1'))));
+      }
+    }
+    const got = w.bytes().flatMap((b) => fields(b));
+    expect(got.length).toBe(want.length);
+    for (let x = 0; x < want.length; x++) if (JSON.stringify(got[x]) !== JSON.stringify(want[x])) expect(got[x], `row ${x}`).toEqual(want[x]);
+  });
+});
+
 describe('ObjectRows', () => {
   afterEach(() => useTemplateRows(false));
   for (const template of [false, true]) {

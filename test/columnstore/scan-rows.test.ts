@@ -155,8 +155,16 @@ describe('scan: printed rows in process', () => {
       const entries = Object.entries(row).filter(([k]) => !drop || k !== 'orbit_zz');
       return entries.map(([k, v]) => `${k}=${typeof v === 'number' && Object.is(v, -0) ? '-0' : v instanceof Date ? `D${v.getTime()}` : typeof v === 'bigint' ? `${v}n` : JSON.stringify(v) ?? String(v)}`).join('|');
     });
-  /** Rows the scan table holds after the last statement (0 when the rows were printed). */
+  /**
+   * Rows the scan table holds after the last statement. Printed rows leave the table alone (no
+   * transaction is opened for them), so it is emptied before each statement looked at: 0 then
+   * means the rows were printed. An ordered append (rows through the table) creates it first.
+   */
   const tableRows = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_temp.orbit_scan_${id}`)).rows[0]!.n;
+  const emptyTable = async () => {
+    await db.query('SELECT * FROM r WHERE v > 0 ORDER BY time DESC LIMIT 1');
+    await db.exec(`TRUNCATE pg_temp.orbit_scan_${id}`);
+  };
 
   it('returns the values the general path returns, printing the rows itself when it can', async () => {
     const random = new Prng(11);
@@ -164,6 +172,7 @@ describe('scan: printed rows in process', () => {
     for (const settings of SETTINGS) {
       await db.exec(settings);
       for (const q of queries(random, 10)) {
+        await emptyTable();
         const direct = await db.query(q);
         const took = (await tableRows()) === 0 && direct.rows.length > 0;
         const expected = await db.query(general(q));
@@ -178,10 +187,24 @@ describe('scan: printed rows in process', () => {
     expect(printed).toBeGreaterThan(10);
   }, 300_000);
 
+  it('opens no transaction for printed rows: the scan table is left as it was', async () => {
+    await db.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1");
+    // An ordered append passes its rows through the table (TRUNCATE, COPY, COMMIT).
+    await db.query('SELECT * FROM r WHERE v > 0 ORDER BY time DESC LIMIT 1');
+    const before = await tableRows();
+    expect(before).toBeGreaterThan(0);
+    const q = "SELECT * FROM r WHERE v > 90 AND time >= '2024-03-10' AND time < '2024-03-11'";
+    const direct = await db.query(q);
+    expect(direct.rows.length).toBeGreaterThan(0);
+    expect(await tableRows()).toBe(before);
+    expect(values(direct.rows, false)).toEqual(values((await db.query(general(q))).rows, true));
+  });
+
   it('adds the rowstore rows of a partly compressed chunk before the printed ones', async () => {
     await db.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1");
     await db.exec("INSERT INTO r (time, v, f, host) VALUES ('2024-03-10 12:00:00.5+00', 99.5, 1.5, 'late'), ('2024-03-10 12:00:01+00', 'NaN', NULL, 'late')");
     const q = "SELECT * FROM r WHERE v > 90 AND time >= '2024-03-10' AND time < '2024-03-11'";
+    await emptyTable();
     const direct = await db.query(q);
     expect(await tableRows()).toBe(0);
     expect(values(direct.rows, false)).toEqual(values((await db.query(general(q))).rows, true));

@@ -123,6 +123,14 @@ function int8Bytes(): ByteFieldParser {
  * (exponents, longer mantissas, NaN/Infinity) stops early and goes to the FieldParser.
  */
 function float8Bytes(c: Column, row: number, buf: Uint8Array, start: number, end: number): number {
+  return float8Into(c.values as Float64Array, row, buf, start, end);
+}
+
+/**
+ * float8Bytes on the column's array itself: a monomorphic call for a reader that keeps its columns'
+ * arrays by kind (session/direct-read.ts), not one through a closure per field.
+ */
+export function float8Into(values: Float64Array, row: number, buf: Uint8Array, start: number, end: number): number {
   let i = start;
   const sign = i < end ? buf[i]! : 0;
   if (sign === 45 || sign === 43) i++;
@@ -139,7 +147,7 @@ function float8Bytes(c: Column, row: number, buf: Uint8Array, start: number, end
   }
   if (digits === 0 || digits > 15) return -1;
   const v = scale === 0 ? m : m / POW10[scale]!;
-  (c.values as Float64Array)[row] = sign === 45 ? -v : v;
+  values[row] = sign === 45 ? -v : v;
   return i;
 }
 
@@ -166,60 +174,82 @@ function dateBytes(buf: Uint8Array, at: number): number {
  * stops, and the FieldParser decides.
  */
 function timestampBytes(withZone: boolean, utcSession: boolean): ByteFieldParser {
-  const setInt64 = int64Writer();
+  let of: BigInt64Array | undefined;
+  let lanes: Int32Array = new Int32Array(0);
   return (c, row, buf, start, end) => {
-    if (end - start < 10) return -1;
-    const days = dateBytes(buf, start);
-    if (days === NO_DATE) return -1;
-    let micros = 0;
-    let i = start + 10;
-    if (i < end && (buf[i] === 32 || buf[i] === 84)) {
-      if (end - i < 9 || buf[i + 3] !== 58 || buf[i + 6] !== 58) return -1;
-      const hh = twoBytes(buf, i + 1);
-      const mi = twoBytes(buf, i + 4);
-      const ss = twoBytes(buf, i + 7);
-      if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59) return -1;
-      micros = ((hh * 60 + mi) * 60 + ss) * 1e6;
-      i += 9;
-      if (i < end && buf[i] === 46) {
-        let scale = 100_000;
-        let digits = 0;
-        for (i++; i < end; i++) {
-          const d = buf[i]! - 48;
-          if (d < 0 || d > 9) break;
-          if (++digits > 6) return -1;
-          micros += d * scale;
-          scale /= 10;
-        }
-        if (digits === 0) return -1;
-      }
+    const values = c.values as BigInt64Array;
+    if (values !== of) {
+      of = values;
+      lanes = int64Lanes(values);
     }
-    let offsetSeconds = 0;
-    const z = i < end ? buf[i]! : -1;
-    if (z === 90) {
-      if (!withZone) return -1;
-      i++;
-    } else if (z === 43 || z === 45) {
-      if (!withZone || end - i < 3) return -1;
-      const hh = twoBytes(buf, i + 1);
-      let mm = 0;
-      i += 3;
-      if (i < end && buf[i] === 58) {
-        if (end - i < 3) return -1;
-        mm = twoBytes(buf, i + 1);
-        i += 3;
-      } else if (end - i >= 2 && buf[i]! >= 48 && buf[i]! <= 57) {
-        mm = twoBytes(buf, i);
-        i += 2;
-      }
-      if (hh < 0 || hh > 15 || mm < 0 || mm > 59) return -1;
-      offsetSeconds = (hh * 3600 + mm * 60) * (z === 45 ? -1 : 1);
-    } else if (withZone && !utcSession) return -1;
-    // Within ±100,000 days of 2000 every partial sum is exact as a double (below 2^53).
-    if (!(days > -100_000 && days < 100_000)) return -1;
-    setInt64(c.values as BigInt64Array, row, days * 86_400_000_000 + micros - offsetSeconds * 1e6);
-    return i;
+    return timestampInto(lanes, row, buf, start, end, withZone, utcSession);
   };
+}
+
+/** The two 32-bit lanes of each slot of an int64 array (little-endian only: see int64Writer). */
+export function int64Lanes(values: BigInt64Array): Int32Array {
+  return new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+}
+
+/**
+ * timestampBytes into the 32-bit lanes (`int64Lanes`) of the column's array: a monomorphic call for
+ * a reader that keeps its columns' arrays by kind (session/direct-read.ts).
+ */
+export function timestampInto(lanes: Int32Array, row: number, buf: Uint8Array, start: number, end: number, withZone: boolean, utcSession: boolean): number {
+  if (end - start < 10) return -1;
+  const days = dateBytes(buf, start);
+  if (days === NO_DATE) return -1;
+  let micros = 0;
+  let i = start + 10;
+  if (i < end && (buf[i] === 32 || buf[i] === 84)) {
+    if (end - i < 9 || buf[i + 3] !== 58 || buf[i + 6] !== 58) return -1;
+    const hh = twoBytes(buf, i + 1);
+    const mi = twoBytes(buf, i + 4);
+    const ss = twoBytes(buf, i + 7);
+    if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59) return -1;
+    micros = ((hh * 60 + mi) * 60 + ss) * 1e6;
+    i += 9;
+    if (i < end && buf[i] === 46) {
+      let scale = 100_000;
+      let digits = 0;
+      for (i++; i < end; i++) {
+        const d = buf[i]! - 48;
+        if (d < 0 || d > 9) break;
+        if (++digits > 6) return -1;
+        micros += d * scale;
+        scale /= 10;
+      }
+      if (digits === 0) return -1;
+    }
+  }
+  let offsetSeconds = 0;
+  const z = i < end ? buf[i]! : -1;
+  if (z === 90) {
+    if (!withZone) return -1;
+    i++;
+  } else if (z === 43 || z === 45) {
+    if (!withZone || end - i < 3) return -1;
+    const hh = twoBytes(buf, i + 1);
+    let mm = 0;
+    i += 3;
+    if (i < end && buf[i] === 58) {
+      if (end - i < 3) return -1;
+      mm = twoBytes(buf, i + 1);
+      i += 3;
+    } else if (end - i >= 2 && buf[i]! >= 48 && buf[i]! <= 57) {
+      mm = twoBytes(buf, i);
+      i += 2;
+    }
+    if (hh < 0 || hh > 15 || mm < 0 || mm > 59) return -1;
+    offsetSeconds = (hh * 3600 + mm * 60) * (z === 45 ? -1 : 1);
+  } else if (withZone && !utcSession) return -1;
+  // Within ±100,000 days of 2000 every partial sum is exact as a double (below 2^53).
+  if (!(days > -100_000 && days < 100_000)) return -1;
+  const v = days * 86_400_000_000 + micros - offsetSeconds * 1e6;
+  const hi = Math.floor(v / TWO_32);
+  lanes[row * 2] = (v - hi * TWO_32) | 0;
+  lanes[row * 2 + 1] = hi;
+  return i;
 }
 
 /**
@@ -228,9 +258,9 @@ function timestampBytes(withZone: boolean, utcSession: boolean): ByteFieldParser
  * byte, CR and NUL go to the FieldParser.
  */
 function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser {
-  const scan = textScanner(syntax);
+  const stop = textStops(syntax);
   return (c, row, buf, start, end) => {
-    const i = scan(buf, start, end);
+    const i = scanText(stop, buf, start, end);
     if (i < 0) return -1;
     const s = interner.get(buf, start, i, scannedHash);
     if (s === undefined) return -1;
@@ -245,47 +275,55 @@ function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser 
  * would go to the FieldParser, or once the interner is full.
  */
 export function textIdBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser {
-  const scan = textScanner(syntax);
-  return (c, row, buf, start, end) => {
-    const i = scan(buf, start, end);
-    if (i < 0) return -1;
-    const e = interner.id(buf, start, i, scannedHash);
-    if (e < 0) return -1;
-    (c.values as Int32Array)[row] = e + 1;
-    return i;
-  };
+  const stop = textStops(syntax);
+  return (c, row, buf, start, end) => textIdInto(c.values as Int32Array, row, buf, start, end, stop, interner);
+}
+
+/**
+ * textIdBytes into the column's array itself (`stop`: textStops of the syntax): a monomorphic call
+ * for a reader that keeps its columns' arrays by kind (session/direct-read.ts).
+ */
+export function textIdInto(ids: Int32Array, row: number, buf: Uint8Array, start: number, end: number, stop: Uint8Array, interner: TextInterner): number {
+  const i = scanText(stop, buf, start, end);
+  if (i < 0) return -1;
+  const e = interner.id(buf, start, i, scannedHash);
+  if (e < 0) return -1;
+  ids[row] = e + 1;
+  return i;
 }
 
 /** The hash of the field the last textScanner call read. */
 let scannedHash = 0;
 
-/**
- * Text fields up to the delimiter or newline: the end offset (hash in `scannedHash`), or -1 for what
- * goes to the FieldParser (empty fields, which may be NULL; the special byte, CR, NUL).
- */
-function textScanner(syntax: ByteSyntax): (buf: Uint8Array, start: number, end: number) => number {
-  // Per byte: 0 inside a field, 1 ends it, 2 leaves it to the FieldParser.
+/** Per byte, for scanText: 0 inside a field, 1 ends it, 2 leaves it to the FieldParser. */
+export function textStops(syntax: ByteSyntax): Uint8Array {
   const stop = new Uint8Array(256);
   stop[syntax.delimiter] = 1;
   stop[10] = 1;
   stop[syntax.special] = 2;
   stop[13] = 2;
   stop[0] = 2;
-  return (buf, start, end) => {
-    let i = start;
-    let k = 0;
-    while (i < end && (k = stop[buf[i]!]!) === 0) i++;
-    const len = i - start;
-    if (k === 2 || len === 0) return -1;
-    // A hash of the length and the first and last four bytes is enough to find the candidate; the
-    // interner compares every byte.
-    const a = buf[start]! | (buf[start + (len > 1 ? 1 : 0)]! << 8) | (buf[start + (len > 2 ? 2 : 0)]! << 16) | (buf[start + (len > 3 ? 3 : 0)]! << 24);
-    const b = len > 4 ? buf[i - 4]! | (buf[i - 3]! << 8) | (buf[i - 2]! << 16) | (buf[i - 1]! << 24) : 0;
-    let h = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ len, 0x9e3779b1);
-    h ^= h >>> 15;
-    scannedHash = h;
-    return i;
-  };
+  return stop;
+}
+
+/**
+ * Text fields up to the delimiter or newline: the end offset (hash in `scannedHash`), or -1 for what
+ * goes to the FieldParser (empty fields, which may be NULL; the special byte, CR, NUL).
+ */
+function scanText(stop: Uint8Array, buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let k = 0;
+  while (i < end && (k = stop[buf[i]!]!) === 0) i++;
+  const len = i - start;
+  if (k === 2 || len === 0) return -1;
+  // A hash of the length and the first and last four bytes is enough to find the candidate; the
+  // interner compares every byte.
+  const a = buf[start]! | (buf[start + (len > 1 ? 1 : 0)]! << 8) | (buf[start + (len > 2 ? 2 : 0)]! << 16) | (buf[start + (len > 3 ? 3 : 0)]! << 24);
+  const b = len > 4 ? buf[i - 4]! | (buf[i - 3]! << 8) | (buf[i - 2]! << 16) | (buf[i - 1]! << 24) : 0;
+  let h = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ len, 0x9e3779b1);
+  h ^= h >>> 15;
+  scannedHash = h;
+  return i;
 }
 
 /**
@@ -297,9 +335,10 @@ export class TextInterner {
   private static readonly MAX_ENTRIES = 1 << 16;
   private static readonly MAX_ARENA = 4 << 20;
   private slots = new Int32Array(1 << 10).fill(-1);
-  private hashes: number[] = [];
-  private starts: number[] = [];
-  private lengths: number[] = [];
+  // Per entry (typed, so the probe compares int32s): its hash, and where its bytes are in the arena.
+  private hashes = new Int32Array(1 << 9);
+  private starts = new Int32Array(1 << 9);
+  private lengths = new Int32Array(1 << 9);
   private strings: string[] = [];
   private arena = new Uint8Array(1 << 12);
   private used = 0;
@@ -365,9 +404,14 @@ export class TextInterner {
     }
     this.arena.set(buf.subarray(start, start + len), this.used);
     const e = this.strings.length;
-    this.hashes.push(h);
-    this.starts.push(this.used);
-    this.lengths.push(len);
+    if (e === this.hashes.length) {
+      this.hashes = grow(this.hashes);
+      this.starts = grow(this.starts);
+      this.lengths = grow(this.lengths);
+    }
+    this.hashes[e] = h;
+    this.starts[e] = this.used;
+    this.lengths[e] = len;
     this.strings.push(str);
     this.used += len;
     if (this.strings.length * 2 > this.slots.length) this.rehash(this.slots.length * 2);
@@ -387,3 +431,9 @@ export class TextInterner {
   }
 }
 
+/** `a` in an array twice as long. */
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(a.length * 2);
+  out.set(a);
+  return out;
+}

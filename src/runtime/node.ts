@@ -53,6 +53,11 @@ export interface OpenOptions {
   /** With the reader thread: cut and encode the batches on a thread of their own (default true); off, this thread does. */
   readonly copyEncoderThread?: boolean;
   /**
+   * Start those threads when the database opens (default: only `serve`), not at the first direct
+   * COPY, whose first pieces are otherwise read and encoded on this thread while they load.
+   */
+  readonly copyThreadsAtOpen?: boolean;
+  /**
    * `timescaledb.*` settings of the server's configuration, e.g.
    * `{ 'timescaledb.enable_job_execution_logging': 'on' }` (TimescaleDB's postgresql.conf).
    */
@@ -78,8 +83,15 @@ export async function openOrbit(options: OpenOptions): Promise<Orbit> {
   // Compressed batches kept in memory: 256 MiB in Node (~8 M TSBS rows), where memory is not the
   // browser's or an isolate's; the engine's default is 64 MiB.
   const columnstore = { cacheBytes: 256 << 20, ...options.columnstore };
-  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(options.copyReaderThread !== false ? { readerThread: new NodeReaderThread({ encoder: options.copyEncoderThread !== false }) } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
-  return Orbit.create(opts);
+  const readerThread = options.copyReaderThread !== false ? new NodeReaderThread({ encoder: options.copyEncoderThread !== false }) : undefined;
+  if (options.copyThreadsAtOpen) readerThread?.start();
+  const opts: OrbitOptions = { rowStore, storage, session: options.session, columnstore, jobScheduler: options.jobScheduler !== false, ...(readerThread ? { readerThread } : {}), ...(codecs ? { codecs } : {}), ...(kernels ? { kernels } : {}) };
+  try {
+    return await Orbit.create(opts);
+  } catch (err) {
+    await readerThread?.close();
+    throw err;
+  }
 }
 
 export interface ServeOptions extends OpenOptions {
@@ -124,7 +136,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         res.end(JSON.stringify({ server: 'orbit', websocket: 'PostgreSQL protocol in binary frames on any path' }));
       });
     }
-    orbit = await openOrbit({ thread: true, ...options });
+    orbit = await openOrbit({ thread: true, copyThreadsAtOpen: true, ...options });
   } catch (err) {
     failed(err);
     await tcp?.close();

@@ -19,6 +19,8 @@ export type ReaderRequest =
   | { op: 'read'; reader: number; seq: number; piece: Uint8Array; first: boolean }
   | { op: 'close'; reader: number }
   | { op: 'encoder'; encoder: number; target: DirectTarget }
+  /** Load the encoding code now (a thread started ahead of the first COPY). */
+  | { op: 'warm' }
   | { op: 'encode'; encoder: number; seq: number; request: EncodeRequest }
   | { op: 'closeEncoder'; encoder: number };
 
@@ -102,6 +104,15 @@ export class NodeReaderThread implements ReaderThread {
 
   constructor(options: { encoder?: boolean } = {}) {
     if (options.encoder !== false) this.encoder = (target) => this.openEncoder(target);
+  }
+
+  /**
+   * Starts the threads (and loads the encoder's code) ahead of the first direct COPY, which would
+   * otherwise read and encode its first pieces here while they load (~1 s under tsx).
+   */
+  start(): void {
+    this.reading.get();
+    if (this.encoder) this.encoding.get().postMessage({ op: 'warm' } satisfies ReaderRequest);
   }
 
   open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader {

@@ -43,6 +43,9 @@ port.on('message', (req: ReaderRequest) => {
       encoding = encoding.then(async () => void encoders.set(encoder, new (await encodingCode!).FlushEncoder(target))).catch(() => undefined);
       return;
     }
+    case 'warm':
+      encodingCode ??= loadEncoding();
+      return;
     case 'closeEncoder':
       encoding = encoding.then(() => void encoders.delete(req.encoder));
       return;

@@ -79,6 +79,26 @@ describe('direct COPY id mode', () => {
     expect(results[1]!.fellBack).toBe(true);
   });
 
+  it('reads columns by kind through array growth: timestamp, timestamptz, float8, and text past the interner\'s first table', () => {
+    const t2: DirectTarget = { ...target, columns: [column('ts', 'timestamp'), column('tag', 'text'), column('v', 'float8'), column('at', 'timestamptz')], timeColumn: 'ts' };
+    // A long first row makes the row estimate short, so the columns grow while the piece is read;
+    // 3,000 distinct tags grow the interner's entry arrays (512 at first).
+    const first = `2024-03-10 01:59:59.5,${'x'.repeat(3000)},1e3,2024-03-10T01:59:59.999999-08:00\n`;
+    const lines = Array.from({ length: 6000 }, (_, i) => `2024-03-10 ${String(i % 24).padStart(2, '0')}:00:0${i % 10},t${i % 3000},${(i % 7) - 3}.${i % 100},2024-03-1${i % 10}T00:00:00+0${i % 10}\n`);
+    const data = bytes(first + lines.join(''));
+    const micros = (iso: string) => BigInt(Date.parse(iso)) * 1000n - 946_684_800_000_000n;
+    const expected = [
+      [micros('2024-03-10T01:59:59.5Z'), ...lines.map((_, i) => micros(`2024-03-10T${String(i % 24).padStart(2, '0')}:00:0${i % 10}Z`))],
+      ['x'.repeat(3000), ...lines.map((_, i) => `t${i % 3000}`)],
+      [1000, ...lines.map((_, i) => Number(`${(i % 7) - 3}.${i % 100}`))],
+      [micros('2024-03-10T01:59:59.999Z') + 999n + 8n * 3_600_000_000n, ...lines.map((_, i) => micros(`2024-03-1${i % 10}T00:00:00Z`) - BigInt(i % 10) * 3_600_000_000n)],
+    ];
+    const main = new PieceReader(csv, [0, 1, 2, 3], t2).parse(data, true);
+    const ids = new PieceReader(csv, [0, 1, 2, 3], t2, true);
+    const viaIds = new ThreadDictionaries(t2).rows(ids.readIds(data, true));
+    for (const rows of [main, viaIds]) expect(rows!.columns.map((c) => Array.from(c.values as ArrayLike<unknown>))).toEqual(expected);
+  });
+
   const thread = new NodeReaderThread();
   afterAll(() => thread.close());
 

@@ -29,6 +29,9 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
     listen: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
     templatePath: TEMPLATE,
+    // The direct COPY threads start at the first direct COPY, not with every test server (they cost
+    // about a second of CPU each under tsx); `orbit serve` itself starts them at open (test/cli).
+    copyThreadsAtOpen: false,
     ...options,
   });
   const port = server.tcp?.port ?? 0;

@@ -288,6 +288,18 @@ export class Backend {
     return this.owner === session;
   }
 
+  /**
+   * Runs `sql`, a statement that only describes a result (`DirectRows.describes`), as a simple query
+   * for `session` outside a transaction block; its response is kept (Columnstore.described) and
+   * given again for the same text and settings without a round trip.
+   */
+  async describe(session: BackendSession, sql: string): Promise<Uint8Array> {
+    const run = () => this.run(session, simpleQuery(sql));
+    const cs = this.columnstore;
+    if (!cs) return run();
+    return cs.described(`simple\0${session.settingsKey}\0${sql}`, run, (out) => firstError(out) === undefined && lastReadyStatus(out) === TransactionStatus.Idle);
+  }
+
   isRunning(session: BackendSession): boolean {
     return this.running === session;
   }

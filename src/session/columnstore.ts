@@ -34,7 +34,8 @@ import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
+import { lastPointCandidates, runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
+import { lastPointRows } from './columnstore-last-point-rows.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan, type PrintedRows } from './columnstore-scan.js';
@@ -348,7 +349,21 @@ export class Columnstore {
         if (onRows && plan.aggregate.direct) return this.aggregate(run, plan.aggregate, undefined, { onRows: (rows) => onRows({ ...rows, describes: true }), ...(values ? { values } : {}) });
         return this.reuse.aggregate(run, plan.aggregate, guarded);
       }
-      if (plan.lastPoint) return this.reuse.lastPoint(run, plan.lastPoint, guarded);
+      if (plan.lastPoint) {
+        // Without reuse of results, every answer is a first one: its rows made here when they can
+        // be (one round trip; with reuse, the candidates table kept for later answers instead).
+        if (onRows && plan.lastPoint.output && !this.store.reuseResults) {
+          const made = await lastPointRows(this.store, run, plan.lastPoint, values);
+          if (!made) return undefined;
+          if (made.rows && made.sql !== undefined) {
+            onRows(made.rows);
+            return made.sql;
+          }
+          const candidates = await lastPointCandidates(this.store, plan.lastPoint, made.keys);
+          return candidates === undefined ? undefined : plan.lastPoint.finalSql(candidates ?? undefined);
+        }
+        return this.reuse.lastPoint(run, plan.lastPoint, guarded);
+      }
     }
     await must(run, idle ? 'BEGIN' : 'SAVEPOINT orbit_internal');
     let keep = false;

@@ -64,6 +64,8 @@ export class Session implements BackendSession {
   readonly secretKey: number;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
+  /** Reaches the row store only through the backend's `run` and `runInternal` (see BackendSession). */
+  readonly foldsSettings = true;
   /** Values of the reported parameters the client has been told. */
   private readonly reported = new Map<string, string>();
   private readonly prepared: PreparedStatements;

@@ -256,7 +256,7 @@ export class Orbit implements Queryable {
           if (printed) {
             const objects = (printed as DirectRows).objects;
             // The statement as written gave the rowstore's rows: the compressed ones follow. A
-            // statement that only describes them (an aggregate's) may have its response kept.
+            // statement that only describes them (an aggregate's, a last point's) may have its response kept.
             const cs = this.backend.columnstore;
             const idle = !session.inTransaction && !transactionControl;
             const r =

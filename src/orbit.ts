@@ -307,8 +307,14 @@ export class Orbit implements Queryable {
         try {
           if (printed) {
             const objects = (printed as DirectRows).objects;
-            // The statement as written gave the rowstore's rows: the compressed ones follow.
-            const r = await this.rowStore.query<Row>(text);
+            // The statement as written gave the rowstore's rows: the compressed ones follow. A
+            // statement that only describes them (an aggregate's, a last point's) may have its response kept.
+            const cs = this.backend.columnstore;
+            const idle = !session.inTransaction && !transactionControl;
+            const r =
+              cs && idle && (printed as DirectRows).describes
+                ? await cs.described(`query\0${session.settingsKey}\0${text}`, () => this.rowStore.query<Row>(text), (kept) => kept.rows.length === 0).then((kept) => ({ ...kept, fields: kept.fields.map((f) => ({ ...f })) }))
+                : await this.rowStore.query<Row>(text);
             const fits = objects && r.fields.length === printed.names.length && r.fields.every((f, i) => f.name === printed!.names[i] && f.dataTypeID === printed!.types[i]);
             if (fits) return { ...r, rows: r.rows.concat(objects as Row[]) };
             // A result shaped otherwise than planned: the general path.

@@ -30,9 +30,21 @@ export interface BackendSession {
   /** Session-level settings to restore when this session takes the backend. */
   readonly settingsKey: string;
   readonly settings: ReadonlyMap<string, string>;
+  /**
+   * The session reaches the row store only through `run` and `runInternal` (the wire's sessions):
+   * its settings, once known to apply, are applied when it first runs something, folded into an
+   * internal statement's round trip where one comes first.
+   */
+  readonly foldsSettings?: boolean;
   /** Called for every NOTIFY on a channel the session listens to. */
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
+
+/** Internal statements a session's settings may be folded into (one SELECT Orbit built: no `;` outside literals). */
+const FOLDABLE = /^SELECT json_build_array\(/;
+
+/** Most settings keys remembered as applying (distinct sets of session settings in use). */
+const GOOD_KEYS_KEPT = 1024;
 
 /** Process ids reported for notifications from other sessions start here (never the backend's own). */
 const NOTIFIER_PID_BASE = 1_000_000;
@@ -48,6 +60,8 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /** Settings keys applied without error before (a session's own SETs, startup settings that applied). */
+  private readonly goodKeys = new Set<string>();
   /** What each distinct set of startup settings became (settings and reported values), by key. */
   readonly startups = new Map<string, Snapshot>();
   /** Which tables are hypertables, for the chunk fix-up after writes. */
@@ -259,6 +273,8 @@ export class Backend {
     } else {
       this.owner = session;
     }
+    // Settings applied without error before: applied with the session's first round trip (`run`).
+    if (session.foldsSettings && this.goodKeys.has(session.settingsKey)) return;
     try {
       await this.applySettings(session);
     } catch (err) {
@@ -288,12 +304,29 @@ export class Backend {
     return this.owner === session;
   }
 
+  /**
+   * Runs `sql`, a statement that only describes a result (`DirectRows.describes`), as a simple query
+   * for `session` outside a transaction block; its response is kept (Columnstore.described) and
+   * given again for the same text and settings without a round trip.
+   */
+  async describe(session: BackendSession, sql: string): Promise<Uint8Array> {
+    const run = () => this.run(session, simpleQuery(sql));
+    const cs = this.columnstore;
+    if (!cs) return run();
+    return cs.described(`simple\0${session.settingsKey}\0${sql}`, run, (out) => firstError(out) === undefined && lastReadyStatus(out) === TransactionStatus.Idle);
+  }
+
   isRunning(session: BackendSession): boolean {
     return this.running === session;
   }
 
-  /** Runs raw protocol messages for the owning session. */
+  /** Runs raw protocol messages for the owning session (its settings applied first, if they are not). */
   async run(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
+    if (session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey) await this.applySettings(session);
+    return this.exchange(session, messages);
+  }
+
+  private async exchange(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
@@ -340,9 +373,35 @@ export class Backend {
 
   /** Runs a simple query of Orbit's own (output not for the client). Clears the unnamed statement, as PostgreSQL does. */
   async runInternal(session: BackendSession, sql: string): Promise<Uint8Array> {
-    const out = await this.run(session, simpleQuery(sql));
+    const fold = session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey && this.goodKeys.has(session.settingsKey) && FOLDABLE.test(sql);
+    const out = fold ? await this.folded(session, sql) : await this.run(session, simpleQuery(sql));
     this.unnamedOwner = undefined;
     return out;
+  }
+
+  /**
+   * `sql` (one SELECT) run after the session's settings in one simple query: one round trip where
+   * switching sessions took two. Its response is the statement's alone. The settings and the
+   * statement share an implicit transaction: when the statement fails, the settings are undone
+   * with it (the ones applied before stand); when the settings fail (they applied before), nothing
+   * after them ran and the usual way follows.
+   */
+  private async folded(session: BackendSession, sql: string): Promise<Uint8Array> {
+    const out = await this.exchange(session, simpleQuery(`${applySettingsSql(session.settings)}; ${sql}`));
+    // The settings part: RESET ALL, then (with settings) one SELECT of set_config calls.
+    let parts = session.settings.size === 0 ? 1 : 2;
+    let cut = -1;
+    for (const f of scanBackend(out)) {
+      if (f.type === BackendMessage.ErrorResponse) break;
+      if (f.type === BackendMessage.CommandComplete && --parts === 0) {
+        cut = f.end;
+        break;
+      }
+    }
+    if (cut < 0) return this.run(session, simpleQuery(sql));
+    const rest = out.subarray(cut);
+    if (firstError(rest) === undefined) this.appliedKey = session.settingsKey;
+    return rest;
   }
 
   /**
@@ -421,20 +480,26 @@ export class Backend {
 
   /** Records that the backend now carries `session`'s settings (after a snapshot). */
   noteApplied(session: BackendSession): void {
-    if (this.owner === session) this.appliedKey = session.settingsKey;
+    if (this.owner !== session) return;
+    this.appliedKey = session.settingsKey;
+    if (this.goodKeys.size >= GOOD_KEYS_KEPT) this.goodKeys.clear();
+    this.goodKeys.add(session.settingsKey);
   }
 
   private async applySettings(session: BackendSession): Promise<void> {
     if (this.appliedKey === session.settingsKey) return;
-    const out = await this.runInternal(session, applySettingsSql(session.settings));
+    const out = await this.exchange(session, simpleQuery(applySettingsSql(session.settings)));
+    this.unnamedOwner = undefined;
     const err = firstError(out);
     if (err) {
       // Only a session's startup settings can fail here (settings it SET itself applied once already).
-      await this.runInternal(session, 'RESET ALL');
+      await this.exchange(session, simpleQuery('RESET ALL'));
       this.appliedKey = settingsKey(new Map());
       throw new OrbitError(err.C ?? SqlState.internal_error, err.M ?? 'invalid setting', { detail: err.D, hint: err.H });
     }
     this.appliedKey = session.settingsKey;
+    if (this.goodKeys.size >= GOOD_KEYS_KEPT) this.goodKeys.clear();
+    this.goodKeys.add(session.settingsKey);
   }
 
   // ---- LISTEN / NOTIFY fan-out ------------------------------------------------------------------

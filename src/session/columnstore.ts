@@ -34,7 +34,8 @@ import { SqlState } from '../sqlstate.js';
 import { copyData } from '../wire/protocol/frontend.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
+import { lastPointCandidates, runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
+import { lastPointRows } from './columnstore-last-point-rows.js';
 import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
 import { aggregateLines, scanLines } from './columnstore-explain.js';
 import { runScan, type PrintedRows } from './columnstore-scan.js';
@@ -105,6 +106,14 @@ export class Columnstore {
   private readonly scanTables = new Set<number>();
   /** Reuse of results across repeated statements (session/columnstore-reuse.ts). */
   private readonly reuse: ResultReuse;
+  /**
+   * Responses of statements that only describe a result (an aggregate's final statement over no
+   * partial rows, the same text for every window and host of a statement shape), by runner,
+   * session settings and text. Their RowDescription depends on the catalog (names resolved through
+   * search_path, types) and the settings only: cleared with the metadata and on any DDL or utility
+   * statement of any session, keyed by the settings.
+   */
+  private readonly descriptions = new Map<string, unknown>();
 
   constructor(
     readonly store: ColumnStore,
@@ -125,6 +134,7 @@ export class Columnstore {
   /** Records what statements about to run may change. */
   note(statements: readonly ClassifiedStatement[]): void {
     for (const s of statements) {
+      if (s.kind === 'ddl' || s.kind === 'utility') this.descriptions.clear();
       if (this.stalesAtTransactionEnd && s.type === 'TransactionStmt') {
         this.stalesAtTransactionEnd = false;
         this.invalidate();
@@ -148,6 +158,7 @@ export class Columnstore {
 
   /** After a backend restart, DISCARD, or anything that may have dropped temporary tables. */
   invalidate(): void {
+    this.descriptions.clear();
     this.stale = true;
     this.verified.clear();
     this.scanTables.clear();
@@ -156,6 +167,23 @@ export class Columnstore {
 
   get hasRequests(): boolean {
     return this.requestsPending;
+  }
+
+  /**
+   * The response of a statement that only describes a result (`DirectRows.describes`), run by
+   * `run` once per key (`key`: the runner's kind, the session's settings key and the statement's
+   * text) and kept while nothing that could change it ran. For sessions outside a transaction
+   * block only (the response carries the transaction status). A failed run is not kept.
+   */
+  async described<T>(key: string, run: () => Promise<T>, keep: (response: T) => boolean): Promise<T> {
+    const kept = this.descriptions.get(key);
+    if (kept !== undefined) return kept as T;
+    const response = await run();
+    if (keep(response)) {
+      if (this.descriptions.size >= DESCRIPTIONS_KEPT) this.descriptions.clear();
+      this.descriptions.set(key, response);
+    }
+    return response;
   }
 
   /** Loads which hypertables have the columnstore enabled (when stale). */
@@ -318,10 +346,24 @@ export class Columnstore {
       if (plan.aggregate) {
         // Rows Orbit makes from the partials (no final statement); otherwise the final statement,
         // reused while its inputs are.
-        if (onRows && plan.aggregate.direct) return this.aggregate(run, plan.aggregate, undefined, { onRows, ...(values ? { values } : {}) });
+        if (onRows && plan.aggregate.direct) return this.aggregate(run, plan.aggregate, undefined, { onRows: (rows) => onRows({ ...rows, describes: true }), ...(values ? { values } : {}) });
         return this.reuse.aggregate(run, plan.aggregate, guarded);
       }
-      if (plan.lastPoint) return this.reuse.lastPoint(run, plan.lastPoint, guarded);
+      if (plan.lastPoint) {
+        // Without reuse of results, every answer is a first one: its rows made here when they can
+        // be (one round trip; with reuse, the candidates table kept for later answers instead).
+        if (onRows && plan.lastPoint.output && !this.store.reuseResults) {
+          const made = await lastPointRows(this.store, run, plan.lastPoint, values);
+          if (!made) return undefined;
+          if (made.rows && made.sql !== undefined) {
+            onRows(made.rows);
+            return made.sql;
+          }
+          const candidates = await lastPointCandidates(this.store, plan.lastPoint, made.keys);
+          return candidates === undefined ? undefined : plan.lastPoint.finalSql(candidates ?? undefined);
+        }
+        return this.reuse.lastPoint(run, plan.lastPoint, guarded);
+      }
     }
     // A scan whose rows may be printed (outside a transaction block) reads only, until it needs its
     // temporary table: the transaction (BEGIN, TRUNCATE, COMMIT: three round trips) is opened then,
@@ -708,8 +750,15 @@ function insertedTimes(node: Fields, table: TableInfo): string[] | undefined {
   return out;
 }
 
-/** Compressed rows of a scan as DataRow messages (text format), for the caller to add to the result. */
-export type DirectRows = PrintedRows;
+/**
+ * Compressed rows of a scan as DataRow messages (text format), for the caller to add to the result.
+ * `describes`: the statement to run only describes the result (an aggregate's final statement over
+ * no partial rows); its response may come from `Columnstore.described`.
+ */
+export type DirectRows = PrintedRows & { readonly describes?: true };
+
+/** Most responses kept by `Columnstore.described` (one per statement shape and settings in use). */
+const DESCRIPTIONS_KEPT = 256;
 
 export interface ColumnstorePlan {
   /** The statement rewritten for the cache tables (undefined: as it is). */

@@ -64,6 +64,8 @@ export class Session implements BackendSession {
   readonly secretKey: number;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
+  /** Reaches the row store only through the backend's `run` and `runInternal` (see BackendSession). */
+  readonly foldsSettings = true;
   /** Values of the reported parameters the client has been told. */
   private readonly reported = new Map<string, string>();
   private readonly prepared: PreparedStatements;
@@ -300,7 +302,8 @@ export class Session implements BackendSession {
     // A scan may print its compressed rows itself (appended to the rowstore's, below).
     let printed: DirectRows | undefined;
     const sql = await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows), undefined, guarded);
-    let out = await this.backend.run(this, simpleQuery(sql));
+    // A statement that only describes the result Orbit made: its response may be one kept.
+    let out = idle && (printed as DirectRows | undefined)?.describes ? await this.backend.describe(this, sql) : await this.backend.run(this, simpleQuery(sql));
     // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
     if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
     if (printed) {

@@ -278,21 +278,29 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
 
   const build = (rows: string | undefined, mode: FinalMode = 'union'): string => {
     const union = rows === undefined ? rowstore : mode === 'union' ? `${rowstore} UNION ALL ${rows}` : rows;
-    const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
     // One partial row per group: no GROUP BY, HAVING becomes WHERE, merges read the row's values.
     const rowwise = mode === 'rowwise' && rows !== undefined;
     const having = rowwise ? rowFilter : finalHaving;
     const sort = rowwise ? rowSort : finalSort;
-    const final: Fields = {
-      ...template,
-      targetList: rowwise ? rowTargets : finalTargets,
-      ...(groups.length > 0 && !rowwise ? { groupClause: groups.map((_, i) => colRef(`g${i + 1}`)) } : {}),
-      ...(having ? { [rowwise ? 'whereClause' : 'havingClause']: having } : {}),
-      ...(sort.length > 0 ? { sortClause: sort } : {}),
-      ...(s.limitCount ? { limitCount: clone(s.limitCount), limitOption: s.limitOption } : {}),
-      ...(s.limitOffset ? { limitOffset: clone(s.limitOffset) } : {}),
+    const targetList = rowwise ? rowTargets : finalTargets;
+    const make = (): string => {
+      const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
+      const final: Fields = {
+        ...template,
+        targetList,
+        ...(groups.length > 0 && !rowwise ? { groupClause: groups.map((_, i) => colRef(`g${i + 1}`)) } : {}),
+        ...(having ? { [rowwise ? 'whereClause' : 'havingClause']: having } : {}),
+        ...(sort.length > 0 ? { sortClause: sort } : {}),
+        ...(s.limitCount ? { limitCount: clone(s.limitCount), limitOption: s.limitOption } : {}),
+        ...(s.limitOffset ? { limitOffset: clone(s.limitOffset) } : {}),
+      };
+      return deparse({ SelectStmt: final });
     };
-    return deparse({ SelectStmt: final });
+    // The kernels' rows themselves (the slow way, see finalSql): not kept.
+    if (rows !== undefined && rows !== `SELECT * FROM ${KERNEL_ROWS}`) return make();
+    // The text depends only on these (no locations): kept for the next statement of the shape (another window or host).
+    const key = fingerprint([union, partialColumnNames, targetList, groups.length, rowwise, having ?? null, sort, s.limitCount ?? null, s.limitOffset ?? null, s.limitOption ?? null]);
+    return remember(finalTemplates, key, make);
   };
   const direct = directShape(s, targets, groupFps, aggFps);
   const templates = new Map<FinalMode, string>();
@@ -556,7 +564,7 @@ function mergeExpr(a: AggregateCall & { resultType: string }, names: string[], r
         return `${a.fn}(${x}, ${y})`;
     }
   })();
-  return ((parseSql(`SELECT ${sql}`)[0]!.node.targetList as Node[])[0]!.ResTarget as Fields).val as Node;
+  return clone(remember(mergeExprs, sql, () => ((parseSql(`SELECT ${sql}`)[0]!.node.targetList as Node[])[0]!.ResTarget as Fields).val as Node));
 }
 
 /** mergeExpr over one partial row: sum, min, max, first and last of one value are that value. */
@@ -614,8 +622,46 @@ export function isConstant(n: Node): boolean {
 }
 
 export function deparseExpr(n: Node): string {
+  // A literal (most filter constants: one per host and bound of every fresh statement) is printed as
+  // the deparser prints it, without a tree built and walked for it.
+  const literal = constantText(n);
+  if (literal !== undefined) return literal;
   const select = deparse({ SelectStmt: { targetList: [{ ResTarget: { val: clone(n) } }], op: 'SETOP_NONE' } });
   return select.replace(/^SELECT /, '');
+}
+
+/** The deparser's text of a literal (string without backslashes, integer, float, boolean, NULL); undefined for anything else. */
+function constantText(n: Node): string | undefined {
+  const c = n.A_Const as Fields | undefined;
+  if (!c) return undefined;
+  if (c.isnull === true) return 'NULL';
+  const str = (c.sval as Fields | undefined)?.sval;
+  // Backslashes make the deparser write E'…' (the meaning of '…' depends on standard_conforming_strings).
+  if (typeof str === 'string') return str.includes('\\') ? undefined : `'${str.replace(/'/g, "''")}'`;
+  const int = c.ival as Fields | undefined;
+  if (int) return String((int.ival as number | undefined) ?? 0);
+  const float = (c.fval as Fields | undefined)?.fval;
+  if (typeof float === 'string') return float;
+  const bool = c.boolval as Fields | undefined;
+  if (bool) return bool.boolval === true ? 'true' : 'false';
+  return undefined;
+}
+
+/** Parsed merge expressions by text (the same few for every statement of a shape); copies are handed out. */
+const mergeExprs = new Map<string, Node>();
+
+/** Final statements around the kernels' rows by their inputs (see finalSql): the same for every window and host of a shape. */
+const finalTemplates = new Map<string, string>();
+/** Bound of each memo above (entries of a few hundred bytes; statement shapes, not values, fill them). */
+const MEMO_ENTRIES = 512;
+
+function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
+  let v = memo.get(key);
+  if (v === undefined) {
+    if (memo.size >= MEMO_ENTRIES) memo.clear();
+    memo.set(key, (v = make()));
+  }
+  return v;
 }
 
 function colRef(name: string): Node {

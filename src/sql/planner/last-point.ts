@@ -25,6 +25,12 @@ export interface LastPointPlan {
    * (`SELECT * FROM unnest(…)`), or none.
    */
   finalSql(candidates: string | undefined): string;
+  /**
+   * When the statement outputs only columns of the table (`*` or column references, any names),
+   * without LIMIT or OFFSET: those columns and the output names. Its rows can then be made from
+   * the candidates alone while the rowstore holds none (session/columnstore-last-point-rows.ts).
+   */
+  readonly output?: { readonly columns: readonly string[]; readonly names: readonly string[] };
 }
 
 export function planLastPoint(type: string, node: Fields, lookup: (schema: string | undefined, name: string) => PlannerTable | undefined): LastPointPlan | undefined {
@@ -66,19 +72,59 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
   visit(s.targetList);
   if (!plain) return undefined;
 
+  // Output of plain columns only: `*` (every column in table order) or column references.
+  let output: { columns: string[]; names: string[] } | undefined = s.limitCount || s.limitOffset ? undefined : { columns: [], names: [] };
+  for (const t of (s.targetList as Node[] | undefined) ?? []) {
+    if (!output) break;
+    const target = t.ResTarget as Fields;
+    const ref = (target.val as Node | undefined)?.ColumnRef as Fields | undefined;
+    const fields = (ref?.fields as Node[] | undefined) ?? [];
+    const star = fields.length > 0 && kind(fields[fields.length - 1]) === 'A_Star' && (fields.length === 1 || (fields.length === 2 && (fields[0]!.String as Fields | undefined)?.sval === name));
+    if (star && target.name === undefined) {
+      for (const c of table.columns) {
+        output.columns.push(c.name);
+        output.names.push(c.name);
+      }
+      continue;
+    }
+    const column = ref ? columnOf(target.val) : undefined;
+    if (!column) output = undefined;
+    else {
+      output.columns.push(column);
+      output.names.push((target.name as string | undefined) ?? column);
+    }
+  }
+  if (output?.columns.length === 0) output = undefined;
+
   const columns = table.columns.map((c) => quote(c.name));
   const q = `${quote(table.schema)}.${quote(table.name)}`;
   const rowstore = `SELECT DISTINCT ON (${quote(segment)}) ${columns.join(', ')} FROM ${q} ORDER BY ${quote(segment)}, ${quote(table.timeColumn)} DESC`;
+  const build = (candidates: string | undefined): string => {
+    const union = candidates !== undefined ? `(${rowstore}) UNION ALL ${candidates}` : rowstore;
+    const sub = parseSql(`SELECT * FROM (${union}) AS ${quote(name)} (${columns.join(', ')})`)[0]!.node;
+    return deparseSync({ SelectStmt: { ...s, fromClause: sub.fromClause } } as never, { pretty: false });
+  };
+  let template: string | undefined;
   return {
     table,
     segment,
+    ...(output ? { output } : {}),
     finalSql(candidates) {
-      const union = candidates !== undefined ? `(${rowstore}) UNION ALL ${candidates}` : rowstore;
-      const sub = parseSql(`SELECT * FROM (${union}) AS ${quote(name)} (${columns.join(', ')})`)[0]!.node;
-      return deparseSync({ SelectStmt: { ...s, fromClause: sub.fromClause } } as never, { pretty: false });
+      if (candidates === undefined) return build(undefined);
+      // The candidates (array constants of every column, ~100 KB for 100 segments) are spliced into
+      // a statement deparsed once: parsing and deparsing them took longer than building them.
+      const marker = `SELECT * FROM ${CANDIDATES}`;
+      template ??= build(marker);
+      const at = template.indexOf(marker);
+      // The marker's text elsewhere in the statement (a string constant): the slow way.
+      if (at < 0 || template.includes(marker, at + 1)) return build(candidates);
+      return `${template.slice(0, at)}${candidates}${template.slice(at + marker.length)}`;
     },
   };
 }
+
+/** Stands for the candidate rows in the final statement until it is deparsed (see finalSql). */
+const CANDIDATES = '__orbit_last_point_candidates';
 
 function quote(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

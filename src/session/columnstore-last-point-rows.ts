@@ -1,0 +1,143 @@
+/**
+ * @module session/columnstore-last-point-rows
+ * A last point's result rows made by Orbit from the candidate batches (sql/planner/last-point.ts,
+ * `output`), without PostgreSQL parsing the candidates from array constants and sorting them: while
+ * the rowstore holds no row of the hypertable, the answer of `SELECT DISTINCT ON (segment) … ORDER BY
+ * segment, time DESC` is each segment's newest row, in the segment's order. One internal statement
+ * asks for the manifest keys, whether the rowstore has rows, and the settings that decide whether
+ * the rows can be printed as PostgreSQL prints them (columnstore/pg-text.ts); the statement the
+ * caller then runs only describes the result (its response is kept, Columnstore.described).
+ * Undefined whenever that cannot be exact — rowstore rows, a segment with several rows at its
+ * newest time (PostgreSQL's pick among them is its sort's), a type or setting not printed here, a
+ * text order other than the bytes' — and the caller takes the last-point path through PostgreSQL.
+ */
+import { scalarAt, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { DataRowWriter } from '../columnstore/data-rows.js';
+import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
+import type { Manifest } from '../columnstore/manifest.js';
+import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
+import { ObjectRows } from '../columnstore/row-objects.js';
+import type { ColumnStore } from '../columnstore/store.js';
+import type { LastPointPlan } from '../sql/planner/last-point.js';
+import { compareCodePoints, DIRECT_SETTINGS_SQL } from './columnstore-aggregate-rows.js';
+import type { DirectRows } from './columnstore.js';
+import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
+import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { quoteLiteral } from './settings.js';
+
+/** Output column types printed here (numeric is left to PostgreSQL: its batches hold text). */
+const OUTPUT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'text', 'varchar', 'timestamptz', 'timestamp', 'date']);
+/** Segment types ordered here: integers by value, text by its bytes (a C collation). */
+const SEGMENT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'text', 'varchar']);
+
+/** The internal statement: manifest keys, rowstore rows, printing settings, the segment's collation. */
+export function lastPointRowsInputsSql(plan: LastPointPlan): string {
+  const t = `${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`;
+  return (
+    `SELECT json_build_array((SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id ` +
+    `WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped), EXISTS (SELECT 1 FROM ${t}), ${DIRECT_SETTINGS_SQL}, ` +
+    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)}))`
+  );
+}
+
+/**
+ * The last points as rows made here, and the statement describing them (no rows of its own);
+ * `keys` alone when only the rows cannot be made here (the caller builds the candidates statement
+ * from them without asking again); undefined when the inputs could not be read.
+ */
+export async function lastPointRows(
+  store: ColumnStore,
+  run: InternalRunner,
+  plan: LastPointPlan,
+  values?: (oid: number) => ValueOf,
+): Promise<{ keys: string[]; rows?: DirectRows; sql?: string } | undefined> {
+  const out = await run.sql(lastPointRowsInputsSql(plan));
+  if (firstError(out)) return undefined;
+  const [keys, rowstore, settings, defaultCollation] = jsonRows<[string[] | null, boolean, unknown[], boolean | null]>(out)[0]!;
+  const found = { keys: keys ?? [] };
+  const output = plan.output;
+  if (!output || rowstore || found.keys.length === 0) return found;
+  const [extraFloatDigits, dateStyle, timeZone, clientEncoding, byteOrder] = settings;
+  if (Number(extraFloatDigits) <= 0 || !/^ISO\b/.test(String(dateStyle)) || clientEncoding !== 'UTF8') return found;
+  const typeOf = (name: string): string => plan.table.columns.find((c) => c.name === name)!.typname;
+  const segmentType = typeOf(plan.segment);
+  if (!SEGMENT_TYPES.has(segmentType) || ((segmentType === 'text' || segmentType === 'varchar') && (byteOrder !== true || defaultCollation !== true))) return found;
+  if (output.columns.some((c) => !OUTPUT_TYPES.has(typeOf(c))) || (output.columns.some((c) => typeOf(c) === 'timestamptz') && !UTC_ZONES.has(String(timeZone)))) return found;
+  if (values && new Set(output.names).size !== output.names.length) return found;
+
+  const manifests = await Promise.all(found.keys.map((k) => store.readManifest(k)));
+  const time = plan.table.timeColumn;
+  // Per segment value: its newest time maximum over the chunks, and the one batch reaching it.
+  const newest = new Map<string | number | bigint | null, { time: bigint; manifest: Manifest; batch: number; ties: number }>();
+  for (const m of manifests) {
+    const seg = m.settings.segmentBy.indexOf(plan.segment);
+    const t = m.columns.findIndex((c) => c.name === time);
+    // The batches must hold every output column as its type (not, say, a column added since).
+    if (seg < 0 || t < 0 || output.columns.some((c) => m.columns.find((x) => x.name === c)?.type !== typeOf(c))) return found;
+    m.batches.forEach((b, i) => {
+      const max = b.max[t];
+      if (typeof max !== 'bigint') return;
+      const v = b.segment[seg] ?? null;
+      const key = v instanceof Uint8Array || typeof v === 'boolean' ? undefined : v;
+      if (key === undefined) return;
+      const best = newest.get(key);
+      if (!best || max > best.time) newest.set(key, { time: max, manifest: m, batch: i, ties: 0 });
+      else if (max === best.time) best.ties++;
+    });
+    if (m.batches.some((b) => (b.segment[seg] ?? null) instanceof Uint8Array)) return found;
+  }
+  // Two batches of a segment reaching its newest time: PostgreSQL's pick among their rows is its sort's.
+  if ([...newest.values()].some((c) => c.ties > 0)) return found;
+  // Ascending, NULL last (ORDER BY segment's default).
+  const order = [...newest.keys()].sort((a, b) => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : compare(a, b)));
+
+  const types = output.columns.map((c) => typeOf(c) as PgType);
+  const formats = types.map((t) => formatterOf(t)!) as Formatter[];
+  const oids = types.map((t) => TYPE_OIDS[t]!);
+  const objects = values ? new ObjectRows(output.names) : undefined;
+  const converters = values ? oids.map(values) : undefined;
+  const writer = values ? undefined : new DataRowWriter(1 << 14);
+  const readers = new Map<Manifest, BatchColumns>();
+  const needed = [...new Set(output.columns)];
+  for (const key of order) {
+    const { time: at, manifest, batch } = newest.get(key)!;
+    let reader = readers.get(manifest);
+    if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
+    const times = (await reader.read(batch, [time])).get(time)!;
+    let row = -1;
+    for (let r = 0; r < times.values.length; r++) {
+      if (scalarAt(times, r) !== at) continue;
+      // Several rows at the newest time: PostgreSQL's pick among them is its sort's.
+      if (row >= 0) return found;
+      row = r;
+    }
+    if (row < 0) return found;
+    const decoded = new Map<string, Column>([[time, times]]);
+    const constant = new Map<string, Column>();
+    for (const n of needed) {
+      const c = n === time ? undefined : constantColumn(manifest, batch, n, 1);
+      if (c) constant.set(n, c);
+    }
+    const missing = needed.filter((n) => !decoded.has(n) && !constant.has(n));
+    if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
+    // The row appended before the next batch is read (the reader reuses its arrays).
+    const columns = output.columns.map((n) => constant.get(n) ?? decoded.get(n)!);
+    const isConstant = output.columns.map((n) => constant.has(n));
+    const rows = Uint32Array.of(row);
+    if (objects) objects.append(columns, formats, converters!, rows, 1, isConstant);
+    else writer!.append(columns, formats, rows, 1, isConstant);
+  }
+  const rows: DirectRows = objects
+    ? { messages: [], objects: objects.rows, count: order.length, names: output.names, types: oids, describes: true }
+    : { messages: writer!.bytes(), count: order.length, names: output.names, types: oids, describes: true };
+  // The final statement over no candidates: no rows (the rowstore has none), and the description.
+  const empty = `SELECT * FROM unnest(${plan.table.columns.map((c) => `'{}'::${c.type}[]`).join(', ')})`;
+  return { ...found, rows, sql: plan.finalSql(empty) };
+}
+
+/** Segment values of one type: numbers, bigints, or text compared by its UTF-8 bytes. */
+function compare(a: Scalar, b: Scalar): number {
+  if (typeof a === 'string' && typeof b === 'string') return compareCodePoints(a, b);
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  return (a as number) - (b as number);
+}

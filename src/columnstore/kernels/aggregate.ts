@@ -190,6 +190,8 @@ interface ColumnPlan {
   readonly encodedBuf: EncodedColumn[];
   readonly valueBuf: EncodedColumn[];
   readonly groups: GroupPartial[];
+  /** Some aggregate takes another route than count(*) or the fused call. */
+  readonly others: boolean;
 }
 
 /** `timed`: the time column is read (the batch is not wholly inside the range and one bucket). */
@@ -227,6 +229,7 @@ function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): Co
     encodedBuf: [],
     valueBuf: [],
     groups: [],
+    others: aggs.some((a, i) => a.column !== null && valueOf[i]! < 0),
   };
 }
 
@@ -234,7 +237,7 @@ function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): Co
  * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
  * one bucket (null = no bucketing): the time column is then not decoded, only counted.
  */
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], prefix: string, kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
   const aggs = r.aggregates;
   const timed = uniform === undefined;
   let plan = plans.get(timed);
@@ -243,18 +246,16 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   const fused = isFused(kernels) ? kernels : null;
   const encoded = encodedList.length ? await reader.encodedInto(batchNo, encodedList, plan.encodedBuf) : plan.encodedBuf;
   const decoded = decodedNames.length ? await reader.read(batchNo, decodedNames) : null;
-  const column = (name: string): Column => decoded!.get(name)!;
   let bitmaps: Map<string, Uint8Array | null> | undefined;
-  for (const name of nullOnly) (bitmaps ??= new Map()).set(name, names.has(name) ? column(name).nulls : await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
+  for (const name of nullOnly) (bitmaps ??= new Map()).set(name, names.has(name) ? decoded!.get(name)!.nulls : await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
   const rows = m.batches[batchNo]!.rows;
   // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
   let table: SlotTable;
   if (uniform !== undefined) table = fused ? fused.bucketizeUniform(rows) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
   else if (fused) table = fused.bucketizeEncoded(encoded[plan.timeAt]!, r.range, r.bucket);
-  else table = kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null);
+  else table = kernels.bucketize(decoded!.get(r.timeColumn)!.values as BigInt64Array, r.range, r.bucket, null);
   if (table.slots === 0) return;
 
-  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
   const groups = plan.groups;
   for (let s = 0; s < table.slots; s++) groups[s] = groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null);
   // count(*): the slot's rows.
@@ -271,6 +272,9 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
       for (let s = 0; s < table.slots; s++) foldColumn(aggs[i]!, groups[s]!.states[i]!, res, c, s);
     }
   }
+  if (!plan.others) return;
+  // The other routes: count(col) of NULL bitmaps, columns decoded here, first/last.
+  const column = (name: string): Column => decoded!.get(name)!;
   const fold = (i: number, state: (s: number) => AggState): void => {
     for (let s = 0; s < table.slots; s++) mergeState(aggs[i]!.fn, groups[s]!.states[i]!, state(s));
   };
@@ -332,18 +336,25 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
   const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
   const plans = new Map<boolean, ColumnPlan>();
+  let key: Scalar[] | undefined;
+  let prefix = '';
 
   for (const batchNo of candidates) {
     const stats = manifest.batches[batchNo]!;
-    const segmentOk = [...r.segmentFilters].every(([seg, values]) => {
+    let segmentOk = true;
+    for (const [seg, values] of r.segmentFilters) {
       const v = stats.segment[seg]!;
-      return v !== null && values.some((x) => equalValues(segTypes[seg]!, v, x));
-    });
+      if (v === null || !values.some((x) => equalValues(segTypes[seg]!, v, x))) segmentOk = false;
+    }
     if (!segmentOk || stats.rows === 0) continue;
     if (stats.nullCount[timeCol]! > 0) {
       throw orbitError('feature_not_supported', `columnstore kernels do not support NULLs in the time column "${r.timeColumn}"`);
     }
-    const key = r.groupBy.map((g) => stats.segment[g.segment]!);
+    // A segment's batches follow one another: its key and prefix are made once.
+    if (!key || r.groupBy.some((g, i) => !Object.is(stats.segment[g.segment], key![i]))) {
+      key = r.groupBy.map((g) => stats.segment[g.segment]!);
+      prefix = keyPrefix(types, key);
+    }
     const tmin = stats.min[timeCol] as bigint;
     const tmax = stats.max[timeCol] as bigint;
     let uniform: bigint | null | undefined;
@@ -353,14 +364,14 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         uniform = first;
         const states = r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
         if (states.every((s) => s !== null)) {
-          const g = groupOf(p, keyPrefix(types, key), key, first);
+          const g = groupOf(p, prefix, key, first);
           states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
           p.stats.fromManifest++;
           continue;
         }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform, plans);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, prefix, kernels, uniform, plans);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

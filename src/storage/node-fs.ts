@@ -37,7 +37,9 @@ export class NodeFsStorage implements StorageAdapter {
 
   private path(key: string): string {
     checkKey(key);
-    return join(this.objects, ...key.split('/'));
+    // checkKey leaves nothing for join to normalise (no empty, '.' or '..' segments): only the
+    // separator may differ. join per batch read cost more than the read's bookkeeping.
+    return `${this.objects}${sep}${sep === '/' ? key : key.split('/').join(sep)}`;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -8,7 +8,9 @@
  * it to `values`/`nulls` and call `aggregate`, reading the slot regions; for first/last write the
  * ordering column to `by`/`byNulls` and call `firstLast`.
  * Fused alternative for encoded columns: write the stream to `bytesPtr()` and call `decodeTimes`
- * (before `bucketize`) or `decodeValues` (before `aggregate`), which fill `times` / `values`.
+ * (before `bucketize`) or `decodeValues` (before `aggregate`), which fill `times` / `values`; or,
+ * after `bucketize`, every value column at once: streams and descriptors at `reserveColumns()`,
+ * then `aggregateColumns` (columns.ts).
  */
 import { aggregate as aggregateColumn, firstLast as firstLastColumn, uniformSlots as uniformSlotsOf } from './aggregate';
 import { bucketize as bucketizeRows } from './bucketize';

@@ -6,7 +6,9 @@
  *
  * Decoded columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column),
  * or, on the fused path (`bucketizeEncoded` / `aggregateEncoded`), only their encoded streams, which
- * the module decodes in place with the codecs' readers compiled in; the per-slot results are copied out into arrays reused from call to call: a result is valid until the
+ * the module decodes in place with the codecs' readers compiled in; `aggregateEncodedColumns` takes
+ * all of a batch's value columns in one call and its results are read in place. Other per-slot
+ * results are copied out into arrays reused from call to call: a result is valid until the
  * next call of the same method. Views are re-created whenever
  * memory.buffer changes (growing memory detaches them).
  */

@@ -131,6 +131,7 @@ export class WasmKernels implements FusedKernels {
   private columnsBytes = 0;
   private columnsCapacity = -1;
   private readonly columnResults = new ColumnResults();
+  private params = new BigInt64Array(0);
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as KernelExports;
@@ -333,8 +334,9 @@ export class WasmKernels implements FusedKernels {
 
   /** bucketize over the times already in the arena. */
   private bucketizeLoaded(n: number, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable {
-    const heap = this.heap;
-    const params = new BigInt64Array(heap.buffer, this.at[Region.params]!, 4);
+    let params = this.params;
+    // One view per memory buffer and arena (a typed array per batch showed in profiles).
+    if (params.buffer !== this.heap.buffer || params.byteOffset !== this.at[Region.params]) this.params = params = new BigInt64Array(this.heap.buffer, this.at[Region.params]!, 4);
     params[0] = range.lo;
     params[1] = range.hi;
     params[2] = bucket?.width ?? 1n;

@@ -32,7 +32,12 @@ export function decodeTimes(n: i32): i32 {
  * does. Returns bytes read, or −1 if the stream is malformed.
  */
 export function decodeValues(rows: i32, nonNull: i32, kind: i32, hasNulls: bool): i32 {
-  const end = kind == STREAM_I64 ? readIntStream(bytes, nonNull, values) : readFloatStream(bytes, nonNull, kind == STREAM_F32, values);
+  return decodeValuesAt(bytes, rows, nonNull, kind, hasNulls);
+}
+
+/** `decodeValues` of the stream at `src`. */
+export function decodeValuesAt(src: usize, rows: i32, nonNull: i32, kind: i32, hasNulls: bool): i32 {
+  const end = kind == STREAM_I64 ? readIntStream(src, nonNull, values) : readFloatStream(src, nonNull, kind == STREAM_F32, values);
   if (end == 0) return -1;
   if (hasNulls) {
     // Backwards: row i ≥ its compact position j, so nothing is overwritten before it is moved.
@@ -51,5 +56,5 @@ export function decodeValues(rows: i32, nonNull: i32, kind: i32, hasNulls: bool)
       else store<u64>(at, load<u64>(from));
     }
   }
-  return <i32>(end - bytes);
+  return <i32>(end - src);
 }

@@ -8,12 +8,15 @@
  * it to `values`/`nulls` and call `aggregate`, reading the slot regions; for first/last write the
  * ordering column to `by`/`byNulls` and call `firstLast`.
  * Fused alternative for encoded columns: write the stream to `bytesPtr()` and call `decodeTimes`
- * (before `bucketize`) or `decodeValues` (before `aggregate`), which fill `times` / `values`.
+ * (before `bucketize`) or `decodeValues` (before `aggregate`), which fill `times` / `values`; or,
+ * after `bucketize`, every value column at once: streams and descriptors at `reserveColumns()`,
+ * then `aggregateColumns` (columns.ts).
  */
 import { aggregate as aggregateColumn, firstLast as firstLastColumn, uniformSlots as uniformSlotsOf } from './aggregate';
 import { bucketize as bucketizeRows } from './bucketize';
 import { decodeTimes as decodeTimesStream, decodeValues as decodeValuesStream } from './decode';
-import { decodeAggregateUniform as decodeAggregateUniformStream } from './decode-aggregate';
+import { aggregateColumns as aggregateColumnsOf } from './columns';
+import { clearFloatSlots, decodeAggregateRuns } from './decode-aggregate';
 import * as codecsArena from '../codecs/memory';
 import * as arena from './memory';
 
@@ -90,5 +93,22 @@ export function uniformSlots(n: i32): i32 {
  * all in slot 0: one pass; −2 when the stream is not DECIMAL over PACK without exceptions.
  */
 export function decodeAggregateUniform(n: i32, kind: i32): i32 {
-  return decodeAggregateUniformStream(n, kind == 1);
+  if (n < 1) return -2;
+  store<i32>(arena.runEnds, n);
+  store<i32>(arena.runSlots, 0);
+  clearFloatSlots(1);
+  return decodeAggregateRuns(codecsArena.bytes, n, kind == 1);
+}
+
+/** Where the host lays out `aggregateColumns`' input (at least `bytes`); moved only by `layout`. */
+export function reserveColumns(bytes: i32): usize {
+  return arena.reserveColumns(bytes);
+}
+
+/**
+ * Every value column of the batch in one call (kernels/columns.ts): `ncols` descriptors at `desc`.
+ * Returns ncols, or the index of the first malformed column.
+ */
+export function aggregateColumns(desc: usize, ncols: i32, n: i32, nslots: i32): i32 {
+  return aggregateColumnsOf(desc, ncols, n, nslots);
 }

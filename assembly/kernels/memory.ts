@@ -31,6 +31,9 @@ export let maxima: usize = 0;
 export let flags: usize = 0;
 export let firsts: usize = 0;
 export let lasts: usize = 0;
+/** Runs of consecutive rows of one slot (`buildRuns`): end row (exclusive) and slot (−1: not kept). */
+export let runEnds: usize = 0;
+export let runSlots: usize = 0;
 /** Bucket → slot hash table: `tableSize` i64 keys, i32 slots, i32 generation stamps. */
 export let tableKeys: usize = 0;
 export let tableSlots: usize = 0;
@@ -74,14 +77,33 @@ export function layout(n: i32): void {
   while ((1 << b) < n * 2) b++;
   tableBits = b;
   const size = <usize>1 << b;
-  tableKeys = align(lasts + rows4);
+  runEnds = align(lasts + rows4);
+  runSlots = align(runEnds + rows4);
+  tableKeys = align(runSlots + rows4);
   tableSlots = align(tableKeys + (size << 3));
   tableStamps = align(tableSlots + (size << 2));
   const top = tableStamps + (size << 2) + 64;
-  const pages = <i32>((top + 0xffff) >> 16);
-  const have = memory.size();
-  if (pages > have && memory.grow(pages - have) < 0) unreachable();
+  grow(top);
   // Fresh pages are zero, so generation 0 never matches a stamp once `generation` starts at 1.
   memory.fill(tableStamps, 0, size << 2);
   capacity = n;
+  columns = align(top);
+}
+
+function grow(top: usize): void {
+  const pages = <i32>((top + 0xffff) >> 16);
+  const have = memory.size();
+  if (pages > have && memory.grow(pages - have) < 0) unreachable();
+}
+
+/**
+ * Where the host lays out one batch's value columns for `aggregateColumns` (descriptors, streams,
+ * NULL bitmaps, per-column results): above the arena, moved only by `layout`.
+ */
+export let columns: usize = 0;
+
+/** Makes room for `bytes` at `columns` (growing memory: the host refreshes its views after it). */
+export function reserveColumns(bytes: i32): usize {
+  grow(columns + <usize>bytes + 64);
+  return columns;
 }

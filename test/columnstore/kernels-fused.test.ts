@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeColumn, encodeColumn, readColumnHeader, ReferenceBackend, type ColumnInput } from '../../src/columnstore/codecs/index.js';
 import type { PgType } from '../../src/columnstore/columns.js';
-import { ReferenceKernels, WasmKernels, type EncodedColumn, type KernelValues, type TimeRange } from '../../src/columnstore/kernels/index.js';
+import { ReferenceKernels, WasmKernels, type ColumnAggregates, type EncodedColumn, type KernelValues, type TimeRange, type ValueAggregates } from '../../src/columnstore/kernels/index.js';
 import { loadKernelsNode } from '../../src/columnstore/kernels/load-node.js';
 import { OrbitError } from '../../src/errors.js';
 import { Prng } from '../support/prng.js';
@@ -221,5 +221,128 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
     }
     expect(answered()).toBe(oneShot);
     expect(passed()).toBeGreaterThanOrEqual(cases.length - 1);
+  });
+});
+
+/** Column c of `aggregateEncodedColumns`' results as arrays, to compare with a ValueAggregates. */
+function columnOf(r: ColumnAggregates, c: number, slots: number, float: boolean): Record<string, unknown[]> {
+  const at = (f: (s: number) => unknown) => Array.from({ length: slots }, (_, s) => f(s));
+  return float
+    ? { count: at((s) => r.count(c, s)), sumFloat: at((s) => r.sumFloat(c, s)), nonFinite: at((s) => (r.nonFinite(c, s) ? 1 : 0)), min: at((s) => r.min(c, s)), max: at((s) => r.max(c, s)) }
+    : { count: at((s) => r.count(c, s)), sumInt: at((s) => r.sumInt(c, s)), min: at((s) => r.min(c, s)), max: at((s) => r.max(c, s)) };
+}
+
+function expected(a: ValueAggregates): Record<string, unknown[]> {
+  return a.sumFloat
+    ? { count: [...a.count], sumFloat: [...a.sumFloat], nonFinite: [...a.nonFinite!], min: [...a.min], max: [...a.max] }
+    : { count: [...a.count], sumInt: [...a.sumInt!], min: [...a.min], max: [...a.max] };
+}
+
+function sameRecord(a: Record<string, unknown[]>, b: Record<string, unknown[]>): boolean {
+  return Object.keys(a).every((k) => same(a[k]!, b[k]!)) && Object.keys(a).length === Object.keys(b).length;
+}
+
+describe('every value column of a batch in one call (aggregateEncodedColumns)', () => {
+  it('gives each column what the reference kernels give, bit for bit: every codec, NULLs, extremes, several slots, rows out of range', () => {
+    const p = new Prng(23);
+    let checked = 0;
+    // Columns of equal length go through one call together (the last one twice, and the time column as values).
+    const byLength = new Map<number, typeof cases>();
+    for (const c of cases) byLength.set(c.column.values.length, [...(byLength.get(c.column.values.length) ?? []), c]);
+    for (const [n, group] of byLength) {
+      if (n === 0) continue;
+      const step = p.pick([10_000_000n, 60_000_000n, -10_000_000n]);
+      // Sorted times (runs of one bucket), sometimes with a row from elsewhere breaking a run.
+      const times = BigInt64Array.from({ length: n }, (_, i) => 757_382_400_000_000n + BigInt(i) * step + (p.chance(0.02) ? HOUR * 3n : 0n));
+      const t = encoded({ kind: 'timestamp', values: times }, 'timestamptz');
+      const columns = group.map((c) => encoded(c.column, TYPE_OF[c.column.kind]!));
+      columns.push(columns[columns.length - 1]!);
+      const ranges: TimeRange[] = [{ lo: INT64_MIN, hi: INT64_MAX }, { lo: times[Math.floor(n / 4)]!, hi: times[Math.floor(n / 4)]! + HOUR * 2n }];
+      for (const range of ranges) {
+        for (const bucket of [null, { width: HOUR, origin: 0n }, { width: 600_000_000n, origin: 7n }]) {
+          const rt = ref.bucketize(times, range, bucket, null);
+          const wt = wasm.bucketizeEncoded(t.column, range, bucket);
+          expect(wt.slots).toBe(rt.slots);
+          if (rt.slots === 0) continue;
+          const all = wasm.aggregateEncodedColumns([...columns.map((c) => c.column), t.column]);
+          for (let c = 0; c < columns.length; c++) {
+            const d = decodeColumn(codecs, columns[c]!.bytes);
+            const ra = ref.aggregate(d.values as KernelValues, d.nulls);
+            const float = columns[c]!.column.type === 'float8' || columns[c]!.column.type === 'float4';
+            expect(sameRecord(columnOf(all, c, rt.slots, float), expected(ra)), `${group[Math.min(c, group.length - 1)]!.name} ${String(bucket?.width)}`).toBe(true);
+            checked++;
+          }
+          const rtime = ref.aggregate(times, null);
+          expect(sameRecord(columnOf(all, columns.length, rt.slots, false), expected(rtime)), 'time column').toBe(true);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(cases.length * 3);
+  });
+
+  it('decodes and aggregates DECIMAL floats by runs of one slot in one pass, exactly as the two passes', () => {
+    const p = new Prng(31);
+    const round = (x: number, k: number) => Number(x.toFixed(k));
+    for (const kind of ['float64', 'float32'] as const) {
+      const f = kind === 'float32' ? Math.fround : (x: number) => x;
+      let walk = 5000;
+      const columns = [
+        Array.from({ length: 1000 }, () => f(round(p.next() * 100, 6))),
+        Array.from({ length: 1000 }, (_, i) => f(round(20 + i * 0.25, 2))),
+        Array.from({ length: 777 }, (_, i) => f(round(i * 1.5 - 300, 1))),
+        Array.from({ length: 1000 }, () => (walk += p.int(2001) - 1000) / 100),
+        Array.from({ length: 500 }, (_, i) => (i % 2 ? 1 : -1) * (2 ** 52 + p.int(1_000_000)) / 10),
+        [f(3.5)],
+        [f(3.5), f(-2.25)],
+        [f(3.5), f(-2.25), f(7.125)],
+      ].filter((v) => kind === 'float64' || v.every((x) => Object.is(Math.fround(x), x)));
+      for (const values of columns) {
+        const n = values.length;
+        const type: PgType = kind === 'float64' ? 'float8' : 'float4';
+        const v = encoded({ kind, values: kind === 'float64' ? Float64Array.from(values) : Float32Array.from(values) } as ColumnInput, type);
+        const d = decodeColumn(codecs, v.bytes);
+        // 10 s apart, a bucket every 360 rows or every row; unsorted (a slot in several runs); one slot per row.
+        const layouts = [
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 10_000_000n + 1_000_000n),
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3) * HOUR + BigInt(i)),
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * HOUR),
+        ];
+        for (const times of layouts) {
+          const t = encoded({ kind: 'timestamp', values: times }, 'timestamptz');
+          for (const range of [{ lo: INT64_MIN, hi: INT64_MAX }, { lo: times[Math.floor(n / 5)]!, hi: times[Math.floor((n * 4) / 5)]! }]) {
+            const rt = ref.bucketize(times, range, { width: HOUR, origin: 0n }, null);
+            wasm.bucketizeEncoded(t.column, range, { width: HOUR, origin: 0n });
+            if (rt.slots === 0) continue;
+            const all = wasm.aggregateEncodedColumns([v.column, v.column]);
+            const ra = expected(ref.aggregate(d.values as KernelValues, null));
+            expect(sameRecord(columnOf(all, 0, rt.slots, true), ra), `${kind} ${n}`).toBe(true);
+            expect(sameRecord(columnOf(all, 1, rt.slots, true), ra), `${kind} ${n} again`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('raises data_corrupted for a truncated or overlong stream among the columns, and works after it', () => {
+    const times = BigInt64Array.from({ length: 300 }, (_, i) => 1_000_000_000n + BigInt(i) * 60_000_000n);
+    const t = encoded({ kind: 'timestamp', values: times }, 'timestamptz');
+    const v = encoded({ kind: 'float64', values: Float64Array.from({ length: 300 }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e3) }, 'float8');
+    const g = encoded({ kind: 'float64', values: Float64Array.from({ length: 300 }, (_, i) => Math.sin(i) * Math.PI) }, 'float8');
+    const code = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (err) {
+        return err instanceof OrbitError ? err.code : String(err);
+      }
+      return undefined;
+    };
+    const longer = new Uint8Array(v.column.stream.length + 1);
+    longer.set(v.column.stream);
+    wasm.bucketizeEncoded(t.column, { lo: INT64_MIN, hi: INT64_MAX }, { width: HOUR, origin: 0n });
+    for (const bad of [longer, v.column.stream.subarray(0, v.column.stream.length - 3), g.column.stream.subarray(0, 20)]) {
+      expect(code(() => wasm.aggregateEncodedColumns([g.column, { ...v.column, stream: bad }, t.column]))).toBe('XX001');
+    }
+    const ok = wasm.aggregateEncodedColumns([g.column, v.column]);
+    expect(ok.count(0, 0) + ok.count(0, 1) + ok.count(0, 2) + ok.count(0, 3) + ok.count(0, 4) + ok.count(0, 5)).toBe(300);
   });
 });

@@ -20,10 +20,10 @@ import { scalarAt, type Column, type PgType, type Scalar } from '../columns.js';
 import { batchesMatching, batchesWithSegment, intersect, type Manifest, type Predicate } from '../manifest.js';
 import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
-import { isFused, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
+import { isFused, type ColumnAggregates, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
 import { BatchColumns } from './batch-columns.js';
 import { bucketOf } from './bucket.js';
-import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type Partials } from './partials.js';
+import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type GroupPartial, type Partials } from './partials.js';
 import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
 
 const INT64_MIN = -(1n << 63n);
@@ -137,6 +137,42 @@ function foldSlot(a: ResolvedAggregate, into: AggState, agg: ValueAggregates, s:
   }
 }
 
+/**
+ * Folds slot `s` of column `c` of a fused backend's results into `into`, as foldSlot does with a
+ * column's ValueAggregates.
+ */
+function foldColumn(a: ResolvedAggregate, into: AggState, r: ColumnAggregates, c: number, s: number): void {
+  const count = r.count(c, s);
+  switch (a.fn) {
+    case 'count':
+      into.count += count;
+      return;
+    case 'sum':
+    case 'avg':
+      into.count += count;
+      if (a.type === 'float4' || a.type === 'float8') {
+        into.sum = (into.sum as number) + r.sumFloat(c, s);
+        if (r.nonFinite(c, s)) into.nonFinite = true;
+      } else into.sum = (into.sum as bigint) + r.sumInt(c, s);
+      return;
+    case 'min':
+    case 'max': {
+      if (count === 0) return;
+      let from = a.fn === 'min' ? r.min(c, s) : r.max(c, s);
+      // int2/int4/date are numbers elsewhere (manifest, decoded rows); the kernel widened them.
+      if (typeof from === 'bigint' && a.type !== 'int8' && a.type !== 'timestamptz' && a.type !== 'timestamp') from = Number(from);
+      const to = into.value as number | bigint;
+      // PostgreSQL's float order (NaN above everything), as mergeState's less/greater.
+      const better = a.fn === 'min' ? from < to || (to !== to && from === from) : from > to || (from !== from && to === to);
+      if (into.count === 0 || better) into.value = from;
+      into.count += count;
+      return;
+    }
+    default:
+      throw orbitError('internal_error', `${a.fn} is not a value column's kernel aggregate`);
+  }
+}
+
 /** Which columns a batch's kernels read, and how: the same for every batch of a chunk with the same `timed`. */
 interface ColumnPlan {
   readonly names: ReadonlySet<string>;
@@ -144,6 +180,18 @@ interface ColumnPlan {
   readonly encodedNames: ReadonlySet<string>;
   readonly encodedList: readonly string[];
   readonly decodedNames: readonly string[];
+  /** encodedList's index of the time column (−1: not read encoded). */
+  readonly timeAt: number;
+  /** Fused: the value columns aggregated in one call, as indexes into encodedList. */
+  readonly valueAt: readonly number[];
+  /** Per aggregate: its column's index among valueAt, or −1 (another route). */
+  readonly valueOf: readonly number[];
+  /** Arrays reused from batch to batch (filled after the batch's last await, used before the next). */
+  readonly encodedBuf: EncodedColumn[];
+  readonly valueBuf: EncodedColumn[];
+  readonly groups: GroupPartial[];
+  /** Some aggregate takes another route than count(*) or the fused call. */
+  readonly others: boolean;
 }
 
 /** `timed`: the time column is read (the batch is not wholly inside the range and one bucket). */
@@ -166,52 +214,82 @@ function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): Co
     for (const a of aggs) if (a.column !== null && a.fn !== 'first' && a.fn !== 'last' && names.has(a.column) && KERNEL_TYPES.has(a.type!)) encodedNames.add(a.column);
   }
   const decodedNames = [...names].filter((n) => !encodedNames.has(n) || aggs.some((a) => a.by === n || ((a.fn === 'first' || a.fn === 'last') && a.column === n)));
-  return { names, nullOnly, encodedNames, encodedList: [...encodedNames], decodedNames };
+  const encodedList = [...encodedNames];
+  const values: string[] = [];
+  const valueOf = aggs.map((a) => {
+    if (a.column === null || a.fn === 'first' || a.fn === 'last' || nullOnly.has(a.column) || !encodedNames.has(a.column)) return -1;
+    if (!values.includes(a.column)) values.push(a.column);
+    return values.indexOf(a.column);
+  });
+  return {
+    names, nullOnly, encodedNames, encodedList, decodedNames,
+    timeAt: encodedList.indexOf(r.timeColumn),
+    valueAt: values.map((v) => encodedList.indexOf(v)),
+    valueOf,
+    encodedBuf: [],
+    valueBuf: [],
+    groups: [],
+    others: aggs.some((a, i) => a.column !== null && valueOf[i]! < 0),
+  };
 }
 
 /**
  * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
  * one bucket (null = no bucketing): the time column is then not decoded, only counted.
  */
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], prefix: string, kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
   const aggs = r.aggregates;
   const timed = uniform === undefined;
   let plan = plans.get(timed);
   if (!plan) plans.set(timed, (plan = columnPlan(r, kernels, timed)));
-  const { names, nullOnly, encodedNames, encodedList, decodedNames } = plan;
+  const { names, nullOnly, encodedList, decodedNames, valueAt, valueOf } = plan;
   const fused = isFused(kernels) ? kernels : null;
-  const encoded = encodedList.length ? await reader.encoded(batchNo, encodedList) : new Map<string, EncodedColumn>();
-  const decoded = decodedNames.length ? await reader.read(batchNo, decodedNames) : new Map<string, Column>();
-  const column = (name: string): Column => decoded.get(name)!;
-  const bitmaps = new Map<string, Uint8Array | null>();
-  for (const name of nullOnly) bitmaps.set(name, names.has(name) ? column(name).nulls : await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
+  const encoded = encodedList.length ? await reader.encodedInto(batchNo, encodedList, plan.encodedBuf) : plan.encodedBuf;
+  const decoded = decodedNames.length ? await reader.read(batchNo, decodedNames) : null;
+  let bitmaps: Map<string, Uint8Array | null> | undefined;
+  for (const name of nullOnly) (bitmaps ??= new Map()).set(name, names.has(name) ? decoded!.get(name)!.nulls : await nullsOf(store, m, batchNo, m.columns.findIndex((c) => c.name === name)));
   const rows = m.batches[batchNo]!.rows;
   // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
   let table: SlotTable;
   if (uniform !== undefined) table = fused ? fused.bucketizeUniform(rows) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
-  else if (fused) table = fused.bucketizeEncoded(encoded.get(r.timeColumn)!, r.range, r.bucket);
-  else table = kernels.bucketize(column(r.timeColumn).values as BigInt64Array, r.range, r.bucket, null);
+  else if (fused) table = fused.bucketizeEncoded(encoded[plan.timeAt]!, r.range, r.bucket);
+  else table = kernels.bucketize(decoded!.get(r.timeColumn)!.values as BigInt64Array, r.range, r.bucket, null);
   if (table.slots === 0) return;
 
-  const prefix = keyPrefix(r.groupBy.map((g) => g.type), key);
-  const groups = Array.from({ length: table.slots }, (_, s) => groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null));
+  const groups = plan.groups;
+  for (let s = 0; s < table.slots; s++) groups[s] = groupOf(p, prefix, key, uniform !== undefined ? uniform : r.bucket ? table.buckets[s]! : null);
+  // count(*): the slot's rows.
+  for (let i = 0; i < aggs.length; i++) if (aggs[i]!.column === null) for (let s = 0; s < table.slots; s++) groups[s]!.states[i]!.count += table.rows[s]!;
+  // The value columns a fused backend decodes: one call for all of them.
+  if (valueAt.length) {
+    const buf = plan.valueBuf;
+    for (let c = 0; c < valueAt.length; c++) buf[c] = encoded[valueAt[c]!]!;
+    buf.length = valueAt.length;
+    const res = fused!.aggregateEncodedColumns(buf);
+    for (let i = 0; i < aggs.length; i++) {
+      const c = valueOf[i]!;
+      if (c < 0) continue;
+      for (let s = 0; s < table.slots; s++) foldColumn(aggs[i]!, groups[s]!.states[i]!, res, c, s);
+    }
+  }
+  if (!plan.others) return;
+  // The other routes: count(col) of NULL bitmaps, columns decoded here, first/last.
+  const column = (name: string): Column => decoded!.get(name)!;
   const fold = (i: number, state: (s: number) => AggState): void => {
     for (let s = 0; s < table.slots; s++) mergeState(aggs[i]!.fn, groups[s]!.states[i]!, state(s));
   };
   // Each kernel result is folded in before the next call of that kernel (backends reuse arrays).
-  aggs.forEach((a, i) => a.column === null && fold(i, (s) => slotState(a, s, table)));
   const done = new Set<string>();
   let zeros: Int16Array | undefined;
-  for (const a of aggs) {
-    if (a.column === null || a.fn === 'first' || a.fn === 'last' || done.has(a.column)) continue;
+  for (let j = 0; j < aggs.length; j++) {
+    const a = aggs[j]!;
+    if (a.column === null || a.fn === 'first' || a.fn === 'last' || valueOf[j]! >= 0 || done.has(a.column)) continue;
     done.add(a.column);
     let agg: ValueAggregates;
     if (nullOnly.has(a.column)) {
       // count(col) of a type without a kernel: the NULL bitmap over a column of zeros.
       zeros ??= new Int16Array(rows);
-      agg = kernels.aggregate(zeros, bitmaps.get(a.column)!);
-    } else if (encodedNames.has(a.column)) {
-      agg = fused!.aggregateEncoded(encoded.get(a.column)!);
+      agg = kernels.aggregate(zeros, bitmaps!.get(a.column)!);
     } else {
       const c = column(a.column);
       agg = kernels.aggregate(kernelValues(c), c.nulls);
@@ -258,18 +336,25 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
   const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
   const plans = new Map<boolean, ColumnPlan>();
+  let key: Scalar[] | undefined;
+  let prefix = '';
 
   for (const batchNo of candidates) {
     const stats = manifest.batches[batchNo]!;
-    const segmentOk = [...r.segmentFilters].every(([seg, values]) => {
+    let segmentOk = true;
+    for (const [seg, values] of r.segmentFilters) {
       const v = stats.segment[seg]!;
-      return v !== null && values.some((x) => equalValues(segTypes[seg]!, v, x));
-    });
+      if (v === null || !values.some((x) => equalValues(segTypes[seg]!, v, x))) segmentOk = false;
+    }
     if (!segmentOk || stats.rows === 0) continue;
     if (stats.nullCount[timeCol]! > 0) {
       throw orbitError('feature_not_supported', `columnstore kernels do not support NULLs in the time column "${r.timeColumn}"`);
     }
-    const key = r.groupBy.map((g) => stats.segment[g.segment]!);
+    // A segment's batches follow one another: its key and prefix are made once.
+    if (!key || r.groupBy.some((g, i) => !Object.is(stats.segment[g.segment], key![i]))) {
+      key = r.groupBy.map((g) => stats.segment[g.segment]!);
+      prefix = keyPrefix(types, key);
+    }
     const tmin = stats.min[timeCol] as bigint;
     const tmax = stats.max[timeCol] as bigint;
     let uniform: bigint | null | undefined;
@@ -279,14 +364,14 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         uniform = first;
         const states = r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
         if (states.every((s) => s !== null)) {
-          const g = groupOf(p, keyPrefix(types, key), key, first);
+          const g = groupOf(p, prefix, key, first);
           states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
           p.stats.fromManifest++;
           continue;
         }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, kernels, uniform, plans);
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, prefix, kernels, uniform, plans);
     p.stats.decoded++;
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;

@@ -93,6 +93,24 @@ export interface FusedKernels extends KernelBackend {
   /** What `bucketize` gives for `rows` zero times over the full range without bucketing: every row in one slot. */
   bucketizeUniform(rows: number): SlotTable;
   aggregateEncoded(values: EncodedColumn): ValueAggregates;
+  /**
+   * `aggregateEncoded` of several columns in one call (column c of the result is columns[c]); the
+   * result is valid until the backend's next call.
+   */
+  aggregateEncodedColumns(columns: readonly EncodedColumn[]): ColumnAggregates;
+}
+
+/**
+ * Per column and slot, what `ValueAggregates` holds, read in place (no arrays per batch). Float
+ * columns answer sumFloat/nonFinite and number min/max; integer columns sumInt and bigint min/max.
+ */
+export interface ColumnAggregates {
+  count(c: number, s: number): number;
+  sumFloat(c: number, s: number): number;
+  nonFinite(c: number, s: number): boolean;
+  sumInt(c: number, s: number): bigint;
+  min(c: number, s: number): number | bigint;
+  max(c: number, s: number): number | bigint;
 }
 
 export function isFused(k: KernelBackend): k is FusedKernels {

@@ -72,20 +72,25 @@ export class BatchColumns {
    * a backend that decodes them itself; the same checks as `read`.
    */
   async encoded(batchNo: number, names: readonly string[]): Promise<Map<string, EncodedColumn>> {
+    const list = await this.encodedInto(batchNo, names, []);
+    return new Map(names.map((name, i) => [name, list[i]!]));
+  }
+
+  /** `encoded` into `out` (out[i] is names[i]; no Map per batch), which it returns. */
+  async encodedInto(batchNo: number, names: readonly string[], out: EncodedColumn[]): Promise<EncodedColumn[]> {
     const m = this.manifest;
     const bytes = await this.store.batchObject(m, batchNo);
     const rows = m.batches[batchNo]!.rows;
     let known = located.get(bytes);
     if (!known) located.set(bytes, (known = []));
-    const out = new Map<string, EncodedColumn>();
     let header: BatchHeader | undefined;
-    for (const name of names) {
-      const index = this.indexOf(name);
+    for (let i = 0; i < names.length; i++) {
+      const index = this.indexOf(names[i]!);
       const type = m.columns[index]!.type;
       const seen = known[index];
       // Located before, with the same row count and type: the checks below passed then.
       if (seen && seen.rows === rows && seen.type === type) {
-        out.set(name, seen);
+        out[i] = seen;
         continue;
       }
       if (!header) {
@@ -102,8 +107,9 @@ export class BatchColumns {
       if (nonNull === 0 && h.bodyOffset + 1 !== section.length) throw corruptBatch(`${section.length - h.bodyOffset - 1} trailing bytes`);
       const column: EncodedColumn = { type, stream: section.subarray(h.bodyOffset), rows, nonNull, nulls: h.nulls };
       known[index] = column;
-      out.set(name, column);
+      out[i] = column;
     }
+    out.length = names.length;
     return out;
   }
 

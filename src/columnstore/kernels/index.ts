@@ -9,7 +9,7 @@ export { finalize, mergePartials, numericDivide, type AggState, type GroupPartia
 export { AggregateFn, resolveSpec, type AggregateCall, type AggregateSpec, type Filter, type ResolvedAggregate, type ResolvedSpec, type TimeBucketSpec } from './spec.js';
 
 // Backends: WebAssembly (fast path) and the plain-TypeScript reference (fallback, cross-check).
-export type { BucketParams, EncodedColumn, FirstLast, FusedKernels, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
+export type { BucketParams, ColumnAggregates, EncodedColumn, FirstLast, FusedKernels, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
 export { isFused } from './backend.js';
 export { WasmKernels } from './wasm-backend.js';
 export { ReferenceKernels } from './reference.js';

@@ -6,13 +6,15 @@
  *
  * Decoded columns are copied into the module's arena (one memcpy each, ~8 KB per 1,000-row column),
  * or, on the fused path (`bucketizeEncoded` / `aggregateEncoded`), only their encoded streams, which
- * the module decodes in place with the codecs' readers compiled in; the per-slot results are copied out into arrays reused from call to call: a result is valid until the
+ * the module decodes in place with the codecs' readers compiled in; `aggregateEncodedColumns` takes
+ * all of a batch's value columns in one call and its results are read in place. Other per-slot
+ * results are copied out into arrays reused from call to call: a result is valid until the
  * next call of the same method. Views are re-created whenever
  * memory.buffer changes (growing memory detaches them).
  */
 import { orbitError } from '../../errors.js';
 import { corrupt } from '../codecs/format.js';
-import type { BucketParams, EncodedColumn, FirstLast, FusedKernels, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
+import type { BucketParams, ColumnAggregates, EncodedColumn, FirstLast, FusedKernels, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
 import { bucketOutOfRange } from './bucket.js';
 
 interface KernelExports {
@@ -28,6 +30,15 @@ interface KernelExports {
   uniformSlots(n: number): number;
   decodeValues(rows: number, nonNull: number, kind: number, hasNulls: number): number;
   decodeAggregateUniform(n: number, kind: number): number;
+  reserveColumns(bytes: number): number;
+  aggregateColumns(desc: number, ncols: number, n: number, nslots: number): number;
+}
+
+/** Bytes of one column's descriptor for `aggregateColumns` (assembly/kernels/columns.ts). */
+const DESCRIPTOR_BYTES = 32;
+
+function align16(n: number): number {
+  return (n + 15) & ~15;
 }
 
 /** Region numbers of `region` (assembly/kernels/index.ts). */
@@ -58,6 +69,44 @@ function streamKind(type: EncodedColumn['type']): number {
   return type === 'float8' ? 0 : type === 'float4' ? 1 : 2;
 }
 
+/**
+ * `aggregateColumns`' results in the module's memory: column c's block starts at byte
+ * `base + c * stride` (count i32[k], flags i32[k], sumA, sumB, minima, maxima 8-byte [k]).
+ */
+class ColumnResults implements ColumnAggregates {
+  i32 = new Int32Array(0);
+  f64 = new Float64Array(0);
+  i64 = new BigInt64Array(0);
+  base = 0;
+  stride = 0;
+  slots = 0;
+
+  count(c: number, s: number): number {
+    return this.i32[((this.base + c * this.stride) >> 2) + s]!;
+  }
+  nonFinite(c: number, s: number): boolean {
+    return this.i32[((this.base + c * this.stride) >> 2) + this.slots + s] !== 0;
+  }
+  /** Byte address of element s of the 8-byte region r (0 sumA, 1 sumB, 2 minima, 3 maxima). */
+  private at8(c: number, r: number, s: number): number {
+    return ((this.base + c * this.stride + this.slots * 8 + r * this.slots * 8) >> 3) + s;
+  }
+  sumFloat(c: number, s: number): number {
+    return this.f64[this.at8(c, 0, s)]!;
+  }
+  sumInt(c: number, s: number): bigint {
+    return (this.i64[this.at8(c, 1, s)]! << 64n) + BigInt.asUintN(64, this.i64[this.at8(c, 0, s)]!);
+  }
+  min(c: number, s: number): number | bigint {
+    return this.float[c] ? this.f64[this.at8(c, 2, s)]! : this.i64[this.at8(c, 2, s)]!;
+  }
+  max(c: number, s: number): number | bigint {
+    return this.float[c] ? this.f64[this.at8(c, 3, s)]! : this.i64[this.at8(c, 3, s)]!;
+  }
+  /** Per column: a float column (its min/max are f64). */
+  float: boolean[] = [];
+}
+
 export class WasmKernels implements FusedKernels {
   readonly name = 'wasm';
   private readonly x: KernelExports;
@@ -77,6 +126,12 @@ export class WasmKernels implements FusedKernels {
   private readonly sized: (Int32Array | Float64Array | BigInt64Array | Uint8Array | undefined)[] = [];
   /** The module's memory as 32-bit words (regions are 16-byte aligned). */
   private words = new Int32Array(0);
+  /** `aggregateEncodedColumns`' area (`reserveColumns`): its address and size, and the results view. */
+  private columnsAt = 0;
+  private columnsBytes = 0;
+  private columnsCapacity = -1;
+  private readonly columnResults = new ColumnResults();
+  private params = new BigInt64Array(0);
 
   constructor(instance: WebAssembly.Instance) {
     this.x = instance.exports as unknown as KernelExports;
@@ -192,6 +247,83 @@ export class WasmKernels implements FusedKernels {
     return this.aggregateLoaded(kind, values.nulls !== null);
   }
 
+  aggregateEncodedColumns(columns: readonly EncodedColumn[]): ColumnAggregates {
+    const n = this.rows;
+    const k = this.slots;
+    const ncols = columns.length;
+    this.arena(n);
+    // Layout: descriptors, per-column results, NULL bitmaps, streams, then the decoders' read slack.
+    const stride = align16(40 * k);
+    const bitmap = (n + 7) >> 3;
+    let size = align16(ncols * DESCRIPTOR_BYTES) + ncols * stride;
+    for (const c of columns) {
+      if (c.rows !== n) throw orbitError('internal_error', `a column of ${c.rows} rows after bucketize of ${n}`);
+      if (c.nulls) size += align16(bitmap);
+      size += c.stream.length;
+    }
+    size += 16;
+    if (size > this.columnsBytes || this.columnsCapacity !== this.capacity) {
+      const want = Math.max(size, this.columnsBytes * 2, 64 << 10);
+      try {
+        this.columnsAt = this.x.reserveColumns(want);
+      } catch (cause) {
+        throw orbitError('out_of_memory', `cannot grow kernel memory for ${want} bytes of columns`, { cause });
+      }
+      this.columnsBytes = want;
+      this.columnsCapacity = this.capacity;
+      this.arena(n);
+    }
+    const heap = this.heap;
+    const words = this.words;
+    const desc = this.columnsAt;
+    const results = desc + align16(ncols * DESCRIPTOR_BYTES);
+    let at = results + ncols * stride;
+    const r = this.columnResults;
+    r.float.length = ncols;
+    for (let c = 0; c < ncols; c++) {
+      const col = columns[c]!;
+      const w = (desc + c * DESCRIPTOR_BYTES) >> 2;
+      let nulls = 0;
+      if (col.nulls) {
+        heap.set(col.nulls.subarray(0, bitmap), at);
+        nulls = at;
+        at += align16(bitmap);
+      }
+      heap.set(col.stream, at);
+      const kind = streamKind(col.type);
+      words[w] = at;
+      words[w + 1] = col.stream.length;
+      words[w + 2] = kind;
+      words[w + 3] = col.nonNull;
+      words[w + 4] = nulls;
+      words[w + 5] = results + c * stride;
+      words[w + 6] = 0;
+      at += col.stream.length;
+      r.float[c] = kind <= 1;
+    }
+    let done: number;
+    try {
+      done = this.x.aggregateColumns(desc, ncols, n, k);
+    } catch (cause) {
+      throw cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+    }
+    if (done !== ncols) throw corrupt('stream is malformed or truncated');
+    for (let c = 0; c < ncols; c++) {
+      const used = words[((desc + c * DESCRIPTOR_BYTES) >> 2) + 6]!;
+      const length = columns[c]!.stream.length;
+      if (used !== length) throw corrupt(used > length ? 'stream is truncated' : `${length - used} trailing bytes`);
+    }
+    if (r.i32.buffer !== this.x.memory.buffer) {
+      r.i32 = this.words;
+      r.f64 = new Float64Array(this.x.memory.buffer);
+      r.i64 = new BigInt64Array(this.x.memory.buffer);
+    }
+    r.base = results;
+    r.stride = stride;
+    r.slots = k;
+    return r;
+  }
+
   bucketize(times: BigInt64Array, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable {
     const n = times.length;
     this.arena(n);
@@ -202,8 +334,9 @@ export class WasmKernels implements FusedKernels {
 
   /** bucketize over the times already in the arena. */
   private bucketizeLoaded(n: number, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null): SlotTable {
-    const heap = this.heap;
-    const params = new BigInt64Array(heap.buffer, this.at[Region.params]!, 4);
+    let params = this.params;
+    // One view per memory buffer and arena (a typed array per batch showed in profiles).
+    if (params.buffer !== this.heap.buffer || params.byteOffset !== this.at[Region.params]) this.params = params = new BigInt64Array(this.heap.buffer, this.at[Region.params]!, 4);
     params[0] = range.lo;
     params[1] = range.hi;
     params[2] = bucket?.width ?? 1n;

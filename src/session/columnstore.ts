@@ -664,7 +664,8 @@ export class Columnstore {
     const out = await must(run, stateSql(ids));
     const state = jsonRows<CacheState>(out)[0]!;
     const have = new Set(state.have ?? []);
-    // Bounds are evaluated only outside a transaction block: a failing one must not abort the client's.
+    // Bounds are evaluated only outside a transaction block (in Orbit's own transaction): a failing
+    // one must not abort the client's.
     const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
     for (const t of todo) {
       const parent = cacheParentName(t.id);
@@ -710,8 +711,12 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
     const exprs = filters.flatMap((f) =>
       f.op === 'in' ? [] : [integer ? `((${f.sql})::${column.type})::int8::text` : `(EXTRACT(EPOCH FROM (${f.sql})::${column.type}) * 1000000)::int8::text`],
     );
-    const out = await run.sql(`SELECT json_build_array(${exprs.join(', ')})`);
-    if (firstError(out)) continue;
+    // In a savepoint: the caller's transaction (Orbit's own) goes on after a bound PostgreSQL rejects
+    // or cannot make a bigint of ('-infinity'); the statement itself then reports its own error.
+    const out = await run.sql(`SAVEPOINT orbit_bounds; SELECT json_build_array(${exprs.join(', ')})`);
+    const failed = firstError(out) !== undefined;
+    await must(run, failed ? 'ROLLBACK TO SAVEPOINT orbit_bounds; RELEASE SAVEPOINT orbit_bounds' : 'RELEASE SAVEPOINT orbit_bounds');
+    if (failed) continue;
     const values = jsonRows<string[]>(out)[0]!;
     result.set(
       id,

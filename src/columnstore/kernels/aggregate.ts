@@ -122,19 +122,20 @@ function foldSlot(a: ResolvedAggregate, into: AggState, agg: ValueAggregates, s:
       if (agg.nonFinite && agg.nonFinite[s] === 1) into.nonFinite = true;
       return;
     case 'min':
-    case 'max': {
-      if (count === 0) return;
-      const from = extremeOf(a, agg, s);
-      const to = into.value as number | bigint;
-      // PostgreSQL's float order (NaN above everything), as mergeState's less/greater.
-      const better = a.fn === 'min' ? from < to || (to !== to && from === from) : from > to || (from !== from && to === to);
-      if (into.count === 0 || better) into.value = from;
-      into.count += count;
+    case 'max':
+      if (count > 0) foldExtreme(a, into, extremeOf(a, agg, s), count);
       return;
-    }
     default:
       throw orbitError('internal_error', `${a.fn} is not a value column's kernel aggregate`);
   }
+}
+
+/** A slot's min or max (`count` rows) into `into`, in PostgreSQL's float order (NaN above everything), as mergeState's less/greater. */
+function foldExtreme(a: ResolvedAggregate, into: AggState, from: number | bigint, count: number): void {
+  const to = into.value as number | bigint;
+  const better = a.fn === 'min' ? from < to || (to !== to && from === from) : from > to || (from !== from && to === to);
+  if (into.count === 0 || better) into.value = from;
+  into.count += count;
 }
 
 /**
@@ -161,11 +162,7 @@ function foldColumn(a: ResolvedAggregate, into: AggState, r: ColumnAggregates, c
       let from = a.fn === 'min' ? r.min(c, s) : r.max(c, s);
       // int2/int4/date are numbers elsewhere (manifest, decoded rows); the kernel widened them.
       if (typeof from === 'bigint' && a.type !== 'int8' && a.type !== 'timestamptz' && a.type !== 'timestamp') from = Number(from);
-      const to = into.value as number | bigint;
-      // PostgreSQL's float order (NaN above everything), as mergeState's less/greater.
-      const better = a.fn === 'min' ? from < to || (to !== to && from === from) : from > to || (from !== from && to === to);
-      if (into.count === 0 || better) into.value = from;
-      into.count += count;
+      foldExtreme(a, into, from, count);
       return;
     }
     default:

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { Orbit, Queryable } from '../../src/orbit.js';
+import { loadCompressedDays } from '../support/compressed-days.js';
 import type { RowStore } from '../../src/rowstore/types.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -43,14 +44,7 @@ describe('columnstore: kept descriptions of results made by Orbit', () => {
       if (decoder.decode(messages).includes("unnest('{}'")) count++;
       return raw(messages);
     };
-    await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb; SET timezone TO 'UTC';
-      CREATE TABLE t (time timestamptz NOT NULL, host text, v float8);
-      SELECT create_hypertable('t', 'time', chunk_time_interval => INTERVAL '1 day');
-      ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
-      INSERT INTO t SELECT '2024-01-01 00:00+00'::timestamptz + i * INTERVAL '1 minute', (ARRAY['a', 'b', 'c'])[1 + i % 3], (i * 37 % 101)::float8 / 4
-        FROM generate_series(0, 3 * 1440 - 1) i;
-      CREATE TABLE r AS SELECT * FROM t;`);
-    await db.exec("SELECT compress_chunk(c) FROM show_chunks('t') c");
+    await loadCompressedDays(db);
     client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
     await client.connect();
     await client.query("SET TimeZone = 'UTC'");

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit, Queryable } from '../../src/orbit.js';
+import { loadCompressedDays } from '../support/compressed-days.js';
 import { TEMPLATE } from '../support/server.js';
 
 /** One aggregate per fast-path shape (kernels, bucket LIMIT, last point), for `t` or the reference `r`. */
@@ -46,15 +47,7 @@ describe('columnstore fast path freshness', () => {
 
   beforeAll(async () => {
     db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
-    await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb; SET timezone TO 'UTC';
-      CREATE TABLE t (time timestamptz NOT NULL, host text, v float8);
-      SELECT create_hypertable('t', 'time', chunk_time_interval => INTERVAL '1 day');
-      ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
-      INSERT INTO t SELECT '2024-01-01 00:00+00'::timestamptz + i * INTERVAL '1 minute', (ARRAY['a', 'b', 'c'])[1 + i % 3], (i * 37 % 101)::float8 / 4
-        FROM generate_series(0, 3 * 1440 - 1) i;
-      CREATE TABLE r AS SELECT * FROM t;`);
-    // Its own statement: the rows reach their chunks when the batch that inserted them ends.
-    await db.exec("SELECT compress_chunk(c) FROM show_chunks('t') c");
+    await loadCompressedDays(db);
   });
   afterAll(async () => {
     await db?.close();

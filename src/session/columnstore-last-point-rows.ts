@@ -68,23 +68,19 @@ export async function lastPointRows(
   const manifests = await Promise.all(found.keys.map((k) => store.readManifest(k)));
   const time = plan.table.timeColumn;
   // Per segment value: its newest time maximum over the chunks, and the one batch reaching it.
-  const newest = new Map<string | number | bigint | null, { time: bigint; manifest: Manifest; batch: number; ties: number }>();
+  const newest = new Map<SegmentValue, { time: bigint; manifest: Manifest; batch: number; ties: number }>();
   for (const m of manifests) {
     const seg = m.settings.segmentBy.indexOf(plan.segment);
     const t = m.columns.findIndex((c) => c.name === time);
     // The batches must hold every output column as its type (not, say, a column added since).
     if (seg < 0 || t < 0 || output.columns.some((c) => m.columns.find((x) => x.name === c)?.type !== typeOf(c))) return found;
-    m.batches.forEach((b, i) => {
-      const max = b.max[t];
-      if (typeof max !== 'bigint') return;
-      const v = b.segment[seg] ?? null;
-      const key = v instanceof Uint8Array || typeof v === 'boolean' ? undefined : v;
-      if (key === undefined) return;
+    const own = newestPerSegment(m, seg, t);
+    if (!own) return found;
+    for (const [key, o] of own) {
       const best = newest.get(key);
-      if (!best || max > best.time) newest.set(key, { time: max, manifest: m, batch: i, ties: 0 });
-      else if (max === best.time) best.ties++;
-    });
-    if (m.batches.some((b) => (b.segment[seg] ?? null) instanceof Uint8Array)) return found;
+      if (!best || o.time > best.time) newest.set(key, { time: o.time, manifest: m, batch: o.batch, ties: o.ties });
+      else if (o.time === best.time) best.ties += 1 + o.ties;
+    }
   }
   // Two batches of a segment reaching its newest time: PostgreSQL's pick among their rows is its sort's.
   if ([...newest.values()].some((c) => c.ties > 0)) return found;
@@ -133,6 +129,41 @@ export async function lastPointRows(
   // The final statement over no candidates: no rows (the rowstore has none), and the description.
   const empty = `SELECT * FROM unnest(${plan.table.columns.map((c) => `'{}'::${c.type}[]`).join(', ')})`;
   return { ...found, rows, sql: plan.finalSql(empty) };
+}
+
+/** A segment value as a map key (binary and boolean segments are not ordered here). */
+type SegmentValue = string | number | bigint | null;
+
+/** Per manifest (immutable once written), segmentby and time column indexes: see newestPerSegment. */
+const perManifest = new WeakMap<Manifest, Map<number, ReadonlyMap<SegmentValue, { time: bigint; batch: number; ties: number }> | null>>();
+
+/**
+ * Per segment value of one manifest, its newest time maximum, the first batch reaching it and how
+ * many others do; null when a segment value is not ordered here (binary). Computed once per
+ * manifest: a query would otherwise walk every batch of every chunk of the table.
+ */
+function newestPerSegment(m: Manifest, seg: number, t: number): ReadonlyMap<SegmentValue, { time: bigint; batch: number; ties: number }> | null {
+  let byColumns = perManifest.get(m);
+  if (!byColumns) perManifest.set(m, (byColumns = new Map()));
+  const id = seg * 65536 + t;
+  const known = byColumns.get(id);
+  if (known !== undefined) return known;
+  let out: Map<SegmentValue, { time: bigint; batch: number; ties: number }> | null = new Map();
+  for (let i = 0; i < m.batches.length; i++) {
+    const b = m.batches[i]!;
+    const v = b.segment[seg] ?? null;
+    if (v instanceof Uint8Array) {
+      out = null;
+      break;
+    }
+    const max = b.max[t];
+    if (typeof max !== 'bigint' || typeof v === 'boolean') continue;
+    const best = out.get(v);
+    if (!best || max > best.time) out.set(v, { time: max, batch: i, ties: 0 });
+    else if (max === best.time) best.ties++;
+  }
+  byColumns.set(id, out);
+  return out;
 }
 
 /** Segment values of one type: numbers, bigints, or text compared by its UTF-8 bytes. */

@@ -31,9 +31,10 @@ export interface BackendSession {
   readonly settingsKey: string;
   readonly settings: ReadonlyMap<string, string>;
   /**
-   * The session reaches the row store only through `run` and `runInternal` (the wire's sessions):
-   * its settings, once known to apply, are applied when it first runs something, folded into an
-   * internal statement's round trip where one comes first.
+   * The session reaches the row store only through `run` and `runInternal` (the wire's sessions),
+   * or calls `settle` before it does otherwise (the in-process API's): its settings, once known to
+   * apply, are applied when it first runs something, folded into an internal statement's round trip
+   * where one comes first.
    */
   readonly foldsSettings?: boolean;
   /** Called for every NOTIFY on a channel the session listens to. */
@@ -318,6 +319,14 @@ export class Backend {
 
   isRunning(session: BackendSession): boolean {
     return this.running === session;
+  }
+
+  /**
+   * Puts the owning session's settings in place, if they are not, before a statement that reaches
+   * the row store other than through `run` (the in-process API's own queries).
+   */
+  async settle(session: BackendSession): Promise<void> {
+    if (session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey) await this.applySettings(session);
   }
 
   /** Runs raw protocol messages for the owning session (its settings applied first, if they are not). */

@@ -41,8 +41,11 @@ export interface BackendSession {
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
 
-/** Internal statements a session's settings may be folded into (one SELECT Orbit built: no `;` outside literals). */
-const FOLDABLE = /^SELECT json_build_array\(/;
+/**
+ * Internal statements a session's settings may be folded into (one SELECT Orbit built: no `;` outside
+ * literals): the fast paths' inputs, and the bucket limit's (columnstore-bucket-limit.ts).
+ */
+const FOLDABLE = /^(?:SELECT json_build_array\(|WITH rowstore_buckets AS \()/;
 
 /** Most settings keys remembered as applying (distinct sets of session settings in use). */
 const GOOD_KEYS_KEPT = 1024;

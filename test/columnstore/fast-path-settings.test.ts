@@ -14,6 +14,8 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const dashboard = (x: string, day: number, host: string) =>
   `SELECT time_bucket('1 hour', time) AS b, max(v) AS mx FROM ${x} WHERE host IN ('${host}') AND time >= '2024-01-0${day} 03:00+00' AND time < '2024-01-0${day} 07:00+00' GROUP BY b ORDER BY b`;
 const scan = (x: string, day: number) => `SELECT time, host, v FROM ${x} WHERE host = 'b' AND time >= '2024-01-0${day} 05:00+00' AND time < '2024-01-0${day} 05:10+00' ORDER BY time`;
+/** The newest buckets before a time (session/columnstore-bucket-limit.ts). */
+const newest = (x: string, day: number) => `SELECT time_bucket('1 hour', time) AS b, max(v) AS mx FROM ${x} WHERE time < '2024-01-0${day} 07:30+00' GROUP BY b ORDER BY b DESC LIMIT 3`;
 /** The settings as the session's statements see them, and a timestamptz printed in them. */
 const SHOW = "SELECT current_setting('TimeZone') AS tz, current_setting('DateStyle') AS ds, '2024-01-01 12:00+00'::timestamptz::text AS ts";
 
@@ -70,9 +72,11 @@ describe('columnstore: in-process sessions fold their settings into their first 
         await client.query('SELECT 1');
         await same(on, (x) => scan(x, 1 + round));
         await client.query('SELECT 1');
+        await same(on, (x) => newest(x, 1 + round));
+        await client.query('SELECT 1');
       }
       // The wire client's text in its own settings after the in-process sessions' turns.
-      for (const q of [(x: string) => dashboard(x, 1 + round, 'c'), (x: string) => scan(x, 1 + round)]) {
+      for (const q of [(x: string) => dashboard(x, 1 + round, 'c'), (x: string) => scan(x, 1 + round), (x: string) => newest(x, 1 + round)]) {
         // As text: the wire's bytes, not pg's parse of them.
         const asText = { getTypeParser: () => (v: string) => v };
         const got = await client.query({ text: q('t'), rowMode: 'array', types: asText });
@@ -91,6 +95,17 @@ describe('columnstore: in-process sessions fold their settings into their first 
       trips();
       await same(db, (x) => dashboard(x, day, day === 2 ? 'a' : 'c'));
       // The aggregate (1: its inputs with the settings folded in), then the reference over r (1).
+      expect(trips()).toBe(2);
+    }
+  });
+
+  it('folds a wire session’s settings into the bucket limit’s first round trip', async () => {
+    await client.query(newest('t', 2));
+    for (let day = 1; day <= 3; day++) {
+      await db.query('SELECT 1');
+      trips();
+      await client.query(newest('t', day));
+      // Its inputs with the settings folded in, then its final statement.
       expect(trips()).toBe(2);
     }
   });

@@ -11,7 +11,7 @@
  * newest time (PostgreSQL's pick among them is its sort's), a type or setting not printed here, a
  * text order other than the bytes' — and the caller takes the last-point path through PostgreSQL.
  */
-import { scalarAt, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { isNullAt, scalarAt, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { DataRowWriter } from '../columnstore/data-rows.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import type { Manifest } from '../columnstore/manifest.js';
@@ -100,13 +100,8 @@ export async function lastPointRows(
     let reader = readers.get(manifest);
     if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
     const times = (await reader.read(batch, [time])).get(time)!;
-    let row = -1;
-    for (let r = 0; r < times.values.length; r++) {
-      if (scalarAt(times, r) !== at) continue;
-      // Several rows at the newest time: PostgreSQL's pick among them is its sort's.
-      if (row >= 0) return found;
-      row = r;
-    }
+    const row = onlyRowAt(times, at);
+    // None, or several rows at the newest time (PostgreSQL's pick among them is its sort's).
     if (row < 0) return found;
     const decoded = new Map<string, Column>([[time, times]]);
     const constant = new Map<string, Column>();
@@ -130,6 +125,35 @@ export async function lastPointRows(
   const empty = `SELECT * FROM unnest(${plan.table.columns.map((c) => `'{}'::${c.type}[]`).join(', ')})`;
   return { ...found, rows, sql: plan.finalSql(empty) };
 }
+
+/**
+ * The one row of `times` holding `at` (not NULL); -1 when none or several do. Int64 times are
+ * compared as two 32-bit halves: reading a BigInt64Array element allocates a BigInt, and this runs
+ * over every row of each segment's newest batch.
+ */
+function onlyRowAt(times: Column, at: bigint): number {
+  let row = -1;
+  const v = times.values;
+  if (v instanceof BigInt64Array && LITTLE_ENDIAN) {
+    const halves = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+    const lo = Number(BigInt.asIntN(32, at));
+    const hi = Number(BigInt.asIntN(32, at >> 32n));
+    for (let r = 0; r < v.length; r++) {
+      if (halves[2 * r] !== lo || halves[2 * r + 1] !== hi || isNullAt(times, r)) continue;
+      if (row >= 0) return -1;
+      row = r;
+    }
+    return row;
+  }
+  for (let r = 0; r < v.length; r++) {
+    if (scalarAt(times, r) !== at) continue;
+    if (row >= 0) return -1;
+    row = r;
+  }
+  return row;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A segment value as a map key (binary and boolean segments are not ordered here). */
 type SegmentValue = string | number | bigint | null;

@@ -70,6 +70,11 @@ class EmbeddedSession implements BackendSession {
   readonly id = -++EmbeddedSession.lastId;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
+  /**
+   * Its settings go with its first round trip (Backend.run, runInternal) rather than one of their
+   * own after another session's turn; its row store queries settle them first (withBackend).
+   */
+  readonly foldsSettings = true;
   /** A BEGIN through query()/exec() left a transaction open. */
   inTransaction = false;
   /** Statements wrote to a hypertable: give rows in default partitions their chunks when the transaction ends. */
@@ -232,6 +237,17 @@ export class Orbit implements Queryable {
     // While closing, only a job in progress may finish (close() waits for it).
     if (this.closing && !(session === this.jobSession && this.scheduler?.busy)) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
     await this.backend.acquire(session);
+    // The row store reached directly: the session's settings first (they may still be another session's).
+    const rowStore = {
+      query: async <Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> => {
+        await this.backend.settle(session);
+        return this.rowStore.query<Row>(sql, params);
+      },
+      exec: async (sql: string): Promise<QueryResult[]> => {
+        await this.backend.settle(session);
+        return this.rowStore.exec(sql);
+      },
+    };
     let settingsChanged = false;
     let transactionControl = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
@@ -284,7 +300,7 @@ export class Orbit implements Queryable {
     const execText = async (sql: string): Promise<QueryResult[]> => {
       const text = await check(sql);
       try {
-        return await this.rowStore.exec(text);
+        return await rowStore.exec(text);
       } catch (err) {
         throw toOrbitError(err);
       } finally {
@@ -313,19 +329,19 @@ export class Orbit implements Queryable {
             const idle = !session.inTransaction && !transactionControl;
             const r =
               cs && idle && (printed as DirectRows).describes
-                ? await cs.described(`query\0${session.settingsKey}\0${text}`, () => this.rowStore.query<Row>(text), (kept) => kept.rows.length === 0).then((kept) => ({ ...kept, fields: kept.fields.map((f) => ({ ...f })) }))
-                : await this.rowStore.query<Row>(text);
+                ? await cs.described(`query\0${session.settingsKey}\0${text}`, () => rowStore.query<Row>(text), (kept) => kept.rows.length === 0).then((kept) => ({ ...kept, fields: kept.fields.map((f) => ({ ...f })) }))
+                : await rowStore.query<Row>(text);
             const fits = objects && r.fields.length === printed.names.length && r.fields.every((f, i) => f.name === printed!.names[i] && f.dataTypeID === printed!.types[i]);
             if (fits) return { ...r, rows: r.rows.concat(objects as Row[]) };
             // A result shaped otherwise than planned: the general path.
-            return await this.rowStore.query<Row>(await check(sql), params);
+            return await rowStore.query<Row>(await check(sql), params);
           }
           try {
-            return await this.rowStore.query<Row>(text, params);
+            return await rowStore.query<Row>(text, params);
           } catch (err) {
             // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
             if (!this.backend.retryStale(() => (err instanceof Error ? err.message : String(err)))) throw err;
-            return await this.rowStore.query<Row>(await check(sql), params);
+            return await rowStore.query<Row>(await check(sql), params);
           }
         } catch (err) {
           throw toOrbitError(err);
@@ -341,17 +357,17 @@ export class Orbit implements Queryable {
           const direct = !session.inTransaction && !transactionControl ? await this.directInsert(session, sql) : undefined;
           return direct ? [direct] : execText(sql);
         }
-        if (split.wrap) await this.rowStore.exec('BEGIN');
+        if (split.wrap) await rowStore.exec('BEGIN');
         try {
           const results: QueryResult[] = [];
           for (const part of split.parts) {
             if (part.fixUpFirst) await this.routeInBlock(session);
             results.push(...(await execText(part.sql)));
           }
-          if (split.wrap) await this.rowStore.exec('COMMIT');
+          if (split.wrap) await rowStore.exec('COMMIT');
           return results;
         } catch (err) {
-          if (split.wrap) await this.rowStore.exec('ROLLBACK').catch(() => undefined);
+          if (split.wrap) await rowStore.exec('ROLLBACK').catch(() => undefined);
           throw err;
         }
       },

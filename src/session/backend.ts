@@ -31,17 +31,21 @@ export interface BackendSession {
   readonly settingsKey: string;
   readonly settings: ReadonlyMap<string, string>;
   /**
-   * The session reaches the row store only through `run` and `runInternal` (the wire's sessions):
-   * its settings, once known to apply, are applied when it first runs something, folded into an
-   * internal statement's round trip where one comes first.
+   * The session reaches the row store only through `run` and `runInternal` (the wire's sessions),
+   * or calls `settle` before it does otherwise (the in-process API's): its settings, once known to
+   * apply, are applied when it first runs something, folded into an internal statement's round trip
+   * where one comes first.
    */
   readonly foldsSettings?: boolean;
   /** Called for every NOTIFY on a channel the session listens to. */
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
 
-/** Internal statements a session's settings may be folded into (one SELECT Orbit built: no `;` outside literals). */
-const FOLDABLE = /^SELECT json_build_array\(/;
+/**
+ * Internal statements a session's settings may be folded into (one SELECT Orbit built: no `;` outside
+ * literals): the fast paths' inputs, and the bucket limit's (columnstore-bucket-limit.ts).
+ */
+const FOLDABLE = /^(?:SELECT json_build_array\(|WITH rowstore_buckets AS \()/;
 
 /** Most settings keys remembered as applying (distinct sets of session settings in use). */
 const GOOD_KEYS_KEPT = 1024;
@@ -318,6 +322,14 @@ export class Backend {
 
   isRunning(session: BackendSession): boolean {
     return this.running === session;
+  }
+
+  /**
+   * Puts the owning session's settings in place, if they are not, before a statement that reaches
+   * the row store other than through `run` (the in-process API's own queries).
+   */
+  async settle(session: BackendSession): Promise<void> {
+    if (session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey) await this.applySettings(session);
   }
 
   /** Runs raw protocol messages for the owning session (its settings applied first, if they are not). */

@@ -44,11 +44,14 @@ interface Output {
 /**
  * The rows of `plan.direct` from `partials` (the kernels' alone, one per group), printed as DataRow
  * messages or — with `values` (in-process) — as JS objects; undefined when not exact.
- * `settings`: the values of DIRECT_SETTINGS_SQL.
+ * `settings`: the values of DIRECT_SETTINGS_SQL; `limit`: the LIMIT of a `limited` shape as
+ * PostgreSQL evaluated it (null: LIMIT NULL, all rows).
  */
-export function directRows(plan: AggregatePlan, partials: Partials | null, settings: readonly unknown[], values?: (oid: number) => ValueOf): PrintedRows | undefined {
+export function directRows(plan: AggregatePlan, partials: Partials | null, settings: readonly unknown[], values?: (oid: number) => ValueOf, limit?: number | null): PrintedRows | undefined {
   const shape = plan.direct;
   if (!shape) return undefined;
+  // Not evaluated, or negative (PostgreSQL's error comes from its final statement).
+  if (shape.limited && (limit === undefined || (limit !== null && !(limit >= 0)))) return undefined;
   const [extraFloatDigits, dateStyle, timeZone, clientEncoding, byteOrder] = settings;
   if (Number(extraFloatDigits) <= 0 || !/^ISO\b/.test(String(dateStyle)) || clientEncoding !== 'UTF8') return undefined;
   const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.typname;
@@ -102,6 +105,7 @@ export function directRows(plan: AggregatePlan, partials: Partials | null, setti
     const sorted = groups;
     groups = index.map((i) => sorted[i]!);
   }
+  if (shape.limited && limit !== null && limit !== undefined && groups.length > limit) groups = groups.slice(0, limit);
   let columns: Column[];
   try {
     columns = outputs.map((o) => columnOf(o, groups));

@@ -89,7 +89,7 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     jsonRows<[string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;
   const keys = inputs[0] as string[] | null;
   // From here on the kernels' inputs are known (one round trip for both), with or without a bound.
-  const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [] } };
+  const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [], limit: limitValue } };
   const width = BigInt(widthText);
   if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return plain;
   const limit = Number(limitValue);
@@ -189,7 +189,7 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     plan: { ...plan, filters: [...plan.filters, filter] },
     batchesRead: read,
     bound: `${time.name} ${filter.op} ${filter.sql}`,
-    evaluated: { values: inputs, filters: [{ column: time.name, op: filter.op as '>=' | '<', value: order.desc ? bound! : bound! + width }] },
+    evaluated: { values: inputs, limit: limitValue, filters: [{ column: time.name, op: filter.op as '>=' | '<', value: order.desc ? bound! : bound! + width }] },
   };
 }
 

@@ -68,6 +68,8 @@ const TEXT_KEYS = new Set(['text', 'varchar']);
 export interface EvaluatedInputs {
   readonly values: unknown[];
   readonly filters: readonly Filter[];
+  /** ORDER BY the bucket LIMIT n: n (plus the OFFSET) as PostgreSQL evaluated it; null for LIMIT NULL (ALL). */
+  readonly limit?: number | null;
 }
 
 /** Where result rows made without a final statement go (see runAggregate), and the in-process value readers. */
@@ -144,7 +146,7 @@ export async function runAggregate(
     throw err;
   }
   if (direct && settings && mode === 'rowwise') {
-    const rows = directRows(plan, partials, settings, direct.values);
+    const rows = directRows(plan, partials, settings, direct.values, evaluated?.limit);
     if (rows) {
       direct.onRows(rows);
       // The final statement over no partial rows: no rows, and the RowDescription it would send.

@@ -11,7 +11,7 @@
  * newest time (PostgreSQL's pick among them is its sort's), a type or setting not printed here, a
  * text order other than the bytes' — and the caller takes the last-point path through PostgreSQL.
  */
-import { scalarAt, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
+import { isNullAt, scalarAt, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
 import { DataRowWriter } from '../columnstore/data-rows.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import type { Manifest } from '../columnstore/manifest.js';
@@ -68,23 +68,19 @@ export async function lastPointRows(
   const manifests = await Promise.all(found.keys.map((k) => store.readManifest(k)));
   const time = plan.table.timeColumn;
   // Per segment value: its newest time maximum over the chunks, and the one batch reaching it.
-  const newest = new Map<string | number | bigint | null, { time: bigint; manifest: Manifest; batch: number; ties: number }>();
+  const newest = new Map<SegmentValue, { time: bigint; manifest: Manifest; batch: number; ties: number }>();
   for (const m of manifests) {
     const seg = m.settings.segmentBy.indexOf(plan.segment);
     const t = m.columns.findIndex((c) => c.name === time);
     // The batches must hold every output column as its type (not, say, a column added since).
     if (seg < 0 || t < 0 || output.columns.some((c) => m.columns.find((x) => x.name === c)?.type !== typeOf(c))) return found;
-    m.batches.forEach((b, i) => {
-      const max = b.max[t];
-      if (typeof max !== 'bigint') return;
-      const v = b.segment[seg] ?? null;
-      const key = v instanceof Uint8Array || typeof v === 'boolean' ? undefined : v;
-      if (key === undefined) return;
+    const own = newestPerSegment(m, seg, t);
+    if (!own) return found;
+    for (const [key, o] of own) {
       const best = newest.get(key);
-      if (!best || max > best.time) newest.set(key, { time: max, manifest: m, batch: i, ties: 0 });
-      else if (max === best.time) best.ties++;
-    });
-    if (m.batches.some((b) => (b.segment[seg] ?? null) instanceof Uint8Array)) return found;
+      if (!best || o.time > best.time) newest.set(key, { time: o.time, manifest: m, batch: o.batch, ties: o.ties });
+      else if (o.time === best.time) best.ties += 1 + o.ties;
+    }
   }
   // Two batches of a segment reaching its newest time: PostgreSQL's pick among their rows is its sort's.
   if ([...newest.values()].some((c) => c.ties > 0)) return found;
@@ -104,13 +100,8 @@ export async function lastPointRows(
     let reader = readers.get(manifest);
     if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
     const times = (await reader.read(batch, [time])).get(time)!;
-    let row = -1;
-    for (let r = 0; r < times.values.length; r++) {
-      if (scalarAt(times, r) !== at) continue;
-      // Several rows at the newest time: PostgreSQL's pick among them is its sort's.
-      if (row >= 0) return found;
-      row = r;
-    }
+    const row = onlyRowAt(times, at);
+    // None, or several rows at the newest time (PostgreSQL's pick among them is its sort's).
     if (row < 0) return found;
     const decoded = new Map<string, Column>([[time, times]]);
     const constant = new Map<string, Column>();
@@ -133,6 +124,70 @@ export async function lastPointRows(
   // The final statement over no candidates: no rows (the rowstore has none), and the description.
   const empty = `SELECT * FROM unnest(${plan.table.columns.map((c) => `'{}'::${c.type}[]`).join(', ')})`;
   return { ...found, rows, sql: plan.finalSql(empty) };
+}
+
+/**
+ * The one row of `times` holding `at` (not NULL); -1 when none or several do. Int64 times are
+ * compared as two 32-bit halves: reading a BigInt64Array element allocates a BigInt, and this runs
+ * over every row of each segment's newest batch.
+ */
+function onlyRowAt(times: Column, at: bigint): number {
+  let row = -1;
+  const v = times.values;
+  if (v instanceof BigInt64Array && LITTLE_ENDIAN) {
+    const halves = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+    const lo = Number(BigInt.asIntN(32, at));
+    const hi = Number(BigInt.asIntN(32, at >> 32n));
+    for (let r = 0; r < v.length; r++) {
+      if (halves[2 * r] !== lo || halves[2 * r + 1] !== hi || isNullAt(times, r)) continue;
+      if (row >= 0) return -1;
+      row = r;
+    }
+    return row;
+  }
+  for (let r = 0; r < v.length; r++) {
+    if (scalarAt(times, r) !== at) continue;
+    if (row >= 0) return -1;
+    row = r;
+  }
+  return row;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A segment value as a map key (binary and boolean segments are not ordered here). */
+type SegmentValue = string | number | bigint | null;
+
+/** Per manifest (immutable once written), segmentby and time column indexes: see newestPerSegment. */
+const perManifest = new WeakMap<Manifest, Map<number, ReadonlyMap<SegmentValue, { time: bigint; batch: number; ties: number }> | null>>();
+
+/**
+ * Per segment value of one manifest, its newest time maximum, the first batch reaching it and how
+ * many others do; null when a segment value is not ordered here (binary). Computed once per
+ * manifest: a query would otherwise walk every batch of every chunk of the table.
+ */
+function newestPerSegment(m: Manifest, seg: number, t: number): ReadonlyMap<SegmentValue, { time: bigint; batch: number; ties: number }> | null {
+  let byColumns = perManifest.get(m);
+  if (!byColumns) perManifest.set(m, (byColumns = new Map()));
+  const id = seg * 65536 + t;
+  const known = byColumns.get(id);
+  if (known !== undefined) return known;
+  let out: Map<SegmentValue, { time: bigint; batch: number; ties: number }> | null = new Map();
+  for (let i = 0; i < m.batches.length; i++) {
+    const b = m.batches[i]!;
+    const v = b.segment[seg] ?? null;
+    if (v instanceof Uint8Array) {
+      out = null;
+      break;
+    }
+    const max = b.max[t];
+    if (typeof max !== 'bigint' || typeof v === 'boolean') continue;
+    const best = out.get(v);
+    if (!best || max > best.time) out.set(v, { time: max, batch: i, ties: 0 });
+    else if (max === best.time) best.ties++;
+  }
+  byColumns.set(id, out);
+  return out;
 }
 
 /** Segment values of one type: numbers, bigints, or text compared by its UTF-8 bytes. */

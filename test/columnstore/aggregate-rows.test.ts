@@ -76,6 +76,27 @@ function queries(random: Prng, count: number): string[] {
   });
 }
 
+/**
+ * ORDER BY the bucket LIMIT n (the bucket limit, session/columnstore-bucket-limit.ts): rows made by
+ * Orbit are cut at n as PostgreSQL evaluated it; LIMIT 0, NULL, ALL, an expression, a negative one
+ * (PostgreSQL's error) and an OFFSET (left to PostgreSQL).
+ */
+function limitQueries(random: Prng, count: number): string[] {
+  const rand = () => random.next();
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const shuffle = <T,>(xs: T[]): T[] => xs.map((x) => [rand(), x] as const).sort((a, b) => a[0] - b[0]).map(([, x]) => x);
+  return Array.from({ length: count }, () => {
+    const bucket = `time_bucket('${pick(['1 hour', '15 minutes', '1 day', '7 minutes'])}', time)`;
+    const aggs = shuffle([...AGGREGATES]).slice(0, 1 + Math.floor(rand() * 4));
+    const targets = shuffle([`${bucket} AS k0`, ...aggs.map((a, i) => `${a} AS a${i}`)]);
+    const where = pick(['', " WHERE time < '2024-03-10 12:00+00'", " WHERE host IN ('host_a', 'z') AND time >= '2024-03-09 06:00+00'", " WHERE time < '2024-03-09 00:30+00'", " WHERE time >= '2024-03-10 06:30+00'"]);
+    const by = pick(['k0', bucket, String(targets.indexOf(`${bucket} AS k0`) + 1)]);
+    const dir = pick([' DESC', ' DESC', '', ' ASC', ' DESC NULLS LAST']);
+    const limit = pick(['5', '5', '1', '3', '40', '0', 'NULL', 'ALL', '(2 + 1)', '-1', '2 OFFSET 1']);
+    return `SELECT ${targets.join(', ')} FROM m${where} GROUP BY k0 ORDER BY ${by}${dir} LIMIT ${limit}`;
+  });
+}
+
 /** The same statement kept on PostgreSQL's final statement (one more output column, dropped again). */
 const general = (q: string) => q.replace(' FROM m', ', NULL::int AS orbit_zz FROM m');
 
@@ -158,6 +179,29 @@ describe('aggregate: rows made from the partials, on the wire', () => {
     expect(made).toBeGreaterThan(25);
     expect(rows).toBeGreaterThan(2000);
   }, 300_000);
+
+  it('cuts the rows of ORDER BY the bucket LIMIT n where PostgreSQL does', async () => {
+    const random = new Prng(41);
+    const track = tracker();
+    let made = 0;
+    try {
+      for (const settings of SETTINGS) {
+        await run(settings);
+        for (const q of limitQueries(random, 12)) {
+          const direct = shape(await run(q), 0);
+          const took = track.took();
+          const expected = shape(await run(general(q)), 1);
+          expect(track.took(), q).toBe(false);
+          expect(direct, `${settings}: ${q}`).toEqual(expected);
+          if (took) made++;
+          if (/extra_float_digits = 0|SQL|New_York/.test(settings) || / OFFSET |LIMIT -1/.test(q)) expect(took, q).toBe(false);
+        }
+      }
+    } finally {
+      track.restore();
+    }
+    expect(made).toBeGreaterThan(8);
+  }, 300_000);
 });
 
 describe('aggregate: rows made from the partials, in process', () => {
@@ -217,6 +261,41 @@ describe('aggregate: rows made from the partials, in process', () => {
       track.restore();
     }
     expect(made).toBeGreaterThan(25);
+  }, 300_000);
+
+  it('cuts the rows of ORDER BY the bucket LIMIT n where PostgreSQL does', async () => {
+    const random = new Prng(43);
+    const track = tracker();
+    let made = 0;
+    try {
+      for (const settings of SETTINGS) {
+        await db.exec(settings);
+        for (const q of limitQueries(random, 12)) {
+          const { direct, expected } = await both(q);
+          const took = track.took();
+          if (direct instanceof Error || expected instanceof Error) {
+            expect(String(direct), q).toBe(String(expected));
+            continue;
+          }
+          expect(values(direct.rows, false), `${settings}: ${q}`).toEqual(values(expected.rows, true));
+          expect(direct.fields, q).toEqual(expected.fields.slice(0, -1));
+          if (took) made++;
+          if (/extra_float_digits = 0|SQL|New_York/.test(settings) || / OFFSET /.test(q)) expect(took, q).toBe(false);
+        }
+      }
+      // Rows in the rowstore the WHERE keeps: PostgreSQL merges and cuts.
+      await db.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1");
+      await db.exec("INSERT INTO m (time, host, v) VALUES ('2024-03-11 23:59:00+00', 'late', 1e300)");
+      const q = "SELECT time_bucket('1 hour', time) AS k0, max(v) AS a0, count(*) AS a1 FROM m GROUP BY k0 ORDER BY k0 DESC LIMIT 3";
+      const { direct, expected } = await both(q);
+      expect(track.took()).toBe(false);
+      expect(values((direct as { rows: unknown[] }).rows, false)).toEqual(values((expected as { rows: unknown[] }).rows, true));
+      expect(JSON.stringify((direct as { rows: unknown[] }).rows[0])).toContain('1e+300');
+      await db.exec("DELETE FROM m WHERE host = 'late'");
+    } finally {
+      track.restore();
+    }
+    expect(made).toBeGreaterThan(8);
   }, 300_000);
 
   it('takes the common shapes, and PostgreSQL the rows a partly compressed chunk has in the rowstore', async () => {

@@ -60,8 +60,8 @@ export interface AggregatePlan {
   readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(limitSql: string): string };
   readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
   /**
-   * When the result is nothing but group keys and aggregates (no HAVING, LIMIT or OFFSET), ordered
-   * by all the group keys or not at all: its columns and order, so that the rows can be made from
+   * When the result is nothing but group keys and aggregates (no HAVING or OFFSET; no LIMIT but the
+   * bucket limit's, see DirectShape.limited), ordered by all the group keys or not at all: its columns and order, so that the rows can be made from
    * the kernels' partials without a final statement (session/columnstore-aggregate-rows.ts).
    */
   readonly direct?: DirectShape;
@@ -81,6 +81,11 @@ export interface DirectShape {
   readonly columns: ReadonlyArray<{ readonly name: string; readonly group: number } | { readonly name: string; readonly aggregate: number }>;
   /** ORDER BY, as group indexes (every group among them: the order is total); undefined without ORDER BY. */
   readonly order?: ReadonlyArray<{ readonly group: number; readonly desc: boolean; readonly nullsFirst: boolean }>;
+  /**
+   * ORDER BY the bucket LIMIT n (no OFFSET; `bucketOrder`): the sorted rows are cut at n, the limit
+   * as the bucket limit's statement evaluated it (EvaluatedInputs.limit).
+   */
+  readonly limited?: boolean;
 }
 
 /**
@@ -302,7 +307,8 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     const key = fingerprint([union, partialColumnNames, targetList, groups.length, rowwise, having ?? null, sort, s.limitCount ?? null, s.limitOffset ?? null, s.limitOption ?? null]);
     return remember(finalTemplates, key, make);
   };
-  const direct = directShape(s, targets, groupFps, aggFps);
+  // Cut at the LIMIT by Orbit only where the bucket limit's statement evaluates it (no OFFSET).
+  const direct = directShape(s, targets, groupFps, aggFps, bucketOrder !== undefined && bucketOrder.offsetSql === undefined);
   const templates = new Map<FinalMode, string>();
   let withoutRows: string | undefined;
   return {
@@ -334,8 +340,8 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
  * The statement's output as group keys and aggregates in a total order of the keys (or none), when
  * it is only that; see AggregatePlan.direct.
  */
-function directShape(s: Fields, targets: readonly Fields[], groupFps: readonly string[], aggFps: readonly string[]): DirectShape | undefined {
-  if (s.havingClause || s.limitCount || s.limitOffset || groupFps.length === 0) return undefined;
+function directShape(s: Fields, targets: readonly Fields[], groupFps: readonly string[], aggFps: readonly string[], limitable: boolean): DirectShape | undefined {
+  if (s.havingClause || (s.limitCount && !limitable) || s.limitOffset || groupFps.length === 0) return undefined;
   const columns: Array<{ name: string; group: number } | { name: string; aggregate: number }> = [];
   for (const t of targets) {
     const fp = fingerprint(t.val);
@@ -366,7 +372,7 @@ function directShape(s: Fields, targets: readonly Fields[], groupFps: readonly s
   }
   // Rows equal in the keys ordered by would come in PostgreSQL's order of the unsorted rows.
   if (!groupFps.every((_, g) => order.some((o) => o.group === g))) return undefined;
-  return { columns, order };
+  return { columns, order, ...(s.limitCount ? { limited: true } : {}) };
 }
 
 /**

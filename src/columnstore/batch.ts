@@ -249,7 +249,17 @@ function sortSegment(segment: number[], cmp: (i: number, j: number) => number): 
  * indices of each segment in input order, one group per distinct segmentby value: the same
  * batches result, without a string key per row (the groups are sorted in place).
  */
-export function planBatches(rows: Rows, settings: CompressionSettings, groups?: number[][], dictionaries?: ReadonlyArray<TextDictionary | undefined>): PlannedBatch[] {
+export function planBatches(
+  rows: Rows,
+  settings: CompressionSettings,
+  groups?: number[][],
+  dictionaries?: ReadonlyArray<TextDictionary | undefined>,
+  /**
+   * Gathers column `i` (no NULLs) in batch order, like takeRows: a caller encoding the batches at
+   * once may give buffers it reuses flush after flush (session/direct-encode.ts).
+   */
+  gather: (column: Column, indices: Int32Array, i: number) => Column = takeRows,
+): PlannedBatch[] {
   const n = checkRows(rows);
   const limit = settings.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isInteger(limit) || limit < 1) throw orbitError('invalid_parameter_value', `batch size must be a positive integer, got ${limit}`);
@@ -289,7 +299,7 @@ export function planBatches(rows: Rows, settings: CompressionSettings, groups?: 
   const all = new Int32Array(n);
   let k = 0;
   for (const segment of segments) for (const i of segment) all[k++] = i;
-  const gathered = rows.columns.map((c) => (c.nulls ? undefined : takeRows(c, all)));
+  const gathered = rows.columns.map((c, i) => (c.nulls ? undefined : gather(c, all, i)));
   const out: PlannedBatch[] = [];
   let base = 0;
   for (const segment of segments) {

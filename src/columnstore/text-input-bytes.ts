@@ -366,6 +366,21 @@ export class TextInterner {
     return this.strings.length - 1;
   }
 
+  /**
+   * Whether the field at `buf[start]` is exactly entry `e`'s bytes: they are there, and a byte that
+   * ends a field (`stop` 1: delimiter or newline) or the end of the data follows. The entry's bytes
+   * hold no stop byte, so that is the whole field. The end of the field, or -1.
+   */
+  matchAt(e: number, buf: Uint8Array, start: number, end: number, stop: Uint8Array): number {
+    const len = this.lengths[e]!;
+    const after = start + len;
+    if (after > end || (after < end && stop[buf[after]!] !== 1)) return -1;
+    const arena = this.arena;
+    const at = this.starts[e]!;
+    for (let k = 0; k < len; k++) if (arena[at + k] !== buf[start + k]) return -1;
+    return after;
+  }
+
   /** Entries `from` and later, in number order. */
   stringsFrom(from: number): string[] {
     return this.strings.slice(from);

@@ -3,18 +3,29 @@
  * The encoding side of a direct COPY on another thread (Node: session/direct-read-node.ts): a
  * chunk's buffered parts, text as the reader's entry numbers, become batch objects there, while the
  * main thread goes on routing the next pieces. The batches are made by the same functions as on the
- * main thread (joinParts, then columnstore/store.ts `encodeBatches`), so they are the same bytes.
+ * main thread (planBatches and encodeBatch, as columnstore/store.ts `encodeBatches`), so they are the
+ * same bytes.
  */
 import type { CodecBackend } from '../columnstore/codecs/index.js';
-import { encodeBatches } from '../columnstore/store.js';
-import type { TextDictionary } from '../columnstore/batch.js';
-import { concatColumns, type Rows } from '../columnstore/columns.js';
+import { planBatches, type TextDictionary } from '../columnstore/batch.js';
+import { encodeBatch } from '../columnstore/batch-format.js';
+import { columnLength, concatColumns, takeRows, type Column, type Rows } from '../columnstore/columns.js';
 import { ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './direct-read.js';
 import type { DirectTarget } from './direct-target.js';
+
+/** A typed column's array. */
+type Typed = Exclude<Column['values'], readonly unknown[]>;
 
 /** One COPY's encoder: its copy of the strings behind the entry numbers, and the target's settings. */
 export class FlushEncoder {
   private readonly dicts: ThreadDictionaries;
+  /**
+   * Per column, the arrays a flush's parts are joined into and gathered in batch order into, kept
+   * for the next flush: each flush would otherwise take two fresh column-sized buffers per column
+   * (zeroed and faulted in, then collected), about as costly as the copying itself.
+   */
+  private readonly joined: Array<Typed | undefined> = [];
+  private readonly gathered: Array<Typed | undefined> = [];
 
   constructor(private readonly target: DirectTarget) {
     this.dicts = new ThreadDictionaries(target);
@@ -27,7 +38,7 @@ export class FlushEncoder {
       return { stats: [], objects: [] };
     }
     const parts = request.parts.map((columns, k) => this.dicts.idRows({ columns, added: k === 0 ? request.added : [] })!);
-    const ids: Rows = { names: parts[0]!.names, columns: parts[0]!.columns.map((_, i) => concatColumns(parts.map((p) => p.columns[i]!))) };
+    const ids: Rows = { names: parts[0]!.names, columns: parts[0]!.columns.map((_, i) => this.join(parts.map((p) => p.columns[i]!), i)) };
     const settings = this.target.settings;
     const s = settings.segmentBy.length === 1 ? ids.names.indexOf(settings.segmentBy[0]!) : -1;
     const groups = s >= 0 && this.dicts.isIds(s) ? this.dicts.segmentGroups(ids, s) : undefined;
@@ -39,8 +50,73 @@ export class FlushEncoder {
       return { type: this.target.columns[i]!.type as TextDictionary['type'], strings: this.dicts.dictionary(i) };
     });
     const rows: Rows = { names: ids.names, columns: ids.columns.map((c, i) => (this.dicts.isIds(i) && !dictionaries[i] ? this.dicts.textColumn(c, i) : c)) };
-    return encodeBatches(backend, rows, settings, groups, dictionaries);
+    // As columnstore/store.ts encodeBatches, with the gathering into this encoder's arrays: the
+    // batches are views of them, encoded (copied out) before the next flush reuses them.
+    const planned = planBatches(rows, settings, groups, dictionaries, (c, indices, i) => this.gather(c, indices, i));
+    const objects = planned.map((b) => encodeBatch(backend, b.columns));
+    planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
+    return { stats: planned.map((b) => b.stats), objects };
   }
+
+  /** Column `i` of the parts as one column: typed ones without NULLs in this encoder's array. */
+  private join(parts: readonly Column[], i: number): Column {
+    const first = parts[0]!;
+    if (parts.length === 1 || first.type === 'uuid' || Array.isArray(first.values) || parts.some((p) => p.nulls || p.type !== first.type)) return concatColumns(parts);
+    const n = parts.reduce((sum, p) => sum + columnLength(p), 0);
+    const out = (this.joined[i] = room(this.joined[i], first.values as Typed, n));
+    let at = 0;
+    for (const p of parts) {
+      (out as Float64Array).set(p.values as Float64Array, at);
+      at += (p.values as Typed).length;
+    }
+    return { type: first.type, values: out.subarray(0, n), nulls: null } as Column;
+  }
+
+  /** takeRows into this encoder's array for column `i` (typed columns). */
+  private gather(column: Column, indices: Int32Array, i: number): Column {
+    if (column.type === 'uuid' || Array.isArray(column.values)) return takeRows(column, indices);
+    const src = column.values as Typed;
+    const n = indices.length;
+    const out = (this.gathered[i] = room(this.gathered[i], src, n)).subarray(0, n) as Typed;
+    // Through unsigned lanes, as takeRows: no BigInt per int64 value.
+    const size = src.BYTES_PER_ELEMENT;
+    if (size === 8) take64(lanes32(src), lanes32(out), indices);
+    else if (size === 4) take32(lanes32(src), lanes32(out), indices);
+    else if (size === 2) take16(new Uint16Array(src.buffer, src.byteOffset, src.length), new Uint16Array(out.buffer, out.byteOffset, n), indices);
+    else take8(new Uint8Array(src.buffer, src.byteOffset, src.length), new Uint8Array(out.buffer, out.byteOffset, n), indices);
+    return { type: column.type, values: out, nulls: null } as Column;
+  }
+}
+
+/** `kept` if it is an array like `like` with room for `n` values, else a new one with some spare. */
+function room(kept: Typed | undefined, like: Typed, n: number): Typed {
+  if (kept && kept.constructor === like.constructor && kept.length >= n) return kept;
+  const make = like.constructor as new (length: number) => Typed;
+  return new make(n + (n >> 3));
+}
+
+function lanes32(a: Typed): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+}
+
+function take64(src: Uint32Array, dst: Uint32Array, indices: Int32Array): void {
+  for (let i = 0, n = indices.length; i < n; i++) {
+    const k = indices[i]! << 1;
+    dst[i << 1] = src[k]!;
+    dst[(i << 1) | 1] = src[k + 1]!;
+  }
+}
+
+function take32(src: Uint32Array, dst: Uint32Array, indices: Int32Array): void {
+  for (let i = 0, n = indices.length; i < n; i++) dst[i] = src[indices[i]!]!;
+}
+
+function take16(src: Uint16Array, dst: Uint16Array, indices: Int32Array): void {
+  for (let i = 0, n = indices.length; i < n; i++) dst[i] = src[indices[i]!]!;
+}
+
+function take8(src: Uint8Array, dst: Uint8Array, indices: Int32Array): void {
+  for (let i = 0, n = indices.length; i < n; i++) dst[i] = src[indices[i]!]!;
 }
 
 /** The buffers of a request's columns, each once (sent as the transfer list). */

@@ -49,6 +49,15 @@ export class PieceReader {
   /** Per column, how parse reads it (OTHER, FLOAT8, …). */
   private readonly kinds: Uint8Array;
   private readonly textStops: Uint8Array;
+  /**
+   * Id mode, per text column: by the entry number + 1 of its key (0: NULL or none), the entry
+   * number + 1 read with it last time (0: none). The key is the row's first text field's entry
+   * (tags usually depend on the series' first tag, like a host's region), and for that field its
+   * own entry in the row before (series often come in the same order round after round).
+   */
+  private readonly follows: Int32Array[];
+  /** Per COPY field: the table column whose entry is its key (-1: its own, in the row before). */
+  private readonly keyCols: Int32Array;
 
   constructor(
     private readonly format: CopyFormat,
@@ -92,6 +101,9 @@ export class PieceReader {
       if (this.interners[i]) return TEXT_ID;
       return c.type === 'float8' ? FLOAT8 : c.type === 'timestamptz' ? TIMESTAMPTZ : c.type === 'timestamp' ? TIMESTAMP : OTHER;
     });
+    this.follows = target.columns.map((_, i) => (this.kinds[i] === TEXT_ID ? new Int32Array(64) : NO_I32));
+    const firstText = this.fields.findIndex((c) => this.kinds[c] === TEXT_ID);
+    this.keyCols = Int32Array.from(this.fields, (_, f) => (firstText >= 0 && f > firstText ? this.fields[firstText]! : -1));
   }
 
   /** Whether any piece can be read by Orbit (else every piece goes to PostgreSQL). */
@@ -141,6 +153,8 @@ export class PieceReader {
     });
     let { f64, i32 } = views();
     const interners = this.interners;
+    const follows = this.follows;
+    const keyCols = this.keyCols;
     const stops = this.textStops;
     const utc = this.target.utc;
     const fields = this.fields;
@@ -166,9 +180,21 @@ export class PieceReader {
             case FLOAT8:
               e = float8Into(f64[col]!, r, data, pos, len);
               break;
-            case TEXT_ID:
-              e = textIdInto(i32[col]!, r, data, pos, len, stops, interners[col]!);
+            case TEXT_ID: {
+              // The entry seen with the key last time (`follows`) is tried first: a byte compare in
+              // place of scan, hash and probe.
+              const ids = i32[col]!;
+              const kc = keyCols[f]!;
+              const key = kc >= 0 ? i32[kc]![r]! : r > 0 ? ids[r - 1]! : 0;
+              let table = follows[col]!;
+              const guess = key < table.length ? table[key]! : 0;
+              if (guess > 0 && (e = interners[col]!.matchAt(guess - 1, data, pos, len, stops)) >= 0) ids[r] = guess;
+              else if ((e = textIdInto(ids, r, data, pos, len, stops, interners[col]!)) >= 0) {
+                if (key >= table.length) follows[col] = table = growFollows(table, key);
+                table[key] = ids[r]!;
+              }
               break;
+            }
             case TIMESTAMPTZ:
               e = timestampInto(i32[col]!, r, data, pos, len, true, utc);
               break;
@@ -441,6 +467,15 @@ export function joinParts(parts: readonly BufferedPart[], dicts: ThreadDictionar
   const s = segmentBy.length === 1 ? ids.names.indexOf(segmentBy[0]!) : -1;
   const groups = s >= 0 && dicts.isIds(s) ? dicts.segmentGroups(ids, s) : undefined;
   return { rows: dicts.toStrings(ids), groups };
+}
+
+/** A follows table (PieceReader) with room for `key`. */
+function growFollows(table: Int32Array, key: number): Int32Array {
+  let size = table.length * 2;
+  while (size <= key) size *= 2;
+  const out = new Int32Array(size);
+  out.set(table);
+  return out;
 }
 
 function isText(type: string): boolean {

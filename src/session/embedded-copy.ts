@@ -60,7 +60,7 @@ export async function copyFromSource(
       for await (const piece of pieces(source)) {
         // After an error the session ignores the rest, as PostgreSQL does: stop reading.
         if (failed) break;
-        await session.handle(message(copyData(piece)));
+        await session.handle(copyDataMessage(piece));
       }
     } catch (err) {
       await session.handle(message(copyFail(err instanceof Error ? err.message : String(err))));
@@ -86,6 +86,17 @@ function requireCopyFromStdin(sql: string): void {
       hint: 'Run other statements with query() or exec().',
     });
   }
+}
+
+/** A CopyData message whose body is `piece` itself (the session reads the body; no framed copy). */
+function copyDataMessage(piece: Uint8Array): Message {
+  return {
+    type: FrontendMessage.CopyData,
+    body: piece,
+    get raw() {
+      return copyData(piece);
+    },
+  };
 }
 
 function message(raw: Uint8Array): Message {

@@ -74,7 +74,8 @@ const HIGH_WATER = 8 << 20;
 const MAX_STARTUP_LENGTH = 10_000;
 
 export class Connection {
-  private readonly framer = new MessageFramer();
+  // A client's large CopyData messages reach the COPY in the parts the socket delivered (no copy).
+  private readonly framer = new MessageFramer({ splitCopyData: true });
   private phase: Phase = Phase.startup;
   private session: Session | undefined;
   private auth: AuthFlow | undefined;

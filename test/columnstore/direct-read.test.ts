@@ -72,6 +72,24 @@ describe('direct COPY id mode', () => {
     expect(plain(results[3]!.got)).toEqual(plain(results[3]!.expected));
   });
 
+  it('tries the tag seen with the row\'s first tag last time, and reads the field whenever it differs', () => {
+    // Rows in rounds (host after host), then hosts whose region changes, regions that are prefixes
+    // of others ('eu' / 'eu-west'), NULL hosts and regions, a region at the end of a piece without
+    // a newline, and a guess followed by a quote (the row goes to the main thread).
+    const round = (regions: string[]) => ['h1', 'h2', 'h3'].map((h, i) => `2024-01-01T00:00:0${i}Z,${h},${i},${regions[i]}\n`).join('');
+    const results = both(csv, [
+      round(['eu', 'us', 'ap']) + round(['eu', 'us', 'ap']),
+      round(['eu-west', 'u', 'ap']) + round(['eu', 'us-east', '']) + '2024-01-01T00:00:09Z,,1,eu\n2024-01-01T00:00:09Z,,2,ap\n',
+      round(['eu', 'us', 'ap']) + '2024-01-01T00:00:09Z,h1,1,eu',
+      '2024-01-01T00:00:09Z,h1,1,"eu"\n',
+      round(['ap', 'eu', 'us']),
+    ]);
+    expect(results.map((r) => r.fellBack)).toEqual([false, false, false, true, false]);
+    for (const r of results.filter((x) => !x.fellBack)) expect(plain(r.got)).toEqual(plain(r.expected));
+    expect((results[1]!.got!.columns[3]!.values as string[]).slice(0, 6)).toEqual(['eu-west', 'u', 'ap', 'eu', 'us-east', '']);
+    expect((results[4]!.got!.columns[3]!.values as string[])).toEqual(['ap', 'eu', 'us']);
+  });
+
   it('reads text format with \\N, and falls back on escapes', () => {
     const results = both(text, ['2024-01-01 00:00:00+00\th\t1\t\\N\n', '2024-01-01 00:00:01+00\ta\\tb\t2\tx\n']);
     expect(results[0]!.fellBack).toBe(false);
@@ -172,8 +190,9 @@ describe('direct COPY flush on the encoder thread', () => {
     const backend = new ReferenceBackend();
     const encoder = thread.encoder!(target);
     await vi.waitFor(() => expect(encoder.ready).toBe(true), { timeout: 30_000 });
-    // Flushes of one, two and three pieces; the expected batches from the main thread's strings.
-    const flushes = [[0], [1, 2], [3, 4, 5]];
+    // Flushes of one, three and two pieces (the encoder's kept arrays grow, then are used in part);
+    // the expected batches from the main thread's strings.
+    const flushes = [[0], [3, 4, 5], [1, 2]];
     const replies: Array<Promise<EncodedFlush>> = [];
     const expected: EncodedFlush[] = [];
     for (const f of flushes) {

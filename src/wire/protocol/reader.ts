@@ -82,6 +82,9 @@ export interface Message {
   readonly raw: Uint8Array;
 }
 
+/** CopyData's type byte ('d'). */
+const COPY_DATA = 0x64;
+
 /** Largest message accepted from a client (PostgreSQL's PQ_LARGE_MESSAGE_LIMIT is 1 GB - 1). */
 export const MAX_MESSAGE_LENGTH = 0x3fffffff;
 
@@ -92,6 +95,9 @@ export const MAX_MESSAGE_LENGTH = 0x3fffffff;
 export class MessageFramer {
   private chunks: Uint8Array[] = [];
   private length = 0;
+
+  /** `splitCopyData`: a CopyData message spanning received chunks comes out in parts (see next). */
+  constructor(private readonly options: { readonly splitCopyData?: boolean } = {}) {}
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -105,11 +111,18 @@ export class MessageFramer {
 
   /** Type byte of the next message, once it has arrived. */
   peekType(): number | undefined {
+    if (this.copyLeft > 0) return this.length > 0 ? COPY_DATA : undefined;
     return this.length > 0 ? this.chunks[0]![0] : undefined;
   }
 
-  /** Next complete message, or undefined when more bytes are needed. */
+  /**
+   * Next complete message, or undefined when more bytes are needed. With `splitCopyData`, a
+   * CopyData message whose body spans the received chunks comes out as several CopyData messages, one per chunk, each body a
+   * view of its chunk: COPY data is a byte stream, so the parts mean the same, and a large
+   * message is not gathered into a buffer of its own first (a copy and an allocation per byte).
+   */
   next(typed: boolean): Message | undefined {
+    if (this.copyLeft > 0) return this.copyPart();
     const header = typed ? 5 : 4;
     if (this.length < header) return undefined;
     const head = this.peek(header);
@@ -117,9 +130,36 @@ export class MessageFramer {
     const len = view.getInt32(typed ? 1 : 0);
     if (len < 4 || len > MAX_MESSAGE_LENGTH) throw malformed(`invalid message length ${len}`);
     const total = len + (typed ? 1 : 0);
+    if (typed && this.options.splitCopyData && head[0] === COPY_DATA && total > this.chunks[0]!.length && total > header) {
+      this.take(header);
+      this.copyLeft = total - header;
+      return this.copyPart();
+    }
     if (this.length < total) return undefined;
     const raw = this.take(total);
     return { type: typed ? raw[0]! : 0, body: raw.subarray(header), raw };
+  }
+
+  /** Body bytes of a split CopyData message still to come (see next). */
+  private copyLeft = 0;
+
+  /** The next part of a split CopyData body: what the first chunk holds of it. */
+  private copyPart(): Message | undefined {
+    if (this.length === 0) return undefined;
+    const body = this.take(Math.min(this.copyLeft, this.chunks[0]!.length));
+    this.copyLeft -= body.length;
+    return {
+      type: COPY_DATA,
+      body,
+      // Rarely wanted (the session reads a CopyData's body): made on demand.
+      get raw() {
+        const raw = new Uint8Array(body.length + 5);
+        raw[0] = COPY_DATA;
+        new DataView(raw.buffer).setInt32(1, body.length + 4);
+        raw.set(body, 5);
+        return raw;
+      },
+    };
   }
 
   private peek(n: number): Uint8Array {

@@ -5,9 +5,9 @@
  * over the old one, so a crash leaves either the old or the new value, never a torn one.
  */
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { checkKey, StorageKind, type StorageAdapter } from './types.js';
+import { checkKey, checkRange, StorageKind, type StorageAdapter } from './types.js';
 
 /** Files `putNew` writes at once (libuv runs four file operations at a time by default). */
 const PUT_NEW_CONCURRENCY = 8;
@@ -56,6 +56,30 @@ export class NodeFsStorage implements StorageAdapter {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
+    }
+  }
+
+  /** One open and positioned reads: synchronous for the reason `get` gives. */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    checkRange(offset, length);
+    let fd: number;
+    try {
+      fd = openSync(this.path(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, out, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === length ? out : out.subarray(0, got);
+    } finally {
+      closeSync(fd);
     }
   }
 

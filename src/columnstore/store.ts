@@ -367,7 +367,7 @@ export class ColumnStore {
     const cached = this.cache.get(cacheKey(loc));
     if (cached instanceof Uint8Array) return cached;
     // The batches read with this one: the plan's next ones in the same object, ascending and close.
-    const group = [batchNo];
+    let group = [batchNo];
     let end = loc.offset + loc.length;
     const at = plan?.manifest === manifest ? plan.position.get(batchNo) : undefined;
     if (at !== undefined) {
@@ -378,32 +378,38 @@ export class ColumnStore {
         end = next.offset + next.length;
       }
     }
-    let span: Uint8Array | undefined;
-    let spanStart = loc.offset;
-    if (this.storage.getRange) {
-      span = await this.storage.getRange(loc.key, loc.offset, end - loc.offset);
+    // Each batch in a buffer of its own: the cache keeps batches one by one, and a view into a
+    // shared span would keep the whole span alive while any one of them stays.
+    let locs = group.map((no) => (no === batchNo ? loc : batchLocation(manifest, no)));
+    let parts: Uint8Array[] | undefined;
+    const cut = (from: Uint8Array, base: number): Uint8Array[] => (locs.length === 1 && base === loc.offset && from.length <= loc.length ? [from] : locs.map((l) => from.slice(l.offset - base, l.offset - base + l.length)));
+    if (this.storage.getRanges && group.length > 1) {
+      parts = await this.storage.getRanges(loc.key, locs);
+    } else if (this.storage.getRange) {
+      const span = await this.storage.getRange(loc.key, loc.offset, end - loc.offset);
+      parts = span && cut(span, loc.offset);
     } else {
       // The whole object comes anyway: every batch of this manifest in it is cached, not only the
       // planned ones, so a pack is not fetched again per batch.
-      span = await this.storage.get(loc.key);
-      spanStart = 0;
-      if (span) group.splice(0, group.length, batchNo, ...batchesIn(manifest, loc.key).filter((no) => no !== batchNo));
-    }
-    if (!span) throw orbitError('data_corrupted', `columnstore batch ${batchNo} of ${manifest.key} is missing: no object ${loc.key}`, { detail: `manifest ${manifest.key} lists ${manifest.batches.length} batches` });
-    let out: Uint8Array | undefined;
-    for (const no of group) {
-      const l = no === batchNo ? loc : batchLocation(manifest, no);
-      const from = l.offset - spanStart;
-      if (from + l.length > span.length) {
-        if (no !== batchNo) continue;
-        throw orbitError('data_corrupted', `columnstore batch ${batchNo} of ${manifest.key} is truncated: object ${loc.key} has ${Math.max(0, span.length - from)} of its ${l.length} bytes at offset ${l.offset}`);
+      const whole = await this.storage.get(loc.key);
+      if (whole) {
+        group = [batchNo, ...batchesIn(manifest, loc.key).filter((no) => no !== batchNo)];
+        locs = group.map((no) => batchLocation(manifest, no));
+        parts = cut(whole, 0);
       }
-      const bytes = span.length === l.length && from === 0 ? span : span.subarray(from, from + l.length);
-      if (no === batchNo) out = bytes;
-      else if (this.cache.has(cacheKey(l))) continue;
-      this.cache.set(cacheKey(l), bytes, bytes.length);
     }
-    return out!;
+    if (!parts) throw orbitError('data_corrupted', `columnstore batch ${batchNo} of ${manifest.key} is missing: no object ${loc.key}`, { detail: `manifest ${manifest.key} lists ${manifest.batches.length} batches` });
+    const own = parts[0]!;
+    if (own.length !== loc.length) {
+      throw orbitError('data_corrupted', `columnstore batch ${batchNo} of ${manifest.key} is truncated: object ${loc.key} has ${own.length} of its ${loc.length} bytes at offset ${loc.offset}`);
+    }
+    this.cache.set(cacheKey(loc), own, own.length);
+    for (let i = 1; i < group.length; i++) {
+      const l = locs[i]!;
+      // A short neighbour is reported when it is asked for.
+      if (parts[i]!.length === l.length && !this.cache.has(cacheKey(l))) this.cache.set(cacheKey(l), parts[i]!, l.length);
+    }
+    return own;
   }
 
   /** Decodes one batch: every column, or only `columns` (by name, in that order). */

@@ -25,6 +25,13 @@ export interface StorageAdapter {
    * the pack. Absent: the store gets the whole value and slices it.
    */
   getRange?(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /**
+   * Several ranges of one value (ascending, not overlapping) in one read, each into its own buffer
+   * (short or empty where the value ends), or undefined for an absent key: the columnstore caches
+   * each batch of a span on its own, and slices of one span buffer would keep all of it alive.
+   * Absent: `getRange` over the span, each range copied out.
+   */
+  getRanges?(key: string, ranges: ReadonlyArray<{ readonly offset: number; readonly length: number }>): Promise<Uint8Array[] | undefined>;
   /** Stores a value; durable once the promise resolves. */
   put(key: string, value: Uint8Array): Promise<void>;
   /**

@@ -65,6 +65,13 @@ function counting(inner: StorageAdapter, ranged = true): StorageAdapter & { gets
     ...(inner.putNew ? { putNew: (entries: ReadonlyArray<readonly [string, Uint8Array]>) => inner.putNew!(entries) } : {}),
   };
   if (ranged && inner.getRange) a.getRange = (key, offset, length) => (ranges.push([key, offset, length]), inner.getRange!(key, offset, length));
+  // Several ranges in one read (node-fs): recorded as the span they cover.
+  if (ranged && inner.getRanges) {
+    a.getRanges = (key, list) => {
+      if (list.length > 0) ranges.push([key, list[0]!.offset, list[list.length - 1]!.offset + list[list.length - 1]!.length - list[0]!.offset]);
+      return inner.getRanges!(key, list);
+    };
+  }
   return a;
 }
 

@@ -100,6 +100,27 @@ export const STORAGE_CONTRACT: readonly ContractCase[] = [
       const got = await store.getRange('packs/1', 2, 3);
       got![0] = 99;
       same(await store.getRange('packs/1', 2, 3), big.slice(2, 5), 'range after the caller changed the result');
+      if (store.getRanges) {
+        const asked = [
+          { offset: 10, length: 5 },
+          { offset: 15, length: 0 },
+          { offset: mib - 2, length: 4 },
+          { offset: 2 * mib, length: 100 },
+          { offset: big.length - 3, length: 10 },
+          { offset: big.length + 8, length: 2 },
+        ];
+        const got = await store.getRanges('packs/1', asked);
+        same(got?.length, asked.length, 'ranges read');
+        asked.forEach((r, i) => same(got![i], big.slice(r.offset, r.offset + r.length), `range ${i} of several`));
+        same(await store.getRanges('packs/absent', [{ offset: 0, length: 1 }]), undefined, 'ranges of an absent key');
+        let thrown: unknown;
+        try {
+          await store.getRanges('packs/1', [{ offset: 10, length: 5 }, { offset: 12, length: 1 }]);
+        } catch (err) {
+          thrown = err;
+        }
+        if (!(thrown instanceof RangeError)) throw new Error(`overlapping ranges should throw a RangeError, got ${String(thrown)}`);
+      }
       return store;
     },
   },

@@ -44,11 +44,12 @@ export interface BatchStats {
   /** Per integer column (int2/int4/int8): the exact sum of non-NULL values, null if all NULL, other types or outside int64. */
   readonly sum: readonly (bigint | null)[];
   /**
-   * Where the batch object lives when it belongs to an earlier version of the chunk (appends by
-   * direct ingest reuse the batches already written); undefined: this manifest's version, object
-   * number = batch number.
+   * Where the batch's bytes live: the object (`version`, object number `no`) and their byte
+   * `offset` in it (packs hold several batches; absent = 0). Earlier versions' objects are reused by
+   * appends (direct ingest). Undefined: this manifest's version, object number = batch number,
+   * offset 0 (format 1 and 2 layout, and the first batch of a version's first pack).
    */
-  readonly source?: { readonly version: number; readonly no: number };
+  readonly source?: { readonly version: number; readonly no: number; readonly offset?: number };
 }
 
 export interface PlannedBatch {

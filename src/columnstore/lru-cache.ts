@@ -33,6 +33,11 @@ export class LruCache<V> {
     return e.value;
   }
 
+  /** Whether `key` is held, without counting a hit or a miss or refreshing it. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   set(key: string, value: V, bytes: number): void {
     this.delete(key);
     if (bytes > this.budget) return;

@@ -12,7 +12,9 @@
  * minima and maxima of a metric are a slowly changing series, which DECIMAL/PACK encode in a few
  * bytes each. Its columns, in order: rows int4, bytes int4, one per segmentby column (its type),
  * then per data column: NULL count int4, min and max (its type; if `hasMinMax`), sum int8 (if `hasSum`),
- * and (format 2) the version and object number of the batch object, int4 each.
+ * and (format 2) the version and object number of the batch object, int4 each, and (format 3) the
+ * batch's byte offset in that object, int4 (objects are packs of batches, store.ts; formats 1 and 2
+ * had one batch per object, at offset 0).
  */
 import { orbitError } from '../errors.js';
 import { compareValues } from './compare.js';
@@ -23,8 +25,11 @@ import type { CodecBackend } from './codecs/index.js';
 import { ByteReader, ByteWriter } from './codecs/format.js';
 
 const MAGIC = [0x4f, 0x4d];
-/** 2 added per-batch object locations (version, object number); version 1 manifests still decode. */
-export const MANIFEST_FORMAT_VERSION = 2;
+/**
+ * 2 added per-batch object locations (version, object number), 3 their byte offsets (packs);
+ * format 1 and 2 manifests still decode.
+ */
+export const MANIFEST_FORMAT_VERSION = 3;
 
 export interface ManifestColumn {
   readonly name: string;
@@ -94,10 +99,13 @@ function statsLayout(h: Header, format = MANIFEST_FORMAT_VERSION): PgType[] {
     if (hasSum(c.type)) types.push('int8');
   }
   if (format >= 2) types.push('int4', 'int4');
+  if (format >= 3) types.push('int4');
   return types;
 }
 
-export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 'rowCount'>): Uint8Array {
+/** `format`: the current one; older ones only for tests of reading data written before it. */
+export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 'rowCount'>, format = MANIFEST_FORMAT_VERSION): Uint8Array {
+  if (format < 1 || format > MANIFEST_FORMAT_VERSION) throw orbitError('invalid_parameter_value', `no manifest format ${format}`);
   const header: Header = {
     hypertableId: m.hypertableId,
     chunkId: m.chunkId,
@@ -106,7 +114,7 @@ export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 
     settings: m.settings,
     batchCount: m.batches.length,
   };
-  const types = statsLayout(header);
+  const types = statsLayout(header, format);
   const cols: Scalar[][] = types.map(() => []);
   for (const [no, b] of m.batches.entries()) {
     let k = 0;
@@ -121,14 +129,25 @@ export function encodeManifest(backend: CodecBackend, m: Omit<Manifest, 'key' | 
       }
       if (hasSum(c.type)) cols[k++]!.push(b.sum[i]!);
     });
-    cols[k++]!.push(b.source?.version ?? m.version);
-    cols[k++]!.push(b.source?.no ?? no);
+    const version = b.source?.version ?? m.version;
+    const object = b.source?.no ?? no;
+    const offset = b.source?.offset ?? 0;
+    if (format < 3 && offset !== 0) throw orbitError('invalid_parameter_value', `manifest format ${format} cannot place a batch at an offset`);
+    if (format === 1 && (version !== m.version || object !== no)) throw orbitError('invalid_parameter_value', 'manifest format 1 cannot place a batch in another object');
+    if (format >= 2) {
+      cols[k++]!.push(version);
+      cols[k++]!.push(object);
+    }
+    if (format >= 3) {
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > 0x7fffffff) throw orbitError('program_limit_exceeded', `batch offset ${offset} does not fit a manifest`);
+      cols[k++]!.push(offset);
+    }
   }
   const table = encodeBatch(backend, types.map((t, i) => columnOf(t, cols[i]!)));
   const json = new TextEncoder().encode(JSON.stringify(header));
   return new ByteWriter(json.length + table.length + 16)
     .bytes(Uint8Array.from(MAGIC))
-    .byte(MANIFEST_FORMAT_VERSION)
+    .byte(format)
     .varint(json.length)
     .bytes(json)
     .bytes(table)
@@ -139,7 +158,7 @@ export function decodeManifest(backend: CodecBackend, bytes: Uint8Array, key: st
   const r = new ByteReader(bytes);
   if (r.byte() !== MAGIC[0] || r.byte() !== MAGIC[1]) throw corruptManifest('bad magic');
   const version = r.byte();
-  if (version !== 1 && version !== MANIFEST_FORMAT_VERSION) throw corruptManifest(`format version ${version}`);
+  if (version < 1 || version > MANIFEST_FORMAT_VERSION) throw corruptManifest(`format version ${version}`);
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(r.varint()))) as Header;
@@ -170,8 +189,10 @@ export function decodeManifest(backend: CodecBackend, bytes: Uint8Array, key: st
     rowCount += rows;
     const objectVersion = version >= 2 ? (cols[k++]![b] as number) : header.version;
     const objectNo = version >= 2 ? (cols[k++]![b] as number) : b;
-    const own = objectVersion === header.version && objectNo === b;
-    batches.push({ rows, bytes: bytesOf, segment, nullCount, min, max, sum, ...(own ? {} : { source: { version: objectVersion, no: objectNo } }) });
+    const offset = version >= 3 ? (cols[k++]![b] as number) : 0;
+    const own = objectVersion === header.version && objectNo === b && offset === 0;
+    const source = offset === 0 ? { version: objectVersion, no: objectNo } : { version: objectVersion, no: objectNo, offset };
+    batches.push({ rows, bytes: bytesOf, segment, nullCount, min, max, sum, ...(own ? {} : { source }) });
   }
   return { key, hypertableId: header.hypertableId, chunkId: header.chunkId, version: header.version, columns: header.columns, settings: header.settings, rowCount, batches };
 }

@@ -3,10 +3,19 @@
  * The batch store: compressed chunks as batch objects plus a manifest in a StorageAdapter
  * (docs/design/columnstore.md, "Where things live"), read through a bounded LRU cache.
  *
- * Keys: `cs/<hypertable_id>/<chunk_id>/<version>/<batch_no>` and `cs/<h>/<c>/<version>/manifest`.
- * A write goes under a new version (one above every version present), batches first and the
+ * Keys: `cs/<hypertable_id>/<chunk_id>/<version>/<object_no>` and `cs/<h>/<c>/<version>/manifest`.
+ * An object is a pack: the batches one write call wrote, back to back (at most PACK_BYTES, more
+ * packs above that), each batch's manifest entry naming its object and byte offset (manifest
+ * format 3). Data written before packs (manifest formats 1 and 2) has one batch per object, object
+ * number = batch number: a pack of one at offset 0, read the same way.
+ * A write goes under a new version (one above every version present), packs first and the
  * manifest last, each durable when its put resolves; the caller then commits the manifest key to
  * the catalog. A version whose manifest no catalog row points at is an orphan, removed by `sweep`.
+ *
+ * Reads: a reader about to decode many batches says which (`planReads`); a miss then reads the
+ * planned batches that follow it in the same pack as one span (`getRange`; gaps up to SPAN_GAP read
+ * and dropped, at most SPAN_BYTES a span, so a whole-chunk scan goes through the cache span by
+ * span), and caches each batch on its own.
  */
 import { orbitError } from '../errors.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -19,6 +28,13 @@ import { LruCache } from './lru-cache.js';
 
 const ROOT = 'cs/';
 const MANIFEST = 'manifest';
+
+/** Bytes of batches one pack object holds at most; a batch larger than that is a pack alone. */
+export const PACK_BYTES = 8 << 20;
+/** Planned batches of one pack closer than this are read in the same span (the gap is read and dropped). */
+export const SPAN_GAP = 64 << 10;
+/** Bytes one span read asks for at most (with the default cache, a span never evicts most of it). */
+export const SPAN_BYTES = 4 << 20;
 
 export interface ColumnStoreOptions {
   /**
@@ -50,9 +66,71 @@ export function manifestKey(hypertableId: number, chunkId: number, version: numb
   return versionPrefix(hypertableId, chunkId, version) + MANIFEST;
 }
 
+/** The key of the object (pack) holding batch `batchNo`; without `batches`, object number = batch number. */
 export function batchKey(m: Pick<Manifest, 'hypertableId' | 'chunkId' | 'version'> & { readonly batches?: Manifest['batches'] }, batchNo: number): string {
   const source = m.batches?.[batchNo]?.source;
   return versionPrefix(m.hypertableId, m.chunkId, source?.version ?? m.version) + id(source?.no ?? batchNo, 'batch number');
+}
+
+/** Where a batch's bytes are: its object's key and the byte range in it. */
+export interface BatchLocation {
+  readonly key: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export function batchLocation(m: Manifest, batchNo: number): BatchLocation {
+  const stats = m.batches[batchNo];
+  if (!stats) throw orbitError('invalid_parameter_value', `batch ${batchNo} is not in ${m.key}`);
+  return { key: batchKey(m, batchNo), offset: stats.source?.offset ?? 0, length: stats.bytes };
+}
+
+/**
+ * Packs `objects` (encoded batches, in order) into objects of at most `limit` bytes: the packs'
+ * bytes and, per batch, its pack number (from `firstPack`) and offset.
+ */
+export function packBatches(objects: readonly Uint8Array[], firstPack = 0, limit = PACK_BYTES): { packs: Uint8Array[]; at: Array<{ no: number; offset: number }> } {
+  const at: Array<{ no: number; offset: number }> = [];
+  const groups: Array<{ first: number; bytes: number }> = [];
+  for (let i = 0; i < objects.length; i++) {
+    const size = objects[i]!.length;
+    let g = groups[groups.length - 1];
+    if (!g || (g.bytes > 0 && g.bytes + size > limit)) groups.push((g = { first: i, bytes: 0 }));
+    at.push({ no: firstPack + groups.length - 1, offset: g.bytes });
+    g.bytes += size;
+  }
+  const packs = groups.map((g, k) => {
+    const end = k + 1 < groups.length ? groups[k + 1]!.first : objects.length;
+    // A pack of one batch is that batch's own bytes: no copy.
+    if (end - g.first === 1) return objects[g.first]!;
+    const pack = new Uint8Array(g.bytes);
+    for (let i = g.first, o = 0; i < end; o += objects[i]!.length, i++) pack.set(objects[i]!, o);
+    return pack;
+  });
+  return { packs, at };
+}
+
+/** The batch stats with their location: none for a batch in its own version at object = batch number, offset 0. */
+function placed(stats: BatchStats, version: number, ownVersion: number, batchNo: number, at: { no: number; offset: number }): BatchStats {
+  const { source: _old, ...rest } = stats;
+  if (version === ownVersion && at.no === batchNo && at.offset === 0) return rest;
+  return { ...rest, source: at.offset === 0 ? { version, no: at.no } : { version, no: at.no, offset: at.offset } };
+}
+
+/**
+ * Batches a reader is about to decode, in its order (`ColumnStore.planReads`): a miss on one reads
+ * those after it in the same pack with it.
+ */
+export interface ReadPlan {
+  readonly manifest: Manifest;
+  readonly order: readonly number[];
+  /** Batch number → index in `order`. */
+  readonly position: ReadonlyMap<number, number>;
+}
+
+/** The cache's key of a batch: its object and offset (several batches share an object). */
+function cacheKey(loc: BatchLocation): string {
+  return loc.offset === 0 ? loc.key : `${loc.key}@${loc.offset}`;
 }
 
 /**
@@ -65,8 +143,10 @@ export interface ChunkAppend {
   readonly version: number;
   readonly settings: CompressionSettings;
   readonly columns: readonly ManifestColumn[];
-  /** Stats of the batches written so far (object number = index). */
+  /** Stats of the batches written so far, each with its location (`source`). */
   readonly written: BatchStats[];
+  /** Pack objects written so far (the next one's number). */
+  packs: number;
 }
 
 /** The version directory (`cs/h/c/v/`) of any key under it, or undefined for foreign keys. */
@@ -144,14 +224,8 @@ export class ColumnStore {
       const head = { hypertableId, chunkId, version };
       const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
       planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < objects.length) {
-          const i = next++;
-          await this.storage.put(batchKey(head, i), objects[i]!);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, objects.length) }, worker));
+      const { packs, at } = packBatches(objects);
+      await this.putObjects(packs.map((pack, no) => [batchKey(head, no), pack] as const));
       const columns = rows.names.map((name, i) => ({ name, type: rows.columns[i]!.type }));
       const manifest: Manifest = {
         ...head,
@@ -159,7 +233,7 @@ export class ColumnStore {
         columns,
         settings,
         rowCount: planned.reduce((s, b) => s + b.stats.rows, 0),
-        batches: planned.map((b) => b.stats),
+        batches: planned.map((b, i) => placed(b.stats, version, version, i, at[i]!)),
       };
       return await this.putManifest(manifest);
     } finally {
@@ -178,7 +252,7 @@ export class ColumnStore {
   /** Starts an append to a chunk: reserves a version that `sweep` leaves alone until commit or abort. */
   async beginAppend(hypertableId: number, chunkId: number, columns: readonly ManifestColumn[], settings: CompressionSettings): Promise<ChunkAppend> {
     const version = await this.reserveVersion(hypertableId, chunkId);
-    return { hypertableId, chunkId, version, settings, columns, written: [] };
+    return { hypertableId, chunkId, version, settings, columns, written: [], packs: 0 };
   }
 
   /**
@@ -197,18 +271,29 @@ export class ColumnStore {
    * their batch numbers are taken before the returned promise is first suspended.
    */
   async appendEncoded(append: ChunkAppend, stats: readonly BatchStats[], objects: readonly Uint8Array[]): Promise<void> {
-    const first = append.written.length;
-    for (const s of stats) append.written.push(s);
-    // The append's version is unreferenced until commitAppend: its objects may be stored together.
-    if (this.storage.putNew) return this.storage.putNew(objects.map((o, i) => [batchKey(append, first + i), o] as const));
+    if (objects.length === 0) return;
+    const { packs, at } = packBatches(objects, append.packs);
+    append.packs += packs.length;
+    // Every appended batch gets a location (its number in the final manifest is not known yet).
+    stats.forEach((s, i) => append.written.push(placed(s, append.version, -1, -1, at[i]!)));
+    return this.putObjects(packs.map((pack, k) => [versionPrefix(append.hypertableId, append.chunkId, append.version) + id(at[0]!.no + k, 'object number'), pack] as const));
+  }
+
+  /**
+   * Writes objects of a version no manifest lists yet: together where the adapter can (`putNew`:
+   * such a version is swept if a crash leaves it half written), else `put` each, a few at a time.
+   */
+  private async putObjects(entries: ReadonlyArray<readonly [string, Uint8Array]>): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.storage.putNew) return this.storage.putNew(entries);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < objects.length) {
-        const i = next++;
-        await this.storage.put(batchKey(append, first + i), objects[i]!);
+      while (next < entries.length) {
+        const [key, value] = entries[next++]!;
+        await this.storage.put(key, value);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, objects.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, entries.length) }, worker));
   }
 
   /**
@@ -224,7 +309,7 @@ export class ColumnStore {
       }
       const kept = (previous?.batches ?? []).map((b, no) => ({ ...b, source: b.source ?? { version: previous!.version, no } }));
       const head = { hypertableId: append.hypertableId, chunkId: append.chunkId, version: append.version };
-      const batches = [...kept, ...append.written.map((b, no) => ({ ...b, source: { version: append.version, no } }))];
+      const batches = [...kept, ...append.written];
       const manifest: Manifest = {
         ...head,
         key: prefix + MANIFEST,
@@ -265,18 +350,66 @@ export class ColumnStore {
     return manifest;
   }
 
-  /** The stored bytes of one batch (through the cache). */
-  async batchObject(manifest: Manifest, batchNo: number): Promise<Uint8Array> {
-    const stats = manifest.batches[batchNo];
-    if (!stats) throw orbitError('invalid_parameter_value', `batch ${batchNo} is not in ${manifest.key}`);
-    const key = batchKey(manifest, batchNo);
-    const cached = this.cache.get(key);
+  /**
+   * Says which batches of `manifest` a reader is about to decode, in its order; pass the plan to
+   * `batchObject` (BatchColumns.plan does) so that misses read spans of them.
+   */
+  planReads(manifest: Manifest, batchNos: readonly number[]): ReadPlan {
+    return { manifest, order: batchNos, position: new Map(batchNos.map((no, i) => [no, i])) };
+  }
+
+  /**
+   * The stored bytes of one batch (through the cache). `plan`: the batches the caller will read
+   * next (planReads); a miss reads those after this one in its pack with it.
+   */
+  async batchObject(manifest: Manifest, batchNo: number, plan?: ReadPlan): Promise<Uint8Array> {
+    const loc = batchLocation(manifest, batchNo);
+    const cached = this.cache.get(cacheKey(loc));
     if (cached instanceof Uint8Array) return cached;
-    const bytes = await this.storage.get(key);
-    if (!bytes) throw orbitError('data_corrupted', `columnstore batch ${key} is missing`, { detail: `manifest ${manifest.key} lists ${manifest.batches.length} batches` });
-    if (bytes.length !== stats.bytes) throw orbitError('data_corrupted', `columnstore batch ${key} has ${bytes.length} bytes, its manifest says ${stats.bytes}`);
-    this.cache.set(key, bytes, bytes.length);
-    return bytes;
+    // The batches read with this one: the plan's next ones in the same object, ascending and close.
+    let group = [batchNo];
+    let end = loc.offset + loc.length;
+    const at = plan?.manifest === manifest ? plan.position.get(batchNo) : undefined;
+    if (at !== undefined) {
+      for (let i = at + 1; i < plan!.order.length; i++) {
+        const next = batchLocation(manifest, plan!.order[i]!);
+        if (next.key !== loc.key || next.offset < end || next.offset - end > SPAN_GAP || next.offset + next.length - loc.offset > SPAN_BYTES) break;
+        group.push(plan!.order[i]!);
+        end = next.offset + next.length;
+      }
+    }
+    // Each batch in a buffer of its own: the cache keeps batches one by one, and a view into a
+    // shared span would keep the whole span alive while any one of them stays.
+    let locs = group.map((no) => (no === batchNo ? loc : batchLocation(manifest, no)));
+    let parts: Uint8Array[] | undefined;
+    const cut = (from: Uint8Array, base: number): Uint8Array[] => (locs.length === 1 && base === loc.offset && from.length <= loc.length ? [from] : locs.map((l) => from.slice(l.offset - base, l.offset - base + l.length)));
+    if (this.storage.getRanges && group.length > 1) {
+      parts = await this.storage.getRanges(loc.key, locs);
+    } else if (this.storage.getRange) {
+      const span = await this.storage.getRange(loc.key, loc.offset, end - loc.offset);
+      parts = span && cut(span, loc.offset);
+    } else {
+      // The whole object comes anyway: every batch of this manifest in it is cached, not only the
+      // planned ones, so a pack is not fetched again per batch.
+      const whole = await this.storage.get(loc.key);
+      if (whole) {
+        group = [batchNo, ...batchesIn(manifest, loc.key).filter((no) => no !== batchNo)];
+        locs = group.map((no) => batchLocation(manifest, no));
+        parts = cut(whole, 0);
+      }
+    }
+    if (!parts) throw orbitError('data_corrupted', `columnstore batch ${batchNo} of ${manifest.key} is missing: no object ${loc.key}`, { detail: `manifest ${manifest.key} lists ${manifest.batches.length} batches` });
+    const own = parts[0]!;
+    if (own.length !== loc.length) {
+      throw orbitError('data_corrupted', `columnstore batch ${batchNo} of ${manifest.key} is truncated: object ${loc.key} has ${own.length} of its ${loc.length} bytes at offset ${loc.offset}`);
+    }
+    this.cache.set(cacheKey(loc), own, own.length);
+    for (let i = 1; i < group.length; i++) {
+      const l = locs[i]!;
+      // A short neighbour is reported when it is asked for.
+      if (parts[i]!.length === l.length && !this.cache.has(cacheKey(l))) this.cache.set(cacheKey(l), parts[i]!, l.length);
+    }
+    return own;
   }
 
   /** Decodes one batch: every column, or only `columns` (by name, in that order). */
@@ -331,6 +464,23 @@ export class ColumnStore {
     }
     return deleted;
   }
+}
+
+/** Per manifest: its batches by object key, ascending (for adapters without ranged reads). */
+const objectIndexes = new WeakMap<Manifest, Map<string, number[]>>();
+
+function batchesIn(m: Manifest, key: string): number[] {
+  let index = objectIndexes.get(m);
+  if (!index) {
+    objectIndexes.set(m, (index = new Map()));
+    for (let no = 0; no < m.batches.length; no++) {
+      const k = batchKey(m, no);
+      let list = index.get(k);
+      if (!list) index.set(k, (list = []));
+      list.push(no);
+    }
+  }
+  return index.get(key) ?? [];
 }
 
 function sameColumns(a: readonly ManifestColumn[], b: readonly ManifestColumn[]): boolean {

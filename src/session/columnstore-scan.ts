@@ -230,10 +230,22 @@ export async function runScan(
   // threshold is known.
   const streaming = limit === undefined;
   const readers = new Map<Manifest, BatchColumns>();
+  let planned: Map<Manifest, number[]> | undefined;
   const decode = async (m: Manifest, batch: number, names: readonly string[]): Promise<Map<string, Column>> => {
     if (streaming) {
       let reader = readers.get(m);
-      if (!reader) readers.set(m, (reader = new BatchColumns(store, m, REUSED_TYPES)));
+      if (!reader) {
+        // The manifest's batches in the order they will be read: misses read them by pack spans.
+        if (!planned) {
+          planned = new Map();
+          for (const c of candidates) {
+            const list = planned.get(c.m);
+            if (list) list.push(c.batch);
+            else planned.set(c.m, [c.batch]);
+          }
+        }
+        readers.set(m, (reader = new BatchColumns(store, m, REUSED_TYPES).plan(planned.get(m) ?? [])));
+      }
       return reader.read(batch, names);
     }
     const part = await store.readBatch(m, batch, names);

@@ -8,7 +8,7 @@
  * The Durable Object API is passed in as a structural type: this file never imports workerd types,
  * and tests can hand it anything with the same shape.
  */
-import { checkKey, StorageKind, type StorageAdapter } from './types.js';
+import { checkKey, checkRange, StorageKind, type StorageAdapter } from './types.js';
 
 /** The subset of `SqlStorage` (ctx.storage.sql) used here. */
 export interface DurableObjectSql {
@@ -51,6 +51,31 @@ export class DurableObjectStorage implements StorageAdapter {
       at += p.length;
     }
     return out;
+  }
+
+  /** Reads only the parts the range touches (a pack is up to 8 parts; a batch is in one or two). */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    checkRange(offset, length);
+    const first = Math.floor(offset / PART_BYTES);
+    const last = length === 0 ? first : Math.floor((offset + length - 1) / PART_BYTES);
+    const rows = this.sql.exec(`SELECT part, value FROM ${TABLE} WHERE key = ? AND (part = 0 OR part BETWEEN ? AND ?) ORDER BY part`, key, first, last).toArray();
+    if (rows.length === 0) return undefined;
+    const out = new Uint8Array(length);
+    let got = 0;
+    for (const r of rows) {
+      const part = Number(r.part);
+      if (part < first) continue;
+      const bytes = toBytes(r.value);
+      // Parts are full (PART_BYTES) but the last: a part shorter than that ends the value.
+      const from = part === first ? offset - first * PART_BYTES : 0;
+      if (part * PART_BYTES + from !== offset + got || from > bytes.length) break;
+      const take = bytes.subarray(from, from + (length - got));
+      out.set(take, got);
+      got += take.length;
+      if (bytes.length < PART_BYTES) break;
+    }
+    return got === length ? out : out.subarray(0, got);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

@@ -2,7 +2,7 @@
  * @module storage/memory
  * Ephemeral storage: everything in memory, gone when the process ends (PGlite on `memory://`).
  */
-import { checkKey, StorageKind, type StorageAdapter } from './types.js';
+import { checkKey, checkRange, StorageKind, type StorageAdapter } from './types.js';
 
 export class MemoryStorage implements StorageAdapter {
   readonly kind = StorageKind.memory;
@@ -12,6 +12,12 @@ export class MemoryStorage implements StorageAdapter {
   async get(key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
     return this.values.get(key)?.slice();
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    checkRange(offset, length);
+    return this.values.get(key)?.slice(offset, offset + length);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

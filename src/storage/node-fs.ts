@@ -5,9 +5,9 @@
  * over the old one, so a crash leaves either the old or the new value, never a torn one.
  */
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readvSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { checkKey, StorageKind, type StorageAdapter } from './types.js';
+import { checkKey, checkRange, StorageKind, type StorageAdapter } from './types.js';
 
 /** Files `putNew` writes at once (libuv runs four file operations at a time by default). */
 const PUT_NEW_CONCURRENCY = 8;
@@ -56,6 +56,85 @@ export class NodeFsStorage implements StorageAdapter {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
+    }
+  }
+
+  /** One open and positioned reads: synchronous for the reason `get` gives. */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    checkRange(offset, length);
+    let fd: number;
+    try {
+      fd = openSync(this.path(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, out, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === length ? out : out.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** One open and one vectored read (the gaps between ranges into a scratch buffer). */
+  async getRanges(key: string, ranges: ReadonlyArray<{ readonly offset: number; readonly length: number }>): Promise<Uint8Array[] | undefined> {
+    let end = 0;
+    for (const r of ranges) {
+      checkRange(r.offset, r.length);
+      if (r.offset < end) throw new RangeError('getRanges: ranges must be ascending and not overlap');
+      end = r.offset + r.length;
+    }
+    let fd: number;
+    try {
+      fd = openSync(this.path(key), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const out = ranges.map((r) => new Uint8Array(r.length));
+      if (ranges.length === 0) return out;
+      const start = ranges[0]!.offset;
+      const views: Uint8Array[] = [];
+      // Where each range starts in the read (its bytes land in out[i]).
+      const at: number[] = [];
+      let pos = start;
+      for (const [i, r] of ranges.entries()) {
+        if (r.offset > pos) views.push(new Uint8Array(r.offset - pos));
+        at.push(r.offset - start);
+        views.push(out[i]!);
+        pos = r.offset + r.length;
+      }
+      // One readv, then plain reads for the rest if it came back short (a signal, or the end).
+      let got = readvSync(fd, views, start);
+      const total = end - start;
+      if (got < total) {
+        const whole = new Uint8Array(total - got);
+        let more = 0;
+        while (got + more < total) {
+          const n = readSync(fd, whole, more, whole.length - more, start + got + more);
+          if (n === 0) break;
+          more += n;
+        }
+        // Copy what the follow-up reads found into the ranges they belong to.
+        for (const [i, r] of ranges.entries()) {
+          const from = at[i]!;
+          const lo = Math.max(from, got);
+          const hi = Math.min(from + r.length, got + more);
+          if (hi > lo) out[i]!.set(whole.subarray(lo - got, hi - got), lo - from);
+        }
+        got += more;
+      }
+      return ranges.map((r, i) => (at[i]! + r.length <= got ? out[i]! : out[i]!.subarray(0, Math.max(0, got - at[i]!))));
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -19,7 +19,7 @@ import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
 import { DEFAULT_LOCK_WAIT_MS, lockDatabase, type DatabaseLock } from './database-lock.js';
 import { browserStorageError, isNotFound } from './browser-errors.js';
-import { checkKey, StorageKind, type StorageAdapter } from './types.js';
+import { checkKey, checkRange, StorageKind, type StorageAdapter } from './types.js';
 
 /** Marks temporary files; not a key character, so a temporary name can never be a key. */
 const TMP_MARK = '~';
@@ -78,6 +78,23 @@ export class OpfsStorage implements StorageAdapter {
       const { dir, file } = await this.locate(key, false);
       const handle = await dir.getFileHandle(file);
       return new Uint8Array(await (await handle.getFile()).arrayBuffer());
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw browserStorageError(err, `could not read ${key}`);
+    }
+  }
+
+  /**
+   * A slice of the file's Blob: the browser reads only that range. Not a sync access handle: that
+   * locks the file for its life and exists only in workers, while this works everywhere.
+   */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    checkRange(offset, length);
+    try {
+      const { dir, file } = await this.locate(key, false);
+      const handle = await dir.getFileHandle(file);
+      return new Uint8Array(await (await handle.getFile()).slice(offset, offset + length).arrayBuffer());
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw browserStorageError(err, `could not read ${key}`);

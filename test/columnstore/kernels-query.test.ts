@@ -112,7 +112,10 @@ describe('aggregateChunk', () => {
     const writer = new ColumnStore(storage, codecs);
     const manifest = await writer.writeChunk(1, 1, rows, { segmentBy: ['host'], orderBy: [{ column: 'time', desc: true }], timeColumn: 'time' });
     let gets = 0;
-    const counting = Object.create(storage, { get: { value: (key: string) => (gets++, storage.get(key)) } }) as MemoryStorage;
+    const counting = Object.create(storage, {
+      get: { value: (key: string) => (gets++, storage.get(key)) },
+      getRange: { value: (key: string, offset: number, length: number) => (gets++, storage.getRange(key, offset, length)) },
+    }) as MemoryStorage;
     const store = new ColumnStore(counting, codecs);
     const m = await store.readManifest(manifest.key);
     gets = 0;
@@ -125,9 +128,12 @@ describe('aggregateChunk', () => {
       const g = [...expected.values()].find((e) => cellKey(e.key[0]!) === cellKey(row.key[0]!))!;
       expect(row.values.map(cellKey)).toEqual(g.values.map(cellKey));
     }
-    // A float sum needs the values: the batches are read, only the columns asked for decoded.
+    // A float sum needs the values: the batches are read (one span of their pack: the kernels plan
+    // their reads), only the columns asked for decoded.
+    expect(m.batches.length).toBeGreaterThan(1);
     await aggregateChunk(store, m, { aggregates: [{ fn: 'sum', column: 'f8' }] }, wasm);
-    expect(gets).toBe(m.batches.length);
+    expect(gets).toBe(1);
+    expect(store.cacheStats().entries).toBe(m.batches.length + 1);
   });
 
   it('merges partials of several chunks exactly like one chunk of all rows', async () => {
@@ -183,11 +189,13 @@ describe('aggregateChunk', () => {
     const store = new ColumnStore(storage, codecs);
     const m = await store.writeChunk(1, 1, rows, { segmentBy: [], orderBy: [{ column: 'time' }], timeColumn: 'time' });
     const spec: AggregateSpec = { aggregates: [{ fn: 'sum', column: 'f8' }] };
-    const key = 'cs/1/1/1/1';
+    // Batch 1, in the chunk's one pack after batch 0.
+    const key = 'cs/1/1/1/0';
+    const at = m.batches[1]!.source!.offset!;
     const bytes = (await storage.get(key))!;
     // Same size, its row count (varint at byte 3) damaged: it no longer matches the manifest.
     const damaged = bytes.slice();
-    damaged[4] ^= 0x7f;
+    damaged[at + 4] ^= 0x7f;
     await storage.put(key, damaged);
     await expect(aggregateChunk(new ColumnStore(storage, codecs), m, spec, wasm)).rejects.toMatchObject({ code: 'XX001' });
     await storage.delete(key);

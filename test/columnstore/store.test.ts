@@ -65,9 +65,13 @@ describe.each(adapters)('batch store on %s', (_, open) => {
     const rows = cpuRows();
     const m = await cs.writeChunk(3, 17, rows, CPU);
     expect(m.key).toBe('cs/3/17/1/manifest');
-    expect(await storage.list('cs/3/17/1/')).toEqual(['cs/3/17/1/0', 'cs/3/17/1/1', 'cs/3/17/1/2', 'cs/3/17/1/3', 'cs/3/17/1/4', 'cs/3/17/1/5', 'cs/3/17/1/manifest']);
+    // The six batches in one pack object, back to back.
+    expect(await storage.list('cs/3/17/1/')).toEqual(['cs/3/17/1/0', 'cs/3/17/1/manifest']);
+    expect((await storage.get('cs/3/17/1/0'))!.length).toBe(m.batches.reduce((s, b) => s + b.bytes, 0));
+    expect(m.batches.map((b) => b.source?.offset ?? 0)).toEqual(m.batches.map((_, i) => m.batches.slice(0, i).reduce((s, b) => s + b.bytes, 0)));
     const fresh = new ColumnStore(storage, wasm);
     const read = await fresh.readManifest(m.key);
+    expect(read.batches).toEqual(m.batches);
     expect(read.rowCount).toBe(4500);
     expect(read.batches.map((b) => [b.segment[0], b.rows])).toEqual([
       ['host_0', 1000],

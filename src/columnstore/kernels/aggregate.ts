@@ -331,7 +331,7 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const types = r.groupBy.map((g) => g.type);
   const segTypes = manifest.settings.segmentBy.map((name) => manifest.columns.find((c) => c.name === name)!.type);
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
-  const reader = new BatchColumns(store, manifest, KERNEL_TYPES);
+  const reader = new BatchColumns(store, manifest, KERNEL_TYPES).plan(candidates);
   const plans = new Map<boolean, ColumnPlan>();
   let key: Scalar[] | undefined;
   let prefix = '';

@@ -11,7 +11,7 @@ import type { FloatValues, IntValues } from '../codecs/index.js';
 import { scatter } from '../codecs/values.js';
 import type { Column, PgType } from '../columns.js';
 import type { Manifest } from '../manifest.js';
-import type { ColumnStore } from '../store.js';
+import type { ColumnStore, ReadPlan } from '../store.js';
 import type { EncodedColumn, KernelValues } from './backend.js';
 
 type Scratch = { type: PgType; values: KernelValues };
@@ -42,6 +42,7 @@ function alloc(type: PgType, n: number): KernelValues {
 export class BatchColumns {
   private readonly scratch = new Map<string, Scratch>();
   private zeroTimes = new BigInt64Array(0);
+  private upcoming: ReadPlan | undefined;
 
   constructor(
     private readonly store: ColumnStore,
@@ -50,10 +51,16 @@ export class BatchColumns {
     private readonly numeric: ReadonlySet<PgType>,
   ) {}
 
+  /** The batches about to be read, in order: a batch not cached is read with its planned neighbours (ColumnStore.planReads). */
+  plan(batchNos: readonly number[]): this {
+    this.upcoming = this.store.planReads(this.manifest, batchNos);
+    return this;
+  }
+
   /** The named columns of batch `batchNo` (valid until the next call). */
   async read(batchNo: number, names: readonly string[]): Promise<Map<string, Column>> {
     const m = this.manifest;
-    const bytes = await this.store.batchObject(m, batchNo);
+    const bytes = await this.store.batchObject(m, batchNo, this.upcoming);
     const header = readBatchHeader(bytes);
     const rows = m.batches[batchNo]!.rows;
     if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
@@ -79,7 +86,7 @@ export class BatchColumns {
   /** `encoded` into `out` (out[i] is names[i]; no Map per batch), which it returns. */
   async encodedInto(batchNo: number, names: readonly string[], out: EncodedColumn[]): Promise<EncodedColumn[]> {
     const m = this.manifest;
-    const bytes = await this.store.batchObject(m, batchNo);
+    const bytes = await this.store.batchObject(m, batchNo, this.upcoming);
     const rows = m.batches[batchNo]!.rows;
     let known = located.get(bytes);
     if (!known) located.set(bytes, (known = []));

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORAGE_CONTRACT } from '../../storage/contract-cases.js';
 import { tempDir, TEMPLATE } from '../../support/server.js';
 import { bundleForBrowser, OUT_DIR, runtimeAssets, startOwnChromium, startStaticServer, type OwnChromium, type StaticServer } from './harness.js';
 import type { Backend, CaseResult, StorageCommand, StorageReply } from './storage-shared.js';
@@ -95,7 +96,7 @@ describe('browser storage in headless Chromium', () => {
     }
     for (const [label, results] of Object.entries(runs)) {
       expect(results.filter((r) => r.outcome !== 'passed'), label).toEqual([]);
-      expect(results, label).toHaveLength(4);
+      expect(results, label).toHaveLength(STORAGE_CONTRACT.length);
     }
     await page.close();
     expect(pageErrors).toEqual([]);

@@ -59,16 +59,21 @@ export class NodeFsStorage implements StorageAdapter {
     }
   }
 
-  /** One open and positioned reads: synchronous for the reason `get` gives. */
-  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
-    checkRange(offset, length);
-    let fd: number;
+  /** A file descriptor for reading `key`'s file, or undefined when there is none. */
+  private openIfExists(key: string): number | undefined {
     try {
-      fd = openSync(this.path(key), 'r');
+      return openSync(this.path(key), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  /** One open and positioned reads: synchronous for the reason `get` gives. */
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    checkRange(offset, length);
+    const fd = this.openIfExists(key);
+    if (fd === undefined) return undefined;
     try {
       const out = new Uint8Array(length);
       let got = 0;
@@ -91,13 +96,8 @@ export class NodeFsStorage implements StorageAdapter {
       if (r.offset < end) throw new RangeError('getRanges: ranges must be ascending and not overlap');
       end = r.offset + r.length;
     }
-    let fd: number;
-    try {
-      fd = openSync(this.path(key), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const fd = this.openIfExists(key);
+    if (fd === undefined) return undefined;
     try {
       const out = ranges.map((r) => new Uint8Array(r.length));
       if (ranges.length === 0) return out;

@@ -221,24 +221,31 @@ export class ColumnStore {
     const version = await this.reserveVersion(hypertableId, chunkId);
     const prefix = versionPrefix(hypertableId, chunkId, version);
     try {
-      const head = { hypertableId, chunkId, version };
       const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
       planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
-      const { packs, at } = packBatches(objects);
-      await this.putObjects(packs.map((pack, no) => [batchKey(head, no), pack] as const));
       const columns = rows.names.map((name, i) => ({ name, type: rows.columns[i]!.type }));
-      const manifest: Manifest = {
-        ...head,
-        key: prefix + MANIFEST,
-        columns,
-        settings,
-        rowCount: planned.reduce((s, b) => s + b.stats.rows, 0),
-        batches: planned.map((b, i) => placed(b.stats, version, version, i, at[i]!)),
-      };
-      return await this.putManifest(manifest);
+      return await this.writeVersion({ hypertableId, chunkId, version }, columns, settings, planned.map((b) => b.stats), objects);
     } finally {
       this.pending.delete(prefix);
     }
+  }
+
+  /**
+   * Writes encoded batches (`stats[i]` describes `objects[i]`; any location they carry is
+   * replaced) packed under `head`'s version, then their manifest. The caller owns the version: one
+   * no other writer takes (writeChunk reserves it; an edge database runs one statement at a time).
+   */
+  async writeVersion(head: Pick<Manifest, 'hypertableId' | 'chunkId' | 'version'>, columns: readonly ManifestColumn[], settings: CompressionSettings, stats: readonly BatchStats[], objects: readonly Uint8Array[]): Promise<Manifest> {
+    const { packs, at } = packBatches(objects);
+    await this.putObjects(packs.map((pack, no) => [batchKey(head, no), pack] as const));
+    return this.putManifest({
+      ...head,
+      key: versionPrefix(head.hypertableId, head.chunkId, head.version) + MANIFEST,
+      columns,
+      settings,
+      rowCount: stats.reduce((s, b) => s + b.rows, 0),
+      batches: stats.map((b, i) => placed(b, head.version, head.version, i, at[i]!)),
+    });
   }
 
   /** Writes a manifest durably (last, after its batches) and caches it. */

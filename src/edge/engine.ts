@@ -12,8 +12,8 @@
  * and drops the sealed rows in one transaction, so a crash in between leaves only orphan objects,
  * which `open` sweeps.
  */
-import { batchKey, ColumnStore, manifestKey } from '../columnstore/store.js';
-import { decodeManifest, encodeManifest, type Manifest } from '../columnstore/manifest.js';
+import { ColumnStore } from '../columnstore/store.js';
+import { decodeManifest, type Manifest } from '../columnstore/manifest.js';
 import type { ChunkTransfer } from './chunk-transfer.js';
 import { allocColumn, type Column, type PgType } from '../columnstore/columns.js';
 import type { CodecBackend } from '../columnstore/codecs/index.js';
@@ -700,12 +700,10 @@ export class EdgeEngine {
     const dir = `cs/${h.id}/${chunk.id}/`;
     let version = 0;
     for (const key of await this.columnstore.storage.list(dir)) version = Math.max(version, Number(key.slice(dir.length).split('/')[0]));
-    const head = { hypertableId: h.id, chunkId: chunk.id, version: version + 1 };
-    for (let i = 0; i < t.batches.length; i++) await this.columnstore.storage.put(batchKey(head, i), t.batches[i]!);
-    const key = manifestKey(head.hypertableId, head.chunkId, head.version);
-    await this.columnstore.storage.put(key, encodeManifest(this.columnstore.backend, { ...m, ...head }));
-    this.catalog.commitImport(chunk.id, key, m.rowCount, importKey);
-    return m.rowCount;
+    // Packed like the batches Orbit writes itself; the sender's object locations are not ours.
+    const written = await this.columnstore.writeVersion({ hypertableId: h.id, chunkId: chunk.id, version: version + 1 }, m.columns, m.settings, m.batches, t.batches);
+    this.catalog.commitImport(chunk.id, written.key, written.rowCount, importKey);
+    return written.rowCount;
   }
 
   // ---- reads ------------------------------------------------------------------------------------

@@ -145,6 +145,23 @@ describe.each(adapters)('pack objects on %s', (_, open) => {
     await storage.close();
   });
 
+  it('writes batches encoded elsewhere (an imported chunk) as one pack, replacing the locations they came with', async () => {
+    const storage = await open();
+    const cs = new ColumnStore(storage, wasm);
+    const rows = cpuRows(5, 1200, 3);
+    const { stats, objects } = encodeBatches(wasm, rows, CPU);
+    // Locations from the sender's store: they name objects this store does not have.
+    const foreign = stats.map((s, i) => ({ ...s, source: { version: 9, no: i, offset: 17 } }));
+    const columns = rows.names.map((name, i) => ({ name, type: rows.columns[i]!.type }));
+    const m = await cs.writeVersion({ hypertableId: 4, chunkId: 2, version: 3 }, columns, CPU, foreign, objects);
+    expect(await storage.list('cs/4/2/')).toEqual(['cs/4/2/3/0', 'cs/4/2/3/manifest']);
+    expect(m.batches.every((b) => b.source === undefined || (b.source.version === 3 && b.source.no === 0))).toBe(true);
+    expect(m.rowCount).toBe(6000);
+    const fresh = new ColumnStore(storage, wasm);
+    expect(await allRows(fresh, await fresh.readManifest(m.key))).toEqual(sorted(rowStrings(rows)));
+    await storage.close();
+  });
+
   it('reads data written one batch per object (formats 1 and 2), and appends to it in packs', async () => {
     const storage = await open();
     const rowsA = cpuRows(3, 1800, 2);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { Orbit, Queryable } from '../../src/orbit.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
-import type { RowStore } from '../../src/rowstore/types.js';
+import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** A dashboard query: one host's maxima per hour in a window, ordered by the bucket (rows made by Orbit). */
@@ -27,23 +27,13 @@ describe('columnstore: kept descriptions of results made by Orbit', () => {
   let db: Orbit;
   let client: pg.Client;
   /** Round trips to the row store since the last `trips()` that ran a final statement over no partial rows (a description). */
-  let count = 0;
-  const trips = (): number => {
-    const n = count;
-    count = 0;
-    return n;
-  };
+  let trips: () => number;
 
   beforeAll(async () => {
     server = await startTestServer();
     db = server.orbit;
-    const store = (db as unknown as { rowStore: RowStore }).rowStore;
-    const raw = store.execProtocolRaw.bind(store);
     const decoder = new TextDecoder('latin1');
-    store.execProtocolRaw = (messages) => {
-      if (decoder.decode(messages).includes("unnest('{}'")) count++;
-      return raw(messages);
-    };
+    trips = countRoundTrips(db, (messages) => decoder.decode(messages).includes("unnest('{}'"));
     await loadCompressedDays(db);
     client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
     await client.connect();

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { Orbit, Queryable } from '../../src/orbit.js';
-import type { RowStore } from '../../src/rowstore/types.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
+import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** One host's maxima per hour over a window (rows made by Orbit under UTC), and a scan of some rows. */
@@ -23,23 +23,12 @@ describe('columnstore: in-process sessions fold their settings into their first 
   let server: TestServer;
   let db: Orbit;
   let client: pg.Client;
-  let count = 0;
-  const trips = (): number => {
-    const n = count;
-    count = 0;
-    return n;
-  };
+  let trips: () => number;
 
   beforeAll(async () => {
     server = await startTestServer({ columnstore: { reuseResults: false } });
     db = server.orbit;
-    const store = (db as unknown as { rowStore: RowStore }).rowStore;
-    // Every statement reaches PGlite through it (query and exec too).
-    const raw = store.execProtocolRaw.bind(store);
-    store.execProtocolRaw = (messages) => {
-      count++;
-      return raw(messages);
-    };
+    trips = countRoundTrips(db);
     await loadCompressedDays(db);
     client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
     await client.connect();

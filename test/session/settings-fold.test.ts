@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { Orbit } from '../../src/orbit.js';
-import type { RowStore } from '../../src/rowstore/types.js';
+import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 describe('session settings folded into the first round trip', () => {
@@ -14,7 +14,7 @@ describe('session settings folded into the first round trip', () => {
   let db: Orbit;
   let ny: pg.Client;
   let utc: pg.Client;
-  let trips = 0;
+  let trips: () => number;
 
   const q = (x: string, day: number) =>
     `SELECT time_bucket('1 hour', time) AS b, max(v) AS mx, count(*) AS n FROM ${x} WHERE host IN ('a') AND time >= '2024-01-0${day} 03:00+00' AND time < '2024-01-0${day} 06:00+00' GROUP BY b ORDER BY b`;
@@ -22,12 +22,7 @@ describe('session settings folded into the first round trip', () => {
   beforeAll(async () => {
     server = await startTestServer();
     db = server.orbit;
-    const store = (db as unknown as { rowStore: RowStore }).rowStore;
-    const raw = store.execProtocolRaw.bind(store);
-    store.execProtocolRaw = (messages) => {
-      trips++;
-      return raw(messages);
-    };
+    trips = countRoundTrips(db);
     await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
       CREATE TABLE t (time timestamptz NOT NULL, host text, v float8);
       SELECT create_hypertable('t', 'time', chunk_time_interval => INTERVAL '1 day');
@@ -56,11 +51,11 @@ describe('session settings folded into the first round trip', () => {
       for (const c of [ny, utc]) {
         const want = await wire(c, q('r', day));
         await db.query('SELECT 1');
-        trips = 0;
+        trips();
         const got = await wire(c, q('t', day));
         expect(got).toEqual(want);
         // The fast path's internal statement carries the settings; the rows (UTC; described once, day 1) or the final statement (New York) follow.
-        if (day > 1) expect(trips).toBe(c === utc ? 1 : 2);
+        if (day > 1) expect(trips()).toBe(c === utc ? 1 : 2);
         expect(await wire(c, 'SHOW TimeZone')).toEqual([[c === utc ? 'UTC' : 'America/New_York']]);
       }
     }

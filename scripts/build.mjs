@@ -9,7 +9,7 @@ const entryPoints = {
   'runtime/workers': 'src/runtime/workers.ts',
   'cli/main': 'src/cli/main.ts',
   'pglite-node-worker-entry': 'src/rowstore/pglite-node-worker-entry.ts',
-  'direct-read-worker-entry': 'src/session/direct-read-worker-entry.ts',
+  'direct-read-worker-entry': 'src/session/direct-ingest/read-worker-entry.ts',
 };
 const { existsSync } = await import('node:fs');
 await build({

@@ -5,7 +5,7 @@
  * runs; plain PostgreSQL statements then run in PGlite unchanged, so results, errors and notices are
  * PostgreSQL's. The in-process API is one session among the wire clients' sessions.
  */
-import type { ReaderThread } from './session/direct-read.js';
+import type { ReaderThread } from './session/direct-ingest/read.js';
 import { OrbitError, toOrbitError } from './errors.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
@@ -210,7 +210,7 @@ export class Orbit implements Queryable {
   }
 
   /**
-   * `sql` as a direct insert into a hypertable that takes it (session/direct-insert.ts: at least 100
+   * `sql` as a direct insert into a hypertable that takes it (session/direct-ingest/insert.ts: at least 100
    * rows of constants), or undefined to run it as usual.
    */
   private async directInsert(session: EmbeddedSession, sql: string): Promise<QueryResult<never> | undefined> {

@@ -257,7 +257,7 @@ export function planBatches(
   dictionaries?: ReadonlyArray<TextDictionary | undefined>,
   /**
    * Gathers column `i` (no NULLs) in batch order, like takeRows: a caller encoding the batches at
-   * once may give buffers it reuses flush after flush (session/direct-encode.ts).
+   * once may give buffers it reuses flush after flush (session/direct-ingest/encode.ts).
    */
   gather: (column: Column, indices: Int32Array, i: number) => Column = takeRows,
 ): PlannedBatch[] {

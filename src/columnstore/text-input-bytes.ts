@@ -1,6 +1,6 @@
 /**
  * @module columnstore/text-input-bytes
- * Byte parsers for direct ingest (session/direct-read.ts): the common canonical spellings of
+ * Byte parsers for direct ingest (session/direct-ingest/read.ts): the common canonical spellings of
  * integers, floats, dates, timestamps and text read straight from COPY bytes, with no JS string per
  * number or time and one shared string per distinct text value. Each reads only what the string
  * parser of its type (columnstore/text-input.ts) accepts, with the same value, and stops where it is
@@ -128,7 +128,7 @@ function float8Bytes(c: Column, row: number, buf: Uint8Array, start: number, end
 
 /**
  * float8Bytes on the column's array itself: a monomorphic call for a reader that keeps its columns'
- * arrays by kind (session/direct-read.ts), not one through a closure per field.
+ * arrays by kind (session/direct-ingest/read.ts), not one through a closure per field.
  */
 export function float8Into(values: Float64Array, row: number, buf: Uint8Array, start: number, end: number): number {
   let i = start;
@@ -193,7 +193,7 @@ export function int64Lanes(values: BigInt64Array): Int32Array {
 
 /**
  * timestampBytes into the 32-bit lanes (`int64Lanes`) of the column's array: a monomorphic call for
- * a reader that keeps its columns' arrays by kind (session/direct-read.ts).
+ * a reader that keeps its columns' arrays by kind (session/direct-ingest/read.ts).
  */
 export function timestampInto(lanes: Int32Array, row: number, buf: Uint8Array, start: number, end: number, withZone: boolean, utcSession: boolean): number {
   if (end - start < 10) return -1;
@@ -271,7 +271,7 @@ function textBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser 
 
 /**
  * textBytes storing the interner's entry number + 1 in an Int32Array column instead of the string
- * (a parser on another thread sends numbers, not strings: session/direct-read.ts); -1 where textBytes
+ * (a parser on another thread sends numbers, not strings: session/direct-ingest/read.ts); -1 where textBytes
  * would go to the FieldParser, or once the interner is full.
  */
 export function textIdBytes(syntax: ByteSyntax, interner: TextInterner): ByteFieldParser {
@@ -281,7 +281,7 @@ export function textIdBytes(syntax: ByteSyntax, interner: TextInterner): ByteFie
 
 /**
  * textIdBytes into the column's array itself (`stop`: textStops of the syntax): a monomorphic call
- * for a reader that keeps its columns' arrays by kind (session/direct-read.ts).
+ * for a reader that keeps its columns' arrays by kind (session/direct-ingest/read.ts).
  */
 export function textIdInto(ids: Int32Array, row: number, buf: Uint8Array, start: number, end: number, stop: Uint8Array, interner: TextInterner): number {
   const i = scanText(stop, buf, start, end);

@@ -1,7 +1,7 @@
 /**
  * @module columnstore/text-input
  * PostgreSQL's text input, for the common canonical forms only: what direct ingest
- * (session/direct-ingest.ts) reads from COPY text/CSV without handing rows to PostgreSQL.
+ * (session/direct-ingest/copy.ts) reads from COPY text/CSV without handing rows to PostgreSQL.
  *
  * Each parser either stores exactly the value PostgreSQL's input function would produce, or answers
  * `false` ("not sure"): then the caller lets PostgreSQL itself read those rows, so unusual spellings

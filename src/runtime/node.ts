@@ -12,7 +12,7 @@ import { PGliteWorkerRowStore } from '../rowstore/pglite-node-worker.js';
 import type { RowStore } from '../rowstore/types.js';
 import type { SessionOptions } from '../session/session.js';
 import { loadCodecsNode } from '../columnstore/codecs/load-node.js';
-import { NodeReaderThread } from '../session/direct-read-node.js';
+import { NodeReaderThread } from '../session/direct-ingest/read-node.js';
 import type { ColumnStoreOptions } from '../columnstore/store.js';
 import { loadKernelsNode } from '../columnstore/kernels/load-node.js';
 import { MemoryStorage } from '../storage/memory.js';

@@ -15,10 +15,10 @@ import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/back
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Columnstore, ColumnstorePlan, DirectRows, InternalRunner } from './columnstore.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
-import { DirectCopy } from './direct-ingest.js';
-import type { ReaderThread } from './direct-read.js';
-import { directCopyTarget } from './direct-target.js';
-import { directInsert, type InsertParams } from './direct-insert.js';
+import { DirectCopy } from './direct-ingest/copy.js';
+import type { ReaderThread } from './direct-ingest/read.js';
+import { directCopyTarget } from './direct-ingest/target.js';
+import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
@@ -217,7 +217,7 @@ export class Backend {
 
   /**
    * The direct-to-columnstore COPY for a \`COPY … FROM STDIN\` into a hypertable that takes it
-   * (session/direct-ingest.ts), or undefined for the row store path.
+   * (session/direct-ingest/copy.ts), or undefined for the row store path.
    */
   async directCopy(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean): Promise<DirectCopy | undefined> {
     const cs = this.columnstore;
@@ -230,7 +230,7 @@ export class Backend {
   }
 
   /**
-   * Runs an INSERT … VALUES directly into the columnstore when it qualifies (session/direct-insert.ts):
+   * Runs an INSERT … VALUES directly into the columnstore when it qualifies (session/direct-ingest/insert.ts):
    * the client's answer, or undefined to run it as usual.
    */
   async directInsert(session: BackendSession, statement: ClassifiedStatement, inTransactionBlock: boolean, params?: InsertParams): Promise<Uint8Array | undefined> {

@@ -125,7 +125,7 @@ export class Columnstore {
   /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
   private stalesAtTransactionEnd = false;
 
-  /** A direct COPY (session/direct-ingest.ts) is about to write to the columnstore. */
+  /** A direct COPY (session/direct-ingest/copy.ts) is about to write to the columnstore. */
   noteDirectWrite(inTransactionBlock: boolean): void {
     this.invalidate();
     if (inTransactionBlock) this.stalesAtTransactionEnd = true;

@@ -26,9 +26,9 @@ import type { DirectRows } from './columnstore.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import { CopyThrough } from './copy-through.js';
-import type { DirectCopy } from './direct-ingest.js';
-import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
-import { HeldInsert } from './held-insert.js';
+import type { DirectCopy } from './direct-ingest/copy.js';
+import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
+import { HeldInsert } from './direct-ingest/held-insert.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
 import { firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
@@ -518,7 +518,7 @@ export class Session implements BackendSession {
 
   /**
    * Holds a Bind of a multi-row INSERT … VALUES with text parameters into a hypertable
-   * (session/direct-insert.ts) instead of sending it on. It runs directly only if it runs alone
+   * (session/direct-ingest/insert.ts) instead of sending it on. It runs directly only if it runs alone
    * before Sync: nothing bound or executed before it since the last Sync (that would share its
    * implicit transaction) and only Describe/Execute of its portal after it.
    */

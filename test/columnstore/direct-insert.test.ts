@@ -1,4 +1,4 @@
-// Direct-to-columnstore INSERT … VALUES (session/direct-insert.ts) over the simple and extended protocols:
+// Direct-to-columnstore INSERT … VALUES (session/direct-ingest/insert.ts) over the simple and extended protocols:
 // the same rows as a plain table receiving the same statements, rows in batches rather than chunk
 // tables, and the ordinary INSERT (with PostgreSQL's errors) whenever Orbit is not sure.
 import pg from 'pg';

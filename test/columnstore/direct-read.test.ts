@@ -1,19 +1,19 @@
 /**
- * The reader thread's id mode (session/direct-read.ts): pieces read as interner entry numbers and
+ * The reader thread's id mode (session/direct-ingest/read.ts): pieces read as interner entry numbers and
  * turned back into rows on the main thread give exactly the rows the main thread's reader gives, and
  * what id mode cannot read goes back to the main thread; the Node reader thread does the same.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Rows } from '../../src/columnstore/columns.js';
 import type { CopyFormat } from '../../src/session/copy-in.js';
-import { NodeReaderThread } from '../../src/session/direct-read-node.js';
-import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart, type EncodedFlush, type EncodeRequest, type ThreadValues } from '../../src/session/direct-read.js';
-import { requestBuffers } from '../../src/session/direct-encode.js';
+import { NodeReaderThread } from '../../src/session/direct-ingest/read-node.js';
+import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart, type EncodedFlush, type EncodeRequest, type ThreadValues } from '../../src/session/direct-ingest/read.js';
+import { requestBuffers } from '../../src/session/direct-ingest/encode.js';
 import { encodeBatches } from '../../src/columnstore/store.js';
 import { planBatches } from '../../src/columnstore/batch.js';
 import { encodeBatch } from '../../src/columnstore/batch-format.js';
 import { ReferenceBackend } from '../../src/columnstore/codecs/index.js';
-import type { DirectTarget } from '../../src/session/direct-target.js';
+import type { DirectTarget } from '../../src/session/direct-ingest/target.js';
 
 const column = (name: string, type: string, notNull = false) => ({ name, type, typeOid: 0, formatted: type, notNull, hasDefault: false }) as DirectTarget['columns'][number];
 const target: DirectTarget = {

@@ -234,7 +234,7 @@ BEGIN
 END
 $body$;
 
--- Direct ingest (session/direct-ingest.ts) appended batches to a chunk: points it at the manifest
+-- Direct ingest (session/direct-ingest/copy.ts) appended batches to a chunk: points it at the manifest
 -- listing the old and new batches, in the ingesting transaction. The chunk table keeps its rows.
 CREATE FUNCTION ${F}.orbit_append_columnstore_chunk(cid integer, manifest text, row_count bigint, batch_count integer, after_bytes bigint) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$

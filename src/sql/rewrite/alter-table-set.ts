@@ -127,7 +127,7 @@ export interface SettingsChange {
   readonly compressInterval?: string;
   readonly resetSegmentby?: boolean;
   readonly resetOrderby?: boolean;
-  /** 'true' / 'false': COPY into the hypertable writes column batches directly (session/direct-ingest.ts). */
+  /** 'true' / 'false': COPY into the hypertable writes column batches directly (session/direct-ingest/copy.ts). */
   readonly directCompress?: string;
 }
 

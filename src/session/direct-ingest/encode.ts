@@ -1,17 +1,17 @@
 /**
- * @module session/direct-encode
- * The encoding side of a direct COPY on another thread (Node: session/direct-read-node.ts): a
+ * @module session/direct-ingest/encode
+ * The encoding side of a direct COPY on another thread (Node: session/direct-ingest/read-node.ts): a
  * chunk's buffered parts, text as the reader's entry numbers, become batch objects there, while the
  * main thread goes on routing the next pieces. The batches are made by the same functions as on the
  * main thread (planBatches and encodeBatch, as columnstore/store.ts `encodeBatches`), so they are the
  * same bytes.
  */
-import type { CodecBackend } from '../columnstore/codecs/index.js';
-import { planBatches, type TextDictionary } from '../columnstore/batch.js';
-import { encodeBatch } from '../columnstore/batch-format.js';
-import { columnLength, concatColumns, takeRows, type Column, type Rows } from '../columnstore/columns.js';
-import { ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './direct-read.js';
-import type { DirectTarget } from './direct-target.js';
+import type { CodecBackend } from '../../columnstore/codecs/index.js';
+import { planBatches, type TextDictionary } from '../../columnstore/batch.js';
+import { encodeBatch } from '../../columnstore/batch-format.js';
+import { columnLength, concatColumns, takeRows, type Column, type Rows } from '../../columnstore/columns.js';
+import { ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './read.js';
+import type { DirectTarget } from './target.js';
 
 /** A typed column's array. */
 type Typed = Exclude<Column['values'], readonly unknown[]>;

@@ -1,14 +1,14 @@
 /**
- * @module session/direct-read-worker-entry
- * Runs in a Node worker thread (session/direct-read-node.ts): PieceReaders in id mode, reading the
+ * @module session/direct-ingest/read-worker-entry
+ * Runs in a Node worker thread (session/direct-ingest/read-node.ts): PieceReaders in id mode, reading the
  * pieces of direct COPYs, and FlushEncoders, cutting and encoding their batches, while the main
  * thread routes the pieces and writes the batches. A thread is used for one of the two roles.
  */
 import { parentPort } from 'node:worker_threads';
-import type { CodecBackend } from '../columnstore/codecs/index.js';
-import type { FlushEncoder } from './direct-encode.js';
-import { PieceReader, type ThreadPiece } from './direct-read.js';
-import type { ReaderRequest, ReaderResponse } from './direct-read-node.js';
+import type { CodecBackend } from '../../columnstore/codecs/index.js';
+import type { FlushEncoder } from './encode.js';
+import { PieceReader, type ThreadPiece } from './read.js';
+import type { ReaderRequest, ReaderResponse } from './read-node.js';
 
 const port = parentPort!;
 const readers = new Map<number, PieceReader>();
@@ -19,7 +19,7 @@ const encoders = new Map<number, FlushEncoder>();
  */
 let encodingCode: Promise<{ codecs: CodecBackend; FlushEncoder: typeof FlushEncoder }> | undefined;
 async function loadEncoding(): Promise<{ codecs: CodecBackend; FlushEncoder: typeof FlushEncoder }> {
-  const [{ FlushEncoder }, { ReferenceBackend }, { loadCodecsNode }] = await Promise.all([import('./direct-encode.js'), import('../columnstore/codecs/index.js'), import('../columnstore/codecs/load-node.js')]);
+  const [{ FlushEncoder }, { ReferenceBackend }, { loadCodecsNode }] = await Promise.all([import('./encode.js'), import('../../columnstore/codecs/index.js'), import('../../columnstore/codecs/load-node.js')]);
   const codecs = await loadCodecsNode().catch((): CodecBackend => new ReferenceBackend());
   return { codecs, FlushEncoder };
 }

@@ -1,13 +1,13 @@
 /**
- * @module session/direct-target
- * Which hypertable a COPY or INSERT may write directly to the columnstore (session/direct-ingest.ts):
+ * @module session/direct-ingest/target
+ * Which hypertable a COPY or INSERT may write directly to the columnstore (session/direct-ingest/copy.ts):
  * the table option, the session settings, and what PostgreSQL would have to check row by row.
  */
-import { pgTypeOf, type PgType } from '../columnstore/columns.js';
-import type { CompressionSettings } from '../columnstore/batch.js';
-import type { ClassifiedStatement } from '../sql/classify.js';
-import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
-import { quoteLiteral } from './settings.js';
+import { pgTypeOf, type PgType } from '../../columnstore/columns.js';
+import type { CompressionSettings } from '../../columnstore/batch.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
+import { quoteLiteral } from '../settings.js';
 
 /** COPY options the fast reader understands; any other keeps the row store path. */
 const OPTIONS = new Set(['format', 'delimiter', 'null', 'header', 'quote', 'escape']);

@@ -1,14 +1,14 @@
 /**
- * @module session/held-insert
+ * @module session/direct-ingest/held-insert
  * A Bind of a multi-row INSERT … VALUES that may be written directly to the columnstore
- * (session/direct-insert.ts), kept back by the session with the Describe and Execute of its portal
+ * (session/direct-ingest/insert.ts), kept back by the session with the Describe and Execute of its portal
  * until Sync shows whether it runs alone (then directly) or not (then its messages go on in order).
  */
-import type { ClassifiedStatement } from '../sql/classify.js';
-import { readExecute, readTarget } from '../wire/protocol/frontend.js';
-import { FrontendMessage } from '../wire/protocol/message-codes.js';
-import type { Message } from '../wire/protocol/reader.js';
-import type { InsertParams } from './direct-insert.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import { readExecute, readTarget } from '../../wire/protocol/frontend.js';
+import { FrontendMessage } from '../../wire/protocol/message-codes.js';
+import type { Message } from '../../wire/protocol/reader.js';
+import type { InsertParams } from './insert.js';
 
 export class HeldInsert {
   /** The Bind, then the Describe/Execute kept with it, in arrival order. */

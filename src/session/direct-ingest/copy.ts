@@ -1,45 +1,45 @@
 /**
- * @module session/direct-ingest
+ * @module session/direct-ingest/copy
  * Direct-to-columnstore COPY (TimescaleDB's "direct compress"; docs/design/columnstore.md, "Direct
  * ingest"): rows of `COPY hypertable FROM STDIN` are read by Orbit, routed to their chunks and
  * written as column batches, never inserted row by row into PGlite.
  *
  * - Reading. Text and CSV rows in the canonical forms (columnstore/text-input.ts) are parsed by
- *   Orbit (session/direct-read.ts); rows are routed to chunks by session/direct-route.ts.
+ *   Orbit (session/direct-ingest/read.ts); rows are routed to chunks by session/direct-ingest/route.ts.
  *   A piece with anything else (escapes, other spellings, NULL in a NOT NULL column, wrong field
  *   counts, binary format) is COPYed by PostgreSQL into a temporary table shaped like the hypertable
  *   and read back with binary COPY: PostgreSQL's own input functions, defaults and constraints, and
  *   its error with the line number in the whole stream.
  * - Writing. Rows are buffered per chunk and cut into batches (segmentby, orderby) every
- *   `FLUSH_ROWS` — on Node's encoder thread for rows the reader thread read (direct-encode.ts), else
+ *   `FLUSH_ROWS` — on Node's encoder thread for rows the reader thread read (encode.ts), else
  *   here; the batch objects are durable when written. At CopyDone each chunk gets a new
  *   manifest listing its earlier batches and the new ones, and the chunk is pointed at it in the
  *   COPY's transaction: the COPY is acknowledged only after that commits, and a failed or rolled
  *   back COPY leaves objects no catalog row points at, which are deleted (or swept at start-up).
- * - Which tables (session/direct-target.ts). Hypertables with the columnstore enabled and direct compress on (by default for
+ * - Which tables (session/direct-ingest/target.ts). Hypertables with the columnstore enabled and direct compress on (by default for
  *   tables created WITH (timescaledb.hypertable); `timescaledb.enable_direct_compress_copy = on`
  *   enables it for any columnstore hypertable), one (time) dimension, and nothing PostgreSQL would have to check per row
  *   against other rows or tables: no unique index, user trigger, foreign key, CHECK constraint,
  *   generated or identity column, row security. Other COPYs take the row store path (session/copy-in.ts).
  */
 import { deparseSync } from 'pgsql-deparser';
-import { concatBytes } from '../bytes.js';
-import { OrbitError } from '../errors.js';
-import { rowCount, takeRows, type Rows } from '../columnstore/columns.js';
-import { readCopyBinary } from '../columnstore/pg-binary.js';
-import type { ChunkAppend, ColumnStore } from '../columnstore/store.js';
-import type { ClassifiedStatement } from '../sql/classify.js';
-import { SqlState } from '../sqlstate.js';
-import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
-import { copyData } from '../wire/protocol/frontend.js';
-import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from './copy-in.js';
-import { requestBuffers } from './direct-encode.js';
-import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, type EncodeRequest, ThreadDictionaries, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './direct-read.js';
-import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './direct-route.js';
-import type { DirectTarget } from './direct-target.js';
-import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from './internal-sql.js';
-import { quoteLiteral, simpleQuery } from './settings.js';
+import { concatBytes } from '../../bytes.js';
+import { OrbitError } from '../../errors.js';
+import { rowCount, takeRows, type Rows } from '../../columnstore/columns.js';
+import { readCopyBinary } from '../../columnstore/pg-binary.js';
+import type { ChunkAppend, ColumnStore } from '../../columnstore/store.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import { SqlState } from '../../sqlstate.js';
+import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../../wire/protocol/backend.js';
+import { copyData } from '../../wire/protocol/frontend.js';
+import { BackendMessage, FrontendMessage, TransactionStatus } from '../../wire/protocol/message-codes.js';
+import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from '../copy-in.js';
+import { requestBuffers } from './encode.js';
+import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, type EncodeRequest, ThreadDictionaries, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './read.js';
+import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './route.js';
+import type { DirectTarget } from './target.js';
+import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { quoteLiteral, simpleQuery } from '../settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 /** Bytes of COPY data read per piece. */
@@ -191,7 +191,7 @@ export class DirectCopy {
   }
 
   /**
-   * The rows of an INSERT … VALUES as text-format COPY data (session/direct-insert.ts): written like
+   * The rows of an INSERT … VALUES as text-format COPY data (session/direct-ingest/insert.ts): written like
    * a COPY when Orbit reads every value; undefined (nothing done) otherwise.
    */
   async insert(data: Uint8Array): Promise<Uint8Array | undefined> {

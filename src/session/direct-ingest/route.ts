@@ -1,12 +1,12 @@
 /**
- * @module session/direct-route
- * Routing the rows of a direct COPY to chunks (session/direct-ingest.ts): TimescaleDB's internal
+ * @module session/direct-ingest/route
+ * Routing the rows of a direct COPY to chunks (session/direct-ingest/copy.ts): TimescaleDB's internal
  * time of each row, as doubles when all are exact, and the chunk ranges that hold them.
  */
-import type { Column } from '../columnstore/columns.js';
-import { exactDoubles } from '../columnstore/compare.js';
-import { OrbitError } from '../errors.js';
-import { SqlState } from '../sqlstate.js';
+import type { Column } from '../../columnstore/columns.js';
+import { exactDoubles } from '../../columnstore/compare.js';
+import { OrbitError } from '../../errors.js';
+import { SqlState } from '../../sqlstate.js';
 
 /** µs between 1970-01-01 (TimescaleDB's internal time) and 2000-01-01 (PostgreSQL's epoch). */
 const EPOCH_SHIFT = 946_684_800_000_000n;

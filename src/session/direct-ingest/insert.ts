@@ -1,9 +1,9 @@
 /**
- * @module session/direct-insert
+ * @module session/direct-ingest/insert
  * Direct-to-columnstore multi-row INSERT (`timescaledb.enable_direct_compress_insert`; on by default
  * for hypertables created WITH (timescaledb.hypertable), like COPY): an `INSERT INTO ht [(cols)]
  * VALUES …` of at least `MIN_ROWS` rows of plain constants goes the way of a direct COPY
- * (session/direct-ingest.ts): its values become CSV-format COPY rows, read by Orbit's exact
+ * (session/direct-ingest/copy.ts): its values become CSV-format COPY rows, read by Orbit's exact
  * parsers, routed and written as batches in the statement's transaction. Over the extended
  * protocol the same holds for `$n` parameters bound in text format (session/session.ts holds such
  * a Bind until Sync shows the INSERT runs alone in its implicit transaction).
@@ -14,12 +14,12 @@
  * over many segments, stay in the row store too: batches of a few rows would cost more than they
  * save; compress_chunk merges those rows later.
  */
-import type { ColumnStore } from '../columnstore/store.js';
-import type { ClassifiedStatement } from '../sql/classify.js';
-import type { Fields, Node } from '../sql/rewrite/ast.js';
-import { DirectCopy } from './direct-ingest.js';
-import { directTarget } from './direct-target.js';
-import type { InternalRunner } from './internal-sql.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import type { Fields, Node } from '../../sql/rewrite/ast.js';
+import { DirectCopy } from './copy.js';
+import { directTarget } from './target.js';
+import type { InternalRunner } from '../internal-sql.js';
 
 /** INSERTs with fewer rows go to the row store. */
 export const MIN_ROWS = 100;

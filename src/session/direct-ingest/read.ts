@@ -1,19 +1,19 @@
 /**
- * @module session/direct-read
- * The piece reader of direct ingest (session/direct-ingest.ts): a text or CSV piece of COPY data
+ * @module session/direct-ingest/read
+ * The piece reader of direct ingest (session/direct-ingest/copy.ts): a text or CSV piece of COPY data
  * (complete rows) read straight into per-column typed arrays by the byte parsers
  * (columnstore/text-input-bytes.ts), fields they do not read going to the strict string parsers
  * (columnstore/text-input.ts). It answers undefined for anything it is not sure of; the caller then
  * lets PostgreSQL read the piece.
  */
-import { indexOfByte } from '../bytes.js';
-import type { BatchStats } from '../columnstore/batch.js';
-import { allocColumn, columnLength, concatColumns, type Column, type Rows } from '../columnstore/columns.js';
-import { isNull } from '../columnstore/codecs/values.js';
-import { byteFieldParser, float8Into, int64Lanes, textIdBytes, textIdInto, TextInterner, textStops, timestampInto, type ByteFieldParser } from '../columnstore/text-input-bytes.js';
-import { decodeField, fieldParser, type FieldParser } from '../columnstore/text-input.js';
-import { scanBinaryTuples, scanRows, type CopyFormat } from './copy-in.js';
-import type { DirectTarget } from './direct-target.js';
+import { indexOfByte } from '../../bytes.js';
+import type { BatchStats } from '../../columnstore/batch.js';
+import { allocColumn, columnLength, concatColumns, type Column, type Rows } from '../../columnstore/columns.js';
+import { isNull } from '../../columnstore/codecs/values.js';
+import { byteFieldParser, float8Into, int64Lanes, textIdBytes, textIdInto, TextInterner, textStops, timestampInto, type ByteFieldParser } from '../../columnstore/text-input-bytes.js';
+import { decodeField, fieldParser, type FieldParser } from '../../columnstore/text-input.js';
+import { scanBinaryTuples, scanRows, type CopyFormat } from '../copy-in.js';
+import type { DirectTarget } from './target.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -281,7 +281,7 @@ export class PieceReader {
 
 }
 
-/** Reader threads (Node: session/direct-read-node.ts); absent, the main thread reads every piece. */
+/** Reader threads (Node: session/direct-ingest/read-node.ts); absent, the main thread reads every piece. */
 export interface ReaderThread {
   /** A reader in id mode for one COPY on the thread. */
   open(format: CopyFormat, fields: readonly number[], target: DirectTarget): ThreadReader;
@@ -304,7 +304,7 @@ export interface ThreadReader {
 }
 
 /**
- * One COPY's batch encoder on another thread (session/direct-encode.ts): a chunk's buffered parts,
+ * One COPY's batch encoder on another thread (session/direct-ingest/encode.ts): a chunk's buffered parts,
  * text as entry numbers, cut into batches and encoded there; the replies come in request order.
  */
 export interface ThreadEncoder {

@@ -1,8 +1,8 @@
 /**
- * @module session/direct-read-node
- * Node's threads for direct COPY (session/direct-ingest.ts), started at the first direct COPY and
- * kept (unref'd) for later ones: a reader thread reads pieces in id mode (direct-read.ts), and an
- * encoder thread cuts a chunk's buffered rows into batches and encodes them (direct-encode.ts),
+ * @module session/direct-ingest/read-node
+ * Node's threads for direct COPY (session/direct-ingest/copy.ts), started at the first direct COPY and
+ * kept (unref'd) for later ones: a reader thread reads pieces in id mode (read.ts), and an
+ * encoder thread cuts a chunk's buffered rows into batches and encodes them (encode.ts),
  * while the main thread routes the pieces and writes the batches. Browsers and Workers have no such
  * threads: there the main thread does all of it.
  */
@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CopyFormat } from './copy-in.js';
-import type { EncodedFlush, EncodeRequest, ReaderThread, ThreadEncoder, ThreadPiece, ThreadReader } from './direct-read.js';
-import type { DirectTarget } from './direct-target.js';
+import type { CopyFormat } from '../copy-in.js';
+import type { EncodedFlush, EncodeRequest, ReaderThread, ThreadEncoder, ThreadPiece, ThreadReader } from './read.js';
+import type { DirectTarget } from './target.js';
 
 export type ReaderRequest =
   | { op: 'open'; reader: number; format: CopyFormat; fields: readonly number[]; target: DirectTarget }
@@ -165,7 +165,7 @@ function spawnEntry(): Worker {
     if (existsSync(js)) return new Worker(js);
   }
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./direct-read-worker-entry.ts', import.meta.url).href;
+  const entry = new URL('./read-worker-entry.ts', import.meta.url).href;
   const boot = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(entry)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
 }

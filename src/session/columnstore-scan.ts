@@ -21,7 +21,7 @@ import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed
 import { TempTableSink } from './scan-temp-table.js';
 import { quoteLiteral } from './settings.js';
 
-export { appendRows, type PrintedRows } from './scan-printed-rows.js';
+export { appendRows, type PrintedOutput, type PrintedRows } from './scan-printed-rows.js';
 
 /** What a scan did, for EXPLAIN. */
 export interface ScanStats {

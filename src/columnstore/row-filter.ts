@@ -80,8 +80,11 @@ function comparator(column: Column, v: number | bigint | string | boolean): ((i:
 export function canFilter(column: Column['type'], p: RowPredicate): boolean {
   if (p.op === 'is null' || p.op === 'is not null') return true;
   if (column === 'text' || column === 'varchar' || column === 'bool') return p.op === '=' || p.op === '<>' || p.op === 'in';
-  return ['float4', 'float8', 'int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz'].includes(column);
+  return ORDERED.has(column);
 }
+
+/** Types `filterRows` orders (ranges as well as equality). */
+const ORDERED: ReadonlySet<Column['type']> = new Set(['float4', 'float8', 'int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz']);
 
 /**
  * Narrows `selection` (row numbers, ascending; undefined = all `rows`) to the rows of `column`

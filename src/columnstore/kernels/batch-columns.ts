@@ -57,16 +57,24 @@ export class BatchColumns {
     return this;
   }
 
+  /** The batch `read` read last, and its header: a scan reads a batch's columns in two calls. */
+  private last: { batchNo: number; bytes: Uint8Array; header: BatchHeader } | undefined;
+
   /** The named columns of batch `batchNo` (valid until the next call). */
   async read(batchNo: number, names: readonly string[]): Promise<Map<string, Column>> {
     const m = this.manifest;
-    const bytes = await this.store.batchObject(m, batchNo, this.upcoming);
-    const header = readBatchHeader(bytes);
     const rows = m.batches[batchNo]!.rows;
-    if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+    let last = this.last;
+    if (last?.batchNo !== batchNo) {
+      const bytes = await this.store.batchObject(m, batchNo, this.upcoming);
+      const header = readBatchHeader(bytes);
+      if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+      this.last = last = { batchNo, bytes, header };
+    }
+    const { bytes, header } = last;
     const out = new Map<string, Column>();
     for (const name of names) {
-      const index = m.columns.findIndex((c) => c.name === name);
+      const index = this.indexOf(name);
       const type = m.columns[index]!.type;
       if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
       out.set(name, this.numeric.has(type) ? this.decodeNumeric(bytes, header, index, name, type, rows) : decodeSection(this.store.backend, bytes, header, index));

@@ -14,7 +14,7 @@ import type { Manifest } from '../manifest.js';
 import type { ColumnStore, ReadPlan } from '../store.js';
 import type { EncodedColumn, KernelValues } from './backend.js';
 
-type Scratch = { type: PgType; values: KernelValues };
+type Scratch = { type: PgType; values: KernelValues; view?: KernelValues };
 
 /**
  * Encoded columns already located in a batch object, by column index: a repeated query (the batch
@@ -146,7 +146,9 @@ export class BatchColumns {
   private buffer(name: string, type: PgType, n: number): KernelValues {
     let s = this.scratch.get(name);
     if (!s || s.values.length < n) this.scratch.set(name, (s = { type, values: alloc(type, Math.max(n, 1024)) }));
-    return s.values.subarray(0, n) as KernelValues;
+    // Batches mostly hold the same number of rows: their view of the array is made once.
+    if (s.view?.length !== n) s.view = s.values.subarray(0, n) as KernelValues;
+    return s.view;
   }
 
   private decodeNumeric(bytes: Uint8Array, header: BatchHeader, index: number, name: string, type: PgType, rows: number): Column {

@@ -255,19 +255,30 @@ export class DataRowWriter {
       if (k > 9) return false;
       step.scale = k;
     }
-    while (k > 0 && m - Math.floor(m / 10) * 10 === 0) {
-      m /= 10;
-      k--;
-    }
     this.decimal(v < 0, m, k);
     return true;
   }
 
-  /** Writes the integer m < 10^15 with a point before its last k digits (and a 0 before the point). */
+  /**
+   * Writes the integer m < 10^15 with a point before its last k digits (and a 0 before the point),
+   * without the fraction's trailing zeros.
+   */
   private decimal(negative: boolean, m: number, k: number): void {
-    // Two int32 halves of at most 8 and 7 digits: integer arithmetic, no floating-point remainders.
-    let high = Math.floor(m / 1e8) | 0;
-    let low = (m - high * 1e8) | 0;
+    // Two int32 halves of at most 7 and 8 digits: integer arithmetic, no floating-point remainders,
+    // and no division at all below 10^8 (decimal data of a few places).
+    let high = 0;
+    let low = m | 0;
+    if (m >= 1e8) {
+      high = Math.floor(m / 1e8) | 0;
+      low = (m - high * 1e8) | 0;
+    }
+    while (k > 0 && low % 10 === 0) {
+      // m / 10: the high half's last digit moves down to the low half's first.
+      const h = (high / 10) | 0;
+      low = ((low / 10) | 0) + (high - h * 10) * 10_000_000;
+      high = h;
+      k--;
+    }
     const digits = high > 0 ? 8 + digitCount(high) : digitCount(low);
     const width = digits > k ? digits : k + 1;
     const len = (negative ? 1 : 0) + width + (k > 0 ? 1 : 0);

@@ -80,8 +80,11 @@ function comparator(column: Column, v: number | bigint | string | boolean): ((i:
 export function canFilter(column: Column['type'], p: RowPredicate): boolean {
   if (p.op === 'is null' || p.op === 'is not null') return true;
   if (column === 'text' || column === 'varchar' || column === 'bool') return p.op === '=' || p.op === '<>' || p.op === 'in';
-  return ['float4', 'float8', 'int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz'].includes(column);
+  return ORDERED.has(column);
 }
+
+/** Types `filterRows` orders (ranges as well as equality). */
+const ORDERED: ReadonlySet<Column['type']> = new Set(['float4', 'float8', 'int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz']);
 
 /**
  * Narrows `selection` (row numbers, ascending; undefined = all `rows`) to the rows of `column`
@@ -111,6 +114,9 @@ export function filterRows(column: Column, rows: number, p: RowPredicate, select
     // values, which PostgreSQL orders above everything. One tight loop instead of a comparator call per row.
     if (!Number.isNaN(x)) return floatRange(column.values, nulls, selection, count, p.op, x, out);
   }
+  if ((column.type === 'int8' || column.type === 'timestamp' || column.type === 'timestamptz') && constants.length === 1 && p.op !== 'in' && p.op !== '=' && p.op !== '<>') {
+    return int64Range(column.values, nulls, selection, count, p.op, BigInt(constants[0] as bigint), out);
+  }
   const compares = constants.map((v) => comparator(column, v)!);
   const op: FilterOp = p.op === 'in' ? '=' : p.op;
   for (let k = 0; k < count; k++) {
@@ -126,16 +132,53 @@ export function filterRows(column: Column, rows: number, p: RowPredicate, select
   return out.subarray(0, n);
 }
 
-/** `filterRows` of a float column against a non-NaN number with `<`, `<=`, `>` or `>=`. */
+/**
+ * `filterRows` of a float column against a non-NaN number with `<`, `<=`, `>` or `>=`: one loop
+ * per operator, NULLs and the selection handled outside the common case (no NULLs, all rows).
+ */
 function floatRange(values: Float64Array | Float32Array, nulls: Uint8Array | null, selection: Uint32Array | undefined, count: number, op: '<' | '<=' | '>' | '>=', x: number, out: Uint32Array): Uint32Array {
+  let n = 0;
+  if (nulls === null && selection === undefined) {
+    // NaN (v !== v) is greater than x.
+    switch (op) {
+      case '>':
+        for (let i = 0; i < count; i++) {
+          const v = values[i]!;
+          if (v > x || v !== v) out[n++] = i;
+        }
+        break;
+      case '>=':
+        for (let i = 0; i < count; i++) {
+          const v = values[i]!;
+          if (v >= x || v !== v) out[n++] = i;
+        }
+        break;
+      case '<':
+        for (let i = 0; i < count; i++) if (values[i]! < x) out[n++] = i;
+        break;
+      default:
+        for (let i = 0; i < count; i++) if (values[i]! <= x) out[n++] = i;
+    }
+    return out.subarray(0, n);
+  }
+  for (let k = 0; k < count; k++) {
+    const i = selection ? selection[k]! : k;
+    if (nulls !== null && isNull(nulls, i)) continue;
+    const v = values[i]!;
+    const keep = op === '>' ? v > x || v !== v : op === '>=' ? v >= x || v !== v : op === '<' ? v < x : v <= x;
+    if (keep) out[n++] = i;
+  }
+  return out.subarray(0, n);
+}
+
+/** `filterRows` of an int64 column (int8, timestamps) against a constant with `<`, `<=`, `>` or `>=`. */
+function int64Range(values: BigInt64Array, nulls: Uint8Array | null, selection: Uint32Array | undefined, count: number, op: '<' | '<=' | '>' | '>=', x: bigint, out: Uint32Array): Uint32Array {
   let n = 0;
   for (let k = 0; k < count; k++) {
     const i = selection ? selection[k]! : k;
     if (nulls !== null && isNull(nulls, i)) continue;
     const v = values[i]!;
-    // NaN (v !== v) is greater than x.
-    const keep = op === '>' ? v > x || v !== v : op === '>=' ? v >= x || v !== v : op === '<' ? v < x : v <= x;
-    if (keep) out[n++] = i;
+    if (op === '>' ? v > x : op === '>=' ? v >= x : op === '<' ? v < x : v <= x) out[n++] = i;
   }
   return out.subarray(0, n);
 }

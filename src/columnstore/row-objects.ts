@@ -166,6 +166,18 @@ export class ObjectRows {
     this.compiled = canCompile() && !names.includes('__proto__');
   }
 
+  /** Per column, its converter through the text, made once for the formatter and parser it was made for. */
+  private readonly slows: Array<{ readonly v: ValueOf | undefined; readonly format: Formatter; readonly s: Slow } | undefined> = [];
+
+  private slowOf(j: number, v: ValueOf | undefined, format: Formatter): Slow {
+    const known = this.slows[j];
+    if (known && known.v === v && known.format === format) return known.s;
+    const s: Slow =
+      v === 'number' ? (col, i) => col.values[i] : v === undefined ? format : typeof v === 'function' ? (col, i) => v(format(col, i)) : (col, i) => v.date(format(col, i));
+    this.slows[j] = { v, format, s };
+    return s;
+  }
+
   /**
    * Appends the rows `rows` (undefined: all `count`) of `columns`, whose values `formats` print and
    * `values` convert; columns marked `constant` hold one value in every row.
@@ -182,8 +194,7 @@ export class ObjectRows {
       const c = columns[j]!;
       const v = values[j];
       const format = formats[j]!;
-      const s: Slow =
-        v === 'number' ? (col, i) => col.values[i] : v === undefined ? format : typeof v === 'function' ? (col, i) => v(format(col, i)) : (col, i) => v.date(format(col, i));
+      const s = this.slowOf(j, v, format);
       const value = constant[j] ? (c.nulls !== null && isNull(c.nulls, 0) ? null : s(c, 0)) : undefined;
       if (constant[j] && typeof value === 'object' && value !== null) {
         // An object (a Date, a parsed array) is made for every row, as the parser would: rows do

@@ -21,7 +21,7 @@ import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed
 import { TempTableSink } from './scan-temp-table.js';
 import { quoteLiteral } from './settings.js';
 
-export { appendRows, type PrintedRows } from './scan-printed-rows.js';
+export { appendRows, type PrintedOutput, type PrintedRows } from './scan-printed-rows.js';
 
 /** What a scan did, for EXPLAIN. */
 export interface ScanStats {
@@ -255,27 +255,36 @@ export async function runScan(
   // their COPY list; and the 1-row columns of constant values (printed rows read a constant
   // column's first row only), shared by the batches holding the same value.
   const facts = new Map<Manifest, ChunkFacts>();
+  // Printed rows' 1-row constant columns by column name and type, then by value.
+  const oneRow = new Map<string, Map<Scalar, Column>>();
   const factsOf = (m: Manifest): ChunkFacts => {
     let f = facts.get(m);
     if (!f) {
       const index = new Map(m.columns.map((c, i) => [c.name, i] as const));
       const names = wanted.filter((n) => index.has(n));
-      f = { index, names, key: names.map(quoteIdent).join(', '), tested: evaluated.map((e) => index.get(e.source.column.name) ?? -1) };
+      const positions = names.map((n) => index.get(n)!);
+      const oneRows = names.map((n, k) => {
+        const key = `${m.columns[positions[k]!]!.type} ${n}`;
+        let byValue = oneRow.get(key);
+        if (!byValue) oneRow.set(key, (byValue = new Map()));
+        return byValue;
+      });
+      f = { index, names, positions, oneRows, key: names.map(quoteIdent).join(', '), tested: evaluated.map((e) => index.get(e.source.column.name) ?? -1) };
       facts.set(m, f);
     }
     return f;
   };
-  const oneRow = new Map<string, Map<Scalar, Column>>();
-  const constantOf = (m: Manifest, batch: number, name: string, n: number): Column | undefined => {
+  /** The `n` rows of output column `k` of a batch when the manifest shows them to hold one value (or only NULLs). */
+  const constantOf = (m: Manifest, f: ChunkFacts, batch: number, k: number, n: number): Column | undefined => {
+    const name = f.names[k]!;
     if (!printed) return constantColumn(m, batch, name, n);
-    const i = factsOf(m).index.get(name)!;
+    const i = f.positions[k]!;
     const b = m.batches[batch]!;
     const type = m.columns[i]!.type;
     // Keyed by the value (null: all NULL), as constantColumn decides it; others are decoded.
     const value = b.nullCount[i] === b.rows ? null : b.nullCount[i] === 0 && EXACT_MIN_MAX.has(type) && b.min[i] === b.max[i] && b.min[i] !== null && b.min[i] !== undefined ? b.min[i]! : undefined;
     if (value === undefined) return undefined;
-    let byValue = oneRow.get(`${type} ${name}`);
-    if (!byValue) oneRow.set(`${type} ${name}`, (byValue = new Map()));
+    const byValue = f.oneRows[k]!;
     let c = byValue.get(value);
     if (!c) byValue.set(value, (c = constantColumn(m, batch, name, 1)!));
     return c;
@@ -294,13 +303,15 @@ export async function runScan(
       rows = Uint32Array.from(keep);
     }
     if (limit === 0 || rows.length === 0) return;
-    const { names, key } = factsOf(item.m);
+    const f = factsOf(item.m);
+    const { names, key } = f;
     // Columns the manifest shows to hold one value (or only NULLs) in this batch need no decoding.
     const constant = new Map<string, Column>();
     const missing: string[] = [];
-    for (const n of names) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[k]!;
       if (item.decoded.has(n)) continue;
-      const c = constantOf(item.m, item.batch, n, rows.length);
+      const c = constantOf(item.m, f, item.batch, k, rows.length);
       if (c) constant.set(n, c);
       else missing.push(n);
     }
@@ -376,6 +387,9 @@ interface ChunkFacts {
   readonly index: ReadonlyMap<string, number>;
   /** The wanted columns the chunk holds, in the hypertable's order, and their quoted list. */
   readonly names: readonly string[];
+  /** Per name, its column's position, and the printed rows' 1-row constant columns of its values. */
+  readonly positions: readonly number[];
+  readonly oneRows: ReadonlyArray<Map<Scalar, Column>>;
   readonly key: string;
   /** Per evaluated predicate, its column's position (−1: absent). */
   readonly tested: readonly number[];

@@ -5,7 +5,6 @@
  * JS values PGlite's type parsers would give for the in-process `query()`. The statement itself
  * then runs as written on the rowstore's rows, and these rows are appended to its result.
  */
-import { concatBytes } from '../bytes.js';
 import type { Column, PgType } from '../columnstore/columns.js';
 import type { Manifest } from '../columnstore/manifest.js';
 import { DataRowWriter } from '../columnstore/data-rows.js';
@@ -25,6 +24,17 @@ export interface PrintedRows {
   readonly types: readonly number[];
 }
 
+
+/**
+ * A statement's output with printed rows, in parts of whole messages: PostgreSQL's messages up to
+ * its CommandComplete (`head`), Orbit's DataRows and the CommandComplete counting them too (`rows`:
+ * nothing else), and PostgreSQL's messages after it (`tail`: ReadyForQuery, notices).
+ */
+export interface PrintedOutput {
+  readonly head: Uint8Array;
+  readonly rows: readonly Uint8Array[];
+  readonly tail: Uint8Array;
+}
 
 /**
  * The formatters of the statement's output columns when every value can be printed as PostgreSQL
@@ -99,10 +109,10 @@ export class PrintedRowsSink {
 /**
  * `out` (the backend's messages for a lone SELECT run as written) with the printed rows added after
  * its own (the order of the general path's rowstore-then-temporary-table scan) and its command tag
- * counting them; `out` unchanged when it holds an error; undefined when its RowDescription is not
+ * counting them, in parts; `out` unchanged when it holds an error; undefined when its RowDescription is not
  * the one the rows were printed for (the caller then takes the general path).
  */
-export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | undefined {
+export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | PrintedOutput | undefined {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let described = false;
   let complete = -1;
@@ -130,7 +140,8 @@ export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | und
   tagMessage[0] = BackendMessage.CommandComplete;
   new DataView(tagMessage.buffer).setInt32(1, 4 + newTag.length);
   tagMessage.set(newTag, 5);
-  return concatBytes([out.subarray(0, complete), ...rows.messages, tagMessage, out.subarray(completeEnd)]);
+  // Not concatenated: a result of 40 K rows is megabytes, sent as the pieces they were printed in.
+  return { head: out.subarray(0, complete), rows: [...rows.messages, tagMessage], tail: out.subarray(completeEnd) };
 }
 
 function describes(body: Uint8Array, rows: PrintedRows): boolean {

@@ -16,12 +16,13 @@ import {
   parameterStatus,
   readyForQuery,
   scanBackend,
+  scanBackendFor,
 } from '../wire/protocol/backend.js';
 import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
-import { appendRows } from './columnstore-scan.js';
+import { appendRows, type PrintedOutput } from './columnstore-scan.js';
 import type { DirectRows } from './columnstore.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
@@ -36,6 +37,9 @@ import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
 import { refusal } from './refusals.js';
+
+/** What `forward` looks for in backend output: notifications to fan out, errors to note. */
+const FORWARD_FRAMES = [BackendMessage.NotificationResponse, BackendMessage.ErrorResponse];
 
 export interface SessionOptions {
   /** Ends a session that holds the backend inside a transaction and sends nothing for this long; 0 = never. */
@@ -294,7 +298,7 @@ export class Session implements BackendSession {
    * whole (not a part inside the transaction Orbit opens for parts), so a reused fast-path statement
    * may run guarded and, when it fails, be planned and run again.
    */
-  private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>, guarded = false): Promise<Uint8Array> {
+  private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>, guarded = false): Promise<Uint8Array | PrintedOutput> {
     for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
     this.noteEffects(plan.statements);
     const idle = this.status === TransactionStatus.Idle;
@@ -306,14 +310,17 @@ export class Session implements BackendSession {
     let out = idle && (printed as DirectRows | undefined)?.describes ? await this.backend.describe(this, sql) : await this.backend.run(this, simpleQuery(sql));
     // A reused fast-path statement that failed (its inputs changed, or anything else): planned again and run once more.
     if (this.backend.retryStale(() => firstError(out)?.M)) out = await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle, true, true, (rows) => (printed = rows))));
+    let merged: Uint8Array | PrintedOutput | undefined = out;
     if (printed) {
-      const merged = appendRows(out, printed);
+      merged = appendRows(out, printed);
       // A result shaped otherwise than planned (a domain type, …): the general path instead.
-      out = merged ?? (await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle))));
+      merged ??= await this.backend.run(this, simpleQuery(await this.backend.prepareColumnstore(this, bounded, idle)));
     }
     this.backend.unnamedOwner = undefined;
     this.backend.noteColumnstore(plan.statements);
-    return retagCommands(out, plan.tags);
+    if (merged instanceof Uint8Array) return retagCommands(merged, plan.tags);
+    // The printed rows' parts are sent as they are, unless a command tag must be rewritten.
+    return plan.tags && plan.tags.size > 0 ? retagCommands(concatBytes([merged.head, ...merged.rows, merged.tail]), plan.tags) : merged;
   }
 
   /**
@@ -336,8 +343,9 @@ export class Session implements BackendSession {
       const plan = planSimpleQuery(part.sql, this);
       if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
       const out = await this.runPlan(plan);
-      const error = scanBackend(out).find((f) => f.type === BackendMessage.ErrorResponse);
-      if (!error) {
+      // Printed rows are only ever a result without an error.
+      const error = out instanceof Uint8Array ? scanBackendFor(out, [BackendMessage.ErrorResponse])[0] : undefined;
+      if (!error || !(out instanceof Uint8Array)) {
         this.forward(out);
         continue;
       }
@@ -653,8 +661,15 @@ export class Session implements BackendSession {
   // ---- output ---------------------------------------------------------------------------------
 
   /** Passes backend output to the client: notifications fan out, rejected statements get Orbit's error. */
-  forward(out: Uint8Array): void {
-    const frames = scanBackend(out);
+  forward(out: Uint8Array | PrintedOutput): void {
+    if (!(out instanceof Uint8Array)) {
+      // Orbit's own DataRows (and the CommandComplete it made for them) go as they are; what
+      // PostgreSQL sent around them is looked at as usual.
+      this.forward(out.head);
+      for (const part of out.rows) if (part.length > 0) this.sink.write(part);
+      return this.forward(out.tail);
+    }
+    const frames = scanBackendFor(out, FORWARD_FRAMES);
     let keepFrom = 0;
     const parts: Uint8Array[] = [];
     for (const f of frames) {

@@ -44,6 +44,28 @@ describe('row filters', () => {
       }
     }
   });
+  it('ranges keep the same rows without a NULL bitmap, on floats and on int64 columns with and without NULLs', () => {
+    const xs = [1, NaN, -0, 0, Infinity, -Infinity, 1e308, -1e-300, 0.1, 3.4e38, 1, 0.1];
+    const col: Column = { type: 'float8', values: Float64Array.from(xs), nulls: null };
+    const ints = [-(2n ** 63n), -1n, 0n, 1n, 5n, 2n ** 63n - 1n, 5n, 0n];
+    const nulls = Uint8Array.from([0b0100_0010]);
+    for (const op of ['<', '<=', '>', '>='] as const) {
+      const holds = (r: number) => (op === '<' ? r < 0 : op === '<=' ? r <= 0 : op === '>' ? r > 0 : r >= 0);
+      for (const x of [0, -0, 1, 0.1, -Infinity, Infinity, 3.4e38]) {
+        const want = xs.flatMap((v, i) => (holds(compareFloat(v, x)) ? [i] : []));
+        expect(rows(col, xs.length, { op, values: [x] }), `float8 ${op} ${x}`).toEqual(want);
+      }
+      for (const x of [-(2n ** 63n), 0n, 1n, 5n, 2n ** 63n - 1n]) {
+        for (const type of ['int8', 'timestamptz', 'timestamp'] as const) {
+          const want = ints.flatMap((v, i) => (holds(v < x ? -1 : v > x ? 1 : 0) ? [i] : []));
+          expect(rows({ type, values: BigInt64Array.from(ints), nulls: null }, ints.length, { op, values: [x] }), `${type} ${op} ${x}`).toEqual(want);
+          const withNulls: Column = { type, values: BigInt64Array.from(ints), nulls };
+          const sel = Uint32Array.from([0, 1, 2, 5, 6]);
+          expect([...filterRows(withNulls, ints.length, { op, values: [x] }, sel)], `${type} ${op} ${x} with NULLs, selected`).toEqual(want.filter((i) => sel.includes(i) && i !== 1 && i !== 6));
+        }
+      }
+    }
+  });
   it('never holds a comparison with NULL; IN ignores NULL items', () => {
     expect(rows(v, 7, { op: '<', values: [null] })).toEqual([]);
     expect(rows(v, 7, { op: 'in', values: [null, 1, NaN] })).toEqual([0, 1]);

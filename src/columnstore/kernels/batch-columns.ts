@@ -14,7 +14,7 @@ import type { Manifest } from '../manifest.js';
 import type { ColumnStore, ReadPlan } from '../store.js';
 import type { EncodedColumn, KernelValues } from './backend.js';
 
-type Scratch = { type: PgType; values: KernelValues };
+type Scratch = { type: PgType; values: KernelValues; view?: KernelValues };
 
 /**
  * Encoded columns already located in a batch object, by column index: a repeated query (the batch
@@ -57,16 +57,24 @@ export class BatchColumns {
     return this;
   }
 
+  /** The batch `read` read last, and its header: a scan reads a batch's columns in two calls. */
+  private last: { batchNo: number; bytes: Uint8Array; header: BatchHeader } | undefined;
+
   /** The named columns of batch `batchNo` (valid until the next call). */
   async read(batchNo: number, names: readonly string[]): Promise<Map<string, Column>> {
     const m = this.manifest;
-    const bytes = await this.store.batchObject(m, batchNo, this.upcoming);
-    const header = readBatchHeader(bytes);
     const rows = m.batches[batchNo]!.rows;
-    if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+    let last = this.last;
+    if (last?.batchNo !== batchNo) {
+      const bytes = await this.store.batchObject(m, batchNo, this.upcoming);
+      const header = readBatchHeader(bytes);
+      if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
+      this.last = last = { batchNo, bytes, header };
+    }
+    const { bytes, header } = last;
     const out = new Map<string, Column>();
     for (const name of names) {
-      const index = m.columns.findIndex((c) => c.name === name);
+      const index = this.indexOf(name);
       const type = m.columns[index]!.type;
       if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
       out.set(name, this.numeric.has(type) ? this.decodeNumeric(bytes, header, index, name, type, rows) : decodeSection(this.store.backend, bytes, header, index));
@@ -138,7 +146,9 @@ export class BatchColumns {
   private buffer(name: string, type: PgType, n: number): KernelValues {
     let s = this.scratch.get(name);
     if (!s || s.values.length < n) this.scratch.set(name, (s = { type, values: alloc(type, Math.max(n, 1024)) }));
-    return s.values.subarray(0, n) as KernelValues;
+    // Batches mostly hold the same number of rows: their view of the array is made once.
+    if (s.view?.length !== n) s.view = s.values.subarray(0, n) as KernelValues;
+    return s.view;
   }
 
   private decodeNumeric(bytes: Uint8Array, header: BatchHeader, index: number, name: string, type: PgType, rows: number): Column {

@@ -22,7 +22,7 @@ import { directInsert, type InsertParams } from './direct-insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
 import { analyse } from './statement-cache.js';
-import { applySettingsSql, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
+import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
 /** What the backend needs from a session. */
 export interface BackendSession {
@@ -64,6 +64,12 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /**
+   * Some session has run as a role other than the backend's (roles.ts): hand-overs then put the
+   * backend's role back first, which RESET ALL does not. Never cleared, so a role set where Orbit
+   * does not read it back (inside a DO block) cannot outlive its session's turn once roles are used.
+   */
+  private rolesUsed = false;
   /** Settings keys applied without error before (a session's own SETs, startup settings that applied). */
   private readonly goodKeys = new Set<string>();
   /** What each distinct set of startup settings became (settings and reported values), by key. */
@@ -399,9 +405,9 @@ export class Backend {
    * after them ran and the usual way follows.
    */
   private async folded(session: BackendSession, sql: string): Promise<Uint8Array> {
-    const out = await this.exchange(session, simpleQuery(`${applySettingsSql(session.settings)}; ${sql}`));
-    // The settings part: RESET ALL, then (with settings) one SELECT of set_config calls.
-    let parts = session.settings.size === 0 ? 1 : 2;
+    const apply = this.settingsSql(session);
+    const out = await this.exchange(session, simpleQuery(`${apply.sql}; ${sql}`));
+    let parts = apply.statements;
     let cut = -1;
     for (const f of scanBackend(out)) {
       if (f.type === BackendMessage.ErrorResponse) break;
@@ -493,19 +499,31 @@ export class Backend {
   /** Records that the backend now carries `session`'s settings (after a snapshot). */
   noteApplied(session: BackendSession): void {
     if (this.owner !== session) return;
+    if (carriesRole(session.settings)) this.rolesUsed = true;
     this.appliedKey = session.settingsKey;
     if (this.goodKeys.size >= GOOD_KEYS_KEPT) this.goodKeys.clear();
     this.goodKeys.add(session.settingsKey);
   }
 
+  private settingsSql(session: BackendSession): { sql: string; statements: number } {
+    if (carriesRole(session.settings)) this.rolesUsed = true;
+    return applySettingsSql(session.settings, this.rolesUsed);
+  }
+
+  /** Puts `session`'s settings in place now (after they changed outside a batch: its login role). */
+  async applyNow(session: BackendSession): Promise<void> {
+    await this.applySettings(session);
+  }
+
   private async applySettings(session: BackendSession): Promise<void> {
     if (this.appliedKey === session.settingsKey) return;
-    const out = await this.exchange(session, simpleQuery(applySettingsSql(session.settings)));
+    const out = await this.exchange(session, simpleQuery(this.settingsSql(session).sql));
     this.unnamedOwner = undefined;
     const err = firstError(out);
     if (err) {
-      // Only a session's startup settings can fail here (settings it SET itself applied once already).
-      await this.exchange(session, simpleQuery('RESET ALL'));
+      // Only a session's startup settings (or its login role, since dropped) can fail here: settings
+      // it SET itself applied once already.
+      await this.exchange(session, simpleQuery(applySettingsSql(new Map(), this.rolesUsed).sql));
       this.appliedKey = settingsKey(new Map());
       throw new OrbitError(err.C ?? SqlState.internal_error, err.M ?? 'invalid setting', { detail: err.D, hint: err.H });
     }

@@ -31,7 +31,8 @@ import { mayInsertDirectly, type InsertParams } from './direct-insert.js';
 import { HeldInsert } from './held-insert.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
-import { firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { BOOT_LOGIN, checkAuthorization, loginRole, type LoginRole } from './roles.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
@@ -64,6 +65,8 @@ export class Session implements BackendSession {
   readonly secretKey: number;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
+  /** The role the client logged in as; the session runs as it (session/roles.ts). */
+  login: LoginRole = BOOT_LOGIN;
   /** Reaches the row store only through the backend's `run` and `runInternal` (see BackendSession). */
   readonly foldsSettings = true;
   /** Values of the reported parameters the client has been told. */
@@ -124,14 +127,16 @@ export class Session implements BackendSession {
 
   /**
    * Applies the StartupMessage's settings and returns the ParameterStatus values to report.
-   * Throws the backend's error for an invalid setting (the connection then fails with FATAL).
+   * Throws the backend's error for an invalid setting or role (the connection then fails with FATAL).
+   * `role`: the user name the client logged in with; the session runs as that role.
    */
-  async start(startupSettings: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  async start(startupSettings: ReadonlyMap<string, string>, role = BOOT_ROLE): Promise<Map<string, string>> {
     this.settings = new Map(startupSettings);
     this.settingsKey = settingsKey(this.settings);
     // A client that starts exactly like an earlier one need not wait for a backend held by another
-    // session's transaction: those settings were applied and checked already.
-    const known = this.backend.startups.get(this.settingsKey);
+    // session's transaction: those settings were applied and checked already. (Not for other roles:
+    // the role is checked at every login, as it may have been dropped or lost LOGIN since.)
+    const known = role === BOOT_ROLE ? this.backend.startups.get(this.settingsKey) : undefined;
     if (known && this.backend.busy) {
       this.settings = new Map(known.session);
       this.settingsKey = settingsKey(known.session);
@@ -141,10 +146,16 @@ export class Session implements BackendSession {
     const startupKey = this.settingsKey;
     await this.backend.acquire(this);
     try {
+      if (role !== BOOT_ROLE) {
+        this.login = await loginRole((sql) => this.backend.runInternal(this, sql), role);
+        this.settings = new Map([['session_authorization', role], ...startupSettings]);
+        this.settingsKey = settingsKey(this.settings);
+        await this.backend.applyNow(this);
+      }
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       for (const [k, v] of snap.reported) this.reported.set(k, v);
-      this.backend.startups.set(startupKey, snap);
+      if (role === BOOT_ROLE) this.backend.startups.set(startupKey, snap);
       return new Map(this.reported);
     } finally {
       this.backend.release(this);
@@ -417,6 +428,7 @@ export class Session implements BackendSession {
     const text = backendText(parsed.query);
     const analysis = text.ok ? text.analysis : undefined;
     if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    if (checkAuthorization(analysis.statements[0]!, this.login) !== analysis.statements[0]) return false;
     // Statements the columnstore rewrites are parsed when the backend is free.
     if (this.backend.columnstore?.mayConcern(analysis.statements)) return false;
     const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this);
@@ -440,12 +452,16 @@ export class Session implements BackendSession {
         const text = backendText(parsed.query);
         if (!text.ok) return this.reject(text.error, false);
         const analysis = text.analysis;
+        const checked = analysis.ok ? analysis.statements.map((s) => checkAuthorization(s, this.login)) : [];
+        const denied = checked.find((c) => c instanceof OrbitError);
+        if (denied) return this.reject(denied, false);
+        const statements = checked as ClassifiedStatement[];
         // A statement rewritten whole (sql/rewrite: CREATE TABLE … WITH, ALTER TABLE … SET) replaces the text.
-        const rewritten = analysis.ok && analysis.statements.length === 1 ? analysis.statements[0]!.rewrite?.sql : undefined;
-        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, analysis.statements, this) } : parsed;
-        const stmt = analysis.ok ? analysis.statements[0] : undefined;
+        const rewritten = statements.length === 1 ? statements[0]!.rewrite?.sql : undefined;
+        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, statements, this) } : parsed;
+        const stmt = statements[0];
         if (analysis.ok) {
-          const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
+          const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.reject(problem, false);
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();

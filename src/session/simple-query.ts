@@ -12,6 +12,7 @@ import { rewriteEdits } from '../sql/rewrite/index.js';
 import { findStableBounds, type StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
+import { checkAuthorization, type LoginRole } from './roles.js';
 
 export type SimpleQueryPlan =
   | {
@@ -30,6 +31,8 @@ export type SimpleQueryPlan =
 
 /** What planning needs from the session. */
 export interface PlanningSession {
+  /** The role the session logged in as (session/roles.ts). */
+  readonly login: LoginRole;
   /** The backend name of a statement; `prepareSql(backendName)` makes the PREPARE that creates it. */
   backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string): string;
   /** The PREPARE to re-run before an EXECUTE of this statement, if it was dropped from the backend. */
@@ -42,10 +45,13 @@ export function planSimpleQuery(original: string, session: PlanningSession): Sim
   const { sql, analysis } = text;
   // Text PostgreSQL cannot parse goes to PostgreSQL unchanged, so the client gets its exact error.
   if (!analysis.ok) return { kind: 'run', sql, statements: [], prelude: [] };
-  const statements = analysis.statements;
-  for (const s of statements) {
+  const statements: ClassifiedStatement[] = [];
+  for (const s of analysis.statements) {
     const problem = refusal(s, 'simple');
     if (problem) return { kind: 'reject', error: problem };
+    const checked = checkAuthorization(s, session.login);
+    if (checked instanceof Err) return { kind: 'reject', error: checked };
+    statements.push(checked);
   }
   const copyIn = statements.findIndex((s) => s.kind === 'copy' && s.copy?.from && s.copy.stdio);
   if (copyIn >= 0) {

@@ -482,9 +482,7 @@ describe('SCRAM-SHA-256 login', () => {
     expect(wrong.stderr).toContain('FATAL:  password authentication failed for user "bob"');
   });
 
-  // docs/sessions.md: "All sessions run as the PGlite superuser; the user name is used for
-  // authentication only." PostgreSQL would run bob's session as bob.
-  it.fails('runs the session as the role that logged in', async () => {
+  it('runs the session as the role that logged in', async () => {
     const r = await psql(['-At', '-c', 'SELECT current_user, session_user', '-c', 'SHOW session_authorization'], undefined, { PGUSER: 'bob', PGPASSWORD: 'hunter2' }, scram.port);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -5,6 +5,7 @@
  * never interleaves with another's. Ownership is handed over first-come first-served; on a hand-over
  * the next session's settings are put in place.
  */
+import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import { RowStoreInterrupted, type RowStore } from '../rowstore/types.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -21,8 +22,14 @@ import { directCopyTarget } from './direct-target.js';
 import { directInsert, type InsertParams } from './direct-insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
+import { FROM_BACKEND_ROLE, privilegeCheckSql, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { analyse } from './statement-cache.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
+
+/** Whether `session` may run as a role other than the backend's (session/roles.ts). */
+function runsAsRole(session: BackendSession): boolean {
+  return session.roleUnread === true || carriesRole(session.settings);
+}
 
 /** What the backend needs from a session. */
 export interface BackendSession {
@@ -37,6 +44,11 @@ export interface BackendSession {
    * where one comes first.
    */
   readonly foldsSettings?: boolean;
+  /**
+   * The session ran something that may have changed its role (SET LOCAL ROLE, set_config …) and its
+   * settings were not read back since: it may run as a role other than its settings say.
+   */
+  readonly roleUnread?: boolean;
   /** Called for every NOTIFY on a channel the session listens to. */
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
@@ -101,7 +113,15 @@ export class Backend {
 
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
-    return { sql: (sql) => this.runInternal(session, sql), raw: (messages) => this.run(session, messages) };
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages) };
+    if (!runsAsRole(session)) return run;
+    return {
+      ...run,
+      owner: {
+        sql: async (sql) => withoutRoleSwitch(await this.runInternal(session, `${TO_BACKEND_ROLE}; ${sql}; ${FROM_BACKEND_ROLE}`)),
+        raw: async (messages) => withoutRoleSwitchQueries(await this.run(session, concatBytes([simpleQuery(TO_BACKEND_ROLE), messages, simpleQuery(FROM_BACKEND_ROLE)]))),
+      },
+    };
   }
 
   /**
@@ -122,6 +142,10 @@ export class Backend {
     const analysis = analyse(sql);
     if (analysis.ok) for (const s of analysis.statements) if (s.type === 'PrepareStmt') cs.notePreparedWrite(s.node);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
+    if (!(await this.privilegesChecked(session, analysis.statements, idle))) {
+      fastPath = false;
+      onRows = undefined;
+    }
     const run = this.internalRunner(session);
     await cs.load(run);
     if (!cs.mayConcern(analysis.statements)) return sql;
@@ -181,12 +205,36 @@ export class Backend {
   async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<string | undefined> {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return undefined;
+    if (!(await this.privilegesChecked(session, [statement], idle))) return undefined;
     const run = this.internalRunner(session);
     await cs.load(run);
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate) : cs.runLastPoint(run, plan.lastPoint!)));
+  }
+
+  /**
+   * For a session that may run as another role (roles.ts): PostgreSQL checks the role's privileges
+   * for `statements` by planning them (EXPLAIN), since Orbit may answer them from the columnstore
+   * without PostgreSQL reading every column they name (the kernels compute an aggregate of a column
+   * the role may not read). A 42501 is the statement's own error (inside a transaction block it
+   * aborts the block, as the statement would). Any other failure of the check (a parameter whose
+   * type only a Bind gives, …) returns false: the statements then take the general path, which reads
+   * the hypertable in PostgreSQL, and no fast path.
+   */
+  private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[], idle: boolean): Promise<boolean> {
+    if (!runsAsRole(session)) return true;
+    for (const s of statements) {
+      const check = privilegeCheckSql(s);
+      if (!check) continue;
+      const error = firstError(await this.runInternal(session, idle ? check : `SAVEPOINT orbit_privileges; ${check}; RELEASE SAVEPOINT orbit_privileges`));
+      if (!error) continue;
+      if (error.C === SqlState.insufficient_privilege) throw new OrbitError(error.C, error.M ?? 'permission denied', error.D ? { detail: error.D } : {});
+      if (!idle) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_privileges; RELEASE SAVEPOINT orbit_privileges');
+      return false;
+    }
+    return true;
   }
 
   private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, fill = true): Promise<void> {

@@ -6,10 +6,13 @@
  * is a superuser change its session authorization; here that user is always the backend's, so the
  * statements that would change it are checked against the login role instead, before they run.
  */
+import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { walk, type Node } from '../sql/rewrite/ast.js';
 import { SqlState } from '../sqlstate.js';
+import { scanBackend } from '../wire/protocol/backend.js';
+import { BackendMessage } from '../wire/protocol/message-codes.js';
 import { quoteIdent, textRows, throwIfError } from './internal-sql.js';
 import { BOOT_ROLE, quoteLiteral } from './settings.js';
 
@@ -41,7 +44,10 @@ export function checkAuthorization(s: ClassifiedStatement, login: LoginRole): Cl
     if (!login.superuser && target !== login.name) return denied(target ?? '');
     return s;
   }
-  if (login.superuser || !s.functions.includes('set_config')) return s;
+  if (login.superuser) return s;
+  const cache = namesCacheTable(s);
+  if (cache) return cache;
+  if (!s.functions.includes('set_config')) return s;
   let problem: OrbitError | undefined;
   walk(s.node, (n: Node, type: string) => {
     if (problem || type !== 'FuncCall') return;
@@ -58,6 +64,11 @@ export function checkAuthorization(s: ClassifiedStatement, login: LoginRole): Cl
     }
   }, true);
   return problem ?? s;
+}
+
+/** Whether `s` may change the role the session runs as (read back with the settings after it). */
+export function mayChangeRole(s: ClassifiedStatement): boolean {
+  return (s.type === 'VariableSetStmt' && (s.node.name === SESSION_AUTHORIZATION || s.node.name === 'role')) || s.functions.includes('set_config');
 }
 
 function denied(role: string): OrbitError {
@@ -82,4 +93,72 @@ export async function loginRole(sql: (text: string) => Promise<Uint8Array>, name
   if (!row) throw refuse(`role "${name}" does not exist`);
   if (row[1] !== 't') throw refuse(`role "${name}" is not permitted to log in`);
   return { name, superuser: row[0] === 't' };
+}
+
+/**
+ * Orbit's statements on its cache tables (temporary tables of decoded batches, shared by every
+ * session) run as the backend's role, so one role owns them whichever session fills them; readers
+ * get SELECT on them (`grantCacheSql`). The session's roles are kept in LOCAL placeholders and put
+ * back LOCAL afterwards: inside a transaction block that restores exactly what was in effect (a SET
+ * LOCAL ROLE too), and the block's end drops all of it, as an implicit transaction's end does.
+ */
+export const TO_BACKEND_ROLE =
+  "SELECT pg_catalog.set_config('orbit.outer_user', session_user, true), pg_catalog.set_config('orbit.outer_role', pg_catalog.current_setting('role'), true), " +
+  `pg_catalog.set_config('session_authorization', ${quoteLiteral(BOOT_ROLE)}, true)`;
+export const FROM_BACKEND_ROLE =
+  "SELECT pg_catalog.set_config('session_authorization', pg_catalog.current_setting('orbit.outer_user'), true), pg_catalog.set_config('role', pg_catalog.current_setting('orbit.outer_role'), true)";
+
+/** Makes a cache table readable by the statements Orbit rewrites to read it, whatever their role. */
+export function grantCacheSql(table: string): string {
+  return `GRANT SELECT ON ${table} TO PUBLIC`;
+}
+
+/** Orbit's cache tables (session/columnstore.ts, columnstore-reuse.ts): only Orbit's rewrites name them. */
+const CACHE_TABLE = /^orbit_(?:cs|scan|last)_\d/;
+
+/**
+ * A statement of a session running as another role that names one of Orbit's cache tables: they are
+ * readable by every role (`grantCacheSql`), so only the statements Orbit wrote, after PostgreSQL
+ * checked the user's privileges on the hypertable, may read them.
+ */
+export function namesCacheTable(s: ClassifiedStatement): OrbitError | undefined {
+  const cache = s.relations.find((r) => (r.schema === undefined || r.schema === 'pg_temp' || r.schema.startsWith('pg_temp_')) && CACHE_TABLE.test(r.name));
+  return cache ? new OrbitError(SqlState.insufficient_privilege, `permission denied for table ${cache.name}`) : undefined;
+}
+
+
+/**
+ * `EXPLAIN` of a statement the columnstore may answer: planning it makes PostgreSQL check the role's
+ * privileges (tables and columns, as the statement itself would) without running it. Undefined for
+ * statements EXPLAIN cannot take.
+ */
+export function privilegeCheckSql(s: ClassifiedStatement): string | undefined {
+  return EXPLAINABLE.has(s.type) ? `EXPLAIN (GENERIC_PLAN, COSTS OFF) ${s.text}` : undefined;
+}
+
+const EXPLAINABLE = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * The output of `TO_BACKEND_ROLE; sql; FROM_BACKEND_ROLE` (one simple query) as if `sql` had run
+ * alone: the two SELECTs' rows and completions taken out. When the switch failed, its error stands;
+ * when `sql` failed, the switch back never ran.
+ */
+export function withoutRoleSwitch(out: Uint8Array): Uint8Array {
+  const frames = scanBackend(out);
+  const first = frames.findIndex((f) => f.type === BackendMessage.CommandComplete || f.type === BackendMessage.ErrorResponse);
+  if (first < 0 || frames[first]!.type === BackendMessage.ErrorResponse) return out;
+  const rest = frames.slice(first + 1);
+  const start = frames[first]!.end;
+  if (rest.some((f) => f.type === BackendMessage.ErrorResponse)) return out.subarray(start);
+  let last = rest.length - 1;
+  while (last >= 0 && rest[last]!.type !== BackendMessage.CommandComplete) last--;
+  const from = rest[last - 2];
+  if (!from || from.type !== BackendMessage.RowDescription) return out.subarray(start);
+  return concatBytes([out.subarray(start, from.start), out.subarray(rest[last]!.end)]);
+}
+
+/** The output of raw messages sent between two simple queries (the switches): theirs alone. */
+export function withoutRoleSwitchQueries(out: Uint8Array): Uint8Array {
+  const ready = scanBackend(out).filter((f) => f.type === BackendMessage.ReadyForQuery);
+  return ready.length < 3 ? out : out.subarray(ready[0]!.end, ready[ready.length - 2]!.end);
 }

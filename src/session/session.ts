@@ -32,7 +32,7 @@ import { HeldInsert } from './held-insert.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
 import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
-import { BOOT_LOGIN, checkAuthorization, loginRole, type LoginRole } from './roles.js';
+import { BOOT_LOGIN, checkAuthorization, loginRole, mayChangeRole, type LoginRole } from './roles.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
@@ -80,6 +80,7 @@ export class Session implements BackendSession {
   /** PostgreSQL skips extended messages after an error until Sync; so do we. */
   private errorSinceSync = false;
   private settingsDirty = false;
+  roleUnread = false;
   /** A batch wrote to a hypertable: give rows in default partitions their chunks at its end. */
   private routePending = false;
   private relisten = false;
@@ -383,6 +384,7 @@ export class Session implements BackendSession {
     if (this.backend.routing.writes(statements)) this.routePending = true;
     for (const s of statements) {
       if (s.changesSettings) this.settingsDirty = true;
+      if (mayChangeRole(s)) this.roleUnread = true;
       if (s.kind === 'listen' && s.channel) this.backend.listen(this, s.channel);
       if (s.kind === 'unlisten' && s.channel) {
         this.backend.unlisten(this, s.channel);
@@ -781,6 +783,7 @@ export class Session implements BackendSession {
     }
     if (idle && this.settingsDirty) {
       this.settingsDirty = false;
+      this.roleUnread = false;
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       this.reportChanges(snap);

@@ -15,6 +15,7 @@ import {
   notificationResponse,
   parameterStatus,
   readyForQuery,
+  rewriteErrorField,
   scanBackend,
 } from '../wire/protocol/backend.js';
 import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
@@ -37,6 +38,7 @@ import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
 import { refusal } from './refusals.js';
+import { preparedStatementsSql, readsPreparedStatements } from './prepared-view.js';
 
 export interface SessionOptions {
   /** Ends a session that holds the backend inside a transaction and sends nothing for this long; 0 = never. */
@@ -308,6 +310,7 @@ export class Session implements BackendSession {
    */
   private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>, guarded = false): Promise<Uint8Array> {
     for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
+    await this.restorePrepared(plan.statements);
     this.noteEffects(plan.statements);
     const idle = this.status === TransactionStatus.Idle;
     const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
@@ -403,8 +406,18 @@ export class Session implements BackendSession {
   }
 
   /** Maps a client's statement name to this session's backend name (creating one for PREPARE). */
-  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string): string {
-    return this.prepared.backendName(clientName, create, undefined, undefined, true, prepareSql);
+  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string, clientText?: string): string {
+    return this.prepared.backendName(clientName, create, undefined, undefined, true, prepareSql, clientText);
+  }
+
+  preparedStatementsSql(): string {
+    return preparedStatementsSql(this.prepared.listed());
+  }
+
+  /** Before a statement reads pg_prepared_statements: the session's statements dropped from the backend are put back. */
+  private async restorePrepared(statements: readonly ClassifiedStatement[]): Promise<void> {
+    if (!statements.some(readsPreparedStatements)) return;
+    for (const name of this.prepared.clientNames()) await this.prepareUse(name);
   }
 
   replayFor(clientName: string): string | undefined {
@@ -434,7 +447,7 @@ export class Session implements BackendSession {
     // Statements the columnstore rewrites are parsed when the backend is free.
     if (this.backend.columnstore?.mayConcern(analysis.statements)) return false;
     const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this);
-    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
+    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false, undefined, parsed.query);
     this.sink.write(PARSE_COMPLETE);
     return true;
   }
@@ -465,6 +478,7 @@ export class Session implements BackendSession {
         if (analysis.ok) {
           const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.reject(problem, false);
+          await this.restorePrepared(statements);
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
             // Aggregates computed now are only right for a statement run now: the unnamed one. A named
@@ -481,7 +495,7 @@ export class Session implements BackendSession {
           if (this.prepared.has(parse.name)) {
             return this.reject(new OrbitError(SqlState.duplicate_prepared_statement, `prepared statement "${parse.name}" already exists`), false);
           }
-          const name = this.prepared.backendName(parse.name, true, parse, stmt);
+          const name = this.prepared.backendName(parse.name, true, parse, stmt, true, undefined, parsed.query);
           this.queue(writeParse({ ...parse, name }));
         }
         return;
@@ -688,6 +702,17 @@ export class Session implements BackendSession {
           parts.push(out.subarray(keepFrom, f.start), errorResponse(this.substitute));
           keepFrom = f.end;
           this.substitute = undefined;
+        } else {
+          let changed = false;
+          const renamed = rewriteErrorField(out.subarray(f.start, f.end), 'M', (m) => {
+            const named = this.prepared.clientNamesIn(m);
+            changed = named !== m;
+            return named;
+          });
+          if (changed) {
+            parts.push(out.subarray(keepFrom, f.start), renamed);
+            keepFrom = f.end;
+          }
         }
       }
     }

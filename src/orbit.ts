@@ -109,6 +109,7 @@ export class Orbit implements Queryable {
       const scheduler = new JobScheduler({
         query: (sql, params) => this.withBackend(this.jobSession, (run) => run.query(sql, params)),
         beforeJob: () => this.backend.columnstore?.expectChanges(),
+        stop: () => this.backend.stop(this.jobSession),
       });
       this.scheduler = scheduler;
       // Statements of every session (wire clients included) that may add or reschedule a job wake it.
@@ -241,11 +242,11 @@ export class Orbit implements Queryable {
     const rowStore = {
       query: async <Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> => {
         await this.backend.settle(session);
-        return this.rowStore.query<Row>(sql, params);
+        return this.backend.runningStatement(session, () => this.rowStore.query<Row>(sql, params));
       },
       exec: async (sql: string): Promise<QueryResult[]> => {
         await this.backend.settle(session);
-        return this.rowStore.exec(sql);
+        return this.backend.runningStatement(session, () => this.rowStore.exec(sql));
       },
     };
     let settingsChanged = false;

@@ -392,13 +392,21 @@ export class Backend {
     return this.exchange(session, messages);
   }
 
-  private async exchange(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
+  private exchange(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
+    return this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
+  }
+
+  /**
+   * `fn`, a request of `session` to the row store (the in-process API reaches it directly too), as
+   * the statement `interrupt` stops: stopped, it fails with 57014 and the backend's state is reset.
+   */
+  async runningStatement<T>(session: BackendSession, fn: () => Promise<T>): Promise<T> {
     this.running = session;
     try {
-      return await this.rowStore.execProtocolRaw(messages);
+      return await fn();
     } catch (err) {
       if (err instanceof RowStoreInterrupted) {
         this.restarted(session);
@@ -418,6 +426,15 @@ export class Backend {
     if (this.running !== session || !this.rowStore.interruptible || !this.rowStore.interrupt) return false;
     await this.rowStore.interrupt();
     return true;
+  }
+
+  /**
+   * Stops what `session` is doing: its running statement (as `interrupt`), or its wait for the
+   * backend (which then fails with 57014). Returns whether something was stopped.
+   */
+  async stop(session: BackendSession): Promise<boolean> {
+    if (this.abandon(session, new OrbitError(SqlState.query_canceled, 'canceling statement due to user request'))) return true;
+    return this.interrupt(session);
   }
 
   /** The backend restarted under `session`: everything sessions left on it is gone. */

@@ -265,3 +265,21 @@ describe('max_runtime', () => {
     }
   });
 });
+
+describe('job owners', () => {
+  it('runs a job as its owner, with the owner\'s privileges', async () => {
+    const db = await openDb('memory://');
+    await db.exec(`CREATE EXTENSION timescaledb; CREATE ROLE worker; CREATE TABLE ran (who text, allowed boolean);
+      CREATE TABLE private (x int); GRANT INSERT ON ran TO worker;
+      CREATE PROCEDURE who(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO ran VALUES (current_user, has_table_privilege('private', 'SELECT')); END $$;
+      GRANT EXECUTE ON PROCEDURE who(int, jsonb) TO worker;
+      SET SESSION AUTHORIZATION worker;
+      SELECT add_job('who', INTERVAL '1 day');
+      RESET SESSION AUTHORIZATION;`);
+    const rows = () => db.query<{ who: string; allowed: boolean }>('SELECT who, allowed FROM ran').then((r) => r.rows);
+    expect(await waitFor('the job to run', rows, (r) => r.length === 1)).toEqual([{ who: 'worker', allowed: false }]);
+    // The scheduler's own session is the superuser's again, and so is every other session.
+    expect((await db.query<{ u: string }>('SELECT current_user AS u')).rows).toEqual([{ u: 'postgres' }]);
+  });
+});

@@ -66,9 +66,12 @@ export function checkAuthorization(s: ClassifiedStatement, login: LoginRole): Cl
   return problem ?? s;
 }
 
-/** Whether `s` may change the role the session runs as (read back with the settings after it). */
+/**
+ * Whether `s` may change the role the session runs as (its settings are read back after it): SET,
+ * set_config, and a DO block, whose SET ROLE Orbit cannot see.
+ */
 export function mayChangeRole(s: ClassifiedStatement): boolean {
-  return (s.type === 'VariableSetStmt' && (s.node.name === SESSION_AUTHORIZATION || s.node.name === 'role')) || s.functions.includes('set_config');
+  return (s.type === 'VariableSetStmt' && (s.node.name === SESSION_AUTHORIZATION || s.node.name === 'role')) || s.functions.includes('set_config') || s.type === 'DoStmt';
 }
 
 function denied(role: string): OrbitError {

@@ -386,7 +386,7 @@ export class Session implements BackendSession {
   noteEffects(statements: readonly ClassifiedStatement[]): void {
     if (this.backend.routing.writes(statements)) this.routePending = true;
     for (const s of statements) {
-      if (s.changesSettings) this.settingsDirty = true;
+      if (s.changesSettings || mayChangeRole(s)) this.settingsDirty = true;
       if (mayChangeRole(s)) this.roleUnread = true;
       if (s.kind === 'listen' && s.channel) this.backend.listen(this, s.channel);
       if (s.kind === 'unlisten' && s.channel) {

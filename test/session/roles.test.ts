@@ -78,6 +78,14 @@ describe('privileges', () => {
     expect(await failure(rita.query('SET ROLE postgres'))).toMatchObject({ code: '42501' });
   });
 
+  it('keeps a role set inside a DO block to its own session', async () => {
+    const c = await connect('postgres');
+    await c.query('DO $$ BEGIN SET ROLE rita; END $$');
+    expect((await admin.query('SELECT current_user AS cu')).rows).toEqual([{ cu: 'postgres' }]);
+    expect((await c.query('SELECT current_user AS cu')).rows).toEqual([{ cu: 'rita' }]);
+    expect((await admin.query('SELECT current_user AS cu')).rows).toEqual([{ cu: 'postgres' }]);
+  });
+
   it('does not let a role other than a superuser set its session authorization to another role', async () => {
     const rita = await connect('rita');
     expect(await failure(rita.query('SET SESSION AUTHORIZATION postgres'))).toEqual({ code: '42501', message: 'permission denied to set session authorization "postgres"' });

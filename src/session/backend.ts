@@ -392,7 +392,7 @@ export class Backend {
     return this.exchange(session, messages);
   }
 
-  private exchange(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
+  private async exchange(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }

@@ -83,6 +83,8 @@ export class Session implements BackendSession {
   private errorSinceSync = false;
   private settingsDirty = false;
   roleUnread = false;
+  /** The batch ran DISCARD ALL (the session authorization goes back to the login role after it). */
+  private discardedAll = false;
   /** A batch wrote to a hypertable: give rows in default partitions their chunks at its end. */
   private routePending = false;
   private relisten = false;
@@ -397,6 +399,7 @@ export class Session implements BackendSession {
         this.backend.unlisten(this, '*');
         this.relisten = true;
         this.prepared.forgetAll();
+        this.discardedAll = true;
       }
       if (s.kind === 'deallocate') {
         if (s.preparedName === undefined) this.prepared.forgetAll();
@@ -809,6 +812,9 @@ export class Session implements BackendSession {
     if (idle && this.settingsDirty) {
       this.settingsDirty = false;
       this.roleUnread = false;
+      // DISCARD ALL returns to the login role in PostgreSQL; PGlite's backend keeps the current one.
+      if (this.discardedAll && this.login.name !== BOOT_ROLE) await this.backend.runInternal(this, `SET SESSION AUTHORIZATION ${quoteIdent(this.login.name)}`);
+      this.discardedAll = false;
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       this.reportChanges(snap);

@@ -101,6 +101,15 @@ describe('privileges', () => {
     expect((await rita.query('SELECT current_user AS cu, session_user AS su')).rows).toEqual([{ cu: 'rita', su: 'rita' }]);
   });
 
+  it('returns a superuser login to itself at DISCARD ALL, as PostgreSQL does', async () => {
+    await admin.query('CREATE ROLE boss LOGIN SUPERUSER');
+    const boss = await connect('boss');
+    await boss.query('SET SESSION AUTHORIZATION rita');
+    expect((await boss.query('SELECT session_user AS su')).rows).toEqual([{ su: 'rita' }]);
+    await boss.query('DISCARD ALL');
+    expect((await boss.query('SELECT session_user AS su, current_user AS cu')).rows).toEqual([{ su: 'boss', cu: 'boss' }]);
+  });
+
   it('lets a superuser session switch roles and return with RESET SESSION AUTHORIZATION', async () => {
     const c = await connect('postgres');
     const set = await c.query('SET SESSION AUTHORIZATION rita');

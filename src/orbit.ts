@@ -19,6 +19,7 @@ import { copyFromSource, type CopySource } from './session/embedded-copy.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
+import { BOOT_LOGIN, checkAuthorization } from './session/roles.js';
 import { backendText } from './session/rewrite.js';
 import { readTypedResult } from './rowstore/typed-query.js';
 import { fixUpParts, type QueryPart } from './session/fix-up-parts.js';
@@ -109,6 +110,7 @@ export class Orbit implements Queryable {
       const scheduler = new JobScheduler({
         query: (sql, params) => this.withBackend(this.jobSession, (run) => run.query(sql, params)),
         beforeJob: () => this.backend.columnstore?.expectChanges(),
+        stop: () => this.backend.stop(this.jobSession),
       });
       this.scheduler = scheduler;
       // Statements of every session (wire clients included) that may add or reschedule a job wake it.
@@ -241,11 +243,11 @@ export class Orbit implements Queryable {
     const rowStore = {
       query: async <Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> => {
         await this.backend.settle(session);
-        return this.rowStore.query<Row>(sql, params);
+        return this.backend.runningStatement(session, () => this.rowStore.query<Row>(sql, params));
       },
       exec: async (sql: string): Promise<QueryResult[]> => {
         await this.backend.settle(session);
-        return this.rowStore.exec(sql);
+        return this.backend.runningStatement(session, () => this.rowStore.exec(sql));
       },
     };
     let settingsChanged = false;
@@ -262,15 +264,17 @@ export class Orbit implements Queryable {
       if (!text.ok) throw text.error;
       const { sql, analysis } = text;
       if (!analysis.ok) return sql; // PostgreSQL raises the same syntax error itself
-      ran = analysis.statements;
-      for (const s of analysis.statements) {
+      // RESET SESSION AUTHORIZATION and SET … DEFAULT return to the backend's role (session/roles.ts).
+      const statements = analysis.statements.map((s) => checkAuthorization(s, BOOT_LOGIN) as ClassifiedStatement);
+      ran = statements;
+      for (const s of statements) {
         const refused = refusal(s, 'in-process');
         if (refused) throw refused;
         if (s.changesSettings) settingsChanged = true;
         if (s.kind === 'transaction') transactionControl = true;
       }
-      if (this.backend.routing.writes(analysis.statements)) session.routePending = true;
-      const edits = rewriteEdits(analysis.statements);
+      if (this.backend.routing.writes(statements)) session.routePending = true;
+      const edits = rewriteEdits(statements);
       if (edits.length > 0) return spliceSql(sql, edits);
       // A lone SELECT outside a transaction: now()-style bounds made constant (sql/rewrite/stable-bounds).
       const only = analysis.statements.length === 1 ? analysis.statements[0]! : undefined;

@@ -16,6 +16,7 @@ export const SqlState = {
   invalid_transaction_state: '25000',
   idle_in_transaction_session_timeout: '25P03',
   syntax_error: '42601',
+  insufficient_privilege: '42501',
   undefined_object: '42704',
   undefined_function: '42883',
   duplicate_object: '42710',

@@ -137,6 +137,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       });
     }
     orbit = await openOrbit({ thread: true, copyThreadsAtOpen: true, ...options });
+    await ensureUsers(orbit, Object.keys(options.users ?? {}));
   } catch (err) {
     failed(err);
     await tcp?.close();
@@ -181,6 +182,21 @@ async function readTemplate(path: string): Promise<Blob | undefined> {
 }
 
 /** Passwords come from configuration first, then from roles created with CREATE ROLE … PASSWORD. */
+/**
+ * Users given by name and password (`--user`, the config file) are the server's superusers, as the
+ * PostgreSQL container images make POSTGRES_USER: sessions run as the role that logs in, so each
+ * gets a LOGIN SUPERUSER role when it has none. A role that exists is left as it is.
+ */
+async function ensureUsers(orbit: Orbit, users: readonly string[]): Promise<void> {
+  for (const user of users) {
+    const r = await orbit.systemQuery<{ sql: string }>(
+      "SELECT pg_catalog.format('CREATE ROLE %I LOGIN SUPERUSER', $1::text) AS sql WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = $1)",
+      [user],
+    );
+    if (r.rows[0]) await orbit.systemQuery(r.rows[0].sql);
+  }
+}
+
 function secretLookup(orbit: Orbit, users: Readonly<Record<string, string>>): SecretLookup {
   return async (user) => {
     if (Object.prototype.hasOwnProperty.call(users, user)) return users[user];

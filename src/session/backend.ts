@@ -5,6 +5,7 @@
  * never interleaves with another's. Ownership is handed over first-come first-served; on a hand-over
  * the next session's settings are put in place.
  */
+import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import { RowStoreInterrupted, type RowStore } from '../rowstore/types.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -21,8 +22,14 @@ import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { statementRange } from './rewrite.js';
+import { FROM_BACKEND_ROLE, privilegeCheckSql, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { analyse } from './statement-cache.js';
-import { applySettingsSql, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
+import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
+
+/** Whether `session` may run as a role other than the backend's (session/roles.ts). */
+function runsAsRole(session: BackendSession): boolean {
+  return session.roleUnread === true || carriesRole(session.settings);
+}
 
 /** What the backend needs from a session. */
 export interface BackendSession {
@@ -37,6 +44,11 @@ export interface BackendSession {
    * where one comes first.
    */
   readonly foldsSettings?: boolean;
+  /**
+   * The session ran something that may have changed its role (SET LOCAL ROLE, set_config …) and its
+   * settings were not read back since: it may run as a role other than its settings say.
+   */
+  readonly roleUnread?: boolean;
   /** Called for every NOTIFY on a channel the session listens to. */
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
@@ -64,6 +76,12 @@ export class Backend {
   private readonly waiters: Waiter[] = [];
   /** Settings key currently applied on the backend (initially the boot state: no session settings). */
   private appliedKey = settingsKey(new Map());
+  /**
+   * Some session has run as a role other than the backend's (roles.ts): hand-overs then put the
+   * backend's role back first, which RESET ALL does not. Never cleared, so a role set where Orbit
+   * does not read it back (inside a DO block) cannot outlive its session's turn once roles are used.
+   */
+  private rolesUsed = false;
   /** Settings keys applied without error before (a session's own SETs, startup settings that applied). */
   private readonly goodKeys = new Set<string>();
   /** What each distinct set of startup settings became (settings and reported values), by key. */
@@ -95,7 +113,15 @@ export class Backend {
 
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
-    return { sql: (sql) => this.runInternal(session, sql), raw: (messages) => this.run(session, messages) };
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages) };
+    if (!runsAsRole(session)) return run;
+    return {
+      ...run,
+      owner: {
+        sql: async (sql) => withoutRoleSwitch(await this.runInternal(session, `${TO_BACKEND_ROLE}; ${sql}; ${FROM_BACKEND_ROLE}`)),
+        raw: async (messages) => withoutRoleSwitchQueries(await this.run(session, concatBytes([simpleQuery(TO_BACKEND_ROLE), messages, simpleQuery(FROM_BACKEND_ROLE)]))),
+      },
+    };
   }
 
   /**
@@ -116,6 +142,10 @@ export class Backend {
     const analysis = analyse(sql);
     if (analysis.ok) for (const s of analysis.statements) if (s.type === 'PrepareStmt') cs.notePreparedWrite(s.node);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
+    if (!(await this.privilegesChecked(session, analysis.statements, idle))) {
+      fastPath = false;
+      onRows = undefined;
+    }
     const run = this.internalRunner(session);
     await cs.load(run);
     if (!cs.mayConcern(analysis.statements)) return sql;
@@ -175,12 +205,36 @@ export class Backend {
   async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<string | undefined> {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return undefined;
+    if (!(await this.privilegesChecked(session, [statement], idle))) return undefined;
     const run = this.internalRunner(session);
     await cs.load(run);
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate) : cs.runLastPoint(run, plan.lastPoint!)));
+  }
+
+  /**
+   * For a session that may run as another role (roles.ts): PostgreSQL checks the role's privileges
+   * for `statements` by planning them (EXPLAIN), since Orbit may answer them from the columnstore
+   * without PostgreSQL reading every column they name (the kernels compute an aggregate of a column
+   * the role may not read). A 42501 is the statement's own error (inside a transaction block it
+   * aborts the block, as the statement would). Any other failure of the check (a parameter whose
+   * type only a Bind gives, …) returns false: the statements then take the general path, which reads
+   * the hypertable in PostgreSQL, and no fast path.
+   */
+  private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[], idle: boolean): Promise<boolean> {
+    if (!runsAsRole(session)) return true;
+    for (const s of statements) {
+      const check = privilegeCheckSql(s);
+      if (!check) continue;
+      const error = firstError(await this.runInternal(session, idle ? check : `SAVEPOINT orbit_privileges; ${check}; RELEASE SAVEPOINT orbit_privileges`));
+      if (!error) continue;
+      if (error.C === SqlState.insufficient_privilege) throw new OrbitError(error.C, error.M ?? 'permission denied', error.D ? { detail: error.D } : {});
+      if (!idle) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_privileges; RELEASE SAVEPOINT orbit_privileges');
+      return false;
+    }
+    return true;
   }
 
   private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, fill = true): Promise<void> {
@@ -342,9 +396,17 @@ export class Backend {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
+    return this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
+  }
+
+  /**
+   * `fn`, a request of `session` to the row store (the in-process API reaches it directly too), as
+   * the statement `interrupt` stops: stopped, it fails with 57014 and the backend's state is reset.
+   */
+  async runningStatement<T>(session: BackendSession, fn: () => Promise<T>): Promise<T> {
     this.running = session;
     try {
-      return await this.rowStore.execProtocolRaw(messages);
+      return await fn();
     } catch (err) {
       if (err instanceof RowStoreInterrupted) {
         this.restarted(session);
@@ -364,6 +426,15 @@ export class Backend {
     if (this.running !== session || !this.rowStore.interruptible || !this.rowStore.interrupt) return false;
     await this.rowStore.interrupt();
     return true;
+  }
+
+  /**
+   * Stops what `session` is doing: its running statement (as `interrupt`), or its wait for the
+   * backend (which then fails with 57014). Returns whether something was stopped.
+   */
+  async stop(session: BackendSession): Promise<boolean> {
+    if (this.abandon(session, new OrbitError(SqlState.query_canceled, 'canceling statement due to user request'))) return true;
+    return this.interrupt(session);
   }
 
   /** The backend restarted under `session`: everything sessions left on it is gone. */
@@ -399,9 +470,9 @@ export class Backend {
    * after them ran and the usual way follows.
    */
   private async folded(session: BackendSession, sql: string): Promise<Uint8Array> {
-    const out = await this.exchange(session, simpleQuery(`${applySettingsSql(session.settings)}; ${sql}`));
-    // The settings part: RESET ALL, then (with settings) one SELECT of set_config calls.
-    let parts = session.settings.size === 0 ? 1 : 2;
+    const apply = this.settingsSql(session);
+    const out = await this.exchange(session, simpleQuery(`${apply.sql}; ${sql}`));
+    let parts = apply.statements;
     let cut = -1;
     for (const f of scanBackend(out)) {
       if (f.type === BackendMessage.ErrorResponse) break;
@@ -493,19 +564,31 @@ export class Backend {
   /** Records that the backend now carries `session`'s settings (after a snapshot). */
   noteApplied(session: BackendSession): void {
     if (this.owner !== session) return;
+    if (carriesRole(session.settings)) this.rolesUsed = true;
     this.appliedKey = session.settingsKey;
     if (this.goodKeys.size >= GOOD_KEYS_KEPT) this.goodKeys.clear();
     this.goodKeys.add(session.settingsKey);
   }
 
+  private settingsSql(session: BackendSession): { sql: string; statements: number } {
+    if (carriesRole(session.settings)) this.rolesUsed = true;
+    return applySettingsSql(session.settings, this.rolesUsed);
+  }
+
+  /** Puts `session`'s settings in place now (after they changed outside a batch: its login role). */
+  async applyNow(session: BackendSession): Promise<void> {
+    await this.applySettings(session);
+  }
+
   private async applySettings(session: BackendSession): Promise<void> {
     if (this.appliedKey === session.settingsKey) return;
-    const out = await this.exchange(session, simpleQuery(applySettingsSql(session.settings)));
+    const out = await this.exchange(session, simpleQuery(this.settingsSql(session).sql));
     this.unnamedOwner = undefined;
     const err = firstError(out);
     if (err) {
-      // Only a session's startup settings can fail here (settings it SET itself applied once already).
-      await this.exchange(session, simpleQuery('RESET ALL'));
+      // Only a session's startup settings (or its login role, since dropped) can fail here: settings
+      // it SET itself applied once already.
+      await this.exchange(session, simpleQuery(applySettingsSql(new Map(), this.rolesUsed).sql));
       this.appliedKey = settingsKey(new Map());
       throw new OrbitError(err.C ?? SqlState.internal_error, err.M ?? 'invalid setting', { detail: err.D, hint: err.H });
     }

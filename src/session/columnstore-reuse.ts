@@ -13,7 +13,8 @@ import type { AggregatePlan } from '../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { boundBucketLimit, bucketLimitSql } from './columnstore-bucket-limit.js';
 import { aggregateInputsSql, lastPointCandidates, lastPointKeys, lastPointKeysSql, runAggregate } from './columnstore-fast-path.js';
-import { firstError, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
+import { cacheRunner, firstError, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
+import { grantCacheSql } from './roles.js';
 import { quoteLiteral } from './settings.js';
 
 /** Named in the error of a reused fast-path statement whose inputs changed (ResultReuse.guard). */
@@ -75,7 +76,9 @@ export class ResultReuse {
       this.lastPointTables.delete(id);
       const columns = plan.table.columns.map((c) => quoteIdent(c.name)).join(', ');
       // One implicit transaction, committed at once (the session is outside a transaction block).
-      const out = await run.sql(`DROP TABLE IF EXISTS pg_temp.orbit_last_${id}; CREATE TEMP TABLE orbit_last_${id} AS SELECT * FROM (${candidates}) AS c (${columns})`);
+      const out = await cacheRunner(run).sql(
+        `DROP TABLE IF EXISTS pg_temp.orbit_last_${id}; CREATE TEMP TABLE orbit_last_${id} AS SELECT * FROM (${candidates}) AS c (${columns}); ${grantCacheSql(`pg_temp.orbit_last_${id}`)}`,
+      );
       // No temporary table (no TEMP privilege, …): the candidates go in the statement.
       if (firstError(out)) return plan.finalSql(candidates);
       this.lastPointTables.set(id, { shape, keys: found.text });

@@ -16,7 +16,7 @@ import type { ValueOf } from '../columnstore/pg-text.js';
 import type { ColumnStore } from '../columnstore/store.js';
 import type { PlannerColumn } from '../sql/planner/aggregates.js';
 import type { ScanPlan, ScanPredicate } from '../sql/planner/scan.js';
-import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { cacheRunner, firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
 import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed-rows.js';
 import { TempTableSink } from './scan-temp-table.js';
 import { quoteLiteral } from './settings.js';
@@ -364,7 +364,7 @@ export async function runScan(
     if (limit === 0) break;
   }
   for (const item of kept) await emit(item);
-  await tempTable.finish(run);
+  await tempTable.finish(cacheRunner(run));
   return {
     ...(printed ? { rows: printed.finish() } : {}),
     chunks: manifests.length,

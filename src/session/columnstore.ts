@@ -43,7 +43,8 @@ import type { ValueOf } from '../columnstore/pg-text.js';
 import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
 import { ResultReuse } from './columnstore-reuse.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
-import { firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
+import { grantCacheSql } from './roles.js';
 import { quoteLiteral, simpleQuery } from './settings.js';
 
 export type { InternalRunner };
@@ -386,10 +387,10 @@ export class Columnstore {
             opened = true;
           }
           const reuse = idle && this.scanTables.has(id);
-          const ready = await run.sql(
+          const ready = await cacheRunner(run).sql(
             reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
                   // Columns the statement does not name are left NULL.
-                  `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}`,
+                  `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}; ${grantCacheSql(temp)}`,
           );
           if (!reuse && idle) created = id;
           // No temporary table (no TEMP privilege, …): the general path.
@@ -667,19 +668,20 @@ export class Columnstore {
     // Bounds are evaluated only outside a transaction block (in Orbit's own transaction): a failing
     // one must not abort the client's.
     const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
+    const owner = cacheRunner(run);
     for (const t of todo) {
       const parent = cacheParentName(t.id);
       const sig = state.signatures?.find((s) => s.id === t.id);
       if (!have.has(parent) || !sig || sig.table !== sig.cache) {
-        await must(run, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
-        await must(run, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS)`);
+        await must(owner, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
+        await must(owner, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS); ${grantCacheSql(`pg_temp.${parent}`)}`);
         for (const name of [...have]) if (name.startsWith(`${parent}_`)) have.delete(name);
       }
       // Parsing a statement only needs the parent; its children are filled when it runs.
       if (!fill) continue;
       const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
       const names = new Set(wanted.map((c) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`));
-      for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(run, `DROP TABLE IF EXISTS pg_temp.${name}`);
+      for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
       const limits = bounds.get(t.id);
       // A chunk holds internal times range_start ≤ t < range_end.
       const reached = (c: { range_start: string; range_end: string }) => {
@@ -693,9 +695,9 @@ export class Columnstore {
         const name = `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`;
         if (have.has(name) || !reached(c)) continue;
         const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
-        await must(run, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
-        await this.copyBatchesInto(run, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
-        await must(run, `ANALYZE pg_temp.${name}`);
+        await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
+        await this.copyBatchesInto(owner, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
+        await must(owner, `ANALYZE pg_temp.${name}`);
       }
       if (durable && wanted.every(reached)) this.verified.add(t.id);
     }

@@ -17,6 +17,16 @@ export interface InternalRunner {
   sql(sql: string): Promise<Uint8Array>;
   /** Runs raw frontend messages. */
   raw(messages: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The same, as the backend's own role (session/roles.ts), for Orbit's statements on its cache
+   * tables alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.
+   */
+  readonly owner?: InternalRunner;
+}
+
+/** `run` as the owner of Orbit's cache tables (see InternalRunner.owner). */
+export function cacheRunner(run: InternalRunner): InternalRunner {
+  return run.owner ?? run;
 }
 
 

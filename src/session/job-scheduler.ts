@@ -15,12 +15,19 @@
 import { toOrbitError } from '../errors.js';
 import type { QueryResult } from '../rowstore/types.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
+import { BOOT_ROLE } from './settings.js';
 
 const F = '_timescaledb_functions';
 /** Longest single wait: the timer is re-armed after it (setTimeout's own limit is ~24.8 days). */
 const MAX_WAIT_MS = 60 * 60 * 1000;
 /** After an unexpected failure of the scheduler's own queries. */
 const RETRY_MS = 5_000;
+/** setTimeout's own limit (~24.8 days): a longer max_runtime does not stop a run. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** A job's statement, its name, its max_runtime in milliseconds (null or 0: none) and its owner. */
+const JOB_SQL =
+  `SELECT ${F}.orbit_job_command($1) AS sql, j.application_name::text AS name, (extract(epoch FROM j.max_runtime) * 1000)::float8 AS max_ms, j.owner::text AS owner ` +
+  'FROM (SELECT 1) one LEFT JOIN timescaledb_information.jobs j ON j.job_id = $1';
 
 /** Calls that add, change or (re)schedule jobs. */
 const JOB_FUNCTIONS = [
@@ -50,6 +57,11 @@ export interface JobSession {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Before a job's statement: whatever it calls may queue columnstore conversions or drop chunks. */
   beforeJob?(): void;
+  /**
+   * Stops the job's statement (max_runtime): it then fails. Resolves false when it cannot be
+   * stopped (a row store that cannot interrupt a running statement: `memory://`).
+   */
+  stop?(): Promise<boolean>;
 }
 
 export class JobScheduler {
@@ -150,22 +162,48 @@ export class JobScheduler {
     // Not started: deleted, paused or rescheduled since it was read.
     if (!started.rows[0]?.ok) return;
     let failure: { code: string; message: string; detail?: string; hint?: string } | undefined;
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let owner: string | null = null;
     try {
       // The job's own CALL (or SELECT) at top level, where a job procedure may COMMIT (inside
       // run_job it could not: PL/pgSQL runs a dynamic CALL atomically).
-      const command = (await this.session.query<{ sql: string }>(`SELECT ${F}.orbit_job_command($1) AS sql`, [id])).rows[0]!.sql;
+      const job = (await this.session.query<{ sql: string; name: string; max_ms: number | null; owner: string | null }>(JOB_SQL, [id])).rows[0]!;
+      // TimescaleDB runs a job as its owner.
+      if (job.owner !== null && job.owner !== BOOT_ROLE) {
+        owner = job.owner;
+        await this.session.query(`SELECT pg_catalog.set_config('session_authorization', $1, false)`, [owner]);
+      }
+      // TimescaleDB's scheduler terminates a job's worker once it has run max_runtime (0: no limit).
+      const stop = this.session.stop;
+      if (stop && job.max_ms !== null && job.max_ms > 0 && job.max_ms <= MAX_TIMEOUT_MS) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          this.log(`orbit: WARNING: terminating background worker "${job.name}" due to timeout`);
+          void stop().then((stopped) => {
+            if (!stopped) timedOut = false;
+          });
+        }, job.max_ms);
+        (timer as { unref?: () => void }).unref?.();
+      }
       this.session.beforeJob?.();
-      await this.session.query(command);
+      await this.session.query(job.sql);
     } catch (err) {
       const e = toOrbitError(err);
       failure = { code: e.code, message: e.message, detail: e.detail, hint: e.hint };
-      this.log(`orbit: job ${id} failed: ${e.message} (SQLSTATE ${e.code})`);
+      if (!timedOut) this.log(`orbit: job ${id} failed: ${e.message} (SQLSTATE ${e.code})`);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      if (owner !== null) await this.session.query(`SELECT pg_catalog.set_config('session_authorization', '${BOOT_ROLE}', false)`);
     }
+    // A terminated worker reports no error of its own: the run fails without one, and job_errors
+    // shows it as TimescaleDB shows a run its scheduler ended ("job crash detected, see server logs").
+    if (timedOut && failure) failure = { code: '', message: '' };
     await this.session.query(`SELECT ${F}.orbit_job_finish($1, $2, $3, $4, $5, $6)`, [
       id,
       failure === undefined,
-      failure?.code ?? null,
-      failure?.message ?? null,
+      failure?.code || null,
+      failure?.message || null,
       failure?.detail ?? null,
       failure?.hint ?? null,
     ]);

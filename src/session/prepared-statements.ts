@@ -6,6 +6,7 @@
 import type { ClassifiedStatement } from '../sql/classify.js';
 import type { ParseMessage } from '../wire/protocol/frontend.js';
 import type { Backend } from './backend.js';
+import type { SessionStatement } from './prepared-view.js';
 
 export interface PreparedEntry {
   readonly backendName: string;
@@ -14,6 +15,8 @@ export interface PreparedEntry {
   /** For SQL-level PREPARE: the statement (with the backend name) that re-creates it. */
   readonly prepareSql?: string;
   readonly statement?: ClassifiedStatement;
+  /** The text the client prepared (its Parse's query, or its PREPARE statement), as pg_prepared_statements shows it. */
+  readonly clientText?: string;
   /** Backend deallocation epoch when this statement was last parsed on the backend. */
   epoch: number;
   /** False while a deferred Parse has not reached the backend yet. */
@@ -49,6 +52,7 @@ export class PreparedStatements {
     statement?: ClassifiedStatement,
     onBackend = true,
     prepareSql?: (backendName: string) => string,
+    clientText?: string,
   ): string {
     const known = this.named.get(clientName);
     if (known) return known.backendName;
@@ -59,6 +63,7 @@ export class PreparedStatements {
       prepareSql: prepareSql?.(backendName),
       parse: parse ? { ...parse, name: backendName } : { name: backendName, query: '', paramTypes: [] },
       statement,
+      clientText: clientText ?? parse?.query,
       epoch: this.backend.deallocEpoch,
       onBackend,
     });
@@ -91,6 +96,27 @@ export class PreparedStatements {
     if (!entry?.prepareSql || entry.epoch >= this.backend.deallocEpoch) return undefined;
     entry.epoch = this.backend.deallocEpoch;
     return entry.prepareSql;
+  }
+
+  /** The client's names of its named statements. */
+  clientNames(): string[] {
+    return [...this.named.keys()];
+  }
+
+  /** The session's named statements as pg_prepared_statements shows them (session/prepared-view.ts). */
+  listed(): SessionStatement[] {
+    return [...this.named].map(([clientName, e]) => ({ backendName: e.backendName, clientName, text: e.clientText ?? '' }));
+  }
+
+  /**
+   * `text` (a backend error's message) with this session's backend names put back to the client's:
+   * PostgreSQL names the statement in errors such as 42P05 "prepared statement … already exists".
+   */
+  clientNamesIn(text: string): string {
+    const prefix = `_orbit_${this.sessionId}_`;
+    if (!text.includes(prefix)) return text;
+    for (const [clientName, e] of this.named) text = text.split(`"${e.backendName}"`).join(`"${clientName}"`);
+    return text;
   }
 
   /** Backend names of the statements that exist on the backend (for cleanup). */

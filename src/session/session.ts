@@ -15,6 +15,7 @@ import {
   notificationResponse,
   parameterStatus,
   readyForQuery,
+  rewriteErrorField,
   scanBackend,
   scanBackendFor,
 } from '../wire/protocol/backend.js';
@@ -32,11 +33,13 @@ import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js'
 import { HeldInsert } from './direct-ingest/held-insert.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
-import { firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { BOOT_LOGIN, checkAuthorization, loginRole, mayChangeRole, type LoginRole } from './roles.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
 import { refusal } from './refusals.js';
+import { preparedStatementsSql, readsPreparedStatements } from './prepared-view.js';
 
 /** What `forward` looks for in backend output: notifications to fan out, errors to note. */
 const FORWARD_FRAMES = [BackendMessage.NotificationResponse, BackendMessage.ErrorResponse];
@@ -68,6 +71,8 @@ export class Session implements BackendSession {
   readonly secretKey: number;
   settings = new Map<string, string>();
   settingsKey = settingsKey(this.settings);
+  /** The role the client logged in as; the session runs as it (session/roles.ts). */
+  login: LoginRole = BOOT_LOGIN;
   /** Reaches the row store only through the backend's `run` and `runInternal` (see BackendSession). */
   readonly foldsSettings = true;
   /** Values of the reported parameters the client has been told. */
@@ -81,6 +86,9 @@ export class Session implements BackendSession {
   /** PostgreSQL skips extended messages after an error until Sync; so do we. */
   private errorSinceSync = false;
   private settingsDirty = false;
+  roleUnread = false;
+  /** The batch ran DISCARD ALL (the session authorization goes back to the login role after it). */
+  private discardedAll = false;
   /** A batch wrote to a hypertable: give rows in default partitions their chunks at its end. */
   private routePending = false;
   private relisten = false;
@@ -128,14 +136,16 @@ export class Session implements BackendSession {
 
   /**
    * Applies the StartupMessage's settings and returns the ParameterStatus values to report.
-   * Throws the backend's error for an invalid setting (the connection then fails with FATAL).
+   * Throws the backend's error for an invalid setting or role (the connection then fails with FATAL).
+   * `role`: the user name the client logged in with; the session runs as that role.
    */
-  async start(startupSettings: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+  async start(startupSettings: ReadonlyMap<string, string>, role = BOOT_ROLE): Promise<Map<string, string>> {
     this.settings = new Map(startupSettings);
     this.settingsKey = settingsKey(this.settings);
     // A client that starts exactly like an earlier one need not wait for a backend held by another
-    // session's transaction: those settings were applied and checked already.
-    const known = this.backend.startups.get(this.settingsKey);
+    // session's transaction: those settings were applied and checked already. (Not for other roles:
+    // the role is checked at every login, as it may have been dropped or lost LOGIN since.)
+    const known = role === BOOT_ROLE ? this.backend.startups.get(this.settingsKey) : undefined;
     if (known && this.backend.busy) {
       this.settings = new Map(known.session);
       this.settingsKey = settingsKey(known.session);
@@ -145,10 +155,16 @@ export class Session implements BackendSession {
     const startupKey = this.settingsKey;
     await this.backend.acquire(this);
     try {
+      if (role !== BOOT_ROLE) {
+        this.login = await loginRole((sql) => this.backend.runInternal(this, sql), role);
+        this.settings = new Map([['session_authorization', role], ...startupSettings]);
+        this.settingsKey = settingsKey(this.settings);
+        await this.backend.applyNow(this);
+      }
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       for (const [k, v] of snap.reported) this.reported.set(k, v);
-      this.backend.startups.set(startupKey, snap);
+      if (role === BOOT_ROLE) this.backend.startups.set(startupKey, snap);
       return new Map(this.reported);
     } finally {
       this.backend.release(this);
@@ -300,6 +316,7 @@ export class Session implements BackendSession {
    */
   private async runPlan(plan: Extract<SimpleQueryPlan, { kind: 'run' }>, guarded = false): Promise<Uint8Array | PrintedOutput> {
     for (const replay of plan.prelude) await this.backend.runInternal(this, replay);
+    await this.restorePrepared(plan.statements);
     this.noteEffects(plan.statements);
     const idle = this.status === TransactionStatus.Idle;
     const bounded = plan.bounds && idle ? await this.backend.withStableBounds(this, plan.sql, plan.statements, plan.bounds) : plan.sql;
@@ -379,7 +396,8 @@ export class Session implements BackendSession {
   noteEffects(statements: readonly ClassifiedStatement[]): void {
     if (this.backend.routing.writes(statements)) this.routePending = true;
     for (const s of statements) {
-      if (s.changesSettings) this.settingsDirty = true;
+      if (s.changesSettings || mayChangeRole(s)) this.settingsDirty = true;
+      if (mayChangeRole(s)) this.roleUnread = true;
       if (s.kind === 'listen' && s.channel) this.backend.listen(this, s.channel);
       if (s.kind === 'unlisten' && s.channel) {
         this.backend.unlisten(this, s.channel);
@@ -389,6 +407,7 @@ export class Session implements BackendSession {
         this.backend.unlisten(this, '*');
         this.relisten = true;
         this.prepared.forgetAll();
+        this.discardedAll = true;
       }
       if (s.kind === 'deallocate') {
         if (s.preparedName === undefined) this.prepared.forgetAll();
@@ -398,8 +417,18 @@ export class Session implements BackendSession {
   }
 
   /** Maps a client's statement name to this session's backend name (creating one for PREPARE). */
-  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string): string {
-    return this.prepared.backendName(clientName, create, undefined, undefined, true, prepareSql);
+  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string, clientText?: string): string {
+    return this.prepared.backendName(clientName, create, undefined, undefined, true, prepareSql, clientText);
+  }
+
+  preparedStatementsSql(): string {
+    return preparedStatementsSql(this.prepared.listed());
+  }
+
+  /** Before a statement reads pg_prepared_statements: the session's statements dropped from the backend are put back. */
+  private async restorePrepared(statements: readonly ClassifiedStatement[]): Promise<void> {
+    if (!statements.some(readsPreparedStatements)) return;
+    for (const name of this.prepared.clientNames()) await this.prepareUse(name);
   }
 
   replayFor(clientName: string): string | undefined {
@@ -425,10 +454,11 @@ export class Session implements BackendSession {
     const text = backendText(parsed.query);
     const analysis = text.ok ? text.analysis : undefined;
     if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    if (checkAuthorization(analysis.statements[0]!, this.login) !== analysis.statements[0]) return false;
     // Statements the columnstore rewrites are parsed when the backend is free.
     if (this.backend.columnstore?.mayConcern(analysis.statements)) return false;
     const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this);
-    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false);
+    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false, undefined, parsed.query);
     this.sink.write(PARSE_COMPLETE);
     return true;
   }
@@ -448,13 +478,18 @@ export class Session implements BackendSession {
         const text = backendText(parsed.query);
         if (!text.ok) return this.reject(text.error, false);
         const analysis = text.analysis;
+        const checked = analysis.ok ? analysis.statements.map((s) => checkAuthorization(s, this.login)) : [];
+        const denied = checked.find((c) => c instanceof OrbitError);
+        if (denied) return this.reject(denied, false);
+        const statements = checked as ClassifiedStatement[];
         // A statement rewritten whole (sql/rewrite: CREATE TABLE … WITH, ALTER TABLE … SET) replaces the text.
-        const rewritten = analysis.ok && analysis.statements.length === 1 ? analysis.statements[0]!.rewrite?.sql : undefined;
-        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, analysis.statements, this) } : parsed;
-        const stmt = analysis.ok ? analysis.statements[0] : undefined;
+        const rewritten = statements.length === 1 ? statements[0]!.rewrite?.sql : undefined;
+        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, statements, this) } : parsed;
+        const stmt = statements[0];
         if (analysis.ok) {
-          const problem = analysis.statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
+          const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.reject(problem, false);
+          await this.restorePrepared(statements);
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
             // Aggregates computed now are only right for a statement run now: the unnamed one. A named
@@ -471,7 +506,7 @@ export class Session implements BackendSession {
           if (this.prepared.has(parse.name)) {
             return this.reject(new OrbitError(SqlState.duplicate_prepared_statement, `prepared statement "${parse.name}" already exists`), false);
           }
-          const name = this.prepared.backendName(parse.name, true, parse, stmt);
+          const name = this.prepared.backendName(parse.name, true, parse, stmt, true, undefined, parsed.query);
           this.queue(writeParse({ ...parse, name }));
         }
         return;
@@ -685,6 +720,17 @@ export class Session implements BackendSession {
           parts.push(out.subarray(keepFrom, f.start), errorResponse(this.substitute));
           keepFrom = f.end;
           this.substitute = undefined;
+        } else {
+          let changed = false;
+          const renamed = rewriteErrorField(out.subarray(f.start, f.end), 'M', (m) => {
+            const named = this.prepared.clientNamesIn(m);
+            changed = named !== m;
+            return named;
+          });
+          if (changed) {
+            parts.push(out.subarray(keepFrom, f.start), renamed);
+            keepFrom = f.end;
+          }
         }
       }
     }
@@ -780,6 +826,10 @@ export class Session implements BackendSession {
     }
     if (idle && this.settingsDirty) {
       this.settingsDirty = false;
+      this.roleUnread = false;
+      // DISCARD ALL returns to the login role in PostgreSQL; PGlite's backend keeps the current one.
+      if (this.discardedAll && this.login.name !== BOOT_ROLE) await this.backend.runInternal(this, `SET SESSION AUTHORIZATION ${quoteIdent(this.login.name)}`);
+      this.discardedAll = false;
       const snap = await this.backend.snapshot(this);
       this.adopt(snap);
       this.reportChanges(snap);

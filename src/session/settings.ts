@@ -8,6 +8,7 @@ import { readDataRow, readErrorFields, scanBackend } from '../wire/protocol/back
 import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
 import { MessageWriter } from '../wire/protocol/writer.js';
 import { TIMESCALEDB_SETTINGS } from '../catalog/extension/settings.js';
+import { quoteIdent } from './internal-sql.js';
 
 /** Parameters PostgreSQL reports with ParameterStatus at startup and whenever they change. */
 export const REPORTED_PARAMETERS = [
@@ -28,6 +29,9 @@ export const REPORTED_PARAMETERS = [
 
 export type Settings = ReadonlyMap<string, string>;
 
+/** The role PGlite's backend runs as (its default user, the data directory's initdb superuser). */
+export const BOOT_ROLE = 'postgres';
+
 /** A stable key for a settings set: equal keys need no switch. */
 export function settingsKey(settings: Settings): string {
   return JSON.stringify([...settings].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -42,19 +46,40 @@ export function simpleQuery(sql: string): Uint8Array {
   return new MessageWriter().begin(FrontendMessage.Query).cstring(sql).end().flush();
 }
 
-/** SQL that puts a session's settings on a backend that may carry another session's. */
-export function applySettingsSql(settings: Settings): string {
-  if (settings.size === 0) return 'RESET ALL';
-  const calls = [...settings].map(([n, v]) => `pg_catalog.set_config(${quoteLiteral(n)}, ${quoteLiteral(v)}, false)`);
-  return `RESET ALL; SELECT ${calls.join(', ')}`;
+/**
+ * Session-level state RESET ALL leaves alone (GUC_NO_RESET_ALL), set first, in this order: the
+ * other settings are then set as the session's role, as the session set them.
+ */
+const AUTHORIZATION = ['session_authorization', 'role'];
+
+/**
+ * SQL that puts a session's settings on a backend that may carry another session's: its statements
+ * and how many there are. `resetAuthorization`: the backend may carry another role (roles.ts), which
+ * RESET ALL does not undo: the backend's own role comes back first.
+ */
+export function applySettingsSql(settings: Settings, resetAuthorization = false): { sql: string; statements: number } {
+  const parts = resetAuthorization ? [`SET SESSION AUTHORIZATION ${quoteIdent(BOOT_ROLE)}`, 'RESET ALL'] : ['RESET ALL'];
+  if (settings.size > 0) {
+    const rank = (name: string) => (AUTHORIZATION.indexOf(name) + AUTHORIZATION.length + 1) % (AUTHORIZATION.length + 1);
+    const ordered = [...settings].sort(([a], [b]) => rank(a) - rank(b));
+    parts.push(`SELECT ${ordered.map(([n, v]) => `pg_catalog.set_config(${quoteLiteral(n)}, ${quoteLiteral(v)}, false)`).join(', ')}`);
+  }
+  return { sql: parts.join('; '), statements: parts.length };
+}
+
+/** Whether a session's settings carry a role other than the backend's (roles.ts). */
+export function carriesRole(settings: Settings): boolean {
+  return AUTHORIZATION.some((name) => settings.has(name));
 }
 
 export const SNAPSHOT_SQL =
   "SELECT name, setting, source = 'session' FROM pg_catalog.pg_settings WHERE source = 'session' OR name IN (" +
   REPORTED_PARAMETERS.map(quoteLiteral).join(', ') +
   ") UNION ALL SELECT 'is_superuser', pg_catalog.current_setting('is_superuser'), false" +
-  // pg_settings hides these two; PGlite leaves session_authorization empty: it is the session user.
-  " UNION ALL SELECT 'session_authorization', session_user::text, false" +
+  // pg_settings hides these three; PGlite leaves session_authorization empty: it is the session user.
+  // A role other than the backend's (roles.ts) is session state, and so is SET ROLE.
+  ` UNION ALL SELECT 'session_authorization', session_user::text, session_user <> ${quoteLiteral(BOOT_ROLE)}` +
+  " UNION ALL SELECT 'role', pg_catalog.current_setting('role'), true WHERE pg_catalog.current_setting('role') <> 'none'" +
   " UNION ALL SELECT '', pg_catalog.pg_backend_pid()::text, false" +
   // pg_settings hides custom (placeholder) settings such as TimescaleDB's: those a session changed
   // from their start-up value must move with the session too.

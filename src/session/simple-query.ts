@@ -12,6 +12,8 @@ import { rewriteEdits } from '../sql/rewrite/index.js';
 import { findStableBounds, type StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
+import { preparedViewEdits } from './prepared-view.js';
+import { checkAuthorization, type LoginRole } from './roles.js';
 
 export type SimpleQueryPlan =
   | {
@@ -30,8 +32,12 @@ export type SimpleQueryPlan =
 
 /** What planning needs from the session. */
 export interface PlanningSession {
+  /** The role the session logged in as (session/roles.ts). */
+  readonly login: LoginRole;
   /** The backend name of a statement; `prepareSql(backendName)` makes the PREPARE that creates it. */
-  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string): string;
+  backendStatementName(clientName: string, create: boolean, prepareSql?: (backendName: string) => string, clientText?: string): string;
+  /** The session's rows of pg_prepared_statements (session/prepared-view.ts). */
+  preparedStatementsSql(): string;
   /** The PREPARE to re-run before an EXECUTE of this statement, if it was dropped from the backend. */
   replayFor(clientName: string): string | undefined;
 }
@@ -42,10 +48,13 @@ export function planSimpleQuery(original: string, session: PlanningSession): Sim
   const { sql, analysis } = text;
   // Text PostgreSQL cannot parse goes to PostgreSQL unchanged, so the client gets its exact error.
   if (!analysis.ok) return { kind: 'run', sql, statements: [], prelude: [] };
-  const statements = analysis.statements;
-  for (const s of statements) {
+  const statements: ClassifiedStatement[] = [];
+  for (const s of analysis.statements) {
     const problem = refusal(s, 'simple');
     if (problem) return { kind: 'reject', error: problem };
+    const checked = checkAuthorization(s, session.login);
+    if (checked instanceof Err) return { kind: 'reject', error: checked };
+    statements.push(checked);
   }
   const copyIn = statements.findIndex((s) => s.kind === 'copy' && s.copy?.from && s.copy.stdio);
   if (copyIn >= 0) {
@@ -61,7 +70,7 @@ export function planSimpleQuery(original: string, session: PlanningSession): Sim
     .filter((s) => s.preparedName !== undefined && s.kind !== 'prepare' && s.kind !== 'deallocate')
     .map((s) => session.replayFor(s.preparedName!))
     .filter((x): x is string => x !== undefined);
-  const edits = [...statementNameEdits(sql, statements, session), ...rewriteEdits(statements)];
+  const edits = [...sessionEdits(sql, statements, session), ...rewriteEdits(statements)];
   const tags = new Map(statements.flatMap((s, i) => (s.rewrite?.commandTag ? [[i, s.rewrite.commandTag] as const] : [])));
   // Byte offsets of the bounds are the analysed text's: only when nothing else edited it.
   const bounds = edits.length === 0 && statements.length === 1 ? findStableBounds(statements[0]!.type, statements[0]!.node) : undefined;
@@ -77,11 +86,16 @@ export function planSimpleQuery(original: string, session: PlanningSession): Sim
 
 /**
  * Puts the session's backend names in place of prepared-statement names in PREPARE, EXECUTE and
- * DEALLOCATE, token-exactly (PostgreSQL's own lexer finds the name token).
+ * DEALLOCATE, token-exactly (PostgreSQL's own lexer finds the name token), and the session's own
+ * rows in place of pg_prepared_statements.
  */
 export function rewriteStatementNames(sql: string, statements: readonly ClassifiedStatement[], session: PlanningSession): string {
-  const edits = statementNameEdits(sql, statements, session);
+  const edits = sessionEdits(sql, statements, session);
   return edits.length > 0 ? spliceSql(sql, edits) : sql;
+}
+
+function sessionEdits(sql: string, statements: readonly ClassifiedStatement[], session: PlanningSession): Edit[] {
+  return [...statementNameEdits(sql, statements, session), ...preparedViewEdits(sql, statements, () => session.preparedStatementsSql())];
 }
 
 type Edit = { start: number; end: number; text: string };
@@ -101,7 +115,7 @@ function statementNameEdits(sql: string, statements: readonly ClassifiedStatemen
     if (s.kind === 'deallocate' && tokens[i]?.text.toLowerCase() === 'prepare') i++;
     const token = tokens[i];
     if (!token) continue;
-    const name = session.backendStatementName(s.preparedName!, s.kind === 'prepare', s.kind === 'prepare' ? (backend) => renamePrepare(s.text, backend) : undefined);
+    const name = session.backendStatementName(s.preparedName!, s.kind === 'prepare', s.kind === 'prepare' ? (backend) => renamePrepare(s.text, backend) : undefined, s.text);
     if (name !== s.preparedName) edits.push({ start: token.start, end: token.end, text: `"${name}"` });
   }
   return edits;

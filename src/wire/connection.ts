@@ -80,6 +80,8 @@ export class Connection {
   private session: Session | undefined;
   private auth: AuthFlow | undefined;
   private startupSettings = new Map<string, string>();
+  /** The StartupMessage's user: the role the session runs as once authenticated. */
+  private user = '';
   private pumping = false;
   private paused = false;
 
@@ -197,6 +199,7 @@ export class Connection {
       throw orbitError('feature_not_supported', 'replication connections are not supported by Orbit', { severity: 'FATAL' });
     }
     this.startupSettings = startupSettings(m.params);
+    this.user = user;
     const method = this.transport.loopback ? this.ctx.auth.loopback : this.ctx.auth.remote;
     this.auth = createAuthFlow(method, user, this.ctx.auth.lookup);
     if (!this.auth) return this.ready();
@@ -217,7 +220,7 @@ export class Connection {
     const session = new Session(this.ctx.backend, { write: (b) => this.write(b), terminate: () => this.terminate() }, this.ctx.session);
     let reported: Map<string, string>;
     try {
-      reported = await session.start(this.startupSettings);
+      reported = await session.start(this.startupSettings, this.user);
     } catch (err) {
       await session.close();
       const e = toOrbitError(err);

@@ -441,6 +441,25 @@ describe('session isolation', () => {
   });
 });
 
+describe('roles (trusted loopback)', () => {
+  it('refuses a role that does not exist with FATAL 28000, as PostgreSQL does after trust authentication', async () => {
+    const r = await psql(['-At', '-v', 'VERBOSITY=verbose', '-c', 'SELECT 1'], undefined, { PGUSER: 'nobody' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('FATAL:  role "nobody" does not exist');
+  });
+
+  it('runs a role\'s session with its privileges (42501) and its own current_user', async () => {
+    await sql('CREATE ROLE viewer LOGIN; CREATE TABLE viewer_t (v int); INSERT INTO viewer_t VALUES (7)');
+    const denied = await psql(['-At', '-v', 'VERBOSITY=verbose', '-c', 'SELECT v FROM viewer_t'], undefined, { PGUSER: 'viewer' });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('ERROR:  42501: permission denied for table viewer_t');
+    await sql('GRANT SELECT ON viewer_t TO viewer');
+    const r = await psql(['-At', '-v', 'ON_ERROR_STOP=1', '-c', 'SELECT current_user, v FROM viewer_t'], undefined, { PGUSER: 'viewer' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('viewer|7\n');
+  });
+});
+
 describe('SCRAM-SHA-256 login', () => {
   let scram: TestServer;
   beforeAll(async () => {
@@ -482,9 +501,7 @@ describe('SCRAM-SHA-256 login', () => {
     expect(wrong.stderr).toContain('FATAL:  password authentication failed for user "bob"');
   });
 
-  // docs/sessions.md: "All sessions run as the PGlite superuser; the user name is used for
-  // authentication only." PostgreSQL would run bob's session as bob.
-  it.fails('runs the session as the role that logged in', async () => {
+  it('runs the session as the role that logged in', async () => {
     const r = await psql(['-At', '-c', 'SELECT current_user, session_user', '-c', 'SHOW session_authorization'], undefined, { PGUSER: 'bob', PGPASSWORD: 'hunter2' }, scram.port);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

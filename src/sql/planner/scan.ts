@@ -7,7 +7,7 @@
  *
  *     (SELECT * FROM hypertable UNION ALL SELECT * FROM pg_temp.orbit_scan_<id>) AS <alias>
  *
- * so PostgreSQL applies the whole WHERE again and computes everything else. Pushed predicates only
+ * (the hypertable's columns the statement does not name read as NULLs on both sides), so PostgreSQL applies the whole WHERE again and computes everything else. Pushed predicates only
  * have to keep every row PostgreSQL would keep; they are exact (same semantics as PostgreSQL's
  * comparison) so that `ORDER BY time LIMIT n` can stop reading batches once n rows are certain
  * (ordered append) when every conjunct of the WHERE clause was pushed down.
@@ -141,7 +141,11 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
     ...(output ? { output: output.map((o) => o.column), outputNames } : {}),
     ...(columns ? { columns } : {}),
     finalSql(temp) {
-      const union = parseSql(`SELECT * FROM ${quoted} UNION ALL SELECT * FROM ${temp}`)[0]!.node;
+      // The rowstore's side reads only the columns the statement names (the others as NULLs, as in
+      // the temporary table), so a role with SELECT on those columns alone may run it.
+      const named = columns;
+      const rowstore = named ? table.columns.map((c) => (named.has(c.name) ? quote(c.name) : `NULL::${c.type} AS ${quote(c.name)}`)).join(', ') : '*';
+      const union = parseSql(`SELECT ${rowstore} FROM ${quoted} UNION ALL SELECT * FROM ${temp}`)[0]!.node;
       const out = clone(s);
       out.fromClause = [{ RangeSubselect: { subquery: { SelectStmt: union }, alias: aliasNode ? clone(aliasNode) : { aliasname: table.name } } }];
       return deparseSync({ SelectStmt: out } as never, { pretty: false });

@@ -225,3 +225,61 @@ describe('job scheduler', () => {
     expect((await db.query<{ runs: number }>('SELECT total_runs::int AS runs FROM timescaledb_information.job_stats WHERE job_id = 1000')).rows[0]!.runs).toBe(0);
   });
 });
+
+describe('max_runtime', () => {
+  it('stops a run longer than max_runtime: the run fails and the next start follows retry_period', async () => {
+    const dir = tempDir('orbit-max-runtime-');
+    try {
+      // PGlite in a worker thread on files: a running statement can be stopped (docs/sessions.md).
+      const db = await openOrbit({ dataDir: dir.path, templatePath: TEMPLATE, thread: true });
+      open.push(db);
+      await db.exec(`CREATE EXTENSION timescaledb; CREATE TABLE log (at timestamptz);
+        CREATE PROCEDURE slow(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO log VALUES (now()); PERFORM pg_sleep(60); END $$;
+        SELECT add_job('slow', INTERVAL '1 day', scheduled => false);
+        SELECT alter_job(1000, max_runtime => INTERVAL '1 second', retry_period => INTERVAL '1 hour', scheduled => true);`);
+      const started = Date.now();
+      const stats = () =>
+        db
+          .query<{ runs: number; failed: number; status: string; retry: boolean; job_status: string }>(
+            `SELECT total_runs::int AS runs, total_failures::int AS failed, last_run_status AS status, job_status,
+               next_start - last_run_duration - last_run_started_at BETWEEN INTERVAL '59 minutes' AND INTERVAL '61 minutes' AS retry
+             FROM timescaledb_information.job_stats WHERE job_id = 1000`,
+          )
+          .then((r) => r.rows[0]!);
+      expect(await waitFor('the run to be stopped', stats, (s) => s.failed === 1)).toEqual({ runs: 1, failed: 1, status: 'Failed', retry: true, job_status: 'Scheduled' });
+      // Stopped after about a second, not after the procedure's minute; its transaction rolled back.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).rows[0]!.n).toBe(0);
+      const errors = await db.query<{ sqlerrcode: string | null; err_message: string | null }>('SELECT sqlerrcode, err_message FROM timescaledb_information.job_errors WHERE job_id = 1000');
+      // The stopped run reports no error of its own: the scheduler records the failure, as TimescaleDB's does for a worker it terminated.
+      expect(errors.rows).toEqual([{ sqlerrcode: null, err_message: 'job crash detected, see server logs' }]);
+      // A run within max_runtime succeeds.
+      await db.exec(`CREATE OR REPLACE PROCEDURE slow(job_id int, config jsonb) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log VALUES (now()); END $$;
+        SELECT alter_job(1000, next_start => now());`);
+      expect(await waitFor('the second run', stats, (s) => s.runs === 2)).toMatchObject({ runs: 2, failed: 1, status: 'Success' });
+      expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log')).rows[0]!.n).toBe(1);
+    } finally {
+      for (const db of open.splice(0)) await db.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('job owners', () => {
+  it('runs a job as its owner, with the owner\'s privileges', async () => {
+    const db = await openDb('memory://');
+    await db.exec(`CREATE EXTENSION timescaledb; CREATE ROLE worker; CREATE TABLE ran (who text, allowed boolean);
+      CREATE TABLE private (x int); GRANT INSERT ON ran TO worker;
+      CREATE PROCEDURE who(job_id int, config jsonb) LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO ran VALUES (current_user, has_table_privilege('private', 'SELECT')); END $$;
+      GRANT EXECUTE ON PROCEDURE who(int, jsonb) TO worker;
+      SET SESSION AUTHORIZATION worker;
+      SELECT add_job('who', INTERVAL '1 day');
+      RESET SESSION AUTHORIZATION;`);
+    const rows = () => db.query<{ who: string; allowed: boolean }>('SELECT who, allowed FROM ran').then((r) => r.rows);
+    expect(await waitFor('the job to run', rows, (r) => r.length === 1)).toEqual([{ who: 'worker', allowed: false }]);
+    // The scheduler's own session is the superuser's again, and so is every other session.
+    expect((await db.query<{ u: string }>('SELECT current_user AS u')).rows).toEqual([{ u: 'postgres' }]);
+  });
+});

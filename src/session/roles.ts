@@ -1,0 +1,167 @@
+/**
+ * @module session/roles
+ * Sessions run as the role that logged in. PGlite's one backend authenticated as its bootstrap
+ * superuser, so the login role is a session setting (`session_authorization`, applied on every
+ * hand-over like the others, settings.ts). PostgreSQL lets only a session whose *authenticated* user
+ * is a superuser change its session authorization; here that user is always the backend's, so the
+ * statements that would change it are checked against the login role instead, before they run.
+ */
+import { concatBytes } from '../bytes.js';
+import { OrbitError } from '../errors.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { walk, type Node } from '../sql/rewrite/ast.js';
+import { SqlState } from '../sqlstate.js';
+import { scanBackend } from '../wire/protocol/backend.js';
+import { BackendMessage } from '../wire/protocol/message-codes.js';
+import { quoteIdent, textRows, throwIfError } from './internal-sql.js';
+import { BOOT_ROLE, quoteLiteral } from './settings.js';
+
+/** The role a session logged in as, and whether it was a superuser then. */
+export interface LoginRole {
+  readonly name: string;
+  readonly superuser: boolean;
+}
+
+export const BOOT_LOGIN: LoginRole = { name: BOOT_ROLE, superuser: true };
+
+const SESSION_AUTHORIZATION = 'session_authorization';
+
+/**
+ * `s` as the session of `login` may run it: unchanged, with a rewrite, or an error.
+ * - `SET SESSION AUTHORIZATION DEFAULT` and `RESET SESSION AUTHORIZATION` return to the login role
+ *   (PGlite's backend has no reset value for it: as written they would keep the current one).
+ * - A login role that is not a superuser may set the session authorization only to itself, by
+ *   `SET SESSION AUTHORIZATION` or `set_config` (42501, as PostgreSQL answers).
+ */
+export function checkAuthorization(s: ClassifiedStatement, login: LoginRole): ClassifiedStatement | OrbitError {
+  if (s.type === 'VariableSetStmt' && s.node.name === SESSION_AUTHORIZATION) {
+    const kind = s.node.kind as string;
+    if (kind === 'VAR_SET_DEFAULT' || kind === 'VAR_RESET') {
+      const local = s.node.is_local === true ? 'LOCAL ' : '';
+      return { ...s, rewrite: { sql: `SET ${local}SESSION AUTHORIZATION ${quoteIdent(login.name)}`, commandTag: kind === 'VAR_RESET' ? 'RESET' : 'SET' } };
+    }
+    const target = constantText((s.node.args as unknown[] | undefined)?.[0]);
+    if (!login.superuser && target !== login.name) return denied(target ?? '');
+    return s;
+  }
+  if (login.superuser) return s;
+  const cache = namesCacheTable(s);
+  if (cache) return cache;
+  if (!s.functions.includes('set_config')) return s;
+  let problem: OrbitError | undefined;
+  walk(s.node, (n: Node, type: string) => {
+    if (problem || type !== 'FuncCall') return;
+    const call = n.FuncCall as { funcname?: Array<{ String?: { sval?: string } }>; args?: unknown[] };
+    if (call.funcname?.[call.funcname.length - 1]?.String?.sval?.toLowerCase() !== 'set_config') return;
+    const name = constantText(call.args?.[0]);
+    if (name === undefined) {
+      problem = new OrbitError(SqlState.feature_not_supported, 'set_config with a setting name that is not a constant is not supported by Orbit for roles other than superusers', {
+        hint: 'All sessions share one PGlite backend, whose session authorization Orbit must be able to check; name the setting in the call.',
+      });
+    } else if (name.toLowerCase() === SESSION_AUTHORIZATION) {
+      const value = constantText(call.args?.[1]);
+      if (value !== login.name) problem = denied(value ?? '');
+    }
+  }, true);
+  return problem ?? s;
+}
+
+/**
+ * Whether `s` may change the role the session runs as (its settings are read back after it): SET,
+ * set_config, and a DO block, whose SET ROLE Orbit cannot see.
+ */
+export function mayChangeRole(s: ClassifiedStatement): boolean {
+  return (s.type === 'VariableSetStmt' && (s.node.name === SESSION_AUTHORIZATION || s.node.name === 'role')) || s.functions.includes('set_config') || s.type === 'DoStmt';
+}
+
+function denied(role: string): OrbitError {
+  return new OrbitError(SqlState.insufficient_privilege, `permission denied to set session authorization "${role}"`);
+}
+
+/** A string constant's text (a role name in SET SESSION AUTHORIZATION is one too). */
+function constantText(node: unknown): string | undefined {
+  const c = (node as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const;
+  return c?.sval?.sval;
+}
+
+/**
+ * The role `name` as a session logs in with it: FATAL 28000 for a role that does not exist or may not
+ * log in, as PostgreSQL answers (after trust authentication; password methods fail earlier, 28P01).
+ */
+export async function loginRole(sql: (text: string) => Promise<Uint8Array>, name: string): Promise<LoginRole> {
+  const out = await sql(`SELECT rolsuper, rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(name)}`);
+  throwIfError(out);
+  const row = textRows(out)[0];
+  const refuse = (message: string) => new OrbitError(SqlState.invalid_authorization_specification, message, { severity: 'FATAL' });
+  if (!row) throw refuse(`role "${name}" does not exist`);
+  if (row[1] !== 't') throw refuse(`role "${name}" is not permitted to log in`);
+  return { name, superuser: row[0] === 't' };
+}
+
+/**
+ * Orbit's statements on its cache tables (temporary tables of decoded batches, shared by every
+ * session) run as the backend's role, so one role owns them whichever session fills them; readers
+ * get SELECT on them (`grantCacheSql`). The session's roles are kept in LOCAL placeholders and put
+ * back LOCAL afterwards: inside a transaction block that restores exactly what was in effect (a SET
+ * LOCAL ROLE too), and the block's end drops all of it, as an implicit transaction's end does.
+ */
+export const TO_BACKEND_ROLE =
+  "SELECT pg_catalog.set_config('orbit.outer_user', session_user, true), pg_catalog.set_config('orbit.outer_role', pg_catalog.current_setting('role'), true), " +
+  `pg_catalog.set_config('session_authorization', ${quoteLiteral(BOOT_ROLE)}, true)`;
+export const FROM_BACKEND_ROLE =
+  "SELECT pg_catalog.set_config('session_authorization', pg_catalog.current_setting('orbit.outer_user'), true), pg_catalog.set_config('role', pg_catalog.current_setting('orbit.outer_role'), true)";
+
+/** Makes a cache table readable by the statements Orbit rewrites to read it, whatever their role. */
+export function grantCacheSql(table: string): string {
+  return `GRANT SELECT ON ${table} TO PUBLIC`;
+}
+
+/** Orbit's cache tables (session/columnstore.ts, columnstore-reuse.ts): only Orbit's rewrites name them. */
+const CACHE_TABLE = /^orbit_(?:cs|scan|last)_\d/;
+
+/**
+ * A statement of a session running as another role that names one of Orbit's cache tables: they are
+ * readable by every role (`grantCacheSql`), so only the statements Orbit wrote, after PostgreSQL
+ * checked the user's privileges on the hypertable, may read them.
+ */
+export function namesCacheTable(s: ClassifiedStatement): OrbitError | undefined {
+  const cache = s.relations.find((r) => (r.schema === undefined || r.schema === 'pg_temp' || r.schema.startsWith('pg_temp_')) && CACHE_TABLE.test(r.name));
+  return cache ? new OrbitError(SqlState.insufficient_privilege, `permission denied for table ${cache.name}`) : undefined;
+}
+
+
+/**
+ * `EXPLAIN` of a statement the columnstore may answer: planning it makes PostgreSQL check the role's
+ * privileges (tables and columns, as the statement itself would) without running it. Undefined for
+ * statements EXPLAIN cannot take.
+ */
+export function privilegeCheckSql(s: ClassifiedStatement): string | undefined {
+  return EXPLAINABLE.has(s.type) ? `EXPLAIN (GENERIC_PLAN, COSTS OFF) ${s.text}` : undefined;
+}
+
+const EXPLAINABLE = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * The output of `TO_BACKEND_ROLE; sql; FROM_BACKEND_ROLE` (one simple query) as if `sql` had run
+ * alone: the two SELECTs' rows and completions taken out. When the switch failed, its error stands;
+ * when `sql` failed, the switch back never ran.
+ */
+export function withoutRoleSwitch(out: Uint8Array): Uint8Array {
+  const frames = scanBackend(out);
+  const first = frames.findIndex((f) => f.type === BackendMessage.CommandComplete || f.type === BackendMessage.ErrorResponse);
+  if (first < 0 || frames[first]!.type === BackendMessage.ErrorResponse) return out;
+  const rest = frames.slice(first + 1);
+  const start = frames[first]!.end;
+  if (rest.some((f) => f.type === BackendMessage.ErrorResponse)) return out.subarray(start);
+  let last = rest.length - 1;
+  while (last >= 0 && rest[last]!.type !== BackendMessage.CommandComplete) last--;
+  const from = rest[last - 2];
+  if (!from || from.type !== BackendMessage.RowDescription) return out.subarray(start);
+  return concatBytes([out.subarray(start, from.start), out.subarray(rest[last]!.end)]);
+}
+
+/** The output of raw messages sent between two simple queries (the switches): theirs alone. */
+export function withoutRoleSwitchQueries(out: Uint8Array): Uint8Array {
+  const ready = scanBackend(out).filter((f) => f.type === BackendMessage.ReadyForQuery);
+  return ready.length < 3 ? out : out.subarray(ready[0]!.end, ready[ready.length - 2]!.end);
+}

@@ -58,8 +58,12 @@ function id(n: number, what: string): string {
   return String(n);
 }
 
+function chunkPrefix(hypertableId: number, chunkId: number): string {
+  return `${ROOT}${id(hypertableId, 'hypertable id')}/${id(chunkId, 'chunk id')}/`;
+}
+
 export function versionPrefix(hypertableId: number, chunkId: number, version: number): string {
-  return `${ROOT}${id(hypertableId, 'hypertable id')}/${id(chunkId, 'chunk id')}/${id(version, 'version')}/`;
+  return `${chunkPrefix(hypertableId, chunkId)}${id(version, 'version')}/`;
 }
 
 export function manifestKey(hypertableId: number, chunkId: number, version: number): string {
@@ -178,9 +182,27 @@ export class ColumnStore {
    * this stays the same.
    */
   private deletions = 0;
+  /** The same count per chunk directory (`cs/h/c/`): see chunkGeneration. */
+  private readonly chunkDeletions = new Map<string, number>();
 
   get generation(): number {
     return this.deletions;
+  }
+
+  /**
+   * How many times objects of one chunk were deleted: a version number of that chunk names the
+   * same content only while this stays the same (its versions may all be deleted — decompressed —
+   * and the next compression then writes version 1 again).
+   */
+  chunkGeneration(hypertableId: number, chunkId: number): number {
+    return this.chunkDeletions.get(chunkPrefix(hypertableId, chunkId)) ?? 0;
+  }
+
+  /** Counts a deletion under version directory `prefix` (`cs/h/c/v/`). */
+  private deleting(prefix: string): void {
+    this.deletions++;
+    const chunk = prefix.slice(0, prefix.lastIndexOf('/', prefix.length - 2) + 1);
+    this.chunkDeletions.set(chunk, (this.chunkDeletions.get(chunk) ?? 0) + 1);
   }
 
   constructor(
@@ -203,7 +225,7 @@ export class ColumnStore {
 
   /** Picks a version above every stored and pending one and marks it pending (no await in between). */
   private async reserveVersion(hypertableId: number, chunkId: number): Promise<number> {
-    const chunk = `${ROOT}${id(hypertableId, 'hypertable id')}/${id(chunkId, 'chunk id')}/`;
+    const chunk = chunkPrefix(hypertableId, chunkId);
     let max = 0;
     for (const key of await this.storage.list(chunk)) max = Math.max(max, Number(key.slice(chunk.length).split('/')[0]));
     for (const p of this.pending) if (p.startsWith(chunk)) max = Math.max(max, Number(p.slice(chunk.length, -1)));
@@ -335,7 +357,7 @@ export class ColumnStore {
   async abortAppend(append: ChunkAppend): Promise<void> {
     const prefix = versionPrefix(append.hypertableId, append.chunkId, append.version);
     try {
-      this.deletions++;
+      this.deleting(prefix);
       for (const key of await this.storage.list(prefix)) await this.storage.delete(key);
       this.cache.deletePrefix(prefix);
     } finally {
@@ -460,8 +482,8 @@ export class ColumnStore {
       keys.push(key);
     }
     const deleted: string[] = [];
-    if (byVersion.size > 0) this.deletions++;
     for (const [v, keys] of byVersion) {
+      this.deleting(v);
       keys.sort((a, b) => Number(b.endsWith(MANIFEST)) - Number(a.endsWith(MANIFEST)));
       for (const key of keys) {
         await this.storage.delete(key);

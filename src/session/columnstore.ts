@@ -680,7 +680,10 @@ export class Columnstore {
       // Parsing a statement only needs the parent; its children are filled when it runs.
       if (!fill) continue;
       const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
-      const names = new Set(wanted.map((c) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`));
+      // The store's chunk generation is in the name: a decompressed and recompressed chunk may get
+      // the version number its old (and now different) batches had.
+      const childName = (c: { chunk_id: number; manifest: string }) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}_g${this.store.chunkGeneration(t.id, c.chunk_id)}`;
+      const names = new Set(wanted.map(childName));
       for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
       const limits = bounds.get(t.id);
       // A chunk holds internal times range_start ≤ t < range_end.
@@ -692,7 +695,7 @@ export class Columnstore {
         );
       };
       for (const c of wanted) {
-        const name = `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}`;
+        const name = childName(c);
         if (have.has(name) || !reached(c)) continue;
         const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
         await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);

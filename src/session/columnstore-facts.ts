@@ -38,10 +38,11 @@ export interface TableFacts {
 }
 
 /**
- * How a statement gets a table's facts: undefined — looked up in its own way (no probe); `'read'` —
- * PROBE_SQL and `factsSql` end its array; kept facts — PROBE_SQL and NULL end it.
+ * How a statement gets a table's facts: undefined — looked up in its own way; `'probe'` — the same,
+ * with PROBE_SQL and NULL ending its array; `'read'` — PROBE_SQL and `factsSql` end it; kept
+ * facts — only PROBE_SQL and NULL end it, the facts are left out.
  */
-export type FactsMode = undefined | 'read' | TableFacts;
+export type FactsMode = undefined | 'probe' | 'read' | TableFacts;
 
 /** A JSON array: the snapshot, the user, whether the current transaction has no id of its own. */
 export const PROBE_SQL = 'json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL)';
@@ -78,20 +79,32 @@ export function defaultCollations(facts: TableFacts, columns: readonly string[])
  * on it; the user is in the probe).
  */
 export class FactsCache {
+  /** The last probe answer seen; `tables` hold under it. */
   private probe: string | undefined;
   private readonly tables = new Map<number, TableFacts>();
-  /** The last statement using kept facts found them stale: the next ones read them anew until two probes agree. */
+  /**
+   * A probe answered otherwise than the one before it (something was written): the next statements
+   * take the form without facts, with the probe, until it answers the same twice (writes stopped).
+   */
   private unsettled = false;
 
-  /** Facts of hypertable `id` worth trying (a statement using them carries PROBE_SQL). */
-  known(id: number): TableFacts | undefined {
-    return this.unsettled ? undefined : this.tables.get(id);
+  /** How the next statement about hypertable `id` should get its facts. */
+  mode(id: number): Exclude<FactsMode, undefined> {
+    return this.unsettled ? 'probe' : (this.tables.get(id) ?? 'read');
   }
 
-  /** Whether kept facts hold under `probe` (PROBE_SQL's value, from the statement that used them). */
+  /**
+   * After a statement of mode `'probe'` or kept facts: whether the facts kept hold under its probe
+   * answer (PROBE_SQL's value). When they do not, they are dropped and the cache is unsettled.
+   */
   holds(probe: unknown): boolean {
     const key = probeKey(probe);
-    if (key !== undefined && key === this.probe) return true;
+    if (key !== undefined && key === this.probe) {
+      this.unsettled = false;
+      return true;
+    }
+    this.tables.clear();
+    this.probe = key;
     this.unsettled = true;
     return false;
   }
@@ -103,7 +116,7 @@ export class FactsCache {
     if (key !== this.probe) {
       this.tables.clear();
       this.probe = key;
-    } else this.unsettled = false;
+    }
     this.tables.set(id, facts);
   }
 
@@ -123,10 +136,10 @@ function probeKey(probe: unknown): string | undefined {
 
 /**
  * Runs an internal statement `sql(mode)` whose first row is one JSON array, `tail(row)` being the
- * array that ends with the probe and the facts: with kept facts when there are some (and again,
- * reading them, when they turn out stale), reading them otherwise; without `cache`, in the form
- * without facts. Undefined when the statement failed; `facts`: those that hold for it (none
- * without `cache`).
+ * array that ends with the probe and the facts: with kept facts when they hold (else once more,
+ * reading them), reading them when there are none, and in the form without facts (with the probe)
+ * while writes go on; without `cache`, in the form without facts or probe. Undefined when the
+ * statement failed; `facts`: those that hold for it, if any (else the row has the full form's layout).
  */
 export async function withFacts(
   run: InternalRunner,
@@ -135,8 +148,8 @@ export async function withFacts(
   sql: (mode: FactsMode) => string,
   tail: (row: unknown[]) => unknown[],
 ): Promise<{ row: unknown[]; facts?: TableFacts } | undefined> {
-  const kept = cache?.known(table.id);
-  for (const mode of kept ? [kept, 'read' as const] : cache ? ['read' as const] : [undefined]) {
+  let mode: FactsMode = cache?.mode(table.id);
+  for (;;) {
     const out = await run.sql(sql(mode));
     if (firstError(out)) return undefined;
     const row = jsonRows<unknown[]>(out)[0]!;
@@ -148,7 +161,9 @@ export async function withFacts(
       cache!.keep(probe, table.id, facts);
       return { row, facts };
     }
-    if (cache!.holds(probe)) return { row, facts: mode };
+    const holds = cache!.holds(probe);
+    if (mode === 'probe') return { row };
+    if (holds) return { row, facts: mode };
+    mode = 'read';
   }
-  return undefined;
 }

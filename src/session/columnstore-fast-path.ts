@@ -25,16 +25,17 @@ import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
  * `json_build_array(…)`: the chunks' manifest keys, the bucket width, the filters' constants.
- * `facts` (columnstore-facts.ts): undefined for the full form (its answer is compared by the reuse
- * of results); else the keys, collations and the database's text order are left out (NULL) and the
- * probe and — `'read'` — the table's facts end the array (`inputValues` puts them back in place),
- * and kept facts of an empty rowstore leave out its EXISTS too.
+ * `facts` (columnstore-facts.ts): undefined or `'probe'` for the full form (whose answer the reuse
+ * of results compares; `'probe'` adds the probe); else the keys, collations and the database's
+ * text order are left out (NULL) and the probe and — `'read'` — the table's facts end the array
+ * (`inputValues` puts them back in place), and kept facts of an empty rowstore leave out its EXISTS too.
  */
 export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): string {
+  const lean = facts !== undefined && facts !== 'probe';
   const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
   const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
   const exprs: string[] = [
-    facts !== undefined
+    lean
       ? 'NULL'
       : `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
   ];
@@ -57,14 +58,14 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
   exprs.push(typeof facts === 'object' && !facts.rowstoreRows ? 'false' : plan.rowstoreExistsSql);
   const collatable = groupColumns(plan);
   exprs.push(
-    facts !== undefined
+    lean
       ? 'NULL'
       : collatable.length === 0
         ? 'true'
         : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
   );
   // Last of all, when the rows could be made without a final statement: the settings that decide it.
-  if (plan.direct) exprs.push(facts !== undefined ? PRINT_SETTINGS_SQL : DIRECT_SETTINGS_SQL);
+  if (plan.direct) exprs.push(lean ? PRINT_SETTINGS_SQL : DIRECT_SETTINGS_SQL);
   if (facts !== undefined) exprs.push(PROBE_SQL, facts === 'read' ? factsSql(plan.table) : 'NULL');
   return `json_build_array(${exprs.join(', ')})`;
 }

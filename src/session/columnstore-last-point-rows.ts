@@ -32,16 +32,17 @@ const OUTPUT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'float4', 'float8'
 const SEGMENT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'text', 'varchar']);
 
 /**
- * The internal statement: manifest keys, rowstore rows, printing settings, the segment's collation;
- * with `facts` (columnstore-facts.ts) only the settings, then the probe and the facts read or NULL.
+ * The internal statement: manifest keys, rowstore rows, printing settings, the segment's collation
+ * (`'probe'`: then the probe); with facts read or kept (columnstore-facts.ts) only the settings,
+ * then the probe and the facts read or NULL.
  */
 export function lastPointRowsInputsSql(plan: LastPointPlan, facts?: FactsMode): string {
-  if (facts !== undefined) return `SELECT json_build_array(NULL, NULL, ${PRINT_SETTINGS_SQL}, NULL, ${PROBE_SQL}, ${facts === 'read' ? factsSql(plan.table) : 'NULL'})`;
+  if (facts !== undefined && facts !== 'probe') return `SELECT json_build_array(NULL, NULL, ${PRINT_SETTINGS_SQL}, NULL, ${PROBE_SQL}, ${facts === 'read' ? factsSql(plan.table) : 'NULL'})`;
   const t = `${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`;
   return (
     `SELECT json_build_array((SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id ` +
     `WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped), EXISTS (SELECT 1 FROM ${t}), ${DIRECT_SETTINGS_SQL}, ` +
-    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)}))`
+    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)})${facts === 'probe' ? `, ${PROBE_SQL}, NULL` : ''})`
   );
 }
 

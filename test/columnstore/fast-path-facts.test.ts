@@ -85,6 +85,30 @@ describe('columnstore fast path: kept catalog and rowstore facts', () => {
     expect(catalogReads()).toBe(0);
   });
 
+  it('sends one internal statement per query while every query follows a write', async () => {
+    await recompress();
+    await check();
+    const probes = () => {
+      const n = statements.filter((s) => s.includes('pg_current_snapshot()')).length;
+      statements.length = 0;
+      return n;
+    };
+    const perQuery: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await db.exec(`SELECT add_rows('t', ${10 + i}), add_rows('r', ${10 + i})`);
+      probes();
+      await db.query(QUERIES[0]!('t'));
+      perQuery.push(probes());
+    }
+    // The first finds its kept facts stale and reads them again; the others send the full form at once.
+    expect(perQuery).toEqual([2, 1, 1, 1]);
+    await check();
+    await check();
+    expect(catalogReads()).toBeGreaterThan(0);
+    await check();
+    expect(catalogReads()).toBe(0);
+  });
+
   it('sees rows a function inserts, and those of another session', async () => {
     await recompress();
     await db.exec("SELECT add_rows('t', 2000), add_rows('r', 2000)");

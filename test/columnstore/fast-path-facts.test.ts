@@ -54,6 +54,16 @@ describe('columnstore fast path: kept catalog and rowstore facts', () => {
     return n;
   }
 
+  /** Runs `fn` on a session of its own. */
+  async function inSession(fn: (s: ReturnType<Orbit['session']>) => Promise<void>): Promise<void> {
+    const s = db.session();
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  }
+
   /** Rows added to `t`'s rowstore go back into its batches: the rowstore is empty again. */
   async function recompress(): Promise<void> {
     await db.exec("SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('t') c");
@@ -112,22 +122,19 @@ describe('columnstore fast path: kept catalog and rowstore facts', () => {
   it('sees rows a function inserts, and those of another session', async () => {
     await recompress();
     await db.exec("SELECT add_rows('t', 2000), add_rows('r', 2000)");
-    const s = db.session();
-    try {
+    await check();
+    await inSession(async (s) => {
       await recompress();
       await check(s);
       await s.exec("SELECT add_rows('t', 3000), add_rows('r', 3000)");
       await check();
       await check(s);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('sees the current transaction block’s own rows, and none after ROLLBACK', async () => {
     await recompress();
-    const s = db.session();
-    try {
+    await inSession(async (s) => {
       await check(s);
       await s.exec('BEGIN');
       await check(s);
@@ -138,23 +145,18 @@ describe('columnstore fast path: kept catalog and rowstore facts', () => {
       await s.exec('ROLLBACK');
       await check(s);
       await check();
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   it('reads them anew for another user', async () => {
     await db.exec('CREATE ROLE facts_reader');
     await recompress();
     await check();
-    const s = db.session();
-    try {
+    await inSession(async (s) => {
       await s.exec('SET ROLE facts_reader');
       for (const q of QUERIES) await expect(s.query(q('t')), q('t')).rejects.toMatchObject({ code: '42501' });
       await s.exec('RESET ROLE');
       await check(s);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

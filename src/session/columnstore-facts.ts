@@ -16,7 +16,10 @@
  * with the same text see the same committed rows; a transaction of our own with an id (writes of the
  * current transaction block) makes the facts unusable and unkept. The lookups run as the current
  * user (privileges), so the user is part of the probe; row-level security could make a setting
- * matter, so a table with it enabled is never taken as empty. A probe (`PROBE_SQL`) goes with every
+ * matter, so a table with it enabled is never taken as empty. The probe also asks whether the user
+ * may read the whole table: the kernels read every column the statement names, and PostgreSQL,
+ * which would check column privileges, sees none of them, so a user with column privileges alone
+ * gets PostgreSQL's own answer (the general path). A probe (`probeSql`) goes with every
  * statement using kept facts, which are used only when it answers what it answered when they were
  * read; otherwise the statement is run again in its full form, which reads them anew.
  */
@@ -29,7 +32,7 @@ export interface TableFacts {
   readonly keys: readonly string[];
   /** The same keys in the database's text order (`ORDER BY manifest`). */
   readonly keysByName: readonly string[];
-  /** Whether its rowstore (the hypertable and its chunk tables) may hold rows: false only when it has none. */
+  /** Whether its rowstore (the hypertable and its chunk tables) may hold rows: false only when it has none (and no row-level security). */
   readonly rowstoreRows: boolean;
   /** Per column, whether it has the database's default collation (or none). */
   readonly defaultCollation: Readonly<Record<string, boolean>>;
@@ -39,13 +42,19 @@ export interface TableFacts {
 
 /**
  * How a statement gets a table's facts: undefined — looked up in its own way; `'probe'` — the same,
- * with PROBE_SQL and NULL ending its array; `'read'` — PROBE_SQL and `factsSql` end it; kept
- * facts — only PROBE_SQL and NULL end it, the facts are left out.
+ * with probeSql and NULL ending its array; `'read'` — probeSql and `factsSql` end it; kept
+ * facts — only probeSql and NULL end it, the facts are left out.
  */
 export type FactsMode = undefined | 'probe' | 'read' | TableFacts;
 
-/** A JSON array: the snapshot, the user, whether the current transaction has no id of its own. */
-export const PROBE_SQL = 'json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL)';
+/**
+ * A JSON array: the snapshot, the user, whether the current transaction has no id of its own, and
+ * whether the user may read all of `table`.
+ */
+export function probeSql(table: { readonly schema: string; readonly name: string }): string {
+  const rel = `${quoteLiteral(`${quoteIdent(table.schema)}.${quoteIdent(table.name)}`)}::regclass`;
+  return `json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL, has_table_privilege(${rel}, 'SELECT'))`;
+}
 
 /** The session settings that decide whether rows can be printed by Orbit (the database's text order is a fact). */
 export const PRINT_SETTINGS_SQL = "json_build_array(current_setting('extra_float_digits'), current_setting('DateStyle'), current_setting('TimeZone'), current_setting('client_encoding'))";
@@ -95,7 +104,7 @@ export class FactsCache {
 
   /**
    * After a statement of mode `'probe'` or kept facts: whether the facts kept hold under its probe
-   * answer (PROBE_SQL's value). When they do not, they are dropped and the cache is unsettled.
+   * answer (probeSql's value). When they do not, they are dropped and the cache is unsettled.
    */
   holds(probe: unknown): boolean {
     const key = probeKey(probe);
@@ -139,7 +148,8 @@ function probeKey(probe: unknown): string | undefined {
  * array that ends with the probe and the facts: with kept facts when they hold (else once more,
  * reading them), reading them when there are none, and in the form without facts (with the probe)
  * while writes go on; without `cache`, in the form without facts or probe. Undefined when the
- * statement failed; `facts`: those that hold for it, if any (else the row has the full form's layout).
+ * statement failed or the user may not read the whole table; `facts`: those that hold for it, if
+ * any (else the row has the full form's layout).
  */
 export async function withFacts(
   run: InternalRunner,
@@ -156,6 +166,8 @@ export async function withFacts(
     if (mode === undefined) return { row };
     const end = tail(row);
     const probe = end[end.length - 2];
+    // Column privileges alone: PostgreSQL answers (and checks them).
+    if (!Array.isArray(probe) || probe[3] !== true) return undefined;
     if (mode === 'read') {
       const facts = readFacts(end[end.length - 1]);
       cache!.keep(probe, table.id, facts);

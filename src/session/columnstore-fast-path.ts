@@ -20,7 +20,7 @@ import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
-import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
+import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
@@ -66,7 +66,7 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
   );
   // Last of all, when the rows could be made without a final statement: the settings that decide it.
   if (plan.direct) exprs.push(lean ? PRINT_SETTINGS_SQL : DIRECT_SETTINGS_SQL);
-  if (facts !== undefined) exprs.push(PROBE_SQL, facts === 'read' ? factsSql(plan.table) : 'NULL');
+  if (facts !== undefined) exprs.push(probeSql(plan.table), facts === 'read' ? factsSql(plan.table) : 'NULL');
   return `json_build_array(${exprs.join(', ')})`;
 }
 

@@ -52,8 +52,7 @@ export type FactsMode = undefined | 'probe' | 'read' | TableFacts;
  * whether the user may read all of `table`.
  */
 export function probeSql(table: { readonly schema: string; readonly name: string }): string {
-  const rel = `${quoteLiteral(`${quoteIdent(table.schema)}.${quoteIdent(table.name)}`)}::regclass`;
-  return `json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL, has_table_privilege(${rel}, 'SELECT'))`;
+  return `json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL, has_table_privilege(${regclass(table)}, 'SELECT'))`;
 }
 
 /** The session settings that decide whether rows can be printed by Orbit (the database's text order is a fact). */
@@ -62,14 +61,31 @@ export const PRINT_SETTINGS_SQL = "json_build_array(current_setting('extra_float
 /** SQL of a JSON array read by `readFacts`: a hypertable's facts. */
 export function factsSql(table: { readonly id: number; readonly schema: string; readonly name: string }): string {
   const t = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-  const rel = `${quoteLiteral(t)}::regclass`;
-  const chunks = `FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${table.id} AND NOT ch.dropped`;
+  const rel = regclass(table);
   return (
-    `json_build_array((SELECT json_agg(cc.manifest ORDER BY ch.range_start) ${chunks}), (SELECT json_agg(cc.manifest ORDER BY cc.manifest) ${chunks}), ` +
+    `json_build_array(${keysSql(table, 'range')}, ${keysSql(table, 'key')}, ` +
     `(SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = ${rel}) OR EXISTS (SELECT 1 FROM ${t}), ` +
     `(SELECT json_object_agg(a.attname, a.attcollation IN (0, 100)) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped), ` +
     `(SELECT datlocprovider = 'c' AND datcollate IN ('C', 'POSIX') FROM pg_database WHERE datname = current_database()))`
   );
+}
+
+/**
+ * SQL of the JSON array of the manifest keys of `table`'s compressed chunks, by range start or by
+ * key; an error (the caller's statement fails, and PostgreSQL answers) unless the user may read
+ * the whole table: the kernels read columns whose privileges PostgreSQL never checks.
+ */
+export function manifestKeysSql(table: { readonly id: number; readonly schema: string; readonly name: string }, order: 'range' | 'key'): string {
+  // pg_backend_pid() keeps the ELSE from being folded (and failing) while planning.
+  return `CASE WHEN has_table_privilege(${regclass(table)}, 'SELECT') THEN ${keysSql(table, order)} ELSE ('orbit: no SELECT on the whole table ' || pg_backend_pid())::json END`;
+}
+
+function keysSql(table: { readonly id: number }, order: 'range' | 'key'): string {
+  return `(SELECT json_agg(cc.manifest ORDER BY ${order === 'range' ? 'ch.range_start' : 'cc.manifest'}) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${table.id} AND NOT ch.dropped)`;
+}
+
+function regclass(table: { readonly schema: string; readonly name: string }): string {
+  return `${quoteLiteral(`${quoteIdent(table.schema)}.${quoteIdent(table.name)}`)}::regclass`;
 }
 
 /** `factsSql`'s value as TableFacts. */

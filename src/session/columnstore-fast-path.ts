@@ -20,7 +20,7 @@ import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
-import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
+import { defaultCollations, factsSql, manifestKeysSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
@@ -37,7 +37,7 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
   const exprs: string[] = [
     lean
       ? 'NULL'
-      : `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
+      : manifestKeysSql(plan.table, 'range'),
   ];
   if (plan.bucketWidthSql !== undefined) {
     const w = `(${plan.bucketWidthSql})::interval`;
@@ -257,7 +257,7 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
 
 /** The statement listing the manifest keys of the hypertable's compressed chunks (as one json array). */
 export function lastPointKeysSql(plan: LastPointPlan): string {
-  return `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`;
+  return `SELECT ${manifestKeysSql(plan.table, 'key')}`;
 }
 
 /** The manifest keys and PostgreSQL's text of them (undefined: the lookup failed). */

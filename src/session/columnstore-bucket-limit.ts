@@ -15,7 +15,8 @@ import type { ColumnStore } from '../columnstore/store.js';
 import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { isFused, type KernelBackend, type SlotTable } from '../columnstore/kernels/index.js';
 import type { AggregatePlan, ConstantFilter } from '../sql/planner/aggregates.js';
-import { aggregateInputsSql, type EvaluatedInputs } from './columnstore-fast-path.js';
+import { aggregateInputsSql, inputValues, type EvaluatedInputs } from './columnstore-fast-path.js';
+import { withFacts, type FactsCache, type FactsMode } from './columnstore-facts.js';
 import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
 
 /** time_bucket's default origin, 2000-01-03, in µs since 2000-01-01. */
@@ -52,7 +53,7 @@ function shape(plan: AggregatePlan) {
  * time_bucket over the rows the WHERE keeps) and the aggregate's inputs. Undefined when no bound
  * can be had (the plan runs unchanged).
  */
-export function bucketLimitSql(plan: AggregatePlan): string | undefined {
+export function bucketLimitSql(plan: AggregatePlan, facts?: FactsMode): string | undefined {
   const s = shape(plan);
   if (!s) return undefined;
   const { order, time, segments, times, segmentTypes } = s;
@@ -63,30 +64,38 @@ export function bucketLimitSql(plan: AggregatePlan): string | undefined {
   // (same WHERE), when n > 0: PostgreSQL then plans one scan of the hypertable, not two (the CASE
   // is folded while planning, before its subqueries are planned, when n is a constant). The
   // manifest keys are the inputs' first value.
-  const inputs = aggregateInputsSql({ ...plan, rowstoreExistsSql: `CASE WHEN ${limitSql} > 0 THEN EXISTS (SELECT 1 FROM rowstore_buckets) ELSE ${plan.rowstoreExistsSql} END` });
-  return `WITH rowstore_buckets AS (${order.rowstoreSql(limitSql)}) SELECT json_build_array(
+  // Kept facts of an empty rowstore: no rowstore buckets, and no scan of the hypertable planned.
+  const empty = typeof facts === 'object' && !facts.rowstoreRows;
+  const inputs = aggregateInputsSql(empty ? plan : { ...plan, rowstoreExistsSql: `CASE WHEN ${limitSql} > 0 THEN EXISTS (SELECT 1 FROM rowstore_buckets) ELSE ${plan.rowstoreExistsSql} END` }, facts);
+  return `${empty ? '' : `WITH rowstore_buckets AS (${order.rowstoreSql(limitSql)}) `}SELECT json_build_array(
       (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
       (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,
       ${limitSql},
       json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
       json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}),
-      (SELECT json_agg(${time.typname}_send(b)) FROM rowstore_buckets),
+      ${empty ? 'NULL' : `(SELECT json_agg(${time.typname}_send(b)) FROM rowstore_buckets)`},
       ${inputs})`;
 }
 
 /**
- * Finds the bound; `answer`: the output of `bucketLimitSql(plan)` when the caller ran it already.
+ * Finds the bound; `answer`: the output of `bucketLimitSql(plan)` when the caller ran it already,
+ * else it runs with `facts` (columnstore-facts.ts).
  */
-export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan, answer?: Uint8Array): Promise<BucketBound> {
+export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan, answer?: Uint8Array, facts?: FactsCache): Promise<BucketBound> {
   const unchanged = { plan, batchesRead: 0 };
   const s = shape(plan);
-  const sql = bucketLimitSql(plan);
-  if (!s || sql === undefined) return unchanged;
+  if (!s || bucketLimitSql(plan) === undefined) return unchanged;
   const { order, time, segments, times, segmentTypes } = s;
-  const out = answer ?? (await run.sql(sql));
-  if (firstError(out)) return unchanged;
-  const [widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] =
-    jsonRows<[string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]]>(out)[0]!;
+  let row: unknown[];
+  if (answer) {
+    if (firstError(answer)) return unchanged;
+    row = jsonRows<unknown[]>(answer)[0]!;
+  } else {
+    const got = await withFacts(run, facts, plan.table, (mode) => bucketLimitSql(plan, mode)!, (r) => r[6] as unknown[]);
+    if (!got) return unchanged;
+    row = got.facts ? [...got.row.slice(0, 6), inputValues(plan, got.row[6] as unknown[], got.facts)] : got.row;
+  }
+  const [widthText, months, limitValue, timeValues, segmentValues, rowstoreBuckets, inputs] = row as [string, number, number | null, string[], Array<Array<string | null>>, string[] | null, unknown[]];
   const keys = inputs[0] as string[] | null;
   // From here on the kernels' inputs are known (one round trip for both), with or without a bound.
   const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [], limit: limitValue } };

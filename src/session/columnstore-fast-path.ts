@@ -20,16 +20,24 @@ import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
+import { defaultCollations, factsSql, manifestKeysSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
  * `json_build_array(…)`: the chunks' manifest keys, the bucket width, the filters' constants.
+ * `facts` (columnstore-facts.ts): undefined or `'probe'` for the full form (whose answer the reuse
+ * of results compares; `'probe'` adds the probe); else the keys, collations and the database's
+ * text order are left out (NULL) and the probe and — `'read'` — the table's facts end the array
+ * (`inputValues` puts them back in place), and kept facts of an empty rowstore leave out its EXISTS too.
  */
-export function aggregateInputsSql(plan: AggregatePlan): string {
+export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): string {
+  const lean = facts !== undefined && facts !== 'probe';
   const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
   const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
   const exprs: string[] = [
-    `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
+    lean
+      ? 'NULL'
+      : manifestKeysSql(plan.table, 'range'),
   ];
   if (plan.bucketWidthSql !== undefined) {
     const w = `(${plan.bucketWidthSql})::interval`;
@@ -47,16 +55,34 @@ export function aggregateInputsSql(plan: AggregatePlan): string {
   // the kernels' partials), and whether the group columns of collatable types have the database's
   // default collation: the kernels' group keys travel as text[] of that collation, so grouping
   // and ordering them is PostgreSQL's grouping and ordering of the column only then.
-  exprs.push(plan.rowstoreExistsSql);
-  const collatable = plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : []));
+  exprs.push(typeof facts === 'object' && !facts.rowstoreRows ? 'false' : plan.rowstoreExistsSql);
+  const collatable = groupColumns(plan);
   exprs.push(
-    collatable.length === 0
-      ? 'true'
-      : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
+    lean
+      ? 'NULL'
+      : collatable.length === 0
+        ? 'true'
+        : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
   );
   // Last of all, when the rows could be made without a final statement: the settings that decide it.
-  if (plan.direct) exprs.push(DIRECT_SETTINGS_SQL);
+  if (plan.direct) exprs.push(lean ? PRINT_SETTINGS_SQL : DIRECT_SETTINGS_SQL);
+  if (facts !== undefined) exprs.push(probeSql(plan.table), facts === 'read' ? factsSql(plan.table) : 'NULL');
   return `json_build_array(${exprs.join(', ')})`;
+}
+
+/** The group columns of an aggregate plan (the bucket aside). */
+function groupColumns(plan: AggregatePlan): string[] {
+  return plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : []));
+}
+
+/** `aggregateInputsSql(plan, …)`'s values with the facts put back in place (the full form's layout). */
+export function inputValues(plan: AggregatePlan, values: readonly unknown[], facts: TableFacts): unknown[] {
+  const out = values.slice(0, -2);
+  out[0] = facts.keys;
+  const settings = plan.direct ? out.length - 1 : -1;
+  out[plan.direct ? out.length - 2 : out.length - 1] = defaultCollations(facts, groupColumns(plan));
+  if (settings >= 0) out[settings] = [...(out[settings] as unknown[]), facts.byteOrder];
+  return out;
 }
 
 /** Group column types whose kernel keys (partials.ts scalarKey) are equal exactly when PostgreSQL's `=` holds. */
@@ -93,13 +119,14 @@ export async function runAggregate(
   plan: AggregatePlan,
   evaluated?: EvaluatedInputs,
   direct?: DirectRowsTarget,
+  facts?: FactsCache,
 ): Promise<string | undefined> {
   let values = evaluated?.values;
   if (!values) {
+    const got = await withFacts(run, facts, plan.table, (mode) => `SELECT ${aggregateInputsSql(plan, mode)}`, (row) => row);
     // A failure (infinity, bad input) falls back.
-    const out = await run.sql(`SELECT ${aggregateInputsSql(plan)}`);
-    if (firstError(out)) return undefined;
-    values = jsonRows<unknown[]>(out)[0]!;
+    if (!got) return undefined;
+    values = got.facts ? inputValues(plan, got.row, got.facts) : got.row;
   }
   const manifestKeys = (values[0] as string[] | null) ?? [];
   let i = 1;
@@ -230,7 +257,7 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
 
 /** The statement listing the manifest keys of the hypertable's compressed chunks (as one json array). */
 export function lastPointKeysSql(plan: LastPointPlan): string {
-  return `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`;
+  return `SELECT ${manifestKeysSql(plan.table, 'key')}`;
 }
 
 /** The manifest keys and PostgreSQL's text of them (undefined: the lookup failed). */

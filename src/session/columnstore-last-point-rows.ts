@@ -22,7 +22,8 @@ import type { LastPointPlan } from '../sql/planner/last-point.js';
 import { compareCodePoints, DIRECT_SETTINGS_SQL } from './columnstore-aggregate-rows.js';
 import type { DirectRows } from './columnstore.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
-import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { quoteIdent, type InternalRunner } from './internal-sql.js';
+import { factsSql, manifestKeysSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode } from './columnstore-facts.js';
 import { quoteLiteral } from './settings.js';
 
 /** Output column types printed here (numeric is left to PostgreSQL: its batches hold text). */
@@ -30,13 +31,17 @@ const OUTPUT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'float4', 'float8'
 /** Segment types ordered here: integers by value, text by its bytes (a C collation). */
 const SEGMENT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'text', 'varchar']);
 
-/** The internal statement: manifest keys, rowstore rows, printing settings, the segment's collation. */
-export function lastPointRowsInputsSql(plan: LastPointPlan): string {
+/**
+ * The internal statement: manifest keys, rowstore rows, printing settings, the segment's collation
+ * (`'probe'`: then the probe); with facts read or kept (columnstore-facts.ts) only the settings,
+ * then the probe and the facts read or NULL.
+ */
+export function lastPointRowsInputsSql(plan: LastPointPlan, facts?: FactsMode): string {
+  if (facts !== undefined && facts !== 'probe') return `SELECT json_build_array(NULL, NULL, ${PRINT_SETTINGS_SQL}, NULL, ${probeSql(plan.table)}, ${facts === 'read' ? factsSql(plan.table) : 'NULL'})`;
   const t = `${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`;
   return (
-    `SELECT json_build_array((SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id ` +
-    `WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped), EXISTS (SELECT 1 FROM ${t}), ${DIRECT_SETTINGS_SQL}, ` +
-    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)}))`
+    `SELECT json_build_array(${manifestKeysSql(plan.table, 'key')}, EXISTS (SELECT 1 FROM ${t}), ${DIRECT_SETTINGS_SQL}, ` +
+    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)})${facts === 'probe' ? `, ${probeSql(plan.table)}, NULL` : ''})`
   );
 }
 
@@ -50,11 +55,15 @@ export async function lastPointRows(
   run: InternalRunner,
   plan: LastPointPlan,
   values?: (oid: number) => ValueOf,
+  facts?: FactsCache,
 ): Promise<{ keys: string[]; rows?: DirectRows; sql?: string } | undefined> {
-  const out = await run.sql(lastPointRowsInputsSql(plan));
-  if (firstError(out)) return undefined;
-  const [keys, rowstore, settings, defaultCollation] = jsonRows<[string[] | null, boolean, unknown[], boolean | null]>(out)[0]!;
-  const found = { keys: keys ?? [] };
+  const got = await withFacts(run, facts, plan.table, (mode) => lastPointRowsInputsSql(plan, mode), (row) => row);
+  if (!got) return undefined;
+  const f = got.facts;
+  const [keys, rowstore, settings, defaultCollation] = (
+    f ? [f.keysByName, f.rowstoreRows, [...(got.row[2] as unknown[]), f.byteOrder], f.defaultCollation[plan.segment] === true] : got.row
+  ) as [readonly string[] | null, boolean, unknown[], boolean | null];
+  const found = { keys: [...(keys ?? [])] };
   const output = plan.output;
   if (!output || rowstore || found.keys.length === 0) return found;
   const [extraFloatDigits, dateStyle, timeZone, clientEncoding, byteOrder] = settings;

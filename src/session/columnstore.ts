@@ -42,6 +42,7 @@ import { runScan, type PrintedRows } from './columnstore-scan.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
 import { ResultReuse } from './columnstore-reuse.js';
+import { FactsCache } from './columnstore-facts.js';
 import { INSTALLED_SQL } from './hypertable-routing.js';
 import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
 import { grantCacheSql } from './roles.js';
@@ -126,6 +127,9 @@ export class Columnstore {
   /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
   private stalesAtTransactionEnd = false;
 
+  /** Catalog and rowstore facts of the fast path's internal statements (session/columnstore-facts.ts). */
+  private readonly facts = new FactsCache();
+
   /** A direct COPY (session/direct-ingest/copy.ts) is about to write to the columnstore. */
   noteDirectWrite(inTransactionBlock: boolean): void {
     this.invalidate();
@@ -160,6 +164,7 @@ export class Columnstore {
   /** After a backend restart, DISCARD, or anything that may have dropped temporary tables. */
   invalidate(): void {
     this.descriptions.clear();
+    this.facts.clear();
     this.stale = true;
     this.verified.clear();
     this.scanTables.clear();
@@ -354,7 +359,7 @@ export class Columnstore {
         // Without reuse of results, every answer is a first one: its rows made here when they can
         // be (one round trip; with reuse, the candidates table kept for later answers instead).
         if (onRows && plan.lastPoint.output && !this.store.reuseResults) {
-          const made = await lastPointRows(this.store, run, plan.lastPoint, values);
+          const made = await lastPointRows(this.store, run, plan.lastPoint, values, this.facts);
           if (!made) return undefined;
           if (made.rows && made.sql !== undefined) {
             onRows(made.rows);
@@ -409,7 +414,7 @@ export class Columnstore {
         }
       } else if (plan.aggregate) {
         // ORDER BY the bucket LIMIT n: the kernels read only the buckets that can reach the result.
-        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate) : undefined;
+        const limited = plan.aggregate.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan.aggregate, undefined, this.facts) : undefined;
         sql = await this.aggregate(run, plan.aggregate, limited, onRows && !plan.explain ? { onRows, ...(values ? { values } : {}) } : undefined);
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
@@ -438,9 +443,9 @@ export class Columnstore {
    * (session/columnstore-bucket-limit.ts), whose query also evaluates the kernels' inputs.
    */
   private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget): Promise<string | undefined> {
-    limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan) : undefined;
+    limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan, undefined, this.facts) : undefined;
     if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated, direct);
-    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct);
+    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct, this.facts);
   }
 
   /** See ResultReuse.retryStale. */

@@ -16,10 +16,7 @@
  * with the same text see the same committed rows; a transaction of our own with an id (writes of the
  * current transaction block) makes the facts unusable and unkept. The lookups run as the current
  * user (privileges), so the user is part of the probe; row-level security could make a setting
- * matter, so a table with it enabled is never taken as empty. The probe also asks whether the user
- * may read the whole table: the kernels read every column the statement names, and PostgreSQL,
- * which would check column privileges, sees none of them, so a user with column privileges alone
- * gets PostgreSQL's own answer (the general path). A probe (`probeSql`) goes with every
+ * matter, so a table with it enabled is never taken as empty. A probe (`PROBE_SQL`) goes with every
  * statement using kept facts, which are used only when it answers what it answered when they were
  * read; otherwise the statement is run again in its full form, which reads them anew.
  */
@@ -32,7 +29,7 @@ export interface TableFacts {
   readonly keys: readonly string[];
   /** The same keys in the database's text order (`ORDER BY manifest`). */
   readonly keysByName: readonly string[];
-  /** Whether its rowstore (the hypertable and its chunk tables) may hold rows: false only when it has none (and no row-level security). */
+  /** Whether its rowstore (the hypertable and its chunk tables) may hold rows: false only when it has none. */
   readonly rowstoreRows: boolean;
   /** Per column, whether it has the database's default collation (or none). */
   readonly defaultCollation: Readonly<Record<string, boolean>>;
@@ -42,18 +39,13 @@ export interface TableFacts {
 
 /**
  * How a statement gets a table's facts: undefined — looked up in its own way; `'probe'` — the same,
- * with probeSql and NULL ending its array; `'read'` — probeSql and `factsSql` end it; kept
- * facts — only probeSql and NULL end it, the facts are left out.
+ * with PROBE_SQL and NULL ending its array; `'read'` — PROBE_SQL and `factsSql` end it; kept
+ * facts — only PROBE_SQL and NULL end it, the facts are left out.
  */
 export type FactsMode = undefined | 'probe' | 'read' | TableFacts;
 
-/**
- * A JSON array: the snapshot, the user, whether the current transaction has no id of its own, and
- * whether the user may read all of `table`.
- */
-export function probeSql(table: { readonly schema: string; readonly name: string }): string {
-  return `json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL, has_table_privilege(${regclass(table)}, 'SELECT'))`;
-}
+/** A JSON array: the snapshot, the user, whether the current transaction has no id of its own. */
+export const PROBE_SQL = 'json_build_array(pg_current_snapshot()::text, current_user, pg_current_xact_id_if_assigned() IS NULL)';
 
 /** The session settings that decide whether rows can be printed by Orbit (the database's text order is a fact). */
 export const PRINT_SETTINGS_SQL = "json_build_array(current_setting('extra_float_digits'), current_setting('DateStyle'), current_setting('TimeZone'), current_setting('client_encoding'))";
@@ -61,31 +53,14 @@ export const PRINT_SETTINGS_SQL = "json_build_array(current_setting('extra_float
 /** SQL of a JSON array read by `readFacts`: a hypertable's facts. */
 export function factsSql(table: { readonly id: number; readonly schema: string; readonly name: string }): string {
   const t = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-  const rel = regclass(table);
+  const rel = `${quoteLiteral(t)}::regclass`;
+  const chunks = `FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${table.id} AND NOT ch.dropped`;
   return (
-    `json_build_array(${keysSql(table, 'range')}, ${keysSql(table, 'key')}, ` +
+    `json_build_array((SELECT json_agg(cc.manifest ORDER BY ch.range_start) ${chunks}), (SELECT json_agg(cc.manifest ORDER BY cc.manifest) ${chunks}), ` +
     `(SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = ${rel}) OR EXISTS (SELECT 1 FROM ${t}), ` +
     `(SELECT json_object_agg(a.attname, a.attcollation IN (0, 100)) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped), ` +
     `(SELECT datlocprovider = 'c' AND datcollate IN ('C', 'POSIX') FROM pg_database WHERE datname = current_database()))`
   );
-}
-
-/**
- * SQL of the JSON array of the manifest keys of `table`'s compressed chunks, by range start or by
- * key; an error (the caller's statement fails, and PostgreSQL answers) unless the user may read
- * the whole table: the kernels read columns whose privileges PostgreSQL never checks.
- */
-export function manifestKeysSql(table: { readonly id: number; readonly schema: string; readonly name: string }, order: 'range' | 'key'): string {
-  // pg_backend_pid() keeps the ELSE from being folded (and failing) while planning.
-  return `CASE WHEN has_table_privilege(${regclass(table)}, 'SELECT') THEN ${keysSql(table, order)} ELSE ('orbit: no SELECT on the whole table ' || pg_backend_pid())::json END`;
-}
-
-function keysSql(table: { readonly id: number }, order: 'range' | 'key'): string {
-  return `(SELECT json_agg(cc.manifest ORDER BY ${order === 'range' ? 'ch.range_start' : 'cc.manifest'}) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${table.id} AND NOT ch.dropped)`;
-}
-
-function regclass(table: { readonly schema: string; readonly name: string }): string {
-  return `${quoteLiteral(`${quoteIdent(table.schema)}.${quoteIdent(table.name)}`)}::regclass`;
 }
 
 /** `factsSql`'s value as TableFacts. */
@@ -120,7 +95,7 @@ export class FactsCache {
 
   /**
    * After a statement of mode `'probe'` or kept facts: whether the facts kept hold under its probe
-   * answer (probeSql's value). When they do not, they are dropped and the cache is unsettled.
+   * answer (PROBE_SQL's value). When they do not, they are dropped and the cache is unsettled.
    */
   holds(probe: unknown): boolean {
     const key = probeKey(probe);
@@ -164,8 +139,7 @@ function probeKey(probe: unknown): string | undefined {
  * array that ends with the probe and the facts: with kept facts when they hold (else once more,
  * reading them), reading them when there are none, and in the form without facts (with the probe)
  * while writes go on; without `cache`, in the form without facts or probe. Undefined when the
- * statement failed or the user may not read the whole table; `facts`: those that hold for it, if
- * any (else the row has the full form's layout).
+ * statement failed; `facts`: those that hold for it, if any (else the row has the full form's layout).
  */
 export async function withFacts(
   run: InternalRunner,
@@ -182,8 +156,6 @@ export async function withFacts(
     if (mode === undefined) return { row };
     const end = tail(row);
     const probe = end[end.length - 2];
-    // Column privileges alone: PostgreSQL answers (and checks them).
-    if (!Array.isArray(probe) || probe[3] !== true) return undefined;
     if (mode === 'read') {
       const facts = readFacts(end[end.length - 1]);
       cache!.keep(probe, table.id, facts);

@@ -20,7 +20,7 @@ import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
 import { quoteLiteral } from './settings.js';
-import { defaultCollations, factsSql, manifestKeysSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
+import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
@@ -37,7 +37,7 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
   const exprs: string[] = [
     lean
       ? 'NULL'
-      : manifestKeysSql(plan.table, 'range'),
+      : `(SELECT json_agg(cc.manifest ORDER BY ch.range_start) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped)`,
   ];
   if (plan.bucketWidthSql !== undefined) {
     const w = `(${plan.bucketWidthSql})::interval`;
@@ -66,7 +66,7 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
   );
   // Last of all, when the rows could be made without a final statement: the settings that decide it.
   if (plan.direct) exprs.push(lean ? PRINT_SETTINGS_SQL : DIRECT_SETTINGS_SQL);
-  if (facts !== undefined) exprs.push(probeSql(plan.table), facts === 'read' ? factsSql(plan.table) : 'NULL');
+  if (facts !== undefined) exprs.push(PROBE_SQL, facts === 'read' ? factsSql(plan.table) : 'NULL');
   return `json_build_array(${exprs.join(', ')})`;
 }
 
@@ -257,7 +257,7 @@ export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan
 
 /** The statement listing the manifest keys of the hypertable's compressed chunks (as one json array). */
 export function lastPointKeysSql(plan: LastPointPlan): string {
-  return `SELECT ${manifestKeysSql(plan.table, 'key')}`;
+  return `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`;
 }
 
 /** The manifest keys and PostgreSQL's text of them (undefined: the lookup failed). */

@@ -23,7 +23,7 @@ import { compareCodePoints, DIRECT_SETTINGS_SQL } from './columnstore-aggregate-
 import type { DirectRows } from './columnstore.js';
 import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
 import { quoteIdent, type InternalRunner } from './internal-sql.js';
-import { factsSql, manifestKeysSql, PRINT_SETTINGS_SQL, probeSql, withFacts, type FactsCache, type FactsMode } from './columnstore-facts.js';
+import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode } from './columnstore-facts.js';
 import { quoteLiteral } from './settings.js';
 
 /** Output column types printed here (numeric is left to PostgreSQL: its batches hold text). */
@@ -37,11 +37,12 @@ const SEGMENT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'text', 'varchar'
  * then the probe and the facts read or NULL.
  */
 export function lastPointRowsInputsSql(plan: LastPointPlan, facts?: FactsMode): string {
-  if (facts !== undefined && facts !== 'probe') return `SELECT json_build_array(NULL, NULL, ${PRINT_SETTINGS_SQL}, NULL, ${probeSql(plan.table)}, ${facts === 'read' ? factsSql(plan.table) : 'NULL'})`;
+  if (facts !== undefined && facts !== 'probe') return `SELECT json_build_array(NULL, NULL, ${PRINT_SETTINGS_SQL}, NULL, ${PROBE_SQL}, ${facts === 'read' ? factsSql(plan.table) : 'NULL'})`;
   const t = `${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`;
   return (
-    `SELECT json_build_array(${manifestKeysSql(plan.table, 'key')}, EXISTS (SELECT 1 FROM ${t}), ${DIRECT_SETTINGS_SQL}, ` +
-    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)})${facts === 'probe' ? `, ${probeSql(plan.table)}, NULL` : ''})`
+    `SELECT json_build_array((SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id ` +
+    `WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped), EXISTS (SELECT 1 FROM ${t}), ${DIRECT_SETTINGS_SQL}, ` +
+    `(SELECT a.attcollation IN (0, 100) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(t)}::regclass AND a.attname = ${quoteLiteral(plan.segment)})${facts === 'probe' ? `, ${PROBE_SQL}, NULL` : ''})`
   );
 }
 

@@ -13,10 +13,11 @@ export function listenTcp(ctx: ConnectionContext | Promise<ConnectionContext>, h
   const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
+    const write = turnWriter(socket);
     const conn = new Connection(ctx, {
       loopback: isLoopback(socket.remoteAddress),
       write: (b) => {
-        if (!socket.destroyed) socket.write(b);
+        if (!socket.destroyed) write(b);
       },
       close: () => socket.end(),
       pause: () => socket.pause(),
@@ -32,4 +33,33 @@ export function listenTcp(ctx: ConnectionContext | Promise<ConnectionContext>, h
   return listenOn(server, host, port, () => {
     for (const s of sockets) s.destroy();
   });
+}
+
+/** What turnWriter needs of a socket (node:net's Socket). */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+  write(bytes: Uint8Array): unknown;
+}
+
+/**
+ * Writes to `socket` corked until the current turn's ticks and promise jobs have run: a response
+ * is written as several messages (RowDescription, DataRow parts, CommandComplete, and the
+ * ReadyForQuery after an await), which then leave in one writev and reach the client as one read,
+ * rather than as one send (and one packet, with noDelay) each. `end()` flushes what is corked.
+ */
+export function turnWriter(socket: Corkable): (bytes: Uint8Array) => void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  return (bytes) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    socket.write(bytes);
+  };
 }

@@ -162,11 +162,17 @@ export class CopyBuffer {
   private buf: Uint8Array = new Uint8Array(0);
   private length = 0;
   /** Buffers of pieces already read, for the next pieces (fewer large allocations to collect). */
-  private spare: ArrayBuffer[] = [];
+  private spare: ArrayBufferLike[] = [];
 
   constructor(
     private readonly bytes: number,
     private readonly cut: (all: Uint8Array) => number,
+    /**
+     * Pieces in SharedArrayBuffers (they go to a reader thread and back): V8 counts a moved
+     * ArrayBuffer as newly allocated external memory in the isolate receiving it, and that count
+     * drives full collections; a shared buffer is not counted per isolate.
+     */
+    private readonly shared = false,
   ) {}
 
   /** Adds a CopyData body; returns the complete rows of a full piece, if there is one. */
@@ -195,13 +201,14 @@ export class CopyBuffer {
 
   /** Gives back the buffer of a piece handed out and no longer used; kept if large enough for one. */
   recycle(buffer: ArrayBufferLike): void {
-    if (buffer instanceof ArrayBuffer && buffer.byteLength >= this.bytes + (this.bytes >> 3) && this.spare.length < 4) this.spare.push(buffer);
+    if ((buffer instanceof ArrayBuffer || (this.shared && buffer instanceof SharedArrayBuffer)) && buffer.byteLength >= this.bytes + (this.bytes >> 3) && this.spare.length < 4) this.spare.push(buffer);
   }
 
   /** A buffer of at least `size` bytes: a spare one, or new. */
-  private alloc(size: number): Uint8Array<ArrayBuffer> {
+  private alloc(size: number): Uint8Array {
     const i = this.spare.findIndex((b) => b.byteLength >= size);
-    return i < 0 ? new Uint8Array(size) : new Uint8Array(this.spare.splice(i, 1)[0]!);
+    if (i >= 0) return new Uint8Array(this.spare.splice(i, 1)[0]!);
+    return new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   }
 
   /** Everything buffered (at CopyDone); the only view of its buffer. */

@@ -182,7 +182,7 @@ export class CopyBuffer {
       // A small COPY gets a small buffer; past that, room for a piece and the message that ends
       // it (more only when no row ends within).
       const need = this.length + body.length;
-      const grown = this.buf.length === 0 && need <= 1 << 16 ? new Uint8Array(1 << 16) : this.alloc(Math.max(this.bytes + (this.bytes >> 3), need * 2));
+      const grown = this.buf.length === 0 && need <= 1 << 16 ? this.fresh(1 << 16) : this.alloc(Math.max(this.bytes + (this.bytes >> 3), need * 2));
       grown.set(this.buf.subarray(0, this.length));
       this.buf = grown;
     }
@@ -207,7 +207,10 @@ export class CopyBuffer {
   /** A buffer of at least `size` bytes: a spare one, or new. */
   private alloc(size: number): Uint8Array {
     const i = this.spare.findIndex((b) => b.byteLength >= size);
-    if (i >= 0) return new Uint8Array(this.spare.splice(i, 1)[0]!);
+    return i >= 0 ? new Uint8Array(this.spare.splice(i, 1)[0]!) : this.fresh(size);
+  }
+
+  private fresh(size: number): Uint8Array {
     return new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   }
 

@@ -128,12 +128,15 @@ function encodeSection(backend: CodecBackend, column: Column): Uint8Array {
   return encodeColumn(backend, codecInput(column));
 }
 
+/** The writer of encodeBatch (finish copies the bytes out): its buffer is kept between batches. */
+const BATCH_OUT = new ByteWriter(1 << 14);
+
 /** Encodes the rows of one batch (≤ the codecs' MAX_VALUES rows) as one batch object. */
 export function encodeBatch(backend: CodecBackend, columns: readonly Column[]): Uint8Array {
   const rows = columns.length ? columnLength(columns[0]!) : 0;
   const sections = columns.map((c) => encodeSection(backend, c));
-  const out = new ByteWriter(64 + sections.reduce((s, b) => s + b.length, 0));
-  out.bytes(Uint8Array.from(MAGIC)).byte(BATCH_FORMAT_VERSION).varint(rows).varint(columns.length);
+  const out = BATCH_OUT.reset();
+  out.byte(MAGIC[0]!).byte(MAGIC[1]!).byte(BATCH_FORMAT_VERSION).varint(rows).varint(columns.length);
   columns.forEach((c, i) => out.byte(TYPE_IDS.indexOf(c.type) + 1).varint(sections[i]!.length));
   sections.forEach((s) => out.bytes(s));
   return out.finish();

@@ -162,11 +162,17 @@ export class CopyBuffer {
   private buf: Uint8Array = new Uint8Array(0);
   private length = 0;
   /** Buffers of pieces already read, for the next pieces (fewer large allocations to collect). */
-  private spare: ArrayBuffer[] = [];
+  private spare: ArrayBufferLike[] = [];
 
   constructor(
     private readonly bytes: number,
     private readonly cut: (all: Uint8Array) => number,
+    /**
+     * Pieces in SharedArrayBuffers (they go to a reader thread and back): V8 counts a moved
+     * ArrayBuffer as newly allocated external memory in the isolate receiving it, and that count
+     * drives full collections; a shared buffer is not counted per isolate.
+     */
+    private readonly shared = false,
   ) {}
 
   /** Adds a CopyData body; returns the complete rows of a full piece, if there is one. */
@@ -176,7 +182,7 @@ export class CopyBuffer {
       // A small COPY gets a small buffer; past that, room for a piece and the message that ends
       // it (more only when no row ends within).
       const need = this.length + body.length;
-      const grown = this.buf.length === 0 && need <= 1 << 16 ? new Uint8Array(1 << 16) : this.alloc(Math.max(this.bytes + (this.bytes >> 3), need * 2));
+      const grown = this.buf.length === 0 && need <= 1 << 16 ? this.fresh(1 << 16) : this.alloc(Math.max(this.bytes + (this.bytes >> 3), need * 2));
       grown.set(this.buf.subarray(0, this.length));
       this.buf = grown;
     }
@@ -195,13 +201,17 @@ export class CopyBuffer {
 
   /** Gives back the buffer of a piece handed out and no longer used; kept if large enough for one. */
   recycle(buffer: ArrayBufferLike): void {
-    if (buffer instanceof ArrayBuffer && buffer.byteLength >= this.bytes + (this.bytes >> 3) && this.spare.length < 4) this.spare.push(buffer);
+    if ((buffer instanceof ArrayBuffer || (this.shared && buffer instanceof SharedArrayBuffer)) && buffer.byteLength >= this.bytes + (this.bytes >> 3) && this.spare.length < 4) this.spare.push(buffer);
   }
 
   /** A buffer of at least `size` bytes: a spare one, or new. */
-  private alloc(size: number): Uint8Array<ArrayBuffer> {
+  private alloc(size: number): Uint8Array {
     const i = this.spare.findIndex((b) => b.byteLength >= size);
-    return i < 0 ? new Uint8Array(size) : new Uint8Array(this.spare.splice(i, 1)[0]!);
+    return i >= 0 ? new Uint8Array(this.spare.splice(i, 1)[0]!) : this.fresh(size);
+  }
+
+  private fresh(size: number): Uint8Array {
+    return new Uint8Array(this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   }
 
   /** Everything buffered (at CopyDone); the only view of its buffer. */

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { Rows } from '../../src/columnstore/columns.js';
 import type { CopyFormat } from '../../src/session/copy-in.js';
 import { NodeReaderThread } from '../../src/session/direct-ingest/read-node.js';
-import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart, type EncodedFlush, type EncodeRequest, type ThreadValues } from '../../src/session/direct-ingest/read.js';
+import { joinParts, PieceReader, ThreadDictionaries, type BufferedPart, type EncodedFlush, type EncodeRequest, type ThreadPiece, type ThreadValues } from '../../src/session/direct-ingest/read.js';
 import { requestBuffers } from '../../src/session/direct-ingest/encode.js';
 import { encodeBatches } from '../../src/columnstore/store.js';
 import { planBatches } from '../../src/columnstore/batch.js';
@@ -120,6 +120,34 @@ describe('direct COPY id mode', () => {
   const thread = new NodeReaderThread();
   afterAll(() => thread.close());
 
+  it('holds its columns in shared buffers, reused once given back, with nothing of the earlier piece left under NULLs', () => {
+    const ids = new PieceReader(csv, [0, 1, 2, 3], target, true);
+    const dicts = new ThreadDictionaries(target);
+    const full = Array.from({ length: 200 }, (_, i) => `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z,host_${i % 7},${i}.25,eu\n`).join('');
+    const sparse = Array.from({ length: 150 }, (_, i) => `2024-01-02T00:00:${String(i % 60).padStart(2, '0')}Z,${i % 2 ? '' : 'host_1'},${i % 3 ? '' : '7.5'},\n`).join('');
+    const first = ids.readIds(bytes(full), true);
+    const buffer = (first.columns![0]!.values as BigInt64Array).buffer;
+    // Shared, not moved: a moved ArrayBuffer counts as new external memory in the isolate it reaches.
+    expect(buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(new Set(first.columns!.map((c) => (c.values as Float64Array).buffer)).size).toBe(1);
+    dicts.idRows(first);
+    ids.recycle([buffer as SharedArrayBuffer]);
+    const second = ids.readIds(bytes(sparse), false);
+    expect((second.columns![2]!.values as Float64Array).buffer).toBe(buffer);
+    // The same columns as a reader with new arrays (same pieces, so the same entry numbers).
+    const fresh = new PieceReader(csv, [0, 1, 2, 3], target);
+    fresh.parse(bytes(full), true);
+    const raw = (p: ThreadPiece) => p.columns!.map((c) => ({ values: Array.from(c.values as ArrayLike<unknown>), nulls: c.nulls && Array.from(c.nulls) }));
+    const control = new PieceReader(csv, [0, 1, 2, 3], target, true);
+    control.readIds(bytes(full), true);
+    const expected = control.readIds(bytes(sparse), false);
+    expect((expected.columns![2]!.values as Float64Array).buffer).not.toBe(buffer);
+    expect(raw(second)).toEqual(raw(expected));
+    expect(plain(dicts.rows(second))).toEqual(plain(fresh.parse(bytes(sparse), false)));
+    // NULL slots read as zero, as in a new array.
+    expect(Array.from(second.columns![2]!.values as Float64Array).filter((_, i) => i % 3).every((v) => v === 0)).toBe(true);
+  });
+
   it('the Node reader thread answers in order with the same rows', async () => {
     const pieces = Array.from({ length: 6 }, (_, p) =>
       Array.from({ length: 500 }, (_, i) => `2024-01-0${1 + (p % 3)}T00:00:${String(i % 60).padStart(2, '0')}Z,host_${(i * 7 + p) % 50},${i / 8},${i % 5 ? 'eu' : ''}\n`).join(''),
@@ -199,7 +227,7 @@ describe('direct COPY flush on the encoder thread', () => {
       const parts = f.map((p) => dicts.idRows(ids.readIds(bytes(pieces[p]!), p === 0))!);
       expected.push(encodeBatches(backend, joinParts(f.map((p) => ({ rows: main.parse(bytes(pieces[p]!), p === 0)!, ids: false })), undefined, settings.segmentBy).rows, settings));
       const request: EncodeRequest = { parts: parts.map((r) => r.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls }))), added: dicts.takeNew() };
-      replies.push(encoder.encode(request, requestBuffers(request)));
+      replies.push(encoder.encode(request, requestBuffers(request).transfer));
     }
     const got = await Promise.all(replies);
     got.forEach((flush, i) => {

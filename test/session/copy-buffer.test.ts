@@ -33,6 +33,26 @@ describe('CopyBuffer', () => {
     }
   });
 
+  it('gathers pieces in shared buffers when asked (for a reader thread), reusing those given back', () => {
+    const buffer = new CopyBuffer(1024, lastNewline, true);
+    const row = new TextEncoder().encode(`${'z'.repeat(99)}\n`);
+    const pieces: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      const piece = buffer.push(row);
+      if (piece) pieces.push(piece);
+    }
+    expect(pieces.length).toBeGreaterThanOrEqual(3);
+    // Shared: a moved ArrayBuffer counts as new external memory in each isolate it reaches.
+    for (const p of pieces) expect(p.buffer).toBeInstanceOf(SharedArrayBuffer);
+    buffer.recycle(pieces[0]!.buffer);
+    let next: Uint8Array | undefined;
+    while (!next) next = buffer.push(row);
+    next = undefined;
+    while (!next) next = buffer.push(row);
+    expect(next.buffer).toBe(pieces[0]!.buffer);
+    expect(new TextDecoder().decode(next)).toBe(new TextDecoder().decode(row).repeat(next.length / row.length));
+  });
+
   it('keeps gathering past the piece size while no row ends, and at the end hands out what is left', () => {
     const buffer = new CopyBuffer(16, lastNewline);
     const long = 'y'.repeat(100);

@@ -14,11 +14,14 @@ export type FloatValues = Float64Array | Float32Array;
 
 export interface CodecBackend {
   readonly name: string;
-  /** Encodes ≥ 1 values as an integer stream (codec byte first). Throws on a non-integral float. */
+  /**
+   * Encodes ≥ 1 values as an integer stream (codec byte first). Throws on a non-integral float. The
+   * bytes may be a view of the backend's memory, valid until its next call (copy them to keep them).
+   */
   encodeInts(values: IntValues): Uint8Array;
   /** Decodes `out.length` values from the integer stream at `bytes[offset]`; returns bytes read. */
   decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number;
-  /** Encodes ≥ 1 floats as a float stream (codec byte first), bit-exactly. */
+  /** Encodes ≥ 1 floats as a float stream (codec byte first), bit-exactly; the bytes as encodeInts'. */
   encodeFloats(values: FloatValues): Uint8Array;
   /** Decodes `out.length` floats from the float stream at `bytes[offset]`; returns bytes read. */
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number;

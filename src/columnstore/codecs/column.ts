@@ -69,13 +69,19 @@ function textNulls(values: readonly (string | null)[], nulls: Uint8Array | null 
   return merged;
 }
 
+/**
+ * The writer every column is encoded in (finish copies the bytes out): one buffer grown to the
+ * largest column, not one or more per column. encodeColumn does not call itself.
+ */
+const COLUMN_OUT = new ByteWriter(1 << 12);
+
 export function encodeColumn(backend: CodecBackend, column: ColumnInput): Uint8Array {
   const count = column.values.length;
   if (count > MAX_VALUES) throw orbitError('program_limit_exceeded', `a batch holds at most ${MAX_VALUES} values, got ${count}`);
   const nulls = column.kind === 'text' ? textNulls(column.values, column.nulls) : (column.nulls ?? null);
   if (nulls && nulls.length < (count + 7) >> 3) throw orbitError('invalid_parameter_value', 'NULL bitmap is shorter than the column');
   const nullCount = countNulls(nulls, count);
-  const out = new ByteWriter(64 + count * 2);
+  const out = COLUMN_OUT.reset();
   out.byte(FORMAT_VERSION).byte(ColumnKind[column.kind]).byte(nullCount ? Flag.nulls : 0).varint(count);
   if (nullCount) {
     out.varint(nullCount);

@@ -110,6 +110,13 @@ export class ByteWriter {
     return this;
   }
 
+  /** Empties the writer, keeping its buffer (a writer reused for many outputs allocates once). */
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
+  /** The bytes written, as a buffer of their own. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }

@@ -117,7 +117,8 @@ export class WasmBackend implements CodecBackend {
     const bad = this.x.widen(n, elementType(values));
     if (bad >= 0) throw notInteger(bad, values[bad] as number);
     const len = this.x.encodeInts(n);
-    return heap.slice(this.bytesPtr, this.bytesPtr + len);
+    // A view: the caller copies it into its writer (no buffer per stream).
+    return heap.subarray(this.bytesPtr, this.bytesPtr + len);
   }
 
   decodeInts(bytes: Uint8Array, offset: number, out: IntValues): number {
@@ -134,7 +135,7 @@ export class WasmBackend implements CodecBackend {
     const heap = this.arena(n);
     heap.set(bytesOf(values), this.valuesPtr);
     const len = this.x.encodeFloats(n, values instanceof Float32Array ? 1 : 0);
-    return heap.slice(this.bytesPtr, this.bytesPtr + len);
+    return heap.subarray(this.bytesPtr, this.bytesPtr + len);
   }
 
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number {

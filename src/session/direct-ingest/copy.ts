@@ -74,10 +74,12 @@ export class DirectCopy {
   private threadFailed = false;
   /** Pieces sent to the thread, oldest first. */
   private reads: Array<{ length: number; first: boolean; piece: Promise<ThreadPiece> }> = [];
+  /** Shared buffers of the reader thread's columns that were encoded, to give back with the next read. */
+  private freeSlabs: SharedArrayBuffer[] = [];
   /** Pieces read or sent so far. */
   private submitted = 0;
   private readonly timeIndex: number;
-  private readonly buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)));
+  private readonly buffer: CopyBuffer;
   private pieces = 0;
   private linesBefore = 0;
   private rows = 0;
@@ -112,6 +114,8 @@ export class DirectCopy {
       this.dictionaries = new ThreadDictionaries(target);
       this.encoder = readerThread.encoder?.(target);
     }
+    // Pieces for the thread are shared buffers (not counted as external memory per isolate).
+    this.buffer = new CopyBuffer(PIECE_BYTES, (all) => (this.format.kind === 'binary' ? this.cutBinary(all) : lastRowEnd(all, this.format)), this.thread !== undefined);
   }
 
   copyInResponse(): Uint8Array {
@@ -139,7 +143,7 @@ export class DirectCopy {
     }
     // The piece's buffer moves to the thread and comes back with the reply.
     const length = data.length;
-    const piece = this.thread.read(data, first);
+    const piece = this.thread.read(data, first, this.freeSlabs.splice(0));
     piece.catch(() => undefined); // handled when consumed, or dropped after an error
     this.reads.push({ length, first, piece });
     while (this.reads.length > READS_IN_FLIGHT && !this.error) await this.consume();
@@ -378,7 +382,12 @@ export class DirectCopy {
       // Every part holds entry numbers: the thread gets them with the strings it has not seen.
       const request: EncodeRequest = { parts: parts.map((p) => p.rows.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls }))), added: this.dictionaries!.takeNew() };
       const append = b.append;
-      write = this.encoder.encode(request, requestBuffers(request)).then((flush) => this.store.appendEncoded(append, flush.stats, flush.objects));
+      const { transfer, shared } = requestBuffers(request);
+      write = this.encoder.encode(request, transfer).then((flush) => {
+        // Encoded: the reader's shared buffers of these parts go back to it with the next read.
+        this.freeSlabs.push(...shared);
+        return this.store.appendEncoded(append, flush.stats, flush.objects);
+      });
     } else {
       const { rows, groups } = joinParts(parts, this.dictionaries, this.target.settings.segmentBy);
       write = this.store.appendRows(b.append, rows, groups);

@@ -10,7 +10,7 @@ import type { CodecBackend } from '../../columnstore/codecs/index.js';
 import { planBatches, type TextDictionary } from '../../columnstore/batch.js';
 import { encodeBatch } from '../../columnstore/batch-format.js';
 import { columnLength, concatColumns, takeRows, type Column, type Rows } from '../../columnstore/columns.js';
-import { ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './read.js';
+import { movable, sharedOf, ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './read.js';
 import type { DirectTarget } from './target.js';
 
 /** A typed column's array. */
@@ -119,13 +119,13 @@ function take8(src: Uint8Array, dst: Uint8Array, indices: Int32Array): void {
   for (let i = 0, n = indices.length; i < n; i++) dst[i] = src[indices[i]!]!;
 }
 
-/** The buffers of a request's columns, each once (sent as the transfer list). */
-export function requestBuffers(request: EncodeRequest): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
+/** The buffers of a request's columns: those moved to the thread (the transfer list), and the shared ones. */
+export function requestBuffers(request: EncodeRequest): { transfer: ArrayBuffer[]; shared: SharedArrayBuffer[] } {
+  const all: ArrayBufferLike[] = [];
   for (const part of request.parts)
     for (const c of part) {
-      if (!Array.isArray(c.values)) out.add((c.values as ArrayBufferView).buffer as ArrayBuffer);
-      if (c.nulls) out.add(c.nulls.buffer as ArrayBuffer);
+      if (!Array.isArray(c.values)) all.push((c.values as ArrayBufferView).buffer);
+      if (c.nulls) all.push(c.nulls.buffer);
     }
-  return [...out];
+  return { transfer: movable(all), shared: sharedOf(all) };
 }

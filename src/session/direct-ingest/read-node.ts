@@ -11,12 +11,13 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CopyFormat } from '../copy-in.js';
-import type { EncodedFlush, EncodeRequest, ReaderThread, ThreadEncoder, ThreadPiece, ThreadReader } from './read.js';
+import { movable, type EncodedFlush, type EncodeRequest, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader } from './read.js';
 import type { DirectTarget } from './target.js';
 
 export type ReaderRequest =
   | { op: 'open'; reader: number; format: CopyFormat; fields: readonly number[]; target: DirectTarget }
-  | { op: 'read'; reader: number; seq: number; piece: Uint8Array; first: boolean }
+  /** `recycle`: shared buffers of earlier pieces' columns, free again (PieceReader.recycle). */
+  | { op: 'read'; reader: number; seq: number; piece: Uint8Array; first: boolean; recycle: readonly SharedArrayBuffer[] }
   | { op: 'close'; reader: number }
   | { op: 'encoder'; encoder: number; target: DirectTarget }
   /** Load the encoding code now (a thread started ahead of the first COPY). */
@@ -124,9 +125,9 @@ export class NodeReaderThread implements ReaderThread {
       get ready() {
         return threads.readyFor(worker);
       },
-      read: async (piece, first) => {
-        // The piece's buffer moves to the thread, which gives it back with the reply.
-        const res = await threads.request(worker, (seq) => ({ op: 'read', reader, seq, piece, first }), [piece.buffer as ArrayBuffer]);
+      read: async (piece, first, recycle = []) => {
+        // The piece's buffer moves to the thread (or is shared with it), which gives it back with the reply.
+        const res = await threads.request(worker, (seq) => ({ op: 'read', reader, seq, piece, first, recycle }), movable([piece.buffer]));
         return (res as { piece: ThreadPiece }).piece;
       },
       close: () => threads.post(worker, { op: 'close', reader }),

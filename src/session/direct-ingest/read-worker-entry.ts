@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { CodecBackend } from '../../columnstore/codecs/index.js';
 import type { FlushEncoder } from './encode.js';
-import { PieceReader, type ThreadPiece } from './read.js';
+import { movable, PieceReader, type ThreadPiece } from './read.js';
 import type { ReaderRequest, ReaderResponse } from './read-node.js';
 
 const port = parentPort!;
@@ -67,15 +67,16 @@ port.on('message', (req: ReaderRequest) => {
       try {
         const reader = readers.get(req.reader);
         if (!reader) throw new Error(`no direct COPY reader ${req.reader}`);
+        reader.recycle(req.recycle);
         piece = { ...reader.readIds(req.piece, req.first), data: req.piece };
       } catch (err) {
         fail(req.seq, err);
         return;
       }
-      // The columns were made for this piece alone: their buffers move to the main thread, and so
-      // does the piece's own (to be read there if it was not here, and to be reused).
-      const transfer = (piece.columns ?? []).flatMap((c) => [c.values, c.nulls]).filter((v): v is Exclude<typeof v, string[] | null> => v !== null && !Array.isArray(v));
-      port.postMessage({ seq: req.seq, piece } satisfies ReaderResponse, [...new Set([...transfer.map((v) => v.buffer as ArrayBuffer), req.piece.buffer as ArrayBuffer])]);
+      // The columns were made for this piece alone: their buffers move to the main thread (or are
+      // shared with it), and so does the piece's own (to be read there if it was not here, and to be reused).
+      const views = (piece.columns ?? []).flatMap((c) => [c.values, c.nulls]).filter((v): v is Exclude<typeof v, string[] | null> => v !== null && !Array.isArray(v));
+      port.postMessage({ seq: req.seq, piece } satisfies ReaderResponse, movable([...views.map((v) => v.buffer), req.piece.buffer]));
     }
   }
 });

@@ -8,7 +8,7 @@
  */
 import { indexOfByte } from '../../bytes.js';
 import type { BatchStats } from '../../columnstore/batch.js';
-import { allocColumn, columnLength, concatColumns, type Column, type Rows } from '../../columnstore/columns.js';
+import { allocColumn, columnLength, concatColumns, type Column, type PgType, type Rows } from '../../columnstore/columns.js';
 import { isNull } from '../../columnstore/codecs/values.js';
 import { byteFieldParser, float8Into, int64Lanes, textIdBytes, textIdInto, TextInterner, textStops, timestampInto, type ByteFieldParser } from '../../columnstore/text-input-bytes.js';
 import { decodeField, fieldParser, type FieldParser } from '../../columnstore/text-input.js';
@@ -32,6 +32,20 @@ const TIMESTAMP = 2;
 const TIMESTAMPTZ = 3;
 const TEXT_ID = 4;
 const NO_F64 = new Float64Array(0);
+/** Shared buffers a reader keeps for its pieces' columns at most. */
+const MAX_SLABS = 32;
+/** The typed columns a reader's pieces hold in shared buffers (PieceReader.allocColumns), by type. */
+const SLAB_VIEWS: Partial<Record<PgType, { readonly BYTES_PER_ELEMENT: number; new (buffer: ArrayBufferLike, offset: number, length: number): Exclude<ThreadValues, string[]> }>> = {
+  timestamptz: BigInt64Array,
+  timestamp: BigInt64Array,
+  int8: BigInt64Array,
+  date: Int32Array,
+  int4: Int32Array,
+  int2: Int16Array,
+  float4: Float32Array,
+  float8: Float64Array,
+  bool: Uint8Array,
+};
 const NO_I32 = new Int32Array(0);
 
 /** Reads the text/CSV pieces of one COPY into the target's columns. */
@@ -58,6 +72,15 @@ export class PieceReader {
   private readonly follows: Int32Array[];
   /** Per COPY field: the table column whose entry is its key (-1: its own, in the row before). */
   private readonly keyCols: Int32Array;
+  /**
+   * Id mode: shared buffers given back (`recycle`) once the piece whose columns they held was
+   * encoded, for the next pieces' columns; `slab`, the one of the piece being read, if any. Moved
+   * ArrayBuffers would count as new external memory in every isolate they reach (driving full
+   * collections there); shared ones are not counted, and reused ones are not allocated at all.
+   */
+  private readonly slabs: SharedArrayBuffer[] = [];
+  private slab: SharedArrayBuffer | undefined;
+  private readonly textIds: boolean;
 
   constructor(
     private readonly format: CopyFormat,
@@ -70,6 +93,7 @@ export class PieceReader {
      */
     textIds = false,
   ) {
+    this.textIds = textIds;
     const listed = new Set(this.fields);
     // Orbit reads a piece itself only when it parses every listed column exactly (no typmods to
     // apply) and every column left out of the COPY has no default or NOT NULL (PostgreSQL's job).
@@ -117,6 +141,8 @@ export class PieceReader {
    */
   readIds(data: Uint8Array, first: boolean): ThreadPiece {
     const rows = this.parse(data, first);
+    if (!rows && this.slab) this.recycle([this.slab]);
+    this.slab = undefined;
     const added = this.interners.map((interner, i) => {
       if (!interner || interner.size === this.sent[i]) return undefined;
       const strings = interner.stringsFrom(this.sent[i]!);
@@ -124,6 +150,35 @@ export class PieceReader {
       return strings;
     });
     return { columns: rows?.columns.map((c) => ({ values: c.values as ThreadValues, nulls: c.nulls ?? null })), added };
+  }
+
+  /** Id mode: buffers of earlier pieces' columns that nothing uses any more. */
+  recycle(buffers: readonly SharedArrayBuffer[]): void {
+    for (const b of buffers) if (this.slabs.length < MAX_SLABS && !this.slabs.includes(b)) this.slabs.push(b);
+  }
+
+  /** Columns for `cap` rows: in id mode the typed ones are views of one shared buffer (`slab`). */
+  private allocColumns(cap: number): Column[] {
+    const types = this.target.columns.map((c, i) => (this.interners[i] ? 'int4' : c.type));
+    if (!this.textIds) return types.map((t) => allocColumn(t, cap));
+    const room = (t: PgType) => (((SLAB_VIEWS[t]?.BYTES_PER_ELEMENT ?? 0) * cap + 7) & ~7);
+    const bytes = types.reduce((sum, t) => sum + room(t), 0);
+    const i = this.slabs.findIndex((b) => b.byteLength >= bytes);
+    let slab: SharedArrayBuffer;
+    if (i >= 0) {
+      slab = this.slabs.splice(i, 1)[0]!;
+      // Zeroed like a new array: values under NULLs must not be a previous piece's.
+      new Uint8Array(slab, 0, bytes).fill(0);
+    } else slab = new SharedArrayBuffer(bytes + (bytes >> 3));
+    this.slab = slab;
+    let at = 0;
+    return types.map((type) => {
+      const View = SLAB_VIEWS[type];
+      if (!View) return allocColumn(type, cap);
+      const values = new View(slab, at, cap);
+      at += room(type);
+      return { type, values, nulls: null } as Column;
+    });
   }
 
   /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
@@ -143,7 +198,7 @@ export class PieceReader {
     // when short and trimmed at the end.
     const firstEnd = data.indexOf(NL, pos);
     let cap = firstEnd < 0 ? 1 : Math.min(1 << 16, Math.ceil(((len - pos) / (firstEnd - pos + 1)) * 1.25) + 16);
-    let columns = this.target.columns.map((c, i) => allocColumn(this.interners[i] ? 'int4' : c.type, cap));
+    let columns = this.allocColumns(cap);
     let nulls = columns.map(() => undefined as Uint8Array | undefined);
     const kinds = this.kinds;
     // The arrays of the columns read by kind (placeholders elsewhere, so each list holds one type).
@@ -166,6 +221,9 @@ export class PieceReader {
       if (r === cap) {
         cap *= 2;
         columns = columns.map((c) => resizeColumn(c, cap));
+        // The columns were copied out of the piece's shared buffer: it is free again.
+        if (this.slab) this.recycle([this.slab]);
+        this.slab = undefined;
         nulls = nulls.map((b) => (b ? resizeBitmap(b, cap) : b));
         ({ f64, i32 } = views());
       }
@@ -299,7 +357,7 @@ export interface ThreadReader {
    * Reads `piece` there. Its buffer moves to the thread (the caller holds no other view of it) and
    * comes back as the reply's `data`; if the thread fails, the piece is lost with it.
    */
-  read(piece: Uint8Array, first: boolean): Promise<ThreadPiece>;
+  read(piece: Uint8Array, first: boolean, recycle?: readonly SharedArrayBuffer[]): Promise<ThreadPiece>;
   close(): void;
 }
 
@@ -467,6 +525,20 @@ export function joinParts(parts: readonly BufferedPart[], dicts: ThreadDictionar
   const s = segmentBy.length === 1 ? ids.names.indexOf(segmentBy[0]!) : -1;
   const groups = s >= 0 && dicts.isIds(s) ? dicts.segmentGroups(ids, s) : undefined;
   return { rows: dicts.toStrings(ids), groups };
+}
+
+/** The ArrayBuffers among `buffers`, each once: a transfer list (shared buffers are shared, not moved). */
+export function movable(buffers: Iterable<ArrayBufferLike>): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const b of buffers) if (b instanceof ArrayBuffer) out.add(b);
+  return [...out];
+}
+
+/** The shared buffers of `buffers`, each once. */
+export function sharedOf(buffers: Iterable<ArrayBufferLike>): SharedArrayBuffer[] {
+  const out = new Set<SharedArrayBuffer>();
+  for (const b of buffers) if (b instanceof SharedArrayBuffer) out.add(b);
+  return [...out];
 }
 
 /** A follows table (PieceReader) with room for `key`. */

@@ -65,6 +65,16 @@ describe('column round trip (wasm = reference, bit-exact)', () => {
   it.each(['float64', 'float32'] as const)('%s', (kind) => check(floatCases(kind, 13)));
   it('boolean', () => check(booleanCases(14)));
   it('text', () => check(textCases(15)));
+  it('gives each column bytes of its own, unchanged by the next encodings (one writer and the backend\'s memory reused)', () => {
+    const cases = [...floatCases('float64', 21), ...textCases(22), ...intCases('int64', 23)];
+    const encoded = cases.map(({ column }) => encodeColumn(wasm, column));
+    const copies = encoded.map((e) => Buffer.from(e));
+    cases.forEach(({ column }) => encodeColumn(wasm, column));
+    encoded.forEach((e, i) => expect(Buffer.from(e).equals(copies[i]!)).toBe(true));
+    expect(new Set(encoded.map((e) => e.buffer)).size).toBe(encoded.length);
+    // And the same bytes as each column encoded with nothing before it.
+    cases.forEach(({ column }, i) => expect(bytesOf(encodeColumn(reference, column)).equals(copies[i]!)).toBe(true));
+  });
   it('empty column', () => {
     check([
       { name: 'empty int64', column: { kind: 'int64', values: new BigInt64Array(0) } },

@@ -11,7 +11,7 @@ import type { QueryResult, RowStore } from './rowstore/types.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
 import { ReferenceBackend, type CodecBackend } from './columnstore/codecs/index.js';
 import { ReferenceKernels, type KernelBackend } from './columnstore/kernels/index.js';
-import { Columnstore, type DirectRows } from './session/columnstore.js';
+import { Columnstore, type DirectRows } from './session/columnstore/columnstore.js';
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { JobScheduler, mayScheduleJobs } from './session/job-scheduler.js';

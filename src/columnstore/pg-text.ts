@@ -2,7 +2,7 @@
  * @module columnstore/pg-text
  * PostgreSQL's text output of decoded column values, byte for byte, so that the scan path can
  * answer plain row-returning SELECTs without handing the rows to PostgreSQL (session/
- * columnstore-scan.ts). Only what is exact is here; the caller falls back for the rest:
+ * columnstore/scan.ts). Only what is exact is here; the caller falls back for the rest:
  *
  * - float8/float4 with extra_float_digits > 0: the shortest text that reads back as the same value
  *   (PostgreSQL 12+'s float8out/float4out), fixed notation for decimal exponents -4 ≤ X < 15

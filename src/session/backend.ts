@@ -14,7 +14,7 @@ import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import type { Columnstore, ColumnstorePlan, DirectRows, InternalRunner } from './columnstore.js';
+import type { Columnstore, ColumnstorePlan, DirectRows, InternalRunner } from './columnstore/columnstore.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import { DirectCopy } from './direct-ingest/copy.js';
 import type { ReaderThread } from './direct-ingest/read.js';
@@ -55,7 +55,7 @@ export interface BackendSession {
 
 /**
  * Internal statements a session's settings may be folded into (one SELECT Orbit built: no `;` outside
- * literals): the fast paths' inputs, and the bucket limit's (columnstore-bucket-limit.ts).
+ * literals): the fast paths' inputs, and the bucket limit's (columnstore/bucket-limit.ts).
  */
 const FOLDABLE = /^(?:SELECT json_build_array\(|WITH rowstore_buckets AS \()/;
 

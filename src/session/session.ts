@@ -23,8 +23,8 @@ import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
-import { appendRows, type PrintedOutput } from './columnstore-scan.js';
-import type { DirectRows } from './columnstore.js';
+import { appendRows, type PrintedOutput } from './columnstore/scan.js';
+import type { DirectRows } from './columnstore/columnstore.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import { CopyThrough } from './copy-through.js';

@@ -1,5 +1,5 @@
 // Differential test of aggregates whose result rows Orbit makes from the kernels' partials itself
-// (session/columnstore-aggregate-rows.ts): the same statement answered that way and through
+// (session/columnstore/aggregate-rows.ts): the same statement answered that way and through
 // PostgreSQL's final statement (a target list with one more constant, which keeps the final
 // statement), compared as the bytes of every field on the wire and as the in-process JS values,
 // under random groupings, aggregates, orders and settings, over NULLs, NaN, ±Infinity, -0, text keys
@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
-import * as aggregateRows from '../../src/session/columnstore-aggregate-rows.js';
-import { compareCodePoints } from '../../src/session/columnstore-aggregate-rows.js';
+import * as aggregateRows from '../../src/session/columnstore/aggregate-rows.js';
+import { compareCodePoints } from '../../src/session/columnstore/aggregate-rows.js';
 import type { BackendMsg } from '../support/raw-client.js';
 import { startRawSession, type RawSession } from '../support/raw-session.js';
 import { TEMPLATE } from '../support/server.js';
@@ -77,7 +77,7 @@ function queries(random: Prng, count: number): string[] {
 }
 
 /**
- * ORDER BY the bucket LIMIT n (the bucket limit, session/columnstore-bucket-limit.ts): rows made by
+ * ORDER BY the bucket LIMIT n (the bucket limit, session/columnstore/bucket-limit.ts): rows made by
  * Orbit are cut at n as PostgreSQL evaluated it; LIMIT 0, NULL, ALL, an expression, a negative one
  * (PostgreSQL's error) and an OFFSET (left to PostgreSQL).
  */

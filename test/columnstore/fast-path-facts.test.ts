@@ -1,6 +1,6 @@
 // The fast path's internal statements keep what they read from the catalog and the rowstore (the
 // manifest keys, whether the rowstore has rows, collations) while PostgreSQL's snapshot shows that
-// nothing was written since (session/columnstore-facts.ts). Writes Orbit cannot see in a statement's
+// nothing was written since (session/columnstore/facts.ts). Writes Orbit cannot see in a statement's
 // text — rows a function inserts, another session's, the current transaction's own — and another
 // user must be seen at once; every answer is compared with PostgreSQL's over a plain table `r`
 // holding the same rows.

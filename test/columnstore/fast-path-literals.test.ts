@@ -1,4 +1,4 @@
-// The kernels' partial rows reach PostgreSQL as array constants (session/columnstore-fast-path.ts):
+// The kernels' partial rows reach PostgreSQL as array constants (session/columnstore/fast-path.ts):
 // group values that array_in must see quoted (NULL spelled as text, empty, spaces, quotes,
 // backslashes, delimiters, braces, non-ASCII) and unquoted numbers and timestamps must come back
 // exactly as PostgreSQL answers over a plain table with the same rows.

@@ -14,7 +14,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const dashboard = (x: string, day: number, host: string) =>
   `SELECT time_bucket('1 hour', time) AS b, max(v) AS mx FROM ${x} WHERE host IN ('${host}') AND time >= '2024-01-0${day} 03:00+00' AND time < '2024-01-0${day} 07:00+00' GROUP BY b ORDER BY b`;
 const scan = (x: string, day: number) => `SELECT time, host, v FROM ${x} WHERE host = 'b' AND time >= '2024-01-0${day} 05:00+00' AND time < '2024-01-0${day} 05:10+00' ORDER BY time`;
-/** The newest buckets before a time (session/columnstore-bucket-limit.ts). */
+/** The newest buckets before a time (session/columnstore/bucket-limit.ts). */
 const newest = (x: string, day: number) => `SELECT time_bucket('1 hour', time) AS b, max(v) AS mx FROM ${x} WHERE time < '2024-01-0${day} 07:30+00' GROUP BY b ORDER BY b DESC LIMIT 3`;
 /** The settings as the session's statements see them, and a timestamptz printed in them. */
 const SHOW = "SELECT current_setting('TimeZone') AS tz, current_setting('DateStyle') AS ds, '2024-01-01 12:00+00'::timestamptz::text AS ts";

@@ -1,5 +1,5 @@
 // Differential test of last points whose rows Orbit makes from the candidate batches
-// (session/columnstore-last-point-rows.ts; without reuse of results): the same statement over a
+// (session/columnstore/last-point-rows.ts; without reuse of results): the same statement over a
 // hypertable with compressed chunks and over a plain table with the same rows, compared as values
 // in-process and as text and descriptions over the wire, for text and integer segments (NULL, '',
 // case and non-ASCII values ordered by bytes), NULL, NaN and ±Infinity values, other target lists,
@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import type { Orbit, Queryable } from '../../src/orbit.js';
-import * as lastPointRows from '../../src/session/columnstore-last-point-rows.js';
+import * as lastPointRows from '../../src/session/columnstore/last-point-rows.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const HOSTS = ["'a'", "'B'", "'b'", "''", "'é'", "'z'", "'\u{1F600}'", "'_x'", 'NULL'];

@@ -17,7 +17,7 @@
  * so projection, HAVING, ORDER BY, LIMIT, result types and output formats are PostgreSQL's own.
  * Merges are exact for counts, integer sums, min/max and first/last; float sums add in a different
  * order than a scan would (as PostgreSQL's own parallel plans do). Anything else: undefined, and the
- * statement takes the general path (session/columnstore.ts).
+ * statement takes the general path (session/columnstore/columnstore.ts).
  */
 import { deparseSync } from 'pgsql-deparser';
 import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';
@@ -62,7 +62,7 @@ export interface AggregatePlan {
   /**
    * When the result is nothing but group keys and aggregates (no HAVING or OFFSET; no LIMIT but the
    * bucket limit's, see DirectShape.limited), ordered by all the group keys or not at all: its columns and order, so that the rows can be made from
-   * the kernels' partials without a final statement (session/columnstore-aggregate-rows.ts).
+   * the kernels' partials without a final statement (session/columnstore/aggregate-rows.ts).
    */
   readonly direct?: DirectShape;
   /** A boolean expression: whether the rowstore holds rows the WHERE keeps (else finalSql can leave it out). */

@@ -28,7 +28,7 @@ export interface LastPointPlan {
   /**
    * When the statement outputs only columns of the table (`*` or column references, any names),
    * without LIMIT or OFFSET: those columns and the output names. Its rows can then be made from
-   * the candidates alone while the rowstore holds none (session/columnstore-last-point-rows.ts).
+   * the candidates alone while the rowstore holds none (session/columnstore/last-point-rows.ts).
    */
   readonly output?: { readonly columns: readonly string[]; readonly names: readonly string[] };
 }

@@ -41,7 +41,7 @@ export interface ScanPlan {
   /**
    * The output columns when the statement only lists columns of the table (or `*`), with no ORDER
    * BY, LIMIT, OFFSET, grouping, DISTINCT or window: its compressed rows are then the stored values
-   * themselves, which the scan may print without PostgreSQL (session/columnstore-scan.ts).
+   * themselves, which the scan may print without PostgreSQL (session/columnstore/scan.ts).
    */
   readonly output?: readonly PlannerColumn[];
   /** The name PostgreSQL gives each output column (its alias, else the column's name). */

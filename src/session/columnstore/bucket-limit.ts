@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore-bucket-limit
+ * @module session/columnstore/bucket-limit
  * Ordered append for `… GROUP BY time_bucket(w, time) ORDER BY bucket DESC LIMIT n` (the TSBS
  * groupby-orderby-limit shape). The kernels need only the rows of the result's buckets: Orbit finds
  * n non-empty buckets (the rowstore's newest n, by PostgreSQL, and the buckets of the rows of the
@@ -9,15 +9,15 @@
  * (ASC mirrors it: `time < B + w`.) Returns the aggregate plan with that filter added, or as it
  * was when the bound cannot be had (month widths, infinite times, fewer than n buckets).
  */
-import { batchesMatching, columnRange, type Manifest, type Predicate } from '../columnstore/manifest.js';
-import type { PgType, Scalar } from '../columnstore/columns.js';
-import type { ColumnStore } from '../columnstore/store.js';
-import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
-import { isFused, type KernelBackend, type SlotTable } from '../columnstore/kernels/index.js';
-import type { AggregatePlan, ConstantFilter } from '../sql/planner/aggregates.js';
-import { aggregateInputsSql, inputValues, type EvaluatedInputs } from './columnstore-fast-path.js';
-import { withFacts, type FactsCache, type FactsMode } from './columnstore-facts.js';
-import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+import { batchesMatching, columnRange, type Manifest, type Predicate } from '../../columnstore/manifest.js';
+import type { PgType, Scalar } from '../../columnstore/columns.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
+import { isFused, type KernelBackend, type SlotTable } from '../../columnstore/kernels/index.js';
+import type { AggregatePlan, ConstantFilter } from '../../sql/planner/aggregates.js';
+import { aggregateInputsSql, inputValues, type EvaluatedInputs } from './fast-path.js';
+import { withFacts, type FactsCache, type FactsMode } from './facts.js';
+import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 
 /** time_bucket's default origin, 2000-01-03, in µs since 2000-01-01. */
 const ORIGIN = 172_800_000_000n;
@@ -79,7 +79,7 @@ export function bucketLimitSql(plan: AggregatePlan, facts?: FactsMode): string |
 
 /**
  * Finds the bound; `answer`: the output of `bucketLimitSql(plan)` when the caller ran it already,
- * else it runs with `facts` (columnstore-facts.ts).
+ * else it runs with `facts` (facts.ts).
  */
 export async function boundBucketLimit(store: ColumnStore, kernels: KernelBackend, run: InternalRunner, plan: AggregatePlan, answer?: Uint8Array, facts?: FactsCache): Promise<BucketBound> {
   const unchanged = { plan, batchesRead: 0 };

@@ -1,14 +1,14 @@
 /**
- * @module session/columnstore-dml
+ * @module session/columnstore/dml
  * Which batches of a compressed chunk a write can touch (docs/design/columnstore.md, "Writes"):
  * the statement's comparisons of the time and segmentby columns with constants, evaluated by
  * PostgreSQL with the session's settings, tested against each batch's manifest entry. The batches
  * that may hold affected rows are decompressed into the chunk table; the others stay where they are.
  */
-import type { Scalar } from '../columnstore/columns.js';
-import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
-import type { ConstantFilter, PlannerTable } from '../sql/planner/aggregates.js';
-import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+import type { Scalar } from '../../columnstore/columns.js';
+import { batchesMatching, type Manifest, type Predicate } from '../../columnstore/manifest.js';
+import type { ConstantFilter, PlannerTable } from '../../sql/planner/aggregates.js';
+import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 
 /** Predicates rows a write touches must satisfy: AND of `all`, and, when `anyTime` is set, a time equal to one of them. */
 export interface WritePredicates {

@@ -1,17 +1,17 @@
 /**
- * @module session/scan-printed-rows
+ * @module session/columnstore/scan-printed-rows
  * The scan's output when Orbit can give the compressed rows exactly as PostgreSQL would
  * (docs/guides/planner.md, "Printed rows"): DataRow messages in text format for the wire, or the
  * JS values PGlite's type parsers would give for the in-process `query()`. The statement itself
  * then runs as written on the rowstore's rows, and these rows are appended to its result.
  */
-import type { Column, PgType } from '../columnstore/columns.js';
-import type { Manifest } from '../columnstore/manifest.js';
-import { DataRowWriter } from '../columnstore/data-rows.js';
-import { formatterOf, TEXT_OUTPUT_TYPES, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
-import { ObjectRows } from '../columnstore/row-objects.js';
-import type { ScanPlan } from '../sql/planner/scan.js';
-import { BackendMessage } from '../wire/protocol/message-codes.js';
+import type { Column, PgType } from '../../columnstore/columns.js';
+import type { Manifest } from '../../columnstore/manifest.js';
+import { DataRowWriter } from '../../columnstore/data-rows.js';
+import { formatterOf, TEXT_OUTPUT_TYPES, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../../columnstore/pg-text.js';
+import { ObjectRows } from '../../columnstore/row-objects.js';
+import type { ScanPlan } from '../../sql/planner/scan.js';
+import { BackendMessage } from '../../wire/protocol/message-codes.js';
 
 /** Printed compressed rows and the RowDescription they fit (names and type oids, text format). */
 export interface PrintedRows {

@@ -1,16 +1,16 @@
 /**
- * @module session/scan-temp-table
+ * @module session/columnstore/scan-temp-table
  * The scan's output on the general route: the compressed rows the statement may need, COPYed in
  * binary into its temporary table (`pg_temp.orbit_scan_<id>`), which PostgreSQL then reads in
  * place of the compressed chunks (docs/guides/planner.md, "How a scan runs").
  */
-import { concatBytes } from '../bytes.js';
-import type { Column } from '../columnstore/columns.js';
-import { CopyBinaryWriter } from '../columnstore/pg-binary.js';
-import { copyData } from '../wire/protocol/frontend.js';
-import { FrontendMessage } from '../wire/protocol/message-codes.js';
-import { throwIfError, type InternalRunner } from './internal-sql.js';
-import { simpleQuery } from './settings.js';
+import { concatBytes } from '../../bytes.js';
+import type { Column } from '../../columnstore/columns.js';
+import { CopyBinaryWriter } from '../../columnstore/pg-binary.js';
+import { copyData } from '../../wire/protocol/frontend.js';
+import { FrontendMessage } from '../../wire/protocol/message-codes.js';
+import { throwIfError, type InternalRunner } from '../internal-sql.js';
+import { simpleQuery } from '../settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 

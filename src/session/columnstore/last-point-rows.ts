@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore-last-point-rows
+ * @module session/columnstore/last-point-rows
  * A last point's result rows made by Orbit from the candidate batches (sql/planner/last-point.ts,
  * `output`), without PostgreSQL parsing the candidates from array constants and sorting them: while
  * the rowstore holds no row of the hypertable, the answer of `SELECT DISTINCT ON (segment) … ORDER BY
@@ -11,20 +11,20 @@
  * newest time (PostgreSQL's pick among them is its sort's), a type or setting not printed here, a
  * text order other than the bytes' — and the caller takes the last-point path through PostgreSQL.
  */
-import { isNullAt, scalarAt, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
-import { DataRowWriter } from '../columnstore/data-rows.js';
-import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
-import type { Manifest } from '../columnstore/manifest.js';
-import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
-import { ObjectRows } from '../columnstore/row-objects.js';
-import type { ColumnStore } from '../columnstore/store.js';
-import type { LastPointPlan } from '../sql/planner/last-point.js';
-import { compareCodePoints, DIRECT_SETTINGS_SQL } from './columnstore-aggregate-rows.js';
+import { isNullAt, scalarAt, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
+import { DataRowWriter } from '../../columnstore/data-rows.js';
+import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
+import type { Manifest } from '../../columnstore/manifest.js';
+import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../../columnstore/pg-text.js';
+import { ObjectRows } from '../../columnstore/row-objects.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { LastPointPlan } from '../../sql/planner/last-point.js';
+import { compareCodePoints, DIRECT_SETTINGS_SQL } from './aggregate-rows.js';
 import type { DirectRows } from './columnstore.js';
-import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
-import { quoteIdent, type InternalRunner } from './internal-sql.js';
-import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode } from './columnstore-facts.js';
-import { quoteLiteral } from './settings.js';
+import { constantColumn, REUSED_TYPES } from './scan.js';
+import { quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode } from './facts.js';
+import { quoteLiteral } from '../settings.js';
 
 /** Output column types printed here (numeric is left to PostgreSQL: its batches hold text). */
 const OUTPUT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'text', 'varchar', 'timestamptz', 'timestamp', 'date']);
@@ -33,7 +33,7 @@ const SEGMENT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'text', 'varchar'
 
 /**
  * The internal statement: manifest keys, rowstore rows, printing settings, the segment's collation
- * (`'probe'`: then the probe); with facts read or kept (columnstore-facts.ts) only the settings,
+ * (`'probe'`: then the probe); with facts read or kept (facts.ts) only the settings,
  * then the probe and the facts read or NULL.
  */
 export function lastPointRowsInputsSql(plan: LastPointPlan, facts?: FactsMode): string {

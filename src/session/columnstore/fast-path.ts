@@ -1,31 +1,31 @@
 /**
- * @module session/columnstore-fast-path
+ * @module session/columnstore/fast-path
  * The planner's shapes run over compressed chunks (src/sql/planner/): aggregates in the kernels and
  * the last point per segment from the newest batches. Each returns the statement that PostgreSQL
  * finishes, or undefined when the chunks or values do not allow it (the caller falls back to the
  * cache tables).
  */
-import { OrbitError } from '../errors.js';
-import { scalarAt, type Column, type Scalar } from '../columnstore/columns.js';
-import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../columnstore/kernels/index.js';
-import type { Manifest } from '../columnstore/manifest.js';
-import type { ColumnStore } from '../columnstore/store.js';
-import type { AggregatePlan, FinalMode } from '../sql/planner/aggregates.js';
-import type { LastPointPlan } from '../sql/planner/last-point.js';
-import { SqlState } from '../sqlstate.js';
-import { dateText, timestampText, type ValueOf } from '../columnstore/pg-text.js';
-import { DIRECT_SETTINGS_SQL, directRows } from './columnstore-aggregate-rows.js';
-import type { PrintedRows } from './columnstore-scan.js';
-import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
-import { constantColumn, REUSED_TYPES } from './columnstore-scan.js';
-import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
-import { quoteLiteral } from './settings.js';
-import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './columnstore-facts.js';
+import { OrbitError } from '../../errors.js';
+import { scalarAt, type Column, type Scalar } from '../../columnstore/columns.js';
+import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
+import type { Manifest } from '../../columnstore/manifest.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { AggregatePlan, FinalMode } from '../../sql/planner/aggregates.js';
+import type { LastPointPlan } from '../../sql/planner/last-point.js';
+import { SqlState } from '../../sqlstate.js';
+import { dateText, timestampText, type ValueOf } from '../../columnstore/pg-text.js';
+import { DIRECT_SETTINGS_SQL, directRows } from './aggregate-rows.js';
+import type { PrintedRows } from './scan.js';
+import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
+import { constantColumn, REUSED_TYPES } from './scan.js';
+import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
+import { quoteLiteral } from '../settings.js';
+import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
  * `json_build_array(…)`: the chunks' manifest keys, the bucket width, the filters' constants.
- * `facts` (columnstore-facts.ts): undefined or `'probe'` for the full form (whose answer the reuse
+ * `facts` (facts.ts): undefined or `'probe'` for the full form (whose answer the reuse
  * of results compares; `'probe'` adds the probe); else the keys, collations and the database's
  * text order are left out (NULL) and the probe and — `'read'` — the table's facts end the array
  * (`inputValues` puts them back in place), and kept facts of an empty rowstore leave out its EXISTS too.
@@ -108,7 +108,7 @@ export interface DirectRowsTarget {
  * Runs an aggregate plan's compressed part in the kernels and returns the statement that finishes
  * it in PostgreSQL; undefined when the kernels cannot take it after all (the caller falls back).
  * With `direct`, when the result rows can be made from the kernels' partials alone
- * (columnstore-aggregate-rows.ts), they are handed to `direct.onRows`, and the statement returned
+ * (aggregate-rows.ts), they are handed to `direct.onRows`, and the statement returned
  * is the final statement over no partial rows: it describes the result, and the caller appends the
  * rows to its (empty) output.
  */

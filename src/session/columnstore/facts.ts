@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore-facts
+ * @module session/columnstore/facts
  * What the fast path's internal statement reads from the catalog and the rowstore — a hypertable's
  * compressed chunks' manifest keys, whether its rowstore can hold rows at all, its columns'
  * collations, the database's text order — kept between statements while PostgreSQL's snapshot
@@ -20,8 +20,8 @@
  * statement using kept facts, which are used only when it answers what it answered when they were
  * read; otherwise the statement is run again in its full form, which reads them anew.
  */
-import { firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
-import { quoteLiteral } from './settings.js';
+import { firstError, jsonRows, quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { quoteLiteral } from '../settings.js';
 
 /** Facts of one hypertable (see the module comment). */
 export interface TableFacts {

@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore-scan
+ * @module session/columnstore/scan
  * Runs a scan plan (sql/planner/scan.ts): the predicates' constants are evaluated by PostgreSQL
  * with the session's settings, the manifests exclude batches, the remaining batches are decoded
  * (predicate columns first, the others only for batches with rows left), their rows filtered
@@ -8,18 +8,18 @@
  * PostgreSQL would, printed rows appended to the statement's own result (scan-printed-rows.ts).
  * With an ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
-import { allocColumn, type Column, type PgType, type Scalar } from '../columnstore/columns.js';
-import { batchesMatching, type Manifest, type Predicate } from '../columnstore/manifest.js';
-import { BatchColumns } from '../columnstore/kernels/batch-columns.js';
-import { canFilter, filterRows, type RowPredicate } from '../columnstore/row-filter.js';
-import type { ValueOf } from '../columnstore/pg-text.js';
-import type { ColumnStore } from '../columnstore/store.js';
-import type { PlannerColumn } from '../sql/planner/aggregates.js';
-import type { ScanPlan, ScanPredicate } from '../sql/planner/scan.js';
-import { cacheRunner, firstError, jsonRows, quoteIdent, type InternalRunner } from './internal-sql.js';
+import { allocColumn, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
+import { batchesMatching, type Manifest, type Predicate } from '../../columnstore/manifest.js';
+import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
+import { canFilter, filterRows, type RowPredicate } from '../../columnstore/row-filter.js';
+import type { ValueOf } from '../../columnstore/pg-text.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { PlannerColumn } from '../../sql/planner/aggregates.js';
+import type { ScanPlan, ScanPredicate } from '../../sql/planner/scan.js';
+import { cacheRunner, firstError, jsonRows, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed-rows.js';
 import { TempTableSink } from './scan-temp-table.js';
-import { quoteLiteral } from './settings.js';
+import { quoteLiteral } from '../settings.js';
 
 export { appendRows, type PrintedOutput, type PrintedRows } from './scan-printed-rows.js';
 

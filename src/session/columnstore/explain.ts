@@ -1,14 +1,14 @@
 /**
- * @module session/columnstore-explain
+ * @module session/columnstore/explain
  * Orbit's lines of an EXPLAIN (sql/planner/explain.ts) for each planner path: what it read from
  * the columnstore. docs/guides/planner.md explains how to read them.
  */
-import type { ColumnStore } from '../columnstore/store.js';
-import type { AggregatePlan } from '../sql/planner/aggregates.js';
-import type { ScanPlan } from '../sql/planner/scan.js';
-import type { ScanStats } from './columnstore-scan.js';
-import type { BucketBound } from './columnstore-bucket-limit.js';
-import { firstError, jsonRows, type InternalRunner } from './internal-sql.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { ScanPlan } from '../../sql/planner/scan.js';
+import type { ScanStats } from './scan.js';
+import type { BucketBound } from './bucket-limit.js';
+import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 
 export function scanLines(plan: ScanPlan, s: ScanStats, temp: string, timing: boolean): string[] {
   const lines = [`Orbit Columnstore Scan on ${plan.table.name}`];

@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore-reuse
+ * @module session/columnstore/reuse
  * Reuse of the fast path's results across repeated statements (docs/design/columnstore.md,
  * "Reuse"): an aggregate's final statement kept while the internal statement's answer (manifest
  * keys, constants, rowstore flags, buckets) and the store's objects are the same; a last point's
@@ -7,15 +7,15 @@
  * that runs a kept statement in one round trip, checking its inputs in the same statement.
  * `ColumnStoreOptions.reuseResults: false` turns the keeping off.
  */
-import type { ColumnStore } from '../columnstore/store.js';
-import type { KernelBackend } from '../columnstore/kernels/index.js';
-import type { AggregatePlan } from '../sql/planner/aggregates.js';
-import type { LastPointPlan } from '../sql/planner/last-point.js';
-import { boundBucketLimit, bucketLimitSql } from './columnstore-bucket-limit.js';
-import { aggregateInputsSql, lastPointCandidates, lastPointKeys, lastPointKeysSql, runAggregate } from './columnstore-fast-path.js';
-import { cacheRunner, firstError, quoteIdent, textRows, type InternalRunner } from './internal-sql.js';
-import { grantCacheSql } from './roles.js';
-import { quoteLiteral } from './settings.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { KernelBackend } from '../../columnstore/kernels/index.js';
+import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { LastPointPlan } from '../../sql/planner/last-point.js';
+import { boundBucketLimit, bucketLimitSql } from './bucket-limit.js';
+import { aggregateInputsSql, lastPointCandidates, lastPointKeys, lastPointKeysSql, runAggregate } from './fast-path.js';
+import { cacheRunner, firstError, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
+import { grantCacheSql } from '../roles.js';
+import { quoteLiteral } from '../settings.js';
 
 /** Named in the error of a reused fast-path statement whose inputs changed (ResultReuse.guard). */
 export const STALE_FAST_PATH = 'orbit_fast_path_inputs_changed';

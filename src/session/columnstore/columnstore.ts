@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore
+ * @module session/columnstore/columnstore
  * The columnstore as the session layer runs it (docs/design/columnstore.md):
  *
  * - Conversions. `compress_chunk` / `decompress_chunk` record requests (catalog/extension/
@@ -12,41 +12,41 @@
  *   temporary table too (sql/rewrite/columnstore-reads.ts); `prepareReads` makes sure that table
  *   holds exactly the rows of the compressed chunks, one inheriting child per chunk version.
  * - Writes. UPDATE, DELETE, MERGE and INSERT … ON CONFLICT on such a hypertable first decompress the
- *   batches their segmentby/time conditions can reach (session/columnstore-dml.ts; all of them when
+ *   batches their segmentby/time conditions can reach (session/columnstore/dml.ts; all of them when
  *   those cannot be read), within `timescaledb.max_tuples_decompressed_per_dml_transaction`.
  */
-import { concatBytes } from '../bytes.js';
-import { OrbitError } from '../errors.js';
-import type { ColumnStore } from '../columnstore/store.js';
-import type { Manifest } from '../columnstore/manifest.js';
-import type { CompressionSettings } from '../columnstore/batch.js';
-import { pgTypeOf, type PgType, type Rows } from '../columnstore/columns.js';
-import { readCopyBinary, writeCopyBinary } from '../columnstore/pg-binary.js';
-import type { KernelBackend } from '../columnstore/kernels/index.js';
-import type { ClassifiedStatement } from '../sql/classify.js';
-import { deparseExpr, isConstant, planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../sql/planner/aggregates.js';
-import type { Fields, Node } from '../sql/rewrite/ast.js';
-import { planLastPoint, type LastPointPlan } from '../sql/planner/last-point.js';
-import { explainOptions, explainResultSql, type ExplainOptions } from '../sql/planner/explain.js';
-import { planScan, type ScanPlan } from '../sql/planner/scan.js';
-import { cacheParentName, namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../sql/rewrite/columnstore-reads.js';
-import { SqlState } from '../sqlstate.js';
-import { copyData } from '../wire/protocol/frontend.js';
-import { scanBackend } from '../wire/protocol/backend.js';
-import { BackendMessage, FrontendMessage } from '../wire/protocol/message-codes.js';
-import { lastPointCandidates, runAggregate, runLastPoint, type DirectRowsTarget } from './columnstore-fast-path.js';
-import { lastPointRows } from './columnstore-last-point-rows.js';
-import { evaluatePredicates, matching, type WritePredicates } from './columnstore-dml.js';
-import { aggregateLines, scanLines } from './columnstore-explain.js';
-import { runScan, type PrintedRows } from './columnstore-scan.js';
-import type { ValueOf } from '../columnstore/pg-text.js';
-import { boundBucketLimit, type BucketBound } from './columnstore-bucket-limit.js';
-import { ResultReuse } from './columnstore-reuse.js';
-import { FactsCache } from './columnstore-facts.js';
-import { INSTALLED_SQL } from './hypertable-routing.js';
-import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from './internal-sql.js';
-import { grantCacheSql } from './roles.js';
-import { quoteLiteral, simpleQuery } from './settings.js';
+import { concatBytes } from '../../bytes.js';
+import { OrbitError } from '../../errors.js';
+import type { ColumnStore } from '../../columnstore/store.js';
+import type { Manifest } from '../../columnstore/manifest.js';
+import type { CompressionSettings } from '../../columnstore/batch.js';
+import { pgTypeOf, type PgType, type Rows } from '../../columnstore/columns.js';
+import { readCopyBinary, writeCopyBinary } from '../../columnstore/pg-binary.js';
+import type { KernelBackend } from '../../columnstore/kernels/index.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import { deparseExpr, isConstant, planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
+import type { Fields, Node } from '../../sql/rewrite/ast.js';
+import { planLastPoint, type LastPointPlan } from '../../sql/planner/last-point.js';
+import { explainOptions, explainResultSql, type ExplainOptions } from '../../sql/planner/explain.js';
+import { planScan, type ScanPlan } from '../../sql/planner/scan.js';
+import { cacheParentName, namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
+import { SqlState } from '../../sqlstate.js';
+import { copyData } from '../../wire/protocol/frontend.js';
+import { scanBackend } from '../../wire/protocol/backend.js';
+import { BackendMessage, FrontendMessage } from '../../wire/protocol/message-codes.js';
+import { lastPointCandidates, runAggregate, runLastPoint, type DirectRowsTarget } from './fast-path.js';
+import { lastPointRows } from './last-point-rows.js';
+import { evaluatePredicates, matching, type WritePredicates } from './dml.js';
+import { aggregateLines, scanLines } from './explain.js';
+import { runScan, type PrintedRows } from './scan.js';
+import type { ValueOf } from '../../columnstore/pg-text.js';
+import { boundBucketLimit, type BucketBound } from './bucket-limit.js';
+import { ResultReuse } from './reuse.js';
+import { FactsCache } from './facts.js';
+import { INSTALLED_SQL } from '../hypertable-routing.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from '../internal-sql.js';
+import { grantCacheSql } from '../roles.js';
+import { quoteLiteral, simpleQuery } from '../settings.js';
 
 export type { InternalRunner };
 
@@ -106,7 +106,7 @@ export class Columnstore {
   private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
   private readonly scanTables = new Set<number>();
-  /** Reuse of results across repeated statements (session/columnstore-reuse.ts). */
+  /** Reuse of results across repeated statements (session/columnstore/reuse.ts). */
   private readonly reuse: ResultReuse;
   /**
    * Responses of statements that only describe a result (an aggregate's final statement over no
@@ -127,7 +127,7 @@ export class Columnstore {
   /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
   private stalesAtTransactionEnd = false;
 
-  /** Catalog and rowstore facts of the fast path's internal statements (session/columnstore-facts.ts). */
+  /** Catalog and rowstore facts of the fast path's internal statements (session/columnstore/facts.ts). */
   private readonly facts = new FactsCache();
 
   /** A direct COPY (session/direct-ingest/copy.ts) is about to write to the columnstore. */
@@ -440,7 +440,7 @@ export class Columnstore {
 
   /**
    * An aggregate in the kernels; ORDER BY the bucket LIMIT n first bounds the buckets they read
-   * (session/columnstore-bucket-limit.ts), whose query also evaluates the kernels' inputs.
+   * (session/columnstore/bucket-limit.ts), whose query also evaluates the kernels' inputs.
    */
   private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget): Promise<string | undefined> {
     limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan, undefined, this.facts) : undefined;
@@ -645,12 +645,12 @@ export class Columnstore {
     this.invalidate();
   }
 
-  /** Aggregates in the kernels (session/columnstore-fast-path.ts). */
+  /** Aggregates in the kernels (session/columnstore/fast-path.ts). */
   runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
     return runAggregate(this.store, this.kernels, run, plan);
   }
 
-  /** The last point per segment from the newest batches (session/columnstore-fast-path.ts). */
+  /** The last point per segment from the newest batches (session/columnstore/fast-path.ts). */
   runLastPoint(run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
     return runLastPoint(this.store, run, plan);
   }

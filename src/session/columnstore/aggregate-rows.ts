@@ -1,5 +1,5 @@
 /**
- * @module session/columnstore-aggregate-rows
+ * @module session/columnstore/aggregate-rows
  * An aggregate's result rows made from the kernels' partials, without PostgreSQL's final statement
  * (sql/planner/aggregates.ts, `direct`): for a statement that outputs only group keys and
  * aggregates, ordered by all the keys or not at all, when every group's partials are the kernels'
@@ -9,13 +9,13 @@
  * Undefined whenever that cannot be exact (a type or setting pg-text.ts does not print, a text
  * order other than the bytes', a value PostgreSQL would refuse): the caller runs the statement.
  */
-import type { Column, PgType } from '../columnstore/columns.js';
-import { DataRowWriter } from '../columnstore/data-rows.js';
-import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../columnstore/pg-text.js';
-import { ObjectRows } from '../columnstore/row-objects.js';
-import type { AggState, GroupPartial, Partials } from '../columnstore/kernels/partials.js';
-import type { AggregatePlan } from '../sql/planner/aggregates.js';
-import type { PrintedRows } from './columnstore-scan.js';
+import type { Column, PgType } from '../../columnstore/columns.js';
+import { DataRowWriter } from '../../columnstore/data-rows.js';
+import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../../columnstore/pg-text.js';
+import { ObjectRows } from '../../columnstore/row-objects.js';
+import type { AggState, GroupPartial, Partials } from '../../columnstore/kernels/partials.js';
+import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { PrintedRows } from './scan.js';
 
 /**
  * SQL of a JSON array of what decides whether rows can be printed: extra_float_digits, DateStyle,

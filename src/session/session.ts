@@ -17,7 +17,6 @@ import {
   readyForQuery,
   rewriteErrorField,
   scanBackend,
-  scanBackendFor,
 } from '../wire/protocol/backend.js';
 import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
@@ -361,7 +360,7 @@ export class Session implements BackendSession {
       if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
       const out = await this.runPlan(plan);
       // Printed rows are only ever a result without an error.
-      const error = out instanceof Uint8Array ? scanBackendFor(out, [BackendMessage.ErrorResponse])[0] : undefined;
+      const error = out instanceof Uint8Array ? scanBackend(out, [BackendMessage.ErrorResponse])[0] : undefined;
       if (!error || !(out instanceof Uint8Array)) {
         this.forward(out);
         continue;
@@ -704,7 +703,7 @@ export class Session implements BackendSession {
       for (const part of out.rows) if (part.length > 0) this.sink.write(part);
       return this.forward(out.tail);
     }
-    const frames = scanBackendFor(out, FORWARD_FRAMES);
+    const frames = scanBackend(out, FORWARD_FRAMES);
     let keepFrom = 0;
     const parts: Uint8Array[] = [];
     for (const f of frames) {

@@ -72,26 +72,12 @@ export interface BackendFrame {
   readonly end: number;
 }
 
-/** Lists the messages of a complete backend byte stream (as returned by PGlite's execProtocolRaw). */
-export function scanBackend(data: Uint8Array): BackendFrame[] {
-  const frames: BackendFrame[] = [];
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
-  while (pos + 5 <= data.length) {
-    const len = view.getInt32(pos + 1);
-    const end = pos + 1 + len;
-    if (len < 4 || end > data.length) break;
-    frames.push({ type: data[pos]!, start: pos, end });
-    pos = end;
-  }
-  return frames;
-}
-
 /**
- * The frames of `data` whose type is one of `types`, the others stepped over without allocating (a
- * result of 40 K DataRows is scanned for its few notices and errors).
+ * Lists the messages of a complete backend byte stream (as returned by PGlite's execProtocolRaw);
+ * with `types`, only those of these types, the others stepped over without allocating (a result of
+ * 40 K DataRows is scanned for its few notices and errors).
  */
-export function scanBackendFor(data: Uint8Array, types: readonly number[]): BackendFrame[] {
+export function scanBackend(data: Uint8Array, types?: readonly number[]): BackendFrame[] {
   const frames: BackendFrame[] = [];
   const n = data.length;
   let pos = 0;
@@ -100,7 +86,7 @@ export function scanBackendFor(data: Uint8Array, types: readonly number[]): Back
     const end = pos + 1 + len;
     if (len < 4 || end > n) break;
     const type = data[pos]!;
-    if (types.includes(type)) frames.push({ type, start: pos, end });
+    if (types === undefined || types.includes(type)) frames.push({ type, start: pos, end });
     pos = end;
   }
   return frames;

@@ -1,7 +1,7 @@
-// scanBackendFor against scanBackend: the same frames of the types asked for, over a stream of
+// scanBackend with types against scanBackend without: the same frames of the types asked for, over a stream of
 // many messages (DataRows around notices, errors and a ReadyForQuery), whole or cut short.
 import { describe, expect, it } from 'vitest';
-import { errorResponse, notificationResponse, readyForQuery, scanBackend, scanBackendFor } from '../../../src/wire/protocol/backend.js';
+import { errorResponse, notificationResponse, readyForQuery, scanBackend } from '../../../src/wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../../../src/wire/protocol/message-codes.js';
 import { OrbitError } from '../../../src/errors.js';
 import { SqlState } from '../../../src/sqlstate.js';
@@ -20,7 +20,7 @@ function dataRow(i: number): Uint8Array {
   return out;
 }
 
-describe('scanBackendFor', () => {
+describe('scanBackend with types', () => {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < 500; i++) {
     parts.push(dataRow(i));
@@ -34,14 +34,14 @@ describe('scanBackendFor', () => {
   it('finds the frames of the given types that scanBackend lists', () => {
     const want = scanBackend(stream).filter((f) => types.includes(f.type));
     expect(want.length).toBe(6 + 1 + 1);
-    expect(scanBackendFor(stream, types)).toEqual(want);
-    expect(scanBackendFor(stream, [BackendMessage.DataRow]).length).toBe(500);
+    expect(scanBackend(stream, types)).toEqual(want);
+    expect(scanBackend(stream, [BackendMessage.DataRow]).length).toBe(500);
   });
 
   it('stops where scanBackend stops in a stream cut short', () => {
     for (const cut of [1, 4, 5, 6, 300, stream.length - 7, stream.length - 1]) {
       const part = stream.subarray(0, cut);
-      expect(scanBackendFor(part, types), `cut at ${cut}`).toEqual(scanBackend(part).filter((f) => types.includes(f.type)));
+      expect(scanBackend(part, types), `cut at ${cut}`).toEqual(scanBackend(part).filter((f) => types.includes(f.type)));
     }
   });
 });

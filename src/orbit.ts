@@ -8,6 +8,7 @@
 import type { ReaderThread } from './session/direct-ingest/read.js';
 import { OrbitError, toOrbitError } from './errors.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
+import { CountedRowStore } from './rowstore/counted.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
 import { ReferenceBackend, type CodecBackend } from './columnstore/codecs/index.js';
 import { ReferenceKernels, type KernelBackend } from './columnstore/kernels/index.js';
@@ -99,12 +100,14 @@ export class Orbit implements Queryable {
   private readonly readerThread: ReaderThread | undefined;
 
   private constructor(
-    readonly rowStore: RowStore,
+    /** Every request counted (rowstore/counted.ts): all of Orbit reaches PostgreSQL through it. */
+    readonly rowStore: CountedRowStore,
     readonly storage: StorageAdapter,
     options: OrbitOptions,
   ) {
     this.readerThread = options.readerThread;
-    this.backend = new Backend(rowStore, new Columnstore(new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore), options.kernels ?? new ReferenceKernels()), options.readerThread);
+    const columnstore = new ColumnStore(storage, options.codecs ?? new ReferenceBackend(), options.columnstore);
+    this.backend = new Backend(rowStore, new Columnstore(columnstore, options.kernels ?? new ReferenceKernels(), () => rowStore.requests), options.readerThread);
     this.sessionOptions = { ...DEFAULT_SESSION_OPTIONS, ...options.session };
     if (options.jobScheduler !== false) {
       const scheduler = new JobScheduler({
@@ -122,7 +125,7 @@ export class Orbit implements Queryable {
 
   static async create(options: OrbitOptions): Promise<Orbit> {
     await loadParser();
-    const orbit = new Orbit(options.rowStore, options.storage, options);
+    const orbit = new Orbit(new CountedRowStore(options.rowStore), options.storage, options);
     orbit.scheduler?.start();
     return orbit;
   }

@@ -22,6 +22,12 @@ export interface InternalRunner {
    * tables alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.
    */
   readonly owner?: InternalRunner;
+  /**
+   * The key of the session settings its statements run under, when they are the session's own
+   * (folded in at each hand-over of the backend) and the session runs as the backend's role: what
+   * such a statement read under one key holds for another statement under the same key.
+   */
+  readonly settingsKey?: string;
 }
 
 /** `run` as the owner of Orbit's cache tables (see InternalRunner.owner). */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit, Queryable } from '../../src/orbit.js';
-import type { RowStore } from '../../src/rowstore/types.js';
+import { innerRowStore } from '../support/round-trips.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
 import { TEMPLATE } from '../support/server.js';
 
@@ -24,7 +24,7 @@ function text(rows: Array<Record<string, unknown>>): string[] {
 
 /** The simple-query texts the row store receives, from now on. */
 function recordStatements(db: Orbit): string[] {
-  const store = (db as unknown as { rowStore: RowStore }).rowStore;
+  const store = innerRowStore(db);
   const raw = store.execProtocolRaw.bind(store);
   const texts: string[] = [];
   store.execProtocolRaw = (messages) => {

@@ -6,12 +6,17 @@
 import type { Orbit } from '../../src/orbit.js';
 import type { RowStore } from '../../src/rowstore/types.js';
 
+/** The row store under Orbit's request count (rowstore/counted.ts): its `query` reaches `execProtocolRaw` there. */
+export function innerRowStore(db: Orbit): RowStore {
+  return db.rowStore.inner;
+}
+
 /**
  * Starts counting (only the round trips whose messages `only` accepts, if given); the returned
  * function gives the count since its last call.
  */
 export function countRoundTrips(db: Orbit, only?: (messages: Uint8Array) => boolean): () => number {
-  const store = (db as unknown as { rowStore: RowStore }).rowStore;
+  const store = innerRowStore(db);
   const raw = store.execProtocolRaw.bind(store);
   let count = 0;
   store.execProtocolRaw = (messages) => {

@@ -120,15 +120,18 @@ export class Columnstore {
   constructor(
     readonly store: ColumnStore,
     private readonly kernels: KernelBackend,
+    /** The row store's request count (rowstore/counted.ts), if it is counted. */
+    requests?: () => number,
   ) {
     this.reuse = new ResultReuse(store, kernels);
+    this.facts = new FactsCache(requests);
   }
 
   /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
   private stalesAtTransactionEnd = false;
 
   /** Catalog and rowstore facts of the fast path's internal statements (session/columnstore/facts.ts). */
-  private readonly facts = new FactsCache();
+  private readonly facts: FactsCache;
 
   /** A direct COPY (session/direct-ingest/copy.ts) is about to write to the columnstore. */
   noteDirectWrite(inTransactionBlock: boolean): void {
@@ -184,7 +187,10 @@ export class Columnstore {
   async described<T>(key: string, run: () => Promise<T>, keep: (response: T) => boolean): Promise<T> {
     const kept = this.descriptions.get(key);
     if (kept !== undefined) return kept as T;
+    const before = this.facts.count();
     const response = await run();
+    // It read no table and changed nothing: the kept facts stay still (facts.ts).
+    this.facts.carry(before);
     if (keep(response)) {
       if (this.descriptions.size >= DESCRIPTIONS_KEPT) this.descriptions.clear();
       this.descriptions.set(key, response);
@@ -352,7 +358,7 @@ export class Columnstore {
       if (plan.aggregate) {
         // Rows Orbit makes from the partials (no final statement); otherwise the final statement,
         // reused while its inputs are.
-        if (onRows && plan.aggregate.direct) return this.aggregate(run, plan.aggregate, undefined, { onRows: (rows) => onRows({ ...rows, describes: true }), ...(values ? { values } : {}) });
+        if (onRows && plan.aggregate.direct) return this.aggregate(run, plan.aggregate, undefined, { onRows: (rows) => onRows({ ...rows, describes: true }), ...(values ? { values } : {}) }, run.settingsKey);
         return this.reuse.aggregate(run, plan.aggregate, guarded);
       }
       if (plan.lastPoint) {
@@ -441,11 +447,12 @@ export class Columnstore {
   /**
    * An aggregate in the kernels; ORDER BY the bucket LIMIT n first bounds the buckets they read
    * (session/columnstore/bucket-limit.ts), whose query also evaluates the kernels' inputs.
+   * `quietKey`: outside a transaction block, the session's settings key (runAggregate).
    */
-  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget): Promise<string | undefined> {
+  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget, quietKey?: string): Promise<string | undefined> {
     limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan, undefined, this.facts) : undefined;
     if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated, direct);
-    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct, this.facts);
+    return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct, this.facts, quietKey);
   }
 
   /** See ResultReuse.retryStale. */

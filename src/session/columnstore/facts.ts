@@ -19,6 +19,11 @@
  * matter, so a table with it enabled is never taken as empty. A probe (`PROBE_SQL`) goes with every
  * statement using kept facts, which are used only when it answers what it answered when they were
  * read; otherwise the statement is run again in its full form, which reads them anew.
+ *
+ * With the row store's request count (rowstore/counted.ts) there is a shorter rule: when the
+ * statement that read or confirmed the facts was PostgreSQL's only request since it began, an
+ * unchanged count later means PostgreSQL ran nothing in between — the facts, and the settings that
+ * statement read, still hold, and a statement needs no probe (`quiet`, local-inputs.ts).
  */
 import { firstError, jsonRows, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
@@ -79,6 +84,21 @@ export function defaultCollations(facts: TableFacts, columns: readonly string[])
  * on it; the user is in the probe).
  */
 export class FactsCache {
+  /**
+   * `requests`: the row store's request count (rowstore/counted.ts). With it, facts confirmed by a
+   * statement that was PostgreSQL's only work since it began hold, without a probe, for as long as
+   * PostgreSQL runs nothing else (see `quiet`).
+   */
+  constructor(private readonly requests?: () => number) {}
+
+  /**
+   * The request count right after the last statement that read or confirmed the facts and was the
+   * only request since it began (or after a statement of ours that changes nothing, see `carry`),
+   * and the print settings such statements read, by the key of the session settings they ran
+   * under: while the count stands still, nothing was read, written or set since.
+   */
+  private still: { at: number; readonly settings: Map<string, readonly unknown[]> } | undefined;
+
   /** The last probe answer seen; `tables` hold under it. */
   private probe: string | undefined;
   private readonly tables = new Map<number, TableFacts>();
@@ -87,6 +107,52 @@ export class FactsCache {
    * take the form without facts, with the probe, until it answers the same twice (writes stopped).
    */
   private unsettled = false;
+
+  /** The request count now (undefined: not counted). */
+  count(): number | undefined {
+    return this.requests?.();
+  }
+
+  /**
+   * After `withFacts` returned facts from a statement that was the only request since `before`
+   * (`count()` then), run under the settings of key `settingsKey` that gave the print settings
+   * `settings`: they hold until PostgreSQL runs anything else.
+   */
+  markStill(before: number | undefined, settingsKey: string, settings: readonly unknown[]): void {
+    const now = this.count();
+    if (before === undefined || now !== before + 1) {
+      this.still = undefined;
+      return;
+    }
+    // Still since before this statement (which only read): what other settings gave holds too.
+    if (this.still?.at !== before) this.still = { at: now, settings: new Map() };
+    this.still.at = now;
+    if (this.still.settings.size >= STILL_SETTINGS) this.still.settings.clear();
+    this.still.settings.set(settingsKey, settings);
+  }
+
+  /**
+   * After a statement of Orbit's that reads no table and changes nothing (the description of a
+   * result over no rows), begun at request count `before`: the facts stay still if it was the only
+   * request since they were.
+   */
+  carry(before: number | undefined): void {
+    const still = this.still;
+    if (still && before === still.at && this.count() === before + 1) still.at = before + 1;
+  }
+
+  /**
+   * Kept facts of hypertable `id` and the print settings of `settingsKey`, when PostgreSQL has run
+   * nothing since they were confirmed under those settings: a statement needs no round trip to
+   * know them. Callers outside a transaction block only (a block's snapshot may be older).
+   */
+  quiet(id: number, settingsKey: string): { facts: TableFacts; settings: readonly unknown[] } | undefined {
+    const still = this.still;
+    const settings = still?.settings.get(settingsKey);
+    if (!still || !settings || this.unsettled || this.count() !== still.at) return undefined;
+    const facts = this.tables.get(id);
+    return facts && { facts, settings };
+  }
 
   /** How the next statement about hypertable `id` should get its facts. */
   mode(id: number): Exclude<FactsMode, undefined> {
@@ -104,6 +170,7 @@ export class FactsCache {
       return true;
     }
     this.tables.clear();
+    this.still = undefined;
     this.probe = key;
     this.unsettled = true;
     return false;
@@ -115,6 +182,7 @@ export class FactsCache {
     if (key === undefined) return;
     if (key !== this.probe) {
       this.tables.clear();
+      this.still = undefined;
       this.probe = key;
     }
     this.tables.set(id, facts);
@@ -124,9 +192,13 @@ export class FactsCache {
   clear(): void {
     this.probe = undefined;
     this.tables.clear();
+    this.still = undefined;
     this.unsettled = false;
   }
 }
+
+/** Most session settings keys whose print settings are kept at once (sessions of other settings). */
+const STILL_SETTINGS = 16;
 
 /** The probe's key; undefined when the current transaction wrote (its own rows are not in the snapshot's text). */
 function probeKey(probe: unknown): string | undefined {
@@ -139,7 +211,8 @@ function probeKey(probe: unknown): string | undefined {
  * array that ends with the probe and the facts: with kept facts when they hold (else once more,
  * reading them), reading them when there are none, and in the form without facts (with the probe)
  * while writes go on; without `cache`, in the form without facts or probe. Undefined when the
- * statement failed; `facts`: those that hold for it, if any (else the row has the full form's layout).
+ * statement failed; `facts`: those that hold for it, if any (else the row has the full form's layout),
+ * and `before`: the request count before the statement that gave them (FactsCache.markStill).
  */
 export async function withFacts(
   run: InternalRunner,
@@ -147,9 +220,10 @@ export async function withFacts(
   table: { readonly id: number; readonly schema: string; readonly name: string },
   sql: (mode: FactsMode) => string,
   tail: (row: unknown[]) => unknown[],
-): Promise<{ row: unknown[]; facts?: TableFacts } | undefined> {
+): Promise<{ row: unknown[]; facts?: TableFacts; before?: number } | undefined> {
   let mode: FactsMode = cache?.mode(table.id);
   for (;;) {
+    const before = cache?.count();
     const out = await run.sql(sql(mode));
     if (firstError(out)) return undefined;
     const row = jsonRows<unknown[]>(out)[0]!;
@@ -159,11 +233,11 @@ export async function withFacts(
     if (mode === 'read') {
       const facts = readFacts(end[end.length - 1]);
       cache!.keep(probe, table.id, facts);
-      return { row, facts };
+      return { row, facts, before };
     }
     const holds = cache!.holds(probe);
     if (mode === 'probe') return { row };
-    if (holds) return { row, facts: mode };
+    if (holds) return { row, facts: mode, before };
     mode = 'read';
   }
 }

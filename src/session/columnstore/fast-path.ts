@@ -21,6 +21,7 @@ import { constantColumn, REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
+import { localInputs } from './local-inputs.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
@@ -120,13 +121,20 @@ export async function runAggregate(
   evaluated?: EvaluatedInputs,
   direct?: DirectRowsTarget,
   facts?: FactsCache,
+  quietKey?: string,
 ): Promise<string | undefined> {
   let values = evaluated?.values;
+  // Outside a transaction block (`quietKey`: the session's settings key), with PostgreSQL idle
+  // since the facts were confirmed: the inputs may need no round trip (local-inputs.ts).
+  const quiet = direct && quietKey !== undefined ? facts?.quiet(plan.table.id, quietKey) : undefined;
+  if (!values && quiet) values = localInputs(plan, quiet.facts, quiet.settings);
   if (!values) {
     const got = await withFacts(run, facts, plan.table, (mode) => `SELECT ${aggregateInputsSql(plan, mode)}`, (row) => row);
     // A failure (infinity, bad input) falls back.
     if (!got) return undefined;
     values = got.facts ? inputValues(plan, got.row, got.facts) : got.row;
+    // The print settings (inputValues appended the text order to them) for the next statements.
+    if (got.facts && plan.direct && quietKey !== undefined) facts!.markStill(got.before, quietKey, (values[values.length - 1] as unknown[]).slice(0, -1));
   }
   const manifestKeys = (values[0] as string[] | null) ?? [];
   let i = 1;

@@ -5,6 +5,7 @@
  */
 import { openOrbit, type Orbit } from '../../../src/runtime/browser.js';
 import type { PGliteRowStore } from '../../../src/rowstore/pglite.js';
+import type { CountedRowStore } from '../../../src/rowstore/counted.js';
 import type { IndexedDbPgdataBackend } from '../../../src/storage/indexeddb-pgdata.js';
 import type { QuotaAwareOpfsAhpFS } from '../../../src/storage/opfs-pgdata.js';
 import { runContract, type StorageCommand, type StorageReply } from './storage-shared.js';
@@ -41,12 +42,12 @@ async function handle(command: StorageCommand): Promise<unknown> {
       return null;
     case 'pgdataStats': {
       // Test-only reach into PGlite: its MemfsFrontendFS holds our backend.
-      const fs = ((db().rowStore as PGliteRowStore).db as unknown as { fs: { backend: IndexedDbPgdataBackend } }).fs;
+      const fs = (((db().rowStore as CountedRowStore).inner as PGliteRowStore).db as unknown as { fs: { backend: IndexedDbPgdataBackend } }).fs;
       return { ...fs.backend.stats };
     }
     case 'handleWaits': {
       // Test-only reach into PGlite: its file system is ours (storage/opfs-pgdata).
-      const fs = ((db().rowStore as PGliteRowStore).db as unknown as { fs: QuotaAwareOpfsAhpFS }).fs;
+      const fs = (((db().rowStore as CountedRowStore).inner as PGliteRowStore).db as unknown as { fs: QuotaAwareOpfsAhpFS }).fs;
       return { ...fs.handleWaits };
     }
     case 'contract':

@@ -1,0 +1,123 @@
+/**
+ * @module session/columnstore/local-inputs
+ * The kernels' inputs of an aggregate (fast-path.ts, `aggregateInputsSql`) evaluated by Orbit
+ * itself, without a round trip to PostgreSQL, when PostgreSQL could only give one answer: the
+ * table's facts are kept and still hold with nothing run since (facts.ts, `FactsCache.quiet`), the
+ * rowstore is empty, and every constant is a literal of a form whose value does not depend on
+ * anything but its text — an ISO 8601 timestamp (with an offset, or in a UTC session), a whole
+ * number of seconds, minutes, hours, days or weeks, a string for a text column, an integer. Any
+ * other constant, and every constant PostgreSQL would refuse, is left to PostgreSQL (undefined), so
+ * its value and its errors stay PostgreSQL's.
+ *
+ * Why: for a small aggregate (one host, one hour) that statement was half of the query's time on a
+ * warm process and most of it on a fresh one, where PostgreSQL's WebAssembly still runs unoptimised
+ * (docs/benchmarks.md).
+ */
+import type { AggregatePlan, ConstantFilter, PlannerColumn } from '../../sql/planner/aggregates.js';
+import { parseTimestamp } from '../../columnstore/text-input.js';
+import { defaultCollations, type TableFacts } from './facts.js';
+
+/**
+ * `aggregateInputsSql(plan)`'s values in the full form's layout, computed from kept `facts` and the
+ * print settings PostgreSQL gave under the session's settings (PRINT_SETTINGS_SQL's values);
+ * undefined when PostgreSQL must evaluate them.
+ */
+export function localInputs(plan: AggregatePlan, facts: TableFacts, settings: readonly unknown[]): unknown[] | undefined {
+  // Rowstore rows: the final statement is PostgreSQL's anyway, and its EXISTS depends on the WHERE.
+  if (facts.rowstoreRows || !plan.direct || plan.bucketOrder) return undefined;
+  const utc = settings[2] === 'UTC';
+  const values: unknown[] = [facts.keys];
+  if (plan.bucketWidthSql !== undefined) {
+    const micros = widthMicros(plan.bucketWidthSql);
+    if (micros === undefined) return undefined;
+    values.push(String(micros), 0);
+  }
+  const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
+  for (const f of plan.filters) {
+    const value = f.column === plan.table.timeColumn && f.op !== 'in' ? timeValue(f, time, utc) : listValue(f, plan.table.columns.find((c) => c.name === f.column)!);
+    if (value === undefined) return undefined;
+    values.push(value);
+  }
+  const groupColumns = plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : []));
+  values.push(false, defaultCollations(facts, groupColumns), [...settings, facts.byteOrder]);
+  return values;
+}
+
+/** A literal's text and the type it is cast to (undefined: none), when `sql` is one (the deparser's forms). */
+function literal(sql: string): { text: string; cast?: string } | undefined {
+  const m = /^(?:'((?:[^']|'')*)'(?:::([a-z ]+))?|CAST\('((?:[^']|'')*)' AS ([a-z ]+)\))$/.exec(sql);
+  if (!m) return undefined;
+  const text = (m[1] ?? m[3]!).replace(/''/g, "'");
+  const cast = m[2] ?? m[4];
+  return cast === undefined ? { text } : { text, cast };
+}
+
+/** Type names a literal may be cast to and keep the column's type (`column.typname` → spellings). */
+const SAME_TYPE: Readonly<Record<string, readonly string[]>> = {
+  timestamptz: ['timestamptz', 'timestamp with time zone'],
+  timestamp: ['timestamp', 'timestamp without time zone'],
+  text: ['text'],
+  interval: ['interval'],
+};
+
+function castKeeps(cast: string | undefined, typname: string): boolean {
+  return cast === undefined || (SAME_TYPE[typname]?.includes(cast) ?? false);
+}
+
+/** A time bound as the kernels take it (µs since 2000-01-01, as text). */
+function timeValue(f: ConstantFilter, column: PlannerColumn, utc: boolean): string | undefined {
+  const lit = literal(f.sql as string);
+  if (!lit || !castKeeps(lit.cast, column.typname)) return undefined;
+  if (column.typname !== 'timestamptz' && column.typname !== 'timestamp') return undefined;
+  // Without an offset a timestamptz literal is read in the session's time zone: only UTC is known here.
+  const micros = parseTimestamp(lit.text, column.typname === 'timestamptz', utc);
+  return micros === undefined ? undefined : String(micros);
+}
+
+/** Bounds of the integer types, as PostgreSQL checks them on input. */
+const INT_BITS: Readonly<Record<string, bigint>> = { int2: 15n, int4: 31n, int8: 63n };
+
+/** The values of an `=` or IN filter on a segment column, as PostgreSQL prints them (`::text`). */
+function listValue(f: ConstantFilter, column: PlannerColumn): Array<string | null> | undefined {
+  const out: Array<string | null> = [];
+  for (const sql of typeof f.sql === 'string' ? [f.sql] : f.sql) {
+    if (sql === 'NULL') {
+      out.push(null);
+      continue;
+    }
+    const bits = INT_BITS[column.typname];
+    if (bits !== undefined) {
+      // An integer literal (an untyped string would go through the type's input function).
+      if (!/^-?[0-9]{1,19}$/.test(sql)) return undefined;
+      const v = BigInt(sql);
+      if (v < -(1n << bits) || v >= 1n << bits) return undefined;
+      out.push(String(v));
+      continue;
+    }
+    // text (not varchar(n), whose input may cut or refuse a value): the string itself.
+    const lit = column.typname === 'text' && column.type === 'text' ? literal(sql) : undefined;
+    if (!lit || !castKeeps(lit.cast, 'text')) return undefined;
+    out.push(lit.text);
+  }
+  return out;
+}
+
+/** Units of a whole-number interval whose length is fixed (no months: those are calendar-dependent). */
+const UNIT_MICROS: Readonly<Record<string, number>> = {
+  second: 1e6, seconds: 1e6, sec: 1e6, secs: 1e6,
+  minute: 6e7, minutes: 6e7, min: 6e7, mins: 6e7,
+  hour: 3.6e9, hours: 3.6e9, hr: 3.6e9, hrs: 3.6e9,
+  day: 864e8, days: 864e8,
+  week: 6048e8, weeks: 6048e8,
+};
+
+/** time_bucket's width `N unit` in µs (days as 24 h, as EXTRACT(EPOCH) counts them); undefined otherwise. */
+function widthMicros(sql: string): number | undefined {
+  const lit = literal(sql);
+  if (!lit || !castKeeps(lit.cast, 'interval')) return undefined;
+  const m = /^\s*([0-9]{1,6})\s+([a-z]+)\s*$/i.exec(lit.text);
+  const unit = m && UNIT_MICROS[m[2]!.toLowerCase()];
+  const n = m ? Number(m[1]) : 0;
+  // A zero width is time_bucket's error: PostgreSQL's to raise.
+  return unit && n > 0 ? n * unit : undefined;
+}

@@ -134,6 +134,27 @@ describe('columnstore fast path: aggregates without a round trip while PostgreSQ
     await answers(c, after);
   });
 
+  it('answers a last point without a round trip, and sees a write in between', async () => {
+    const last = (x: string) => `SELECT DISTINCT ON (host) host, time, v FROM ${x} ORDER BY host, time DESC`;
+    await db.exec("SELECT compress_chunk(ch, if_not_compressed => true) FROM show_chunks('t') ch");
+    const want = text((await db.query<Record<string, unknown>>(last('r'))).rows);
+    await db.query(last('t'));
+    await db.query(last('t'));
+    trips();
+    expect(text((await db.query<Record<string, unknown>>(last('t'))).rows)).toEqual(want);
+    expect(trips()).toBe(0);
+    // A newer row for one host, in the rowstore, written by another session.
+    const other = db.session();
+    try {
+      await other.exec("INSERT INTO t VALUES ('2024-01-05 00:00+00', 'b', 7); INSERT INTO r VALUES ('2024-01-05 00:00+00', 'b', 7)");
+    } finally {
+      await other.close();
+    }
+    const after = text((await db.query<Record<string, unknown>>(last('r'))).rows);
+    expect(after).not.toEqual(want);
+    expect(text((await db.query<Record<string, unknown>>(last('t'))).rows)).toEqual(after);
+  });
+
   it('takes PostgreSQL’s way inside a transaction block and under other settings', async () => {
     const c = LOCAL[3]!;
     await db.exec("SELECT compress_chunk(ch, if_not_compressed => true) FROM show_chunks('t') ch");

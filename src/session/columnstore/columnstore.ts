@@ -365,7 +365,7 @@ export class Columnstore {
         // Without reuse of results, every answer is a first one: its rows made here when they can
         // be (one round trip; with reuse, the candidates table kept for later answers instead).
         if (onRows && plan.lastPoint.output && !this.store.reuseResults) {
-          const made = await lastPointRows(this.store, run, plan.lastPoint, values, this.facts);
+          const made = await lastPointRows(this.store, run, plan.lastPoint, values, this.facts, run.settingsKey);
           if (!made) return undefined;
           if (made.rows && made.sql !== undefined) {
             onRows(made.rows);

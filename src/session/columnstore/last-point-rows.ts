@@ -23,7 +23,7 @@ import { compareCodePoints, DIRECT_SETTINGS_SQL } from './aggregate-rows.js';
 import type { DirectRows } from './columnstore.js';
 import { constantColumn, REUSED_TYPES } from './scan.js';
 import { quoteIdent, type InternalRunner } from '../internal-sql.js';
-import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode } from './facts.js';
+import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { quoteLiteral } from '../settings.js';
 
 /** Output column types printed here (numeric is left to PostgreSQL: its batches hold text). */
@@ -57,12 +57,24 @@ export async function lastPointRows(
   plan: LastPointPlan,
   values?: (oid: number) => ValueOf,
   facts?: FactsCache,
+  quietKey?: string,
 ): Promise<{ keys: string[]; rows?: DirectRows; sql?: string } | undefined> {
-  const got = await withFacts(run, facts, plan.table, (mode) => lastPointRowsInputsSql(plan, mode), (row) => row);
-  if (!got) return undefined;
-  const f = got.facts;
+  // Outside a transaction block (`quietKey`: the session's settings key), with PostgreSQL idle
+  // since the facts were confirmed: no round trip (facts.ts, FactsCache.quiet).
+  const quiet = quietKey !== undefined ? facts?.quiet(plan.table.id, quietKey) : undefined;
+  let row: unknown[];
+  let f: TableFacts | undefined;
+  if (quiet) {
+    row = [null, null, quiet.settings];
+    f = quiet.facts;
+  } else {
+    const got = await withFacts(run, facts, plan.table, (mode) => lastPointRowsInputsSql(plan, mode), (r) => r);
+    if (!got) return undefined;
+    ({ row, facts: f } = got);
+    if (f && quietKey !== undefined) facts!.markStill(got.before, quietKey, row[2] as unknown[]);
+  }
   const [keys, rowstore, settings, defaultCollation] = (
-    f ? [f.keysByName, f.rowstoreRows, [...(got.row[2] as unknown[]), f.byteOrder], f.defaultCollation[plan.segment] === true] : got.row
+    f ? [f.keysByName, f.rowstoreRows, [...(row[2] as unknown[]), f.byteOrder], f.defaultCollation[plan.segment] === true] : row
   ) as [readonly string[] | null, boolean, unknown[], boolean | null];
   const found = { keys: [...(keys ?? [])] };
   const output = plan.output;

@@ -1,8 +1,8 @@
 /**
- * Pack objects (store.ts): the batches of one write in one object, located by manifest format 3;
- * data written one batch per object (formats 1 and 2) still read and appended to; reads by spans
- * of planned batches (coalesced across small gaps, bounded); a missing or short pack → XX001
- * naming the batch; orphan packs swept. On the memory and node-fs adapters, and on a store
+ * Pack objects (pack-layout.ts, store.ts): the batches of one write in one object, located by
+ * manifest format 3; data written one batch per object (formats 1 and 2) still read and appended
+ * to; reads by spans of planned batches (coalesced across small gaps, bounded); a missing or short
+ * pack → XX001 naming the batch; orphan packs swept. On the memory and node-fs adapters, and on a store
  * without ranged reads (IndexedDB's case).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import type { CodecBackend } from '../../src/columnstore/codecs/index.js';
 import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import { allocColumn, type Column, type Rows } from '../../src/columnstore/columns.js';
 import { decodeManifest, encodeManifest, type Manifest } from '../../src/columnstore/manifest.js';
-import { ColumnStore, encodeBatches, manifestKey, packBatches, SPAN_BYTES, SPAN_GAP, versionPrefix } from '../../src/columnstore/store.js';
+import { manifestKey, packBatches, versionPrefix } from '../../src/columnstore/pack-layout.js';
+import { ColumnStore, encodeBatches, SPAN_BYTES, SPAN_GAP } from '../../src/columnstore/store.js';
 import { BatchColumns } from '../../src/columnstore/kernels/batch-columns.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { NodeFsStorage } from '../../src/storage/node-fs.js';

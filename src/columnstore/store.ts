@@ -22,7 +22,7 @@ import type { CodecBackend } from './codecs/index.js';
 import { checkRows, type Rows } from './columns.js';
 import { decodeManifest, encodeManifest, type Manifest, type ManifestColumn } from './manifest.js';
 import { LruCache } from './lru-cache.js';
-import { batchesIn, batchKey, batchLocation, chunkPrefix, id, MANIFEST, packBatches, placed, ROOT, versionOf, versionPrefix, type BatchLocation } from './pack-layout.js';
+import { batchesIn, batchKey, batchLocation, chunkPrefix, id, MANIFEST, manifestKey, packBatches, placed, ROOT, versionOf, versionPrefix, type BatchLocation } from './pack-layout.js';
 
 /** Planned batches of one pack closer than this are read in the same span (the gap is read and dropped). */
 export const SPAN_GAP = 64 << 10;
@@ -181,7 +181,7 @@ export class ColumnStore {
     await this.putObjects(packs.map((pack, no) => [batchKey(head, no), pack] as const));
     return this.putManifest({
       ...head,
-      key: versionPrefix(head.hypertableId, head.chunkId, head.version) + MANIFEST,
+      key: manifestKey(head.hypertableId, head.chunkId, head.version),
       columns,
       settings,
       rowCount: stats.reduce((s, b) => s + b.rows, 0),
@@ -260,7 +260,7 @@ export class ColumnStore {
       const batches = [...kept, ...append.written];
       const manifest: Manifest = {
         ...head,
-        key: prefix + MANIFEST,
+        key: manifestKey(append.hypertableId, append.chunkId, append.version),
         columns: append.columns,
         settings: previous?.settings ?? append.settings,
         rowCount: batches.reduce((s, b) => s + b.rows, 0),
@@ -291,7 +291,7 @@ export class ColumnStore {
     const bytes = await this.storage.get(key);
     if (!bytes) throw orbitError('data_corrupted', `columnstore manifest ${key} is missing`);
     const manifest = decodeManifest(this.backend, bytes, key);
-    if (manifest.key !== versionPrefix(manifest.hypertableId, manifest.chunkId, manifest.version) + MANIFEST) {
+    if (manifest.key !== manifestKey(manifest.hypertableId, manifest.chunkId, manifest.version)) {
       throw orbitError('data_corrupted', `columnstore manifest ${key} describes another chunk version`);
     }
     this.cache.set(key, manifest, bytes.length);

@@ -37,6 +37,7 @@ import { BOOT_LOGIN, loginRole, mayChangeRole, type LoginRole } from './roles.js
 import { backendText } from './rewrite.js';
 import { PreparedStatements } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
+import { quoteIdent } from './internal-sql.js';
 import { preparedStatementsSql, readsPreparedStatements } from './prepared-view.js';
 
 /** What `forward` looks for in backend output: notifications to fan out, errors to note. */
@@ -661,7 +662,3 @@ export class Session implements BackendSession {
 }
 
 const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

@@ -13,7 +13,7 @@
  * bytes each. Its columns, in order: rows int4, bytes int4, one per segmentby column (its type),
  * then per data column: NULL count int4, min and max (its type; if `hasMinMax`), sum int8 (if `hasSum`),
  * and (format 2) the version and object number of the batch object, int4 each, and (format 3) the
- * batch's byte offset in that object, int4 (objects are packs of batches, store.ts; formats 1 and 2
+ * batch's byte offset in that object, int4 (objects are packs of batches, pack-layout.ts; formats 1 and 2
  * had one batch per object, at offset 0).
  */
 import { orbitError } from '../errors.js';

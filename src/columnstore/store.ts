@@ -2,12 +2,9 @@
  * @module columnstore/store
  * The batch store: compressed chunks as batch objects plus a manifest in a StorageAdapter
  * (docs/design/columnstore.md, "Where things live"), read through a bounded LRU cache.
+ * The keys, the packing of batches into objects and a batch's place in its object are
+ * columnstore/pack-layout.ts's.
  *
- * Keys: `cs/<hypertable_id>/<chunk_id>/<version>/<object_no>` and `cs/<h>/<c>/<version>/manifest`.
- * An object is a pack: the batches one write call wrote, back to back (at most PACK_BYTES, more
- * packs above that), each batch's manifest entry naming its object and byte offset (manifest
- * format 3). Data written before packs (manifest formats 1 and 2) has one batch per object, object
- * number = batch number: a pack of one at offset 0, read the same way.
  * A write goes under a new version (one above every version present), packs first and the
  * manifest last, each durable when its put resolves; the caller then commits the manifest key to
  * the catalog. A version whose manifest no catalog row points at is an orphan, removed by `sweep`.
@@ -25,12 +22,8 @@ import type { CodecBackend } from './codecs/index.js';
 import { checkRows, type Rows } from './columns.js';
 import { decodeManifest, encodeManifest, type Manifest, type ManifestColumn } from './manifest.js';
 import { LruCache } from './lru-cache.js';
+import { batchesIn, batchKey, batchLocation, chunkPrefix, id, MANIFEST, manifestKey, packBatches, placed, ROOT, versionOf, versionPrefix, type BatchLocation } from './pack-layout.js';
 
-const ROOT = 'cs/';
-const MANIFEST = 'manifest';
-
-/** Bytes of batches one pack object holds at most; a batch larger than that is a pack alone. */
-export const PACK_BYTES = 8 << 20;
 /** Planned batches of one pack closer than this are read in the same span (the gap is read and dropped). */
 export const SPAN_GAP = 64 << 10;
 /** Bytes one span read asks for at most (with the default cache, a span never evicts most of it). */
@@ -51,74 +44,6 @@ export interface ColumnStoreOptions {
    * the batches again (what a benchmark of first answers wants).
    */
   readonly reuseResults?: boolean;
-}
-
-function id(n: number, what: string): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw orbitError('invalid_parameter_value', `${what} must be a non-negative integer, got ${n}`);
-  return String(n);
-}
-
-function chunkPrefix(hypertableId: number, chunkId: number): string {
-  return `${ROOT}${id(hypertableId, 'hypertable id')}/${id(chunkId, 'chunk id')}/`;
-}
-
-export function versionPrefix(hypertableId: number, chunkId: number, version: number): string {
-  return `${chunkPrefix(hypertableId, chunkId)}${id(version, 'version')}/`;
-}
-
-export function manifestKey(hypertableId: number, chunkId: number, version: number): string {
-  return versionPrefix(hypertableId, chunkId, version) + MANIFEST;
-}
-
-/** The key of the object (pack) holding batch `batchNo`; without `batches`, object number = batch number. */
-export function batchKey(m: Pick<Manifest, 'hypertableId' | 'chunkId' | 'version'> & { readonly batches?: Manifest['batches'] }, batchNo: number): string {
-  const source = m.batches?.[batchNo]?.source;
-  return versionPrefix(m.hypertableId, m.chunkId, source?.version ?? m.version) + id(source?.no ?? batchNo, 'batch number');
-}
-
-/** Where a batch's bytes are: its object's key and the byte range in it. */
-export interface BatchLocation {
-  readonly key: string;
-  readonly offset: number;
-  readonly length: number;
-}
-
-export function batchLocation(m: Manifest, batchNo: number): BatchLocation {
-  const stats = m.batches[batchNo];
-  if (!stats) throw orbitError('invalid_parameter_value', `batch ${batchNo} is not in ${m.key}`);
-  return { key: batchKey(m, batchNo), offset: stats.source?.offset ?? 0, length: stats.bytes };
-}
-
-/**
- * Packs `objects` (encoded batches, in order) into objects of at most `limit` bytes: the packs'
- * bytes and, per batch, its pack number (from `firstPack`) and offset.
- */
-export function packBatches(objects: readonly Uint8Array[], firstPack = 0, limit = PACK_BYTES): { packs: Uint8Array[]; at: Array<{ no: number; offset: number }> } {
-  const at: Array<{ no: number; offset: number }> = [];
-  const groups: Array<{ first: number; bytes: number }> = [];
-  for (let i = 0; i < objects.length; i++) {
-    const size = objects[i]!.length;
-    let g = groups[groups.length - 1];
-    if (!g || (g.bytes > 0 && g.bytes + size > limit)) groups.push((g = { first: i, bytes: 0 }));
-    at.push({ no: firstPack + groups.length - 1, offset: g.bytes });
-    g.bytes += size;
-  }
-  const packs = groups.map((g, k) => {
-    const end = k + 1 < groups.length ? groups[k + 1]!.first : objects.length;
-    // A pack of one batch is that batch's own bytes: no copy.
-    if (end - g.first === 1) return objects[g.first]!;
-    const pack = new Uint8Array(g.bytes);
-    for (let i = g.first, o = 0; i < end; o += objects[i]!.length, i++) pack.set(objects[i]!, o);
-    return pack;
-  });
-  return { packs, at };
-}
-
-/** The batch stats with their location: none for a batch in its own version at object = batch number, offset 0. */
-function placed(stats: BatchStats, version: number, ownVersion: number, batchNo: number, at: { no: number; offset: number }): BatchStats {
-  const { source: _old, ...rest } = stats;
-  if (version === ownVersion && at.no === batchNo && at.offset === 0) return rest;
-  return { ...rest, source: at.offset === 0 ? { version, no: at.no } : { version, no: at.no, offset: at.offset } };
 }
 
 /**
@@ -151,12 +76,6 @@ export interface ChunkAppend {
   readonly written: BatchStats[];
   /** Pack objects written so far (the next one's number). */
   packs: number;
-}
-
-/** The version directory (`cs/h/c/v/`) of any key under it, or undefined for foreign keys. */
-function versionOf(key: string): string | undefined {
-  const m = /^cs\/\d+\/\d+\/\d+\//.exec(key);
-  return m?.[0];
 }
 
 /**
@@ -262,7 +181,7 @@ export class ColumnStore {
     await this.putObjects(packs.map((pack, no) => [batchKey(head, no), pack] as const));
     return this.putManifest({
       ...head,
-      key: versionPrefix(head.hypertableId, head.chunkId, head.version) + MANIFEST,
+      key: manifestKey(head.hypertableId, head.chunkId, head.version),
       columns,
       settings,
       rowCount: stats.reduce((s, b) => s + b.rows, 0),
@@ -341,7 +260,7 @@ export class ColumnStore {
       const batches = [...kept, ...append.written];
       const manifest: Manifest = {
         ...head,
-        key: prefix + MANIFEST,
+        key: manifestKey(append.hypertableId, append.chunkId, append.version),
         columns: append.columns,
         settings: previous?.settings ?? append.settings,
         rowCount: batches.reduce((s, b) => s + b.rows, 0),
@@ -372,7 +291,7 @@ export class ColumnStore {
     const bytes = await this.storage.get(key);
     if (!bytes) throw orbitError('data_corrupted', `columnstore manifest ${key} is missing`);
     const manifest = decodeManifest(this.backend, bytes, key);
-    if (manifest.key !== versionPrefix(manifest.hypertableId, manifest.chunkId, manifest.version) + MANIFEST) {
+    if (manifest.key !== manifestKey(manifest.hypertableId, manifest.chunkId, manifest.version)) {
       throw orbitError('data_corrupted', `columnstore manifest ${key} describes another chunk version`);
     }
     this.cache.set(key, manifest, bytes.length);
@@ -493,23 +412,6 @@ export class ColumnStore {
     }
     return deleted;
   }
-}
-
-/** Per manifest: its batches by object key, ascending (for adapters without ranged reads). */
-const objectIndexes = new WeakMap<Manifest, Map<string, number[]>>();
-
-function batchesIn(m: Manifest, key: string): number[] {
-  let index = objectIndexes.get(m);
-  if (!index) {
-    objectIndexes.set(m, (index = new Map()));
-    for (let no = 0; no < m.batches.length; no++) {
-      const k = batchKey(m, no);
-      let list = index.get(k);
-      if (!list) index.set(k, (list = []));
-      list.push(no);
-    }
-  }
-  return index.get(key) ?? [];
 }
 
 function sameColumns(a: readonly ManifestColumn[], b: readonly ManifestColumn[]): boolean {

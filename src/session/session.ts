@@ -3,7 +3,8 @@
  * One client session over the shared backend. It takes the backend at the first message of a batch
  * and gives it back at a ReadyForQuery that says idle; in between it keeps its own settings,
  * prepared statements (renamed per session), LISTEN channels and transaction, and cleans up after
- * itself when the client goes away.
+ * itself when the client goes away. Simple queries are planned by session/simple-query.ts and run
+ * here; the extended-query protocol (Parse … Sync) is session/extended-query.ts's.
  */
 import { concatBytes } from '../bytes.js';
 import { OrbitError, orbitError, toOrbitError } from '../errors.js';
@@ -18,26 +19,25 @@ import {
   rewriteErrorField,
   scanBackend,
 } from '../wire/protocol/backend.js';
-import { readBind, readBindParams, readExecute, readParse, readQuery, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
+import { readQuery, writeParse } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { MessageReader, type Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import { appendRows, type PrintedOutput } from './columnstore/scan.js';
 import type { DirectRows } from './columnstore/columnstore.js';
-import { PendingCommandTags, retagCommands } from './command-tags.js';
+import { retagCommands } from './command-tags.js';
 import { CopyIn } from './copy-in.js';
 import { CopyThrough } from './copy-through.js';
 import type { DirectCopy } from './direct-ingest/copy.js';
-import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
-import { HeldInsert } from './direct-ingest/held-insert.js';
+import { ExtendedQuery } from './extended-query.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
-import { planSimpleQuery, rewriteStatementNames, type SimpleQueryPlan } from './simple-query.js';
+import { planSimpleQuery, type SimpleQueryPlan } from './simple-query.js';
 import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
-import { BOOT_LOGIN, checkAuthorization, loginRole, mayChangeRole, type LoginRole } from './roles.js';
+import { BOOT_LOGIN, loginRole, mayChangeRole, type LoginRole } from './roles.js';
 import { backendText } from './rewrite.js';
-import { PreparedStatements, type PreparedEntry } from './prepared-statements.js';
+import { PreparedStatements } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
-import { refusal } from './refusals.js';
+import { quoteIdent } from './internal-sql.js';
 import { preparedStatementsSql, readsPreparedStatements } from './prepared-view.js';
 
 /** What `forward` looks for in backend output: notifications to fan out, errors to note. */
@@ -60,8 +60,6 @@ export interface SessionSink {
 }
 
 let lastSessionId = 0;
-/** Extended-protocol messages are handed to PGlite in runs of at most this many bytes. */
-const MAX_PENDING_BYTES = 1 << 20;
 /** A Parse that PostgreSQL rejects with a syntax error: used to put PostgreSQL into its error state. */
 const REJECTED_QUERY = 'ORBIT REJECTED';
 
@@ -78,12 +76,8 @@ export class Session implements BackendSession {
   private readonly reported = new Map<string, string>();
   private readonly prepared: PreparedStatements;
   private status: TransactionStatus = TransactionStatus.Idle;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  /** Command tags to restore in the output of the queued batch (statements Orbit rewrote). */
-  private readonly pendingTags = new PendingCommandTags();
-  /** PostgreSQL skips extended messages after an error until Sync; so do we. */
-  private errorSinceSync = false;
+  /** Parse, Bind, Describe, Execute, Close, Flush and Sync (session/extended-query.ts). */
+  private readonly extended: ExtendedQuery;
   private settingsDirty = false;
   roleUnread = false;
   /** The batch ran DISCARD ALL (the session authorization goes back to the login role after it). */
@@ -96,16 +90,9 @@ export class Session implements BackendSession {
   private copy: CopyIn | DirectCopy | CopyThrough | undefined;
   /** The batch's ReadyForQuery, written by endOfBatch after any ParameterStatus. */
   private pendingReady: Uint8Array | undefined;
-  /** A Bind that may be a direct insert, with the Describe/Execute of its portal, held until Sync. */
-  private held: HeldInsert | undefined;
-  /** A Bind or Execute was queued since the last Sync (a later INSERT would share its implicit transaction). */
-  private boundSinceSync = false;
   private readonly queuedNotifications: Uint8Array[] = [];
   private readonly idle: IdleTimer;
   private closed = false;
-  /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
-  private readonly fastPathName = `orbit_fast_path_${this.id}`;
-  private fastPathUsed = false;
 
   constructor(
     private readonly backend: Backend,
@@ -113,6 +100,15 @@ export class Session implements BackendSession {
     private readonly options: SessionOptions = DEFAULT_SESSION_OPTIONS,
   ) {
     this.prepared = new PreparedStatements(this.id, backend);
+    this.extended = new ExtendedQuery(this, backend, sink, this.prepared, {
+      ensureBackend: () => this.ensureBackend(),
+      endOfBatch: () => this.endOfBatch(),
+      forwardErrorsOnly: (out) => this.forwardErrorsOnly(out),
+      reject: (err, simple) => this.reject(err, simple),
+      restorePrepared: (statements) => this.restorePrepared(statements),
+      routeInBlock: () => this.routeInBlock(),
+      routePending: () => this.routePending,
+    });
     this.idle = new IdleTimer(options.idleInTransactionTimeoutMs, {
       holding: () => !this.closed && this.backend.holds(this),
       running: () => this.backend.isRunning(this),
@@ -179,51 +175,25 @@ export class Session implements BackendSession {
         await this.handleCopyMessage(msg);
         return;
       }
-      if (this.held) {
-        if (this.held.keep(msg)) return;
-        if (msg.type === FrontendMessage.Sync && this.held.executed) {
-          await this.syncHeld(msg);
-          return;
-        }
-        await this.releaseHeld();
-      }
+      if (await this.extended.continueHold(msg)) return;
       switch (msg.type) {
         case FrontendMessage.Query:
-          await this.flushPending();
+          await this.extended.flushPending();
           await this.simpleQuery(readQuery(msg.body));
           break;
         case FrontendMessage.Parse:
-          if (this.deferParse(msg)) break;
-          await this.extended(msg);
-          break;
         case FrontendMessage.Bind:
         case FrontendMessage.Describe:
         case FrontendMessage.Close:
         case FrontendMessage.Execute:
-          await this.extended(msg);
+        case FrontendMessage.Flush:
+        case FrontendMessage.Sync:
+          await this.extended.handle(msg);
           break;
         case FrontendMessage.FunctionCall:
           // Fast-path calls (large objects) are answered at once, with a ReadyForQuery, like a Query.
           await this.ensureBackend();
-          await this.flushPending(msg.raw);
-          await this.endOfBatch();
-          break;
-        case FrontendMessage.Flush:
-          await this.ensureBackend();
-          await this.flushPending(msg.raw);
-          break;
-        case FrontendMessage.Sync:
-          if (!this.backend.holds(this) && this.pending.length === 0) {
-            // Nothing reached the backend since the last Sync (deferred Parses, skipped messages).
-            this.errorSinceSync = false;
-            this.boundSinceSync = false;
-            this.sink.write(readyForQuery(this.status));
-            break;
-          }
-          await this.ensureBackend();
-          await this.flushPending(msg.raw);
-          this.errorSinceSync = false;
-          this.boundSinceSync = false;
+          await this.extended.flushPending(msg.raw);
           await this.endOfBatch();
           break;
         case FrontendMessage.CopyData:
@@ -289,17 +259,6 @@ export class Session implements BackendSession {
       this.forward(await this.runPlan(plan, true));
     }
     await this.endOfBatch();
-  }
-
-  /**
-   * Inside a transaction block after a write to a hypertable, a statement that works on chunks
-   * gets the fix-up first (in a savepoint), so it sees the written rows' chunks. (In a pipeline
-   * without BEGIN the write's implicit transaction is still open: no savepoint there, so not then.)
-   */
-  private async fixUpBefore(statement: ClassifiedStatement | undefined): Promise<void> {
-    if (!statement || !this.routePending || this.status !== TransactionStatus.InTransaction || !this.backend.routing.usesChunks(statement)) return;
-    await this.flushPending();
-    await this.routeInBlock();
   }
 
   /** The fix-up inside the open transaction; a failure is the client's warning. */
@@ -427,269 +386,11 @@ export class Session implements BackendSession {
   /** Before a statement reads pg_prepared_statements: the session's statements dropped from the backend are put back. */
   private async restorePrepared(statements: readonly ClassifiedStatement[]): Promise<void> {
     if (!statements.some(readsPreparedStatements)) return;
-    for (const name of this.prepared.clientNames()) await this.prepareUse(name);
+    for (const name of this.prepared.clientNames()) await this.extended.prepareUse(name);
   }
 
   replayFor(clientName: string): string | undefined {
     return this.prepared.replayFor(clientName);
-  }
-
-  // ---- extended query -------------------------------------------------------------------------
-
-  /**
-   * A named Parse that arrives while another session holds the backend in a transaction is
-   * acknowledged at once (after PostgreSQL's parser accepted the text) and sent to the backend when
-   * the statement is first used. libpq's PQprepare waits synchronously, so a client thread that
-   * prepares on one connection while its other connection is inside a transaction (pgbench
-   * -M prepared with several clients per thread) would otherwise wait for itself. Errors PostgreSQL
-   * finds only on the backend (unknown tables, types) are then reported at first use.
-   */
-  private deferParse(msg: Message): boolean {
-    if (this.backend.holds(this) || !this.backend.busy || this.status !== TransactionStatus.Idle || this.pending.length > 0 || this.errorSinceSync) {
-      return false;
-    }
-    const parsed = readParse(msg.body);
-    if (parsed.name === '' || this.prepared.has(parsed.name)) return false;
-    const text = backendText(parsed.query);
-    const analysis = text.ok ? text.analysis : undefined;
-    if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
-    if (checkAuthorization(analysis.statements[0]!, this.login) !== analysis.statements[0]) return false;
-    // Statements the columnstore rewrites are parsed when the backend is free.
-    if (this.backend.columnstore?.mayConcern(analysis.statements)) return false;
-    const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this);
-    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false, undefined, parsed.query);
-    this.sink.write(PARSE_COMPLETE);
-    return true;
-  }
-
-  private async extended(msg: Message, mayHold = true): Promise<void> {
-    await this.ensureBackend();
-    if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
-    await this.queueExtended(msg, mayHold);
-    // Long pipelines (executemany) go to PGlite in runs, so memory stays bounded.
-    if (this.pendingBytes >= MAX_PENDING_BYTES) await this.flushPending();
-  }
-
-  private async queueExtended(msg: Message, mayHold: boolean): Promise<void> {
-    switch (msg.type) {
-      case FrontendMessage.Parse: {
-        const parsed = readParse(msg.body);
-        const text = backendText(parsed.query);
-        if (!text.ok) return this.reject(text.error, false);
-        const analysis = text.analysis;
-        const checked = analysis.ok ? analysis.statements.map((s) => checkAuthorization(s, this.login)) : [];
-        const denied = checked.find((c) => c instanceof OrbitError);
-        if (denied) return this.reject(denied, false);
-        const statements = checked as ClassifiedStatement[];
-        // A statement rewritten whole (sql/rewrite: CREATE TABLE … WITH, ALTER TABLE … SET) replaces the text.
-        const rewritten = statements.length === 1 ? statements[0]!.rewrite?.sql : undefined;
-        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, statements, this) } : parsed;
-        const stmt = statements[0];
-        if (analysis.ok) {
-          const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
-          if (problem) return this.reject(problem, false);
-          await this.restorePrepared(statements);
-          if (this.backend.columnstore?.mayConcern(analysis.statements)) {
-            await this.flushPending();
-            // Aggregates computed now are only right for a statement run now: the unnamed one. A named
-            // one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
-            const unnamed = parse.name === '';
-            parse = { ...parse, query: await this.backend.prepareColumnstore(this, parse.query, this.status === TransactionStatus.Idle, unnamed, unnamed) };
-          }
-        }
-        if (parse.name === '') {
-          this.prepared.setUnnamed(parse, stmt);
-          this.backend.unnamedOwner = this;
-          this.queue(parse === parsed ? msg.raw : writeParse(parse));
-        } else {
-          if (this.prepared.has(parse.name)) {
-            return this.reject(new OrbitError(SqlState.duplicate_prepared_statement, `prepared statement "${parse.name}" already exists`), false);
-          }
-          const name = this.prepared.backendName(parse.name, true, parse, stmt, true, undefined, parsed.query);
-          this.queue(writeParse({ ...parse, name }));
-        }
-        return;
-      }
-      case FrontendMessage.Bind: {
-        const bind = readBind(msg.body);
-        if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
-        this.boundSinceSync = true;
-        await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
-        const fast = await this.prepareColumnstoreUse(bind.statement);
-        if (fast) {
-          this.prepared.portals.set(bind.portal, fast.statement);
-          this.queue(writeBind({ ...bind, statement: fast.backendName }));
-          return;
-        }
-        const statement = await this.prepareUse(bind.statement);
-        this.prepared.portals.set(bind.portal, statement?.statement);
-        this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
-        return;
-      }
-      case FrontendMessage.Describe:
-      case FrontendMessage.Close: {
-        const t = readTarget(msg.body);
-        if (t.target === 'P') {
-          if (msg.type === FrontendMessage.Close) this.prepared.portals.delete(t.name);
-          this.queue(msg.raw);
-          return;
-        }
-        const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.prepared.lookup(t.name);
-        if (msg.type === FrontendMessage.Close) this.prepared.delete(t.name);
-        this.queue(entry && t.name !== '' ? writeTarget(msg.type, { target: 'S', name: entry.backendName }) : msg.raw);
-        return;
-      }
-      case FrontendMessage.Execute: {
-        const { portal } = readExecute(msg.body);
-        this.boundSinceSync = true;
-        const stmt = this.prepared.portals.get(portal);
-        if (stmt) {
-          this.noteEffects([stmt]);
-          this.backend.noteColumnstore([stmt]);
-        }
-        this.pendingTags.note(stmt?.rewrite?.commandTag);
-        this.queue(msg.raw);
-        return;
-      }
-      default:
-        this.queue(msg.raw);
-    }
-  }
-
-  // ---- direct INSERT over the extended protocol --------------------------------------------------
-
-  /**
-   * Holds a Bind of a multi-row INSERT … VALUES with text parameters into a hypertable
-   * (session/direct-ingest/insert.ts) instead of sending it on. It runs directly only if it runs alone
-   * before Sync: nothing bound or executed before it since the last Sync (that would share its
-   * implicit transaction) and only Describe/Execute of its portal after it.
-   */
-  private holdInsert(msg: Message, portal: string, statementName: string, rest: Uint8Array): boolean {
-    if (this.boundSinceSync || this.status === TransactionStatus.Failed || !this.backend.columnstore) return false;
-    const entry = this.prepared.lookup(statementName);
-    const statement = entry?.statement;
-    if (!entry || statement?.type !== 'InsertStmt' || !this.backend.routing.writes([statement])) return false;
-    const bound = readBindParams(rest);
-    if (!bound) return false;
-    const params: InsertParams = { values: bound.values, types: entry.parse.paramTypes };
-    if (!mayInsertDirectly(statement, params, bound.formats)) return false;
-    this.held = new HeldInsert(msg, portal, statement, params);
-    return true;
-  }
-
-  /** The held messages go the ordinary way, in order. */
-  private async releaseHeld(): Promise<void> {
-    const held = this.held!;
-    this.held = undefined;
-    for (const m of held.messages) await this.extended(m, false);
-  }
-
-  /**
-   * Sync after a held Bind and Execute: what was queued before them (Parse, Describe of the
-   * statement) runs with its own Sync, whose ReadyForQuery is kept back, then the INSERT runs
-   * directly and answers BindComplete, NoData if described, and its CommandComplete or error.
-   */
-  private async syncHeld(sync: Message): Promise<void> {
-    const held = this.held!;
-    await this.ensureBackend();
-    if (this.pending.length > 0) {
-      const out = await this.backend.run(this, concatBytes([...this.pending, sync.raw]));
-      this.pending = [];
-      this.pendingBytes = 0;
-      if (scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse)) {
-        // PostgreSQL skips the Bind and Execute after an error.
-        this.held = undefined;
-        this.forward(retagCommands(out, this.pendingTags.take()));
-        this.boundSinceSync = false;
-        await this.endOfBatch();
-        return;
-      }
-      this.forward(out.subarray(0, out.length - 6));
-    }
-    this.held = undefined;
-    const out = await this.backend.directInsert(this, held.statement, this.status !== TransactionStatus.Idle, held.params);
-    if (!out) {
-      for (const m of held.messages) await this.extended(m, false);
-      await this.flushPending(sync.raw);
-      this.errorSinceSync = false;
-    } else {
-      this.sink.write(held.described ? BIND_COMPLETE_NO_DATA : BIND_COMPLETE);
-      this.forward(out);
-    }
-    this.boundSinceSync = false;
-    await this.endOfBatch();
-  }
-
-  /**
-   * Before a Bind of a named statement over a hypertable with the columnstore enabled: a statement
-   * the planner's fast path takes is computed now and parsed under this session's fast-path name
-   * (the Bind then goes there); otherwise its cache tables or DML decompression are brought up to
-   * date, since chunks may have changed since it was parsed. The unnamed statement was prepared by
-   * its own Parse.
-   */
-  private async prepareColumnstoreUse(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
-    const entry = this.prepared.lookup(name);
-    if (name === '' || !entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
-    await this.flushPending();
-    const idle = this.status === TransactionStatus.Idle;
-    const sql = await this.backend.fastPathSql(this, entry.statement, idle);
-    if (sql !== undefined) {
-      const backendName = this.fastPathName;
-      const out = await this.backend.run(this, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
-      // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
-      this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
-      this.forwardErrorsOnly(out);
-      return { backendName, statement: entry.statement };
-    }
-    await this.backend.prepareColumnstoreStatement(this, entry.statement, idle);
-    return undefined;
-  }
-
-  /**
-   * Makes sure the statement a Bind/Describe names is this session's on the backend: another
-   * session may have replaced the unnamed statement, or a DEALLOCATE ALL / DISCARD ALL may have
-   * dropped named ones. Re-parses from the kept Parse message when needed.
-   */
-  private async prepareUse(name: string): Promise<PreparedEntry | undefined> {
-    const entry = this.prepared.lookup(name);
-    if (name === '') {
-      if (this.backend.unnamedOwner === this) return entry;
-      await this.flushPending();
-      // Either restore our unnamed statement or make sure nobody else's answers for it.
-      const out = await this.backend.run(this, entry ? writeParse(entry.parse) : writeTarget(FrontendMessage.Close, { target: 'S', name: '' }));
-      this.backend.unnamedOwner = this;
-      this.forwardErrorsOnly(out);
-      return entry;
-    }
-    const replay = name === '' ? undefined : this.prepared.replayFor(name);
-    if (replay) {
-      await this.flushPending();
-      await this.backend.runInternal(this, replay);
-    }
-    if (entry && this.prepared.stale(entry)) {
-      await this.flushPending();
-      const out = await this.backend.run(this, writeParse(entry.parse));
-      entry.epoch = this.backend.deallocEpoch;
-      entry.onBackend = true;
-      this.forwardErrorsOnly(out);
-    }
-    return entry;
-  }
-
-  private queue(raw: Uint8Array): void {
-    this.pending.push(raw);
-    this.pendingBytes += raw.length;
-  }
-
-  /** Sends the queued extended messages (plus `tail`) to the backend and their output to the client. */
-  private async flushPending(tail?: Uint8Array): Promise<void> {
-    if (tail) this.queue(tail);
-    if (this.pending.length === 0) return;
-    const batch = this.pending.length === 1 ? this.pending[0]! : concatBytes(this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
-    const out = await this.backend.run(this, batch);
-    this.forward(retagCommands(out, this.pendingTags.take()));
   }
 
   // ---- output ---------------------------------------------------------------------------------
@@ -714,7 +415,7 @@ export class Session implements BackendSession {
         r.int32();
         this.backend.notify(this, r.cstring(), r.cstring());
       } else if (f.type === BackendMessage.ErrorResponse) {
-        this.errorSinceSync = true;
+        this.extended.errorSinceSync = true;
         if (this.substitute) {
           parts.push(out.subarray(keepFrom, f.start), errorResponse(this.substitute));
           keepFrom = f.end;
@@ -736,7 +437,7 @@ export class Session implements BackendSession {
     const status = lastReadyStatus(out);
     if (status !== undefined) {
       this.status = status;
-      this.errorSinceSync = false; // ReadyForQuery: PostgreSQL no longer skips messages
+      this.extended.errorSinceSync = false; // ReadyForQuery: PostgreSQL no longer skips messages
       // Held back: changed settings are reported with ParameterStatus before it (endOfBatch).
       this.pendingReady = out.subarray(out.length - 6);
       parts.push(out.subarray(keepFrom, out.length - 6));
@@ -750,7 +451,7 @@ export class Session implements BackendSession {
   private forwardErrorsOnly(out: Uint8Array): void {
     for (const f of scanBackend(out)) {
       if (f.type === BackendMessage.ErrorResponse) {
-        this.errorSinceSync = true;
+        this.extended.errorSinceSync = true;
         this.sink.write(out.subarray(f.start, f.end));
       }
     }
@@ -762,7 +463,7 @@ export class Session implements BackendSession {
    * to parse is sent in its place and its error is replaced by ours.
    */
   private async reject(err: OrbitError, simple: boolean): Promise<void> {
-    await this.flushPending();
+    await this.extended.flushPending();
     this.substitute = err;
     const msg = simple ? simpleQuery(REJECTED_QUERY) : writeParse({ name: '', query: REJECTED_QUERY, paramTypes: [] });
     const out = await this.backend.run(this, msg);
@@ -891,7 +592,7 @@ export class Session implements BackendSession {
     // Not holding the backend (e.g. cancelled while waiting for it): the backend state is untouched.
     this.sink.write(errorResponse(e));
     if (simple) this.sink.write(readyForQuery(this.status));
-    else this.errorSinceSync = true;
+    else this.extended.errorSinceSync = true;
   }
 
   private async idleTimeout(): Promise<void> {
@@ -909,9 +610,7 @@ export class Session implements BackendSession {
    * PostgreSQL does after a cancel.
    */
   private async afterRestart(): Promise<void> {
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.pendingTags.take();
+    this.extended.dropQueued();
     const channels = this.backend.allChannels();
     if (channels.length > 0) await this.backend.runInternal(this, channels.map((c) => `LISTEN ${quoteIdent(c)}`).join('; '));
     if (this.status !== TransactionStatus.Idle) {
@@ -936,16 +635,16 @@ export class Session implements BackendSession {
     this.closed = true;
     this.idle.stop();
     this.backend.abandon(this, new OrbitError(SqlState.admin_shutdown, 'session closed'));
-    const names = [...this.prepared.backendNames(), ...(this.fastPathUsed ? [this.fastPathName] : [])];
+    const names = [...this.prepared.backendNames(), ...this.extended.fastPathNames()];
     const dropped = this.backend.unlisten(this, '*');
-    const dirtyBackend = this.backend.holds(this) && (this.status !== TransactionStatus.Idle || this.pending.length > 0 || this.copy !== undefined);
+    const dirtyBackend = this.backend.holds(this) && (this.status !== TransactionStatus.Idle || this.extended.queued || this.copy !== undefined);
     if (!dirtyBackend && names.length === 0 && dropped.length === 0) {
       this.backend.release(this);
       return;
     }
     try {
       await this.ensureBackend();
-      this.pending = [];
+      this.extended.dropQueued();
       const copy = this.copy;
       this.copy = undefined;
       // A COPY the row store is reading is cancelled there (it ignores a Sync until the COPY ends).
@@ -963,10 +662,3 @@ export class Session implements BackendSession {
 }
 
 const SYNC = new Uint8Array([FrontendMessage.Sync, 0, 0, 0, 4]);
-const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
-const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
-const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

@@ -1,8 +1,8 @@
 /**
- * Pack objects (store.ts): the batches of one write in one object, located by manifest format 3;
- * data written one batch per object (formats 1 and 2) still read and appended to; reads by spans
- * of planned batches (coalesced across small gaps, bounded); a missing or short pack → XX001
- * naming the batch; orphan packs swept. On the memory and node-fs adapters, and on a store
+ * Pack objects (pack-layout.ts, store.ts): the batches of one write in one object, located by
+ * manifest format 3; data written one batch per object (formats 1 and 2) still read and appended
+ * to; reads by spans of planned batches (coalesced across small gaps, bounded); a missing or short
+ * pack → XX001 naming the batch; orphan packs swept. On the memory and node-fs adapters, and on a store
  * without ranged reads (IndexedDB's case).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import type { CodecBackend } from '../../src/columnstore/codecs/index.js';
 import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import { allocColumn, type Column, type Rows } from '../../src/columnstore/columns.js';
 import { decodeManifest, encodeManifest, type Manifest } from '../../src/columnstore/manifest.js';
-import { ColumnStore, encodeBatches, manifestKey, packBatches, SPAN_BYTES, SPAN_GAP, versionPrefix } from '../../src/columnstore/store.js';
+import { manifestKey, packBatches, versionPrefix } from '../../src/columnstore/pack-layout.js';
+import { ColumnStore, encodeBatches, SPAN_BYTES, SPAN_GAP } from '../../src/columnstore/store.js';
 import { BatchColumns } from '../../src/columnstore/kernels/batch-columns.js';
 import { MemoryStorage } from '../../src/storage/memory.js';
 import { NodeFsStorage } from '../../src/storage/node-fs.js';
@@ -102,24 +103,6 @@ const adapters: [string, () => Promise<StorageAdapter>][] = [
     },
   ],
 ];
-
-describe('packBatches', () => {
-  it('fills packs up to the limit, a larger batch alone, offsets back to back', () => {
-    const sizes = [3, 4, 2, 10, 1, 1];
-    const objects = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
-    const { packs, at } = packBatches(objects, 5, 8);
-    expect(at).toEqual([
-      { no: 5, offset: 0 },
-      { no: 5, offset: 3 },
-      { no: 6, offset: 0 },
-      { no: 7, offset: 0 },
-      { no: 8, offset: 0 },
-      { no: 8, offset: 1 },
-    ]);
-    expect(packs.map((p) => [...p])).toEqual([[1, 1, 1, 2, 2, 2, 2], [3, 3], [...objects[3]!], [5, 6]]);
-    expect(packBatches([], 0, 8)).toEqual({ packs: [], at: [] });
-  });
-});
 
 describe.each(adapters)('pack objects on %s', (_, open) => {
   it('writes a chunk as one pack; manifest format 3 round-trips every location and the rows', async () => {

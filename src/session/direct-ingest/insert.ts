@@ -5,8 +5,8 @@
  * VALUES …` of at least `MIN_ROWS` rows of plain constants goes the way of a direct COPY
  * (session/direct-ingest/copy.ts): its values become CSV-format COPY rows, read by Orbit's exact
  * parsers, routed and written as batches in the statement's transaction. Over the extended
- * protocol the same holds for `$n` parameters bound in text format (session/session.ts holds such
- * a Bind until Sync shows the INSERT runs alone in its implicit transaction).
+ * protocol the same holds for `$n` parameters bound in text format (session/extended-query.ts holds
+ * such a Bind until Sync shows the INSERT runs alone in its implicit transaction).
  *
  * Anything else runs as the INSERT it is, through PostgreSQL: RETURNING, ON CONFLICT, WITH,
  * INSERT … SELECT, DEFAULT, expressions, binary or typed parameters, and any value Orbit's parsers are not sure of

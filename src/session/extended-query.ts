@@ -1,0 +1,423 @@
+/**
+ * @module session/extended-query
+ * A session's side of the extended-query protocol: Parse, Bind, Describe, Execute, Close, Flush and
+ * Sync. Statement names are put in as the backend knows them (session/prepared-statements.ts), and
+ * portals are noted for their effects at Execute. The messages are queued and handed to the backend in
+ * runs (each Flush/Sync, or every MAX_PENDING_BYTES). After an error they are skipped until Sync, as
+ * PostgreSQL does. A named Parse may be answered before it reaches the backend (`deferParse`). A Bind
+ * of a multi-row INSERT into a hypertable may be held until Sync and written directly
+ * (session/direct-ingest/held-insert.ts).
+ */
+import { concatBytes } from '../bytes.js';
+import { OrbitError } from '../errors.js';
+import type { ClassifiedStatement } from '../sql/classify.js';
+import { SqlState } from '../sqlstate.js';
+import { readyForQuery, scanBackend } from '../wire/protocol/backend.js';
+import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
+import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
+import type { Message } from '../wire/protocol/reader.js';
+import type { Backend, BackendSession } from './backend.js';
+import type { PrintedOutput } from './columnstore/scan.js';
+import { PendingCommandTags, retagCommands } from './command-tags.js';
+import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
+import { HeldInsert } from './direct-ingest/held-insert.js';
+import type { PreparedEntry, PreparedStatements } from './prepared-statements.js';
+import { refusal } from './refusals.js';
+import { backendText } from './rewrite.js';
+import { checkAuthorization, type LoginRole } from './roles.js';
+import type { SessionSink } from './session.js';
+import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
+
+/** Extended-protocol messages are handed to PGlite in runs of at most this many bytes. */
+const MAX_PENDING_BYTES = 1 << 20;
+
+/** What the extended protocol uses of its session's public side (session/session.ts). */
+export interface ExtendedQuerySession extends BackendSession, PlanningSession {
+  readonly login: LoginRole;
+  readonly transactionStatus: TransactionStatus;
+  /** Records what statements about to run do to session state. */
+  noteEffects(statements: readonly ClassifiedStatement[]): void;
+  /** Passes backend output to the client. */
+  forward(out: Uint8Array | PrintedOutput): void;
+}
+
+/** The session's own steps the extended protocol takes part in (session/session.ts gives them). */
+export interface ExtendedQueryHooks {
+  /** Takes the backend if the session does not hold it. */
+  ensureBackend(): Promise<void>;
+  /** After a ReadyForQuery: changed parameters, the ReadyForQuery, the backend given back if idle. */
+  endOfBatch(): Promise<void>;
+  /** Output of Orbit's own housekeeping messages: only errors concern the client. */
+  forwardErrorsOnly(out: Uint8Array): void;
+  /** Answers a statement Orbit refuses, leaving PostgreSQL in the state its own error would. */
+  reject(err: OrbitError, simple: boolean): Promise<void>;
+  /** Before a statement reads pg_prepared_statements: the session's dropped statements put back. */
+  restorePrepared(statements: readonly ClassifiedStatement[]): Promise<void>;
+  /** The hypertable fix-up inside the open transaction. */
+  routeInBlock(): Promise<void>;
+  /** A batch wrote to a hypertable: rows in default partitions get their chunks at its end. */
+  routePending(): boolean;
+}
+
+export class ExtendedQuery {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Command tags to restore in the output of the queued batch (statements Orbit rewrote). */
+  private readonly pendingTags = new PendingCommandTags();
+  /** PostgreSQL skips extended messages after an error until Sync; so do we. */
+  errorSinceSync = false;
+  /** A Bind that may be a direct insert, with the Describe/Execute of its portal, held until Sync. */
+  private held: HeldInsert | undefined;
+  /** A Bind or Execute was queued since the last Sync (a later INSERT would share its implicit transaction). */
+  private boundSinceSync = false;
+  /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
+  private readonly fastPathName: string;
+  private fastPathUsed = false;
+
+  constructor(
+    private readonly session: ExtendedQuerySession,
+    private readonly backend: Backend,
+    private readonly sink: SessionSink,
+    private readonly prepared: PreparedStatements,
+    private readonly hooks: ExtendedQueryHooks,
+  ) {
+    this.fastPathName = `orbit_fast_path_${session.id}`;
+  }
+
+  /** Messages queued for the backend and not sent yet. */
+  get queued(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** The backend statements of the session's fast path, to deallocate at disconnect. */
+  fastPathNames(): string[] {
+    return this.fastPathUsed ? [this.fastPathName] : [];
+  }
+
+  /** The queued messages and their command tags are dropped (the backend restarted, or the session closes). */
+  dropQueued(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingTags.take();
+  }
+
+  /**
+   * While a Bind is held (holdInsert): `msg` is kept with it, or is the Sync that runs it (true:
+   * `msg` is handled), or releases it down the ordinary path (false: `msg` is still to handle).
+   */
+  async continueHold(msg: Message): Promise<boolean> {
+    if (!this.held) return false;
+    if (this.held.keep(msg)) return true;
+    if (msg.type === FrontendMessage.Sync && this.held.executed) {
+      await this.syncHeld(msg);
+      return true;
+    }
+    await this.releaseHeld();
+    return false;
+  }
+
+  /** Handles a Parse, Bind, Describe, Close, Execute, Flush or Sync. */
+  async handle(msg: Message): Promise<void> {
+    switch (msg.type) {
+      case FrontendMessage.Parse:
+        if (this.deferParse(msg)) break;
+        await this.receive(msg);
+        break;
+      case FrontendMessage.Bind:
+      case FrontendMessage.Describe:
+      case FrontendMessage.Close:
+      case FrontendMessage.Execute:
+        await this.receive(msg);
+        break;
+      case FrontendMessage.Flush:
+        await this.hooks.ensureBackend();
+        await this.flushPending(msg.raw);
+        break;
+      case FrontendMessage.Sync:
+        if (!this.backend.holds(this.session) && this.pending.length === 0) {
+          // Nothing reached the backend since the last Sync (deferred Parses, skipped messages).
+          this.errorSinceSync = false;
+          this.boundSinceSync = false;
+          this.sink.write(readyForQuery(this.session.transactionStatus));
+          break;
+        }
+        await this.hooks.ensureBackend();
+        await this.flushPending(msg.raw);
+        this.errorSinceSync = false;
+        this.boundSinceSync = false;
+        await this.hooks.endOfBatch();
+        break;
+    }
+  }
+
+  /**
+   * A named Parse that arrives while another session holds the backend in a transaction is
+   * acknowledged at once (after PostgreSQL's parser accepted the text) and sent to the backend when
+   * the statement is first used. libpq's PQprepare waits synchronously, so a client thread that
+   * prepares on one connection while its other connection is inside a transaction (pgbench
+   * -M prepared with several clients per thread) would otherwise wait for itself. Errors PostgreSQL
+   * finds only on the backend (unknown tables, types) are then reported at first use.
+   */
+  private deferParse(msg: Message): boolean {
+    if (this.backend.holds(this.session) || !this.backend.busy || this.session.transactionStatus !== TransactionStatus.Idle || this.pending.length > 0 || this.errorSinceSync) {
+      return false;
+    }
+    const parsed = readParse(msg.body);
+    if (parsed.name === '' || this.prepared.has(parsed.name)) return false;
+    const text = backendText(parsed.query);
+    const analysis = text.ok ? text.analysis : undefined;
+    if (!text.ok || !analysis?.ok || analysis.statements.length !== 1 || refusal(analysis.statements[0]!, 'extended')) return false;
+    if (checkAuthorization(analysis.statements[0]!, this.session.login) !== analysis.statements[0]) return false;
+    // Statements the columnstore rewrites are parsed when the backend is free.
+    if (this.backend.columnstore?.mayConcern(analysis.statements)) return false;
+    const query = analysis.statements[0]!.rewrite?.sql ?? rewriteStatementNames(text.sql, analysis.statements, this.session);
+    this.prepared.backendName(parsed.name, true, { ...parsed, query }, analysis.statements[0], false, undefined, parsed.query);
+    this.sink.write(PARSE_COMPLETE);
+    return true;
+  }
+
+  private async receive(msg: Message, mayHold = true): Promise<void> {
+    await this.hooks.ensureBackend();
+    if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
+    await this.queueExtended(msg, mayHold);
+    // Long pipelines (executemany) go to PGlite in runs, so memory stays bounded.
+    if (this.pendingBytes >= MAX_PENDING_BYTES) await this.flushPending();
+  }
+
+  private async queueExtended(msg: Message, mayHold: boolean): Promise<void> {
+    switch (msg.type) {
+      case FrontendMessage.Parse: {
+        const parsed = readParse(msg.body);
+        const text = backendText(parsed.query);
+        if (!text.ok) return this.hooks.reject(text.error, false);
+        const analysis = text.analysis;
+        const checked = analysis.ok ? analysis.statements.map((s) => checkAuthorization(s, this.session.login)) : [];
+        const denied = checked.find((c) => c instanceof OrbitError);
+        if (denied) return this.hooks.reject(denied, false);
+        const statements = checked as ClassifiedStatement[];
+        // A statement rewritten whole (sql/rewrite: CREATE TABLE … WITH, ALTER TABLE … SET) replaces the text.
+        const rewritten = statements.length === 1 ? statements[0]!.rewrite?.sql : undefined;
+        let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, statements, this.session) } : parsed;
+        const stmt = statements[0];
+        if (analysis.ok) {
+          const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
+          if (problem) return this.hooks.reject(problem, false);
+          await this.hooks.restorePrepared(statements);
+          if (this.backend.columnstore?.mayConcern(analysis.statements)) {
+            await this.flushPending();
+            // Aggregates computed now are only right for a statement run now: the unnamed one. A named
+            // one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
+            const unnamed = parse.name === '';
+            parse = { ...parse, query: await this.backend.prepareColumnstore(this.session, parse.query, this.session.transactionStatus === TransactionStatus.Idle, unnamed, unnamed) };
+          }
+        }
+        if (parse.name === '') {
+          this.prepared.setUnnamed(parse, stmt);
+          this.backend.unnamedOwner = this.session;
+          this.queue(parse === parsed ? msg.raw : writeParse(parse));
+        } else {
+          if (this.prepared.has(parse.name)) {
+            return this.hooks.reject(new OrbitError(SqlState.duplicate_prepared_statement, `prepared statement "${parse.name}" already exists`), false);
+          }
+          const name = this.prepared.backendName(parse.name, true, parse, stmt, true, undefined, parsed.query);
+          this.queue(writeParse({ ...parse, name }));
+        }
+        return;
+      }
+      case FrontendMessage.Bind: {
+        const bind = readBind(msg.body);
+        if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
+        this.boundSinceSync = true;
+        await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
+        const fast = await this.prepareColumnstoreUse(bind.statement);
+        if (fast) {
+          this.prepared.portals.set(bind.portal, fast.statement);
+          this.queue(writeBind({ ...bind, statement: fast.backendName }));
+          return;
+        }
+        const statement = await this.prepareUse(bind.statement);
+        this.prepared.portals.set(bind.portal, statement?.statement);
+        this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
+        return;
+      }
+      case FrontendMessage.Describe:
+      case FrontendMessage.Close: {
+        const t = readTarget(msg.body);
+        if (t.target === 'P') {
+          if (msg.type === FrontendMessage.Close) this.prepared.portals.delete(t.name);
+          this.queue(msg.raw);
+          return;
+        }
+        const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.prepared.lookup(t.name);
+        if (msg.type === FrontendMessage.Close) this.prepared.delete(t.name);
+        this.queue(entry && t.name !== '' ? writeTarget(msg.type, { target: 'S', name: entry.backendName }) : msg.raw);
+        return;
+      }
+      case FrontendMessage.Execute: {
+        const { portal } = readExecute(msg.body);
+        this.boundSinceSync = true;
+        const stmt = this.prepared.portals.get(portal);
+        if (stmt) {
+          this.session.noteEffects([stmt]);
+          this.backend.noteColumnstore([stmt]);
+        }
+        this.pendingTags.note(stmt?.rewrite?.commandTag);
+        this.queue(msg.raw);
+        return;
+      }
+      default:
+        this.queue(msg.raw);
+    }
+  }
+
+  /**
+   * Inside a transaction block after a write to a hypertable, a statement that works on chunks
+   * gets the fix-up first (in a savepoint), so it sees the written rows' chunks. (In a pipeline
+   * without BEGIN the write's implicit transaction is still open: no savepoint there, so not then.)
+   */
+  private async fixUpBefore(statement: ClassifiedStatement | undefined): Promise<void> {
+    if (!statement || !this.hooks.routePending() || this.session.transactionStatus !== TransactionStatus.InTransaction || !this.backend.routing.usesChunks(statement)) return;
+    await this.flushPending();
+    await this.hooks.routeInBlock();
+  }
+
+  // ---- direct INSERT over the extended protocol --------------------------------------------------
+
+  /**
+   * Holds a Bind of a multi-row INSERT … VALUES with text parameters into a hypertable
+   * (session/direct-ingest/insert.ts) instead of sending it on. It runs directly only if it runs alone
+   * before Sync: nothing bound or executed before it since the last Sync (that would share its
+   * implicit transaction) and only Describe/Execute of its portal after it.
+   */
+  private holdInsert(msg: Message, portal: string, statementName: string, rest: Uint8Array): boolean {
+    if (this.boundSinceSync || this.session.transactionStatus === TransactionStatus.Failed || !this.backend.columnstore) return false;
+    const entry = this.prepared.lookup(statementName);
+    const statement = entry?.statement;
+    if (!entry || statement?.type !== 'InsertStmt' || !this.backend.routing.writes([statement])) return false;
+    const bound = readBindParams(rest);
+    if (!bound) return false;
+    const params: InsertParams = { values: bound.values, types: entry.parse.paramTypes };
+    if (!mayInsertDirectly(statement, params, bound.formats)) return false;
+    this.held = new HeldInsert(msg, portal, statement, params);
+    return true;
+  }
+
+  /** The held messages go the ordinary way, in order. */
+  private async releaseHeld(): Promise<void> {
+    const held = this.held!;
+    this.held = undefined;
+    for (const m of held.messages) await this.receive(m, false);
+  }
+
+  /**
+   * Sync after a held Bind and Execute: what was queued before them (Parse, Describe of the
+   * statement) runs with its own Sync, whose ReadyForQuery is kept back, then the INSERT runs
+   * directly and answers BindComplete, NoData if described, and its CommandComplete or error.
+   */
+  private async syncHeld(sync: Message): Promise<void> {
+    const held = this.held!;
+    await this.hooks.ensureBackend();
+    if (this.pending.length > 0) {
+      const out = await this.backend.run(this.session, concatBytes([...this.pending, sync.raw]));
+      this.pending = [];
+      this.pendingBytes = 0;
+      if (scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse)) {
+        // PostgreSQL skips the Bind and Execute after an error.
+        this.held = undefined;
+        this.session.forward(retagCommands(out, this.pendingTags.take()));
+        this.boundSinceSync = false;
+        await this.hooks.endOfBatch();
+        return;
+      }
+      this.session.forward(out.subarray(0, out.length - 6));
+    }
+    this.held = undefined;
+    const out = await this.backend.directInsert(this.session, held.statement, this.session.transactionStatus !== TransactionStatus.Idle, held.params);
+    if (!out) {
+      for (const m of held.messages) await this.receive(m, false);
+      await this.flushPending(sync.raw);
+      this.errorSinceSync = false;
+    } else {
+      this.sink.write(held.described ? BIND_COMPLETE_NO_DATA : BIND_COMPLETE);
+      this.session.forward(out);
+    }
+    this.boundSinceSync = false;
+    await this.hooks.endOfBatch();
+  }
+
+  /**
+   * Before a Bind of a named statement over a hypertable with the columnstore enabled: a statement
+   * the planner's fast path takes is computed now and parsed under this session's fast-path name
+   * (the Bind then goes there); otherwise its cache tables or DML decompression are brought up to
+   * date, since chunks may have changed since it was parsed. The unnamed statement was prepared by
+   * its own Parse.
+   */
+  private async prepareColumnstoreUse(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
+    const entry = this.prepared.lookup(name);
+    if (name === '' || !entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
+    await this.flushPending();
+    const idle = this.session.transactionStatus === TransactionStatus.Idle;
+    const sql = await this.backend.fastPathSql(this.session, entry.statement, idle);
+    if (sql !== undefined) {
+      const backendName = this.fastPathName;
+      const out = await this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
+      // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
+      this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
+      this.hooks.forwardErrorsOnly(out);
+      return { backendName, statement: entry.statement };
+    }
+    await this.backend.prepareColumnstoreStatement(this.session, entry.statement, idle);
+    return undefined;
+  }
+
+  /**
+   * Makes sure the statement a Bind/Describe names is this session's on the backend: another
+   * session may have replaced the unnamed statement, or a DEALLOCATE ALL / DISCARD ALL may have
+   * dropped named ones. Re-parses from the kept Parse message when needed.
+   */
+  async prepareUse(name: string): Promise<PreparedEntry | undefined> {
+    const entry = this.prepared.lookup(name);
+    if (name === '') {
+      if (this.backend.unnamedOwner === this.session) return entry;
+      await this.flushPending();
+      // Either restore our unnamed statement or make sure nobody else's answers for it.
+      const out = await this.backend.run(this.session, entry ? writeParse(entry.parse) : writeTarget(FrontendMessage.Close, { target: 'S', name: '' }));
+      this.backend.unnamedOwner = this.session;
+      this.hooks.forwardErrorsOnly(out);
+      return entry;
+    }
+    const replay = name === '' ? undefined : this.prepared.replayFor(name);
+    if (replay) {
+      await this.flushPending();
+      await this.backend.runInternal(this.session, replay);
+    }
+    if (entry && this.prepared.stale(entry)) {
+      await this.flushPending();
+      const out = await this.backend.run(this.session, writeParse(entry.parse));
+      entry.epoch = this.backend.deallocEpoch;
+      entry.onBackend = true;
+      this.hooks.forwardErrorsOnly(out);
+    }
+    return entry;
+  }
+
+  private queue(raw: Uint8Array): void {
+    this.pending.push(raw);
+    this.pendingBytes += raw.length;
+  }
+
+  /** Sends the queued extended messages (plus `tail`) to the backend and their output to the client. */
+  async flushPending(tail?: Uint8Array): Promise<void> {
+    if (tail) this.queue(tail);
+    if (this.pending.length === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : concatBytes(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const out = await this.backend.run(this.session, batch);
+    this.session.forward(retagCommands(out, this.pendingTags.take()));
+  }
+}
+
+const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
+const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
+const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);

@@ -1,0 +1,24 @@
+/**
+ * The batch store's object layout (pack-layout.ts): batches packed into objects up to a limit.
+ * Packs written and read through the store are test/columnstore/store-packs.test.ts's.
+ */
+import { describe, expect, it } from 'vitest';
+import { packBatches } from '../../src/columnstore/pack-layout.js';
+
+describe('packBatches', () => {
+  it('fills packs up to the limit, a larger batch alone, offsets back to back', () => {
+    const sizes = [3, 4, 2, 10, 1, 1];
+    const objects = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+    const { packs, at } = packBatches(objects, 5, 8);
+    expect(at).toEqual([
+      { no: 5, offset: 0 },
+      { no: 5, offset: 3 },
+      { no: 6, offset: 0 },
+      { no: 7, offset: 0 },
+      { no: 8, offset: 0 },
+      { no: 8, offset: 1 },
+    ]);
+    expect(packs.map((p) => [...p])).toEqual([[1, 1, 1, 2, 2, 2, 2], [3, 3], [...objects[3]!], [5, 6]]);
+    expect(packBatches([], 0, 8)).toEqual({ packs: [], at: [] });
+  });
+});

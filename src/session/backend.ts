@@ -211,7 +211,7 @@ export class Backend {
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
-    return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate) : cs.runLastPoint(run, plan.lastPoint!)));
+    return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle) : cs.runLastPoint(run, plan.lastPoint!)));
   }
 
   /**

@@ -13,7 +13,7 @@ import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { readyForQuery, scanBackend } from '../wire/protocol/backend.js';
-import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
+import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type BindHead } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
@@ -24,6 +24,7 @@ import { HeldInsert } from './direct-ingest/held-insert.js';
 import type { PreparedEntry, PreparedStatements } from './prepared-statements.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
+import { boundLiteralSql, hasParameters, parameterTypes, withoutParameters } from './bound-literals.js';
 import { checkAuthorization, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
 import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
@@ -73,6 +74,8 @@ export class ExtendedQuery {
   /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
   private readonly fastPathName: string;
   private fastPathUsed = false;
+  /** The unnamed statement has parameters: its columnstore work waits for its Bind (boundFastPath, prepareColumnstoreUse). */
+  private unnamedAtBind = false;
 
   constructor(
     private readonly session: ExtendedQuerySession,
@@ -203,12 +206,20 @@ export class ExtendedQuery {
           const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.hooks.reject(problem, false);
           await this.hooks.restorePrepared(statements);
+          if (parse.name === '') this.unnamedAtBind = false;
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
-            // Aggregates computed now are only right for a statement run now: the unnamed one. A named
-            // one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
-            const unnamed = parse.name === '';
-            parse = { ...parse, query: await this.backend.prepareColumnstore(this.session, parse.query, this.session.transactionStatus === TransactionStatus.Idle, unnamed, unnamed) };
+            if (parse.name === '' && statements.length === 1 && stmt?.type === 'SelectStmt' && hasParameters(stmt.text)) {
+              // A query with parameters: parsed as written (for its Describe); at its Bind it gets the
+              // fast path with its values written out (session/bound-literals.ts), or its rewritten
+              // text and cache tables then (prepareColumnstoreUse).
+              this.unnamedAtBind = true;
+            } else {
+              // Aggregates computed now are only right for a statement run now: the unnamed one. A
+              // named one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
+              const unnamed = parse.name === '';
+              parse = { ...parse, query: await this.backend.prepareColumnstore(this.session, parse.query, this.session.transactionStatus === TransactionStatus.Idle, unnamed, unnamed) };
+            }
           }
         }
         if (parse.name === '') {
@@ -229,6 +240,13 @@ export class ExtendedQuery {
         if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
         this.boundSinceSync = true;
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
+        const bound = await this.boundFastPath(bind);
+        if (bound) {
+          this.prepared.portals.set(bind.portal, bound.statement);
+          this.queue(writeBind({ portal: bind.portal, statement: bound.backendName, rest: withoutParameters(bind.rest) }));
+          return;
+        }
+        if (this.errorSinceSync) return;
         const fast = await this.prepareColumnstoreUse(bind.statement);
         if (fast) {
           this.prepared.portals.set(bind.portal, fast.statement);
@@ -354,20 +372,69 @@ export class ExtendedQuery {
    */
   private async prepareColumnstoreUse(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
     const entry = this.prepared.lookup(name);
-    if (name === '' || !entry?.statement || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
+    if (!entry?.statement || (name === '' && !this.unnamedAtBind) || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
     await this.flushPending();
     const idle = this.session.transactionStatus === TransactionStatus.Idle;
-    const sql = await this.backend.fastPathSql(this.session, entry.statement, idle);
-    if (sql !== undefined) {
-      const backendName = this.fastPathName;
-      const out = await this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
-      // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
-      this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
-      this.hooks.forwardErrorsOnly(out);
-      return { backendName, statement: entry.statement };
+    if (name === '') {
+      // The unnamed query with parameters the fast path did not take: its text rewritten and its
+      // cache tables filled now, as a statement without parameters gets at its Parse.
+      this.unnamedAtBind = false;
+      const query = await this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true);
+      if (query !== entry.parse.query) {
+        const parse = { ...entry.parse, query };
+        this.prepared.setUnnamed(parse, entry.statement);
+        this.backend.unnamedOwner = this.session;
+        this.hooks.forwardErrorsOnly(await this.backend.run(this.session, writeParse(parse)));
+      }
+      return undefined;
     }
+    const sql = await this.backend.fastPathSql(this.session, entry.statement, idle);
+    if (sql !== undefined) return { backendName: await this.parseFastPath(sql), statement: entry.statement };
     await this.backend.prepareColumnstoreStatement(this.session, entry.statement, idle);
     return undefined;
+  }
+
+  /** Parses `sql` as this session's fast-path statement on the backend; returns its name. */
+  private async parseFastPath(sql: string): Promise<string> {
+    const backendName = this.fastPathName;
+    const out = await this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
+    // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
+    this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
+    this.hooks.forwardErrorsOnly(out);
+    return backendName;
+  }
+
+  /**
+   * A Bind with text parameters of a SELECT over a hypertable with the columnstore enabled: the
+   * statement with its values written out (session/bound-literals.ts), when the planner's fast path
+   * takes it, is computed now and parsed as this session's fast-path statement; the Bind then goes
+   * there without its parameters. Undefined otherwise (the ordinary way follows). The parameters'
+   * types are PostgreSQL's (a Describe of the statement, kept like results' descriptions outside
+   * a transaction block).
+   */
+  private async boundFastPath(bind: BindHead): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
+    const entry = this.prepared.lookup(bind.statement);
+    const statement = entry?.statement;
+    const cs = this.backend.columnstore;
+    if (!entry || !cs || statement?.type !== 'SelectStmt' || !cs.mayConcern([statement]) || !hasParameters(statement.text)) return undefined;
+    const params = readBindParams(bind.rest);
+    if (!params || params.formats.some((f) => f !== 0)) return undefined;
+    const onBackend = await this.prepareUse(bind.statement);
+    await this.flushPending();
+    if (!onBackend || this.errorSinceSync) return undefined;
+    const idle = this.session.transactionStatus === TransactionStatus.Idle;
+    const describe = () => this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Describe, { target: 'S', name: bind.statement === '' ? '' : onBackend.backendName }), FLUSH]));
+    const out = idle ? await cs.described(`parameters\0${this.session.settingsKey}\0${onBackend.parse.query}`, describe, (o) => parameterTypes(o) !== undefined) : await describe();
+    const types = parameterTypes(out);
+    if (!types) {
+      this.hooks.forwardErrorsOnly(out);
+      return undefined;
+    }
+    const sql = boundLiteralSql(statement.text, types, params);
+    const text = sql === undefined ? undefined : backendText(sql);
+    const literal = text?.ok && text.analysis.ok && text.analysis.statements.length === 1 ? text.analysis.statements[0]! : undefined;
+    const final = literal && (await this.backend.fastPathSql(this.session, literal, idle));
+    return final === undefined ? undefined : { backendName: await this.parseFastPath(final), statement };
   }
 
   /**
@@ -419,5 +486,6 @@ export class ExtendedQuery {
 }
 
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
+const FLUSH = new Uint8Array([FrontendMessage.Flush, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);

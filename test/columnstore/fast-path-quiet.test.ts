@@ -104,6 +104,18 @@ describe('columnstore fast path: aggregates without a round trip while PostgreSQ
     }
   });
 
+  it('answers NULL bounds, widths and keys as PostgreSQL does', async () => {
+    for (const q of [
+      (x: string) => `SELECT host, max(v) AS mx FROM ${x} WHERE time >= NULL GROUP BY host ORDER BY host`,
+      (x: string) => `SELECT max(v) AS mx, count(*) AS n FROM ${x} WHERE time < NULL::timestamptz`,
+      (x: string) => `SELECT time_bucket(NULL::interval, time) AS b, max(v) AS mx FROM ${x} GROUP BY b ORDER BY b`,
+      (x: string) => `SELECT host, count(*) AS n FROM ${x} WHERE host IN (NULL, 'b') GROUP BY host ORDER BY host`,
+    ]) {
+      const want = text((await db.query<Record<string, unknown>>(q('r'))).rows);
+      expect(text((await db.query<Record<string, unknown>>(q('t'))).rows), q('t')).toEqual(want);
+    }
+  });
+
   it('asks again after anything PostgreSQL ran: another session’s write, a function’s, a plain SELECT', async () => {
     const c = LOCAL[1]!;
     const before = await wanted(c);

@@ -652,9 +652,9 @@ export class Columnstore {
     this.invalidate();
   }
 
-  /** Aggregates in the kernels (session/columnstore/fast-path.ts). */
-  runAggregate(run: InternalRunner, plan: AggregatePlan): Promise<string | undefined> {
-    return runAggregate(this.store, this.kernels, run, plan);
+  /** Aggregates in the kernels (session/columnstore/fast-path.ts); `idle`: outside a transaction block (kept facts may spare the round trip). */
+  runAggregate(run: InternalRunner, plan: AggregatePlan, idle: boolean): Promise<string | undefined> {
+    return runAggregate(this.store, this.kernels, run, plan, undefined, undefined, this.facts, idle ? run.settingsKey : undefined);
   }
 
   /** The last point per segment from the newest batches (session/columnstore/fast-path.ts). */
@@ -734,7 +734,9 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
     const failed = firstError(out) !== undefined;
     await must(run, failed ? 'ROLLBACK TO SAVEPOINT orbit_bounds; RELEASE SAVEPOINT orbit_bounds' : 'RELEASE SAVEPOINT orbit_bounds');
     if (failed) continue;
-    const values = jsonRows<string[]>(out)[0]!;
+    const values = jsonRows<Array<string | null>>(out)[0]!;
+    // A NULL bound (`time >= NULL`) keeps no row; PostgreSQL's WHERE says so, the ranges need not.
+    if (values.some((v) => v === null)) continue;
     result.set(
       id,
       filters.flatMap((f) => (f.op === 'in' ? [] : [f.op])).map((op, i) => ({ op, v: BigInt(values[i]!) })),

@@ -65,8 +65,10 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
         ? 'true'
         : `(SELECT coalesce(bool_and(a.attcollation IN (0, 100)), false) FROM pg_attribute a WHERE a.attrelid = ${quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)}::regclass AND a.attname IN (${collatable.map(quoteLiteral).join(', ')}))`,
   );
-  // Last of all, when the rows could be made without a final statement: the settings that decide it.
-  if (plan.direct) exprs.push(lean ? PRINT_SETTINGS_SQL : DIRECT_SETTINGS_SQL);
+  // Last of all, when the rows could be made without a final statement: the settings that decide
+  // it (in the forms with facts always: FactsCache.markStill keeps them).
+  if (lean) exprs.push(PRINT_SETTINGS_SQL);
+  else if (plan.direct) exprs.push(DIRECT_SETTINGS_SQL);
   if (facts !== undefined) exprs.push(PROBE_SQL, facts === 'read' ? factsSql(plan.table) : 'NULL');
   return `json_build_array(${exprs.join(', ')})`;
 }
@@ -80,9 +82,8 @@ function groupColumns(plan: AggregatePlan): string[] {
 export function inputValues(plan: AggregatePlan, values: readonly unknown[], facts: TableFacts): unknown[] {
   const out = values.slice(0, -2);
   out[0] = facts.keys;
-  const settings = plan.direct ? out.length - 1 : -1;
-  out[plan.direct ? out.length - 2 : out.length - 1] = defaultCollations(facts, groupColumns(plan));
-  if (settings >= 0) out[settings] = [...(out[settings] as unknown[]), facts.byteOrder];
+  out[out.length - 2] = defaultCollations(facts, groupColumns(plan));
+  out[out.length - 1] = [...(out[out.length - 1] as unknown[]), facts.byteOrder];
   return out;
 }
 
@@ -126,7 +127,7 @@ export async function runAggregate(
   let values = evaluated?.values;
   // Outside a transaction block (`quietKey`: the session's settings key), with PostgreSQL idle
   // since the facts were confirmed: the inputs may need no round trip (local-inputs.ts).
-  const quiet = direct && quietKey !== undefined ? facts?.quiet(plan.table.id, quietKey) : undefined;
+  const quiet = quietKey !== undefined ? facts?.quiet(plan.table.id, quietKey) : undefined;
   if (!values && quiet) values = localInputs(plan, quiet.facts, quiet.settings);
   if (!values) {
     const got = await withFacts(run, facts, plan.table, (mode) => `SELECT ${aggregateInputsSql(plan, mode)}`, (row) => row);
@@ -134,7 +135,7 @@ export async function runAggregate(
     if (!got) return undefined;
     values = got.facts ? inputValues(plan, got.row, got.facts) : got.row;
     // The print settings (inputValues appended the text order to them) for the next statements.
-    if (got.facts && plan.direct && quietKey !== undefined) facts!.markStill(got.before, quietKey, (values[values.length - 1] as unknown[]).slice(0, -1));
+    if (got.facts && quietKey !== undefined) facts!.markStill(got.before, quietKey, (values[values.length - 1] as unknown[]).slice(0, -1));
   }
   const manifestKeys = (values[0] as string[] | null) ?? [];
   let i = 1;
@@ -144,12 +145,15 @@ export async function runAggregate(
     aggregates: plan.aggregates.map(({ fn, column, by }) => ({ fn, ...(column ? { column } : {}), ...(by ? { by } : {}) })),
   };
   if (plan.bucketWidthSql !== undefined) {
+    // A NULL width (time_bucket is strict) or time bound (`time >= NULL`): PostgreSQL answers.
+    if (values[i] === null) return undefined;
     spec.bucket = { widthUs: BigInt(values[i] as string), months: values[i + 1] as number };
     i += 2;
   }
   for (const f of plan.filters) {
     const column = plan.table.columns.find((c) => c.name === f.column)!;
     if (f.column === plan.table.timeColumn && f.op !== 'in') {
+      if (values[i] === null) return undefined;
       spec.filters.push({ column: f.column, op: f.op, value: BigInt(values[i++] as string) });
     } else {
       const scalars = (values[i++] as Array<string | null>).map((v) => scalarOf(v, column.typname));

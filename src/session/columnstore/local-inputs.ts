@@ -24,7 +24,7 @@ import { defaultCollations, type TableFacts } from './facts.js';
  */
 export function localInputs(plan: AggregatePlan, facts: TableFacts, settings: readonly unknown[]): unknown[] | undefined {
   // Rowstore rows: the final statement is PostgreSQL's anyway, and its EXISTS depends on the WHERE.
-  if (facts.rowstoreRows || !plan.direct || plan.bucketOrder) return undefined;
+  if (facts.rowstoreRows || plan.bucketOrder) return undefined;
   const utc = settings[2] === 'UTC';
   const values: unknown[] = [facts.keys];
   if (plan.bucketWidthSql !== undefined) {

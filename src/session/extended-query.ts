@@ -419,6 +419,9 @@ export class ExtendedQuery {
     if (!entry || !cs || statement?.type !== 'SelectStmt' || !cs.mayConcern([statement]) || !hasParameters(statement.text)) return undefined;
     const params = readBindParams(bind.rest);
     if (!params || params.formats.some((f) => f !== 0)) return undefined;
+    // The values are read as UTF-8 text (another client encoding would give their bytes another meaning).
+    const encoding = this.session.settings.get('client_encoding');
+    if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) return undefined;
     const onBackend = await this.prepareUse(bind.statement);
     await this.flushPending();
     if (!onBackend || this.errorSinceSync) return undefined;

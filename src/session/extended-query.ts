@@ -6,7 +6,8 @@
  * runs (each Flush/Sync, or every MAX_PENDING_BYTES). After an error they are skipped until Sync, as
  * PostgreSQL does. A named Parse may be answered before it reaches the backend (`deferParse`). A Bind
  * of a multi-row INSERT into a hypertable may be held until Sync and written directly
- * (session/direct-ingest/held-insert.ts).
+ * (session/direct-ingest/held-insert.ts). A Bind of a query over the columnstore may go to the
+ * statement its fast path computed, with the bound values written out (session/bound-literals.ts).
  */
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';

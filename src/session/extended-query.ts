@@ -424,7 +424,9 @@ export class ExtendedQuery {
     const encoding = this.session.settings.get('client_encoding');
     if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) return undefined;
     const onBackend = await this.prepareUse(bind.statement);
-    await this.flushPending();
+    // Parses only (the client's Parse of this statement): nothing PostgreSQL ran changes the kept facts.
+    if (this.pending.every((m) => m[0] === FrontendMessage.Parse)) await cs.readOnly(() => this.flushPending());
+    else await this.flushPending();
     if (!onBackend || this.errorSinceSync) return undefined;
     const idle = this.session.transactionStatus === TransactionStatus.Idle;
     const describe = () => this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Describe, { target: 'S', name: bind.statement === '' ? '' : onBackend.backendName }), FLUSH]));

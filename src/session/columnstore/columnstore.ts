@@ -187,14 +187,22 @@ export class Columnstore {
   async described<T>(key: string, run: () => Promise<T>, keep: (response: T) => boolean): Promise<T> {
     const kept = this.descriptions.get(key);
     if (kept !== undefined) return kept as T;
-    const before = this.facts.count();
-    const response = await run();
-    // It read no table and changed nothing: the kept facts stay still (facts.ts).
-    this.facts.carry(before);
+    const response = await this.readOnly(run);
     if (keep(response)) {
       if (this.descriptions.size >= DESCRIPTIONS_KEPT) this.descriptions.clear();
       this.descriptions.set(key, response);
     }
+    return response;
+  }
+
+  /**
+   * Runs `request`, whose messages read no table and change nothing (Parse, Describe, a statement
+   * over no rows): if it is the only request meanwhile, the kept facts stay still (facts.ts).
+   */
+  async readOnly<T>(request: () => Promise<T>): Promise<T> {
+    const before = this.facts.count();
+    const response = await request();
+    this.facts.carry(before);
     return response;
   }
 

@@ -6,7 +6,7 @@
 
 // The engine core
 export { Orbit, type OrbitOptions, type OrbitSession, type Queryable, type Transaction } from './orbit.js';
-export type { CopySource } from './session/embedded-copy.js';
+export type { CopyFile, CopySource } from './session/embedded-copy.js';
 // Errors with PostgreSQL SQLSTATEs
 export { OrbitError, notSupported, orbitError, toOrbitError } from './errors.js';
 export { SqlState, type SqlStateCode, type SqlStateName } from './sqlstate.js';

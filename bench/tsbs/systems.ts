@@ -11,6 +11,7 @@
  * Timings cover the query and turning its result into rows (objects or arrays), as clients do.
  */
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +20,7 @@ import { Transform } from 'node:stream';
 import pg from 'pg';
 import postgres from 'postgres';
 import { CPU_TABLE_SQL } from '../data/cpu-csv.js';
+import type { CopyFile } from '../../src/session/embedded-copy.js';
 import type { Dialect } from './queries.js';
 
 export type Row = readonly unknown[];
@@ -61,6 +63,28 @@ function counted(csv: string, system: string, progress: Progress): Transform {
   return createReadStream(csv, { highWaterMark: 1 << 20 }).pipe(counter);
 }
 
+/**
+ * Orbit.copyFrom on the file open for reading (a FileHandle it reads into one kept buffer), as
+ * DuckDB-WASM's COPY reads its registered file from disk; the reads report progress.
+ */
+async function copyFileInProcess(orbit: { copyFrom(sql: string, data: CopyFile): Promise<unknown> }, csv: string, system: string, progress: Progress): Promise<void> {
+  const total = statSync(csv).size;
+  let done = 0;
+  const file = await open(csv);
+  try {
+    await orbit.copyFrom('COPY cpu FROM STDIN (FORMAT csv)', {
+      read: async (buffer, offset, length, position) => {
+        const r = await file.read(buffer, offset, length, position);
+        progress(system, (done += r.bytesRead), total);
+        return r;
+      },
+      stat: () => file.stat(),
+    });
+  } finally {
+    await file.close();
+  }
+}
+
 /** Streams a file through a COPY FROM STDIN writable of postgres.js, reporting progress. */
 async function copyOverWire(url: { host: string; port: number; user: string; database: string; password?: string }, csv: string, system: string, progress: Progress): Promise<void> {
   const sql = postgres({ ...url, max: 1, onnotice: () => undefined });
@@ -93,7 +117,7 @@ export interface OrbitLoadOptions {
   readonly reuseResults?: boolean;
   /**
    * How the CSV reaches Orbit: `tcp`, a postgres.js client's COPY over a TCP connection (client and
-   * server in this process); `in-process`, Orbit.copyFrom on a file stream, as DuckDB-WASM's COPY
+   * server in this process); `in-process`, Orbit.copyFrom on the open file, as DuckDB-WASM's COPY
    * reads its file in-process.
    */
   readonly load?: 'tcp' | 'in-process';
@@ -111,7 +135,7 @@ export async function startOrbit(
   const port = server.tcp!.port;
   await server.orbit.exec(orbitCpuTableSql(direct));
   const t0 = performance.now();
-  if (load === 'in-process') await server.orbit.copyFrom('COPY cpu FROM STDIN (FORMAT csv)', counted(csv, 'orbit', progress));
+  if (load === 'in-process') await copyFileInProcess(server.orbit, csv, 'orbit', progress);
   else await copyOverWire({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, csv, 'orbit', progress);
   const ms = performance.now() - t0;
   await server.orbit.exec('ANALYZE cpu');

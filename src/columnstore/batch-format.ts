@@ -133,13 +133,17 @@ const BATCH_OUT = new ByteWriter(1 << 14);
 
 /** Encodes the rows of one batch (≤ the codecs' MAX_VALUES rows) as one batch object. */
 export function encodeBatch(backend: CodecBackend, columns: readonly Column[]): Uint8Array {
+  return writeBatch(backend, columns, BATCH_OUT.reset()).finish();
+}
+
+/** Appends the batch object of `columns` (as encodeBatch's) to `out`. */
+export function writeBatch(backend: CodecBackend, columns: readonly Column[], out: ByteWriter): ByteWriter {
   const rows = columns.length ? columnLength(columns[0]!) : 0;
   const sections = columns.map((c) => encodeSection(backend, c));
-  const out = BATCH_OUT.reset();
   out.byte(MAGIC[0]!).byte(MAGIC[1]!).byte(BATCH_FORMAT_VERSION).varint(rows).varint(columns.length);
   columns.forEach((c, i) => out.byte(TYPE_IDS.indexOf(c.type) + 1).varint(sections[i]!.length));
   sections.forEach((s) => out.bytes(s));
-  return out.finish();
+  return out;
 }
 
 export function readBatchHeader(bytes: Uint8Array): BatchHeader {

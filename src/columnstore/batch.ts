@@ -209,6 +209,18 @@ function textStats(type: 'text' | 'varchar', v: readonly string[], rows: number)
 }
 
 /**
+ * The segments' rows one after another. A function of its own: as a loop in planBatches (a large
+ * function) it had V8 compile all of planBatches for on-stack replacement, again after each
+ * deoptimization.
+ */
+function rowOrder(segments: readonly number[][], n: number): Int32Array {
+  const all = new Int32Array(n);
+  let k = 0;
+  for (const segment of segments) for (let j = 0; j < segment.length; j++) all[k++] = segment[j]!;
+  return all;
+}
+
+/**
  * A text column held as numbers into `strings` (an int4 column; direct ingest's entry numbers): it
  * is gathered as numbers and made strings one batch at a time, so the batch is what the strings
  * would have given. It must not be a segmentby or orderby column (those are compared).
@@ -297,9 +309,7 @@ export function planBatches(
   // Columns without NULLs are gathered once in the final row order and each batch is a view (or
   // slice) of that: one pass per column instead of one copy per batch and column.
   for (const segment of segments) if (order.length) sortSegment(segment, byOrder);
-  const all = new Int32Array(n);
-  let k = 0;
-  for (const segment of segments) for (const i of segment) all[k++] = i;
+  const all = rowOrder(segments, n);
   const gathered = rows.columns.map((c, i) => (c.nulls ? undefined : gather(c, all, i)));
   const out: PlannedBatch[] = [];
   let base = 0;

@@ -78,13 +78,27 @@ export function packBatches(objects: readonly Uint8Array[], firstPack = 0, limit
   }
   const packs = groups.map((g, k) => {
     const end = k + 1 < groups.length ? groups[k + 1]!.first : objects.length;
-    // A pack of one batch is that batch's own bytes: no copy.
-    if (end - g.first === 1) return objects[g.first]!;
+    // A pack of one batch, or of batches lying one after another in one buffer (a flush encoded
+    // on another thread), is a view of those bytes: no copy.
+    if (end - g.first === 1 || adjacent(objects, g.first, end)) return viewOf(objects[g.first]!, g.bytes);
     const pack = new Uint8Array(g.bytes);
     for (let i = g.first, o = 0; i < end; o += objects[i]!.length, i++) pack.set(objects[i]!, o);
     return pack;
   });
   return { packs, at };
+}
+
+/** Whether objects `from` to `to` (exclusive) follow one another in one buffer. */
+function adjacent(objects: readonly Uint8Array[], from: number, to: number): boolean {
+  const first = objects[from]!;
+  for (let i = from + 1, end = first.byteOffset + first.length; i < to; end += objects[i]!.length, i++) {
+    if (objects[i]!.buffer !== first.buffer || objects[i]!.byteOffset !== end) return false;
+  }
+  return true;
+}
+
+function viewOf(first: Uint8Array, bytes: number): Uint8Array {
+  return bytes === first.length ? first : new Uint8Array(first.buffer, first.byteOffset, bytes);
 }
 
 /** The batch stats with their location: none for a batch in its own version at object = batch number, offset 0. */

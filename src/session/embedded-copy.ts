@@ -28,8 +28,20 @@ export type CopySource =
   | Uint8Array
   | Blob
   | ReadableStream<Uint8Array>
+  | CopyFile
   | AsyncIterable<Uint8Array | string>
   | Iterable<Uint8Array | string>;
+
+/**
+ * A file open for reading, as Node's `FileHandle` (`fs/promises` `open`): read from its current
+ * position to its end into one buffer kept for the whole COPY. A stream's chunks are new buffers
+ * each, which V8 counts as external memory; ~500 MB of them drove ~20 full collections of the main
+ * isolate per TSBS 72 h load, against ~4 reading the same file this way.
+ */
+export interface CopyFile {
+  read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
+  stat(): Promise<unknown>;
+}
 
 /** CopyData messages carry at most this much (a client's are usually 64 KiB; fewer, larger ones cost less). */
 const PIECE_BYTES = 1 << 20;
@@ -134,7 +146,22 @@ async function* pieces(source: CopySource): AsyncGenerator<Uint8Array> {
       reader.releaseLock();
     }
   }
+  if (isFile(source)) {
+    // Each piece is handled (its bytes copied into the COPY's own buffer) before the next read.
+    const buffer = new Uint8Array(PIECE_BYTES);
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  }
   for await (const piece of source as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>) yield* split(piece);
+}
+
+/** A FileHandle, not a stream (a Node ReadStream has a `read` method too, but is iterable). */
+function isFile(source: CopySource): source is CopyFile {
+  const s = source as Partial<CopyFile> & object;
+  return typeof s.read === 'function' && typeof s.stat === 'function' && !(Symbol.asyncIterator in s) && !(Symbol.iterator in s);
 }
 
 const encoder = new TextEncoder();

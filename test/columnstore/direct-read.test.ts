@@ -234,6 +234,12 @@ describe('direct COPY flush on the encoder thread', () => {
       expect(flush.objects.length).toBeGreaterThanOrEqual(8);
       expect(flush.stats).toEqual(expected[i]!.stats);
       expect(flush.objects.map((o) => Array.from(o))).toEqual(expected[i]!.objects.map((o) => Array.from(o)));
+      // One shared buffer per flush, the objects back to back in it (packed as views, never counted
+      // as external memory by the main isolate).
+      const buffer = flush.objects[0]!.buffer;
+      expect(buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(buffer.byteLength).toBe(flush.objects.reduce((sum, o) => sum + o.length, 0));
+      flush.objects.forEach((o, k) => expect([o.buffer === buffer, o.byteOffset]).toEqual([true, k === 0 ? 0 : flush.objects[k - 1]!.byteOffset + flush.objects[k - 1]!.length]));
     });
     encoder.close();
   });

@@ -3,6 +3,9 @@
  * direct ingest into a hypertable with the columnstore, the session's settings, errors with their
  * line and nothing left behind, a source that fails, and what copyFrom refuses.
  */
+import { writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrbit, type Orbit } from '../../src/runtime/node.js';
@@ -84,6 +87,36 @@ describe('copyFrom', () => {
     expect(await summary()).toEqual(before);
     // The session that ran it is gone: the next statements run as usual.
     expect((await db.copyFrom('COPY metrics FROM STDIN (FORMAT csv)', metricsCsv(10, 200_000))).affectedRows).toBe(10);
+  });
+
+  it('reads a file open for reading (a FileHandle) into one kept buffer: rows across its reads, a bad row failing it all', async () => {
+    const dir = tempDir();
+    try {
+      // ~2.6 MB: three reads of 1 MiB, rows cut between them.
+      const good = join(dir.path, 'good.csv');
+      writeFileSync(good, metricsCsv(60_000, 300_000));
+      const before = (await summary()) as { n: number };
+      const file = await open(good);
+      try {
+        expect((await db.copyFrom('COPY metrics FROM STDIN (FORMAT csv)', file)).affectedRows).toBe(60_000);
+      } finally {
+        await file.close();
+      }
+      const after = (await db.query<{ n: number; total: number }>('SELECT count(*)::int AS n, sum(value) AS total FROM metrics WHERE time >= $1', [new Date(Date.UTC(2024, 0, 1) + 300_000 * 60_000)])).rows[0];
+      expect(after).toEqual({ n: 60_000, total: ((300_000 + 359_999) * 60_000) / 2 / 4 });
+      expect(((await summary()) as { n: number }).n).toBe(before.n + 60_000);
+      const bad = join(dir.path, 'bad.csv');
+      writeFileSync(bad, metricsCsv(30_000, 400_000).replace(/,([\d.]+)\n((?:[^\n]*\n){9})$/, ',x\n$2'));
+      const file2 = await open(bad);
+      try {
+        await expect(db.copyFrom('COPY metrics FROM STDIN (FORMAT csv)', file2)).rejects.toMatchObject({ code: '22P02', where: 'COPY metrics, line 29991, column value: "x"' });
+      } finally {
+        await file2.close();
+      }
+      expect(((await summary()) as { n: number }).n).toBe(before.n + 60_000);
+    } finally {
+      dir.remove();
+    }
   });
 
   it('cancels the COPY when the source fails, leaving nothing, and rethrows the source error', async () => {

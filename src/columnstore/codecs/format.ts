@@ -116,6 +116,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** The bytes written, as a view of the writer's buffer (valid until the next write or reset). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
   /** The bytes written, as a buffer of their own. */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);

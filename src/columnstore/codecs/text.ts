@@ -46,9 +46,19 @@ function dictionaryBytes(strings: readonly string[]): Uint8Array {
   return out.bytes(utf8).finish();
 }
 
+/**
+ * The index and ids of writeTextStream, kept between calls (it does not call itself): a stream per
+ * text column and batch otherwise took a Map and an ids array (a buffer V8 counts as external
+ * memory) each time.
+ */
+const INDEX = new Map<string, number>();
+let IDS = new Int32Array(1024);
+
 export function writeTextStream(backend: CodecBackend, values: readonly string[], out: ByteWriter): void {
-  const index = new Map<string, number>();
-  const ids = new Int32Array(values.length);
+  const index = INDEX;
+  index.clear();
+  if (IDS.length < values.length) IDS = new Int32Array(values.length);
+  const ids = IDS.subarray(0, values.length);
   // Runs of one value (tags within a segment) skip the hash lookup: comparing short strings is cheaper.
   let previous: string | undefined;
   let previousId = 0;
@@ -66,13 +76,44 @@ export function writeTextStream(backend: CodecBackend, values: readonly string[]
     ids[i] = previousId = id;
     previous = v;
   }
-  const raw = dictionaryBytes([...index.keys()]);
+  const entries = [...index.keys()];
+  // Not kept past the call: the strings are the caller's.
+  index.clear();
+  if (writeSmallAscii(entries, out)) {
+    out.bytes(backend.encodeInts(ids));
+    return;
+  }
+  const raw = dictionaryBytes(entries);
   const packed = raw.length >= DEFLATE_MIN_BYTES ? deflateSync(raw, { level: 6 }) : null;
   const deflate = packed !== null && packed.length * 10 <= raw.length * 9;
-  out.byte(Codec.textDict).byte(deflate ? TextFlag.deflated : 0).varint(index.size).varint(raw.length);
+  out.byte(Codec.textDict).byte(deflate ? TextFlag.deflated : 0).varint(entries.length).varint(raw.length);
   if (deflate) out.varint(packed.length).bytes(packed);
   else out.bytes(raw);
   out.bytes(backend.encodeInts(ids));
+}
+
+/**
+ * The dictionary part of the stream, as the general path writes it, for a dictionary of ASCII
+ * strings too small to deflate (the usual tags): written straight into `out`, without a
+ * TextEncoder call and its buffers. False (nothing written) for any other dictionary.
+ */
+function writeSmallAscii(strings: readonly string[], out: ByteWriter): boolean {
+  let raw = 0;
+  for (const s of strings) {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+    raw += s.length + varintLength(s.length);
+    if (raw >= DEFLATE_MIN_BYTES) return false;
+  }
+  out.byte(Codec.textDict).byte(0).varint(strings.length).varint(raw);
+  for (const s of strings) out.varint(s.length);
+  for (const s of strings) for (let i = 0; i < s.length; i++) out.byte(s.charCodeAt(i));
+  return true;
+}
+
+function varintLength(v: number): number {
+  let n = 1;
+  for (; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+  return n;
 }
 
 function utf8(bytes: Uint8Array): string {

@@ -36,7 +36,7 @@ import { BackendMessage, FrontendMessage, TransactionStatus } from '../../wire/p
 import { CopyBuffer, readCopyFormat, scanBinaryTuples, type CopyFormat } from '../copy-in.js';
 import { requestBuffers } from './encode.js';
 import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, type EncodeRequest, ThreadDictionaries, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './read.js';
-import { findMissing, internalDoubles, internalTimes, rangeIndex, type ChunkRange } from './route.js';
+import { findMissing, internalDoubles, internalTimes, rowsByChunk, type ChunkRange } from './route.js';
 import type { DirectTarget } from './target.js';
 import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral, simpleQuery } from '../settings.js';
@@ -325,30 +325,7 @@ export class DirectCopy {
         return { id: c.chunk_id, start, end, lo: Number(start), hi: Number(end) };
       });
     }
-    // Usually every row of a piece falls in one chunk: no index lists then.
-    const chunkOf = new Int32Array(n);
-    let k = 0;
-    let mixed = false;
-    for (let i = 0; i < n; i++) {
-      const v = internal[i]!;
-      const c = this.ranges[k]!;
-      if (typeof v === 'number' ? !(v >= c.lo && v < c.hi) : !(v >= c.start && v < c.end)) {
-        k = rangeIndex(this.ranges, v);
-        mixed = true;
-      }
-      chunkOf[i] = k;
-    }
-    // undefined: all n rows.
-    const byChunk = new Map<number, number[] | undefined>();
-    if (!mixed || chunkOf.every((c) => c === chunkOf[0])) byChunk.set(this.ranges[chunkOf[0]!]!.id, undefined);
-    else
-      for (let i = 0; i < n; i++) {
-        const id = this.ranges[chunkOf[i]!]!.id;
-        let list = byChunk.get(id);
-        if (!list) byChunk.set(id, (list = []));
-        list.push(i);
-      }
-    for (const [id, indices] of byChunk) {
+    for (const [id, indices] of rowsByChunk(this.ranges, internal)) {
       const part = indices === undefined ? rows : { names: rows.names, columns: rows.columns.map((c) => takeRows(c, indices)) };
       const count = indices?.length ?? n;
       let b = this.buffers.get(id);

@@ -8,7 +8,8 @@
  */
 import type { CodecBackend } from '../../columnstore/codecs/index.js';
 import { planBatches, type TextDictionary } from '../../columnstore/batch.js';
-import { encodeBatch } from '../../columnstore/batch-format.js';
+import { writeBatch } from '../../columnstore/batch-format.js';
+import { ByteWriter } from '../../columnstore/codecs/format.js';
 import { columnLength, concatColumns, takeRows, type Column, type Rows } from '../../columnstore/columns.js';
 import { movable, sharedOf, ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './read.js';
 import type { DirectTarget } from './target.js';
@@ -26,6 +27,8 @@ export class FlushEncoder {
    */
   private readonly joined: Array<Typed | undefined> = [];
   private readonly gathered: Array<Typed | undefined> = [];
+  /** The batches of a flush are written here first (kept: it grows once to a flush's size). */
+  private readonly out = new ByteWriter(1 << 20);
 
   constructor(private readonly target: DirectTarget) {
     this.dicts = new ThreadDictionaries(target);
@@ -53,7 +56,15 @@ export class FlushEncoder {
     // As columnstore/store.ts encodeBatches, with the gathering into this encoder's arrays: the
     // batches are views of them, encoded (copied out) before the next flush reuses them.
     const planned = planBatches(rows, settings, groups, dictionaries, (c, indices, i) => this.gather(c, indices, i));
-    const objects = planned.map((b) => encodeBatch(backend, b.columns));
+    // The flush's batches one after another in this encoder's writer, then in one shared buffer:
+    // the main thread packs them as views of it (no copy there), and a shared buffer is not counted
+    // as external memory by the isolates it reaches, where moved ones (one per batch) drove the main
+    // isolate's full collections.
+    const out = this.out.reset();
+    const ends = planned.map((b) => writeBatch(backend, b.columns, out).length);
+    const shared = new Uint8Array(new SharedArrayBuffer(out.length));
+    shared.set(out.written());
+    const objects = ends.map((end, i) => shared.subarray(i === 0 ? 0 : ends[i - 1]!, end));
     planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
     return { stats: planned.map((b) => b.stats), objects };
   }

@@ -55,8 +55,8 @@ port.on('message', (req: ReaderRequest) => {
           const encoder = encoders.get(req.encoder);
           if (!encoder) throw new Error(`no direct COPY encoder ${req.encoder}`);
           const flush = encoder.encode((await encodingCode!).codecs, req.request);
-          // Each object is a buffer of its own (ByteWriter.finish copies): moved, not copied.
-          port.postMessage({ seq: req.seq, flush } satisfies ReaderResponse, flush.objects.map((o) => o.buffer as ArrayBuffer));
+          // The objects are views of one shared buffer (FlushEncoder.encode): shared, not copied.
+          port.postMessage({ seq: req.seq, flush } satisfies ReaderResponse);
         } catch (err) {
           fail(req.seq, err);
         }

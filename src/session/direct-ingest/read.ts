@@ -382,6 +382,7 @@ export interface EncodeRequest {
 /** The batches of one flush: stats (bytes set) and objects, in batch order. */
 export interface EncodedFlush {
   readonly stats: BatchStats[];
+  /** Views, one after another, of one SharedArrayBuffer of the flush's own. */
   readonly objects: Uint8Array[];
 }
 

@@ -89,6 +89,44 @@ export function rangeIndex(ranges: readonly ChunkRange[], v: bigint | number): n
   return -1;
 }
 
+/**
+ * The rows of each chunk (`ranges` hold every time): undefined for all of them when one chunk
+ * holds every row (usually so for a piece), else their indices. Its loop is a function of its own,
+ * not one in the async caller: V8 then compiles that small loop, not the whole caller for
+ * on-stack replacement (again after each deoptimization: ~10 times per large COPY).
+ */
+export function rowsByChunk(ranges: readonly ChunkRange[], internal: Float64Array | readonly bigint[]): Map<number, number[] | undefined> {
+  const n = internal.length;
+  const chunkOf = new Int32Array(n);
+  const mixed = chunkIndexes(ranges, internal, chunkOf);
+  const byChunk = new Map<number, number[] | undefined>();
+  if (!mixed || chunkOf.every((c) => c === chunkOf[0])) byChunk.set(ranges[chunkOf[0]!]!.id, undefined);
+  else
+    for (let i = 0; i < n; i++) {
+      const id = ranges[chunkOf[i]!]!.id;
+      let list = byChunk.get(id);
+      if (!list) byChunk.set(id, (list = []));
+      list.push(i);
+    }
+  return byChunk;
+}
+
+/** Each row's index in `ranges` into `chunkOf`; whether any row left the range of the row before. */
+function chunkIndexes(ranges: readonly ChunkRange[], internal: Float64Array | readonly bigint[], chunkOf: Int32Array): boolean {
+  let k = 0;
+  let mixed = false;
+  for (let i = 0; i < chunkOf.length; i++) {
+    const v = internal[i]!;
+    const c = ranges[k]!;
+    if (typeof v === 'number' ? !(v >= c.lo && v < c.hi) : !(v >= c.start && v < c.end)) {
+      k = rangeIndex(ranges, v);
+      mixed = true;
+    }
+    chunkOf[i] = k;
+  }
+  return mixed;
+}
+
 /** Times no known chunk holds, one per interval-sized bucket. */
 export function findMissing(ranges: readonly ChunkRange[], times: Float64Array | readonly bigint[], interval: bigint): bigint[] {
   const out = new Map<bigint, bigint>();

@@ -6,9 +6,9 @@
  * Protocol: call `layout(maxValues)`, read `bytesPtr()`/`valuesPtr()` (they change only when
  * `layout` grows the arena), put the input there, call an encode/decode export.
  */
-import { readFloatStream, writeFloatStream } from './float-stream';
-import { readIntStream, writeIntStream } from './int-stream';
-import { bytes, bytesCapacity, capacity, layout as layoutArena, values } from './memory';
+import { gatherSlots, readFloatStream, readFloatStreamAt, writeFloatStream } from './float-stream';
+import { OUT_I64, readIntStream, readIntStreamAt, writeIntStream } from './int-stream';
+import { bytes, bytesCapacity, capacity, layout as layoutArena, selection, values } from './memory';
 
 export function layout(n: i32): i32 {
   layoutArena(n);
@@ -21,6 +21,11 @@ export function bytesPtr(): usize {
 
 export function valuesPtr(): usize {
   return values;
+}
+
+/** Where the host puts the row numbers for `decodeIntsAt` / `decodeFloatsAt` (room for capacity u32s). */
+export function selectionPtr(): usize {
+  return selection;
 }
 
 /** Size of the bytes region, which ends with read slack for the decoders' 8-byte loads. */
@@ -91,5 +96,20 @@ export function encodeFloats(n: i32, is32: i32): i32 {
 /** Decodes a float stream of n values; returns bytes read, or −1 if malformed. */
 export function decodeFloats(n: i32, is32: i32): i32 {
   const end = readFloatStream(bytes, n, is32 != 0, values);
+  return end == 0 ? -1 : <i32>(end - bytes);
+}
+
+/**
+ * `decodeInts` keeping only the `count` rows listed at selectionPtr (ascending, < n), compacted to
+ * the first `count` i64 slots of the values region.
+ */
+export function decodeIntsAt(n: i32, count: i32): i32 {
+  const end = readIntStreamAt(bytes, n, values, selection, count, OUT_I64, 1);
+  return end == 0 ? -1 : <i32>(end - bytes);
+}
+
+/** `decodeFloats` keeping only the `count` rows listed at selectionPtr, compacted as `decodeIntsAt`. */
+export function decodeFloatsAt(n: i32, is32: i32, count: i32): i32 {
+  const end = readFloatStreamAt(bytes, n, is32 != 0, values, selection, count);
   return end == 0 ? -1 : <i32>(end - bytes);
 }

@@ -221,3 +221,92 @@ describe('pg-text formatting', () => {
     expect(timestampText(-63_200_000_000_000_000n, '')).toMatch(/ BC$/);
   });
 });
+
+/**
+ * Batches whose filter keeps some rows decode the other columns at those rows only
+ * (BatchColumns.readAt: frame-of-reference decimals read value by value, columns with NULLs decoded
+ * whole and taken); batches where every row or no row passes too. Compared with the general path
+ * on the wire (bytes) and in process (values).
+ */
+describe('scan: columns decoded at the rows passed', () => {
+  const setup = (): string[] => {
+    const random = new Prng(2024);
+    const rows: string[] = [];
+    for (let i = 0; i < 2400; i++) {
+      const host = `h${i % 6}`;
+      const t = `'2024-01-01 00:00:00+00'::timestamptz + ${Math.floor(i / 6) * 10} * INTERVAL '1 second'`;
+      // Six-place decimals (frame of reference, as TSBS's); w NULL now and then, only on h1; k never NULL.
+      const u = (random.int(100_000_000) / 1e6).toFixed(6);
+      const w = host === 'h1' && random.chance(0.1) ? 'NULL' : (random.int(1_000_000) / 1e4).toFixed(4);
+      // h2's u is always above 50 (every row of its batches passes `u > 50`); h3's lies below 10 or
+      // above 90 (its batches' min and max keep them for `u > 20 AND u < 80`, which no row meets).
+      const u2 = host === 'h2' ? String(50.5 + Number(u) / 4) : host === 'h3' ? String(Number(u) < 50 ? Number(u) / 5 : 90 + Number(u) / 10) : u;
+      const k = random.int(1000) - 500;
+      const big = random.int(1_000_000) * 1_000_003 - 7;
+      const note = random.pick(["'a'", "'bé'", 'NULL']);
+      rows.push(`(${t}, '${host}', ${u2}, ${w}, ${k}, ${big}, ${note}, ${(random.int(2000) / 8 - 100).toFixed(3)}::real)`);
+    }
+    return [
+      `CREATE EXTENSION IF NOT EXISTS timescaledb;
+       CREATE TABLE m (time timestamptz NOT NULL, host text, u float8, w float8, k int, big bigint, note text, r real);
+       SELECT create_hypertable('m', 'time', chunk_time_interval => INTERVAL '1 hour');`,
+      `INSERT INTO m VALUES ${rows.join(', ')}`,
+      `ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
+       SELECT compress_chunk(c) FROM show_chunks('m') c`,
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1",
+    ];
+  };
+  const QUERIES = [
+    'SELECT * FROM m WHERE u > 50',
+    'SELECT * FROM m WHERE u > 90 AND time >= \'2024-01-01 00:20\' AND time < \'2024-01-01 03:10\'',
+    'SELECT time, w, big, note, r FROM m WHERE u < 3.5',
+    'SELECT * FROM m WHERE u > 20 AND u < 80',
+    'SELECT u, k, w FROM m WHERE w > 95 AND u > 10',
+    'SELECT * FROM m WHERE u >= 0',
+    'SELECT * FROM m WHERE r > 100',
+  ];
+  const general = (q: string) => q.replace(' FROM m', ', NULL::int AS orbit_zz FROM m');
+
+  it('sends the bytes PostgreSQL sends', async () => {
+    const session = await startRawSession(setup());
+    try {
+      const fields = (ms: BackendMsg[], drop: number) =>
+        ms.filter((m) => m.type === 'D').map((m) => {
+          const view = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+          const out: Array<string | null> = [];
+          let p = 2;
+          for (let i = 0; i < view.getInt16(0); i++) {
+            const len = view.getInt32(p);
+            p += 4;
+            out.push(len < 0 ? null : Buffer.from(m.body.subarray(p, p + len)).toString('latin1'));
+            if (len > 0) p += len;
+          }
+          return out.slice(0, out.length - drop).join('|');
+        });
+      let total = 0;
+      for (const q of QUERIES) {
+        const direct = fields(await session.run(q), 0);
+        expect(direct, q).toEqual(fields(await session.run(general(q)), 1));
+        total += direct.length;
+      }
+      expect(total).toBeGreaterThan(2000);
+      // h3's batches pass no row; the NULLs of w are among the rows.
+      expect(fields(await session.run("SELECT * FROM m WHERE host = 'h3' AND u > 20 AND u < 80"), 0)).toEqual([]);
+      expect(fields(await session.run("SELECT w FROM m WHERE u > 20 AND host = 'h1'"), 0)).toContain('');
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+
+  it('gives the values the general path gives, in process', async () => {
+    const db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
+    try {
+      for (const sql of setup()) await db.exec(sql);
+      const show = (rows: Array<Record<string, unknown>>) =>
+        rows.map((row) => Object.entries(row).filter(([k]) => k !== 'orbit_zz').map(([k, v]) => `${k}=${v instanceof Date ? v.getTime() : String(v)}`).join('|'));
+      for (const q of QUERIES) expect(show((await db.query(q)).rows), q).toEqual(show((await db.query(general(q))).rows));
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+});

@@ -25,4 +25,12 @@ export interface CodecBackend {
   encodeFloats(values: FloatValues): Uint8Array;
   /** Decodes `out.length` floats from the float stream at `bytes[offset]`; returns bytes read. */
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number;
+  /**
+   * `decodeInts` of a stream of `n` values keeping only the rows `rows` (ascending, < n): out[j]
+   * is row rows[j] (`out.length` ≥ rows.length). A scan printing the few rows that pass its filter
+   * needs only those.
+   */
+  decodeIntsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: IntValues): number;
+  /** `decodeFloats` keeping only the rows `rows`, as `decodeIntsAt`. */
+  decodeFloatsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: FloatValues): number;
 }

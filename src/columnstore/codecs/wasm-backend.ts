@@ -11,7 +11,7 @@
 import { orbitError } from '../../errors.js';
 import type { CodecBackend, FloatValues, IntValues } from './backend.js';
 import { corrupt } from './format.js';
-import { notInteger } from './values.js';
+import { checkRows, notInteger } from './values.js';
 
 interface CodecsExports {
   readonly memory: WebAssembly.Memory;
@@ -25,6 +25,9 @@ interface CodecsExports {
   decodeInts(n: number): number;
   encodeFloats(n: number, is32: number): number;
   decodeFloats(n: number, is32: number): number;
+  selectionPtr(): number;
+  decodeIntsAt(n: number, count: number): number;
+  decodeFloatsAt(n: number, is32: number, count: number): number;
 }
 
 /** Element types understood by `widen`/`narrow` (assembly/codecs/index.ts). */
@@ -52,6 +55,7 @@ export class WasmBackend implements CodecBackend {
   private heap = new Uint8Array(0);
   private bytesPtr = 0;
   private valuesPtr = 0;
+  private selectionPtr = 0;
   private bytesRoom = 0;
 
   constructor(instance: WebAssembly.Instance) {
@@ -79,6 +83,7 @@ export class WasmBackend implements CodecBackend {
       }
       this.bytesPtr = this.x.bytesPtr();
       this.valuesPtr = this.x.valuesPtr();
+      this.selectionPtr = this.x.selectionPtr();
       this.bytesRoom = this.x.bytesSize() - 16;
     }
     if (this.heap.buffer !== this.x.memory.buffer) this.heap = new Uint8Array(this.x.memory.buffer);
@@ -110,6 +115,12 @@ export class WasmBackend implements CodecBackend {
     return used;
   }
 
+  /** Copies the rows a decodeIntsAt/decodeFloatsAt keeps into the module (after `loadBytes` laid the arena out for n). */
+  private loadRows(n: number, rows: Uint32Array, room: number): void {
+    checkRows(n, rows, room);
+    this.heap.set(bytesOf(rows), this.selectionPtr);
+  }
+
   encodeInts(values: IntValues): Uint8Array {
     const n = values.length;
     const heap = this.arena(n);
@@ -130,6 +141,17 @@ export class WasmBackend implements CodecBackend {
     });
   }
 
+  decodeIntsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: IntValues): number {
+    const count = rows.length;
+    const kept = out.subarray(0, count);
+    return this.decode(bytes, offset, kept, n, () => {
+      this.loadRows(n, rows, out.length);
+      const used = this.x.decodeIntsAt(n, count);
+      if (used >= 0) this.x.narrow(count, elementType(out));
+      return used;
+    });
+  }
+
   encodeFloats(values: FloatValues): Uint8Array {
     const n = values.length;
     const heap = this.arena(n);
@@ -141,5 +163,13 @@ export class WasmBackend implements CodecBackend {
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number {
     const n = out.length;
     return this.decode(bytes, offset, out, n, () => this.x.decodeFloats(n, out instanceof Float32Array ? 1 : 0));
+  }
+
+  decodeFloatsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: FloatValues): number {
+    const count = rows.length;
+    return this.decode(bytes, offset, out.subarray(0, count), n, () => {
+      this.loadRows(n, rows, out.length);
+      return this.x.decodeFloatsAt(n, out instanceof Float32Array ? 1 : 0, count);
+    });
   }
 }

@@ -9,7 +9,7 @@ import { readBatchHeader, decodeSection, corruptBatch, type BatchHeader } from '
 import { readColumnHeader } from '../codecs/index.js';
 import type { FloatValues, IntValues } from '../codecs/index.js';
 import { scatter } from '../codecs/values.js';
-import type { Column, PgType } from '../columns.js';
+import { takeRows, type Column, type PgType } from '../columns.js';
 import type { Manifest } from '../manifest.js';
 import type { ColumnStore, ReadPlan } from '../store.js';
 import type { EncodedColumn, KernelValues } from './backend.js';
@@ -62,6 +62,19 @@ export class BatchColumns {
 
   /** The named columns of batch `batchNo` (valid until the next call). */
   async read(batchNo: number, names: readonly string[]): Promise<Map<string, Column>> {
+    return this.readRows(batchNo, names, undefined);
+  }
+
+  /**
+   * The named columns of batch `batchNo` at the rows `rows` only (ascending): value j of each is
+   * row rows[j] (valid until the next call). NULL-free numeric columns decode just those rows'
+   * values; the others are decoded whole and then taken.
+   */
+  async readAt(batchNo: number, names: readonly string[], rows: Uint32Array): Promise<Map<string, Column>> {
+    return this.readRows(batchNo, names, rows);
+  }
+
+  private async readRows(batchNo: number, names: readonly string[], at: Uint32Array | undefined): Promise<Map<string, Column>> {
     const m = this.manifest;
     const rows = m.batches[batchNo]!.rows;
     let last = this.last;
@@ -77,7 +90,10 @@ export class BatchColumns {
       const index = this.indexOf(name);
       const type = m.columns[index]!.type;
       if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
-      out.set(name, this.numeric.has(type) ? this.decodeNumeric(bytes, header, index, name, type, rows) : decodeSection(this.store.backend, bytes, header, index));
+      if (!this.numeric.has(type)) {
+        const whole = decodeSection(this.store.backend, bytes, header, index);
+        out.set(name, at ? takeRows(whole, at) : whole);
+      } else out.set(name, this.decodeNumeric(bytes, header, index, name, type, rows, at));
     }
     return out;
   }
@@ -151,23 +167,32 @@ export class BatchColumns {
     return s.view;
   }
 
-  private decodeNumeric(bytes: Uint8Array, header: BatchHeader, index: number, name: string, type: PgType, rows: number): Column {
+  private decodeNumeric(bytes: Uint8Array, header: BatchHeader, index: number, name: string, type: PgType, rows: number, at: Uint32Array | undefined): Column {
     const { offset, length } = header.columns[index]!;
     const section = bytes.subarray(offset, offset + length);
     const h = readColumnHeader(section);
     if (h.count !== rows) throw corruptBatch(`a column of ${h.count} values in a batch of ${rows} rows`);
     const nonNull = h.count - h.nullCount;
-    const full = this.buffer(name, type, rows);
+    const float = type === 'float4' || type === 'float8';
+    const backend = this.store.backend;
     let end = section.length;
+    if (at && !h.nulls) {
+      // Only the kept rows' values (into an array of their own: the full one may be the filter's).
+      const kept = this.buffer(`${name}\0at`, type, at.length);
+      end = h.bodyOffset + (float ? backend.decodeFloatsAt(section, h.bodyOffset, rows, at, kept as FloatValues) : backend.decodeIntsAt(section, h.bodyOffset, rows, at, kept as IntValues));
+      if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
+      return { type, values: kept, nulls: null } as Column;
+    }
+    const full = this.buffer(name, type, rows);
     if (nonNull === 0) full.fill((full instanceof BigInt64Array ? 0n : 0) as never);
     else {
       // With NULLs the stream holds only the non-NULL values: decode compactly, then spread.
       const target = h.nulls ? alloc(type, nonNull) : full;
-      const float = type === 'float4' || type === 'float8';
-      end = h.bodyOffset + (float ? this.store.backend.decodeFloats(section, h.bodyOffset, target as FloatValues) : this.store.backend.decodeInts(section, h.bodyOffset, target as IntValues));
+      end = h.bodyOffset + (float ? backend.decodeFloats(section, h.bodyOffset, target as FloatValues) : backend.decodeInts(section, h.bodyOffset, target as IntValues));
       if (h.nulls) full.set(scatter(target, h.nulls, rows) as never);
     }
     if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
-    return { type, values: full, nulls: h.nulls } as Column;
+    const column = { type, values: full, nulls: h.nulls } as Column;
+    return at ? takeRows(column, at) : column;
   }
 }

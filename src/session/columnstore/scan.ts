@@ -8,7 +8,7 @@
  * PostgreSQL would, printed rows appended to the statement's own result (scan-printed-rows.ts).
  * With an ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
-import { allocColumn, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
+import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../../columnstore/manifest.js';
 import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
 import { canFilter, filterRows, type RowPredicate } from '../../columnstore/row-filter.js';
@@ -231,7 +231,8 @@ export async function runScan(
   const streaming = limit === undefined;
   const readers = new Map<Manifest, BatchColumns>();
   let planned: Map<Manifest, number[]> | undefined;
-  const decode = async (m: Manifest, batch: number, names: readonly string[]): Promise<Map<string, Column>> => {
+  /** The named columns of a batch; with `at` (streaming only), just those rows, compacted (see BatchColumns.readAt). */
+  const decode = async (m: Manifest, batch: number, names: readonly string[], at?: Uint32Array): Promise<Map<string, Column>> => {
     if (streaming) {
       let reader = readers.get(m);
       if (!reader) {
@@ -246,7 +247,7 @@ export async function runScan(
         }
         readers.set(m, (reader = new BatchColumns(store, m, REUSED_TYPES).plan(planned.get(m) ?? [])));
       }
-      return reader.read(batch, names);
+      return at ? reader.readAt(batch, names, at) : reader.read(batch, names);
     }
     const part = await store.readBatch(m, batch, names);
     return new Map(part.names.map((n, i) => [n, part.columns[i]!]));
@@ -315,14 +316,19 @@ export async function runScan(
       if (c) constant.set(n, c);
       else missing.push(n);
     }
-    if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
+    // Streaming a batch of which some rows passed: the other columns are decoded at those rows
+    // only, and the filter's columns taken at them, so every column holds just the rows passed.
+    const compact = streaming && !all;
+    if (compact) for (const [n, c] of item.decoded) item.decoded.set(n, takeRows(c, rows));
+    if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing, compact ? rows : undefined)) item.decoded.set(n, c);
+    const at = all || compact ? undefined : rows;
     // Decoded columns are read at the selected rows; constant ones hold one value per such row.
     const column = (n: string): Column => constant.get(n) ?? item.decoded.get(n)!;
     // The rows the temporary table would hold, as JS values (in-process) or printed as the
     // statement would output them (the wire); or COPYed into the temporary table.
-    if (printed) printed.append(key, column, (n) => constant.has(n), all ? undefined : rows, rows.length);
-    else tempTable.append(key, names.map(column), all ? undefined : rows);
+    if (printed) printed.append(key, column, (n) => constant.has(n), at, rows.length);
+    else tempTable.append(key, names.map(column), at);
     rowsPassed += rows.length;
   };
 

@@ -8,7 +8,7 @@ import type { CodecBackend, FloatValues, IntValues } from '../backend.js';
 import { ByteReader, ByteWriter } from '../format.js';
 import { readFloatStream, writeFloatStream } from './float-stream.js';
 import { readIntStream, writeIntStream } from './int-stream.js';
-import { notInteger } from '../values.js';
+import { checkRows, notInteger, takeInto } from '../values.js';
 
 function toBigInts(values: IntValues): bigint[] {
   if (values instanceof BigInt64Array) return Array.from(values);
@@ -54,5 +54,21 @@ export class ReferenceBackend implements CodecBackend {
     const r = new ByteReader(bytes, offset);
     readFloatStream(r, out);
     return r.pos - offset;
+  }
+
+  decodeIntsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: IntValues): number {
+    checkRows(n, rows, out.length);
+    const all = new (out.constructor as new (n: number) => IntValues)(n);
+    const used = this.decodeInts(bytes, offset, all);
+    takeInto(all, rows, out);
+    return used;
+  }
+
+  decodeFloatsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: FloatValues): number {
+    checkRows(n, rows, out.length);
+    const all = new (out.constructor as new (n: number) => FloatValues)(n);
+    const used = this.decodeFloats(bytes, offset, all);
+    takeInto(all, rows, out);
+    return used;
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * decodeIntsAt / decodeFloatsAt (a scan decoding only the rows its filter kept): for every generated
+ * value stream and several row selections, both backends give exactly the full decode's values at
+ * those rows, compacted; frame-of-reference streams (read at the rows only) and DECIMAL exceptions
+ * among them included.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ReferenceBackend, type CodecBackend, type FloatValues, type IntValues } from '../../../src/columnstore/codecs/index.js';
+import { loadCodecsNode } from '../../../src/columnstore/codecs/load-node.js';
+import { Prng } from '../../support/prng.js';
+import { floatCases, intCases } from './generators.js';
+
+let wasm: CodecBackend;
+const reference = new ReferenceBackend();
+
+beforeAll(async () => {
+  wasm = await loadCodecsNode();
+});
+
+/** Selections of rows of a stream of n values: none, all, the ends, block edges, sparse and dense. */
+function selections(n: number, rng: Prng): Uint32Array[] {
+  const pick = (p: (i: number) => boolean) => Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(p));
+  return [
+    new Uint32Array(0),
+    pick(() => true),
+    Uint32Array.of(0),
+    Uint32Array.of(n - 1),
+    pick((i) => i % 128 === 127 || i % 128 === 0),
+    pick(() => rng.chance(0.08)),
+    pick(() => rng.chance(0.6)),
+  ];
+}
+
+function bytesOf(a: ArrayBufferView): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** The full decode's values at `rows`, as bytes (no JS number conversion: NaN payloads kept). */
+function taken(all: IntValues | FloatValues, rows: Uint32Array): Buffer {
+  const size = all.BYTES_PER_ELEMENT;
+  const bytes = bytesOf(all);
+  return Buffer.concat(Array.from(rows, (r) => bytes.subarray(r * size, (r + 1) * size)));
+}
+
+/** TSBS-like decimals (six places, uniform: frame of reference), some with exceptions among them. */
+function tsbsFloats(n: number, rng: Prng, specials: boolean): Float64Array {
+  return Float64Array.from({ length: n }, (_, i) => (specials && i % 23 === 7 ? rng.pick([NaN, -0, Infinity, 0.1 + 0.2]) : rng.int(100_000_000) / 1e6));
+}
+
+describe('decoding only some rows of a value stream', () => {
+  it('gives the full decode at the rows asked for, for every integer stream and selection', () => {
+    const rng = new Prng(41);
+    let frameOfReference = 0;
+    for (const kind of ['int64', 'timestamp', 'int32', 'int16'] as const) {
+      for (const { name, column } of intCases(kind, 7)) {
+        if (column.nulls) continue;
+        const values = column.values as IntValues;
+        const n = values.length;
+        const stream = wasm.encodeInts(values).slice();
+        if (stream[0] === 2 && stream[1] === 0) frameOfReference++;
+        const all = new (values.constructor as new (n: number) => IntValues)(n);
+        const used = wasm.decodeInts(stream, 0, all);
+        for (const rows of selections(n, rng)) {
+          for (const backend of [wasm, reference]) {
+            const out = new (values.constructor as new (n: number) => IntValues)(n);
+            expect(backend.decodeIntsAt(stream, 0, n, rows, out), `${name} via ${backend.name}`).toBe(used);
+            expect(bytesOf(out.subarray(0, rows.length)).equals(taken(all, rows)), `${kind} ${name}, ${rows.length} rows via ${backend.name}`).toBe(true);
+          }
+        }
+      }
+    }
+    expect(frameOfReference).toBeGreaterThan(10);
+  });
+
+  it('gives the full decode at the rows asked for, for every float stream and selection (DECIMAL exceptions included)', () => {
+    const rng = new Prng(43);
+    const cases = [...floatCases('float64', 9), ...floatCases('float32', 11)].filter((c) => !c.column.nulls).map((c) => ({ name: c.name, values: c.column.values as FloatValues }));
+    for (const n of [1, 127, 128, 129, 1000]) {
+      cases.push({ name: `tsbs n=${n}`, values: tsbsFloats(n, rng, false) }, { name: `tsbs with exceptions n=${n}`, values: tsbsFloats(n, rng, true) });
+      cases.push({ name: `tsbs float4 n=${n}`, values: Float32Array.from(tsbsFloats(n, rng, true)) });
+    }
+    let decimalByFrame = 0;
+    for (const { name, values } of cases) {
+      const n = values.length;
+      const stream = wasm.encodeFloats(values).slice();
+      // DECIMAL (5), k, no exceptions, then a PACK (2) of order 0.
+      if (stream[0] === 5 && stream[2] === 0 && stream[3] === 2 && stream[4] === 0) decimalByFrame++;
+      const all = new (values.constructor as new (n: number) => FloatValues)(n);
+      const used = wasm.decodeFloats(stream, 0, all);
+      for (const rows of selections(n, rng)) {
+        for (const backend of [wasm, reference]) {
+          const out = new (values.constructor as new (n: number) => FloatValues)(n);
+          expect(backend.decodeFloatsAt(stream, 0, n, rows, out), `${name} via ${backend.name}`).toBe(used);
+          // Bit patterns (NaN payloads, -0) compared as bytes.
+          expect(bytesOf(out.subarray(0, rows.length)).equals(taken(all, rows)), `${name}, ${rows.length} rows via ${backend.name}`).toBe(true);
+        }
+      }
+    }
+    expect(decimalByFrame).toBeGreaterThan(3);
+  });
+
+  it('refuses rows out of order, past the stream or beyond the output, and malformed streams as corrupt', () => {
+    const values = Float64Array.from({ length: 300 }, (_, i) => (i * 7919) % 1000 / 100);
+    const stream = wasm.encodeFloats(values).slice();
+    for (const backend of [wasm, reference]) {
+      const out = new Float64Array(300);
+      expect(() => backend.decodeFloatsAt(stream, 0, 300, Uint32Array.of(3, 2), out)).toThrow(RangeError);
+      expect(() => backend.decodeFloatsAt(stream, 0, 300, Uint32Array.of(5, 5), out)).toThrow(RangeError);
+      expect(() => backend.decodeFloatsAt(stream, 0, 300, Uint32Array.of(300), out)).toThrow(RangeError);
+      expect(() => backend.decodeFloatsAt(stream, 0, 300, Uint32Array.of(1, 2), new Float64Array(1))).toThrow(RangeError);
+    }
+    // A frame-of-reference block claiming 65-bit values.
+    const ints = wasm.encodeInts(BigInt64Array.from({ length: 200 }, (_, i) => BigInt((i * 7919) % 1000))).slice();
+    expect([ints[0], ints[1]]).toEqual([2, 0]);
+    const bad = ints.slice();
+    bad[10] = 65;
+    expect(() => wasm.decodeIntsAt(bad, 0, 200, Uint32Array.of(1), new BigInt64Array(200))).toThrow(expect.objectContaining({ code: 'XX001' }));
+  });
+});

@@ -41,6 +41,8 @@ function alloc(type: PgType, n: number): KernelValues {
 
 export class BatchColumns {
   private readonly scratch = new Map<string, Scratch>();
+  /** Arrays for the values of the rows readAt keeps (apart: the full ones may be the filter's). */
+  private readonly keptScratch = new Map<string, Scratch>();
   private zeroTimes = new BigInt64Array(0);
   private upcoming: ReadPlan | undefined;
 
@@ -159,9 +161,9 @@ export class BatchColumns {
     return this.zeroTimes.subarray(0, n);
   }
 
-  private buffer(name: string, type: PgType, n: number): KernelValues {
-    let s = this.scratch.get(name);
-    if (!s || s.values.length < n) this.scratch.set(name, (s = { type, values: alloc(type, Math.max(n, 1024)) }));
+  private buffer(name: string, type: PgType, n: number, scratch = this.scratch): KernelValues {
+    let s = scratch.get(name);
+    if (!s || s.values.length < n) scratch.set(name, (s = { type, values: alloc(type, Math.max(n, 1024)) }));
     // Batches mostly hold the same number of rows: their view of the array is made once.
     if (s.view?.length !== n) s.view = s.values.subarray(0, n) as KernelValues;
     return s.view;
@@ -177,8 +179,8 @@ export class BatchColumns {
     const backend = this.store.backend;
     let end = section.length;
     if (at && !h.nulls) {
-      // Only the kept rows' values (into an array of their own: the full one may be the filter's).
-      const kept = this.buffer(`${name}\0at`, type, at.length);
+      // Only the kept rows' values.
+      const kept = this.buffer(name, type, at.length, this.keptScratch);
       end = h.bodyOffset + (float ? backend.decodeFloatsAt(section, h.bodyOffset, rows, at, kept as FloatValues) : backend.decodeIntsAt(section, h.bodyOffset, rows, at, kept as IntValues));
       if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
       return { type, values: kept, nulls: null } as Column;

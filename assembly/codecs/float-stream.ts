@@ -225,27 +225,28 @@ export function readFloatStream(src: usize, n: i32, is32: bool, dst: usize): usi
 
 /**
  * `readFloatStream` keeping only the rows `sel` (count u32 row numbers < n, ascending), compacted:
- * slot j of dst (which has room for n 8-byte slots) holds row sel[j]. A DECIMAL stream reads and
- * divides only the kept mantissas when they are packed by frame of reference (readIntStreamAt).
+ * slot j of dst holds row sel[j]. A DECIMAL stream reads and divides only the kept mantissas when
+ * they are packed by frame of reference (readIntStreamAt); other streams are decoded whole into
+ * `full` (n 8-byte slots; dst itself when it has that room) first.
  */
-export function readFloatStreamAt(src: usize, n: i32, is32: bool, dst: usize, sel: usize, count: i32): usize {
+export function readFloatStreamAt(src: usize, n: i32, is32: bool, dst: usize, sel: usize, count: i32, full: usize): usize {
   if (load<u8>(src) != CODEC_DECIMAL) {
-    const end = readFloatStream(src, n, is32, dst);
-    if (end != 0) gatherSlots(dst, sel, count, is32 ? 2 : 3);
+    const end = readFloatStream(src, n, is32, full);
+    if (end != 0) gatherSlots(dst, full, sel, count, is32 ? 2 : 3);
     return end;
   }
   src = decimalHead(src + 1, n, is32);
   if (src == 0) return 0;
-  src = readIntStreamAt(src, n, dst, sel, count, is32 ? OUT_F32 : OUT_F64, pow10(headK));
+  src = readIntStreamAt(src, n, dst, sel, count, is32 ? OUT_F32 : OUT_F64, pow10(headK), full);
   if (src == 0) return 0;
   return applyExceptions(n, is32, dst, sel, count) ? src : 0;
 }
 
-/** Moves slot sel[j] to slot j for j < count, in place (slots of 2^shift bytes; sel ascending). */
-export function gatherSlots(dst: usize, sel: usize, count: i32, shift: i32): void {
+/** Slot j of dst = slot sel[j] of src for j < count (slots of 2^shift bytes; in place when dst = src, sel ascending). */
+export function gatherSlots(dst: usize, src: usize, sel: usize, count: i32, shift: i32): void {
   if (shift == 3) {
-    for (let j = 0; j < count; j++) store<u64>(dst + (<usize>j << 3), load<u64>(dst + (<usize>load<u32>(sel + (<usize>j << 2)) << 3)));
+    for (let j = 0; j < count; j++) store<u64>(dst + (<usize>j << 3), load<u64>(src + (<usize>load<u32>(sel + (<usize>j << 2)) << 3)));
   } else {
-    for (let j = 0; j < count; j++) store<u32>(dst + (<usize>j << 2), load<u32>(dst + (<usize>load<u32>(sel + (<usize>j << 2)) << 2)));
+    for (let j = 0; j < count; j++) store<u32>(dst + (<usize>j << 2), load<u32>(src + (<usize>load<u32>(sel + (<usize>j << 2)) << 2)));
   }
 }

@@ -6,9 +6,9 @@
  * Protocol: call `layout(maxValues)`, read `bytesPtr()`/`valuesPtr()` (they change only when
  * `layout` grows the arena), put the input there, call an encode/decode export.
  */
-import { gatherSlots, readFloatStream, readFloatStreamAt, writeFloatStream } from './float-stream';
+import { readFloatStream, readFloatStreamAt, writeFloatStream } from './float-stream';
 import { OUT_I64, readIntStream, readIntStreamAt, writeIntStream } from './int-stream';
-import { bytes, bytesCapacity, capacity, layout as layoutArena, selection, values } from './memory';
+import { bytes, bytesCapacity, capacity, layout as layoutArena, mantissas, selection, values } from './memory';
 
 export function layout(n: i32): i32 {
   layoutArena(n);
@@ -104,12 +104,44 @@ export function decodeFloats(n: i32, is32: i32): i32 {
  * the first `count` i64 slots of the values region.
  */
 export function decodeIntsAt(n: i32, count: i32): i32 {
-  const end = readIntStreamAt(bytes, n, values, selection, count, OUT_I64, 1);
+  const end = readIntStreamAt(bytes, n, values, selection, count, OUT_I64, 1, values);
   return end == 0 ? -1 : <i32>(end - bytes);
 }
 
 /** `decodeFloats` keeping only the `count` rows listed at selectionPtr, compacted as `decodeIntsAt`. */
 export function decodeFloatsAt(n: i32, is32: i32, count: i32): i32 {
-  const end = readFloatStreamAt(bytes, n, is32 != 0, values, selection, count);
+  const end = readFloatStreamAt(bytes, n, is32 != 0, values, selection, count, values);
   return end == 0 ? -1 : <i32>(end - bytes);
+}
+
+/** Up to this many streams per decodeColumnsAt call. */
+const MAX_STREAMS: i32 = 256;
+/** decodeColumnsAt's table: per stream, four i32s (see there). */
+const STREAMS = memory.data(MAX_STREAMS * 16);
+
+export function streamsPtr(): usize {
+  return STREAMS;
+}
+
+/**
+ * Decodes `streams` value streams at the `count` rows listed at selectionPtr, in one call (a scan
+ * reads a batch's other columns at the rows its filter kept). Entry i of the table at streamsPtr
+ * gives stream i's offset in the bytes region, its value count n and its kind (0 int64, 1 float64,
+ * 2 float32); its kept values go to slots [i·count, (i+1)·count) of the values region (float32s
+ * packed at the start of theirs), and the bytes it used to the entry's fourth i32. Returns 0, or
+ * −(i + 1) for the first stream found malformed. Streams decoded whole use the mantissas region.
+ */
+export function decodeColumnsAt(streams: i32, count: i32): i32 {
+  if (streams > MAX_STREAMS) return -1;
+  for (let i = 0; i < streams; i++) {
+    const entry = STREAMS + (<usize>i << 4);
+    const src = bytes + <usize>load<i32>(entry);
+    const n = load<i32>(entry, 4);
+    const kind = load<i32>(entry, 8);
+    const dst = values + ((<usize>i * <usize>count) << 3);
+    const end = kind == 0 ? readIntStreamAt(src, n, dst, selection, count, OUT_I64, 1, mantissas) : readFloatStreamAt(src, n, kind == 2, dst, selection, count, mantissas);
+    if (end == 0) return -(i + 1);
+    store<i32>(entry, <i32>(end - src), 12);
+  }
+  return 0;
 }

@@ -302,15 +302,16 @@ export function readIntStream(src: usize, n: i32, dst: usize, mode: i32 = OUT_I6
 
 /**
  * `readIntStream` keeping only the rows `sel` (count u32 row numbers < n, ascending), compacted:
- * slot j of dst (room for n slots) holds row sel[j], converted per `mode`. PACK of order 0 (frame of
+ * slot j of dst holds row sel[j], converted per `mode`. PACK of order 0 (frame of
  * reference: each value stands alone) reads just those values; other streams are decoded whole.
  */
-export function readIntStreamAt(src: usize, n: i32, dst: usize, sel: usize, count: i32, mode: i32, scale: f64): usize {
+export function readIntStreamAt(src: usize, n: i32, dst: usize, sel: usize, count: i32, mode: i32, scale: f64, full: usize): usize {
   if (load<u8>(src) == CODEC_PACK && load<u8>(src + 1) == 0) return packReadAt0(src + 2, n, dst, sel, count, mode, scale);
-  const end = readIntStream(src, n, dst);
+  // Other streams are decoded whole into `full` (n slots; dst itself when it has room: in place,
+  // slot j is written after row sel[j] ≥ j is read, and later rows lie further on).
+  const end = readIntStream(src, n, full);
   if (end == 0) return 0;
-  // In place: slot j is written after row sel[j] ≥ j is read, and later rows lie further on.
-  for (let j = 0; j < count; j++) emit(dst, j, at(dst, <i32>load<u32>(sel + (<usize>j << 2))), mode, scale);
+  for (let j = 0; j < count; j++) emit(dst, j, at(full, <i32>load<u32>(sel + (<usize>j << 2))), mode, scale);
   return end;
 }
 

@@ -12,6 +12,11 @@
 export type IntValues = BigInt64Array | Float64Array | Int32Array | Int16Array | Uint8Array;
 export type FloatValues = Float64Array | Float32Array;
 
+/** One stream of `decodeManyAt`: bytes[offset…], an integer stream into a BigInt64Array or a float stream into a float array. */
+export type StreamAt =
+  | { readonly bytes: Uint8Array; readonly offset: number; readonly float: false; readonly out: BigInt64Array }
+  | { readonly bytes: Uint8Array; readonly offset: number; readonly float: true; readonly out: FloatValues };
+
 export interface CodecBackend {
   readonly name: string;
   /**
@@ -33,4 +38,9 @@ export interface CodecBackend {
   decodeIntsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: IntValues): number;
   /** `decodeFloats` keeping only the rows `rows`, as `decodeIntsAt`. */
   decodeFloatsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: FloatValues): number;
+  /**
+   * decodeIntsAt / decodeFloatsAt of several streams of n values at the same rows, in one go (the
+   * WebAssembly backend: one call for a batch's columns); used[i] is the bytes stream i used.
+   */
+  decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void;
 }

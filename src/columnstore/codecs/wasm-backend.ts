@@ -9,7 +9,7 @@
  * memory detaches them).
  */
 import { orbitError } from '../../errors.js';
-import type { CodecBackend, FloatValues, IntValues } from './backend.js';
+import type { CodecBackend, FloatValues, IntValues, StreamAt } from './backend.js';
 import { corrupt } from './format.js';
 import { checkRows, notInteger } from './values.js';
 
@@ -28,7 +28,12 @@ interface CodecsExports {
   selectionPtr(): number;
   decodeIntsAt(n: number, count: number): number;
   decodeFloatsAt(n: number, is32: number, count: number): number;
+  streamsPtr(): number;
+  decodeColumnsAt(streams: number, count: number): number;
 }
+
+/** decodeColumnsAt's table size (assembly/codecs/index.ts). */
+const MAX_STREAMS = 256;
 
 /** Element types understood by `widen`/`narrow` (assembly/codecs/index.ts). */
 const ElementType = { i64: 0, f64: 1, i32: 2, i16: 3, u8: 4 } as const;
@@ -189,5 +194,48 @@ export class WasmBackend implements CodecBackend {
       this.loadRows(n, rows, out.length);
       return this.x.decodeFloatsAt(n, out instanceof Float32Array ? 1 : 0, count);
     });
+  }
+
+  decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void {
+    const count = rows.length;
+    const k = streams.length;
+    let total = 0;
+    let room = Infinity;
+    for (const s of streams) {
+      total += s.bytes.length - s.offset;
+      room = Math.min(room, s.out.length);
+    }
+    if (k > MAX_STREAMS) {
+      streams.forEach((s, i) => (used[i] = s.float ? this.decodeFloatsAt(s.bytes, s.offset, n, rows, s.out) : this.decodeIntsAt(s.bytes, s.offset, n, rows, s.out)));
+      return;
+    }
+    // Room for every stream's bytes (10 per value of capacity) and k·count values.
+    const heap = this.arena(Math.max(n, k * count, Math.ceil(total / 10)));
+    const table = this.x.streamsPtr() >>> 2;
+    const words = this.words;
+    let at = 0;
+    for (let i = 0; i < k; i++) {
+      const s = streams[i]!;
+      heap.set(s.bytes.subarray(s.offset), this.bytesPtr + at);
+      words[table + 4 * i] = at;
+      words[table + 4 * i + 1] = n;
+      words[table + 4 * i + 2] = !s.float ? 0 : s.out instanceof Float32Array ? 2 : 1;
+      at += s.bytes.length - s.offset;
+    }
+    this.loadRows(n, rows, room);
+    let failed: number;
+    try {
+      failed = this.x.decodeColumnsAt(k, count);
+    } catch (cause) {
+      throw cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+    }
+    if (failed < 0) throw corrupt('stream is malformed or truncated');
+    for (let i = 0; i < k; i++) {
+      const s = streams[i]!;
+      used[i] = words[table + 4 * i + 3]!;
+      if (used[i]! > s.bytes.length - s.offset) throw corrupt('stream is malformed or truncated');
+      const from = this.valuesPtr + i * count * 8;
+      bytesOf(s.out).set(this.heap.subarray(from, from + count * s.out.BYTES_PER_ELEMENT));
+    }
   }
 }

@@ -6,8 +6,8 @@
  * The same checks as readBatch: column types and row counts against the manifest (XX001).
  */
 import { readBatchHeader, decodeSection, corruptBatch, type BatchHeader } from '../batch-format.js';
-import { readColumnHeader } from '../codecs/index.js';
-import type { FloatValues, IntValues } from '../codecs/index.js';
+import { readColumnHeader, type ColumnHeader } from '../codecs/index.js';
+import type { FloatValues, IntValues, StreamAt } from '../codecs/index.js';
 import { scatter } from '../codecs/values.js';
 import { takeRows, type Column, type PgType } from '../columns.js';
 import type { Manifest } from '../manifest.js';
@@ -88,6 +88,9 @@ export class BatchColumns {
     }
     const { bytes, header } = last;
     const out = new Map<string, Column>();
+    // With `at`, the NULL-free 64-bit and float4 columns are decoded together (one call).
+    const many: StreamAt[] = [];
+    const manyColumns: Array<{ name: string; type: PgType; section: Uint8Array; bodyOffset: number }> = [];
     for (const name of names) {
       const index = this.indexOf(name);
       const type = m.columns[index]!.type;
@@ -95,10 +98,30 @@ export class BatchColumns {
       if (!this.numeric.has(type)) {
         const whole = decodeSection(this.store.backend, bytes, header, index);
         out.set(name, at ? takeRows(whole, at) : whole);
-      } else out.set(name, this.decodeNumeric(bytes, header, index, name, type, rows, at));
+        continue;
+      }
+      const { section, h } = sectionOf(bytes, header, index, rows);
+      if (at && !h.nulls && WIDE.has(type)) {
+        const kept = this.buffer(name, type, at.length, this.keptScratch);
+        many.push(type === 'float8' || type === 'float4' ? { bytes: section, offset: h.bodyOffset, float: true, out: kept as FloatValues } : { bytes: section, offset: h.bodyOffset, float: false, out: kept as BigInt64Array });
+        manyColumns.push({ name, type, section, bodyOffset: h.bodyOffset });
+      } else out.set(name, this.decodeNumeric(section, h, name, type, rows, at));
+    }
+    if (many.length > 0) {
+      const used = this.used;
+      this.store.backend.decodeManyAt(many, rows, at!, used);
+      for (let i = 0; i < many.length; i++) {
+        const { name, type, section, bodyOffset } = manyColumns[i]!;
+        const end = bodyOffset + used[i]!;
+        if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
+        out.set(name, { type, values: many[i]!.out, nulls: null } as Column);
+      }
     }
     return out;
   }
+
+  /** Bytes used per stream by the last decodeManyAt. */
+  private readonly used: number[] = [];
 
   /**
    * The named numeric columns of batch `batchNo` still encoded (value stream and NULL bitmap), for
@@ -169,11 +192,7 @@ export class BatchColumns {
     return s.view;
   }
 
-  private decodeNumeric(bytes: Uint8Array, header: BatchHeader, index: number, name: string, type: PgType, rows: number, at: Uint32Array | undefined): Column {
-    const { offset, length } = header.columns[index]!;
-    const section = bytes.subarray(offset, offset + length);
-    const h = readColumnHeader(section);
-    if (h.count !== rows) throw corruptBatch(`a column of ${h.count} values in a batch of ${rows} rows`);
+  private decodeNumeric(section: Uint8Array, h: ColumnHeader, name: string, type: PgType, rows: number, at: Uint32Array | undefined): Column {
     const nonNull = h.count - h.nullCount;
     const float = type === 'float4' || type === 'float8';
     const backend = this.store.backend;
@@ -197,4 +216,16 @@ export class BatchColumns {
     const column = { type, values: full, nulls: h.nulls } as Column;
     return at ? takeRows(column, at) : column;
   }
+}
+
+/** Types decoded to int64 or float slots, which decodeManyAt takes. */
+const WIDE: ReadonlySet<PgType> = new Set(['float8', 'float4', 'int8', 'timestamptz', 'timestamp']);
+
+/** Column `index`'s section of a batch object and its header, checked against the batch's rows. */
+function sectionOf(bytes: Uint8Array, header: BatchHeader, index: number, rows: number): { section: Uint8Array; h: ColumnHeader } {
+  const { offset, length } = header.columns[index]!;
+  const section = bytes.subarray(offset, offset + length);
+  const h = readColumnHeader(section);
+  if (h.count !== rows) throw corruptBatch(`a column of ${h.count} values in a batch of ${rows} rows`);
+  return { section, h };
 }

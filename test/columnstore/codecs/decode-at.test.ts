@@ -5,7 +5,7 @@
  * among them included.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ReferenceBackend, type CodecBackend, type FloatValues, type IntValues } from '../../../src/columnstore/codecs/index.js';
+import { ReferenceBackend, type CodecBackend, type FloatValues, type IntValues, type StreamAt } from '../../../src/columnstore/codecs/index.js';
 import { loadCodecsNode } from '../../../src/columnstore/codecs/load-node.js';
 import { Prng } from '../../support/prng.js';
 import { floatCases, intCases } from './generators.js';
@@ -97,6 +97,51 @@ describe('decoding only some rows of a value stream', () => {
       }
     }
     expect(decimalByFrame).toBeGreaterThan(3);
+  });
+
+  it('decodes several streams at the same rows in one go as it decodes each alone', () => {
+    const rng = new Prng(47);
+    for (const n of [1, 200, 1000]) {
+      // Twelve streams of every kind: frame of reference, deltas, DECIMAL with exceptions, Gorilla, float4, constant.
+      const ints = [
+        BigInt64Array.from({ length: n }, () => BigInt(rng.int(1 << 30)) - 7n),
+        BigInt64Array.from({ length: n }, (_, i) => 757_382_400_000_000n + BigInt(i) * 10_000_000n),
+        BigInt64Array.from({ length: n }, () => rng.i64()),
+        new BigInt64Array(n).fill(-5n),
+      ];
+      const floats: FloatValues[] = [
+        ...Array.from({ length: 5 }, () => tsbsFloats(n, rng, false)),
+        tsbsFloats(n, rng, true),
+        Float64Array.from({ length: n }, () => rng.next()),
+        Float32Array.from(tsbsFloats(n, rng, true)),
+      ];
+      const streams = [...ints.map((v) => ({ bytes: wasm.encodeInts(v).slice(), float: false as const, like: v })), ...floats.map((v) => ({ bytes: wasm.encodeFloats(v).slice(), float: true as const, like: v }))];
+      for (const rows of selections(n, rng)) {
+        for (const backend of [wasm, reference]) {
+          // Each stream at an offset inside a larger array, as a column inside its batch object.
+          const many: StreamAt[] = streams.map((s) => {
+            const bytes = new Uint8Array(s.bytes.length + 3);
+            bytes.set(s.bytes, 3);
+            const out = new (s.like.constructor as new (n: number) => BigInt64Array | FloatValues)(n);
+            return s.float ? { bytes, offset: 3, float: true, out: out as FloatValues } : { bytes, offset: 3, float: false, out: out as BigInt64Array };
+          });
+          const used: number[] = [];
+          backend.decodeManyAt(many, n, rows, used);
+          streams.forEach((s, i) => {
+            const alone = new (s.like.constructor as new (n: number) => BigInt64Array | FloatValues)(n);
+            const want = s.float ? wasm.decodeFloatsAt(s.bytes, 0, n, rows, alone as FloatValues) : wasm.decodeIntsAt(s.bytes, 0, n, rows, alone as BigInt64Array);
+            expect(used[i], `stream ${i} n=${n} via ${backend.name}`).toBe(want);
+            expect(bytesOf(many[i]!.out.subarray(0, rows.length)).equals(bytesOf(alone.subarray(0, rows.length))), `stream ${i} n=${n}, ${rows.length} rows via ${backend.name}`).toBe(true);
+          });
+        }
+      }
+    }
+    // A malformed stream among others is corrupt data.
+    const good = wasm.encodeFloats(tsbsFloats(300, rng, false)).slice();
+    const bad = wasm.encodeInts(BigInt64Array.from({ length: 300 }, (_, i) => BigInt((i * 7919) % 1000))).slice();
+    bad[10] = 65;
+    const out = () => new Float64Array(300);
+    expect(() => wasm.decodeManyAt([{ bytes: good, offset: 0, float: true, out: out() }, { bytes: bad, offset: 0, float: false, out: new BigInt64Array(300) }], 300, Uint32Array.of(4, 9), [])).toThrow(expect.objectContaining({ code: 'XX001' }));
   });
 
   it('refuses rows out of order, past the stream or beyond the output, and malformed streams as corrupt', () => {

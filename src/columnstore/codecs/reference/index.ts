@@ -4,7 +4,7 @@
  * Tests cross-check the WebAssembly against it; it is also the fallback where WebAssembly cannot
  * be instantiated (about 100× slower).
  */
-import type { CodecBackend, FloatValues, IntValues } from '../backend.js';
+import type { CodecBackend, FloatValues, IntValues, StreamAt } from '../backend.js';
 import { ByteReader, ByteWriter } from '../format.js';
 import { readFloatStream, writeFloatStream } from './float-stream.js';
 import { readIntStream, writeIntStream } from './int-stream.js';
@@ -70,5 +70,9 @@ export class ReferenceBackend implements CodecBackend {
     const used = this.decodeFloats(bytes, offset, all);
     takeInto(all, rows, out);
     return used;
+  }
+
+  decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void {
+    streams.forEach((s, i) => (used[i] = s.float ? this.decodeFloatsAt(s.bytes, s.offset, n, rows, s.out) : this.decodeIntsAt(s.bytes, s.offset, n, rows, s.out)));
   }
 }

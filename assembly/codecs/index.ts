@@ -145,3 +145,35 @@ export function decodeColumnsAt(streams: i32, count: i32): i32 {
   }
   return 0;
 }
+
+/** Bytes the last `decodeFloatsWhere` read. */
+let whereUsed: i32 = 0;
+
+export function whereBytes(): i32 {
+  return whereUsed;
+}
+
+/**
+ * Decodes a float stream of n values and keeps the rows whose value compares with x by `op`
+ * (0 <, 1 <=, 2 >, 3 >=; x not NaN) as PostgreSQL orders floats: NaN above everything. The kept
+ * row numbers go to the selection region and their values to the first slots of the values region
+ * (8-byte slots; float32 at a 4-byte stride). Returns how many, or −1 if the stream is malformed
+ * (bytes read: whereBytes).
+ */
+export function decodeFloatsWhere(n: i32, is32: i32, op: i32, x: f64): i32 {
+  const end = readFloatStream(bytes, n, is32 != 0, values);
+  if (end == 0) return -1;
+  whereUsed = <i32>(end - bytes);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = is32 != 0 ? <f64>load<f32>(values + (<usize>i << 2)) : load<f64>(values + (<usize>i << 3));
+    const keep = op == 0 ? v < x : op == 1 ? v <= x : op == 2 ? v > x || v != v : v >= x || v != v;
+    if (!keep) continue;
+    store<u32>(selection + (<usize>count << 2), i);
+    // In place: count ≤ i.
+    if (is32 != 0) store<u32>(values + (<usize>count << 2), load<u32>(values + (<usize>i << 2)));
+    else store<u64>(values + (<usize>count << 3), load<u64>(values + (<usize>i << 3)));
+    count++;
+  }
+  return count;
+}

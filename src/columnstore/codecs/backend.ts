@@ -17,6 +17,9 @@ export type StreamAt =
   | { readonly bytes: Uint8Array; readonly offset: number; readonly float: false; readonly out: BigInt64Array }
   | { readonly bytes: Uint8Array; readonly offset: number; readonly float: true; readonly out: FloatValues };
 
+/** The comparisons decodeFloatsWhere evaluates. */
+export type RangeOp = '<' | '<=' | '>' | '>=';
+
 export interface CodecBackend {
   readonly name: string;
   /**
@@ -43,4 +46,10 @@ export interface CodecBackend {
    * WebAssembly backend: one call for a batch's columns); used[i] is the bytes stream i used.
    */
   decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void;
+  /**
+   * Decodes a float stream of n values and keeps the rows whose value compares with `x` (not NaN)
+   * by `op`, NaN ordering above every number as in PostgreSQL: their row numbers to `rows`, their
+   * values (bit patterns kept) to `out`, both from 0 (room for n each). A scan filtering a batch.
+   */
+  decodeFloatsWhere(bytes: Uint8Array, offset: number, n: number, op: RangeOp, x: number, rows: Uint32Array, out: FloatValues): { readonly count: number; readonly used: number };
 }

@@ -9,7 +9,7 @@
  * memory detaches them).
  */
 import { orbitError } from '../../errors.js';
-import type { CodecBackend, FloatValues, IntValues, StreamAt } from './backend.js';
+import type { CodecBackend, FloatValues, IntValues, RangeOp, StreamAt } from './backend.js';
 import { corrupt } from './format.js';
 import { checkRows, notInteger } from './values.js';
 
@@ -30,7 +30,11 @@ interface CodecsExports {
   decodeFloatsAt(n: number, is32: number, count: number): number;
   streamsPtr(): number;
   decodeColumnsAt(streams: number, count: number): number;
+  decodeFloatsWhere(n: number, is32: number, op: number, x: number): number;
+  whereBytes(): number;
 }
+
+const RANGE_OPS: Readonly<Record<RangeOp, number>> = { '<': 0, '<=': 1, '>': 2, '>=': 3 };
 
 /** decodeColumnsAt's table size (assembly/codecs/index.ts). */
 const MAX_STREAMS = 256;
@@ -237,5 +241,24 @@ export class WasmBackend implements CodecBackend {
       const from = this.valuesPtr + i * count * 8;
       bytesOf(s.out).set(this.heap.subarray(from, from + count * s.out.BYTES_PER_ELEMENT));
     }
+  }
+
+  decodeFloatsWhere(bytes: Uint8Array, offset: number, n: number, op: RangeOp, x: number, rows: Uint32Array, out: FloatValues): { count: number; used: number } {
+    if (rows.length < n || out.length < n) throw new RangeError(`room for ${n} rows and values needed`);
+    if (Number.isNaN(x)) throw new RangeError('decodeFloatsWhere compares with a number, not NaN');
+    const available = this.loadBytes(bytes, offset, n);
+    let count: number;
+    try {
+      count = this.x.decodeFloatsWhere(n, out instanceof Float32Array ? 1 : 0, RANGE_OPS[op], x);
+    } catch (cause) {
+      throw cause instanceof WebAssembly.RuntimeError ? corrupt(`decoder trapped (${cause.message})`) : cause;
+    }
+    const used = this.x.whereBytes();
+    if (count < 0 || used > available) throw corrupt('stream is malformed or truncated');
+    const words = this.words;
+    const base = this.selectionPtr >>> 2;
+    for (let j = 0; j < count; j++) rows[j] = words[base + j]!;
+    bytesOf(out).set(this.heap.subarray(this.valuesPtr, this.valuesPtr + count * out.BYTES_PER_ELEMENT));
+    return { count, used };
   }
 }

@@ -7,7 +7,7 @@
  */
 import { readBatchHeader, decodeSection, corruptBatch, type BatchHeader } from '../batch-format.js';
 import { readColumnHeader, type ColumnHeader } from '../codecs/index.js';
-import type { FloatValues, IntValues, StreamAt } from '../codecs/index.js';
+import type { FloatValues, IntValues, RangeOp, StreamAt } from '../codecs/index.js';
 import { scatter } from '../codecs/values.js';
 import { takeRows, type Column, type PgType } from '../columns.js';
 import type { Manifest } from '../manifest.js';
@@ -59,7 +59,7 @@ export class BatchColumns {
     return this;
   }
 
-  /** The batch `read` read last, and its header: a scan reads a batch's columns in two calls. */
+  /** The batch read last, and its header. */
   private last: { batchNo: number; bytes: Uint8Array; header: BatchHeader } | undefined;
 
   /** The named columns of batch `batchNo` (valid until the next call). */
@@ -76,7 +76,34 @@ export class BatchColumns {
     return this.readRows(batchNo, names, rows);
   }
 
-  private async readRows(batchNo: number, names: readonly string[], at: Uint32Array | undefined): Promise<Map<string, Column>> {
+  /**
+   * Filters batch `batchNo` by `name op x` (a NULL-free float column, x not NaN) as it decodes it:
+   * the rows kept and the column at those rows only (valid until the next call); undefined when
+   * the column holds NULLs or is not a float (the caller decodes and filters it itself).
+   */
+  async filterAt(batchNo: number, name: string, op: RangeOp, x: number): Promise<{ rows: Uint32Array; column: Column } | undefined> {
+    const m = this.manifest;
+    const index = this.indexOf(name);
+    const type = m.columns[index]!.type;
+    if (type !== 'float8' && type !== 'float4') return undefined;
+    const rows = m.batches[batchNo]!.rows;
+    const { bytes, header } = await this.batch(batchNo);
+    if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
+    const { section, h } = sectionOf(bytes, header, index, rows);
+    if (h.nulls) return undefined;
+    const values = this.buffer(name, type, rows) as FloatValues;
+    if (this.selection.length < rows) this.selection = new Uint32Array(Math.max(rows, 1024));
+    const { count, used } = this.store.backend.decodeFloatsWhere(section, h.bodyOffset, rows, op, x, this.selection, values);
+    const end = h.bodyOffset + used;
+    if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
+    return { rows: this.selection.subarray(0, count), column: { type, values: values.subarray(0, count), nulls: null } as Column };
+  }
+
+  /** filterAt's row numbers. */
+  private selection = new Uint32Array(0);
+
+  /** Batch `batchNo`'s object and header (a scan reads a batch in two or three calls: kept from the last). */
+  private async batch(batchNo: number): Promise<{ bytes: Uint8Array; header: BatchHeader }> {
     const m = this.manifest;
     const rows = m.batches[batchNo]!.rows;
     let last = this.last;
@@ -86,7 +113,13 @@ export class BatchColumns {
       if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
       this.last = last = { batchNo, bytes, header };
     }
-    const { bytes, header } = last;
+    return last;
+  }
+
+  private async readRows(batchNo: number, names: readonly string[], at: Uint32Array | undefined): Promise<Map<string, Column>> {
+    const m = this.manifest;
+    const rows = m.batches[batchNo]!.rows;
+    const { bytes, header } = await this.batch(batchNo);
     const out = new Map<string, Column>();
     // With `at`, the NULL-free 64-bit and float4 columns are decoded together (one call).
     const many: StreamAt[] = [];

@@ -144,6 +144,34 @@ describe('decoding only some rows of a value stream', () => {
     expect(() => wasm.decodeManyAt([{ bytes: good, offset: 0, float: true, out: out() }, { bytes: bad, offset: 0, float: false, out: new BigInt64Array(300) }], 300, Uint32Array.of(4, 9), [])).toThrow(expect.objectContaining({ code: 'XX001' }));
   });
 
+  it('filters a float stream as it decodes it, ordering NaN above every number', () => {
+    const rng = new Prng(53);
+    const cases = [...floatCases('float64', 13), ...floatCases('float32', 17)].filter((c) => !c.column.nulls).map((c) => ({ name: c.name, values: c.column.values as FloatValues }));
+    cases.push({ name: 'tsbs', values: tsbsFloats(1000, rng, true) });
+    for (const { name, values } of cases) {
+      const n = values.length;
+      const stream = wasm.encodeFloats(values).slice();
+      const all = new (values.constructor as new (n: number) => FloatValues)(n);
+      const used = wasm.decodeFloats(stream, 0, all);
+      for (const op of ['<', '<=', '>', '>='] as const) {
+        for (const x of [0, -0, 90, rng.next() * 100 - 50, Infinity, -Infinity, values[rng.int(n)]!].filter((v) => !Number.isNaN(v))) {
+          const want = Uint32Array.from(Array.from(all.keys()).filter((i) => {
+            const v = all[i]!;
+            return op === '<' ? v < x : op === '<=' ? v <= x : op === '>' ? v > x || Number.isNaN(v) : v >= x || Number.isNaN(v);
+          }));
+          for (const backend of [wasm, reference]) {
+            const rows = new Uint32Array(n);
+            const out = new (values.constructor as new (n: number) => FloatValues)(n);
+            const r = backend.decodeFloatsWhere(stream, 0, n, op, x, rows, out);
+            expect(r.used, `${name} via ${backend.name}`).toBe(used);
+            expect([...rows.subarray(0, r.count)], `${name} ${op} ${x} via ${backend.name}`).toEqual([...want]);
+            expect(bytesOf(out.subarray(0, r.count)).equals(taken(all, want)), `${name} ${op} ${x} values via ${backend.name}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
   it('refuses rows out of order, past the stream or beyond the output, and malformed streams as corrupt', () => {
     const values = Float64Array.from({ length: 300 }, (_, i) => (i * 7919) % 1000 / 100);
     const stream = wasm.encodeFloats(values).slice();

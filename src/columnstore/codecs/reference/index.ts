@@ -4,7 +4,7 @@
  * Tests cross-check the WebAssembly against it; it is also the fallback where WebAssembly cannot
  * be instantiated (about 100× slower).
  */
-import type { CodecBackend, FloatValues, IntValues, StreamAt } from '../backend.js';
+import type { CodecBackend, FloatValues, IntValues, RangeOp, StreamAt } from '../backend.js';
 import { ByteReader, ByteWriter } from '../format.js';
 import { readFloatStream, writeFloatStream } from './float-stream.js';
 import { readIntStream, writeIntStream } from './int-stream.js';
@@ -74,5 +74,19 @@ export class ReferenceBackend implements CodecBackend {
 
   decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void {
     streams.forEach((s, i) => (used[i] = s.float ? this.decodeFloatsAt(s.bytes, s.offset, n, rows, s.out) : this.decodeIntsAt(s.bytes, s.offset, n, rows, s.out)));
+  }
+
+  decodeFloatsWhere(bytes: Uint8Array, offset: number, n: number, op: RangeOp, x: number, rows: Uint32Array, out: FloatValues): { count: number; used: number } {
+    if (rows.length < n || out.length < n) throw new RangeError(`room for ${n} rows and values needed`);
+    const used = this.decodeFloats(bytes, offset, out.subarray(0, n));
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const v = out[i]!;
+      if (op === '<' ? v < x : op === '<=' ? v <= x : op === '>' ? v > x || v !== v : v >= x || v !== v) rows[count++] = i;
+    }
+    // Moved through integer lanes: a NaN's payload is kept.
+    const kept = rows.subarray(0, count);
+    takeInto(out, kept, out);
+    return { count, used };
   }
 }

@@ -80,6 +80,20 @@ function queries(random: Prng, count: number): string[] {
   });
 }
 
+/** A DataRow's fields (latin1: one character per byte; NULL as null) but its last `drop`. */
+function dataRowFields(body: Uint8Array, drop: number): Array<string | null> {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const out: Array<string | null> = [];
+  let p = 2;
+  for (let i = 0; i < view.getInt16(0); i++) {
+    const len = view.getInt32(p);
+    p += 4;
+    out.push(len < 0 ? null : Buffer.from(body.subarray(p, p + len)).toString('latin1'));
+    if (len > 0) p += len;
+  }
+  return out.slice(0, out.length - drop);
+}
+
 /** The same statement kept on the general path (one more output column, dropped again). */
 const general = (q: string) => q.replace(' FROM r', ', NULL::int AS orbit_zz FROM r');
 
@@ -95,18 +109,7 @@ describe('scan: printed rows on the wire', () => {
   const run = (sql: string): Promise<BackendMsg[]> => session.run(sql);
   /** Every field's bytes (latin1: one character per byte), the description without table/column, the tag. */
   const shape = (ms: BackendMsg[], drop: number) => {
-    const fields = (body: Uint8Array): Array<string | null> => {
-      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-      const out: Array<string | null> = [];
-      let p = 2;
-      for (let i = 0; i < view.getInt16(0); i++) {
-        const len = view.getInt32(p);
-        p += 4;
-        out.push(len < 0 ? null : Buffer.from(body.subarray(p, p + len)).toString('latin1'));
-        if (len > 0) p += len;
-      }
-      return out.slice(0, out.length - drop);
-    };
+    const fields = (body: Uint8Array) => dataRowFields(body, drop);
     const describe = (body: Uint8Array) => {
       const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const out: string[] = [];
@@ -279,19 +282,7 @@ describe('scan: columns decoded at the rows passed', () => {
   it('sends the bytes PostgreSQL sends', async () => {
     const session = await startRawSession(setup());
     try {
-      const fields = (ms: BackendMsg[], drop: number) =>
-        ms.filter((m) => m.type === 'D').map((m) => {
-          const view = new DataView(m.body.buffer, m.body.byteOffset, m.body.byteLength);
-          const out: Array<string | null> = [];
-          let p = 2;
-          for (let i = 0; i < view.getInt16(0); i++) {
-            const len = view.getInt32(p);
-            p += 4;
-            out.push(len < 0 ? null : Buffer.from(m.body.subarray(p, p + len)).toString('latin1'));
-            if (len > 0) p += len;
-          }
-          return out.slice(0, out.length - drop).join('|');
-        });
+      const fields = (ms: BackendMsg[], drop: number) => ms.filter((m) => m.type === 'D').map((m) => dataRowFields(m.body, drop).join('|'));
       let total = 0;
       for (const q of QUERIES) {
         const direct = fields(await session.run(q), 0);

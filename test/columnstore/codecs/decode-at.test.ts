@@ -42,6 +42,25 @@ function taken(all: IntValues | FloatValues, rows: Uint32Array): Buffer {
   return Buffer.concat(Array.from(rows, (r) => bytes.subarray(r * size, (r + 1) * size)));
 }
 
+/**
+ * Checks a decode at rows (`at`) of one stream against its full decode (`full`, by the WebAssembly
+ * backend), for every selection and both backends: the same bytes read, the same values as bytes
+ * (NaN payloads and -0 kept).
+ */
+function checkAt<T extends IntValues | FloatValues>(name: string, like: T, rng: Prng, full: (all: T) => number, at: (backend: CodecBackend, rows: Uint32Array, out: T) => number): void {
+  const n = like.length;
+  const make = () => new (like.constructor as new (n: number) => T)(n);
+  const all = make();
+  const used = full(all);
+  for (const rows of selections(n, rng)) {
+    for (const backend of [wasm, reference]) {
+      const out = make();
+      expect(at(backend, rows, out), `${name} via ${backend.name}`).toBe(used);
+      expect(bytesOf(out.subarray(0, rows.length)).equals(taken(all, rows)), `${name}, ${rows.length} rows via ${backend.name}`).toBe(true);
+    }
+  }
+}
+
 /** TSBS-like decimals (six places, uniform: frame of reference), some with exceptions among them. */
 function tsbsFloats(n: number, rng: Prng, specials: boolean): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => (specials && i % 23 === 7 ? rng.pick([NaN, -0, Infinity, 0.1 + 0.2]) : rng.int(100_000_000) / 1e6));
@@ -58,15 +77,7 @@ describe('decoding only some rows of a value stream', () => {
         const n = values.length;
         const stream = wasm.encodeInts(values).slice();
         if (stream[0] === 2 && stream[1] === 0) frameOfReference++;
-        const all = new (values.constructor as new (n: number) => IntValues)(n);
-        const used = wasm.decodeInts(stream, 0, all);
-        for (const rows of selections(n, rng)) {
-          for (const backend of [wasm, reference]) {
-            const out = new (values.constructor as new (n: number) => IntValues)(n);
-            expect(backend.decodeIntsAt(stream, 0, n, rows, out), `${name} via ${backend.name}`).toBe(used);
-            expect(bytesOf(out.subarray(0, rows.length)).equals(taken(all, rows)), `${kind} ${name}, ${rows.length} rows via ${backend.name}`).toBe(true);
-          }
-        }
+        checkAt(`${kind} ${name}`, values, rng, (all) => wasm.decodeInts(stream, 0, all), (backend, rows, out) => backend.decodeIntsAt(stream, 0, n, rows, out));
       }
     }
     expect(frameOfReference).toBeGreaterThan(10);
@@ -85,16 +96,7 @@ describe('decoding only some rows of a value stream', () => {
       const stream = wasm.encodeFloats(values).slice();
       // DECIMAL (5), k, no exceptions, then a PACK (2) of order 0.
       if (stream[0] === 5 && stream[2] === 0 && stream[3] === 2 && stream[4] === 0) decimalByFrame++;
-      const all = new (values.constructor as new (n: number) => FloatValues)(n);
-      const used = wasm.decodeFloats(stream, 0, all);
-      for (const rows of selections(n, rng)) {
-        for (const backend of [wasm, reference]) {
-          const out = new (values.constructor as new (n: number) => FloatValues)(n);
-          expect(backend.decodeFloatsAt(stream, 0, n, rows, out), `${name} via ${backend.name}`).toBe(used);
-          // Bit patterns (NaN payloads, -0) compared as bytes.
-          expect(bytesOf(out.subarray(0, rows.length)).equals(taken(all, rows)), `${name}, ${rows.length} rows via ${backend.name}`).toBe(true);
-        }
-      }
+      checkAt(name, values, rng, (all) => wasm.decodeFloats(stream, 0, all), (backend, rows, out) => backend.decodeFloatsAt(stream, 0, n, rows, out));
     }
     expect(decimalByFrame).toBeGreaterThan(3);
   });

@@ -29,6 +29,15 @@ function store(v: readonly bigint[], out: IntValues): void {
   else v.forEach((x, i) => (out[i] = Number(BigInt.asUintN(8, x))));
 }
 
+/** Decodes all n values (`decode`), then takes `rows` of them into `out`; returns the bytes read. */
+function decodeAt<T extends IntValues | FloatValues>(n: number, rows: Uint32Array, out: T, decode: (all: T) => number): number {
+  checkRows(n, rows, out.length);
+  const all = new (out.constructor as new (n: number) => T)(n);
+  const used = decode(all);
+  takeInto(all, rows, out);
+  return used;
+}
+
 export class ReferenceBackend implements CodecBackend {
   readonly name = 'reference';
 
@@ -57,19 +66,11 @@ export class ReferenceBackend implements CodecBackend {
   }
 
   decodeIntsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: IntValues): number {
-    checkRows(n, rows, out.length);
-    const all = new (out.constructor as new (n: number) => IntValues)(n);
-    const used = this.decodeInts(bytes, offset, all);
-    takeInto(all, rows, out);
-    return used;
+    return decodeAt(n, rows, out, (all) => this.decodeInts(bytes, offset, all));
   }
 
   decodeFloatsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: FloatValues): number {
-    checkRows(n, rows, out.length);
-    const all = new (out.constructor as new (n: number) => FloatValues)(n);
-    const used = this.decodeFloats(bytes, offset, all);
-    takeInto(all, rows, out);
-    return used;
+    return decodeAt(n, rows, out, (all) => this.decodeFloats(bytes, offset, all));
   }
 
   decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void {

@@ -14,7 +14,7 @@
  */
 import { readVarint, varintEnd, writeVarint } from './bitpack';
 import { gorillaRead, gorillaWrite } from './gorilla';
-import { CODEC_CONSTANT, OUT_F32, OUT_F64, readIntStream, writeIntStream } from './int-stream';
+import { CODEC_CONSTANT, OUT_F32, OUT_F64, readIntStream, readIntStreamAt, writeIntStream } from './int-stream';
 import { exceptions, mantissas, scratch1 } from './memory';
 
 export const CODEC_DECIMAL: u8 = 5;
@@ -147,6 +147,60 @@ export function writeFloatStream(src: usize, n: i32, is32: bool, dst: usize): us
   return gorillaWrite(src, n, is32, dst + 1);
 }
 
+/** Set by `decimalHead`: the scale and the exception count and list of a DECIMAL stream. */
+let headK: i32 = 0;
+let headE: i32 = 0;
+let headList: usize = 0;
+
+/** Reads a DECIMAL stream's head (after the codec byte); returns where its mantissas start, 0 if malformed. */
+function decimalHead(src: usize, n: i32, is32: bool): usize {
+  const k = <i32>load<u8>(src++);
+  if (k > MAX_K) return 0;
+  const e64 = readVarint(src);
+  if (e64 > <u64>n) return 0;
+  const e = <i32>e64;
+  const list = varintEnd;
+  // Skip the exception list; it is applied after the mantissas are scaled.
+  src = list;
+  for (let j = 0; j < e; j++) {
+    readVarint(src);
+    src = varintEnd + (is32 ? 4 : 8);
+  }
+  headK = k;
+  headE = e;
+  headList = list;
+  return src;
+}
+
+/**
+ * Writes a DECIMAL stream's exceptions (raw bits) over the scaled mantissas at dst: at their rows,
+ * or with `count` ≥ 0 at the slots of the rows kept (`sel`, ascending; slot j holds row sel[j]).
+ * False if the list is malformed.
+ */
+function applyExceptions(n: i32, is32: bool, dst: usize, sel: usize, count: i32): bool {
+  let q = headList;
+  let i = -1;
+  let j = 0;
+  for (let x = 0; x < headE; x++) {
+    const gap = readVarint(q);
+    q = varintEnd;
+    if (gap >= <u64>n) return false;
+    i += <i32>gap + 1;
+    if (i >= n) return false;
+    let slot = i;
+    if (count >= 0) {
+      while (j < count && <i32>load<u32>(sel + (<usize>j << 2)) < i) j++;
+      slot = j < count && <i32>load<u32>(sel + (<usize>j << 2)) == i ? j : -1;
+    }
+    if (slot >= 0) {
+      if (is32) store<u32>(dst + (<usize>slot << 2), load<u32>(q));
+      else store<u64>(dst + (<usize>slot << 3), load<u64>(q));
+    }
+    q += is32 ? 4 : 8;
+  }
+  return true;
+}
+
 /** Decodes n floats into dst (8- or 4-byte stride); returns the pointer after the stream, 0 if malformed. */
 export function readFloatStream(src: usize, n: i32, is32: bool, dst: usize): usize {
   const codec = load<u8>(src++);
@@ -162,35 +216,37 @@ export function readFloatStream(src: usize, n: i32, is32: bool, dst: usize): usi
   }
   if (codec == CODEC_GORILLA) return gorillaRead(src, n, is32, dst);
   if (codec != CODEC_DECIMAL) return 0;
-  const k = <i32>load<u8>(src++);
-  if (k > MAX_K) return 0;
-  const e64 = readVarint(src);
-  if (e64 > <u64>n) return 0;
-  const e = <i32>e64;
-  const list = varintEnd;
-  // Skip the exception list; it is applied after the mantissas are scaled.
-  src = list;
-  for (let j = 0; j < e; j++) {
-    readVarint(src);
-    src = varintEnd + (is32 ? 4 : 8);
-  }
-  src = readIntStream(src, n, dst, is32 ? OUT_F32 : OUT_F64, pow10(k));
+  src = decimalHead(src, n, is32);
   if (src == 0) return 0;
-  let q = list;
-  let i = -1;
-  for (let j = 0; j < e; j++) {
-    const gap = readVarint(q);
-    q = varintEnd;
-    if (gap >= <u64>n) return 0;
-    i += <i32>gap + 1;
-    if (i >= n) return 0;
-    if (is32) {
-      store<u32>(dst + (<usize>i << 2), load<u32>(q));
-      q += 4;
-    } else {
-      store<u64>(dst + (<usize>i << 3), load<u64>(q));
-      q += 8;
-    }
-  }
+  src = readIntStream(src, n, dst, is32 ? OUT_F32 : OUT_F64, pow10(headK));
+  if (src == 0 || !applyExceptions(n, is32, dst, 0, -1)) return 0;
   return src;
+}
+
+/**
+ * `readFloatStream` keeping only the rows `sel` (count u32 row numbers < n, ascending), compacted:
+ * slot j of dst holds row sel[j]. A DECIMAL stream reads and divides only the kept mantissas when
+ * they are packed by frame of reference (readIntStreamAt); other streams are decoded whole into
+ * `full` (n 8-byte slots; dst itself when it has that room) first.
+ */
+export function readFloatStreamAt(src: usize, n: i32, is32: bool, dst: usize, sel: usize, count: i32, full: usize): usize {
+  if (load<u8>(src) != CODEC_DECIMAL) {
+    const end = readFloatStream(src, n, is32, full);
+    if (end != 0) gatherSlots(dst, full, sel, count, is32 ? 2 : 3);
+    return end;
+  }
+  src = decimalHead(src + 1, n, is32);
+  if (src == 0) return 0;
+  src = readIntStreamAt(src, n, dst, sel, count, is32 ? OUT_F32 : OUT_F64, pow10(headK), full);
+  if (src == 0) return 0;
+  return applyExceptions(n, is32, dst, sel, count) ? src : 0;
+}
+
+/** Slot j of dst = slot sel[j] of src for j < count (slots of 2^shift bytes; in place when dst = src, sel ascending). */
+export function gatherSlots(dst: usize, src: usize, sel: usize, count: i32, shift: i32): void {
+  if (shift == 3) {
+    for (let j = 0; j < count; j++) store<u64>(dst + (<usize>j << 3), load<u64>(src + (<usize>load<u32>(sel + (<usize>j << 2)) << 3)));
+  } else {
+    for (let j = 0; j < count; j++) store<u32>(dst + (<usize>j << 2), load<u32>(src + (<usize>load<u32>(sel + (<usize>j << 2)) << 2)));
+  }
 }

@@ -300,6 +300,43 @@ export function readIntStream(src: usize, n: i32, dst: usize, mode: i32 = OUT_I6
   return end;
 }
 
+/**
+ * `readIntStream` keeping only the rows `sel` (count u32 row numbers < n, ascending), compacted:
+ * slot j of dst holds row sel[j], converted per `mode`. PACK of order 0 (frame of
+ * reference: each value stands alone) reads just those values; other streams are decoded whole.
+ */
+export function readIntStreamAt(src: usize, n: i32, dst: usize, sel: usize, count: i32, mode: i32, scale: f64, full: usize): usize {
+  if (load<u8>(src) == CODEC_PACK && load<u8>(src + 1) == 0) return packReadAt0(src + 2, n, dst, sel, count, mode, scale);
+  // Other streams are decoded whole into `full` (n slots; dst itself when it has room: in place,
+  // slot j is written after row sel[j] ≥ j is read, and later rows lie further on).
+  const end = readIntStream(src, n, full);
+  if (end == 0) return 0;
+  for (let j = 0; j < count; j++) emit(dst, j, at(full, <i32>load<u32>(sel + (<usize>j << 2))), mode, scale);
+  return end;
+}
+
+/** PACK of order 0 after its order byte, at the rows `sel` only (see readIntStreamAt). */
+function packReadAt0(src: usize, n: i32, dst: usize, sel: usize, count: i32, mode: i32, scale: f64): usize {
+  const first = load<i64>(src);
+  src += 8;
+  let j = 0;
+  for (let b = 0; b < n; b += BLOCK) {
+    const width = <i32>load<u8>(src++);
+    if (width > 64) return 0;
+    const end = min(b + BLOCK, n);
+    const mask = width >= 64 ? <u64>-1 : ((<u64>1 << <u64>width) - 1);
+    for (; j < count; j++) {
+      const i = <i32>load<u32>(sel + (<usize>j << 2));
+      if (i >= end) break;
+      const bit = <usize>(i - b) * <usize>width;
+      const r = width > 56 ? readBits(src, bit, width) : (load<u64>(src + (bit >> 3)) >>> <u64>(bit & 7)) & mask;
+      emit(dst, j, first + <i64>r, mode, scale);
+    }
+    src += <usize>packedBytes(end - b, width);
+  }
+  return src;
+}
+
 /** CONSTANT, RLE and DICT streams (after the codec byte), as i64 slots. */
 function readRepeated(codec: u8, src: usize, n: i32, dst: usize): usize {
   if (codec == CODEC_CONSTANT) {

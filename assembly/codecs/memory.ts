@@ -23,6 +23,8 @@ export let mantissas: usize = 0;
 export let exceptions: usize = 0;
 /** Dictionary hash table: 1024 i64 keys, then 1024 i32 ids. */
 export let table: usize = 0;
+/** Row numbers (u32, ascending) for the decoders that keep only some rows (`decodeFloatsAt`). */
+export let selection: usize = 0;
 /** First address past the arena (kernels.wasm, which compiles the decoders in, lays its own arena out from here). */
 export let end: usize = 0;
 
@@ -46,7 +48,8 @@ export function layout(n: i32): void {
   mantissas = align(scratch3 + slots);
   exceptions = align(mantissas + slots);
   table = align(exceptions + (<usize>n << 2));
-  end = table + 1024 * 12 + 64;
+  selection = align(table + 1024 * 12 + 64);
+  end = selection + (<usize>n << 2);
   const pages = <i32>((end + 0xffff) >> 16);
   const have = memory.size();
   if (pages > have && memory.grow(pages - have) < 0) unreachable();

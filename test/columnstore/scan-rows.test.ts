@@ -80,6 +80,20 @@ function queries(random: Prng, count: number): string[] {
   });
 }
 
+/** A DataRow's fields (latin1: one character per byte; NULL as null) but its last `drop`. */
+function dataRowFields(body: Uint8Array, drop: number): Array<string | null> {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const out: Array<string | null> = [];
+  let p = 2;
+  for (let i = 0; i < view.getInt16(0); i++) {
+    const len = view.getInt32(p);
+    p += 4;
+    out.push(len < 0 ? null : Buffer.from(body.subarray(p, p + len)).toString('latin1'));
+    if (len > 0) p += len;
+  }
+  return out.slice(0, out.length - drop);
+}
+
 /** The same statement kept on the general path (one more output column, dropped again). */
 const general = (q: string) => q.replace(' FROM r', ', NULL::int AS orbit_zz FROM r');
 
@@ -95,18 +109,7 @@ describe('scan: printed rows on the wire', () => {
   const run = (sql: string): Promise<BackendMsg[]> => session.run(sql);
   /** Every field's bytes (latin1: one character per byte), the description without table/column, the tag. */
   const shape = (ms: BackendMsg[], drop: number) => {
-    const fields = (body: Uint8Array): Array<string | null> => {
-      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-      const out: Array<string | null> = [];
-      let p = 2;
-      for (let i = 0; i < view.getInt16(0); i++) {
-        const len = view.getInt32(p);
-        p += 4;
-        out.push(len < 0 ? null : Buffer.from(body.subarray(p, p + len)).toString('latin1'));
-        if (len > 0) p += len;
-      }
-      return out.slice(0, out.length - drop);
-    };
+    const fields = (body: Uint8Array) => dataRowFields(body, drop);
     const describe = (body: Uint8Array) => {
       const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const out: string[] = [];
@@ -220,4 +223,95 @@ describe('pg-text formatting', () => {
     expect(timestampText(0n, '+00')).toBe('2000-01-01 00:00:00+00');
     expect(timestampText(-63_200_000_000_000_000n, '')).toMatch(/ BC$/);
   });
+});
+
+/**
+ * Batches whose filter keeps some rows decode the other columns at those rows only
+ * (BatchColumns.readAt: frame-of-reference decimals read value by value, columns with NULLs decoded
+ * whole and taken); batches where every row or no row passes too. Compared with the general path
+ * on the wire (bytes) and in process (values).
+ */
+describe('scan: columns decoded at the rows passed', () => {
+  const setup = (): string[] => {
+    const random = new Prng(2024);
+    const rows: string[] = [];
+    for (let i = 0; i < 2400; i++) {
+      const host = `h${i % 6}`;
+      const t = `'2024-01-01 00:00:00+00'::timestamptz + ${Math.floor(i / 6) * 10} * INTERVAL '1 second'`;
+      // Six-place decimals (frame of reference, as TSBS's); w NULL now and then, only on h1; k never NULL.
+      const u = (random.int(100_000_000) / 1e6).toFixed(6);
+      const w = host === 'h1' && random.chance(0.1) ? 'NULL' : (random.int(1_000_000) / 1e4).toFixed(4);
+      // h2's u is always above 50 (every row of its batches passes `u > 50`); h3's lies below 10 or
+      // above 90 (its batches' min and max keep them for `u > 20 AND u < 80`, which no row meets).
+      const u2 = host === 'h2' ? String(50.5 + Number(u) / 4) : host === 'h3' ? String(Number(u) < 50 ? Number(u) / 5 : 90 + Number(u) / 10) : u;
+      const k = random.int(1000) - 500;
+      const big = random.int(1_000_000) * 1_000_003 - 7;
+      const note = random.pick(["'a'", "'bé'", 'NULL']);
+      // z: NULL-free with NaN, ±Infinity and -0 among decimals (filtered as it is decoded).
+      const z = random.chance(0.1) ? random.pick(["'NaN'", "'Infinity'", "'-Infinity'", "'-0'", '0']) : (random.int(2_000_000) / 1e4 - 100).toFixed(4);
+      rows.push(`(${t}, '${host}', ${u2}, ${w}, ${k}, ${big}, ${note}, ${(random.int(2000) / 8 - 100).toFixed(3)}::real, ${z})`);
+    }
+    return [
+      `CREATE EXTENSION IF NOT EXISTS timescaledb;
+       CREATE TABLE m (time timestamptz NOT NULL, host text, u float8, w float8, k int, big bigint, note text, r real, z float8 NOT NULL);
+       SELECT create_hypertable('m', 'time', chunk_time_interval => INTERVAL '1 hour');`,
+      `INSERT INTO m VALUES ${rows.join(', ')}`,
+      // The same rows in a plain table: what PostgreSQL itself answers (the general path shares the scan's filter).
+      'CREATE TABLE m_plain AS SELECT * FROM m',
+      `ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'host', timescaledb.compress_orderby = 'time');
+       SELECT compress_chunk(c) FROM show_chunks('m') c`,
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1",
+    ];
+  };
+  const QUERIES = [
+    'SELECT * FROM m WHERE u > 50',
+    'SELECT * FROM m WHERE u > 90 AND time >= \'2024-01-01 00:20\' AND time < \'2024-01-01 03:10\'',
+    'SELECT time, w, big, note, r FROM m WHERE u < 3.5',
+    'SELECT * FROM m WHERE u > 20 AND u < 80',
+    'SELECT u, k, w FROM m WHERE w > 95 AND u > 10',
+    'SELECT * FROM m WHERE u >= 0',
+    'SELECT * FROM m WHERE r > 100',
+    'SELECT * FROM m WHERE z > 90',
+    'SELECT time, z, u FROM m WHERE z >= 0',
+    'SELECT z FROM m WHERE z < -99.5',
+    'SELECT z, host FROM m WHERE z <= 0 AND time < \'2024-01-01 02:00\'',
+    "SELECT * FROM m WHERE z > 'Infinity'",
+  ];
+  const general = (q: string) => q.replace(' FROM m', ', NULL::int AS orbit_zz FROM m');
+
+  it('sends the bytes PostgreSQL sends', async () => {
+    const session = await startRawSession(setup());
+    try {
+      const fields = (ms: BackendMsg[], drop: number) => ms.filter((m) => m.type === 'D').map((m) => dataRowFields(m.body, drop).join('|'));
+      let total = 0;
+      for (const q of QUERIES) {
+        const direct = fields(await session.run(q), 0);
+        expect(direct, q).toEqual(fields(await session.run(general(q)), 1));
+        expect([...direct].sort(), q).toEqual(fields(await session.run(q.replace(' FROM m', ' FROM m_plain')), 0).sort());
+        total += direct.length;
+      }
+      expect(total).toBeGreaterThan(2000);
+      // h3's batches pass no row; the NULLs of w are among the rows.
+      expect(fields(await session.run("SELECT * FROM m WHERE host = 'h3' AND u > 20 AND u < 80"), 0)).toEqual([]);
+      expect(fields(await session.run("SELECT w FROM m WHERE u > 20 AND host = 'h1'"), 0)).toContain('');
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+
+  it('gives the values the general path and a plain table give, in process', async () => {
+    const db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
+    try {
+      for (const sql of setup()) await db.exec(sql);
+      const show = (rows: Array<Record<string, unknown>>) =>
+        rows.map((row) => Object.entries(row).filter(([k]) => k !== 'orbit_zz').map(([k, v]) => `${k}=${v instanceof Date ? v.getTime() : String(v)}`).join('|'));
+      for (const q of QUERIES) {
+        const direct = show((await db.query(q)).rows);
+        expect(direct, q).toEqual(show((await db.query(general(q))).rows));
+        expect([...direct].sort(), q).toEqual(show((await db.query(q.replace(' FROM m', ' FROM m_plain'))).rows).sort());
+      }
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });

@@ -12,6 +12,14 @@
 export type IntValues = BigInt64Array | Float64Array | Int32Array | Int16Array | Uint8Array;
 export type FloatValues = Float64Array | Float32Array;
 
+/** One stream of `decodeManyAt`: bytes[offset…], an integer stream into a BigInt64Array or a float stream into a float array. */
+export type StreamAt =
+  | { readonly bytes: Uint8Array; readonly offset: number; readonly float: false; readonly out: BigInt64Array }
+  | { readonly bytes: Uint8Array; readonly offset: number; readonly float: true; readonly out: FloatValues };
+
+/** The comparisons decodeFloatsWhere evaluates. */
+export type RangeOp = '<' | '<=' | '>' | '>=';
+
 export interface CodecBackend {
   readonly name: string;
   /**
@@ -25,4 +33,23 @@ export interface CodecBackend {
   encodeFloats(values: FloatValues): Uint8Array;
   /** Decodes `out.length` floats from the float stream at `bytes[offset]`; returns bytes read. */
   decodeFloats(bytes: Uint8Array, offset: number, out: FloatValues): number;
+  /**
+   * `decodeInts` of a stream of `n` values keeping only the rows `rows` (ascending, < n): out[j]
+   * is row rows[j] (`out.length` ≥ rows.length). A scan printing the few rows that pass its filter
+   * needs only those.
+   */
+  decodeIntsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: IntValues): number;
+  /** `decodeFloats` keeping only the rows `rows`, as `decodeIntsAt`. */
+  decodeFloatsAt(bytes: Uint8Array, offset: number, n: number, rows: Uint32Array, out: FloatValues): number;
+  /**
+   * decodeIntsAt / decodeFloatsAt of several streams of n values at the same rows, in one go (the
+   * WebAssembly backend: one call for a batch's columns); used[i] is the bytes stream i used.
+   */
+  decodeManyAt(streams: readonly StreamAt[], n: number, rows: Uint32Array, used: number[]): void;
+  /**
+   * Decodes a float stream of n values and keeps the rows whose value compares with `x` (not NaN)
+   * by `op`, NaN ordering above every number as in PostgreSQL: their row numbers to `rows`, their
+   * values (bit patterns kept) to `out`, both from 0 (room for n each). A scan filtering a batch.
+   */
+  decodeFloatsWhere(bytes: Uint8Array, offset: number, n: number, op: RangeOp, x: number, rows: Uint32Array, out: FloatValues): { readonly count: number; readonly used: number };
 }

@@ -20,6 +20,6 @@ export { Codec, ColumnKind, FORMAT_VERSION, MAX_VALUES } from './format.js';
 export type { TextColumn } from './text.js';
 
 // Backends: WebAssembly (fast path) and the plain-TypeScript reference (fallback, cross-check).
-export type { CodecBackend, FloatValues, IntValues } from './backend.js';
+export type { CodecBackend, FloatValues, IntValues, RangeOp, StreamAt } from './backend.js';
 export { WasmBackend } from './wasm-backend.js';
 export { ReferenceBackend } from './reference/index.js';

@@ -19,6 +19,14 @@ export function notInteger(index: number, value: number): Error {
   return orbitError('numeric_value_out_of_range', `value ${value} at position ${index} is not an integer in the int64 range`);
 }
 
+/** Checks the rows given to a backend's decodeIntsAt/decodeFloatsAt: ascending, below n, fitting `room`. */
+export function checkRows(n: number, rows: Uint32Array, room: number): void {
+  if (rows.length > room) throw new RangeError(`${rows.length} rows do not fit ${room} values`);
+  for (let j = 0; j < rows.length; j++) {
+    if (rows[j]! >= n || (j > 0 && rows[j]! <= rows[j - 1]!)) throw new RangeError('rows must ascend and lie below the stream\'s value count');
+  }
+}
+
 /** Bit i (LSB-first within each byte) set means value i is NULL. */
 export function isNull(nulls: Uint8Array, i: number): boolean {
   return (nulls[i >> 3]! & (1 << (i & 7))) !== 0;
@@ -63,6 +71,13 @@ function copyNonNull(full: FixedArray, compact: FixedArray, nulls: Uint8Array, c
     for (let l = 0; l < lanes; l++) dst[to + l] = src[from + l]!;
     j++;
   }
+}
+
+/** out[j] = values[rows[j]] for every j < rows.length (bit patterns kept, as everywhere here). */
+export function takeInto(values: FixedArray, rows: Uint32Array, out: FixedArray): void {
+  const from = lanesOf(values).view;
+  const { view: to, lanes } = lanesOf(out);
+  for (let j = 0; j < rows.length; j++) for (let l = 0; l < lanes; l++) to[j * lanes + l] = from[rows[j]! * lanes + l]!;
 }
 
 /** The non-NULL values of the first `count` entries, in order. */

@@ -6,10 +6,10 @@
  * The same checks as readBatch: column types and row counts against the manifest (XX001).
  */
 import { readBatchHeader, decodeSection, corruptBatch, type BatchHeader } from '../batch-format.js';
-import { readColumnHeader } from '../codecs/index.js';
-import type { FloatValues, IntValues } from '../codecs/index.js';
+import { readColumnHeader, type ColumnHeader } from '../codecs/index.js';
+import type { FloatValues, IntValues, RangeOp, StreamAt } from '../codecs/index.js';
 import { scatter } from '../codecs/values.js';
-import type { Column, PgType } from '../columns.js';
+import { takeRows, type Column, type PgType } from '../columns.js';
 import type { Manifest } from '../manifest.js';
 import type { ColumnStore, ReadPlan } from '../store.js';
 import type { EncodedColumn, KernelValues } from './backend.js';
@@ -41,6 +41,8 @@ function alloc(type: PgType, n: number): KernelValues {
 
 export class BatchColumns {
   private readonly scratch = new Map<string, Scratch>();
+  /** Arrays for the values of the rows readAt keeps (apart: the full ones may be the filter's). */
+  private readonly keptScratch = new Map<string, Scratch>();
   private zeroTimes = new BigInt64Array(0);
   private upcoming: ReadPlan | undefined;
 
@@ -57,11 +59,51 @@ export class BatchColumns {
     return this;
   }
 
-  /** The batch `read` read last, and its header: a scan reads a batch's columns in two calls. */
+  /** The batch read last, and its header. */
   private last: { batchNo: number; bytes: Uint8Array; header: BatchHeader } | undefined;
 
   /** The named columns of batch `batchNo` (valid until the next call). */
   async read(batchNo: number, names: readonly string[]): Promise<Map<string, Column>> {
+    return this.readRows(batchNo, names, undefined);
+  }
+
+  /**
+   * The named columns of batch `batchNo` at the rows `rows` only (ascending): value j of each is
+   * row rows[j] (valid until the next call). NULL-free numeric columns decode just those rows'
+   * values; the others are decoded whole and then taken.
+   */
+  async readAt(batchNo: number, names: readonly string[], rows: Uint32Array): Promise<Map<string, Column>> {
+    return this.readRows(batchNo, names, rows);
+  }
+
+  /**
+   * Filters batch `batchNo` by `name op x` (a NULL-free float column, x not NaN) as it decodes it:
+   * the rows kept and the column at those rows only (valid until the next call); undefined when
+   * the column holds NULLs or is not a float (the caller decodes and filters it itself).
+   */
+  async filterAt(batchNo: number, name: string, op: RangeOp, x: number): Promise<{ rows: Uint32Array; column: Column } | undefined> {
+    const m = this.manifest;
+    const index = this.indexOf(name);
+    const type = m.columns[index]!.type;
+    if (type !== 'float8' && type !== 'float4') return undefined;
+    const rows = m.batches[batchNo]!.rows;
+    const { bytes, header } = await this.batch(batchNo);
+    if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
+    const { section, h } = sectionOf(bytes, header, index, rows);
+    if (h.nulls) return undefined;
+    const values = this.buffer(name, type, rows) as FloatValues;
+    if (this.selection.length < rows) this.selection = new Uint32Array(Math.max(rows, 1024));
+    const { count, used } = this.store.backend.decodeFloatsWhere(section, h.bodyOffset, rows, op, x, this.selection, values);
+    const end = h.bodyOffset + used;
+    if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
+    return { rows: this.selection.subarray(0, count), column: { type, values: values.subarray(0, count), nulls: null } as Column };
+  }
+
+  /** filterAt's row numbers. */
+  private selection = new Uint32Array(0);
+
+  /** Batch `batchNo`'s object and header (a scan reads a batch in two or three calls: kept from the last). */
+  private async batch(batchNo: number): Promise<{ bytes: Uint8Array; header: BatchHeader }> {
     const m = this.manifest;
     const rows = m.batches[batchNo]!.rows;
     let last = this.last;
@@ -71,16 +113,48 @@ export class BatchColumns {
       if (header.rows !== rows || header.columns.length !== m.columns.length) throw corruptBatch('row or column count differs from the manifest');
       this.last = last = { batchNo, bytes, header };
     }
-    const { bytes, header } = last;
+    return last;
+  }
+
+  private async readRows(batchNo: number, names: readonly string[], at: Uint32Array | undefined): Promise<Map<string, Column>> {
+    const m = this.manifest;
+    const rows = m.batches[batchNo]!.rows;
+    const { bytes, header } = await this.batch(batchNo);
     const out = new Map<string, Column>();
+    // With `at`, the NULL-free 64-bit and float4 columns are decoded together (one call).
+    const many: StreamAt[] = [];
+    const manyColumns: Array<{ name: string; type: PgType; section: Uint8Array; bodyOffset: number }> = [];
     for (const name of names) {
       const index = this.indexOf(name);
       const type = m.columns[index]!.type;
       if (header.columns[index]!.type !== type) throw corruptBatch('column types differ from the manifest');
-      out.set(name, this.numeric.has(type) ? this.decodeNumeric(bytes, header, index, name, type, rows) : decodeSection(this.store.backend, bytes, header, index));
+      if (!this.numeric.has(type)) {
+        const whole = decodeSection(this.store.backend, bytes, header, index);
+        out.set(name, at ? takeRows(whole, at) : whole);
+        continue;
+      }
+      const { section, h } = sectionOf(bytes, header, index, rows);
+      if (at && !h.nulls && WIDE.has(type)) {
+        const kept = this.buffer(name, type, at.length, this.keptScratch);
+        many.push(type === 'float8' || type === 'float4' ? { bytes: section, offset: h.bodyOffset, float: true, out: kept as FloatValues } : { bytes: section, offset: h.bodyOffset, float: false, out: kept as BigInt64Array });
+        manyColumns.push({ name, type, section, bodyOffset: h.bodyOffset });
+      } else out.set(name, this.decodeNumeric(section, h, name, type, rows, at));
+    }
+    if (many.length > 0) {
+      const used = this.used;
+      this.store.backend.decodeManyAt(many, rows, at!, used);
+      for (let i = 0; i < many.length; i++) {
+        const { name, type, section, bodyOffset } = manyColumns[i]!;
+        const end = bodyOffset + used[i]!;
+        if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
+        out.set(name, { type, values: many[i]!.out, nulls: null } as Column);
+      }
     }
     return out;
   }
+
+  /** Bytes used per stream by the last decodeManyAt. */
+  private readonly used: number[] = [];
 
   /**
    * The named numeric columns of batch `batchNo` still encoded (value stream and NULL bitmap), for
@@ -143,31 +217,48 @@ export class BatchColumns {
     return this.zeroTimes.subarray(0, n);
   }
 
-  private buffer(name: string, type: PgType, n: number): KernelValues {
-    let s = this.scratch.get(name);
-    if (!s || s.values.length < n) this.scratch.set(name, (s = { type, values: alloc(type, Math.max(n, 1024)) }));
+  private buffer(name: string, type: PgType, n: number, scratch = this.scratch): KernelValues {
+    let s = scratch.get(name);
+    if (!s || s.values.length < n) scratch.set(name, (s = { type, values: alloc(type, Math.max(n, 1024)) }));
     // Batches mostly hold the same number of rows: their view of the array is made once.
     if (s.view?.length !== n) s.view = s.values.subarray(0, n) as KernelValues;
     return s.view;
   }
 
-  private decodeNumeric(bytes: Uint8Array, header: BatchHeader, index: number, name: string, type: PgType, rows: number): Column {
-    const { offset, length } = header.columns[index]!;
-    const section = bytes.subarray(offset, offset + length);
-    const h = readColumnHeader(section);
-    if (h.count !== rows) throw corruptBatch(`a column of ${h.count} values in a batch of ${rows} rows`);
+  private decodeNumeric(section: Uint8Array, h: ColumnHeader, name: string, type: PgType, rows: number, at: Uint32Array | undefined): Column {
     const nonNull = h.count - h.nullCount;
-    const full = this.buffer(name, type, rows);
+    const float = type === 'float4' || type === 'float8';
+    const backend = this.store.backend;
     let end = section.length;
+    if (at && !h.nulls) {
+      // Only the kept rows' values.
+      const kept = this.buffer(name, type, at.length, this.keptScratch);
+      end = h.bodyOffset + (float ? backend.decodeFloatsAt(section, h.bodyOffset, rows, at, kept as FloatValues) : backend.decodeIntsAt(section, h.bodyOffset, rows, at, kept as IntValues));
+      if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
+      return { type, values: kept, nulls: null } as Column;
+    }
+    const full = this.buffer(name, type, rows);
     if (nonNull === 0) full.fill((full instanceof BigInt64Array ? 0n : 0) as never);
     else {
       // With NULLs the stream holds only the non-NULL values: decode compactly, then spread.
       const target = h.nulls ? alloc(type, nonNull) : full;
-      const float = type === 'float4' || type === 'float8';
-      end = h.bodyOffset + (float ? this.store.backend.decodeFloats(section, h.bodyOffset, target as FloatValues) : this.store.backend.decodeInts(section, h.bodyOffset, target as IntValues));
+      end = h.bodyOffset + (float ? backend.decodeFloats(section, h.bodyOffset, target as FloatValues) : backend.decodeInts(section, h.bodyOffset, target as IntValues));
       if (h.nulls) full.set(scatter(target, h.nulls, rows) as never);
     }
     if (end !== section.length) throw corruptBatch(`${section.length - end} trailing bytes`);
-    return { type, values: full, nulls: h.nulls } as Column;
+    const column = { type, values: full, nulls: h.nulls } as Column;
+    return at ? takeRows(column, at) : column;
   }
+}
+
+/** Types decoded to int64 or float slots, which decodeManyAt takes. */
+const WIDE: ReadonlySet<PgType> = new Set(['float8', 'float4', 'int8', 'timestamptz', 'timestamp']);
+
+/** Column `index`'s section of a batch object and its header, checked against the batch's rows. */
+function sectionOf(bytes: Uint8Array, header: BatchHeader, index: number, rows: number): { section: Uint8Array; h: ColumnHeader } {
+  const { offset, length } = header.columns[index]!;
+  const section = bytes.subarray(offset, offset + length);
+  const h = readColumnHeader(section);
+  if (h.count !== rows) throw corruptBatch(`a column of ${h.count} values in a batch of ${rows} rows`);
+  return { section, h };
 }

@@ -8,9 +8,10 @@
  * PostgreSQL would, printed rows appended to the statement's own result (scan-printed-rows.ts).
  * With an ordered append, batches are read newest (oldest) first until LIMIT + OFFSET rows are certain.
  */
-import { allocColumn, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
+import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../../columnstore/manifest.js';
 import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
+import type { RangeOp } from '../../columnstore/codecs/index.js';
 import { canFilter, filterRows, type RowPredicate } from '../../columnstore/row-filter.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
 import type { ColumnStore } from '../../columnstore/store.js';
@@ -231,23 +232,26 @@ export async function runScan(
   const streaming = limit === undefined;
   const readers = new Map<Manifest, BatchColumns>();
   let planned: Map<Manifest, number[]> | undefined;
-  const decode = async (m: Manifest, batch: number, names: readonly string[]): Promise<Map<string, Column>> => {
-    if (streaming) {
-      let reader = readers.get(m);
-      if (!reader) {
-        // The manifest's batches in the order they will be read: misses read them by pack spans.
-        if (!planned) {
-          planned = new Map();
-          for (const c of candidates) {
-            const list = planned.get(c.m);
-            if (list) list.push(c.batch);
-            else planned.set(c.m, [c.batch]);
-          }
+  /** The streaming scan's reader of a manifest's batches. */
+  const reader = (m: Manifest): BatchColumns => {
+    let r = readers.get(m);
+    if (!r) {
+      // The manifest's batches in the order they will be read: misses read them by pack spans.
+      if (!planned) {
+        planned = new Map();
+        for (const c of candidates) {
+          const list = planned.get(c.m);
+          if (list) list.push(c.batch);
+          else planned.set(c.m, [c.batch]);
         }
-        readers.set(m, (reader = new BatchColumns(store, m, REUSED_TYPES).plan(planned.get(m) ?? [])));
       }
-      return reader.read(batch, names);
+      readers.set(m, (r = new BatchColumns(store, m, REUSED_TYPES).plan(planned.get(m) ?? [])));
     }
+    return r;
+  };
+  /** The named columns of a batch; with `at` (streaming only), just those rows, compacted (see BatchColumns.readAt). */
+  const decode = async (m: Manifest, batch: number, names: readonly string[], at?: Uint32Array): Promise<Map<string, Column>> => {
+    if (streaming) return at ? reader(m).readAt(batch, names, at) : reader(m).read(batch, names);
     const part = await store.readBatch(m, batch, names);
     return new Map(part.names.map((n, i) => [n, part.columns[i]!]));
   };
@@ -315,14 +319,19 @@ export async function runScan(
       if (c) constant.set(n, c);
       else missing.push(n);
     }
-    if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing)) item.decoded.set(n, c);
     const all = rows.length === item.m.batches[item.batch]!.rows;
+    // Streaming a batch of which some rows passed: the other columns are decoded at those rows
+    // only, and the filter's columns taken at them, so every column holds just the rows passed.
+    const compact = streaming && !all;
+    if (compact && !item.compacted) for (const [n, c] of item.decoded) item.decoded.set(n, takeRows(c, rows));
+    if (missing.length > 0) for (const [n, c] of await decode(item.m, item.batch, missing, compact ? rows : undefined)) item.decoded.set(n, c);
+    const at = all || compact ? undefined : rows;
     // Decoded columns are read at the selected rows; constant ones hold one value per such row.
     const column = (n: string): Column => constant.get(n) ?? item.decoded.get(n)!;
     // The rows the temporary table would hold, as JS values (in-process) or printed as the
     // statement would output them (the wire); or COPYed into the temporary table.
-    if (printed) printed.append(key, column, (n) => constant.has(n), all ? undefined : rows, rows.length);
-    else tempTable.append(key, names.map(column), all ? undefined : rows);
+    if (printed) printed.append(key, column, (n) => constant.has(n), at, rows.length);
+    else tempTable.append(key, names.map(column), at);
     rowsPassed += rows.length;
   };
 
@@ -341,9 +350,19 @@ export async function runScan(
     const { tested } = factsOf(c.m);
     const tests = evaluated.filter((e, k) => !holdsForAll(c.m, c.batch, tested[k]!, e));
     const filterColumns = tests.length === 1 && limit === undefined ? [tests[0]!.source.column.name] : [...new Set([...tests.map((e) => e.source.column.name), ...(limit !== undefined ? [table.timeColumn] : [])])];
-    const decoded = filterColumns.length > 0 ? await decode(c.m, c.batch, filterColumns) : new Map<string, Column>();
+    let decoded: Map<string, Column> | undefined;
     let selection: Uint32Array | undefined;
-    for (const e of tests) selection = filterRows(decoded.get(e.source.column.name)!, rowsInBatch, e.row, selection);
+    // Streaming, one float range test (usage_user > 90): decoded and filtered in one call, the
+    // column kept at the rows passed only.
+    const range = streaming && tests.length === 1 ? floatRange(tests[0]!.row) : undefined;
+    const filtered = range && (await reader(c.m).filterAt(c.batch, tests[0]!.source.column.name, range.op, range.x));
+    if (filtered) {
+      decoded = new Map([[tests[0]!.source.column.name, filtered.column]]);
+      selection = filtered.rows;
+    } else {
+      decoded = filterColumns.length > 0 ? await decode(c.m, c.batch, filterColumns) : new Map<string, Column>();
+      for (const e of tests) selection = filterRows(decoded.get(e.source.column.name)!, rowsInBatch, e.row, selection);
+    }
     selection ??= identity(rowsInBatch);
     if (selection.length === 0) continue;
     let batchTimes: BigInt64Array | undefined;
@@ -358,7 +377,7 @@ export async function runScan(
         threshold = times[limit - 1];
       }
     }
-    const item: Kept = { m: c.m, batch: c.batch, rows: selection, times: batchTimes, decoded };
+    const item: Kept = { m: c.m, batch: c.batch, rows: selection, times: batchTimes, decoded, compacted: filtered !== undefined };
     if (streaming) await emit(item);
     else kept.push(item);
     if (limit === 0) break;
@@ -401,6 +420,8 @@ interface Kept {
   readonly rows: Uint32Array;
   readonly times: BigInt64Array | undefined;
   readonly decoded: Map<string, Column>;
+  /** `decoded` holds only the rows passed already (BatchColumns.filterAt). */
+  readonly compacted: boolean;
 }
 
 /** Types the streaming scan decodes into arrays reused from batch to batch. */
@@ -483,6 +504,12 @@ export function constantColumn(m: Manifest, batch: number, name: string, n: numb
 function pgTypeOfColumn(c: PlannerColumn): PgType | undefined {
   const known: readonly string[] = ['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date', 'bool', 'text', 'varchar'];
   return known.includes(c.typname) ? (c.typname as PgType) : undefined;
+}
+
+/** A comparison of a float column with a number (not NaN) that BatchColumns.filterAt evaluates. */
+function floatRange(p: RowPredicate): { op: RangeOp; x: number } | undefined {
+  if (!('values' in p) || p.values.length !== 1 || typeof p.values[0] !== 'number' || Number.isNaN(p.values[0])) return undefined;
+  return p.op === '<' || p.op === '<=' || p.op === '>' || p.op === '>=' ? { op: p.op, x: p.values[0] } : undefined;
 }
 
 function identity(n: number): Uint32Array {

@@ -1,6 +1,6 @@
 /**
  * @module bench/suites/tsbs
- * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,pglite,duckdb-wasm]
+ * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,orbit-tcp-raw,pglite,duckdb-wasm]
  * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress] [--fresh] [--no-reuse] [--load tcp|in-process]`: the columnar fast-path issue's comparison tool. Generates the
  * TSBS-style cpu data (100 hosts × hours × 10 s; 6-decimal and integer-valued variants), loads it
  * into every engine (a progress bar on stderr), runs the nine TSBS query types (bench/tsbs/queries.ts)
@@ -66,7 +66,7 @@ export const tsbsSuite: Suite = {
       const loads: Array<{ system: string; ms: number; rows: number }> = [];
       const closers: Array<() => Promise<void>> = [];
       try {
-        if (wanted.has('orbit') || wanted.has('orbit-tcp')) {
+        if (wanted.has('orbit') || wanted.has('orbit-tcp') || wanted.has('orbit-tcp-raw')) {
           if (args.load !== 'tcp' && args.load !== 'in-process') throw new Error(`--load takes tcp or in-process, not ${String(args.load)}`);
           const o = await startOrbit(csv, rows, progress, { compress: args.compress === true, direct: args.direct === true, reuseResults: args['no-reuse'] !== true, load: args.load });
           engines.push(...o.engines.filter((e) => wanted.has(e.name)));
@@ -152,12 +152,14 @@ function print(variant: string, rows: number, bytes: number, loads: Array<{ syst
   for (const l of loads) console.log(`  ${l.system.padEnd(12)} ${(l.rows / (l.ms / 1000)).toFixed(0).padStart(9)} rows/s  ${(l.ms / 1000).toFixed(1)} s`);
   const ratioTo = (base: string) => names.filter((n) => n !== base && n !== 'pglite' && n !== 'duckdb-wasm').map((n) => `${n}÷${base}`);
   const cols = [...names, ...(names.includes('duckdb-wasm') ? ratioTo('duckdb-wasm') : []), ...(names.includes('pglite') ? ratioTo('pglite') : [])];
-  console.log(`\n${'query'.padEnd(24)}${'rows'.padStart(7)}${cols.map((c) => c.padStart(22)).join('')}`);
+  // Each column as wide as its heading and a space (22 at least).
+  const width = (c: string) => Math.max(22, c.length + 2);
+  console.log(`\n${'query'.padEnd(24)}${'rows'.padStart(7)}${cols.map((c) => c.padStart(width(c))).join('')}`);
   for (const r of results) {
     const cells = cols.map((c) => {
       const [a, b] = c.split('÷');
-      if (b) return `${(r.ms[a!]! / r.ms[b]!).toFixed(2)}×`.padStart(22);
-      return `${r.ms[c]!.toFixed(1)} ms`.padStart(22);
+      if (b) return `${(r.ms[a!]! / r.ms[b]!).toFixed(2)}×`.padStart(width(c));
+      return `${r.ms[c]!.toFixed(1)} ms`.padStart(width(c));
     });
     console.log(`${r.query.padEnd(24)}${String(r.rows).padStart(7)}${cells.join('')}`);
     for (const [engine, d] of Object.entries(r.mismatches)) console.log(`  !! ${engine} differs from ${names[0]}: ${d}`);

@@ -3,7 +3,9 @@
  * The engines of the TSBS comparison, each loading the same CSV and answering the same queries:
  * - `orbit` / `orbit-tcp`: one Orbit server in this process (PGlite in its worker thread, as
  *   `orbit serve`), loaded with one COPY FROM STDIN over TCP into a hypertable with 12-hour chunks;
- *   `orbit` queries through the in-process API, `orbit-tcp` through node-postgres.
+ *   `orbit` queries through the in-process API, `orbit-tcp` through node-postgres, `orbit-tcp-raw`
+ *   as pgbench (TimescaleDB's figures in research/perf_anchors.md) times it: the response read to
+ *   ReadyForQuery, its rows not turned into values (bench/tsbs/raw-wire.ts).
  * - `pglite`: plain PGlite on files, `COPY … FROM '/dev/blob'` in 64 MB pieces (a single Blob of the
  *   whole file needs 2.6 GB, research/perf_anchors.md).
  * - `duckdb-wasm`: @duckdb/duckdb-wasm's blocking Node API (single-threaded), as perf_anchors.md ran it.
@@ -22,6 +24,7 @@ import postgres from 'postgres';
 import { CPU_TABLE_SQL } from '../data/cpu-csv.js';
 import type { CopyFile } from '../../src/session/embedded-copy.js';
 import type { Dialect } from './queries.js';
+import { RawWireClient } from './raw-wire.js';
 
 export type Row = readonly unknown[];
 
@@ -168,10 +171,27 @@ export async function startOrbit(
     },
     close: async () => undefined,
   };
+  const raw = await RawWireClient.connect(port, { user: 'postgres', database: 'postgres', TimeZone: 'UTC' });
+  const tcpRaw: TsbsEngine = {
+    name: 'orbit-tcp-raw',
+    dialect: 'timescaledb',
+    async query(sql) {
+      // Timed to ReadyForQuery as pgbench times TimescaleDB; rows decoded when the bench compares them.
+      const r = await raw.query(sql);
+      return {
+        columns: r.columns,
+        get rows() {
+          return r.rows;
+        },
+      };
+    },
+    close: async () => undefined,
+  };
   return {
-    engines: [inProcess, tcp],
+    engines: [inProcess, tcp, tcpRaw],
     loads,
     close: async () => {
+      raw.close();
       await client.end();
       await server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -116,6 +116,20 @@ describe('columnstore fast path: aggregates without a round trip while PostgreSQ
     }
   });
 
+  it('leaves a volatile function in a constant to PostgreSQL, which calls it for every row', async () => {
+    await db.exec(`CREATE TABLE calls (n int); CREATE FUNCTION bound() RETURNS timestamptz LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN INSERT INTO calls VALUES (1); RETURN '2024-01-02 00:00+00'; END $$`);
+    const counts: number[] = [];
+    for (const x of ['r', 't']) {
+      await db.exec('TRUNCATE calls');
+      const rows = text((await db.query<Record<string, unknown>>(`SELECT host, count(*) AS n FROM ${x} WHERE time >= bound() GROUP BY host ORDER BY host`)).rows);
+      expect(rows).toHaveLength(3);
+      counts.push(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM calls')).rows[0]!.n));
+    }
+    expect(counts[0]).toBeGreaterThan(1);
+    expect(counts[1]).toBe(counts[0]);
+  });
+
   it('asks again after anything PostgreSQL ran: another session’s write, a function’s, a plain SELECT', async () => {
     const c = LOCAL[1]!;
     const before = await wanted(c);

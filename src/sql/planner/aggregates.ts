@@ -616,12 +616,30 @@ function outputName(val: Node): string {
   return '?column?';
 }
 
-/** No column references, subqueries, aggregates or parameters: PostgreSQL can evaluate it up front. */
+/**
+ * Functions a constant may call: immutable or stable built-ins only, so that evaluating the constant
+ * once, up front, gives what PostgreSQL would compute for every row (a volatile one — random(),
+ * clock_timestamp(), nextval(), a user's function, VOLATILE by default — is evaluated per row).
+ */
+export const STABLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'now', 'to_timestamp', 'to_date', 'date_trunc', 'date_bin', 'date_part', 'time_bucket', 'timezone', 'age',
+  'make_timestamptz', 'make_timestamp', 'make_date', 'make_time', 'make_interval', 'justify_interval', 'justify_days', 'justify_hours',
+  'abs', 'round', 'trunc', 'floor', 'ceil', 'lower', 'upper', 'coalesce',
+]);
+
+/**
+ * No column references, subqueries, aggregates, parameters or functions but STABLE_FUNCTIONS:
+ * PostgreSQL can evaluate it once, up front.
+ */
 export function isConstant(n: Node): boolean {
   let ok = true;
   visit(n, (x) => {
     const k = kind(x);
-    if (k === 'ColumnRef' || k === 'SubLink' || k === 'ParamRef' || (k === 'FuncCall' && AGGREGATES.has(funcName(x) ?? ''))) ok = false;
+    if (k === 'ColumnRef' || k === 'SubLink' || k === 'ParamRef') ok = false;
+    else if (k === 'FuncCall') {
+      const call = x.FuncCall as Fields;
+      if (!STABLE_FUNCTIONS.has(funcName(x) ?? '') || (call.funcname as Node[]).length > 1 || call.agg_star || call.over) ok = false;
+    }
     return ok;
   });
   return ok;

@@ -15,7 +15,7 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { conjuncts, deparseExpr, listItems, type PlannerColumn, type PlannerTable } from './aggregates.js';
+import { conjuncts, deparseExpr, listItems, STABLE_FUNCTIONS, type PlannerColumn, type PlannerTable } from './aggregates.js';
 
 export type ScanOp = '<' | '<=' | '>' | '>=' | '=' | '<>' | 'in' | 'is null' | 'is not null';
 
@@ -58,12 +58,6 @@ const OPS: Record<string, { op: ScanOp; flipped: ScanOp }> = {
   '=': { op: '=', flipped: '=' },
   '<>': { op: '<>', flipped: '<>' },
 };
-
-/**
- * Functions a constant may call: immutable or stable ones only, so that evaluating the constant
- * once before the scan gives what PostgreSQL would compute for every row.
- */
-const STABLE_FUNCTIONS = new Set(['now', 'to_timestamp', 'date_trunc', 'time_bucket', 'make_timestamptz', 'make_timestamp', 'make_date', 'make_interval', 'abs', 'round', 'trunc', 'floor', 'ceil', 'lower', 'upper', 'coalesce', 'timezone']);
 
 /** Target-list functions that return one value per row (ordered append may then cut rows). */
 const SCALAR_FUNCTIONS = new Set([...STABLE_FUNCTIONS, 'time_bucket', 'date_part', 'extract', 'concat', 'length', 'greatest', 'least', 'nullif', 'to_char', 'format']);

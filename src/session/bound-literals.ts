@@ -17,7 +17,7 @@ import type { BindParams } from '../wire/protocol/frontend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
 import { MessageReader } from '../wire/protocol/reader.js';
 import { scanBackend } from '../wire/protocol/backend.js';
-import { scanSql, spliceSql } from '../sql/parser.js';
+import { scanSql, spliceSql, type SqlToken } from '../sql/parser.js';
 
 /** Parameter types written out, by OID: the fast path's constant types and their neighbours. */
 const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
@@ -38,9 +38,18 @@ const TYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [1700, 'numeric'],
 ]);
 
-/** Whether `text` (one statement) has parameters. */
-export function hasParameters(text: string): boolean {
-  return scanSql(text).some((t) => t.tokenName === 'PARAM');
+/** A statement's `$n` tokens, scanned once per statement (its Parse and every Bind ask). */
+const parameterTokens = new WeakMap<{ readonly text: string }, SqlToken[]>();
+
+function tokensOf(statement: { readonly text: string }): SqlToken[] {
+  let tokens = parameterTokens.get(statement);
+  if (!tokens) parameterTokens.set(statement, (tokens = scanSql(statement.text).filter((t) => t.tokenName === 'PARAM')));
+  return tokens;
+}
+
+/** Whether `statement` has parameters. */
+export function hasParameters(statement: { readonly text: string }): boolean {
+  return tokensOf(statement).length > 0;
 }
 
 /** The parameter types of a ParameterDescription in backend output (undefined: none, or an error). */
@@ -57,12 +66,12 @@ export function parameterTypes(out: Uint8Array): number[] | undefined {
 }
 
 /**
- * `text` with each `$n` replaced by the bound value of parameter n as a literal of its type
- * (`types`, from the statement's ParameterDescription); undefined when a value cannot be written
- * out exactly (see the module comment) or the Bind does not give every parameter (PostgreSQL's
- * own error then comes from the general path).
+ * The statement's text with each `$n` replaced by the bound value of parameter n as a literal of
+ * its type (`types`, from the statement's ParameterDescription); undefined when a value cannot be
+ * written out exactly (see the module comment) or the Bind does not give every parameter
+ * (PostgreSQL's own error then comes from the general path).
  */
-export function boundLiteralSql(text: string, types: readonly number[], params: BindParams): string | undefined {
+export function boundLiteralSql(statement: { readonly text: string }, types: readonly number[], params: BindParams): string | undefined {
   if (params.values.length !== types.length || params.formats.some((f) => f !== 0)) return undefined;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const literals: string[] = [];
@@ -84,13 +93,12 @@ export function boundLiteralSql(text: string, types: readonly number[], params: 
     literals.push(`('${s.replace(/'/g, "''")}'::${type})`);
   }
   const edits: Array<{ start: number; end: number; text: string }> = [];
-  for (const t of scanSql(text)) {
-    if (t.tokenName !== 'PARAM') continue;
+  for (const t of tokensOf(statement)) {
     const literal = literals[Number(t.text.slice(1)) - 1];
     if (literal === undefined) return undefined;
     edits.push({ start: t.start, end: t.end, text: literal });
   }
-  return spliceSql(text, edits);
+  return spliceSql(statement.text, edits);
 }
 
 /** A Bind's `rest` (after portal and statement names) with no parameters, its result formats kept. */

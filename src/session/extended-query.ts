@@ -210,7 +210,7 @@ export class ExtendedQuery {
           if (parse.name === '') this.unnamedAtBind = false;
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
-            if (parse.name === '' && statements.length === 1 && stmt?.type === 'SelectStmt' && hasParameters(stmt.text)) {
+            if (parse.name === '' && statements.length === 1 && stmt?.type === 'SelectStmt' && hasParameters(stmt)) {
               // A query with parameters: parsed as written (for its Describe); at its Bind it gets the
               // fast path with its values written out (session/bound-literals.ts), or its rewritten
               // text and cache tables then (prepareColumnstoreUse).
@@ -417,7 +417,7 @@ export class ExtendedQuery {
     const entry = this.prepared.lookup(bind.statement);
     const statement = entry?.statement;
     const cs = this.backend.columnstore;
-    if (!entry || !cs || statement?.type !== 'SelectStmt' || !cs.mayConcern([statement]) || !hasParameters(statement.text)) return undefined;
+    if (!entry || !cs || statement?.type !== 'SelectStmt' || !cs.mayConcern([statement]) || !hasParameters(statement)) return undefined;
     const params = readBindParams(bind.rest);
     if (!params || params.formats.some((f) => f !== 0)) return undefined;
     // The values are read as UTF-8 text (another client encoding would give their bytes another meaning).
@@ -436,7 +436,7 @@ export class ExtendedQuery {
       this.hooks.forwardErrorsOnly(out);
       return undefined;
     }
-    const sql = boundLiteralSql(statement.text, types, params);
+    const sql = boundLiteralSql(statement, types, params);
     const text = sql === undefined ? undefined : backendText(sql);
     const literal = text?.ok && text.analysis.ok && text.analysis.statements.length === 1 ? text.analysis.statements[0]! : undefined;
     const final = literal && (await this.backend.fastPathSql(this.session, literal, idle));

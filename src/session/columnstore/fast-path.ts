@@ -6,7 +6,7 @@
  * cache tables).
  */
 import { OrbitError } from '../../errors.js';
-import { scalarAt, type Column, type Scalar } from '../../columnstore/columns.js';
+import { scalarAt, type Scalar } from '../../columnstore/columns.js';
 import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
 import type { Manifest } from '../../columnstore/manifest.js';
 import type { ColumnStore } from '../../columnstore/store.js';
@@ -17,7 +17,7 @@ import { dateText, timestampText, type ValueOf } from '../../columnstore/pg-text
 import { DIRECT_SETTINGS_SQL, directRows } from './aggregate-rows.js';
 import type { PrintedRows } from './scan.js';
 import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
-import { constantColumn, REUSED_TYPES } from './scan.js';
+import { batchColumnsAt, REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
@@ -334,14 +334,7 @@ async function newestRows(
       const rows: number[] = [];
       for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === newest) rows.push(r);
       if (rows.length === 0) continue;
-      const decoded = new Map<string, Column>([[time, times]]);
-      const constant = new Map<string, Column>();
-      for (const n of names) {
-        const c = n === time ? undefined : constantColumn(manifest, batch, n, 1);
-        if (c) constant.set(n, c);
-      }
-      const missing = names.filter((n) => !decoded.has(n) && !constant.has(n));
-      if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
+      const { decoded, constant } = await batchColumnsAt(reader, manifest, batch, names, time, times);
       for (const r of rows) {
         plan.table.columns.forEach((c, i) => {
           const k = constant.get(c.name);

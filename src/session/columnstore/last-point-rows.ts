@@ -21,7 +21,7 @@ import type { ColumnStore } from '../../columnstore/store.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import { compareCodePoints, DIRECT_SETTINGS_SQL } from './aggregate-rows.js';
 import type { DirectRows } from './columnstore.js';
-import { constantColumn, REUSED_TYPES } from './scan.js';
+import { batchColumnsAt, REUSED_TYPES } from './scan.js';
 import { quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { quoteLiteral } from '../settings.js';
@@ -125,14 +125,7 @@ export async function lastPointRows(
     const row = onlyRowAt(times, at);
     // None, or several rows at the newest time (PostgreSQL's pick among them is its sort's).
     if (row < 0) return found;
-    const decoded = new Map<string, Column>([[time, times]]);
-    const constant = new Map<string, Column>();
-    for (const n of needed) {
-      const c = n === time ? undefined : constantColumn(manifest, batch, n, 1);
-      if (c) constant.set(n, c);
-    }
-    const missing = needed.filter((n) => !decoded.has(n) && !constant.has(n));
-    if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
+    const { decoded, constant } = await batchColumnsAt(reader, manifest, batch, needed, time, times);
     // The row appended before the next batch is read (the reader reuses its arrays).
     const columns = output.columns.map((n) => constant.get(n) ?? decoded.get(n)!);
     const isConstant = output.columns.map((n) => constant.has(n));

@@ -501,6 +501,29 @@ export function constantColumn(m: Manifest, batch: number, name: string, n: numb
   return c;
 }
 
+/**
+ * A batch's columns `names`, its time column decoded already (`times`): those the manifest shows to
+ * hold one value as one-row columns (`constant`), the others decoded.
+ */
+export async function batchColumnsAt(
+  reader: BatchColumns,
+  manifest: Manifest,
+  batch: number,
+  names: readonly string[],
+  time: string,
+  times: Column,
+): Promise<{ decoded: Map<string, Column>; constant: Map<string, Column> }> {
+  const decoded = new Map<string, Column>([[time, times]]);
+  const constant = new Map<string, Column>();
+  for (const n of names) {
+    const c = n === time ? undefined : constantColumn(manifest, batch, n, 1);
+    if (c) constant.set(n, c);
+  }
+  const missing = names.filter((n) => !decoded.has(n) && !constant.has(n));
+  if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
+  return { decoded, constant };
+}
+
 function pgTypeOfColumn(c: PlannerColumn): PgType | undefined {
   const known: readonly string[] = ['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date', 'bool', 'text', 'varchar'];
   return known.includes(c.typname) ? (c.typname as PgType) : undefined;

@@ -635,14 +635,16 @@ export function isConstant(n: Node): boolean {
   let ok = true;
   visit(n, (x) => {
     const k = kind(x);
-    if (k === 'ColumnRef' || k === 'SubLink' || k === 'ParamRef') ok = false;
-    else if (k === 'FuncCall') {
-      const call = x.FuncCall as Fields;
-      if (!STABLE_FUNCTIONS.has(funcName(x) ?? '') || (call.funcname as Node[]).length > 1 || call.agg_star || call.over) ok = false;
-    }
+    if (k === 'ColumnRef' || k === 'SubLink' || k === 'ParamRef' || (k === 'FuncCall' && !isStableCall(x))) ok = false;
     return ok;
   });
   return ok;
+}
+
+/** A FuncCall node of one of STABLE_FUNCTIONS, unqualified, not an aggregate or window call. */
+export function isStableCall(x: Node): boolean {
+  const call = x.FuncCall as Fields;
+  return STABLE_FUNCTIONS.has(funcName(x) ?? '') && (call.funcname as Node[]).length === 1 && !call.agg_star && !call.over;
 }
 
 export function deparseExpr(n: Node): string {

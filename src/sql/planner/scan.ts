@@ -15,7 +15,7 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { conjuncts, deparseExpr, listItems, STABLE_FUNCTIONS, type PlannerColumn, type PlannerTable } from './aggregates.js';
+import { conjuncts, deparseExpr, isStableCall, listItems, STABLE_FUNCTIONS, type PlannerColumn, type PlannerTable } from './aggregates.js';
 
 export type ScanOp = '<' | '<=' | '>' | '>=' | '=' | '<>' | 'in' | 'is null' | 'is not null';
 
@@ -248,8 +248,7 @@ export function isSafeConstant(n: Node): boolean {
     n,
     (x, t) => {
       if (t === 'FuncCall') {
-        const call = x.FuncCall as Fields;
-        if (!STABLE_FUNCTIONS.has(funcName(x) ?? '') || (call.funcname as Node[]).length > 1 || call.agg_star || call.over) ok = false;
+        if (!isStableCall(x)) ok = false;
       } else if (!['A_Const', 'TypeCast', 'TypeName', 'A_Expr', 'SQLValueFunction', 'String', 'Integer', 'Float', 'List', 'A_ArrayExpr'].includes(t)) ok = false;
       return ok;
     },

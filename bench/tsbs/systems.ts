@@ -179,7 +179,9 @@ export async function startOrbit(
       // Timed to ReadyForQuery as pgbench times TimescaleDB; rows decoded when the bench compares them.
       const r = await raw.query(sql);
       return {
-        columns: r.columns,
+        get columns() {
+          return r.columns;
+        },
         get rows() {
           return r.rows;
         },

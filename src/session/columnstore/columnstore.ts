@@ -4,24 +4,20 @@
  *
  * - Conversions. `compress_chunk` / `decompress_chunk` record requests (catalog/extension/
  *   columnstore-chunks.ts); once the requesting transaction has committed, `processRequests` carries
- *   them out: compressing reads the chunk's rows with binary COPY, writes batches and a manifest to
- *   the storage adapter (durable first), then in one transaction empties the chunk table and points
- *   the chunk at the manifest; decompressing COPYs the batches back and clears the pointer. Objects
- *   no catalog row points at are swept afterwards.
+ *   them out (session/columnstore/compression-requests.ts): compressing reads the chunk's rows with
+ *   binary COPY, writes batches and a manifest to the storage adapter (durable first), then in one
+ *   transaction empties the chunk table and points the chunk at the manifest; decompressing COPYs
+ *   the batches back and clears the pointer. Objects no catalog row points at are swept afterwards.
  * - Reads. Statements that read a hypertable with the columnstore enabled are rewritten to read a
  *   temporary table too (sql/rewrite/columnstore-reads.ts); `prepareReads` makes sure that table
- *   holds exactly the rows of the compressed chunks, one inheriting child per chunk version.
+ *   holds exactly the rows of the compressed chunks, one inheriting child per chunk version
+ *   (session/columnstore/cache-tables.ts).
  * - Writes. UPDATE, DELETE, MERGE and INSERT … ON CONFLICT on such a hypertable first decompress the
  *   batches their segmentby/time conditions can reach (session/columnstore/dml.ts; all of them when
  *   those cannot be read), within `timescaledb.max_tuples_decompressed_per_dml_transaction`.
  */
-import { concatBytes } from '../../bytes.js';
 import { OrbitError } from '../../errors.js';
 import type { ColumnStore } from '../../columnstore/store.js';
-import type { Manifest } from '../../columnstore/manifest.js';
-import type { CompressionSettings } from '../../columnstore/batch.js';
-import { pgTypeOf, type PgType, type Rows } from '../../columnstore/columns.js';
-import { readCopyBinary, writeCopyBinary } from '../../columnstore/pg-binary.js';
 import type { KernelBackend } from '../../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { deparseExpr, isConstant, planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
@@ -29,31 +25,25 @@ import type { Fields, Node } from '../../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../../sql/planner/last-point.js';
 import { explainOptions, explainResultSql, type ExplainOptions } from '../../sql/planner/explain.js';
 import { planScan, type ScanPlan } from '../../sql/planner/scan.js';
-import { cacheParentName, namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
+import { namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../../sqlstate.js';
-import { copyData } from '../../wire/protocol/frontend.js';
-import { scanBackend } from '../../wire/protocol/backend.js';
-import { BackendMessage, FrontendMessage } from '../../wire/protocol/message-codes.js';
 import { lastPointCandidates, runAggregate, runLastPoint, type DirectRowsTarget } from './fast-path.js';
 import { lastPointRows } from './last-point-rows.js';
-import { evaluatePredicates, matching, type WritePredicates } from './dml.js';
+import { decompressForWrite } from './dml.js';
 import { aggregateLines, scanLines } from './explain.js';
 import { runScan, type PrintedRows } from './scan.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
 import { boundBucketLimit, type BucketBound } from './bucket-limit.js';
 import { ResultReuse } from './reuse.js';
+import { CacheTables } from './cache-tables.js';
+import { CompressionRequests } from './compression-requests.js';
 import { FactsCache } from './facts.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
-import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, throwIfError, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';
-import { quoteLiteral, simpleQuery } from '../settings.js';
+import { quoteLiteral } from '../settings.js';
 
 export type { InternalRunner };
-
-const F = '_timescaledb_functions';
-const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
-/** Batches COPYed back per round trip to PGlite. */
-const BATCHES_PER_RUN = 64;
 
 /** Statement types after which the set of columnstore hypertables, compressed chunks or views may differ. */
 const CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt', 'AlterTableStmt', 'ViewStmt', 'CreateTableAsStmt', 'TruncateStmt', 'DiscardStmt', 'DoStmt']);
@@ -61,26 +51,6 @@ const CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt'
 const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job'];
 /** Calls that queue conversions. */
 const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'run_job'];
-
-interface Request {
-  request_id: number;
-  op: 'compress' | 'decompress';
-  hypertable_id: number;
-  chunk_id: number;
-  chunk: string;
-  manifest: string | null;
-  segmentby: string[] | null;
-  orderby: string[] | null;
-  orderby_desc: boolean[] | null;
-  orderby_nullsfirst: boolean[] | null;
-  time_column: string;
-}
-
-interface ChunkColumn {
-  readonly name: string;
-  readonly type: PgType;
-  readonly generated: boolean;
-}
 
 type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
 
@@ -97,11 +67,12 @@ export class Columnstore {
   private compressedChunks = new Set<string>();
   /** Views (and materialized views) over hypertables with compressed chunks. */
   private views = new Set<string>();
-  /** Hypertables whose cache tables are known to match the catalog. */
-  private readonly verified = new Set<number>();
+  /** The cache tables of the general read path (session/columnstore/cache-tables.ts). */
+  private readonly cacheTables: CacheTables;
   /** Requests may be waiting (a statement called compress_chunk & co.). */
   private requestsPending = true;
-  private swept = false;
+  /** compress_chunk & co. carried out (session/columnstore/compression-requests.ts). */
+  private readonly conversions: CompressionRequests;
   /** Aggregate and last-point plans by parse tree, valid while `tables` is the map they were made from. */
   private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
@@ -124,6 +95,8 @@ export class Columnstore {
     requests?: () => number,
   ) {
     this.reuse = new ResultReuse(store, kernels);
+    this.cacheTables = new CacheTables(store);
+    this.conversions = new CompressionRequests(store);
     this.facts = new FactsCache(requests);
   }
 
@@ -169,7 +142,7 @@ export class Columnstore {
     this.descriptions.clear();
     this.facts.clear();
     this.stale = true;
-    this.verified.clear();
+    this.cacheTables.forget();
     this.scanTables.clear();
     this.reuse.forgetLastPoints();
   }
@@ -489,175 +462,17 @@ export class Columnstore {
 
   // ---- conversions ----------------------------------------------------------------------------
 
-  /** Carries out the queued conversions (outside any transaction block). Returns the errors met. */
-  async processRequests(run: InternalRunner): Promise<OrbitError[]> {
+  /** See CompressionRequests.process (session/columnstore/compression-requests.ts). */
+  processRequests(run: InternalRunner): Promise<OrbitError[]> {
     this.requestsPending = false;
-    const out = await run.sql(`SELECT to_json(r) FROM ${F}.orbit_columnstore_requests() r`);
-    if (firstError(out)) return []; // no extension (or an older one): nothing to do
-    const requests = jsonRows<Request>(out);
-    if (requests.length === 0) {
-      // First look after start-up: objects of compressions a crash interrupted are removed.
-      if (!this.swept) await this.sweep(run);
-      return [];
-    }
-    const errors: OrbitError[] = [];
-    for (const r of requests) {
-      try {
-        await must(run, 'BEGIN');
-        if (r.op === 'compress') await this.compress(run, r);
-        else await this.decompress(run, r);
-        await must(run, 'COMMIT');
-      } catch (err) {
-        await run.sql('ROLLBACK');
-        await run.sql(`SELECT ${F}.orbit_drop_columnstore_request(${r.request_id})`);
-        errors.push(err instanceof OrbitError ? err : new OrbitError(SqlState.internal_error, String(err)));
-      }
-    }
-    this.invalidate();
-    await this.sweep(run);
-    return errors;
-  }
-
-  /** Deletes batch objects no compressed chunk points at (crash orphans, replaced versions). */
-  async sweep(run: InternalRunner): Promise<void> {
-    this.swept = true;
-    const out = await run.sql(`SELECT manifest FROM _timescaledb_catalog.orbit_columnstore_chunk`);
-    if (firstError(out)) return;
-    await this.store.sweep(new Set(textRows(out).map((r) => r[0]!)));
-  }
-
-  private async compress(run: InternalRunner, r: Request): Promise<void> {
-    // A chunk already in the columnstore is recompressed with the rows inserted since.
-    if (r.manifest) await this.copyBatchesInto(run, r.chunk, r.manifest);
-    const columns = await chunkColumns(run, r.chunk);
-    const sizeOut = await must(run, `SELECT to_json(s) FROM ${F}.orbit_relation_size(${quoteLiteral(r.chunk)}::regclass) s`);
-    const before = jsonRows<{ table_bytes: number; index_bytes: number; toast_bytes: number; total_bytes: number }>(sizeOut)[0]!;
-    const list = columns.map((c) => quoteIdent(c.name)).join(', ');
-    const out = await must(run, `COPY (SELECT ${list} FROM ONLY ${r.chunk}) TO STDOUT (FORMAT binary)`);
-    const bytes = concatBytes(
-      scanBackend(out)
-        .filter((f) => f.type === BackendMessage.CopyData)
-        .map((f) => out.subarray(f.start + 5, f.end)),
-    );
-    const rows: Rows = { names: columns.map((c) => c.name), columns: readCopyBinary(bytes, columns.map((c) => c.type)) };
-    const manifest = await this.store.writeChunk(r.hypertable_id, r.chunk_id, rows, settingsOf(r));
-    const manifestBytes = (await this.store.storage.get(manifest.key))?.length ?? 0;
-    const after = manifest.batches.reduce((s, b) => s + b.bytes, manifestBytes);
-    await must(run, `TRUNCATE ONLY ${r.chunk}`);
-    await must(
-      run,
-      `SELECT ${F}.orbit_set_columnstore_chunk(${r.chunk_id}, ${quoteLiteral(manifest.key)}, ${manifest.rowCount}, ${manifest.batches.length}, ` +
-        `${before.table_bytes}, ${before.index_bytes}, ${before.toast_bytes}, ${before.total_bytes}, ${after})`,
-    );
-  }
-
-  private async decompress(run: InternalRunner, r: Request): Promise<void> {
-    if (r.manifest) await this.copyBatchesInto(run, r.chunk, r.manifest);
-    await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${r.chunk_id})`);
-  }
-
-  /**
-   * Decodes every batch of a manifest into `table` with binary COPY (columns matched by name; a
-   * column added since compression gets its default). User triggers do not fire, as TimescaleDB's
-   * decompression does not fire them (superusers only; others fire them).
-   */
-  private async copyBatchesInto(run: InternalRunner, table: string, manifestKey: string, columnsOf = table, only?: readonly number[]): Promise<number> {
-    const manifest = await this.store.readManifest(manifestKey);
-    const present = new Set(manifest.columns.map((c) => c.name));
-    const names = (await chunkColumns(run, columnsOf)).filter((c) => !c.generated && present.has(c.name)).map((c) => c.name);
-    await must(run, `SELECT CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`);
-    const copy = simpleQuery(`COPY ${table} (${names.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`);
-    const numbers = only ?? manifest.batches.map((_, i) => i);
-    for (let first = 0; first < numbers.length; first += BATCHES_PER_RUN) {
-      const parts: Uint8Array[] = [];
-      for (const i of numbers.slice(first, first + BATCHES_PER_RUN)) {
-        const rows = await this.store.readBatch(manifest, i, names);
-        parts.push(copy, copyData(writeCopyBinary(rows.columns)), COPY_DONE);
-      }
-      const out = await run.raw(concatBytes(parts));
-      throwIfError(out);
-    }
-    await must(run, `SELECT set_config('session_replication_role', 'origin', true) WHERE current_setting('is_superuser') = 'on'`);
-    return manifest.rowCount;
+    return this.conversions.process(run, () => this.invalidate());
   }
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /**
-   * Decompresses the compressed chunks of hypertables a statement writes, in the current
-   * transaction, within TimescaleDB's per-transaction limit.
-   */
-  async decompressForWrite(run: InternalRunner, tables: readonly WriteTarget[]): Promise<void> {
-    if (tables.length === 0) return;
-    const ids = tables.map((t) => t.id).join(', ');
-    // Inserts with known times: only the chunks holding those times (internal time, by the chunk's range).
-    const all = tables.filter((t) => !t.times).map((t) => t.id);
-    const timed = tables.filter((t) => t.times);
-    const hit = timed.map((t) => {
-      const column = t.columns.find((c) => c.name === t.timeColumn)!;
-      const integer = ['int2', 'int4', 'int8'].includes(column.typname);
-      const values = t.times!.map((sql) => (integer ? `((${sql})::${column.type})::int8` : `(EXTRACT(EPOCH FROM (${sql})::${column.type}) * 1000000)::int8`));
-      return `(ch.hypertable_id = ${t.id} AND EXISTS (SELECT FROM unnest(ARRAY[${values.join(', ')}]::int8[]) v WHERE v >= ch.range_start AND v < ch.range_end))`;
-    });
-    const which = [...(all.length > 0 ? [`ch.hypertable_id IN (${all.join(', ')})`] : []), ...hit].join(' OR ');
-    const out = await must(
-      run,
-      `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'hypertable', ch.hypertable_id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
-         FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
-         WHERE ch.hypertable_id IN (${ids}) AND (${which}) AND NOT ch.dropped),
-       'limit', current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true),
-       'enabled', current_setting('timescaledb.enable_dml_decompression', true))`,
-    );
-    const info = jsonRows<{ chunks: Array<{ id: number; hypertable: number; chunk: string; manifest: string; rows: number }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
-    const chunks = info.chunks ?? [];
-    if (chunks.length === 0) return;
-    // The batches each chunk must give back: those the statement's predicates on segmentby and time
-    // columns may reach, or all of them when they cannot be read.
-    const predicates = new Map<number, WritePredicates | undefined>();
-    for (const t of tables) {
-      if (predicates.has(t.id)) continue;
-      predicates.set(t.id, t.filters || t.times ? await evaluatePredicates(run, t, t.filters, t.times, t.functions ?? new Set()) : undefined);
-    }
-    const work: Array<{ id: number; chunk: string; manifest: Manifest; batches: number[] }> = [];
-    for (const c of chunks) {
-      const manifest = await this.store.readManifest(c.manifest);
-      const p = predicates.get(c.hypertable);
-      const table = tables.find((t) => t.id === c.hypertable)!;
-      const batches = p ? matching(manifest, p, table.timeColumn) : manifest.batches.map((_, i) => i);
-      if (batches.length > 0) work.push({ id: c.id, chunk: c.chunk, manifest, batches });
-    }
-    if (work.length === 0) return;
-    if (info.enabled === 'off' || info.enabled === 'false') {
-      const inserting = tables.every((t) => t.inserting);
-      throw new OrbitError(SqlState.feature_not_supported, inserting ? 'inserting into compressed chunk with unique constraints disabled' : 'UPDATE/DELETE is disabled on compressed chunks', {
-        hint: 'Set timescaledb.enable_dml_decompression to TRUE.',
-      });
-    }
-    const limit = Number(info.limit ?? '100000');
-    const total = work.reduce((s, w) => s + w.batches.reduce((n, b) => n + w.manifest.batches[b]!.rows, 0), 0);
-    if (limit > 0 && total > limit) {
-      throw new OrbitError('53400', 'tuple decompression limit exceeded by operation', {
-        detail: `current limit: ${limit}, tuples decompressed: ${total}`,
-        hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
-      });
-    }
-    for (const w of work) {
-      await this.copyBatchesInto(run, w.chunk, w.manifest.key, w.chunk, w.batches);
-      const taken = new Set(w.batches);
-      const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
-      if (kept.length === 0) {
-        await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${w.id})`);
-        continue;
-      }
-      // A new manifest version listing the batches that stay (their objects are not rewritten); the
-      // catalog points at it in this transaction, so a rollback returns to the old one.
-      const append = await this.store.beginAppend(w.manifest.hypertableId, w.manifest.chunkId, w.manifest.columns, w.manifest.settings);
-      const next = await this.store.commitAppend(append, { ...w.manifest, batches: kept });
-      const manifestBytes = (await this.store.storage.get(next.key))?.length ?? 0;
-      const bytes = next.batches.reduce((s, b) => s + b.bytes, manifestBytes);
-      await must(run, `SELECT ${F}.orbit_append_columnstore_chunk(${w.id}, ${quoteLiteral(next.key)}, ${next.rowCount}, ${next.batches.length}, ${bytes})`);
-    }
-    this.invalidate();
+  /** See decompressForWrite (session/columnstore/dml.ts). */
+  decompressForWrite(run: InternalRunner, tables: readonly WriteTarget[]): Promise<void> {
+    return decompressForWrite(this.store, run, tables, () => this.invalidate());
   }
 
   /** Aggregates in the kernels (session/columnstore/fast-path.ts); `idle`: outside a transaction block (kept facts may spare the round trip). */
@@ -672,85 +487,10 @@ export class Columnstore {
 
   // ---- reads ----------------------------------------------------------------------------------
 
-  /**
-   * Makes the cache tables of `tables` hold exactly the rows of their compressed chunks: creates
-   * the parent (like the hypertable), drops children of versions no longer current, and creates and
-   * fills the missing ones. `durable` says the work will outlive the current transaction (false
-   * inside a transaction block, whose rollback would undo it). Without `fill`, only the parent.
-   */
-  async prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges'], fill = true): Promise<void> {
-    const todo = tables.filter((t) => !this.verified.has(t.id));
-    if (todo.length === 0) return;
-    const ids = todo.map((t) => t.id).join(', ');
-    const out = await must(run, stateSql(ids));
-    const state = jsonRows<CacheState>(out)[0]!;
-    const have = new Set(state.have ?? []);
-    // Bounds are evaluated only outside a transaction block (in Orbit's own transaction): a failing
-    // one must not abort the client's.
-    const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
-    const owner = cacheRunner(run);
-    for (const t of todo) {
-      const parent = cacheParentName(t.id);
-      const sig = state.signatures?.find((s) => s.id === t.id);
-      if (!have.has(parent) || !sig || sig.table !== sig.cache) {
-        await must(owner, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
-        await must(owner, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS); ${grantCacheSql(`pg_temp.${parent}`)}`);
-        for (const name of [...have]) if (name.startsWith(`${parent}_`)) have.delete(name);
-      }
-      // Parsing a statement only needs the parent; its children are filled when it runs.
-      if (!fill) continue;
-      const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
-      // The store's chunk generation is in the name: a decompressed and recompressed chunk may get
-      // the version number its old (and now different) batches had.
-      const childName = (c: { chunk_id: number; manifest: string }) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}_g${this.store.chunkGeneration(t.id, c.chunk_id)}`;
-      const names = new Set(wanted.map(childName));
-      for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
-      const limits = bounds.get(t.id);
-      // A chunk holds internal times range_start ≤ t < range_end.
-      const reached = (c: { range_start: string; range_end: string }) => {
-        const lo = BigInt(c.range_start);
-        const hi = BigInt(c.range_end);
-        return (limits ?? []).every(({ op, v }) =>
-          op === '<' ? lo < v : op === '<=' ? lo <= v : op === '>' ? hi - 1n > v : op === '>=' ? hi > v : lo <= v && v < hi,
-        );
-      };
-      for (const c of wanted) {
-        const name = childName(c);
-        if (have.has(name) || !reached(c)) continue;
-        const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
-        await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
-        await this.copyBatchesInto(owner, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
-        await must(owner, `ANALYZE pg_temp.${name}`);
-      }
-      if (durable && wanted.every(reached)) this.verified.add(t.id);
-    }
+  /** See CacheTables.prepare (session/columnstore/cache-tables.ts). */
+  prepareReads(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges'], fill = true): Promise<void> {
+    return this.cacheTables.prepare(run, tables, durable, ranges, fill);
   }
-}
-
-/** Internal time (µs since 1970, integer time as is) of each time bound; none for a table whose bounds fail. */
-async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['ranges']): Promise<Map<number, Array<{ op: string; v: bigint }>>> {
-  const result = new Map<number, Array<{ op: string; v: bigint }>>();
-  for (const [id, { table, filters }] of ranges ?? []) {
-    const column = table.columns.find((c) => c.name === table.timeColumn)!;
-    const integer = ['int2', 'int4', 'int8'].includes(column.typname);
-    const exprs = filters.flatMap((f) =>
-      f.op === 'in' ? [] : [integer ? `((${f.sql})::${column.type})::int8::text` : `(EXTRACT(EPOCH FROM (${f.sql})::${column.type}) * 1000000)::int8::text`],
-    );
-    // In a savepoint: the caller's transaction (Orbit's own) goes on after a bound PostgreSQL rejects
-    // or cannot make a bigint of ('-infinity'); the statement itself then reports its own error.
-    const out = await run.sql(`SAVEPOINT orbit_bounds; SELECT json_build_array(${exprs.join(', ')})`);
-    const failed = firstError(out) !== undefined;
-    await must(run, failed ? 'ROLLBACK TO SAVEPOINT orbit_bounds; RELEASE SAVEPOINT orbit_bounds' : 'RELEASE SAVEPOINT orbit_bounds');
-    if (failed) continue;
-    const values = jsonRows<Array<string | null>>(out)[0]!;
-    // A NULL bound (`time >= NULL`) keeps no row; PostgreSQL's WHERE says so, the ranges need not.
-    if (values.some((v) => v === null)) continue;
-    result.set(
-      id,
-      filters.flatMap((f) => (f.op === 'in' ? [] : [f.op])).map((op, i) => ({ op, v: BigInt(values[i]!) })),
-    );
-  }
-  return result;
 }
 
 /** A hypertable a statement writes; `times`: SQL of the inserted rows' times when known. */
@@ -809,28 +549,6 @@ export interface ColumnstorePlan {
   readonly ranges?: ReadonlyMap<number, { readonly table: PlannerTable; readonly filters: readonly ConstantFilter[] }>;
 }
 
-interface CacheState {
-  chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
-  have: string[] | null;
-  signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
-}
-
-/** The compressed chunks of hypertables `ids`, the cache tables that exist, and column signatures. */
-function stateSql(ids: string): string {
-  const sig = (rel: string) =>
-    `(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
-  return `SELECT json_build_object(
-  'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'manifest', cc.manifest,
-      'range_start', ch.range_start::text, 'range_end', ch.range_end::text,
-      'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
-    FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
-    WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
-  'have', (SELECT json_agg(c.relname) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
-  'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
-      'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
-    FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;
-}
-
 const METADATA_SQL = `SELECT json_build_object(
   'tables', (SELECT json_agg(json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
       'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
@@ -858,26 +576,4 @@ function changesColumns(s: ClassifiedStatement): boolean {
   if (s.type === 'RenameStmt') return s.node.renameType === 'OBJECT_COLUMN';
   const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string } }> | undefined) ?? [];
   return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_AlterColumnType');
-}
-
-function settingsOf(r: Request): CompressionSettings {
-  const orderBy = (r.orderby ?? [r.time_column]).map((column, i) => ({
-    column,
-    desc: r.orderby_desc?.[i] ?? true,
-    nullsFirst: r.orderby_nullsfirst?.[i] ?? true,
-  }));
-  return { segmentBy: r.segmentby ?? [], orderBy, timeColumn: r.time_column };
-}
-
-async function chunkColumns(run: InternalRunner, table: string): Promise<ChunkColumn[]> {
-  const out = await must(
-    run,
-    `SELECT a.attname, t.typname, a.attgenerated <> '' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-     WHERE a.attrelid = ${quoteLiteral(table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-  );
-  return textRows(out).map(([name, typname, generated]) => ({ name: name!, type: pgTypeOf(typname!), generated: generated === 't' }));
-}
-
-function versionOf(manifestKey: string): string {
-  return manifestKey.split('/')[3] ?? '0';
 }

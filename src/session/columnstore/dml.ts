@@ -3,12 +3,21 @@
  * Which batches of a compressed chunk a write can touch (docs/design/columnstore.md, "Writes"):
  * the statement's comparisons of the time and segmentby columns with constants, evaluated by
  * PostgreSQL with the session's settings, tested against each batch's manifest entry. The batches
- * that may hold affected rows are decompressed into the chunk table; the others stay where they are.
+ * that may hold affected rows are decompressed into the chunk table (`decompressForWrite`, within
+ * `timescaledb.max_tuples_decompressed_per_dml_transaction`); the others stay where they are.
  */
+import { OrbitError } from '../../errors.js';
 import type { Scalar } from '../../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../../columnstore/manifest.js';
+import type { ColumnStore } from '../../columnstore/store.js';
 import type { ConstantFilter, PlannerTable } from '../../sql/planner/aggregates.js';
-import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
+import { SqlState } from '../../sqlstate.js';
+import type { WriteTarget } from './columnstore.js';
+import { copyBatchesInto } from './copy-batches.js';
+import { firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
+import { quoteLiteral } from '../settings.js';
+
+const F = '_timescaledb_functions';
 
 /** Predicates rows a write touches must satisfy: AND of `all`, and, when `anyTime` is set, a time equal to one of them. */
 export interface WritePredicates {
@@ -139,4 +148,82 @@ export function matching(m: Manifest, p: WritePredicates, timeColumn: string): n
     hit = new Set([...hit].filter((b) => any.has(b)));
   }
   return [...hit].sort((a, b) => a - b);
+}
+
+/**
+ * Decompresses the compressed chunks of hypertables a statement writes, in the current
+ * transaction, within TimescaleDB's per-transaction limit. `invalidate` is called once chunks were
+ * decompressed (the session's columnstore metadata is then stale).
+ */
+export async function decompressForWrite(store: ColumnStore, run: InternalRunner, tables: readonly WriteTarget[], invalidate: () => void): Promise<void> {
+  if (tables.length === 0) return;
+  const ids = tables.map((t) => t.id).join(', ');
+  // Inserts with known times: only the chunks holding those times (internal time, by the chunk's range).
+  const all = tables.filter((t) => !t.times).map((t) => t.id);
+  const timed = tables.filter((t) => t.times);
+  const hit = timed.map((t) => {
+    const column = t.columns.find((c) => c.name === t.timeColumn)!;
+    const integer = ['int2', 'int4', 'int8'].includes(column.typname);
+    const values = t.times!.map((sql) => (integer ? `((${sql})::${column.type})::int8` : `(EXTRACT(EPOCH FROM (${sql})::${column.type}) * 1000000)::int8`));
+    return `(ch.hypertable_id = ${t.id} AND EXISTS (SELECT FROM unnest(ARRAY[${values.join(', ')}]::int8[]) v WHERE v >= ch.range_start AND v < ch.range_end))`;
+  });
+  const which = [...(all.length > 0 ? [`ch.hypertable_id IN (${all.join(', ')})`] : []), ...hit].join(' OR ');
+  const out = await must(
+    run,
+    `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'hypertable', ch.hypertable_id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
+       FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
+       WHERE ch.hypertable_id IN (${ids}) AND (${which}) AND NOT ch.dropped),
+     'limit', current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true),
+     'enabled', current_setting('timescaledb.enable_dml_decompression', true))`,
+  );
+  const info = jsonRows<{ chunks: Array<{ id: number; hypertable: number; chunk: string; manifest: string; rows: number }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
+  const chunks = info.chunks ?? [];
+  if (chunks.length === 0) return;
+  // The batches each chunk must give back: those the statement's predicates on segmentby and time
+  // columns may reach, or all of them when they cannot be read.
+  const predicates = new Map<number, WritePredicates | undefined>();
+  for (const t of tables) {
+    if (predicates.has(t.id)) continue;
+    predicates.set(t.id, t.filters || t.times ? await evaluatePredicates(run, t, t.filters, t.times, t.functions ?? new Set()) : undefined);
+  }
+  const work: Array<{ id: number; chunk: string; manifest: Manifest; batches: number[] }> = [];
+  for (const c of chunks) {
+    const manifest = await store.readManifest(c.manifest);
+    const p = predicates.get(c.hypertable);
+    const table = tables.find((t) => t.id === c.hypertable)!;
+    const batches = p ? matching(manifest, p, table.timeColumn) : manifest.batches.map((_, i) => i);
+    if (batches.length > 0) work.push({ id: c.id, chunk: c.chunk, manifest, batches });
+  }
+  if (work.length === 0) return;
+  if (info.enabled === 'off' || info.enabled === 'false') {
+    const inserting = tables.every((t) => t.inserting);
+    throw new OrbitError(SqlState.feature_not_supported, inserting ? 'inserting into compressed chunk with unique constraints disabled' : 'UPDATE/DELETE is disabled on compressed chunks', {
+      hint: 'Set timescaledb.enable_dml_decompression to TRUE.',
+    });
+  }
+  const limit = Number(info.limit ?? '100000');
+  const total = work.reduce((s, w) => s + w.batches.reduce((n, b) => n + w.manifest.batches[b]!.rows, 0), 0);
+  if (limit > 0 && total > limit) {
+    throw new OrbitError('53400', 'tuple decompression limit exceeded by operation', {
+      detail: `current limit: ${limit}, tuples decompressed: ${total}`,
+      hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
+    });
+  }
+  for (const w of work) {
+    await copyBatchesInto(store, run, w.chunk, w.manifest.key, w.chunk, w.batches);
+    const taken = new Set(w.batches);
+    const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
+    if (kept.length === 0) {
+      await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${w.id})`);
+      continue;
+    }
+    // A new manifest version listing the batches that stay (their objects are not rewritten); the
+    // catalog points at it in this transaction, so a rollback returns to the old one.
+    const append = await store.beginAppend(w.manifest.hypertableId, w.manifest.chunkId, w.manifest.columns, w.manifest.settings);
+    const next = await store.commitAppend(append, { ...w.manifest, batches: kept });
+    const manifestBytes = (await store.storage.get(next.key))?.length ?? 0;
+    const bytes = next.batches.reduce((s, b) => s + b.bytes, manifestBytes);
+    await must(run, `SELECT ${F}.orbit_append_columnstore_chunk(${w.id}, ${quoteLiteral(next.key)}, ${next.rowCount}, ${next.batches.length}, ${bytes})`);
+  }
+  invalidate();
 }

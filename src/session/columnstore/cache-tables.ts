@@ -1,0 +1,133 @@
+/**
+ * @module session/columnstore/cache-tables
+ * The general read path over compressed chunks (docs/design/columnstore.md, "Reads"): statements that
+ * read a hypertable with the columnstore enabled are rewritten to read a temporary cache table too
+ * (sql/rewrite/columnstore-reads.ts, `pg_temp.orbit_cs_<id>`), and this module makes that table hold
+ * exactly the rows of the compressed chunks, one inheriting child per chunk version, decoded from the
+ * batches (copy-batches.ts). Children of versions no longer current are dropped by name.
+ */
+import type { ColumnStore } from '../../columnstore/store.js';
+import { cacheParentName, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
+import type { ColumnstorePlan } from './columnstore.js';
+import { copyBatchesInto } from './copy-batches.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { grantCacheSql } from '../roles.js';
+
+/** A session's cache tables, and which of them are known to match the catalog. */
+export class CacheTables {
+  /** Hypertables whose cache tables are known to match the catalog. */
+  private readonly verified = new Set<number>();
+
+  constructor(private readonly store: ColumnStore) {}
+
+  /** After anything that may have changed the compressed chunks or dropped temporary tables. */
+  forget(): void {
+    this.verified.clear();
+  }
+
+  /**
+   * Makes the cache tables of `tables` hold exactly the rows of their compressed chunks: creates
+   * the parent (like the hypertable), drops children of versions no longer current, and creates and
+   * fills the missing ones. `durable` says the work will outlive the current transaction (false
+   * inside a transaction block, whose rollback would undo it). Without `fill`, only the parent.
+   */
+  async prepare(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges'], fill = true): Promise<void> {
+    const todo = tables.filter((t) => !this.verified.has(t.id));
+    if (todo.length === 0) return;
+    const ids = todo.map((t) => t.id).join(', ');
+    const out = await must(run, stateSql(ids));
+    const state = jsonRows<CacheState>(out)[0]!;
+    const have = new Set(state.have ?? []);
+    // Bounds are evaluated only outside a transaction block (in Orbit's own transaction): a failing
+    // one must not abort the client's.
+    const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
+    const owner = cacheRunner(run);
+    for (const t of todo) {
+      const parent = cacheParentName(t.id);
+      const sig = state.signatures?.find((s) => s.id === t.id);
+      if (!have.has(parent) || !sig || sig.table !== sig.cache) {
+        await must(owner, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
+        await must(owner, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS); ${grantCacheSql(`pg_temp.${parent}`)}`);
+        for (const name of [...have]) if (name.startsWith(`${parent}_`)) have.delete(name);
+      }
+      // Parsing a statement only needs the parent; its children are filled when it runs.
+      if (!fill) continue;
+      const wanted = (state.chunks ?? []).filter((c) => c.hypertable_id === t.id);
+      // The store's chunk generation is in the name: a decompressed and recompressed chunk may get
+      // the version number its old (and now different) batches had.
+      const childName = (c: { chunk_id: number; manifest: string }) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}_g${this.store.chunkGeneration(t.id, c.chunk_id)}`;
+      const names = new Set(wanted.map(childName));
+      for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
+      const limits = bounds.get(t.id);
+      // A chunk holds internal times range_start ≤ t < range_end.
+      const reached = (c: { range_start: string; range_end: string }) => {
+        const lo = BigInt(c.range_start);
+        const hi = BigInt(c.range_end);
+        return (limits ?? []).every(({ op, v }) =>
+          op === '<' ? lo < v : op === '<=' ? lo <= v : op === '>' ? hi - 1n > v : op === '>=' ? hi > v : lo <= v && v < hi,
+        );
+      };
+      for (const c of wanted) {
+        const name = childName(c);
+        if (have.has(name) || !reached(c)) continue;
+        const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
+        await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
+        await copyBatchesInto(this.store, owner, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
+        await must(owner, `ANALYZE pg_temp.${name}`);
+      }
+      if (durable && wanted.every(reached)) this.verified.add(t.id);
+    }
+  }
+}
+
+/** Internal time (µs since 1970, integer time as is) of each time bound; none for a table whose bounds fail. */
+async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['ranges']): Promise<Map<number, Array<{ op: string; v: bigint }>>> {
+  const result = new Map<number, Array<{ op: string; v: bigint }>>();
+  for (const [id, { table, filters }] of ranges ?? []) {
+    const column = table.columns.find((c) => c.name === table.timeColumn)!;
+    const integer = ['int2', 'int4', 'int8'].includes(column.typname);
+    const exprs = filters.flatMap((f) =>
+      f.op === 'in' ? [] : [integer ? `((${f.sql})::${column.type})::int8::text` : `(EXTRACT(EPOCH FROM (${f.sql})::${column.type}) * 1000000)::int8::text`],
+    );
+    // In a savepoint: the caller's transaction (Orbit's own) goes on after a bound PostgreSQL rejects
+    // or cannot make a bigint of ('-infinity'); the statement itself then reports its own error.
+    const out = await run.sql(`SAVEPOINT orbit_bounds; SELECT json_build_array(${exprs.join(', ')})`);
+    const failed = firstError(out) !== undefined;
+    await must(run, failed ? 'ROLLBACK TO SAVEPOINT orbit_bounds; RELEASE SAVEPOINT orbit_bounds' : 'RELEASE SAVEPOINT orbit_bounds');
+    if (failed) continue;
+    const values = jsonRows<Array<string | null>>(out)[0]!;
+    // A NULL bound (`time >= NULL`) keeps no row; PostgreSQL's WHERE says so, the ranges need not.
+    if (values.some((v) => v === null)) continue;
+    result.set(
+      id,
+      filters.flatMap((f) => (f.op === 'in' ? [] : [f.op])).map((op, i) => ({ op, v: BigInt(values[i]!) })),
+    );
+  }
+  return result;
+}
+
+interface CacheState {
+  chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
+  have: string[] | null;
+  signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
+}
+
+/** The compressed chunks of hypertables `ids`, the cache tables that exist, and column signatures. */
+function stateSql(ids: string): string {
+  const sig = (rel: string) =>
+    `(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
+  return `SELECT json_build_object(
+  'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'manifest', cc.manifest,
+      'range_start', ch.range_start::text, 'range_end', ch.range_end::text,
+      'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
+    FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
+    WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
+  'have', (SELECT json_agg(c.relname) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
+  'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
+      'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
+    FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;
+}
+
+function versionOf(manifestKey: string): string {
+  return manifestKey.split('/')[3] ?? '0';
+}

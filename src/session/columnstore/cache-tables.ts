@@ -8,7 +8,7 @@
  */
 import type { ColumnStore } from '../../columnstore/store.js';
 import { cacheParentName, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
-import type { ColumnstorePlan } from './columnstore.js';
+import type { ColumnstorePlan } from './statement-plans.js';
 import { copyBatchesInto } from './copy-batches.js';
 import { cacheRunner, firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';

@@ -2,6 +2,9 @@
  * @module session/columnstore/columnstore
  * The columnstore as the session layer runs it (docs/design/columnstore.md):
  *
+ * - Plans. Which hypertables have the columnstore enabled, and what each statement needs from it
+ *   (session/columnstore/statement-plans.ts): the general path's rewritten text, the chunks it
+ *   writes, or one of the planner's fast-path shapes, which `runPlanned` runs.
  * - Conversions. `compress_chunk` / `decompress_chunk` record requests (catalog/extension/
  *   columnstore-chunks.ts); once the requesting transaction has committed, `processRequests` carries
  *   them out (session/columnstore/compression-requests.ts): compressing reads the chunk's rows with
@@ -20,13 +23,11 @@ import { OrbitError } from '../../errors.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { KernelBackend } from '../../columnstore/kernels/index.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
-import { deparseExpr, isConstant, planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
-import type { Fields, Node } from '../../sql/rewrite/ast.js';
-import { planLastPoint, type LastPointPlan } from '../../sql/planner/last-point.js';
-import { explainOptions, explainResultSql, type ExplainOptions } from '../../sql/planner/explain.js';
-import { planScan, type ScanPlan } from '../../sql/planner/scan.js';
-import { namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
-import { SqlState } from '../../sqlstate.js';
+import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { Fields } from '../../sql/rewrite/ast.js';
+import type { LastPointPlan } from '../../sql/planner/last-point.js';
+import { explainResultSql } from '../../sql/planner/explain.js';
+import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import { lastPointCandidates, runAggregate, runLastPoint, type DirectRowsTarget } from './fast-path.js';
 import { lastPointRows } from './last-point-rows.js';
 import { decompressForWrite } from './dml.js';
@@ -36,10 +37,10 @@ import type { ValueOf } from '../../columnstore/pg-text.js';
 import { boundBucketLimit, type BucketBound } from './bucket-limit.js';
 import { ResultReuse } from './reuse.js';
 import { CacheTables } from './cache-tables.js';
+import { StatementPlanner, type ColumnstorePlan, type WriteTarget } from './statement-plans.js';
 import { CompressionRequests } from './compression-requests.js';
 import { FactsCache } from './facts.js';
-import { INSTALLED_SQL } from '../hypertable-routing.js';
-import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, firstError, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';
 import { quoteLiteral } from '../settings.js';
 
@@ -52,29 +53,15 @@ const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks',
 /** Calls that queue conversions. */
 const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'run_job'];
 
-type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
-
-interface Metadata {
-  tables: TableInfo[];
-  chunks: string[];
-  views: string[];
-}
-
 export class Columnstore {
-  private stale = true;
-  private tables = new Map<string, TableInfo[]>();
-  /** Names of compressed chunk tables (read by name: refused). */
-  private compressedChunks = new Set<string>();
-  /** Views (and materialized views) over hypertables with compressed chunks. */
-  private views = new Set<string>();
+  /** Which hypertables have the columnstore, and what statements need (session/columnstore/statement-plans.ts). */
+  private readonly planner = new StatementPlanner();
   /** The cache tables of the general read path (session/columnstore/cache-tables.ts). */
   private readonly cacheTables: CacheTables;
   /** Requests may be waiting (a statement called compress_chunk & co.). */
   private requestsPending = true;
   /** compress_chunk & co. carried out (session/columnstore/compression-requests.ts). */
   private readonly conversions: CompressionRequests;
-  /** Aggregate and last-point plans by parse tree, valid while `tables` is the map they were made from. */
-  private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Hypertables whose scan table (`pg_temp.orbit_scan_<id>`) exists with their current columns. */
   private readonly scanTables = new Set<number>();
   /** Reuse of results across repeated statements (session/columnstore/reuse.ts). */
@@ -141,7 +128,7 @@ export class Columnstore {
   invalidate(): void {
     this.descriptions.clear();
     this.facts.clear();
-    this.stale = true;
+    this.planner.forget();
     this.cacheTables.forget();
     this.scanTables.clear();
     this.reuse.forgetLastPoints();
@@ -179,149 +166,19 @@ export class Columnstore {
     return response;
   }
 
-  /** Loads which hypertables have the columnstore enabled (when stale). */
-  async load(run: InternalRunner): Promise<void> {
-    if (!this.stale) return;
-    // A failing lookup would abort the client's transaction block: ask only once the extension is there.
-    const installed = await run.sql(INSTALLED_SQL);
-    if (textRows(installed).length === 0) {
-      this.tables = new Map();
-      this.compressedChunks = new Set();
-      this.views = new Set();
-      this.stale = firstError(installed) !== undefined;
-      return;
-    }
-    const out = await run.sql(METADATA_SQL);
-    const error = firstError(out);
-    const json = error ? undefined : jsonRows<Metadata>(out)[0];
-    this.tables = new Map();
-    this.compressedChunks = new Set(json?.chunks ?? []);
-    this.views = new Set(json?.views ?? []);
-    for (const t of json?.tables ?? []) {
-      const list = this.tables.get(t.name) ?? [];
-      list.push(t);
-      this.tables.set(t.name, list);
-    }
-    // A failed lookup (aborted transaction) is retried at the next statement.
-    this.stale = error !== undefined;
+  /** See StatementPlanner.load (session/columnstore/statement-plans.ts). */
+  load(run: InternalRunner): Promise<void> {
+    return this.planner.load(run);
   }
 
-  /** Whether any statement may touch the columnstore (cheap test before loading). */
+  /** See StatementPlanner.mayConcern. */
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
-    if (this.stale) return statements.some((s) => s.relations.length > 0 || s.type === 'ExecuteStmt');
-    return statements.some(
-      (s) =>
-        (s.type === 'ExecuteStmt' && this.tables.size > 0) ||
-        s.relations.some((r) => this.tables.has(r.name) || this.views.has(r.name) || this.compressedChunks.has(r.name)),
-    );
+    return this.planner.mayConcern(statements);
   }
 
-  private lookup = (schema: string | undefined, name: string): ColumnstoreTable | undefined =>
-    this.tables.get(name)?.find((t) => schema === undefined || t.schema === schema);
-
-  /**
-   * What a statement needs before it runs: its rewritten text (undefined: run as is), the
-   * hypertables whose cache tables it reads, and those whose compressed chunks it writes.
-   * Throws 0A000 for reads Orbit cannot make see compressed rows.
-   */
+  /** See StatementPlanner.plan. */
   plan(statement: ClassifiedStatement, fastPath = false): ColumnstorePlan {
-    for (const r of statement.relations) {
-      if (this.views.has(r.name) && statement.type !== 'DropStmt') {
-        throw new OrbitError(SqlState.feature_not_supported, `reading view "${r.name}" over a hypertable with chunks in the columnstore is not supported by Orbit`, {
-          hint: 'Query the hypertable directly, or convert its chunks back to the rowstore (decompress_chunk).',
-        });
-      }
-      if (this.compressedChunks.has(r.name) && isRead(statement)) {
-        throw new OrbitError(SqlState.feature_not_supported, `reading chunk "${r.name}" by name while it is in the columnstore is not supported by Orbit`, {
-          hint: 'Query the hypertable, or convert the chunk back to the rowstore (decompress_chunk).',
-        });
-      }
-    }
-    const writes: WriteTarget[] = [];
-    const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
-    const t = target?.relname ? this.tables.get(target.relname)?.find((x) => (target.schemaname === undefined || x.schema === target.schemaname) && x.compressed) : undefined;
-    if (t && (statement.type === 'UpdateStmt' || statement.type === 'DeleteStmt' || statement.type === 'MergeStmt')) {
-      // With a unique index, an UPDATE's or MERGE's new rows could conflict with rows of any batch.
-      const functions = new Set<string>();
-      const filters = t.unique && statement.type !== 'DeleteStmt' ? undefined : writeFilters(statement.type, statement.node, t, functions);
-      writes.push(filters ? { ...t, filters, functions } : t);
-    }
-    // Rows inserted where compressed rows may conflict with them (a unique index, ON CONFLICT): the
-    // compressed chunks their times fall in are decompressed first, or all of them when the times
-    // are not constants Orbit can read off the statement (INSERT … SELECT, COPY).
-    const inserting = (statement.type === 'InsertStmt' && (t?.unique || statement.node.onConflictClause !== undefined)) || (statement.type === 'CopyStmt' && statement.node.is_from && t?.unique);
-    if (t && inserting) {
-      const times = statement.type === 'InsertStmt' ? insertedTimes(statement.node, t) : undefined;
-      writes.push(times ? { ...t, times, inserting: true } : { ...t, inserting: true });
-    }
-    if (statement.type === 'AlterTableStmt' || statement.type === 'RenameStmt') {
-      const rel = statement.relations[0];
-      const t = rel ? this.lookup(rel.schema, rel.name) : undefined;
-      if (t && this.tables.get(t.name)?.find((x) => x.id === t.id)?.compressed && changesColumns(statement)) {
-        throw new OrbitError(SqlState.feature_not_supported, `renaming or changing the type of columns of hypertable "${t.name}" while it has chunks in the columnstore is not supported by Orbit`, {
-          hint: 'Convert its chunks back to the rowstore (decompress_chunk) first.',
-        });
-      }
-    }
-    // EXECUTE of a statement PREPAREd (and rewritten) earlier: its cache tables may be stale.
-    if (statement.type === 'ExecuteStmt') {
-      // A prepared UPDATE/DELETE/MERGE (or conflicting INSERT) writes the compressed chunks of its
-      // target: they are decompressed whole (its parameters are unknown here).
-      const w = this.preparedWrites.get(String(statement.node.name));
-      const targets = w
-        ? (this.tables.get(w.name) ?? []).filter((t) => (w.schema === undefined || t.schema === w.schema) && t.compressed && (!w.insert || t.unique || w.onConflict))
-        : [];
-      return { reads: [...this.tables.values()].flat(), writes: [...writes, ...targets] };
-    }
-    if (fastPath) {
-      const fast = this.planFast(statement);
-      if (fast) return { reads: [], writes, ...fast };
-    }
-    const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
-    const reads = [...(rewritten?.tables ?? [])];
-    // A lone SELECT of one hypertable with time bounds only needs the compressed chunks they reach.
-    const only = reads.length === 1 ? this.tables.get(reads[0]!.name)?.find((t) => t.id === reads[0]!.id) : undefined;
-    const filters = only && statement.relations.filter((r) => r.name === only.name).length === 1 ? timeFilters(statement.type, statement.node, only) : undefined;
-    return {
-      ...(rewritten ? { sql: rewritten.sql } : {}),
-      reads,
-      writes,
-      ...(filters && only ? { ranges: new Map([[only.id, { table: only, filters }]]) } : {}),
-    };
-  }
-
-  /**
-   * The planner's shapes over compressed chunks (statements run at once only): aggregates in the
-   * kernels, last points, scans of the batches a WHERE can match; and EXPLAIN of those.
-   */
-  private planFast(statement: ClassifiedStatement): Pick<ColumnstorePlan, 'aggregate' | 'lastPoint' | 'scan' | 'explain'> | undefined {
-    const compressed = (schema: string | undefined, name: string) => this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed);
-    if (readsOnly(statement.node, compressed) || namesSystemColumn(statement.node)) return undefined;
-    if (statement.type === 'ExplainStmt') {
-      const explain = explainOptions(statement.node);
-      const query = statement.node.query as Node | undefined;
-      const type = query ? Object.keys(query)[0] : undefined;
-      if (!explain || !type) return undefined;
-      const inner = this.planFast({ ...statement, type, node: query![type] as Fields });
-      return inner && !inner.explain ? { ...inner, explain } : undefined;
-    }
-    // Parsed statements are shared by text (session/statement-cache.ts), so a plan is kept with its
-    // parse tree for as long as the hypertables' metadata it was made from (`load` replaces it).
-    let cached = this.plans.get(statement.node);
-    if (cached?.tables !== this.tables) {
-      const aggregate = planAggregate(statement.type, statement.node, compressed);
-      const lastPoint = aggregate ? undefined : planLastPoint(statement.type, statement.node, compressed);
-      cached = { tables: this.tables, ...(aggregate ? { aggregate } : {}), ...(lastPoint ? { lastPoint } : {}) };
-      this.plans.set(statement.node, cached);
-    }
-    if (cached.aggregate) return { aggregate: cached.aggregate };
-    if (cached.lastPoint) return { lastPoint: cached.lastPoint };
-    const scan = planScan(statement.type, statement.node, compressed);
-    // The hypertable named once (nothing else of the statement reads it), and no other hypertable
-    // with compressed chunks in subqueries (only the general path shows those their rows).
-    const others = statement.relations.filter((r) => r.name !== scan?.table.name);
-    if (scan && statement.relations.length - others.length === 1 && !others.some((r) => this.tables.get(r.name)?.some((t) => t.compressed))) return { scan };
-    return undefined;
+    return this.planner.plan(statement, fastPath);
   }
 
   /**
@@ -441,23 +298,9 @@ export class Columnstore {
     return this.reuse.retryStale(message);
   }
 
-  /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */
-  private readonly preparedWrites = new Map<string, { schema?: string; name: string; insert: boolean; onConflict: boolean }>();
-
-  /** Records a SQL PREPARE whose statement writes a table (its EXECUTE then decompresses first). */
+  /** See StatementPlanner.notePreparedWrite. */
   notePreparedWrite(node: Fields): void {
-    const query = node.query as Record<string, Fields> | undefined;
-    const type = query ? Object.keys(query)[0] : undefined;
-    if (!type || !['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(type)) return;
-    const inner = query![type]!;
-    const rel = inner.relation as { schemaname?: string; relname?: string } | undefined;
-    if (!rel?.relname) return;
-    this.preparedWrites.set(String(node.name), {
-      ...(rel.schemaname ? { schema: rel.schemaname } : {}),
-      name: rel.relname,
-      insert: type === 'InsertStmt',
-      onConflict: inner.onConflictClause !== undefined,
-    });
+    this.planner.notePreparedWrite(node);
   }
 
   // ---- conversions ----------------------------------------------------------------------------
@@ -493,35 +336,6 @@ export class Columnstore {
   }
 }
 
-/** A hypertable a statement writes; `times`: SQL of the inserted rows' times when known. */
-export type WriteTarget = TableInfo & {
-  readonly times?: readonly string[];
-  /** UPDATE/DELETE/MERGE: comparisons bounding the rows it touches, and the functions they call. */
-  readonly filters?: readonly ConstantFilter[];
-  readonly functions?: ReadonlySet<string>;
-  readonly inserting?: boolean;
-};
-
-/**
- * The time of every row of an `INSERT … VALUES` as SQL constants, or undefined when one is not a
- * constant Orbit can read off the statement (then every compressed chunk may be hit).
- */
-function insertedTimes(node: Fields, table: TableInfo): string[] | undefined {
-  const select = (node.selectStmt as Node | undefined)?.SelectStmt as Fields | undefined;
-  const lists = select?.valuesLists as Node[] | undefined;
-  if (!lists || select!.withClause) return undefined;
-  const cols = (node.cols as Node[] | undefined)?.map((c) => (c.ResTarget as Fields).name as string);
-  const index = cols ? cols.indexOf(table.timeColumn) : table.columns.findIndex((c) => c.name === table.timeColumn);
-  if (index < 0) return undefined;
-  const out: string[] = [];
-  for (const row of lists) {
-    const expr = ((row.List as Fields | undefined)?.items as Node[] | undefined)?.[index];
-    if (!expr || !isConstant(expr)) return undefined;
-    out.push(deparseExpr(expr));
-  }
-  return out;
-}
-
 /**
  * Compressed rows of a scan as DataRow messages (text format), for the caller to add to the result.
  * `describes`: the statement to run only describes the result (an aggregate's final statement over
@@ -531,49 +345,3 @@ export type DirectRows = PrintedRows & { readonly describes?: true };
 
 /** Most responses kept by `Columnstore.described` (one per statement shape and settings in use). */
 const DESCRIPTIONS_KEPT = 256;
-
-export interface ColumnstorePlan {
-  /** The statement rewritten for the cache tables (undefined: as it is). */
-  readonly sql?: string;
-  readonly reads: readonly ColumnstoreTable[];
-  readonly writes: readonly WriteTarget[];
-  /** An aggregate the kernels take (then reads/writes are empty). */
-  readonly aggregate?: AggregatePlan;
-  /** A last-point query answered from the newest batches. */
-  readonly lastPoint?: LastPointPlan;
-  /** A row-returning read of the batches its WHERE can match. */
-  readonly scan?: ScanPlan;
-  /** EXPLAIN of the statement that `aggregate`, `lastPoint` or `scan` plans. */
-  readonly explain?: ExplainOptions;
-  /** Per hypertable read: the time bounds of the rows the statement can see. */
-  readonly ranges?: ReadonlyMap<number, { readonly table: PlannerTable; readonly filters: readonly ConstantFilter[] }>;
-}
-
-const METADATA_SQL = `SELECT json_build_object(
-  'tables', (SELECT json_agg(json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
-      'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
-      'timeColumn', (SELECT d.column_name FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
-      'segmentBy', coalesce((SELECT s.segmentby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
-      'unique', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique),
-      'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname) ORDER BY a.attnum)
-        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped)))
-    FROM _timescaledb_catalog.hypertable h WHERE h.compression_state = 1),
-  'chunks', (SELECT json_agg(ch.table_name) FROM _timescaledb_catalog.chunk ch WHERE ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
-  'views', (WITH RECURSIVE deps(oid) AS (
-      SELECT h.relid FROM _timescaledb_catalog.hypertable h
-        WHERE EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped)
-      UNION
-      SELECT r.ev_class FROM deps JOIN pg_depend d ON d.refobjid = deps.oid AND d.classid = 'pg_rewrite'::regclass
-        JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> deps.oid)
-    SELECT json_agg(c.relname) FROM pg_class c WHERE c.oid IN (SELECT oid FROM deps) AND c.relkind IN ('v', 'm')))`;
-
-function isRead(s: ClassifiedStatement): boolean {
-  return !['DropStmt', 'TruncateStmt', 'AlterTableStmt', 'RenameStmt', 'IndexStmt', 'CommentStmt', 'GrantStmt', 'VacuumStmt', 'LockStmt'].includes(s.type);
-}
-
-/** ALTER TABLE … ALTER COLUMN … TYPE, or RENAME COLUMN. */
-function changesColumns(s: ClassifiedStatement): boolean {
-  if (s.type === 'RenameStmt') return s.node.renameType === 'OBJECT_COLUMN';
-  const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string } }> | undefined) ?? [];
-  return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_AlterColumnType');
-}

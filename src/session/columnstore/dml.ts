@@ -12,7 +12,7 @@ import { batchesMatching, type Manifest, type Predicate } from '../../columnstor
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { ConstantFilter, PlannerTable } from '../../sql/planner/aggregates.js';
 import { SqlState } from '../../sqlstate.js';
-import type { WriteTarget } from './columnstore.js';
+import type { WriteTarget } from './statement-plans.js';
 import { copyBatchesInto } from './copy-batches.js';
 import { firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';

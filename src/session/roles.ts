@@ -116,7 +116,7 @@ export function grantCacheSql(table: string): string {
   return `GRANT SELECT ON ${table} TO PUBLIC`;
 }
 
-/** Orbit's cache tables (session/columnstore/columnstore.ts, reuse.ts): only Orbit's rewrites name them. */
+/** Orbit's cache tables (session/columnstore/cache-tables.ts, fast-path-runner.ts, reuse.ts): only Orbit's rewrites name them. */
 const CACHE_TABLE = /^orbit_(?:cs|scan|last)_\d/;
 
 /**

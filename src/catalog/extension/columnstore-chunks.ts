@@ -6,7 +6,7 @@
  * PostgreSQL cannot call into Orbit, so the functions check what TimescaleDB checks, record a
  * request in `orbit_columnstore_request` and return as TimescaleDB does; Orbit's session layer
  * carries the requests out once the transaction that made them has committed
- * (session/columnstore/columnstore.ts): it reads the chunk's rows, writes batches to the storage adapter, and
+ * (session/columnstore/compression-requests.ts): it reads the chunk's rows, writes batches to the storage adapter, and
  * then in one transaction empties the chunk table and points the chunk at the batches' manifest
  * (docs/design/columnstore.md). Until then the rows are still in the chunk table, so reads in the
  * requesting transaction see them.

@@ -8,7 +8,7 @@
  * integer_now() - drop_after), as drop_chunks(older_than => …) does. A columnstore run asks for
  * compression of the chunks that end at or before the same cut-off and are not in the columnstore
  * (or got rows since), through compress_chunk: Orbit's session layer converts them once the run has
- * committed (session/columnstore/columnstore.ts), as it does for any compress_chunk call.
+ * committed (session/columnstore/compression-requests.ts), as it does for any compress_chunk call.
  *
  * A compaction run (TimescaleDB 2.29's `policy_compaction`) rewrites chunks that are wholly in the
  * columnstore and marked unordered — direct ingest appends batch sets that overlap in time — as one

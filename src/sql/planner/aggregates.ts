@@ -17,7 +17,7 @@
  * so projection, HAVING, ORDER BY, LIMIT, result types and output formats are PostgreSQL's own.
  * Merges are exact for counts, integer sums, min/max and first/last; float sums add in a different
  * order than a scan would (as PostgreSQL's own parallel plans do). Anything else: undefined, and the
- * statement takes the general path (session/columnstore/columnstore.ts).
+ * statement takes the general path (session/columnstore/cache-tables.ts).
  */
 import { deparseSync } from 'pgsql-deparser';
 import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';

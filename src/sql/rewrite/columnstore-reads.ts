@@ -3,7 +3,7 @@
  * Makes reads of hypertables with the columnstore enabled see the rows of their compressed chunks
  * (docs/design/columnstore.md, "Reading"). Those rows are not in the chunk tables but in Orbit's
  * batches; the session layer decodes them into temporary tables that inherit from one temporary
- * parent per hypertable (session/columnstore/columnstore.ts), and every reference to the hypertable that reads
+ * parent per hypertable (session/columnstore/cache-tables.ts), and every reference to the hypertable that reads
  * it becomes
  *
  *     (SELECT * FROM hypertable UNION ALL SELECT * FROM pg_temp.orbit_cs_<id>) AS <alias or name>

@@ -14,7 +14,13 @@ import { SqlState } from '../sqlstate.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
 import { quoteIdent, textRows, throwIfError } from './internal-sql.js';
-import { BOOT_ROLE, quoteLiteral } from './settings.js';
+import type { BackendSession } from './backend.js';
+import { BOOT_ROLE, carriesRole, quoteLiteral } from './settings.js';
+
+/** Whether `session` may run as a role other than the backend's. */
+export function runsAsRole(session: BackendSession): boolean {
+  return session.roleUnread === true || carriesRole(session.settings);
+}
 
 /** The role a session logged in as, and whether it was a superuser then. */
 export interface LoginRole {

@@ -1,0 +1,169 @@
+/**
+ * @module session/columnstore/statement-preparation
+ * A session's statements made ready on the shared backend for the columnstore before they run (not
+ * SQL PREPARE): the privilege check for sessions running as another role, the fast path run when
+ * the plan has one (fast-path-runner.ts), otherwise the rewritten text, the cache tables it reads
+ * (cache-tables.ts) and the chunks it writes decompressed (dml.ts) — inside Orbit's own transaction
+ * when the session is idle, inside a savepoint when it is in a transaction block.
+ */
+import { OrbitError } from '../../errors.js';
+import type { ValueOf } from '../../columnstore/pg-text.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import { spliceSql } from '../../sql/parser.js';
+import { SqlState } from '../../sqlstate.js';
+import type { BackendSession } from '../backend.js';
+import type { Columnstore, DirectRows, InternalRunner } from './columnstore.js';
+import type { ColumnstorePlan } from './statement-plans.js';
+import { statementRange } from '../rewrite.js';
+import { privilegeCheckSql, runsAsRole } from '../roles.js';
+import { analyse } from '../statement-cache.js';
+import { firstError } from '../settings.js';
+
+/** What the backend's columnstore work does before a statement runs (Backend forwards to it). */
+export class StatementPreparation {
+  constructor(
+    private readonly columnstore: Columnstore | undefined,
+    /** Orbit's own SQL for a session, as the columnstore runs it (Backend.internalRunner). */
+    private readonly internalRunner: (session: BackendSession) => InternalRunner,
+    /** A simple query of Orbit's own for a session (Backend.runInternal). */
+    private readonly runInternal: (session: BackendSession, sql: string) => Promise<Uint8Array>,
+  ) {}
+
+  /**
+   * Gets \`sql\` ready to run for the columnstore: reads of hypertables with the columnstore enabled
+   * rewritten to include the compressed chunks' rows (decoded into temporary tables first), and the
+   * compressed chunks of hypertables it updates or deletes from decompressed. \`idle\`: the session is
+   * outside a transaction block (the preparation then runs in a transaction of its own).
+   * Returns the text to run. `onRows`: the caller can append rows to a lone SELECT's result (its
+   * RowDescription, text format): a scan may then hand over its compressed rows printed, and the
+   * statement runs as written over the rowstore alone. `guarded`: the caller runs the text at once
+   * and, when it fails, asks `retryStale` whether to prepare and run it again (unguarded): a fast
+   * path may then reuse its last statement without asking for its inputs first.
+   */
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string> {
+    const cs = this.columnstore;
+    if (!cs) return sql;
+    cs.retryStale(() => undefined);
+    const analysis = analyse(sql);
+    if (analysis.ok) for (const s of analysis.statements) if (s.type === 'PrepareStmt') cs.notePreparedWrite(s.node);
+    if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
+    if (!(await this.privilegesChecked(session, analysis.statements, idle))) {
+      fastPath = false;
+      onRows = undefined;
+    }
+    const run = this.internalRunner(session);
+    await cs.load(run);
+    if (!cs.mayConcern(analysis.statements)) return sql;
+    const texts: Array<string | undefined> = [];
+    const plans: ColumnstorePlan[] = [];
+    for (const s of analysis.statements) {
+      let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
+      let text = plan.sql;
+      if (plan.aggregate || plan.lastPoint || plan.scan) {
+        const fast = plan;
+        const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values, guarded && idle && analysis.statements.length === 1);
+        if (out === null) {
+          // Printed rows handed over: the statement reads the rowstore as written.
+          texts.push(undefined);
+          plans.push({ reads: [], writes: plan.writes });
+          continue;
+        }
+        text = out;
+        if (text === undefined) plan = cs.plan(s, false);
+        text ??= plan.sql;
+      }
+      texts.push(text);
+      plans.push(plan);
+    }
+    await this.prepareReadsAndWrites(session, plans, idle, fill);
+    const bytes = new TextEncoder().encode(sql);
+    const edits = analysis.statements.flatMap((s, i) => {
+      const text = texts[i];
+      return text === undefined ? [] : [{ ...statementRange(bytes, s), text }];
+    });
+    return edits.length > 0 ? spliceSql(sql, edits) : sql;
+  }
+
+
+  /**
+   * Before a prepared statement runs again: its cache tables and DML decompression (the statement's
+   * text was rewritten when it was parsed; aggregates computed then are not recomputed).
+   */
+  async prepareColumnstoreStatement(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<void> {
+    const cs = this.columnstore;
+    if (!cs?.mayConcern([statement])) return;
+    await cs.load(this.internalRunner(session));
+    await this.prepareReadsAndWrites(session, [cs.plan(statement)], idle);
+  }
+
+  /**
+   * For a prepared statement about to run: the statement to run instead when the planner's fast path
+   * takes it (kernels, last point), computed now; undefined otherwise.
+   */
+  async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<string | undefined> {
+    const cs = this.columnstore;
+    if (!cs?.mayConcern([statement])) return undefined;
+    if (!(await this.privilegesChecked(session, [statement], idle))) return undefined;
+    const run = this.internalRunner(session);
+    await cs.load(run);
+    const plan = cs.plan(statement, true);
+    // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
+    if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
+    return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle) : cs.runLastPoint(run, plan.lastPoint!)));
+  }
+
+  /**
+   * For a session that may run as another role (roles.ts): PostgreSQL checks the role's privileges
+   * for `statements` by planning them (EXPLAIN), since Orbit may answer them from the columnstore
+   * without PostgreSQL reading every column they name (the kernels compute an aggregate of a column
+   * the role may not read). A 42501 is the statement's own error (inside a transaction block it
+   * aborts the block, as the statement would). Any other failure of the check (a parameter whose
+   * type only a Bind gives, …) returns false: the statements then take the general path, which reads
+   * the hypertable in PostgreSQL, and no fast path.
+   */
+  private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[], idle: boolean): Promise<boolean> {
+    if (!runsAsRole(session)) return true;
+    for (const s of statements) {
+      const check = privilegeCheckSql(s);
+      if (!check) continue;
+      const error = firstError(await this.runInternal(session, idle ? check : `SAVEPOINT orbit_privileges; ${check}; RELEASE SAVEPOINT orbit_privileges`));
+      if (!error) continue;
+      if (error.C === SqlState.insufficient_privilege) throw new OrbitError(error.C, error.M ?? 'permission denied', error.D ? { detail: error.D } : {});
+      if (!idle) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_privileges; RELEASE SAVEPOINT orbit_privileges');
+      return false;
+    }
+    return true;
+  }
+
+  private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, fill = true): Promise<void> {
+    const cs = this.columnstore!;
+    const run = this.internalRunner(session);
+    const reads = plans.flatMap((p) => p.reads);
+    const writes = plans.flatMap((p) => p.writes);
+    if (reads.length === 0 && writes.length === 0) return;
+    if (idle) await this.runInternal(session, 'BEGIN');
+    try {
+      await cs.decompressForWrite(run, writes);
+      if (writes.length > 0) await cs.load(run);
+      // A statement's time bounds limit the chunks decoded only when no other statement reads the table.
+      const readers = (id: number) => plans.filter((p) => p.reads.some((t) => t.id === id)).length;
+      const ranges = new Map(plans.flatMap((p) => [...(p.ranges ?? [])]).filter(([id]) => readers(id) === 1));
+      await cs.prepareReads(run, reads, idle, ranges, fill);
+      if (idle) await this.runInternal(session, 'COMMIT');
+    } catch (err) {
+      if (idle) await this.runInternal(session, 'ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Runs Orbit's own work so that its errors cannot abort the session's transaction block. */
+  private async inSavepoint<T>(session: BackendSession, idle: boolean, fn: () => Promise<T>): Promise<T> {
+    if (idle) return fn();
+    await this.runInternal(session, 'SAVEPOINT orbit_internal');
+    try {
+      return await fn();
+    } finally {
+      await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
+    }
+  }
+}

@@ -50,6 +50,7 @@ export const SqlState = {
   admin_shutdown: '57P01',
   cannot_connect_now: '57P03',
   too_many_connections: '53300',
+  configuration_limit_exceeded: '53400',
   out_of_memory: '53200',
   undefined_file: '58P01',
   io_error: '58030',

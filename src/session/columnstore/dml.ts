@@ -204,7 +204,7 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
   const limit = Number(info.limit ?? '100000');
   const total = work.reduce((s, w) => s + w.batches.reduce((n, b) => n + w.manifest.batches[b]!.rows, 0), 0);
   if (limit > 0 && total > limit) {
-    throw new OrbitError('53400', 'tuple decompression limit exceeded by operation', {
+    throw new OrbitError(SqlState.configuration_limit_exceeded, 'tuple decompression limit exceeded by operation', {
       detail: `current limit: ${limit}, tuples decompressed: ${total}`,
       hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
     });

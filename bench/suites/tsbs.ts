@@ -1,11 +1,15 @@
 /**
  * @module bench/suites/tsbs
  * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,orbit-tcp-raw,pglite,duckdb-wasm]
- * [--runs 5] [--pg postgres://…] [--queries a,b] [--direct] [--compress] [--fresh] [--no-reuse] [--load tcp|in-process]`: the columnar fast-path issue's comparison tool. Generates the
- * TSBS-style cpu data (100 hosts × hours × 10 s; 6-decimal and integer-valued variants), loads it
- * into every engine (a progress bar on stderr), runs the nine TSBS query types (bench/tsbs/queries.ts)
- * in turn on every engine (1 warm-up, then the median of `runs`), checks that all engines return the
- * same rows, and prints load rows/s and query ms with ratios against DuckDB-WASM and plain PGlite.
+ * [--runs 5] [--pg postgres://…] [--queries a,b] [--rowstore | --compress] [--repeat] [--reuse] [--load tcp|in-process]`:
+ * the columnar fast-path issue's comparison tool. Generates the TSBS-style cpu data (100 hosts ×
+ * hours × 10 s; 6-decimal and integer-valued variants), loads it into every engine (a progress bar on
+ * stderr), runs the nine TSBS query types (bench/tsbs/queries.ts) in turn on every engine (1 warm-up,
+ * then the median of `runs`), checks that all engines return the same rows (exit code 1 when they
+ * do not), and prints load rows/s and query ms with ratios against DuckDB-WASM and plain PGlite.
+ *
+ * The defaults are the published setting: Orbit loads by direct-to-columnstore COPY, every timed run
+ * sends a new instance of each query (as TSBS does) and Orbit recomputes every answer.
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,16 +37,25 @@ export const tsbsSuite: Suite = {
     system: { type: 'string', default: 'orbit,orbit-tcp,pglite,duckdb-wasm' },
     runs: { type: 'string', default: '5' },
     pg: { type: 'string' },
-    /** Convert Orbit's chunks to the columnstore after loading (compress_chunk), as TimescaleDB users do. */
+    /** Load Orbit's row store (a classic hypertable), then convert every chunk (compress_chunk), as TimescaleDB users do. */
     compress: { type: 'boolean', default: false },
-    /** Load Orbit by direct-to-columnstore COPY (a table created WITH (timescaledb.hypertable …)). */
+    /** Load Orbit's row store (a classic hypertable) and query it there. */
+    rowstore: { type: 'boolean', default: false },
+    /**
+     * Orbit loads by direct-to-columnstore COPY (a table created WITH (timescaledb.hypertable …));
+     * the default unless --rowstore or --compress. Accepted for the commands of earlier notes.
+     */
     direct: { type: 'boolean', default: false },
     /**
-     * Every timed run sends a new instance of each query (other windows and hosts, the same for every
-     * engine; rows compared for each), as TSBS does: no engine answers a query it has seen.
+     * Each timed run repeats the warm-up's query. By default every timed run sends a new instance
+     * (other windows and hosts, the same for every engine; rows compared for each), as TSBS does: no
+     * engine answers a query it has seen.
      */
+    repeat: { type: 'boolean', default: false },
+    /** Orbit may reuse results across repeated queries (ColumnStoreOptions.reuseResults); off by default. */
+    reuse: { type: 'boolean', default: false },
+    /** Accepted for the commands of earlier notes (now the defaults). */
     fresh: { type: 'boolean', default: false },
-    /** Orbit recomputes every answer from the batches (no reuse of results across repeated queries). */
     'no-reuse': { type: 'boolean', default: false },
     /** How Orbit is loaded: a client's COPY over TCP, or Orbit.copyFrom in-process (bench/tsbs/systems.ts). */
     load: { type: 'string', default: 'tcp' },
@@ -54,6 +67,11 @@ export const tsbsSuite: Suite = {
     const rows = hours * 360 * 100;
     const runs = Number(args.runs);
     const wanted = new Set(String(args.system).split(','));
+    if (args.rowstore === true && (args.compress === true || args.direct === true)) throw new Error('--rowstore loads the row store: not with --compress or --direct');
+    if (args.compress === true && args.direct === true) throw new Error('--compress converts a row-store load: not with --direct');
+    const direct = args.rowstore !== true && args.compress !== true;
+    const fresh = args.repeat !== true;
+    let mismatched = false;
     const all: unknown[] = [];
     for (const variant of String(args.variant).split(',')) {
       // Per process: concurrent runs on one machine would otherwise rewrite and delete each other's file.
@@ -68,7 +86,7 @@ export const tsbsSuite: Suite = {
       try {
         if (wanted.has('orbit') || wanted.has('orbit-tcp') || wanted.has('orbit-tcp-raw')) {
           if (args.load !== 'tcp' && args.load !== 'in-process') throw new Error(`--load takes tcp or in-process, not ${String(args.load)}`);
-          const o = await startOrbit(csv, rows, progress, { compress: args.compress === true, direct: args.direct === true, reuseResults: args['no-reuse'] !== true, load: args.load });
+          const o = await startOrbit(csv, rows, progress, { compress: args.compress === true, direct, reuseResults: args.reuse === true, load: args.load });
           engines.push(...o.engines.filter((e) => wanted.has(e.name)));
           loads.push(...o.loads);
           closers.push(o.close);
@@ -94,7 +112,7 @@ export const tsbsSuite: Suite = {
         const only = typeof args.queries === 'string' ? new Set(args.queries.split(',')) : undefined;
         const chosen = tsbsQueries(hours).filter((q) => !only || only.has(q.name));
         // Instance r of each query for timed run r (--fresh), else the same query again.
-        const instances = Array.from({ length: runs }, (_, r) => (args.fresh === true ? tsbsQueries(hours, TSBS_QUERY_SEED + 1 + r) : tsbsQueries(hours)));
+        const instances = Array.from({ length: runs }, (_, r) => (fresh ? tsbsQueries(hours, TSBS_QUERY_SEED + 1 + r) : tsbsQueries(hours)));
         const instance = (r: number, name: string) => instances[r]!.find((x) => x.name === name)!;
         if (chosen.length === 0) throw new Error(`--queries: none of ${String(args.queries)} is a TSBS query`);
         for (const q of chosen) {
@@ -117,7 +135,7 @@ export const tsbsSuite: Suite = {
               const t0 = performance.now();
               const r = await e.query(sql);
               times[e.name]!.push(performance.now() - t0);
-              if (args.fresh === true) freshAnswers[e.name]![i] = normalise(r.rows, r.columns, q.unordered === true);
+              if (fresh) freshAnswers[e.name]![i] = normalise(r.rows, r.columns, q.unordered === true);
             }
           }
           for (const e of engines) {
@@ -130,7 +148,10 @@ export const tsbsSuite: Suite = {
             const d =
               firstDifference(answers[e.name]!, reference) ??
               freshAnswers[e.name]!.map((rows, i) => firstDifference(rows, freshAnswers[engines[0]!.name]![i]!)).find((x) => x !== undefined);
-            if (d) mismatches[e.name] = d;
+            if (d) {
+              mismatches[e.name] = d;
+              mismatched = true;
+            }
           }
           results.push({ query: q.name, rows: reference.length, ms, mismatches });
           process.stderr.write(`${q.name} done\n`);
@@ -142,6 +163,8 @@ export const tsbsSuite: Suite = {
         rmSync(csv, { force: true });
       }
     }
+    // Different rows make the figures meaningless: a script running the bench must see it failed.
+    if (mismatched) process.exitCode = 1;
     return all;
   },
 };

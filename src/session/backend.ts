@@ -17,6 +17,7 @@ import { BackendMessage, TransactionStatus } from '../wire/protocol/message-code
 import type { Columnstore, DirectRows, InternalRunner } from './columnstore/columnstore.js';
 import { StatementPreparation } from './columnstore/statement-preparation.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
+import type { PrintedRows } from './columnstore/scan.js';
 import { DirectCopy } from './direct-ingest/copy.js';
 import type { ReaderThread } from './direct-ingest/read.js';
 import { directCopyTarget } from './direct-ingest/target.js';
@@ -90,6 +91,12 @@ export class Backend {
   /** The session whose Parse is the backend's unnamed statement (undefined: nobody's, or unknown). */
   unnamedOwner: BackendSession | undefined;
   /**
+   * The last exchange did not end with a ReadyForQuery: extended-protocol messages (or an error
+   * skipping them) wait for a Sync. Otherwise a Sync would only repeat the last ReadyForQuery, since
+   * a simple query ends the implicit transaction as a Sync does.
+   */
+  extendedOpen = false;
+  /**
    * Bumped whenever a DEALLOCATE ALL or DISCARD ALL drops every prepared statement on the backend;
    * sessions re-parse their statements parsed in an earlier epoch before using them.
    */
@@ -142,8 +149,8 @@ export class Backend {
   }
 
   /** See StatementPreparation.fastPathSql. */
-  fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<string | undefined> {
-    return this.preparation.fastPathSql(session, statement, idle);
+  fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
+    return this.preparation.fastPathSql(session, statement, idle, onRows);
   }
 
   /**
@@ -273,7 +280,9 @@ export class Backend {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
-    return this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
+    const out = await this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
+    this.extendedOpen = lastReadyStatus(out) === undefined;
+    return out;
   }
 
   /**

@@ -65,6 +65,12 @@ export function parameterTypes(out: Uint8Array): number[] | undefined {
   return types;
 }
 
+/** The RowDescription message in backend output (undefined: none). */
+export function rowDescription(out: Uint8Array): Uint8Array | undefined {
+  const f = scanBackend(out, [BackendMessage.RowDescription])[0];
+  return f && out.subarray(f.start, f.end);
+}
+
 /**
  * The statement's text with each `$n` replaced by the bound value of parameter n as a literal of
  * its type (`types`, from the statement's ParameterDescription); undefined when a value cannot be

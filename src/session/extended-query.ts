@@ -14,18 +14,20 @@ import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { readyForQuery, scanBackend } from '../wire/protocol/backend.js';
-import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type BindHead } from '../wire/protocol/frontend.js';
+import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type BindHead, type ParseMessage } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
-import type { PrintedOutput } from './columnstore/scan.js';
+import type { PrintedOutput, PrintedRows } from './columnstore/scan.js';
+import { describes } from './columnstore/scan-printed-rows.js';
+import { LocalPortal } from './local-portal.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
 import { HeldInsert } from './direct-ingest/held-insert.js';
 import type { PreparedEntry, PreparedStatements } from './prepared-statements.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
-import { boundLiteralSql, hasParameters, parameterTypes, withoutParameters } from './bound-literals.js';
+import { boundLiteralSql, hasParameters, parameterTypes, rowDescription, withoutParameters } from './bound-literals.js';
 import { checkAuthorization, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
 import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
@@ -77,6 +79,8 @@ export class ExtendedQuery {
   private fastPathUsed = false;
   /** The unnamed statement has parameters: its columnstore work waits for its Bind (boundFastPath, prepareColumnstoreUse). */
   private unnamedAtBind = false;
+  /** The unnamed portal, when Orbit made its rows (session/local-portal.ts). */
+  private local: LocalPortal | undefined;
 
   constructor(
     private readonly session: ExtendedQuerySession,
@@ -134,15 +138,25 @@ export class ExtendedQuery {
         await this.receive(msg);
         break;
       case FrontendMessage.Flush:
+        // Nothing queued: PostgreSQL has nothing to send (Orbit's own answers are written at once).
+        if (this.pending.length === 0) break;
         await this.hooks.ensureBackend();
         await this.flushPending(msg.raw);
         break;
       case FrontendMessage.Sync:
-        if (!this.backend.holds(this.session) && this.pending.length === 0) {
-          // Nothing reached the backend since the last Sync (deferred Parses, skipped messages).
+        // The implicit transaction ends: so do its portals.
+        this.local = undefined;
+        if (this.pending.length === 0 && (!this.backend.holds(this.session) || !this.backend.extendedOpen)) {
+          // Nothing reached the backend since the last Sync or ReadyForQuery (deferred Parses,
+          // skipped messages, Orbit's own answers): PostgreSQL would only repeat its ReadyForQuery.
           this.errorSinceSync = false;
           this.boundSinceSync = false;
-          this.sink.write(readyForQuery(this.session.transactionStatus));
+          if (!this.backend.holds(this.session)) {
+            this.sink.write(readyForQuery(this.session.transactionStatus));
+            break;
+          }
+          this.session.forward(readyForQuery(this.session.transactionStatus));
+          await this.hooks.endOfBatch();
           break;
         }
         await this.hooks.ensureBackend();
@@ -223,6 +237,9 @@ export class ExtendedQuery {
             }
           }
         }
+        if (parse.name === '' && this.unnamedAtBind && this.session.transactionStatus === TransactionStatus.Idle) {
+          return this.parseOnce(parse, stmt!, parse === parsed ? msg.raw : writeParse(parse));
+        }
         if (parse.name === '') {
           this.prepared.setUnnamed(parse, stmt);
           this.backend.unnamedOwner = this.session;
@@ -240,8 +257,13 @@ export class ExtendedQuery {
         const bind = readBind(msg.body);
         if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
         this.boundSinceSync = true;
+        if (bind.portal === '') this.local = undefined;
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
         const bound = await this.boundFastPath(bind);
+        if (bound && 'local' in bound) {
+          this.local = bound.local;
+          return this.answer([BIND_COMPLETE]);
+        }
         if (bound) {
           this.prepared.portals.set(bind.portal, bound.statement);
           this.queue(writeBind({ portal: bind.portal, statement: bound.backendName, rest: withoutParameters(bind.rest) }));
@@ -264,22 +286,35 @@ export class ExtendedQuery {
         const t = readTarget(msg.body);
         if (t.target === 'P') {
           if (msg.type === FrontendMessage.Close) this.prepared.portals.delete(t.name);
+          if (t.name === '' && this.local) {
+            const description = this.local.description;
+            if (msg.type === FrontendMessage.Close) this.local = undefined;
+            return this.answer([msg.type === FrontendMessage.Close ? CLOSE_COMPLETE : description]);
+          }
           this.queue(msg.raw);
           return;
         }
+        if (msg.type === FrontendMessage.Describe) {
+          const kept = await this.keptDescription(t.name);
+          if (kept) return this.session.forward(kept);
+        }
         const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.prepared.lookup(t.name);
         if (msg.type === FrontendMessage.Close) this.prepared.delete(t.name);
+        // The backend's unnamed statement is another's, or none (parseOnce answered ours): not ours to close.
+        if (msg.type === FrontendMessage.Close && t.name === '' && this.backend.unnamedOwner !== this.session) return this.answer([CLOSE_COMPLETE]);
         this.queue(entry && t.name !== '' ? writeTarget(msg.type, { target: 'S', name: entry.backendName }) : msg.raw);
         return;
       }
       case FrontendMessage.Execute: {
-        const { portal } = readExecute(msg.body);
+        const { portal, maxRows } = readExecute(msg.body);
         this.boundSinceSync = true;
-        const stmt = this.prepared.portals.get(portal);
+        const local = portal === '' ? this.local : undefined;
+        const stmt = local ? local.statement : this.prepared.portals.get(portal);
         if (stmt) {
           this.session.noteEffects([stmt]);
           this.backend.noteColumnstore([stmt]);
         }
+        if (local) return this.answer(local.execute(maxRows));
         this.pendingTags.note(stmt?.rewrite?.commandTag);
         this.queue(msg.raw);
         return;
@@ -409,11 +444,12 @@ export class ExtendedQuery {
    * A Bind with text parameters of a SELECT over a hypertable with the columnstore enabled: the
    * statement with its values written out (session/bound-literals.ts), when the planner's fast path
    * takes it, is computed now and parsed as this session's fast-path statement; the Bind then goes
-   * there without its parameters. Undefined otherwise (the ordinary way follows). The parameters'
-   * types are PostgreSQL's (a Describe of the statement, kept like results' descriptions outside
-   * a transaction block).
+   * there without its parameters. When the rows are made from the kernels' partials (the unnamed
+   * portal, text results, outside a transaction block), they are the portal (`local`): PostgreSQL
+   * is not asked. Undefined otherwise (the ordinary way follows). The parameters' types are
+   * PostgreSQL's (`describeStatement`).
    */
-  private async boundFastPath(bind: BindHead): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
+  private async boundFastPath(bind: BindHead): Promise<{ backendName: string; statement: ClassifiedStatement } | { local: LocalPortal } | undefined> {
     const entry = this.prepared.lookup(bind.statement);
     const statement = entry?.statement;
     const cs = this.backend.columnstore;
@@ -423,14 +459,14 @@ export class ExtendedQuery {
     // The values are read as UTF-8 text (another client encoding would give their bytes another meaning).
     const encoding = this.session.settings.get('client_encoding');
     if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) return undefined;
-    const onBackend = await this.prepareUse(bind.statement);
+    // The unnamed statement may not be on the backend (parseOnce): put there only when it is used there.
+    const onBackend = bind.statement === '' ? entry : await this.prepareUse(bind.statement);
     // Parses only (the client's Parse of this statement): nothing PostgreSQL ran changes the kept facts.
     if (this.pending.every((m) => m[0] === FrontendMessage.Parse)) await cs.readOnly(() => this.flushPending());
     else await this.flushPending();
     if (!onBackend || this.errorSinceSync) return undefined;
     const idle = this.session.transactionStatus === TransactionStatus.Idle;
-    const describe = () => this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Describe, { target: 'S', name: bind.statement === '' ? '' : onBackend.backendName }), FLUSH]));
-    const out = idle ? await cs.described(`parameters\0${this.session.settingsKey}\0${onBackend.parse.query}`, describe, (o) => parameterTypes(o) !== undefined) : await describe();
+    const out = await this.describeStatement(bind.statement, entry, idle);
     const types = parameterTypes(out);
     if (!types) {
       this.hooks.forwardErrorsOnly(out);
@@ -439,8 +475,71 @@ export class ExtendedQuery {
     const sql = boundLiteralSql(statement, types, params);
     const text = sql === undefined ? undefined : backendText(sql);
     const literal = text?.ok && text.analysis.ok && text.analysis.statements.length === 1 ? text.analysis.statements[0]! : undefined;
-    const final = literal && (await this.backend.fastPathSql(this.session, literal, idle));
+    if (!literal) return undefined;
+    // Binary results would need PostgreSQL's binary forms: those go through PostgreSQL.
+    const description = idle && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
+    let made: PrintedRows | undefined;
+    let final = await this.backend.fastPathSql(this.session, literal, idle, description ? (rows) => (made = rows) : undefined);
+    if (made && description && describes(description.subarray(5), made)) return { local: new LocalPortal(statement, description, made) };
+    // Rows not for this description (a domain, …): the statement that computes them instead.
+    if (made) final = await this.backend.fastPathSql(this.session, literal, idle);
     return final === undefined ? undefined : { backendName: await this.parseFastPath(final), statement };
+  }
+
+  /**
+   * PostgreSQL's Describe of a statement (ParameterDescription, then RowDescription or NoData), kept
+   * outside a transaction block like results' descriptions (Columnstore.described: per text, its
+   * parameter types as parsed and the session's settings; dropped on DDL).
+   */
+  private async describeStatement(name: string, entry: PreparedEntry, idle: boolean): Promise<Uint8Array> {
+    const describe = async () => {
+      const onBackend = name === '' ? await this.prepareUse(name) : entry;
+      return this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Describe, { target: 'S', name: name === '' ? '' : onBackend!.backendName }), FLUSH]));
+    };
+    const cs = this.backend.columnstore;
+    if (!idle || !cs) return describe();
+    return cs.described(`parameters\0${this.session.settingsKey}\0${entry.parse.paramTypes.join(',')}\0${entry.parse.query}`, describe, (o) => parameterTypes(o) !== undefined);
+  }
+
+  /**
+   * A Describe of a statement with parameters over the columnstore outside a transaction block: the
+   * answer, kept (describeStatement), so that a statement parsed once (parseOnce) needs no round
+   * trip for it; undefined for other statements (and after an error, when PostgreSQL skips it).
+   */
+  private async keptDescription(name: string): Promise<Uint8Array | undefined> {
+    const entry = this.prepared.lookup(name);
+    const statement = entry?.statement;
+    if (!entry || statement?.type !== 'SelectStmt' || this.session.transactionStatus !== TransactionStatus.Idle || !this.backend.columnstore?.mayConcern([statement]) || !hasParameters(statement)) return undefined;
+    await this.flushPending();
+    if (this.errorSinceSync || (name !== '' && !(await this.prepareUse(name)))) return undefined;
+    // The client's own Describe: its answer, or PostgreSQL's error.
+    return this.describeStatement(name, entry, true);
+  }
+
+  /**
+   * The unnamed Parse of a query with parameters over the columnstore, outside a transaction block:
+   * PostgreSQL parses a text once per parameter types and session settings (its ParseComplete kept
+   * like descriptions, Columnstore.described), after which the Parse is answered here and the
+   * statement reaches the backend only when a message needs it there (prepareUse), so that a Bind
+   * Orbit answers itself needs no round trip. Its errors are PostgreSQL's, as before.
+   */
+  private async parseOnce(parse: ParseMessage, statement: ClassifiedStatement, raw: Uint8Array): Promise<void> {
+    let ran = false;
+    const run = () => {
+      ran = true;
+      return this.backend.run(this.session, raw);
+    };
+    const out = await this.backend.columnstore!.described(`parse\0${this.session.settingsKey}\0${parse.paramTypes.join(',')}\0${parse.query}`, run, (o) => !scanBackend(o).some((f) => f.type === BackendMessage.ErrorResponse));
+    this.prepared.setUnnamed(parse, statement);
+    if (ran) this.backend.unnamedOwner = this.session;
+    else if (this.backend.unnamedOwner === this.session) this.backend.unnamedOwner = undefined;
+    this.session.forward(out);
+  }
+
+  /** Writes Orbit's own answer to a message, after the output of those queued before it. */
+  private async answer(messages: readonly Uint8Array[]): Promise<void> {
+    await this.flushPending();
+    for (const m of messages) this.sink.write(m);
   }
 
   /**
@@ -494,4 +593,5 @@ export class ExtendedQuery {
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 const FLUSH = new Uint8Array([FrontendMessage.Flush, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
+const CLOSE_COMPLETE = new Uint8Array([BackendMessage.CloseComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const raw = store.execProtocolRaw.bind(store);
   let seen: string[] = [];
   store.execProtocolRaw = (messages) => {
-    seen.push(new TextDecoder().decode(messages));
+    seen.push(Buffer.from(messages).toString('latin1'));
     return raw(messages);
   };
   statements = () => {
@@ -43,12 +43,25 @@ const AGGREGATE = (x: string) =>
 
 /** Chunks decoded into cache tables (the general path). */
 const FILL = /COPY pg_temp\.orbit_cs_/;
-/** The session's fast-path statement on the backend (named `orbit_fast_path_<session>`). */
-const FAST = /orbit_fast_path_/;
 
-/** Whether the statements sent for a query show the fast path, and no decoding into cache tables. */
+/** The statements Binds in `batch` (frontend messages) go to. */
+function bound(batch: string): string[] {
+  const out: string[] = [];
+  for (let pos = 0; pos + 5 <= batch.length; ) {
+    const len = ((batch.charCodeAt(pos + 1) << 24) | (batch.charCodeAt(pos + 2) << 16) | (batch.charCodeAt(pos + 3) << 8) | batch.charCodeAt(pos + 4)) >>> 0;
+    if (batch[pos] === 'B') out.push(batch.slice(pos + 5, pos + 1 + len).split('\0')[1]!);
+    pos += 1 + len;
+  }
+  return out;
+}
+
+/**
+ * Whether the statements sent for a query show the fast path: no decoding into cache tables, and
+ * a Bind only of the session's fast-path statement (`orbit_fast_path_<session>`), if any (Orbit
+ * answers a portal whose rows it made itself).
+ */
 function fastPath(sent: string[]): boolean {
-  return sent.some((s) => FAST.test(s)) && !sent.some((s) => FILL.test(s));
+  return !sent.some((s) => FILL.test(s)) && sent.flatMap(bound).every((name) => name.startsWith('orbit_fast_path_'));
 }
 
 /** Rows as comparable text. */

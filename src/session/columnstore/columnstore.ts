@@ -206,9 +206,12 @@ export class Columnstore {
     return decompressForWrite(this.store, run, tables, () => this.invalidate());
   }
 
-  /** Aggregates in the kernels (session/columnstore/fast-path.ts); `idle`: outside a transaction block (kept facts may spare the round trip). */
-  runAggregate(run: InternalRunner, plan: AggregatePlan, idle: boolean): Promise<string | undefined> {
-    return runAggregate(this.store, this.kernels, run, plan, undefined, undefined, this.facts, idle ? run.settingsKey : undefined);
+  /**
+   * Aggregates in the kernels (session/columnstore/fast-path.ts); `idle`: outside a transaction
+   * block (kept facts may spare the round trip). `onRows`: rows made from the partials go there.
+   */
+  runAggregate(run: InternalRunner, plan: AggregatePlan, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
+    return runAggregate(this.store, this.kernels, run, plan, undefined, onRows && { onRows }, this.facts, idle ? run.settingsKey : undefined);
   }
 
   /** The last point per segment from the newest batches (session/columnstore/fast-path.ts). */

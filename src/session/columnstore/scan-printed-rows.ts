@@ -144,7 +144,8 @@ export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | Pri
   return { head: out.subarray(0, complete), rows: [...rows.messages, tagMessage], tail: out.subarray(completeEnd) };
 }
 
-function describes(body: Uint8Array, rows: PrintedRows): boolean {
+/** Whether a RowDescription's body is the one `rows` were printed for (names, type oids, text format). */
+export function describes(body: Uint8Array, rows: PrintedRows): boolean {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const n = view.getInt16(0);
   if (n !== rows.names.length) return false;

@@ -13,6 +13,7 @@ import { spliceSql } from '../../sql/parser.js';
 import { SqlState } from '../../sqlstate.js';
 import type { BackendSession } from '../backend.js';
 import type { Columnstore, DirectRows, InternalRunner } from './columnstore.js';
+import type { PrintedRows } from './scan.js';
 import type { ColumnstorePlan } from './statement-plans.js';
 import { statementRange } from '../rewrite.js';
 import { privilegeCheckSql, runsAsRole } from '../roles.js';
@@ -98,9 +99,11 @@ export class StatementPreparation {
 
   /**
    * For a prepared statement about to run: the statement to run instead when the planner's fast path
-   * takes it (kernels, last point), computed now; undefined otherwise.
+   * takes it (kernels, last point), computed now; undefined otherwise. `onRows` (outside a
+   * transaction block): an aggregate's rows made from the kernels' partials alone are handed there
+   * (text format), and the statement returned only describes them.
    */
-  async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<string | undefined> {
+  async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return undefined;
     if (!(await this.privilegesChecked(session, [statement], idle))) return undefined;
@@ -109,7 +112,7 @@ export class StatementPreparation {
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
-    return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle) : cs.runLastPoint(run, plan.lastPoint!)));
+    return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle, idle ? onRows : undefined) : cs.runLastPoint(run, plan.lastPoint!)));
   }
 
   /**

@@ -47,6 +47,8 @@ export function readBind(body: Uint8Array): BindHead {
 export interface BindParams {
   readonly formats: number[];
   readonly values: (Uint8Array | null)[];
+  /** The result columns' format codes as sent: none (all text), one for every column, or one per column. */
+  readonly results: number[];
 }
 
 /** Decodes the parameters of a Bind's `rest`, or undefined if it is malformed (PostgreSQL then reports it). */
@@ -64,7 +66,9 @@ export function readBindParams(rest: Uint8Array): BindParams | undefined {
       values.push(len < 0 ? null : r.bytes(len));
     }
     const formats = values.map((_, i) => (codes.length === 0 ? 0 : (codes[codes.length === 1 ? 0 : i] ?? 0)));
-    return { formats, values };
+    const results: number[] = [];
+    for (let i = r.uint16(); i > 0; i--) results.push(r.int16());
+    return { formats, values, results };
   } catch {
     return undefined;
   }

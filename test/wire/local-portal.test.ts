@@ -1,0 +1,200 @@
+// A statement with parameters whose rows Orbit makes from the compressed chunks (an aggregate, the
+// kernels' partials alone) is answered by Orbit itself while PostgreSQL is idle: ParseComplete,
+// the statement's description, BindComplete, RowDescription, DataRows, PortalSuspended and
+// CommandComplete (session/local-portal.ts), with no round trip to PostgreSQL once the statement's
+// text was parsed there. Every answer is compared with PostgreSQL's over a plain table `r` of the
+// same rows, bound the same way; the round trips are counted, so these tests fail if the shortcut
+// is off.
+import pg from 'pg';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../src/bytes.js';
+import { loadCompressedDays } from '../support/compressed-days.js';
+import { msg, RawClient, type BackendMsg } from '../support/raw-client.js';
+import { countRoundTrips } from '../support/round-trips.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+let client: pg.Client;
+let trips: () => number;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await loadCompressedDays(server.orbit);
+  trips = countRoundTrips(server.orbit);
+  client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  await client.query("SET timezone TO 'UTC'");
+});
+afterAll(async () => {
+  await client?.end();
+  await server?.close();
+});
+
+const AGGREGATE = (x: string) => `SELECT time_bucket($1, time) AS b, max(v) AS mx, count(*) AS n FROM ${x} WHERE host = $2 AND time >= $3 AND time < $4 GROUP BY b ORDER BY b`;
+
+/** Windows of one host (hours of Jan 2nd, 2024). */
+const WINDOWS: unknown[][] = [3, 7, 11, 15, 17].map((h, i) => ['1 hour', 'abc'[i % 3], new Date(Date.UTC(2024, 0, 2, h)), `2024-01-02T${String(h + 5).padStart(2, '0')}:00:00Z`]);
+
+function text(rows: Array<Record<string, unknown>>): string[] {
+  return rows.map((row) => JSON.stringify(Object.values(row).map((v) => (v instanceof Date ? v.toISOString() : v instanceof Buffer ? v.toString('hex') : v))));
+}
+
+/**
+ * Runs `run(x, values)` over `r` for every window, then over `t` for each in turn (PostgreSQL runs
+ * nothing in between); the answers must agree. Returns the round trips of each run over `t`.
+ */
+async function roundTrips(run: (x: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>, windows = WINDOWS): Promise<number[]> {
+  const want: string[][] = [];
+  for (const values of windows) want.push(text(await run('r', values)));
+  const per: number[] = [];
+  for (const [i, values] of windows.entries()) {
+    trips();
+    const got = text(await run('t', values));
+    per.push(trips());
+    expect(got, JSON.stringify(values)).toEqual(want[i]);
+  }
+  expect(want.flat().length).toBeGreaterThan(0);
+  return per;
+}
+
+describe('statements with parameters answered by Orbit while PostgreSQL is idle', () => {
+  it('needs no round trip for a repeated statement of node-postgres, unnamed and named', async () => {
+    const unnamed = await roundTrips(async (x, values) => (await client.query(AGGREGATE(x), values)).rows);
+    expect(unnamed.slice(1)).toEqual([0, 0, 0, 0]);
+    // A named statement's Parse prepares its cache tables (a write): the kept facts settle over the
+    // next two runs (session/columnstore/facts.ts), one round trip each.
+    const named = await roundTrips(async (x, values) => (await client.query({ name: `agg_${x}`, text: AGGREGATE(x), values })).rows);
+    expect(named.slice(1)).toEqual([1, 1, 0, 0]);
+  });
+
+  it('answers NULLs and empty results as PostgreSQL does', async () => {
+    const windows = [
+      ['1 hour', null, '2024-01-02T00:00:00Z', '2024-01-02T05:00:00Z'],
+      ['1 hour', 'a', '2024-01-05T00:00:00Z', '2024-01-06T00:00:00Z'],
+      ['1 hour', 'a', null, '2024-01-02T05:00:00Z'],
+      ['1 day', 'b', '2024-01-01T00:00:00Z', '2024-01-04T00:00:00Z'],
+    ];
+    const want: string[][] = [];
+    for (const values of windows) want.push(text((await client.query(AGGREGATE('r'), values)).rows));
+    for (const [i, values] of windows.entries()) expect(text((await client.query(AGGREGATE('t'), values)).rows), JSON.stringify(values)).toEqual(want[i]);
+    expect(want[3]).toHaveLength(3);
+  });
+
+  it('leaves binary results to PostgreSQL', async () => {
+    const binary = await roundTrips(async (x, values) => (await client.query({ text: AGGREGATE(x), values, binary: true } as pg.QueryConfig)).rows);
+    // The fast path's statement is parsed and bound on PostgreSQL every time.
+    expect(Math.min(...binary)).toBeGreaterThan(0);
+  });
+
+  it('answers postgres.js, prepared and not, as PostgreSQL does', async () => {
+    for (const prepare of [true, false]) {
+      const sql = postgres({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', max: 1, prepare, onnotice: () => undefined, connection: { TimeZone: 'UTC' } });
+      try {
+        const per = await roundTrips((x, [width, host, from, to]) => sql.unsafe(AGGREGATE(x), [width as string, host as string, from as Date, to as string]));
+        expect(per.slice(-2), `prepare: ${prepare}`).toEqual([0, 0]);
+      } finally {
+        await sql.end();
+      }
+    }
+  });
+
+  it('suspends a portal at an Execute’s row limit as PostgreSQL does', async () => {
+    const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
+    try {
+      /** Parse, Bind (text parameters and results), Describe of the portal, an Execute per limit, Sync. */
+      const run = async (x: string, limits: number[]): Promise<string[]> => {
+        const values = ['1 hour', 'b', '2024-01-02T03:00:00Z', '2024-01-02T09:00:00Z'];
+        c.send(
+          concatBytes([
+            msg('P', (w) => w.cstring('').cstring(AGGREGATE(x)).int16(0)),
+            msg('B', (w) => {
+              w.cstring('').cstring('').int16(0).int16(values.length);
+              for (const v of values) w.int32(Buffer.byteLength(v)).bytes(new TextEncoder().encode(v));
+              w.int16(0);
+            }),
+            msg('D', (w) => w.byte('P'.charCodeAt(0)).cstring('')),
+            ...limits.map((n) => msg('E', (w) => w.cstring('').int32(n))),
+            msg('S'),
+          ]),
+        );
+        return (await c.until('Z')).map((m: BackendMsg) => `${m.type} ${Buffer.from(m.body).toString('latin1')}`);
+      };
+      // Six rows: two, then the four left (PostgreSQL suspends at exactly its limit too), then none.
+      const limits = [2, 4, 0, 1];
+      const want = await run('r', limits);
+      expect(want.filter((m) => m[0] === 's')).toHaveLength(2);
+      expect(await run('t', limits)).toEqual(want);
+      expect(await run('t', [0, 3])).toEqual(await run('r', [0, 3]));
+      expect(await run('t', [5, 5, 5])).toEqual(await run('r', [5, 5, 5]));
+      const last = await run('r', [2, 0]);
+      expect(await run('t', [2, 0])).toEqual(last);
+      trips();
+      expect(await run('t', [2, 0])).toEqual(last);
+      expect(trips()).toBe(0);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('leaves another session’s unnamed statement alone', async () => {
+    const a = await RawClient.ready(server.port, { TimeZone: 'UTC' });
+    const b = await RawClient.ready(server.port);
+    const parse = msg('P', (w) => w.cstring('').cstring(AGGREGATE('t')).int16(0));
+    try {
+      // PostgreSQL parses this text once; a later Parse of it is answered by Orbit.
+      a.send(concatBytes([parse, msg('S')]));
+      await a.until('Z');
+      // B parses its unnamed statement and Syncs (as lib/pq does), binding it only later.
+      b.send(concatBytes([msg('P', (w) => w.cstring('').cstring('SELECT count(*) FROM r').int16(0)), msg('S')]));
+      await b.until('Z');
+      trips();
+      a.send(concatBytes([parse, msg('C', (w) => w.byte('S'.charCodeAt(0)).cstring('')), msg('S')]));
+      expect((await a.until('Z')).map((m) => m.type).join('')).toBe('13Z');
+      expect(trips()).toBe(0);
+      b.send(concatBytes([msg('B', (w) => w.cstring('').cstring('').int16(0).int16(0).int16(0)), msg('E', (w) => w.cstring('').int32(0)), msg('S')]));
+      expect((await b.until('Z')).map((m) => m.type).join('')).toBe('2DCZ');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('gives PostgreSQL’s errors, and goes on', async () => {
+    const error = (x: string, values: unknown[]) => client.query(AGGREGATE(x), values).then(() => 'no error', (e: { code?: string; message: string }) => `${e.code} ${e.message}`);
+    await roundTrips(async (x, values) => (await client.query(AGGREGATE(x), values)).rows);
+    for (const bad of [['1 hour', 'a', 'not a time', '2024-01-02T00:00:00Z'], ['0 minutes', 'a', '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'], ['1 hour', 'a', '2024-01-01T00:00:00Z']]) {
+      const want = await error('r', bad);
+      expect(want).toMatch(/^(22007|22023|08P01) /);
+      expect(await error('t', bad)).toBe(want);
+    }
+    // An unknown table or a syntax error at Parse, as before.
+    for (const sql of ['SELECT max(v) FROM t_missing WHERE host = $1', 'SELECT max(v) FROM t WHERE host = $1 GROUP']) {
+      const got = await client.query(sql, ['a']).then(() => 'no error', (e: { code?: string }) => e.code);
+      expect(got).toBe(sql.includes('missing') ? '42P01' : '42601');
+    }
+    const after = await roundTrips(async (x, values) => (await client.query(AGGREGATE(x), values)).rows);
+    expect(after.slice(1)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('sees another session’s write between executions', async () => {
+    const other = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
+    await other.connect();
+    try {
+      const values = ['1 day', 'a', '2024-01-01T00:00:00Z', '2024-01-06T00:00:00Z'];
+      const run = async (x: string) => text((await client.query(AGGREGATE(x), values)).rows);
+      const before = await run('r');
+      expect(await run('t')).toEqual(before);
+      trips();
+      expect(await run('t')).toEqual(before);
+      expect(trips()).toBe(0);
+      await other.query("INSERT INTO t VALUES ('2024-01-05 12:00+00', 'a', 1000); INSERT INTO r VALUES ('2024-01-05 12:00+00', 'a', 1000)");
+      const after = await run('r');
+      expect(after).toHaveLength(before.length + 1);
+      expect(await run('t')).toEqual(after);
+      expect(await run('t')).toEqual(after);
+    } finally {
+      await other.end();
+    }
+  });
+});

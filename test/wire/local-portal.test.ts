@@ -197,4 +197,19 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
       await other.end();
     }
   });
+  it('reads a bound integer for an integer column itself, within its range', async () => {
+    await server.orbit.exec(`SET timezone TO 'UTC'; CREATE TABLE ti (time timestamptz NOT NULL, dev int4, v float8);
+      SELECT create_hypertable('ti', 'time', chunk_time_interval => INTERVAL '1 day');
+      ALTER TABLE ti SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+      INSERT INTO ti SELECT '2024-01-01 00:00+00'::timestamptz + i * INTERVAL '1 minute', i % 4, i FROM generate_series(0, 2879) i;
+      CREATE TABLE ri AS SELECT * FROM ti;`);
+    await server.orbit.exec("SELECT compress_chunk(c) FROM show_chunks('ti') c");
+    const sql = (x: string) => `SELECT time_bucket('1 hour', time) AS b, sum(v) AS s FROM ${x}i WHERE dev = $1 AND time >= $2 AND time < $3 GROUP BY b ORDER BY b`;
+    const windows = [0, 1, 2, 3, 2, 1].map((dev, i) => [dev, `2024-01-01T0${i}:00:00Z`, `2024-01-01T1${i}:00:00Z`]);
+    const per = await roundTrips(async (x, values) => (await client.query(sql(x), values)).rows, windows);
+    expect(per.slice(-3)).toEqual([0, 0, 0]);
+    // Out of int4's range: PostgreSQL's error.
+    const error = (x: string) => client.query(sql(x), [2147483648, '2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z']).then(() => 'no error', (e: { code?: string }) => e.code);
+    expect(await error('t')).toBe(await error('r'));
+  });
 });

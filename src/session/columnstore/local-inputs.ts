@@ -45,7 +45,7 @@ export function localInputs(plan: AggregatePlan, facts: TableFacts, settings: re
 
 /** A literal's text and the type it is cast to (undefined: none), when `sql` is one (the deparser's forms). */
 function literal(sql: string): { text: string; cast?: string } | undefined {
-  const m = /^(?:'((?:[^']|'')*)'(?:::([a-z ]+))?|CAST\('((?:[^']|'')*)' AS ([a-z ]+)\))$/.exec(sql);
+  const m = /^(?:'((?:[^']|'')*)'(?:::([a-z][a-z0-9 ]*))?|CAST\('((?:[^']|'')*)' AS ([a-z][a-z0-9 ]*)\))$/.exec(sql);
   if (!m) return undefined;
   const text = (m[1] ?? m[3]!).replace(/''/g, "'");
   const cast = m[2] ?? m[4];
@@ -58,6 +58,9 @@ const SAME_TYPE: Readonly<Record<string, readonly string[]>> = {
   timestamp: ['timestamp', 'timestamp without time zone'],
   text: ['text'],
   interval: ['interval'],
+  int2: ['int2', 'smallint'],
+  int4: ['int4', 'integer'],
+  int8: ['int8', 'bigint'],
 };
 
 function castKeeps(cast: string | undefined, typname: string): boolean {
@@ -87,9 +90,12 @@ function listValue(f: ConstantFilter, column: PlannerColumn): Array<string | nul
     }
     const bits = INT_BITS[column.typname];
     if (bits !== undefined) {
-      // An integer literal (an untyped string would go through the type's input function).
-      if (!/^-?[0-9]{1,19}$/.test(sql)) return undefined;
-      const v = BigInt(sql);
+      // An integer literal, or a string of its digits cast to the column's own type (a bound
+      // value, session/bound-literals.ts): other strings go through the type's input function.
+      const lit = literal(sql);
+      const digits = lit ? (lit.cast !== undefined && castKeeps(lit.cast, column.typname) ? lit.text : undefined) : sql;
+      if (digits === undefined || !/^-?[0-9]{1,19}$/.test(digits)) return undefined;
+      const v = BigInt(digits);
       if (v < -(1n << bits) || v >= 1n << bits) return undefined;
       out.push(String(v));
       continue;

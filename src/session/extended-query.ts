@@ -476,8 +476,10 @@ export class ExtendedQuery {
     const text = sql === undefined ? undefined : backendText(sql);
     const literal = text?.ok && text.analysis.ok && text.analysis.statements.length === 1 ? text.analysis.statements[0]! : undefined;
     if (!literal) return undefined;
-    // Binary results would need PostgreSQL's binary forms: those go through PostgreSQL.
-    const description = idle && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
+    // Text results only (binary ones would need PostgreSQL's binary forms), with as many format
+    // codes as PostgreSQL takes (none, one for all, one per column; else its error).
+    const described = idle && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
+    const description = described && (params.results.length <= 1 || params.results.length === ((described[5]! << 8) | described[6]!)) ? described : undefined;
     let made: PrintedRows | undefined;
     let final = await this.backend.fastPathSql(this.session, literal, idle, description ? (rows) => (made = rows) : undefined);
     if (made && description && describes(description.subarray(5), made)) return { local: new LocalPortal(statement, description, made) };

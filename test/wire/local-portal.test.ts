@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../src/bytes.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
-import { msg, RawClient, type BackendMsg } from '../support/raw-client.js';
+import { errorCode, msg, RawClient, type BackendMsg } from '../support/raw-client.js';
 import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -81,6 +81,13 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
     expect(want[3]).toHaveLength(3);
   });
 
+  it('answers ORDER BY the bucket LIMIT n with its bound n', async () => {
+    const limited = (x: string) => `${AGGREGATE(x)} LIMIT $5`;
+    const per = await roundTrips(async (x, values) => (await client.query(limited(x), values)).rows, WINDOWS.map((w, i) => [...w, [2, null, 0, 4, 3][i]]));
+    // The rowstore's first n buckets are PostgreSQL's to list (session/columnstore/bucket-limit.ts): one round trip.
+    expect(per.slice(-2)).toEqual([1, 1]);
+  });
+
   it('leaves binary results to PostgreSQL', async () => {
     const binary = await roundTrips(async (x, values) => (await client.query({ text: AGGREGATE(x), values, binary: true } as pg.QueryConfig)).rows);
     // The fast path's statement is parsed and bound on PostgreSQL every time.
@@ -132,6 +139,33 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
       trips();
       expect(await run('t', [2, 0])).toEqual(last);
       expect(trips()).toBe(0);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('gives PostgreSQL’s error for result format codes that do not fit the columns', async () => {
+    const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
+    try {
+      const run = async (x: string, formats: number[]): Promise<string> => {
+        const values = ['1 hour', 'b', '2024-01-02T03:00:00Z', '2024-01-02T09:00:00Z'];
+        c.send(
+          concatBytes([
+            msg('P', (w) => w.cstring('').cstring(AGGREGATE(x)).int16(0)),
+            msg('B', (w) => {
+              w.cstring('').cstring('').int16(0).int16(values.length);
+              for (const v of values) w.int32(Buffer.byteLength(v)).bytes(new TextEncoder().encode(v));
+              w.int16(formats.length);
+              for (const f of formats) w.int16(f);
+            }),
+            msg('E', (w) => w.cstring('').int32(0)),
+            msg('S'),
+          ]),
+        );
+        return (await c.until('Z')).map((m) => (m.type === 'E' ? `E ${errorCode(m)}` : m.type)).join(' ');
+      };
+      for (const formats of [[0, 0], [0, 0, 0], [0]]) expect(await run('t', formats), JSON.stringify(formats)).toBe(await run('r', formats));
+      expect(await run('t', [0, 0])).toMatch(/^1 E 08P01 Z$/);
     } finally {
       c.close();
     }

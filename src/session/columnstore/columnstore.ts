@@ -207,11 +207,12 @@ export class Columnstore {
   }
 
   /**
-   * Aggregates in the kernels (session/columnstore/fast-path.ts); `idle`: outside a transaction
-   * block (kept facts may spare the round trip). `onRows`: rows made from the partials go there.
+   * Aggregates in the kernels (session/columnstore/fast-path.ts), as a simple query's (`aggregate`:
+   * ORDER BY the bucket LIMIT n bounds the buckets read); `idle`: outside a transaction block (kept
+   * facts may spare the round trip). `onRows`: rows made from the partials go there.
    */
   runAggregate(run: InternalRunner, plan: AggregatePlan, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
-    return runAggregate(this.store, this.kernels, run, plan, undefined, onRows && { onRows }, this.facts, idle ? run.settingsKey : undefined);
+    return this.aggregate(run, plan, undefined, onRows && { onRows }, idle ? run.settingsKey : undefined);
   }
 
   /** The last point per segment from the newest batches (session/columnstore/fast-path.ts). */

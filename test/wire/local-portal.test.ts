@@ -58,6 +58,20 @@ async function roundTrips(run: (x: string, values: unknown[]) => Promise<Array<R
   return per;
 }
 
+/** The unnamed Parse of AGGREGATE(x) and a Bind of one window's text values with result `formats`. */
+function parseBind(x: string, formats: number[] = []): Uint8Array[] {
+  const values = ['1 hour', 'b', '2024-01-02T03:00:00Z', '2024-01-02T09:00:00Z'];
+  return [
+    msg('P', (w) => w.cstring('').cstring(AGGREGATE(x)).int16(0)),
+    msg('B', (w) => {
+      w.cstring('').cstring('').int16(0).int16(values.length);
+      for (const v of values) w.int32(Buffer.byteLength(v)).bytes(new TextEncoder().encode(v));
+      w.int16(formats.length);
+      for (const f of formats) w.int16(f);
+    }),
+  ];
+}
+
 describe('statements with parameters answered by Orbit while PostgreSQL is idle', () => {
   it('needs no round trip for a repeated statement of node-postgres, unnamed and named', async () => {
     const unnamed = await roundTrips(async (x, values) => (await client.query(AGGREGATE(x), values)).rows);
@@ -109,22 +123,9 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
   it('suspends a portal at an Execute’s row limit as PostgreSQL does', async () => {
     const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
     try {
-      /** Parse, Bind (text parameters and results), Describe of the portal, an Execute per limit, Sync. */
+      /** Parse, Bind (text results), Describe of the portal, an Execute per limit, Sync. */
       const run = async (x: string, limits: number[]): Promise<string[]> => {
-        const values = ['1 hour', 'b', '2024-01-02T03:00:00Z', '2024-01-02T09:00:00Z'];
-        c.send(
-          concatBytes([
-            msg('P', (w) => w.cstring('').cstring(AGGREGATE(x)).int16(0)),
-            msg('B', (w) => {
-              w.cstring('').cstring('').int16(0).int16(values.length);
-              for (const v of values) w.int32(Buffer.byteLength(v)).bytes(new TextEncoder().encode(v));
-              w.int16(0);
-            }),
-            msg('D', (w) => w.byte('P'.charCodeAt(0)).cstring('')),
-            ...limits.map((n) => msg('E', (w) => w.cstring('').int32(n))),
-            msg('S'),
-          ]),
-        );
+        c.send(concatBytes([...parseBind(x), msg('D', (w) => w.byte('P'.charCodeAt(0)).cstring('')), ...limits.map((n) => msg('E', (w) => w.cstring('').int32(n))), msg('S')]));
         return (await c.until('Z')).map((m: BackendMsg) => `${m.type} ${Buffer.from(m.body).toString('latin1')}`);
       };
       // Six rows: two, then the four left (PostgreSQL suspends at exactly its limit too), then none.
@@ -148,20 +149,7 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
     const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
     try {
       const run = async (x: string, formats: number[]): Promise<string> => {
-        const values = ['1 hour', 'b', '2024-01-02T03:00:00Z', '2024-01-02T09:00:00Z'];
-        c.send(
-          concatBytes([
-            msg('P', (w) => w.cstring('').cstring(AGGREGATE(x)).int16(0)),
-            msg('B', (w) => {
-              w.cstring('').cstring('').int16(0).int16(values.length);
-              for (const v of values) w.int32(Buffer.byteLength(v)).bytes(new TextEncoder().encode(v));
-              w.int16(formats.length);
-              for (const f of formats) w.int16(f);
-            }),
-            msg('E', (w) => w.cstring('').int32(0)),
-            msg('S'),
-          ]),
-        );
+        c.send(concatBytes([...parseBind(x, formats), msg('E', (w) => w.cstring('').int32(0)), msg('S')]));
         return (await c.until('Z')).map((m) => (m.type === 'E' ? `E ${errorCode(m)}` : m.type)).join(' ');
       };
       for (const formats of [[0, 0], [0, 0, 0], [0]]) expect(await run('t', formats), JSON.stringify(formats)).toBe(await run('r', formats));
@@ -174,7 +162,7 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
   it('leaves another session’s unnamed statement alone', async () => {
     const a = await RawClient.ready(server.port, { TimeZone: 'UTC' });
     const b = await RawClient.ready(server.port);
-    const parse = msg('P', (w) => w.cstring('').cstring(AGGREGATE('t')).int16(0));
+    const [parse] = parseBind('t');
     try {
       // PostgreSQL parses this text once; a later Parse of it is answered by Orbit.
       a.send(concatBytes([parse, msg('S')]));

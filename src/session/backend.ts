@@ -91,11 +91,12 @@ export class Backend {
   /** The session whose Parse is the backend's unnamed statement (undefined: nobody's, or unknown). */
   unnamedOwner: BackendSession | undefined;
   /**
-   * The last exchange did not end with a ReadyForQuery: extended-protocol messages (or an error
-   * skipping them) wait for a Sync. Otherwise a Sync would only repeat the last ReadyForQuery, since
-   * a simple query ends the implicit transaction as a Sync does.
+   * The transaction status of the ReadyForQuery that ended the last exchange: a Sync now would only
+   * repeat it (a simple query ends the implicit transaction as a Sync does). Undefined when the
+   * exchange did not end with one (extended-protocol messages, or an error skipping them, wait for a
+   * Sync), and while or after the row store is reached otherwise (the in-process API).
    */
-  extendedOpen = false;
+  readyStatus: TransactionStatus | undefined;
   /**
    * Bumped whenever a DEALLOCATE ALL or DISCARD ALL drops every prepared statement on the backend;
    * sessions re-parse their statements parsed in an earlier epoch before using them.
@@ -281,7 +282,7 @@ export class Backend {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
     const out = await this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
-    this.extendedOpen = lastReadyStatus(out) === undefined;
+    this.readyStatus = lastReadyStatus(out);
     return out;
   }
 
@@ -291,6 +292,7 @@ export class Backend {
    */
   async runningStatement<T>(session: BackendSession, fn: () => Promise<T>): Promise<T> {
     this.running = session;
+    this.readyStatus = undefined;
     try {
       return await fn();
     } catch (err) {

@@ -146,16 +146,17 @@ export class ExtendedQuery {
       case FrontendMessage.Sync:
         // The implicit transaction ends: so do its portals.
         this.local = undefined;
-        if (this.pending.length === 0 && (!this.backend.holds(this.session) || !this.backend.extendedOpen)) {
-          // Nothing reached the backend since the last Sync or ReadyForQuery (deferred Parses,
-          // skipped messages, Orbit's own answers): PostgreSQL would only repeat its ReadyForQuery.
+        // Nothing reached the backend since the last Sync or ReadyForQuery (deferred Parses, skipped
+        // messages, Orbit's own answers): PostgreSQL would only repeat its ReadyForQuery.
+        const ready = this.backend.holds(this.session) ? this.backend.readyStatus : this.session.transactionStatus;
+        if (this.pending.length === 0 && ready !== undefined) {
           this.errorSinceSync = false;
           this.boundSinceSync = false;
           if (!this.backend.holds(this.session)) {
-            this.sink.write(readyForQuery(this.session.transactionStatus));
+            this.sink.write(readyForQuery(ready));
             break;
           }
-          this.session.forward(readyForQuery(this.session.transactionStatus));
+          this.session.forward(readyForQuery(ready));
           await this.hooks.endOfBatch();
           break;
         }

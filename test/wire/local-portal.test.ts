@@ -145,6 +145,25 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
     }
   });
 
+  it('reports the transaction block a pipeline began before the statement', async () => {
+    const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
+    try {
+      const run = async (x: string): Promise<string[]> => {
+        const begin = [msg('P', (w) => w.cstring('').cstring('BEGIN').int16(0)), msg('B', (w) => w.cstring('').cstring('').int16(0).int16(0).int16(0)), msg('E', (w) => w.cstring('').int32(0))];
+        c.send(concatBytes([...begin, ...parseBind(x), msg('E', (w) => w.cstring('').int32(0)), msg('S')]));
+        const out = (await c.until('Z')).map((m) => `${m.type} ${Buffer.from(m.body).toString('latin1')}`);
+        c.send(msg('Q', (w) => w.cstring('ROLLBACK')));
+        await c.until('Z');
+        return out;
+      };
+      const want = await run('r');
+      expect(want.at(-1)).toBe('Z T');
+      for (let i = 0; i < 3; i++) expect(await run('t')).toEqual(want);
+    } finally {
+      c.close();
+    }
+  });
+
   it('gives PostgreSQL’s error for result format codes that do not fit the columns', async () => {
     const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
     try {

@@ -257,10 +257,12 @@ export class ExtendedQuery {
       case FrontendMessage.Bind: {
         const bind = readBind(msg.body);
         if (mayHold && this.holdInsert(msg, bind.portal, bind.statement, bind.rest)) return;
+        // The first Bind since Sync: PostgreSQL holds no unnamed portal that Orbit's would have to hide.
+        const first = !this.boundSinceSync;
         this.boundSinceSync = true;
         if (bind.portal === '') this.local = undefined;
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
-        const bound = await this.boundFastPath(bind);
+        const bound = await this.boundFastPath(bind, first);
         if (bound && 'local' in bound) {
           this.local = bound.local;
           return this.answer([BIND_COMPLETE]);
@@ -446,11 +448,11 @@ export class ExtendedQuery {
    * statement with its values written out (session/bound-literals.ts), when the planner's fast path
    * takes it, is computed now and parsed as this session's fast-path statement; the Bind then goes
    * there without its parameters. When the rows are made from the kernels' partials (the unnamed
-   * portal, text results, outside a transaction block), they are the portal (`local`): PostgreSQL
-   * is not asked. Undefined otherwise (the ordinary way follows). The parameters' types are
+   * portal, text results, outside a transaction block, `mayAnswer`), they are the portal (`local`):
+   * PostgreSQL is not asked. Undefined otherwise (the ordinary way follows). The parameters' types are
    * PostgreSQL's (`describeStatement`).
    */
-  private async boundFastPath(bind: BindHead): Promise<{ backendName: string; statement: ClassifiedStatement } | { local: LocalPortal } | undefined> {
+  private async boundFastPath(bind: BindHead, mayAnswer: boolean): Promise<{ backendName: string; statement: ClassifiedStatement } | { local: LocalPortal } | undefined> {
     const entry = this.prepared.lookup(bind.statement);
     const statement = entry?.statement;
     const cs = this.backend.columnstore;
@@ -479,7 +481,7 @@ export class ExtendedQuery {
     if (!literal) return undefined;
     // Text results only (binary ones would need PostgreSQL's binary forms), with as many format
     // codes as PostgreSQL takes (none, one for all, one per column; else its error).
-    const described = idle && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
+    const described = idle && mayAnswer && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
     const description = described && (params.results.length <= 1 || params.results.length === ((described[5]! << 8) | described[6]!)) ? described : undefined;
     let made: PrintedRows | undefined;
     let final = await this.backend.fastPathSql(this.session, literal, idle, description ? (rows) => (made = rows) : undefined);

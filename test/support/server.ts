@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { serve, type RunningServer, type ServeOptions } from '../../src/runtime/node.js';
 
 export const TEMPLATE = 'dist/pgdata-template.tar.gz';
@@ -40,6 +41,14 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
     httpPort: server.http?.port ?? 0,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
   });
+}
+
+/** A node-postgres client of `server`, connected as postgres, its session in UTC. */
+export async function utcClient(server: TestServer): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  await client.query("SET timezone TO 'UTC'");
+  return client;
 }
 
 export function tempDir(prefix = 'orbit-test-'): { path: string; remove(): void } {

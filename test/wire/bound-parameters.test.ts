@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCompressedDays } from '../support/compressed-days.js';
 import { innerRowStore } from '../support/round-trips.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, utcClient, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let client: pg.Client;
@@ -29,9 +29,7 @@ beforeAll(async () => {
     seen = [];
     return out;
   };
-  client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
-  await client.connect();
-  await client.query("SET timezone TO 'UTC'");
+  client = await utcClient(server);
 });
 afterAll(async () => {
   await client?.end();

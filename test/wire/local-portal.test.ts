@@ -12,7 +12,7 @@ import { concatBytes } from '../../src/bytes.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
 import { errorCode, msg, RawClient, type BackendMsg } from '../support/raw-client.js';
 import { countRoundTrips } from '../support/round-trips.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, utcClient, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let client: pg.Client;
@@ -22,9 +22,7 @@ beforeAll(async () => {
   server = await startTestServer();
   await loadCompressedDays(server.orbit);
   trips = countRoundTrips(server.orbit);
-  client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
-  await client.connect();
-  await client.query("SET timezone TO 'UTC'");
+  client = await utcClient(server);
 });
 afterAll(async () => {
   await client?.end();

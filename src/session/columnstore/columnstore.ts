@@ -212,7 +212,7 @@ export class Columnstore {
    * facts may spare the round trip). `onRows`: rows made from the partials go there.
    */
   runAggregate(run: InternalRunner, plan: AggregatePlan, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
-    return this.aggregate(run, plan, undefined, onRows && { onRows }, idle ? run.settingsKey : undefined);
+    return this.fastPaths.aggregate(run, plan, undefined, onRows && { onRows }, idle ? run.settingsKey : undefined);
   }
 
   /** The last point per segment from the newest batches (session/columnstore/fast-path.ts). */

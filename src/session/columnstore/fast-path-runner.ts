@@ -146,7 +146,7 @@ export class FastPathRunner {
    * (session/columnstore/bucket-limit.ts), whose query also evaluates the kernels' inputs.
    * `quietKey`: outside a transaction block, the session's settings key (runAggregate).
    */
-  private async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget, quietKey?: string): Promise<string | undefined> {
+  async aggregate(run: InternalRunner, plan: AggregatePlan, limited?: BucketBound, direct?: DirectRowsTarget, quietKey?: string): Promise<string | undefined> {
     limited ??= plan.bucketOrder ? await boundBucketLimit(this.store, this.kernels, run, plan, undefined, this.facts) : undefined;
     if (limited?.evaluated) return runAggregate(this.store, this.kernels, run, plan, limited.evaluated, direct);
     return runAggregate(this.store, this.kernels, run, limited?.plan ?? plan, undefined, direct, this.facts, quietKey);

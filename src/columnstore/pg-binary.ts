@@ -311,6 +311,11 @@ export class CopyBinaryWriter {
   }
 
   /** The bytes, trailer included; the writer takes no more rows. */
+  /** Bytes written so far. */
+  get byteLength(): number {
+    return this.w.pos;
+  }
+
   finish(): Uint8Array {
     this.done = true;
     this.w.reserve(2);

@@ -331,7 +331,10 @@ export async function runScan(
     // The rows the temporary table would hold, as JS values (in-process) or printed as the
     // statement would output them (the wire); or COPYed into the temporary table.
     if (printed) printed.append(key, column, (n) => constant.has(n), at, rows.length);
-    else tempTable.append(key, names.map(column), at);
+    else {
+      tempTable.append(key, names.map(column), at);
+      if (tempTable.full) await tempTable.flush(cacheRunner(run));
+    }
     rowsPassed += rows.length;
   };
 
@@ -383,7 +386,7 @@ export async function runScan(
     if (limit === 0) break;
   }
   for (const item of kept) await emit(item);
-  await tempTable.finish(cacheRunner(run));
+  await tempTable.flush(cacheRunner(run));
   return {
     ...(printed ? { rows: printed.finish() } : {}),
     chunks: manifests.length,

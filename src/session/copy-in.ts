@@ -26,6 +26,8 @@ export interface CopyFormat {
   readonly quote: number;
   readonly escape: number;
   readonly header: boolean;
+  /** HEADER MATCH: the header line must name the COPY's columns (PostgreSQL checks it, 22P04). */
+  readonly headerMatch: boolean;
   /** Field separator: tab in text format, comma in CSV unless DELIMITER says otherwise. */
   readonly delimiter: number;
   /** The NULL marker: \N in text format, an unquoted empty field in CSV unless NULL says otherwise. */
@@ -228,6 +230,7 @@ export function readCopyFormat(node: Record<string, unknown>): CopyFormat {
   let quote = 0x22;
   let escape = -1;
   let header = false;
+  let headerMatch = false;
   let delimiter: number | undefined;
   let nullString: string | undefined;
   for (const o of (node.options as Array<{ DefElem: { defname: string; arg?: Record<string, { sval?: string; boolval?: boolean }> } }> | undefined) ?? []) {
@@ -236,7 +239,10 @@ export function readCopyFormat(node: Record<string, unknown>): CopyFormat {
     if (defname === 'format' && (value === 'csv' || value === 'binary' || value === 'text')) kind = value;
     else if (defname === 'quote' && value) quote = value.charCodeAt(0);
     else if (defname === 'escape' && value) escape = value.charCodeAt(0);
-    else if (defname === 'header') header = value === undefined || !['false', 'off', '0'].includes(value.toLowerCase());
+    else if (defname === 'header') {
+      header = value === undefined || !['false', 'off', '0'].includes(value.toLowerCase());
+      headerMatch = value?.toLowerCase() === 'match';
+    }
     else if (defname === 'delimiter' && value) delimiter = value.charCodeAt(0);
     else if (defname === 'null' && value !== undefined) nullString = value;
   }
@@ -245,6 +251,7 @@ export function readCopyFormat(node: Record<string, unknown>): CopyFormat {
     quote,
     escape: escape < 0 ? quote : escape,
     header,
+    headerMatch,
     delimiter: delimiter ?? (kind === 'csv' ? 0x2c : 0x09),
     nullString: nullString ?? (kind === 'csv' ? '' : '\\N'),
   };

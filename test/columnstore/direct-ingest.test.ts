@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyIn, pieces, psqlCopy } from '../support/copy-in.js';
 import { startChildServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
 const COLUMNS = 'time timestamptz NOT NULL, dev int, tag text, v float8, n numeric, b bool, d date, ts timestamp, big int8';
@@ -72,31 +73,6 @@ function text(rows: Field[][]): string {
   return rows.map((row) => row.map(esc).join('\t') + '\n').join('');
 }
 
-/** COPY data in CopyData messages of at most 256 KiB (postgres.js stalls on one huge chunk). */
-function pieces(data: string | Buffer): Buffer[] {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; i += 256 << 10) out.push(buf.subarray(i, i + (256 << 10)));
-  return out;
-}
-
-async function copyIn(sql: postgres.Sql, statement: string, data: string | Buffer): Promise<void> {
-  await pipeline(Readable.from(pieces(data)), await sql.unsafe(statement).writable());
-}
-
-/** psql's output for a COPY FROM STDIN fed `data` (postgres.js hangs on COPY errors, porsager/postgres#1173). */
-function psqlCopy(url: string, statement: string, data: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('psql', ['-X', '-q', '-v', 'VERBOSITY=verbose', '-d', url, '-c', statement], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(data);
-  });
-}
-
 describe('direct-to-columnstore COPY', { timeout: 240_000 }, () => {
   let server: TestServer;
   let client: pg.Client;
@@ -144,6 +120,40 @@ describe('direct-to-columnstore COPY', { timeout: 240_000 }, () => {
     expect(state.all).toBe(true);
     expect(state.n).toBeGreaterThan(4);
     expect(await heapRows('d1')).toBe(0);
+  });
+
+  it('checks a HEADER MATCH line as PostgreSQL does: loads on a match, 22P04 and nothing loaded otherwise', async () => {
+    await client.query(`${direct('hm')}; CREATE TABLE hmp (${COLUMNS})`);
+    // Canonical values: Orbit reads the rows itself.
+    const rows: Field[][] = Array.from({ length: 2_000 }, (_, i) => {
+      const day = `2024-03-${String(8 + (i % 3)).padStart(2, '0')}`;
+      const time = `${day} 00:00:${String(i % 60).padStart(2, '0')}`;
+      return [`${time}+00`, String(i % 7), `tag_${i % 5}`, `${i}.5`, '1.25', 't', day, time, String(i)];
+    });
+    const count = async () => (await client.query('SELECT count(*)::int AS n FROM hm')).rows[0].n;
+    const header = (names: string[], delimiter: string) => names.join(delimiter) + '\n';
+    await copyIn(sql, 'COPY hm FROM STDIN (FORMAT csv, HEADER MATCH)', header(NAMES, ',') + csv(rows));
+    // A quoted name: PostgreSQL reads the whole first piece, header and all.
+    await copyIn(sql, 'COPY hm FROM STDIN (FORMAT csv, HEADER MATCH)', header(['"time"', ...NAMES.slice(1)], ',') + csv(rows));
+    await copyIn(sql, 'COPY hm FROM STDIN (FORMAT text, HEADER MATCH)', header(NAMES, '\t') + text(rows));
+    expect(await count()).toBe(6_000);
+    expect((await compressedAll('hm')).all).toBe(true);
+    expect(await heapRows('hm')).toBe(0);
+    const swapped = [NAMES[0]!, NAMES[2]!, NAMES[1]!, ...NAMES.slice(3)];
+    const mismatches: Array<[string, string, string]> = [
+      ['csv', header(['wrong', ...NAMES.slice(1)], ',') + csv(rows), 'column name mismatch in header line field 1: got "wrong", expected "time"'],
+      ['csv', header(NAMES.slice(0, 2), ',') + csv(rows), 'wrong number of fields in header line: got 2, expected 9'],
+      ['text', header(swapped, '\t') + text(rows), 'column name mismatch in header line field 2: got "tag", expected "dev"'],
+    ];
+    // psql's client encoding follows the locale: UTF8, for Orbit to read the rows.
+    const url = `${server.url}?client_encoding=UTF8`;
+    for (const [format, data, message] of mismatches) {
+      const got = await psqlCopy(url, `COPY hm FROM STDIN (FORMAT ${format}, HEADER MATCH)`, data);
+      const want = await psqlCopy(url, `COPY hmp FROM STDIN (FORMAT ${format}, HEADER MATCH)`, data);
+      expect(got.stderr).toContain(`ERROR:  22P04: ${message}`);
+      expect(got.stderr.replace(/\bhm\b/g, 'T')).toBe(want.stderr.replace(/\bhmp\b/g, 'T'));
+    }
+    expect(await count()).toBe(6_000);
   });
 
   it('reads canonical rows from the bytes as PostgreSQL does: quoted fields mid-row, NULLs, a long first row, other delimiters and NULL strings', async () => {

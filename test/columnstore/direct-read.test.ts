@@ -27,8 +27,8 @@ const target: DirectTarget = {
   utc: true,
   utf8: true,
 };
-const csv: CopyFormat = { kind: 'csv', quote: 0x22, escape: 0x22, header: false, delimiter: 0x2c, nullString: '' };
-const text: CopyFormat = { kind: 'text', quote: 0x22, escape: -1, header: false, delimiter: 0x09, nullString: '\\N' };
+const csv: CopyFormat = { kind: 'csv', quote: 0x22, escape: 0x22, header: false, headerMatch: false, delimiter: 0x2c, nullString: '' };
+const text: CopyFormat = { kind: 'text', quote: 0x22, escape: -1, header: false, headerMatch: false, delimiter: 0x09, nullString: '\\N' };
 const bytes = (s: string) => new TextEncoder().encode(s);
 const plain = (rows: Rows | undefined) => rows && rows.columns.map((c) => ({ values: Array.from(c.values as ArrayLike<unknown>), nulls: c.nulls ? Array.from(c.nulls) : null }));
 

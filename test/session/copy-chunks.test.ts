@@ -3,8 +3,8 @@ import { binaryTimeValues, textTimeValues } from '../../src/session/copy-chunks.
 import type { CopyFormat } from '../../src/session/copy-in.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const csv: CopyFormat = { kind: 'csv', quote: 0x22, escape: 0x22, header: false, delimiter: 0x2c, nullString: '' };
-const text: CopyFormat = { kind: 'text', quote: 0x22, escape: 0x22, header: false, delimiter: 0x09, nullString: '\\N' };
+const csv: CopyFormat = { kind: 'csv', quote: 0x22, escape: 0x22, header: false, headerMatch: false, delimiter: 0x2c, nullString: '' };
+const text: CopyFormat = { kind: 'text', quote: 0x22, escape: 0x22, header: false, headerMatch: false, delimiter: 0x09, nullString: '\\N' };
 
 describe('time values of a COPY piece', () => {
   it('reads the wanted CSV field of every row, once per distinct value', () => {

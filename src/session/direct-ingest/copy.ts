@@ -249,6 +249,11 @@ export class DirectCopy {
     // After the first error (PostgreSQL's, for a piece it read) nothing more is read.
     if (this.error) return;
     await this.begin();
+    if (first && parsed && this.format.headerMatch && !(await this.checkHeader(data))) {
+      parsed = undefined;
+      ids = false;
+    }
+    if (this.error) return;
     const rows = parsed ?? (await this.parseInPostgres(data, first));
     this.pieces++;
     if (!rows) return;
@@ -257,6 +262,21 @@ export class DirectCopy {
       ? rowCount(parsed) + (first && this.format.header ? 1 : 0)
       : linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
     await this.route(rows, ids);
+  }
+
+  /**
+   * HEADER MATCH on a first piece Orbit read: PostgreSQL checks the header line alone (a COPY of just
+   * that line into the staging table), so the names, count and 22P04 are its own. False when the
+   * line may not end at the first newline (a quote or backslash in it): PostgreSQL then reads the
+   * whole piece, header and all.
+   */
+  private async checkHeader(data: Uint8Array): Promise<boolean> {
+    const nl = data.indexOf(0x0a);
+    const line = data.subarray(0, nl + 1);
+    const special = this.format.kind === 'csv' ? [this.format.quote, this.format.escape] : [0x5c];
+    if (nl < 0 || line.some((b) => special.includes(b))) return false;
+    await this.parseInPostgres(line, true);
+    return true;
   }
 
   private binaryHeaderLength(data: Uint8Array): number {

@@ -15,7 +15,7 @@ import { encodeBatch } from '../../src/columnstore/batch-format.js';
 import { ReferenceBackend } from '../../src/columnstore/codecs/index.js';
 import type { DirectTarget } from '../../src/session/direct-ingest/target.js';
 
-const column = (name: string, type: string, notNull = false) => ({ name, type, typeOid: 0, formatted: type, notNull, hasDefault: false }) as DirectTarget['columns'][number];
+const column = (name: string, type: string, notNull = false) => ({ name, type, typeOid: 0, formatted: type, notNull, hasDefault: false, insertable: true }) as DirectTarget['columns'][number];
 const target: DirectTarget = {
   hypertableId: 1,
   schema: 'public',
@@ -26,6 +26,7 @@ const target: DirectTarget = {
   settings: { segmentBy: ['host'], orderBy: [{ column: 'time', desc: true }], timeColumn: 'time' },
   utc: true,
   utf8: true,
+  stageable: true,
 };
 const csv: CopyFormat = { kind: 'csv', quote: 0x22, escape: 0x22, header: false, headerMatch: false, delimiter: 0x2c, nullString: '' };
 const text: CopyFormat = { kind: 'text', quote: 0x22, escape: -1, header: false, headerMatch: false, delimiter: 0x09, nullString: '\\N' };

@@ -9,16 +9,16 @@
  * such a Bind until Sync shows the INSERT runs alone in its implicit transaction).
  *
  * Anything else runs as the INSERT it is, through PostgreSQL: RETURNING, ON CONFLICT, WITH,
- * INSERT … SELECT, DEFAULT, expressions, binary or typed parameters, and any value Orbit's parsers are not sure of
- * (PostgreSQL then gives its own error for a bad one). Smaller INSERTs, and INSERTs spread thinly
- * over many segments, stay in the row store too: batches of a few rows would cost more than they
- * save; compress_chunk merges those rows later.
+ * INSERT … SELECT, DEFAULT, expressions, binary or typed parameters, columns the role may not insert
+ * into, and any value Orbit's parsers are not sure of (PostgreSQL then gives its own error).
+ * Smaller INSERTs, and INSERTs spread thinly over many segments, stay in the row store too: batches
+ * of a few rows would cost more than they save; compress_chunk merges those rows later.
  */
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import type { Fields, Node } from '../../sql/rewrite/ast.js';
 import { DirectCopy } from './copy.js';
-import { directTarget } from './target.js';
+import { directTarget, mayInsert } from './target.js';
 import type { InternalRunner } from '../internal-sql.js';
 
 /** INSERTs with fewer rows go to the row store. */
@@ -90,7 +90,7 @@ export async function directInsert(
   const names = (node.cols as Node[] | undefined)?.map((c) => (c.ResTarget as Fields).name as string);
   // Without a column list the values fill the leading columns in order.
   const columns = names ? names.map((n) => target.columns.find((c) => c.name === n)) : target.columns.slice(0, width);
-  if (columns.length !== width || columns.some((c) => c === undefined)) return undefined;
+  if (columns.length !== width || !mayInsert(columns)) return undefined;
   const segmentFields = target.settings.segmentBy.map((name) => columns.findIndex((c) => c!.name === name));
   const segments = new Set<string>();
   const lines: string[] = [];

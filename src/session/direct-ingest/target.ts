@@ -1,7 +1,8 @@
 /**
  * @module session/direct-ingest/target
  * Which hypertable a COPY or INSERT may write directly to the columnstore (session/direct-ingest/copy.ts):
- * the table option, the session settings, and what PostgreSQL would have to check row by row.
+ * the table option, the session settings, the role's privileges (as the session's current role), and
+ * what PostgreSQL would have to check row by row.
  */
 import { pgTypeOf, type PgType } from '../../columnstore/columns.js';
 import type { CompressionSettings } from '../../columnstore/batch.js';
@@ -22,6 +23,8 @@ export interface TargetColumn {
   readonly formatted: string;
   readonly notNull: boolean;
   readonly hasDefault: boolean;
+  /** The session's current role may insert into it (INSERT on the table or on this column). */
+  readonly insertable: boolean;
 }
 
 /** A hypertable COPY can write to directly. */
@@ -36,6 +39,12 @@ export interface DirectTarget {
   readonly settings: CompressionSettings;
   readonly utc: boolean;
   readonly utf8: boolean;
+  /**
+   * The role may create the temporary table a COPY's pieces are staged in (TEMP on the database,
+   * SELECT on the hypertable for its LIKE), which PostgreSQL's own COPY does not ask for: without
+   * them the COPY takes the row store path.
+   */
+  readonly stageable: boolean;
 }
 
 interface TargetInfo {
@@ -52,9 +61,10 @@ interface TargetInfo {
   orderby: string[] | null;
   orderby_desc: boolean[] | null;
   orderby_nullsfirst: boolean[] | null;
-  columns: Array<{ name: string; typname: string; oid: string; formatted: string; notnull: boolean; hasdefault: boolean }>;
+  columns: Array<{ name: string; typname: string; oid: string; formatted: string; notnull: boolean; hasdefault: boolean; insert: boolean }>;
   timezone: string;
   encoding: string;
+  stage: boolean;
 }
 
 /**
@@ -66,7 +76,20 @@ export async function directCopyTarget(run: InternalRunner, statement: Classifie
   const node = statement.node;
   if (node.query || node.whereClause || node.filename || node.is_program || !node.is_from) return undefined;
   for (const o of (node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? []) if (!OPTIONS.has(o.DefElem.defname)) return undefined;
-  return directTarget(run, node.relation as { schemaname?: string; relname?: string } | undefined, 'timescaledb.enable_direct_compress_copy');
+  const target = await directTarget(run, node.relation as { schemaname?: string; relname?: string } | undefined, 'timescaledb.enable_direct_compress_copy');
+  if (!target?.stageable) return undefined;
+  const attlist = (node.attlist as Array<{ String: { sval: string } }> | undefined)?.map((a) => a.String.sval);
+  const listed = attlist ? attlist.map((n) => target.columns.find((c) => c.name === n)) : target.columns;
+  return mayInsert(listed) ? target : undefined;
+}
+
+/**
+ * Whether the role may insert into every column a COPY or INSERT lists (all of them without a
+ * list). If not — or a name is no column — the statement takes the row store path, where
+ * PostgreSQL gives its own error (42501 `permission denied for table …`, 42703).
+ */
+export function mayInsert(listed: ReadonlyArray<TargetColumn | undefined>): boolean {
+  return listed.every((c) => c?.insertable === true);
 }
 
 /** The hypertable `relation` when writes into it go directly to the columnstore under setting `guc`. */
@@ -95,12 +118,21 @@ export async function directTarget(run: InternalRunner, relation: { schemaname?:
     hypertableId: info.id,
     schema: info.schema,
     name: info.name,
-    columns: info.columns.map((c) => ({ name: c.name, type: pgTypeOf(c.typname), typeOid: Number(c.oid), formatted: c.formatted, notNull: c.notnull, hasDefault: c.hasdefault })),
+    columns: info.columns.map((c) => ({
+      name: c.name,
+      type: pgTypeOf(c.typname),
+      typeOid: Number(c.oid),
+      formatted: c.formatted,
+      notNull: c.notnull,
+      hasDefault: c.hasdefault,
+      insertable: c.insert,
+    })),
     timeColumn: info.timeColumn,
     interval: BigInt(info.interval ?? '1'),
     settings: { segmentBy: info.segmentby ?? [], orderBy, timeColumn: info.timeColumn },
     utc: UTC_NAMES.has(info.timezone.toLowerCase()),
     utf8: info.encoding.toUpperCase() === 'UTF8',
+    stageable: info.stage,
   };
 }
 
@@ -119,9 +151,10 @@ function targetSql(name: string, guc: string): string {
     'interval', (SELECT d.interval_length::text FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
     'segmentby', cs.segmentby, 'orderby', cs.orderby, 'orderby_desc', cs.orderby_desc, 'orderby_nullsfirst', cs.orderby_nullsfirst,
     'columns', (SELECT json_agg(json_build_object('name', a.attname, 'typname', t.typname, 'oid', a.atttypid, 'formatted', format_type(a.atttypid, a.atttypmod),
-        'notnull', a.attnotnull, 'hasdefault', a.atthasdef) ORDER BY a.attnum)
+        'notnull', a.attnotnull, 'hasdefault', a.atthasdef, 'insert', has_column_privilege(h.relid, a.attnum, 'INSERT')) ORDER BY a.attnum)
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped),
-    'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'))
+    'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'),
+    'stage', has_table_privilege(h.relid, 'SELECT') AND has_database_privilege(current_database(), 'TEMP'))
   FROM ${C}.hypertable h LEFT JOIN ${C}.compression_settings cs ON cs.hypertable_id = h.id
   WHERE h.relid = to_regclass(${quoteLiteral(name)}) AND h.compression_state = 1)`;
 }

@@ -133,3 +133,39 @@ describe('direct ingest privileges', () => {
     expect(await landed('s', 9)).toEqual({ n: 300, direct: false });
   });
 });
+
+describe('the enable_direct_compress settings', () => {
+  it('send COPY and INSERT to the row store when off (SET, SET LOCAL, set_config), and leave it to the table option when unset', async () => {
+    await admin.query(TABLE('g'));
+    const sql = sqlOf('postgres');
+    const copy = (day: number) => copyIn(sql, 'COPY g FROM STDIN (FORMAT csv)', csv(rows(day)));
+    const insert = (day: number) => sql.unsafe(`INSERT INTO g VALUES ${values(rows(day))}`);
+    const direct = async (day: number) => {
+      const l = await landed('g', day);
+      expect(l.n).toBe(300);
+      return l.direct;
+    };
+    expect(await sql`SHOW timescaledb.enable_direct_compress_copy`).toEqual([{ 'timescaledb.enable_direct_compress_copy': '' }]);
+    await copy(1);
+    await insert(2);
+    expect([await direct(1), await direct(2)]).toEqual([true, true]);
+    await sql`SET timescaledb.enable_direct_compress_copy = off`;
+    await copy(3);
+    await insert(4);
+    await sql`SET timescaledb.enable_direct_compress_insert = false`;
+    await insert(5);
+    expect([await direct(3), await direct(4), await direct(5)]).toEqual([false, true, false]);
+    await sql`RESET timescaledb.enable_direct_compress_copy`;
+    await sql`RESET timescaledb.enable_direct_compress_insert`;
+    await copy(6);
+    expect(await direct(6)).toBe(true);
+    await sql.begin(async (tx) => {
+      await tx`SET LOCAL timescaledb.enable_direct_compress_copy = 'OFF'`;
+      await tx`SELECT set_config('timescaledb.enable_direct_compress_insert', '0', true)`;
+      await copyIn(tx, 'COPY g FROM STDIN (FORMAT csv)', csv(rows(7)));
+      await tx.unsafe(`INSERT INTO g VALUES ${values(rows(8))}`);
+    });
+    await insert(9);
+    expect([await direct(7), await direct(8), await direct(9)]).toEqual([false, false, true]);
+  });
+});

@@ -15,7 +15,7 @@ export function pieces(data: string | Buffer): Buffer[] {
   return out;
 }
 
-export async function copyIn(sql: postgres.Sql, statement: string, data: string | Buffer): Promise<void> {
+export async function copyIn(sql: postgres.Sql | postgres.TransactionSql, statement: string, data: string | Buffer): Promise<void> {
   await pipeline(Readable.from(pieces(data)), await sql.unsafe(statement).writable());
 }
 

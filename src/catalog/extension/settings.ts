@@ -15,8 +15,11 @@ export const TIMESCALEDB_SETTINGS: Readonly<Record<string, string>> = {
   'timescaledb.enable_chunk_skipping': 'off',
   'timescaledb.enable_constraint_exclusion': 'on',
   'timescaledb.enable_deprecation_warnings': 'on',
-  'timescaledb.enable_direct_compress_copy': 'off',
-  'timescaledb.enable_direct_compress_insert': 'off',
+  // Unset ('') rather than TimescaleDB's off: Orbit cannot see a placeholder's source, and an explicit
+  // off must keep writes in the row store while unset leaves it to the table option
+  // (session/direct-ingest/target.ts).
+  'timescaledb.enable_direct_compress_copy': '',
+  'timescaledb.enable_direct_compress_insert': '',
   'timescaledb.enable_dml_decompression': 'on',
   'timescaledb.enable_job_execution_logging': 'off',
   'timescaledb.enable_optimizations': 'on',

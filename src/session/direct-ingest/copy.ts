@@ -18,7 +18,7 @@
  *   back COPY leaves objects no catalog row points at, which are deleted (or swept at start-up).
  * - Which tables (session/direct-ingest/target.ts). Hypertables with the columnstore enabled and direct compress on (by default for
  *   tables created WITH (timescaledb.hypertable); `timescaledb.enable_direct_compress_copy = on`
- *   enables it for any columnstore hypertable), one (time) dimension, and nothing PostgreSQL would have to check per row
+ *   enables it for any columnstore hypertable, `off` for none), one (time) dimension, and nothing PostgreSQL would have to check per row
  *   against other rows or tables: no unique index, user trigger, foreign key, CHECK constraint,
  *   generated or identity column, row security. Other COPYs take the row store path (session/copy-in.ts).
  */

@@ -104,10 +104,11 @@ export async function directTarget(run: InternalRunner, relation: { schemaname?:
   if (firstError(out)) return undefined;
   const info = jsonRows<TargetInfo | null>(out)[0];
   if (!info) return undefined;
-  // The settings are placeholders PostgreSQL does not list with their source, so a SET to 'off'
-  // cannot be told from the default: 'on' enables direct writes for any columnstore hypertable,
-  // otherwise the table option decides.
-  const enabled = info.guc === 'on' || info.guc === 'true' || info.direct === true;
+  // Unset (the start-up value '', catalog/extension/settings.ts) leaves it to the table option; on
+  // enables direct writes for any columnstore hypertable, as TimescaleDB's setting does; off keeps
+  // every write in the row store (TimescaleDB would still follow a table option that is on, but
+  // Orbit turns the option on by default where TimescaleDB leaves it off).
+  const enabled = settingBool(info.guc) ?? info.direct === true;
   if (!enabled || info.blocked || info.dimensions !== 1) return undefined;
   const orderBy = (info.orderby ?? [info.timeColumn]).map((column, i) => ({
     column,
@@ -134,6 +135,18 @@ export async function directTarget(run: InternalRunner, relation: { schemaname?:
     utf8: info.encoding.toUpperCase() === 'UTF8',
     stageable: info.stage,
   };
+}
+
+/**
+ * A boolean setting's value as PostgreSQL's parse_bool reads it (any case; unique prefixes of
+ * true/false/yes/no, on/off from two letters, 1/0); undefined for '' (unset) or anything else.
+ */
+export function settingBool(value: string | null): boolean | undefined {
+  const v = (value ?? '').toLowerCase();
+  const prefix = (word: string, min: number) => v.length >= min && word.startsWith(v);
+  if (prefix('true', 1) || prefix('yes', 1) || prefix('on', 2) || v === '1') return true;
+  if (prefix('false', 1) || prefix('no', 1) || prefix('off', 2) || v === '0') return false;
+  return undefined;
 }
 
 function targetSql(name: string, guc: string): string {

@@ -1,12 +1,13 @@
 // Direct-to-columnstore INSERT … VALUES (session/direct-ingest/insert.ts) over the simple and extended protocols:
 // the same rows as a plain table receiving the same statements, rows in batches rather than chunk
-// tables, and the ordinary INSERT (with PostgreSQL's errors) whenever Orbit is not sure.
+// tables, and the ordinary INSERT (with PostgreSQL's errors) whenever Orbit is not sure; an
+// acknowledged INSERT survives SIGKILL.
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msg, RawClient, types } from '../support/raw-client.js';
 import { openOrbit, type Orbit } from '../../src/runtime/node.js';
-import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
+import { startChildServer, startTestServer, tempDir, TEMPLATE, type TestServer } from '../support/server.js';
 
 const COLUMNS = '(time timestamptz NOT NULL, host text, v float8, n numeric, i int8, b bool, note text)';
 
@@ -385,5 +386,50 @@ describe('direct-to-columnstore INSERT over the extended protocol', () => {
     expect(after.map((c) => c.batch_count)).toEqual([4, 4, 12]);
     const order = 'ORDER BY time, host, v';
     expect(await q(`SELECT time, host, v FROM k ${order}`)).toEqual(await q(`SELECT time, host, v FROM kp ${order}`));
+  });
+});
+
+describe('direct-to-columnstore INSERT durability', { timeout: 240_000 }, () => {
+  const dir = tempDir('orbit-direct-insert-');
+  afterAll(() => dir.remove());
+
+  it('keeps an acknowledged INSERT across SIGKILL', async () => {
+    const args = ['--data-dir', dir.path, '--listen', '127.0.0.1:0', '--http', 'off'];
+    const open = async (port: number) => {
+      const c = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+      await c.connect();
+      return c;
+    };
+    let server = await startChildServer(args);
+    let client = await open(server.port);
+    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE TABLE d ${COLUMNS} WITH (timescaledb.hypertable,
+      timescaledb.partition_column = 'time', timescaledb.segmentby = 'host', timescaledb.chunk_interval = '1 day')`);
+    // Literals over the simple protocol, parameters over the extended one.
+    const r = random(23);
+    await client.query(`INSERT INTO d VALUES ${Array.from({ length: 400 }, (_, k) => literal(r, k)).join(', ')}`);
+    const rows = Array.from({ length: 300 }, (_, k) => paramRow(r, k));
+    await client.query(`INSERT INTO d VALUES ${rows.map((row, i) => `(${row.map((_, j) => `$${i * row.length + j + 1}`).join(', ')})`).join(', ')}`, rows.flat());
+    const state = async (c: pg.Client) => ({
+      rows: (await c.query('SELECT * FROM d ORDER BY time, host, v NULLS FIRST, n NULLS FIRST, i NULLS FIRST, b NULLS FIRST, note NULLS FIRST')).rows,
+      chunks: (
+        await c.query(`SELECT chunk_name, is_compressed, pg_relation_size(format('%I.%I', chunk_schema, chunk_name)::regclass)::int AS heap
+          FROM timescaledb_information.chunks WHERE hypertable_name = 'd' ORDER BY 1`)
+      ).rows,
+    });
+    const acknowledged = await state(client);
+    expect(acknowledged.rows.length).toBe(700);
+    // Both INSERTs wrote batches: every chunk compressed, its table empty.
+    expect(acknowledged.chunks.every((c) => c.is_compressed && c.heap === 0)).toBe(true);
+    await client.end().catch(() => undefined);
+    await server.stop('SIGKILL');
+
+    server = await startChildServer(args);
+    client = await open(server.port);
+    try {
+      expect(await state(client)).toEqual(acknowledged);
+    } finally {
+      await client.end();
+      await server.stop();
+    }
   });
 });

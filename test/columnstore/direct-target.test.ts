@@ -82,6 +82,9 @@ describe('direct ingest privileges', () => {
     expect(textCopy.stderr).toContain(DENIED);
     const reader = await connect('reader');
     expect(await failure(reader.query(`INSERT INTO d VALUES ${values(rows(1))}`))).toEqual({ code: '42501', message: 'permission denied for table d' });
+    // Over the extended protocol, with parameters.
+    const params = rows(1).map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`).join(', ');
+    expect(await failure(reader.query(`INSERT INTO d VALUES ${params}`, rows(1).flat()))).toEqual({ code: '42501', message: 'permission denied for table d' });
     // A superuser session that SET ROLE reader is refused likewise.
     const c = await connect('postgres');
     await c.query('SET ROLE reader');

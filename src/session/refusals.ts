@@ -62,10 +62,28 @@ export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | unde
   }
   const server = serverOnlySetting(s);
   if (server) return server;
+  const cagg = continuousAggregate(s);
+  if (cagg) return cagg;
   if (s.kind === 'listen' && via === 'in-process') {
     return new OrbitError(SqlState.feature_not_supported, 'LISTEN is not supported in-process', { hint: 'Use a client connection.' });
   }
   return undefined;
+}
+
+/**
+ * `CREATE MATERIALIZED VIEW … WITH (timescaledb.continuous)`: Orbit has no continuous aggregates
+ * (refreshes, invalidation, real-time union); a plain materialized view would look like one and be
+ * wrong as soon as rows arrive.
+ */
+function continuousAggregate(s: ClassifiedStatement): OrbitError | undefined {
+  if (s.type !== 'CreateTableAsStmt' || s.node.objtype !== 'OBJECT_MATVIEW') return undefined;
+  const into = s.node.into as { rel?: { relname?: string }; options?: Array<{ DefElem?: { defnamespace?: string; defname?: string } }> } | undefined;
+  const continuous = into?.options?.some((o) => o.DefElem?.defnamespace?.toLowerCase() === 'timescaledb' && o.DefElem.defname?.toLowerCase() === 'continuous');
+  if (!continuous) return undefined;
+  const over = s.relations[0] ? ` over "${s.relations[0].name}"` : '';
+  return new OrbitError(SqlState.feature_not_supported, `continuous aggregates are not supported by Orbit (materialized view "${into?.rel?.relname ?? ''}"${over})`, {
+    hint: 'Query the hypertable with time_bucket() directly (aggregates over the columnstore run in its kernels), or keep the results in a table filled by INSERT … SELECT from a job (add_job).',
+  });
 }
 
 /**

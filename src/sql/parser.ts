@@ -79,6 +79,21 @@ export function parseSql(sql: string): ParsedStatement[] {
   });
 }
 
+/**
+ * Parses a PL/pgSQL function (`CREATE FUNCTION … LANGUAGE plpgsql AS …`, as pg_get_functiondef
+ * prints it) or a DO block with PostgreSQL's own PL/pgSQL compiler; its JSON tree
+ * (`plpgsql_funcs`). Only for PL/pgSQL text: the compiler aborts on a body in another language.
+ * Throws an OrbitError (42601) when the body does not compile.
+ */
+export function parsePlpgsql(sql: string): unknown {
+  if (!lib) throw new OrbitError(SqlState.internal_error, 'the SQL parser is not loaded (call loadParser first)');
+  try {
+    return lib.parsePlPgSQLSync(sql);
+  } catch (err) {
+    throw parserError(err);
+  }
+}
+
 function parserError(err: unknown): OrbitError {
   const e = err as { message?: string; sqlDetails?: { message?: string; cursorPosition?: number } };
   const message = e.sqlDetails?.message ?? e.message ?? String(err);

@@ -41,9 +41,25 @@ import type { InternalRunner } from '../internal-sql.js';
 export type { InternalRunner };
 
 /** Statement types after which the set of columnstore hypertables, compressed chunks or views may differ. */
-const CHANGES = new Set(['CreateExtensionStmt', 'AlterExtensionStmt', 'DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt', 'AlterTableStmt', 'ViewStmt', 'CreateTableAsStmt', 'TruncateStmt', 'DiscardStmt', 'DoStmt']);
+const CHANGES = new Set([
+  'CreateExtensionStmt',
+  'AlterExtensionStmt',
+  'DropStmt',
+  'RenameStmt',
+  'AlterObjectSchemaStmt',
+  'AlterTableStmt',
+  'ViewStmt',
+  'CreateTableAsStmt',
+  'TruncateStmt',
+  'DiscardStmt',
+  'DoStmt',
+  // The user's functions and triggers (session/columnstore/function-guard.ts).
+  'CreateFunctionStmt',
+  'AlterFunctionStmt',
+  'CreateTrigStmt',
+]);
 /** Functions whose calls change them. */
-const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job'];
+const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job', 'add_job', 'delete_job'];
 /** Calls that queue conversions. */
 const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'run_job'];
 
@@ -96,6 +112,7 @@ export class Columnstore {
 
   /** Records what statements about to run may change. */
   note(statements: readonly ClassifiedStatement[]): void {
+    this.planner.note(statements);
     for (const s of statements) {
       if (s.kind === 'ddl' || s.kind === 'utility') this.descriptions.clear();
       if (this.stalesAtTransactionEnd && s.type === 'TransactionStmt') {
@@ -162,8 +179,8 @@ export class Columnstore {
   }
 
   /** See StatementPlanner.load (session/columnstore/statement-plans.ts). */
-  load(run: InternalRunner): Promise<void> {
-    return this.planner.load(run);
+  load(run: InternalRunner, statements?: readonly ClassifiedStatement[]): Promise<void> {
+    return this.planner.load(run, statements);
   }
 
   /** See StatementPlanner.mayConcern. */

@@ -5,7 +5,8 @@
  * from the catalog when stale), and per statement a `ColumnstorePlan` — its text rewritten to read
  * the cache tables too (sql/rewrite/columnstore-reads.ts), the compressed chunks it writes, or one of
  * the planner's fast-path shapes (sql/planner/). Reads Orbit cannot make see compressed rows are
- * refused with 0A000 here.
+ * refused with 0A000 here, those of SQL that PostgreSQL runs by itself (functions, procedures, DO
+ * blocks, triggers) by function-guard.ts.
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
@@ -18,6 +19,7 @@ import { namesSystemColumn, readsOnly, rewriteColumnstoreReads, type Columnstore
 import { SqlState } from '../../sqlstate.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
+import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
 
 type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
 
@@ -25,6 +27,8 @@ interface Metadata {
   tables: TableInfo[];
   chunks: string[];
   views: string[];
+  functions: string[] | null;
+  triggered: string[] | null;
 }
 
 /** The columnstore hypertables of a backend as the catalog last said, and the plans made from them. */
@@ -37,6 +41,10 @@ export class StatementPlanner {
   private views = new Set<string>();
   /** Aggregate and last-point plans by parse tree, valid while `tables` is the map they were made from. */
   private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
+  /** Some hypertable has chunks in the columnstore. */
+  private anyCompressed = false;
+  /** Calls of functions whose SQL reads compressed hypertables (function-guard.ts). */
+  private readonly guard = new FunctionGuard();
   /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */
   private readonly preparedWrites = new Map<string, { schema?: string; name: string; insert: boolean; onConflict: boolean }>();
 
@@ -45,8 +53,21 @@ export class StatementPlanner {
     this.stale = true;
   }
 
-  /** Loads which hypertables have the columnstore enabled (when stale). */
-  async load(run: InternalRunner): Promise<void> {
+  /** Statements about to run (their new functions' names, function-guard.ts). */
+  note(statements: readonly ClassifiedStatement[]): void {
+    this.guard.note(statements);
+  }
+
+  /**
+   * Loads which hypertables have the columnstore enabled (when stale), and the definitions of the
+   * user's functions when `statements` call some while hypertables have compressed chunks.
+   */
+  async load(run: InternalRunner, statements: readonly ClassifiedStatement[] = []): Promise<void> {
+    await this.loadMetadata(run);
+    if (this.anyCompressed && statements.some((s) => this.guard.concerns(s))) await this.guard.load(run);
+  }
+
+  private async loadMetadata(run: InternalRunner): Promise<void> {
     if (!this.stale) return;
     // A failing lookup would abort the client's transaction block: ask only once the extension is there.
     const installed = await run.sql(INSTALLED_SQL);
@@ -54,6 +75,7 @@ export class StatementPlanner {
       this.tables = new Map();
       this.compressedChunks = new Set();
       this.views = new Set();
+      this.anyCompressed = false;
       this.stale = firstError(installed) !== undefined;
       return;
     }
@@ -68,17 +90,20 @@ export class StatementPlanner {
       list.push(t);
       this.tables.set(t.name, list);
     }
+    this.anyCompressed = json?.tables?.some((t) => t.compressed) ?? false;
+    this.guard.setNames(json?.functions ?? [], json?.triggered ?? []);
     // A failed lookup (aborted transaction) is retried at the next statement.
     this.stale = error !== undefined;
   }
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
-    if (this.stale) return statements.some((s) => s.relations.length > 0 || s.type === 'ExecuteStmt');
+    if (this.stale) return statements.some((s) => s.relations.length > 0 || s.type === 'ExecuteStmt' || this.guard.mayCall(s));
     return statements.some(
       (s) =>
         (s.type === 'ExecuteStmt' && this.tables.size > 0) ||
-        s.relations.some((r) => this.tables.has(r.name) || this.views.has(r.name) || this.compressedChunks.has(r.name)),
+        s.relations.some((r) => this.tables.has(r.name) || this.views.has(r.name) || this.compressedChunks.has(r.name)) ||
+        (this.anyCompressed && this.guard.concerns(s)),
     );
   }
 
@@ -91,6 +116,8 @@ export class StatementPlanner {
    * Throws 0A000 for reads Orbit cannot make see compressed rows.
    */
   plan(statement: ClassifiedStatement, fastPath = false): ColumnstorePlan {
+    if (this.anyCompressed) this.guard.check(statement, this.compressedReads);
+    if (statement.type === 'CreateTableAsStmt' && statement.node.objtype === 'OBJECT_MATVIEW') return this.planMaterializedView(statement);
     for (const r of statement.relations) {
       if (this.views.has(r.name) && statement.type !== 'DropStmt') {
         throw new OrbitError(SqlState.feature_not_supported, `reading view "${r.name}" over a hypertable with chunks in the columnstore is not supported by Orbit`, {
@@ -154,6 +181,42 @@ export class StatementPlanner {
       writes,
       ...(filters && only ? { ranges: new Map([[only.id, { table: only, filters }]]) } : {}),
     };
+  }
+
+  /** What reading or inserting into a relation a function names reads of the columnstore (function-guard.ts). */
+  private readonly compressedReads: CompressedLookup = {
+    reads: (ref) => {
+      if (this.tables.get(ref.name)?.some((t) => t.compressed && (ref.schema === undefined || t.schema === ref.schema))) return `hypertable "${ref.name}"`;
+      if (this.views.has(ref.name)) return `view "${ref.name}" over a hypertable`;
+      if (this.compressedChunks.has(ref.name)) return `chunk "${ref.name}"`;
+      return undefined;
+    },
+    // A plain INSERT adds rows to the rowstore; with a unique index they may conflict with compressed rows.
+    insertReads: (ref) => {
+      if (ref.dynamic) {
+        const unique = [...this.tables.values()].flat().find((t) => t.compressed && t.unique);
+        return unique && `hypertable "${unique.name}" (a table named at run time, which may be it, has a unique index)`;
+      }
+      const unique = this.tables.get(ref.name)?.some((t) => t.compressed && t.unique && (ref.schema === undefined || t.schema === ref.schema));
+      return unique || this.views.has(ref.name) ? `hypertable "${ref.name}" (its unique index)` : undefined;
+    },
+  };
+
+  /**
+   * CREATE MATERIALIZED VIEW: PostgreSQL fills it by itself, and a materialized view cannot read
+   * the general path's temporary cache tables: refused over a hypertable with compressed chunks,
+   * run as written otherwise (there are no compressed rows to show it).
+   */
+  private planMaterializedView(statement: ClassifiedStatement): ColumnstorePlan {
+    const view = ((statement.node.into as Fields | undefined)?.rel as { relname?: string } | undefined)?.relname ?? '';
+    for (const r of statement.relations) {
+      if (this.compressedReads.reads(r)) {
+        throw new OrbitError(SqlState.feature_not_supported, `materialized view "${view}" over ${this.compressedReads.reads(r)} with chunks in the columnstore is not supported by Orbit`, {
+          hint: 'PostgreSQL fills a materialized view by itself and does not see rows in the columnstore. Use CREATE TABLE … AS (Orbit fills it with them), or convert the chunks back to the rowstore (decompress_chunk) first.',
+        });
+      }
+    }
+    return { reads: [], writes: [] };
   }
 
   /**
@@ -269,7 +332,8 @@ const METADATA_SQL = `SELECT json_build_object(
       UNION
       SELECT r.ev_class FROM deps JOIN pg_depend d ON d.refobjid = deps.oid AND d.classid = 'pg_rewrite'::regclass
         JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> deps.oid)
-    SELECT json_agg(c.relname) FROM pg_class c WHERE c.oid IN (SELECT oid FROM deps) AND c.relkind IN ('v', 'm')))`;
+    SELECT json_agg(c.relname) FROM pg_class c WHERE c.oid IN (SELECT oid FROM deps) AND c.relkind IN ('v', 'm')),
+  ${FUNCTION_NAMES_SQL})`;
 
 function isRead(s: ClassifiedStatement): boolean {
   return !['DropStmt', 'TruncateStmt', 'AlterTableStmt', 'RenameStmt', 'IndexStmt', 'CommentStmt', 'GrantStmt', 'VacuumStmt', 'LockStmt'].includes(s.type);

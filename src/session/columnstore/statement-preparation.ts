@@ -53,7 +53,7 @@ export class StatementPreparation {
       onRows = undefined;
     }
     const run = this.internalRunner(session);
-    await cs.load(run);
+    await cs.load(run, analysis.statements);
     if (!cs.mayConcern(analysis.statements)) return sql;
     const texts: Array<string | undefined> = [];
     const plans: ColumnstorePlan[] = [];
@@ -93,7 +93,7 @@ export class StatementPreparation {
   async prepareColumnstoreStatement(session: BackendSession, statement: ClassifiedStatement, idle: boolean): Promise<void> {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return;
-    await cs.load(this.internalRunner(session));
+    await cs.load(this.internalRunner(session), [statement]);
     await this.prepareReadsAndWrites(session, [cs.plan(statement)], idle);
   }
 
@@ -108,7 +108,7 @@ export class StatementPreparation {
     if (!cs?.mayConcern([statement])) return undefined;
     if (!(await this.privilegesChecked(session, [statement], idle))) return undefined;
     const run = this.internalRunner(session);
-    await cs.load(run);
+    await cs.load(run, [statement]);
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;

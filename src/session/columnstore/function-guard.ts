@@ -1,0 +1,307 @@
+/**
+ * @module session/columnstore/function-guard
+ * Refusals (0A000) of statements that would make PostgreSQL read a hypertable with chunks in the
+ * columnstore through SQL Orbit does not see: the body of a function or procedure of the user's
+ * (LANGUAGE sql or plpgsql) that a statement calls — in any expression, FROM item or CALL, or run
+ * as a trigger of a table the statement writes, or as the job `run_job` runs — or a DO block.
+ * PostgreSQL runs that SQL by itself, over the chunk tables, which hold only the rowstore's rows:
+ * it would compute on part of the data.
+ *
+ * A body reads such a hypertable when it names it (or a view over it, or one of its compressed
+ * chunks) other than as the target of a plain INSERT into a hypertable without a unique index,
+ * calls a user function or procedure that does, writes a table whose trigger function does, or
+ * runs SQL Orbit cannot know (EXECUTE of a string not written in the body; refused while any
+ * hypertable has chunks in the columnstore). Names are matched as written: an unqualified name
+ * matches a hypertable (function) of that name in any schema, so a name that PostgreSQL would
+ * resolve elsewhere through search_path is refused too — errs on the side of refusing. Functions
+ * of extensions and of the system schemas are exempt.
+ *
+ * Cost: the names of the user's functions and of tables with their triggers come with the
+ * columnstore metadata (statement-plans.ts); definitions are read (`FUNCTIONS_SQL`, one round trip)
+ * only when a statement calls one of those names (or is a CALL or DO, or writes such a table) while
+ * a hypertable has compressed chunks, and kept with the metadata (read again when it is).
+ */
+import { OrbitError } from '../../errors.js';
+import type { ClassifiedStatement } from '../../sql/classify.js';
+import { BUILTIN_FUNCTIONS } from '../../sql/builtin-functions.js';
+import { definitionUses, nameOf, statementUses, type NameRef, type SqlUses } from '../../sql/function-bodies.js';
+import { SqlState } from '../../sqlstate.js';
+import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
+
+/** SQL condition on `p` (pg_proc), `n` (its pg_namespace), `l` (its pg_language): a function or procedure of the user's. */
+export const USER_FUNCTION_SQL =
+  "l.lanname IN ('sql', 'plpgsql') AND p.prokind IN ('f', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') " +
+  "AND n.nspname NOT LIKE '\\_timescaledb%' AND n.nspname NOT LIKE 'timescaledb\\_%' " +
+  "AND NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')";
+
+const FROM_USER_FUNCTIONS = 'FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang';
+
+/** The metadata's part (a JSON object's fields): names of user functions, tables with their triggers. */
+export const FUNCTION_NAMES_SQL =
+  `'functions', (SELECT json_agg(DISTINCT lower(p.proname)) ${FROM_USER_FUNCTIONS} WHERE ${USER_FUNCTION_SQL}), ` +
+  `'triggered', (SELECT json_agg(DISTINCT c.relname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid ` +
+  `JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND ${USER_FUNCTION_SQL})`;
+
+/** Definitions of the user's functions, the triggers calling them, the jobs' procedures. */
+const FUNCTIONS_SQL = `SELECT json_build_object(
+  'functions', (SELECT json_agg(json_build_array(n.nspname, p.proname, p.prokind, l.lanname, pg_get_functiondef(p.oid))) ${FROM_USER_FUNCTIONS} WHERE ${USER_FUNCTION_SQL}),
+  'triggers', (SELECT json_agg(json_build_array(cn.nspname, c.relname, n.nspname, p.proname)) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace cn ON cn.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'),
+  'jobs', (SELECT json_agg(json_build_array(j.id, j.proc_schema, j.proc_name)) FROM _timescaledb_config.bgw_job j))`;
+
+/** Statements that define objects and run none of the SQL they hold. */
+const DEFINES = new Set([
+  'CreateFunctionStmt',
+  'AlterFunctionStmt',
+  'ViewStmt',
+  'CreateTrigStmt',
+  'RuleStmt',
+  'CreatePolicyStmt',
+  'AlterPolicyStmt',
+  'DefineStmt',
+  'CreateCastStmt',
+  'CommentStmt',
+  'DropStmt',
+  'CreateStmt',
+  'CreateDomainStmt',
+  'PrepareStmt',
+  'GrantStmt',
+  'CreateEventTrigStmt',
+]);
+
+/** Schemas whose functions are the system's or an extension's own. */
+function systemSchema(schema: string | undefined): boolean {
+  return schema !== undefined && (schema === 'pg_catalog' || schema === 'information_schema' || schema.startsWith('_timescaledb') || schema.startsWith('timescaledb_'));
+}
+
+interface Definition {
+  readonly schema: string;
+  readonly name: string;
+  readonly procedure: boolean;
+  readonly language: string;
+  readonly text: string;
+  uses?: SqlUses;
+}
+
+interface Facts {
+  /** By lower-case name. */
+  readonly functions: Map<string, Definition[]>;
+  /** By table name: the trigger functions (schema, name) of tables of that name in `schema`. */
+  readonly triggers: Map<string, Array<{ schema: string; function: NameRef }>>;
+  readonly jobs: Map<number, NameRef>;
+}
+
+/** Why a body reads compressed rows: what it reads, through which functions. */
+interface Finding {
+  /** `hypertable "d"`, `view "v"`, … or undefined: SQL Orbit cannot know (`opaque`). */
+  readonly reads?: string;
+  readonly opaque?: string;
+  /** The functions (`function "f"`, …) from the statement's call to the body that reads, outermost first. */
+  readonly via: readonly string[];
+}
+
+/** What a statement's hypertables are, as the planner's metadata says. */
+export interface CompressedLookup {
+  /** `hypertable "d"` (or `view "v"`, `chunk "c"`) when reading the relation named reads compressed rows. */
+  reads(ref: NameRef): string | undefined;
+  /** Whether a plain INSERT into the relation needs its compressed rows (a unique index). */
+  insertReads(ref: NameRef): string | undefined;
+}
+
+export class FunctionGuard {
+  /** Lower-case names of the user's functions (metadata), plus those created since. */
+  private names = new Set<string>();
+  /** Names of tables with triggers calling user functions. */
+  private triggered = new Set<string>();
+  private facts: Facts | undefined;
+  private readonly findings = new Map<Definition, Finding | null>();
+  private readonly uses = new WeakMap<object, SqlUses>();
+
+  /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
+  setNames(functions: readonly string[], triggered: readonly string[]): void {
+    this.names = new Set(functions);
+    this.triggered = new Set(triggered);
+    this.facts = undefined;
+    this.findings.clear();
+  }
+
+  /** Statements about to run create functions: their names count as the user's until the metadata is read again. */
+  note(statements: readonly ClassifiedStatement[]): void {
+    for (const s of statements) {
+      if (s.type !== 'CreateFunctionStmt' && !(s.type === 'RenameStmt' && s.node.renameType === 'OBJECT_FUNCTION')) continue;
+      const name = s.type === 'RenameStmt' ? (s.node.newname as string | undefined) : nameOf(s.node.funcname)?.name;
+      if (name) this.names.add(name.toLowerCase());
+    }
+  }
+
+  /**
+   * Before the metadata is read: whether a statement may call a function of the user's (a name
+   * not built in, or one the user defined), or is a CALL or DO. `false` needs no catalog lookup.
+   */
+  mayCall(s: ClassifiedStatement): boolean {
+    if (DEFINES.has(s.type)) return false;
+    if (s.type === 'DoStmt' || runsJob(s)) return true;
+    if (s.functions.length === 0 && s.type !== 'CallStmt') return false;
+    return this.calls(s).some((c) => !BUILTIN_FUNCTIONS.has(c.name.toLowerCase()) || this.names.has(c.name.toLowerCase()));
+  }
+
+  /** With the metadata read (and some hypertable with compressed chunks): whether `check` must look at `s`. */
+  concerns(s: ClassifiedStatement): boolean {
+    if (DEFINES.has(s.type)) return false;
+    if (s.type === 'DoStmt' || runsJob(s)) return true;
+    if (s.relations.some((r) => this.triggered.has(r.name))) return true;
+    return (s.type === 'CallStmt' || s.functions.some((f) => this.names.has(f))) && this.calls(s).some((c) => this.names.has(c.name.toLowerCase()));
+  }
+
+  /** Reads the definitions `check` needs, unless kept. A failed read (aborted transaction) leaves them unread. */
+  async load(run: InternalRunner): Promise<void> {
+    if (this.facts) return;
+    const out = await run.sql(FUNCTIONS_SQL);
+    if (firstError(out)) return;
+    const json = jsonRows<{ functions: Array<[string, string, string, string, string]> | null; triggers: Array<[string, string, string, string]> | null; jobs: Array<[number, string, string]> | null }>(out)[0];
+    const functions = new Map<string, Definition[]>();
+    for (const [schema, name, kind, language, text] of json?.functions ?? []) {
+      const key = name.toLowerCase();
+      functions.set(key, [...(functions.get(key) ?? []), { schema, name, procedure: kind === 'p', language, text }]);
+    }
+    const triggers = new Map<string, Array<{ schema: string; function: NameRef }>>();
+    for (const [schema, table, fnSchema, fn] of json?.triggers ?? []) {
+      triggers.set(table, [...(triggers.get(table) ?? []), { schema, function: { schema: fnSchema, name: fn } }]);
+    }
+    const jobs = new Map<number, NameRef>();
+    for (const [id, schema, name] of json?.jobs ?? []) jobs.set(id, { schema, name });
+    this.facts = { functions, triggers, jobs };
+    this.findings.clear();
+  }
+
+  /**
+   * Throws 0A000 when `s` would make PostgreSQL read compressed rows through SQL Orbit does not
+   * see (see the module comment). The statement's own relations are Orbit's to rewrite; only a DO
+   * block's are checked here. Without definitions (their read failed) it checks nothing: the
+   * statement fails in its aborted transaction anyway.
+   */
+  check(s: ClassifiedStatement, tables: CompressedLookup): void {
+    if (!this.facts || DEFINES.has(s.type)) return;
+    const uses = this.statementUses(s);
+    if (s.type === 'DoStmt') {
+      const found = this.bodyFinding(uses, tables, new Set());
+      if (found) throw refusal('a DO block', found);
+      return;
+    }
+    for (const call of uses.calls) {
+      if (this.builtIn(call)) {
+        if (runsJob(s)) this.checkRunJob(s, tables);
+        continue;
+      }
+      for (const def of this.definitions(call)) {
+        const found = this.finding(def, tables, new Set());
+        if (found) throw refusal(`calling ${def.procedure ? 'procedure' : 'function'} "${def.name}"`, found);
+      }
+    }
+    for (const table of uses.writes) {
+      for (const def of this.triggerFunctions(table)) {
+        const found = this.finding(def, tables, new Set());
+        if (found) throw refusal(`writing table "${table.name}" (its trigger calls function "${def.name}")`, found);
+      }
+    }
+  }
+
+  /** `CALL run_job(id)`: the job's procedure (every user job's when the id is not a constant). */
+  private checkRunJob(s: ClassifiedStatement, tables: CompressedLookup): void {
+    const arg = ((s.node.funccall as { args?: Array<{ A_Const?: { ival?: { ival?: number } } }> } | undefined)?.args ?? [])[0];
+    const id = arg?.A_Const ? (arg.A_Const.ival?.ival ?? 0) : undefined;
+    const procs = id === undefined ? [...this.facts!.jobs.values()] : [this.facts!.jobs.get(id)].filter((j) => j !== undefined);
+    for (const proc of procs) {
+      for (const def of this.definitions(proc)) {
+        const found = this.finding(def, tables, new Set());
+        if (found) throw refusal(`running ${id === undefined ? 'a job' : `job ${id}`} (${def.procedure ? 'procedure' : 'function'} "${def.name}")`, found);
+      }
+    }
+  }
+
+  private statementUses(s: ClassifiedStatement): SqlUses {
+    let uses = this.uses.get(s.node);
+    if (!uses) {
+      uses = statementUses(s.type, s.node);
+      this.uses.set(s.node, uses);
+    }
+    return uses;
+  }
+
+  /** The functions a statement calls by name (FuncCall and CALL), with their schemas. */
+  private calls(s: ClassifiedStatement): readonly NameRef[] {
+    return this.statementUses(s).calls.filter((c) => !systemSchema(c.schema));
+  }
+
+  private builtIn(call: NameRef): boolean {
+    return systemSchema(call.schema) || !this.names.has(call.name.toLowerCase());
+  }
+
+  /** User functions a call may reach: every one of its name (in its schema, if written). */
+  private definitions(call: NameRef): Definition[] {
+    return (this.facts!.functions.get(call.name.toLowerCase()) ?? []).filter((d) => call.schema === undefined || d.schema === call.schema);
+  }
+
+  /** The trigger functions of the user's that writing `table` fires (of every table when it is named at run time). */
+  private triggerFunctions(table: NameRef): Definition[] {
+    const triggers = table.dynamic ? [...this.facts!.triggers.values()].flat() : (this.facts!.triggers.get(table.name) ?? []);
+    return triggers.filter((t) => table.schema === undefined || t.schema === table.schema).flatMap((t) => this.definitions(t.function).filter((d) => d.schema === t.function.schema));
+  }
+
+  /** Why a user function's body reads compressed rows, or null; kept per definition. */
+  private finding(def: Definition, tables: CompressedLookup, active: Set<Definition>): Finding | null {
+    const kept = this.findings.get(def);
+    if (kept !== undefined) return kept;
+    // A recursive call reads nothing its first call does not.
+    if (active.has(def)) return null;
+    active.add(def);
+    def.uses ??= definitionUses(def.text, def.language);
+    const found = this.bodyFinding(def.uses, tables, active);
+    active.delete(def);
+    this.findings.set(def, found);
+    return found;
+  }
+
+  private bodyFinding(uses: SqlUses, tables: CompressedLookup, active: Set<Definition>): Finding | null {
+    for (const r of uses.relations) {
+      const reads = tables.reads(r);
+      if (reads) return { reads, via: [] };
+    }
+    for (const r of uses.inserts) {
+      const reads = tables.insertReads(r);
+      if (reads) return { reads, via: [] };
+    }
+    if (uses.opaque) return { opaque: uses.opaque, via: [] };
+    for (const call of uses.calls) {
+      if (this.builtIn(call)) continue;
+      for (const def of this.definitions(call)) {
+        const found = this.finding(def, tables, active);
+        if (found) return { ...found, via: [`${def.procedure ? 'procedure' : 'function'} "${def.name}"`, ...found.via] };
+      }
+    }
+    for (const table of uses.writes) {
+      for (const def of this.triggerFunctions(table)) {
+        const found = this.finding(def, tables, active);
+        if (found) return { ...found, via: [`trigger function "${def.name}" of ${table.dynamic ? 'a table named at run time' : `table "${table.name}"`}`, ...found.via] };
+      }
+    }
+    return null;
+  }
+}
+
+/** `CALL run_job(…)`: TimescaleDB's procedure runs a job's function or procedure by dynamic SQL. */
+function runsJob(s: ClassifiedStatement): boolean {
+  return s.type === 'CallStmt' && nameOf((s.node.funccall as { funcname?: unknown } | undefined)?.funcname)?.name.toLowerCase() === 'run_job';
+}
+
+function refusal(subject: string, found: Finding): OrbitError {
+  const what = found.reads ? `reads ${found.reads} with chunks in the columnstore` : `runs ${found.opaque} (it could read any table) while hypertables have chunks in the columnstore`;
+  const through = found.via.length > 0 ? { detail: `It does so through ${found.via.join(', then ')}.` } : {};
+  return new OrbitError(SqlState.feature_not_supported, `${subject}, which ${what}, is not supported by Orbit`, {
+    ...through,
+    hint:
+      'Orbit shows rows in the columnstore only to the statements it receives, not to SQL that PostgreSQL runs inside functions, procedures, DO blocks or triggers. ' +
+      'Query the hypertable in the statement itself, or convert its chunks back to the rowstore (decompress_chunk).',
+  });
+}

@@ -78,6 +78,9 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       'CREATE TABLE copied AS SELECT count_sql()',
     ];
     for (const sql of refused) expect(await sqlstate(() => db.query(sql)), sql).toBe('0A000');
+    // A SQL PREPAREd statement at its EXECUTE.
+    await db.exec('PREPARE counted AS SELECT count_sql()');
+    expect(await sqlstate(() => db.query('EXECUTE counted'))).toBe('0A000');
     // The extended protocol (parameters) too.
     expect(await sqlstate(() => db.query('SELECT count_sql() + $1', [1]))).toBe('0A000');
     expect(await n('SELECT count(*) FROM log')).toBe(0);

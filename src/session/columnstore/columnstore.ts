@@ -203,9 +203,9 @@ export class Columnstore {
     return this.reuse.retryStale(message);
   }
 
-  /** See StatementPlanner.notePreparedWrite. */
-  notePreparedWrite(node: Fields): void {
-    this.planner.notePreparedWrite(node);
+  /** See StatementPlanner.notePrepared. */
+  notePrepared(statement: ClassifiedStatement): void {
+    this.planner.notePrepared(statement);
   }
 
   // ---- conversions ----------------------------------------------------------------------------

@@ -117,6 +117,8 @@ export class FunctionGuard {
   private facts: Facts | undefined;
   private readonly findings = new Map<Definition, Finding | null>();
   private readonly uses = new WeakMap<object, SqlUses>();
+  /** The statements of SQL PREPAREs by name, as statements of their own (checked at their EXECUTE). */
+  private readonly prepared = new Map<string, ClassifiedStatement>();
 
   /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
   setNames(functions: readonly string[], triggered: readonly string[]): void {
@@ -135,6 +137,18 @@ export class FunctionGuard {
     }
   }
 
+  /** A SQL PREPARE: its statement is checked at each EXECUTE (the chunks may be compressed since). */
+  notePrepared(s: ClassifiedStatement): void {
+    const query = s.node.query as Record<string, Record<string, unknown>> | undefined;
+    const type = query ? Object.keys(query)[0] : undefined;
+    if (type) this.prepared.set(String(s.node.name), { ...s, type, node: query![type]! });
+  }
+
+  /** The statement an EXECUTE runs, when its PREPARE was seen. */
+  private executed(s: ClassifiedStatement): ClassifiedStatement | undefined {
+    return s.type === 'ExecuteStmt' ? this.prepared.get(String(s.node.name)) : undefined;
+  }
+
   /**
    * Before the metadata is read: whether a statement may call a function of the user's (a name
    * not built in, or one the user defined), or is a CALL or DO. `false` needs no catalog lookup.
@@ -148,6 +162,8 @@ export class FunctionGuard {
 
   /** With the metadata read (and some hypertable with compressed chunks): whether `check` must look at `s`. */
   concerns(s: ClassifiedStatement): boolean {
+    const executed = this.executed(s);
+    if (executed) return this.concerns(executed);
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
     if (s.relations.some((r) => this.triggered.has(r.name))) return true;
@@ -182,6 +198,8 @@ export class FunctionGuard {
    * statement fails in its aborted transaction anyway.
    */
   check(s: ClassifiedStatement, tables: CompressedLookup): void {
+    const executed = this.executed(s);
+    if (executed) return this.check(executed, tables);
     if (!this.facts || DEFINES.has(s.type)) return;
     const uses = this.statementUses(s);
     if (s.type === 'DoStmt') {

@@ -253,8 +253,14 @@ export class StatementPlanner {
     return undefined;
   }
 
+  /** Records a SQL PREPARE: what its EXECUTE writes and calls. */
+  notePrepared(statement: ClassifiedStatement): void {
+    this.notePreparedWrite(statement.node);
+    this.guard.notePrepared(statement);
+  }
+
   /** Records a SQL PREPARE whose statement writes a table (its EXECUTE then decompresses first). */
-  notePreparedWrite(node: Fields): void {
+  private notePreparedWrite(node: Fields): void {
     const query = node.query as Record<string, Fields> | undefined;
     const type = query ? Object.keys(query)[0] : undefined;
     if (!type || !['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(type)) return;

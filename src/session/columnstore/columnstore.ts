@@ -24,7 +24,6 @@ import type { KernelBackend } from '../../columnstore/kernels/index.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import type { AggregatePlan } from '../../sql/planner/aggregates.js';
-import type { Fields } from '../../sql/rewrite/ast.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import { runAggregate, runLastPoint } from './fast-path.js';

@@ -147,6 +147,12 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
   it('keeps views refused, and refuses materialized views and continuous aggregates over it by name', async () => {
     await db.exec('CREATE VIEW tv AS SELECT * FROM t');
     await refused('SELECT count(*) FROM tv', 'reading view "tv" over a hypertable with chunks in the columnstore is not supported by Orbit');
+    // A view calling such a function, itself or through the view it reads.
+    await db.exec('CREATE VIEW counts AS SELECT count_sql() AS k; CREATE VIEW counts_plus AS SELECT k + 1 AS k FROM counts; CREATE VIEW rv AS SELECT * FROM r');
+    for (const view of ['counts', 'counts_plus']) {
+      await refused(`SELECT * FROM ${view}`, `reading view "${view}" (it calls function "count_sql"), which reads hypertable "t" with chunks in the columnstore, is not supported by Orbit`);
+    }
+    expect(await n('SELECT count(*) FROM rv')).toBe(3 * 1440);
     await refused('CREATE MATERIALIZED VIEW tm AS SELECT host, count(*) FROM t GROUP BY host', 'materialized view "tm" over hypertable "t" with chunks in the columnstore is not supported by Orbit');
     await refused("CREATE MATERIALIZED VIEW tc WITH (timescaledb.continuous) AS SELECT time_bucket('1 hour', time) b, count(*) FROM t GROUP BY b", 'continuous aggregates are not supported by Orbit (materialized view "tc" over "t")');
     expect(await sqlstate(() => db.exec("CREATE MATERIALIZED VIEW uc WITH (timescaledb.continuous) AS SELECT time_bucket('1 hour', time) b, count(*) FROM u GROUP BY b"))).toBe('0A000');

@@ -36,11 +36,23 @@ export const USER_FUNCTION_SQL =
 
 const FROM_USER_FUNCTIONS = 'FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang';
 
-/** The metadata's part (a JSON object's fields): names of user functions, tables with their triggers. */
+/**
+ * The metadata's part (a JSON object's fields): names of user functions, of tables with triggers
+ * calling them, and views calling them (directly or through the views they read; pg_depend).
+ */
 export const FUNCTION_NAMES_SQL =
   `'functions', (SELECT json_agg(DISTINCT lower(p.proname)) ${FROM_USER_FUNCTIONS} WHERE ${USER_FUNCTION_SQL}), ` +
   `'triggered', (SELECT json_agg(DISTINCT c.relname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid ` +
-  `JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND ${USER_FUNCTION_SQL})`;
+  `JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND ${USER_FUNCTION_SQL}), ` +
+  `'viewCalls', (WITH RECURSIVE calls(view, fn) AS (
+      SELECT r.ev_class, p.oid FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_proc p ON p.oid = d.refobjid
+        JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_proc'::regclass AND ${USER_FUNCTION_SQL}
+      UNION
+      SELECT r.ev_class, calls.fn FROM calls JOIN pg_depend d ON d.refobjid = calls.view AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+        JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> calls.view)
+    SELECT json_agg(json_build_array(c.relname, n.nspname, p.proname)) FROM calls JOIN pg_class c ON c.oid = calls.view
+      JOIN pg_proc p ON p.oid = calls.fn JOIN pg_namespace n ON n.oid = p.pronamespace WHERE c.relkind IN ('v', 'm'))`;
 
 /** Definitions of the user's functions, the triggers calling them, the jobs' procedures. */
 const FUNCTIONS_SQL = `SELECT json_build_object(
@@ -114,6 +126,8 @@ export class FunctionGuard {
   private names = new Set<string>();
   /** Names of tables with triggers calling user functions. */
   private triggered = new Set<string>();
+  /** By view name: the user functions it calls (itself or through views it reads). */
+  private viewCalls = new Map<string, NameRef[]>();
   private facts: Facts | undefined;
   private readonly findings = new Map<Definition, Finding | null>();
   private readonly uses = new WeakMap<object, SqlUses>();
@@ -121,9 +135,11 @@ export class FunctionGuard {
   private readonly prepared = new Map<string, ClassifiedStatement>();
 
   /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
-  setNames(functions: readonly string[], triggered: readonly string[]): void {
+  setNames(functions: readonly string[], triggered: readonly string[], viewCalls: ReadonlyArray<readonly [string, string, string]>): void {
     this.names = new Set(functions);
     this.triggered = new Set(triggered);
+    this.viewCalls = new Map();
+    for (const [view, schema, name] of viewCalls) this.viewCalls.set(view, [...(this.viewCalls.get(view) ?? []), { schema, name }]);
     this.facts = undefined;
     this.findings.clear();
   }
@@ -166,7 +182,7 @@ export class FunctionGuard {
     if (executed) return this.concerns(executed);
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
-    if (s.relations.some((r) => this.triggered.has(r.name))) return true;
+    if (s.relations.some((r) => this.triggered.has(r.name) || this.viewCalls.has(r.name))) return true;
     return (s.type === 'CallStmt' || s.functions.some((f) => this.names.has(f))) && this.calls(s).some((c) => this.names.has(c.name.toLowerCase()));
   }
 
@@ -223,6 +239,17 @@ export class FunctionGuard {
         if (found) throw refusal(`writing table "${table.name}" (its trigger calls function "${def.name}")`, found);
       }
     }
+    for (const view of s.relations) {
+      for (const def of this.viewFunctions(view)) {
+        const found = this.finding(def, tables, new Set());
+        if (found) throw refusal(`reading view "${view.name}" (it calls function "${def.name}")`, found);
+      }
+    }
+  }
+
+  /** The user functions reading view `view` calls. */
+  private viewFunctions(view: NameRef): Definition[] {
+    return (this.viewCalls.get(view.name) ?? []).flatMap((f) => this.definitions(f));
   }
 
   /** `CALL run_job(id)`: the job's procedure (every user job's when the id is not a constant). */
@@ -296,6 +323,12 @@ export class FunctionGuard {
       for (const def of this.definitions(call)) {
         const found = this.finding(def, tables, active);
         if (found) return { ...found, via: [`${def.procedure ? 'procedure' : 'function'} "${def.name}"`, ...found.via] };
+      }
+    }
+    for (const view of uses.relations) {
+      for (const def of this.viewFunctions(view)) {
+        const found = this.finding(def, tables, active);
+        if (found) return { ...found, via: [`function "${def.name}" of view "${view.name}"`, ...found.via] };
       }
     }
     for (const table of uses.writes) {

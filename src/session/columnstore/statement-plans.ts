@@ -29,6 +29,7 @@ interface Metadata {
   views: string[];
   functions: string[] | null;
   triggered: string[] | null;
+  viewCalls: Array<[string, string, string]> | null;
 }
 
 /** The columnstore hypertables of a backend as the catalog last said, and the plans made from them. */
@@ -91,7 +92,7 @@ export class StatementPlanner {
       this.tables.set(t.name, list);
     }
     this.anyCompressed = json?.tables?.some((t) => t.compressed) ?? false;
-    this.guard.setNames(json?.functions ?? [], json?.triggered ?? []);
+    this.guard.setNames(json?.functions ?? [], json?.triggered ?? [], json?.viewCalls ?? []);
     // A failed lookup (aborted transaction) is retried at the next statement.
     this.stale = error !== undefined;
   }

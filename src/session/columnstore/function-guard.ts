@@ -223,11 +223,9 @@ export class FunctionGuard {
       if (found) throw refusal('a DO block', found);
       return;
     }
+    if (runsJob(s)) this.checkRunJob(s, tables);
     for (const call of uses.calls) {
-      if (this.builtIn(call)) {
-        if (runsJob(s)) this.checkRunJob(s, tables);
-        continue;
-      }
+      if (this.builtIn(call)) continue;
       for (const def of this.definitions(call)) {
         const found = this.finding(def, tables, new Set());
         if (found) throw refusal(`calling ${def.procedure ? 'procedure' : 'function'} "${def.name}"`, found);
@@ -285,7 +283,8 @@ export class FunctionGuard {
 
   /** User functions a call may reach: every one of its name (in its schema, if written). */
   private definitions(call: NameRef): Definition[] {
-    return (this.facts!.functions.get(call.name.toLowerCase()) ?? []).filter((d) => call.schema === undefined || d.schema === call.schema);
+    // `pg_temp` is the session's own temporary schema, pg_temp_<n> in the catalog.
+    return (this.facts!.functions.get(call.name.toLowerCase()) ?? []).filter((d) => call.schema === undefined || d.schema === call.schema || (call.schema === 'pg_temp' && d.schema.startsWith('pg_temp_')));
   }
 
   /** The trigger functions of the user's that writing `table` fires (of every table when it is named at run time). */

@@ -3,13 +3,14 @@
 // hypertable with chunks in the columnstore. Such statements are refused with 0A000 before anything
 // runs (session/columnstore/function-guard.ts); SQL that reads no such hypertable runs as before,
 // and statements calling no function of the user's cost no round trip more.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrbit } from '../../src/runtime/node.js';
-import type { Orbit } from '../../src/orbit.js';
+import type { Orbit, Queryable } from '../../src/orbit.js';
 import { BUILTIN_FUNCTIONS } from '../../src/sql/builtin-functions.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
 import { countRoundTrips } from '../support/round-trips.js';
-import { TEMPLATE } from '../support/server.js';
+import { startTestServer, TEMPLATE } from '../support/server.js';
 
 /** The SQLSTATE `run` fails with (undefined: it succeeds). */
 async function sqlstate(run: () => Promise<unknown>): Promise<string | undefined> {
@@ -217,6 +218,27 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       expect((await scheduled.query('SELECT count(*)::int AS n FROM log')).rows).toEqual([{ n: 0 }]);
     } finally {
       await scheduled.close();
+    }
+  });
+
+  it('refuses them over the wire: simple and extended queries, named statements, in a transaction block', async () => {
+    const server = await startTestServer();
+    const client = new pg.Client(server.url);
+    try {
+      await client.connect();
+      await loadCompressedDays({ exec: async (sql: string) => void (await client.query(sql)) } as unknown as Queryable);
+      await client.query("CREATE FUNCTION count_sql() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM t'");
+      expect(await sqlstate(() => client.query('SELECT count_sql()'))).toBe('0A000');
+      expect(await sqlstate(() => client.query('SELECT count_sql() + $1', [1]))).toBe('0A000');
+      for (let i = 0; i < 2; i++) expect(await sqlstate(() => client.query({ name: 'counted', text: 'SELECT count_sql() + $1', values: [i] }))).toBe('0A000');
+      await client.query('BEGIN');
+      expect(await sqlstate(() => client.query('SELECT count_sql()'))).toBe('0A000');
+      expect(await sqlstate(() => client.query('SELECT 1'))).toBe('25P02');
+      await client.query('ROLLBACK');
+      expect((await client.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 3 * 1440 }]);
+    } finally {
+      await client.end();
+      await server.close();
     }
   });
 

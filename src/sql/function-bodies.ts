@@ -31,7 +31,7 @@ export interface SqlUses {
   opaque?: string;
 }
 
-export function emptyUses(): SqlUses {
+function emptyUses(): SqlUses {
   return { relations: [], inserts: [], calls: [], writes: [] };
 }
 
@@ -127,7 +127,7 @@ function visitChild(key: string, child: unknown, uses: SqlUses, skip: Set<unknow
 }
 
 /** What the statements of SQL text use; opaque when it does not parse. */
-export function sqlTextUses(sql: string): SqlUses {
+function sqlTextUses(sql: string): SqlUses {
   const uses = emptyUses();
   try {
     for (const s of parseSql(sql)) merge(uses, statementUses(s.type, s.node));

@@ -7,12 +7,25 @@
  * Semantics (PostgreSQL's min/max/sum, TimescaleDB's first/last):
  * - floats: NaN is greater than every other value; min/max keep the first of equal values (-0 and
  *   0 compare equal), like the manifest's statistics. Sums add in row order from -0.0, which is
- *   what PostgreSQL's strict transition (first value becomes the state) gives, -0 included; a
- *   flag records non-finite inputs so the host can tell overflow from infinite inputs.
+ *   what PostgreSQL's strict transition (first value becomes the state) gives, -0 included; per
+ *   slot, flags record non-finite inputs (NON_FINITE) and finite ones above LARGE in magnitude
+ *   (LARGE_FINITE), so the host knows whether PostgreSQL's overflow checks could fire.
  * - integers: sums are exact in 128 bits (low word wraps, carries go to the high word).
  * - first/last: strict comparisons, so the first occurrence wins ties (TimescaleDB's bookend).
  */
 import { by, byNulls, count, firsts, flags, lasts, maxima, minima, nulls, slotBucket, slotRows, slots, sumA, sumB, values } from './memory';
+
+/** Float flags, per slot: some input is ±Infinity or NaN; some finite input's magnitude exceeds LARGE. */
+export const NON_FINITE: i32 = 1;
+export const LARGE_FINITE: i32 = 2;
+/** src/columnstore/kernels/backend.ts LARGE_FLOAT: below it no sum of < 2^53 values overflows. */
+export const LARGE: f64 = 1e130;
+
+/** The flags one float input sets. */
+@inline export function floatFlags(v: f64): i32 {
+  const a = abs<f64>(v);
+  return <i32>(v - v != 0) | (<i32>(a > LARGE && a != Infinity) << 1);
+}
 
 /** Element types of the values region. */
 export const F64: i32 = 0;
@@ -66,8 +79,7 @@ function floats<T>(n: i32, nslots: i32, hasNulls: bool): void {
     const v = <f64>load<T>(values + (<usize>i * sizeof<T>()));
     c++;
     sum += v;
-    // v − v is 0 for finite v, NaN for ±Infinity and NaN.
-    nonFinite |= <i32>(v - v != 0);
+    nonFinite |= floatFlags(v);
     if (v < lo || (lo != lo && v == v)) lo = v;
     if (v > hi || (v != v && hi == hi)) hi = v;
   }
@@ -159,9 +171,9 @@ function floatRuns<T>(n: i32, nslots: i32): void {
     if (s >= 0) {
       const o8 = <usize>s << 3;
       let sum = load<f64>(sumA + o8);
-      const lo0 = load<f64>(minima + o8);
-      let lo = lo0 != lo0 ? Infinity : lo0;
-      let hi = load<f64>(maxima + o8);
+      // The run's own min/max (its magnitude decides LARGE_FINITE), folded into the slot's after.
+      let lo = Infinity;
+      let hi = -Infinity;
       let finite: f64 = 0;
       for (let k = i; k < end; k++) {
         const v = <f64>load<T>(values + (<usize>k * sizeof<T>()));
@@ -174,8 +186,11 @@ function floatRuns<T>(n: i32, nslots: i32): void {
       if (finite == 0) {
         store<i32>(count + (<usize>s << 2), load<i32>(count + (<usize>s << 2)) + end - i);
         store<f64>(sumA + o8, sum);
-        store<f64>(minima + o8, lo);
-        store<f64>(maxima + o8, hi);
+        // Strict comparisons keep the slot's earlier equal value (-0 vs 0); its NaN minimum means none yet.
+        const lo0 = load<f64>(minima + o8);
+        if (lo < lo0 || lo0 != lo0) store<f64>(minima + o8, lo);
+        if (hi > load<f64>(maxima + o8)) store<f64>(maxima + o8, hi);
+        if (lo < -LARGE || hi > LARGE) store<i32>(flags + (<usize>s << 2), load<i32>(flags + (<usize>s << 2)) | LARGE_FINITE);
       } else {
         exactRun<T>(s, i, end);
       }
@@ -194,7 +209,7 @@ function exactRun<T>(s: i32, i: i32, end: i32): void {
   for (let k = i; k < end; k++) {
     const v = <f64>load<T>(values + (<usize>k * sizeof<T>()));
     sum += v;
-    nonFinite |= <i32>(v - v != 0);
+    nonFinite |= floatFlags(v);
     if (v < lo || (lo != lo && v == v)) lo = v;
     if (v > hi || (v != v && hi == hi)) hi = v;
   }

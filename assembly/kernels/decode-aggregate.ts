@@ -16,6 +16,7 @@
 import { BLOCK, packedBytes, readBits, readVarint, unzigzag, varintEnd } from '../codecs/bitpack';
 import { CODEC_DECIMAL, MAX_K, pow10 } from '../codecs/float-stream';
 import { CODEC_PACK } from '../codecs/int-stream';
+import { LARGE, LARGE_FINITE } from './aggregate';
 import { count, flags, maxima, minima, runEnds, runSlots, slots, sumA } from './memory';
 
 @inline function scaled(m: i64, scale: f64, is32: bool): f64 {
@@ -75,6 +76,8 @@ export function clearFloatSlots(nslots: i32): void {
   store<f64>(sumA + (<usize>s << 3), sum);
   store<f64>(minima + (<usize>s << 3), lo);
   store<f64>(maxima + (<usize>s << 3), hi);
+  // Every value here is finite: the slot's min/max say whether one is LARGE.
+  if (lo < -LARGE || hi > LARGE) store<i32>(flags + (<usize>s << 2), load<i32>(flags + (<usize>s << 2)) | LARGE_FINITE);
 }
 
 /**

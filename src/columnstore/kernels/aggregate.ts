@@ -20,7 +20,7 @@ import { scalarAt, type Column, type PgType, type Scalar } from '../columns.js';
 import { batchesMatching, batchesWithSegment, intersect, type Manifest, type Predicate } from '../manifest.js';
 import type { ColumnStore } from '../store.js';
 import type { BatchStats } from '../batch.js';
-import { isFused, type ColumnAggregates, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
+import { FloatFlags, isFused, LARGE_FLOAT, type ColumnAggregates, type EncodedColumn, type KernelBackend, type KernelValues, type SlotTable, type ValueAggregates, type FirstLast } from './backend.js';
 import { BatchColumns } from './batch-columns.js';
 import { bucketOf } from './bucket.js';
 import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type GroupPartial, type Partials } from './partials.js';
@@ -35,7 +35,7 @@ const KERNEL_TYPES: ReadonlySet<PgType> = new Set(['int2', 'int4', 'int8', 'floa
 /** Whether the manifest's statistics answer `a` for a whole batch. */
 function fromStats(a: ResolvedAggregate, stats: BatchStats, col: number): AggState | null {
   const nonNull = col < 0 ? stats.rows : stats.rows - stats.nullCount[col]!;
-  const state: AggState = { count: nonNull, sum: 0n, nonFinite: false, value: null, time: null };
+  const state: AggState = { count: nonNull, sum: 0n, nonFinite: false, maxAbs: 0, value: null, time: null };
   switch (a.fn) {
     case 'count':
       return state;
@@ -75,7 +75,7 @@ function kernelValues(c: Column): KernelValues {
 
 /** The state of aggregate `a` in slot `s` of a decoded batch. */
 function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: ValueAggregates, fl?: FirstLast, value?: Column, by?: BigInt64Array): AggState {
-  const state: AggState = { count: 0, sum: 0n, nonFinite: false, value: null, time: null };
+  const state: AggState = { count: 0, sum: 0n, nonFinite: false, maxAbs: 0, value: null, time: null };
   if (a.fn === 'first' || a.fn === 'last') {
     const row = (a.fn === 'first' ? fl!.first : fl!.last)[s]!;
     if (row >= 0) {
@@ -91,7 +91,7 @@ function slotState(a: ResolvedAggregate, s: number, table: SlotTable, agg?: Valu
   state.count = agg!.count[s]!;
   if (a.fn === 'sum' || a.fn === 'avg') {
     state.sum = agg!.sumFloat ? agg!.sumFloat[s]! : agg!.sumInt![s]!;
-    state.nonFinite = agg!.nonFinite ? agg!.nonFinite[s] === 1 : false;
+    if (agg!.floatFlags && state.count > 0) foldFloatInputs(state, agg!.floatFlags[s]!, agg!.min[s] as number, agg!.max[s] as number);
   } else if (a.fn === 'min' || a.fn === 'max') {
     state.value = extremeOf(a, agg!, s);
   }
@@ -119,7 +119,7 @@ function foldSlot(a: ResolvedAggregate, into: AggState, agg: ValueAggregates, s:
     case 'avg':
       into.count += count;
       into.sum = agg.sumFloat ? (into.sum as number) + agg.sumFloat[s]! : (into.sum as bigint) + agg.sumInt![s]!;
-      if (agg.nonFinite && agg.nonFinite[s] === 1) into.nonFinite = true;
+      if (agg.floatFlags && count > 0) foldFloatInputs(into, agg.floatFlags[s]!, agg.min[s] as number, agg.max[s] as number);
       return;
     case 'min':
     case 'max':
@@ -128,6 +128,17 @@ function foldSlot(a: ResolvedAggregate, into: AggState, agg: ValueAggregates, s:
     default:
       throw orbitError('internal_error', `${a.fn} is not a value column's kernel aggregate`);
   }
+}
+
+/**
+ * A float slot's flags and min/max into `into`'s nonFinite and maxAbs. With a non-finite value the
+ * min/max no longer bound the finite ones; the flags do (LARGE_FLOAT, or above it: Infinity).
+ */
+function foldFloatInputs(into: AggState, flags: number, min: number, max: number): void {
+  const large = flags & FloatFlags.largeFinite ? Infinity : LARGE_FLOAT;
+  const m = flags & FloatFlags.nonFinite ? large : Math.max(-min, max);
+  if (flags & FloatFlags.nonFinite) into.nonFinite = true;
+  if (m > into.maxAbs) into.maxAbs = m;
 }
 
 /** A slot's min or max (`count` rows) into `into`, in PostgreSQL's float order (NaN above everything), as mergeState's less/greater. */
@@ -153,7 +164,7 @@ function foldColumn(a: ResolvedAggregate, into: AggState, r: ColumnAggregates, c
       into.count += count;
       if (a.type === 'float4' || a.type === 'float8') {
         into.sum = (into.sum as number) + r.sumFloat(c, s);
-        if (r.nonFinite(c, s)) into.nonFinite = true;
+        if (count > 0) foldFloatInputs(into, r.floatFlags(c, s), r.min(c, s) as number, r.max(c, s) as number);
       } else into.sum = (into.sum as bigint) + r.sumInt(c, s);
       return;
     case 'min':

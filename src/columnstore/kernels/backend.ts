@@ -36,14 +36,31 @@ export interface SlotTable {
   readonly rows: Int32Array;
 }
 
+/**
+ * Float inputs of at most this magnitude cannot trip PostgreSQL's overflow checks in any row order
+ * for fewer than 2^53 rows: float8pl's sum stays below 2^53·L, and float8_accum's (avg) largest
+ * intermediate, ((N−1)·2L)², below 1e293; so do float8_combine's in parallel plans. The kernels'
+ * LARGE (assembly/kernels/aggregate.ts).
+ */
+export const LARGE_FLOAT = 1e130;
+
+/** Bits of a float column's flags per slot: some value is ±Infinity or NaN; some finite value exceeds LARGE_FLOAT in magnitude. */
+export const FloatFlags = { nonFinite: 1, largeFinite: 2 } as const;
+
+/** The FloatFlags one value sets. */
+export function floatFlagsOf(v: number): number {
+  const a = Math.abs(v);
+  return (v - v !== 0 ? FloatFlags.nonFinite : 0) | (a > LARGE_FLOAT && a !== Infinity ? FloatFlags.largeFinite : 0);
+}
+
 /** Per slot results of one value column (arrays of `slots` entries). */
 export interface ValueAggregates {
   /** Non-NULL kept values. */
   readonly count: Int32Array;
   /** Floats: the sum in row order from -0.0; integers: null. */
   readonly sumFloat: Float64Array | null;
-  /** Floats: 1 if some value was ±Infinity or NaN. */
-  readonly nonFinite: Uint8Array | null;
+  /** Floats: FloatFlags of the slot's values. */
+  readonly floatFlags: Uint8Array | null;
   /** Integers: the exact sum; floats: null. */
   readonly sumInt: readonly bigint[] | null;
   /** Meaningful where count > 0. Floats: NaN greatest, first of equal values kept. */
@@ -102,12 +119,12 @@ export interface FusedKernels extends KernelBackend {
 
 /**
  * Per column and slot, what `ValueAggregates` holds, read in place (no arrays per batch). Float
- * columns answer sumFloat/nonFinite and number min/max; integer columns sumInt and bigint min/max.
+ * columns answer sumFloat/floatFlags and number min/max; integer columns sumInt and bigint min/max.
  */
 export interface ColumnAggregates {
   count(c: number, s: number): number;
   sumFloat(c: number, s: number): number;
-  nonFinite(c: number, s: number): boolean;
+  floatFlags(c: number, s: number): number;
   sumInt(c: number, s: number): bigint;
   min(c: number, s: number): number | bigint;
   max(c: number, s: number): number | bigint;

@@ -11,6 +11,7 @@
 import { orbitError } from '../../errors.js';
 import type { PgType, Scalar } from '../columns.js';
 import { numericKey } from '../numeric-text.js';
+import { LARGE_FLOAT } from './backend.js';
 import type { AggregateFn, ResolvedAggregate } from './spec.js';
 
 /** One aggregate's partial state. */
@@ -21,6 +22,8 @@ export interface AggState {
   sum: bigint | number;
   /** Float sums: some input was ±Infinity or NaN, so a non-finite sum is not an overflow. */
   nonFinite: boolean;
+  /** Float sums: a bound on the magnitude of the finite inputs (Infinity: some may exceed LARGE_FLOAT). */
+  maxAbs: number;
   /** min/max: the value where count > 0; first/last: the chosen value (null = NULL). */
   value: Scalar;
   /** first/last: the `by` value of `value`; null while no row was seen. */
@@ -57,7 +60,7 @@ export interface Partials {
 
 export function emptyState(a: ResolvedAggregate): AggState {
   const float = a.type === 'float4' || a.type === 'float8';
-  return { count: 0, sum: float ? -0 : 0n, nonFinite: false, value: null, time: null };
+  return { count: 0, sum: float ? -0 : 0n, nonFinite: false, maxAbs: 0, value: null, time: null };
 }
 
 export function emptyPartials(aggregates: readonly ResolvedAggregate[], groupBy: readonly string[], bucketed: boolean): Partials {
@@ -84,6 +87,7 @@ export function mergeState(fn: AggregateFn, into: AggState, from: AggState): voi
       into.count += from.count;
       into.sum = typeof into.sum === 'bigint' ? into.sum + (from.sum as bigint) : into.sum + (from.sum as number);
       into.nonFinite ||= from.nonFinite;
+      if (from.maxAbs > into.maxAbs) into.maxAbs = from.maxAbs;
       return;
     case 'min':
     case 'max':
@@ -147,6 +151,27 @@ export function mergePartials(into: Partials, from: Partials): Partials {
   into.stats.fromManifest += from.stats.fromManifest;
   into.stats.decoded += from.stats.decoded;
   return into;
+}
+
+const FLOAT4_MAX = 3.4028234663852886e38;
+
+/**
+ * Whether PostgreSQL's overflow checks (22003) could fire for this float sum or average in some row
+ * order: its answer then depends on the order (float8pl and float8_accum raise only while every
+ * operand is finite), which the kernels' order cannot stand for. With finite inputs of at most
+ * LARGE_FLOAT in magnitude they cannot, and ±Infinity/NaN inputs give the same non-finite result in
+ * any order. sum(real) adds in float4 (float4pl), each step rounding up by at most 2^-24.
+ */
+export function mayOverflow(a: ResolvedAggregate, s: AggState): boolean {
+  if ((a.fn !== 'sum' && a.fn !== 'avg') || (a.type !== 'float4' && a.type !== 'float8') || s.count === 0) return false;
+  if (!(s.maxAbs <= LARGE_FLOAT)) return true;
+  return a.fn === 'sum' && a.type === 'float4' && s.count * s.maxAbs * Math.exp(s.count * 2 ** -23) >= FLOAT4_MAX / 2;
+}
+
+/** Whether any group's float sum or average may overflow (mayOverflow). */
+export function anyMayOverflow(p: Partials): boolean {
+  for (const g of p.groups.values()) if (p.aggregates.some((a, i) => mayOverflow(a, g.states[i]!))) return true;
+  return false;
 }
 
 export interface ResultRow {

@@ -6,7 +6,7 @@
  */
 import { isNull } from '../codecs/values.js';
 import { bucketOf } from './bucket.js';
-import type { BucketParams, FirstLast, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';
+import { floatFlagsOf, type BucketParams, type FirstLast, type KernelBackend, type KernelValues, type SlotTable, type TimeRange, type ValueAggregates } from './backend.js';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -53,20 +53,20 @@ export class ReferenceKernels implements KernelBackend {
     const count = new Int32Array(k);
     if (values instanceof Float64Array || values instanceof Float32Array) {
       const sum = new Float64Array(k).fill(-0);
-      const nonFinite = new Uint8Array(k);
+      const floatFlags = new Uint8Array(k);
       const min = new Float64Array(k).fill(NaN);
       const max = new Float64Array(k).fill(-Infinity);
       this.each(nulls, (i, s) => {
         const v = values[i]!;
         count[s]!++;
         sum[s]! += v;
-        if (v - v !== 0) nonFinite[s] = 1;
+        floatFlags[s] = floatFlags[s]! | floatFlagsOf(v);
         const lo = min[s]!;
         if (v < lo || (lo !== lo && v === v)) min[s] = v;
         const hi = max[s]!;
         if (v > hi || (v !== v && hi === hi)) max[s] = v;
       });
-      return { count, sumFloat: sum, nonFinite, sumInt: null, min, max };
+      return { count, sumFloat: sum, floatFlags, sumInt: null, min, max };
     }
     const sum = new Array<bigint>(k).fill(0n);
     const min = new BigInt64Array(k).fill(INT64_MAX);
@@ -78,7 +78,7 @@ export class ReferenceKernels implements KernelBackend {
       if (v < min[s]!) min[s] = v;
       if (v > max[s]!) max[s] = v;
     });
-    return { count, sumFloat: null, nonFinite: null, sumInt: sum, min, max };
+    return { count, sumFloat: null, floatFlags: null, sumInt: sum, min, max };
   }
 
   firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast {

@@ -84,8 +84,8 @@ class ColumnResults implements ColumnAggregates {
   count(c: number, s: number): number {
     return this.i32[((this.base + c * this.stride) >> 2) + s]!;
   }
-  nonFinite(c: number, s: number): boolean {
-    return this.i32[((this.base + c * this.stride) >> 2) + this.slots + s] !== 0;
+  floatFlags(c: number, s: number): number {
+    return this.i32[((this.base + c * this.stride) >> 2) + this.slots + s]!;
   }
   /** Byte address of element s of the 8-byte region r (0 sumA, 1 sumB, 2 minima, 3 maxima). */
   private at8(c: number, r: number, s: number): number {
@@ -372,18 +372,18 @@ export class WasmKernels implements FusedKernels {
     const count = this.take(Region.count, 2, Int32Array, k);
     if (type <= 1) {
       const flags = this.take(Region.flags, 3, Int32Array, k);
-      let nonFinite = this.outputs[4] as Uint8Array | undefined;
-      if (!nonFinite || nonFinite.length < this.capacity) {
-        this.outputs[4] = nonFinite = new Uint8Array(this.capacity);
+      let floatFlags = this.outputs[4] as Uint8Array | undefined;
+      if (!floatFlags || floatFlags.length < this.capacity) {
+        this.outputs[4] = floatFlags = new Uint8Array(this.capacity);
         this.sized[4] = undefined;
       }
-      for (let s = 0; s < k; s++) nonFinite[s] = flags[s]!;
-      let nonFiniteSized = this.sized[4] as Uint8Array | undefined;
-      if (!nonFiniteSized || nonFiniteSized.length !== k) this.sized[4] = nonFiniteSized = nonFinite.subarray(0, k);
+      for (let s = 0; s < k; s++) floatFlags[s] = flags[s]!;
+      let floatFlagsSized = this.sized[4] as Uint8Array | undefined;
+      if (!floatFlagsSized || floatFlagsSized.length !== k) this.sized[4] = floatFlagsSized = floatFlags.subarray(0, k);
       return {
         count,
         sumFloat: this.take(Region.sumA, 5, Float64Array, k),
-        nonFinite: nonFiniteSized,
+        floatFlags: floatFlagsSized,
         sumInt: null,
         min: this.take(Region.minima, 6, Float64Array, k),
         max: this.take(Region.maxima, 7, Float64Array, k),
@@ -392,7 +392,7 @@ export class WasmKernels implements FusedKernels {
     const lo = this.take(Region.sumA, 8, BigInt64Array, k);
     const hi = this.take(Region.sumB, 9, BigInt64Array, k);
     const sumInt = Array.from(lo, (l, s) => (hi[s]! << 64n) + BigInt.asUintN(64, l));
-    return { count, sumFloat: null, nonFinite: null, sumInt, min: this.take(Region.minima, 10, BigInt64Array, k), max: this.take(Region.maxima, 11, BigInt64Array, k) };
+    return { count, sumFloat: null, floatFlags: null, sumInt, min: this.take(Region.minima, 10, BigInt64Array, k), max: this.take(Region.maxima, 11, BigInt64Array, k) };
   }
 
   firstLast(by: BigInt64Array, nulls: Uint8Array | null): FirstLast {

@@ -170,8 +170,9 @@ function aggregateOutput(plan: AggregatePlan, index: number): Output | undefined
         type: 'float8',
         value: (g) => {
           const st = state(g);
-          // float8_avg: the sum over the count, unchecked (avg(5e-324, 0) is 0, not an underflow).
-          return st.count === 0 ? null : (st.sum as number) / st.count;
+          // float8_avg: the sum over the count, unchecked (avg(5e-324, 0) is 0, not an underflow);
+          // float8_accum's sum starts at +0, so -0 inputs alone average to 0.
+          return st.count === 0 ? null : ((st.sum as number) + 0) / st.count;
         },
       };
     case 'min':

@@ -7,7 +7,7 @@
  */
 import { OrbitError } from '../../errors.js';
 import { scalarAt, type Scalar } from '../../columnstore/columns.js';
-import { aggregateChunks, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
+import { aggregateChunks, anyMayOverflow, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
 import type { Manifest } from '../../columnstore/manifest.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { AggregatePlan, FinalMode } from '../../sql/planner/aggregates.js';
@@ -184,6 +184,9 @@ export async function runAggregate(
     if (err instanceof OrbitError && (err.code === SqlState.feature_not_supported || err.code === '42703')) return undefined;
     throw err;
   }
+  // A float sum or average over huge or non-finite inputs, whose overflow error (22003) or value
+  // depends on the order PostgreSQL adds the rows in: PostgreSQL answers (general path).
+  if (partials && anyMayOverflow(partials)) return undefined;
   if (direct && settings && mode === 'rowwise') {
     const rows = directRows(plan, partials, settings, direct.values, evaluated?.limit);
     if (rows) {

@@ -594,10 +594,11 @@ function rowExpr(a: AggregateCall & { resultType: string }, x: string, y: string
 /**
  * A float average from its count and sum, as avg() finishes it (float8_avg: NULL for no rows, else
  * the sum divided by the count without the `/` operator's underflow check). The sum is NULL only
- * when the count is 0 (float8_avg refuses NULL elements).
+ * when the count is 0 (float8_avg refuses NULL elements). `+ 0`: float8_accum's sum starts at +0,
+ * where sum() starts at the first value, so a sum of -0 inputs alone is 0 there.
  */
 function floatAvg(count: string, sum: string): string {
-  return `float8_avg(ARRAY[${count}, coalesce(${sum}, 0), 0])`;
+  return `float8_avg(ARRAY[${count}, coalesce(${sum}, 0) + 0, 0])`;
 }
 
 /** PostgreSQL's name for an unnamed output column (FigureColname), for the expressions kept. */

@@ -191,6 +191,11 @@ export class Columnstore {
   plan(statement: ClassifiedStatement, fastPath = false): ColumnstorePlan {
     return this.planner.plan(statement, fastPath);
   }
+  /** See StatementPlanner.uniqueIndexTarget. */
+  uniqueIndexTarget(statement: ClassifiedStatement): { readonly schema: string; readonly name: string } | undefined {
+    return this.planner.uniqueIndexTarget(statement);
+  }
+
 
   /** See FastPathRunner.runPlanned (session/columnstore/fast-path-runner.ts). */
   runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string | null | undefined> {

@@ -17,6 +17,7 @@ import { explainOptions, type ExplainOptions } from '../../sql/planner/explain.j
 import { planScan, type ScanPlan } from '../../sql/planner/scan.js';
 import { namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../../sqlstate.js';
+import { addsUniqueIndex } from './unique-indexes.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
 import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
@@ -258,6 +259,26 @@ export class StatementPlanner {
   notePrepared(statement: ClassifiedStatement): void {
     this.notePreparedWrite(statement.node);
     this.guard.notePrepared(statement);
+  }
+
+  /**
+   * The hypertable with chunks in the columnstore a statement adds a unique index to (its rows in
+   * the batches are then checked first: unique-indexes.ts). Refused with 0A000 where they cannot be:
+   * an exclusion constraint, CONCURRENTLY (it cannot run in the trial's transaction), a unique
+   * index on a compressed chunk by name.
+   */
+  uniqueIndexTarget(statement: ClassifiedStatement): TableInfo | undefined {
+    const kind = addsUniqueIndex(statement);
+    const rel = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
+    if (!kind || !rel?.relname) return undefined;
+    const refuse = (what: string) =>
+      new OrbitError(SqlState.feature_not_supported, `${what} is not supported by Orbit`, { hint: 'Convert the chunks back to the rowstore (decompress_chunk) first.' });
+    if (this.compressedChunks.has(rel.relname)) throw refuse(`a unique index on chunk "${rel.relname}" while it is in the columnstore`);
+    const t = this.tables.get(rel.relname)?.find((x) => (rel.schemaname === undefined || x.schema === rel.schemaname) && x.compressed);
+    if (!t) return undefined;
+    if (kind === 'exclusion') throw refuse(`an exclusion constraint on hypertable "${t.name}" while it has chunks in the columnstore`);
+    if (statement.node.concurrent) throw refuse(`CREATE UNIQUE INDEX CONCURRENTLY on hypertable "${t.name}" while it has chunks in the columnstore`);
+    return t;
   }
 
   /** Records a SQL PREPARE whose statement writes a table (its EXECUTE then decompresses first). */

@@ -19,6 +19,7 @@ import { statementRange } from '../rewrite.js';
 import { privilegeCheckSql, runsAsRole } from '../roles.js';
 import { analyse } from '../statement-cache.js';
 import { firstError } from '../settings.js';
+import { checkUniqueIndexes } from './unique-indexes.js';
 
 /** What the backend's columnstore work does before a statement runs (Backend forwards to it). */
 export class StatementPreparation {
@@ -57,7 +58,13 @@ export class StatementPreparation {
     if (!cs.mayConcern(analysis.statements)) return sql;
     const texts: Array<string | undefined> = [];
     const plans: ColumnstorePlan[] = [];
+    const bytes = new TextEncoder().encode(sql);
     for (const s of analysis.statements) {
+      const unique = cs.uniqueIndexTarget(s);
+      if (unique) {
+        const { start, end } = statementRange(bytes, s);
+        await checkUniqueIndexes(run, unique, new TextDecoder().decode(bytes.subarray(start, end)), idle, (check) => this.runGeneral(session, check, idle));
+      }
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       let text = plan.sql;
       if (plan.aggregate || plan.lastPoint || plan.scan) {
@@ -77,7 +84,6 @@ export class StatementPreparation {
       plans.push(plan);
     }
     await this.prepareReadsAndWrites(session, plans, idle, fill);
-    const bytes = new TextEncoder().encode(sql);
     const edits = analysis.statements.flatMap((s, i) => {
       const text = texts[i];
       return text === undefined ? [] : [{ ...statementRange(bytes, s), text }];
@@ -85,6 +91,15 @@ export class StatementPreparation {
     return edits.length > 0 ? spliceSql(sql, edits) : sql;
   }
 
+
+  /** Runs a statement of Orbit's own over hypertables through the general path (cache tables); its output. */
+  private async runGeneral(session: BackendSession, sql: string, idle: boolean): Promise<Uint8Array> {
+    const analysis = analyse(sql);
+    if (!analysis.ok || analysis.statements.length !== 1) throw new OrbitError(SqlState.internal_error, 'an internal statement that does not parse');
+    const plan = this.columnstore!.plan(analysis.statements[0]!);
+    await this.prepareReadsAndWrites(session, [plan], idle);
+    return this.runInternal(session, plan.sql ?? sql);
+  }
 
   /**
    * Before a prepared statement runs again: its cache tables and DML decompression (the statement's

@@ -5,20 +5,33 @@
 // The queries mix what the planner accelerates (aggregates by bucket and key, scans, last points,
 // ordered LIMITs, bucket limits) with what it hands to PostgreSQL (joins, windows, CTEs, gapfill,
 // UNION), in-process and over TCP as text under random DateStyle / TimeZone / extra_float_digits /
-// IntervalStyle, with literals or bound parameters. Values are multiples of 1/8 (floats) and 1/4
-// (reals), so sums in any order are exact and every answer must match PostgreSQL's exactly.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// IntervalStyle, with literals or bound parameters. The rows span five weeks, so every zone used
+// (Berlin, New York, Lord Howe) changes its offset inside the data. Values are multiples of 1/8
+// (floats) and 1/4 (reals), of 2^297 (x: large magnitudes the kernels still take) or rare specials
+// (NaN, ±Infinity, -0, 1e300: PostgreSQL's overflow checks; never ±Infinity and large finite values
+// in one column, where PostgreSQL's own answer depends on its row order), so sums in any order are
+// exact and every answer — rows or error — must match PostgreSQL's exactly. Queries whose shape
+// the planner takes (kernels, scan, last point) must take it: Columnstore's fast-path entry points
+// report what ran.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
+import { Columnstore } from '../../src/session/columnstore/columnstore.js';
+import type { ColumnstorePlan } from '../../src/session/columnstore/statement-plans.js';
 import { Prng } from '../support/prng.js';
 import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
 
-const COLUMNS = 'time timestamptz NOT NULL, host text, dc text, v float8, n int, b bigint, f real, ok bool';
+const COLUMNS = 'time timestamptz NOT NULL, host text, dc text, v float8, n int, b bigint, f real, ok bool, x float8';
 const HOSTS = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', ''];
-const START = Date.parse('2024-03-29T00:00:00Z');
-/** Four days around the spring DST change in Europe. */
-const SPAN_S = 4 * 86400;
+const START = Date.parse('2024-03-08T00:00:00Z');
+/** Five weeks: New York's DST change (Mar 10), Berlin's (Mar 31) and Lord Howe's (Apr 7) inside. */
+const SPAN_S = 35 * 86400;
+/** x's step: sums of multiples of it stay exact, and its values stay below the kernels' 1e130. */
+const X_STEP = 2 ** 297;
+
+/** A fast path a query took (Columnstore's entry points), or the general path. */
+type Path = 'aggregate' | 'scan' | 'last point' | 'general';
 
 /** Runs a statement: rows as JS values (in-process) or as PostgreSQL's text (a pg client's). */
 type Run = (sql: string, params?: readonly string[]) => Promise<{ rows: Array<Record<string, unknown>>; affectedRows?: number | null; rowCount?: number | null }>;
@@ -29,6 +42,8 @@ class Generator {
   /** Bound parameters of the query being made (none when literals are used). */
   params: string[] = [];
   useParams = false;
+  /** Aggregates with parameters take the kernels (at Bind: wire clients; not the in-process API's parameters). */
+  paramsFast = false;
 
   constructor(
     seed: number,
@@ -66,6 +81,7 @@ class Generator {
           this.rand() < 0.02 ? this.pick(['9223372036854775807', '-9223372036854775808', '\\N']) : String(this.int(0, 1e12)),
           this.rand() < 0.05 ? '\\N' : String(this.int(0, 40) / 4),
           this.rand() < 0.1 ? '\\N' : this.rand() < 0.5 ? 't' : 'f',
+          this.rand() < 0.05 ? '\\N' : this.rand() < 0.01 ? this.pick(['-0', '1e300']) : String((this.int(-80, 320) / 8) * X_STEP),
         ].join('\t'),
       );
     }
@@ -81,68 +97,88 @@ class Generator {
     return this.pick([`'${s}+00'`, `'${s}'`, `'${s}+00'::timestamptz`, `'${s.slice(0, 10)}'`]);
   }
 
-  predicate(): string {
+  /**
+   * A WHERE conjunct; `lastFlags`: whether the aggregate kernels take it (time comparisons, `=`/IN on
+   * the segmentby column) and whether a scan evaluates it (docs/guides/planner.md's table).
+   */
+  lastFlags = { agg: false, scan: false };
+
+  predicate(kernelsOnly = false): string {
     const h = () => this.pick(HOSTS);
-    const all: Array<() => string> = [
-      () => `time >= ${this.time()}`,
-      () => `time < ${this.time()}`,
-      () => `time > ${this.time()}`,
-      () => `time <= ${this.time()}`,
-      () => `time = ${this.time()}`,
-      () => `time BETWEEN ${this.time()} AND ${this.time()}`,
-      () => `time >= ${this.time()}::timestamptz - INTERVAL '${this.int(1, 30)} minutes'`,
-      () => `time > now() - INTERVAL '1 day'`,
-      () => `host = '${h()}'`,
-      () => `host IN ('${h()}', '${h()}')`,
-      () => `host IN ('h1', NULL)`,
-      () => `host <> '${h()}'`,
-      () => `host > 'h${this.int(0, 7)}'`,
-      () => `host LIKE 'h%${this.int(0, 7)}'`,
-      () => 'host IS NULL',
-      () => 'host IS NOT NULL',
-      () => `dc = 'dc${this.int(0, 2)}'`,
+    const A = { agg: true, scan: true };
+    const S = { agg: false, scan: true };
+    const N = { agg: false, scan: false };
+    const all: Array<[() => string, { agg: boolean; scan: boolean }]> = [
+      [() => `time >= ${this.time()}`, A],
+      [() => `time < ${this.time()}`, A],
+      [() => `time > ${this.time()}`, A],
+      [() => `time <= ${this.time()}`, A],
+      [() => `time = ${this.time()}`, A],
+      [() => `time BETWEEN ${this.time()} AND ${this.time()}`, A],
+      [() => `time >= ${this.time()}::timestamptz - INTERVAL '${this.int(1, 30)} minutes'`, A],
+      [() => `time > now() - INTERVAL '1 day'`, A],
+      [() => `host = '${h()}'`, A],
+      [() => `host IN ('${h()}', '${h()}')`, A],
+      [() => `host IN ('h1', NULL)`, N],
+      [() => `host <> '${h()}'`, S],
+      [() => `host > 'h${this.int(0, 7)}'`, N],
+      [() => `host LIKE 'h%${this.int(0, 7)}'`, N],
+      [() => 'host IS NULL', S],
+      [() => 'host IS NOT NULL', S],
+      [() => `dc = 'dc${this.int(0, 2)}'`, S],
       // Thresholds that many values equal: boundaries are exercised.
-      () => `v > ${this.int(-10, 40)}.5`,
-      () => `v <= ${this.int(-10, 40)}`,
-      () => `v >= ${this.int(-10, 40)}.25`,
-      () => `v < ${this.int(-10, 40)}`,
-      () => `v = ${this.int(-10, 40)}`,
-      () => `f >= ${this.int(0, 10)}`,
-      () => `n <= ${this.int(-900, 900)}`,
-      () => `v = 'NaN'`,
-      () => 'v IS NULL',
-      () => `v - floor(v) = 0.5`,
-      () => `coalesce(v, 0) > ${this.int(0, 30)}`,
-      () => `n = ${this.int(-10, 10)}`,
-      () => `n BETWEEN ${this.int(-500, 0)} AND ${this.int(0, 500)}`,
-      () => `n IS NOT DISTINCT FROM ${this.int(-5, 5)}`,
-      () => `NOT (n > ${this.int(-100, 100)})`,
-      () => `b > ${this.int(0, 1e12)}`,
-      () => `f < ${this.int(0, 10)}.5`,
-      () => 'ok',
-      () => 'NOT ok',
-      () => `(host = '${h()}' OR v > 30)`,
-      () => `extract(hour from time) = ${this.int(0, 23)}`,
+      [() => `v > ${this.int(-10, 40)}.5`, S],
+      [() => `v <= ${this.int(-10, 40)}`, S],
+      [() => `v >= ${this.int(-10, 40)}.25`, S],
+      [() => `v < ${this.int(-10, 40)}`, S],
+      [() => `v = ${this.int(-10, 40)}`, S],
+      [() => `f >= ${this.int(0, 10)}`, N],
+      [() => `n <= ${this.int(-900, 900)}`, S],
+      [() => `v = 'NaN'`, N],
+      [() => 'v IS NULL', S],
+      [() => `v - floor(v) = 0.5`, N],
+      [() => `coalesce(v, 0) > ${this.int(0, 30)}`, N],
+      [() => `n = ${this.int(-10, 10)}`, S],
+      [() => `n BETWEEN ${this.int(-500, 0)} AND ${this.int(0, 500)}`, S],
+      [() => `n IS NOT DISTINCT FROM ${this.int(-5, 5)}`, N],
+      [() => `NOT (n > ${this.int(-100, 100)})`, N],
+      [() => `b > ${this.int(0, 1e12)}`, S],
+      [() => `f < ${this.int(0, 10)}.5`, N],
+      [() => 'ok', N],
+      [() => 'NOT ok', N],
+      [() => `(host = '${h()}' OR v > 30)`, N],
+      [() => `extract(hour from time) = ${this.int(0, 23)}`, N],
+      [() => `x > ${this.int(-5, 30)} * ${X_STEP}::float8`, S],
+      [() => 'x IS NULL', S],
     ];
-    return this.pick(all)();
+    const [make, flags] = this.pick(kernelsOnly ? all.filter(([, f]) => f.agg) : all);
+    this.lastFlags = flags;
+    return make();
   }
 
-  private where(max: number): string {
-    const p = Array.from({ length: this.int(0, max) }, () => this.predicate());
-    return p.length ? ` WHERE ${p.join(' AND ')}` : '';
+  /** Conjuncts of the last `where`: all taken by the kernels; one at least evaluated by a scan. */
+  whereFlags = { agg: true, scan: false };
+
+  private where(max: number, kernelsOnly = false): string {
+    const p = Array.from({ length: this.int(0, max) }, () => {
+      const sql = this.predicate(kernelsOnly);
+      return { sql, flags: this.lastFlags };
+    });
+    this.whereFlags = { agg: p.every((c) => c.flags.agg), scan: p.some((c) => c.flags.scan) };
+    return p.length ? ` WHERE ${p.map((c) => c.sql).join(' AND ')}` : '';
   }
 
-  private aggregate(): string {
-    const c = this.pick(['v', 'n', 'b', 'f']);
-    return this.pick([
-      'count(*)', `count(${c})`, `sum(${c})`, `avg(${c})`, `min(${c})`, `max(${c})`, `first(${c}, time)`, `last(${c}, time)`,
-      'max(time)', 'min(time)', 'count(DISTINCT host)', 'bool_and(ok)', 'count(ok)', `sum(${c}) FILTER (WHERE n > 0)`, 'min(host)', 'max(dc)',
-    ]);
+  /** An aggregate, and whether the kernels take it whatever the data (sum/avg(x) leave 1e300 to PostgreSQL). */
+  private aggregate(): { sql: string; kernels: boolean } {
+    const c = this.pick(['v', 'n', 'b', 'f', 'x']);
+    const kernels = ['count(*)', `count(${c})`, `sum(${c})`, `avg(${c})`, `min(${c})`, `max(${c})`, `first(${c}, time)`, `last(${c}, time)`, 'max(time)', 'min(time)'];
+    const sql = this.rand() < 0.7 ? this.pick(kernels) : this.pick(['count(DISTINCT host)', 'bool_and(ok)', 'count(ok)', `sum(${c}) FILTER (WHERE n > 0)`, 'min(host)', 'max(dc)']);
+    return { sql, kernels: kernels.includes(sql) && !(c === 'x' && /^(sum|avg)/.test(sql)) };
   }
 
   private bucket(): string {
+    if (this.rand() < 0.5) return `time_bucket('${this.pick(['1 minute', '5 minutes', '1 hour', '90 minutes', '1 day', '1 week'])}', time)`;
     return this.pick([
-      `time_bucket('${this.pick(['1 minute', '5 minutes', '1 hour', '90 minutes', '1 day', '1 week'])}', time)`,
       `time_bucket('1 hour', time, '${this.pick(['15 minutes', '-30 minutes'])}'::interval)`,
       `time_bucket('1 day', time, '${this.zone}')`,
       `time_bucket('2 hours', time, origin => '2024-01-01 00:30+00')`,
@@ -151,8 +187,11 @@ class Generator {
     ]);
   }
 
-  /** A query over `m` (its reference: the same text over `ref`) and whether its row order is defined. */
-  query(): { sql: string; ordered: boolean } {
+  /**
+   * A query over `m` (its reference: the same text over `ref`), whether its row order is defined, and
+   * the fast path its shape must take (undefined: not asserted).
+   */
+  query(): { sql: string; ordered: boolean; path?: Path } {
     this.params = [];
     const r = this.rand();
     if (r < 0.2) return this.handedOver();
@@ -160,31 +199,38 @@ class Generator {
       const groups: string[] = [];
       if (this.rand() < 0.6) groups.push(this.bucket());
       if (this.rand() < 0.5) groups.push(this.pick(['host', 'dc']));
-      const select = [...groups.map((g, i) => `${g} AS g${i}`), ...Array.from({ length: this.int(1, 4) }, (_, i) => `${this.aggregate()} AS a${i}`)];
-      const W = this.where(3);
+      const aggregates = Array.from({ length: this.int(1, 4) }, () => this.aggregate());
+      const select = [...groups.map((g, i) => `${g} AS g${i}`), ...aggregates.map((a, i) => `${a.sql} AS a${i}`)];
+      const W = this.where(3, this.rand() < 0.5);
+      // Fixed-width buckets and the segmentby column, kernel aggregates, time and segment filters.
+      const kernels = groups.every((g) => g === 'host' || /^time_bucket\('[^']+', time\)$/.test(g)) && aggregates.every((a) => a.kernels) && this.whereFlags.agg;
+      const path = kernels && (this.params.length === 0 || this.paramsFast) ? ('aggregate' as const) : undefined;
       const G = groups.length ? ` GROUP BY ${groups.map((_, i) => `g${i}`).join(', ')}` : '';
       const H = groups.length && this.rand() < 0.15 ? ` HAVING count(*) > ${this.int(0, 20)}` : '';
-      if (!groups.length || this.rand() < 0.3) return { sql: `SELECT ${select.join(', ')} FROM m${W}${G}${H}`, ordered: !groups.length };
+      if (!groups.length || this.rand() < 0.3) return { sql: `SELECT ${select.join(', ')} FROM m${W}${G}${H}`, ordered: !groups.length, path };
       const dir = this.pick(['', ' DESC', ' ASC']);
       const nulls = this.rand() < 0.5 ? ' NULLS FIRST' : '';
       const limit = this.rand() < 0.4 ? ` LIMIT ${this.int(0, 12)}${this.rand() < 0.2 ? ` OFFSET ${this.int(1, 3)}` : ''}` : '';
-      return { sql: `SELECT ${select.join(', ')} FROM m${W}${G}${H} ORDER BY ${groups.map((_, i) => `g${i}${dir}`).join(', ')}${nulls}${limit}`, ordered: true };
+      return { sql: `SELECT ${select.join(', ')} FROM m${W}${G}${H} ORDER BY ${groups.map((_, i) => `g${i}${dir}`).join(', ')}${nulls}${limit}`, ordered: true, path };
     }
     if (r < 0.85) {
-      const list = this.pick(['*', 'time, host, v', 'host, n, b, f, ok', 'time, dc, v * 2 AS w', "time_bucket('1 hour', time) AS t, v"]);
+      const list = this.pick(['*', 'time, host, v', 'host, n, b, f, ok', 'time, dc, v * 2 AS w', "time_bucket('1 hour', time) AS t, v", 'time, x']);
       const W = this.where(3);
-      if (this.rand() < 0.5) return { sql: `SELECT ${list} FROM m${W}`, ordered: false };
+      // A comparison the scan evaluates; scans with parameters take the general path.
+      const path = this.whereFlags.scan && this.params.length === 0 ? ('scan' as const) : undefined;
+      if (this.rand() < 0.5) return { sql: `SELECT ${list} FROM m${W}`, ordered: false, path };
       const d = this.pick(['', ' DESC']);
       // Every column in the ORDER BY: rows tie only when they are equal.
-      return { sql: `SELECT ${list} FROM m${W} ORDER BY time${d}, host${d}, v${d}, n${d}, b${d}, f${d}, dc${d}, ok${d} LIMIT ${this.int(0, 50)}`, ordered: true };
+      return { sql: `SELECT ${list} FROM m${W} ORDER BY time${d}, host${d}, v${d}, n${d}, b${d}, f${d}, dc${d}, ok${d}, x${d} LIMIT ${this.int(0, 50)}`, ordered: true, path };
     }
     const key = this.pick(['host', 'dc']);
     const list = this.pick(['*', `${key}, time, v`, `${key}, time, n`]);
-    return { sql: `SELECT DISTINCT ON (${key}) ${list} FROM m${this.where(2)} ORDER BY ${key}, time DESC`, ordered: false };
+    const W = this.rand() < 0.5 ? '' : this.where(2);
+    return { sql: `SELECT DISTINCT ON (${key}) ${list} FROM m${W} ORDER BY ${key}, time DESC`, ordered: false, ...(key === 'host' && !W ? { path: 'last point' as const } : {}) };
   }
 
   /** Shapes PostgreSQL answers over rows Orbit hands it. */
-  private handedOver(): { sql: string; ordered: boolean } {
+  private handedOver(): { sql: string; ordered: boolean; path?: Path } {
     const W = this.where(2);
     const shapes: Array<() => { sql: string; ordered: boolean }> = [
       () => ({
@@ -208,14 +254,57 @@ class Generator {
     return this.pick(shapes)();
   }
 
-  /** A DELETE or UPDATE over `m` (literals only). */
+  /**
+   * A DELETE or UPDATE over `m` (literals only), within a few hours: it decompresses only the batches
+   * those times reach, so the rest stay in the columnstore for the fast paths.
+   */
   dml(): string {
     const useParams = this.useParams;
     this.useParams = false;
-    const w = this.predicate();
+    const from = new Date(START + this.int(0, SPAN_S) * 1000);
+    const to = new Date(from.getTime() + this.int(1, 6) * 3600_000);
+    const w = `time >= '${from.toISOString()}' AND time < '${to.toISOString()}'${this.rand() < 0.5 ? ` AND ${this.predicate()}` : ''}`;
     this.useParams = useParams;
     return this.pick([`DELETE FROM m WHERE ${w}`, `UPDATE m SET v = v + 1 WHERE ${w}`, `UPDATE m SET n = NULL WHERE ${w}`]);
   }
+}
+
+/**
+ * The fast paths that ran since the last `take()`: Columnstore's entry points (a statement run at
+ * once, a prepared statement's Bind) answer undefined when the general path must answer instead.
+ */
+function pathTracker(): { take(): Path; restore(): void } {
+  let taken: Path | undefined;
+  const proto = Columnstore.prototype;
+  const runPlanned = proto.runPlanned;
+  const runAggregate = proto.runAggregate;
+  const runLastPoint = proto.runLastPoint;
+  const spies = [
+    vi.spyOn(proto, 'runPlanned').mockImplementation(async function (this: Columnstore, ...args: Parameters<Columnstore['runPlanned']>) {
+      const out = await runPlanned.apply(this, args);
+      const plan: ColumnstorePlan = args[1];
+      if (out !== undefined) taken = plan.aggregate ? 'aggregate' : plan.lastPoint ? 'last point' : 'scan';
+      return out;
+    }),
+    vi.spyOn(proto, 'runAggregate').mockImplementation(async function (this: Columnstore, ...args: Parameters<Columnstore['runAggregate']>) {
+      const out = await runAggregate.apply(this, args);
+      if (out !== undefined) taken = 'aggregate';
+      return out;
+    }),
+    vi.spyOn(proto, 'runLastPoint').mockImplementation(async function (this: Columnstore, ...args: Parameters<Columnstore['runLastPoint']>) {
+      const out = await runLastPoint.apply(this, args);
+      if (out !== undefined) taken = 'last point';
+      return out;
+    }),
+  ];
+  return {
+    take(): Path {
+      const path = taken ?? 'general';
+      taken = undefined;
+      return path;
+    },
+    restore: () => spies.forEach((s) => s.mockRestore()),
+  };
 }
 
 /** Rows as JSON text per row (sorted when the order is not defined); an error as its SQLSTATE and message. */
@@ -233,7 +322,7 @@ function answer(run: Run, sql: string, params: readonly string[] | undefined, or
  * Loads the same rows into `m` (a direct hypertable) and `ref` (a plain table) through `copy`, then
  * runs `queries` random queries (and a DML statement now and then) against both.
  */
-async function differential(g: Generator, exec: (sql: string) => Promise<unknown>, copy: (sql: string, text: string) => Promise<unknown>, run: Run, queries: number): Promise<{ checked: number; nonEmpty: number }> {
+async function differential(g: Generator, exec: (sql: string) => Promise<unknown>, copy: (sql: string, text: string) => Promise<unknown>, run: Run, queries: number): Promise<{ checked: number; nonEmpty: number; paths: Record<Path, number>; asserted: number }> {
   await exec(`CREATE TABLE m (${COLUMNS}) WITH (timescaledb.hypertable, timescaledb.partition_column = 'time', timescaledb.segmentby = 'host', timescaledb.chunk_interval = '${g.pick(['6 hours', '1 day', '2 days'])}');
     CREATE TABLE ref (${COLUMNS});
     CREATE TABLE hosts (host text PRIMARY KEY, team text);
@@ -254,22 +343,43 @@ async function differential(g: Generator, exec: (sql: string) => Promise<unknown
 
   let checked = 0;
   let nonEmpty = 0;
-  for (let i = 0; i < queries; i++) {
-    if (g.rand() < 0.03) {
-      const dml = g.dml();
-      const count = (r: Awaited<ReturnType<Run>>) => r.affectedRows ?? r.rowCount;
-      const got = await run(dml).then(count, (e: { code?: string }) => `ERROR ${e.code}`);
-      const want = await run(dml.replace(' m ', ' ref ')).then(count, (e: { code?: string }) => `ERROR ${e.code}`);
-      expect(got, dml).toEqual(want);
+  const paths: Record<Path, number> = { aggregate: 0, scan: 0, 'last point': 0, general: 0 };
+  const tracker = pathTracker();
+  // Whether the hypertable still has chunks in the columnstore (the fast paths' precondition).
+  let columnstore = true;
+  let asserted = 0;
+  try {
+    for (let i = 0; i < queries; i++) {
+      if (g.rand() < 0.03) {
+        const dml = g.dml();
+        const count = (r: Awaited<ReturnType<Run>>) => r.affectedRows ?? r.rowCount;
+        const got = await run(dml).then(count, (e: { code?: string }) => `ERROR ${e.code}`);
+        const want = await run(dml.replace(' m ', ' ref ')).then(count, (e: { code?: string }) => `ERROR ${e.code}`);
+        expect(got, dml).toEqual(want);
+        // A DML statement decompresses the batches it may touch: none may be left in the columnstore.
+        const left = await run("SELECT count(*) AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'm' AND is_compressed");
+        columnstore = Number(left.rows[0]!.n) > 0;
+      }
+      const { sql, ordered, path } = g.query();
+      const params = g.params.length ? [...g.params] : undefined;
+      const want = await answer(run, sql.replaceAll(' FROM m', ' FROM ref'), params, ordered);
+      tracker.take();
+      const label = `${sql}${params ? ` -- ${JSON.stringify(params)}` : ''}`;
+      expect(await answer(run, sql, params, ordered), label).toEqual(want);
+      const took = tracker.take();
+      paths[took]++;
+      // A shape the planner takes must not fall back to the general path (errors are PostgreSQL's either way).
+      if (path && columnstore && typeof want !== 'string') {
+        expect(took, `path of ${label}`).toBe(path);
+        asserted++;
+      }
+      checked++;
+      if (typeof want !== 'string' && want.length > 0) nonEmpty++;
     }
-    const { sql, ordered } = g.query();
-    const params = g.params.length ? [...g.params] : undefined;
-    const want = await answer(run, sql.replaceAll(' FROM m', ' FROM ref'), params, ordered);
-    expect(await answer(run, sql, params, ordered), `${sql}${params ? ` -- ${JSON.stringify(params)}` : ''}`).toEqual(want);
-    checked++;
-    if (typeof want !== 'string' && want.length > 0) nonEmpty++;
+  } finally {
+    tracker.restore();
   }
-  return { checked, nonEmpty };
+  return { checked, nonEmpty, paths, asserted };
 }
 
 describe.each([
@@ -289,10 +399,13 @@ describe.each([
     const g = new Generator(seed, zone);
     g.useParams = useParams;
     const run: Run = (sql, params) => db.query(sql, params ? [...params] : undefined);
-    const { checked, nonEmpty } = await differential(g, (sql) => db.exec(sql), (sql, text) => db.copyFrom(sql, text), run, 100);
+    const { checked, nonEmpty, paths, asserted } = await differential(g, (sql) => db.exec(sql), (sql, text) => db.copyFrom(sql, text), run, 100);
     expect(checked).toBe(100);
     // Most queries find rows: the comparison is not of empty results.
     expect(nonEmpty).toBeGreaterThan(60);
+    // Most are answered by the fast paths, and shapes they take are checked to take them.
+    expect(paths.aggregate + paths.scan + paths['last point'], JSON.stringify(paths)).toBeGreaterThan(35);
+    expect(asserted).toBeGreaterThan(10);
   });
 });
 
@@ -322,11 +435,14 @@ describe('random queries over TCP as text, random session settings, bound parame
       await client.query(s);
     }
     g.useParams = true;
+    g.paramsFast = true;
     const run: Run = (sql, params) => client.query(sql, params ? [...params] : undefined);
     // The rows are ISO text with a UTC offset: read alike under any session's DateStyle/TimeZone.
     const copy = (sql: string, text: string) => server.orbit.copyFrom(sql, text);
-    const { checked, nonEmpty } = await differential(g, (sql) => client.query(sql), copy, run, 100);
+    const { checked, nonEmpty, paths, asserted } = await differential(g, (sql) => client.query(sql), copy, run, 100);
     expect(checked).toBe(100);
     expect(nonEmpty).toBeGreaterThan(60);
+    expect(paths.aggregate + paths.scan + paths['last point'], JSON.stringify(paths)).toBeGreaterThan(35);
+    expect(asserted).toBeGreaterThan(10);
   });
 });

@@ -4,9 +4,8 @@
 // also checks its sum of squares. Each answer (rows, or SQLSTATE and message) must be what
 // PostgreSQL gives over a plain table holding the same rows, in-process and over TCP; where no
 // check can fire the kernels answer, where one might PostgreSQL does.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serverWithClient } from '../support/server.js';
 
 /**
  * Whether the kernels answer `agg` over `values`: finite inputs of at most 1e130 in magnitude (no
@@ -38,13 +37,9 @@ const SERIES: Record<string, { v: string[]; r: string[] }> = {
 };
 
 describe('float sums and averages near overflow', () => {
-  let server: TestServer;
-  let client: pg.Client;
+  const wire = serverWithClient();
 
   beforeAll(async () => {
-    server = await startTestServer();
-    client = new pg.Client({ connectionString: server.url });
-    await client.connect();
     const rows: string[] = [];
     let minute = 0;
     for (const [host, s] of Object.entries(SERIES)) {
@@ -54,7 +49,7 @@ describe('float sums and averages near overflow', () => {
         rows.push(`('2024-01-01'::timestamptz + ${minute++} * interval '7 minutes', '${host}', ${v}, ${r})`);
       }
     }
-    await server.orbit.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+    await wire.server.orbit.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
       CREATE TABLE m (time timestamptz NOT NULL, host text, v float8, r real);
       SELECT create_hypertable('m', 'time', chunk_time_interval => INTERVAL '1 hour');
       ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
@@ -62,18 +57,13 @@ describe('float sums and averages near overflow', () => {
       CREATE TABLE ref AS SELECT * FROM m;
       SELECT count(compress_chunk(c)) FROM show_chunks('m') c;`);
   });
-  afterAll(async () => {
-    await client?.end();
-    await server?.close();
-  });
-
   const inProcess = (sql: string) =>
-    server.orbit.query(sql).then(
+    wire.server.orbit.query(sql).then(
       (r) => JSON.stringify(r.rows, (_, x) => (typeof x === 'number' ? (Object.is(x, -0) ? '-0' : String(x)) : x)),
       (e: { code?: string; message: string }) => `ERROR ${e.code} ${e.message}`,
     );
   const overTcp = (sql: string) =>
-    client.query({ text: sql, rowMode: 'array' }).then(
+    wire.client.query({ text: sql, rowMode: 'array' }).then(
       (r) => JSON.stringify(r.rows),
       (e: { code?: string; message: string }) => `ERROR ${e.code} ${e.message}`,
     );
@@ -87,7 +77,7 @@ describe('float sums and averages near overflow', () => {
           const ref = shape.replace(' T ', ' ref ');
           for (const run of [inProcess, overTcp]) expect(await run(q), `${run === inProcess ? 'in-process' : 'TCP'}: ${q}`).toBe(await run(ref));
           if (!paths) continue;
-          const plan = (await server.orbit.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${q}`)).rows.map((r) => r['QUERY PLAN']);
+          const plan = (await wire.server.orbit.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${q}`)).rows.map((r) => r['QUERY PLAN']);
           const fast = aggs.split(', ').every((a) => a === 'count(*)' || kernelsAnswer(a, a.includes('(v)') ? s.v : s.r));
           expect(plan[0]!.startsWith('Orbit Columnstore Aggregate'), `${q}\n${plan.join('\n')}`).toBe(fast);
         }
@@ -101,7 +91,7 @@ describe('float sums and averages near overflow', () => {
 
   it('answers so with rowstore rows merged in', async () => {
     const late = "('2024-01-01 00:01+00', 'zero', '-0', '-0'), ('2024-01-01 00:02+00', 'inf', 5, 5), ('2024-01-01 00:03+00', 'big', 1e308, 3e38), ('2024-01-01 00:04+00', 'small', -1e100, 1e30)";
-    await server.orbit.exec(`INSERT INTO m VALUES ${late}; INSERT INTO ref VALUES ${late}`);
+    await wire.server.orbit.exec(`INSERT INTO m VALUES ${late}; INSERT INTO ref VALUES ${late}`);
     await compare(false);
   });
 });

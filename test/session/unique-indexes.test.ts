@@ -2,36 +2,24 @@
 // TABLE … ADD PRIMARY KEY / UNIQUE) is checked against the batches' rows too, as TimescaleDB 2.19+
 // checks compressed chunks: duplicates give PostgreSQL's own 23505 (the same message and DETAIL as
 // over a plain table holding the rows), no duplicates give the index, and inserts then see it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { serverWithClient } from '../support/server.js';
 
 describe('unique indexes on hypertables with chunks in the columnstore', () => {
-  let server: TestServer;
-  let client: pg.Client;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.end();
-    await server?.close();
-  });
+  const wire = serverWithClient();
 
   /** The error (code, message with the table's name as T, DETAIL) or 'ok', over TCP and in-process alike (errors only: an index made over TCP is there for the second run). */
   async function outcome(sql: string, table: string): Promise<string> {
     const norm = (e: { code?: string; message: string; detail?: string }) => `${e.code} ${e.message.replaceAll(table, 'T')} | ${e.detail ?? ''}`;
-    const tcp = await client.query(sql).then(() => 'ok', norm);
-    const inProcess = await server.orbit.query(sql).then(() => 'ok', norm);
+    const tcp = await wire.client.query(sql).then(() => 'ok', norm);
+    const inProcess = await wire.server.orbit.query(sql).then(() => 'ok', norm);
     expect(inProcess, sql).toBe(tcp);
     return tcp;
   }
 
   /** A hypertable `name` compressed with `rows`, and a plain table `<name>_ref` with the same rows. */
   async function tables(name: string, rows: string, late = ''): Promise<void> {
-    await server.orbit.exec(`CREATE TABLE ${name} (time timestamptz NOT NULL, host text, v float8, ok bool);
+    await wire.server.orbit.exec(`CREATE TABLE ${name} (time timestamptz NOT NULL, host text, v float8, ok bool);
       SELECT create_hypertable('${name}', 'time', chunk_time_interval => INTERVAL '1 day');
       ALTER TABLE ${name} SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
       INSERT INTO ${name} VALUES ${rows};
@@ -41,7 +29,7 @@ describe('unique indexes on hypertables with chunks in the columnstore', () => {
   }
 
   it('refuses duplicates in the batches, and between batches and the rowstore, with PostgreSQL error', async () => {
-    await server.orbit.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    await wire.server.orbit.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
     const rows = Array.from({ length: 400 }, (_, i) => `('2024-01-0${1 + (i % 3)} 00:00:00+00'::timestamptz + ${i % 50} * interval '1 minute', 'h${i % 2}', ${i % 11}, ${i % 2 === 0})`).join(', ');
     await tables('dup', rows);
     await tables('split', "('2024-01-01 10:00+00', 'a', 1, true), ('2024-01-02 10:00+00', NULL, 2, NULL), ('2024-01-02 10:00+00', NULL, 3, NULL)", "('2024-01-01 10:00+00', 'a', 4, false)");
@@ -58,28 +46,28 @@ describe('unique indexes on hypertables with chunks in the columnstore', () => {
       }
     }
     // Nothing was created; NULLs are distinct by default.
-    expect((await server.orbit.query("SELECT count(*)::int AS n FROM pg_index WHERE indrelid IN ('dup'::regclass, 'split'::regclass) AND indisunique")).rows).toEqual([{ n: 0 }]);
-    await server.orbit.exec('CREATE UNIQUE INDEX split_time_host_v ON split (time, host, v)');
+    expect((await wire.server.orbit.query("SELECT count(*)::int AS n FROM pg_index WHERE indrelid IN ('dup'::regclass, 'split'::regclass) AND indisunique")).rows).toEqual([{ n: 0 }]);
+    await wire.server.orbit.exec('CREATE UNIQUE INDEX split_time_host_v ON split (time, host, v)');
   });
 
   it('creates the index over unique rows; inserts then see it, ON CONFLICT included', async () => {
     await tables('uniq', "('2024-01-01 10:00+00', 'a', 1, true), ('2024-01-01 10:00+00', 'b', 2, true), ('2024-01-02 10:00+00', 'a', 3, NULL)");
-    await server.orbit.exec('CREATE INDEX ON uniq (host, v); CREATE UNIQUE INDEX ON uniq (time, host)');
-    await client.query("INSERT INTO uniq VALUES ('2024-01-01 10:00+00', 'a', 9, false) ON CONFLICT DO NOTHING");
-    await expect(client.query("INSERT INTO uniq VALUES ('2024-01-02 10:00+00', 'a', 9, false)")).rejects.toMatchObject({ code: '23505' });
-    expect((await server.orbit.query('SELECT count(*)::int AS n, sum(v) AS s FROM uniq')).rows).toEqual([{ n: 3, s: 6 }]);
+    await wire.server.orbit.exec('CREATE INDEX ON uniq (host, v); CREATE UNIQUE INDEX ON uniq (time, host)');
+    await wire.client.query("INSERT INTO uniq VALUES ('2024-01-01 10:00+00', 'a', 9, false) ON CONFLICT DO NOTHING");
+    await expect(wire.client.query("INSERT INTO uniq VALUES ('2024-01-02 10:00+00', 'a', 9, false)")).rejects.toMatchObject({ code: '23505' });
+    expect((await wire.server.orbit.query('SELECT count(*)::int AS n, sum(v) AS s FROM uniq')).rows).toEqual([{ n: 3, s: 6 }]);
   });
 
   it('aborts the transaction block as the statement would; refuses what it cannot check', async () => {
-    await client.query('BEGIN');
-    await expect(client.query('CREATE UNIQUE INDEX ON dup (time, host)')).rejects.toMatchObject({ code: '23505' });
-    await expect(client.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
-    await client.query('ROLLBACK');
+    await wire.client.query('BEGIN');
+    await expect(wire.client.query('CREATE UNIQUE INDEX ON dup (time, host)')).rejects.toMatchObject({ code: '23505' });
+    await expect(wire.client.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await wire.client.query('ROLLBACK');
     // (uniq's inserts decompressed the batches they could conflict with: dup still has its chunks in the columnstore.)
     for (const ddl of ['CREATE UNIQUE INDEX CONCURRENTLY ON dup (time, v)', 'ALTER TABLE dup ADD CONSTRAINT x EXCLUDE USING btree (time WITH =)']) {
-      await expect(client.query(ddl), ddl).rejects.toMatchObject({ code: '0A000' });
+      await expect(wire.client.query(ddl), ddl).rejects.toMatchObject({ code: '0A000' });
     }
-    const chunk = (await server.orbit.query<{ c: string }>("SELECT c::text FROM show_chunks('dup') c LIMIT 1")).rows[0]!.c;
-    await expect(client.query(`CREATE UNIQUE INDEX ON ${chunk} (time, host, v)`)).rejects.toMatchObject({ code: '0A000' });
+    const chunk = (await wire.server.orbit.query<{ c: string }>("SELECT c::text FROM show_chunks('dup') c LIMIT 1")).rows[0]!.c;
+    await expect(wire.client.query(`CREATE UNIQUE INDEX ON ${chunk} (time, host, v)`)).rejects.toMatchObject({ code: '0A000' });
   });
 });

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { serve, type RunningServer, type ServeOptions } from '../../src/runtime/node.js';
 
 export const TEMPLATE = 'dist/pgdata-template.tar.gz';
@@ -98,4 +99,30 @@ export function startChildServer(args: string[], timeoutMs = 60_000): Promise<Ch
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+}
+
+/**
+ * For a describe block: a test server (startTestServer) and a pg client connected to it, made before
+ * its tests and closed after them; read them inside tests (`wire.server`, `wire.client`).
+ */
+export function serverWithClient(options: Partial<ServeOptions> = {}): { readonly server: TestServer; readonly client: pg.Client } {
+  let server: TestServer | undefined;
+  let client: pg.Client | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await server?.close();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }

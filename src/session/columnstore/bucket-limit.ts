@@ -66,7 +66,7 @@ export function bucketLimitSql(plan: AggregatePlan, facts?: FactsMode): string |
   // manifest keys are the inputs' first value.
   // Kept facts of an empty rowstore: no rowstore buckets, and no scan of the hypertable planned.
   const empty = typeof facts === 'object' && !facts.rowstoreRows;
-  const inputs = aggregateInputsSql(empty ? plan : { ...plan, rowstoreExistsSql: `CASE WHEN ${limitSql} > 0 THEN EXISTS (SELECT 1 FROM rowstore_buckets) ELSE ${plan.rowstoreExistsSql} END` }, facts);
+  const inputs = aggregateInputsSql(empty ? plan : { ...plan, rowstoreExistsSql: `CASE WHEN ${plan.rowstoreRiskSql} THEN NULL WHEN ${limitSql} > 0 THEN EXISTS (SELECT 1 FROM rowstore_buckets) ELSE ${plan.rowstoreExistsSql} END` }, facts);
   return `${empty ? '' : `WITH rowstore_buckets AS (${order.rowstoreSql(limitSql)}) `}SELECT json_build_array(
       (EXTRACT(EPOCH FROM ${w}) * 1000000)::int8::text,
       (EXTRACT(YEAR FROM ${w}) * 12 + EXTRACT(MONTH FROM ${w}))::int,

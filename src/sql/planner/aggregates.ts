@@ -65,8 +65,14 @@ export interface AggregatePlan {
    * the kernels' partials without a final statement (session/columnstore/aggregate-rows.ts).
    */
   readonly direct?: DirectShape;
-  /** A boolean expression: whether the rowstore holds rows the WHERE keeps (else finalSql can leave it out). */
+  /**
+   * Whether the rowstore holds rows the WHERE keeps (else finalSql can leave it out): a boolean
+   * expression, NULL when one of them is a float sum or average input PostgreSQL's overflow checks
+   * could trip on (finite, above 1e130 in magnitude): the statement then takes the general path.
+   */
   readonly rowstoreExistsSql: string;
+  /** The NULL case of rowstoreExistsSql alone ('false' without float sums or averages). */
+  readonly rowstoreRiskSql: string;
   /**
    * The statement to run, given a query yielding the kernels' partial rows (columns g1…, then each
    * aggregate's partial columns, of the types `partialTypes`), undefined when there are none.
@@ -253,6 +259,13 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   ];
   const whereSql = s.whereClause ? ` WHERE ${deparseExpr(s.whereClause as Node)}` : '';
   const groupBySql = groups.length > 0 ? ` GROUP BY ${groups.map((_, i) => i + 1).join(', ')}` : '';
+  const source = `${quote(table.schema)}.${quote(table.name)} AS ${quote(alias)}`;
+  const rowstoreExistsSql = `EXISTS (SELECT 1 FROM ${source}${whereSql})`;
+  // The kernels' side of the same bound is partials.ts mayOverflow (LARGE_FLOAT); NaN is above
+  // 'Infinity' in PostgreSQL's order, so neither counts.
+  const risky = [...new Set(aggregates.filter((a) => (a.fn === 'sum' || a.fn === 'avg') && a.partialTypes[0] !== 'int8' && a.partialTypes[0] !== 'numeric').map((a) => a.column!))]
+    .map((c) => `abs(${quote(alias)}.${quote(c)}) > 1e130 AND abs(${quote(alias)}.${quote(c)}) < 'Infinity'`);
+  const rowstoreRiskSql = risky.length === 0 ? 'false' : `EXISTS (SELECT 1 FROM ${source} WHERE ${whereSql ? `(${whereSql.slice(7)}) AND ` : ''}(${risky.join(' OR ')}))`;
   const rowstore = `SELECT ${rowstoreTargets.join(', ')} FROM ${quote(table.schema)}.${quote(table.name)} AS ${quote(alias)}${whereSql}${groupBySql}`;
 
   // ORDER BY the bucket LIMIT n (no HAVING): only the newest (oldest) buckets reach the result.
@@ -313,7 +326,8 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   let withoutRows: string | undefined;
   return {
     table,
-    rowstoreExistsSql: `EXISTS (SELECT 1 FROM ${quote(table.schema)}.${quote(table.name)} AS ${quote(alias)}${whereSql})`,
+    rowstoreExistsSql: rowstoreRiskSql === 'false' ? rowstoreExistsSql : `CASE WHEN ${rowstoreRiskSql} THEN NULL ELSE ${rowstoreExistsSql} END`,
+    rowstoreRiskSql,
     ...(bucketOrder ? { bucketOrder } : {}),
     ...(direct ? { direct } : {}),
     ...(bucketWidthSql !== undefined ? { bucketWidthSql } : {}),

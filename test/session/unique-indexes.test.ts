@@ -67,6 +67,7 @@ describe('unique indexes on hypertables with chunks in the columnstore', () => {
     for (const ddl of ['CREATE UNIQUE INDEX CONCURRENTLY ON dup (time, v)', 'ALTER TABLE dup ADD CONSTRAINT x EXCLUDE USING btree (time WITH =)']) {
       await expect(wire.client.query(ddl), ddl).rejects.toMatchObject({ code: '0A000' });
     }
+    await expect(wire.client.query('ALTER TABLE dup ADD COLUMN z int, ADD CONSTRAINT dup_z UNIQUE (time, z)')).rejects.toMatchObject({ code: '0A000' });
     const chunk = (await wire.server.orbit.query<{ c: string }>("SELECT c::text FROM show_chunks('dup') c LIMIT 1")).rows[0]!.c;
     await expect(wire.client.query(`CREATE UNIQUE INDEX ON ${chunk} (time, host, v)`)).rejects.toMatchObject({ code: '0A000' });
   });

@@ -89,6 +89,12 @@ export async function checkUniqueIndexes(
     const check = `SELECT json_build_array(${values.join(', ')}) FROM ${rel}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} GROUP BY ${index.keys.map((k) => `(${k})`).join(', ')} HAVING count(*) > 1 ORDER BY ${index.keys.map((k) => `(${k})`).join(', ')} LIMIT 1`;
     const result = await general(check);
     const error = firstError(result);
+    // A column the same ALTER TABLE adds exists only in the trial.
+    if (error?.C === SqlState.undefined_column) {
+      throw new OrbitError(SqlState.feature_not_supported, `a unique constraint on a column added by the same statement to hypertable "${table.name}" with chunks in the columnstore is not supported by Orbit`, {
+        hint: 'Add the column first, then the constraint.',
+      });
+    }
     if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'unique index check failed', error.D ? { detail: error.D } : {});
     const duplicate = jsonRows<Array<string | null>>(result)[0];
     if (duplicate) {

@@ -23,7 +23,7 @@ import type { ReaderThread } from './direct-ingest/read.js';
 import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
-import { FROM_BACKEND_ROLE, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
+import { asBackendRole, FROM_BACKEND_ROLE, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
 /** What the backend needs from a session. */
@@ -125,7 +125,7 @@ export class Backend {
     return {
       ...run,
       owner: {
-        sql: async (sql) => withoutRoleSwitch(await this.runInternal(session, `${TO_BACKEND_ROLE}; ${sql}; ${FROM_BACKEND_ROLE}`)),
+        sql: async (sql) => withoutRoleSwitch(await this.runInternal(session, asBackendRole(sql))),
         raw: async (messages) => withoutRoleSwitchQueries(await this.run(session, concatBytes([simpleQuery(TO_BACKEND_ROLE), messages, simpleQuery(FROM_BACKEND_ROLE)]))),
       },
     };
@@ -379,13 +379,15 @@ export class Backend {
    * Gives rows that landed in hypertables' default partitions their chunks (after a batch that wrote
    * to a hypertable, or inside a transaction block before a statement that works on chunks). Safe
    * to skip or fail: such rows stay visible through the hypertable. Inside a transaction block it
-   * runs in a savepoint, so a failure leaves the client's transaction as it was.
+   * runs in a savepoint, so a failure leaves the client's transaction as it was. As the backend's
+   * role: the extension's functions that create chunks are Orbit's alone (catalog/extension/privileges.ts).
    */
   async routeDefaultRows(session: BackendSession, inBlock = false): Promise<OrbitError | undefined> {
     await this.loadRouting(session);
     if (this.routing.empty) return undefined;
     const truncated = this.routing.takeTruncated();
-    const fixUp = truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL;
+    const sql = truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL;
+    const fixUp = runsAsRole(session) ? asBackendRole(sql) : sql;
     const out = await this.runInternal(session, inBlock ? `SAVEPOINT orbit_route; ${fixUp}; RELEASE SAVEPOINT orbit_route` : fixUp);
     const error = firstError(out);
     if (error && inBlock) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_route; RELEASE SAVEPOINT orbit_route');

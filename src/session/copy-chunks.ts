@@ -12,6 +12,7 @@
 import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
 import type { CopyFormat } from './copy-in.js';
+import { asBackendRole } from './roles.js';
 import { simpleQuery } from './settings.js';
 
 type Run = (messages: Uint8Array) => Promise<Uint8Array>;
@@ -43,7 +44,8 @@ export class CopyChunks {
     if (this.target === null) return;
     const values = this.format.kind === 'binary' ? binaryTimeValues(piece, this.target, first) : textTimeValues(piece, this.format, this.target.field, first && this.format.header);
     if (values === undefined || values.size === 0) return;
-    await guarded(run, `SELECT ${FUNCTIONS}.create_chunks_for_values(${this.target.relid}::pg_catalog.regclass, ${textArrayLiteral(values)})`);
+    // As the backend's role, whose alone the function is (catalog/extension/privileges.ts).
+    await guarded(run, asBackendRole(`SELECT ${FUNCTIONS}.create_chunks_for_values(${this.target.relid}::pg_catalog.regclass, ${textArrayLiteral(values)})`));
   }
 
   /** The hypertable and time field of this COPY, or null when there is nothing to pre-create. */

@@ -19,7 +19,8 @@ export interface InternalRunner {
   raw(messages: Uint8Array): Promise<Uint8Array>;
   /**
    * The same, as the backend's own role (session/roles.ts), for Orbit's statements on its cache
-   * tables alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.
+   * tables and its calls of the extension's internal functions (catalog/extension/privileges.ts)
+   * alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.
    */
   readonly owner?: InternalRunner;
   /**

@@ -117,6 +117,11 @@ export const TO_BACKEND_ROLE =
 export const FROM_BACKEND_ROLE =
   "SELECT pg_catalog.set_config('session_authorization', pg_catalog.current_setting('orbit.outer_user'), true), pg_catalog.set_config('role', pg_catalog.current_setting('orbit.outer_role'), true)";
 
+/** `sql` run as the backend's role, the session's roles put back after (one simple query's text). */
+export function asBackendRole(sql: string): string {
+  return `${TO_BACKEND_ROLE}; ${sql}; ${FROM_BACKEND_ROLE}`;
+}
+
 /** Makes a cache table readable by the statements Orbit rewrites to read it, whatever their role. */
 export function grantCacheSql(table: string): string {
   return `GRANT SELECT ON ${table} TO PUBLIC`;

@@ -73,10 +73,10 @@ LANGUAGE sql STABLE AS $body$
                   c.compressed_chunk_id IS NOT NULL)
 $body$;
 
--- Records (op = 'compress' | 'decompress') or, with op NULL, forgets the request for a chunk. Requests
--- are catalog rows: the caller need not be able to write the catalog.
+-- Records (op = 'compress' | 'decompress') or, with op NULL, forgets the request for a chunk. As the
+-- caller: row security lets a role write the requests of its own hypertables' chunks (privileges.ts).
 CREATE FUNCTION ${F}.orbit_request_conversion(cid integer, op text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+LANGUAGE plpgsql ${PATH} AS $body$
 BEGIN
   IF op IS NULL THEN
     DELETE FROM ${C}.orbit_columnstore_request r WHERE r.chunk_id = cid;
@@ -96,6 +96,7 @@ DECLARE
   partial boolean;
 BEGIN
   SELECT * INTO ht FROM ${C}.hypertable WHERE id = c.hypertable_id;
+  PERFORM ${F}.orbit_require_owner(ht.relid);
   IF ht.compression_state <> 1 THEN
     RAISE EXCEPTION 'columnstore not enabled on "%"', ht.table_name USING ERRCODE = '${E.feature_not_supported}',
       HINT = 'Enable columnstore using ALTER TABLE/MATERIALIZED VIEW with the timescaledb.enable_columnstore option.';
@@ -127,6 +128,7 @@ DECLARE
   c ${C}.chunk := ${F}.orbit_chunk_of(uncompressed_chunk);
   name text := (SELECT relname FROM pg_class WHERE oid = uncompressed_chunk);
 BEGIN
+  PERFORM ${F}.orbit_require_owner((SELECT relid FROM ${C}.hypertable WHERE id = c.hypertable_id));
   IF NOT ${F}.orbit_chunk_in_columnstore(c) THEN
     IF if_compressed THEN
       RAISE NOTICE 'chunk "%" is not converted to columnstore', name;
@@ -261,11 +263,13 @@ CREATE TABLE ${C}.orbit_direct_compress (
 );
 GRANT SELECT ON ${C}.orbit_direct_compress TO PUBLIC;
 
+-- ALTER TABLE … SET (timescaledb.direct_compress) runs it as the caller (a DO block).
 CREATE FUNCTION ${F}.orbit_set_direct_compress(rel regclass, enabled boolean) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   h integer := ${F}.orbit_hypertable_id(rel);
 BEGIN
+  PERFORM ${F}.orbit_require_owner(rel);
   INSERT INTO ${C}.orbit_direct_compress VALUES (h, enabled) ON CONFLICT (hypertable_id) DO UPDATE SET enabled = excluded.enabled;
 END
 $body$;

@@ -23,6 +23,7 @@ import { spaceDimensionsSql } from './space-dimensions.js';
 import { integerNowSql } from './integer-now.js';
 import { jobsSql } from './jobs.js';
 import { policiesSql } from './policies.js';
+import { privilegesSql } from './privileges.js';
 import { timeBucketSql } from './time-bucket.js';
 import { truncateSql } from './truncate.js';
 import { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
@@ -58,6 +59,7 @@ export function installScript(): string {
     columnstoreChunksSql(),
     jobsSql(),
     policiesSql(),
+    privilegesSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
     '',
   ].join('\n');

@@ -15,7 +15,7 @@
  * DIMENSION_SLICE_MINVALUE/MAXVALUE.
  */
 import { ErrCode as E } from './errcodes.js';
-import { CATALOG_SCHEMA as C, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
+import { CATALOG_SCHEMA as C, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
 
 
 /** Types a time-argument (`older_than`, `newer_than`, …) may have; each gets an implicit cast. */
@@ -273,6 +273,19 @@ BEGIN
       USING ERRCODE = '${E.ts_hypertable_not_exist}';
   END IF;
   RETURN h;
+END
+$body$;
+
+-- TimescaleDB's ts_hypertable_permissions_check: the caller must have the privileges of the table's
+-- owner (as PostgreSQL's ownership checks). SECURITY INVOKER, and so are the functions that call it:
+-- current_user is the caller, SET ROLE and SECURITY DEFINER functions of the user's included.
+CREATE FUNCTION ${F}.orbit_require_owner(rel regclass) RETURNS void
+LANGUAGE plpgsql STABLE ${PATH} AS $body$
+BEGIN
+  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = rel), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of hypertable "%"', (SELECT relname FROM pg_class WHERE oid = rel)
+      USING ERRCODE = '${E.insufficient_privilege}';
+  END IF;
 END
 $body$;
 `;

@@ -228,10 +228,7 @@ DECLARE
   h integer := ${F}.orbit_require_hypertable(hypertable);
   d record;
 BEGIN
-  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = hypertable), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', (SELECT relname FROM pg_class WHERE oid = hypertable)
-      USING ERRCODE = '${E.insufficient_privilege}';
-  END IF;
+  PERFORM ${F}.orbit_require_owner(hypertable);
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL
     AND (dimension_name IS NULL OR column_name = dimension_name);
   IF NOT FOUND THEN

@@ -4,3 +4,4 @@
  */
 export { timescaledbExtensionFiles, installScript, type ExtensionFile } from './files.js';
 export { TIMESCALEDB_EXTENSION, TIMESCALEDB_VERSION } from './version.js';
+export { repairPrivilegesSql } from './privileges.js';

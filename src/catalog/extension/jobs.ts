@@ -11,8 +11,10 @@
  * is catalog state, so a restart picks up where the last run left off. `CALL run_job(id)` by a user
  * runs the job without touching its statistics, as TimescaleDB's does.
  *
- * Catalog writes go through SECURITY DEFINER helpers; user code (job procedures, check functions)
- * always runs with the caller's rights.
+ * The user-facing functions and their catalog writes run as the caller (row security lets a role
+ * write the rows of jobs its role may act as, privileges.ts), so user code (job procedures, check
+ * functions) always runs with the caller's rights; the scheduler's helpers are SECURITY DEFINER and
+ * executable by the backend's role alone.
  */
 import { ErrCode as E } from './errcodes.js';
 import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
@@ -157,7 +159,7 @@ CREATE FUNCTION ${F}.orbit_job_insert(name text, named boolean, schedule_interva
   max_retries integer, retry_period interval, proc_schema name, proc_name name, owner regrole, scheduled boolean,
   fixed_schedule boolean, initial_start timestamptz, hypertable_id integer, config jsonb, check_schema name,
   check_name name, timezone text) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   id integer;
   start timestamptz;
@@ -220,7 +222,7 @@ $body$;
 
 -- Writes a changed job row (alter_job), and its next start when given.
 CREATE FUNCTION ${F}.orbit_job_update(j ${JOB}, next_start timestamptz) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+LANGUAGE plpgsql ${PATH} AS $body$
 BEGIN
   PERFORM ${F}.orbit_job_require_owner((SELECT b FROM ${JOB} b WHERE b.id = j.id), 'alter');
   IF octet_length(j.application_name) >= 64 THEN
@@ -242,7 +244,7 @@ END
 $body$;
 
 CREATE FUNCTION ${F}.orbit_job_delete(job_id integer) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
+LANGUAGE plpgsql ${PATH} AS $body$
 BEGIN
   PERFORM ${F}.orbit_job_require_owner(${F}.orbit_job_get(job_id), 'delete');
   DELETE FROM ${JOB} b WHERE b.id = job_id;

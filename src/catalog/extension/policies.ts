@@ -197,6 +197,7 @@ DECLARE
   tbl name := (SELECT table_name FROM ${C}.hypertable WHERE id = h);
   id integer;
 BEGIN
+  PERFORM ${F}.orbit_require_owner(rel);
   SELECT j.id INTO id FROM ${JOB} j WHERE j.proc_schema = '${F}' AND j.proc_name = proc AND j.hypertable_id = h;
   IF id IS NULL THEN
     IF if_exists THEN
@@ -220,6 +221,7 @@ DECLARE
   config jsonb;
 BEGIN
   SELECT * INTO h FROM ${C}.hypertable x WHERE x.id = ${F}.orbit_require_hypertable(relation);
+  PERFORM ${F}.orbit_require_owner(relation);
   SELECT * INTO d FROM ${C}.dimension x WHERE x.hypertable_id = h.id AND x.interval_length IS NOT NULL ORDER BY x.id LIMIT 1;
   lag := ${F}.orbit_policy_lag(h, d, drop_after, 'drop_after', 'drop_created_before', false);
   IF (lag IS NULL) = (drop_created_before IS NULL) THEN
@@ -252,6 +254,7 @@ DECLARE
   sched interval;
 BEGIN
   SELECT * INTO h FROM ${C}.hypertable x WHERE x.id = ${F}.orbit_require_hypertable(hypertable);
+  PERFORM ${F}.orbit_require_owner(hypertable);
   SELECT * INTO d FROM ${C}.dimension x WHERE x.hypertable_id = h.id AND x.interval_length IS NOT NULL ORDER BY x.id LIMIT 1;
   IF h.compression_state <> 1 THEN
     RAISE EXCEPTION 'columnstore not enabled on hypertable "%"', h.table_name USING ERRCODE = '${E.feature_not_supported}',
@@ -333,6 +336,7 @@ DECLARE
   config jsonb;
 BEGIN
   SELECT * INTO h FROM ${C}.hypertable x WHERE x.id = ${F}.orbit_require_hypertable(hypertable);
+  PERFORM ${F}.orbit_require_owner(hypertable);
   IF h.compression_state <> 1 THEN
     RAISE EXCEPTION 'columnstore not enabled on hypertable "%"', h.table_name USING ERRCODE = '${E.feature_not_supported}',
       HINT = 'Enable columnstore before adding a compaction policy.';

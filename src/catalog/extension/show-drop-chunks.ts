@@ -116,6 +116,7 @@ DECLARE
   c record;
   qualified text;
 BEGIN
+  PERFORM ${F}.orbit_require_owner(relation);
   FOR c IN SELECT * FROM ${F}.orbit_select_chunks(relation, older_than, newer_than, created_before, created_after, true) LOOP
     qualified := format('%I.%I', c.schema_name, c.table_name);
     IF $4 THEN

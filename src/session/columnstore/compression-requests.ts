@@ -18,7 +18,7 @@ import { SqlState } from '../../sqlstate.js';
 import { scanBackend } from '../../wire/protocol/backend.js';
 import { BackendMessage } from '../../wire/protocol/message-codes.js';
 import { chunkColumns, copyBatchesInto } from './copy-batches.js';
-import { firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 
 const F = '_timescaledb_functions';
@@ -65,7 +65,7 @@ export class CompressionRequests {
         await must(run, 'COMMIT');
       } catch (err) {
         await run.sql('ROLLBACK');
-        await run.sql(`SELECT ${F}.orbit_drop_columnstore_request(${r.request_id})`);
+        await cacheRunner(run).sql(`SELECT ${F}.orbit_drop_columnstore_request(${r.request_id})`);
         errors.push(err instanceof OrbitError ? err : new OrbitError(SqlState.internal_error, String(err)));
       }
     }
@@ -101,7 +101,7 @@ export class CompressionRequests {
     const after = manifest.batches.reduce((s, b) => s + b.bytes, manifestBytes);
     await must(run, `TRUNCATE ONLY ${r.chunk}`);
     await must(
-      run,
+      cacheRunner(run),
       `SELECT ${F}.orbit_set_columnstore_chunk(${r.chunk_id}, ${quoteLiteral(manifest.key)}, ${manifest.rowCount}, ${manifest.batches.length}, ` +
         `${before.table_bytes}, ${before.index_bytes}, ${before.toast_bytes}, ${before.total_bytes}, ${after})`,
     );
@@ -109,7 +109,7 @@ export class CompressionRequests {
 
   private async decompress(run: InternalRunner, r: Request): Promise<void> {
     if (r.manifest) await copyBatchesInto(this.store, run, r.chunk, r.manifest);
-    await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${r.chunk_id})`);
+    await must(cacheRunner(run), `SELECT ${F}.orbit_clear_columnstore_chunk(${r.chunk_id})`);
   }
 }
 

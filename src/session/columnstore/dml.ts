@@ -14,7 +14,7 @@ import type { ConstantFilter, PlannerTable } from '../../sql/planner/aggregates.
 import { SqlState } from '../../sqlstate.js';
 import type { WriteTarget } from './statement-plans.js';
 import { copyBatchesInto } from './copy-batches.js';
-import { firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 
 const F = '_timescaledb_functions';
@@ -214,7 +214,7 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
     const taken = new Set(w.batches);
     const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
     if (kept.length === 0) {
-      await must(run, `SELECT ${F}.orbit_clear_columnstore_chunk(${w.id})`);
+      await must(cacheRunner(run), `SELECT ${F}.orbit_clear_columnstore_chunk(${w.id})`);
       continue;
     }
     // A new manifest version listing the batches that stay (their objects are not rewritten); the
@@ -223,7 +223,7 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
     const next = await store.commitAppend(append, { ...w.manifest, batches: kept });
     const manifestBytes = (await store.storage.get(next.key))?.length ?? 0;
     const bytes = next.batches.reduce((s, b) => s + b.bytes, manifestBytes);
-    await must(run, `SELECT ${F}.orbit_append_columnstore_chunk(${w.id}, ${quoteLiteral(next.key)}, ${next.rowCount}, ${next.batches.length}, ${bytes})`);
+    await must(cacheRunner(run), `SELECT ${F}.orbit_append_columnstore_chunk(${w.id}, ${quoteLiteral(next.key)}, ${next.rowCount}, ${next.batches.length}, ${bytes})`);
   }
   invalidate();
 }

@@ -38,7 +38,7 @@ import { requestBuffers } from './encode.js';
 import { joinParts, lastRowEnd, linesIn, PieceReader, type BufferedPart, type EncodeRequest, ThreadDictionaries, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './read.js';
 import { findMissing, internalDoubles, internalTimes, rowsByChunk, type ChunkRange } from './route.js';
 import type { DirectTarget } from './target.js';
-import { firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral, simpleQuery } from '../settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
@@ -336,7 +336,7 @@ export class DirectCopy {
       if (missing.length === 0 && this.ranges.length > 0) break;
       if (round === 8) throw new OrbitError(SqlState.internal_error, `no chunk holds internal time ${missing[0]}`);
       const out = await must(
-        this.run,
+        cacheRunner(this.run),
         `SELECT json_build_object('chunk_id', c.chunk_id, 'range_start', c.range_start::text, 'range_end', c.range_end::text) FROM _timescaledb_functions.orbit_chunks_for_internal(${this.target.hypertableId}, '{${missing.join(',')}}'::bigint[]) c`,
       );
       this.ranges = jsonRows<{ chunk_id: number; range_start: number | string; range_end: number | string }>(out).map((c) => {
@@ -421,7 +421,7 @@ export class DirectCopy {
         delete b.append;
         this.committed.push(manifest.key);
         const bytes = manifest.batches.reduce((s, x) => s + x.bytes, 0);
-        await must(this.run, `SELECT _timescaledb_functions.orbit_append_columnstore_chunk(${id}, ${quoteLiteral(manifest.key)}, ${manifest.rowCount}, ${manifest.batches.length}, ${bytes})`);
+        await must(cacheRunner(this.run), `SELECT _timescaledb_functions.orbit_append_columnstore_chunk(${id}, ${quoteLiteral(manifest.key)}, ${manifest.rowCount}, ${manifest.batches.length}, ${bytes})`);
       }
     }
     if (this.began) {

@@ -140,6 +140,7 @@ SET ROLE someone;
 SELECT set_chunk_time_interval('owned', INTERVAL '1 day');
 -- Inserting needs only INSERT: the chunk is created for the inserting role.
 INSERT INTO owned VALUES ('2024-01-01');
+-- Orbit's internal functions (the chunk creation above) are the backend's role's alone.
 SELECT _timescaledb_functions.route_default_rows('owned');
 SELECT drop_chunks('owned', older_than => TIMESTAMPTZ '2025-01-01');
 SELECT count(*) FROM show_chunks('owned');

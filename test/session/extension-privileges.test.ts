@@ -5,28 +5,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psqlCopy } from '../support/copy-in.js';
-import { startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { clientAs, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let admin: pg.Client;
 const opened: pg.Client[] = [];
 
 async function connect(user: string): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, database: 'postgres' });
-  await c.connect();
+  const c = await clientAs(server, user);
   opened.push(c);
   return c;
-}
-
-/** The SQLSTATE and message of a statement that must fail. */
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected the statement to fail');
 }
 
 /** Every SECURITY DEFINER function in the extension or its schemas: name, argument types, whether `role` may execute it. */
@@ -100,7 +88,7 @@ describe('a role with SELECT on the hypertable only', () => {
     // Event trigger functions cannot be called at all; the others are refused before they run.
     for (const f of definers.filter((x) => !x.event_trigger)) {
       const args = f.args.map((t) => `NULL::${t === 'anyelement' ? 'timestamptz' : t}`).join(', ');
-      expect(await failure(reader.query(`SELECT ${f.name}(${args})`)), f.name).toEqual({ code: '42501', message: `permission denied for function ${f.name.replace(/^.*\./, '')}` });
+      await expect(reader.query(`SELECT ${f.name}(${args})`), f.name).rejects.toMatchObject({ code: '42501', message: `permission denied for function ${f.name.replace(/^.*\./, '')}` });
     }
   });
 
@@ -117,7 +105,7 @@ describe('a role with SELECT on the hypertable only', () => {
       "SELECT set_chunk_time_interval('d', INTERVAL '1 week')",
       "SELECT _timescaledb_functions.orbit_set_direct_compress('d', false)",
     ]) {
-      expect(await failure(reader.query(q)), q).toEqual(denied);
+      await expect(reader.query(q), q).rejects.toMatchObject(denied);
     }
     const chunks = await admin.query("SELECT count(*) FILTER (WHERE is_compressed)::int AS compressed, count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'd'");
     expect(chunks.rows).toEqual([{ compressed: 3, n: 3 }]);

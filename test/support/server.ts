@@ -44,10 +44,16 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
   });
 }
 
+/** A node-postgres client of `server`, logged in as `user`. */
+export async function clientAs(server: TestServer, user: string): Promise<pg.Client> {
+  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user, database: 'postgres' });
+  await client.connect();
+  return client;
+}
+
 /** A node-postgres client of `server`, connected as postgres, its session in UTC. */
 export async function utcClient(server: TestServer): Promise<pg.Client> {
-  const client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
-  await client.connect();
+  const client = await clientAs(server, 'postgres');
   await client.query("SET timezone TO 'UTC'");
   return client;
 }

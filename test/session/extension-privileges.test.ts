@@ -76,6 +76,16 @@ describe('the owner of a hypertable, logged in as itself', () => {
     await owner.query(`SELECT delete_job(${job})`);
     expect((await owner.query("SELECT count(*)::int AS n FROM timescaledb_information.jobs WHERE owner = 'owner1'::regrole")).rows).toEqual([{ n: 0 }]);
   });
+
+  it('renames and drops it, the event triggers (executable by no role) keeping the catalog', async () => {
+    await admin.query("CREATE TABLE e (time timestamptz NOT NULL); SELECT create_hypertable('e', 'time'); ALTER TABLE e OWNER TO owner1");
+    const owner = await connect('owner1');
+    await owner.query("INSERT INTO e VALUES ('2024-03-01'); ALTER TABLE e RENAME TO e2");
+    const names = "SELECT table_name::text FROM _timescaledb_catalog.hypertable WHERE table_name LIKE 'e%'";
+    expect((await admin.query(names)).rows).toEqual([{ table_name: 'e2' }]);
+    await owner.query('DROP TABLE e2');
+    expect((await admin.query(names)).rows).toEqual([]);
+  });
 });
 
 describe('a role with SELECT on the hypertable only', () => {

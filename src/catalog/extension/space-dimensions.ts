@@ -56,7 +56,8 @@ $body$;
 -- PostgreSQL hash-partitions by an operator class, not by a function: for a custom partitioning
 -- function f, an operator class with the type's equality and FUNCTION 2 (the extended hash) =
 -- f(v)::bigint. Same f value, same partition; partition pruning on col = … works as for the default.
--- SECURITY DEFINER: creating an operator class needs a superuser; the caller owns the hypertable.
+-- SECURITY DEFINER: creating an operator class needs a superuser. Executable by the backend's role alone
+-- (privileges.ts), as add_dimension, which calls it, writes the catalog and needs a superuser too.
 CREATE FUNCTION ${F}.orbit_create_hash_opclass(dimension_id integer, func regproc) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE

@@ -16,9 +16,10 @@ import { orbitError } from '../errors.js';
 import { allocColumn, columnLength, type Column, type PgType } from './columns.js';
 import { isNull } from './codecs/values.js';
 import { numericBinaryToText, numericTextToBinary } from './numeric-text.js';
+import { bytesHash, type TextInterner } from './text-input-bytes.js';
+import { decodeField } from './text-input.js';
 
 const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00];
-const HAS_OIDS = 1 << 16;
 /** jsonb's binary format version (jsonb_send). */
 const JSONB_VERSION = 1;
 
@@ -66,37 +67,42 @@ function utf8(bytes: Uint8Array, start: number, end: number): string {
   }
 }
 
-/** Offset of the first tuple, after the header. */
-function skipHeader(bytes: Uint8Array, view: DataView): number {
-  if (bytes.length < 19 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw bad('missing PGCOPY signature');
-  const flags = view.getUint32(11);
-  if (flags & HAS_OIDS) throw bad('OIDs are not supported');
-  const ext = view.getUint32(15);
-  if (19 + ext > bytes.length) throw bad('truncated header extension');
-  return 19 + ext;
+/**
+ * Offset of the first tuple, after the header; -1 where PostgreSQL refuses the header
+ * (copyfromparse.c, ReceiveCopyBinaryHeader): the signature, flag bit 16 (OIDs) or any other bit of
+ * the high half (critical flags) set, a negative or missing extension length or extension.
+ */
+export function copyHeaderEnd(bytes: Uint8Array): number {
+  if (bytes.length < 19 || SIGNATURE.some((b, i) => bytes[i] !== b)) return -1;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 19);
+  const ext = view.getInt32(15);
+  return view.getUint16(11) !== 0 || ext < 0 || 19 + ext > bytes.length ? -1 : 19 + ext;
 }
 
-/** Counts tuples and checks their framing, so the second pass can fill fixed-size arrays. */
-function countTuples(bytes: Uint8Array, view: DataView, start: number, fields: number): number {
+/**
+ * The tuples from `start` to `end`, each of `fields` fields with lengths of at least -1 and inside
+ * the data, and whether the trailer (field count -1) ends them; a string saying what is wrong
+ * otherwise (a trailer followed by more data included).
+ */
+function frameTuples(bytes: Uint8Array, view: DataView, start: number, end: number, fields: number): { rows: number; trailer: boolean } | string {
   let pos = start;
   let rows = 0;
-  for (;;) {
-    if (pos + 2 > bytes.length) throw bad('missing trailer');
+  while (pos < end) {
+    if (pos + 2 > end) return 'truncated tuple';
     const n = view.getInt16(pos);
     pos += 2;
-    if (n === -1) break;
-    if (n !== fields) throw bad(`tuple ${rows + 1} has ${n} fields, expected ${fields}`);
+    if (n === -1) return pos === end ? { rows, trailer: true } : 'data after the trailer';
+    if (n !== fields) return `tuple ${rows + 1} has ${n} fields, expected ${fields}`;
     for (let f = 0; f < n; f++) {
-      if (pos + 4 > bytes.length) throw bad('truncated tuple');
+      if (pos + 4 > end) return 'truncated tuple';
       const len = view.getInt32(pos);
       pos += 4;
-      if (len < -1 || pos + Math.max(len, 0) > bytes.length) throw bad('truncated field');
+      if (len < -1 || pos + len > end) return 'truncated field';
       if (len > 0) pos += len;
     }
     rows++;
   }
-  if (pos !== bytes.length) throw bad('data after the trailer');
-  return rows;
+  return { rows, trailer: false };
 }
 
 /**
@@ -119,9 +125,101 @@ function bytesOf(values: ArrayBufferView): Uint8Array {
  */
 export function readCopyBinary(bytes: Uint8Array, types: readonly PgType[]): Column[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const start = skipHeader(bytes, view);
-  const rows = countTuples(bytes, view, start, types.length);
-  const columns = types.map((t) => allocColumn(t, rows));
+  const start = copyHeaderEnd(bytes);
+  if (start < 0) throw bad('header not recognized');
+  const framed = frameTuples(bytes, view, start, bytes.length, types.length);
+  if (typeof framed === 'string') throw bad(framed);
+  if (!framed.trailer) throw bad('missing trailer');
+  const columns = types.map((t) => allocColumn(t, framed.rows));
+  const nulls = receiveTuples(bytes, view, start, framed.rows, types, columns, undefined);
+  if (!nulls) throw bad('a value PostgreSQL does not send');
+  return columns.map((c, f) => ({ ...c, nulls: nulls[f]! }) as Column);
+}
+
+/** The types whose values receiveCopyTuples checks exactly as PostgreSQL's receive functions do. */
+const RECEIVED: ReadonlySet<PgType> = new Set<PgType>(['int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'timestamptz', 'timestamp', 'date', 'text', 'varchar']);
+
+/** Whether receiveCopyTuples reads values of `type` (without a typmod: the caller checks that). */
+export function receivable(type: PgType): boolean {
+  return RECEIVED.has(type);
+}
+
+/** Tuples of binary COPY data read by receiveCopyTuples: NULL bitmaps per field (null: none). */
+export interface ReceivedTuples {
+  readonly rows: number;
+  readonly nulls: Array<Uint8Array | null>;
+  /** The trailer ended the data. */
+  readonly trailer: boolean;
+}
+
+/**
+ * The tuples of binary COPY data from `start` (after the header, if any) — complete tuples, maybe
+ * ending with the trailer — with `types.length` fields each, stored into `alloc(rows)`'s columns
+ * (one per field, of the field's type; a text field with an interner in `interners` may instead
+ * have an int4 column, which gets the interner's entry number + 1, 0 for NULL). Undefined, with
+ * nothing to keep, for anything PostgreSQL's COPY would refuse or that is not read here (the
+ * caller lets PostgreSQL read the data, for its error): the framing, a value's length, a
+ * timestamp or date out of range, text that is not UTF-8 or holds NUL (the server encoding is
+ * UTF8: textrecv's pg_verify_mbstr), an interner that is full, a type not `receivable`. Accepted
+ * values are what the receive functions store: any float bits, any non-zero bool byte as true,
+ * ±infinity times and dates.
+ */
+export function receiveCopyTuples(
+  bytes: Uint8Array,
+  start: number,
+  types: readonly PgType[],
+  alloc: (rows: number) => Column[],
+  interners: ReadonlyArray<TextInterner | undefined>,
+): ReceivedTuples | undefined {
+  if (!types.every(receivable)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const framed = frameTuples(bytes, view, start, bytes.length, types.length);
+  if (typeof framed === 'string') return undefined;
+  const nulls = receiveTuples(bytes, view, start, framed.rows, types, alloc(framed.rows), interners);
+  return nulls && { rows: framed.rows, nulls, trailer: framed.trailer };
+}
+
+/** First allowed and first refused timestamp (µs since 2000-01-01; PostgreSQL's MIN_TIMESTAMP, END_TIMESTAMP) as int32 halves. */
+const MIN_TIMESTAMP = halves(-211813488000000000n);
+const END_TIMESTAMP = halves(9223371331200000000n);
+/** First allowed and first refused date (days since 2000-01-01; IS_VALID_DATE: Julian day 0 to date2j(5874898, 1, 1)). */
+const MIN_DATE = -2451545;
+const END_DATE = 2147483494 - 2451545;
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+
+function halves(v: bigint): [number, number] {
+  return [Number(BigInt.asIntN(32, v >> 32n)), Number(BigInt.asUintN(32, v))];
+}
+
+/**
+ * Whether the timestamp whose big-endian int64 is at `pos` passes timestamp_recv's range check:
+ * infinity, -infinity (int64's maximum and minimum), or from MIN_TIMESTAMP to before END_TIMESTAMP.
+ */
+function timestampReceivable(view: DataView, pos: number): boolean {
+  const hi = view.getInt32(pos);
+  const lo = view.getUint32(pos + 4);
+  if ((hi === INT32_MAX && lo === 0xffffffff) || (hi === INT32_MIN && lo === 0)) return true;
+  const atLeastMin = hi > MIN_TIMESTAMP[0] || (hi === MIN_TIMESTAMP[0] && lo >= MIN_TIMESTAMP[1]);
+  const belowEnd = hi < END_TIMESTAMP[0] || (hi === END_TIMESTAMP[0] && lo < END_TIMESTAMP[1]);
+  return atLeastMin && belowEnd;
+}
+
+/**
+ * Fills `columns` with `rows` framed tuples from `start`. `interners` given: PostgreSQL's input
+ * checks (receiveCopyTuples), undefined when a value fails one; absent (readCopyBinary, reading
+ * PostgreSQL's own output): every type, and a text value that is not UTF-8 throws.
+ */
+function receiveTuples(
+  bytes: Uint8Array,
+  view: DataView,
+  start: number,
+  rows: number,
+  types: readonly PgType[],
+  columns: Column[],
+  interners: ReadonlyArray<TextInterner | undefined> | undefined,
+): Array<Uint8Array | null> | undefined {
+  const checked = interners !== undefined;
   const nulls = types.map(() => null as Uint8Array | null);
   const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null));
   let pos = start;
@@ -135,13 +233,25 @@ export function readCopyBinary(bytes: Uint8Array, types: readonly PgType[]): Col
         continue;
       }
       const c = columns[f]!;
-      const fixed = FIXED_SIZE[c.type];
-      if (fixed && len !== fixed) throw bad(`a ${c.type} value of ${len} bytes in column ${f + 1}`);
-      switch (c.type) {
+      const type = types[f]!;
+      const fixed = FIXED_SIZE[type];
+      if (fixed && len !== fixed) {
+        if (checked) return undefined;
+        throw bad(`a ${type} value of ${len} bytes in column ${f + 1}`);
+      }
+      switch (type) {
         case 'timestamptz':
         case 'timestamp':
+          if (checked && !timestampReceivable(view, pos)) return undefined;
+          swap(bytes, pos, raw[f]!, row * 8, 8);
+          break;
+        case 'date': {
+          const d = view.getInt32(pos);
+          if (checked && d !== INT32_MIN && d !== INT32_MAX && (d < MIN_DATE || d >= END_DATE)) return undefined;
+          (c.values as Int32Array)[row] = d;
+          break;
+        }
         case 'int8':
-        case 'date':
         case 'int4':
         case 'int2':
         case 'float4':
@@ -149,28 +259,49 @@ export function readCopyBinary(bytes: Uint8Array, types: readonly PgType[]): Col
           swap(bytes, pos, raw[f]!, row * fixed, fixed);
           break;
         case 'bool':
-          c.values[row] = bytes[pos]!;
+          // boolrecv: any byte but 0 is true.
+          (c.values as Uint8Array)[row] = bytes[pos] === 0 ? 0 : 1;
           break;
         case 'uuid':
-          c.values.set(bytes.subarray(pos, pos + 16), row * 16);
+          (c.values as Uint8Array).set(bytes.subarray(pos, pos + 16), row * 16);
           break;
         case 'numeric':
-          c.values[row] = numericBinaryToText(view, pos, len);
+          (c.values as string[])[row] = numericBinaryToText(view, pos, len);
           break;
         case 'jsonb':
           if (len < 1 || bytes[pos] !== JSONB_VERSION) throw bad(`unsupported jsonb version in column ${f + 1}`);
-          c.values[row] = utf8(bytes, pos + 1, pos + len);
+          (c.values as string[])[row] = utf8(bytes, pos + 1, pos + len);
           break;
         case 'opaque':
-          c.values[row] = bytes.slice(pos, pos + len);
+          (c.values as Uint8Array[])[row] = bytes.slice(pos, pos + len);
           break;
-        default:
-          c.values[row] = utf8(bytes, pos, pos + len);
+        default: {
+          if (!checked) {
+            (c.values as string[])[row] = utf8(bytes, pos, pos + len);
+            break;
+          }
+          const end = pos + len;
+          for (let k = pos; k < end; k++) if (bytes[k] === 0) return undefined;
+          const interner = interners[f];
+          if (!interner) {
+            const s = decodeField(bytes, pos, end);
+            if (s === undefined) return undefined;
+            (c.values as string[])[row] = s;
+          } else if (c.type === 'int4') {
+            const e = interner.id(bytes, pos, end, bytesHash(bytes, pos, end));
+            if (e < 0) return undefined;
+            (c.values as Int32Array)[row] = e + 1;
+          } else {
+            const s = interner.get(bytes, pos, end, bytesHash(bytes, pos, end));
+            if (s === undefined) return undefined;
+            (c.values as string[])[row] = s;
+          }
+        }
       }
       pos += len;
     }
   }
-  return columns.map((c, f) => ({ ...c, nulls: nulls[f]! }) as Column);
+  return nulls;
 }
 
 /** Growable big-endian byte buffer. */

@@ -314,16 +314,22 @@ function scanText(stop: Uint8Array, buf: Uint8Array, start: number, end: number)
   let i = start;
   let k = 0;
   while (i < end && (k = stop[buf[i]!]!) === 0) i++;
-  const len = i - start;
-  if (k === 2 || len === 0) return -1;
-  // A hash of the length and the first and last four bytes is enough to find the candidate; the
-  // interner compares every byte.
-  const a = buf[start]! | (buf[start + (len > 1 ? 1 : 0)]! << 8) | (buf[start + (len > 2 ? 2 : 0)]! << 16) | (buf[start + (len > 3 ? 3 : 0)]! << 24);
-  const b = len > 4 ? buf[i - 4]! | (buf[i - 3]! << 8) | (buf[i - 2]! << 16) | (buf[i - 1]! << 24) : 0;
-  let h = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ len, 0x9e3779b1);
-  h ^= h >>> 15;
-  scannedHash = h;
+  if (k === 2 || i === start) return -1;
+  scannedHash = bytesHash(buf, start, i);
   return i;
+}
+
+/**
+ * The TextInterner hash of `buf[start..end)`: the length and the first and last four bytes are
+ * enough to find the candidate; the interner compares every byte.
+ */
+export function bytesHash(buf: Uint8Array, start: number, end: number): number {
+  const len = end - start;
+  if (len === 0) return 0;
+  const a = buf[start]! | (buf[start + (len > 1 ? 1 : 0)]! << 8) | (buf[start + (len > 2 ? 2 : 0)]! << 16) | (buf[start + (len > 3 ? 3 : 0)]! << 24);
+  const b = len > 4 ? buf[end - 4]! | (buf[end - 3]! << 8) | (buf[end - 2]! << 16) | (buf[end - 1]! << 24) : 0;
+  const h = Math.imul(a ^ Math.imul(b, 0x85ebca6b) ^ len, 0x9e3779b1);
+  return h ^ (h >>> 15);
 }
 
 /**

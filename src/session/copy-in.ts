@@ -355,16 +355,17 @@ function binaryHeaderLength(buf: Uint8Array): number | undefined {
 
 /**
  * Complete tuples of binary COPY data from `start`: each is an int16 field count then, per field,
- * an int32 length (-1 for NULL) and the bytes. The trailer (field count -1) ends the data.
+ * an int32 length (-1 for NULL) and the bytes. The trailer (field count -1; any negative count is
+ * taken as one) ends the data: `end` is then after it.
  */
-export function scanBinaryTuples(buf: Uint8Array, start: number): { end: number; rows: number } {
+export function scanBinaryTuples(buf: Uint8Array, start: number): { end: number; rows: number; trailer?: boolean } {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = start;
   let rows = 0;
   let end = start;
   while (pos + 2 <= buf.length) {
     const fields = view.getInt16(pos);
-    if (fields < 0) return { end: pos + 2, rows };
+    if (fields < 0) return { end: pos + 2, rows, trailer: true };
     let p = pos + 2;
     let complete = true;
     for (let f = 0; f < fields; f++) {

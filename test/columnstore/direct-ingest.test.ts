@@ -215,7 +215,7 @@ describe('direct-to-columnstore COPY', { timeout: 240_000 }, () => {
     expect(await heapRows('d2')).toBe(0);
   });
 
-  it('reads binary COPY (through PostgreSQL) to the same rows', async () => {
+  it('reads binary COPY (psql \\copy) to the same rows', async () => {
     await client.query(`${direct('d3')}; CREATE TABLE p3 (${COLUMNS})`);
     await copyIn(sql, 'COPY p3 FROM STDIN (FORMAT csv)', csv(randomRows(20_000, 13, true)));
     // psql's \copy both ways (postgres.js's COPY TO readable leaves its connection waiting here).

@@ -4,10 +4,11 @@
  * ingest"): rows of `COPY hypertable FROM STDIN` are read by Orbit, routed to their chunks and
  * written as column batches, never inserted row by row into PGlite.
  *
- * - Reading. Text and CSV rows in the canonical forms (columnstore/text-input.ts) are parsed by
- *   Orbit (session/direct-ingest/read.ts); rows are routed to chunks by session/direct-ingest/route.ts.
- *   A piece with anything else (escapes, other spellings, NULL in a NOT NULL column, wrong field
- *   counts, binary format) is COPYed by PostgreSQL into a temporary table shaped like the hypertable
+ * - Reading. Text and CSV rows in the canonical forms (columnstore/text-input.ts), and binary
+ *   tuples of the types PostgreSQL's receive rules are checked for (columnstore/pg-binary.ts), are
+ *   parsed by Orbit (session/direct-ingest/read.ts); rows are routed to chunks by
+ *   session/direct-ingest/route.ts. A piece with anything else (escapes, other spellings, NULL in a
+ *   NOT NULL column, wrong field counts, other binary types, any error) is COPYed by PostgreSQL into a temporary table shaped like the hypertable
  *   and read back with binary COPY: PostgreSQL's own input functions, defaults and constraints, and
  *   its error with the line number in the whole stream.
  * - Writing. Rows are buffered per chunk and cut into batches (segmentby, orderby) every
@@ -235,6 +236,10 @@ export class DirectCopy {
       start = 19 + ext;
     }
     const r = scanBinaryTuples(buf, start);
+    // Only CopyDone may follow the trailer, and PostgreSQL refuses the first byte after it
+    // ("received copy data after EOF marker"): a piece with the trailer ends with that byte, so it
+    // fails there with the line number (or waits for more, ending the COPY's data at CopyDone).
+    if (r.trailer) return r.end < buf.length ? r.end + 1 : 0;
     return r.rows === 0 ? 0 : r.end;
   }
 
@@ -254,13 +259,13 @@ export class DirectCopy {
       ids = false;
     }
     if (this.error) return;
+    // Later binary pieces PostgreSQL reads need the header the client sent once.
+    const header = first && this.format.kind === 'binary' ? this.keepBinaryHeader(data) : 0;
     const rows = parsed ?? (await this.parseInPostgres(data, first));
     this.pieces++;
     if (!rows) return;
-    // A piece Orbit read has one line per row (no quoted or escaped newlines), plus the header.
-    this.linesBefore += parsed
-      ? rowCount(parsed) + (first && this.format.header ? 1 : 0)
-      : linesIn(data, this.format, first && this.format.kind === 'binary' ? this.binaryHeaderLength(data) : 0);
+    // A piece Orbit read has one line per row (no quoted or escaped newlines) or tuple, plus the header.
+    this.linesBefore += parsed ? rowCount(parsed) + (first && this.format.header ? 1 : 0) : linesIn(data, this.format, header);
     await this.route(rows, ids);
   }
 
@@ -279,7 +284,8 @@ export class DirectCopy {
     return true;
   }
 
-  private binaryHeaderLength(data: Uint8Array): number {
+  /** Keeps the binary COPY header at the start of `data` (the first piece); its length. */
+  private keepBinaryHeader(data: Uint8Array): number {
     if (data.length < 19) return 0;
     const len = 19 + new DataView(data.buffer, data.byteOffset + 15, 4).getInt32(0);
     this.binaryHeader = data.slice(0, len);

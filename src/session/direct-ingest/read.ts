@@ -3,13 +3,15 @@
  * The piece reader of direct ingest (session/direct-ingest/copy.ts): a text or CSV piece of COPY data
  * (complete rows) read straight into per-column typed arrays by the byte parsers
  * (columnstore/text-input-bytes.ts), fields they do not read going to the strict string parsers
- * (columnstore/text-input.ts). It answers undefined for anything it is not sure of; the caller then
+ * (columnstore/text-input.ts); a binary piece read by PostgreSQL's receive rules
+ * (columnstore/pg-binary.ts). It answers undefined for anything it is not sure of; the caller then
  * lets PostgreSQL read the piece.
  */
 import { indexOfByte } from '../../bytes.js';
 import type { BatchStats } from '../../columnstore/batch.js';
 import { allocColumn, columnLength, concatColumns, type Column, type PgType, type Rows } from '../../columnstore/columns.js';
 import { isNull } from '../../columnstore/codecs/values.js';
+import { copyHeaderEnd, receivable, receiveCopyTuples } from '../../columnstore/pg-binary.js';
 import { byteFieldParser, float8Into, int64Lanes, textIdBytes, textIdInto, TextInterner, textStops, timestampInto, type ByteFieldParser } from '../../columnstore/text-input-bytes.js';
 import { decodeField, fieldParser, type FieldParser } from '../../columnstore/text-input.js';
 import { scanBinaryTuples, scanRows, type CopyFormat } from '../copy-in.js';
@@ -81,6 +83,9 @@ export class PieceReader {
   private readonly slabs: SharedArrayBuffer[] = [];
   private slab: SharedArrayBuffer | undefined;
   private readonly textIds: boolean;
+  private readonly readsAll: boolean;
+  /** Per text column, the interner a binary piece's text goes through (id mode: `interners`). */
+  private readonly binaryInterners: Array<TextInterner | undefined>;
 
   constructor(
     private readonly format: CopyFormat,
@@ -97,10 +102,14 @@ export class PieceReader {
     const listed = new Set(this.fields);
     // Orbit reads a piece itself only when it parses every listed column exactly (no typmods to
     // apply) and every column left out of the COPY has no default or NOT NULL (PostgreSQL's job).
+    // Binary fields are read by receiveCopyTuples (its types), text and CSV ones by the parsers.
+    const binary = format.kind === 'binary';
     const parsers = target.columns.map((c) => (/\(/.test(c.formatted) ? undefined : fieldParser(c.type, { utc: target.utc })));
+    const reads = (c: DirectTarget['columns'][number], i: number) => (binary ? !/\(/.test(c.formatted) && receivable(c.type) : parsers[i] !== undefined);
     const readable =
-      !this.fields.includes(-1) && target.utf8 && this.format.kind !== 'binary' &&
-      target.columns.every((c, i) => (listed.has(i) ? parsers[i] !== undefined : !c.hasDefault && !c.notNull));
+      !this.fields.includes(-1) && target.utf8 && !(binary && format.header) &&
+      target.columns.every((c, i) => (listed.has(i) ? reads(c, i) : !c.hasDefault && !c.notNull));
+    this.readsAll = readable;
     this.parsers = readable ? parsers : parsers.map(() => undefined);
     this.special = this.format.kind === 'csv' ? this.format.quote : BACKSLASH;
     this.nullBytes = new TextEncoder().encode(this.format.nullString);
@@ -112,6 +121,7 @@ export class PieceReader {
       (this.nullBytes.length === 0 || this.nullBytes[0] === this.special);
     this.byteParsers = this.parsers.map((p, i) => (p && bytewise ? byteFieldParser(target.columns[i]!.type, { utc: target.utc }, syntax) : undefined));
     this.interners = target.columns.map((c, i) => (textIds && this.parsers[i] && isText(c.type) ? new TextInterner() : undefined));
+    this.binaryInterners = textIds ? this.interners : target.columns.map((c) => (readable && binary && isText(c.type) ? new TextInterner() : undefined));
     this.sent = this.interners.map(() => 0);
     this.interners.forEach((interner, i) => {
       if (!interner) return;
@@ -132,7 +142,7 @@ export class PieceReader {
 
   /** Whether any piece can be read by Orbit (else every piece goes to PostgreSQL). */
   get readable(): boolean {
-    return this.parsers.some((p) => p !== undefined);
+    return this.readsAll;
   }
 
   /**
@@ -181,9 +191,10 @@ export class PieceReader {
     });
   }
 
-  /** The rows of a text/CSV piece when Orbit can read every field exactly; undefined otherwise. */
+  /** The rows of a piece when Orbit can read every field exactly; undefined otherwise. */
   parse(data: Uint8Array, first: boolean): Rows | undefined {
-    if (this.parsers.every((p) => p === undefined)) return undefined;
+    if (!this.readsAll) return undefined;
+    if (this.format.kind === 'binary') return this.parseBinary(data, first);
     const len = data.length;
     let pos = 0;
     if (first && this.format.header) {
@@ -299,7 +310,36 @@ export class PieceReader {
     const n = r;
     columns = columns.map((c) => resizeColumn(c, n));
     nulls = nulls.map((b) => (b ? resizeBitmap(b, n) : b));
-    // Columns left out of the COPY are NULL (they have no default: see the constructor).
+    return this.rowsOf(columns, nulls, n);
+  }
+
+  /**
+   * The rows of a binary piece (complete tuples, the header first in the first piece, maybe the
+   * trailer last) as PostgreSQL's receive functions read them (columnstore/pg-binary.ts); undefined
+   * for anything else, such as an error PostgreSQL must report, or NULL in a NOT NULL column.
+   */
+  private parseBinary(data: Uint8Array, first: boolean): Rows | undefined {
+    const start = first ? copyHeaderEnd(data) : 0;
+    if (start < 0) return undefined;
+    const table = this.target.columns;
+    let columns: Column[] = [];
+    const alloc = (rows: number) => {
+      columns = this.allocColumns(rows);
+      return this.fields.map((c) => columns[c]!);
+    };
+    const got = receiveCopyTuples(data, start, this.fields.map((c) => table[c]!.type), alloc, this.fields.map((c) => this.binaryInterners[c]));
+    if (!got) return undefined;
+    const nulls = table.map((): Uint8Array | undefined => undefined);
+    for (let f = 0; f < this.fields.length; f++) {
+      const c = this.fields[f]!;
+      if (got.nulls[f] && table[c]!.notNull) return undefined;
+      nulls[c] = got.nulls[f] ?? undefined;
+    }
+    return this.rowsOf(columns, nulls, got.rows);
+  }
+
+  /** A piece's rows: its columns with their NULLs; columns left out of the COPY are NULL (they have no default: see the constructor). */
+  private rowsOf(columns: Column[], nulls: ReadonlyArray<Uint8Array | undefined>, n: number): Rows {
     const listed = new Set(this.fields);
     const full = columns.map((c, i) => {
       if (!listed.has(i) && n > 0) return { ...c, nulls: new Uint8Array((n + 7) >> 3).fill(0xff) } as Column;

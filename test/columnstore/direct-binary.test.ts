@@ -8,6 +8,7 @@ import { errorFields, msg, RawClient, type BackendMsg } from '../support/raw-cli
 import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { Prng } from '../support/prng.js';
+import { PieceReader } from '../../src/session/direct-ingest/read.js';
 
 const COLUMNS = 'time timestamptz NOT NULL, dev int4, tag text, v float8, f float4, b bool, d date, ts timestamp, big int8, s int2, vc varchar';
 const NAMES = ['time', 'dev', 'tag', 'v', 'f', 'b', 'd', 'ts', 'big', 's', 'vc'];
@@ -95,6 +96,8 @@ describe('binary COPY into a direct-to-columnstore hypertable', { timeout: 240_0
   let raw: RawClient;
   /** Round trips that COPY into the staging table (PostgreSQL reading a piece), since the last call. */
   let staged: () => number;
+  /** The largest piece PostgreSQL read (with its messages) since `both` began. */
+  let stagedBytes = 0;
   const asText = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
   const rowsOf = async (table: string) =>
     (await client.query({ text: `SELECT ${NAMES.join(', ')} FROM ${table} ORDER BY ${NAMES.join(', ')}`, types: asText, rowMode: 'array' })).rows;
@@ -122,6 +125,7 @@ describe('binary COPY into a direct-to-columnstore hypertable', { timeout: 240_0
   /** The same bytes into the hypertable and the plain table: both answers (table names as `T`). */
   const both = async (d: string, p: string, messages: readonly Uint8Array[], columns = '') => {
     staged();
+    stagedBytes = 0;
     const got = outcome(await copy(d, messages, columns), d);
     const stagedPieces = staged();
     const want = outcome(await copy(p, messages, columns), p);
@@ -129,12 +133,17 @@ describe('binary COPY into a direct-to-columnstore hypertable', { timeout: 240_0
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // The reader thread from the start: pieces of the first COPYs are read there too.
+    server = await startTestServer({ copyThreadsAtOpen: true });
     client = new pg.Client({ connectionString: server.url });
     await client.connect();
     await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
     raw = await RawClient.ready(server.port);
-    staged = countRoundTrips(server.orbit, (m) => Buffer.from(m.buffer, m.byteOffset, m.byteLength).includes('COPY orbit_direct_copy FROM'));
+    staged = countRoundTrips(server.orbit, (m) => {
+      const hit = Buffer.from(m.buffer, m.byteOffset, m.byteLength).includes('COPY orbit_direct_copy FROM');
+      if (hit) stagedBytes = Math.max(stagedBytes, m.length);
+      return hit;
+    });
   });
   afterAll(async () => {
     raw?.close();
@@ -149,7 +158,17 @@ describe('binary COPY into a direct-to-columnstore hypertable', { timeout: 240_0
     expect(data.length).toBeGreaterThan(8 << 20);
     const messages: Uint8Array[] = [];
     for (let i = 0; i < data.length; i += 65_537) messages.push(data.subarray(i, i + 65_537));
-    const { got, want, stagedPieces } = await both('b1', 'p1', messages);
+    // Pieces of about 4 MiB, whichever thread reads them (the main thread reads some, and all its
+    // pieces pass here; a piece read on the reader thread that was not yet routed must not leave the
+    // rest uncut).
+    const parse = PieceReader.prototype.parse;
+    let largest = 0;
+    PieceReader.prototype.parse = function (this: PieceReader, piece: Uint8Array, first: boolean) {
+      largest = Math.max(largest, piece.length);
+      return parse.call(this, piece, first);
+    };
+    const { got, want, stagedPieces } = await both('b1', 'p1', messages).finally(() => (PieceReader.prototype.parse = parse));
+    expect(largest).toBeLessThan(5 << 20);
     expect(got).toBe('COPY 120000');
     expect(want).toBe('COPY 120000');
     expect(stagedPieces).toBe(0);
@@ -240,6 +259,8 @@ describe('binary COPY into a direct-to-columnstore hypertable', { timeout: 240_0
       expect([name, r.got]).toEqual([name, r.want]);
       // PostgreSQL read the piece with the error (except where it accepts what it finds).
       if (typeof r.want === 'object') expect([name, r.stagedPieces]).toEqual([name, 1]);
+      // Pieces are cut at about 4 MiB (the first one too, read on the reader thread or not).
+      expect(stagedBytes).toBeLessThan(5 << 20);
       expect(await count('e1')).toBe(await count('e1p'));
     }
     // The errors were PostgreSQL's (not a generic 22P04 of Orbit's).

@@ -229,7 +229,8 @@ export class DirectCopy {
 
   private cutBinary(buf: Uint8Array): number {
     let start = 0;
-    if (this.pieces === 0) {
+    // The header is in the first piece handed out (pieces read on the thread count only once routed).
+    if (this.submitted === 0) {
       if (buf.length < 19) return 0;
       const ext = new DataView(buf.buffer, buf.byteOffset + 15, 4).getInt32(0);
       if (ext < 0 || 19 + ext > buf.length) return 0;

@@ -46,6 +46,7 @@ const FIXED_SIZE: Record<PgType, number> = {
 };
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
@@ -205,6 +206,45 @@ function timestampReceivable(view: DataView, pos: number): boolean {
   return atLeastMin && belowEnd;
 }
 
+const NO_STOPS = new Uint8Array(256);
+const NO_FOLLOWS = new Int32Array(0);
+
+/** `table` with room for index `key`. */
+function grown(table: Int32Array, key: number): Int32Array {
+  let size = Math.max(64, table.length * 2);
+  while (size <= key) size *= 2;
+  const out = new Int32Array(size);
+  out.set(table);
+  return out;
+}
+
+/** How receiveTuples reads a field, by its type (numbers: no string compare or keyed lookup per field). */
+const Kind = { bytes8: 0, timestamp: 1, date: 2, bytes: 3, bool: 4, uuid: 5, numeric: 6, jsonb: 7, opaque: 8, text: 9, textIds: 10 } as const;
+
+function kindOf(type: PgType, column: Column): number {
+  switch (type) {
+    case 'timestamptz':
+    case 'timestamp':
+      return Kind.timestamp;
+    case 'int8':
+    case 'float8':
+      return Kind.bytes8;
+    case 'int4':
+    case 'int2':
+    case 'float4':
+      return Kind.bytes;
+    case 'date':
+    case 'bool':
+    case 'uuid':
+    case 'numeric':
+    case 'jsonb':
+    case 'opaque':
+      return Kind[type];
+    default:
+      return column.type === 'int4' ? Kind.textIds : Kind.text;
+  }
+}
+
 /**
  * Fills `columns` with `rows` framed tuples from `start`. `interners` given: PostgreSQL's input
  * checks (receiveCopyTuples), undefined when a value fails one; absent (readCopyBinary, reading
@@ -221,80 +261,109 @@ function receiveTuples(
 ): Array<Uint8Array | null> | undefined {
   const checked = interners !== undefined;
   const nulls = types.map(() => null as Uint8Array | null);
-  const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : null));
+  const raw = columns.map((c) => (ArrayBuffer.isView(c.values) ? bytesOf(c.values) : EMPTY));
+  const kinds = Uint8Array.from(types, (t, f) => kindOf(t, columns[f]!));
+  const sizes = Int32Array.from(types, (t) => FIXED_SIZE[t] || -2);
+  const fields = types.length;
+  const swapped = LITTLE_ENDIAN;
+  // Per text field, by the entry number + 1 of its key (0: none), the entry number + 1 read with it
+  // last time; the key is the row's first text field's entry, for that field its own in the row before.
+  const follows: Int32Array[] = types.map(() => NO_FOLLOWS);
+  if (interners) interners.forEach((i, f) => i && (follows[f] = new Int32Array(64)));
+  const firstText = interners ? interners.findIndex((i) => i !== undefined) : -1;
+  let lastFirst = 0;
+  let rowKey = 0;
   let pos = start;
   for (let row = 0; row < rows; row++) {
     pos += 2;
-    for (let f = 0; f < types.length; f++) {
-      const len = view.getInt32(pos);
+    rowKey = 0;
+    for (let f = 0; f < fields; f++) {
+      const len = (bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
       pos += 4;
       if (len === -1) {
         (nulls[f] ??= new Uint8Array((rows + 7) >> 3))[row >> 3]! |= 1 << (row & 7);
         continue;
       }
-      const c = columns[f]!;
-      const type = types[f]!;
-      const fixed = FIXED_SIZE[type];
-      if (fixed && len !== fixed) {
+      const size = sizes[f]!;
+      if (size > 0 && len !== size) {
         if (checked) return undefined;
-        throw bad(`a ${type} value of ${len} bytes in column ${f + 1}`);
+        throw bad(`a ${types[f]} value of ${len} bytes in column ${f + 1}`);
       }
-      switch (type) {
-        case 'timestamptz':
-        case 'timestamp':
-          if (checked && !timestampReceivable(view, pos)) return undefined;
-          swap(bytes, pos, raw[f]!, row * 8, 8);
-          break;
-        case 'date': {
-          const d = view.getInt32(pos);
-          if (checked && d !== INT32_MIN && d !== INT32_MAX && (d < MIN_DATE || d >= END_DATE)) return undefined;
-          (c.values as Int32Array)[row] = d;
+      switch (kinds[f]) {
+        case Kind.timestamp:
+        case Kind.bytes8: {
+          if (checked && kinds[f] === Kind.timestamp && !timestampReceivable(view, pos)) return undefined;
+          const to = raw[f]!;
+          const at = row * 8;
+          if (swapped) {
+            to[at] = bytes[pos + 7]!;
+            to[at + 1] = bytes[pos + 6]!;
+            to[at + 2] = bytes[pos + 5]!;
+            to[at + 3] = bytes[pos + 4]!;
+            to[at + 4] = bytes[pos + 3]!;
+            to[at + 5] = bytes[pos + 2]!;
+            to[at + 6] = bytes[pos + 1]!;
+            to[at + 7] = bytes[pos]!;
+          } else to.set(bytes.subarray(pos, pos + 8), at);
           break;
         }
-        case 'int8':
-        case 'int4':
-        case 'int2':
-        case 'float4':
-        case 'float8':
-          swap(bytes, pos, raw[f]!, row * fixed, fixed);
+        case Kind.date: {
+          const d = view.getInt32(pos);
+          if (checked && d !== INT32_MIN && d !== INT32_MAX && (d < MIN_DATE || d >= END_DATE)) return undefined;
+          (columns[f]!.values as Int32Array)[row] = d;
           break;
-        case 'bool':
+        }
+        case Kind.bytes:
+          swap(bytes, pos, raw[f]!, row * size, size);
+          break;
+        case Kind.bool:
           // boolrecv: any byte but 0 is true.
-          (c.values as Uint8Array)[row] = bytes[pos] === 0 ? 0 : 1;
+          (columns[f]!.values as Uint8Array)[row] = bytes[pos] === 0 ? 0 : 1;
           break;
-        case 'uuid':
-          (c.values as Uint8Array).set(bytes.subarray(pos, pos + 16), row * 16);
+        case Kind.uuid:
+          (columns[f]!.values as Uint8Array).set(bytes.subarray(pos, pos + 16), row * 16);
           break;
-        case 'numeric':
-          (c.values as string[])[row] = numericBinaryToText(view, pos, len);
+        case Kind.numeric:
+          (columns[f]!.values as string[])[row] = numericBinaryToText(view, pos, len);
           break;
-        case 'jsonb':
+        case Kind.jsonb:
           if (len < 1 || bytes[pos] !== JSONB_VERSION) throw bad(`unsupported jsonb version in column ${f + 1}`);
-          (c.values as string[])[row] = utf8(bytes, pos + 1, pos + len);
+          (columns[f]!.values as string[])[row] = utf8(bytes, pos + 1, pos + len);
           break;
-        case 'opaque':
-          (c.values as Uint8Array[])[row] = bytes.slice(pos, pos + len);
+        case Kind.opaque:
+          (columns[f]!.values as Uint8Array[])[row] = bytes.slice(pos, pos + len);
           break;
         default: {
+          const end = pos + len;
           if (!checked) {
-            (c.values as string[])[row] = utf8(bytes, pos, pos + len);
+            (columns[f]!.values as string[])[row] = utf8(bytes, pos, end);
             break;
           }
-          const end = pos + len;
-          for (let k = pos; k < end; k++) if (bytes[k] === 0) return undefined;
           const interner = interners[f];
-          if (!interner) {
-            const s = decodeField(bytes, pos, end);
-            if (s === undefined) return undefined;
-            (c.values as string[])[row] = s;
-          } else if (c.type === 'int4') {
-            const e = interner.id(bytes, pos, end, bytesHash(bytes, pos, end));
+          // The entry read with the same key last time (`follows`: tags depend on the row's first
+          // tag, and the first tag's series come round in order) is compared in place first; its
+          // bytes were checked when it was added.
+          const table = follows[f]!;
+          const key = f === firstText ? lastFirst : rowKey;
+          const guess = key < table.length ? table[key]! : 0;
+          let e = guess > 0 && interner!.matchAt(guess - 1, bytes, pos, end, NO_STOPS) === end ? guess - 1 : -1;
+          if (e < 0) {
+            for (let k = pos; k < end; k++) if (bytes[k] === 0) return undefined;
+            e = interner ? interner.id(bytes, pos, end, bytesHash(bytes, pos, end)) : -1;
+            if (e >= 0) {
+              if (key >= table.length) follows[f] = grown(table, key);
+              follows[f]![key] = e + 1;
+            }
+          }
+          if (f === firstText) rowKey = lastFirst = e + 1;
+          if (kinds[f] === Kind.textIds) {
             if (e < 0) return undefined;
-            (c.values as Int32Array)[row] = e + 1;
+            (columns[f]!.values as Int32Array)[row] = e + 1;
           } else {
-            const s = interner.get(bytes, pos, end, bytesHash(bytes, pos, end));
+            // Past the interner's size the string is made without being kept.
+            const s = e >= 0 ? interner!.stringOf(e) : decodeField(bytes, pos, end);
             if (s === undefined) return undefined;
-            (c.values as string[])[row] = s;
+            (columns[f]!.values as string[])[row] = s;
           }
         }
       }

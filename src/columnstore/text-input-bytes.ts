@@ -387,6 +387,11 @@ export class TextInterner {
     return after;
   }
 
+  /** Entry `e`'s string. */
+  stringOf(e: number): string {
+    return this.strings[e]!;
+  }
+
   /** Entries `from` and later, in number order. */
   stringsFrom(from: number): string[] {
     return this.strings.slice(from);

@@ -3,7 +3,8 @@
  * Rows in PostgreSQL's binary COPY format (PostgreSQL manual, COPY, "Binary Format"), read into
  * typed columns and written back from them: `COPY (SELECT …) TO STDOUT (FORMAT binary)` is how a
  * chunk's rows reach the columnstore, `COPY tmp FROM STDIN (FORMAT binary)` how decoded batches go
- * back to PostgreSQL.
+ * back to PostgreSQL, and `receiveCopyTuples` how a client's binary COPY into a direct-to-columnstore
+ * hypertable is read (session/direct-ingest/read.ts) with PostgreSQL's acceptance rules.
  *
  *   header:  "PGCOPY\n\377\r\n\0", int32 flags (bit 16 = OIDs, refused), int32 extension length + bytes
  *   tuple:   int16 field count, then per field int32 length (−1 = NULL) and the type's send bytes
@@ -149,8 +150,6 @@ export function receivable(type: PgType): boolean {
 export interface ReceivedTuples {
   readonly rows: number;
   readonly nulls: Array<Uint8Array | null>;
-  /** The trailer ended the data. */
-  readonly trailer: boolean;
 }
 
 /**
@@ -177,7 +176,7 @@ export function receiveCopyTuples(
   const framed = frameTuples(bytes, view, start, bytes.length, types.length);
   if (typeof framed === 'string') return undefined;
   const nulls = receiveTuples(bytes, view, start, framed.rows, types, alloc(framed.rows), interners);
-  return nulls && { rows: framed.rows, nulls, trailer: framed.trailer };
+  return nulls && { rows: framed.rows, nulls };
 }
 
 /** First allowed and first refused timestamp (µs since 2000-01-01; PostgreSQL's MIN_TIMESTAMP, END_TIMESTAMP) as int32 halves. */
@@ -220,8 +219,9 @@ function grown(table: Int32Array, key: number): Int32Array {
 
 /** How receiveTuples reads a field, by its type (numbers: no string compare or keyed lookup per field). */
 const Kind = { bytes8: 0, timestamp: 1, date: 2, bytes: 3, bool: 4, uuid: 5, numeric: 6, jsonb: 7, opaque: 8, text: 9, textIds: 10 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
 
-function kindOf(type: PgType, column: Column): number {
+function kindOf(type: PgType, column: Column): Kind {
   switch (type) {
     case 'timestamptz':
     case 'timestamp':

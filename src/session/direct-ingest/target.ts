@@ -9,6 +9,7 @@ import type { CompressionSettings } from '../../columnstore/batch.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
+import { readCopyFormat } from '../copy-in.js';
 
 /** COPY options the fast reader understands; any other keeps the row store path. */
 const OPTIONS = new Set(['format', 'delimiter', 'null', 'header', 'quote', 'escape']);
@@ -75,7 +76,11 @@ interface TargetInfo {
 export async function directCopyTarget(run: InternalRunner, statement: ClassifiedStatement): Promise<DirectTarget | undefined> {
   const node = statement.node;
   if (node.query || node.whereClause || node.filename || node.is_program || !node.is_from) return undefined;
-  for (const o of (node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? []) if (!OPTIONS.has(o.DefElem.defname)) return undefined;
+  const options = ((node.options as Array<{ DefElem: { defname: string } }> | undefined) ?? []).map((o) => o.DefElem.defname);
+  if (options.some((o) => !OPTIONS.has(o))) return undefined;
+  // PostgreSQL refuses DELIMITER, NULL, HEADER, QUOTE and ESCAPE with FORMAT binary, which Orbit's
+  // binary reader would ignore: the row store path lets PostgreSQL answer.
+  if (readCopyFormat(node).kind === 'binary' && options.some((o) => o !== 'format')) return undefined;
   const target = await directTarget(run, node.relation as { schemaname?: string; relname?: string } | undefined, 'timescaledb.enable_direct_compress_copy');
   if (!target?.stageable) return undefined;
   const attlist = (node.attlist as Array<{ String: { sval: string } }> | undefined)?.map((a) => a.String.sval);

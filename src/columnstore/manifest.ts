@@ -161,7 +161,7 @@ export function decodeManifest(backend: CodecBackend, bytes: Uint8Array, key: st
   if (version < 1 || version > MANIFEST_FORMAT_VERSION) throw corruptManifest(`format version ${version}`);
   let header: Header;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.bytes(r.varint()))) as Header;
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(r.bytes(r.varint()))) as Header;
   } catch (cause) {
     throw orbitError('data_corrupted', 'columnstore manifest is malformed: header', { cause });
   }

@@ -48,7 +48,7 @@ const FIXED_SIZE: Record<PgType, number> = {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const EMPTY = new Uint8Array(0);
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 function bad(why: string): Error {
@@ -510,12 +510,12 @@ export class CopyBinaryWriter {
     }
   }
 
-  /** The bytes, trailer included; the writer takes no more rows. */
   /** Bytes written so far. */
   get byteLength(): number {
     return this.w.pos;
   }
 
+  /** The bytes, trailer included; the writer takes no more rows. */
   finish(): Uint8Array {
     this.done = true;
     this.w.reserve(2);

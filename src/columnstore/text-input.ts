@@ -85,7 +85,7 @@ export function fieldParser(type: PgType, ctx: TextInputContext): FieldParser | 
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The UTF-8 text of `buf[start..end)`; undefined if not valid UTF-8. */
 export function decodeField(buf: Uint8Array, start: number, end: number): string | undefined {

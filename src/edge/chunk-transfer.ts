@@ -57,7 +57,7 @@ export function decodeTransfer(bytes: Uint8Array): ChunkTransfer {
   if (8 + headLength > bytes.length) throw malformed('truncated header');
   let header: TransferHeader;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headLength))) as TransferHeader;
+    header = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(8, 8 + headLength))) as TransferHeader;
   } catch {
     throw malformed('header is not JSON');
   }

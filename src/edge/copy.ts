@@ -74,7 +74,7 @@ type Records = Generator<Fields, number>;
  * piece are held, so memory does not grow with the size of the COPY.
  */
 export class CopyReader {
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   /** Text not yet read: the start of a record the next chunk completes. */
   private rest = '';
   private line = 0;

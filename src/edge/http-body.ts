@@ -52,7 +52,7 @@ export async function readStdinBody(body: ReadableStream<Uint8Array> | null): Pr
   }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(concatBytes(parts)));
+    header = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(concatBytes(parts)));
   } catch {
     await reader.cancel();
     throw orbitError('protocol_violation', 'the first line of the request body must be JSON of the form {"sql": "...", "params": [...]}');

@@ -215,7 +215,7 @@ export class EdgeRowStore implements RowStore {
           const len = r.int32();
           if (len < 0) return null;
           if ((formats.length === 1 ? formats[0] : formats[i] ?? 0) === 1) throw orbitError('feature_not_supported', 'binary parameters are not supported at the edge');
-          return new TextDecoder().decode(r.bytes(len));
+          return new TextDecoder('utf-8', { ignoreBOM: true }).decode(r.bytes(len));
         });
         const resultFormats = Array.from({ length: r.int16() }, () => r.int16());
         if (resultFormats.some((f) => f === 1)) throw orbitError('feature_not_supported', 'binary results are not supported at the edge');

@@ -33,7 +33,7 @@ export function typedQueryMessages(sql: string): Uint8Array {
   ]);
 }
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 /**
  * One character per byte (WHATWG "latin1" is windows-1252: still one code unit per byte), so the
  * offsets of a decoded output are its byte offsets, and an ASCII field is a substring of it.

@@ -79,7 +79,7 @@ export function rowDescription(out: Uint8Array): Uint8Array | undefined {
  */
 export function boundLiteralSql(statement: { readonly text: string }, types: readonly number[], params: BindParams): string | undefined {
   if (params.values.length !== types.length || params.formats.some((f) => f !== 0)) return undefined;
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const literals: string[] = [];
   for (const [i, oid] of types.entries()) {
     const type = TYPE_NAMES.get(oid);

@@ -142,7 +142,7 @@ export class CopyIn {
     }
     for (const f of scanBackend(out)) {
       if (f.type === BackendMessage.CommandComplete) {
-        const tag = new TextDecoder().decode(out.subarray(f.start + 5, f.end - 1));
+        const tag = new TextDecoder('utf-8', { ignoreBOM: true }).decode(out.subarray(f.start + 5, f.end - 1));
         this.rows += Number(tag.split(' ')[1] ?? 0);
       }
     }

@@ -544,6 +544,8 @@ export class ExtendedQuery {
   /** Writes Orbit's own answer to a message, after the output of those queued before it. */
   private async answer(messages: readonly Uint8Array[]): Promise<void> {
     await this.flushPending();
+    // After an error PostgreSQL skips every message up to Sync: so does Orbit.
+    if (this.errorSinceSync) return;
     for (const m of messages) this.sink.write(m);
   }
 

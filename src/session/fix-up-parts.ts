@@ -22,7 +22,7 @@ export interface QueryPart {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * The parts of `sql` (the text the statements were parsed from) cut before each statement index in

@@ -245,18 +245,24 @@ function expressionUses(expr: { query?: string; parseMode?: number }, dynamic: b
   return uses;
 }
 
-/** Stands for what format() puts in place of `%s` and `%I` (a name, or a value: a column then). */
+/** Stands for what format() puts in place of `%I` (a name, or a value: a column then). */
 const FORMAT_NAME = 'orbit_format_argument';
 
 /**
  * What the statement of `EXECUTE format('<template>', …)` uses: its template parsed with the
- * values format() inserts as a name (`%s`, `%I`) or NULL (`%L`). A table among them is named at run
- * time: read, it is opaque (any table); inserted into or written, it is `dynamic`.
+ * values format() inserts as a name (`%I`) or NULL (`%L`). A table among them is named at run
+ * time: read, it is opaque (any table); inserted into or written, it is `dynamic`. `%s` pastes its
+ * argument in as SQL text (a subquery as well as a name): the statement is opaque.
  */
 function templateUses(template: string): SqlUses {
   // format()'s specifiers: %[position$][flags][width]type (PostgreSQL's format(), not SQL).
-  const sql = template.replace(/%(?:\d+\$)?-?(?:\*(?:\d+\$)?|\d+)?([sIL%])/g, (_, type: string) => (type === '%' ? '%' : type === 'L' ? 'NULL' : FORMAT_NAME));
+  let pasted = false;
+  const sql = template.replace(/%(?:\d+\$)?-?(?:\*(?:\d+\$)?|\d+)?([sIL%])/g, (_, type: string) => {
+    if (type === 's') pasted = true;
+    return type === '%' ? '%' : type === 'L' ? 'NULL' : FORMAT_NAME;
+  });
   const uses = sqlTextUses(sql);
+  if (pasted) uses.opaque ??= 'dynamic SQL (EXECUTE) pasting text in with format()\'s %s';
   const atRunTime = (r: NameRef): NameRef => (r.name === FORMAT_NAME || r.schema === FORMAT_NAME ? { name: r.name, dynamic: true } : r);
   if (uses.relations.some((r) => r.name === FORMAT_NAME || r.schema === FORMAT_NAME) || uses.calls.some((c) => c.name === FORMAT_NAME || c.schema === FORMAT_NAME)) {
     uses.opaque ??= 'dynamic SQL (EXECUTE) reading a table named at run time';
@@ -282,7 +288,7 @@ function assignedExpression(query: string): string | undefined {
   for (const t of scanSql(query)) {
     if (t.text === '(' || t.text === '[') depth++;
     else if (t.text === ')' || t.text === ']') depth--;
-    else if (depth === 0 && (t.text === ':=' || t.text === '=')) return `SELECT ${new TextDecoder().decode(new TextEncoder().encode(query).subarray(t.end))}`;
+    else if (depth === 0 && (t.text === ':=' || t.text === '=')) return `SELECT ${new TextDecoder('utf-8', { ignoreBOM: true }).decode(new TextEncoder().encode(query).subarray(t.end))}`;
   }
   return undefined;
 }

@@ -52,7 +52,7 @@ export function parserLoaded(): boolean {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * Parses a SQL string that may hold several statements. Throws an OrbitError with SQLSTATE 42601 and

@@ -153,7 +153,7 @@ describe('columnstore fast path: aggregates without a round trip while PostgreSQ
     expect(await answers(c, want)).toEqual(NONE);
     // A row that only a function's dynamic SQL writes (no statement names the table).
     await db.exec(`CREATE FUNCTION add_row(x regclass) RETURNS void LANGUAGE plpgsql AS $$
-      BEGIN EXECUTE format('INSERT INTO %s VALUES (%L, %L, %s)', x, '2024-01-02 00:10+00', 'a', 2000); END $$`);
+      BEGIN EXECUTE format('INSERT INTO %I VALUES (%L, %L, %L)', x::text, '2024-01-02 00:10+00', 'a', 2000); END $$`);
     await db.exec("SELECT add_row('t'), add_row('r')");
     const after = await wanted(c);
     expect(after).not.toEqual(want);

@@ -34,7 +34,8 @@ describe('unique indexes on hypertables with chunks in the columnstore', () => {
     await tables('dup', rows);
     await tables('split', "('2024-01-01 10:00+00', 'a', 1, true), ('2024-01-02 10:00+00', NULL, 2, NULL), ('2024-01-02 10:00+00', NULL, 3, NULL)", "('2024-01-01 10:00+00', 'a', 4, false)");
     for (const [table, ddls] of [
-      ['dup', ['CREATE UNIQUE INDEX ON {t} (time, host)', 'ALTER TABLE {t} ADD PRIMARY KEY (time, host)', 'ALTER TABLE {t} ADD CONSTRAINT {t}_u UNIQUE (time, ok, host)', 'CREATE UNIQUE INDEX ON {t} (time, ok) WHERE v > 5', 'CREATE UNIQUE INDEX ON {t} (time, upper(host))']],
+      // A trailing comment runs to the end of the statement's text: the check's own SQL must not follow it on that line.
+      ['dup', ['CREATE UNIQUE INDEX ON {t} (time, host)', 'CREATE UNIQUE INDEX ON {t} (time, host) -- a note', 'ALTER TABLE {t} ADD PRIMARY KEY (time, host)', 'ALTER TABLE {t} ADD CONSTRAINT {t}_u UNIQUE (time, ok, host)', 'CREATE UNIQUE INDEX ON {t} (time, ok) WHERE v > 5', 'CREATE UNIQUE INDEX ON {t} (time, upper(host))']],
       ['split', ['CREATE UNIQUE INDEX ON {t} (time, host)', 'CREATE UNIQUE INDEX ON {t} (time, host) NULLS NOT DISTINCT', 'ALTER TABLE {t} ADD UNIQUE (time)']],
     ] as const) {
       for (const ddl of ddls) {

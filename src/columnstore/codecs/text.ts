@@ -18,7 +18,7 @@ import { ByteReader, ByteWriter, Codec, TextFlag, corrupt } from './format.js';
 const DEFLATE_MIN_BYTES = 256;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decoded text: a dictionary and one id per value (NULL slots hold id 0). */
 export interface TextColumn {

@@ -186,11 +186,15 @@ export class FunctionGuard {
     return (s.type === 'CallStmt' || s.functions.some((f) => this.names.has(f))) && this.calls(s).some((c) => this.names.has(c.name.toLowerCase()));
   }
 
-  /** Reads the definitions `check` needs, unless kept. A failed read (aborted transaction) leaves them unread. */
+  /**
+   * Reads the definitions `check` needs, unless kept. A failed read (an aborted transaction, a
+   * statement timeout) is the statement's error: without them nothing could be checked.
+   */
   async load(run: InternalRunner): Promise<void> {
     if (this.facts) return;
     const out = await run.sql(FUNCTIONS_SQL);
-    if (firstError(out)) return;
+    const error = firstError(out);
+    if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read function definitions', error.D ? { detail: error.D } : {});
     const json = jsonRows<{ functions: Array<[string, string, string, string, string]> | null; triggers: Array<[string, string, string, string]> | null; jobs: Array<[number, string, string]> | null }>(out)[0];
     const functions = new Map<string, Definition[]>();
     for (const [schema, name, kind, language, text] of json?.functions ?? []) {
@@ -210,8 +214,8 @@ export class FunctionGuard {
   /**
    * Throws 0A000 when `s` would make PostgreSQL read compressed rows through SQL Orbit does not
    * see (see the module comment). The statement's own relations are Orbit's to rewrite; only a DO
-   * block's are checked here. Without definitions (their read failed) it checks nothing: the
-   * statement fails in its aborted transaction anyway.
+   * block's are checked here. Without definitions (not read: the statement concerns no user SQL)
+   * it checks nothing.
    */
   check(s: ClassifiedStatement, tables: CompressedLookup): void {
     const executed = this.executed(s);

@@ -132,7 +132,7 @@ export function appendRows(out: Uint8Array, rows: PrintedRows): Uint8Array | Pri
     pos = end;
   }
   if (!described || complete < 0) return undefined;
-  const tag = new TextDecoder().decode(out.subarray(complete + 5, completeEnd - 1));
+  const tag = new TextDecoder('utf-8', { ignoreBOM: true }).decode(out.subarray(complete + 5, completeEnd - 1));
   const m = /^SELECT (\d+)$/.exec(tag);
   if (!m) return undefined;
   const newTag = new TextEncoder().encode(`SELECT ${Number(m[1]) + rows.count}\0`);
@@ -152,7 +152,7 @@ export function describes(body: Uint8Array, rows: PrintedRows): boolean {
   let p = 2;
   for (let i = 0; i < n; i++) {
     const zero = body.indexOf(0, p);
-    const name = new TextDecoder().decode(body.subarray(p, zero));
+    const name = new TextDecoder('utf-8', { ignoreBOM: true }).decode(body.subarray(p, zero));
     // Table oid (4), column number (2), type oid (4), type size (2), modifier (4), format (2).
     if (name !== rows.names[i] || view.getInt32(zero + 7) !== rows.types[i] || view.getInt16(zero + 17) !== 0) return false;
     p = zero + 19;

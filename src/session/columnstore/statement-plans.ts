@@ -118,7 +118,8 @@ export class StatementPlanner {
    * Throws 0A000 for reads Orbit cannot make see compressed rows.
    */
   plan(statement: ClassifiedStatement, fastPath = false): ColumnstorePlan {
-    if (this.anyCompressed) this.guard.check(statement, this.compressedReads);
+    // Only statements that may call, trigger or run user SQL are walked (concerns: from the classifier's lists).
+    if (this.anyCompressed && this.guard.concerns(statement)) this.guard.check(statement, this.compressedReads);
     if (statement.type === 'CreateTableAsStmt' && statement.node.objtype === 'OBJECT_MATVIEW') return this.planMaterializedView(statement);
     for (const r of statement.relations) {
       if (this.views.has(r.name) && statement.type !== 'DropStmt') {

@@ -63,7 +63,7 @@ export class StatementPreparation {
       const unique = cs.uniqueIndexTarget(s);
       if (unique) {
         const { start, end } = statementRange(bytes, s);
-        await checkUniqueIndexes(run, unique, new TextDecoder().decode(bytes.subarray(start, end)), idle, (check) => this.runGeneral(session, check, idle));
+        await checkUniqueIndexes(run, unique, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle, (check) => this.runGeneral(session, check, idle));
       }
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       let text = plan.sql;

@@ -69,7 +69,7 @@ export async function checkUniqueIndexes(
   await run.sql(begin);
   let out: Uint8Array;
   try {
-    out = await run.sql(`SELECT set_config('orbit.unique_before', ${before}::text, true); ${ddl}; ${details}`);
+    out = await run.sql(`SELECT set_config('orbit.unique_before', ${before}::text, true); ${ddl}\n; ${details}`);
   } finally {
     await run.sql(end);
   }

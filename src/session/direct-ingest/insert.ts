@@ -116,7 +116,7 @@ export async function directInsert(
 }
 
 // Invalid UTF-8 is left to PostgreSQL's error (22021), not replaced.
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The value of parameter `ref` (null for NULL): its text, which the column's input function reads

@@ -263,7 +263,9 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   const rowstoreExistsSql = `EXISTS (SELECT 1 FROM ${source}${whereSql})`;
   // The kernels' side of the same bound is partials.ts mayOverflow (LARGE_FLOAT); NaN is above
   // 'Infinity' in PostgreSQL's order, so neither counts.
+  // A real column is never above 1e130 (float4's range ends at 3.4e38): no rows to look for.
   const risky = [...new Set(aggregates.filter((a) => (a.fn === 'sum' || a.fn === 'avg') && a.partialTypes[0] !== 'int8' && a.partialTypes[0] !== 'numeric').map((a) => a.column!))]
+    .filter((c) => table.columns.find((x) => x.name === c)?.type !== 'float4')
     .map((c) => `abs(${quote(alias)}.${quote(c)}) > 1e130 AND abs(${quote(alias)}.${quote(c)}) < 'Infinity'`);
   const rowstoreRiskSql = risky.length === 0 ? 'false' : `EXISTS (SELECT 1 FROM ${source} WHERE ${whereSql ? `(${whereSql.slice(7)}) AND ` : ''}(${risky.join(' OR ')}))`;
   const rowstore = `SELECT ${rowstoreTargets.join(', ')} FROM ${quote(table.schema)}.${quote(table.name)} AS ${quote(alias)}${whereSql}${groupBySql}`;
@@ -552,7 +554,8 @@ function partialSql(a: AggregateCall & { readonly partialTypes: readonly string[
     case 'max':
       return [`${a.fn}(${col}) AS ${names[0]}`];
     case 'avg':
-      return [`sum(${col}) AS ${names[0]}`, `count(${col})${a.partialTypes[1] === 'float8' ? '::float8' : ''} AS ${names[1]}`];
+      // avg(real) adds in float8 (float4_accum), where sum(real) would add, and overflow, in float4.
+      return [`sum(${col}${a.partialTypes[0] === 'float8' ? '::float8' : ''}) AS ${names[0]}`, `count(${col})${a.partialTypes[1] === 'float8' ? '::float8' : ''} AS ${names[1]}`];
     case 'first':
     case 'last': {
       const by = `${quote(alias)}.${quote(a.by!)}`;

@@ -98,7 +98,7 @@ export function saslprep(input: string): string | undefined {
   return mapped.map((cp) => String.fromCodePoint(cp)).join('').normalize('NFKC');
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**

@@ -136,7 +136,7 @@ export function readDataRow(body: Uint8Array): Array<string | null> {
   const r = new MessageReader(body);
   const n = r.int16();
   const out: Array<string | null> = [];
-  const decoder = new TextDecoder();
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   for (let i = 0; i < n; i++) {
     const len = r.int32();
     out.push(len < 0 ? null : decoder.decode(r.bytes(len)));

@@ -5,7 +5,7 @@
 import { OrbitError } from '../../errors.js';
 import { SqlState } from '../../sqlstate.js';
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export class MessageReader {
   private pos = 0;

@@ -67,7 +67,9 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       CREATE FUNCTION dynamic_read(name text) RETURNS bigint LANGUAGE plpgsql AS $$
         DECLARE k bigint; BEGIN EXECUTE format('SELECT count(*) FROM %I', name) INTO k; RETURN k; END $$;
       CREATE FUNCTION constant_execute() RETURNS bigint LANGUAGE plpgsql AS $$
-        DECLARE k bigint; BEGIN EXECUTE 'SELECT count(*) FROM t' INTO k; RETURN k; END $$;`);
+        DECLARE k bigint; BEGIN EXECUTE 'SELECT count(*) FROM t' INTO k; RETURN k; END $$;
+      CREATE FUNCTION pasted_where(cond text) RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE k bigint; BEGIN EXECUTE format('SELECT count(*) FROM r WHERE %s', cond) INTO k; RETURN k; END $$;`);
     const statements = [
       'SELECT count_sql()',
       'SELECT count_plpgsql()',
@@ -78,6 +80,8 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       'SELECT in_loop()',
       "SELECT dynamic_read('r')",
       'SELECT constant_execute()',
+      // %s pastes SQL text in: here a subquery reading t.
+      "SELECT pasted_where('v < (SELECT count(*) FROM t)')",
       'INSERT INTO log SELECT count_sql()::text',
       'CREATE TABLE copied AS SELECT count_sql()',
     ];
@@ -125,7 +129,7 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       CREATE FUNCTION count_u() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM u';
       CREATE FUNCTION count_r() RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT count(*) FROM r); END $$;
       CREATE FUNCTION add_row(x regclass) RETURNS void LANGUAGE plpgsql AS $$
-        BEGIN EXECUTE format('INSERT INTO %s VALUES (%L, %L, %s)', x, '2024-01-04 00:00+00', 'z', 1); END $$;
+        BEGIN EXECUTE format('INSERT INTO %I VALUES (%L, %L, %L)', x::text, '2024-01-04 00:00+00', 'z', 1); END $$;
       CREATE TABLE events (id int);
       CREATE FUNCTION to_t() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES ('2024-01-04 00:00+00', 'e', NEW.id); RETURN NEW; END $$;
       CREATE TRIGGER events_to_t AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION to_t();`);

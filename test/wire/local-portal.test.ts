@@ -162,6 +162,22 @@ describe('statements with parameters answered by Orbit while PostgreSQL is idle'
     }
   });
 
+  it('answers nothing after an error until Sync, as PostgreSQL skips', async () => {
+    const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
+    try {
+      // Bind (the portal Orbit answers), a Describe of a statement that does not exist, then Execute.
+      const run = async (x: string): Promise<string> => {
+        c.send(concatBytes([...parseBind(x), msg('D', (w) => w.byte('S'.charCodeAt(0)).cstring('nope')), msg('E', (w) => w.cstring('').int32(0)), msg('S')]));
+        return (await c.until('Z')).map((m) => (m.type === 'E' ? `E ${errorCode(m)}` : m.type)).join(' ');
+      };
+      const want = await run('r');
+      expect(want).toBe('1 2 E 26000 Z');
+      for (let i = 0; i < 3; i++) expect(await run('t')).toBe(want);
+    } finally {
+      c.close();
+    }
+  });
+
   it('gives PostgreSQL’s error for result format codes that do not fit the columns', async () => {
     const c = await RawClient.ready(server.port, { TimeZone: 'UTC' });
     try {

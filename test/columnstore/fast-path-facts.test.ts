@@ -74,7 +74,7 @@ describe('columnstore fast path: kept catalog and rowstore facts', () => {
     db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, columnstore: { reuseResults: false } });
     await loadCompressedDays(db);
     await db.exec(`CREATE FUNCTION add_rows(x regclass, v float8) RETURNS void LANGUAGE plpgsql AS $$
-      BEGIN EXECUTE format('INSERT INTO %s VALUES (%L, %L, %s)', x, '2024-01-03 04:30+00', 'b', v); END $$`);
+      BEGIN EXECUTE format('INSERT INTO %I VALUES (%L, %L, %L)', x::text, '2024-01-03 04:30+00', 'b', v); END $$`);
     statements = recordStatements(db);
   });
   afterAll(async () => {

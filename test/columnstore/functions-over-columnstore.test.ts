@@ -89,10 +89,17 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
     // A SQL PREPAREd statement at its EXECUTE.
     await db.exec('PREPARE counted AS SELECT count_sql()');
     expect(await sqlstate(() => db.query('EXECUTE counted'))).toBe('0A000');
+    // EXECUTE under CREATE TABLE AS and EXPLAIN ANALYZE runs it too.
+    expect(await sqlstate(() => db.query('CREATE TABLE counted_copy AS EXECUTE counted'))).toBe('0A000');
+    expect(await sqlstate(() => db.query('EXPLAIN ANALYZE EXECUTE counted'))).toBe('0A000');
+    // And a prepared read of t itself gets its compressed rows there.
+    await db.exec('PREPARE all_t AS SELECT * FROM t; CREATE TABLE t_copy AS EXECUTE all_t');
+    expect(await n('SELECT count(*) FROM t_copy')).toBe(await n('SELECT count(*) FROM r'));
+    await db.exec('DROP TABLE t_copy; DEALLOCATE all_t');
     // The extended protocol (parameters) too.
     expect(await sqlstate(() => db.query('SELECT count_sql() + $1', [1]))).toBe('0A000');
     expect(await n('SELECT count(*) FROM log')).toBe(0);
-    expect(await n("SELECT count(*) FROM pg_class WHERE relname = 'copied'")).toBe(0);
+    expect(await n("SELECT count(*) FROM pg_class WHERE relname IN ('copied', 'counted_copy')")).toBe(0);
 
     await refused('SELECT count_sql()', 'calling function "count_sql", which reads hypertable "t" with chunks in the columnstore, is not supported by Orbit');
     await refused('SELECT outer_count()', 'calling function "outer_count", which reads hypertable "t" with chunks in the columnstore, is not supported by Orbit', 'It does so through function "count_sql".');

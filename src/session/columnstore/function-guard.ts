@@ -160,9 +160,10 @@ export class FunctionGuard {
     if (type) this.prepared.set(String(s.node.name), { ...s, type, node: query![type]! });
   }
 
-  /** The statement an EXECUTE runs, when its PREPARE was seen. */
+  /** The statement an EXECUTE (or EXPLAIN / CREATE TABLE AS of one) runs, when its PREPARE was seen. */
   private executed(s: ClassifiedStatement): ClassifiedStatement | undefined {
-    return s.type === 'ExecuteStmt' ? this.prepared.get(String(s.node.name)) : undefined;
+    const name = executedName(s);
+    return name === undefined ? undefined : this.prepared.get(name);
   }
 
   /**
@@ -358,4 +359,10 @@ function refusal(subject: string, found: Finding): OrbitError {
       'Orbit shows rows in the columnstore only to the statements it receives, not to SQL that PostgreSQL runs inside functions, procedures, DO blocks or triggers. ' +
       'Query the hypertable in the statement itself, or convert its chunks back to the rowstore (decompress_chunk).',
   });
+}
+
+/** The prepared statement `s` runs: EXECUTE name, and EXPLAIN … / CREATE TABLE … AS EXECUTE name. */
+export function executedName(s: ClassifiedStatement): string | undefined {
+  if (s.type === 'ExecuteStmt') return String(s.node.name);
+  return s.type === 'ExplainStmt' || s.type === 'CreateTableAsStmt' ? s.preparedName : undefined;
 }

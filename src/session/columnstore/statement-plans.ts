@@ -20,7 +20,7 @@ import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
-import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
+import { executedName, FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
 
 type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
 
@@ -100,10 +100,10 @@ export class StatementPlanner {
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
-    if (this.stale) return statements.some((s) => s.relations.length > 0 || s.type === 'ExecuteStmt' || this.guard.mayCall(s));
+    if (this.stale) return statements.some((s) => s.relations.length > 0 || executedName(s) !== undefined || this.guard.mayCall(s));
     return statements.some(
       (s) =>
-        (s.type === 'ExecuteStmt' && this.tables.size > 0) ||
+        (executedName(s) !== undefined && this.tables.size > 0) ||
         s.relations.some((r) => this.tables.has(r.name) || this.views.has(r.name) || this.compressedChunks.has(r.name)) ||
         (this.anyCompressed && this.guard.concerns(s)),
     );
@@ -159,11 +159,13 @@ export class StatementPlanner {
         });
       }
     }
-    // EXECUTE of a statement PREPAREd (and rewritten) earlier: its cache tables may be stale.
-    if (statement.type === 'ExecuteStmt') {
+    // EXECUTE of a statement PREPAREd (and rewritten) earlier, alone or under EXPLAIN / CREATE TABLE
+    // AS: its cache tables may be stale.
+    const executed = executedName(statement);
+    if (executed !== undefined) {
       // A prepared UPDATE/DELETE/MERGE (or conflicting INSERT) writes the compressed chunks of its
       // target: they are decompressed whole (its parameters are unknown here).
-      const w = this.preparedWrites.get(String(statement.node.name));
+      const w = this.preparedWrites.get(executed);
       const targets = w
         ? (this.tables.get(w.name) ?? []).filter((t) => (w.schema === undefined || t.schema === w.schema) && t.compressed && (!w.insert || t.unique || w.onConflict))
         : [];

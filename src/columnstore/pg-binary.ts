@@ -82,6 +82,19 @@ export function copyHeaderEnd(bytes: Uint8Array): number {
 }
 
 /**
+ * For cutting a stream into pieces: the header's length at the start of `buf`; undefined while it
+ * may still be arriving; -1 once PostgreSQL will refuse it (a wrong signature, a negative extension
+ * length), so that the bytes go on at once and its error comes without the stream being held.
+ */
+export function streamHeaderEnd(buf: Uint8Array): number | undefined {
+  for (let i = 0; i < Math.min(buf.length, SIGNATURE.length); i++) if (buf[i] !== SIGNATURE[i]) return -1;
+  if (buf.length < 19) return undefined;
+  const ext = new DataView(buf.buffer, buf.byteOffset + 15, 4).getInt32(0);
+  if (ext < 0) return -1;
+  return 19 + ext > buf.length ? undefined : 19 + ext;
+}
+
+/**
  * The tuples from `start` to `end`, each of `fields` fields with lengths of at least -1 and inside
  * the data, and whether the trailer (field count -1) ends them; a string saying what is wrong
  * otherwise (a trailer followed by more data included).

@@ -7,6 +7,7 @@
  * bounded by the piece size, whatever the size of the stream.
  */
 import { concatBytes } from '../bytes.js';
+import { streamHeaderEnd } from '../columnstore/pg-binary.js';
 import { deparseSync } from 'pgsql-deparser';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { commandComplete, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
@@ -112,8 +113,10 @@ export class CopyIn {
   private scanBinary(buf: Uint8Array): { end: number; rows: number } {
     let start = 0;
     if (this.pieces === 0) {
-      const headerLength = binaryHeaderLength(buf);
-      if (headerLength === undefined) return { end: 0, rows: 0 };
+      const end = streamHeaderEnd(buf);
+      if (end === undefined) return { end: 0, rows: 0 };
+      // A header PostgreSQL refuses: the piece goes on for its error.
+      const headerLength = end < 0 ? Math.min(19, buf.length) : end;
       this.binaryHeader = buf.slice(0, headerLength);
       start = headerLength;
     }
@@ -340,17 +343,6 @@ function firstRecordEnd(piece: Uint8Array, format: CopyFormat): number {
     else if (c === NL) return i + 1;
   }
   return piece.length;
-}
-
-const BINARY_SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]; // "PGCOPY\n\377\r\n\0"
-
-/** Length of a binary COPY file header (11-byte signature, int32 flags, int32 extension length + extension). */
-function binaryHeaderLength(buf: Uint8Array): number | undefined {
-  if (buf.length < 19) return undefined;
-  // A wrong signature is left for PostgreSQL to reject with its own error.
-  if (BINARY_SIGNATURE.some((b, i) => buf[i] !== b)) return 19;
-  const ext = new DataView(buf.buffer, buf.byteOffset + 15, 4).getInt32(0);
-  return ext < 0 || 19 + ext > buf.length ? undefined : 19 + ext;
 }
 
 /**

@@ -27,7 +27,7 @@ import { deparseSync } from 'pgsql-deparser';
 import { concatBytes } from '../../bytes.js';
 import { OrbitError } from '../../errors.js';
 import { rowCount, takeRows, type Rows } from '../../columnstore/columns.js';
-import { readCopyBinary } from '../../columnstore/pg-binary.js';
+import { readCopyBinary, streamHeaderEnd } from '../../columnstore/pg-binary.js';
 import type { ChunkAppend, ColumnStore } from '../../columnstore/store.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { SqlState } from '../../sqlstate.js';
@@ -231,10 +231,11 @@ export class DirectCopy {
     let start = 0;
     // The header is in the first piece handed out (pieces read on the thread count only once routed).
     if (this.submitted === 0) {
-      if (buf.length < 19) return 0;
-      const ext = new DataView(buf.buffer, buf.byteOffset + 15, 4).getInt32(0);
-      if (ext < 0 || 19 + ext > buf.length) return 0;
-      start = 19 + ext;
+      const end = streamHeaderEnd(buf);
+      if (end === undefined) return 0;
+      // A header PostgreSQL refuses: the bytes go on at once for its error, not held to CopyDone.
+      if (end < 0) return buf.length;
+      start = end;
     }
     const r = scanBinaryTuples(buf, start);
     // Only CopyDone may follow the trailer, and PostgreSQL refuses the first byte after it
@@ -287,11 +288,12 @@ export class DirectCopy {
 
   /** Keeps the binary COPY header at the start of `data` (the first piece); its length. */
   private keepBinaryHeader(data: Uint8Array): number {
-    if (data.length < 19) return 0;
-    const len = 19 + new DataView(data.buffer, data.byteOffset + 15, 4).getInt32(0);
-    this.binaryHeader = data.slice(0, len);
-    return len;
+    const end = streamHeaderEnd(data);
+    if (end === undefined || end < 0) return 0;
+    this.binaryHeader = data.slice(0, end);
+    return end;
   }
+
 
   /**
    * PostgreSQL reads the piece: COPY into a temporary table like the hypertable (its defaults and

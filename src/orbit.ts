@@ -16,6 +16,7 @@ import { Columnstore, type DirectRows } from './session/columnstore/columnstore.
 import type { ClassifiedStatement } from './sql/classify.js';
 import { Backend, type BackendSession } from './session/backend.js';
 import { JobScheduler, mayScheduleJobs } from './session/job-scheduler.js';
+import { embeddedBoundSql } from './session/embedded-bound.js';
 import { copyFromSource, type CopySource } from './session/embedded-copy.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
@@ -323,6 +324,19 @@ export class Orbit implements Queryable {
         if (!params?.length && !session.inTransaction && !transactionControl) {
           const direct = await this.directInsert(session, sql);
           if (direct) return direct as QueryResult<Row>;
+        }
+        // A SELECT with parameters outside a transaction block: with its values written out, for the fast path.
+        if (params?.length && !session.inTransaction) {
+          const bound = await embeddedBoundSql(this.backend, session, this.rowStore, sql, params);
+          if (bound !== undefined) {
+            try {
+              return await run.query<Row>(bound);
+            } catch (err) {
+              // An error is PostgreSQL's for the statement as given (a value its type refuses has no
+              // position there): a read outside a transaction block, run again with its parameters.
+              if (toOrbitError(err).code === SqlState.query_canceled) throw err;
+            }
+          }
         }
         // Without parameters a scan may print its compressed rows itself, added to the rowstore's.
         let printed: DirectRows | undefined;

@@ -14,10 +14,12 @@ export class CountedRowStore implements RowStore {
   requests = 0;
   readonly valueReader?: (oid: number) => ValueOf;
   readonly interrupt?: () => Promise<void>;
+  readonly paramTexts?: RowStore['paramTexts'];
 
   constructor(readonly inner: RowStore) {
     // Optional members keep their absence: callers test for them.
     if (inner.valueReader) this.valueReader = inner.valueReader.bind(inner);
+    if (inner.paramTexts) this.paramTexts = inner.paramTexts.bind(inner);
     if (inner.interrupt) {
       const interrupt = inner.interrupt.bind(inner);
       this.interrupt = () => {

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
-import { readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
+import { paramTexts, readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import { RowStoreInterrupted, type QueryResult, type RowStore } from './types.js';
 import type { RowStoreReady, RowStoreRequest, RowStoreResponse, RowStoreResults, RowStoreWorkerData } from './worker-protocol.js';
@@ -99,6 +99,11 @@ export class PGliteWorkerRowStore implements RowStore {
 
   valueReader(oid: number): ValueOf {
     return valueOfType(oid);
+  }
+
+  /** The worker's PGlite has the default serializers. */
+  paramTexts(types: readonly number[], params: readonly unknown[]): Array<string | null> | undefined {
+    return paramTexts(types, params);
   }
 
   async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {

@@ -7,7 +7,7 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { concatBytes } from '../bytes.js';
 import { timescaledbStartParams } from '../catalog/extension/settings.js';
 import { installExtensionFiles } from './extension-files.js';
-import { readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
+import { paramTexts, readTypedResult, typedQueryMessages, valueOfType } from './typed-query.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import type { QueryResult, RowStore } from './types.js';
 
@@ -78,6 +78,10 @@ export class PGliteRowStore implements RowStore {
 
   valueReader(oid: number): ValueOf {
     return valueOfType(oid, this.db.parsers);
+  }
+
+  paramTexts(types: readonly number[], params: readonly unknown[]): Array<string | null> | undefined {
+    return paramTexts(types, params, this.db.serializers as Record<number, (x: unknown) => string>);
   }
 
   async exec(sql: string): Promise<QueryResult[]> {

@@ -124,6 +124,27 @@ export function readTypedResult<Row>(out: Uint8Array, parsers: ParserOptions = t
 }
 
 /** RowStore.valueReader for these parsers. */
+/**
+ * The texts PGlite's `query` binds for `params` of parameter types `paramTypes` with its default
+ * serializers (NULL for null and undefined, the type's serializer, else `toString()`); undefined
+ * for a byte array, which it would bind in binary.
+ */
+export function paramTexts(paramTypes: readonly number[], params: readonly unknown[], serializers: Record<number, ((x: unknown) => string) | undefined> = types.serializers as Record<number, (x: unknown) => string>): Array<string | null> | undefined {
+  if (params.length !== paramTypes.length) return undefined;
+  const out: Array<string | null> = [];
+  for (const [i, value] of params.entries()) {
+    if (value === null || value === undefined) {
+      out.push(null);
+      continue;
+    }
+    const serialize = serializers[paramTypes[i]!];
+    const text: unknown = serialize ? serialize(value) : (value as { toString(): string }).toString();
+    if (typeof text !== 'string') return undefined;
+    out.push(text);
+  }
+  return out;
+}
+
 export function valueOfType(oid: number, parsers: ParserOptions = types.parsers): ValueOf {
   const parser = (parsers[oid] ?? types.parsers[oid]) as ((x: string, typeId: number) => unknown) | undefined;
   // PGlite's own parsers of these types read the text as a JS number: the stored value itself.

@@ -33,6 +33,11 @@ export interface RowStore {
    * (the text itself).
    */
   valueReader?(oid: number): ValueOf;
+  /**
+   * The text `query` sends for each of `params`, given the types PostgreSQL describes for them
+   * (PGlite's serializers: null for NULL); undefined when a value would not go as text.
+   */
+  paramTexts?(types: readonly number[], params: readonly unknown[]): Array<string | null> | undefined;
   /** Typed query with parameters (PGlite's own parsers and serializers). */
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
   /** Runs a multi-statement string; one result per statement. */

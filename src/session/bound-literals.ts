@@ -80,20 +80,28 @@ export function rowDescription(out: Uint8Array): Uint8Array | undefined {
 export function boundLiteralSql(statement: { readonly text: string }, types: readonly number[], params: BindParams): string | undefined {
   if (params.values.length !== types.length || params.formats.some((f) => f !== 0)) return undefined;
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const texts: Array<string | null> = [];
+  for (const value of params.values) {
+    try {
+      texts.push(value === null ? null : decoder.decode(value));
+    } catch {
+      return undefined;
+    }
+  }
+  return textsLiteralSql(statement, types, texts);
+}
+
+/** boundLiteralSql of parameters given as their texts (null: NULL). */
+export function textsLiteralSql(statement: { readonly text: string }, types: readonly number[], texts: ReadonlyArray<string | null>): string | undefined {
+  if (texts.length !== types.length) return undefined;
   const literals: string[] = [];
   for (const [i, oid] of types.entries()) {
     const type = TYPE_NAMES.get(oid);
     if (!type) return undefined;
-    const value = params.values[i]!;
-    if (value === null) {
+    const s = texts[i]!;
+    if (s === null) {
       literals.push(`(NULL::${type})`);
       continue;
-    }
-    let s: string;
-    try {
-      s = decoder.decode(value);
-    } catch {
-      return undefined;
     }
     if (s.includes('\\') || s.includes('\u0000')) return undefined;
     literals.push(`('${s.replace(/'/g, "''")}'::${type})`);

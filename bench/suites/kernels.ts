@@ -19,7 +19,7 @@ import type { Column, Rows } from '../../src/columnstore/columns.js';
 import { aggregateChunks, finalize, ReferenceKernels, type AggregateSpec, type KernelBackend } from '../../src/columnstore/kernels/index.js';
 import { loadKernelsNode } from '../../src/columnstore/kernels/load-node.js';
 import type { Manifest } from '../../src/columnstore/manifest.js';
-import { writeCopyBinary } from '../../src/columnstore/pg-binary.js';
+import { writeCopyBinary } from '../../src/columnstore/pg-binary-writer.js';
 import { ColumnStore } from '../../src/columnstore/store.js';
 import { takeRows } from '../../src/columnstore/columns.js';
 import { MemoryStorage } from '../../src/storage/memory.js';

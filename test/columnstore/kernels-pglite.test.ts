@@ -11,7 +11,7 @@ import type { Scalar } from '../../src/columnstore/columns.js';
 import { aggregateChunk, finalize, numericDivide, ReferenceKernels, type AggregateCall, type AggregateSpec, type KernelBackend } from '../../src/columnstore/kernels/index.js';
 import { loadKernelsNode } from '../../src/columnstore/kernels/load-node.js';
 import type { Manifest } from '../../src/columnstore/manifest.js';
-import { writeCopyBinary } from '../../src/columnstore/pg-binary.js';
+import { writeCopyBinary } from '../../src/columnstore/pg-binary-writer.js';
 import { ColumnStore } from '../../src/columnstore/store.js';
 import type { PGliteRowStore } from '../../src/rowstore/pglite.js';
 import { MemoryStorage } from '../../src/storage/memory.js';

@@ -7,7 +7,7 @@
 import { concatBytes } from '../../bytes.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import { pgTypeOf, type PgType } from '../../columnstore/columns.js';
-import { writeCopyBinary } from '../../columnstore/pg-binary.js';
+import { writeCopyBinary } from '../../columnstore/pg-binary-writer.js';
 import { copyData } from '../../wire/protocol/frontend.js';
 import { FrontendMessage } from '../../wire/protocol/message-codes.js';
 import { must, quoteIdent, textRows, throwIfError, type InternalRunner } from '../internal-sql.js';

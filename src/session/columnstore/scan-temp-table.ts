@@ -6,7 +6,7 @@
  */
 import { concatBytes } from '../../bytes.js';
 import type { Column } from '../../columnstore/columns.js';
-import { CopyBinaryWriter } from '../../columnstore/pg-binary.js';
+import { CopyBinaryWriter } from '../../columnstore/pg-binary-writer.js';
 import { copyData } from '../../wire/protocol/frontend.js';
 import { FrontendMessage } from '../../wire/protocol/message-codes.js';
 import { throwIfError, type InternalRunner } from '../internal-sql.js';

@@ -5,7 +5,7 @@
  * runs; plain PostgreSQL statements then run in PGlite unchanged, so results, errors and notices are
  * PostgreSQL's. The in-process API is one session among the wire clients' sessions.
  */
-import type { ReaderThread } from './session/direct-ingest/read.js';
+import type { ReaderThread } from './session/direct-ingest/threads.js';
 import { OrbitError, toOrbitError } from './errors.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
 import { CountedRowStore } from './rowstore/counted.js';

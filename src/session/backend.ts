@@ -19,7 +19,7 @@ import { StatementPreparation } from './columnstore/statement-preparation.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import type { PrintedRows } from './columnstore/scan.js';
 import { DirectCopy } from './direct-ingest/copy.js';
-import type { ReaderThread } from './direct-ingest/read.js';
+import type { ReaderThread } from './direct-ingest/threads.js';
 import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';

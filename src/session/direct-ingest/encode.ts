@@ -11,7 +11,7 @@ import { planBatches, type TextDictionary } from '../../columnstore/batch.js';
 import { writeBatch } from '../../columnstore/batch-format.js';
 import { ByteWriter } from '../../columnstore/codecs/format.js';
 import { columnLength, concatColumns, takeRows, type Column, type Rows } from '../../columnstore/columns.js';
-import { movable, sharedOf, ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './read.js';
+import { movable, sharedOf, ThreadDictionaries, type EncodedFlush, type EncodeRequest } from './threads.js';
 import type { DirectTarget } from './target.js';
 
 /** A typed column's array. */

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CopyFormat } from '../copy-in.js';
-import { movable, type EncodedFlush, type EncodeRequest, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader } from './read.js';
+import { movable, type EncodedFlush, type EncodeRequest, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader } from './threads.js';
 import type { DirectTarget } from './target.js';
 
 export type ReaderRequest =

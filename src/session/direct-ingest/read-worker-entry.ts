@@ -7,7 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { CodecBackend } from '../../columnstore/codecs/index.js';
 import type { FlushEncoder } from './encode.js';
-import { movable, PieceReader, type ThreadPiece } from './read.js';
+import { PieceReader } from './read.js';
+import { movable, type ThreadPiece } from './threads.js';
 import type { ReaderRequest, ReaderResponse } from './read-node.js';
 
 const port = parentPort!;

@@ -1,7 +1,7 @@
 /**
  * @module bench/suites/tsbs
  * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,orbit-tcp-raw,pglite,duckdb-wasm]
- * [--runs 5] [--pg postgres://…] [--queries a,b] [--rowstore | --compress] [--repeat] [--reuse] [--load tcp|in-process]`:
+ * [--runs 5] [--pg postgres://…] [--queries a,b] [--rowstore | --compress] [--repeat] [--reuse] [--gc] [--load tcp|in-process]`:
  * the columnar fast-path issue's comparison tool. Generates the TSBS-style cpu data (100 hosts ×
  * hours × 10 s; 6-decimal and integer-valued variants), loads it into every engine (a progress bar on
  * stderr), runs the nine TSBS query types (bench/tsbs/queries.ts) in turn on every engine (1 warm-up,
@@ -14,6 +14,9 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { writeCpuCsv } from '../data/cpu-csv.js';
 import { firstDifference, normalise } from '../tsbs/compare.js';
 import { TSBS_QUERY_SEED, tsbsQueries } from '../tsbs/queries.js';
@@ -27,6 +30,8 @@ interface QueryResult {
   readonly ms: Record<string, number>;
   /** Engines whose rows differ from the first engine's, with the first difference. */
   readonly mismatches: Record<string, string>;
+  /** Per engine, ms of garbage collection pauses inside each timed run (this process's). */
+  readonly gcMs: Record<string, number[]>;
 }
 
 export const tsbsSuite: Suite = {
@@ -56,6 +61,12 @@ export const tsbsSuite: Suite = {
     reuse: { type: 'boolean', default: false },
     /** Accepted for the commands of earlier notes (now the defaults). */
     fresh: { type: 'boolean', default: false },
+    /**
+     * A full garbage collection before each timed run, outside its time: the in-process engines share
+     * one heap, so without it a run may pause to collect what the engine before it left (its
+     * answer's row objects). Each run's own pauses are counted either way (results' gcMs).
+     */
+    gc: { type: 'boolean', default: false },
     'no-reuse': { type: 'boolean', default: false },
     /** How Orbit is loaded: a client's COPY over TCP, or Orbit.copyFrom in-process (bench/tsbs/systems.ts). */
     load: { type: 'string', default: 'tcp' },
@@ -109,6 +120,8 @@ export const tsbsSuite: Suite = {
         }
         process.stderr.write('\n');
         const results: QueryResult[] = [];
+        const collect = args.gc === true ? fullCollection() : undefined;
+        const pauses = gcPauses();
         const only = typeof args.queries === 'string' ? new Set(args.queries.split(',')) : undefined;
         const chosen = tsbsQueries(hours).filter((q) => !only || only.has(q.name));
         // Instance r of each query for timed run r (--fresh), else the same query again.
@@ -121,20 +134,25 @@ export const tsbsSuite: Suite = {
           /** Per engine, the rows of each fresh instance (compared like the warm-up's). */
           const freshAnswers: Record<string, string[][]> = {};
           const times: Record<string, number[]> = {};
+          const gcMs: Record<string, number[]> = {};
           for (const e of engines) {
             const first = await e.query(q.sql[e.dialect]); // warm-up; also the rows compared
             answers[e.name] = normalise(first.rows, first.columns, q.unordered === true);
             freshAnswers[e.name] = [];
             times[e.name] = [];
+            gcMs[e.name] = [];
           }
           for (let i = 0; i < runs; i++) {
             // Engines sharing caches (orbit and orbit-tcp are one server) take turns being the first
             // to see a fresh instance.
             for (const e of [...engines.slice(i % engines.length), ...engines.slice(0, i % engines.length)]) {
               const sql = instance(i, q.name).sql[e.dialect];
+              collect?.();
               const t0 = performance.now();
               const r = await e.query(sql);
-              times[e.name]!.push(performance.now() - t0);
+              const t1 = performance.now();
+              times[e.name]!.push(t1 - t0);
+              gcMs[e.name]!.push(await pauses(t0, t1));
               if (fresh) freshAnswers[e.name]![i] = normalise(r.rows, r.columns, q.unordered === true);
             }
           }
@@ -153,7 +171,7 @@ export const tsbsSuite: Suite = {
               mismatched = true;
             }
           }
-          results.push({ query: q.name, rows: reference.length, ms, mismatches });
+          results.push({ query: q.name, rows: reference.length, ms, mismatches, gcMs });
           process.stderr.write(`${q.name} done\n`);
         }
         print(variant, rows, bytes, loads, results, engines.map((e) => e.name));
@@ -192,6 +210,28 @@ function print(variant: string, rows: number, bytes: number, loads: Array<{ syst
     const [a, b] = c.split('÷');
     console.log(`geometric mean ${c}: ${geo(a!, b!).toFixed(2)}×`);
   }
+}
+
+/** A full collection, through V8's gc() made reachable for this process. */
+function fullCollection(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  return () => gc();
+}
+
+/** Ms of garbage collection pauses between two performance.now() times (entries arrive after a turn). */
+function gcPauses(): (from: number, to: number) => Promise<number> {
+  const entries: Array<{ start: number; end: number }> = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) entries.push({ start: e.startTime, end: e.startTime + e.duration });
+  }).observe({ entryTypes: ['gc'] });
+  return async (from, to) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    let ms = 0;
+    for (const e of entries) ms += Math.max(0, Math.min(e.end, to) - Math.max(e.start, from));
+    entries.splice(0, entries.length);
+    return Math.round(ms * 10) / 10;
+  };
 }
 
 /** A one-line progress bar per loading system, on stderr. */

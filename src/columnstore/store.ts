@@ -36,6 +36,13 @@ export interface ColumnStoreOptions {
    * cache costs a decode, not a read.
    */
   readonly cacheBytes?: number;
+  /**
+   * Bytes of decoded rows the general read path keeps in temporary cache tables per backend
+   * (default 64 MiB; session/columnstore/cache-budget.ts). They live in the row store's memory with
+   * memory:// and idb:// data directories; past this, chunks no statement is reading are dropped,
+   * least recently used first, and decoded again when read. One statement may exceed it by what it reads.
+   */
+  readonly cacheTableBytes?: number;
   /** Objects written concurrently by `writeChunk` (default 8). */
   readonly writeConcurrency?: number;
   /**
@@ -132,7 +139,11 @@ export class ColumnStore {
     this.cache = new LruCache(options.cacheBytes ?? 64 << 20);
     this.concurrency = Math.max(1, options.writeConcurrency ?? 8);
     this.reuseResults = options.reuseResults !== false;
+    this.cacheTableBytes = options.cacheTableBytes ?? 64 << 20;
   }
+
+  /** See ColumnStoreOptions.cacheTableBytes. */
+  readonly cacheTableBytes: number;
 
   /** See ColumnStoreOptions.reuseResults. */
   readonly reuseResults: boolean;

@@ -4,25 +4,38 @@
  * read a hypertable with the columnstore enabled are rewritten to read a temporary cache table too
  * (sql/rewrite/columnstore-reads.ts, `pg_temp.orbit_cs_<id>`), and this module makes that table hold
  * exactly the rows of the compressed chunks, one inheriting child per chunk version, decoded from the
- * batches (copy-batches.ts). Children of versions no longer current are dropped by name.
+ * batches (copy-batches.ts). Children of versions no longer current are dropped by name, and
+ * children the current statement does not read are dropped, least recently used first, when the
+ * decoded rows would exceed the backend's budget (cache-budget.ts).
  */
 import type { ColumnStore } from '../../columnstore/store.js';
 import { cacheParentName, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import type { ColumnstorePlan } from './statement-plans.js';
 import { copyBatchesInto } from './copy-batches.js';
-import { cacheRunner, firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { CacheBudget } from './cache-budget.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';
 
 /** A session's cache tables, and which of them are known to match the catalog. */
 export class CacheTables {
   /** Hypertables whose cache tables are known to match the catalog. */
   private readonly verified = new Set<number>();
+  /** The children of each verified hypertable (a statement reading it reads them all). */
+  private readonly childrenOf = new Map<number, readonly string[]>();
+  private readonly budget: CacheBudget;
 
-  constructor(private readonly store: ColumnStore) {}
+  constructor(
+    private readonly store: ColumnStore,
+    /** Bytes of decoded rows the children may take (exceeded only by what one statement reads). */
+    budgetBytes: number,
+  ) {
+    this.budget = new CacheBudget(budgetBytes);
+  }
 
   /** After anything that may have changed the compressed chunks or dropped temporary tables. */
   forget(): void {
     this.verified.clear();
+    this.childrenOf.clear();
   }
 
   /**
@@ -32,12 +45,19 @@ export class CacheTables {
    * inside a transaction block, whose rollback would undo it). Without `fill`, only the parent.
    */
   async prepare(run: InternalRunner, tables: readonly ColumnstoreTable[], durable: boolean, ranges?: ColumnstorePlan['ranges'], fill = true): Promise<void> {
-    const todo = tables.filter((t) => !this.verified.has(t.id));
+    if (fill) this.budget.begin();
+    // Over the budget (a statement read more than it), verified tables are looked at again: this
+    // statement's bounds may leave children to drop.
+    const over = fill && this.budget.total() > this.budget.bytes;
+    const todo = tables.filter((t) => over || !this.verified.has(t.id));
+    for (const t of tables) if (!todo.includes(t)) for (const name of this.childrenOf.get(t.id) ?? []) this.budget.use(name);
     if (todo.length === 0) return;
     const ids = todo.map((t) => t.id).join(', ');
-    const out = await must(run, stateSql(ids));
-    const state = jsonRows<CacheState>(out)[0]!;
-    const have = new Set(state.have ?? []);
+    // The locks first: reading the sizes locks every child.
+    const out = await must(run, `${LOCKED_SQL}; ${stateSql(ids)}`);
+    const [locked, state] = jsonRows<unknown>(out) as [string[] | null, CacheState];
+    const have = new Set((state.have ?? []).map((c) => c.name));
+    this.budget.sync((state.have ?? []).filter((c) => CHILD.test(c.name)), locked ?? []);
     // Bounds are evaluated only outside a transaction block (in Orbit's own transaction): a failing
     // one must not abort the client's.
     const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
@@ -48,7 +68,11 @@ export class CacheTables {
       if (!have.has(parent) || !sig || sig.table !== sig.cache) {
         await must(owner, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
         await must(owner, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS); ${grantCacheSql(`pg_temp.${parent}`)}`);
-        for (const name of [...have]) if (name.startsWith(`${parent}_`)) have.delete(name);
+        for (const name of [...have]) {
+          if (!name.startsWith(`${parent}_`)) continue;
+          have.delete(name);
+          this.budget.dropped(name);
+        }
       }
       // Parsing a statement only needs the parent; its children are filled when it runs.
       if (!fill) continue;
@@ -57,7 +81,11 @@ export class CacheTables {
       // the version number its old (and now different) batches had.
       const childName = (c: { chunk_id: number; manifest: string }) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}_g${this.store.chunkGeneration(t.id, c.chunk_id)}`;
       const names = new Set(wanted.map(childName));
-      for (const name of have) if (name.startsWith(`${parent}_`) && !names.has(name)) await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
+      for (const name of have) {
+        if (!name.startsWith(`${parent}_`) || names.has(name)) continue;
+        await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
+        this.budget.dropped(name);
+      }
       const limits = bounds.get(t.id);
       // A chunk holds internal times range_start ≤ t < range_end.
       const reached = (c: { range_start: string; range_end: string }) => {
@@ -69,16 +97,59 @@ export class CacheTables {
       };
       for (const c of wanted) {
         const name = childName(c);
-        if (have.has(name) || !reached(c)) continue;
+        if (!reached(c)) continue;
+        this.budget.use(name);
+        if (have.has(name)) continue;
+        // Room is made before the fill (by the estimate) so that the peak stays near the budget too.
+        const rows = (await this.store.readManifest(c.manifest)).rowCount;
+        await this.evict(owner, this.budget.victims(this.budget.estimate(t.id, rows)), have);
         const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
         await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
         await copyBatchesInto(this.store, owner, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
-        await must(owner, `ANALYZE pg_temp.${name}`);
+        const size = await must(owner, `ANALYZE pg_temp.${name}; SELECT pg_total_relation_size('pg_temp.${name}'::regclass)`);
+        this.budget.filled(name, t.id, rows, Number(textRows(size)[0]![0]));
+        have.add(name);
       }
-      if (durable && wanted.every(reached)) this.verified.add(t.id);
+      if (durable && wanted.every(reached)) {
+        this.verified.add(t.id);
+        this.childrenOf.set(t.id, [...names]);
+      }
+    }
+    if (fill) await this.evict(owner, this.budget.victims(0), have);
+  }
+
+  /**
+   * Drops children (neither read by the current statement nor locked by the transaction) to stay
+   * within the budget. Each in a savepoint: should a child still be in use (55006), the failure
+   * must not abort the transaction; it stays until a later statement. Inside the client's
+   * transaction block a drop is undone with it, and a rollback brings the child back: its
+   * hypertable is no longer verified, so the next statement reads what exists from the catalog.
+   */
+  private async evict(run: InternalRunner, names: readonly string[], have: Set<string>): Promise<void> {
+    for (const name of names) {
+      const id = Number(CHILD.exec(name)![1]);
+      this.verified.delete(id);
+      this.childrenOf.delete(id);
+      const out = await run.sql(`SAVEPOINT orbit_evict; DROP TABLE IF EXISTS pg_temp.${name}; RELEASE SAVEPOINT orbit_evict`);
+      if (firstError(out) !== undefined) {
+        await must(run, 'ROLLBACK TO SAVEPOINT orbit_evict; RELEASE SAVEPOINT orbit_evict');
+        continue;
+      }
+      this.budget.dropped(name);
+      have.delete(name);
     }
   }
 }
+
+/**
+ * The cache tables the current transaction has locked: a portal bound but not yet run (or an open
+ * cursor) may read them, and a statement earlier in the client's transaction block has read them.
+ */
+const LOCKED_SQL = `SELECT json_agg(DISTINCT c.relname) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+  WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid() AND c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'`;
+
+/** A child's name (`orbit_cs_<hypertable>_<chunk>_v<version>_g<generation>`); group 1: the hypertable id. */
+const CHILD = /^orbit_cs_(\d+)_\d+_v/;
 
 /** Internal time (µs since 1970, integer time as is) of each time bound; none for a table whose bounds fail. */
 async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['ranges']): Promise<Map<number, Array<{ op: string; v: bigint }>>> {
@@ -108,7 +179,8 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
 
 interface CacheState {
   chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
-  have: string[] | null;
+  /** Every orbit_cs_% temporary table, with its bytes. */
+  have: Array<{ name: string; bytes: number }> | null;
   signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
 }
 
@@ -122,7 +194,7 @@ function stateSql(ids: string): string {
       'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
     FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
     WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
-  'have', (SELECT json_agg(c.relname) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
+  'have', (SELECT json_agg(json_build_object('name', c.relname, 'bytes', pg_total_relation_size(c.oid))) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
   'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
       'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
     FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;

@@ -91,7 +91,7 @@ export class Columnstore {
     requests?: () => number,
   ) {
     this.reuse = new ResultReuse(store, kernels);
-    this.cacheTables = new CacheTables(store);
+    this.cacheTables = new CacheTables(store, store.cacheTableBytes);
     this.conversions = new CompressionRequests(store);
     this.facts = new FactsCache(requests);
     this.fastPaths = new FastPathRunner(store, kernels, this.facts, this.reuse);

@@ -53,7 +53,6 @@ export class CacheTables {
     for (const t of tables) if (!todo.includes(t)) for (const name of this.childrenOf.get(t.id) ?? []) this.budget.use(name);
     if (todo.length === 0) return;
     const ids = todo.map((t) => t.id).join(', ');
-    // The locks first: reading the sizes locks every child.
     const out = await must(run, `${LOCKED_SQL}; ${stateSql(ids)}`);
     const [locked, state] = jsonRows<unknown>(out) as [string[] | null, CacheState];
     const have = new Set((state.have ?? []).map((c) => c.name));
@@ -179,7 +178,7 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
 
 interface CacheState {
   chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
-  /** Every orbit_cs_% temporary table, with its bytes. */
+  /** Every orbit_cs_% temporary table, with its pages' bytes (heap and TOAST; ANALYZE counted them). */
   have: Array<{ name: string; bytes: number }> | null;
   signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
 }
@@ -194,7 +193,9 @@ function stateSql(ids: string): string {
       'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
     FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
     WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
-  'have', (SELECT json_agg(json_build_object('name', c.relname, 'bytes', pg_total_relation_size(c.oid))) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
+  'have', (SELECT json_agg(json_build_object('name', c.relname,
+      'bytes', (c.relpages::int8 + coalesce((SELECT t.relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0)) * current_setting('block_size')::int8))
+    FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
   'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
       'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
     FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;

@@ -14,13 +14,8 @@ export class CacheBudget {
   /** Statements prepared so far: a child's `lastUsed` is the last one that read it. */
   private tick = 0;
   private readonly lastUsed = new Map<string, number>();
-  /** Children that exist, with their size in bytes. */
+  /** Children that exist, with their size in bytes (pg_total_relation_size). */
   private readonly sizes = new Map<string, number>();
-  /**
-   * Sizes measured after a fill (pg_total_relation_size, which locks the table: the catalog's page
-   * counts serve the others, so that merely looking at a child does not keep it).
-   */
-  private readonly measured = new Map<string, number>();
   /** Children the statement being prepared reads. */
   private readonly needed = new Set<string>();
   /** Bytes per decoded row, by hypertable, from the children filled so far (estimates before a fill). */
@@ -36,16 +31,14 @@ export class CacheBudget {
   }
 
   /**
-   * The children that exist now and their sizes, as the catalog says (a size measured after the
-   * fill is kept: the catalog's pages may miss TOAST pages no ANALYZE counted); `held`: those the current
+   * The children that exist now and their sizes, as the catalog says; `held`: those the current
    * transaction has locked (something in it may still read them), never chosen either.
    */
   sync(children: ReadonlyArray<{ readonly name: string; readonly bytes: number }>, held: readonly string[]): void {
     this.sizes.clear();
-    for (const c of children) this.sizes.set(c.name, this.measured.get(c.name) ?? c.bytes);
+    for (const c of children) this.sizes.set(c.name, c.bytes);
     for (const name of held) this.needed.add(name);
     for (const name of this.lastUsed.keys()) if (!this.sizes.has(name)) this.lastUsed.delete(name);
-    for (const name of this.measured.keys()) if (!this.sizes.has(name)) this.measured.delete(name);
   }
 
   /** The statement being prepared reads `name`: it is kept until the next statement. */
@@ -57,14 +50,12 @@ export class CacheBudget {
   /** `name` (of hypertable `id`) was filled with `rows` rows taking `bytes`. */
   filled(name: string, id: number, rows: number, bytes: number): void {
     this.sizes.set(name, bytes);
-    this.measured.set(name, bytes);
     if (rows > 0) this.perRow.set(id, bytes / rows);
   }
 
   dropped(name: string): void {
     this.sizes.delete(name);
     this.lastUsed.delete(name);
-    this.measured.delete(name);
   }
 
   /** Bytes that `rows` rows of hypertable `id` will likely take once decoded (0 before any fill of it). */

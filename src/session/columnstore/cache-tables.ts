@@ -178,7 +178,7 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
 
 interface CacheState {
   chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
-  /** Every orbit_cs_% temporary table, with its pages' bytes (heap and TOAST; ANALYZE counted them). */
+  /** Every orbit_cs_% temporary table, with its bytes. */
   have: Array<{ name: string; bytes: number }> | null;
   signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
 }
@@ -193,9 +193,7 @@ function stateSql(ids: string): string {
       'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
     FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
     WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
-  'have', (SELECT json_agg(json_build_object('name', c.relname,
-      'bytes', (c.relpages::int8 + coalesce((SELECT t.relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0)) * current_setting('block_size')::int8))
-    FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
+  'have', (SELECT json_agg(json_build_object('name', c.relname, 'bytes', pg_total_relation_size(c.oid))) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
   'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
       'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
     FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;

@@ -12,8 +12,8 @@
  *   `processRequests` carries them out; objects no catalog row points at are swept afterwards.
  * - Reads (cache-tables.ts). Statements that read a hypertable with the columnstore enabled are
  *   rewritten to read a temporary table too (sql/rewrite/columnstore-reads.ts); `prepareReads` makes
- *   sure that table holds exactly the rows of the compressed chunks, one inheriting child per chunk
- *   version.
+ *   sure that table holds exactly the rows of the compressed chunks a statement reads, one
+ *   inheriting child per chunk version, kept across statements within a budget (cache-budget.ts).
  * - Writes (dml.ts). UPDATE, DELETE, MERGE and INSERT … ON CONFLICT on such a hypertable first
  *   decompress the batches their segmentby/time conditions can reach (all of them when those cannot
  *   be read), within `timescaledb.max_tuples_decompressed_per_dml_transaction`.

@@ -94,6 +94,19 @@ describe('cache tables within a budget', () => {
     expect((await cached(db)).bytes).toBeLessThanOrEqual(BUDGET);
   });
 
+  it('drops as the cache tables\' owner for a session running as another role', async () => {
+    await db.exec('CREATE ROLE rita; GRANT SELECT ON m, ref, m2, ref2 TO rita; SET ROLE rita');
+    try {
+      for (let d = 0; d < DAYS; d++) {
+        await same(day(d), day(d, 'ref'));
+        expect((await cached(db)).bytes, `after day ${d}`).toBeLessThanOrEqual(BUDGET);
+      }
+      expect((await db.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe('rita');
+    } finally {
+      await db.exec('RESET ROLE');
+    }
+  });
+
   it('keeps the chunks an open cursor reads', async () => {
     const all2 = 'SELECT dev, time, v FROM m2 WHERE v >= 0 OR v IS NULL ORDER BY dev, time';
     const rows = (await db.query(day(6, 'ref'))).rows;

@@ -101,7 +101,7 @@ export class CacheTables {
         if (have.has(name)) continue;
         // Room is made before the fill (by the estimate) so that the peak stays near the budget too.
         const rows = (await this.store.readManifest(c.manifest)).rowCount;
-        await this.evict(owner, this.budget.victims(this.budget.estimate(t.id, rows)), have);
+        await this.evict(run, this.budget.victims(this.budget.estimate(t.id, rows)), have);
         const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
         await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
         await copyBatchesInto(this.store, owner, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
@@ -114,13 +114,15 @@ export class CacheTables {
         this.childrenOf.set(t.id, [...names]);
       }
     }
-    if (fill) await this.evict(owner, this.budget.victims(0), have);
+    if (fill) await this.evict(run, this.budget.victims(0), have);
   }
 
   /**
    * Drops children (neither read by the current statement nor locked by the transaction) to stay
    * within the budget. Each in a savepoint: should a child still be in use (55006), the failure
-   * must not abort the transaction; it stays until a later statement. Inside the client's
+   * must not abort the transaction; it stays until a later statement. The savepoint is the
+   * session's (`run`), the drop the cache tables' owner's: rolling back to it also undoes the
+   * owner's role switch, whose switch back a failed drop skips. Inside the client's
    * transaction block a drop is undone with it, and a rollback brings the child back: its
    * hypertable is no longer verified, so the next statement reads what exists from the catalog.
    */
@@ -129,11 +131,14 @@ export class CacheTables {
       const id = Number(CHILD.exec(name)![1]);
       this.verified.delete(id);
       this.childrenOf.delete(id);
-      const out = await run.sql(`SAVEPOINT orbit_evict; DROP TABLE IF EXISTS pg_temp.${name}; RELEASE SAVEPOINT orbit_evict`);
+      const owner = cacheRunner(run);
+      const drop = `DROP TABLE IF EXISTS pg_temp.${name}`;
+      const out = owner === run ? await run.sql(`SAVEPOINT orbit_evict; ${drop}; RELEASE SAVEPOINT orbit_evict`) : await must(run, 'SAVEPOINT orbit_evict').then(() => owner.sql(drop));
       if (firstError(out) !== undefined) {
         await must(run, 'ROLLBACK TO SAVEPOINT orbit_evict; RELEASE SAVEPOINT orbit_evict');
         continue;
       }
+      if (owner !== run) await must(run, 'RELEASE SAVEPOINT orbit_evict');
       this.budget.dropped(name);
       have.delete(name);
     }

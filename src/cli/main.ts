@@ -26,13 +26,15 @@ serve options:
   --user NAME:PASSWORD  a login user (repeatable); roles made with CREATE ROLE ... PASSWORD also work
   --config FILE         JSON file with any of: dataDir, listen, http, auth, authLocal, users {name: password},
                         idleInTransactionTimeout (ms), jobScheduler (false: as --no-job-scheduler),
-                        batchCacheMb, settings {name: value} (timescaledb.* settings of
+                        batchCacheMb, cacheTableMb, settings {name: value} (timescaledb.* settings of
                         postgresql.conf, e.g. timescaledb.enable_job_execution_logging)
   --idle-in-transaction-timeout MS
                         end sessions idle inside a transaction that long (default 60000; 0 = never);
                         other sessions wait while one holds a transaction open
   --no-job-scheduler    do not run jobs and policies when due (CALL run_job(id) still runs one)
   --batch-cache-mb MB   memory for compressed batches read from storage (default 256)
+  --cache-table-mb MB   decoded chunks kept per backend for statements the fast paths do not take
+                        (default 64)
 
 bridge options:
   --ws URL              the WebSocket endpoint, e.g. ws://127.0.0.1:8080/
@@ -69,6 +71,7 @@ async function runServe(args: string[]): Promise<number> {
       'idle-in-transaction-timeout': { type: 'string' },
       'no-job-scheduler': { type: 'boolean' },
       'batch-cache-mb': { type: 'string' },
+      'cache-table-mb': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -87,6 +90,10 @@ async function runServe(args: string[]): Promise<number> {
   const timeout = values['idle-in-transaction-timeout'] ?? (config.idleInTransactionTimeout as string | number | undefined);
   const cacheMb = values['batch-cache-mb'] ?? (config.batchCacheMb as string | number | undefined);
   if (cacheMb !== undefined && !(Number(cacheMb) > 0)) throw new Error(`--batch-cache-mb takes a number of MiB, got "${cacheMb}"`);
+  const tableMb = values['cache-table-mb'] ?? (config.cacheTableMb as string | number | undefined);
+  if (tableMb !== undefined && !(Number(tableMb) > 0)) throw new Error(`--cache-table-mb takes a number of MiB, got "${tableMb}"`);
+  const mib = (mb: string | number) => Math.round(Number(mb) * 1024 * 1024);
+  const columnstore = { ...(cacheMb === undefined ? {} : { cacheBytes: mib(cacheMb) }), ...(tableMb === undefined ? {} : { cacheTableBytes: mib(tableMb) }) };
   const options: ServeOptions = {
     dataDir: values['data-dir'] ?? (config.dataDir as string | undefined) ?? './orbit-data',
     listen: parseAddress(values.listen ?? (config.listen as string | undefined) ?? '127.0.0.1:5432', '--listen'),
@@ -96,7 +103,7 @@ async function runServe(args: string[]): Promise<number> {
     users,
     session: timeout === undefined ? undefined : { idleInTransactionTimeoutMs: Number(timeout) },
     jobScheduler: !(values['no-job-scheduler'] ?? config.jobScheduler === false),
-    ...(cacheMb === undefined ? {} : { columnstore: { cacheBytes: Math.round(Number(cacheMb) * 1024 * 1024) } }),
+    ...(Object.keys(columnstore).length === 0 ? {} : { columnstore }),
     ...(config.settings ? { settings: configSettings(config.settings) } : {}),
   };
   let server;

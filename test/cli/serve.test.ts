@@ -36,7 +36,7 @@ describe('orbit command', () => {
   it('documents every flag in --help', async () => {
     const r = await orbit(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['serve', 'bridge', '--data-dir', '--listen', '--http', '--auth', '--auth-local', '--user', '--config', '--idle-in-transaction-timeout', '--no-job-scheduler', '--batch-cache-mb', '--ws']) {
+    for (const flag of ['serve', 'bridge', '--data-dir', '--listen', '--http', '--auth', '--auth-local', '--user', '--config', '--idle-in-transaction-timeout', '--no-job-scheduler', '--batch-cache-mb', '--cache-table-mb', '--ws']) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -45,6 +45,12 @@ describe('orbit command', () => {
     const r = await orbit(['serve', '--data-dir', 'memory://', '--listen', '127.0.0.1:0', '--http', 'off', '--batch-cache-mb', 'lots']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('orbit: --batch-cache-mb takes a number of MiB, got "lots"\n');
+  });
+
+  it('rejects a cache table budget that is not a positive number of MiB', async () => {
+    const r = await orbit(['serve', '--data-dir', 'memory://', '--listen', '127.0.0.1:0', '--http', 'off', '--cache-table-mb', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('orbit: --cache-table-mb takes a number of MiB, got "0"\n');
   });
 
   it('rejects server settings it does not know', async () => {

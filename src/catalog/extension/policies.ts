@@ -84,8 +84,8 @@ DECLARE
 BEGIN
   -- drop_chunks with the cut-off as an absolute value of the column type: the same chunks.
   FOR c IN SELECT * FROM ${F}.orbit_policy_chunks(config, 'drop_after', 'drop_created_before') LOOP
+    -- Its catalog rows go with it (orbit_on_sql_drop), also when the job runs as its owner.
     EXECUTE format('DROP TABLE %I.%I', c.schema_name, c.table_name);
-    DELETE FROM ${C}.chunk WHERE id = c.id;
   END LOOP;
   PERFORM ${F}.orbit_drop_empty_slices((config->>'hypertable_id')::integer);
 END

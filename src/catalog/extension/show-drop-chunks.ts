@@ -122,8 +122,9 @@ BEGIN
     IF $4 THEN
       RAISE INFO 'dropping chunk %', qualified;
     END IF;
+    -- The chunk's catalog rows go with it (orbit_on_sql_drop): the owner may drop its chunks, not
+    -- write the catalog.
     EXECUTE format('DROP TABLE %s', qualified);
-    DELETE FROM ${C}.chunk WHERE id = c.id;
     RETURN NEXT qualified;
   END LOOP;
   -- Slice tables left empty go too (and with them, time slices no chunk uses).

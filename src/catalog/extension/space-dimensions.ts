@@ -204,9 +204,9 @@ BEGIN
       JOIN ${C}.dimension d ON d.id = ds.dimension_id AND d.hypertable_id = h AND d.interval_length IS NOT NULL
       WHERE NOT EXISTS (SELECT FROM ${C}.chunk_constraint cc WHERE cc.dimension_slice_id = ds.id) LOOP
     CONTINUE WHEN s.tbl IS NULL OR EXISTS (SELECT FROM pg_inherits i WHERE i.inhparent = s.tbl);
+    -- Its slice goes with it (orbit_on_sql_drop forgets the slices no chunk or slice table uses).
     EXECUTE format('DROP TABLE %s', s.tbl);
   END LOOP;
-  PERFORM ${F}.orbit_forget_slices();
 END
 $body$;
 

@@ -304,4 +304,36 @@ describe('job owners', () => {
     );
     expect(stats.rows).toEqual([{ owner: 'keeper', failures: 0 }]);
   });
+
+  it('runs the retention policy of a hypertable whose owner is not a superuser, as that owner, and records its failures', async () => {
+    const db = await openDb('memory://');
+    // A dropped chunk's catalog rows go with its table (the sql_drop event trigger), so the policy
+    // needs no privilege on the catalog.
+    await db.exec(`CREATE EXTENSION timescaledb; CREATE ROLE keeper;
+      CREATE TABLE r (time timestamptz NOT NULL, host text, v float8);
+      SELECT create_hypertable('r', by_range('time', INTERVAL '1 day'));
+      SELECT add_dimension('r', by_hash('host', 2));
+      ALTER TABLE r OWNER TO keeper;
+      SET SESSION AUTHORIZATION keeper;
+      INSERT INTO r VALUES (now() - INTERVAL '5 days', 'a', 1), (now() - INTERVAL '4 days', 'b', 2), (now(), 'a', 3);
+      SELECT add_retention_policy('r', INTERVAL '3 days', schedule_interval => INTERVAL '1 second');
+      RESET SESSION AUTHORIZATION;`);
+    const left = () => db.query<{ n: number }>("SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'r'").then((r) => r.rows[0]!.n);
+    expect(await waitFor('the policy to drop the old chunks', left, (n) => n === 2)).toBe(2);
+    const stats = () =>
+      db.query<{ ok: number; failed: number }>(
+        "SELECT total_successes::int AS ok, total_failures::int AS failed FROM timescaledb_information.job_stats WHERE hypertable_name = 'r'",
+      ).then((r) => r.rows[0]!);
+    expect((await waitFor('a recorded success', stats, (s) => s.ok > 0)).failed).toBe(0);
+    expect((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM r")).rows).toEqual([{ n: 1 }]);
+    // Once the owner may no longer drop them (the chunks given away), each run fails and is recorded.
+    await db.exec("INSERT INTO r VALUES (now() - INTERVAL '6 days', 'a', 4)");
+    await db.exec(`DO $$ DECLARE c regclass; BEGIN FOR c IN SELECT show_chunks('r', older_than => INTERVAL '3 days') LOOP EXECUTE format('ALTER TABLE %s OWNER TO postgres', c); END LOOP; END $$`);
+    const errors = () =>
+      db.query<{ code: string; message: string }>(
+        "SELECT sqlerrcode AS code, err_message AS message FROM timescaledb_information.job_errors WHERE proc_name = 'policy_retention'",
+      ).then((r) => r.rows);
+    const recorded = await waitFor('a recorded failure', errors, (e) => e.length > 0);
+    expect(recorded[0]).toMatchObject({ code: '42501', message: expect.stringMatching(/^must be owner of table _hyper_\d+_\d+_chunk$/) });
+  });
 });

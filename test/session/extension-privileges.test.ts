@@ -31,8 +31,8 @@ const csv = (day: number) =>
 beforeAll(async () => {
   server = await startTestServer();
   admin = await connect('postgres');
-  // Made by the superuser (a role that is not one cannot create hypertables yet) and given away:
-  // chunks created from then on belong to owner1, as the hypertable does.
+  // Made by the superuser and given away: chunks created from then on belong to owner1, as the
+  // hypertable does (a role making its own hypertables: below).
   await admin.query(`CREATE EXTENSION IF NOT EXISTS timescaledb;
     CREATE ROLE owner1 LOGIN; CREATE ROLE reader LOGIN; GRANT CREATE ON SCHEMA public TO owner1;
     CREATE TABLE d (time timestamptz NOT NULL, host text, v float8) WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
@@ -85,6 +85,120 @@ describe('the owner of a hypertable, logged in as itself', () => {
     expect((await admin.query(names)).rows).toEqual([{ table_name: 'e2' }]);
     await owner.query('DROP TABLE e2');
     expect((await admin.query(names)).rows).toEqual([]);
+  });
+});
+
+describe('a role that owns its tables but is not a superuser', () => {
+  const denied = (table: string) => ({ code: '42501', message: `must be owner of hypertable "${table}"` });
+  const hypertables = "SELECT hypertable_name::text AS name, owner::text, num_dimensions::int AS dims, compression_enabled AS cs FROM timescaledb_information.hypertables WHERE hypertable_name LIKE 'm_' ORDER BY 1";
+
+  beforeAll(async () => {
+    await admin.query('CREATE ROLE owner2 LOGIN; CREATE ROLE stranger LOGIN; GRANT CREATE ON SCHEMA public TO owner2, stranger; CREATE SCHEMA closed');
+  });
+
+  it('makes hypertables each way, adds a dimension, enables the columnstore and loads them', async () => {
+    const owner = await connect('owner2');
+    await owner.query(`CREATE TABLE m1 (time timestamptz NOT NULL, host text, v float8);
+      CREATE TABLE hits (n int); CREATE FUNCTION hit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO hits VALUES (1); RETURN NEW; END $$;
+      CREATE TRIGGER hit AFTER INSERT ON m1 FOR EACH ROW EXECUTE FUNCTION hit();
+      INSERT INTO m1 VALUES ('2024-03-01 01:00+00', 'h0', 1), ('2024-03-02 01:00+00', 'h1', 2);
+      SELECT create_hypertable('m1', 'time', chunk_time_interval => INTERVAL '1 day', migrate_data => true);
+      CREATE TABLE m2 (time timestamptz NOT NULL, host text, v float8);
+      SELECT create_hypertable('m2', by_range('time', INTERVAL '1 day'));
+      CREATE TABLE m3 (time timestamptz NOT NULL, host text, v float8) WITH (timescaledb.hypertable, timescaledb.partition_column = 'time',
+        timescaledb.chunk_interval = '1 day', timescaledb.segmentby = 'host');
+      SELECT add_dimension('m2', by_hash('host', 2));
+      SELECT set_number_partitions('m2', 3);
+      SELECT set_chunk_time_interval('m1', INTERVAL '2 days');
+      ALTER TABLE m1 SET (timescaledb.compress, timescaledb.compress_segmentby = 'host');
+      ALTER TABLE m2 SET (timescaledb.enable_columnstore, timescaledb.segmentby = 'host', timescaledb.orderby = 'time DESC')`);
+    // The rows moved into chunks without firing the trigger again (2: their own INSERT), which is back for new rows.
+    expect((await owner.query('SELECT count(*)::int AS n FROM hits')).rows).toEqual([{ n: 2 }]);
+    for (const t of ['m1', 'm2', 'm3']) {
+      await owner.query(`INSERT INTO ${t} SELECT '2024-03-03'::timestamptz + i * INTERVAL '1 hour', 'h' || i % 3, i FROM generate_series(0, 47) i`);
+    }
+    expect((await owner.query('SELECT count(*)::int AS n FROM hits')).rows).toEqual([{ n: 50 }]);
+    expect((await owner.query(hypertables)).rows).toEqual([
+      { name: 'm1', owner: 'owner2', dims: 1, cs: true },
+      { name: 'm2', owner: 'owner2', dims: 2, cs: true },
+      { name: 'm3', owner: 'owner2', dims: 1, cs: true },
+    ]);
+    const dims = await owner.query("SELECT hypertable_name::text AS t, column_name::text AS c, time_interval::text AS iv, num_partitions AS n FROM timescaledb_information.dimensions WHERE hypertable_name LIKE 'm_' ORDER BY 1, 2");
+    expect(dims.rows).toEqual([
+      { t: 'm1', c: 'time', iv: '2 days', n: null },
+      { t: 'm2', c: 'host', iv: null, n: 3 },
+      { t: 'm2', c: 'time', iv: '1 day', n: null },
+      { t: 'm3', c: 'time', iv: '1 day', n: null },
+    ]);
+    const settings = await owner.query("SELECT hypertable::text AS t, segmentby, orderby FROM timescaledb_information.hypertable_columnstore_settings WHERE hypertable::text LIKE 'm_' ORDER BY 1");
+    expect(settings.rows).toEqual([
+      { t: 'm1', segmentby: 'host', orderby: '"time" DESC' },
+      { t: 'm2', segmentby: 'host', orderby: '"time" DESC' },
+      { t: 'm3', segmentby: 'host', orderby: '"time" DESC' },
+    ]);
+    expect((await owner.query('SELECT (SELECT count(*) FROM m1)::int AS m1, (SELECT count(*) FROM m2)::int AS m2, (SELECT count(*) FROM m3)::int AS m3')).rows)
+      .toEqual([{ m1: 50, m2: 48, m3: 48 }]);
+    const owners = await admin.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid IN (SELECT show_chunks('m1') UNION ALL SELECT show_chunks('m2'))");
+    expect(owners.rows).toEqual([{ owner: 'owner2' }]);
+  });
+
+  it('adds and runs its retention and columnstore policies', async () => {
+    const owner = await connect('owner2');
+    const id = async (q: string) => Object.values((await owner.query(q)).rows[0] as Record<string, number>)[0]!;
+    const columnstore = await id("SELECT add_compression_policy('m2', INTERVAL '1 day')");
+    await owner.query("CALL remove_columnstore_policy('m3'); CALL add_columnstore_policy('m3', after => INTERVAL '1 day')");
+    const retention = await id("SELECT add_retention_policy('m1', INTERVAL '1 day')");
+    const m3 = await id("SELECT job_id FROM timescaledb_information.jobs WHERE hypertable_name = 'm3'");
+    for (const job of [columnstore, m3, retention]) await owner.query(`CALL run_job(${job})`);
+    const chunks = await owner.query("SELECT hypertable_name::text AS t, count(*)::int AS n, bool_and(is_compressed) AS cs FROM timescaledb_information.chunks WHERE hypertable_name LIKE 'm_' GROUP BY 1 ORDER BY 1");
+    expect(chunks.rows).toEqual([
+      { t: 'm2', n: 6, cs: true },
+      { t: 'm3', n: 2, cs: true },
+    ]);
+    expect((await owner.query('SELECT (SELECT count(*) FROM m1)::int AS m1, (SELECT sum(v) FROM m2)::int AS m2')).rows).toEqual([{ m1: 0, m2: 1128 }]);
+    expect((await admin.query("SELECT count(*)::int AS n FROM _timescaledb_catalog.chunk c JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id WHERE h.table_name = 'm1'")).rows).toEqual([{ n: 0 }]);
+    await owner.query("SELECT drop_chunks('m2', older_than => '2024-03-04'::timestamptz)");
+    expect((await owner.query("SELECT count(*)::int AS n FROM show_chunks('m2')")).rows).toEqual([{ n: 3 }]);
+  });
+
+  it('may not make hypertables in a schema it may not create in', async () => {
+    const owner = await connect('owner2');
+    await owner.query('CREATE TABLE m4 (time timestamptz NOT NULL)');
+    await expect(owner.query("SELECT create_hypertable('m4', 'time', associated_schema_name => 'closed')"))
+      .rejects.toMatchObject({ code: '42501', message: 'permissions denied: cannot create chunks in schema "closed"' });
+  });
+
+  it('is the only one (with superusers) who may change them: 42501 for another role', async () => {
+    await admin.query('CREATE TABLE public.m5 (time timestamptz NOT NULL, host text); ALTER TABLE m5 OWNER TO owner2');
+    const other = await connect('stranger');
+    for (const [q, table] of [
+      ["SELECT create_hypertable('m5', 'time')", 'm5'],
+      ["SELECT create_hypertable('m5', by_range('time'))", 'm5'],
+      ["SELECT add_dimension('m2', by_hash('v', 2))", 'm2'],
+      ["SELECT add_dimension('m2', 'v', number_partitions => 2)", 'm2'],
+      ["SELECT set_chunk_time_interval('m2', INTERVAL '1 week')", 'm2'],
+      ["SELECT set_number_partitions('m2', 2)", 'm2'],
+      ["SELECT add_retention_policy('m2', INTERVAL '1 day')", 'm2'],
+      ["SELECT add_compression_policy('m1', INTERVAL '1 day')", 'm1'],
+      ["SELECT drop_chunks('m2', older_than => '2024-03-06'::timestamptz)", 'm2'],
+    ] as const) {
+      await expect(other.query(q), q).rejects.toMatchObject(denied(table));
+    }
+    for (const q of ["ALTER TABLE m2 SET (timescaledb.compress, timescaledb.compress_segmentby = 'v')", "ALTER TABLE m1 SET (timescaledb.chunk_interval = '1 week')"]) {
+      await expect(other.query(q), q).rejects.toMatchObject({ code: '42501', message: `must be owner of table ${q.split(' ')[2]}` });
+    }
+    const jobs = (await admin.query("SELECT job_id FROM timescaledb_information.jobs WHERE owner = 'owner2'::regrole")).rows as Array<{ job_id: number }>;
+    expect(jobs.length).toBe(3);
+    for (const { job_id } of jobs) await expect(other.query(`CALL run_job(${job_id})`)).rejects.toMatchObject({ code: '42501' });
+    // The catalog requests the functions make: as itself only, and refused for a table it does not own.
+    const call = (caller: string, table: string) =>
+      `INSERT INTO _timescaledb_catalog.orbit_owner_call (caller, op, rel, args) VALUES ('${caller}', 'create_hypertable', '${table}', '{"dim": {"column_name": "time", "is_open": true}}')`;
+    await expect(other.query(call('owner2', 'm5'))).rejects.toMatchObject({ code: '42501', message: 'new row violates row-level security policy for table "orbit_owner_call"' });
+    await expect(other.query(call('stranger', 'm5'))).rejects.toMatchObject(denied('m5'));
+    await expect(other.query(call('stranger', 'm4'))).rejects.toMatchObject(denied('m4'));
+    expect((await admin.query("SELECT count(*)::int AS n FROM _timescaledb_catalog.hypertable WHERE table_name IN ('m4', 'm5')")).rows).toEqual([{ n: 0 }]);
+    expect((await admin.query('SELECT count(*)::int AS n FROM _timescaledb_catalog.orbit_owner_call')).rows).toEqual([{ n: 0 }]);
+    expect((await other.query(hypertables)).rows.map((r) => r.dims)).toEqual([1, 2, 1]);
   });
 });
 

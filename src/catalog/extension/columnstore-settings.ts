@@ -29,8 +29,26 @@ CREATE TABLE ${C}.compression_settings (
 );
 GRANT SELECT ON ${C}.compression_settings TO PUBLIC;
 
--- ALTER TABLE rel SET/RESET (timescaledb.…): NULL arguments leave a setting as it is.
+-- ALTER TABLE rel SET/RESET (timescaledb.…): NULL arguments leave a setting as it is. The settings
+-- are written for the table's owner (owner-calls.ts).
 CREATE FUNCTION ${F}.orbit_alter_table_set(rel regclass, chunk_interval text, columnstore boolean,
+  segmentby text[], orderby text[], orderby_desc boolean[], orderby_nullsfirst boolean[],
+  compress_interval interval, reset_segmentby boolean, reset_orderby boolean) RETURNS void
+LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  IF ${F}.orbit_hypertable_id(rel) IS NULL THEN
+    RAISE EXCEPTION 'timescaledb table options can only be specified for hypertables' USING ERRCODE = '${E.invalid_parameter_value}';
+  END IF;
+  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = rel), 'USAGE') THEN
+    RAISE EXCEPTION 'must be owner of table %', (SELECT relname FROM pg_class WHERE oid = rel) USING ERRCODE = '${E.insufficient_privilege}';
+  END IF;
+  PERFORM ${F}.orbit_owner_call('alter_table_set', rel, jsonb_build_object('chunk_interval', chunk_interval, 'columnstore', columnstore,
+    'segmentby', segmentby, 'orderby', orderby, 'orderby_desc', orderby_desc, 'orderby_nullsfirst', orderby_nullsfirst,
+    'compress_interval', compress_interval, 'reset_segmentby', reset_segmentby, 'reset_orderby', reset_orderby));
+END
+$body$;
+
+CREATE FUNCTION ${F}.orbit_alter_table_set_impl(rel regclass, chunk_interval text, columnstore boolean,
   segmentby text[], orderby text[], orderby_desc boolean[], orderby_nullsfirst boolean[],
   compress_interval interval, reset_segmentby boolean, reset_orderby boolean) RETURNS void
 LANGUAGE plpgsql ${PATH} AS $body$
@@ -43,12 +61,6 @@ DECLARE
   col text;
   enabled boolean;
 BEGIN
-  IF h IS NULL THEN
-    RAISE EXCEPTION 'timescaledb table options can only be specified for hypertables' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = rel), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = '${E.insufficient_privilege}';
-  END IF;
   IF chunk_interval IS NOT NULL THEN
     SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1;
     UPDATE ${C}.dimension SET interval_length = ${F}.orbit_interval_length(d.column_type,
@@ -82,15 +94,15 @@ ${checkColumnList('orderby', 'compress_orderby')}
   IF reset_segmentby THEN
     UPDATE ${C}.compression_settings SET segmentby = NULL WHERE hypertable_id = h;
   ELSIF segmentby IS NOT NULL THEN
-    UPDATE ${C}.compression_settings SET segmentby = nullif(orbit_alter_table_set.segmentby, '{}') WHERE hypertable_id = h;
+    UPDATE ${C}.compression_settings SET segmentby = nullif(orbit_alter_table_set_impl.segmentby, '{}') WHERE hypertable_id = h;
   END IF;
   IF reset_orderby THEN
     UPDATE ${C}.compression_settings cs SET orderby = ARRAY[dd.column_name::text], orderby_desc = ARRAY[true], orderby_nullsfirst = ARRAY[true]
       FROM (SELECT column_name FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL ORDER BY id LIMIT 1) dd
       WHERE cs.hypertable_id = h;
   ELSIF orderby IS NOT NULL THEN
-    UPDATE ${C}.compression_settings cs SET orderby = orbit_alter_table_set.orderby, orderby_desc = orbit_alter_table_set.orderby_desc,
-      orderby_nullsfirst = orbit_alter_table_set.orderby_nullsfirst WHERE cs.hypertable_id = h;
+    UPDATE ${C}.compression_settings cs SET orderby = orbit_alter_table_set_impl.orderby, orderby_desc = orbit_alter_table_set_impl.orderby_desc,
+      orderby_nullsfirst = orbit_alter_table_set_impl.orderby_nullsfirst WHERE cs.hypertable_id = h;
   END IF;
   SELECT * INTO s FROM ${C}.compression_settings WHERE hypertable_id = h;
   SELECT x INTO col FROM unnest(s.segmentby) x WHERE x = ANY (s.orderby) LIMIT 1;
@@ -147,7 +159,7 @@ GRANT SELECT ON ${INFO}.hypertable_compression_settings, ${INFO}.hypertable_colu
 
 /** PL/pgSQL checking one column list argument of orbit_alter_table_set: every column exists, none twice. */
 function checkColumnList(argument: 'segmentby' | 'orderby', option: string): string {
-  const list = `orbit_alter_table_set.${argument}`;
+  const list = `orbit_alter_table_set_impl.${argument}`;
   return `  FOR col IN SELECT unnest(${list}) LOOP
     IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = rel AND attname = col AND attnum > 0 AND NOT attisdropped) THEN
       RAISE EXCEPTION 'column "%" does not exist', col USING ERRCODE = '${E.syntax_error}',

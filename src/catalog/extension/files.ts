@@ -22,6 +22,7 @@ import { showDropChunksSql } from './show-drop-chunks.js';
 import { spaceDimensionsSql } from './space-dimensions.js';
 import { integerNowSql } from './integer-now.js';
 import { jobsSql } from './jobs.js';
+import { ownerCallsSql } from './owner-calls.js';
 import { policiesSql } from './policies.js';
 import { privilegesSql } from './privileges.js';
 import { timeBucketSql } from './time-bucket.js';
@@ -59,6 +60,7 @@ export function installScript(): string {
     columnstoreChunksSql(),
     jobsSql(),
     policiesSql(),
+    ownerCallsSql(),
     privilegesSql(),
     `COMMENT ON EXTENSION ${TIMESCALEDB_EXTENSION} IS 'Enables scalable inserts and complex queries for time-series data (Community Edition)';`,
     '',

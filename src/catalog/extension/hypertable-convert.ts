@@ -86,7 +86,9 @@ BEGIN
 END
 $body$;
 
--- create_hypertable, both forms. Returns the hypertable id and whether it was created.
+-- create_hypertable, both forms. Returns the hypertable id and whether it was created. The caller
+-- then moves the rows (as itself: the table's defaults, checks and triggers are its own code) and
+-- puts the triggers back, which the rebuild leaves out so that moved rows do not fire them.
 CREATE FUNCTION ${F}.orbit_create_hypertable(relation regclass, dim ${I}.dimension_info, create_default_indexes boolean,
   if_not_exists boolean, migrate_data boolean, associated_schema_name name, associated_table_prefix name,
   space ${I}.dimension_info DEFAULT NULL, OUT hypertable_id integer, OUT created boolean)
@@ -94,20 +96,13 @@ LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   tbl name;
   nsp name;
-  att record;
-  iv bigint;
-  conv record;
-  assoc_schema name := coalesce(associated_schema_name, '${I}');
-  prefix name;
+  triggers text[];
+  new_rel regclass;
   cols text;
-  v bigint;
   s text;
 BEGIN
   IF relation IS NULL THEN
     RAISE EXCEPTION 'relation cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
-  END IF;
-  IF dim.column_name IS NULL THEN
-    RAISE EXCEPTION 'partition column cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
   SELECT c.relname, n.nspname INTO tbl, nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.oid = relation;
@@ -120,8 +115,46 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'table "%" is already a hypertable', tbl USING ERRCODE = '${E.ts_hypertable_exists}';
   END IF;
-  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = relation), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', tbl USING ERRCODE = '${E.insufficient_privilege}';
+  PERFORM ${F}.orbit_require_owner(relation);
+  triggers := ARRAY(SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = relation AND NOT tgisinternal ORDER BY oid);
+  PERFORM ${F}.orbit_owner_call('create_hypertable', relation, jsonb_build_object('dim', dim, 'space', space,
+    'create_default_indexes', create_default_indexes, 'migrate_data', migrate_data,
+    'associated_schema_name', associated_schema_name, 'associated_table_prefix', associated_table_prefix));
+  -- The rebuilt table has the old name; relation is the old table, renamed.
+  SELECT h.id, h.relid INTO hypertable_id, new_rel FROM ${C}.hypertable h WHERE h.schema_name = nsp AND h.table_name = tbl;
+  cols := ${F}.orbit_insert_columns(relation);
+  EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', new_rel, cols, cols, relation);
+  EXECUTE format('DROP TABLE %s', relation);
+  FOREACH s IN ARRAY triggers LOOP
+    EXECUTE s;
+  END LOOP;
+  created := true;
+END
+$body$;
+
+-- The conversion (run for the table's owner by owner-calls.ts): checks, rebuild, catalog rows, and the
+-- chunks for the rows still in the old table (renamed _orbit_old_<oid>), which the caller then moves.
+CREATE FUNCTION ${F}.orbit_create_hypertable_impl(relation regclass, dim ${I}.dimension_info, create_default_indexes boolean,
+  migrate_data boolean, associated_schema_name name, associated_table_prefix name, space ${I}.dimension_info) RETURNS void
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  tbl name;
+  nsp name;
+  hypertable_id integer;
+  att record;
+  iv bigint;
+  conv record;
+  assoc_schema name := coalesce(associated_schema_name, '${I}');
+  prefix name;
+  v bigint;
+BEGIN
+  IF dim.column_name IS NULL THEN
+    RAISE EXCEPTION 'partition column cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
+  END IF;
+  SELECT c.relname, n.nspname INTO tbl, nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = relation;
+  IF ${F}.orbit_hypertable_id(relation) IS NOT NULL THEN
+    RAISE EXCEPTION 'table "%" is already a hypertable', tbl USING ERRCODE = '${E.ts_hypertable_exists}';
   END IF;
   IF NOT dim.is_open THEN
     RAISE EXCEPTION 'cannot partition using a closed dimension on primary column'
@@ -162,7 +195,7 @@ BEGIN
   INSERT INTO ${C}.dimension (hypertable_id, column_name, column_type, aligned, interval_length)
     VALUES (hypertable_id, dim.column_name, att.typ, true, iv);
   IF space.column_name IS NOT NULL THEN
-    PERFORM ${F}.orbit_add_dimension(conv.new_rel, space, false);
+    PERFORM ${F}.orbit_add_dimension_impl(conv.new_rel, space, false);
   END IF;
   -- TimescaleDB's default indexes, unless an index on the time column alone (and one on the space
   -- column then the time column) exists.
@@ -181,15 +214,9 @@ BEGIN
                           dim.column_name, iv, conv.old_rel) LOOP
     PERFORM ${F}.orbit_create_chunk(hypertable_id, v);
   END LOOP;
-  cols := ${F}.orbit_insert_columns(conv.old_rel);
-  EXECUTE format('INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s', conv.new_rel, cols, cols, conv.old_rel);
-  EXECUTE format('DROP TABLE %s', conv.old_rel);
-  FOREACH s IN ARRAY conv.triggers LOOP
-    EXECUTE s;
-  END LOOP;
-  created := true;
 END
 $body$;
+
 
 CREATE FUNCTION ${EXT}.create_hypertable(relation regclass, time_column_name name, partitioning_column name = NULL,
   number_partitions integer = NULL, associated_schema_name name = NULL, associated_table_prefix name = NULL,
@@ -224,19 +251,26 @@ $body$;
 
 CREATE FUNCTION ${EXT}.set_chunk_time_interval(hypertable regclass, chunk_time_interval anyelement, dimension_name name = NULL)
 RETURNS void LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  PERFORM ${F}.orbit_require_hypertable(hypertable);
+  PERFORM ${F}.orbit_require_owner(hypertable);
+  PERFORM ${F}.orbit_owner_call('set_chunk_time_interval', hypertable,
+    jsonb_build_object('itype', pg_typeof(chunk_time_interval), 'ival', chunk_time_interval::text, 'dimension_name', dimension_name));
+END
+$body$;
+
+CREATE FUNCTION ${F}.orbit_set_chunk_time_interval_impl(hypertable regclass, itype regtype, ival text, dimension_name name)
+RETURNS void LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   h integer := ${F}.orbit_require_hypertable(hypertable);
   d record;
 BEGIN
-  PERFORM ${F}.orbit_require_owner(hypertable);
   SELECT * INTO d FROM ${C}.dimension WHERE hypertable_id = h AND interval_length IS NOT NULL
     AND (dimension_name IS NULL OR column_name = dimension_name);
   IF NOT FOUND THEN
     RAISE EXCEPTION 'column "%" is not a dimension', dimension_name USING ERRCODE = '${E.ts_dimension_not_exist}';
   END IF;
-  UPDATE ${C}.dimension SET interval_length =
-    ${F}.orbit_interval_length(d.column_type, pg_typeof(chunk_time_interval), chunk_time_interval::text)
-    WHERE id = d.id;
+  UPDATE ${C}.dimension SET interval_length = ${F}.orbit_interval_length(d.column_type, itype, ival) WHERE id = d.id;
 END
 $body$;
 

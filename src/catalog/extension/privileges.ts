@@ -9,15 +9,18 @@
  * - The user-facing functions run as the caller (SECURITY INVOKER), check what TimescaleDB checks
  *   (`orbit_require_owner`: `must be owner of hypertable`, 42501) and write the few catalog rows a
  *   role may own through row security: requests to convert its hypertables' chunks, their
- *   direct_compress option, and jobs of a role it is a member of. Inside a SECURITY DEFINER
- *   function the caller is not visible to PL/pgSQL, so a check there could only ask about
- *   session_user; as the invoker, current_user is exactly whom PostgreSQL and TimescaleDB check.
+ *   direct_compress option, jobs of a role it is a member of, and calls of the catalog writes no
+ *   role may make itself (owner-calls.ts: the row names its caller, and a definer trigger checks
+ *   that role). Inside a SECURITY DEFINER function the caller is not visible to PL/pgSQL, so a
+ *   check there could only ask about session_user; as the invoker, current_user is exactly whom
+ *   PostgreSQL and TimescaleDB check.
  *
  * Idempotent: it ends the install script and also runs whenever Orbit opens a data directory where the
  * extension exists (rowstore/extension-files.ts), since the extension has no upgrade scripts and older
  * directories were installed with EXECUTE for PUBLIC on everything.
  */
 import { CATALOG_SCHEMA as C, FUNCTIONS_SCHEMA as F, INTERNAL_SCHEMA as I } from './schemas.js';
+import { OWNER_CALL_ROWS, OWNER_CALL_TABLE } from './owner-calls.js';
 import { TIMESCALEDB_EXTENSION } from './version.js';
 
 const JOB = '_timescaledb_config.bgw_job';
@@ -33,6 +36,8 @@ const OWN_ROWS: ReadonlyArray<{ table: string; rows: string; sequence?: string }
   { table: `${C}.orbit_direct_compress`, rows: ownsHypertable('hypertable_id') },
   { table: JOB, rows: mayActAs('owner'), sequence: '_timescaledb_config.bgw_job_id_seq' },
   { table: `${I}.bgw_job_stat`, rows: `EXISTS (SELECT FROM ${JOB} j WHERE j.id = job_id AND ${mayActAs('j.owner')})` },
+  // Calls for a table's owner (owner-calls.ts): a role asks as itself; the trigger checks ownership.
+  { table: OWNER_CALL_TABLE, rows: OWNER_CALL_ROWS, sequence: `${OWNER_CALL_TABLE}_id_seq` },
 ];
 
 /** Functions that were SECURITY DEFINER in data directories installed before row security (an SQL list of names). */

@@ -57,7 +57,7 @@ $body$;
 -- function f, an operator class with the type's equality and FUNCTION 2 (the extended hash) =
 -- f(v)::bigint. Same f value, same partition; partition pruning on col = … works as for the default.
 -- SECURITY DEFINER: creating an operator class needs a superuser. Executable by the backend's role alone
--- (privileges.ts), as add_dimension, which calls it, writes the catalog and needs a superuser too.
+-- (privileges.ts): add_dimension calls it for the table's owner (owner-calls.ts).
 CREATE FUNCTION ${F}.orbit_create_hash_opclass(dimension_id integer, func regproc) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
@@ -250,20 +250,33 @@ BEGIN
 END
 $body$;
 
--- Adds a dimension to hypertable rel (both add_dimension forms, and create_hypertable's space column).
+-- Adds a dimension to hypertable rel (both add_dimension forms): the catalog rows are written for the
+-- table's owner (owner-calls.ts); what it did is read back from the catalog.
 CREATE FUNCTION ${F}.orbit_add_dimension(rel regclass, dim ${I}.dimension_info, if_not_exists boolean,
   OUT dimension_id integer, OUT created boolean)
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   h integer := ${F}.orbit_require_hypertable(rel);
-  tbl name := (SELECT relname FROM pg_class WHERE oid = rel);
+  existed boolean;
+BEGIN
+  PERFORM ${F}.orbit_require_owner(rel);
+  existed := EXISTS (SELECT FROM ${C}.dimension d WHERE d.hypertable_id = h AND d.column_name = dim.column_name);
+  PERFORM ${F}.orbit_owner_call('add_dimension', rel, jsonb_build_object('dim', dim, 'if_not_exists', if_not_exists));
+  dimension_id := (SELECT d.id FROM ${C}.dimension d WHERE d.hypertable_id = h AND d.column_name = dim.column_name);
+  created := NOT existed;
+END
+$body$;
+
+-- The addition itself (also create_hypertable's space column).
+CREATE FUNCTION ${F}.orbit_add_dimension_impl(rel regclass, dim ${I}.dimension_info, if_not_exists boolean,
+  OUT dimension_id integer, OUT created boolean)
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  h integer := ${F}.orbit_require_hypertable(rel);
   func regproc;
   typ regtype;
   s integer;
 BEGIN
-  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = rel), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', tbl USING ERRCODE = '${E.insufficient_privilege}';
-  END IF;
   IF dim.column_name IS NULL THEN
     RAISE EXCEPTION 'partition column cannot be NULL' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;
@@ -351,14 +364,21 @@ $body$;
 -- Affects chunks created afterwards only (TimescaleDB ts_dimension_set_num_slices).
 CREATE FUNCTION ${EXT}.set_number_partitions(hypertable regclass, number_partitions integer, dimension_name name = NULL)
 RETURNS void LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  PERFORM ${F}.orbit_require_hypertable(hypertable);
+  PERFORM ${F}.orbit_require_owner(hypertable);
+  PERFORM ${F}.orbit_owner_call('set_number_partitions', hypertable,
+    jsonb_build_object('number_partitions', number_partitions, 'dimension_name', dimension_name));
+END
+$body$;
+
+CREATE FUNCTION ${F}.orbit_set_number_partitions_impl(hypertable regclass, number_partitions integer, dimension_name name)
+RETURNS void LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   h integer := ${F}.orbit_require_hypertable(hypertable);
   tbl name := (SELECT relname FROM pg_class WHERE oid = hypertable);
   d integer;
 BEGIN
-  IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = hypertable), 'USAGE') THEN
-    RAISE EXCEPTION 'must be owner of hypertable "%"', tbl USING ERRCODE = '${E.insufficient_privilege}';
-  END IF;
   IF number_partitions IS NULL OR number_partitions NOT BETWEEN 1 AND ${MAX_PARTITIONS} THEN
     RAISE EXCEPTION 'invalid number of partitions: must be between 1 and ${MAX_PARTITIONS}' USING ERRCODE = '${E.invalid_parameter_value}';
   END IF;

@@ -161,6 +161,15 @@ describe('a role that owns its tables but is not a superuser', () => {
     expect((await owner.query("SELECT count(*)::int AS n FROM show_chunks('m2')")).rows).toEqual([{ n: 3 }]);
   });
 
+  it('sets the integer now function of its integer hypertable', async () => {
+    const owner = await connect('owner2');
+    await owner.query(`CREATE TABLE i1 (t bigint NOT NULL, v float8); SELECT create_hypertable('i1', by_range('t', 100));
+      CREATE FUNCTION i1_now() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT 1000::bigint $$;
+      SELECT set_integer_now_func('i1', 'i1_now')`);
+    const dims = await owner.query("SELECT integer_now_func::text AS f FROM timescaledb_information.dimensions WHERE hypertable_name = 'i1'");
+    expect(dims.rows).toEqual([{ f: 'i1_now' }]);
+  });
+
   it('may not make hypertables in a schema it may not create in', async () => {
     const owner = await connect('owner2');
     await owner.query('CREATE TABLE m4 (time timestamptz NOT NULL)');
@@ -181,6 +190,7 @@ describe('a role that owns its tables but is not a superuser', () => {
       ["SELECT add_retention_policy('m2', INTERVAL '1 day')", 'm2'],
       ["SELECT add_compression_policy('m1', INTERVAL '1 day')", 'm1'],
       ["SELECT drop_chunks('m2', older_than => '2024-03-06'::timestamptz)", 'm2'],
+      ["SELECT set_integer_now_func('i1', 'i1_now', replace_if_exists => true)", 'i1'],
     ] as const) {
       await expect(other.query(q), q).rejects.toMatchObject(denied(table));
     }

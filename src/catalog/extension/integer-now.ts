@@ -43,8 +43,18 @@ BEGIN
     RAISE EXCEPTION 'invalid custom time function' USING ERRCODE = '${E.invalid_parameter_value}',
       HINT = 'The return type of the custom time function must be the same as the type of the time column of the hypertable.';
   END IF;
-  UPDATE ${C}.dimension SET integer_now_func_schema = p.nspname, integer_now_func = p.proname WHERE id = d.id;
+  PERFORM ${F}.orbit_owner_call('set_integer_now_func', hypertable, jsonb_build_object('func', integer_now_func::oid));
 END
+$body$;
+
+-- The catalog write, for the table's owner (owner-calls.ts, which checks the caller may execute func).
+CREATE FUNCTION ${F}.orbit_set_integer_now_func_impl(hypertable regclass, func regproc) RETURNS void
+LANGUAGE sql ${PATH} AS $body$
+  UPDATE ${C}.dimension d SET integer_now_func_schema = n.nspname, integer_now_func = f.proname
+    FROM pg_proc f JOIN pg_namespace n ON n.oid = f.pronamespace
+    WHERE f.oid = func AND f.pronargs = 0 AND f.prorettype = d.column_type
+      AND d.id = (SELECT dd.id FROM ${C}.dimension dd WHERE dd.hypertable_id = ${F}.orbit_require_hypertable(hypertable)
+                  AND dd.interval_length IS NOT NULL ORDER BY dd.id LIMIT 1)
 $body$;
 `;
 }

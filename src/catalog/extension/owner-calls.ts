@@ -2,8 +2,8 @@
  * @module catalog/extension/owner-calls
  * The catalog writes a hypertable's owner may ask for (TimescaleDB lets a table's owner, not only a
  * superuser, create a hypertable, add dimensions, change chunk intervals and columnstore settings):
- * `create_hypertable`, `add_dimension`, `set_chunk_time_interval`, `set_number_partitions` and
- * `ALTER TABLE … SET (timescaledb.…)`.
+ * `create_hypertable`, `add_dimension`, `set_chunk_time_interval`, `set_number_partitions`,
+ * `set_integer_now_func` and `ALTER TABLE … SET (timescaledb.…)`.
  *
  * They write catalog rows Orbit's internals trust (chunk names, column lists) and create tables in
  * `_timescaledb_internal`, so no role may write them directly. The user-facing function instead
@@ -64,6 +64,12 @@ BEGIN
   WHEN 'set_number_partitions' THEN
     SELECT * INTO x FROM jsonb_to_record(a) AS j(number_partitions integer, dimension_name name);
     PERFORM ${F}.orbit_set_number_partitions_impl(NEW.rel, x.number_partitions, x.dimension_name);
+  WHEN 'set_integer_now_func' THEN
+    SELECT * INTO x FROM jsonb_to_record(a) AS j(func oid);
+    IF NOT has_function_privilege(NEW.caller::oid, x.func, 'EXECUTE') THEN
+      RAISE EXCEPTION 'permission denied for function %', x.func::regproc USING ERRCODE = '${E.insufficient_privilege}';
+    END IF;
+    PERFORM ${F}.orbit_set_integer_now_func_impl(NEW.rel, x.func::regproc);
   WHEN 'alter_table_set' THEN
     SELECT * INTO x FROM jsonb_to_record(a) AS j(chunk_interval text, columnstore boolean, segmentby text[], orderby text[],
       orderby_desc boolean[], orderby_nullsfirst boolean[], compress_interval interval, reset_segmentby boolean, reset_orderby boolean);
@@ -87,6 +93,7 @@ REVOKE EXECUTE ON FUNCTION ${F}.orbit_create_hypertable_impl(regclass, ${I}.dime
   ${F}.orbit_add_dimension_impl(regclass, ${I}.dimension_info, boolean),
   ${F}.orbit_set_chunk_time_interval_impl(regclass, regtype, text, name),
   ${F}.orbit_set_number_partitions_impl(regclass, integer, name),
+  ${F}.orbit_set_integer_now_func_impl(regclass, regproc),
   ${F}.orbit_alter_table_set_impl(regclass, text, boolean, text[], text[], boolean[], boolean[], interval, boolean, boolean) FROM PUBLIC;
 `;
 }

@@ -210,6 +210,19 @@ describe('a role that owns its tables but is not a superuser', () => {
     expect((await admin.query('SELECT count(*)::int AS n FROM _timescaledb_catalog.orbit_owner_call')).rows).toEqual([{ n: 0 }]);
     expect((await other.query(hypertables)).rows.map((r) => r.dims)).toEqual([1, 2, 1]);
   });
+  it('sees the history and errors of its own jobs only, as TimescaleDB shows them', async () => {
+    await admin.query(`INSERT INTO _timescaledb_internal.bgw_job_stat_history (job_id, execution_start, execution_finish, succeeded, data)
+      SELECT job_id, now(), now(), false, '{"error_data": {"sqlerrcode": "23505", "message": "Key (v)=(secret) already exists"}}'
+      FROM timescaledb_information.jobs WHERE owner = 'owner2'::regrole`);
+    const errors = 'SELECT count(*)::int AS n FROM timescaledb_information.job_errors';
+    const history = 'SELECT count(*)::int AS n FROM timescaledb_information.job_history';
+    expect((await (await connect('owner2')).query(errors)).rows).toEqual([{ n: 3 }]);
+    expect((await admin.query(history)).rows).toEqual([{ n: 3 }]);
+    const other = await connect('stranger');
+    expect((await other.query(errors)).rows).toEqual([{ n: 0 }]);
+    expect((await other.query(history)).rows).toEqual([{ n: 0 }]);
+    await expect(other.query('SELECT count(*) FROM _timescaledb_internal.bgw_job_stat_history')).rejects.toMatchObject({ code: '42501' });
+  });
 });
 
 describe('a role with SELECT on the hypertable only', () => {

@@ -84,7 +84,9 @@ CREATE TABLE ${HISTORY} (
   succeeded boolean NOT NULL,
   data jsonb NOT NULL
 );
-GRANT SELECT ON ${JOB}, ${STAT}, ${HISTORY} TO PUBLIC;
+-- The history holds error messages (which may quote rows): read through job_history, whose rows
+-- are those of jobs the reader may act for (TimescaleDB revokes its table from PUBLIC too).
+GRANT SELECT ON ${JOB}, ${STAT} TO PUBLIC;
 
 -- The first start at or after \`after\` of a fixed schedule: initial_start + n * schedule_interval,
 -- counted in \`tz\` (UTC when NULL) so that a daily job stays at its local time across DST changes.
@@ -535,7 +537,7 @@ JOIN ${STAT} s ON s.job_id = j.id
 LEFT JOIN ${C}.hypertable h ON h.id = j.hypertable_id
 ORDER BY h.schema_name, h.table_name, j.id;
 
-CREATE VIEW ${INFO}.job_history AS
+CREATE VIEW ${INFO}.job_history WITH (security_barrier) AS
 SELECT h.id, h.job_id, h.succeeded, (h.data->'job'->>'proc_schema')::name AS proc_schema,
   (h.data->'job'->>'proc_name')::name AS proc_name, h.pid, h.execution_start AS start_time,
   h.execution_finish AS finish_time, h.data->'job'->'config' AS config,
@@ -543,7 +545,11 @@ SELECT h.id, h.job_id, h.succeeded, (h.data->'job'->>'proc_schema')::name AS pro
   CASE WHEN h.succeeded THEN NULL
     WHEN h.data->'error_data'->>'message' IS NULL THEN 'job crash detected, see server logs'
     ELSE concat_ws('. ', h.data->'error_data'->>'message', h.data->'error_data'->>'detail', h.data->'error_data'->>'hint') END AS err_message
-FROM ${HISTORY} h;
+FROM ${HISTORY} h
+LEFT JOIN ${JOB} j ON j.id = h.job_id
+-- As TimescaleDB's: members of the database owner's role see every run, others those of their jobs.
+WHERE pg_has_role(current_user, (SELECT d.datdba FROM pg_database d WHERE d.datname = current_database()), 'MEMBER')
+  OR pg_has_role(current_user, j.owner, 'MEMBER') IS TRUE;
 
 CREATE VIEW ${INFO}.job_errors WITH (security_barrier) AS
 SELECT job_id, proc_schema, proc_name, pid, start_time, finish_time, sqlerrcode, err_message

@@ -21,10 +21,10 @@ import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH
 export function hypertableConvertSql(): string {
   return `
 -- Rebuilds rel (a plain table) as a table of the same name partitioned by RANGE (col), with a default
--- partition; returns the new table. Rows are left in the old table, returned as old_rel; the trigger
--- definitions come back as triggers, to be created once the rows have moved.
+-- partition; returns the new table. Rows are left in the old table, returned as old_rel; triggers are
+-- not carried over (orbit_create_hypertable creates them again once the rows have moved).
 CREATE FUNCTION ${F}.orbit_rebuild_partitioned(rel regclass, col name, default_schema name, default_name name,
-  OUT new_rel regclass, OUT old_rel regclass, OUT triggers text[])
+  OUT new_rel regclass, OUT old_rel regclass)
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   nsp name; tbl name; owner name; acl aclitem[]; com text;
@@ -43,7 +43,6 @@ BEGIN
     || ARRAY(SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x
       WHERE x.indrelid = rel AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = rel)
       ORDER BY x.indexrelid);
-  triggers := ARRAY(SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = rel AND NOT tgisinternal ORDER BY oid);
   -- Free the names: the old table and its indexes move aside.
   FOR r IN SELECT x.indexrelid::regclass AS idx FROM pg_index x WHERE x.indrelid = rel LOOP
     EXECUTE format('ALTER INDEX %s RENAME TO %I', r.idx, '_orbit_old_' || r.idx::oid);

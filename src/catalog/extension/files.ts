@@ -21,6 +21,7 @@ import { schemasSql } from './schemas.js';
 import { showDropChunksSql } from './show-drop-chunks.js';
 import { spaceDimensionsSql } from './space-dimensions.js';
 import { integerNowSql } from './integer-now.js';
+import { jobSchedulerSql } from './job-scheduler.js';
 import { jobsSql } from './jobs.js';
 import { ownerCallsSql } from './owner-calls.js';
 import { policiesSql } from './policies.js';
@@ -59,6 +60,7 @@ export function installScript(): string {
     columnstoreSettingsSql(),
     columnstoreChunksSql(),
     jobsSql(),
+    jobSchedulerSql(),
     policiesSql(),
     ownerCallsSql(),
     privilegesSql(),

@@ -247,10 +247,45 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       expect(await sqlstate(() => client.query('SELECT 1'))).toBe('25P02');
       await client.query('ROLLBACK');
       expect((await client.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 3 * 1440 }]);
+      // A statement a Parse prepared before the chunks were compressed, run by SQL EXECUTE after.
+      await client.query("SELECT decompress_chunk(c) FROM show_chunks('t') c");
+      await client.query({ name: 'before', text: 'SELECT count_sql()' });
+      await client.query("SELECT compress_chunk(c) FROM show_chunks('t') c");
+      expect(await sqlstate(() => client.query('EXECUTE before'))).toBe('0A000');
+      // A SQL PREPARE that fails keeps the statement before it (under the session's backend name).
+      await client.query('PREPARE p AS SELECT count_sql()');
+      expect(await sqlstate(() => client.query('PREPARE p AS SELECT 1'))).toBe('42P05');
+      expect(await sqlstate(() => client.query('EXECUTE p'))).toBe('0A000');
     } finally {
       await client.end();
       await server.close();
     }
+  });
+
+  it('checks an EXECUTE as the statement PostgreSQL holds under its name', async () => {
+    // count_sql reads t (first test). A PREPARE that fails keeps the statement before it.
+    await db.exec('PREPARE held AS SELECT count_sql()');
+    expect(await sqlstate(() => db.exec('PREPARE held AS SELECT 1'))).toBe('42P05');
+    expect(await sqlstate(() => db.query('EXECUTE held'))).toBe('0A000');
+    await db.exec('PREPARE fine AS SELECT 1 AS one');
+    expect(await sqlstate(() => db.exec('PREPARE fine AS SELECT count_sql()'))).toBe('42P05');
+    expect(await sqlstate(() => db.exec('PREPARE fine AS SELECT count_sql(), no_such_function()'))).toBe('42883');
+    expect((await db.query('EXECUTE fine')).rows).toEqual([{ one: 1 }]);
+    // Not transactional: a DEALLOCATE and a PREPARE rolled back stay done.
+    await db.exec('BEGIN; DEALLOCATE fine; PREPARE fine AS SELECT count_sql(); ROLLBACK');
+    expect(await sqlstate(() => db.query('EXECUTE fine'))).toBe('0A000');
+    // DEALLOCATE, DEALLOCATE ALL and DISCARD ALL drop them: EXECUTE fails as PostgreSQL fails it.
+    await db.exec('DEALLOCATE fine');
+    expect(await sqlstate(() => db.query('EXECUTE fine'))).toBe('26000');
+    await db.exec('DEALLOCATE ALL');
+    expect(await sqlstate(() => db.query('EXECUTE held'))).toBe('26000');
+    await db.exec('PREPARE held AS SELECT count_sql()');
+    await db.exec('DISCARD ALL');
+    expect(await sqlstate(() => db.query('EXECUTE held'))).toBe('26000');
+    // In one text, an EXECUTE runs the PREPARE of its name before it (refused: nothing ran).
+    expect(await sqlstate(() => db.exec('PREPARE held AS SELECT 1; DEALLOCATE held; PREPARE held AS SELECT count_sql(); EXECUTE held'))).toBe('0A000');
+    expect((await db.exec('PREPARE held AS SELECT count_sql(); DEALLOCATE held; PREPARE held AS SELECT 2 AS two; EXECUTE held')).at(-1)!.rows).toEqual([{ two: 2 }]);
+    await db.exec('DEALLOCATE ALL');
   });
 
   it('knows every function PostgreSQL and the extension define for SQL to call by name', async () => {

@@ -207,11 +207,6 @@ export class Columnstore {
     return this.reuse.retryStale(message);
   }
 
-  /** See StatementPlanner.notePrepared. */
-  notePrepared(statement: ClassifiedStatement): void {
-    this.planner.notePrepared(statement);
-  }
-
   // ---- conversions ----------------------------------------------------------------------------
 
   /** See CompressionRequests.process (session/columnstore/compression-requests.ts). */

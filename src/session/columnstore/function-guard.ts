@@ -27,6 +27,7 @@ import { BUILTIN_FUNCTIONS } from '../../sql/builtin-functions.js';
 import { definitionUses, nameOf, statementUses, type NameRef, type SqlUses } from '../../sql/function-bodies.js';
 import { SqlState } from '../../sqlstate.js';
 import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
+import type { ExecutedStatements } from './executed-statements.js';
 
 /** SQL condition on `p` (pg_proc), `n` (its pg_namespace), `l` (its pg_language): a function or procedure of the user's. */
 export const USER_FUNCTION_SQL =
@@ -131,8 +132,9 @@ export class FunctionGuard {
   private facts: Facts | undefined;
   private readonly findings = new Map<Definition, Finding | null>();
   private readonly uses = new WeakMap<object, SqlUses>();
-  /** The statements of SQL PREPAREs by name, as statements of their own (checked at their EXECUTE). */
-  private readonly prepared = new Map<string, ClassifiedStatement>();
+
+  /** `executed`: what an EXECUTE runs (read before `concerns` and `check` see it). */
+  constructor(private readonly executed: ExecutedStatements) {}
 
   /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
   setNames(functions: readonly string[], triggered: readonly string[], viewCalls: ReadonlyArray<readonly [string, string, string]>): void {
@@ -153,19 +155,6 @@ export class FunctionGuard {
     }
   }
 
-  /** A SQL PREPARE: its statement is checked at each EXECUTE (the chunks may be compressed since). */
-  notePrepared(s: ClassifiedStatement): void {
-    const query = s.node.query as Record<string, Record<string, unknown>> | undefined;
-    const type = query ? Object.keys(query)[0] : undefined;
-    if (type) this.prepared.set(String(s.node.name), { ...s, type, node: query![type]! });
-  }
-
-  /** The statement an EXECUTE (or EXPLAIN / CREATE TABLE AS of one) runs, when its PREPARE was seen. */
-  private executed(s: ClassifiedStatement): ClassifiedStatement | undefined {
-    const name = executedName(s);
-    return name === undefined ? undefined : this.prepared.get(name);
-  }
-
   /**
    * Before the metadata is read: whether a statement may call a function of the user's (a name
    * not built in, or one the user defined), or is a CALL or DO. `false` needs no catalog lookup.
@@ -179,8 +168,9 @@ export class FunctionGuard {
 
   /** With the metadata read (and some hypertable with compressed chunks): whether `check` must look at `s`. */
   concerns(s: ClassifiedStatement): boolean {
-    const executed = this.executed(s);
-    if (executed) return this.concerns(executed);
+    // An EXECUTE is checked as the statement it runs, at each EXECUTE (chunks may be compressed since its PREPARE).
+    const executed = this.executed.of(s);
+    if (executed) return executed.some((e) => this.concerns(e));
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
     if (s.relations.some((r) => this.triggered.has(r.name) || this.viewCalls.has(r.name))) return true;
@@ -219,8 +209,11 @@ export class FunctionGuard {
    * it checks nothing.
    */
   check(s: ClassifiedStatement, tables: CompressedLookup): void {
-    const executed = this.executed(s);
-    if (executed) return this.check(executed, tables);
+    const executed = this.executed.of(s);
+    if (executed) {
+      for (const e of executed) this.check(e, tables);
+      return;
+    }
     if (!this.facts || DEFINES.has(s.type)) return;
     const uses = this.statementUses(s);
     if (s.type === 'DoStmt') {
@@ -359,10 +352,4 @@ function refusal(subject: string, found: Finding): OrbitError {
       'Orbit shows rows in the columnstore only to the statements it receives, not to SQL that PostgreSQL runs inside functions, procedures, DO blocks or triggers. ' +
       'Query the hypertable in the statement itself, or convert its chunks back to the rowstore (decompress_chunk).',
   });
-}
-
-/** The prepared statement `s` runs: EXECUTE name, and EXPLAIN … / CREATE TABLE … AS EXECUTE name. */
-export function executedName(s: ClassifiedStatement): string | undefined {
-  if (s.type === 'ExecuteStmt') return String(s.node.name);
-  return s.type === 'ExplainStmt' || s.type === 'CreateTableAsStmt' ? s.preparedName : undefined;
 }

@@ -20,7 +20,8 @@ import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
-import { executedName, FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
+import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
+import { executedName, ExecutedStatements } from './executed-statements.js';
 
 type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
 
@@ -45,28 +46,33 @@ export class StatementPlanner {
   private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Some hypertable has chunks in the columnstore. */
   private anyCompressed = false;
+  /** What EXECUTEs run, as the catalog says (executed-statements.ts). */
+  private readonly executed = new ExecutedStatements();
   /** Calls of functions whose SQL reads compressed hypertables (function-guard.ts). */
-  private readonly guard = new FunctionGuard();
-  /** Prepared statements (SQL PREPARE, by backend name) that write a hypertable. */
-  private readonly preparedWrites = new Map<string, { schema?: string; name: string; insert: boolean; onConflict: boolean }>();
+  private readonly guard = new FunctionGuard(this.executed);
 
   /** After anything that may have changed the columnstore hypertables: loaded again at the next `load`. */
   forget(): void {
     this.stale = true;
+    this.executed.forget();
   }
 
-  /** Statements about to run (their new functions' names, function-guard.ts). */
+  /** Statements about to run or that ran (their new functions' names, prepared statements). */
   note(statements: readonly ClassifiedStatement[]): void {
     this.guard.note(statements);
+    this.executed.note(statements);
   }
 
   /**
-   * Loads which hypertables have the columnstore enabled (when stale), and the definitions of the
-   * user's functions when `statements` call some while hypertables have compressed chunks.
+   * Loads which hypertables have the columnstore enabled (when stale) and, while hypertables have
+   * compressed chunks, what the EXECUTEs of `statements` run and the definitions of the user's
+   * functions when they call some.
    */
   async load(run: InternalRunner, statements: readonly ClassifiedStatement[] = []): Promise<void> {
     await this.loadMetadata(run);
-    if (this.anyCompressed && statements.some((s) => this.guard.concerns(s))) await this.guard.load(run);
+    if (!this.anyCompressed) return;
+    await this.executed.load(run, statements);
+    if (statements.some((s) => this.guard.concerns(s))) await this.guard.load(run);
   }
 
   private async loadMetadata(run: InternalRunner): Promise<void> {
@@ -161,14 +167,10 @@ export class StatementPlanner {
     }
     // EXECUTE of a statement PREPAREd (and rewritten) earlier, alone or under EXPLAIN / CREATE TABLE
     // AS: its cache tables may be stale.
-    const executed = executedName(statement);
-    if (executed !== undefined) {
+    if (executedName(statement) !== undefined) {
       // A prepared UPDATE/DELETE/MERGE (or conflicting INSERT) writes the compressed chunks of its
       // target: they are decompressed whole (its parameters are unknown here).
-      const w = this.preparedWrites.get(executed);
-      const targets = w
-        ? (this.tables.get(w.name) ?? []).filter((t) => (w.schema === undefined || t.schema === w.schema) && t.compressed && (!w.insert || t.unique || w.onConflict))
-        : [];
+      const targets = this.anyCompressed ? this.executed.of(statement)!.flatMap((s) => this.preparedWriteTargets(s)) : [];
       return { reads: [...this.tables.values()].flat(), writes: [...writes, ...targets] };
     }
     if (fastPath) {
@@ -258,12 +260,6 @@ export class StatementPlanner {
     return undefined;
   }
 
-  /** Records a SQL PREPARE: what its EXECUTE writes and calls. */
-  notePrepared(statement: ClassifiedStatement): void {
-    this.notePreparedWrite(statement.node);
-    this.guard.notePrepared(statement);
-  }
-
   /**
    * The hypertable with chunks in the columnstore a statement adds a unique index to (its rows in
    * the batches are then checked first: unique-indexes.ts). Refused with 0A000 where they cannot be:
@@ -284,21 +280,14 @@ export class StatementPlanner {
     return t;
   }
 
-  /** Records a SQL PREPARE whose statement writes a table (its EXECUTE then decompresses first). */
-  private notePreparedWrite(node: Fields): void {
-    const query = node.query as Record<string, Fields> | undefined;
-    const type = query ? Object.keys(query)[0] : undefined;
-    if (!type || !['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(type)) return;
-    const inner = query![type]!;
-    const rel = inner.relation as { schemaname?: string; relname?: string } | undefined;
-    if (!rel?.relname) return;
-    this.preparedWrites.set(String(node.name), {
-      ...(rel.schemaname ? { schema: rel.schemaname } : {}),
-      name: rel.relname,
-      insert: type === 'InsertStmt',
-      onConflict: inner.onConflictClause !== undefined,
-    });
+  /** The hypertables with compressed chunks a prepared statement writes where compressed rows matter (UPDATE, DELETE, MERGE, a conflicting INSERT). */
+  private preparedWriteTargets(s: ClassifiedStatement): TableInfo[] {
+    if (!['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(s.type)) return [];
+    const rel = s.node.relation as { schemaname?: string; relname?: string } | undefined;
+    const insert = s.type === 'InsertStmt';
+    return (this.tables.get(rel?.relname ?? '') ?? []).filter((t) => (rel!.schemaname === undefined || t.schema === rel!.schemaname) && t.compressed && (!insert || t.unique || s.node.onConflictClause !== undefined));
   }
+
 }
 
 /** A hypertable a statement writes; `times`: SQL of the inserted rows' times when known. */

@@ -47,7 +47,6 @@ export class StatementPreparation {
     if (!cs) return sql;
     cs.retryStale(() => undefined);
     const analysis = analyse(sql);
-    if (analysis.ok) for (const s of analysis.statements) if (s.type === 'PrepareStmt') cs.notePrepared(s);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
     if (!(await this.privilegesChecked(session, analysis.statements, idle))) {
       fastPath = false;

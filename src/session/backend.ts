@@ -229,6 +229,8 @@ export class Backend {
   /** Gives the backend to the next waiting session. */
   release(session: BackendSession): void {
     if (this.owner !== session) return;
+    // Free only outside a transaction: whatever the session's last one did is committed or undone.
+    this.columnstore?.transactionEnded();
     const next = this.waiters.shift();
     this.owner = next?.session;
     next?.resolve();

@@ -288,6 +288,37 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
     await db.exec('DEALLOCATE ALL');
   });
 
+  it('forgets definitions read inside a transaction when its end may have undone them', async () => {
+    const reads = "CREATE OR REPLACE FUNCTION swapped() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM t'";
+    const reads_not = "CREATE OR REPLACE FUNCTION swapped() RETURNS bigint LANGUAGE sql AS 'SELECT 7::bigint'";
+    const swapped = () => sqlstate(() => db.query('SELECT swapped()'));
+    await db.exec(reads);
+    expect(await swapped()).toBe('0A000');
+    // Replaced and called (read anew) inside a transaction block, then rolled back.
+    await db.exec(`BEGIN; ${reads_not}`);
+    expect(await swapped()).toBeUndefined();
+    await db.exec('ROLLBACK');
+    expect(await swapped()).toBe('0A000');
+    // Back to a savepoint: refused inside the block still.
+    await db.exec(`BEGIN; SAVEPOINT s; ${reads_not}`);
+    expect(await swapped()).toBeUndefined();
+    await db.exec('ROLLBACK TO SAVEPOINT s');
+    expect(await swapped()).toBe('0A000');
+    await db.exec('ROLLBACK');
+    // A COMMIT that fails (a deferred unique constraint) rolls back.
+    await db.exec('CREATE TABLE deferred_u (k int UNIQUE DEFERRABLE INITIALLY DEFERRED)');
+    await db.exec(`BEGIN; INSERT INTO deferred_u VALUES (1), (1); ${reads_not}`);
+    expect(await swapped()).toBeUndefined();
+    expect(await sqlstate(() => db.exec('COMMIT'))).toBe('23505');
+    expect(await swapped()).toBe('0A000');
+    // A COMMIT keeps the new definition.
+    await db.exec(`BEGIN; ${reads_not}`);
+    expect(await swapped()).toBeUndefined();
+    await db.exec('COMMIT');
+    expect(await swapped()).toBeUndefined();
+    await db.exec('DROP FUNCTION swapped(); DROP TABLE deferred_u');
+  });
+
   it('knows every function PostgreSQL and the extension define for SQL to call by name', async () => {
     const names = await db.query<{ name: string }>(`SELECT DISTINCT lower(proname) AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE (n.nspname IN ('pg_catalog', 'information_schema')

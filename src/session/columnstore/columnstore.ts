@@ -62,6 +62,17 @@ const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks',
 /** Calls that queue conversions. */
 const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'run_job'];
 
+/**
+ * A transaction statement after which what was read may be wrong: one ending or rolling back the
+ * transaction (or to a savepoint) after a change in it, and COMMIT / ROLLBACK PREPARED (another
+ * transaction's changes) always.
+ */
+function endsOrUndoes(s: ClassifiedStatement, changed: boolean): boolean {
+  const kind = s.node.kind as string | undefined;
+  if (kind === 'TRANS_STMT_COMMIT_PREPARED' || kind === 'TRANS_STMT_ROLLBACK_PREPARED') return true;
+  return changed && (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_ROLLBACK_TO' || kind === 'TRANS_STMT_PREPARE');
+}
+
 export class Columnstore {
   /** Which hypertables have the columnstore, and what statements need (session/columnstore/statement-plans.ts). */
   private readonly planner = new StatementPlanner();
@@ -97,8 +108,13 @@ export class Columnstore {
     this.fastPaths = new FastPathRunner(store, kernels, this.facts, this.reuse);
   }
 
-  /** A direct COPY is writing batches; inside a transaction block its end may undo them. */
-  private stalesAtTransactionEnd = false;
+  /**
+   * Something changed (DDL, conversions, a direct COPY in a transaction block) since the backend was
+   * last free: what was read after it (metadata, function definitions, cache tables) may describe
+   * what the transaction's end undoes (ROLLBACK, ROLLBACK TO SAVEPOINT, a COMMIT that fails, an
+   * implicit transaction that fails).
+   */
+  private changedInTransaction = false;
 
   /** Catalog and rowstore facts of the fast path's internal statements (session/columnstore/facts.ts). */
   private readonly facts: FactsCache;
@@ -106,7 +122,14 @@ export class Columnstore {
   /** A direct COPY (session/direct-ingest/copy.ts) is about to write to the columnstore. */
   noteDirectWrite(inTransactionBlock: boolean): void {
     this.invalidate();
-    if (inTransactionBlock) this.stalesAtTransactionEnd = true;
+    if (inTransactionBlock) this.changedInTransaction = true;
+  }
+
+  /** The backend is free again (Backend.release): any transaction has ended, committed or not. */
+  transactionEnded(): void {
+    if (!this.changedInTransaction) return;
+    this.changedInTransaction = false;
+    this.invalidate();
   }
 
   /** Records what statements about to run may change. */
@@ -114,13 +137,13 @@ export class Columnstore {
     this.planner.note(statements);
     for (const s of statements) {
       if (s.kind === 'ddl' || s.kind === 'utility') this.descriptions.clear();
-      if (this.stalesAtTransactionEnd && s.type === 'TransactionStmt') {
-        this.stalesAtTransactionEnd = false;
-        this.invalidate();
-      }
+      if (s.type === 'TransactionStmt' && endsOrUndoes(s, this.changedInTransaction)) this.invalidate();
       // A CALL's procedure is not among s.functions (run_job may drop chunks or queue conversions).
       const called = s.type === 'CallStmt' ? s.text.toLowerCase() : '';
-      if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f) || called.includes(f))) this.invalidate();
+      if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f) || called.includes(f))) {
+        this.invalidate();
+        this.changedInTransaction = true;
+      }
       // A statement naming a last-point candidates table may have changed its rows.
       if (s.relations.some((r) => r.name.startsWith('orbit_last_'))) this.reuse.forgetLastPoints();
       if (CONVERTING.some((f) => s.functions.includes(f)) || CONVERTING.some((f) => called.includes(f))) {

@@ -32,12 +32,17 @@ async function errorOf(run: () => Promise<unknown>): Promise<{ code?: string; me
   throw new Error('expected an error');
 }
 
+/** The first column of the first row of `sql`, as a number. */
+async function firstNumber(db: Queryable, sql: string): Promise<number> {
+  return Number(Object.values((await db.query<Record<string, unknown>>(sql)).rows[0]!)[0]);
+}
+
 describe('SQL PostgreSQL runs by itself over hypertables with chunks in the columnstore', () => {
   let db: Orbit;
   /** `sql` fails with 0A000, `message` and `detail`. */
   const refused = async (sql: string, message: string, detail?: string): Promise<void> =>
     expect(await errorOf(() => db.exec(sql))).toEqual({ code: '0A000', message, ...(detail ? { detail } : {}) });
-  const n = async (sql: string): Promise<number> => Number(Object.values((await db.query<Record<string, unknown>>(sql)).rows[0]!)[0]);
+  const n = (sql: string): Promise<number> => firstNumber(db, sql);
 
   beforeAll(async () => {
     db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
@@ -203,6 +208,29 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
     expect(trips()).toBe(4);
     await db.query('SELECT other_f()');
     expect(trips()).toBe(1);
+  });
+
+  it('reads no function names while no hypertable has compressed chunks, and reads them before checking once one has', async () => {
+    const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
+    try {
+      await fresh.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+        CREATE TABLE h (time timestamptz NOT NULL, host text, v float8) WITH (timescaledb.hypertable, timescaledb.segmentby = 'host');
+        INSERT INTO h VALUES ('2024-01-01 00:00+00', 'a', 1), ('2024-01-02 00:00+00', 'b', 2);
+        CREATE FUNCTION count_h() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM h';
+        -- Shadows no built-in for text: PostgreSQL resolves abs('x') to it.
+        CREATE FUNCTION abs(text) RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM h';`);
+      const decoder = new TextDecoder();
+      const names = countRoundTrips(fresh, (messages) => decoder.decode(messages).includes("'viewCalls'"));
+      for (let i = 0; i < 5; i++) await fresh.exec(`CREATE TABLE loop_${i} (a int); DROP TABLE loop_${i}`);
+      expect(await firstNumber(fresh, 'SELECT count_h()')).toBe(2);
+      expect(names()).toBe(0);
+      await fresh.exec("SELECT compress_chunk(c) FROM show_chunks('h') c");
+      expect(await sqlstate(() => fresh.query("SELECT abs('x')"))).toBe('0A000');
+      expect(await sqlstate(() => fresh.query('SELECT count_h()'))).toBe('0A000');
+      expect(names()).toBe(1);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('fails a scheduled job whose procedure reads it, logged as the job’s error', async () => {

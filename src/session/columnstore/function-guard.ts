@@ -17,7 +17,7 @@
  * of extensions and of the system schemas are exempt.
  *
  * Cost: the names of the user's functions and of tables with their triggers come with the
- * columnstore metadata (statement-plans.ts); definitions are read (`FUNCTIONS_SQL`, one round trip)
+ * columnstore metadata (statement-plans.ts) while some hypertable has compressed chunks; definitions are read (`FUNCTIONS_SQL`, one round trip)
  * only when a statement calls one of those names (or is a CALL or DO, or writes such a table) while
  * a hypertable has compressed chunks, and kept with the metadata (read again when it is).
  */
@@ -125,6 +125,8 @@ export interface CompressedLookup {
 export class FunctionGuard {
   /** Lower-case names of the user's functions (metadata), plus those created since. */
   private names = new Set<string>();
+  /** `names` were read (they are only while some hypertable has compressed chunks: `forgetNames`). */
+  private namesRead = false;
   /** Names of tables with triggers calling user functions. */
   private triggered = new Set<string>();
   /** By view name: the user functions it calls (itself or through views it reads). */
@@ -139,11 +141,21 @@ export class FunctionGuard {
   /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
   setNames(functions: readonly string[], triggered: readonly string[], viewCalls: ReadonlyArray<readonly [string, string, string]>): void {
     this.names = new Set(functions);
+    this.namesRead = true;
     this.triggered = new Set(triggered);
     this.viewCalls = new Map();
     for (const [view, schema, name] of viewCalls) this.viewCalls.set(view, [...(this.viewCalls.get(view) ?? []), { schema, name }]);
     this.facts = undefined;
     this.findings.clear();
+  }
+
+  /**
+   * The metadata was read without the names: no hypertable has compressed chunks, so there is
+   * nothing to guard until the metadata is read again (`mayCall` then assumes any call may be the user's).
+   */
+  forgetNames(): void {
+    this.setNames([], [], []);
+    this.namesRead = false;
   }
 
   /** Statements about to run create functions: their names count as the user's until the metadata is read again. */
@@ -157,12 +169,14 @@ export class FunctionGuard {
 
   /**
    * Before the metadata is read: whether a statement may call a function of the user's (a name
-   * not built in, or one the user defined), or is a CALL or DO. `false` needs no catalog lookup.
+   * not built in, or one the user defined; any name when the names were not read), or is a CALL or
+   * DO. `false` needs no catalog lookup.
    */
   mayCall(s: ClassifiedStatement): boolean {
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
     if (s.functions.length === 0 && s.type !== 'CallStmt') return false;
+    if (!this.namesRead) return this.calls(s).length > 0;
     return this.calls(s).some((c) => !BUILTIN_FUNCTIONS.has(c.name.toLowerCase()) || this.names.has(c.name.toLowerCase()));
   }
 

@@ -84,10 +84,14 @@ export class StatementPlanner {
       this.compressedChunks = new Set();
       this.views = new Set();
       this.anyCompressed = false;
+      this.guard.forgetNames();
       this.stale = firstError(installed) !== undefined;
       return;
     }
-    const out = await run.sql(METADATA_SQL);
+    // The function names (costly to read) only matter while some hypertable has compressed chunks:
+    // read with the metadata when the last read found some, after it when this one finds some.
+    const withNames = this.anyCompressed;
+    const out = await run.sql(withNames ? METADATA_WITH_NAMES_SQL : METADATA_SQL);
     const error = firstError(out);
     const json = error ? undefined : jsonRows<Metadata>(out)[0];
     this.tables = new Map();
@@ -99,9 +103,22 @@ export class StatementPlanner {
       this.tables.set(t.name, list);
     }
     this.anyCompressed = json?.tables?.some((t) => t.compressed) ?? false;
-    this.guard.setNames(json?.functions ?? [], json?.triggered ?? [], json?.viewCalls ?? []);
     // A failed lookup (aborted transaction) is retried at the next statement.
     this.stale = error !== undefined;
+    if (!this.anyCompressed) return this.guard.forgetNames();
+    const names = withNames ? json : await this.readNames(run);
+    this.guard.setNames(names?.functions ?? [], names?.triggered ?? [], names?.viewCalls ?? []);
+  }
+
+  /** The function names alone (`FUNCTION_NAMES_SQL`); a failed read is the statement's error (nothing could be checked). */
+  private async readNames(run: InternalRunner): Promise<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls'> | undefined> {
+    const out = await run.sql(`SELECT json_build_object(${FUNCTION_NAMES_SQL})`);
+    const error = firstError(out);
+    if (error) {
+      this.stale = true;
+      throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read function names', error.D ? { detail: error.D } : {});
+    }
+    return jsonRows<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls'>>(out)[0];
   }
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */
@@ -336,7 +353,7 @@ export interface ColumnstorePlan {
   readonly ranges?: ReadonlyMap<number, { readonly table: PlannerTable; readonly filters: readonly ConstantFilter[] }>;
 }
 
-const METADATA_SQL = `SELECT json_build_object(
+const METADATA_FIELDS = `SELECT json_build_object(
   'tables', (SELECT json_agg(json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
       'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
       'timeColumn', (SELECT d.column_name FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
@@ -352,8 +369,10 @@ const METADATA_SQL = `SELECT json_build_object(
       UNION
       SELECT r.ev_class FROM deps JOIN pg_depend d ON d.refobjid = deps.oid AND d.classid = 'pg_rewrite'::regclass
         JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> deps.oid)
-    SELECT json_agg(c.relname) FROM pg_class c WHERE c.oid IN (SELECT oid FROM deps) AND c.relkind IN ('v', 'm')),
-  ${FUNCTION_NAMES_SQL})`;
+    SELECT json_agg(c.relname) FROM pg_class c WHERE c.oid IN (SELECT oid FROM deps) AND c.relkind IN ('v', 'm'))`;
+
+const METADATA_SQL = `${METADATA_FIELDS})`;
+const METADATA_WITH_NAMES_SQL = `${METADATA_FIELDS}, ${FUNCTION_NAMES_SQL})`;
 
 function isRead(s: ClassifiedStatement): boolean {
   return !['DropStmt', 'TruncateStmt', 'AlterTableStmt', 'RenameStmt', 'IndexStmt', 'CommentStmt', 'GrantStmt', 'VacuumStmt', 'LockStmt'].includes(s.type);

@@ -132,8 +132,13 @@ export class Backend {
   }
 
   /** See StatementPreparation.prepareColumnstore (session/columnstore/statement-preparation.ts). */
-  prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string> {
-    return this.preparation.prepareColumnstore(session, sql, idle, fastPath, fill, onRows, values, guarded);
+  prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkUnique = true): Promise<string> {
+    return this.preparation.prepareColumnstore(session, sql, idle, fastPath, fill, onRows, values, guarded, checkUnique);
+  }
+
+  /** See StatementPreparation.checkUniqueIndex. */
+  checkUniqueIndex(session: BackendSession, statement: ClassifiedStatement, sql: string, idle: boolean): Promise<void> {
+    return this.preparation.checkUniqueIndex(session, statement, sql, idle);
   }
 
   /**

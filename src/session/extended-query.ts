@@ -20,6 +20,7 @@ import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import type { PrintedOutput, PrintedRows } from './columnstore/scan.js';
 import { describes } from './columnstore/scan-printed-rows.js';
+import { addsUniqueIndex } from './columnstore/unique-indexes.js';
 import { LocalPortal } from './local-portal.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
@@ -233,8 +234,9 @@ export class ExtendedQuery {
             } else {
               // Aggregates computed now are only right for a statement run now: the unnamed one. A
               // named one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
+              // A unique index it adds is checked at each Bind (checkUniqueIndex), not here.
               const unnamed = parse.name === '';
-              parse = { ...parse, query: await this.backend.prepareColumnstore(this.session, parse.query, this.session.transactionStatus === TransactionStatus.Idle, unnamed, unnamed) };
+              parse = { ...parse, query: await this.backend.prepareColumnstore(this.session, parse.query, this.session.transactionStatus === TransactionStatus.Idle, unnamed, unnamed, undefined, undefined, false, false) };
             }
           }
         }
@@ -273,6 +275,7 @@ export class ExtendedQuery {
           return;
         }
         if (this.errorSinceSync) return;
+        await this.checkUniqueIndex(bind.statement);
         const fast = await this.prepareColumnstoreUse(bind.statement);
         if (fast) {
           this.prepared.portals.set(bind.portal, fast.statement);
@@ -431,6 +434,19 @@ export class ExtendedQuery {
     if (sql !== undefined) return { backendName: await this.parseFastPath(sql), statement: entry.statement };
     await this.backend.prepareColumnstoreStatement(this.session, entry.statement, idle);
     return undefined;
+  }
+
+  /**
+   * A Bind of a statement adding a unique index (named or not, bound again or not): the rows of the
+   * hypertable's batches are checked for duplicates now, as chunks may have been compressed since
+   * its Parse (unique-indexes.ts). A duplicate is the Bind's error (23505).
+   */
+  private async checkUniqueIndex(name: string): Promise<void> {
+    const entry = this.prepared.lookup(name);
+    if (!entry?.statement || !addsUniqueIndex(entry.statement)) return;
+    await this.flushPending();
+    if (this.errorSinceSync) return;
+    await this.backend.checkUniqueIndex(this.session, entry.statement, entry.parse.query, this.session.transactionStatus === TransactionStatus.Idle);
   }
 
   /** Parses `sql` as this session's fast-path statement on the backend; returns its name. */

@@ -59,6 +59,21 @@ describe('unique indexes on hypertables with chunks in the columnstore', () => {
     expect((await wire.server.orbit.query('SELECT count(*)::int AS n, sum(v) AS s FROM uniq')).rows).toEqual([{ n: 3, s: 6 }]);
   });
 
+  it('checks a prepared statement at each Bind: rows compressed since its Parse count', async () => {
+    // Duplicates in the rowstore: the named statement parses, and its first run fails in PostgreSQL.
+    await tables('later', "('2024-01-01 10:00+00', 'a', 1, true)", "('2024-01-02 10:00+00', 'b', 2, true), ('2024-01-02 10:00+00', 'b', 3, true)");
+    const named = { name: 'later_u', text: 'CREATE UNIQUE INDEX later_u ON later (time, host)' };
+    await expect(wire.client.query(named)).rejects.toMatchObject({ code: '23505' });
+    // The duplicates compressed: the same statement, bound again, finds them in the batches.
+    await wire.client.query("SELECT count(compress_chunk(c, if_not_compressed => true)) FROM show_chunks('later') c");
+    await expect(wire.client.query(named)).rejects.toMatchObject({ code: '23505', message: 'could not create unique index "later_u"', detail: 'Key ("time", host)=(2024-01-02 10:00:00+00, b) is duplicated.' });
+    expect((await wire.server.orbit.query("SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'later'::regclass AND indisunique")).rows).toEqual([{ n: 0 }]);
+    // Without them, it makes the index.
+    await wire.server.orbit.exec("DELETE FROM later WHERE v = 3");
+    await wire.client.query(named);
+    expect((await wire.server.orbit.query("SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'later'::regclass AND indisunique")).rows).toEqual([{ n: 1 }]);
+  });
+
   it('aborts the transaction block as the statement would; refuses what it cannot check', async () => {
     await wire.client.query('BEGIN');
     await expect(wire.client.query('CREATE UNIQUE INDEX ON dup (time, host)')).rejects.toMatchObject({ code: '23505' });

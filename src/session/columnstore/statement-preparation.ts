@@ -40,9 +40,11 @@ export class StatementPreparation {
    * RowDescription, text format): a scan may then hand over its compressed rows printed, and the
    * statement runs as written over the rowstore alone. `guarded`: the caller runs the text at once
    * and, when it fails, asks `retryStale` whether to prepare and run it again (unguarded): a fast
-   * path may then reuse its last statement without asking for its inputs first.
+   * path may then reuse its last statement without asking for its inputs first. `checkUnique`:
+   * a unique index the text adds is checked against the batches now (false: the extended protocol
+   * checks it at each Bind, `checkUniqueIndex`).
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkUnique = true): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
     cs.retryStale(() => undefined);
@@ -60,9 +62,9 @@ export class StatementPreparation {
     const bytes = new TextEncoder().encode(sql);
     for (const s of analysis.statements) {
       const unique = cs.uniqueIndexTarget(s);
-      if (unique) {
+      if (unique && checkUnique) {
         const { start, end } = statementRange(bytes, s);
-        await checkUniqueIndexes(run, unique, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle, (check) => this.runGeneral(session, check, idle));
+        await this.checkUnique(session, unique, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle);
       }
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       let text = plan.sql;
@@ -90,6 +92,22 @@ export class StatementPreparation {
     return edits.length > 0 ? spliceSql(sql, edits) : sql;
   }
 
+  /**
+   * Before a prepared statement (`sql`: its text on the backend) that adds a unique index runs: the
+   * hypertable's rows in the batches checked for duplicates (unique-indexes.ts), at each Bind since
+   * rows may have been compressed since its Parse.
+   */
+  async checkUniqueIndex(session: BackendSession, statement: ClassifiedStatement, sql: string, idle: boolean): Promise<void> {
+    const cs = this.columnstore;
+    if (!cs?.mayConcern([statement])) return;
+    await cs.load(this.internalRunner(session), [statement]);
+    const unique = cs.uniqueIndexTarget(statement);
+    if (unique) await this.checkUnique(session, unique, sql, idle);
+  }
+
+  private checkUnique(session: BackendSession, table: { readonly schema: string; readonly name: string }, ddl: string, idle: boolean): Promise<void> {
+    return checkUniqueIndexes(this.internalRunner(session), table, ddl, idle, (check) => this.runGeneral(session, check, idle));
+  }
 
   /** Runs a statement of Orbit's own over hypertables through the general path (cache tables); its output. */
   private async runGeneral(session: BackendSession, sql: string, idle: boolean): Promise<Uint8Array> {

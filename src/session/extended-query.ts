@@ -28,6 +28,7 @@ import { HeldInsert } from './direct-ingest/held-insert.js';
 import type { PreparedEntry, PreparedStatements } from './prepared-statements.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
+import { analyse } from './statement-cache.js';
 import { boundLiteralSql, hasParameters, parameterTypes, rowDescription, withoutParameters } from './bound-literals.js';
 import { checkAuthorization, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
@@ -430,9 +431,12 @@ export class ExtendedQuery {
       }
       return undefined;
     }
-    const sql = await this.backend.fastPathSql(this.session, entry.statement, idle);
+    // A statement that EXECUTEs another names it as the backend knows it (the client's name is this session's).
+    const backend = entry.statement.preparedName === undefined ? undefined : analyse(entry.parse.query);
+    const statement = backend?.ok && backend.statements.length === 1 ? backend.statements[0]! : entry.statement;
+    const sql = await this.backend.fastPathSql(this.session, statement, idle);
     if (sql !== undefined) return { backendName: await this.parseFastPath(sql), statement: entry.statement };
-    await this.backend.prepareColumnstoreStatement(this.session, entry.statement, idle);
+    await this.backend.prepareColumnstoreStatement(this.session, statement, idle);
     return undefined;
   }
 

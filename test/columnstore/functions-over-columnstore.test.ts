@@ -278,8 +278,11 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       // A statement a Parse prepared before the chunks were compressed, run by SQL EXECUTE after.
       await client.query("SELECT decompress_chunk(c) FROM show_chunks('t') c");
       await client.query({ name: 'before', text: 'SELECT count_sql()' });
+      await client.query({ name: 'via', text: 'EXECUTE before' });
       await client.query("SELECT compress_chunk(c) FROM show_chunks('t') c");
       expect(await sqlstate(() => client.query('EXECUTE before'))).toBe('0A000');
+      expect(await sqlstate(() => client.query('EXECUTE via'))).toBe('0A000');
+      expect(await sqlstate(() => client.query({ name: 'via', text: 'EXECUTE before' }))).toBe('0A000');
       // A SQL PREPARE that fails keeps the statement before it (under the session's backend name).
       await client.query('PREPARE p AS SELECT count_sql()');
       expect(await sqlstate(() => client.query('PREPARE p AS SELECT 1'))).toBe('42P05');

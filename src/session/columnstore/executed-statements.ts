@@ -20,6 +20,9 @@ import { analyse } from '../statement-cache.js';
 import { quoteLiteral } from '../settings.js';
 import { firstError, textRows, type InternalRunner } from '../internal-sql.js';
 
+/** How many EXECUTEs of Parse messages' EXECUTEs are followed. */
+const MAX_DEPTH = 4;
+
 export class ExecutedStatements {
   /** By backend name: the statements read from the catalog (none: no such prepared statement). */
   private readonly read = new Map<string, readonly ClassifiedStatement[]>();
@@ -41,7 +44,7 @@ export class ExecutedStatements {
    * A failed read (an aborted transaction) is the statement's error.
    */
   async load(run: InternalRunner, statements: readonly ClassifiedStatement[]): Promise<void> {
-    const pending: Array<[ClassifiedStatement, string]> = [];
+    let pending: Array<[ClassifiedStatement, string]> = [];
     statements.forEach((s, i) => {
       const name = executedName(s);
       if (name === undefined) return;
@@ -49,15 +52,25 @@ export class ExecutedStatements {
       if (earlier) this.resolved.set(s, earlier);
       else pending.push([s, name]);
     });
-    const missing = [...new Set(pending.map(([, name]) => name).filter((name) => !this.read.has(name)))];
+    // A Parse message's statement may itself be an EXECUTE: followed a few levels down.
+    for (let depth = 0; pending.length > 0; depth++) {
+      if (depth === MAX_DEPTH) throw new OrbitError(SqlState.feature_not_supported, `EXECUTE of a prepared statement that EXECUTEs others ${MAX_DEPTH} levels deep is not supported by Orbit`);
+      const found = await this.readNames(run, [...new Set(pending.map(([, name]) => name))]);
+      for (const [s, name] of pending) this.resolved.set(s, found.get(name) ?? []);
+      pending = pending.flatMap(([, name]) => (found.get(name) ?? []).flatMap((e) => (executedName(e) === undefined ? [] : [[e, executedName(e)!] as [ClassifiedStatement, string]])));
+    }
+  }
+
+  /** The catalog's statements of `names` (those not kept read now; a name without a statement is not kept: a function may prepare it). */
+  private async readNames(run: InternalRunner, names: readonly string[]): Promise<Map<string, readonly ClassifiedStatement[]>> {
+    const missing = names.filter((name) => !this.read.has(name));
     if (missing.length > 0) {
       const out = await run.sql(`SELECT name, statement, from_sql FROM pg_prepared_statements WHERE name IN (${missing.map(quoteLiteral).join(', ')})`);
       const error = firstError(out);
       if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read prepared statements', error.D ? { detail: error.D } : {});
-      for (const name of missing) this.read.set(name, []);
       for (const [name, text, fromSql] of textRows(out)) this.read.set(name!, stored(name!, text ?? '', fromSql === 't'));
     }
-    for (const [s, name] of pending) this.resolved.set(s, this.read.get(name)!);
+    return new Map(names.flatMap((name) => (this.read.has(name) ? [[name, this.read.get(name)!]] : [])));
   }
 
   /**

@@ -299,12 +299,12 @@ export class StatementPlanner {
 
   /** The hypertables with compressed chunks a prepared statement writes where compressed rows matter (UPDATE, DELETE, MERGE, a conflicting INSERT). */
   private preparedWriteTargets(s: ClassifiedStatement): TableInfo[] {
+    if (executedName(s) !== undefined) return this.executed.of(s)!.flatMap((e) => this.preparedWriteTargets(e));
     if (!['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(s.type)) return [];
     const rel = s.node.relation as { schemaname?: string; relname?: string } | undefined;
     const insert = s.type === 'InsertStmt';
     return (this.tables.get(rel?.relname ?? '') ?? []).filter((t) => (rel!.schemaname === undefined || t.schema === rel!.schemaname) && t.compressed && (!insert || t.unique || s.node.onConflictClause !== undefined));
   }
-
 }
 
 /** A hypertable a statement writes; `times`: SQL of the inserted rows' times when known. */
@@ -353,6 +353,7 @@ export interface ColumnstorePlan {
   readonly ranges?: ReadonlyMap<number, { readonly table: PlannerTable; readonly filters: readonly ConstantFilter[] }>;
 }
 
+/** The metadata's SELECT, its object left open for the function names (METADATA_WITH_NAMES_SQL). */
 const METADATA_FIELDS = `SELECT json_build_object(
   'tables', (SELECT json_agg(json_build_object('id', h.id, 'schema', h.schema_name, 'name', h.table_name,
       'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),

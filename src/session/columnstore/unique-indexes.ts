@@ -8,7 +8,9 @@
  * (name, key columns or expressions, predicate, NULLS NOT DISTINCT); the duplicates query then reads
  * the hypertable through the general path, which sees the batches' rows too. A duplicate is
  * PostgreSQL's own error for it: 23505 "could not create unique index", Key (…)=(…) is duplicated,
- * naming the smallest duplicated key (PostgreSQL names the first its sort meets).
+ * naming the smallest duplicated key (PostgreSQL names the first its sort meets). A prepared
+ * statement (extended protocol) is checked at each Bind (session/extended-query.ts), since chunks
+ * may have been compressed since its Parse.
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';

@@ -9,6 +9,7 @@ import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit, Queryable } from '../../src/orbit.js';
 import { BUILTIN_FUNCTIONS } from '../../src/sql/builtin-functions.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
+import { RawClient, msg, types } from '../support/raw-client.js';
 import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, TEMPLATE } from '../support/server.js';
 
@@ -287,6 +288,18 @@ describe('SQL PostgreSQL runs by itself over hypertables with chunks in the colu
       await client.query('PREPARE p AS SELECT count_sql()');
       expect(await sqlstate(() => client.query('PREPARE p AS SELECT 1'))).toBe('42P05');
       expect(await sqlstate(() => client.query('EXECUTE p'))).toBe('0A000');
+      // A pipeline's implicit transaction replaces the function, calls it (read anew), then fails
+      // before Sync: the original is back, and refused again.
+      const raw = await RawClient.ready(server.port);
+      try {
+        const run = (sql: string) => [msg('P', (w) => w.cstring('').cstring(sql).int16(0)), msg('B', (w) => w.cstring('').cstring('').int16(0).int16(0).int16(0)), msg('E', (w) => w.cstring('').int32(0))];
+        const replace = "CREATE OR REPLACE FUNCTION count_sql() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT 7::bigint'";
+        for (const m of [...run(replace), ...run('SELECT count_sql()'), ...run('SELECT 1/0'), msg('S')]) raw.send(m);
+        expect(types(await raw.until('Z'))).toBe('12C12DC1EZ');
+      } finally {
+        raw.close();
+      }
+      expect(await sqlstate(() => client.query('SELECT count_sql()'))).toBe('0A000');
     } finally {
       await client.end();
       await server.close();

@@ -1,24 +1,20 @@
 /**
  * @module session/columnstore/fast-path
- * The planner's shapes run over compressed chunks (src/sql/planner/): aggregates in the kernels and
- * the last point per segment from the newest batches. Each returns the statement that PostgreSQL
- * finishes, or undefined when the chunks or values do not allow it (the caller falls back to the
- * cache tables).
+ * Aggregates in the kernels (src/sql/planner/aggregates.ts) run over compressed chunks: returns the
+ * statement that PostgreSQL finishes, or undefined when the chunks or values do not allow it (the
+ * caller falls back to the cache tables). The kernel values' text forms (valueText, arrayLiteral)
+ * serve the last point too (last-point.ts).
  */
 import { OrbitError } from '../../errors.js';
-import { scalarAt, type Scalar } from '../../columnstore/columns.js';
+import type { Scalar } from '../../columnstore/columns.js';
 import { aggregateChunks, anyMayOverflow, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
-import type { Manifest } from '../../columnstore/manifest.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { AggregatePlan, FinalMode } from '../../sql/planner/aggregates.js';
-import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import { SqlState } from '../../sqlstate.js';
 import { dateText, timestampText, type ValueOf } from '../../columnstore/pg-text.js';
 import { DIRECT_SETTINGS_SQL, directRows } from './aggregate-rows.js';
 import type { PrintedRows } from './scan.js';
-import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
-import { batchColumnsAt, REUSED_TYPES } from './scan.js';
-import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
+import { quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { localInputs } from './local-inputs.js';
@@ -261,123 +257,6 @@ function kernelRowsSql(columns: ReadonlyArray<ReadonlyArray<string | null>>, typ
   return `SELECT ${pick.map((at) => `u${at}`).join(', ')} FROM unnest(${arrays.join(', ')}) AS unnest(${arrays.map((_, at) => `u${at}`).join(', ')})`;
 }
 
-/**
- * The last point per segment: the batches holding each segment's newest time (from the manifests)
- * are decoded and their newest rows handed to PostgreSQL with the rowstore's; undefined when the
- * chunks' layout does not allow it (the caller falls back).
- */
-export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
-  const found = await lastPointKeys(run, plan);
-  const candidates = found && (await lastPointCandidates(store, plan, found.keys));
-  return candidates === undefined ? undefined : plan.finalSql(candidates ?? undefined);
-}
-
-/** The statement listing the manifest keys of the hypertable's compressed chunks (as one json array). */
-export function lastPointKeysSql(plan: LastPointPlan): string {
-  return `SELECT json_agg(cc.manifest ORDER BY cc.manifest) FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.hypertable_id = ${plan.table.id} AND NOT ch.dropped`;
-}
-
-/** The manifest keys and PostgreSQL's text of them (undefined: the lookup failed). */
-export async function lastPointKeys(run: InternalRunner, plan: LastPointPlan): Promise<{ keys: string[]; text: string | null } | undefined> {
-  const out = await run.sql(lastPointKeysSql(plan));
-  if (firstError(out)) return undefined;
-  return { keys: jsonRows<string[] | null>(out)[0] ?? [], text: textRows(out)[0]?.[0] ?? null };
-}
-
-/**
- * The candidate rows of the chunks `keys` as a query of every column in table order (`SELECT * FROM
- * unnest(…)`); null when there are none, undefined when the chunks' layout does not allow it.
- */
-export async function lastPointCandidates(store: ColumnStore, plan: LastPointPlan, keys: readonly string[]): Promise<string | null | undefined> {
-  const manifests = await Promise.all(keys.map((k) => store.readManifest(k)));
-  const names = plan.table.columns.map((c) => c.name);
-  // Newest time per segment value, and the batches that reach it.
-  const newest = new Map<string, { time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>();
-  for (const m of manifests) {
-    const seg = m.settings.segmentBy.indexOf(plan.segment);
-    const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
-    if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
-    for (const [key, own] of newestOf(m, seg, time)) {
-      const best = newest.get(key);
-      if (!best || own.time > best.time) newest.set(key, { time: own.time, batches: own.batches.map((batch) => ({ manifest: m, batch })) });
-      else if (own.time === best.time) best.batches.push(...own.batches.map((batch) => ({ manifest: m, batch })));
-    }
-  }
-  const columns = plan.table.columns.map((): Array<string | null> => []);
-  try {
-    await newestRows(store, newest.values(), plan, columns);
-  } catch (err) {
-    // A column type without a text form here (uuid, arrays, …): PostgreSQL answers.
-    if (err instanceof OrbitError && err.code === SqlState.feature_not_supported) return undefined;
-    throw err;
-  }
-  // One array per column (parsed once by array_in) rather than a VALUES row of casts per value:
-  // parsing the statement was a good part of the query's time.
-  return columns[0]!.length > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, plan.table.columns[i]!.type)).join(', ')})` : null;
-}
-
-/**
- * Appends to `columns` (one per table column, as text) the rows of each candidate batch at its
- * segment's newest time. The time column is decoded first; of the others only those the manifest
- * does not show to hold one value in the batch.
- */
-async function newestRows(
-  store: ColumnStore,
-  candidates: Iterable<{ time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>,
-  plan: LastPointPlan,
-  columns: Array<Array<string | null>>,
-): Promise<void> {
-  const time = plan.table.timeColumn;
-  const names = plan.table.columns.map((c) => c.name);
-  // Numeric columns decoded into arrays reused from batch to batch (read before the next batch).
-  const readers = new Map<Manifest, BatchColumns>();
-  for (const { time: newest, batches } of candidates) {
-    for (const { manifest, batch } of batches) {
-      let reader = readers.get(manifest);
-      if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
-      const times = (await reader.read(batch, [time])).get(time)!;
-      const rows: number[] = [];
-      for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === newest) rows.push(r);
-      if (rows.length === 0) continue;
-      const { decoded, constant } = await batchColumnsAt(reader, manifest, batch, names, time, times);
-      for (const r of rows) {
-        plan.table.columns.forEach((c, i) => {
-          const k = constant.get(c.name);
-          columns[i]!.push(valueText(k ? scalarAt(k, 0) : scalarAt(decoded.get(c.name)!, r), c.typname));
-        });
-      }
-    }
-  }
-}
-
-/** Per manifest (immutable once written), segmentby and time column: see newestOf. */
-const newestCache = new WeakMap<Manifest, Map<string, ReadonlyMap<string, { time: bigint; batches: number[] }>>>();
-
-/** Per segment value of a manifest, its newest time maximum and the batches that reach it (computed once per manifest). */
-function newestOf(m: Manifest, seg: number, time: number): ReadonlyMap<string, { time: bigint; batches: number[] }> {
-  let byColumns = newestCache.get(m);
-  if (!byColumns) newestCache.set(m, (byColumns = new Map()));
-  const id = `${seg}/${time}`;
-  let out = byColumns.get(id);
-  if (!out) {
-    const map = new Map<string, { time: bigint; batches: number[] }>();
-    m.batches.forEach((b, i) => {
-      const max = b.max[time];
-      if (typeof max !== 'bigint') return;
-      const key = segmentKey(b.segment[seg] ?? null);
-      const best = map.get(key);
-      if (!best || max > best.time) map.set(key, { time: max, batches: [i] });
-      else if (max === best.time) best.batches.push(i);
-    });
-    byColumns.set(id, (out = map));
-  }
-  return out;
-}
-
-/** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */
-function segmentKey(v: Scalar): string {
-  return v === null ? 'null' : typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `b${[...v].join(',')}` : `${typeof v}:${String(v)}`;
-}
 
 
 /** A value PostgreSQL printed as text, as the kernels hold it (undefined: a type they do not take). */
@@ -402,7 +281,7 @@ function scalarOf(text: string | null, typname: string): Scalar | undefined {
 }
 
 /** A kernel value as PostgreSQL's input text for a column of pg_type `typname`; null for NULL. */
-function valueText(v: Scalar | number | bigint, typname: string): string | null {
+export function valueText(v: Scalar | number | bigint, typname: string): string | null {
   if (v === null) return null;
   // PostgreSQL's own output (years past 9999, BC, infinity), which its input reads in any DateStyle.
   if (typname === 'timestamptz' || typname === 'timestamp') return timestampText(v as bigint, typname === 'timestamptz' ? '+00' : '');
@@ -419,7 +298,7 @@ const BARE_ELEMENT = /^[0-9A-Za-z_.:+-]+$/;
 const BARE_TYPES = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'timestamptz', 'timestamp', 'date', 'bigint', 'integer', 'smallint', 'real', 'double precision', 'timestamp with time zone', 'timestamp without time zone']);
 
 /** One array constant of `type[]` (parsed once by array_in, not as one expression per value). */
-function arrayLiteral(values: readonly (string | null)[], type: string): string {
+export function arrayLiteral(values: readonly (string | null)[], type: string): string {
   // Numbers and timestamps (most of the text at many groups) go unquoted, without a test per value.
   const bare = BARE_TYPES.has(type);
   const items = values.map((v) => (v === null ? 'NULL' : bare || (BARE_ELEMENT.test(v) && !/^null$/i.test(v)) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));

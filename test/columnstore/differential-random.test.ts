@@ -226,7 +226,9 @@ class Generator {
     const key = this.pick(['host', 'dc']);
     const list = this.pick(['*', `${key}, time, v`, `${key}, time, n`]);
     const W = this.rand() < 0.5 ? '' : this.where(2);
-    return { sql: `SELECT DISTINCT ON (${key}) ${list} FROM m${W} ORDER BY ${key}, time DESC`, ordered: false, ...(key === 'host' && !W ? { path: 'last point' as const } : {}) };
+    // Time bounds and `=`/IN on the segmentby column are the last point's; parameters as for aggregates.
+    const lastPoint = key === 'host' && (!W || (this.whereFlags.agg && (this.params.length === 0 || this.paramsFast)));
+    return { sql: `SELECT DISTINCT ON (${key}) ${list} FROM m${W} ORDER BY ${key}, time DESC`, ordered: false, ...(lastPoint ? { path: 'last point' as const } : {}) };
   }
 
   /** Shapes PostgreSQL answers over rows Orbit hands it. */

@@ -4,7 +4,8 @@
  * the columnstore. docs/guides/planner.md explains how to read them.
  */
 import type { ColumnStore } from '../../columnstore/store.js';
-import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan, ConstantFilter } from '../../sql/planner/aggregates.js';
+import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import type { ScanPlan } from '../../sql/planner/scan.js';
 import type { ScanStats } from './scan.js';
 import type { BucketBound } from './bucket-limit.js';
@@ -22,10 +23,25 @@ export function scanLines(plan: ScanPlan, s: ScanStats, temp: string, timing: bo
   return lines;
 }
 
+export function lastPointLines(plan: LastPointPlan): string[] {
+  const lines = [`Orbit Columnstore Last Point on ${plan.table.name}`];
+  if (plan.filters.length === 0) {
+    lines.push(`  Path: the newest batch(es) of each ${plan.segment} by the manifests' time maxima, plus the rowstore's last points`);
+    return lines;
+  }
+  lines.push(`  Path: the newest rows inside the time bounds of each ${plan.segment}, from its batches the filters and the manifests' time ranges leave, newest first; plus the rowstore's last points under the same WHERE`);
+  lines.push(`  Orbit Filter: ${filterText(plan.filters)}`);
+  return lines;
+}
+
+function filterText(filters: readonly ConstantFilter[]): string {
+  return filters.map((f) => `(${f.column} ${f.op === 'in' ? `IN (${f.sql.join(', ')})` : `${f.op} ${f.sql}`})`).join(' AND ');
+}
+
 export async function aggregateLines(store: ColumnStore, run: InternalRunner, plan: AggregatePlan, limited?: BucketBound): Promise<string[]> {
   const lines = [`Orbit Columnstore Aggregate on ${plan.table.name}`, '  Path: partial aggregates of the compressed chunks by Orbit\'s kernels, merged with the rowstore\'s by PostgreSQL'];
   if (plan.filters.length > 0) {
-    lines.push(`  Orbit Filter: ${plan.filters.map((f) => `(${f.column} ${f.op === 'in' ? `IN (${f.sql.join(', ')})` : `${f.op} ${f.sql}`})`).join(' AND ')}`);
+    lines.push(`  Orbit Filter: ${filterText(plan.filters)}`);
   }
   if (plan.direct) {
     // Decided when the statement runs (rowstore rows, settings): see docs/guides/planner.md.

@@ -12,7 +12,7 @@ import type { AggregatePlan } from '../../sql/planner/aggregates.js';
 import { explainResultSql } from '../../sql/planner/explain.js';
 import { boundBucketLimit, type BucketBound } from './bucket-limit.js';
 import type { DirectRows } from './columnstore.js';
-import { aggregateLines, scanLines } from './explain.js';
+import { aggregateLines, lastPointLines, scanLines } from './explain.js';
 import type { FactsCache } from './facts.js';
 import { runAggregate, type DirectRowsTarget } from './fast-path.js';
 import { lastPointCandidates, runLastPoint } from './last-point.js';
@@ -62,7 +62,7 @@ export class FastPathRunner {
       if (plan.lastPoint) {
         // Without reuse of results, every answer is a first one: its rows made here when they can
         // be (one round trip; with reuse, the candidates table kept for later answers instead).
-        if (onRows && plan.lastPoint.output && !this.store.reuseResults) {
+        if (onRows && plan.lastPoint.output && !this.store.reuseResults && plan.lastPoint.filters.length === 0) {
           const made = await lastPointRows(this.store, run, plan.lastPoint, values, this.facts, run.settingsKey);
           if (!made) return undefined;
           if (made.rows && made.sql !== undefined) {
@@ -123,7 +123,7 @@ export class FastPathRunner {
         if (sql !== undefined && plan.explain) lines = await aggregateLines(this.store, run, plan.aggregate, limited);
       } else if (plan.lastPoint) {
         sql = await runLastPoint(this.store, run, plan.lastPoint);
-        if (sql !== undefined && plan.explain) lines = [`Orbit Columnstore Last Point on ${plan.lastPoint.table.name}`, `  Path: the newest batch(es) of each ${plan.lastPoint.segment} by the manifests' time maxima, plus the rowstore's last points`];
+        if (sql !== undefined && plan.explain) lines = lastPointLines(plan.lastPoint);
       }
       if (typeof sql === 'string' && plan.explain) {
         const out = await run.sql(`EXPLAIN ${plan.explain.sql} ${sql}`);

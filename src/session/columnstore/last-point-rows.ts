@@ -21,6 +21,7 @@ import type { ColumnStore } from '../../columnstore/store.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import { compareCodePoints, DIRECT_SETTINGS_SQL } from './aggregate-rows.js';
 import type { DirectRows } from './columnstore.js';
+import { timeAs, timeOf } from './last-point-window.js';
 import { batchColumnsAt, REUSED_TYPES } from './scan.js';
 import { quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
@@ -160,8 +161,9 @@ function onlyRowAt(times: Column, at: bigint): number {
     }
     return row;
   }
+  const target = timeAs(times, at);
   for (let r = 0; r < v.length; r++) {
-    if (scalarAt(times, r) !== at) continue;
+    if (scalarAt(times, r) !== target) continue;
     if (row >= 0) return -1;
     row = r;
   }
@@ -195,8 +197,8 @@ function newestPerSegment(m: Manifest, seg: number, t: number): ReadonlyMap<Segm
       out = null;
       break;
     }
-    const max = b.max[t];
-    if (typeof max !== 'bigint' || typeof v === 'boolean') continue;
+    const max = timeOf(b.max[t] ?? null);
+    if (max === undefined || typeof v === 'boolean') continue;
     const best = out.get(v);
     if (!best || max > best.time) out.set(v, { time: max, batch: i, ties: 0 });
     else if (max === best.time) best.ties++;

@@ -6,13 +6,14 @@
  * itself while the rowstore is empty: last-point-rows.ts.
  */
 import { OrbitError } from '../../errors.js';
-import { scalarAt, type Scalar } from '../../columnstore/columns.js';
+import { scalarAt } from '../../columnstore/columns.js';
 import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
 import type { Manifest } from '../../columnstore/manifest.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import { SqlState } from '../../sqlstate.js';
 import { arrayLiteral, valueText } from './fast-path.js';
+import { segmentKey, timeAs, timeOf, windowInputs, windowNewest, type LastPointWindow, type NewestBySegment } from './last-point-window.js';
 import { batchColumnsAt, REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
 
@@ -22,8 +23,8 @@ import { firstError, jsonRows, textRows, type InternalRunner } from '../internal
  * chunks' layout does not allow it (the caller falls back).
  */
 export async function runLastPoint(store: ColumnStore, run: InternalRunner, plan: LastPointPlan): Promise<string | undefined> {
-  const found = await lastPointKeys(run, plan);
-  const candidates = found && (await lastPointCandidates(store, plan, found.keys));
+  const found = plan.filters.length > 0 ? await windowInputs(run, plan) : await lastPointKeys(run, plan);
+  const candidates = found && (await lastPointCandidates(store, plan, found.keys, 'window' in found ? found.window : undefined));
   return candidates === undefined ? undefined : plan.finalSql(candidates ?? undefined);
 }
 
@@ -41,23 +42,15 @@ export async function lastPointKeys(run: InternalRunner, plan: LastPointPlan): P
 
 /**
  * The candidate rows of the chunks `keys` as a query of every column in table order (`SELECT * FROM
- * unnest(…)`); null when there are none, undefined when the chunks' layout does not allow it.
+ * unnest(…)`): each segment's newest rows (inside `window`, for a plan with filters); null when
+ * there are none, undefined when the chunks' layout does not allow it.
  */
-export async function lastPointCandidates(store: ColumnStore, plan: LastPointPlan, keys: readonly string[]): Promise<string | null | undefined> {
+export async function lastPointCandidates(store: ColumnStore, plan: LastPointPlan, keys: readonly string[], window?: LastPointWindow): Promise<string | null | undefined> {
   const manifests = await Promise.all(keys.map((k) => store.readManifest(k)));
   const names = plan.table.columns.map((c) => c.name);
-  // Newest time per segment value, and the batches that reach it.
-  const newest = new Map<string, { time: bigint; batches: Array<{ manifest: Manifest; batch: number }> }>();
-  for (const m of manifests) {
-    const seg = m.settings.segmentBy.indexOf(plan.segment);
-    const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
-    if (seg < 0 || time < 0 || m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000')) return undefined;
-    for (const [key, own] of newestOf(m, seg, time)) {
-      const best = newest.get(key);
-      if (!best || own.time > best.time) newest.set(key, { time: own.time, batches: own.batches.map((batch) => ({ manifest: m, batch })) });
-      else if (own.time === best.time) best.batches.push(...own.batches.map((batch) => ({ manifest: m, batch })));
-    }
-  }
+  if (manifests.some((m) => m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000'))) return undefined;
+  const newest = window ? await windowNewest(store, manifests, plan, window) : newestOverall(manifests, plan);
+  if (!newest) return undefined;
   const columns = plan.table.columns.map((): Array<string | null> => []);
   try {
     await newestRows(store, newest.values(), plan, columns);
@@ -69,6 +62,22 @@ export async function lastPointCandidates(store: ColumnStore, plan: LastPointPla
   // One array per column (parsed once by array_in) rather than a VALUES row of casts per value:
   // parsing the statement was a good part of the query's time.
   return columns[0]!.length > 0 ? `SELECT * FROM unnest(${columns.map((c, i) => arrayLiteral(c, plan.table.columns[i]!.type)).join(', ')})` : null;
+}
+
+/** Newest time per segment value over the manifests, and the batches that reach it (no WHERE). */
+function newestOverall(manifests: readonly Manifest[], plan: LastPointPlan): NewestBySegment | undefined {
+  const newest: NewestBySegment = new Map();
+  for (const m of manifests) {
+    const seg = m.settings.segmentBy.indexOf(plan.segment);
+    const time = m.columns.findIndex((c) => c.name === plan.table.timeColumn);
+    if (seg < 0 || time < 0) return undefined;
+    for (const [key, own] of newestOf(m, seg, time)) {
+      const best = newest.get(key);
+      if (!best || own.time > best.time) newest.set(key, { time: own.time, batches: own.batches.map((batch) => ({ manifest: m, batch })) });
+      else if (own.time === best.time) best.batches.push(...own.batches.map((batch) => ({ manifest: m, batch })));
+    }
+  }
+  return newest;
 }
 
 /**
@@ -92,7 +101,8 @@ async function newestRows(
       if (!reader) readers.set(manifest, (reader = new BatchColumns(store, manifest, REUSED_TYPES)));
       const times = (await reader.read(batch, [time])).get(time)!;
       const rows: number[] = [];
-      for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === newest) rows.push(r);
+      const at = timeAs(times, newest);
+      for (let r = 0; r < times.values.length; r++) if (scalarAt(times, r) === at) rows.push(r);
       if (rows.length === 0) continue;
       const { decoded, constant } = await batchColumnsAt(reader, manifest, batch, names, time, times);
       for (const r of rows) {
@@ -117,8 +127,8 @@ function newestOf(m: Manifest, seg: number, time: number): ReadonlyMap<string, {
   if (!out) {
     const map = new Map<string, { time: bigint; batches: number[] }>();
     m.batches.forEach((b, i) => {
-      const max = b.max[time];
-      if (typeof max !== 'bigint') return;
+      const max = timeOf(b.max[time] ?? null);
+      if (max === undefined) return;
       const key = segmentKey(b.segment[seg] ?? null);
       const best = map.get(key);
       if (!best || max > best.time) map.set(key, { time: max, batches: [i] });
@@ -127,9 +137,4 @@ function newestOf(m: Manifest, seg: number, time: number): ReadonlyMap<string, {
     byColumns.set(id, (out = map));
   }
   return out;
-}
-
-/** A segment value as a map key (PostgreSQL equality on the stored bits is enough here: one segment per value). */
-function segmentKey(v: Scalar): string {
-  return v === null ? 'null' : typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `b${[...v].join(',')}` : `${typeof v}:${String(v)}`;
 }

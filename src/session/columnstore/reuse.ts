@@ -13,7 +13,7 @@ import type { AggregatePlan } from '../../sql/planner/aggregates.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import { boundBucketLimit, bucketLimitSql } from './bucket-limit.js';
 import { aggregateInputsSql, runAggregate } from './fast-path.js';
-import { lastPointCandidates, lastPointKeys, lastPointKeysSql } from './last-point.js';
+import { lastPointCandidates, lastPointKeys, lastPointKeysSql, runLastPoint } from './last-point.js';
 import { cacheRunner, firstError, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';
 import { quoteLiteral } from '../settings.js';
@@ -58,6 +58,9 @@ export class ResultReuse {
    * most of the query's time (2,000 values for 100 segments: ~3 ms), decoding them most of the rest.
    */
   async lastPoint(run: InternalRunner, plan: LastPointPlan, guarded: boolean): Promise<string | undefined> {
+    // With a WHERE the candidates depend on its constants too (`now()` changes at each statement):
+    // they are chosen afresh.
+    if (plan.filters.length > 0) return runLastPoint(this.store, run, plan);
     const id = plan.table.id;
     const shape = [this.store.generation, plan.segment, ...plan.table.columns.map((c) => `${c.name} ${c.type}`)].join('\n');
     const final = () => {

@@ -460,7 +460,11 @@ export function listItems(n: unknown): Node[] | undefined {
   return Array.isArray(items) ? (items as Node[]) : undefined;
 }
 
-function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined, table: PlannerTable): ConstantFilter[] | undefined {
+/**
+ * A WHERE conjunct as filters the kernels (and the last point) take: a comparison of the time column
+ * with a constant (either side, BETWEEN), `=`/IN on a segmentby column; undefined for any other.
+ */
+export function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined, table: PlannerTable): ConstantFilter[] | undefined {
   const e = n.A_Expr as Fields | undefined;
   if (!e) return undefined;
   const name = ((e.name as Node[] | undefined)?.[0]?.String as Fields | undefined)?.sval as string | undefined;

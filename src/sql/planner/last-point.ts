@@ -7,19 +7,30 @@
  * handed to PostgreSQL, which runs the original statement over them:
  *
  *     SELECT DISTINCT ON (device) … FROM (
- *         SELECT DISTINCT ON (device) * FROM hypertable ORDER BY device, time DESC   -- rowstore rows
+ *         SELECT DISTINCT ON (device) * FROM hypertable WHERE … ORDER BY device, time DESC   -- rowstore rows
  *       UNION ALL SELECT * FROM unnest(<one array per column of the batches' candidate rows>)
- *     ) AS hypertable (col1, …) ORDER BY device, time DESC
+ *     ) AS hypertable (col1, …) WHERE … ORDER BY device, time DESC
+ *
+ * A WHERE clause is taken when each conjunct compares the time column with a constant or is `=`/IN
+ * on a segmentby column (`filters`, as the kernels take them): the candidates are then each
+ * segment's newest rows inside the time bounds among the batches the segment filters and time
+ * ranges leave (session/columnstore/last-point-window.ts). PostgreSQL applies the whole WHERE
+ * again to the candidates; the rowstore's side has it too.
  */
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
-import { colNames, kind, type Fields, type Node } from '../rewrite/ast.js';
-import type { PlannerTable } from './aggregates.js';
+import { colNames, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { conjuncts, deparseExpr, filterOf, type ConstantFilter, type PlannerTable } from './aggregates.js';
 
 export interface LastPointPlan {
   readonly table: PlannerTable;
   /** The segmentby column whose last points are asked for. */
   readonly segment: string;
+  /**
+   * The WHERE clause's conjuncts (all of them): time bounds and `=`/IN on segmentby columns, whose
+   * constants PostgreSQL evaluates before the candidates are chosen. Empty without a WHERE.
+   */
+  readonly filters: readonly ConstantFilter[];
   /**
    * The statement to run, given the candidate rows as a query of every column in table order
    * (`SELECT * FROM unnest(…)`), or none.
@@ -36,7 +47,7 @@ export interface LastPointPlan {
 export function planLastPoint(type: string, node: Fields, lookup: (schema: string | undefined, name: string) => PlannerTable | undefined): LastPointPlan | undefined {
   if (type !== 'SelectStmt') return undefined;
   const s = node;
-  if ((s.op && s.op !== 'SETOP_NONE') || s.withClause || s.whereClause || s.groupClause || s.havingClause || s.windowClause || s.lockingClause || s.intoClause) return undefined;
+  if ((s.op && s.op !== 'SETOP_NONE') || s.withClause || s.groupClause || s.havingClause || s.windowClause || s.lockingClause || s.intoClause) return undefined;
   const from = s.fromClause as Node[] | undefined;
   if (from?.length !== 1 || kind(from[0]) !== 'RangeVar') return undefined;
   const rv = from[0]!.RangeVar as Fields;
@@ -50,6 +61,21 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
     if (!names || names.length > 2 || (names.length === 2 && names[0] !== name)) return undefined;
     return table.columns.some((c) => c.name === names[names.length - 1]) ? names[names.length - 1] : undefined;
   };
+  // Every conjunct a filter; no parameter (a Bind writes values in first), no explicit COLLATE
+  // (it would change what text equality means), no subquery.
+  const where = s.whereClause as Node | undefined;
+  let opaque = false;
+  walk(where, (_n, t) => {
+    if (t === 'ParamRef' || t === 'CollateClause' || t === 'SubLink') opaque = true;
+    return !opaque;
+  }, true);
+  if (opaque) return undefined;
+  const filters: ConstantFilter[] = [];
+  for (const conjunct of conjuncts(where)) {
+    const f = filterOf(conjunct, (n) => table.columns.find((c) => c.name === columnOf(n)), table);
+    if (!f) return undefined;
+    filters.push(...f);
+  }
   // DISTINCT ON (segment) … ORDER BY segment [ASC], time DESC
   const distinct = s.distinctClause as Node[] | undefined;
   const sort = s.sortClause as Node[] | undefined;
@@ -98,7 +124,9 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
 
   const columns = table.columns.map((c) => quote(c.name));
   const q = `${quote(table.schema)}.${quote(table.name)}`;
-  const rowstore = `SELECT DISTINCT ON (${quote(segment)}) ${columns.join(', ')} FROM ${q} ORDER BY ${quote(segment)}, ${quote(table.timeColumn)} DESC`;
+  // Under the statement's name for the table, which its WHERE may qualify columns with.
+  const whereSql = where ? ` AS ${quote(name)} WHERE ${deparseExpr(where)}` : '';
+  const rowstore = `SELECT DISTINCT ON (${quote(segment)}) ${columns.join(', ')} FROM ${q}${whereSql} ORDER BY ${quote(segment)}, ${quote(table.timeColumn)} DESC`;
   const build = (candidates: string | undefined): string => {
     const union = candidates !== undefined ? `(${rowstore}) UNION ALL ${candidates}` : rowstore;
     const sub = parseSql(`SELECT * FROM (${union}) AS ${quote(name)} (${columns.join(', ')})`)[0]!.node;
@@ -108,6 +136,7 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
   return {
     table,
     segment,
+    filters,
     ...(output ? { output } : {}),
     finalSql(candidates) {
       if (candidates === undefined) return build(undefined);

@@ -131,12 +131,15 @@ describe.each([{ reuseResults: true }, { reuseResults: false }])('last points wi
       () => ({ sql: `site ${pick(["= 'b'", "IN ('a', 'b')", "= 'a'", "IN ('c', NULL)"])}`, taken: true }),
       () => ({ sql: `v > ${Math.floor(random.next() * ROWS)}`, taken: false }),
       () => ({ sql: `(dev = 1 OR time > ${at(u)})`, taken: false }),
+      () => ({ sql: pick(['dev > 1', 'dev IS NULL', "site = 'b' COLLATE \"C\"", 'v IS NOT NULL']), taken: false }),
     ];
     if (t.name === 'ts') {
       shapes.push(
         () => ({ sql: pick(["time > now() - INTERVAL '1 hour'", 'time <= now()', "time >= date_trunc('day', now()) - INTERVAL '100 years'"]), taken: true }),
         () => ({ sql: `time ${pick(['<', '>='])} '2024-03-0${2 + Math.floor(random.next() * 5)}'::${pick(['date', 'timestamp'])}`, taken: true }),
         () => ({ sql: 'time > NULL', taken: true }),
+        // Volatile: PostgreSQL calls it for every row.
+        () => ({ sql: "time > clock_timestamp() - INTERVAL '100 years'", taken: false }),
       );
     }
     if (t.name === 'tp') {

@@ -23,6 +23,7 @@ import type { ReaderThread } from './direct-ingest/threads.js';
 import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
+import { holdsSimpleQuery, pipelineReadMessages, PipelineReadFailed, PipelineRefusal } from './pipeline-transaction.js';
 import { asBackendRole, FROM_BACKEND_ROLE, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
@@ -120,7 +121,7 @@ export class Backend {
 
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
-    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages) };
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), read: (sql: string) => this.readInternal(session, sql) };
     if (!runsAsRole(session)) return session.foldsSettings ? { ...run, settingsKey: session.settingsKey } : run;
     return {
       ...run,
@@ -278,6 +279,24 @@ export class Backend {
     if (session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey) await this.applySettings(session);
   }
 
+  /** The session whose implicit transaction Orbit's simple queries must not end (`sealed`). */
+  private sealedFor: BackendSession | undefined;
+
+  /**
+   * Runs `fn` (Orbit's columnstore work for `session`) with simple queries refused (PipelineRefusal,
+   * before anything reaches the backend) when `seal`: inside a pipeline's implicit transaction, which
+   * a simple query would end (session/pipeline-transaction.ts).
+   */
+  async sealed<T>(session: BackendSession, seal: boolean, fn: () => Promise<T>): Promise<T> {
+    if (!seal) return fn();
+    this.sealedFor = session;
+    try {
+      return await fn();
+    } finally {
+      this.sealedFor = undefined;
+    }
+  }
+
   /** Runs raw protocol messages for the owning session (its settings applied first, if they are not). */
   async run(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
     if (session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey) await this.applySettings(session);
@@ -288,6 +307,7 @@ export class Backend {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
+    if (this.sealedFor === session && holdsSimpleQuery(messages)) throw new PipelineRefusal();
     const out = await this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
     this.readyStatus = lastReadyStatus(out);
     return out;
@@ -354,6 +374,18 @@ export class Backend {
     const fold = session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey && this.goodKeys.has(session.settingsKey) && FOLDABLE.test(sql);
     const out = fold ? await this.folded(session, sql) : await this.run(session, simpleQuery(sql));
     this.unnamedOwner = undefined;
+    return out;
+  }
+
+  /**
+   * A read of Orbit's own (InternalRunner.read): a simple query, or inside a sealed pipeline's
+   * implicit transaction the extended protocol's messages, which run there without ending it. A
+   * failure there leaves PostgreSQL skipping messages to the Sync: PipelineReadFailed.
+   */
+  private async readInternal(session: BackendSession, sql: string): Promise<Uint8Array> {
+    if (this.sealedFor !== session) return this.runInternal(session, sql);
+    const out = await this.run(session, pipelineReadMessages(sql));
+    if (firstError(out) !== undefined) throw new PipelineReadFailed(out);
     return out;
   }
 

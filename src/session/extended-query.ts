@@ -30,6 +30,7 @@ import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
 import { analyse } from './statement-cache.js';
 import { boundLiteralSql, hasParameters, parameterTypes, rowDescription, withoutParameters } from './bound-literals.js';
+import { PipelineReadFailed, PipelineRefusal, PipelineTransaction } from './pipeline-transaction.js';
 import { checkAuthorization, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
 import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
@@ -76,6 +77,8 @@ export class ExtendedQuery {
   private held: HeldInsert | undefined;
   /** A Bind or Execute was queued since the last Sync (a later INSERT would share its implicit transaction). */
   private boundSinceSync = false;
+  /** Where the backend's transaction stands since the last Sync (its implicit transaction, a pipelined BEGIN). */
+  private readonly pipeline = new PipelineTransaction();
   /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
   private readonly fastPathName: string;
   private fastPathUsed = false;
@@ -154,6 +157,7 @@ export class ExtendedQuery {
         if (this.pending.length === 0 && ready !== undefined) {
           this.errorSinceSync = false;
           this.boundSinceSync = false;
+          this.pipeline.reset();
           if (!this.backend.holds(this.session)) {
             this.sink.write(readyForQuery(ready));
             break;
@@ -166,6 +170,7 @@ export class ExtendedQuery {
         await this.flushPending(msg.raw);
         this.errorSinceSync = false;
         this.boundSinceSync = false;
+        this.pipeline.reset();
         await this.hooks.endOfBatch();
         break;
     }
@@ -200,7 +205,13 @@ export class ExtendedQuery {
   private async receive(msg: Message, mayHold = true): Promise<void> {
     await this.hooks.ensureBackend();
     if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
-    await this.queueExtended(msg, mayHold);
+    try {
+      await this.queueExtended(msg, mayHold);
+    } catch (err) {
+      if (!(err instanceof PipelineReadFailed)) throw err;
+      // PostgreSQL skips to the Sync already: the client gets its error, and the rest is skipped.
+      this.hooks.forwardErrorsOnly(err.out);
+    }
     // Long pipelines (executemany) go to PGlite in runs, so memory stays bounded.
     if (this.pendingBytes >= MAX_PENDING_BYTES) await this.flushPending();
   }
@@ -237,7 +248,9 @@ export class ExtendedQuery {
               // named one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
               // A unique index it adds is checked at each Bind (checkUniqueIndex), not here.
               const unnamed = parse.name === '';
-              parse = { ...parse, query: await this.backend.prepareColumnstore(this.session, parse.query, this.session.transactionStatus === TransactionStatus.Idle, unnamed, unnamed, undefined, undefined, false, false) };
+              const query = parse.query;
+              const prepare = (idle: boolean, fastPath: boolean) => this.backend.prepareColumnstore(this.session, query, idle, fastPath, unnamed, undefined, undefined, false, false);
+              parse = { ...parse, query: await this.columnstoreWork((idle) => prepare(idle, unnamed), () => prepare(false, false)) };
             }
           }
         }
@@ -323,7 +336,7 @@ export class ExtendedQuery {
         }
         if (local) return this.answer(local.execute(maxRows));
         this.pendingTags.note(stmt?.rewrite?.commandTag);
-        this.queue(msg.raw);
+        this.queue(msg.raw, stmt);
         return;
       }
       default:
@@ -337,7 +350,7 @@ export class ExtendedQuery {
    * without BEGIN the write's implicit transaction is still open: no savepoint there, so not then.)
    */
   private async fixUpBefore(statement: ClassifiedStatement | undefined): Promise<void> {
-    if (!statement || !this.hooks.routePending() || this.session.transactionStatus !== TransactionStatus.InTransaction || !this.backend.routing.usesChunks(statement)) return;
+    if (!statement || !this.hooks.routePending() || this.session.transactionStatus !== TransactionStatus.InTransaction || this.pipeline.current(this.session.transactionStatus) !== 'block' || !this.backend.routing.usesChunks(statement)) return;
     await this.flushPending();
     await this.hooks.routeInBlock();
   }
@@ -387,6 +400,7 @@ export class ExtendedQuery {
         this.held = undefined;
         this.session.forward(retagCommands(out, this.pendingTags.take()));
         this.boundSinceSync = false;
+        this.pipeline.reset();
         await this.hooks.endOfBatch();
         return;
       }
@@ -403,6 +417,7 @@ export class ExtendedQuery {
       this.session.forward(out);
     }
     this.boundSinceSync = false;
+    this.pipeline.reset();
     await this.hooks.endOfBatch();
   }
 
@@ -417,12 +432,11 @@ export class ExtendedQuery {
     const entry = this.prepared.lookup(name);
     if (!entry?.statement || (name === '' && !this.unnamedAtBind) || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
     await this.flushPending();
-    const idle = this.session.transactionStatus === TransactionStatus.Idle;
     if (name === '') {
       // The unnamed query with parameters the fast path did not take: its text rewritten and its
       // cache tables filled now, as a statement without parameters gets at its Parse.
       this.unnamedAtBind = false;
-      const query = await this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true);
+      const query = await this.columnstoreWork((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
       if (query !== entry.parse.query) {
         const parse = { ...entry.parse, query };
         this.prepared.setUnnamed(parse, entry.statement);
@@ -434,9 +448,9 @@ export class ExtendedQuery {
     // A statement that EXECUTEs another names it as the backend knows it (the client's name is this session's).
     const backend = entry.statement.preparedName === undefined ? undefined : analyse(entry.parse.query);
     const statement = backend?.ok && backend.statements.length === 1 ? backend.statements[0]! : entry.statement;
-    const sql = await this.backend.fastPathSql(this.session, statement, idle);
+    const sql = await this.columnstoreWork((idle) => this.backend.fastPathSql(this.session, statement, idle), NONE);
     if (sql !== undefined) return { backendName: await this.parseFastPath(sql), statement: entry.statement };
-    await this.backend.prepareColumnstoreStatement(this.session, statement, idle);
+    await this.columnstoreWork((idle) => this.backend.prepareColumnstoreStatement(this.session, statement, idle));
     return undefined;
   }
 
@@ -450,7 +464,8 @@ export class ExtendedQuery {
     if (!entry?.statement || !addsUniqueIndex(entry.statement)) return;
     await this.flushPending();
     if (this.errorSinceSync) return;
-    await this.backend.checkUniqueIndex(this.session, entry.statement, entry.parse.query, this.session.transactionStatus === TransactionStatus.Idle);
+    const statement = entry.statement;
+    await this.columnstoreWork((idle) => this.backend.checkUniqueIndex(this.session, statement, entry.parse.query, idle));
   }
 
   /** Parses `sql` as this session's fast-path statement on the backend; returns its name. */
@@ -488,7 +503,7 @@ export class ExtendedQuery {
     if (this.pending.every((m) => m[0] === FrontendMessage.Parse)) await cs.readOnly(() => this.flushPending());
     else await this.flushPending();
     if (!onBackend || this.errorSinceSync) return undefined;
-    const idle = this.session.transactionStatus === TransactionStatus.Idle;
+    const idle = this.pipeline.current(this.session.transactionStatus) === 'idle';
     const out = await this.describeStatement(bind.statement, entry, idle);
     const types = parameterTypes(out);
     if (!types) {
@@ -504,7 +519,7 @@ export class ExtendedQuery {
     const described = idle && mayAnswer && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
     const description = described && (params.results.length <= 1 || params.results.length === ((described[5]! << 8) | described[6]!)) ? described : undefined;
     let made: PrintedRows | undefined;
-    let final = await this.backend.fastPathSql(this.session, literal, idle, description ? (rows) => (made = rows) : undefined);
+    let final = await this.columnstoreWork((idle) => this.backend.fastPathSql(this.session, literal, idle, description ? (rows) => (made = rows) : undefined), NONE);
     if (made && description && describes(description.subarray(5), made)) return { local: new LocalPortal(statement, description, made) };
     // Rows not for this description (a domain, …): the statement that computes them instead.
     if (made) final = await this.backend.fastPathSql(this.session, literal, idle);
@@ -600,7 +615,26 @@ export class ExtendedQuery {
     return entry;
   }
 
-  private queue(raw: Uint8Array): void {
+  /**
+   * Orbit's columnstore work for a statement: `work(idle)`, idle when the session is outside any
+   * transaction (the work then runs in a transaction of its own). Inside the pipeline's implicit
+   * transaction it runs as inside a block, with simple queries refused (PipelineRefusal,
+   * session/pipeline-transaction.ts); `fallback`, a way that may need none, follows a refusal.
+   */
+  private columnstoreWork<T>(work: (idle: boolean) => Promise<T>, fallback?: () => Promise<T>): Promise<T> {
+    const state = this.pipeline.current(this.session.transactionStatus);
+    return this.backend.sealed(this.session, state === 'implicit', async () => {
+      try {
+        return await work(state === 'idle');
+      } catch (err) {
+        if (!(err instanceof PipelineRefusal) || !fallback) throw err;
+        return fallback();
+      }
+    });
+  }
+
+  private queue(raw: Uint8Array, executed?: ClassifiedStatement): void {
+    if (raw[0] === FrontendMessage.Bind || raw[0] === FrontendMessage.Execute) this.pipeline.ran(raw[0], executed, this.session.transactionStatus);
     this.pending.push(raw);
     this.pendingBytes += raw.length;
   }
@@ -617,6 +651,8 @@ export class ExtendedQuery {
   }
 }
 
+/** No fast path (after a PipelineRefusal: the general way follows). */
+const NONE = async (): Promise<undefined> => undefined;
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 const FLUSH = new Uint8Array([FrontendMessage.Flush, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);

@@ -18,6 +18,11 @@ export interface InternalRunner {
   /** Runs raw frontend messages. */
   raw(messages: Uint8Array): Promise<Uint8Array>;
   /**
+   * Runs one SELECT of Orbit's own that only reads the catalog: as `sql`, or inside a pipeline's
+   * implicit transaction without ending it (session/pipeline-transaction.ts). Absent: `sql`.
+   */
+  read?(sql: string): Promise<Uint8Array>;
+  /**
    * The same, as the backend's own role (session/roles.ts), for Orbit's statements on its cache
    * tables and its calls of the extension's internal functions (catalog/extension/privileges.ts)
    * alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.

@@ -78,7 +78,7 @@ export class StatementPlanner {
   private async loadMetadata(run: InternalRunner): Promise<void> {
     if (!this.stale) return;
     // A failing lookup would abort the client's transaction block: ask only once the extension is there.
-    const installed = await run.sql(INSTALLED_SQL);
+    const installed = await (run.read ? run.read(INSTALLED_SQL) : run.sql(INSTALLED_SQL));
     if (textRows(installed).length === 0) {
       this.tables = new Map();
       this.compressedChunks = new Set();
@@ -91,7 +91,8 @@ export class StatementPlanner {
     // The function names (costly to read) only matter while some hypertable has compressed chunks:
     // read with the metadata when the last read found some, after it when this one finds some.
     const withNames = this.anyCompressed;
-    const out = await run.sql(withNames ? METADATA_WITH_NAMES_SQL : METADATA_SQL);
+    const sql = withNames ? METADATA_WITH_NAMES_SQL : METADATA_SQL;
+    const out = await (run.read ? run.read(sql) : run.sql(sql));
     const error = firstError(out);
     const json = error ? undefined : jsonRows<Metadata>(out)[0];
     this.tables = new Map();
@@ -112,7 +113,8 @@ export class StatementPlanner {
 
   /** The function names alone (`FUNCTION_NAMES_SQL`); a failed read is the statement's error (nothing could be checked). */
   private async readNames(run: InternalRunner): Promise<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls'> | undefined> {
-    const out = await run.sql(`SELECT json_build_object(${FUNCTION_NAMES_SQL})`);
+    const sql = `SELECT json_build_object(${FUNCTION_NAMES_SQL})`;
+    const out = await (run.read ? run.read(sql) : run.sql(sql));
     const error = firstError(out);
     if (error) {
       this.stale = true;

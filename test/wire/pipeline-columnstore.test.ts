@@ -1,0 +1,118 @@
+// Orbit's columnstore work inside an extended-query pipeline (several messages PostgreSQL executes
+// before one Sync): it must not end the implicit transaction the pipeline runs in.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../src/bytes.js';
+import { errorCode, msg, RawClient, types, type BackendMsg } from '../support/raw-client.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const SETUP = `CREATE EXTENSION IF NOT EXISTS timescaledb;
+CREATE TABLE t (time timestamptz NOT NULL, dev int, v float8);
+SELECT create_hypertable('t', 'time', chunk_time_interval => INTERVAL '1 day');
+ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+INSERT INTO t SELECT '2024-01-01 00:00+00'::timestamptz + i * INTERVAL '1 hour', i % 3, i FROM generate_series(0, 71) i;
+CREATE TABLE r AS SELECT * FROM t;
+CREATE TABLE w (x int);`;
+
+const parse = (name: string, sql: string) => msg('P', (w) => w.cstring(name).cstring(sql).int16(0));
+const bind = (statement: string, portal: string) => msg('B', (w) => w.cstring(portal).cstring(statement).int16(0).int16(0).int16(0));
+const execute = (portal: string, maxRows = 0) => msg('E', (w) => w.cstring(portal).int32(maxRows));
+const step = (name: string, sql: string) => [parse(name, sql), bind(name, name), execute(name)];
+const text = (m: BackendMsg) => new TextDecoder().decode(m.body);
+
+describe('columnstore work in a pipeline', () => {
+  let server: TestServer;
+  let c: RawClient;
+  const run = async (sql: string): Promise<BackendMsg[]> => {
+    c.send(msg('Q', (w) => w.cstring(sql)));
+    return c.until('Z', 60_000);
+  };
+  const pipeline = async (...messages: Uint8Array[]): Promise<BackendMsg[]> => {
+    c.send(concatBytes([...messages, msg('S')]));
+    return c.until('Z', 60_000);
+  };
+  /** Message types, DataRows' texts, errors' codes and the ReadyForQuery's status. */
+  const shape = (out: BackendMsg[]) => out.map((m) => (m.type === 'D' ? `D(${text(m).replace(/[^ -~]/g, '')})` : m.type === 'E' ? `E(${errorCode(m)})` : m.type === 'Z' ? `Z${text(m)}` : m.type));
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    c = await RawClient.ready(server.port);
+    expect((await run(SETUP)).filter((m) => m.type === 'E').map(text)).toEqual([]);
+    expect((await run("SELECT compress_chunk(c) FROM show_chunks('t') c")).filter((m) => m.type === 'E').map(text)).toEqual([]);
+  });
+  afterAll(async () => {
+    c?.close();
+    await server?.close();
+  });
+
+  /** The same pipeline over the plain table `r` and over the hypertable `t`, statements named apart. */
+  const both = async (messages: (table: string) => Uint8Array[]): Promise<[string[], string[]]> => {
+    const plain = shape(await pipeline(...messages('r')));
+    await run('DEALLOCATE ALL');
+    const hyper = shape(await pipeline(...messages('t')));
+    await run('DEALLOCATE ALL');
+    return [plain, hyper];
+  };
+  const count = async (sql: string) => shape(await run(sql)).find((m) => m.startsWith('D('));
+
+  // Runs first: t's cache tables are not filled yet (its aggregates take the fast path).
+  it('refuses a statement whose columnstore work would end the implicit transaction', async () => {
+    const [plain, hyper] = await both((table) => [
+      parse('s1', 'SELECT i FROM generate_series(1, 4) i'),
+      bind('s1', 'p1'),
+      execute('p1', 2),
+      ...step('a', `SELECT count(*), sum(v) FROM ${table}`),
+      execute('p1'),
+    ]);
+    expect(plain.join(' ')).toBe('1 2 D(1) D(2) s 1 2 D(722556) C D(3) D(4) C ZI');
+    // Without the fix: the aggregate's answer, then 34000 (portal "p1" does not exist).
+    expect(hyper.join(' ')).toBe('1 2 D(1) D(2) s E(0A000) ZI');
+  });
+
+  it('leaves an earlier write to the implicit transaction, rolled back by a later error', async () => {
+    const [plain, hyper] = await both((table) => [
+      ...step('i', 'INSERT INTO w VALUES (1)'),
+      ...step('j', `SELECT count(*) FROM ${table} a JOIN r b USING (time) WHERE a.v > 3`),
+      ...step('z', 'SELECT 1/0'),
+    ]);
+    expect(plain.join(' ')).toBe('1 2 C 1 2 D(68) C 1 E(22012) ZI');
+    expect(hyper.at(-2)).toMatch(/^E\((0A000|22012)\)$/);
+    // Without the fix the INSERT was committed by Orbit's own COMMIT: 1 row.
+    expect(await count('SELECT count(*) FROM w')).toBe('D(0)');
+  });
+
+  it('works inside a BEGIN pipelined with the statements, and leaves the block open', async () => {
+    const outputs: string[][] = [];
+    for (const table of ['r', 't']) {
+      outputs.push(shape(await pipeline(...step(`b${table}`, 'BEGIN'), ...step(`i${table}`, 'INSERT INTO w VALUES (1)'), ...step(`a${table}`, `SELECT count(*), sum(v) FROM ${table}`))));
+      // Without the fix: ZI (the block committed by Orbit), and ROLLBACK warned that none was open.
+      expect(shape(await run('ROLLBACK')).join(' ')).toBe('C ZI');
+    }
+    expect(outputs[0]!.join(' ')).toBe('1 2 C 1 2 C 1 2 D(722556) C ZT');
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(await count('SELECT count(*) FROM w')).toBe('D(0)');
+    await run('DEALLOCATE ALL');
+  });
+
+  it('answers from cache tables already filled, keeping the suspended portal', async () => {
+    const join = (table: string) => `SELECT count(*) FROM ${table} a JOIN r b USING (time) WHERE a.v > 3`;
+    expect(await count(join('t'))).toBe('D(68)');
+    const [plain, hyper] = await both((table) => [
+      ...step('i', 'INSERT INTO w VALUES (2)'),
+      parse('s1', 'SELECT i FROM generate_series(1, 4) i'),
+      bind('s1', 'p1'),
+      execute('p1', 2),
+      ...step('j', join(table)),
+      execute('p1'),
+    ]);
+    expect(plain.join(' ')).toBe('1 2 C 1 2 D(1) D(2) s 1 2 D(68) C D(3) D(4) C ZI');
+    expect(hyper).toEqual(plain);
+    expect(await count('SELECT count(*) FROM w')).toBe('D(2)');
+  });
+
+  it('runs its columnstore work as usual after a COMMIT in the pipeline', async () => {
+    const [plain, hyper] = await both((table) => [...step('b', 'BEGIN'), ...step('i', 'INSERT INTO w VALUES (3)'), ...step('c', 'COMMIT'), ...step('a', `SELECT count(*), sum(v) FROM ${table}`)]);
+    expect(plain.join(' ')).toBe('1 2 C 1 2 C 1 2 C 1 2 D(722556) C ZI');
+    expect(hyper).toEqual(plain);
+    expect(await count('SELECT count(*) FROM w WHERE x = 3')).toBe('D(2)');
+  });
+});

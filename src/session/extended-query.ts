@@ -7,21 +7,22 @@
  * PostgreSQL does. A named Parse may be answered before it reaches the backend (`deferParse`). A Bind
  * of a multi-row INSERT into a hypertable may be held until Sync and written directly
  * (session/direct-ingest/held-insert.ts). A Bind of a query over the columnstore may go to the
- * statement its fast path computed, with the bound values written out (session/bound-literals.ts).
+ * statement its fast path computed, with the bound values written out (session/columnstore-binds.ts).
+ * Where the backend's transaction stands between Syncs decides how the columnstore's work for a
+ * statement runs (session/pipeline-transaction.ts).
  */
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { readyForQuery, scanBackend } from '../wire/protocol/backend.js';
-import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type BindHead, type ParseMessage } from '../wire/protocol/frontend.js';
+import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type ParseMessage } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
-import type { PrintedOutput, PrintedRows } from './columnstore/scan.js';
-import { describes } from './columnstore/scan-printed-rows.js';
+import type { PrintedOutput } from './columnstore/scan.js';
 import { addsUniqueIndex } from './columnstore/unique-indexes.js';
-import { LocalPortal } from './local-portal.js';
+import type { LocalPortal } from './local-portal.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
 import { HeldInsert } from './direct-ingest/held-insert.js';
@@ -29,8 +30,9 @@ import type { PreparedEntry, PreparedStatements } from './prepared-statements.js
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
 import { analyse } from './statement-cache.js';
-import { boundLiteralSql, hasParameters, parameterTypes, rowDescription, withoutParameters } from './bound-literals.js';
-import { PipelineReadFailed, PipelineRefusal, PipelineTransaction } from './pipeline-transaction.js';
+import { hasParameters, withoutParameters } from './bound-literals.js';
+import { PipelineReadFailed, PipelineTransaction } from './pipeline-transaction.js';
+import { ColumnstoreBinds, NONE_FOUND } from './columnstore-binds.js';
 import { checkAuthorization, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
 import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
@@ -79,10 +81,9 @@ export class ExtendedQuery {
   private boundSinceSync = false;
   /** Where the backend's transaction stands since the last Sync (its implicit transaction, a pipelined BEGIN). */
   private readonly pipeline = new PipelineTransaction();
-  /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
-  private readonly fastPathName: string;
-  private fastPathUsed = false;
-  /** The unnamed statement has parameters: its columnstore work waits for its Bind (boundFastPath, prepareColumnstoreUse). */
+  /** The columnstore's work at Parse and Bind, and its fast path at Bind. */
+  private readonly binds: ColumnstoreBinds;
+  /** The unnamed statement has parameters: its columnstore work waits for its Bind (ColumnstoreBinds.bound, prepareColumnstoreUse). */
   private unnamedAtBind = false;
   /** The unnamed portal, when Orbit made its rows (session/local-portal.ts). */
   private local: LocalPortal | undefined;
@@ -94,7 +95,13 @@ export class ExtendedQuery {
     private readonly prepared: PreparedStatements,
     private readonly hooks: ExtendedQueryHooks,
   ) {
-    this.fastPathName = `orbit_fast_path_${session.id}`;
+    this.binds = new ColumnstoreBinds(session, backend, prepared, hooks, {
+      errorSinceSync: () => this.errorSinceSync,
+      onlyParsesQueued: () => this.pending.every((m) => m[0] === FrontendMessage.Parse),
+      flushPending: () => this.flushPending(),
+      prepareUse: (name) => this.prepareUse(name),
+      state: () => this.pipeline.current(this.session.transactionStatus),
+    });
   }
 
   /** Messages queued for the backend and not sent yet. */
@@ -104,7 +111,7 @@ export class ExtendedQuery {
 
   /** The backend statements of the session's fast path, to deallocate at disconnect. */
   fastPathNames(): string[] {
-    return this.fastPathUsed ? [this.fastPathName] : [];
+    return this.binds.fastPathNames();
   }
 
   /** The queued messages and their command tags are dropped (the backend restarted, or the session closes). */
@@ -250,11 +257,11 @@ export class ExtendedQuery {
               const unnamed = parse.name === '';
               const query = parse.query;
               const prepare = (idle: boolean, fastPath: boolean) => this.backend.prepareColumnstore(this.session, query, idle, fastPath, unnamed, undefined, undefined, false, false);
-              parse = { ...parse, query: await this.columnstoreWork((idle) => prepare(idle, unnamed), () => prepare(false, false)) };
+              parse = { ...parse, query: await this.binds.work((idle) => prepare(idle, unnamed), () => prepare(false, false)) };
             }
           }
         }
-        if (parse.name === '' && this.unnamedAtBind && this.session.transactionStatus === TransactionStatus.Idle) {
+        if (parse.name === '' && this.unnamedAtBind && this.pipeline.current(this.session.transactionStatus) === 'idle') {
           return this.parseOnce(parse, stmt!, parse === parsed ? msg.raw : writeParse(parse));
         }
         if (parse.name === '') {
@@ -278,7 +285,7 @@ export class ExtendedQuery {
         this.boundSinceSync = true;
         if (bind.portal === '') this.local = undefined;
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
-        const bound = await this.boundFastPath(bind, first);
+        const bound = await this.binds.bound(bind, first);
         if (bound && 'local' in bound) {
           this.local = bound.local;
           return this.answer([BIND_COMPLETE]);
@@ -315,7 +322,7 @@ export class ExtendedQuery {
           return;
         }
         if (msg.type === FrontendMessage.Describe) {
-          const kept = await this.keptDescription(t.name);
+          const kept = await this.binds.keptDescription(t.name);
           if (kept) return this.session.forward(kept);
         }
         const entry = msg.type === FrontendMessage.Describe ? await this.prepareUse(t.name) : this.prepared.lookup(t.name);
@@ -436,7 +443,7 @@ export class ExtendedQuery {
       // The unnamed query with parameters the fast path did not take: its text rewritten and its
       // cache tables filled now, as a statement without parameters gets at its Parse.
       this.unnamedAtBind = false;
-      const query = await this.columnstoreWork((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
+      const query = await this.binds.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
       if (query !== entry.parse.query) {
         const parse = { ...entry.parse, query };
         this.prepared.setUnnamed(parse, entry.statement);
@@ -448,9 +455,9 @@ export class ExtendedQuery {
     // A statement that EXECUTEs another names it as the backend knows it (the client's name is this session's).
     const backend = entry.statement.preparedName === undefined ? undefined : analyse(entry.parse.query);
     const statement = backend?.ok && backend.statements.length === 1 ? backend.statements[0]! : entry.statement;
-    const sql = await this.columnstoreWork((idle) => this.backend.fastPathSql(this.session, statement, idle), NONE);
-    if (sql !== undefined) return { backendName: await this.parseFastPath(sql), statement: entry.statement };
-    await this.columnstoreWork((idle) => this.backend.prepareColumnstoreStatement(this.session, statement, idle));
+    const sql = await this.binds.work((idle) => this.backend.fastPathSql(this.session, statement, idle), NONE_FOUND);
+    if (sql !== undefined) return { backendName: await this.binds.parseFastPath(sql), statement: entry.statement };
+    await this.binds.work((idle) => this.backend.prepareColumnstoreStatement(this.session, statement, idle));
     return undefined;
   }
 
@@ -465,95 +472,7 @@ export class ExtendedQuery {
     await this.flushPending();
     if (this.errorSinceSync) return;
     const statement = entry.statement;
-    await this.columnstoreWork((idle) => this.backend.checkUniqueIndex(this.session, statement, entry.parse.query, idle));
-  }
-
-  /** Parses `sql` as this session's fast-path statement on the backend; returns its name. */
-  private async parseFastPath(sql: string): Promise<string> {
-    const backendName = this.fastPathName;
-    const out = await this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
-    // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
-    this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
-    this.hooks.forwardErrorsOnly(out);
-    return backendName;
-  }
-
-  /**
-   * A Bind with text parameters of a SELECT over a hypertable with the columnstore enabled: the
-   * statement with its values written out (session/bound-literals.ts), when the planner's fast path
-   * takes it, is computed now and parsed as this session's fast-path statement; the Bind then goes
-   * there without its parameters. When the rows are made from the kernels' partials (the unnamed
-   * portal, text results, outside a transaction block, `mayAnswer`), they are the portal (`local`):
-   * PostgreSQL is not asked. Undefined otherwise (the ordinary way follows). The parameters' types are
-   * PostgreSQL's (`describeStatement`).
-   */
-  private async boundFastPath(bind: BindHead, mayAnswer: boolean): Promise<{ backendName: string; statement: ClassifiedStatement } | { local: LocalPortal } | undefined> {
-    const entry = this.prepared.lookup(bind.statement);
-    const statement = entry?.statement;
-    const cs = this.backend.columnstore;
-    if (!entry || !cs || statement?.type !== 'SelectStmt' || !cs.mayConcern([statement]) || !hasParameters(statement)) return undefined;
-    const params = readBindParams(bind.rest);
-    if (!params || params.formats.some((f) => f !== 0)) return undefined;
-    // The values are read as UTF-8 text (another client encoding would give their bytes another meaning).
-    const encoding = this.session.settings.get('client_encoding');
-    if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) return undefined;
-    // The unnamed statement may not be on the backend (parseOnce): put there only when it is used there.
-    const onBackend = bind.statement === '' ? entry : await this.prepareUse(bind.statement);
-    // Parses only (the client's Parse of this statement): nothing PostgreSQL ran changes the kept facts.
-    if (this.pending.every((m) => m[0] === FrontendMessage.Parse)) await cs.readOnly(() => this.flushPending());
-    else await this.flushPending();
-    if (!onBackend || this.errorSinceSync) return undefined;
-    const idle = this.pipeline.current(this.session.transactionStatus) === 'idle';
-    const out = await this.describeStatement(bind.statement, entry, idle);
-    const types = parameterTypes(out);
-    if (!types) {
-      this.hooks.forwardErrorsOnly(out);
-      return undefined;
-    }
-    const sql = boundLiteralSql(statement, types, params);
-    const text = sql === undefined ? undefined : backendText(sql);
-    const literal = text?.ok && text.analysis.ok && text.analysis.statements.length === 1 ? text.analysis.statements[0]! : undefined;
-    if (!literal) return undefined;
-    // Text results only (binary ones would need PostgreSQL's binary forms), with as many format
-    // codes as PostgreSQL takes (none, one for all, one per column; else its error).
-    const described = idle && mayAnswer && bind.portal === '' && params.results.every((f) => f === 0) ? rowDescription(out) : undefined;
-    const description = described && (params.results.length <= 1 || params.results.length === ((described[5]! << 8) | described[6]!)) ? described : undefined;
-    let made: PrintedRows | undefined;
-    let final = await this.columnstoreWork((idle) => this.backend.fastPathSql(this.session, literal, idle, description ? (rows) => (made = rows) : undefined), NONE);
-    if (made && description && describes(description.subarray(5), made)) return { local: new LocalPortal(statement, description, made) };
-    // Rows not for this description (a domain, …): the statement that computes them instead.
-    if (made) final = await this.backend.fastPathSql(this.session, literal, idle);
-    return final === undefined ? undefined : { backendName: await this.parseFastPath(final), statement };
-  }
-
-  /**
-   * PostgreSQL's Describe of a statement (ParameterDescription, then RowDescription or NoData), kept
-   * outside a transaction block like results' descriptions (Columnstore.described: per text, its
-   * parameter types as parsed and the session's settings; dropped on DDL).
-   */
-  private async describeStatement(name: string, entry: PreparedEntry, idle: boolean): Promise<Uint8Array> {
-    const describe = async () => {
-      const onBackend = name === '' ? await this.prepareUse(name) : entry;
-      return this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Describe, { target: 'S', name: name === '' ? '' : onBackend!.backendName }), FLUSH]));
-    };
-    const cs = this.backend.columnstore;
-    if (!idle || !cs) return describe();
-    return cs.described(`parameters\0${this.session.settingsKey}\0${entry.parse.paramTypes.join(',')}\0${entry.parse.query}`, describe, (o) => parameterTypes(o) !== undefined);
-  }
-
-  /**
-   * A Describe of a statement with parameters over the columnstore outside a transaction block: the
-   * answer, kept (describeStatement), so that a statement parsed once (parseOnce) needs no round
-   * trip for it; undefined for other statements (and after an error, when PostgreSQL skips it).
-   */
-  private async keptDescription(name: string): Promise<Uint8Array | undefined> {
-    const entry = this.prepared.lookup(name);
-    const statement = entry?.statement;
-    if (!entry || statement?.type !== 'SelectStmt' || this.session.transactionStatus !== TransactionStatus.Idle || !this.backend.columnstore?.mayConcern([statement]) || !hasParameters(statement)) return undefined;
-    await this.flushPending();
-    if (this.errorSinceSync || (name !== '' && !(await this.prepareUse(name)))) return undefined;
-    // The client's own Describe: its answer, or PostgreSQL's error.
-    return this.describeStatement(name, entry, true);
+    await this.binds.work((idle) => this.backend.checkUniqueIndex(this.session, statement, entry.parse.query, idle));
   }
 
   /**
@@ -615,24 +534,6 @@ export class ExtendedQuery {
     return entry;
   }
 
-  /**
-   * Orbit's columnstore work for a statement: `work(idle)`, idle when the session is outside any
-   * transaction (the work then runs in a transaction of its own). Inside the pipeline's implicit
-   * transaction it runs as inside a block, with simple queries refused (PipelineRefusal,
-   * session/pipeline-transaction.ts); `fallback`, a way that may need none, follows a refusal.
-   */
-  private columnstoreWork<T>(work: (idle: boolean) => Promise<T>, fallback?: () => Promise<T>): Promise<T> {
-    const state = this.pipeline.current(this.session.transactionStatus);
-    return this.backend.sealed(this.session, state === 'implicit', async () => {
-      try {
-        return await work(state === 'idle');
-      } catch (err) {
-        if (!(err instanceof PipelineRefusal) || !fallback) throw err;
-        return fallback();
-      }
-    });
-  }
-
   private queue(raw: Uint8Array, executed?: ClassifiedStatement): void {
     if (raw[0] === FrontendMessage.Bind || raw[0] === FrontendMessage.Execute) this.pipeline.ran(raw[0], executed, this.session.transactionStatus);
     this.pending.push(raw);
@@ -651,10 +552,7 @@ export class ExtendedQuery {
   }
 }
 
-/** No fast path (after a PipelineRefusal: the general way follows). */
-const NONE = async (): Promise<undefined> => undefined;
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
-const FLUSH = new Uint8Array([FrontendMessage.Flush, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
 const CLOSE_COMPLETE = new Uint8Array([BackendMessage.CloseComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE_NO_DATA = concatBytes([BIND_COMPLETE, new Uint8Array([BackendMessage.NoData, 0, 0, 0, 4])]);

@@ -283,17 +283,18 @@ export class Backend {
   private sealedFor: BackendSession | undefined;
 
   /**
-   * Runs `fn` (Orbit's columnstore work for `session`) with simple queries refused (PipelineRefusal,
+   * Runs `fn` (Orbit's work for a message of `session`) with simple queries refused (PipelineRefusal,
    * before anything reaches the backend) when `seal`: inside a pipeline's implicit transaction, which
    * a simple query would end (session/pipeline-transaction.ts).
    */
   async sealed<T>(session: BackendSession, seal: boolean, fn: () => Promise<T>): Promise<T> {
     if (!seal) return fn();
+    const before = this.sealedFor;
     this.sealedFor = session;
     try {
       return await fn();
     } finally {
-      this.sealedFor = undefined;
+      this.sealedFor = before;
     }
   }
 

@@ -213,7 +213,10 @@ export class ExtendedQuery {
     await this.hooks.ensureBackend();
     if (this.errorSinceSync) return; // PostgreSQL would skip it until Sync.
     try {
-      await this.queueExtended(msg, mayHold);
+      // Inside the pipeline's implicit transaction none of Orbit's own simple queries may end it
+      // (session/pipeline-transaction.ts): the columnstore's, and any other (a SQL PREPARE replayed).
+      const implicit = this.pipeline.current(this.session.transactionStatus) === 'implicit';
+      await this.backend.sealed(this.session, implicit, () => this.queueExtended(msg, mayHold));
     } catch (err) {
       if (!(err instanceof PipelineReadFailed)) throw err;
       // PostgreSQL skips to the Sync already: the client gets its error, and the rest is skipped.

@@ -10,7 +10,9 @@
  * commits it, destroying the client's portals and committing its writes early), and its savepoints
  * are refused there. So the backend is sealed against them while the columnstore works for such a
  * statement (Backend.sealed): work that needs no SQL (cache tables already current) goes on, and a
- * statement whose work would need SQL is refused with 0A000 rather than answered wrongly. Orbit's
+ * statement whose work would need SQL is refused with 0A000 rather than answered wrongly. The seal
+ * holds while any message of the pipeline is handled, so no other simple query of Orbit's (a SQL
+ * PREPARE replayed after another session's DEALLOCATE ALL) ends the transaction either. Orbit's
  * reads of the catalog (InternalRunner.read) run there through the extended protocol instead.
  */
 import { concatBytes } from '../bytes.js';
@@ -65,8 +67,8 @@ export class PipelineTransaction {
 /** Orbit's own simple query refused inside a pipeline's implicit transaction (Backend.sealed). */
 export class PipelineRefusal extends OrbitError {
   constructor() {
-    super(SqlState.feature_not_supported, 'this statement over compressed chunks cannot run after other statements of the same pipeline (before their Sync) in Orbit', {
-      detail: "Orbit's columnstore work for it would end the pipeline's implicit transaction.",
+    super(SqlState.feature_not_supported, 'Orbit cannot run this statement after other statements of the same pipeline (before their Sync)', {
+      detail: "Orbit's own work for it (the columnstore's: compressed chunks to read) would end the pipeline's implicit transaction.",
       hint: 'Send a Sync before it, or run the pipeline inside BEGIN … COMMIT.',
     });
   }

@@ -115,4 +115,15 @@ describe('columnstore work in a pipeline', () => {
     expect(hyper).toEqual(plain);
     expect(await count('SELECT count(*) FROM w WHERE x = 3')).toBe('D(2)');
   });
+
+  it('runs a batch of INSERTs into the hypertable (executemany: one Parse, then Bind/Execute pairs)', async () => {
+    const insert = msg('P', (w) => w.cstring('ins').cstring('INSERT INTO t VALUES ($1, 7, 1)').int16(0));
+    expect(shape(await pipeline(insert)).join(' ')).toBe('1 ZI');
+    const row = (time: string) => msg('B', (w) => w.cstring('').cstring('ins').int16(0).int16(1).int32(time.length).bytes(new TextEncoder().encode(time)).int16(0));
+    const times = ['2024-01-01 00:30+00', '2024-01-02 00:30+00', '2024-01-05 00:30+00'];
+    const out = await pipeline(...times.flatMap((time) => [row(time), execute('')]));
+    expect(shape(out).join(' ')).toBe('2 C 2 C 2 C ZI');
+    expect(await count('SELECT count(*) FROM t WHERE dev = 7')).toBe('D(3)');
+    await run('DEALLOCATE ALL');
+  });
 });

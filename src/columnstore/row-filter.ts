@@ -1,16 +1,19 @@
 /**
  * @module columnstore/row-filter
  * Comparisons of decoded columns with constants, with PostgreSQL's semantics, for the scan path
- * (sql/planner/scan.ts): a comparison with NULL (either side) is never true; floats order NaN above
+ * (sql/planner/scan.ts) and the aggregate kernels' row filters (kernels/aggregate.ts; `verdictOf`
+ * reads a batch's statistics first, so that batches no row or every row passes are not tested row
+ * by row): a comparison with NULL (either side) is never true; floats order NaN above
  * everything and equal to itself, -0 equal to 0 (float8_cmp); integers, dates and timestamps compare
  * as signed integers (±infinity are the extremes); text only by equality (byte equality, which is
  * the column's equality under a deterministic collation); bool by equality.
  * The result is a selection vector (row numbers kept, ascending), TypeScript rather than a kernel:
  * it runs once per decoded batch over at most a batch's rows.
  */
-import { compareFloat } from './compare.js';
-import type { Column } from './columns.js';
+import { compareFloat, compareValues } from './compare.js';
+import type { Column, Scalar } from './columns.js';
 import { isNull } from './codecs/values.js';
+import type { RangeOp } from './codecs/index.js';
 
 export type FilterOp = '<' | '<=' | '>' | '>=' | '=' | '<>';
 
@@ -85,6 +88,66 @@ export function canFilter(column: Column['type'], p: RowPredicate): boolean {
 
 /** Types `filterRows` orders (ranges as well as equality). */
 const ORDERED: ReadonlySet<Column['type']> = new Set(['float4', 'float8', 'int2', 'int4', 'int8', 'date', 'timestamp', 'timestamptz']);
+
+/** Types `filterRows` takes at all (text types and bool by equality only, see canFilter). */
+export const FILTER_TYPES: ReadonlySet<Column['type']> = new Set([...ORDERED, 'bool', 'text', 'varchar']);
+
+/** What a batch's statistics show of a predicate: no row passes, every row does, or some may. */
+export type Verdict = 'none' | 'all' | 'some';
+
+/**
+ * `p` (which canFilter accepts for `type`) against a batch's statistics of its column: `rows` rows,
+ * `nulls` of them NULL, `min`/`max` its smallest and largest non-NULL value in PostgreSQL's order
+ * (manifest.ts; text in byte order, so only equality is read from it; null: unknown).
+ */
+export function verdictOf(type: Column['type'], p: RowPredicate, rows: number, nulls: number, min: Scalar, max: Scalar): Verdict {
+  if (!('values' in p)) {
+    const none = p.op === 'is null' ? nulls === 0 : nulls === rows;
+    const all = p.op === 'is null' ? nulls === rows : nulls === 0;
+    return none ? 'none' : all ? 'all' : 'some';
+  }
+  const constants = p.values.filter((v): v is number | bigint | string | boolean => v !== null);
+  // A comparison with NULL, or of NULLs only, holds for no row.
+  if ((p.op !== 'in' && constants.length < p.values.length) || constants.length === 0 || nulls === rows) return 'none';
+  if (min === null || max === null || min === undefined || max === undefined) return 'some';
+  const one = (op: FilterOp, v: Exclude<Scalar, null>): Verdict => {
+    const lo = compareValues(type, min, v);
+    const hi = compareValues(type, max, v);
+    const same = lo === 0 && hi === 0;
+    let none: boolean;
+    let all: boolean;
+    switch (op) {
+      case '=':
+        none = lo > 0 || hi < 0;
+        all = same;
+        break;
+      case '<>':
+        none = same;
+        all = lo > 0 || hi < 0;
+        break;
+      case '<':
+        none = lo >= 0;
+        all = hi < 0;
+        break;
+      case '<=':
+        none = lo > 0;
+        all = hi <= 0;
+        break;
+      case '>':
+        none = hi <= 0;
+        all = lo > 0;
+        break;
+      default:
+        none = hi < 0;
+        all = lo >= 0;
+    }
+    // NULLs pass no comparison.
+    return none ? 'none' : all && nulls === 0 ? 'all' : 'some';
+  };
+  if (p.op !== 'in') return one(p.op, constants[0]!);
+  const each = constants.map((v) => one('=', v));
+  return each.includes('all') ? 'all' : each.every((v) => v === 'none') ? 'none' : 'some';
+}
 
 /**
  * Narrows `selection` (row numbers, ascending; undefined = all `rows`) to the rows of `column`
@@ -181,4 +244,10 @@ function int64Range(values: BigInt64Array, nulls: Uint8Array | null, selection: 
     if (op === '>' ? v > x : op === '>=' ? v >= x : op === '<' ? v < x : v <= x) out[n++] = i;
   }
   return out.subarray(0, n);
+}
+
+/** A comparison of a float column with a number (not NaN) that BatchColumns.filterAt evaluates while decoding. */
+export function floatRangeOf(p: RowPredicate): { op: RangeOp; x: number } | undefined {
+  if (!('values' in p) || p.values.length !== 1 || typeof p.values[0] !== 'number' || Number.isNaN(p.values[0])) return undefined;
+  return p.op === '<' || p.op === '<=' || p.op === '>' || p.op === '>=' ? { op: p.op, x: p.values[0] } : undefined;
 }

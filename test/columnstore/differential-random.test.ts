@@ -13,12 +13,11 @@
 // exact and every answer — rows or error — must match PostgreSQL's exactly. Queries whose shape
 // the planner takes (kernels, scan, last point) must take it: Columnstore's fast-path entry points
 // report what ran.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
-import { Columnstore } from '../../src/session/columnstore/columnstore.js';
-import type { ColumnstorePlan } from '../../src/session/columnstore/statement-plans.js';
+import { pathTracker, type Path } from '../support/fast-paths.js';
 import { Prng } from '../support/prng.js';
 import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
 
@@ -29,9 +28,6 @@ const START = Date.parse('2024-03-08T00:00:00Z');
 const SPAN_S = 35 * 86400;
 /** x's step: sums of multiples of it stay exact, and its values stay below the kernels' 1e130. */
 const X_STEP = 2 ** 297;
-
-/** A fast path a query took (Columnstore's entry points), or the general path. */
-type Path = 'aggregate' | 'scan' | 'last point' | 'general';
 
 /** Runs a statement: rows as JS values (in-process) or as PostgreSQL's text (a pg client's). */
 type Run = (sql: string, params?: readonly string[]) => Promise<{ rows: Array<Record<string, unknown>>; affectedRows?: number | null; rowCount?: number | null }>;
@@ -99,14 +95,14 @@ class Generator {
 
   /**
    * A WHERE conjunct; `lastFlags`: whether the aggregate kernels take it (time comparisons, `=`/IN on
-   * the segmentby column) and whether a scan evaluates it (docs/guides/planner.md's table).
+   * the segmentby column, comparisons of a column with constants the row filter evaluates) and
+   * whether a scan evaluates it (docs/guides/planner.md's table).
    */
   lastFlags = { agg: false, scan: false };
 
   predicate(kernelsOnly = false): string {
     const h = () => this.pick(HOSTS);
     const A = { agg: true, scan: true };
-    const S = { agg: false, scan: true };
     const N = { agg: false, scan: false };
     const all: Array<[() => string, { agg: boolean; scan: boolean }]> = [
       [() => `time >= ${this.time()}`, A],
@@ -120,36 +116,36 @@ class Generator {
       [() => `host = '${h()}'`, A],
       [() => `host IN ('${h()}', '${h()}')`, A],
       [() => `host IN ('h1', NULL)`, N],
-      [() => `host <> '${h()}'`, S],
+      [() => `host <> '${h()}'`, A],
       [() => `host > 'h${this.int(0, 7)}'`, N],
       [() => `host LIKE 'h%${this.int(0, 7)}'`, N],
-      [() => 'host IS NULL', S],
-      [() => 'host IS NOT NULL', S],
-      [() => `dc = 'dc${this.int(0, 2)}'`, S],
+      [() => 'host IS NULL', A],
+      [() => 'host IS NOT NULL', A],
+      [() => `dc = 'dc${this.int(0, 2)}'`, A],
       // Thresholds that many values equal: boundaries are exercised.
-      [() => `v > ${this.int(-10, 40)}.5`, S],
-      [() => `v <= ${this.int(-10, 40)}`, S],
-      [() => `v >= ${this.int(-10, 40)}.25`, S],
-      [() => `v < ${this.int(-10, 40)}`, S],
-      [() => `v = ${this.int(-10, 40)}`, S],
-      [() => `f >= ${this.int(0, 10)}`, N],
-      [() => `n <= ${this.int(-900, 900)}`, S],
-      [() => `v = 'NaN'`, N],
-      [() => 'v IS NULL', S],
+      [() => `v > ${this.int(-10, 40)}.5`, A],
+      [() => `v <= ${this.int(-10, 40)}`, A],
+      [() => `v >= ${this.int(-10, 40)}.25`, A],
+      [() => `v < ${this.int(-10, 40)}`, A],
+      [() => `v = ${this.int(-10, 40)}`, A],
+      [() => `f >= ${this.int(0, 10)}`, A],
+      [() => `n <= ${this.int(-900, 900)}`, A],
+      [() => `v = 'NaN'`, A],
+      [() => 'v IS NULL', A],
       [() => `v - floor(v) = 0.5`, N],
       [() => `coalesce(v, 0) > ${this.int(0, 30)}`, N],
-      [() => `n = ${this.int(-10, 10)}`, S],
-      [() => `n BETWEEN ${this.int(-500, 0)} AND ${this.int(0, 500)}`, S],
+      [() => `n = ${this.int(-10, 10)}`, A],
+      [() => `n BETWEEN ${this.int(-500, 0)} AND ${this.int(0, 500)}`, A],
       [() => `n IS NOT DISTINCT FROM ${this.int(-5, 5)}`, N],
       [() => `NOT (n > ${this.int(-100, 100)})`, N],
-      [() => `b > ${this.int(0, 1e12)}`, S],
-      [() => `f < ${this.int(0, 10)}.5`, N],
-      [() => 'ok', N],
-      [() => 'NOT ok', N],
+      [() => `b > ${this.int(0, 1e12)}`, A],
+      [() => `f < ${this.int(0, 10)}.5`, A],
+      [() => 'ok', A],
+      [() => 'NOT ok', A],
       [() => `(host = '${h()}' OR v > 30)`, N],
       [() => `extract(hour from time) = ${this.int(0, 23)}`, N],
-      [() => `x > ${this.int(-5, 30)} * ${X_STEP}::float8`, S],
-      [() => 'x IS NULL', S],
+      [() => `x > ${this.int(-5, 30)} * ${X_STEP}::float8`, A],
+      [() => 'x IS NULL', A],
     ];
     const [make, flags] = this.pick(kernelsOnly ? all.filter(([, f]) => f.agg) : all);
     this.lastFlags = flags;
@@ -269,44 +265,6 @@ class Generator {
     this.useParams = useParams;
     return this.pick([`DELETE FROM m WHERE ${w}`, `UPDATE m SET v = v + 1 WHERE ${w}`, `UPDATE m SET n = NULL WHERE ${w}`]);
   }
-}
-
-/**
- * The fast paths that ran since the last `take()`: Columnstore's entry points (a statement run at
- * once, a prepared statement's Bind) answer undefined when the general path must answer instead.
- */
-function pathTracker(): { take(): Path; restore(): void } {
-  let taken: Path | undefined;
-  const proto = Columnstore.prototype;
-  const runPlanned = proto.runPlanned;
-  const runAggregate = proto.runAggregate;
-  const runLastPoint = proto.runLastPoint;
-  const spies = [
-    vi.spyOn(proto, 'runPlanned').mockImplementation(async function (this: Columnstore, ...args: Parameters<Columnstore['runPlanned']>) {
-      const out = await runPlanned.apply(this, args);
-      const plan: ColumnstorePlan = args[1];
-      if (out !== undefined) taken = plan.aggregate ? 'aggregate' : plan.lastPoint ? 'last point' : 'scan';
-      return out;
-    }),
-    vi.spyOn(proto, 'runAggregate').mockImplementation(async function (this: Columnstore, ...args: Parameters<Columnstore['runAggregate']>) {
-      const out = await runAggregate.apply(this, args);
-      if (out !== undefined) taken = 'aggregate';
-      return out;
-    }),
-    vi.spyOn(proto, 'runLastPoint').mockImplementation(async function (this: Columnstore, ...args: Parameters<Columnstore['runLastPoint']>) {
-      const out = await runLastPoint.apply(this, args);
-      if (out !== undefined) taken = 'last point';
-      return out;
-    }),
-  ];
-  return {
-    take(): Path {
-      const path = taken ?? 'general';
-      taken = undefined;
-      return path;
-    },
-    restore: () => spies.forEach((s) => s.mockRestore()),
-  };
 }
 
 /** Rows as JSON text per row (sorted when the order is not defined); an error as its SQLSTATE and message. */

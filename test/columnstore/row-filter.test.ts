@@ -2,7 +2,7 @@
 // planner.test.ts checks them against PostgreSQL itself; these pin the edge cases).
 import { describe, expect, it } from 'vitest';
 import type { Column } from '../../src/columnstore/columns.js';
-import { canFilter, filterRows } from '../../src/columnstore/row-filter.js';
+import { canFilter, filterRows, verdictOf } from '../../src/columnstore/row-filter.js';
 import { compareFloat } from '../../src/columnstore/compare.js';
 
 const floats = (xs: Array<number | null>): Column => {
@@ -86,5 +86,28 @@ describe('row filters', () => {
     expect(canFilter('text', { op: '<', values: ['a'] })).toBe(false);
     expect(canFilter('numeric', { op: '=', values: ['1'] })).toBe(false);
     expect(canFilter('numeric', { op: 'is null' })).toBe(true);
+  });
+
+  it("reads a batch's statistics as PostgreSQL's comparison would on every row: none, all or some", () => {
+    // 10 rows, no NULLs, float min -0 and max NaN (NaN is the max once present).
+    expect(verdictOf('float8', { op: '>', values: [1e308] }, 10, 0, -0, NaN)).toBe('some');
+    expect(verdictOf('float8', { op: '=', values: [NaN] }, 10, 0, -0, 5)).toBe('none');
+    expect(verdictOf('float8', { op: '>=', values: [0] }, 10, 0, -0, NaN)).toBe('all');
+    expect(verdictOf('float8', { op: '=', values: [0] }, 10, 0, -0, 0)).toBe('all');
+    expect(verdictOf('float8', { op: '<>', values: [0] }, 10, 0, -0, 0)).toBe('none');
+    // NULLs pass no comparison: never 'all' with one; a batch of NULLs only passes none.
+    expect(verdictOf('int4', { op: '<', values: [100] }, 10, 1, 1, 5)).toBe('some');
+    expect(verdictOf('int4', { op: '<', values: [100] }, 10, 10, null, null)).toBe('none');
+    expect(verdictOf('int4', { op: 'is null' }, 10, 10, null, null)).toBe('all');
+    expect(verdictOf('int4', { op: 'is not null' }, 10, 0, 1, 5)).toBe('all');
+    expect(verdictOf('int4', { op: '>', values: [null] }, 10, 0, 1, 5)).toBe('none');
+    expect(verdictOf('int8', { op: 'in', values: [7n, null, 3n] }, 10, 0, 3n, 3n)).toBe('all');
+    expect(verdictOf('int8', { op: 'in', values: [7n, 0n] }, 10, 0, 1n, 5n)).toBe('none');
+    // Text statistics are in byte order: equality only.
+    expect(verdictOf('text', { op: '=', values: ['b'] }, 10, 0, 'c', 'd')).toBe('none');
+    expect(verdictOf('text', { op: '<>', values: ['c'] }, 10, 0, 'c', 'c')).toBe('none');
+    expect(verdictOf('bool', { op: '=', values: [true] }, 10, 0, true, true)).toBe('all');
+    // No statistics: any row may pass.
+    expect(verdictOf('float4', { op: '<', values: [1] }, 10, 0, null, null)).toBe('some');
   });
 });

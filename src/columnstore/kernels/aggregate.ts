@@ -24,7 +24,8 @@ import { FloatFlags, isFused, LARGE_FLOAT, type ColumnAggregates, type EncodedCo
 import { BatchColumns } from './batch-columns.js';
 import { bucketOf } from './bucket.js';
 import { emptyPartials, groupOf, keyPrefix, mergePartials, mergeState, type AggState, type GroupPartial, type Partials } from './partials.js';
-import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedSpec } from './spec.js';
+import { equalValues, resolveSpec, type AggregateSpec, type ResolvedAggregate, type ResolvedRowFilter, type ResolvedSpec } from './spec.js';
+import { filterRows, floatRangeOf, verdictOf } from '../row-filter.js';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -245,7 +246,7 @@ function columnPlan(r: ResolvedSpec, kernels: KernelBackend, timed: boolean): Co
  * Runs the kernels over one batch. `uniform` is set when the manifest shows every row kept and in
  * one bucket (null = no bucketing): the time column is then not decoded, only counted.
  */
-async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], prefix: string, kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>): Promise<void> {
+async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumns, store: ColumnStore, m: Manifest, batchNo: number, key: readonly Scalar[], prefix: string, kernels: KernelBackend, uniform: bigint | null | undefined, plans: Map<boolean, ColumnPlan>, selection: Uint8Array | null): Promise<void> {
   const aggs = r.aggregates;
   const timed = uniform === undefined;
   let plan = plans.get(timed);
@@ -259,9 +260,10 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
   const rows = m.batches[batchNo]!.rows;
   // From bucketize on, no await: a backend holds one batch's slots, and concurrent queries may share it.
   let table: SlotTable;
-  if (uniform !== undefined) table = fused ? fused.bucketizeUniform(rows) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, null);
-  else if (fused) table = fused.bucketizeEncoded(encoded[plan.timeAt]!, r.range, r.bucket);
-  else table = kernels.bucketize(decoded!.get(r.timeColumn)!.values as BigInt64Array, r.range, r.bucket, null);
+  // The row filters' selection, when they keep some rows only, narrows the rows kept here.
+  if (uniform !== undefined) table = fused && !selection ? fused.bucketizeUniform(rows) : kernels.bucketize(reader.zeros(rows), ALL_TIME, null, selection);
+  else if (fused) table = fused.bucketizeEncoded(encoded[plan.timeAt]!, r.range, r.bucket, selection);
+  else table = kernels.bucketize(decoded!.get(r.timeColumn)!.values as BigInt64Array, r.range, r.bucket, selection);
   if (table.slots === 0) return;
 
   const groups = plan.groups;
@@ -318,6 +320,27 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
 }
 
 /**
+ * The rows of a batch that pass `tests` (ANDed), as a selection bitmap in `bits` (bit i = row i);
+ * null when every row passes, undefined when none does.
+ */
+async function selectRows(reader: BatchColumns, batchNo: number, rows: number, tests: readonly ResolvedRowFilter[], bits: Uint8Array): Promise<Uint8Array | null | undefined> {
+  let selection: Uint32Array | undefined;
+  // A lone float range test over a NULL-free column (usage_user > 90): decoded and tested in one call.
+  const range = tests.length === 1 ? floatRangeOf(tests[0]!.predicate) : undefined;
+  const filtered = range && (await reader.filterAt(batchNo, tests[0]!.column, range.op, range.x));
+  if (filtered) selection = filtered.rows;
+  else {
+    const decoded = await reader.read(batchNo, [...new Set(tests.map((t) => t.column))]);
+    for (const t of tests) selection = filterRows(decoded.get(t.column)!, rows, t.predicate, selection);
+  }
+  if (selection!.length === 0) return undefined;
+  if (selection!.length === rows) return null;
+  bits.fill(0, 0, (rows + 7) >> 3);
+  for (const i of selection!) bits[i >> 3] |= 1 << (i & 7);
+  return bits;
+}
+
+/**
  * Partial aggregates of one compressed chunk. Throws 0A000 for what the kernels do not support (see
  * `resolveSpec`), so the caller can run the query through PostgreSQL instead; time_bucket's range
  * errors (22003, 22008) and corrupt batches (XX001) as PostgreSQL and the store raise them.
@@ -344,6 +367,9 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
   const shift = r.bucket ? r.bucket.origin % r.bucket.width : 0n;
   const reader = new BatchColumns(store, manifest, KERNEL_TYPES).plan(candidates);
   const plans = new Map<boolean, ColumnPlan>();
+  // The row filters' selection bitmap, reused from batch to batch (the kernels copy it in).
+  let bits: Uint8Array | undefined;
+  const maxRows = Math.max(0, ...candidates.map((b) => manifest.batches[b]!.rows));
   let key: Scalar[] | undefined;
   let prefix = '';
 
@@ -358,6 +384,15 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
     if (stats.nullCount[timeCol]! > 0) {
       throw orbitError('feature_not_supported', `columnstore kernels do not support NULLs in the time column "${r.timeColumn}"`);
     }
+    // Row filters the statistics cannot settle are tested row by row; one that no row passes skips the batch.
+    let tests: ResolvedRowFilter[] | undefined;
+    let none = false;
+    for (const f of r.rowFilters) {
+      const v = verdictOf(f.type, f.predicate, stats.rows, stats.nullCount[f.index]!, stats.min[f.index] ?? null, stats.max[f.index] ?? null);
+      if (v === 'none') none = true;
+      else if (v === 'some') (tests ??= []).push(f);
+    }
+    if (none) continue;
     // A segment's batches follow one another: its key and prefix are made once.
     if (!key || r.groupBy.some((g, i) => !Object.is(stats.segment[g.segment], key![i]))) {
       key = r.groupBy.map((g) => stats.segment[g.segment]!);
@@ -370,8 +405,9 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
       const first = r.bucket ? bucketOf(tmin, r.bucket.width, shift) : null;
       if (first === null || bucketOf(tmax, r.bucket!.width, shift) === first) {
         uniform = first;
-        const states = r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
-        if (states.every((s) => s !== null)) {
+        // The statistics describe every row of the batch: only when every row is kept.
+        const states = tests ? [] : r.aggregates.map((a, i) => fromStats(a, stats, cols[i]!));
+        if (!tests && states.every((s) => s !== null)) {
           const g = groupOf(p, prefix, key, first);
           states.forEach((s, i) => mergeState(r.aggregates[i]!.fn, g.states[i]!, s!));
           p.stats.fromManifest++;
@@ -379,8 +415,10 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
         }
       }
     }
-    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, prefix, kernels, uniform, plans);
+    const selection = tests ? await selectRows(reader, batchNo, stats.rows, tests, (bits ??= new Uint8Array((maxRows + 7) >> 3))) : null;
     p.stats.decoded++;
+    if (selection === undefined) continue;
+    await decodeBatchInto(p, r, reader, store, manifest, batchNo, key, prefix, kernels, uniform, plans, selection);
   }
   p.stats.skipped = p.stats.batches - p.stats.fromManifest - p.stats.decoded;
   return p;

@@ -106,7 +106,8 @@ export interface EncodedColumn {
  * crossing into JavaScript. Malformed streams raise data_corrupted (XX001).
  */
 export interface FusedKernels extends KernelBackend {
-  bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null): SlotTable;
+  /** `selection`: as bucketize's. */
+  bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null, selection?: Uint8Array | null): SlotTable;
   /** What `bucketize` gives for `rows` zero times over the full range without bucketing: every row in one slot. */
   bucketizeUniform(rows: number): SlotTable;
   aggregateEncoded(values: EncodedColumn): ValueAggregates;

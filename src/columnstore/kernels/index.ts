@@ -6,7 +6,7 @@
 // Query level: partial aggregates of chunks, merging, final values.
 export { aggregateChunk, aggregateChunks } from './aggregate.js';
 export { anyMayOverflow, finalize, mergePartials, numericDivide, type AggState, type GroupPartial, type PartialStats, type Partials, type ResultRow } from './partials.js';
-export { AggregateFn, resolveSpec, type AggregateCall, type AggregateSpec, type Filter, type ResolvedAggregate, type ResolvedSpec, type TimeBucketSpec } from './spec.js';
+export { AggregateFn, resolveSpec, type AggregateCall, type AggregateSpec, type Filter, type ResolvedAggregate, type RowFilter, type ResolvedSpec, type TimeBucketSpec } from './spec.js';
 
 // Backends: WebAssembly (fast path) and the plain-TypeScript reference (fallback, cross-check).
 export type { BucketParams, ColumnAggregates, EncodedColumn, FirstLast, FusedKernels, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';

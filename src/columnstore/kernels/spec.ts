@@ -9,6 +9,7 @@ import { DEFAULT_ORIGIN } from '../../functions/time-bucket.js';
 import type { PgType, Scalar } from '../columns.js';
 import { compareValues } from '../compare.js';
 import type { Manifest } from '../manifest.js';
+import { canFilter, FILTER_TYPES, type RowPredicate } from '../row-filter.js';
 import type { BucketParams, TimeRange } from './backend.js';
 
 export const AggregateFn = {
@@ -50,12 +51,20 @@ export type Filter =
   | { readonly column: string; readonly op: '<' | '<=' | '>' | '>=' | '='; readonly value: Exclude<Scalar, null> }
   | { readonly column: string; readonly op: 'in'; readonly values: readonly Scalar[] };
 
+/** A WHERE conjunct evaluated row by row (columnstore/row-filter.ts); constants in the column's representation. */
+export interface RowFilter {
+  readonly column: string;
+  readonly predicate: RowPredicate;
+}
+
 export interface AggregateSpec {
   readonly bucket?: TimeBucketSpec;
   /** segmentby columns; the result has one group per distinct (values, bucket). */
   readonly groupBy?: readonly string[];
   /** ANDed. */
   readonly filters?: readonly Filter[];
+  /** ANDed with `filters`: only the rows they keep are aggregated. */
+  readonly rowFilters?: readonly RowFilter[];
   readonly aggregates: readonly AggregateCall[];
 }
 
@@ -77,7 +86,14 @@ export interface ResolvedSpec {
   readonly groupBy: readonly { readonly name: string; readonly type: PgType; readonly segment: number }[];
   /** Per segmentby position: the accepted values (PostgreSQL equality); absent = any. */
   readonly segmentFilters: ReadonlyMap<number, readonly Exclude<Scalar, null>[]>;
+  /** Row filters with their column's position in the manifest and type. */
+  readonly rowFilters: readonly ResolvedRowFilter[];
   readonly aggregates: readonly ResolvedAggregate[];
+}
+
+export interface ResolvedRowFilter extends RowFilter {
+  readonly index: number;
+  readonly type: PgType;
 }
 
 const INT64_MIN = -(1n << 63n);
@@ -167,7 +183,12 @@ export function resolveSpec(m: Manifest, spec: AggregateSpec): ResolvedSpec {
     }
     return { fn: a.fn, column: a.column, type, by };
   });
-  return { timeColumn, range: { lo, hi }, bucket, groupBy, segmentFilters, aggregates };
+  const rowFilters = (spec.rowFilters ?? []).map((f): ResolvedRowFilter => {
+    const type = columnType(m, f.column);
+    if (!FILTER_TYPES.has(type) || !canFilter(type, f.predicate)) throw unsupported(`the filter ${f.column} ${f.predicate.op} on a ${type} column`);
+    return { ...f, index: m.columns.findIndex((c) => c.name === f.column), type };
+  });
+  return { timeColumn, range: { lo, hi }, bucket, groupBy, segmentFilters, rowFilters, aggregates };
 }
 
 function min(a: bigint, b: bigint): bigint {

@@ -210,13 +210,14 @@ export class WasmKernels implements FusedKernels {
     if (used !== stream.length) throw corrupt(`${stream.length - used} trailing bytes`);
   }
 
-  bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null): SlotTable {
+  bucketizeEncoded(times: EncodedColumn, range: TimeRange, bucket: BucketParams | null, selection: Uint8Array | null = null): SlotTable {
     const n = times.rows;
     if (times.nonNull !== n) throw orbitError('internal_error', 'NULLs in the time column reached the kernels');
     this.arena(n);
     this.rows = n;
     this.decodeStream(times.stream, () => this.x.decodeTimes(n));
-    return this.bucketizeLoaded(n, range, bucket, null);
+    if (selection) this.putBits(Region.selection, selection, n);
+    return this.bucketizeLoaded(n, range, bucket, selection);
   }
 
   bucketizeUniform(rows: number): SlotTable {

@@ -40,7 +40,8 @@ export interface BucketBound {
 function shape(plan: AggregatePlan) {
   const order = plan.bucketOrder;
   const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
-  if (!order || plan.bucketWidthSql === undefined || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return undefined;
+  // Row predicates: the newest batches' times would count buckets whose rows they may all drop.
+  if (!order || plan.bucketWidthSql === undefined || plan.predicates.length > 0 || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return undefined;
   const segments = plan.filters.filter((f) => f.column !== time.name);
   const times = plan.filters.filter((f): f is Extract<ConstantFilter, { op: '<' | '<=' | '>' | '>=' | '=' }> => f.column === time.name && f.op !== 'in');
   const segmentTypes = segments.map((f) => plan.table.columns.find((c) => c.name === f.column)!);

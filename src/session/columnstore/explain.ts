@@ -43,6 +43,7 @@ export async function aggregateLines(store: ColumnStore, run: InternalRunner, pl
   if (plan.filters.length > 0) {
     lines.push(`  Orbit Filter: ${filterText(plan.filters)}`);
   }
+  if (plan.predicates.length > 0) lines.push(`  Orbit Row Filter: ${[...new Set(plan.predicates.map((p) => p.text))].map((t) => `(${t})`).join(' AND ')}`);
   if (plan.direct) {
     // Decided when the statement runs (rowstore rows, settings): see docs/guides/planner.md.
     lines.push('  Direct Output: when run, the rows are made from the partials by Orbit if no rowstore row matches and the settings allow (PostgreSQL then runs the statement below over no partial rows, for its RowDescription)');

@@ -7,7 +7,7 @@
  */
 import { OrbitError } from '../../errors.js';
 import type { Scalar } from '../../columnstore/columns.js';
-import { aggregateChunks, anyMayOverflow, type AggregateCall, type Filter, type KernelBackend, type Partials, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
+import { aggregateChunks, anyMayOverflow, type AggregateCall, type Filter, type KernelBackend, type Partials, type RowFilter, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { AggregatePlan, FinalMode } from '../../sql/planner/aggregates.js';
 import { SqlState } from '../../sqlstate.js';
@@ -18,6 +18,7 @@ import { quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { localInputs } from './local-inputs.js';
+import { predicateInputsSql, rowPredicates } from './predicate-values.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
@@ -48,6 +49,8 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
       exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
     }
   }
+  // Row predicates' constants, their types and their columns' determinism (predicate-values.ts).
+  if (plan.predicates.length > 0) exprs.push(predicateInputsSql(plan.predicates, quoteLiteral(`${quoteIdent(plan.table.schema)}.${quoteIdent(plan.table.name)}`)));
   // Last: whether the rowstore has rows for the statement (without, the final statement reads only
   // the kernels' partials), and whether the group columns of collatable types have the database's
   // default collation: the kernels' group keys travel as text[] of that collation, so grouping
@@ -135,7 +138,7 @@ export async function runAggregate(
   }
   const manifestKeys = (values[0] as string[] | null) ?? [];
   let i = 1;
-  const spec: { bucket?: TimeBucketSpec; groupBy: string[]; filters: Filter[]; aggregates: AggregateCall[] } = {
+  const spec: { bucket?: TimeBucketSpec; groupBy: string[]; filters: Filter[]; rowFilters?: RowFilter[]; aggregates: AggregateCall[] } = {
     groupBy: plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : [])),
     filters: [],
     aggregates: plan.aggregates.map(({ fn, column, by }) => ({ fn, ...(column ? { column } : {}), ...(by ? { by } : {}) })),
@@ -157,6 +160,13 @@ export async function runAggregate(
       spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
     }
   }
+  const rowFilters: RowFilter[] = [];
+  if (plan.predicates.length > 0) {
+    // A constant whose comparison Orbit would not make as PostgreSQL does: PostgreSQL answers.
+    const predicates = rowPredicates(plan.predicates, values[i++] as Array<[string[], unknown[], boolean | null]>);
+    if (!predicates) return undefined;
+    predicates.forEach((predicate, k) => rowFilters.push({ column: plan.predicates[k]!.column.name, predicate }));
+  }
   // A rowstore row PostgreSQL's float overflow checks could trip on (rowstoreExistsSql): PostgreSQL answers.
   if (values[i] === null) return undefined;
   // Nothing runs in between on this backend (the session holds it), so the answer still holds when the final statement runs.
@@ -173,6 +183,7 @@ export async function runAggregate(
   // The partial columns' types, in order.
   const types = [...plan.groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)), ...plan.aggregates.flatMap((a) => a.partialTypes)];
   spec.filters.push(...(evaluated?.filters ?? []));
+  if (rowFilters.length > 0) spec.rowFilters = rowFilters;
   let partials: Partials | null;
   try {
     const manifests = await Promise.all(manifestKeys.map((k) => store.readManifest(k)));

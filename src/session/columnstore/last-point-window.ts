@@ -16,7 +16,7 @@ import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
 import type { Manifest } from '../../columnstore/manifest.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
-import { accepts, valueOf, valueSql } from './constants.js';
+import { accepted, valueOf, valueSql } from './predicate-values.js';
 import { REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
@@ -78,7 +78,7 @@ export async function windowInputs(run: InternalRunner, plan: LastPointPlan): Pr
     const n = f.op === 'in' ? f.sql.length : 1;
     const at = k;
     k += n;
-    const exact = types.slice(at, at + n).every((t) => accepts(column, t));
+    const exact = accepted(column, f.op, types.slice(at, at + n), f.op === 'in' ? f.sql : [f.sql]);
     const vs = values.slice(at, at + n).map((v) => valueOf(column, v));
     if (f.column === time.name && f.op !== 'in') {
       // A lower bound only moves candidates below it, which PostgreSQL's WHERE then drops: one not

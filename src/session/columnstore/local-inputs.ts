@@ -24,7 +24,8 @@ import { defaultCollations, type TableFacts } from './facts.js';
  */
 export function localInputs(plan: AggregatePlan, facts: TableFacts, settings: readonly unknown[]): unknown[] | undefined {
   // Rowstore rows: the final statement is PostgreSQL's anyway, and its EXISTS depends on the WHERE.
-  if (facts.rowstoreRows || plan.bucketOrder) return undefined;
+  // Row predicates: their constants' types decide whether Orbit may evaluate them (predicate-values.ts).
+  if (facts.rowstoreRows || plan.bucketOrder || plan.predicates.length > 0) return undefined;
   const utc = settings[2] === 'UTC';
   const values: unknown[] = [facts.keys];
   if (plan.bucketWidthSql !== undefined) {

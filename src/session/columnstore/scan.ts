@@ -11,17 +11,16 @@
 import { allocColumn, takeRows, type Column, type PgType, type Scalar } from '../../columnstore/columns.js';
 import { batchesMatching, type Manifest, type Predicate } from '../../columnstore/manifest.js';
 import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
-import type { RangeOp } from '../../columnstore/codecs/index.js';
-import { canFilter, filterRows, type RowPredicate } from '../../columnstore/row-filter.js';
+import { canFilter, filterRows, FILTER_TYPES, floatRangeOf, type RowPredicate } from '../../columnstore/row-filter.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
 import type { ColumnStore } from '../../columnstore/store.js';
-import type { PlannerColumn } from '../../sql/planner/aggregates.js';
-import type { ScanPlan, ScanPredicate } from '../../sql/planner/scan.js';
+import type { ScanPlan } from '../../sql/planner/scan.js';
+import type { ColumnPredicate } from '../../sql/planner/predicates.js';
 import { cacheRunner, firstError, jsonRows, quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed-rows.js';
 import { TempTableSink } from './scan-temp-table.js';
 import { quoteLiteral } from '../settings.js';
-import { accepts, valueOf, valueSql } from './constants.js';
+import { accepted, rowPredicate, valueOf, valueSql } from './predicate-values.js';
 
 export { appendRows, type PrintedOutput, type PrintedRows } from './scan-printed-rows.js';
 
@@ -49,7 +48,7 @@ export interface ScanStats {
 }
 
 interface Evaluated {
-  readonly source: ScanPredicate;
+  readonly source: ColumnPredicate;
   readonly row: RowPredicate;
 }
 
@@ -92,7 +91,7 @@ export async function runScan(
   const usable = plan.predicates.filter((p) => {
     const types = info.types.slice(k, (k += p.sql.length));
     if (nondeterministic.has(p.column.name)) return false;
-    return types.every((t) => accepts(p.column, t));
+    return accepted(p.column, p.op, types, p.sql);
   });
   const valueExprs = usable.flatMap((p) => p.sql.map((c) => valueSql(p.column, c)));
   let values: unknown[] = [];
@@ -105,9 +104,9 @@ export async function runScan(
   const evaluated: Evaluated[] = [];
   for (const p of usable) {
     const vs = p.sql.map(() => valueOf(p.column, values[k++]));
-    const row: RowPredicate = p.op === 'is null' || p.op === 'is not null' ? { op: p.op } : { op: p.op, values: vs };
-    const type = pgTypeOfColumn(p.column);
-    if (row.op === 'is null' || row.op === 'is not null' || (type && canFilter(type, row))) evaluated.push({ source: p, row });
+    const row = rowPredicate(p, vs);
+    const type = p.column.typname as PgType;
+    if (!('values' in row) || (FILTER_TYPES.has(type) && canFilter(type, row))) evaluated.push({ source: p, row });
   }
   const exact = plan.residual === 0 && evaluated.length === plan.predicates.length;
   const timeType = table.columns.find((c) => c.name === table.timeColumn)?.typname;
@@ -277,7 +276,7 @@ export async function runScan(
     let selection: Uint32Array | undefined;
     // Streaming, one float range test (usage_user > 90): decoded and filtered in one call, the
     // column kept at the rows passed only.
-    const range = streaming && tests.length === 1 ? floatRange(tests[0]!.row) : undefined;
+    const range = streaming && tests.length === 1 ? floatRangeOf(tests[0]!.row) : undefined;
     const filtered = range && (await reader(c.m).filterAt(c.batch, tests[0]!.source.column.name, range.op, range.x));
     if (filtered) {
       decoded = new Map([[tests[0]!.source.column.name, filtered.column]]);
@@ -445,17 +444,6 @@ export async function batchColumnsAt(
   const missing = names.filter((n) => !decoded.has(n) && !constant.has(n));
   if (missing.length > 0) for (const [n, c] of await reader.read(batch, missing)) decoded.set(n, c);
   return { decoded, constant };
-}
-
-function pgTypeOfColumn(c: PlannerColumn): PgType | undefined {
-  const known: readonly string[] = ['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date', 'bool', 'text', 'varchar'];
-  return known.includes(c.typname) ? (c.typname as PgType) : undefined;
-}
-
-/** A comparison of a float column with a number (not NaN) that BatchColumns.filterAt evaluates. */
-function floatRange(p: RowPredicate): { op: RangeOp; x: number } | undefined {
-  if (!('values' in p) || p.values.length !== 1 || typeof p.values[0] !== 'number' || Number.isNaN(p.values[0])) return undefined;
-  return p.op === '<' || p.op === '<=' || p.op === '>' || p.op === '>=' ? { op: p.op, x: p.values[0] } : undefined;
 }
 
 function identity(n: number): Uint32Array {

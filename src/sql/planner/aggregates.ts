@@ -22,7 +22,10 @@
 import { deparseSync } from 'pgsql-deparser';
 import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';
 import { parseSql } from '../parser.js';
+import { canFilter, FILTER_TYPES } from '../../columnstore/row-filter.js';
+import type { PgType } from '../../columnstore/columns.js';
 import { clone, colNames, fingerprint, funcName, kind, type Fields, type Node } from '../rewrite/ast.js';
+import { predicateOf, type ColumnPredicate } from './predicates.js';
 
 /** A column of the hypertable: its name, `format_type` spelling and pg_type name. */
 export interface PlannerColumn {
@@ -53,6 +56,8 @@ export interface AggregatePlan {
   /** GROUP BY items in order: the bucket or a segmentby column. */
   readonly groups: ReadonlyArray<{ readonly kind: 'bucket' } | { readonly kind: 'column'; readonly column: PlannerColumn }>;
   readonly filters: readonly ConstantFilter[];
+  /** Conjuncts on other columns (or other comparisons): the kernels aggregate only the rows they keep. */
+  readonly predicates: readonly ColumnPredicate[];
   /**
    * GROUP BY only the bucket, ORDER BY it, LIMIT n: the direction, the limit (and offset), and a
    * query of the first n bucket starts among the rowstore rows the WHERE keeps (column `b`).
@@ -106,6 +111,8 @@ export type FinalMode = 'union' | 'kernels' | 'rowwise';
 const KERNEL_ROWS = '__orbit_kernel_rows';
 const SUMMABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8']);
 const ORDERABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
+/** Segmentby types whose `=` / IN values the kernels take as batch filters (fast-path.ts scalarOf); others are row predicates. */
+const SEGMENT_KEYS = new Set(['int2', 'int4', 'int8', 'text', 'varchar', 'bpchar', 'name', 'bool']);
 const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']);
 const COMPARISONS: Record<string, { op: '<' | '<=' | '>' | '>=' | '='; flipped: '<' | '<=' | '>' | '>=' | '=' }> = {
   '<': { op: '<', flipped: '>' },
@@ -136,12 +143,20 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     return table.columns.find((c) => c.name === names[names.length - 1]);
   };
 
-  // WHERE: ANDed comparisons of the time column with constants, = / IN on segmentby columns.
+  // WHERE: ANDed comparisons of the time column with constants, = / IN on segmentby columns (both
+  // pick batches from the manifest), and comparisons of other columns with constants that the
+  // kernels evaluate row by row (columnstore/row-filter.ts).
   const filters: ConstantFilter[] = [];
+  const predicates: ColumnPredicate[] = [];
   for (const conjunct of conjuncts(s.whereClause as Node | undefined)) {
     const f = filterOf(conjunct, columnOf, table);
-    if (!f) return undefined;
-    filters.push(...f);
+    if (f?.every((x) => x.column === table.timeColumn || SEGMENT_KEYS.has(table.columns.find((c) => c.name === x.column)!.typname))) {
+      filters.push(...f);
+      continue;
+    }
+    const p = predicateOf(conjunct, columnOf);
+    if (!p?.every(rowFilterable)) return undefined;
+    predicates.push(...p);
   }
 
   // GROUP BY: ordinals and output names resolve to the target list, as PostgreSQL resolves them.
@@ -335,6 +350,7 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     ...(bucketWidthSql !== undefined ? { bucketWidthSql } : {}),
     groups,
     filters,
+    predicates,
     aggregates: aggregates.map(({ node: _node, ...a }) => a),
     finalSql(kernelRows, mode = 'union') {
       // The statement around the kernels' rows is the same at every run of a (cached) plan.
@@ -500,6 +516,15 @@ export function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | unde
     ];
   }
   return undefined;
+}
+
+/** Whether the kernels' row filter evaluates `p` on its column's type. */
+function rowFilterable(p: ColumnPredicate): boolean {
+  const type = p.column.typname as PgType;
+  // An integer against a fractional literal compares as numeric, which the kernels refuse when the
+  // statement runs: not planned, so that the scan path takes it rather than the cache tables.
+  if ((type === 'int2' || type === 'int4' || type === 'int8') && p.sql.some((c) => /^[-+]?[0-9]*\.|[eE]/.test(c) && /^[-+]?[0-9.eE+-]+$/.test(c))) return false;
+  return FILTER_TYPES.has(type) && canFilter(type, p.op === 'is null' || p.op === 'is not null' ? { op: p.op } : { op: p.op, values: [] });
 }
 
 function aggregateOf(

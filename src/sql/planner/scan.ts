@@ -15,23 +15,12 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { conjuncts, deparseExpr, isStableCall, listItems, STABLE_FUNCTIONS, type PlannerColumn, type PlannerTable } from './aggregates.js';
-
-export type ScanOp = '<' | '<=' | '>' | '>=' | '=' | '<>' | 'in' | 'is null' | 'is not null';
-
-/** A top-level conjunct of the WHERE clause Orbit may evaluate itself. */
-export interface ScanPredicate {
-  readonly column: PlannerColumn;
-  readonly op: ScanOp;
-  /** The constants (SQL), evaluated by PostgreSQL before the scan; none for NULL tests. */
-  readonly sql: readonly string[];
-  /** The conjunct as written (for EXPLAIN). */
-  readonly text: string;
-}
+import { conjuncts, deparseExpr, STABLE_FUNCTIONS, type PlannerColumn, type PlannerTable } from './aggregates.js';
+import { isSafeConstant, predicateOf, type ColumnPredicate } from './predicates.js';
 
 export interface ScanPlan {
   readonly table: PlannerTable;
-  readonly predicates: readonly ScanPredicate[];
+  readonly predicates: readonly ColumnPredicate[];
   /** Conjuncts of the WHERE clause that are not predicates (PostgreSQL alone evaluates them). */
   readonly residual: number;
   /** The columns the statement names (undefined: all); the others reach PostgreSQL as NULLs. */
@@ -49,15 +38,6 @@ export interface ScanPlan {
   /** The statement to run, reading the rowstore plus the temporary table `temp` (`pg_temp.<name>`). */
   finalSql(temp: string): string;
 }
-
-const OPS: Record<string, { op: ScanOp; flipped: ScanOp }> = {
-  '<': { op: '<', flipped: '>' },
-  '<=': { op: '<=', flipped: '>=' },
-  '>': { op: '>', flipped: '<' },
-  '>=': { op: '>=', flipped: '<=' },
-  '=': { op: '=', flipped: '=' },
-  '<>': { op: '<>', flipped: '<>' },
-};
 
 /** Target-list functions that return one value per row (ordered append may then cut rows). */
 const SCALAR_FUNCTIONS = new Set([...STABLE_FUNCTIONS, 'time_bucket', 'date_part', 'extract', 'concat', 'length', 'greatest', 'least', 'nullif', 'to_char', 'format']);
@@ -97,7 +77,7 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
     return table.columns.find((c) => c.name === names[names.length - 1]);
   };
 
-  const predicates: ScanPredicate[] = [];
+  const predicates: ColumnPredicate[] = [];
   let residual = 0;
   for (const conjunct of conjuncts(s.whereClause as Node | undefined)) {
     const p = predicateOf(conjunct, columnOf);
@@ -193,68 +173,6 @@ function orderedAppend(s: Fields, table: PlannerTable, columnOf: (n: unknown) =>
     limitSql: deparseExpr(s.limitCount as Node),
     ...(s.limitOffset ? { offsetSql: deparseExpr(s.limitOffset as Node) } : {}),
   };
-}
-
-function predicateOf(n: Node, columnOf: (n: unknown) => PlannerColumn | undefined): ScanPredicate[] | undefined {
-  const text = deparseExpr(n);
-  const test = n.NullTest as Fields | undefined;
-  if (test) {
-    const column = columnOf(test.arg);
-    if (!column || test.argisrow) return undefined;
-    return [{ column, op: test.nulltesttype === 'IS_NULL' ? 'is null' : 'is not null', sql: [], text }];
-  }
-  const e = n.A_Expr as Fields | undefined;
-  if (!e) return undefined;
-  const name = ((e.name as Node[] | undefined)?.[0]?.String as Fields | undefined)?.sval as string | undefined;
-  if ((e.name as Node[] | undefined)?.length !== 1) return undefined;
-  if (e.kind === 'AEXPR_OP' && name && OPS[name]) {
-    let column = columnOf(e.lexpr);
-    let other = e.rexpr as Node;
-    let op = OPS[name]!.op;
-    if (!column) {
-      column = columnOf(e.rexpr);
-      other = e.lexpr as Node;
-      op = OPS[name]!.flipped;
-    }
-    if (!column || !isSafeConstant(other)) return undefined;
-    return [{ column, op, sql: [deparseExpr(other)], text }];
-  }
-  if (e.kind === 'AEXPR_IN' && name === '=') {
-    const column = columnOf(e.lexpr);
-    const list = listItems(e.rexpr);
-    if (!column || !list || !list.every(isSafeConstant)) return undefined;
-    return [{ column, op: 'in', sql: list.map(deparseExpr), text }];
-  }
-  if (e.kind === 'AEXPR_BETWEEN') {
-    const column = columnOf(e.lexpr);
-    const [lo, hi] = listItems(e.rexpr) ?? [];
-    if (!column || !lo || !hi || !isSafeConstant(lo) || !isSafeConstant(hi)) return undefined;
-    return [
-      { column, op: '>=', sql: [deparseExpr(lo)], text },
-      { column, op: '<=', sql: [deparseExpr(hi)], text },
-    ];
-  }
-  return undefined;
-}
-
-/**
- * An expression PostgreSQL evaluates to the same value for every row: constants, casts, operators,
- * CURRENT_TIMESTAMP and the like, and stable functions. No explicit COLLATE (it would change what
- * text equality means).
- */
-export function isSafeConstant(n: Node): boolean {
-  let ok = true;
-  walk(
-    n,
-    (x, t) => {
-      if (t === 'FuncCall') {
-        if (!isStableCall(x)) ok = false;
-      } else if (!['A_Const', 'TypeCast', 'TypeName', 'A_Expr', 'SQLValueFunction', 'String', 'Integer', 'Float', 'List', 'A_ArrayExpr'].includes(t)) ok = false;
-      return ok;
-    },
-    true,
-  );
-  return ok;
 }
 
 function quote(name: string): string {

@@ -102,7 +102,18 @@ export function oracle(rows: Rows, spec: AggregateSpec): Map<string, OracleGroup
   const n = time.length;
   const groups = new Map<string, { key: Scalar[]; bucket: bigint | null; members: number[] }>();
   for (let i = 0; i < n; i++) {
-    const keep = (spec.filters ?? []).every((f) => {
+    // Row filters: PostgreSQL's comparison (NULL passes none; floats NaN greatest, -0 = 0).
+    const passes = (spec.rowFilters ?? []).every(({ column, predicate: p }) => {
+      const v = scalarAt(col(column), i);
+      if (!('values' in p)) return (v === null) === (p.op === 'is null');
+      if (v === null) return false;
+      const c = (x: Scalar) => compareValues(type(column), v, x);
+      if (p.op === 'in') return p.values.some((x) => x !== null && c(x) === 0);
+      const x = p.values[0]!;
+      if (x === null) return false;
+      return p.op === '<' ? c(x) < 0 : p.op === '<=' ? c(x) <= 0 : p.op === '>' ? c(x) > 0 : p.op === '>=' ? c(x) >= 0 : p.op === '=' ? c(x) === 0 : c(x) !== 0;
+    });
+    const keep = passes && (spec.filters ?? []).every((f) => {
       const v = scalarAt(col(f.column), i);
       if (v === null) return false;
       if (f.op === 'in') return f.values.some((x) => x !== null && compareValues(type(f.column), v, x) === 0);

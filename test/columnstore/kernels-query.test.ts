@@ -11,8 +11,9 @@ import { loadCodecsNode } from '../../src/columnstore/codecs/load-node.js';
 import type { Rows } from '../../src/columnstore/columns.js';
 import {
   aggregateChunk, aggregateChunks, finalize, mergePartials, numericDivide, ReferenceKernels,
-  type AggregateCall, type AggregateSpec, type Filter, type KernelBackend, type Partials,
+  type AggregateCall, type AggregateSpec, type Filter, type KernelBackend, type Partials, type RowFilter,
 } from '../../src/columnstore/kernels/index.js';
+import { scalarAt } from '../../src/columnstore/columns.js';
 import { loadKernelsNode } from '../../src/columnstore/kernels/load-node.js';
 import type { Manifest } from '../../src/columnstore/manifest.js';
 import { ColumnStore } from '../../src/columnstore/store.js';
@@ -46,8 +47,19 @@ function randomSpec(p: Prng, rows: Rows, segmentBy: readonly string[]): Aggregat
   if (p.chance(0.05)) filters.push({ column: 'time', op: '=', value: at() });
   if (segmentBy.includes('host') && p.chance(0.4)) filters.push(p.chance(0.5) ? { column: 'host', op: 'in', values: [p.pick(['a', 'b', 'é', 'zz']), p.pick(['c', null])] } : { column: 'host', op: '=', value: p.pick(['a', 'c']) });
   if (segmentBy.includes('dev') && p.chance(0.2)) filters.push({ column: 'dev', op: '=', value: 1 });
+  // Row filters against values of the rows themselves (boundaries are hit), NULL and NaN now and then.
+  const rowFilters: RowFilter[] = [];
+  for (let k = p.chance(0.5) ? p.int(3) : 0; k > 0; k--) {
+    const column = p.pick(['f8', 'f4', 'i2', 'i4', 'i8', 'ts', 'note', 'host']);
+    if (!rows.names.includes(column)) continue;
+    const c = rows.columns[rows.names.indexOf(column)]!;
+    const value = () => (p.chance(0.05) ? null : (column === 'f8' || column === 'f4') && p.chance(0.1) ? NaN : c.values.length ? scalarAt(c, p.int(c.values.length)) : null) as number | bigint | string | null;
+    const text = column === 'note' || column === 'host';
+    const op = p.chance(0.1) ? p.pick(['is null', 'is not null'] as const) : text ? p.pick(['=', '<>', 'in'] as const) : p.pick(['<', '<=', '>', '>=', '=', '<>', 'in'] as const);
+    rowFilters.push({ column, predicate: op === 'is null' || op === 'is not null' ? { op } : { op, values: op === 'in' ? [value(), value(), value()] : [value()] } });
+  }
   const bucket = p.chance(0.7) ? { widthUs: p.pick([HOUR, HOUR / 4n, 24n * HOUR, 7_000_000n]), originUs: p.chance(0.3) ? BigInt(p.int(1e9)) - 500_000_000n : undefined } : undefined;
-  return { bucket, groupBy: segmentBy.filter(() => p.chance(0.6)), filters, aggregates };
+  return { bucket, groupBy: segmentBy.filter(() => p.chance(0.6)), filters, rowFilters, aggregates };
 }
 
 /** Partial states as exact strings (float bits kept), for comparing backends. */
@@ -212,6 +224,9 @@ describe('aggregateChunk', () => {
     await refuse({ groupBy: ['dev'], aggregates: [{ fn: 'count' }] });
     await refuse({ filters: [{ column: 'f8', op: '>', value: 1 }], aggregates: [{ fn: 'count' }] });
     await refuse({ aggregates: [{ fn: 'sum', column: 'note' }] });
+    // Row filters the row filter cannot evaluate: a text range; an unknown column.
+    await refuse({ rowFilters: [{ column: 'note', predicate: { op: '>', values: ['a'] } }], aggregates: [{ fn: 'count' }] });
+    await refuse({ rowFilters: [{ column: 'nope', predicate: { op: 'is null' } }], aggregates: [{ fn: 'count' }] }, '42703');
     await refuse({ aggregates: [{ fn: 'first', column: 'f8', by: 'f4' }] });
     await refuse({ bucket: { widthUs: 0n }, aggregates: [{ fn: 'count' }] }, '22023');
     await refuse({ aggregates: [{ fn: 'max', column: 'nope' }] }, '42703');

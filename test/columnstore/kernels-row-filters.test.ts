@@ -136,6 +136,26 @@ describe('aggregate kernels with row filters', () => {
     }
   });
 
+  it('compares a segmentby column with a constant of another type as PostgreSQL does', async () => {
+    await db.exec(`CREATE TABLE s (time timestamptz NOT NULL, dev int, v float8);
+      SELECT create_hypertable('s', 'time', chunk_time_interval => INTERVAL '1 day');
+      INSERT INTO s SELECT '2024-03-29 00:00+00'::timestamptz + i * INTERVAL '1 minute', i % 4, i FROM generate_series(1, 500) i;
+      CREATE TABLE sref AS SELECT * FROM s;
+      ALTER TABLE s SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+      SELECT compress_chunk(c) FROM show_chunks('s') c;`);
+    // `dev = 1.5` is numeric equality (no row), not dev = 2; `dev = 2` and `dev IN (1, '3')` the kernels take.
+    for (const [w, kernels] of [['dev = 1.5', false], ['dev IN (1.5, 2)', false], ['dev = 2', true], ["dev IN (1, '3')", true], ['dev = 2::int8', true]] as const) {
+      const sql = `SELECT dev, count(*), sum(v) FROM s WHERE ${w} GROUP BY dev ORDER BY dev`;
+      const tracker = pathTracker();
+      try {
+        expect(rowsOf(await db.query(sql)), sql).toEqual(rowsOf(await db.query(sql.replace(' FROM s', ' FROM sref'))));
+        if (kernels) expect(tracker.take(), sql).toBe('aggregate');
+      } finally {
+        tracker.restore();
+      }
+    }
+  });
+
   it('shows the row filter in EXPLAIN and does not answer partly passing batches from the manifest', async () => {
     const plan = (await db.query<{ 'QUERY PLAN': string }>("EXPLAIN (COSTS OFF) SELECT host, count(*) FROM m WHERE f8 > 20 AND tag <> 'a' GROUP BY host")).rows.map((r) => r['QUERY PLAN']);
     expect(plan[0]).toBe('Orbit Columnstore Aggregate on m');

@@ -4,9 +4,11 @@
  * either the manifest's statistics alone or the kernels over the few columns the query reads.
  *
  * 1. Batches are skipped by their segment values and time min/max (`batchesMatching`, and = / IN
- *    on segmentby columns).
- * 2. A batch entirely inside the time range and within one bucket, whose aggregates the manifest
- *    holds (count(*), count(col), min/max, integer sum/avg), is answered from the manifest: no read.
+ *    on segmentby columns), and by row filters their statistics show no row to pass.
+ * 2. A batch entirely inside the time range and within one bucket, every row passing the row
+ *    filters, whose aggregates the manifest holds (count(*), count(col), min/max, integer
+ *    sum/avg), is answered from the manifest: no read. Row filters that some rows only may pass
+ *    make a selection bitmap, which bucketize takes (rows outside it get no slot).
  * 3. Otherwise only the time column, the aggregated columns and the first/last ordering columns are
  *    decoded; count(col) reads only the column's NULL bitmap unless the column is decoded anyway.
  * Segmentby columns are constant within a batch, so a batch's groups are its time buckets: the

@@ -45,8 +45,11 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
     const column = plan.table.columns.find((c) => c.name === f.column)!;
     if (f.column === plan.table.timeColumn && f.op !== 'in') exprs.push(micros(f.sql));
     else {
+      // NULL unless every constant's type compares with the column as the kernels' equality does
+      // (`dev = 1.5` compares as numeric: not as dev = 2): the statement then falls back.
       const values = f.op === 'in' ? f.sql : [f.sql];
-      exprs.push(`ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[]`);
+      const types = (SEGMENT_TYPES[column.typname] ?? []).map(quoteLiteral).join(', ');
+      exprs.push(`CASE WHEN ${values.map((v) => `pg_typeof(${v})::text IN ('unknown', ${types})`).join(' AND ')} THEN ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[] END`);
     }
   }
   // Row predicates' constants, their types and their columns' determinism (predicate-values.ts).
@@ -85,6 +88,18 @@ export function inputValues(plan: AggregatePlan, values: readonly unknown[], fac
   out[out.length - 1] = [...(out[out.length - 1] as unknown[]), facts.byteOrder];
   return out;
 }
+
+/** Constant types (besides an unknown literal) whose `=` with a segmentby column of pg_type … is that type's own equality. */
+const SEGMENT_TYPES: Readonly<Record<string, readonly string[]>> = {
+  int2: ['smallint', 'integer', 'bigint'],
+  int4: ['smallint', 'integer', 'bigint'],
+  int8: ['smallint', 'integer', 'bigint'],
+  text: ['text', 'character varying'],
+  varchar: ['text', 'character varying'],
+  bpchar: ['character'],
+  name: ['name'],
+  bool: ['boolean'],
+};
 
 /** Group column types whose kernel keys (partials.ts scalarKey) are equal exactly when PostgreSQL's `=` holds. */
 const EXACT_KEYS = new Set(['int2', 'int4', 'int8', 'bool', 'date', 'timestamp', 'timestamptz']);
@@ -155,7 +170,9 @@ export async function runAggregate(
       if (values[i] === null) return undefined;
       spec.filters.push({ column: f.column, op: f.op, value: BigInt(values[i++] as string) });
     } else {
-      const scalars = (values[i++] as Array<string | null>).map((v) => scalarOf(v, column.typname));
+      const list = values[i++] as Array<string | null> | null;
+      if (list === null) return undefined;
+      const scalars = list.map((v) => scalarOf(v, column.typname));
       if (scalars.some((v) => v === undefined)) return undefined;
       spec.filters.push({ column: f.column, op: 'in', values: scalars as Scalar[] });
     }

@@ -3,7 +3,8 @@
  * Aggregate pushdown for hypertables with chunks in the columnstore (ARCHITECTURE.md, "Planner").
  *
  * A SELECT that aggregates one hypertable by `time_bucket(fixed width, time)` and segmentby columns,
- * filtered by comparisons on the time column and `=`/`IN` on segmentby columns, is split in two:
+ * filtered by comparisons on the time column, `=`/`IN` on segmentby columns and comparisons of other
+ * columns with constants (row predicates, predicates.ts), is split in two:
  * the compressed chunks' partial aggregates are computed by the kernels over the batches
  * (columnstore/kernels), the rowstore rows' partials by PostgreSQL with the same GROUP BY, and the
  * query itself then runs in PostgreSQL over the union of both partial sets:

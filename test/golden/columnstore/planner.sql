@@ -40,6 +40,9 @@ EXPLAIN (COSTS OFF) SELECT * FROM m WHERE usage > 99.8 AND time < '2024-05-02';
 EXPLAIN (COSTS OFF) SELECT time, usage FROM m WHERE host = 'h1' ORDER BY time DESC LIMIT 2;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) SELECT count(*) FROM m WHERE n < 10 AND (usage > 5 OR ok);
 EXPLAIN (COSTS OFF) SELECT host, max(usage) FROM m WHERE time >= '2024-05-02' GROUP BY host;
+-- Comparisons of value columns in an aggregate: evaluated by the kernels row by row.
+SELECT host, count(*), max(usage), min(n) FROM m WHERE usage > 90 AND n IS NOT NULL AND NOT ok GROUP BY host ORDER BY host;
+EXPLAIN (COSTS OFF) SELECT host, count(*) FROM m WHERE usage > 90 AND n IS NOT NULL GROUP BY host;
 -- Aggregates ORDER BY the bucket LIMIT n: the kernels get only the first n non-empty buckets.
 SELECT time_bucket('1 hour', time) AS hour, max(usage), count(*) FROM m WHERE time < '2024-05-02 06:00' GROUP BY hour ORDER BY hour DESC LIMIT 3;
 SELECT time_bucket('1 hour', time) AS hour, min(n), count(*) FROM m WHERE host = 'h1' GROUP BY hour ORDER BY 1 LIMIT 2 OFFSET 11;

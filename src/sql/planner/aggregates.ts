@@ -522,9 +522,16 @@ export function filterOf(n: Node, columnOf: (n: unknown) => PlannerColumn | unde
 /** Whether the kernels' row filter evaluates `p` on its column's type. */
 function rowFilterable(p: ColumnPredicate): boolean {
   const type = p.column.typname as PgType;
-  // An integer against a fractional literal compares as numeric, which the kernels refuse when the
-  // statement runs: not planned, so that the scan path takes it rather than the cache tables.
-  if ((type === 'int2' || type === 'int4' || type === 'int8') && p.sql.some((c) => /^[-+]?[0-9]*\.|[eE]/.test(c) && /^[-+]?[0-9.eE+-]+$/.test(c))) return false;
+  // Constants the kernels' inputs would refuse when the statement runs (session/columnstore/
+  // predicate-values.ts) are not planned, so that the scan path takes the statement rather than
+  // the cache tables: an integer against a fractional literal (compared as numeric), a real IN a
+  // list with numeric or integer literals (cast to real), a timestamp or date column against
+  // anything but a literal (now() is a timestamptz).
+  const number = (c: string) => /^[-+]?[0-9.eE+-]+$/.test(c);
+  if ((type === 'int2' || type === 'int4' || type === 'int8') && p.sql.some((c) => number(c) && /[.eE]/.test(c))) return false;
+  if (type === 'float4' && p.op === 'in' && p.sql.length > 1 && p.sql.some(number)) return false;
+  const casts = type === 'date' ? '::date' : '::(?:date|timestamp|timestamp without time zone)';
+  if ((type === 'timestamp' || type === 'date') && !p.sql.every((c) => c === 'NULL' || new RegExp(`^'(?:[^']|'')*'(?:${casts})?$`).test(c))) return false;
   return FILTER_TYPES.has(type) && canFilter(type, p.op === 'is null' || p.op === 'is not null' ? { op: p.op } : { op: p.op, values: [] });
 }
 

@@ -17,6 +17,8 @@ const SHAPES = [
   (x: string, c: Constants) => `SELECT time_bucket(${c.width}, time) AS b, host, min(v) AS mn FROM ${x} WHERE host = ${c.host} AND time BETWEEN ${c.from} AND ${c.to} GROUP BY b, host ORDER BY b, host`,
   // No timestamptz in the result: its rows are Orbit's in any time zone.
   (x: string, c: Constants) => `SELECT host, count(*) AS n, max(v) AS mx FROM ${x} WHERE time >= ${c.from} AND time < ${c.to} GROUP BY host ORDER BY host`,
+  // Row predicates with literals Orbit types and reads as PostgreSQL does (numeric, integer, text).
+  (x: string, c: Constants) => `SELECT host, count(*) AS n, min(v) AS mn FROM ${x} WHERE time >= ${c.from} AND time < ${c.to} AND v > 10.25 AND v <> 12 AND host <> 'b' AND v IS NOT NULL GROUP BY host ORDER BY host`,
 ];
 const NONE = SHAPES.map(() => 0);
 

@@ -5,7 +5,8 @@
  * table's facts are kept and still hold with nothing run since (facts.ts, `FactsCache.quiet`), the
  * rowstore is empty, and every constant is a literal of a form whose value does not depend on
  * anything but its text — an ISO 8601 timestamp (with an offset, or in a UTC session), a whole
- * number of seconds, minutes, hours, days or weeks, a string for a text column, an integer. Any
+ * number of seconds, minutes, hours, days or weeks, a string for a text column, an integer (and in
+ * row predicates a plain decimal against a float column, true/false, NULL: `predicateValues`). Any
  * other constant, and every constant PostgreSQL would refuse, is left to PostgreSQL (undefined), so
  * its value and its errors stay PostgreSQL's.
  *
@@ -14,6 +15,7 @@
  * (docs/benchmarks.md).
  */
 import type { AggregatePlan, ConstantFilter, PlannerColumn } from '../../sql/planner/aggregates.js';
+import type { ColumnPredicate } from '../../sql/planner/predicates.js';
 import { parseTimestamp } from '../../columnstore/text-input.js';
 import { defaultCollations, type TableFacts } from './facts.js';
 
@@ -24,8 +26,7 @@ import { defaultCollations, type TableFacts } from './facts.js';
  */
 export function localInputs(plan: AggregatePlan, facts: TableFacts, settings: readonly unknown[]): unknown[] | undefined {
   // Rowstore rows: the final statement is PostgreSQL's anyway, and its EXISTS depends on the WHERE.
-  // Row predicates: their constants' types decide whether Orbit may evaluate them (predicate-values.ts).
-  if (facts.rowstoreRows || plan.bucketOrder || plan.predicates.length > 0) return undefined;
+  if (facts.rowstoreRows || plan.bucketOrder) return undefined;
   const utc = settings[2] === 'UTC';
   const values: unknown[] = [facts.keys];
   if (plan.bucketWidthSql !== undefined) {
@@ -38,6 +39,11 @@ export function localInputs(plan: AggregatePlan, facts: TableFacts, settings: re
     const value = f.column === plan.table.timeColumn && f.op !== 'in' ? timeValue(f, time, utc) : listValue(f, plan.table.columns.find((c) => c.name === f.column)!);
     if (value === undefined) return undefined;
     values.push(value);
+  }
+  if (plan.predicates.length > 0) {
+    const predicates = plan.predicates.map((p) => predicateValues(p, facts));
+    if (predicates.some((p) => p === undefined)) return undefined;
+    values.push(predicates);
   }
   const groupColumns = plan.groups.flatMap((g) => (g.kind === 'column' ? [g.column.name] : []));
   values.push(false, defaultCollations(facts, groupColumns), [...settings, facts.byteOrder]);
@@ -127,4 +133,59 @@ function widthMicros(sql: string): number | undefined {
   const n = m ? Number(m[1]) : 0;
   // A zero width is time_bucket's error: PostgreSQL's to raise.
   return unit && n > 0 ? n * unit : undefined;
+}
+
+/**
+ * A row predicate's entry of `predicateInputsSql` ([types, values, deterministic]) when its
+ * constants are literals whose type and value PostgreSQL gives from their text alone: integers
+ * (integer within int4, else bigint) against integer or float columns, plain decimals (numeric)
+ * against float columns, true/false against bool, strings against text columns of the default
+ * collation, NULL. Undefined otherwise.
+ */
+function predicateValues(p: ColumnPredicate, facts: TableFacts): [string[], unknown[], boolean] | undefined {
+  const t = p.column.typname;
+  const text = t === 'text' || t === 'varchar';
+  if (text && facts.defaultCollation[p.column.name] !== true) return undefined;
+  const types: string[] = [];
+  const values: unknown[] = [];
+  for (const c of p.sql) {
+    const v = c === 'NULL' ? { type: 'unknown', value: null } : literalValue(c, t);
+    if (!v) return undefined;
+    types.push(v.type);
+    values.push(v.value);
+  }
+  return [types, values, true];
+}
+
+/** `valueSql`'s json value of literal `c` against a column of pg_type `typname`, with its pg_typeof. */
+function literalValue(c: string, typname: string): { type: string; value: unknown } | undefined {
+  const float = typname === 'float8' || typname === 'float4';
+  if (/^-?[0-9]{1,19}$/.test(c)) {
+    const n = BigInt(c);
+    const type = n >= -(2n ** 31n) && n < 2n ** 31n ? 'integer' : n >= -(2n ** 63n) && n < 2n ** 63n ? 'bigint' : undefined;
+    if (!type) return undefined;
+    if (INT_BITS[typname] !== undefined) return { type, value: sendHex((v) => v.setBigInt64(0, n)) };
+    // int8 to float8 rounds as Number() does, but keep to exact values.
+    if (float && n >= -(2n ** 53n) && n <= 2n ** 53n) return { type, value: sendHex((v) => v.setFloat64(0, Number(n))) };
+    return undefined;
+  }
+  if (float && /^-?(?:[0-9]+\.[0-9]*|\.[0-9]+)$/.test(c)) {
+    // numeric to float8 is the correctly rounded double of its text, as Number() reads it (no -0 in numeric).
+    const x = Number(c) + 0;
+    if (!(x === 0 || (Math.abs(x) > 1e-300 && Math.abs(x) < 1e300))) return undefined;
+    return { type: 'numeric', value: sendHex((v) => v.setFloat64(0, x)) };
+  }
+  if (typname === 'bool' && (c === 'true' || c === 'false')) return { type: 'boolean', value: c === 'true' };
+  const lit = typname === 'text' || typname === 'varchar' ? literal(c) : undefined;
+  if (lit && lit.cast === undefined) return { type: 'unknown', value: lit.text };
+  return undefined;
+}
+
+/** 8 bytes written big-endian by `write`, as json prints a bytea ("\\x…"). */
+function sendHex(write: (v: DataView) => void): string {
+  const v = new DataView(new ArrayBuffer(8));
+  write(v);
+  let hex = '\\x';
+  for (let i = 0; i < 8; i++) hex += v.getUint8(i).toString(16).padStart(2, '0');
+  return hex;
 }

@@ -158,6 +158,24 @@ describe('aggregate kernels with row filters', () => {
     }
   });
 
+  it('limits the kernels to the first buckets the row predicates leave for ORDER BY bucket LIMIT n', async () => {
+    let bounded = 0;
+    for (let q = 0; q < 30; q++) {
+      const where = Array.from({ length: int(1, 2) }, () => pick([`f8 > ${int(0, 39)}.5`, `i2 = ${int(-20, 20)}`, `tag = '${pick(['a', 'b'])}'`, 'ok', `i4 < ${int(-1000, 1000)}`]));
+      const sql = `SELECT time_bucket('${pick(['1 hour', '15 minutes', '1 day'])}', time) AS b, count(*) AS n, max(f8) AS mx FROM m WHERE ${where.join(' AND ')} GROUP BY b ORDER BY b ${pick(['DESC', 'ASC'])} LIMIT ${int(1, 12)}`;
+      const tracker = pathTracker();
+      try {
+        expect(rowsOf(await db.query(sql)), sql).toEqual(rowsOf(await db.query(sql.replace(' FROM m', ' FROM ref'))));
+        expect(tracker.take(), sql).toBe('aggregate');
+      } finally {
+        tracker.restore();
+      }
+      const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${sql}`)).rows.map((r) => r['QUERY PLAN']);
+      if (plan.some((l) => l.includes('Ordered Append: buckets'))) bounded++;
+    }
+    expect(bounded).toBeGreaterThan(15);
+  });
+
   it('shows the row filter in EXPLAIN and does not answer partly passing batches from the manifest', async () => {
     const plan = (await db.query<{ 'QUERY PLAN': string }>("EXPLAIN (COSTS OFF) SELECT host, count(*) FROM m WHERE f8 > 20 AND tag <> 'a' GROUP BY host")).rows.map((r) => r['QUERY PLAN']);
     expect(plan[0]).toBe('Orbit Columnstore Aggregate on m');

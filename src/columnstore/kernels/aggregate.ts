@@ -322,10 +322,24 @@ async function decodeBatchInto(p: Partials, r: ResolvedSpec, reader: BatchColumn
 }
 
 /**
- * The rows of a batch that pass `tests` (ANDed), as a selection bitmap in `bits` (bit i = row i);
- * null when every row passes, undefined when none does.
+ * The row filters a batch's statistics leave to be tested row by row (none: every row passes);
+ * undefined when they show that no row passes one of them.
  */
-async function selectRows(reader: BatchColumns, batchNo: number, rows: number, tests: readonly ResolvedRowFilter[], bits: Uint8Array): Promise<Uint8Array | null | undefined> {
+export function rowTests(filters: readonly ResolvedRowFilter[], stats: BatchStats): ResolvedRowFilter[] | undefined {
+  const tests: ResolvedRowFilter[] = [];
+  for (const f of filters) {
+    const v = verdictOf(f.type, f.predicate, stats.rows, stats.nullCount[f.index]!, stats.min[f.index] ?? null, stats.max[f.index] ?? null);
+    if (v === 'none') return undefined;
+    if (v === 'some') tests.push(f);
+  }
+  return tests;
+}
+
+/**
+ * The rows of a batch that pass `tests` (ANDed), as a selection bitmap in `bits` (bit i = row i;
+ * room for the batch's rows); null when every row passes, undefined when none does.
+ */
+export async function selectRows(reader: BatchColumns, batchNo: number, rows: number, tests: readonly ResolvedRowFilter[], bits: Uint8Array): Promise<Uint8Array | null | undefined> {
   let selection: Uint32Array | undefined;
   // A lone float range test over a NULL-free column (usage_user > 90): decoded and tested in one call.
   const range = tests.length === 1 ? floatRangeOf(tests[0]!.predicate) : undefined;
@@ -387,14 +401,9 @@ export async function aggregateChunk(store: ColumnStore, manifest: Manifest, spe
       throw orbitError('feature_not_supported', `columnstore kernels do not support NULLs in the time column "${r.timeColumn}"`);
     }
     // Row filters the statistics cannot settle are tested row by row; one that no row passes skips the batch.
-    let tests: ResolvedRowFilter[] | undefined;
-    let none = false;
-    for (const f of r.rowFilters) {
-      const v = verdictOf(f.type, f.predicate, stats.rows, stats.nullCount[f.index]!, stats.min[f.index] ?? null, stats.max[f.index] ?? null);
-      if (v === 'none') none = true;
-      else if (v === 'some') (tests ??= []).push(f);
-    }
-    if (none) continue;
+    const left = rowTests(r.rowFilters, stats);
+    if (!left) continue;
+    const tests = left.length > 0 ? left : undefined;
     // A segment's batches follow one another: its key and prefix are made once.
     if (!key || r.groupBy.some((g, i) => !Object.is(stats.segment[g.segment], key![i]))) {
       key = r.groupBy.map((g) => stats.segment[g.segment]!);

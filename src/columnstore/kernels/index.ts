@@ -4,9 +4,9 @@
  */
 
 // Query level: partial aggregates of chunks, merging, final values.
-export { aggregateChunk, aggregateChunks } from './aggregate.js';
+export { aggregateChunk, aggregateChunks, rowTests, selectRows } from './aggregate.js';
 export { anyMayOverflow, finalize, mergePartials, numericDivide, type AggState, type GroupPartial, type PartialStats, type Partials, type ResultRow } from './partials.js';
-export { AggregateFn, resolveSpec, type AggregateCall, type AggregateSpec, type Filter, type ResolvedAggregate, type RowFilter, type ResolvedSpec, type TimeBucketSpec } from './spec.js';
+export { AggregateFn, resolveRowFilters, resolveSpec, type AggregateCall, type AggregateSpec, type Filter, type ResolvedAggregate, type ResolvedRowFilter, type RowFilter, type ResolvedSpec, type TimeBucketSpec } from './spec.js';
 
 // Backends: WebAssembly (fast path) and the plain-TypeScript reference (fallback, cross-check).
 export type { BucketParams, ColumnAggregates, EncodedColumn, FirstLast, FusedKernels, KernelBackend, KernelValues, SlotTable, TimeRange, ValueAggregates } from './backend.js';

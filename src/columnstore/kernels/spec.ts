@@ -183,12 +183,16 @@ export function resolveSpec(m: Manifest, spec: AggregateSpec): ResolvedSpec {
     }
     return { fn: a.fn, column: a.column, type, by };
   });
-  const rowFilters = (spec.rowFilters ?? []).map((f): ResolvedRowFilter => {
+  return { timeColumn, range: { lo, hi }, bucket, groupBy, segmentFilters, rowFilters: resolveRowFilters(m, spec.rowFilters ?? []), aggregates };
+}
+
+/** Row filters checked against one manifest (42703 for a column it lacks, 0A000 for a filter the row filter cannot evaluate). */
+export function resolveRowFilters(m: Manifest, filters: readonly RowFilter[]): ResolvedRowFilter[] {
+  return filters.map((f): ResolvedRowFilter => {
     const type = columnType(m, f.column);
     if (!FILTER_TYPES.has(type) || !canFilter(type, f.predicate)) throw unsupported(`the filter ${f.column} ${f.predicate.op} on a ${type} column`);
     return { ...f, index: m.columns.findIndex((c) => c.name === f.column), type };
   });
-  return { timeColumn, range: { lo, hi }, bucket, groupBy, segmentFilters, rowFilters, aggregates };
 }
 
 function min(a: bigint, b: bigint): bigint {

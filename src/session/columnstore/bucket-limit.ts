@@ -3,20 +3,22 @@
  * Ordered append for `… GROUP BY time_bucket(w, time) ORDER BY bucket DESC LIMIT n` (the TSBS
  * groupby-orderby-limit shape). The kernels need only the rows of the result's buckets: Orbit finds
  * n non-empty buckets (the rowstore's newest n, by PostgreSQL, and the buckets of the rows of the
- * newest compressed batches, by their time column alone), and the n-th newest of them, B, bounds
+ * newest compressed batches, by their time column and the rows the row predicates keep), and the n-th newest of them, B, bounds
  * the kernels' input to `time >= B`. Every bucket from B on is then complete and at least n exist,
  * so the buckets before B, which only the rowstore partials still reach, fall after the LIMIT.
  * (ASC mirrors it: `time < B + w`.) Returns the aggregate plan with that filter added, or as it
  * was when the bound cannot be had (month widths, infinite times, fewer than n buckets).
  */
 import { batchesMatching, columnRange, type Manifest, type Predicate } from '../../columnstore/manifest.js';
-import type { PgType, Scalar } from '../../columnstore/columns.js';
+import type { Scalar } from '../../columnstore/columns.js';
 import type { ColumnStore } from '../../columnstore/store.js';
 import { BatchColumns } from '../../columnstore/kernels/batch-columns.js';
-import { isFused, type KernelBackend, type SlotTable } from '../../columnstore/kernels/index.js';
+import { isFused, resolveRowFilters, rowTests, selectRows, type KernelBackend, type ResolvedRowFilter, type RowFilter, type SlotTable } from '../../columnstore/kernels/index.js';
 import type { AggregatePlan, ConstantFilter } from '../../sql/planner/aggregates.js';
 import { aggregateInputsSql, inputValues, type EvaluatedInputs } from './fast-path.js';
 import { withFacts, type FactsCache, type FactsMode } from './facts.js';
+import { rowPredicates } from './predicate-values.js';
+import { REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 
 /** time_bucket's default origin, 2000-01-03, in µs since 2000-01-01. */
@@ -40,8 +42,7 @@ export interface BucketBound {
 function shape(plan: AggregatePlan) {
   const order = plan.bucketOrder;
   const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
-  // Row predicates: the newest batches' times would count buckets whose rows they may all drop.
-  if (!order || plan.bucketWidthSql === undefined || plan.predicates.length > 0 || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return undefined;
+  if (!order || plan.bucketWidthSql === undefined || (time.typname !== 'timestamptz' && time.typname !== 'timestamp')) return undefined;
   const segments = plan.filters.filter((f) => f.column !== time.name);
   const times = plan.filters.filter((f): f is Extract<ConstantFilter, { op: '<' | '<=' | '>' | '>=' | '=' }> => f.column === time.name && f.op !== 'in');
   const segmentTypes = segments.map((f) => plan.table.columns.find((c) => c.name === f.column)!);
@@ -100,6 +101,15 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
   const keys = inputs[0] as string[] | null;
   // From here on the kernels' inputs are known (one round trip for both), with or without a bound.
   const plain: BucketBound = { plan, batchesRead: 0, evaluated: { values: inputs, filters: [], limit: limitValue } };
+  // Row predicates (their entry follows the filters' in the inputs): a bucket counts only when a
+  // row passes them, as in the kernels. Constants Orbit does not take: no bound (the kernels refuse).
+  let rowFilters: RowFilter[] = [];
+  if (plan.predicates.length > 0) {
+    const entry = inputs[1 + (plan.bucketWidthSql !== undefined ? 2 : 0) + plan.filters.length] as Array<[string[], unknown[], boolean | null]>;
+    const predicates = rowPredicates(plan.predicates, entry);
+    if (!predicates) return plain;
+    rowFilters = predicates.map((predicate, k) => ({ column: plan.predicates[k]!.column.name, predicate }));
+  }
   const width = BigInt(widthText);
   if (months !== 0 || width <= 0n || limitValue === null || limitValue <= 0) return plain;
   const limit = Number(limitValue);
@@ -154,6 +164,8 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
     const closed = (order.desc ? top[0]! - bound : bound - top[0]!) === BigInt(limit - 1) * width;
     return order.desc ? last < bound || (closed && bucketOf(min(last, hi)) <= top[0]!) : bucketOf(first) > bound || (closed && bucketOf(max(first, lo)) >= top[0]!);
   };
+  // The row predicates' selection bitmap, reused from batch to batch (bucketize copies it in).
+  let bits = new Uint8Array(128);
   for (const { m, t, range } of chunks) {
     if (past(range.lo, range.hi) || lo > hi) break;
     const preds: Predicate[] = bounds.map(({ op, v }) => ({ column: time.name, op, value: v! }));
@@ -170,11 +182,25 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
       candidates.push({ batch: b, first: min[t] as bigint, last: max[t] as bigint });
     }
     candidates.sort((a, b) => (order.desc ? cmp(b.last, a.last) : cmp(a.first, b.first)));
-    const reader = new BatchColumns(store, m, TIME_TYPES);
+    const reader = new BatchColumns(store, m, REUSED_TYPES);
+    let resolved: ResolvedRowFilter[];
+    try {
+      resolved = resolveRowFilters(m, rowFilters);
+    } catch {
+      // A column this chunk lacks, a filter the kernels refuse: they answer without a bound, or refuse.
+      return plain;
+    }
     for (const c of candidates) {
       if (past(c.first, c.last)) break;
       // Infinite times (the manifest's extremes) have no bucket the kernels could give.
       if (c.first === INT64_MIN || c.last === INT64_MAX) return plain;
+      // The rows the row predicates keep (all: null; none: the batch adds no bucket).
+      const tests = rowTests(resolved, m.batches[c.batch]!);
+      if (!tests) continue;
+      const rows = m.batches[c.batch]!.rows;
+      if (bits.length < (rows + 7) >> 3) bits = new Uint8Array((rows + 7) >> 3);
+      const selection = tests.length > 0 ? await selectRows(reader, c.batch, rows, tests, bits) : null;
+      if (selection === undefined) continue;
       // Only rows whose bucket can still be among the first n: from the n-th bucket on (DESC), up to its end (ASC).
       const range = { lo: order.desc && bound !== undefined ? max(lo, bound) : lo, hi: !order.desc && bound !== undefined ? min(hi, bound + width - 1n) : hi };
       const bucket = { width, origin: ORIGIN };
@@ -182,10 +208,10 @@ export async function boundBucketLimit(store: ColumnStore, kernels: KernelBacken
       let table: SlotTable;
       if (isFused(kernels)) {
         const encoded = (await reader.encoded(c.batch, [time.name])).get(time.name)!;
-        table = kernels.bucketizeEncoded(encoded, range, bucket);
+        table = kernels.bucketizeEncoded(encoded, range, bucket, selection);
       } else {
         const values = (await reader.read(c.batch, [time.name])).get(time.name)!.values as BigInt64Array;
-        table = kernels.bucketize(values, range, bucket, null);
+        table = kernels.bucketize(values, range, bucket, selection);
       }
       read++;
       for (let slot = 0; slot < table.slots; slot++) found.add(table.buckets[slot]!);
@@ -234,9 +260,6 @@ function min(a: bigint, b: bigint): bigint {
 function max(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
-
-/** Time types the batch reader decodes into reused arrays. */
-const TIME_TYPES: ReadonlySet<PgType> = new Set(['timestamptz', 'timestamp']);
 
 function cmp(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;

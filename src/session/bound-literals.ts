@@ -3,7 +3,7 @@
  * A statement with parameters (`$1`, `$2`, …) and the values a Bind gives them, made into the same
  * statement with each parameter written as its value: a literal cast to the type PostgreSQL gave
  * the parameter, `('…'::timestamptz)`. The planner's fast path needs its constants written out
- * (sql/planner/aggregates.ts `isConstant`); without this, every client that binds its values —
+ * (sql/planner/expressions.ts `isConstant`); without this, every client that binds its values —
  * node-postgres with values, postgres.js, psycopg 3, JDBC, pgx — took the general path.
  *
  * Why it is the same statement: a text-format parameter is read by its type's input function under

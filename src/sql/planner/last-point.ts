@@ -20,7 +20,8 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { colNames, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { conjuncts, deparseExpr, filterOf, type ConstantFilter, type PlannerTable } from './aggregates.js';
+import { filterOf, type ConstantFilter, type PlannerTable } from './aggregates.js';
+import { conjuncts, deparseExpr } from './expressions.js';
 
 export interface LastPointPlan {
   readonly table: PlannerTable;

@@ -15,7 +15,8 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { conjuncts, deparseExpr, STABLE_FUNCTIONS, type PlannerColumn, type PlannerTable } from './aggregates.js';
+import type { PlannerColumn, PlannerTable } from './aggregates.js';
+import { conjuncts, deparseExpr, STABLE_FUNCTIONS } from './expressions.js';
 import { isSafeConstant, predicateOf, type ColumnPredicate } from './predicates.js';
 
 export interface ScanPlan {

@@ -3,7 +3,7 @@
 import { deparseSync } from 'pgsql-deparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadParser, parseSql } from '../../../src/sql/parser.js';
-import { deparseExpr } from '../../../src/sql/planner/aggregates.js';
+import { deparseExpr } from '../../../src/sql/planner/expressions.js';
 import type { Fields, Node } from '../../../src/sql/rewrite/ast.js';
 
 beforeAll(async () => {

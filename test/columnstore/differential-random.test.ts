@@ -22,6 +22,13 @@ import { Prng } from '../support/prng.js';
 import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
 
 const COLUMNS = 'time timestamptz NOT NULL, host text, dc text, v float8, n int, b bigint, f real, ok bool, x float8';
+/** What takes a WHERE conjunct: the aggregate kernels, a scan (evaluates it), the last point. */
+interface Flags {
+  readonly agg: boolean;
+  readonly scan: boolean;
+  readonly last?: boolean;
+}
+
 const HOSTS = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', ''];
 const START = Date.parse('2024-03-08T00:00:00Z');
 /** Five weeks: New York's DST change (Mar 10), Berlin's (Mar 31) and Lord Howe's (Apr 7) inside. */
@@ -98,23 +105,25 @@ class Generator {
    * the segmentby column, comparisons of a column with constants the row filter evaluates) and
    * whether a scan evaluates it (docs/guides/planner.md's table).
    */
-  lastFlags = { agg: false, scan: false };
+  lastFlags: Flags = { agg: false, scan: false };
 
   predicate(kernelsOnly = false): string {
     const h = () => this.pick(HOSTS);
-    const A = { agg: true, scan: true };
-    const N = { agg: false, scan: false };
-    const all: Array<[() => string, { agg: boolean; scan: boolean }]> = [
-      [() => `time >= ${this.time()}`, A],
-      [() => `time < ${this.time()}`, A],
-      [() => `time > ${this.time()}`, A],
-      [() => `time <= ${this.time()}`, A],
-      [() => `time = ${this.time()}`, A],
-      [() => `time BETWEEN ${this.time()} AND ${this.time()}`, A],
-      [() => `time >= ${this.time()}::timestamptz - INTERVAL '${this.int(1, 30)} minutes'`, A],
-      [() => `time > now() - INTERVAL '1 day'`, A],
-      [() => `host = '${h()}'`, A],
-      [() => `host IN ('${h()}', '${h()}')`, A],
+    const A: Flags = { agg: true, scan: true };
+    // Also the last point's: time comparisons, `=`/IN on the segmentby column.
+    const L: Flags = { agg: true, scan: true, last: true };
+    const N: Flags = { agg: false, scan: false };
+    const all: Array<[() => string, Flags]> = [
+      [() => `time >= ${this.time()}`, L],
+      [() => `time < ${this.time()}`, L],
+      [() => `time > ${this.time()}`, L],
+      [() => `time <= ${this.time()}`, L],
+      [() => `time = ${this.time()}`, L],
+      [() => `time BETWEEN ${this.time()} AND ${this.time()}`, L],
+      [() => `time >= ${this.time()}::timestamptz - INTERVAL '${this.int(1, 30)} minutes'`, L],
+      [() => `time > now() - INTERVAL '1 day'`, L],
+      [() => `host = '${h()}'`, L],
+      [() => `host IN ('${h()}', '${h()}')`, L],
       [() => `host IN ('h1', NULL)`, N],
       [() => `host <> '${h()}'`, A],
       [() => `host > 'h${this.int(0, 7)}'`, N],
@@ -153,14 +162,14 @@ class Generator {
   }
 
   /** Conjuncts of the last `where`: all taken by the kernels; one at least evaluated by a scan. */
-  whereFlags = { agg: true, scan: false };
+  whereFlags = { agg: true, scan: false, last: true };
 
   private where(max: number, kernelsOnly = false): string {
     const p = Array.from({ length: this.int(0, max) }, () => {
       const sql = this.predicate(kernelsOnly);
       return { sql, flags: this.lastFlags };
     });
-    this.whereFlags = { agg: p.every((c) => c.flags.agg), scan: p.some((c) => c.flags.scan) };
+    this.whereFlags = { agg: p.every((c) => c.flags.agg), scan: p.some((c) => c.flags.scan), last: p.every((c) => c.flags.last === true) };
     return p.length ? ` WHERE ${p.map((c) => c.sql).join(' AND ')}` : '';
   }
 
@@ -223,7 +232,7 @@ class Generator {
     const list = this.pick(['*', `${key}, time, v`, `${key}, time, n`]);
     const W = this.rand() < 0.5 ? '' : this.where(2);
     // Time bounds and `=`/IN on the segmentby column are the last point's; parameters as for aggregates.
-    const lastPoint = key === 'host' && (!W || (this.whereFlags.agg && (this.params.length === 0 || this.paramsFast)));
+    const lastPoint = key === 'host' && (!W || (this.whereFlags.last && (this.params.length === 0 || this.paramsFast)));
     return { sql: `SELECT DISTINCT ON (${key}) ${list} FROM m${W} ORDER BY ${key}, time DESC`, ordered: false, ...(lastPoint ? { path: 'last point' as const } : {}) };
   }
 

@@ -30,6 +30,8 @@ interface QueryResult {
   readonly ms: Record<string, number>;
   /** Engines whose rows differ from the first engine's, with the first difference. */
   readonly mismatches: Record<string, string>;
+  /** Per engine, each timed run's ms, in run order. */
+  readonly runMs: Record<string, number[]>;
   /** Per engine, ms of garbage collection pauses inside each timed run (this process's). */
   readonly gcMs: Record<string, number[]>;
 }
@@ -156,8 +158,9 @@ export const tsbsSuite: Suite = {
               if (fresh) freshAnswers[e.name]![i] = normalise(r.rows, r.columns, q.unordered === true);
             }
           }
+          const runMs = Object.fromEntries(engines.map((e) => [e.name, times[e.name]!.map((t) => Math.round(t * 10) / 10)]));
           for (const e of engines) {
-            const sorted = times[e.name]!.sort((a, b) => a - b);
+            const sorted = [...times[e.name]!].sort((a, b) => a - b);
             ms[e.name] = sorted[Math.floor(sorted.length / 2)]!;
           }
           const reference = answers[engines[0]!.name]!;
@@ -171,7 +174,7 @@ export const tsbsSuite: Suite = {
               mismatched = true;
             }
           }
-          results.push({ query: q.name, rows: reference.length, ms, mismatches, gcMs });
+          results.push({ query: q.name, rows: reference.length, ms, mismatches, runMs, gcMs });
           process.stderr.write(`${q.name} done\n`);
         }
         print(variant, rows, bytes, loads, results, engines.map((e) => e.name));

@@ -15,6 +15,7 @@ import { copyBatchesInto } from './copy-batches.js';
 import { CacheBudget } from './cache-budget.js';
 import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';
+import { exactTimeSql } from './time-constants.js';
 
 /** A session's cache tables, and which of them are known to match the catalog. */
 export class CacheTables {
@@ -162,7 +163,8 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
     const column = table.columns.find((c) => c.name === table.timeColumn)!;
     const integer = ['int2', 'int4', 'int8'].includes(column.typname);
     const exprs = filters.flatMap((f) =>
-      f.op === 'in' ? [] : [integer ? `((${f.sql})::${column.type})::int8::text` : `(EXTRACT(EPOCH FROM (${f.sql})::${column.type}) * 1000000)::int8::text`],
+      // NULL (no bound: every chunk) for a constant whose cast would not compare as PostgreSQL does (time-constants.ts).
+      f.op === 'in' ? [] : [exactTimeSql(f.sql, column.typname, integer ? `((${f.sql})::${column.type})::int8::text` : `(EXTRACT(EPOCH FROM (${f.sql})::${column.type}) * 1000000)::int8::text`)],
     );
     // In a savepoint: the caller's transaction (Orbit's own) goes on after a bound PostgreSQL rejects
     // or cannot make a bigint of ('-infinity'); the statement itself then reports its own error.

@@ -16,6 +16,7 @@ import type { WriteTarget } from './statement-plans.js';
 import { copyBatchesInto } from './copy-batches.js';
 import { cacheRunner, firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
+import { castsExactly } from './time-constants.js';
 
 const F = '_timescaledb_functions';
 
@@ -85,8 +86,10 @@ export async function evaluatePredicates(
     const values = f.op === 'in' ? f.sql : [f.sql];
     const sql = values.map((v) => (f.column === table.timeColumn ? timeSql(v, column.type, column.typname) : `((${v})::${column.type})::text`));
     if (sql.some((s) => s === undefined) || scalarOf('0', column.typname) === undefined) continue;
-    // A constant the column's type cannot hold exactly (dev > 1.5 on an integer) would move the bound: such a filter is dropped.
-    exact.push(`(${values.map((v) => `((${v})::${column.type} = (${v}))`).join(' AND ')}) IS NOT FALSE`);
+    // A constant the column's type cannot hold exactly (dev > 1.5 on an integer) would move the bound,
+    // and a time constant whose cast compares otherwise than PostgreSQL (time-constants.ts) too: such a filter is dropped.
+    const castable = f.column === table.timeColumn ? values.map((v) => ` AND ${castsExactly(v, column.typname)}`).join('') : '';
+    exact.push(`(${values.map((v) => `((${v})::${column.type} = (${v}))`).join(' AND ')}) IS NOT FALSE${castable}`);
     exprs.push(`ARRAY[${sql.join(', ')}]::text[]`);
     used.push({ column: f.column, op: f.op, typname: column.typname });
   }

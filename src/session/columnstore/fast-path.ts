@@ -18,6 +18,7 @@ import { quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { localInputs } from './local-inputs.js';
+import { exactTimeSql } from './time-constants.js';
 import { predicateInputsSql, rowPredicates } from './predicate-values.js';
 
 /**
@@ -30,8 +31,9 @@ import { predicateInputsSql, rowPredicates } from './predicate-values.js';
  */
 export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): string {
   const lean = facts !== undefined && facts !== 'probe';
-  const timeType = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!.type;
-  const micros = (sql: string) => `((EXTRACT(EPOCH FROM (${sql})::${timeType}) - 946684800) * 1000000)::int8::text`;
+  const time = plan.table.columns.find((c) => c.name === plan.table.timeColumn)!;
+  // NULL (PostgreSQL answers) for a constant whose cast would not compare as PostgreSQL does (time-constants.ts).
+  const micros = (sql: string) => exactTimeSql(sql, time.typname, `((EXTRACT(EPOCH FROM (${sql})::${time.type}) - 946684800) * 1000000)::int8::text`);
   const exprs: string[] = [
     lean
       ? 'NULL'

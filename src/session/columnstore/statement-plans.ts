@@ -10,7 +10,8 @@
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
-import { planAggregate, timeFilters, writeFilters, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
+import { planAggregate, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
+import { timeFilters, writeFilters } from '../../sql/planner/filters.js';
 import { deparseExpr, isConstant } from '../../sql/planner/expressions.js';
 import type { Fields, Node } from '../../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../../sql/planner/last-point.js';

@@ -20,7 +20,8 @@
 import { deparseSync } from 'pgsql-deparser';
 import { parseSql } from '../parser.js';
 import { colNames, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import { filterOf, type ConstantFilter, type PlannerTable } from './aggregates.js';
+import type { ConstantFilter, PlannerTable } from './aggregates.js';
+import { filterOf } from './filters.js';
 import { conjuncts, deparseExpr } from './expressions.js';
 
 export interface LastPointPlan {

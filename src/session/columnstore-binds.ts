@@ -104,7 +104,8 @@ export class ColumnstoreBinds {
     // Parses only (the client's Parse of this statement): nothing PostgreSQL ran changes the kept facts.
     if (this.host.onlyParsesQueued()) await cs.readOnly(() => this.host.flushPending());
     else await this.host.flushPending();
-    if (!onBackend || this.host.errorSinceSync()) return undefined;
+    // After an error PostgreSQL skips the Bind, in a failed block it refuses it: nothing of Orbit's to do.
+    if (!onBackend || this.host.errorSinceSync() || this.host.state() === 'failed') return undefined;
     const idle = this.host.state() === 'idle';
     const out = await this.describeStatement(bind.statement, entry, idle);
     const types = parameterTypes(out);

@@ -248,7 +248,11 @@ export class ExtendedQuery {
           if (parse.name === '') this.unnamedAtBind = false;
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
-            if (parse.name === '' && statements.length === 1 && stmt?.type === 'SelectStmt' && hasParameters(stmt)) {
+            // PostgreSQL now skips to the Sync: so does Orbit's work (and the message).
+            if (this.errorSinceSync) return;
+            if (this.failedBlock()) {
+              // PostgreSQL refuses the statement itself (25P02): nothing to prepare.
+            } else if (parse.name === '' && statements.length === 1 && stmt?.type === 'SelectStmt' && hasParameters(stmt)) {
               // A query with parameters: parsed as written (for its Describe); at its Bind it gets the
               // fast path with its values written out (session/bound-literals.ts), or its rewritten
               // text and cache tables then (prepareColumnstoreUse).
@@ -438,10 +442,17 @@ export class ExtendedQuery {
    * date, since chunks may have changed since it was parsed. The unnamed statement was prepared by
    * its own Parse.
    */
+  /** Inside a failed transaction block (as of the last Sync and what the pipeline ran since). */
+  private failedBlock(): boolean {
+    return this.pipeline.current(this.session.transactionStatus) === 'failed';
+  }
+
   private async prepareColumnstoreUse(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
     const entry = this.prepared.lookup(name);
     if (!entry?.statement || (name === '' && !this.unnamedAtBind) || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
     await this.flushPending();
+    // After an error PostgreSQL skips the Bind; in a failed block it refuses it (25P02): no work of Orbit's either way.
+    if (this.errorSinceSync || this.failedBlock()) return undefined;
     if (name === '') {
       // The unnamed query with parameters the fast path did not take: its text rewritten and its
       // cache tables filled now, as a statement without parameters gets at its Parse.
@@ -473,7 +484,7 @@ export class ExtendedQuery {
     const entry = this.prepared.lookup(name);
     if (!entry?.statement || !addsUniqueIndex(entry.statement)) return;
     await this.flushPending();
-    if (this.errorSinceSync) return;
+    if (this.errorSinceSync || this.failedBlock()) return;
     const statement = entry.statement;
     await this.binds.work((idle) => this.backend.checkUniqueIndex(this.session, statement, entry.parse.query, idle));
   }

@@ -22,8 +22,12 @@ import { SqlState } from '../sqlstate.js';
 import { writeBind, writeParse, writeTarget } from '../wire/protocol/frontend.js';
 import { FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 
-/** Outside any transaction, inside the implicit transaction of the pipeline, or inside a block. */
-export type PipelineState = 'idle' | 'implicit' | 'block';
+/**
+ * Outside any transaction, inside the implicit transaction of the pipeline, inside a block, or
+ * inside a failed block (PostgreSQL refuses everything but its end or a ROLLBACK TO SAVEPOINT:
+ * Orbit does no work of its own there).
+ */
+export type PipelineState = 'idle' | 'implicit' | 'block' | 'failed';
 
 export class PipelineTransaction {
   /** Undefined: nothing ran since the last Sync (the ReadyForQuery's status stands). */
@@ -36,7 +40,7 @@ export class PipelineTransaction {
 
   /** The state now, `ready` being the last ReadyForQuery's status. */
   current(ready: TransactionStatus): PipelineState {
-    return this.state ?? (ready === TransactionStatus.Idle ? 'idle' : 'block');
+    return this.state ?? (ready === TransactionStatus.Idle ? 'idle' : ready === TransactionStatus.Failed ? 'failed' : 'block');
   }
 
   /** A Bind, or an Execute of a portal of `statement`, goes to the backend. */
@@ -46,7 +50,12 @@ export class PipelineTransaction {
     switch (kind) {
       case 'TRANS_STMT_BEGIN':
       case 'TRANS_STMT_START':
-        this.state = 'block';
+        // Refused in a failed block (which stays failed).
+        if (now !== 'failed') this.state = 'block';
+        return;
+      case 'TRANS_STMT_ROLLBACK_TO':
+        // Leaves a failed block usable again.
+        if (now === 'failed') this.state = 'block';
         return;
       case 'TRANS_STMT_COMMIT':
       case 'TRANS_STMT_ROLLBACK':

@@ -26,7 +26,7 @@ describe('PipelineTransaction', () => {
   it('follows the ReadyForQuery until something runs', () => {
     expect(after(TransactionStatus.Idle)).toBe('idle');
     expect(after(TransactionStatus.InTransaction)).toBe('block');
-    expect(after(TransactionStatus.Failed)).toBe('block');
+    expect(after(TransactionStatus.Failed)).toBe('failed');
   });
 
   it('opens the implicit transaction at the first Bind or Execute outside a block', () => {
@@ -43,6 +43,10 @@ describe('PipelineTransaction', () => {
     expect(after(TransactionStatus.InTransaction, [B], [E, 'END'], [B])).toBe('implicit');
     expect(after(TransactionStatus.InTransaction, [B], [E, "PREPARE TRANSACTION 'x'"])).toBe('idle');
     expect(after(TransactionStatus.InTransaction, [B], [E, 'SAVEPOINT s'])).toBe('block');
+    // A failed block: only its end or a ROLLBACK TO SAVEPOINT changes it.
+    expect(after(TransactionStatus.Failed, [B], [E, 'BEGIN'])).toBe('failed');
+    expect(after(TransactionStatus.Failed, [B], [E, 'ROLLBACK TO SAVEPOINT s'])).toBe('block');
+    expect(after(TransactionStatus.Failed, [B], [E, 'ROLLBACK'])).toBe('idle');
     // Bound but not executed: the BEGIN has not run yet.
     expect(after(TransactionStatus.Idle, [B, 'BEGIN'])).toBe('implicit');
   });

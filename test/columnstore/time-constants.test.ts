@@ -62,6 +62,14 @@ describe('time constants of another type than the time column', () => {
     }
   });
 
+  it('takes a last point only with bounds it compares as PostgreSQL does', async () => {
+    // 02:30 (in the gap) reads as 03:30 EDT and passes `> 03:20 EDT`; the newer 03:00 row fails it.
+    for (const where of ["ts >= '2024-03-10 07:20+00'::timestamptz", "ts > '2024-03-10 07:20+00'::timestamptz AND ts < '2024-03-10 03:30'"]) {
+      const q = (x: string) => `SELECT DISTINCT ON (h) * FROM ${x} WHERE ${where} ORDER BY h, ts DESC`;
+      expect((await db.query(q('tt'))).rows, q('tt')).toEqual((await db.query(q('rt'))).rows);
+    }
+  });
+
   it('deletes the rows PostgreSQL deletes', async () => {
     for (const [t, r, where] of [BOUNDS[0]!, BOUNDS[3]!]) {
       await db.query(`DELETE FROM ${t} WHERE ${where}`);

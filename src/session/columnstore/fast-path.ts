@@ -50,8 +50,9 @@ export function aggregateInputsSql(plan: AggregatePlan, facts?: FactsMode): stri
       // NULL unless every constant's type compares with the column as the kernels' equality does
       // (`dev = 1.5` compares as numeric: not as dev = 2): the statement then falls back.
       const values = f.op === 'in' ? f.sql : [f.sql];
-      const types = (SEGMENT_TYPES[column.typname] ?? []).map(quoteLiteral).join(', ');
-      exprs.push(`CASE WHEN ${values.map((v) => `pg_typeof(${v})::text IN ('unknown', ${types})`).join(' AND ')} THEN ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[] END`);
+      const types = SEGMENT_TYPES[column.typname];
+      if (!types) exprs.push('NULL');
+      else exprs.push(`CASE WHEN ${values.map((v) => `pg_typeof(${v})::text IN (${['unknown', ...types].map(quoteLiteral).join(', ')})`).join(' AND ')} THEN ARRAY[${values.map((v) => `(${v})::${column.type}::text`).join(', ')}]::text[] END`);
     }
   }
   // Row predicates' constants, their types and their columns' determinism (predicate-values.ts).
@@ -91,14 +92,17 @@ export function inputValues(plan: AggregatePlan, values: readonly unknown[], fac
   return out;
 }
 
-/** Constant types (besides an unknown literal) whose `=` with a segmentby column of pg_type … is that type's own equality. */
+/**
+ * Constant types (besides an unknown literal) whose `=` with a segmentby column of pg_type … is that
+ * type's own equality, on the text the batches hold. Not char(n): its text drops the padding the
+ * batches keep ('a' is stored 'a  '), so its filters are left to PostgreSQL.
+ */
 const SEGMENT_TYPES: Readonly<Record<string, readonly string[]>> = {
   int2: ['smallint', 'integer', 'bigint'],
   int4: ['smallint', 'integer', 'bigint'],
   int8: ['smallint', 'integer', 'bigint'],
   text: ['text', 'character varying'],
   varchar: ['text', 'character varying'],
-  bpchar: ['character'],
   name: ['name'],
   bool: ['boolean'],
 };

@@ -81,10 +81,9 @@ export async function windowInputs(run: InternalRunner, plan: LastPointPlan): Pr
     const exact = accepted(column, f.op, types.slice(at, at + n), f.op === 'in' ? f.sql : [f.sql]);
     const vs = values.slice(at, at + n).map((v) => valueOf(column, v));
     if (f.column === time.name && f.op !== 'in') {
-      // A lower bound only moves candidates below it, which PostgreSQL's WHERE then drops: one not
-      // compared exactly here (a timestamptz constant for a timestamp column) can be left out.
-      // Not an upper one: the newest row above it would hide the newest below.
-      if (!exact && (f.op === '>' || f.op === '>=')) continue;
+      // A bound not compared exactly here is not left out either, even a lower one: a timestamptz
+      // constant for a timestamp column converts each row in the session's time zone, which is not
+      // monotone across a DST gap (the newest row may fail the bound where an older one passes).
       if (!exact) return undefined;
       const t = vs[0] === null ? undefined : timeOf(vs[0] as Scalar);
       // `time < NULL` holds for no row.

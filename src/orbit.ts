@@ -330,7 +330,9 @@ export class Orbit implements Queryable {
           const bound = await embeddedBoundSql(this.backend, session, this.rowStore, sql, params);
           if (bound !== undefined) {
             try {
-              return await run.query<Row>(bound);
+              const r = await run.query<Row>(bound.sql);
+              // Columns named otherwise than the statement as given names them (`SELECT $1`): run that.
+              if (r.fields.length === bound.names.length && r.fields.every((f, i) => f.name === bound.names[i])) return r;
             } catch (err) {
               // An error is PostgreSQL's for the statement as given (a value its type refuses has no
               // position there): a read outside a transaction block, run again with its parameters.

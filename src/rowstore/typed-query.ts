@@ -138,7 +138,13 @@ export function paramTexts(paramTypes: readonly number[], params: readonly unkno
       continue;
     }
     const serialize = serializers[paramTypes[i]!];
-    const text: unknown = serialize ? serialize(value) : (value as { toString(): string }).toString();
+    let text: unknown;
+    try {
+      text = serialize ? serialize(value) : (value as { toString(): string }).toString();
+    } catch {
+      // (An invalid Date): PGlite's own query gives its error.
+      return undefined;
+    }
     if (typeof text !== 'string') return undefined;
     out.push(text);
   }

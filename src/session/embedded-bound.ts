@@ -12,14 +12,14 @@ import type { RowStore } from '../rowstore/types.js';
 import { simpleMessage, writeParse, writeTarget } from '../wire/protocol/frontend.js';
 import { FrontendMessage } from '../wire/protocol/message-codes.js';
 import type { Backend, BackendSession } from './backend.js';
-import { hasParameters, parameterTypes, textsLiteralSql } from './bound-literals.js';
+import { hasParameters, parameterTypes, rowDescription, textsLiteralSql } from './bound-literals.js';
 import { backendText } from './rewrite.js';
 
 /**
  * `sql` with `params` written out, for a lone SELECT with parameters that the columnstore may
  * concern, outside a transaction block (the caller checks that); undefined otherwise.
  */
-export async function embeddedBoundSql(backend: Backend, session: BackendSession & { readonly settingsKey: string }, rowStore: RowStore, sql: string, params: readonly unknown[]): Promise<string | undefined> {
+export async function embeddedBoundSql(backend: Backend, session: BackendSession & { readonly settingsKey: string }, rowStore: RowStore, sql: string, params: readonly unknown[]): Promise<{ sql: string; names: string[] } | undefined> {
   const cs = backend.columnstore;
   if (!cs || !rowStore.paramTexts) return undefined;
   const text = backendText(sql);
@@ -35,5 +35,26 @@ export async function embeddedBoundSql(backend: Backend, session: BackendSession
   const out = await cs.described(`embedded parameters\0${session.settingsKey}\0\0${text.sql}`, describe, (o) => parameterTypes(o) !== undefined);
   const types = parameterTypes(out);
   const texts = types && rowStore.paramTexts(types, params);
-  return types && texts ? textsLiteralSql(statement, types, texts) : undefined;
+  const bound = types && texts ? textsLiteralSql(statement, types, texts) : undefined;
+  const description = rowDescription(out);
+  return bound === undefined || !description ? undefined : { sql: bound, names: fieldNames(description) };
 }
+
+/**
+ * The column names of a RowDescription message (type byte and length first): a literal takes its
+ * type's name where the parameter was `?column?` (`SELECT $1`), so the caller compares them.
+ */
+function fieldNames(message: Uint8Array): string[] {
+  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  const names: string[] = [];
+  let p = 7;
+  for (let n = view.getInt16(5); n > 0; n--) {
+    const end = message.indexOf(0, p);
+    names.push(decoder.decode(message.subarray(p, end)));
+    // Table oid, column number, type oid, type size, modifier, format.
+    p = end + 1 + 18;
+  }
+  return names;
+}
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });

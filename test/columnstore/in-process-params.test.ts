@@ -63,6 +63,19 @@ describe('in-process query with parameters over the columnstore', () => {
     }
   });
 
+  it('names columns and reports errors as the statement with its parameters does', async () => {
+    // A bare parameter is `?column?`, where its literal would be named after its type.
+    const named = (x: string) => `SELECT $1 AS host_param, $1, count(*) AS n FROM ${x} WHERE host = $1 GROUP BY 1`;
+    const want = await db.query(named('r'), ['a']);
+    const got = await db.query(named('t'), ['a']);
+    expect(got.fields).toEqual(want.fields);
+    expect(got.rows).toEqual(want.rows);
+    // An invalid Date: PGlite's own error.
+    const sql = (x: string) => `SELECT count(*) AS n FROM ${x} WHERE time > $1`;
+    const error = (x: string) => db.query(sql(x), [new Date(NaN)]).then(() => 'no error', (e: { code?: string; name?: string; message: string }) => `${e.code ?? e.name} ${e.message}`);
+    expect(await error('t')).toBe(await error('r'));
+  });
+
   it('keeps the general path for values it does not write out, and inside a transaction block', async () => {
     // A backslash (its meaning in a literal depends on standard_conforming_strings).
     const sql = (x: string) => `SELECT count(*)::int AS n FROM ${x} WHERE host <> $1`;

@@ -121,7 +121,8 @@ export class Backend {
 
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
-    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), read: (sql: string) => this.readInternal(session, sql) };
+    const searchKey = ['search_path', 'role', 'session_authorization'].map((n) => session.settings.get(n) ?? '').join('\0');
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), read: (sql: string) => this.readInternal(session, sql), searchKey };
     if (!runsAsRole(session)) return session.foldsSettings ? { ...run, settingsKey: session.settingsKey } : run;
     return {
       ...run,

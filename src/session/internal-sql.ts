@@ -29,6 +29,11 @@ export interface InternalRunner {
    */
   readonly owner?: InternalRunner;
   /**
+   * What decides where the session's unqualified names resolve (its search_path and role settings):
+   * resolutions read under one key hold for statements under the same key until the next DDL.
+   */
+  readonly searchKey?: string;
+  /**
    * The key of the session settings its statements run under, when they are the session's own
    * (folded in at each hand-over of the backend) and the session runs as the backend's role: what
    * such a statement read under one key holds for another statement under the same key.

@@ -24,6 +24,7 @@ import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
 import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
 import { executedName, ExecutedStatements } from './executed-statements.js';
+import { quoteLiteral } from '../settings.js';
 
 type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
 
@@ -40,12 +41,16 @@ interface Metadata {
 export class StatementPlanner {
   private stale = true;
   private tables = new Map<string, TableInfo[]>();
+  /** Per search key (InternalRunner.searchKey), where unqualified hypertable names resolve (null: to no hypertable). */
+  private readonly resolutions = new Map<string, Map<string, string | null>>();
+  /** Those of the session whose statements are planned now (set by `load`). */
+  private resolved: Map<string, string | null> | undefined;
   /** Names of compressed chunk tables (read by name: refused). */
   private compressedChunks = new Set<string>();
   /** Views (and materialized views) over hypertables with compressed chunks. */
   private views = new Set<string>();
-  /** Aggregate and last-point plans by parse tree, valid while `tables` is the map they were made from. */
-  private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
+  /** Aggregate and last-point plans by parse tree, valid while `tables` and the name resolutions are those they were made from. */
+  private readonly plans = new WeakMap<Fields, { tables: Map<string, TableInfo[]>; resolved: Map<string, string | null> | undefined; aggregate?: AggregatePlan; lastPoint?: LastPointPlan }>();
   /** Some hypertable has chunks in the columnstore. */
   private anyCompressed = false;
   /** What EXECUTEs run, as the catalog says (executed-statements.ts). */
@@ -72,6 +77,7 @@ export class StatementPlanner {
    */
   async load(run: InternalRunner, statements: readonly ClassifiedStatement[] = []): Promise<void> {
     await this.loadMetadata(run);
+    await this.resolve(run, statements);
     if (!this.anyCompressed) return;
     await this.executed.load(run, statements);
     if (statements.some((s) => this.guard.concerns(s))) await this.guard.load(run);
@@ -98,6 +104,8 @@ export class StatementPlanner {
     const error = firstError(out);
     const json = error ? undefined : jsonRows<Metadata>(out)[0];
     this.tables = new Map();
+    this.resolutions.clear();
+    this.resolved = undefined;
     this.compressedChunks = new Set(json?.chunks ?? []);
     this.views = new Set(json?.views ?? []);
     for (const t of json?.tables ?? []) {
@@ -136,8 +144,42 @@ export class StatementPlanner {
     );
   }
 
-  private lookup = (schema: string | undefined, name: string): ColumnstoreTable | undefined =>
-    this.tables.get(name)?.find((t) => schema === undefined || t.schema === schema);
+  /**
+   * The hypertables a reference may name: those of `schema`, or for an unqualified name the one
+   * PostgreSQL resolves it to under the session's search_path (`resolve`; none when it resolves to
+   * another relation), or — not resolved — every one of that name.
+   */
+  private candidates(schema: string | undefined, name: string): TableInfo[] {
+    const list = this.tables.get(name) ?? [];
+    if (schema !== undefined) return list.filter((t) => t.schema === schema);
+    const resolved = this.resolved?.get(name);
+    return resolved === undefined ? list : list.filter((t) => t.schema === resolved);
+  }
+
+  private lookup = (schema: string | undefined, name: string): ColumnstoreTable | undefined => this.candidates(schema, name)[0];
+
+  /**
+   * For the session whose statements are planned next: the schema of each unqualified hypertable
+   * name they use, as PostgreSQL resolves it (to_regclass under the session's search_path and
+   * role), kept per search key until the metadata is read again (DDL). Without it a name would be
+   * taken for the first hypertable of that name in any schema (`m` read `a.m` under
+   * `search_path = b`, and a DELETE of `b.m`'s compressed rows was lost).
+   */
+  private async resolve(run: InternalRunner, statements: readonly ClassifiedStatement[]): Promise<void> {
+    const key = run.searchKey ?? '';
+    let map = this.resolutions.get(key);
+    if (!map) this.resolutions.set(key, (map = new Map()));
+    this.resolved = map;
+    const known = map;
+    const missing = [...new Set(statements.flatMap((s) => s.relations.filter((r) => r.schema === undefined && this.tables.has(r.name) && !known.has(r.name)).map((r) => r.name)))];
+    if (missing.length === 0) return;
+    const sql = `SELECT json_object_agg(n, (SELECT ns.nspname FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = to_regclass(quote_ident(n)))) FROM unnest(ARRAY[${missing.map(quoteLiteral).join(', ')}]::text[]) n`;
+    const out = await (run.read ? run.read(sql) : run.sql(sql));
+    // Not resolved (an aborted transaction, whose statement fails anyway): every table of the name.
+    if (firstError(out)) return;
+    const json = jsonRows<Record<string, string | null>>(out)[0] ?? {};
+    for (const n of missing) known.set(n, json[n] ?? null);
+  }
 
   /**
    * What a statement needs before it runs: its rewritten text (undefined: run as is), the
@@ -162,7 +204,7 @@ export class StatementPlanner {
     }
     const writes: WriteTarget[] = [];
     const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
-    const t = target?.relname ? this.tables.get(target.relname)?.find((x) => (target.schemaname === undefined || x.schema === target.schemaname) && x.compressed) : undefined;
+    const t = target?.relname ? this.candidates(target.schemaname, target.relname).find((x) => x.compressed) : undefined;
     if (t && (statement.type === 'UpdateStmt' || statement.type === 'DeleteStmt' || statement.type === 'MergeStmt')) {
       // With a unique index, an UPDATE's or MERGE's new rows could conflict with rows of any batch.
       const functions = new Set<string>();
@@ -252,7 +294,7 @@ export class StatementPlanner {
    * kernels, last points, scans of the batches a WHERE can match; and EXPLAIN of those.
    */
   private planFast(statement: ClassifiedStatement): Pick<ColumnstorePlan, 'aggregate' | 'lastPoint' | 'scan' | 'explain'> | undefined {
-    const compressed = (schema: string | undefined, name: string) => this.tables.get(name)?.find((t) => (schema === undefined || t.schema === schema) && t.compressed);
+    const compressed = (schema: string | undefined, name: string) => this.candidates(schema, name).find((t) => t.compressed);
     if (readsOnly(statement.node, compressed) || namesSystemColumn(statement.node)) return undefined;
     if (statement.type === 'ExplainStmt') {
       const explain = explainOptions(statement.node);
@@ -265,10 +307,10 @@ export class StatementPlanner {
     // Parsed statements are shared by text (session/statement-cache.ts), so a plan is kept with its
     // parse tree for as long as the hypertables' metadata it was made from (`load` replaces it).
     let cached = this.plans.get(statement.node);
-    if (cached?.tables !== this.tables) {
+    if (cached?.tables !== this.tables || cached.resolved !== this.resolved) {
       const aggregate = planAggregate(statement.type, statement.node, compressed);
       const lastPoint = aggregate ? undefined : planLastPoint(statement.type, statement.node, compressed);
-      cached = { tables: this.tables, ...(aggregate ? { aggregate } : {}), ...(lastPoint ? { lastPoint } : {}) };
+      cached = { tables: this.tables, resolved: this.resolved, ...(aggregate ? { aggregate } : {}), ...(lastPoint ? { lastPoint } : {}) };
       this.plans.set(statement.node, cached);
     }
     if (cached.aggregate) return { aggregate: cached.aggregate };
@@ -294,7 +336,7 @@ export class StatementPlanner {
     const refuse = (what: string) =>
       new OrbitError(SqlState.feature_not_supported, `${what} is not supported by Orbit`, { hint: 'Convert the chunks back to the rowstore (decompress_chunk) first.' });
     if (this.compressedChunks.has(rel.relname)) throw refuse(`a unique index on chunk "${rel.relname}" while it is in the columnstore`);
-    const t = this.tables.get(rel.relname)?.find((x) => (rel.schemaname === undefined || x.schema === rel.schemaname) && x.compressed);
+    const t = this.candidates(rel.schemaname, rel.relname).find((x) => x.compressed);
     if (!t) return undefined;
     if (kind === 'exclusion') throw refuse(`an exclusion constraint on hypertable "${t.name}" while it has chunks in the columnstore`);
     if (statement.node.concurrent) throw refuse(`CREATE UNIQUE INDEX CONCURRENTLY on hypertable "${t.name}" while it has chunks in the columnstore`);
@@ -307,7 +349,7 @@ export class StatementPlanner {
     if (!['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(s.type)) return [];
     const rel = s.node.relation as { schemaname?: string; relname?: string } | undefined;
     const insert = s.type === 'InsertStmt';
-    return (this.tables.get(rel?.relname ?? '') ?? []).filter((t) => (rel!.schemaname === undefined || t.schema === rel!.schemaname) && t.compressed && (!insert || t.unique || s.node.onConflictClause !== undefined));
+    return this.candidates(rel?.schemaname, rel?.relname ?? '').filter((t) => t.compressed && (!insert || t.unique || s.node.onConflictClause !== undefined));
   }
 }
 

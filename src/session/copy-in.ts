@@ -8,7 +8,7 @@
  */
 import { concatBytes } from '../bytes.js';
 import { streamHeaderEnd } from '../columnstore/pg-binary.js';
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../sql/deparse.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { commandComplete, readyForQuery, rewriteErrorField, scanBackend } from '../wire/protocol/backend.js';
 import { copyData, copyFail } from '../wire/protocol/frontend.js';

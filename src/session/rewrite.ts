@@ -8,7 +8,7 @@
  * … SET (timescaledb.…) — are the other kind of rewrite: sql/rewrite/index.ts, applied on the text
  * this returns.)
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../sql/deparse.js';
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { spliceSql } from '../sql/parser.js';

@@ -23,7 +23,7 @@
  *   against other rows or tables: no unique index, user trigger, foreign key, CHECK constraint,
  *   generated or identity column, row security. Other COPYs take the row store path (session/copy-in.ts).
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../../sql/deparse.js';
 import { concatBytes } from '../../bytes.js';
 import { OrbitError } from '../../errors.js';
 import { rowCount, takeRows, type Rows } from '../../columnstore/columns.js';

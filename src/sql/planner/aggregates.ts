@@ -20,7 +20,7 @@
  * order than a scan would (as PostgreSQL's own parallel plans do). Anything else: undefined, and the
  * statement takes the general path (session/columnstore/cache-tables.ts).
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';
 import { parseSql } from '../parser.js';
 import { canFilter, FILTER_TYPES } from '../../columnstore/row-filter.js';

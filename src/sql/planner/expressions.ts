@@ -4,7 +4,7 @@
  * scan.ts, predicates.ts, last-point.ts) and the DML batch selection: top-level conjuncts, IN and
  * BETWEEN items, which expressions PostgreSQL can evaluate once up front, and their SQL text.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { clone, funcName, kind, type Fields, type Node } from '../rewrite/ast.js';
 
 /** The operands of a chain of ANDs. */

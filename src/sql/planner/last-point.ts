@@ -17,7 +17,7 @@
  * ranges leave (session/columnstore/last-point-window.ts). PostgreSQL applies the whole WHERE
  * again to the candidates; the rowstore's side has it too.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
 import { colNames, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { ConstantFilter, PlannerTable } from './aggregates.js';

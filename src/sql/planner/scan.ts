@@ -12,7 +12,7 @@
  * comparison) so that `ORDER BY time LIMIT n` can stop reading batches once n rows are certain
  * (ordered append) when every conjunct of the WHERE clause was pushed down.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { PlannerColumn, PlannerTable } from './aggregates.js';

@@ -8,7 +8,7 @@
  * PostgreSQL's own parser, as TimescaleDB parses them (`SELECT FROM t GROUP BY <list>` /
  * `ORDER BY <list>`); the extension checks them against the table.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
 import {
   dollarQuote,

@@ -14,7 +14,7 @@
  * not rewritten (the session decompresses what DML touches); `COPY hypertable TO` becomes
  * `COPY (SELECT …) TO`.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { OrbitError } from '../../errors.js';
 import { SqlState } from '../../sqlstate.js';
 import { parseSql } from '../parser.js';

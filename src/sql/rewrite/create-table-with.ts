@@ -7,7 +7,7 @@
  * Option names, aliases, defaults and errors follow TimescaleDB's `create_table_with_clause.c` and
  * `with_clause_parser.c`.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { literal, parseOptions, qualifiedName, raiseSql, requireExtensionSql, splitOptions, dollarQuote, type DefElem, type OptionDefinition } from './timescaledb-options.js';
 import { SqlState } from '../../sqlstate.js';
 import { alterTableSetSql, parseOrderBy, parseSegmentBy, type SettingsChange } from './alter-table-set.js';

@@ -16,7 +16,7 @@
  * The conjunct is inserted as text in front of the user's own top-level AND conjunct (same AND level,
  * so no precedence changes); only Orbit's literal and the user's column reference are written.
  */
-import { deparseSync } from 'pgsql-deparser';
+import { deparseSync } from '../deparse.js';
 import { as, kind, type Node } from './ast.js';
 import { literal, quoteIdent } from './timescaledb-options.js';
 

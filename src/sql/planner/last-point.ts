@@ -88,13 +88,15 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
   if (columnOf(bySegment!.node) !== segment || (bySegment!.sortby_dir !== 'SORTBY_DEFAULT' && bySegment!.sortby_dir !== 'SORTBY_ASC')) return undefined;
   if (bySegment!.sortby_nulls !== 'SORTBY_NULLS_DEFAULT' || byTime!.sortby_nulls !== 'SORTBY_NULLS_DEFAULT') return undefined;
   if (columnOf(byTime!.node) !== table.timeColumn || byTime!.sortby_dir !== 'SORTBY_DESC') return undefined;
-  // The target list may only read columns (no functions that could fail on rows never reached).
+  // The target list may only read columns: no function, operator or cast that could fail on rows
+  // never reached (PostgreSQL evaluates it for every row its sort reads: `s::int` fails on an older
+  // row's 'abc' there, while the candidates alone may all cast).
   let plain = true;
   const visit = (n: unknown): void => {
     if (Array.isArray(n)) return n.forEach(visit);
     if (n === null || typeof n !== 'object') return;
     const k = kind(n);
-    if (k === 'FuncCall' || k === 'SubLink' || k === 'A_Expr') plain = false;
+    if (k === 'FuncCall' || k === 'SubLink' || k === 'A_Expr' || k === 'TypeCast' || k === 'XmlExpr' || k === 'XmlSerialize' || k?.startsWith('Json')) plain = false;
     for (const v of Object.values(k ? ((n as Node)[k] as Fields) : (n as Fields))) visit(v);
   };
   visit(s.targetList);

@@ -40,6 +40,11 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   varchar: ['text', 'character varying'],
 };
 
+/** The constant types (pg_typeof's text) compared with a column of pg_type `typname` as their cast to it (none: not compared here). */
+export function exactConstantTypes(typname: string): readonly string[] | undefined {
+  return TYPES[typname];
+}
+
 /**
  * Whether predicate `op` on `column` with constants `sql` of PostgreSQL types `types` (pg_typeof)
  * compares as Orbit compares the values `valueSql` gives.

@@ -9,23 +9,15 @@
  * reads each date as its midnight (`d < '2024-01-05 12:00'` holds for 2024-01-05, which the cast
  * to date would exclude). Used where Orbit turns such constants into bounds on stored times: the
  * aggregate kernels' filters (fast-path.ts), the chunks a cache table needs (cache-tables.ts) and the
- * batches a write decompresses (dml.ts). Scans and last points check the same through
- * predicate-values.ts.
+ * batches a write decompresses (dml.ts). The pairs are predicate-values.ts's, which scans and last
+ * points check.
  */
-
-/** Constant types (pg_typeof's text) cast exactly for each time column type; a quoted literal (unknown) takes the column's. */
-const EXACT: Readonly<Record<string, readonly string[]>> = {
-  timestamptz: ['timestamp with time zone', 'timestamp without time zone', 'date'],
-  timestamp: ['timestamp without time zone', 'date'],
-  date: ['date'],
-  int2: ['smallint', 'integer', 'bigint'],
-  int4: ['smallint', 'integer', 'bigint'],
-  int8: ['smallint', 'integer', 'bigint'],
-};
+import { exactConstantTypes } from './predicate-values.js';
 
 /** SQL: whether constant `sql` compares with a time column of pg_type `typname` as its cast to that type does. */
 export function castsExactly(sql: string, typname: string): string {
-  const types = EXACT[typname];
+  // The same pairs scans and last points accept (a quoted literal, of type unknown, takes the column's).
+  const types = exactConstantTypes(typname);
   if (!types) return 'false';
   return `(pg_typeof(${sql})::text IN ('unknown', ${types.map((t) => `'${t}'`).join(', ')}))`;
 }

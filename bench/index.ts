@@ -44,6 +44,8 @@ const suite = SUITES[String(first.suite)];
 if (!suite) throw new Error(`unknown suite ${first.suite} (available: ${Object.keys(SUITES).join(', ')})`);
 const { values } = parseArgs({ options: { suite: { type: 'string' }, ...suite.options } });
 const results = await suite.run(values);
+// A suite's helper process (tsbs --isolate) hands its results to its parent instead.
+if (results === undefined) process.exit(0);
 mkdirSync('bench/results', { recursive: true });
 const file = join('bench/results', `${suite.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ suite: suite.name, node: process.version, results }, null, 2));

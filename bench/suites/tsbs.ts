@@ -1,7 +1,7 @@
 /**
  * @module bench/suites/tsbs
  * `--suite tsbs [--hours 72] [--variant decimal,ints] [--system orbit,orbit-tcp,orbit-tcp-raw,pglite,duckdb-wasm]
- * [--runs 5] [--pg postgres://…] [--queries a,b] [--rowstore | --compress] [--repeat] [--reuse] [--gc] [--load tcp|in-process]`:
+ * [--runs 5] [--pg postgres://…] [--queries a,b] [--rowstore | --compress] [--repeat] [--reuse] [--gc] [--isolate] [--load tcp|in-process]`:
  * the columnar fast-path issue's comparison tool. Generates the TSBS-style cpu data (100 hosts ×
  * hours × 10 s; 6-decimal and integer-valued variants), loads it into every engine (a progress bar on
  * stderr), runs the nine TSBS query types (bench/tsbs/queries.ts) in turn on every engine (1 warm-up,
@@ -11,14 +11,13 @@
  * The defaults are the published setting: Orbit loads by direct-to-columnstore COPY, every timed run
  * sends a new instance of each query (as TSBS does) and Orbit recomputes every answer.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { writeCpuCsv } from '../data/cpu-csv.js';
-import { firstDifference, normalise } from '../tsbs/compare.js';
+import { firstDifference } from '../tsbs/compare.js';
+import { measureIsolated, PG_SYSTEM } from '../tsbs/isolate.js';
+import { measure, type Load, type Measurement, type MeasureOptions, type QueryMeasurement } from '../tsbs/measure.js';
 import { TSBS_QUERY_SEED, tsbsQueries } from '../tsbs/queries.js';
 import { startDuckdbWasm, startOrbit, startPglite, startPostgresUrl, type Progress, type TsbsEngine } from '../tsbs/systems.js';
 import type { Suite } from './suite.js';
@@ -70,6 +69,14 @@ export const tsbsSuite: Suite = {
      */
     gc: { type: 'boolean', default: false },
     'no-reuse': { type: 'boolean', default: false },
+    /**
+     * Each system loads and runs in a Node process of its own, one after another (bench/tsbs/isolate.ts);
+     * by default all share this process, where one engine's garbage lands in the next one's time.
+     */
+    isolate: { type: 'boolean', default: false },
+    /** Internal (--isolate): the CSV the parent wrote, and the file a system's process writes its measurement to. */
+    csv: { type: 'string' },
+    worker: { type: 'string' },
     /** How Orbit is loaded: a client's COPY over TCP, or Orbit.copyFrom in-process (bench/tsbs/systems.ts). */
     load: { type: 'string', default: 'tcp' },
     /** Comma-separated query names (bench/tsbs/queries.ts) to run; all when absent. */
@@ -82,8 +89,20 @@ export const tsbsSuite: Suite = {
     const wanted = new Set(String(args.system).split(','));
     if (args.rowstore === true && (args.compress === true || args.direct === true)) throw new Error('--rowstore loads the row store: not with --compress or --direct');
     if (args.compress === true && args.direct === true) throw new Error('--compress converts a row-store load: not with --direct');
-    const direct = args.rowstore !== true && args.compress !== true;
+    if (args.load !== 'tcp' && args.load !== 'in-process') throw new Error(`--load takes tcp or in-process, not ${String(args.load)}`);
     const fresh = args.repeat !== true;
+    const only = typeof args.queries === 'string' ? new Set(args.queries.split(',')) : undefined;
+    const chosen = tsbsQueries(hours).filter((q) => !only || only.has(q.name));
+    if (chosen.length === 0) throw new Error(`--queries: none of ${String(args.queries)} is a TSBS query`);
+    // Instance r of each query for timed run r (fresh), else the same query again.
+    const instances = Array.from({ length: runs }, (_, r) => (fresh ? tsbsQueries(hours, TSBS_QUERY_SEED + 1 + r) : tsbsQueries(hours)));
+    const options: MeasureOptions = { runs, chosen, fresh, gc: args.gc === true, instance: (r, name) => instances[r]!.find((x) => x.name === name)! };
+    if (typeof args.worker === 'string') {
+      // A system's own process under --isolate: measure, hand the parent the JSON, print nothing.
+      const m = await measureHere(wanted, String(args.csv), rows, args, options);
+      writeFileSync(args.worker, JSON.stringify(m));
+      return undefined;
+    }
     let mismatched = false;
     const all: unknown[] = [];
     for (const variant of String(args.variant).split(',')) {
@@ -92,95 +111,14 @@ export const tsbsSuite: Suite = {
       process.stderr.write(`generating ${rows} rows (${variant}) … `);
       const bytes = await writeCpuCsv(csv, rows, 42, { ints: variant === 'ints' });
       process.stderr.write(`${(bytes / 1e6).toFixed(0)} MB\n`);
-      const progress = progressBar();
-      const engines: TsbsEngine[] = [];
-      const loads: Array<{ system: string; ms: number; rows: number }> = [];
-      const closers: Array<() => Promise<void>> = [];
       try {
-        if (wanted.has('orbit') || wanted.has('orbit-tcp') || wanted.has('orbit-tcp-raw')) {
-          if (args.load !== 'tcp' && args.load !== 'in-process') throw new Error(`--load takes tcp or in-process, not ${String(args.load)}`);
-          const o = await startOrbit(csv, rows, progress, { compress: args.compress === true, direct, reuseResults: args.reuse === true, load: args.load });
-          engines.push(...o.engines.filter((e) => wanted.has(e.name)));
-          loads.push(...o.loads);
-          closers.push(o.close);
-        }
-        for (const [name, start] of [
-          ['pglite', startPglite],
-          ['duckdb-wasm', startDuckdbWasm],
-        ] as const) {
-          if (!wanted.has(name)) continue;
-          const s = await start(csv, rows, progress);
-          engines.push(s.engine);
-          loads.push(s.load);
-          closers.push(s.engine.close);
-        }
-        if (typeof args.pg === 'string') {
-          const s = await startPostgresUrl(args.pg, csv, rows, progress);
-          engines.push(s.engine);
-          loads.push(s.load);
-          closers.push(s.engine.close);
-        }
-        process.stderr.write('\n');
-        const results: QueryResult[] = [];
-        const collect = args.gc === true ? fullCollection() : undefined;
-        const pauses = gcPauses();
-        const only = typeof args.queries === 'string' ? new Set(args.queries.split(',')) : undefined;
-        const chosen = tsbsQueries(hours).filter((q) => !only || only.has(q.name));
-        // Instance r of each query for timed run r (--fresh), else the same query again.
-        const instances = Array.from({ length: runs }, (_, r) => (fresh ? tsbsQueries(hours, TSBS_QUERY_SEED + 1 + r) : tsbsQueries(hours)));
-        const instance = (r: number, name: string) => instances[r]!.find((x) => x.name === name)!;
-        if (chosen.length === 0) throw new Error(`--queries: none of ${String(args.queries)} is a TSBS query`);
-        for (const q of chosen) {
-          const ms: Record<string, number> = {};
-          const answers: Record<string, string[]> = {};
-          /** Per engine, the rows of each fresh instance (compared like the warm-up's). */
-          const freshAnswers: Record<string, string[][]> = {};
-          const times: Record<string, number[]> = {};
-          const gcMs: Record<string, number[]> = {};
-          for (const e of engines) {
-            const first = await e.query(q.sql[e.dialect]); // warm-up; also the rows compared
-            answers[e.name] = normalise(first.rows, first.columns, q.unordered === true);
-            freshAnswers[e.name] = [];
-            times[e.name] = [];
-            gcMs[e.name] = [];
-          }
-          for (let i = 0; i < runs; i++) {
-            // Engines sharing caches (orbit and orbit-tcp are one server) take turns being the first
-            // to see a fresh instance.
-            for (const e of [...engines.slice(i % engines.length), ...engines.slice(0, i % engines.length)]) {
-              const sql = instance(i, q.name).sql[e.dialect];
-              collect?.();
-              const t0 = performance.now();
-              const r = await e.query(sql);
-              const t1 = performance.now();
-              times[e.name]!.push(t1 - t0);
-              gcMs[e.name]!.push(await pauses(t0, t1));
-              if (fresh) freshAnswers[e.name]![i] = normalise(r.rows, r.columns, q.unordered === true);
-            }
-          }
-          const runMs = Object.fromEntries(engines.map((e) => [e.name, times[e.name]!.map((t) => Math.round(t * 10) / 10)]));
-          for (const e of engines) {
-            const sorted = [...times[e.name]!].sort((a, b) => a - b);
-            ms[e.name] = sorted[Math.floor(sorted.length / 2)]!;
-          }
-          const reference = answers[engines[0]!.name]!;
-          const mismatches: Record<string, string> = {};
-          for (const e of engines.slice(1)) {
-            const d =
-              firstDifference(answers[e.name]!, reference) ??
-              freshAnswers[e.name]!.map((rows, i) => firstDifference(rows, freshAnswers[engines[0]!.name]![i]!)).find((x) => x !== undefined);
-            if (d) {
-              mismatches[e.name] = d;
-              mismatched = true;
-            }
-          }
-          results.push({ query: q.name, rows: reference.length, ms, mismatches, runMs, gcMs });
-          process.stderr.write(`${q.name} done\n`);
-        }
-        print(variant, rows, bytes, loads, results, engines.map((e) => e.name));
-        all.push({ variant, rows, bytes, loads, results });
+        const systems = [...ORDER.filter((s) => wanted.has(s)), ...(typeof args.pg === 'string' ? [PG_SYSTEM] : [])];
+        const m = args.isolate === true ? await measureIsolated(systems, csv, variant, args) : await measureHere(wanted, csv, rows, args, options);
+        const results = chosen.map((q) => summarise(q.name, m.engines, m.queries[q.name]!));
+        if (results.some((r) => Object.keys(r.mismatches).length > 0)) mismatched = true;
+        print(variant, rows, bytes, m.loads, results, m.engines);
+        all.push({ variant, rows, bytes, isolated: args.isolate === true, loads: m.loads, results });
       } finally {
-        for (const close of closers) await close();
         rmSync(csv, { force: true });
       }
     }
@@ -190,10 +128,70 @@ export const tsbsSuite: Suite = {
   },
 };
 
+/** The systems in the order they load and are reported (the first one's rows are the reference). */
+const ORDER = ['orbit', 'orbit-tcp', 'orbit-tcp-raw', 'pglite', 'duckdb-wasm'];
+
+/** Loads the wanted systems (and the --pg URL) in this process and measures them. */
+async function measureHere(wanted: Set<string>, csv: string, rows: number, args: Record<string, string | boolean | undefined>, options: MeasureOptions): Promise<Measurement> {
+  const progress = progressBar();
+  const engines: TsbsEngine[] = [];
+  const loads: Load[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    if (wanted.has('orbit') || wanted.has('orbit-tcp') || wanted.has('orbit-tcp-raw')) {
+      const direct = args.rowstore !== true && args.compress !== true;
+      const load = args.load as 'tcp' | 'in-process';
+      const o = await startOrbit(csv, rows, progress, { compress: args.compress === true, direct, reuseResults: args.reuse === true, load });
+      engines.push(...o.engines.filter((e) => wanted.has(e.name)));
+      loads.push(...o.loads);
+      closers.push(o.close);
+    }
+    for (const [name, start] of [
+      ['pglite', startPglite],
+      ['duckdb-wasm', startDuckdbWasm],
+    ] as const) {
+      if (!wanted.has(name)) continue;
+      const s = await start(csv, rows, progress);
+      engines.push(s.engine);
+      loads.push(s.load);
+      closers.push(s.engine.close);
+    }
+    if (typeof args.pg === 'string') {
+      const s = await startPostgresUrl(args.pg, csv, rows, progress);
+      engines.push(s.engine);
+      loads.push(s.load);
+      closers.push(s.engine.close);
+    }
+    process.stderr.write('\n');
+    return await measure(engines, loads, options);
+  } finally {
+    for (const close of closers) await close();
+  }
+}
+
+/** A query type's medians and row comparison (every engine against the first). */
+function summarise(query: string, engines: readonly string[], m: QueryMeasurement): QueryResult {
+  const ms: Record<string, number> = {};
+  const runMs: Record<string, number[]> = {};
+  for (const e of engines) {
+    const sorted = [...m.ms[e]!].sort((a, b) => a - b);
+    ms[e] = sorted[Math.floor(sorted.length / 2)]!;
+    runMs[e] = m.ms[e]!.map((t) => Math.round(t * 10) / 10);
+  }
+  const reference = m.answers[engines[0]!]!;
+  const mismatches: Record<string, string> = {};
+  for (const e of engines.slice(1)) {
+    const d = firstDifference(m.answers[e]!, reference) ?? m.fresh[e]!.map((rows, i) => firstDifference(rows, m.fresh[engines[0]!]![i]!)).find((x) => x !== undefined);
+    if (d) mismatches[e] = d;
+  }
+  return { query, rows: reference.length, ms, mismatches, runMs, gcMs: m.gcMs };
+}
+
 function print(variant: string, rows: number, bytes: number, loads: Array<{ system: string; ms: number; rows: number }>, results: QueryResult[], names: string[]): void {
   console.log(`\nTSBS cpu, ${variant} metrics: ${rows} rows, ${(bytes / 1e6).toFixed(0)} MB CSV`);
   console.log('\nload:');
-  for (const l of loads) console.log(`  ${l.system.padEnd(12)} ${(l.rows / (l.ms / 1000)).toFixed(0).padStart(9)} rows/s  ${(l.ms / 1000).toFixed(1)} s`);
+  const named = Math.max(12, ...loads.map((l) => l.system.length));
+  for (const l of loads) console.log(`  ${l.system.padEnd(named)} ${(l.rows / (l.ms / 1000)).toFixed(0).padStart(9)} rows/s  ${(l.ms / 1000).toFixed(1)} s`);
   const ratioTo = (base: string) => names.filter((n) => n !== base && n !== 'pglite' && n !== 'duckdb-wasm').map((n) => `${n}÷${base}`);
   const cols = [...names, ...(names.includes('duckdb-wasm') ? ratioTo('duckdb-wasm') : []), ...(names.includes('pglite') ? ratioTo('pglite') : [])];
   // Each column as wide as its heading and a space (22 at least).
@@ -213,28 +211,6 @@ function print(variant: string, rows: number, bytes: number, loads: Array<{ syst
     const [a, b] = c.split('÷');
     console.log(`geometric mean ${c}: ${geo(a!, b!).toFixed(2)}×`);
   }
-}
-
-/** A full collection, through V8's gc() made reachable for this process. */
-function fullCollection(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => gc();
-}
-
-/** Ms of garbage collection pauses between two performance.now() times (entries arrive after a turn). */
-function gcPauses(): (from: number, to: number) => Promise<number> {
-  const entries: Array<{ start: number; end: number }> = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) entries.push({ start: e.startTime, end: e.startTime + e.duration });
-  }).observe({ entryTypes: ['gc'] });
-  return async (from, to) => {
-    await new Promise((resolve) => setImmediate(resolve));
-    let ms = 0;
-    for (const e of entries) ms += Math.max(0, Math.min(e.end, to) - Math.max(e.start, from));
-    entries.splice(0, entries.length);
-    return Math.round(ms * 10) / 10;
-  };
 }
 
 /** A one-line progress bar per loading system, on stderr. */

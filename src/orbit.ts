@@ -21,7 +21,7 @@ import { copyFromSource, type CopySource } from './session/embedded-copy.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from './session/session.js';
 import { settingsKey } from './session/settings.js';
 import { refusal } from './session/refusals.js';
-import { BOOT_LOGIN, checkAuthorization } from './session/roles.js';
+import { BOOT_LOGIN, checkAuthorization, mayChangeRole } from './session/roles.js';
 import { backendText } from './session/rewrite.js';
 import { readTypedResult } from './rowstore/typed-query.js';
 import { fixUpParts, type QueryPart } from './session/fix-up-parts.js';
@@ -80,6 +80,11 @@ class EmbeddedSession implements BackendSession {
   readonly foldsSettings = true;
   /** A BEGIN through query()/exec() left a transaction open. */
   inTransaction = false;
+  /**
+   * Ran something that may have changed its settings, not read back yet (see BackendSession): they
+   * are read back when no transaction is open, however many calls later that is.
+   */
+  settingsUnread = false;
   /** Statements wrote to a hypertable: give rows in default partitions their chunks when the transaction ends. */
   routePending = false;
   deliverNotification(): void {
@@ -254,7 +259,6 @@ export class Orbit implements Queryable {
         return this.backend.runningStatement(session, () => this.rowStore.exec(sql));
       },
     };
-    let settingsChanged = false;
     let transactionControl = false;
     /** Refuses what Orbit refuses and returns the text PostgreSQL runs (Orbit's rewrites applied). */
     let ran: ClassifiedStatement[] = [];
@@ -274,7 +278,7 @@ export class Orbit implements Queryable {
       for (const s of statements) {
         const refused = refusal(s, 'in-process');
         if (refused) throw refused;
-        if (s.changesSettings) settingsChanged = true;
+        if (s.changesSettings || mayChangeRole(s)) session.settingsUnread = true;
         if (s.kind === 'transaction') transactionControl = true;
       }
       if (this.backend.routing.writes(statements)) session.routePending = true;
@@ -296,12 +300,13 @@ export class Orbit implements Queryable {
       if (statements.length < 2 && !session.routePending) return undefined;
       await this.backend.loadRouting(session);
       let points = this.backend.routing.fixUpPoints(statements, session.routePending);
-      if (points.length === 0) return undefined;
+      const cuts = await this.backend.settingsCuts(session, statements);
+      if (points.length === 0 && cuts.length === 0) return undefined;
       // (A write earlier in this call is pending only inside a transaction block: asked only now.)
       const inBlock = await this.backend.inTransaction(session);
       if (!inBlock) points = this.backend.routing.fixUpPoints(statements);
-      if (points.length === 0) return undefined;
-      const parts = fixUpParts(text.sql, statements, points);
+      if (points.length === 0 && cuts.length === 0) return undefined;
+      const parts = fixUpParts(text.sql, statements, points, cuts);
       if (parts instanceof OrbitError) throw parts;
       return { parts, wrap: !inBlock };
     };
@@ -380,7 +385,11 @@ export class Orbit implements Queryable {
           const direct = !session.inTransaction && !transactionControl ? await this.directInsert(session, sql) : undefined;
           return direct ? [direct] : execText(sql);
         }
-        if (split.wrap) await rowStore.exec('BEGIN');
+        if (split.wrap) {
+          await rowStore.exec('BEGIN');
+          // The parts run inside it: Orbit's work for them must not open and commit a transaction of its own.
+          session.inTransaction = true;
+        }
         try {
           const results: QueryResult[] = [];
           for (const part of split.parts) {
@@ -392,6 +401,8 @@ export class Orbit implements Queryable {
         } catch (err) {
           if (split.wrap) await rowStore.exec('ROLLBACK').catch(() => undefined);
           throw err;
+        } finally {
+          if (split.wrap) session.inTransaction = false;
         }
       },
     };
@@ -414,10 +425,11 @@ export class Orbit implements Queryable {
           const [error] = await this.backend.processColumnstoreRequests(session);
           if (error) throw error;
         }
-        if (settingsChanged && !keep) {
+        if (session.settingsUnread && !keep) {
           const snap = await this.backend.snapshot(session);
           session.settings = snap.session;
           session.settingsKey = settingsKey(snap.session);
+          session.settingsUnread = false;
           this.backend.noteApplied(session);
         }
       } finally {

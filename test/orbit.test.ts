@@ -40,3 +40,23 @@ it('rolls back a failed transaction() and reports the SQLSTATE', async () => {
   expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM inproc')).rows).toEqual([{ n: 2 }]);
   await expect(db.query('CREATE TEMP TABLE nope (a int)')).rejects.toMatchObject({ code: '0A000' });
 });
+
+it('keeps settings a transaction of several calls set, after other sessions ran', async () => {
+  const db = server.orbit;
+  const other = db.session();
+  for (const [begin, set] of [
+    ['BEGIN', 'SET search_path = pg_catalog'],
+    ['BEGIN', "SELECT set_config('search_path', 'pg_catalog', false)"],
+  ]) {
+    await db.query('RESET search_path');
+    await db.query(begin!);
+    await db.query(set!);
+    await db.query('COMMIT');
+    // The other session takes the backend with its own settings; this one's come back after.
+    await other.query('SET search_path = information_schema');
+    expect((await other.query('SHOW search_path')).rows).toEqual([{ search_path: 'information_schema' }]);
+    expect((await db.query('SHOW search_path')).rows, set).toEqual([{ search_path: 'pg_catalog' }]);
+  }
+  await db.query('RESET search_path');
+  await other.close();
+});

@@ -24,7 +24,8 @@ import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { holdsSimpleQuery, pipelineReadMessages, PipelineReadFailed, PipelineRefusal } from './pipeline-transaction.js';
-import { asBackendRole, FROM_BACKEND_ROLE, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
+import { settingsCuts } from './fix-up-parts.js';
+import { asBackendRole, FROM_BACKEND_ROLE, mayChangeRole, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
 /** What the backend needs from a session. */
@@ -45,6 +46,12 @@ export interface BackendSession {
    * settings were not read back since: it may run as a role other than its settings say.
    */
   readonly roleUnread?: boolean;
+  /**
+   * The session ran something that may have changed its settings (SET, set_config, SET ROLE, a DO
+   * block …) and they were not read back since: its search_path and role may not be what its
+   * settings say, so where its unqualified names resolve is not known by them.
+   */
+  readonly settingsUnread?: boolean;
   /** Called for every NOTIFY on a channel the session listens to. */
   deliverNotification(processId: number, channel: string, payload: string): void;
 }
@@ -121,8 +128,8 @@ export class Backend {
 
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
-    const searchKey = ['search_path', 'role', 'session_authorization'].map((n) => session.settings.get(n) ?? '').join('\0');
-    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), read: (sql: string) => this.readInternal(session, sql), searchKey };
+    const searchKey = session.settingsUnread ? undefined : ['search_path', 'role', 'session_authorization'].map((n) => session.settings.get(n) ?? '').join('\0');
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), read: (sql: string) => this.readInternal(session, sql), ...(searchKey === undefined ? {} : { searchKey }) };
     if (!runsAsRole(session)) return session.foldsSettings ? { ...run, settingsKey: session.settingsKey } : run;
     return {
       ...run,
@@ -440,6 +447,19 @@ export class Backend {
           hint: 'They stay visible through the hypertable; the next write retries moving them into chunks.',
         })
       : undefined;
+  }
+
+  /**
+   * Where a query string must be cut (fix-up-parts.ts settingsCuts) so that Orbit plans its
+   * statements naming a columnstore hypertable without its schema after the search_path or role
+   * changes before them ran.
+   */
+  async settingsCuts(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<number[]> {
+    const cs = this.columnstore;
+    const changes = (s: ClassifiedStatement) => s.changesSettings || mayChangeRole(s);
+    if (!cs || statements.length < 2 || !statements.slice(0, -1).some(changes)) return [];
+    await cs.load(this.internalRunner(session));
+    return settingsCuts(statements, changes, (name) => cs.namesHypertable(name));
   }
 
   /** Reads the hypertable names when the cache is stale (outside a transaction block, or harmless in one). */

@@ -3,9 +3,11 @@
  * A query string cut where the hypertable fix-up must run between its statements
  * (HypertableRouting.fixUpPoints): rows written to a hypertable get their chunks only from the
  * fix-up, so a later statement that works on chunks (show_chunks, compress_chunk, the chunk views)
- * runs after it, as in TimescaleDB, where each row gets its chunk as it is written. The session runs
- * the parts one after another inside one transaction, so the string stays as atomic as PostgreSQL's
- * implicit transaction makes it.
+ * runs after it, as in TimescaleDB, where each row gets its chunk as it is written. Also cut after
+ * a statement that may change the session's search_path or role when a later one names a
+ * hypertable without its schema (settingsCuts): Orbit learns where the name resolves only once the
+ * change ran. The session runs the parts one after another inside one transaction, so the string
+ * stays as atomic as PostgreSQL's implicit transaction makes it.
  */
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -26,27 +28,52 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * The parts of `sql` (the text the statements were parsed from) cut before each statement index in
- * `points`; a point at statement 0 only asks for the fix-up first. Refused (0A000) when the string
- * has its own transaction control: the parts could not share one transaction then.
+ * `points` (the fix-up runs there first; a point at statement 0 only asks for it) and in `cuts`
+ * (settingsCuts). Refused (0A000) when the string has its own transaction control: the parts could
+ * not share one transaction then.
  */
-export function fixUpParts(sql: string, statements: readonly ClassifiedStatement[], points: readonly number[]): QueryPart[] | OrbitError {
+export function fixUpParts(sql: string, statements: readonly ClassifiedStatement[], points: readonly number[], cuts: readonly number[] = []): QueryPart[] | OrbitError {
   if (statements.some((s) => s.kind === 'transaction')) {
+    const [point] = points;
+    if (point === undefined) {
+      const at = statements[cuts[0]!]!;
+      const name = at.relations.find((r) => r.schema === undefined)?.name ?? '';
+      return new OrbitError(SqlState.feature_not_supported, `a statement naming hypertable "${name}" without its schema cannot follow a change of search_path or role in a query string with transaction control in Orbit`, {
+        detail: `Orbit finds where statement ${cuts[0]! + 1}'s names resolve once the statements before it ran, which it does inside one transaction.`,
+        hint: 'Send the statements separately, or qualify the name with its schema.',
+      });
+    }
     return new OrbitError(SqlState.feature_not_supported, 'a statement working on chunks cannot follow a write to a hypertable in a query string with transaction control in Orbit', {
-      detail: `Rows written to a hypertable get their chunks between statements, which Orbit does inside one transaction; statement ${points[0]! + 1} would not see them.`,
+      detail: `Rows written to a hypertable get their chunks between statements, which Orbit does inside one transaction; statement ${point + 1} would not see them.`,
       hint: 'Send the statements separately.',
     });
   }
   const bytes = encoder.encode(sql);
-  const cuts = points.filter((p) => p > 0).map((p) => statements[p]!.byteOffset);
-  const starts = [0, ...cuts];
-  return starts.map((start, i) => {
-    const end = i + 1 < starts.length ? starts[i + 1]! : bytes.length;
+  const at = [...new Set([...points, ...cuts].filter((p) => p > 0))].sort((a, b) => a - b);
+  const starts = [0, ...at];
+  return starts.map((index, i) => {
+    const from = index === 0 ? 0 : statements[index]!.byteOffset;
+    const end = i + 1 < starts.length ? statements[starts[i + 1]!]!.byteOffset : bytes.length;
     return {
-      sql: decoder.decode(bytes.subarray(start, end)),
-      charOffset: decoder.decode(bytes.subarray(0, start)).length,
-      fixUpFirst: i > 0 || points[0] === 0,
+      sql: decoder.decode(bytes.subarray(from, end)),
+      charOffset: decoder.decode(bytes.subarray(0, from)).length,
+      fixUpFirst: points.includes(index),
     };
   });
+}
+
+/**
+ * Statement indexes to cut `statements` before: after each that may change the search_path or role
+ * (`changesSettings`) when a later statement names, without its schema, a relation `hypertable`
+ * says is one. Empty when no cut is needed.
+ */
+export function settingsCuts(statements: readonly ClassifiedStatement[], changesSettings: (s: ClassifiedStatement) => boolean, hypertable: (name: string) => boolean): number[] {
+  const named = statements.map((s) => s.relations.some((r) => r.schema === undefined && hypertable(r.name)));
+  const cuts: number[] = [];
+  statements.forEach((s, i) => {
+    if (i + 1 < statements.length && changesSettings(s) && named.slice(i + 1).some(Boolean)) cuts.push(i + 1);
+  });
+  return cuts;
 }
 
 /** An ErrorResponse of a part with its cursor position counted in the whole string, as PostgreSQL gives it. */

@@ -31,6 +31,7 @@ export interface InternalRunner {
   /**
    * What decides where the session's unqualified names resolve (its search_path and role settings):
    * resolutions read under one key hold for statements under the same key until the next DDL.
+   * Absent: not known (settings changed and not read back since): names are resolved for each statement.
    */
   readonly searchKey?: string;
   /**

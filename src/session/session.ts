@@ -80,6 +80,11 @@ export class Session implements BackendSession {
   private readonly extended: ExtendedQuery;
   private settingsDirty = false;
   roleUnread = false;
+
+  /** See BackendSession.settingsUnread: read back at the end of the batch (endOfBatch) when idle. */
+  get settingsUnread(): boolean {
+    return this.settingsDirty;
+  }
   /** The batch ran DISCARD ALL (the session authorization goes back to the login role after it). */
   private discardedAll = false;
   /** A batch wrote to a hypertable: give rows in default partitions their chunks at its end. */
@@ -254,7 +259,8 @@ export class Session implements BackendSession {
       if (plan.statements.length > 1 || wroteBefore) {
         await this.backend.loadRouting(this);
         const points = this.backend.routing.fixUpPoints(plan.statements, wroteBefore);
-        if (points.length > 0) return this.runInParts(sql, plan.statements, points);
+        const cuts = await this.backend.settingsCuts(this, plan.statements);
+        if (points.length > 0 || cuts.length > 0) return this.runInParts(sql, plan.statements, points, cuts);
       }
       this.forward(await this.runPlan(plan, true));
     }
@@ -303,15 +309,19 @@ export class Session implements BackendSession {
    * Outside a transaction block the parts share one transaction Orbit opens and ends, so an error
    * in any part leaves nothing of the string, as PostgreSQL's implicit transaction would.
    */
-  private async runInParts(original: string, statements: readonly ClassifiedStatement[], points: number[]): Promise<void> {
+  private async runInParts(original: string, statements: readonly ClassifiedStatement[], points: number[], cuts: number[]): Promise<void> {
     const parsed = backendText(original);
-    const parts = parsed.ok ? fixUpParts(parsed.sql, statements, points) : parsed.error;
+    const parts = parsed.ok ? fixUpParts(parsed.sql, statements, points, cuts) : parsed.error;
     if (parts instanceof OrbitError) {
       await this.reject(parts, true);
       return this.endOfBatch();
     }
     const wrap = this.status === TransactionStatus.Idle;
-    if (wrap) await this.backend.runInternal(this, 'BEGIN');
+    if (wrap) {
+      await this.backend.runInternal(this, 'BEGIN');
+      // The parts run inside it: Orbit's work for them must not open and commit a transaction of its own.
+      this.status = TransactionStatus.InTransaction;
+    }
     let failed = false;
     for (const part of parts) {
       if (part.fixUpFirst) await this.routeInBlock();

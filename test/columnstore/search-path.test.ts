@@ -3,27 +3,33 @@
 // hypertables `a.m` and `b.m` with compressed rows, a plain table `c.m`, each answer compared with
 // the same statement over the plain copy (`ra.m`, `rb.m`, `rc.m`) of the relation it resolves to.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
-import { TEMPLATE } from '../support/server.js';
+import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
+
+/** Hypertables `a.m` (100 rows of 1) and `b.m` (30 rows of 2) with compressed chunks, a plain `c.m`, and their plain copies `ra.m`, `rb.m`, `rc.m`. */
+async function createTables(exec: (sql: string) => Promise<unknown>): Promise<void> {
+  await exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+  for (const [schema, rows, v] of [['a', 100, 1], ['b', 30, 2]] as const) {
+    await exec(`CREATE SCHEMA ${schema}; CREATE SCHEMA r${schema};
+      CREATE TABLE ${schema}.m (time timestamptz NOT NULL, v float8);
+      SELECT create_hypertable('${schema}.m', 'time', chunk_time_interval => INTERVAL '1 day');
+      ALTER TABLE ${schema}.m SET (timescaledb.compress);
+      INSERT INTO ${schema}.m SELECT '2024-01-01'::timestamptz + i * INTERVAL '1 hour', ${v} FROM generate_series(1, ${rows}) i;
+      CREATE TABLE r${schema}.m AS SELECT * FROM ${schema}.m;`);
+    await exec(`SELECT compress_chunk(c) FROM show_chunks('${schema}.m') c`);
+  }
+  await exec(`CREATE SCHEMA c; CREATE SCHEMA rc; CREATE TABLE c.m (time timestamptz NOT NULL, v float8);
+    INSERT INTO c.m VALUES ('2024-01-01', 5); CREATE TABLE rc.m AS SELECT * FROM c.m;`);
+}
 
 describe.each([false, true])('unqualified hypertable names under search_path (reuse of results %s)', (reuseResults) => {
   let db: Orbit;
 
   beforeAll(async () => {
     db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, columnstore: { reuseResults } });
-    await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
-    for (const [schema, rows, v] of [['a', 100, 1], ['b', 30, 2]] as const) {
-      await db.exec(`CREATE SCHEMA ${schema}; CREATE SCHEMA r${schema};
-        CREATE TABLE ${schema}.m (time timestamptz NOT NULL, v float8);
-        SELECT create_hypertable('${schema}.m', 'time', chunk_time_interval => INTERVAL '1 day');
-        ALTER TABLE ${schema}.m SET (timescaledb.compress);
-        INSERT INTO ${schema}.m SELECT '2024-01-01'::timestamptz + i * INTERVAL '1 hour', ${v} FROM generate_series(1, ${rows}) i;
-        CREATE TABLE r${schema}.m AS SELECT * FROM ${schema}.m;`);
-      await db.exec(`SELECT compress_chunk(c) FROM show_chunks('${schema}.m') c`);
-    }
-    await db.exec(`CREATE SCHEMA c; CREATE SCHEMA rc; CREATE TABLE c.m (time timestamptz NOT NULL, v float8);
-      INSERT INTO c.m VALUES ('2024-01-01', 5); CREATE TABLE rc.m AS SELECT * FROM c.m;`);
+    await createTables((sql) => db.exec(sql));
   });
   afterAll(async () => {
     await db?.close();
@@ -55,11 +61,79 @@ describe.each([false, true])('unqualified hypertable names under search_path (re
     }
   });
 
+  it('sees a search_path set earlier in the same text', async () => {
+    // Resolutions for search_path `a` are known first; the text then moves to `b` before reading `m`.
+    const underA = async () => {
+      await db.query('SET search_path = a');
+      expect((await db.query('SELECT count(*)::int AS n FROM m')).rows).toEqual([{ n: 100 }]);
+    };
+    await underA();
+    for (const set of ['SET search_path = b', "SELECT set_config('search_path', 'b', false)", "SELECT set_config('search_path', 'b', true)"]) {
+      // Read before and after the change, inside the one transaction the text runs in.
+      const text = `SELECT count(*)::int AS before FROM m; ${set}; SELECT count(*)::int AS n FROM m; DELETE FROM m WHERE v < 0`;
+      const results = await db.exec(text);
+      expect(results.find((r) => r.fields[0]?.name === 'before')?.rows, text).toEqual([{ before: 100 }]);
+      expect(results.find((r) => r.fields[0]?.name === 'n')?.rows, text).toEqual([{ n: 30 }]);
+      await underA();
+    }
+    // A failure after the change leaves nothing of the text (one transaction, as PostgreSQL's).
+    await expect(db.exec('DELETE FROM m WHERE v > 0; SET search_path = b; SELECT 1 / 0 FROM m')).rejects.toMatchObject({ code: '22012' });
+    await underA();
+    // With transaction control in the text, Orbit cannot cut it: refused, and nothing ran.
+    await expect(db.exec('BEGIN; DELETE FROM m; SET LOCAL search_path = b; SELECT count(*) FROM m; COMMIT')).rejects.toMatchObject({ code: '0A000' });
+    await underA();
+    // Sent one by one inside a transaction block: each read resolves under the settings then.
+    await db.query('BEGIN');
+    await db.query('SET LOCAL search_path = b');
+    expect((await db.query('SELECT count(*)::int AS n FROM m')).rows).toEqual([{ n: 30 }]);
+    await db.query('COMMIT');
+    expect((await db.query('SELECT count(*)::int AS n FROM m')).rows).toEqual([{ n: 100 }]);
+    await db.query('RESET search_path');
+  });
+
   it('deletes from the hypertable the search_path names', async () => {
     await db.query('SET search_path = b, public');
     await db.query('DELETE FROM m WHERE v > 0');
     await db.query('RESET search_path');
     expect((await db.query('SELECT count(*)::int AS n FROM b.m')).rows).toEqual([{ n: 0 }]);
     expect((await db.query('SELECT count(*)::int AS n FROM a.m')).rows).toEqual([{ n: 100 }]);
+  });
+});
+
+describe('a search_path set earlier in the same simple query, over the wire', () => {
+  let server: TestServer;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    await createTables((sql) => client.query(sql));
+  });
+  afterAll(async () => {
+    await client?.end();
+    await server?.close();
+  });
+
+  const count = async (sql = 'SELECT count(*)::int AS n FROM m') => (await client.query(sql)).rows[0].n as number;
+
+  it('reads, and rolls back, under the search_path of its place in the string', async () => {
+    await client.query('SET search_path = a');
+    expect(await count()).toBe(100);
+    const results = (await client.query('SELECT count(*)::int AS n FROM m; SET search_path = b; SELECT count(*)::int AS n FROM m')) as unknown as pg.QueryResult[];
+    expect(results.map((r) => r.rows[0]?.n)).toEqual([100, undefined, 30]);
+    expect(await count()).toBe(30);
+    await client.query('SET search_path = a');
+    expect(await count()).toBe(100);
+    await expect(client.query('DELETE FROM m WHERE v > 0; SET search_path = b; SELECT 1 / 0 FROM m')).rejects.toMatchObject({ code: '22012' });
+    expect(await count()).toBe(100);
+    expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('a');
+    await expect(client.query('BEGIN; DELETE FROM m; SET LOCAL search_path = b; SELECT count(*) FROM m; COMMIT')).rejects.toMatchObject({ code: '0A000' });
+    expect(await count()).toBe(100);
+    await client.query('BEGIN');
+    await client.query('SET LOCAL search_path = b');
+    expect(await count()).toBe(30);
+    await client.query('COMMIT');
+    expect(await count()).toBe(100);
   });
 });

@@ -206,6 +206,11 @@ export class Columnstore {
     return this.planner.load(run, statements);
   }
 
+  /** See StatementPlanner.namesHypertable. */
+  namesHypertable(name: string): boolean {
+    return this.planner.namesHypertable(name);
+  }
+
   /** See StatementPlanner.mayConcern. */
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
     return this.planner.mayConcern(statements);

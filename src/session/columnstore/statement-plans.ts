@@ -64,6 +64,11 @@ export class StatementPlanner {
     this.executed.forget();
   }
 
+  /** Whether `name` is a hypertable with the columnstore enabled, in some schema (as last loaded). */
+  namesHypertable(name: string): boolean {
+    return this.tables.has(name);
+  }
+
   /** Statements about to run or that ran (their new functions' names, prepared statements). */
   note(statements: readonly ClassifiedStatement[]): void {
     this.guard.note(statements);
@@ -166,9 +171,12 @@ export class StatementPlanner {
    * `search_path = b`, and a DELETE of `b.m`'s compressed rows was lost).
    */
   private async resolve(run: InternalRunner, statements: readonly ClassifiedStatement[]): Promise<void> {
-    const key = run.searchKey ?? '';
-    let map = this.resolutions.get(key);
-    if (!map) this.resolutions.set(key, (map = new Map()));
+    const key = run.searchKey;
+    let map = key === undefined ? undefined : this.resolutions.get(key);
+    if (!map) {
+      map = new Map();
+      if (key !== undefined) this.resolutions.set(key, map);
+    }
     this.resolved = map;
     const known = map;
     const missing = [...new Set(statements.flatMap((s) => s.relations.filter((r) => r.schema === undefined && this.tables.has(r.name) && !known.has(r.name)).map((r) => r.name)))];

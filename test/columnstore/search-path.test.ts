@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
-import { startTestServer, TEMPLATE, type TestServer } from '../support/server.js';
+import { serverWithClient, TEMPLATE } from '../support/server.js';
 
 /** Hypertables `a.m` (100 rows of 1) and `b.m` (30 rows of 2) with compressed chunks, a plain `c.m`, and their plain copies `ra.m`, `rb.m`, `rc.m`. */
 async function createTables(exec: (sql: string) => Promise<unknown>): Promise<void> {
@@ -101,39 +101,30 @@ describe.each([false, true])('unqualified hypertable names under search_path (re
 });
 
 describe('a search_path set earlier in the same simple query, over the wire', () => {
-  let server: TestServer;
-  let client: pg.Client;
-
+  const wire = serverWithClient();
   beforeAll(async () => {
-    server = await startTestServer();
-    client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-    await createTables((sql) => client.query(sql));
-  });
-  afterAll(async () => {
-    await client?.end();
-    await server?.close();
+    await createTables((sql) => wire.client.query(sql));
   });
 
-  const count = async (sql = 'SELECT count(*)::int AS n FROM m') => (await client.query(sql)).rows[0].n as number;
+  const count = async (sql = 'SELECT count(*)::int AS n FROM m') => (await wire.client.query(sql)).rows[0].n as number;
 
   it('reads, and rolls back, under the search_path of its place in the string', async () => {
-    await client.query('SET search_path = a');
+    await wire.client.query('SET search_path = a');
     expect(await count()).toBe(100);
-    const results = (await client.query('SELECT count(*)::int AS n FROM m; SET search_path = b; SELECT count(*)::int AS n FROM m')) as unknown as pg.QueryResult[];
+    const results = (await wire.client.query('SELECT count(*)::int AS n FROM m; SET search_path = b; SELECT count(*)::int AS n FROM m')) as unknown as pg.QueryResult[];
     expect(results.map((r) => r.rows[0]?.n)).toEqual([100, undefined, 30]);
     expect(await count()).toBe(30);
-    await client.query('SET search_path = a');
+    await wire.client.query('SET search_path = a');
     expect(await count()).toBe(100);
-    await expect(client.query('DELETE FROM m WHERE v > 0; SET search_path = b; SELECT 1 / 0 FROM m')).rejects.toMatchObject({ code: '22012' });
+    await expect(wire.client.query('DELETE FROM m WHERE v > 0; SET search_path = b; SELECT 1 / 0 FROM m')).rejects.toMatchObject({ code: '22012' });
     expect(await count()).toBe(100);
-    expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('a');
-    await expect(client.query('BEGIN; DELETE FROM m; SET LOCAL search_path = b; SELECT count(*) FROM m; COMMIT')).rejects.toMatchObject({ code: '0A000' });
+    expect((await wire.client.query('SHOW search_path')).rows[0].search_path).toBe('a');
+    await expect(wire.client.query('BEGIN; DELETE FROM m; SET LOCAL search_path = b; SELECT count(*) FROM m; COMMIT')).rejects.toMatchObject({ code: '0A000' });
     expect(await count()).toBe(100);
-    await client.query('BEGIN');
-    await client.query('SET LOCAL search_path = b');
+    await wire.client.query('BEGIN');
+    await wire.client.query('SET LOCAL search_path = b');
     expect(await count()).toBe(30);
-    await client.query('COMMIT');
+    await wire.client.query('COMMIT');
     expect(await count()).toBe(100);
   });
 });

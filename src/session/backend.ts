@@ -23,8 +23,8 @@ import type { ReaderThread } from './direct-ingest/threads.js';
 import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
-import { holdsSimpleQuery, pipelineReadMessages, PipelineReadFailed, PipelineRefusal } from './pipeline-transaction.js';
 import { settingsCuts } from './fix-up-parts.js';
+import { holdsSimpleQuery, pipelineMessages, PipelineReadFailed, simpleOutput } from './pipeline-transaction.js';
 import { asBackendRole, FROM_BACKEND_ROLE, mayChangeRole, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
@@ -129,7 +129,7 @@ export class Backend {
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
     const searchKey = session.settingsUnread ? undefined : ['search_path', 'role', 'session_authorization'].map((n) => session.settings.get(n) ?? '').join('\0');
-    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), read: (sql: string) => this.readInternal(session, sql), ...(searchKey === undefined ? {} : { searchKey }) };
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), ...(searchKey === undefined ? {} : { searchKey }), ...(this.sealedFor === session ? { pipeline: true } : {}) };
     if (!runsAsRole(session)) return session.foldsSettings ? { ...run, settingsKey: session.settingsKey } : run;
     return {
       ...run,
@@ -289,11 +289,16 @@ export class Backend {
 
   /** The session whose implicit transaction Orbit's simple queries must not end (`sealed`). */
   private sealedFor: BackendSession | undefined;
+  /**
+   * The output of a statement of Orbit's own that failed inside the sealed pipeline: PostgreSQL
+   * skips everything up to the Sync, so any further exchange fails the same way (PipelineReadFailed).
+   */
+  private pipelineFailure: Uint8Array | undefined;
 
   /**
-   * Runs `fn` (Orbit's work for a message of `session`) with simple queries refused (PipelineRefusal,
-   * before anything reaches the backend) when `seal`: inside a pipeline's implicit transaction, which
-   * a simple query would end (session/pipeline-transaction.ts).
+   * Runs `fn` (Orbit's work for a message of `session`) with Orbit's simple queries sent as
+   * extended-protocol messages without a Sync when `seal`: inside a pipeline's implicit
+   * transaction, which a simple query would end (session/pipeline-transaction.ts).
    */
   async sealed<T>(session: BackendSession, seal: boolean, fn: () => Promise<T>): Promise<T> {
     if (!seal) return fn();
@@ -316,10 +321,30 @@ export class Backend {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
-    if (this.sealedFor === session && holdsSimpleQuery(messages)) throw new PipelineRefusal();
+    if (this.sealedFor === session) {
+      if (this.pipelineFailure) throw new PipelineReadFailed(this.pipelineFailure);
+      if (holdsSimpleQuery(messages)) return this.inPipeline(session, messages);
+    }
     const out = await this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
     this.readyStatus = lastReadyStatus(out);
+    // A Sync (or a simple query) ended the transaction an own statement failed in.
+    if (this.readyStatus !== undefined) this.pipelineFailure = undefined;
     return out;
+  }
+
+  /**
+   * `messages` holding Orbit's own simple queries, run inside the pipeline's implicit transaction
+   * (pipelineMessages): their output as a simple query's, without a ReadyForQuery. What they change
+   * (cache tables, decompressed batches, the catalog's manifests) is the transaction's, undone with
+   * it as inside a transaction block. A failure fails the client's statement.
+   */
+  private async inPipeline(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
+    const extended = pipelineMessages(messages);
+    if (extended.length === 0) return extended;
+    const out = simpleOutput(await this.runningStatement(session, () => this.rowStore.execProtocolRaw(extended)));
+    if (firstError(out) === undefined) return out;
+    this.pipelineFailure = out;
+    throw new PipelineReadFailed(out);
   }
 
   /**
@@ -380,21 +405,11 @@ export class Backend {
 
   /** Runs a simple query of Orbit's own (output not for the client). Clears the unnamed statement, as PostgreSQL does. */
   async runInternal(session: BackendSession, sql: string): Promise<Uint8Array> {
+    // Inside a pipeline it runs through a named statement: the client's unnamed one stays.
+    if (this.sealedFor === session) return this.run(session, simpleQuery(sql));
     const fold = session.foldsSettings && this.owner === session && this.appliedKey !== session.settingsKey && this.goodKeys.has(session.settingsKey) && FOLDABLE.test(sql);
     const out = fold ? await this.folded(session, sql) : await this.run(session, simpleQuery(sql));
     this.unnamedOwner = undefined;
-    return out;
-  }
-
-  /**
-   * A read of Orbit's own (InternalRunner.read): a simple query, or inside a sealed pipeline's
-   * implicit transaction the extended protocol's messages, which run there without ending it. A
-   * failure there leaves PostgreSQL skipping messages to the Sync: PipelineReadFailed.
-   */
-  private async readInternal(session: BackendSession, sql: string): Promise<Uint8Array> {
-    if (this.sealedFor !== session) return this.runInternal(session, sql);
-    const out = await this.run(session, pipelineReadMessages(sql));
-    if (firstError(out) !== undefined) throw new PipelineReadFailed(out);
     return out;
   }
 

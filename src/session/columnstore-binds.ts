@@ -55,8 +55,9 @@ export class ColumnstoreBinds {
   /**
    * Orbit's columnstore work for a statement: `work(idle)`, idle when the session is outside any
    * transaction (the work then runs in a transaction of its own). Inside the pipeline's implicit
-   * transaction it runs as inside a block, with simple queries refused (PipelineRefusal,
-   * session/pipeline-transaction.ts); `fallback`, a way that may need none, follows a refusal.
+   * transaction it runs as inside a block, its statements sent without ending the transaction
+   * (session/pipeline-transaction.ts); `fallback`, a way that may need fewer, follows a refusal
+   * (PipelineRefusal: a statement that would begin or end a transaction).
    */
   work<T>(work: (idle: boolean) => Promise<T>, fallback?: () => Promise<T>): Promise<T> {
     const state = this.host.state();

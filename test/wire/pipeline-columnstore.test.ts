@@ -11,7 +11,12 @@ SELECT create_hypertable('t', 'time', chunk_time_interval => INTERVAL '1 day');
 ALTER TABLE t SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
 INSERT INTO t SELECT '2024-01-01 00:00+00'::timestamptz + i * INTERVAL '1 hour', i % 3, i FROM generate_series(0, 71) i;
 CREATE TABLE r AS SELECT * FROM t;
-CREATE TABLE w (x int);`;
+CREATE TABLE w (x int);
+CREATE TABLE u (time timestamptz NOT NULL, dev int, v float8);
+SELECT create_hypertable('u', 'time', chunk_time_interval => INTERVAL '1 day');
+ALTER TABLE u SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+INSERT INTO u SELECT * FROM r;
+CREATE TABLE ru AS SELECT * FROM r;`;
 
 const parse = (name: string, sql: string) => msg('P', (w) => w.cstring(name).cstring(sql).int16(0));
 const bind = (statement: string, portal: string) => msg('B', (w) => w.cstring(portal).cstring(statement).int16(0).int16(0).int16(0));
@@ -37,7 +42,7 @@ describe('columnstore work in a pipeline', () => {
     server = await startTestServer();
     c = await RawClient.ready(server.port);
     expect((await run(SETUP)).filter((m) => m.type === 'E').map(text)).toEqual([]);
-    expect((await run("SELECT compress_chunk(c) FROM show_chunks('t') c")).filter((m) => m.type === 'E').map(text)).toEqual([]);
+    expect((await run("SELECT compress_chunk(c) FROM show_chunks('t') c; SELECT compress_chunk(c) FROM show_chunks('u') c")).filter((m) => m.type === 'E').map(text)).toEqual([]);
   });
   afterAll(async () => {
     c?.close();
@@ -55,7 +60,7 @@ describe('columnstore work in a pipeline', () => {
   const count = async (sql: string) => shape(await run(sql)).find((m) => m.startsWith('D('));
 
   // Runs first: t's cache tables are not filled yet (its aggregates take the fast path).
-  it('refuses a statement whose columnstore work would end the implicit transaction', async () => {
+  it("runs a statement's columnstore work inside the implicit transaction, keeping the suspended portal", async () => {
     const [plain, hyper] = await both((table) => [
       parse('s1', 'SELECT i FROM generate_series(1, 4) i'),
       bind('s1', 'p1'),
@@ -64,8 +69,8 @@ describe('columnstore work in a pipeline', () => {
       execute('p1'),
     ]);
     expect(plain.join(' ')).toBe('1 2 D(1) D(2) s 1 2 D(722556) C D(3) D(4) C ZI');
-    // Without the fix: the aggregate's answer, then 34000 (portal "p1" does not exist).
-    expect(hyper.join(' ')).toBe('1 2 D(1) D(2) s E(0A000) ZI');
+    // Refused with 0A000 before; ending the transaction instead lost the portal (34000: portal "p1" does not exist).
+    expect(hyper).toEqual(plain);
   });
 
   it('leaves an earlier write to the implicit transaction, rolled back by a later error', async () => {
@@ -75,8 +80,8 @@ describe('columnstore work in a pipeline', () => {
       ...step('z', 'SELECT 1/0'),
     ]);
     expect(plain.join(' ')).toBe('1 2 C 1 2 D(68) C 1 E(22012) ZI');
-    expect(hyper.at(-2)).toMatch(/^E\((0A000|22012)\)$/);
-    // Without the fix the INSERT was committed by Orbit's own COMMIT: 1 row.
+    expect(hyper).toEqual(plain);
+    // Had Orbit's own work committed the transaction, the INSERT would stand: 1 row.
     expect(await count('SELECT count(*) FROM w')).toBe('D(0)');
   });
 
@@ -153,5 +158,74 @@ describe('columnstore work in a pipeline', () => {
     expect(shape(out).join(' ')).toBe('2 C 2 C 2 C ZI');
     expect(await count('SELECT count(*) FROM t WHERE dev = 7')).toBe('D(3)');
     await run('DEALLOCATE ALL');
+  });
+  /** What a rolled-back pipeline must leave as it was: u's rows, its compressed chunks' manifests, Orbit's temporary tables. */
+  const state = async () =>
+    shape(
+      await run(`SELECT count(*), sum(v), count(*) FILTER (WHERE dev = 1) FROM u;
+        SELECT string_agg(cc.manifest, ',' ORDER BY cc.id) FROM _timescaledb_catalog.orbit_columnstore_chunk cc;
+        SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname LIKE 'orbit%'`),
+    ).filter((m) => m.startsWith('D('));
+  /** Rows of u (compressed chunks and rowstore) read through the general path: a join, which reads the cache tables. */
+  const joined = (table: string) => `SELECT count(*), sum(a.v) FROM ${table} a JOIN r b USING (time) WHERE a.dev = 1`;
+
+  // u's cache tables do not exist yet: the pipeline creates them, inside its transaction.
+  it('rolls back a write and all of Orbit\'s work for the pipeline (cache tables, decompression) when a later statement fails', async () => {
+    const before = await state();
+    const [plain, hyper] = await both((table) => {
+      const x = table === 'r' ? 'ru' : 'u';
+      return [
+        ...step('i', `INSERT INTO ${x} VALUES ('2024-01-02 12:30+00', 1, 1000), ('2024-01-10 00:00+00', 1, 2000)`),
+        ...step('a', `SELECT count(*), sum(v) FROM ${x}`),
+        ...step('g', `SELECT dev, count(*), max(v) FROM ${x} GROUP BY dev ORDER BY dev`),
+        ...step('j', joined(x)),
+        ...step('d', `DELETE FROM ${x} WHERE dev = 1`),
+        // Every batch of the first day's chunk: the chunk is no longer compressed, until the rollback.
+        ...step('e', `DELETE FROM ${x} WHERE time < '2024-01-02 00:00+00'`),
+        ...step('c', `SELECT count(*), sum(v) FROM ${x}`),
+        ...step('z', 'SELECT 1/0'),
+      ];
+    });
+    expect(plain.join(' ')).toBe('1 2 C 1 2 D(745556) C 1 2 D(02469) D(1262000) D(22471) C 1 2 D(24852) C 1 2 C 1 2 C 1 2 D(321520) C 1 E(22012) ZI');
+    expect(hyper).toEqual(plain);
+    // The INSERT, the DELETE's decompression of u's batches, the cache tables: all undone, and Orbit knows it.
+    expect(await state()).toEqual(before);
+    expect(shape(await run(joined('u')))).toEqual(shape(await run(joined('ru'))));
+    expect(shape(await run('SELECT count(*), sum(v) FROM u'))).toEqual(shape(await run('SELECT count(*), sum(v) FROM ru')));
+  });
+
+  it('commits a write, reads over compressed chunks and DML on them at the Sync', async () => {
+    const [plain, hyper] = await both((table) => {
+      const x = table === 'r' ? 'ru' : 'u';
+      return [
+        ...step('i', `INSERT INTO ${x} VALUES ('2024-01-02 12:30+00', 1, 1000), ('2024-01-10 00:00+00', 1, 2000)`),
+        ...step('a', `SELECT count(*), sum(v) FROM ${x}`),
+        ...step('u', `UPDATE ${x} SET v = v + 1 WHERE dev = 2`),
+        ...step('d', `DELETE FROM ${x} WHERE dev = 0 AND v < 30`),
+        ...step('j', joined(x)),
+        ...step('g', `SELECT dev, count(*), sum(v) FROM ${x} GROUP BY dev ORDER BY dev`),
+        ...step('s', `SELECT time, v FROM ${x} WHERE dev = 1 ORDER BY time DESC LIMIT 3`),
+      ];
+    });
+    expect(plain.at(-1)).toBe('ZI');
+    expect(plain.filter((m) => m.startsWith('E('))).toEqual([]);
+    expect(hyper).toEqual(plain);
+    for (const sql of ['SELECT count(*), sum(v) FROM %', 'SELECT dev, count(*), sum(v) FROM % GROUP BY dev ORDER BY dev', joined('%')]) {
+      expect(shape(await run(sql.replace('%', 'u')))).toEqual(shape(await run(sql.replace('%', 'ru'))));
+    }
+  });
+
+  it("fails the client's statement, rolling back the pipeline, when a statement of Orbit's own fails there", async () => {
+    const [plain, hyper] = await both((table) => {
+      const x = table === 'r' ? 'ru' : 'u';
+      return [...step('i', 'INSERT INTO w VALUES (9)'), ...step('a', `SELECT count(*) FROM ${x} WHERE v > 1/0`), ...step('b', 'SELECT 2')];
+    });
+    expect(plain.join(' ')).toBe('1 2 C 1 E(22012) ZI');
+    expect(hyper).toEqual(plain);
+    expect(await count('SELECT count(*) FROM w WHERE x = 9')).toBe('D(0)');
+    // The failure skipped the rest of Orbit's messages (closing its statement): the next pipeline's work still runs.
+    const [again, hyperAgain] = await both((table) => [...step('i', 'INSERT INTO w VALUES (9)'), ...step('a', `SELECT count(*) FROM ${table === 'r' ? 'ru' : 'u'} WHERE v > 1/1`)]);
+    expect(again.join(' ')).toMatch(/^1 2 C 1 2 D\(\d+\) C ZI$/);
+    expect(hyperAgain).toEqual(again);
   });
 });

@@ -66,8 +66,7 @@ export class ExecutedStatements {
     const missing = names.filter((name) => !this.read.has(name));
     if (missing.length > 0) {
       const sql = `SELECT name, statement, from_sql FROM pg_prepared_statements WHERE name IN (${missing.map(quoteLiteral).join(', ')})`;
-      // Inside a pipeline's implicit transaction, through the extended protocol (InternalRunner.read).
-      const out = await (run.read ? run.read(sql) : run.sql(sql));
+      const out = await run.sql(sql);
       const error = firstError(out);
       if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read prepared statements', error.D ? { detail: error.D } : {});
       for (const [name, text, fromSql] of textRows(out)) this.read.set(name!, stored(name!, text ?? '', fromSql === 't'));

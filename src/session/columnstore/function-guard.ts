@@ -197,7 +197,7 @@ export class FunctionGuard {
    */
   async load(run: InternalRunner): Promise<void> {
     if (this.facts) return;
-    const out = await (run.read ? run.read(FUNCTIONS_SQL) : run.sql(FUNCTIONS_SQL));
+    const out = await run.sql(FUNCTIONS_SQL);
     const error = firstError(out);
     if (error) throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read function definitions', error.D ? { detail: error.D } : {});
     const json = jsonRows<{ functions: Array<[string, string, string, string, string]> | null; triggers: Array<[string, string, string, string]> | null; jobs: Array<[number, string, string]> | null }>(out)[0];

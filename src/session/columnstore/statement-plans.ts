@@ -91,7 +91,7 @@ export class StatementPlanner {
   private async loadMetadata(run: InternalRunner): Promise<void> {
     if (!this.stale) return;
     // A failing lookup would abort the client's transaction block: ask only once the extension is there.
-    const installed = await (run.read ? run.read(INSTALLED_SQL) : run.sql(INSTALLED_SQL));
+    const installed = await run.sql(INSTALLED_SQL);
     if (textRows(installed).length === 0) {
       this.tables = new Map();
       this.compressedChunks = new Set();
@@ -105,7 +105,7 @@ export class StatementPlanner {
     // read with the metadata when the last read found some, after it when this one finds some.
     const withNames = this.anyCompressed;
     const sql = withNames ? METADATA_WITH_NAMES_SQL : METADATA_SQL;
-    const out = await (run.read ? run.read(sql) : run.sql(sql));
+    const out = await run.sql(sql);
     const error = firstError(out);
     const json = error ? undefined : jsonRows<Metadata>(out)[0];
     this.tables = new Map();
@@ -129,7 +129,7 @@ export class StatementPlanner {
   /** The function names alone (`FUNCTION_NAMES_SQL`); a failed read is the statement's error (nothing could be checked). */
   private async readNames(run: InternalRunner): Promise<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls'> | undefined> {
     const sql = `SELECT json_build_object(${FUNCTION_NAMES_SQL})`;
-    const out = await (run.read ? run.read(sql) : run.sql(sql));
+    const out = await run.sql(sql);
     const error = firstError(out);
     if (error) {
       this.stale = true;
@@ -182,7 +182,7 @@ export class StatementPlanner {
     const missing = [...new Set(statements.flatMap((s) => s.relations.filter((r) => r.schema === undefined && this.tables.has(r.name) && !known.has(r.name)).map((r) => r.name)))];
     if (missing.length === 0) return;
     const sql = `SELECT json_object_agg(n, (SELECT ns.nspname FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace WHERE c.oid = to_regclass(quote_ident(n)))) FROM unnest(ARRAY[${missing.map(quoteLiteral).join(', ')}]::text[]) n`;
-    const out = await (run.read ? run.read(sql) : run.sql(sql));
+    const out = await run.sql(sql);
     // Not resolved (an aborted transaction, whose statement fails anyway): every table of the name.
     if (firstError(out)) return;
     const json = jsonRows<Record<string, string | null>>(out)[0] ?? {};

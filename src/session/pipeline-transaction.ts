@@ -14,8 +14,7 @@
  * (cache tables, decompressed batches, the catalog's manifests). Savepoints cannot be set there
  * (PostgreSQL refuses them outside a block), so a statement of Orbit's own that fails there fails
  * the client's statement (PipelineReadFailed) with its error, the transaction aborted as
- * PostgreSQL's own error would leave it; work that would try a statement and go another way on its
- * failure does not try it (InternalRunner.pipeline). The seal holds while any message of the
+ * PostgreSQL's own error would leave it. The seal holds while any message of the
  * pipeline is handled, so no other simple query of Orbit's (a SQL PREPARE replayed after another
  * session's DEALLOCATE ALL) ends the transaction either.
  */

@@ -228,4 +228,5 @@ describe('columnstore work in a pipeline', () => {
     expect(again.join(' ')).toMatch(/^1 2 C 1 2 D\(\d+\) C ZI$/);
     expect(hyperAgain).toEqual(again);
   });
+
 });

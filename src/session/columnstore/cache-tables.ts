@@ -128,8 +128,6 @@ export class CacheTables {
    * hypertable is no longer verified, so the next statement reads what exists from the catalog.
    */
   private async evict(run: InternalRunner, names: readonly string[], have: Set<string>): Promise<void> {
-    // Inside a pipeline a failed drop would fail the statement: a later statement makes the room.
-    if (run.pipeline) return;
     for (const name of names) {
       const id = Number(CHILD.exec(name)![1]);
       this.verified.delete(id);

@@ -158,8 +158,6 @@ export class StatementPreparation {
    */
   private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[], idle: boolean): Promise<boolean> {
     if (!runsAsRole(session)) return true;
-    // Inside a pipeline a failed check would fail the statement: the general path checks instead.
-    if (this.internalRunner(session).pipeline) return false;
     for (const s of statements) {
       const check = privilegeCheckSql(s);
       if (!check) continue;

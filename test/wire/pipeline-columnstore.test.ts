@@ -229,4 +229,28 @@ describe('columnstore work in a pipeline', () => {
     expect(hyperAgain).toEqual(again);
   });
 
+
+  it('runs the work of a session running as another role (privilege check, cache tables as their owner) inside the pipeline', async () => {
+    await run(`CREATE ROLE pipe_reader; GRANT SELECT ON u, ru, r TO pipe_reader; GRANT INSERT, SELECT ON w TO pipe_reader;
+      CREATE ROLE pipe_writer; GRANT INSERT ON w TO pipe_writer`);
+    try {
+      await run('SET ROLE pipe_reader');
+      const [plain, hyper] = await both((table) => {
+        const x = table === 'r' ? 'ru' : 'u';
+        return [...step('i', 'INSERT INTO w VALUES (11)'), ...step('a', `SELECT count(*), sum(v) FROM ${x}`), ...step('j', joined(x))];
+      });
+      expect(plain.filter((m) => m.startsWith('E('))).toEqual([]);
+      expect(hyper).toEqual(plain);
+      await run('RESET ROLE; SET ROLE pipe_writer');
+      // No SELECT on u: PostgreSQL's 42501, and the INSERT before it rolled back with the pipeline.
+      const [denied, hyperDenied] = await both((table) => [...step('i', 'INSERT INTO w VALUES (12)'), ...step('a', `SELECT count(*), sum(v) FROM ${table === 'r' ? 'ru' : 'u'}`)]);
+      expect(denied.join(' ')).toBe('1 2 C 1 E(42501) ZI');
+      // Orbit's check answers the Parse (as outside a pipeline), where PostgreSQL answers the Bind.
+      expect(hyperDenied.join(' ')).toBe('1 2 C E(42501) ZI');
+    } finally {
+      await run('RESET ROLE');
+    }
+    expect(await count('SELECT count(*) FROM w WHERE x = 11')).toBe('D(2)');
+    expect(await count('SELECT count(*) FROM w WHERE x = 12')).toBe('D(0)');
+  });
 });

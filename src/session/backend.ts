@@ -129,7 +129,7 @@ export class Backend {
   /** Orbit's own SQL for `session`, as the columnstore runs it. */
   internalRunner(session: BackendSession): InternalRunner {
     const searchKey = session.settingsUnread ? undefined : ['search_path', 'role', 'session_authorization'].map((n) => session.settings.get(n) ?? '').join('\0');
-    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), ...(searchKey === undefined ? {} : { searchKey }) };
+    const run = { sql: (sql: string) => this.runInternal(session, sql), raw: (messages: Uint8Array) => this.run(session, messages), ...(searchKey === undefined ? {} : { searchKey }), ...(this.sealedFor === session ? { pipeline: true } : {}) };
     if (!runsAsRole(session)) return session.foldsSettings ? { ...run, settingsKey: session.settingsKey } : run;
     return {
       ...run,

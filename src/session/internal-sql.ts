@@ -18,6 +18,11 @@ export interface InternalRunner {
   /** Runs raw frontend messages. */
   raw(messages: Uint8Array): Promise<Uint8Array>;
   /**
+   * The statements run inside a pipeline's implicit transaction (session/pipeline-transaction.ts),
+   * where no savepoint can undo what they did.
+   */
+  readonly pipeline?: boolean;
+  /**
    * The same, as the backend's own role (session/roles.ts), for Orbit's statements on its cache
    * tables and its calls of the extension's internal functions (catalog/extension/privileges.ts)
    * alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.

@@ -79,13 +79,14 @@ export class PipelineTransaction {
 }
 
 /**
- * Orbit's own SQL that cannot run inside a pipeline's implicit transaction: a statement beginning or
- * ending a transaction (only Orbit's work outside any transaction sends one).
+ * Orbit's own work that cannot be done inside a pipeline's implicit transaction: a statement beginning
+ * or ending a transaction (only Orbit's work outside any transaction sends one), or work it must undo
+ * after (a unique index tried on the hypertable: columnstore/unique-indexes.ts).
  */
 export class PipelineRefusal extends OrbitError {
-  constructor() {
+  constructor(detail = "Orbit's own work for it would end the pipeline's implicit transaction.") {
     super(SqlState.feature_not_supported, 'Orbit cannot run this statement after other statements of the same pipeline (before their Sync)', {
-      detail: "Orbit's own work for it would end the pipeline's implicit transaction.",
+      detail,
       hint: 'Send a Sync before it, or run the pipeline inside BEGIN … COMMIT.',
     });
   }

@@ -67,6 +67,9 @@ export class StatementPreparation {
         await this.checkUnique(session, unique, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle);
       }
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
+      // A scan's temporary table (one per hypertable, dropped and made again by each scan) may still
+      // be read by an earlier portal of a pipeline (55006 at the drop): the cache tables instead.
+      if (plan.scan && run.pipeline) plan = cs.plan(s, false);
       let text = plan.sql;
       if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;

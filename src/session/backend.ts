@@ -24,7 +24,7 @@ import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
 import { settingsCuts } from './fix-up-parts.js';
-import { holdsSimpleQuery, pipelineMessages, PipelineReadFailed, simpleOutput } from './pipeline-transaction.js';
+import { holdsSimpleQuery, pipelineMessages, PipelineStatementFailed, simpleOutput } from './pipeline-transaction.js';
 import { asBackendRole, FROM_BACKEND_ROLE, mayChangeRole, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
 
@@ -291,7 +291,7 @@ export class Backend {
   private sealedFor: BackendSession | undefined;
   /**
    * The output of a statement of Orbit's own that failed inside the sealed pipeline: PostgreSQL
-   * skips everything up to the Sync, so any further exchange fails the same way (PipelineReadFailed).
+   * skips everything up to the Sync, so any further exchange fails the same way (PipelineStatementFailed).
    */
   private pipelineFailure: Uint8Array | undefined;
 
@@ -322,7 +322,7 @@ export class Backend {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
     if (this.sealedFor === session) {
-      if (this.pipelineFailure) throw new PipelineReadFailed(this.pipelineFailure);
+      if (this.pipelineFailure) throw new PipelineStatementFailed(this.pipelineFailure);
       if (holdsSimpleQuery(messages)) return this.inPipeline(session, messages);
     }
     const out = await this.runningStatement(session, () => this.rowStore.execProtocolRaw(messages));
@@ -344,7 +344,7 @@ export class Backend {
     const out = simpleOutput(await this.runningStatement(session, () => this.rowStore.execProtocolRaw(extended)));
     if (firstError(out) === undefined) return out;
     this.pipelineFailure = out;
-    throw new PipelineReadFailed(out);
+    throw new PipelineStatementFailed(out);
   }
 
   /**

@@ -31,7 +31,7 @@ import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
 import { analyse } from './statement-cache.js';
 import { hasParameters, withoutParameters } from './bound-literals.js';
-import { PipelineReadFailed, PipelineTransaction } from './pipeline-transaction.js';
+import { PipelineStatementFailed, PipelineTransaction } from './pipeline-transaction.js';
 import { ColumnstoreBinds, NONE_FOUND } from './columnstore-binds.js';
 import { checkAuthorization, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
@@ -218,7 +218,7 @@ export class ExtendedQuery {
       const implicit = this.pipeline.current(this.session.transactionStatus) === 'implicit';
       await this.backend.sealed(this.session, implicit, () => this.queueExtended(msg, mayHold));
     } catch (err) {
-      if (!(err instanceof PipelineReadFailed)) throw err;
+      if (!(err instanceof PipelineStatementFailed)) throw err;
       // PostgreSQL skips to the Sync already: the client gets its error, and the rest is skipped.
       this.hooks.forwardErrorsOnly(err.out);
     }

@@ -13,7 +13,7 @@
  * transaction, which the client's Sync commits and a later error rolls back with Orbit's work
  * (cache tables, decompressed batches, the catalog's manifests). Savepoints cannot be set there
  * (PostgreSQL refuses them outside a block), so a statement of Orbit's own that fails there fails
- * the client's statement (PipelineReadFailed) with its error, the transaction aborted as
+ * the client's statement (PipelineStatementFailed) with its error, the transaction aborted as
  * PostgreSQL's own error would leave it. The seal holds while any message of the
  * pipeline is handled, so no other simple query of Orbit's (a SQL PREPARE replayed after another
  * session's DEALLOCATE ALL) ends the transaction either.
@@ -102,7 +102,7 @@ export function holdsSimpleQuery(messages: Uint8Array): boolean {
  * has aborted the implicit transaction and skips messages to the Sync, so the client's statement
  * fails with that error.
  */
-export class PipelineReadFailed extends Error {
+export class PipelineStatementFailed extends Error {
   constructor(readonly out: Uint8Array) {
     super("a statement of Orbit's own failed inside a pipeline");
   }
@@ -117,7 +117,7 @@ const OWN = 'orbit_pipeline_read';
  * portal, described (a simple query's RowDescription), executed and closed; a Flush at the end.
  * Other messages (a COPY's data) stay where they are. Savepoints cannot be set in an implicit
  * transaction (PostgreSQL: 25P01): their statements are left out, so that any failure there fails
- * the client's statement (PipelineReadFailed) rather than being rolled back. A statement that
+ * the client's statement (PipelineStatementFailed) rather than being rolled back. A statement that
  * would begin or end the transaction is refused (PipelineRefusal), before anything runs.
  */
 export function pipelineMessages(messages: Uint8Array): Uint8Array {

@@ -317,11 +317,12 @@ export class Backend {
     return this.exchange(session, messages);
   }
 
-  private async exchange(session: BackendSession, messages: Uint8Array): Promise<Uint8Array> {
+  /** `outsidePipeline`: `messages` reach the backend before anything of the session's pipeline (applySettings). */
+  private async exchange(session: BackendSession, messages: Uint8Array, outsidePipeline = false): Promise<Uint8Array> {
     if (this.owner !== session) {
       throw new OrbitError(SqlState.internal_error, `session ${session.id} used the backend without holding it`);
     }
-    if (this.sealedFor === session) {
+    if (this.sealedFor === session && !outsidePipeline) {
       if (this.pipelineFailure) throw new PipelineStatementFailed(this.pipelineFailure);
       if (holdsSimpleQuery(messages)) return this.inPipeline(session, messages);
     }
@@ -548,13 +549,16 @@ export class Backend {
 
   private async applySettings(session: BackendSession): Promise<void> {
     if (this.appliedKey === session.settingsKey) return;
-    const out = await this.exchange(session, simpleQuery(this.settingsSql(session).sql));
+    // A session's turn begins with its settings, before anything of its pipeline reached the
+    // backend (a pipeline's messages wait for this round trip): as a simple query, which ends no
+    // transaction of the session's, they are not undone with the pipeline's.
+    const out = await this.exchange(session, simpleQuery(this.settingsSql(session).sql), true);
     this.unnamedOwner = undefined;
     const err = firstError(out);
     if (err) {
       // Only a session's startup settings (or its login role, since dropped) can fail here: settings
       // it SET itself applied once already.
-      await this.exchange(session, simpleQuery(applySettingsSql(new Map(), this.rolesUsed).sql));
+      await this.exchange(session, simpleQuery(applySettingsSql(new Map(), this.rolesUsed).sql), true);
       this.appliedKey = settingsKey(new Map());
       throw new OrbitError(err.C ?? SqlState.internal_error, err.M ?? 'invalid setting', { detail: err.D, hint: err.H });
     }

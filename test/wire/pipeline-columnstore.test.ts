@@ -290,4 +290,23 @@ describe('columnstore work in a pipeline', () => {
     await run('DROP INDEX u_uq; DROP INDEX ru_uq; DEALLOCATE ALL');
   });
 
+
+  it("puts the session's settings in place outside the pipeline's transaction, so that its rollback keeps them", async () => {
+    const other = await RawClient.ready(server.port);
+    try {
+      await run("SET TimeZone = 'America/New_York'");
+      expect(shape(await pipeline(parse('i', 'INSERT INTO w VALUES (41)'))).join(' ')).toBe('1 ZI');
+      // Another session takes the backend with its own settings; this one's are put back at its next
+      // turn's first round trip: here the Parse over u, after the INSERT's Bind opened the implicit transaction.
+      other.send(msg('Q', (w) => w.cstring("SET TimeZone = 'Asia/Tokyo'; SELECT 1")));
+      await other.until('Z', 60_000);
+      const out = shape(await pipeline(bind('i', 'i'), execute('i'), ...step('a', 'SELECT count(*) FROM u'), ...step('z', 'SELECT 1/0')));
+      expect(out.join(' ')).toMatch(/^2 C 1 2 D\(\d+\) C 1 E\(22012\) ZI$/);
+      // Put in place inside the rolled-back transaction, they would be gone while Orbit took them as applied.
+      expect(shape(await run("SELECT current_setting('TimeZone')")).join(' ')).toBe('T D(America/New_York) C ZI');
+    } finally {
+      other.close();
+      await run('RESET TimeZone; DEALLOCATE ALL');
+    }
+  });
 });

@@ -95,6 +95,14 @@ describe('psycopg 3', () => {
     expect(out.pipeline_after_error).toEqual(['pipe1', 'pipe2']);
   });
 
+  it("runs pipeline mode over a hypertable's compressed chunks: committed at the sync, rolled back by a later error", () => {
+    // 72 compressed rows (v = 0…71, dev = i % 3) and the one inserted; dev 2 below 10: 2, 5, 8.
+    expect(out.pipeline_columnstore).toEqual({ agg: [73, 3556], joined: 25, newest: [1000, 70], deleted: 3 });
+    expect(out.pipeline_columnstore_error).toBe('22012');
+    // The second pipeline's INSERT and its DELETE of dev 0 (decompressing those batches) undone.
+    expect(out.pipeline_columnstore_after).toEqual([70, 3556 - 15, 24]);
+  });
+
   it('runs executemany (pipelined) with and without returning', () => {
     expect(out.executemany_rowcount).toBe(500);
     expect(out.executemany_returning).toEqual(['0.0000', '1.0000', '2.0000']);

@@ -14,9 +14,9 @@
  * (cache tables, decompressed batches, the catalog's manifests). Savepoints cannot be set there
  * (PostgreSQL refuses them outside a block), so a statement of Orbit's own that fails there fails
  * the client's statement (PipelineStatementFailed) with its error, the transaction aborted as
- * PostgreSQL's own error would leave it. The seal holds while any message of the
- * pipeline is handled, so no other simple query of Orbit's (a SQL PREPARE replayed after another
- * session's DEALLOCATE ALL) ends the transaction either.
+ * PostgreSQL's own error would leave it. The seal holds while any message of the pipeline is
+ * handled, so no other simple query of Orbit's (a SQL PREPARE replayed after another session's
+ * DEALLOCATE ALL) ends the transaction either.
  */
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
@@ -109,7 +109,7 @@ export class PipelineStatementFailed extends Error {
 }
 
 /** The statement and portal of Orbit's own statements in a pipeline (the client's unnamed ones stay as they are). */
-const OWN = 'orbit_pipeline_read';
+const OWN = 'orbit_pipeline';
 
 /**
  * `messages` with each simple Query replaced by its statements as extended-protocol messages, which

@@ -26,18 +26,26 @@ export interface WritePredicates {
   readonly anyTime?: readonly Scalar[];
 }
 
-/** The SQL of a time constant as the manifest holds the column's values (undefined: a type not read). */
+/**
+ * The SQL of a time constant as the manifest holds the column's values (undefined: a type not read).
+ * ±infinity are held as PostgreSQL holds them, the integer's extremes (columnstore/pg-text.ts):
+ * their epoch has no bigint, and inside a pipeline a failure here would fail the statement.
+ */
 function timeSql(sql: string, type: string, typname: string): string | undefined {
+  const finite = (value: string, held: string, bits: 32 | 64) =>
+    `CASE WHEN isfinite(${value}) THEN ${held} WHEN ${value} > 'epoch' THEN '${2n ** BigInt(bits - 1) - 1n}' ELSE '${-(2n ** BigInt(bits - 1))}' END`;
   switch (typname) {
     case 'int2':
     case 'int4':
     case 'int8':
       return `((${sql})::${type})::text`;
     case 'timestamptz':
-    case 'timestamp':
-      return `((EXTRACT(EPOCH FROM (${sql})::${type}) - 946684800) * 1000000)::int8::text`;
+    case 'timestamp': {
+      const value = `(${sql})::${type}`;
+      return finite(value, `((EXTRACT(EPOCH FROM ${value}) - 946684800) * 1000000)::int8::text`, 64);
+    }
     case 'date':
-      return `((${sql})::date - date '2000-01-01')::text`;
+      return finite(`(${sql})::date`, `((${sql})::date - date '2000-01-01')::text`, 32);
     default:
       return undefined;
   }

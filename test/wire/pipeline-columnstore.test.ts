@@ -326,4 +326,23 @@ describe('columnstore work in a pipeline', () => {
     expect(hyper).toEqual(plain);
     expect(shape(await run('SELECT dev, count(*), sum(v) FROM u GROUP BY dev ORDER BY dev'))).toEqual(shape(await run('SELECT dev, count(*), sum(v) FROM ru GROUP BY dev ORDER BY dev')));
   });
+  it('runs INSERT … ON CONFLICT into a compressed chunk inside the pipeline, rolled back by a later error or committed', async () => {
+    expect(shape(await run('CREATE UNIQUE INDEX u_td ON u (time, dev); CREATE UNIQUE INDEX ru_td ON ru (time, dev)')).join(' ')).toBe('C C ZI');
+    try {
+      const upsert = (x: string, fail: boolean) => [
+        ...step('i', `INSERT INTO ${x} VALUES ('2024-01-01 04:00+00', 1, -4), ('2024-01-06 00:00+00', 1, 6) ON CONFLICT (time, dev) DO UPDATE SET v = excluded.v`),
+        ...step('a', `SELECT count(*), sum(v) FROM ${x}`),
+        ...step('s', `SELECT v FROM ${x} WHERE time = '2024-01-01 04:00+00'`),
+        ...(fail ? step('z', 'SELECT 1/0') : []),
+      ];
+      for (const fail of [true, false]) {
+        const [plain, hyper] = await both((table) => upsert(table === 'r' ? 'ru' : 'u', fail));
+        expect(plain.join(' ')).toMatch(fail ? /^1 2 C 1 2 D\(\d+\S*\) C 1 2 D\(-4\) C 1 E\(22012\) ZI$/ : /^1 2 C 1 2 D\(\d+\S*\) C 1 2 D\(-4\) C ZI$/);
+        expect(hyper).toEqual(plain);
+        expect(shape(await run("SELECT count(*), sum(v), min(v) FROM u"))).toEqual(shape(await run("SELECT count(*), sum(v), min(v) FROM ru")));
+      }
+    } finally {
+      await run('DROP INDEX u_td; DROP INDEX ru_td');
+    }
+  });
 });

@@ -159,6 +159,7 @@ describe('columnstore work in a pipeline', () => {
     expect(await count('SELECT count(*) FROM t WHERE dev = 7')).toBe('D(3)');
     await run('DEALLOCATE ALL');
   });
+
   /** What a rolled-back pipeline must leave as it was: u's rows, its compressed chunks' manifests, Orbit's temporary tables. */
   const state = async () =>
     shape(

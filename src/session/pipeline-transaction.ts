@@ -116,9 +116,11 @@ const OWN = 'orbit_pipeline';
  * run inside the current transaction without ending it: per statement its own named statement and
  * portal, described (a simple query's RowDescription), executed and closed; a Flush at the end.
  * Other messages (a COPY's data) stay where they are. Savepoints cannot be set in an implicit
- * transaction (PostgreSQL: 25P01): their statements are left out, so that any failure there fails
- * the client's statement (PipelineStatementFailed) rather than being rolled back. A statement that
- * would begin or end the transaction is refused (PipelineRefusal), before anything runs.
+ * transaction (PostgreSQL: 25P01): their statements are left out, so what Orbit did after one stays
+ * in the transaction (work that must be undone is refused before it starts: unique-indexes.ts), and
+ * a failure there fails the client's statement (PipelineStatementFailed) rather than being rolled
+ * back to it. A statement that would begin or end the transaction is refused (PipelineRefusal),
+ * before anything runs.
  */
 export function pipelineMessages(messages: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];

@@ -105,7 +105,7 @@ export class CacheTables {
         await this.evict(run, this.budget.victims(this.budget.estimate(t.id, rows)), have);
         const check = c.constraint ? `(CHECK (${c.constraint}))` : '()';
         await must(owner, `CREATE TEMP TABLE ${name} ${check} INHERITS (pg_temp.${parent})`);
-        await copyBatchesInto(this.store, owner, `pg_temp.${name}`, c.manifest, `pg_temp.${parent}`);
+        await copyBatchesInto(this.store, owner, { into: `pg_temp.${name}`, chunk: c.chunk, manifest: c.manifest, columnsOf: `pg_temp.${parent}` });
         const size = await must(owner, `ANALYZE pg_temp.${name}; SELECT pg_total_relation_size('pg_temp.${name}'::regclass)`);
         this.budget.filled(name, t.id, rows, Number(textRows(size)[0]![0]));
         have.add(name);
@@ -184,7 +184,7 @@ async function evaluateBounds(run: InternalRunner, ranges: ColumnstorePlan['rang
 }
 
 interface CacheState {
-  chunks: Array<{ hypertable_id: number; chunk_id: number; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
+  chunks: Array<{ hypertable_id: number; chunk_id: number; chunk: string; manifest: string; constraint: string | null; range_start: string; range_end: string }> | null;
   /** Every orbit_cs_% temporary table, with its bytes. */
   have: Array<{ name: string; bytes: number }> | null;
   signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
@@ -195,7 +195,7 @@ function stateSql(ids: string): string {
   const sig = (rel: string) =>
     `(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
   return `SELECT json_build_object(
-  'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'manifest', cc.manifest,
+  'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest,
       'range_start', ch.range_start::text, 'range_end', ch.range_end::text,
       'constraint', pg_get_partition_constraintdef(format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
     FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id

@@ -84,7 +84,7 @@ export class CompressionRequests {
 
   private async compress(run: InternalRunner, r: Request): Promise<void> {
     // A chunk already in the columnstore is recompressed with the rows inserted since.
-    if (r.manifest) await copyBatchesInto(this.store, run, r.chunk, r.manifest);
+    if (r.manifest) await copyBatchesInto(this.store, run, { into: r.chunk, chunk: r.chunk, manifest: r.manifest });
     const columns = await chunkColumns(run, r.chunk);
     const sizeOut = await must(run, `SELECT to_json(s) FROM ${F}.orbit_relation_size(${quoteLiteral(r.chunk)}::regclass) s`);
     const before = jsonRows<{ table_bytes: number; index_bytes: number; toast_bytes: number; total_bytes: number }>(sizeOut)[0]!;
@@ -108,7 +108,7 @@ export class CompressionRequests {
   }
 
   private async decompress(run: InternalRunner, r: Request): Promise<void> {
-    if (r.manifest) await copyBatchesInto(this.store, run, r.chunk, r.manifest);
+    if (r.manifest) await copyBatchesInto(this.store, run, { into: r.chunk, chunk: r.chunk, manifest: r.manifest });
     await must(cacheRunner(run), `SELECT ${F}.orbit_clear_columnstore_chunk(${r.chunk_id})`);
   }
 }

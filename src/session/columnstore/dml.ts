@@ -221,7 +221,7 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
     });
   }
   for (const w of work) {
-    await copyBatchesInto(store, run, w.chunk, w.manifest.key, w.chunk, w.batches);
+    await copyBatchesInto(store, run, { into: w.chunk, chunk: w.chunk, manifest: w.manifest.key, only: w.batches });
     const taken = new Set(w.batches);
     const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
     if (kept.length === 0) {

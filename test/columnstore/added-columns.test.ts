@@ -84,6 +84,57 @@ describe('columns added after compression', () => {
   });
 });
 
+/** ADD COLUMNs TimescaleDB refuses on a hypertable with the columnstore enabled, and its messages. */
+const REFUSED: ReadonlyArray<readonly [string, string]> = [
+  ['ADD COLUMN r float8 DEFAULT random()', 'non-constant default expression'],
+  ['ADD COLUMN s0 timestamptz DEFAULT now()', 'non-constant default expression'],
+  ["ADD COLUMN s timestamptz DEFAULT '2024-01-01'::timestamptz", 'non-constant default expression'],
+  ['ADD COLUMN n int NOT NULL', 'NOT NULL constraint without default'],
+  ['ADD COLUMN g float8 GENERATED ALWAYS AS (v * 2) STORED', 'constraints'],
+  ['ADD COLUMN i int GENERATED ALWAYS AS IDENTITY', 'constraints'],
+  ['ADD COLUMN c int CHECK (c > 0)', 'constraints'],
+  ['ADD COLUMN ok int DEFAULT 1, ADD COLUMN bad timestamptz DEFAULT clock_timestamp()', 'non-constant default expression'],
+];
+
+describe('ADD COLUMN on a hypertable with the columnstore enabled', () => {
+  let db: Orbit;
+
+  beforeAll(async () => {
+    db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE });
+    await loadCompressedDays(db);
+    // The columnstore enabled, no chunk compressed yet: refused all the same, as TimescaleDB does.
+    await db.exec(`CREATE TABLE e (time timestamptz NOT NULL, v float8); SELECT create_hypertable('e', 'time');
+      ALTER TABLE e SET (timescaledb.compress); INSERT INTO e VALUES ('2024-01-01', 1)`);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it("refuses what TimescaleDB refuses, with its SQLSTATE and message, and changes nothing", async () => {
+    const columns = async (x: string) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = '${x}'::regclass AND attnum > 0 AND NOT attisdropped`)).rows[0]!.n;
+    for (const x of ['t', 'e']) {
+      const before = await columns(x);
+      for (const [add, what] of REFUSED) {
+        await expect(db.exec(`ALTER TABLE ${x} ${add}`), add).rejects.toMatchObject({ code: '0A000', message: `cannot add column with ${what} to a hypertable that has columnstore enabled` });
+      }
+      expect(await columns(x)).toBe(before);
+    }
+    // The same on a plain table: PostgreSQL adds them.
+    await db.exec('CREATE TABLE plain (time timestamptz NOT NULL, v float8)');
+    for (const [add] of REFUSED) await db.exec(`ALTER TABLE plain ${add.replace(' NOT NULL', ' NOT NULL DEFAULT 0')}`);
+  });
+
+  it('allows literal defaults (a boolean cast too), NULL and NOT NULL with a default', async () => {
+    for (const x of ['t', 'r']) {
+      await db.exec(`ALTER TABLE ${x} ADD COLUMN b bool DEFAULT 'true'::boolean, ADD COLUMN q int NULL DEFAULT NULL, ADD COLUMN k int DEFAULT -3 NOT NULL, ADD COLUMN w text DEFAULT 'it''s'`);
+      await db.exec(`ALTER TABLE ${x} ALTER COLUMN b SET DEFAULT false, ALTER COLUMN k SET DEFAULT 4, ALTER COLUMN w DROP DEFAULT`);
+    }
+    const q = (x: string) => `SELECT b, q, k, w, count(*)::int AS n FROM ${x} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+    expect((await db.query(q('t'))).rows).toEqual([{ b: true, q: null, k: -3, w: "it's", n: 3 * 1440 }]);
+    expect((await db.query(q('t'))).rows).toEqual((await db.query(q('r'))).rows);
+  });
+});
+
 describe('columns added after compression, through the server', () => {
   let server: TestServer;
   let client: pg.Client;
@@ -111,5 +162,13 @@ describe('columns added after compression, through the server', () => {
     await check(db);
     await db.exec("SELECT decompress_chunk(c) FROM show_chunks('t') c");
     await check(db);
+  });
+
+  it('refuses a volatile default as TimescaleDB does', async () => {
+    await expect(client.query('ALTER TABLE t ADD COLUMN r float8 DEFAULT random()')).rejects.toMatchObject({
+      code: '0A000',
+      message: 'cannot add column with non-constant default expression to a hypertable that has columnstore enabled',
+    });
+    await expect(client.query('SELECT r FROM t LIMIT 1')).rejects.toMatchObject({ code: '42703' });
   });
 });

@@ -235,6 +235,7 @@ export class StatementPlanner {
           hint: 'Convert its chunks back to the rowstore (decompress_chunk) first.',
         });
       }
+      if (t && statement.type === 'AlterTableStmt') checkAddedColumns(statement);
     }
     // EXECUTE of a statement PREPAREd (and rewritten) earlier, alone or under EXPLAIN / CREATE TABLE
     // AS: its cache tables may be stale.
@@ -431,6 +432,45 @@ const METADATA_WITH_NAMES_SQL = `${METADATA_FIELDS}, ${FUNCTION_NAMES_SQL})`;
 
 function isRead(s: ClassifiedStatement): boolean {
   return !['DropStmt', 'TruncateStmt', 'AlterTableStmt', 'RenameStmt', 'IndexStmt', 'CommentStmt', 'GrantStmt', 'VacuumStmt', 'LockStmt'].includes(s.type);
+}
+
+/**
+ * ADD COLUMN on a hypertable with the columnstore enabled, refused as TimescaleDB refuses it (0A000):
+ * a default other than a literal (or a literal cast to a boolean type, as its parser once made
+ * `true`), since a volatile one would make PostgreSQL rewrite the table with a value per row that
+ * the batches cannot take; any constraint but NULL, NOT NULL and DEFAULT (CHECK, UNIQUE, REFERENCES,
+ * generated and identity columns); NOT NULL without a default.
+ */
+function checkAddedColumns(s: ClassifiedStatement): void {
+  const cmds = (s.node.cmds as Array<{ AlterTableCmd?: Fields }> | undefined) ?? [];
+  const refuse = (what: string) => new OrbitError(SqlState.feature_not_supported, `cannot add column with ${what} to a hypertable that has columnstore enabled`);
+  for (const c of cmds) {
+    const def = c.AlterTableCmd?.subtype === 'AT_AddColumn' ? ((c.AlterTableCmd.def as Node | undefined)?.ColumnDef as Fields | undefined) : undefined;
+    if (!def) continue;
+    let notNull = def.is_not_null === true;
+    let withDefault = false;
+    for (const n of (def.constraints as Node[] | undefined) ?? []) {
+      const k = n.Constraint as Fields;
+      if (k.contype === 'CONSTR_NULL') continue;
+      if (k.contype === 'CONSTR_NOTNULL') {
+        notNull = true;
+        continue;
+      }
+      if (k.contype !== 'CONSTR_DEFAULT') throw refuse('constraints');
+      if (!literalDefault(k.raw_expr as Node)) throw refuse('non-constant default expression');
+      withDefault = true;
+    }
+    if (notNull && !withDefault) throw refuse('NOT NULL constraint without default');
+  }
+}
+
+/** A literal, or a literal cast to a type whose name contains "bool" (TimescaleDB's test). */
+function literalDefault(expr: Node): boolean {
+  if ('A_Const' in expr) return true;
+  const cast = expr.TypeCast as Fields | undefined;
+  if (!cast || !('A_Const' in (cast.arg as Node))) return false;
+  const names = ((cast.typeName as Fields).names as Array<{ String?: { sval?: string } }>) ?? [];
+  return (names[names.length - 1]?.String?.sval ?? '').includes('bool');
 }
 
 /** ALTER TABLE … ALTER COLUMN … TYPE, or RENAME COLUMN. */

@@ -34,6 +34,12 @@ export const MANIFEST_FORMAT_VERSION = 3;
 export interface ManifestColumn {
   readonly name: string;
   readonly type: PgType;
+  /**
+   * The hypertable's attnum of the column when the batches were written (absent in manifests written
+   * before it was recorded, and by the edge profile): a column dropped and added again under the same
+   * name gets another attnum, and the batches' values are not its values.
+   */
+  readonly attnum?: number;
 }
 
 export interface Manifest {

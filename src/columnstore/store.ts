@@ -165,9 +165,10 @@ export class ColumnStore {
 
   /**
    * Compresses the rows of one chunk: batches and manifest written durably under a new version.
-   * Returns the manifest (its `key` is what the catalog should point at).
+   * Returns the manifest (its `key` is what the catalog should point at). `attnums`: the hypertable's
+   * attnum of each column (ManifestColumn.attnum).
    */
-  async writeChunk(hypertableId: number, chunkId: number, rows: Rows, settings: CompressionSettings): Promise<Manifest> {
+  async writeChunk(hypertableId: number, chunkId: number, rows: Rows, settings: CompressionSettings, attnums?: readonly number[]): Promise<Manifest> {
     checkRows(rows);
     const planned = planBatches(rows, settings);
     const version = await this.reserveVersion(hypertableId, chunkId);
@@ -175,7 +176,7 @@ export class ColumnStore {
     try {
       const objects = planned.map((b) => encodeBatch(this.backend, b.columns));
       planned.forEach((b, i) => (b.stats.bytes = objects[i]!.length));
-      const columns = rows.names.map((name, i) => ({ name, type: rows.columns[i]!.type }));
+      const columns = rows.names.map((name, i) => (attnums ? { name, type: rows.columns[i]!.type, attnum: attnums[i]! } : { name, type: rows.columns[i]!.type }));
       return await this.writeVersion({ hypertableId, chunkId, version }, columns, settings, planned.map((b) => b.stats), objects);
     } finally {
       this.pending.delete(prefix);
@@ -425,6 +426,7 @@ export class ColumnStore {
   }
 }
 
+/** Unknown attnums (older manifests) are taken to match. */
 function sameColumns(a: readonly ManifestColumn[], b: readonly ManifestColumn[]): boolean {
-  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type);
+  return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type && (c.attnum === undefined || b[i]!.attnum === undefined || c.attnum === b[i]!.attnum));
 }

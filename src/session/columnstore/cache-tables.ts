@@ -15,6 +15,7 @@ import { copyBatchesInto } from './copy-batches.js';
 import { CacheBudget } from './cache-budget.js';
 import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { grantCacheSql } from '../roles.js';
+import { quoteLiteral } from '../settings.js';
 import { exactTimeSql } from './time-constants.js';
 
 /** A session's cache tables, and which of them are known to match the catalog. */
@@ -67,7 +68,8 @@ export class CacheTables {
       const sig = state.signatures?.find((s) => s.id === t.id);
       if (!have.has(parent) || !sig || sig.table !== sig.cache) {
         await must(owner, `DROP TABLE IF EXISTS pg_temp.${parent} CASCADE`);
-        await must(owner, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS); ${grantCacheSql(`pg_temp.${parent}`)}`);
+        // The hypertable's signature it is made from is its comment (its own attnums have no gaps).
+        await must(owner, `CREATE TEMP TABLE ${parent} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING DEFAULTS); COMMENT ON TABLE pg_temp.${parent} IS ${quoteLiteral(sig?.table ?? '')}; ${grantCacheSql(`pg_temp.${parent}`)}`);
         for (const name of [...have]) {
           if (!name.startsWith(`${parent}_`)) continue;
           have.delete(name);
@@ -190,10 +192,14 @@ interface CacheState {
   signatures: Array<{ id: number; table: string | null; cache: string | null }> | null;
 }
 
-/** The compressed chunks of hypertables `ids`, the cache tables that exist, and column signatures. */
+/**
+ * The compressed chunks of hypertables `ids`, the cache tables that exist, and column signatures:
+ * the hypertable's (with attnums: a column dropped and added again with its name and type is
+ * another column, whose cached values are stale) and the one its cache parent was made from.
+ */
 function stateSql(ids: string): string {
   const sig = (rel: string) =>
-    `(SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
+    `(SELECT string_agg(a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum > 0 AND NOT a.attisdropped)`;
   return `SELECT json_build_object(
   'chunks', (SELECT json_agg(json_build_object('hypertable_id', ch.hypertable_id, 'chunk_id', ch.id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest,
       'range_start', ch.range_start::text, 'range_end', ch.range_end::text,
@@ -202,7 +208,7 @@ function stateSql(ids: string): string {
     WHERE ch.hypertable_id IN (${ids}) AND NOT ch.dropped),
   'have', (SELECT json_agg(json_build_object('name', c.relname, 'bytes', pg_total_relation_size(c.oid))) FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname LIKE 'orbit\\_cs\\_%'),
   'signatures', (SELECT json_agg(json_build_object('id', h.id, 'table', ${sig('h.relid')},
-      'cache', ${sig(`(SELECT c.oid FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)`)}))
+      'cache', (SELECT obj_description(c.oid, 'pg_class') FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = 'orbit_cs_' || h.id)))
     FROM _timescaledb_catalog.hypertable h WHERE h.id IN (${ids})))`;
 }
 

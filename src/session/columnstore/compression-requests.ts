@@ -96,7 +96,8 @@ export class CompressionRequests {
         .map((f) => out.subarray(f.start + 5, f.end)),
     );
     const rows: Rows = { names: columns.map((c) => c.name), columns: readCopyBinary(bytes, columns.map((c) => c.type)) };
-    const manifest = await this.store.writeChunk(r.hypertable_id, r.chunk_id, rows, settingsOf(r));
+    const attnums = columns.map((c) => c.attnum);
+    const manifest = await this.store.writeChunk(r.hypertable_id, r.chunk_id, rows, settingsOf(r), attnums.every((n) => n !== undefined) ? attnums : undefined);
     const manifestBytes = (await this.store.storage.get(manifest.key))?.length ?? 0;
     const after = manifest.batches.reduce((s, b) => s + b.bytes, manifestBytes);
     await must(run, `TRUNCATE ONLY ${r.chunk}`);

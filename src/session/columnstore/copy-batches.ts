@@ -12,6 +12,7 @@ import { copyData } from '../../wire/protocol/frontend.js';
 import { FrontendMessage } from '../../wire/protocol/message-codes.js';
 import { must, quoteIdent, textRows, throwIfError, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral, simpleQuery } from '../settings.js';
+import { liveManifest } from './live-columns.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
 /** Batches COPYed back per round trip to PGlite. */
@@ -21,6 +22,8 @@ interface ChunkColumn {
   readonly name: string;
   readonly type: PgType;
   readonly generated: boolean;
+  /** The hypertable's attnum of the column (ManifestColumn.attnum). */
+  readonly attnum: number | undefined;
 }
 
 /** A column of the table filled: the value a row gets when its batch lacks the column. */
@@ -54,9 +57,10 @@ export interface CopyTarget {
  */
 export async function copyBatchesInto(store: ColumnStore, run: InternalRunner, target: CopyTarget): Promise<number> {
   const { into, chunk, only } = target;
-  const manifest = await store.readManifest(target.manifest);
+  const all = await filledColumns(run, target.columnsOf ?? into, chunk);
+  const manifest = liveManifest(await store.readManifest(target.manifest), all);
   const present = new Set(manifest.columns.map((c) => c.name));
-  const columns = (await filledColumns(run, target.columnsOf ?? into, chunk)).filter((c) => !c.generated);
+  const columns = all.filter((c) => !c.generated);
   const read = columns.filter((c) => present.has(c.name)).map((c) => c.name);
   await must(run, `SELECT CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`);
   const copy = simpleQuery(`COPY ${into} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN (FORMAT binary)`);
@@ -91,15 +95,17 @@ const EMPTY = new Uint8Array(0);
 async function filledColumns(run: InternalRunner, table: string, chunk: string): Promise<FilledColumn[]> {
   const out = await must(
     run,
-    `SELECT a.attname, t.typname, a.attgenerated <> '', CASE WHEN m.atthasmissing THEN encode(array_send(m.attmissingval), 'hex') END
+    `SELECT a.attname, t.typname, a.attgenerated <> '', CASE WHEN m.atthasmissing THEN encode(array_send(m.attmissingval), 'hex') END, h.attnum
      FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
        LEFT JOIN pg_attribute m ON m.attrelid = ${quoteLiteral(chunk)}::regclass AND m.attname = a.attname AND NOT m.attisdropped
+       ${HYPERTABLE_ATTRIBUTE(quoteLiteral(chunk))}
      WHERE a.attrelid = ${quoteLiteral(table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
   );
-  return textRows(out).map(([name, typname, generated, missing]) => ({
+  return textRows(out).map(([name, typname, generated, missing, attnum]) => ({
     name: name!,
     type: pgTypeOf(typname!),
     generated: generated === 't',
+    attnum: attnum ? Number(attnum) : undefined,
     missing: missing ? firstElement(hexBytes(missing)) : null,
   }));
 }
@@ -124,12 +130,17 @@ function hexBytes(hex: string): Uint8Array {
   return out;
 }
 
-/** The columns of `table` in order: name, type, and whether PostgreSQL generates it. */
+/** The columns of chunk `table` in order: name, type, whether PostgreSQL generates it, and the hypertable's attnum. */
 export async function chunkColumns(run: InternalRunner, table: string): Promise<ChunkColumn[]> {
   const out = await must(
     run,
-    `SELECT a.attname, t.typname, a.attgenerated <> '' FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+    `SELECT a.attname, t.typname, a.attgenerated <> '', h.attnum FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+       ${HYPERTABLE_ATTRIBUTE(quoteLiteral(table))}
      WHERE a.attrelid = ${quoteLiteral(table)}::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
   );
-  return textRows(out).map(([name, typname, generated]) => ({ name: name!, type: pgTypeOf(typname!), generated: generated === 't' }));
+  return textRows(out).map(([name, typname, generated, attnum]) => ({ name: name!, type: pgTypeOf(typname!), generated: generated === 't', attnum: attnum ? Number(attnum) : undefined }));
 }
+
+/** Joins `h`, the attribute named as `a` of the hypertable (the parent) of chunk `chunk` (SQL). */
+const HYPERTABLE_ATTRIBUTE = (chunk: string) =>
+  `LEFT JOIN pg_attribute h ON h.attrelid = (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = ${chunk}::regclass) AND h.attname = a.attname AND NOT h.attisdropped`;

@@ -20,6 +20,7 @@ import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, 
 import { localInputs } from './local-inputs.js';
 import { exactTimeSql } from './time-constants.js';
 import { predicateInputsSql, rowPredicates } from './predicate-values.js';
+import { readLiveManifests } from './live-columns.js';
 
 /**
  * What the kernels need evaluated by PostgreSQL (with the session's settings), as one
@@ -209,7 +210,7 @@ export async function runAggregate(
   if (rowFilters.length > 0) spec.rowFilters = rowFilters;
   let partials: Partials | null;
   try {
-    const manifests = await Promise.all(manifestKeys.map((k) => store.readManifest(k)));
+    const manifests = await readLiveManifests(store, manifestKeys, plan.table.columns);
     partials = await aggregateChunks(store, manifests, spec, kernels);
   } catch (err) {
     // Not for the kernels, or a column added after these chunks were compressed: PostgreSQL answers.

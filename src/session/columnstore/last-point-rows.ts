@@ -26,6 +26,7 @@ import { batchColumnsAt, REUSED_TYPES } from './scan.js';
 import { quoteIdent, type InternalRunner } from '../internal-sql.js';
 import { factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { quoteLiteral } from '../settings.js';
+import { readLiveManifests } from './live-columns.js';
 
 /** Output column types printed here (numeric is left to PostgreSQL: its batches hold text). */
 const OUTPUT_TYPES = new Set<string>(['int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'text', 'varchar', 'timestamptz', 'timestamp', 'date']);
@@ -88,7 +89,7 @@ export async function lastPointRows(
   if (output.columns.some((c) => !OUTPUT_TYPES.has(typeOf(c))) || (output.columns.some((c) => typeOf(c) === 'timestamptz') && !UTC_ZONES.has(String(timeZone)))) return found;
   if (values && new Set(output.names).size !== output.names.length) return found;
 
-  const manifests = await Promise.all(found.keys.map((k) => store.readManifest(k)));
+  const manifests = await readLiveManifests(store, found.keys, plan.table.columns);
   const time = plan.table.timeColumn;
   // Per segment value: its newest time maximum over the chunks, and the one batch reaching it.
   const newest = new Map<SegmentValue, { time: bigint; manifest: Manifest; batch: number; ties: number }>();

@@ -16,6 +16,7 @@ import { arrayLiteral, valueText } from './fast-path.js';
 import { segmentKey, timeAs, timeOf, windowInputs, windowNewest, type LastPointWindow, type NewestBySegment } from './last-point-window.js';
 import { batchColumnsAt, REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
+import { readLiveManifests } from './live-columns.js';
 
 /**
  * The last point per segment: the batches holding each segment's newest time (from the manifests)
@@ -46,7 +47,7 @@ export async function lastPointKeys(run: InternalRunner, plan: LastPointPlan): P
  * there are none, undefined when the chunks' layout does not allow it.
  */
 export async function lastPointCandidates(store: ColumnStore, plan: LastPointPlan, keys: readonly string[], window?: LastPointWindow): Promise<string | null | undefined> {
-  const manifests = await Promise.all(keys.map((k) => store.readManifest(k)));
+  const manifests = await readLiveManifests(store, keys, plan.table.columns);
   const names = plan.table.columns.map((c) => c.name);
   if (manifests.some((m) => m.columns.map((c) => c.name).join('\u0000') !== names.join('\u0000'))) return undefined;
   const newest = window ? await windowNewest(store, manifests, plan, window) : newestOverall(manifests, plan);

@@ -21,6 +21,7 @@ import { directFormats, PrintedRowsSink, type PrintedRows } from './scan-printed
 import { TempTableSink } from './scan-temp-table.js';
 import { quoteLiteral } from '../settings.js';
 import { accepted, rowPredicate, valueOf, valueSql } from './predicate-values.js';
+import { readLiveManifests } from './live-columns.js';
 
 export { appendRows, type PrintedOutput, type PrintedRows } from './scan-printed-rows.js';
 
@@ -113,7 +114,7 @@ export async function runScan(
   const ordered = plan.order && exact && info.limit !== null && ['timestamptz', 'timestamp', 'date', 'int2', 'int4', 'int8'].includes(timeType ?? '');
   const limit = ordered ? Number(info.limit) : undefined;
 
-  const manifests = await Promise.all((info.manifests ?? []).map((key) => store.readManifest(key)));
+  const manifests = await readLiveManifests(store, info.manifests ?? [], table.columns);
   const generated = new Set(info.generated ?? []);
   // Only the columns the statement names (generated columns are computed from others: then all),
   // at least one so that COPY carries the rows.

@@ -415,7 +415,7 @@ const METADATA_FIELDS = `SELECT json_build_object(
       'timeColumn', (SELECT d.column_name FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
       'segmentBy', coalesce((SELECT s.segmentby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
       'unique', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique),
-      'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname) ORDER BY a.attnum)
+      'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname, 'attnum', a.attnum) ORDER BY a.attnum)
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped)))
     FROM _timescaledb_catalog.hypertable h WHERE h.compression_state = 1),
   'chunks', (SELECT json_agg(ch.table_name) FROM _timescaledb_catalog.chunk ch WHERE ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),

@@ -376,7 +376,7 @@ export class DirectCopy {
   private async flush(chunkId: number, b: ChunkBuffer): Promise<void> {
     if (b.rows === 0) return;
     const t = this.target;
-    b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type })), t.settings);
+    b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type, attnum: c.attnum })), t.settings);
     const parts = b.parts;
     this.bufferedRows -= b.rows;
     b.parts = [];

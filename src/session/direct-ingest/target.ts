@@ -26,6 +26,8 @@ export interface TargetColumn {
   readonly hasDefault: boolean;
   /** The session's current role may insert into it (INSERT on the table or on this column). */
   readonly insertable: boolean;
+  /** The hypertable's attnum (recorded in the manifests: columnstore/manifest.ts). */
+  readonly attnum: number;
 }
 
 /** A hypertable COPY can write to directly. */
@@ -62,7 +64,7 @@ interface TargetInfo {
   orderby: string[] | null;
   orderby_desc: boolean[] | null;
   orderby_nullsfirst: boolean[] | null;
-  columns: Array<{ name: string; typname: string; oid: string; formatted: string; notnull: boolean; hasdefault: boolean; insert: boolean }>;
+  columns: Array<{ name: string; typname: string; oid: string; formatted: string; notnull: boolean; hasdefault: boolean; insert: boolean; attnum: number }>;
   timezone: string;
   encoding: string;
   stage: boolean;
@@ -132,6 +134,7 @@ export async function directTarget(run: InternalRunner, relation: { schemaname?:
       notNull: c.notnull,
       hasDefault: c.hasdefault,
       insertable: c.insert,
+      attnum: c.attnum,
     })),
     timeColumn: info.timeColumn,
     interval: BigInt(info.interval ?? '1'),
@@ -169,7 +172,7 @@ function targetSql(name: string, guc: string): string {
     'interval', (SELECT d.interval_length::text FROM ${C}.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
     'segmentby', cs.segmentby, 'orderby', cs.orderby, 'orderby_desc', cs.orderby_desc, 'orderby_nullsfirst', cs.orderby_nullsfirst,
     'columns', (SELECT json_agg(json_build_object('name', a.attname, 'typname', t.typname, 'oid', a.atttypid, 'formatted', format_type(a.atttypid, a.atttypmod),
-        'notnull', a.attnotnull, 'hasdefault', a.atthasdef, 'insert', has_column_privilege(h.relid, a.attnum, 'INSERT')) ORDER BY a.attnum)
+        'notnull', a.attnotnull, 'hasdefault', a.atthasdef, 'insert', has_column_privilege(h.relid, a.attnum, 'INSERT'), 'attnum', a.attnum) ORDER BY a.attnum)
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped),
     'timezone', current_setting('TimeZone'), 'encoding', current_setting('client_encoding'),
     'stage', has_table_privilege(h.relid, 'SELECT') AND has_database_privilege(current_database(), 'TEMP'))

@@ -35,6 +35,8 @@ export interface PlannerColumn {
   readonly name: string;
   readonly type: string;
   readonly typname: string;
+  /** The hypertable's attnum (which batches hold this column: session/columnstore/live-columns.ts). */
+  readonly attnum?: number;
 }
 
 /** What the planner knows of a hypertable with chunks in the columnstore. */

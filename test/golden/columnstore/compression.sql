@@ -68,8 +68,11 @@ DROP VIEW cpu_view;
 -- Renaming or retyping columns while chunks are compressed: refused (0A000).
 ALTER TABLE cpu RENAME COLUMN n TO m;
 ALTER TABLE cpu ALTER COLUMN n TYPE bigint;
--- Columns added or dropped after compression: compressed rows show the new column's default.
+-- Columns added or dropped after compression: compressed rows show the default of ADD COLUMN (a
+-- later SET DEFAULT changes only new rows); a non-constant default is refused (0A000).
 ALTER TABLE cpu ADD COLUMN extra int DEFAULT 7;
+ALTER TABLE cpu ALTER COLUMN extra SET DEFAULT 9;
+ALTER TABLE cpu ADD COLUMN noise float8 DEFAULT random();
 SELECT count(*), sum(extra), min(extra) FROM cpu;
 SELECT extra, count(*) FROM cpu WHERE time < '2024-03-09' GROUP BY extra;
 ALTER TABLE cpu DROP COLUMN extra;

@@ -188,13 +188,31 @@ describe('ADD COLUMN on a hypertable with the columnstore enabled', () => {
     for (const [add] of REFUSED) await db.exec(`ALTER TABLE plain ${add.replace(' NOT NULL', ' NOT NULL DEFAULT 0')}`);
   });
 
+  it('refuses to drop a segmentby or orderby column, as TimescaleDB does', async () => {
+    await db.exec(`CREATE TABLE o (time timestamptz NOT NULL, k int, v float8, w float8); SELECT create_hypertable('o', 'time');
+      ALTER TABLE o SET (timescaledb.compress, timescaledb.compress_orderby = 'v DESC, time')`);
+    for (const [x, column] of [['t', 'host'], ['o', 'v']]) {
+      await expect(db.exec(`ALTER TABLE ${x} DROP COLUMN ${column}`), `${x}.${column}`).rejects.toMatchObject({
+        code: '0A000',
+        message: 'cannot drop orderby or segmentby column from a hypertable with columnstore enabled',
+      });
+      expect((await db.query(`SELECT ${column} FROM ${x} LIMIT 1`)).fields).toHaveLength(1);
+    }
+    // Other columns may go; the time column is PostgreSQL's partition key (42P16).
+    await db.exec('ALTER TABLE o DROP COLUMN w');
+    await expect(db.exec('ALTER TABLE t DROP COLUMN time')).rejects.toMatchObject({ code: '42P16' });
+    // Compressing still works (it failed with 42703 once the segmentby column was gone).
+    for (const x of ['t', 'r']) await db.exec(`INSERT INTO ${x} VALUES ('2024-01-02 00:00:30+00', 'a', 1)`);
+    await db.exec("SELECT compress_chunk(c, recompress => true) FROM show_chunks('t') c");
+  });
+
   it('allows literal defaults (a boolean cast too), NULL and NOT NULL with a default', async () => {
     for (const x of ['t', 'r']) {
       await db.exec(`ALTER TABLE ${x} ADD COLUMN b bool DEFAULT 'true'::boolean, ADD COLUMN q int NULL DEFAULT NULL, ADD COLUMN k int DEFAULT -3 NOT NULL, ADD COLUMN w text DEFAULT 'it''s'`);
       await db.exec(`ALTER TABLE ${x} ALTER COLUMN b SET DEFAULT false, ALTER COLUMN k SET DEFAULT 4, ALTER COLUMN w DROP DEFAULT`);
     }
     const q = (x: string) => `SELECT b, q, k, w, count(*)::int AS n FROM ${x} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
-    expect((await db.query(q('t'))).rows).toEqual([{ b: true, q: null, k: -3, w: "it's", n: 3 * 1440 }]);
+    expect((await db.query(q('t'))).rows).toEqual([{ b: true, q: null, k: -3, w: "it's", n: 3 * 1440 + 1 }]);
     expect((await db.query(q('t'))).rows).toEqual((await db.query(q('r'))).rows);
   });
 });

@@ -26,7 +26,8 @@ import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './func
 import { executedName, ExecutedStatements } from './executed-statements.js';
 import { quoteLiteral } from '../settings.js';
 
-type TableInfo = PlannerTable & { compressed: boolean; unique: boolean };
+/** `orderBy`: the columns of the compression settings' ORDER BY (time when unset). */
+type TableInfo = PlannerTable & { compressed: boolean; unique: boolean; orderBy: string[] };
 
 interface Metadata {
   tables: TableInfo[];
@@ -235,7 +236,8 @@ export class StatementPlanner {
           hint: 'Convert its chunks back to the rowstore (decompress_chunk) first.',
         });
       }
-      if (t && statement.type === 'AlterTableStmt') checkAddedColumns(statement);
+      const info = t && this.tables.get(t.name)?.find((x) => x.id === t.id);
+      if (info && statement.type === 'AlterTableStmt') checkColumnChanges(statement, info);
     }
     // EXECUTE of a statement PREPAREd (and rewritten) earlier, alone or under EXPLAIN / CREATE TABLE
     // AS: its cache tables may be stale.
@@ -414,6 +416,7 @@ const METADATA_FIELDS = `SELECT json_build_object(
       'compressed', EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped),
       'timeColumn', (SELECT d.column_name FROM _timescaledb_catalog.dimension d WHERE d.hypertable_id = h.id AND d.interval_length IS NOT NULL ORDER BY d.id LIMIT 1),
       'segmentBy', coalesce((SELECT s.segmentby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
+      'orderBy', coalesce((SELECT s.orderby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
       'unique', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique),
       'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname, 'attnum', a.attnum) ORDER BY a.attnum)
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped)))
@@ -435,16 +438,22 @@ function isRead(s: ClassifiedStatement): boolean {
 }
 
 /**
- * ADD COLUMN on a hypertable with the columnstore enabled, refused as TimescaleDB refuses it (0A000):
- * a default other than a literal (or a literal cast to a boolean type, as its parser once made
- * `true`), since a volatile one would make PostgreSQL rewrite the table with a value per row that
- * the batches cannot take; any constraint but NULL, NOT NULL and DEFAULT (CHECK, UNIQUE, REFERENCES,
- * generated and identity columns); NOT NULL without a default.
+ * ALTER TABLE of a hypertable with the columnstore enabled, refused where TimescaleDB refuses it
+ * (0A000). DROP COLUMN of a segmentby or orderby column (the batches are cut and ordered by it; the
+ * time column is left to PostgreSQL's 42P16). ADD COLUMN with a default other than a literal (or a
+ * literal cast to a boolean type, as its parser once made `true`), since a volatile one would make
+ * PostgreSQL rewrite the table with a value per row that the batches cannot take; with any
+ * constraint but NULL, NOT NULL and DEFAULT (CHECK, UNIQUE, REFERENCES, generated and identity
+ * columns); NOT NULL without a default.
  */
-function checkAddedColumns(s: ClassifiedStatement): void {
+function checkColumnChanges(s: ClassifiedStatement, table: TableInfo): void {
   const cmds = (s.node.cmds as Array<{ AlterTableCmd?: Fields }> | undefined) ?? [];
   const refuse = (what: string) => new OrbitError(SqlState.feature_not_supported, `cannot add column with ${what} to a hypertable that has columnstore enabled`);
   for (const c of cmds) {
+    const dropped = c.AlterTableCmd?.subtype === 'AT_DropColumn' ? (c.AlterTableCmd.name as string) : undefined;
+    if (dropped !== undefined && dropped !== table.timeColumn && (table.segmentBy.includes(dropped) || table.orderBy.includes(dropped))) {
+      throw new OrbitError(SqlState.feature_not_supported, 'cannot drop orderby or segmentby column from a hypertable with columnstore enabled');
+    }
     const def = c.AlterTableCmd?.subtype === 'AT_AddColumn' ? ((c.AlterTableCmd.def as Node | undefined)?.ColumnDef as Fields | undefined) : undefined;
     if (!def) continue;
     let notNull = def.is_not_null === true;

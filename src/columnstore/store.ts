@@ -426,7 +426,7 @@ export class ColumnStore {
   }
 }
 
-/** Unknown attnums (older manifests) are taken to match. */
-function sameColumns(a: readonly ManifestColumn[], b: readonly ManifestColumn[]): boolean {
+/** Whether batches of columns `a` and `b` may share a manifest; unknown attnums (older manifests) are taken to match. */
+export function sameColumns(a: readonly ManifestColumn[], b: readonly ManifestColumn[]): boolean {
   return a.length === b.length && a.every((c, i) => c.name === b[i]!.name && c.type === b[i]!.type && (c.attnum === undefined || b[i]!.attnum === undefined || c.attnum === b[i]!.attnum));
 }

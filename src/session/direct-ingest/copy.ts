@@ -28,7 +28,9 @@ import { concatBytes } from '../../bytes.js';
 import { OrbitError } from '../../errors.js';
 import { rowCount, takeRows, type Rows } from '../../columnstore/columns.js';
 import { readCopyBinary, streamHeaderEnd } from '../../columnstore/pg-binary.js';
-import type { ChunkAppend, ColumnStore } from '../../columnstore/store.js';
+import { sameColumns, type ChunkAppend, type ColumnStore } from '../../columnstore/store.js';
+import type { ManifestColumn } from '../../columnstore/manifest.js';
+import { writeCopyBinary } from '../../columnstore/pg-binary-writer.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { SqlState } from '../../sqlstate.js';
 import { commandComplete, errorResponse, readyForQuery, rewriteErrorField, scanBackend } from '../../wire/protocol/backend.js';
@@ -40,7 +42,7 @@ import { lastRowEnd, linesIn, PieceReader } from './read.js';
 import { joinParts, ThreadDictionaries, type BufferedPart, type EncodeRequest, type ReaderThread, type ThreadEncoder, type ThreadPiece, type ThreadReader, type ThreadValues } from './threads.js';
 import { findMissing, internalDoubles, internalTimes, rowsByChunk, type ChunkRange } from './route.js';
 import type { DirectTarget } from './target.js';
-import { cacheRunner, firstError, jsonRows, must, quoteIdent, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, firstError, jsonRows, must, quoteIdent, throwIfError, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral, simpleQuery } from '../settings.js';
 
 const COPY_DONE = new Uint8Array([FrontendMessage.CopyDone, 0, 0, 0, 4]);
@@ -60,6 +62,12 @@ interface ChunkBuffer {
   parts: BufferedPart[];
   rows: number;
   append?: ChunkAppend;
+  /**
+   * The chunk table, when its rows go to the rowstore: the chunk is compressed and its batches have
+   * other columns than the hypertable now (a column added, or dropped and added again, since), which
+   * appended batches could not share a manifest with. Undefined until the first flush looks.
+   */
+  rowstore?: string | null;
 }
 
 /** The COPY sub-protocol of one direct COPY (the session's counterpart of CopyIn). */
@@ -376,7 +384,9 @@ export class DirectCopy {
   private async flush(chunkId: number, b: ChunkBuffer): Promise<void> {
     if (b.rows === 0) return;
     const t = this.target;
-    b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, t.columns.map((c) => ({ name: c.name, type: c.type, attnum: c.attnum })), t.settings);
+    if (b.rowstore === undefined) b.rowstore = await this.otherColumns(chunkId);
+    if (b.rowstore !== null) return this.toRowstore(b, b.rowstore);
+    b.append ??= await this.store.beginAppend(t.hypertableId, chunkId, this.columns, t.settings);
     const parts = b.parts;
     this.bufferedRows -= b.rows;
     b.parts = [];
@@ -402,6 +412,35 @@ export class DirectCopy {
     write.catch(() => undefined); // handled when awaited, in order or by settleWrites
     this.writes.push(write);
     while (this.writes.length > WRITES_IN_FLIGHT) await this.writes.shift();
+  }
+
+  /** The table of chunk `id` if it is compressed with batches of other columns than the hypertable's now, else null. */
+  private async otherColumns(id: number): Promise<string | null> {
+    const out = await must(
+      this.run,
+      `SELECT json_build_object('manifest', cc.manifest, 'table', format('%I.%I', ch.schema_name, ch.table_name))
+       FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id WHERE ch.id = ${id}`,
+    );
+    const found = jsonRows<{ manifest: string; table: string }>(out)[0];
+    if (!found) return null;
+    const m = await this.store.readManifest(found.manifest);
+    return sameColumns(m.columns, this.columns) ? null : found.table;
+  }
+
+  /** The manifest columns of this COPY's rows. */
+  private get columns(): ManifestColumn[] {
+    return this.target.columns.map((c) => ({ name: c.name, type: c.type, attnum: c.attnum }));
+  }
+
+  /** A buffer's rows COPYed into its chunk table, as PostgreSQL's COPY into the hypertable puts them. */
+  private async toRowstore(b: ChunkBuffer, table: string): Promise<void> {
+    const { rows } = joinParts(b.parts, this.dictionaries, []);
+    this.bufferedRows -= b.rows;
+    b.parts = [];
+    b.rows = 0;
+    await this.begin();
+    const copy = simpleQuery(`COPY ${table} (${rows.names.map(quoteIdent).join(', ')}) FROM STDIN (FORMAT binary)`);
+    throwIfError(await this.run.raw(concatBytes([copy, copyData(writeCopyBinary(rows.columns)), COPY_DONE])));
   }
 
   /** Waits for every batch write; the first failure is thrown. */

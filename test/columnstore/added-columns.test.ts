@@ -81,6 +81,10 @@ describe('columns added after compression', () => {
     await check(db);
     await db.exec("SELECT decompress_chunk(c) FROM show_chunks('t') c WHERE c::text LIKE '%_1_chunk'");
     await check(db);
+    await db.exec("CALL convert_to_rowstore('_timescaledb_internal._hyper_1_2_chunk')");
+    await check(db);
+    await db.exec("CALL convert_to_columnstore('_timescaledb_internal._hyper_1_2_chunk')");
+    await check(db);
     await db.exec("SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('t') c");
     await check(db);
     await db.exec("SELECT decompress_chunk(c) FROM show_chunks('t') c");

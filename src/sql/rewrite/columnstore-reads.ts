@@ -12,7 +12,7 @@
  * query's predicates still prune chunks (partition bounds) and temporary tables (their CHECK
  * constraint copies the chunk's partition constraint). Targets of INSERT/UPDATE/DELETE/MERGE are
  * not rewritten (the session decompresses what DML touches); `COPY hypertable TO` becomes
- * `COPY (SELECT …) TO`.
+ * `COPY (SELECT …) TO`, and a `COPY (query) TO` has its query's reads rewritten.
  */
 import { deparseSync } from '../deparse.js';
 import { OrbitError } from '../../errors.js';
@@ -83,7 +83,10 @@ export function rewriteColumnstoreReads(
     return out;
   };
   let root: Fields;
-  if (type === 'CopyStmt') {
+  if (type === 'CopyStmt' && node.query !== undefined) {
+    // COPY (query) TO …: the query's reads, as in a SELECT.
+    root = { CopyStmt: { ...node, query: replace(node.query) } };
+  } else if (type === 'CopyStmt') {
     const rv = node.relation as Fields | undefined;
     const table = rv && !node.is_from ? find(rv) : undefined;
     if (!table) return undefined;

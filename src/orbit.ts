@@ -291,7 +291,8 @@ export class Orbit implements Queryable {
     };
     /**
      * Where the hypertable fix-up must run in `sql` (session/fix-up-parts.ts): before its statements
-     * that work on chunks after a write earlier in it or in the open transaction. Undefined: nowhere.
+     * that work on chunks after a write earlier in it or in the open transaction, and after its
+     * statements that change the columnstore's catalog (Backend.partPoints). Undefined: nowhere.
      */
     const fixUps = async (sql: string): Promise<{ parts: QueryPart[]; wrap: boolean } | undefined> => {
       const text = backendText(sql);
@@ -299,12 +300,12 @@ export class Orbit implements Queryable {
       const statements = text.analysis.statements;
       if (statements.length < 2 && !session.routePending) return undefined;
       await this.backend.loadRouting(session);
-      let points = this.backend.routing.fixUpPoints(statements, session.routePending);
+      let points = await this.backend.partPoints(session, statements, this.backend.routing.fixUpPoints(statements, session.routePending));
       const cuts = await this.backend.settingsCuts(session, statements);
       if (points.length === 0 && cuts.length === 0) return undefined;
       // (A write earlier in this call is pending only inside a transaction block: asked only now.)
       const inBlock = await this.backend.inTransaction(session);
-      if (!inBlock) points = this.backend.routing.fixUpPoints(statements);
+      if (!inBlock) points = await this.backend.partPoints(session, statements, this.backend.routing.fixUpPoints(statements));
       if (points.length === 0 && cuts.length === 0) return undefined;
       const parts = fixUpParts(text.sql, statements, points, cuts);
       if (parts instanceof OrbitError) throw parts;

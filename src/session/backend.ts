@@ -14,7 +14,7 @@ import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
 import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
-import type { Columnstore, DirectRows, InternalRunner } from './columnstore/columnstore.js';
+import { changesColumnstore, type Columnstore, type DirectRows, type InternalRunner } from './columnstore/columnstore.js';
 import { StatementPreparation } from './columnstore/statement-preparation.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import type { PrintedRows } from './columnstore/scan.js';
@@ -143,6 +143,22 @@ export class Backend {
   /** See StatementPreparation.prepareColumnstore (session/columnstore/statement-preparation.ts). */
   prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkUnique = true): Promise<string> {
     return this.preparation.prepareColumnstore(session, sql, idle, fastPath, fill, onRows, values, guarded, checkUnique);
+  }
+
+  /**
+   * Where a query string is cut into parts (session/fix-up-parts.ts): the hypertable fix-up's
+   * `points`, and — when the string concerns the columnstore — each statement that follows one that
+   * may change the columnstore's catalog (DROP, RENAME, TRUNCATE, drop_chunks, …), so that it is
+   * planned after that ran: planned with the string, it would read the batches of what was dropped
+   * or renamed.
+   */
+  async partPoints(session: BackendSession, statements: readonly ClassifiedStatement[], points: readonly number[]): Promise<number[]> {
+    const cs = this.columnstore;
+    const replans = statements.flatMap((s, i) => (i + 1 < statements.length && changesColumnstore(s) ? [i + 1] : []));
+    if (!cs || replans.length === 0 || !cs.mayConcern(statements)) return [...points];
+    await cs.load(this.internalRunner(session), statements);
+    if (!cs.mayConcern(statements)) return [...points];
+    return [...new Set([...points, ...replans])].sort((a, b) => a - b);
   }
 
   /** See StatementPreparation.checkUniqueIndex. */

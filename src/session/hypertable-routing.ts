@@ -55,8 +55,13 @@ export class HypertableRouting {
     return writes;
   }
 
-  /** Whether a statement works on chunks (and so must not run before written rows have theirs). */
+  /**
+   * Whether a statement works on chunks (and so must not run before written rows have theirs), or
+   * names any relation after a TRUNCATE whose chunks the fix-up has yet to drop: until then a
+   * truncated compressed chunk's batches would still be read.
+   */
   usesChunks(s: ClassifiedStatement): boolean {
+    if (this.truncated.size > 0 && s.relations.length > 0) return true;
     return s.functions.some((f) => CHUNK_FUNCTIONS.has(f)) || s.relations.some((r) => CHUNK_RELATIONS.has(r.name));
   }
 

@@ -254,11 +254,12 @@ export class Session implements BackendSession {
         return;
       }
       // Rows written earlier in the string (or the open transaction) get their chunks before a
-      // statement that works on chunks.
+      // statement that works on chunks; statements after a change of the columnstore's catalog are
+      // planned once it ran.
       const wroteBefore = this.routePending && this.status === TransactionStatus.InTransaction;
       if (plan.statements.length > 1 || wroteBefore) {
         await this.backend.loadRouting(this);
-        const points = this.backend.routing.fixUpPoints(plan.statements, wroteBefore);
+        const points = await this.backend.partPoints(this, plan.statements, this.backend.routing.fixUpPoints(plan.statements, wroteBefore));
         const cuts = await this.backend.settingsCuts(this, plan.statements);
         if (points.length > 0 || cuts.length > 0) return this.runInParts(sql, plan.statements, points, cuts);
       }

@@ -63,6 +63,20 @@ const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks',
 /** Calls that queue conversions. */
 const CONVERTING = ['compress_chunk', 'decompress_chunk', 'convert_to_columnstore', 'convert_to_rowstore', 'run_job'];
 
+/** A CALL's text: its procedure is not among s.functions (run_job may drop chunks or queue conversions). */
+function calledProcedure(s: ClassifiedStatement): string {
+  return s.type === 'CallStmt' ? s.text.toLowerCase() : '';
+}
+
+/**
+ * Whether, after `s`, the hypertables with the columnstore, their compressed chunks or views may
+ * differ: what was planned before it (the later statements of its query string too) may be stale.
+ */
+export function changesColumnstore(s: ClassifiedStatement): boolean {
+  const called = calledProcedure(s);
+  return CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f) || called.includes(f));
+}
+
 /**
  * A transaction statement after which what was read may be wrong: one ending or rolling back the
  * transaction (or to a savepoint) after a change in it, and COMMIT / ROLLBACK PREPARED (another
@@ -139,9 +153,8 @@ export class Columnstore {
     for (const s of statements) {
       if (s.kind === 'ddl' || s.kind === 'utility') this.descriptions.clear();
       if (s.type === 'TransactionStmt' && endsOrUndoes(s, this.changedInTransaction)) this.invalidate();
-      // A CALL's procedure is not among s.functions (run_job may drop chunks or queue conversions).
-      const called = s.type === 'CallStmt' ? s.text.toLowerCase() : '';
-      if (CHANGES.has(s.type) || CHANGING_FUNCTIONS.some((f) => s.functions.includes(f) || called.includes(f))) {
+      const called = calledProcedure(s);
+      if (changesColumnstore(s)) {
         this.invalidate();
         this.changedInTransaction = true;
       }

@@ -2,7 +2,8 @@
 // TRUNCATE, drop_chunks, …) are planned after it ran, and a TRUNCATE's chunks are gone before a later
 // statement of its transaction reads the hypertable: planned with the string, such statements read
 // the batches of chunks the string had dropped or truncated, or of a table renamed away. The answers
-// are compared with the same statements over a plain table of the same rows.
+// are compared with the same statements over a plain table of the same rows. A TRUNCATE of one
+// compressed chunk is refused (its batches would stay).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -58,6 +59,13 @@ describe('statements after a catalog change in the same string or transaction', 
     const db = server.orbit;
     const results = await db.exec('TRUNCATE ht; SELECT count(*) AS n FROM ht');
     expect(results[1]!.rows).toEqual([{ n: 0 }]);
+  });
+
+  // PostgreSQL would empty the chunk's (empty) table; the batches, its rows, would stay readable.
+  it('TRUNCATE of a compressed chunk by name is refused', async () => {
+    const chunk = (await c.query("SELECT x::text AS c FROM show_chunks('ht') x")).rows[0].c as string;
+    await expect(c.query(`TRUNCATE ${chunk}`)).rejects.toMatchObject({ code: '0A000' });
+    await both('SELECT count(*), sum(v) FROM {t}');
   });
 
   it('drop_chunks then a read, in one string', async () => {

@@ -205,6 +205,12 @@ export class StatementPlanner {
           hint: 'Query the hypertable directly, or convert its chunks back to the rowstore (decompress_chunk).',
         });
       }
+      // PostgreSQL would empty the chunk's table only: its batches, the chunk's rows, would stay.
+      if (this.compressedChunks.has(r.name) && statement.type === 'TruncateStmt') {
+        throw new OrbitError(SqlState.feature_not_supported, `truncating chunk "${r.name}" while it is in the columnstore is not supported by Orbit`, {
+          hint: 'Drop the chunk (drop_chunks), truncate the hypertable, or convert the chunk back to the rowstore (decompress_chunk) first.',
+        });
+      }
       if (this.compressedChunks.has(r.name) && isRead(statement)) {
         throw new OrbitError(SqlState.feature_not_supported, `reading chunk "${r.name}" by name while it is in the columnstore is not supported by Orbit`, {
           hint: 'Query the hypertable, or convert the chunk back to the rowstore (decompress_chunk).',

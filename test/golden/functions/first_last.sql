@@ -157,3 +157,9 @@ SELECT first(v, t) AS f, last(v, t) AS l, first(t, t) AS ft, last(t, t) AS lt FR
 SET TIME ZONE 'Asia/Kolkata';
 SELECT last(t, v) AS lt, first(t::date, t) AS fd FROM dst;
 SET TIME ZONE 'UTC';
+
+-- Values keep every digit whatever extra_float_digits is (TimescaleDB keeps the datum itself).
+SET extra_float_digits = 0;
+SELECT first(x, k) = 0.1::float8 + 0.2 AS f, last(x, k) = 1.7976931348623157e308 AS l FROM (VALUES (0.1::float8 + 0.2, 1), (1.7976931348623157e308, 2)) AS v(x, k);
+SELECT first(x, k) = 16777217::real AS f FROM (VALUES (16777217::real, 1)) AS v(x, k);
+SET extra_float_digits = 1;

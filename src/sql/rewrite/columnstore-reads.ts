@@ -69,6 +69,16 @@ export function rewriteColumnstoreReads(
     if (Array.isArray(value)) return value.map(replace);
     if (value === null || typeof value !== 'object') return value;
     const t = kind(value);
+    if (t === 'RangeTableSample') {
+      // TABLESAMPLE samples a table's pages, which a subquery over the cache tables does not have.
+      const relation = (value as Node).RangeTableSample as Fields;
+      const rv = ((relation.relation as Node | undefined)?.RangeVar as Fields | undefined) ?? {};
+      const table = rv.inh === true ? find(rv) : undefined;
+      if (!table || table.compressed === false) return value;
+      throw new OrbitError(SqlState.feature_not_supported, `TABLESAMPLE on hypertable "${table.name}" with compressed chunks is not supported by Orbit`, {
+        hint: 'Sample with a WHERE clause (e.g. random() < 0.1), or convert the chunks back to the rowstore (decompress_chunk).',
+      });
+    }
     if (t === 'RangeVar') {
       const rv = (value as Node).RangeVar as Fields;
       // FROM ONLY hypertable reads the parent alone, which holds no rows (as in TimescaleDB).

@@ -24,7 +24,7 @@ import { deparseSync } from '../deparse.js';
 import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';
 import { parseSql } from '../parser.js';
 import { canFilter, FILTER_TYPES } from '../../columnstore/row-filter.js';
-import type { PgType } from '../../columnstore/columns.js';
+import { pgTypeOf, type PgType } from '../../columnstore/columns.js';
 import { clone, colNames, fingerprint, funcName, kind, type Fields, type Node } from '../rewrite/ast.js';
 import { predicateOf, type ColumnPredicate } from './predicates.js';
 import { conjuncts, deparseExpr, isConstant, visit } from './expressions.js';
@@ -120,6 +120,16 @@ const ORDERABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestam
 const SEGMENT_KEYS = new Set(['int2', 'int4', 'int8', 'text', 'varchar', 'bpchar', 'name', 'bool']);
 const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']);
 
+/**
+ * Whether the kernels' results can carry the column's values to the final statement as text
+ * (fast-path.ts valueText): not uuid and other types kept as their binary form (interval, arrays,
+ * inet, bytea, time, money, …), which a group key or first/last would return.
+ */
+function kernelPrintable(column: PlannerColumn): boolean {
+  const type = pgTypeOf(column.typname);
+  return type !== 'uuid' && type !== 'opaque';
+}
+
 const deparse = (node: Node): string => deparseSync(node as never, { pretty: false });
 
 /** The plan for a statement, or undefined when it is not an aggregate the kernels can take. */
@@ -183,6 +193,7 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   for (const g of groupExprs) {
     const column = columnOf(g);
     if (column && table.segmentBy.includes(column.name)) {
+      if (!kernelPrintable(column)) return undefined;
       groups.push({ kind: 'column', column });
       continue;
     }
@@ -456,7 +467,7 @@ function aggregateOf(
     case 'first':
     case 'last': {
       const by = args[1] ? columnOf(args[1]) : undefined;
-      if (args.length !== 2 || !by || by.name !== table.timeColumn) return undefined;
+      if (args.length !== 2 || !by || by.name !== table.timeColumn || !kernelPrintable(column)) return undefined;
       return { fn, column: column.name, by: by.name, resultType: column.type, partialTypes: [column.type, timeType] };
     }
   }

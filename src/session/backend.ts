@@ -154,10 +154,18 @@ export class Backend {
    */
   async partPoints(session: BackendSession, statements: readonly ClassifiedStatement[], points: readonly number[]): Promise<number[]> {
     const cs = this.columnstore;
-    const replans = statements.flatMap((s, i) => (i + 1 < statements.length && changesColumnstore(s) ? [i + 1] : []));
+    // Only where a later statement names a relation (or runs a prepared one): others plan nothing.
+    const plans = (s: ClassifiedStatement) => s.relations.length > 0 || s.preparedName !== undefined;
+    const replans = statements.flatMap((s, i) => (changesColumnstore(s) && statements.slice(i + 1).some(plans) ? [i + 1] : []));
     if (!cs || replans.length === 0 || !cs.mayConcern(statements)) return [...points];
     await cs.load(this.internalRunner(session), statements);
     if (!cs.mayConcern(statements)) return [...points];
+    // Parts share one transaction only when Orbit opens it (session/fix-up-parts.ts).
+    if (statements.some((s) => s.kind === 'transaction')) {
+      throw new OrbitError(SqlState.feature_not_supported, 'a statement after a change of a hypertable with the columnstore (DROP, RENAME, ALTER, TRUNCATE, drop_chunks, …) in a query string with transaction control is not supported by Orbit', {
+        hint: 'Send the statements separately.',
+      });
+    }
     return [...new Set([...points, ...replans])].sort((a, b) => a - b);
   }
 

@@ -68,6 +68,16 @@ describe('statements after a catalog change in the same string or transaction', 
     await both('SELECT count(*), sum(v) FROM {t}');
   });
 
+  // Parts share one transaction only when Orbit opens it: with the string's own, a read after the
+  // change is refused; a change followed by nothing that reads runs as before.
+  it('with transaction control in the string', async () => {
+    await expect(c.query('BEGIN; TRUNCATE ht; SELECT count(*) FROM ht; COMMIT')).rejects.toMatchObject({ code: '0A000' });
+    await c.query('ROLLBACK');
+    await c.query('BEGIN; ALTER TABLE ht ADD COLUMN extra int; COMMIT');
+    expect(await rows('SELECT count(*), count(extra) FROM ht')).toEqual([['100', '0']]);
+    expect((await server.orbit.exec('BEGIN; ALTER TABLE ht DROP COLUMN extra; COMMIT')).length).toBe(3);
+  });
+
   it('drop_chunks then a read, in one string', async () => {
     expect(await rows("SELECT count(*) FROM drop_chunks('ht', older_than => 1000); SELECT count(*), sum(v) FROM ht")).toEqual([['0', null]]);
   });

@@ -12,8 +12,8 @@ import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { planAggregate, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
 import { timeFilters, writeFilters } from '../../sql/planner/filters.js';
-import { deparseExpr, isConstant } from '../../sql/planner/expressions.js';
-import type { Fields, Node } from '../../sql/rewrite/ast.js';
+import { deparseExpr, isConstant, visit } from '../../sql/planner/expressions.js';
+import { kind, type Fields, type Node } from '../../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../../sql/planner/last-point.js';
 import { explainOptions, type ExplainOptions } from '../../sql/planner/explain.js';
 import { planScan, type ScanPlan } from '../../sql/planner/scan.js';
@@ -217,6 +217,7 @@ export class StatementPlanner {
         });
       }
     }
+    this.refuseNestedWrites(statement);
     const writes: WriteTarget[] = [];
     const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
     const t = target?.relname ? this.candidates(target.schemaname, target.relname).find((x) => x.compressed) : undefined;
@@ -358,6 +359,31 @@ export class StatementPlanner {
     if (kind === 'exclusion') throw refuse(`an exclusion constraint on hypertable "${t.name}" while it has chunks in the columnstore`);
     if (statement.node.concurrent) throw refuse(`CREATE UNIQUE INDEX CONCURRENTLY on hypertable "${t.name}" while it has chunks in the columnstore`);
     return t;
+  }
+
+  /**
+   * Throws 0A000 for an UPDATE, DELETE or MERGE nested in a statement (a data-modifying WITH, EXPLAIN
+   * ANALYZE) whose target is a hypertable with compressed chunks, or such an INSERT where compressed
+   * rows may conflict (a unique index, ON CONFLICT): only a statement's own target (and an EXECUTEd
+   * one's) has its batches turned back into rows first, so the nested write missed the compressed
+   * rows. PREPARE's statement, and one EXPLAIN does not run, write nothing now.
+   */
+  private refuseNestedWrites(statement: ClassifiedStatement): void {
+    if (!this.anyCompressed) return;
+    const notRun = statement.type === 'PrepareStmt' || (statement.type === 'ExplainStmt' && explainOptions(statement.node)?.analyze === false);
+    const skipped = notRun ? statement.node.query : undefined;
+    visit(statement.node, (n) => {
+      if (n === skipped) return false;
+      const type = kind(n)!;
+      if (!['UpdateStmt', 'DeleteStmt', 'MergeStmt', 'InsertStmt'].includes(type)) return;
+      const fields = n[type] as Fields;
+      const rel = fields.relation as { schemaname?: string; relname?: string } | undefined;
+      const t = rel?.relname ? this.candidates(rel.schemaname, rel.relname).find((x) => x.compressed) : undefined;
+      if (!t || (type === 'InsertStmt' && !t.unique && fields.onConflictClause === undefined)) return;
+      throw new OrbitError(SqlState.feature_not_supported, `a data-modifying WITH writing hypertable "${t.name}" while it has chunks in the columnstore is not supported by Orbit`, {
+        hint: 'Run the write as a statement of its own (with RETURNING), or convert the chunks back to the rowstore (decompress_chunk) first.',
+      });
+    });
   }
 
   /** The hypertables with compressed chunks a prepared statement writes where compressed rows matter (UPDATE, DELETE, MERGE, a conflicting INSERT). */

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChildServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { serverWithClient, startChildServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
 const SETUP = `
 CREATE EXTENSION IF NOT EXISTS timescaledb;
@@ -89,36 +89,6 @@ describe('columnstore over the wire', () => {
     await client.query("SELECT decompress_chunk(c) FROM show_chunks('m') c");
     expect((await client.query('SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE is_compressed')).rows[0].n).toBe(0);
     expect((await client.query(SUMMARY)).rows[0]).toEqual(after);
-  });
-
-  it('copies out the compressed rows with COPY (query) TO as with COPY hypertable TO', async () => {
-    await client.query(`CREATE TABLE cq (time timestamptz NOT NULL, dev int, v float8);
-      SELECT create_hypertable('cq', 'time', chunk_time_interval => INTERVAL '1 day');
-      ALTER TABLE cq SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
-      INSERT INTO cq SELECT '2024-01-01'::timestamptz + i * INTERVAL '1 hour', i % 3, i FROM generate_series(1, 72) i;
-      CREATE TABLE cq_plain AS SELECT * FROM cq;
-      SELECT compress_chunk(c) FROM show_chunks('cq') c;
-      INSERT INTO cq VALUES ('2024-01-02 00:30', 9, 0.5); INSERT INTO cq_plain VALUES ('2024-01-02 00:30', 9, 0.5);`);
-    const copyOut = (sql: string) =>
-      new Promise<string>((resolve, reject) => {
-        let out = '';
-        const p = spawn('psql', ['-X', '-q', '-d', server.url, '-c', `SET timezone = 'UTC'`, '-c', sql]);
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        p.on('error', reject);
-        p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`psql exited ${code}`))));
-      });
-    for (const query of [
-      'SELECT count(*), sum(v) FROM cq',
-      'SELECT * FROM cq WHERE dev = 1 ORDER BY time',
-      'SELECT dev, max(v) FROM cq GROUP BY dev ORDER BY dev',
-      'WITH x AS (SELECT * FROM cq WHERE v > 60) SELECT time, v FROM x ORDER BY time',
-    ]) {
-      const want = await copyOut(`COPY (${query.replace(/\bcq\b/, 'cq_plain')}) TO STDOUT WITH (FORMAT csv)`);
-      expect(want.split('\n').length, query).toBeGreaterThan(1);
-      expect(await copyOut(`COPY (${query}) TO STDOUT WITH (FORMAT csv)`), query).toBe(want);
-    }
-    const sorted = (text: string) => text.split('\n').sort();
-    expect(sorted(await copyOut('COPY cq TO STDOUT'))).toEqual(sorted(await copyOut('COPY cq_plain TO STDOUT')));
   });
 
   it('decompresses before a COPY into a hypertable with a unique index, so its rows are checked against every row', async () => {
@@ -294,4 +264,38 @@ describe('columnstore durability', () => {
     }
   });
 
+});
+
+describe('COPY out of a hypertable with compressed chunks', () => {
+  const wire = serverWithClient();
+
+  it('copies out the compressed rows with COPY (query) TO as with COPY hypertable TO', async () => {
+    await wire.client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE TABLE cq (time timestamptz NOT NULL, dev int, v float8);
+      SELECT create_hypertable('cq', 'time', chunk_time_interval => INTERVAL '1 day');
+      ALTER TABLE cq SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev');
+      INSERT INTO cq SELECT '2024-01-01'::timestamptz + i * INTERVAL '1 hour', i % 3, i FROM generate_series(1, 72) i;
+      CREATE TABLE cq_plain AS SELECT * FROM cq;
+      SELECT compress_chunk(c) FROM show_chunks('cq') c;
+      INSERT INTO cq VALUES ('2024-01-02 00:30', 9, 0.5); INSERT INTO cq_plain VALUES ('2024-01-02 00:30', 9, 0.5);`);
+    const copyOut = (sql: string) =>
+      new Promise<string>((resolve, reject) => {
+        let out = '';
+        const p = spawn('psql', ['-X', '-q', '-d', wire.server.url, '-c', `SET timezone = 'UTC'`, '-c', sql]);
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('error', reject);
+        p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`psql exited ${code}`))));
+      });
+    for (const query of [
+      'SELECT count(*), sum(v) FROM cq',
+      'SELECT * FROM cq WHERE dev = 1 ORDER BY time',
+      'SELECT dev, max(v) FROM cq GROUP BY dev ORDER BY dev',
+      'WITH x AS (SELECT * FROM cq WHERE v > 60) SELECT time, v FROM x ORDER BY time',
+    ]) {
+      const want = await copyOut(`COPY (${query.replace(/\bcq\b/, 'cq_plain')}) TO STDOUT WITH (FORMAT csv)`);
+      expect(want.split('\n').length, query).toBeGreaterThan(1);
+      expect(await copyOut(`COPY (${query}) TO STDOUT WITH (FORMAT csv)`), query).toBe(want);
+    }
+    const sorted = (text: string) => text.split('\n').sort();
+    expect(sorted(await copyOut('COPY cq TO STDOUT'))).toEqual(sorted(await copyOut('COPY cq_plain TO STDOUT')));
+  });
 });

@@ -25,6 +25,8 @@ export interface SqlUses {
   readonly inserts: NameRef[];
   /** Functions and procedures it calls by name (FuncCall, CALL). */
   readonly calls: NameRef[];
+  /** Operators it names (expressions, `ORDER BY … USING`, `op ANY (subquery)`), as written without schema. */
+  readonly operators: string[];
   /** Tables it writes (INSERT, UPDATE, DELETE, MERGE, COPY FROM, TRUNCATE): their triggers fire. */
   readonly writes: NameRef[];
   /** Why what it reads cannot be known (dynamic SQL, a body Orbit cannot parse), if so. */
@@ -32,13 +34,14 @@ export interface SqlUses {
 }
 
 function emptyUses(): SqlUses {
-  return { relations: [], inserts: [], calls: [], writes: [] };
+  return { relations: [], inserts: [], calls: [], operators: [], writes: [] };
 }
 
 function merge(into: SqlUses, from: SqlUses): void {
   into.relations.push(...from.relations);
   into.inserts.push(...from.inserts);
   into.calls.push(...from.calls);
+  into.operators.push(...from.operators);
   into.writes.push(...from.writes);
   into.opaque ??= from.opaque;
 }
@@ -106,6 +109,13 @@ function visitNode(key: string, value: Fields, uses: SqlUses, skip: Set<unknown>
     case 'funccall': {
       const name = nameOf(value.funcname);
       if (name) uses.calls.push(name);
+      break;
+    }
+    case 'A_Expr':
+    case 'SortBy':
+    case 'SubLink': {
+      const name = nameOf(key === 'A_Expr' ? value.name : key === 'SortBy' ? value.useOp : value.operName)?.name;
+      if (name) uses.operators.push(name);
       break;
     }
     case 'RangeVar':

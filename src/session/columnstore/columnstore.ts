@@ -53,10 +53,28 @@ const CHANGES = new Set([
   'TruncateStmt',
   'DiscardStmt',
   'DoStmt',
-  // The user's functions and triggers (session/columnstore/function-guard.ts).
+  // The user's functions and triggers, and objects running them for statements that do not name
+  // them (session/columnstore/function-guard.ts).
   'CreateFunctionStmt',
   'AlterFunctionStmt',
   'CreateTrigStmt',
+  'CreateStmt',
+  'IndexStmt',
+  'RuleStmt',
+  'CreatePolicyStmt',
+  'AlterPolicyStmt',
+  'DefineStmt',
+  'CreateCastStmt',
+  'CreateDomainStmt',
+  'AlterDomainStmt',
+  'CreateOpClassStmt',
+  'CreateOpFamilyStmt',
+  'AlterOpFamilyStmt',
+  'AlterOperatorStmt',
+  'CreateRangeStmt',
+  'CreateTransformStmt',
+  'CreateEventTrigStmt',
+  'AlterEventTrigStmt',
 ]);
 /** Functions whose calls change them. */
 const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job', 'add_job', 'delete_job'];

@@ -38,6 +38,89 @@ export const USER_FUNCTION_SQL =
 const FROM_USER_FUNCTIONS = 'FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang';
 
 /**
+ * The metadata's part: the objects through which PostgreSQL runs a user function, or reads a
+ * hypertable with compressed chunks (or a view over one), for a statement that names neither —
+ * each `[kind, schema, name, what, function schema, function name, relation read]` (see `Route`).
+ * pg_depend records what operators, casts, aggregates, column defaults and generated columns,
+ * constraints, policies, rules, indexes, triggers and event triggers use; an object using an
+ * operator or aggregate that uses a function reaches that function too. A table is written
+ * whenever a partition or inheritance child of it, an updatable view over it, or a table its
+ * foreign key's action writes is.
+ */
+const ROUTES_SQL = `(WITH RECURSIVE
+  fns AS (SELECT p.oid ${FROM_USER_FUNCTIONS} WHERE ${USER_FUNCTION_SQL}),
+  hyper(oid) AS (
+    SELECT h.relid FROM _timescaledb_catalog.hypertable h
+      WHERE EXISTS (SELECT FROM _timescaledb_catalog.chunk ch WHERE ch.hypertable_id = h.id AND ch.compressed_chunk_id IS NOT NULL AND NOT ch.dropped)
+    UNION
+    SELECT r.ev_class FROM hyper JOIN pg_depend d ON d.refobjid = hyper.oid AND d.refclassid = 'pg_class'::regclass AND d.classid = 'pg_rewrite'::regclass
+      JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_type = '1' AND r.ev_class <> hyper.oid),
+  reach(classid, objid, fn, rel) AS (
+    SELECT d.classid, d.objid, d.refobjid, 0::oid FROM pg_depend d WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid IN (SELECT oid FROM fns)
+    UNION
+    SELECT d.classid, d.objid, 0::oid, d.refobjid FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM hyper)
+      AND d.classid IN ('pg_policy'::regclass, 'pg_rewrite'::regclass) AND d.deptype = 'n'
+    UNION
+    SELECT d.classid, d.objid, x.fn, x.rel FROM reach x JOIN pg_depend d ON d.refclassid = x.classid AND d.refobjid = x.objid
+      WHERE x.classid = 'pg_operator'::regclass OR (x.classid = 'pg_proc'::regclass AND (SELECT a.prokind FROM pg_proc a WHERE a.oid = x.objid) = 'a')),
+  tables(kind, rel, what, fn, reads) AS (
+    SELECT 'write'::text, ad.adrelid, format('the %s of column "%s" of table "%s"', CASE a.attgenerated WHEN '' THEN 'default' ELSE 'expression' END, a.attname, c.relname), x.fn, x.rel
+      FROM reach x JOIN pg_attrdef ad ON x.classid = 'pg_attrdef'::regclass AND ad.oid = x.objid
+      JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum JOIN pg_class c ON c.oid = ad.adrelid
+    UNION
+    SELECT 'write', co.conrelid, format('the constraint "%s" of table "%s"', co.conname, c.relname), x.fn, x.rel
+      FROM reach x JOIN pg_constraint co ON x.classid = 'pg_constraint'::regclass AND co.oid = x.objid JOIN pg_class c ON c.oid = co.conrelid
+    UNION
+    SELECT 'use', pol.polrelid, format('the row-level security policy "%s" of table "%s"', pol.polname, c.relname), x.fn, x.rel
+      FROM reach x JOIN pg_policy pol ON x.classid = 'pg_policy'::regclass AND pol.oid = x.objid JOIN pg_class c ON c.oid = pol.polrelid WHERE c.relrowsecurity
+    UNION
+    -- A view's own rule: views reading a compressed hypertable are refused by statement-plans.ts.
+    SELECT CASE r.ev_type WHEN '1' THEN 'use' ELSE 'write' END, r.ev_class, format('the rule "%s" of "%s"', r.rulename, c.relname), x.fn, x.rel
+      FROM reach x JOIN pg_rewrite r ON x.classid = 'pg_rewrite'::regclass AND r.oid = x.objid JOIN pg_class c ON c.oid = r.ev_class
+      WHERE r.ev_type <> '1' OR x.rel = 0
+    UNION
+    SELECT 'write', i.indrelid, format('the index "%s" of table "%s"', ic.relname, c.relname), x.fn, x.rel
+      FROM reach x JOIN pg_index i ON x.classid = 'pg_class'::regclass AND i.indexrelid = x.objid
+      JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
+    UNION
+    SELECT 'write', tg.tgrelid, format('the trigger "%s" of table "%s"', tg.tgname, c.relname), x.fn, x.rel
+      FROM reach x JOIN pg_trigger tg ON x.classid = 'pg_trigger'::regclass AND tg.oid = x.objid JOIN pg_class c ON c.oid = tg.tgrelid
+      WHERE NOT tg.tgisinternal AND tg.tgenabled <> 'D'
+    UNION
+    SELECT up.kind, up.rel, w.what, w.fn, w.reads FROM tables w CROSS JOIN LATERAL (
+      SELECT 'write'::text AS kind, i.inhparent AS rel FROM pg_inherits i WHERE w.kind = 'write' AND i.inhrelid = w.rel
+      UNION ALL
+      SELECT 'write', co.confrelid FROM pg_constraint co WHERE w.kind = 'write' AND co.conrelid = w.rel AND co.contype = 'f'
+        AND (co.confdeltype IN ('c', 'n', 'd') OR co.confupdtype IN ('c', 'n', 'd'))
+      UNION ALL
+      SELECT w.kind, r.ev_class FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+        WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = w.rel AND d.classid = 'pg_rewrite'::regclass AND r.ev_type = '1' AND r.ev_class <> w.rel) up),
+  routes(kind, schema, name, what, fn, reads) AS (
+    SELECT w.kind, n.nspname, c.relname, w.what, w.fn, w.reads FROM tables w JOIN pg_class c ON c.oid = w.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+    UNION
+    -- Operators PostgreSQL applies without their names being written (comparisons, operator classes'): any statement.
+    SELECT CASE WHEN o2.oprname IN ('=', '<>', '<', '>', '<=', '>=') OR EXISTS (SELECT FROM pg_amop am WHERE am.amopopr = o2.oid) THEN 'any' ELSE 'operator' END,
+        NULL, o2.oprname, format('the operator %s', o.oid::regoperator), x.fn, x.rel
+      FROM reach x JOIN pg_operator o ON x.classid = 'pg_operator'::regclass AND o.oid = x.objid JOIN pg_operator o2 ON o2.oid IN (o.oid, o.oprcom, o.oprnegate)
+    UNION
+    SELECT 'aggregate', n.nspname, lower(a.proname), format('the aggregate %s', a.oid::regprocedure), x.fn, x.rel
+      FROM reach x JOIN pg_proc a ON x.classid = 'pg_proc'::regclass AND a.oid = x.objid AND a.prokind = 'a' JOIN pg_namespace n ON n.oid = a.pronamespace
+    UNION
+    SELECT 'any', NULL, NULL, format('the constraint "%s" of domain %s', co.conname, co.contypid::regtype), x.fn, x.rel
+      FROM reach x JOIN pg_constraint co ON x.classid = 'pg_constraint'::regclass AND co.oid = x.objid AND co.contypid <> 0
+    UNION
+    SELECT 'all', NULL, NULL, format('the event trigger "%s"', e.evtname), x.fn, x.rel
+      FROM reach x JOIN pg_event_trigger e ON x.classid = 'pg_event_trigger'::regclass AND e.oid = x.objid WHERE e.evtenabled <> 'D'
+    UNION
+    -- Casts (applied without being written, too), operator families, types' functions, …: any statement.
+    SELECT 'any', NULL, NULL, pg_describe_object(x.classid, x.objid, 0), x.fn, x.rel FROM reach x
+      WHERE x.classid NOT IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_policy'::regclass, 'pg_rewrite'::regclass, 'pg_trigger'::regclass,
+          'pg_operator'::regclass, 'pg_event_trigger'::regclass, 'pg_proc'::regclass)
+        AND NOT (x.classid = 'pg_class'::regclass AND EXISTS (SELECT FROM pg_index i WHERE i.indexrelid = x.objid)))
+  SELECT json_agg(json_build_array(q.kind, q.schema, q.name, q.what, pn.nspname, p.proname, rc.relname)) FROM routes q
+    LEFT JOIN pg_proc p ON p.oid = q.fn LEFT JOIN pg_namespace pn ON pn.oid = p.pronamespace LEFT JOIN pg_class rc ON rc.oid = q.reads)`;
+
+/**
  * The metadata's part (a JSON object's fields): names of user functions, of tables with triggers
  * calling them, and views calling them (directly or through the views they read; pg_depend).
  */
@@ -53,7 +136,8 @@ export const FUNCTION_NAMES_SQL =
       SELECT r.ev_class, calls.fn FROM calls JOIN pg_depend d ON d.refobjid = calls.view AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
         JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> calls.view)
     SELECT json_agg(json_build_array(c.relname, n.nspname, p.proname)) FROM calls JOIN pg_class c ON c.oid = calls.view
-      JOIN pg_proc p ON p.oid = calls.fn JOIN pg_namespace n ON n.oid = p.pronamespace WHERE c.relkind IN ('v', 'm'))`;
+      JOIN pg_proc p ON p.oid = calls.fn JOIN pg_namespace n ON n.oid = p.pronamespace WHERE c.relkind IN ('v', 'm')), ` +
+  `'routes', ${ROUTES_SQL}`;
 
 /** Definitions of the user's functions, the triggers calling them, the jobs' procedures. */
 const FUNCTIONS_SQL = `SELECT json_build_object(
@@ -82,6 +166,34 @@ const DEFINES = new Set([
   'GrantStmt',
   'CreateEventTrigStmt',
 ]);
+
+/**
+ * Statements after which objects may exist that run user functions for statements not naming them
+ * (operators, aggregates, casts, domains, operator classes, event triggers): while the metadata
+ * is stale, statements cannot be known to reach none.
+ */
+const CREATES_ROUTES = new Set([
+  'DefineStmt',
+  'CreateCastStmt',
+  'CreateDomainStmt',
+  'AlterDomainStmt',
+  'CreateOpClassStmt',
+  'CreateOpFamilyStmt',
+  'AlterOpFamilyStmt',
+  'AlterOperatorStmt',
+  'CreateRangeStmt',
+  'CreateTransformStmt',
+  'CreateEventTrigStmt',
+  'AlterEventTrigStmt',
+]);
+
+/** Statement kinds that evaluate no expression and run no SQL of the user's. */
+const INERT_KINDS = new Set(['transaction', 'session', 'listen', 'unlisten', 'notify', 'deallocate', 'prepare']);
+
+/** Statements an event trigger does not fire for: creating, altering or dropping event triggers. */
+function eventTriggerStatement(s: ClassifiedStatement): boolean {
+  return s.type === 'CreateEventTrigStmt' || s.type === 'AlterEventTrigStmt' || (s.type === 'DropStmt' && s.node.removeType === 'OBJECT_EVENT_TRIGGER');
+}
 
 /** Schemas whose functions are the system's or an extension's own. */
 function systemSchema(schema: string | undefined): boolean {
@@ -114,6 +226,65 @@ interface Finding {
   readonly via: readonly string[];
 }
 
+/**
+ * An object through which PostgreSQL runs a user function, or reads a compressed hypertable, for
+ * statements that do not name it (`ROUTES_SQL`).
+ */
+interface Route {
+  /**
+   * operator: statements naming operator `name`; aggregate: calling aggregate `name`; write:
+   * writing table `name`; use: naming relation `name`; any: every statement evaluating
+   * expressions (casts, domains, comparison operators: applied without being written); all: every
+   * statement but those on event triggers (an event trigger).
+   */
+  readonly kind: 'operator' | 'aggregate' | 'write' | 'use' | 'any' | 'all';
+  readonly schema?: string;
+  readonly name?: string;
+  /** `the default of column "n" of table "d"`, … */
+  readonly what: string;
+  /** The user function it runs; or */
+  readonly function?: NameRef;
+  /** the relation it reads itself. */
+  readonly reads?: string;
+}
+
+/** A row of `ROUTES_SQL`. */
+export type RouteRow = readonly [Route['kind'], string | null, string | null, string, string | null, string | null, string | null];
+
+/** The routes of the metadata, by what a statement must use to reach them. */
+class Routes {
+  readonly operators = new Map<string, Route[]>();
+  readonly aggregates = new Map<string, Route[]>();
+  readonly writes = new Map<string, Route[]>();
+  readonly uses = new Map<string, Route[]>();
+  readonly any: Route[] = [];
+  readonly all: Route[] = [];
+
+  constructor(rows: readonly RouteRow[]) {
+    for (const [kind, schema, name, what, fnSchema, fnName, reads] of rows) {
+      const route: Route = {
+        kind,
+        what,
+        ...(schema !== null ? { schema } : {}),
+        ...(name !== null ? { name } : {}),
+        ...(fnSchema !== null && fnName !== null ? { function: { schema: fnSchema, name: fnName } } : {}),
+        ...(reads !== null ? { reads } : {}),
+      };
+      if (kind === 'any' || kind === 'all') this[kind].push(route);
+      else if (name !== null) {
+        const map = kind === 'operator' ? this.operators : kind === 'aggregate' ? this.aggregates : kind === 'write' ? this.writes : this.uses;
+        map.set(name, [...(map.get(name) ?? []), route]);
+      }
+    }
+  }
+
+  /** The routes of `map` a name reaches (in its schema, if written). */
+  static of(map: ReadonlyMap<string, readonly Route[]>, ref: NameRef): readonly Route[] {
+    if (ref.dynamic) return [...map.values()].flat();
+    return (map.get(ref.name) ?? []).filter((r) => ref.schema === undefined || r.schema === ref.schema);
+  }
+}
+
 /** What a statement's hypertables are, as the planner's metadata says. */
 export interface CompressedLookup {
   /** `hypertable "d"` (or `view "v"`, `chunk "c"`) when reading the relation named reads compressed rows. */
@@ -131,6 +302,10 @@ export class FunctionGuard {
   private triggered = new Set<string>();
   /** By view name: the user functions it calls (itself or through views it reads). */
   private viewCalls = new Map<string, NameRef[]>();
+  /** Objects running user functions for statements that do not name them (`ROUTES_SQL`). */
+  private routes = new Routes([]);
+  /** A statement that may have created such objects ran since the metadata was read (`CREATES_ROUTES`). */
+  private created = false;
   private facts: Facts | undefined;
   private readonly findings = new Map<Definition, Finding | null>();
   private readonly uses = new WeakMap<object, SqlUses>();
@@ -139,8 +314,11 @@ export class FunctionGuard {
   constructor(private readonly executed: ExecutedStatements) {}
 
   /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
-  setNames(functions: readonly string[], triggered: readonly string[], viewCalls: ReadonlyArray<readonly [string, string, string]>): void {
-    this.names = new Set(functions);
+  setNames(functions: readonly string[], triggered: readonly string[], viewCalls: ReadonlyArray<readonly [string, string, string]>, routes: readonly RouteRow[]): void {
+    this.routes = new Routes(routes);
+    this.created = false;
+    // Aggregates are called by name: calls of theirs are not built-in ones.
+    this.names = new Set([...functions, ...this.routes.aggregates.keys()]);
     this.namesRead = true;
     this.triggered = new Set(triggered);
     this.viewCalls = new Map();
@@ -154,13 +332,14 @@ export class FunctionGuard {
    * nothing to guard until the metadata is read again (`mayCall` then assumes any call may be the user's).
    */
   forgetNames(): void {
-    this.setNames([], [], []);
+    this.setNames([], [], [], []);
     this.namesRead = false;
   }
 
   /** Statements about to run create functions: their names count as the user's until the metadata is read again. */
   note(statements: readonly ClassifiedStatement[]): void {
     for (const s of statements) {
+      if (CREATES_ROUTES.has(s.type)) this.created = true;
       if (s.type !== 'CreateFunctionStmt' && !(s.type === 'RenameStmt' && s.node.renameType === 'OBJECT_FUNCTION')) continue;
       const name = s.type === 'RenameStmt' ? (s.node.newname as string | undefined) : nameOf(s.node.funcname)?.name;
       if (name) this.names.add(name.toLowerCase());
@@ -173,8 +352,13 @@ export class FunctionGuard {
    * DO. `false` needs no catalog lookup.
    */
   mayCall(s: ClassifiedStatement): boolean {
+    // Objects reached without being named may be unknown (not read, or created since).
+    const unknown = !this.namesRead || this.created;
+    if ((unknown || this.routes.all.length > 0) && this.everyStatement(s)) return true;
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
+    if ((unknown || this.routes.any.length > 0) && !INERT_KINDS.has(s.kind)) return true;
+    if (this.usesRoutedOperator(s)) return true;
     if (s.functions.length === 0 && s.type !== 'CallStmt') return false;
     if (!this.namesRead) return this.calls(s).length > 0;
     return this.calls(s).some((c) => !BUILTIN_FUNCTIONS.has(c.name.toLowerCase()) || this.names.has(c.name.toLowerCase()));
@@ -185,9 +369,12 @@ export class FunctionGuard {
     // An EXECUTE is checked as the statement it runs, at each EXECUTE (chunks may be compressed since its PREPARE).
     const executed = this.executed.of(s);
     if (executed) return executed.some((e) => this.concerns(e));
+    if (this.routes.all.length > 0 && this.everyStatement(s)) return true;
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
-    if (s.relations.some((r) => this.triggered.has(r.name) || this.viewCalls.has(r.name))) return true;
+    if (this.routes.any.length > 0 && !INERT_KINDS.has(s.kind)) return true;
+    if (s.relations.some((r) => this.triggered.has(r.name) || this.viewCalls.has(r.name) || this.routes.writes.has(r.name) || this.routes.uses.has(r.name))) return true;
+    if (this.usesRoutedOperator(s)) return true;
     return (s.type === 'CallStmt' || s.functions.some((f) => this.names.has(f))) && this.calls(s).some((c) => this.names.has(c.name.toLowerCase()));
   }
 
@@ -228,7 +415,10 @@ export class FunctionGuard {
       for (const e of executed) this.check(e, tables);
       return;
     }
-    if (!this.facts || DEFINES.has(s.type)) return;
+    if (!this.facts) return;
+    if (this.everyStatement(s)) this.checkRoutes(this.routes.all, undefined, tables);
+    if (DEFINES.has(s.type)) return;
+    if (!INERT_KINDS.has(s.kind)) this.checkRoutes(this.routes.any, undefined, tables);
     const uses = this.statementUses(s);
     if (s.type === 'DoStmt') {
       const found = this.bodyFinding(uses, tables, new Set());
@@ -255,6 +445,48 @@ export class FunctionGuard {
         if (found) throw refusal(`reading view "${view.name}" (it calls function "${def.name}")`, found);
       }
     }
+    for (const op of new Set(uses.operators)) this.checkRoutes(this.routes.operators.get(op) ?? [], `using operator ${op}`, tables);
+    for (const call of uses.calls) this.checkRoutes(Routes.of(this.routes.aggregates, { ...call, name: call.name.toLowerCase() }), `calling aggregate "${call.name}"`, tables);
+    for (const table of uses.writes) this.checkRoutes(Routes.of(this.routes.writes, table), `writing ${table.dynamic ? 'a table named at run time' : `table "${table.name}"`}`, tables);
+    for (const r of s.relations) this.checkRoutes(Routes.of(this.routes.uses, r), `using "${r.name}"`, tables);
+  }
+
+  /** Statements an event trigger fires for, or that evaluate expressions (`INERT_KINDS`). */
+  private everyStatement(s: ClassifiedStatement): boolean {
+    return !INERT_KINDS.has(s.kind) && !eventTriggerStatement(s);
+  }
+
+  /** Whether `s` names an operator that runs a user function. */
+  private usesRoutedOperator(s: ClassifiedStatement): boolean {
+    return this.routes.operators.size > 0 && this.statementUses(s).operators.some((o) => this.routes.operators.has(o));
+  }
+
+  /**
+   * Throws when one of `routes` reads compressed rows (`subject`: what the statement does to reach
+   * them; undefined: any statement may).
+   */
+  private checkRoutes(routes: readonly Route[], subject: string | undefined, tables: CompressedLookup): void {
+    for (const route of routes) {
+      const found = this.routeFinding(route, tables, new Set());
+      if (!found) continue;
+      const calls = route.function ? ` calls function "${route.function.name}"` : '';
+      throw refusal(subject === undefined ? `any statement while ${route.what}${calls}` : `${subject} (${route.what}${calls})`, found);
+    }
+  }
+
+  /** Why a route reads compressed rows, or null. */
+  private routeFinding(route: Route, tables: CompressedLookup, active: Set<Definition>): Finding | null {
+    if (route.reads !== undefined) {
+      const reads = tables.reads({ name: route.reads });
+      return reads ? { reads, via: [] } : null;
+    }
+    const fn = route.function;
+    if (!fn) return null;
+    for (const def of this.definitions(fn).filter((d) => d.schema === fn.schema)) {
+      const found = this.finding(def, tables, active);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** The user functions reading view `view` calls. */
@@ -347,6 +579,17 @@ export class FunctionGuard {
         const found = this.finding(def, tables, active);
         if (found) return { ...found, via: [`trigger function "${def.name}" of ${table.dynamic ? 'a table named at run time' : `table "${table.name}"`}`, ...found.via] };
       }
+    }
+    // Objects that run user functions (or read such a hypertable) for what the body does.
+    const reached = [
+      ...[...new Set(uses.operators)].flatMap((op) => this.routes.operators.get(op) ?? []),
+      ...uses.calls.flatMap((call) => Routes.of(this.routes.aggregates, { ...call, name: call.name.toLowerCase() })),
+      ...uses.writes.flatMap((table) => Routes.of(this.routes.writes, table)),
+      ...[...uses.relations, ...uses.inserts].flatMap((r) => Routes.of(this.routes.uses, r)),
+    ];
+    for (const route of reached) {
+      const found = this.routeFinding(route, tables, active);
+      if (found) return { ...found, via: [`${route.what}${route.function ? ` (function "${route.function.name}")` : ''}`, ...found.via] };
     }
     return null;
   }

@@ -22,7 +22,7 @@ import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
-import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup } from './function-guard.js';
+import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup, type RouteRow } from './function-guard.js';
 import { executedName, ExecutedStatements } from './executed-statements.js';
 import { quoteLiteral } from '../settings.js';
 
@@ -36,6 +36,7 @@ interface Metadata {
   functions: string[] | null;
   triggered: string[] | null;
   viewCalls: Array<[string, string, string]> | null;
+  routes: RouteRow[] | null;
 }
 
 /** The columnstore hypertables of a backend as the catalog last said, and the plans made from them. */
@@ -124,11 +125,11 @@ export class StatementPlanner {
     this.stale = error !== undefined;
     if (!this.anyCompressed) return this.guard.forgetNames();
     const names = withNames ? json : await this.readNames(run);
-    this.guard.setNames(names?.functions ?? [], names?.triggered ?? [], names?.viewCalls ?? []);
+    this.guard.setNames(names?.functions ?? [], names?.triggered ?? [], names?.viewCalls ?? [], names?.routes ?? []);
   }
 
   /** The function names alone (`FUNCTION_NAMES_SQL`); a failed read is the statement's error (nothing could be checked). */
-  private async readNames(run: InternalRunner): Promise<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls'> | undefined> {
+  private async readNames(run: InternalRunner): Promise<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls' | 'routes'> | undefined> {
     const sql = `SELECT json_build_object(${FUNCTION_NAMES_SQL})`;
     const out = await run.sql(sql);
     const error = firstError(out);
@@ -136,7 +137,7 @@ export class StatementPlanner {
       this.stale = true;
       throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read function names', error.D ? { detail: error.D } : {});
     }
-    return jsonRows<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls'>>(out)[0];
+    return jsonRows<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls' | 'routes'>>(out)[0];
   }
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */

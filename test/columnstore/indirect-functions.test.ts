@@ -1,0 +1,212 @@
+// User functions reached without being named in the statement — through an operator, a cast, an
+// aggregate's support functions, a column default or generated column, a rule, a row-level
+// security policy, a domain or table CHECK constraint, an index expression, an event trigger, a
+// trigger reached through a partition, an updatable view or a foreign key's action — would read
+// only the rowstore's rows of a hypertable with chunks in the columnstore. Each statement must
+// give PostgreSQL's answer or be refused with 0A000 before anything runs
+// (session/columnstore/function-guard.ts), never an answer over part of the rows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openOrbit } from '../../src/runtime/node.js';
+import type { Orbit } from '../../src/orbit.js';
+import { loadCompressedDays } from '../support/compressed-days.js';
+import { countRoundTrips } from '../support/round-trips.js';
+import { TEMPLATE } from '../support/server.js';
+
+/** t's rows (loadCompressedDays): all of them in the columnstore. */
+const ROWS = 3 * 1440;
+
+/** The SQLSTATE `run` fails with (undefined: it succeeds). */
+async function sqlstate(run: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await run();
+    return undefined;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+}
+
+describe('functions reached through other objects over hypertables with chunks in the columnstore', () => {
+  let db: Orbit;
+  /** The first column of the first row of `sql`, as a number. */
+  const n = async (sql: string): Promise<number> => Number(Object.values((await db.query<Record<string, unknown>>(sql)).rows[0]!)[0]);
+  /** `sql` is refused with 0A000 (and `then`, run after it, shows that nothing ran). */
+  const refused = async (sql: string): Promise<void> => expect(await sqlstate(() => db.exec(sql)), sql).toBe('0A000');
+
+  beforeAll(async () => {
+    db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
+    await loadCompressedDays(db);
+    await db.exec(`
+      CREATE TABLE log (k bigint);
+      -- Reads t: PostgreSQL's answer is ${ROWS}; over the rowstore's rows alone it is 0.
+      CREATE FUNCTION count_t() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM t';
+      CREATE FUNCTION count_t_imm(x int) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT count(*) FROM public.t';
+      -- Reads r, the same rows in a plain table.
+      CREATE FUNCTION count_r() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT count(*) FROM r';`);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('refuses operators whose function reads it, written, as commutator or negator, and in bodies', async () => {
+    await db.exec(`
+      CREATE FUNCTION at_least(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM t) >= a + b';
+      CREATE FUNCTION at_most(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM t) < a + b';
+      CREATE OPERATOR ==> (LEFTARG = int, RIGHTARG = int, FUNCTION = at_least, NEGATOR = !=>);
+      CREATE OPERATOR !=> (LEFTARG = int, RIGHTARG = int, FUNCTION = at_most, NEGATOR = ==>);
+      CREATE FUNCTION uses_op() RETURNS boolean LANGUAGE sql STABLE AS 'SELECT 1 ==> 1';
+      CREATE FUNCTION r_at_least(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM r) >= a + b';
+      CREATE OPERATOR ==>> (LEFTARG = int, RIGHTARG = int, FUNCTION = r_at_least);`);
+    for (const sql of ['SELECT 1 ==> 1', 'SELECT 1 OPERATOR(public.==>) 1', 'SELECT NOT (1 !=> 1)', 'SELECT uses_op()', 'SELECT count(*) FROM r WHERE 1 ==> 1', 'INSERT INTO log SELECT 1 WHERE 1 ==> 1']) await refused(sql);
+    expect(await n('SELECT count(*) FROM log')).toBe(0);
+    // An operator whose function reads no such hypertable runs.
+    expect((await db.query('SELECT 1 ==>> 1 AS b')).rows).toEqual([{ b: true }]);
+  });
+
+  it('refuses aggregates whose support functions read it', async () => {
+    await db.exec(`
+      CREATE FUNCTION add_count(s bigint, x int) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT s + (SELECT count(*) FROM t)';
+      CREATE AGGREGATE sum_counts(int) (SFUNC = add_count, STYPE = bigint, INITCOND = '0');
+      CREATE FUNCTION final_count(s bigint) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT s + (SELECT count(*) FROM t)';
+      CREATE AGGREGATE plus_count(bigint) (SFUNC = int8pl, STYPE = bigint, FINALFUNC = final_count, INITCOND = '0');
+      CREATE FUNCTION add_r(s bigint, x int) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT s + (SELECT count(*) FROM r)';
+      CREATE AGGREGATE sum_r(int) (SFUNC = add_r, STYPE = bigint, INITCOND = '0');
+      CREATE FUNCTION agg_body() RETURNS bigint LANGUAGE sql STABLE AS 'SELECT plus_count(1) FROM r';`);
+    for (const sql of ['SELECT sum_counts(1)', 'SELECT plus_count(k) FROM log', 'SELECT sum_counts(1) OVER ()', 'SELECT agg_body()']) await refused(sql);
+    expect(await n('SELECT sum_r(1)')).toBe(ROWS);
+  });
+
+  it('refuses statements that could apply a cast whose function reads it, written or implicit', async () => {
+    await db.exec(`
+      CREATE TYPE wrapped AS (k bigint);
+      CREATE FUNCTION wrap(x int) RETURNS wrapped LANGUAGE sql STABLE AS 'SELECT ROW((SELECT count(*) FROM t) + x)::wrapped';
+      CREATE CAST (int AS wrapped) WITH FUNCTION wrap(int) AS ASSIGNMENT;
+      CREATE TABLE wraps (w wrapped);`);
+    // Any statement may apply it: all are refused while it exists (dropping it is not).
+    for (const sql of ['SELECT (1::wrapped).k', 'INSERT INTO wraps VALUES (1)', 'SELECT (CAST(2 AS wrapped)).k', 'SELECT count(*) FROM r']) await refused(sql);
+    expect((await sqlstate(() => db.query('SELECT 1 + 1'))), 'SELECT 1 + 1').toBe('0A000');
+    await db.exec('DROP CAST (int AS wrapped)');
+    expect(await n('SELECT count(*) FROM wraps')).toBe(0);
+    expect(await n('SELECT count(*) FROM r')).toBe(ROWS);
+  });
+
+  it('refuses writes of tables whose column defaults, generated columns, CHECK constraints or index expressions call them', async () => {
+    await db.exec(`
+      CREATE TABLE defaulted (k int, n bigint DEFAULT count_t());
+      CREATE TABLE generated (k int, n bigint GENERATED ALWAYS AS (count_t_imm(k)) STORED);
+      CREATE TABLE checked (k int CHECK (k <= count_t()));
+      CREATE TABLE indexed (k int);
+      -- Made to read t once the index exists (CREATE INDEX runs it: refused while it reads t).
+      CREATE FUNCTION count_idx(x int) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT count(*) FROM public.r';
+      CREATE UNIQUE INDEX indexed_k ON indexed ((k <= count_idx(k)));
+      CREATE OR REPLACE FUNCTION count_idx(x int) RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT count(*) FROM public.t';
+      CREATE TABLE defaulted_r (k int, n bigint DEFAULT count_r());`);
+    for (const sql of [
+      'INSERT INTO defaulted (k) VALUES (1)',
+      'INSERT INTO generated (k) VALUES (1)',
+      'INSERT INTO checked VALUES (5)',
+      // PostgreSQL: true and false, no conflict; over the rowstore alone both false (23505).
+      'INSERT INTO indexed VALUES (1), (9999)',
+      'INSERT INTO log SELECT 1; INSERT INTO defaulted (k) VALUES (1)',
+      'COPY defaulted (k) FROM STDIN',
+    ]) {
+      await refused(sql);
+    }
+    for (const table of ['defaulted', 'generated', 'checked', 'indexed', 'log']) expect(await n(`SELECT count(*) FROM ${table}`), table).toBe(0);
+    // A body writing such a table is refused too.
+    await db.exec("CREATE FUNCTION fills() RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO defaulted (k) VALUES (1); END $$");
+    await refused('SELECT fills()');
+    // Reading them is fine; a default reading r runs.
+    expect(await n('SELECT count(*) FROM defaulted')).toBe(0);
+    await db.exec('INSERT INTO defaulted_r (k) VALUES (1)');
+    expect(await n('SELECT n FROM defaulted_r')).toBe(ROWS);
+  });
+
+  it('refuses statements that could check a domain whose constraint calls them', async () => {
+    await db.exec('CREATE DOMAIN capped AS int CHECK (VALUE <= count_t()); CREATE TABLE capped_values (c capped)');
+    // PostgreSQL accepts 5; over the rowstore's rows alone the check fails (23514).
+    for (const sql of ['SELECT 5::capped', 'INSERT INTO capped_values VALUES (5)']) await refused(sql);
+    await db.exec('DROP TABLE capped_values; DROP DOMAIN capped');
+  });
+
+  it('refuses writes of tables whose rules call them or read it', async () => {
+    await db.exec(`
+      CREATE TABLE ruled (k int);
+      CREATE RULE ruled_log AS ON INSERT TO ruled DO ALSO INSERT INTO log SELECT count_t();
+      CREATE TABLE ruled_direct (k int);
+      CREATE RULE ruled_direct_log AS ON UPDATE TO ruled_direct DO ALSO INSERT INTO log SELECT count(*) FROM t;
+      CREATE TABLE ruled_r (k int);
+      CREATE RULE ruled_r_log AS ON INSERT TO ruled_r DO ALSO INSERT INTO log SELECT count(*) FROM r;`);
+    for (const sql of ['INSERT INTO ruled VALUES (1)', 'UPDATE ruled_direct SET k = 2']) await refused(sql);
+    expect(await n('SELECT count(*) FROM log')).toBe(0);
+    await db.exec('INSERT INTO ruled_r VALUES (1)');
+    expect(await n('SELECT k FROM log')).toBe(ROWS);
+    await db.exec('DELETE FROM log');
+  });
+
+  it('refuses reads of tables whose row-level security policies call them or read it', async () => {
+    await db.exec(`
+      CREATE TABLE secret (k int); INSERT INTO secret VALUES (1), (100), (99999);
+      ALTER TABLE secret ENABLE ROW LEVEL SECURITY;
+      CREATE POLICY below_count ON secret USING (k <= count_t());
+      CREATE TABLE secret_direct (k int); INSERT INTO secret_direct VALUES (1), (99999);
+      ALTER TABLE secret_direct ENABLE ROW LEVEL SECURITY;
+      CREATE POLICY below_count ON secret_direct USING (k <= (SELECT count(*) FROM t));
+      CREATE ROLE policed; GRANT SELECT ON secret, secret_direct, t, r TO policed;`);
+    await db.exec('SET ROLE policed');
+    try {
+      // PostgreSQL: 2 and 1 rows; over the rowstore's rows alone, none.
+      for (const sql of ['SELECT count(*) FROM secret', 'SELECT count(*) FROM secret_direct', 'SELECT * FROM r WHERE v IN (SELECT k FROM secret)']) await refused(sql);
+    } finally {
+      await db.exec('RESET ROLE');
+    }
+  });
+
+  it('refuses writes through partitions, updatable views and foreign-key actions to tables whose triggers call them', async () => {
+    await db.exec(`
+      CREATE FUNCTION log_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log SELECT count(*) FROM t; RETURN NULL; END $$;
+      CREATE TABLE parted (k int) PARTITION BY LIST (k);
+      CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1);
+      CREATE TRIGGER parted_1_log AFTER INSERT ON parted_1 FOR EACH ROW EXECUTE FUNCTION log_count();
+      CREATE TABLE base (k int);
+      CREATE TRIGGER base_log AFTER INSERT ON base FOR EACH ROW EXECUTE FUNCTION log_count();
+      CREATE VIEW base_view AS SELECT * FROM base;
+      CREATE TABLE parent (k int PRIMARY KEY); INSERT INTO parent VALUES (1);
+      CREATE TABLE child (k int REFERENCES parent ON DELETE CASCADE); INSERT INTO child VALUES (1);
+      CREATE TRIGGER child_log AFTER DELETE ON child FOR EACH ROW EXECUTE FUNCTION log_count();`);
+    for (const sql of ['INSERT INTO parted VALUES (1)', 'INSERT INTO base_view VALUES (1)', 'DELETE FROM parent']) await refused(sql);
+    expect(await n('SELECT count(*) FROM log')).toBe(0);
+    expect(await n('SELECT count(*) FROM child')).toBe(1);
+  });
+
+  it('refuses statements while an event trigger whose function reads it is enabled', async () => {
+    await db.exec(`
+      CREATE FUNCTION log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log SELECT count(*) FROM t; END $$;
+      CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();`);
+    // It may fire for any statement (Orbit's own DDL too): all are refused but those on event triggers.
+    for (const sql of ['CREATE TABLE after_event (k int)', 'SELECT count(*) FROM r', 'DROP FUNCTION count_r()']) await refused(sql);
+    await db.exec('ALTER EVENT TRIGGER log_ddl DISABLE');
+    expect(await n('SELECT count(*) FROM log')).toBe(0);
+    await db.exec('ALTER EVENT TRIGGER log_ddl ENABLE');
+    await refused('SELECT count(*) FROM log');
+    await db.exec('DROP EVENT TRIGGER log_ddl');
+    await db.exec('CREATE TABLE after_event (k int)');
+    expect(await n('SELECT count(*) FROM log')).toBe(0);
+  });
+
+  it('costs statements no round trip more when no such object exists', async () => {
+    const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
+    try {
+      await loadCompressedDays(fresh);
+      await fresh.exec("CREATE FUNCTION plus(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b'; CREATE TABLE w (k int DEFAULT 1)");
+      const trips = countRoundTrips(fresh);
+      await fresh.query('SELECT count(*) FROM r');
+      trips();
+      for (const sql of ['SELECT 1 + 2', "SELECT '1'::int", 'INSERT INTO w VALUES (1)', 'SELECT count(*) FROM r']) {
+        await fresh.query(sql);
+        expect(trips(), sql).toBe(1);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+});

@@ -193,6 +193,46 @@ describe('functions reached through other objects over hypertables with chunks i
     expect(await n('SELECT count(*) FROM log')).toBe(0);
   });
 
+  it('names what reaches the function in the message', async () => {
+    const message = async (sql: string): Promise<string | undefined> => {
+      try {
+        await db.exec(sql);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return undefined;
+    };
+    expect(await message('SELECT 1 ==> 1')).toBe('using operator ==> (the operator ==>(integer,integer) calls function "at_least"), which reads hypertable "t" with chunks in the columnstore, is not supported by Orbit');
+    expect(await message('INSERT INTO defaulted (k) VALUES (1)')).toBe(
+      'writing table "defaulted" (the default of column "n" of table "defaulted" calls function "count_t"), which reads hypertable "t" with chunks in the columnstore, is not supported by Orbit',
+    );
+    expect(await message('UPDATE ruled_direct SET k = 2')).toBe('writing table "ruled_direct" (the rule "ruled_direct_log" of "ruled_direct"), which reads hypertable "t" with chunks in the columnstore, is not supported by Orbit');
+  });
+
+  it('finds them while the metadata is stale: after chunks were compressed, and objects created since', async () => {
+    const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
+    try {
+      await fresh.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+        CREATE TABLE h (time timestamptz NOT NULL, v int) WITH (timescaledb.hypertable);
+        INSERT INTO h VALUES ('2024-01-01 00:00+00', 1), ('2024-01-02 00:00+00', 2);
+        CREATE FUNCTION more_than(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM h) > a + b';
+        CREATE OPERATOR >>> (LEFTARG = int, RIGHTARG = int, FUNCTION = more_than);`);
+      const answer = async (sql: string) => (await fresh.query<{ b: boolean }>(sql)).rows[0]!.b;
+      // No chunk in the columnstore: PostgreSQL's answer.
+      expect(await answer('SELECT 0 >>> 1 AS b')).toBe(true);
+      await fresh.exec("SELECT compress_chunk(c) FROM show_chunks('h') c");
+      expect(await sqlstate(() => fresh.query('SELECT 0 >>> 1 AS b'))).toBe('0A000');
+      // Created while the function names are known: the next statement reads them again.
+      await fresh.exec("CREATE FUNCTION fewer_than(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM h) < a + b'");
+      await fresh.exec('CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = fewer_than)');
+      expect(await sqlstate(() => fresh.query('SELECT 0 <<< 3 AS b'))).toBe('0A000');
+      await fresh.exec("SELECT decompress_chunk(c) FROM show_chunks('h') c");
+      expect(await answer('SELECT 0 <<< 3 AS b')).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('costs statements no round trip more when no such object exists', async () => {
     const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
     try {

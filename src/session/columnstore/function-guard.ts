@@ -352,12 +352,11 @@ export class FunctionGuard {
    * DO. `false` needs no catalog lookup.
    */
   mayCall(s: ClassifiedStatement): boolean {
-    // Objects reached without being named may be unknown (not read, or created since).
-    const unknown = !this.namesRead || this.created;
-    if ((unknown || this.routes.all.length > 0) && this.everyStatement(s)) return true;
+    // Objects reached without being named may be unknown (not read, or created since): any of them.
+    if ((!this.namesRead || this.created || this.routes.all.length > 0) && this.everyStatement(s)) return true;
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
-    if ((unknown || this.routes.any.length > 0) && !INERT_KINDS.has(s.kind)) return true;
+    if (this.routes.any.length > 0 && !INERT_KINDS.has(s.kind)) return true;
     if (this.usesRoutedOperator(s)) return true;
     if (s.functions.length === 0 && s.type !== 'CallStmt') return false;
     if (!this.namesRead) return this.calls(s).length > 0;

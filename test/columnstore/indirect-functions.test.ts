@@ -237,14 +237,27 @@ describe('functions reached through other objects over hypertables with chunks i
     const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
     try {
       await loadCompressedDays(fresh);
-      await fresh.exec("CREATE FUNCTION plus(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b'; CREATE TABLE w (k int DEFAULT 1)");
+      // User functions, a table with a trigger and a view calling one: the guard's without routes.
+      await fresh.exec(`CREATE FUNCTION plus(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b'; CREATE TABLE w (k int DEFAULT 1);
+        CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER w_keep BEFORE INSERT ON w FOR EACH ROW EXECUTE FUNCTION keep(); CREATE VIEW pv AS SELECT plus(1, 2) AS p`);
+      const decoder = new TextDecoder();
+      const routes = countRoundTrips(fresh, (messages) => decoder.decode(messages).includes('hyper(oid)'));
       const trips = countRoundTrips(fresh);
+      // (The first write of w reads the definitions, kept after: the guard's cost before routes.)
       await fresh.query('SELECT count(*) FROM r');
+      await fresh.query('INSERT INTO w VALUES (0)');
       trips();
-      for (const sql of ['SELECT 1 + 2', "SELECT '1'::int", 'INSERT INTO w VALUES (1)', 'SELECT count(*) FROM r']) {
+      for (const sql of ['SELECT 1 + 2', "SELECT '1'::int", 'INSERT INTO w VALUES (1)', 'SELECT count(*) FROM r', 'SELECT * FROM pv']) {
         await fresh.query(sql);
         expect(trips(), sql).toBe(1);
       }
+      expect(routes()).toBe(0);
+      // Routes are read (once, with the metadata) only once such an object exists.
+      await fresh.exec("CREATE OPERATOR @+@ (LEFTARG = int, RIGHTARG = int, FUNCTION = plus)");
+      expect((await fresh.query('SELECT 1 @+@ 2 AS s')).rows).toEqual([{ s: 3 }]);
+      expect((await fresh.query('SELECT 1 @+@ 2 AS s')).rows).toEqual([{ s: 3 }]);
+      expect(routes()).toBe(1);
     } finally {
       await fresh.close();
     }

@@ -121,6 +121,31 @@ const ROUTES_SQL = `(WITH RECURSIVE
     LEFT JOIN pg_proc p ON p.oid = q.fn LEFT JOIN pg_namespace pn ON pn.oid = p.pronamespace LEFT JOIN pg_class rc ON rc.oid = q.reads)`;
 
 /**
+ * Whether `ROUTES_SQL` may find any route (cheap: the dependencies on functions created after
+ * initdb, and the user's policies and non-SELECT rules), so that it is read only then. A trigger
+ * calling its function is the guard's already (`triggered`): it counts when a WHEN condition
+ * calls one, or its table is written through another (a partition's parent, a view, a foreign
+ * key's action).
+ */
+const ROUTED_SQL = `(EXISTS (SELECT FROM pg_depend d JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+      WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid >= 16384 AND ${USER_FUNCTION_SQL}
+        AND CASE d.classid
+          WHEN 'pg_proc'::regclass THEN (SELECT a.prokind FROM pg_proc a WHERE a.oid = d.objid) = 'a'
+          -- A view calling a function is the guard's already (viewCalls).
+          WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_type <> '1' FROM pg_rewrite r WHERE r.oid = d.objid)
+          WHEN 'pg_trigger'::regclass THEN (SELECT tg.tgfoid <> d.refobjid OR EXISTS (SELECT FROM pg_inherits i WHERE i.inhrelid = tg.tgrelid)
+              OR EXISTS (SELECT FROM pg_constraint co WHERE co.conrelid = tg.tgrelid AND co.contype = 'f')
+              OR EXISTS (SELECT FROM pg_depend v WHERE v.refclassid = 'pg_class'::regclass AND v.refobjid = tg.tgrelid AND v.classid = 'pg_rewrite'::regclass)
+            FROM pg_trigger tg WHERE tg.oid = d.objid)
+          ELSE true END)
+    OR EXISTS (SELECT FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relrowsecurity AND n.nspname NOT LIKE '\\_timescaledb%' AND n.nspname NOT LIKE 'timescaledb\\_%')
+    OR EXISTS (SELECT FROM pg_rewrite r WHERE r.ev_type <> '1' AND r.oid >= 16384))`;
+
+/** The routes (`ROUTES_SQL`), read when the metadata says there may be some (`ROUTED_SQL`). */
+export const ROUTES_QUERY = `SELECT ${ROUTES_SQL}`;
+
+/**
  * The metadata's part (a JSON object's fields): names of user functions, of tables with triggers
  * calling them, and views calling them (directly or through the views they read; pg_depend).
  */
@@ -137,7 +162,7 @@ export const FUNCTION_NAMES_SQL =
         JOIN pg_rewrite r ON r.oid = d.objid WHERE r.ev_class <> calls.view)
     SELECT json_agg(json_build_array(c.relname, n.nspname, p.proname)) FROM calls JOIN pg_class c ON c.oid = calls.view
       JOIN pg_proc p ON p.oid = calls.fn JOIN pg_namespace n ON n.oid = p.pronamespace WHERE c.relkind IN ('v', 'm')), ` +
-  `'routes', ${ROUTES_SQL}`;
+  `'routed', ${ROUTED_SQL}`;
 
 /** Definitions of the user's functions, the triggers calling them, the jobs' procedures. */
 const FUNCTIONS_SQL = `SELECT json_build_object(

@@ -22,7 +22,7 @@ import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
-import { FUNCTION_NAMES_SQL, FunctionGuard, type CompressedLookup, type RouteRow } from './function-guard.js';
+import { FUNCTION_NAMES_SQL, FunctionGuard, ROUTES_QUERY, type CompressedLookup, type RouteRow } from './function-guard.js';
 import { executedName, ExecutedStatements } from './executed-statements.js';
 import { quoteLiteral } from '../settings.js';
 
@@ -36,7 +36,8 @@ interface Metadata {
   functions: string[] | null;
   triggered: string[] | null;
   viewCalls: Array<[string, string, string]> | null;
-  routes: RouteRow[] | null;
+  /** Objects may run user functions for statements not naming them: `ROUTES_QUERY` is read. */
+  routed: boolean | null;
 }
 
 /** The columnstore hypertables of a backend as the catalog last said, and the plans made from them. */
@@ -124,20 +125,23 @@ export class StatementPlanner {
     // A failed lookup (aborted transaction) is retried at the next statement.
     this.stale = error !== undefined;
     if (!this.anyCompressed) return this.guard.forgetNames();
-    const names = withNames ? json : await this.readNames(run);
-    this.guard.setNames(names?.functions ?? [], names?.triggered ?? [], names?.viewCalls ?? [], names?.routes ?? []);
+    const names = withNames ? json : await this.readGuardFacts<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls' | 'routed'>>(run, `SELECT json_build_object(${FUNCTION_NAMES_SQL})`);
+    const routes = names?.routed ? ((await this.readGuardFacts<RouteRow[] | null>(run, ROUTES_QUERY)) ?? []) : [];
+    this.guard.setNames(names?.functions ?? [], names?.triggered ?? [], names?.viewCalls ?? [], routes);
   }
 
-  /** The function names alone (`FUNCTION_NAMES_SQL`); a failed read is the statement's error (nothing could be checked). */
-  private async readNames(run: InternalRunner): Promise<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls' | 'routes'> | undefined> {
-    const sql = `SELECT json_build_object(${FUNCTION_NAMES_SQL})`;
+  /**
+   * What the function guard needs beyond the metadata (`FUNCTION_NAMES_SQL` read alone, `ROUTES_QUERY`):
+   * a failed read is the statement's error (nothing could be checked).
+   */
+  private async readGuardFacts<T>(run: InternalRunner, sql: string): Promise<T | undefined> {
     const out = await run.sql(sql);
     const error = firstError(out);
     if (error) {
       this.stale = true;
-      throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read function names', error.D ? { detail: error.D } : {});
+      throw new OrbitError(error.C ?? SqlState.internal_error, error.M ?? 'could not read the user\'s functions', error.D ? { detail: error.D } : {});
     }
-    return jsonRows<Pick<Metadata, 'functions' | 'triggered' | 'viewCalls' | 'routes'>>(out)[0];
+    return jsonRows<T>(out)[0];
   }
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */

@@ -26,8 +26,8 @@ import { FUNCTION_NAMES_SQL, FunctionGuard, ROUTES_QUERY, type CompressedLookup,
 import { executedName, ExecutedStatements } from './executed-statements.js';
 import { quoteLiteral } from '../settings.js';
 
-/** `orderBy`: the columns of the compression settings' ORDER BY (time when unset). */
-type TableInfo = PlannerTable & { compressed: boolean; unique: boolean; orderBy: string[] };
+/** `orderBy`: the columns of the compression settings' ORDER BY (time when unset); `rls`: row-level security is enabled on it. */
+type TableInfo = PlannerTable & { compressed: boolean; unique: boolean; orderBy: string[]; rls: boolean };
 
 interface Metadata {
   tables: TableInfo[];
@@ -223,6 +223,12 @@ export class StatementPlanner {
       }
     }
     this.refuseNestedWrites(statement);
+    const secured = this.rowSecured(statement);
+    if (secured) {
+      throw new OrbitError(SqlState.feature_not_supported, `reading hypertable "${secured.name}" with row-level security and chunks in the columnstore is not supported by Orbit`, {
+        hint: 'Orbit reads rows in the columnstore without applying policies. Disable row-level security on the hypertable, or convert its chunks back to the rowstore (decompress_chunk).',
+      });
+    }
     const writes: WriteTarget[] = [];
     const target = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
     const t = target?.relname ? this.candidates(target.schemaname, target.relname).find((x) => x.compressed) : undefined;
@@ -274,6 +280,26 @@ export class StatementPlanner {
       writes,
       ...(filters && only ? { ranges: new Map([[only.id, { table: only, filters }]]) } : {}),
     };
+  }
+
+  /**
+   * A hypertable with row-level security and compressed chunks that `s` reads (any reference but
+   * the target of a plain INSERT or of COPY FROM, which add rows only): Orbit's reads of the
+   * batches would show every row to every role.
+   */
+  private rowSecured(s: ClassifiedStatement): TableInfo | undefined {
+    if (!isRead(s) || (s.type === 'CopyStmt' && s.node.is_from)) return undefined;
+    const target = s.type === 'InsertStmt' && !s.node.onConflictClause ? (s.node.relation as { schemaname?: string; relname?: string } | undefined) : undefined;
+    let added = false;
+    for (const r of s.relations) {
+      if (!added && target && r.name === target.relname && r.schema === target.schemaname) {
+        added = true;
+        continue;
+      }
+      const t = this.candidates(r.schema, r.name).find((x) => x.compressed && x.rls);
+      if (t) return t;
+    }
+    return undefined;
   }
 
   /** What reading or inserting into a relation a function names reads of the columnstore (function-guard.ts). */
@@ -455,6 +481,7 @@ const METADATA_FIELDS = `SELECT json_build_object(
       'segmentBy', coalesce((SELECT s.segmentby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
       'orderBy', coalesce((SELECT s.orderby FROM _timescaledb_catalog.compression_settings s WHERE s.hypertable_id = h.id), '{}'),
       'unique', EXISTS (SELECT FROM pg_index i WHERE i.indrelid = h.relid AND i.indisunique),
+      'rls', (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = h.relid),
       'columns', (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'typname', t.typname, 'attnum', a.attnum) ORDER BY a.attnum)
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped)))
     FROM _timescaledb_catalog.hypertable h WHERE h.compression_state = 1),

@@ -16,8 +16,13 @@
  * resolve elsewhere through search_path is refused too — errs on the side of refusing. Functions
  * of extensions and of the system schemas are exempt.
  *
+ * Functions reached without being named — through operators, aggregates, casts, domains, column
+ * defaults, constraints, indexes, rules, policies, event triggers (`ROUTES_SQL`, `Route`) — are
+ * checked as calls when the statement (or a body) uses what reaches them.
+ *
  * Cost: the names of the user's functions and of tables with their triggers come with the
- * columnstore metadata (statement-plans.ts) while some hypertable has compressed chunks; definitions are read (`FUNCTIONS_SQL`, one round trip)
+ * columnstore metadata (statement-plans.ts) while some hypertable has compressed chunks (the
+ * routes too, in one more round trip, when `ROUTED_SQL` says some may exist); definitions are read (`FUNCTIONS_SQL`, one round trip)
  * only when a statement calls one of those names (or is a CALL or DO, or writes such a table) while
  * a hypertable has compressed chunks, and kept with the metadata (read again when it is).
  */
@@ -87,6 +92,10 @@ const ROUTES_SQL = `(WITH RECURSIVE
       FROM reach x JOIN pg_trigger tg ON x.classid = 'pg_trigger'::regclass AND tg.oid = x.objid JOIN pg_class c ON c.oid = tg.tgrelid
       WHERE NOT tg.tgisinternal AND tg.tgenabled <> 'D'
     UNION
+    -- Its checks read the referenced table.
+    SELECT 'write', co.conrelid, format('the foreign key "%s" of table "%s"', co.conname, c.relname), 0::oid, co.confrelid
+      FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'f' AND co.confrelid IN (SELECT oid FROM hyper)
+    UNION
     SELECT up.kind, up.rel, w.what, w.fn, w.reads FROM tables w CROSS JOIN LATERAL (
       SELECT 'write'::text AS kind, i.inhparent AS rel FROM pg_inherits i WHERE w.kind = 'write' AND i.inhrelid = w.rel
       UNION ALL
@@ -122,7 +131,8 @@ const ROUTES_SQL = `(WITH RECURSIVE
 
 /**
  * Whether `ROUTES_SQL` may find any route (cheap: the dependencies on functions created after
- * initdb, and the user's policies and non-SELECT rules), so that it is read only then. A trigger
+ * initdb, the user's policies and non-SELECT rules, foreign keys referencing hypertables), so that
+ * it is read only then. A trigger
  * calling its function is the guard's already (`triggered`): it counts when a WHEN condition
  * calls one, or its table is written through another (a partition's parent, a view, a foreign
  * key's action).
@@ -140,7 +150,8 @@ const ROUTED_SQL = `(EXISTS (SELECT FROM pg_depend d JOIN pg_proc p ON p.oid = d
           ELSE true END)
     OR EXISTS (SELECT FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relrowsecurity AND n.nspname NOT LIKE '\\_timescaledb%' AND n.nspname NOT LIKE 'timescaledb\\_%')
-    OR EXISTS (SELECT FROM pg_rewrite r WHERE r.ev_type <> '1' AND r.oid >= 16384))`;
+    OR EXISTS (SELECT FROM pg_rewrite r WHERE r.ev_type <> '1' AND r.oid >= 16384)
+    OR EXISTS (SELECT FROM pg_constraint co JOIN _timescaledb_catalog.hypertable h ON h.relid = co.confrelid WHERE co.contype = 'f'))`;
 
 /** The routes (`ROUTES_SQL`), read when the metadata says there may be some (`ROUTED_SQL`). */
 export const ROUTES_QUERY = `SELECT ${ROUTES_SQL}`;

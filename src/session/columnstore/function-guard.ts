@@ -30,6 +30,7 @@ import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { BUILTIN_FUNCTIONS } from '../../sql/builtin-functions.js';
 import { definitionUses, nameOf, statementUses, type NameRef, type SqlUses } from '../../sql/function-bodies.js';
+import { CREATING, pendingObjects, type Pending } from './pending-objects.js';
 import { SqlState } from '../../sqlstate.js';
 import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 import type { ExecutedStatements } from './executed-statements.js';
@@ -236,7 +237,8 @@ function systemSchema(schema: string | undefined): boolean {
   return schema !== undefined && (schema === 'pg_catalog' || schema === 'information_schema' || schema.startsWith('_timescaledb') || schema.startsWith('timescaledb_'));
 }
 
-interface Definition {
+export interface Definition {
+  /** '' for a function a statement of the query string creates without naming its schema: any. */
   readonly schema: string;
   readonly name: string;
   readonly procedure: boolean;
@@ -266,7 +268,7 @@ interface Finding {
  * An object through which PostgreSQL runs a user function, or reads a compressed hypertable, for
  * statements that do not name it (`ROUTES_SQL`).
  */
-interface Route {
+export interface Route {
   /**
    * operator: statements naming operator `name`; aggregate: calling aggregate `name`; write:
    * writing table `name`; use: naming relation `name`; any: every statement evaluating
@@ -280,8 +282,10 @@ interface Route {
   readonly what: string;
   /** The user function it runs; or */
   readonly function?: NameRef;
-  /** the relation it reads itself. */
+  /** the relation it reads itself; or */
   readonly reads?: string;
+  /** what it uses, for objects a statement of the query string creates (pending-objects.ts). */
+  readonly uses?: SqlUses;
 }
 
 /** A row of `ROUTES_SQL`. */
@@ -296,28 +300,31 @@ class Routes {
   readonly any: Route[] = [];
   readonly all: Route[] = [];
 
-  constructor(rows: readonly RouteRow[]) {
-    for (const [kind, schema, name, what, fnSchema, fnName, reads] of rows) {
-      const route: Route = {
+  /** `rows`: the catalog's; `pending`: those statements of the query string create. */
+  constructor(rows: readonly RouteRow[], pending: readonly Route[] = []) {
+    const routes = rows.map(
+      ([kind, schema, name, what, fnSchema, fnName, reads]): Route => ({
         kind,
         what,
         ...(schema !== null ? { schema } : {}),
         ...(name !== null ? { name } : {}),
         ...(fnSchema !== null && fnName !== null ? { function: { schema: fnSchema, name: fnName } } : {}),
         ...(reads !== null ? { reads } : {}),
-      };
-      if (kind === 'any' || kind === 'all') this[kind].push(route);
-      else if (name !== null) {
-        const map = kind === 'operator' ? this.operators : kind === 'aggregate' ? this.aggregates : kind === 'write' ? this.writes : this.uses;
-        map.set(name, [...(map.get(name) ?? []), route]);
+      }),
+    );
+    for (const route of [...routes, ...pending]) {
+      if (route.kind === 'any' || route.kind === 'all') this[route.kind].push(route);
+      else if (route.name !== undefined) {
+        const map = route.kind === 'operator' ? this.operators : route.kind === 'aggregate' ? this.aggregates : route.kind === 'write' ? this.writes : this.uses;
+        map.set(route.name, [...(map.get(route.name) ?? []), route]);
       }
     }
   }
 
-  /** The routes of `map` a name reaches (in its schema, if written). */
+  /** The routes of `map` a name reaches (in its schema, if both are known). */
   static of(map: ReadonlyMap<string, readonly Route[]>, ref: NameRef): readonly Route[] {
     if (ref.dynamic) return [...map.values()].flat();
-    return (map.get(ref.name) ?? []).filter((r) => ref.schema === undefined || r.schema === ref.schema);
+    return (map.get(ref.name) ?? []).filter((r) => ref.schema === undefined || r.schema === undefined || r.schema === ref.schema);
   }
 }
 
@@ -338,8 +345,17 @@ export class FunctionGuard {
   private triggered = new Set<string>();
   /** By view name: the user functions it calls (itself or through views it reads). */
   private viewCalls = new Map<string, NameRef[]>();
-  /** Objects running user functions for statements that do not name them (`ROUTES_SQL`). */
+  /** Objects running user functions for statements that do not name them (`ROUTES_SQL`), and those of `pending`. */
   private routes = new Routes([]);
+  /** The catalog's routes. */
+  private routeRows: readonly RouteRow[] = [];
+  /**
+   * What the statements of the query string being planned create (`expect`), and the statement
+   * whose view `routes` and `definitions` give now (`scope`: what statements before it create).
+   */
+  private pending:
+    | { readonly statements: readonly ClassifiedStatement[]; readonly definitions: ReadonlyArray<Pending<Definition>>; readonly routes: ReadonlyArray<Pending<Route>>; at: number; byName: Map<string, Definition[]> }
+    | undefined;
   /** A statement that may have created such objects ran since the metadata was read (`CREATES_ROUTES`). */
   private created = false;
   private facts: Facts | undefined;
@@ -351,7 +367,9 @@ export class FunctionGuard {
 
   /** The metadata's names (`FUNCTION_NAMES_SQL`) were read anew: definitions read before are dropped. */
   setNames(functions: readonly string[], triggered: readonly string[], viewCalls: ReadonlyArray<readonly [string, string, string]>, routes: readonly RouteRow[]): void {
+    this.routeRows = routes;
     this.routes = new Routes(routes);
+    this.pending = undefined;
     this.created = false;
     // Aggregates are called by name: calls of theirs are not built-in ones.
     this.names = new Set([...functions, ...this.routes.aggregates.keys()]);
@@ -370,6 +388,45 @@ export class FunctionGuard {
   forgetNames(): void {
     this.setNames([], [], [], []);
     this.namesRead = false;
+  }
+
+  /**
+   * The statements of one query string, about to be planned (before any runs): what earlier ones
+   * create is not in the catalog read before them, so it is taken from their text
+   * (pending-objects.ts) until the next statements are expected or the metadata is read again.
+   */
+  expect(statements: readonly ClassifiedStatement[]): void {
+    if (this.pending?.statements === statements) return;
+    const creating = statements.length > 1 && statements.some((s) => CREATING.has(s.type));
+    if (!creating && !this.pending) return;
+    if (!creating) {
+      this.pending = undefined;
+      this.routes = new Routes(this.routeRows);
+      return;
+    }
+    const { definitions, routes } = pendingObjects(statements);
+    this.pending = { statements, definitions, routes, at: -1, byName: new Map() };
+    // Until a statement is checked (`scope`), all of them: whether the string concerns the guard.
+    this.scopeAt(statements.length);
+    for (const name of [...this.pending.byName.keys(), ...this.routes.aggregates.keys()]) this.names.add(name);
+  }
+
+  /** `routes` and the pending definitions as `s` sees them: what statements before it create. */
+  private scope(s: ClassifiedStatement): void {
+    if (!this.pending) return;
+    const at = this.pending.statements.indexOf(s);
+    this.scopeAt(at < 0 ? this.pending.statements.length : at);
+  }
+
+  private scopeAt(at: number): void {
+    const pending = this.pending!;
+    if (pending.at === at) return;
+    pending.at = at;
+    pending.byName = new Map();
+    for (const { at: created, object: d } of pending.definitions) {
+      if (created < at) pending.byName.set(d.name.toLowerCase(), [...(pending.byName.get(d.name.toLowerCase()) ?? []), d]);
+    }
+    this.routes = new Routes(this.routeRows, pending.routes.filter((r) => r.at < at).map((r) => r.object));
   }
 
   /** Statements about to run create functions: their names count as the user's until the metadata is read again. */
@@ -451,6 +508,7 @@ export class FunctionGuard {
       return;
     }
     if (!this.facts) return;
+    this.scope(s);
     if (this.everyStatement(s)) this.checkRoutes(this.routes.all, undefined, tables);
     if (DEFINES.has(s.type)) return;
     if (!INERT_KINDS.has(s.kind)) this.checkRoutes(this.routes.any, undefined, tables);
@@ -510,14 +568,22 @@ export class FunctionGuard {
   }
 
   /** Why a route reads compressed rows, or null. */
-  private routeFinding(route: Route, tables: CompressedLookup, active: Set<Definition>): Finding | null {
+  private routeFinding(route: Route, tables: CompressedLookup, active: Set<object>): Finding | null {
     if (route.reads !== undefined) {
       const reads = tables.reads({ name: route.reads });
       return reads ? { reads, via: [] } : null;
     }
+    if (route.uses) {
+      // A rule writing its own table reaches itself.
+      if (active.has(route)) return null;
+      active.add(route);
+      const found = this.bodyFinding(route.uses, tables, active);
+      active.delete(route);
+      return found;
+    }
     const fn = route.function;
     if (!fn) return null;
-    for (const def of this.definitions(fn).filter((d) => d.schema === fn.schema)) {
+    for (const def of this.definitions(fn).filter((d) => d.schema === '' || d.schema === fn.schema)) {
       const found = this.finding(def, tables, active);
       if (found) return found;
     }
@@ -562,8 +628,11 @@ export class FunctionGuard {
 
   /** User functions a call may reach: every one of its name (in its schema, if written). */
   private definitions(call: NameRef): Definition[] {
+    const key = call.name.toLowerCase();
     // `pg_temp` is the session's own temporary schema, pg_temp_<n> in the catalog.
-    return (this.facts!.functions.get(call.name.toLowerCase()) ?? []).filter((d) => call.schema === undefined || d.schema === call.schema || (call.schema === 'pg_temp' && d.schema.startsWith('pg_temp_')));
+    return [...(this.facts!.functions.get(key) ?? []), ...(this.pending?.byName.get(key) ?? [])].filter(
+      (d) => call.schema === undefined || d.schema === '' || d.schema === call.schema || (call.schema === 'pg_temp' && d.schema.startsWith('pg_temp_')),
+    );
   }
 
   /** The trigger functions of the user's that writing `table` fires (of every table when it is named at run time). */
@@ -573,7 +642,7 @@ export class FunctionGuard {
   }
 
   /** Why a user function's body reads compressed rows, or null; kept per definition. */
-  private finding(def: Definition, tables: CompressedLookup, active: Set<Definition>): Finding | null {
+  private finding(def: Definition, tables: CompressedLookup, active: Set<object>): Finding | null {
     const kept = this.findings.get(def);
     if (kept !== undefined) return kept;
     // A recursive call reads nothing its first call does not.
@@ -586,7 +655,7 @@ export class FunctionGuard {
     return found;
   }
 
-  private bodyFinding(uses: SqlUses, tables: CompressedLookup, active: Set<Definition>): Finding | null {
+  private bodyFinding(uses: SqlUses, tables: CompressedLookup, active: Set<object>): Finding | null {
     for (const r of uses.relations) {
       const reads = tables.reads(r);
       if (reads) return { reads, via: [] };

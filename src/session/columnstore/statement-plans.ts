@@ -85,6 +85,7 @@ export class StatementPlanner {
    */
   async load(run: InternalRunner, statements: readonly ClassifiedStatement[] = []): Promise<void> {
     await this.loadMetadata(run);
+    this.guard.expect(statements);
     await this.resolve(run, statements);
     if (!this.anyCompressed) return;
     await this.executed.load(run, statements);
@@ -146,6 +147,8 @@ export class StatementPlanner {
 
   /** Whether any statement may touch the columnstore (cheap test before loading). */
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
+    // What earlier statements of the string create reaches later ones (function-guard.ts).
+    this.guard.expect(statements);
     if (this.stale) return statements.some((s) => s.relations.length > 0 || executedName(s) !== undefined || this.guard.mayCall(s));
     return statements.some(
       (s) =>

@@ -33,11 +33,13 @@ export interface SqlUses {
   opaque?: string;
 }
 
-function emptyUses(): SqlUses {
+/** Uses of nothing. */
+export function emptyUses(): SqlUses {
   return { relations: [], inserts: [], calls: [], operators: [], writes: [] };
 }
 
-function merge(into: SqlUses, from: SqlUses): void {
+/** Adds what `from` uses to `into`. */
+export function merge(into: SqlUses, from: SqlUses): void {
   into.relations.push(...from.relations);
   into.inserts.push(...from.inserts);
   into.calls.push(...from.calls);

@@ -12,16 +12,7 @@ import { loadCompressedDays } from '../support/compressed-days.js';
 import { RawClient, msg, types } from '../support/raw-client.js';
 import { countRoundTrips } from '../support/round-trips.js';
 import { startTestServer, TEMPLATE } from '../support/server.js';
-
-/** The SQLSTATE `run` fails with (undefined: it succeeds). */
-async function sqlstate(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
+import { sqlstate } from '../support/sqlstate.js';
 
 async function errorOf(run: () => Promise<unknown>): Promise<{ code?: string; message: string; detail?: string }> {
   try {

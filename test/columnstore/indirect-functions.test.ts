@@ -11,17 +11,18 @@ import type { Orbit } from '../../src/orbit.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
 import { countRoundTrips } from '../support/round-trips.js';
 import { TEMPLATE } from '../support/server.js';
+import { sqlstate } from '../support/sqlstate.js';
 
 /** t's rows (loadCompressedDays): all of them in the columnstore. */
 const ROWS = 3 * 1440;
 
-/** The SQLSTATE `run` fails with (undefined: it succeeds). */
-async function sqlstate(run: () => Promise<unknown>): Promise<string | undefined> {
+/** Runs `body` on a database of its own, closed after. */
+async function onFresh(body: (db: Orbit) => Promise<void>): Promise<void> {
+  const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
   try {
-    await run();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
+    await body(fresh);
+  } finally {
+    await fresh.close();
   }
 }
 
@@ -249,77 +250,68 @@ describe('functions reached through other objects over hypertables with chunks i
   });
 
   it('finds them while the metadata is stale: after chunks were compressed, and objects created since', async () => {
-    const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
-    try {
-      await fresh.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
-        CREATE TABLE h (time timestamptz NOT NULL, v int) WITH (timescaledb.hypertable);
-        INSERT INTO h VALUES ('2024-01-01 00:00+00', 1), ('2024-01-02 00:00+00', 2);
-        CREATE FUNCTION more_than(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM h) > a + b';
-        CREATE OPERATOR >>> (LEFTARG = int, RIGHTARG = int, FUNCTION = more_than);`);
-      const answer = async (sql: string) => (await fresh.query<{ b: boolean }>(sql)).rows[0]!.b;
-      // No chunk in the columnstore: PostgreSQL's answer.
-      expect(await answer('SELECT 0 >>> 1 AS b')).toBe(true);
-      await fresh.exec("SELECT compress_chunk(c) FROM show_chunks('h') c");
-      expect(await sqlstate(() => fresh.query('SELECT 0 >>> 1 AS b'))).toBe('0A000');
-      // Created while the function names are known: the next statement reads them again.
-      await fresh.exec("CREATE FUNCTION fewer_than(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM h) < a + b'");
-      await fresh.exec('CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = fewer_than)');
-      expect(await sqlstate(() => fresh.query('SELECT 0 <<< 3 AS b'))).toBe('0A000');
-      await fresh.exec("SELECT decompress_chunk(c) FROM show_chunks('h') c");
-      expect(await answer('SELECT 0 <<< 3 AS b')).toBe(true);
-    } finally {
-      await fresh.close();
-    }
+    await onFresh(async (fresh) => {
+    await fresh.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
+      CREATE TABLE h (time timestamptz NOT NULL, v int) WITH (timescaledb.hypertable);
+      INSERT INTO h VALUES ('2024-01-01 00:00+00', 1), ('2024-01-02 00:00+00', 2);
+      CREATE FUNCTION more_than(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM h) > a + b';
+      CREATE OPERATOR >>> (LEFTARG = int, RIGHTARG = int, FUNCTION = more_than);`);
+    const answer = async (sql: string) => (await fresh.query<{ b: boolean }>(sql)).rows[0]!.b;
+    // No chunk in the columnstore: PostgreSQL's answer.
+    expect(await answer('SELECT 0 >>> 1 AS b')).toBe(true);
+    await fresh.exec("SELECT compress_chunk(c) FROM show_chunks('h') c");
+    expect(await sqlstate(() => fresh.query('SELECT 0 >>> 1 AS b'))).toBe('0A000');
+    // Created while the function names are known: the next statement reads them again.
+    await fresh.exec("CREATE FUNCTION fewer_than(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM h) < a + b'");
+    await fresh.exec('CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = fewer_than)');
+    expect(await sqlstate(() => fresh.query('SELECT 0 <<< 3 AS b'))).toBe('0A000');
+    await fresh.exec("SELECT decompress_chunk(c) FROM show_chunks('h') c");
+    expect(await answer('SELECT 0 <<< 3 AS b')).toBe(true);
+    });
   });
 
   it('refuses reads of a hypertable with row-level security and chunks in the columnstore', async () => {
-    const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
-    try {
-      await loadCompressedDays(fresh);
-      await fresh.exec(`CREATE ROLE viewer; GRANT SELECT, INSERT ON t TO viewer;
-        ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY hidden ON t USING (current_user = 'nobody') WITH CHECK (true);`);
-      // PostgreSQL shows viewer no row; Orbit's batches would show all of them.
-      await fresh.exec('SET ROLE viewer');
-      for (const sql of ['SELECT count(*) FROM t', "SELECT * FROM t WHERE time < '2024-01-01 00:10+00'", 'SELECT max(v) FROM t']) {
-        expect(await sqlstate(() => fresh.query(sql)), sql).toBe('0A000');
-      }
-      // Rows added need no compressed row.
-      await fresh.exec("INSERT INTO t VALUES ('2024-01-05 00:00+00', 'a', 1)");
-      await fresh.exec('RESET ROLE');
-      await fresh.exec('ALTER TABLE t DISABLE ROW LEVEL SECURITY');
-      expect((await fresh.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: ROWS + 1 }]);
-    } finally {
-      await fresh.close();
+    await onFresh(async (fresh) => {
+    await loadCompressedDays(fresh);
+    await fresh.exec(`CREATE ROLE viewer; GRANT SELECT, INSERT ON t TO viewer;
+      ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY hidden ON t USING (current_user = 'nobody') WITH CHECK (true);`);
+    // PostgreSQL shows viewer no row; Orbit's batches would show all of them.
+    await fresh.exec('SET ROLE viewer');
+    for (const sql of ['SELECT count(*) FROM t', "SELECT * FROM t WHERE time < '2024-01-01 00:10+00'", 'SELECT max(v) FROM t']) {
+      expect(await sqlstate(() => fresh.query(sql)), sql).toBe('0A000');
     }
+    // Rows added need no compressed row.
+    await fresh.exec("INSERT INTO t VALUES ('2024-01-05 00:00+00', 'a', 1)");
+    await fresh.exec('RESET ROLE');
+    await fresh.exec('ALTER TABLE t DISABLE ROW LEVEL SECURITY');
+    expect((await fresh.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: ROWS + 1 }]);
+    });
   });
 
   it('costs statements no round trip more when no such object exists', async () => {
-    const fresh = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
-    try {
-      await loadCompressedDays(fresh);
-      // User functions, a table with a trigger and a view calling one: the guard's without routes.
-      await fresh.exec(`CREATE FUNCTION plus(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b'; CREATE TABLE w (k int DEFAULT 1);
-        CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-        CREATE TRIGGER w_keep BEFORE INSERT ON w FOR EACH ROW EXECUTE FUNCTION keep(); CREATE VIEW pv AS SELECT plus(1, 2) AS p`);
-      const decoder = new TextDecoder();
-      const routes = countRoundTrips(fresh, (messages) => decoder.decode(messages).includes('hyper(oid)'));
-      const trips = countRoundTrips(fresh);
-      // (The first write of w reads the definitions, kept after: the guard's cost before routes.)
-      await fresh.query('SELECT count(*) FROM r');
-      await fresh.query('INSERT INTO w VALUES (0)');
-      trips();
-      for (const sql of ['SELECT 1 + 2', "SELECT '1'::int", 'INSERT INTO w VALUES (1)', 'SELECT count(*) FROM r', 'SELECT * FROM pv']) {
-        await fresh.query(sql);
-        expect(trips(), sql).toBe(1);
-      }
-      expect(routes()).toBe(0);
-      // Routes are read (once, with the metadata) only once such an object exists.
-      await fresh.exec("CREATE OPERATOR @+@ (LEFTARG = int, RIGHTARG = int, FUNCTION = plus)");
-      expect((await fresh.query('SELECT 1 @+@ 2 AS s')).rows).toEqual([{ s: 3 }]);
-      expect((await fresh.query('SELECT 1 @+@ 2 AS s')).rows).toEqual([{ s: 3 }]);
-      expect(routes()).toBe(1);
-    } finally {
-      await fresh.close();
+    await onFresh(async (fresh) => {
+    await loadCompressedDays(fresh);
+    // User functions, a table with a trigger and a view calling one: the guard's without routes.
+    await fresh.exec(`CREATE FUNCTION plus(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b'; CREATE TABLE w (k int DEFAULT 1);
+      CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+      CREATE TRIGGER w_keep BEFORE INSERT ON w FOR EACH ROW EXECUTE FUNCTION keep(); CREATE VIEW pv AS SELECT plus(1, 2) AS p`);
+    const decoder = new TextDecoder();
+    const routes = countRoundTrips(fresh, (messages) => decoder.decode(messages).includes('hyper(oid)'));
+    const trips = countRoundTrips(fresh);
+    // (The first write of w reads the definitions, kept after: the guard's cost before routes.)
+    await fresh.query('SELECT count(*) FROM r');
+    await fresh.query('INSERT INTO w VALUES (0)');
+    trips();
+    for (const sql of ['SELECT 1 + 2', "SELECT '1'::int", 'INSERT INTO w VALUES (1)', 'SELECT count(*) FROM r', 'SELECT * FROM pv']) {
+      await fresh.query(sql);
+      expect(trips(), sql).toBe(1);
     }
+    expect(routes()).toBe(0);
+    // Routes are read (once, with the metadata) only once such an object exists.
+    await fresh.exec("CREATE OPERATOR @+@ (LEFTARG = int, RIGHTARG = int, FUNCTION = plus)");
+    expect((await fresh.query('SELECT 1 @+@ 2 AS s')).rows).toEqual([{ s: 3 }]);
+    expect((await fresh.query('SELECT 1 @+@ 2 AS s')).rows).toEqual([{ s: 3 }]);
+    expect(routes()).toBe(1);
+    });
   });
 });

@@ -36,6 +36,7 @@ import { FastPathRunner } from './fast-path-runner.js';
 import { StatementPlanner, type ColumnstorePlan, type WriteTarget } from './statement-plans.js';
 import { CompressionRequests } from './compression-requests.js';
 import { FactsCache } from './facts.js';
+import { CREATING } from './pending-objects.js';
 import type { InternalRunner } from '../internal-sql.js';
 
 export type { InternalRunner };
@@ -54,27 +55,9 @@ const CHANGES = new Set([
   'DiscardStmt',
   'DoStmt',
   // The user's functions and triggers, and objects running them for statements that do not name
-  // them (session/columnstore/function-guard.ts).
-  'CreateFunctionStmt',
+  // them (session/columnstore/function-guard.ts, pending-objects.ts).
   'AlterFunctionStmt',
-  'CreateTrigStmt',
-  'CreateStmt',
-  'IndexStmt',
-  'RuleStmt',
-  'CreatePolicyStmt',
-  'AlterPolicyStmt',
-  'DefineStmt',
-  'CreateCastStmt',
-  'CreateDomainStmt',
-  'AlterDomainStmt',
-  'CreateOpClassStmt',
-  'CreateOpFamilyStmt',
-  'AlterOpFamilyStmt',
-  'AlterOperatorStmt',
-  'CreateRangeStmt',
-  'CreateTransformStmt',
-  'CreateEventTrigStmt',
-  'AlterEventTrigStmt',
+  ...CREATING,
 ]);
 /** Functions whose calls change them. */
 const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job', 'add_job', 'delete_job'];

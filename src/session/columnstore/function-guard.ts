@@ -30,7 +30,7 @@ import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
 import { BUILTIN_FUNCTIONS } from '../../sql/builtin-functions.js';
 import { definitionUses, nameOf, statementUses, type NameRef, type SqlUses } from '../../sql/function-bodies.js';
-import { CREATING, pendingObjects, type Pending } from './pending-objects.js';
+import { CREATES_ROUTES, CREATING, pendingObjects, type Pending } from './pending-objects.js';
 import { SqlState } from '../../sqlstate.js';
 import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 import type { ExecutedStatements } from './executed-statements.js';
@@ -202,26 +202,6 @@ const DEFINES = new Set([
   'PrepareStmt',
   'GrantStmt',
   'CreateEventTrigStmt',
-]);
-
-/**
- * Statements after which objects may exist that run user functions for statements not naming them
- * (operators, aggregates, casts, domains, operator classes, event triggers): while the metadata
- * is stale, statements cannot be known to reach none.
- */
-const CREATES_ROUTES = new Set([
-  'DefineStmt',
-  'CreateCastStmt',
-  'CreateDomainStmt',
-  'AlterDomainStmt',
-  'CreateOpClassStmt',
-  'CreateOpFamilyStmt',
-  'AlterOpFamilyStmt',
-  'AlterOperatorStmt',
-  'CreateRangeStmt',
-  'CreateTransformStmt',
-  'CreateEventTrigStmt',
-  'AlterEventTrigStmt',
 ]);
 
 /** Statement kinds that evaluate no expression and run no SQL of the user's. */

@@ -8,23 +8,32 @@
  * (session/columnstore/function-guard.ts checks them as it checks the catalog's).
  */
 import type { ClassifiedStatement } from '../../sql/classify.js';
-import { nameOf, statementUses, type NameRef, type SqlUses } from '../../sql/function-bodies.js';
+import { emptyUses, merge, nameOf, statementUses, type NameRef, type SqlUses } from '../../sql/function-bodies.js';
 import type { Definition, Route } from './function-guard.js';
 
-/** Statement types `pendingObjects` reads. */
-export const CREATING = new Set([
-  'CreateFunctionStmt',
+/**
+ * Statements that may create objects running user functions for statements not naming them,
+ * beyond a table's own (operators, aggregates, casts, domains, operator classes, event triggers).
+ */
+export const CREATES_ROUTES = new Set([
   'DefineStmt',
   'CreateCastStmt',
   'CreateDomainStmt',
   'AlterDomainStmt',
-  'CreateEventTrigStmt',
   'CreateOpClassStmt',
   'CreateOpFamilyStmt',
   'AlterOpFamilyStmt',
   'AlterOperatorStmt',
   'CreateRangeStmt',
   'CreateTransformStmt',
+  'CreateEventTrigStmt',
+  'AlterEventTrigStmt',
+]);
+
+/** Statement types `pendingObjects` reads (their objects change what the guard must know: the metadata is read again after them). */
+export const CREATING = new Set([
+  ...CREATES_ROUTES,
+  'CreateFunctionStmt',
   'CreateTrigStmt',
   'RuleStmt',
   'CreatePolicyStmt',
@@ -57,23 +66,13 @@ const EARLIER = 'created earlier in the same query string';
 
 type Fields = Record<string, unknown>;
 
-function emptyUses(): SqlUses {
-  return { relations: [], inserts: [], calls: [], operators: [], writes: [] };
-}
-
 /** What the expressions under `fields` (not the statement's own target) use. */
 function usesOf(fields: Fields, keys: readonly string[]): SqlUses {
   const uses = emptyUses();
   for (const key of keys) {
     const value = fields[key];
     if (value === undefined || value === null) continue;
-    const part = statementUses(key, { [key]: value });
-    uses.relations.push(...part.relations);
-    uses.inserts.push(...part.inserts);
-    uses.calls.push(...part.calls);
-    uses.operators.push(...part.operators);
-    uses.writes.push(...part.writes);
-    uses.opaque ??= part.opaque;
+    merge(uses, statementUses(key, { [key]: value }));
   }
   return uses;
 }

@@ -54,10 +54,10 @@ const CHANGES = new Set([
   'TruncateStmt',
   'DiscardStmt',
   'DoStmt',
-  // The user's functions and triggers, and objects running them for statements that do not name
-  // them (session/columnstore/function-guard.ts, pending-objects.ts).
+  // The user's functions and triggers (session/columnstore/function-guard.ts).
+  'CreateFunctionStmt',
   'AlterFunctionStmt',
-  ...CREATING,
+  'CreateTrigStmt',
 ]);
 /** Functions whose calls change them. */
 const CHANGING_FUNCTIONS = ['compress_chunk', 'decompress_chunk', 'drop_chunks', 'create_hypertable', 'set_chunk_time_interval', 'run_job', 'add_job', 'delete_job'];
@@ -154,8 +154,11 @@ export class Columnstore {
     for (const s of statements) {
       if (s.kind === 'ddl' || s.kind === 'utility') this.descriptions.clear();
       if (s.type === 'TransactionStmt' && endsOrUndoes(s, this.changedInTransaction)) this.invalidate();
+      // Objects running user functions for statements not naming them matter only while the guard
+      // is (some hypertable has compressed chunks: session/columnstore/pending-objects.ts).
+      const guarded = this.planner.guarding && CREATING.has(s.type);
       const called = calledProcedure(s);
-      if (changesColumnstore(s)) {
+      if (changesColumnstore(s) || guarded) {
         this.invalidate();
         this.changedInTransaction = true;
       }

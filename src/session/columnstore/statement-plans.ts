@@ -61,6 +61,11 @@ export class StatementPlanner {
   /** Calls of functions whose SQL reads compressed hypertables (function-guard.ts). */
   private readonly guard = new FunctionGuard(this.executed);
 
+  /** Some hypertable had compressed chunks when the metadata was last read: the function guard checks statements. */
+  get guarding(): boolean {
+    return this.anyCompressed;
+  }
+
   /** After anything that may have changed the columnstore hypertables: loaded again at the next `load`. */
   forget(): void {
     this.stale = true;

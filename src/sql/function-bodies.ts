@@ -154,7 +154,6 @@ function sqlTextUses(sql: string): SqlUses {
  * `language` (sql or plpgsql).
  */
 export function definitionUses(definition: string, language: string): SqlUses {
-  if (language === 'plpgsql') return plpgsqlUses(definition);
   let stmt: { type: string; node: Fields } | undefined;
   try {
     stmt = parseSql(definition)[0];
@@ -162,13 +161,21 @@ export function definitionUses(definition: string, language: string): SqlUses {
     // PostgreSQL's own text of an existing function: not expected.
   }
   if (stmt?.type !== 'CreateFunctionStmt') return { ...emptyUses(), opaque: 'a body Orbit cannot parse' };
+  const uses = language === 'plpgsql' ? plpgsqlUses(definition) : sqlBodyUses(stmt.node);
+  // Parameter defaults run for calls that leave their arguments out.
+  visitChild('parameters', stmt.node.parameters, uses, new Set());
+  return uses;
+}
+
+/** What a LANGUAGE sql function's body uses (its CreateFunctionStmt's fields). */
+function sqlBodyUses(node: Fields): SqlUses {
   // A SQL-standard body (BEGIN ATOMIC … END, RETURN …) is parsed with the definition.
-  if (stmt.node.sql_body) {
+  if (node.sql_body) {
     const uses = emptyUses();
-    visitChild('sql_body', stmt.node.sql_body, uses, new Set());
+    visitChild('sql_body', node.sql_body, uses, new Set());
     return uses;
   }
-  const as = (stmt.node.options as Array<{ DefElem?: { defname?: string; arg?: { List?: { items?: Array<{ String?: { sval?: string } }> } } } }> | undefined)?.find(
+  const as = (node.options as Array<{ DefElem?: { defname?: string; arg?: { List?: { items?: Array<{ String?: { sval?: string } }> } } } }> | undefined)?.find(
     (o) => o.DefElem?.defname === 'as',
   );
   const body = as?.DefElem?.arg?.List?.items?.[0]?.String?.sval;

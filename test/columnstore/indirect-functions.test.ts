@@ -63,6 +63,13 @@ describe('functions reached through other objects over hypertables with chunks i
     expect((await db.query('SELECT 1 ==>> 1 AS b')).rows).toEqual([{ b: true }]);
   });
 
+  it('refuses calls leaving out an argument whose default reads it', async () => {
+    await db.exec(`CREATE FUNCTION with_default(x bigint DEFAULT count_t()) RETURNS bigint LANGUAGE sql AS 'SELECT x';
+      CREATE FUNCTION with_default_plpgsql(x bigint DEFAULT count_t()) RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RETURN x; END $$;`);
+    // PostgreSQL: ${ROWS}; the default over the rowstore's rows alone: 0.
+    for (const sql of ['SELECT with_default()', 'SELECT with_default_plpgsql()']) await refused(sql);
+  });
+
   it('refuses aggregates whose support functions read it', async () => {
     await db.exec(`
       CREATE FUNCTION add_count(s bigint, x int) RETURNS bigint LANGUAGE sql STABLE AS 'SELECT s + (SELECT count(*) FROM t)';

@@ -425,6 +425,7 @@ export class FunctionGuard {
    * DO. `false` needs no catalog lookup.
    */
   mayCall(s: ClassifiedStatement): boolean {
+    this.scope(s);
     // Objects reached without being named may be unknown (not read, or created since): any of them.
     if ((!this.namesRead || this.created || this.routes.all.length > 0) && this.everyStatement(s)) return true;
     if (DEFINES.has(s.type)) return false;
@@ -441,6 +442,7 @@ export class FunctionGuard {
     // An EXECUTE is checked as the statement it runs, at each EXECUTE (chunks may be compressed since its PREPARE).
     const executed = this.executed.of(s);
     if (executed) return executed.some((e) => this.concerns(e));
+    this.scope(s);
     if (this.routes.all.length > 0 && this.everyStatement(s)) return true;
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;

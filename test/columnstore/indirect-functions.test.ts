@@ -228,6 +228,8 @@ describe('functions reached through other objects over hypertables with chunks i
       "CREATE AGGREGATE later_sum(int) (SFUNC = add_count, STYPE = bigint, INITCOND = '0'); SELECT later_sum(1)",
       "CREATE TABLE later_defaulted (k int, n bigint DEFAULT count_t()); INSERT INTO later_defaulted (k) VALUES (1)",
       'CREATE TABLE later_log (k int); CREATE TRIGGER later_log_count AFTER INSERT ON later_log FOR EACH ROW EXECUTE FUNCTION log_count(); INSERT INTO later_log VALUES (1)',
+      // A function another calls, replaced between two calls.
+      "SELECT outer_x(); CREATE OR REPLACE FUNCTION inner_x() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM t'; SELECT outer_x()",
       // A statement checked in between sees less than the last one.
       'SELECT count_r(); CREATE TRIGGER later_target_count AFTER INSERT ON later_target FOR EACH ROW EXECUTE FUNCTION log_count(); INSERT INTO later_target VALUES (1)',
       'CREATE TABLE later_ruled (k int); CREATE RULE later_rule AS ON INSERT TO later_ruled DO ALSO INSERT INTO log SELECT count(*) FROM t; INSERT INTO later_ruled VALUES (1)',
@@ -235,7 +237,8 @@ describe('functions reached through other objects over hypertables with chunks i
       "CREATE VIEW later_view AS SELECT count_t() AS k; SELECT * FROM later_view",
       'CREATE TABLE later_keyed (time timestamptz REFERENCES keyed (time)); INSERT INTO later_keyed VALUES (now())',
     ];
-    await db.exec('CREATE TABLE later_target (k int)');
+    await db.exec(`CREATE TABLE later_target (k int);
+      CREATE FUNCTION inner_x() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM r'; CREATE FUNCTION outer_x() RETURNS bigint LANGUAGE sql AS 'SELECT inner_x()';`);
     for (const sql of strings) {
       if (sql.endsWith('SELECT 1')) await db.exec(sql);
       else await refused(sql);

@@ -402,6 +402,8 @@ export class FunctionGuard {
     const pending = this.pending!;
     if (pending.at === at) return;
     pending.at = at;
+    // Findings depend on the definitions a statement sees.
+    this.findings.clear();
     pending.byName = new Map();
     for (const { at: created, object: d } of pending.definitions) {
       if (created < at) pending.byName.set(d.name.toLowerCase(), [...(pending.byName.get(d.name.toLowerCase()) ?? []), d]);

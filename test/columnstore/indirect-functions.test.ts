@@ -5,12 +5,13 @@
 // only the rowstore's rows of a hypertable with chunks in the columnstore. Each statement must
 // give PostgreSQL's answer or be refused with 0A000 before anything runs
 // (session/columnstore/function-guard.ts), never an answer over part of the rows.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openOrbit } from '../../src/runtime/node.js';
 import type { Orbit } from '../../src/orbit.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
 import { countRoundTrips } from '../support/round-trips.js';
-import { TEMPLATE } from '../support/server.js';
+import { startTestServer, TEMPLATE } from '../support/server.js';
 import { sqlstate } from '../support/sqlstate.js';
 
 /** t's rows (loadCompressedDays): all of them in the columnstore. */
@@ -58,6 +59,8 @@ describe('functions reached through other objects over hypertables with chunks i
       CREATE FUNCTION r_at_least(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM r) >= a + b';
       CREATE OPERATOR ==>> (LEFTARG = int, RIGHTARG = int, FUNCTION = r_at_least);`);
     for (const sql of ['SELECT 1 ==> 1', 'SELECT 1 OPERATOR(public.==>) 1', 'SELECT NOT (1 !=> 1)', 'SELECT uses_op()', 'SELECT count(*) FROM r WHERE 1 ==> 1', 'INSERT INTO log SELECT 1 WHERE 1 ==> 1']) await refused(sql);
+    // The extended protocol (parameters) too.
+    expect(await sqlstate(() => db.query('SELECT $1::int ==> 1', [1]))).toBe('0A000');
     expect(await n('SELECT count(*) FROM log')).toBe(0);
     // An operator whose function reads no such hypertable runs.
     expect((await db.query('SELECT 1 ==>> 1 AS b')).rows).toEqual([{ b: true }]);
@@ -313,6 +316,23 @@ describe('functions reached through other objects over hypertables with chunks i
     await fresh.exec('ALTER TABLE t DISABLE ROW LEVEL SECURITY');
     expect((await fresh.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: ROWS + 1 }]);
     });
+  });
+
+  it('refuses them over the wire: simple and extended queries', async () => {
+    const server = await startTestServer();
+    const client = new pg.Client(server.url);
+    try {
+      await client.connect();
+      await loadCompressedDays({ exec: async (sql: string) => void (await client.query(sql)) } as unknown as Orbit);
+      await client.query(`CREATE FUNCTION at_least(a int, b int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT (SELECT count(*) FROM t) >= a + b';
+        CREATE OPERATOR ==> (LEFTARG = int, RIGHTARG = int, FUNCTION = at_least)`);
+      expect(await sqlstate(() => client.query('SELECT 1 ==> 1'))).toBe('0A000');
+      expect(await sqlstate(() => client.query('SELECT $1::int ==> 1', [1]))).toBe('0A000');
+      expect(await sqlstate(() => client.query({ name: 'op', text: 'SELECT $1::int ==> 1', values: [1] }))).toBe('0A000');
+    } finally {
+      await client.end();
+      await server.close();
+    }
   });
 
   it('costs statements no round trip more when no such object exists', async () => {

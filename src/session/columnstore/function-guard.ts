@@ -85,7 +85,7 @@ const ROUTES_SQL = `(WITH RECURSIVE
       FROM reach x JOIN pg_rewrite r ON x.classid = 'pg_rewrite'::regclass AND r.oid = x.objid JOIN pg_class c ON c.oid = r.ev_class
       WHERE r.ev_type <> '1' OR x.rel = 0
     UNION
-    SELECT 'write', i.indrelid, format('the index "%s" of table "%s"', ic.relname, c.relname), x.fn, x.rel
+    SELECT 'index', i.indrelid, format('the index "%s" of table "%s"', ic.relname, c.relname), x.fn, x.rel
       FROM reach x JOIN pg_index i ON x.classid = 'pg_class'::regclass AND i.indexrelid = x.objid
       JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
     UNION
@@ -97,13 +97,14 @@ const ROUTES_SQL = `(WITH RECURSIVE
     SELECT 'write', co.conrelid, format('the foreign key "%s" of table "%s"', co.conname, c.relname), 0::oid, co.confrelid
       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'f' AND co.confrelid IN (SELECT oid FROM hyper)
     UNION
+    -- A partitioned or inheritance parent's REINDEX rebuilds its children's indexes too.
     SELECT up.kind, up.rel, w.what, w.fn, w.reads FROM tables w CROSS JOIN LATERAL (
-      SELECT 'write'::text AS kind, i.inhparent AS rel FROM pg_inherits i WHERE w.kind = 'write' AND i.inhrelid = w.rel
+      SELECT w.kind AS kind, i.inhparent AS rel FROM pg_inherits i WHERE w.kind IN ('write', 'index') AND i.inhrelid = w.rel
       UNION ALL
-      SELECT 'write', co.confrelid FROM pg_constraint co WHERE w.kind = 'write' AND co.conrelid = w.rel AND co.contype = 'f'
+      SELECT 'write', co.confrelid FROM pg_constraint co WHERE w.kind IN ('write', 'index') AND co.conrelid = w.rel AND co.contype = 'f'
         AND (co.confdeltype IN ('c', 'n', 'd') OR co.confupdtype IN ('c', 'n', 'd'))
       UNION ALL
-      SELECT w.kind, r.ev_class FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+      SELECT CASE w.kind WHEN 'index' THEN 'write' ELSE w.kind END, r.ev_class FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
         WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = w.rel AND d.classid = 'pg_rewrite'::regclass AND r.ev_type = '1' AND r.ev_class <> w.rel) up),
   routes(kind, schema, name, what, fn, reads) AS (
     SELECT w.kind, n.nspname, c.relname, w.what, w.fn, w.reads FROM tables w JOIN pg_class c ON c.oid = w.rel JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -251,11 +252,11 @@ interface Finding {
 export interface Route {
   /**
    * operator: statements naming operator `name`; aggregate: calling aggregate `name`; write:
-   * writing table `name`; use: naming relation `name`; any: every statement evaluating
+   * writing table `name`; index: writing or rebuilding (REINDEX, …) its indexes; use: naming relation `name`; any: every statement evaluating
    * expressions (casts, domains, comparison operators: applied without being written); all: every
    * statement but those on event triggers (an event trigger).
    */
-  readonly kind: 'operator' | 'aggregate' | 'write' | 'use' | 'any' | 'all';
+  readonly kind: 'operator' | 'aggregate' | 'write' | 'index' | 'use' | 'any' | 'all';
   readonly schema?: string;
   readonly name?: string;
   /** `the default of column "n" of table "d"`, … */
@@ -276,6 +277,7 @@ class Routes {
   readonly operators = new Map<string, Route[]>();
   readonly aggregates = new Map<string, Route[]>();
   readonly writes = new Map<string, Route[]>();
+  readonly indexes = new Map<string, Route[]>();
   readonly uses = new Map<string, Route[]>();
   readonly any: Route[] = [];
   readonly all: Route[] = [];
@@ -295,10 +297,15 @@ class Routes {
     for (const route of [...routes, ...pending]) {
       if (route.kind === 'any' || route.kind === 'all') this[route.kind].push(route);
       else if (route.name !== undefined) {
-        const map = route.kind === 'operator' ? this.operators : route.kind === 'aggregate' ? this.aggregates : route.kind === 'write' ? this.writes : this.uses;
+        const map = { operator: this.operators, aggregate: this.aggregates, write: this.writes, index: this.indexes, use: this.uses }[route.kind];
         map.set(route.name, [...(map.get(route.name) ?? []), route]);
       }
     }
+  }
+
+  /** What writing table `ref` reaches: its own objects' and its indexes'. */
+  written(ref: NameRef): readonly Route[] {
+    return [...Routes.of(this.writes, ref), ...Routes.of(this.indexes, ref)];
   }
 
   /** The routes of `map` a name reaches (in its schema, if both are known). */
@@ -449,7 +456,8 @@ export class FunctionGuard {
     if (DEFINES.has(s.type)) return false;
     if (s.type === 'DoStmt' || runsJob(s)) return true;
     if (this.routes.any.length > 0 && !INERT_KINDS.has(s.kind)) return true;
-    if (s.relations.some((r) => this.triggered.has(r.name) || this.viewCalls.has(r.name) || this.routes.writes.has(r.name) || this.routes.uses.has(r.name))) return true;
+    if (rebuildsIndexes(s) && this.routes.indexes.size > 0) return true;
+    if (s.relations.some((r) => this.triggered.has(r.name) || this.viewCalls.has(r.name) || this.routes.writes.has(r.name) || this.routes.indexes.has(r.name) || this.routes.uses.has(r.name))) return true;
     if (this.usesRoutedOperator(s)) return true;
     return (s.type === 'CallStmt' || s.functions.some((f) => this.names.has(f))) && this.calls(s).some((c) => this.names.has(c.name.toLowerCase()));
   }
@@ -524,7 +532,13 @@ export class FunctionGuard {
     }
     for (const op of new Set(uses.operators)) this.checkRoutes(this.routes.operators.get(op) ?? [], `using operator ${op}`, tables);
     for (const call of uses.calls) this.checkRoutes(Routes.of(this.routes.aggregates, { ...call, name: call.name.toLowerCase() }), `calling aggregate "${call.name}"`, tables);
-    for (const table of uses.writes) this.checkRoutes(Routes.of(this.routes.writes, table), `writing ${table.dynamic ? 'a table named at run time' : `table "${table.name}"`}`, tables);
+    for (const table of uses.writes) this.checkRoutes(this.routes.written(table), `writing ${table.dynamic ? 'a table named at run time' : `table "${table.name}"`}`, tables);
+    if (rebuildsIndexes(s)) {
+      // REINDEX INDEX names the index: its table's are checked as every table's (conservative), as when none is named.
+      const all = s.type === 'ReindexStmt' && s.node.kind === 'REINDEX_OBJECT_INDEX';
+      const named = all ? [] : s.relations.flatMap((r) => Routes.of(this.routes.indexes, r));
+      this.checkRoutes(all || s.relations.length === 0 ? [...this.routes.indexes.values()].flat() : named, 'rebuilding indexes', tables);
+    }
     // DDL (ALTER TABLE … DISABLE ROW LEVEL SECURITY) reads no row through a policy or view, but CREATE TABLE … AS.
     if (s.kind !== 'ddl' || s.type === 'CreateTableAsStmt') for (const r of s.relations) this.checkRoutes(Routes.of(this.routes.uses, r), `using "${r.name}"`, tables);
   }
@@ -673,7 +687,7 @@ export class FunctionGuard {
     const reached = [
       ...[...new Set(uses.operators)].flatMap((op) => this.routes.operators.get(op) ?? []),
       ...uses.calls.flatMap((call) => Routes.of(this.routes.aggregates, { ...call, name: call.name.toLowerCase() })),
-      ...uses.writes.flatMap((table) => Routes.of(this.routes.writes, table)),
+      ...uses.writes.flatMap((table) => this.routes.written(table)),
       ...[...uses.relations, ...uses.inserts].flatMap((r) => Routes.of(this.routes.uses, r)),
     ];
     for (const route of reached) {
@@ -682,6 +696,12 @@ export class FunctionGuard {
     }
     return null;
   }
+}
+
+/** REINDEX, CLUSTER and VACUUM FULL compute their tables' index entries anew. */
+function rebuildsIndexes(s: ClassifiedStatement): boolean {
+  if (s.type === 'ReindexStmt' || s.type === 'ClusterStmt') return true;
+  return s.type === 'VacuumStmt' && ((s.node.options as Array<{ DefElem?: { defname?: string } }> | undefined) ?? []).some((o) => o.DefElem?.defname === 'full');
 }
 
 /** `CALL run_job(…)`: TimescaleDB's procedure runs a job's function or procedure by dynamic SQL. */

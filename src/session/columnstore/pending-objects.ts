@@ -204,7 +204,7 @@ export function pendingObjects(statements: readonly ClassifiedStatement[]): { de
       }
       case 'IndexStmt': {
         const table = relation(node.relation);
-        if (table) route('write', table.name, 'an index', usesOf(node, ['indexParams', 'whereClause']), table.schema);
+        if (table) route('index', table.name, 'an index', usesOf(node, ['indexParams', 'whereClause']), table.schema);
         break;
       }
       case 'CreateStmt': {

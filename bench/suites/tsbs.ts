@@ -4,8 +4,8 @@
  * [--runs 5] [--pg postgres://…] [--queries a,b] [--rowstore | --compress] [--repeat] [--reuse] [--gc] [--isolate] [--load tcp|in-process]`:
  * the columnar fast-path issue's comparison tool. Generates the TSBS-style cpu data (100 hosts ×
  * hours × 10 s; 6-decimal and integer-valued variants), loads it into every engine (a progress bar on
- * stderr), runs the nine TSBS query types (bench/tsbs/queries.ts) in turn on every engine (1 warm-up,
- * then the median of `runs`), checks that all engines return the same rows (exit code 1 when they
+ * stderr), runs the nine TSBS query types (bench/tsbs/queries.ts) on every engine (each type once to
+ * warm up, then each type's `runs` timed runs: the median), checks that all engines return the same rows (exit code 1 when they
  * do not), and prints load rows/s and query ms with ratios against DuckDB-WASM and plain PGlite.
  *
  * The defaults are the published setting: Orbit loads by direct-to-columnstore COPY, every timed run

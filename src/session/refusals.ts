@@ -62,6 +62,8 @@ export function refusal(s: ClassifiedStatement, via: Arrival): OrbitError | unde
   }
   const server = serverOnlySetting(s);
   if (server) return server;
+  const encoding = clientEncodingSet(s);
+  if (encoding) return encoding;
   const cagg = continuousAggregate(s);
   if (cagg) return cagg;
   if (s.kind === 'listen' && via === 'in-process') {
@@ -100,4 +102,63 @@ function serverOnlySetting(s: ClassifiedStatement): OrbitError | undefined {
   return new OrbitError(SqlState.feature_not_supported, `ALTER SYSTEM is not supported for "${name}" by Orbit`, {
     hint: 'Give it when the database opens: "settings" in the orbit serve config file, or the settings option of openOrbit().',
   });
+}
+
+/**
+ * PostgreSQL's names of encodings other than UTF8 and SQL_ASCII, as clean_encoding_name leaves them
+ * (lower case, letters and digits only; encnames.c's aliases included).
+ */
+const CONVERTED_ENCODING =
+  /^(latin([1-9]|10)|iso8859(1[03-6]?|[2-9])|win(dows)?(125[0-8]|866|874|932|936|949|950)?|koi8[ru]?|alt|euc(cn|jp|kr|tw|jis2004)|sjis|shiftjis(2004)?|mskanji|big5|gbk|gb18030|uhc|johab|muleinternal|tcvn(5712)?|vscii|abc|isoir(10[01]|109|110|111|126|127|138|144|148|157)?)$/;
+
+/**
+ * SET client_encoding / SET NAMES / set_config('client_encoding', …) to an encoding that needs a
+ * conversion from the database's UTF8: PGlite has no conversion procedures, and once set it sends
+ * empty results or nothing at all for text it would have to convert (a client then waits forever).
+ * PostgreSQL's own error for a missing conversion (0A000); UTF8 (any spelling) and SQL_ASCII run.
+ */
+function clientEncodingSet(s: ClassifiedStatement): OrbitError | undefined {
+  let value: string | undefined;
+  if (s.type === 'VariableSetStmt' && s.node.name === 'client_encoding' && s.node.kind === 'VAR_SET_VALUE') {
+    value = constantString((s.node.args as unknown[] | undefined)?.[0]);
+  } else if (s.functions.includes('set_config')) {
+    value = setConfigValue(s.node, 'client_encoding');
+  }
+  return value === undefined ? undefined : unsupportedClientEncoding(value);
+}
+
+/**
+ * The error for a client_encoding that would need a conversion (see clientEncodingSet), from a SET
+ * or a client's startup parameters (where PGlite would hang every session after it); undefined for
+ * UTF8, SQL_ASCII and names PostgreSQL does not know (it rejects those itself, 22023).
+ */
+export function unsupportedClientEncoding(value: string): OrbitError | undefined {
+  if (!CONVERTED_ENCODING.test(value.toLowerCase().replace(/[^a-z0-9]/g, ''))) return undefined;
+  return new OrbitError(SqlState.feature_not_supported, `conversion between ${value.toUpperCase()} and UTF8 is not supported`, {
+    hint: 'Orbit talks UTF8 to clients (the database encoding); set client_encoding to UTF8.',
+  });
+}
+
+/** A string constant's text (A_Const sval), if `node` is one. */
+function constantString(node: unknown): string | undefined {
+  return (node as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+}
+
+/** The constant value of a set_config(`name`, value, …) call anywhere in `node`. */
+function setConfigValue(node: unknown, name: string): string | undefined {
+  if (Array.isArray(node)) {
+    for (const v of node) {
+      const found = setConfigValue(v, name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (node === null || typeof node !== 'object') return undefined;
+  const call = (node as { FuncCall?: { funcname?: Array<{ String?: { sval?: string } }>; args?: unknown[] } }).FuncCall;
+  if (call && call.funcname?.at(-1)?.String?.sval === 'set_config' && constantString(call.args?.[0])?.toLowerCase() === name) return constantString(call.args?.[1]);
+  for (const v of Object.values(node)) {
+    const found = setConfigValue(v, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -33,6 +33,7 @@ import { ExtendedQuery } from './extended-query.js';
 import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, type SimpleQueryPlan } from './simple-query.js';
 import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
+import { unsupportedClientEncoding } from './refusals.js';
 import { BOOT_LOGIN, loginRole, mayChangeRole, type LoginRole } from './roles.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements } from './prepared-statements.js';
@@ -140,6 +141,10 @@ export class Session implements BackendSession {
    * `role`: the user name the client logged in with; the session runs as that role.
    */
   async start(startupSettings: ReadonlyMap<string, string>, role = BOOT_ROLE): Promise<Map<string, string>> {
+    // Checked before PGlite sees it: a converted client_encoding there hangs every session after.
+    const encoding = [...startupSettings].find(([name]) => name.toLowerCase() === 'client_encoding')?.[1];
+    const refused = encoding === undefined ? undefined : unsupportedClientEncoding(encoding);
+    if (refused) throw refused;
     this.settings = new Map(startupSettings);
     this.settingsKey = settingsKey(this.settings);
     // A client that starts exactly like an earlier one need not wait for a backend held by another

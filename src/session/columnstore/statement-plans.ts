@@ -263,6 +263,13 @@ export class StatementPlanner {
         });
       }
       const info = t && this.tables.get(t.name)?.find((x) => x.id === t.id);
+      const validated = info?.compressed ? validatedConstraint(statement) : undefined;
+      if (validated) {
+        throw new OrbitError(SqlState.feature_not_supported, `${validated} on hypertable "${info!.name}" while it has chunks in the columnstore is not supported by Orbit`, {
+          detail: 'PostgreSQL would check the existing rows, and those in the columnstore are not in its tables.',
+          hint: 'Add the constraint NOT VALID, or convert the chunks back to the rowstore (decompress_chunk) first.',
+        });
+      }
       if (info && statement.type === 'AlterTableStmt') checkColumnChanges(statement, info);
     }
     // EXECUTE of a statement PREPAREd (and rewritten) earlier, alone or under EXPLAIN / CREATE TABLE
@@ -555,6 +562,26 @@ function literalDefault(expr: Node): boolean {
 }
 
 /** ALTER TABLE … ALTER COLUMN … TYPE, or RENAME COLUMN. */
+/**
+ * What an ALTER TABLE checks against the rows already there, which PostgreSQL would do over the
+ * chunk tables alone (a CHECK that compressed rows violate was accepted): adding a CHECK, FOREIGN
+ * KEY or EXCLUDE constraint other than NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL.
+ */
+function validatedConstraint(s: ClassifiedStatement): string | undefined {
+  if (s.type !== 'AlterTableStmt') return undefined;
+  const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string; def?: { Constraint?: { contype?: string; skip_validation?: boolean } } } }> | undefined) ?? [];
+  for (const c of cmds) {
+    const cmd = c.AlterTableCmd;
+    if (cmd?.subtype === 'AT_SetNotNull') return 'SET NOT NULL';
+    if (cmd?.subtype === 'AT_ValidateConstraint') return 'VALIDATE CONSTRAINT';
+    const con = cmd?.subtype === 'AT_AddConstraint' ? cmd.def?.Constraint : undefined;
+    if (con && !con.skip_validation && (con.contype === 'CONSTR_CHECK' || con.contype === 'CONSTR_FOREIGN' || con.contype === 'CONSTR_EXCLUSION')) {
+      return `adding a ${con.contype === 'CONSTR_CHECK' ? 'CHECK' : con.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'EXCLUDE'} constraint`;
+    }
+  }
+  return undefined;
+}
+
 function changesColumns(s: ClassifiedStatement): boolean {
   if (s.type === 'RenameStmt') return s.node.renameType === 'OBJECT_COLUMN';
   const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string } }> | undefined) ?? [];

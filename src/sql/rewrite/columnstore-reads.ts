@@ -27,6 +27,8 @@ export interface ColumnstoreTable {
   readonly name: string;
   /** false: none of its chunks is in the columnstore now (its cache table is empty). */
   readonly compressed?: boolean;
+  /** Its columns, when known (a bare name that is none of them is a whole-row reference). */
+  readonly columns?: ReadonlyArray<{ readonly name: string }>;
 }
 
 /** The temporary parent table holding the decoded rows of a hypertable's compressed chunks. */
@@ -120,6 +122,14 @@ export function rewriteColumnstoreReads(
     root = { [type]: replaceInside(type, node, replace) };
   }
   if (used.size === 0) return undefined;
+  const whole = wholeRowRead(node, readNames, [...used.values()]);
+  if (whole) {
+    if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    // Read through a subquery, the row is a record: pg_typeof says record, functions taking the table's type fail (42883).
+    throw new OrbitError(SqlState.feature_not_supported, `whole-row reference "${whole}" to a hypertable with compressed chunks is not supported by Orbit`, {
+      hint: 'Name the columns (ROW(a, b, …) or the table\'s columns one by one), or convert the chunks back to the rowstore (decompress_chunk).',
+    });
+  }
   const system = systemColumnRead(node, (qualifier) => (qualifier === undefined ? !DML.has(type) : readNames.has(qualifier)));
   if (system) {
     // With no compressed chunks the hypertable alone has every row, system columns included.
@@ -160,6 +170,54 @@ function systemColumnRead(value: unknown, counts: (qualifier: string | undefined
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Functions whose result is the same for a whole row read as a record (the subquery's, with the
+ * same column names) as for the table's row type.
+ */
+const ROW_AS_RECORD = new Set(['row_to_json', 'to_json', 'to_jsonb', 'json_agg', 'jsonb_agg', 'json_build_array', 'jsonb_build_array', 'json_build_object', 'jsonb_build_object', 'count']);
+
+/**
+ * A whole-row reference to one of `names` (the hypertables' names or aliases) whose type would
+ * show: `x` where x is no column of theirs, or `x.*` anywhere but directly in a SELECT's target
+ * list (where it expands into the columns), unless it is an argument of a ROW_AS_RECORD function.
+ */
+function wholeRowRead(node: unknown, names: ReadonlySet<string>, tables: readonly ColumnstoreTable[]): string | undefined {
+  const expanded = new Set<unknown>();
+  const columnNames = new Set(tables.flatMap((t) => (t.columns ?? []).map((c) => c.name)));
+  const known = tables.every((t) => t.columns !== undefined);
+  const walk = (value: unknown): string | undefined => {
+    if (Array.isArray(value)) {
+      for (const v of value) {
+        const found = walk(v);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    if (value === null || typeof value !== 'object') return undefined;
+    const select = (value as Node).SelectStmt as Fields | undefined;
+    for (const target of (select?.targetList as Node[] | undefined) ?? []) expanded.add((((target as Node).ResTarget as Fields | undefined)?.val as Node | undefined)?.ColumnRef);
+    const call = (value as Node).FuncCall as Fields | undefined;
+    const fn = ((call?.funcname as Node[] | undefined)?.at(-1) as Fields | undefined)?.String as Fields | undefined;
+    if (call && ROW_AS_RECORD.has(fn?.sval as string)) for (const arg of (call.args as Node[] | undefined) ?? []) expanded.add((arg as Node).ColumnRef);
+    const ref = (value as Node).ColumnRef as Fields | undefined;
+    if (ref) {
+      const fields = ref.fields as Node[];
+      const first = ((fields[0] as Fields | undefined)?.String as Fields | undefined)?.sval as string | undefined;
+      if (first !== undefined && names.has(first)) {
+        if (fields.length === 2 && (fields[1] as Fields).A_Star !== undefined && !expanded.has(ref)) return `${first}.*`;
+        if (fields.length === 1 && known && !columnNames.has(first) && !expanded.has(ref)) return first;
+      }
+      return undefined;
+    }
+    for (const v of Object.values(value as Fields)) {
+      const found = walk(v);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(node);
 }
 
 /** Whether the statement names a system column anywhere (the planner leaves those to the general path, which decides). */

@@ -80,6 +80,10 @@ class EmbeddedSession implements BackendSession {
   readonly foldsSettings = true;
   /** A BEGIN through query()/exec() left a transaction open. */
   inTransaction = false;
+  /** The session's calls run one after another, in call order, as a connection's statements do. */
+  queue: Promise<unknown> = Promise.resolve();
+  /** A transaction() callback is running: calls from it run at once, inside its transaction. */
+  inCallback = 0;
   /**
    * Ran something that may have changed its settings, not read back yet (see BackendSession): they
    * are read back when no transaction is open, however many calls later that is.
@@ -166,6 +170,7 @@ export class Orbit implements Queryable {
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.withBackend(this.embedded, async (run) => {
       await run.exec('BEGIN');
+      this.embedded.inCallback++;
       try {
         const result = await fn(run);
         await run.exec('COMMIT');
@@ -173,6 +178,8 @@ export class Orbit implements Queryable {
       } catch (err) {
         await this.rowStore.exec('ROLLBACK').catch(() => undefined);
         throw err;
+      } finally {
+        this.embedded.inCallback--;
       }
     });
   }
@@ -243,8 +250,20 @@ export class Orbit implements Queryable {
     if (warning) console.warn(`orbit: WARNING: ${warning.message}`);
   }
 
+  /**
+   * Runs `fn` for `session` after the session's earlier calls (Promise.all of two queries of one
+   * session interleaved them on the backend the session holds: one dropped the cache tables the
+   * other read, 42P01). Calls from inside a transaction() callback run at once, as before.
+   */
+  private withBackend<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
+    if (session.inCallback > 0) return this.withBackendNow(session, fn);
+    const result = session.queue.then(() => this.withBackendNow(session, fn));
+    session.queue = result.catch(() => undefined);
+    return result;
+  }
+
   /** Takes the backend for `session`, runs `fn` with statement-checked query functions, gives it back. */
-  private async withBackend<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
+  private async withBackendNow<T>(session: EmbeddedSession, fn: (run: Queryable) => Promise<T>): Promise<T> {
     // While closing, only a job in progress may finish (close() waits for it).
     if (this.closing && !(session === this.jobSession && this.scheduler?.busy)) throw new OrbitError(SqlState.admin_shutdown, 'the database is closed');
     await this.backend.acquire(session);
@@ -417,7 +436,8 @@ export class Orbit implements Queryable {
         if (transactionControl || session.inTransaction) {
           session.inTransaction = await this.backend.inTransaction(session);
         }
-        keep = session.inTransaction;
+        // A call from inside a transaction() callback leaves the backend to the transaction.
+        keep = session.inTransaction || session.inCallback > 0;
         if (session.routePending && !keep) {
           session.routePending = false;
           this.warn(await this.backend.routeDefaultRows(session));

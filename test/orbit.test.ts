@@ -60,3 +60,24 @@ it('keeps settings a transaction of several calls set, after other sessions ran'
   await db.query('RESET search_path');
   await other.close();
 });
+
+it('runs concurrent calls of one session one after another, and calls from a transaction() callback inside it', async () => {
+  const db = server.orbit;
+  await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE TABLE conc (time bigint NOT NULL, v int);
+    SELECT create_hypertable('conc', 'time', chunk_time_interval => 1000); ALTER TABLE conc SET (timescaledb.compress);
+    INSERT INTO conc SELECT g, g FROM generate_series(1, 10) g;`);
+  await db.exec("SELECT compress_chunk(x) FROM show_chunks('conc') x");
+  // Each reads the compressed rows through its own cache tables, dropped at its end.
+  const results = await Promise.all([
+    db.query('SELECT count(*)::int AS n FROM conc WHERE v > 0 OFFSET 0'),
+    db.query('SELECT sum(v)::int AS n FROM (SELECT * FROM conc OFFSET 0) x'),
+    db.query('INSERT INTO conc VALUES (11, 11)'),
+    db.query('SELECT max(v)::int AS n FROM conc WHERE v < 100 OFFSET 0'),
+  ]);
+  expect(results.map((r) => r.rows[0])).toEqual([{ n: 10 }, { n: 55 }, undefined, { n: 11 }]);
+  const inside = await db.transaction(async (tx) => {
+    await tx.query('INSERT INTO conc VALUES (12, 12)');
+    return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM conc')).rows[0]!.n;
+  });
+  expect(inside).toBe(12);
+});

@@ -2,27 +2,20 @@
 // valid, VALIDATE CONSTRAINT, SET NOT NULL) would be checked by PostgreSQL over the chunk tables
 // alone: a CHECK that compressed rows violate was accepted. Refused (0A000) while the hypertable has
 // chunks in the columnstore; NOT VALID constraints and other changes still run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openOrbit } from '../../src/runtime/node.js';
-import type { Orbit } from '../../src/orbit.js';
-import { TEMPLATE } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { inProcessOrbit } from '../support/in-process.js';
 
 describe('constraints checked against compressed rows', () => {
-  let db: Orbit;
-  beforeAll(async () => {
-    db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
-    await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb; CREATE TABLE ref (id int PRIMARY KEY); INSERT INTO ref VALUES (1);
-      CREATE TABLE t (time bigint NOT NULL, v int, n int);
-      SELECT create_hypertable('t', 'time', chunk_time_interval => 1000);
-      ALTER TABLE t SET (timescaledb.compress);
-      INSERT INTO t SELECT g, g, NULLIF(g % 2, 0) FROM generate_series(1, 10) g;`);
-    await db.exec("SELECT compress_chunk(x) FROM show_chunks('t') x");
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
-  const code = (sql: string) => db.query(sql).then(() => 'ok', (e: { code?: string }) => e.code);
-  const constraints = async () => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 't'::regclass AND contype IN ('c', 'f')")).rows[0]!.n;
+  const fixture = inProcessOrbit(
+    `CREATE TABLE ref (id int PRIMARY KEY); INSERT INTO ref VALUES (1);
+    CREATE TABLE t (time bigint NOT NULL, v int, n int);
+    SELECT create_hypertable('t', 'time', chunk_time_interval => 1000);
+    ALTER TABLE t SET (timescaledb.compress);
+    INSERT INTO t SELECT g, g, NULLIF(g % 2, 0) FROM generate_series(1, 10) g;`,
+    ['t'],
+  );
+  const code = (sql: string) => fixture.db.query(sql).then(() => 'ok', (e: { code?: string }) => e.code);
+  const constraints = async () => (await fixture.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 't'::regclass AND contype IN ('c', 'f')")).rows[0]!.n;
 
   it('refuses what PostgreSQL would check against every row, and changes nothing', async () => {
     for (const sql of [
@@ -34,8 +27,8 @@ describe('constraints checked against compressed rows', () => {
       expect(await code(sql), sql).toBe('0A000');
     }
     expect(await constraints()).toBe(0);
-    expect((await db.query('SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1 AND column_name = $2', ['t', 'w'])).rows).toEqual([{ n: 0 }]);
-    expect((await db.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'n'")).rows).toEqual([{ attnotnull: false }]);
+    expect((await fixture.db.query('SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = $1 AND column_name = $2', ['t', 'w'])).rows).toEqual([{ n: 0 }]);
+    expect((await fixture.db.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'n'")).rows).toEqual([{ attnotnull: false }]);
   });
 
   it('runs NOT VALID constraints (existing rows unchecked, as in PostgreSQL) but not their VALIDATE', async () => {
@@ -43,6 +36,6 @@ describe('constraints checked against compressed rows', () => {
     expect(await code('ALTER TABLE t VALIDATE CONSTRAINT ck2')).toBe('0A000');
     expect(await code('INSERT INTO t VALUES (5, 500, 1)')).toBe('23514');
     expect(await code('ALTER TABLE t ADD COLUMN z int')).toBe('ok');
-    expect((await db.query('SELECT count(*)::int AS n, count(n)::int AS nn FROM t')).rows).toEqual([{ n: 10, nn: 5 }]);
+    expect((await fixture.db.query('SELECT count(*)::int AS n, count(n)::int AS nn FROM t')).rows).toEqual([{ n: 10, nn: 5 }]);
   });
 });

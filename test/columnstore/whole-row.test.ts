@@ -2,29 +2,20 @@
 // whose whole row is a record, not the table's row type: pg_typeof said record, a function taking
 // the table's type failed with 42883, RowDescription gave type 2249. Refused (0A000) where the type
 // shows; JSON building from the row (same names, same output) and `x.*` in a target list still run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openOrbit } from '../../src/runtime/node.js';
-import type { Orbit } from '../../src/orbit.js';
-import { TEMPLATE } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { inProcessOrbit } from '../support/in-process.js';
 
 describe('whole-row references to a hypertable with compressed chunks', () => {
-  let db: Orbit;
-  beforeAll(async () => {
-    db = await openOrbit({ dataDir: 'memory://', templatePath: TEMPLATE, jobScheduler: false });
-    await db.exec(`CREATE EXTENSION IF NOT EXISTS timescaledb;
-      CREATE TABLE ht (time bigint NOT NULL, v int, ht_id int);
-      SELECT create_hypertable('ht', 'time', chunk_time_interval => 1000);
-      ALTER TABLE ht SET (timescaledb.compress);
-      INSERT INTO ht SELECT g, g, g FROM generate_series(1, 10) g;
-      CREATE FUNCTION vv(r ht) RETURNS int LANGUAGE sql AS 'SELECT r.v';`);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  const fixture = inProcessOrbit(`CREATE TABLE ht (time bigint NOT NULL, v int, ht_id int);
+    SELECT create_hypertable('ht', 'time', chunk_time_interval => 1000);
+    ALTER TABLE ht SET (timescaledb.compress);
+    INSERT INTO ht SELECT g, g, g FROM generate_series(1, 10) g;
+    CREATE FUNCTION vv(r ht) RETURNS int LANGUAGE sql AS 'SELECT r.v';`);
   const typed = ['SELECT pg_typeof(x)::text AS t FROM ht x LIMIT 1', 'SELECT vv(ht) AS t FROM ht ORDER BY 1 LIMIT 1'];
   const json = ['SELECT row_to_json(x) AS j FROM ht x ORDER BY time LIMIT 1', 'SELECT json_agg(x.* ORDER BY time) AS j FROM ht x', 'SELECT x.* FROM ht x ORDER BY time LIMIT 1', 'SELECT count(x) AS j FROM ht x'];
 
   it('are refused where the row type shows, and answered as PostgreSQL does where it does not', async () => {
+    const db = fixture.db;
     const before: unknown[][] = [];
     for (const sql of [...typed, ...json]) before.push((await db.query(sql)).rows);
     expect(before[0]).toEqual([{ t: 'ht' }]);

@@ -22,7 +22,8 @@ import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
-import { FUNCTION_NAMES_SQL, FunctionGuard, ROUTES_QUERY, type CompressedLookup, type RouteRow } from './function-guard.js';
+import { FunctionGuard, type CompressedLookup, type RouteRow } from './function-guard.js';
+import { FUNCTION_NAMES_SQL, ROUTES_QUERY } from './function-guard-sql.js';
 import { executedName, ExecutedStatements } from './executed-statements.js';
 import { quoteLiteral } from '../settings.js';
 

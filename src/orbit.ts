@@ -24,7 +24,7 @@ import { refusal } from './session/refusals.js';
 import { BOOT_LOGIN, checkAuthorization, mayChangeRole } from './session/roles.js';
 import { backendText } from './session/rewrite.js';
 import { readTypedResult } from './rowstore/typed-query.js';
-import { fixUpParts, type QueryPart } from './session/fix-up-parts.js';
+import { fixUpParts, mergePoints, type QueryPart } from './session/fix-up-parts.js';
 import { loadParser, spliceSql } from './sql/parser.js';
 import { rewriteEdits } from './sql/rewrite/index.js';
 import { findStableBounds } from './sql/rewrite/stable-bounds.js';
@@ -311,7 +311,7 @@ export class Orbit implements Queryable {
     /**
      * Where the hypertable fix-up must run in `sql` (session/fix-up-parts.ts): before its statements
      * that work on chunks after a write earlier in it or in the open transaction, and after its
-     * statements that change the columnstore's catalog (Backend.partPoints). Undefined: nowhere.
+     * statements Orbit plans only once those before them ran (Backend.partCuts). Undefined: nowhere.
      */
     const fixUps = async (sql: string): Promise<{ parts: QueryPart[]; wrap: boolean } | undefined> => {
       const text = backendText(sql);
@@ -319,12 +319,12 @@ export class Orbit implements Queryable {
       const statements = text.analysis.statements;
       if (statements.length < 2 && !session.routePending) return undefined;
       await this.backend.loadRouting(session);
-      let points = await this.backend.partPoints(session, statements, this.backend.routing.fixUpPoints(statements, session.routePending));
-      const cuts = await this.backend.settingsCuts(session, statements);
+      const { replans, cuts } = await this.backend.partCuts(session, statements);
+      let points = mergePoints(this.backend.routing.fixUpPoints(statements, session.routePending), replans);
       if (points.length === 0 && cuts.length === 0) return undefined;
       // (A write earlier in this call is pending only inside a transaction block: asked only now.)
       const inBlock = await this.backend.inTransaction(session);
-      if (!inBlock) points = await this.backend.partPoints(session, statements, this.backend.routing.fixUpPoints(statements));
+      if (!inBlock) points = mergePoints(this.backend.routing.fixUpPoints(statements), replans);
       if (points.length === 0 && cuts.length === 0) return undefined;
       const parts = fixUpParts(text.sql, statements, points, cuts);
       if (parts instanceof OrbitError) throw parts;

@@ -146,27 +146,43 @@ export class Backend {
   }
 
   /**
-   * Where a query string is cut into parts (session/fix-up-parts.ts): the hypertable fix-up's
-   * `points`, and — when the string concerns the columnstore — each statement that follows one that
-   * may change the columnstore's catalog (DROP, RENAME, TRUNCATE, drop_chunks, …), so that it is
-   * planned after that ran: planned with the string, it would read the batches of what was dropped
-   * or renamed.
+   * Where a query string is cut into parts (session/fix-up-parts.ts) so that Orbit plans statements
+   * once those before them ran, when the string concerns the columnstore:
+   * - `replans`: after each statement that may change the columnstore's catalog (DROP, RENAME,
+   *   TRUNCATE, drop_chunks, …) where a later one names a relation or runs a prepared one (planned
+   *   with the string, it would read the batches of what was dropped or renamed); the fix-up runs
+   *   there first (a TRUNCATE's chunks are dropped by it);
+   * - `cuts`: after each statement that may change search_path or role where a later one names a
+   *   columnstore hypertable without its schema (settingsCuts).
+   * Parts share one transaction only when Orbit opens it: with the string's own transaction control
+   * such a string is refused (0A000).
    */
-  async partPoints(session: BackendSession, statements: readonly ClassifiedStatement[], points: readonly number[]): Promise<number[]> {
+  async partCuts(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<{ replans: number[]; cuts: number[] }> {
+    const none = { replans: [], cuts: [] };
     const cs = this.columnstore;
+    if (!cs || statements.length < 2) return none;
     // Only where a later statement names a relation (or runs a prepared one): others plan nothing.
     const plans = (s: ClassifiedStatement) => s.relations.length > 0 || s.preparedName !== undefined;
-    const replans = statements.flatMap((s, i) => (changesColumnstore(s) && statements.slice(i + 1).some(plans) ? [i + 1] : []));
-    if (!cs || replans.length === 0 || !cs.mayConcern(statements)) return [...points];
+    let replans = statements.flatMap((s, i) => (changesColumnstore(s) && statements.slice(i + 1).some(plans) ? [i + 1] : []));
+    const changesSettings = (s: ClassifiedStatement) => s.changesSettings || mayChangeRole(s);
+    const settings = statements.slice(0, -1).some(changesSettings);
+    if ((replans.length === 0 || !cs.mayConcern(statements)) && !settings) return none;
     await cs.load(this.internalRunner(session), statements);
-    if (!cs.mayConcern(statements)) return [...points];
-    // Parts share one transaction only when Orbit opens it (session/fix-up-parts.ts).
-    if (statements.some((s) => s.kind === 'transaction')) {
-      throw new OrbitError(SqlState.feature_not_supported, 'a statement after a change of a hypertable with the columnstore (DROP, RENAME, ALTER, TRUNCATE, drop_chunks, …) in a query string with transaction control is not supported by Orbit', {
-        hint: 'Send the statements separately.',
+    if (!cs.mayConcern(statements)) replans = [];
+    const cuts = settings ? settingsCuts(statements, changesSettings, (name) => cs.namesHypertable(name)) : [];
+    if ((replans.length > 0 || cuts.length > 0) && statements.some((s) => s.kind === 'transaction')) {
+      if (replans.length > 0) {
+        throw new OrbitError(SqlState.feature_not_supported, 'a statement after a change of a hypertable with the columnstore (DROP, RENAME, ALTER, TRUNCATE, drop_chunks, …) in a query string with transaction control is not supported by Orbit', {
+          hint: 'Send the statements separately.',
+        });
+      }
+      const name = statements[cuts[0]!]!.relations.find((r) => r.schema === undefined && cs.namesHypertable(r.name))?.name ?? '';
+      throw new OrbitError(SqlState.feature_not_supported, `a statement naming hypertable "${name}" without its schema cannot follow a change of search_path or role in a query string with transaction control in Orbit`, {
+        detail: `Orbit finds where statement ${cuts[0]! + 1}'s names resolve once the statements before it ran, which it does inside one transaction.`,
+        hint: 'Send the statements separately, or qualify the name with its schema.',
       });
     }
-    return [...new Set([...points, ...replans])].sort((a, b) => a - b);
+    return { replans, cuts };
   }
 
   /** See StatementPreparation.checkUniqueIndex. */
@@ -487,19 +503,6 @@ export class Backend {
           hint: 'They stay visible through the hypertable; the next write retries moving them into chunks.',
         })
       : undefined;
-  }
-
-  /**
-   * Where a query string must be cut (fix-up-parts.ts settingsCuts) so that Orbit plans its
-   * statements naming a columnstore hypertable without its schema after the search_path or role
-   * changes before them ran.
-   */
-  async settingsCuts(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<number[]> {
-    const cs = this.columnstore;
-    const changes = (s: ClassifiedStatement) => s.changesSettings || mayChangeRole(s);
-    if (!cs || statements.length < 2 || !statements.slice(0, -1).some(changes)) return [];
-    await cs.load(this.internalRunner(session));
-    return settingsCuts(statements, changes, (name) => cs.namesHypertable(name));
   }
 
   /** Reads the hypertable names when the cache is stale (outside a transaction block, or harmless in one). */

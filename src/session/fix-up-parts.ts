@@ -29,20 +29,13 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 /**
  * The parts of `sql` (the text the statements were parsed from) cut before each statement index in
  * `points` (the fix-up runs there first; a point at statement 0 only asks for it) and in `cuts`
- * (settingsCuts). Refused (0A000) when the string has its own transaction control: the parts could
- * not share one transaction then.
+ * (Backend.partCuts, which refuses those with transaction control itself). Refused (0A000) when
+ * the string has fix-up points and its own transaction control: the parts could not share one
+ * transaction then.
  */
 export function fixUpParts(sql: string, statements: readonly ClassifiedStatement[], points: readonly number[], cuts: readonly number[] = []): QueryPart[] | OrbitError {
-  if (statements.some((s) => s.kind === 'transaction')) {
-    const [point] = points;
-    if (point === undefined) {
-      const at = statements[cuts[0]!]!;
-      const name = at.relations.find((r) => r.schema === undefined)?.name ?? '';
-      return new OrbitError(SqlState.feature_not_supported, `a statement naming hypertable "${name}" without its schema cannot follow a change of search_path or role in a query string with transaction control in Orbit`, {
-        detail: `Orbit finds where statement ${cuts[0]! + 1}'s names resolve once the statements before it ran, which it does inside one transaction.`,
-        hint: 'Send the statements separately, or qualify the name with its schema.',
-      });
-    }
+  const [point] = points;
+  if (point !== undefined && statements.some((s) => s.kind === 'transaction')) {
     return new OrbitError(SqlState.feature_not_supported, 'a statement working on chunks cannot follow a write to a hypertable in a query string with transaction control in Orbit', {
       detail: `Rows written to a hypertable get their chunks between statements, which Orbit does inside one transaction; statement ${point + 1} would not see them.`,
       hint: 'Send the statements separately.',
@@ -60,6 +53,11 @@ export function fixUpParts(sql: string, statements: readonly ClassifiedStatement
       fixUpFirst: points.includes(index),
     };
   });
+}
+
+/** Fix-up points of two sources, ascending, each once. */
+export function mergePoints(a: readonly number[], b: readonly number[]): number[] {
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
 }
 
 /**

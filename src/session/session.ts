@@ -30,7 +30,7 @@ import { CopyIn } from './copy-in.js';
 import { CopyThrough } from './copy-through.js';
 import type { DirectCopy } from './direct-ingest/copy.js';
 import { ExtendedQuery } from './extended-query.js';
-import { fixUpParts, wholeStringPosition } from './fix-up-parts.js';
+import { fixUpParts, mergePoints, wholeStringPosition } from './fix-up-parts.js';
 import { planSimpleQuery, type SimpleQueryPlan } from './simple-query.js';
 import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { unsupportedClientEncoding } from './refusals.js';
@@ -264,8 +264,8 @@ export class Session implements BackendSession {
       const wroteBefore = this.routePending && this.status === TransactionStatus.InTransaction;
       if (plan.statements.length > 1 || wroteBefore) {
         await this.backend.loadRouting(this);
-        const points = await this.backend.partPoints(this, plan.statements, this.backend.routing.fixUpPoints(plan.statements, wroteBefore));
-        const cuts = await this.backend.settingsCuts(this, plan.statements);
+        const { replans, cuts } = await this.backend.partCuts(this, plan.statements);
+        const points = mergePoints(this.backend.routing.fixUpPoints(plan.statements, wroteBefore), replans);
         if (points.length > 0 || cuts.length > 0) return this.runInParts(sql, plan.statements, points, cuts);
       }
       this.forward(await this.runPlan(plan, true));

@@ -1,7 +1,7 @@
 /**
  * @module session/columnstore/aggregate-rows
  * An aggregate's result rows made from the kernels' partials, without PostgreSQL's final statement
- * (sql/planner/aggregates.ts, `direct`): for a statement that outputs only group keys and
+ * (sql/planner/aggregate-plan.ts `direct`, direct-shape.ts): for a statement that outputs only group keys and
  * aggregates, ordered by all the keys or not at all, when every group's partials are the kernels'
  * alone (one partial row per group: the final statement's `rowwise` mode). Each value is what that
  * statement computes from the partial row — the same expressions, evaluated in JavaScript — printed
@@ -14,7 +14,7 @@ import { DataRowWriter } from '../../columnstore/data-rows.js';
 import { formatterOf, TYPE_OIDS, UTC_ZONES, type Formatter, type ValueOf } from '../../columnstore/pg-text.js';
 import { ObjectRows } from '../../columnstore/row-objects.js';
 import type { AggState, GroupPartial, Partials } from '../../columnstore/kernels/partials.js';
-import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
 import type { PrintedRows } from './scan.js';
 
 /**
@@ -137,7 +137,7 @@ function groupOutput(typname: string, key: (g: GroupPartial) => unknown): Output
 
 /**
  * An aggregate's result from its one partial row, as the final statement's `rowwise` expressions
- * (aggregates.ts rowExpr) compute it; undefined for results not given here (numeric averages,
+ * (aggregate-merges.ts rowExpr) compute it; undefined for results not given here (numeric averages,
  * float4 sums, types pg-text.ts does not print).
  */
 function aggregateOutput(plan: AggregatePlan, index: number): Output | undefined {

@@ -23,7 +23,7 @@ import type { ColumnStore } from '../../columnstore/store.js';
 import type { KernelBackend } from '../../columnstore/kernels/index.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
-import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import { runAggregate } from './fast-path.js';

@@ -4,7 +4,8 @@
  * the columnstore. docs/guides/planner.md explains how to read them.
  */
 import type { ColumnStore } from '../../columnstore/store.js';
-import type { AggregatePlan, ConstantFilter } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
+import type { ConstantFilter } from '../../sql/planner/filters.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import type { ScanPlan } from '../../sql/planner/scan.js';
 import type { ScanStats } from './scan.js';

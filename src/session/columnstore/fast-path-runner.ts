@@ -8,7 +8,7 @@
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { KernelBackend } from '../../columnstore/kernels/index.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
-import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
 import { explainResultSql } from '../../sql/planner/explain.js';
 import { boundBucketLimit, type BucketBound } from './bucket-limit.js';
 import type { DirectRows } from './columnstore.js';

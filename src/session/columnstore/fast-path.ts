@@ -9,7 +9,7 @@ import { OrbitError } from '../../errors.js';
 import type { Scalar } from '../../columnstore/columns.js';
 import { aggregateChunks, anyMayOverflow, type AggregateCall, type Filter, type KernelBackend, type Partials, type RowFilter, type TimeBucketSpec } from '../../columnstore/kernels/index.js';
 import type { ColumnStore } from '../../columnstore/store.js';
-import type { AggregatePlan, FinalMode } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan, FinalMode } from '../../sql/planner/aggregate-plan.js';
 import { SqlState } from '../../sqlstate.js';
 import { dateText, timestampText, type ValueOf } from '../../columnstore/pg-text.js';
 import { DIRECT_SETTINGS_SQL, directRows } from './aggregate-rows.js';

@@ -14,7 +14,9 @@
  * warm process and most of it on a fresh one, where PostgreSQL's WebAssembly still runs unoptimised
  * (docs/benchmarks.md).
  */
-import type { AggregatePlan, ConstantFilter, PlannerColumn } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
+import type { ConstantFilter } from '../../sql/planner/filters.js';
+import type { PlannerColumn } from '../../sql/planner/table.js';
 import type { ColumnPredicate } from '../../sql/planner/predicates.js';
 import { parseTimestamp } from '../../columnstore/text-input.js';
 import { defaultCollations, type TableFacts } from './facts.js';

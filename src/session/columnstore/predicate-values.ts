@@ -10,7 +10,7 @@
  * PostgreSQL (the scan path: the conjunct only PostgreSQL evaluates).
  */
 import type { RowPredicate } from '../../columnstore/row-filter.js';
-import type { PlannerColumn } from '../../sql/planner/aggregates.js';
+import type { PlannerColumn } from '../../sql/planner/table.js';
 import type { ColumnPredicate } from '../../sql/planner/predicates.js';
 import { quoteLiteral } from '../settings.js';
 

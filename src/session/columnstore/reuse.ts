@@ -9,7 +9,7 @@
  */
 import type { ColumnStore } from '../../columnstore/store.js';
 import type { KernelBackend } from '../../columnstore/kernels/index.js';
-import type { AggregatePlan } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import { boundBucketLimit, bucketLimitSql } from './bucket-limit.js';
 import { aggregateInputsSql, runAggregate } from './fast-path.js';

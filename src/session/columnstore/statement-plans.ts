@@ -10,8 +10,10 @@
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
-import { planAggregate, type AggregatePlan, type ConstantFilter, type PlannerTable } from '../../sql/planner/aggregates.js';
-import { timeFilters, writeFilters } from '../../sql/planner/filters.js';
+import { planAggregate } from '../../sql/planner/aggregates.js';
+import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
+import type { PlannerTable } from '../../sql/planner/table.js';
+import { timeFilters, writeFilters, type ConstantFilter } from '../../sql/planner/filters.js';
 import { deparseExpr, isConstant, visit } from '../../sql/planner/expressions.js';
 import { kind, type Fields, type Node } from '../../sql/rewrite/ast.js';
 import { planLastPoint, type LastPointPlan } from '../../sql/planner/last-point.js';

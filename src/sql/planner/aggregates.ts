@@ -19,116 +19,31 @@
  * Merges are exact for counts, integer sums, min/max and first/last; float sums add in a different
  * order than a scan would (as PostgreSQL's own parallel plans do). Anything else: undefined, and the
  * statement takes the general path (session/columnstore/cache-tables.ts).
+ *
+ * This file reads the statement (FROM, WHERE, GROUP BY, the aggregate calls, ORDER BY … LIMIT) and
+ * builds the final statement; beside it: the plan it returns (aggregate-plan.ts), the aggregate
+ * calls the kernels take (aggregate-calls.ts), their partial columns and merges
+ * (aggregate-merges.ts), and the output the session can make itself (direct-shape.ts).
  */
 import { deparseSync } from '../deparse.js';
 import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index.js';
 import { parseSql } from '../parser.js';
 import { canFilter, FILTER_TYPES } from '../../columnstore/row-filter.js';
-import { pgTypeOf, type PgType } from '../../columnstore/columns.js';
-import { clone, colNames, fingerprint, funcName, kind, type Fields, type Node } from '../rewrite/ast.js';
+import type { PgType } from '../../columnstore/columns.js';
+import { clone, colNames, colRef, fingerprint, funcName, ident as quote, kind, type Fields, type Node } from '../rewrite/ast.js';
 import { predicateOf, type ColumnPredicate } from './predicates.js';
 import { conjuncts, deparseExpr, isConstant, visit } from './expressions.js';
-import { filterOf } from './filters.js';
-
-/** A column of the hypertable: its name, `format_type` spelling and pg_type name. */
-export interface PlannerColumn {
-  readonly name: string;
-  readonly type: string;
-  readonly typname: string;
-  /** The hypertable's attnum (which batches hold this column: session/columnstore/live-columns.ts). */
-  readonly attnum?: number;
-}
-
-/** What the planner knows of a hypertable with chunks in the columnstore. */
-export interface PlannerTable {
-  readonly id: number;
-  readonly schema: string;
-  readonly name: string;
-  readonly timeColumn: string;
-  readonly segmentBy: readonly string[];
-  readonly columns: readonly PlannerColumn[];
-}
-
-/** A comparison constant, evaluated by PostgreSQL before the kernels run (session's settings apply). */
-export type ConstantFilter =
-  | { readonly column: string; readonly op: '<' | '<=' | '>' | '>=' | '='; readonly sql: string }
-  | { readonly column: string; readonly op: 'in'; readonly sql: readonly string[] };
-
-export interface AggregatePlan {
-  readonly table: PlannerTable;
-  /** time_bucket's width (SQL of an interval), when grouping by a bucket. */
-  readonly bucketWidthSql?: string;
-  /** GROUP BY items in order: the bucket or a segmentby column. */
-  readonly groups: ReadonlyArray<{ readonly kind: 'bucket' } | { readonly kind: 'column'; readonly column: PlannerColumn }>;
-  readonly filters: readonly ConstantFilter[];
-  /** Conjuncts on other columns (or other comparisons): the kernels aggregate only the rows they keep. */
-  readonly predicates: readonly ColumnPredicate[];
-  /**
-   * GROUP BY only the bucket, ORDER BY it, LIMIT n: the direction, the limit (and offset), and a
-   * query of the first n bucket starts among the rowstore rows the WHERE keeps (column `b`).
-   */
-  readonly bucketOrder?: { readonly desc: boolean; readonly limitSql: string; readonly offsetSql?: string; rowstoreSql(limitSql: string): string };
-  readonly aggregates: ReadonlyArray<AggregateCall & { readonly resultType: string; readonly partialTypes: readonly string[] }>;
-  /**
-   * When the result is nothing but group keys and aggregates (no HAVING or OFFSET; no LIMIT but the
-   * bucket limit's, see DirectShape.limited), ordered by all the group keys or not at all: its columns and order, so that the rows can be made from
-   * the kernels' partials without a final statement (session/columnstore/aggregate-rows.ts).
-   */
-  readonly direct?: DirectShape;
-  /**
-   * Whether the rowstore holds rows the WHERE keeps (else finalSql can leave it out): a boolean
-   * expression, NULL when one of them is a float sum or average input PostgreSQL's overflow checks
-   * could trip on (finite, above 1e130 in magnitude): the statement then takes the general path.
-   */
-  readonly rowstoreExistsSql: string;
-  /** The NULL case of rowstoreExistsSql alone ('false' without float sums or averages). */
-  readonly rowstoreRiskSql: string;
-  /**
-   * The statement to run, given a query yielding the kernels' partial rows (columns g1…, then each
-   * aggregate's partial columns, of the types `partialTypes`), undefined when there are none.
-   * Mode (see FinalMode) `union` (default): merged with the rowstore's partials.
-   */
-  finalSql(kernelRows: string | undefined, mode?: FinalMode): string;
-}
-
-/** See AggregatePlan.direct. */
-export interface DirectShape {
-  /** Per output column, its name and what it is: a group (index into `groups`) or an aggregate (index into `aggregates`). */
-  readonly columns: ReadonlyArray<{ readonly name: string; readonly group: number } | { readonly name: string; readonly aggregate: number }>;
-  /** ORDER BY, as group indexes (every group among them: the order is total); undefined without ORDER BY. */
-  readonly order?: ReadonlyArray<{ readonly group: number; readonly desc: boolean; readonly nullsFirst: boolean }>;
-  /**
-   * ORDER BY the bucket LIMIT n (no OFFSET; `bucketOrder`): the sorted rows are cut at n, the limit
-   * as the bucket limit's statement evaluated it (EvaluatedInputs.limit).
-   */
-  readonly limited?: boolean;
-}
-
-/**
- * How the final statement reads the partials: `union` with the rowstore's; `kernels` alone (the
- * rowstore has no rows the WHERE keeps: PostgreSQL then plans no scan of the hypertable); `rowwise`
- * the kernels' alone with one row per group (their group keys equal exactly when PostgreSQL's
- * GROUP BY would put them together), merged without aggregation.
- */
-export type FinalMode = 'union' | 'kernels' | 'rowwise';
+import { filterOf, type ConstantFilter } from './filters.js';
+import type { PlannerColumn, PlannerTable } from './table.js';
+import type { AggregatePlan, FinalMode } from './aggregate-plan.js';
+import { AGGREGATES, aggregateOf, kernelPrintable } from './aggregate-calls.js';
+import { mergeExpr, partialNames, partialSql, remember } from './aggregate-merges.js';
+import { directShape, outputName } from './direct-shape.js';
 
 /** Stands for the kernels' rows in the final statement until it is deparsed (see finalSql). */
 const KERNEL_ROWS = '__orbit_kernel_rows';
-const SUMMABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8']);
-const ORDERABLE = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'timestamptz', 'timestamp', 'date']);
 /** Segmentby types whose `=` / IN values the kernels take as batch filters (fast-path.ts scalarOf); others are row predicates. */
 const SEGMENT_KEYS = new Set(['int2', 'int4', 'int8', 'text', 'varchar', 'bpchar', 'name', 'bool']);
-const AGGREGATES = new Set<string>(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']);
-
-/**
- * Whether the kernels' results can carry the column's values to the final statement as text
- * (fast-path.ts valueText): not uuid and other types kept as their binary form (interval, arrays,
- * inet, bytea, time, money, …), which a group key or first/last would return.
- */
-function kernelPrintable(column: PlannerColumn): boolean {
-  const type = pgTypeOf(column.typname);
-  return type !== 'uuid' && type !== 'opaque';
-}
 
 const deparse = (node: Node): string => deparseSync(node as never, { pretty: false });
 
@@ -377,45 +292,6 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   };
 }
 
-/**
- * The statement's output as group keys and aggregates in a total order of the keys (or none), when
- * it is only that; see AggregatePlan.direct.
- */
-function directShape(s: Fields, targets: readonly Fields[], groupFps: readonly string[], aggFps: readonly string[], limitable: boolean): DirectShape | undefined {
-  if (s.havingClause || (s.limitCount && !limitable) || s.limitOffset || groupFps.length === 0) return undefined;
-  const columns: Array<{ name: string; group: number } | { name: string; aggregate: number }> = [];
-  for (const t of targets) {
-    const fp = fingerprint(t.val);
-    const name = (t.name as string | undefined) ?? outputName(t.val as Node);
-    const group = groupFps.indexOf(fp);
-    const aggregate = aggFps.indexOf(fp);
-    if (group >= 0) columns.push({ name, group });
-    else if (aggregate >= 0) columns.push({ name, aggregate });
-    else return undefined;
-  }
-  const sortBy = (s.sortClause as Node[] | undefined) ?? [];
-  if (sortBy.length === 0) return { columns };
-  const order: Array<{ group: number; desc: boolean; nullsFirst: boolean }> = [];
-  for (const o of sortBy) {
-    const by = o.SortBy as Fields;
-    if (by.sortby_dir === 'SORTBY_USING') return undefined;
-    const node = by.node as Node;
-    // As PostgreSQL resolves ORDER BY items: an ordinal, else an output column's name, else an expression.
-    const ordinal = node.A_Const ? Number(((node.A_Const as Fields).ival as Fields | undefined)?.ival ?? NaN) : NaN;
-    const names = colNames(node);
-    const named = names?.length === 1 ? targets.filter((t) => ((t.name as string | undefined) ?? outputName(t.val as Node)) === names[0]) : [];
-    if (new Set(named.map((t) => fingerprint(t.val))).size > 1) return undefined;
-    const expr = !Number.isNaN(ordinal) ? (targets[ordinal - 1]?.val as Node | undefined) : named.length > 0 ? (named[0]!.val as Node) : node;
-    const group = expr ? groupFps.indexOf(fingerprint(expr)) : -1;
-    if (group < 0) return undefined;
-    const desc = by.sortby_dir === 'SORTBY_DESC';
-    order.push({ group, desc, nullsFirst: by.sortby_nulls === 'SORTBY_NULLS_FIRST' || (by.sortby_nulls !== 'SORTBY_NULLS_LAST' && desc) });
-  }
-  // Rows equal in the keys ordered by would come in PostgreSQL's order of the unsorted rows.
-  if (!groupFps.every((_, g) => order.some((o) => o.group === g))) return undefined;
-  return { columns, order, ...(s.limitCount ? { limited: true } : {}) };
-}
-
 /** Whether the kernels' row filter evaluates `p` on its column's type. */
 function rowFilterable(p: ColumnPredicate): boolean {
   const type = p.column.typname as PgType;
@@ -432,166 +308,8 @@ function rowFilterable(p: ColumnPredicate): boolean {
   return FILTER_TYPES.has(type) && canFilter(type, p.op === 'is null' || p.op === 'is not null' ? { op: p.op } : { op: p.op, values: [] });
 }
 
-function aggregateOf(
-  fn: AggregateFn,
-  call: Fields,
-  columnOf: (n: unknown) => PlannerColumn | undefined,
-  table: PlannerTable,
-  timeType: string,
-): (AggregateCall & { resultType: string; partialTypes: string[] }) | undefined {
-  const args = (call.args as Node[] | undefined) ?? [];
-  if (call.agg_star) return fn === 'count' && args.length === 0 ? { fn, resultType: 'int8', partialTypes: ['int8'] } : undefined;
-  const column = args[0] ? columnOf(args[0]) : undefined;
-  if (!column) return undefined;
-  const t = column.typname;
-  switch (fn) {
-    case 'count':
-      return args.length === 1 ? { fn, column: column.name, resultType: 'int8', partialTypes: ['int8'] } : undefined;
-    case 'sum': {
-      if (args.length !== 1 || !SUMMABLE.has(t)) return undefined;
-      const type = t === 'int2' || t === 'int4' ? 'int8' : t === 'int8' ? 'numeric' : t;
-      return { fn, column: column.name, resultType: type, partialTypes: [type] };
-    }
-    case 'avg': {
-      if (args.length !== 1 || !SUMMABLE.has(t)) return undefined;
-      const float = t.startsWith('float');
-      const sum = t === 'int2' || t === 'int4' ? 'int8' : t === 'int8' ? 'numeric' : 'float8';
-      // Float averages count in float8, as PostgreSQL's float8_accum does: summing int8 counts
-      // would go through numeric and a numeric-to-float8 cast per group (most of the final
-      // statement's time at 1,200 groups × 10 averages). Exact below 2^53 rows.
-      return { fn, column: column.name, resultType: float ? 'float8' : 'numeric', partialTypes: [sum, float ? 'float8' : 'int8'] };
-    }
-    case 'min':
-    case 'max':
-      return args.length === 1 && ORDERABLE.has(t) ? { fn, column: column.name, resultType: column.type, partialTypes: [column.type] } : undefined;
-    case 'first':
-    case 'last': {
-      const by = args[1] ? columnOf(args[1]) : undefined;
-      if (args.length !== 2 || !by || by.name !== table.timeColumn || !kernelPrintable(column)) return undefined;
-      return { fn, column: column.name, by: by.name, resultType: column.type, partialTypes: [column.type, timeType] };
-    }
-  }
-}
-
-function partialNames(fn: AggregateFn, i: number): string[] {
-  return fn === 'avg' ? [`a${i + 1}_s`, `a${i + 1}_c`] : fn === 'first' || fn === 'last' ? [`a${i + 1}_v`, `a${i + 1}_t`] : [`a${i + 1}`];
-}
-
-/** The rowstore side's partial columns of one aggregate. */
-function partialSql(a: AggregateCall & { readonly partialTypes: readonly string[] }, names: string[], alias: string): string[] {
-  const col = a.column ? `${quote(alias)}.${quote(a.column)}` : '';
-  switch (a.fn) {
-    case 'count':
-      return [`count(${col || '*'}) AS ${names[0]}`];
-    case 'sum':
-    case 'min':
-    case 'max':
-      return [`${a.fn}(${col}) AS ${names[0]}`];
-    case 'avg':
-      // avg(real) adds in float8 (float4_accum), where sum(real) would add, and overflow, in float4.
-      return [`sum(${col}${a.partialTypes[0] === 'float8' ? '::float8' : ''}) AS ${names[0]}`, `count(${col})${a.partialTypes[1] === 'float8' ? '::float8' : ''} AS ${names[1]}`];
-    case 'first':
-    case 'last': {
-      const by = `${quote(alias)}.${quote(a.by!)}`;
-      return [`${a.fn}(${col}, ${by}) AS ${names[0]}`, `${a.fn === 'first' ? 'min' : 'max'}(${by}) AS ${names[1]}`];
-    }
-  }
-}
-
-/**
- * What replaces an aggregate call in the final statement. `rowwise`: over the one partial row of a
- * group, where each merge is the expression of that row's values (the same types and values as
- * the aggregate over one row).
- */
-function mergeExpr(a: AggregateCall & { resultType: string }, names: string[], rowwise = false): Node {
-  const [x, y] = names.map(quote);
-  const sql = rowwise ? rowExpr(a, x!, y) : (() => {
-    switch (a.fn) {
-      case 'count':
-        return `coalesce(sum(${x}), 0)::int8`;
-      case 'sum':
-        return `sum(${x})::${a.resultType}`;
-      case 'min':
-      case 'max':
-        return `${a.fn}(${x})`;
-      case 'avg':
-        return a.resultType === 'float8' ? floatAvg(`sum(${y})`, `sum(${x})`) : `sum(${x})::numeric / nullif(sum(${y}), 0)::numeric`;
-      case 'first':
-      case 'last':
-        return `${a.fn}(${x}, ${y})`;
-    }
-  })();
-  return clone(remember(mergeExprs, sql, () => ((parseSql(`SELECT ${sql}`)[0]!.node.targetList as Node[])[0]!.ResTarget as Fields).val as Node));
-}
-
-/** mergeExpr over one partial row: sum, min, max, first and last of one value are that value. */
-function rowExpr(a: AggregateCall & { resultType: string }, x: string, y: string | undefined): string {
-  switch (a.fn) {
-    case 'count':
-      return `(${x})::int8`;
-    case 'sum':
-      return `(${x})::${a.resultType}`;
-    case 'min':
-    case 'max':
-      return `(${x})`;
-    case 'avg':
-      return a.resultType === 'float8' ? floatAvg(y!, x) : `${x}::numeric / nullif(${y}, 0)::numeric`;
-    case 'first':
-    case 'last':
-      return `(${x})`;
-  }
-}
-
-/**
- * A float average from its count and sum, as avg() finishes it (float8_avg: NULL for no rows, else
- * the sum divided by the count without the `/` operator's underflow check). The sum is NULL only
- * when the count is 0 (float8_avg refuses NULL elements). `+ 0`: float8_accum's sum starts at +0,
- * where sum() starts at the first value, so a sum of -0 inputs alone is 0 there.
- */
-function floatAvg(count: string, sum: string): string {
-  return `float8_avg(ARRAY[${count}, coalesce(${sum}, 0) + 0, 0])`;
-}
-
-/** PostgreSQL's name for an unnamed output column (FigureColname), for the expressions kept. */
-function outputName(val: Node): string {
-  const call = funcName(val);
-  if (call) return call;
-  const names = colNames(val);
-  if (names) return names[names.length - 1]!;
-  const cast = val.TypeCast as Fields | undefined;
-  if (cast) {
-    const inner = outputName(cast.arg as Node);
-    if (inner !== '?column?') return inner;
-    const typeNames = ((cast.typeName as Fields).names as Node[]).map((n) => (n.String as Fields).sval as string);
-    return typeNames[typeNames.length - 1]!;
-  }
-  return '?column?';
-}
-
-/** Parsed merge expressions by text (the same few for every statement of a shape); copies are handed out. */
-const mergeExprs = new Map<string, Node>();
-
 /** Final statements around the kernels' rows by their inputs (see finalSql): the same for every window and host of a shape. */
 const finalTemplates = new Map<string, string>();
-/** Bound of each memo above (entries of a few hundred bytes; statement shapes, not values, fill them). */
-const MEMO_ENTRIES = 512;
-
-function remember<V>(memo: Map<string, V>, key: string, make: () => V): V {
-  let v = memo.get(key);
-  if (v === undefined) {
-    if (memo.size >= MEMO_ENTRIES) memo.clear();
-    memo.set(key, (v = make()));
-  }
-  return v;
-}
-
-function colRef(name: string): Node {
-  return { ColumnRef: { fields: [{ String: { sval: name } }] } };
-}
-
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** Copies `n`, replacing nodes for which `fn` returns a value. */
 function rewriteNode(n: unknown, fn: (x: Node) => unknown): unknown {

@@ -6,8 +6,13 @@
  * UPDATE, DELETE or MERGE (the batches a write decompresses).
  */
 import { colNames, funcName, kind, type Fields, type Node } from '../rewrite/ast.js';
-import type { ConstantFilter, PlannerColumn, PlannerTable } from './aggregates.js';
 import { conjuncts, deparseExpr, isConstant, listItems, visit } from './expressions.js';
+import type { PlannerColumn, PlannerTable } from './table.js';
+
+/** A comparison constant, evaluated by PostgreSQL before the kernels run (session's settings apply). */
+export type ConstantFilter =
+  | { readonly column: string; readonly op: '<' | '<=' | '>' | '>=' | '='; readonly sql: string }
+  | { readonly column: string; readonly op: 'in'; readonly sql: readonly string[] };
 
 const COMPARISONS: Record<string, { op: '<' | '<=' | '>' | '>=' | '='; flipped: '<' | '<=' | '>' | '>=' | '=' }> = {
   '<': { op: '<', flipped: '>' },

@@ -20,7 +20,8 @@
 import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
 import { colNames, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import type { ConstantFilter, PlannerTable } from './aggregates.js';
+import type { ConstantFilter } from './filters.js';
+import type { PlannerTable } from './table.js';
 import { filterOf } from './filters.js';
 import { conjuncts, deparseExpr } from './expressions.js';
 

@@ -7,7 +7,7 @@
  * decides whether Orbit's comparison of the stored values is then PostgreSQL's).
  */
 import { colNames, walk, type Fields, type Node } from '../rewrite/ast.js';
-import type { PlannerColumn } from './aggregates.js';
+import type { PlannerColumn } from './table.js';
 import { deparseExpr, isStableCall, listItems } from './expressions.js';
 
 export type PredicateOp = '<' | '<=' | '>' | '>=' | '=' | '<>' | 'in' | 'is null' | 'is not null';

@@ -15,7 +15,7 @@
 import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
 import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
-import type { PlannerColumn, PlannerTable } from './aggregates.js';
+import type { PlannerColumn, PlannerTable } from './table.js';
 import { conjuncts, deparseExpr, STABLE_FUNCTIONS } from './expressions.js';
 import { isSafeConstant, predicateOf, type ColumnPredicate } from './predicates.js';
 

@@ -18,7 +18,9 @@
 import { orbitError } from '../errors.js';
 import { toInternal, type Chunk, type Hypertable } from './catalog.js';
 import { CopyReader, type CopyPlan } from './copy.js';
-import { encodeRow, type EdgeEngine } from './engine.js';
+import type { EdgeEngine } from './engine.js';
+import { encodeRow } from './buffer-rows.js';
+import { sealFull } from './seal.js';
 import { notAtEdge } from './expr.js';
 import type { Value } from './values.js';
 
@@ -79,7 +81,7 @@ export class EdgeCopyIn {
         this.engine.catalog.unstage(ids);
         for (const id of ids) touched.set(id, { h: this.h, table: this.plan.table });
       });
-      await this.engine.sealFull(touched);
+      await sealFull(this.engine, touched);
       return this.reader.rows;
     } catch (err) {
       this.abort();

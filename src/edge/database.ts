@@ -17,11 +17,13 @@ import { AuthMethod, type SecretLookup } from '../wire/auth/index.js';
 import { Connection, ConnectionRegistry, type ConnectionContext, type Transport } from '../wire/connection.js';
 import type { AggregateEngine } from './aggregates.js';
 import { EdgeEngine, type EdgeEngineOptions } from './engine.js';
-import { EdgeShard } from './shards.js';
+import { EdgeShard } from './shard-object.js';
 import { KernelAggregates, type KernelStats } from './kernel-aggregates.js';
 import { ReferenceKernels, WasmKernels, type KernelBackend } from '../columnstore/kernels/index.js';
 import { EdgeRowStore, textResult, type TextResult } from './row-store.js';
 import { decodeTransfer } from './chunk-transfer.js';
+import { importChunk } from './chunk-import.js';
+import { chunkShard, shardCount } from './shard-chunks.js';
 import { readStdinBody } from './http-body.js';
 
 export interface EdgeDatabaseOptions {
@@ -132,12 +134,12 @@ export class EdgeDatabase {
       const h = c.hypertable(name)!;
       return {
         name,
-        shards: this.engine.shardCount(name),
+        shards: shardCount(this.engine, name),
         chunks: c.chunks(h.id).map((ch) => ({
           name: ch.tableName,
           batchRows: c.manifests(ch.id).reduce((n, m) => n + m.rows, 0),
           bufferedRows: c.bufferedCount(ch.id),
-          shard: this.engine.chunkShard(ch.id),
+          shard: chunkShard(this.engine, ch.id),
         })),
       };
     });
@@ -155,7 +157,7 @@ export class EdgeDatabase {
       const transfer = decodeTransfer(bytes);
       await this.backend.acquire(session);
       try {
-        const rows = await this.engine.importChunk(transfer);
+        const rows = await importChunk(this.engine, transfer);
         await this.rowStore.sync();
         return { command: `IMPORT ${rows}`, fields: [], rows: [] };
       } finally {

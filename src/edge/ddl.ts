@@ -17,6 +17,7 @@ import { INTEGER_TYPES, TIME_TYPES, typeNamed, type EdgeType, type Value } from 
 import type { Interval } from '../functions/calendar.js';
 import { timestamptzPlusInterval } from '../functions/time-zone.js';
 import { intervalJson, RETENTION_PROC, type RetentionConfig } from './retention.js';
+import { compressChunk, dropChunks, dropShardedTable, setShardCount } from './shard-chunks.js';
 
 /** TimescaleDB's default chunk interval for time types: 7 days, in µs. */
 const DEFAULT_INTERVAL_US = 7 * 86_400_000_000;
@@ -104,7 +105,7 @@ async function dropTable(engine: EdgeEngine, node: Node): Promise<StatementResul
   });
   for (const n of names) if (!engine.catalog.table(n) && !node.missing_ok) throw orbitError('undefined_table', `table "${n}" does not exist`);
   // Shard objects first: a failed call leaves the table here, and DROP TABLE can be retried.
-  for (const n of names) await engine.dropShardedTable(n);
+  for (const n of names) await dropShardedTable(engine, n);
   engine.catalog.atomically(() => {
     for (const n of names) if (engine.catalog.table(n)) engine.catalog.dropTable(n);
   });
@@ -129,7 +130,7 @@ function alterTable(engine: EdgeEngine, node: Node): StatementResult {
     if (e.defname !== 'shards') throw notAtEdge(`storage parameter "orbit.${String(e.defname)}"`);
     const arg = e.arg as Node | undefined;
     const n = arg?.Integer ? Number((arg.Integer as Node).ival ?? 0) : NaN;
-    engine.setShardCount(name, n);
+    setShardCount(engine, name, n);
   }
   const rest = defs.filter((d) => (d.DefElem as Node).defnamespace !== 'orbit');
   if (rest.some((d) => (d.DefElem as Node).defnamespace !== 'timescaledb')) throw notAtEdge('ALTER TABLE SET of storage parameters');
@@ -316,7 +317,7 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       const newer = cutoff(engine, h, arg(2, 'newer_than'), params);
       for (const k of ['created_before', 'created_after']) if (named.get(k)) throw notAtEdge(`${name}(${k} => ...)`);
       const chunks = engine.catalog.chunks(h.id).filter((c) => (older === undefined || c.rangeEnd <= older) && (newer === undefined || c.rangeStart >= newer));
-      if (name === 'drop_chunks') await engine.dropChunks(h, chunks);
+      if (name === 'drop_chunks') await dropChunks(engine, h, chunks);
       const type: EdgeType = name === 'show_chunks' ? 'regclass' : 'text';
       return { command: `SELECT ${chunks.length}`, fields: [{ name: label ?? name, type }], rows: chunks.map((c) => [chunkName(c)]) };
     }
@@ -327,7 +328,7 @@ async function apiCall(engine: EdgeEngine, stmt: Node, params: Params): Promise<
       const table = engine.catalog.hypertableNames().map((n) => engine.catalog.hypertable(n)!).find((h) => engine.catalog.chunks(h.id).some((c) => c.tableName === short));
       if (!table) throw orbitError('undefined_table', `relation "${chunkText}" does not exist`);
       const chunk = engine.catalog.chunks(table.id).find((c) => c.tableName === short)!;
-      await engine.compressChunk(table, chunk);
+      await compressChunk(engine, table, chunk);
       return one('regclass', chunkName(chunk));
     }
     case 'add_retention_policy': {

@@ -10,6 +10,7 @@ import type { Interval } from '../functions/calendar.js';
 import { timestamptzPlusInterval } from '../functions/time-zone.js';
 import { toInternal } from './catalog.js';
 import type { EdgeEngine } from './engine.js';
+import { dropChunks } from './shard-chunks.js';
 import { coerce } from './expr.js';
 
 /** TimescaleDB's name for the retention job's procedure (`_timescaledb_functions.policy_retention`). */
@@ -44,7 +45,7 @@ export async function runRetentionJobs(engine: EdgeEngine, nowMs: number, onlyId
       const local = h.timeType === 'timestamptz' ? t : coerce({ type: 'timestamptz', constant: true, eval: () => t }, h.timeType, scope).eval([], 0);
       const cut = toInternal(h.timeType, local as bigint | number);
       const old = engine.catalog.chunks(h.id).filter((c) => c.rangeEnd <= cut);
-      await engine.dropChunks(h, old);
+      await dropChunks(engine, h, old);
     }
     config.next_start_ms = nowMs + Number(BigInt(config.schedule_interval_us) / 1000n);
     engine.catalog.setJobConfig(job.id, config as unknown as Record<string, unknown>);

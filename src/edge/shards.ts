@@ -3,11 +3,10 @@
  * Scale-out at the edge (docs/runtimes/workers.md, "Scale-out"): a sharded hypertable's chunks live
  * in shard objects; the database object (the coordinator) keeps the catalog and the chunk→shard map,
  * routes writes and fans reads out. Runtime-neutral: the Worker supplies a `ShardRouter` over Durable
- * Object RPC stubs, and each shard object hosts an `EdgeShard` over its own storage. Everything that
+ * Object RPC stubs, and each shard object hosts an `EdgeShard` (shard-object.ts) over its own storage. Everything that
  * crosses the RPC boundary (rows, bounds, kernel specs, partial aggregates) is structured-clonable.
  */
 import type { AggregateSpec as KernelSpec, Partials } from '../columnstore/kernels/index.js';
-import type { EdgeEngine } from './engine.js';
 import type { OrderByDef, TableDef } from './catalog.js';
 import type { TimeBound } from './select.js';
 import type { EdgeType, Value } from './values.js';
@@ -63,78 +62,4 @@ export const MAX_SHARDS = 64;
 export function shardKey(prefix: string, table: string, rangeStart: number, interval: number, count: number): string {
   const slot = (((Math.floor(rangeStart / interval) % count) + count) % count).toString();
   return `${prefix}/${table}/${slot}`;
-}
-
-/**
- * One shard object's side: an edge engine over the object's storage holding the chunks routed to it.
- * Calls are serialised (one at a time), as the database object serialises its sessions.
- */
-export class EdgeShard {
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly engine: EdgeEngine,
-    /** Makes committed writes durable before the call returns (DO storage `sync`). */
-    private readonly sync: () => Promise<void>,
-  ) {}
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  write(def: ShardTable, chunks: ShardRows[]): Promise<number> {
-    return this.serial(async () => {
-      const c = this.engine.catalog;
-      c.atomically(() => {
-        let h = c.hypertable(def.table.name);
-        if (!h) {
-          if (!c.table(def.table.name)) c.createTable(def.table);
-          c.createHypertable(def.table.name, def.timeColumn, def.timeType, def.interval);
-          h = c.hypertable(def.table.name)!;
-        }
-        // Settings follow the coordinator's (segmentby/orderby changed after the first rows apply to later seals).
-        if (def.compression && JSON.stringify(def.compression) !== JSON.stringify(h.compression)) c.setCompression(h.id, def.compression.segmentBy, def.compression.orderBy);
-      });
-      const n = await this.engine.writeChunks(c.requireTable(def.table.name), chunks);
-      // The coordinator acknowledges only after this returns: the rows are committed and durable here.
-      await this.sync();
-      return n;
-    });
-  }
-
-  dropChunks(table: string, chunks: ShardChunk[]): Promise<number> {
-    return this.serial(async () => {
-      const n = await this.engine.dropChunkRanges(table, chunks);
-      await this.sync();
-      return n;
-    });
-  }
-
-  compressChunk(table: string, chunk: ShardChunk): Promise<void> {
-    return this.serial(async () => {
-      await this.engine.sealRange(table, chunk);
-      await this.sync();
-    });
-  }
-
-  dropTable(table: string): Promise<void> {
-    return this.serial(async () => {
-      await this.engine.dropLocalTable(table);
-      await this.sync();
-    });
-  }
-
-  partials(table: string, spec: KernelSpec, lo: bigint | undefined, hi: bigint | undefined): Promise<Partials | undefined> {
-    return this.serial(() => this.engine.partials(table, spec, lo, hi));
-  }
-
-  scan(table: string, columns: readonly string[], bounds: readonly TimeBound[], equalities: ReadonlyMap<string, Value>, latestPer?: string): Promise<ScanResult> {
-    return this.serial(async () => {
-      const def = this.engine.catalog.table(table);
-      // A shard that has not received rows yet holds nothing.
-      return def ? this.engine.scanRows(def, columns, bounds, equalities, latestPer) : { cols: columns.map(() => []), length: 0 };
-    });
-  }
 }

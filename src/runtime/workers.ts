@@ -16,7 +16,8 @@ export { SqlState, type SqlStateCode } from '../sqlstate.js';
 
 // The edge database a Durable Object hosts: engine, RowStore, sessions, HTTP and WebSocket entry points.
 export { EdgeDatabase, openShard, type EdgeDatabaseOptions, type EdgeStats, type HttpAnswer } from '../edge/database.js';
-export type { EdgeShard, ScanResult, ShardRouter, ShardTable } from '../edge/shards.js';
+export type { EdgeShard } from '../edge/shard-object.js';
+export type { ScanResult, ShardRouter, ShardTable } from '../edge/shards.js';
 export { isStdinForm, readStdinBody, STDIN_CONTENT_TYPE } from '../edge/http-body.js';
 export { decodeTransfer, encodeTransfer, type ChunkTransfer, type TransferHeader } from '../edge/chunk-transfer.js';
 export { DurableObjectStorage, type DurableObjectStorageLike } from '../storage/durable-object.js';

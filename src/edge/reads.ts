@@ -129,13 +129,7 @@ export async function scanRows(engine: EdgeEngine, table: TableDef, columns: rea
   const cols: Value[][] = columns.map(() => []);
   const h = engine.catalog.hypertable(table.name);
   if (!h) return { cols, length: 0 };
-  let lo: number | undefined;
-  let hi: number | undefined;
-  for (const b of bounds) {
-    const t = toInternal(h.timeType, b.value as bigint | number);
-    if (b.op === '>' || b.op === '>=' || b.op === '=') lo = lo === undefined ? t : Math.max(lo, t);
-    if (b.op === '<' || b.op === '<=' || b.op === '=') hi = hi === undefined ? t + 1 : Math.min(hi, t + 1);
-  }
+  const { lo, hi } = internalRange(h, bounds);
   const predicates: Predicate[] = bounds.map((b) => ({ column: h.timeColumn, op: b.op, value: b.value }));
   for (const [column, value] of equalities) {
     const c = table.columns.find((x) => x.name === column);

@@ -9,7 +9,7 @@
  * size, a manifest joins while it holds no more rows than the seal has gathered so far. A chunk then
  * keeps at most about log2(rows / sealRows) + 1 manifests, and each row is rewritten about log2 times
  * over the chunk's life (not once per seal). Merging decodes the manifests' rows into memory, so a
- * merge stops at `maxRows` (1,000,000 values divided by the columns, engine.ts MERGE_VALUES).
+ * merge stops at `maxRows` (1,000,000 values divided by the columns, seal.ts MERGE_VALUES).
  */
 import { allocColumn, type Column } from '../columnstore/columns.js';
 

@@ -3,7 +3,7 @@
  * Which object holds a hypertable's chunk (this one, or a shard object: docs/runtimes/workers.md,
  * "Scale-out"), how many shard objects its new chunks spread over, and the operations that follow a
  * chunk to where it is (drop_chunks, compress_chunk, DROP TABLE): the coordinator's side, calling
- * its shards first, and a shard's side of each (shards.ts EdgeShard calls them).
+ * its shards first, and a shard's side of each (shard-object.ts EdgeShard calls them).
  */
 import { orbitError } from '../errors.js';
 import type { Chunk, Hypertable } from './catalog.js';

@@ -7,6 +7,7 @@
  * float8. Anything outside the subset is SQLSTATE 0A000 naming the construct.
  */
 import { orbitError } from '../errors.js';
+import { columnName as figureColumnName } from '../sql/rewrite/ast.js';
 import { interval as makeInterval, type Interval } from '../functions/calendar.js';
 import { timeBucketDate, timeBucketInteger, timeBucketTimestamp, timeBucketTimestamptz } from '../functions/time-bucket.js';
 import { timestamptzPlusInterval } from '../functions/time-zone.js';
@@ -493,26 +494,7 @@ export function timeBucket(n: Node, scope: Scope, ts?: Expr): Expr {
 /** A literal that reads as a date/time (an origin) rather than a zone name. */
 const TIME_LITERAL = /^\d{4,}-\d{1,2}-\d{1,2}/;
 
-/** PostgreSQL's column name for an unnamed select-list expression (FigureColname). */
+/** PostgreSQL's column name for an unnamed select-list expression (FigureColname; the rule is rewrite/ast.ts's). */
 export function columnName(node: Node): string {
-  const [kind, n] = unwrap(node);
-  switch (kind) {
-    case 'ColumnRef': {
-      const fields = n.fields as Node[];
-      const last = fields[fields.length - 1]!;
-      return last.String ? String((last.String as Node).sval) : '?column?';
-    }
-    case 'FuncCall':
-      return funcName(n);
-    case 'TypeCast': {
-      const inner = columnName(n.arg as Node);
-      if (inner !== '?column?') return inner;
-      const names = ((n.typeName as Node).names as Node[]).map((x) => String((x.String as Node).sval));
-      return names[names.length - 1]!;
-    }
-    case 'SQLValueFunction':
-      return String(n.op).replace('SVFOP_', '').toLowerCase();
-    default:
-      return '?column?';
-  }
+  return figureColumnName({ val: node });
 }

@@ -5,7 +5,7 @@
  * the kernels' partials without a final statement. Also PostgreSQL's name of an unnamed output
  * column, which the final statement keeps.
  */
-import { colNames, fingerprint, funcName, type Fields, type Node } from '../rewrite/ast.js';
+import { colNames, columnName, fingerprint, type Fields, type Node } from '../rewrite/ast.js';
 import type { DirectShape } from './aggregate-plan.js';
 
 /**
@@ -47,18 +47,7 @@ export function directShape(s: Fields, targets: readonly Fields[], groupFps: rea
   return { columns, order, ...(s.limitCount ? { limited: true } : {}) };
 }
 
-/** PostgreSQL's name for an unnamed output column (FigureColname), for the expressions kept. */
+/** PostgreSQL's name for an unnamed output column (FigureColname; rewrite/ast.ts has the whole rule). */
 export function outputName(val: Node): string {
-  const call = funcName(val);
-  if (call) return call;
-  const names = colNames(val);
-  if (names) return names[names.length - 1]!;
-  const cast = val.TypeCast as Fields | undefined;
-  if (cast) {
-    const inner = outputName(cast.arg as Node);
-    if (inner !== '?column?') return inner;
-    const typeNames = ((cast.typeName as Fields).names as Node[]).map((n) => (n.String as Fields).sval as string);
-    return typeNames[typeNames.length - 1]!;
-  }
-  return '?column?';
+  return columnName({ val });
 }

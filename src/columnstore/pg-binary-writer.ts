@@ -5,7 +5,7 @@
  * scans' temporary tables).
  */
 import { orbitError } from '../errors.js';
-import { columnLength, type Column, type PgType } from './columns.js';
+import { columnLength, type Column } from './columns.js';
 import { isNull } from './codecs/values.js';
 import { numericTextToBinary } from './numeric-text.js';
 import { bytesOf, FIXED_SIZE, JSONB_VERSION, SIGNATURE, swap } from './pg-binary.js';

@@ -52,7 +52,7 @@ export class CopyIn {
 
   constructor(
     private readonly statement: ClassifiedStatement,
-    private readonly chunkBytes: number,
+    chunkBytes: number,
     /** The client is inside a transaction block: no BEGIN/COMMIT of our own. */
     private readonly inTransactionBlock: boolean,
     /** The target may be a hypertable: create the chunks of each piece before sending it. */

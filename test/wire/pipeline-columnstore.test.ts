@@ -2,7 +2,7 @@
 // before one Sync): it must not end the implicit transaction the pipeline runs in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../src/bytes.js';
-import { errorCode, msg, RawClient, types, type BackendMsg } from '../support/raw-client.js';
+import { errorCode, msg, RawClient, type BackendMsg } from '../support/raw-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const SETUP = `CREATE EXTENSION IF NOT EXISTS timescaledb;

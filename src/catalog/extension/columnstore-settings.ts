@@ -10,7 +10,7 @@
  * statistics (`get_segmentby_defaults`); Orbit does not yet.
  */
 import { ErrCode as E } from './errcodes.js';
-import { CATALOG_SCHEMA as C, EXTENSION_SCHEMA as EXT, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F } from './schemas.js';
+import { CATALOG_SCHEMA as C, FIXED_SEARCH_PATH as PATH, FUNCTIONS_SCHEMA as F } from './schemas.js';
 
 const INFO = 'timescaledb_information';
 

@@ -353,7 +353,6 @@ export class WasmKernels implements FusedKernels {
 
   aggregate(values: KernelValues, nulls: Uint8Array | null): ValueAggregates {
     const n = this.rows;
-    const k = this.slots;
     if (values.length !== n) throw orbitError('internal_error', `a column of ${values.length} rows after bucketize of ${n}`);
     this.arena(n);
     this.put(Region.values, values);

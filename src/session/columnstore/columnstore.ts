@@ -26,7 +26,6 @@ import type { ClassifiedStatement } from '../../sql/classify.js';
 import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
 import type { LastPointPlan } from '../../sql/planner/last-point.js';
 import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
-import { runAggregate } from './fast-path.js';
 import { runLastPoint } from './last-point.js';
 import { decompressForWrite } from './dml.js';
 import type { PrintedRows } from './scan.js';
@@ -113,7 +112,7 @@ export class Columnstore {
 
   constructor(
     readonly store: ColumnStore,
-    private readonly kernels: KernelBackend,
+    kernels: KernelBackend,
     /** The row store's request count (rowstore/counted.ts), if it is counted. */
     requests?: () => number,
   ) {

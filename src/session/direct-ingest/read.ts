@@ -8,9 +8,7 @@
  * lets PostgreSQL read the piece.
  */
 import { indexOfByte } from '../../bytes.js';
-import type { BatchStats } from '../../columnstore/batch.js';
-import { allocColumn, columnLength, concatColumns, type Column, type PgType, type Rows } from '../../columnstore/columns.js';
-import { isNull } from '../../columnstore/codecs/values.js';
+import { allocColumn, columnLength, type Column, type PgType, type Rows } from '../../columnstore/columns.js';
 import { copyHeaderEnd, receivable, receiveCopyTuples } from '../../columnstore/pg-binary.js';
 import { byteFieldParser, float8Into, int64Lanes, textIdBytes, textIdInto, TextInterner, textStops, timestampInto, type ByteFieldParser } from '../../columnstore/text-input-bytes.js';
 import { decodeField, fieldParser, type FieldParser } from '../../columnstore/text-input.js';

@@ -187,10 +187,6 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   const rowSort = sortWith(replaceRow);
   const rowFilter = s.havingClause ? replaceRow(s.havingClause) : undefined;
 
-  const partialTypes = [
-    ...groups.map((g) => (g.kind === 'bucket' ? timeType : g.column.type)),
-    ...aggregates.flatMap((a) => a.partialTypes),
-  ];
   const partialColumnNames = [...groups.map((_, i) => `g${i + 1}`), ...aggColumns.flat()];
   const rowstoreTargets = [
     ...groupExprs.map((g, i) => `${deparseExpr(g)} AS g${i + 1}`),

@@ -6,7 +6,7 @@
  * themselves. The constants are evaluated by PostgreSQL first (session/columnstore/predicate-values.ts
  * decides whether Orbit's comparison of the stored values is then PostgreSQL's).
  */
-import { colNames, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { PlannerColumn } from './table.js';
 import { deparseExpr, isStableCall, listItems } from './expressions.js';
 

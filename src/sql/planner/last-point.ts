@@ -19,7 +19,7 @@
  */
 import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
-import { colNames, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { colNames, ident as quote, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { ConstantFilter } from './filters.js';
 import type { PlannerTable } from './table.js';
 import { filterOf } from './filters.js';
@@ -160,6 +160,3 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
 /** Stands for the candidate rows in the final statement until it is deparsed (see finalSql). */
 const CANDIDATES = '__orbit_last_point_candidates';
 
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

@@ -14,7 +14,7 @@
  */
 import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
-import { clone, colNames, funcName, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { clone, colNames, funcName, ident as quote, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { PlannerColumn, PlannerTable } from './table.js';
 import { conjuncts, deparseExpr, STABLE_FUNCTIONS } from './expressions.js';
 import { isSafeConstant, predicateOf, type ColumnPredicate } from './predicates.js';
@@ -176,6 +176,3 @@ function orderedAppend(s: Fields, table: PlannerTable, columnOf: (n: unknown) =>
   };
 }
 
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

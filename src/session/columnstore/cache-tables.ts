@@ -4,7 +4,8 @@
  * read a hypertable with the columnstore enabled are rewritten to read a temporary cache table too
  * (sql/rewrite/columnstore-reads.ts, `pg_temp.orbit_cs_<id>`), and this module makes that table hold
  * exactly the rows of the compressed chunks, one inheriting child per chunk version, decoded from the
- * batches (copy-batches.ts). Children of versions no longer current are dropped by name, and
+ * batches (copy-batches.ts). Children of versions no longer current are dropped by name (emptied
+ * first while an open portal still reads them: `retire`), and
  * children the current statement does not read are dropped, least recently used first, when the
  * decoded rows would exceed the backend's budget (cache-budget.ts).
  */
@@ -17,6 +18,8 @@ import { cacheRunner, firstError, jsonRows, must, quoteIdent, textRows, type Int
 import { grantCacheSql } from '../roles.js';
 import { quoteLiteral } from '../settings.js';
 import { exactTimeSql } from './time-constants.js';
+import { OrbitError } from '../../errors.js';
+import { SqlState } from '../../sqlstate.js';
 
 /** A session's cache tables, and which of them are known to match the catalog. */
 export class CacheTables {
@@ -58,7 +61,8 @@ export class CacheTables {
     const out = await must(run, `${LOCKED_SQL}; ${stateSql(ids)}`);
     const [locked, state] = jsonRows<unknown>(out) as [string[] | null, CacheState];
     const have = new Set((state.have ?? []).map((c) => c.name));
-    this.budget.sync((state.have ?? []).filter((c) => CHILD.test(c.name)), locked ?? []);
+    const held = new Set(locked ?? []);
+    this.budget.sync((state.have ?? []).filter((c) => CHILD.test(c.name)), [...held]);
     // Bounds are evaluated only outside a transaction block (in Orbit's own transaction): a failing
     // one must not abort the client's.
     const bounds = durable ? await evaluateBounds(run, ranges) : new Map<number, Array<{ op: string; v: bigint }>>();
@@ -83,10 +87,14 @@ export class CacheTables {
       // the version number its old (and now different) batches had.
       const childName = (c: { chunk_id: number; manifest: string }) => `${parent}_${c.chunk_id}_v${versionOf(c.manifest)}_g${this.store.chunkGeneration(t.id, c.chunk_id)}`;
       const names = new Set(wanted.map(childName));
+      /** A child of a version no longer current stayed (emptied): an open portal still reads it. */
+      let stayed = false;
       for (const name of have) {
         if (!name.startsWith(`${parent}_`) || names.has(name)) continue;
-        await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
-        this.budget.dropped(name);
+        if (await this.retire(run, name, held)) {
+          this.budget.dropped(name);
+          have.delete(name);
+        } else stayed = true;
       }
       const limits = bounds.get(t.id);
       // A chunk holds internal times range_start ≤ t < range_end.
@@ -112,7 +120,8 @@ export class CacheTables {
         this.budget.filled(name, t.id, rows, Number(textRows(size)[0]![0]));
         have.add(name);
       }
-      if (durable && wanted.every(reached)) {
+      // With a child left to drop, the next statement looks again (the portal may be gone by then).
+      if (durable && wanted.every(reached) && !stayed) {
         this.verified.add(t.id);
         this.childrenOf.set(t.id, [...names]);
       }
@@ -121,31 +130,65 @@ export class CacheTables {
   }
 
   /**
-   * Drops children (neither read by the current statement nor locked by the transaction) to stay
-   * within the budget. Each in a savepoint: should a child still be in use (55006), the failure
-   * must not abort the transaction; it stays until a later statement. The savepoint is the
-   * session's (`run`), the drop the cache tables' owner's: rolling back to it also undoes the
-   * owner's role switch, whose switch back a failed drop skips. Inside the client's
-   * transaction block a drop is undone with it, and a rollback brings the child back: its
-   * hypertable is no longer verified, so the next statement reads what exists from the catalog.
+   * Drops a child of a version no longer current; false when it stays. A child the transaction has
+   * not locked (`held`) cannot be in use. One it has may be read by an open portal or cursor, which
+   * keeps its snapshot from before the write that made the version stale: PostgreSQL refuses the
+   * DROP (55006), so the child is emptied instead. The portal still sees its rows (MVCC), later
+   * statements see none, and it is dropped by a statement after the portal is gone (its table is not
+   * verified meanwhile). A ROLLBACK undoes the DELETE with the write, when its version is current
+   * again. In a pipeline's implicit transaction no savepoint can catch the refusal: emptied at once
+   * (dropped after the Sync).
+   */
+  private async retire(run: InternalRunner, name: string, held: ReadonlySet<string>): Promise<boolean> {
+    const owner = cacheRunner(run);
+    if (!held.has(name)) {
+      await must(owner, `DROP TABLE IF EXISTS pg_temp.${name}`);
+      return true;
+    }
+    const error = run.pipeline ? SqlState.object_in_use : await dropInSavepoint(run, name);
+    if (error === undefined) return true;
+    if (error !== SqlState.object_in_use) throw new OrbitError(error, `could not drop cache table ${name}`);
+    await must(owner, `DELETE FROM pg_temp.${name}`);
+    return false;
+  }
+
+  /**
+   * Drops children (neither read by the current statement nor locked by the transaction, so not in
+   * use) to stay within the budget; one that fails to drop all the same stays until a later
+   * statement (dropInSavepoint). Inside the client's transaction block a drop is undone with it, and a
+   * rollback brings the child back: its hypertable is no longer verified, so the next statement
+   * reads what exists from the catalog.
    */
   private async evict(run: InternalRunner, names: readonly string[], have: Set<string>): Promise<void> {
     for (const name of names) {
       const id = Number(CHILD.exec(name)![1]);
       this.verified.delete(id);
       this.childrenOf.delete(id);
-      const owner = cacheRunner(run);
-      const drop = `DROP TABLE IF EXISTS pg_temp.${name}`;
-      const out = owner === run ? await run.sql(`SAVEPOINT orbit_evict; ${drop}; RELEASE SAVEPOINT orbit_evict`) : await must(run, 'SAVEPOINT orbit_evict').then(() => owner.sql(drop));
-      if (firstError(out) !== undefined) {
-        await must(run, 'ROLLBACK TO SAVEPOINT orbit_evict; RELEASE SAVEPOINT orbit_evict');
-        continue;
-      }
-      if (owner !== run) await must(run, 'RELEASE SAVEPOINT orbit_evict');
+      if ((await dropInSavepoint(run, name)) !== undefined) continue;
       this.budget.dropped(name);
       have.delete(name);
     }
   }
+}
+
+/**
+ * Drops child `name` in a savepoint, so that a failure (55006: still in use) aborts nothing; its
+ * SQLSTATE, or undefined once dropped. The savepoint is the session's (`run`), the drop the cache
+ * tables' owner's: rolling back to it also undoes the owner's role switch, whose switch back a
+ * failed drop skips. In a pipeline's implicit transaction the savepoint is left out (PostgreSQL
+ * refuses it there: session/pipeline-transaction.ts) and a failure fails the client's statement.
+ */
+async function dropInSavepoint(run: InternalRunner, name: string): Promise<string | undefined> {
+  const owner = cacheRunner(run);
+  const drop = `DROP TABLE IF EXISTS pg_temp.${name}`;
+  const out = owner === run ? await run.sql(`SAVEPOINT orbit_evict; ${drop}; RELEASE SAVEPOINT orbit_evict`) : await must(run, 'SAVEPOINT orbit_evict').then(() => owner.sql(drop));
+  const error = firstError(out);
+  if (error !== undefined) {
+    await must(run, 'ROLLBACK TO SAVEPOINT orbit_evict; RELEASE SAVEPOINT orbit_evict');
+    return error.C ?? SqlState.internal_error;
+  }
+  if (owner !== run) await must(run, 'RELEASE SAVEPOINT orbit_evict');
+  return undefined;
 }
 
 /**

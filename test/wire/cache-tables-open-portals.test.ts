@@ -167,4 +167,29 @@ describe('cache tables with portals open across DML', () => {
       }
     }
   });
+
+  it('answers an unnamed portal Orbit answers itself (a text parameter) as of its Bind, across DML in the pipeline', async () => {
+    const query = (x: string) => `SELECT dev, count(*) AS n, sum(v) AS s FROM ${x} WHERE dev >= $1 GROUP BY dev ORDER BY dev`;
+    const pipeline = async (x: string) => {
+      await recompress();
+      paths.take();
+      const out = await send(
+        msg('P', (w) => w.cstring('').cstring(query(x)).int16(0)),
+        msg('B', (w) => w.cstring('').cstring('').int16(0).int16(1).int32(1).bytes(new TextEncoder().encode('0')).int16(0)),
+        execute('', 2),
+        parse('u', `UPDATE ${x} SET v = v + 1000 WHERE dev = 2`),
+        bind('pu', 'u'),
+        execute('pu', 0),
+        execute('', 0),
+      );
+      const path = paths.take();
+      await send(msg('C', (w) => w.byte('S'.charCodeAt(0)).cstring('u')));
+      return { out: [...out, ...(await run(READ(x)))], path };
+    };
+    const want = await pipeline('r');
+    expect(want.out.filter((m) => m.startsWith('s'))).toHaveLength(1);
+    const got = await pipeline('m');
+    expect(got.out).toEqual(want.out);
+    expect(got.path).toBe('aggregate');
+  });
 });

@@ -74,6 +74,7 @@ describe('cache tables with portals open across DML', () => {
   /** Ends what a failed sequence left open, and compresses every chunk of m again (r's rows stay as they are). */
   const recompress = async () => {
     await run('ROLLBACK');
+    await run('RESET ROLE');
     expect((await run("SELECT count(compress_chunk(c, true)) FROM show_chunks('m') c")).filter((m) => m.startsWith('E'))).toEqual([]);
   };
   /** The cache tables' children: one per compressed chunk once a statement read them all (none stale left behind). */
@@ -166,6 +167,24 @@ describe('cache tables with portals open across DML', () => {
         await run('RESET ROLE');
       }
     }
+  });
+
+  it('keeps a cursor’s rows across an UPDATE rolled back to a savepoint, and reads the chunks as before it', async () => {
+    const cursor = async (x: string) => [
+      ...(await run(`BEGIN; DECLARE c CURSOR FOR SELECT time, dev, v FROM ${x} ORDER BY time, dev; FETCH 3 FROM c`)),
+      ...(await run(`SAVEPOINT s; UPDATE ${x} SET v = -v WHERE dev = 1`)),
+      ...(await run(READ(x))),
+      ...(await run('ROLLBACK TO SAVEPOINT s')),
+      ...(await run(READ(x))),
+      ...(await run(`UPDATE ${x} SET v = v + 1 WHERE dev = 2; ${READ(x)}`)),
+      ...(await run('FETCH ALL FROM c')),
+      ...(await run(`CLOSE c; ${READ(x)}; COMMIT`)),
+      ...(await run(READ(x))),
+    ];
+    await recompress();
+    const want = await cursor('r');
+    expect(await cursor('m')).toEqual(want);
+    expect(await children()).toBe('D \u0000\u0001\u0000\u0000\u0000\u00013');
   });
 
   it('answers an unnamed portal Orbit answers itself (a text parameter) as of its Bind, across DML in the pipeline', async () => {

@@ -82,7 +82,8 @@ describe('cache tables with portals open across DML', () => {
 
   /**
    * A named portal of `query` over `x` executed for two rows (suspended), `dml`, a statement reading
-   * every chunk, the portal's remaining rows, then the transaction's end and the statement after it.
+   * every chunk (in a block also a scan, whose temporary table the portal may be reading: it then
+   * takes the cache tables), the portal's remaining rows, then the transaction's end and the statement after it.
    * `end`: COMMIT or ROLLBACK of a transaction block (the statement also runs before it), or the
    * Sync of one pipeline (its implicit transaction), after an error (`1/0`: rolled back) or not.
    * The whole output, and the path the portal's statement took.
@@ -97,7 +98,7 @@ describe('cache tables with portals open across DML', () => {
     if (end === 'COMMIT' || end === 'ROLLBACK') {
       out.push(...(await run('BEGIN')), ...(await send(...portal)));
       path = paths.take();
-      out.push(...(await run(dml.replaceAll('$x', x))), ...(await run(READ(x))));
+      out.push(...(await run(dml.replaceAll('$x', x))), ...(await run(READ(x))), ...(await run(`SELECT time, dev, v FROM ${x} WHERE dev = 1 AND time >= '2024-01-02 12:00+00' ORDER BY time`)));
       out.push(...(await send(execute(`p_${x}`, 0))));
       out.push(...(await run(READ(x))), ...(await run(end)));
     } else {

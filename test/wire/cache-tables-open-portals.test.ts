@@ -1,6 +1,8 @@
-// A portal (or cursor) left open inside a transaction block keeps reading the cache-table children
-// it was bound over, with its own snapshot, while a later DML decompresses batches (a new chunk
-// version) and a later statement reads the new version (session/columnstore/cache-tables.ts). Every
+// A portal (or cursor) left open inside a transaction block or a pipeline's implicit transaction
+// keeps reading the cache-table children it was bound over, with its own snapshot, while a later
+// DML decompresses batches (a new chunk version) and a later statement reads the new version
+// (session/columnstore/cache-tables.ts: the stale child is emptied, not dropped, while in use).
+// Portals of the fast paths (aggregate, last point, scan) answer as of their Bind too. Every
 // sequence runs on hypertable `m` (compressed chunks) and on `r`, a plain table of the same rows:
 // PostgreSQL's answers over `r` are the oracle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +21,7 @@ ALTER TABLE m SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev')
 /** A statement of the general path (a subquery: no fast path, no scan path) reading every chunk. */
 const READ = (x: string) => `SELECT count(*), sum(v), md5(string_agg(concat_ws(' ', time, dev, v), ',' ORDER BY time, dev, v)) FROM (SELECT * FROM ${x} OFFSET 0) s`;
 
+/** A RowDescription's columns as `name::type OID` (its table OID and column number fields differ between r and m). */
 function columns(body: Buffer): string {
   const out: string[] = [];
   let at = 2;
@@ -43,10 +46,7 @@ describe('cache tables with portals open across DML', () => {
   const paths = pathTracker();
   let server: TestServer;
   let c: RawClient;
-  /**
-   * A message as text: its type, then its SQLSTATE (errors), its columns' names and type OIDs
-   * (RowDescription: the table OID and column number fields name r and m) or its body (the rest).
-   */
+  /** A message as text: its type, then its SQLSTATE (errors), its columns (RowDescription) or its body (the rest). */
   const show = (m: BackendMsg) => `${m.type} ${m.type === 'E' ? errorCode(m) : m.type === 'T' ? columns(Buffer.from(m.body)) : Buffer.from(m.body).toString('latin1')}`;
   const run = async (sql: string): Promise<string[]> => {
     c.send(msg('Q', (w) => w.cstring(sql)));

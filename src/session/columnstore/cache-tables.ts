@@ -136,8 +136,8 @@ export class CacheTables {
    * DROP (55006), so the child is emptied instead. The portal still sees its rows (MVCC), later
    * statements see none, and it is dropped by a statement after the portal is gone (its table is not
    * verified meanwhile). A ROLLBACK undoes the DELETE with the write, when its version is current
-   * again. In a pipeline's implicit transaction no savepoint can catch the refusal: emptied at once
-   * (dropped after the Sync).
+   * again. In a pipeline's implicit transaction no savepoint can catch the refusal: a locked child
+   * is emptied at once, whether a portal reads it or not, and dropped by a statement after the Sync.
    */
   private async retire(run: InternalRunner, name: string, held: ReadonlySet<string>): Promise<boolean> {
     const owner = cacheRunner(run);
@@ -155,9 +155,9 @@ export class CacheTables {
   /**
    * Drops children (neither read by the current statement nor locked by the transaction, so not in
    * use) to stay within the budget; one that fails to drop all the same stays until a later
-   * statement (dropInSavepoint). Inside the client's transaction block a drop is undone with it, and a
-   * rollback brings the child back: its hypertable is no longer verified, so the next statement
-   * reads what exists from the catalog.
+   * statement (dropInSavepoint). Inside the client's transaction block a drop is undone with it,
+   * and a rollback brings the child back: its hypertable is no longer verified, so the next
+   * statement reads what exists from the catalog.
    */
   private async evict(run: InternalRunner, names: readonly string[], have: Set<string>): Promise<void> {
     for (const name of names) {

@@ -40,6 +40,8 @@ export const SqlState = {
   datatype_mismatch: '42804',
   duplicate_table: '42P07',
   not_null_violation: '23502',
+  foreign_key_violation: '23503',
+  check_violation: '23514',
   unique_violation: '23505',
   invalid_table_definition: '42P16',
   invalid_column_reference: '42P10',

@@ -185,9 +185,9 @@ export class Backend {
     return { replans, cuts };
   }
 
-  /** See StatementPreparation.checkUniqueIndex. */
-  checkUniqueIndex(session: BackendSession, statement: ClassifiedStatement, sql: string, idle: boolean): Promise<void> {
-    return this.preparation.checkUniqueIndex(session, statement, sql, idle);
+  /** See StatementPreparation.checkNewConstraints. */
+  checkNewConstraints(session: BackendSession, statement: ClassifiedStatement, sql: string, idle: boolean): Promise<void> {
+    return this.preparation.checkNewConstraints(session, statement, sql, idle);
   }
 
   /**

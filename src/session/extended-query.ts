@@ -22,6 +22,7 @@ import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import type { PrintedOutput } from './columnstore/scan.js';
 import { addsUniqueIndex } from './columnstore/unique-indexes.js';
+import { validatedConstraint } from './columnstore/validated-constraints.js';
 import type { LocalPortal } from './local-portal.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
@@ -260,7 +261,7 @@ export class ExtendedQuery {
             } else {
               // Aggregates computed now are only right for a statement run now: the unnamed one. A
               // named one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
-              // A unique index it adds is checked at each Bind (checkUniqueIndex), not here.
+              // A unique index or validated constraint it adds is checked at each Bind (checkNewConstraints), not here.
               const unnamed = parse.name === '';
               const query = parse.query;
               const prepare = (idle: boolean, fastPath: boolean) => this.backend.prepareColumnstore(this.session, query, idle, fastPath, unnamed, undefined, undefined, false, false);
@@ -303,7 +304,7 @@ export class ExtendedQuery {
           return;
         }
         if (this.errorSinceSync) return;
-        await this.checkUniqueIndex(bind.statement);
+        await this.checkNewConstraints(bind.statement);
         const fast = await this.prepareColumnstoreUse(bind.statement);
         if (fast) {
           this.prepared.portals.set(bind.portal, fast.statement);
@@ -476,17 +477,18 @@ export class ExtendedQuery {
   }
 
   /**
-   * A Bind of a statement adding a unique index (named or not, bound again or not): the rows of the
-   * hypertable's batches are checked for duplicates now, as chunks may have been compressed since
-   * its Parse (unique-indexes.ts). A duplicate is the Bind's error (23505).
+   * A Bind of a statement adding a unique index or a constraint checked against the existing rows
+   * (named or not, bound again or not): the rows of the hypertable's batches are checked now, as
+   * chunks may have been compressed since its Parse (unique-indexes.ts, validated-constraints.ts). A
+   * violation is the Bind's error (23505, 23514, 23502, 23503).
    */
-  private async checkUniqueIndex(name: string): Promise<void> {
+  private async checkNewConstraints(name: string): Promise<void> {
     const entry = this.prepared.lookup(name);
-    if (!entry?.statement || !addsUniqueIndex(entry.statement)) return;
+    if (!entry?.statement || (!addsUniqueIndex(entry.statement) && !validatedConstraint(entry.statement))) return;
     await this.flushPending();
     if (this.errorSinceSync || this.failedBlock()) return;
     const statement = entry.statement;
-    await this.binds.work((idle) => this.backend.checkUniqueIndex(this.session, statement, entry.parse.query, idle));
+    await this.binds.work((idle) => this.backend.checkNewConstraints(this.session, statement, entry.parse.query, idle));
   }
 
   /**

@@ -241,6 +241,11 @@ export class Columnstore {
     return this.planner.uniqueIndexTarget(statement);
   }
 
+  /** See StatementPlanner.validatedConstraintTarget. */
+  validatedConstraintTarget(statement: ClassifiedStatement): { readonly id: number; readonly schema: string; readonly name: string } | undefined {
+    return this.planner.validatedConstraintTarget(statement);
+  }
+
 
   /** See FastPathRunner.runPlanned (session/columnstore/fast-path-runner.ts). */
   runPlanned(run: InternalRunner, plan: ColumnstorePlan, idle: boolean, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false): Promise<string | null | undefined> {

@@ -22,6 +22,7 @@ import { planScan, type ScanPlan } from '../../sql/planner/scan.js';
 import { namesSystemColumn, readsOnly, rewriteColumnstoreReads, type ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
+import { validatedConstraint } from './validated-constraints.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
 import { FunctionGuard, type CompressedLookup, type RouteRow } from './function-guard.js';
@@ -266,11 +267,20 @@ export class StatementPlanner {
         });
       }
       const info = t && this.tables.get(t.name)?.find((x) => x.id === t.id);
-      const validated = info?.compressed ? validatedConstraint(statement) : undefined;
-      if (validated) {
-        throw new OrbitError(SqlState.feature_not_supported, `${validated} on hypertable "${info!.name}" while it has chunks in the columnstore is not supported by Orbit`, {
+      // What the statement checks against compressed rows is checked before it runs
+      // (validatedConstraintTarget), but for an exclusion constraint, whose check Orbit cannot make.
+      if (info?.compressed && addsUniqueIndex(statement) === 'exclusion') {
+        throw new OrbitError(SqlState.feature_not_supported, `an exclusion constraint on hypertable "${info.name}" while it has chunks in the columnstore is not supported by Orbit`, {
           detail: 'PostgreSQL would check the existing rows, and those in the columnstore are not in its tables.',
-          hint: 'Add the constraint NOT VALID, or convert the chunks back to the rowstore (decompress_chunk) first.',
+          hint: 'Convert the chunks back to the rowstore (decompress_chunk) first.',
+        });
+      }
+      // PostgreSQL would check the chunk's table only, which holds none of its compressed rows.
+      const chunk = statement.type === 'AlterTableStmt' ? (statement.node.relation as { relname?: string } | undefined)?.relname : undefined;
+      const validated = chunk !== undefined && this.compressedChunks.has(chunk) ? validatedConstraint(statement) : undefined;
+      if (validated) {
+        throw new OrbitError(SqlState.feature_not_supported, `${validated} on chunk "${chunk}" while it is in the columnstore is not supported by Orbit`, {
+          hint: 'Alter the hypertable (its chunks get the constraint, checked against the compressed rows), or convert the chunk back to the rowstore (decompress_chunk) first.',
         });
       }
       if (info && statement.type === 'AlterTableStmt') checkColumnChanges(statement, info);
@@ -408,6 +418,17 @@ export class StatementPlanner {
     if (kind === 'exclusion') throw refuse(`an exclusion constraint on hypertable "${t.name}" while it has chunks in the columnstore`);
     if (statement.node.concurrent) throw refuse(`CREATE UNIQUE INDEX CONCURRENTLY on hypertable "${t.name}" while it has chunks in the columnstore`);
     return t;
+  }
+
+  /**
+   * The hypertable with chunks in the columnstore whose existing rows an ALTER TABLE checks (a
+   * CHECK, FOREIGN KEY or NOT NULL constraint added valid, VALIDATE CONSTRAINT, SET NOT NULL): its
+   * compressed rows are then checked first (validated-constraints.ts).
+   */
+  validatedConstraintTarget(statement: ClassifiedStatement): TableInfo | undefined {
+    if (!validatedConstraint(statement)) return undefined;
+    const rel = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
+    return rel?.relname ? this.candidates(rel.schemaname, rel.relname).find((x) => x.compressed) : undefined;
   }
 
   /**
@@ -565,26 +586,6 @@ function literalDefault(expr: Node): boolean {
 }
 
 /** ALTER TABLE … ALTER COLUMN … TYPE, or RENAME COLUMN. */
-/**
- * What an ALTER TABLE checks against the rows already there, which PostgreSQL would do over the
- * chunk tables alone (a CHECK that compressed rows violate was accepted): adding a CHECK, FOREIGN
- * KEY or EXCLUDE constraint other than NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL.
- */
-function validatedConstraint(s: ClassifiedStatement): string | undefined {
-  if (s.type !== 'AlterTableStmt') return undefined;
-  const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string; def?: { Constraint?: { contype?: string; skip_validation?: boolean } } } }> | undefined) ?? [];
-  for (const c of cmds) {
-    const cmd = c.AlterTableCmd;
-    if (cmd?.subtype === 'AT_SetNotNull') return 'SET NOT NULL';
-    if (cmd?.subtype === 'AT_ValidateConstraint') return 'VALIDATE CONSTRAINT';
-    const con = cmd?.subtype === 'AT_AddConstraint' ? cmd.def?.Constraint : undefined;
-    if (con && !con.skip_validation && (con.contype === 'CONSTR_CHECK' || con.contype === 'CONSTR_FOREIGN' || con.contype === 'CONSTR_EXCLUSION')) {
-      return `adding a ${con.contype === 'CONSTR_CHECK' ? 'CHECK' : con.contype === 'CONSTR_FOREIGN' ? 'FOREIGN KEY' : 'EXCLUDE'} constraint`;
-    }
-  }
-  return undefined;
-}
-
 function changesColumns(s: ClassifiedStatement): boolean {
   if (s.type === 'RenameStmt') return s.node.renameType === 'OBJECT_COLUMN';
   const cmds = (s.node.cmds as Array<{ AlterTableCmd?: { subtype?: string } }> | undefined) ?? [];

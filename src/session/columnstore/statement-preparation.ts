@@ -20,6 +20,7 @@ import { privilegeCheckSql, runsAsRole } from '../roles.js';
 import { analyse } from '../statement-cache.js';
 import { firstError } from '../settings.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
+import { checkValidatedConstraints } from './validated-constraints.js';
 
 /** What the backend's columnstore work does before a statement runs (Backend forwards to it). */
 export class StatementPreparation {
@@ -41,8 +42,8 @@ export class StatementPreparation {
    * statement runs as written over the rowstore alone. `guarded`: the caller runs the text at once
    * and, when it fails, asks `retryStale` whether to prepare and run it again (unguarded): a fast
    * path may then reuse its last statement without asking for its inputs first. `checkUnique`:
-   * a unique index the text adds is checked against the batches now (false: the extended protocol
-   * checks it at each Bind, `checkUniqueIndex`).
+   * a unique index or validated constraint the text adds is checked against the batches now (false:
+   * the extended protocol checks it at each Bind, `checkNewConstraints`).
    */
   async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkUnique = true): Promise<string> {
     const cs = this.columnstore;
@@ -61,10 +62,9 @@ export class StatementPreparation {
     const plans: ColumnstorePlan[] = [];
     const bytes = new TextEncoder().encode(sql);
     for (const s of analysis.statements) {
-      const unique = cs.uniqueIndexTarget(s);
-      if (unique && checkUnique) {
+      if (checkUnique) {
         const { start, end } = statementRange(bytes, s);
-        await this.checkUnique(session, unique, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle);
+        await this.checkConstraints(session, s, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle);
       }
       let plan = cs.plan(s, fastPath && analysis.statements.length === 1);
       // A scan's temporary table (one per hypertable, dropped and made again by each scan) may still
@@ -96,20 +96,28 @@ export class StatementPreparation {
   }
 
   /**
-   * Before a prepared statement (`sql`: its text on the backend) that adds a unique index runs: the
-   * hypertable's rows in the batches checked for duplicates (unique-indexes.ts), at each Bind since
-   * rows may have been compressed since its Parse.
+   * Before a prepared statement (`sql`: its text on the backend) that adds a unique index or a
+   * constraint checked against the existing rows runs: the hypertable's rows in the batches checked
+   * (unique-indexes.ts, validated-constraints.ts), at each Bind since rows may have been compressed
+   * since its Parse.
    */
-  async checkUniqueIndex(session: BackendSession, statement: ClassifiedStatement, sql: string, idle: boolean): Promise<void> {
+  async checkNewConstraints(session: BackendSession, statement: ClassifiedStatement, sql: string, idle: boolean): Promise<void> {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return;
     await cs.load(this.internalRunner(session), [statement]);
-    const unique = cs.uniqueIndexTarget(statement);
-    if (unique) await this.checkUnique(session, unique, sql, idle);
+    await this.checkConstraints(session, statement, sql, idle);
   }
 
-  private checkUnique(session: BackendSession, table: { readonly schema: string; readonly name: string }, ddl: string, idle: boolean): Promise<void> {
-    return checkUniqueIndexes(this.internalRunner(session), table, ddl, idle, (check) => this.runGeneral(session, check, idle));
+  /** The batches' rows checked against what `statement` (`ddl`: its text) adds or validates. */
+  private async checkConstraints(session: BackendSession, statement: ClassifiedStatement, ddl: string, idle: boolean): Promise<void> {
+    const cs = this.columnstore!;
+    const run = this.internalRunner(session);
+    const unique = cs.uniqueIndexTarget(statement);
+    if (unique) await checkUniqueIndexes(run, unique, ddl, idle, (check) => this.runGeneral(session, check, idle));
+    const validated = cs.validatedConstraintTarget(statement);
+    if (!validated) return;
+    const fill = () => this.prepareReadsAndWrites(session, [{ reads: [validated], writes: [] }], idle);
+    await checkValidatedConstraints(run, validated, ddl, idle, fill, (check) => this.runInternal(session, check));
   }
 
   /** Runs a statement of Orbit's own over hypertables through the general path (cache tables); its output. */

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessOrbit } from '../support/in-process.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { clientAs, startTestServer, type TestServer } from '../support/server.js';
 
 // Column a breaks constraints only in compressed rows (7, NULL), b only in rowstore rows (8, NULL),
 // m in both (PostgreSQL names the chunk it checks first), c nowhere. Chunks 1 and 2 are compressed
@@ -92,6 +92,14 @@ describe('constraints validated over compressed rows, against the same rows unco
       const copy = await compressed.db.copyFrom('COPY t FROM STDIN', ['8100\t1\t1\t1\t1\n8200\t1\t1\t9\t1\n']).then(() => 'ok', (e: { code?: string }) => e.code);
       expect(copy).toBe('23514');
       expect((await compressed.db.query('SELECT count(*)::int AS n FROM t WHERE time > 7000')).rows).toEqual([{ n: 0 }]);
+      // SET NOT NULL over compressed rows: direct ingest (on without a CHECK) refuses NULLs too.
+      await compressed.db.exec('ALTER TABLE t DROP CONSTRAINT ck; ALTER TABLE t ALTER COLUMN c SET NOT NULL');
+      expect(await outcome(compressed.db, 'INSERT INTO t VALUES (7100, 1, 1, 1), (7200, 1, 1, NULL)')).toMatch(/^23502: /);
+      const nulls = await compressed.db.copyFrom('COPY t FROM STDIN', ['8100\t1\t1\t1\t1\n8200\t1\t1\t\\N\t1\n']).then(() => 'ok', (e: { code?: string }) => e.code);
+      expect(nulls).toBe('23502');
+      expect(await outcome(compressed.db, 'INSERT INTO t VALUES (7100, 1, 1, 1), (7200, 1, 1, 2)')).toBe('ok');
+      expect((await compressed.db.query('SELECT count(*)::int AS n FROM t WHERE time > 7000')).rows).toEqual([{ n: 2 }]);
+      await compressed.db.exec('DELETE FROM t WHERE time > 7000');
     } finally {
       await compressed.db.exec('RESET timescaledb.enable_direct_compress_insert');
       await compressed.db.exec(RESET);
@@ -129,8 +137,7 @@ describe('constraints validated over compressed rows, over the wire', () => {
   let client: pg.Client;
   beforeAll(async () => {
     server = await startTestServer();
-    client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
-    await client.connect();
+    client = await clientAs(server, 'postgres');
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${SETUP}`);
     await client.query("SELECT compress_chunk(c) FROM show_chunks('t') c");
   });
@@ -147,7 +154,8 @@ describe('constraints validated over compressed rows, over the wire', () => {
     expect(await error(client.query({ name: 'add_ck', text: 'ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2))' }))).toBe(violated);
     expect(await error(client.query('CREATE TABLE other (x int); ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2)); SELECT 1'))).toBe(violated);
     expect((await client.query("SELECT to_regclass('other') IS NULL AS gone")).rows).toEqual([{ gone: true }]);
-    expect(await error(client.query({ text: 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES ref (id)', values: [] }))).toBe(
+    // The unnamed statement (extended protocol, node-postgres' queryMode missing from its types).
+    expect(await error(client.query({ text: 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES ref (id)', queryMode: 'extended' } as pg.QueryConfig))).toBe(
       '23503: insert or update on table "_hyper_1_2_chunk" violates foreign key constraint "fk" (Key (a)=(7) is not present in table "ref".)',
     );
     expect(await constraints()).toEqual([]);

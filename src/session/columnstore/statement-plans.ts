@@ -428,7 +428,10 @@ export class StatementPlanner {
   validatedConstraintTarget(statement: ClassifiedStatement): TableInfo | undefined {
     if (!validatedConstraint(statement)) return undefined;
     const rel = statement.node.relation as { schemaname?: string; relname?: string } | undefined;
-    return rel?.relname ? this.candidates(rel.schemaname, rel.relname).find((x) => x.compressed) : undefined;
+    const t = rel?.relname ? this.candidates(rel.schemaname, rel.relname).find((x) => x.compressed) : undefined;
+    // TimescaleDB's refusals (plan) come before any check of the rows.
+    if (t) checkColumnChanges(statement, t);
+    return t;
   }
 
   /**

@@ -17,7 +17,7 @@ import type { ClassifiedStatement } from '../../sql/classify.js';
 import type { Fields, Node } from '../../sql/rewrite/ast.js';
 import { SqlState } from '../../sqlstate.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
-import { PipelineRefusal } from '../pipeline-transaction.js';
+import { inTrial } from './trial.js';
 
 /** What PostgreSQL made of a unique index the statement creates. */
 interface NewIndex {
@@ -67,17 +67,8 @@ export async function checkUniqueIndexes(
         AND (SELECT coalesce(bool_and(l.collisdeterministic), true) FROM unnest(i.indcollation::oid[]) ic JOIN pg_collation l ON l.oid = ic))), '[]')
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
     WHERE i.indrelid = '${rel.replace(/'/g, "''")}'::regclass AND i.indisunique AND NOT i.indexrelid = ANY (current_setting('orbit.unique_before')::oid[])`;
-  // The trial must be undone, which inside a pipeline's implicit transaction nothing can do.
-  if (run.pipeline) throw new PipelineRefusal('Orbit checks a unique index against the compressed rows by creating it and undoing that, which a savepoint does and the implicit transaction has none.');
-  const begin = idle ? 'BEGIN' : 'SAVEPOINT orbit_unique';
-  const end = idle ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT orbit_unique; RELEASE SAVEPOINT orbit_unique';
-  await run.sql(begin);
-  let out: Uint8Array;
-  try {
-    out = await run.sql(`SELECT set_config('orbit.unique_before', ${before}::text, true); ${ddl}\n; ${details}`);
-  } finally {
-    await run.sql(end);
-  }
+  const why = 'Orbit checks a unique index against the compressed rows by creating it and undoing that, which a savepoint does and the implicit transaction has none.';
+  const out = await inTrial(run, idle, why, () => run.sql(`SELECT set_config('orbit.unique_before', ${before}::text, true); ${ddl}\n; ${details}`));
   // The statement's own error (rowstore duplicates, a name taken, …) comes when it runs.
   if (firstError(out)) return;
   const indexes = JSON.parse(textRows(out).at(-1)?.[0] ?? '[]') as NewIndex[];

@@ -13,8 +13,9 @@
  * judge the rows); batch metadata alone could answer SET NOT NULL but not a CHECK or a key, and the
  * cache tables show a column added since compression as PostgreSQL shows it. A violation is
  * PostgreSQL's own error as if the rows were in the chunk's table: 23514 / 23502 / 23503 naming the
- * chunk (the first violating one in PostgreSQL's order, by relation OID; rows outside the
- * columnstore are left to the statement itself). A prepared statement is checked at each Bind.
+ * chunk (the first violating one in PostgreSQL's order, by relation OID). Rows of the rowstore are
+ * left to the statement itself, which then runs as written; when they violate, only compressed
+ * chunks PostgreSQL checks before theirs are looked at. A prepared statement is checked at each Bind.
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
@@ -23,7 +24,7 @@ import type { Fields, Node } from '../../sql/rewrite/ast.js';
 import { SqlState } from '../../sqlstate.js';
 import { firstError, jsonRows, quoteIdent, textRows, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
-import { PipelineRefusal } from '../pipeline-transaction.js';
+import { inTrial } from './trial.js';
 
 /** A constraint of the hypertable the statement validates, as the catalog says after it ran. */
 interface Validated {
@@ -77,8 +78,6 @@ export async function checkValidatedConstraints(
   query: (sql: string) => Promise<Uint8Array>,
 ): Promise<void> {
   const rel = `'${`${quoteIdent(table.schema)}.${quoteIdent(table.name)}`.replace(/'/g, "''")}'::regclass`;
-  // The trial must be undone, which inside a pipeline's implicit transaction nothing can do.
-  if (run.pipeline) throw new PipelineRefusal('Orbit checks the compressed rows against a constraint by running the statement and undoing that, which a savepoint does and the implicit transaction has none.');
   let out = await trial(run, rel, ddl, idle, false);
   const error = firstError(out);
   /** A chunk whose rowstore rows violate a constraint: PostgreSQL names it unless it meets a violation first. */
@@ -123,21 +122,17 @@ const VIOLATIONS: readonly string[] = [SqlState.check_violation, SqlState.not_nu
  * validates (`detailsSql`). `hideRows`: the hypertable's partitions are emptied first, in the trial
  * only, so that rows of the rowstore that violate a constraint do not keep its definition unread.
  */
-async function trial(run: InternalRunner, rel: string, ddl: string, idle: boolean, hideRows: boolean): Promise<Uint8Array> {
-  const begin = idle ? 'BEGIN' : 'SAVEPOINT orbit_validated';
-  const end = idle ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT orbit_validated; RELEASE SAVEPOINT orbit_validated';
+function trial(run: InternalRunner, rel: string, ddl: string, idle: boolean, hideRows: boolean): Promise<Uint8Array> {
   const before = `SELECT set_config('orbit.validated_before', (SELECT coalesce(array_agg(oid), '{}') FROM pg_constraint WHERE conrelid = ${rel} AND convalidated)::text, true),
     set_config('orbit.validated_columns', (SELECT max(attnum) FROM pg_attribute WHERE attrelid = ${rel})::text, true)`;
-  await run.sql(begin);
-  try {
+  const why = 'Orbit checks the compressed rows against a constraint by running the statement and undoing that, which a savepoint does and the implicit transaction has none.';
+  return inTrial(run, idle, why, async () => {
     if (hideRows) {
       const partitions = textRows(await run.sql(`SELECT string_agg(inhrelid::regclass::text, ', ') FROM pg_inherits WHERE inhparent = ${rel}`))[0]?.[0];
       if (partitions) await run.sql(`TRUNCATE ${partitions}`);
     }
-    return await run.sql(`${before}; ${ddl}\n; ${detailsSql(rel)}`);
-  } finally {
-    await run.sql(end);
-  }
+    return run.sql(`${before}; ${ddl}\n; ${detailsSql(rel)}`);
+  });
 }
 
 /**

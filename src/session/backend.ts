@@ -16,6 +16,7 @@ import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/back
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { changesColumnstore, type Columnstore, type DirectRows, type InternalRunner } from './columnstore/columnstore.js';
 import { StatementPreparation } from './columnstore/statement-preparation.js';
+import { validatedConstraint } from './columnstore/validated-constraints.js';
 import type { ValueOf } from '../columnstore/pg-text.js';
 import type { PrintedRows } from './columnstore/scan.js';
 import { DirectCopy } from './direct-ingest/copy.js';
@@ -23,7 +24,7 @@ import type { ReaderThread } from './direct-ingest/threads.js';
 import { directCopyTarget } from './direct-ingest/target.js';
 import { directInsert, type InsertParams } from './direct-ingest/insert.js';
 import { HYPERTABLES_SQL, HypertableRouting, INSTALLED_SQL, ROUTE_SQL } from './hypertable-routing.js';
-import { settingsCuts } from './fix-up-parts.js';
+import { mergePoints, settingsCuts } from './fix-up-parts.js';
 import { holdsSimpleQuery, pipelineMessages, PipelineStatementFailed, simpleOutput } from './pipeline-transaction.js';
 import { asBackendRole, FROM_BACKEND_ROLE, mayChangeRole, runsAsRole, TO_BACKEND_ROLE, withoutRoleSwitch, withoutRoleSwitchQueries } from './roles.js';
 import { applySettingsSql, carriesRole, firstError, readSnapshot, settingsKey, SNAPSHOT_SQL, simpleQuery, type Snapshot } from './settings.js';
@@ -152,6 +153,8 @@ export class Backend {
    *   TRUNCATE, drop_chunks, …) where a later one names a relation or runs a prepared one (planned
    *   with the string, it would read the batches of what was dropped or renamed); the fix-up runs
    *   there first (a TRUNCATE's chunks are dropped by it);
+   *   and before each ALTER TABLE validating a constraint after other statements (its trial run
+   *   must see what they made);
    * - `cuts`: after each statement that may change search_path or role where a later one names a
    *   columnstore hypertable without its schema (settingsCuts).
    * Parts share one transaction only when Orbit opens it: with the string's own transaction control
@@ -163,7 +166,13 @@ export class Backend {
     if (!cs || statements.length < 2) return none;
     // Only where a later statement names a relation (or runs a prepared one): others plan nothing.
     const plans = (s: ClassifiedStatement) => s.relations.length > 0 || s.preparedName !== undefined;
-    let replans = statements.flatMap((s, i) => (changesColumnstore(s) && statements.slice(i + 1).some(plans) ? [i + 1] : []));
+    // And before a statement whose compressed rows are checked against a constraint by running it
+    // once first (validated-constraints.ts): what it names may come from the statements before it.
+    const tried = statements.flatMap((s, i) => (i > 0 && validatedConstraint(s) && statements.slice(0, i).some((p) => p.kind !== 'transaction') ? [i] : []));
+    let replans = mergePoints(
+      statements.flatMap((s, i) => (changesColumnstore(s) && statements.slice(i + 1).some(plans) ? [i + 1] : [])),
+      tried,
+    );
     const changesSettings = (s: ClassifiedStatement) => s.changesSettings || mayChangeRole(s);
     const settings = statements.slice(0, -1).some(changesSettings);
     if ((replans.length === 0 || !cs.mayConcern(statements)) && !settings) return none;

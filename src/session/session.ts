@@ -329,20 +329,30 @@ export class Session implements BackendSession {
       this.status = TransactionStatus.InTransaction;
     }
     let failed = false;
-    for (const part of parts) {
-      if (part.fixUpFirst) await this.routeInBlock();
-      const plan = planSimpleQuery(part.sql, this);
-      if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
-      const out = await this.runPlan(plan);
-      // Printed rows are only ever a result without an error.
-      const error = out instanceof Uint8Array ? scanBackend(out, [BackendMessage.ErrorResponse])[0] : undefined;
-      if (!error || !(out instanceof Uint8Array)) {
-        this.forward(out);
-        continue;
+    try {
+      for (const part of parts) {
+        if (part.fixUpFirst) await this.routeInBlock();
+        const plan = planSimpleQuery(part.sql, this);
+        if (plan.kind !== 'run') throw new OrbitError(SqlState.internal_error, 'a part of a query string planned otherwise than the whole');
+        const out = await this.runPlan(plan);
+        // Printed rows are only ever a result without an error.
+        const error = out instanceof Uint8Array ? scanBackend(out, [BackendMessage.ErrorResponse])[0] : undefined;
+        if (!error || !(out instanceof Uint8Array)) {
+          this.forward(out);
+          continue;
+        }
+        this.forward(concatBytes([out.subarray(0, error.start), wholeStringPosition(out.subarray(error.start, error.end), part), out.subarray(error.end)]));
+        failed = true;
+        break;
       }
-      this.forward(concatBytes([out.subarray(0, error.start), wholeStringPosition(out.subarray(error.start, error.end), part), out.subarray(error.end)]));
-      failed = true;
-      break;
+    } catch (err) {
+      // Orbit's own refusal or check of a later part (a constraint violated by compressed rows): the
+      // string leaves nothing, and its error is then raised outside the transaction Orbit opened.
+      if (wrap) {
+        this.forwardErrorsOnly(await this.backend.runInternal(this, 'ROLLBACK'));
+        this.status = TransactionStatus.Idle;
+      }
+      throw err;
     }
     if (wrap) {
       const end = await this.backend.runInternal(this, failed ? 'ROLLBACK' : 'COMMIT');

@@ -4,7 +4,8 @@
  * checks of compressed rows in unique-indexes.ts and validated-constraints.ts): inside Orbit's own
  * transaction when the session is idle, inside a savepoint in a transaction block.
  */
-import type { InternalRunner } from '../internal-sql.js';
+import { SqlState } from '../../sqlstate.js';
+import { firstError, type InternalRunner } from '../internal-sql.js';
 import { PipelineRefusal } from '../pipeline-transaction.js';
 
 /**
@@ -13,10 +14,17 @@ import { PipelineRefusal } from '../pipeline-transaction.js';
  */
 export async function inTrial<T>(run: InternalRunner, idle: boolean, why: string, work: () => Promise<T>): Promise<T> {
   if (run.pipeline) throw new PipelineRefusal(why);
-  await run.sql(idle ? 'BEGIN' : 'SAVEPOINT orbit_trial');
+  let own = idle;
+  const begun = await run.sql(idle ? 'BEGIN' : 'SAVEPOINT orbit_trial');
+  // Not idle, yet no transaction open (an in-process string with its own BEGIN is prepared before
+  // it runs): a failed SAVEPOINT would leave `work` to run, and commit, outside any transaction.
+  if (!idle && firstError(begun)?.C === SqlState.no_active_sql_transaction) {
+    own = true;
+    await run.sql('BEGIN');
+  }
   try {
     return await work();
   } finally {
-    await run.sql(idle ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT orbit_trial; RELEASE SAVEPOINT orbit_trial');
+    await run.sql(own ? 'ROLLBACK' : 'ROLLBACK TO SAVEPOINT orbit_trial; RELEASE SAVEPOINT orbit_trial');
   }
 }

@@ -51,6 +51,12 @@ describe('unique indexes on hypertables with chunks in the columnstore', () => {
     await wire.server.orbit.exec('CREATE UNIQUE INDEX split_time_host_v ON split (time, host, v)');
   });
 
+  it('in-process, in a string with its own BEGIN: the trial is undone, nothing is left', async () => {
+    await expect(wire.server.orbit.exec('BEGIN; CREATE UNIQUE INDEX dup_trial ON dup (time, host); COMMIT')).rejects.toMatchObject({ code: '23505' });
+    await wire.server.orbit.exec('ROLLBACK');
+    expect((await wire.server.orbit.query("SELECT to_regclass('dup_trial') IS NULL AS gone")).rows).toEqual([{ gone: true }]);
+  });
+
   it('creates the index over unique rows; inserts then see it, ON CONFLICT included', async () => {
     await tables('uniq', "('2024-01-01 10:00+00', 'a', 1, true), ('2024-01-01 10:00+00', 'b', 2, true), ('2024-01-02 10:00+00', 'a', 3, NULL)");
     await wire.server.orbit.exec('CREATE INDEX ON uniq (host, v); CREATE UNIQUE INDEX ON uniq (time, host)');

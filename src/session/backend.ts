@@ -142,8 +142,8 @@ export class Backend {
   }
 
   /** See StatementPreparation.prepareColumnstore (session/columnstore/statement-preparation.ts). */
-  prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkUnique = true): Promise<string> {
-    return this.preparation.prepareColumnstore(session, sql, idle, fastPath, fill, onRows, values, guarded, checkUnique);
+  prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkBatches = true): Promise<string> {
+    return this.preparation.prepareColumnstore(session, sql, idle, fastPath, fill, onRows, values, guarded, checkBatches);
   }
 
   /**

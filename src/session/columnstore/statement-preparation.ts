@@ -41,11 +41,11 @@ export class StatementPreparation {
    * RowDescription, text format): a scan may then hand over its compressed rows printed, and the
    * statement runs as written over the rowstore alone. `guarded`: the caller runs the text at once
    * and, when it fails, asks `retryStale` whether to prepare and run it again (unguarded): a fast
-   * path may then reuse its last statement without asking for its inputs first. `checkUnique`:
+   * path may then reuse its last statement without asking for its inputs first. `checkBatches`:
    * a unique index or validated constraint the text adds is checked against the batches now (false:
    * the extended protocol checks it at each Bind, `checkNewConstraints`).
    */
-  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkUnique = true): Promise<string> {
+  async prepareColumnstore(session: BackendSession, sql: string, idle: boolean, fastPath = true, fill = true, onRows?: (rows: DirectRows) => void, values?: (oid: number) => ValueOf, guarded = false, checkBatches = true): Promise<string> {
     const cs = this.columnstore;
     if (!cs) return sql;
     cs.retryStale(() => undefined);
@@ -62,7 +62,7 @@ export class StatementPreparation {
     const plans: ColumnstorePlan[] = [];
     const bytes = new TextEncoder().encode(sql);
     for (const s of analysis.statements) {
-      if (checkUnique) {
+      if (checkBatches) {
         const { start, end } = statementRange(bytes, s);
         await this.checkConstraints(session, s, new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(start, end)), idle);
       }

@@ -141,9 +141,9 @@ function figure(node: unknown): [string, number] {
   const f = type ? ((node as Node)[type] as Fields) : {};
   switch (type) {
     case 'ColumnRef': {
-      const names = colNames(node)!;
-      const last = names[names.length - 1]!;
-      return last === '*' ? ['?column?', 0] : [last, 2];
+      // The last name, `*` skipped: `x.*::text` is named x.
+      const last = colNames(node)!.filter((n) => n !== '*').at(-1);
+      return last === undefined ? ['?column?', 0] : [last, 2];
     }
     case 'A_Indirection': {
       const ind = (f.indirection as Node[]) ?? [];
@@ -176,7 +176,8 @@ function figure(node: unknown): [string, number] {
       if (f.subLinkType === 'EXPR_SUBLINK' || f.subLinkType === 'MULTIEXPR_SUBLINK') {
         const sel = as<{ targetList?: Node[] }>(f.subselect, 'SelectStmt');
         const first = as<{ name?: string; val: Node }>(sel?.targetList?.[0], 'ResTarget');
-        if (first?.name) return [first.name, 2];
+        // The subquery's column name, given or figured (`(SELECT x FROM …)` is named x).
+        if (first) return [columnName(first), 2];
       }
       return ['?column?', 0];
     }

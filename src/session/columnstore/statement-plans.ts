@@ -29,6 +29,7 @@ import { FunctionGuard, type CompressedLookup, type RouteRow } from './function-
 import { FUNCTION_NAMES_SQL, ROUTES_QUERY } from './function-guard-sql.js';
 import { executedName, ExecutedStatements } from './executed-statements.js';
 import { quoteLiteral } from '../settings.js';
+import { RelationColumns } from './relation-columns.js';
 
 /** `orderBy`: the columns of the compression settings' ORDER BY (time when unset); `rls`: row-level security is enabled on it. */
 type TableInfo = PlannerTable & { compressed: boolean; unique: boolean; orderBy: string[]; rls: boolean };
@@ -64,6 +65,8 @@ export class StatementPlanner {
   private readonly executed = new ExecutedStatements();
   /** Calls of functions whose SQL reads compressed hypertables (function-guard.ts). */
   private readonly guard = new FunctionGuard(this.executed);
+  /** The columns of relations next to whole-row references, for the statements planned now (relation-columns.ts). */
+  private readonly relationColumns = new RelationColumns();
 
   /** Some hypertable had compressed chunks when the metadata was last read: the function guard checks statements. */
   get guarding(): boolean {
@@ -97,6 +100,7 @@ export class StatementPlanner {
     this.guard.expect(statements);
     await this.resolve(run, statements);
     if (!this.anyCompressed) return;
+    await this.relationColumns.load(run, statements, (name) => this.tables.has(name), this.lookup);
     await this.executed.load(run, statements);
     if (statements.some((s) => this.guard.concerns(s))) await this.guard.load(run);
   }
@@ -297,7 +301,7 @@ export class StatementPlanner {
       const fast = this.planFast(statement);
       if (fast) return { reads: [], writes, ...fast };
     }
-    const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup);
+    const rewritten = rewriteColumnstoreReads(statement.type, statement.node, this.lookup, this.relationColumns.columnsOf);
     const reads = [...(rewritten?.tables ?? [])];
     // A lone SELECT of one hypertable with time bounds only needs the compressed chunks they reach.
     const only = reads.length === 1 ? this.tables.get(reads[0]!.name)?.find((t) => t.id === reads[0]!.id) : undefined;

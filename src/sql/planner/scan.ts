@@ -18,6 +18,7 @@ import { clone, colNames, funcName, ident as quote, kind, walk, type Fields, typ
 import type { PlannerColumn, PlannerTable } from './table.js';
 import { conjuncts, deparseExpr, STABLE_FUNCTIONS } from './expressions.js';
 import { isSafeConstant, predicateOf, type ColumnPredicate } from './predicates.js';
+import { typeWholeRows } from '../rewrite/whole-row.js';
 
 export interface ScanPlan {
   readonly table: PlannerTable;
@@ -72,6 +73,11 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
     true,
   );
   if (unsupported) return undefined;
+  // A whole-row reference: read through the scan's subquery the row would be a record; the general
+  // path types it as the table's row (or refuses it).
+  const read = { RangeSubselect: { subquery: { SelectStmt: {} }, alias: aliasNode ?? { aliasname: table.name } } };
+  const rows = typeWholeRows({ SelectStmt: { ...s, fromClause: [read] } }, new Map([[read, table]]));
+  if (rows.typed || rows.unsure) return undefined;
   const columnOf = (n: unknown): PlannerColumn | undefined => {
     const names = colNames(n);
     if (!names || names.length > 2 || (names.length === 2 && names[0] !== alias)) return undefined;

@@ -19,6 +19,7 @@ import { OrbitError } from '../../errors.js';
 import { SqlState } from '../../sqlstate.js';
 import { parseSql } from '../parser.js';
 import { clone, kind, type Fields, type Node } from './ast.js';
+import { typeWholeRows } from './whole-row.js';
 
 /** A hypertable whose reads are rewritten. */
 export interface ColumnstoreTable {
@@ -46,21 +47,80 @@ export interface ColumnstoreRewrite {
   readonly tables: readonly ColumnstoreTable[];
 }
 
+type TableLookup = (schema: string | undefined, name: string) => ColumnstoreTable | undefined;
+
+/** The column names of a relation the statement names (undefined: unknown). */
+export type RelationColumns = (schema: string | undefined, name: string) => ReadonlySet<string> | undefined;
+
 /**
  * Rewrites one statement (`type`/`node` from the parser) when it reads one of `tables` (found by
- * `lookup(schema, name)`); undefined when it reads none.
+ * `lookup(schema, name)`); undefined when it reads none. `columnsOf` gives the columns of the other
+ * relations it names, which decide what a bare name means (whole-row.ts).
  */
-export function rewriteColumnstoreReads(
-  type: string,
-  node: Fields,
-  lookup: (schema: string | undefined, name: string) => ColumnstoreTable | undefined,
-): ColumnstoreRewrite | undefined {
+export function rewriteColumnstoreReads(type: string, node: Fields, lookup: TableLookup, columnsOf?: RelationColumns): ColumnstoreRewrite | undefined {
+  const replaced = replaceReads(type, node, lookup);
+  if (!replaced) return undefined;
+  const { used, readNames, subqueries, ctes } = replaced;
+  let root = replaced.root;
+  const rows = typeWholeRows(root, subqueries, (schema, name) => (schema === undefined && ctes.has(name) ? undefined : columnsOf?.(schema, name)));
+  if (rows.typed || rows.unsure) {
+    // With no compressed chunks the hypertable alone has every row, typed as PostgreSQL types it.
+    if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    if (rows.unsure) {
+      throw new OrbitError(SqlState.feature_not_supported, `whole-row reference "${rows.unsure}" to a hypertable with compressed chunks next to a FROM item Orbit does not know the columns of is not supported by Orbit`, {
+        hint: `Qualify it as ${rows.unsure}.* where it is not a whole entry of a target list (e.g. f(${rows.unsure}.*)), name the columns, or convert the chunks back to the rowstore (decompress_chunk).`,
+      });
+    }
+    root = rows.node as Fields;
+  }
+  const system = systemColumnRead(node, (qualifier) => (qualifier === undefined ? !DML.has(type) : readNames.has(qualifier)));
+  if (system) {
+    // With no compressed chunks the hypertable alone has every row, system columns included.
+    if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    throw new OrbitError(SqlState.feature_not_supported, `system column "${system}" is not supported on hypertables with compressed chunks in Orbit`, {
+      hint: 'Name the chunk with show_chunks() or timescaledb_information.chunks instead.',
+    });
+  }
+  return { sql: deparseSync(root as never, { pretty: false }), tables: [...used.values()] };
+}
+
+/**
+ * The relations (other than the hypertables read) whose columns decide whether a bare name in the
+ * statement is a whole-row reference to a hypertable with compressed chunks: none when it names no
+ * such reference. The session loads their columns for `rewriteColumnstoreReads`.
+ */
+export function wholeRowRelations(type: string, node: Fields, lookup: TableLookup): Array<{ schema?: string; name: string }> {
+  const replaced = replaceReads(type, node, lookup);
+  if (!replaced || [...replaced.used.values()].every((t) => t.compressed === false)) return [];
+  const asked: Array<{ schema?: string; name: string }> = [];
+  const none = new Set<string>();
+  const rows = typeWholeRows(replaced.root, replaced.subqueries, (schema, name) => {
+    if (schema !== undefined || !replaced.ctes.has(name)) asked.push(schema === undefined ? { name } : { schema, name });
+    return none;
+  });
+  return rows.typed || rows.unsure ? asked : [];
+}
+
+/** A statement with its reads of hypertables replaced by subqueries (`replaceReads`). */
+interface ReplacedReads {
+  readonly root: Fields;
+  readonly used: ReadonlyMap<number, ColumnstoreTable>;
+  /** Names (aliases) the rewritten references go by. */
+  readonly readNames: ReadonlySet<string>;
+  /** The subqueries replacing them, with the hypertable each reads (whole-row.ts types their rows). */
+  readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>;
+  /** The statement's CTE names (a relation of such a name is the CTE). */
+  readonly ctes: ReadonlySet<string>;
+}
+
+/** `type`/`node` with every read of a hypertable `lookup` finds replaced; undefined when it reads none. */
+function replaceReads(type: string, node: Fields, lookup: TableLookup): ReplacedReads | undefined {
   if (!READING.has(type)) return undefined;
   const ctes = new Set<string>();
   collectCteNames(node, ctes);
   const used = new Map<number, ColumnstoreTable>();
-  /** Names (aliases) the rewritten references go by. */
   const readNames = new Set<string>();
+  const subqueries = new Map<unknown, ColumnstoreTable>();
   const find = (rv: Fields): ColumnstoreTable | undefined => {
     const schema = rv.schemaname as string | undefined;
     const name = rv.relname as string | undefined;
@@ -88,7 +148,9 @@ export function rewriteColumnstoreReads(
       if (!table) return value;
       used.set(table.id, table);
       readNames.add(((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? (rv.relname as string));
-      return { RangeSubselect: { subquery: unionWithCache(table), alias: rv.alias ?? { aliasname: rv.relname } } };
+      const read = { RangeSubselect: { subquery: unionWithCache(table), alias: rv.alias ?? { aliasname: rv.relname } } };
+      subqueries.set(read, table);
+      return read;
     }
     const out: Fields = {};
     for (const [key, v] of Object.entries(value as Fields)) out[key] = replace(v);
@@ -121,24 +183,7 @@ export function rewriteColumnstoreReads(
   } else {
     root = { [type]: replaceInside(type, node, replace) };
   }
-  if (used.size === 0) return undefined;
-  const whole = wholeRowRead(node, readNames, [...used.values()]);
-  if (whole) {
-    if ([...used.values()].every((t) => t.compressed === false)) return undefined;
-    // Read through a subquery, the row is a record: pg_typeof says record, functions taking the table's type fail (42883).
-    throw new OrbitError(SqlState.feature_not_supported, `whole-row reference "${whole}" to a hypertable with compressed chunks is not supported by Orbit`, {
-      hint: 'Name the columns (ROW(a, b, …) or the table\'s columns one by one), or convert the chunks back to the rowstore (decompress_chunk).',
-    });
-  }
-  const system = systemColumnRead(node, (qualifier) => (qualifier === undefined ? !DML.has(type) : readNames.has(qualifier)));
-  if (system) {
-    // With no compressed chunks the hypertable alone has every row, system columns included.
-    if ([...used.values()].every((t) => t.compressed === false)) return undefined;
-    throw new OrbitError(SqlState.feature_not_supported, `system column "${system}" is not supported on hypertables with compressed chunks in Orbit`, {
-      hint: 'Name the chunk with show_chunks() or timescaledb_information.chunks instead.',
-    });
-  }
-  return { sql: deparseSync(root as never, { pretty: false }), tables: [...used.values()] };
+  return used.size === 0 ? undefined : { root, used, readNames, subqueries, ctes };
 }
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
@@ -170,54 +215,6 @@ function systemColumnRead(value: unknown, counts: (qualifier: string | undefined
     if (found) return found;
   }
   return undefined;
-}
-
-/**
- * Functions whose result is the same for a whole row read as a record (the subquery's, with the
- * same column names) as for the table's row type.
- */
-const ROW_AS_RECORD = new Set(['row_to_json', 'to_json', 'to_jsonb', 'json_agg', 'jsonb_agg', 'json_build_array', 'jsonb_build_array', 'json_build_object', 'jsonb_build_object', 'count']);
-
-/**
- * A whole-row reference to one of `names` (the hypertables' names or aliases) whose type would
- * show: `x` where x is no column of theirs, or `x.*` anywhere but directly in a SELECT's target
- * list (where it expands into the columns), unless it is an argument of a ROW_AS_RECORD function.
- */
-function wholeRowRead(node: unknown, names: ReadonlySet<string>, tables: readonly ColumnstoreTable[]): string | undefined {
-  const expanded = new Set<unknown>();
-  const columnNames = new Set(tables.flatMap((t) => (t.columns ?? []).map((c) => c.name)));
-  const known = tables.every((t) => t.columns !== undefined);
-  const walk = (value: unknown): string | undefined => {
-    if (Array.isArray(value)) {
-      for (const v of value) {
-        const found = walk(v);
-        if (found) return found;
-      }
-      return undefined;
-    }
-    if (value === null || typeof value !== 'object') return undefined;
-    const select = (value as Node).SelectStmt as Fields | undefined;
-    for (const target of (select?.targetList as Node[] | undefined) ?? []) expanded.add((((target as Node).ResTarget as Fields | undefined)?.val as Node | undefined)?.ColumnRef);
-    const call = (value as Node).FuncCall as Fields | undefined;
-    const fn = ((call?.funcname as Node[] | undefined)?.at(-1) as Fields | undefined)?.String as Fields | undefined;
-    if (call && ROW_AS_RECORD.has(fn?.sval as string)) for (const arg of (call.args as Node[] | undefined) ?? []) expanded.add((arg as Node).ColumnRef);
-    const ref = (value as Node).ColumnRef as Fields | undefined;
-    if (ref) {
-      const fields = ref.fields as Node[];
-      const first = ((fields[0] as Fields | undefined)?.String as Fields | undefined)?.sval as string | undefined;
-      if (first !== undefined && names.has(first)) {
-        if (fields.length === 2 && (fields[1] as Fields).A_Star !== undefined && !expanded.has(ref)) return `${first}.*`;
-        if (fields.length === 1 && known && !columnNames.has(first) && !expanded.has(ref)) return first;
-      }
-      return undefined;
-    }
-    for (const v of Object.values(value as Fields)) {
-      const found = walk(v);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return walk(node);
 }
 
 /** Whether the statement names a system column anywhere (the planner leaves those to the general path, which decides). */

@@ -1,0 +1,318 @@
+/**
+ * @module sql/rewrite/whole-row
+ * Whole-row references to a hypertable read through the general path's subquery
+ * (columnstore-reads.ts). The whole row of a subquery is an anonymous `record`, while PostgreSQL
+ * gives a table's whole row the table's row type (pg_typeof, RowDescription, functions taking it).
+ * Each such reference `x` (or `x.*` where it does not expand into columns) becomes
+ *
+ *     CASE WHEN x.* IS NOT DISTINCT FROM NULL THEN NULL ELSE x.*::schema.table END
+ *
+ * The cast expands the subquery's row into its columns and builds the table's row type, dropped
+ * columns included (parse_coerce.c, coerce_record_to_complex); that row is never NULL, so the CASE
+ * keeps the NULL an outer join gives for a missing row (IS NOT DISTINCT FROM tests the record
+ * itself, not its fields). `x.f` naming no column of x (the function f on the row) becomes `(…).f`.
+ *
+ * Which name a bare `x` means follows PostgreSQL (parse_expr.c, transformColumnRef): a column of
+ * that name in any FROM item of any enclosing query level wins; otherwise the innermost FROM item
+ * called x. Only the hypertables' columns are known here: when another FROM item in scope might
+ * have a column x (a table, a view, a subquery, a function), the reference is left as it is and
+ * reported, for the caller to refuse (0A000) rather than guess.
+ */
+import { parseSql } from '../parser.js';
+import type { ColumnstoreTable, RelationColumns } from './columnstore-reads.js';
+import { as, colNames, columnName, ident, kind, type Fields, type Node } from './ast.js';
+
+/** A FROM item as the names in expressions see it. */
+interface Item {
+  /** The name that qualifies its columns (alias, table or function name); undefined: none. */
+  readonly name?: string;
+  /** Its column names; undefined: unknown (not a hypertable read here). */
+  readonly columns?: ReadonlySet<string>;
+  /** The hypertable it reads through the subquery, for the items this module types. */
+  readonly table?: ColumnstoreTable;
+}
+
+/** The FROM items of the query levels around an expression, outermost first. */
+type Scope = ReadonlyArray<readonly Item[]>;
+
+export interface WholeRowTyping {
+  /** The statement with its whole-row references typed. */
+  readonly node: unknown;
+  /** Whether some reference was typed. */
+  readonly typed: boolean;
+  /** A whole-row reference that could not be told apart from a column of another FROM item. */
+  readonly unsure?: string;
+}
+
+/**
+ * Types the whole-row references of `node` to the subqueries `subqueries` (the RangeSubselect
+ * nodes columnstore-reads.ts made, by identity, with the hypertable each reads).
+ */
+export function typeWholeRows(node: unknown, subqueries: ReadonlyMap<unknown, ColumnstoreTable>, columnsOf?: RelationColumns): WholeRowTyping {
+  const typer = new Typer(subqueries, columnsOf);
+  const out = typer.value(node, []);
+  return { node: out, typed: typer.typed, ...(typer.unsure !== undefined ? { unsure: typer.unsure } : {}) };
+}
+
+class Typer {
+  typed = false;
+  unsure: string | undefined;
+  /** The CTEs of the enclosing statements, innermost last: their columns (null: unknown). */
+  private readonly ctes: Array<ReadonlyMap<string, ReadonlySet<string> | null>> = [];
+
+  constructor(
+    private readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>,
+    private readonly columnsOf: RelationColumns | undefined,
+  ) {}
+
+  /** Any part of a statement, read in `scope`. */
+  value(v: unknown, scope: Scope): unknown {
+    if (Array.isArray(v)) return v.map((x) => this.value(x, scope));
+    if (v === null || typeof v !== 'object') return v;
+    const type = kind(v);
+    const f = type ? ((v as Node)[type] as Fields) : undefined;
+    switch (type) {
+      case 'SelectStmt':
+        return { SelectStmt: this.select(f!, scope) };
+      case 'UpdateStmt':
+      case 'DeleteStmt':
+      case 'MergeStmt':
+        return { [type]: this.modify(f!, scope) };
+      case 'ColumnRef':
+        return this.ref(v as Node, scope, false);
+      case 'RowExpr':
+        // ROW(x.*) expands x into its columns, as a target list does.
+        return { RowExpr: { ...this.fields(f!, scope, ['args']), args: ((f!.args as Node[] | undefined) ?? []).map((a) => this.expanding(a, scope)) } };
+    }
+    return type ? { [type]: this.fields(f!, scope) } : this.fields(v as Fields, scope);
+  }
+
+  private fields(f: Fields, scope: Scope, skip: readonly string[] = []): Fields {
+    const out: Fields = {};
+    for (const [key, x] of Object.entries(f)) out[key] = skip.includes(key) ? x : this.value(x, scope);
+    return out;
+  }
+
+  /** An expression where `x.*` expands into columns (a target list entry, a ROW() argument). */
+  private expanding(v: unknown, scope: Scope): unknown {
+    return kind(v) === 'ColumnRef' ? this.ref(v as Node, scope, true) : this.value(v, scope);
+  }
+
+  private select(s: Fields, scope: Scope): Fields {
+    this.ctes.push(cteColumns(s.withClause));
+    // A set operation's own ORDER BY / LIMIT see its output columns, no FROM item.
+    const items = ((s.fromClause as Node[] | undefined) ?? []).flatMap((i) => this.items(i));
+    const inner = [...scope, items];
+    const outputs = new Set(((s.targetList as Node[] | undefined) ?? []).map((t) => columnName(as<{ name?: string; val: Node }>(t, 'ResTarget')!)));
+    const out: Fields = {};
+    for (const [key, x] of Object.entries(s)) {
+      // A set operation's sides are SelectStmt fields (not wrapped in a node), each a level of its own.
+      if (key === 'larg' || key === 'rarg') out[key] = this.select(x as Fields, scope);
+      else if (key === 'withClause') out[key] = this.value(x, scope);
+      else if (key === 'fromClause') out[key] = this.fromList(x as Node[], scope);
+      else if (key === 'targetList') out[key] = (x as Node[]).map((t) => this.target(t, inner));
+      else if (key === 'sortClause' || key === 'groupClause' || key === 'distinctClause') out[key] = (x as Node[]).map((e) => this.sortKey(e, inner, outputs));
+      else out[key] = this.value(x, inner);
+    }
+    this.ctes.pop();
+    return out;
+  }
+
+  /** A FROM list: a LATERAL item sees the items before it. */
+  private fromList(list: readonly Node[], outer: Scope, before: Item[] = []): Node[] {
+    const seen = [...before];
+    return list.map((i) => {
+      const out = this.fromItem(i, outer, seen);
+      seen.push(...this.items(i));
+      return out as Node;
+    });
+  }
+
+  /** UPDATE, DELETE, MERGE: their target and FROM / USING / source items are in scope. */
+  private modify(s: Fields, scope: Scope): Fields {
+    this.ctes.push(cteColumns(s.withClause));
+    // The target is a RangeVar's fields (not wrapped in a node).
+    const from = [s.relation && { RangeVar: s.relation }, ...((s.fromClause as Node[] | undefined) ?? []), ...((s.usingClause as Node[] | undefined) ?? []), s.sourceRelation].filter((i) => i !== undefined);
+    const inner = [...scope, from.flatMap((i) => this.items(i as Node))];
+    const out: Fields = {};
+    for (const [key, x] of Object.entries(s)) {
+      if (key === 'withClause') out[key] = this.value(x, scope);
+      else if (key === 'fromClause' || key === 'usingClause' || key === 'sourceRelation') out[key] = key === 'sourceRelation' ? this.fromList([x as Node], scope)[0] : this.fromList(x as Node[], scope);
+      else if (key === 'returningList') out[key] = (x as Node[]).map((t) => this.target(t, inner));
+      else out[key] = this.value(x, inner);
+    }
+    this.ctes.pop();
+    return out;
+  }
+
+  /**
+   * A FROM item after the items `before` of its level: a subquery sees the enclosing levels, a
+   * LATERAL one or a function those items too, an ON clause the join's sides.
+   */
+  private fromItem(i: Node, outer: Scope, before: readonly Item[]): unknown {
+    if (this.subqueries.has(i)) return i;
+    const lateral = [...outer, before];
+    const sub = as(i, 'RangeSubselect');
+    if (sub) return { RangeSubselect: { ...sub, subquery: this.value(sub.subquery, sub.lateral ? lateral : outer) } };
+    const join = as(i, 'JoinExpr');
+    if (join) {
+      const [larg, rarg] = this.fromList([join.larg as Node, join.rarg as Node], outer, [...before]);
+      const sides = [...outer, [...before, ...this.items(join.larg as Node), ...this.items(join.rarg as Node)]];
+      return { JoinExpr: { ...this.fields(join, sides, ['larg', 'rarg']), larg, rarg } };
+    }
+    return this.value(i, lateral);
+  }
+
+  /** The items a FROM entry puts in scope. */
+  private items(i: Node): Item[] {
+    const alias = (f: Fields) => (f.alias as Fields | undefined)?.aliasname as string | undefined;
+    const table = this.subqueries.get(i);
+    if (table) {
+      const sub = i.RangeSubselect as Fields;
+      return [{ name: alias(sub)!, ...(table.columns ? { columns: renamed(table.columns.map((c) => c.name), sub) } : {}), table }];
+    }
+    const join = as(i, 'JoinExpr');
+    if (join) {
+      const both = [...this.items(join.larg as Node), ...this.items(join.rarg as Node)];
+      const name = alias(join);
+      if (name === undefined) return both;
+      // An aliased join hides the names of its sides; their columns are its own.
+      const known = both.every((b) => b.columns !== undefined);
+      return [{ name, ...(known ? { columns: new Set(both.flatMap((b) => [...b.columns!])) } : {}) }];
+    }
+    const rv = as(i, 'RangeVar');
+    if (rv) {
+      const cte = rv.schemaname === undefined ? this.cte(rv.relname as string) : undefined;
+      const columns = cte ? cte.columns : this.columnsOf?.(rv.schemaname as string | undefined, rv.relname as string);
+      return [{ name: alias(rv) ?? (rv.relname as string), ...(columns ? { columns: renamed([...columns], rv) } : {}) }];
+    }
+    const sub = as(i, 'RangeSubselect');
+    if (sub) {
+      const columns = queryColumns(sub.subquery);
+      return [{ name: alias(sub)!, ...(columns ? { columns: renamed(columns, sub) } : {}) }];
+    }
+    // A function's columns depend on its result type.
+    const other = as(i, 'RangeFunction') ?? as(i, 'RangeTableFunc');
+    const name = other ? alias(other) : undefined;
+    return [name === undefined ? {} : { name }];
+  }
+
+  /** The innermost CTE in scope called `name` (its columns; undefined: unknown), or undefined. */
+  private cte(name: string): { columns: ReadonlySet<string> | undefined } | undefined {
+    for (let i = this.ctes.length - 1; i >= 0; i--) {
+      const found = this.ctes[i]!.get(name);
+      if (found !== undefined) return { columns: found ?? undefined };
+    }
+    return undefined;
+  }
+
+  /** A target list entry: `x.*` expands; a typed reference keeps the name PostgreSQL gave the column. */
+  private target(t: Node, scope: Scope): unknown {
+    const r = as<{ name?: string; val: Node }>(t, 'ResTarget');
+    if (!r) return this.value(t, scope);
+    const before = this.typed;
+    this.typed = false;
+    const val = this.expanding(r.val, scope);
+    const changed = this.typed;
+    this.typed ||= before;
+    return { ResTarget: { ...r, val, ...(changed && r.name === undefined && namedByRef(r.val) ? { name: columnName(r) } : {}) } };
+  }
+
+  /** ORDER BY / GROUP BY / DISTINCT ON: a bare name of an output column is that column (SQL92 rule), left to PostgreSQL. */
+  private sortKey(e: Node, scope: Scope, outputs: ReadonlySet<string>): unknown {
+    const by = as(e, 'SortBy');
+    const key = by ? by.node : e;
+    const names = colNames(key);
+    if (names?.length === 1 && outputs.has(names[0]!)) return e;
+    return this.value(e, scope);
+  }
+
+  private ref(node: Node, scope: Scope, expanding: boolean): unknown {
+    const names = colNames(node)!;
+    if (names.length === 1 && names[0] !== '*') {
+      const name = names[0]!;
+      if (scope.some((level) => level.some((i) => i.columns?.has(name)))) return node;
+      const item = resolve(scope, name);
+      if (!item?.table) return node;
+      if (scope.some((level) => level.some((i) => i.columns === undefined))) {
+        this.unsure ??= name;
+        return node;
+      }
+      return this.row(name, item.table);
+    }
+    if (names.length !== 2) return node;
+    const item = resolve(scope, names[0]!);
+    if (!item?.table) return node;
+    if (names[1] === '*') return expanding ? node : this.row(names[0]!, item.table);
+    if (item.columns?.has(names[1]!) !== false) return node;
+    // x.f, no column f: PostgreSQL calls f on the row (functional notation).
+    return { A_Indirection: { arg: this.row(names[0]!, item.table), indirection: [{ String: { sval: names[1] } }] } };
+  }
+
+  /** The row of the item called `name`, typed as `table`'s rows. */
+  private row(name: string, table: ColumnstoreTable): Node {
+    this.typed = true;
+    const row = `${ident(name)}.*`;
+    const type = `${ident(table.schema)}.${ident(table.name)}`;
+    // The outer cast changes nothing; it makes the deparser put `(…).f` in parentheses, which it
+    // does not do for a CASE.
+    const sql = `SELECT CAST(CASE WHEN ${row} IS NOT DISTINCT FROM NULL THEN NULL ELSE ${row}::${type} END AS ${type})`;
+    return ((parseSql(sql)[0]!.node.targetList as Node[])[0]!.ResTarget as Fields).val as Node;
+  }
+}
+
+/** The CTEs of a WITH clause and their columns (null: unknown). */
+function cteColumns(withClause: unknown): ReadonlyMap<string, ReadonlySet<string> | null> {
+  const out = new Map<string, ReadonlySet<string> | null>();
+  for (const c of ((withClause as Fields | undefined)?.ctes as Node[] | undefined) ?? []) {
+    const cte = c.CommonTableExpr as Fields;
+    const columns = queryColumns(cte.ctequery);
+    out.set(cte.ctename as string, columns ? renamed(columns, { alias: { colnames: cte.aliascolnames } }) : null);
+  }
+  return out;
+}
+
+/** The output column names of a query (a SelectStmt node), undefined when not known from its text (a `*`, a DML's RETURNING). */
+function queryColumns(query: unknown): string[] | undefined {
+  let s = as(query, 'SelectStmt');
+  while (s && s.op !== undefined && s.op !== 'SETOP_NONE') s = s.larg as Fields;
+  if (!s) return undefined;
+  const values = s.valuesLists as Node[] | undefined;
+  if (values) return ((as<{ items: Node[] }>(values[0], 'List')?.items ?? []) as Node[]).map((_, k) => `column${k + 1}`);
+  const names: string[] = [];
+  for (const t of (s.targetList as Node[] | undefined) ?? []) {
+    const r = as<{ name?: string; val: Node }>(t, 'ResTarget')!;
+    const star = colNames(r.val)?.includes('*') || (as<{ indirection: Node[] }>(r.val, 'A_Indirection')?.indirection.some((n) => kind(n) === 'A_Star') ?? false);
+    if (star && r.name === undefined) return undefined;
+    names.push(columnName(r));
+  }
+  return names;
+}
+
+/** A relation's column names as its FROM item shows them: an alias's column names rename the first ones. */
+function renamed(names: string[], item: Fields): ReadonlySet<string> {
+  for (const [k, n] of (((item.alias as Fields | undefined)?.colnames as Node[] | undefined) ?? []).entries()) names[k] = (n.String as Fields).sval as string;
+  return new Set(names);
+}
+
+/**
+ * Whether PostgreSQL names a result column `val` after a column reference in it (FigureColname
+ * follows casts, COLLATE and subscripts down to it): the name a typed reference would change.
+ */
+function namedByRef(val: unknown): boolean {
+  const type = kind(val);
+  const f = type ? ((val as Node)[type] as Fields) : {};
+  if (type === 'ColumnRef') return true;
+  if (type === 'TypeCast' || type === 'CollateClause') return namedByRef(f.arg);
+  if (type === 'A_Indirection') return !(f.indirection as Node[]).some((i) => kind(i) === 'String' || kind(i) === 'A_Star') && namedByRef(f.arg);
+  return false;
+}
+
+/** The innermost FROM item called `name`. */
+function resolve(scope: Scope, name: string): Item | undefined {
+  for (let level = scope.length - 1; level >= 0; level--) {
+    const found = scope[level]!.find((i) => i.name === name);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -3,11 +3,11 @@
 // was refused (0A000) or came back as a record (pg_typeof record, RowDescription type 2249). Each
 // statement here must answer the same rows with the same types before and after compress_chunk
 // (sql/rewrite/whole-row.ts types the row as the table's).
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Orbit } from '../../src/orbit.js';
 import { inProcessOrbit } from '../support/in-process.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { clientAs, startTestServer, type TestServer } from '../support/server.js';
 
 const SETUP = `CREATE TABLE ht (time bigint NOT NULL, gone int, v int, ht_id int);
   SELECT create_hypertable('ht', 'time', chunk_time_interval => 1000);
@@ -157,8 +157,7 @@ describe('whole-row references over the wire', () => {
   let client: pg.Client;
   beforeAll(async () => {
     server = await startTestServer();
-    client = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres' });
-    await client.connect();
+    client = await clientAs(server, 'postgres');
     await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${SETUP}`);
     await client.query(COMPRESS);
   });

@@ -14,9 +14,10 @@
  *
  * Which name a bare `x` means follows PostgreSQL (parse_expr.c, transformColumnRef): a column of
  * that name in any FROM item of any enclosing query level wins; otherwise the innermost FROM item
- * called x. Only the hypertables' columns are known here: when another FROM item in scope might
- * have a column x (a table, a view, a subquery, a function), the reference is left as it is and
- * reported, for the caller to refuse (0A000) rather than guess.
+ * called x. The FROM items' columns come from the hypertables' metadata, the text of subqueries,
+ * CTEs and VALUES, and `columnsOf` for tables and views (the catalog); when an item in scope might
+ * still have a column x (a function, a subquery with `*`, a relation not found), the reference is
+ * left as it is and reported, for the caller to refuse (0A000) rather than guess.
  */
 import { parseSql } from '../parser.js';
 import type { ColumnstoreTable, RelationColumns } from './columnstore-reads.js';
@@ -26,7 +27,7 @@ import { as, colNames, columnName, ident, kind, type Fields, type Node } from '.
 interface Item {
   /** The name that qualifies its columns (alias, table or function name); undefined: none. */
   readonly name?: string;
-  /** Its column names; undefined: unknown (not a hypertable read here). */
+  /** Its column names; undefined: unknown. */
   readonly columns?: ReadonlySet<string>;
   /** The hypertable it reads through the subquery, for the items this module types. */
   readonly table?: ColumnstoreTable;

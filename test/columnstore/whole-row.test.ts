@@ -72,6 +72,10 @@ const STATEMENTS = [
   'WITH c(x) AS (SELECT 1) SELECT x FROM ht x, c ORDER BY 1',
   'SELECT x FROM ht x, (VALUES (1)) v(x) ORDER BY 1',
   'SELECT x, s FROM ht x, LATERAL (SELECT x.v AS x) s ORDER BY 1',
+  // … but only where PostgreSQL sees it: not in an ON clause for an item before the join, not in a
+  // CTE for a later CTE of the name.
+  "SELECT o.k FROM o2, ht x JOIN o ON x.time = o.k AND pg_typeof(x)::text = 'ht' ORDER BY 1",
+  'WITH a AS (SELECT x FROM ht x, o2 LIMIT 1), o2 AS (SELECT 1 AS q) SELECT * FROM a',
   'SELECT m FROM m ORDER BY 1',
   'SELECT m.m, pg_typeof(m.*)::text AS t FROM m ORDER BY 1',
   'SELECT ht_id FROM ht ORDER BY time LIMIT 1',

@@ -60,9 +60,10 @@ export type RelationColumns = (schema: string | undefined, name: string) => Read
 export function rewriteColumnstoreReads(type: string, node: Fields, lookup: TableLookup, columnsOf?: RelationColumns): ColumnstoreRewrite | undefined {
   const replaced = replaceReads(type, node, lookup);
   if (!replaced) return undefined;
-  const { used, readNames, subqueries, ctes } = replaced;
+  const { used, readNames, subqueries } = replaced;
   let root = replaced.root;
-  const rows = typeWholeRows(root, subqueries, (schema, name) => (schema === undefined && ctes.has(name) ? undefined : columnsOf?.(schema, name)));
+  // whole-row.ts tells a CTE from a relation of its name by where the CTE is in scope.
+  const rows = typeWholeRows(root, subqueries, columnsOf);
   if (rows.typed || rows.unsure) {
     // With no compressed chunks the hypertable alone has every row, typed as PostgreSQL types it.
     if ([...used.values()].every((t) => t.compressed === false)) return undefined;
@@ -95,7 +96,7 @@ export function wholeRowRelations(type: string, node: Fields, lookup: TableLooku
   const asked: Array<{ schema?: string; name: string }> = [];
   const none = new Set<string>();
   const rows = typeWholeRows(replaced.root, replaced.subqueries, (schema, name) => {
-    if (schema !== undefined || !replaced.ctes.has(name)) asked.push(schema === undefined ? { name } : { schema, name });
+    asked.push(schema === undefined ? { name } : { schema, name });
     return none;
   });
   return rows.typed || rows.unsure ? asked : [];
@@ -109,8 +110,6 @@ interface ReplacedReads {
   readonly readNames: ReadonlySet<string>;
   /** The subqueries replacing them, with the hypertable each reads (whole-row.ts types their rows). */
   readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>;
-  /** The statement's CTE names (a relation of such a name is the CTE). */
-  readonly ctes: ReadonlySet<string>;
 }
 
 /** `type`/`node` with every read of a hypertable `lookup` finds replaced; undefined when it reads none. */
@@ -183,7 +182,7 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
   } else {
     root = { [type]: replaceInside(type, node, replace) };
   }
-  return used.size === 0 ? undefined : { root, used, readNames, subqueries, ctes };
+  return used.size === 0 ? undefined : { root, used, readNames, subqueries };
 }
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);

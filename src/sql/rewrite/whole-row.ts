@@ -100,6 +100,7 @@ class Typer {
   }
 
   private select(s: Fields, scope: Scope): Fields {
+    const withClause = s.withClause && this.with(s.withClause as Fields, scope);
     this.ctes.push(cteColumns(s.withClause));
     // A set operation's own ORDER BY / LIMIT see its output columns, no FROM item.
     const items = ((s.fromClause as Node[] | undefined) ?? []).flatMap((i) => this.items(i));
@@ -109,7 +110,7 @@ class Typer {
     for (const [key, x] of Object.entries(s)) {
       // A set operation's sides are SelectStmt fields (not wrapped in a node), each a level of its own.
       if (key === 'larg' || key === 'rarg') out[key] = this.select(x as Fields, scope);
-      else if (key === 'withClause') out[key] = this.value(x, scope);
+      else if (key === 'withClause') out[key] = withClause;
       else if (key === 'fromClause') out[key] = this.fromList(x as Node[], scope);
       else if (key === 'targetList') out[key] = (x as Node[]).map((t) => this.target(t, inner));
       else if (key === 'sortClause' || key === 'groupClause' || key === 'distinctClause') out[key] = (x as Node[]).map((e) => this.sortKey(e, inner, outputs));
@@ -117,6 +118,21 @@ class Typer {
     }
     this.ctes.pop();
     return out;
+  }
+
+  /** A WITH clause: each CTE's query sees the CTEs before it (under RECURSIVE all of them). */
+  private with(w: Fields, scope: Scope): Fields {
+    const all = cteColumns(w);
+    const before = new Map<string, ReadonlySet<string> | null>();
+    const ctes = ((w.ctes as Node[] | undefined) ?? []).map((c) => {
+      const cte = c.CommonTableExpr as Fields;
+      this.ctes.push(w.recursive ? all : new Map(before));
+      const ctequery = this.value(cte.ctequery, scope);
+      this.ctes.pop();
+      before.set(cte.ctename as string, all.get(cte.ctename as string) ?? null);
+      return { CommonTableExpr: { ...cte, ctequery } };
+    });
+    return { ...w, ctes };
   }
 
   /** A FROM list: a LATERAL item sees the items before it. */
@@ -131,13 +147,14 @@ class Typer {
 
   /** UPDATE, DELETE, MERGE: their target and FROM / USING / source items are in scope. */
   private modify(s: Fields, scope: Scope): Fields {
+    const withClause = s.withClause && this.with(s.withClause as Fields, scope);
     this.ctes.push(cteColumns(s.withClause));
     // The target is a RangeVar's fields (not wrapped in a node).
     const from = [s.relation && { RangeVar: s.relation }, ...((s.fromClause as Node[] | undefined) ?? []), ...((s.usingClause as Node[] | undefined) ?? []), s.sourceRelation].filter((i) => i !== undefined);
     const inner = [...scope, from.flatMap((i) => this.items(i as Node))];
     const out: Fields = {};
     for (const [key, x] of Object.entries(s)) {
-      if (key === 'withClause') out[key] = this.value(x, scope);
+      if (key === 'withClause') out[key] = withClause;
       else if (key === 'fromClause' || key === 'usingClause' || key === 'sourceRelation') out[key] = key === 'sourceRelation' ? this.fromList([x as Node], scope)[0] : this.fromList(x as Node[], scope);
       else if (key === 'returningList') out[key] = (x as Node[]).map((t) => this.target(t, inner));
       else out[key] = this.value(x, inner);
@@ -148,7 +165,7 @@ class Typer {
 
   /**
    * A FROM item after the items `before` of its level: a subquery sees the enclosing levels, a
-   * LATERAL one or a function those items too, an ON clause the join's sides.
+   * LATERAL one or a function those items too, an ON clause the join's sides only.
    */
   private fromItem(i: Node, outer: Scope, before: readonly Item[]): unknown {
     if (this.subqueries.has(i)) return i;
@@ -158,7 +175,7 @@ class Typer {
     const join = as(i, 'JoinExpr');
     if (join) {
       const [larg, rarg] = this.fromList([join.larg as Node, join.rarg as Node], outer, [...before]);
-      const sides = [...outer, [...before, ...this.items(join.larg as Node), ...this.items(join.rarg as Node)]];
+      const sides = [...outer, [...this.items(join.larg as Node), ...this.items(join.rarg as Node)]];
       return { JoinExpr: { ...this.fields(join, sides, ['larg', 'rarg']), larg, rarg } };
     }
     return this.value(i, lateral);
@@ -177,8 +194,9 @@ class Typer {
       const both = [...this.items(join.larg as Node), ...this.items(join.rarg as Node)];
       const name = alias(join);
       if (name === undefined) return both;
-      // An aliased join hides the names of its sides; their columns are its own.
-      const known = both.every((b) => b.columns !== undefined);
+      // An aliased join hides the names of its sides; their columns are its own (renamed by column
+      // aliases in an order USING changes: not followed).
+      const known = both.every((b) => b.columns !== undefined) && (join.alias as Fields).colnames === undefined;
       return [{ name, ...(known ? { columns: new Set(both.flatMap((b) => [...b.columns!])) } : {}) }];
     }
     const rv = as(i, 'RangeVar');

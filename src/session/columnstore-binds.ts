@@ -71,10 +71,10 @@ export class ColumnstoreBinds {
     });
   }
 
-  /** Parses `sql` as this session's fast-path statement on the backend; returns its name. */
-  async parseFastPath(sql: string): Promise<string> {
+  /** Parses `sql` (with the client's `paramTypes`) as this session's fast-path statement on the backend; returns its name. */
+  async parseFastPath(sql: string, paramTypes: number[] = []): Promise<string> {
     const backendName = this.fastPathName;
-    const out = await this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes: [] })]));
+    const out = await this.backend.run(this.session, concatBytes([writeTarget(FrontendMessage.Close, { target: 'S', name: backendName }), writeParse({ name: backendName, query: sql, paramTypes })]));
     // Deallocated at disconnect only if it exists (a failed DEALLOCATE would stop the clean-up).
     this.fastPathUsed = !scanBackend(out).some((f) => f.type === BackendMessage.ErrorResponse);
     this.hooks.forwardErrorsOnly(out);

@@ -16,7 +16,7 @@ import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { readyForQuery, scanBackend } from '../wire/protocol/backend.js';
-import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type ParseMessage } from '../wire/protocol/frontend.js';
+import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type BindHead, type ParseMessage } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
@@ -34,7 +34,7 @@ import { analyse } from './statement-cache.js';
 import { hasParameters, withoutParameters } from './bound-literals.js';
 import { PipelineStatementFailed, PipelineTransaction } from './pipeline-transaction.js';
 import { ColumnstoreBinds, NONE_FOUND } from './columnstore-binds.js';
-import { checkAuthorization, type LoginRole } from './roles.js';
+import { checkAuthorization, PrivilegeDenied, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
 import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
 
@@ -242,6 +242,7 @@ export class ExtendedQuery {
         const rewritten = statements.length === 1 ? statements[0]!.rewrite?.sql : undefined;
         let parse = analysis.ok ? { ...parsed, query: rewritten ?? rewriteStatementNames(text.sql, statements, this.session) } : parsed;
         const stmt = statements[0];
+        let atBind = false;
         if (analysis.ok) {
           const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.hooks.reject(problem, false);
@@ -265,7 +266,15 @@ export class ExtendedQuery {
               const unnamed = parse.name === '';
               const query = parse.query;
               const prepare = (idle: boolean, fastPath: boolean) => this.backend.prepareColumnstore(this.session, query, idle, fastPath, unnamed, undefined, undefined, false, false);
-              parse = { ...parse, query: await this.binds.work((idle) => prepare(idle, unnamed), () => prepare(false, false)) };
+              try {
+                parse = { ...parse, query: await this.binds.work((idle) => prepare(idle, unnamed), () => prepare(false, false)) };
+              } catch (err) {
+                if (!(err instanceof PrivilegeDenied)) throw err;
+                // PostgreSQL checks privileges at Bind, not Parse: parsed as written, the statement
+                // gets Orbit's work (and the check) at each Bind (prepareColumnstoreUse).
+                atBind = true;
+                if (unnamed) this.unnamedAtBind = true;
+              }
             }
           }
         }
@@ -281,6 +290,7 @@ export class ExtendedQuery {
             return this.hooks.reject(new OrbitError(SqlState.duplicate_prepared_statement, `prepared statement "${parse.name}" already exists`), false);
           }
           const name = this.prepared.backendName(parse.name, true, parse, stmt, true, undefined, parsed.query);
+          if (atBind) this.prepared.lookup(parse.name)!.atBind = true;
           this.queue(writeParse({ ...parse, name }));
         }
         return;
@@ -293,22 +303,23 @@ export class ExtendedQuery {
         this.boundSinceSync = true;
         if (bind.portal === '') this.local = undefined;
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
-        const bound = await this.binds.bound(bind, first);
+        let bound: Awaited<ReturnType<ExtendedQuery['columnstoreBind']>>;
+        try {
+          bound = await this.columnstoreBind(bind, first);
+        } catch (err) {
+          if (!(err instanceof PrivilegeDenied)) throw err;
+          // The role may not read what the statement reads: PostgreSQL refuses the Bind itself
+          // (PortalStart checks privileges), bound the ordinary way, with nothing of Orbit's done.
+          bound = undefined;
+        }
+        if (bound === SKIPPED) return;
         if (bound && 'local' in bound) {
           this.local = bound.local;
           return this.answer([BIND_COMPLETE]);
         }
         if (bound) {
           this.prepared.portals.set(bind.portal, bound.statement);
-          this.queue(writeBind({ portal: bind.portal, statement: bound.backendName, rest: withoutParameters(bind.rest) }));
-          return;
-        }
-        if (this.errorSinceSync) return;
-        await this.checkNewConstraints(bind.statement);
-        const fast = await this.prepareColumnstoreUse(bind.statement);
-        if (fast) {
-          this.prepared.portals.set(bind.portal, fast.statement);
-          this.queue(writeBind({ ...bind, statement: fast.backendName }));
+          this.queue(writeBind({ portal: bind.portal, statement: bound.backendName, rest: bound.literal ? withoutParameters(bind.rest) : bind.rest }));
           return;
         }
         const statement = await this.prepareUse(bind.statement);
@@ -368,6 +379,21 @@ export class ExtendedQuery {
     if (!statement || !this.hooks.routePending() || this.session.transactionStatus !== TransactionStatus.InTransaction || this.pipeline.current(this.session.transactionStatus) !== 'block' || !this.backend.routing.usesChunks(statement)) return;
     await this.flushPending();
     await this.hooks.routeInBlock();
+  }
+
+  /**
+   * The columnstore's work at a Bind: a statement with text parameters on the fast path with its
+   * values written out (`literal`: bound without them) or answered by Orbit (`local`), or a named
+   * statement's fast path or cache tables (prepareColumnstoreUse). SKIPPED: PostgreSQL skips the
+   * Bind (an error since Sync). Throws PrivilegeDenied before any work for a role that may not read
+   * the statement's tables.
+   */
+  private async columnstoreBind(bind: BindHead, first: boolean): Promise<{ backendName: string; statement: ClassifiedStatement; literal?: boolean } | { local: LocalPortal } | typeof SKIPPED | undefined> {
+    const bound = await this.binds.bound(bind, first);
+    if (bound) return 'local' in bound ? bound : { ...bound, literal: true };
+    if (this.errorSinceSync) return SKIPPED;
+    await this.checkNewConstraints(bind.statement);
+    return this.prepareColumnstoreUse(bind.statement);
   }
 
   // ---- direct INSERT over the extended protocol --------------------------------------------------
@@ -455,10 +481,10 @@ export class ExtendedQuery {
     // After an error PostgreSQL skips the Bind; in a failed block it refuses it (25P02): no work of Orbit's either way.
     if (this.errorSinceSync || this.failedBlock()) return undefined;
     if (name === '') {
-      // The unnamed query with parameters the fast path did not take: its text rewritten and its
-      // cache tables filled now, as a statement without parameters gets at its Parse.
-      this.unnamedAtBind = false;
+      // The unnamed query with parameters the fast path did not take (or one parsed as written,
+      // `atBind`): its text rewritten and its cache tables filled now, as others get at their Parse.
       const query = await this.binds.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
+      this.unnamedAtBind = false;
       if (query !== entry.parse.query) {
         const parse = { ...entry.parse, query };
         this.prepared.setUnnamed(parse, entry.statement);
@@ -472,6 +498,12 @@ export class ExtendedQuery {
     const statement = backend?.ok && backend.statements.length === 1 ? backend.statements[0]! : entry.statement;
     const sql = await this.binds.work((idle) => this.backend.fastPathSql(this.session, statement, idle), NONE_FOUND);
     if (sql !== undefined) return { backendName: await this.binds.parseFastPath(sql), statement: entry.statement };
+    if (entry.atBind) {
+      // Parsed as written (its role could not read the hypertable then): its text rewritten for the
+      // cache tables now, bound as the session's fast-path statement; the check is made at each Bind.
+      const query = await this.binds.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
+      return query === entry.parse.query ? undefined : { backendName: await this.binds.parseFastPath(query, entry.parse.paramTypes), statement: entry.statement };
+    }
     await this.binds.work((idle) => this.backend.prepareColumnstoreStatement(this.session, statement, idle));
     return undefined;
   }
@@ -568,6 +600,8 @@ export class ExtendedQuery {
   }
 }
 
+/** columnstoreBind: PostgreSQL skips the Bind. */
+const SKIPPED = 'skipped';
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
 const CLOSE_COMPLETE = new Uint8Array([BackendMessage.CloseComplete, 0, 0, 0, 4]);

@@ -21,6 +21,11 @@ export interface PreparedEntry {
   epoch: number;
   /** False while a deferred Parse has not reached the backend yet. */
   onBackend: boolean;
+  /**
+   * Parsed as written over a hypertable its role could not read at its Parse (PostgreSQL checks
+   * privileges at Bind): Orbit's columnstore work for it is done at each Bind (extended-query.ts).
+   */
+  atBind?: boolean;
 }
 
 export class PreparedStatements {

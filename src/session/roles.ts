@@ -15,7 +15,7 @@ import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
 import { quoteIdent, textRows, throwIfError } from './internal-sql.js';
 import type { BackendSession } from './backend.js';
-import { BOOT_ROLE, carriesRole, quoteLiteral } from './settings.js';
+import { BOOT_ROLE, carriesRole, firstError, quoteLiteral } from './settings.js';
 
 /** Whether `session` may run as a role other than the backend's. */
 export function runsAsRole(session: BackendSession): boolean {
@@ -142,12 +142,43 @@ export function namesCacheTable(s: ClassifiedStatement): OrbitError | undefined 
 
 
 /**
+ * PostgreSQL would refuse the statement for the role's privileges (42501), as Orbit's check found
+ * before the statement reached it (`privilegeCheckSql`). The simple protocol answers it as the
+ * statement's error; the extended protocol leaves the error to PostgreSQL's Bind, where PostgreSQL
+ * checks privileges (PortalStart), not Parse.
+ */
+export class PrivilegeDenied extends OrbitError {
+  constructor(message: string) {
+    super(SqlState.insufficient_privilege, message);
+  }
+}
+
+/** The transaction-local setting the check's DO block leaves its finding in. */
+const PRIVILEGE_CHECK = 'orbit.privilege_check';
+
+/**
  * `EXPLAIN` of a statement the columnstore may answer: planning it makes PostgreSQL check the role's
- * privileges (tables and columns, as the statement itself would) without running it. Undefined for
- * statements EXPLAIN cannot take.
+ * privileges (tables and columns, as the statement itself would) without running it. It runs in a DO
+ * block that catches its error, so the check never fails the session's transaction (a pipeline's
+ * implicit one has no savepoint to undo it with); its one row is read by `privilegeCheckResult`.
+ * Undefined for statements EXPLAIN cannot take.
  */
 export function privilegeCheckSql(s: ClassifiedStatement): string | undefined {
-  return EXPLAINABLE.has(s.type) ? `EXPLAIN (GENERIC_PLAN, COSTS OFF) ${s.text}` : undefined;
+  if (!EXPLAINABLE.has(s.type)) return undefined;
+  const note = (value: string) => `PERFORM pg_catalog.set_config(${quoteLiteral(PRIVILEGE_CHECK)}, ${value}, true);`;
+  const explain = quoteLiteral(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${s.text}`);
+  const body = `BEGIN ${note("''")} BEGIN EXECUTE ${explain}; EXCEPTION WHEN insufficient_privilege THEN ${note("'denied:' || SQLERRM")} WHEN OTHERS THEN ${note("'failed'")} END; END`;
+  return `DO ${quoteLiteral(body)}; SELECT pg_catalog.current_setting(${quoteLiteral(PRIVILEGE_CHECK)})`;
+}
+
+/**
+ * What `privilegeCheckSql` found: true (allowed), PrivilegeDenied, or false when the check itself
+ * failed (a parameter whose type only a Bind gives, …).
+ */
+export function privilegeCheckResult(out: Uint8Array): boolean | PrivilegeDenied {
+  const value = textRows(out)[0]?.[0] ?? 'failed';
+  if (value.startsWith('denied:')) return new PrivilegeDenied(value.slice('denied:'.length));
+  return value === '';
 }
 
 const EXPLAINABLE = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
@@ -175,4 +206,26 @@ export function withoutRoleSwitch(out: Uint8Array): Uint8Array {
 export function withoutRoleSwitchQueries(out: Uint8Array): Uint8Array {
   const ready = scanBackend(out).filter((f) => f.type === BackendMessage.ReadyForQuery);
   return ready.length < 3 ? out : out.subarray(ready[0]!.end, ready[ready.length - 2]!.end);
+}
+
+/**
+ * Before a session that may run as another role gets Orbit's CopyInResponse for `COPY table … FROM`
+ * (session/copy-in.ts answers it before PostgreSQL sees the statement): PostgreSQL checks INSERT on
+ * the columns copied into before its own CopyInResponse (DoCopy), so a role without it gets the
+ * 42501 at once, not after sending its data. Only tables are checked, and only when every named
+ * column exists: other problems are left to PostgreSQL's own error at the COPY.
+ */
+export async function checkCopyPrivileges(run: (sql: string) => Promise<Uint8Array>, s: ClassifiedStatement): Promise<void> {
+  const rel = s.node.relation as { schemaname?: string; relname?: string } | undefined;
+  if (s.type !== 'CopyStmt' || s.node.is_from !== true || !rel?.relname) return;
+  const name = rel.schemaname === undefined ? quoteIdent(rel.relname) : `${quoteIdent(rel.schemaname)}.${quoteIdent(rel.relname)}`;
+  const cols = (s.node.attlist as Array<{ String?: { sval?: string } }> | undefined)?.map((c) => c.String?.sval ?? '');
+  // Without a column list COPY fills every column but the generated ones (CopyGetAttnums).
+  const copied = cols ? `a.attname = ANY (ARRAY[${cols.map(quoteLiteral).join(', ')}]::text[])` : "a.attgenerated = ''";
+  const out = await run(`SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(${quoteLiteral(name)}) AND c.relkind IN ('r', 'p')
+    AND NOT pg_catalog.has_table_privilege(c.oid, 'INSERT')
+    AND (SELECT bool_or(NOT pg_catalog.has_column_privilege(c.oid, a.attnum, 'INSERT')) AND ${cols ? `count(*) = ${cols.length}` : 'true'}
+      FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND ${copied})`);
+  const table = firstError(out) ? undefined : textRows(out)[0]?.[0];
+  if (table) throw new PrivilegeDenied(`permission denied for table ${table}`);
 }

@@ -34,7 +34,7 @@ import { fixUpParts, mergePoints, wholeStringPosition } from './fix-up-parts.js'
 import { planSimpleQuery, type SimpleQueryPlan } from './simple-query.js';
 import { BOOT_ROLE, firstError, settingsKey, simpleQuery, type Snapshot } from './settings.js';
 import { unsupportedClientEncoding } from './refusals.js';
-import { BOOT_LOGIN, loginRole, mayChangeRole, type LoginRole } from './roles.js';
+import { BOOT_LOGIN, checkCopyPrivileges, loginRole, mayChangeRole, runsAsRole, type LoginRole } from './roles.js';
 import { backendText } from './rewrite.js';
 import { PreparedStatements } from './prepared-statements.js';
 import { IdleTimer } from './idle-timer.js';
@@ -236,6 +236,7 @@ export class Session implements BackendSession {
       await this.reject(plan.error, true);
     } else if (plan.kind === 'copy-in') {
       if (store.streamsCopyIn) return this.runUnplanned(sql);
+      if (runsAsRole(this)) await checkCopyPrivileges((check) => this.backend.runInternal(this, check), plan.statement);
       const direct = await this.backend.directCopy(this, plan.statement, this.status !== TransactionStatus.Idle);
       if (direct) {
         this.copy = direct;

@@ -16,7 +16,7 @@ import type { Columnstore, DirectRows, InternalRunner } from './columnstore.js';
 import type { PrintedRows } from './scan.js';
 import type { ColumnstorePlan } from './statement-plans.js';
 import { statementRange } from '../rewrite.js';
-import { privilegeCheckSql, runsAsRole } from '../roles.js';
+import { privilegeCheckResult, privilegeCheckSql, PrivilegeDenied, runsAsRole } from '../roles.js';
 import { analyse } from '../statement-cache.js';
 import { firstError } from '../settings.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
@@ -51,7 +51,7 @@ export class StatementPreparation {
     cs.retryStale(() => undefined);
     const analysis = analyse(sql);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
-    if (!(await this.privilegesChecked(session, analysis.statements, idle))) {
+    if (!(await this.privilegesChecked(session, analysis.statements))) {
       fastPath = false;
       onRows = undefined;
     }
@@ -149,7 +149,7 @@ export class StatementPreparation {
   async fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return undefined;
-    if (!(await this.privilegesChecked(session, [statement], idle))) return undefined;
+    if (!(await this.privilegesChecked(session, [statement]))) return undefined;
     const run = this.internalRunner(session);
     await cs.load(run, [statement]);
     const plan = cs.plan(statement, true);
@@ -162,21 +162,20 @@ export class StatementPreparation {
    * For a session that may run as another role (roles.ts): PostgreSQL checks the role's privileges
    * for `statements` by planning them (EXPLAIN), since Orbit may answer them from the columnstore
    * without PostgreSQL reading every column they name (the kernels compute an aggregate of a column
-   * the role may not read). A 42501 is the statement's own error (inside a transaction block it
-   * aborts the block, as the statement would). Any other failure of the check (a parameter whose
-   * type only a Bind gives, …) returns false: the statements then take the general path, which reads
-   * the hypertable in PostgreSQL, and no fast path.
+   * the role may not read). A 42501 is thrown as PrivilegeDenied, before any of Orbit's work; the
+   * check itself changes nothing (it cannot fail a transaction). Any other failure of the check (a
+   * parameter whose type only a Bind gives, …) returns false: the statements then take the general
+   * path, which reads the hypertable in PostgreSQL, and no fast path.
    */
-  private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[], idle: boolean): Promise<boolean> {
+  private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<boolean> {
     if (!runsAsRole(session)) return true;
     for (const s of statements) {
       const check = privilegeCheckSql(s);
       if (!check) continue;
-      const error = firstError(await this.runInternal(session, idle ? check : `SAVEPOINT orbit_privileges; ${check}; RELEASE SAVEPOINT orbit_privileges`));
-      if (!error) continue;
-      if (error.C === SqlState.insufficient_privilege) throw new OrbitError(error.C, error.M ?? 'permission denied', error.D ? { detail: error.D } : {});
-      if (!idle) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_privileges; RELEASE SAVEPOINT orbit_privileges');
-      return false;
+      const out = await this.runInternal(session, check);
+      const result = firstError(out) ? false : privilegeCheckResult(out);
+      if (result instanceof PrivilegeDenied) throw result;
+      if (!result) return false;
     }
     return true;
   }

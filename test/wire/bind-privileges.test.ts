@@ -1,0 +1,162 @@
+// PostgreSQL checks a role's privileges where it starts the statement: at Bind for a SELECT
+// (PortalStart), at Execute for an INSERT, before its CopyInResponse for a COPY FROM; Parse and
+// Describe of a statement the role may not run succeed. Orbit's own work for the columnstore runs
+// earlier (at Parse, before answering COPY): its privilege check must not move the error. Every
+// sequence is sent for the hypertable `t` (every chunk compressed) and for the plain table `r` of the
+// same rows, the oracle: the same message types and SQLSTATEs must come back at the same points.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../src/bytes.js';
+import { loadCompressedDays } from '../support/compressed-days.js';
+import { errorCode, errorFields, msg, RawClient, type BackendMsg } from '../support/raw-client.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+const opened: RawClient[] = [];
+
+const parse = (name: string, sql: string) => msg('P', (w) => w.cstring(name).cstring(sql).int16(0));
+const bind = (statement: string, values: string[] = []) =>
+  msg('B', (w) => {
+    w.cstring('').cstring(statement).int16(0).int16(values.length);
+    for (const v of values) w.int32(Buffer.byteLength(v)).bytes(new TextEncoder().encode(v));
+    w.int16(0);
+  });
+const describeStatement = (name: string) => msg('D', (w) => w.byte('S'.charCodeAt(0)).cstring(name));
+const execute = () => msg('E', (w) => w.cstring('').int32(0));
+const sync = () => msg('S');
+const query = (sql: string) => msg('Q', (w) => w.cstring(sql));
+const copyData = (text: string) => msg('d', (w) => w.bytes(new TextEncoder().encode(text)));
+const text = (m: BackendMsg) => new TextDecoder().decode(m.body);
+
+/** Message types, errors with their code and message (the table's name as X), data rows' texts. */
+function shape(out: BackendMsg[], table: string): string {
+  const named = (s: string) => s.replaceAll(`table ${table}`, 'table X');
+  return out.map((m) => (m.type === 'E' ? `E(${errorCode(m)} ${named(errorFields(m).M ?? '')})` : m.type === 'D' ? `D(${text(m).replace(/[^ -~]/g, '')})` : m.type)).join(' ');
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await loadCompressedDays(server.orbit);
+  await server.orbit.exec(`CREATE ROLE outsider LOGIN; CREATE ROLE reader LOGIN; GRANT SELECT ON t, r TO reader;
+    CREATE ROLE colsonly LOGIN; GRANT SELECT (time, host) ON t, r TO colsonly`);
+});
+afterAll(async () => {
+  for (const c of opened) c.close();
+  await server?.close();
+});
+
+async function as(user: string): Promise<RawClient> {
+  const c = await RawClient.ready(server.port, { user });
+  opened.push(c);
+  return c;
+}
+
+/** Sends `messages`, reads up to `syncs` ReadyForQuery; the shape of what came back. */
+async function send(c: RawClient, table: string, messages: Uint8Array[], syncs = 1): Promise<string> {
+  c.send(concatBytes(messages));
+  const out: BackendMsg[] = [];
+  for (let i = 0; i < syncs; i++) out.push(...(await c.until('Z', 60_000)));
+  return shape(out, table);
+}
+
+/** The sequences a client preparing statements sends, each answered for `sql(table)`. */
+async function sequences(c: RawClient, sql: (table: string) => string, table: string, values: string[] = []): Promise<string[]> {
+  const q = sql(table);
+  const got = [
+    // (a) Parse/Bind/Execute/Sync, unnamed and named.
+    await send(c, table, [parse('', q), bind('', values), execute(), sync()]),
+    await send(c, table, [parse('a', q), bind('a', values), execute(), sync()]),
+    // (b) Parse/Describe S/Sync: no error.
+    await send(c, table, [parse('', q), describeStatement(''), sync()]),
+    await send(c, table, [parse('b', q), describeStatement('b'), sync()]),
+    // (c) Parse/Sync, then Bind/Execute/Sync.
+    await send(c, table, [parse('c', q), sync()]),
+    await send(c, table, [bind('c', values), execute(), sync()]),
+    // Inside a transaction block the Parse leaves it usable; the Bind's error aborts it.
+    await send(c, table, [query('BEGIN'), parse('d', q), describeStatement('d'), sync(), query('SELECT 1'), bind('d', values), execute(), sync(), query('ROLLBACK')], 5),
+    // A pipeline: the Parse follows a statement in the same implicit transaction.
+    await send(c, table, [parse('', 'SELECT 1'), bind(''), execute(), parse('e', q), describeStatement('e'), bind('e', values), execute(), sync()]),
+  ];
+  // (d) The simple protocol (statements without parameters).
+  if (values.length === 0) got.push(await send(c, table, [query(q)]));
+  await send(c, table, [query('DEALLOCATE ALL')]);
+  return got;
+}
+
+const READS: Array<[string, (x: string) => string, string[]?]> = [
+  ['an aggregate over time_bucket (fast path)', (x) => `SELECT time_bucket('1 day', time) AS day, count(*)::int AS n, max(v) AS mx FROM ${x} GROUP BY 1 ORDER BY 1`],
+  ['a last point (fast path)', (x) => `SELECT DISTINCT ON (host) host, time, v FROM ${x} ORDER BY host, time DESC`],
+  ['a scan', (x) => `SELECT time, host, v FROM ${x} WHERE host = 'b' AND time < '2024-01-01 00:10+00' ORDER BY time`],
+  ['a join (general path, cache tables)', (x) => `SELECT count(*)::int AS n FROM ${x} a JOIN ${x} b USING (time, host)`],
+  ['an aggregate with parameters', (x) => `SELECT time_bucket($1::interval, time) AS b, max(v) AS mx FROM ${x} WHERE host = $2 GROUP BY b ORDER BY b`, ['1 day', 'a']],
+];
+
+describe('privilege errors over the extended protocol, as PostgreSQL sends them', () => {
+  for (const [what, sql, values] of READS) {
+    it(`refuses ${what} to a role without SELECT at Bind, not at Parse`, async () => {
+      const c = await as('outsider');
+      const plain = await sequences(c, sql, 'r', values);
+      expect(plain.slice(0, 4)).toEqual([
+        '1 E(42501 permission denied for table X) Z',
+        '1 E(42501 permission denied for table X) Z',
+        '1 t T Z',
+        '1 t T Z',
+      ]);
+      expect(await sequences(c, sql, 't', values)).toEqual(plain);
+    }, 120_000);
+  }
+
+  it('refuses a column the role may not read at Bind, as PostgreSQL does', async () => {
+    const c = await as('colsonly');
+    const sql = (x: string) => `SELECT host, max(v) AS mx FROM ${x} GROUP BY host ORDER BY host`;
+    const plain = await sequences(c, sql, 'r');
+    expect(plain[0]).toBe('1 E(42501 permission denied for table X) Z');
+    expect(await sequences(c, sql, 't')).toEqual(plain);
+  }, 120_000);
+
+  it('answers a statement parsed while the role could not read the hypertable with every row once it can', async () => {
+    const c = await as('outsider');
+    const sql = (x: string) => `SELECT time_bucket('1 day', time) AS day, count(*)::int AS n, max(v) AS mx FROM ${x} GROUP BY 1 ORDER BY 1`;
+    const join = (x: string) => `SELECT count(*)::int AS n, sum(a.v) AS s FROM ${x} a JOIN ${x} b USING (time, host)`;
+    const answers = async (table: string) => {
+      const parsed = [
+        await send(c, table, [parse('g1', sql(table)), parse('g2', join(table)), parse('', join(table)), sync()]),
+        await send(c, table, [query(`SET ROLE reader`)]),
+      ];
+      const bound = [await send(c, table, [bind('g1'), execute(), bind('g2'), execute(), bind(''), execute(), sync()])];
+      await send(c, table, [query('RESET ROLE; DEALLOCATE ALL')]);
+      return [...parsed, ...bound];
+    };
+    await server.orbit.exec('GRANT reader TO outsider WITH INHERIT FALSE');
+    try {
+      const plain = await answers('r');
+      expect(plain[2]).toMatch(/^2 D\(.+\) D.* C 2 D\(.+\) C 2 D\(.+\) C Z$/);
+      expect(await answers('t')).toEqual(plain);
+    } finally {
+      await server.orbit.exec('REVOKE reader FROM outsider');
+    }
+  }, 120_000);
+
+  it('refuses INSERT at Execute and COPY FROM before its CopyInResponse, as PostgreSQL does', async () => {
+    const c = await as('reader');
+    const values = ['2024-03-01 00:00+00', 'a', '1', '2024-03-01 00:01+00', 'b', '2'];
+    const writes = async (x: string) => {
+      const insert = `INSERT INTO ${x} VALUES ($1, $2, $3), ($4, $5, $6)`;
+      const got = [
+        await send(c, x, [parse('', insert), bind('', values), execute(), sync()]),
+        await send(c, x, [parse('i', insert), describeStatement('i'), sync()]),
+        await send(c, x, [bind('i', values), execute(), sync()]),
+        await send(c, x, [query(`INSERT INTO ${x} VALUES ('2024-03-01 00:00+00', 'a', 1), ('2024-03-01 00:01+00', 'b', 2)`)]),
+        // The data after the error is ignored (no COPY is in progress).
+        await send(c, x, [query(`COPY ${x} FROM STDIN`), copyData('2024-03-01 00:00+00\ta\t1\n'), msg('c'), query('SELECT 1')], 2),
+        await send(c, x, [query(`COPY ${x} (time, host) FROM STDIN`), copyData('2024-03-01 00:00+00\ta\n'), msg('c'), query('SELECT 1')], 2),
+      ];
+      await send(c, x, [query('DEALLOCATE ALL')]);
+      return got;
+    };
+    const plain = await writes('r');
+    expect(plain[0]).toBe('1 2 E(42501 permission denied for table X) Z');
+    expect(plain[4]).toBe('E(42501 permission denied for table X) Z T D(1) C Z');
+    expect(await writes('t')).toEqual(plain);
+    expect((await server.orbit.query("SELECT count(*)::int AS n FROM t WHERE time >= '2024-03-01'")).rows).toEqual([{ n: 0 }]);
+  }, 120_000);
+});

@@ -209,6 +209,15 @@ export function withoutRoleSwitchQueries(out: Uint8Array): Uint8Array {
 }
 
 /**
+ * The first of `tables` on which the session's role lacks SELECT on the table itself (it may have it
+ * on some columns only), as one row of its name; none when it has it on all of them.
+ */
+export function partlyReadableSql(tables: ReadonlyArray<{ readonly schema: string; readonly name: string }>): string {
+  const names = tables.map((t) => `(${quoteLiteral(t.name)}, ${quoteLiteral(`${quoteIdent(t.schema)}.${quoteIdent(t.name)}`)})`);
+  return `SELECT n FROM (VALUES ${names.join(', ')}) t(n, q) WHERE NOT pg_catalog.has_table_privilege(q, 'SELECT') LIMIT 1`;
+}
+
+/**
  * Before a session that may run as another role gets Orbit's CopyInResponse for `COPY table … FROM`
  * (session/copy-in.ts answers it before PostgreSQL sees the statement): PostgreSQL checks INSERT on
  * the columns copied into before its own CopyInResponse (DoCopy), so a role without it gets the

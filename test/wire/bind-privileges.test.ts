@@ -113,6 +113,31 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     expect(await sequences(c, sql, 't')).toEqual(plain);
   }, 120_000);
 
+  it('answers a role with SELECT on some columns as PostgreSQL does, or refuses with 0A000 what Orbit reads every column for', async () => {
+    const c = await as('colsonly');
+    const answered = [
+      (x: string) => `SELECT host, count(*)::int AS n FROM ${x} GROUP BY host ORDER BY host`,
+      (x: string) => `SELECT time_bucket('1 day', time) AS d, count(*)::int AS n FROM ${x} GROUP BY 1 ORDER BY 1`,
+      (x: string) => `SELECT time, host FROM ${x} WHERE host = 'b' ORDER BY time LIMIT 3`,
+    ];
+    for (const sql of answered) {
+      const plain = await send(c, 'r', [query(sql('r'))]);
+      expect(plain, sql('r')).toMatch(/^T( D\(.+\))+ C Z$/);
+      expect(await send(c, 't', [query(sql('t'))]), sql('t')).toEqual(plain);
+    }
+    // The general path and a last point read every column of the hypertable in PostgreSQL.
+    const refused = [
+      (x: string) => `SELECT count(*)::int AS n FROM ${x} a JOIN ${x} b USING (time, host)`,
+      (x: string) => `SELECT DISTINCT ON (host) host, time FROM ${x} ORDER BY host, time DESC`,
+      (x: string) => `SELECT host FROM ${x} WHERE time IN (SELECT max(time) FROM ${x})`,
+    ];
+    for (const sql of refused) {
+      expect(await send(c, 'r', [query(sql('r'))]), sql('r')).toMatch(/^T( D\(.+\))+ C Z$/);
+      expect(await send(c, 't', [query(sql('t'))]), sql('t')).toMatch(/^E\(0A000 reading hypertable "t" with SELECT on some of its columns only is not supported by Orbit for this query\) Z$/);
+      expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toMatch(/^E\(0A000 .*\) Z$/);
+    }
+  }, 120_000);
+
   it('answers a statement parsed while the role could not read the hypertable with every row once it can', async () => {
     const c = await as('outsider');
     const sql = (x: string) => `SELECT time_bucket('1 day', time) AS day, count(*)::int AS n, max(v) AS mx FROM ${x} GROUP BY 1 ORDER BY 1`;

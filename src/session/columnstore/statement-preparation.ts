@@ -15,8 +15,10 @@ import type { BackendSession } from '../backend.js';
 import type { Columnstore, DirectRows, InternalRunner } from './columnstore.js';
 import type { PrintedRows } from './scan.js';
 import type { ColumnstorePlan } from './statement-plans.js';
+import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
+import { textRows } from '../internal-sql.js';
 import { statementRange } from '../rewrite.js';
-import { privilegeCheckResult, privilegeCheckSql, PrivilegeDenied, runsAsRole } from '../roles.js';
+import { partlyReadableSql, privilegeCheckResult, privilegeCheckSql, PrivilegeDenied, runsAsRole } from '../roles.js';
 import { analyse } from '../statement-cache.js';
 import { firstError } from '../settings.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
@@ -71,6 +73,7 @@ export class StatementPreparation {
       // be read by an earlier portal of a pipeline (55006 at the drop): the cache tables instead.
       if (plan.scan && run.pipeline) plan = cs.plan(s, false);
       let text = plan.sql;
+      if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table]);
       if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
         const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values, guarded && idle && analysis.statements.length === 1);
@@ -155,6 +158,7 @@ export class StatementPreparation {
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
+    if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table]);
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle, idle ? onRows : undefined) : cs.runLastPoint(run, plan.lastPoint!)));
   }
 
@@ -180,12 +184,30 @@ export class StatementPreparation {
     return true;
   }
 
+  /**
+   * For a session that may run as another role: the general path's rewrite (`SELECT * FROM hypertable
+   * UNION ALL …`) and a last point's rowstore side read every column of the hypertable, which
+   * PostgreSQL refuses (42501) to a role with SELECT on some of its columns only, though the
+   * statement itself may read only those. Refused with 0A000 instead (run after privilegesChecked,
+   * which refuses what PostgreSQL would refuse the statement itself).
+   */
+  private async checkWholeRows(session: BackendSession, tables: readonly ColumnstoreTable[]): Promise<void> {
+    if (!runsAsRole(session) || tables.length === 0) return;
+    const out = await this.runInternal(session, partlyReadableSql(tables));
+    const table = firstError(out) ? undefined : textRows(out)[0]?.[0];
+    if (!table) return;
+    throw new OrbitError(SqlState.feature_not_supported, `reading hypertable "${table}" with SELECT on some of its columns only is not supported by Orbit for this query`, {
+      hint: 'Orbit reads every column of the hypertable for it (joins, subqueries, last points). Grant SELECT on the table, or query it with scans and aggregates of those columns.',
+    });
+  }
+
   private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, fill = true): Promise<void> {
     const cs = this.columnstore!;
     const run = this.internalRunner(session);
     const reads = plans.flatMap((p) => p.reads);
     const writes = plans.flatMap((p) => p.writes);
     if (reads.length === 0 && writes.length === 0) return;
+    await this.checkWholeRows(session, reads);
     if (idle) await this.runInternal(session, 'BEGIN');
     try {
       await cs.decompressForWrite(run, writes);

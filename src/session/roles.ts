@@ -9,7 +9,8 @@
 import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
-import { walk, type Node } from '../sql/rewrite/ast.js';
+import { deparseSync } from '../sql/deparse.js';
+import { kind, walk, type Node } from '../sql/rewrite/ast.js';
 import { SqlState } from '../sqlstate.js';
 import { scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
@@ -161,12 +162,15 @@ const PRIVILEGE_CHECK = 'orbit.privilege_check';
  * privileges (tables and columns, as the statement itself would) without running it. It runs in a DO
  * block that catches its error, so the check never fails the session's transaction (a pipeline's
  * implicit one has no savepoint to undo it with); its one row is read by `privilegeCheckResult`.
- * Undefined for statements EXPLAIN cannot take.
+ * Undefined for statements EXPLAIN cannot take (an EXPLAIN is checked as the statement it explains).
  */
 export function privilegeCheckSql(s: ClassifiedStatement): string | undefined {
-  if (!EXPLAINABLE.has(s.type)) return undefined;
+  // An EXPLAIN Orbit answers (sql/planner/explain.ts) shows its statement's batches and rows: checked as that statement.
+  const inner = s.type === 'ExplainStmt' ? (s.node.query as Node | undefined) : undefined;
+  const text = inner ? (EXPLAINABLE.has(kind(inner) ?? '') ? deparseSync(inner as never, { pretty: false }) : undefined) : EXPLAINABLE.has(s.type) ? s.text : undefined;
+  if (text === undefined) return undefined;
   const note = (value: string) => `PERFORM pg_catalog.set_config(${quoteLiteral(PRIVILEGE_CHECK)}, ${value}, true);`;
-  const explain = quoteLiteral(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${s.text}`);
+  const explain = quoteLiteral(`EXPLAIN (GENERIC_PLAN, COSTS OFF) ${text}`);
   const body = `BEGIN ${note("''")} BEGIN EXECUTE ${explain}; EXCEPTION WHEN insufficient_privilege THEN ${note("'denied:' || SQLERRM")} WHEN OTHERS THEN ${note("'failed'")} END; END`;
   return `DO ${quoteLiteral(body)}; SELECT pg_catalog.current_setting(${quoteLiteral(PRIVILEGE_CHECK)})`;
 }

@@ -113,6 +113,26 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     expect(await sequences(c, sql, 't')).toEqual(plain);
   }, 120_000);
 
+  it('refuses EXPLAIN of a statement the role may not run, as PostgreSQL does (no counts of batches or rows)', async () => {
+    const explains = [
+      (x: string) => `EXPLAIN SELECT time_bucket('1 day', time) AS d, max(v) FROM ${x} GROUP BY 1`,
+      (x: string) => `EXPLAIN ANALYZE SELECT time_bucket('1 day', time) AS d, count(*) FROM ${x} GROUP BY 1`,
+      (x: string) => `EXPLAIN (ANALYZE, COSTS OFF) SELECT time, host, v FROM ${x} WHERE host = 'b'`,
+      (x: string) => `EXPLAIN SELECT DISTINCT ON (host) host, time, v FROM ${x} ORDER BY host, time DESC`,
+    ];
+    for (const user of ['outsider', 'colsonly']) {
+      const c = await as(user);
+      for (const sql of user === 'outsider' ? explains : [(x: string) => `EXPLAIN ANALYZE SELECT max(v) FROM ${x}`]) {
+        const plain = await send(c, 'r', [query(sql('r'))]);
+        expect(plain, sql('r')).toBe('E(42501 permission denied for table X) Z');
+        expect(await send(c, 't', [query(sql('t'))]), `${user}: ${sql('t')}`).toBe(plain);
+        // Over the extended protocol EXPLAIN (a utility statement) fails at Execute.
+        const extended = await send(c, 'r', [parse('', sql('r')), bind(''), execute(), sync()]);
+        expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), `${user}: ${sql('t')}`).toBe(extended);
+      }
+    }
+  }, 120_000);
+
   it('answers a role with SELECT on some columns as PostgreSQL does, or refuses with 0A000 what Orbit reads every column for', async () => {
     const c = await as('colsonly');
     const answered = [

@@ -77,7 +77,7 @@ async function sequences(c: RawClient, sql: (table: string) => string, table: st
     await send(c, table, [parse('', 'SELECT 1'), bind(''), execute(), parse('e', q), describeStatement('e'), bind('e', values), execute(), sync()]),
   ];
   // (d) The simple protocol (statements without parameters).
-  if (values.length === 0) got.push(await send(c, table, [query(q)]));
+  if (values.length === 0) got.push(await send(c, table, [query(q)]), await send(c, table, [query('BEGIN'), query(q), query('SELECT 1'), query('ROLLBACK')], 4));
   await send(c, table, [query('DEALLOCATE ALL')]);
   return got;
 }
@@ -156,6 +156,9 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       expect(await send(c, 't', [query(sql('t'))]), sql('t')).toMatch(/^E\(0A000 reading hypertable "t" with SELECT on some of its columns only is not supported by Orbit for this query\) Z$/);
       expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toMatch(/^E\(0A000 .*\) Z$/);
     }
+    // A named statement's scan takes the general path.
+    expect(await send(c, 't', [parse('s', answered[2]!('t')), bind('s'), execute(), sync()])).toMatch(/^E\(0A000 .*\) Z$/);
+    await send(c, 't', [query('DEALLOCATE ALL')]);
   }, 120_000);
 
   it('answers a statement parsed while the role could not read the hypertable with every row once it can', async () => {

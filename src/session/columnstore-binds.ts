@@ -3,8 +3,9 @@
  * The extended protocol's columnstore work (session/extended-query.ts): Orbit's work for a statement
  * at its Parse or Bind, run where the pipeline's transaction allows (session/pipeline-transaction.ts);
  * the fast path at a Bind with text parameters, its values written out (session/bound-literals.ts),
- * parsed as the session's fast-path statement or answered by Orbit (session/local-portal.ts); and
- * the Describe of such statements, kept outside a transaction.
+ * parsed as the session's fast-path statement or answered by Orbit (session/local-portal.ts); a
+ * named statement's fast path or cache tables at each Bind; and the Describe of such statements,
+ * kept outside a transaction.
  */
 import { concatBytes } from '../bytes.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
@@ -20,6 +21,9 @@ import { LocalPortal } from './local-portal.js';
 import { PipelineRefusal, type PipelineState } from './pipeline-transaction.js';
 import type { PreparedEntry, PreparedStatements } from './prepared-statements.js';
 import { backendText } from './rewrite.js';
+import { analyse } from './statement-cache.js';
+import { addsUniqueIndex } from './columnstore/unique-indexes.js';
+import { validatedConstraint } from './columnstore/validated-constraints.js';
 
 /** What of the extended protocol's state the columnstore's work reads (session/extended-query.ts). */
 export interface BindsHost {
@@ -33,6 +37,11 @@ export interface BindsHost {
 }
 
 export class ColumnstoreBinds {
+  /**
+   * The unnamed statement's columnstore work waits for its Bind (`bound`, `prepareStatement`): it has
+   * parameters, or its role could not read the hypertable at its Parse.
+   */
+  unnamedAtBind = false;
   /** The backend statement a named statement's fast path runs as (parsed afresh at each Bind). */
   private readonly fastPathName: string;
   private fastPathUsed = false;
@@ -90,7 +99,7 @@ export class ColumnstoreBinds {
    * PostgreSQL is not asked. Undefined otherwise (the ordinary way follows). The parameters' types are
    * PostgreSQL's (`describeStatement`).
    */
-  async bound(bind: BindHead, mayAnswer: boolean): Promise<{ backendName: string; statement: ClassifiedStatement } | { local: LocalPortal } | undefined> {
+  private async bound(bind: BindHead, mayAnswer: boolean): Promise<{ backendName: string; statement: ClassifiedStatement } | { local: LocalPortal } | undefined> {
     const entry = this.prepared.lookup(bind.statement);
     const statement = entry?.statement;
     const cs = this.backend.columnstore;
@@ -131,6 +140,78 @@ export class ColumnstoreBinds {
   }
 
   /**
+   * The columnstore's work at a Bind: a statement with text parameters on the fast path with its
+   * values written out (`literal`: bound without them) or answered by Orbit (`local`), or a named
+   * statement's fast path or cache tables (`prepareStatement`). SKIPPED: PostgreSQL skips the Bind (an
+   * error since Sync). Throws PrivilegeDenied before any work for a role that may not read the
+   * statement's tables.
+   */
+  async atBind(bind: BindHead, first: boolean): Promise<{ backendName: string; statement: ClassifiedStatement; literal?: boolean } | { local: LocalPortal } | typeof SKIPPED | undefined> {
+    const bound = await this.bound(bind, first);
+    if (bound) return 'local' in bound ? bound : { ...bound, literal: true };
+    if (this.host.errorSinceSync()) return SKIPPED;
+    await this.checkNewConstraints(bind.statement);
+    return this.prepareStatement(bind.statement);
+  }
+
+  /**
+   * Before a Bind of a named statement over a hypertable with the columnstore enabled: a statement
+   * the planner's fast path takes is computed now and parsed under this session's fast-path name
+   * (the Bind then goes there); otherwise its cache tables or DML decompression are brought up to
+   * date, since chunks may have changed since it was parsed. The unnamed statement was prepared by
+   * its own Parse, unless `unnamedAtBind`.
+   */
+  private async prepareStatement(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
+    const entry = this.prepared.lookup(name);
+    if (!entry?.statement || (name === '' && !this.unnamedAtBind) || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
+    await this.host.flushPending();
+    // After an error PostgreSQL skips the Bind; in a failed block it refuses it (25P02): no work of Orbit's either way.
+    if (this.host.errorSinceSync() || this.host.state() === 'failed') return undefined;
+    if (name === '') {
+      // The unnamed query with parameters the fast path did not take (or one whose role could not
+      // read the hypertable at its Parse): its text rewritten and its cache tables filled now, as
+      // others get at their Parse.
+      const query = await this.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
+      this.unnamedAtBind = false;
+      if (query !== entry.parse.query) {
+        const parse = { ...entry.parse, query };
+        this.prepared.setUnnamed(parse, entry.statement);
+        this.backend.unnamedOwner = this.session;
+        this.hooks.forwardErrorsOnly(await this.backend.run(this.session, writeParse(parse)));
+      }
+      return undefined;
+    }
+    // A statement that EXECUTEs another names it as the backend knows it (the client's name is this session's).
+    const backend = entry.statement.preparedName === undefined ? undefined : analyse(entry.parse.query);
+    const statement = backend?.ok && backend.statements.length === 1 ? backend.statements[0]! : entry.statement;
+    const sql = await this.work((idle) => this.backend.fastPathSql(this.session, statement, idle), NONE_FOUND);
+    if (sql !== undefined) return { backendName: await this.parseFastPath(sql), statement: entry.statement };
+    if (entry.atBind) {
+      // Parsed as written (its role could not read the hypertable then): its text rewritten for the
+      // cache tables now, bound as the session's fast-path statement; the check is made at each Bind.
+      const query = await this.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
+      return query === entry.parse.query ? undefined : { backendName: await this.parseFastPath(query, entry.parse.paramTypes), statement: entry.statement };
+    }
+    await this.work((idle) => this.backend.prepareColumnstoreStatement(this.session, statement, idle));
+    return undefined;
+  }
+
+  /**
+   * A Bind of a statement adding a unique index or a constraint checked against the existing rows
+   * (named or not, bound again or not): the rows of the hypertable's batches are checked now, as
+   * chunks may have been compressed since its Parse (unique-indexes.ts, validated-constraints.ts). A
+   * violation is the Bind's error (23505, 23514, 23502, 23503).
+   */
+  private async checkNewConstraints(name: string): Promise<void> {
+    const entry = this.prepared.lookup(name);
+    if (!entry?.statement || (!addsUniqueIndex(entry.statement) && !validatedConstraint(entry.statement))) return;
+    await this.host.flushPending();
+    if (this.host.errorSinceSync() || this.host.state() === 'failed') return;
+    const statement = entry.statement;
+    await this.work((idle) => this.backend.checkNewConstraints(this.session, statement, entry.parse.query, idle));
+  }
+
+  /**
    * PostgreSQL's Describe of a statement (ParameterDescription, then RowDescription or NoData), kept
    * outside a transaction block like results' descriptions (Columnstore.described: per text, its
    * parameter types as parsed and the session's settings; dropped on DDL).
@@ -160,6 +241,9 @@ export class ColumnstoreBinds {
     return this.describeStatement(name, entry, true);
   }
 }
+
+/** ColumnstoreBinds.atBind: PostgreSQL skips the Bind. */
+export const SKIPPED = 'skipped';
 
 /** No fast path (after a PipelineRefusal: the general way follows). */
 export const NONE_FOUND = async (): Promise<undefined> => undefined;

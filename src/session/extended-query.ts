@@ -16,13 +16,11 @@ import { OrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { SqlState } from '../sqlstate.js';
 import { readyForQuery, scanBackend } from '../wire/protocol/backend.js';
-import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type BindHead, type ParseMessage } from '../wire/protocol/frontend.js';
+import { readBind, readBindParams, readExecute, readParse, readTarget, writeBind, writeParse, writeTarget, type ParseMessage } from '../wire/protocol/frontend.js';
 import { BackendMessage, FrontendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import type { Message } from '../wire/protocol/reader.js';
 import type { Backend, BackendSession } from './backend.js';
 import type { PrintedOutput } from './columnstore/scan.js';
-import { addsUniqueIndex } from './columnstore/unique-indexes.js';
-import { validatedConstraint } from './columnstore/validated-constraints.js';
 import type { LocalPortal } from './local-portal.js';
 import { PendingCommandTags, retagCommands } from './command-tags.js';
 import { mayInsertDirectly, type InsertParams } from './direct-ingest/insert.js';
@@ -30,10 +28,9 @@ import { HeldInsert } from './direct-ingest/held-insert.js';
 import type { PreparedEntry, PreparedStatements } from './prepared-statements.js';
 import { refusal } from './refusals.js';
 import { backendText } from './rewrite.js';
-import { analyse } from './statement-cache.js';
 import { hasParameters, withoutParameters } from './bound-literals.js';
 import { PipelineStatementFailed, PipelineTransaction } from './pipeline-transaction.js';
-import { ColumnstoreBinds, NONE_FOUND } from './columnstore-binds.js';
+import { ColumnstoreBinds, SKIPPED } from './columnstore-binds.js';
 import { checkAuthorization, PrivilegeDenied, type LoginRole } from './roles.js';
 import type { SessionSink } from './session.js';
 import { rewriteStatementNames, type PlanningSession } from './simple-query.js';
@@ -84,8 +81,6 @@ export class ExtendedQuery {
   private readonly pipeline = new PipelineTransaction();
   /** The columnstore's work at Parse and Bind, and its fast path at Bind. */
   private readonly binds: ColumnstoreBinds;
-  /** The unnamed statement has parameters: its columnstore work waits for its Bind (ColumnstoreBinds.bound, prepareColumnstoreUse). */
-  private unnamedAtBind = false;
   /** The unnamed portal, when Orbit made its rows (session/local-portal.ts). */
   private local: LocalPortal | undefined;
 
@@ -247,7 +242,7 @@ export class ExtendedQuery {
           const problem = statements.map((s) => refusal(s, 'extended')).find((e) => e !== undefined);
           if (problem) return this.hooks.reject(problem, false);
           await this.hooks.restorePrepared(statements);
-          if (parse.name === '') this.unnamedAtBind = false;
+          if (parse.name === '') this.binds.unnamedAtBind = false;
           if (this.backend.columnstore?.mayConcern(analysis.statements)) {
             await this.flushPending();
             // PostgreSQL now skips to the Sync: so does Orbit's work (and the message).
@@ -257,12 +252,12 @@ export class ExtendedQuery {
             } else if (parse.name === '' && statements.length === 1 && stmt?.type === 'SelectStmt' && hasParameters(stmt)) {
               // A query with parameters: parsed as written (for its Describe); at its Bind it gets the
               // fast path with its values written out (session/bound-literals.ts), or its rewritten
-              // text and cache tables then (prepareColumnstoreUse).
-              this.unnamedAtBind = true;
+              // text and cache tables then (ColumnstoreBinds.atBind).
+              this.binds.unnamedAtBind = true;
             } else {
               // Aggregates computed now are only right for a statement run now: the unnamed one. A
-              // named one gets its fast path or its cache tables at each Bind (prepareColumnstoreUse).
-              // A unique index or validated constraint it adds is checked at each Bind (checkNewConstraints), not here.
+              // named one gets its fast path or its cache tables at each Bind (ColumnstoreBinds.atBind).
+              // A unique index or validated constraint it adds is checked at each Bind (ColumnstoreBinds.atBind), not here.
               const unnamed = parse.name === '';
               const query = parse.query;
               const prepare = (idle: boolean, fastPath: boolean) => this.backend.prepareColumnstore(this.session, query, idle, fastPath, unnamed, undefined, undefined, false, false);
@@ -271,14 +266,14 @@ export class ExtendedQuery {
               } catch (err) {
                 if (!(err instanceof PrivilegeDenied)) throw err;
                 // PostgreSQL checks privileges at Bind, not Parse: parsed as written, the statement
-                // gets Orbit's work (and the check) at each Bind (prepareColumnstoreUse).
+                // gets Orbit's work (and the check) at each Bind (ColumnstoreBinds.atBind).
                 atBind = true;
-                if (unnamed) this.unnamedAtBind = true;
+                if (unnamed) this.binds.unnamedAtBind = true;
               }
             }
           }
         }
-        if (parse.name === '' && this.unnamedAtBind && this.pipeline.current(this.session.transactionStatus) === 'idle') {
+        if (parse.name === '' && this.binds.unnamedAtBind && this.pipeline.current(this.session.transactionStatus) === 'idle') {
           return this.parseOnce(parse, stmt!, parse === parsed ? msg.raw : writeParse(parse));
         }
         if (parse.name === '') {
@@ -303,9 +298,9 @@ export class ExtendedQuery {
         this.boundSinceSync = true;
         if (bind.portal === '') this.local = undefined;
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
-        let bound: Awaited<ReturnType<ExtendedQuery['columnstoreBind']>>;
+        let bound: Awaited<ReturnType<ColumnstoreBinds['atBind']>>;
         try {
-          bound = await this.columnstoreBind(bind, first);
+          bound = await this.binds.atBind(bind, first);
         } catch (err) {
           if (!(err instanceof PrivilegeDenied)) throw err;
           // The role may not read what the statement reads: PostgreSQL refuses the Bind itself
@@ -381,21 +376,6 @@ export class ExtendedQuery {
     await this.hooks.routeInBlock();
   }
 
-  /**
-   * The columnstore's work at a Bind: a statement with text parameters on the fast path with its
-   * values written out (`literal`: bound without them) or answered by Orbit (`local`), or a named
-   * statement's fast path or cache tables (prepareColumnstoreUse). SKIPPED: PostgreSQL skips the
-   * Bind (an error since Sync). Throws PrivilegeDenied before any work for a role that may not read
-   * the statement's tables.
-   */
-  private async columnstoreBind(bind: BindHead, first: boolean): Promise<{ backendName: string; statement: ClassifiedStatement; literal?: boolean } | { local: LocalPortal } | typeof SKIPPED | undefined> {
-    const bound = await this.binds.bound(bind, first);
-    if (bound) return 'local' in bound ? bound : { ...bound, literal: true };
-    if (this.errorSinceSync) return SKIPPED;
-    await this.checkNewConstraints(bind.statement);
-    return this.prepareColumnstoreUse(bind.statement);
-  }
-
   // ---- direct INSERT over the extended protocol --------------------------------------------------
 
   /**
@@ -462,65 +442,9 @@ export class ExtendedQuery {
     await this.hooks.endOfBatch();
   }
 
-  /**
-   * Before a Bind of a named statement over a hypertable with the columnstore enabled: a statement
-   * the planner's fast path takes is computed now and parsed under this session's fast-path name
-   * (the Bind then goes there); otherwise its cache tables or DML decompression are brought up to
-   * date, since chunks may have changed since it was parsed. The unnamed statement was prepared by
-   * its own Parse.
-   */
   /** Inside a failed transaction block (as of the last Sync and what the pipeline ran since). */
   private failedBlock(): boolean {
     return this.pipeline.current(this.session.transactionStatus) === 'failed';
-  }
-
-  private async prepareColumnstoreUse(name: string): Promise<{ backendName: string; statement: ClassifiedStatement } | undefined> {
-    const entry = this.prepared.lookup(name);
-    if (!entry?.statement || (name === '' && !this.unnamedAtBind) || !this.backend.columnstore?.mayConcern([entry.statement])) return undefined;
-    await this.flushPending();
-    // After an error PostgreSQL skips the Bind; in a failed block it refuses it (25P02): no work of Orbit's either way.
-    if (this.errorSinceSync || this.failedBlock()) return undefined;
-    if (name === '') {
-      // The unnamed query with parameters the fast path did not take (or one parsed as written,
-      // `atBind`): its text rewritten and its cache tables filled now, as others get at their Parse.
-      const query = await this.binds.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
-      this.unnamedAtBind = false;
-      if (query !== entry.parse.query) {
-        const parse = { ...entry.parse, query };
-        this.prepared.setUnnamed(parse, entry.statement);
-        this.backend.unnamedOwner = this.session;
-        this.hooks.forwardErrorsOnly(await this.backend.run(this.session, writeParse(parse)));
-      }
-      return undefined;
-    }
-    // A statement that EXECUTEs another names it as the backend knows it (the client's name is this session's).
-    const backend = entry.statement.preparedName === undefined ? undefined : analyse(entry.parse.query);
-    const statement = backend?.ok && backend.statements.length === 1 ? backend.statements[0]! : entry.statement;
-    const sql = await this.binds.work((idle) => this.backend.fastPathSql(this.session, statement, idle), NONE_FOUND);
-    if (sql !== undefined) return { backendName: await this.binds.parseFastPath(sql), statement: entry.statement };
-    if (entry.atBind) {
-      // Parsed as written (its role could not read the hypertable then): its text rewritten for the
-      // cache tables now, bound as the session's fast-path statement; the check is made at each Bind.
-      const query = await this.binds.work((idle) => this.backend.prepareColumnstore(this.session, entry.parse.query, idle, false, true));
-      return query === entry.parse.query ? undefined : { backendName: await this.binds.parseFastPath(query, entry.parse.paramTypes), statement: entry.statement };
-    }
-    await this.binds.work((idle) => this.backend.prepareColumnstoreStatement(this.session, statement, idle));
-    return undefined;
-  }
-
-  /**
-   * A Bind of a statement adding a unique index or a constraint checked against the existing rows
-   * (named or not, bound again or not): the rows of the hypertable's batches are checked now, as
-   * chunks may have been compressed since its Parse (unique-indexes.ts, validated-constraints.ts). A
-   * violation is the Bind's error (23505, 23514, 23502, 23503).
-   */
-  private async checkNewConstraints(name: string): Promise<void> {
-    const entry = this.prepared.lookup(name);
-    if (!entry?.statement || (!addsUniqueIndex(entry.statement) && !validatedConstraint(entry.statement))) return;
-    await this.flushPending();
-    if (this.errorSinceSync || this.failedBlock()) return;
-    const statement = entry.statement;
-    await this.binds.work((idle) => this.backend.checkNewConstraints(this.session, statement, entry.parse.query, idle));
   }
 
   /**
@@ -600,8 +524,6 @@ export class ExtendedQuery {
   }
 }
 
-/** columnstoreBind: PostgreSQL skips the Bind. */
-const SKIPPED = 'skipped';
 const PARSE_COMPLETE = new Uint8Array([BackendMessage.ParseComplete, 0, 0, 0, 4]);
 const BIND_COMPLETE = new Uint8Array([BackendMessage.BindComplete, 0, 0, 0, 4]);
 const CLOSE_COMPLETE = new Uint8Array([BackendMessage.CloseComplete, 0, 0, 0, 4]);

@@ -144,6 +144,12 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       const plain = await send(c, 'r', [query(sql('r'))]);
       expect(plain, sql('r')).toMatch(/^T( D\(.+\))+ C Z$/);
       expect(await send(c, 't', [query(sql('t'))]), sql('t')).toEqual(plain);
+      const extended = await send(c, 'r', [parse('', sql('r')), bind(''), execute(), sync()]);
+      expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toEqual(extended);
+    }
+    for (const sql of answered.slice(0, 2)) {
+      const extended = await send(c, 'r', [parse('n', sql('r')), bind('n'), execute(), sync(), query('DEALLOCATE n')], 2);
+      expect(await send(c, 't', [parse('n', sql('t')), bind('n'), execute(), sync(), query('DEALLOCATE n')], 2), sql('t')).toEqual(extended);
     }
     // The general path and a last point read every column of the hypertable in PostgreSQL.
     const refused = [
@@ -156,8 +162,8 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       expect(await send(c, 't', [query(sql('t'))]), sql('t')).toMatch(/^E\(0A000 reading hypertable "t" with SELECT on some of its columns only is not supported by Orbit for this query\) Z$/);
       expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toMatch(/^E\(0A000 .*\) Z$/);
     }
-    // A named statement's scan takes the general path.
-    expect(await send(c, 't', [parse('s', answered[2]!('t')), bind('s'), execute(), sync()])).toMatch(/^E\(0A000 .*\) Z$/);
+    // A named statement's scan takes the general path (at its Bind: its Parse succeeds).
+    expect(await send(c, 't', [parse('s', answered[2]!('t')), bind('s'), execute(), sync()])).toMatch(/^1 E\(0A000 .*\) Z$/);
     await send(c, 't', [query('DEALLOCATE ALL')]);
   }, 120_000);
 

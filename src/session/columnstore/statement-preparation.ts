@@ -207,7 +207,8 @@ export class StatementPreparation {
     const reads = plans.flatMap((p) => p.reads);
     const writes = plans.flatMap((p) => p.writes);
     if (reads.length === 0 && writes.length === 0) return;
-    await this.checkWholeRows(session, reads);
+    // Not filled (a named statement's Parse): its Bind may take a fast path, else checks then.
+    if (fill) await this.checkWholeRows(session, reads);
     if (idle) await this.runInternal(session, 'BEGIN');
     try {
       await cs.decompressForWrite(run, writes);

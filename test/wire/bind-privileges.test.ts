@@ -1,9 +1,10 @@
 // PostgreSQL checks a role's privileges where it starts the statement: at Bind for a SELECT
-// (PortalStart), at Execute for an INSERT, before its CopyInResponse for a COPY FROM; Parse and
-// Describe of a statement the role may not run succeed. Orbit's own work for the columnstore runs
-// earlier (at Parse, before answering COPY): its privilege check must not move the error. Every
-// sequence is sent for the hypertable `t` (every chunk compressed) and for the plain table `r` of the
-// same rows, the oracle: the same message types and SQLSTATEs must come back at the same points.
+// (PortalStart), at Execute for INSERT, UPDATE, DELETE and EXPLAIN, before its CopyInResponse for a
+// COPY FROM; Parse and Describe of a statement the role may not run succeed. Orbit's own work for the
+// columnstore runs earlier (at Parse, before answering COPY): its privilege check must not move the
+// error, nor let a role learn what it may not read (EXPLAIN's counts). Every sequence is sent for the
+// hypertable `t` (every chunk compressed) and for the plain table `r` of the same rows, the oracle:
+// the same messages, SQLSTATEs and transaction states must come back at the same points.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatBytes } from '../../src/bytes.js';
 import { loadCompressedDays } from '../support/compressed-days.js';
@@ -27,10 +28,10 @@ const query = (sql: string) => msg('Q', (w) => w.cstring(sql));
 const copyData = (text: string) => msg('d', (w) => w.bytes(new TextEncoder().encode(text)));
 const text = (m: BackendMsg) => new TextDecoder().decode(m.body);
 
-/** Message types, errors with their code and message (the table's name as X), data rows' texts. */
+/** Message types, errors with their code and message (the table's name as X), data rows' texts, ReadyForQuery's status. */
 function shape(out: BackendMsg[], table: string): string {
   const named = (s: string) => s.replaceAll(`table ${table}`, 'table X');
-  return out.map((m) => (m.type === 'E' ? `E(${errorCode(m)} ${named(errorFields(m).M ?? '')})` : m.type === 'D' ? `D(${text(m).replace(/[^ -~]/g, '')})` : m.type)).join(' ');
+  return out.map((m) => (m.type === 'E' ? `E(${errorCode(m)} ${named(errorFields(m).M ?? '')})` : m.type === 'D' ? `D(${text(m).replace(/[^ -~]/g, '')})` : m.type === 'Z' ? `Z${text(m)}` : m.type)).join(' ');
 }
 
 beforeAll(async () => {
@@ -96,11 +97,13 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       const c = await as('outsider');
       const plain = await sequences(c, sql, 'r', values);
       expect(plain.slice(0, 4)).toEqual([
-        '1 E(42501 permission denied for table X) Z',
-        '1 E(42501 permission denied for table X) Z',
-        '1 t T Z',
-        '1 t T Z',
+        '1 E(42501 permission denied for table X) ZI',
+        '1 E(42501 permission denied for table X) ZI',
+        '1 t T ZI',
+        '1 t T ZI',
       ]);
+      // In a block: the Parse and Describe leave it usable (SELECT 1 answers), the Bind aborts it.
+      expect(plain[6]).toMatch(/^C ZT 1 t T ZT T D\(1\) C ZT (2 )?E\(42501 permission denied for table X\) ZE C ZI$/);
       expect(await sequences(c, sql, 't', values)).toEqual(plain);
     }, 120_000);
   }
@@ -109,7 +112,7 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     const c = await as('colsonly');
     const sql = (x: string) => `SELECT host, max(v) AS mx FROM ${x} GROUP BY host ORDER BY host`;
     const plain = await sequences(c, sql, 'r');
-    expect(plain[0]).toBe('1 E(42501 permission denied for table X) Z');
+    expect(plain[0]).toBe('1 E(42501 permission denied for table X) ZI');
     expect(await sequences(c, sql, 't')).toEqual(plain);
   }, 120_000);
 
@@ -124,7 +127,7 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       const c = await as(user);
       for (const sql of user === 'outsider' ? explains : [(x: string) => `EXPLAIN ANALYZE SELECT max(v) FROM ${x}`]) {
         const plain = await send(c, 'r', [query(sql('r'))]);
-        expect(plain, sql('r')).toBe('E(42501 permission denied for table X) Z');
+        expect(plain, sql('r')).toBe('E(42501 permission denied for table X) ZI');
         expect(await send(c, 't', [query(sql('t'))]), `${user}: ${sql('t')}`).toBe(plain);
         // Over the extended protocol EXPLAIN (a utility statement) fails at Execute.
         const extended = await send(c, 'r', [parse('', sql('r')), bind(''), execute(), sync()]);
@@ -142,7 +145,7 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     ];
     for (const sql of answered) {
       const plain = await send(c, 'r', [query(sql('r'))]);
-      expect(plain, sql('r')).toMatch(/^T( D\(.+\))+ C Z$/);
+      expect(plain, sql('r')).toMatch(/^T( D\(.+\))+ C ZI$/);
       expect(await send(c, 't', [query(sql('t'))]), sql('t')).toEqual(plain);
       const extended = await send(c, 'r', [parse('', sql('r')), bind(''), execute(), sync()]);
       expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toEqual(extended);
@@ -158,12 +161,12 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       (x: string) => `SELECT host FROM ${x} WHERE time IN (SELECT max(time) FROM ${x})`,
     ];
     for (const sql of refused) {
-      expect(await send(c, 'r', [query(sql('r'))]), sql('r')).toMatch(/^T( D\(.+\))+ C Z$/);
-      expect(await send(c, 't', [query(sql('t'))]), sql('t')).toMatch(/^E\(0A000 reading hypertable "t" with SELECT on some of its columns only is not supported by Orbit for this query\) Z$/);
-      expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toMatch(/^E\(0A000 .*\) Z$/);
+      expect(await send(c, 'r', [query(sql('r'))]), sql('r')).toMatch(/^T( D\(.+\))+ C ZI$/);
+      expect(await send(c, 't', [query(sql('t'))]), sql('t')).toMatch(/^E\(0A000 reading hypertable "t" with SELECT on some of its columns only is not supported by Orbit for this query\) ZI$/);
+      expect(await send(c, 't', [parse('', sql('t')), bind(''), execute(), sync()]), sql('t')).toMatch(/^E\(0A000 .*\) ZI$/);
     }
     // A named statement's scan takes the general path (at its Bind: its Parse succeeds).
-    expect(await send(c, 't', [parse('s', answered[2]!('t')), bind('s'), execute(), sync()])).toMatch(/^1 E\(0A000 .*\) Z$/);
+    expect(await send(c, 't', [parse('s', answered[2]!('t')), bind('s'), execute(), sync()])).toMatch(/^1 E\(0A000 .*\) ZI$/);
     await send(c, 't', [query('DEALLOCATE ALL')]);
   }, 120_000);
 
@@ -183,7 +186,7 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     await server.orbit.exec('GRANT reader TO outsider WITH INHERIT FALSE');
     try {
       const plain = await answers('r');
-      expect(plain[2]).toMatch(/^2 D\(.+\) D.* C 2 D\(.+\) C 2 D\(.+\) C Z$/);
+      expect(plain[2]).toMatch(/^2 D\(.+\) D.* C 2 D\(.+\) C 2 D\(.+\) C ZI$/);
       expect(await answers('t')).toEqual(plain);
     } finally {
       await server.orbit.exec('REVOKE reader FROM outsider');
@@ -218,9 +221,9 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
       return got;
     };
     const plain = await writes('r');
-    expect(plain[0]).toBe('1 2 E(42501 permission denied for table X) Z');
-    expect(plain[4]).toBe('E(42501 permission denied for table X) Z T D(1) C Z');
-    expect(plain.slice(6, 9)).toEqual(['1 2 E(42501 permission denied for table X) Z', '1 t n Z', '2 E(42501 permission denied for table X) Z']);
+    expect(plain[0]).toBe('1 2 E(42501 permission denied for table X) ZI');
+    expect(plain[4]).toBe('E(42501 permission denied for table X) ZI T D(1) C ZI');
+    expect(plain.slice(6, 9)).toEqual(['1 2 E(42501 permission denied for table X) ZI', '1 t n ZI', '2 E(42501 permission denied for table X) ZI']);
     expect(await writes('t')).toEqual(plain);
     // Nothing written, nothing decompressed.
     const sums = (x: string) => server.orbit.query(`SELECT count(*)::int AS n, sum(v) AS s FROM ${x}`);

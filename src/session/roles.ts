@@ -213,12 +213,12 @@ export function withoutRoleSwitchQueries(out: Uint8Array): Uint8Array {
 }
 
 /**
- * The first of `tables` on which the session's role lacks SELECT on the table itself (it may have it
- * on some columns only), as one row of its name; none when it has it on all of them.
+ * The first of `tables` on which the session's role has SELECT on some columns but not on the table
+ * itself, as one row of its name; none otherwise.
  */
 export function partlyReadableSql(tables: ReadonlyArray<{ readonly schema: string; readonly name: string }>): string {
   const names = tables.map((t) => `(${quoteLiteral(t.name)}, ${quoteLiteral(`${quoteIdent(t.schema)}.${quoteIdent(t.name)}`)})`);
-  return `SELECT n FROM (VALUES ${names.join(', ')}) t(n, q) WHERE NOT pg_catalog.has_table_privilege(q, 'SELECT') LIMIT 1`;
+  return `SELECT n FROM (VALUES ${names.join(', ')}) t(n, q) WHERE NOT pg_catalog.has_table_privilege(q, 'SELECT') AND pg_catalog.has_any_column_privilege(q, 'SELECT') LIMIT 1`;
 }
 
 /**

@@ -136,6 +136,24 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     }
   }, 120_000);
 
+  it('answers other statements reading the hypertable as PostgreSQL does for a role without SELECT on it or on some of its columns', async () => {
+    const others = [
+      (x: string) => `COPY ${x} TO STDOUT`,
+      (x: string) => `COPY (SELECT time_bucket('1 day', time) AS d, max(v) FROM ${x} GROUP BY 1) TO STDOUT`,
+      (x: string) => `PREPARE p_${x} AS SELECT max(v) FROM ${x}; EXECUTE p_${x}; DEALLOCATE p_${x}`,
+      (x: string) => `BEGIN; DECLARE c CURSOR FOR SELECT time_bucket('1 day', time) AS d, max(v) FROM ${x} GROUP BY 1; FETCH ALL c; COMMIT`,
+      (x: string) => `SELECT (SELECT max(v) FROM ${x})`,
+    ];
+    for (const user of ['outsider', 'colsonly']) {
+      const c = await as(user);
+      for (const sql of others) {
+        const plain = await send(c, 'r', [query(sql('r')), query('ROLLBACK')], 2);
+        expect(plain, sql('r')).toMatch(/E\(42501 permission denied for table X\)/);
+        expect(await send(c, 't', [query(sql('t')), query('ROLLBACK')], 2), `${user}: ${sql('t')}`).toBe(plain);
+      }
+    }
+  }, 120_000);
+
   it('answers a role with SELECT on some columns as PostgreSQL does, or refuses with 0A000 what Orbit reads every column for', async () => {
     const c = await as('colsonly');
     const answered = [

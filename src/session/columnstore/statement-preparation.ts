@@ -73,7 +73,7 @@ export class StatementPreparation {
       // be read by an earlier portal of a pipeline (55006 at the drop): the cache tables instead.
       if (plan.scan && run.pipeline) plan = cs.plan(s, false);
       let text = plan.sql;
-      if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table]);
+      if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table], [s]);
       if (plan.aggregate || plan.lastPoint || plan.scan) {
         const fast = plan;
         const out = await cs.runPlanned(run, fast, idle, analysis.statements.length === 1 ? onRows : undefined, values, guarded && idle && analysis.statements.length === 1);
@@ -90,6 +90,8 @@ export class StatementPreparation {
       texts.push(text);
       plans.push(plan);
     }
+    // Not filled (a named statement's Parse): its Bind may take a fast path, else checks then.
+    if (fill) await this.checkWholeRows(session, plans.flatMap((p) => p.reads), analysis.statements);
     await this.prepareReadsAndWrites(session, plans, idle, fill);
     const edits = analysis.statements.flatMap((s, i) => {
       const text = texts[i];
@@ -140,7 +142,9 @@ export class StatementPreparation {
     const cs = this.columnstore;
     if (!cs?.mayConcern([statement])) return;
     await cs.load(this.internalRunner(session), [statement]);
-    await this.prepareReadsAndWrites(session, [cs.plan(statement)], idle);
+    const plan = cs.plan(statement);
+    await this.checkWholeRows(session, plan.reads, [statement]);
+    await this.prepareReadsAndWrites(session, [plan], idle);
   }
 
   /**
@@ -158,7 +162,7 @@ export class StatementPreparation {
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
-    if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table]);
+    if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table], [statement]);
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle, idle ? onRows : undefined) : cs.runLastPoint(run, plan.lastPoint!)));
   }
 
@@ -173,29 +177,33 @@ export class StatementPreparation {
    */
   private async privilegesChecked(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<boolean> {
     if (!runsAsRole(session)) return true;
-    for (const s of statements) {
-      const check = privilegeCheckSql(s);
-      if (!check) continue;
-      const out = await this.runInternal(session, check);
-      const result = firstError(out) ? false : privilegeCheckResult(out);
-      if (result instanceof PrivilegeDenied) throw result;
-      if (!result) return false;
-    }
+    for (const s of statements) if ((await this.checkPrivileges(session, s)) === false) return false;
     return true;
+  }
+
+  /** The role's privileges for `s` checked (privilegeCheckSql): undefined when `s` has no check, false when the check failed; throws PrivilegeDenied. */
+  private async checkPrivileges(session: BackendSession, s: ClassifiedStatement): Promise<boolean | undefined> {
+    const check = privilegeCheckSql(s);
+    if (!check) return undefined;
+    const out = await this.runInternal(session, check);
+    const result = firstError(out) ? false : privilegeCheckResult(out);
+    if (result instanceof PrivilegeDenied) throw result;
+    return result;
   }
 
   /**
    * For a session that may run as another role: the general path's rewrite (`SELECT * FROM hypertable
    * UNION ALL …`) and a last point's rowstore side read every column of the hypertable, which
-   * PostgreSQL refuses (42501) to a role with SELECT on some of its columns only, though the
-   * statement itself may read only those. Refused with 0A000 instead (run after privilegesChecked,
-   * which refuses what PostgreSQL would refuse the statement itself).
+   * PostgreSQL refuses (42501) to a role with SELECT on some of its columns only, though `statements`
+   * may read only those. Refused with 0A000 instead, where PostgreSQL would run every one of them
+   * (checked: the one more round trip only in that case); otherwise its own 42501 stands.
    */
-  private async checkWholeRows(session: BackendSession, tables: readonly ColumnstoreTable[]): Promise<void> {
+  private async checkWholeRows(session: BackendSession, tables: readonly ColumnstoreTable[], statements: readonly ClassifiedStatement[]): Promise<void> {
     if (!runsAsRole(session) || tables.length === 0) return;
     const out = await this.runInternal(session, partlyReadableSql(tables));
     const table = firstError(out) ? undefined : textRows(out)[0]?.[0];
     if (!table) return;
+    for (const s of statements) if ((await this.checkPrivileges(session, s)) !== true) return;
     throw new OrbitError(SqlState.feature_not_supported, `reading hypertable "${table}" with SELECT on some of its columns only is not supported by Orbit for this query`, {
       hint: 'Orbit reads every column of the hypertable for it (joins, subqueries, last points). Grant SELECT on the table, or query it with scans and aggregates of those columns.',
     });
@@ -207,8 +215,6 @@ export class StatementPreparation {
     const reads = plans.flatMap((p) => p.reads);
     const writes = plans.flatMap((p) => p.writes);
     if (reads.length === 0 && writes.length === 0) return;
-    // Not filled (a named statement's Parse): its Bind may take a fast path, else checks then.
-    if (fill) await this.checkWholeRows(session, reads);
     if (idle) await this.runInternal(session, 'BEGIN');
     try {
       await cs.decompressForWrite(run, writes);

@@ -212,6 +212,11 @@ export class Backend {
     return this.preparation.prepareColumnstoreStatement(session, statement, idle);
   }
 
+  /** See StatementPreparation.missesWork. */
+  missesWork(session: BackendSession, statement: ClassifiedStatement): Promise<boolean> {
+    return this.preparation.missesWork(session, statement);
+  }
+
   /** See StatementPreparation.fastPathSql. */
   fastPathSql(session: BackendSession, statement: ClassifiedStatement, idle: boolean, onRows?: (rows: PrintedRows) => void): Promise<string | undefined> {
     return this.preparation.fastPathSql(session, statement, idle, onRows);

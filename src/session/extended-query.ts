@@ -83,6 +83,8 @@ export class ExtendedQuery {
   private readonly binds: ColumnstoreBinds;
   /** The unnamed portal, when Orbit made its rows (session/local-portal.ts). */
   private local: LocalPortal | undefined;
+  /** Portals bound without Orbit's work, their role denied the statement (checkDenied at Execute). */
+  private readonly denied = new Set<string>();
 
   constructor(
     private readonly session: ExtendedQuerySession,
@@ -175,6 +177,8 @@ export class ExtendedQuery {
         this.boundSinceSync = false;
         this.pipeline.reset();
         await this.hooks.endOfBatch();
+        // Outside a transaction block the portals are gone.
+        if (this.session.transactionStatus === TransactionStatus.Idle) this.denied.clear();
         break;
     }
   }
@@ -297,6 +301,7 @@ export class ExtendedQuery {
         const first = !this.boundSinceSync;
         this.boundSinceSync = true;
         if (bind.portal === '') this.local = undefined;
+        this.denied.delete(bind.portal);
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
         let bound: Awaited<ReturnType<ColumnstoreBinds['atBind']>>;
         try {
@@ -305,7 +310,9 @@ export class ExtendedQuery {
           if (!(err instanceof PrivilegeDenied)) throw err;
           // The role may not read what the statement reads: PostgreSQL refuses the Bind itself
           // (PortalStart checks privileges), bound the ordinary way, with nothing of Orbit's done.
+          // A write is checked at its Execute instead (checkDenied).
           bound = undefined;
+          this.denied.add(bind.portal);
         }
         if (bound === SKIPPED) return;
         if (bound && 'local' in bound) {
@@ -326,7 +333,10 @@ export class ExtendedQuery {
       case FrontendMessage.Close: {
         const t = readTarget(msg.body);
         if (t.target === 'P') {
-          if (msg.type === FrontendMessage.Close) this.prepared.portals.delete(t.name);
+          if (msg.type === FrontendMessage.Close) {
+            this.prepared.portals.delete(t.name);
+            this.denied.delete(t.name);
+          }
           if (t.name === '' && this.local) {
             const description = this.local.description;
             if (msg.type === FrontendMessage.Close) this.local = undefined;
@@ -351,6 +361,10 @@ export class ExtendedQuery {
         this.boundSinceSync = true;
         const local = portal === '' ? this.local : undefined;
         const stmt = local ? local.statement : this.prepared.portals.get(portal);
+        if (!local && this.denied.has(portal)) {
+          await this.checkDenied(stmt);
+          if (this.errorSinceSync) return;
+        }
         if (stmt) {
           this.session.noteEffects([stmt]);
           this.backend.noteColumnstore([stmt]);
@@ -440,6 +454,23 @@ export class ExtendedQuery {
     this.boundSinceSync = false;
     this.pipeline.reset();
     await this.hooks.endOfBatch();
+  }
+
+  /**
+   * Execute of a portal whose Bind found its role denied the statement, so that Orbit did none of its
+   * work for it (decompressing what a write touches): PostgreSQL checks a write's privileges now,
+   * with the role now in effect. Still denied (or not over the columnstore), PostgreSQL answers;
+   * allowed now (the role changed since the Bind, in the same pipeline), the write would miss the
+   * rows in the columnstore: refused with 0A000.
+   */
+  private async checkDenied(statement: ClassifiedStatement | undefined): Promise<void> {
+    await this.flushPending();
+    // A SELECT's Bind failed (PostgreSQL skips to the Sync): nothing to check.
+    if (this.errorSinceSync || !statement) return;
+    if (!(await this.binds.work(() => this.backend.missesWork(this.session, statement)))) return;
+    throw new OrbitError(SqlState.feature_not_supported, 'running a portal bound while its role could not run the statement, after a change of role, is not supported by Orbit', {
+      hint: 'Bind the statement again after changing the role.',
+    });
   }
 
   /** Inside a failed transaction block (as of the last Sync and what the pipeline ran since). */

@@ -211,6 +211,28 @@ describe('privilege errors over the extended protocol, as PostgreSQL sends them'
     }
   }, 120_000);
 
+  it('refuses with 0A000 a write bound while its role was denied it and executed after a change of role', async () => {
+    // `ru`, a copy of `r`, is the oracle here: the UPDATE changes it.
+    await server.orbit.exec('CREATE TABLE ru AS SELECT * FROM r; CREATE ROLE updater; GRANT SELECT, UPDATE ON t, ru TO updater; GRANT updater TO outsider WITH INHERIT FALSE');
+    const c = await as('outsider');
+    const portal = (name: string, statement: string) => msg('B', (w) => w.cstring(name).cstring(statement).int16(0).int16(0).int16(0));
+    const run = (name: string) => msg('E', (w) => w.cstring(name).int32(0));
+    const updated = async (x: string) => (await server.orbit.query(`SELECT count(*)::int AS n FROM ${x} WHERE v = -1`)).rows;
+    try {
+      const sequence = (x: string) => [parse('u', `UPDATE ${x} SET v = -1 WHERE host = 'a'`), parse('s', 'SET ROLE updater'), portal('p1', 'u'), portal('p2', 's'), run('p2'), run('p1'), sync(), query('RESET ROLE; DEALLOCATE ALL')];
+      // PostgreSQL checks the UPDATE's privileges at its Execute, as the role then in effect.
+      expect(await send(c, 'ru', sequence('ru'), 2)).toBe('1 1 2 2 C C ZI C C ZI');
+      expect(await updated('ru')).toEqual([{ n: 1440 }]);
+      // Orbit did not decompress the rows it would update at the Bind: it refuses rather than miss them.
+      expect(await send(c, 't', sequence('t'), 2)).toMatch(/^1 1 2 2 C E\(0A000 .*\) ZI C C ZI$/);
+      expect(await updated('t')).toEqual([{ n: 0 }]);
+      // Without the change of role, PostgreSQL's own error at the Execute.
+      expect(await send(c, 't', [parse('u', "UPDATE t SET v = -1 WHERE host = 'a'"), portal('p1', 'u'), run('p1'), sync(), query('DEALLOCATE ALL')], 2)).toBe('1 2 E(42501 permission denied for table X) ZI C ZI');
+    } finally {
+      await server.orbit.exec('REVOKE updater FROM outsider');
+    }
+  }, 120_000);
+
   it('refuses INSERT, UPDATE and DELETE at Execute and COPY FROM before its CopyInResponse, as PostgreSQL does', async () => {
     const c = await as('reader');
     const values = ['2024-03-01 00:00+00', 'a', '1', '2024-03-01 00:01+00', 'b', '2'];

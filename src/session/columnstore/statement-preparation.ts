@@ -181,6 +181,26 @@ export class StatementPreparation {
     return true;
   }
 
+  /**
+   * Whether `statement`, bound without Orbit's work for it since its role was denied it, would now
+   * run without that work: the role may run it now (or that is not known) and it concerns the
+   * columnstore (as the catalog says now).
+   */
+  async missesWork(session: BackendSession, statement: ClassifiedStatement): Promise<boolean> {
+    const cs = this.columnstore;
+    if (!cs?.mayConcern([statement])) return false;
+    if (runsAsRole(session)) {
+      try {
+        await this.checkPrivileges(session, statement);
+      } catch (err) {
+        if (err instanceof PrivilegeDenied) return false;
+        throw err;
+      }
+    }
+    await cs.load(this.internalRunner(session), [statement]);
+    return cs.mayConcern([statement]);
+  }
+
   /** The role's privileges for `s` checked (privilegeCheckSql): undefined when `s` has no check, false when the check failed; throws PrivilegeDenied. */
   private async checkPrivileges(session: BackendSession, s: ClassifiedStatement): Promise<boolean | undefined> {
     const check = privilegeCheckSql(s);

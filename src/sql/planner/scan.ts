@@ -14,7 +14,7 @@
  */
 import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
-import { clone, colNames, funcName, ident as quote, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { clone, colNames, columnName, funcName, ident as quote, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { PlannerColumn, PlannerTable } from './table.js';
 import { conjuncts, deparseExpr, STABLE_FUNCTIONS } from './expressions.js';
 import { isSafeConstant, predicateOf, type ColumnPredicate } from './predicates.js';
@@ -163,8 +163,9 @@ function orderedAppend(s: Fields, table: PlannerTable, columnOf: (n: unknown) =>
   const first = sort[0]!.SortBy as Fields;
   if (columnOf(first.node)?.name !== table.timeColumn || first.sortby_dir === 'SORTBY_USING') return undefined;
   const targets = (s.targetList as Node[]).map((t) => t.ResTarget as Fields);
-  // An output column named like the time column would be what ORDER BY means.
-  if (targets.some((t) => t.name === table.timeColumn && columnOf(t.val)?.name !== table.timeColumn)) return undefined;
+  // An output column named like the time column would be what ORDER BY means, named by an alias
+  // or by PostgreSQL (`time::text` is named "time", and ORDER BY time then sorts the text).
+  if (targets.some((t) => columnName(t as { name?: string; val: Node }) === table.timeColumn && columnOf(t.val)?.name !== table.timeColumn)) return undefined;
   // Each input row must give exactly one output row: no aggregates, window or set-returning functions.
   let plain = true;
   walk(

@@ -269,7 +269,12 @@ export class Columnstore {
 
   /** See decompressForWrite (session/columnstore/dml.ts). */
   decompressForWrite(run: InternalRunner, tables: readonly WriteTarget[]): Promise<void> {
-    return decompressForWrite(this.store, run, tables, () => this.invalidate());
+    // Inside a transaction block a ROLLBACK puts the batches back: the metadata read after the
+    // decompression (chunks without batches) must not outlive it, or the next write skips them.
+    return decompressForWrite(this.store, run, tables, () => {
+      this.invalidate();
+      this.changedInTransaction = true;
+    });
   }
 
   /**

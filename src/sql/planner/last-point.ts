@@ -19,7 +19,7 @@
  */
 import { deparseSync } from '../deparse.js';
 import { parseSql } from '../parser.js';
-import { colNames, ident as quote, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
+import { colNames, columnName, ident as quote, kind, walk, type Fields, type Node } from '../rewrite/ast.js';
 import type { ConstantFilter } from './filters.js';
 import type { PlannerTable } from './table.js';
 import { filterOf } from './filters.js';
@@ -89,6 +89,9 @@ export function planLastPoint(type: string, node: Fields, lookup: (schema: strin
   if (columnOf(bySegment!.node) !== segment || (bySegment!.sortby_dir !== 'SORTBY_DEFAULT' && bySegment!.sortby_dir !== 'SORTBY_ASC')) return undefined;
   if (bySegment!.sortby_nulls !== 'SORTBY_NULLS_DEFAULT' || byTime!.sortby_nulls !== 'SORTBY_NULLS_DEFAULT') return undefined;
   if (columnOf(byTime!.node) !== table.timeColumn || byTime!.sortby_dir !== 'SORTBY_DESC') return undefined;
+  // DISTINCT ON and ORDER BY names mean output columns first: `time AS dev` makes them other keys.
+  const targets = ((s.targetList as Node[] | undefined) ?? []).map((t) => t.ResTarget as { name?: string; val: Node });
+  if (targets.some((t) => (columnName(t) === segment || columnName(t) === table.timeColumn) && columnOf(t.val) !== columnName(t))) return undefined;
   // The target list may only read columns: no function, operator or cast that could fail on rows
   // never reached (PostgreSQL evaluates it for every row its sort reads: `s::int` fails on an older
   // row's 'abc' there, while the candidates alone may all cast).

@@ -63,6 +63,8 @@ const STATEMENTS = [
   'SELECT x FROM ht x, (VALUES (1)) v ORDER BY 1',
   'SELECT x FROM ht x, o WHERE o.k = x.time ORDER BY 1',
   'SELECT a.time, b FROM ht a JOIN ht b ON a.time = b.time ORDER BY 1',
+  // x.* in the target list expands into columns (the top SELECT's own targets).
+  'SELECT x.* FROM ht x JOIN ht y USING (time) ORDER BY time LIMIT 2',
   'SELECT x.time, z FROM ht x, LATERAL vv(x) AS z ORDER BY 1',
   'SELECT x FROM ht x(a, b) ORDER BY a',
   // A column of that name (of another FROM item, an outer query, a CTE, the table itself) is the column.

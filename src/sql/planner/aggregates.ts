@@ -173,11 +173,15 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   const sortWith = (replace: (n: unknown) => unknown) => sortBy.map((o) => {
     const by = (o.SortBy as Fields).node as Node;
     const names = colNames(by);
-    // ORDER BY an output name or ordinal refers to the final target list: keep it.
-    if ((names?.length === 1 && targets.some((t) => (t.name ?? outputName(t.val as Node)) === names[0]) && !table.columns.some((c) => c.name === names[0])) || kind(by) === 'A_Const') {
+    // ORDER BY an output name (before any input column of that name: PostgreSQL's rule, and its
+    // 42702 when two differ) or ordinal refers to the final target list: keep it.
+    if ((names?.length === 1 && targets.some((t) => (t.name ?? outputName(t.val as Node)) === names[0])) || kind(by) === 'A_Const') {
       return clone(o);
     }
-    return { SortBy: { ...(o.SortBy as Fields), node: replace(by) } };
+    // A partial column left bare would mean an output column of the same name (`count(*) AS g1`).
+    const node = replace(by) as Node;
+    const partial = colNames(node);
+    return { SortBy: { ...(o.SortBy as Fields), node: partial?.length === 1 ? { ColumnRef: { fields: [{ String: { sval: PARTIALS } }, { String: { sval: partial[0] } }] } } : node } };
   });
   const finalSort = sortWith(replace);
   const finalHaving = s.havingClause ? replace(s.havingClause) : undefined;
@@ -239,7 +243,7 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     const sort = rowwise ? rowSort : finalSort;
     const targetList = rowwise ? rowTargets : finalTargets;
     const make = (): string => {
-      const template = parseSql(`SELECT 1 FROM (${union}) AS __orbit_partials (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
+      const template = parseSql(`SELECT 1 FROM (${union}) AS ${PARTIALS} (${partialColumnNames.map(quote).join(', ')})`)[0]!.node;
       const final: Fields = {
         ...template,
         targetList,
@@ -303,6 +307,9 @@ function rowFilterable(p: ColumnPredicate): boolean {
   if ((type === 'timestamp' || type === 'date') && !p.sql.every((c) => c === 'NULL' || new RegExp(`^'(?:[^']|'')*'(?:${casts})?$`).test(c))) return false;
   return FILTER_TYPES.has(type) && canFilter(type, p.op === 'is null' || p.op === 'is not null' ? { op: p.op } : { op: p.op, values: [] });
 }
+
+/** The final statement's name for the partial rows (their columns g1…, then the aggregates' partials). */
+const PARTIALS = '__orbit_partials';
 
 /** Final statements around the kernels' rows by their inputs (see finalSql): the same for every window and host of a shape. */
 const finalTemplates = new Map<string, string>();

@@ -18,7 +18,7 @@ import type { AggregatePlan } from '../../sql/planner/aggregate-plan.js';
 import type { ConstantFilter } from '../../sql/planner/filters.js';
 import { aggregateInputsSql, inputValues, type EvaluatedInputs } from './fast-path.js';
 import { withFacts, type FactsCache, type FactsMode } from './facts.js';
-import { rowPredicates } from './predicate-values.js';
+import { hexSql, rowPredicates } from './predicate-values.js';
 import { REUSED_TYPES } from './scan.js';
 import { firstError, jsonRows, type InternalRunner } from '../internal-sql.js';
 
@@ -60,7 +60,7 @@ export function bucketLimitSql(plan: AggregatePlan, facts?: FactsMode): string |
   const s = shape(plan);
   if (!s) return undefined;
   const { order, time, segments, times, segmentTypes } = s;
-  const micros = (sql: string) => `${time.typname}_send((${sql})::${time.type})`;
+  const micros = (sql: string) => hexSql(`${time.typname}_send((${sql})::${time.type})`);
   const w = `(${plan.bucketWidthSql})::interval`;
   const limitSql = `((${order.limitSql})::int8 + coalesce((${order.offsetSql ?? '0'})::int8, 0))`;
   // Whether the rowstore holds rows the WHERE keeps is whether it has a bucket among the first n
@@ -76,7 +76,7 @@ export function bucketLimitSql(plan: AggregatePlan, facts?: FactsMode): string |
       ${limitSql},
       json_build_array(${times.map((f) => micros(f.sql)).join(', ')}),
       json_build_array(${segments.map((f, i) => `ARRAY[${(f.op === 'in' ? f.sql : [f.sql]).map((v) => `(${v})::${segmentTypes[i]!.type}::text`).join(', ')}]::text[]`).join(', ')}),
-      ${empty ? 'NULL' : `(SELECT json_agg(${time.typname}_send(b)) FROM rowstore_buckets)`},
+      ${empty ? 'NULL' : `(SELECT json_agg(${hexSql(`${time.typname}_send(b)`)}) FROM rowstore_buckets)`},
       ${inputs})`;
 }
 

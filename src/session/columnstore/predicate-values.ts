@@ -58,7 +58,15 @@ export function accepted(column: PlannerColumn, op: ColumnPredicate['op'], types
   return true;
 }
 
-/** SQL giving constant `c` in the column's stored representation (binary send form or text). */
+/**
+ * A bytea expression as json prints it under the default bytea_output ("\\x…" hex), whatever the
+ * session's bytea_output: under 'escape' the send forms came back escaped, read as garbage.
+ */
+export function hexSql(bytea: string): string {
+  return `(E'\\\\x' || encode(${bytea}, 'hex'))`;
+}
+
+/** SQL giving constant `c` in the column's stored representation (binary send form, as hexSql, or text). */
 export function valueSql(column: PlannerColumn, c: string): string {
   // An unknown literal is read by the column's type's input, as PostgreSQL reads it for the comparison.
   const own = untyped(c) ? `::${column.type}` : '';
@@ -66,17 +74,17 @@ export function valueSql(column: PlannerColumn, c: string): string {
     case 'int2':
     case 'int4':
     case 'int8':
-      return `int8send((${c})${own}::int8)`;
+      return hexSql(`int8send((${c})${own}::int8)`);
     case 'float8':
-      return `float8send((${c})::float8)`;
+      return hexSql(`float8send((${c})::float8)`);
     case 'float4':
-      return `float8send((${c})${own}::float8)`;
+      return hexSql(`float8send((${c})${own}::float8)`);
     case 'timestamptz':
-      return `timestamptz_send((${c})::timestamptz)`;
+      return hexSql(`timestamptz_send((${c})::timestamptz)`);
     case 'timestamp':
-      return `timestamp_send((${c})::timestamp)`;
+      return hexSql(`timestamp_send((${c})::timestamp)`);
     case 'date':
-      return `date_send((${c})::date)`;
+      return hexSql(`date_send((${c})::date)`);
     case 'bool':
       return `(${c})::bool`;
     default:

@@ -42,6 +42,11 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** An escape-string literal, for statements run with the user's settings: its meaning does not depend on standard_conforming_strings. */
+export function escapeLiteral(value: string): string {
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
 export function simpleQuery(sql: string): Uint8Array {
   return new MessageWriter().begin(FrontendMessage.Query).cstring(sql).end().flush();
 }

@@ -15,7 +15,7 @@ import { dateText, timestampText, type ValueOf } from '../../columnstore/pg-text
 import { DIRECT_SETTINGS_SQL, directRows } from './aggregate-rows.js';
 import type { PrintedRows } from './scan.js';
 import { quoteIdent, type InternalRunner } from '../internal-sql.js';
-import { quoteLiteral } from '../settings.js';
+import { escapeLiteral, quoteLiteral } from '../settings.js';
 import { defaultCollations, factsSql, PRINT_SETTINGS_SQL, PROBE_SQL, withFacts, type FactsCache, type FactsMode, type TableFacts } from './facts.js';
 import { localInputs } from './local-inputs.js';
 import { exactTimeSql } from './time-constants.js';
@@ -337,5 +337,8 @@ export function arrayLiteral(values: readonly (string | null)[], type: string): 
   // Numbers and timestamps (most of the text at many groups) go unquoted, without a test per value.
   const bare = BARE_TYPES.has(type);
   const items = values.map((v) => (v === null ? 'NULL' : bare || (BARE_ELEMENT.test(v) && !/^null$/i.test(v)) ? v : `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`));
-  return `${quoteLiteral(`{${items.join(',')}}`)}::${type}[]`;
+  const text = `{${items.join(',')}}`;
+  // The final statement runs with the session's settings: under standard_conforming_strings = off
+  // '…' would take the escaping backslashes away ('a\\b' came back as 'ab').
+  return `${text.includes('\\') ? escapeLiteral(text) : quoteLiteral(text)}::${type}[]`;
 }

@@ -53,6 +53,12 @@ describe("Orbit's SQL under the session's bytea_output and standard_conforming_s
         expect(JSON.stringify(want)).toContain('\\\\b');
         expect((await s.query(q('hb'))).rows, q('hb')).toEqual(want);
       }
+      // A '…' string's backslashes are escapes then; Orbit's parser read 'a\\b5' as a\\b5 (count 0
+      // where PostgreSQL counts 1): refused. E'…' strings mean the same either way and run.
+      const bs = '\\\\';
+      expect((await s.query(`SELECT count(*)::int AS n FROM pb WHERE t = 'a${bs}b5'`)).rows).toEqual([{ n: 1 }]);
+      await expect(s.query(`SELECT count(*)::int AS n FROM hb WHERE t = 'a${bs}b5'`)).rejects.toMatchObject({ code: '0A000' });
+      expect((await s.query(`SELECT count(*)::int AS n FROM hb WHERE t = E'a${bs}b5'`)).rows).toEqual([{ n: 1 }]);
     } finally {
       await s.close();
     }

@@ -9,7 +9,7 @@
 import { OrbitError } from '../../errors.js';
 import type { ValueOf } from '../../columnstore/pg-text.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';
-import { spliceSql } from '../../sql/parser.js';
+import { scanSql, spliceSql } from '../../sql/parser.js';
 import { SqlState } from '../../sqlstate.js';
 import type { BackendSession } from '../backend.js';
 import type { Columnstore, DirectRows, InternalRunner } from './columnstore.js';
@@ -21,6 +21,7 @@ import { statementRange } from '../rewrite.js';
 import { partlyReadableSql, privilegeCheckResult, privilegeCheckSql, PrivilegeDenied, runsAsRole } from '../roles.js';
 import { analyse } from '../statement-cache.js';
 import { firstError } from '../settings.js';
+import { jsonRows } from '../internal-sql.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
 import { checkValidatedConstraints } from './validated-constraints.js';
 
@@ -60,6 +61,7 @@ export class StatementPreparation {
     const run = this.internalRunner(session);
     await cs.load(run, analysis.statements);
     if (!cs.mayConcern(analysis.statements)) return sql;
+    await this.checkStringEscapes(session, analysis.statements);
     const texts: Array<string | undefined> = [];
     const plans: ColumnstorePlan[] = [];
     const bytes = new TextEncoder().encode(sql);
@@ -159,11 +161,30 @@ export class StatementPreparation {
     if (!(await this.privilegesChecked(session, [statement]))) return undefined;
     const run = this.internalRunner(session);
     await cs.load(run, [statement]);
+    await this.checkStringEscapes(session, [statement]);
     const plan = cs.plan(statement, true);
     // Scans fill a temporary table for one statement; EXPLAIN is answered at Parse: neither at Bind.
     if ((!plan.aggregate && !plan.lastPoint) || plan.scan || plan.explain) return undefined;
     if (plan.lastPoint) await this.checkWholeRows(session, [plan.lastPoint.table], [statement]);
     return this.inSavepoint(session, idle, () => (plan.aggregate ? cs.runAggregate(run, plan.aggregate, idle, idle ? onRows : undefined) : cs.runLastPoint(run, plan.lastPoint!)));
+  }
+
+  /**
+   * Under standard_conforming_strings = off PostgreSQL reads the backslashes of a '…' string as
+   * escapes; Orbit's parser reads them as written, and what it evaluates and writes from the tree
+   * would mean other strings ('a\\b' compared as a\\b, not a\b): refused (0A000) when such a
+   * constant holds a backslash and the setting is off.
+   */
+  private async checkStringEscapes(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<void> {
+    const escaped = (s: ClassifiedStatement) => s.text.includes('\\') && scanSql(s.text).some((t) => t.tokenName === 'SCONST' && /^[Nn]?'/.test(t.text) && t.text.includes('\\'));
+    if (!statements.some(escaped)) return;
+    const setting = session.settingsUnread
+      ? jsonRows<[string]>(await this.runInternal(session, "SELECT json_build_array(current_setting('standard_conforming_strings'))"))[0]?.[0]
+      : session.settings.get('standard_conforming_strings');
+    if (setting !== 'off') return;
+    throw new OrbitError(SqlState.feature_not_supported, "a '…' string with a backslash under standard_conforming_strings = off in a statement over a hypertable with the columnstore is not supported by Orbit", {
+      hint: "Write it as an escape string (E'…'), or set standard_conforming_strings to on.",
+    });
   }
 
   /**

@@ -127,4 +127,13 @@ describe('a search_path set earlier in the same simple query, over the wire', ()
     await wire.client.query('COMMIT');
     expect(await count()).toBe(100);
   });
+
+  it('ends the transaction of the parts when a later part is refused', async () => {
+    // The refusal was thrown past the ROLLBACK of the transaction Orbit opened for the parts: the
+    // session stayed in it, and every later statement failed with 25P02.
+    await wire.client.query('SET search_path = a');
+    await expect(wire.client.query('SET search_path = b; SELECT count(*) FROM m TABLESAMPLE SYSTEM (50)')).rejects.toMatchObject({ code: '0A000' });
+    expect(await count()).toBe(100);
+    expect((await wire.client.query('SHOW search_path')).rows[0].search_path).toBe('a');
+  });
 });

@@ -178,10 +178,11 @@ export class StatementPreparation {
   private async checkStringEscapes(session: BackendSession, statements: readonly ClassifiedStatement[]): Promise<void> {
     const escaped = (s: ClassifiedStatement) => s.text.includes('\\') && scanSql(s.text).some((t) => t.tokenName === 'SCONST' && /^[Nn]?'/.test(t.text) && t.text.includes('\\'));
     if (!statements.some(escaped)) return;
-    const setting = session.settingsUnread
-      ? jsonRows<[string]>(await this.runInternal(session, "SELECT json_build_array(current_setting('standard_conforming_strings'))"))[0]?.[0]
-      : session.settings.get('standard_conforming_strings');
-    if (setting !== 'off') return;
+    // PostgreSQL lexes a whole query string before running it: a SET earlier in the string does
+    // not change how its later statements read, so the setting before the string counts too.
+    const before = session.settings.get('standard_conforming_strings');
+    const now = session.settingsUnread ? jsonRows<[string]>(await this.runInternal(session, "SELECT json_build_array(current_setting('standard_conforming_strings'))"))[0]?.[0] : before;
+    if (before !== 'off' && now !== 'off') return;
     throw new OrbitError(SqlState.feature_not_supported, "a '…' string with a backslash under standard_conforming_strings = off in a statement over a hypertable with the columnstore is not supported by Orbit", {
       hint: "Write it as an escape string (E'…'), or set standard_conforming_strings to on.",
     });

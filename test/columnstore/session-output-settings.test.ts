@@ -1,4 +1,5 @@
-// Orbit's own SQL under the session's output settings. The WHERE constants Orbit compares stored
+// Orbit's own SQL under the session's settings (bytea_output, standard_conforming_strings,
+// default_transaction_read_only). The WHERE constants Orbit compares stored
 // values with come back from PostgreSQL as binary send forms in json, which prints a bytea by bytea_output: under 'escape' they were read as garbage:
 // scans and last points kept no row (0 where PostgreSQL has 7), the kernels' row predicates every
 // row (count 300 for 200). session/columnstore/predicate-values.ts hexSql prints them as hex
@@ -59,6 +60,20 @@ describe("Orbit's SQL under the session's bytea_output and standard_conforming_s
       expect((await s.query(`SELECT count(*)::int AS n FROM pb WHERE t = 'a${bs}b5'`)).rows).toEqual([{ n: 1 }]);
       await expect(s.query(`SELECT count(*)::int AS n FROM hb WHERE t = 'a${bs}b5'`)).rejects.toMatchObject({ code: '0A000' });
       expect((await s.query(`SELECT count(*)::int AS n FROM hb WHERE t = E'a${bs}b5'`)).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  // The general path fills temporary cache tables in a transaction Orbit opens; under
+  // default_transaction_read_only it failed (25006, DROP TABLE) where PostgreSQL answers.
+  it('reads through the cache tables in a read-only session', async () => {
+    const s = fixture.db.session();
+    try {
+      await s.exec('SET default_transaction_read_only = on');
+      const join = (t: string) => `SELECT count(*)::int AS n, sum(a.v)::int AS s FROM ${t} a JOIN ${t} b USING (time)`;
+      expect((await s.query(join('ht'))).rows).toEqual((await s.query(join('p'))).rows);
+      await expect(s.query("DELETE FROM ht WHERE dev = 'd1'")).rejects.toMatchObject({ code: '25006' });
     } finally {
       await s.close();
     }

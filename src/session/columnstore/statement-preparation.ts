@@ -257,7 +257,9 @@ export class StatementPreparation {
     const reads = plans.flatMap((p) => p.reads);
     const writes = plans.flatMap((p) => p.writes);
     if (reads.length === 0 && writes.length === 0) return;
-    if (idle) await this.runInternal(session, 'BEGIN');
+    // Reads only fill Orbit's temporary cache tables: that works in a read-only session too
+    // (default_transaction_read_only), whose statement then runs in a transaction of its own.
+    if (idle) await this.runInternal(session, writes.length === 0 ? 'BEGIN READ WRITE' : 'BEGIN');
     try {
       await cs.decompressForWrite(run, writes);
       if (writes.length > 0) await cs.load(run);

@@ -5,6 +5,7 @@
 // row (count 300 for 200). session/columnstore/predicate-values.ts hexSql prints them as hex
 // whatever the setting; bucket limits read their times so too.
 import { describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/orbit.js';
 import { inProcessOrbit } from '../support/in-process.js';
 
 describe("Orbit's SQL under the session's bytea_output and standard_conforming_strings", () => {
@@ -27,25 +28,29 @@ describe("Orbit's SQL under the session's bytea_output and standard_conforming_s
     (t: string) => `SELECT time_bucket('1 hour', time) AS b, count(*) FROM ${t} WHERE v < 200 GROUP BY b ORDER BY b DESC LIMIT 2`,
     (t: string) => `SELECT DISTINCT ON (dev) dev, v FROM ${t} WHERE time < '2024-03-10' ORDER BY dev, time DESC`,
   ];
-
-  it("reads the WHERE constants under bytea_output = 'escape' as under the default", async () => {
+  /** Runs `fn` in a session of its own with `setting` applied (settings must not leak into other tests). */
+  const under = async (setting: string, fn: (s: Queryable) => Promise<void>) => {
     const s = fixture.db.session();
     try {
-      await s.exec("SET bytea_output = 'escape'");
-      expect((await s.query(queries[0]!('p'))).rows).toHaveLength(7);
-      for (const q of queries) expect((await s.query(q('ht'))).rows, q('ht')).toEqual((await s.query(q('p'))).rows);
+      await s.exec(setting);
+      await fn(s);
     } finally {
       await s.close();
     }
+  };
+
+  it("reads the WHERE constants under bytea_output = 'escape' as under the default", async () => {
+    await under("SET bytea_output = 'escape'", async (s) => {
+      expect((await s.query(queries[0]!('p'))).rows).toHaveLength(7);
+      for (const q of queries) expect((await s.query(q('ht'))).rows, q('ht')).toEqual((await s.query(q('p'))).rows);
+    });
   });
 
   // The last point's candidates and the kernels' partial rows reach the final statement as array
   // literals; '…' under standard_conforming_strings = off took their escaping backslashes away
   // (E'a\\b' came back as 'ab', the segment E'd\\1' as 'd1').
   it("keeps backslashes under standard_conforming_strings = 'off'", async () => {
-    const s = fixture.db.session();
-    try {
-      await s.exec('SET standard_conforming_strings = off');
+    await under('SET standard_conforming_strings = off', async (s) => {
       for (const q of [
         (t: string) => `SELECT DISTINCT ON (dev) dev, time, t FROM ${t} ORDER BY dev, time DESC`,
         (t: string) => `SELECT dev, count(*), max(t) FROM ${t} GROUP BY dev HAVING count(*) > 0 ORDER BY dev`,
@@ -60,22 +65,16 @@ describe("Orbit's SQL under the session's bytea_output and standard_conforming_s
       expect((await s.query(`SELECT count(*)::int AS n FROM pb WHERE t = 'a${bs}b5'`)).rows).toEqual([{ n: 1 }]);
       await expect(s.query(`SELECT count(*)::int AS n FROM hb WHERE t = 'a${bs}b5'`)).rejects.toMatchObject({ code: '0A000' });
       expect((await s.query(`SELECT count(*)::int AS n FROM hb WHERE t = E'a${bs}b5'`)).rows).toEqual([{ n: 1 }]);
-    } finally {
-      await s.close();
-    }
+    });
   });
 
   // The general path fills temporary cache tables in a transaction Orbit opens; under
   // default_transaction_read_only it failed (25006, DROP TABLE) where PostgreSQL answers.
   it('reads through the cache tables in a read-only session', async () => {
-    const s = fixture.db.session();
-    try {
-      await s.exec('SET default_transaction_read_only = on');
+    await under('SET default_transaction_read_only = on', async (s) => {
       const join = (t: string) => `SELECT count(*)::int AS n, sum(a.v)::int AS s FROM ${t} a JOIN ${t} b USING (time)`;
       expect((await s.query(join('ht'))).rows).toEqual((await s.query(join('p'))).rows);
       await expect(s.query("DELETE FROM ht WHERE dev = 'd1'")).rejects.toMatchObject({ code: '25006' });
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

@@ -13,7 +13,7 @@ import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
 import type { CopyFormat } from './copy-in.js';
 import { asBackendRole } from './roles.js';
-import { simpleQuery } from './settings.js';
+import { escapeLiteral, simpleQuery } from './settings.js';
 
 type Run = (messages: Uint8Array) => Promise<Uint8Array>;
 
@@ -63,7 +63,7 @@ export class CopyChunks {
            WHERE a.attrelid = h.relid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')`;
     const sql = `SELECT h.relid::pg_catalog.oid::pg_catalog.text, pg_catalog.array_position(${columns}, d.column_name), d.column_type::pg_catalog.oid::pg_catalog.text
       FROM _timescaledb_catalog.hypertable h JOIN _timescaledb_catalog.dimension d ON d.hypertable_id = h.id AND d.interval_length IS NOT NULL
-      WHERE h.relid = pg_catalog.to_regclass(${stringLiteral(name)})`;
+      WHERE h.relid = pg_catalog.to_regclass(${escapeLiteral(name)})`;
     const out = await guarded(run, sql);
     const row = out && scanBackend(out).find((f) => f.type === BackendMessage.DataRow);
     if (!row) return null;
@@ -264,13 +264,9 @@ function binaryValueText(view: DataView, pos: number, len: number, type: string)
 function textArrayLiteral(values: Iterable<string>): string {
   const items: string[] = [];
   for (const v of values) items.push(`"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
-  return `${stringLiteral(`{${items.join(',')}}`)}::pg_catalog.text[]`;
+  return `${escapeLiteral(`{${items.join(',')}}`)}::pg_catalog.text[]`;
 }
 
-/** An escape-string literal: its meaning does not depend on standard_conforming_strings. */
-function stringLiteral(value: string): string {
-  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

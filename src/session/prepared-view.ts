@@ -8,6 +8,7 @@
 import type { ClassifiedStatement } from '../sql/classify.js';
 import { scanSql } from '../sql/parser.js';
 import { walk, type Node } from '../sql/rewrite/ast.js';
+import { escapeLiteral } from './settings.js';
 
 /** One of the session's named statements: its backend name, the client's name and text. */
 export interface SessionStatement {
@@ -18,10 +19,6 @@ export interface SessionStatement {
 
 const VIEW = 'pg_prepared_statements';
 
-/** A string literal whatever standard_conforming_strings is (an escape string). */
-function escapeLiteral(value: string): string {
-  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
 
 /** The session's rows of pg_prepared_statements, with the view's columns and types. */
 export function preparedStatementsSql(statements: readonly SessionStatement[]): string {

@@ -268,13 +268,13 @@ export class Columnstore {
   // ---- writes ---------------------------------------------------------------------------------
 
   /** See decompressForWrite (session/columnstore/dml.ts). */
-  decompressForWrite(run: InternalRunner, tables: readonly WriteTarget[]): Promise<void> {
+  decompressForWrite(run: InternalRunner, tables: readonly WriteTarget[], checked: boolean): Promise<void> {
     // Inside a transaction block a ROLLBACK puts the batches back: the metadata read after the
     // decompression (chunks without batches) must not outlive it, or the next write skips them.
     return decompressForWrite(this.store, run, tables, () => {
       this.invalidate();
       this.changedInTransaction = true;
-    });
+    }, checked);
   }
 
   /**

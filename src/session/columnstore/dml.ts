@@ -165,9 +165,12 @@ export function matching(m: Manifest, p: WritePredicates, timeColumn: string): n
 /**
  * Decompresses the compressed chunks of hypertables a statement writes, in the current
  * transaction, within TimescaleDB's per-transaction limit. `invalidate` is called once chunks were
- * decompressed (the session's columnstore metadata is then stale).
+ * decompressed (the session's columnstore metadata is then stale). `checked`: PostgreSQL has checked
+ * the session role's privileges for the statement (statement-preparation.ts): the rows are then
+ * copied into the chunks as the owner of Orbit's internal work, since decompression is internal in
+ * TimescaleDB too (a role with UPDATE but no INSERT may update compressed rows); otherwise as the role.
  */
-export async function decompressForWrite(store: ColumnStore, run: InternalRunner, tables: readonly WriteTarget[], invalidate: () => void): Promise<void> {
+export async function decompressForWrite(store: ColumnStore, run: InternalRunner, tables: readonly WriteTarget[], invalidate: () => void, checked: boolean): Promise<void> {
   if (tables.length === 0) return;
   const ids = tables.map((t) => t.id).join(', ');
   // Inserts with known times: only the chunks holding those times (internal time, by the chunk's range).
@@ -221,8 +224,9 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
       hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
     });
   }
+  const writer = checked ? cacheRunner(run) : run;
   for (const w of work) {
-    await copyBatchesInto(store, run, { into: w.chunk, chunk: w.chunk, manifest: w.manifest.key, only: w.batches });
+    await copyBatchesInto(store, writer, { into: w.chunk, chunk: w.chunk, manifest: w.manifest.key, only: w.batches });
     const taken = new Set(w.batches);
     const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
     if (kept.length === 0) {

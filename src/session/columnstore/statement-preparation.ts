@@ -54,7 +54,8 @@ export class StatementPreparation {
     cs.retryStale(() => undefined);
     const analysis = analyse(sql);
     if (!analysis.ok || !cs.mayConcern(analysis.statements)) return sql;
-    if (!(await this.privilegesChecked(session, analysis.statements))) {
+    const checked = await this.privilegesChecked(session, analysis.statements);
+    if (!checked) {
       fastPath = false;
       onRows = undefined;
     }
@@ -94,7 +95,7 @@ export class StatementPreparation {
     }
     // Not filled (a named statement's Parse): its Bind may take a fast path, else checks then.
     if (fill) await this.checkWholeRows(session, plans.flatMap((p) => p.reads), analysis.statements);
-    await this.prepareReadsAndWrites(session, plans, idle, fill);
+    await this.prepareReadsAndWrites(session, plans, idle, checked && plans.every((p, i) => writeChecked(analysis.statements[i]!, p)), fill);
     const edits = analysis.statements.flatMap((s, i) => {
       const text = texts[i];
       return text === undefined ? [] : [{ ...statementRange(bytes, s), text }];
@@ -123,7 +124,7 @@ export class StatementPreparation {
     if (unique) await checkUniqueIndexes(run, unique, ddl, idle, (check) => this.runGeneral(session, check, idle));
     const validated = cs.validatedConstraintTarget(statement);
     if (!validated) return;
-    const fill = () => this.prepareReadsAndWrites(session, [{ reads: [validated], writes: [] }], idle);
+    const fill = () => this.prepareReadsAndWrites(session, [{ reads: [validated], writes: [] }], idle, true);
     await checkValidatedConstraints(run, validated, ddl, idle, fill, (check) => this.runInternal(session, check));
   }
 
@@ -132,7 +133,7 @@ export class StatementPreparation {
     const analysis = analyse(sql);
     if (!analysis.ok || analysis.statements.length !== 1) throw new OrbitError(SqlState.internal_error, 'an internal statement that does not parse');
     const plan = this.columnstore!.plan(analysis.statements[0]!);
-    await this.prepareReadsAndWrites(session, [plan], idle);
+    await this.prepareReadsAndWrites(session, [plan], idle, false);
     return this.runInternal(session, plan.sql ?? sql);
   }
 
@@ -146,7 +147,9 @@ export class StatementPreparation {
     await cs.load(this.internalRunner(session), [statement]);
     const plan = cs.plan(statement);
     await this.checkWholeRows(session, plan.reads, [statement]);
-    await this.prepareReadsAndWrites(session, [plan], idle);
+    // Its decompression runs as Orbit's owner only once PostgreSQL has checked the role may write.
+    const checked = writeChecked(statement, plan) && (plan.writes.length === 0 || (await this.privilegesChecked(session, [statement])));
+    await this.prepareReadsAndWrites(session, [plan], idle, checked);
   }
 
   /**
@@ -251,7 +254,8 @@ export class StatementPreparation {
     });
   }
 
-  private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, fill = true): Promise<void> {
+  /** `checked`: privilegesChecked passed for the statements planned (see decompressForWrite). */
+  private async prepareReadsAndWrites(session: BackendSession, plans: readonly ColumnstorePlan[], idle: boolean, checked: boolean, fill = true): Promise<void> {
     const cs = this.columnstore!;
     const run = this.internalRunner(session);
     const reads = plans.flatMap((p) => p.reads);
@@ -261,7 +265,7 @@ export class StatementPreparation {
     // (default_transaction_read_only), whose statement then runs in a transaction of its own.
     if (idle) await this.runInternal(session, writes.length === 0 ? 'BEGIN READ WRITE' : 'BEGIN');
     try {
-      await cs.decompressForWrite(run, writes);
+      await cs.decompressForWrite(run, writes, checked);
       if (writes.length > 0) await cs.load(run);
       // A statement's time bounds limit the chunks decoded only when no other statement reads the table.
       const readers = (id: number) => plans.filter((p) => p.reads.some((t) => t.id === id)).length;
@@ -284,4 +288,12 @@ export class StatementPreparation {
       await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_internal; RELEASE SAVEPOINT orbit_internal');
     }
   }
+}
+
+/**
+ * Whether privilegesChecked covers what `plan` writes: not for COPY FROM, which EXPLAIN cannot take
+ * (its decompression then runs as the session's role, with the chunks' grants, which follow the hypertable's).
+ */
+function writeChecked(statement: ClassifiedStatement, plan: ColumnstorePlan): boolean {
+  return plan.writes.length === 0 || privilegeCheckSql(statement) !== undefined;
 }

@@ -98,6 +98,7 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I CHECK (%s)', chunk, 'constraint_' || ts.id, cond);
   END IF;
   EXECUTE format('ALTER TABLE %s OWNER TO %I', chunk, (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = ht.rel));
+  PERFORM ${F}.orbit_copy_privileges(ht.rel, chunk);
   IF NOT has_rows THEN
     RETURN 0;
   END IF;

@@ -7,6 +7,7 @@
  */
 import { bookendSql } from './bookend.js';
 import { controlFile } from './control.js';
+import { chunkPrivilegesSql } from './chunk-privileges.js';
 import { chunksSql } from './chunks.js';
 import { columnstoreChunksSql } from './columnstore-chunks.js';
 import { columnstoreSettingsSql } from './columnstore-settings.js';
@@ -50,6 +51,7 @@ export function installScript(): string {
     gapfillSql(),
     hypertableCatalogSql(),
     createHypertableSql(),
+    chunkPrivilegesSql(),
     chunksSql(),
     spaceDimensionsSql(),
     integerNowSql(),

@@ -82,6 +82,7 @@ BEGIN
   END LOOP;
   EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s DEFAULT', default_schema, default_name, new_rel);
   EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', default_schema, default_name, owner);
+  PERFORM ${F}.orbit_copy_privileges(new_rel, format('%I.%I', default_schema, default_name)::regclass);
 END
 $body$;
 

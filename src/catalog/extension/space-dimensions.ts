@@ -157,6 +157,7 @@ BEGIN
   END IF;
   slice := format('%I.%I', ht.associated_schema_name, tbl)::regclass;
   EXECUTE format('ALTER TABLE %s OWNER TO %I', slice, owner);
+  PERFORM ${F}.orbit_copy_privileges(ht.rel, slice);
   FOR i IN 0 .. n - 1 LOOP
     rng := ${F}.orbit_hash_slice(n, i);
     INSERT INTO ${C}.dimension_slice (dimension_id, range_start, range_end) VALUES (sd.id, rng.range_start, rng.range_end)
@@ -169,6 +170,7 @@ BEGIN
                    ht.associated_schema_name, chunk_name, slice,
                    CASE WHEN cond <> 'true' THEN format('(CONSTRAINT %I CHECK (%s))', 'constraint_' || ts, cond) ELSE '' END, n, i);
     EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', ht.associated_schema_name, chunk_name, owner);
+    PERFORM ${F}.orbit_copy_privileges(ht.rel, format('%I.%I', ht.associated_schema_name, chunk_name)::regclass);
     INSERT INTO ${C}.chunk (id, hypertable_id, schema_name, table_name, range_start, range_end)
       VALUES (chunk_id, h, ht.associated_schema_name, chunk_name, sl.range_start, sl.range_end);
     INSERT INTO ${C}.chunk_constraint (chunk_id, dimension_slice_id, constraint_name)

@@ -6,28 +6,12 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyIn } from '../support/copy-in.js';
+import { failure, roleClients } from '../support/role-clients.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 let admin: pg.Client;
-const opened: pg.Client[] = [];
-
-async function connect(user: string): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, database: 'postgres' });
-  await c.connect();
-  opened.push(c);
-  return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected the statement to fail');
-}
+const { connect, closeAll } = roleClients(() => server.port);
 
 /** A hypertable `name` of 3 days × 24 hours × devices 0..2, its chunks compressed when `compressed`. */
 async function hypertable(name: string, compressed: boolean): Promise<void> {
@@ -62,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of opened) await c.end().catch(() => undefined);
+  await closeAll();
   await server?.close();
 });
 

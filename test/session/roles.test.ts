@@ -4,27 +4,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCompressedDays } from '../support/compressed-days.js';
+import { failure, roleClients } from '../support/role-clients.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
-const opened: pg.Client[] = [];
-
-async function connect(user: string): Promise<pg.Client> {
-  const c = new pg.Client({ host: '127.0.0.1', port: server.port, user, database: 'postgres' });
-  await c.connect();
-  opened.push(c);
-  return c;
-}
-
-async function failure(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected the statement to fail');
-}
+const { connect, closeAll } = roleClients(() => server.port);
 
 let admin: pg.Client;
 
@@ -37,7 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of opened) await c.end().catch(() => undefined);
+  await closeAll();
   await server?.close();
 });
 

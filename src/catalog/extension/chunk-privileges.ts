@@ -56,7 +56,11 @@ DECLARE
   db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
 BEGIN
   privileges := coalesce(privileges, '[]');
-  UPDATE pg_class c SET relacl = coalesce(${F}.orbit_acl_of(privileges, ''), '{}') WHERE c.oid = rel;
+  -- No table privilege at all: SQL cannot make the one-dimensional empty ACL PostgreSQL's REVOKE
+  -- leaves ('{}' has no dimension and fails every check, 22023), so one item granting nothing.
+  UPDATE pg_class c SET relacl = coalesce(${F}.orbit_acl_of(privileges, ''),
+    ARRAY[format('%s=/%s', quote_ident(pg_get_userbyid(c.relowner)), quote_ident(pg_get_userbyid(c.relowner)))::aclitem])
+    WHERE c.oid = rel;
   UPDATE pg_attribute a SET attacl = ${F}.orbit_acl_of(privileges, a.attname)
     WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS DISTINCT FROM ${F}.orbit_acl_of(privileges, a.attname);
   DELETE FROM pg_shdepend d WHERE d.dbid = db AND d.classid = 'pg_class'::regclass AND d.objid = rel AND d.deptype = 'a';
@@ -111,7 +115,7 @@ BEGIN
     SELECT r.rel,
            (SELECT coalesce(jsonb_agg(x.p), '[]') FROM (SELECT p FROM b WHERE b.rel = r.rel EXCEPT SELECT p FROM a WHERE a.rel = r.rel) x) AS removed,
            (SELECT coalesce(jsonb_agg(x.p), '[]') FROM (SELECT p FROM a WHERE a.rel = r.rel EXCEPT SELECT p FROM b WHERE b.rel = r.rel) x) AS added
-    FROM (SELECT DISTINCT rel FROM a) r
+    FROM (SELECT rel FROM b UNION SELECT rel FROM a) r
   LOOP
     CONTINUE WHEN h.removed = '[]' AND h.added = '[]';
     FOR part IN SELECT t.relid FROM pg_partition_tree(h.rel) t WHERE t.level > 0 LOOP

@@ -126,6 +126,18 @@ describe('chunks carry the hypertable\'s privileges', () => {
     expect((await rita.query(`SELECT count(*)::int AS n FROM ${first}`)).rows).toEqual([{ n: 24 }]);
   });
 
+  it('takes an owner\'s REVOKE ALL from itself', async () => {
+    await admin.query(`CREATE TABLE own (time timestamptz NOT NULL, v float8);
+      SELECT create_hypertable('own', 'time', chunk_time_interval => INTERVAL '1 day');
+      ALTER TABLE own OWNER TO rita; INSERT INTO own VALUES ('2024-01-01', 1)`);
+    const [chunk] = await chunksOf('own');
+    const rita = await connect('rita');
+    await rita.query('REVOKE ALL ON own FROM rita');
+    expect((await failure(rita.query(`SELECT count(*) FROM ${chunk}`))).code).toBe('42501');
+    await rita.query('GRANT SELECT ON own TO rita');
+    expect((await rita.query(`SELECT count(*)::int AS n FROM ${chunk}`)).rows).toEqual([{ n: 1 }]);
+  });
+
   it('reaches chunks made by migrate_data, space partitioning and direct ingest', async () => {
     await admin.query(`CREATE TABLE mig (time timestamptz NOT NULL, dev int, v float8); GRANT SELECT ON mig TO bob;
       INSERT INTO mig VALUES ('2024-01-01', 1, 1), ('2024-01-05', 2, 2);

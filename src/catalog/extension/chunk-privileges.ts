@@ -1,7 +1,7 @@
 /**
  * @module catalog/extension/chunk-privileges
  * Chunks carry their hypertable's privileges, as in TimescaleDB: a new chunk (and a space-partitioned
- * time slice's table) gets the hypertable's table and column ACLs, and GRANT/REVOKE on a hypertable
+ * time slice's table) gets the hypertable's table ACL, and GRANT/REVOKE on a hypertable
  * (by name, several at once, `ALL TABLES IN SCHEMA`, with column lists, grant options, CASCADE) is
  * applied to its chunks inside the statement, so that a failed statement changes neither.
  *
@@ -75,10 +75,12 @@ BEGIN
 END
 $body$;
 
--- A new partition of hypertable rel (chunk or slice table) gets its privileges.
+-- A new partition of hypertable rel (chunk, slice table, default partition) gets its table
+-- privileges; column privileges only reach existing chunks through GRANT, as in TimescaleDB
+-- (ts_copy_relation_acl copies relacl alone).
 CREATE FUNCTION ${F}.orbit_copy_privileges(rel regclass, part regclass) RETURNS void
 LANGUAGE sql ${PATH} AS $body$
-  SELECT ${F}.orbit_set_privileges(part, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_privilege_rows(rel) p))
+  SELECT ${F}.orbit_set_privileges(part, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_privilege_rows(rel) p WHERE p.att = ''))
 $body$;
 
 -- Every hypertable's privileges, as a jsonb array of orbit_privilege_rows' rows with their relid.

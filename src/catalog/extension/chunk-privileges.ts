@@ -75,12 +75,16 @@ BEGIN
 END
 $body$;
 
--- A new partition of hypertable rel (chunk, slice table, default partition) gets its table
--- privileges; column privileges only reach existing chunks through GRANT, as in TimescaleDB
--- (ts_copy_relation_acl copies relacl alone).
-CREATE FUNCTION ${F}.orbit_copy_privileges(rel regclass, part regclass) RETURNS void
-LANGUAGE sql ${PATH} AS $body$
-  SELECT ${F}.orbit_set_privileges(part, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_privilege_rows(rel) p WHERE p.att = ''))
+-- The privileges of rel given to target: a new partition of hypertable rel (chunk, slice table,
+-- default partition) gets its table privileges, column privileges reaching existing chunks only
+-- through GRANT, as in TimescaleDB (ts_copy_relation_acl copies relacl alone); \`columns\`: theirs
+-- too (the table create_hypertable rebuilds). A NULL relacl (the owner's defaults) stays NULL.
+CREATE FUNCTION ${F}.orbit_copy_privileges(rel regclass, target regclass, columns boolean DEFAULT false) RETURNS void
+LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  PERFORM ${F}.orbit_set_privileges(target, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_privilege_rows(rel) p WHERE columns OR p.att = ''));
+  UPDATE pg_class c SET relacl = NULL WHERE c.oid = target AND (SELECT s.relacl FROM pg_class s WHERE s.oid = rel) IS NULL;
+END
 $body$;
 
 -- Every hypertable's privileges, as a jsonb array of orbit_privilege_rows' rows with their relid.

@@ -5,7 +5,7 @@
  * The conversion follows docs/design/hypertables-rowstore.md: the table is rebuilt as
  * `PARTITION BY RANGE (time)` under the same name, with its columns, defaults, identity, generated
  * columns, CHECK/NOT NULL constraints, primary key, unique and other indexes (same names), foreign
- * keys to other tables, triggers, table and column grants, comments and owner; serial sequences are
+ * keys to other tables, triggers, table and column grants (grant options and grantors kept), comments and owner; serial sequences are
  * re-owned and identity sequences carry on. A default partition `<associated_schema>.<prefix>_default`
  * catches rows without a chunk; chunks.ts moves them into chunks.
  *
@@ -27,14 +27,14 @@ CREATE FUNCTION ${F}.orbit_rebuild_partitioned(rel regclass, col name, default_s
   OUT new_rel regclass, OUT old_rel regclass)
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
-  nsp name; tbl name; owner name; acl aclitem[]; com text;
+  nsp name; tbl name; owner name; com text;
   tmp name := '_orbit_old_' || rel::oid;
   stmts text[];
   s text;
   r record;
 BEGIN
-  SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), c.relacl, obj_description(c.oid, 'pg_class')
-    INTO nsp, tbl, owner, acl, com
+  SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner), obj_description(c.oid, 'pg_class')
+    INTO nsp, tbl, owner, com
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel;
   -- Definitions, captured while they still print the original names.
   stmts := ARRAY(
@@ -56,15 +56,8 @@ BEGIN
     EXECUTE s;
   END LOOP;
   EXECUTE format('ALTER TABLE %s OWNER TO %I', new_rel, owner);
-  FOR r IN SELECT a.privilege_type, a.grantee FROM aclexplode(acl) a LOOP
-    EXECUTE format('GRANT %s ON %s TO %s', r.privilege_type, new_rel,
-      CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
-  END LOOP;
-  FOR r IN SELECT a.attname, x.privilege_type, x.grantee FROM pg_attribute a, aclexplode(a.attacl) x
-      WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped LOOP
-    EXECUTE format('GRANT %s (%I) ON %s TO %s', r.privilege_type, r.attname, new_rel,
-      CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
-  END LOOP;
+  -- Grants as they were, grant options and grantors too (a GRANT here would be the owner's own).
+  PERFORM ${F}.orbit_copy_privileges(old_rel, new_rel, true);
   IF com IS NOT NULL THEN
     EXECUTE format('COMMENT ON TABLE %s IS %L', new_rel, com);
   END IF;

@@ -139,7 +139,7 @@ describe('chunks carry the hypertable\'s privileges', () => {
   });
 
   it('reaches chunks made by migrate_data, space partitioning and direct ingest', async () => {
-    await admin.query(`CREATE TABLE mig (time timestamptz NOT NULL, dev int, v float8); GRANT SELECT ON mig TO bob;
+    await admin.query(`CREATE TABLE mig (time timestamptz NOT NULL, dev int, v float8); GRANT SELECT ON mig TO bob WITH GRANT OPTION;
       INSERT INTO mig VALUES ('2024-01-01', 1, 1), ('2024-01-05', 2, 2);
       SELECT create_hypertable('mig', 'time', migrate_data => true, chunk_time_interval => INTERVAL '1 day');
       CREATE TABLE sp (time timestamptz NOT NULL, dev int, v float8);
@@ -148,6 +148,8 @@ describe('chunks carry the hypertable\'s privileges', () => {
       CREATE TABLE di (time timestamptz NOT NULL, dev int, v float8) WITH (timescaledb.hypertable);
       GRANT SELECT ON di TO bob; INSERT INTO di VALUES ('2024-01-01', 1, 1), ('2024-01-02', 2, 2)`);
     const bob = await connect('bob');
+    // create_hypertable's rebuild keeps the grant option (and the grantor) of each grant.
+    expect((await admin.query("SELECT has_table_privilege('bob', 'mig', 'SELECT WITH GRANT OPTION') AS g")).rows).toEqual([{ g: true }]);
     for (const name of ['mig', 'sp']) {
       const chunks = await chunksOf(name);
       expect(chunks.length).toBe(2);

@@ -5,9 +5,10 @@
  * The conversion follows docs/design/hypertables-rowstore.md: the table is rebuilt as
  * `PARTITION BY RANGE (time)` under the same name, with its columns, defaults, identity, generated
  * columns, CHECK/NOT NULL constraints, primary key, unique and other indexes (same names), foreign
- * keys to other tables, triggers, table and column grants (grant options and grantors kept), comments and owner; serial sequences are
- * re-owned and identity sequences carry on. A default partition `<associated_schema>.<prefix>_default`
- * catches rows without a chunk; chunks.ts moves them into chunks.
+ * keys to other tables, triggers, table and column grants (grant options and grantors kept),
+ * comments and owner; serial sequences are re-owned and identity sequences carry on. A default
+ * partition `<associated_schema>.<prefix>_default` catches rows without a chunk; chunks.ts moves
+ * them into chunks.
  *
  * A space column (`partitioning_column` + `number_partitions`) is added with space-dimensions.ts's
  * `orbit_add_dimension` before existing rows move, so they land in chunks of both dimensions. Time

@@ -23,19 +23,26 @@ const BEFORE = 'orbit.hypertable_privileges';
 
 export function chunkPrivilegesSql(): string {
   return `
--- The privileges of relation rel, one row per privilege as aclexplode gives it: att '' for the
--- table (NULL relacl: the owner's defaults), a column's name for its own.
-CREATE FUNCTION ${F}.orbit_privilege_rows(rel oid)
-RETURNS TABLE(att name, grantor oid, grantee oid, privilege text, grantable boolean)
+-- The ACLs of relation rel as text, by column name ('' for the table; a NULL relacl as the owner's
+-- defaults): cheap to read for every hypertable at each GRANT, and compared as a whole.
+CREATE FUNCTION ${F}.orbit_acls(rel oid) RETURNS jsonb
 LANGUAGE sql STABLE ${PATH} AS $body$
-  SELECT ''::name, x.grantor, x.grantee, x.privilege_type, x.is_grantable
-    FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) x WHERE c.oid = rel
-  UNION ALL
-  SELECT a.attname, x.grantor, x.grantee, x.privilege_type, x.is_grantable
-    FROM pg_attribute a, aclexplode(a.attacl) x WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+  SELECT jsonb_build_object('', coalesce(c.relacl, acldefault('r', c.relowner))::text)
+      || coalesce((SELECT jsonb_object_agg(a.attname, a.attacl::text) FROM pg_attribute a
+                   WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL), '{}')
+  FROM pg_class c WHERE c.oid = rel
 $body$;
 
--- The aclitem[] of privilege rows (orbit_privilege_rows' shape, a jsonb array) for att (NULL: none).
+-- orbit_acls' ACLs one row per privilege, as aclexplode gives them.
+CREATE FUNCTION ${F}.orbit_acl_rows(acls jsonb)
+RETURNS TABLE(att name, grantor oid, grantee oid, privilege text, grantable boolean)
+LANGUAGE sql STABLE ${PATH} AS $body$
+  SELECT a.key::name, x.grantor, x.grantee, x.privilege_type, x.is_grantable
+  -- '{}' (all revoked) reads back without a dimension, which aclexplode refuses (it is strict: NULL, no rows).
+  FROM jsonb_each_text(acls) a, aclexplode(CASE WHEN a.value <> '{}' THEN a.value::aclitem[] END) x
+$body$;
+
+-- The aclitem[] of privilege rows (orbit_acl_rows' shape, a jsonb array) for att (NULL: none).
 CREATE FUNCTION ${F}.orbit_acl_of(privileges jsonb, a name) RETURNS aclitem[]
 LANGUAGE sql STABLE ${PATH} AS $body$
   SELECT array_agg(format('%s=%s/%s', CASE WHEN w.grantee = 0 THEN '' ELSE quote_ident(pg_get_userbyid(w.grantee)) END,
@@ -82,22 +89,21 @@ $body$;
 CREATE FUNCTION ${F}.orbit_copy_privileges(rel regclass, target regclass, columns boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql ${PATH} AS $body$
 BEGIN
-  PERFORM ${F}.orbit_set_privileges(target, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_privilege_rows(rel) p WHERE columns OR p.att = ''));
+  PERFORM ${F}.orbit_set_privileges(target, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_acl_rows(${F}.orbit_acls(rel)) p WHERE columns OR p.att = ''));
   UPDATE pg_class c SET relacl = NULL WHERE c.oid = target AND (SELECT s.relacl FROM pg_class s WHERE s.oid = rel) IS NULL;
 END
 $body$;
 
--- Every hypertable's privileges, as a jsonb array of orbit_privilege_rows' rows with their relid.
-CREATE FUNCTION ${F}.orbit_hypertable_privileges() RETURNS jsonb
+-- orbit_acls of every hypertable, by relid.
+CREATE FUNCTION ${F}.orbit_hypertable_acls() RETURNS jsonb
 LANGUAGE sql STABLE ${PATH} AS $body$
-  SELECT coalesce(jsonb_agg(to_jsonb(p) || jsonb_build_object('rel', h.relid::oid)), '[]')
-  FROM ${C}.hypertable h, ${F}.orbit_privilege_rows(h.relid) p
+  SELECT coalesce(jsonb_object_agg(h.relid::oid::text, ${F}.orbit_acls(h.relid)), '{}') FROM ${C}.hypertable h
 $body$;
 
 CREATE FUNCTION ${F}.orbit_on_grant_start() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 BEGIN
-  PERFORM set_config('${BEFORE}', ${F}.orbit_hypertable_privileges()::text, true);
+  PERFORM set_config('${BEFORE}', ${F}.orbit_hypertable_acls()::text, true);
 END
 $body$;
 
@@ -108,28 +114,27 @@ DECLARE
   before jsonb := nullif(current_setting('${BEFORE}', true), '')::jsonb;
   after jsonb;
   h record;
+  removed jsonb;
+  added jsonb;
   part oid;
 BEGIN
   PERFORM set_config('${BEFORE}', '', true);
-  IF before IS NULL THEN
+  after := ${F}.orbit_hypertable_acls();
+  IF before IS NULL OR before = after THEN
     RETURN;
   END IF;
-  after := ${F}.orbit_hypertable_privileges();
-  FOR h IN
-    WITH b AS (SELECT e - 'rel' AS p, (e ->> 'rel')::oid AS rel FROM jsonb_array_elements(before) e),
-         a AS (SELECT e - 'rel' AS p, (e ->> 'rel')::oid AS rel FROM jsonb_array_elements(after) e)
-    SELECT r.rel,
-           (SELECT coalesce(jsonb_agg(x.p), '[]') FROM (SELECT p FROM b WHERE b.rel = r.rel EXCEPT SELECT p FROM a WHERE a.rel = r.rel) x) AS removed,
-           (SELECT coalesce(jsonb_agg(x.p), '[]') FROM (SELECT p FROM a WHERE a.rel = r.rel EXCEPT SELECT p FROM b WHERE b.rel = r.rel) x) AS added
-    FROM (SELECT rel FROM b UNION SELECT rel FROM a) r
-  LOOP
-    CONTINUE WHEN h.removed = '[]' AND h.added = '[]';
+  FOR h IN SELECT a.key::oid AS rel, before -> a.key AS was, a.value AS now FROM jsonb_each(after) a LOOP
+    CONTINUE WHEN h.was IS NULL OR h.was = h.now;
+    removed := (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM (
+      SELECT * FROM ${F}.orbit_acl_rows(h.was) EXCEPT SELECT * FROM ${F}.orbit_acl_rows(h.now)) x);
+    added := (SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]') FROM (
+      SELECT * FROM ${F}.orbit_acl_rows(h.now) EXCEPT SELECT * FROM ${F}.orbit_acl_rows(h.was)) x);
     FOR part IN SELECT t.relid FROM pg_partition_tree(h.rel) t WHERE t.level > 0 LOOP
       PERFORM ${F}.orbit_set_privileges(part, (
-        SELECT jsonb_agg(x.p) FROM (
-          SELECT to_jsonb(c) AS p FROM ${F}.orbit_privilege_rows(part) c
-          EXCEPT SELECT jsonb_array_elements(h.removed)
-          UNION SELECT jsonb_array_elements(h.added)) x));
+        SELECT jsonb_agg(to_jsonb(x)) FROM (
+          SELECT * FROM ${F}.orbit_acl_rows(${F}.orbit_acls(part))
+          EXCEPT SELECT * FROM jsonb_to_recordset(removed) AS r(att name, grantor oid, grantee oid, privilege text, grantable boolean)
+          UNION SELECT * FROM jsonb_to_recordset(added) AS r(att name, grantor oid, grantee oid, privilege text, grantable boolean)) x));
     END LOOP;
   END LOOP;
 END

@@ -97,7 +97,9 @@ const ROUTES_SQL = `(WITH RECURSIVE
       WHERE x.classid NOT IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_policy'::regclass, 'pg_rewrite'::regclass, 'pg_trigger'::regclass,
           'pg_operator'::regclass, 'pg_event_trigger'::regclass, 'pg_proc'::regclass)
         AND NOT (x.classid = 'pg_class'::regclass AND EXISTS (SELECT FROM pg_index i WHERE i.indexrelid = x.objid)))
-  SELECT json_agg(json_build_array(q.kind, q.schema, q.name, q.what, pn.nspname, p.proname, rc.relname)) FROM routes q
+  -- An operator's own function first, then its commutator's and negator's: what a refusal names.
+  SELECT json_agg(json_build_array(q.kind, q.schema, q.name, q.what, pn.nspname, p.proname, rc.relname)
+      ORDER BY NOT coalesce(starts_with(q.what, 'the operator ' || q.name || '('), false)) FROM routes q
     LEFT JOIN pg_proc p ON p.oid = q.fn LEFT JOIN pg_namespace pn ON pn.oid = p.pronamespace LEFT JOIN pg_class rc ON rc.oid = q.reads)`;
 
 /**

@@ -54,22 +54,13 @@ LANGUAGE sql STABLE ${PATH} AS $body$
         GROUP BY 1, 2) w
 $body$;
 
--- Sets the ACLs of relation rel (table and columns, by name) to privilege rows, and its shared
--- dependencies on roles to match, as updateAclDependencies keeps them: every grantee and grantor but
--- PUBLIC, the owner and pinned roles.
-CREATE FUNCTION ${F}.orbit_set_privileges(rel oid, privileges jsonb) RETURNS void
+-- The shared dependencies of relation rel on the roles its ACLs name, as updateAclDependencies
+-- keeps them: every grantee and grantor but PUBLIC, the owner and pinned roles.
+CREATE FUNCTION ${F}.orbit_acl_dependencies(rel oid) RETURNS void
 LANGUAGE plpgsql ${PATH} AS $body$
 DECLARE
   db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
 BEGIN
-  privileges := coalesce(privileges, '[]');
-  -- No table privilege at all: SQL cannot make the one-dimensional empty ACL PostgreSQL's REVOKE
-  -- leaves ('{}' has no dimension and fails every check, 22023), so one item granting nothing.
-  UPDATE pg_class c SET relacl = coalesce(${F}.orbit_acl_of(privileges, ''),
-    ARRAY[format('%s=/%s', quote_ident(pg_get_userbyid(c.relowner)), quote_ident(pg_get_userbyid(c.relowner)))::aclitem])
-    WHERE c.oid = rel;
-  UPDATE pg_attribute a SET attacl = ${F}.orbit_acl_of(privileges, a.attname)
-    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS DISTINCT FROM ${F}.orbit_acl_of(privileges, a.attname);
   DELETE FROM pg_shdepend d WHERE d.dbid = db AND d.classid = 'pg_class'::regclass AND d.objid = rel AND d.deptype = 'a';
   INSERT INTO pg_shdepend (dbid, classid, objid, objsubid, refclassid, refobjid, deptype)
     SELECT DISTINCT db, 'pg_class'::regclass, rel, m.sub, 'pg_authid'::regclass, m.role, 'a'
@@ -82,15 +73,36 @@ BEGIN
 END
 $body$;
 
--- The privileges of rel given to target: a new partition of hypertable rel (chunk, slice table,
--- default partition) gets its table privileges, column privileges reaching existing chunks only
--- through GRANT, as in TimescaleDB (ts_copy_relation_acl copies relacl alone); \`columns\`: theirs
--- too (the table create_hypertable rebuilds). A NULL relacl (the owner's defaults) stays NULL.
+-- Sets the ACLs of relation rel (table and columns, by name) to privilege rows, and its shared
+-- dependencies to match.
+CREATE FUNCTION ${F}.orbit_set_privileges(rel oid, privileges jsonb) RETURNS void
+LANGUAGE plpgsql ${PATH} AS $body$
+BEGIN
+  privileges := coalesce(privileges, '[]');
+  -- No table privilege at all: SQL cannot make the one-dimensional empty ACL PostgreSQL's REVOKE
+  -- leaves ('{}' has no dimension and fails every check, 22023), so one item granting nothing.
+  UPDATE pg_class c SET relacl = coalesce(${F}.orbit_acl_of(privileges, ''),
+    ARRAY[format('%s=/%s', quote_ident(pg_get_userbyid(c.relowner)), quote_ident(pg_get_userbyid(c.relowner)))::aclitem])
+    WHERE c.oid = rel;
+  UPDATE pg_attribute a SET attacl = ${F}.orbit_acl_of(privileges, a.attname)
+    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS DISTINCT FROM ${F}.orbit_acl_of(privileges, a.attname);
+  PERFORM ${F}.orbit_acl_dependencies(rel);
+END
+$body$;
+
+-- The privileges of rel given to target, its ACLs copied as they are (as ts_copy_relation_acl
+-- copies relacl): a new partition of hypertable rel (chunk, slice table, default partition) gets its
+-- table privileges, column privileges reaching existing chunks only through GRANT, as in
+-- TimescaleDB; \`columns\`: theirs too, by name (the table create_hypertable rebuilds).
 CREATE FUNCTION ${F}.orbit_copy_privileges(rel regclass, target regclass, columns boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql ${PATH} AS $body$
 BEGIN
-  PERFORM ${F}.orbit_set_privileges(target, (SELECT jsonb_agg(to_jsonb(p)) FROM ${F}.orbit_acl_rows(${F}.orbit_acls(rel)) p WHERE columns OR p.att = ''));
-  UPDATE pg_class c SET relacl = NULL WHERE c.oid = target AND (SELECT s.relacl FROM pg_class s WHERE s.oid = rel) IS NULL;
+  UPDATE pg_class t SET relacl = s.relacl FROM pg_class s WHERE s.oid = rel AND t.oid = target AND t.relacl IS DISTINCT FROM s.relacl;
+  IF columns THEN
+    UPDATE pg_attribute t SET attacl = s.attacl FROM pg_attribute s
+      WHERE s.attrelid = rel AND t.attrelid = target AND s.attname = t.attname AND s.attnum > 0 AND NOT s.attisdropped AND t.attacl IS DISTINCT FROM s.attacl;
+  END IF;
+  PERFORM ${F}.orbit_acl_dependencies(target);
 END
 $body$;
 

@@ -3,11 +3,12 @@
  * Orbit's own SQL on the backend (catalog lookups, COPY, conversions): how it is run and how its
  * raw protocol output is read.
  */
+import { concatBytes } from '../bytes.js';
 import { OrbitError } from '../errors.js';
 import { SqlState } from '../sqlstate.js';
 import { readDataRow, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage } from '../wire/protocol/message-codes.js';
-import { firstError } from './settings.js';
+import { firstError, simpleQuery } from './settings.js';
 
 export { firstError };
 
@@ -47,6 +48,18 @@ export function cacheRunner(run: InternalRunner): InternalRunner {
   return run.owner ?? run;
 }
 
+/**
+ * `run` as `role`, switched to through the backend's role (InternalRunner.owner), for Orbit's writes
+ * into a table on behalf of a session that may not write it directly: as the table's owner, so that
+ * its own expressions (CHECK constraints, generated columns) run with no more rights than their
+ * author's. Without an owner runner the session runs as the backend's role already: `run` itself.
+ */
+export function asTableOwner(run: InternalRunner, role: string): InternalRunner {
+  const owner = run.owner;
+  if (!owner) return run;
+  const setRole = `SET LOCAL ROLE ${quoteIdent(role)}`;
+  return { sql: (sql) => owner.sql(`${setRole}; ${sql}`), raw: (messages) => owner.raw(concatBytes([simpleQuery(setRole), messages])) };
+}
 
 export async function must(run: InternalRunner, sql: string): Promise<Uint8Array> {
   const out = await run.sql(sql);

@@ -15,7 +15,7 @@ import type { PlannerTable } from '../../sql/planner/table.js';
 import { SqlState } from '../../sqlstate.js';
 import type { WriteTarget } from './statement-plans.js';
 import { copyBatchesInto } from './copy-batches.js';
-import { cacheRunner, firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
+import { asTableOwner, cacheRunner, firstError, jsonRows, must, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral } from '../settings.js';
 import { castsExactly } from './time-constants.js';
 
@@ -167,8 +167,8 @@ export function matching(m: Manifest, p: WritePredicates, timeColumn: string): n
  * transaction, within TimescaleDB's per-transaction limit. `invalidate` is called once chunks were
  * decompressed (the session's columnstore metadata is then stale). `checked`: PostgreSQL has checked
  * the session role's privileges for the statement (statement-preparation.ts): the rows are then
- * copied into the chunks as the owner of Orbit's internal work, since decompression is internal in
- * TimescaleDB too (a role with UPDATE but no INSERT may update compressed rows); otherwise as the role.
+ * copied into each chunk as its owner, since decompression is internal in TimescaleDB too (a role
+ * with UPDATE but no INSERT may update compressed rows); otherwise as the session's role.
  */
 export async function decompressForWrite(store: ColumnStore, run: InternalRunner, tables: readonly WriteTarget[], invalidate: () => void, checked: boolean): Promise<void> {
   if (tables.length === 0) return;
@@ -185,13 +185,14 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
   const which = [...(all.length > 0 ? [`ch.hypertable_id IN (${all.join(', ')})`] : []), ...hit].join(' OR ');
   const out = await must(
     run,
-    `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'hypertable', ch.hypertable_id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count))
+    `SELECT json_build_object('chunks', (SELECT json_agg(json_build_object('id', ch.id, 'hypertable', ch.hypertable_id, 'chunk', format('%I.%I', ch.schema_name, ch.table_name), 'manifest', cc.manifest, 'rows', cc.row_count,
+         'owner', (SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = format('%I.%I', ch.schema_name, ch.table_name)::regclass)))
        FROM _timescaledb_catalog.chunk ch JOIN _timescaledb_catalog.orbit_columnstore_chunk cc ON cc.id = ch.compressed_chunk_id
        WHERE ch.hypertable_id IN (${ids}) AND (${which}) AND NOT ch.dropped),
      'limit', current_setting('timescaledb.max_tuples_decompressed_per_dml_transaction', true),
      'enabled', current_setting('timescaledb.enable_dml_decompression', true))`,
   );
-  const info = jsonRows<{ chunks: Array<{ id: number; hypertable: number; chunk: string; manifest: string; rows: number }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
+  const info = jsonRows<{ chunks: Array<{ id: number; hypertable: number; chunk: string; manifest: string; rows: number; owner: string }> | null; limit: string | null; enabled: string | null }>(out)[0]!;
   const chunks = info.chunks ?? [];
   if (chunks.length === 0) return;
   // The batches each chunk must give back: those the statement's predicates on segmentby and time
@@ -201,13 +202,13 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
     if (predicates.has(t.id)) continue;
     predicates.set(t.id, t.filters || t.times ? await evaluatePredicates(run, t, t.filters, t.times, t.functions ?? new Set()) : undefined);
   }
-  const work: Array<{ id: number; chunk: string; manifest: Manifest; batches: number[] }> = [];
+  const work: Array<{ id: number; chunk: string; owner: string; manifest: Manifest; batches: number[] }> = [];
   for (const c of chunks) {
     const manifest = await store.readManifest(c.manifest);
     const p = predicates.get(c.hypertable);
     const table = tables.find((t) => t.id === c.hypertable)!;
     const batches = p ? matching(manifest, p, table.timeColumn) : manifest.batches.map((_, i) => i);
-    if (batches.length > 0) work.push({ id: c.id, chunk: c.chunk, manifest, batches });
+    if (batches.length > 0) work.push({ id: c.id, chunk: c.chunk, owner: c.owner, manifest, batches });
   }
   if (work.length === 0) return;
   if (info.enabled === 'off' || info.enabled === 'false') {
@@ -224,9 +225,8 @@ export async function decompressForWrite(store: ColumnStore, run: InternalRunner
       hint: 'Consider increasing timescaledb.max_tuples_decompressed_per_dml_transaction or set to 0 (unlimited).',
     });
   }
-  const writer = checked ? cacheRunner(run) : run;
   for (const w of work) {
-    await copyBatchesInto(store, writer, { into: w.chunk, chunk: w.chunk, manifest: w.manifest.key, only: w.batches });
+    await copyBatchesInto(store, checked ? asTableOwner(run, w.owner) : run, { into: w.chunk, chunk: w.chunk, manifest: w.manifest.key, only: w.batches });
     const taken = new Set(w.batches);
     const kept = w.manifest.batches.flatMap((b, no) => (taken.has(no) ? [] : [{ ...b, source: b.source ?? { version: w.manifest.version, no } }]));
     if (kept.length === 0) {

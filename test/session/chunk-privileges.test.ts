@@ -171,6 +171,19 @@ describe('decompression before a write', () => {
     expect((await uma.query('SELECT count(*)::int AS n FROM upd WHERE v < 0')).rows).toEqual([{ n: 47 }]);
   });
 
+  it('lets such a role update compressed rows of a hypertable another role (not a superuser) owns', async () => {
+    await admin.query('GRANT CREATE ON SCHEMA public TO rita');
+    const rita = await connect('rita');
+    await rita.query(`CREATE TABLE owned (time timestamptz NOT NULL, dev int, v float8);
+      SELECT create_hypertable('owned', 'time', chunk_time_interval => INTERVAL '1 day');
+      INSERT INTO owned SELECT '2024-01-01'::timestamptz + g * INTERVAL '1 hour', g % 3, g FROM generate_series(0, 47) g;
+      ALTER TABLE owned SET (timescaledb.compress, timescaledb.compress_segmentby = 'dev'); SELECT compress_chunk(c) FROM show_chunks('owned') c;
+      GRANT SELECT, UPDATE ON owned TO uma`);
+    const uma = await connect('uma');
+    expect((await uma.query('UPDATE owned SET v = -v WHERE dev = 0')).rowCount).toBe(16);
+    expect((await uma.query('SELECT count(*)::int AS n FROM owned WHERE v < 0')).rows).toEqual([{ n: 15 }]);
+  });
+
   it('refuses a role without UPDATE with 42501 on the hypertable and decompresses nothing', async () => {
     await hypertable('ro', true);
     await admin.query('GRANT SELECT ON ro TO nobody');

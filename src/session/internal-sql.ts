@@ -26,7 +26,8 @@ export interface InternalRunner {
   /**
    * The same, as the backend's own role (session/roles.ts), for Orbit's statements on its cache
    * tables and its calls of the extension's internal functions (catalog/extension/privileges.ts)
-   * alone: never for SQL that evaluates the user's expressions. Absent: the session runs as it.
+   * alone, and to switch to a table's owner (asTableOwner): never for SQL that evaluates the user's
+   * expressions. Absent: the session runs as it.
    */
   readonly owner?: InternalRunner;
   /**

@@ -53,8 +53,7 @@ export interface CopyTarget {
  * column added since compression takes the chunk's missing value (pg_attribute.attmissingval, set
  * by ADD COLUMN for the rows then present; NULL without one), not the current default: a later SET
  * DEFAULT does not change what PostgreSQL shows for those rows. User triggers do not fire, as
- * TimescaleDB's decompression does not fire them (only when `run` is a superuser's: the decompression
- * before a write runs as the backend's role, dml.ts; a role's decompress_chunk fires them).
+ * TimescaleDB's decompression does not fire them (superusers only; others fire them).
  */
 export async function copyBatchesInto(store: ColumnStore, run: InternalRunner, target: CopyTarget): Promise<number> {
   const { into, chunk, only } = target;

@@ -83,8 +83,8 @@ export class ExtendedQuery {
   private readonly binds: ColumnstoreBinds;
   /** The unnamed portal, when Orbit made its rows (session/local-portal.ts). */
   private local: LocalPortal | undefined;
-  /** Portals bound without Orbit's work, their role denied the statement (checkDenied at Execute). */
-  private readonly denied = new Set<string>();
+  /** Portals bound without Orbit's work, their role denied the statement (checkDenied at Execute), with the Bind sent and its statement's client name. */
+  private readonly denied = new Map<string, { readonly bind: Uint8Array; readonly statement: string }>();
 
   constructor(
     private readonly session: ExtendedQuerySession,
@@ -304,6 +304,7 @@ export class ExtendedQuery {
         this.denied.delete(bind.portal);
         await this.fixUpBefore(this.prepared.lookup(bind.statement)?.statement);
         let bound: Awaited<ReturnType<ColumnstoreBinds['atBind']>>;
+        let denied = false;
         try {
           bound = await this.binds.atBind(bind, first);
         } catch (err) {
@@ -312,7 +313,7 @@ export class ExtendedQuery {
           // (PortalStart checks privileges), bound the ordinary way, with nothing of Orbit's done.
           // A write is checked at its Execute instead (checkDenied).
           bound = undefined;
-          this.denied.add(bind.portal);
+          denied = true;
         }
         if (bound === SKIPPED) return;
         if (bound && 'local' in bound) {
@@ -326,7 +327,9 @@ export class ExtendedQuery {
         }
         const statement = await this.prepareUse(bind.statement);
         this.prepared.portals.set(bind.portal, statement?.statement);
-        this.queue(statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw);
+        const sent = statement && bind.statement !== '' ? writeBind({ ...bind, statement: statement.backendName }) : msg.raw;
+        if (denied) this.denied.set(bind.portal, { bind: sent, statement: bind.statement });
+        this.queue(sent);
         return;
       }
       case FrontendMessage.Describe:
@@ -361,8 +364,9 @@ export class ExtendedQuery {
         this.boundSinceSync = true;
         const local = portal === '' ? this.local : undefined;
         const stmt = local ? local.statement : this.prepared.portals.get(portal);
-        if (!local && this.denied.has(portal)) {
-          await this.checkDenied(stmt);
+        const deniedBind = local ? undefined : this.denied.get(portal);
+        if (deniedBind) {
+          await this.checkDenied(stmt, portal, deniedBind);
           if (this.errorSinceSync) return;
         }
         if (stmt) {
@@ -463,11 +467,22 @@ export class ExtendedQuery {
    * allowed now (the role changed since the Bind, in the same pipeline), the write would miss the
    * rows in the columnstore: refused with 0A000.
    */
-  private async checkDenied(statement: ClassifiedStatement | undefined): Promise<void> {
+  private async checkDenied(statement: ClassifiedStatement | undefined, portal: string, bound: { readonly bind: Uint8Array; readonly statement: string }): Promise<void> {
     await this.flushPending();
     // A SELECT's Bind failed (PostgreSQL skips to the Sync): nothing to check.
     if (this.errorSinceSync || !statement) return;
-    if (!(await this.binds.work(() => this.backend.missesWork(this.session, statement)))) return;
+    if (!(await this.binds.work(() => this.backend.missesWork(this.session, statement)))) {
+      // The check's queries (simple Query messages) dropped the unnamed portal (and the unnamed
+      // statement): made again, so that PostgreSQL answers the Execute (its 42501) rather than 34000.
+      if (portal === '') {
+        if (bound.statement === '') {
+          this.backend.unnamedOwner = undefined;
+          await this.prepareUse('');
+        }
+        this.hooks.forwardErrorsOnly(await this.backend.run(this.session, bound.bind));
+      }
+      return;
+    }
     throw new OrbitError(SqlState.feature_not_supported, 'running a portal bound while its role could not run the statement, after a change of role, is not supported by Orbit', {
       hint: 'Bind the statement again after changing the role.',
     });

@@ -60,13 +60,19 @@ export type RelationColumns = (schema: string | undefined, name: string) => Read
 export function rewriteColumnstoreReads(type: string, node: Fields, lookup: TableLookup, columnsOf?: RelationColumns): ColumnstoreRewrite | undefined {
   const replaced = replaceReads(type, node, lookup);
   if (!replaced) return undefined;
-  const { used, readNames, subqueries } = replaced;
+  const { used, readNames, subqueries, unaliased } = replaced;
   let root = replaced.root;
-  // whole-row.ts tells a CTE from a relation of its name by where the CTE is in scope.
-  const rows = typeWholeRows(root, subqueries, columnsOf);
-  if (rows.typed || rows.unsure) {
-    // With no compressed chunks the hypertable alone has every row, typed as PostgreSQL types it.
+  // whole-row.ts tells a CTE from a relation of its name by where the CTE is in scope; it also
+  // makes schema-qualified references to a subquery name it by its alias.
+  const rows = typeWholeRows(root, subqueries, unaliased, columnsOf);
+  if (rows.typed || rows.unsure || rows.qualified || rows.hidden) {
+    // With no compressed chunks the hypertable alone has every row, typed and named as PostgreSQL does.
     if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    if (rows.hidden) {
+      throw new OrbitError(SqlState.feature_not_supported, `reference "${rows.hidden}" to a hypertable with compressed chunks from where another FROM item has its name is not supported by Orbit`, {
+        hint: 'Give the hypertable an alias and qualify the column with it, or convert the chunks back to the rowstore (decompress_chunk).',
+      });
+    }
     if (rows.unsure) {
       throw new OrbitError(SqlState.feature_not_supported, `whole-row reference "${rows.unsure}" to a hypertable with compressed chunks next to a FROM item Orbit does not know the columns of is not supported by Orbit`, {
         hint: `Qualify it as ${rows.unsure}.* where it is not a whole entry of a target list (e.g. f(${rows.unsure}.*)), name the columns, or convert the chunks back to the rowstore (decompress_chunk).`,
@@ -95,7 +101,7 @@ export function wholeRowRelations(type: string, node: Fields, lookup: TableLooku
   if (!replaced || [...replaced.used.values()].every((t) => t.compressed === false)) return [];
   const asked: Array<{ schema?: string; name: string }> = [];
   const none = new Set<string>();
-  const rows = typeWholeRows(replaced.root, replaced.subqueries, (schema, name) => {
+  const rows = typeWholeRows(replaced.root, replaced.subqueries, replaced.unaliased, (schema, name) => {
     asked.push(schema === undefined ? { name } : { schema, name });
     return none;
   });
@@ -110,6 +116,8 @@ interface ReplacedReads {
   readonly readNames: ReadonlySet<string>;
   /** The subqueries replacing them, with the hypertable each reads (whole-row.ts types their rows). */
   readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>;
+  /** Those replacing a hypertable named without an alias (`schema.table.column` may name them). */
+  readonly unaliased: ReadonlySet<unknown>;
 }
 
 /** `type`/`node` with every read of a hypertable `lookup` finds replaced; undefined when it reads none. */
@@ -120,6 +128,7 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
   const used = new Map<number, ColumnstoreTable>();
   const readNames = new Set<string>();
   const subqueries = new Map<unknown, ColumnstoreTable>();
+  const unaliased = new Set<unknown>();
   const find = (rv: Fields): ColumnstoreTable | undefined => {
     const schema = rv.schemaname as string | undefined;
     const name = rv.relname as string | undefined;
@@ -149,6 +158,7 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
       readNames.add(((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? (rv.relname as string));
       const read = { RangeSubselect: { subquery: unionWithCache(table), alias: rv.alias ?? { aliasname: rv.relname } } };
       subqueries.set(read, table);
+      if (rv.alias === undefined) unaliased.add(read);
       return read;
     }
     const out: Fields = {};
@@ -182,7 +192,7 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
   } else {
     root = { [type]: replaceInside(type, node, replace) };
   }
-  return used.size === 0 ? undefined : { root, used, readNames, subqueries };
+  return used.size === 0 ? undefined : { root, used, readNames, subqueries, unaliased };
 }
 
 const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);

@@ -31,6 +31,12 @@ interface Item {
   readonly columns?: ReadonlySet<string>;
   /** The hypertable it reads through the subquery, for the items this module types. */
   readonly table?: ColumnstoreTable;
+  /**
+   * A relation named without an alias (the subquery's item: the hypertable was): what a
+   * schema-qualified `schema.table.column` may name. `schema`: as written; `maybe`: unqualified, it
+   * may be any schema's table of that name (a DML target, FROM ONLY: not replaced by the subquery).
+   */
+  readonly relation?: { readonly schema?: string; readonly maybe: boolean };
 }
 
 /** The FROM items of the query levels around an expression, outermost first. */
@@ -43,26 +49,40 @@ export interface WholeRowTyping {
   readonly typed: boolean;
   /** A whole-row reference that could not be told apart from a column of another FROM item. */
   readonly unsure?: string;
+  /** Whether some schema-qualified reference to a subquery was made to name it by its alias. */
+  readonly qualified: boolean;
+  /** A schema-qualified reference to a subquery that its bare name would not reach. */
+  readonly hidden?: string;
 }
 
 /**
  * Types the whole-row references of `node` to the subqueries `subqueries` (the RangeSubselect
  * nodes columnstore-reads.ts made, by identity, with the hypertable each reads).
  */
-export function typeWholeRows(node: unknown, subqueries: ReadonlyMap<unknown, ColumnstoreTable>, columnsOf?: RelationColumns): WholeRowTyping {
-  const typer = new Typer(subqueries, columnsOf);
+export function typeWholeRows(node: unknown, subqueries: ReadonlyMap<unknown, ColumnstoreTable>, unaliased: ReadonlySet<unknown>, columnsOf?: RelationColumns): WholeRowTyping {
+  const typer = new Typer(subqueries, unaliased, columnsOf);
   const out = typer.value(node, []);
-  return { node: out, typed: typer.typed, ...(typer.unsure !== undefined ? { unsure: typer.unsure } : {}) };
+  return {
+    node: out,
+    typed: typer.typed,
+    qualified: typer.qualified,
+    ...(typer.unsure !== undefined ? { unsure: typer.unsure } : {}),
+    ...(typer.hidden !== undefined ? { hidden: typer.hidden } : {}),
+  };
 }
 
 class Typer {
   typed = false;
   unsure: string | undefined;
+  qualified = false;
+  hidden: string | undefined;
   /** The CTEs of the enclosing statements, innermost last: their columns (null: unknown). */
   private readonly ctes: Array<ReadonlyMap<string, ReadonlySet<string> | null>> = [];
 
   constructor(
     private readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>,
+    /** The subqueries replacing a hypertable named without an alias (called by its name). */
+    private readonly unaliased: ReadonlySet<unknown>,
     private readonly columnsOf: RelationColumns | undefined,
   ) {}
 
@@ -150,8 +170,9 @@ class Typer {
     const withClause = s.withClause && this.with(s.withClause as Fields, scope);
     this.ctes.push(cteColumns(s.withClause));
     // The target is a RangeVar's fields (not wrapped in a node).
-    const from = [s.relation && { RangeVar: s.relation }, ...((s.fromClause as Node[] | undefined) ?? []), ...((s.usingClause as Node[] | undefined) ?? []), s.sourceRelation].filter((i) => i !== undefined);
-    const inner = [...scope, from.flatMap((i) => this.items(i as Node))];
+    const from = [...((s.fromClause as Node[] | undefined) ?? []), ...((s.usingClause as Node[] | undefined) ?? []), s.sourceRelation].filter((i) => i !== undefined);
+    const target = s.relation ? this.items({ RangeVar: s.relation }, true) : [];
+    const inner = [...scope, [...target, ...from.flatMap((i) => this.items(i as Node))]];
     const out: Fields = {};
     for (const [key, x] of Object.entries(s)) {
       if (key === 'withClause') out[key] = withClause;
@@ -181,13 +202,14 @@ class Typer {
     return this.value(i, lateral);
   }
 
-  /** The items a FROM entry puts in scope. */
-  private items(i: Node): Item[] {
+  /** The items a FROM entry (or a DML's `target`) puts in scope. */
+  private items(i: Node, target = false): Item[] {
     const alias = (f: Fields) => (f.alias as Fields | undefined)?.aliasname as string | undefined;
     const table = this.subqueries.get(i);
     if (table) {
       const sub = i.RangeSubselect as Fields;
-      return [{ name: alias(sub)!, ...(table.columns ? { columns: renamed(table.columns.map((c) => c.name), sub) } : {}), table }];
+      const relation = this.unaliased.has(i) ? { relation: { schema: table.schema, maybe: false } } : {};
+      return [{ name: alias(sub)!, ...(table.columns ? { columns: renamed(table.columns.map((c) => c.name), sub) } : {}), table, ...relation }];
     }
     const join = as(i, 'JoinExpr');
     if (join) {
@@ -203,7 +225,9 @@ class Typer {
     if (rv) {
       const cte = rv.schemaname === undefined ? this.cte(rv.relname as string) : undefined;
       const columns = cte ? cte.columns : this.columnsOf?.(rv.schemaname as string | undefined, rv.relname as string);
-      return [{ name: alias(rv) ?? (rv.relname as string), ...(columns ? { columns: renamed([...columns], rv) } : {}) }];
+      // Not replaced unqualified, a name is another relation than the hypertable, unless FROM ONLY or a DML target.
+      const relation = cte || alias(rv) !== undefined ? {} : { relation: { schema: rv.schemaname as string | undefined, maybe: rv.inh === false || target } };
+      return [{ name: alias(rv) ?? (rv.relname as string), ...(columns ? { columns: renamed([...columns], rv) } : {}), ...relation }];
     }
     const sub = as(i, 'RangeSubselect');
     if (sub) {
@@ -247,7 +271,12 @@ class Typer {
   }
 
   private ref(node: Node, scope: Scope, expanding: boolean): unknown {
-    const names = colNames(node)!;
+    let names = colNames(node)!;
+    const unqualified = this.unqualified(names, scope);
+    if (unqualified) {
+      names = unqualified;
+      node = { ColumnRef: { ...(node.ColumnRef as Fields), fields: (node.ColumnRef as { fields: Node[] }).fields.slice(-2) } };
+    }
     if (names.length === 1 && names[0] !== '*') {
       const name = names[0]!;
       if (scope.some((level) => level.some((i) => i.columns?.has(name)))) return node;
@@ -266,6 +295,31 @@ class Typer {
     if (item.columns?.has(names[1]!) !== false) return node;
     // x.f, no column f: PostgreSQL calls f on the row (functional notation).
     return { A_Indirection: { arg: this.row(names[0]!, item.table), indirection: [{ String: { sval: names[1] } }] } };
+  }
+
+  /**
+   * `[catalog.]schema.table.column` (or `.*`) naming a subquery that replaced the hypertable named
+   * without an alias: `table.column` (undefined: left as written). PostgreSQL resolves the
+   * qualified name to the innermost FROM item that is that relation without an alias
+   * (parse_relation.c, scanNameSpaceForRelid), which the subquery no longer is; its bare name must
+   * then reach the same item, or the reference is reported (`hidden`) for a 0A000. An aliased one
+   * is left for PostgreSQL to refuse (42P01); a catalog other than PGlite's one database too (0A000).
+   */
+  private unqualified(names: readonly string[], scope: Scope): string[] | undefined {
+    if (names.length < 3 || names.length > 4 || (names.length === 4 && names[0] !== DATABASE)) return undefined;
+    const [schema, name] = names.slice(-3);
+    let found: Item | undefined;
+    for (let level = scope.length - 1; level >= 0 && !found; level--) {
+      found = scope[level]!.find((i) => i.name === name && i.relation && (i.relation.schema === undefined ? i.relation.maybe : i.relation.schema === schema));
+    }
+    // Another relation of that name (FROM ONLY, a DML target) is left to PostgreSQL.
+    if (!found?.table) return undefined;
+    if (resolve(scope, name!) !== found) {
+      this.hidden ??= names.join('.');
+      return undefined;
+    }
+    this.qualified = true;
+    return names.slice(-2);
   }
 
   /** The row of the item called `name`, typed as `table`'s rows. */
@@ -326,6 +380,9 @@ function namedByRef(val: unknown): boolean {
   if (type === 'A_Indirection') return !(f.indirection as Node[]).some((i) => kind(i) === 'String' || kind(i) === 'A_Star') && namedByRef(f.arg);
   return false;
 }
+
+/** The database every session of Orbit's backend is connected to (PGlite's one). */
+const DATABASE = 'postgres';
 
 /** The innermost FROM item called `name`. */
 function resolve(scope: Scope, name: string): Item | undefined {

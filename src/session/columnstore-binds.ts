@@ -24,6 +24,7 @@ import { backendText } from './rewrite.js';
 import { analyse } from './statement-cache.js';
 import { addsUniqueIndex } from './columnstore/unique-indexes.js';
 import { validatedConstraint } from './columnstore/validated-constraints.js';
+import { mayCheckRows } from './columnstore/unchecked-rows.js';
 
 /** What of the extended protocol's state the columnstore's work reads (session/extended-query.ts). */
 export interface BindsHost {
@@ -204,7 +205,7 @@ export class ColumnstoreBinds {
    */
   private async checkNewConstraints(name: string): Promise<void> {
     const entry = this.prepared.lookup(name);
-    if (!entry?.statement || (!addsUniqueIndex(entry.statement) && !validatedConstraint(entry.statement))) return;
+    if (!entry?.statement || (!addsUniqueIndex(entry.statement) && !validatedConstraint(entry.statement) && !mayCheckRows(entry.statement))) return;
     await this.host.flushPending();
     if (this.host.errorSinceSync() || this.host.state() === 'failed') return;
     const statement = entry.statement;

@@ -227,6 +227,11 @@ export class Columnstore {
     return this.planner.namesHypertable(name);
   }
 
+  /** Some hypertable has chunks in the columnstore (as the catalog last said). */
+  get anyCompressed(): boolean {
+    return this.planner.guarding;
+  }
+
   /** See StatementPlanner.mayConcern. */
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
     return this.planner.mayConcern(statements);

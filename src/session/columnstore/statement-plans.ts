@@ -23,6 +23,7 @@ import { namesSystemColumn, readsOnly, rewriteColumnstoreReads, type Columnstore
 import { SqlState } from '../../sqlstate.js';
 import { addsUniqueIndex } from './unique-indexes.js';
 import { validatedConstraint } from './validated-constraints.js';
+import { mayCheckRows } from './unchecked-rows.js';
 import { INSTALLED_SQL } from '../hypertable-routing.js';
 import { firstError, jsonRows, textRows, type InternalRunner } from '../internal-sql.js';
 import { FunctionGuard, type CompressedLookup, type RouteRow } from './function-guard.js';
@@ -162,6 +163,8 @@ export class StatementPlanner {
   mayConcern(statements: readonly ClassifiedStatement[]): boolean {
     // What earlier statements of the string create reaches later ones (function-guard.ts).
     this.guard.expect(statements);
+    // A check of rows PostgreSQL would make without the compressed ones (unchecked-rows.ts) may name no hypertable.
+    if ((this.stale || this.anyCompressed) && statements.some(mayCheckRows)) return true;
     if (this.stale) return statements.some((s) => s.relations.length > 0 || executedName(s) !== undefined || this.guard.mayCall(s));
     return statements.some(
       (s) =>

@@ -24,6 +24,7 @@ import { firstError } from '../settings.js';
 import { jsonRows } from '../internal-sql.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
 import { checkValidatedConstraints } from './validated-constraints.js';
+import { mayCheckRows, refuseUncheckedRows } from './unchecked-rows.js';
 
 /** What the backend's columnstore work does before a statement runs (Backend forwards to it). */
 export class StatementPreparation {
@@ -120,6 +121,7 @@ export class StatementPreparation {
   private async checkConstraints(session: BackendSession, statement: ClassifiedStatement, ddl: string, idle: boolean): Promise<void> {
     const cs = this.columnstore!;
     const run = this.internalRunner(session);
+    if (cs.anyCompressed && mayCheckRows(statement)) await refuseUncheckedRows(run, statement);
     const unique = cs.uniqueIndexTarget(statement);
     if (unique) await checkUniqueIndexes(run, unique, ddl, idle, (check) => this.runGeneral(session, check, idle));
     const validated = cs.validatedConstraintTarget(statement);

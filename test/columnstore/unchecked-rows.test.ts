@@ -1,0 +1,76 @@
+// Checks of existing rows PostgreSQL makes over its own tables, which do not hold the rows of
+// compressed chunks (session/columnstore/unchecked-rows.ts): a domain constraint was accepted over
+// violating compressed rows (and then every read failed decoding them into the domain), and a
+// foreign key referencing a hypertable with compressed chunks failed with a false 23503. Both are
+// refused (0A000) with nothing changed, and run as in PostgreSQL once the chunks are decompressed.
+import { describe, expect, it } from 'vitest';
+import { inProcessOrbit } from '../support/in-process.js';
+
+const SETUP = `CREATE DOMAIN posint AS int;
+  ALTER DOMAIN posint ADD CONSTRAINT nz CHECK (VALUE <> 0) NOT VALID;
+  CREATE DOMAIN sub AS posint;
+  CREATE TABLE t (time bigint NOT NULL, a posint, b sub);
+  SELECT create_hypertable('t', 'time', chunk_time_interval => 1000);
+  ALTER TABLE t SET (timescaledb.compress);
+  INSERT INTO t VALUES (1, -7, 3), (2, NULL, NULL);
+  CREATE TABLE k (time bigint NOT NULL, id int, PRIMARY KEY (time, id));
+  SELECT create_hypertable('k', 'time', chunk_time_interval => 1000);
+  ALTER TABLE k SET (timescaledb.compress);
+  INSERT INTO k VALUES (1, 5);
+  CREATE TABLE o (time bigint, id int);
+  INSERT INTO o VALUES (1, 5);`;
+
+const ROWS = [{ time: '1', a: -7, b: 3 }, { time: '2', a: null, b: null }];
+
+describe('domain constraints over a hypertable with compressed chunks', () => {
+  const fixture = inProcessOrbit(SETUP, ['t', 'k']);
+
+  it('are refused (0A000), nothing changed, the rows still read', async () => {
+    const db = fixture.db;
+    for (const sql of [
+      'ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0)',
+      'ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID',
+      'ALTER DOMAIN public.posint SET NOT NULL',
+      'ALTER DOMAIN posint VALIDATE CONSTRAINT nz',
+      // A domain over it: a column of that one has the new constraint too.
+      'ALTER DOMAIN sub ADD CONSTRAINT pos CHECK (VALUE > 5)',
+    ]) {
+      await expect(db.query(sql), sql).rejects.toMatchObject({ code: '0A000' });
+    }
+    const constraints = await db.query("SELECT count(*)::int AS n FROM pg_constraint WHERE contypid IN ('posint'::regtype, 'sub'::regtype)");
+    expect(constraints.rows).toEqual([{ n: 1 }]);
+    expect((await db.query('SELECT time::text, a, b FROM t ORDER BY time')).rows).toEqual(ROWS);
+    // What constrains no value more runs.
+    await db.exec('ALTER DOMAIN posint DROP NOT NULL; ALTER DOMAIN posint SET DEFAULT 1');
+  });
+
+  it('run as in PostgreSQL once the chunks are back in the rowstore', async () => {
+    const db = fixture.db;
+    await db.exec("SELECT decompress_chunk(c) FROM show_chunks('t') c");
+    await expect(db.query('ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0)')).rejects.toMatchObject({ code: '23514' });
+    await expect(db.query('ALTER DOMAIN sub SET NOT NULL')).rejects.toMatchObject({ code: '23502' });
+    await db.exec('ALTER DOMAIN posint VALIDATE CONSTRAINT nz');
+  });
+});
+
+describe('foreign keys referencing a hypertable with compressed chunks', () => {
+  const fixture = inProcessOrbit(SETUP, ['t', 'k']);
+
+  it('are refused (0A000) where PostgreSQL would check the rows, and made without a check', async () => {
+    const db = fixture.db;
+    // PostgreSQL's check does not see k's compressed rows: it failed with 23503.
+    await expect(db.query('ALTER TABLE o ADD FOREIGN KEY (time, id) REFERENCES k (time, id)')).rejects.toMatchObject({ code: '0A000' });
+    await db.exec('ALTER TABLE o ADD CONSTRAINT f FOREIGN KEY (time, id) REFERENCES k (time, id) NOT VALID');
+    await expect(db.query('ALTER TABLE o VALIDATE CONSTRAINT f')).rejects.toMatchObject({ code: '0A000' });
+    await db.exec('ALTER TABLE o ADD CONSTRAINT g FOREIGN KEY (time, id) REFERENCES k (time, id) NOT VALID');
+    await db.exec('CREATE TABLE o2 (time bigint, id int, FOREIGN KEY (time, id) REFERENCES k (time, id))');
+    const keys = await db.query("SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'o'::regclass AND conname IN ('f', 'g') ORDER BY 1");
+    expect(keys.rows).toEqual([{ conname: 'f', convalidated: false }, { conname: 'g', convalidated: false }]);
+  });
+
+  it('are checked by PostgreSQL once the chunks are back in the rowstore', async () => {
+    const db = fixture.db;
+    await db.exec("SELECT decompress_chunk(c) FROM show_chunks('k') c");
+    await db.exec('ALTER TABLE o VALIDATE CONSTRAINT f; ALTER TABLE o ADD FOREIGN KEY (time, id) REFERENCES k (time, id)');
+  });
+});

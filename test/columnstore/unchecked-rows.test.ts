@@ -74,3 +74,22 @@ describe('foreign keys referencing a hypertable with compressed chunks', () => {
     await db.exec('ALTER TABLE o VALIDATE CONSTRAINT f; ALTER TABLE o ADD FOREIGN KEY (time, id) REFERENCES k (time, id)');
   });
 });
+
+describe('rows violating a NOT VALID domain constraint', () => {
+  const fixture = inProcessOrbit(`CREATE DOMAIN posint AS int;
+    CREATE DOMAIN sub AS posint;
+    CREATE TABLE t (time bigint NOT NULL, a sub);
+    SELECT create_hypertable('t', 'time', chunk_time_interval => 1000);
+    ALTER TABLE t SET (timescaledb.compress);
+    INSERT INTO t VALUES (1, -7), (2, NULL), (3000, 5);
+    ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;`);
+
+  it('keep their chunk in the rowstore (0A000): decoded into the domain they would fail every read', async () => {
+    const db = fixture.db;
+    await expect(db.query("SELECT compress_chunk(c) FROM show_chunks('t') c")).rejects.toMatchObject({ code: '0A000' });
+    const chunks = await db.query('SELECT range_start_integer AS s, is_compressed AS c FROM timescaledb_information.chunks ORDER BY 1');
+    expect(chunks.rows).toEqual([{ s: 0, c: false }, { s: 3000, c: true }]);
+    // As PostgreSQL answers: NOT VALID leaves the rows there as they are.
+    expect((await db.query('SELECT time::int, a FROM t ORDER BY time')).rows).toEqual([{ time: 1, a: -7 }, { time: 2, a: null }, { time: 3000, a: 5 }]);
+  });
+});

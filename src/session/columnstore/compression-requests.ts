@@ -86,6 +86,7 @@ export class CompressionRequests {
     // A chunk already in the columnstore is recompressed with the rows inserted since.
     if (r.manifest) await copyBatchesInto(this.store, run, { into: r.chunk, chunk: r.chunk, manifest: r.manifest });
     const columns = await chunkColumns(run, r.chunk);
+    await refuseUnvalidatedDomainValues(run, r.chunk);
     const sizeOut = await must(run, `SELECT to_json(s) FROM ${F}.orbit_relation_size(${quoteLiteral(r.chunk)}::regclass) s`);
     const before = jsonRows<{ table_bytes: number; index_bytes: number; toast_bytes: number; total_bytes: number }>(sizeOut)[0]!;
     const list = columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -111,6 +112,31 @@ export class CompressionRequests {
   private async decompress(run: InternalRunner, r: Request): Promise<void> {
     if (r.manifest) await copyBatchesInto(this.store, run, { into: r.chunk, chunk: r.chunk, manifest: r.manifest });
     await must(cacheRunner(run), `SELECT ${F}.orbit_clear_columnstore_chunk(${r.chunk_id})`);
+  }
+}
+
+/**
+ * Throws 0A000 when a row of `chunk` violates a NOT VALID constraint of its column's domain (or of
+ * a domain that one is based on): PostgreSQL keeps such rows, but their values could not be decoded
+ * back into the domain (its input checks every constraint: copy-batches.ts), and every read of the
+ * hypertable would fail. pg_input_is_valid checks the constraints without raising.
+ */
+async function refuseUnvalidatedDomainValues(run: InternalRunner, chunk: string): Promise<void> {
+  const out = await must(
+    run,
+    `WITH RECURSIVE d(col, typ) AS (
+        SELECT a.attname, a.atttypid FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+          WHERE a.attrelid = ${quoteLiteral(chunk)}::regclass AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'd'
+        UNION SELECT d.col, t.typbasetype FROM d JOIN pg_type t ON t.oid = d.typ WHERE t.typtype = 'd')
+      SELECT DISTINCT a.attname, format_type(a.atttypid, a.atttypmod) FROM d JOIN pg_attribute a ON a.attrelid = ${quoteLiteral(chunk)}::regclass AND a.attname = d.col
+        WHERE EXISTS (SELECT FROM pg_constraint c WHERE c.contypid = d.typ AND NOT c.convalidated)`,
+  );
+  for (const [column, type] of textRows(out)) {
+    const check = await must(run, `SELECT EXISTS (SELECT FROM ONLY ${chunk} WHERE NOT pg_input_is_valid(${quoteIdent(column!)}::text, ${quoteLiteral(type!)}))`);
+    if (textRows(check)[0]?.[0] !== 't') continue;
+    throw new OrbitError(SqlState.feature_not_supported, `compressing chunk "${chunk}", whose column "${column}" has values violating a NOT VALID constraint of its domain ${type}, is not supported by Orbit`, {
+      hint: 'Correct the values, or drop the constraint and add it again valid, before compressing.',
+    });
   }
 }
 

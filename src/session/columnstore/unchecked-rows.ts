@@ -13,7 +13,9 @@
  *   see the referenced compressed rows and reports a false 23503. Writes to such a table are
  *   refused by the function guard (function-guard.ts) in the same words.
  * The referencing side of a foreign key on a hypertable is checked, not refused
- * (validated-constraints.ts).
+ * (validated-constraints.ts). Rows violating a NOT VALID domain constraint added while they were in
+ * the rowstore keep their chunk there (compress_chunk refuses it: compression-requests.ts), so
+ * compressed rows always satisfy their domains.
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';

@@ -70,4 +70,12 @@ describe('schema-qualified column references hidden from the bare name', () => {
   it('are refused (0A000) where a FROM item of the same name hides the hypertable from its bare name', async () => {
     await expect(fixture.db.query('SELECT (SELECT max(public.t.a) FROM other.t) FROM public.t')).rejects.toMatchObject({ code: '0A000' });
   });
+
+  it("point at the alias a hypertable is read under, as PostgreSQL's error does", async () => {
+    await expect(fixture.db.query('SELECT (SELECT public.t.a) FROM public.t x')).rejects.toMatchObject({
+      code: '42P01',
+      message: 'invalid reference to FROM-clause entry for table "t"',
+      hint: 'Perhaps you meant to reference the table alias "x".',
+    });
+  });
 });

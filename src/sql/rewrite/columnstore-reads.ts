@@ -65,9 +65,14 @@ export function rewriteColumnstoreReads(type: string, node: Fields, lookup: Tabl
   // whole-row.ts tells a CTE from a relation of its name by where the CTE is in scope; it also
   // makes schema-qualified references to a subquery name it by its alias.
   const rows = typeWholeRows(root, subqueries, unaliased, columnsOf);
-  if (rows.typed || rows.unsure || rows.qualified || rows.hidden) {
+  if (rows.typed || rows.unsure || rows.qualified || rows.hidden || rows.misnamed) {
     // With no compressed chunks the hypertable alone has every row, typed and named as PostgreSQL does.
     if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    if (rows.misnamed) {
+      throw new OrbitError(SqlState.undefined_table, `invalid reference to FROM-clause entry for table "${rows.misnamed.table}"`, {
+        hint: `Perhaps you meant to reference the table alias "${rows.misnamed.alias}".`,
+      });
+    }
     if (rows.hidden) {
       throw new OrbitError(SqlState.feature_not_supported, `reference "${rows.hidden}" to a hypertable with compressed chunks from where another FROM item has its name is not supported by Orbit`, {
         hint: 'Give the hypertable an alias and qualify the column with it, or convert the chunks back to the rowstore (decompress_chunk).',

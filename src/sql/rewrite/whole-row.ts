@@ -53,6 +53,11 @@ export interface WholeRowTyping {
   readonly qualified: boolean;
   /** A schema-qualified reference to a subquery that its bare name would not reach. */
   readonly hidden?: string;
+  /**
+   * A schema-qualified reference to a hypertable read under an alias, which PostgreSQL refuses
+   * naming the alias (42P01; the subquery would make it "missing FROM-clause entry").
+   */
+  readonly misnamed?: { readonly table: string; readonly alias: string };
 }
 
 /**
@@ -68,6 +73,7 @@ export function typeWholeRows(node: unknown, subqueries: ReadonlyMap<unknown, Co
     qualified: typer.qualified,
     ...(typer.unsure !== undefined ? { unsure: typer.unsure } : {}),
     ...(typer.hidden !== undefined ? { hidden: typer.hidden } : {}),
+    ...(typer.misnamed !== undefined ? { misnamed: typer.misnamed } : {}),
   };
 }
 
@@ -76,6 +82,7 @@ class Typer {
   unsure: string | undefined;
   qualified = false;
   hidden: string | undefined;
+  misnamed: { table: string; alias: string } | undefined;
   /** The CTEs of the enclosing statements, innermost last: their columns (null: unknown). */
   private readonly ctes: Array<ReadonlyMap<string, ReadonlySet<string> | null>> = [];
 
@@ -311,6 +318,11 @@ class Typer {
     let found: Item | undefined;
     for (let level = scope.length - 1; level >= 0 && !found; level--) {
       found = scope[level]!.find((i) => i.name === name && i.relation && (i.relation.schema === undefined ? i.relation.maybe : i.relation.schema === schema));
+    }
+    if (!found) {
+      // The hypertable read under an alias in scope: PostgreSQL points at the alias (errorMissingRTE).
+      const aliased = scope.flat().find((i) => i.table && !i.relation && i.table.schema === schema && i.table.name === name);
+      if (aliased) this.misnamed ??= { table: name!, alias: aliased.name! };
     }
     // Another relation of that name (FROM ONLY, a DML target) is left to PostgreSQL.
     if (!found?.table) return undefined;

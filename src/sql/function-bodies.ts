@@ -107,6 +107,20 @@ function visitNode(key: string, value: Fields, uses: SqlUses, skip: Set<unknown>
     case 'DoStmt':
       merge(uses, doUses(value));
       return;
+    // Checks of existing rows that read what no name says (session/columnstore/unchecked-rows.ts):
+    // a domain's columns, the table a foreign key validated by name references.
+    case 'AlterDomainStmt':
+      if (['C', 'O', 'V'].includes(value.subtype as string)) uses.opaque ??= 'ALTER DOMAIN checking the columns of the domain';
+      break;
+    case 'AlterTableStmt':
+      for (const c of (value.cmds as Array<{ AlterTableCmd?: Fields }> | undefined) ?? []) {
+        const cmd = c.AlterTableCmd;
+        const con = cmd?.subtype === 'AT_AddConstraint' ? ((cmd.def as { Constraint?: Fields } | undefined)?.Constraint) : undefined;
+        if (cmd?.subtype === 'AT_ValidateConstraint') uses.opaque ??= 'VALIDATE CONSTRAINT checking the rows a constraint reads';
+        const referenced = con?.contype === 'CONSTR_FOREIGN' && !con.skip_validation ? rangeVar(con.pktable) : undefined;
+        if (referenced) uses.relations.push(referenced);
+      }
+      break;
     case 'FuncCall':
     case 'funccall': {
       const name = nameOf(value.funcname);

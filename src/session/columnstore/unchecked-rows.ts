@@ -16,6 +16,9 @@
  * (validated-constraints.ts). Rows violating a NOT VALID domain constraint added while they were in
  * the rowstore keep their chunk there (compress_chunk refuses it: compression-requests.ts), so
  * compressed rows always satisfy their domains.
+ * In the body of a function, procedure or DO block, the function guard refuses the same statements
+ * (sql/function-bodies.ts: ALTER DOMAIN and VALIDATE CONSTRAINT count as reading unknown SQL, ADD
+ * FOREIGN KEY as reading the referenced table).
  */
 import { OrbitError } from '../../errors.js';
 import type { ClassifiedStatement } from '../../sql/classify.js';

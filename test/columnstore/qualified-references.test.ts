@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Orbit } from '../../src/orbit.js';
 import { inProcessOrbit } from '../support/in-process.js';
+import { rolledBack } from '../support/sqlstate.js';
 
 const SETUP = `CREATE SCHEMA other;
   CREATE TABLE other.t (time bigint, a int);
@@ -36,16 +37,7 @@ type Answer = { rows: unknown[] } | { code: string };
 
 async function answers(db: Orbit): Promise<Answer[]> {
   const out: Answer[] = [];
-  for (const sql of STATEMENTS) {
-    await db.exec('BEGIN');
-    try {
-      out.push({ rows: (await db.query(sql)).rows });
-    } catch (e) {
-      out.push({ code: (e as { code: string }).code });
-    } finally {
-      await db.exec('ROLLBACK');
-    }
-  }
+  for (const sql of STATEMENTS) out.push(await rolledBack(db, sql, (r) => ({ rows: r.rows })));
   return out;
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Orbit } from '../../src/orbit.js';
 import { inProcessOrbit } from '../support/in-process.js';
 import { clientAs, startTestServer, type TestServer } from '../support/server.js';
+import { rolledBack } from '../support/sqlstate.js';
 
 const SETUP = `CREATE TABLE ht (time bigint NOT NULL, gone int, v int, ht_id int);
   SELECT create_hypertable('ht', 'time', chunk_time_interval => 1000);
@@ -97,18 +98,13 @@ type Answer = { rows: unknown[]; types: Array<[string, number]> } | { code: stri
 
 async function answers(db: Orbit): Promise<Answer[]> {
   const out: Answer[] = [];
-  // Each statement in a transaction rolled back: the writes leave the data as it was.
   for (const sql of STATEMENTS) {
-    await db.exec('BEGIN');
-    try {
-      const r = await db.query(sql);
-      const rows = sql.startsWith('INSERT') ? [...r.rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) : r.rows;
-      out.push({ rows, types: r.fields.map((f) => [f.name, f.dataTypeID]) });
-    } catch (e) {
-      out.push({ code: (e as { code: string }).code });
-    } finally {
-      await db.exec('ROLLBACK');
-    }
+    out.push(
+      await rolledBack(db, sql, (r) => {
+        const rows = sql.startsWith('INSERT') ? [...r.rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) : r.rows;
+        return { rows, types: r.fields.map((f): [string, number] => [f.name, f.dataTypeID]) };
+      }),
+    );
   }
   return out;
 }

@@ -24,7 +24,8 @@ import { firstError } from '../settings.js';
 import { jsonRows } from '../internal-sql.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
 import { checkValidatedConstraints } from './validated-constraints.js';
-import { mayCheckRows, refuseUncheckedRows } from './unchecked-rows.js';
+import { checkDomainColumns, constrainsDomain, mayCheckRows, refuseUncheckedRows } from './unchecked-rows.js';
+import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 
 /** What the backend's columnstore work does before a statement runs (Backend forwards to it). */
 export class StatementPreparation {
@@ -121,7 +122,10 @@ export class StatementPreparation {
   private async checkConstraints(session: BackendSession, statement: ClassifiedStatement, ddl: string, idle: boolean): Promise<void> {
     const cs = this.columnstore!;
     const run = this.internalRunner(session);
-    if (cs.anyCompressed && mayCheckRows(statement)) await refuseUncheckedRows(run, statement);
+    if (cs.anyCompressed && constrainsDomain(statement)) {
+      const fill = (tables: readonly ColumnstoreTable[]) => this.prepareReadsAndWrites(session, [{ reads: tables, writes: [] }], idle);
+      await checkDomainColumns(run, statement, ddl, idle, fill, (check) => this.runInternal(session, check));
+    } else if (cs.anyCompressed && mayCheckRows(statement)) await refuseUncheckedRows(run, statement);
     const unique = cs.uniqueIndexTarget(statement);
     if (unique) await checkUniqueIndexes(run, unique, ddl, idle, (check) => this.runGeneral(session, check, idle));
     const validated = cs.validatedConstraintTarget(statement);

@@ -16,16 +16,14 @@ import type { Columnstore, DirectRows, InternalRunner } from './columnstore.js';
 import type { PrintedRows } from './scan.js';
 import type { ColumnstorePlan } from './statement-plans.js';
 import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
-import { textRows } from '../internal-sql.js';
+import { jsonRows, textRows } from '../internal-sql.js';
 import { statementRange } from '../rewrite.js';
 import { partlyReadableSql, privilegeCheckResult, privilegeCheckSql, PrivilegeDenied, runsAsRole } from '../roles.js';
 import { analyse } from '../statement-cache.js';
 import { firstError } from '../settings.js';
-import { jsonRows } from '../internal-sql.js';
 import { checkUniqueIndexes } from './unique-indexes.js';
 import { checkValidatedConstraints } from './validated-constraints.js';
 import { checkDomainColumns, constrainsDomain, mayCheckRows, refuseUncheckedRows } from './unchecked-rows.js';
-import type { ColumnstoreTable } from '../../sql/rewrite/columnstore-reads.js';
 
 /** What the backend's columnstore work does before a statement runs (Backend forwards to it). */
 export class StatementPreparation {
@@ -123,7 +121,7 @@ export class StatementPreparation {
     const cs = this.columnstore!;
     const run = this.internalRunner(session);
     if (cs.anyCompressed && constrainsDomain(statement)) {
-      const fill = (tables: readonly ColumnstoreTable[]) => this.prepareReadsAndWrites(session, [{ reads: tables, writes: [] }], idle);
+      const fill = (tables: readonly ColumnstoreTable[]) => this.prepareReadsAndWrites(session, [{ reads: tables, writes: [] }], idle, true);
       await checkDomainColumns(run, statement, ddl, idle, fill, (check) => this.runInternal(session, check));
     } else if (cs.anyCompressed && mayCheckRows(statement)) await refuseUncheckedRows(run, statement);
     const unique = cs.uniqueIndexTarget(statement);

@@ -155,8 +155,8 @@ export class Backend {
    *   there first (a TRUNCATE's chunks are dropped by it);
    *   and before each ALTER TABLE validating a constraint after other statements (its trial run
    *   must see what they made);
-   * - `cuts`: after each statement that may change search_path or role where a later one names a
-   *   columnstore hypertable without its schema (settingsCuts).
+   * - `cuts`: after each statement that may change a setting where a later one names a columnstore
+   *   hypertable or runs a prepared statement (settingsCuts).
    * Parts share one transaction only when Orbit opens it: with the string's own transaction control
    * such a string is refused (0A000).
    */
@@ -185,10 +185,11 @@ export class Backend {
           hint: 'Send the statements separately.',
         });
       }
-      const name = statements[cuts[0]!]!.relations.find((r) => r.schema === undefined && cs.namesHypertable(r.name))?.name ?? '';
-      throw new OrbitError(SqlState.feature_not_supported, `a statement naming hypertable "${name}" without its schema cannot follow a change of search_path or role in a query string with transaction control in Orbit`, {
-        detail: `Orbit finds where statement ${cuts[0]! + 1}'s names resolve once the statements before it ran, which it does inside one transaction.`,
-        hint: 'Send the statements separately, or qualify the name with its schema.',
+      const at = statements.findIndex((x, i) => i >= cuts[0]! && x.relations.some((r) => cs.namesHypertable(r.name)));
+      const name = at < 0 ? undefined : statements[at]!.relations.find((r) => cs.namesHypertable(r.name))!.name;
+      throw new OrbitError(SqlState.feature_not_supported, `${name === undefined ? 'a prepared statement' : `a statement over hypertable "${name}"`} cannot follow a change of settings (SET, set_config, SET ROLE, …) in a query string with transaction control in Orbit`, {
+        detail: `Orbit plans statement ${(at < 0 ? cuts[0]! : at) + 1} once the statements before it ran (names and constants depend on the settings), which it does inside one transaction of its own.`,
+        hint: 'Send the statements separately.',
       });
     }
     return { replans, cuts };

@@ -61,12 +61,15 @@ export function mergePoints(a: readonly number[], b: readonly number[]): number[
 }
 
 /**
- * Statement indexes to cut `statements` before: after each that may change the search_path or role
- * (`changesSettings`) when a later statement names, without its schema, a relation `hypertable`
- * says is one. Empty when no cut is needed.
+ * Statement indexes to cut `statements` before: after each that may change a setting
+ * (`changesSettings`) when a later statement names a relation `hypertable` says is one (with its
+ * schema or not) or runs a prepared statement. Orbit plans such a statement before it runs: the
+ * search_path and role say which relation a name is, and settings such as TimeZone what its
+ * constants mean (a WHERE bound evaluated under the TimeZone before the SET excluded other rows).
+ * Empty when no cut is needed.
  */
 export function settingsCuts(statements: readonly ClassifiedStatement[], changesSettings: (s: ClassifiedStatement) => boolean, hypertable: (name: string) => boolean): number[] {
-  const named = statements.map((s) => s.relations.some((r) => r.schema === undefined && hypertable(r.name)));
+  const named = statements.map((s) => s.preparedName !== undefined || s.relations.some((r) => hypertable(r.name)));
   const cuts: number[] = [];
   statements.forEach((s, i) => {
     if (i + 1 < statements.length && changesSettings(s) && named.slice(i + 1).some(Boolean)) cuts.push(i + 1);

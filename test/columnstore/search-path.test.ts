@@ -137,3 +137,23 @@ describe('a search_path set earlier in the same simple query, over the wire', ()
     expect((await wire.client.query('SHOW search_path')).rows[0].search_path).toBe('a');
   });
 });
+
+// Not only the search_path: Orbit plans a statement before it runs, and settings such as TimeZone
+// say what its constants mean. A WHERE bound after a SET TimeZone in the same string was evaluated
+// under the TimeZone before it (for a hypertable named with its schema: 24 rows of 29).
+describe('a setting changed earlier in the same query string, the hypertable named with its schema', () => {
+  const wire = serverWithClient();
+  beforeAll(async () => {
+    await createTables((sql) => wire.client.query(sql));
+  });
+  const text = (x: string) =>
+    `SET TimeZone = 'Asia/Kathmandu'; SELECT count(*)::int AS n, min(time)::text AS first FROM ${x} WHERE time >= '2024-01-03 00:00' AND time < '2024-01-04 12:00'; RESET TimeZone`;
+
+  it('answers as over the plain table, over the wire and in process', async () => {
+    const want = ((await wire.client.query(text('ra.m'))) as unknown as pg.QueryResult[])[1]!.rows;
+    expect(want).toEqual([{ n: 36, first: '2024-01-03 00:45:00+05:45' }]);
+    expect(((await wire.client.query(text('a.m'))) as unknown as pg.QueryResult[])[1]!.rows).toEqual(want);
+    expect((await wire.server.orbit.exec(text('a.m')))[1]!.rows).toEqual((await wire.server.orbit.exec(text('ra.m')))[1]!.rows);
+    await expect(wire.client.query(`BEGIN; SET LOCAL TimeZone = 'Asia/Kathmandu'; SELECT count(*) FROM a.m WHERE time >= '2024-01-03'; COMMIT`)).rejects.toMatchObject({ code: '0A000' });
+  });
+});

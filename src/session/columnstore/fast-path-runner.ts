@@ -96,10 +96,15 @@ export class FastPathRunner {
             opened = true;
           }
           const reuse = idle && this.scanTables.has(id);
-          const ready = await cacheRunner(run).sql(
-            reuse ? `TRUNCATE ${temp}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
+          const owner = cacheRunner(run);
+          // Granted only when the session runs as another role than the table's owner (again at a
+          // reuse: the role may have changed since): a GRANT costs each time (the extension's
+          // GRANT event triggers), and a scan in a transaction block makes its table each time.
+          const grant = owner !== run ? `; ${grantCacheSql(temp)}` : '';
+          const ready = await owner.sql(
+            reuse ? `TRUNCATE ${temp}${grant}` : `DROP TABLE IF EXISTS ${temp}; CREATE TEMP TABLE orbit_scan_${id} (LIKE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} INCLUDING GENERATED); ` +
                   // Columns the statement does not name are left NULL.
-                  `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}; ${grantCacheSql(temp)}`,
+                  `ALTER TABLE ${temp} ${t.columns.map((c) => `ALTER COLUMN ${quoteIdent(c.name)} DROP NOT NULL`).join(', ')}${grant}`,
           );
           if (!reuse && idle) created = id;
           // No temporary table (no TEMP privilege, …): the general path.

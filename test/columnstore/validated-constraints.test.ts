@@ -3,10 +3,10 @@
 // checks the chunk tables only, so the rows of the batches are checked too
 // (session/columnstore/validated-constraints.ts). The oracle is the same data never compressed:
 // the same outcome, SQLSTATE, message and detail, and the same catalog after it.
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inProcessOrbit } from '../support/in-process.js';
-import { clientAs, startTestServer, type TestServer } from '../support/server.js';
+import { serverWithClient } from '../support/server.js';
 
 // Column a breaks constraints only in compressed rows (7, NULL), b only in rowstore rows (8, NULL),
 // m in both (PostgreSQL names the chunk it checks first), c nowhere. Chunks 1 and 2 are compressed
@@ -163,50 +163,43 @@ describe('constraints validated over compressed rows, against the same rows unco
 });
 
 describe('constraints validated over compressed rows, over the wire', () => {
-  let server: TestServer;
-  let client: pg.Client;
+  const wire = serverWithClient();
   beforeAll(async () => {
-    server = await startTestServer();
-    client = await clientAs(server, 'postgres');
-    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${SETUP}`);
-    await client.query("SELECT compress_chunk(c) FROM show_chunks('t') c");
-  });
-  afterAll(async () => {
-    await client?.end();
-    await server?.close();
+    await wire.client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${SETUP}`);
+    await wire.client.query("SELECT compress_chunk(c) FROM show_chunks('t') c");
   });
   const error = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message: string; detail?: string }) => `${e.code}: ${e.message}${e.detail ? ` (${e.detail})` : ''}`);
-  const constraints = async () => (await client.query("SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass AND contype IN ('c', 'f') ORDER BY 1")).rows;
+  const constraints = async () => (await wire.client.query("SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass AND contype IN ('c', 'f') ORDER BY 1")).rows;
 
   it('simple and extended protocol, a multi-statement string', async () => {
     const violated = '23514: check constraint "ck" of relation "_hyper_1_2_chunk" is violated by some row';
-    expect(await error(client.query('ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2))'))).toBe(violated);
-    expect(await error(client.query({ name: 'add_ck', text: 'ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2))' }))).toBe(violated);
-    expect(await error(client.query('CREATE TABLE other (x int); ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2)); SELECT 1'))).toBe(violated);
-    expect((await client.query("SELECT to_regclass('other') IS NULL AS gone")).rows).toEqual([{ gone: true }]);
+    expect(await error(wire.client.query('ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2))'))).toBe(violated);
+    expect(await error(wire.client.query({ name: 'add_ck', text: 'ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2))' }))).toBe(violated);
+    expect(await error(wire.client.query('CREATE TABLE other (x int); ALTER TABLE t ADD CONSTRAINT ck CHECK (a IN (1, 2)); SELECT 1'))).toBe(violated);
+    expect((await wire.client.query("SELECT to_regclass('other') IS NULL AS gone")).rows).toEqual([{ gone: true }]);
     // The unnamed statement (extended protocol, node-postgres' queryMode missing from its types).
-    expect(await error(client.query({ text: 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES ref (id)', queryMode: 'extended' } as pg.QueryConfig))).toBe(
+    expect(await error(wire.client.query({ text: 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES ref (id)', queryMode: 'extended' } as pg.QueryConfig))).toBe(
       '23503: insert or update on table "_hyper_1_2_chunk" violates foreign key constraint "fk" (Key (a)=(7) is not present in table "ref".)',
     );
     expect(await constraints()).toEqual([]);
-    expect(await error(client.query({ name: 'add_ok', text: 'ALTER TABLE t ADD CONSTRAINT ck CHECK (c > 0)' }))).toBe('ok');
+    expect(await error(wire.client.query({ name: 'add_ok', text: 'ALTER TABLE t ADD CONSTRAINT ck CHECK (c > 0)' }))).toBe('ok');
     expect(await constraints()).toEqual([{ conname: 'ck' }]);
-    await client.query('ALTER TABLE t DROP CONSTRAINT ck');
+    await wire.client.query('ALTER TABLE t DROP CONSTRAINT ck');
   });
 
   it('inside a transaction block: a violation aborts it and changes nothing; a valid one commits', async () => {
-    await client.query('BEGIN');
-    await client.query('CREATE TABLE other (x int)');
-    expect(await error(client.query('ALTER TABLE t ALTER COLUMN a SET NOT NULL'))).toBe('23502: column "a" of relation "_hyper_1_2_chunk" contains null values');
-    expect(await error(client.query('SELECT 1'))).toMatch(/^25P02: /);
-    await client.query('ROLLBACK');
-    expect((await client.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'a'")).rows).toEqual([{ attnotnull: false }]);
-    await client.query('BEGIN');
-    await client.query('ALTER TABLE t ADD CONSTRAINT ck CHECK (c > 0) NOT VALID');
-    expect(await error(client.query('ALTER TABLE t VALIDATE CONSTRAINT ck'))).toBe('ok');
-    expect(await error(client.query('ALTER TABLE t ALTER COLUMN c SET NOT NULL'))).toBe('ok');
-    await client.query('COMMIT');
-    expect((await client.query("SELECT convalidated FROM pg_constraint WHERE conrelid = 't'::regclass AND conname = 'ck'")).rows).toEqual([{ convalidated: true }]);
-    expect(await error(client.query('INSERT INTO t VALUES (300, 1, 1, NULL)'))).toMatch(/^23502: /);
+    await wire.client.query('BEGIN');
+    await wire.client.query('CREATE TABLE other (x int)');
+    expect(await error(wire.client.query('ALTER TABLE t ALTER COLUMN a SET NOT NULL'))).toBe('23502: column "a" of relation "_hyper_1_2_chunk" contains null values');
+    expect(await error(wire.client.query('SELECT 1'))).toMatch(/^25P02: /);
+    await wire.client.query('ROLLBACK');
+    expect((await wire.client.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'a'")).rows).toEqual([{ attnotnull: false }]);
+    await wire.client.query('BEGIN');
+    await wire.client.query('ALTER TABLE t ADD CONSTRAINT ck CHECK (c > 0) NOT VALID');
+    expect(await error(wire.client.query('ALTER TABLE t VALIDATE CONSTRAINT ck'))).toBe('ok');
+    expect(await error(wire.client.query('ALTER TABLE t ALTER COLUMN c SET NOT NULL'))).toBe('ok');
+    await wire.client.query('COMMIT');
+    expect((await wire.client.query("SELECT convalidated FROM pg_constraint WHERE conrelid = 't'::regclass AND conname = 'ck'")).rows).toEqual([{ convalidated: true }]);
+    expect(await error(wire.client.query('INSERT INTO t VALUES (300, 1, 1, NULL)'))).toMatch(/^23502: /);
   });
 });

@@ -3,11 +3,10 @@
 // was refused (0A000) or came back as a record (pg_typeof record, RowDescription type 2249). Each
 // statement here must answer the same rows with the same types before and after compress_chunk
 // (sql/rewrite/whole-row.ts types the row as the table's).
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Orbit } from '../../src/orbit.js';
 import { inProcessOrbit } from '../support/in-process.js';
-import { clientAs, startTestServer, type TestServer } from '../support/server.js';
+import { serverWithClient } from '../support/server.js';
 import { rolledBack } from '../support/sqlstate.js';
 
 const SETUP = `CREATE TABLE ht (time bigint NOT NULL, gone int, v int, ht_id int);
@@ -155,26 +154,19 @@ describe('whole-row references after the table changed', () => {
 });
 
 describe('whole-row references over the wire', () => {
-  let server: TestServer;
-  let client: pg.Client;
+  const wire = serverWithClient();
   beforeAll(async () => {
-    server = await startTestServer();
-    client = await clientAs(server, 'postgres');
-    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${SETUP}`);
-    await client.query(COMPRESS);
-  });
-  afterAll(async () => {
-    await client?.end();
-    await server?.close();
+    await wire.client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${SETUP}`);
+    await wire.client.query(COMPRESS);
   });
 
   it("describe the row's column with the table's row type", async () => {
-    const oid = Number((await client.query("SELECT 'ht'::regtype::oid AS oid")).rows[0].oid);
-    const simple = await client.query('SELECT x FROM ht x ORDER BY time LIMIT 1');
+    const oid = Number((await wire.client.query("SELECT 'ht'::regtype::oid AS oid")).rows[0].oid);
+    const simple = await wire.client.query('SELECT x FROM ht x ORDER BY time LIMIT 1');
     expect(simple.fields.map((f) => f.dataTypeID)).toEqual([oid]);
     expect(simple.rows).toEqual([{ x: '(1,1,1)' }]);
     // The extended protocol, with a parameter (the general path, not the planner's scan).
-    const extended = await client.query('SELECT x FROM ht x WHERE time > $1 ORDER BY time', [2000]);
+    const extended = await wire.client.query('SELECT x FROM ht x WHERE time > $1 ORDER BY time', [2000]);
     expect(extended.fields.map((f) => f.dataTypeID)).toEqual([oid]);
     expect(extended.rows).toEqual([{ x: '(2001,2001,2001)' }, { x: '(2002,2002,2002)' }]);
   });

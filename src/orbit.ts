@@ -242,7 +242,7 @@ export class Orbit implements Queryable {
 
   /** The fix-up inside the open transaction (a savepoint: a failure leaves the transaction as it was). */
   private async routeInBlock(session: EmbeddedSession): Promise<void> {
-    this.warn(await this.backend.routeDefaultRows(session, true));
+    for (const warning of await this.backend.routeDefaultRows(session, true)) this.warn(warning);
   }
 
   /** A warning a wire client would get as a notice (the in-process API has no notice channel). */
@@ -440,7 +440,7 @@ export class Orbit implements Queryable {
         keep = session.inTransaction || session.inCallback > 0;
         if (session.routePending && !keep) {
           session.routePending = false;
-          this.warn(await this.backend.routeDefaultRows(session));
+          for (const warning of await this.backend.routeDefaultRows(session)) this.warn(warning);
         }
         if (!keep) {
           const [error] = await this.backend.processColumnstoreRequests(session);

@@ -12,7 +12,7 @@ import type { ClassifiedStatement } from '../sql/classify.js';
 import { spliceSql } from '../sql/parser.js';
 import type { StableBounds } from '../sql/rewrite/stable-bounds.js';
 import { SqlState } from '../sqlstate.js';
-import { lastReadyStatus, readDataRow, scanBackend } from '../wire/protocol/backend.js';
+import { lastReadyStatus, readDataRow, readErrorFields, scanBackend } from '../wire/protocol/backend.js';
 import { BackendMessage, TransactionStatus } from '../wire/protocol/message-codes.js';
 import { changesColumnstore, type Columnstore, type DirectRows, type InternalRunner } from './columnstore/columnstore.js';
 import { StatementPreparation } from './columnstore/statement-preparation.js';
@@ -501,9 +501,9 @@ export class Backend {
    * runs in a savepoint, so a failure leaves the client's transaction as it was. As the backend's
    * role: the extension's functions that create chunks are Orbit's alone (catalog/extension/privileges.ts).
    */
-  async routeDefaultRows(session: BackendSession, inBlock = false): Promise<OrbitError | undefined> {
+  async routeDefaultRows(session: BackendSession, inBlock = false): Promise<OrbitError[]> {
     await this.loadRouting(session);
-    if (this.routing.empty) return undefined;
+    if (this.routing.empty) return [];
     const truncated = this.routing.takeTruncated();
     const sql = truncated ? `${ROUTE_SQL}; ${truncated}` : ROUTE_SQL;
     const fixUp = runsAsRole(session) ? asBackendRole(sql) : sql;
@@ -512,12 +512,20 @@ export class Backend {
     if (error && inBlock) await this.runInternal(session, 'ROLLBACK TO SAVEPOINT orbit_route; RELEASE SAVEPOINT orbit_route');
     // The rows stay visible in the default partition, so the statement stands; but say why they
     // did not get their chunks.
-    return error
-      ? new OrbitError(error.C ?? SqlState.internal_error, `rows were left in the default partition: ${error.M ?? 'unknown error'}`, {
+    if (error) {
+      return [
+        new OrbitError(error.C ?? SqlState.internal_error, `rows were left in the default partition: ${error.M ?? 'unknown error'}`, {
           severity: 'WARNING',
           hint: 'They stay visible through the hypertable; the next write retries moving them into chunks.',
-        })
-      : undefined;
+        }),
+      ];
+    }
+    // route_default_rows' own warnings: a hypertable it could not route (the others were).
+    return scanBackend(out)
+      .filter((f) => f.type === BackendMessage.NoticeResponse)
+      .map((f) => readErrorFields(out.subarray(f.start + 5, f.end)))
+      .filter((n) => n.V === 'WARNING')
+      .map((n) => new OrbitError(n.C ?? SqlState.warning, n.M ?? '', { severity: 'WARNING', ...(n.H ? { hint: n.H } : {}) }));
   }
 
   /** Reads the hypertable names when the cache is stale (outside a transaction block, or harmless in one). */

@@ -276,8 +276,7 @@ export class Session implements BackendSession {
 
   /** The fix-up inside the open transaction; a failure is the client's warning. */
   private async routeInBlock(): Promise<void> {
-    const warning = await this.backend.routeDefaultRows(this, true);
-    if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
+    for (const warning of await this.backend.routeDefaultRows(this, true)) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
   }
 
   /**
@@ -545,8 +544,7 @@ export class Session implements BackendSession {
     }
     if (idle && this.routePending) {
       this.routePending = false;
-      const warning = await this.backend.routeDefaultRows(this);
-      if (warning) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
+      for (const warning of await this.backend.routeDefaultRows(this)) this.sink.write(errorResponse(warning, BackendMessage.NoticeResponse));
     }
     if (idle) {
       for (const error of await this.backend.processColumnstoreRequests(this)) this.sink.write(errorResponse(error));

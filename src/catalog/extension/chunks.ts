@@ -38,6 +38,47 @@ LANGUAGE sql STABLE AS $body$
   SELECT r.range_start, r.range_end FROM ${F}.orbit_chunk_range(hypertable_id, ${F}.time_to_internal(value)) r
 $body$;
 
+-- Moves the rows of default partition def matching cond (a time range) into target, a new chunk or
+-- slice table of hypertable rel not yet attached; returns how many. This is Orbit's own move, not a
+-- user-visible DELETE/INSERT, so the row triggers cloned onto the default partition do not fire.
+-- Only a superuser may turn them off this way, and route_default_rows runs as the extension's owner.
+-- The INSERT checks target's CHECK constraints and computes its generated columns again, with the
+-- rights of the hypertable's owner and never more. That code is the owner's, and a CHECK on
+-- current_user must see the owner. The INSERT therefore runs in a single-use SECURITY DEFINER function
+-- owned by that owner. Unlike SET ROLE, this leaves the owner's code no way to switch back: PostgreSQL
+-- refuses SET ROLE and SET SESSION AUTHORIZATION inside a security-definer function.
+CREATE FUNCTION ${F}.orbit_move_default_rows(def regclass, target regclass, cond text, rel regclass) RETURNS bigint
+LANGUAGE plpgsql ${PATH} AS $body$
+DECLARE
+  cols text := ${F}.orbit_insert_columns(target);
+  owner oid := (SELECT relowner FROM pg_class WHERE oid = rel);
+  su boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  move text;
+  role text := current_setting('session_replication_role');
+  moved bigint;
+BEGIN
+  move := format('WITH m AS (DELETE FROM %s WHERE %s RETURNING %s), i AS (INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM m RETURNING 1) SELECT count(*) FROM i',
+                 def, cond, cols, target, cols, cols);
+  IF su THEN
+    PERFORM set_config('session_replication_role', 'replica', true);
+  END IF;
+  IF su AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = owner) THEN
+    -- SET search_path FROM CURRENT: the names in move resolve as they do here.
+    EXECUTE format('CREATE FUNCTION ${F}.orbit_move_rows_once() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS %L',
+                   format('DECLARE n bigint; BEGIN EXECUTE %L INTO n; RETURN n; END', move));
+    EXECUTE format('ALTER FUNCTION ${F}.orbit_move_rows_once() OWNER TO %I', pg_get_userbyid(owner));
+    moved := ${F}.orbit_move_rows_once();
+    DROP FUNCTION ${F}.orbit_move_rows_once();
+  ELSE
+    EXECUTE move INTO moved;
+  END IF;
+  IF su THEN
+    PERFORM set_config('session_replication_role', role, true);
+  END IF;
+  RETURN moved;
+END
+$body$;
+
 -- Creates the chunk of hypertable h for internal time v: a table like the hypertable, filled with its
 -- default partition's rows of its range, then attached. With a space dimension, creates the time
 -- slice's slice table with all its chunks instead (space-dimensions.ts). Nothing when the time slice
@@ -56,8 +97,6 @@ DECLARE
   cond text;
   cols text;
   moved bigint;
-  replica boolean;
-  role text;
   has_rows boolean;
 BEGIN
   SELECT hy.*, hy.relid::regclass AS rel,
@@ -102,21 +141,7 @@ BEGIN
   IF NOT has_rows THEN
     RETURN 0;
   END IF;
-  cols := ${F}.orbit_insert_columns(chunk);
-  -- Moving rows is not a user-visible delete: the hypertable's row triggers (cloned onto the default
-  -- partition) must not fire. Only a superuser may switch them off this way (route_default_rows runs
-  -- as the extension's owner).
-  replica := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
-  IF replica THEN
-    role := current_setting('session_replication_role');
-    PERFORM set_config('session_replication_role', 'replica', true);
-  END IF;
-  EXECUTE format('WITH m AS (DELETE FROM %s WHERE %s RETURNING %s) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM m',
-                 ht.def, coalesce(nullif(cond, ''), 'true'), cols, chunk, cols, cols);
-  GET DIAGNOSTICS moved = ROW_COUNT;
-  IF replica THEN
-    PERFORM set_config('session_replication_role', role, true);
-  END IF;
+  moved := ${F}.orbit_move_default_rows(ht.def, chunk, coalesce(nullif(cond, ''), 'true'), ht.rel);
   EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', ht.rel, chunk, lo, hi);
   RETURN moved;
 END
@@ -124,23 +149,41 @@ $body$;
 
 -- Moves the rows of the default partition of hypertable (NULL: of every hypertable) into chunks,
 -- creating them; returns the number of rows moved. Called by Orbit after each INSERT/COPY/UPDATE/MERGE.
+-- Each hypertable is routed in a subtransaction of its own. When one fails (its owner's CHECK turns
+-- down a row under its owner's rights), its rows stay in its default partition, visible through the
+-- hypertable, and a WARNING names it and the error (SQLSTATE kept). The other hypertables are routed
+-- all the same.
 CREATE FUNCTION ${F}.route_default_rows(hypertable regclass DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER ${PATH} AS $body$
 DECLARE
   ht record;
   v bigint;
   moved bigint := 0;
+  here bigint;
+  state text;
+  message text;
 BEGIN
-  FOR ht IN SELECT hy.id, format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default') AS def,
+  FOR ht IN SELECT hy.id, hy.relid::regclass AS rel, format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default') AS def,
                    (SELECT d.column_name FROM ${C}.dimension d WHERE d.hypertable_id = hy.id AND d.interval_length IS NOT NULL
                     ORDER BY d.id LIMIT 1) AS col
       FROM ${C}.hypertable hy
       WHERE hypertable IS NULL OR hy.id = ${F}.orbit_hypertable_id(hypertable) ORDER BY hy.id LOOP
-    LOOP
-      EXECUTE format('SELECT ${F}.time_to_internal(%I) FROM %s LIMIT 1', ht.col, ht.def) INTO v;
-      EXIT WHEN v IS NULL;
-      moved := moved + ${F}.orbit_create_chunk(ht.id, v);
-    END LOOP;
+    EXECUTE format('SELECT ${F}.time_to_internal(%I) FROM %s LIMIT 1', ht.col, ht.def) INTO v;
+    -- Only a hypertable with rows to move pays for the subtransaction.
+    CONTINUE WHEN v IS NULL;
+    here := 0;
+    BEGIN
+      LOOP
+        here := here + ${F}.orbit_create_chunk(ht.id, v);
+        EXECUTE format('SELECT ${F}.time_to_internal(%I) FROM %s LIMIT 1', ht.col, ht.def) INTO v;
+        EXIT WHEN v IS NULL;
+      END LOOP;
+      moved := moved + here;
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
+      RAISE WARNING 'rows of hypertable % were left in its default partition: %', ht.rel, message
+        USING ERRCODE = state, HINT = 'They stay visible through the hypertable; the next write retries moving them into chunks.';
+    END;
   END LOOP;
   RETURN moved;
 END

@@ -127,10 +127,7 @@ DECLARE
   lo text; hi text;
   cond text;
   has_rows boolean;
-  cols text;
   moved bigint;
-  replica boolean;
-  role text;
 BEGIN
   SELECT hy.*, hy.relid::regclass AS rel,
          format('%I.%I', hy.associated_schema_name, hy.associated_table_prefix || '_default')::regclass AS def
@@ -179,18 +176,7 @@ BEGIN
   IF NOT has_rows THEN
     RETURN 0;
   END IF;
-  cols := ${F}.orbit_insert_columns(ht.rel);
-  replica := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
-  IF replica THEN
-    role := current_setting('session_replication_role');
-    PERFORM set_config('session_replication_role', 'replica', true);
-  END IF;
-  EXECUTE format('WITH m AS (DELETE FROM %s WHERE %s RETURNING %s) INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM m',
-                 ht.def, cond, cols, slice, cols, cols);
-  GET DIAGNOSTICS moved = ROW_COUNT;
-  IF replica THEN
-    PERFORM set_config('session_replication_role', role, true);
-  END IF;
+  moved := ${F}.orbit_move_default_rows(ht.def, slice, cond, ht.rel);
   EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%s) TO (%s)', ht.rel, slice, lo, hi);
   RETURN moved;
 END

@@ -242,12 +242,28 @@ $body$;
 CREATE EVENT TRIGGER orbit_timescaledb_sql_drop ON sql_drop EXECUTE FUNCTION ${F}.orbit_on_sql_drop();
 
 -- ALTER TABLE … RENAME / SET SCHEMA and ALTER SCHEMA … RENAME keep the catalog's names current.
+-- ALTER TABLE … OWNER TO on a hypertable re-owns its chunks, slice tables and default partition in
+-- the same statement, as TimescaleDB re-owns chunks. PostgreSQL does not recurse to partitions, and
+-- a chunk left with the old owner would have its rows moved, and the GRANTs made on it, as that owner.
+-- REASSIGN OWNED fires no event trigger, but it re-owns the partitions along with their hypertable,
+-- since they have the same owner.
 CREATE FUNCTION ${F}.orbit_on_ddl_end() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+DECLARE
+  p record;
 BEGIN
   UPDATE ${C}.hypertable h SET schema_name = n.nspname, table_name = c.relname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.oid = h.relid AND (h.schema_name <> n.nspname OR h.table_name <> c.relname);
+  FOR p IN SELECT t.relid::regclass AS part, pg_get_userbyid(hc.relowner) AS owner
+      FROM (SELECT DISTINCT e.objid FROM pg_event_trigger_ddl_commands() e WHERE e.command_tag = 'ALTER TABLE') e
+      JOIN ${C}.hypertable h ON h.relid = e.objid
+      JOIN pg_class hc ON hc.oid = h.relid,
+      LATERAL pg_partition_tree(h.relid) t
+      JOIN pg_class pc ON pc.oid = t.relid
+      WHERE t.level > 0 AND pc.relowner <> hc.relowner ORDER BY t.level LOOP
+    EXECUTE format('ALTER TABLE %s OWNER TO %I', p.part, p.owner);
+  END LOOP;
 END
 $body$;
 CREATE EVENT TRIGGER orbit_timescaledb_ddl_end ON ddl_command_end WHEN TAG IN ('ALTER TABLE', 'ALTER SCHEMA')

@@ -59,7 +59,7 @@ export function asTableOwner(run: InternalRunner, role: string): InternalRunner 
   const owner = run.owner;
   if (!owner) return run;
   const setRole = `SET LOCAL ROLE ${quoteIdent(role)}`;
-  return { sql: (sql) => owner.sql(`${setRole}; ${sql}`), raw: (messages) => owner.raw(concatBytes([simpleQuery(setRole), messages])) };
+  return { sql: (sql) => owner.sql(`${setRole}; ${sql}`), raw: (messages) => owner.raw(concatBytes([simpleQuery(setRole), messages])), owner };
 }
 
 export async function must(run: InternalRunner, sql: string): Promise<Uint8Array> {

@@ -10,7 +10,7 @@ import { pgTypeOf, type Column, type PgType } from '../../columnstore/columns.js
 import { writeCopyBinary } from '../../columnstore/pg-binary-writer.js';
 import { copyData } from '../../wire/protocol/frontend.js';
 import { FrontendMessage } from '../../wire/protocol/message-codes.js';
-import { must, quoteIdent, textRows, throwIfError, type InternalRunner } from '../internal-sql.js';
+import { cacheRunner, must, quoteIdent, textRows, throwIfError, type InternalRunner } from '../internal-sql.js';
 import { quoteLiteral, simpleQuery } from '../settings.js';
 import { liveManifest } from './live-columns.js';
 
@@ -53,7 +53,9 @@ export interface CopyTarget {
  * column added since compression takes the chunk's missing value (pg_attribute.attmissingval, set
  * by ADD COLUMN for the rows then present; NULL without one), not the current default: a later SET
  * DEFAULT does not change what PostgreSQL shows for those rows. User triggers do not fire, as
- * TimescaleDB's decompression does not fire them (superusers only; others fire them).
+ * TimescaleDB's decompression does not fire them. The switch (session_replication_role, superusers
+ * only) is set as the backend's role when the COPY runs as another role (a table's owner, the
+ * session's role). The setting holds after the role switch, so the COPY's own role needs no right to it.
  */
 export async function copyBatchesInto(store: ColumnStore, run: InternalRunner, target: CopyTarget): Promise<number> {
   const { into, chunk, only } = target;
@@ -62,7 +64,8 @@ export async function copyBatchesInto(store: ColumnStore, run: InternalRunner, t
   const present = new Set(manifest.columns.map((c) => c.name));
   const columns = all.filter((c) => !c.generated);
   const read = columns.filter((c) => present.has(c.name)).map((c) => c.name);
-  await must(run, `SELECT CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`);
+  const superuser = cacheRunner(run);
+  await must(superuser, `SELECT CASE WHEN current_setting('is_superuser') = 'on' THEN set_config('session_replication_role', 'replica', true) END`);
   const copy = simpleQuery(`COPY ${into} (${columns.map((c) => quoteIdent(c.name)).join(', ')}) FROM STDIN (FORMAT binary)`);
   const numbers = only ?? manifest.batches.map((_, i) => i);
   for (let first = 0; first < numbers.length; first += BATCHES_PER_RUN) {
@@ -76,7 +79,7 @@ export async function copyBatchesInto(store: ColumnStore, run: InternalRunner, t
     const out = await run.raw(concatBytes(parts));
     throwIfError(out);
   }
-  await must(run, `SELECT set_config('session_replication_role', 'origin', true) WHERE current_setting('is_superuser') = 'on'`);
+  await must(superuser, `SELECT set_config('session_replication_role', 'origin', true) WHERE current_setting('is_superuser') = 'on'`);
   return manifest.rowCount;
 }
 

@@ -73,6 +73,27 @@ describe('routing rows into chunks', () => {
     expect(await routed('plain')).toEqual({ waiting: 0, chunks: 2 });
   });
 
+  it("gives the owner's code no way back to the extension owner's rights while rows move", async () => {
+    const rita = await connect('rita');
+    // Harmless as rita; as a superuser (or after switching back to one) it makes rita a superuser.
+    await rita.query(`CREATE FUNCTION climb() RETURNS boolean LANGUAGE plpgsql AS $$
+      BEGIN
+        BEGIN
+          PERFORM set_config('role', 'none', true);
+        EXCEPTION WHEN OTHERS THEN NULL;
+        END;
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+          ALTER ROLE rita SUPERUSER;
+        END IF;
+        RETURN true;
+      END $$;
+      CREATE TABLE climbing (time timestamptz NOT NULL, v int CHECK (climb()));
+      SELECT create_hypertable('climbing', 'time', chunk_time_interval => INTERVAL '1 day');
+      INSERT INTO climbing VALUES ('2024-01-01', 1), ('2024-01-03', 2)`);
+    expect(await routed('climbing')).toEqual({ waiting: 0, chunks: 2 });
+    expect((await admin.query(`SELECT rolsuper FROM pg_roles WHERE rolname = 'rita'`)).rows).toEqual([{ rolsuper: false }]);
+  });
+
   it('routes every other hypertable when one cannot be routed, and names that one in a warning', async () => {
     const rita = await connect('rita');
     // Holds for the role inserting (bob), not for the owner the rows are moved as.

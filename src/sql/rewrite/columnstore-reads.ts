@@ -128,27 +128,26 @@ interface ReplacedReads {
 /** `type`/`node` with every read of a hypertable `lookup` finds replaced; undefined when it reads none. */
 function replaceReads(type: string, node: Fields, lookup: TableLookup): ReplacedReads | undefined {
   if (!READING.has(type)) return undefined;
-  const ctes = new Set<string>();
-  collectCteNames(node, ctes);
   const used = new Map<number, ColumnstoreTable>();
   const readNames = new Set<string>();
   const subqueries = new Map<unknown, ColumnstoreTable>();
   const unaliased = new Set<unknown>();
-  const find = (rv: Fields): ColumnstoreTable | undefined => {
+  /** `ctes`: the CTE names in scope, which an unqualified name means instead of a table. */
+  const find = (rv: Fields, ctes: ReadonlySet<string>): ColumnstoreTable | undefined => {
     const schema = rv.schemaname as string | undefined;
     const name = rv.relname as string | undefined;
     if (!name || (schema === undefined && ctes.has(name))) return undefined;
     return lookup(schema, name);
   };
-  const replace = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(replace);
+  const replace = (value: unknown, ctes: ReadonlySet<string>): unknown => {
+    if (Array.isArray(value)) return value.map((v) => replace(v, ctes));
     if (value === null || typeof value !== 'object') return value;
     const t = kind(value);
     if (t === 'RangeTableSample') {
       // TABLESAMPLE samples a table's pages, which a subquery over the cache tables does not have.
       const relation = (value as Node).RangeTableSample as Fields;
       const rv = ((relation.relation as Node | undefined)?.RangeVar as Fields | undefined) ?? {};
-      const table = rv.inh === true ? find(rv) : undefined;
+      const table = rv.inh === true ? find(rv, ctes) : undefined;
       if (!table || table.compressed === false) return value;
       throw new OrbitError(SqlState.feature_not_supported, `TABLESAMPLE on hypertable "${table.name}" with compressed chunks is not supported by Orbit`, {
         hint: 'Sample with a WHERE clause (e.g. random() < 0.1), or convert the chunks back to the rowstore (decompress_chunk).',
@@ -157,7 +156,7 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
     if (t === 'RangeVar') {
       const rv = (value as Node).RangeVar as Fields;
       // FROM ONLY hypertable reads the parent alone, which holds no rows (as in TimescaleDB).
-      const table = rv.inh === true ? find(rv) : undefined;
+      const table = rv.inh === true ? find(rv, ctes) : undefined;
       if (!table) return value;
       used.set(table.id, table);
       readNames.add(((rv.alias as Fields | undefined)?.aliasname as string | undefined) ?? (rv.relname as string));
@@ -166,17 +165,15 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
       if (rv.alias === undefined) unaliased.add(read);
       return read;
     }
-    const out: Fields = {};
-    for (const [key, v] of Object.entries(value as Fields)) out[key] = replace(v);
-    return out;
+    return replaceFields(value as Fields, ctes, replace);
   };
   let root: Fields;
   if (type === 'CopyStmt' && node.query !== undefined) {
     // COPY (query) TO …: the query's reads, as in a SELECT.
-    root = { CopyStmt: { ...node, query: replace(node.query) } };
+    root = { CopyStmt: { ...node, query: replace(node.query, new Set()) } };
   } else if (type === 'CopyStmt') {
     const rv = node.relation as Fields | undefined;
-    const table = rv && !node.is_from ? find(rv) : undefined;
+    const table = rv && !node.is_from ? find(rv, new Set()) : undefined;
     if (!table) return undefined;
     used.set(table.id, table);
     // COPY hypertable [(columns)] TO …  →  COPY (SELECT columns FROM (…) AS hypertable) TO …
@@ -195,7 +192,9 @@ function replaceReads(type: string, node: Fields, lookup: TableLookup): Replaced
     };
     root = { CopyStmt: copy };
   } else {
-    root = { [type]: replaceInside(type, node, replace) };
+    // DML targets (the statement's `relation`) are written, not read: they stay.
+    const target = type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt' ? 'relation' : undefined;
+    root = { [type]: replaceFields(node, new Set(), replace, target) };
   }
   return used.size === 0 ? undefined : { root, used, readNames, subqueries, unaliased };
 }
@@ -245,25 +244,25 @@ export function readsOnly(node: unknown, lookup: (schema: string | undefined, na
   return Object.values(node as Fields).some((v) => readsOnly(v, lookup));
 }
 
-/** Copies a statement replacing its read references; DML targets (bare `relation` fields) stay. */
-function replaceInside(type: string, node: Fields, replace: (v: unknown) => unknown): Fields {
+/**
+ * Copies `fields` through `replace`, but for the key `keep` (copied as it is). A statement's WITH
+ * puts its CTEs in scope for the rest of the statement and for the CTEs after each (all of them
+ * under RECURSIVE), as PostgreSQL resolves an unqualified name (parse_relation.c, scanNameSpaceForCTE).
+ */
+function replaceFields(fields: Fields, ctes: ReadonlySet<string>, replace: (v: unknown, ctes: ReadonlySet<string>) => unknown, keep?: string): Fields {
+  const w = fields.withClause as Fields | undefined;
+  const list = ((w?.ctes as Node[] | undefined) ?? []).map((c) => c.CommonTableExpr as Fields);
+  const names = list.map((c) => c.ctename as string);
+  const inner = names.length > 0 ? new Set([...ctes, ...names]) : ctes;
   const out: Fields = {};
-  for (const [key, v] of Object.entries(node)) {
-    const target = key === 'relation' && (type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt');
-    out[key] = target ? clone(v) : replace(v);
+  for (const [key, v] of Object.entries(fields)) {
+    if (key === keep) out[key] = clone(v);
+    else if (key === 'withClause' && w) {
+      const each = list.map((c, i) => ({ CommonTableExpr: { ...c, ctequery: replace(c.ctequery, w.recursive ? inner : new Set([...ctes, ...names.slice(0, i)])) } }));
+      out[key] = { ...w, ctes: each };
+    } else out[key] = replace(v, inner);
   }
   return out;
-}
-
-function collectCteNames(value: unknown, into: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const v of value) collectCteNames(v, into);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const cte = (value as Node).CommonTableExpr as Fields | undefined;
-  if (cte?.ctename) into.add(cte.ctename as string);
-  for (const v of Object.values(value as Fields)) collectCteNames(v, into);
 }
 
 /** `SELECT * FROM schema.table UNION ALL SELECT * FROM pg_temp.orbit_cs_<id>`, parsed. */

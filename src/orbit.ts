@@ -7,6 +7,7 @@
  */
 import type { ReaderThread } from './session/direct-ingest/threads.js';
 import { OrbitError, toOrbitError } from './errors.js';
+import { publicNames } from './sql/rewrite/name-clashes.js';
 import type { QueryResult, RowStore } from './rowstore/types.js';
 import { CountedRowStore } from './rowstore/counted.js';
 import { ColumnStore, type ColumnStoreOptions } from './columnstore/store.js';
@@ -335,7 +336,7 @@ export class Orbit implements Queryable {
       try {
         return await rowStore.exec(text);
       } catch (err) {
-        throw toOrbitError(err);
+        throw backendError(err);
       } finally {
         this.backend.unnamedOwner = undefined;
         this.backend.noteColumnstore(ran);
@@ -392,7 +393,7 @@ export class Orbit implements Queryable {
             return await rowStore.query<Row>(await check(sql), params);
           }
         } catch (err) {
-          throw toOrbitError(err);
+          throw backendError(err);
         } finally {
           this.backend.unnamedOwner = undefined;
           this.backend.noteColumnstore(ran);
@@ -458,4 +459,13 @@ export class Orbit implements Queryable {
       }
     }
   }
+}
+
+/** An error of PostgreSQL's for the caller's statement, naming tables Orbit aliased internally as it does (sql/rewrite/name-clashes.ts). */
+function backendError(err: unknown): OrbitError {
+  const e = toOrbitError(err);
+  const [message, detail, hint] = [e.message, e.detail, e.hint].map((text) => (text === undefined ? undefined : publicNames(text)));
+  if (message === e.message && detail === e.detail && hint === e.hint) return e;
+  const { severity, position, where, schema, table, column, dataType, constraint } = e;
+  return new OrbitError(e.code, message!, { severity, detail, hint, position, where, schema, table, column, dataType, constraint, cause: e.cause ?? err });
 }

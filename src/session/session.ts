@@ -9,6 +9,7 @@
 import { concatBytes } from '../bytes.js';
 import { OrbitError, orbitError, toOrbitError } from '../errors.js';
 import type { ClassifiedStatement } from '../sql/classify.js';
+import { publicNames } from '../sql/rewrite/name-clashes.js';
 import { SqlState } from '../sqlstate.js';
 import {
   errorResponse,
@@ -448,11 +449,14 @@ export class Session implements BackendSession {
           this.substitute = undefined;
         } else {
           let changed = false;
-          const renamed = rewriteErrorField(out.subarray(f.start, f.end), 'M', (m) => {
-            const named = this.prepared.clientNamesIn(m);
-            changed = named !== m;
-            return named;
-          });
+          // Backend names of prepared statements and internal aliases (sql/rewrite/name-clashes.ts) as the client named them.
+          const named = (change: (text: string) => string) => (text: string) => {
+            const out = change(text);
+            changed ||= out !== text;
+            return out;
+          };
+          const message = rewriteErrorField(out.subarray(f.start, f.end), 'M', named((m) => publicNames(this.prepared.clientNamesIn(m))));
+          const renamed = rewriteErrorField(rewriteErrorField(message, 'D', named(publicNames)), 'H', named(publicNames));
           if (changed) {
             parts.push(out.subarray(keepFrom, f.start), renamed);
             keepFrom = f.end;

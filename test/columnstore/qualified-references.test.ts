@@ -26,6 +26,9 @@ const STATEMENTS = [
   'SELECT a FROM public.t WHERE public.t.a IN (SELECT public.t.a FROM public.t WHERE public.t.time < 3) ORDER BY 1',
   'SELECT x.a FROM public.t x JOIN LATERAL (SELECT public.t.a AS b FROM public.t WHERE public.t.time = x.time) s ON true ORDER BY 1',
   'UPDATE other.t o SET a = public.t.a FROM public.t WHERE public.t.time = 2 RETURNING o.a',
+  // A FROM item of the same name hides the hypertable from its bare name: the subquery goes by an internal alias.
+  'SELECT (SELECT max(public.t.a) FROM other.t) AS m FROM public.t ORDER BY 1',
+  'SELECT t.a, (SELECT count(*) FROM other.t WHERE other.t.a > public.t.a) AS n FROM public.t ORDER BY 1',
   // Only as PostgreSQL resolves them: an aliased table is not its name, another schema's is another table.
   'SELECT public.t.a FROM public.t x',
   'SELECT other.t.a FROM public.t',
@@ -56,12 +59,8 @@ describe('schema-qualified column references to a hypertable with the columnstor
 
 });
 
-describe('schema-qualified column references hidden from the bare name', () => {
+describe('schema-qualified column references to a hypertable read under an alias', () => {
   const fixture = inProcessOrbit(SETUP, ['t']);
-
-  it('are refused (0A000) where a FROM item of the same name hides the hypertable from its bare name', async () => {
-    await expect(fixture.db.query('SELECT (SELECT max(public.t.a) FROM other.t) FROM public.t')).rejects.toMatchObject({ code: '0A000' });
-  });
 
   it("point at the alias a hypertable is read under, as PostgreSQL's error does", async () => {
     await expect(fixture.db.query('SELECT (SELECT public.t.a) FROM public.t x')).rejects.toMatchObject({

@@ -76,7 +76,7 @@ export function planScan(type: string, node: Fields, lookup: (schema: string | u
   // A whole-row reference: read through the scan's subquery the row would be a record; the general
   // path types it as the table's row (or refuses it).
   const read = { RangeSubselect: { subquery: { SelectStmt: {} }, alias: aliasNode ?? { aliasname: table.name } } };
-  const rows = typeWholeRows({ SelectStmt: { ...s, fromClause: [read] } }, new Map([[read, table]]), new Set());
+  const rows = typeWholeRows({ SelectStmt: { ...s, fromClause: [read] } }, { subqueries: new Map([[read, table]]), unaliased: new Set(), lookup: () => undefined });
   if (rows.typed || rows.unsure) return undefined;
   const columnOf = (n: unknown): PlannerColumn | undefined => {
     const names = colNames(n);

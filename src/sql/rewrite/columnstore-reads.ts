@@ -63,11 +63,15 @@ export function rewriteColumnstoreReads(type: string, node: Fields, lookup: Tabl
   const { used, readNames, subqueries, unaliased } = replaced;
   let root = replaced.root;
   // whole-row.ts tells a CTE from a relation of its name by where the CTE is in scope; it also
-  // makes schema-qualified references to a subquery name it by its alias.
-  const rows = typeWholeRows(root, subqueries, unaliased, columnsOf);
-  if (rows.typed || rows.unsure || rows.qualified || rows.hidden || rows.misnamed) {
+  // makes schema-qualified references to a subquery name it by its alias, and gives a subquery
+  // whose bare name is not its own an internal alias (name-clashes.ts), with the references to it.
+  const reads = { subqueries, unaliased, lookup };
+  let rows = typeWholeRows(root, reads, columnsOf);
+  if (rows.rename.size > 0) rows = typeWholeRows(root, { ...reads, renamed: rows.rename }, columnsOf);
+  if (rows.typed || rows.unsure || rows.qualified || rows.hidden || rows.misnamed || rows.renamed || rows.ambiguous) {
     // With no compressed chunks the hypertable alone has every row, typed and named as PostgreSQL does.
     if ([...used.values()].every((t) => t.compressed === false)) return undefined;
+    if (rows.ambiguous) throw new OrbitError(SqlState.ambiguous_alias, `table reference "${rows.ambiguous}" is ambiguous`);
     if (rows.misnamed) {
       throw new OrbitError(SqlState.undefined_table, `invalid reference to FROM-clause entry for table "${rows.misnamed.table}"`, {
         hint: `Perhaps you meant to reference the table alias "${rows.misnamed.alias}".`,
@@ -106,7 +110,7 @@ export function wholeRowRelations(type: string, node: Fields, lookup: TableLooku
   if (!replaced || [...replaced.used.values()].every((t) => t.compressed === false)) return [];
   const asked: Array<{ schema?: string; name: string }> = [];
   const none = new Set<string>();
-  const rows = typeWholeRows(replaced.root, replaced.subqueries, replaced.unaliased, (schema, name) => {
+  const rows = typeWholeRows(replaced.root, { subqueries: replaced.subqueries, unaliased: replaced.unaliased, lookup }, (schema, name) => {
     asked.push(schema === undefined ? { name } : { schema, name });
     return none;
   });
@@ -256,7 +260,8 @@ function replaceFields(fields: Fields, ctes: ReadonlySet<string>, replace: (v: u
   const inner = names.length > 0 ? new Set([...ctes, ...names]) : ctes;
   const out: Fields = {};
   for (const [key, v] of Object.entries(fields)) {
-    if (key === keep) out[key] = clone(v);
+    // FOR UPDATE OF names FROM items, it does not read relations.
+    if (key === keep || key === 'lockingClause') out[key] = clone(v);
     else if (key === 'withClause' && w) {
       const each = list.map((c, i) => ({ CommonTableExpr: { ...c, ctequery: replace(c.ctequery, w.recursive ? inner : new Set([...ctes, ...names.slice(0, i)])) } }));
       out[key] = { ...w, ctes: each };

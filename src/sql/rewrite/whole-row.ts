@@ -22,6 +22,7 @@
 import { parseSql } from '../parser.js';
 import type { ColumnstoreTable, RelationColumns } from './columnstore-reads.js';
 import { as, colNames, columnName, ident, kind, type Fields, type Node } from './ast.js';
+import { clashingReads, internalAlias, type NameEntry } from './name-clashes.js';
 
 /** A FROM item as the names in expressions see it. */
 interface Item {
@@ -37,10 +38,26 @@ interface Item {
    * may be any schema's table of that name (a DML target, FROM ONLY: not replaced by the subquery).
    */
   readonly relation?: { readonly schema?: string; readonly maybe: boolean };
+  /** The subquery's own alias where the name is not its own (name-clashes.ts). */
+  readonly internal?: string;
+  /** The subquery node (columnstore-reads.ts's, by identity). */
+  readonly read?: unknown;
 }
 
 /** The FROM items of the query levels around an expression, outermost first. */
 type Scope = ReadonlyArray<readonly Item[]>;
+
+/** The subqueries columnstore-reads.ts made (RangeSubselect nodes, by identity) and what they read. */
+export interface SubqueryReads {
+  /** Each with the hypertable it reads. */
+  readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>;
+  /** Those replacing a hypertable named without an alias (called by its name). */
+  readonly unaliased: ReadonlySet<unknown>;
+  /** The hypertable a relation name means, if any (which table a FROM ONLY or a DML target is). */
+  readonly lookup: (schema: string | undefined, name: string) => ColumnstoreTable | undefined;
+  /** Those to alias internally for the schema-qualified references to them (a first typing's `rename`). */
+  readonly renamed?: ReadonlySet<unknown>;
+}
 
 export interface WholeRowTyping {
   /** The statement with its whole-row references typed. */
@@ -58,22 +75,34 @@ export interface WholeRowTyping {
    * naming the alias (42P01; the subquery would make it "missing FROM-clause entry").
    */
   readonly misnamed?: { readonly table: string; readonly alias: string };
+  /** Whether some subquery got an internal alias (name-clashes.ts). */
+  readonly renamed: boolean;
+  /** Subqueries a schema-qualified reference reaches only by an internal alias: type again with them `renamed`. */
+  readonly rename: ReadonlySet<unknown>;
+  /**
+   * A name PostgreSQL finds two FROM items called, one of them aliased internally: its 42P09
+   * "table reference … is ambiguous", which the internal alias would hide.
+   */
+  readonly ambiguous?: string;
 }
 
 /**
- * Types the whole-row references of `node` to the subqueries `subqueries` (the RangeSubselect
- * nodes columnstore-reads.ts made, by identity, with the hypertable each reads).
+ * Types the whole-row references of `node` to the subqueries of `reads`, and names the subqueries
+ * whose bare name is not theirs by an internal alias (name-clashes.ts), with the references to them.
  */
-export function typeWholeRows(node: unknown, subqueries: ReadonlyMap<unknown, ColumnstoreTable>, unaliased: ReadonlySet<unknown>, columnsOf?: RelationColumns): WholeRowTyping {
-  const typer = new Typer(subqueries, unaliased, columnsOf);
+export function typeWholeRows(node: unknown, reads: SubqueryReads, columnsOf?: RelationColumns): WholeRowTyping {
+  const typer = new Typer(reads, columnsOf);
   const out = typer.value(node, []);
   return {
     node: out,
     typed: typer.typed,
     qualified: typer.qualified,
+    renamed: typer.internal.size > 0,
+    rename: typer.rename,
     ...(typer.unsure !== undefined ? { unsure: typer.unsure } : {}),
     ...(typer.hidden !== undefined ? { hidden: typer.hidden } : {}),
     ...(typer.misnamed !== undefined ? { misnamed: typer.misnamed } : {}),
+    ...(typer.ambiguous !== undefined ? { ambiguous: typer.ambiguous } : {}),
   };
 }
 
@@ -83,15 +112,62 @@ class Typer {
   qualified = false;
   hidden: string | undefined;
   misnamed: { table: string; alias: string } | undefined;
+  ambiguous: string | undefined;
+  readonly rename = new Set<unknown>();
+  /** The name of the MERGE whose parts are typed now. */
+  private mergeTarget: string | undefined;
+  /** The internal alias of each subquery given one. */
+  readonly internal = new Map<unknown, string>();
   /** The CTEs of the enclosing statements, innermost last: their columns (null: unknown). */
   private readonly ctes: Array<ReadonlyMap<string, ReadonlySet<string> | null>> = [];
+  private readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>;
+  private readonly unaliased: ReadonlySet<unknown>;
 
   constructor(
-    private readonly subqueries: ReadonlyMap<unknown, ColumnstoreTable>,
-    /** The subqueries replacing a hypertable named without an alias (called by its name). */
-    private readonly unaliased: ReadonlySet<unknown>,
+    private readonly reads: SubqueryReads,
     private readonly columnsOf: RelationColumns | undefined,
-  ) {}
+  ) {
+    this.subqueries = reads.subqueries;
+    this.unaliased = reads.unaliased;
+    for (const read of reads.renamed ?? []) this.aliasInternally(read);
+  }
+
+  private aliasInternally(read: unknown): void {
+    const table = this.subqueries.get(read)!;
+    this.internal.set(read, internalAlias(table.name, table.id));
+  }
+
+  /**
+   * The FROM list `list` of a query level (after a DML's `target`): its subqueries that share
+   * their name with another relation as PostgreSQL allows get an internal alias.
+   */
+  private clashes(list: readonly Node[], target: readonly NameEntry[] = []): void {
+    for (const read of clashingReads(list, target, (i) => this.entry(i))) if (!this.internal.has(read)) this.aliasInternally(read);
+  }
+
+  /** A FROM item's name and, named without an alias, the relation it is (NameEntry). */
+  private entry(i: Node): NameEntry | undefined {
+    const alias = (f: Fields) => (f.alias as Fields | undefined)?.aliasname as string | undefined;
+    const table = this.subqueries.get(i);
+    if (table) {
+      const name = alias(i.RangeSubselect as Fields)!;
+      return this.unaliased.has(i) ? { name, relation: `hypertable ${table.id}`, read: i } : { name };
+    }
+    const rv = as(i, 'RangeVar');
+    if (rv) {
+      const name = alias(rv) ?? (rv.relname as string);
+      if (alias(rv) !== undefined || (rv.schemaname === undefined && this.cte(name))) return { name };
+      // Not a subquery: FROM ONLY, a DML target, or another relation than a hypertable read.
+      const hypertable = this.reads.lookup(rv.schemaname as string | undefined, name);
+      return { name, relation: hypertable ? `hypertable ${hypertable.id}` : `relation ${String(rv.schemaname)}.${name}` };
+    }
+    const f = as(i, 'RangeSubselect') ?? as(i, 'RangeFunction') ?? as(i, 'RangeTableFunc') ?? as(i, 'JsonTable');
+    const name = f ? alias(f) : undefined;
+    // An unaliased function goes by its name.
+    const call = as<{ funcname: Node[] }>(as<{ items: Node[] }>((as(i, 'RangeFunction')?.functions as Node[] | undefined)?.[0], 'List')?.items[0], 'FuncCall');
+    const called = as<{ sval: string }>(call?.funcname.at(-1), 'String')?.sval;
+    return name !== undefined ? { name } : called !== undefined && (as(i, 'RangeFunction')!.functions as Node[]).length === 1 ? { name: called } : undefined;
+  }
 
   /** Any part of a statement, read in `scope`. */
   value(v: unknown, scope: Scope): unknown {
@@ -129,6 +205,7 @@ class Typer {
   private select(s: Fields, scope: Scope): Fields {
     const withClause = s.withClause && this.with(s.withClause as Fields, scope);
     this.ctes.push(cteColumns(s.withClause));
+    this.clashes((s.fromClause as Node[] | undefined) ?? []);
     // A set operation's own ORDER BY / LIMIT see its output columns, no FROM item.
     const items = ((s.fromClause as Node[] | undefined) ?? []).flatMap((i) => this.items(i));
     const inner = [...scope, items];
@@ -141,10 +218,19 @@ class Typer {
       else if (key === 'fromClause') out[key] = this.fromList(x as Node[], scope);
       else if (key === 'targetList') out[key] = (x as Node[]).map((t) => this.target(t, inner));
       else if (key === 'sortClause' || key === 'groupClause' || key === 'distinctClause') out[key] = (x as Node[]).map((e) => this.sortKey(e, inner, outputs));
+      else if (key === 'lockingClause') out[key] = (x as Node[]).map((l) => this.locking(l, items));
       else out[key] = this.value(x, inner);
     }
     this.ctes.pop();
     return out;
+  }
+
+  /** FOR UPDATE OF x also names the subquery aliased internally that PostgreSQL calls x (which then refuses it, 0A000). */
+  private locking(l: Node, items: readonly Item[]): Node {
+    const c = as(l, 'LockingClause');
+    const rels = (c?.lockedRels as Node[] | undefined) ?? [];
+    const internal = rels.flatMap((r) => items.filter((i) => i.internal !== undefined && i.name === as(r, 'RangeVar')?.relname).map((i) => ({ RangeVar: { relname: i.internal, inh: true } })));
+    return internal.length === 0 ? l : { LockingClause: { ...c, lockedRels: [...rels, ...internal] } };
   }
 
   /** A WITH clause: each CTE's query sees the CTEs before it (under RECURSIVE all of them). */
@@ -178,6 +264,11 @@ class Typer {
     this.ctes.push(cteColumns(s.withClause));
     // The target is a RangeVar's fields (not wrapped in a node).
     const from = [...((s.fromClause as Node[] | undefined) ?? []), ...((s.usingClause as Node[] | undefined) ?? []), s.sourceRelation].filter((i) => i !== undefined);
+    // MERGE adds its target after its source, refusing a source of its name (transformMergeStmt).
+    const named = s.relation && !('sourceRelation' in s) ? this.entry({ RangeVar: s.relation }) : undefined;
+    const mergeTarget = this.mergeTarget;
+    if ('sourceRelation' in s) this.mergeTarget = this.entry({ RangeVar: s.relation })?.name;
+    this.clashes(from as Node[], named ? [named] : []);
     const target = s.relation ? this.items({ RangeVar: s.relation }, true) : [];
     const inner = [...scope, [...target, ...from.flatMap((i) => this.items(i as Node))]];
     const out: Fields = {};
@@ -188,6 +279,7 @@ class Typer {
       else out[key] = this.value(x, inner);
     }
     this.ctes.pop();
+    this.mergeTarget = mergeTarget;
     return out;
   }
 
@@ -196,7 +288,10 @@ class Typer {
    * LATERAL one or a function those items too, an ON clause the join's sides only.
    */
   private fromItem(i: Node, outer: Scope, before: readonly Item[]): unknown {
-    if (this.subqueries.has(i)) return i;
+    if (this.subqueries.has(i)) {
+      const internal = this.internal.get(i);
+      return internal === undefined ? i : { RangeSubselect: { ...(i.RangeSubselect as Fields), alias: { aliasname: internal } } };
+    }
     const lateral = [...outer, before];
     const sub = as(i, 'RangeSubselect');
     if (sub) return { RangeSubselect: { ...sub, subquery: this.value(sub.subquery, sub.lateral ? lateral : outer) } };
@@ -216,7 +311,8 @@ class Typer {
     if (table) {
       const sub = i.RangeSubselect as Fields;
       const relation = this.unaliased.has(i) ? { relation: { schema: table.schema, maybe: false } } : {};
-      return [{ name: alias(sub)!, ...(table.columns ? { columns: renamed(table.columns.map((c) => c.name), sub) } : {}), table, ...relation }];
+      const internal = this.internal.get(i);
+      return [{ name: alias(sub)!, ...(table.columns ? { columns: renamed(table.columns.map((c) => c.name), sub) } : {}), table, ...relation, read: i, ...(internal !== undefined ? { internal } : {}) }];
     }
     const join = as(i, 'JoinExpr');
     if (join) {
@@ -278,41 +374,52 @@ class Typer {
   }
 
   private ref(node: Node, scope: Scope, expanding: boolean): unknown {
-    let names = colNames(node)!;
-    const unqualified = this.unqualified(names, scope);
-    if (unqualified) {
-      names = unqualified;
-      node = { ColumnRef: { ...(node.ColumnRef as Fields), fields: (node.ColumnRef as { fields: Node[] }).fields.slice(-2) } };
-    }
+    const names = colNames(node)!;
     if (names.length === 1 && names[0] !== '*') {
       const name = names[0]!;
       if (scope.some((level) => level.some((i) => i.columns?.has(name)))) return node;
-      const item = resolve(scope, name);
+      const item = this.named(scope, name);
       if (!item?.table) return node;
       if (scope.some((level) => level.some((i) => i.columns === undefined))) {
         this.unsure ??= name;
         return node;
       }
-      return this.row(name, item.table);
+      return this.row(item);
     }
-    if (names.length !== 2) return node;
-    const item = resolve(scope, names[0]!);
+    const item = names.length === 2 ? this.named(scope, names[0]!) : this.unqualified(names, scope);
     if (!item?.table) return node;
-    if (names[1] === '*') return expanding ? node : this.row(names[0]!, item.table);
-    if (item.columns?.has(names[1]!) !== false) return node;
+    const column = names.at(-1)!;
+    // `table.column` by the name the subquery goes by.
+    const fields = (node.ColumnRef as { fields: Node[] }).fields;
+    const ref = names.length === 2 && item.internal === undefined ? node : { ColumnRef: { ...(node.ColumnRef as Fields), fields: [{ String: { sval: item.internal ?? item.name } }, fields.at(-1)] } };
+    if (column === '*') return expanding ? ref : this.row(item);
+    if (item.columns?.has(column) !== false) return ref;
     // x.f, no column f: PostgreSQL calls f on the row (functional notation).
-    return { A_Indirection: { arg: this.row(names[0]!, item.table), indirection: [{ String: { sval: names[1] } }] } };
+    return { A_Indirection: { arg: this.row(item), indirection: [{ String: { sval: column } }] } };
   }
 
   /**
-   * `[catalog.]schema.table.column` (or `.*`) naming a subquery that replaced the hypertable named
-   * without an alias: `table.column` (undefined: left as written). PostgreSQL resolves the
-   * qualified name to the innermost FROM item that is that relation without an alias
-   * (parse_relation.c, scanNameSpaceForRelid), which the subquery no longer is; its bare name must
-   * then reach the same item, or the reference is reported (`hidden`) for a 0A000. An aliased one
-   * is left for PostgreSQL to refuse (42P01); a catalog other than PGlite's one database too (0A000).
+   * The innermost FROM item called `name`. Two at that level are PostgreSQL's 42P09 (`ambiguous`)
+   * when Orbit aliased one of them internally, which would otherwise hide the other's name.
    */
-  private unqualified(names: readonly string[], scope: Scope): string[] | undefined {
+  private named(scope: Scope, name: string): Item | undefined {
+    for (let level = scope.length - 1; level >= 0; level--) {
+      const found = scope[level]!.filter((i) => i.name === name);
+      if (found.length > 1 && found.some((i) => i.internal !== undefined)) this.ambiguous ??= name;
+      if (found.length > 0) return found[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * The subquery `[catalog.]schema.table.column` (or `.*`) names when it replaced the hypertable
+   * named without an alias (undefined: left as written). PostgreSQL resolves the qualified name to
+   * the innermost FROM item that is that relation without an alias (parse_relation.c,
+   * scanNameSpaceForRelid), which the subquery no longer is; its bare name must then reach the same
+   * item, or the subquery needs an internal alias (`rename`). An aliased one is left for PostgreSQL
+   * to refuse (42P01); a catalog other than PGlite's one database too (0A000).
+   */
+  private unqualified(names: readonly string[], scope: Scope): Item | undefined {
     if (names.length < 3 || names.length > 4 || (names.length === 4 && names[0] !== DATABASE)) return undefined;
     const [schema, name] = names.slice(-3);
     let found: Item | undefined;
@@ -326,19 +433,23 @@ class Typer {
     }
     // Another relation of that name (FROM ONLY, a DML target) is left to PostgreSQL.
     if (!found?.table) return undefined;
-    if (resolve(scope, name!) !== found) {
-      this.hidden ??= names.join('.');
+    if (found.internal === undefined && resolve(scope, name!) !== found) {
+      // MERGE refuses a source named like its target (42712): left to PostgreSQL.
+      if (this.mergeTarget === name) return undefined;
+      // A second typing names it by its internal alias; one that still could not is refused.
+      if (this.reads.renamed === undefined) this.rename.add(found.read);
+      else this.hidden ??= names.join('.');
       return undefined;
     }
     this.qualified = true;
-    return names.slice(-2);
+    return found;
   }
 
-  /** The row of the item called `name`, typed as `table`'s rows. */
-  private row(name: string, table: ColumnstoreTable): Node {
+  /** The row of `item`, typed as its hypertable's rows. */
+  private row(item: Item): Node {
     this.typed = true;
-    const row = `${ident(name)}.*`;
-    const type = `${ident(table.schema)}.${ident(table.name)}`;
+    const row = `${ident(item.internal ?? item.name!)}.*`;
+    const type = `${ident(item.table!.schema)}.${ident(item.table!.name)}`;
     // The outer cast changes nothing; it makes the deparser put `(…).f` in parentheses, which it
     // does not do for a CASE.
     const sql = `SELECT CAST(CASE WHEN ${row} IS NOT DISTINCT FROM NULL THEN NULL ELSE ${row}::${type} END AS ${type})`;

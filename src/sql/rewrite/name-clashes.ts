@@ -1,0 +1,85 @@
+/**
+ * @module sql/rewrite/name-clashes
+ * Internal aliases for the subqueries that replace hypertables (columnstore-reads.ts) where their
+ * bare name cannot be theirs. PostgreSQL lets two relations named without an alias share a bare
+ * name in one FROM clause when they are different tables (`FROM public.t, other.t`;
+ * parse_relation.c, checkNameSpaceConflicts), but a subquery has an alias, so the same statement
+ * failed with 42712 "table name "t" specified more than once". Such a subquery is aliased
+ * `t#orbit<id>` instead (whole-row.ts rewrites the references PostgreSQL resolves to it), and
+ * PostgreSQL's messages naming that alias get the bare name back (`publicNames`).
+ */
+import { OrbitError } from '../../errors.js';
+import { SqlState } from '../../sqlstate.js';
+import { as, type Fields, type Node } from './ast.js';
+
+/** A FROM item as checkNameSpaceConflicts sees it. */
+export interface NameEntry {
+  readonly name: string;
+  /** A relation named without an alias: which one (equal keys, the same table). */
+  readonly relation?: string;
+  /** The subquery replacing a hypertable named without an alias. */
+  readonly read?: unknown;
+}
+
+/**
+ * The subqueries (`read`s) of one query level that share their name with another relation where
+ * PostgreSQL allows it: both named without an alias and different tables, checked as PostgreSQL
+ * checks each FROM item against the ones before it (`target`: a DML target) and a join's sides
+ * against each other. A name some pair shares where PostgreSQL refuses it (42712) is left alone,
+ * for PostgreSQL to refuse as it would.
+ */
+export function clashingReads(list: readonly Node[], target: readonly NameEntry[], entry: (item: Node) => NameEntry | undefined): Set<unknown> {
+  const pairs: Array<[NameEntry, NameEntry]> = [];
+  const check = (before: readonly NameEntry[], added: readonly NameEntry[]) => {
+    for (const a of before) for (const b of added) if (a.name === b.name) pairs.push([a, b]);
+  };
+  const namespace = (i: Node): NameEntry[] => {
+    const join = as(i, 'JoinExpr');
+    if (!join) {
+      const e = entry(i);
+      return e ? [e] : [];
+    }
+    const left = namespace(join.larg as Node);
+    const right = namespace(join.rarg as Node);
+    check(left, right);
+    // An aliased join hides its sides' names; JOIN … USING (…) AS x adds x.
+    const alias = (join.alias as Fields | undefined)?.aliasname as string | undefined;
+    if (alias !== undefined) return [{ name: alias }];
+    const using = (join.join_using_alias as Fields | undefined)?.aliasname as string | undefined;
+    return [...left, ...right, ...(using !== undefined ? [{ name: using }] : [])];
+  };
+  const seen = [...target];
+  for (const i of list) {
+    const added = namespace(i);
+    check(seen, added);
+    seen.push(...added);
+  }
+  const refused = new Set<string>();
+  const allowed: NameEntry[] = [];
+  for (const [a, b] of pairs) {
+    // Pairs of relations read as they are PostgreSQL decides alone.
+    if (!a.read && !b.read) continue;
+    if (a.relation === undefined || b.relation === undefined || a.relation === b.relation) refused.add(a.name);
+    else allowed.push(a, b);
+  }
+  return new Set(allowed.filter((e) => e.read !== undefined && !refused.has(e.name)).map((e) => e.read));
+}
+
+const MARK = '#orbit';
+
+/** The alias of the subquery reading hypertable `id` called `name` where that name is not its own. */
+export function internalAlias(name: string, id: number): string {
+  const alias = `${name}${MARK}${id}`;
+  // NAMEDATALEN: PostgreSQL would truncate a longer alias, and its messages could not name the table.
+  if (new TextEncoder().encode(alias).length > 63) {
+    throw new OrbitError(SqlState.feature_not_supported, `hypertable "${name}" with compressed chunks next to another relation of its name is not supported by Orbit with a name this long`, {
+      hint: 'Give the hypertable an alias, or convert the chunks back to the rowstore (decompress_chunk).',
+    });
+  }
+  return alias;
+}
+
+/** A message of PostgreSQL's (message, detail, hint) with internal aliases named as the statement names their tables. */
+export function publicNames(text: string): string {
+  return text.includes(MARK) ? text.replace(/#orbit\d+/g, '') : text;
+}

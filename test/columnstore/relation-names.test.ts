@@ -2,9 +2,11 @@
 // (sql/rewrite/columnstore-reads.ts): each statement must answer over compressed chunks what
 // PostgreSQL answers over the same tables without the columnstore — rows, column names and types,
 // or the error (SQLSTATE and message).
-import { describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Orbit } from '../../src/orbit.js';
 import { inProcessOrbit } from '../support/in-process.js';
+import { clientAs, startTestServer, type TestServer } from '../support/server.js';
 import { rolledBack } from '../support/sqlstate.js';
 
 const setup = (columnstore: boolean) => {
@@ -102,5 +104,38 @@ describe('FROM-clause names around a hypertable with compressed chunks', () => {
     expect(expected[STATEMENTS.indexOf('SELECT aa FROM public.t, other.t')]).toMatchObject({ code: '42703', message: expect.stringContaining('Perhaps you meant to reference the column \\"t.a\\"') });
     const actual = await answers(columnstore.db);
     for (const [i, sql] of STATEMENTS.entries()) expect(actual[i], sql).toEqual(expected[i]);
+  });
+
+  it('refuse FOR UPDATE OF the hypertable as PostgreSQL refuses it over the subquery (0A000)', async () => {
+    for (const sql of ['SELECT a FROM public.t FOR UPDATE OF t', 'SELECT public.t.a FROM public.t, other.t FOR UPDATE OF t']) {
+      await expect(columnstore.db.query(sql), sql).rejects.toMatchObject({ code: '0A000' });
+    }
+  });
+});
+
+describe('FROM-clause names over the wire', () => {
+  let server: TestServer;
+  let client: pg.Client;
+  beforeAll(async () => {
+    server = await startTestServer();
+    client = await clientAs(server, 'postgres');
+    await client.query(`CREATE EXTENSION IF NOT EXISTS timescaledb; ${setup(true)}`);
+    await client.query("SELECT compress_chunk(c) FROM show_chunks('t') c");
+  });
+  afterAll(async () => {
+    await client?.end();
+    await server?.close();
+  });
+
+  it("name the hypertable in PostgreSQL's messages, not its internal alias", async () => {
+    await expect(client.query('SELECT aa FROM public.t, other.t')).rejects.toMatchObject({
+      code: '42703',
+      message: 'column "aa" does not exist',
+      hint: 'Perhaps you meant to reference the column "t.a" or the column "t.a".',
+    });
+    expect((await client.query('SELECT public.t.a AS pa, other.t.b FROM public.t, other.t WHERE public.t.time = other.t.time ORDER BY 1')).rows).toEqual([
+      { pa: 10, b: 'o1' },
+      { pa: 20, b: 'o2' },
+    ]);
   });
 });

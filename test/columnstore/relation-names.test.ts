@@ -58,6 +58,9 @@ const STATEMENTS = [
   'DELETE FROM other.t USING public.t WHERE public.t.time = other.t.time RETURNING other.t.*, public.t.a AS pa',
   'UPDATE public.t SET a = s2.t.c FROM s2.t WHERE public.t.time = s2.t.time RETURNING public.t.a, s2.t.c',
   'MERGE INTO other.t USING public.t ON other.t.time = public.t.time WHEN MATCHED THEN DELETE',
+  // System columns of the other relation (the subquery has none: refused only for the hypertable).
+  'SELECT other.t.xmin IS NOT NULL AS c FROM public.t, other.t WHERE other.t.time = 1 AND public.t.time = 1',
+  'UPDATE other.t SET a = 1 FROM public.t WHERE other.t.time = public.t.time RETURNING other.t.ctid IS NOT NULL AS c',
   // The same hypertable at two levels; a name another FROM item hides.
   'SELECT (SELECT max(public.t.a) FROM other.t) AS m, count(*) FROM public.t',
   'SELECT t.a, (SELECT count(*) FROM public.t x WHERE x.a < t.a) AS n FROM public.t ORDER BY 1',
@@ -106,8 +109,8 @@ describe('FROM-clause names around a hypertable with compressed chunks', () => {
     for (const [i, sql] of STATEMENTS.entries()) expect(actual[i], sql).toEqual(expected[i]);
   });
 
-  it('refuse FOR UPDATE OF the hypertable as PostgreSQL refuses it over the subquery (0A000)', async () => {
-    for (const sql of ['SELECT a FROM public.t FOR UPDATE OF t', 'SELECT public.t.a FROM public.t, other.t FOR UPDATE OF t']) {
+  it('refuse FOR UPDATE OF the hypertable as PostgreSQL refuses it over the subquery, and its system columns (0A000)', async () => {
+    for (const sql of ['SELECT a FROM public.t FOR UPDATE OF t', 'SELECT public.t.a FROM public.t, other.t FOR UPDATE OF t', 'SELECT public.t.ctid FROM public.t, other.t']) {
       await expect(columnstore.db.query(sql), sql).rejects.toMatchObject({ code: '0A000' });
     }
   });

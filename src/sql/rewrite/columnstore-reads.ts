@@ -89,7 +89,11 @@ export function rewriteColumnstoreReads(type: string, node: Fields, lookup: Tabl
     }
     root = rows.node as Fields;
   }
-  const system = systemColumnRead(node, (qualifier) => (qualifier === undefined ? !DML.has(type) : readNames.has(qualifier)));
+  // `schema.table.column` names the relation, which the subquery is only when it read it unaliased.
+  const unaliasedTables = [...subqueries].filter(([read]) => unaliased.has(read)).map(([, t]) => t);
+  const system = systemColumnRead(node, (qualifier, schema) =>
+    qualifier === undefined ? !DML.has(type) : schema === undefined ? readNames.has(qualifier) : unaliasedTables.some((t) => t.schema === schema && t.name === qualifier),
+  );
   if (system) {
     // With no compressed chunks the hypertable alone has every row, system columns included.
     if ([...used.values()].every((t) => t.compressed === false)) return undefined;
@@ -211,7 +215,7 @@ const SYSTEM_COLUMNS = new Set(['tableoid', 'ctid', 'xmin', 'xmax', 'cmin', 'cma
  * `counts` accepts. The rows of compressed chunks come through a subquery, which has no system
  * columns, so PostgreSQL would answer "column does not exist".
  */
-function systemColumnRead(value: unknown, counts: (qualifier: string | undefined) => boolean): string | undefined {
+function systemColumnRead(value: unknown, counts: (qualifier: string | undefined, schema: string | undefined) => boolean): string | undefined {
   if (Array.isArray(value)) {
     for (const v of value) {
       const found = systemColumnRead(v, counts);
@@ -225,7 +229,7 @@ function systemColumnRead(value: unknown, counts: (qualifier: string | undefined
     const fields = (ref.fields as Node[]).map((f) => ((f as Fields).String as Fields | undefined)?.sval as string | undefined);
     const column = fields.at(-1);
     if (column === undefined || !SYSTEM_COLUMNS.has(column)) return undefined;
-    return counts(fields.length === 1 ? undefined : fields.at(-2)) ? column : undefined;
+    return counts(fields.length === 1 ? undefined : fields.at(-2), fields.length > 2 ? fields.at(-3) : undefined) ? column : undefined;
   }
   for (const v of Object.values(value as Fields)) {
     const found = systemColumnRead(v, counts);

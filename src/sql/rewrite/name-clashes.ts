@@ -11,6 +11,7 @@
 import { OrbitError } from '../../errors.js';
 import { SqlState } from '../../sqlstate.js';
 import { as, type Fields, type Node } from './ast.js';
+import type { SubqueryReads } from './whole-row.js';
 
 /** A FROM item as checkNameSpaceConflicts sees it. */
 export interface NameEntry {
@@ -63,6 +64,35 @@ export function clashingReads(list: readonly Node[], target: readonly NameEntry[
     else allowed.push(a, b);
   }
   return new Set(allowed.filter((e) => e.read !== undefined && !refused.has(e.name)).map((e) => e.read));
+}
+
+/**
+ * A FROM item's name and, named without an alias, the relation it is (`isCte`: an unqualified
+ * name is a CTE in scope there).
+ */
+export function nameEntry(i: Node, reads: Pick<SubqueryReads, 'subqueries' | 'unaliased' | 'lookup'>, isCte: (name: string) => boolean): NameEntry | undefined {
+  const alias = (f: Fields) => (f.alias as Fields | undefined)?.aliasname as string | undefined;
+  const table = reads.subqueries.get(i);
+  if (table) {
+    const name = alias(i.RangeSubselect as Fields)!;
+    return reads.unaliased.has(i) ? { name, relation: `hypertable ${table.id}`, read: i } : { name };
+  }
+  const rv = as(i, 'RangeVar');
+  if (rv) {
+    const name = alias(rv) ?? (rv.relname as string);
+    if (alias(rv) !== undefined || (rv.schemaname === undefined && isCte(name))) return { name };
+    // Not a subquery: FROM ONLY, a DML target, or another relation than a hypertable read.
+    const hypertable = reads.lookup(rv.schemaname as string | undefined, name);
+    return { name, relation: hypertable ? `hypertable ${hypertable.id}` : `relation ${String(rv.schemaname)}.${name}` };
+  }
+  const f = as(i, 'RangeSubselect') ?? as(i, 'RangeFunction') ?? as(i, 'RangeTableFunc') ?? as(i, 'JsonTable');
+  const name = f ? alias(f) : undefined;
+  if (name !== undefined) return { name };
+  // An unaliased function goes by its name.
+  const functions = (as(i, 'RangeFunction')?.functions as Node[] | undefined) ?? [];
+  const call = as<{ funcname: Node[] }>(as<{ items: Node[] }>(functions[0], 'List')?.items[0], 'FuncCall');
+  const called = as<{ sval: string }>(call?.funcname.at(-1), 'String')?.sval;
+  return called !== undefined && functions.length === 1 ? { name: called } : undefined;
 }
 
 const MARK = '#orbit';

@@ -18,11 +18,16 @@
  * CTEs and VALUES, and `columnsOf` for tables and views (the catalog); when an item in scope might
  * still have a column x (a function, a subquery with `*`, a relation not found), the reference is
  * left as it is and reported, for the caller to refuse (0A000) rather than guess.
+ *
+ * The same scopes name a subquery by an internal alias where its bare name is not its own
+ * (name-clashes.ts: another relation of that name next to it, or a schema-qualified reference that
+ * its bare name would not reach): every reference PostgreSQL resolves to it is rewritten to that
+ * alias, and one PostgreSQL finds ambiguous is reported (`ambiguous`, 42P09).
  */
 import { parseSql } from '../parser.js';
 import type { ColumnstoreTable, RelationColumns } from './columnstore-reads.js';
 import { as, colNames, columnName, ident, kind, type Fields, type Node } from './ast.js';
-import { clashingReads, internalAlias, type NameEntry } from './name-clashes.js';
+import { clashingReads, internalAlias, nameEntry, type NameEntry } from './name-clashes.js';
 
 /** A FROM item as the names in expressions see it. */
 interface Item {
@@ -142,31 +147,7 @@ class Typer {
    * their name with another relation as PostgreSQL allows get an internal alias.
    */
   private clashes(list: readonly Node[], target: readonly NameEntry[] = []): void {
-    for (const read of clashingReads(list, target, (i) => this.entry(i))) if (!this.internal.has(read)) this.aliasInternally(read);
-  }
-
-  /** A FROM item's name and, named without an alias, the relation it is (NameEntry). */
-  private entry(i: Node): NameEntry | undefined {
-    const alias = (f: Fields) => (f.alias as Fields | undefined)?.aliasname as string | undefined;
-    const table = this.subqueries.get(i);
-    if (table) {
-      const name = alias(i.RangeSubselect as Fields)!;
-      return this.unaliased.has(i) ? { name, relation: `hypertable ${table.id}`, read: i } : { name };
-    }
-    const rv = as(i, 'RangeVar');
-    if (rv) {
-      const name = alias(rv) ?? (rv.relname as string);
-      if (alias(rv) !== undefined || (rv.schemaname === undefined && this.cte(name))) return { name };
-      // Not a subquery: FROM ONLY, a DML target, or another relation than a hypertable read.
-      const hypertable = this.reads.lookup(rv.schemaname as string | undefined, name);
-      return { name, relation: hypertable ? `hypertable ${hypertable.id}` : `relation ${String(rv.schemaname)}.${name}` };
-    }
-    const f = as(i, 'RangeSubselect') ?? as(i, 'RangeFunction') ?? as(i, 'RangeTableFunc') ?? as(i, 'JsonTable');
-    const name = f ? alias(f) : undefined;
-    // An unaliased function goes by its name.
-    const call = as<{ funcname: Node[] }>(as<{ items: Node[] }>((as(i, 'RangeFunction')?.functions as Node[] | undefined)?.[0], 'List')?.items[0], 'FuncCall');
-    const called = as<{ sval: string }>(call?.funcname.at(-1), 'String')?.sval;
-    return name !== undefined ? { name } : called !== undefined && (as(i, 'RangeFunction')!.functions as Node[]).length === 1 ? { name: called } : undefined;
+    for (const read of clashingReads(list, target, (i) => nameEntry(i, this.reads, (name) => this.cte(name) !== undefined))) if (!this.internal.has(read)) this.aliasInternally(read);
   }
 
   /** Any part of a statement, read in `scope`. */
@@ -265,9 +246,10 @@ class Typer {
     // The target is a RangeVar's fields (not wrapped in a node).
     const from = [...((s.fromClause as Node[] | undefined) ?? []), ...((s.usingClause as Node[] | undefined) ?? []), s.sourceRelation].filter((i) => i !== undefined);
     // MERGE adds its target after its source, refusing a source of its name (transformMergeStmt).
-    const named = s.relation && !('sourceRelation' in s) ? this.entry({ RangeVar: s.relation }) : undefined;
+    const entry = (i: Node) => nameEntry(i, this.reads, (name) => this.cte(name) !== undefined);
+    const named = s.relation && !('sourceRelation' in s) ? entry({ RangeVar: s.relation }) : undefined;
     const mergeTarget = this.mergeTarget;
-    if ('sourceRelation' in s) this.mergeTarget = this.entry({ RangeVar: s.relation })?.name;
+    if ('sourceRelation' in s) this.mergeTarget = entry({ RangeVar: s.relation })?.name;
     this.clashes(from as Node[], named ? [named] : []);
     const target = s.relation ? this.items({ RangeVar: s.relation }, true) : [];
     const inner = [...scope, [...target, ...from.flatMap((i) => this.items(i as Node))]];

@@ -64,7 +64,6 @@ export const SqlState = {
   undefined_column: '42703',
   undefined_table: '42P01',
   ambiguous_parameter: '42P08',
-  ambiguous_alias: '42P09',
   object_not_in_prerequisite_state: '55000',
   object_in_use: '55006',
   disk_full: '53100',

@@ -68,10 +68,9 @@ export function rewriteColumnstoreReads(type: string, node: Fields, lookup: Tabl
   const reads = { subqueries, unaliased, lookup };
   let rows = typeWholeRows(root, reads, columnsOf);
   if (rows.rename.size > 0) rows = typeWholeRows(root, { ...reads, renamed: rows.rename }, columnsOf);
-  if (rows.typed || rows.unsure || rows.qualified || rows.hidden || rows.misnamed || rows.renamed || rows.ambiguous) {
+  if (rows.typed || rows.unsure || rows.qualified || rows.hidden || rows.misnamed || rows.renamed) {
     // With no compressed chunks the hypertable alone has every row, typed and named as PostgreSQL does.
     if ([...used.values()].every((t) => t.compressed === false)) return undefined;
-    if (rows.ambiguous) throw new OrbitError(SqlState.ambiguous_alias, `table reference "${rows.ambiguous}" is ambiguous`);
     if (rows.misnamed) {
       throw new OrbitError(SqlState.undefined_table, `invalid reference to FROM-clause entry for table "${rows.misnamed.table}"`, {
         hint: `Perhaps you meant to reference the table alias "${rows.misnamed.alias}".`,

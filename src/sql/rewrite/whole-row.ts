@@ -22,7 +22,7 @@
  * The same scopes name a subquery by an internal alias where its bare name is not its own
  * (name-clashes.ts: another relation of that name next to it, or a schema-qualified reference that
  * its bare name would not reach): every reference PostgreSQL resolves to it is rewritten to that
- * alias, and one PostgreSQL finds ambiguous is reported (`ambiguous`, 42P09).
+ * alias; one PostgreSQL finds ambiguous is put where PostgreSQL raises that (42P09) itself.
  */
 import { parseSql } from '../parser.js';
 import type { ColumnstoreTable, RelationColumns } from './columnstore-reads.js';
@@ -84,11 +84,6 @@ export interface WholeRowTyping {
   readonly renamed: boolean;
   /** Subqueries a schema-qualified reference reaches only by an internal alias: type again with them `renamed`. */
   readonly rename: ReadonlySet<unknown>;
-  /**
-   * A name PostgreSQL finds two FROM items called, one of them aliased internally: its 42P09
-   * "table reference … is ambiguous", which the internal alias would hide.
-   */
-  readonly ambiguous?: string;
 }
 
 /**
@@ -107,7 +102,6 @@ export function typeWholeRows(node: unknown, reads: SubqueryReads, columnsOf?: R
     ...(typer.unsure !== undefined ? { unsure: typer.unsure } : {}),
     ...(typer.hidden !== undefined ? { hidden: typer.hidden } : {}),
     ...(typer.misnamed !== undefined ? { misnamed: typer.misnamed } : {}),
-    ...(typer.ambiguous !== undefined ? { ambiguous: typer.ambiguous } : {}),
   };
 }
 
@@ -117,7 +111,6 @@ class Typer {
   qualified = false;
   hidden: string | undefined;
   misnamed: { table: string; alias: string } | undefined;
-  ambiguous: string | undefined;
   readonly rename = new Set<unknown>();
   /** The name of the MERGE whose parts are typed now. */
   private mergeTarget: string | undefined;
@@ -360,7 +353,9 @@ class Typer {
     if (names.length === 1 && names[0] !== '*') {
       const name = names[0]!;
       if (scope.some((level) => level.some((i) => i.columns?.has(name)))) return node;
-      const item = this.named(scope, name);
+      const found = this.named(scope, name);
+      if (this.ambiguous(found)) return this.ambiguousRef(node, found);
+      const item = found[0];
       if (!item?.table) return node;
       if (scope.some((level) => level.some((i) => i.columns === undefined))) {
         this.unsure ??= name;
@@ -368,7 +363,9 @@ class Typer {
       }
       return this.row(item);
     }
-    const item = names.length === 2 ? this.named(scope, names[0]!) : this.unqualified(names, scope);
+    const found = names.length === 2 ? this.named(scope, names[0]!) : [this.unqualified(names, scope)];
+    if (this.ambiguous(found)) return this.ambiguousRef(node, found as Item[]);
+    const item = found[0];
     if (!item?.table) return node;
     const column = names.at(-1)!;
     // `table.column` by the name the subquery goes by.
@@ -380,17 +377,36 @@ class Typer {
     return { A_Indirection: { arg: this.row(item), indirection: [{ String: { sval: column } }] } };
   }
 
-  /**
-   * The innermost FROM item called `name`. Two at that level are PostgreSQL's 42P09 (`ambiguous`)
-   * when Orbit aliased one of them internally, which would otherwise hide the other's name.
-   */
-  private named(scope: Scope, name: string): Item | undefined {
+  /** The FROM items called `name` at the innermost level that has one (several: PostgreSQL finds the name ambiguous). */
+  private named(scope: Scope, name: string): Item[] {
     for (let level = scope.length - 1; level >= 0; level--) {
       const found = scope[level]!.filter((i) => i.name === name);
-      if (found.length > 1 && found.some((i) => i.internal !== undefined)) this.ambiguous ??= name;
-      if (found.length > 0) return found[0];
+      if (found.length > 0) return found;
     }
-    return undefined;
+    return [];
+  }
+
+  /** Whether PostgreSQL finds several of `items` called by the name, and Orbit aliased one internally (which hides the ambiguity). */
+  private ambiguous(items: ReadonlyArray<Item | undefined>): boolean {
+    return items.length > 1 && items.some((i) => i?.internal !== undefined);
+  }
+
+  /**
+   * A reference to a name several relations named without an alias share at its level, one of
+   * them a subquery aliased internally: in a scalar subquery over those relations (FROM ONLY, never
+   * read), where PostgreSQL raises its 42P09 "table reference … is ambiguous" at the point of the
+   * statement it would have, after any error it meets first.
+   */
+  private ambiguousRef(node: Node, items: readonly Item[]): Node {
+    const from = items.map((i) => {
+      const schema = i.table?.schema ?? i.relation?.schema;
+      return `ONLY ${schema === undefined ? '' : `${ident(schema)}.`}${ident(i.table?.name ?? i.name!)}`;
+    });
+    const select = parseSql(`SELECT (SELECT 1 FROM ${from.join(', ')})`)[0]!.node;
+    const sublink = ((select.targetList as Node[])[0]!.ResTarget as Fields).val as Node;
+    const inner = ((sublink.SubLink as Fields).subselect as Node).SelectStmt as Fields;
+    inner.targetList = [{ ResTarget: { val: node } }];
+    return sublink;
   }
 
   /**

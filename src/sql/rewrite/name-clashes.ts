@@ -6,11 +6,13 @@
  * parse_relation.c, checkNameSpaceConflicts), but a subquery has an alias, so the same statement
  * failed with 42712 "table name "t" specified more than once". Such a subquery is aliased
  * `t#orbit<id>` instead (whole-row.ts rewrites the references PostgreSQL resolves to it), and
- * PostgreSQL's messages naming that alias get the bare name back (`publicNames`).
+ * PostgreSQL's messages naming that alias get the bare name back (`publicNames`); a reference
+ * the alias would make resolve to the other relation keeps PostgreSQL's 42P09 (`ambiguousReference`).
  */
 import { OrbitError } from '../../errors.js';
 import { SqlState } from '../../sqlstate.js';
-import { as, type Fields, type Node } from './ast.js';
+import { parseSql } from '../parser.js';
+import { as, ident, type Fields, type Node } from './ast.js';
 import type { SubqueryReads } from './whole-row.js';
 
 /** A FROM item as checkNameSpaceConflicts sees it. */
@@ -93,6 +95,19 @@ export function nameEntry(i: Node, reads: Pick<SubqueryReads, 'subqueries' | 'un
   const call = as<{ funcname: Node[] }>(as<{ items: Node[] }>(functions[0], 'List')?.items[0], 'FuncCall');
   const called = as<{ sval: string }>(call?.funcname.at(-1), 'String')?.sval;
   return called !== undefined && functions.length === 1 ? { name: called } : undefined;
+}
+
+/**
+ * A reference (`node`) to a name several relations named without an alias share at its level, one
+ * of them a subquery aliased internally, which would hide the others: put in a scalar subquery over
+ * those relations (FROM ONLY, never run), where PostgreSQL raises its 42P09 "table reference … is
+ * ambiguous" at the point of the statement it would have, after any error it meets first.
+ */
+export function ambiguousReference(node: Node, relations: ReadonlyArray<{ readonly schema?: string; readonly name: string }>): Node {
+  const from = relations.map((r) => `ONLY ${r.schema === undefined ? '' : `${ident(r.schema)}.`}${ident(r.name)}`);
+  const sublink = ((parseSql(`SELECT (SELECT 1 FROM ${from.join(', ')})`)[0]!.node.targetList as Node[])[0]!.ResTarget as Fields).val as Node;
+  (((sublink.SubLink as Fields).subselect as Node).SelectStmt as Fields).targetList = [{ ResTarget: { val: node } }];
+  return sublink;
 }
 
 const MARK = '#orbit';

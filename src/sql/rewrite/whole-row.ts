@@ -27,7 +27,7 @@
 import { parseSql } from '../parser.js';
 import type { ColumnstoreTable, RelationColumns } from './columnstore-reads.js';
 import { as, colNames, columnName, ident, kind, type Fields, type Node } from './ast.js';
-import { clashingReads, internalAlias, nameEntry, type NameEntry } from './name-clashes.js';
+import { ambiguousReference, clashingReads, internalAlias, nameEntry, type NameEntry } from './name-clashes.js';
 
 /** A FROM item as the names in expressions see it. */
 interface Item {
@@ -354,7 +354,7 @@ class Typer {
       const name = names[0]!;
       if (scope.some((level) => level.some((i) => i.columns?.has(name)))) return node;
       const found = this.named(scope, name);
-      if (this.ambiguous(found)) return this.ambiguousRef(node, found);
+      if (this.ambiguous(found)) return ambiguousReference(node, found.map(relationOf));
       const item = found[0];
       if (!item?.table) return node;
       if (scope.some((level) => level.some((i) => i.columns === undefined))) {
@@ -364,7 +364,7 @@ class Typer {
       return this.row(item);
     }
     const found = names.length === 2 ? this.named(scope, names[0]!) : [this.unqualified(names, scope)];
-    if (this.ambiguous(found)) return this.ambiguousRef(node, found as Item[]);
+    if (this.ambiguous(found)) return ambiguousReference(node, (found as Item[]).map(relationOf));
     const item = found[0];
     if (!item?.table) return node;
     const column = names.at(-1)!;
@@ -389,24 +389,6 @@ class Typer {
   /** Whether PostgreSQL finds several of `items` called by the name, and Orbit aliased one internally (which hides the ambiguity). */
   private ambiguous(items: ReadonlyArray<Item | undefined>): boolean {
     return items.length > 1 && items.some((i) => i?.internal !== undefined);
-  }
-
-  /**
-   * A reference to a name several relations named without an alias share at its level, one of
-   * them a subquery aliased internally: in a scalar subquery over those relations (FROM ONLY, never
-   * read), where PostgreSQL raises its 42P09 "table reference … is ambiguous" at the point of the
-   * statement it would have, after any error it meets first.
-   */
-  private ambiguousRef(node: Node, items: readonly Item[]): Node {
-    const from = items.map((i) => {
-      const schema = i.table?.schema ?? i.relation?.schema;
-      return `ONLY ${schema === undefined ? '' : `${ident(schema)}.`}${ident(i.table?.name ?? i.name!)}`;
-    });
-    const select = parseSql(`SELECT (SELECT 1 FROM ${from.join(', ')})`)[0]!.node;
-    const sublink = ((select.targetList as Node[])[0]!.ResTarget as Fields).val as Node;
-    const inner = ((sublink.SubLink as Fields).subselect as Node).SelectStmt as Fields;
-    inner.targetList = [{ ResTarget: { val: node } }];
-    return sublink;
   }
 
   /**
@@ -500,6 +482,12 @@ function namedByRef(val: unknown): boolean {
   if (type === 'TypeCast' || type === 'CollateClause') return namedByRef(f.arg);
   if (type === 'A_Indirection') return !(f.indirection as Node[]).some((i) => kind(i) === 'String' || kind(i) === 'A_Star') && namedByRef(f.arg);
   return false;
+}
+
+/** The relation an item named without an alias is (its schema when known). */
+function relationOf(i: Item): { schema?: string; name: string } {
+  const schema = i.table?.schema ?? i.relation?.schema;
+  return { ...(schema !== undefined ? { schema } : {}), name: i.table?.name ?? i.name! };
 }
 
 /** The database every session of Orbit's backend is connected to (PGlite's one). */

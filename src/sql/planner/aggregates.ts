@@ -30,7 +30,7 @@ import type { AggregateCall, AggregateFn } from '../../columnstore/kernels/index
 import { parseSql } from '../parser.js';
 import { canFilter, FILTER_TYPES } from '../../columnstore/row-filter.js';
 import type { PgType } from '../../columnstore/columns.js';
-import { clone, colNames, colRef, fingerprint, funcName, ident as quote, kind, type Fields, type Node } from '../rewrite/ast.js';
+import { clone, colNames, colRef, columnName, fingerprint, funcName, ident as quote, kind, type Fields, type Node } from '../rewrite/ast.js';
 import { predicateOf, type ColumnPredicate } from './predicates.js';
 import { conjuncts, deparseExpr, isConstant, visit } from './expressions.js';
 import { filterOf, type ConstantFilter } from './filters.js';
@@ -38,7 +38,7 @@ import type { PlannerColumn, PlannerTable } from './table.js';
 import type { AggregatePlan, FinalMode } from './aggregate-plan.js';
 import { AGGREGATES, aggregateOf, kernelPrintable } from './aggregate-calls.js';
 import { mergeExpr, partialNames, partialSql, remember } from './aggregate-merges.js';
-import { directShape, outputName } from './direct-shape.js';
+import { directShape } from './direct-shape.js';
 
 /** Stands for the kernels' rows in the final statement until it is deparsed (see finalSql). */
 const KERNEL_ROWS = '__orbit_kernel_rows';
@@ -168,14 +168,14 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
       return undefined;
     });
   const replace = replacer(false);
-  const finalTargets = targets.map((t) => ({ ResTarget: { ...t, name: t.name ?? outputName(t.val as Node), val: replace(t.val) } }));
+  const finalTargets = targets.map((t) => ({ ResTarget: { ...t, name: columnName(t as { name?: string; val: Node }), val: replace(t.val) } }));
   if (leftover) return undefined;
   const sortWith = (replace: (n: unknown) => unknown) => sortBy.map((o) => {
     const by = (o.SortBy as Fields).node as Node;
     const names = colNames(by);
     // ORDER BY an output name (before any input column of that name: PostgreSQL's rule, and its
     // 42702 when two differ) or ordinal refers to the final target list: keep it.
-    if ((names?.length === 1 && targets.some((t) => (t.name ?? outputName(t.val as Node)) === names[0])) || kind(by) === 'A_Const') {
+    if ((names?.length === 1 && targets.some((t) => (columnName(t as { name?: string; val: Node })) === names[0])) || kind(by) === 'A_Const') {
       return clone(o);
     }
     // A partial column left bare would mean an output column of the same name (`count(*) AS g1`).
@@ -187,7 +187,7 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
   const finalHaving = s.havingClause ? replace(s.havingClause) : undefined;
   if (leftover) return undefined;
   const replaceRow = replacer(true);
-  const rowTargets = targets.map((t) => ({ ResTarget: { ...t, name: t.name ?? outputName(t.val as Node), val: replaceRow(t.val) } }));
+  const rowTargets = targets.map((t) => ({ ResTarget: { ...t, name: columnName(t as { name?: string; val: Node }), val: replaceRow(t.val) } }));
   const rowSort = sortWith(replaceRow);
   const rowFilter = s.havingClause ? replaceRow(s.havingClause) : undefined;
 
@@ -219,7 +219,7 @@ export function planAggregate(type: string, node: Fields, lookup: (schema: strin
     const target = !Number.isNaN(ordinal)
       ? targets[ordinal - 1]
       : names?.length === 1 && !table.columns.some((c) => c.name === names[0])
-        ? targets.find((t) => (t.name ?? outputName(t.val as Node)) === names[0])
+        ? targets.find((t) => (columnName(t as { name?: string; val: Node })) === names[0])
         : undefined;
     const key = target ? (target.val as Node) : by;
     const plainLimit = !s.limitOption || s.limitOption === 'LIMIT_OPTION_COUNT' || s.limitOption === 'LIMIT_OPTION_DEFAULT';

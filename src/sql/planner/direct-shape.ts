@@ -2,8 +2,7 @@
  * @module sql/planner/direct-shape
  * Whether an aggregate's result is nothing but its group keys and aggregates in a total order of
  * the keys (AggregatePlan.direct): then session/columnstore/aggregate-rows.ts makes the rows from
- * the kernels' partials without a final statement. Also PostgreSQL's name of an unnamed output
- * column, which the final statement keeps.
+ * the kernels' partials without a final statement.
  */
 import { colNames, columnName, fingerprint, type Fields, type Node } from '../rewrite/ast.js';
 import type { DirectShape } from './aggregate-plan.js';
@@ -17,7 +16,7 @@ export function directShape(s: Fields, targets: readonly Fields[], groupFps: rea
   const columns: Array<{ name: string; group: number } | { name: string; aggregate: number }> = [];
   for (const t of targets) {
     const fp = fingerprint(t.val);
-    const name = (t.name as string | undefined) ?? outputName(t.val as Node);
+    const name = columnName(t as { name?: string; val: Node });
     const group = groupFps.indexOf(fp);
     const aggregate = aggFps.indexOf(fp);
     if (group >= 0) columns.push({ name, group });
@@ -34,7 +33,7 @@ export function directShape(s: Fields, targets: readonly Fields[], groupFps: rea
     // As PostgreSQL resolves ORDER BY items: an ordinal, else an output column's name, else an expression.
     const ordinal = node.A_Const ? Number(((node.A_Const as Fields).ival as Fields | undefined)?.ival ?? NaN) : NaN;
     const names = colNames(node);
-    const named = names?.length === 1 ? targets.filter((t) => ((t.name as string | undefined) ?? outputName(t.val as Node)) === names[0]) : [];
+    const named = names?.length === 1 ? targets.filter((t) => (columnName(t as { name?: string; val: Node })) === names[0]) : [];
     if (new Set(named.map((t) => fingerprint(t.val))).size > 1) return undefined;
     const expr = !Number.isNaN(ordinal) ? (targets[ordinal - 1]?.val as Node | undefined) : named.length > 0 ? (named[0]!.val as Node) : node;
     const group = expr ? groupFps.indexOf(fingerprint(expr)) : -1;
@@ -45,9 +44,4 @@ export function directShape(s: Fields, targets: readonly Fields[], groupFps: rea
   // Rows equal in the keys ordered by would come in PostgreSQL's order of the unsorted rows.
   if (!groupFps.every((_, g) => order.some((o) => o.group === g))) return undefined;
   return { columns, order, ...(s.limitCount ? { limited: true } : {}) };
-}
-
-/** PostgreSQL's name for an unnamed output column (FigureColname; rewrite/ast.ts has the whole rule). */
-export function outputName(val: Node): string {
-  return columnName({ val });
 }

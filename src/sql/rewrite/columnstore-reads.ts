@@ -18,7 +18,7 @@ import { deparseSync } from '../deparse.js';
 import { OrbitError } from '../../errors.js';
 import { SqlState } from '../../sqlstate.js';
 import { parseSql } from '../parser.js';
-import { clone, kind, type Fields, type Node } from './ast.js';
+import { clone, ident as quote, kind, type Fields, type Node } from './ast.js';
 import { typeWholeRows } from './whole-row.js';
 
 /** A hypertable whose reads are rewritten. */
@@ -279,6 +279,3 @@ function unionWithCache(table: ColumnstoreTable): Node {
   return { SelectStmt: parseSql(sql)[0]!.node };
 }
 
-function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
